@@ -1,0 +1,27 @@
+#pragma once
+// Errors a node answers with, in the OCI distribution-spec JSON shape: {"errors":[{"code","message","detail"}]}.
+// Handlers throw ApiError; the router turns it into a response. Exceptions keep the happy path free of error plumbing
+// and cost nothing unless thrown.
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace outpost {
+
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(int status, std::string code, std::string message, nlohmann::json detail = nullptr)
+      : std::runtime_error(message), status_(status), code_(std::move(code)), detail_(std::move(detail)) {}
+  int status() const { return status_; }
+  const std::string& code() const { return code_; }
+  const nlohmann::json& detail() const { return detail_; }
+  // The body: the same bytes for the same error, with no time or request id in it (SPEC 4.5).
+  std::string body() const;
+
+ private:
+  int status_;
+  std::string code_;
+  nlohmann::json detail_;
+};
+
+}  // namespace outpost

@@ -1,0 +1,101 @@
+#pragma once
+// HTTP messages as plain data. Registry logic sees only these types, never sockets or Beast streams, so the same handler
+// runs behind the live server and inside the simulator (DESIGN.md, "One node, two worlds").
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace outpost::http {
+
+enum class Method { Get, Head, Post, Put, Patch, Delete, Other };
+Method parse_method(std::string_view name);
+std::string_view method_name(Method method);
+
+// Case-insensitive header multimap that keeps insertion order (what a proxy or a test expects to see back).
+class Headers {
+ public:
+  std::optional<std::string_view> get(std::string_view name) const;
+  std::vector<std::string_view> get_all(std::string_view name) const;
+  void set(std::string_view name, std::string value);  // replaces every existing value
+  void add(std::string_view name, std::string value);
+  void remove(std::string_view name);
+  bool has(std::string_view name) const { return get(name).has_value(); }
+  const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+// A response body that the transport pulls piece by piece, so a 1 GiB blob never sits in memory.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  virtual uint64_t size() const = 0;
+  // Fills `out` from the current position; returns the bytes written, 0 only at the end. Throws on I/O failure.
+  virtual size_t read(std::span<char> out) = 0;
+};
+
+class StringBody final : public BodySource {
+ public:
+  explicit StringBody(std::string bytes) : bytes_(std::move(bytes)) {}
+  uint64_t size() const override { return bytes_.size(); }
+  size_t read(std::span<char> out) override;
+
+ private:
+  std::string bytes_;
+  size_t offset_ = 0;
+};
+
+struct Request {
+  Method method = Method::Get;
+  std::string target;  // as received: path and query, percent-encoded
+  std::string path;    // decoded path, no query
+  std::string query;   // raw query string without '?'
+  Headers headers;
+  std::optional<uint64_t> content_length;
+  std::string remote_address;  // "ip:port" of the peer, for logs and rate limits
+
+  // First value of a query parameter, percent-decoded.
+  std::optional<std::string> query_param(std::string_view name) const;
+  std::vector<std::string> query_params(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;                  // small bodies (JSON, manifests)
+  std::unique_ptr<BodySource> stream;  // large bodies (blobs); when set, `body` is ignored
+  // For HEAD the transport sends the headers (Content-Length included) and no body.
+  uint64_t body_size() const { return stream ? stream->size() : body.size(); }
+};
+
+// One request in progress. The transport calls on_body() with each piece of the request body as it arrives, then
+// finish() once for the response. Returning false from on_body() means "stop sending me the body": the transport
+// calls finish() at once and closes the connection after the response (e.g. a manifest over its size limit).
+class Call {
+ public:
+  virtual ~Call() = default;
+  virtual bool on_body(std::string_view piece) = 0;
+  virtual Response finish() = 0;
+};
+
+// The single entry point of a node's HTTP API.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual std::unique_ptr<Call> start(Request request) = 0;
+};
+
+// A Call with no body, or whose body is small enough to buffer, answered by one function.
+std::unique_ptr<Call> respond_now(Response response);
+
+// `plus_as_space` for form-encoded query strings; never for paths.
+std::string percent_decode(std::string_view text, bool plus_as_space = false);
+std::string percent_encode(std::string_view text);  // for query values and Location headers
+
+}  // namespace outpost::http

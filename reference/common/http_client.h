@@ -1,0 +1,49 @@
+#pragma once
+// Seam: an asynchronous HTTP exchange with another node (a child's sync agent talking to its parent). Live nodes bind it
+// to a Beast client; the simulator carries the same messages over simulated links with latency, bandwidth and faults.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "reference/common/http.h"
+
+namespace outpost::http {
+
+// Receives a response body piece by piece (a blob download streams to a file, never to memory).
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual void write(std::string_view piece) = 0;
+};
+
+struct ClientRequest {
+  Method method = Method::Get;
+  std::string scheme = "http";
+  std::string authority;  // host:port of the peer
+  std::string target;     // path and query, percent-encoded
+  Headers headers;
+  std::unique_ptr<BodySource> body;  // may be null
+};
+
+struct ClientResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;  // filled only when the exchange had no sink
+};
+
+// How an exchange ended: either a response, or a transport failure (refused, reset, timed out) described for status
+// reports. A transport failure says nothing about whether the peer applied the request.
+struct ClientResult {
+  std::optional<ClientResponse> response;
+  std::string transport_error;
+  bool ok() const { return response.has_value(); }
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Sends `request`; streams the response body to `sink` when given. `done` runs once, on the client's executor.
+  virtual void send(ClientRequest request, std::shared_ptr<BodySink> sink, std::function<void(ClientResult)> done) = 0;
+};
+
+}  // namespace outpost::http

@@ -1,0 +1,64 @@
+#include "reference/common/time_format.h"
+
+#include <cstdio>
+#include <cctype>
+#include <ctime>
+
+namespace outpost {
+
+std::string format_rfc3339(WallTime time) {
+  const auto since_epoch = time.time_since_epoch();
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
+  const std::time_t t = seconds.count();
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+  return buffer;
+}
+
+std::optional<WallTime> parse_rfc3339(std::string_view text) {
+  int year, month, day, hour, minute, second;
+  int consumed = 0;
+  const std::string s(text);
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second, &consumed) != 6 ||
+      consumed != 19)
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  size_t pos = 19;
+  long long nanos = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    long long scale = 100000000;
+    size_t digits = 0;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+      if (digits < 9) nanos += (s[pos] - '0') * scale, scale /= 10;
+      ++pos, ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+  }
+  long offset_seconds = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
+    const int oh = std::stoi(s.substr(pos + 1, 2)), om = std::stoi(s.substr(pos + 4, 2));
+    offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const std::time_t t = timegm(&tm);
+  return WallTime(std::chrono::seconds(t - offset_seconds)) + Nanoseconds(nanos);
+}
+
+}  // namespace outpost

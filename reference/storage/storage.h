@@ -1,0 +1,167 @@
+#pragma once
+// Seam: storage. A node keeps blobs (content-addressed bytes), upload sessions (bytes on their way to becoming blobs)
+// and metadata (repositories, blob links, manifests, tags, referrers). Live nodes use the disk implementation (files +
+// SQLite); the simulator uses the memory implementation. Registry logic sees only these interfaces.
+//
+// Durability contract of every implementation: when a mutating call returns, its effect survives a crash of the
+// process; a call interrupted by a crash has no visible effect (blobs appear whole or not at all).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reference/common/clock.h"
+#include "reference/common/random.h"
+#include "reference/oci/digest.h"
+
+namespace outpost::storage {
+
+using oci::Digest;
+
+struct BlobInfo {
+  Digest digest;
+  uint64_t size = 0;
+};
+
+// Thrown when the disk or database fails underneath (full disk, I/O error). The registry answers 500 and nothing
+// already stored changes.
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Random-access reader of one stored blob. Readers are independent; each may be used from its own thread.
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  virtual uint64_t size() const = 0;
+  // Reads up to out.size() bytes at `offset`; returns fewer only at the end of the blob.
+  virtual size_t read_at(uint64_t offset, std::span<char> out) = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  virtual std::optional<uint64_t> size_of(const Digest& digest) = 0;
+  virtual std::unique_ptr<BlobReader> open(const Digest& digest) = 0;  // nullptr when absent
+  // Stores small content (manifests, monolithic uploads) under its sha256 digest; idempotent.
+  virtual BlobInfo put(std::string_view bytes) = 0;
+  virtual bool remove(const Digest& digest) = 0;
+  virtual std::vector<BlobInfo> list() = 0;  // sorted by digest, so callers never depend on directory order
+};
+
+struct UploadState {
+  std::string id;
+  std::string repository;
+  uint64_t size = 0;  // bytes received so far: the next chunk must start here
+  WallTime started{};
+};
+
+// Thrown for an upload id the store does not know (never created, committed or cancelled).
+class UnknownUpload : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown by UploadStore::commit when the content does not hash to the digest the client named.
+class DigestMismatch : public std::runtime_error {
+ public:
+  DigestMismatch(const Digest& expected, Digest actual)
+      : std::runtime_error("content digest " + actual.str() + " does not match " + expected.str()),
+        actual_(std::move(actual)) {}
+  const Digest& actual() const { return actual_; }
+
+ private:
+  Digest actual_;
+};
+
+// Appends to one upload session. One writer per session at a time; its bytes are hashed as they arrive, so finishing
+// a 1 GiB upload does not read it back.
+class UploadWriter {
+ public:
+  virtual ~UploadWriter() = default;
+  virtual void write(std::string_view bytes) = 0;
+  virtual uint64_t size() const = 0;  // session size including what this writer wrote
+  // Makes written bytes visible to get()/commit(). Called once the request body ended; not a durability point.
+  virtual void close() = 0;
+};
+
+class UploadStore {
+ public:
+  virtual ~UploadStore() = default;
+  virtual UploadState create(std::string_view repository) = 0;  // durable: survives a restart
+  virtual std::optional<UploadState> get(std::string_view id) = 0;
+  virtual std::unique_ptr<UploadWriter> open_writer(std::string_view id) = 0;  // throws UnknownUpload
+  // Verifies the session's bytes against `expected`, moves them into the blob store (fsync, then atomic rename) and
+  // ends the session. On DigestMismatch the session stays as it was.
+  virtual BlobInfo commit(std::string_view id, const Digest& expected) = 0;
+  virtual bool cancel(std::string_view id) = 0;
+  virtual std::vector<UploadState> list() = 0;  // sorted by id
+};
+
+struct ManifestRecord {
+  Digest digest;
+  std::string media_type;
+  uint64_t size = 0;
+  std::vector<Digest> references;  // config, layers, blobs and child manifests it names
+  std::optional<Digest> subject;   // OCI 1.1 `subject`
+  std::string artifact_type;       // `artifactType`, or the config media type for image manifests with a subject
+  std::string annotations_json;    // the manifest's `annotations` object as JSON ("" when absent)
+};
+
+class MetadataStore {
+ public:
+  virtual ~MetadataStore() = default;
+
+  // Repositories exist from their first blob link or manifest. Listings are sorted, start after `after`, and hold at
+  // most `limit` names.
+  virtual std::vector<std::string> repositories(std::string_view after, size_t limit) = 0;
+  virtual bool repository_exists(std::string_view repository) = 0;
+
+  // A repository may read (and lend by mount) only blobs linked to it (SPEC 3.6).
+  virtual void link_blob(std::string_view repository, const BlobInfo& blob) = 0;
+  virtual bool blob_linked(std::string_view repository, const Digest& digest) = 0;
+  virtual bool unlink_blob(std::string_view repository, const Digest& digest) = 0;
+
+  // Stores the manifest record, links its digest to the repository and, when `tag` is given, points the tag at it:
+  // all in one transaction.
+  virtual void put_manifest(std::string_view repository, const ManifestRecord& manifest,
+                            const std::optional<std::string>& tag) = 0;
+  virtual std::optional<ManifestRecord> manifest(std::string_view repository, const Digest& digest) = 0;
+  // Removes the manifest from the repository with every tag pointing at it.
+  virtual bool delete_manifest(std::string_view repository, const Digest& digest) = 0;
+
+  virtual std::optional<Digest> resolve_tag(std::string_view repository, std::string_view tag) = 0;
+  virtual std::vector<std::string> tags(std::string_view repository, std::string_view after, size_t limit) = 0;
+  virtual bool delete_tag(std::string_view repository, std::string_view tag) = 0;
+
+  // Manifests in `repository` whose subject is `subject`, sorted by digest.
+  virtual std::vector<ManifestRecord> referrers(std::string_view repository, const Digest& subject) = 0;
+
+  // Garbage collection: every digest that some manifest in some repository references, or is.
+  virtual std::vector<Digest> referenced_digests() = 0;
+  // Digests linked to a repository at or after `since` (recent uploads a manifest may still claim).
+  virtual std::vector<Digest> linked_since(WallTime since) = 0;
+  // Removes every link to `digest` (the blob is about to be deleted).
+  virtual void forget_blob(const Digest& digest) = 0;
+};
+
+// One node's storage. `commit_lock` orders blob commits and manifest puts (shared) against the sweep of garbage
+// collection (exclusive), so gc never deletes a blob that a concurrent push is about to reference.
+struct Storage {
+  std::unique_ptr<BlobStore> blobs;
+  std::unique_ptr<UploadStore> uploads;
+  std::unique_ptr<MetadataStore> metadata;
+  std::shared_mutex commit_lock;
+};
+
+std::unique_ptr<Storage> open_memory_storage(const Clock& clock, Random& random);
+// Opens (creating if needed) a data directory: blobs/, uploads/, metadata.db. Throws StorageError.
+std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& directory, const Clock& clock, Random& random);
+
+}  // namespace outpost::storage

@@ -1,0 +1,51 @@
+#include <boost/test/unit_test.hpp>
+
+#include "reference/common/http.h"
+
+using namespace outpost::http;
+
+BOOST_AUTO_TEST_SUITE(http_messages)
+
+BOOST_AUTO_TEST_CASE(headers_are_case_insensitive_and_keep_order) {
+  Headers headers;
+  headers.add("Content-Type", "a");
+  headers.add("link", "1");
+  headers.add("Link", "2");
+  BOOST_TEST(*headers.get("content-type") == "a");
+  BOOST_TEST(headers.get_all("LINK").size() == 2u);
+  headers.set("LINK", "3");
+  BOOST_TEST(headers.get_all("link").size() == 1u);
+  BOOST_TEST(*headers.get("Link") == "3");
+  headers.remove("content-TYPE");
+  BOOST_TEST(!headers.has("Content-Type"));
+}
+
+BOOST_AUTO_TEST_CASE(query_parameters_are_decoded) {
+  Request request;
+  request.query = "n=10&last=a%2Fb&digest=sha256%3Aab&flag&scope=a+b&scope=c";
+  BOOST_TEST(*request.query_param("n") == "10");
+  BOOST_TEST(*request.query_param("last") == "a/b");
+  BOOST_TEST(*request.query_param("digest") == "sha256:ab");
+  BOOST_TEST(*request.query_param("flag") == "");
+  BOOST_TEST(!request.query_param("missing"));
+  const auto scopes = request.query_params("scope");
+  BOOST_TEST(scopes.size() == 2u);
+  BOOST_TEST(scopes[0] == "a b");
+}
+
+BOOST_AUTO_TEST_CASE(path_decoding_keeps_plus) {
+  BOOST_TEST(percent_decode("/v2/a+b/%41") == "/v2/a+b/A");
+  BOOST_TEST(percent_decode("bad%zz%") == "bad%zz%");
+  BOOST_TEST(percent_encode("a b/c?d") == "a%20b/c%3Fd");
+}
+
+BOOST_AUTO_TEST_CASE(string_body_reads_in_pieces) {
+  StringBody body("hello world");
+  char buffer[4];
+  std::string out;
+  while (size_t n = body.read(buffer)) out.append(buffer, n);
+  BOOST_TEST(out == "hello world");
+  BOOST_TEST(body.size() == 11u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
