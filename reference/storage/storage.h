@@ -127,6 +127,8 @@ class MetadataStore {
   virtual void link_blob(std::string_view repository, const BlobInfo& blob) = 0;
   virtual bool blob_linked(std::string_view repository, const Digest& digest) = 0;
   virtual bool unlink_blob(std::string_view repository, const Digest& digest) = 0;
+  // Every repository `digest` is linked to, sorted (a mount without `from` looks for one the client may read).
+  virtual std::vector<std::string> repositories_linking(const Digest& digest) = 0;
 
   // Stores the manifest record, links its digest to the repository and, when `tag` is given, points the tag at it:
   // all in one transaction.

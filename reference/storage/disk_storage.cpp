@@ -1,0 +1,58 @@
+// open_disk_storage: the live binding of the storage seam.
+//
+// Data directory layout
+// ---------------------
+//   <data>/
+//     metadata.db                  SQLite database (plus metadata.db-wal and metadata.db-shm: WAL mode). Tables:
+//                                    repositories, blob_links, manifests, manifest_refs, tags (the MetadataStore) and
+//                                    uploads (one row per upload session: id, repository, start time).
+//     blobs/sha256/<ab>/<abcd...>  one file per blob, named by the hex of its digest, fanned out by the first two hex
+//                                    characters so no directory grows past a few thousand entries per million blobs.
+//     blobs/sha512/<ab>/<abcd...>  the same for sha512 digests (only uploads committed under a sha512 digest).
+//     uploads/<id>                 the bytes received so far by upload session <id>.
+//     tmp/                         blobs being written by BlobStore::put; emptied when the storage is opened. It is
+//                                    outside blobs/ so that every file under blobs/ is a whole blob named by its
+//                                    digest, even right after a crash.
+//
+// Crash safety
+// ------------
+// A blob file exists only whole and only with the content its name promises: it is written under another name on the
+// same filesystem (tmp/ or uploads/), hashed, fsynced, renamed into place, and the target directory is fsynced.
+// Metadata changes are SQLite transactions with synchronous=FULL, so a call that returned is durable and a call
+// interrupted by a crash left nothing behind. Upload chunks are appended without fsync (a client resumes from the
+// session's size), and the session's file is fsynced once, at commit. When the storage is opened, leftovers of
+// interrupted operations are cleared: files in tmp/, upload files without a session row and session rows whose
+// file was already moved into blobs/ by a commit that did not get to delete the row.
+//
+// Concurrency
+// -----------
+// One process owns a data directory. Within it the stores are called from many threads: blob files are read with
+// pread on per-reader descriptors; the metadata and upload stores share one SQLite connection whose use is
+// serialized by a mutex (SharedConnection).
+#include <filesystem>
+#include <system_error>
+
+#include "reference/storage/disk_blob_store.h"
+#include "reference/storage/disk_upload_store.h"
+#include "reference/storage/sqlite.h"
+#include "reference/storage/sqlite_metadata_store.h"
+#include "reference/storage/storage.h"
+
+namespace outpost::storage {
+
+std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& directory, const Clock& clock,
+                                           Random& random) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) throw StorageError("cannot create data directory " + directory.string() + ": " + error.message());
+
+  auto storage = std::make_unique<Storage>();
+  auto blobs = std::make_unique<DiskBlobStore>(directory / "blobs", directory / "tmp");
+  auto database = std::make_shared<sqlite::SharedConnection>(directory / "metadata.db");
+  storage->metadata = std::make_unique<SqliteMetadataStore>(database, clock);
+  storage->uploads = std::make_unique<DiskUploadStore>(directory / "uploads", *blobs, database, clock, random);
+  storage->blobs = std::move(blobs);  // declared before `uploads` in Storage, so destroyed after the store using it
+  return storage;
+}
+
+}  // namespace outpost::storage

@@ -1,0 +1,273 @@
+#include "reference/storage/disk_upload_store.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <set>
+#include <system_error>
+
+#include "reference/storage/posix_file.h"
+
+namespace outpost::storage {
+
+namespace {
+
+constexpr size_t kIdBytes = 16;              // 128 random bits: ids cannot be guessed to hijack someone's session
+constexpr size_t kRehashChunk = 1 << 20;     // reads of the data file when a session must be hashed again
+
+int64_t to_nanoseconds(WallTime time) { return time.time_since_epoch().count(); }
+WallTime from_nanoseconds(int64_t value) { return WallTime(Nanoseconds(value)); }
+
+// Ids come from clients (the upload URL). Only ids we could have made may name a file under uploads/.
+bool plausible_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+oci::Digest hash_file(const File& file, uint64_t size, oci::DigestAlgorithm algorithm) {
+  oci::Hasher hasher(algorithm);
+  std::string buffer(kRehashChunk, '\0');
+  for (uint64_t offset = 0; offset < size;) {
+    const size_t n = file.read_at(offset, std::span(buffer).first(std::min<uint64_t>(buffer.size(), size - offset)));
+    if (n == 0) break;  // shorter than it was a moment ago: hash what is there, the digest check decides
+    hasher.update(std::string_view(buffer.data(), n));
+    offset += n;
+  }
+  return hasher.finish();
+}
+
+// Appends with plain write(2): no fsync per chunk. Durability comes at commit, which fsyncs the whole file once; a
+// crash before that loses at most the tail a client will resend (the session's size tells it where to resume).
+class DiskUploadWriter final : public UploadWriter {
+ public:
+  DiskUploadWriter(DiskUploadStore& store, std::string id, File file, uint64_t size,
+                   std::optional<DiskUploadStore::HashState> state)
+      : store_(store), id_(std::move(id)), file_(std::move(file)), size_(size), state_(std::move(state)) {}
+
+  ~DiskUploadWriter() override {
+    try {
+      finish();
+    } catch (...) {
+      // Losing the hash state only means commit reads the file again.
+    }
+  }
+
+  void write(std::string_view bytes) override {
+    if (closed_) throw std::logic_error("write to a closed upload writer");
+    try {
+      file_.write_all(bytes);
+    } catch (...) {
+      state_.reset();  // part of the chunk may be in the file: the running hash no longer matches it
+      try {
+        size_ = file_.size();
+      } catch (...) {
+      }
+      throw;
+    }
+    if (state_) {
+      state_->hasher.update(bytes);
+      state_->hashed += bytes.size();
+    }
+    size_ += bytes.size();
+  }
+
+  uint64_t size() const override { return size_; }
+
+  // The bytes are in the file already (get() reports its size); closing hands the running hash back to the store.
+  void close() override { finish(); }
+
+ private:
+  void finish() {
+    if (closed_) return;
+    closed_ = true;
+    file_.close();
+    if (state_) store_.return_hash_state(id_, std::move(*state_));
+  }
+
+  DiskUploadStore& store_;
+  std::string id_;
+  File file_;
+  uint64_t size_;
+  std::optional<DiskUploadStore::HashState> state_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+DiskUploadStore::DiskUploadStore(std::filesystem::path directory, DiskBlobStore& blobs,
+                                 std::shared_ptr<sqlite::SharedConnection> database, const Clock& clock,
+                                 Random& random)
+    : directory_(std::move(directory)), blobs_(blobs), database_(std::move(database)), clock_(clock), random_(random) {
+  if (make_directory(directory_)) sync_directory(directory_.parent_path());
+  {
+    std::lock_guard lock(database_->mutex);
+    database_->connection.exec(
+        "CREATE TABLE IF NOT EXISTS uploads("
+        "  id TEXT PRIMARY KEY,"
+        "  repository TEXT NOT NULL,"
+        "  started INTEGER NOT NULL"  // nanoseconds since the Unix epoch, from the node's Clock
+        ") WITHOUT ROWID");
+  }
+  recover();
+}
+
+// A crash can separate a session's row from its file: create() makes the file before the row, commit() moves the file
+// into blobs/ before deleting the row, cancel() deletes the row before the file. A row without a file is therefore a
+// finished commit, and a file without a row a session that never started or was cancelled: both are dropped.
+void DiskUploadStore::recover() {
+  std::set<std::string> ids;
+  std::vector<std::string> finished;
+  {
+    std::lock_guard lock(database_->mutex);
+    auto rows = database_->connection.query("SELECT id FROM uploads ORDER BY id");
+    while (rows.next()) {
+      std::string id = rows.text(0);
+      if (plausible_id(id) && size_if_exists(data_path(id)))
+        ids.insert(std::move(id));
+      else
+        finished.push_back(std::move(id));
+    }
+    for (const auto& id : finished) database_->connection.query("DELETE FROM uploads WHERE id = ?").bind(1, id).run();
+  }
+  bool removed = false;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(directory_, error), end; !error && it != end; it.increment(error)) {
+    // Only plain files are ours; anything else an operator put here is left alone.
+    std::error_code type_error;
+    if (it->is_regular_file(type_error) && !ids.contains(it->path().filename().string()))
+      removed |= remove_file(it->path());
+  }
+  if (error) throw_io_error("cannot list", directory_, error.value());
+  if (removed) sync_directory(directory_);
+}
+
+std::filesystem::path DiskUploadStore::data_path(std::string_view id) const {
+  if (!plausible_id(id)) throw UnknownUpload("unknown upload " + std::string(id));
+  return directory_ / id;
+}
+
+std::optional<DiskUploadStore::Row> DiskUploadStore::find_row(std::string_view id) {
+  if (!plausible_id(id)) return std::nullopt;
+  std::lock_guard lock(database_->mutex);
+  auto row = database_->connection.query("SELECT repository, started FROM uploads WHERE id = ?");
+  row.bind(1, id);
+  if (!row.next()) return std::nullopt;
+  return Row{row.text(0), from_nanoseconds(row.integer(1))};
+}
+
+UploadState DiskUploadStore::create(std::string_view repository) {
+  UploadState state;
+  {
+    std::lock_guard lock(mutex_);
+    state.id = random_.hex(kIdBytes);
+  }
+  state.repository = std::string(repository);
+  state.started = clock_.now();
+  File file = File::open(data_path(state.id), O_WRONLY | O_CREAT | O_EXCL);
+  file.close();
+  sync_directory(directory_);  // the file first: a row never names a file that a crash could lose
+  std::lock_guard lock(mutex_);
+  {
+    std::lock_guard database_lock(database_->mutex);
+    database_->connection.query("INSERT INTO uploads(id, repository, started) VALUES(?, ?, ?)")
+        .bind(1, state.id)
+        .bind(2, state.repository)
+        .bind(3, to_nanoseconds(state.started))
+        .run();
+  }
+  hash_states_.insert_or_assign(state.id, HashState{});
+  return state;
+}
+
+std::optional<UploadState> DiskUploadStore::get(std::string_view id) {
+  const auto row = find_row(id);
+  if (!row) return std::nullopt;
+  const auto size = size_if_exists(data_path(id));
+  if (!size) return std::nullopt;  // committed or cancelled a moment ago
+  return UploadState{std::string(id), row->repository, *size, row->started};
+}
+
+std::unique_ptr<UploadWriter> DiskUploadStore::open_writer(std::string_view id) {
+  if (!find_row(id)) throw UnknownUpload("unknown upload " + std::string(id));
+  File file = File::open_if_exists(data_path(id), O_WRONLY | O_APPEND);
+  if (!file) throw UnknownUpload("unknown upload " + std::string(id));
+  const uint64_t size = file.size();
+  auto state = take_hash_state(id, size);
+  return std::make_unique<DiskUploadWriter>(*this, std::string(id), std::move(file), size, std::move(state));
+}
+
+std::optional<DiskUploadStore::HashState> DiskUploadStore::take_hash_state(std::string_view id, uint64_t size) {
+  std::lock_guard lock(mutex_);
+  auto it = hash_states_.find(id);
+  if (it == hash_states_.end()) return std::nullopt;  // after a restart, or while another writer holds it
+  auto node = hash_states_.extract(it);
+  // A different size means bytes reached the file without passing through this state (a crash, a failed write).
+  if (node.mapped().hashed != size) return std::nullopt;
+  return std::move(node.mapped());
+}
+
+void DiskUploadStore::return_hash_state(std::string_view id, HashState state) {
+  std::lock_guard lock(mutex_);
+  // A session committed or cancelled while the writer was open must not get its state back (it would never leave).
+  std::lock_guard database_lock(database_->mutex);
+  auto row = database_->connection.query("SELECT 1 FROM uploads WHERE id = ?");
+  row.bind(1, id);
+  if (row.next()) hash_states_.insert_or_assign(std::string(id), std::move(state));
+}
+
+BlobInfo DiskUploadStore::commit(std::string_view id, const Digest& expected) {
+  if (!find_row(id)) throw UnknownUpload("unknown upload " + std::string(id));
+  const std::filesystem::path path = data_path(id);
+  File file = File::open_if_exists(path, O_RDONLY);
+  if (!file) throw UnknownUpload("unknown upload " + std::string(id));  // a concurrent commit or cancel won
+  const uint64_t size = file.size();
+
+  // The running hash covers sha256 sessions written since this process started. Finishing it consumes it, so after a
+  // mismatch the next commit of this session reads the file again; the session's bytes are untouched either way.
+  std::optional<HashState> state;
+  if (expected.algorithm() == oci::DigestAlgorithm::Sha256) state = take_hash_state(id, size);
+  Digest actual = state ? state->hasher.finish() : hash_file(file, size, expected.algorithm());
+  if (actual != expected) throw DigestMismatch(expected, std::move(actual));
+
+  file.sync();
+  file.close();
+  blobs_.adopt(path, expected);
+  sync_directory(directory_);
+  std::lock_guard lock(mutex_);
+  {
+    std::lock_guard database_lock(database_->mutex);
+    database_->connection.query("DELETE FROM uploads WHERE id = ?").bind(1, id).run();
+  }
+  if (auto it = hash_states_.find(id); it != hash_states_.end()) hash_states_.erase(it);
+  return BlobInfo{expected, size};
+}
+
+bool DiskUploadStore::cancel(std::string_view id) {
+  if (!plausible_id(id)) return false;
+  {
+    std::lock_guard lock(mutex_);
+    std::lock_guard database_lock(database_->mutex);
+    database_->connection.query("DELETE FROM uploads WHERE id = ?").bind(1, id).run();
+    if (database_->connection.changes() == 0) return false;
+    if (auto it = hash_states_.find(id); it != hash_states_.end()) hash_states_.erase(it);
+  }
+  if (remove_file(data_path(id))) sync_directory(directory_);
+  return true;
+}
+
+std::vector<UploadState> DiskUploadStore::list() {
+  std::vector<UploadState> sessions;
+  {
+    std::lock_guard lock(database_->mutex);
+    auto rows = database_->connection.query("SELECT id, repository, started FROM uploads ORDER BY id COLLATE BINARY");
+    while (rows.next()) sessions.push_back({rows.text(0), rows.text(1), 0, from_nanoseconds(rows.integer(2))});
+  }
+  std::erase_if(sessions, [&](UploadState& session) {
+    const auto size = size_if_exists(data_path(session.id));
+    if (size) session.size = *size;
+    return !size;
+  });
+  return sessions;
+}
+
+}  // namespace outpost::storage

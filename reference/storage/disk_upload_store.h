@@ -1,0 +1,59 @@
+#pragma once
+// Upload sessions on disk: a row in the `uploads` table of metadata.db (id, repository, started) and a data file
+// <data>/uploads/<id> that writers append to. Both survive a restart; the running sha256 of each session lives only in
+// memory, so a session resumed after a restart is hashed from its file once, at commit.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "reference/storage/disk_blob_store.h"
+#include "reference/storage/sqlite.h"
+#include "reference/storage/storage.h"
+
+namespace outpost::storage {
+
+class DiskUploadStore final : public UploadStore {
+ public:
+  // `directory` is <data>/uploads. Creates the table and the directory, and reconciles the two after a crash.
+  // `blobs`, `clock` and `random` must outlive the store.
+  DiskUploadStore(std::filesystem::path directory, DiskBlobStore& blobs,
+                  std::shared_ptr<sqlite::SharedConnection> database, const Clock& clock, Random& random);
+
+  UploadState create(std::string_view repository) override;
+  std::optional<UploadState> get(std::string_view id) override;
+  std::unique_ptr<UploadWriter> open_writer(std::string_view id) override;
+  BlobInfo commit(std::string_view id, const Digest& expected) override;
+  bool cancel(std::string_view id) override;
+  std::vector<UploadState> list() override;
+
+  // The running sha256 of a session's first `hashed` bytes. Writers take it while they append and give it back when
+  // they finish; it is valid only while `hashed` equals the size of the data file.
+  struct HashState {
+    oci::Hasher hasher{oci::DigestAlgorithm::Sha256};
+    uint64_t hashed = 0;
+  };
+  std::optional<HashState> take_hash_state(std::string_view id, uint64_t size);
+  void return_hash_state(std::string_view id, HashState state);
+
+ private:
+  struct Row {
+    std::string repository;
+    WallTime started;
+  };
+  std::optional<Row> find_row(std::string_view id);
+  std::filesystem::path data_path(std::string_view id) const;
+  void recover();
+
+  std::filesystem::path directory_;
+  DiskBlobStore& blobs_;
+  std::shared_ptr<sqlite::SharedConnection> database_;
+  const Clock& clock_;
+  Random& random_;
+
+  // Guards hash_states_ and the use of random_. Lock order: this mutex before the database mutex.
+  std::mutex mutex_;
+  std::map<std::string, HashState, std::less<>> hash_states_;
+};
+
+}  // namespace outpost::storage

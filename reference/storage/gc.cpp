@@ -1,0 +1,36 @@
+#include "reference/storage/gc.h"
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+namespace outpost::storage {
+
+// Mark: every digest a manifest is or references, in any repository, plus every digest linked within the grace period
+// (a push in progress: layers first, the manifest naming them last). Sweep: every other stored blob. The exclusive
+// commit_lock keeps upload commits and manifest puts out for the whole pass, so nothing becomes referenced between
+// the mark and the removal. Links go before the file: a crash in between leaves an unlinked blob, which the next pass
+// removes, never a link to a missing blob.
+GcReport collect_garbage(Storage& storage, const Clock& clock, const GcOptions& options) {
+  std::unique_lock lock(storage.commit_lock);
+  std::set<Digest> marked;
+  for (auto& digest : storage.metadata->referenced_digests()) marked.insert(std::move(digest));
+  for (auto& digest : storage.metadata->linked_since(clock.now() - options.grace)) marked.insert(std::move(digest));
+
+  GcReport report;
+  for (const BlobInfo& blob : storage.blobs->list()) {  // sorted by digest, so `removed` is too
+    if (marked.contains(blob.digest)) {
+      ++report.blobs_kept;
+      continue;
+    }
+    if (!options.dry_run) {
+      storage.metadata->forget_blob(blob.digest);
+      storage.blobs->remove(blob.digest);
+    }
+    report.removed.push_back(blob);
+    report.bytes_freed += blob.size;
+  }
+  return report;
+}
+
+}  // namespace outpost::storage

@@ -1,0 +1,93 @@
+#include "reference/storage/memory_upload_store.h"
+
+namespace outpost::storage {
+
+namespace {
+constexpr size_t kIdBytes = 16;  // the same id length as the disk store
+
+// Writes land in the session at once (like write(2) on disk), so close() has nothing left to publish.
+class MemoryUploadWriter final : public UploadWriter {
+ public:
+  MemoryUploadWriter(MemoryUploadStore& store, std::string id, uint64_t size)
+      : store_(store), id_(std::move(id)), size_(size) {}
+  void write(std::string_view bytes) override { size_ = store_.append(id_, bytes); }
+  uint64_t size() const override { return size_; }
+  void close() override {}
+
+ private:
+  MemoryUploadStore& store_;
+  std::string id_;
+  uint64_t size_;
+};
+}  // namespace
+
+MemoryUploadStore::Session& MemoryUploadStore::find(std::string_view id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) throw UnknownUpload("unknown upload " + std::string(id));
+  return it->second;
+}
+
+UploadState MemoryUploadStore::create(std::string_view repository) {
+  std::lock_guard lock(mutex_);
+  UploadState state{random_.hex(kIdBytes), std::string(repository), 0, clock_.now()};
+  sessions_.insert_or_assign(state.id, Session{state.repository, state.started, {}});
+  return state;
+}
+
+std::optional<UploadState> MemoryUploadStore::get(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return std::nullopt;
+  return UploadState{it->first, it->second.repository, it->second.bytes.size(), it->second.started};
+}
+
+std::unique_ptr<UploadWriter> MemoryUploadStore::open_writer(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  const Session& session = find(id);
+  return std::make_unique<MemoryUploadWriter>(*this, std::string(id), session.bytes.size());
+}
+
+uint64_t MemoryUploadStore::append(std::string_view id, std::string_view bytes) {
+  std::lock_guard lock(mutex_);
+  Session& session = find(id);
+  session.bytes.append(bytes);
+  if (session.hasher) session.hasher->update(bytes);
+  return session.bytes.size();
+}
+
+BlobInfo MemoryUploadStore::commit(std::string_view id, const Digest& expected) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) throw UnknownUpload("unknown upload " + std::string(id));
+  Session& session = it->second;
+  Digest actual;
+  if (expected.algorithm() == oci::DigestAlgorithm::Sha256 && session.hasher) {
+    actual = session.hasher->finish();
+    session.hasher.reset();
+  } else {
+    actual = oci::digest_of(session.bytes, expected.algorithm());
+  }
+  if (actual != expected) throw DigestMismatch(expected, std::move(actual));
+  const BlobInfo info{expected, session.bytes.size()};
+  blobs_.insert(expected, std::move(session.bytes));
+  sessions_.erase(it);
+  return info;
+}
+
+bool MemoryUploadStore::cancel(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return false;
+  sessions_.erase(it);
+  return true;
+}
+
+std::vector<UploadState> MemoryUploadStore::list() {
+  std::lock_guard lock(mutex_);
+  std::vector<UploadState> states;
+  for (const auto& [id, session] : sessions_)
+    states.push_back({id, session.repository, session.bytes.size(), session.started});
+  return states;
+}
+
+}  // namespace outpost::storage

@@ -1,0 +1,113 @@
+// Garbage collection over either backend.
+#include "reference/storage/gc.h"
+
+#include "tests/unit/storage/storage_harness.h"
+
+using namespace outpost;
+using namespace outpost::storage;
+using namespace outpost::storage::testing;
+
+namespace {
+
+// A repository with one image (manifest, config, layer), an old unreferenced upload, a never-linked blob and a blob
+// linked a moment ago (a push in progress).
+template <typename Backend>
+struct GcScene {
+  Node<Backend> node;
+  BlobInfo manifest_blob, config, layer, old_upload, never_linked, fresh_upload;
+
+  GcScene() {
+    auto& blobs = node.blobs();
+    auto& metadata = node.metadata();
+    config = blobs.put("config");
+    layer = blobs.put("layer bytes");
+    old_upload = blobs.put("abandoned upload");
+    never_linked = blobs.put("never linked");
+    metadata.link_blob("app", config);
+    metadata.link_blob("app", layer);
+    metadata.link_blob("app", old_upload);
+    metadata.link_blob("other", old_upload);
+    node.clock.advance(std::chrono::hours(2));
+
+    manifest_blob = blobs.put("manifest");
+    metadata.put_manifest("app", manifest_record("manifest", {config.digest, layer.digest}), std::string("v1"));
+    fresh_upload = blobs.put("fresh upload");
+    metadata.link_blob("app", fresh_upload);
+    node.clock.advance(std::chrono::minutes(30));
+  }
+
+  std::vector<BlobInfo> garbage() const {
+    std::vector<BlobInfo> expected{old_upload, never_linked};
+    std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) { return a.digest < b.digest; });
+    return expected;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(garbage_collection)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(removes_exactly_the_unreferenced_blobs, Backend, Backends) {
+  GcScene<Backend> scene;
+  auto& node = scene.node;
+  const GcReport report = collect_garbage(*node.storage, node.clock, GcOptions{std::chrono::hours(1), false});
+
+  const auto expected = scene.garbage();
+  BOOST_TEST(digests_of(report.removed) == digests_of(expected));
+  BOOST_TEST(report.bytes_freed == scene.old_upload.size + scene.never_linked.size);
+  BOOST_TEST(report.blobs_kept == 4u);
+
+  std::vector<Digest> remaining{scene.manifest_blob.digest, scene.config.digest, scene.layer.digest,
+                                scene.fresh_upload.digest};
+  std::sort(remaining.begin(), remaining.end());
+  BOOST_TEST(digests_of(node.blobs().list()) == remaining);
+  BOOST_TEST(!node.metadata().blob_linked("app", scene.old_upload.digest));
+  BOOST_TEST(!node.metadata().blob_linked("other", scene.old_upload.digest));
+  BOOST_TEST(node.metadata().blob_linked("app", scene.layer.digest));
+  BOOST_TEST(node.metadata().blob_linked("app", scene.fresh_upload.digest));
+
+  const GcReport again = collect_garbage(*node.storage, node.clock, GcOptions{std::chrono::hours(1), false});
+  BOOST_TEST(again.removed.empty());
+  BOOST_TEST(again.bytes_freed == 0u);
+  BOOST_TEST(again.blobs_kept == 4u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(recent_links_are_kept_until_the_grace_period_ends, Backend, Backends) {
+  GcScene<Backend> scene;
+  auto& node = scene.node;
+  collect_garbage(*node.storage, node.clock, GcOptions{std::chrono::hours(1), false});
+  node.clock.advance(std::chrono::minutes(31));  // the fresh upload is now 61 minutes old and still unreferenced
+  const GcReport report = collect_garbage(*node.storage, node.clock, GcOptions{std::chrono::hours(1), false});
+  BOOST_TEST(digests_of(report.removed) == std::vector<Digest>{scene.fresh_upload.digest});
+  BOOST_TEST(!node.blobs().size_of(scene.fresh_upload.digest));
+  BOOST_TEST(node.blobs().size_of(scene.layer.digest).has_value());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_longer_grace_keeps_more, Backend, Backends) {
+  GcScene<Backend> scene;
+  auto& node = scene.node;
+  const GcReport report = collect_garbage(*node.storage, node.clock, GcOptions{std::chrono::hours(3), false});
+  BOOST_TEST(digests_of(report.removed) == std::vector<Digest>{scene.never_linked.digest});
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(dry_run_removes_nothing, Backend, Backends) {
+  GcScene<Backend> scene;
+  auto& node = scene.node;
+  const auto before = digests_of(node.blobs().list());
+  const GcReport report = collect_garbage(*node.storage, node.clock, GcOptions{std::chrono::hours(1), true});
+  BOOST_TEST(digests_of(report.removed) == digests_of(scene.garbage()));
+  BOOST_TEST(report.bytes_freed == scene.old_upload.size + scene.never_linked.size);
+  BOOST_TEST(digests_of(node.blobs().list()) == before);
+  BOOST_TEST(node.metadata().blob_linked("app", scene.old_upload.digest));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_deleted_manifest_frees_its_blobs, Backend, Backends) {
+  GcScene<Backend> scene;
+  auto& node = scene.node;
+  node.metadata().delete_manifest("app", scene.manifest_blob.digest);
+  const GcReport report = collect_garbage(*node.storage, node.clock, GcOptions{std::chrono::minutes(1), false});
+  BOOST_TEST(report.blobs_kept == 0u);
+  BOOST_TEST(node.blobs().list().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
