@@ -70,6 +70,7 @@ struct Response {
   Headers headers;
   std::string body;                  // small bodies (JSON, manifests)
   std::unique_ptr<BodySource> stream;  // large bodies (blobs); when set, `body` is ignored
+  std::string route;  // the route template that answered ("blob_get", ...): a metrics and log label, never sent
   // For HEAD the transport sends the headers (Content-Length included) and no body.
   uint64_t body_size() const { return stream ? stream->size() : body.size(); }
 };

@@ -1,0 +1,77 @@
+#include <algorithm>
+#include <mutex>
+
+#include "reference/registry/byte_range.h"
+#include "reference/registry/handlers.h"
+#include "reference/registry/oci_errors.h"
+
+namespace outpost::registry {
+
+namespace {
+// Streams a slice of a stored blob to the transport without holding it in memory.
+class BlobSlice final : public http::BodySource {
+ public:
+  BlobSlice(std::unique_ptr<storage::BlobReader> reader, uint64_t offset, uint64_t length)
+      : reader_(std::move(reader)), position_(offset), remaining_(length), length_(length) {}
+  uint64_t size() const override { return length_; }
+  size_t read(std::span<char> out) override {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(out.size(), remaining_));
+    if (want == 0) return 0;
+    const size_t got = reader_->read_at(position_, out.first(want));
+    if (got == 0) throw storage::StorageError("blob ended early while serving it");
+    position_ += got;
+    remaining_ -= got;
+    return got;
+  }
+
+ private:
+  std::unique_ptr<storage::BlobReader> reader_;
+  uint64_t position_, remaining_, length_;
+};
+}  // namespace
+
+http::Response get_blob(Context& context, const http::Request& request, const Route& route) {
+  const oci::Digest digest = parse_digest_or_throw(route.object);
+  // A blob is readable only through a repository that references it or received it (SPEC 3.6).
+  if (!context.storage.metadata->blob_linked(route.repository, digest)) throw blob_unknown(digest.str());
+  auto reader = context.storage.blobs->open(digest);
+  if (!reader) throw blob_unknown(digest.str());
+  const uint64_t size = reader->size();
+
+  http::Response response;
+  response.headers.set("Content-Type", "application/octet-stream");
+  response.headers.set("Docker-Content-Digest", digest.str());
+  response.headers.set("ETag", "\"" + digest.str() + "\"");
+  response.headers.set("Accept-Ranges", "bytes");
+  const RangeRequest range = parse_range_header(request.headers.get("Range"), size);
+  uint64_t offset = 0, length = size;
+  if (range.status == RangeStatus::Unsatisfiable) {
+    auto error = error_response(ApiError(416, "BLOB_UNKNOWN", "requested range not satisfiable", {{"size", size}}));
+    error.headers.set("Content-Range", "bytes */" + std::to_string(size));
+    return error;
+  }
+  if (range.status == RangeStatus::Partial) {
+    response.status = 206;
+    offset = range.range.first;
+    length = range.range.length();
+    response.headers.set("Content-Range", "bytes " + std::to_string(range.range.first) + "-" +
+                                              std::to_string(range.range.last) + "/" + std::to_string(size));
+  }
+  response.headers.set("Content-Length", std::to_string(length));
+  if (request.method != http::Method::Head) response.stream = std::make_unique<BlobSlice>(std::move(reader), offset, length);
+  return response;
+}
+
+http::Response delete_blob(Context& context, const Route& route) {
+  const oci::Digest digest = parse_digest_or_throw(route.object);
+  // Only this repository's link goes; the bytes stay while other repositories (or manifests) use them, and gc
+  // reclaims them once nothing does.
+  if (!context.storage.metadata->unlink_blob(route.repository, digest)) throw blob_unknown(digest.str());
+  http::Response response;
+  response.status = 202;
+  response.headers.set("Docker-Content-Digest", digest.str());
+  response.headers.set("Content-Length", "0");
+  return response;
+}
+
+}  // namespace outpost::registry

@@ -1,0 +1,28 @@
+#pragma once
+// What every handler works with: the node's storage and seams, its access policy and options.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "reference/common/clock.h"
+#include "reference/common/random.h"
+#include "reference/registry/access.h"
+#include "reference/storage/storage.h"
+
+namespace outpost::registry {
+
+struct RegistryOptions {
+  uint64_t manifest_size_limit = 4 * 1024 * 1024;  // SPEC 6.2
+  std::function<bool()> ready;                     // /readyz; absent = ready once constructed
+  std::function<std::string()> metrics_text;       // /metrics body (Prometheus text); absent = 404
+};
+
+struct Context {
+  storage::Storage& storage;
+  const Clock& clock;
+  Random& random;
+  AccessPolicy& policy;
+  const RegistryOptions& options;
+};
+
+}  // namespace outpost::registry

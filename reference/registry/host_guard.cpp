@@ -1,0 +1,20 @@
+#include "reference/registry/host_guard.h"
+
+#include "reference/common/error.h"
+
+namespace outpost::registry {
+
+std::unique_ptr<http::Call> HostGuard::start(http::Request request) {
+  if (login_server_.empty() || request.path == "/healthz" || request.path == "/readyz") return inner_.start(std::move(request));
+  const std::string host(request.headers.get("Host").value_or(""));
+  if (host == login_server_) return inner_.start(std::move(request));
+  const ApiError error(403, "DENIED", "this registry is served as " + login_server_ + ", not '" + host + "'");
+  http::Response response;
+  response.status = error.status();
+  response.headers.set("Content-Type", "application/json");
+  response.body = error.body();
+  response.route = "host_guard";
+  return http::respond_now(std::move(response));
+}
+
+}  // namespace outpost::registry

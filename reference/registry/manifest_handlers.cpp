@@ -1,0 +1,185 @@
+#include <mutex>
+#include <shared_mutex>
+
+#include "reference/oci/manifest.h"
+#include "reference/oci/media_types.h"
+#include "reference/oci/name.h"
+#include "reference/oci/reference.h"
+#include "reference/registry/handlers.h"
+#include "reference/registry/oci_errors.h"
+
+namespace outpost::registry {
+
+namespace {
+oci::Reference parse_reference_or_throw(std::string_view text) {
+  if (auto reference = oci::Reference::parse(text)) return *reference;
+  if (text.find(':') != std::string_view::npos) parse_digest_or_throw(text);  // throws DIGEST_INVALID
+  throw tag_invalid(text);
+}
+
+storage::ManifestRecord resolve(Context& context, std::string_view repository, const oci::Reference& reference) {
+  auto& metadata = *context.storage.metadata;
+  std::optional<oci::Digest> digest = reference.digest;
+  if (!digest) digest = metadata.resolve_tag(repository, reference.tag);
+  if (!digest) throw manifest_unknown(reference.str());
+  auto record = metadata.manifest(repository, *digest);
+  if (!record) throw manifest_unknown(reference.str());
+  return *record;
+}
+
+std::string read_all(storage::BlobReader& reader) {
+  std::string bytes(reader.size(), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const size_t got = reader.read_at(done, std::span(bytes).subspan(done));
+    if (got == 0) throw storage::StorageError("manifest blob ended early");
+    done += got;
+  }
+  return bytes;
+}
+
+// Content negotiation: a client that lists media types without the stored one (and without a wildcard) cannot use
+// this manifest; the registry does not convert formats, so it answers MANIFEST_UNKNOWN with the reason.
+void check_accept(const http::Request& request, const std::string& media_type) {
+  const auto accepts = request.headers.get_all("Accept");
+  if (accepts.empty()) return;
+  bool listed_any = false;
+  for (std::string_view header : accepts) {
+    while (!header.empty()) {
+      const size_t comma = header.find(',');
+      std::string_view item = header.substr(0, comma);
+      header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+      if (const size_t semi = item.find(';'); semi != std::string_view::npos) item = item.substr(0, semi);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (item.empty()) continue;
+      listed_any = true;
+      if (item == media_type || item == "*/*" || item == "application/*") return;
+    }
+  }
+  if (listed_any)
+    throw ApiError(404, "MANIFEST_UNKNOWN", "manifest is of type " + media_type + ", which the Accept header excludes",
+                   {{"mediaType", media_type}});
+}
+
+// Buffers a manifest body up to the size limit, then validates and stores it.
+class ManifestPutCall final : public http::Call {
+ public:
+  ManifestPutCall(Context& context, const http::Request& request, const Route& route)
+      : context_(context),
+        repository_(route.repository),
+        reference_(parse_reference_or_throw(route.object)),
+        content_type_(request.headers.get("Content-Type").value_or("")),
+        limit_(context.options.manifest_size_limit) {
+    if (request.content_length && *request.content_length > limit_) too_large_ = true;
+    else if (request.content_length) body_.reserve(*request.content_length);
+  }
+
+  bool on_body(std::string_view piece) override {
+    if (too_large_ || body_.size() + piece.size() > limit_) {
+      // Read and drop a moderately oversized body so the client gets to read the 413 rather than a reset; give up
+      // on the connection past that.
+      too_large_ = true;
+      discarded_ += piece.size();
+      return discarded_ < kMaxDrain;
+    }
+    body_.append(piece);
+    return true;
+  }
+
+  http::Response finish() override {
+    if (too_large_) throw manifest_too_large(limit_);
+    oci::ParsedManifest parsed;
+    try {
+      parsed = oci::parse_manifest(body_, content_type_);
+    } catch (const oci::ManifestError& error) {
+      throw ApiError(400, error.code(), error.what());
+    }
+    oci::Digest digest = oci::digest_of(body_);
+    if (reference_.digest) {
+      if (reference_.digest->algorithm() != oci::DigestAlgorithm::Sha256)
+        throw unsupported("manifests are stored by sha256 digest; push this manifest by tag or by its sha256 digest");
+      if (*reference_.digest != digest)
+        throw ApiError(400, "DIGEST_INVALID", "manifest digest does not match the digest in the URL",
+                       {{"expected", reference_.digest->str()}, {"actual", digest.str()}});
+    }
+
+    storage::ManifestRecord record;
+    record.digest = digest;
+    record.media_type = parsed.media_type;
+    record.size = body_.size();
+    if (parsed.subject) record.subject = parsed.subject->digest;
+    record.artifact_type = parsed.artifact_type;
+    if (!parsed.annotations.is_null()) record.annotations_json = parsed.annotations.dump();
+    for (const auto& blob : parsed.blobs) record.references.push_back(blob.digest);
+    for (const auto& child : parsed.manifests) record.references.push_back(child.digest);
+
+    {
+      // Checked and stored under the commit lock, so gc cannot remove a blob between the check and the store.
+      std::shared_lock lock(context_.storage.commit_lock);
+      auto& metadata = *context_.storage.metadata;
+      for (const auto& blob : parsed.blobs)
+        if (!metadata.blob_linked(repository_, blob.digest)) throw manifest_blob_unknown(blob.digest.str());
+      for (const auto& child : parsed.manifests)
+        if (!metadata.manifest(repository_, child.digest)) throw manifest_blob_unknown(child.digest.str());
+      context_.storage.blobs->put(body_);
+      metadata.put_manifest(repository_, record,
+                            reference_.digest ? std::nullopt : std::optional<std::string>(reference_.tag));
+    }
+
+    http::Response response;
+    response.status = 201;
+    response.headers.set("Location", "/v2/" + repository_ + "/manifests/" + digest.str());
+    response.headers.set("Docker-Content-Digest", digest.str());
+    response.headers.set("Content-Length", "0");
+    if (parsed.subject) response.headers.set("OCI-Subject", parsed.subject->digest.str());
+    return response;
+  }
+
+ private:
+  Context& context_;
+  std::string repository_;
+  oci::Reference reference_;
+  std::string content_type_;
+  uint64_t limit_;
+  std::string body_;
+  bool too_large_ = false;
+  uint64_t discarded_ = 0;
+  static constexpr uint64_t kMaxDrain = 64ull << 20;
+};
+}  // namespace
+
+http::Response get_manifest(Context& context, const http::Request& request, const Route& route) {
+  const oci::Reference reference = parse_reference_or_throw(route.object);
+  const storage::ManifestRecord record = resolve(context, route.repository, reference);
+  check_accept(request, record.media_type);
+  http::Response response;
+  response.headers.set("Content-Type", record.media_type);
+  response.headers.set("Docker-Content-Digest", record.digest.str());
+  response.headers.set("ETag", "\"" + record.digest.str() + "\"");
+  response.headers.set("Content-Length", std::to_string(record.size));
+  if (request.method != http::Method::Head) {
+    auto reader = context.storage.blobs->open(record.digest);
+    if (!reader) throw storage::StorageError("manifest " + record.digest.str() + " is recorded but its bytes are missing");
+    response.body = read_all(*reader);
+  }
+  return response;
+}
+
+std::unique_ptr<http::Call> put_manifest(Context& context, const http::Request& request, const Route& route) {
+  return std::make_unique<ManifestPutCall>(context, request, route);
+}
+
+http::Response delete_manifest(Context& context, const Route& route) {
+  const oci::Reference reference = parse_reference_or_throw(route.object);
+  auto& metadata = *context.storage.metadata;
+  const bool deleted = reference.digest ? metadata.delete_manifest(route.repository, *reference.digest)
+                                        : metadata.delete_tag(route.repository, reference.tag);
+  if (!deleted) throw manifest_unknown(reference.str());
+  http::Response response;
+  response.status = 202;
+  response.headers.set("Content-Length", "0");
+  return response;
+}
+
+}  // namespace outpost::registry

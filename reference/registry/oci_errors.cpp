@@ -1,0 +1,61 @@
+#include "reference/registry/oci_errors.h"
+
+namespace outpost::registry {
+
+ApiError blob_unknown(std::string_view digest) {
+  return ApiError(404, "BLOB_UNKNOWN", "blob unknown to registry", {{"digest", digest}});
+}
+ApiError blob_upload_invalid(std::string message) { return ApiError(400, "BLOB_UPLOAD_INVALID", std::move(message)); }
+ApiError blob_upload_unknown(std::string_view id) {
+  return ApiError(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry", {{"uuid", id}});
+}
+ApiError digest_invalid(std::string message) { return ApiError(400, "DIGEST_INVALID", std::move(message)); }
+ApiError manifest_blob_unknown(std::string_view digest) {
+  return ApiError(400, "MANIFEST_BLOB_UNKNOWN", "manifest references a blob unknown to this repository",
+                  {{"digest", digest}});
+}
+ApiError manifest_invalid(std::string message) { return ApiError(400, "MANIFEST_INVALID", std::move(message)); }
+ApiError manifest_too_large(uint64_t limit) {
+  return ApiError(413, "MANIFEST_INVALID", "manifest exceeds the size limit of " + std::to_string(limit) + " bytes",
+                  {{"limit", limit}});
+}
+ApiError manifest_unknown(std::string_view reference) {
+  return ApiError(404, "MANIFEST_UNKNOWN", "manifest unknown to registry", {{"reference", reference}});
+}
+ApiError name_invalid(std::string_view name) {
+  return ApiError(400, "NAME_INVALID",
+                  "invalid repository name: lowercase letters and digits separated by '.', '_', '__', '-' or '/', "
+                  "at most 255 characters",
+                  {{"name", name}});
+}
+ApiError name_unknown(std::string_view name) {
+  return ApiError(404, "NAME_UNKNOWN", "repository name not known to registry", {{"name", name}});
+}
+ApiError size_invalid(std::string message) { return ApiError(400, "SIZE_INVALID", std::move(message)); }
+ApiError tag_invalid(std::string_view tag) {
+  return ApiError(400, "TAG_INVALID", "invalid tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}", {{"tag", tag}});
+}
+ApiError range_not_satisfiable(std::string message) {
+  return ApiError(416, "BLOB_UPLOAD_INVALID", std::move(message));
+}
+ApiError pagination_invalid(std::string message) {
+  return ApiError(400, "PAGINATION_NUMBER_INVALID", std::move(message));
+}
+ApiError unsupported(std::string message) { return ApiError(400, "UNSUPPORTED", std::move(message)); }
+ApiError unsupported_method(http::Method method, std::string_view route) {
+  return ApiError(405, "UNSUPPORTED", "method " + std::string(http::method_name(method)) + " is not supported on " +
+                                          std::string(route));
+}
+ApiError route_unknown(std::string_view path) {
+  return ApiError(404, "NOT_FOUND", "no such endpoint", {{"path", path}});
+}
+
+http::Response error_response(const ApiError& error) {
+  http::Response response;
+  response.status = error.status();
+  response.headers.set("Content-Type", "application/json");
+  response.body = error.body();
+  return response;
+}
+
+}  // namespace outpost::registry

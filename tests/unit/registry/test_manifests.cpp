@@ -1,0 +1,152 @@
+#include <boost/test/unit_test.hpp>
+
+#include "tests/unit/registry/registry_fixture.h"
+
+using namespace outpost;
+using namespace outpost::testing;
+using http::Method;
+
+namespace {
+http::Headers content_type(const std::string& type) {
+  http::Headers headers;
+  headers.set("Content-Type", type);
+  return headers;
+}
+const std::string kOciManifest = "application/vnd.oci.image.manifest.v1+json";
+const std::string kOciIndex = "application/vnd.oci.image.index.v1+json";
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(manifests, RegistryFixture)
+
+BOOST_AUTO_TEST_CASE(push_and_pull_by_tag_and_digest) {
+  oci::Digest digest;
+  const std::string bytes = client.push_image("app", "v1", "{\"config\":1}", {"layer-a", "layer-b"}, &digest);
+  for (const std::string& reference : {std::string("v1"), digest.str()}) {
+    const Reply reply = client.get("/v2/app/manifests/" + reference);
+    BOOST_TEST(reply.status == 200);
+    BOOST_TEST(reply.body == bytes);
+    BOOST_TEST(reply.header("Docker-Content-Digest") == digest.str());
+    BOOST_TEST(reply.header("Content-Type") == kOciManifest);
+  }
+  const Reply head = client.head("/v2/app/manifests/v1");
+  BOOST_TEST(head.body.empty());
+  BOOST_TEST(head.header("Content-Length") == std::to_string(bytes.size()));
+}
+
+BOOST_AUTO_TEST_CASE(missing_blob_is_refused) {
+  const std::string manifest = nlohmann::json{
+      {"schemaVersion", 2},
+      {"mediaType", kOciManifest},
+      {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                  {"digest", oci::digest_of("absent config").str()},
+                  {"size", 13}}},
+      {"layers", nlohmann::json::array()}}.dump();
+  const Reply reply = client.send(Method::Put, "/v2/app/manifests/v1", manifest, content_type(kOciManifest));
+  BOOST_TEST(reply.status == 400);
+  BOOST_TEST(reply.error_code() == "MANIFEST_BLOB_UNKNOWN");
+  BOOST_TEST(client.get("/v2/app/manifests/v1").status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(blob_of_another_repository_does_not_count) {
+  client.push_blob("other", "cfg");
+  const std::string manifest = nlohmann::json{
+      {"schemaVersion", 2},
+      {"mediaType", kOciManifest},
+      {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                  {"digest", oci::digest_of("cfg").str()},
+                  {"size", 3}}},
+      {"layers", nlohmann::json::array()}}.dump();
+  BOOST_TEST(client.send(Method::Put, "/v2/app/manifests/v1", manifest, content_type(kOciManifest)).error_code() ==
+             "MANIFEST_BLOB_UNKNOWN");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_and_oversized_manifests) {
+  BOOST_TEST(client.send(Method::Put, "/v2/app/manifests/v1", "not json", content_type(kOciManifest)).error_code() ==
+             "MANIFEST_INVALID");
+  const std::string huge(4 * 1024 * 1024 + 1, ' ');
+  const Reply big = client.send(Method::Put, "/v2/app/manifests/v1", huge, content_type(kOciManifest));
+  BOOST_TEST(big.status == 413);
+  BOOST_TEST(big.error_code() == "MANIFEST_INVALID");
+  BOOST_TEST(client.send(Method::Put, "/v2/app/manifests/-bad-tag", "{}", content_type(kOciManifest)).error_code() ==
+             "TAG_INVALID");
+}
+
+BOOST_AUTO_TEST_CASE(digest_in_url_must_match) {
+  oci::Digest digest;
+  const std::string bytes = client.push_image("app", "v1", "c", {"l"}, &digest);
+  const Reply ok = client.send(Method::Put, "/v2/app/manifests/" + digest.str(), bytes, content_type(kOciManifest));
+  BOOST_TEST(ok.status == 201);
+  const Reply wrong = client.send(Method::Put, "/v2/app/manifests/" + oci::digest_of("x").str(), bytes,
+                                  content_type(kOciManifest));
+  BOOST_TEST(wrong.error_code() == "DIGEST_INVALID");
+}
+
+BOOST_AUTO_TEST_CASE(index_needs_its_children) {
+  oci::Digest child;
+  const std::string child_bytes = client.push_image("app", "amd64", "c", {"l"}, &child);
+  auto index = [&](const oci::Digest& digest) {
+    return nlohmann::json{{"schemaVersion", 2},
+                          {"mediaType", kOciIndex},
+                          {"manifests", {{{"mediaType", kOciManifest}, {"digest", digest.str()}, {"size", 10}}}}}
+        .dump();
+  };
+  BOOST_TEST(client.send(Method::Put, "/v2/app/manifests/multi", index(child), content_type(kOciIndex)).status == 201);
+  BOOST_TEST(client.send(Method::Put, "/v2/app/manifests/bad", index(oci::digest_of("nope")), content_type(kOciIndex))
+                 .error_code() == "MANIFEST_BLOB_UNKNOWN");
+}
+
+BOOST_AUTO_TEST_CASE(accept_header_negotiation) {
+  client.push_image("app", "v1", "c", {"l"});
+  http::Headers docker_only;
+  docker_only.set("Accept", "application/vnd.docker.distribution.manifest.v2+json");
+  BOOST_TEST(client.get("/v2/app/manifests/v1", docker_only).error_code() == "MANIFEST_UNKNOWN");
+  http::Headers both;
+  both.add("Accept", "application/vnd.docker.distribution.manifest.v2+json");
+  both.add("Accept", kOciManifest + ";q=0.9");
+  BOOST_TEST(client.get("/v2/app/manifests/v1", both).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(delete_by_tag_untags_and_by_digest_removes) {
+  oci::Digest digest;
+  client.push_image("app", "v1", "c", {"l"}, &digest);
+  client.push_image("app", "v2", "c", {"l"});
+  BOOST_TEST(client.send(Method::Delete, "/v2/app/manifests/v1").status == 202);
+  BOOST_TEST(client.get("/v2/app/manifests/v1").status == 404);
+  BOOST_TEST(client.get("/v2/app/manifests/" + digest.str()).status == 200);
+  BOOST_TEST(client.send(Method::Delete, "/v2/app/manifests/" + digest.str()).status == 202);
+  BOOST_TEST(client.get("/v2/app/manifests/" + digest.str()).error_code() == "MANIFEST_UNKNOWN");
+  BOOST_TEST(client.get("/v2/app/manifests/v2").status == 404);  // v2 pointed at the same bytes
+  BOOST_TEST(client.send(Method::Delete, "/v2/app/manifests/" + digest.str()).status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(subject_header_and_referrers) {
+  oci::Digest subject;
+  client.push_image("app", "v1", "c", {"l"}, &subject);
+  const auto empty = client.push_blob("app", "{}");
+  const std::string artifact =
+      nlohmann::json{{"schemaVersion", 2},
+                     {"mediaType", kOciManifest},
+                     {"artifactType", "application/vnd.example.sbom"},
+                     {"config", {{"mediaType", "application/vnd.oci.empty.v1+json"}, {"digest", empty.str()}, {"size", 2}}},
+                     {"layers", nlohmann::json::array()},
+                     {"subject", {{"mediaType", kOciManifest}, {"digest", subject.str()}, {"size", 100}}},
+                     {"annotations", {{"org.example", "yes"}}}}
+          .dump();
+  const Reply pushed =
+      client.send(Method::Put, "/v2/app/manifests/" + oci::digest_of(artifact).str(), artifact, content_type(kOciManifest));
+  BOOST_TEST(pushed.status == 201);
+  BOOST_TEST(pushed.header("OCI-Subject") == subject.str());
+
+  const auto index = nlohmann::json::parse(client.get("/v2/app/referrers/" + subject.str()).body);
+  BOOST_TEST(index["manifests"].size() == 1u);
+  BOOST_TEST(index["manifests"][0]["artifactType"] == "application/vnd.example.sbom");
+  BOOST_TEST(index["manifests"][0]["annotations"]["org.example"] == "yes");
+  const Reply filtered = client.get("/v2/app/referrers/" + subject.str() + "?artifactType=application/other");
+  BOOST_TEST(filtered.header("OCI-Filters-Applied") == "artifactType");
+  BOOST_TEST(nlohmann::json::parse(filtered.body)["manifests"].empty());
+  const Reply none = client.get("/v2/app/referrers/" + oci::digest_of("no subject").str());
+  BOOST_TEST(none.status == 200);
+  BOOST_TEST(none.header("Content-Type") == kOciIndex);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,104 @@
+#include <boost/test/unit_test.hpp>
+
+#include "tests/unit/registry/registry_fixture.h"
+
+using namespace outpost;
+using namespace outpost::testing;
+using http::Method;
+
+namespace {
+std::string location_path(const Reply& reply) { return reply.header("Location"); }
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(uploads, RegistryFixture)
+
+BOOST_AUTO_TEST_CASE(chunked_upload_with_content_range) {
+  const Reply started = client.send(Method::Post, "/v2/app/blobs/uploads/");
+  BOOST_TEST(started.status == 202);
+  BOOST_TEST(started.header("Range") == "0-0");
+  const std::string location = location_path(started);
+  BOOST_TEST(location.starts_with("/v2/app/blobs/uploads/"));
+
+  http::Headers first;
+  first.set("Content-Range", "0-4");
+  const Reply patched = client.send(Method::Patch, location, "hello", first);
+  BOOST_TEST(patched.status == 202);
+  BOOST_TEST(patched.header("Range") == "0-4");
+
+  http::Headers wrong;
+  wrong.set("Content-Range", "3-7");
+  const Reply out_of_order = client.send(Method::Patch, location, "xxxxx", wrong);
+  BOOST_TEST(out_of_order.status == 416);
+  BOOST_TEST(out_of_order.header("Range") == "0-4");
+
+  const Reply status = client.get(location);
+  BOOST_TEST(status.status == 204);
+  BOOST_TEST(status.header("Range") == "0-4");
+
+  http::Headers second;
+  second.set("Content-Range", "5-10");
+  BOOST_TEST(client.send(Method::Patch, location, " world", second).status == 202);
+  const auto digest = oci::digest_of("hello world");
+  const Reply done = client.send(Method::Put, location + "?digest=" + digest.str());
+  BOOST_TEST(done.status == 201);
+  BOOST_TEST(done.header("Location") == "/v2/app/blobs/" + digest.str());
+  BOOST_TEST(client.get("/v2/app/blobs/" + digest.str()).body == "hello world");
+  BOOST_TEST(client.get(location).error_code() == "BLOB_UPLOAD_UNKNOWN");
+}
+
+BOOST_AUTO_TEST_CASE(streamed_patch_without_content_range_in_many_pieces) {
+  std::string layer(3 * 1024 * 1024 + 17, '\0');
+  for (size_t i = 0; i < layer.size(); ++i) layer[i] = static_cast<char>(i * 31 + 7);
+  const std::string location = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  const Reply patched = client.send(Method::Patch, location, layer, {}, 4096);
+  BOOST_TEST(patched.header("Range") == "0-" + std::to_string(layer.size() - 1));
+  const auto digest = oci::digest_of(layer);
+  BOOST_TEST(client.send(Method::Put, location + "?digest=" + digest.str()).status == 201);
+  BOOST_TEST((client.get("/v2/app/blobs/" + digest.str()).body == layer));
+}
+
+BOOST_AUTO_TEST_CASE(put_with_final_chunk) {
+  const std::string location = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  const auto digest = oci::digest_of("whole body");
+  BOOST_TEST(client.send(Method::Put, location + "?digest=" + digest.str(), "whole body").status == 201);
+}
+
+BOOST_AUTO_TEST_CASE(digest_mismatch_is_refused_and_stores_nothing) {
+  const std::string location = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  const auto wrong = oci::digest_of("something else");
+  const Reply reply = client.send(Method::Put, location + "?digest=" + wrong.str(), "actual bytes");
+  BOOST_TEST(reply.status == 400);
+  BOOST_TEST(reply.error_code() == "DIGEST_INVALID");
+  BOOST_TEST(client.get("/v2/app/blobs/" + wrong.str()).status == 404);
+  BOOST_TEST(client.get("/v2/app/blobs/" + oci::digest_of("actual bytes").str()).status == 404);
+  const Reply monolithic = client.send(Method::Post, "/v2/app/blobs/uploads/?digest=" + wrong.str(), "other bytes");
+  BOOST_TEST(monolithic.error_code() == "DIGEST_INVALID");
+  BOOST_TEST(client.send(Method::Put, location).error_code() == "DIGEST_INVALID");  // no digest at all
+}
+
+BOOST_AUTO_TEST_CASE(cancel_and_unknown_sessions) {
+  const std::string location = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  BOOST_TEST(client.send(Method::Delete, location).status == 204);
+  BOOST_TEST(client.send(Method::Delete, location).status == 404);
+  BOOST_TEST(client.get("/v2/app/blobs/uploads/doesnotexist").error_code() == "BLOB_UPLOAD_UNKNOWN");
+  // A session is reachable only through the repository that started it.
+  const std::string other = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  const std::string id = other.substr(other.rfind('/') + 1);
+  BOOST_TEST(client.get("/v2/elsewhere/blobs/uploads/" + id).status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(mounts) {
+  const auto digest = client.push_blob("source", "mount me");
+  const Reply mounted = client.send(Method::Post, "/v2/target/blobs/uploads/?mount=" + digest.str() + "&from=source");
+  BOOST_TEST(mounted.status == 201);
+  BOOST_TEST(mounted.header("Location") == "/v2/target/blobs/" + digest.str());
+  BOOST_TEST(client.get("/v2/target/blobs/" + digest.str()).body == "mount me");
+  // Automatic mount: no `from`, the registry finds a readable repository holding the blob.
+  const Reply automatic = client.send(Method::Post, "/v2/third/blobs/uploads/?mount=" + digest.str());
+  BOOST_TEST(automatic.status == 201);
+  const Reply missing = client.send(Method::Post, "/v2/target/blobs/uploads/?mount=" +
+                                                      oci::digest_of("absent").str() + "&from=source");
+  BOOST_TEST(missing.status == 202);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
