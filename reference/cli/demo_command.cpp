@@ -1,0 +1,94 @@
+#include "reference/cli/demo_command.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "reference/cli/demo_image.h"
+#include "reference/cli/serve_command.h"
+#include "reference/cli/subprocess.h"
+
+namespace outpost::cli {
+
+namespace {
+std::filesystem::path make_work_dir(const std::string& requested) {
+  if (!requested.empty()) {
+    std::filesystem::create_directories(requested);
+    return requested;
+  }
+  std::string pattern = (std::filesystem::temp_directory_path() / "outpost-demo-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
+  return pattern;
+}
+
+void step(const std::string& text) { std::cout << "==> " << text << std::endl; }
+
+void skopeo(const std::vector<std::string>& args, const std::filesystem::path& work) {
+  std::vector<std::string> argv = {"skopeo"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  // A cache of its own: skopeo's blob-info cache otherwise remembers blobs of other registries.
+  const ProcessResult result =
+      run_process(argv, {{"XDG_DATA_HOME", (work / "xdg").string()}, {"_CONTAINERS_ROOTLESS_UID", "1000"}});
+  if (result.exit_code != 0)
+    throw std::runtime_error("skopeo " + args.front() + " failed (exit " + std::to_string(result.exit_code) + "):\n" +
+                             result.output);
+}
+}  // namespace
+
+int run_demo(const DemoOptions& options) {
+  const std::filesystem::path work = make_work_dir(options.work_dir);
+  step("writing a demo OCI image layout in " + (work / "image").string());
+  const std::string digest = write_demo_layout(work / "image", "demo");
+
+  ServeOptions serve;
+  serve.listen = "127.0.0.1:0";
+  serve.data = (work / "data").string();
+  serve.log_level = "warn";
+  std::promise<std::string> listening;
+  std::promise<std::function<void()>> stopper;
+  std::thread server([&] {
+    try {
+      run_serve(serve, [&](const std::string& address) { listening.set_value(address); },
+                [&](std::function<void()> stop) { stopper.set_value(std::move(stop)); });
+    } catch (...) {
+      listening.set_exception(std::current_exception());
+    }
+  });
+  auto stop_server = stopper.get_future();
+  int status = 0;
+  try {
+    const std::string address = listening.get_future().get();
+    step("registry listening on http://" + address + " with data in " + serve.data);
+    const std::string remote = "docker://" + address + "/demo/hello:v1";
+    step("skopeo copy oci:image:demo -> " + remote);
+    skopeo({"copy", "--dest-tls-verify=false", "--preserve-digests", "oci:" + (work / "image").string() + ":demo", remote}, work);
+    step("skopeo copy " + remote + " -> oci:pulled:v1");
+    skopeo({"copy", "--src-tls-verify=false", "--preserve-digests", remote, "oci:" + (work / "pulled").string() + ":v1"},
+           work);
+    std::ifstream index_file(work / "pulled" / "index.json");
+    const auto index = nlohmann::json::parse(index_file);
+    const std::string pulled = index["manifests"][0]["digest"].get<std::string>();
+    if (pulled != digest) throw std::runtime_error("pulled manifest " + pulled + " differs from pushed " + digest);
+    step("pushed and pulled manifest " + digest + ": identical");
+  } catch (const std::exception& error) {
+    std::cerr << "demo failed: " << error.what() << std::endl;
+    status = 1;
+  }
+  if (stop_server.wait_for(std::chrono::seconds(0)) == std::future_status::ready) stop_server.get()();
+  server.join();
+  if (status == 0) {
+    std::cout << "\nWhere to look next:\n"
+              << "  build/bin/outpost serve --listen 127.0.0.1:5000 --data ./outpost-data   # a registry that stays up\n"
+              << "  skopeo copy --dest-tls-verify=false oci:" << (work / "image").string()
+              << ":demo docker://127.0.0.1:5000/demo/hello:v1\n"
+              << "  curl http://127.0.0.1:5000/v2/_catalog ; curl http://127.0.0.1:5000/metrics\n"
+              << "  docs/registry.md (options, storage layout, metrics), docs/architecture.md (how it fits together)\n"
+              << "Demo files: " << work.string() << std::endl;
+  }
+  return status;
+}
+
+}  // namespace outpost::cli

@@ -1,0 +1,33 @@
+#include "reference/cli/gc_command.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "reference/cli/data_dir_lock.h"
+#include "reference/storage/gc.h"
+
+namespace outpost::cli {
+
+int run_gc(const GcCommandOptions& options) {
+  if (!std::filesystem::exists(std::filesystem::path(options.data) / "metadata.db"))
+    throw std::runtime_error("no registry data in " + options.data);
+  DataDirLock lock(options.data);
+  SystemClock clock;
+  SystemRandom random;
+  auto storage = storage::open_disk_storage(options.data, clock, random);
+  storage::GcOptions gc;
+  gc.grace = std::chrono::duration_cast<Nanoseconds>(std::chrono::duration<double>(options.grace_seconds));
+  gc.dry_run = options.dry_run;
+  const storage::GcReport report = storage::collect_garbage(*storage, clock, gc);
+  nlohmann::json removed = nlohmann::json::array();
+  for (const auto& blob : report.removed) removed.push_back({{"digest", blob.digest.str()}, {"size", blob.size}});
+  std::cout << nlohmann::json{{"removed", removed},
+                              {"bytesFreed", report.bytes_freed},
+                              {"blobsKept", report.blobs_kept},
+                              {"dryRun", options.dry_run}}
+                   .dump(2)
+            << std::endl;
+  return 0;
+}
+
+}  // namespace outpost::cli

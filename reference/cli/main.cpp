@@ -1,0 +1,41 @@
+// The `outpost` command: run a registry node, collect its garbage, or (with no arguments) run the demo.
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "reference/cli/demo_command.h"
+#include "reference/cli/gc_command.h"
+#include "reference/cli/serve_command.h"
+#include "reference/cli/serve_options.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Outpost: a reference OCI registry for connected-registry hierarchies, and its test harness"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", "outpost 0.1.0");
+
+  outpost::cli::ServeOptions serve;
+  CLI::App* serve_command = app.add_subcommand("serve", "Run a registry node");
+  outpost::cli::add_serve_options(*serve_command, serve);
+
+  outpost::cli::GcCommandOptions gc;
+  CLI::App* gc_command = app.add_subcommand("gc", "Remove blobs no manifest references (the server must be stopped)");
+  gc_command->add_option("--data", gc.data, "data directory")->envname("OUTPOST_DATA")->capture_default_str();
+  gc_command->add_option("--grace", gc.grace_seconds, "keep blobs linked within this many seconds")->capture_default_str();
+  gc_command->add_flag("--dry-run", gc.dry_run, "report what would be removed, remove nothing");
+
+  outpost::cli::DemoOptions demo;
+  CLI::App* demo_command = app.add_subcommand("demo", "Start a registry, push and pull a demo image with skopeo (default)");
+  demo_command->add_option("--work", demo.work_dir, "directory for the demo's data (default: a new temporary one)");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*serve_command) {
+      outpost::cli::apply_config_file(*serve_command, serve);
+      return outpost::cli::run_serve(serve);
+    }
+    if (*gc_command) return outpost::cli::run_gc(gc);
+    return outpost::cli::run_demo(demo);
+  } catch (const std::exception& error) {
+    std::cerr << "outpost: " << error.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,67 @@
+#include "reference/cli/serve_options.h"
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace outpost::cli {
+
+namespace {
+struct Field {
+  const char* name;
+  std::string ServeOptions::*text;
+  const char* help;
+};
+constexpr Field kTextFields[] = {
+    {"listen", &ServeOptions::listen, "HOST:PORT to serve the registry on (port 0 picks a free one)"},
+    {"data", &ServeOptions::data, "data directory: blobs, uploads and metadata.db"},
+    {"login-server", &ServeOptions::login_server, "advertised HOST:PORT; requests naming another Host are refused"},
+    {"metrics-listen", &ServeOptions::metrics_listen, "HOST:PORT serving /metrics without credentials"},
+    {"tls-cert", &ServeOptions::tls_cert, "PEM certificate chain: serve HTTPS"},
+    {"tls-key", &ServeOptions::tls_key, "PEM private key for --tls-cert"},
+    {"log-level", &ServeOptions::log_level, "debug, info, warn, error or off"},
+};
+
+std::string env_name(std::string_view flag) {
+  std::string name = "OUTPOST_";
+  for (char c : flag) name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return name;
+}
+}  // namespace
+
+void add_serve_options(CLI::App& command, ServeOptions& options) {
+  for (const Field& field : kTextFields)
+    command.add_option(std::string("--") + field.name, options.*(field.text), field.help)
+        ->envname(env_name(field.name))
+        ->capture_default_str();
+  command.add_option("--threads", options.threads, "worker threads (0: one per core)")->envname("OUTPOST_THREADS");
+  command.add_option("--config", options.config, "JSON file with any of these options")->envname("OUTPOST_CONFIG");
+}
+
+void apply_config_file(CLI::App& command, ServeOptions& options) {
+  if (options.config.empty()) return;
+  std::ifstream file(options.config);
+  if (!file) throw std::runtime_error("cannot read config file " + options.config);
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(file);
+  } catch (const nlohmann::json::exception& error) {
+    throw std::runtime_error("config file " + options.config + " is not valid JSON: " + error.what());
+  }
+  if (!json.is_object()) throw std::runtime_error("config file " + options.config + " must hold a JSON object");
+  for (const auto& [key, value] : json.items()) {
+    CLI::Option* option = command.get_option_no_throw("--" + key);
+    if (!option || key == "config") throw std::runtime_error("config file " + options.config + ": unknown option '" + key + "'");
+    if (option->count() > 0) continue;  // a flag or the environment already set it
+    if (key == "threads") {
+      options.threads = value.get<unsigned>();
+      continue;
+    }
+    if (!value.is_string()) throw std::runtime_error("config file " + options.config + ": '" + key + "' must be a string");
+    for (const Field& field : kTextFields)
+      if (key == field.name) options.*(field.text) = value.get<std::string>();
+  }
+}
+
+}  // namespace outpost::cli

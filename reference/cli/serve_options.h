@@ -1,0 +1,28 @@
+#pragma once
+// `outpost serve` options (SPEC 7.4). Each can come from a flag, an OUTPOST_* environment variable or a JSON --config
+// file, in that order of precedence.
+#include <string>
+
+#include "CLI/CLI.hpp"
+
+namespace outpost::cli {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:5000";
+  std::string data = "./outpost-data";
+  std::string config;
+  std::string login_server;
+  std::string metrics_listen;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string log_level = "info";
+  unsigned threads = 0;
+};
+
+// Declares the options on `command`, each with its OUTPOST_<NAME> environment variable.
+void add_serve_options(CLI::App& command, ServeOptions& options);
+// Fills options that neither a flag nor the environment set from the JSON object in options.config (keys are the flag
+// names without dashes, e.g. {"listen": "127.0.0.1:5000", "tls-cert": "..."}); throws on unknown keys.
+void apply_config_file(CLI::App& command, ServeOptions& options);
+
+}  // namespace outpost::cli

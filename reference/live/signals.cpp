@@ -1,0 +1,36 @@
+#include "reference/live/signals.h"
+
+#include <csignal>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "reference/common/log.h"
+
+namespace outpost::live {
+
+struct StopOnSignals::Impl {
+  explicit Impl(Server& server) : signals(context, SIGINT, SIGTERM) {
+    signals.async_wait([&server](const boost::system::error_code& ec, int signal) {
+      if (ec) return;  // cancelled by the destructor
+      log::info("signal received, stopping", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+      server.stop();
+    });
+    thread = std::thread([this] { context.run(); });
+  }
+  ~Impl() {
+    boost::asio::post(context, [this] { signals.cancel(); });
+    thread.join();
+  }
+
+  boost::asio::io_context context;
+  boost::asio::signal_set signals;
+  std::thread thread;
+};
+
+StopOnSignals::StopOnSignals(Server& server) : impl_(std::make_unique<Impl>(server)) {}
+StopOnSignals::~StopOnSignals() = default;
+
+}  // namespace outpost::live

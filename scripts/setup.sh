@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Outpost needs (only those missing), then configures and builds it in build/.
+# Run as root on a fresh machine. Environment: BUILD_DIR (default build), OUTPOST_BENCH=ON to build the benchmarks,
+# OUTPOST_SANITIZE=ON for an AddressSanitizer + UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libboost-test1.81-dev libboost-url1.81-dev libboost-json1.81-dev
+  nlohmann-json3-dev libssl-dev libsqlite3-dev libbenchmark-dev libcli11-dev
+  pybind11-dev python3-dev python3-pytest python3-requests
+  skopeo
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "==> installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+build_dir=${BUILD_DIR:-build}
+cmake -S . -B "$build_dir" -G Ninja \
+  -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" \
+  -DOUTPOST_WERROR=ON \
+  -DOUTPOST_BENCH="${OUTPOST_BENCH:-OFF}" \
+  -DOUTPOST_SANITIZE="${OUTPOST_SANITIZE:-OFF}"
+cmake --build "$build_dir" -j "$(nproc)"
