@@ -9,7 +9,15 @@ void EventLoop::push(Nanoseconds at, std::function<void()> work, std::shared_ptr
   std::push_heap(queue_.begin(), queue_.end(), Later{});
 }
 
-void EventLoop::post(std::function<void()> work) { push(now_, std::move(work), nullptr); }
+void EventLoop::post(std::function<void()> work) {
+  ready_.push_back(Event{now_, next_sequence_++, std::move(work), nullptr});
+}
+
+bool EventLoop::next_is_ready() const {
+  if (ready_.empty()) return false;
+  if (queue_.empty()) return true;
+  return Later{}(queue_.front(), ready_.front());
+}
 
 TimerHandle EventLoop::schedule_after(Nanoseconds delay, std::function<void()> work) {
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
@@ -18,10 +26,16 @@ TimerHandle EventLoop::schedule_after(Nanoseconds delay, std::function<void()> w
 }
 
 bool EventLoop::run_one() {
-  while (!queue_.empty()) {
-    std::pop_heap(queue_.begin(), queue_.end(), Later{});
-    Event event = std::move(queue_.back());
-    queue_.pop_back();
+  while (!queue_.empty() || !ready_.empty()) {
+    Event event;
+    if (next_is_ready()) {
+      event = std::move(ready_.front());
+      ready_.pop_front();
+    } else {
+      std::pop_heap(queue_.begin(), queue_.end(), Later{});
+      event = std::move(queue_.back());
+      queue_.pop_back();
+    }
     now_ = event.time;
     if (event.cancelled && event.cancelled->load()) continue;
     ++dispatched_;
@@ -32,7 +46,8 @@ bool EventLoop::run_one() {
 }
 
 void EventLoop::run_until(Nanoseconds deadline) {
-  while (!queue_.empty() && queue_.front().time <= deadline) run_one();
+  while ((!ready_.empty() && ready_.front().time <= deadline) || (!queue_.empty() && queue_.front().time <= deadline))
+    run_one();
   now_ = std::max(now_, deadline);
 }
 

@@ -3,6 +3,7 @@
 // in (time, sequence) order, so equal-time events run in the order they were scheduled and a run is reproducible.
 // It implements the Executor seam, so registry and sync code scheduled on it never know they are simulated.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <vector>
 
@@ -25,7 +26,7 @@ class EventLoop final : public Executor {
   uint64_t run(uint64_t max_events = UINT64_MAX);
 
   uint64_t events_dispatched() const { return dispatched_; }
-  size_t pending() const { return queue_.size(); }
+  size_t pending() const { return queue_.size() + ready_.size(); }
 
  private:
   struct Event {
@@ -40,8 +41,12 @@ class EventLoop final : public Executor {
     }
   };
   void push(Nanoseconds at, std::function<void()> work, std::shared_ptr<std::atomic<bool>> cancelled);
+  bool next_is_ready() const;
 
-  std::vector<Event> queue_;  // a binary heap ordered by Later
+  std::vector<Event> queue_;  // timers: a binary heap ordered by Later
+  // Posts: due now, already in sequence order, so a FIFO serves them without heap work. The next event is whichever
+  // of ready_.front() and queue_.front() comes first in (time, sequence) order.
+  std::deque<Event> ready_;
   Nanoseconds now_{0};
   uint64_t next_sequence_ = 0;
   uint64_t dispatched_ = 0;
