@@ -26,8 +26,10 @@ std::vector<std::string> paginate(const http::Request& request, std::string_view
                                   Fetch fetch) {
   const size_t n = page_size(request);
   const std::string last = request.query_param("last").value_or("");
+  if (n == 0) return {};
   std::vector<std::string> items = fetch(last, n == kUnlimited ? kUnlimited : n + 1);
-  if (n != kUnlimited && items.size() > n) {
+  // n=0 asks for nothing and gets no Link (distribution-spec: "MUST NOT include a Link header").
+  if (n != kUnlimited && n > 0 && items.size() > n) {
     items.resize(n);
     response.headers.set("Link", "<" + std::string(base_path) + "?last=" + http::percent_encode(items.back()) +
                                      "&n=" + std::to_string(n) + ">; rel=\"next\"");

@@ -11,10 +11,18 @@
 namespace outpost::registry {
 
 namespace {
+// On a push a bad reference is the client's mistake to be told about (TAG_INVALID, DIGEST_INVALID)...
 oci::Reference parse_reference_or_throw(std::string_view text) {
   if (auto reference = oci::Reference::parse(text)) return *reference;
   if (text.find(':') != std::string_view::npos) parse_digest_or_throw(text);  // throws DIGEST_INVALID
   throw tag_invalid(text);
+}
+
+// ...while on a read or delete it names a manifest that cannot exist: 404, as the conformance suite expects for
+// `/manifests/.INVALID_MANIFEST_NAME`.
+oci::Reference parse_reference_or_unknown(std::string_view text) {
+  if (auto reference = oci::Reference::parse(text)) return *reference;
+  throw manifest_unknown(text);
 }
 
 storage::ManifestRecord resolve(Context& context, std::string_view repository, const oci::Reference& reference) {
@@ -150,7 +158,7 @@ class ManifestPutCall final : public http::Call {
 }  // namespace
 
 http::Response get_manifest(Context& context, const http::Request& request, const Route& route) {
-  const oci::Reference reference = parse_reference_or_throw(route.object);
+  const oci::Reference reference = parse_reference_or_unknown(route.object);
   const storage::ManifestRecord record = resolve(context, route.repository, reference);
   check_accept(request, record.media_type);
   http::Response response;
@@ -171,7 +179,7 @@ std::unique_ptr<http::Call> put_manifest(Context& context, const http::Request& 
 }
 
 http::Response delete_manifest(Context& context, const Route& route) {
-  const oci::Reference reference = parse_reference_or_throw(route.object);
+  const oci::Reference reference = parse_reference_or_unknown(route.object);
   auto& metadata = *context.storage.metadata;
   const bool deleted = reference.digest ? metadata.delete_manifest(route.repository, *reference.digest)
                                         : metadata.delete_tag(route.repository, reference.tag);

@@ -41,3 +41,14 @@ BOOST_AUTO_TEST_CASE(base_and_probes) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(listing_edges, RegistryFixture)
+
+BOOST_AUTO_TEST_CASE(n_zero_is_empty_without_link) {
+  client.push_image("app", "v1", "c", {"l"});
+  const Reply reply = client.get("/v2/app/tags/list?n=0");
+  BOOST_TEST(nlohmann::json::parse(reply.body)["tags"].empty());
+  BOOST_TEST(reply.header("Link").empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

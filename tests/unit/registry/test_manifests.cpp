@@ -71,6 +71,14 @@ BOOST_AUTO_TEST_CASE(invalid_and_oversized_manifests) {
              "TAG_INVALID");
 }
 
+BOOST_AUTO_TEST_CASE(invalid_reference_reads_as_unknown) {
+  const Reply get = client.get("/v2/app/manifests/.INVALID_MANIFEST_NAME");
+  BOOST_TEST(get.status == 404);
+  BOOST_TEST(get.error_code() == "MANIFEST_UNKNOWN");
+  BOOST_TEST(client.head("/v2/app/manifests/.INVALID_MANIFEST_NAME").status == 404);
+  BOOST_TEST(client.send(Method::Delete, "/v2/app/manifests/.bad").status == 404);
+}
+
 BOOST_AUTO_TEST_CASE(digest_in_url_must_match) {
   oci::Digest digest;
   const std::string bytes = client.push_image("app", "v1", "c", {"l"}, &digest);
