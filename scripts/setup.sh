@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Outpost needs (only those missing), then configures and builds it in build/.
 # Run as root on a fresh machine. Environment: BUILD_DIR (default build), OUTPOST_BENCH=ON to build the benchmarks,
-# OUTPOST_SANITIZE=ON for an AddressSanitizer + UBSan build.
+# OUTPOST_SANITIZE=ON for an AddressSanitizer + UBSan build, BUILD_TARGETS="a b" to build only those targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,4 +29,6 @@ cmake -S . -B "$build_dir" -G Ninja \
   -DOUTPOST_WERROR=ON \
   -DOUTPOST_BENCH="${OUTPOST_BENCH:-OFF}" \
   -DOUTPOST_SANITIZE="${OUTPOST_SANITIZE:-OFF}"
-cmake --build "$build_dir" -j "$(nproc)"
+targets=()
+for target in ${BUILD_TARGETS:-}; do targets+=(--target "$target"); done
+cmake --build "$build_dir" -j "$(nproc)" "${targets[@]}"
