@@ -58,7 +58,9 @@ live::Server::Options server_options(const ServeOptions& options, const std::str
 
 int run_serve(const ServeOptions& options, std::function<void(const std::string&)> on_listening,
               std::function<void(std::function<void()>)> stop_request) {
-  log::set_level(log::parse_level(options.log_level));
+  // The "listening" line is printed whatever the level (tools and tests wait for it); the level applies after it.
+  const log::Level level = log::parse_level(options.log_level);
+  log::set_level(log::Level::Info);
   if (options.tls_cert.empty() != options.tls_key.empty())
     throw std::runtime_error("--tls-cert and --tls-key go together");
   DataDirLock lock(options.data);
@@ -95,6 +97,7 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
                           {"data", options.data},
                           {"tls", !options.tls_cert.empty()},
                           {"metrics", metrics_server ? metrics_server->bound_address() : server.bound_address()}});
+  log::set_level(level);
   if (on_listening) on_listening(server.bound_address());
   if (stop_request) stop_request([&server] { server.stop(); });
   server.wait();

@@ -1,0 +1,83 @@
+"""`outpost serve` options from flags, environment and --config (SPEC 7.4), /metrics (SPEC 1.4), --login-server
+(SPEC 1.3), TLS, and the demo that README's first command runs."""
+import json
+import re
+import subprocess
+
+import requests
+
+TIMEOUT = 10
+
+
+def listening_entry(server):
+    return next(e for e in server.log_entries() if e.get("msg") == "listening")
+
+
+def test_config_file_sets_metrics_listener_and_log_level(outpost_factory, tmp_path):
+    config = tmp_path / "node.json"
+    config.write_text(json.dumps({"metrics-listen": "127.0.0.1:0", "log-level": "warn"}))
+    server = outpost_factory(args=["--config", str(config)])
+    metrics_address = listening_entry(server)["metrics"]
+    assert metrics_address != server.address
+    assert requests.get(f"{server.url}/v2/", timeout=TIMEOUT).status_code == 200
+    # /metrics moved to its own port; the main port no longer serves it.
+    assert requests.get(f"{server.url}/metrics", timeout=TIMEOUT).status_code == 404
+    scrape = requests.get(f"http://{metrics_address}/metrics", timeout=TIMEOUT)
+    assert scrape.status_code == 200
+    assert 'outpost_http_requests_total{route="base",method="GET",status="200"} 1' in scrape.text
+    # log-level warn from the file: no per-request info lines after the listening line.
+    assert not [e for e in server.log_entries() if e.get("level") == "info" and e.get("msg") != "listening"]
+
+
+def test_config_file_with_unknown_key_is_refused(outpost_bin, tmp_path):
+    config = tmp_path / "bad.json"
+    config.write_text(json.dumps({"listen": "127.0.0.1:0", "colour": "blue"}))
+    result = subprocess.run([str(outpost_bin), "serve", "--config", str(config), "--data", str(tmp_path / "d")],
+                            capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.returncode != 0
+    assert "unknown option 'colour'" in result.stderr
+
+
+def test_login_server_from_environment_refuses_other_hosts(outpost_factory, monkeypatch):
+    monkeypatch.setenv("OUTPOST_LOGIN_SERVER", "registry.example:443")
+    server = outpost_factory()
+    refused = requests.get(f"{server.url}/v2/", timeout=TIMEOUT)
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "DENIED"
+    served = requests.get(f"{server.url}/v2/", headers={"Host": "registry.example:443"}, timeout=TIMEOUT)
+    assert served.status_code == 200
+    # Probes answer whatever the Host, so an orchestrator can reach the node by any address.
+    assert requests.get(f"{server.url}/healthz", timeout=TIMEOUT).status_code == 200
+
+
+def test_metrics_count_requests_and_bytes(registry):
+    for _ in range(2):
+        requests.get(f"{registry.url}/v2/", timeout=TIMEOUT)
+    requests.get(f"{registry.url}/v2/nothing/manifests/latest", timeout=TIMEOUT)
+    text = requests.get(f"{registry.url}/metrics", timeout=TIMEOUT).text
+    assert 'outpost_http_requests_total{route="base",method="GET",status="200"} 2' in text
+    assert 'outpost_http_requests_total{route="manifest",method="GET",status="404"} 1' in text
+    assert re.search(r'^outpost_http_request_duration_seconds_count\{route="base"\} 2$', text, re.M)
+    assert re.search(r"^outpost_storage_blob_bytes \d+$", text, re.M)
+
+
+def test_tls_serves_https(outpost_factory, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=TIMEOUT)
+    server = outpost_factory(args=["--tls-cert", str(cert), "--tls-key", str(key)])
+    assert listening_entry(server)["tls"] is True
+    reply = requests.get(f"https://{server.address}/v2/", verify=str(cert), timeout=TIMEOUT)
+    assert reply.status_code == 200
+    assert reply.headers["Docker-Distribution-API-Version"] == "registry/2.0"
+
+
+def test_demo_pushes_and_pulls_with_skopeo(outpost_bin, tmp_path):
+    """README's first command ends in `build/bin/outpost`: the demo must work on its embedded defaults."""
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg"), "_CONTAINERS_ROOTLESS_UID": "1000", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([str(outpost_bin), "demo", "--work", str(tmp_path / "demo")], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "identical" in result.stdout
+    assert (tmp_path / "demo" / "pulled" / "index.json").is_file()
