@@ -54,10 +54,16 @@ std::string shortened(std::string text) {
   size_t cut = kMaxShownValue;
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   text.resize(cut);
-  return text + "...";
+  text.append("...");
+  return text;
 }
 
-std::string in_quotes(std::string_view text) { return "'" + shortened(std::string(text)) + "'"; }
+// Built by append rather than operator+ chains: GCC 12 at -O3 reports a false -Wrestrict on the latter.
+std::string in_quotes(std::string_view text) {
+  std::string quoted = "'";
+  quoted.append(shortened(std::string(text))).push_back('\'');
+  return quoted;
+}
 
 std::string shown(const json& value) {
   return value.is_string() ? in_quotes(value.get_ref<const std::string&>()) : shortened(value.dump());
