@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace outpost {
 
@@ -18,10 +20,18 @@ class ApiError : public std::runtime_error {
   // The body: the same bytes for the same error, with no time or request id in it (SPEC 4.5).
   std::string body() const;
 
+  // Headers the answer must carry (a 401's WWW-Authenticate challenge, a 416's Range).
+  ApiError& with_header(std::string name, std::string value) {
+    headers_.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+
  private:
   int status_;
   std::string code_;
   nlohmann::json detail_;
+  std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 }  // namespace outpost

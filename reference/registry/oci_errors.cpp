@@ -55,6 +55,7 @@ http::Response error_response(const ApiError& error) {
   response.status = error.status();
   response.headers.set("Content-Type", "application/json");
   response.body = error.body();
+  for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
   return response;
 }
 

@@ -1,0 +1,118 @@
+#include "reference/auth/credential_cache.h"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+namespace outpost::auth {
+
+namespace {
+// A fixed-size digest keeps every key the same size whatever was presented, and keeps the secret out of memory.
+std::string sha256(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL SHA-256 failed");
+  return std::string(reinterpret_cast<const char*>(digest), size);
+}
+
+// now + ttl without overflow, so "never expire" can be spelled Nanoseconds::max().
+Nanoseconds deadline_after(Nanoseconds now, Nanoseconds ttl) {
+  if (ttl <= Nanoseconds::zero()) return now;
+  return now > Nanoseconds::max() - ttl ? Nanoseconds::max() : now + ttl;
+}
+}  // namespace
+
+CredentialCache::CredentialCache(const Clock& clock, size_t capacity, Nanoseconds ttl)
+    : clock_(clock), ttl_(ttl), entries_(capacity) {}
+
+bool CredentialCache::lookup(std::string_view name, std::string_view password, uint64_t generation) {
+  std::pair<std::string, std::string> key(std::string(name), sha256(password));
+  const WallTime wall_now = clock_.now();
+  const Nanoseconds now = clock_.monotonic();
+  std::lock_guard lock(mutex_);
+  const Entry* entry = entries_.find(key, now);
+  if (!entry) return false;
+  if (entry->generation != generation || (entry->password_expiry && wall_now >= *entry->password_expiry)) {
+    entries_.remove(key);  // stale for good: generations only grow and time only moves on
+    return false;
+  }
+  return true;
+}
+
+void CredentialCache::remember(std::string_view name, std::string_view password, uint64_t generation,
+                               std::optional<WallTime> password_expiry) {
+  std::pair<std::string, std::string> key(std::string(name), sha256(password));
+  const Nanoseconds deadline = deadline_after(clock_.monotonic(), ttl_);
+  std::lock_guard lock(mutex_);
+  entries_.put(std::move(key), Entry{generation, password_expiry}, deadline);
+}
+
+void CredentialCache::forget(std::string_view name) {
+  // Keys sort by name first, and an empty digest sorts before every real one: [(name, ""), (name + '\0', "")) is
+  // exactly this token's entries.
+  const std::pair<std::string, std::string> first{std::string(name), std::string()};
+  const std::pair<std::string, std::string> last{std::string(name) + '\0', std::string()};
+  std::lock_guard lock(mutex_);
+  entries_.remove_range(first, last);
+}
+
+void CredentialCache::clear() {
+  std::lock_guard lock(mutex_);
+  entries_.clear();
+}
+
+size_t CredentialCache::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
+std::vector<std::pair<std::string, std::string>> CredentialCache::keys_for_testing() const {
+  std::vector<std::pair<std::string, std::string>> keys;
+  std::lock_guard lock(mutex_);
+  entries_.for_each_key([&](const auto& key) { keys.push_back(key); });
+  return keys;
+}
+
+JwtCache::JwtCache(const Clock& clock, size_t capacity, Nanoseconds ttl)
+    : clock_(clock), ttl_(ttl), entries_(capacity) {}
+
+std::shared_ptr<const Claims> JwtCache::lookup(std::string_view token, std::string_view audience, Nanoseconds leeway) {
+  const std::string key = sha256(token);
+  const WallTime wall_now = clock_.now();
+  const Nanoseconds now = clock_.monotonic();
+  std::shared_ptr<const Claims> claims;
+  {
+    std::lock_guard lock(mutex_);
+    const auto* entry = entries_.find(key, now);
+    if (!entry) return nullptr;
+    claims = *entry;
+  }
+  const auto refusal = check_claims(*claims, audience, wall_now, leeway);
+  if (!refusal) return claims;
+  if (*refusal == JwtError::Expired) {
+    std::lock_guard lock(mutex_);
+    entries_.remove(key);
+  }
+  return nullptr;
+}
+
+void JwtCache::remember(std::string_view token, Claims claims) {
+  std::string key = sha256(token);
+  auto value = std::make_shared<const Claims>(std::move(claims));
+  const Nanoseconds deadline = deadline_after(clock_.monotonic(), ttl_);
+  std::lock_guard lock(mutex_);
+  entries_.put(std::move(key), std::move(value), deadline);
+}
+
+void JwtCache::clear() {
+  std::lock_guard lock(mutex_);
+  entries_.clear();
+}
+
+size_t JwtCache::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
+}  // namespace outpost::auth

@@ -1,0 +1,154 @@
+#pragma once
+// Caches that keep slow checks off the request path (issue 3: verifying a password on every request must not dominate
+// request cost):
+//  - CredentialCache remembers that (token name, password) verified, for the token's current "generation";
+//  - JwtCache remembers the claims of access tokens whose signature verified.
+//
+// Safety rules, which are why these caches may sit in front of PBKDF2 and ECDSA:
+//  - No secret is stored: keys hold the SHA-256 of the presented password or token, never the bytes themselves.
+//  - Any change to a token drops its entries at once: the caller keeps a generation number per token and bumps it on
+//    every change (disable, delete, password regenerated, expiry edited, scope map changed); an entry remembered under
+//    another generation is a miss. forget(name) also releases the memory eagerly.
+//  - Entries live at most `ttl` (monotonic time, from remember(), not refreshed by hits) and never past the expiry of
+//    the password that matched (wall time), so a password expiring by the clock stops working on time.
+//  - Bounded: beyond `capacity` entries the least recently used one is evicted.
+// Both are thread-safe (one mutex each; the hashing happens outside it).
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "reference/auth/jwt.h"
+#include "reference/common/clock.h"
+
+namespace outpost::auth {
+
+namespace detail {
+// A bounded map with least-recently-used eviction and a per-entry deadline. Not thread-safe; the caches lock around it.
+// Ordered containers only, so behaviour never depends on hash iteration order (DESIGN.md, determinism).
+template <class Key, class Value>
+class ExpiringLru {
+ public:
+  explicit ExpiringLru(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+  // The live value for `key`, marked most recently used; an entry past its deadline is dropped and reported missing.
+  Value* find(const Key& key, Nanoseconds now) {
+    const auto it = slots_.find(key);
+    if (it == slots_.end()) return nullptr;
+    if (now >= it->second.deadline) {
+      erase(it);
+      return nullptr;
+    }
+    recency_.splice(recency_.begin(), recency_, it->second.position);
+    return &it->second.value;
+  }
+
+  void put(Key key, Value value, Nanoseconds deadline) {
+    if (auto it = slots_.find(key); it != slots_.end()) erase(it);
+    while (slots_.size() >= capacity_) erase(slots_.find(*recency_.back()));
+    const auto it = slots_.emplace(std::move(key), Slot{std::move(value), deadline, {}}).first;
+    recency_.push_front(&it->first);
+    it->second.position = recency_.begin();
+  }
+
+  void remove(const Key& key) {
+    if (auto it = slots_.find(key); it != slots_.end()) erase(it);
+  }
+
+  // Removes every entry whose key lies in [first, last).
+  template <class Bound>
+  void remove_range(const Bound& first, const Bound& last) {
+    auto it = slots_.lower_bound(first);
+    while (it != slots_.end() && it->first < last) erase(it++);
+  }
+
+  void clear() {
+    slots_.clear();
+    recency_.clear();
+  }
+  size_t size() const { return slots_.size(); }
+  template <class F>
+  void for_each_key(F&& f) const {
+    for (const auto& [key, slot] : slots_) f(key);
+  }
+
+ private:
+  struct Slot {
+    Value value;
+    Nanoseconds deadline;
+    typename std::list<const Key*>::iterator position;
+  };
+  using Slots = std::map<Key, Slot, std::less<>>;
+
+  void erase(typename Slots::iterator it) {
+    recency_.erase(it->second.position);
+    slots_.erase(it);
+  }
+
+  size_t capacity_;
+  Slots slots_;
+  std::list<const Key*> recency_;  // most recently used first; map nodes never move, so the pointers stay valid
+};
+}  // namespace detail
+
+inline constexpr size_t kDefaultCacheCapacity = 10'000;
+inline constexpr Nanoseconds kDefaultCredentialTtl = std::chrono::minutes(5);
+
+class CredentialCache {
+ public:
+  CredentialCache(const Clock& clock, size_t capacity = kDefaultCacheCapacity, Nanoseconds ttl = kDefaultCredentialTtl);
+
+  // True when this (name, password) verified earlier under this generation, within the TTL and before the matched
+  // password's expiry. A miss means: verify the slow way, then remember().
+  bool lookup(std::string_view name, std::string_view password, uint64_t generation);
+  // Call only after the password verified. `password_expiry` is the expiry of the password that matched, if it has one.
+  void remember(std::string_view name, std::string_view password, uint64_t generation,
+                std::optional<WallTime> password_expiry = std::nullopt);
+  void forget(std::string_view name);  // every entry of one token
+  void clear();
+  size_t size() const;
+
+  // Test hook: the stored keys as (token name, password digest). Lets a test show the password itself is not kept.
+  std::vector<std::pair<std::string, std::string>> keys_for_testing() const;
+
+ private:
+  struct Entry {
+    uint64_t generation;
+    std::optional<WallTime> password_expiry;
+  };
+  const Clock& clock_;
+  const Nanoseconds ttl_;
+  mutable std::mutex mutex_;
+  detail::ExpiringLru<std::pair<std::string, std::string>, Entry> entries_;  // (name, SHA-256 of password)
+};
+
+class JwtCache {
+ public:
+  JwtCache(const Clock& clock, size_t capacity = kDefaultCacheCapacity, Nanoseconds ttl = kDefaultCredentialTtl);
+
+  // The claims of `token` if its signature verified earlier, re-checked now for audience, exp and nbf (check_claims).
+  // A cached token that has expired is dropped and reported missing; verify() then gives the precise refusal.
+  // This caches the cryptography only: the caller still checks, per request, that the token's subject is enabled and
+  // unchanged (SPEC 4.1), and clears the cache when the key set changes.
+  std::shared_ptr<const Claims> lookup(std::string_view token, std::string_view audience,
+                                       Nanoseconds leeway = kDefaultJwtLeeway);
+  // Call only with claims that verify() returned for this token.
+  void remember(std::string_view token, Claims claims);
+  void clear();
+  size_t size() const;
+
+ private:
+  const Clock& clock_;
+  const Nanoseconds ttl_;
+  mutable std::mutex mutex_;
+  detail::ExpiringLru<std::string, std::shared_ptr<const Claims>> entries_;  // SHA-256 of the token
+};
+
+}  // namespace outpost::auth

@@ -1,0 +1,104 @@
+// Matching compiled scope-map actions against repositories and connected registries (SPEC 3.1, 3.6).
+#include <boost/test/unit_test.hpp>
+#include <string>
+#include <vector>
+
+#include "reference/auth/permission_set.h"
+#include "tests/unit/auth/print.h"
+
+using namespace outpost::auth;
+
+namespace {
+PermissionSet compile(const std::vector<std::string>& actions) {
+  const ParsedActions parsed = parse_actions(actions);
+  BOOST_TEST_REQUIRE(parsed.errors.empty());
+  return PermissionSet(parsed.rules);
+}
+
+struct Row {
+  const char* clause;
+  std::string repository;
+  RepositoryActions expected;
+};
+
+void check(const PermissionSet& permissions, const std::vector<Row>& rows) {
+  for (const Row& row : rows)
+    BOOST_TEST_CONTEXT("SPEC " << row.clause << ": " << row.repository) {
+      BOOST_TEST(permissions.repository_actions(row.repository) == row.expected);
+    }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(permission_sets)
+
+BOOST_AUTO_TEST_CASE(additive_matching_from_the_research_notes) {
+  // research 3.4: sample/* -> read, sample/teamA/* -> write, sample/teamA/projectB -> delete.
+  const PermissionSet permissions = compile({"repositories/sample/*/content/read",
+                                             "repositories/sample/teamA/*/content/write",
+                                             "repositories/sample/teamA/projectB/content/delete"});
+  check(permissions, {
+                         {"3.1 additive", "sample/teama/projectb", kContentRead | kContentWrite | kContentDelete},
+                         {"3.1 additive", "sample/teama/projectc", kContentRead | kContentWrite},
+                         {"3.1 prefix", "sample/other", kContentRead},
+                         {"3.1 prefix matches deeper names", "sample/x/y/z", kContentRead},
+                         {"3.1 prefix/* is not prefix itself", "sample", {}},
+                         {"3.1 prefix/* is not prefix itself", "sample/teama", kContentRead},
+                         {"3.1 literal prefix, '/' bounded", "samplex/a", {}},
+                         {"3.1 literal prefix, '/' bounded", "sample-a/b", {}},
+                         {"3.1 unrelated", "other/x", {}},
+                     });
+}
+
+BOOST_AUTO_TEST_CASE(exact_names_and_the_all_wildcard) {
+  const PermissionSet permissions =
+      compile({"repositories/*/content/read", "repositories/app/metadata/read", "repositories/app/metadata/write"});
+  check(permissions, {
+                         {"3.1 * matches all", "anything/at/all", kContentRead},
+                         {"3.1 * applies to repositories that do not exist yet", "never-pushed", kContentRead},
+                         {"3.1 additive with *", "app", kContentRead | kMetadataRead | kMetadataWrite},
+                         {"3.1 exact is exact", "app/sub", kContentRead},
+                         {"3.1 exact is exact", "ap", kContentRead},
+                     });
+  BOOST_TEST(permissions.includes_all_repositories_wildcard());
+}
+
+BOOST_AUTO_TEST_CASE(catalog_wildcard_needs_a_rule_on_star) {
+  BOOST_TEST(!compile({"repositories/a/*/content/read"}).includes_all_repositories_wildcard());
+  BOOST_TEST(!compile({"repositories/a/content/read"}).includes_all_repositories_wildcard());
+  BOOST_TEST(compile({"repositories/*/metadata/read"}).includes_all_repositories_wildcard());
+  BOOST_TEST(PermissionSet::all_repositories().includes_all_repositories_wildcard());
+  BOOST_TEST(!PermissionSet().includes_all_repositories_wildcard());
+}
+
+BOOST_AUTO_TEST_CASE(case_is_folded_when_compiling) {
+  const PermissionSet permissions = compile({"repositories/Samples/*/content/read", "repositories/App/content/write"});
+  check(permissions,
+        {{"3.1 lowercased on input", "samples/x", kContentRead}, {"3.1 lowercased on input", "app", kContentWrite}});
+}
+
+BOOST_AUTO_TEST_CASE(gateway_actions_are_per_connected_registry) {
+  const PermissionSet permissions = compile({"gateway/child/config/read", "gateway/child/message/write",
+                                             "gateway/other1/config/write", "repositories/*/content/read"});
+  BOOST_TEST(permissions.gateway_actions("child") == (kConfigRead | kMessageWrite));
+  BOOST_TEST(permissions.gateway_actions("other1") == kConfigWrite);
+  BOOST_TEST(permissions.gateway_actions("third").empty());
+  BOOST_TEST(permissions.gateway_actions("").empty());
+  // A gateway rule never shows up as a repository permission, and the reverse.
+  BOOST_TEST(permissions.repository_actions("child") == kContentRead);
+  BOOST_TEST(compile({"repositories/child/content/read"}).gateway_actions("child").empty());
+}
+
+BOOST_AUTO_TEST_CASE(admin_and_empty) {
+  BOOST_TEST(PermissionSet::all_repositories().repository_actions("x/y") == kAllRepositoryActions);
+  BOOST_TEST(PermissionSet::all_repositories().gateway_actions("child").empty());
+  BOOST_TEST(PermissionSet().repository_actions("x").empty());
+  BOOST_TEST(PermissionSet().empty());
+  BOOST_TEST(!compile({"gateway/child/config/read"}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(duplicates_add_nothing) {
+  const PermissionSet permissions = compile({"repositories/a/content/read", "repositories/A/content/read"});
+  check(permissions, {{"3.1", "a", kContentRead}});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
