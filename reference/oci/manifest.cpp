@@ -227,7 +227,8 @@ ManifestKind kind_of(std::string_view media_type) {
 json parse_json(std::string_view bytes) {
   try {
     return json::parse(bytes.begin(), bytes.end());
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {
+    // parse_error for bad syntax, out_of_range for a number too large for any C++ type (found by fuzz_manifest).
     // nlohmann prefixes its messages with "[json.exception.parse_error.101] "; the client has no use for that.
     std::string_view message = error.what();
     if (const size_t end = message.find("] "); end != std::string_view::npos) message.remove_prefix(end + 2);
