@@ -1,11 +1,15 @@
-// The `outpost` command: run a registry node, collect its garbage, or (with no arguments) run the demo.
+// The `outpost` command: run a registry node, collect its garbage, manage a running node's scope maps and tokens, or
+// (with no arguments) run the demo.
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "reference/cli/command_errors.h"
 #include "reference/cli/demo_command.h"
 #include "reference/cli/gc_command.h"
+#include "reference/cli/scope_map_command.h"
 #include "reference/cli/serve_command.h"
 #include "reference/cli/serve_options.h"
+#include "reference/cli/token_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Outpost: a reference OCI registry for connected-registry hierarchies, and its test harness"};
@@ -26,7 +30,21 @@ int main(int argc, char** argv) {
   CLI::App* demo_command = app.add_subcommand("demo", "Start a registry, push and pull a demo image with skopeo (default)");
   demo_command->add_option("--work", demo.work_dir, "directory for the demo's data (default: a new temporary one)");
 
-  CLI11_PARSE(app, argc, argv);
+  outpost::cli::ScopeMapCommand scope_map(app);
+  outpost::cli::TokenCommand token(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // The management verbs promise exit status 2 for a wrong command line (scripts tell it from a refusal, 1).
+    if (error.get_exit_code() != 0 && (scope_map.selected() || token.selected())) {
+      outpost::cli::print_usage_error(std::cerr, error.what());
+      return outpost::cli::kExitUsage;
+    }
+    return app.exit(error);
+  }
+  if (scope_map.selected()) return scope_map.run();
+  if (token.selected()) return token.run();
   try {
     if (*serve_command) {
       outpost::cli::apply_config_file(*serve_command, serve);

@@ -303,6 +303,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     const std::string_view method_label = http::method_name(method);
     uint64_t bytes_in = 0;
     bool stopped_reading = false;
+    bool body_unread = !parser.is_done();  // until the body loop says otherwise
     http::Response response;
     try {
       std::unique_ptr<http::Call> call;
@@ -326,23 +327,54 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
           if (ec) co_return Outcome{};
         }
         const auto piece = std::make_unique<char[]>(kBodyPiece);
-        while (!parser.is_done()) {
-          parser.get().body().data = piece.get();
-          parser.get().body().size = kBodyPiece;
-          lowest().expires_after(options.read_timeout);
-          auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
-          if (ec && ec != bhttp::error::need_buffer) {
-            log::warn("request body read failed",
-                      {{"method", method_text}, {"target", target}, {"error", ec.message()}, {"remote", remote_},
-                       {"bytes_in", bytes_in}});
-            co_return Outcome{};  // the client is gone or broken: no one to answer
+        const auto length = parser.content_length();
+        if (length && !parser.chunked()) {
+          // A Content-Length body is read straight from the socket into the piece, up to 256 KiB per read: no copy
+          // through the parser's buffer and no 8 KiB reads (which cost a syscall, a timer and a wake-up each).
+          uint64_t remaining = *length;
+          while (remaining > 0) {
+            const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, kBodyPiece));
+            size_t got = 0;
+            if (buffer_.size() > 0) {  // what arrived with the header comes first
+              got = asio::buffer_copy(asio::buffer(piece.get(), want), buffer_.data());
+              buffer_.consume(got);
+            } else {
+              lowest().expires_after(options.read_timeout);
+              auto [ec, n] = co_await stream_.async_read_some(asio::buffer(piece.get(), want), use_tuple);
+              if (ec) {
+                log::warn("request body read failed", {{"method", method_text}, {"target", target},
+                                                       {"error", ec.message()}, {"remote", remote_},
+                                                       {"bytes_in", bytes_in}});
+                co_return Outcome{};  // the client is gone or broken: no one to answer
+              }
+              got = n;
+            }
+            remaining -= got;
+            bytes_in += got;
+            if (got > 0 && !call->on_body(std::string_view(piece.get(), got))) break;
           }
-          const size_t got = kBodyPiece - parser.get().body().size;
-          bytes_in += got;
-          if (got > 0 && !call->on_body(std::string_view(piece.get(), got))) {
-            stopped_reading = !parser.is_done();
-            break;
+          body_unread = remaining > 0;
+          stopped_reading = body_unread;
+        } else {
+          while (!parser.is_done()) {
+            parser.get().body().data = piece.get();
+            parser.get().body().size = kBodyPiece;
+            lowest().expires_after(options.read_timeout);
+            auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
+            if (ec && ec != bhttp::error::need_buffer) {
+              log::warn("request body read failed",
+                        {{"method", method_text}, {"target", target}, {"error", ec.message()}, {"remote", remote_},
+                         {"bytes_in", bytes_in}});
+              co_return Outcome{};  // the client is gone or broken: no one to answer
+            }
+            const size_t got = kBodyPiece - parser.get().body().size;
+            bytes_in += got;
+            if (got > 0 && !call->on_body(std::string_view(piece.get(), got))) {
+              stopped_reading = !parser.is_done();
+              break;
+            }
           }
+          body_unread = !parser.is_done();
         }
       }
       response = call->finish();
@@ -353,12 +385,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       if (response.status >= 500)
         log::error("handler failed", {{"method", method_text}, {"target", target}, {"error", describe(error)},
                                       {"remote", remote_}});
-      stopped_reading = !parser.is_done();
+      stopped_reading = body_unread;
     }
     const std::string route = response.route.empty() ? "other" : response.route;
 
     const auto connection_header = response.headers.get("Connection");
-    bool keep_alive = header.keep_alive() && parser.is_done() && !server_.stopping &&
+    bool keep_alive = header.keep_alive() && !body_unread && !server_.stopping &&
                       !(connection_header && iequals(*connection_header, "close"));
     Written written = co_await write_response(response, method == http::Method::Head, header.version(), keep_alive);
     if (written.source_failed_first) {

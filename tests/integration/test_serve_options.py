@@ -19,7 +19,11 @@ def test_config_file_sets_metrics_listener_and_log_level(outpost_factory, tmp_pa
     server = outpost_factory(args=["--config", str(config)])
     metrics_address = listening_entry(server)["metrics"]
     assert metrics_address != server.address
-    assert requests.get(f"{server.url}/v2/", timeout=TIMEOUT).status_code == 200
+    # A request is counted once its response is written. On one keep-alive connection the server reads the next request
+    # only after that, so the /healthz answer proves the /v2/ request is already in the metrics.
+    with requests.Session() as session:
+        assert session.get(f"{server.url}/v2/", timeout=TIMEOUT).status_code == 200
+        assert session.get(f"{server.url}/healthz", timeout=TIMEOUT).status_code == 200
     # /metrics moved to its own port; the main port no longer serves it.
     assert requests.get(f"{server.url}/metrics", timeout=TIMEOUT).status_code == 404
     scrape = requests.get(f"http://{metrics_address}/metrics", timeout=TIMEOUT)
@@ -51,10 +55,12 @@ def test_login_server_from_environment_refuses_other_hosts(outpost_factory, monk
 
 
 def test_metrics_count_requests_and_bytes(registry):
-    for _ in range(2):
-        requests.get(f"{registry.url}/v2/", timeout=TIMEOUT)
-    requests.get(f"{registry.url}/v2/nothing/manifests/latest", timeout=TIMEOUT)
-    text = requests.get(f"{registry.url}/metrics", timeout=TIMEOUT).text
+    # One keep-alive connection: each request is recorded before the server reads the next, so the scrape sees them all.
+    with requests.Session() as session:
+        for _ in range(2):
+            session.get(f"{registry.url}/v2/", timeout=TIMEOUT)
+        session.get(f"{registry.url}/v2/nothing/manifests/latest", timeout=TIMEOUT)
+        text = session.get(f"{registry.url}/metrics", timeout=TIMEOUT).text
     assert 'outpost_http_requests_total{route="base",method="GET",status="200"} 2' in text
     assert 'outpost_http_requests_total{route="manifest",method="GET",status="404"} 1' in text
     assert re.search(r'^outpost_http_request_duration_seconds_count\{route="base"\} 2$', text, re.M)

@@ -1,0 +1,52 @@
+#include "reference/cli/verb_support.h"
+
+#include <cstdlib>
+#include <iostream>
+
+#include "reference/cli/command_errors.h"
+
+namespace outpost::cli {
+
+namespace {
+// Connects on the first request, so a verb checks its own flags (and reports their usage errors) before a missing or
+// malformed --registry is noticed.
+class ConnectOnFirstUse final : public ManagementTransport {
+ public:
+  ConnectOnFirstUse(const ConnectionOptions& connection, std::optional<std::string> password)
+      : connection_(connection), password_(std::move(password)) {}
+
+  http::ClientResponse send(http::Method method, const std::string& path, const std::string& body) override {
+    if (!transport_) transport_ = http_transport(connection_, password_);
+    return transport_->send(method, path, body);
+  }
+
+ private:
+  const ConnectionOptions& connection_;
+  std::optional<std::string> password_;
+  std::unique_ptr<ManagementTransport> transport_;
+};
+}  // namespace
+
+CLI::Option* add_action_flag(CLI::App& verb, const std::string& flag, std::vector<FlagGroup>& groups,
+                             const std::string& target, const std::string& help) {
+  // Every occurrence takes the values up to the next option, so `--repository a content/read metadata/read
+  // --repository b content/write` is two groups; too few values are reported by action_flags with the allowed actions.
+  return verb.add_option("--" + flag, groups, help)
+      ->expected(1, CLI::detail::expected_max_vector_size)
+      ->type_name(target + " ACTION");
+}
+
+int run_verb(const ConnectionOptions& connection, const std::function<void(ManagementClient&)>& verb) {
+  return run_reporting_errors(
+      [&] {
+        auto password = resolve_password(connection, std::getenv("OUTPOST_PASSWORD"));
+        const bool credentials_given = password.has_value();
+        ConnectOnFirstUse transport(connection, std::move(password));
+        ManagementClient client(transport, credentials_given);
+        verb(client);
+        return 0;
+      },
+      std::cerr);
+}
+
+}  // namespace outpost::cli

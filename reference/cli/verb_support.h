@@ -1,0 +1,22 @@
+#pragma once
+// What every management verb shares: how a repeatable `--flag TARGET ACTION...` option is declared, and how a parsed
+// verb is run against the node (credentials, transport, errors to stderr, exit status).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "reference/cli/action_flags.h"
+#include "reference/cli/management_client.h"
+
+namespace outpost::cli {
+
+// `--<flag> TARGET ACTION...`, repeatable; each occurrence becomes one FlagGroup (checked by action_flags).
+CLI::Option* add_action_flag(CLI::App& verb, const std::string& flag, std::vector<FlagGroup>& groups,
+                             const std::string& target, const std::string& help);
+
+// Resolves the password (flags, then OUTPOST_PASSWORD), connects to --registry and runs `verb` with a client; failures
+// are printed as "outpost: <code>: <message>". Returns the exit status.
+int run_verb(const ConnectionOptions& connection, const std::function<void(ManagementClient&)>& verb);
+
+}  // namespace outpost::cli

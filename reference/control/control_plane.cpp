@@ -1,0 +1,136 @@
+// The control plane's state: loading it from the store, publishing snapshots, the admin user and node settings.
+// The management operations live in scope_map_api.cpp and token_api.cpp.
+#include <stdexcept>
+
+#include "reference/control/control_plane_impl.h"
+
+namespace outpost::control {
+
+// ---- Snapshot ----
+
+const auth::Token* Snapshot::token(std::string_view name) const {
+  const auto it = tokens.find(name);
+  return it == tokens.end() ? nullptr : &it->second;
+}
+
+const auth::PermissionSet* Snapshot::permissions_of(const auth::Token& token) const {
+  const auto it = permissions.find(token.scope_map);
+  return it == permissions.end() ? nullptr : &it->second;
+}
+
+uint64_t Snapshot::generation(std::string_view token_name) const {
+  const auto it = generations.find(token_name);
+  return it == generations.end() ? 0 : it->second;
+}
+
+// ---- Impl ----
+
+// The store keeps only user-defined maps; one that claims a system map's name (written by something other than this
+// control plane) cannot shadow the system map.
+std::shared_ptr<Snapshot> ControlPlane::Impl::load(ControlStore& store) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->version = 1;
+  for (const auth::ScopeMap& system : auth::system_scope_maps()) {
+    snapshot->scope_maps.emplace(system.name, system);
+    snapshot->permissions.emplace(system.name, system.permissions());
+  }
+  for (auth::ScopeMap& scope_map : store.scope_maps()) {
+    if (auth::find_system_scope_map(scope_map.name)) continue;
+    scope_map.type = auth::ScopeMapType::UserDefined;
+    snapshot->permissions.insert_or_assign(scope_map.name, scope_map.permissions());
+    snapshot->scope_maps.insert_or_assign(scope_map.name, std::move(scope_map));
+  }
+  for (auth::Token& token : store.tokens()) {
+    if (token.name == kAdminUser) continue;  // the admin user's name; the API never makes such a token
+    snapshot->generations.insert_or_assign(token.name, next_generation());
+    snapshot->tokens.insert_or_assign(token.name, std::move(token));
+  }
+  if (auto hash = store.setting(kAdminPasswordHashSetting)) {
+    snapshot->admin_password_hash = std::move(*hash);
+    snapshot->generations.insert_or_assign(std::string(kAdminUser), next_generation());
+  }
+  return snapshot;
+}
+
+ControlPlane::Impl::Impl(ControlStore& store, const Clock& clock, Random& random)
+    : store(store), clock(clock), random(random), current_(load(store)) {}
+
+void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
+  next->version = current()->version + 1;
+  current_.store(std::move(next), std::memory_order_release);
+}
+
+uint64_t ControlPlane::Impl::next_generation() {
+  // Process-wide rather than per control plane: a credential cache that outlived one ControlPlane and met another
+  // over the same store still could not mistake an old token state for a new one.
+  static std::atomic<uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+void ControlPlane::Impl::set_scope_map(Snapshot& next, const auth::ScopeMap& scope_map) {
+  const auto old = next.scope_maps.find(scope_map.name);
+  const bool actions_changed = old == next.scope_maps.end() || old->second.actions != scope_map.actions;
+  next.scope_maps.insert_or_assign(scope_map.name, scope_map);
+  if (!actions_changed) return;
+  next.permissions.insert_or_assign(scope_map.name, scope_map.permissions());
+  for (const auto& [name, token] : next.tokens)
+    if (token.scope_map == scope_map.name) next.generations[name] = next_generation();
+}
+
+void ControlPlane::Impl::erase_scope_map(Snapshot& next, std::string_view name) {
+  if (const auto it = next.scope_maps.find(name); it != next.scope_maps.end()) next.scope_maps.erase(it);
+  if (const auto it = next.permissions.find(name); it != next.permissions.end()) next.permissions.erase(it);
+  // Callers refuse to delete a map a token uses; should one still name it, it loses its permissions: a new state.
+  for (const auto& [token_name, token] : next.tokens)
+    if (token.scope_map == name) next.generations[token_name] = next_generation();
+}
+
+void ControlPlane::Impl::set_token(Snapshot& next, const auth::Token& token) {
+  next.tokens.insert_or_assign(token.name, token);
+  next.generations.insert_or_assign(token.name, next_generation());
+}
+
+void ControlPlane::Impl::erase_token(Snapshot& next, std::string_view name) {
+  if (const auto it = next.tokens.find(name); it != next.tokens.end()) next.tokens.erase(it);
+  if (const auto it = next.generations.find(name); it != next.generations.end()) next.generations.erase(it);
+}
+
+// ---- ControlPlane ----
+
+ControlPlane::ControlPlane(ControlStore& store, const Clock& clock, Random& random, ControlPlaneOptions options)
+    : impl_(std::make_shared<Impl>(store, clock, random)), options_(options) {}
+
+std::shared_ptr<const Snapshot> ControlPlane::snapshot() const { return impl_->current(); }
+
+std::optional<std::string> ControlPlane::ensure_admin(const std::optional<std::string>& from_file) {
+  std::lock_guard lock(impl_->writer);
+  std::optional<std::string> generated;
+  std::string password;
+  if (from_file) {
+    if (from_file->empty()) throw std::invalid_argument("the admin password is empty");
+    password = *from_file;
+  } else if (!impl_->current()->admin_password_hash.empty()) {
+    return std::nullopt;
+  } else {
+    password = auth::generate_password(impl_->random);
+    generated = password;
+  }
+  std::string hash = auth::hash_password(password, impl_->random, options_.hash_cost);
+  impl_->store.put_setting(kAdminPasswordHashSetting, hash);
+  auto next = impl_->draft();
+  next->admin_password_hash = std::move(hash);
+  next->generations.insert_or_assign(std::string(kAdminUser), Impl::next_generation());
+  impl_->publish(std::move(next));
+  return generated;
+}
+
+std::optional<std::string> ControlPlane::setting(std::string_view key) const { return impl_->store.setting(key); }
+
+void ControlPlane::put_setting(std::string_view key, std::string_view value) {
+  if (key == kAdminPasswordHashSetting)
+    throw std::invalid_argument("the admin password hash is set through ensure_admin, which also republishes it");
+  std::lock_guard lock(impl_->writer);
+  impl_->store.put_setting(key, value);
+}
+
+}  // namespace outpost::control

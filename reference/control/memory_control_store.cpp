@@ -1,0 +1,63 @@
+// The simulator's control store: the same records as the SQLite one, in sorted maps behind a mutex.
+#include <map>
+#include <mutex>
+
+#include "reference/control/control_store.h"
+
+namespace outpost::control {
+
+namespace {
+class MemoryControlStore final : public ControlStore {
+ public:
+  std::vector<auth::ScopeMap> scope_maps() override { return values(scope_maps_); }
+  void put_scope_map(const auth::ScopeMap& scope_map) override {
+    std::lock_guard lock(mutex_);
+    scope_maps_[scope_map.name] = scope_map;
+  }
+  bool erase_scope_map(std::string_view name) override { return erase(scope_maps_, name); }
+
+  std::vector<auth::Token> tokens() override { return values(tokens_); }
+  void put_token(const auth::Token& token) override {
+    std::lock_guard lock(mutex_);
+    tokens_[token.name] = token;
+  }
+  bool erase_token(std::string_view name) override { return erase(tokens_, name); }
+
+  std::optional<std::string> setting(std::string_view key) override {
+    std::lock_guard lock(mutex_);
+    const auto it = settings_.find(key);
+    if (it == settings_.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_setting(std::string_view key, std::string_view value) override {
+    std::lock_guard lock(mutex_);
+    settings_[std::string(key)] = std::string(value);
+  }
+
+ private:
+  template <typename T>
+  std::vector<T> values(const std::map<std::string, T, std::less<>>& map) {
+    std::lock_guard lock(mutex_);
+    std::vector<T> out;
+    for (const auto& [name, value] : map) out.push_back(value);
+    return out;
+  }
+  template <typename T>
+  bool erase(std::map<std::string, T, std::less<>>& map, std::string_view name) {
+    std::lock_guard lock(mutex_);
+    const auto it = map.find(name);
+    if (it == map.end()) return false;
+    map.erase(it);
+    return true;
+  }
+
+  std::mutex mutex_;
+  std::map<std::string, auth::ScopeMap, std::less<>> scope_maps_;
+  std::map<std::string, auth::Token, std::less<>> tokens_;
+  std::map<std::string, std::string, std::less<>> settings_;
+};
+}  // namespace
+
+std::unique_ptr<ControlStore> open_memory_control_store() { return std::make_unique<MemoryControlStore>(); }
+
+}  // namespace outpost::control

@@ -1,0 +1,237 @@
+#include "reference/registry/auth/authenticator.h"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+#include "reference/auth/base64.h"
+#include "reference/registry/auth/authorization_header.h"
+
+namespace outpost::registry {
+
+namespace {
+using auth::CredentialState;
+
+Identity failed(CredentialState state, auth::Presentation presented, std::string subject = {}) {
+  Identity identity;
+  identity.state = state;
+  identity.presented = presented;
+  identity.subject = std::move(subject);
+  return identity;
+}
+
+bool any_password_valid(const auth::Token& token, WallTime now) {
+  for (const auth::PasswordSlot& slot : token.passwords)
+    if (auth::password_slot_valid(slot, now)) return true;
+  return false;
+}
+}  // namespace
+
+auth::Credentials Identity::credentials() const {
+  auth::Credentials credentials;
+  credentials.state = state;
+  credentials.presented = presented;
+  credentials.permissions = permissions;
+  credentials.granted = bearer ? &bearer->granted : nullptr;
+  credentials.accepted_at_node = accepted_at_node;
+  return credentials;
+}
+
+ApiError rate_limited(Nanoseconds retry_after) {
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(retry_after).count();
+  return ApiError(429, "TOOMANYREQUESTS", "too many failed logins from this address; retry later")
+      .with_header("Retry-After", std::to_string(std::max<int64_t>(seconds, 1)));
+}
+
+std::string credential_fingerprint(const control::Snapshot& snapshot, std::string_view subject) {
+  std::string input = "outpost-credential-v1";
+  input.push_back('\0');
+  input.append(subject);
+  if (subject == control::kAdminUser) {
+    input.push_back('\0');
+    input.append(snapshot.admin_password_hash);
+  } else if (const auth::Token* token = snapshot.token(subject)) {
+    for (const auth::PasswordSlot& slot : token->passwords) {
+      input.push_back('\0');
+      if (slot.present) input.append(slot.hash);
+    }
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL SHA-256 failed");
+  // 128 bits: a collision would have to be found, not stumbled on.
+  return auth::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), 16));
+}
+
+Authenticator::Authenticator(SnapshotSource snapshots, auth::KeySet keys, const Clock& clock,
+                             AuthenticatorOptions options)
+    : snapshots_(std::move(snapshots)),
+      keys_(std::move(keys)),
+      clock_(clock),
+      options_(std::move(options)),
+      tokens_(clock, options_.cache_capacity, options_.cache_ttl),
+      admin_(clock, 16, options_.cache_ttl),
+      bearers_(clock, options_.cache_capacity, options_.cache_ttl),
+      limiter_(clock, options_.login_limits) {
+  // Computed once now, so the first unknown name does not pay for it (and take longer than a wrong password).
+  (void)auth::dummy_hash(options_.hash_cost);
+}
+
+Identity Authenticator::authenticate(const http::Request& request, std::string_view service) {
+  Authorization authorization = parse_authorization(request.headers);
+  switch (authorization.scheme) {
+    case AuthorizationScheme::None:
+    case AuthorizationScheme::Other:
+      return failed(CredentialState::None, auth::Presentation::Basic);
+    case AuthorizationScheme::Malformed:
+      // Answered as an unknown token would be; there is no name to rate-limit by.
+      return failed(CredentialState::UnknownToken, auth::Presentation::Basic);
+    case AuthorizationScheme::Basic:
+      return authenticate_password(authorization.username, authorization.password,
+                                   client_address(request.remote_address));
+    case AuthorizationScheme::Bearer:
+      return authenticate_bearer(authorization.token, service);
+  }
+  return failed(CredentialState::None, auth::Presentation::Basic);
+}
+
+void Authenticator::check_rate(std::string_view name, std::string_view client) {
+  if (const Nanoseconds wait = limiter_.retry_after(name, client); wait > Nanoseconds::zero()) throw rate_limited(wait);
+}
+
+Identity Authenticator::admin_password(std::shared_ptr<const control::Snapshot> snapshot, std::string_view password,
+                                       std::string_view client) {
+  const std::string_view name = control::kAdminUser;
+  const std::string& hash = snapshot->admin_password_hash;
+  const uint64_t generation = snapshot->generation(name);
+  bool ok = !hash.empty() && admin_.lookup(name, password, generation);
+  if (!ok) {
+    check_rate(name, client);
+    const bool matches = auth::verify_password(password, hash.empty() ? auth::dummy_hash(options_.hash_cost) : hash);
+    ok = matches && !hash.empty();
+    if (!ok) {
+      limiter_.record_failure(name, client);
+      return failed(CredentialState::WrongPassword, auth::Presentation::Basic, std::string(name));
+    }
+    admin_.remember(name, password, generation);
+  }
+  Identity identity;
+  identity.state = CredentialState::Admin;
+  identity.subject = std::string(name);
+  identity.generation = generation;
+  identity.snapshot = std::move(snapshot);
+  return identity;
+}
+
+Identity Authenticator::authenticate_password(std::string_view name, std::string_view password,
+                                              std::string_view client) {
+  // No token has such a name and no generated password is that long; refused before they can cost a hash or grow
+  // the limiter's keys (a form field is not bounded as tightly as a Basic header).
+  if (name.empty() || name.size() > kMaxBasicUsernameBytes || password.size() > kMaxBasicPasswordBytes)
+    return failed(CredentialState::UnknownToken, auth::Presentation::Basic);
+  std::shared_ptr<const control::Snapshot> snapshot = snapshots_();
+  if (name == control::kAdminUser) return admin_password(std::move(snapshot), password, client);
+
+  const auth::Token* token = snapshot->token(name);
+  const uint64_t generation = snapshot->generation(name);
+  const WallTime now = clock_.now();
+  bool cached = token != nullptr && tokens_.lookup(name, password, generation);
+  if (!cached) {
+    check_rate(name, client);
+    // Two hashes for every failure, whatever the token's state: a dummy stands in for an unknown token and an empty
+    // slot. Only a login that is certain to succeed may stop early.
+    const std::string& dummy = auth::dummy_hash(options_.hash_cost);
+    std::array<bool, 2> matches{false, false};
+    for (size_t i = 0; i < matches.size(); ++i) {
+      const bool real = token != nullptr && token->passwords[i].present;
+      const bool match = auth::verify_password(password, real ? std::string_view(token->passwords[i].hash) : dummy);
+      matches[i] = real && match;
+      if (matches[i] && auth::password_slot_valid(token->passwords[i], now) &&
+          token->status == auth::TokenStatus::Enabled)
+        break;
+    }
+    const auth::LoginResult result = auth::evaluate_login(token, matches, now);
+    if (result != auth::LoginResult::Accepted) {
+      limiter_.record_failure(name, client);
+      switch (result) {
+        case auth::LoginResult::UnknownToken:
+          return failed(CredentialState::UnknownToken, auth::Presentation::Basic, std::string(name));
+        case auth::LoginResult::Disabled:
+          return failed(CredentialState::Disabled, auth::Presentation::Basic, std::string(name));
+        case auth::LoginResult::PasswordExpired:
+          return failed(CredentialState::PasswordExpired, auth::Presentation::Basic, std::string(name));
+        default:
+          return failed(CredentialState::WrongPassword, auth::Presentation::Basic, std::string(name));
+      }
+    }
+    for (size_t i = 0; i < matches.size(); ++i) {
+      if (matches[i] && auth::password_slot_valid(token->passwords[i], now)) {
+        tokens_.remember(name, password, generation, token->passwords[i].expiry);
+        break;
+      }
+    }
+  }
+  Identity identity;
+  identity.state = CredentialState::ValidToken;
+  identity.subject = std::string(name);
+  identity.generation = generation;
+  identity.permissions = snapshot->permissions_of(*token);
+  identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *token);
+  identity.snapshot = std::move(snapshot);
+  return identity;
+}
+
+Identity Authenticator::authenticate_bearer(std::string_view jwt, std::string_view service) {
+  std::shared_ptr<const VerifiedBearer> verified = bearers_.lookup(jwt, service, options_.jwt_leeway);
+  if (!verified) {
+    NodeTokenResult result =
+        verify_node_token(jwt, keys_, service, options_.issuer, TokenUse::Access, clock_.now(), options_.jwt_leeway);
+    if (std::holds_alternative<std::string>(result))
+      return failed(CredentialState::InvalidBearerToken, auth::Presentation::Bearer);
+    verified = bearers_.remember(jwt, std::move(std::get<NodeToken>(result)));
+  }
+  Identity identity = for_subject(snapshots_(), verified->token, auth::Presentation::Bearer);
+  identity.bearer = std::move(verified);
+  return identity;
+}
+
+Identity Authenticator::authenticate_refresh(std::string_view jwt, std::string_view service) {
+  NodeTokenResult result =
+      verify_node_token(jwt, keys_, service, options_.issuer, TokenUse::Refresh, clock_.now(), options_.jwt_leeway);
+  if (std::holds_alternative<std::string>(result))
+    return failed(CredentialState::InvalidBearerToken, auth::Presentation::Basic);
+  return for_subject(snapshots_(), std::get<NodeToken>(result), auth::Presentation::Basic);
+}
+
+Identity Authenticator::for_subject(std::shared_ptr<const control::Snapshot> snapshot, const NodeToken& token,
+                                    auth::Presentation presented) {
+  const std::string& subject = token.claims.subject;
+  // The token (or admin password) must be the one the JWT was issued for: same generation, same password hashes.
+  const bool same_state = snapshot->generation(subject) == token.generation &&
+                          credential_fingerprint(*snapshot, subject) == token.credential;
+  Identity identity = failed(CredentialState::InvalidBearerToken, presented, subject);
+  if (subject == control::kAdminUser) {
+    if (snapshot->admin_password_hash.empty() || !same_state) return identity;
+    identity.state = CredentialState::Admin;
+  } else {
+    const auth::Token* current = snapshot->token(subject);
+    if (current == nullptr || !same_state) return identity;
+    if (current->status != auth::TokenStatus::Enabled) {
+      identity.state = CredentialState::Disabled;
+      return identity;
+    }
+    if (!any_password_valid(*current, clock_.now())) {
+      identity.state = CredentialState::PasswordExpired;
+      return identity;
+    }
+    identity.state = CredentialState::ValidToken;
+    identity.permissions = snapshot->permissions_of(*current);
+    identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *current);
+  }
+  identity.generation = token.generation;
+  identity.snapshot = std::move(snapshot);
+  return identity;
+}
+
+}  // namespace outpost::registry

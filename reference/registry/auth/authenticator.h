@@ -1,0 +1,114 @@
+#pragma once
+// Who a request is: checks its credentials against the control plane's current snapshot and says what they came to,
+// in auth::decide's vocabulary. Shared by the access policy (every registry request) and the token endpoint (logins
+// and refresh tokens), so both apply the same rules:
+//  - Basic with the admin user (SPEC 7.1) or a token name and either password (SPEC 3.3, 4.1). Verified passwords are
+//    remembered in an auth::CredentialCache keyed by the token's generation, so any change to the token forgets them.
+//    An unknown name is hashed against auth::dummy_hash and every failure hashes twice (once per password slot, a
+//    dummy for an empty slot), so failures take the same time whatever the token's state (SPEC 4.5).
+//  - Failed Basic logins are rate-limited per (name, client address); see LoginLimiter and rate_limited() below.
+//    Names and passwords beyond the Basic header's bounds (authorization_header.h) fail at once, whatever path they
+//    came by.
+//  - Bearer: an access token this node issued (node_token.h), whose subject still exists at the generation and with
+//    the passwords it was issued for, is enabled and has a usable password.
+//  - Refresh tokens (token endpoint only): the same subject checks.
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "reference/auth/credential_cache.h"
+#include "reference/auth/decision.h"
+#include "reference/auth/jwt.h"
+#include "reference/auth/password.h"
+#include "reference/common/clock.h"
+#include "reference/common/error.h"
+#include "reference/common/http.h"
+#include "reference/control/control_plane.h"
+#include "reference/registry/auth/bearer_cache.h"
+#include "reference/registry/auth/login_limiter.h"
+#include "reference/registry/auth/node_token.h"
+
+namespace outpost::registry {
+
+// Where the current control-plane state comes from: ControlPlane::snapshot() on a node, a fixed Snapshot in tests.
+using SnapshotSource = std::function<std::shared_ptr<const control::Snapshot>()>;
+
+struct AuthenticatorOptions {
+  // Must be the control plane's cost, so the dummy hash of an unknown name costs what a real one does.
+  auth::PasswordHashCost hash_cost;
+  std::string issuer = "outpost";  // `iss` of the tokens this node issues, and the only one it accepts
+  Nanoseconds jwt_leeway = auth::kDefaultJwtLeeway;
+  LoginLimits login_limits;
+  size_t cache_capacity = auth::kDefaultCacheCapacity;
+  Nanoseconds cache_ttl = auth::kDefaultCredentialTtl;
+  // SPEC 4.1/4.2: is this valid token accepted at this node? Absent: every token is (the cloud, until connected
+  // registries exist; their rules plug in here).
+  std::function<bool(const control::Snapshot&, const auth::Token&)> accepts;
+};
+
+// What a request's credentials came to. Holds the snapshot and the verified JWT it points into, so the views in
+// credentials() stay valid as long as the Identity lives.
+struct Identity {
+  auth::CredentialState state = auth::CredentialState::None;
+  auth::Presentation presented = auth::Presentation::Basic;
+  std::string subject;      // the token name or control::kAdminUser; empty for None
+  uint64_t generation = 0;  // the subject's generation in `snapshot`
+  bool accepted_at_node = true;
+  std::shared_ptr<const control::Snapshot> snapshot;
+  const auth::PermissionSet* permissions = nullptr;  // ValidToken: the token's scope map, now
+  std::shared_ptr<const VerifiedBearer> bearer;      // Bearer: the verified access token
+
+  bool admin() const { return state == auth::CredentialState::Admin; }
+  bool valid() const { return admin() || state == auth::CredentialState::ValidToken; }
+  auth::Credentials credentials() const;
+};
+
+class Authenticator {
+ public:
+  Authenticator(SnapshotSource snapshots, auth::KeySet keys, const Clock& clock, AuthenticatorOptions options = {});
+
+  // The request's Authorization header. `service` is what access tokens must name as their audience. Throws
+  // rate_limited() when failed Basic logins for this name from this client are over the limit.
+  Identity authenticate(const http::Request& request, std::string_view service);
+  // A name and password (Basic, or the token endpoint's password grant) from `client` (an address). Throws
+  // rate_limited() like authenticate().
+  Identity authenticate_password(std::string_view name, std::string_view password, std::string_view client);
+  Identity authenticate_bearer(std::string_view jwt, std::string_view service);
+  Identity authenticate_refresh(std::string_view jwt, std::string_view service);
+
+  const AuthenticatorOptions& options() const { return options_; }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  Identity for_subject(std::shared_ptr<const control::Snapshot> snapshot, const NodeToken& token,
+                       auth::Presentation presented);
+  Identity admin_password(std::shared_ptr<const control::Snapshot> snapshot, std::string_view password,
+                          std::string_view client);
+  void check_rate(std::string_view name, std::string_view client);
+
+  SnapshotSource snapshots_;
+  const auth::KeySet keys_;
+  const Clock& clock_;
+  const AuthenticatorOptions options_;
+  auth::CredentialCache tokens_;
+  auth::CredentialCache admin_;  // apart from tokens_, so no token name can ever share an entry with the admin user
+  BearerCache bearers_;
+  LoginLimiter limiter_;
+};
+
+// SPEC 4.5 allows nothing but the one 401 for a wrong credential; too many of them from one client answer this
+// instead. Decision: 429 TOOMANYREQUESTS (the distribution-spec code) with Retry-After, not a 401: it reveals
+// nothing more (the limiter counts unknown names, wrong and right passwords of disabled or expired tokens alike, and
+// its state is made of the client's own failures), it tells a legitimate client that retrying now is pointless, and
+// it is not a verdict on the credentials: the refused attempt was never checked. The body is the same bytes for every
+// name.
+ApiError rate_limited(Nanoseconds retry_after);
+
+// A short digest of the password hashes the subject holds now (salted, so regenerating a password always changes
+// it). Tokens issued to a subject carry it beside `gen`: generations are counted per process, so after a restart a
+// number may come round again, but a regenerated password's digest never does.
+std::string credential_fingerprint(const control::Snapshot& snapshot, std::string_view subject);
+
+}  // namespace outpost::registry

@@ -1,0 +1,105 @@
+#include "reference/registry/auth/authorization_header.h"
+
+#include <strings.h>
+
+#include "reference/auth/base64.h"
+
+namespace outpost::registry {
+
+namespace {
+bool is_whitespace(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && is_whitespace(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_whitespace(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+// RFC 7230 tchar: what an auth-scheme is made of.
+bool is_tchar(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.': case '^':
+    case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// RFC 7235 token68: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+bool is_token68(std::string_view text) {
+  size_t end = text.size();
+  while (end > 0 && text[end - 1] == '=') --end;
+  if (end == 0) return false;
+  for (size_t i = 0; i < end; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool has_control(std::string_view text) {
+  for (unsigned char c : text)
+    if (is_control(c)) return true;
+  return false;
+}
+
+Authorization malformed() { return {AuthorizationScheme::Malformed, "", "", ""}; }
+
+Authorization parse_basic(std::string_view credentials) {
+  // The largest header we take for a name and password of the bounds above, base64 (4 bytes per 3).
+  constexpr size_t kMaxEncoded = (kMaxBasicUsernameBytes + 1 + kMaxBasicPasswordBytes + 2) / 3 * 4;
+  if (credentials.size() > kMaxEncoded || !is_token68(credentials)) return malformed();
+  const auto decoded = auth::base64_decode(credentials);
+  if (!decoded) return malformed();
+  const size_t colon = decoded->find(':');
+  if (colon == std::string::npos || colon == 0) return malformed();
+  std::string_view username = std::string_view(*decoded).substr(0, colon);
+  std::string_view password = std::string_view(*decoded).substr(colon + 1);
+  // RFC 7617 2: neither part may hold control characters; a name never holds a ':' (the first one splits).
+  if (username.size() > kMaxBasicUsernameBytes || password.size() > kMaxBasicPasswordBytes ||
+      has_control(username) || has_control(password))
+    return malformed();
+  return {AuthorizationScheme::Basic, std::string(username), std::string(password), ""};
+}
+
+Authorization parse_bearer(std::string_view credentials) {
+  if (credentials.size() > kMaxBearerTokenBytes || !is_token68(credentials)) return malformed();
+  return {AuthorizationScheme::Bearer, "", "", std::string(credentials)};
+}
+}  // namespace
+
+Authorization parse_authorization(std::string_view value) {
+  value = trim(value);
+  if (value.empty()) return malformed();
+  size_t scheme_end = 0;
+  while (scheme_end < value.size() && !is_whitespace(value[scheme_end])) {
+    if (!is_tchar(static_cast<unsigned char>(value[scheme_end]))) return malformed();
+    ++scheme_end;
+  }
+  const std::string_view scheme = value.substr(0, scheme_end);
+  // What follows the scheme: one or more spaces, then the credentials (trailing whitespace was trimmed above).
+  const std::string_view credentials = trim(value.substr(scheme_end));
+  if (iequals(scheme, "Basic")) return credentials.empty() ? malformed() : parse_basic(credentials);
+  if (iequals(scheme, "Bearer")) return credentials.empty() ? malformed() : parse_bearer(credentials);
+  if (has_control(credentials)) return malformed();
+  return {AuthorizationScheme::Other, "", "", ""};
+}
+
+Authorization parse_authorization(const http::Headers& headers) {
+  const auto values = headers.get_all("Authorization");
+  if (values.empty()) return {};
+  if (values.size() > 1) return malformed();
+  return parse_authorization(values.front());
+}
+
+}  // namespace outpost::registry

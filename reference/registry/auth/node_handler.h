@@ -1,0 +1,32 @@
+#pragma once
+// A node's whole HTTP API as one handler: the token endpoint (SPEC 3.4), the management API (SPEC 7.2, admin only)
+// and the OCI registry (which asks its access policy on every request). The Host guard (SPEC 1.3), when wanted, wraps
+// this handler.
+#include <memory>
+
+#include "reference/common/http.h"
+#include "reference/control/management_api.h"
+#include "reference/registry/auth/token_access_policy.h"
+#include "reference/registry/auth/token_endpoint.h"
+
+namespace outpost::registry {
+
+class NodeHandler final : public http::Handler {
+ public:
+  // Every reference must outlive the handler. `management` may be null (a connected registry has no management API):
+  // /mgmt/v1/ then falls through to the registry, which answers 404.
+  NodeHandler(http::Handler& registry, TokenEndpoint& tokens, TokenAccessPolicy& policy,
+              control::ManagementApi* management);
+
+  std::unique_ptr<http::Call> start(http::Request request) override;
+
+  static bool is_management(std::string_view path);
+
+ private:
+  http::Handler& registry_;
+  TokenEndpoint& tokens_;
+  TokenAccessPolicy& policy_;
+  control::ManagementApi* management_;
+};
+
+}  // namespace outpost::registry

@@ -1,0 +1,61 @@
+#pragma once
+// The access policy of a node whose clients hold tokens (SPEC 3, 4): authenticates the request (Authenticator), maps
+// its route to auth::RouteNeeds, asks auth::decide, and turns a refusal into the ApiError the registry renders -- a
+// 401 carries the Bearer challenge naming the route's scope (SPEC 3.4, 3.6). Probes need nothing; /metrics needs the
+// admin user at the cloud (SPEC 1.4); the management API needs the admin user, Basic or Bearer (SPEC 7.2).
+#include <string>
+#include <string_view>
+
+#include "reference/auth/decision.h"
+#include "reference/auth/route_needs.h"
+#include "reference/registry/access.h"
+#include "reference/registry/auth/authenticator.h"
+#include "reference/registry/auth/service_naming.h"
+
+namespace outpost::registry {
+
+// The node facts auth::decide needs, owned (auth::NodeView only views them).
+struct NodeFacts {
+  auth::NodeRole role = auth::NodeRole::Cloud;
+  auth::Endpoint endpoint = auth::Endpoint::LoginServer;  // which endpoint this policy guards (cloud)
+  std::string login_server;   // named when an API request reaches the data endpoint
+  std::string data_endpoint;  // named when a gateway request reaches the login server; "" = no gateway
+  auth::RegistryMode mode = auth::RegistryMode::ReadWrite;
+};
+// A view of `node` for auth::decide; valid while `node` lives.
+auth::NodeView node_view(const NodeFacts& node);
+
+class TokenAccessPolicy final : public AccessPolicy {
+ public:
+  // `authenticator` must outlive the policy.
+  TokenAccessPolicy(Authenticator& authenticator, ServiceNaming naming, NodeFacts node = {});
+
+  void authorize(const http::Request& request, const Route& route) override;
+  // The identity's own rights (its scope map; everything for the admin user at the cloud), content/read on
+  // `repository`. A Bearer token's access claim does not narrow this: the registry asks it to filter the catalog (a
+  // token granted registry:catalog:* names no repository) and to pick an automatic mount source, and either way the
+  // holder could get a token for any repository its scope map can read.
+  bool may_read(const http::Request& request, std::string_view repository) override;
+
+  // /mgmt/v1/...: the admin user (SPEC 7.2). Throws the ApiError to answer otherwise.
+  void authorize_management(const http::Request& request);
+
+  const ServiceNaming& naming() const { return naming_; }
+
+ private:
+  void enforce(const http::Request& request, const auth::RouteNeeds& needs);
+
+  Authenticator& authenticator_;
+  const ServiceNaming naming_;
+  const NodeFacts node_;
+};
+
+// SPEC 3.6 in auth's words: what `route` needs. The views point into `route`. A mount source that is not a valid
+// repository name is left out: no repository can hold it, so the mount cannot happen and needs no right.
+auth::RouteNeeds route_needs(const Route& route);
+
+// The ApiError for a refusal: status, code and message of `denial`, plus the Bearer challenge for `request` when the
+// denial asks for one. The body depends only on the denial (SPEC 4.5).
+ApiError refusal(const auth::Denial& denial, const http::Request& request, const ServiceNaming& naming);
+
+}  // namespace outpost::registry

@@ -1,0 +1,280 @@
+// Command lines of `outpost scope-map ...` and `outpost token ...` and the management requests they turn into, against a
+// scripted transport and a fixed clock.
+#include <boost/test/unit_test.hpp>
+#include <sstream>
+
+#include "CLI/CLI.hpp"
+#include "reference/cli/command_errors.h"
+#include "reference/cli/scope_map_command.h"
+#include "reference/cli/token_command.h"
+#include "reference/common/time_format.h"
+#include "tests/unit/cli/fake_transport.h"
+
+using namespace outpost;
+using namespace outpost::cli;
+using outpost::cli::test::FakeTransport;
+using outpost::cli::test::Sent;
+
+namespace {
+
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(const char* rfc3339) : now_(*parse_rfc3339(rfc3339)) {}
+  WallTime now() const override { return now_; }
+  Nanoseconds monotonic() const override { return Nanoseconds(0); }
+
+ private:
+  WallTime now_;
+};
+
+const std::string kNotFound = R"({"errors":[{"code":"NOT_FOUND","message":"not found"}]})";
+
+// The `outpost` command's management verbs, parsed from one command line and run against a FakeTransport.
+struct Outpost {
+  CLI::App app{"outpost"};
+  ScopeMapCommand scope_map{app};
+  TokenCommand token{app};
+  FakeTransport transport;
+  FixedClock clock{"2026-03-01T10:20:30.750Z"};
+  std::ostringstream out, notes;
+
+  Outpost() { app.require_subcommand(0, 1); }
+
+  void parse(const std::string& command_line) { app.parse(command_line, /*program_name_included=*/false); }
+
+  // Parses and executes; the text printed on stdout.
+  std::string run(const std::string& command_line) {
+    parse(command_line);
+    ManagementClient client(transport);
+    if (scope_map.selected()) scope_map.execute(client, out);
+    else token.execute(client, clock, out, notes);
+    return out.str();
+  }
+
+  const Sent& sent(size_t i) const { return transport.sent.at(i); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(scope_map_verbs)
+
+BOOST_AUTO_TEST_CASE(create_puts_the_actions_of_every_flag_and_prints_the_answer) {
+  Outpost outpost;
+  outpost.transport.answer(201, R"({"name":"ci-push","description":"CI","actions":["repositories/app/content/read"],)"
+                                R"("type":"UserDefined"})");
+  const std::string printed = outpost.run(
+      "scope-map create --name ci-push --description CI --repository app content/read content/write "
+      "--repository 'team/*' metadata/read --gateway edge1 config/read");
+  BOOST_REQUIRE(outpost.transport.sent.size() == 1u);
+  BOOST_TEST((outpost.sent(0).method == http::Method::Put));
+  BOOST_TEST(outpost.sent(0).path == "/mgmt/v1/scopeMaps/ci-push");
+  BOOST_TEST(outpost.sent(0).body ==
+             R"({"description":"CI","actions":["repositories/app/content/read","repositories/app/content/write",)"
+             R"("repositories/team/*/metadata/read","gateway/edge1/config/read"]})");
+  BOOST_TEST(printed.find("\"name\": \"ci-push\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(create_without_a_description_sends_none) {
+  Outpost outpost;
+  outpost.transport.answer(201, R"({"name":"m1234"})");
+  outpost.run("scope-map create -n m1234 --repository app content/read");
+  BOOST_TEST(outpost.sent(0).body == R"({"actions":["repositories/app/content/read"]})");
+}
+
+BOOST_AUTO_TEST_CASE(create_without_actions_or_with_a_bad_action_sends_nothing) {
+  Outpost outpost;
+  BOOST_CHECK_THROW(outpost.run("scope-map create --name m1234"), UsageError);
+  Outpost typo;
+  BOOST_CHECK_THROW(typo.run("scope-map create --name m1234 --repository app content/raed"), UsageError);
+  Outpost no_action;
+  BOOST_CHECK_THROW(no_action.run("scope-map create --name m1234 --repository app"), UsageError);
+  BOOST_TEST(outpost.transport.sent.empty());
+  BOOST_TEST(typo.transport.sent.empty());
+  BOOST_TEST(no_action.transport.sent.empty());
+}
+
+BOOST_AUTO_TEST_CASE(update_patches_added_and_removed_actions) {
+  Outpost outpost;
+  outpost.transport.answer(200, R"({"name":"m1234"})");
+  outpost.run("scope-map update --name m1234 --add-repository app content/write --add-gateway edge1 message/read "
+              "--remove-repository old content/read metadata/read --description 'new text'");
+  BOOST_TEST((outpost.sent(0).method == http::Method::Patch));
+  BOOST_TEST(outpost.sent(0).path == "/mgmt/v1/scopeMaps/m1234");
+  BOOST_TEST(outpost.sent(0).body ==
+             R"({"description":"new text","addActions":["repositories/app/content/write","gateway/edge1/message/read"],)"
+             R"("removeActions":["repositories/old/content/read","repositories/old/metadata/read"]})");
+}
+
+BOOST_AUTO_TEST_CASE(update_with_nothing_to_change_is_a_usage_error) {
+  Outpost outpost;
+  BOOST_CHECK_THROW(outpost.run("scope-map update --name m1234"), UsageError);
+  BOOST_TEST(outpost.transport.sent.empty());
+}
+
+BOOST_AUTO_TEST_CASE(show_list_and_delete_use_their_methods_and_paths) {
+  Outpost show, list, remove;
+  show.transport.answer(200, R"({"name":"m1234"})");
+  list.transport.answer(200, R"([{"name":"m1234"}])");
+  remove.transport.answer(204);
+  show.run("scope-map show --name m1234");
+  list.run("scope-map list --output table");
+  const std::string deleted = remove.run("scope-map delete --name m1234");
+  BOOST_TEST((show.sent(0).method == http::Method::Get));
+  BOOST_TEST(show.sent(0).path == "/mgmt/v1/scopeMaps/m1234");
+  BOOST_TEST(list.sent(0).path == "/mgmt/v1/scopeMaps");
+  BOOST_TEST(list.out.str().rfind("NAME", 0) == 0u);  // a table, not JSON
+  BOOST_TEST((remove.sent(0).method == http::Method::Delete));
+  BOOST_TEST(deleted.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_name_or_an_unknown_output_is_refused_by_the_parser) {
+  Outpost outpost;
+  BOOST_CHECK_THROW(outpost.parse("scope-map show"), CLI::RequiredError);
+  Outpost yaml;
+  BOOST_CHECK_THROW(yaml.parse("scope-map list --output yaml"), CLI::ValidationError);
+  Outpost no_verb;
+  BOOST_CHECK_THROW(no_verb.parse("scope-map"), CLI::RequiredError);
+  BOOST_TEST(no_verb.scope_map.selected());  // so main() answers it with the usage exit status
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(token_verbs)
+
+BOOST_AUTO_TEST_CASE(create_with_a_scope_map_puts_the_token_with_status_and_expiry) {
+  Outpost outpost;
+  outpost.transport.answer(201, R"({"name":"ci-token","passwords":[{"name":"password1","value":"v1"}]})");
+  const std::string printed =
+      outpost.run("token create --name ci-token --scope-map _repositories_pull --status disabled --expiration-in-days 30");
+  BOOST_REQUIRE(outpost.transport.sent.size() == 1u);
+  BOOST_TEST((outpost.sent(0).method == http::Method::Put));
+  BOOST_TEST(outpost.sent(0).path == "/mgmt/v1/tokens/ci-token");
+  BOOST_TEST(outpost.sent(0).body ==
+             R"({"scopeMap":"_repositories_pull","status":"disabled","expiry":"2026-03-31T10:20:30.000Z"})");
+  BOOST_TEST(printed.find("\"value\": \"v1\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(create_with_no_passwords_says_so) {
+  Outpost outpost;
+  outpost.transport.answer(201, R"({"name":"ci-token"})");
+  outpost.run("token create --name ci-token --scope-map m1234 --no-passwords");
+  BOOST_TEST(outpost.sent(0).body == R"({"scopeMap":"m1234","noPasswords":true})");
+}
+
+BOOST_AUTO_TEST_CASE(create_with_repositories_makes_the_tokens_own_scope_map_first) {
+  Outpost outpost;
+  outpost.transport.answer(404, kNotFound).answer(201, R"({"name":"ci-token-scope-map"})").answer(201, R"({"name":"ci-token"})");
+  outpost.run("token create --name ci-token --repository app content/read --gateway edge1 config/read "
+              "--expiration 2030-01-31T12:00:00Z");
+  BOOST_REQUIRE(outpost.transport.sent.size() == 3u);
+  BOOST_TEST((outpost.sent(0).method == http::Method::Get));
+  BOOST_TEST(outpost.sent(0).path == "/mgmt/v1/scopeMaps/ci-token-scope-map");
+  BOOST_TEST((outpost.sent(1).method == http::Method::Put));
+  BOOST_TEST(outpost.sent(1).path == "/mgmt/v1/scopeMaps/ci-token-scope-map");
+  BOOST_TEST(outpost.sent(1).body == R"({"description":"Created by token: ci-token",)"
+                                     R"("actions":["repositories/app/content/read","gateway/edge1/config/read"]})");
+  BOOST_TEST(outpost.sent(2).path == "/mgmt/v1/tokens/ci-token");
+  BOOST_TEST(outpost.sent(2).body == R"({"scopeMap":"ci-token-scope-map","expiry":"2030-01-31T12:00:00Z"})");
+  BOOST_TEST(outpost.notes.str().find("ci-token-scope-map") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(create_reuses_its_scope_map_when_the_actions_are_the_same) {
+  Outpost outpost;
+  outpost.transport
+      .answer(200, R"({"name":"ci-token-scope-map","actions":["repositories/app/metadata/read","repositories/app/content/read"]})")
+      .answer(201, R"({"name":"ci-token"})");
+  outpost.run("token create --name ci-token --repository app content/read metadata/read");
+  BOOST_REQUIRE(outpost.transport.sent.size() == 2u);
+  BOOST_TEST(outpost.sent(1).path == "/mgmt/v1/tokens/ci-token");
+  BOOST_TEST(outpost.notes.str().empty());
+}
+
+BOOST_AUTO_TEST_CASE(create_refuses_to_change_an_existing_scope_map_of_that_name) {
+  Outpost outpost;
+  outpost.transport.answer(200, R"({"name":"ci-token-scope-map","actions":["repositories/app/content/read"]})");
+  try {
+    outpost.run("token create --name ci-token --repository app content/read content/write");
+    BOOST_FAIL("no ApiFailure");
+  } catch (const ApiFailure& failure) {
+    BOOST_TEST(failure.entries().at(0).code == "CONFLICT");
+    BOOST_TEST(failure.entries().at(0).message.find("outpost scope-map update --name ci-token-scope-map") !=
+               std::string::npos);
+  }
+  BOOST_TEST(outpost.transport.sent.size() == 1u);  // only the GET
+}
+
+BOOST_AUTO_TEST_CASE(create_checks_everything_before_creating_a_scope_map) {
+  Outpost bad_action;
+  BOOST_CHECK_THROW(bad_action.run("token create --name ci-token --repository app pull"), UsageError);
+  Outpost bad_days;
+  BOOST_CHECK_THROW(bad_days.run("token create --name ci-token --repository app content/read --expiration-in-days 0"),
+                    UsageError);
+  Outpost neither;
+  BOOST_CHECK_THROW(neither.run("token create --name ci-token"), UsageError);
+  BOOST_TEST(bad_action.transport.sent.empty());
+  BOOST_TEST(bad_days.transport.sent.empty());
+  BOOST_TEST(neither.transport.sent.empty());
+}
+
+BOOST_AUTO_TEST_CASE(conflicting_flags_are_refused_by_the_parser) {
+  Outpost both_maps;
+  BOOST_CHECK_THROW(both_maps.parse("token create --name t1234 --scope-map m1234 --repository app content/read"),
+                    CLI::ExcludesError);
+  Outpost no_passwords;
+  BOOST_CHECK_THROW(no_passwords.parse("token create --name t1234 --scope-map m1234 --no-passwords "
+                                       "--expiration-in-days 3"),
+                    CLI::ExcludesError);
+  Outpost two_expiries;
+  BOOST_CHECK_THROW(two_expiries.parse("token credential generate --name t1234 --password1 --expiration-in-days 3 "
+                                       "--expiration 2030-01-31T12:00:00Z"),
+                    CLI::ExcludesError);
+  Outpost status;
+  BOOST_CHECK_THROW(status.parse("token update --name t1234 --status paused"), CLI::ValidationError);
+}
+
+BOOST_AUTO_TEST_CASE(update_patches_scope_map_and_status) {
+  Outpost outpost;
+  outpost.transport.answer(200, R"({"name":"t1234"})");
+  outpost.run("token update --name t1234 --scope-map other --status enabled");
+  BOOST_TEST((outpost.sent(0).method == http::Method::Patch));
+  BOOST_TEST(outpost.sent(0).body == R"({"scopeMap":"other","status":"enabled"})");
+  Outpost nothing;
+  BOOST_CHECK_THROW(nothing.run("token update --name t1234"), UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(show_list_and_delete_use_their_methods_and_paths) {
+  Outpost show, list, remove;
+  show.transport.answer(200, R"({"name":"t1234"})");
+  list.transport.answer(200, R"([])");
+  remove.transport.answer(204);
+  show.run("token show --name t1234");
+  list.run("token list");
+  remove.run("token delete --name t1234");
+  BOOST_TEST(show.sent(0).path == "/mgmt/v1/tokens/t1234");
+  BOOST_TEST(list.sent(0).path == "/mgmt/v1/tokens");
+  BOOST_TEST(list.out.str() == "[]\n");
+  BOOST_TEST((remove.sent(0).method == http::Method::Delete));
+}
+
+BOOST_AUTO_TEST_CASE(credential_generate_names_one_password_or_none_for_both) {
+  Outpost one;
+  one.transport.answer(200, R"({"username":"t1234","passwords":[{"name":"password2","value":"v"}]})");
+  const std::string printed = one.run("token credential generate --name t1234 --password2 --expiration-in-days 7 -o table");
+  BOOST_TEST((one.sent(0).method == http::Method::Post));
+  BOOST_TEST(one.sent(0).path == "/mgmt/v1/tokens/t1234/generateCredentials");
+  BOOST_TEST(one.sent(0).body == R"({"name":"password2","expiry":"2026-03-08T10:20:30.000Z"})");
+  BOOST_TEST(printed.find("t1234     password2  v") != std::string::npos);
+
+  Outpost both;
+  both.transport.answer(200, R"({"username":"t1234","passwords":[]})");
+  both.run("token credential generate --name t1234 --password1 --password2");
+  BOOST_TEST(both.sent(0).body == "{}");
+}
+
+BOOST_AUTO_TEST_CASE(credential_generate_without_a_password_flag_regenerates_nothing) {
+  Outpost outpost;
+  BOOST_CHECK_THROW(outpost.run("token credential generate --name t1234"), UsageError);
+  BOOST_TEST(outpost.transport.sent.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

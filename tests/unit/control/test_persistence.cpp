@@ -1,0 +1,159 @@
+// Control-plane state over the SQLite store survives a restart, and password values never reach the disk (SPEC 3.3,
+// 7.1); the admin user's password (SPEC 7.1).
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "reference/auth/password.h"
+#include "tests/unit/control/control_fixture.h"
+
+using namespace outpost;
+using namespace outpost::control;
+using namespace outpost::control::testing;
+
+namespace {
+class TempDirectory {
+ public:
+  TempDirectory() {
+    SeededRandom random(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    path_ = std::filesystem::temp_directory_path() / ("outpost-control-test-" + random.hex(8));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Every byte under `directory` (the database and its WAL and journal files).
+std::string all_bytes(const std::filesystem::path& directory) {
+  std::string bytes;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return bytes;
+}
+
+// A control plane over <dir>/control.db; destroying it closes the database, as a node restart does.
+struct SqliteNode {
+  explicit SqliteNode(const std::filesystem::path& directory)
+      : store(open_sqlite_control_store(directory)), control(*store, clock, random, test_options()) {}
+  ManualClock clock;
+  SeededRandom random{7};
+  std::unique_ptr<ControlStore> store;
+  ControlPlane control;
+};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(persistence)
+
+BOOST_AUTO_TEST_CASE(state_survives_a_restart_and_secrets_stay_in_memory) {
+  TempDirectory directory;
+  std::vector<std::string> secrets;
+  json maps_before, tokens_before;
+  std::string admin_hash;
+  {
+    SqliteNode node(directory.path());
+    const auto admin = node.control.ensure_admin(std::nullopt);
+    BOOST_REQUIRE(admin.has_value());
+    secrets.push_back(*admin);
+    node.control.put_scope_map("persisted-map",
+                               {{"description", "kept"}, {"actions", {"repositories/samples/*/content/read"}}});
+    const auto created =
+        node.control.put_token("persisted-token", {{"scopeMap", "persisted-map"}, {"expiry", "2030-01-01T00:00:00Z"}});
+    secrets.push_back(ControlFixture::value_of(created, 0));
+    secrets.push_back(ControlFixture::value_of(created, 1));
+    const auto rotated = node.control.generate_credentials("persisted-token", {{"name", "password2"}});
+    secrets.push_back(rotated.body.at("passwords")[0].at("value"));
+    node.control.put_token("disabled-token", {{"scopeMap", "_repositories_push"}, {"status", "disabled"}});
+    node.control.put_setting("jwt.key", "PEM BYTES");
+    maps_before = node.control.list_scope_maps().body;
+    tokens_before = node.control.list_tokens().body;
+    admin_hash = node.control.snapshot()->admin_password_hash;
+  }
+
+  SqliteNode node(directory.path());
+  BOOST_TEST(node.control.list_scope_maps().body == maps_before);
+  BOOST_TEST(node.control.list_tokens().body == tokens_before);
+  BOOST_TEST(node.control.get_token("persisted-token").body.at("passwords")[0].at("expiry") ==
+             "2030-01-01T00:00:00.000Z");
+  BOOST_TEST(node.control.setting("jwt.key").value_or("(absent)") == "PEM BYTES");
+  const auto snapshot = node.control.snapshot();
+  BOOST_TEST(snapshot->admin_password_hash == admin_hash);
+  BOOST_TEST(auth::verify_password(secrets[0], snapshot->admin_password_hash));
+  const auth::Token* token = snapshot->token("persisted-token");
+  BOOST_REQUIRE(token);
+  BOOST_TEST(auth::verify_password(secrets[1], token->password(auth::PasswordName::Password1).hash));
+  BOOST_TEST(auth::verify_password(secrets[3], token->password(auth::PasswordName::Password2).hash));
+  BOOST_TEST(!auth::verify_password(secrets[2], token->password(auth::PasswordName::Password2).hash));
+  BOOST_TEST(snapshot->generation("persisted-token") != 0u);
+  const auth::PermissionSet* permissions = snapshot->permissions_of(*token);
+  BOOST_REQUIRE(permissions);
+  BOOST_TEST((permissions->repository_actions("samples/app") == auth::kContentRead));
+
+  // A restart never generates a new admin password when one is stored.
+  BOOST_TEST(!node.control.ensure_admin(std::nullopt).has_value());
+  BOOST_TEST(node.control.snapshot()->admin_password_hash == admin_hash);
+
+  // No answer and no byte on disk holds a password value.
+  const std::string answers =
+      node.control.list_tokens().body.dump() + node.control.get_token("persisted-token").body.dump();
+  const std::string disk = all_bytes(directory.path());
+  BOOST_TEST(disk.find("persisted-token") != std::string::npos);  // the search does see the records
+  for (const std::string& secret : secrets) {
+    BOOST_TEST(answers.find(secret) == std::string::npos);
+    BOOST_TEST(disk.find(secret) == std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(deletions_survive_a_restart) {
+  TempDirectory directory;
+  {
+    SqliteNode node(directory.path());
+    node.control.put_scope_map("gone-map", {{"actions", json::array()}});
+    node.control.put_token("gone-token", {{"scopeMap", "_repositories_pull"}, {"noPasswords", true}});
+    node.control.delete_token("gone-token");
+    node.control.delete_scope_map("gone-map");
+  }
+  SqliteNode node(directory.path());
+  BOOST_TEST(node.control.list_tokens().body.empty());
+  BOOST_TEST(node.control.list_scope_maps().body.size() == 5u);
+}
+
+// SPEC 7.1: a password from the file replaces the stored hash; generated ones are returned once.
+BOOST_AUTO_TEST_CASE(admin_password_sources) {
+  ControlFixture fixture;
+  ControlPlane& control = *fixture.control;
+  BOOST_TEST(control.snapshot()->admin_password_hash.empty());
+  BOOST_TEST(control.snapshot()->generation(kAdminUser) == 0u);
+
+  const auto generated = control.ensure_admin(std::nullopt);
+  BOOST_REQUIRE(generated.has_value());
+  BOOST_TEST(generated->size() == 44u);
+  const std::string hash = control.snapshot()->admin_password_hash;
+  BOOST_TEST(auth::verify_password(*generated, hash));
+  BOOST_TEST(contains(hash, "$1000$"));  // the node's hash cost
+  BOOST_TEST(fixture.store->setting("admin.password_hash").value_or("(absent)") == hash);
+  const uint64_t generation = control.snapshot()->generation(kAdminUser);
+  BOOST_TEST(generation != 0u);
+
+  BOOST_TEST(!control.ensure_admin(std::nullopt).has_value());
+  BOOST_TEST(control.snapshot()->admin_password_hash == hash);
+
+  BOOST_TEST(!control.ensure_admin(std::string("from the file")).has_value());
+  BOOST_TEST(auth::verify_password("from the file", control.snapshot()->admin_password_hash));
+  BOOST_TEST(!auth::verify_password(*generated, control.snapshot()->admin_password_hash));
+  BOOST_TEST(control.snapshot()->generation(kAdminUser) > generation);
+
+  BOOST_CHECK_THROW(control.ensure_admin(std::string()), std::invalid_argument);
+  BOOST_CHECK_THROW(control.put_setting("admin.password_hash", "x"), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
