@@ -10,6 +10,7 @@
 #include "reference/cli/demo_image.h"
 #include "reference/cli/serve_command.h"
 #include "reference/cli/subprocess.h"
+#include "reference/common/random.h"
 
 namespace outpost::cli {
 
@@ -43,10 +44,19 @@ int run_demo(const DemoOptions& options) {
   step("writing a demo OCI image layout in " + (work / "image").string());
   const std::string digest = write_demo_layout(work / "image", "demo");
 
+  // The demo node's admin user: a fresh password in the work directory; skopeo logs in with it (Bearer token flow).
+  SystemRandom random;
+  const std::string admin_password = random.hex(24);
+  const auto password_file = work / "admin-password";
+  std::ofstream(password_file) << admin_password << "\n";
+  std::filesystem::permissions(password_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string creds = "admin:" + admin_password;
+
   ServeOptions serve;
   serve.listen = "127.0.0.1:0";
   serve.data = (work / "data").string();
   serve.log_level = "warn";
+  serve.admin_password_file = password_file.string();
   std::promise<std::string> listening;
   std::promise<std::function<void()>> stopper;
   std::thread server([&] {
@@ -64,9 +74,9 @@ int run_demo(const DemoOptions& options) {
     step("registry listening on http://" + address + " with data in " + serve.data);
     const std::string remote = "docker://" + address + "/demo/hello:v1";
     step("skopeo copy oci:image:demo -> " + remote);
-    skopeo({"copy", "--dest-tls-verify=false", "--preserve-digests", "oci:" + (work / "image").string() + ":demo", remote}, work);
+    skopeo({"copy", "--dest-tls-verify=false", "--dest-creds", creds, "--preserve-digests", "oci:" + (work / "image").string() + ":demo", remote}, work);
     step("skopeo copy " + remote + " -> oci:pulled:v1");
-    skopeo({"copy", "--src-tls-verify=false", "--preserve-digests", remote, "oci:" + (work / "pulled").string() + ":v1"},
+    skopeo({"copy", "--src-tls-verify=false", "--src-creds", creds, "--preserve-digests", remote, "oci:" + (work / "pulled").string() + ":v1"},
            work);
     std::ifstream index_file(work / "pulled" / "index.json");
     const auto index = nlohmann::json::parse(index_file);
@@ -81,10 +91,13 @@ int run_demo(const DemoOptions& options) {
   server.join();
   if (status == 0) {
     std::cout << "\nWhere to look next:\n"
-              << "  build/bin/outpost serve --listen 127.0.0.1:5000 --data ./outpost-data   # a registry that stays up\n"
-              << "  skopeo copy --dest-tls-verify=false oci:" << (work / "image").string()
-              << ":demo docker://127.0.0.1:5000/demo/hello:v1\n"
-              << "  curl http://127.0.0.1:5000/v2/_catalog ; curl http://127.0.0.1:5000/metrics\n"
+              << "  build/bin/outpost serve --listen 127.0.0.1:5000 --data ./outpost-data --admin-password-file "
+              << password_file.string() << "\n"
+              << "  skopeo copy --dest-tls-verify=false --dest-creds admin:$(cat " << password_file.string() << ") oci:"
+              << (work / "image").string() << ":demo docker://127.0.0.1:5000/demo/hello:v1\n"
+              << "  curl -u admin:$(cat " << password_file.string() << ") http://127.0.0.1:5000/v2/_catalog\n"
+              << "  build/bin/outpost token create --registry http://127.0.0.1:5000 --password-file "
+              << password_file.string() << " --name puller --repository demo/hello content/read\n"
               << "  docs/registry.md (options, storage layout, metrics), docs/architecture.md (how it fits together)\n"
               << "Demo files: " << work.string() << std::endl;
   }

@@ -1,6 +1,9 @@
 #include "reference/cli/serve_command.h"
 
 #include <chrono>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -11,6 +14,14 @@
 #include "reference/common/metrics.h"
 #include "reference/live/server.h"
 #include "reference/live/signals.h"
+#include "reference/control/control_plane.h"
+#include "reference/control/control_store.h"
+#include "reference/control/management_api.h"
+#include "reference/registry/auth/authenticator.h"
+#include "reference/registry/auth/node_handler.h"
+#include "reference/registry/auth/signing_key_setting.h"
+#include "reference/registry/auth/token_access_policy.h"
+#include "reference/registry/auth/token_endpoint.h"
 #include "reference/registry/registry.h"
 #include "reference/storage/storage.h"
 
@@ -45,6 +56,44 @@ class StorageGauge {
   uint64_t bytes_ = 0, count_ = 0;
 };
 
+// The handler of --metrics-listen: /metrics, /healthz and /readyz; 404 for everything else.
+class MetricsOnly final : public http::Handler {
+ public:
+  explicit MetricsOnly(std::function<std::string()> render) : render_(std::move(render)) {}
+  std::unique_ptr<http::Call> start(http::Request request) override {
+    http::Response response;
+    response.headers.set("Content-Type", "text/plain; charset=utf-8");
+    response.route = "metrics";
+    if (request.path == "/metrics") {
+      response.headers.set("Content-Type", "text/plain; version=0.0.4");
+      response.body = render_();
+    } else if (request.path == "/healthz" || request.path == "/readyz") {
+      response.route = request.path.substr(1);
+      response.body = "ok\n";
+    } else {
+      response.status = 404;
+      response.route = "not_found";
+      response.body = "only /metrics is served here\n";
+    }
+    return http::respond_now(std::move(response));
+  }
+
+ private:
+  std::function<std::string()> render_;
+};
+
+// SPEC 7.1: one trailing newline ignored.
+std::optional<std::string> read_admin_password(const std::string& file) {
+  if (file.empty()) return std::nullopt;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read --admin-password-file " + file);
+  std::string password((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!password.empty() && password.back() == '\n') password.pop_back();
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) throw std::runtime_error("--admin-password-file " + file + " is empty");
+  return password;
+}
+
 live::Server::Options server_options(const ServeOptions& options, const std::string& listen, metrics::Registry* registry) {
   live::Server::Options server;
   server.listen = listen;
@@ -72,22 +121,44 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   StorageGauge storage_gauge(*storage);
   metrics.add_collector([&](std::string& out) { storage_gauge.render(out); });
 
-  registry::OpenAccess policy;  // tokens arrive with the token issue; until then the node serves anonymously
+  // Control plane (SPEC 3, 7): tokens, scope maps and the admin user, in <data>/control.db.
+  auto control_store = control::open_sqlite_control_store(options.data);
+  control::ControlPlaneOptions control_options;
+  control_options.hash_cost.iterations = options.password_hash_iterations;
+  control::ControlPlane control(*control_store, clock, random, control_options);
+  if (const auto generated = control.ensure_admin(read_admin_password(options.admin_password_file))) {
+    // Printed once, at first start, on stdout (logs may be collected; this line is for the operator).
+    std::cout << "admin password (shown once, store it safely): " << *generated << std::endl;
+  }
+  const auth::SigningKey signing_key = registry::load_or_create_signing_key(control, random);
+  registry::AuthenticatorOptions authenticator_options;
+  authenticator_options.hash_cost = control.options().hash_cost;
+  registry::Authenticator authenticator([&control] { return control.snapshot(); },
+                                        auth::KeySet({signing_key.verifying_key()}), clock, authenticator_options);
+  registry::ServiceNaming naming;
+  naming.fixed_service = options.login_server;
+  naming.scheme = options.tls_cert.empty() ? "http" : "https";
+  naming.fallback_host = options.listen;
+  registry::NodeFacts facts;
+  facts.login_server = options.login_server;
+  registry::TokenAccessPolicy policy(authenticator, naming, facts);
+  registry::TokenEndpoint token_endpoint(authenticator, signing_key, naming, facts, random);
+
   registry::RegistryOptions registry_options;
   if (options.metrics_listen.empty()) registry_options.metrics_text = [&] { return metrics.render(); };
   registry::Registry registry(*storage, clock, random, policy, registry_options);
-  registry::HostGuard guarded(registry, options.login_server);
+  control::ManagementApi management(control);
+  registry::NodeHandler node(registry, token_endpoint, policy, &management);
+  registry::HostGuard guarded(node, options.login_server);
 
   live::Server server(server_options(options, options.listen, &metrics), guarded);
-  std::optional<registry::Registry> metrics_only;
+  // SPEC 1.4: the separate metrics listener serves /metrics (and the probes) without credentials, and nothing else.
+  MetricsOnly metrics_only([&] { return metrics.render(); });
   std::unique_ptr<live::Server> metrics_server;
-  registry::RegistryOptions metrics_options;
   if (!options.metrics_listen.empty()) {
-    metrics_options.metrics_text = [&] { return metrics.render(); };
-    metrics_only.emplace(*storage, clock, random, policy, metrics_options);
     live::Server::Options plain = server_options(options, options.metrics_listen, nullptr);
     plain.tls_cert_file.clear(), plain.tls_key_file.clear();
-    metrics_server = std::make_unique<live::Server>(plain, *metrics_only);
+    metrics_server = std::make_unique<live::Server>(plain, metrics_only);
   }
 
   live::StopOnSignals signals(server);

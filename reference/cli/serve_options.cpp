@@ -21,6 +21,8 @@ constexpr Field kTextFields[] = {
     {"tls-cert", &ServeOptions::tls_cert, "PEM certificate chain: serve HTTPS"},
     {"tls-key", &ServeOptions::tls_key, "PEM private key for --tls-cert"},
     {"log-level", &ServeOptions::log_level, "debug, info, warn, error or off"},
+    {"admin-password-file", &ServeOptions::admin_password_file,
+     "file holding the admin user's password (one trailing newline ignored); default: generated at first start"},
 };
 
 std::string env_name(std::string_view flag) {
@@ -36,6 +38,10 @@ void add_serve_options(CLI::App& command, ServeOptions& options) {
         ->envname(env_name(field.name))
         ->capture_default_str();
   command.add_option("--threads", options.threads, "worker threads (0: one per core)")->envname("OUTPOST_THREADS");
+  command.add_option("--password-hash-iterations", options.password_hash_iterations,
+                     "PBKDF2 iterations for new password hashes (the node's hash cost)")
+      ->envname("OUTPOST_PASSWORD_HASH_ITERATIONS")
+      ->capture_default_str();
   command.add_option("--config", options.config, "JSON file with any of these options")->envname("OUTPOST_CONFIG");
 }
 
@@ -54,8 +60,8 @@ void apply_config_file(CLI::App& command, ServeOptions& options) {
     CLI::Option* option = command.get_option_no_throw("--" + key);
     if (!option || key == "config") throw std::runtime_error("config file " + options.config + ": unknown option '" + key + "'");
     if (option->count() > 0) continue;  // a flag or the environment already set it
-    if (key == "threads") {
-      options.threads = value.get<unsigned>();
+    if (key == "threads" || key == "password-hash-iterations") {
+      (key == "threads" ? options.threads : options.password_hash_iterations) = value.get<unsigned>();
       continue;
     }
     if (!value.is_string()) throw std::runtime_error("config file " + options.config + ": '" + key + "' must be a string");

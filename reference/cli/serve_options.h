@@ -16,7 +16,9 @@ struct ServeOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string log_level = "info";
+  std::string admin_password_file;
   unsigned threads = 0;
+  unsigned password_hash_iterations = 100'000;
 };
 
 // Declares the options on `command`, each with its OUTPOST_<NAME> environment variable.

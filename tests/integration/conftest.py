@@ -35,6 +35,32 @@ TAIL_LINES = 60       # log lines attached to a failing test's report
 
 _SERVERS_KEY = pytest.StashKey[list]()
 
+# Every node the fixtures start has this admin password (SPEC 7.1) unless a test passes its own
+# --admin-password-file, and a low password-hash cost so tests spend no time stretching passwords.
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "outpost-integration-admin"
+TEST_HASH_ITERATIONS = "1000"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def admin_credentials(tmp_path_factory) -> tuple[str, str]:
+    """Writes the admin password file and a netrc naming it for 127.0.0.1, so `requests` authenticates as admin
+    by default (a test that wants other credentials passes `auth=`; one that wants none uses a Session with
+    trust_env=False)."""
+    home = tmp_path_factory.mktemp("admin")
+    (home / "admin-password").write_text(ADMIN_PASSWORD + "\n")
+    netrc = home / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login {ADMIN_USER} password {ADMIN_PASSWORD}\n")
+    netrc.chmod(0o600)
+    previous = os.environ.get("NETRC")
+    os.environ["NETRC"] = str(netrc)
+    os.environ["OUTPOST_TEST_ADMIN_PASSWORD_FILE"] = str(home / "admin-password")
+    yield ADMIN_USER, ADMIN_PASSWORD
+    if previous is None:
+        os.environ.pop("NETRC", None)
+    else:
+        os.environ["NETRC"] = previous
+
 
 class ServerStartError(AssertionError):
     pass
@@ -124,7 +150,13 @@ class OutpostServer:
         return self.process is not None and self.process.poll() is None
 
     def command(self) -> list[str]:
-        return [str(self.binary), "serve", "--listen", "127.0.0.1:0", "--data", str(self.data_dir), *self.args]
+        defaults = []
+        if "--admin-password-file" not in self.args and os.environ.get("OUTPOST_TEST_ADMIN_PASSWORD_FILE"):
+            defaults += ["--admin-password-file", os.environ["OUTPOST_TEST_ADMIN_PASSWORD_FILE"]]
+        if "--password-hash-iterations" not in self.args:
+            defaults += ["--password-hash-iterations", TEST_HASH_ITERATIONS]
+        return [str(self.binary), "serve", "--listen", "127.0.0.1:0", "--data", str(self.data_dir), *defaults,
+                *self.args]
 
     # --- lifecycle -------------------------------------------------------------------------------------------------
 

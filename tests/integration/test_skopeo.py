@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from conftest import ADMIN_PASSWORD, ADMIN_USER
 from oci_layout import (
     OCI_INDEX,
     OCI_MANIFEST,
@@ -33,6 +34,10 @@ SKOPEO_TIMEOUT = 300  # seconds; the largest copy here moves about 10 MiB
 HTTP_TIMEOUT = 60
 
 pytestmark = pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")
+
+
+# The fixtures' admin user (conftest.py): skopeo logs in with it through the Bearer token flow (SPEC 3.4).
+ADMIN_CREDS = f"{ADMIN_USER}:{ADMIN_PASSWORD}"
 
 
 class Skopeo:
@@ -59,7 +64,8 @@ class Skopeo:
         return result
 
     def copy(self, source: str, destination: str, *options: str) -> None:
-        self.run("copy", "--src-tls-verify=false", "--dest-tls-verify=false", *options, source, destination)
+        self.run("copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--src-creds", ADMIN_CREDS,
+                 "--dest-creds", ADMIN_CREDS, *options, source, destination)
 
 
 @pytest.fixture
@@ -187,19 +193,19 @@ def test_inspect_raw_and_list_tags(registry, skopeo, tmp_path):
     skopeo.copy(f"oci:{layout.root}:multi", docker_ref(registry, "inspect/me", "multi"), "--all",
                 "--preserve-digests")
 
-    raw = skopeo.run("inspect", "--raw", "--tls-verify=false", docker_ref(registry, "inspect/me", "latest")).stdout
+    raw = skopeo.run("inspect", "--raw", "--tls-verify=false", "--creds", ADMIN_CREDS, docker_ref(registry, "inspect/me", "latest")).stdout
     assert raw == image.manifest_bytes
     assert sha256_bytes(raw) == image.manifest.digest
 
-    raw_index = skopeo.run("inspect", "--raw", "--tls-verify=false",
+    raw_index = skopeo.run("inspect", "--raw", "--tls-verify=false", "--creds", ADMIN_CREDS,
                            docker_ref(registry, "inspect/me", "multi")).stdout
     assert raw_index == index.index_bytes
 
-    inspected = json.loads(skopeo.run("inspect", "--tls-verify=false",
+    inspected = json.loads(skopeo.run("inspect", "--tls-verify=false", "--creds", ADMIN_CREDS,
                                       docker_ref(registry, "inspect/me", "1.0")).stdout)
     assert inspected["Digest"] == image.manifest.digest
     assert inspected["Layers"] == [layer.descriptor.digest for layer in image.layers]
 
-    listed = json.loads(skopeo.run("list-tags", "--tls-verify=false", docker_ref(registry, "inspect/me")).stdout)
+    listed = json.loads(skopeo.run("list-tags", "--tls-verify=false", "--creds", ADMIN_CREDS, docker_ref(registry, "inspect/me")).stdout)
     assert listed["Repository"] == f"{registry.address}/inspect/me"
     assert sorted(listed["Tags"]) == sorted(tags + ["multi"])
