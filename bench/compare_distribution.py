@@ -77,6 +77,13 @@ LAYOUT_FORMAT = 1  # bump when what generate_layouts() writes changes, so a reus
 
 MANIFEST_ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
 WRK_THREADS, WRK_CONNECTIONS, WRK_DURATION = 2, 32, 10
+# Outpost nodes always require credentials (SPEC 3.4): both registries get the same admin Basic credentials; Distribution
+# runs without auth and ignores them, so each side does the work its users would see.
+BENCH_ADMIN_USER = "admin"
+BENCH_ADMIN_PASSWORD = "outpost-bench-admin"
+BENCH_AUTH = (BENCH_ADMIN_USER, BENCH_ADMIN_PASSWORD)
+BENCH_CREDS = f"{BENCH_ADMIN_USER}:{BENCH_ADMIN_PASSWORD}"
+BENCH_BASIC = "Basic " + __import__("base64").b64encode(BENCH_CREDS.encode()).decode()
 WRK_WARMUP = 2  # seconds of untimed load before the first measured wrk run against a fresh server process
 
 SERVER_READY_TIMEOUT = 30.0
@@ -348,7 +355,10 @@ class OutpostServer(Server):
         self._found: str | None = None
 
     def command(self) -> list[str]:
-        return [self.binary, "serve", "--listen", "127.0.0.1:0", "--data", str(self.data), "--log-level", "warn"]
+        password_file = self.home / "admin-password"
+        password_file.write_text(BENCH_ADMIN_PASSWORD + "\n")
+        return [self.binary, "serve", "--listen", "127.0.0.1:0", "--data", str(self.data), "--log-level", "warn",
+                "--admin-password-file", str(password_file)]
 
     def start(self) -> None:
         self._listening.clear()
@@ -564,6 +574,8 @@ class Skopeo:
         (self.home / "auth.json").write_text('{"auths": {}}')
 
     def run(self, args: list[str], timeout: float) -> None:
+        if args and args[0] in ("copy", "sync"):  # log in (Bearer token flow) where the registry asks for it
+            args = [args[0], "--src-creds", BENCH_CREDS, "--dest-creds", BENCH_CREDS, *args[1:]]
         command = [self.binary, *args]
         try:
             done = subprocess.run(command, env=self.env, capture_output=True, timeout=timeout)
@@ -691,7 +703,7 @@ def run_many(server: Server, skopeo: Skopeo, layouts: Layouts, work: Path, metho
 
 
 def get_manifest(server: Server, tag: str):
-    return requests.get(f"{server.url}/v2/{MANY_REPO}/manifests/{tag}", headers={"Accept": MANIFEST_ACCEPT},
+    return requests.get(f"{server.url}/v2/{MANY_REPO}/manifests/{tag}", headers={"Accept": MANIFEST_ACCEPT}, auth=BENCH_AUTH,
                         timeout=HTTP_TIMEOUT)
 
 
@@ -709,6 +721,12 @@ def holds_many(server: Server, layouts: Layouts) -> bool:
 WRK_LUA_MANIFEST = f"""-- manifest GET by tag, as an OCI client asks for it
 wrk.method = "GET"
 wrk.headers["Accept"] = "{MANIFEST_ACCEPT}"
+wrk.headers["Authorization"] = "{BENCH_BASIC}"
+"""
+
+WRK_LUA_BLOB = f"""-- blob GET with the same credentials
+wrk.method = "GET"
+wrk.headers["Authorization"] = "{BENCH_BASIC}"
 """
 
 
@@ -782,7 +800,7 @@ def prepare_wrk_target(server: Server, skopeo: Skopeo, layouts: Layouts, work: P
         raise RuntimeError(f"{server.name}: manifest {MANY_REPO}:{tag}: {manifest.status_code} "
                            f"{manifest.headers.get('Docker-Content-Digest')}")
     blob_url = f"{server.url}/v2/{MANY_REPO}/blobs/{layouts.small_blob_digest}"
-    blob = requests.get(blob_url, timeout=HTTP_TIMEOUT)
+    blob = requests.get(blob_url, auth=BENCH_AUTH, timeout=HTTP_TIMEOUT)
     if blob.status_code != 200 or len(blob.content) != layouts.small_blob_size:
         raise RuntimeError(f"{server.name}: blob GET {blob.status_code}, {len(blob.content)} bytes")
     urls = {"manifest": f"{server.url}/v2/{MANY_REPO}/manifests/{tag}", "blob": blob_url}
@@ -1018,6 +1036,7 @@ def main(argv: list[str] | None = None) -> int:
                            "many_blobs": layouts.many_blobs, "many_bytes": layouts.many_bytes,
                            "small_blob_bytes": layouts.small_blob_size}
         (work / "wrk-manifest.lua").write_text(WRK_LUA_MANIFEST)
+        (work / "wrk-blob.lua").write_text(WRK_LUA_BLOB)
 
         for run in range(args.runs):
             # Alternate which registry goes first, so a drift in the machine's load does not favour one side.
@@ -1047,7 +1066,7 @@ def main(argv: list[str] | None = None) -> int:
                     urls = prepare_wrk_target(servers[name], skopeo, layouts, work, tools["wrk"])
                     record = {}
                     for kind in ("manifest", "blob"):
-                        lua = work / "wrk-manifest.lua" if kind == "manifest" else None
+                        lua = work / ("wrk-manifest.lua" if kind == "manifest" else "wrk-blob.lua")
                         record[kind] = run_wrk(tools["wrk"], servers[name], urls[kind], lua, args.wrk_duration)
                     log(f"run {run + 1}/{args.runs}: wrk on {name}: manifest {record['manifest']['req_s']:.0f} req/s "
                         f"p99 {record['manifest']['p99_ms']:.2f} ms; blob {record['blob']['req_s']:.0f} req/s "
