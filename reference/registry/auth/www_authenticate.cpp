@@ -62,8 +62,13 @@ class Cursor {
       const auto byte = static_cast<unsigned char>(c);
       if (c == '"') return value;
       if (c == '\\') {
+        // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) (RFC 9110): an escaped control byte is still refused
+        // (found by fuzz_auth_headers).
         if (done()) return std::nullopt;
-        value.push_back(text_[pos_++]);
+        const char escaped = text_[pos_++];
+        const auto escaped_byte = static_cast<unsigned char>(escaped);
+        if ((escaped_byte < 0x20 && escaped != '\t') || escaped_byte == 0x7f) return std::nullopt;
+        value.push_back(escaped);
         continue;
       }
       if ((byte < 0x20 && c != '\t') || byte == 0x7f) return std::nullopt;
