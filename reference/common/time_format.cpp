@@ -27,6 +27,8 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
       consumed != 19)
     return std::nullopt;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  // WallTime counts nanoseconds in 64 bits: 1678-2261 fits; anything beyond would wrap silently.
+  if (year < 1678 || year > 2261) return std::nullopt;
   size_t pos = 19;
   long long nanos = 0;
   if (pos < s.size() && s[pos] == '.') {
