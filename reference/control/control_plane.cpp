@@ -28,6 +28,14 @@ uint64_t Snapshot::generation(std::string_view token_name) const {
 // The store keeps only user-defined maps; one that claims a system map's name (written by something other than this
 // control plane) cannot shadow the system map.
 std::shared_ptr<Snapshot> ControlPlane::Impl::load(ControlStore& store) {
+  // Generations must never repeat across restarts: a refresh token revoked by a disable or a scope-map change carries
+  // the old generation, and a restart that numbered tokens from 1 again could hand that number back. Each start bumps
+  // a stored epoch and numbers generations above epoch << 32.
+  const auto stored_epoch = store.setting(kGenerationEpochSetting);
+  const uint64_t epoch = (stored_epoch ? std::stoull(*stored_epoch) : 0) + 1;
+  store.put_setting(kGenerationEpochSetting, std::to_string(epoch));
+  raise_generation_floor(epoch << 32);
+
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->version = 1;
   for (const auth::ScopeMap& system : auth::system_scope_maps()) {
@@ -60,11 +68,20 @@ void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
   current_.store(std::move(next), std::memory_order_release);
 }
 
+namespace {
+// Process-wide rather than per control plane: a credential cache that outlived one ControlPlane and met another over
+// the same store still could not mistake an old token state for a new one.
+std::atomic<uint64_t> g_generation_counter{0};
+}  // namespace
+
+void ControlPlane::Impl::raise_generation_floor(uint64_t floor) {
+  uint64_t current = g_generation_counter.load();
+  while (current < floor && !g_generation_counter.compare_exchange_weak(current, floor)) {
+  }
+}
+
 uint64_t ControlPlane::Impl::next_generation() {
-  // Process-wide rather than per control plane: a credential cache that outlived one ControlPlane and met another
-  // over the same store still could not mistake an old token state for a new one.
-  static std::atomic<uint64_t> counter{0};
-  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  return g_generation_counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 void ControlPlane::Impl::set_scope_map(Snapshot& next, const auth::ScopeMap& scope_map) {

@@ -33,6 +33,8 @@ class ControlPlane::Impl {
 
   // A generation no token has had in this process (see Snapshot::generations).
   static uint64_t next_generation();
+  // Makes every later generation exceed `floor` (the stored epoch of this start, shifted).
+  static void raise_generation_floor(uint64_t floor);
 
   // Snapshot edits that keep scope maps, permissions and generations consistent.
   // Adds or replaces a user-defined map; tokens naming it get a new generation when its actions change.
@@ -50,5 +52,6 @@ class ControlPlane::Impl {
 
 // The settings key of the admin user's password hash (SPEC 7.1).
 inline constexpr std::string_view kAdminPasswordHashSetting = "admin.password_hash";
+inline constexpr std::string_view kGenerationEpochSetting = "control.generation_epoch";
 
 }  // namespace outpost::control
