@@ -1,7 +1,9 @@
 // The control plane's state: loading it from the store, publishing snapshots, the admin user and node settings.
-// The management operations live in scope_map_api.cpp and token_api.cpp.
+// The management operations live in scope_map_api.cpp, token_api.cpp and connected_registry_api.cpp.
+#include <algorithm>
 #include <stdexcept>
 
+#include "reference/control/connected_registry_config.h"
 #include "reference/control/control_plane_impl.h"
 
 namespace outpost::control {
@@ -21,6 +23,22 @@ const auth::PermissionSet* Snapshot::permissions_of(const auth::Token& token) co
 uint64_t Snapshot::generation(std::string_view token_name) const {
   const auto it = generations.find(token_name);
   return it == generations.end() ? 0 : it->second;
+}
+
+const ConnectedRegistry* Snapshot::connected_registry(std::string_view name) const {
+  const auto it = connected_registries.find(name);
+  return it == connected_registries.end() ? nullptr : &it->second;
+}
+
+uint64_t Snapshot::config_version(std::string_view name) const {
+  const auto it = config_versions.find(name);
+  return it == config_versions.end() ? 0 : it->second;
+}
+
+const std::vector<std::string>& Snapshot::children_of(std::string_view name) const {
+  static const std::vector<std::string> none;
+  const auto it = children.find(name);
+  return it == children.end() ? none : it->second;
 }
 
 // ---- Impl ----
@@ -57,14 +75,22 @@ std::shared_ptr<Snapshot> ControlPlane::Impl::load(ControlStore& store) {
     snapshot->admin_password_hash = std::move(*hash);
     snapshot->generations.insert_or_assign(std::string(kAdminUser), next_generation());
   }
+  for (const ConnectedRegistry& cr : store.connected_registries()) set_connected_registry(*snapshot, cr);
   return snapshot;
 }
 
 ControlPlane::Impl::Impl(ControlStore& store, const Clock& clock, Random& random)
-    : store(store), clock(clock), random(random), current_(load(store)) {}
+    : store(store), clock(clock), random(random), current_(load(store)) {
+  // Every configuration is new to this process: new versions, above anything an earlier start handed out.
+  auto first = std::make_shared<Snapshot>(*current());
+  assign_config_versions(*first, config_digests_, &next_generation);
+  current_.store(std::move(first), std::memory_order_release);
+}
 
 void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
-  next->version = current()->version + 1;
+  const auto before = current();
+  next->version = before->version + 1;
+  refresh_config_versions(*before, *next, config_digests_, &next_generation);
   current_.store(std::move(next), std::memory_order_release);
 }
 
@@ -110,6 +136,40 @@ void ControlPlane::Impl::set_token(Snapshot& next, const auth::Token& token) {
 void ControlPlane::Impl::erase_token(Snapshot& next, std::string_view name) {
   if (const auto it = next.tokens.find(name); it != next.tokens.end()) next.tokens.erase(it);
   if (const auto it = next.generations.find(name); it != next.generations.end()) next.generations.erase(it);
+}
+
+void ControlPlane::Impl::set_connected_registry(Snapshot& next, const ConnectedRegistry& cr) {
+  const bool is_new = !next.connected_registries.contains(cr.name);
+  next.connected_registries.insert_or_assign(cr.name, cr);
+  if (!is_new) return;
+  next.sync_token_owners.insert_or_assign(cr.sync.token, cr.name);
+  std::vector<std::string>& siblings = next.children[cr.parent.value_or("")];
+  siblings.insert(std::lower_bound(siblings.begin(), siblings.end(), cr.name), cr.name);
+}
+
+void ControlPlane::Impl::erase_connected_registry(Snapshot& next, std::string_view name) {
+  const auto it = next.connected_registries.find(name);
+  if (it == next.connected_registries.end()) return;
+  const ConnectedRegistry cr = it->second;
+  next.connected_registries.erase(it);
+  if (const auto owner = next.sync_token_owners.find(cr.sync.token);
+      owner != next.sync_token_owners.end() && owner->second == cr.name)
+    next.sync_token_owners.erase(owner);
+  if (const auto siblings = next.children.find(cr.parent.value_or("")); siblings != next.children.end()) {
+    std::erase(siblings->second, cr.name);
+    if (siblings->second.empty()) next.children.erase(siblings);
+  }
+  if (const auto own = next.children.find(name); own != next.children.end()) next.children.erase(own);
+}
+
+std::string ControlPlane::Impl::new_password(auth::PasswordSlot& slot, const auth::PasswordHashCost& cost,
+                                             std::optional<WallTime> expiry) {
+  std::string value = auth::generate_password(random);
+  slot.present = true;
+  slot.hash = auth::hash_password(value, random, cost);
+  slot.creation_time = clock.now();
+  slot.expiry = expiry;
+  return value;
 }
 
 // ---- ControlPlane ----

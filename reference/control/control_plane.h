@@ -1,5 +1,6 @@
 #pragma once
-// The node's control plane: tokens, scope maps and the admin user, with the validation rules of SPEC 2.9, 3 and 7.
+// The node's control plane: tokens, scope maps, the admin user and connected registries, with the validation rules of
+// SPEC 2, 3 and 7.
 // Requests read it through immutable snapshots (one atomic shared_ptr load per request, no lock held while
 // authenticating); every change publishes a new snapshot and persists through the ControlStore seam before returning.
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +20,7 @@
 #include "reference/auth/token.h"
 #include "reference/common/clock.h"
 #include "reference/common/random.h"
+#include "reference/control/connected_registry.h"
 #include "reference/control/control_store.h"
 
 namespace outpost::control {
@@ -39,9 +42,22 @@ struct Snapshot {
   std::map<std::string, uint64_t, std::less<>> generations;
   std::string admin_password_hash;
 
+  // Connected registries (SPEC 2) by name, and two indexes the control plane keeps in step with them.
+  std::map<std::string, ConnectedRegistry, std::less<>> connected_registries;
+  std::map<std::string, std::string, std::less<>> sync_token_owners;      // sync token name -> its CR
+  std::map<std::string, std::vector<std::string>, std::less<>> children;  // CR ("" = the cloud) -> direct children,
+                                                                          // sorted
+  // Per CR: the version of the configuration it reads from its parent (own_config() and the configurations of all
+  // its descendants, which it relays). Bumps when any of them changes; strictly increasing across restarts too
+  // (values come from the generation counter). See connected_registry_config.h.
+  std::map<std::string, uint64_t, std::less<>> config_versions;
+
   const auth::Token* token(std::string_view name) const;
   const auth::PermissionSet* permissions_of(const auth::Token& token) const;  // null if its scope map is gone
   uint64_t generation(std::string_view token_name) const;                     // 0 for unknown names
+  const ConnectedRegistry* connected_registry(std::string_view name) const;   // null if unknown
+  uint64_t config_version(std::string_view name) const;                       // 0 for unknown names
+  const std::vector<std::string>& children_of(std::string_view name) const;   // "" = the cloud's
 };
 
 struct ControlPlaneOptions {
@@ -49,7 +65,24 @@ struct ControlPlaneOptions {
   // SPEC 2.9's limits. Only tests lower them, to reach a limit without creating 20,000 records.
   size_t max_tokens = auth::kMaxTokensPerRegistry;
   size_t max_scope_maps = auth::kMaxScopeMapsPerRegistry;  // user-defined maps; the five system maps are not counted
+  // The cloud's data endpoint (host:port) and the protocol connected registries reach their parent with, for the
+  // connection strings of SPEC 7.3. Empty: the cloud serves no gateway, and connection strings of CRs under the
+  // cloud carry kDataEndpointPlaceholder.
+  std::string data_endpoint;
+  std::string scheme = "http";
 };
+
+// Filters of GET /mgmt/v1/connectedRegistries (SPEC 7.2); absent = any. Values are checked (400 for an unknown mode or
+// state, which would otherwise silently match nothing).
+struct ConnectedRegistryFilter {
+  std::optional<std::string> parent;            // direct children of this CR
+  std::optional<std::string> mode;              // ReadWrite | ReadOnly (aliases Registry | Mirror)
+  std::optional<std::string> connection_state;  // Online | Offline | Syncing | Unhealthy
+};
+
+// How many notifications the cloud keeps per CR for GET .../notifications (the newest).
+inline constexpr size_t kMaxNotificationsPerConnectedRegistry = 1000;
+inline constexpr std::string_view kDataEndpointPlaceholder = "<data-endpoint>";
 
 class ControlPlane {
  public:
@@ -83,6 +116,32 @@ class ControlPlane {
   //                    Token names follow SPEC 3.3 and may not be "admin" (the admin user, SPEC 7.1).
   //   patch_token:     "scopeMap", "status".
   //   generate_credentials: "name" ("password1" | "password2"; absent = both), "expiry" (absent = never).
+  //
+  // Connected registries (SPEC 2, 7.2; names are lowercased on input, in the path as in the body):
+  //   put_connected_registry:   create (201) or replace (200). Members: "name", "mode" (default ReadWrite), "parent"
+  //                    (null = the cloud), "repositories", "clientTokens", "sync" {"token", "schedule", "window",
+  //                    "messageTtl"}, "notifications", "logging" {"level"}, "gc" {"enabled", "schedule"}; the status
+  //                    members of a GET answer are accepted and ignored, so an answer can be sent back. "mode",
+  //                    "parent" and "sync.token" are immutable (on replace, if present they must be unchanged;
+  //                    "sync.token" on create must be absent or "<name>-sync-token"). On replace, absent settings take
+  //                    their defaults, except "repositories": absent keeps them, a list is applied as permissions
+  //                    add (what is new) and remove (what is gone). Creation makes "<name>-sync-scope-map" and
+  //                    "<name>-sync-token" (SPEC 2.4; replacing any of those names), extends every ancestor's sync
+  //                    scope map, and answers the resource plus "syncToken" {"name", "passwords" (with values)} and
+  //                    "connectionString" (with password1).
+  //   patch_connected_registry: the mutable members of the PUT body ("sync.token", "mode", "parent" only if
+  //                    unchanged), plus "addClientTokens", "removeClientTokens", "addNotifications",
+  //                    "removeNotifications" (applied after the full lists, in that order). Setting the schedule to
+  //                    "* * * * *" without naming "sync.window" clears the window (continuous sync, as ACR does).
+  //   update_connected_registry_permissions: {"add": [...], "remove": [...]} (SPEC 2.5; a repository in both is
+  //                    refused): add goes to its sync scope map and every ancestor's (with this CR's mode actions),
+  //                    remove to its own and every descendant's (all five actions).
+  //   delete_connected_registry: 409 while it has children; `cleanup` as SPEC 2.10. Without cleanup the sync token and
+  //                    map stay but the token is disabled, so that it is accepted nowhere (SPEC 2.10).
+  //   connection_string: {"password": "password1" | "password2" (absent: none regenerated, the string carries
+  //                    kPasswordPlaceholder), "protocol": "http" | "https" (default: options().scheme)} ->
+  //                    {"connectionString", "syncToken": {"name", "passwords": [the regenerated one, with value]}}.
+  //   deactivate_connected_registry, resync_connected_registry: 200 with the resource.
   struct Result {
     int status = 200;  // 200, 201 or 204
     nlohmann::json body;
@@ -99,8 +158,35 @@ class ControlPlane {
   Result delete_token(std::string_view name);
   Result generate_credentials(std::string_view name, const nlohmann::json& body);
 
+  Result list_connected_registries(const ConnectedRegistryFilter& filter = {}) const;
+  Result get_connected_registry(std::string_view name) const;
+  Result put_connected_registry(std::string_view name, const nlohmann::json& body);
+  Result patch_connected_registry(std::string_view name, const nlohmann::json& body);
+  Result delete_connected_registry(std::string_view name, bool cleanup);
+  Result deactivate_connected_registry(std::string_view name);
+  Result resync_connected_registry(std::string_view name);
+  Result update_connected_registry_permissions(std::string_view name, const nlohmann::json& body);
+  Result connection_string(std::string_view name, const nlohmann::json& body);
+  Result list_notifications(std::string_view name) const;  // a JSON array, oldest first
+
+  // Gateway-facing operations (the data endpoint calls them; no JSON API). Unknown CRs throw ApiError 404 NOT_FOUND.
+  // SPEC 2.7: one running instance per CR. Activating with the id already recorded (a restart on the same data
+  // directory) succeeds; another id throws ApiError 409 ALREADY_ACTIVATED until deactivate(). Persisted.
+  void activate(std::string_view name, std::string_view instance_id);
+  void deactivate(std::string_view name);
+  // Status as the node reports it (SPEC 5.3). Kept in memory beside the snapshots, not in them (it changes on every
+  // report and must not copy a snapshot), and not persisted: after a restart a CR is Offline until it reports.
+  void report_status(std::string_view name, ConnectedRegistryStatus status);
+  std::optional<ConnectedRegistryStatus> status(std::string_view name) const;  // nothing if it never reported
+  // Events the node forwarded (SPEC 5.3), listed by GET .../notifications; the newest
+  // kMaxNotificationsPerConnectedRegistry are kept, in memory only.
+  void add_notifications(std::string_view name, std::vector<nlohmann::json> events);
+
+  // control_plane_impl.h: shared by the files that implement the operations (named here so that their helpers can
+  // name it too; it is defined only there).
+  class Impl;
+
  private:
-  class Impl;  // control_plane_impl.h: shared by the files that implement the operations
   std::shared_ptr<Impl> impl_;
   ControlPlaneOptions options_;
 };

@@ -1,15 +1,19 @@
 #pragma once
 // The control plane's private state, shared by the files that implement its operations (control_plane.cpp,
-// scope_map_api.cpp, token_api.cpp). Not an interface: include only from those files.
+// scope_map_api.cpp, token_api.cpp, connected_registry_api.cpp). Not an interface: include only from those files.
 //
 // Concurrency: readers load the current snapshot (one atomic shared_ptr load) and never block. Writers hold `writer`
 // for the whole read-validate-persist-publish sequence, so changes apply one at a time and each sees the last one;
 // a change is persisted through the store before its snapshot is published, so an answered change is durable and a
 // failed write leaves the published state as it was.
 #include <atomic>
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "reference/control/control_plane.h"
 
@@ -27,9 +31,16 @@ class ControlPlane::Impl {
 
   std::shared_ptr<const Snapshot> current() const { return current_.load(std::memory_order_acquire); }
 
-  // Call with `writer` held: a copy of the current snapshot to edit, then publish() it (which bumps its version).
+  // Call with `writer` held: a copy of the current snapshot to edit, then publish() it (which bumps its version and
+  // the configuration versions of the connected registries the change affects).
   std::shared_ptr<Snapshot> draft() const { return std::make_shared<Snapshot>(*current()); }
   void publish(std::shared_ptr<Snapshot> next);
+
+  // Reported status and forwarded notifications of connected registries: outside the snapshots (see
+  // ControlPlane::report_status), behind their own mutex so a report never waits for a management change.
+  mutable std::mutex status_mutex;
+  std::map<std::string, ConnectedRegistryStatus, std::less<>> statuses;
+  std::map<std::string, std::deque<nlohmann::json>, std::less<>> notifications;
 
   // A generation no token has had in this process (see Snapshot::generations).
   static uint64_t next_generation();
@@ -43,12 +54,35 @@ class ControlPlane::Impl {
   // Adds or replaces a token and gives it a new generation.
   static void set_token(Snapshot& next, const auth::Token& token);
   static void erase_token(Snapshot& next, std::string_view name);
+  // Adds or replaces a connected registry and keeps sync_token_owners and children in step (the parent and sync token
+  // never change, so replacing leaves both indexes as they are).
+  static void set_connected_registry(Snapshot& next, const ConnectedRegistry& cr);
+  static void erase_connected_registry(Snapshot& next, std::string_view name);
+
+  // A fresh password in `slot`: the value goes back to the caller once; only its salted hash is kept (SPEC 3.3).
+  std::string new_password(auth::PasswordSlot& slot, const auth::PasswordHashCost& cost,
+                           std::optional<WallTime> expiry);
 
  private:
   static std::shared_ptr<Snapshot> load(ControlStore& store);  // the first snapshot: what the store holds
 
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+  // Per CR, the digest of its last own_config(): publish() compares against it to find the configurations a change
+  // touched. Guarded by `writer` (only publish() and the constructor touch it).
+  std::map<std::string, std::string, std::less<>> config_digests_;
 };
+
+// Connected-registry rules that token and scope-map changes must keep (defined in connected_registry_api.cpp). Each
+// throws the ApiError that refuses the change.
+// SPEC 2.6: a CR's sync token is not deleted while the CR exists (409); nor is a CR's client token (409: remove it from
+// the CR's clientTokens first, so that no CR silently loses a client).
+void check_token_deletable(const Snapshot& snapshot, std::string_view token);
+// A token's new state: a sync token keeps its scope map (409; the CR manages it), and a client token of a ReadOnly CR
+// may only get a map of read actions (SPEC 4.4, 400).
+void check_token_change(const Snapshot& snapshot, const auth::Token& changed);
+// A user-defined map's new actions: a CR's sync scope map is edited only through the CR's operations (409), and a map
+// used by client tokens of a ReadOnly CR may only hold read actions (SPEC 4.4, 400).
+void check_scope_map_change(const Snapshot& snapshot, std::string_view name, const std::vector<std::string>& actions);
 
 // The settings key of the admin user's password hash (SPEC 7.1).
 inline constexpr std::string_view kAdminPasswordHashSetting = "admin.password_hash";

@@ -1,7 +1,8 @@
 #pragma once
-// Where a node keeps its control-plane state: user-defined scope maps, tokens (with password hashes, never passwords)
-// and node settings (the admin password hash, the JWT signing key, the instance id). Live nodes keep it in SQLite
-// beside the registry metadata; simulated nodes in memory. Every mutating call is durable when it returns.
+// Where a node keeps its control-plane state: user-defined scope maps, tokens (with password hashes, never passwords),
+// connected registries (the cloud's, SPEC 2) and node settings (the admin password hash, the JWT signing key, the
+// instance id). Live nodes keep it in SQLite beside the registry metadata; simulated nodes in memory. Every mutating
+// call is durable when it returns.
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "reference/auth/scope_map.h"
 #include "reference/auth/token.h"
+#include "reference/control/connected_registry.h"
 
 namespace outpost::control {
 
@@ -24,6 +26,10 @@ class ControlStore {
   virtual std::vector<auth::Token> tokens() = 0;  // sorted by name
   virtual void put_token(const auth::Token& token) = 0;
   virtual bool erase_token(std::string_view name) = 0;
+
+  virtual std::vector<ConnectedRegistry> connected_registries() = 0;  // sorted by name
+  virtual void put_connected_registry(const ConnectedRegistry& cr) = 0;
+  virtual bool erase_connected_registry(std::string_view name) = 0;
 
   virtual std::optional<std::string> setting(std::string_view key) = 0;
   virtual void put_setting(std::string_view key, std::string_view value) = 0;

@@ -181,7 +181,87 @@ std::unique_ptr<http::Call> ManagementApi::start(const http::Request& request) {
     return call([&control, name](const nlohmann::json& body) { return control.generate_credentials(name, body); },
                 "mgmt_token_generate_credentials");
   }
+  if (segments[0] == "connectedRegistries") return connected_registries(request, segments);
   return answer_error(not_found("no such management endpoint", {{"path", path}}), "mgmt_unknown");
+}
+
+std::unique_ptr<http::Call> ManagementApi::connected_registries(const http::Request& request,
+                                                                const std::vector<std::string>& segments) {
+  using http::Method;
+  const Method method = request.method;
+  ControlPlane& control = control_;
+  const auto call = [&](Operation operation, std::string_view route) -> std::unique_ptr<http::Call> {
+    return std::make_unique<OperationCall>(request, std::move(operation), route);
+  };
+  if (segments.size() == 1) {
+    if (method != Method::Get) return answer_error(method_not_allowed(method, "GET"), "mgmt_list");
+    ConnectedRegistryFilter filter;
+    filter.parent = request.query_param("parent");
+    filter.mode = request.query_param("mode");
+    filter.connection_state = request.query_param("connectionState");
+    return call([&control, filter](const nlohmann::json&) { return control.list_connected_registries(filter); },
+                "mgmt_connected_registry_list");
+  }
+  if (segments[1].empty()) return answer_error(not_found("no such management endpoint"), "mgmt_unknown");
+  std::string name = segments[1];
+  if (segments.size() == 2) {
+    switch (method) {
+      case Method::Get:
+        return call([&control, name](const nlohmann::json&) { return control.get_connected_registry(name); },
+                    "mgmt_connected_registry_get");
+      case Method::Put:
+        return call([&control, name](const nlohmann::json& body) { return control.put_connected_registry(name, body); },
+                    "mgmt_connected_registry_put");
+      case Method::Patch:
+        return call(
+            [&control, name](const nlohmann::json& body) { return control.patch_connected_registry(name, body); },
+            "mgmt_connected_registry_patch");
+      case Method::Delete: {
+        // SPEC 7.2: ?cleanup=true (absent or false: keep the sync token and scope map).
+        const auto cleanup = request.query_param("cleanup");
+        if (cleanup && *cleanup != "true" && *cleanup != "false")
+          return answer_error(invalid_request("query parameter 'cleanup' is true or false; got '" + *cleanup + "'"),
+                              "mgmt_connected_registry_delete");
+        const bool wanted = cleanup == "true";
+        return call(
+            [&control, name, wanted](const nlohmann::json&) { return control.delete_connected_registry(name, wanted); },
+            "mgmt_connected_registry_delete");
+      }
+      default:
+        return answer_error(method_not_allowed(method, "GET, PUT, PATCH, DELETE"), "mgmt_resource");
+    }
+  }
+  if (segments.size() == 3) {
+    const std::string& action = segments[2];
+    if (action == "notifications") {
+      if (method != Method::Get)
+        return answer_error(method_not_allowed(method, "GET"), "mgmt_connected_registry_action");
+      return call([&control, name](const nlohmann::json&) { return control.list_notifications(name); },
+                  "mgmt_connected_registry_notifications");
+    }
+    Operation operation;
+    std::string_view route;
+    if (action == "deactivate") {
+      operation = [&control, name](const nlohmann::json&) { return control.deactivate_connected_registry(name); };
+      route = "mgmt_connected_registry_deactivate";
+    } else if (action == "resync") {
+      operation = [&control, name](const nlohmann::json&) { return control.resync_connected_registry(name); };
+      route = "mgmt_connected_registry_resync";
+    } else if (action == "permissions") {
+      operation = [&control, name](const nlohmann::json& body) {
+        return control.update_connected_registry_permissions(name, body);
+      };
+      route = "mgmt_connected_registry_permissions";
+    } else if (action == "connectionString") {
+      operation = [&control, name](const nlohmann::json& body) { return control.connection_string(name, body); };
+      route = "mgmt_connected_registry_connection_string";
+    }
+    if (operation) {
+      if (method != Method::Post) return answer_error(method_not_allowed(method, "POST"), route);
+      return call(std::move(operation), route);
+    }
+  }
+  return answer_error(not_found("no such management endpoint", {{"path", request.path}}), "mgmt_unknown");
 }
 
 }  // namespace outpost::control

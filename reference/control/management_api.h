@@ -14,11 +14,23 @@
 //   PATCH  /mgmt/v1/tokens/{name}                          scopeMap, status
 //   DELETE /mgmt/v1/tokens/{name}                          204
 //   POST   /mgmt/v1/tokens/{name}/generateCredentials      200 {"username", "passwords": [...]}
-// Other paths answer 404 NOT_FOUND (connected registries come later); another method on a known path answers 405
-// UNSUPPORTED with an Allow header. Bodies are limited to kMaxBodyBytes (413 beyond).
+//   GET    /mgmt/v1/connectedRegistries                    list; filters ?parent=, ?mode=, ?connectionState=
+//   GET    /mgmt/v1/connectedRegistries/{name}
+//   PUT    /mgmt/v1/connectedRegistries/{name}             201 created (+ syncToken, connectionString) | 200 replaced
+//   PATCH  /mgmt/v1/connectedRegistries/{name}
+//   DELETE /mgmt/v1/connectedRegistries/{name}[?cleanup=true]                   204
+//   POST   /mgmt/v1/connectedRegistries/{name}/deactivate                       200 the resource
+//   POST   /mgmt/v1/connectedRegistries/{name}/resync                           200 the resource
+//   POST   /mgmt/v1/connectedRegistries/{name}/permissions {"add", "remove"}    200 the resource
+//   POST   /mgmt/v1/connectedRegistries/{name}/connectionString {"password"}    200 {"connectionString", "syncToken"}
+//   GET    /mgmt/v1/connectedRegistries/{name}/notifications                    200 [events]
+// Other paths answer 404 NOT_FOUND; another method on a known path answers 405 UNSUPPORTED with an Allow header.
+// Bodies are limited to kMaxBodyBytes (413 beyond).
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "reference/common/http.h"
 #include "reference/control/control_plane.h"
@@ -37,6 +49,9 @@ class ManagementApi {
   std::unique_ptr<http::Call> start(const http::Request& request);
 
  private:
+  std::unique_ptr<http::Call> connected_registries(const http::Request& request,
+                                                   const std::vector<std::string>& segments);
+
   ControlPlane& control_;
 };
 

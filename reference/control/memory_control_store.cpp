@@ -23,6 +23,13 @@ class MemoryControlStore final : public ControlStore {
   }
   bool erase_token(std::string_view name) override { return erase(tokens_, name); }
 
+  std::vector<ConnectedRegistry> connected_registries() override { return values(connected_registries_); }
+  void put_connected_registry(const ConnectedRegistry& cr) override {
+    std::lock_guard lock(mutex_);
+    connected_registries_[cr.name] = cr;
+  }
+  bool erase_connected_registry(std::string_view name) override { return erase(connected_registries_, name); }
+
   std::optional<std::string> setting(std::string_view key) override {
     std::lock_guard lock(mutex_);
     const auto it = settings_.find(key);
@@ -54,6 +61,7 @@ class MemoryControlStore final : public ControlStore {
   std::mutex mutex_;
   std::map<std::string, auth::ScopeMap, std::less<>> scope_maps_;
   std::map<std::string, auth::Token, std::less<>> tokens_;
+  std::map<std::string, ConnectedRegistry, std::less<>> connected_registries_;
   std::map<std::string, std::string, std::less<>> settings_;
 };
 }  // namespace

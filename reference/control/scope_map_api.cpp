@@ -93,6 +93,7 @@ ControlPlane::Result ControlPlane::put_scope_map(std::string_view name, const nl
 
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
+  check_scope_map_change(*base, name, scope_map.actions);  // SPEC 2.4, 4.4
   const bool exists = base->scope_maps.contains(name);
   const size_t user_defined = base->scope_maps.size() - auth::system_scope_maps().size();
   if (!exists && user_defined >= options_.max_scope_maps)
@@ -127,6 +128,7 @@ ControlPlane::Result ControlPlane::patch_scope_map(std::string_view name, const 
   if (add) add_missing(scope_map.actions, *add);
   if (remove) remove_all(scope_map.actions, *remove);
   check_action_count(scope_map.actions.size());
+  if (scope_map.actions != old.actions) check_scope_map_change(*base, name, scope_map.actions);  // SPEC 2.4, 4.4
   if (scope_map.description != old.description || scope_map.actions != old.actions) {
     impl_->store.put_scope_map(scope_map);
     auto next = impl_->draft();

@@ -36,6 +36,15 @@ class SqliteControlStore final : public ControlStore {
   void put_token(const auth::Token& token) override { put("token", token.name, encode(token)); }
   bool erase_token(std::string_view name) override { return erase("token", name); }
 
+  std::vector<ConnectedRegistry> connected_registries() override {
+    std::vector<ConnectedRegistry> out;
+    for (const auto& body : documents("connectedRegistry"))
+      out.push_back(decode_connected_registry(nlohmann::json::parse(body)));
+    return out;
+  }
+  void put_connected_registry(const ConnectedRegistry& cr) override { put("connectedRegistry", cr.name, encode(cr)); }
+  bool erase_connected_registry(std::string_view name) override { return erase("connectedRegistry", name); }
+
   std::optional<std::string> setting(std::string_view key) override {
     std::lock_guard lock(mutex_);
     auto query = connection_.query("SELECT value FROM settings WHERE key = ?");

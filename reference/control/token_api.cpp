@@ -89,6 +89,7 @@ ControlPlane::Result ControlPlane::put_token(std::string_view name, const nlohma
     auth::Token token = *existing;
     token.scope_map = *scope_map;
     token.status = status;
+    if (token.scope_map != existing->scope_map) check_token_change(*base, token);  // SPEC 2.4, 4.4
     if (token.scope_map != existing->scope_map || token.status != existing->status) {
       impl_->store.put_token(token);
       auto next = impl_->draft();
@@ -132,6 +133,7 @@ ControlPlane::Result ControlPlane::patch_token(std::string_view name, const nloh
   auth::Token token = existing;
   if (scope_map) token.scope_map = *scope_map;
   if (status) token.status = *status;
+  if (token.scope_map != existing.scope_map) check_token_change(*base, token);  // SPEC 2.4, 4.4
   if (token.scope_map != existing.scope_map || token.status != existing.status) {
     impl_->store.put_token(token);
     auto next = impl_->draft();
@@ -144,6 +146,7 @@ ControlPlane::Result ControlPlane::patch_token(std::string_view name, const nloh
 ControlPlane::Result ControlPlane::delete_token(std::string_view name) {
   std::lock_guard lock(impl_->writer);
   existing_or_404(*impl_->current(), name);
+  check_token_deletable(*impl_->current(), name);  // SPEC 2.6
   impl_->store.erase_token(name);
   auto next = impl_->draft();
   Impl::erase_token(*next, name);

@@ -17,8 +17,10 @@ struct ApiFixture : ControlFixture {
   http::Response send(Method method, const std::string& path, const std::string& body = "") {
     http::Request request;
     request.method = method;
-    request.path = path;
+    const size_t question = path.find('?');
+    request.path = path.substr(0, question);
     request.target = path;
+    if (question != std::string::npos) request.query = path.substr(question + 1);
     if (!body.empty()) request.content_length = body.size();
     auto call = api.start(request);
     for (size_t at = 0; at < body.size(); at += 7)
@@ -172,11 +174,11 @@ BOOST_AUTO_TEST_CASE(bodies_over_one_mebibyte_are_refused) {
   expect_error(call->finish(), 413, "INVALID_REQUEST");
 }
 
-// Connected registries come with a later change; unknown paths and methods answer in the same error shape.
+// Unknown paths and methods answer in the same error shape.
 BOOST_AUTO_TEST_CASE(unknown_routes_and_methods) {
   for (const std::string path :
-       {"/mgmt/v1/connectedRegistries", "/mgmt/v1/connectedRegistries/edge1", "/mgmt/v1/", "/mgmt/v1/tokens/a/b/c",
-        "/mgmt/v1/tokens//x", "/mgmt/v2/tokens", "/mgmt/v1/tokens/some-token/regenerate"})
+       {"/mgmt/v1/connectedRegistries/edge1", "/mgmt/v1/connectedRegistries/edge1/other", "/mgmt/v1/",
+        "/mgmt/v1/tokens/a/b/c", "/mgmt/v1/tokens//x", "/mgmt/v2/tokens", "/mgmt/v1/tokens/some-token/regenerate"})
     expect_error(send(Method::Get, path), 404, "NOT_FOUND");
 
   auto response = send(Method::Post, "/mgmt/v1/tokens");
@@ -188,6 +190,75 @@ BOOST_AUTO_TEST_CASE(unknown_routes_and_methods) {
   response = send(Method::Get, "/mgmt/v1/tokens/some-token/generateCredentials");
   expect_error(response, 405, "UNSUPPORTED");
   BOOST_TEST(header(response, "Allow") == "POST");
+  response = send(Method::Get, "/mgmt/v1/connectedRegistries/edge1/resync");
+  expect_error(response, 405, "UNSUPPORTED");
+  BOOST_TEST(header(response, "Allow") == "POST");
+  response = send(Method::Post, "/mgmt/v1/connectedRegistries/edge1/notifications");
+  expect_error(response, 405, "UNSUPPORTED");
+  BOOST_TEST(header(response, "Allow") == "GET");
+  expect_error(send(Method::Delete, "/mgmt/v1/connectedRegistries"), 405, "UNSUPPORTED");
+}
+
+// SPEC 7.2: every connected-registry route, with its status codes and JSON.
+BOOST_AUTO_TEST_CASE(connected_registry_routes) {
+  auto response = send(Method::Put, "/mgmt/v1/connectedRegistries/EdgeOne",
+                       json{{"mode", "ReadWrite"}, {"repositories", {"hello"}}});
+  BOOST_TEST(response.status == 201);
+  json body = body_of(response);
+  BOOST_TEST(body.at("name") == "edgeone");
+  BOOST_TEST(body.at("syncToken").at("passwords").size() == 2u);
+  BOOST_TEST(contains(body.at("connectionString").get<std::string>(), "ConnectedRegistryName=edgeone;"));
+  BOOST_TEST(
+      send(Method::Put, "/mgmt/v1/connectedRegistries/edgetwo", json{{"mode", "ReadOnly"}, {"parent", "edgeone"}})
+          .status == 201);
+  BOOST_TEST(send(Method::Put, "/mgmt/v1/connectedRegistries/edgeone", json{{"mode", "ReadWrite"}}).status == 200);
+
+  response = send(Method::Get, "/mgmt/v1/connectedRegistries");
+  BOOST_TEST(response.status == 200);
+  BOOST_TEST(body_of(response).size() == 2u);
+  response = send(Method::Get, "/mgmt/v1/connectedRegistries?parent=edgeone&mode=ReadOnly&connectionState=Offline");
+  BOOST_TEST(body_of(response).size() == 1u);
+  BOOST_TEST(body_of(response)[0].at("name") == "edgetwo");
+  expect_error(send(Method::Get, "/mgmt/v1/connectedRegistries?mode=Fast"), 400, "INVALID_REQUEST");
+  BOOST_TEST(body_of(send(Method::Get, "/mgmt/v1/connectedRegistries/EDGETWO")).at("parent") == "edgeone");
+
+  response = send(Method::Patch, "/mgmt/v1/connectedRegistries/edgetwo", json{{"logging", {{"level", "Error"}}}});
+  BOOST_TEST(response.status == 200);
+  BOOST_TEST(body_of(response).at("logging").at("level") == "Error");
+  expect_error(send(Method::Patch, "/mgmt/v1/connectedRegistries/edgetwo", json{{"mode", "ReadWrite"}}), 400,
+               "INVALID_REQUEST");
+
+  response = send(Method::Post, "/mgmt/v1/connectedRegistries/edgetwo/permissions", json{{"add", {"world"}}});
+  BOOST_TEST(response.status == 200);
+  BOOST_TEST(body_of(response).at("repositories") == json({"world"}));
+  BOOST_TEST(body_of(send(Method::Get, "/mgmt/v1/connectedRegistries/edgeone")).at("repositories") ==
+             json({"hello", "world"}));
+
+  response =
+      send(Method::Post, "/mgmt/v1/connectedRegistries/edgetwo/connectionString", json{{"password", "password1"}});
+  BOOST_TEST(response.status == 200);
+  BOOST_TEST(
+      contains(body_of(response).at("connectionString").get<std::string>(), "SyncTokenName=edgetwo-sync-token;"));
+  BOOST_TEST(send(Method::Post, "/mgmt/v1/connectedRegistries/edgetwo/resync").status == 200);
+  control->activate("edgetwo", "instance-1");
+  response = send(Method::Post, "/mgmt/v1/connectedRegistries/edgetwo/deactivate");
+  BOOST_TEST(response.status == 200);
+  BOOST_TEST(body_of(response).at("activation") == "Inactive");
+  control->add_notifications("edgetwo", {json{{"action", "push"}}});
+  response = send(Method::Get, "/mgmt/v1/connectedRegistries/edgetwo/notifications");
+  BOOST_TEST(body_of(response) == json::array({json{{"action", "push"}}}));
+
+  // SPEC 2.6, 2.10: the sync token stays while its CR exists; the parent waits for its children.
+  expect_error(send(Method::Delete, "/mgmt/v1/tokens/edgetwo-sync-token"), 409, "CONFLICT");
+  expect_error(send(Method::Delete, "/mgmt/v1/connectedRegistries/edgeone"), 409, "CONFLICT");
+  expect_error(send(Method::Delete, "/mgmt/v1/connectedRegistries/edgetwo?cleanup=yes"), 400, "INVALID_REQUEST");
+  response = send(Method::Delete, "/mgmt/v1/connectedRegistries/edgetwo?cleanup=true");
+  BOOST_TEST(response.status == 204);
+  BOOST_TEST(response.body.empty());
+  expect_error(send(Method::Get, "/mgmt/v1/tokens/edgetwo-sync-token"), 404, "NOT_FOUND");
+  BOOST_TEST(send(Method::Delete, "/mgmt/v1/connectedRegistries/edgeone").status == 204);
+  BOOST_TEST(body_of(send(Method::Get, "/mgmt/v1/tokens/edgeone-sync-token")).at("status") == "disabled");
+  expect_error(send(Method::Get, "/mgmt/v1/connectedRegistries/edgeone/notifications"), 404, "NOT_FOUND");
 }
 
 // Names that are not even UTF-8 still get a well-formed JSON error.

@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "reference/auth/password.h"
+#include "reference/control/connected_registry_config.h"
 #include "tests/unit/control/control_fixture.h"
 
 using namespace outpost;
@@ -125,6 +127,59 @@ BOOST_AUTO_TEST_CASE(deletions_survive_a_restart) {
   SqliteNode node(directory.path());
   BOOST_TEST(node.control.list_tokens().body.empty());
   BOOST_TEST(node.control.list_scope_maps().body.size() == 5u);
+}
+
+// SPEC 2: connected registries, their activation and resync counters, sync maps and tokens survive a restart; their
+// configuration versions come back higher (never repeated), and reported status does not come back.
+BOOST_AUTO_TEST_CASE(connected_registries_survive_a_restart) {
+  TempDirectory directory;
+  json listed_before;
+  std::string sync_password;
+  std::map<std::string, uint64_t> versions_before;
+  {
+    SqliteNode node(directory.path());
+    node.control.put_token("client1", {{"scopeMap", "_repositories_pull"}});
+    const auto top = node.control.put_connected_registry(
+        "TopLevel", {{"repositories", {"hello", "samples/*"}},
+                     {"clientTokens", {"client1"}},
+                     {"sync", {{"schedule", "0 9 * * *"}, {"window", "PT3H"}, {"messageTtl", "P7D"}}},
+                     {"notifications", {"hello:*"}},
+                     {"logging", {{"level", "Debug"}}},
+                     {"gc", {{"enabled", false}, {"schedule", "0 1 * * 0"}}}});
+    sync_password = top.body.at("syncToken").at("passwords")[1].at("value");
+    node.control.put_connected_registry("childone",
+                                        {{"mode", "ReadOnly"}, {"parent", "toplevel"}, {"repositories", {"x"}}});
+    node.control.activate("toplevel", "instance-1");
+    node.control.resync_connected_registry("childone");
+    node.control.put_connected_registry("goneone", json::object());
+    node.control.delete_connected_registry("goneone", true);
+    ConnectedRegistryStatus status;
+    status.connection_state = ConnectionState::Online;
+    node.control.report_status("toplevel", status);
+    listed_before = node.control.list_connected_registries().body;
+    for (const auto& [name, version] : node.control.snapshot()->config_versions) versions_before[name] = version;
+  }
+  SqliteNode node(directory.path());
+  const auto snapshot = node.control.snapshot();
+  BOOST_TEST(snapshot->connected_registries.size() == 2u);
+  BOOST_TEST(!snapshot->token("goneone-sync-token"));
+  const ConnectedRegistry& top = *snapshot->connected_registry("toplevel");
+  BOOST_TEST(top.instance_id == "instance-1");
+  BOOST_TEST((top.sync.window == std::optional<Nanoseconds>(std::chrono::hours(3))));
+  BOOST_TEST(top.repositories == std::vector<std::string>({"hello", "samples/*", "x"}));
+  BOOST_TEST(snapshot->connected_registry("childone")->resync_generation == 1u);
+  BOOST_TEST(snapshot->children_of("toplevel") == std::vector<std::string>({"childone"}));
+  BOOST_TEST(sync_token_owner(*snapshot, "childone-sync-token")->name == "childone");
+  BOOST_TEST(auth::verify_password(
+      sync_password, snapshot->token("toplevel-sync-token")->password(auth::PasswordName::Password2).hash));
+  // Everything but the reported status reads back the same.
+  json expected = listed_before;
+  expected[1]["connectionState"] = "Offline";
+  BOOST_TEST(node.control.list_connected_registries().body == expected);
+  BOOST_TEST(!node.control.status("toplevel"));
+  // Activation is durable: another instance is still refused.
+  BOOST_TEST(api_error_of([&] { node.control.activate("toplevel", "instance-2"); }).code() == "ALREADY_ACTIVATED");
+  for (const auto& [name, version] : versions_before) BOOST_TEST(snapshot->config_version(name) > version);
 }
 
 // SPEC 7.1: a password from the file replaces the stored hash; generated ones are returned once.

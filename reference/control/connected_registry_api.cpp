@@ -1,0 +1,645 @@
+// Connected-registry operations of the management API (SPEC 2, 4.4, 7.2, 7.3): the resources, their sync scope maps
+// and tokens, and the tree rules between them.
+#include <algorithm>
+#include <set>
+
+#include "reference/auth/names.h"
+#include "reference/control/api_json.h"
+#include "reference/control/body_fields.h"
+#include "reference/control/connected_registry_config.h"
+#include "reference/control/connected_registry_settings.h"
+#include "reference/control/connection_string.h"
+#include "reference/control/control_errors.h"
+#include "reference/control/control_plane_impl.h"
+
+namespace outpost::control {
+
+namespace {
+using auth::PasswordName;
+using auth::RegistryMode;
+
+std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+std::string names_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + in_quotes(name);
+  return out;
+}
+
+// Names in paths are case-insensitive (SPEC 2.1: stored lowercased).
+std::string lookup_name(std::string_view name) { return auth::ascii_lowercase(name); }
+
+const ConnectedRegistry& existing_or_404(const Snapshot& snapshot, std::string_view name) {
+  if (const ConnectedRegistry* cr = snapshot.connected_registry(name)) return *cr;
+  throw not_found("connected registry " + in_quotes(name) + " does not exist", {{"name", name}});
+}
+
+std::string describe(const ConnectedRegistry& cr) {
+  return in_quotes(cr.name) + " (" + std::string(to_string(cr.mode)) + ")";
+}
+
+// Adds what is missing and keeps the list sorted, so a sync scope map reads the same whatever order it grew in.
+void add_sorted(std::vector<std::string>& actions, const std::vector<std::string>& more) {
+  for (const std::string& action : more)
+    if (std::find(actions.begin(), actions.end(), action) == actions.end()) actions.push_back(action);
+  std::sort(actions.begin(), actions.end());
+}
+
+void remove_all(std::vector<std::string>& actions, const std::vector<std::string>& gone) {
+  std::erase_if(actions,
+                [&](const std::string& action) { return std::find(gone.begin(), gone.end(), action) != gone.end(); });
+}
+
+std::vector<std::string> difference(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  for (const std::string& value : a)
+    if (std::find(b.begin(), b.end(), value) == b.end()) out.push_back(value);
+  return out;
+}
+
+// The edits one operation makes, collected on copies of the records it touches, then persisted (before anything is
+// published, in an order whose every prefix is harmless after a crash: records that name others are written after
+// them and erased before them) and applied to a draft snapshot.
+class Change {
+ public:
+  explicit Change(const Snapshot& base) : base_(base) {}
+
+  const Snapshot& base() const { return base_; }
+
+  ConnectedRegistry& registry(const std::string& name) {
+    if (auto it = registries_.find(name); it != registries_.end()) return it->second;
+    return registries_.emplace(name, existing_or_404(base_, name)).first->second;
+  }
+  void put_registry(const ConnectedRegistry& cr) { registries_.insert_or_assign(cr.name, cr); }
+  void erase_registry(const std::string& name) { erased_registries_.push_back(name); }
+
+  // A CR's sync scope map, or null when it is missing (only a damaged store lacks one).
+  auth::ScopeMap* sync_map(const std::string& cr) {
+    const std::string name = auth::sync_scope_map_name(cr);
+    if (auto it = maps_.find(name); it != maps_.end()) return &it->second;
+    const auto found = base_.scope_maps.find(name);
+    if (found == base_.scope_maps.end()) return nullptr;
+    return &maps_.emplace(name, found->second).first->second;
+  }
+  void put_map(const auth::ScopeMap& map) { maps_.insert_or_assign(map.name, map); }
+  void erase_map(const std::string& name) { erased_maps_.push_back(name); }
+
+  void put_token(const auth::Token& token) { tokens_.insert_or_assign(token.name, token); }
+  void erase_token(const std::string& name) { erased_tokens_.push_back(name); }
+  // Tokens that joined or left a client list: new generations, so a CR that accepted one before does not honour its
+  // old refresh tokens when it is accepted again (see own_config's "generation").
+  void regenerate(const std::string& token) { regenerated_.insert(token); }
+
+  // Repository actions of CR `name`'s sync map changed: its `repositories` follow (ConnectedRegistry::repositories).
+  void refresh_repositories(const std::string& name) {
+    if (const auth::ScopeMap* map = sync_map(name)) registry(name).repositories = repositories_of(map->actions);
+  }
+
+  bool empty() const {
+    return registries_.empty() && erased_registries_.empty() && maps_.empty() && erased_maps_.empty() &&
+           tokens_.empty() && erased_tokens_.empty() && regenerated_.empty();
+  }
+
+  void persist(ControlStore& store) const {
+    for (const std::string& name : erased_registries_) store.erase_connected_registry(name);
+    for (const std::string& name : erased_tokens_) store.erase_token(name);
+    for (const std::string& name : erased_maps_) store.erase_scope_map(name);
+    for (const auto& [name, map] : maps_) store.put_scope_map(map);
+    for (const auto& [name, token] : tokens_) store.put_token(token);
+    for (const auto& [name, cr] : registries_) store.put_connected_registry(cr);
+  }
+
+  void apply(Snapshot& next) const {
+    for (const std::string& name : erased_registries_) ControlPlane::Impl::erase_connected_registry(next, name);
+    for (const std::string& name : erased_tokens_) ControlPlane::Impl::erase_token(next, name);
+    for (const std::string& name : erased_maps_) ControlPlane::Impl::erase_scope_map(next, name);
+    for (const auto& [name, map] : maps_) ControlPlane::Impl::set_scope_map(next, map);
+    for (const auto& [name, token] : tokens_) ControlPlane::Impl::set_token(next, token);
+    for (const auto& [name, cr] : registries_) ControlPlane::Impl::set_connected_registry(next, cr);
+    for (const std::string& name : regenerated_)
+      if (next.tokens.contains(name)) next.generations.insert_or_assign(name, ControlPlane::Impl::next_generation());
+  }
+
+ private:
+  const Snapshot& base_;
+  std::map<std::string, ConnectedRegistry> registries_;
+  std::vector<std::string> erased_registries_;
+  std::map<std::string, auth::ScopeMap> maps_;
+  std::vector<std::string> erased_maps_;
+  std::map<std::string, auth::Token> tokens_;
+  std::vector<std::string> erased_tokens_;
+  std::set<std::string> regenerated_;
+};
+
+// SPEC 2.5 add: `repositories` with `cr`'s mode actions into its sync map and every ancestor's.
+void add_repositories(Change& change, const ConnectedRegistry& cr, const std::vector<std::string>& repositories) {
+  if (repositories.empty()) return;
+  std::vector<std::string> actions;
+  for (const std::string& repository : repositories) add_sorted(actions, sync_repository_actions(cr.mode, repository));
+  std::vector<std::string> chain = {cr.name};
+  for (std::string& ancestor : ancestors_of(change.base(), cr.name)) chain.push_back(std::move(ancestor));
+  for (const std::string& name : chain) {
+    if (auth::ScopeMap* map = change.sync_map(name)) add_sorted(map->actions, actions);
+    change.refresh_repositories(name);
+  }
+}
+
+// SPEC 2.5 remove: all five actions on `repositories` from its sync map and every descendant's.
+void remove_repositories(Change& change, const ConnectedRegistry& cr, const std::vector<std::string>& repositories) {
+  if (repositories.empty()) return;
+  std::vector<std::string> actions;
+  for (const std::string& repository : repositories) add_sorted(actions, all_repository_actions(repository));
+  std::vector<std::string> chain = {cr.name};
+  for (std::string& descendant : descendants_of(change.base(), cr.name)) chain.push_back(std::move(descendant));
+  for (const std::string& name : chain) {
+    if (auth::ScopeMap* map = change.sync_map(name)) remove_all(map->actions, actions);
+    change.refresh_repositories(name);
+  }
+}
+
+// The client-token rules against the current tokens (SPEC 2.1, 4.4).
+void check_client_tokens(const Snapshot& snapshot, const ConnectedRegistry& cr) {
+  check_client_token_count(cr.client_tokens.size());
+  for (const std::string& name : cr.client_tokens) {
+    const auth::Token* token = snapshot.token(name);
+    if (!token)
+      throw invalid_request("client token " + in_quotes(name) + " does not exist; create it first",
+                            {{"field", "clientTokens"}, {"token", name}});
+    if (const ConnectedRegistry* owner = sync_token_owner(snapshot, name))
+      throw invalid_request(in_quotes(name) + " is the sync token of connected registry " + in_quotes(owner->name) +
+                                " and cannot be a client token",
+                            {{"field", "clientTokens"}, {"token", name}});
+    if (cr.mode != RegistryMode::ReadOnly) continue;
+    const auto map = snapshot.scope_maps.find(token->scope_map);
+    if (map == snapshot.scope_maps.end()) continue;
+    std::vector<std::string> writes;
+    for (const std::string& action : map->second.actions)
+      if (!read_only_action(action)) writes.push_back(action);
+    if (!writes.empty())
+      throw invalid_request("connected registry " + describe(cr) +
+                                " accepts only client tokens with read actions "
+                                "(SPEC 4.4); token " +
+                                in_quotes(name) + " has scope map " + in_quotes(token->scope_map) + " with " +
+                                names_list(writes),
+                            {{"field", "clientTokens"}, {"token", name}, {"actions", writes}});
+  }
+}
+
+// SPEC 2.3: a ReadOnly parent may only have ReadOnly children.
+void check_mode_compatible(const ConnectedRegistry& parent, const ConnectedRegistry& child) {
+  if (parent.mode == RegistryMode::ReadOnly && child.mode == RegistryMode::ReadWrite)
+    throw invalid_request("connected registry " + describe(child) + " cannot have parent " + describe(parent) +
+                              ": a ReadOnly parent may only have ReadOnly children",
+                          {{"name", child.name}, {"parent", parent.name}});
+}
+
+// SPEC 2.3: what cannot change after creation; a body may repeat the current value.
+void check_immutable(const ConnectedRegistry& cr, const ConnectedRegistrySettings& settings) {
+  if (settings.mode && *settings.mode != cr.mode)
+    throw invalid_request("the mode of connected registry " + describe(cr) + " cannot change after creation; got " +
+                              in_quotes(to_string(*settings.mode)),
+                          {{"field", "mode"}});
+  if (settings.parent && settings.parent != cr.parent)
+    throw invalid_request("the parent of connected registry " + in_quotes(cr.name) + " (" +
+                              (cr.parent ? in_quotes(*cr.parent) : std::string("the cloud")) +
+                              ") cannot change after creation",
+                          {{"field", "parent"}});
+  if (settings.sync_token && *settings.sync_token != cr.sync.token)
+    throw invalid_request("the sync token of connected registry " + in_quotes(cr.name) + " is " +
+                              in_quotes(cr.sync.token) + " and cannot change",
+                          {{"field", "sync.token"}});
+}
+
+// Settings a PUT replaces: absent ones go back to their defaults (SPEC 2.2).
+void replace_settings(ConnectedRegistry& cr, const ConnectedRegistrySettings& settings) {
+  const ConnectedRegistry defaults;
+  cr.client_tokens = settings.client_tokens.value_or(std::vector<std::string>{});
+  cr.sync.schedule = settings.schedule.value_or(defaults.sync.schedule);
+  cr.sync.window = settings.window;
+  cr.sync.message_ttl = settings.message_ttl.value_or(defaults.sync.message_ttl);
+  cr.notifications = settings.notifications.value_or(std::vector<std::string>{});
+  cr.log_level = settings.log_level.value_or(defaults.log_level);
+  cr.gc.enabled = settings.gc_enabled.value_or(defaults.gc.enabled);
+  cr.gc.schedule = settings.gc_schedule.value_or(defaults.gc.schedule);
+}
+
+// Settings a PATCH changes: only those named.
+void patch_settings(ConnectedRegistry& cr, const ConnectedRegistrySettings& settings) {
+  const auto add_missing = [](std::vector<std::string>& list, const std::vector<std::string>& more) {
+    for (const std::string& value : more)
+      if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
+  };
+  if (settings.client_tokens) cr.client_tokens = *settings.client_tokens;
+  if (settings.add_client_tokens) add_missing(cr.client_tokens, *settings.add_client_tokens);
+  if (settings.remove_client_tokens) remove_all(cr.client_tokens, *settings.remove_client_tokens);
+  if (settings.schedule) {
+    cr.sync.schedule = *settings.schedule;
+    // Continuous sync has no window: naming the every-minute schedule alone clears one (as ACR does).
+    if (!settings.window_given && *settings.schedule == kDefaultSyncSchedule) cr.sync.window.reset();
+  }
+  if (settings.window_given) cr.sync.window = settings.window;
+  if (settings.message_ttl) cr.sync.message_ttl = *settings.message_ttl;
+  if (settings.notifications) cr.notifications = *settings.notifications;
+  if (settings.add_notifications) add_missing(cr.notifications, *settings.add_notifications);
+  if (settings.remove_notifications) remove_all(cr.notifications, *settings.remove_notifications);
+  if (settings.log_level) cr.log_level = *settings.log_level;
+  if (settings.gc_enabled) cr.gc.enabled = *settings.gc_enabled;
+  if (settings.gc_schedule) cr.gc.schedule = *settings.gc_schedule;
+}
+
+// Tokens that joined or left the client list get new generations (Change::regenerate).
+void regenerate_moved_clients(Change& change, const ConnectedRegistry& before, const ConnectedRegistry& after) {
+  for (const std::string& token : difference(before.client_tokens, after.client_tokens)) change.regenerate(token);
+  for (const std::string& token : difference(after.client_tokens, before.client_tokens)) change.regenerate(token);
+}
+
+// SPEC 7.3: the cloud's data endpoint for a CR under the cloud; for one under a CR, the login server that parent last
+// reported, or the placeholder the operator fills in.
+std::string parent_endpoint(const ControlPlane::Impl& impl, const ControlPlaneOptions& options,
+                            const ConnectedRegistry& cr) {
+  if (!cr.parent) return options.data_endpoint.empty() ? std::string(kDataEndpointPlaceholder) : options.data_endpoint;
+  std::lock_guard lock(impl.status_mutex);
+  const auto status = impl.statuses.find(*cr.parent);
+  if (status == impl.statuses.end() || status->second.login_server.empty())
+    return std::string(kParentEndpointPlaceholder);
+  return status->second.login_server;
+}
+
+std::optional<ConnectedRegistryStatus> reported_status(const ControlPlane::Impl& impl, std::string_view name) {
+  std::lock_guard lock(impl.status_mutex);
+  const auto it = impl.statuses.find(name);
+  if (it == impl.statuses.end()) return std::nullopt;
+  return it->second;
+}
+
+// What the operator sees: the node's last report, except that a CR whose sync token is disabled is Unhealthy whatever
+// it last said (SPEC 2.6): its parent refuses it, so it cannot report that itself.
+std::optional<ConnectedRegistryStatus> status_of(const ControlPlane::Impl& impl, const ConnectedRegistry& cr) {
+  auto status = reported_status(impl, cr.name);
+  const auto snapshot = impl.current();
+  const auth::Token* token = snapshot->token(cr.sync.token);
+  if (token && token->status == auth::TokenStatus::Disabled) {
+    if (!status) status.emplace();
+    status->connection_state = ConnectionState::Unhealthy;
+    StatusDetail detail;
+    detail.type = "Sync";
+    detail.code = "SyncTokenDisabled";
+    detail.description = "the sync token " + cr.sync.token + " is disabled: connected registry disabled";
+    status->status_details.push_back(std::move(detail));
+  }
+  return status;
+}
+
+nlohmann::json resource_json(const ControlPlane::Impl& impl, const ConnectedRegistry& cr) {
+  const auto status = status_of(impl, cr);
+  return connected_registry_json(cr, status ? &*status : nullptr);
+}
+
+// {"name", "passwords": [...]}: the sync token with the values generated by this request.
+nlohmann::json sync_token_json(const auth::Token& token, const PasswordValues& values) {
+  nlohmann::json passwords = nlohmann::json::array();
+  for (PasswordName which : {PasswordName::Password1, PasswordName::Password2})
+    if (values[static_cast<size_t>(which)])
+      passwords.push_back(password_json(which, token.password(which), values[static_cast<size_t>(which)]));
+  return {{"name", token.name}, {"passwords", std::move(passwords)}};
+}
+}  // namespace
+
+// ---- Reading ----
+
+ControlPlane::Result ControlPlane::list_connected_registries(const ConnectedRegistryFilter& filter) const {
+  std::optional<RegistryMode> mode;
+  if (filter.mode) {
+    mode = parse_registry_mode(*filter.mode);
+    if (!mode)
+      throw invalid_request("filter 'mode' is ReadWrite or ReadOnly; got " + in_quotes(*filter.mode),
+                            {{"field", "mode"}});
+  }
+  std::optional<ConnectionState> state;
+  if (filter.connection_state) {
+    state = parse_connection_state(*filter.connection_state);
+    if (!state)
+      throw invalid_request("filter 'connectionState' is Online, Offline, Syncing or Unhealthy; got " +
+                                in_quotes(*filter.connection_state),
+                            {{"field", "connectionState"}});
+  }
+  const std::optional<std::string> parent = filter.parent ? std::optional(lookup_name(*filter.parent)) : std::nullopt;
+  const auto snapshot = impl_->current();
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [name, cr] : snapshot->connected_registries) {
+    if (parent && cr.parent != parent) continue;
+    if (mode && cr.mode != *mode) continue;
+    const auto status = status_of(*impl_, cr);
+    if (state && (status ? status->connection_state : ConnectedRegistryStatus{}.connection_state) != *state) continue;
+    list.push_back(connected_registry_json(cr, status ? &*status : nullptr));
+  }
+  return {200, std::move(list)};
+}
+
+ControlPlane::Result ControlPlane::get_connected_registry(std::string_view name) const {
+  const auto snapshot = impl_->current();
+  return {200, resource_json(*impl_, existing_or_404(*snapshot, lookup_name(name)))};
+}
+
+ControlPlane::Result ControlPlane::list_notifications(std::string_view name) const {
+  const std::string key = lookup_name(name);
+  existing_or_404(*impl_->current(), key);
+  std::lock_guard lock(impl_->status_mutex);
+  nlohmann::json events = nlohmann::json::array();
+  if (const auto it = impl_->notifications.find(key); it != impl_->notifications.end())
+    for (const auto& event : it->second) events.push_back(event);
+  return {200, std::move(events)};
+}
+
+// ---- Creating and changing ----
+
+ControlPlane::Result ControlPlane::put_connected_registry(std::string_view path_name, const nlohmann::json& body) {
+  if (!auth::valid_connected_registry_name(path_name))
+    throw invalid_request("connected registry names are " + std::string(auth::kConnectedRegistryNameRule) + "; " +
+                              in_quotes(path_name) + " is not",
+                          {{"name", path_name}});
+  const std::string name = lookup_name(path_name);
+  const ConnectedRegistrySettings settings = read_connected_registry_settings(body, SettingsBody::Put, name);
+
+  std::lock_guard lock(impl_->writer);
+  const auto base = impl_->current();
+  Change change(*base);
+
+  if (const ConnectedRegistry* existing = base->connected_registry(name)) {
+    check_immutable(*existing, settings);
+    ConnectedRegistry replaced = *existing;
+    replace_settings(replaced, settings);
+    check_client_tokens(*base, replaced);
+    change.put_registry(replaced);
+    regenerate_moved_clients(change, *existing, replaced);
+    if (settings.repositories) {
+      remove_repositories(change, replaced, difference(existing->repositories, *settings.repositories));
+      add_repositories(change, replaced, difference(*settings.repositories, existing->repositories));
+    }
+    // Nothing moved (a client sending back what it read): no write, no new versions. (Repository and client-list
+    // changes always show in the record itself.)
+    if (change.registry(name) == *existing) return {200, resource_json(*impl_, *existing)};
+    change.persist(impl_->store);
+    auto next = impl_->draft();
+    change.apply(*next);
+    const ConnectedRegistry result = next->connected_registries.at(name);
+    impl_->publish(std::move(next));
+    return {200, resource_json(*impl_, result)};
+  }
+
+  // Create (SPEC 2.3, 2.4).
+  ConnectedRegistry cr;
+  cr.name = name;
+  cr.mode = settings.mode.value_or(RegistryMode::ReadWrite);
+  cr.parent = settings.parent;
+  cr.sync.token = auth::sync_token_name(name);
+  if (settings.sync_token && *settings.sync_token != cr.sync.token)
+    throw invalid_request("the sync token is made with the connected registry and named " + in_quotes(cr.sync.token) +
+                              "; an existing token cannot be given (got " + in_quotes(*settings.sync_token) + ")",
+                          {{"field", "sync.token"}});
+  replace_settings(cr, settings);
+  std::vector<std::string> chain;  // its ancestors, parent first
+  if (cr.parent) {
+    const ConnectedRegistry* parent = base->connected_registry(*cr.parent);
+    if (!parent)
+      throw invalid_request("parent " + in_quotes(*cr.parent) +
+                                " does not exist; create it first (a parent need not "
+                                "be running or activated)",
+                            {{"field", "parent"}, {"parent", *cr.parent}});
+    check_mode_compatible(*parent, cr);
+    chain.push_back(parent->name);
+    for (std::string& ancestor : ancestors_of(*base, parent->name)) chain.push_back(std::move(ancestor));
+  }
+  check_client_tokens(*base, cr);
+
+  // The sync scope map and token of SPEC 2.4. Names left behind by an earlier CR of this name (deleted without
+  // cleanup) or made by hand are taken over, as ACR does, unless something else relies on them.
+  const std::string map_name = auth::sync_scope_map_name(name);
+  const std::string token_name = cr.sync.token;
+  for (const auto& [other_name, other] : base->connected_registries)
+    if (std::find(other.client_tokens.begin(), other.client_tokens.end(), token_name) != other.client_tokens.end())
+      throw conflict("token " + in_quotes(token_name) + " is a client token of connected registry " +
+                         in_quotes(other_name) + "; remove it from that list before creating " + in_quotes(name),
+                     {{"token", token_name}, {"connectedRegistry", other_name}});
+  for (const auto& [other_name, token] : base->tokens)
+    if (token.scope_map == map_name && other_name != token_name)
+      throw conflict("scope map " + in_quotes(map_name) + " is used by token " + in_quotes(other_name) +
+                         "; give that token another scope map before creating " + in_quotes(name),
+                     {{"scopeMap", map_name}, {"token", other_name}});
+  const bool new_map = !base->scope_maps.contains(map_name);
+  const auth::Token* old_token = base->token(token_name);
+  if (new_map && base->scope_maps.size() - auth::system_scope_maps().size() >= options_.max_scope_maps)
+    throw limit_exceeded(
+        "limit exceeded: a registry holds at most " + std::to_string(options_.max_scope_maps) + " scope maps",
+        {{"limit", "scope maps per registry"}, {"max", options_.max_scope_maps}});
+  if (!old_token && base->tokens.size() >= options_.max_tokens)
+    throw limit_exceeded("limit exceeded: a registry holds at most " + std::to_string(options_.max_tokens) + " tokens",
+                         {{"limit", "tokens per registry"}, {"max", options_.max_tokens}});
+
+  std::vector<std::string> repository_actions;
+  for (const std::string& repository : settings.repositories.value_or(std::vector<std::string>{}))
+    add_sorted(repository_actions, sync_repository_actions(cr.mode, repository));
+  std::vector<std::string> own_actions = repository_actions;
+  add_sorted(own_actions, sync_gateway_actions(name));
+  auth::ScopeMap map;
+  map.name = map_name;
+  map.description = "Created by connected registry sync token: " + name;
+  map.actions = own_actions;
+  map.type = auth::ScopeMapType::UserDefined;
+  change.put_map(map);
+  cr.repositories = repositories_of(map.actions);
+
+  // Every ancestor relays this CR's gateway traffic and content (SPEC 2.4).
+  std::vector<std::string> for_ancestors = repository_actions;
+  add_sorted(for_ancestors, sync_gateway_actions(name));
+  for (const std::string& ancestor : chain) {
+    if (auth::ScopeMap* ancestor_map = change.sync_map(ancestor)) add_sorted(ancestor_map->actions, for_ancestors);
+    change.refresh_repositories(ancestor);
+  }
+
+  auth::Token token = old_token ? *old_token : auth::Token{};
+  token.name = token_name;
+  token.scope_map = map_name;
+  token.status = auth::TokenStatus::Enabled;
+  PasswordValues values;
+  for (PasswordName which : {PasswordName::Password1, PasswordName::Password2})
+    values[static_cast<size_t>(which)] = impl_->new_password(token.password(which), options_.hash_cost, std::nullopt);
+  change.put_token(token);
+  change.put_registry(cr);
+  for (const std::string& client : cr.client_tokens) change.regenerate(client);
+
+  change.persist(impl_->store);
+  auto next = impl_->draft();
+  change.apply(*next);
+  impl_->publish(std::move(next));
+
+  nlohmann::json answer = resource_json(*impl_, cr);
+  answer["syncToken"] = sync_token_json(token, values);
+  answer["connectionString"] =
+      format_connection_string({name, token_name, *values[0], parent_endpoint(*impl_, options_, cr), options_.scheme});
+  return {201, std::move(answer)};
+}
+
+ControlPlane::Result ControlPlane::patch_connected_registry(std::string_view path_name, const nlohmann::json& body) {
+  const std::string name = lookup_name(path_name);
+  const ConnectedRegistrySettings settings = read_connected_registry_settings(body, SettingsBody::Patch, name);
+
+  std::lock_guard lock(impl_->writer);
+  const auto base = impl_->current();
+  const ConnectedRegistry& existing = existing_or_404(*base, name);
+  check_immutable(existing, settings);
+  ConnectedRegistry patched = existing;
+  patch_settings(patched, settings);
+  check_client_tokens(*base, patched);
+  Change change(*base);
+  change.put_registry(patched);
+  regenerate_moved_clients(change, existing, patched);
+  if (settings.repositories) {
+    remove_repositories(change, patched, difference(existing.repositories, *settings.repositories));
+    add_repositories(change, patched, difference(*settings.repositories, existing.repositories));
+  }
+  if (change.registry(name) == existing) return {200, resource_json(*impl_, existing)};
+  change.persist(impl_->store);
+  auto next = impl_->draft();
+  change.apply(*next);
+  const ConnectedRegistry result = next->connected_registries.at(name);
+  impl_->publish(std::move(next));
+  return {200, resource_json(*impl_, result)};
+}
+
+ControlPlane::Result ControlPlane::update_connected_registry_permissions(std::string_view path_name,
+                                                                         const nlohmann::json& body) {
+  const std::string name = lookup_name(path_name);
+  const BodyFields fields(body, "a connected registry permissions body", {"add", "remove"});
+  const std::vector<std::string> add =
+      normalized_repositories(fields.strings("add").value_or(std::vector<std::string>{}), "add");
+  const std::vector<std::string> remove =
+      normalized_repositories(fields.strings("remove").value_or(std::vector<std::string>{}), "remove");
+  for (const std::string& repository : add)
+    if (std::find(remove.begin(), remove.end(), repository) != remove.end())
+      throw invalid_request("repository " + in_quotes(repository) + " is both in 'add' and in 'remove'",
+                            {{"repository", repository}});
+
+  std::lock_guard lock(impl_->writer);
+  const auto base = impl_->current();
+  const ConnectedRegistry& cr = existing_or_404(*base, name);
+  Change change(*base);
+  remove_repositories(change, cr, remove);
+  add_repositories(change, cr, add);
+  if (!change.empty()) {
+    change.persist(impl_->store);
+    auto next = impl_->draft();
+    change.apply(*next);
+    impl_->publish(std::move(next));
+  }
+  return {200, resource_json(*impl_, impl_->current()->connected_registries.at(name))};
+}
+
+// ---- Deleting ----
+
+ControlPlane::Result ControlPlane::delete_connected_registry(std::string_view path_name, bool cleanup) {
+  const std::string name = lookup_name(path_name);
+  {
+    std::lock_guard lock(impl_->writer);
+    const auto base = impl_->current();
+    const ConnectedRegistry& cr = existing_or_404(*base, name);
+    if (const auto& children = base->children_of(name); !children.empty())
+      throw conflict(
+          "connected registry " + in_quotes(name) + " has children (" + names_list(children) + "); delete them first",
+          {{"name", name}, {"children", children}});
+    Change change(*base);
+    change.erase_registry(name);
+    const auth::Token* token = base->token(cr.sync.token);
+    if (cleanup) {
+      // SPEC 2.10: its sync token and map go, and its gateway actions leave every ancestor's map (repository actions
+      // stay there: other CRs may sync those repositories through them).
+      if (token) change.erase_token(token->name);
+      const std::string map_name = auth::sync_scope_map_name(name);
+      const bool map_used_elsewhere = std::any_of(base->tokens.begin(), base->tokens.end(), [&](const auto& entry) {
+        return entry.second.scope_map == map_name && entry.first != cr.sync.token;
+      });
+      if (base->scope_maps.contains(map_name) && !map_used_elsewhere) change.erase_map(map_name);
+      for (const std::string& ancestor : ancestors_of(*base, name))
+        if (auth::ScopeMap* map = change.sync_map(ancestor)) remove_all(map->actions, sync_gateway_actions(name));
+    } else if (token && token->status == auth::TokenStatus::Enabled) {
+      // SPEC 2.10: a kept sync token is accepted nowhere. Disabled, it fails at the cloud like any disabled token, and
+      // no CR lists it any more.
+      auth::Token disabled = *token;
+      disabled.status = auth::TokenStatus::Disabled;
+      change.put_token(disabled);
+    }
+    change.persist(impl_->store);
+    auto next = impl_->draft();
+    change.apply(*next);
+    impl_->publish(std::move(next));
+  }
+  std::lock_guard lock(impl_->status_mutex);
+  if (const auto it = impl_->statuses.find(name); it != impl_->statuses.end()) impl_->statuses.erase(it);
+  if (const auto it = impl_->notifications.find(name); it != impl_->notifications.end()) impl_->notifications.erase(it);
+  return {204, nullptr};
+}
+
+// ---- Actions ----
+
+ControlPlane::Result ControlPlane::deactivate_connected_registry(std::string_view name) {
+  deactivate(name);
+  return get_connected_registry(name);
+}
+
+ControlPlane::Result ControlPlane::resync_connected_registry(std::string_view path_name) {
+  const std::string name = lookup_name(path_name);
+  std::lock_guard lock(impl_->writer);
+  const auto base = impl_->current();
+  ConnectedRegistry cr = existing_or_404(*base, name);
+  ++cr.resync_generation;
+  impl_->store.put_connected_registry(cr);
+  auto next = impl_->draft();
+  Impl::set_connected_registry(*next, cr);
+  impl_->publish(std::move(next));
+  return {200, resource_json(*impl_, cr)};
+}
+
+ControlPlane::Result ControlPlane::connection_string(std::string_view path_name, const nlohmann::json& body) {
+  const std::string name = lookup_name(path_name);
+  const BodyFields fields(body, "a connectionString body", {"password", "protocol"});
+  std::optional<PasswordName> which;
+  if (const auto password = fields.string("password")) {
+    which = auth::parse_password_name(*password);
+    if (!which)
+      throw invalid_request(
+          "field 'password' is 'password1' or 'password2' (absent: no password is regenerated); "
+          "got " +
+              in_quotes(*password),
+          {{"field", "password"}});
+  }
+  const std::string protocol = fields.string("protocol").value_or(options_.scheme);
+  if (protocol != "http" && protocol != "https")
+    throw invalid_request("field 'protocol' is 'http' or 'https'; got " + in_quotes(protocol), {{"field", "protocol"}});
+
+  std::lock_guard lock(impl_->writer);
+  const auto base = impl_->current();
+  const ConnectedRegistry& cr = existing_or_404(*base, name);
+  const auth::Token* existing_token = base->token(cr.sync.token);
+  if (!existing_token)
+    throw conflict("the sync token " + in_quotes(cr.sync.token) + " of connected registry " + in_quotes(name) +
+                       " no longer exists",
+                   {{"name", name}});
+  auth::Token token = *existing_token;
+  PasswordValues values;
+  std::string password(kPasswordPlaceholder);
+  if (which) {
+    // Rotation (SPEC 3.3): the other password keeps working until it is regenerated in turn.
+    password = impl_->new_password(token.password(*which), options_.hash_cost, std::nullopt);
+    values[static_cast<size_t>(*which)] = password;
+    impl_->store.put_token(token);
+    auto next = impl_->draft();
+    Impl::set_token(*next, token);
+    impl_->publish(std::move(next));
+  }
+  return {200,
+          {{"connectionString",
+            format_connection_string({name, token.name, password, parent_endpoint(*impl_, options_, cr), protocol})},
+           {"syncToken", sync_token_json(token, values)}}};
+}
+
+}  // namespace outpost::control

@@ -1,0 +1,91 @@
+// The connected-registry rules that token and scope-map operations must keep (SPEC 2.6, 4.4), so that no change made
+// through /tokens or /scopeMaps can undo what the connected-registry operations maintain.
+#include "reference/auth/names.h"
+#include "reference/control/connected_registry_config.h"
+#include "reference/control/control_errors.h"
+#include "reference/control/control_plane_impl.h"
+
+namespace outpost::control {
+
+namespace {
+std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+// The CRs that list `token` as a client token.
+std::vector<const ConnectedRegistry*> clients_of(const Snapshot& snapshot, std::string_view token) {
+  std::vector<const ConnectedRegistry*> out;
+  for (const auto& [name, cr] : snapshot.connected_registries)
+    for (const std::string& client : cr.client_tokens)
+      if (client == token) out.push_back(&cr);
+  return out;
+}
+
+std::vector<std::string> write_actions(const std::vector<std::string>& actions) {
+  std::vector<std::string> writes;
+  for (const std::string& action : actions)
+    if (!read_only_action(action)) writes.push_back(action);
+  return writes;
+}
+
+std::string joined(const std::vector<std::string>& values) {
+  std::string out;
+  for (const std::string& value : values) out += (out.empty() ? "" : ", ") + in_quotes(value);
+  return out;
+}
+
+// SPEC 4.4 for one token about to hold `actions`.
+void check_read_only_clients(const Snapshot& snapshot, std::string_view token,
+                             const std::vector<std::string>& actions) {
+  const std::vector<std::string> writes = write_actions(actions);
+  if (writes.empty()) return;
+  for (const ConnectedRegistry* cr : clients_of(snapshot, token))
+    if (cr->mode == auth::RegistryMode::ReadOnly)
+      throw invalid_request("token " + in_quotes(token) + " is a client token of connected registry " +
+                                in_quotes(cr->name) +
+                                " (ReadOnly), whose client tokens may only hold read actions "
+                                "(SPEC 4.4); refused: " +
+                                joined(writes),
+                            {{"token", token}, {"connectedRegistry", cr->name}, {"actions", writes}});
+}
+}  // namespace
+
+void check_token_deletable(const Snapshot& snapshot, std::string_view token) {
+  if (const ConnectedRegistry* owner = sync_token_owner(snapshot, token))
+    throw conflict("token " + in_quotes(token) + " is the sync token of connected registry " + in_quotes(owner->name) +
+                       " and cannot be deleted while it exists; delete the connected registry (with cleanup to "
+                       "delete its sync token too)",
+                   {{"token", token}, {"connectedRegistry", owner->name}});
+  const auto clients = clients_of(snapshot, token);
+  if (!clients.empty()) {
+    std::vector<std::string> names;
+    for (const ConnectedRegistry* cr : clients) names.push_back(cr->name);
+    throw conflict("token " + in_quotes(token) + " is a client token of connected registr" +
+                       (names.size() > 1 ? "ies " : "y ") + joined(names) + "; remove it from their clientTokens first",
+                   {{"token", token}, {"connectedRegistries", names}});
+  }
+}
+
+void check_token_change(const Snapshot& snapshot, const auth::Token& changed) {
+  const auth::Token* current = snapshot.token(changed.name);
+  if (const ConnectedRegistry* owner = sync_token_owner(snapshot, changed.name);
+      owner && current && current->scope_map != changed.scope_map)
+    throw conflict("token " + in_quotes(changed.name) + " is the sync token of connected registry " +
+                       in_quotes(owner->name) + "; its scope map " + in_quotes(current->scope_map) +
+                       " is managed with the connected registry (permissions add/remove)",
+                   {{"token", changed.name}, {"connectedRegistry", owner->name}});
+  if (const auto map = snapshot.scope_maps.find(changed.scope_map); map != snapshot.scope_maps.end())
+    check_read_only_clients(snapshot, changed.name, map->second.actions);
+}
+
+void check_scope_map_change(const Snapshot& snapshot, std::string_view name, const std::vector<std::string>& actions) {
+  for (const auto& [cr_name, cr] : snapshot.connected_registries) {
+    const auth::Token* sync_token = snapshot.token(cr.sync.token);
+    if (name == auth::sync_scope_map_name(cr_name) || (sync_token && sync_token->scope_map == name))
+      throw conflict("scope map " + in_quotes(name) + " is the sync scope map of connected registry " +
+                         in_quotes(cr_name) + " and changes only with it: use its permissions add/remove",
+                     {{"scopeMap", name}, {"connectedRegistry", cr_name}});
+  }
+  for (const auto& [token_name, token] : snapshot.tokens)
+    if (token.scope_map == name) check_read_only_clients(snapshot, token_name, actions);
+}
+
+}  // namespace outpost::control
