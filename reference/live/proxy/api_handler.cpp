@@ -1,0 +1,185 @@
+#include "reference/live/proxy/api_handler.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reference/live/proxy/proxy_error.h"
+
+namespace outpost::live::proxy {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxBody = 1024 * 1024;  // control requests are a few hundred bytes
+
+http::Response answer(int status, const json& body) {
+  http::Response response;
+  response.status = status;
+  response.route = "proxy_api";
+  if (status != 204) {
+    response.headers.set("Content-Type", "application/json");
+    response.body = body.dump() + "\n";
+  }
+  return response;
+}
+
+http::Response error_answer(int status, const std::string& message) {
+  return answer(status, json{{"error", message}, {"status", status}});
+}
+
+std::vector<std::string> segments(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t slash = path.find('/', start);
+    const size_t end = slash == std::string::npos ? path.size() : slash;
+    if (end > start) parts.push_back(path.substr(start, end - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return parts;
+}
+
+json parse_body(const std::string& body) {
+  if (body.empty()) return json::object();
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& error) {
+    throw ProxyError(400, std::string("bad request body: ") + error.what());
+  }
+}
+
+std::optional<std::string> optional_string(const json& body, const char* key) {
+  const auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) throw ProxyError(400, std::string("bad request body: '") + key + "' must be a string");
+  return it->get<std::string>();
+}
+
+std::optional<bool> optional_bool(const json& body, const char* key) {
+  const auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) throw ProxyError(400, std::string("bad request body: '") + key + "' must be true or false");
+  return it->get<bool>();
+}
+
+class ApiCall final : public http::Call {
+ public:
+  ApiCall(FaultProxy& proxy, http::Request request) : proxy_(proxy), request_(std::move(request)) {}
+
+  bool on_body(std::string_view piece) override {
+    if (body_.size() + piece.size() > kMaxBody) {
+      too_large_ = true;
+      return false;
+    }
+    body_.append(piece);
+    return true;
+  }
+
+  http::Response finish() override {
+    if (too_large_) return error_answer(413, "request body too large");
+    try {
+      return route();
+    } catch (const ProxyError& error) {
+      return error_answer(error.status(), error.what());
+    } catch (const std::exception& error) {
+      return error_answer(500, error.what());
+    }
+  }
+
+ private:
+  http::Response route() {
+    const auto parts = segments(request_.path);
+    const http::Method method = request_.method;
+    const bool update = method == http::Method::Post || method == http::Method::Patch;
+    if (parts.size() == 1 && parts[0] == "version") {
+      if (method != http::Method::Get) return not_allowed();
+      return answer(200, json{{"version", kProxyVersion}});
+    }
+    if (parts.size() == 1 && parts[0] == "reset") {
+      if (method != http::Method::Post) return not_allowed();
+      proxy_.reset();
+      return answer(204, nullptr);
+    }
+    if (parts.empty() || parts[0] != "proxies" || parts.size() > 4 || (parts.size() >= 3 && parts[2] != "toxics"))
+      return error_answer(404, "not found");
+    if (parts.size() == 1) {
+      if (method == http::Method::Get) {
+        json all = json::object();
+        for (const auto& link : proxy_.links()) all[link.name] = to_json(link);
+        return answer(200, all);
+      }
+      if (method == http::Method::Post) return create_link();
+      return not_allowed();
+    }
+    const std::string& name = parts[1];
+    if (parts.size() == 2) {
+      if (method == http::Method::Get) return answer(200, to_json(proxy_.link(name)));
+      if (update) {
+        const json body = parse_body(body_);
+        if (!body.is_object()) throw ProxyError(400, "bad request body: expected a JSON object");
+        if (const auto listen = optional_string(body, "listen"); listen && *listen != proxy_.link(name).listen)
+          throw ProxyError(400, "a link's listen address cannot change; delete the link and create it again");
+        return answer(200, to_json(proxy_.update_link(name, optional_bool(body, "enabled"),
+                                                      optional_string(body, "upstream"))));
+      }
+      if (method == http::Method::Delete) {
+        proxy_.remove_link(name);
+        return answer(204, nullptr);
+      }
+      return not_allowed();
+    }
+    if (parts.size() == 3) {
+      if (method == http::Method::Get) {
+        json toxics = json::array();
+        for (const auto& toxic : proxy_.toxics(name)) toxics.push_back(to_json(toxic));
+        return answer(200, toxics);
+      }
+      if (method == http::Method::Post) {
+        proxy_.link(name);  // 404 for an unknown link before a 400 for its body, as toxiproxy answers
+        return answer(200, to_json(proxy_.add_toxic(name, toxic_from_json(parse_body(body_)))));
+      }
+      return not_allowed();
+    }
+    const std::string& toxic = parts[3];
+    if (method == http::Method::Get) return answer(200, to_json(proxy_.toxic(name, toxic)));
+    if (update) return answer(200, to_json(proxy_.update_toxic(name, toxic, parse_body(body_))));
+    if (method == http::Method::Delete) {
+      proxy_.remove_toxic(name, toxic);
+      return answer(204, nullptr);
+    }
+    return not_allowed();
+  }
+
+  http::Response create_link() {
+    const json body = parse_body(body_);
+    if (!body.is_object()) throw ProxyError(400, "bad request body: expected a JSON object");
+    LinkSpec spec;
+    const auto name = optional_string(body, "name");
+    if (!name || name->empty()) throw ProxyError(400, "missing required field: name");
+    spec.name = *name;
+    const auto upstream = optional_string(body, "upstream");
+    if (!upstream || upstream->empty()) throw ProxyError(400, "missing required field: upstream");
+    spec.upstream = *upstream;
+    if (const auto listen = optional_string(body, "listen"); listen && !listen->empty()) spec.listen = *listen;
+    if (const auto enabled = optional_bool(body, "enabled")) spec.enabled = *enabled;
+    return answer(201, to_json(proxy_.create_link(spec)));
+  }
+
+  http::Response not_allowed() { return error_answer(405, "method not allowed"); }
+
+  FaultProxy& proxy_;
+  http::Request request_;
+  std::string body_;
+  bool too_large_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<http::Call> ApiHandler::start(http::Request request) {
+  return std::make_unique<ApiCall>(proxy_, std::move(request));
+}
+
+}  // namespace outpost::live::proxy

@@ -1,0 +1,37 @@
+#pragma once
+// The fault proxy's control API, modelled on toxiproxy's HTTP API (same paths, fields, status codes and error shape),
+// as an http::Handler for live::Server:
+//
+//   GET    /proxies                          every link, {name: link}
+//   POST   /proxies                          create {name, listen?, upstream, enabled?}            -> 201
+//   GET    /proxies/{name}                   one link: {name, listen, upstream, enabled, toxics, counters}
+//   POST   /proxies/{name}                   update {enabled?, upstream?} (PATCH too)
+//   DELETE /proxies/{name}                                                                         -> 204
+//   GET    /proxies/{name}/toxics            its toxics, [toxic]
+//   POST   /proxies/{name}/toxics            add {name?, type, stream?, toxicity?, attributes?}
+//   GET    /proxies/{name}/toxics/{toxic}
+//   POST   /proxies/{name}/toxics/{toxic}    update {toxicity?, attributes?} (PATCH too)
+//   DELETE /proxies/{name}/toxics/{toxic}                                                          -> 204
+//   POST   /reset                            every link enabled, every toxic removed               -> 204
+//   GET    /version                          {"version": "..."}
+//
+// Errors are {"error": message, "status": code}, as toxiproxy answers them.
+#include <memory>
+
+#include "reference/common/http.h"
+#include "reference/live/proxy/fault_proxy.h"
+
+namespace outpost::live::proxy {
+
+inline constexpr const char* kProxyVersion = "outpost-fault-proxy 0.1.0";
+
+class ApiHandler final : public http::Handler {
+ public:
+  explicit ApiHandler(FaultProxy& proxy) : proxy_(proxy) {}
+  std::unique_ptr<http::Call> start(http::Request request) override;
+
+ private:
+  FaultProxy& proxy_;
+};
+
+}  // namespace outpost::live::proxy

@@ -1,0 +1,95 @@
+#pragma once
+// A TCP fault proxy in the manner of toxiproxy (Shopify/toxiproxy), for the links between connected registries: named
+// links, each listening on an address and forwarding every connection to an upstream, with toxics (latency, bandwidth,
+// timeout, reset_peer, limit_data, slicer, slow_close) that act on either stream, and a link state (enabled, or down).
+// It runs on its own io_context and threads; every method is thread-safe. Asio stays in the .cpp files: this header is
+// what the CLI and the control API include.
+//
+// Toxicity decisions (whether a toxic with toxicity < 1 applies to a connection) are drawn from Options::seed (see
+// toxicity.h), so a run replays the same decisions with the same seed.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/live/proxy/link_counters.h"
+#include "reference/live/proxy/proxy_error.h"
+#include "reference/live/proxy/toxic.h"
+
+namespace outpost::live::proxy {
+
+struct LinkSpec {
+  std::string name;                   // [A-Za-z0-9._-], unique
+  std::string listen = "127.0.0.1:0";  // HOST:PORT; port 0 picks a free port (reported by LinkStatus::listen)
+  std::string upstream;               // HOST:PORT, resolved for each new connection
+  bool enabled = true;
+};
+
+struct LinkStatus {
+  std::string name;
+  std::string listen;  // the bound address, "127.0.0.1:41234"
+  std::string upstream;
+  bool enabled = true;
+  LinkCounters counters;
+  std::vector<Toxic> toxics;  // in the order they were added
+};
+// toxiproxy's proxy object {name, listen, upstream, enabled, toxics} plus our "counters".
+nlohmann::json to_json(const LinkStatus& status);
+
+class FaultProxy {
+ public:
+  struct Options {
+    uint64_t seed = 0;
+    unsigned threads = 1;  // event-loop threads for all links
+    // Bytes a stream may hold between reading them and forwarding them (held by latency or bandwidth); past it the
+    // proxy stops reading, so the sender feels back-pressure instead of the proxy buffering without bound.
+    size_t max_buffered_bytes = 4 * 1024 * 1024;
+    std::chrono::milliseconds connect_timeout{10'000};  // to the upstream, per connection
+  };
+
+  explicit FaultProxy(Options options);
+  ~FaultProxy();  // stop()
+  FaultProxy(const FaultProxy&) = delete;
+  FaultProxy& operator=(const FaultProxy&) = delete;
+
+  // Every method below throws ProxyError: 400 for a malformed request, 404 for an unknown link or toxic, 409 for a
+  // name already in use or an address that cannot be bound.
+
+  LinkStatus create_link(const LinkSpec& spec);
+  std::vector<LinkStatus> links() const;  // by name
+  LinkStatus link(std::string_view name) const;
+  // enabled=false takes the link down: every open connection is closed and new ones are reset as soon as accepted
+  // (and counted as refused); enabled=true accepts again. A new upstream closes the open connections (as toxiproxy
+  // does) and applies to the next ones.
+  LinkStatus update_link(std::string_view name, std::optional<bool> enabled, std::optional<std::string> upstream);
+  void remove_link(std::string_view name);  // closes its listener and its connections
+
+  // A toxic applies to the bytes that flow after it is added, on open connections too.
+  Toxic add_toxic(std::string_view link, const Toxic& toxic);
+  Toxic update_toxic(std::string_view link, std::string_view toxic, const nlohmann::json& changes);
+  Toxic toxic(std::string_view link, std::string_view toxic) const;
+  std::vector<Toxic> toxics(std::string_view link) const;
+  void remove_toxic(std::string_view link, std::string_view toxic);
+
+  void reset();  // toxiproxy's POST /reset: every link enabled, every toxic removed
+
+  // Blocks until `condition` holds for the link's counters or `timeout` passes; returns whether it held.
+  bool wait_for(std::string_view link, const std::function<bool(const LinkCounters&)>& condition,
+                std::chrono::milliseconds timeout) const;
+
+  // Closes every link and connection and ends the threads. Idempotent; afterwards every method throws.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace outpost::live::proxy

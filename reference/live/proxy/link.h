@@ -1,0 +1,88 @@
+#pragma once
+// One named link of the fault proxy: its listening socket, its upstream, its state (enabled or down), its toxics and
+// its open connections. Internal to the proxy (Asio types in the interface); FaultProxy is the public face.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "reference/live/proxy/fault_proxy.h"
+#include "reference/live/proxy/link_counters.h"
+#include "reference/live/proxy/toxic_chain.h"
+
+namespace outpost::live::proxy {
+
+class Connection;
+
+// What every link of one FaultProxy shares.
+struct ProxySettings {
+  uint64_t seed = 0;
+  size_t max_buffered_bytes = 0;
+  std::chrono::milliseconds connect_timeout{0};
+};
+
+class Link : public std::enable_shared_from_this<Link> {
+ public:
+  // Binds spec.listen at once, so the bound port is known on return. Throws ProxyError (400: a malformed address or
+  // name, 409: the address cannot be bound).
+  Link(boost::asio::io_context& io, const ProxySettings& settings, const LinkSpec& spec);
+  ~Link();
+
+  void start();  // begins accepting
+  void close();  // stops listening and closes every connection; thread-safe, idempotent
+
+  LinkStatus status() const;
+  void set_enabled(bool enabled);
+  void set_upstream(const std::string& upstream);
+
+  Toxic add_toxic(const Toxic& toxic);
+  Toxic update_toxic(std::string_view name, const nlohmann::json& changes);
+  void remove_toxic(std::string_view name);
+  void remove_all_toxics();
+  Toxic toxic(std::string_view name) const;
+  std::vector<Toxic> toxics() const;
+
+  CounterBoard& counters() { return counters_; }
+
+  // For its connections.
+  const std::string& name() const { return name_; }
+  const ProxySettings& settings() const { return settings_; }
+  std::string upstream() const;
+  std::shared_ptr<const ToxicList> toxic_list() const;
+  void forget(const Connection* connection);
+
+ private:
+  boost::asio::awaitable<void> accept_loop(std::shared_ptr<Link> self);
+  void publish(ToxicList list, std::unique_lock<std::mutex>& lock);  // swaps the list in, tells every connection
+  std::vector<std::shared_ptr<Connection>> open_connections() const;  // with mutex_ held
+  static void close_all(const std::vector<std::shared_ptr<Connection>>& connections);
+
+  boost::asio::io_context& io_;
+  const ProxySettings settings_;
+  const std::string name_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;  // the acceptor's
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::string bound_;
+  CounterBoard counters_;
+
+  mutable std::mutex mutex_;
+  bool enabled_ = true;
+  bool closed_ = false;
+  std::string upstream_;
+  uint64_t accepted_ = 0;  // connection numbers, for toxicity draws
+  std::shared_ptr<const ToxicList> toxics_;
+  uint64_t next_toxic_id_ = 1;
+  uint64_t next_revision_ = 1;
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections_;
+};
+
+}  // namespace outpost::live::proxy

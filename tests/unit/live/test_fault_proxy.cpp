@@ -1,0 +1,655 @@
+// The fault proxy (reference/live/proxy) against an in-process echo upstream on 127.0.0.1: bytes pass unchanged, each
+// toxic does what toxiproxy's does, link state and counters, toxicity and its seed, and the control API.
+//
+// Clients are plain POSIX sockets with a 10 s receive timeout, so a proxy that wrongly holds bytes fails a test
+// instead of hanging it. Nothing here sleeps to synchronise or asserts on durations: a test that needs the proxy to
+// have reached a point waits for the link's counters to say so (FaultProxy::wait_for).
+#define BOOST_TEST_MODULE outpost_fault_proxy
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/test/unit_test.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "reference/live/proxy/api_handler.h"
+#include "reference/live/proxy/fault_proxy.h"
+#include "reference/live/proxy/pacer.h"
+#include "reference/live/proxy/toxic.h"
+#include "reference/live/proxy/toxic_chain.h"
+#include "reference/live/proxy/toxicity.h"
+
+namespace {
+
+using namespace outpost::live::proxy;
+using nlohmann::json;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+constexpr auto kWait = std::chrono::milliseconds(10'000);  // any single wait; only reached when something is broken
+
+std::string pattern(size_t size, unsigned salt = 0) {
+  std::string bytes(size, '\0');
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131 + (i >> 9) + salt) & 0xff);
+  return bytes;
+}
+
+// An upstream that echoes every byte back and closes its side when the client closes its own.
+class EchoServer {
+ public:
+  EchoServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    asio::co_spawn(io_, accept(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~EchoServer() {
+    io_.stop();
+    thread_.join();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+
+ private:
+  static constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+  asio::awaitable<void> accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+      if (ec) co_return;
+      asio::co_spawn(io_, echo(std::move(socket)), asio::detached);
+    }
+  }
+  static asio::awaitable<void> echo(tcp::socket socket) {
+    std::vector<char> buffer(16 * 1024);
+    for (;;) {
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), use_tuple);
+      if (ec) break;
+      auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(buffer.data(), n), use_tuple);
+      if (write_ec) break;
+    }
+    boost::system::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+// A blocking client on a POSIX socket: every read gives up after kWait.
+class Client {
+ public:
+  struct Outcome {
+    std::string bytes;
+    bool eof = false;  // the proxy closed its side (FIN)
+    int error = 0;     // errno of the read that ended it: ECONNRESET for a reset, EAGAIN when kWait passed
+  };
+
+  explicit Client(const std::string& address) {
+    const int port = std::stoi(address.substr(address.rfind(':') + 1));
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
+    timeval timeout{static_cast<time_t>(kWait.count() / 1000), 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      const int error = errno;
+      ::close(fd_);
+      throw std::system_error(error, std::generic_category(), "connect to " + address);
+    }
+  }
+  ~Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // 0, or the errno of the failed send (a reset connection).
+  int send_all(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0) return errno;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return 0;
+  }
+
+  std::string read_exactly(size_t size) {
+    std::string out(size, '\0');
+    size_t got = 0;
+    while (got < size) {
+      const ssize_t n = ::recv(fd_, out.data() + got, size - got, 0);
+      if (n == 0)
+        throw std::runtime_error("end of stream after " + std::to_string(got) + " of " + std::to_string(size));
+      if (n < 0) throw std::system_error(errno, std::generic_category(), "recv after " + std::to_string(got));
+      got += static_cast<size_t>(n);
+    }
+    return out;
+  }
+
+  Outcome read_to_end() {
+    Outcome outcome;
+    char buffer[64 * 1024];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n == 0) {
+        outcome.eof = true;
+        return outcome;
+      }
+      if (n < 0) {
+        outcome.error = errno;
+        return outcome;
+      }
+      outcome.bytes.append(buffer, static_cast<size_t>(n));
+    }
+  }
+
+  bool readable_now() const {
+    pollfd entry{fd_, POLLIN, 0};
+    return ::poll(&entry, 1, 0) > 0;
+  }
+
+  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
+ private:
+  int fd_ = -1;
+};
+
+// Sends `bytes` and reads as many back, with the send on its own thread so neither side's buffers can deadlock.
+std::string round_trip(Client& client, const std::string& bytes) {
+  int send_error = 0;
+  std::thread sender([&] { send_error = client.send_all(bytes); });
+  std::string back;
+  try {
+    back = client.read_exactly(bytes.size());
+  } catch (...) {
+    sender.join();
+    throw;
+  }
+  sender.join();
+  BOOST_REQUIRE_EQUAL(send_error, 0);
+  return back;
+}
+
+Toxic toxic(const json& body) { return toxic_from_json(body); }
+
+struct ProxyFixture {
+  explicit ProxyFixture(uint64_t seed = 1) : proxy(FaultProxy::Options{.seed = seed}) {
+    listen = proxy.create_link({.name = "echo", .listen = "127.0.0.1:0", .upstream = echo.address()}).listen;
+  }
+  bool wait(const std::function<bool(const LinkCounters&)>& condition) {
+    return proxy.wait_for("echo", condition, kWait);
+  }
+  EchoServer echo;
+  FaultProxy proxy;
+  std::string listen;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(forwarding)
+
+BOOST_AUTO_TEST_CASE(bytes_pass_unchanged_both_ways_and_ends_are_passed_on) {
+  ProxyFixture f;
+  BOOST_TEST(f.listen.rfind("127.0.0.1:", 0) == 0);
+  BOOST_TEST(f.listen != "127.0.0.1:0");
+  Client client(f.listen);
+  const std::string data = pattern(3 * 1024 * 1024 + 17);
+  BOOST_TEST((round_trip(client, data) == data));
+  // Closing our side reaches the echo server, whose close comes back as our end of stream.
+  client.shutdown_write();
+  const auto outcome = client.read_to_end();
+  BOOST_TEST(outcome.eof);
+  BOOST_TEST(outcome.bytes.empty());
+}
+
+BOOST_AUTO_TEST_CASE(counters_count_connections_and_bytes) {
+  ProxyFixture f;
+  const std::string data = pattern(100'000);
+  {
+    Client client(f.listen);
+    BOOST_TEST((round_trip(client, data) == data));
+    BOOST_TEST(f.wait([&](const LinkCounters& c) { return c.bytes_downstream == data.size(); }));
+    const LinkCounters c = f.proxy.link("echo").counters;
+    BOOST_TEST(c.connections_total == 1u);
+    BOOST_TEST(c.connections_active == 1u);
+    BOOST_TEST(c.connections_refused == 0u);
+    BOOST_TEST(c.bytes_upstream == data.size());
+    BOOST_TEST(c.bytes_upstream_received == data.size());
+    BOOST_TEST(c.bytes_downstream == data.size());
+    BOOST_TEST(c.bytes_downstream_received == data.size());
+  }
+  BOOST_TEST(f.wait([](const LinkCounters& c) { return c.connections_active == 0; }));
+  Client second(f.listen);
+  BOOST_TEST(round_trip(second, "x") == "x");
+  BOOST_TEST(f.proxy.link("echo").counters.connections_total == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_upstream_closes_the_client_and_is_counted) {
+  FaultProxy proxy(FaultProxy::Options{});
+  std::string dead;
+  {
+    EchoServer gone;
+    dead = gone.address();
+  }  // its port is closed now: connecting is refused
+  const std::string listen = proxy.create_link({.name = "dead", .upstream = dead}).listen;
+  Client client(listen);
+  const auto outcome = client.read_to_end();
+  BOOST_TEST(outcome.bytes.empty());
+  BOOST_TEST((outcome.eof || outcome.error == ECONNRESET));
+  BOOST_TEST(proxy.wait_for("dead", [](const LinkCounters& c) { return c.upstream_failures == 1; }, kWait));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(link_state)
+
+BOOST_AUTO_TEST_CASE(down_closes_open_connections_and_refuses_new_ones_until_up) {
+  ProxyFixture f;
+  Client open(f.listen);
+  BOOST_TEST(round_trip(open, "before") == "before");
+
+  f.proxy.update_link("echo", false, std::nullopt);
+  BOOST_TEST(!f.proxy.link("echo").enabled);
+  const auto closed = open.read_to_end();
+  BOOST_TEST(closed.bytes.empty());
+  BOOST_TEST((closed.eof || closed.error == ECONNRESET), "the open connection was closed, not left hanging");
+
+  Client refused(f.listen);  // the kernel completes the handshake; the proxy resets it as soon as it accepts it
+  refused.send_all("hello");
+  const auto outcome = refused.read_to_end();
+  BOOST_TEST(outcome.bytes.empty());
+  BOOST_TEST((outcome.eof || outcome.error == ECONNRESET));
+  BOOST_TEST(f.wait([](const LinkCounters& c) { return c.connections_refused == 1; }));
+  BOOST_TEST(f.proxy.link("echo").counters.connections_total == 1u);
+
+  f.proxy.update_link("echo", true, std::nullopt);
+  Client again(f.listen);
+  BOOST_TEST(round_trip(again, "after") == "after");
+}
+
+BOOST_AUTO_TEST_CASE(a_removed_link_stops_listening) {
+  ProxyFixture f;
+  f.proxy.remove_link("echo");
+  BOOST_CHECK_THROW(f.proxy.link("echo"), ProxyError);
+  bool refused = false;
+  try {
+    Client client(f.listen);
+    refused = client.read_to_end().bytes.empty();  // accepted just before the close: closed without data
+  } catch (const std::system_error& error) {
+    refused = error.code().value() == ECONNREFUSED;
+  }
+  BOOST_TEST(refused);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(toxics)
+
+BOOST_AUTO_TEST_CASE(limit_data_closes_after_exactly_its_bytes_on_open_connections_too) {
+  ProxyFixture f;
+  Client client(f.listen);
+  BOOST_TEST(round_trip(client, "warm") == "warm");  // the connection is open before the toxic exists
+  f.proxy.add_toxic("echo", toxic({{"type", "limit_data"}, {"attributes", {{"bytes", 1000}}}}));
+  const std::string data = pattern(5000);
+  std::thread sender([&] { client.send_all(data); });
+  const auto outcome = client.read_to_end();
+  sender.join();
+  BOOST_TEST(outcome.eof);
+  BOOST_TEST(outcome.bytes.size() == 1000u);
+  BOOST_TEST((outcome.bytes == data.substr(0, 1000)));
+}
+
+BOOST_AUTO_TEST_CASE(limit_data_upstream_lets_the_server_see_only_its_bytes) {
+  ProxyFixture f;
+  f.proxy.add_toxic("echo", toxic({{"type", "limit_data"}, {"stream", "upstream"}, {"attributes", {{"bytes", 10}}}}));
+  Client client(f.listen);
+  const std::string data = pattern(64);
+  client.send_all(data);
+  const auto outcome = client.read_to_end();
+  BOOST_TEST(outcome.eof);
+  // The whole connection closes once the 10 bytes are out (as in toxiproxy), so their echo may or may not make it.
+  BOOST_TEST(outcome.bytes.size() <= 10u);
+  BOOST_TEST((outcome.bytes == data.substr(0, outcome.bytes.size())));
+  BOOST_TEST(f.wait([](const LinkCounters& c) { return c.connections_active == 0; }));
+  BOOST_TEST(f.proxy.link("echo").counters.bytes_upstream == 10u, "the server was sent exactly 10 bytes");
+}
+
+BOOST_AUTO_TEST_CASE(reset_peer_resets_the_connection) {
+  for (const int timeout : {0, 20}) {
+    ProxyFixture f;
+    f.proxy.add_toxic("echo",
+                      toxic({{"type", "reset_peer"}, {"stream", "upstream"}, {"attributes", {{"timeout", timeout}}}}));
+    Client client(f.listen);
+    client.send_all("hello");
+    const auto outcome = client.read_to_end();
+    BOOST_TEST(outcome.bytes.empty());
+    BOOST_TEST(!outcome.eof, "a reset, not an orderly close (timeout " << timeout << ")");
+    BOOST_TEST(outcome.error == ECONNRESET);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(timeout_zero_holds_data_until_removed_then_closes) {
+  ProxyFixture f;
+  Client client(f.listen);
+  BOOST_TEST(round_trip(client, "warm") == "warm");
+  f.proxy.add_toxic("echo", toxic({{"type", "timeout"}, {"attributes", {{"timeout", 0}}}}));
+  client.send_all("ping");
+  // The echo has come back to the proxy...
+  BOOST_TEST(f.wait([](const LinkCounters& c) { return c.bytes_downstream_received == 8; }));
+  // ...and has not been forwarded.
+  BOOST_TEST(f.proxy.link("echo").counters.bytes_downstream == 4u);
+  BOOST_TEST(!client.readable_now());
+  f.proxy.remove_toxic("echo", "timeout_downstream");
+  const auto outcome = client.read_to_end();
+  BOOST_TEST(outcome.eof, "removing the toxic closes the connections it held, as in toxiproxy");
+  BOOST_TEST(outcome.bytes.empty(), "the held bytes were dropped, never delivered");
+}
+
+BOOST_AUTO_TEST_CASE(timeout_with_a_duration_closes_the_connection_without_the_data) {
+  ProxyFixture f;
+  f.proxy.add_toxic("echo", toxic({{"type", "timeout"}, {"attributes", {{"timeout", 30}}}}));
+  Client client(f.listen);
+  client.send_all("ping");
+  const auto outcome = client.read_to_end();
+  BOOST_TEST(outcome.eof);
+  BOOST_TEST(outcome.bytes.empty());
+}
+
+BOOST_AUTO_TEST_CASE(slicer_and_latency_still_deliver_identical_bytes) {
+  ProxyFixture f;
+  f.proxy.add_toxic("echo", toxic({{"type", "slicer"},
+                                   {"attributes", {{"average_size", 7}, {"size_variation", 3}, {"delay", 10}}}}));
+  f.proxy.add_toxic("echo", toxic({{"type", "slicer"},
+                                   {"name", "slicer_up"},
+                                   {"stream", "upstream"},
+                                   {"attributes", {{"average_size", 100}, {"size_variation", 60}}}}));
+  f.proxy.add_toxic("echo", toxic({{"type", "latency"}, {"attributes", {{"latency", 1}, {"jitter", 1}}}}));
+  Client client(f.listen);
+  const std::string data = pattern(48 * 1024, 3);
+  BOOST_TEST((round_trip(client, data) == data));
+}
+
+BOOST_AUTO_TEST_CASE(bandwidth_and_slow_close_still_deliver_identical_bytes) {
+  ProxyFixture f;
+  f.proxy.add_toxic("echo", toxic({{"type", "bandwidth"}, {"attributes", {{"rate_bytes", 4 * 1024 * 1024}}}}));
+  f.proxy.add_toxic("echo", toxic({{"type", "slow_close"}, {"attributes", {{"delay", 5}}}}));
+  Client client(f.listen);
+  const std::string data = pattern(256 * 1024, 5);
+  BOOST_TEST((round_trip(client, data) == data));
+  client.shutdown_write();
+  const auto outcome = client.read_to_end();
+  BOOST_TEST(outcome.eof);
+}
+
+BOOST_AUTO_TEST_CASE(a_removed_toxic_stops_applying) {
+  ProxyFixture f;
+  f.proxy.add_toxic("echo", toxic({{"type", "limit_data"}, {"attributes", {{"bytes", 0}}}}));
+  f.proxy.remove_toxic("echo", "limit_data_downstream");
+  Client client(f.listen);
+  BOOST_TEST(round_trip(client, "free") == "free");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(toxicity)
+
+// A limit_data of 0 bytes closes a connection at its first downstream byte, so whether a connection gets its echo
+// tells whether the toxic applied to it. One decision per connection, connections one after the other.
+std::vector<bool> decisions(uint64_t seed, double toxicity, int connections) {
+  ProxyFixture f(seed);
+  f.proxy.add_toxic("echo", toxic({{"type", "limit_data"},
+                                   {"name", "cut"},
+                                   {"toxicity", toxicity},
+                                   {"attributes", {{"bytes", 0}}}}));
+  std::vector<bool> applied;
+  for (int i = 0; i < connections; ++i) {
+    Client client(f.listen);
+    client.send_all("probe");
+    client.shutdown_write();
+    const auto outcome = client.read_to_end();
+    BOOST_REQUIRE(outcome.eof);
+    BOOST_REQUIRE((outcome.bytes.empty() || outcome.bytes == "probe"));
+    applied.push_back(outcome.bytes.empty());
+  }
+  return applied;
+}
+
+BOOST_AUTO_TEST_CASE(toxicity_zero_never_applies_and_one_always_does) {
+  for (const bool applied : decisions(1, 0.0, 12)) BOOST_TEST(!applied);
+  for (const bool applied : decisions(1, 1.0, 12)) BOOST_TEST(applied);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_seed_makes_the_same_decisions) {
+  const auto first = decisions(42, 0.5, 16);
+  const auto again = decisions(42, 0.5, 16);
+  const auto other = decisions(43, 0.5, 16);
+  BOOST_TEST((first == again));
+  BOOST_TEST((first != other), "another seed, other decisions (for these two seeds)");
+  BOOST_TEST(std::count(first.begin(), first.end(), true) > 0);
+  BOOST_TEST(std::count(first.begin(), first.end(), false) > 0);
+  // They are the pure function of (seed, link, toxic, connection number) that toxicity.h promises.
+  for (size_t i = 0; i < first.size(); ++i)
+    BOOST_TEST(first[i] == toxic_applies(42, "echo", "cut", i + 1, 0.5), "connection " << i + 1);
+}
+
+BOOST_AUTO_TEST_CASE(raising_toxicity_only_adds_connections) {
+  for (uint64_t connection = 1; connection <= 200; ++connection)
+    if (toxic_applies(9, "link", "toxic", connection, 0.3))
+      BOOST_TEST(toxic_applies(9, "link", "toxic", connection, 0.6));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(vocabulary)
+
+BOOST_AUTO_TEST_CASE(defaults_and_names_follow_toxiproxy) {
+  const Toxic latency = toxic({{"type", "latency"}, {"attributes", {{"latency", 100}}}});
+  BOOST_TEST(latency.name == "latency_downstream");
+  BOOST_TEST((latency.stream == Stream::Downstream));
+  BOOST_TEST(latency.toxicity == 1.0);
+  BOOST_TEST(latency.attributes == (json{{"latency", 100}, {"jitter", 0}}));
+  BOOST_TEST(to_json(latency)["type"] == "latency");
+  const Toxic up = toxic({{"type", "timeout"}, {"stream", "upstream"}});
+  BOOST_TEST(up.name == "timeout_upstream");
+  BOOST_TEST(up.attributes == (json{{"timeout", 0}}));
+}
+
+BOOST_AUTO_TEST_CASE(bandwidth_rate_is_toxiproxy_kilobytes_and_rate_bytes_is_exact) {
+  const Toxic kb = toxic({{"type", "bandwidth"}, {"attributes", {{"rate", 1000}}}});
+  BOOST_TEST(kb.parsed.bytes_per_second == 1'000'000.0);
+  BOOST_TEST(kb.attributes == (json{{"rate", 1000}, {"rate_bytes", 1000000}}));
+  const Toxic exact = toxic({{"type", "bandwidth"}, {"attributes", {{"rate_bytes", 1048576}}}});
+  BOOST_TEST(exact.parsed.bytes_per_second == 1048576.0);
+  BOOST_TEST(exact.attributes["rate_bytes"] == 1048576);
+  // An update with `rate` replaces an earlier `rate_bytes`.
+  const Toxic updated = toxic_updated(exact, {{"attributes", {{"rate", 2}}}});
+  BOOST_TEST(updated.parsed.bytes_per_second == 2000.0);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_toxics_are_refused_with_400) {
+  const std::vector<json> bodies = {
+      {{"type", "earthquake"}},
+      {{"type", "latency"}, {"stream", "sideways"}},
+      {{"type", "latency"}, {"toxicity", 1.5}},
+      {{"type", "latency"}, {"attributes", {{"latancy", 10}}}},
+      {{"type", "latency"}, {"attributes", {{"latency", -1}}}},
+      {{"type", "latency"}, {"attributes", {{"latency", 1.5}}}},
+      {{"type", "bandwidth"}, {"attributes", {{"rate", 1}, {"rate_bytes", 1}}}},
+      {{"type", "slicer"}, {"attributes", {{"average_size", 10}, {"size_variation", 10}}}},
+      {{"type", "slicer"}},
+      {{"type", "latency"}, {"name", "has/slash"}},
+      {{"stream", "upstream"}},
+  };
+  for (const auto& body : bodies) {
+    try {
+      toxic(body);
+      BOOST_ERROR("accepted " << body.dump());
+    } catch (const ProxyError& error) {
+      BOOST_TEST(error.status() == 400, body.dump());
+    }
+  }
+  const Toxic latency = toxic({{"type", "latency"}});
+  BOOST_CHECK_THROW(toxic_updated(latency, {{"stream", "upstream"}}), ProxyError);
+  BOOST_CHECK_THROW(toxic_updated(latency, {{"type", "timeout"}}), ProxyError);
+}
+
+BOOST_AUTO_TEST_CASE(the_pacer_keeps_its_rate_whatever_the_piece_sizes) {
+  using Clock = Pacer::Clock;
+  Pacer pacer;
+  const Clock::time_point start{};
+  Clock::time_point now = start;
+  size_t total = 0;
+  size_t piece = 1;
+  while (total < 1'000'000) {  // pieces of varying size, each sent as soon as allowed
+    now = std::max(now, pacer.ready_at(now));
+    pacer.sent(now, piece, 250'000.0);
+    total += piece;
+    piece = piece % 1000 + 37;
+  }
+  // The stream is free again exactly when every byte has used its time at 250 kB/s.
+  const double seconds = std::chrono::duration<double>(pacer.ready_at(now) - start).count();
+  BOOST_TEST(seconds == static_cast<double>(total) / 250'000.0, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(Pacer::piece_size(1024.0 * 1024) == 5242u);
+  BOOST_TEST(Pacer::piece_size(10.0) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_pacer_late_by_less_than_its_catch_up_loses_no_time) {
+  using Clock = Pacer::Clock;
+  Pacer pacer;
+  const Clock::time_point start{};
+  Clock::time_point now = start;
+  for (int i = 0; i < 1000; ++i) {  // every send 3 ms later than allowed, as a busy machine's timers fire
+    now = std::max(now, pacer.ready_at(now) + std::chrono::milliseconds(3));
+    pacer.sent(now, 1000, 100'000.0);
+  }
+  const double seconds = std::chrono::duration<double>(pacer.ready_at(now) - start).count();
+  BOOST_TEST(seconds == 10.0 + 0.003, boost::test_tools::tolerance(1e-6));
+}
+
+BOOST_AUTO_TEST_CASE(removing_a_timeout_toxic_closes_what_it_held) {
+  ToxicChain chain(Stream::Downstream);
+  auto entry = std::make_shared<ToxicEntry>(ToxicEntry{1, 1, toxic({{"type", "timeout"}})});
+  const auto always = [](const Toxic&) { return true; };
+  BOOST_TEST(!chain.sync({entry}, always).close);
+  ToxicChain::Chunk chunk;
+  outpost::SeededRandom random(1);
+  BOOST_TEST((chain.next(chunk, 10, ToxicChain::Clock::now(), random).action == ToxicChain::Action::Drop));
+  BOOST_TEST(chain.holds_end());
+  BOOST_TEST(chain.sync({}, always).close);
+  BOOST_TEST((chain.next(chunk, 10, ToxicChain::Clock::now(), random).action == ToxicChain::Action::Write));
+}
+
+BOOST_AUTO_TEST_CASE(two_latencies_add_up_and_jitter_is_drawn_once_per_chunk) {
+  ToxicChain chain(Stream::Downstream);
+  const auto always = [](const Toxic&) { return true; };
+  auto first = std::make_shared<ToxicEntry>(
+      ToxicEntry{1, 1, toxic({{"type", "latency"}, {"name", "a"}, {"attributes", {{"latency", 50}}}})});
+  auto second = std::make_shared<ToxicEntry>(
+      ToxicEntry{2, 2, toxic({{"type", "latency"}, {"name", "b"}, {"attributes", {{"latency", 50}, {"jitter", 10}}}})});
+  chain.sync({first, second}, always);
+  ToxicChain::Chunk chunk;
+  chunk.read_at = ToxicChain::Clock::time_point{} + std::chrono::hours(1);
+  outpost::SeededRandom random(5);
+  const auto step = chain.next(chunk, 100, chunk.read_at, random);
+  BOOST_TEST((step.action == ToxicChain::Action::Wait));
+  const auto delay = step.until - chunk.read_at;
+  BOOST_TEST((delay >= std::chrono::milliseconds(90) && delay <= std::chrono::milliseconds(110)));
+  BOOST_TEST((chain.next(chunk, 100, chunk.read_at, random).until == step.until), "the same draw when asked again");
+  BOOST_TEST((chain.next(chunk, 100, step.until, random).action == ToxicChain::Action::Write));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(control_api)
+
+struct Answer {
+  int status;
+  json body;
+};
+
+Answer call(ApiHandler& api, outpost::http::Method method, const std::string& path, const json& body = nullptr) {
+  outpost::http::Request request;
+  request.method = method;
+  request.path = path;
+  request.target = path;
+  auto call = api.start(std::move(request));
+  if (!body.is_null()) call->on_body(body.dump());
+  auto response = call->finish();
+  return {response.status, response.body.empty() ? json() : json::parse(response.body)};
+}
+
+BOOST_AUTO_TEST_CASE(proxies_and_toxics_through_the_api) {
+  using outpost::http::Method;
+  EchoServer echo;
+  FaultProxy proxy(FaultProxy::Options{});
+  ApiHandler api(proxy);
+
+  auto created = call(api, Method::Post, "/proxies", {{"name", "parent"}, {"listen", "127.0.0.1:0"},
+                                                      {"upstream", echo.address()}});
+  BOOST_TEST(created.status == 201);
+  BOOST_TEST(created.body["name"] == "parent");
+  BOOST_TEST(created.body["enabled"] == true);
+  BOOST_TEST(created.body["listen"] != "127.0.0.1:0");
+  BOOST_TEST(created.body["toxics"] == json::array());
+  BOOST_TEST(created.body["counters"]["connections_total"] == 0);
+
+  auto duplicate = call(api, Method::Post, "/proxies", {{"name", "parent"}, {"upstream", echo.address()}});
+  BOOST_TEST(duplicate.status == 409);
+  BOOST_TEST(duplicate.body == (json{{"error", "proxy already exists"}, {"status", 409}}));
+  BOOST_TEST(call(api, Method::Post, "/proxies", {{"name", "x"}}).body["error"] == "missing required field: upstream");
+  BOOST_TEST(call(api, Method::Get, "/proxies/nobody").status == 404);
+
+  auto added = call(api, Method::Post, "/proxies/parent/toxics",
+                    {{"type", "latency"}, {"attributes", {{"latency", 100}, {"jitter", 5}}}});
+  BOOST_TEST(added.status == 200);
+  BOOST_TEST(added.body["name"] == "latency_downstream");
+  BOOST_TEST(call(api, Method::Post, "/proxies/parent/toxics", {{"type", "latency"}}).status == 409);
+  BOOST_TEST(call(api, Method::Post, "/proxies/parent/toxics", {{"type", "nope"}}).status == 400);
+  BOOST_TEST(call(api, Method::Post, "/proxies/nobody/toxics", {{"type", "latency"}}).status == 404);
+
+  auto updated = call(api, Method::Post, "/proxies/parent/toxics/latency_downstream",
+                      {{"attributes", {{"latency", 200}}}, {"toxicity", 0.5}});
+  BOOST_TEST(updated.status == 200);
+  BOOST_TEST(updated.body["attributes"] == (json{{"latency", 200}, {"jitter", 5}}));
+  BOOST_TEST(updated.body["toxicity"] == 0.5);
+  BOOST_TEST(call(api, Method::Get, "/proxies/parent/toxics").body.size() == 1u);
+  BOOST_TEST(call(api, Method::Get, "/proxies/parent/toxics/latency_downstream").body == updated.body);
+
+  auto listed = call(api, Method::Get, "/proxies");
+  BOOST_TEST(listed.body["parent"]["toxics"][0] == updated.body);
+
+  auto down = call(api, Method::Post, "/proxies/parent", {{"enabled", false}});
+  BOOST_TEST(down.body["enabled"] == false);
+  BOOST_TEST(call(api, Method::Post, "/reset").status == 204);
+  auto after = call(api, Method::Get, "/proxies/parent");
+  BOOST_TEST(after.body["enabled"] == true);
+  BOOST_TEST(after.body["toxics"] == json::array());
+
+  BOOST_TEST(call(api, Method::Delete, "/proxies/parent/toxics/latency_downstream").status == 404);
+  BOOST_TEST(call(api, Method::Get, "/version").body["version"] == kProxyVersion);
+  BOOST_TEST(call(api, Method::Delete, "/proxies/parent").status == 204);
+  BOOST_TEST(call(api, Method::Get, "/proxies").body == json::object());
+  BOOST_TEST(call(api, Method::Get, "/elsewhere").status == 404);
+  BOOST_TEST(call(api, Method::Put, "/proxies").status == 405);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
