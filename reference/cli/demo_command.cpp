@@ -26,17 +26,6 @@ std::filesystem::path make_work_dir(const std::string& requested) {
 }
 
 void step(const std::string& text) { std::cout << "==> " << text << std::endl; }
-
-void skopeo(const std::vector<std::string>& args, const std::filesystem::path& work) {
-  std::vector<std::string> argv = {"skopeo"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  // A cache of its own: skopeo's blob-info cache otherwise remembers blobs of other registries.
-  const ProcessResult result =
-      run_process(argv, {{"XDG_DATA_HOME", (work / "xdg").string()}, {"_CONTAINERS_ROOTLESS_UID", "1000"}});
-  if (result.exit_code != 0)
-    throw std::runtime_error("skopeo " + args.front() + " failed (exit " + std::to_string(result.exit_code) + "):\n" +
-                             result.output);
-}
 }  // namespace
 
 int run_demo(const DemoOptions& options) {
@@ -74,10 +63,10 @@ int run_demo(const DemoOptions& options) {
     step("registry listening on http://" + address + " with data in " + serve.data);
     const std::string remote = "docker://" + address + "/demo/hello:v1";
     step("skopeo copy oci:image:demo -> " + remote);
-    skopeo({"copy", "--dest-tls-verify=false", "--dest-creds", creds, "--preserve-digests", "oci:" + (work / "image").string() + ":demo", remote}, work);
+    run_skopeo({"copy", "--dest-tls-verify=false", "--dest-creds", creds, "--preserve-digests", "oci:" + (work / "image").string() + ":demo", remote}, work);
     step("skopeo copy " + remote + " -> oci:pulled:v1");
-    skopeo({"copy", "--src-tls-verify=false", "--src-creds", creds, "--preserve-digests", remote, "oci:" + (work / "pulled").string() + ":v1"},
-           work);
+    run_skopeo({"copy", "--src-tls-verify=false", "--src-creds", creds, "--preserve-digests", remote, "oci:" + (work / "pulled").string() + ":v1"},
+               work);
     std::ifstream index_file(work / "pulled" / "index.json");
     const auto index = nlohmann::json::parse(index_file);
     const std::string pulled = index["manifests"][0]["digest"].get<std::string>();

@@ -55,4 +55,14 @@ ProcessResult run_process(const std::vector<std::string>& argv,
   return result;
 }
 
+void run_skopeo(const std::vector<std::string>& args, const std::filesystem::path& home) {
+  std::vector<std::string> argv = {"skopeo"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const ProcessResult result =
+      run_process(argv, {{"XDG_DATA_HOME", (home / "xdg").string()}, {"_CONTAINERS_ROOTLESS_UID", "1000"}});
+  if (result.exit_code != 0)
+    throw std::runtime_error("skopeo " + (args.empty() ? std::string() : args.front()) + " failed (exit " +
+                             std::to_string(result.exit_code) + "):\n" + result.output);
+}
+
 }  // namespace outpost::cli

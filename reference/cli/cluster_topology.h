@@ -1,0 +1,70 @@
+#pragma once
+// Cluster topologies for `outpost cluster up`: a cloud and a tree of connected registries described in JSON
+// (docs/connected-registries.md, "Clusters"). Parsing checks the tree and fills every default, so the launcher reads a
+// complete, consistent description and never has to guess.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace outpost::cli {
+
+// The root of every cluster. Not a connected registry, so no node of the topology may take the name.
+inline constexpr std::string_view kCloudNodeName = "cloud";
+
+// What is wrong with a topology, prefixed with where: "nodes[2] (line1).parent: ...".
+class TopologyError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ClientTokenSpec {
+  std::string name;
+  std::string scope_map;         // "<name>-map", created with `actions`, or an existing one (e.g. _repositories_pull)
+  bool create_scope_map = true;  // false when the topology named an existing scope map
+  std::vector<std::string> actions;  // scope-map actions (SPEC 3.1); empty when !create_scope_map
+};
+
+struct NodeSpec {
+  std::string name;                   // lowercase, SPEC 2.1
+  std::optional<std::string> parent;  // nullopt: the cloud
+  std::string mode;                   // "ReadWrite" | "ReadOnly"
+  std::vector<std::string> repositories;
+  std::vector<ClientTokenSpec> client_tokens;
+  // "sync", "notifications", "logging", "gc" exactly as given: the management API validates them (SPEC 2.1).
+  nlohmann::ordered_json settings = nlohmann::ordered_json::object();
+};
+
+struct Topology {
+  std::string name = "cluster";
+  std::string description;
+  unsigned password_hash_iterations = 1000;  // every node's hash cost: cheap, this is a test bed
+  bool proxies = true;                       // a fault proxy on every child -> parent link
+  uint64_t proxy_seed = 0;
+  std::string sync_status_interval = "2s";
+  std::string sync_long_poll = "30s";
+  std::string log_level = "info";
+  // Worker threads of each node's server (`outpost serve --threads`; 0: one per core). One by default: a cluster puts
+  // several nodes on one machine, and their work is mostly waiting on each other.
+  unsigned threads = 1;
+  std::vector<NodeSpec> nodes;  // parents before children; siblings in file order
+
+  const NodeSpec* node(std::string_view name) const;  // null when absent
+  // The nodes directly under `parent` (nullopt: the cloud), in order.
+  std::vector<const NodeSpec*> children_of(const std::optional<std::string>& parent) const;
+};
+
+// Throws TopologyError.
+Topology parse_topology(const nlohmann::json& document);
+// Reads and parses a file; throws TopologyError (also for unreadable files and invalid JSON).
+Topology load_topology(const std::filesystem::path& file);
+
+// The topology with every default filled in, in the input format: parse_topology(to_json(t)) gives t back.
+nlohmann::ordered_json topology_json(const Topology& topology);
+
+}  // namespace outpost::cli
