@@ -1,11 +1,15 @@
-// The `outpost` command: run a registry node, collect its garbage, manage a running node's scope maps and tokens, or
-// (with no arguments) run the demo.
+// The `outpost` command: run a registry node, collect its garbage, manage a running node's scope maps and tokens, run
+// a whole cluster from a topology, or (with no arguments) run the three-level cluster demo.
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "reference/cli/cluster_command.h"
+#include "reference/cli/cluster_demo.h"
 #include "reference/cli/command_errors.h"
+#include "reference/cli/connected_registry_command.h"
 #include "reference/cli/demo_command.h"
 #include "reference/cli/gc_command.h"
+#include "reference/cli/proxy_command.h"
 #include "reference/cli/scope_map_command.h"
 #include "reference/cli/serve_command.h"
 #include "reference/cli/serve_options.h"
@@ -27,17 +31,23 @@ int main(int argc, char** argv) {
   gc_command->add_flag("--dry-run", gc.dry_run, "report what would be removed, remove nothing");
 
   outpost::cli::DemoOptions demo;
-  CLI::App* demo_command = app.add_subcommand("demo", "Start a registry, push and pull a demo image with skopeo (default)");
+  CLI::App* demo_command = app.add_subcommand(
+      "demo", "One registry: start it, push and pull a demo image with skopeo (`outpost` alone runs `cluster demo`)");
   demo_command->add_option("--work", demo.work_dir, "directory for the demo's data (default: a new temporary one)");
 
   outpost::cli::ScopeMapCommand scope_map(app);
   outpost::cli::TokenCommand token(app);
+  outpost::cli::ConnectedRegistryCommand connected_registry(app);
+  outpost::cli::ProxyCommand proxy(app);
+  outpost::cli::ClusterCommand cluster(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     // The management verbs promise exit status 2 for a wrong command line (scripts tell it from a refusal, 1).
-    if (error.get_exit_code() != 0 && (scope_map.selected() || token.selected())) {
+    if (error.get_exit_code() != 0 &&
+        (scope_map.selected() || token.selected() || connected_registry.selected() || proxy.selected() ||
+         cluster.selected())) {
       outpost::cli::print_usage_error(std::cerr, error.what());
       return outpost::cli::kExitUsage;
     }
@@ -45,13 +55,17 @@ int main(int argc, char** argv) {
   }
   if (scope_map.selected()) return scope_map.run();
   if (token.selected()) return token.run();
+  if (connected_registry.selected()) return connected_registry.run();
+  if (proxy.selected()) return proxy.run();
+  if (cluster.selected()) return cluster.run();
   try {
     if (*serve_command) {
       outpost::cli::apply_config_file(*serve_command, serve);
       return outpost::cli::run_serve(serve);
     }
     if (*gc_command) return outpost::cli::run_gc(gc);
-    return outpost::cli::run_demo(demo);
+    if (*demo_command) return outpost::cli::run_demo(demo);
+    return outpost::cli::run_cluster_demo({});
   } catch (const std::exception& error) {
     std::cerr << "outpost: " << error.what() << std::endl;
     return 1;

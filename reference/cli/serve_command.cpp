@@ -9,20 +9,16 @@
 #include <optional>
 
 #include "reference/cli/data_dir_lock.h"
-#include "reference/registry/host_guard.h"
+#include "reference/common/iso_duration.h"
+#include "reference/live/asio_executor.h"
+#include "reference/live/live_http_client.h"
+#include "reference/node/node.h"
+#include "reference/sync/sync_store.h"
 #include "reference/common/log.h"
 #include "reference/common/metrics.h"
 #include "reference/live/server.h"
 #include "reference/live/signals.h"
-#include "reference/control/control_plane.h"
 #include "reference/control/control_store.h"
-#include "reference/control/management_api.h"
-#include "reference/registry/auth/authenticator.h"
-#include "reference/registry/auth/node_handler.h"
-#include "reference/registry/auth/signing_key_setting.h"
-#include "reference/registry/auth/token_access_policy.h"
-#include "reference/registry/auth/token_endpoint.h"
-#include "reference/registry/registry.h"
 #include "reference/storage/storage.h"
 
 namespace outpost::cli {
@@ -105,6 +101,24 @@ live::Server::Options server_options(const ServeOptions& options, const std::str
 }
 }  // namespace
 
+namespace {
+// Lets a server bind (and so learn its port) before the handler behind it exists: the node's pieces need the bound
+// addresses (connection strings, advertised login servers), and requests only arrive after start().
+class ForwardingHandler final : public http::Handler {
+ public:
+  http::Handler* target = nullptr;
+  std::unique_ptr<http::Call> start(http::Request request) override { return target->start(std::move(request)); }
+};
+
+Nanoseconds duration_option(const std::string& text, const char* flag) {
+  const auto value = parse_human_duration(text);
+  if (!value || *value <= Nanoseconds::zero())
+    throw std::runtime_error(std::string("--") + flag + ": '" + text + "' is not a duration (e.g. 30s, 10m, PT1H)");
+  return *value;
+}
+
+}  // namespace
+
 int run_serve(const ServeOptions& options, std::function<void(const std::string&)> on_listening,
               std::function<void(std::function<void()>)> stop_request) {
   // The "listening" line is printed whatever the level (tools and tests wait for it); the level applies after it.
@@ -112,46 +126,58 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   log::set_level(log::Level::Info);
   if (options.tls_cert.empty() != options.tls_key.empty())
     throw std::runtime_error("--tls-cert and --tls-key go together");
+  const bool connected = !options.connection_string.empty();
+  if (connected && !options.admin_password_file.empty())
+    throw std::runtime_error("--admin-password-file is for the cloud; the admin user is not accepted at a connected "
+                             "registry (SPEC 7.1)");
+  if (connected && !options.data_endpoint.empty())
+    throw std::runtime_error("--data-endpoint is for the cloud; a connected registry serves its children on --listen");
+  sync::AgentOptions agent;
+  agent.long_poll = duration_option(options.sync_long_poll, "sync-long-poll");
+  agent.status_interval = duration_option(options.sync_status_interval, "sync-status-interval");
+  agent.config_check_interval = duration_option(options.sync_config_check, "sync-config-check");
+  if (!options.gateway_protocol.empty()) agent.protocol_version = std::stoi(options.gateway_protocol);
+
   DataDirLock lock(options.data);
   SystemClock clock;
   SystemRandom random;
   auto storage = storage::open_disk_storage(options.data, clock, random);
+  auto control_store = control::open_sqlite_control_store(options.data);
+  std::unique_ptr<sync::SyncStore> sync_store = connected ? sync::open_sqlite_sync_store(options.data) : nullptr;
 
   metrics::Registry metrics;
   StorageGauge storage_gauge(*storage);
   metrics.add_collector([&](std::string& out) { storage_gauge.render(out); });
 
-  // Control plane (SPEC 3, 7): tokens, scope maps and the admin user, in <data>/control.db.
-  auto control_store = control::open_sqlite_control_store(options.data);
-  control::ControlPlaneOptions control_options;
-  control_options.hash_cost.iterations = options.password_hash_iterations;
-  control::ControlPlane control(*control_store, clock, random, control_options);
-  if (const auto generated = control.ensure_admin(read_admin_password(options.admin_password_file))) {
+  // Bind first: every address the node names (connection strings, configuration documents, status) is then real,
+  // even with port 0.
+  ForwardingHandler main_entry, data_entry;
+  live::Server server(server_options(options, options.listen, &metrics), main_entry);
+  std::unique_ptr<live::Server> data_server;
+  if (!options.data_endpoint.empty())
+    data_server = std::make_unique<live::Server>(server_options(options, options.data_endpoint, &metrics), data_entry);
+
+  live::AsioExecutor executor;  // the sync agent's loops and the gateway's long-poll deadlines
+  live::LiveHttpClient client(executor);
+  node::NodeOptions node_options;
+  node_options.connection_string = options.connection_string;
+  node_options.login_server = options.login_server.empty() ? server.bound_address() : options.login_server;
+  node_options.data_endpoint = data_server ? data_server->bound_address() : std::string();
+  node_options.fixed_service = options.login_server;
+  node_options.scheme = options.tls_cert.empty() ? "http" : "https";
+  node_options.password_hash_iterations = options.password_hash_iterations;
+  node_options.admin_password = read_admin_password(options.admin_password_file);
+  if (options.metrics_listen.empty()) node_options.metrics_text = [&] { return metrics.render(); };
+  node_options.agent = agent;
+  node::Node node({clock, random, executor, &client, *storage, *control_store, sync_store.get()}, node_options);
+  if (const auto& generated = node.generated_admin_password()) {
     // Printed once, at first start, on stdout (logs may be collected; this line is for the operator).
     std::cout << "admin password (shown once, store it safely): " << *generated << std::endl;
   }
-  const auth::SigningKey signing_key = registry::load_or_create_signing_key(control, random);
-  registry::AuthenticatorOptions authenticator_options;
-  authenticator_options.hash_cost = control.options().hash_cost;
-  registry::Authenticator authenticator([&control] { return control.snapshot(); },
-                                        auth::KeySet({signing_key.verifying_key()}), clock, authenticator_options);
-  registry::ServiceNaming naming;
-  naming.fixed_service = options.login_server;
-  naming.scheme = options.tls_cert.empty() ? "http" : "https";
-  naming.fallback_host = options.listen;
-  registry::NodeFacts facts;
-  facts.login_server = options.login_server;
-  registry::TokenAccessPolicy policy(authenticator, naming, facts);
-  registry::TokenEndpoint token_endpoint(authenticator, signing_key, naming, facts, random);
+  metrics.add_collector([&node](std::string& out) { node.render_metrics(out); });
+  main_entry.target = &node.main_handler();
+  data_entry.target = &node.data_handler();
 
-  registry::RegistryOptions registry_options;
-  if (options.metrics_listen.empty()) registry_options.metrics_text = [&] { return metrics.render(); };
-  registry::Registry registry(*storage, clock, random, policy, registry_options);
-  control::ManagementApi management(control);
-  registry::NodeHandler node(registry, token_endpoint, policy, &management);
-  registry::HostGuard guarded(node, options.login_server);
-
-  live::Server server(server_options(options, options.listen, &metrics), guarded);
   // SPEC 1.4: the separate metrics listener serves /metrics (and the probes) without credentials, and nothing else.
   MetricsOnly metrics_only([&] { return metrics.render(); });
   std::unique_ptr<live::Server> metrics_server;
@@ -161,21 +187,34 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
     metrics_server = std::make_unique<live::Server>(plain, metrics_only);
   }
 
-  live::StopOnSignals signals(server);
+  const auto before_stop = [&node] { node.stop({}); };
+  live::StopOnSignals signals(server, before_stop);
   server.start();
+  if (data_server) data_server->start();
   if (metrics_server) metrics_server->start();
+  node.start();
   log::info("listening", {{"address", server.bound_address()},
                           {"data", options.data},
                           {"tls", !options.tls_cert.empty()},
+                          {"role", connected ? "connected-registry" : "cloud"},
+                          {"data_endpoint", node_options.data_endpoint},
                           {"metrics", metrics_server ? metrics_server->bound_address() : server.bound_address()}});
   log::set_level(level);
   if (on_listening) on_listening(server.bound_address());
-  if (stop_request) stop_request([&server] { server.stop(); });
+  if (stop_request) stop_request([&server, before_stop] {
+    before_stop();
+    server.stop();
+  });
   server.wait();
+  if (data_server) {
+    data_server->stop();
+    data_server->wait();
+  }
   if (metrics_server) {
     metrics_server->stop();
     metrics_server->wait();
   }
+  executor.stop();
   log::info("stopped", {{"address", server.bound_address()}});
   return 0;
 }

@@ -23,6 +23,15 @@ constexpr Field kTextFields[] = {
     {"log-level", &ServeOptions::log_level, "debug, info, warn, error or off"},
     {"admin-password-file", &ServeOptions::admin_password_file,
      "file holding the admin user's password (one trailing newline ignored); default: generated at first start"},
+    {"data-endpoint", &ServeOptions::data_endpoint, "cloud: HOST:PORT of the data endpoint serving the gateway API"},
+    {"connection-string", &ServeOptions::connection_string,
+     "run as a connected registry: ConnectedRegistryName=...;SyncTokenName=...;SyncTokenPassword=...;"
+     "ParentGatewayEndpoint=...;ParentEndpointProtocol=http"},
+    {"sync-long-poll", &ServeOptions::sync_long_poll, "connected registry: longest wait of one message read"},
+    {"sync-status-interval", &ServeOptions::sync_status_interval, "connected registry: status report period"},
+    {"sync-config-check", &ServeOptions::sync_config_check,
+     "connected registry: configuration check period outside sync windows"},
+    {"gateway-protocol", &ServeOptions::gateway_protocol, "testing: gateway protocol version to speak"},
 };
 
 std::string env_name(std::string_view flag) {

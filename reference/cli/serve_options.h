@@ -17,6 +17,13 @@ struct ServeOptions {
   std::string tls_key;
   std::string log_level = "info";
   std::string admin_password_file;
+  std::string data_endpoint;      // cloud: HOST:PORT of the gateway listener (SPEC 1.2)
+  std::string connection_string;  // makes the node a connected registry (SPEC 7.3)
+  // Connected registry tuning (durations like "30s", "10m" or ISO-8601): see docs/connected-registries.md.
+  std::string sync_long_poll = "30s";
+  std::string sync_status_interval = "60s";
+  std::string sync_config_check = "60s";
+  std::string gateway_protocol;  // tests only: speak another gateway protocol version (SPEC 5.9)
   unsigned threads = 0;
   unsigned password_hash_iterations = 100'000;
 };

@@ -2,6 +2,7 @@
 // HTTP messages as plain data. Registry logic sees only these types, never sockets or Beast streams, so the same handler
 // runs behind the live server and inside the simulator (DESIGN.md, "One node, two worlds").
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -83,6 +84,13 @@ class Call {
   virtual ~Call() = default;
   virtual bool on_body(std::string_view piece) = 0;
   virtual Response finish() = 0;
+
+  // A call that answers later (a gateway long-poll waits for the next message) says so here; the transport then calls
+  // finish_async() instead of finish() and keeps the connection open until `respond` runs. `respond` runs exactly
+  // once, from any thread (live) or a later event (simulator); it must not throw, so such calls render their own
+  // errors. Every other call keeps the synchronous hot path.
+  virtual bool asynchronous() const { return false; }
+  virtual void finish_async(std::function<void(Response)> respond) { respond(finish()); }
 };
 
 // The single entry point of a node's HTTP API.

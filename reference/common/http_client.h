@@ -3,8 +3,10 @@
 // to a Beast client; the simulator carries the same messages over simulated links with latency, bandwidth and faults.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "reference/common/clock.h"
 #include "reference/common/http.h"
 
 namespace outpost::http {
@@ -23,6 +25,8 @@ struct ClientRequest {
   std::string target;     // path and query, percent-encoded
   Headers headers;
   std::unique_ptr<BodySource> body;  // may be null
+  // The longest silence tolerated from the peer (connect, each read and write); a long poll sets it above its wait.
+  Nanoseconds idle_timeout = std::chrono::seconds(60);
 };
 
 struct ClientResponse {

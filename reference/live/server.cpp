@@ -377,7 +377,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
           body_unread = !parser.is_done();
         }
       }
-      response = call->finish();
+      if (call->asynchronous()) {
+        response = co_await finish_later(*call);
+      } else {
+        response = call->finish();
+      }
     } catch (...) {
       const auto error = std::current_exception();
       response = error_response(error);
@@ -401,6 +405,36 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
     record(method_text, method_label, target, response.status, route, bytes_in, written.body_bytes, started);
     co_return Outcome{written.ok && keep_alive, stopped_reading};
+  }
+
+  // Waits, without holding a thread, for a call that answers later (http::Call::asynchronous()). The call may respond
+  // from any thread. The answer is handed over under a mutex and the wait is a timer on this connection's strand that
+  // the responder cancels through the strand: only plain posts cross threads, and the coroutine is resumed by Asio's
+  // own timer completion, never by a foreign thread.
+  awaitable<http::Response> finish_later(http::Call& call) {
+    struct Pending {
+      explicit Pending(const asio::any_io_executor& executor) : timer(executor) {}
+      std::mutex mutex;
+      std::optional<http::Response> response;
+      asio::steady_timer timer;
+    };
+    auto pending = std::make_shared<Pending>(executor());
+    pending->timer.expires_at(asio::steady_timer::time_point::max());
+    call.finish_async([pending](http::Response response) {
+      {
+        std::lock_guard lock(pending->mutex);
+        pending->response = std::move(response);
+      }
+      asio::post(pending->timer.get_executor(), [pending] { pending->timer.cancel(); });
+    });
+    for (;;) {
+      {
+        std::lock_guard lock(pending->mutex);
+        if (pending->response) co_return std::move(*pending->response);
+      }
+      // The cancel is posted to this strand, which is busy running us now: it cannot run before this wait starts.
+      co_await pending->timer.async_wait(use_tuple);
+    }
   }
 
   // Beast could not parse a request header: answer 431 or 400 when it was a protocol error, and close.

@@ -12,10 +12,11 @@
 namespace outpost::live {
 
 struct StopOnSignals::Impl {
-  explicit Impl(Server& server) : signals(context, SIGINT, SIGTERM) {
-    signals.async_wait([&server](const boost::system::error_code& ec, int signal) {
+  Impl(Server& server, std::function<void()> before_stop) : signals(context, SIGINT, SIGTERM) {
+    signals.async_wait([&server, before_stop = std::move(before_stop)](const boost::system::error_code& ec, int signal) {
       if (ec) return;  // cancelled by the destructor
       log::info("signal received, stopping", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+      if (before_stop) before_stop();
       server.stop();
     });
     thread = std::thread([this] { context.run(); });
@@ -30,7 +31,8 @@ struct StopOnSignals::Impl {
   std::thread thread;
 };
 
-StopOnSignals::StopOnSignals(Server& server) : impl_(std::make_unique<Impl>(server)) {}
+StopOnSignals::StopOnSignals(Server& server, std::function<void()> before_stop)
+    : impl_(std::make_unique<Impl>(server, std::move(before_stop))) {}
 StopOnSignals::~StopOnSignals() = default;
 
 }  // namespace outpost::live

@@ -1,5 +1,6 @@
 #pragma once
 // SIGINT and SIGTERM stop a Server gracefully (Server::stop: drain in-flight requests, then return from run()).
+#include <functional>
 #include <memory>
 
 #include "reference/live/server.h"
@@ -10,7 +11,8 @@ namespace outpost::live {
 // works whichever thread runs the server. Destroying it restores the default signal behaviour.
 class StopOnSignals {
  public:
-  explicit StopOnSignals(Server& server);
+  // `before_stop` runs first (a node answers its waiting long polls so the drain does not wait for them).
+  explicit StopOnSignals(Server& server, std::function<void()> before_stop = {});
   ~StopOnSignals();
   StopOnSignals(const StopOnSignals&) = delete;
   StopOnSignals& operator=(const StopOnSignals&) = delete;

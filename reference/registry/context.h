@@ -6,6 +6,7 @@
 
 #include "reference/common/clock.h"
 #include "reference/common/random.h"
+#include "reference/oci/content_change.h"
 #include "reference/registry/access.h"
 #include "reference/storage/storage.h"
 
@@ -15,6 +16,8 @@ struct RegistryOptions {
   uint64_t manifest_size_limit = 4 * 1024 * 1024;  // SPEC 6.2
   std::function<bool()> ready;                     // /readyz; absent = ready once constructed
   std::function<std::string()> metrics_text;       // /metrics body (Prometheus text); absent = 404
+  // Each manifest or tag change a client made, once durable (the gateway and the push-up journal listen).
+  std::function<void(const oci::ContentChange&)> on_change;
 };
 
 struct Context {

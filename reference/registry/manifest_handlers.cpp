@@ -7,6 +7,7 @@
 #include "reference/oci/reference.h"
 #include "reference/registry/handlers.h"
 #include "reference/registry/oci_errors.h"
+#include "reference/storage/manifest_record.h"
 
 namespace outpost::registry {
 
@@ -112,15 +113,7 @@ class ManifestPutCall final : public http::Call {
                        {{"expected", reference_.digest->str()}, {"actual", digest.str()}});
     }
 
-    storage::ManifestRecord record;
-    record.digest = digest;
-    record.media_type = parsed.media_type;
-    record.size = body_.size();
-    if (parsed.subject) record.subject = parsed.subject->digest;
-    record.artifact_type = parsed.artifact_type;
-    if (!parsed.annotations.is_null()) record.annotations_json = parsed.annotations.dump();
-    for (const auto& blob : parsed.blobs) record.references.push_back(blob.digest);
-    for (const auto& child : parsed.manifests) record.references.push_back(child.digest);
+    const storage::ManifestRecord record = storage::manifest_record(parsed, digest, body_.size());
 
     {
       // Checked and stored under the commit lock, so gc cannot remove a blob between the check and the store.
@@ -133,6 +126,11 @@ class ManifestPutCall final : public http::Call {
       context_.storage.blobs->put(body_);
       metadata.put_manifest(repository_, record,
                             reference_.digest ? std::nullopt : std::optional<std::string>(reference_.tag));
+    }
+
+    if (context_.options.on_change) {
+      context_.options.on_change({oci::ContentChange::Kind::ManifestPut, repository_, digest,
+                                  reference_.digest ? std::nullopt : std::optional<std::string>(reference_.tag)});
     }
 
     http::Response response;
@@ -181,9 +179,20 @@ std::unique_ptr<http::Call> put_manifest(Context& context, const http::Request& 
 http::Response delete_manifest(Context& context, const Route& route) {
   const oci::Reference reference = parse_reference_or_unknown(route.object);
   auto& metadata = *context.storage.metadata;
+  // What an untag removed, for the change report (children and the parent learn the tag went, and from what).
+  const std::optional<oci::Digest> untagged =
+      reference.digest ? std::nullopt : metadata.resolve_tag(route.repository, reference.tag);
   const bool deleted = reference.digest ? metadata.delete_manifest(route.repository, *reference.digest)
                                         : metadata.delete_tag(route.repository, reference.tag);
   if (!deleted) throw manifest_unknown(reference.str());
+  if (context.options.on_change) {
+    if (reference.digest) {
+      context.options.on_change({oci::ContentChange::Kind::ManifestDeleted, route.repository, *reference.digest, {}});
+    } else {
+      context.options.on_change(
+          {oci::ContentChange::Kind::TagDeleted, route.repository, untagged.value_or(oci::Digest{}), reference.tag});
+    }
+  }
   http::Response response;
   response.status = 202;
   response.headers.set("Content-Length", "0");

@@ -16,6 +16,7 @@ GcReport collect_garbage(Storage& storage, const Clock& clock, const GcOptions& 
   std::set<Digest> marked;
   for (auto& digest : storage.metadata->referenced_digests()) marked.insert(std::move(digest));
   for (auto& digest : storage.metadata->linked_since(clock.now() - options.grace)) marked.insert(std::move(digest));
+  for (const auto& digest : options.keep) marked.insert(digest);
 
   GcReport report;
   for (const BlobInfo& blob : storage.blobs->list()) {  // sorted by digest, so `removed` is too

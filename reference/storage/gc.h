@@ -11,6 +11,8 @@ namespace outpost::storage {
 struct GcOptions {
   Nanoseconds grace = std::chrono::hours(1);
   bool dry_run = false;
+  // Digests kept whatever references them: a connected registry's push-up journal (SPEC 5.10).
+  std::vector<Digest> keep;
 };
 
 struct GcReport {

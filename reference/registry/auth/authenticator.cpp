@@ -152,6 +152,13 @@ Identity Authenticator::authenticate_password(std::string_view name, std::string
         break;
     }
     const auth::LoginResult result = auth::evaluate_login(token, matches, now);
+    if (result == auth::LoginResult::Disabled && options_.is_sync_token && options_.is_sync_token(*snapshot, *token)) {
+      // SPEC 2.6: the right password of a disabled sync token. Its holder proved ownership, so it learns why it is
+      // refused, and its probing (with backoff) is not a failed login for the rate limiter.
+      Identity identity = failed(CredentialState::DisabledSyncToken, auth::Presentation::Basic, std::string(name));
+      identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *token);
+      return identity;
+    }
     if (result != auth::LoginResult::Accepted) {
       limiter_.record_failure(name, client);
       switch (result) {
@@ -218,7 +225,9 @@ Identity Authenticator::for_subject(std::shared_ptr<const control::Snapshot> sna
     const auth::Token* current = snapshot->token(subject);
     if (current == nullptr || !same_state) return identity;
     if (current->status != auth::TokenStatus::Enabled) {
-      identity.state = CredentialState::Disabled;
+      const bool sync_token = options_.is_sync_token && options_.is_sync_token(*snapshot, *current);
+      identity.state = sync_token ? CredentialState::DisabledSyncToken : CredentialState::Disabled;
+      identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *current);
       return identity;
     }
     if (!any_password_valid(*current, clock_.now())) {

@@ -46,6 +46,9 @@ struct AuthenticatorOptions {
   // SPEC 4.1/4.2: is this valid token accepted at this node? Absent: every token is (the cloud, until connected
   // registries exist; their rules plug in here).
   std::function<bool(const control::Snapshot&, const auth::Token&)> accepts;
+  // Is this token a connected registry's sync token? A disabled one presented with its right password then answers
+  // 403 "connected registry disabled" instead of the anonymous 401 (SPEC 2.6).
+  std::function<bool(const control::Snapshot&, const auth::Token&)> is_sync_token;
 };
 
 // What a request's credentials came to. Holds the snapshot and the verified JWT it points into, so the views in

@@ -5,9 +5,28 @@
 
 namespace outpost::registry {
 
+namespace {
+// A management call that reports its success once answered.
+class NotifyingCall final : public http::Call {
+ public:
+  NotifyingCall(std::unique_ptr<http::Call> inner, std::function<void()> notify)
+      : inner_(std::move(inner)), notify_(std::move(notify)) {}
+  bool on_body(std::string_view piece) override { return inner_->on_body(piece); }
+  http::Response finish() override {
+    http::Response response = inner_->finish();
+    if (response.status < 300) notify_();
+    return response;
+  }
+
+ private:
+  std::unique_ptr<http::Call> inner_;
+  std::function<void()> notify_;
+};
+}  // namespace
+
 NodeHandler::NodeHandler(http::Handler& registry, TokenEndpoint& tokens, TokenAccessPolicy& policy,
-                         control::ManagementApi* management)
-    : registry_(registry), tokens_(tokens), policy_(policy), management_(management) {}
+                         control::ManagementApi* management, http::Handler* gateway)
+    : registry_(registry), tokens_(tokens), policy_(policy), management_(management), gateway_(gateway) {}
 
 bool NodeHandler::is_management(std::string_view path) {
   const std::string_view prefix = control::ManagementApi::kPrefix;  // "/mgmt/v1/"
@@ -16,6 +35,7 @@ bool NodeHandler::is_management(std::string_view path) {
 
 std::unique_ptr<http::Call> NodeHandler::start(http::Request request) {
   if (TokenEndpoint::serves(request.path)) return tokens_.start(std::move(request));
+  if (gateway_ != nullptr && request.path.starts_with("/gateway/")) return gateway_->start(std::move(request));
   if (management_ != nullptr && is_management(request.path)) {
     try {
       policy_.authorize_management(request);
@@ -30,7 +50,10 @@ std::unique_ptr<http::Call> NodeHandler::start(http::Request request) {
       response.route = "management";
       return http::respond_now(std::move(response));
     }
-    return management_->start(request);
+    auto call = management_->start(request);
+    if (!after_management_change || request.method == http::Method::Get || request.method == http::Method::Head)
+      return call;
+    return std::make_unique<NotifyingCall>(std::move(call), after_management_change);
   }
   return registry_.start(std::move(request));
 }

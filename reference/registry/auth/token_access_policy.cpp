@@ -67,8 +67,18 @@ void TokenAccessPolicy::enforce(const http::Request& request, const auth::RouteN
   // Probes answer everyone (SPEC 1.4) and must not spend a password hash or a rate-limit slot.
   if (needs.access == auth::RouteAccess::None) return;
   const Identity identity = authenticator_.authenticate(request, naming_.service_for(request));
-  if (const auto denial = auth::decide(needs, identity.credentials(), node_view(node_)))
-    throw refusal(*denial, request, naming_);
+  auth::NodeView view = node_view(node_);
+  if (node_.refine) node_.refine(view, needs.repository);
+  if (const auto denial = auth::decide(needs, identity.credentials(), view)) throw refusal(*denial, request, naming_);
+}
+
+void TokenAccessPolicy::authorize_gateway(const http::Request& request, std::string_view cr,
+                                          auth::GatewayActions actions) {
+  auth::RouteNeeds needs;
+  needs.access = auth::RouteAccess::Gateway;
+  needs.gateway_cr = cr;
+  needs.gateway_actions = actions;
+  enforce(request, needs);
 }
 
 void TokenAccessPolicy::authorize(const http::Request& request, const Route& route) {
@@ -93,7 +103,9 @@ bool TokenAccessPolicy::may_read(const http::Request& request, std::string_view 
   auth::RouteNeeds needs;
   needs.access = auth::RouteAccess::ContentRead;
   needs.repository = repository;
-  return !auth::decide(needs, credentials, node_view(node_)).has_value();
+  auth::NodeView view = node_view(node_);
+  if (node_.refine) node_.refine(view, repository);
+  return !auth::decide(needs, credentials, view).has_value();
 }
 
 }  // namespace outpost::registry

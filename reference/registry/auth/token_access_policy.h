@@ -3,6 +3,7 @@
 // its route to auth::RouteNeeds, asks auth::decide, and turns a refusal into the ApiError the registry renders -- a
 // 401 carries the Bearer challenge naming the route's scope (SPEC 3.4, 3.6). Probes need nothing; /metrics needs the
 // admin user at the cloud (SPEC 1.4); the management API needs the admin user, Basic or Bearer (SPEC 7.2).
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,10 @@ struct NodeFacts {
   std::string login_server;   // named when an API request reaches the data endpoint
   std::string data_endpoint;  // named when a gateway request reaches the login server; "" = no gateway
   auth::RegistryMode mode = auth::RegistryMode::ReadWrite;
+  // A connected registry's facts change with its configuration and its link: its mode, whether it is disabled
+  // (SPEC 2.6) and which repositories it syncs (SPEC 4.3 step 4). Called per request with the view to complete and the
+  // route's repository ("" when the route names none).
+  std::function<void(auth::NodeView&, std::string_view repository)> refine;
 };
 // A view of `node` for auth::decide; valid while `node` lives.
 auth::NodeView node_view(const NodeFacts& node);
@@ -39,6 +44,8 @@ class TokenAccessPolicy final : public AccessPolicy {
 
   // /mgmt/v1/...: the admin user (SPEC 7.2). Throws the ApiError to answer otherwise.
   void authorize_management(const http::Request& request);
+  // The gateway API: `actions` on connected registry `cr` (SPEC 1.2, 3.1). Throws the ApiError to answer otherwise.
+  void authorize_gateway(const http::Request& request, std::string_view cr, auth::GatewayActions actions);
 
   const ServiceNaming& naming() const { return naming_; }
 

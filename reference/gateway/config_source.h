@@ -1,0 +1,38 @@
+#pragma once
+// Where a node's gateway gets what it serves about its children: at the cloud, the control plane; at a connected
+// registry, the replica of its descendants' configurations it received from its own parent (SPEC 5.2: a CR relays).
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/common/clock.h"
+#include "reference/common/error.h"
+
+namespace outpost::gateway {
+
+class ConfigSource {
+ public:
+  virtual ~ConfigSource() = default;
+
+  // The configuration document for `cr` (docs/protocol.md, "Configuration"): {"version", "loginServer", "config",
+  // "descendants": [{"version", "config"}...]}. Nothing when `cr` is not served here (not a descendant of this node).
+  virtual std::optional<nlohmann::json> document(std::string_view cr) = 0;
+  // The version of that document (0 when unknown): cheap, asked on every message read.
+  virtual uint64_t version(std::string_view cr) = 0;
+  // What `cr` syncs: its repository patterns, and how long its messages wait (SPEC 5.5).
+  virtual std::vector<std::string> repositories(std::string_view cr) = 0;
+  virtual Nanoseconds message_ttl(std::string_view cr) = 0;
+
+  // SPEC 2.7. `done` gets nothing on success, else the error to answer. A connected registry relays the request to
+  // its own parent (so `done` may run later, on another thread).
+  virtual void activate(std::string_view cr, const std::string& instance_id,
+                        std::function<void(std::optional<ApiError>)> done) = 0;
+  // SPEC 5.3: status reports of `cr` and of its descendants, relayed upward by a connected registry.
+  virtual void report_status(std::string_view cr, const nlohmann::json& reports) = 0;
+};
+
+}  // namespace outpost::gateway

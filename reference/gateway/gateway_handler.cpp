@@ -1,0 +1,311 @@
+#include "reference/gateway/gateway_handler.h"
+
+#include <atomic>
+#include <charconv>
+
+#include "reference/common/log.h"
+#include "reference/common/time_format.h"
+
+namespace outpost::gateway {
+
+namespace {
+constexpr size_t kMaxBody = 4 << 20;  // status reports of a wide subtree; far above any real one
+
+http::Response json_response(int status, const nlohmann::json& body) {
+  http::Response response;
+  response.status = status;
+  response.route = "gateway";
+  response.headers.set(std::string(kProtocolHeader), std::to_string(kProtocolVersion));
+  if (status != 304) {
+    response.headers.set("Content-Type", "application/json");
+    response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return response;
+}
+
+http::Response error_response(const ApiError& error) {
+  http::Response response;
+  response.status = error.status();
+  response.route = "gateway";
+  response.headers.set(std::string(kProtocolHeader), std::to_string(kProtocolVersion));
+  response.headers.set("Content-Type", "application/json");
+  response.body = error.body();
+  for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
+  return response;
+}
+
+http::Response failure_response(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const ApiError& error) {
+    return error_response(error);
+  } catch (const std::exception& error) {
+    log::error("gateway request failed", {{"error", error.what()}});
+    return error_response(ApiError(500, "UNKNOWN", std::string("internal error: ") + error.what()));
+  }
+}
+
+ApiError not_found(std::string_view what) { return ApiError(404, "NOT_FOUND", std::string(what)); }
+
+// SPEC 5.9: a node serves every version up to its own.
+void check_protocol(const http::Request& request) {
+  const auto header = request.headers.get(kProtocolHeader);
+  int version = 0;
+  if (!header || std::from_chars(header->data(), header->data() + header->size(), version).ec != std::errc{} ||
+      version < 1) {
+    throw ApiError(400, "UNSUPPORTED",
+                   "gateway requests must carry the header " + std::string(kProtocolHeader) +
+                       ": <version>; this node speaks version " + std::to_string(kProtocolVersion));
+  }
+  if (version > kProtocolVersion) {
+    throw ApiError(400, "UNSUPPORTED",
+                   "gateway protocol version " + std::to_string(version) + " is not supported: this node speaks " +
+                       "versions 1 to " + std::to_string(kProtocolVersion));
+  }
+}
+
+template <class Number>
+Number number_param(const http::Request& request, std::string_view name, Number fallback) {
+  const auto text = request.query_param(name);
+  if (!text) return fallback;
+  Number value{};
+  if (std::from_chars(text->data(), text->data() + text->size(), value).ec != std::errc{})
+    throw ApiError(400, "INVALID_REQUEST", "query parameter " + std::string(name) + " must be a number");
+  return value;
+}
+
+nlohmann::json message_json(const Message& message) {
+  using Kind = oci::ContentChange::Kind;
+  const char* type = message.change.kind == Kind::ManifestPut       ? "manifest"
+                     : message.change.kind == Kind::ManifestDeleted ? "manifestDeleted"
+                                                                    : "tagDeleted";
+  nlohmann::json json = {{"sequence", message.sequence},
+                         {"time", format_rfc3339(message.time)},
+                         {"type", type},
+                         {"repository", message.change.repository},
+                         {"digest", message.change.digest.str()}};
+  if (message.change.tag) json["tag"] = *message.change.tag;
+  return json;
+}
+
+// A long poll in progress: answered exactly once, by whichever comes first of a message, a configuration change, the
+// deadline, or the node stopping.
+struct Poll {
+  std::function<void(http::Response)> respond;
+  std::atomic<bool> answered{false};
+  uint64_t waiter = 0;
+  TimerHandle deadline;
+};
+}  // namespace
+
+nlohmann::json inventory(storage::MetadataStore& metadata, const std::vector<std::string>& patterns) {
+  nlohmann::json repositories = nlohmann::json::object();
+  std::string after;
+  for (;;) {
+    const auto page = metadata.repositories(after, 1000);
+    for (const auto& repository : page) {
+      if (!repository_matches_any(patterns, repository)) continue;
+      nlohmann::json tags = nlohmann::json::object();
+      std::string tag_after;
+      for (;;) {
+        const auto tag_page = metadata.tags(repository, tag_after, 1000);
+        for (const auto& tag : tag_page)
+          if (const auto digest = metadata.resolve_tag(repository, tag)) tags[tag] = digest->str();
+        if (tag_page.size() < 1000) break;
+        tag_after = tag_page.back();
+      }
+      repositories[repository] = {{"tags", std::move(tags)}};
+    }
+    if (page.size() < 1000) break;
+    after = page.back();
+  }
+  return {{"repositories", std::move(repositories)}};
+}
+
+class GatewayCall final : public http::Call {
+ public:
+  GatewayCall(GatewayHandler& gateway, http::Request request) : gateway_(gateway), request_(std::move(request)) {}
+
+  bool on_body(std::string_view piece) override {
+    if (body_.size() + piece.size() > kMaxBody) {
+      too_large_ = true;
+      return false;
+    }
+    body_.append(piece);
+    return true;
+  }
+
+  http::Response finish() override {
+    http::Response response;
+    finish_async([&response](http::Response answer) { response = std::move(answer); });
+    return response;  // only reached for calls that answer at once; the transport uses finish_async()
+  }
+
+  bool asynchronous() const override { return true; }
+
+  void finish_async(std::function<void(http::Response)> respond) override {
+    try {
+      serve(respond);
+    } catch (...) {
+      respond(failure_response(std::current_exception()));
+    }
+  }
+
+ private:
+  // /gateway/v1/<cr>/<operation>
+  void serve(std::function<void(http::Response)>& respond) {
+    const std::string_view rest = std::string_view(request_.path).substr(kPathPrefix.size());
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) throw not_found("unknown gateway resource " + request_.path);
+    const std::string cr(rest.substr(0, slash));
+    const std::string_view operation = rest.substr(slash + 1);
+    const bool get = request_.method == http::Method::Get;
+    const bool post = request_.method == http::Method::Post;
+    enum class Operation { Config, Messages, Inventory, Activate, Status };
+    Operation op = Operation::Config;
+    auth::GatewayActions needs{};
+    if (operation == "config" && get) {
+      op = Operation::Config, needs = auth::kConfigRead;
+    } else if (operation == "messages" && get) {
+      op = Operation::Messages, needs = auth::kMessageRead;
+    } else if (operation == "inventory" && get) {
+      op = Operation::Inventory, needs = auth::kConfigRead;
+    } else if (operation == "activate" && post) {
+      op = Operation::Activate, needs = auth::kConfigWrite;
+    } else if (operation == "status" && post) {
+      op = Operation::Status, needs = auth::kMessageWrite;
+    } else {
+      throw ApiError(404, "NOT_FOUND", "unknown gateway operation " +
+                                           std::string(http::method_name(request_.method)) + " " + request_.path);
+    }
+    // Who may ask comes first (endpoint, credentials, actions: SPEC 1.2, 4.3), then whether we speak its version.
+    gateway_.authorize_(request_, cr, needs);
+    check_protocol(request_);
+    if (too_large_) throw ApiError(413, "INVALID_REQUEST", "gateway request body too large");
+
+    switch (op) {
+      case Operation::Config:
+        return respond(config(cr));
+      case Operation::Messages:
+        return messages(cr, std::move(respond));
+      case Operation::Inventory: {
+        const auto patterns = known(cr);
+        return respond(json_response(200, inventory(*gateway_.storage_.metadata, patterns)));
+      }
+      case Operation::Activate:
+        return activate(cr, std::move(respond));
+      case Operation::Status: {
+        known(cr);
+        const nlohmann::json body = parse_body();
+        if (!body.contains("reports") || !body["reports"].is_array())
+          throw ApiError(400, "INVALID_REQUEST", "a status body is {\"reports\": [...]}");
+        gateway_.configs_.report_status(cr, body["reports"]);
+        return respond(json_response(200, {{"accepted", body["reports"].size()}}));
+      }
+    }
+  }
+
+  // The CR's repository patterns; 404 when this node does not serve that CR.
+  std::vector<std::string> known(const std::string& cr) {
+    if (gateway_.configs_.version(cr) == 0) throw not_found("connected registry " + cr + " is not served here");
+    return gateway_.configs_.repositories(cr);
+  }
+
+  nlohmann::json parse_body() {
+    try {
+      return body_.empty() ? nlohmann::json::object() : nlohmann::json::parse(body_);
+    } catch (const nlohmann::json::exception&) {
+      throw ApiError(400, "INVALID_REQUEST", "the request body is not JSON");
+    }
+  }
+
+  http::Response config(const std::string& cr) {
+    const uint64_t have = number_param<uint64_t>(request_, "version", 0);
+    const uint64_t current = gateway_.configs_.version(cr);
+    if (current == 0) throw not_found("connected registry " + cr + " is not served here");
+    if (have == current) return json_response(304, nullptr);
+    auto document = gateway_.configs_.document(cr);
+    if (!document) throw not_found("connected registry " + cr + " is not served here");
+    return json_response(200, *document);
+  }
+
+  void activate(const std::string& cr, std::function<void(http::Response)> respond) {
+    known(cr);
+    const nlohmann::json body = parse_body();
+    if (!body.contains("instanceId") || !body["instanceId"].is_string() || body["instanceId"].get<std::string>().empty())
+      throw ApiError(400, "INVALID_REQUEST", "activation needs {\"instanceId\": \"...\"}");
+    gateway_.configs_.activate(cr, body["instanceId"].get<std::string>(),
+                               [respond = std::move(respond)](std::optional<ApiError> error) {
+                                 respond(error ? error_response(*error) : json_response(200, {{"activated", true}}));
+                               });
+  }
+
+  void messages(const std::string& cr, std::function<void(http::Response)> respond) {
+    const std::vector<std::string> patterns = known(cr);
+    const std::string cursor = request_.query_param("cursor").value_or("");
+    const int wait = std::min(number_param<int>(request_, "wait", 0), kMaxWaitSeconds);
+    const size_t limit = std::min(number_param<size_t>(request_, "limit", kMaxMessagesPerRead), kMaxMessagesPerRead);
+    const uint64_t seen_version = number_param<uint64_t>(request_, "configVersion", 0);
+    const Nanoseconds ttl = gateway_.configs_.message_ttl(cr);
+    GatewayHandler& gateway = gateway_;
+
+    // Reads now; answers unless there is nothing to say and waiting is allowed.
+    auto read = [&gateway, cr, patterns, cursor, limit, seen_version, ttl](bool final) -> std::optional<http::Response> {
+      const uint64_t version = gateway.configs_.version(cr);
+      const ReadResult result = gateway.log_.read(
+          cursor, [&patterns](const oci::ContentChange& change) { return repository_matches_any(patterns, change.repository); },
+          limit, ttl, gateway.clock_.now());
+      if (result.expired) {
+        return error_response(ApiError(410, "CURSOR_EXPIRED",
+                                       "messages after this cursor are gone (TTL or restart): perform a full resync",
+                                       {{"cursor", result.cursor}}));
+      }
+      const bool news = !result.messages.empty() || (seen_version != 0 && version != seen_version);
+      if (!news && !final && !cursor.empty()) return std::nullopt;
+      nlohmann::json messages = nlohmann::json::array();
+      for (const auto& message : result.messages) messages.push_back(message_json(message));
+      return json_response(200, {{"cursor", result.cursor}, {"configVersion", version}, {"messages", messages}});
+    };
+
+    if (wait <= 0) return respond(*read(true));
+    auto poll = std::make_shared<Poll>();
+    poll->respond = std::move(respond);
+    auto answer = [poll, read, &gateway](bool final) {
+      if (poll->answered.exchange(true)) return;
+      gateway.log_.cancel_wait(poll->waiter);
+      poll->deadline.cancel();
+      try {
+        poll->respond(*read(true));
+      } catch (...) {
+        poll->respond(failure_response(std::current_exception()));
+      }
+      (void)final;
+    };
+    // Wait first, then read: a message appended in between wakes the waiter instead of being missed.
+    poll->waiter = gateway.log_.wait([answer] { answer(false); });
+    if (auto now = read(false)) {
+      if (!poll->answered.exchange(true)) {
+        gateway.log_.cancel_wait(poll->waiter);
+        poll->respond(std::move(*now));
+      }
+      return;
+    }
+    poll->deadline = gateway.executor_.schedule_after(std::chrono::seconds(wait), [answer] { answer(true); });
+  }
+
+  GatewayHandler& gateway_;
+  http::Request request_;
+  std::string body_;
+  bool too_large_ = false;
+};
+
+GatewayHandler::GatewayHandler(ConfigSource& configs, MessageLog& log, storage::Storage& storage, const Clock& clock,
+                               Executor& executor, GatewayAuthorizer authorize)
+    : configs_(configs), log_(log), storage_(storage), clock_(clock), executor_(executor),
+      authorize_(std::move(authorize)) {}
+
+std::unique_ptr<http::Call> GatewayHandler::start(http::Request request) {
+  return std::make_unique<GatewayCall>(*this, std::move(request));
+}
+
+}  // namespace outpost::gateway

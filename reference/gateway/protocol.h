@@ -1,0 +1,23 @@
+#pragma once
+// The gateway protocol's names, shared by the parent side (reference/gateway) and the child side (reference/sync).
+// docs/protocol.md specifies it for other implementations.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace outpost::gateway {
+
+// SPEC 5.9. A node serves every version up to its own (a newer parent serves an older child) and refuses newer ones.
+inline constexpr int kProtocolVersion = 1;
+inline constexpr std::string_view kProtocolHeader = "Outpost-Gateway-Protocol";
+inline constexpr std::string_view kPathPrefix = "/gateway/v1/";
+
+// Long polls are bounded so an idle link still sees a request now and then (proxies drop silent connections).
+inline constexpr int kMaxWaitSeconds = 600;
+inline constexpr size_t kMaxMessagesPerRead = 1000;
+
+// "prefix/*" matches every repository under "prefix/", "*" every repository, anything else itself (SPEC 3.1, 2.1).
+bool repository_matches(std::string_view pattern, std::string_view repository);
+bool repository_matches_any(const std::vector<std::string>& patterns, std::string_view repository);
+
+}  // namespace outpost::gateway

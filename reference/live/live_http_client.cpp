@@ -1,0 +1,168 @@
+#include "reference/live/live_http_client.h"
+
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+namespace outpost::live {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+
+namespace {
+constexpr size_t kPiece = 256 * 1024;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+bhttp::verb to_verb(http::Method method) {
+  switch (method) {
+    case http::Method::Get: return bhttp::verb::get;
+    case http::Method::Head: return bhttp::verb::head;
+    case http::Method::Post: return bhttp::verb::post;
+    case http::Method::Put: return bhttp::verb::put;
+    case http::Method::Patch: return bhttp::verb::patch;
+    case http::Method::Delete: return bhttp::verb::delete_;
+    case http::Method::Other: break;
+  }
+  return bhttp::verb::get;
+}
+
+// Splits "host:port" ("[v6]:port" too); the port defaults to the scheme's.
+std::pair<std::string, std::string> split_authority(const std::string& authority, const std::string& scheme) {
+  std::string host = authority, port = scheme == "https" ? "443" : "80";
+  if (!authority.empty() && authority.front() == '[') {
+    const size_t close = authority.find(']');
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  return {host, port};
+}
+
+struct Failure {
+  std::string what;
+};
+
+awaitable<http::ClientResult> run_exchange(http::ClientRequest request, std::shared_ptr<http::BodySink> sink) {
+  http::ClientResult result;
+  auto executor = co_await asio::this_coro::executor;
+  const std::string peer = request.scheme + "://" + request.authority;
+  const auto fail = [&](std::string_view step, const boost::system::error_code& error) {
+    return Failure{std::string(step) + " " + peer + ": " + error.message()};
+  };
+  try {
+    if (request.scheme != "http") throw Failure{"only http:// parents are supported, not " + peer};
+    const auto [host, port] = split_authority(request.authority, request.scheme);
+    tcp::resolver resolver(executor);
+    auto [resolve_error, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
+    if (resolve_error) throw fail("resolving", resolve_error);
+
+    beast::tcp_stream stream(executor);
+    stream.expires_after(request.idle_timeout);
+    auto [connect_error, endpoint] = co_await stream.async_connect(endpoints, use_tuple);
+    if (connect_error) throw fail("connecting to", connect_error);
+
+    bhttp::request<bhttp::empty_body> header{to_verb(request.method), request.target, 11};
+    header.set(bhttp::field::host, request.authority);
+    header.set(bhttp::field::user_agent, "outpost-sync/0.1.0");
+    for (const auto& [name, value] : request.headers.entries()) header.set(name, value);
+    const uint64_t body_size = request.body ? request.body->size() : 0;
+    if (request.body || request.method == http::Method::Put || request.method == http::Method::Post ||
+        request.method == http::Method::Patch)
+      header.content_length(body_size);
+    bhttp::request_serializer<bhttp::empty_body> serializer(header);
+    stream.expires_after(request.idle_timeout);
+    auto [header_error, header_bytes] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
+    if (header_error) throw fail("sending to", header_error);
+
+    std::vector<char> piece(kPiece);
+    uint64_t sent = 0;
+    while (request.body && sent < body_size) {
+      const size_t got = request.body->read(std::span<char>(piece.data(), piece.size()));
+      if (got == 0) throw Failure{"request body ended early for " + peer};
+      stream.expires_after(request.idle_timeout);
+      auto [write_error, written] = co_await asio::async_write(stream, asio::buffer(piece.data(), got), use_tuple);
+      if (write_error) throw fail("sending to", write_error);
+      sent += got;
+    }
+
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.body_limit(boost::none);
+    if (request.method == http::Method::Head) parser.skip(true);
+    stream.expires_after(request.idle_timeout);
+    auto [read_error, read_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    if (read_error) throw fail("reading from", read_error);
+    http::ClientResponse response;
+    response.status = static_cast<int>(parser.get().result_int());
+    for (const auto& field : parser.get()) response.headers.add(field.name_string(), std::string(field.value()));
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      stream.expires_after(request.idle_timeout);
+      auto [body_error, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      if (body_error && body_error != bhttp::error::need_buffer) throw fail("reading the body from", body_error);
+      const size_t got = piece.size() - parser.get().body().size;
+      if (got == 0) continue;
+      if (sink) {
+        sink->write(std::string_view(piece.data(), got));
+      } else {
+        response.body.append(piece.data(), got);
+      }
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    result.response = std::move(response);
+  } catch (const Failure& failure) {
+    result.transport_error = failure.what;
+  } catch (const std::exception& error) {
+    result.transport_error = std::string(error.what()) + " (" + peer + ")";
+  }
+  co_return result;
+}
+}  // namespace
+
+struct LiveHttpClient::State {
+  explicit State(Executor& deliver) : deliver_on(deliver) {}
+  Executor& deliver_on;
+  asio::io_context context;
+  asio::executor_work_guard<asio::io_context::executor_type> guard{context.get_executor()};
+  std::thread thread;
+};
+
+LiveHttpClient::LiveHttpClient(Executor& deliver_on) : state_(std::make_unique<State>(deliver_on)) {
+  state_->thread = std::thread([state = state_.get()] { state->context.run(); });
+}
+
+LiveHttpClient::~LiveHttpClient() {
+  state_->guard.reset();
+  state_->context.stop();
+  if (state_->thread.joinable()) state_->thread.join();
+}
+
+void LiveHttpClient::send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+                          std::function<void(http::ClientResult)> done) {
+  Executor& deliver = state_->deliver_on;
+  asio::co_spawn(state_->context, run_exchange(std::move(request), std::move(sink)),
+                 [&deliver, done = std::move(done)](std::exception_ptr error, http::ClientResult result) mutable {
+                   if (error) result.transport_error = "exchange failed";
+                   deliver.post([done = std::move(done), result = std::move(result)]() mutable {
+                     done(std::move(result));
+                   });
+                 });
+}
+
+}  // namespace outpost::live

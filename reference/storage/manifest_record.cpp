@@ -1,0 +1,18 @@
+#include "reference/storage/manifest_record.h"
+
+namespace outpost::storage {
+
+ManifestRecord manifest_record(const oci::ParsedManifest& parsed, const oci::Digest& digest, uint64_t size) {
+  ManifestRecord record;
+  record.digest = digest;
+  record.media_type = parsed.media_type;
+  record.size = size;
+  if (parsed.subject) record.subject = parsed.subject->digest;
+  record.artifact_type = parsed.artifact_type;
+  if (!parsed.annotations.is_null()) record.annotations_json = parsed.annotations.dump();
+  for (const auto& blob : parsed.blobs) record.references.push_back(blob.digest);
+  for (const auto& child : parsed.manifests) record.references.push_back(child.digest);
+  return record;
+}
+
+}  // namespace outpost::storage

@@ -1,0 +1,415 @@
+#include "reference/sync/content_sync.h"
+
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+
+#include "reference/common/log.h"
+#include "reference/oci/manifest.h"
+#include "reference/oci/media_types.h"
+#include "reference/gateway/protocol.h"
+#include "reference/storage/manifest_record.h"
+
+namespace outpost::sync {
+
+namespace {
+using Kind = oci::ContentChange::Kind;
+using Failure = SyncFailure::Kind;
+
+std::string accept_all_manifests() {
+  return std::string(oci::kOciImageManifest) + ", " + std::string(oci::kOciImageIndex) + ", " +
+         std::string(oci::kDockerManifest) + ", " + std::string(oci::kDockerManifestList);
+}
+
+// Streams a download into an upload session (the session's writer hashes as it goes).
+class UploadSink final : public http::BodySink {
+ public:
+  explicit UploadSink(std::unique_ptr<storage::UploadWriter> writer) : writer_(std::move(writer)) {}
+  void write(std::string_view piece) override { writer_->write(piece); }
+  void close() { writer_->close(); }
+
+ private:
+  std::unique_ptr<storage::UploadWriter> writer_;
+};
+
+// A stored blob as a request body (push-up), read in pieces.
+class BlobSource final : public http::BodySource {
+ public:
+  explicit BlobSource(std::unique_ptr<storage::BlobReader> reader) : reader_(std::move(reader)) {}
+  uint64_t size() const override { return reader_->size(); }
+  size_t read(std::span<char> out) override {
+    const size_t got = reader_->read_at(offset_, out);
+    offset_ += got;
+    return got;
+  }
+
+ private:
+  std::unique_ptr<storage::BlobReader> reader_;
+  uint64_t offset_ = 0;
+};
+
+std::string read_blob(storage::BlobStore& blobs, const oci::Digest& digest) {
+  auto reader = blobs.open(digest);
+  if (!reader) return {};
+  std::string bytes(reader->size(), '\0');
+  size_t offset = 0;
+  while (offset < bytes.size()) {
+    const size_t got = reader->read_at(offset, std::span<char>(bytes.data() + offset, bytes.size() - offset));
+    if (got == 0) break;
+    offset += got;
+  }
+  bytes.resize(offset);
+  return bytes;
+}
+
+std::optional<oci::Digest> header_digest(const http::ClientResponse& response) {
+  const auto value = response.headers.get("Docker-Content-Digest");
+  return value ? oci::Digest::parse(*value) : std::nullopt;
+}
+
+std::string manifest_path(const std::string& repository, const std::string& reference) {
+  return "/v2/" + repository + "/manifests/" + reference;
+}
+}  // namespace
+
+ContentSync::ContentSync(ParentLink& link, storage::Storage& storage, SyncStore& store,
+                         std::function<void(const oci::ContentChange&)> applied)
+    : link_(link), storage_(storage), store_(store), applied_(std::move(applied)) {}
+
+bool ContentSync::drop_if_damaged(const std::string& repository, const oci::Digest& digest) {
+  auto& metadata = *storage_.metadata;
+  const auto record = metadata.manifest(repository, digest);
+  if (!record) return false;
+  bool damaged = !intact(digest);
+  if (!damaged) {
+    oci::ParsedManifest parsed;
+    try {
+      parsed = oci::parse_manifest(read_blob(*storage_.blobs, digest), record->media_type);
+    } catch (const std::exception&) {
+      damaged = true;
+    }
+    for (const auto& child : parsed.manifests) damaged = drop_if_damaged(repository, child.digest) || damaged;
+    for (const auto& blob : parsed.blobs) {
+      if (intact(blob.digest)) continue;
+      std::unique_lock lock(storage_.commit_lock);  // as gc does: nothing may link it meanwhile
+      metadata.forget_blob(blob.digest);
+      storage_.blobs->remove(blob.digest);
+      damaged = true;
+    }
+  }
+  if (damaged) {
+    log::warn("damaged content dropped, fetching it again", {{"repository", repository}, {"digest", digest.str()}});
+    metadata.delete_manifest(repository, digest);
+    if (!intact(digest)) storage_.blobs->remove(digest);
+  }
+  return damaged;
+}
+
+bool ContentSync::intact(const oci::Digest& digest) {
+  auto reader = storage_.blobs->open(digest);
+  if (!reader) return false;
+  oci::Hasher hasher(digest.algorithm());
+  std::string piece(256 * 1024, '\0');
+  uint64_t offset = 0;
+  while (offset < reader->size()) {
+    const size_t got = reader->read_at(offset, std::span<char>(piece.data(), piece.size()));
+    if (got == 0) return false;
+    hasher.update(std::string_view(piece.data(), got));
+    offset += got;
+  }
+  return hasher.finish() == digest;
+}
+
+Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag) {
+  auto& metadata = *storage_.metadata;
+  std::optional<storage::ManifestRecord> record = metadata.manifest(repository, digest);
+  if (!record) {
+    http::Headers headers;
+    headers.set("Accept", accept_all_manifests());
+    http::ClientResponse response =
+        co_await link_.content(http::Method::Get, manifest_path(repository, digest.str()), headers, nullptr, nullptr);
+    if (response.status == 404)
+      throw SyncFailure(Failure::NotFound, "the parent has no manifest " + digest.str() + " in " + repository, 404);
+    if (response.status != 200)
+      throw SyncFailure(Failure::Unreachable, "GET manifest " + digest.str() + ": " + std::to_string(response.status));
+    if (oci::digest_of(response.body, digest.algorithm()) != digest)
+      throw SyncFailure(Failure::Unreachable, "the parent's manifest does not match its digest " + digest.str());
+    const std::string media_type = std::string(response.headers.get("Content-Type").value_or(""));
+    oci::ParsedManifest parsed;
+    try {
+      parsed = oci::parse_manifest(response.body, media_type);
+    } catch (const oci::ManifestError& error) {
+      throw SyncFailure(Failure::Refused, "the parent's manifest " + digest.str() + " is invalid: " + error.what());
+    }
+    for (const auto& child : parsed.manifests) co_await pull_manifest(repository, child.digest, std::nullopt);
+    for (const auto& blob : parsed.blobs) co_await ensure_blob(repository, blob.digest);
+    record = storage::manifest_record(parsed, digest, response.body.size());
+    {
+      std::shared_lock lock(storage_.commit_lock);
+      storage_.blobs->put(response.body);
+      metadata.put_manifest(repository, *record, tag);
+    }
+    ++counters_.manifests_down;
+    applied_({Kind::ManifestPut, repository, digest, tag});
+    co_return;
+  }
+  if (tag && metadata.resolve_tag(repository, *tag) != digest) {
+    metadata.put_manifest(repository, *record, tag);
+    applied_({Kind::ManifestPut, repository, digest, tag});
+  }
+}
+
+Task<void> ContentSync::ensure_blob(std::string repository, oci::Digest digest) {
+  auto& metadata = *storage_.metadata;
+  if (metadata.blob_linked(repository, digest) && storage_.blobs->size_of(digest)) co_return;
+  if (const auto size = storage_.blobs->size_of(digest)) {  // stored for another repository: link, no transfer
+    metadata.link_blob(repository, {digest, *size});
+    co_return;
+  }
+  co_await download_blob(repository, digest);
+}
+
+Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest) {
+  auto& uploads = *storage_.uploads;
+  std::optional<storage::UploadState> session;
+  if (const auto found = partial_downloads_.find(digest.str()); found != partial_downloads_.end())
+    session = uploads.get(found->second);
+  if (!session) {
+    session = uploads.create(repository);
+    partial_downloads_[digest.str()] = session->id;
+  }
+  http::Headers headers;
+  if (session->size > 0) headers.set("Range", "bytes=" + std::to_string(session->size) + "-");
+  auto sink = std::make_shared<UploadSink>(uploads.open_writer(session->id));
+  http::ClientResponse response{};
+  bool cut = false;
+  try {
+    response = co_await link_.content(http::Method::Get, "/v2/" + repository + "/blobs/" + digest.str(), headers,
+                                      nullptr, sink);
+  } catch (const SyncFailure& failure) {
+    if (failure.kind() != Failure::Unreachable) throw;
+    cut = true;  // what arrived is kept in the session: the next attempt asks for the rest (SPEC 5.8)
+  }
+  sink->close();
+  if (cut) throw SyncFailure(Failure::Unreachable, "download of " + digest.str() + " was cut; it will resume");
+  if (response.status == 200 && session->size > 0) {
+    // The parent sent the whole blob although we asked for the rest: start the session afresh next time.
+    uploads.cancel(session->id);
+    partial_downloads_.erase(digest.str());
+    throw SyncFailure(Failure::Unreachable, "the parent ignored Range for " + digest.str());
+  }
+  if (response.status == 404) {
+    uploads.cancel(session->id);
+    partial_downloads_.erase(digest.str());
+    throw SyncFailure(Failure::NotFound, "the parent has no blob " + digest.str() + " in " + repository, 404);
+  }
+  if (response.status != 200 && response.status != 206) {
+    uploads.cancel(session->id);
+    partial_downloads_.erase(digest.str());
+    throw SyncFailure(Failure::Unreachable, "GET blob " + digest.str() + ": " + std::to_string(response.status));
+  }
+  partial_downloads_.erase(digest.str());
+  storage::BlobInfo info;
+  try {
+    std::shared_lock lock(storage_.commit_lock);
+    info = uploads.commit(session->id, digest);  // verifies the digest before the blob becomes visible
+    storage_.metadata->link_blob(repository, info);
+  } catch (const storage::DigestMismatch& mismatch) {
+    uploads.cancel(session->id);
+    throw SyncFailure(Failure::Unreachable, std::string("downloaded blob refused: ") + mismatch.what());
+  }
+  ++counters_.blobs_down;
+}
+
+void ContentSync::delete_manifest_here(const std::string& repository, const oci::Digest& digest) {
+  if (storage_.metadata->delete_manifest(repository, digest)) {
+    ++counters_.deletes_down;
+    applied_({Kind::ManifestDeleted, repository, digest, std::nullopt});
+  }
+}
+
+void ContentSync::delete_tag_here(const std::string& repository, const std::string& tag) {
+  const auto digest = storage_.metadata->resolve_tag(repository, tag);
+  if (digest && storage_.metadata->delete_tag(repository, tag)) {
+    ++counters_.deletes_down;
+    applied_({Kind::TagDeleted, repository, *digest, tag});
+  }
+}
+
+Task<void> ContentSync::apply(oci::ContentChange change) {
+  switch (change.kind) {
+    case Kind::ManifestPut:
+      try {
+        co_await pull_manifest(change.repository, change.digest, change.tag);
+      } catch (const SyncFailure& failure) {
+        // Deleted at the parent since the message was written: a later message says so.
+        if (failure.kind() != Failure::NotFound) throw;
+      }
+      if (change.tag) store_.set_parent_tag(change.repository, *change.tag, change.digest);
+      break;
+    case Kind::ManifestDeleted:
+      delete_manifest_here(change.repository, change.digest);
+      break;
+    case Kind::TagDeleted:
+      if (change.tag) {
+        if (storage_.metadata->resolve_tag(change.repository, *change.tag) == change.digest)
+          delete_tag_here(change.repository, *change.tag);
+        store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
+      }
+      break;
+  }
+}
+
+Task<void> ContentSync::push_blob(std::string repository, oci::Digest digest) {
+  const std::string path = "/v2/" + repository + "/blobs/" + digest.str();
+  http::ClientResponse head = co_await link_.content(http::Method::Head, path, {}, nullptr, nullptr);
+  if (head.status == 200) co_return;  // idempotent by digest: the parent has it (SPEC 5.8)
+  auto reader = storage_.blobs->open(digest);
+  if (!reader) throw SyncFailure(Failure::NotFound, "blob " + digest.str() + " is gone from this node");
+  http::Headers headers;
+  headers.set("Content-Type", "application/octet-stream");
+  http::ClientResponse posted =
+      co_await link_.content(http::Method::Post, "/v2/" + repository + "/blobs/uploads/?digest=" + digest.str(),
+                             headers, std::make_unique<BlobSource>(std::move(reader)), nullptr);
+  if (posted.status != 201)
+    throw SyncFailure(Failure::Unreachable, "pushing blob " + digest.str() + ": " + std::to_string(posted.status));
+  ++counters_.blobs_up;
+}
+
+Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest) {
+  const auto record = storage_.metadata->manifest(repository, digest);
+  if (!record) throw SyncFailure(Failure::NotFound, "manifest " + digest.str() + " is gone from this node");
+  const std::string bytes = read_blob(*storage_.blobs, digest);
+  oci::ParsedManifest parsed = oci::parse_manifest(bytes, record->media_type);
+  for (const auto& child : parsed.manifests) co_await push_manifest(repository, child.digest);
+  for (const auto& blob : parsed.blobs) co_await push_blob(repository, blob.digest);
+  http::Headers headers;
+  headers.set("Content-Type", record->media_type);
+  http::ClientResponse put = co_await link_.content(http::Method::Put, manifest_path(repository, digest.str()), headers,
+                                                    std::make_unique<http::StringBody>(bytes), nullptr);
+  if (put.status != 201)
+    throw SyncFailure(Failure::Unreachable, "pushing manifest " + digest.str() + ": " + std::to_string(put.status));
+  ++counters_.manifests_up;
+}
+
+Task<void> ContentSync::push(JournalEntry entry) {
+  const oci::ContentChange& change = entry.change;
+  switch (change.kind) {
+    case Kind::ManifestPut: {
+      try {
+        co_await push_manifest(change.repository, change.digest);
+      } catch (const SyncFailure& failure) {
+        if (failure.kind() != Failure::NotFound) throw;
+        co_return;  // deleted here before it could go up: the delete's own entry follows
+      }
+      if (!change.tag) co_return;
+      // SPEC 5.7: move the parent's tag only if it still points where this node last saw it.
+      http::Headers headers;
+      headers.set("Accept", accept_all_manifests());
+      http::ClientResponse head = co_await link_.content(
+          http::Method::Head, manifest_path(change.repository, *change.tag), headers, nullptr, nullptr);
+      const std::optional<oci::Digest> theirs =
+          head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
+      const std::optional<oci::Digest> base = store_.parent_tag(change.repository, *change.tag);
+      if (theirs && *theirs != change.digest && theirs != base) {
+        ++counters_.conflicts;
+        log::warn("tag conflict: the parent's value wins",
+                  {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
+                   {"parent", theirs->str()}});
+        co_await pull_manifest(change.repository, *theirs, change.tag);
+        store_.set_parent_tag(change.repository, *change.tag, *theirs);
+        co_return;
+      }
+      if (theirs != change.digest) {
+        const auto record = storage_.metadata->manifest(change.repository, change.digest);
+        http::Headers put_headers;
+        put_headers.set("Content-Type", record ? record->media_type : std::string(oci::kOciImageManifest));
+        http::ClientResponse put = co_await link_.content(
+            http::Method::Put, manifest_path(change.repository, *change.tag), put_headers,
+            std::make_unique<http::StringBody>(read_blob(*storage_.blobs, change.digest)), nullptr);
+        if (put.status != 201)
+          throw SyncFailure(Failure::Unreachable, "tagging " + *change.tag + ": " + std::to_string(put.status));
+      }
+      store_.set_parent_tag(change.repository, *change.tag, change.digest);
+      co_return;
+    }
+    case Kind::ManifestDeleted: {
+      http::ClientResponse deleted = co_await link_.content(
+          http::Method::Delete, manifest_path(change.repository, change.digest.str()), {}, nullptr, nullptr);
+      if (deleted.status != 202 && deleted.status != 404)
+        throw SyncFailure(Failure::Unreachable, "deleting " + change.digest.str() + ": " + std::to_string(deleted.status));
+      ++counters_.deletes_up;
+      co_return;
+    }
+    case Kind::TagDeleted: {
+      if (!change.tag) co_return;
+      http::ClientResponse head = co_await link_.content(
+          http::Method::Head, manifest_path(change.repository, *change.tag), {}, nullptr, nullptr);
+      const std::optional<oci::Digest> theirs =
+          head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
+      // Untag above only what this node untagged: a tag the parent moved meanwhile stays (SPEC 5.7).
+      if (theirs && (*theirs == change.digest || theirs == store_.parent_tag(change.repository, *change.tag))) {
+        http::ClientResponse deleted = co_await link_.content(
+            http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr, nullptr);
+        if (deleted.status != 202 && deleted.status != 404)
+          throw SyncFailure(Failure::Unreachable, "untagging " + *change.tag + ": " + std::to_string(deleted.status));
+        ++counters_.deletes_up;
+      }
+      store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
+      co_return;
+    }
+  }
+}
+
+Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::string> patterns, bool read_only,
+                                     bool verify) {
+  auto& metadata = *storage_.metadata;
+  const nlohmann::json& theirs = inventory.at("repositories");
+  // Tags still waiting in the journal are this node's news, not something to undo.
+  std::set<std::pair<std::string, std::string>> unpushed;
+  for (const auto& entry : store_.pending(1u << 20))
+    if (entry.change.tag) unpushed.emplace(entry.change.repository, *entry.change.tag);
+
+  for (const auto& [repository, state] : theirs.items()) {
+    for (const auto& [tag, value] : state.at("tags").items()) {
+      const auto digest = oci::Digest::parse(value.get<std::string>());
+      if (!digest) continue;
+      if (unpushed.contains({repository, tag})) continue;
+      // A held manifest whose bytes (or any blob it references) no longer match is dropped first, so it is fetched
+      // again (SPEC 2.11).
+      if (verify && metadata.manifest(repository, *digest)) drop_if_damaged(repository, *digest);
+      try {
+        co_await pull_manifest(repository, *digest, tag);
+      } catch (const SyncFailure& failure) {
+        if (failure.kind() != Failure::NotFound) throw;
+      }
+      store_.set_parent_tag(repository, tag, *digest);
+    }
+  }
+  // Tags (and, on a ReadOnly node, repositories) the parent no longer has.
+  std::string after;
+  for (;;) {
+    const auto page = metadata.repositories(after, 1000);
+    for (const auto& repository : page) {
+      const bool in_scope = gateway::repository_matches_any(patterns, repository);
+      if (!in_scope && !read_only) continue;  // SPEC 2.8: a ReadWrite node keeps de-scoped repositories
+      const nlohmann::json* listed = theirs.contains(repository) && in_scope ? &theirs[repository]["tags"] : nullptr;
+      for (const auto& tag : metadata.tags(repository, "", 1u << 20)) {
+        if (listed && listed->contains(tag)) continue;
+        if (unpushed.contains({repository, tag})) continue;
+        if (!read_only && !store_.parent_tag(repository, tag)) continue;  // never seen above: a local tag to keep
+        delete_tag_here(repository, tag);
+        store_.set_parent_tag(repository, tag, std::nullopt);
+      }
+      if (read_only && !in_scope) {
+        // De-scoped: every manifest goes, tagged or not (listing by tag found the tagged ones already).
+        for (const auto& digest : metadata.referenced_digests())
+          if (metadata.manifest(repository, digest)) delete_manifest_here(repository, digest);
+      }
+    }
+    if (page.size() < 1000) break;
+    after = page.back();
+  }
+}
+
+}  // namespace outpost::sync

@@ -1,0 +1,76 @@
+#pragma once
+// Moving content between a connected registry and its parent over the OCI Distribution API (SPEC 5.1, 5.7, 5.8):
+//  - down: a manifest with everything it references (index children first, then blobs), each blob streamed into an
+//    upload session and verified against its digest before it becomes visible, resumed with Range after a cut; the
+//    manifest is committed last, then the tag, so a reader never sees a tag whose content is missing;
+//  - up: one journal entry at a time, blobs first (skipped when the parent has them: idempotent by digest), then the
+//    manifest by digest, then the tag, unless the parent changed that tag since this node last saw it (SPEC 5.7: the
+//    parent's value wins; ours stays reachable by digest).
+// Everything local goes straight to this node's storage, not through its own HTTP API: these are not client changes,
+// so they are not journalled again (no ping-pong), but they are reported through `applied` so this node's own
+// children hear of them.
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/common/clock.h"
+#include "reference/common/task.h"
+#include "reference/oci/content_change.h"
+#include "reference/storage/storage.h"
+#include "reference/sync/parent_link.h"
+#include "reference/sync/sync_store.h"
+
+namespace outpost::sync {
+
+struct ContentCounters {
+  uint64_t manifests_down = 0, blobs_down = 0, manifests_up = 0, blobs_up = 0, deletes_down = 0, deletes_up = 0;
+  uint64_t conflicts = 0;  // SPEC 5.7: tags where the parent's value won
+};
+
+class ContentSync {
+ public:
+  ContentSync(ParentLink& link, storage::Storage& storage, SyncStore& store,
+              std::function<void(const oci::ContentChange&)> applied);
+
+  // Makes `repository` hold manifest `digest` with everything it references, then points `tag` at it when given.
+  Task<void> pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag);
+  // Applies one message from the parent (a manifest, a delete, an untag).
+  Task<void> apply(oci::ContentChange change);
+  // Pushes one journal entry to the parent; returns once the parent holds it (or it no longer applies).
+  Task<void> push(JournalEntry entry);
+  // SPEC 5.5, 2.11: compares this node's repositories matching `patterns` with the parent's `inventory` (the gateway's
+  // answer) and repairs every difference: missing or moved tags are pulled; tags the parent no longer has are
+  // removed (ReadOnly; on a ReadWrite node only when no journal entry still has to push them); with `prune_repositories`
+  // (ReadOnly, SPEC 2.8) local repositories outside `patterns` are emptied too. Manifests already held are checked
+  // With `verify` (an operator's `resync`, SPEC 2.11), every held manifest and blob is checked against its digest and
+  // damaged ones are fetched again.
+  Task<void> full_resync(nlohmann::json inventory, std::vector<std::string> patterns, bool read_only, bool verify);
+
+  const ContentCounters& counters() const { return counters_; }
+
+ private:
+  Task<void> ensure_blob(std::string repository, oci::Digest digest);
+  Task<void> download_blob(std::string repository, oci::Digest digest);
+  Task<void> push_manifest(std::string repository, oci::Digest digest);
+  Task<void> push_blob(std::string repository, oci::Digest digest);
+  // Local removals (a message from above, or a resync).
+  void delete_manifest_here(const std::string& repository, const oci::Digest& digest);
+  void delete_tag_here(const std::string& repository, const std::string& tag);
+  // Drops `digest` from `repository` if it or anything it references is damaged; true if it did.
+  bool drop_if_damaged(const std::string& repository, const oci::Digest& digest);
+  // Is the stored copy of `digest` whole and right? (Resync repairs a tampered store, SPEC 2.11.)
+  bool intact(const oci::Digest& digest);
+
+  ParentLink& link_;
+  storage::Storage& storage_;
+  SyncStore& store_;
+  std::function<void(const oci::ContentChange&)> applied_;
+  std::map<std::string, std::string> partial_downloads_;  // digest -> upload id, resumed with Range after a cut
+  ContentCounters counters_;
+};
+
+}  // namespace outpost::sync

@@ -1,0 +1,70 @@
+#include <map>
+#include <mutex>
+
+#include "reference/sync/sync_store.h"
+
+namespace outpost::sync {
+
+namespace {
+class MemorySyncStore final : public SyncStore {
+ public:
+  int64_t append(const oci::ContentChange& change) override {
+    std::lock_guard lock(mutex_);
+    const int64_t id = ++last_id_;
+    journal_.emplace(id, change);
+    return id;
+  }
+  std::vector<JournalEntry> pending(size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<JournalEntry> entries;
+    for (const auto& [id, change] : journal_) {
+      if (entries.size() >= limit) break;
+      entries.push_back({id, change});
+    }
+    return entries;
+  }
+  void acknowledge(int64_t id) override {
+    std::lock_guard lock(mutex_);
+    journal_.erase(id);
+  }
+  size_t pending_count() override {
+    std::lock_guard lock(mutex_);
+    return journal_.size();
+  }
+  std::vector<oci::Digest> pending_digests() override {
+    std::lock_guard lock(mutex_);
+    std::vector<oci::Digest> digests;
+    for (const auto& [id, change] : journal_)
+      if (change.kind == oci::ContentChange::Kind::ManifestPut) digests.push_back(change.digest);
+    return digests;
+  }
+  std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) override {
+    std::lock_guard lock(mutex_);
+    const auto found = parent_tags_.find(key(repository, tag));
+    if (found == parent_tags_.end()) return std::nullopt;
+    return found->second;
+  }
+  void set_parent_tag(std::string_view repository, std::string_view tag,
+                      const std::optional<oci::Digest>& digest) override {
+    std::lock_guard lock(mutex_);
+    if (digest) {
+      parent_tags_[key(repository, tag)] = *digest;
+    } else {
+      parent_tags_.erase(key(repository, tag));
+    }
+  }
+
+ private:
+  static std::string key(std::string_view repository, std::string_view tag) {
+    return std::string(repository) + ":" + std::string(tag);
+  }
+  std::mutex mutex_;
+  int64_t last_id_ = 0;
+  std::map<int64_t, oci::ContentChange> journal_;
+  std::map<std::string, oci::Digest> parent_tags_;
+};
+}  // namespace
+
+std::unique_ptr<SyncStore> open_memory_sync_store() { return std::make_unique<MemorySyncStore>(); }
+
+}  // namespace outpost::sync

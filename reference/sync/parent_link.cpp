@@ -1,0 +1,141 @@
+#include "reference/sync/parent_link.h"
+
+#include "reference/auth/base64.h"
+#include "reference/gateway/protocol.h"
+
+namespace outpost::sync {
+
+std::pair<std::string, std::string> error_of(const std::string& body) {
+  try {
+    const auto json = nlohmann::json::parse(body);
+    const auto& entry = json.at("errors").at(0);
+    return {entry.value("code", ""), entry.value("message", "")};
+  } catch (const std::exception&) {
+    return {"", ""};
+  }
+}
+
+namespace {
+// Counts the bytes of a request body as the transport pulls them.
+class CountingSource final : public http::BodySource {
+ public:
+  CountingSource(std::unique_ptr<http::BodySource> inner, uint64_t& counter)
+      : inner_(std::move(inner)), counter_(counter) {}
+  uint64_t size() const override { return inner_->size(); }
+  size_t read(std::span<char> out) override {
+    const size_t got = inner_->read(out);
+    counter_ += got;  // the live client reads on its own thread; the agent reads counters only between exchanges
+    return got;
+  }
+
+ private:
+  std::unique_ptr<http::BodySource> inner_;
+  uint64_t& counter_;
+};
+
+class CountingSink final : public http::BodySink {
+ public:
+  CountingSink(std::shared_ptr<http::BodySink> inner, uint64_t& counter) : inner_(std::move(inner)), counter_(counter) {}
+  void write(std::string_view piece) override {
+    counter_ += piece.size();
+    inner_->write(piece);
+  }
+
+ private:
+  std::shared_ptr<http::BodySink> inner_;
+  uint64_t& counter_;
+};
+}  // namespace
+
+ParentLink::ParentLink(http::HttpClient& client, StopSignal& stop, std::string cr_name, std::string token_name,
+                       std::string token_password, ParentAddress address, int protocol_version)
+    : client_(client),
+      stop_(stop),
+      cr_name_(std::move(cr_name)),
+      authorization_("Basic " + auth::base64_encode(token_name + ":" + token_password)),
+      address_(std::move(address)),
+      protocol_version_(protocol_version) {
+  if (address_.content.empty()) address_.content = address_.gateway;
+}
+
+http::ClientRequest ParentLink::request(http::Method method, const std::string& authority, std::string target) {
+  http::ClientRequest request;
+  request.method = method;
+  request.scheme = address_.scheme;
+  request.authority = authority;
+  request.target = std::move(target);
+  request.headers.set("Authorization", authorization_);
+  return request;
+}
+
+void ParentLink::classify(int status, const std::string& body, const std::string& what) {
+  if (status < 400 && status != 0) return;
+  const auto [code, message] = error_of(body);
+  const std::string detail = what + ": " + std::to_string(status) + (code.empty() ? "" : " " + code) +
+                             (message.empty() ? "" : " (" + message + ")");
+  using Kind = SyncFailure::Kind;
+  if (status >= 500) throw SyncFailure(Kind::Unreachable, detail, status);
+  if (status == 403 && message == "connected registry disabled") throw SyncFailure(Kind::Disabled, detail, status);
+  if (status == 409 && code == "ALREADY_ACTIVATED") throw SyncFailure(Kind::AlreadyActive, detail, status);
+  if (status == 410) throw SyncFailure(Kind::CursorExpired, detail, status);
+  if (status == 429) throw SyncFailure(Kind::Unreachable, detail, status);
+  if (status == 401 || status == 403 || status == 400) throw SyncFailure(Kind::Refused, detail, status);
+}
+
+Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::string cr, std::string operation,
+                                                    std::string query, std::optional<nlohmann::json> body,
+                                                    Nanoseconds idle_timeout) {
+  std::string target = std::string(gateway::kPathPrefix) + cr + "/" + operation;
+  if (!query.empty()) target += "?" + query;
+  http::ClientRequest request = this->request(method, address_.gateway, std::move(target));
+  request.headers.set(std::string(gateway::kProtocolHeader), std::to_string(protocol_version_));
+  request.idle_timeout = idle_timeout;
+  if (body) {
+    request.headers.set("Content-Type", "application/json");
+    std::string text = body->dump();
+    counters_.bytes_up += text.size();
+    request.body = std::make_unique<http::StringBody>(std::move(text));
+  }
+  ++counters_.requests;
+  const std::string what = "gateway " + operation + " at " + address_.gateway;
+  http::ClientResult result = co_await exchange(stop_, client_, std::move(request));
+  if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": " + result.transport_error);
+  const http::ClientResponse& response = *result.response;
+  counters_.bytes_down += response.body.size();
+  if (response.status == 404) {
+    const auto [code, message] = error_of(response.body);
+    throw SyncFailure(SyncFailure::Kind::Refused, what + ": 404 " + message, 404);
+  }
+  classify(response.status, response.body, what);
+  GatewayAnswer answer;
+  answer.status = response.status;
+  if (response.status != 304 && !response.body.empty()) {
+    try {
+      answer.body = nlohmann::json::parse(response.body);
+    } catch (const nlohmann::json::exception&) {
+      throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": the answer is not JSON");
+    }
+  }
+  co_return answer;
+}
+
+Task<http::ClientResponse> ParentLink::content(http::Method method, std::string target, http::Headers headers,
+                                               std::unique_ptr<http::BodySource> body,
+                                               std::shared_ptr<http::BodySink> sink) {
+  http::ClientRequest request = this->request(method, address_.content, target);
+  for (const auto& [name, value] : headers.entries()) request.headers.set(name, value);
+  if (body) request.body = std::make_unique<CountingSource>(std::move(body), counters_.bytes_up);
+  std::shared_ptr<http::BodySink> counted =
+      sink ? std::make_shared<CountingSink>(std::move(sink), counters_.bytes_down) : nullptr;
+  ++counters_.requests;
+  const std::string what = std::string(http::method_name(method)) + " " + target + " at " + address_.content;
+  http::ClientResult result = co_await exchange(stop_, client_, std::move(request), counted);
+  if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": " + result.transport_error);
+  counters_.bytes_down += result.response->body.size();
+  if (result.response->status == 401 || result.response->status == 403 || result.response->status >= 500 ||
+      result.response->status == 429)
+    classify(result.response->status, result.response->body, what);
+  co_return std::move(*result.response);
+}
+
+}  // namespace outpost::sync

@@ -1,0 +1,92 @@
+#pragma once
+// How a connected registry talks to its parent: the gateway API (docs/protocol.md) at the parent's gateway endpoint
+// (the cloud's data endpoint, or a parent CR's single endpoint) and the OCI Distribution API at the parent's login
+// server (SPEC 5.2: the configuration names it). Every request carries the CR's sync token (HTTP Basic: the parent
+// keeps verified credentials cached, so this costs one hash per token change, not per request) and the protocol
+// version. Failures are classified, because the agent reacts to each kind differently.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/common/http_client.h"
+#include "reference/common/task.h"
+
+namespace outpost::sync {
+
+class SyncFailure : public std::runtime_error {
+ public:
+  enum class Kind {
+    Unreachable,     // transport failure or 5xx: retry with backoff, report Offline
+    Disabled,        // SPEC 2.6: the parent says this CR's sync token is disabled
+    Refused,         // 401/403/400 (bad token, protocol mismatch, not a descendant): Unhealthy until it changes
+    AlreadyActive,   // SPEC 2.7: another instance holds the activation
+    CursorExpired,   // SPEC 5.5: the messages after our cursor are gone: full resync
+    NotFound,        // the parent does not have the object
+  };
+  SyncFailure(Kind kind, std::string message, int status = 0)
+      : std::runtime_error(std::move(message)), kind_(kind), status_(status) {}
+  Kind kind() const { return kind_; }
+  int status() const { return status_; }
+
+ private:
+  Kind kind_;
+  int status_;
+};
+
+struct ParentAddress {
+  std::string scheme = "http";
+  std::string gateway;  // host:port of the parent's gateway
+  std::string content;  // host:port of the parent's OCI API (the login server); the gateway's until configured
+};
+
+struct LinkCounters {
+  uint64_t requests = 0;
+  uint64_t bytes_down = 0;  // response bodies received
+  uint64_t bytes_up = 0;    // request bodies sent
+};
+
+class ParentLink {
+ public:
+  ParentLink(http::HttpClient& client, StopSignal& stop, std::string cr_name, std::string token_name,
+             std::string token_password, ParentAddress address, int protocol_version);
+
+  const std::string& cr_name() const { return cr_name_; }
+  ParentAddress& address() { return address_; }
+  LinkCounters& counters() { return counters_; }
+
+  // A gateway call on this CR's resource (/gateway/v1/<cr>/<operation>?<query>). Returns the status and the parsed
+  // body (null for 304). Throws SyncFailure for anything but 2xx and 304.
+  struct GatewayAnswer {
+    int status = 0;
+    nlohmann::json body;
+  };
+  Task<GatewayAnswer> gateway(http::Method method, std::string cr, std::string operation, std::string query,
+                              std::optional<nlohmann::json> body, Nanoseconds idle_timeout);
+
+  // An OCI API call on the parent's login server. Returns the response whatever its status, with the body in it
+  // unless `sink` took it. Throws SyncFailure(Unreachable) on a transport failure and classifies 401/403/5xx.
+  Task<http::ClientResponse> content(http::Method method, std::string target, http::Headers headers,
+                                     std::unique_ptr<http::BodySource> body, std::shared_ptr<http::BodySink> sink);
+
+ private:
+  http::ClientRequest request(http::Method method, const std::string& authority, std::string target);
+  // Throws for statuses the caller never handles itself: 401, 403, 5xx.
+  static void classify(int status, const std::string& body, const std::string& what);
+
+  http::HttpClient& client_;
+  StopSignal& stop_;
+  const std::string cr_name_;
+  const std::string authorization_;
+  ParentAddress address_;
+  const int protocol_version_;
+  LinkCounters counters_;
+};
+
+// The "code" and "message" of the first entry of an OCI error body, or empty strings.
+std::pair<std::string, std::string> error_of(const std::string& body);
+
+}  // namespace outpost::sync

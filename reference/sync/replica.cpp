@@ -1,0 +1,187 @@
+#include "reference/sync/replica.h"
+
+#include "reference/common/iso_duration.h"
+#include "reference/control/connected_registry_config.h"
+
+namespace outpost::sync {
+
+namespace {
+std::vector<std::string> strings_of(const nlohmann::json& json, const char* key) {
+  std::vector<std::string> values;
+  if (json.contains(key) && json[key].is_array())
+    for (const auto& value : json[key])
+      if (value.is_string()) values.push_back(value.get<std::string>());
+  return values;
+}
+
+Nanoseconds ttl_of(const nlohmann::json& config) {
+  const auto sync = config.value("sync", nlohmann::json::object());
+  const auto text = sync.value("messageTtl", std::string("P2D"));
+  return parse_iso_duration(text).value_or(std::chrono::hours(48));
+}
+}  // namespace
+
+OwnSettings parse_own_settings(const nlohmann::json& config) {
+  OwnSettings settings;
+  settings.name = config.at("name").get<std::string>();
+  settings.mode = config.value("mode", std::string("ReadWrite")) == "ReadOnly" ? auth::RegistryMode::ReadOnly
+                                                                                : auth::RegistryMode::ReadWrite;
+  settings.repositories = strings_of(config, "repositories");
+  const auto sync = config.value("sync", nlohmann::json::object());
+  settings.schedule = sync.value("schedule", std::string("* * * * *"));
+  if (sync.contains("window") && sync["window"].is_string()) settings.window = parse_iso_duration(sync["window"].get<std::string>());
+  settings.message_ttl = ttl_of(config);
+  settings.enabled = config.value("enabled", true);
+  settings.resync = config.value("resync", uint64_t{0});
+  settings.notifications = strings_of(config, "notifications");
+  const auto gc = config.value("gc", nlohmann::json::object());
+  settings.gc_enabled = gc.value("enabled", false);
+  settings.gc_schedule = gc.value("schedule", std::string("0 0 * * *"));
+  settings.log_level = config.value("logging", nlohmann::json::object()).value("level", std::string("Information"));
+  return settings;
+}
+
+Replica::Replica(std::string own_login_server, std::function<void(const std::string&)> persist)
+    : own_login_server_(std::move(own_login_server)), persist_(std::move(persist)) {}
+
+std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& document) {
+  if (!document.is_object() || !document.contains("config") || !document.contains("version"))
+    throw std::invalid_argument("a configuration document has \"version\" and \"config\"");
+  auto state = std::make_shared<State>();
+  state->document = document;
+  state->settings = std::make_shared<const OwnSettings>(parse_own_settings(document["config"]));
+  state->snapshot = control::snapshot_from_config(document["config"]);
+  if (document.contains("descendants") && document["descendants"].is_array()) {
+    for (const auto& entry : document["descendants"]) {
+      const auto& config = entry.at("config");
+      state->descendants[config.at("name").get<std::string>()] = {entry.at("version").get<uint64_t>(), config};
+    }
+  }
+  return state;
+}
+
+std::shared_ptr<const Replica::State> Replica::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+void Replica::load(const std::string& text) {
+  auto parsed = parse(nlohmann::json::parse(text));
+  std::lock_guard lock(mutex_);
+  state_ = std::move(parsed);
+}
+
+bool Replica::apply(const nlohmann::json& document) {
+  auto parsed = parse(document);
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ && state_->document == document) return false;
+    state_ = parsed;
+  }
+  if (persist_) persist_(document.dump());
+  if (on_change) on_change();
+  return true;
+}
+
+bool Replica::configured() const { return state() != nullptr; }
+
+uint64_t Replica::version() const {
+  const auto current = state();
+  return current ? current->document.value("version", uint64_t{0}) : 0;
+}
+
+std::shared_ptr<const OwnSettings> Replica::settings() const {
+  const auto current = state();
+  return current ? current->settings : nullptr;
+}
+
+std::shared_ptr<const control::Snapshot> Replica::snapshot() const {
+  const auto current = state();
+  if (current) return current->snapshot;
+  static const auto empty = control::snapshot_from_config(
+      nlohmann::json{{"name", "unconfigured"}, {"tokens", nlohmann::json::array()},
+                     {"scopeMaps", nlohmann::json::array()}});
+  return empty;
+}
+
+std::string Replica::parent_login_server() const {
+  const auto current = state();
+  return current ? current->document.value("loginServer", std::string()) : std::string();
+}
+
+std::vector<nlohmann::json> Replica::take_reports() {
+  std::lock_guard lock(mutex_);
+  std::vector<nlohmann::json> reports;
+  for (auto& [name, report] : reports_) reports.push_back(std::move(report));
+  reports_.clear();
+  return reports;
+}
+
+std::optional<nlohmann::json> Replica::document(std::string_view cr) {
+  const auto current = state();
+  if (!current) return std::nullopt;
+  const auto found = current->descendants.find(cr);
+  if (found == current->descendants.end()) return std::nullopt;
+  // Its descendants: every entry whose chain of parents passes through `cr`.
+  nlohmann::json descendants = nlohmann::json::array();
+  for (const auto& [name, entry] : current->descendants) {
+    std::string parent = entry.second.value("parent", std::string());
+    for (size_t hops = 0; !parent.empty() && hops < current->descendants.size(); ++hops) {
+      if (parent == cr) {
+        descendants.push_back({{"version", entry.first}, {"config", entry.second}});
+        break;
+      }
+      const auto up = current->descendants.find(parent);
+      if (up == current->descendants.end()) break;
+      parent = up->second.second.value("parent", std::string());
+    }
+  }
+  return nlohmann::json{{"version", found->second.first},
+                        {"loginServer", own_login_server_},
+                        {"config", found->second.second},
+                        {"descendants", std::move(descendants)}};
+}
+
+uint64_t Replica::version(std::string_view cr) {
+  const auto current = state();
+  if (!current) return 0;
+  const auto found = current->descendants.find(cr);
+  return found == current->descendants.end() ? 0 : found->second.first;
+}
+
+std::vector<std::string> Replica::repositories(std::string_view cr) {
+  const auto current = state();
+  if (!current) return {};
+  const auto found = current->descendants.find(cr);
+  return found == current->descendants.end() ? std::vector<std::string>{}
+                                             : strings_of(found->second.second, "repositories");
+}
+
+Nanoseconds Replica::message_ttl(std::string_view cr) {
+  const auto current = state();
+  if (!current) return std::chrono::hours(48);
+  const auto found = current->descendants.find(cr);
+  return found == current->descendants.end() ? std::chrono::hours(48) : ttl_of(found->second.second);
+}
+
+void Replica::activate(std::string_view cr, const std::string& instance_id,
+                       std::function<void(std::optional<ApiError>)> done) {
+  if (!relay_activate) {
+    done(ApiError(503, "UNAVAILABLE", "this connected registry cannot reach its parent yet"));
+    return;
+  }
+  relay_activate(std::string(cr), instance_id, std::move(done));
+}
+
+void Replica::report_status(std::string_view, const nlohmann::json& reports) {
+  const auto current = state();
+  std::lock_guard lock(mutex_);
+  for (const auto& report : reports) {
+    if (!report.is_object() || !report.contains("name") || !report["name"].is_string()) continue;
+    const std::string name = report["name"].get<std::string>();
+    // Only reports about this node's descendants travel up through it.
+    if (current && current->descendants.contains(name)) reports_[name] = report;
+  }
+}
+
+}  // namespace outpost::sync

@@ -1,0 +1,93 @@
+#pragma once
+// A connected registry's replica of what its parent told it (SPEC 5.2): its own configuration (mode, repositories,
+// schedule, window, TTL, notifications, gc, log level), the tokens it accepts (its client tokens and its children's
+// sync tokens, with password hashes and scope maps) as a control-plane Snapshot for its authenticator, and the
+// configurations of its descendants, which it serves to its children through its own gateway (it is their
+// ConfigSource). The document is persisted on every change, so a restarted node serves its clients offline with the
+// last tokens it knew (SPEC 5.6).
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/auth/decision.h"
+#include "reference/control/control_plane.h"
+#include "reference/gateway/config_source.h"
+
+namespace outpost::sync {
+
+struct OwnSettings {
+  std::string name;
+  auth::RegistryMode mode = auth::RegistryMode::ReadWrite;
+  std::vector<std::string> repositories;
+  std::string schedule = "* * * * *";
+  std::optional<Nanoseconds> window;
+  Nanoseconds message_ttl = std::chrono::hours(48);
+  bool enabled = true;       // its sync token is enabled (SPEC 2.6)
+  uint64_t resync = 0;       // bumped by `resync` at the cloud (SPEC 2.11)
+  std::vector<std::string> notifications;
+  bool gc_enabled = false;
+  std::string gc_schedule = "0 0 * * *";
+  std::string log_level = "Information";
+};
+
+class Replica final : public gateway::ConfigSource {
+ public:
+  // `own_login_server`: the address this node advertises to its children (what they read content from).
+  // `persist` stores the document durably (called with the writer lock released).
+  Replica(std::string own_login_server, std::function<void(const std::string&)> persist);
+
+  // At start: the document persisted by an earlier run, if any (no persist call).
+  void load(const std::string& text);
+  // A document read from the parent. Returns true when it differs from the one held. Throws std::invalid_argument for
+  // a document that is not one (nothing changes then).
+  bool apply(const nlohmann::json& document);
+
+  bool configured() const;
+  uint64_t version() const;
+  std::shared_ptr<const OwnSettings> settings() const;
+  std::shared_ptr<const control::Snapshot> snapshot() const;  // what this node's authenticator reads
+  std::string parent_login_server() const;                    // where this node reads content ("" = not told)
+
+  // Relaying (set by the sync agent).
+  std::function<void(std::string cr, std::string instance, std::function<void(std::optional<ApiError>)>)> relay_activate;
+  // Status reports of descendants waiting to go up with this node's own, by CR name; taken by the agent.
+  std::vector<nlohmann::json> take_reports();
+
+  // gateway::ConfigSource: this node's children and their descendants.
+  std::optional<nlohmann::json> document(std::string_view cr) override;
+  uint64_t version(std::string_view cr) override;
+  std::vector<std::string> repositories(std::string_view cr) override;
+  Nanoseconds message_ttl(std::string_view cr) override;
+  void activate(std::string_view cr, const std::string& instance_id,
+                std::function<void(std::optional<ApiError>)> done) override;
+  void report_status(std::string_view cr, const nlohmann::json& reports) override;
+
+  // Called (without locks held) after a document with a new version was applied: wakes the children's long polls.
+  std::function<void()> on_change;
+
+ private:
+  struct State {
+    nlohmann::json document;
+    std::shared_ptr<const OwnSettings> settings;
+    std::shared_ptr<const control::Snapshot> snapshot;
+    std::map<std::string, std::pair<uint64_t, nlohmann::json>, std::less<>> descendants;  // name -> (version, config)
+  };
+  static std::shared_ptr<const State> parse(const nlohmann::json& document);
+  std::shared_ptr<const State> state() const;
+
+  const std::string own_login_server_;
+  std::function<void(const std::string&)> persist_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const State> state_;
+  std::map<std::string, nlohmann::json> reports_;
+};
+
+OwnSettings parse_own_settings(const nlohmann::json& config);
+
+}  // namespace outpost::sync

@@ -1,0 +1,113 @@
+#include <mutex>
+
+#include "reference/storage/sqlite.h"
+#include "reference/sync/sync_store.h"
+
+namespace outpost::sync {
+
+namespace {
+using oci::ContentChange;
+
+int64_t kind_code(ContentChange::Kind kind) { return static_cast<int64_t>(kind); }
+ContentChange::Kind kind_from(int64_t code) {
+  switch (code) {
+    case 1: return ContentChange::Kind::ManifestDeleted;
+    case 2: return ContentChange::Kind::TagDeleted;
+    default: return ContentChange::Kind::ManifestPut;
+  }
+}
+
+class SqliteSyncStore final : public SyncStore {
+ public:
+  explicit SqliteSyncStore(const std::filesystem::path& directory) : db_(directory / "sync.db") {
+    db_.exec(
+        "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
+        " repository TEXT NOT NULL, digest TEXT NOT NULL, tag TEXT);"
+        "CREATE TABLE IF NOT EXISTS parent_tags (repository TEXT NOT NULL, tag TEXT NOT NULL,"
+        " digest TEXT NOT NULL, PRIMARY KEY (repository, tag));");
+  }
+
+  int64_t append(const ContentChange& change) override {
+    std::lock_guard lock(mutex_);
+    db_.query("INSERT INTO journal (kind, repository, digest, tag) VALUES (?1, ?2, ?3, ?4)")
+        .bind(1, kind_code(change.kind))
+        .bind(2, change.repository)
+        .bind(3, change.digest.str())
+        .bind(4, change.tag)
+        .run();
+    auto query = db_.query("SELECT last_insert_rowid()");
+    query.next();
+    return query.integer(0);
+  }
+
+  std::vector<JournalEntry> pending(size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<JournalEntry> entries;
+    auto query = db_.query("SELECT id, kind, repository, digest, tag FROM journal ORDER BY id LIMIT ?1");
+    query.bind(1, static_cast<int64_t>(limit));
+    while (query.next()) {
+      JournalEntry entry;
+      entry.id = query.integer(0);
+      entry.change.kind = kind_from(query.integer(1));
+      entry.change.repository = query.text(2);
+      entry.change.digest = oci::Digest::parse(query.text(3)).value_or(oci::Digest{});
+      if (!query.is_null(4)) entry.change.tag = query.text(4);
+      entries.push_back(std::move(entry));
+    }
+    return entries;
+  }
+
+  void acknowledge(int64_t id) override {
+    std::lock_guard lock(mutex_);
+    db_.query("DELETE FROM journal WHERE id = ?1").bind(1, id).run();
+  }
+
+  size_t pending_count() override {
+    std::lock_guard lock(mutex_);
+    auto query = db_.query("SELECT COUNT(*) FROM journal");
+    query.next();
+    return static_cast<size_t>(query.integer(0));
+  }
+
+  std::vector<oci::Digest> pending_digests() override {
+    std::lock_guard lock(mutex_);
+    std::vector<oci::Digest> digests;
+    auto query = db_.query("SELECT DISTINCT digest FROM journal WHERE kind = 0 ORDER BY digest");
+    while (query.next())
+      if (auto digest = oci::Digest::parse(query.text(0))) digests.push_back(*digest);
+    return digests;
+  }
+
+  std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) override {
+    std::lock_guard lock(mutex_);
+    auto query = db_.query("SELECT digest FROM parent_tags WHERE repository = ?1 AND tag = ?2");
+    query.bind(1, repository).bind(2, tag);
+    if (!query.next()) return std::nullopt;
+    return oci::Digest::parse(query.text(0));
+  }
+
+  void set_parent_tag(std::string_view repository, std::string_view tag,
+                      const std::optional<oci::Digest>& digest) override {
+    std::lock_guard lock(mutex_);
+    if (digest) {
+      db_.query("INSERT OR REPLACE INTO parent_tags (repository, tag, digest) VALUES (?1, ?2, ?3)")
+          .bind(1, repository)
+          .bind(2, tag)
+          .bind(3, digest->str())
+          .run();
+    } else {
+      db_.query("DELETE FROM parent_tags WHERE repository = ?1 AND tag = ?2").bind(1, repository).bind(2, tag).run();
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  storage::sqlite::Connection db_;
+};
+}  // namespace
+
+std::unique_ptr<SyncStore> open_sqlite_sync_store(const std::filesystem::path& directory) {
+  return std::make_unique<SqliteSyncStore>(directory);
+}
+
+}  // namespace outpost::sync

@@ -1,0 +1,489 @@
+#include "reference/sync/sync_agent.h"
+
+#include <algorithm>
+
+#include "reference/common/cron.h"
+#include "reference/common/log.h"
+#include "reference/common/time_format.h"
+#include "reference/gateway/protocol.h"
+#include "reference/storage/gc.h"
+
+namespace outpost::sync {
+
+namespace {
+using Failure = SyncFailure::Kind;
+constexpr size_t kMaxDetails = 20;
+constexpr size_t kMaxPendingNotifications = 1000;
+constexpr size_t kJournalBatch = 100;
+
+// `*` matches any run of characters (including none); everything else matches itself.
+bool wildcard_match(std::string_view pattern, std::string_view text) {
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p, ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+}  // namespace
+
+std::string_view to_string(ConnectionState state) {
+  switch (state) {
+    case ConnectionState::Offline: return "Offline";
+    case ConnectionState::Online: return "Online";
+    case ConnectionState::Syncing: return "Syncing";
+    case ConnectionState::Unhealthy: return "Unhealthy";
+  }
+  return "Offline";
+}
+
+bool notification_matches(std::string_view pattern, const oci::ContentChange& change) {
+  // repo[:tag][@digest]:action -- the action is after the last ':'.
+  const size_t last = pattern.rfind(':');
+  if (last == std::string_view::npos) return false;
+  const std::string_view action = pattern.substr(last + 1);
+  const bool push = change.kind == oci::ContentChange::Kind::ManifestPut;
+  if (!(action == "*" || (action == "push" && push) || (action == "delete" && !push))) return false;
+  std::string_view target = pattern.substr(0, last);
+  std::string_view digest_pattern = "*";
+  if (const size_t at = target.find('@'); at != std::string_view::npos) {
+    digest_pattern = target.substr(at + 1);
+    target = target.substr(0, at);
+  }
+  std::string_view tag_pattern = "*";
+  if (const size_t colon = target.find(':'); colon != std::string_view::npos) {
+    tag_pattern = target.substr(colon + 1);
+    target = target.substr(0, colon);
+  }
+  if (!wildcard_match(target, change.repository)) return false;
+  if (tag_pattern != "*" && !wildcard_match(tag_pattern, change.tag.value_or(""))) return false;
+  return wildcard_match(digest_pattern, change.digest.str());
+}
+
+SyncAgent::SyncAgent(Executor& executor, const Clock& clock, Random& random, http::HttpClient& client,
+                     storage::Storage& storage, SyncStore& store, Replica& replica, gateway::MessageLog& children_log,
+                     AgentOptions options)
+    : executor_(executor),
+      clock_(clock),
+      random_(random),
+      storage_(storage),
+      store_(store),
+      replica_(replica),
+      children_log_(children_log),
+      options_(std::move(options)),
+      stop_(executor),
+      link_(client, stop_, options_.cr_name, options_.token_name, options_.token_password, options_.parent,
+            options_.protocol_version > 0 ? options_.protocol_version : gateway::kProtocolVersion),
+      content_(link_, storage, store, [this](const oci::ContentChange& change) {
+        children_log_.append(change, clock_.now());
+      }),
+      push_wakeup_(stop_),
+      pull_backoff_(options_.backoff_initial, options_.backoff_cap),
+      push_backoff_(options_.backoff_initial, options_.backoff_cap) {
+  if (const auto settings = replica_.settings()) {
+    seen_resync_ = settings->resync;
+    seen_repositories_ = settings->repositories;
+  }
+  replica_.relay_activate = [this](std::string cr, std::string instance,
+                                   std::function<void(std::optional<ApiError>)> done) {
+    executor_.post([this, cr = std::move(cr), instance = std::move(instance), done = std::move(done)]() mutable {
+      spawn(relay_activation(std::move(cr), std::move(instance), std::move(done)));
+    });
+  };
+}
+
+SyncAgent::~SyncAgent() { replica_.relay_activate = nullptr; }
+
+void SyncAgent::start() {
+  executor_.post([this] {
+    loops_running_ = 2;
+    spawn(pull_loop(), [this](std::exception_ptr) { loop_ended(); });
+    spawn(push_loop(), [this](std::exception_ptr) { loop_ended(); });
+  });
+}
+
+void SyncAgent::stop(std::function<void()> stopped) {
+  executor_.post([this, stopped = std::move(stopped)]() mutable {
+    stopped_ = std::move(stopped);
+    stop_.raise();
+    if (loops_running_ == 0 && stopped_) std::exchange(stopped_, nullptr)();
+  });
+}
+
+void SyncAgent::loop_ended() {
+  if (--loops_running_ == 0 && stopped_) std::exchange(stopped_, nullptr)();
+}
+
+void SyncAgent::on_local_change(const oci::ContentChange& change) {
+  const auto settings = replica_.settings();
+  if (settings && settings->mode == auth::RegistryMode::ReadWrite) store_.append(change);
+  children_log_.append(change, clock_.now());
+  if (settings) {
+    std::lock_guard lock(status_mutex_);
+    for (const auto& pattern : settings->notifications) {
+      if (!notification_matches(pattern, change)) continue;
+      if (notifications_.size() >= kMaxPendingNotifications) notifications_.erase(notifications_.begin());
+      nlohmann::json event = {{"action", change.kind == oci::ContentChange::Kind::ManifestPut ? "push" : "delete"},
+                              {"repository", change.repository},
+                              {"digest", change.digest.str()},
+                              {"time", format_rfc3339(clock_.now())},
+                              {"connectedRegistry", options_.cr_name}};
+      if (change.tag) event["tag"] = *change.tag;
+      notifications_.push_back(std::move(event));
+      break;
+    }
+  }
+  executor_.post([this] { push_wakeup_.notify(); });
+}
+
+void SyncAgent::set_state(ConnectionState state) {
+  const ConnectionState before = state_.exchange(state);
+  if (before != state) {
+    log::info("connection state", {{"cr", options_.cr_name}, {"state", to_string(state)}});
+    last_status_sent_ = Nanoseconds(-1);  // report the change with the next round
+  }
+}
+
+void SyncAgent::record_failure(const SyncFailure& failure) {
+  ++failures_;
+  switch (failure.kind()) {
+    case Failure::Disabled:
+      disabled_ = true;
+      set_state(ConnectionState::Unhealthy);
+      break;
+    case Failure::Refused:
+    case Failure::AlreadyActive:
+      set_state(ConnectionState::Unhealthy);
+      break;
+    case Failure::CursorExpired:
+      need_resync_ = true;
+      break;
+    default:
+      set_state(ConnectionState::Offline);
+      break;
+  }
+  std::lock_guard lock(status_mutex_);
+  if (status_details_.size() >= kMaxDetails) status_details_.erase(status_details_.begin());
+  static constexpr const char* kCodes[] = {"ParentUnreachable", "SyncTokenDisabled", "Refused",
+                                           "AlreadyActivated", "CursorExpired", "NotFound"};
+  status_details_.push_back({{"type", "Sync"},
+                             {"code", kCodes[static_cast<int>(failure.kind())]},
+                             {"description", failure.what()},
+                             {"timestamp", format_rfc3339(clock_.now())}});
+  log::warn("sync failed", {{"cr", options_.cr_name}, {"error", failure.what()}});
+}
+
+nlohmann::json SyncAgent::status() const {
+  std::lock_guard lock(status_mutex_);
+  nlohmann::json report = {{"name", options_.cr_name},
+                           {"connectionState", to_string(state_.load())},
+                           {"activation", activated_ ? "Active" : "Inactive"},
+                           {"instanceId", options_.instance_id},
+                           {"version", options_.software_version},
+                           {"loginServer", options_.own_login_server},
+                           {"statusDetails", status_details_},
+                           {"pendingPushes", store_.pending_count()}};
+  report["lastSyncTime"] = last_sync_time_ ? nlohmann::json(format_rfc3339(*last_sync_time_)) : nlohmann::json();
+  report["lastActivityTime"] =
+      last_activity_time_ ? nlohmann::json(format_rfc3339(*last_activity_time_)) : nlohmann::json();
+  return report;
+}
+
+void SyncAgent::render_metrics(std::string& out) const {
+  std::lock_guard lock(status_mutex_);
+  const auto line = [&out](const char* name, const char* type, const char* help, const std::string& labels,
+                           uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + labels + " " +
+           std::to_string(value) + "\n";
+  };
+  line("outpost_sync_bytes_total", "counter", "Bytes moved by sync.", "{direction=\"down\"}",
+       reported_link_.bytes_down);
+  out += "outpost_sync_bytes_total{direction=\"up\"} " + std::to_string(reported_link_.bytes_up) + "\n";
+  line("outpost_sync_artifacts_total", "counter", "Manifests and blobs moved by sync.", "{direction=\"down\"}",
+       reported_content_.manifests_down + reported_content_.blobs_down);
+  out += "outpost_sync_artifacts_total{direction=\"up\"} " +
+         std::to_string(reported_content_.manifests_up + reported_content_.blobs_up) + "\n";
+  line("outpost_sync_rounds_total", "counter", "Sync rounds completed.", "", rounds_);
+  line("outpost_sync_failures_total", "counter", "Sync attempts that failed.", "", failures_);
+  line("outpost_sync_conflicts_total", "counter", "Tags where the parent's value won (SPEC 5.7).", "",
+       reported_content_.conflicts);
+  line("outpost_sync_pending_pushes", "gauge", "Journal entries waiting to go up.", "", store_.pending_count());
+  const int64_t lag = last_sync_time_ ? std::chrono::duration_cast<std::chrono::seconds>(clock_.now() -
+                                                                                         *last_sync_time_).count()
+                                      : -1;
+  out += "# HELP outpost_sync_lag_seconds Seconds since the last completed sync round (-1: never).\n"
+         "# TYPE outpost_sync_lag_seconds gauge\noutpost_sync_lag_seconds " + std::to_string(lag) + "\n";
+  line("outpost_sync_ready", "gauge", "1 once activated and synced once.", "", ready_.load() ? 1 : 0);
+}
+
+Task<void> SyncAgent::activate() {
+  // Built before the co_await: GCC 12 mishandles braced initializers with string literals inside co_await operands.
+  nlohmann::json body = nlohmann::json::object();
+  body["instanceId"] = options_.instance_id;
+  body["protocolVersion"] = options_.protocol_version > 0 ? options_.protocol_version : gateway::kProtocolVersion;
+  co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("activate"), std::string(), std::move(body),
+                         std::chrono::seconds(60));
+  activated_ = true;
+  log::info("activated", {{"cr", options_.cr_name}, {"instance", options_.instance_id}});
+}
+
+Task<void> SyncAgent::refresh_config() {
+  const std::string query = "version=" + std::to_string(replica_.version());
+  ParentLink::GatewayAnswer answer =
+      co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("config"), query, std::nullopt, std::chrono::seconds(60));
+  if (answer.status == 304) co_return;
+  try {
+    replica_.apply(answer.body);
+  } catch (const std::exception& error) {
+    throw SyncFailure(Failure::Refused, std::string("the parent's configuration is unusable: ") + error.what());
+  }
+  const auto settings = replica_.settings();
+  if (const std::string content = replica_.parent_login_server(); !content.empty()) link_.address().content = content;
+  if (settings->resync != seen_resync_) {
+    seen_resync_ = settings->resync;
+    need_resync_ = true;  // SPEC 2.11: compare everything, and check every byte held against its digest
+    verify_next_resync_ = true;
+  }
+  if (settings->repositories != seen_repositories_) {
+    seen_repositories_ = settings->repositories;
+    need_resync_ = true;  // new repositories to fetch, or (ReadOnly) de-scoped ones to remove (SPEC 2.8)
+  }
+  log::info("configuration applied", {{"cr", options_.cr_name}, {"version", replica_.version()}});
+}
+
+Task<void> SyncAgent::resync() {
+  const auto settings = replica_.settings();
+  set_state(ConnectionState::Syncing);
+  // The cursor is taken before the comparison, so whatever changes during it arrives as messages afterwards.
+  ParentLink::GatewayAnswer start =
+      co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("messages"), std::string(), std::nullopt, std::chrono::seconds(60));
+  ParentLink::GatewayAnswer inventory = co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("inventory"), std::string(),
+                                                               std::nullopt, std::chrono::minutes(10));
+  co_await content_.full_resync(inventory.body, settings->repositories,
+                                settings->mode == auth::RegistryMode::ReadOnly, verify_next_resync_);
+  verify_next_resync_ = false;
+  cursor_ = start.body.value("cursor", std::string());
+  need_resync_ = false;
+  log::info("full resync done", {{"cr", options_.cr_name}});
+}
+
+Task<void> SyncAgent::report_status() {
+  nlohmann::json own = status();
+  {
+    std::lock_guard lock(status_mutex_);
+    own["notifications"] = std::move(notifications_);
+    notifications_.clear();
+  }
+  nlohmann::json reports = nlohmann::json::array({own});
+  for (auto& report : replica_.take_reports()) reports.push_back(std::move(report));
+  nlohmann::json body = nlohmann::json::object();
+  body["reports"] = std::move(reports);
+  co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("status"), std::string(), std::move(body),
+                         std::chrono::seconds(60));
+  last_status_sent_ = clock_.monotonic();
+}
+
+Task<void> SyncAgent::wait_for_window() {
+  for (;;) {
+    const auto settings = replica_.settings();
+    if (!settings) co_return;
+    std::optional<SyncWindow> window;
+    try {
+      window.emplace(CronSchedule::parse(settings->schedule), settings->window);
+    } catch (const std::exception&) {
+      co_return;  // the cloud validated it; an unreadable one must not stop sync
+    }
+    const WallTime now = clock_.now();
+    if (window->open_at(now)) co_return;
+    const auto next = window->next_open_after(now);
+    Nanoseconds delay = next ? std::min<Nanoseconds>(*next - now, options_.config_check_interval)
+                             : options_.config_check_interval;
+    co_await sleep_for(stop_, std::max<Nanoseconds>(delay, std::chrono::milliseconds(1)));
+    if (!next || clock_.now() < *next) {
+      // Outside windows only this small check crosses the link (docs/protocol.md): a schedule changed at the cloud
+      // is seen without waiting for a window that may never come.
+      try {
+        co_await refresh_config();
+      } catch (const SyncFailure& failure) {
+        record_failure(failure);
+      }
+    }
+  }
+}
+
+Task<void> SyncAgent::round() {
+  co_await wait_for_window();
+  if (!activated_) co_await activate();
+  if (!replica_.configured() || message_config_version_ != replica_.version() || message_config_version_ == 0)
+    co_await refresh_config();
+  disabled_ = false;
+  const auto settings = replica_.settings();
+  if (need_resync_) co_await resync();
+
+  SyncWindow window(CronSchedule::parse(settings->schedule), settings->window);
+  Nanoseconds wait{0};
+  if (window.continuous()) {
+    wait = options_.long_poll;
+  } else if (const auto closes = window.closes_at(clock_.now())) {
+    wait = std::min<Nanoseconds>(options_.long_poll, *closes - clock_.now());
+  }
+  if (state_.load() != ConnectionState::Syncing) set_state(ConnectionState::Online);
+  const bool status_due = last_status_sent_ < Nanoseconds(0) ||
+                          clock_.monotonic() - last_status_sent_ >= options_.status_interval;
+  if (status_due || !ready_) {
+    wait = Nanoseconds(0);  // answer promptly: status or readiness is waiting on this round
+  } else {
+    // Wake up in time for the next status report (it carries the descendants' reports too).
+    wait = std::min(wait, options_.status_interval - (clock_.monotonic() - last_status_sent_));
+  }
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(std::max(wait, Nanoseconds(0))).count();
+  const std::string query = "cursor=" + http::percent_encode(cursor_) + "&wait=" + std::to_string(seconds) +
+                            "&configVersion=" + std::to_string(replica_.version());
+  ParentLink::GatewayAnswer answer = co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("messages"), query,
+                                                            std::nullopt, wait + std::chrono::seconds(60));
+  message_config_version_ = answer.body.value("configVersion", uint64_t{0});
+  const auto& messages = answer.body["messages"];
+  if (!messages.empty()) set_state(ConnectionState::Syncing);
+  for (const auto& message : messages) {
+    oci::ContentChange change;
+    const std::string type = message.value("type", "");
+    change.kind = type == "manifestDeleted" ? oci::ContentChange::Kind::ManifestDeleted
+                  : type == "tagDeleted"    ? oci::ContentChange::Kind::TagDeleted
+                                            : oci::ContentChange::Kind::ManifestPut;
+    change.repository = message.value("repository", "");
+    change.digest = oci::Digest::parse(message.value("digest", "")).value_or(oci::Digest{});
+    if (message.contains("tag") && message["tag"].is_string()) change.tag = message["tag"].get<std::string>();
+    co_await content_.apply(std::move(change));
+  }
+  cursor_ = answer.body.value("cursor", cursor_);
+  set_state(ConnectionState::Online);
+  ++rounds_;
+  {
+    std::lock_guard lock(status_mutex_);
+    last_sync_time_ = clock_.now();
+    last_activity_time_ = last_sync_time_;
+    reported_link_ = link_.counters();
+    reported_content_ = content_.counters();
+  }
+  ready_ = true;
+  if (last_status_sent_ < Nanoseconds(0) || clock_.monotonic() - last_status_sent_ >= options_.status_interval)
+    co_await report_status();
+  co_await run_gc_if_due();
+  if (!window.continuous() && !settings->window) {
+    // No window: one round per cron occurrence (cron.h, SyncWindow).
+    if (const auto next = window.next_open_after(clock_.now()))
+      co_await sleep_for(stop_, std::max<Nanoseconds>(*next - clock_.now(), std::chrono::milliseconds(1)));
+  }
+}
+
+Task<void> SyncAgent::pull_loop() {
+  for (;;) {
+    try {
+      co_await round();
+      pull_backoff_.reset();
+      push_wakeup_.notify();  // the link works: anything journalled may go now
+    } catch (const SyncFailure& failure) {
+      record_failure(failure);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const std::exception& error) {  // storage or a malformed answer: never let it end the loop (SPEC 5.6)
+      record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
+    }
+    if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
+      {
+        std::lock_guard lock(status_mutex_);
+        reported_link_ = link_.counters();
+        reported_content_ = content_.counters();
+      }
+      co_await sleep_for(stop_, pull_backoff_.next(random_));
+      if (state_.load() == ConnectionState::Unhealthy && !disabled_) {
+        // Refused for another reason (token, protocol, activation): report it if the parent will listen.
+        try {
+          co_await report_status();
+        } catch (const SyncFailure&) {
+        }
+      }
+    }
+  }
+}
+
+Task<void> SyncAgent::push_loop() {
+  for (;;) {
+    co_await push_wakeup_.wait(std::chrono::seconds(30));
+    const auto settings = replica_.settings();
+    if (!settings || settings->mode != auth::RegistryMode::ReadWrite || !activated_ || disabled_) continue;
+    try {
+      co_await wait_for_window();
+      for (;;) {
+        const auto entries = store_.pending(kJournalBatch);
+        if (entries.empty()) break;
+        for (const auto& entry : entries) {
+          co_await content_.push(entry);
+          store_.acknowledge(entry.id);
+        }
+      }
+      push_backoff_.reset();
+      continue;
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const std::exception& error) {
+      const auto* failure = dynamic_cast<const SyncFailure*>(&error);
+      record_failure(failure ? *failure
+                             : SyncFailure(Failure::Unreachable, std::string("push-up failed: ") + error.what()));
+    }
+    co_await sleep_for(stop_, push_backoff_.next(random_));  // (no co_await inside a handler)
+    push_wakeup_.notify();
+  }
+}
+
+Task<void> SyncAgent::relay_activation(std::string cr, std::string instance,
+                                       std::function<void(std::optional<ApiError>)> done) {
+  try {
+    nlohmann::json body = nlohmann::json::object();
+    body["instanceId"] = instance;
+    co_await link_.gateway(http::Method::Post, cr, std::string("activate"), std::string(), std::move(body),
+                           std::chrono::seconds(60));
+    done(std::nullopt);
+  } catch (const SyncFailure& failure) {
+    if (failure.kind() == Failure::AlreadyActive) {
+      done(ApiError(409, "ALREADY_ACTIVATED", "connected registry " + cr + " is already activated by another instance"));
+    } else {
+      done(ApiError(503, "UNAVAILABLE", std::string("cannot reach the parent to activate: ") + failure.what()));
+    }
+  } catch (const Cancelled&) {
+    done(ApiError(503, "UNAVAILABLE", "this connected registry is stopping"));
+  }
+}
+
+Task<void> SyncAgent::run_gc_if_due() {
+  const auto settings = replica_.settings();
+  if (!settings || !settings->gc_enabled) co_return;
+  const WallTime now = clock_.now();
+  if (!next_gc_) {
+    try {
+      next_gc_ = CronSchedule::parse(settings->gc_schedule).next_after(now);
+    } catch (const std::exception&) {
+      co_return;
+    }
+    co_return;
+  }
+  if (now < *next_gc_) co_return;
+  storage::GcOptions gc;
+  gc.keep = store_.pending_digests();  // SPEC 5.10: nothing the journal still has to push
+  const auto report = storage::collect_garbage(storage_, clock_, gc);
+  log::info("garbage collected", {{"cr", options_.cr_name}, {"blobs", report.removed.size()},
+                                  {"bytes", report.bytes_freed}});
+  next_gc_.reset();
+}
+
+}  // namespace outpost::sync

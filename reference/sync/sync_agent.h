@@ -1,0 +1,141 @@
+#pragma once
+// The child side of synchronization (SPEC 5; DESIGN.md "A sync round"): what makes an `outpost serve
+// --connection-string ...` node a connected registry. Two coroutines on the node's Executor:
+//  - the pull loop: activate (SPEC 2.7), read the configuration (versioned: 304 when unchanged) and apply it (tokens,
+//    settings, descendants' configurations), full resync when needed (first round, cursor expired, `resync`,
+//    de-scoped repositories), then long-poll messages and apply them, report status; within sync windows only
+//    (SPEC 5.4), retrying with capped exponential backoff and jitter, never exiting (SPEC 5.6);
+//  - the push loop (ReadWrite): pushes the durable journal of local changes to the parent, oldest first, woken by each
+//    local change.
+// Everything it does to its parent goes through the HttpClient seam and everything it waits for through the Executor
+// and Clock seams, so the simulator runs this very code.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/common/clock.h"
+#include "reference/common/executor.h"
+#include "reference/common/random.h"
+#include "reference/common/task.h"
+#include "reference/gateway/message_log.h"
+#include "reference/storage/storage.h"
+#include "reference/sync/backoff.h"
+#include "reference/sync/content_sync.h"
+#include "reference/sync/parent_link.h"
+#include "reference/sync/replica.h"
+#include "reference/sync/sync_store.h"
+
+namespace outpost::sync {
+
+struct AgentOptions {
+  std::string cr_name;
+  std::string token_name;
+  std::string token_password;
+  ParentAddress parent;           // from the connection string; the content address comes with the configuration
+  std::string instance_id;        // kept in the data directory (SPEC 2.7)
+  std::string own_login_server;   // reported in status (SPEC 5.3), and what this node's children read from
+  int protocol_version = 0;       // 0 = this build's (gateway::kProtocolVersion); tests set others (SPEC 5.9)
+  Nanoseconds long_poll = std::chrono::seconds(30);        // continuous mode: how long one message read may wait
+  Nanoseconds status_interval = std::chrono::seconds(60);  // status is also sent on every state change
+  Nanoseconds config_check_interval = std::chrono::seconds(60);  // outside windows (docs/protocol.md)
+  Nanoseconds backoff_initial = std::chrono::milliseconds(200);
+  Nanoseconds backoff_cap = std::chrono::seconds(30);
+  std::string software_version = "outpost 0.1.0";
+};
+
+enum class ConnectionState { Offline, Online, Syncing, Unhealthy };
+std::string_view to_string(ConnectionState state);
+
+class SyncAgent {
+ public:
+  // Every reference must outlive the agent. `children_log` is this node's own message log (its gateway's): what the
+  // agent applies from above is appended there for this node's children.
+  SyncAgent(Executor& executor, const Clock& clock, Random& random, http::HttpClient& client,
+            storage::Storage& storage, SyncStore& store, Replica& replica, gateway::MessageLog& children_log,
+            AgentOptions options);
+  ~SyncAgent();
+
+  void start();  // posts the loops to the executor
+  // Raises the stop signal; `stopped` runs (on the executor) once both loops have unwound.
+  void stop(std::function<void()> stopped);
+
+  // A client changed content here (any thread): journalled durably on a ReadWrite node before the client hears back,
+  // offered to this node's children, matched against the notification patterns (SPEC 2.1, 5.3).
+  void on_local_change(const oci::ContentChange& change);
+
+  // Thread-safe views.
+  bool ready() const { return ready_.load(); }        // /readyz: activated and synced once (SPEC 1.4)
+  bool disabled() const { return disabled_.load(); }  // its sync token is disabled: clients get 503 (SPEC 2.6)
+  ConnectionState state() const { return state_.load(); }
+  nlohmann::json status() const;  // the report it sends up (SPEC 5.3)
+  void render_metrics(std::string& out) const;
+
+ private:
+  Task<void> pull_loop();
+  Task<void> push_loop();
+  Task<void> round();
+  Task<void> activate();
+  Task<void> refresh_config();
+  Task<void> resync();
+  Task<void> report_status();
+  Task<void> wait_for_window();
+  Task<void> relay_activation(std::string cr, std::string instance, std::function<void(std::optional<ApiError>)> done);
+  Task<void> run_gc_if_due();
+
+  void set_state(ConnectionState state);
+  void record_failure(const SyncFailure& failure);
+  void loop_ended();
+
+  Executor& executor_;
+  const Clock& clock_;
+  Random& random_;
+  storage::Storage& storage_;
+  SyncStore& store_;
+  Replica& replica_;
+  gateway::MessageLog& children_log_;
+  AgentOptions options_;
+
+  StopSignal stop_;
+  ParentLink link_;
+  ContentSync content_;
+  Trigger push_wakeup_;
+  Backoff pull_backoff_;
+  Backoff push_backoff_;
+
+  // Agent-thread state.
+  bool need_resync_ = true;  // the first round compares everything (SPEC 5.5)
+  bool verify_next_resync_ = false;
+  uint64_t seen_resync_ = 0;
+  std::vector<std::string> seen_repositories_;
+  std::string cursor_;
+  uint64_t message_config_version_ = 0;
+  Nanoseconds last_status_sent_{-1};
+  std::optional<WallTime> next_gc_;
+  int loops_running_ = 0;
+  std::function<void()> stopped_;
+  uint64_t rounds_ = 0, failures_ = 0;
+
+  // Shared with other threads.
+  std::atomic<bool> activated_{false};
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> disabled_{false};
+  std::atomic<ConnectionState> state_{ConnectionState::Offline};
+  mutable std::mutex status_mutex_;
+  std::optional<WallTime> last_sync_time_;
+  std::optional<WallTime> last_activity_time_;
+  std::vector<nlohmann::json> status_details_;
+  std::vector<nlohmann::json> notifications_;  // waiting to go up
+  LinkCounters reported_link_;                 // copies for render_metrics()
+  ContentCounters reported_content_;
+};
+
+// SPEC 2.1: does a change match a notification pattern `repo[:tag][@digest]:push|delete|*` (`*` wildcards)?
+bool notification_matches(std::string_view pattern, const oci::ContentChange& change);
+
+}  // namespace outpost::sync

@@ -1,0 +1,45 @@
+#pragma once
+// What a connected registry's sync agent must not forget across a crash (SPEC 5.6, 5.7):
+//  - the push-up journal: every manifest and tag change its clients made, in order, until its parent acknowledged it;
+//  - its view of the parent's tags: what each tag pointed at when this node last synced it, so a tag changed on both
+//    sides is recognised as a conflict (the parent's value wins) instead of being pushed over.
+// Live nodes keep it in <data>/sync.db (SQLite, synchronous=FULL: an acknowledged push is journalled before the client
+// hears 201); simulated nodes in memory. Safe to call from several threads (server threads append, the agent reads).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reference/oci/content_change.h"
+
+namespace outpost::sync {
+
+struct JournalEntry {
+  int64_t id = 0;  // increasing in append order
+  oci::ContentChange change;
+};
+
+class SyncStore {
+ public:
+  virtual ~SyncStore() = default;
+  virtual int64_t append(const oci::ContentChange& change) = 0;     // durable when it returns
+  virtual std::vector<JournalEntry> pending(size_t limit) = 0;      // oldest first
+  virtual void acknowledge(int64_t id) = 0;                         // the parent has it: forget the entry
+  virtual size_t pending_count() = 0;
+  // Every digest the journal still has to push (garbage collection keeps them, SPEC 5.10).
+  virtual std::vector<oci::Digest> pending_digests() = 0;
+
+  virtual std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) = 0;
+  // Nothing: the parent no longer has the tag.
+  virtual void set_parent_tag(std::string_view repository, std::string_view tag,
+                              const std::optional<oci::Digest>& digest) = 0;
+};
+
+std::unique_ptr<SyncStore> open_memory_sync_store();
+// Opens (creating) <directory>/sync.db. Throws storage::StorageError.
+std::unique_ptr<SyncStore> open_sqlite_sync_store(const std::filesystem::path& directory);
+
+}  // namespace outpost::sync

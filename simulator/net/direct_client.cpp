@@ -1,0 +1,155 @@
+#include "simulator/net/direct_client.h"
+
+#include <memory>
+
+#include "reference/common/error.h"
+
+namespace outpost::sim {
+
+class DirectNetwork::Client final : public http::HttpClient {
+ public:
+  Client(DirectNetwork& network, std::string from) : network_(network), from_(std::move(from)) {}
+  void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+            std::function<void(http::ClientResult)> done) override {
+    network_.deliver(from_, std::move(request), std::move(sink), std::move(done));
+  }
+
+ private:
+  DirectNetwork& network_;
+  std::string from_;
+};
+
+DirectNetwork::DirectNetwork(EventLoop& loop) : loop_(loop) {}
+DirectNetwork::~DirectNetwork() = default;
+
+void DirectNetwork::attach(const std::string& authority, http::Handler& handler) { handlers_[authority] = &handler; }
+void DirectNetwork::detach(const std::string& authority) { handlers_.erase(authority); }
+
+void DirectNetwork::set_down(const std::string& authority, bool down) {
+  if (down) {
+    down_.insert(authority);
+  } else {
+    down_.erase(authority);
+  }
+}
+
+void DirectNetwork::set_link_down(const std::string& from, const std::string& authority, bool down) {
+  if (down) {
+    links_down_.emplace(from, authority);
+  } else {
+    links_down_.erase({from, authority});
+  }
+}
+
+uint64_t DirectNetwork::requests_to(const std::string& authority, std::string_view path_prefix) const {
+  uint64_t count = 0;
+  for (const auto& entry : log_)
+    if (entry.authority == authority && std::string_view(entry.target).starts_with(path_prefix)) ++count;
+  return count;
+}
+
+uint64_t DirectNetwork::requests_between(const std::string& from, const std::string& authority,
+                                         std::string_view path_prefix) const {
+  uint64_t count = 0;
+  for (const auto& entry : log_)
+    if (entry.from == from && entry.authority == authority && std::string_view(entry.target).starts_with(path_prefix))
+      ++count;
+  return count;
+}
+
+http::HttpClient& DirectNetwork::client(const std::string& from) {
+  auto& slot = clients_[from];
+  if (!slot) slot = std::make_unique<Client>(*this, from);
+  return *slot;
+}
+
+namespace {
+http::Response failure_response(std::exception_ptr failure) {
+  http::Response response;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const ApiError& error) {
+    response.status = error.status();
+    response.body = error.body();
+    for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
+  } catch (const std::exception& error) {
+    response.status = 500;
+    response.body = ApiError(500, "UNKNOWN", error.what()).body();
+  }
+  response.headers.set("Content-Type", "application/json");
+  return response;
+}
+
+http::ClientResult to_result(http::Response response, bool head, const std::shared_ptr<http::BodySink>& sink) {
+  http::ClientResponse out;
+  out.status = response.status;
+  out.headers = std::move(response.headers);
+  if (!out.headers.has("Content-Length")) out.headers.set("Content-Length", std::to_string(response.body_size()));
+  if (!head) {
+    std::string piece(256 * 1024, '\0');
+    if (response.stream) {
+      for (size_t got; (got = response.stream->read(std::span<char>(piece.data(), piece.size()))) > 0;) {
+        if (sink) sink->write(std::string_view(piece.data(), got));
+        else out.body.append(piece.data(), got);
+      }
+    } else if (sink) {
+      if (!response.body.empty()) sink->write(response.body);
+    } else {
+      out.body = std::move(response.body);
+    }
+  }
+  http::ClientResult result;
+  result.response = std::move(out);
+  return result;
+}
+}  // namespace
+
+void DirectNetwork::deliver(const std::string& from, http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+                            std::function<void(http::ClientResult)> done) {
+  loop_.post([this, from, request = std::make_shared<http::ClientRequest>(std::move(request)), sink,
+              done = std::move(done)]() mutable {
+    const auto handler = handlers_.find(request->authority);
+    if (handler == handlers_.end() || down_.contains(request->authority) ||
+        links_down_.contains({from, request->authority})) {
+      http::ClientResult refused;
+      refused.transport_error = "connection refused by " + request->authority;
+      loop_.post([done = std::move(done), refused] { done(refused); });
+      return;
+    }
+    log_.push_back({from, request->authority, request->target});
+    http::Request server_request;
+    server_request.method = request->method;
+    server_request.target = request->target;
+    const size_t question = request->target.find('?');
+    server_request.path = http::percent_decode(std::string_view(request->target).substr(0, question));
+    if (question != std::string::npos) server_request.query = request->target.substr(question + 1);
+    server_request.headers = request->headers;
+    server_request.headers.set("Host", request->authority);
+    server_request.remote_address = from + ":1";
+    if (request->body) server_request.content_length = request->body->size();
+    const bool head = request->method == http::Method::Head;
+    auto respond = [this, head, sink, done](http::Response response) {
+      auto result = std::make_shared<http::ClientResult>(to_result(std::move(response), head, sink));
+      loop_.post([done, result] { done(std::move(*result)); });
+    };
+    try {
+      std::unique_ptr<http::Call> call = handler->second->start(std::move(server_request));
+      if (request->body) {
+        std::string piece(256 * 1024, '\0');
+        for (size_t got; (got = request->body->read(std::span<char>(piece.data(), piece.size()))) > 0;)
+          if (!call->on_body(std::string_view(piece.data(), got))) break;
+      }
+      if (call->asynchronous()) {
+        // The call may answer later (a long poll); it owns nothing of ours but `respond`.
+        std::shared_ptr<http::Call> held(std::move(call));
+        held->finish_async([held, respond](http::Response response) { respond(std::move(response)); });
+      } else {
+        respond(call->finish());
+      }
+    } catch (...) {
+      respond(failure_response(std::current_exception()));
+    }
+  });
+}
+
+}  // namespace outpost::sim

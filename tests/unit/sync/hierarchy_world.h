@@ -1,0 +1,198 @@
+#pragma once
+// Whole hierarchies of real nodes (reference/node) in one process, on the simulator's event loop and virtual clock,
+// joined by the direct network: what these tests need to check sync end to end with a fake clock (TTL expiry, windows)
+// and no waiting. Nodes are driven black-box, through their HTTP APIs only, as SPEC 7 says an operator would.
+#include <map>
+#include <memory>
+#include <optional>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/auth/base64.h"
+#include "reference/common/random.h"
+#include "reference/control/control_store.h"
+#include "reference/node/node.h"
+#include "reference/oci/digest.h"
+#include "reference/storage/storage.h"
+#include "reference/sync/sync_store.h"
+#include "simulator/engine/event_loop.h"
+#include "simulator/net/direct_client.h"
+
+namespace outpost::test {
+
+inline const WallTime kWorldStart = WallTime(std::chrono::seconds(1798761600));  // 2027-01-01T00:00:00Z
+
+struct WorldNode {
+  std::string name;
+  std::unique_ptr<storage::Storage> storage;
+  std::unique_ptr<control::ControlStore> control_store;
+  std::unique_ptr<sync::SyncStore> sync_store;
+  std::unique_ptr<node::Node> node;
+  std::string login_server;  // "<name>:5000"
+};
+
+class HierarchyWorld {
+ public:
+  static constexpr const char* kAdminPassword = "world-admin-password";
+
+  HierarchyWorld() : clock_(loop_, kWorldStart), random_(42), network_(loop_) {
+    cloud_ = add_node("cloud", "");
+    network_.attach("cloud:5001", cloud_->node->data_handler());
+  }
+
+  // Stops every agent and lets its coroutines unwind, so nothing is left suspended (or leaked) at the end.
+  ~HierarchyWorld() {
+    int stopping = 0;
+    for (auto& [name, world_node] : nodes_) {
+      ++stopping;
+      world_node->node->stop([&stopping] { --stopping; });
+    }
+    cloud_->node->stop({});  // answers the long polls waiting at the cloud (each CR's stop() answers its own)
+    // A poll that arrives after its parent's wake-up ends at its deadline, a few virtual seconds later.
+    for (int i = 0; i < 1'000'000 && stopping > 0; ++i)
+      if (!loop_.run_one()) break;
+  }
+
+  sim::EventLoop& loop() { return loop_; }
+  sim::VirtualClock& clock() { return clock_; }
+  sim::DirectNetwork& network() { return network_; }
+  WorldNode& cloud() { return *cloud_; }
+  WorldNode& node(const std::string& name) { return *nodes_.at(name); }
+
+  // One exchange, run to completion in virtual time (bounded: a hang fails the test instead of spinning forever).
+  http::ClientResponse call(const std::string& authority, http::Method method, const std::string& target,
+                            const std::optional<std::pair<std::string, std::string>>& user = std::nullopt,
+                            std::string body = {}, const std::string& content_type = "application/json") {
+    http::ClientRequest request;
+    request.method = method;
+    request.authority = authority;
+    request.target = target;
+    if (user) request.headers.set("Authorization", "Basic " + auth::base64_encode(user->first + ":" + user->second));
+    if (!body.empty() || method == http::Method::Put || method == http::Method::Post) {
+      request.headers.set("Content-Type", content_type);
+      request.body = std::make_unique<http::StringBody>(std::move(body));
+    }
+    std::optional<http::ClientResult> result;
+    network_.client("operator").send(std::move(request), nullptr, [&result](http::ClientResult r) { result = std::move(r); });
+    for (int i = 0; i < 1'000'000 && !result; ++i)
+      if (!loop_.run_one()) break;
+    if (!result) throw std::runtime_error("no answer from " + authority + target);
+    if (!result->ok()) throw std::runtime_error(result->transport_error);
+    return std::move(*result->response);
+  }
+
+  std::pair<std::string, std::string> admin() const { return {"admin", kAdminPassword}; }
+
+  // Applied to the options of the next node added (then forgotten).
+  std::function<void(node::NodeOptions&)> tweak_next_node;
+
+  nlohmann::json manage(http::Method method, const std::string& path, const nlohmann::json& body = nullptr) {
+    auto response = call("cloud:5000", method, "/mgmt/v1/" + path, admin(), body.is_null() ? "" : body.dump());
+    if (response.status >= 300)
+      throw std::runtime_error("management " + path + ": " + std::to_string(response.status) + " " + response.body);
+    return response.body.empty() ? nlohmann::json() : nlohmann::json::parse(response.body);
+  }
+
+  // Creates the CR at the cloud and starts its node; the returned credentials are a client token with `actions`.
+  std::pair<std::string, std::string> add_connected_registry(const std::string& name, const nlohmann::json& resource,
+                                                            const std::vector<std::string>& client_actions) {
+    manage(http::Method::Put, "scopeMaps/" + name + "-clients", {{"actions", client_actions}});
+    const auto token = manage(http::Method::Put, "tokens/" + name + "-client", {{"scopeMap", name + "-clients"}});
+    nlohmann::json body = resource;
+    body["clientTokens"] = {name + "-client"};
+    const auto created = manage(http::Method::Put, "connectedRegistries/" + name, body);
+    std::string connection = created.at("connectionString").get<std::string>();
+    const std::string placeholder = "<parent-endpoint>";
+    if (const size_t at = connection.find(placeholder); at != std::string::npos)
+      connection.replace(at, placeholder.size(), resource.at("parent").get<std::string>() + ":5000");
+    nodes_[name] = add_node(name, connection);
+    nodes_[name]->node->start();
+    return {name + "-client", token.at("passwords").at(0).at("value").get<std::string>()};
+  }
+
+  // Runs virtual time forward until `done()` holds or `limit` of virtual time passed; true if it held.
+  template <class Predicate>
+  bool run_until(Predicate done, Nanoseconds limit) {
+    const Nanoseconds deadline = loop_.now() + limit;
+    while (!done()) {
+      if (loop_.now() >= deadline) return false;
+      if (!loop_.run_one()) {
+        return done();
+      }
+    }
+    return true;
+  }
+
+  // Pushes a one-layer image (content from `seed`) and returns its manifest digest.
+  std::string push_image(const std::string& authority, const std::pair<std::string, std::string>& user,
+                         const std::string& repository, const std::string& tag, const std::string& seed) {
+    const std::string config = R"({"architecture":"amd64","os":"linux","seed":")" + seed + "\"}";
+    const std::string layer = "layer bytes of " + seed + std::string(1000, 'x');
+    for (const std::string* blob : {&config, &layer}) {
+      const auto digest = oci::digest_of(*blob).str();
+      auto posted = call(authority, http::Method::Post, "/v2/" + repository + "/blobs/uploads/?digest=" + digest, user,
+                         *blob, "application/octet-stream");
+      if (posted.status != 201) throw std::runtime_error("blob push: " + std::to_string(posted.status) + posted.body);
+    }
+    const nlohmann::json manifest = {
+        {"schemaVersion", 2},
+        {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+        {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                    {"digest", oci::digest_of(config).str()}, {"size", config.size()}}},
+        {"layers", {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
+                     {"digest", oci::digest_of(layer).str()}, {"size", layer.size()}}}}};
+    const std::string bytes = manifest.dump();
+    auto put = call(authority, http::Method::Put, "/v2/" + repository + "/manifests/" + tag, user, bytes,
+                    "application/vnd.oci.image.manifest.v1+json");
+    if (put.status != 201) throw std::runtime_error("manifest push: " + std::to_string(put.status) + put.body);
+    return oci::digest_of(bytes).str();
+  }
+
+  // The digest `tag` resolves to at a node, or "" (404 and every other refusal).
+  std::string tag_digest(const std::string& authority, const std::pair<std::string, std::string>& user,
+                         const std::string& repository, const std::string& tag) {
+    http::ClientRequest request;
+    auto response = call(authority, http::Method::Head, "/v2/" + repository + "/manifests/" + tag, user);
+    if (response.status != 200) return "";
+    return std::string(response.headers.get("Docker-Content-Digest").value_or(""));
+  }
+
+ private:
+  std::unique_ptr<WorldNode> add_node(const std::string& name, const std::string& connection_string) {
+    auto world_node = std::make_unique<WorldNode>();
+    world_node->name = name;
+    world_node->login_server = name + ":5000";
+    world_node->storage = storage::open_memory_storage(clock_, random_);
+    world_node->control_store = control::open_memory_control_store();
+    if (!connection_string.empty()) world_node->sync_store = sync::open_memory_sync_store();
+    node::NodeOptions options;
+    options.connection_string = connection_string;
+    options.login_server = world_node->login_server;
+    if (connection_string.empty()) {
+      options.data_endpoint = "cloud:5001";
+      options.admin_password = kAdminPassword;
+    }
+    options.password_hash_iterations = 1000;  // the cost knob: tests need no slow hashing
+    options.agent.status_interval = std::chrono::seconds(5);
+    options.agent.long_poll = std::chrono::seconds(30);
+    if (tweak_next_node) std::exchange(tweak_next_node, nullptr)(options);
+    world_node->node = std::make_unique<node::Node>(
+        node::NodeSeams{clock_, random_, loop_, &network_.client(name), *world_node->storage,
+                        *world_node->control_store, world_node->sync_store.get()},
+        options);
+    network_.attach(world_node->login_server, world_node->node->main_handler());
+    return world_node;
+  }
+
+  sim::EventLoop loop_;
+  sim::VirtualClock clock_;
+  SeededRandom random_;
+  sim::DirectNetwork network_;
+  std::unique_ptr<WorldNode> cloud_;
+  std::map<std::string, std::unique_ptr<WorldNode>> nodes_;
+};
+
+}  // namespace outpost::test

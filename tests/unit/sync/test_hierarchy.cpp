@@ -1,0 +1,164 @@
+// Connected registries end to end, in process and in virtual time (tests/unit/sync/hierarchy_world.h): content and
+// tokens flowing down, pushes flowing up, message-TTL expiry and the full resync that follows, sync windows opening
+// and closing at cron occurrences. Nothing here waits for real time.
+#include <boost/test/unit_test.hpp>
+
+#include "tests/unit/sync/hierarchy_world.h"
+
+namespace outpost::test {
+
+namespace {
+using namespace std::chrono_literals;
+const std::vector<std::string> kReadApps = {"repositories/apps/*/content/read", "repositories/apps/*/metadata/read"};
+const std::vector<std::string> kPushApps = {"repositories/apps/*/content/read", "repositories/apps/*/metadata/read",
+                                            "repositories/apps/*/content/write", "repositories/apps/*/content/delete"};
+
+nlohmann::json resource(const std::string& mode, const nlohmann::json& parent, const std::vector<std::string>& repos,
+                        const nlohmann::json& sync = nlohmann::json::object()) {
+  nlohmann::json body = {{"mode", mode}, {"parent", parent}, {"repositories", repos}};
+  if (!sync.empty()) body["sync"] = sync;
+  return body;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(hierarchy)
+
+BOOST_AUTO_TEST_CASE(content_pushed_at_the_cloud_reaches_two_levels_down) {
+  HierarchyWorld world;
+  world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*", "base"}), kPushApps);
+  const auto line1 = world.add_connected_registry("line1", resource("ReadOnly", "factory", {"apps/*"}), kReadApps);
+  const std::string digest = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  world.push_image("cloud:5000", world.admin(), "base", "1", "base");
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("line1:5000", line1, "apps/web", "1") == digest; }, 5min));
+  // base is not in line1's scope: its client gets no answer for it, whatever it asks.
+  BOOST_TEST(world.tag_digest("line1:5000", line1, "base", "1").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_push_at_a_read_write_node_reaches_the_cloud_and_its_siblings_below) {
+  HierarchyWorld world;
+  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  const auto line1 = world.add_connected_registry("line1", resource("ReadOnly", "factory", {"apps/*"}), kReadApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("line1").node->agent()->ready(); }, 1min));
+  const std::string digest = world.push_image("factory:5000", factory, "apps/tool", "1", "tool");
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == digest; },
+                             5min));
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("line1:5000", line1, "apps/tool", "1") == digest; }, 5min));
+
+  // A delete at factory goes up, and down to line1.
+  const auto deleted =
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + digest, factory);
+  BOOST_REQUIRE_EQUAL(deleted.status, 202);
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1").empty(); },
+                             5min));
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("line1:5000", line1, "apps/tool", "1").empty(); }, 5min));
+}
+
+BOOST_AUTO_TEST_CASE(a_token_disabled_at_the_cloud_is_refused_two_levels_down_then_accepted_again) {
+  HierarchyWorld world;
+  world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  const auto line1 = world.add_connected_registry("line1", resource("ReadOnly", "factory", {"apps/*"}), kReadApps);
+  world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  BOOST_REQUIRE(world.run_until([&] { return !world.tag_digest("line1:5000", line1, "apps/web", "1").empty(); }, 5min));
+  const auto status_at_line1 = [&] {
+    return world.call("line1:5000", http::Method::Get, "/v2/apps/web/tags/list", line1).status;
+  };
+  world.manage(http::Method::Patch, "tokens/line1-client", {{"status", "disabled"}});
+  BOOST_TEST(world.run_until([&] { return status_at_line1() == 401; }, 2min));
+  world.manage(http::Method::Patch, "tokens/line1-client", {{"status", "enabled"}});
+  BOOST_TEST(world.run_until([&] { return status_at_line1() == 200; }, 2min));
+}
+
+BOOST_AUTO_TEST_CASE(expired_messages_lead_to_a_full_resync_that_repairs_both_content_and_deletes) {
+  HierarchyWorld world;
+  const auto store = world.add_connected_registry(
+      "store1", resource("ReadOnly", nullptr, {"apps/*"}, {{"messageTtl", "P1D"}}), kReadApps);
+  const std::string old_digest = world.push_image("cloud:5000", world.admin(), "apps/old", "1", "old");
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("store1:5000", store, "apps/old", "1") == old_digest; },
+                                5min));
+
+  // The link goes down for two days: the messages written meanwhile outlive the node's one-day TTL.
+  world.network().set_link_down("store1", "cloud:5001", true);
+  world.network().set_link_down("store1", "cloud:5000", true);
+  const std::string new_digest = world.push_image("cloud:5000", world.admin(), "apps/new", "1", "new");
+  BOOST_REQUIRE_EQUAL(world.call("cloud:5000", http::Method::Delete, "/v2/apps/old/manifests/" + old_digest,
+                                 world.admin()).status, 202);
+  world.loop().run_until(world.loop().now() + 48h);
+  BOOST_TEST(world.tag_digest("store1:5000", store, "apps/new", "1").empty());
+
+  world.network().set_link_down("store1", "cloud:5001", false);
+  world.network().set_link_down("store1", "cloud:5000", false);
+  const uint64_t inventories_before = world.network().requests_to("cloud:5001", "/gateway/v1/store1/inventory");
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store1:5000", store, "apps/new", "1") == new_digest; },
+                             5min));
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store1:5000", store, "apps/old", "1").empty(); }, 5min));
+  // The repair came from a full resync (the inventory), not from the expired messages.
+  BOOST_TEST(world.network().requests_to("cloud:5001", "/gateway/v1/store1/inventory") == inventories_before + 1);
+}
+
+BOOST_AUTO_TEST_CASE(windows_open_and_close_at_cron_occurrences) {
+  HierarchyWorld world;  // starts at 00:00 UTC
+  // One-hour windows every three hours: open 00:00-01:00, closed until 03:00.
+  const auto store = world.add_connected_registry(
+      "store2", resource("ReadOnly", nullptr, {"apps/*"}, {{"schedule", "0 */3 * * *"}, {"window", "PT1H"}}),
+      kReadApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("store2").node->agent()->ready(); }, 5min));
+  // Inside the window a change arrives at once (the long poll is bounded by the window's end).
+  const std::string early = world.push_image("cloud:5000", world.admin(), "apps/early", "1", "early");
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store2:5000", store, "apps/early", "1") == early; }, 1min));
+  world.loop().run_until(Nanoseconds(70min));  // 01:10: closed
+
+  const uint64_t content_before = world.network().requests_between("store2", "cloud:5000", "/v2/");
+  const uint64_t messages_before = world.network().requests_between("store2", "cloud:5001", "/gateway/v1/store2/messages");
+  const std::string digest = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  world.loop().run_until(Nanoseconds(179min));  // 02:59
+  BOOST_TEST(world.tag_digest("store2:5000", store, "apps/web", "1").empty());
+  // Nothing but the small configuration checks crossed the link while the window was closed.
+  BOOST_TEST(world.network().requests_between("store2", "cloud:5000", "/v2/") == content_before);
+  BOOST_TEST(world.network().requests_between("store2", "cloud:5001", "/gateway/v1/store2/messages") == messages_before);
+
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store2:5000", store, "apps/web", "1") == digest; }, 5min));
+  BOOST_TEST((world.clock().now() >= kWorldStart + 180min));
+}
+
+BOOST_AUTO_TEST_CASE(a_schedule_changed_at_the_cloud_opens_a_closed_window) {
+  HierarchyWorld world;
+  // Once a year, for an hour: closed for the whole test unless the schedule changes.
+  const auto store = world.add_connected_registry(
+      "store3", resource("ReadOnly", nullptr, {"apps/*"}, {{"schedule", "0 0 1 6 *"}, {"window", "PT1H"}}), kReadApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("store3").node->agent() != nullptr; }, 1min));
+  world.loop().run_until(world.loop().now() + 2h);
+  const std::string digest = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  world.loop().run_until(world.loop().now() + 10min);
+  BOOST_TEST(world.tag_digest("store3:5000", store, "apps/web", "1").empty());
+
+  world.manage(http::Method::Patch, "connectedRegistries/store3", {{"sync", {{"schedule", "* * * * *"}, {"window", nullptr}}}});
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store3:5000", store, "apps/web", "1") == digest; }, 5min));
+}
+
+BOOST_AUTO_TEST_CASE(a_child_speaking_a_newer_protocol_is_refused_and_says_why) {
+  HierarchyWorld world;
+  world.tweak_next_node = [](node::NodeOptions& options) { options.agent.protocol_version = 99; };
+  world.add_connected_registry("future", resource("ReadOnly", nullptr, {"apps/*"}), kReadApps);
+  sync::SyncAgent& agent = *world.node("future").node->agent();
+  BOOST_TEST(world.run_until([&] { return agent.state() == sync::ConnectionState::Unhealthy; }, 1min));
+  BOOST_TEST(!agent.ready());
+  const std::string details = agent.status().at("statusDetails").dump();
+  BOOST_TEST(details.find("protocol version 99") != std::string::npos, details);
+}
+
+BOOST_AUTO_TEST_CASE(notification_patterns) {
+  const oci::ContentChange push{oci::ContentChange::Kind::ManifestPut, "apps/web", oci::digest_of("x"), "1.2"};
+  const oci::ContentChange untag{oci::ContentChange::Kind::TagDeleted, "apps/web", oci::digest_of("x"), "1.2"};
+  BOOST_TEST(sync::notification_matches("apps/*:push", push));
+  BOOST_TEST(!sync::notification_matches("apps/*:delete", push));
+  BOOST_TEST(sync::notification_matches("apps/*:delete", untag));
+  BOOST_TEST(sync::notification_matches("*:*", untag));
+  BOOST_TEST(sync::notification_matches("apps/web:1.*:push", push));
+  BOOST_TEST(!sync::notification_matches("apps/web:2.*:push", push));
+  BOOST_TEST(sync::notification_matches("apps/web@" + oci::digest_of("x").str() + ":push", push));
+  BOOST_TEST(!sync::notification_matches("base:*", push));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::test
