@@ -170,6 +170,7 @@ void SyncAgent::record_failure(const SyncFailure& failure) {
       break;
     default:
       set_state(ConnectionState::Offline);
+      message_config_version_ = 0;  // the next round starts with a short configuration read, not a long poll
       break;
   }
   std::lock_guard lock(status_mutex_);
@@ -241,6 +242,9 @@ Task<void> SyncAgent::refresh_config() {
   const std::string query = "version=" + std::to_string(replica_.version());
   ParentLink::GatewayAnswer answer =
       co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("config"), query, std::nullopt, std::chrono::seconds(60));
+  // The parent answered: the link is up (a state says what was last observed, so it changes only on an answer).
+  if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy)
+    set_state(ConnectionState::Online);
   if (answer.status == 304) co_return;
   try {
     replica_.apply(answer.body);
@@ -337,7 +341,6 @@ Task<void> SyncAgent::round() {
   } else if (const auto closes = window.closes_at(clock_.now())) {
     wait = std::min<Nanoseconds>(options_.long_poll, *closes - clock_.now());
   }
-  if (state_.load() != ConnectionState::Syncing) set_state(ConnectionState::Online);
   const bool status_due = last_status_sent_ < Nanoseconds(0) ||
                           clock_.monotonic() - last_status_sent_ >= options_.status_interval;
   if (status_due || !ready_) {
