@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -213,6 +214,14 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   if (metrics_server) {
     metrics_server->stop();
     metrics_server->wait();
+  }
+  // The sync agent unwinds on the executor when it can (a sleeping agent at once; one waiting on a long poll at its
+  // parent only when that answers, so the wait is short and bounded); then the executor stops and waits for its running
+  // callback, so nothing runs on the node while it is destroyed.
+  {
+    auto unwound = std::make_shared<std::promise<void>>();
+    node.stop([unwound] { unwound->set_value(); });
+    unwound->get_future().wait_for(std::chrono::seconds(1));
   }
   executor.stop();
   log::info("stopped", {{"address", server.bound_address()}});

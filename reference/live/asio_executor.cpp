@@ -42,6 +42,9 @@ AsioExecutor::~AsioExecutor() {
 void AsioExecutor::stop() {
   state_->guard.reset();
   state_->context.stop();
+  // Wait for the callback that may be running: after stop() returns nothing of the caller's is touched any more (the
+  // objects those callbacks use can be destroyed). Not from the loop's own thread, which cannot wait for itself.
+  if (state_->thread.joinable() && state_->thread.get_id() != std::this_thread::get_id()) state_->thread.join();
 }
 
 void AsioExecutor::post(std::function<void()> work) {

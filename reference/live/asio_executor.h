@@ -15,7 +15,8 @@ class AsioExecutor final : public Executor {
 
   void post(std::function<void()> work) override;
   TimerHandle schedule_after(Nanoseconds delay, std::function<void()> work) override;
-  // Stops the thread after the callbacks already posted; later posts are dropped. Idempotent.
+  // Stops the loop and waits for the callback running now, if any; callbacks not yet run and later posts are dropped.
+  // Idempotent.
   void stop();
 
  private:
