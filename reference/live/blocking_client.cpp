@@ -1,5 +1,7 @@
 #include "reference/live/blocking_client.h"
 
+#include "reference/live/beast_verb.h"
+
 // Why a coroutine run by a private io_context rather than Beast's blocking calls: blocking reads have no deadline, and a
 // command must not hang on a peer that accepts the connection and then says nothing. Running the exchange with
 // io_context::run_for() puts one deadline over every step (resolve included); when it passes, destroying the context
@@ -63,19 +65,6 @@ Peer parse_url(std::string_view url) {
   peer.target = std::string(view.encoded_target());
   if (peer.target.empty() || peer.target.front() != '/') peer.target.insert(0, "/");
   return peer;
-}
-
-bhttp::verb to_verb(http::Method method) {
-  switch (method) {
-    case http::Method::Get: return bhttp::verb::get;
-    case http::Method::Head: return bhttp::verb::head;
-    case http::Method::Post: return bhttp::verb::post;
-    case http::Method::Put: return bhttp::verb::put;
-    case http::Method::Patch: return bhttp::verb::patch;
-    case http::Method::Delete: return bhttp::verb::delete_;
-    case http::Method::Other: break;
-  }
-  throw std::invalid_argument("unsupported HTTP method");
 }
 
 bool is_ip_literal(const std::string& host) {

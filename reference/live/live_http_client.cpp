@@ -1,5 +1,7 @@
 #include "reference/live/live_http_client.h"
 
+#include "reference/live/beast_verb.h"
+
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
@@ -24,19 +26,6 @@ using asio::awaitable;
 namespace {
 constexpr size_t kPiece = 256 * 1024;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-bhttp::verb to_verb(http::Method method) {
-  switch (method) {
-    case http::Method::Get: return bhttp::verb::get;
-    case http::Method::Head: return bhttp::verb::head;
-    case http::Method::Post: return bhttp::verb::post;
-    case http::Method::Put: return bhttp::verb::put;
-    case http::Method::Patch: return bhttp::verb::patch;
-    case http::Method::Delete: return bhttp::verb::delete_;
-    case http::Method::Other: break;
-  }
-  return bhttp::verb::get;
-}
 
 // Splits "host:port" ("[v6]:port" too); the port defaults to the scheme's.
 std::pair<std::string, std::string> split_authority(const std::string& authority, const std::string& scheme) {
