@@ -270,7 +270,8 @@ class GatewayCall final : public http::Call {
     if (wait <= 0) return respond(*read(true));
     auto poll = std::make_shared<Poll>();
     poll->respond = std::move(respond);
-    auto answer = [poll, read, &gateway](bool final) {
+    // Answers with whatever there is now (the wake-up or the deadline came), exactly once.
+    auto answer = [poll, read, &gateway] {
       if (poll->answered.exchange(true)) return;
       gateway.log_.cancel_wait(poll->waiter);
       poll->deadline.cancel();
@@ -279,10 +280,9 @@ class GatewayCall final : public http::Call {
       } catch (...) {
         poll->respond(failure_response(std::current_exception()));
       }
-      (void)final;
     };
     // Wait first, then read: a message appended in between wakes the waiter instead of being missed.
-    poll->waiter = gateway.log_.wait([answer] { answer(false); });
+    poll->waiter = gateway.log_.wait(answer);
     if (auto now = read(false)) {
       if (!poll->answered.exchange(true)) {
         gateway.log_.cancel_wait(poll->waiter);
@@ -290,7 +290,7 @@ class GatewayCall final : public http::Call {
       }
       return;
     }
-    poll->deadline = gateway.executor_.schedule_after(std::chrono::seconds(wait), [answer] { answer(true); });
+    poll->deadline = gateway.executor_.schedule_after(std::chrono::seconds(wait), answer);
   }
 
   GatewayHandler& gateway_;
