@@ -1,5 +1,6 @@
 // The `outpost` command: run a registry node, collect its garbage, manage a running node's scope maps and tokens, run
-// a whole cluster from a topology, or (with no arguments) run the three-level cluster demo.
+// a whole cluster from a topology, or (with no arguments) run the three-level cluster demo. It sits in app/, above
+// reference/ and simulator/, so the simulator's commands can join without reference/ ever depending on simulator/.
 #include <iostream>
 
 #include "CLI/CLI.hpp"
