@@ -1,0 +1,864 @@
+#include "simulator/net/sim_network.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "simulator/net/http_wire.h"
+
+namespace outpost::sim {
+
+namespace {
+size_t index_of(Stream stream) { return stream == Stream::Upstream ? 0 : 1; }
+
+// Where an exchange is. Latency phases: the message is in the air. Flow phases: its bytes are crossing (a flow in the
+// bandwidth model, or held by a jam). Stalled: its bytes were dropped; only the client's idle timeout (or a toxic's
+// own timer) ends it. Failing: the error is on its way back to the client.
+enum class Phase { RequestLatency, RequestFlow, Handler, ResponseLatency, ResponseFlow, Stalled, Failing };
+
+std::string millis(Nanoseconds duration) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count()) + " ms";
+}
+}  // namespace
+
+std::string_view net_event_kind_name(NetEventKind kind) {
+  switch (kind) {
+    case NetEventKind::Request: return "request";
+    case NetEventKind::Response: return "response";
+    case NetEventKind::Fault: return "fault";
+    case NetEventKind::Control: return "control";
+  }
+  return "unknown";
+}
+
+struct SimNetwork::Direction {
+  DirectionSpec spec;
+  BandwidthModel::ResourceId resource = 0;
+  DirectionState state = DirectionState::Normal;
+  Nanoseconds extra{0};  // a slowed direction's added latency
+};
+
+struct SimNetwork::ProxyLink {
+  std::map<std::string, Toxic> toxics;  // by name
+  double lost_responses = 0;
+  LinkCounters counters;
+};
+
+struct SimNetwork::Exchange {
+  uint64_t id = 0;
+  std::string from;       // the client's host
+  std::string server;     // the server's host
+  std::string authority;  // the server's host:port
+  ProxyLink* link = nullptr;  // owned by proxy_links_, never erased
+  http::ClientRequest request;
+  std::shared_ptr<http::BodySink> sink;
+  std::function<void(http::ClientResult)> done;
+  bool head = false;
+  Phase phase = Phase::RequestLatency;
+  // The client gave up (idle timeout) while its request was still travelling: the request may still reach the server
+  // and be applied (TCP would deliver bytes already sent), but nobody hears the answer.
+  bool client_gone = false;
+  std::vector<Toxic> toxics[2];  // the toxics that apply to this exchange, per stream
+  // The message of the current stream:
+  Stream stream = Stream::Upstream;
+  uint64_t head_bytes = 0;
+  uint64_t body_bytes = 0;
+  std::optional<uint64_t> limit;  // limit_data: how many of its bytes get through
+  Nanoseconds close_delay{0};     // slow_close
+  std::optional<BandwidthModel::FlowId> flow;
+  uint64_t flow_bytes = 0;
+  std::string stalled_by;  // the timeout toxic holding it, whose removal closes the connection
+  http::Response response;
+  TimerHandle phase_timer;
+  TimerHandle idle_timer;
+  bool idle_armed = false;
+
+  HostPair bytes_direction() const {
+    return stream == Stream::Upstream ? HostPair{from, server} : HostPair{server, from};
+  }
+  bool in_flight(Stream s) const {
+    if (stream != s) return false;
+    return s == Stream::Upstream ? (phase == Phase::RequestLatency || phase == Phase::RequestFlow)
+                                 : (phase == Phase::ResponseLatency || phase == Phase::ResponseFlow);
+  }
+  bool in_flow() const { return phase == Phase::RequestFlow || phase == Phase::ResponseFlow; }
+};
+
+// Every entry point (public call or loop event) opens a batch; the last one to close re-arms the completion timer
+// once, however many flows started and stopped inside it.
+class SimNetwork::Batch {
+ public:
+  explicit Batch(SimNetwork& network) : network_(network) { ++network_.batch_depth_; }
+  ~Batch() {
+    if (--network_.batch_depth_ == 0) network_.reschedule_completion();
+  }
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+
+ private:
+  SimNetwork& network_;
+};
+
+class SimNetwork::Client final : public http::HttpClient {
+ public:
+  Client(SimNetwork& network, std::string from) : network_(network), from_(std::move(from)) {}
+  void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+            std::function<void(http::ClientResult)> done) override {
+    network_.send(from_, std::move(request), std::move(sink), std::move(done));
+  }
+
+ private:
+  SimNetwork& network_;
+  std::string from_;
+};
+
+SimNetwork::SimNetwork(EventLoop& loop, Random& random) : loop_(loop), random_(random) {}
+
+SimNetwork::~SimNetwork() {
+  completion_timer_.cancel();
+  for (auto& [id, ex] : exchanges_) {
+    ex->phase_timer.cancel();
+    ex->idle_timer.cancel();
+  }
+}
+
+std::string SimNetwork::host_of(std::string_view authority) {
+  if (authority.starts_with('[')) {
+    const size_t close = authority.find(']');
+    return std::string(close == std::string_view::npos ? authority : authority.substr(0, close + 1));
+  }
+  const size_t colon = authority.rfind(':');
+  return std::string(colon == std::string_view::npos ? authority : authority.substr(0, colon));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DirectNetwork's surface
+
+void SimNetwork::attach(const std::string& authority, http::Handler& handler) { handlers_[authority] = &handler; }
+void SimNetwork::detach(const std::string& authority) { handlers_.erase(authority); }
+
+void SimNetwork::set_down(const std::string& authority, bool down) {
+  Batch batch(*this);
+  if (!down) {
+    if (down_.erase(authority) > 0) emit(NetEventKind::Control, authority, authority, "up");
+    return;
+  }
+  if (!down_.insert(authority).second) return;
+  emit(NetEventKind::Control, authority, authority, "down");
+  // A stopped process resets the connections it had accepted; requests still in the air are refused on arrival,
+  // and those already dropped on the way never reached it.
+  std::vector<uint64_t> ids;
+  for (const auto& [id, ex] : exchanges_) {
+    const bool accepted = ex->phase == Phase::RequestFlow || ex->phase == Phase::Handler ||
+                          (ex->stream == Stream::Downstream && ex->phase != Phase::Failing);
+    if (ex->authority == authority && accepted) ids.push_back(id);
+  }
+  for (const uint64_t id : ids)
+    if (Exchange* ex = find(id)) cut(*ex, "reset", "connection reset by " + authority + " (down)");
+}
+
+void SimNetwork::set_link_down(const std::string& from, const std::string& authority, bool down) {
+  Batch batch(*this);
+  if (!down) {
+    if (links_down_.erase({from, authority}) > 0) emit(NetEventKind::Control, from, authority, "link_up");
+    return;
+  }
+  if (!links_down_.insert({from, authority}).second) return;
+  emit(NetEventKind::Control, from, authority, "link_down");
+  // As the proxy's `down`: every open connection of the link is closed.
+  std::vector<uint64_t> ids;
+  for (const auto& [id, ex] : exchanges_)
+    if (ex->from == from && ex->authority == authority && ex->phase != Phase::Failing) ids.push_back(id);
+  for (const uint64_t id : ids)
+    if (Exchange* ex = find(id)) cut(*ex, "reset", "connection reset: the link to " + authority + " is down");
+}
+
+uint64_t SimNetwork::requests_to(const std::string& authority, std::string_view path_prefix) const {
+  uint64_t count = 0;
+  for (const auto& [key, n] : delivered_)
+    if (std::get<1>(key) == authority && std::string_view(std::get<2>(key)).starts_with(path_prefix)) count += n;
+  return count;
+}
+
+uint64_t SimNetwork::requests_between(const std::string& from, const std::string& authority,
+                                      std::string_view path_prefix) const {
+  uint64_t count = 0;
+  for (const auto& [key, n] : delivered_)
+    if (std::get<0>(key) == from && std::get<1>(key) == authority &&
+        std::string_view(std::get<2>(key)).starts_with(path_prefix))
+      count += n;
+  return count;
+}
+
+http::HttpClient& SimNetwork::client(const std::string& from) {
+  auto& slot = clients_[from];
+  if (!slot) slot = std::make_unique<Client>(*this, from);
+  return *slot;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Topology
+
+SimNetwork::Direction& SimNetwork::direction(const std::string& from, const std::string& to) {
+  auto& slot = directions_[{from, to}];
+  if (!slot) {
+    slot = std::make_unique<Direction>();
+    slot->resource = model_.add_resource(0);
+  }
+  return *slot;
+}
+
+Nanoseconds SimNetwork::one_way(const std::string& from, const std::string& to) {
+  const Direction& dir = direction(from, to);
+  Nanoseconds delay = dir.spec.latency.draw(random_);
+  if (dir.state == DirectionState::Slowed) delay += dir.extra;
+  return delay;
+}
+
+BandwidthModel::ResourceId SimNetwork::egress(const std::string& host) {
+  auto found = nics_.find(host);
+  if (found == nics_.end())
+    found = nics_.emplace(host, std::make_pair(model_.add_resource(0), model_.add_resource(0))).first;
+  return found->second.first;
+}
+
+BandwidthModel::ResourceId SimNetwork::ingress(const std::string& host) {
+  egress(host);
+  return nics_.at(host).second;
+}
+
+void SimNetwork::set_link(const std::string& a, const std::string& b, const LinkSpec& spec) {
+  Batch batch(*this);
+  Direction& forward = direction(a, b);
+  forward.spec = spec.forward;
+  model_.set_capacity(loop_.now(), forward.resource, spec.forward.bytes_per_second);
+  Direction& backward = direction(b, a);
+  backward.spec = spec.backward;
+  model_.set_capacity(loop_.now(), backward.resource, spec.backward.bytes_per_second);
+}
+
+void SimNetwork::set_nic(const std::string& host, uint64_t egress_bytes_per_second, uint64_t ingress_bytes_per_second) {
+  Batch batch(*this);
+  model_.set_capacity(loop_.now(), egress(host), egress_bytes_per_second);
+  model_.set_capacity(loop_.now(), ingress(host), ingress_bytes_per_second);
+}
+
+SimNetwork::ProxyLink& SimNetwork::proxy_link(const std::string& client_host, const std::string& server_host) {
+  auto& slot = proxy_links_[{client_host, server_host}];
+  if (!slot) slot = std::make_unique<ProxyLink>();
+  return *slot;
+}
+
+const LinkCounters& SimNetwork::counters(const std::string& client_host, const std::string& server_host) const {
+  static const LinkCounters kNone;
+  const auto found = proxy_links_.find({client_host, server_host});
+  return found == proxy_links_.end() ? kNone : found->second->counters;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The life of an exchange
+
+bool SimNetwork::draw(double probability) {
+  if (probability >= 1.0) return true;
+  if (probability <= 0.0) return false;
+  constexpr uint64_t kScale = uint64_t{1} << 53;  // doubles hold every integer below this exactly
+  return static_cast<double>(random_.uniform(kScale)) < probability * static_cast<double>(kScale);
+}
+
+void SimNetwork::send(const std::string& from, http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+                      std::function<void(http::ClientResult)> done) {
+  Batch batch(*this);
+  auto owned = std::make_unique<Exchange>();
+  Exchange& ex = *owned;
+  ex.id = next_exchange_++;
+  ex.from = from;
+  ex.authority = request.authority;
+  ex.server = host_of(request.authority);
+  ex.link = &proxy_link(from, ex.server);
+  ex.head = request.method == http::Method::Head;
+  ex.request = std::move(request);
+  ex.sink = std::move(sink);
+  ex.done = std::move(done);
+  ++ex.link->counters.requests;
+  // One toxicity draw per toxic per exchange (an exchange is a connection), in name order.
+  for (const auto& [name, toxic] : ex.link->toxics)
+    if (draw(toxic.toxicity)) ex.toxics[index_of(toxic.stream)].push_back(toxic);
+  exchanges_.emplace(ex.id, std::move(owned));
+  begin_stream(ex, Stream::Upstream, /*may_run_inline=*/false);  // `done` never runs inside send()
+}
+
+// A message enters its link: its latency is drawn and its toxics decide what becomes of it.
+void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) {
+  ex.stream = stream;
+  ex.phase = stream == Stream::Upstream ? Phase::RequestLatency : Phase::ResponseLatency;
+  if (stream == Stream::Upstream) {
+    ex.head_bytes = wire::request_head_bytes(ex.request);
+    ex.body_bytes = wire::request_body_bytes(ex.request);
+  }
+  ex.limit.reset();
+  ex.close_delay = Nanoseconds(0);
+  const auto [src, dst] = ex.bytes_direction();
+  const Direction& dir = direction(src, dst);
+  Nanoseconds delay = one_way(src, dst);
+  const Toxic* timeout = nullptr;
+  const Toxic* reset = nullptr;
+  const uint64_t total = ex.head_bytes + ex.body_bytes;
+  for (const Toxic& toxic : ex.toxics[index_of(stream)]) {
+    const ToxicAttributes& a = toxic.attributes;
+    switch (toxic.type) {
+      case ToxicType::Latency:
+        delay += a.latency;
+        if (a.jitter.count() > 0) {
+          const auto jitter = static_cast<uint64_t>(Nanoseconds(a.jitter).count());
+          delay += Nanoseconds(static_cast<int64_t>(random_.uniform(2 * jitter + 1)) - static_cast<int64_t>(jitter));
+        }
+        break;
+      case ToxicType::Timeout:
+        if (!timeout) timeout = &toxic;
+        break;
+      case ToxicType::ResetPeer:
+        if (!reset) reset = &toxic;
+        break;
+      case ToxicType::LimitData:
+        ex.limit = std::min(ex.limit.value_or(UINT64_MAX), a.bytes);
+        break;
+      case ToxicType::Slicer: {
+        // Slices of average_size, `delay` apart: at flow level only the pauses between slices show.
+        const uint64_t slices = (total + a.average_size - 1) / a.average_size;
+        if (slices > 1) delay += Nanoseconds(a.slice_delay) * static_cast<int64_t>(slices - 1);
+        break;
+      }
+      case ToxicType::SlowClose:
+        ex.close_delay += a.close_delay;
+        break;
+      case ToxicType::Bandwidth:
+        break;  // a cap on the flow, set when it starts
+    }
+  }
+  delay = std::max(delay, Nanoseconds(0));
+  const uint64_t id = ex.id;
+  if (dir.state == DirectionState::Stopped) {
+    stall(ex, "dropped", true);
+    return;
+  }
+  if (timeout) {
+    ex.stalled_by = timeout->name;
+    const Nanoseconds after = timeout->attributes.timeout;
+    if (!stall(ex, "timeout", true) || after.count() == 0) return;
+    ex.phase_timer = loop_.schedule_after(after, [this, id] {
+      Batch batch(*this);
+      if (Exchange* held = find(id)) cut(*held, "timeout_close", "connection closed by " + held->authority);
+    });
+    return;
+  }
+  if (reset) {
+    const Nanoseconds after = reset->attributes.timeout;
+    if (!stall(ex, "reset_peer", false)) return;
+    ex.phase_timer = loop_.schedule_after(after, [this, id] {
+      Batch batch(*this);
+      if (Exchange* held = find(id)) cut(*held, "reset_peer", "connection reset by peer " + held->authority);
+    });
+    return;
+  }
+  // A message slower than the client's patience: the client gives up first (its timer is scheduled first, so it
+  // wins a tie), but the message still lands.
+  if (delay >= ex.request.idle_timeout) arm_idle(ex);
+  if (delay.count() == 0 && may_run_inline) {
+    arrive(id);
+  } else {
+    ex.phase_timer = loop_.schedule_after(delay, [this, id] {
+      Batch batch(*this);
+      arrive(id);
+    });
+  }
+}
+
+// The message reached the far end of its latency: the connection is accepted (or not) and its bytes start to flow.
+void SimNetwork::arrive(uint64_t id) {
+  Exchange* found = find(id);
+  if (!found) return;
+  Exchange& ex = *found;
+  if (!ex.client_gone) disarm_idle(ex);
+  if (ex.stream == Stream::Upstream) {
+    if (links_down_.contains({ex.from, ex.authority})) {
+      refuse(ex, "connection reset: the link to " + ex.authority + " is down", true);
+      return;
+    }
+    if (!handlers_.contains(ex.authority) || down_.contains(ex.authority)) {
+      refuse(ex, "connection refused by " + ex.authority, false);
+      return;
+    }
+  }
+  const auto [src, dst] = ex.bytes_direction();
+  const std::vector<BandwidthModel::ResourceId> path{egress(src), direction(src, dst).resource, ingress(dst)};
+  uint64_t cap = 0;
+  for (const Toxic& toxic : ex.toxics[index_of(ex.stream)])
+    if (toxic.type == ToxicType::Bandwidth && toxic.attributes.bytes_per_second > 0)
+      cap = cap == 0 ? toxic.attributes.bytes_per_second : std::min(cap, toxic.attributes.bytes_per_second);
+  cap = std::min(cap, BandwidthModel::kMaxCapacity);
+  const uint64_t total = ex.head_bytes + ex.body_bytes;
+  ex.flow_bytes = std::min(total, ex.limit.value_or(UINT64_MAX));
+  ex.phase = ex.stream == Stream::Upstream ? Phase::RequestFlow : Phase::ResponseFlow;
+  if (!model_.constrained(path, cap)) {  // an ideal path: the bytes are there at once, no event needed
+    flow_done(ex, ex.flow_bytes);
+    return;
+  }
+  const BandwidthModel::FlowId flow = model_.start(loop_.now(), ex.flow_bytes, path, cap);
+  ex.flow = flow;
+  flow_owners_[flow] = id;
+  if (model_.rate_fixed(flow) == 0) arm_idle(ex);  // held by a jam: silence, as far as the client can tell
+}
+
+// The message's bytes are through (all of them, or as many as limit_data let pass).
+void SimNetwork::flow_done(Exchange& ex, uint64_t delivered) {
+  ex.flow.reset();
+  const bool up = ex.stream == Stream::Upstream;
+  StreamCounters& counters = up ? ex.link->counters.upstream : ex.link->counters.downstream;
+  counters.bytes += delivered;
+  if (delivered < ex.head_bytes + ex.body_bytes) {  // limit_data closed the connection
+    take_partial(ex, delivered);
+    cut(ex, "limit_data", "connection closed by " + ex.authority + " after " + std::to_string(delivered) + " bytes");
+    return;
+  }
+  if (up) {
+    ++counters.messages;
+    run_handler(ex);
+  } else {
+    deliver_response(ex);
+  }
+}
+
+void SimNetwork::run_handler(Exchange& ex) {
+  const auto handler = handlers_.find(ex.authority);
+  if (handler == handlers_.end() || down_.contains(ex.authority)) {
+    refuse(ex, "connection refused by " + ex.authority, false);
+    return;
+  }
+  ex.phase = Phase::Handler;
+  ++delivered_[{ex.from, ex.authority, ex.request.target}];
+  if (observer_) {
+    const std::string what = std::string(http::method_name(ex.request.method)) + " " + ex.request.target;
+    emit(NetEventKind::Request, ex.from, ex.authority, what);
+  }
+  const uint64_t id = ex.id;
+  http::Response response;
+  try {
+    std::unique_ptr<http::Call> call = handler->second->start(wire::server_request(ex.from, ex.request));
+    wire::feed_body(ex.request, *call);
+    if (call->asynchronous()) {
+      // It answers in a later event (a long poll): the client hears nothing meanwhile, as its idle_timeout knows.
+      arm_idle(ex);
+      std::shared_ptr<http::Call> held(std::move(call));
+      std::weak_ptr<int> alive = alive_;
+      held->finish_async([this, alive, held, id](http::Response answer) {
+        if (alive.expired()) return;
+        Batch batch(*this);
+        respond(id, std::move(answer));
+      });
+      return;  // `ex` may be gone by now (the call may have answered at once)
+    }
+    response = call->finish();
+  } catch (...) {
+    response = wire::failure_response(std::current_exception());
+  }
+  respond(id, std::move(response));
+}
+
+// The server answered: the response enters the link back, unless it is lost.
+void SimNetwork::respond(uint64_t id, http::Response response) {
+  Exchange* found = find(id);
+  if (!found || found->phase != Phase::Handler) return;
+  Exchange& ex = *found;
+  disarm_idle(ex);
+  if (ex.client_gone) {  // applied, and nobody listening
+    finish(ex, {});
+    return;
+  }
+  if (draw(ex.link->lost_responses)) {
+    ++ex.link->counters.lost_responses;
+    emit(NetEventKind::Fault, ex.authority, ex.from, "lost_response");
+    fail_later(ex, one_way(ex.server, ex.from), "connection closed by " + ex.authority + " before the response");
+    return;
+  }
+  ex.response = std::move(response);
+  if (!ex.response.headers.has("Content-Length"))
+    ex.response.headers.set("Content-Length", std::to_string(ex.response.body_size()));
+  ex.head_bytes = wire::response_head_bytes(ex.response.status, ex.response.headers);
+  ex.body_bytes = ex.head ? 0 : ex.response.body_size();
+  begin_stream(ex, Stream::Downstream, /*may_run_inline=*/true);
+}
+
+void SimNetwork::deliver_response(Exchange& ex) {
+  ++ex.link->counters.downstream.messages;
+  ++ex.link->counters.completed;
+  http::ClientResponse out;
+  out.status = ex.response.status;
+  out.headers = std::move(ex.response.headers);
+  if (!ex.head) wire::copy_body(ex.response, ex.body_bytes, ex.sink.get(), out.body);
+  if (observer_) {
+    const std::string what = std::to_string(out.status) + " " + std::string(http::method_name(ex.request.method)) +
+                             " " + ex.request.target;
+    emit(NetEventKind::Response, ex.authority, ex.from, what);
+  }
+  http::ClientResult result;
+  result.response = std::move(out);
+  finish(ex, std::move(result));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Endings and faults
+
+void SimNetwork::take_partial(Exchange& ex, uint64_t delivered) {
+  // The client keeps what arrived of a cut response body, as the live client streams it to the sink: a Range
+  // request can then ask for the rest.
+  if (ex.stream != Stream::Downstream || ex.head || !ex.sink || delivered <= ex.head_bytes) return;
+  std::string unused;
+  wire::copy_body(ex.response, std::min(delivered - ex.head_bytes, ex.body_bytes), ex.sink.get(), unused);
+}
+
+uint64_t SimNetwork::stop_flow(Exchange& ex) {
+  if (!ex.flow) return 0;
+  const uint64_t delivered = model_.stop(loop_.now(), *ex.flow);
+  flow_owners_.erase(*ex.flow);
+  ex.flow.reset();
+  (ex.stream == Stream::Upstream ? ex.link->counters.upstream : ex.link->counters.downstream).bytes += delivered;
+  take_partial(ex, delivered);
+  return delivered;
+}
+
+void SimNetwork::refuse(Exchange& ex, const std::string& error, bool reset) {
+  ++ex.link->counters.refused;
+  if (reset) ++ex.link->counters.upstream.resets;
+  emit(NetEventKind::Fault, ex.from, ex.authority, reset ? "reset" : "refused");
+  fail_later(ex, one_way(ex.server, ex.from), error);  // the refusal travels back like any message
+}
+
+bool SimNetwork::stall(Exchange& ex, std::string_view why, bool dropped) {
+  stop_flow(ex);
+  ex.phase_timer.cancel();
+  const auto [src, dst] = ex.bytes_direction();
+  StreamCounters& counters = ex.stream == Stream::Upstream ? ex.link->counters.upstream : ex.link->counters.downstream;
+  if (dropped) ++counters.drops;
+  ex.phase = Phase::Stalled;
+  emit(NetEventKind::Fault, src, dst, why);
+  if (ex.client_gone) {  // nobody is waiting for it and nothing of it is left to arrive
+    finish(ex, {});
+    return false;
+  }
+  arm_idle(ex);
+  return true;
+}
+
+void SimNetwork::cut(Exchange& ex, std::string_view why, const std::string& error) {
+  stop_flow(ex);
+  const auto [src, dst] = ex.bytes_direction();
+  ++(ex.stream == Stream::Upstream ? ex.link->counters.upstream : ex.link->counters.downstream).resets;
+  emit(NetEventKind::Fault, src, dst, why);
+  fail_later(ex, ex.close_delay, error);
+}
+
+void SimNetwork::fail_later(Exchange& ex, Nanoseconds delay, std::string error) {
+  ex.phase = Phase::Failing;
+  ex.phase_timer.cancel();
+  if (ex.client_gone) {
+    finish(ex, {});
+    return;
+  }
+  // Always a later event, even at no delay: faults are injected from outside events too, and `done` must not run
+  // inside the caller's call.
+  const uint64_t id = ex.id;
+  ex.phase_timer = loop_.schedule_after(delay, [this, id, error = std::move(error)] {
+    Batch batch(*this);
+    Exchange* failing = find(id);
+    if (!failing) return;
+    http::ClientResult result;
+    result.transport_error = error;
+    finish(*failing, std::move(result));
+  });
+}
+
+void SimNetwork::on_idle_timeout(uint64_t id) {
+  Exchange* found = find(id);
+  if (!found) return;
+  Exchange& ex = *found;
+  ex.idle_armed = false;
+  ++ex.link->counters.timeouts;
+  emit(NetEventKind::Fault, ex.authority, ex.from, "idle_timeout");
+  http::ClientResult result;
+  result.transport_error = "timed out: nothing from " + ex.authority + " for " + millis(ex.request.idle_timeout);
+  if (ex.phase == Phase::RequestLatency || ex.phase == Phase::RequestFlow) {
+    // The request is on its way (in the air, or held by a jam): it may still land and be applied.
+    ex.client_gone = true;
+    auto done = std::move(ex.done);
+    if (done) done(std::move(result));
+    return;
+  }
+  stop_flow(ex);
+  finish(ex, std::move(result));
+}
+
+void SimNetwork::finish(Exchange& ex, http::ClientResult result) {
+  ex.phase_timer.cancel();
+  ex.idle_timer.cancel();
+  stop_flow(ex);
+  auto done = std::move(ex.done);
+  const bool heard = !ex.client_gone;
+  exchanges_.erase(ex.id);  // `ex` is gone from here on
+  if (heard && done) done(std::move(result));
+}
+
+void SimNetwork::arm_idle(Exchange& ex) {
+  if (ex.idle_armed || ex.client_gone) return;
+  ex.idle_armed = true;
+  const uint64_t id = ex.id;
+  ex.idle_timer = loop_.schedule_after(ex.request.idle_timeout, [this, id] {
+    Batch batch(*this);
+    on_idle_timeout(id);
+  });
+}
+
+void SimNetwork::disarm_idle(Exchange& ex) {
+  if (!ex.idle_armed) return;
+  ex.idle_timer.cancel();
+  ex.idle_armed = false;
+}
+
+SimNetwork::Exchange* SimNetwork::find(uint64_t id) {
+  const auto found = exchanges_.find(id);
+  return found == exchanges_.end() ? nullptr : found->second.get();
+}
+
+void SimNetwork::emit(NetEventKind kind, std::string_view from, std::string_view to, std::string_view what) {
+  if (observer_) observer_(NetEvent{loop_.now(), kind, from, to, what});
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Flow completions: one timer for the earliest completion in the whole model
+
+void SimNetwork::reschedule_completion() {
+  const std::optional<Nanoseconds> next = model_.next_completion();
+  if (next == completion_at_) return;
+  completion_timer_.cancel();
+  completion_at_ = next;
+  if (next) completion_timer_ = loop_.schedule_after(*next - loop_.now(), [this] { on_completion(); });
+}
+
+void SimNetwork::on_completion() {
+  Batch batch(*this);
+  completion_at_.reset();
+  // First detach every completed flow from its exchange, then carry each exchange on: carrying one on runs handlers
+  // and callbacks that may cut another exchange, which must not then stop a flow the model no longer has.
+  std::vector<std::pair<uint64_t, uint64_t>> finished;  // (exchange, bytes)
+  for (const BandwidthModel::FlowId flow : model_.take_completed(loop_.now())) {
+    const auto owner = flow_owners_.find(flow);
+    if (owner == flow_owners_.end()) continue;
+    if (Exchange* ex = find(owner->second)) {
+      ex->flow.reset();
+      finished.emplace_back(ex->id, ex->flow_bytes);
+    }
+    flow_owners_.erase(owner);
+  }
+  for (const auto& [id, bytes] : finished) {
+    Exchange* ex = find(id);
+    if (ex && ex->in_flow() && !ex->flow) flow_done(*ex, bytes);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Toxics
+
+void SimNetwork::add_toxic(const std::string& client_host, const std::string& server_host, Toxic toxic) {
+  Batch batch(*this);
+  ProxyLink& link = proxy_link(client_host, server_host);
+  if (link.toxics.contains(toxic.name)) throw std::invalid_argument("toxic already exists: " + toxic.name);
+  const std::string name = toxic.name;
+  const Toxic& added = link.toxics.emplace(name, std::move(toxic)).first->second;
+  emit(NetEventKind::Control, client_host, server_host, "toxic_added " + name);
+  // "A toxic acts on the bytes that flow after it is added, on connections that were already open too."
+  std::vector<uint64_t> ids;
+  for (const auto& [id, ex] : exchanges_)
+    if (ex->from == client_host && ex->server == server_host) ids.push_back(id);
+  for (const uint64_t id : ids) {
+    Exchange* ex = find(id);
+    if (ex && draw(added.toxicity)) apply_new_toxic(*ex, added);
+  }
+}
+
+void SimNetwork::apply_new_toxic(Exchange& ex, const Toxic& toxic) {
+  ex.toxics[index_of(toxic.stream)].push_back(toxic);
+  if (!ex.in_flight(toxic.stream)) return;  // it waits for the stream's next message, if any
+  const uint64_t id = ex.id;
+  switch (toxic.type) {
+    case ToxicType::Timeout: {
+      ex.stalled_by = toxic.name;
+      if (!stall(ex, "timeout", true) || toxic.attributes.timeout.count() == 0) return;
+      ex.phase_timer = loop_.schedule_after(toxic.attributes.timeout, [this, id] {
+        Batch batch(*this);
+        if (Exchange* held = find(id)) cut(*held, "timeout_close", "connection closed by " + held->authority);
+      });
+      return;
+    }
+    case ToxicType::ResetPeer: {
+      if (!stall(ex, "reset_peer", false)) return;
+      ex.phase_timer = loop_.schedule_after(toxic.attributes.timeout, [this, id] {
+        Batch batch(*this);
+        if (Exchange* held = find(id)) cut(*held, "reset_peer", "connection reset by peer " + held->authority);
+      });
+      return;
+    }
+    case ToxicType::Bandwidth:
+      refresh_cap(ex);
+      return;
+    case ToxicType::LimitData:
+      if (ex.flow) {  // counted from now
+        const uint64_t allowed = model_.delivered(loop_.now(), *ex.flow) + toxic.attributes.bytes;
+        if (allowed < ex.flow_bytes) {
+          model_.truncate(loop_.now(), *ex.flow, allowed);
+          ex.flow_bytes = allowed;
+        }
+      } else {
+        ex.limit = std::min(ex.limit.value_or(UINT64_MAX), toxic.attributes.bytes);
+      }
+      return;
+    case ToxicType::Latency:
+    case ToxicType::Slicer:
+    case ToxicType::SlowClose:
+      return;  // the message in flight already has its timing
+  }
+}
+
+void SimNetwork::refresh_cap(Exchange& ex) {
+  if (!ex.flow) return;
+  uint64_t cap = 0;
+  for (const Toxic& toxic : ex.toxics[index_of(ex.stream)])
+    if (toxic.type == ToxicType::Bandwidth && toxic.attributes.bytes_per_second > 0)
+      cap = cap == 0 ? toxic.attributes.bytes_per_second : std::min(cap, toxic.attributes.bytes_per_second);
+  model_.set_cap(loop_.now(), *ex.flow, std::min(cap, BandwidthModel::kMaxCapacity));
+}
+
+bool SimNetwork::remove_toxic(const std::string& client_host, const std::string& server_host,
+                              const std::string& name) {
+  Batch batch(*this);
+  ProxyLink& link = proxy_link(client_host, server_host);
+  const auto found = link.toxics.find(name);
+  if (found == link.toxics.end()) return false;
+  const Toxic removed = found->second;
+  link.toxics.erase(found);
+  emit(NetEventKind::Control, client_host, server_host, "toxic_removed " + name);
+  std::vector<uint64_t> ids;
+  for (const auto& [id, ex] : exchanges_)
+    if (ex->from == client_host && ex->server == server_host) ids.push_back(id);
+  for (const uint64_t id : ids) {
+    Exchange* ex = find(id);
+    if (!ex) continue;
+    for (auto& list : ex->toxics)
+      std::erase_if(list, [&name](const Toxic& toxic) { return toxic.name == name; });
+    if (ex->phase == Phase::Stalled && ex->stalled_by == name) {
+      // Its bytes were dropped: the connection cannot go on, so the proxy closes it.
+      cut(*ex, "timeout_close", "connection closed by " + ex->authority);
+    } else if (removed.type == ToxicType::Bandwidth && ex->in_flight(removed.stream)) {
+      refresh_cap(*ex);
+    }
+  }
+  return true;
+}
+
+void SimNetwork::update_toxic(const std::string& client_host, const std::string& server_host, Toxic toxic) {
+  Batch batch(*this);
+  remove_toxic(client_host, server_host, toxic.name);
+  add_toxic(client_host, server_host, std::move(toxic));
+}
+
+std::vector<Toxic> SimNetwork::toxics(const std::string& client_host, const std::string& server_host) const {
+  std::vector<Toxic> out;
+  const auto found = proxy_links_.find({client_host, server_host});
+  if (found != proxy_links_.end())
+    for (const auto& [name, toxic] : found->second->toxics) out.push_back(toxic);
+  return out;
+}
+
+void SimNetwork::set_lost_responses(const std::string& client_host, const std::string& server_host,
+                                    double toxicity) {
+  if (!(toxicity >= 0.0 && toxicity <= 1.0)) throw std::invalid_argument("toxicity must be between 0 and 1");
+  proxy_link(client_host, server_host).lost_responses = toxicity;
+  emit(NetEventKind::Control, client_host, server_host, toxicity > 0 ? "lost_responses" : "lost_responses_off");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Direction states and partitions
+
+bool SimNetwork::moves_bytes(const Exchange& ex, const HostPair& dir) const {
+  return (ex.in_flight(Stream::Upstream) || ex.in_flight(Stream::Downstream)) && ex.bytes_direction() == dir;
+}
+
+void SimNetwork::set_state(const std::string& from, const std::string& to, DirectionState state,
+                           Nanoseconds extra, std::string_view what) {
+  Batch batch(*this);
+  Direction& dir = direction(from, to);
+  const DirectionState before = dir.state;
+  dir.state = state;
+  dir.extra = state == DirectionState::Slowed ? extra : Nanoseconds(0);
+  emit(NetEventKind::Control, from, to, what);
+  const HostPair key{from, to};
+  std::vector<uint64_t> ids;
+  for (const auto& [id, ex] : exchanges_)
+    if (moves_bytes(*ex, key)) ids.push_back(id);
+  if (state == DirectionState::Stopped) {
+    // Dropped, in the air or on the wire: those exchanges can only time out now.
+    for (const uint64_t id : ids)
+      if (Exchange* ex = find(id)) stall(*ex, "dropped", true);
+  }
+  if (before == DirectionState::Jammed && state != DirectionState::Jammed) {
+    model_.set_blocked(loop_.now(), dir.resource, false);
+    for (const uint64_t id : ids)
+      if (Exchange* ex = find(id); ex && ex->flow) disarm_idle(*ex);  // bytes move again
+  } else if (state == DirectionState::Jammed && before != DirectionState::Jammed) {
+    model_.set_blocked(loop_.now(), dir.resource, true);
+    for (const uint64_t id : ids)
+      if (Exchange* ex = find(id); ex && ex->flow) arm_idle(*ex);  // held: the client hears nothing
+  }
+}
+
+void SimNetwork::stop(const std::string& from, const std::string& to) {
+  set_state(from, to, DirectionState::Stopped, Nanoseconds(0), "stop");
+}
+void SimNetwork::slow(const std::string& from, const std::string& to, Nanoseconds extra_latency) {
+  set_state(from, to, DirectionState::Slowed, extra_latency, "slow");
+}
+void SimNetwork::jam(const std::string& from, const std::string& to) {
+  set_state(from, to, DirectionState::Jammed, Nanoseconds(0), "jam");
+}
+void SimNetwork::restore(const std::string& from, const std::string& to) {
+  set_state(from, to, DirectionState::Normal, Nanoseconds(0), "restore");
+}
+
+DirectionState SimNetwork::state(const std::string& from, const std::string& to) const {
+  const auto found = directions_.find({from, to});
+  return found == directions_.end() ? DirectionState::Normal : found->second->state;
+}
+
+void SimNetwork::partition(const std::set<std::pair<std::string, std::string>>& pairs, bool two_way) {
+  Batch batch(*this);
+  for (const auto& [a, b] : pairs) {
+    set_state(a, b, DirectionState::Stopped, Nanoseconds(0), "partition");
+    if (two_way) set_state(b, a, DirectionState::Stopped, Nanoseconds(0), "partition");
+  }
+}
+
+void SimNetwork::heal_all() {
+  Batch batch(*this);
+  emit(NetEventKind::Control, "", "", "heal_all");
+  std::vector<HostPair> faulty;
+  for (const auto& [key, dir] : directions_)
+    if (dir->state != DirectionState::Normal) faulty.push_back(key);
+  for (const auto& [from, to] : faulty) restore(from, to);
+  std::vector<std::pair<HostPair, std::string>> toxics;
+  for (const auto& [key, link] : proxy_links_) {
+    link->lost_responses = 0;
+    for (const auto& [name, toxic] : link->toxics) toxics.emplace_back(key, name);
+  }
+  for (const auto& [key, name] : toxics) remove_toxic(key.first, key.second, name);
+  std::vector<HostPair> down(links_down_.begin(), links_down_.end());
+  for (const auto& [from, authority] : down) set_link_down(from, authority, false);
+}
+
+}  // namespace outpost::sim
