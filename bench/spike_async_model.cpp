@@ -95,7 +95,7 @@ static void BM_ManifestGet_VirtualTime(benchmark::State& state) {
     }
     loop.run();
   }
-  if (ok != state.iterations() * 100) state.SkipWithError("a request failed");
+  if (ok != static_cast<uint64_t>(state.iterations()) * 100) state.SkipWithError("a request failed");
   state.SetItemsProcessed(state.iterations() * 100);
   state.counters["events"] = benchmark::Counter(static_cast<double>(loop.events_dispatched()), benchmark::Counter::kIsRate);
 }

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -456,6 +457,7 @@ fs::path find_cluster_directory(const fs::path& root) {
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(root, error))
     if (entry.is_directory() && fs::exists(entry.path() / kClusterFile)) found.push_back(entry.path());
+  std::sort(found.begin(), found.end());  // the message below lists them in name order, not the file system's
   if (found.size() == 1) return found.front();
   if (found.empty()) throw UsageError("no cluster under " + root.string() + ": give --dir");
   std::string names;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 #include <system_error>
+#include <vector>
 
 #include "reference/storage/posix_file.h"
 
@@ -129,15 +130,19 @@ void DiskUploadStore::recover() {
     }
     for (const auto& id : finished) database_->connection.query("DELETE FROM uploads WHERE id = ?").bind(1, id).run();
   }
-  bool removed = false;
+  // Listed first and removed in name order: a crash in the middle then leaves the same files behind on every run.
+  std::vector<std::filesystem::path> orphans;
   std::error_code error;
   for (std::filesystem::directory_iterator it(directory_, error), end; !error && it != end; it.increment(error)) {
     // Only plain files are ours; anything else an operator put here is left alone.
     std::error_code type_error;
     if (it->is_regular_file(type_error) && !ids.contains(it->path().filename().string()))
-      removed |= remove_file(it->path());
+      orphans.push_back(it->path());
   }
   if (error) throw_io_error("cannot list", directory_, error.value());
+  std::sort(orphans.begin(), orphans.end());
+  bool removed = false;
+  for (const auto& orphan : orphans) removed |= remove_file(orphan);
   if (removed) sync_directory(directory_);
 }
 

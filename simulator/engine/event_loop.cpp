@@ -1,53 +1,98 @@
 #include "simulator/engine/event_loop.h"
 
-#include <algorithm>
+#include <utility>
 
 namespace outpost::sim {
 
-void EventLoop::push(Nanoseconds at, std::function<void()> work, std::shared_ptr<std::atomic<bool>> cancelled) {
-  queue_.push_back(Event{at, next_sequence_++, std::move(work), std::move(cancelled)});
-  std::push_heap(queue_.begin(), queue_.end(), Later{});
+namespace {
+// Sweeping the heap costs O(n); doing it only once cancelled entries are half of it (and not too few) keeps the cost
+// per cancellation constant.
+constexpr size_t kSweepAtLeast = 1024;
+}  // namespace
+
+EventLoop::EventLoop() : canceller_(std::make_shared<Canceller>(this)) {}
+
+EventLoop::~EventLoop() {
+  canceller_->forget();
+  // Pending callbacks die before the rest of the loop, while a destructor among them can still find it whole.
+  posts_.clear();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Callback doomed = std::move(slots_[i].work);  // by index, moved out: a destructor that schedules may grow slots_
+  }
 }
 
-void EventLoop::post(std::function<void()> work) {
-  ready_.push_back(Event{now_, next_sequence_++, std::move(work), nullptr});
-}
-
-bool EventLoop::next_is_ready() const {
-  if (ready_.empty()) return false;
-  if (queue_.empty()) return true;
-  return Later{}(queue_.front(), ready_.front());
-}
+void EventLoop::post(std::function<void()> work) { posts_.push(next_sequence_++, std::move(work)); }
 
 TimerHandle EventLoop::schedule_after(Nanoseconds delay, std::function<void()> work) {
-  auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  push(now_ + std::max(delay, Nanoseconds(0)), std::move(work), cancelled);
-  return TimerHandle(std::move(cancelled));
+  return handle(add_timer(due_after(delay), std::move(work)));
+}
+
+bool EventLoop::cancel_timer(TimerId id) {
+  const auto slot = static_cast<uint32_t>(id);
+  const auto generation = static_cast<uint32_t>(id >> 32);
+  if (slot >= slots_.size() || slots_[slot].generation != generation || slots_[slot].cancelled) return false;
+  // Moved out first: destroying it may run destructors that schedule or cancel, which may move slots_.
+  Callback doomed = std::move(slots_[slot].work);
+  slots_[slot].cancelled = true;
+  ++cancelled_timers_;
+  if (cancelled_timers_ >= kSweepAtLeast && cancelled_timers_ * 2 >= timers_.size()) sweep_cancelled();
+  return true;
+}
+
+void EventLoop::sweep_cancelled() {
+  timers_.remove_if([this](const TimerEntry& entry) {
+    if (!slots_[entry.slot].cancelled) return false;
+    free_slot(entry.slot);
+    return true;
+  });
+  cancelled_timers_ = 0;
+}
+
+void EventLoop::drop_cancelled_head() {
+  while (!timers_.empty() && slots_[timers_.top().slot].cancelled) {
+    free_slot(timers_.top().slot);
+    timers_.pop();
+    --cancelled_timers_;
+  }
 }
 
 bool EventLoop::run_one() {
-  while (!queue_.empty() || !ready_.empty()) {
-    Event event;
-    if (next_is_ready()) {
-      event = std::move(ready_.front());
-      ready_.pop_front();
-    } else {
-      std::pop_heap(queue_.begin(), queue_.end(), Later{});
-      event = std::move(queue_.back());
-      queue_.pop_back();
-    }
-    now_ = event.time;
-    if (event.cancelled && event.cancelled->load()) continue;
-    ++dispatched_;
-    event.work();
-    return true;
+  if (!timers_.empty() && slots_[timers_.top().slot].cancelled) drop_cancelled_head();
+  // A post is due now; a timer due now that was scheduled before it runs first.
+  const bool timer_first = !timers_.empty() && (posts_.empty() || (timers_.top().time <= now_.count() &&
+                                                                   timers_.top().sequence < posts_.front().sequence));
+  Callback work;
+  if (timer_first) {
+    const TimerEntry entry = timers_.top();
+    timers_.pop();
+    now_ = Nanoseconds(entry.time);
+    work = std::move(slots_[entry.slot].work);
+    free_slot(entry.slot);
+  } else if (!posts_.empty()) {
+    work = std::move(posts_.front().work);
+    posts_.pop();
+  } else {
+    return false;
   }
-  return false;
+  ++dispatched_;
+  // Run from a local: the callback may schedule, which may move the queue it came from.
+  work();
+  return true;
+}
+
+std::optional<Nanoseconds> EventLoop::next_time() {
+  if (!posts_.empty()) return now_;
+  drop_cancelled_head();
+  if (timers_.empty()) return std::nullopt;
+  return Nanoseconds(timers_.top().time);
 }
 
 void EventLoop::run_until(Nanoseconds deadline) {
-  while ((!ready_.empty() && ready_.front().time <= deadline) || (!queue_.empty() && queue_.front().time <= deadline))
+  for (;;) {
+    const auto next = next_time();
+    if (!next || *next > deadline) break;
     run_one();
+  }
   now_ = std::max(now_, deadline);
 }
 

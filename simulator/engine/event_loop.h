@@ -2,20 +2,78 @@
 // The simulator's clockwork: a single-threaded discrete-event loop on integer nanoseconds of virtual time. Events run
 // in (time, sequence) order, so equal-time events run in the order they were scheduled and a run is reproducible.
 // It implements the Executor seam, so registry and sync code scheduled on it never know they are simulated.
+//
+// Where the time goes (docs/performance.md, "Simulator engine"): posts wait in a FIFO ring; timers are 24-byte
+// (time, sequence, slot) entries in a 4-ary heap, their callbacks in a slot table, each slot with a generation so a
+// timer is cancelled by id (slot + generation) with no allocation and no shared flag. A cancelled timer's callback is
+// destroyed at once; its heap entry is skipped when it surfaces, or swept out in bulk when cancelled entries make up
+// half the heap (timeouts that never fire would otherwise pile up).
+#include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "reference/common/clock.h"
 #include "reference/common/executor.h"
+#include "simulator/engine/callback.h"
+#include "simulator/engine/post_queue.h"
+#include "simulator/engine/timer_heap.h"
+#include "simulator/engine/virtual_clock.h"
 
 namespace outpost::sim {
 
+// Names one timer of one loop; 0 names none.
+using TimerId = uint64_t;
+
+// What the loop runs: anything callable as void().
+template <class F>
+concept Work = std::is_invocable_r_v<void, std::decay_t<F>&>;
+// A callable the loop takes directly, without converting it to std::function first (std::function itself goes to
+// the Executor overloads).
+template <class F>
+concept DirectWork = Work<F> && !std::is_same_v<std::decay_t<F>, std::function<void()>>;
+
 class EventLoop final : public Executor {
  public:
+  EventLoop();
+  ~EventLoop() override;
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // The Executor seam (std::function), as registry and sync code call it.
   void post(std::function<void()> work) override;
   TimerHandle schedule_after(Nanoseconds delay, std::function<void()> work) override;
+
+  // The same for a callable passed directly: no std::function on the way (no allocation up to 48 bytes of captures),
+  // and move-only captures are fine.
+  template <DirectWork F>
+  void post(F&& work) {
+    posts_.push(next_sequence_++, std::forward<F>(work));
+  }
+  template <DirectWork F>
+  TimerHandle schedule_after(Nanoseconds delay, F&& work) {
+    return handle(add_timer(due_after(delay), std::forward<F>(work)));
+  }
+  // At virtual time `at` (a time already past means now, after the work already due now).
+  template <Work F>
+  TimerHandle schedule_at(Nanoseconds at, F&& work) {
+    return handle(add_timer(at, std::forward<F>(work)));
+  }
+
+  // The cheapest timer: a plain id instead of a handle (no reference count), for the simulator's own code.
+  template <Work F>
+  TimerId add_timer(Nanoseconds at, F&& work) {
+    Callback callback(std::forward<F>(work));  // first: if copying the callable throws, no slot is taken
+    const uint32_t slot = take_slot();
+    slots_[slot].work = std::move(callback);
+    timers_.push(TimerEntry{std::max(at, now_).count(), next_sequence_++, slot});
+    return id_of(slot);
+  }
+  // Cancels a timer that has not run yet (its callback is destroyed now); true if it did.
+  bool cancel_timer(TimerId id);
 
   Nanoseconds now() const { return now_; }
   // Runs the earliest event, advancing virtual time to it; false when nothing is scheduled.
@@ -24,47 +82,68 @@ class EventLoop final : public Executor {
   void run_until(Nanoseconds deadline);
   // Runs until the queue is empty or `max_events` ran; returns the number run.
   uint64_t run(uint64_t max_events = UINT64_MAX);
+  // When the next event is due, if any.
+  std::optional<Nanoseconds> next_time();
 
   uint64_t events_dispatched() const { return dispatched_; }
-  size_t pending() const { return queue_.size() + ready_.size(); }
+  // Events scheduled and neither run nor cancelled.
+  size_t pending() const { return posts_.size() + timers_.size() - cancelled_timers_; }
 
  private:
-  struct Event {
-    Nanoseconds time;
-    uint64_t sequence;
-    std::function<void()> work;
-    std::shared_ptr<std::atomic<bool>> cancelled;  // null for posts, which cannot be cancelled
+  struct Slot {
+    Callback work;
+    uint32_t generation = 1;  // bumped when the slot is freed, so ids of timers that ran or were cancelled go stale
+    bool cancelled = false;   // the heap entry still points here; the slot is freed when it surfaces or is swept
   };
-  struct Later {
-    bool operator()(const Event& a, const Event& b) const {
-      return a.time != b.time ? a.time > b.time : a.sequence > b.sequence;
+  // Shared with every TimerHandle the loop gave out; forgets the loop when it is destroyed, so a handle that outlives
+  // the loop cancels nothing.
+  class Canceller final : public TimerCanceller {
+   public:
+    explicit Canceller(EventLoop* loop) : loop_(loop) {}
+    void cancel_timer(uint64_t id) override {
+      if (loop_) loop_->cancel_timer(id);
     }
-  };
-  void push(Nanoseconds at, std::function<void()> work, std::shared_ptr<std::atomic<bool>> cancelled);
-  bool next_is_ready() const;
+    void forget() { loop_ = nullptr; }
 
-  std::vector<Event> queue_;  // timers: a binary heap ordered by Later
-  // Posts: due now, already in sequence order, so a FIFO serves them without heap work. The next event is whichever
-  // of ready_.front() and queue_.front() comes first in (time, sequence) order.
-  std::deque<Event> ready_;
+   private:
+    EventLoop* loop_;
+  };
+
+  uint32_t take_slot() {
+    if (free_slots_.empty()) {
+      slots_.emplace_back();
+      return static_cast<uint32_t>(slots_.size() - 1);
+    }
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  // now + delay; a negative delay means now, and a delay past the end of time (Nanoseconds::max() as "never") stops
+  // there instead of overflowing.
+  Nanoseconds due_after(Nanoseconds delay) const {
+    if (delay <= Nanoseconds(0)) return now_;
+    return delay >= Nanoseconds::max() - now_ ? Nanoseconds::max() : now_ + delay;
+  }
+  TimerId id_of(uint32_t slot) const { return (uint64_t(slots_[slot].generation) << 32) | slot; }
+  TimerHandle handle(TimerId id) { return TimerHandle(canceller_, id); }
+  void free_slot(uint32_t slot) {
+    Slot& freed = slots_[slot];
+    freed.cancelled = false;
+    if (++freed.generation == 0) freed.generation = 1;  // id 0 stays "no timer"
+    free_slots_.push_back(slot);
+  }
+  void drop_cancelled_head();
+  void sweep_cancelled();
+
+  PostQueue posts_;
+  TimerHeap timers_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  size_t cancelled_timers_ = 0;  // heap entries whose timer was cancelled
   Nanoseconds now_{0};
   uint64_t next_sequence_ = 0;
   uint64_t dispatched_ = 0;
-};
-
-// A node's view of virtual time: the world's fixed start date plus the loop's time plus this node's skew.
-class VirtualClock final : public Clock {
- public:
-  VirtualClock(const EventLoop& loop, WallTime start, Nanoseconds skew = Nanoseconds(0))
-      : loop_(loop), start_(start), skew_(skew) {}
-  WallTime now() const override { return start_ + loop_.now() + skew_; }
-  Nanoseconds monotonic() const override { return loop_.now(); }
-  void set_skew(Nanoseconds skew) { skew_ = skew; }
-
- private:
-  const EventLoop& loop_;
-  WallTime start_;
-  Nanoseconds skew_;
+  std::shared_ptr<Canceller> canceller_;
 };
 
 }  // namespace outpost::sim
