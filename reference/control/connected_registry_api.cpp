@@ -117,7 +117,7 @@ class Change {
     for (const auto& [name, token] : tokens_) ControlPlane::Impl::set_token(next, token);
     for (const auto& [name, cr] : registries_) ControlPlane::Impl::set_connected_registry(next, cr);
     for (const std::string& name : regenerated_)
-      if (next.tokens.contains(name)) next.generations.insert_or_assign(name, ControlPlane::Impl::next_generation());
+      if (next.tokens.contains(name)) next.generations.insert_or_assign(name, ControlPlane::Impl::next_generation(next));
   }
 
  private:

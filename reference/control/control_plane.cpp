@@ -52,9 +52,9 @@ std::shared_ptr<Snapshot> ControlPlane::Impl::load(ControlStore& store) {
   const auto stored_epoch = store.setting(kGenerationEpochSetting);
   const uint64_t epoch = (stored_epoch ? std::stoull(*stored_epoch) : 0) + 1;
   store.put_setting(kGenerationEpochSetting, std::to_string(epoch));
-  raise_generation_floor(epoch << 32);
 
   auto snapshot = std::make_shared<Snapshot>();
+  snapshot->generation_counter = epoch << 32;
   snapshot->version = 1;
   for (const auth::ScopeMap& system : auth::system_scope_maps()) {
     snapshot->scope_maps.emplace(system.name, system);
@@ -68,12 +68,12 @@ std::shared_ptr<Snapshot> ControlPlane::Impl::load(ControlStore& store) {
   }
   for (auth::Token& token : store.tokens()) {
     if (token.name == kAdminUser) continue;  // the admin user's name; the API never makes such a token
-    snapshot->generations.insert_or_assign(token.name, next_generation());
+    snapshot->generations.insert_or_assign(token.name, next_generation(*snapshot));
     snapshot->tokens.insert_or_assign(token.name, std::move(token));
   }
   if (auto hash = store.setting(kAdminPasswordHashSetting)) {
     snapshot->admin_password_hash = std::move(*hash);
-    snapshot->generations.insert_or_assign(std::string(kAdminUser), next_generation());
+    snapshot->generations.insert_or_assign(std::string(kAdminUser), next_generation(*snapshot));
   }
   for (const ConnectedRegistry& cr : store.connected_registries()) set_connected_registry(*snapshot, cr);
   return snapshot;
@@ -83,31 +83,15 @@ ControlPlane::Impl::Impl(ControlStore& store, const Clock& clock, Random& random
     : store(store), clock(clock), random(random), current_(load(store)) {
   // Every configuration is new to this process: new versions, above anything an earlier start handed out.
   auto first = std::make_shared<Snapshot>(*current());
-  assign_config_versions(*first, config_digests_, &next_generation);
+  assign_config_versions(*first, config_digests_, [&first] { return next_generation(*first); });
   current_.store(std::move(first), std::memory_order_release);
 }
 
 void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
   const auto before = current();
   next->version = before->version + 1;
-  refresh_config_versions(*before, *next, config_digests_, &next_generation);
+  refresh_config_versions(*before, *next, config_digests_, [&next] { return next_generation(*next); });
   current_.store(std::move(next), std::memory_order_release);
-}
-
-namespace {
-// Process-wide rather than per control plane: a credential cache that outlived one ControlPlane and met another over
-// the same store still could not mistake an old token state for a new one.
-std::atomic<uint64_t> g_generation_counter{0};
-}  // namespace
-
-void ControlPlane::Impl::raise_generation_floor(uint64_t floor) {
-  uint64_t current = g_generation_counter.load();
-  while (current < floor && !g_generation_counter.compare_exchange_weak(current, floor)) {
-  }
-}
-
-uint64_t ControlPlane::Impl::next_generation() {
-  return g_generation_counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 void ControlPlane::Impl::set_scope_map(Snapshot& next, const auth::ScopeMap& scope_map) {
@@ -117,7 +101,7 @@ void ControlPlane::Impl::set_scope_map(Snapshot& next, const auth::ScopeMap& sco
   if (!actions_changed) return;
   next.permissions.insert_or_assign(scope_map.name, scope_map.permissions());
   for (const auto& [name, token] : next.tokens)
-    if (token.scope_map == scope_map.name) next.generations[name] = next_generation();
+    if (token.scope_map == scope_map.name) next.generations[name] = next_generation(next);
 }
 
 void ControlPlane::Impl::erase_scope_map(Snapshot& next, std::string_view name) {
@@ -125,12 +109,12 @@ void ControlPlane::Impl::erase_scope_map(Snapshot& next, std::string_view name) 
   if (const auto it = next.permissions.find(name); it != next.permissions.end()) next.permissions.erase(it);
   // Callers refuse to delete a map a token uses; should one still name it, it loses its permissions: a new state.
   for (const auto& [token_name, token] : next.tokens)
-    if (token.scope_map == name) next.generations[token_name] = next_generation();
+    if (token.scope_map == name) next.generations[token_name] = next_generation(next);
 }
 
 void ControlPlane::Impl::set_token(Snapshot& next, const auth::Token& token) {
   next.tokens.insert_or_assign(token.name, token);
-  next.generations.insert_or_assign(token.name, next_generation());
+  next.generations.insert_or_assign(token.name, next_generation(next));
 }
 
 void ControlPlane::Impl::erase_token(Snapshot& next, std::string_view name) {
@@ -196,7 +180,7 @@ std::optional<std::string> ControlPlane::ensure_admin(const std::optional<std::s
   impl_->store.put_setting(kAdminPasswordHashSetting, hash);
   auto next = impl_->draft();
   next->admin_password_hash = std::move(hash);
-  next->generations.insert_or_assign(std::string(kAdminUser), Impl::next_generation());
+  next->generations.insert_or_assign(std::string(kAdminUser), Impl::next_generation(*next));
   impl_->publish(std::move(next));
   return generated;
 }

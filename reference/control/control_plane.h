@@ -36,10 +36,14 @@ struct Snapshot {
   std::map<std::string, auth::PermissionSet, std::less<>> permissions;
   // Per token: bumps on any change that affects what the token can do or which passwords work (status, passwords,
   // expiry, its scope map or that map's actions, deletion and re-creation). Caches of verified credentials and refresh
-  // tokens are keyed by it, so every such change takes effect on the next request. Values come from one process-wide
-  // counter: a name deleted and re-created never gets a generation it had before. The admin user has an entry too
-  // (kAdminUser, which no token may be named), bumped when its password changes.
+  // tokens are keyed by it, so every such change takes effect on the next request. Values come from the control
+  // plane's own counter (generation_counter): a name deleted and re-created never gets a generation it had before. The
+  // admin user has an entry too (kAdminUser, which no token may be named), bumped when its password changes.
   std::map<std::string, uint64_t, std::less<>> generations;
+  // The last generation (or configuration version) this control plane handed out. It travels with the snapshots, so
+  // each control plane counts on its own: nodes simulated in one process never share a counter, and a seed run twice
+  // in one process hands out the same numbers (a process-wide counter would not).
+  uint64_t generation_counter = 0;
   std::string admin_password_hash;
 
   // Connected registries (SPEC 2) by name, and two indexes the control plane keeps in step with them.

@@ -42,10 +42,8 @@ class ControlPlane::Impl {
   std::map<std::string, ConnectedRegistryStatus, std::less<>> statuses;
   std::map<std::string, std::deque<nlohmann::json>, std::less<>> notifications;
 
-  // A generation no token has had in this process (see Snapshot::generations).
-  static uint64_t next_generation();
-  // Makes every later generation exceed `floor` (the stored epoch of this start, shifted).
-  static void raise_generation_floor(uint64_t floor);
+  // A generation no token of this control plane has had, across restarts too (see Snapshot::generations).
+  static uint64_t next_generation(Snapshot& next) { return ++next.generation_counter; }
 
   // Snapshot edits that keep scope maps, permissions and generations consistent.
   // Adds or replaces a user-defined map; tokens naming it get a new generation when its actions change.

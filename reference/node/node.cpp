@@ -124,6 +124,7 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
   registry::NodeFacts facts;
   facts.login_server = options.login_server;
   facts.data_endpoint = options.data_endpoint;
+  facts.observe = options.decision_observer;
   if (p.connected) {
     facts.role = auth::NodeRole::ConnectedRegistry;
     facts.refine = [&p](auth::NodeView& view, std::string_view repository) {

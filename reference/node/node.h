@@ -15,6 +15,7 @@
 #include "reference/common/http_client.h"
 #include "reference/common/random.h"
 #include "reference/control/control_store.h"
+#include "reference/registry/auth/decision_observer.h"
 #include "reference/storage/storage.h"
 #include "reference/sync/sync_agent.h"
 #include "reference/sync/sync_store.h"
@@ -42,6 +43,8 @@ struct NodeOptions {
   std::optional<std::string> admin_password;  // cloud: from --admin-password-file; absent = stored or generated
   std::function<std::string()> metrics_text;   // /metrics on the main endpoint; absent = 404
   sync::AgentOptions agent;  // tuning of a connected registry's agent (names and credentials come from the string)
+  // Told of every access decision this node makes (registry/auth/decision_observer.h); empty: nobody is.
+  registry::DecisionObserver decision_observer;
 };
 
 class Node {

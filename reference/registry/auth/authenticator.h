@@ -110,7 +110,7 @@ class Authenticator {
 ApiError rate_limited(Nanoseconds retry_after);
 
 // A short digest of the password hashes the subject holds now (salted, so regenerating a password always changes
-// it). Tokens issued to a subject carry it beside `gen`: generations are counted per process, so after a restart a
+// it). Tokens issued to a subject carry it beside `gen`: generations are counted per control plane, so after a restart a
 // number may come round again, but a regenerated password's digest never does.
 std::string credential_fingerprint(const control::Snapshot& snapshot, std::string_view subject);
 

@@ -5,7 +5,7 @@
 //              (disabled, deleted, password regenerated, expiry or scope map edited) bumps it, so a JWT naming an older
 //              generation is refused from the next request on: this is how refresh tokens are revoked.
 //   cred       a digest of the subject's password hashes when the JWT was issued (credential_fingerprint in
-//              authenticator.h): generations are counted per process, so this is what still tells a regenerated
+//              authenticator.h): generations are counted per control plane, so this is what still tells a regenerated
 //              password after a restart.
 //   token_use  "access" or "refresh". A refresh token is never accepted as a Bearer credential and an access token
 //              never refreshes, whatever else they share (same key, issuer and audience).

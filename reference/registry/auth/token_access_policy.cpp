@@ -69,7 +69,11 @@ void TokenAccessPolicy::enforce(const http::Request& request, const auth::RouteN
   const Identity identity = authenticator_.authenticate(request, naming_.service_for(request));
   auth::NodeView view = node_view(node_);
   if (node_.refine) node_.refine(view, needs.repository);
-  if (const auto denial = auth::decide(needs, identity.credentials(), view)) throw refusal(*denial, request, naming_);
+  const auto denial = auth::decide(needs, identity.credentials(), view);
+  if (node_.observe)
+    node_.observe({node_.login_server, node_.endpoint, request, identity.subject, identity.state, identity.presented,
+                   needs, view, denial});
+  if (denial) throw refusal(*denial, request, naming_);
 }
 
 void TokenAccessPolicy::authorize_gateway(const http::Request& request, std::string_view cr,

@@ -11,6 +11,7 @@
 #include "reference/auth/route_needs.h"
 #include "reference/registry/access.h"
 #include "reference/registry/auth/authenticator.h"
+#include "reference/registry/auth/decision_observer.h"
 #include "reference/registry/auth/service_naming.h"
 
 namespace outpost::registry {
@@ -26,6 +27,9 @@ struct NodeFacts {
   // (SPEC 2.6) and which repositories it syncs (SPEC 4.3 step 4). Called per request with the view to complete and the
   // route's repository ("" when the route names none).
   std::function<void(auth::NodeView&, std::string_view repository)> refine;
+  // Told of every decision made with these facts (decision_observer.h): by the access policy for each request, and by
+  // the token endpoint for each login it answers. Empty: nobody is told.
+  DecisionObserver observe;
 };
 // A view of `node` for auth::decide; valid while `node` lives.
 auth::NodeView node_view(const NodeFacts& node);

@@ -204,10 +204,13 @@ http::Response TokenEndpoint::issue(const http::Request& request, const Identity
   // Accepted at this node at all? The same check, and so the same answer, as any registry request (SPEC 4.1, 4.2).
   auth::RouteNeeds any;
   any.access = auth::RouteAccess::AnyCredentials;
-  if (auto denial = auth::decide(any, identity.credentials(), node_view(node_))) {
-    denial->challenge_scope = canonical_scope(asked.scopes);
-    throw refusal(*denial, request, naming_);
-  }
+  const auth::NodeView view = node_view(node_);
+  std::optional<auth::Denial> denial = auth::decide(any, identity.credentials(), view);
+  if (denial) denial->challenge_scope = canonical_scope(asked.scopes);
+  if (node_.observe)
+    node_.observe({node_.login_server, node_.endpoint, request, identity.subject, identity.state, identity.presented,
+                   any, view, denial});
+  if (denial) throw refusal(*denial, request, naming_);
 
   static const auth::PermissionSet kNothing;
   static const auth::PermissionSet kEverything = auth::PermissionSet::all_repositories();

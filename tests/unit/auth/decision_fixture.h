@@ -56,8 +56,8 @@ inline RouteNeeds gateway_route(std::string_view cr, GatewayActions actions) {
   return {RouteAccess::Gateway, false, "", std::nullopt, RouteObject::Repository, cr, actions};
 }
 
-// Permission sets by name; they live for the whole test run, so Credentials may point at them.
-inline const PermissionSet& permissions(const std::string& name) {
+// The actions of each named permission set (scope-map action strings, SPEC 3.1).
+inline const std::map<std::string, std::vector<std::string>>& permission_definitions() {
   static const std::map<std::string, std::vector<std::string>> definitions = {
       {"_repositories_pull", {"repositories/*/content/read"}},
       {"_repositories_pull_metadata_read", {"repositories/*/content/read", "repositories/*/metadata/read"}},
@@ -84,15 +84,43 @@ inline const PermissionSet& permissions(const std::string& name) {
                       "gateway/child/config/read", "gateway/child/config/write", "gateway/child/message/read",
                       "gateway/child/message/write"}},
   };
+  return definitions;
+}
+
+// Permission sets by name; they live for the whole test run, so Credentials may point at them.
+inline const PermissionSet& permissions(const std::string& name) {
   static std::map<std::string, PermissionSet> compiled;
   if (compiled.empty())
-    for (const auto& [key, actions] : definitions) {
+    for (const auto& [key, actions] : permission_definitions()) {
       const ParsedActions parsed = parse_actions(actions);
       BOOST_TEST_REQUIRE(parsed.errors.empty());
       compiled.emplace(key, PermissionSet(parsed.rules));
     }
   const auto found = compiled.find(name);
   if (found == compiled.end()) BOOST_FAIL("no permission set " << name);
+  return found->second;
+}
+
+// The access claims of the JWTs in the tables (SPEC 3.4), by name.
+inline const std::map<std::string, std::vector<AccessEntry>>& grant_definitions() {
+  static const std::map<std::string, std::vector<AccessEntry>> definitions = {
+      {"none", {}},
+      {"pull", {{"repository", "samples/app", {"pull"}}}},
+      {"push", {{"repository", "samples/app", {"pull", "push"}}}},
+      {"push and source", {{"repository", "samples/app", {"pull", "push"}}, {"repository", "samples/base", {"pull"}}}},
+      {"everything", {{"repository", "samples/app", {"*"}}}},
+      {"catalog", {{"registry", "catalog", {"*"}}}},
+  };
+  return definitions;
+}
+
+// Grants by name; they live for the whole test run, so Credentials may point at them.
+inline const GrantedAccess& grant(const std::string& name) {
+  static std::map<std::string, GrantedAccess> compiled;
+  if (compiled.empty())
+    for (const auto& [key, entries] : grant_definitions()) compiled.emplace(key, GrantedAccess(entries));
+  const auto found = compiled.find(name);
+  if (found == compiled.end()) BOOST_FAIL("no grant " << name);
   return found->second;
 }
 

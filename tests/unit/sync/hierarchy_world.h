@@ -25,8 +25,30 @@ namespace outpost::test {
 
 inline const WallTime kWorldStart = WallTime(std::chrono::seconds(1798761600));  // 2027-01-01T00:00:00Z
 
+// A node's client over a lossy link: each exchange is delivered, and with probability `loss` (seeded) its answer is
+// replaced by a reset, as a reset_peer toxic on the answer's stream does: the parent applied the request, the child
+// never hears so and must retry.
+class LossyClient final : public http::HttpClient {
+ public:
+  LossyClient(http::HttpClient& inner, double loss, uint64_t seed) : inner_(inner), loss_(loss), random_(seed) {}
+  void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+            std::function<void(http::ClientResult)> done) override {
+    const bool lose = static_cast<double>(random_.uniform(1'000'000)) < loss_ * 1'000'000;
+    inner_.send(std::move(request), std::move(sink), [lose, done = std::move(done)](http::ClientResult result) {
+      if (lose) result = http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
+      done(std::move(result));
+    });
+  }
+
+ private:
+  http::HttpClient& inner_;
+  double loss_;
+  SeededRandom random_;
+};
+
 struct WorldNode {
   std::string name;
+  std::unique_ptr<http::HttpClient> lossy_client;  // when the node was added with a loss rate
   std::unique_ptr<storage::Storage> storage;
   std::unique_ptr<control::ControlStore> control_store;
   std::unique_ptr<sync::SyncStore> sync_store;
@@ -38,7 +60,10 @@ class HierarchyWorld {
  public:
   static constexpr const char* kAdminPassword = "world-admin-password";
 
-  HierarchyWorld() : clock_(loop_, kWorldStart), random_(42), network_(loop_) {
+  // `tweak_cloud` is applied to the cloud's options, as tweak_next_node is to a connected registry's.
+  explicit HierarchyWorld(std::function<void(node::NodeOptions&)> tweak_cloud = {})
+      : clock_(loop_, kWorldStart), random_(42), network_(loop_) {
+    tweak_next_node = std::move(tweak_cloud);
     cloud_ = add_node("cloud", "");
     network_.attach("cloud:5001", cloud_->node->data_handler());
   }
@@ -88,6 +113,8 @@ class HierarchyWorld {
 
   // Applied to the options of the next node added (then forgotten).
   std::function<void(node::NodeOptions&)> tweak_next_node;
+  // The fraction of the next node's exchanges with its parent whose answer is lost (then forgotten).
+  double lose_answers_of_next_node = 0;
 
   nlohmann::json manage(http::Method method, const std::string& path, const nlohmann::json& body = nullptr) {
     auto response = call("cloud:5000", method, "/mgmt/v1/" + path, admin(), body.is_null() ? "" : body.dump());
@@ -179,8 +206,13 @@ class HierarchyWorld {
     options.agent.status_interval = std::chrono::seconds(5);
     options.agent.long_poll = std::chrono::seconds(30);
     if (tweak_next_node) std::exchange(tweak_next_node, nullptr)(options);
+    http::HttpClient* client = &network_.client(name);
+    if (const double loss = std::exchange(lose_answers_of_next_node, 0); loss > 0) {
+      world_node->lossy_client = std::make_unique<LossyClient>(*client, loss, random_.next_u64());
+      client = world_node->lossy_client.get();
+    }
     world_node->node = std::make_unique<node::Node>(
-        node::NodeSeams{clock_, random_, loop_, &network_.client(name), *world_node->storage,
+        node::NodeSeams{clock_, random_, loop_, client, *world_node->storage,
                         *world_node->control_store, world_node->sync_store.get()},
         options);
     network_.attach(world_node->login_server, world_node->node->main_handler());

@@ -1,0 +1,77 @@
+#pragma once
+// What a request presented, in terms the oracle can judge against the World without knowing any password: which of a
+// token's passwords it was (by slot and serial, see world.h), or which access token (JWT) and what that JWT said when
+// it was handed out. The CredentialBook turns the Authorization header of an observed request into this; the
+// simulator fills the book as it receives passwords and tokens.
+#include <array>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reference/common/clock.h"
+#include "simulator/check/world.h"
+
+namespace outpost::check {
+
+enum class Presentation { Basic, Bearer };
+
+// One entry of a JWT's `access` claim (SPEC 3.4): type "repository" or "registry", a name, Docker words (SPEC 3.5).
+struct AccessGrant {
+  std::string type;
+  std::string name;
+  std::vector<std::string> actions;
+};
+
+struct BearerFacts {
+  std::string issued_by;  // the address of the node that issued it (its audience: SPEC 3.4, "aud = service")
+  WallTime issued_at{};
+  WallTime expires_at{};
+  std::array<uint64_t, 2> serials{};  // the subject's password serials when it was issued (0: empty slot)
+  std::vector<AccessGrant> access;
+};
+
+struct PasswordProof {
+  int slot = 0;         // 0 = password1, 1 = password2
+  uint64_t serial = 0;  // the slot's serial when the password was handed out
+};
+
+struct Credential {
+  enum class Kind { None, Admin, Token };
+  Kind kind = Kind::None;
+  Presentation presented = Presentation::Basic;
+  std::string name;                       // Token: its name
+  std::optional<PasswordProof> password;  // Basic token: nothing = a password the token never had
+  bool admin_password_right = false;      // Basic admin
+  std::optional<BearerFacts> bearer;      // Bearer: nothing = not a JWT any node issued (forged, garbled)
+};
+
+std::string describe(const Credential& credential);
+
+class CredentialBook {
+ public:
+  static constexpr std::string_view kAdminUser = "admin";  // SPEC 7.1
+
+  void remember_admin_password(std::string password);
+  void remember_password(std::string_view token, std::string password, PasswordProof proof);
+  // Agents present passwords the simulator never saw (they come in connection strings): every Basic password for
+  // `token` is then taken to be its password `slot` as the World holds it now.
+  void trust(std::string_view token, int slot = 0);
+  void remember_bearer(std::string jwt, BearerFacts facts);
+
+  // A JWT's claims read as any client may read them (the payload is base64url JSON: iat, exp, aud, sub, access),
+  // with the subject's password serials taken from `world` now. Nothing for a string that is not a JWT.
+  static std::optional<BearerFacts> read_bearer(std::string_view jwt, const World& world);
+
+  Credential resolve(std::string_view authorization, const World& world) const;
+
+ private:
+  std::optional<std::string> admin_password_;
+  std::map<std::pair<std::string, std::string>, PasswordProof, std::less<>> passwords_;  // (token, password)
+  std::map<std::string, int, std::less<>> trusted_;
+  std::map<std::string, BearerFacts, std::less<>> bearers_;
+};
+
+}  // namespace outpost::check

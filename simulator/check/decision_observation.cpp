@@ -1,0 +1,49 @@
+#include "simulator/check/decision_observation.h"
+
+namespace outpost::check {
+
+namespace {
+std::string_view credential_name(auth::CredentialState state) {
+  switch (state) {
+    case auth::CredentialState::None: return "none";
+    case auth::CredentialState::UnknownToken: return "unknown token";
+    case auth::CredentialState::WrongPassword: return "wrong password";
+    case auth::CredentialState::Disabled: return "disabled";
+    case auth::CredentialState::PasswordExpired: return "password expired";
+    case auth::CredentialState::InvalidBearerToken: return "invalid bearer";
+    case auth::CredentialState::DisabledSyncToken: return "disabled sync token";
+    case auth::CredentialState::ValidToken: return "valid token";
+    case auth::CredentialState::Admin: return "admin";
+  }
+  return "?";
+}
+}  // namespace
+
+ObservedDecision observed_decision(const registry::DecisionRecord& record, WallTime now) {
+  ObservedDecision decision;
+  decision.time = now;
+  decision.node = std::string(record.node);
+  decision.host = std::string(record.request.headers.get("Host").value_or(""));
+  decision.from = record.request.remote_address;
+  decision.method = record.request.method;
+  decision.path = record.request.path;
+  decision.query = record.request.query;
+  decision.authorization = std::string(record.request.headers.get("Authorization").value_or(""));
+  if (record.denial) {
+    decision.outcome.status = record.denial->status;
+    decision.outcome.code = record.denial->code;
+    decision.outcome.message = record.denial->message;
+    decision.outcome.challenge = record.denial->challenge;
+    decision.outcome.challenge_scope = record.denial->challenge_scope;
+    decision.outcome.insufficient_scope = record.denial->insufficient_scope;
+  }
+  decision.node_said = std::string(credential_name(record.credential)) + " '" + std::string(record.subject) + "'" +
+                       (record.presented == auth::Presentation::Bearer ? " by Bearer" : "") +
+                       (record.view.mode == auth::RegistryMode::ReadOnly ? ", ReadOnly" : "") +
+                       (record.view.cr_disabled ? ", disabled" : "") +
+                       (record.view.repository_synced ? "" : ", repository not synced") +
+                       (record.needs.is_write ? ", write" : "");
+  return decision;
+}
+
+}  // namespace outpost::check

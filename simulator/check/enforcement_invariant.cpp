@@ -1,0 +1,61 @@
+#include "simulator/check/enforcement_invariant.h"
+
+#include "reference/common/time_format.h"
+#include "simulator/check/judgement.h"
+
+namespace outpost::check {
+
+EnforcementInvariant::EnforcementInvariant(const WorldHistory& history, const CredentialBook& book, ViolationLog& log,
+                                           Bound bound, OracleOptions options)
+    : history_(history), book_(book), log_(log), bound_(std::move(bound)), options_(options) {}
+
+bool EnforcementInvariant::observe(const ObservedDecision& decision) {
+  const auto judgement = judge(history_, book_, decision, options_);
+  if (!judgement || !judgement->agrees_with_any()) return true;             // unjudged, or invariant (i)'s to report
+  const std::string node = history_.current().address_of(judgement->node);  // the endpoint it reached
+
+  // The node holds one of the versions it agrees with. If it agrees with none it may still hold, it is late.
+  const auto [first, last] = history_.current_during(decision.time, bound_(judgement->depth));
+  bool allowed = false;
+  for (size_t version = first; version <= last; ++version) allowed = allowed || judgement->agreeing[version];
+  if (!allowed) {
+    const size_t newest = *judgement->newest_agreeing();
+    // The first change the node has missed, and since when it should have been enforced.
+    const size_t missed = newest + 1;
+    log_.report(
+        decision.time, node, invariant::kChangesEnforced,
+        describe(decision) + ": the change of " + format_rfc3339(history_.since(missed)) + " (version " +
+            std::to_string(missed) + ") is not enforced at depth " + std::to_string(judgement->depth) + " after " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::milliseconds>(decision.time - history_.since(missed)).count()) +
+            " ms: " + judgement->describe(decision));
+    return false;
+  }
+
+  // A proof that the node holds version v: it agrees with v and with no version between the newest it was already
+  // shown to hold and v (a node's configuration only moves forward). The first proof of each change is its delay.
+  size_t& floor = floors_[node];
+  for (size_t version = floor; version <= last; ++version) {
+    if (!judgement->agreeing[version]) continue;
+    if (version > floor) {
+      floor = version;
+      if (!measured_[{version, node}]) {
+        measured_[{version, node}] = true;
+        delays_.push_back({version, node, judgement->depth, decision.time - history_.since(version)});
+      }
+    }
+    break;
+  }
+  return true;
+}
+
+std::map<int, Nanoseconds> EnforcementInvariant::worst_delay_by_depth() const {
+  std::map<int, Nanoseconds> worst;
+  for (const Delay& delay : delays_) {
+    auto [it, inserted] = worst.try_emplace(delay.depth, delay.delay);
+    if (!inserted && delay.delay > it->second) it->second = delay.delay;
+  }
+  return worst;
+}
+
+}  // namespace outpost::check

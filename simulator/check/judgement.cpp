@@ -1,0 +1,55 @@
+#include "simulator/check/judgement.h"
+
+namespace outpost::check {
+
+bool Judgement::agrees_with_any() const { return newest_agreeing().has_value(); }
+
+std::optional<size_t> Judgement::newest_agreeing() const {
+  for (size_t i = agreeing.size(); i-- > 0;)
+    if (agreeing[i]) return i;
+  return std::nullopt;
+}
+
+std::optional<size_t> Judgement::oldest_agreeing() const {
+  for (size_t i = 0; i < agreeing.size(); ++i)
+    if (agreeing[i]) return i;
+  return std::nullopt;
+}
+
+std::string Judgement::describe(const ObservedDecision& decision) const {
+  std::string out = std::string(to_string(request.operation));
+  if (!request.repository.empty()) out += " " + request.repository;
+  if (!request.mount_source.empty()) out += " from " + request.mount_source;
+  if (!request.gateway_cr.empty()) out += " for " + request.gateway_cr;
+  out += " by " + check::describe(credential) + ": the node answered " + check::describe(decision.outcome) +
+         " (it saw: " + decision.node_said + "); the oracle says " + check::describe(answers.back());
+  if (answers.size() > 1) {
+    out += " now";
+    if (const auto newest = newest_agreeing()) out += ", and agrees with version " + std::to_string(*newest);
+  }
+  return out;
+}
+
+std::optional<Judgement> judge(const WorldHistory& history, const CredentialBook& book,
+                               const ObservedDecision& decision, const OracleOptions& options) {
+  const World& now = history.current();
+  std::optional<NodeRef> node = decision.host.empty() ? std::nullopt : now.node_at(decision.host);
+  if (!node) node = now.node_at(decision.node);
+  if (!node) return std::nullopt;
+  Judgement judgement;
+  judgement.node = *node;
+  judgement.depth = now.depth(*node);
+  judgement.request = classify(decision.method, decision.path, decision.query);
+  judgement.request.host = decision.host;
+  judgement.credential = book.resolve(decision.authorization, now);
+  // Versions recorded after the decision are not ones the node could have known.
+  const size_t newest = history.current_during(decision.time, Nanoseconds::zero()).second;
+  for (size_t version = 0; version <= newest; ++version) {
+    judgement.answers.push_back(
+        answer(history.world(version), *node, judgement.request, judgement.credential, decision.time, options));
+    judgement.agreeing.push_back(agrees(judgement.answers.back(), decision.outcome));
+  }
+  return judgement;
+}
+
+}  // namespace outpost::check

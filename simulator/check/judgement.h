@@ -1,0 +1,37 @@
+#pragma once
+// One observed decision judged against every version of the World: the request and credentials in the oracle's
+// words, and which versions' answers agree with what the node did. Shared by the decision and enforcement checks.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "simulator/check/credential.h"
+#include "simulator/check/observation.h"
+#include "simulator/check/oracle.h"
+#include "simulator/check/request.h"
+#include "simulator/check/world_history.h"
+
+namespace outpost::check {
+
+struct Judgement {
+  NodeRef node;
+  int depth = 0;
+  Request request;
+  Credential credential;
+  // Per version of the history, up to the newest begun by the decision's time: the oracle's answer, and whether the
+  // observed outcome agrees with it.
+  std::vector<Answer> answers;
+  std::vector<bool> agreeing;
+
+  bool agrees_with_any() const;
+  // The newest version it agrees with, if any.
+  std::optional<size_t> newest_agreeing() const;
+  std::optional<size_t> oldest_agreeing() const;
+  std::string describe(const ObservedDecision& decision) const;
+};
+
+// Nothing when the decision's node is not in the World (then there is nothing to judge it by).
+std::optional<Judgement> judge(const WorldHistory& history, const CredentialBook& book,
+                               const ObservedDecision& decision, const OracleOptions& options = {});
+
+}  // namespace outpost::check

@@ -1,0 +1,39 @@
+#include "simulator/check/read_only_invariant.h"
+
+#include "simulator/check/request.h"
+
+namespace outpost::check {
+
+ReadOnlyInvariant::ReadOnlyInvariant(const WorldHistory& history, ViolationLog& log) : history_(history), log_(log) {}
+
+bool ReadOnlyInvariant::read_only(std::string_view address) const {
+  const World& world = history_.current();
+  const auto node = world.node_at(address);
+  if (!node || node->cloud()) return false;
+  const ConnectedRegistry* cr = world.connected_registry(node->connected_registry);
+  return cr && cr->mode == Mode::ReadOnly;
+}
+
+bool ReadOnlyInvariant::observe(const ObservedDecision& decision) {
+  const std::string& address = decision.host.empty() ? decision.node : decision.host;
+  if (decision.outcome.status != 0 || !read_only(address)) return true;
+  const Request request = classify(decision.method, decision.path, decision.query);
+  if (!request.is_write()) return true;
+  log_.report(decision.time, address, invariant::kNoWriteOnReadOnly,
+              describe(decision) + ": a " + std::string(to_string(request.operation)) +
+                  " was allowed at a ReadOnly connected registry (the node saw: " + decision.node_said + ")");
+  return false;
+}
+
+bool ReadOnlyInvariant::observe_response(WallTime time, std::string_view address, http::Method method,
+                                         std::string_view path, std::string_view query, int status) {
+  if (status < 200 || status >= 300 || !read_only(address)) return true;
+  const Request request = classify(method, path, query);
+  if (!request.is_write()) return true;
+  log_.report(time, address, invariant::kNoWriteOnReadOnly,
+              std::string(http::method_name(method)) + " " + std::string(path) + " answered " + std::to_string(status) +
+                  ": a " + std::string(to_string(request.operation)) + " succeeded at a ReadOnly connected registry");
+  return false;
+}
+
+}  // namespace outpost::check

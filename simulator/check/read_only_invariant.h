@@ -1,0 +1,32 @@
+#pragma once
+// Invariant (ii): no write is ever accepted at a ReadOnly connected registry (SPEC 4.3 step 2), whatever the token
+// allows. Two kinds of evidence: a decision that let a write through, and a client's answer that says a write
+// succeeded (2xx). Writes are recognised from the HTTP request (request.h), not from what the node said it was. A
+// CR's mode never changes (SPEC 2.3), so the World as it is now tells which nodes are ReadOnly.
+#include <string_view>
+
+#include "reference/common/http.h"
+#include "simulator/check/observation.h"
+#include "simulator/check/violation.h"
+#include "simulator/check/world_history.h"
+
+namespace outpost::check {
+
+class ReadOnlyInvariant {
+ public:
+  ReadOnlyInvariant(const WorldHistory& history, ViolationLog& log);
+
+  // True unless it was a write allowed at a ReadOnly CR.
+  bool observe(const ObservedDecision& decision);
+  // An answer a client got from `address`.
+  bool observe_response(WallTime time, std::string_view address, http::Method method, std::string_view path,
+                        std::string_view query, int status);
+
+ private:
+  bool read_only(std::string_view address) const;
+
+  const WorldHistory& history_;
+  ViolationLog& log_;
+};
+
+}  // namespace outpost::check

@@ -1,0 +1,157 @@
+#include "simulator/check/scope_rules.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+namespace outpost::check {
+
+namespace {
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// One action string taken apart: target kind, its name (pattern or CR) and the action's last two segments.
+struct Parsed {
+  bool repository = false;
+  std::string name;
+  std::string action;  // "content/read", "config/write", ...
+};
+
+std::optional<Parsed> parse(std::string_view text) {
+  const std::string action = lower(text);
+  const size_t last = action.rfind('/');
+  if (last == std::string::npos || last == 0) return std::nullopt;
+  const size_t before = action.rfind('/', last - 1);
+  if (before == std::string::npos) return std::nullopt;
+  const size_t first = action.find('/');
+  if (first >= before) return std::nullopt;
+  Parsed parsed;
+  const std::string kind = action.substr(0, first);
+  parsed.name = action.substr(first + 1, before - first - 1);
+  parsed.action = action.substr(before + 1);
+  if (parsed.name.empty()) return std::nullopt;
+  if (kind == "repositories") {
+    parsed.repository = true;
+    // SPEC 3.1: a name, "prefix/*" (one trailing wildcard) or "*"; any other '*' makes the rule invalid.
+    const size_t star = parsed.name.find('*');
+    if (star != std::string::npos && parsed.name != "*" &&
+        !(star == parsed.name.size() - 1 && star >= 2 && parsed.name[star - 1] == '/'))
+      return std::nullopt;
+    return parsed;
+  }
+  if (kind == "gateway" && parsed.name.find('/') == std::string::npos && parsed.name.find('*') == std::string::npos)
+    return parsed;
+  return std::nullopt;
+}
+
+uint8_t repository_bit(std::string_view action) {
+  if (action == "content/read") return Rights::kContentRead;
+  if (action == "content/write") return Rights::kContentWrite;
+  if (action == "content/delete") return Rights::kContentDelete;
+  if (action == "metadata/read") return Rights::kMetadataRead;
+  if (action == "metadata/write") return Rights::kMetadataWrite;
+  return 0;
+}
+
+uint8_t gateway_bit(std::string_view action) {
+  if (action == "config/read") return GatewayRights::kConfigRead;
+  if (action == "config/write") return GatewayRights::kConfigWrite;
+  if (action == "message/read") return GatewayRights::kMessageRead;
+  if (action == "message/write") return GatewayRights::kMessageWrite;
+  return 0;
+}
+
+std::vector<std::string> on_everything(std::initializer_list<const char*> actions) {
+  std::vector<std::string> out;
+  for (const char* action : actions) out.push_back(std::string("repositories/*/") + action);
+  return out;
+}
+}  // namespace
+
+bool repository_pattern_matches(std::string_view pattern_text, std::string_view repository_text) {
+  const std::string pattern = lower(pattern_text);
+  const std::string repository = lower(repository_text);
+  if (pattern == "*") return true;
+  if (pattern.size() >= 2 && pattern.ends_with("/*")) {
+    const std::string prefix = pattern.substr(0, pattern.size() - 1);  // keeps the '/'
+    return repository.size() > prefix.size() && repository.starts_with(prefix);
+  }
+  return pattern == repository;
+}
+
+Rights repository_rights(const std::vector<std::string>& actions, std::string_view repository) {
+  Rights rights;
+  for (const std::string& text : actions) {
+    const auto parsed = parse(text);
+    if (!parsed || !parsed->repository || !repository_pattern_matches(parsed->name, repository)) continue;
+    rights.bits |= repository_bit(parsed->action);
+  }
+  return rights;
+}
+
+GatewayRights gateway_rights(const std::vector<std::string>& actions, std::string_view connected_registry) {
+  GatewayRights rights;
+  const std::string cr = lower(connected_registry);
+  for (const std::string& text : actions) {
+    const auto parsed = parse(text);
+    if (!parsed || parsed->repository || parsed->name != cr) continue;
+    rights.bits |= gateway_bit(parsed->action);
+  }
+  return rights;
+}
+
+bool has_rule_on_every_repository(const std::vector<std::string>& actions) {
+  return std::any_of(actions.begin(), actions.end(), [](const std::string& text) {
+    const auto parsed = parse(text);
+    return parsed && parsed->repository && parsed->name == "*" && repository_bit(parsed->action) != 0;
+  });
+}
+
+bool has_gateway_rule(const std::vector<std::string>& actions) {
+  return std::any_of(actions.begin(), actions.end(), [](const std::string& text) {
+    const auto parsed = parse(text);
+    return parsed && !parsed->repository && gateway_bit(parsed->action) != 0;
+  });
+}
+
+const std::vector<std::string>* system_scope_map(std::string_view name) {
+  static const std::map<std::string, std::vector<std::string>, std::less<>> maps = {
+      {"_repositories_pull", on_everything({"content/read"})},
+      {"_repositories_pull_metadata_read", on_everything({"content/read", "metadata/read"})},
+      {"_repositories_push", on_everything({"content/read", "content/write"})},
+      {"_repositories_push_metadata_write",
+       on_everything({"content/read", "content/write", "metadata/read", "metadata/write"})},
+      {"_repositories_admin",
+       on_everything({"content/read", "content/write", "content/delete", "metadata/read", "metadata/write"})},
+  };
+  const auto found = maps.find(name);
+  return found == maps.end() ? nullptr : &found->second;
+}
+
+Rights docker_word_rights(std::string_view word) {
+  if (word == "pull") return {Rights::kContentRead};
+  if (word == "push") return {Rights::kContentWrite};
+  if (word == "delete") return {Rights::kContentDelete};
+  if (word == "metadata_read") return {Rights::kMetadataRead};
+  if (word == "metadata_write") return {Rights::kMetadataWrite};
+  if (word == "*") return {Rights::kAll};
+  return {};
+}
+
+std::vector<std::string> repository_actions_for_mode(std::string_view repository, bool read_only) {
+  const std::string prefix = "repositories/" + lower(repository) + "/";
+  if (read_only) return {prefix + "content/read", prefix + "metadata/read"};
+  return {prefix + "content/read", prefix + "content/write", prefix + "content/delete", prefix + "metadata/read",
+          prefix + "metadata/write"};
+}
+
+std::vector<std::string> gateway_actions_for(std::string_view connected_registry) {
+  const std::string prefix = "gateway/" + lower(connected_registry) + "/";
+  return {prefix + "config/read", prefix + "config/write", prefix + "message/read", prefix + "message/write"};
+}
+
+}  // namespace outpost::check

@@ -1,0 +1,60 @@
+#include "simulator/check/world.h"
+
+#include "simulator/check/scope_rules.h"
+
+namespace outpost::check {
+
+const Token* World::token(std::string_view name) const {
+  const auto found = tokens.find(name);
+  return found == tokens.end() ? nullptr : &found->second;
+}
+
+const ConnectedRegistry* World::connected_registry(std::string_view name) const {
+  const auto found = connected_registries.find(name);
+  return found == connected_registries.end() ? nullptr : &found->second;
+}
+
+const std::vector<std::string>* World::scope_map_actions(std::string_view name) const {
+  if (const auto* system = system_scope_map(name)) return system;
+  const auto found = scope_maps.find(name);
+  return found == scope_maps.end() ? nullptr : &found->second;
+}
+
+const ConnectedRegistry* World::sync_token_owner(std::string_view token) const {
+  for (const auto& [name, cr] : connected_registries)
+    if (cr.sync_token == token) return &cr;
+  return nullptr;
+}
+
+int World::depth(const NodeRef& node) const {
+  if (node.cloud()) return 0;
+  if (!connected_registry(node.connected_registry)) return -1;
+  return static_cast<int>(ancestors(node.connected_registry).size()) + 1;
+}
+
+std::vector<std::string> World::ancestors(std::string_view name) const {
+  std::vector<std::string> out;
+  const ConnectedRegistry* cr = connected_registry(name);
+  // Bounded: a damaged description (a cycle) must not hang the checker.
+  while (cr && !cr->parent.empty() && out.size() <= connected_registries.size()) {
+    out.push_back(cr->parent);
+    cr = connected_registry(cr->parent);
+  }
+  return out;
+}
+
+std::string World::address_of(const NodeRef& node) const {
+  if (node.cloud()) return node.data_endpoint ? cloud_data_endpoint : cloud_login_server;
+  const ConnectedRegistry* cr = connected_registry(node.connected_registry);
+  return cr && !cr->login_server.empty() ? cr->login_server : node.connected_registry;
+}
+
+std::optional<NodeRef> World::node_at(std::string_view address) const {
+  if (!cloud_login_server.empty() && address == cloud_login_server) return NodeRef{};
+  if (!cloud_data_endpoint.empty() && address == cloud_data_endpoint) return NodeRef{"", true};
+  for (const auto& [name, cr] : connected_registries)
+    if (address == (cr.login_server.empty() ? name : cr.login_server)) return NodeRef{name, false};
+  return std::nullopt;
+}
+
+}  // namespace outpost::check
