@@ -1,5 +1,6 @@
 #include "reference/sync/content_sync.h"
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -21,15 +22,21 @@ std::string accept_all_manifests() {
          std::string(oci::kDockerManifest) + ", " + std::string(oci::kDockerManifestList);
 }
 
-// Streams a download into an upload session (the session's writer hashes as it goes).
+// Streams a download into an upload session (the session's writer hashes as it goes), leaving out its first `skip`
+// bytes (a resumed download asks again for the last byte it holds, see download_blob).
 class UploadSink final : public http::BodySink {
  public:
-  explicit UploadSink(std::unique_ptr<storage::UploadWriter> writer) : writer_(std::move(writer)) {}
-  void write(std::string_view piece) override { writer_->write(piece); }
+  UploadSink(std::unique_ptr<storage::UploadWriter> writer, uint64_t skip) : writer_(std::move(writer)), skip_(skip) {}
+  void write(std::string_view piece) override {
+    const size_t skipped = static_cast<size_t>(std::min<uint64_t>(skip_, piece.size()));
+    skip_ -= skipped;
+    if (skipped < piece.size()) writer_->write(piece.substr(skipped));
+  }
   void close() { writer_->close(); }
 
  private:
   std::unique_ptr<storage::UploadWriter> writer_;
+  uint64_t skip_;
 };
 
 // A stored blob as a request body (push-up), read in pieces.
@@ -178,9 +185,15 @@ Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest
     session = uploads.create(repository);
     partial_downloads_[digest.str()] = session->id;
   }
+  // A resumed download asks from the last byte it holds rather than the first one it lacks, and drops that byte again
+  // as it arrives, so the parent always has something to send. A cut can come after the last byte arrived (the answer
+  // was lost, not the data): the session then holds the whole blob, and a range starting past the end got 416, whose
+  // error body went into the session and spoilt it, so the blob started over; on a link that loses answers, again and
+  // again. Now that case is a one-byte 206 and the commit below.
+  const uint64_t overlap = session->size > 0 ? 1 : 0;
   http::Headers headers;
-  if (session->size > 0) headers.set("Range", "bytes=" + std::to_string(session->size) + "-");
-  auto sink = std::make_shared<UploadSink>(uploads.open_writer(session->id));
+  if (overlap > 0) headers.set("Range", "bytes=" + std::to_string(session->size - overlap) + "-");
+  auto sink = std::make_shared<UploadSink>(uploads.open_writer(session->id), overlap);
   http::ClientResponse response{};
   bool cut = false;
   try {

@@ -332,9 +332,18 @@ Task<void> SyncAgent::round() {
     co_await refresh_config();
   disabled_ = false;
   const auto settings = replica_.settings();
+  SyncWindow window(CronSchedule::parse(settings->schedule), settings->window);
+  if (!window.open_at(clock_.now())) {
+    // Outside its window a CR sends nothing but configuration checks (SPEC 5.4, docs/protocol.md). wait_for_window
+    // lets the first round of a node that has never been configured through, since it cannot know its schedule
+    // before; that round activates and reads the configuration and must stop there. It used to go on to a full resync
+    // and a message read, so a CR started outside its window pulled the content its parent held through the closed
+    // window. (Also a round whose window closed while it waited for the configuration.) The next round waits for the
+    // window; the node becomes ready after its first round in a window (SPEC 1.4).
+    co_return;
+  }
   if (need_resync_) co_await resync();
 
-  SyncWindow window(CronSchedule::parse(settings->schedule), settings->window);
   Nanoseconds wait{0};
   if (window.continuous()) {
     wait = options_.long_poll;
@@ -389,8 +398,25 @@ Task<void> SyncAgent::round() {
   }
 }
 
+uint64_t SyncAgent::pull_progress() const {
+  const ContentCounters& c = content_.counters();
+  return c.manifests_down + c.blobs_down + c.deletes_down;
+}
+
+uint64_t SyncAgent::push_progress() const {
+  const ContentCounters& c = content_.counters();
+  return c.manifests_up + c.blobs_up + c.deletes_up + acknowledged_;
+}
+
 Task<void> SyncAgent::pull_loop() {
   for (;;) {
+    // The backoff paces retries against a parent that cannot be reached (SPEC 5.6). A round that stored something
+    // before it failed reached its parent: the link merely lost one exchange (a reset, a cut), so the next attempt
+    // starts again from the shortest delay. Resetting only after a whole round succeeds made a lossy link (a fifth of
+    // the connections reset) climb to the 30 s cap although nearly every attempt made progress, since a round that
+    // applies many messages almost never gets through all of them in one go. A failure that makes no progress (a
+    // parent that is down, or one object failing every time) still backs off as before.
+    const uint64_t progress = pull_progress();
     try {
       co_await round();
       pull_backoff_.reset();
@@ -402,6 +428,7 @@ Task<void> SyncAgent::pull_loop() {
     } catch (const std::exception& error) {  // storage or a malformed answer: never let it end the loop (SPEC 5.6)
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
+    if (pull_progress() != progress) pull_backoff_.reset();
     if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
       {
         std::lock_guard lock(status_mutex_);
@@ -425,6 +452,7 @@ Task<void> SyncAgent::push_loop() {
     co_await push_wakeup_.wait(std::chrono::seconds(30));
     const auto settings = replica_.settings();
     if (!settings || settings->mode != auth::RegistryMode::ReadWrite || !activated_ || disabled_) continue;
+    const uint64_t progress = push_progress();  // as in pull_loop: progress before a failure restarts the backoff
     try {
       co_await wait_for_window();
       for (;;) {
@@ -433,6 +461,7 @@ Task<void> SyncAgent::push_loop() {
         for (const auto& entry : entries) {
           co_await content_.push(entry);
           store_.acknowledge(entry.id);
+          ++acknowledged_;
         }
       }
       push_backoff_.reset();
@@ -444,6 +473,7 @@ Task<void> SyncAgent::push_loop() {
       record_failure(failure ? *failure
                              : SyncFailure(Failure::Unreachable, std::string("push-up failed: ") + error.what()));
     }
+    if (push_progress() != progress) push_backoff_.reset();
     co_await sleep_for(stop_, push_backoff_.next(random_));  // (no co_await inside a handler)
     push_wakeup_.notify();
   }

@@ -90,6 +90,10 @@ class SyncAgent {
 
   void set_state(ConnectionState state);
   void record_failure(const SyncFailure& failure);
+  // Work done so far by each loop (objects stored or sent, journal entries settled): a failure that comes after some
+  // progress restarts its loop's backoff (see pull_loop).
+  uint64_t pull_progress() const;
+  uint64_t push_progress() const;
   void loop_ended();
 
   Executor& executor_;
@@ -120,6 +124,7 @@ class SyncAgent {
   int loops_running_ = 0;
   std::function<void()> stopped_;
   uint64_t rounds_ = 0, failures_ = 0;
+  uint64_t acknowledged_ = 0;  // journal entries the parent holds (push_progress)
 
   // Shared with other threads.
   std::atomic<bool> activated_{false};

@@ -217,8 +217,8 @@ class QuietProbesServer(OutpostServer):
 class CloudServer(QuietProbesServer):
     """The cloud: a login server plus a data endpoint, whose address the "listening" line names."""
 
-    def __init__(self, binary: Path, data_dir: Path):
-        super().__init__(binary, data_dir, ["--data-endpoint", "127.0.0.1:0"], name="cloud")
+    def __init__(self, binary: Path, data_dir: Path, extra_args: Sequence[str] = ()):
+        super().__init__(binary, data_dir, ["--data-endpoint", "127.0.0.1:0", *extra_args], name="cloud")
 
     @property
     def data_endpoint(self) -> str:
@@ -276,12 +276,12 @@ class Hierarchy:
     """A cloud and the connected registries created under it. Servers it starts are stopped by `stop()` (leaves
     first); `servers` lists every process it ever started, for failure reports."""
 
-    def __init__(self, binary: Path, root: Path):
+    def __init__(self, binary: Path, root: Path, cloud_args: Sequence[str] = ()):
         self.binary = Path(binary)
         self.root = Path(root)
         self.servers: list[OutpostServer] = []
         self.report_to: list[OutpostServer] | None = None  # a test's report list, while a test is using us
-        self.cloud = CloudServer(self.binary, self.root / "cloud")
+        self.cloud = CloudServer(self.binary, self.root / "cloud", cloud_args)
         self._started(self.cloud)
         self.cloud.start()
         self.mgmt = Management(self.cloud.url)

@@ -3,6 +3,8 @@
 // and closing at cron occurrences. Nothing here waits for real time.
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+
 #include "tests/unit/sync/hierarchy_world.h"
 
 namespace outpost::test {
@@ -133,6 +135,64 @@ BOOST_AUTO_TEST_CASE(a_schedule_changed_at_the_cloud_opens_a_closed_window) {
 
   world.manage(http::Method::Patch, "connectedRegistries/store3", {{"sync", {{"schedule", "* * * * *"}, {"window", nullptr}}}});
   BOOST_TEST(world.run_until([&] { return world.tag_digest("store3:5000", store, "apps/web", "1") == digest; }, 5min));
+}
+
+BOOST_AUTO_TEST_CASE(a_registry_started_outside_its_window_only_activates_and_checks_its_configuration) {
+  // SPEC 5.4: no traffic outside windows but the configuration checks (docs/protocol.md), also for the first round of a
+  // node that has just started and held nothing yet, while its parent already holds content for it. That round used to
+  // go on to a full resync and pull the content through the closed window.
+  HierarchyWorld world;
+  const std::string digest = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  const auto store = world.add_connected_registry(
+      "store4", resource("ReadOnly", nullptr, {"apps/*"}, {{"schedule", "0 0 1 6 *"}, {"window", "PT1H"}}), kReadApps);
+  world.loop().run_until(world.loop().now() + 10min);
+  const auto& network = world.network();
+  BOOST_TEST(network.requests_between("store4", "cloud:5001", "/gateway/v1/store4/activate") == 1u);
+  BOOST_TEST(network.requests_between("store4", "cloud:5001", "/gateway/v1/store4/config") > 1u);  // its checks
+  BOOST_TEST(network.requests_between("store4", "cloud:5000") == 0u);  // no content
+  BOOST_TEST(network.requests_between("store4", "cloud:5001", "/gateway/v1/store4/messages") == 0u);
+  BOOST_TEST(network.requests_between("store4", "cloud:5001", "/gateway/v1/store4/inventory") == 0u);
+  BOOST_TEST(world.tag_digest("store4:5000", store, "apps/web", "1").empty());
+  BOOST_TEST(!world.node("store4").node->agent()->ready());  // SPEC 1.4: no sync round has finished yet
+
+  world.manage(http::Method::Patch, "connectedRegistries/store4", {{"sync", {{"schedule", "* * * * *"}}}});
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store4:5000", store, "apps/web", "1") == digest; }, 5min));
+  BOOST_TEST(world.node("store4").node->agent()->ready());
+}
+
+BOOST_AUTO_TEST_CASE(a_lossy_link_slows_sync_but_does_not_stall_it) {
+  // A fifth of factory's exchanges with the cloud lose their answer (the cloud applied the request). Every failure
+  // after some progress restarts the retry delay from its shortest (SyncAgent::pull_loop): 20 images each way get
+  // through within a virtual minute. When only a whole round or a drained journal reset the backoff, the delay climbed
+  // to its 30 s cap under this loss and the same work took a quarter of an hour (13 s with the fix). Blob downloads
+  // whose answer is lost after their last byte resume too (ContentSync::download_blob asks again for the last byte
+  // held); asking from past the end got 416, spoilt the session and started the blob over, again and again.
+  HierarchyWorld world;
+  world.lose_answers_of_next_node = 0.2;
+  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 5min));
+  std::map<std::string, std::string> pushed_at_factory, pushed_at_cloud;  // tag -> manifest digest
+  for (int i = 0; i < 20; ++i) {
+    const std::string tag = std::to_string(i);
+    pushed_at_factory[tag] = world.push_image("factory:5000", factory, "apps/up", tag, "up-" + tag);
+    pushed_at_cloud[tag] = world.push_image("cloud:5000", world.admin(), "apps/down", tag, "down-" + tag);
+  }
+  // Each image is looked for until it has arrived (nothing here removes one again).
+  const auto arrived = [&](std::map<std::string, std::string>& waiting, const std::string& where,
+                           const std::pair<std::string, std::string>& user, const std::string& repository) {
+    while (!waiting.empty() && world.tag_digest(where, user, repository, waiting.begin()->first) ==
+                                   waiting.begin()->second)
+      waiting.erase(waiting.begin());
+    return waiting.empty();
+  };
+  const auto everywhere = [&] {
+    const bool up = arrived(pushed_at_factory, "cloud:5000", world.admin(), "apps/up");
+    const bool down = arrived(pushed_at_cloud, "factory:5000", factory, "apps/down");
+    return up && down;
+  };
+  BOOST_TEST(world.run_until(everywhere, 1min));
+  BOOST_TEST(pushed_at_factory.empty());
+  BOOST_TEST(pushed_at_cloud.empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_child_speaking_a_newer_protocol_is_refused_and_says_why) {
