@@ -1,6 +1,7 @@
 // The `outpost` command: run a registry node, collect its garbage, manage a running node's scope maps and tokens, run
-// a whole cluster from a topology, or (with no arguments) run the three-level cluster demo. It sits in app/, above
-// reference/ and simulator/, so the simulator's commands can join without reference/ ever depending on simulator/.
+// a whole cluster from a topology, simulate one in virtual time, or (with no arguments) run the three-level cluster
+// demo. It sits in app/, above reference/ and simulator/, so the simulator's commands can join without reference/
+// ever depending on simulator/.
 #include <iostream>
 
 #include "CLI/CLI.hpp"
@@ -15,6 +16,7 @@
 #include "reference/cli/serve_command.h"
 #include "reference/cli/serve_options.h"
 #include "reference/cli/token_command.h"
+#include "simulator/cli/sim_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Outpost: a reference OCI registry for connected-registry hierarchies, and its test harness"};
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   outpost::cli::ConnectedRegistryCommand connected_registry(app);
   outpost::cli::ProxyCommand proxy(app);
   outpost::cli::ClusterCommand cluster(app);
+  outpost::sim::commands::SimCommand sim(app);
 
   try {
     app.parse(argc, argv);
@@ -48,7 +51,7 @@ int main(int argc, char** argv) {
     // The management verbs promise exit status 2 for a wrong command line (scripts tell it from a refusal, 1).
     if (error.get_exit_code() != 0 &&
         (scope_map.selected() || token.selected() || connected_registry.selected() || proxy.selected() ||
-         cluster.selected())) {
+         cluster.selected() || sim.selected())) {
       outpost::cli::print_usage_error(std::cerr, error.what());
       return outpost::cli::kExitUsage;
     }
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
   if (connected_registry.selected()) return connected_registry.run();
   if (proxy.selected()) return proxy.run();
   if (cluster.selected()) return cluster.run();
+  if (sim.selected()) return sim.run();
   try {
     if (*serve_command) {
       outpost::cli::apply_config_file(*serve_command, serve);

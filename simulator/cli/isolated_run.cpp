@@ -1,0 +1,115 @@
+#include "simulator/cli/isolated_run.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include <fstream>
+
+#include "reference/common/log.h"
+#include "simulator/report/chrome_trace.h"
+#include "simulator/world/world.h"
+
+namespace outpost::sim::commands {
+
+namespace {
+
+nlohmann::json failed_stub(const world::Scenario& scenario, uint64_t seed, const std::string& violation) {
+  return {{"scenario", scenario.name}, {"seed", seed}, {"ok", false}, {"violations", {violation}}};
+}
+
+// In the child: the run, as one JSON document on `fd`.
+[[noreturn]] void child(int fd, const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
+                        const std::string& trace_file) {
+  nlohmann::json answer;
+  try {
+    world::World world(scenario, seed);
+    if (!trace_file.empty()) world.trace().keep(Trace::Keep::All);
+    // The nodes' logs (--log-level) carry the world's true time, not this machine's.
+    const VirtualClock log_clock(world.loop(), world::kWorldStart);
+    struct LogClock {
+      explicit LogClock(const Clock& clock) { log::set_clock(&clock); }
+      ~LogClock() { log::set_clock(nullptr); }
+    } logs_in_world_time(log_clock);
+    const world::RunResult result = world.run_all(duration);
+    answer["result"] = result.to_json();
+    answer["hash"] = result.trace_hash;
+    if (!trace_file.empty()) {
+      std::ofstream out(trace_file);
+      const auto records = world.trace().records();
+      report::write_chrome_trace(out, records);
+      if (!out) throw std::runtime_error("cannot write the trace to " + trace_file);
+    }
+  } catch (const std::exception& error) {
+    // A world that cannot even be built (a resource the cloud refuses, ...) fails its seed.
+    answer["result"] = failed_stub(scenario, seed, std::string("the run stopped: ") + error.what());
+    answer["hash"] = "";
+  }
+  const std::string text = answer.dump();
+  for (size_t written = 0; written < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  std::fflush(nullptr);
+  ::_exit(0);  // no atexit handlers, no destructors of the parent's objects: they are the parent's to run
+}
+
+std::string how_it_ended(int status) {
+  if (WIFSIGNALED(status))
+    return "the run crashed: signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+  if (WIFEXITED(status)) return "the run exited with status " + std::to_string(WEXITSTATUS(status));
+  return "the run ended abnormally";
+}
+
+}  // namespace
+
+IsolatedRun run_isolated(const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
+                         const std::string& trace_file) {
+  IsolatedRun run;
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);  // what the parent buffered must not be written twice
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    child(pipe_fds[1], scenario, seed, duration, trace_file);
+  }
+  ::close(pipe_fds[1]);
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const bool exited_cleanly = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  try {
+    if (!exited_cleanly || text.empty()) throw std::runtime_error(how_it_ended(status));
+    const nlohmann::json answer = nlohmann::json::parse(text);
+    run.result = answer.at("result");
+    run.hash = answer.at("hash").get<std::string>();
+  } catch (const std::exception& error) {
+    run.result = failed_stub(scenario, seed, exited_cleanly ? std::string("unreadable result: ") + error.what()
+                                                            : std::string(error.what()));
+    run.hash.clear();
+  }
+  return run;
+}
+
+}  // namespace outpost::sim::commands

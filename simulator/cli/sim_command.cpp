@@ -1,0 +1,143 @@
+#include "simulator/cli/sim_command.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "reference/common/iso_duration.h"
+#include "reference/common/log.h"
+#include "simulator/cli/isolated_run.h"
+#include "simulator/cli/sim_report.h"
+
+namespace outpost::sim::commands {
+
+namespace {
+constexpr uint64_t kMaxSeeds = 1'000'000;
+
+std::optional<uint64_t> whole_number(const std::string& text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  uint64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t next = value * 10 + static_cast<uint64_t>(c - '0');
+    if (next / 10 != value) return std::nullopt;
+    value = next;
+  }
+  return value;
+}
+
+SeedRun run_seed(const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
+                 bool check_determinism, const std::string& trace_file) {
+  SeedRun run;
+  IsolatedRun first = run_isolated(scenario, seed, duration, trace_file);
+  run.result = std::move(first.result);
+  run.hash = std::move(first.hash);
+  if (check_determinism) {
+    run.checked = true;
+    run.second_hash = run_isolated(scenario, seed, duration).hash;
+  }
+  return run;
+}
+}  // namespace
+
+std::vector<uint64_t> parse_seed_range(const std::string& text) {
+  const size_t dots = text.find("..");
+  const auto first = dots == std::string::npos ? std::nullopt : whole_number(text.substr(0, dots));
+  const auto last = dots == std::string::npos ? std::nullopt : whole_number(text.substr(dots + 2));
+  if (!first || !last) throw std::invalid_argument("--seeds '" + text + "' is not A..B (e.g. 1..100)");
+  if (*last < *first) throw std::invalid_argument("--seeds '" + text + "': the last seed comes before the first");
+  if (*last - *first >= kMaxSeeds) throw std::invalid_argument("--seeds '" + text + "': at most a million seeds");
+  std::vector<uint64_t> seeds;
+  for (uint64_t seed = *first;; ++seed) {
+    seeds.push_back(seed);
+    if (seed == *last) break;
+  }
+  return seeds;
+}
+
+std::string trace_file_for(const std::string& file, uint64_t seed, bool several) {
+  if (!several) return file;
+  const std::filesystem::path path(file);
+  return (path.parent_path() / (path.stem().string() + "-" + std::to_string(seed) + path.extension().string())).string();
+}
+
+int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream& err) {
+  world::Scenario scenario;
+  std::vector<uint64_t> seeds;
+  std::optional<Nanoseconds> duration;
+  try {
+    if (options.seed && !options.seeds.empty()) throw std::invalid_argument("give --seed or --seeds, not both");
+    if (!options.duration.empty()) {
+      duration = parse_human_duration(options.duration);
+      if (!duration || *duration <= Nanoseconds(0))
+        throw std::invalid_argument("--duration '" + options.duration + "' is not a duration (10m, 1h, PT1H, ...)");
+    }
+    log::set_level(log::parse_level(options.log_level));
+    scenario = world::load_scenario(options.scenario);
+    if (!options.network.empty()) {
+      if (options.network != "direct" && options.network != "simulated")
+        throw std::invalid_argument("--network '" + options.network + "' is not a network: direct or simulated");
+      scenario.network = options.network;
+    }
+    if (options.seed) {
+      seeds = {*options.seed};
+    } else if (!options.seeds.empty()) {
+      seeds = parse_seed_range(options.seeds);
+    } else {
+      seeds = {scenario.seed};
+    }
+  } catch (const std::exception& error) {
+    err << "outpost: " << error.what() << std::endl;
+    return kExitUsage;
+  }
+
+  std::vector<SeedRun> runs;
+  bool failed = false;
+  for (const uint64_t seed : seeds) {
+    const std::string trace_file =
+        options.trace.empty() ? std::string() : trace_file_for(options.trace, seed, seeds.size() > 1);
+    SeedRun run = run_seed(scenario, seed, duration, options.check_determinism, trace_file);
+    out << progress_line(run) << std::endl;
+    if (!run.ok()) {
+      failed = true;
+      for (const std::string& violation : run.violations()) out << "  violation: " << violation << std::endl;
+      out << "  replay: " << replay_command(options.scenario, seed, options.duration) << std::endl;
+    }
+    runs.push_back(std::move(run));
+  }
+  out << summary(runs) << std::endl;
+
+  if (!options.report.empty()) {
+    std::ofstream file(options.report);
+    file << report_json(options.scenario, runs).dump(2) << "\n";
+    if (!file) {
+      err << "outpost: cannot write the report to " << options.report << std::endl;
+      return kExitViolation;
+    }
+  }
+  return failed ? kExitViolation : 0;
+}
+
+SimCommand::SimCommand(CLI::App& app) {
+  group_ = app.add_subcommand("sim", "The deterministic simulator: whole hierarchies in virtual time");
+  group_->require_subcommand(1);
+  run_ = group_->add_subcommand("run", "Run a scenario (docs/simulator.md), one world per seed, and judge it");
+  run_->add_option("scenario", options_.scenario, "scenario file (JSON)")->required();
+  run_->add_option("--seed", options_.seed, "the seed to run (default: the scenario's)");
+  run_->add_option("--seeds", options_.seeds, "a range of seeds to run, A..B (inclusive)");
+  run_->add_option("--duration", options_.duration, "virtual time the workload and faults run (10m, 1h, PT1H)");
+  run_->add_option("--report", options_.report, "write every run as JSON to this file");
+  run_->add_option("--trace", options_.trace,
+                   "write each run's trace (Chrome trace format, for Perfetto) to this file (FILE-<seed>.json for "
+                   "several seeds)");
+  run_->add_option("--network", options_.network,
+                   "direct (no delay) or simulated (the scenario's links: latency, bandwidth); default: the scenario's");
+  run_->add_flag("--check-determinism", options_.check_determinism,
+                 "run each seed twice and compare the run hashes");
+  run_->add_option("--log-level", options_.log_level, "the nodes' logs on stderr: debug, info, warn, error or off")
+      ->capture_default_str();
+}
+
+int SimCommand::run() const { return run_simulation(options_, std::cout, std::cerr); }
+
+}  // namespace outpost::sim::commands

@@ -1,0 +1,62 @@
+#pragma once
+// `outpost sim run`: runs a scenario (docs/simulator.md) in the deterministic simulator, one world per seed.
+//
+//   outpost sim run SCENARIO.json [--seed N | --seeds A..B] [--duration D] [--report FILE] [--trace FILE]
+//                                 [--network direct|simulated] [--check-determinism] [--log-level off]
+//
+// One progress line per seed, then a summary. Exit status 0 when every seed passed, 1 when one broke an invariant
+// (each such seed prints its violations and the command that replays it), 2 for a wrong command line or scenario.
+// Each seed runs in a child process of its own (isolated_run.h). --check-determinism runs each seed twice and compares
+// the trace hashes; --report writes every run as JSON; --trace writes each run's trace for Perfetto (FILE, or
+// FILE-<seed>.json for several seeds).
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+
+namespace outpost::sim::commands {
+
+inline constexpr int kExitViolation = 1;
+inline constexpr int kExitUsage = 2;
+
+struct SimRunOptions {
+  std::string scenario;
+  std::optional<uint64_t> seed;
+  std::string seeds;     // "A..B"
+  std::string duration;  // "1h", "PT1H"; empty: the scenario's
+  std::string report;    // a file for the JSON report; empty: none
+  std::string trace;     // a file for the Chrome trace; empty: none
+  std::string network;   // "direct" or "simulated"; empty: the scenario's
+  bool check_determinism = false;
+  std::string log_level = "off";
+};
+
+// "A..B" (inclusive, A <= B, at most a million seeds); throws std::invalid_argument with a message.
+std::vector<uint64_t> parse_seed_range(const std::string& text);
+// Where --trace FILE puts one seed's trace: FILE itself for a single seed, else FILE with "-<seed>" before its
+// extension.
+std::string trace_file_for(const std::string& file, uint64_t seed, bool several);
+
+// Runs `options` and prints to `out` (progress, summary) and `err` (problems). Returns the exit status.
+int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream& err);
+
+class SimCommand {
+ public:
+  // Adds `sim` and its verbs to `app`; the object holds what the parser fills, so it must outlive parsing.
+  explicit SimCommand(CLI::App& app);
+  SimCommand(const SimCommand&) = delete;
+  SimCommand& operator=(const SimCommand&) = delete;
+
+  bool selected() const { return group_->parsed(); }
+  int run() const;  // the exit status
+
+ private:
+  CLI::App* group_;
+  CLI::App* run_;
+  SimRunOptions options_;
+};
+
+}  // namespace outpost::sim::commands

@@ -1,0 +1,141 @@
+#include "simulator/cli/sim_report.h"
+
+#include <cstdio>
+
+#include "simulator/world/quantities.h"
+
+namespace outpost::sim::commands {
+
+using nlohmann::json;
+
+namespace {
+std::string seconds_text(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2fs", seconds);
+  return text;
+}
+
+uint64_t number_at(const json& object, std::initializer_list<const char*> path) {
+  const json* at = &object;
+  for (const char* key : path) {
+    if (!at->is_object() || !at->contains(key)) return 0;
+    at = &(*at)[key];
+  }
+  return at->is_number_unsigned() ? at->get<uint64_t>() : 0;
+}
+
+std::string string_at(const json& object, std::initializer_list<const char*> path) {
+  const json* at = &object;
+  for (const char* key : path) {
+    if (!at->is_object() || !at->contains(key)) return "";
+    at = &(*at)[key];
+  }
+  return at->is_string() ? at->get<std::string>() : "";
+}
+}  // namespace
+
+std::vector<std::string> SeedRun::violations() const {
+  std::vector<std::string> out;
+  for (const auto& violation : result.value("violations", json::array())) out.push_back(violation.get<std::string>());
+  if (!deterministic())
+    out.push_back("two runs of seed " + std::to_string(seed()) + " differ (run hashes " + hash + " and " +
+                  second_hash + ")");
+  return out;
+}
+
+std::string short_count(double value) {
+  char text[32];
+  if (value >= 1e9) {
+    std::snprintf(text, sizeof text, "%.2fG", value / 1e9);
+  } else if (value >= 1e6) {
+    std::snprintf(text, sizeof text, "%.2fM", value / 1e6);
+  } else if (value >= 1e4) {
+    std::snprintf(text, sizeof text, "%.1fk", value / 1e3);
+  } else {
+    std::snprintf(text, sizeof text, "%.0f", value);
+  }
+  return text;
+}
+
+std::string progress_line(const SeedRun& run) {
+  const json& r = run.result;
+  std::string line = "seed " + std::to_string(run.seed()) + ": " + (run.ok() ? "ok" : "FAILED");
+  if (!r.contains("convergence")) return line + " | " + (run.violations().empty() ? "" : run.violations().front());
+  const json& c = r["convergence"];
+  line += " | " + (c.value("converged", false)
+                       ? "converged " + string_at(c, {"convergedAfter"}) + " after the heal"
+                       : std::string("NOT converged"));
+  line += " | pushes " + std::to_string(number_at(c, {"pushesAtCloud"})) + "/" +
+          std::to_string(number_at(c, {"pushesAcknowledged"})) + " acknowledged at the cloud (" +
+          std::to_string(number_at(r, {"workload", "pushes", "attempted"})) + " tried)";
+  line += " | pulls " + std::to_string(number_at(r, {"workload", "pulls", "ok"})) + "/" +
+          std::to_string(number_at(r, {"workload", "pulls", "attempted"})) + " ok";
+  line += " | faults " + std::to_string(number_at(r, {"faults", "applied"}));
+  line += " | requests " + short_count(static_cast<double>(number_at(r, {"requests", "total"})));
+  line += " | virtual " + string_at(r, {"virtualTime", "end"});
+  line += " | wall " + seconds_text(r.value("wallSeconds", 0.0));
+  line += " | events " + short_count(static_cast<double>(number_at(r, {"events"}))) + " (" +
+          short_count(r.value("eventsPerSecond", 0.0)) + "/s)";
+  line += " | hash " + run.hash.substr(0, 12);
+  if (!run.deterministic()) line += " then " + run.second_hash.substr(0, 12) + ": NOT DETERMINISTIC";
+  return line;
+}
+
+std::string summary(const std::vector<SeedRun>& runs) {
+  size_t passed = 0, converged = 0;
+  uint64_t events = 0, requests = 0, acknowledged = 0, arrived = 0, virtual_ns = 0;
+  double wall = 0;
+  const json* described = nullptr;
+  for (const SeedRun& run : runs) {
+    passed += run.ok();
+    if (run.result.contains("convergence")) converged += run.result["convergence"].value("converged", false);
+    events += number_at(run.result, {"events"});
+    requests += number_at(run.result, {"requests", "total"});
+    acknowledged += number_at(run.result, {"convergence", "pushesAcknowledged"});
+    arrived += number_at(run.result, {"convergence", "pushesAtCloud"});
+    virtual_ns += number_at(run.result, {"virtualTime", "endNanoseconds"});
+    wall += run.result.value("wallSeconds", 0.0);
+    if (!described && run.result.contains("network")) described = &run.result;
+  }
+  std::string text = "summary: " + std::to_string(passed) + "/" + std::to_string(runs.size()) + " seeds passed";
+  if (described)
+    text += " (" + string_at(*described, {"scenario"}) + ", " + std::to_string(number_at(*described, {"nodes"})) +
+            " nodes, " + string_at(*described, {"network"}) + " network, password hash iterations " +
+            std::to_string(number_at(*described, {"passwordHashIterations"})) + ")";
+  text += "\n  converged " + std::to_string(converged) + "/" + std::to_string(runs.size()) + ", pushes acknowledged " +
+          std::to_string(acknowledged) + ", at the cloud " + std::to_string(arrived);
+  text += "\n  requests " + std::to_string(requests) + ", events " + std::to_string(events) + ", virtual time " +
+          world::format_duration(std::chrono::round<std::chrono::milliseconds>(
+              Nanoseconds(static_cast<int64_t>(virtual_ns)))) +
+          ", wall time " + seconds_text(wall);
+  if (wall > 0) text += ", " + short_count(static_cast<double>(events) / wall) + " events/s";
+  return text;
+}
+
+std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration) {
+  std::string command = "outpost sim run " + scenario_file + " --seed " + std::to_string(seed);
+  if (!duration.empty()) command += " --duration " + duration;
+  return command;
+}
+
+json report_json(const std::string& scenario_file, const std::vector<SeedRun>& runs) {
+  json out = {{"scenarioFile", scenario_file}, {"runs", json::array()}};
+  size_t passed = 0;
+  for (const SeedRun& run : runs) {
+    json entry = run.result;
+    entry["runHash"] = run.hash;
+    if (run.checked) {
+      entry["secondRunHash"] = run.second_hash;
+      entry["deterministic"] = run.deterministic();
+    }
+    entry["ok"] = run.ok();
+    entry["violations"] = run.violations();
+    out["runs"].push_back(std::move(entry));
+    passed += run.ok();
+  }
+  out["seeds"] = runs.size();
+  out["passed"] = passed;
+  return out;
+}
+
+}  // namespace outpost::sim::commands

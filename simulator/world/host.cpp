@@ -1,0 +1,225 @@
+#include "simulator/world/host.h"
+
+#include "reference/common/error.h"
+
+namespace outpost::sim::world {
+
+namespace {
+http::Response error_response(std::exception_ptr failure) {
+  http::Response response;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const ApiError& error) {
+    response.status = error.status();
+    response.body = error.body();
+    for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
+  } catch (const std::exception& error) {
+    response.status = 500;
+    response.body = ApiError(500, "UNKNOWN", error.what()).body();
+  }
+  response.headers.set("Content-Type", "application/json");
+  return response;
+}
+}  // namespace
+
+// A request that reached a paused process: the kernel accepted the connection and buffered the bytes, nobody reads
+// them until the resume.
+struct Host::HeldCall {
+  http::Request request;
+  std::string body;
+  bool data = false;
+  std::function<void(http::Response)> respond;
+};
+
+// What the network reaches at the host's addresses: the current node's handler, or a waiting line while paused.
+class Host::Front final : public http::Handler {
+ public:
+  Front(Host& host, bool data) : host_(host), data_(data) {}
+
+  std::unique_ptr<http::Call> start(http::Request request) override {
+    if (!host_.paused()) {
+      return data_ ? host_.node_->data_handler().start(std::move(request))
+                   : host_.node_->main_handler().start(std::move(request));
+    }
+    auto held = std::make_shared<HeldCall>();
+    held->request = std::move(request);
+    held->data = data_;
+    return std::make_unique<Waiting>(host_, std::move(held));
+  }
+
+ private:
+  class Waiting final : public http::Call {
+   public:
+    Waiting(Host& host, std::shared_ptr<HeldCall> held) : host_(host), held_(std::move(held)) {}
+    bool on_body(std::string_view piece) override {
+      held_->body.append(piece);
+      return true;
+    }
+    http::Response finish() override {  // the transport uses finish_async: this call answers later
+      http::Response response;
+      finish_async([&response](http::Response answer) { response = std::move(answer); });
+      return response;
+    }
+    bool asynchronous() const override { return true; }
+    void finish_async(std::function<void(http::Response)> respond) override {
+      held_->respond = std::move(respond);
+      host_.held_calls_.push_back(held_);
+    }
+
+   private:
+    Host& host_;
+    std::shared_ptr<HeldCall> held_;
+  };
+
+  Host& host_;
+  bool data_;
+};
+
+Host::Host(EventLoop& loop, WallTime start, WorldNetwork& network, ClientContext& clients, HostConfig config)
+    : loop_(loop),
+      network_(network),
+      clients_(clients),
+      config_(std::move(config)),
+      clock_(loop, start),
+      random_(config_.seed),
+      executor_(loop),
+      storage_(storage::open_memory_storage(clock_, random_)),
+      control_store_(control::open_memory_control_store()),
+      sync_store_(config_.connection_string.empty() ? nullptr : sync::open_memory_sync_store()),
+      client_(std::make_unique<WorldClient>(config_.name, network.client(config_.name), clients, &executor_)),
+      main_front_(std::make_unique<Front>(*this, false)),
+      data_front_(std::make_unique<Front>(*this, true)) {
+  client_->after_exchange = [this](const RequestEvent& event) { watch_rounds(event); };
+}
+
+Host::~Host() {
+  network_.detach(login_server());
+  if (is_cloud()) network_.detach(data_endpoint());
+}
+
+void Host::build_node() {
+  node::NodeOptions options;
+  options.connection_string = config_.connection_string;
+  options.login_server = login_server();
+  if (is_cloud()) {
+    options.data_endpoint = data_endpoint();
+    options.admin_password = config_.admin_password;
+  }
+  options.password_hash_iterations = config_.password_hash_iterations;
+  options.agent.status_interval = config_.status_interval;
+  options.agent.long_poll = config_.long_poll;
+  if (config_.tweak) config_.tweak(options);
+  node_ = std::make_unique<node::Node>(node::NodeSeams{clock_, random_, executor_, client_.get(), *storage_,
+                                                       *control_store_, sync_store_.get()},
+                                       options);
+}
+
+void Host::start() {
+  if (state_ == State::Crashing) {
+    restart_when_down_ = true;
+    return;
+  }
+  if (state_ == State::Running) return;
+  build_node();
+  state_ = State::Running;
+  rounds_seen_ = 0;
+  network_.attach(login_server(), *main_front_);
+  if (is_cloud()) network_.attach(data_endpoint(), *data_front_);
+  node_->start();
+}
+
+void Host::restart() { start(); }
+
+void Host::crash() {
+  if (state_ != State::Running) return;
+  state_ = State::Crashing;
+  ++incarnation_;
+  ++crashes_;
+  network_.detach(login_server());
+  if (is_cloud()) network_.detach(data_endpoint());
+  // The dying process runs no more of its own work, but what it had started must unwind (Task frames are freed by
+  // unwinding): held work runs, held requests are answered (and, the incarnation having moved, reach their clients
+  // as resets), exchanges in flight fail now.
+  executor_.resume();
+  release_held_calls(true);
+  client_->fail_in_flight("connection reset: the process of " + name() + " crashed");
+  node_->stop([this] { loop_.post([this] { finish_crash(); }); });
+}
+
+void Host::finish_crash() {
+  node_.reset();
+  executor_.end_incarnation();
+  state_ = State::Down;
+  if (std::exchange(restart_when_down_, false)) start();
+}
+
+void Host::pause() {
+  if (state_ == State::Running) executor_.pause();
+}
+
+void Host::resume() {
+  if (!executor_.paused()) return;
+  executor_.resume();
+  release_held_calls(false);
+}
+
+void Host::release_held_calls(bool answer_as_crashed) {
+  auto held = std::move(held_calls_);
+  held_calls_.clear();
+  for (auto& call : held) {
+    // Taken out of the call: the transport's `respond` holds the call, which holds this; answered, the cycle ends.
+    auto respond = std::exchange(call->respond, nullptr);
+    if (answer_as_crashed) {
+      respond(http::Response{503});
+      continue;
+    }
+    loop_.post([this, call, respond = std::move(respond), incarnation = incarnation_] {
+      if (incarnation != incarnation_ || !node_) {
+        respond(http::Response{503});
+        return;
+      }
+      try {
+        http::Handler& handler = call->data ? node_->data_handler() : node_->main_handler();
+        std::unique_ptr<http::Call> started = handler.start(std::move(call->request));
+        if (!call->body.empty()) started->on_body(call->body);
+        if (started->asynchronous()) {
+          std::shared_ptr<http::Call> keep(std::move(started));
+          keep->finish_async([keep, respond](http::Response response) { respond(std::move(response)); });
+        } else {
+          respond(started->finish());
+        }
+      } catch (...) {
+        respond(error_response(std::current_exception()));
+      }
+    });
+  }
+}
+
+void Host::stop() {
+  restart_when_down_ = false;
+  if (state_ != State::Running) return;  // down already, or a crash is unwinding and will end down
+  resume();
+  state_ = State::Crashing;  // leaving: nothing starts it again before it is down
+  network_.detach(login_server());
+  if (is_cloud()) network_.detach(data_endpoint());
+  node_->stop([this] { loop_.post([this] { finish_crash(); }); });
+}
+
+uint64_t Host::rounds_from_metrics() const {
+  std::string text;
+  node_->render_metrics(text);
+  static constexpr std::string_view kLine = "\noutpost_sync_rounds_total ";
+  const size_t at = text.find(kLine);
+  if (at == std::string::npos) return 0;
+  return std::strtoull(text.c_str() + at + kLine.size(), nullptr, 10);
+}
+
+void Host::watch_rounds(const RequestEvent&) {
+  if (is_cloud() || !node_ || state_ != State::Running) return;
+  const uint64_t rounds = rounds_from_metrics();
+  if (rounds == rounds_seen_) return;
+  rounds_seen_ = rounds;
+  clients_.observer.on_round_done(RoundEvent{loop_.now(), name(), rounds});
+}
+
+}  // namespace outpost::sim::world

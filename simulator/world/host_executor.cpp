@@ -1,0 +1,60 @@
+#include "simulator/world/host_executor.h"
+
+#include <atomic>
+
+#include "simulator/engine/event_loop.h"
+
+namespace outpost::sim::world {
+
+HostExecutor::HostExecutor(EventLoop& loop) : loop_(loop), alive_(std::make_shared<bool>(true)) {}
+
+std::function<void()> HostExecutor::guarded(std::function<void()> work) {
+  return [this, alive = alive_, work = std::move(work)]() mutable {
+    if (!*alive) return;
+    if (paused_) {
+      held_.push_back([alive, work = std::move(work)] {
+        if (*alive) work();
+      });
+      return;
+    }
+    work();
+  };
+}
+
+void HostExecutor::post(std::function<void()> work) { loop_.post(guarded(std::move(work))); }
+
+TimerHandle HostExecutor::schedule_after(Nanoseconds delay, std::function<void()> work) {
+  // A flag of our own: a timer that came due during a pause sits in held_, out of the loop's reach, and must still
+  // honour a cancel.
+  auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  loop_.schedule_after(delay, guarded([cancelled, work = std::move(work)] {
+                         if (!cancelled->load()) work();
+                       }));
+  return TimerHandle(std::move(cancelled));
+}
+
+void HostExecutor::run_or_hold(std::function<void()> work) {
+  if (paused_) {
+    held_.push_back([alive = alive_, work = std::move(work)] {
+      if (*alive) work();
+    });
+    return;
+  }
+  work();
+}
+
+void HostExecutor::resume() {
+  paused_ = false;
+  std::vector<std::function<void()>> held;
+  held.swap(held_);
+  for (auto& work : held) loop_.post(std::move(work));
+}
+
+void HostExecutor::end_incarnation() {
+  *alive_ = false;
+  alive_ = std::make_shared<bool>(true);
+  held_.clear();
+  paused_ = false;
+}
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,46 @@
+#pragma once
+// A host's view of the event loop: the Executor its node runs on. It adds what a process has and a loop does not:
+//  - incarnations: when the process dies, the work it scheduled dies with it (a timer of a crashed node never fires
+//    into a destroyed object), while the loop and every other host go on;
+//  - pauses: a paused process (SIGSTOP) runs nothing; what comes due meanwhile waits, in order, and runs on resume.
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "reference/common/executor.h"
+
+namespace outpost::sim {
+class EventLoop;
+}
+
+namespace outpost::sim::world {
+
+class HostExecutor final : public Executor {
+ public:
+  explicit HostExecutor(EventLoop& loop);
+
+  void post(std::function<void()> work) override;
+  TimerHandle schedule_after(Nanoseconds delay, std::function<void()> work) override;
+
+  // Runs `work` now, or on resume when paused (what arrives for a paused process waits for it).
+  void run_or_hold(std::function<void()> work);
+
+  void pause() { paused_ = true; }
+  // Runs nothing itself: the held work is posted to the loop, in the order it came due.
+  void resume();
+  bool paused() const { return paused_; }
+
+  // The process died: nothing it posted or scheduled runs any more (also what a pause held). Work posted afterwards
+  // belongs to the next incarnation.
+  void end_incarnation();
+
+ private:
+  std::function<void()> guarded(std::function<void()> work);
+
+  EventLoop& loop_;
+  std::shared_ptr<bool> alive_;  // shared with every piece of work of the current incarnation
+  bool paused_ = false;
+  std::vector<std::function<void()>> held_;
+};
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,89 @@
+#pragma once
+// What happens in a world, as events for whoever watches: the run hash today, the invariant checkers and the trace
+// next. Observers are called synchronously, at the virtual time of the event, and must not change the world.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reference/common/clock.h"
+#include "reference/common/http.h"
+#include "simulator/world/scenario.h"
+
+namespace outpost::sim::world {
+
+// One HTTP exchange that ended, as its client saw it: a response (status) or a transport failure (status 0).
+struct RequestEvent {
+  Nanoseconds sent{0};
+  Nanoseconds done{0};
+  std::string from;  // the host that sent it ("factory", "operator", "client.factory")
+  std::string to;    // the authority it went to ("cloud:5001")
+  http::Method method = http::Method::Get;
+  std::string target;
+  int status = 0;
+  std::string transport_error;
+  uint64_t request_bytes = 0;
+  uint64_t response_bytes = 0;
+};
+
+struct FaultEvent {
+  Nanoseconds time{0};
+  FaultStep step;
+};
+
+// A push a client saw acknowledged (the manifest PUT answered 201).
+struct PushEvent {
+  Nanoseconds time{0};
+  std::string node, repository, tag, digest;
+  uint64_t bytes = 0;  // config and layers
+};
+
+// A pull a client finished: the manifest and every blob (status 200 and verified), or where it stopped.
+struct PullEvent {
+  Nanoseconds time{0};
+  std::string node, token, repository, tag;
+  int status = 0;          // the first status that was not 200 (0: a transport failure), or 200
+  bool verified = false;   // every blob matched its digest
+};
+
+// A connected registry finished a sync round (its agent's round counter moved).
+struct RoundEvent {
+  Nanoseconds time{0};
+  std::string node;
+  uint64_t rounds = 0;  // by this node's current process
+};
+
+class WorldObserver {
+ public:
+  virtual ~WorldObserver() = default;
+  virtual void on_request(const RequestEvent&) {}
+  virtual void on_fault(const FaultEvent&) {}
+  virtual void on_push_acknowledged(const PushEvent&) {}
+  virtual void on_pull(const PullEvent&) {}
+  virtual void on_round_done(const RoundEvent&) {}
+};
+
+// Hands every event to each observer added, in the order they were added.
+class ObserverList final : public WorldObserver {
+ public:
+  void add(WorldObserver& observer) { observers_.push_back(&observer); }
+  void on_request(const RequestEvent& event) override {
+    for (WorldObserver* observer : observers_) observer->on_request(event);
+  }
+  void on_fault(const FaultEvent& event) override {
+    for (WorldObserver* observer : observers_) observer->on_fault(event);
+  }
+  void on_push_acknowledged(const PushEvent& event) override {
+    for (WorldObserver* observer : observers_) observer->on_push_acknowledged(event);
+  }
+  void on_pull(const PullEvent& event) override {
+    for (WorldObserver* observer : observers_) observer->on_pull(event);
+  }
+  void on_round_done(const RoundEvent& event) override {
+    for (WorldObserver* observer : observers_) observer->on_round_done(event);
+  }
+
+ private:
+  std::vector<WorldObserver*> observers_;
+};
+
+}  // namespace outpost::sim::world

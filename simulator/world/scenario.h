@@ -1,0 +1,169 @@
+#pragma once
+// A simulation scenario: a hierarchy (the live cluster's topology vocabulary, plus links and NICs), a workload of
+// client pushes, pulls and control-plane changes, a fault plan (a timeline and/or a seeded random nemesis), and how
+// long it runs in virtual time. docs/simulator.md ("Scenario format") and docs/simulator-scenario.schema.json
+// describe the JSON; parsing checks everything and fills every default, so a World never has to guess.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/cli/cluster_topology.h"
+#include "reference/common/clock.h"
+#include "reference/common/random.h"
+#include "simulator/world/world_network.h"
+
+namespace outpost::sim::world {
+
+// What is wrong with a scenario, prefixed with where: "workload[2].layerSize.max: ...".
+class ScenarioError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The cost knob of SPEC 3.3: every node's PBKDF2 iterations unless the scenario says otherwise (a topology's own
+// passwordHashIterations is the live cluster's). Low, because a simulated run checks behaviour, not the cost of
+// guessing passwords; reports say which value ran.
+inline constexpr unsigned kDefaultSimPasswordHashIterations = 10;
+
+struct SimTopology {
+  cli::Topology cluster;  // nodes, modes, repositories, client tokens, sync settings: parsed by the cluster's parser
+  LinkSpec default_link;                 // every child -> parent link without a spec of its own
+  std::map<std::string, LinkSpec> links;  // child name -> its uplink
+  std::map<std::string, NicSpec> nics;    // node name (or "cloud") -> its interface
+
+  // The uplink of `child`: its own spec, or the default.
+  LinkSpec link_of(const std::string& child) const;
+};
+
+// Topologies from code: a complete tree under the cloud, `fanout` children per node, `depth` levels of connected
+// registries. `modes[level - 1]` is the mode of every node at that level (the last one repeats; empty: ReadWrite
+// while the parent allows it). Nodes are named after their path: node1, node1n2, node1n2n3. Every node syncs
+// `repositories` and gets one client token `<name>-client` (push on ReadWrite nodes, pull on ReadOnly ones).
+// Throws ScenarioError (a ReadOnly level above a ReadWrite one, names too long, no repository).
+SimTopology tree(unsigned depth, unsigned fanout, const std::vector<std::string>& modes,
+                 const std::vector<std::string>& repositories);
+
+// Sizes drawn per layer: fixed, uniform in [min, max], or log-normal around a median (clamped to [min, max]).
+struct SizeDistribution {
+  enum class Kind { Fixed, Uniform, LogNormal };
+  Kind kind = Kind::Fixed;
+  uint64_t value = 4096;  // Fixed
+  uint64_t min = 1;       // Uniform, LogNormal (clamp)
+  uint64_t max = 1;       // Uniform, LogNormal (clamp)
+  uint64_t median = 1;    // LogNormal
+  double sigma = 1.0;     // LogNormal: standard deviation of the log
+  uint64_t draw(Random& random) const;
+};
+
+struct CountRange {
+  uint32_t min = 1, max = 1;
+  uint32_t draw(Random& random) const;
+};
+
+// When a workload item fires: at given times, at a fixed interval, or at a Poisson rate; within [start, stop) of the
+// run and at most `count` times.
+struct Timing {
+  std::vector<Nanoseconds> times;  // "at" or "times"
+  std::optional<Nanoseconds> every;
+  double per_hour = 0;  // "rate"
+  Nanoseconds start{0};
+  std::optional<Nanoseconds> stop;  // absent: the run's end
+  std::optional<uint64_t> count;
+  // The firing times within a run of `duration`, sorted (rates draw their gaps from `random`).
+  std::vector<Nanoseconds> expand(Nanoseconds duration, Random& random) const;
+};
+
+struct PushAction {
+  std::string node;                       // "cloud" or a ReadWrite node
+  std::vector<std::string> repositories;  // one is drawn per push
+  std::optional<std::string> tag;         // absent: a fresh tag per push, "<node>-<n>"
+  std::string token;                      // a client token of the node; "admin" at the cloud
+  CountRange layers;
+  SizeDistribution layer_size;
+};
+
+struct PullAction {
+  std::string node;
+  std::string token;                      // a client token of the node; "admin" at the cloud
+  std::vector<std::string> repositories;  // restrict the draw to these names or prefix/* patterns; empty = any
+};
+
+struct TokenChange {
+  std::string token;
+  std::optional<std::string> status;      // "enabled" | "disabled"
+  std::optional<std::string> regenerate;  // "password1" | "password2"
+};
+
+struct ScopeMapChange {
+  std::string scope_map;
+  std::optional<std::vector<std::string>> actions;  // replaces the list
+  std::vector<std::string> add, remove;
+};
+
+struct WorkloadItem {
+  std::string where;  // "workload[3]": for messages and reports
+  Timing timing;
+  std::variant<PushAction, PullAction, TokenChange, ScopeMapChange> action;
+};
+
+enum class FaultAction { LinkDown, LinkUp, Partition, Heal, Crash, Restart, Pause, Resume, ClockSkew };
+std::string_view to_string(FaultAction action);
+std::optional<FaultAction> parse_fault_action(std::string_view text);
+
+// One step of a fault plan. Targets: a node's uplink (link-down/up), one side of a partition (partition), a node
+// (crash, restart, pause, resume, clock-skew); heal: none (every partition and cut link) or one side of a partition.
+struct FaultStep {
+  Nanoseconds at{0};
+  FaultAction action = FaultAction::Heal;
+  std::vector<std::string> targets;
+  Nanoseconds skew{0};  // clock-skew
+  std::string origin;   // "timeline[4]" or "nemesis"
+  nlohmann::json to_json() const;
+};
+
+// A seeded random nemesis: faults at Poisson times (rates per hour per kind), each healed after a duration drawn
+// uniformly in [min_duration, max_duration]. Expanded into FaultSteps before the run, so a report lists them.
+struct NemesisSpec {
+  std::map<FaultAction, double> per_hour;  // LinkDown, Partition, Crash, Pause, ClockSkew
+  Nanoseconds start{0};
+  std::optional<Nanoseconds> stop;  // absent: the run's end
+  Nanoseconds min_duration = std::chrono::seconds(10);
+  Nanoseconds max_duration = std::chrono::minutes(5);
+  Nanoseconds max_skew = std::chrono::minutes(5);
+  std::vector<std::string> targets;  // nodes it may hit; empty: every connected registry
+  bool enabled() const { return !per_hour.empty(); }
+};
+
+struct Scenario {
+  std::string name = "scenario";
+  std::string description;
+  std::filesystem::path file;  // where it was read from; empty when built in code
+  uint64_t seed = 1;
+  Nanoseconds duration = std::chrono::hours(1);
+  // After the run every fault heals; convergence must then come within `settle`, checked every `check_interval`.
+  Nanoseconds settle = std::chrono::minutes(15);
+  Nanoseconds check_interval = std::chrono::seconds(10);
+  // Before the run: how long the nodes may take to activate and sync once (their readiness).
+  Nanoseconds warm_up = std::chrono::minutes(5);
+  unsigned password_hash_iterations = kDefaultSimPasswordHashIterations;
+  // "direct" (no delay: link specs are recorded only) or "simulated" (links with latency and bandwidth).
+  std::string network = "direct";
+  SimTopology topology;
+  std::vector<WorkloadItem> workload;
+  std::vector<FaultStep> timeline;
+  NemesisSpec nemesis;
+};
+
+// Throws ScenarioError. `base` resolves a topology given as a file name (relative to the scenario's directory).
+Scenario parse_scenario(const nlohmann::json& document, const std::filesystem::path& base = {});
+// Reads and parses a file; throws ScenarioError (also for unreadable files and invalid JSON), prefixed with the file.
+Scenario load_scenario(const std::filesystem::path& file);
+
+}  // namespace outpost::sim::world

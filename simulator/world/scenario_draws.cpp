@@ -1,0 +1,71 @@
+// The random parts of a scenario: layer sizes and counts, Poisson firing times. Every draw comes from the Random the
+// world hands in (seeded), and uses only integer arithmetic and the C library's exp/log, so a seed gives the same
+// draws on every run.
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "simulator/world/scenario.h"
+
+namespace outpost::sim::world {
+
+namespace {
+// Uniform in [0, 1) with 53 random bits.
+double unit(Random& random) { return static_cast<double>(random.next_u64() >> 11) * 0x1.0p-53; }
+
+// Exponential with mean 1: the gap between Poisson events, in units of the mean gap.
+double exponential(Random& random) { return -std::log1p(-unit(random)); }
+
+// Standard normal (Box-Muller; one of the pair is enough).
+double normal(Random& random) {
+  const double u1 = 1.0 - unit(random);  // (0, 1]: log is finite
+  const double u2 = unit(random);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+}  // namespace
+
+uint64_t SizeDistribution::draw(Random& random) const {
+  switch (kind) {
+    case Kind::Fixed: return value;
+    case Kind::Uniform: return min + random.uniform(max - min + 1);
+    case Kind::LogNormal: {
+      const double drawn = static_cast<double>(median) * std::exp(sigma * normal(random));
+      const double clamped = std::clamp(drawn, static_cast<double>(min), static_cast<double>(max));
+      return static_cast<uint64_t>(std::llround(clamped));
+    }
+  }
+  return value;
+}
+
+uint32_t CountRange::draw(Random& random) const {
+  return min + static_cast<uint32_t>(random.uniform(max - min + 1));
+}
+
+std::vector<Nanoseconds> Timing::expand(Nanoseconds duration, Random& random) const {
+  const Nanoseconds end = stop ? std::min(*stop, duration) : duration;
+  const uint64_t most = count.value_or(UINT64_MAX);
+  std::vector<Nanoseconds> out;
+  if (!times.empty()) {
+    for (Nanoseconds t : times)
+      if (t < duration) out.push_back(t);
+    return out;
+  }
+  if (every) {
+    // The first occurrence one interval after start (a start given explicitly is itself the first).
+    for (Nanoseconds t = start > Nanoseconds(0) ? start : *every; t < end && out.size() < most; t += *every)
+      out.push_back(t);
+    return out;
+  }
+  if (per_hour > 0) {
+    // Gaps in whole milliseconds: reports show the times as they are, and read back exactly.
+    const double mean_gap = 3600e3 / per_hour;  // milliseconds
+    for (Nanoseconds t = start;;) {
+      t += std::chrono::milliseconds(std::llround(exponential(random) * mean_gap));
+      if (t >= end || out.size() >= most) break;
+      out.push_back(t);
+    }
+  }
+  return out;
+}
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,178 @@
+// The faults section: a timeline of {at, action, target, attributes} and/or a seeded random nemesis. Steps with
+// "for" carry their own undoing (link-down for 2m is a link-down and, two minutes later, a link-up).
+#include <algorithm>
+#include <set>
+
+#include "simulator/world/quantities.h"
+#include "simulator/world/scenario_fields.h"
+#include "simulator/world/scenario_sections.h"
+
+namespace outpost::sim::world {
+
+using nlohmann::json;
+
+namespace {
+
+struct ActionName {
+  FaultAction action;
+  std::string_view name;
+};
+constexpr ActionName kActions[] = {
+    {FaultAction::LinkDown, "link-down"}, {FaultAction::LinkUp, "link-up"},   {FaultAction::Partition, "partition"},
+    {FaultAction::Heal, "heal"},          {FaultAction::Crash, "crash"},      {FaultAction::Restart, "restart"},
+    {FaultAction::Pause, "pause"},        {FaultAction::Resume, "resume"},    {FaultAction::ClockSkew, "clock-skew"}};
+
+// What undoes a step that has "for" (nullopt: nothing can).
+std::optional<FaultAction> undoing(FaultAction action) {
+  switch (action) {
+    case FaultAction::LinkDown: return FaultAction::LinkUp;
+    case FaultAction::Partition: return FaultAction::Heal;
+    case FaultAction::Crash: return FaultAction::Restart;
+    case FaultAction::Pause: return FaultAction::Resume;
+    case FaultAction::ClockSkew: return FaultAction::ClockSkew;  // back to no skew
+    default: return std::nullopt;
+  }
+}
+
+std::string action_list() {
+  std::string list;
+  for (const ActionName& known : kActions) list += (list.empty() ? "" : ", ") + std::string(known.name);
+  return list;
+}
+
+bool is_node(const SimTopology& topology, const std::string& name) {
+  return name == cli::kCloudNodeName || topology.cluster.node(name) != nullptr;
+}
+
+// heal: no target heals every partition and cut link; a target names one side of a partition to heal alone.
+std::vector<std::string> check_heal_targets(const Fields& fields, std::vector<std::string> targets,
+                                            const SimTopology& topology) {
+  for (const std::string& target : targets)
+    if (!is_node(topology, target)) fields.fail("target", "'" + target + "' is not a node of the topology");
+  return targets;
+}
+
+std::vector<std::string> parse_targets(const Fields& fields, FaultAction action, const SimTopology& topology) {
+  std::vector<std::string> targets = fields.strings("target").value_or(std::vector<std::string>{});
+  if (action == FaultAction::Heal) return check_heal_targets(fields, targets, topology);
+  if (targets.empty()) fields.fail("target", "is required for " + std::string(to_string(action)));
+  std::set<std::string> seen;
+  for (const std::string& target : targets) {
+    if (!is_node(topology, target)) fields.fail("target", "'" + target + "' is not a node of the topology");
+    if (!seen.insert(target).second) fields.fail("target", "'" + target + "' is named twice");
+    if ((action == FaultAction::LinkDown || action == FaultAction::LinkUp) && target == cli::kCloudNodeName)
+      fields.fail("target", "the cloud has no uplink: name the connected registry whose uplink goes down or up");
+  }
+  if (action == FaultAction::Partition && targets.size() > topology.cluster.nodes.size())
+    fields.fail("target", "one side of a partition cannot hold every node: the other side would be empty");
+  return targets;
+}
+
+FaultStep parse_step(const json& entry, const std::string& at, const SimTopology& topology,
+                     std::optional<Nanoseconds>& lasts) {
+  const Fields fields(entry, at, {"at", "action", "target", "attributes", "for"});
+  const std::string name = fields.required_string("action");
+  const auto action = parse_fault_action(name);
+  if (!action) fields.fail("action", "'" + name + "' is not a fault action: " + action_list());
+  FaultStep step;
+  step.origin = at;
+  step.action = *action;
+  const auto when = fields.duration("at");
+  if (!when) fields.fail("at", "is required: when the fault happens, from the start of the run");
+  step.at = *when;
+  step.targets = parse_targets(fields, step.action, topology);
+  const json empty = json::object();
+  const json* attributes = fields.get("attributes");
+  if (step.action == FaultAction::ClockSkew) {
+    if (!attributes) fields.fail("attributes", "clock-skew needs {\"skew\": \"-5m\"}");
+    const Fields given(*attributes, fields.at("attributes"), {"skew"});
+    const auto skew = given.signed_duration("skew");
+    if (!skew) given.fail("skew", "is required: how far the node's wall clock is from true time, e.g. \"-5m\"");
+    step.skew = *skew;
+  } else if (attributes) {
+    const Fields none(*attributes, fields.at("attributes"), {});
+  }
+  lasts = fields.duration("for");
+  if (lasts && !undoing(step.action))
+    fields.fail("for", std::string(to_string(step.action)) + " has no undoing; use for with link-down, partition, "
+                                                             "crash, pause or clock-skew");
+  if (lasts && *lasts <= Nanoseconds(0)) fields.fail("for", "must be longer than zero");
+  return step;
+}
+
+NemesisSpec parse_nemesis(const json& value, const std::string& where, const SimTopology& topology) {
+  const Fields fields(value, where, {"rates", "start", "stop", "duration", "maxSkew", "targets"});
+  NemesisSpec nemesis;
+  const json* rates = fields.get("rates");
+  if (!rates) fields.fail("rates", "is required: {\"link-down\": \"6/h\", \"crash\": \"1/h\", ...}");
+  const Fields rate_fields(*rates, fields.at("rates"), {"link-down", "partition", "crash", "pause", "clock-skew"});
+  for (const char* kind : {"link-down", "partition", "crash", "pause", "clock-skew"})
+    if (const auto rate = rate_fields.per_hour(kind)) nemesis.per_hour[*parse_fault_action(kind)] = *rate;
+  if (nemesis.per_hour.empty()) fields.fail("rates", "name at least one fault kind with a rate");
+  nemesis.start = fields.duration("start").value_or(Nanoseconds(0));
+  nemesis.stop = fields.duration("stop");
+  if (nemesis.stop && *nemesis.stop <= nemesis.start) fields.fail("stop", "must come after start");
+  if (const json* duration = fields.get("duration")) {
+    const Fields range(*duration, fields.at("duration"), {"min", "max"});
+    nemesis.min_duration = range.duration("min").value_or(nemesis.min_duration);
+    nemesis.max_duration = range.duration("max").value_or(std::max(nemesis.max_duration, nemesis.min_duration));
+    if (nemesis.min_duration <= Nanoseconds(0)) range.fail("min", "must be longer than zero");
+    if (nemesis.max_duration < nemesis.min_duration) range.fail("max", "must be at least min");
+  }
+  nemesis.max_skew = fields.duration("maxSkew").value_or(nemesis.max_skew);
+  nemesis.targets = fields.strings("targets").value_or(std::vector<std::string>{});
+  for (const std::string& target : nemesis.targets)
+    if (!is_node(topology, target)) fields.fail("targets", "'" + target + "' is not a node of the topology");
+  if (nemesis.targets.empty() && topology.cluster.nodes.empty())
+    fields.fail("targets", "the topology has no connected registry to hit");
+  return nemesis;
+}
+
+}  // namespace
+
+std::string_view to_string(FaultAction action) {
+  for (const ActionName& known : kActions)
+    if (known.action == action) return known.name;
+  return "heal";
+}
+
+std::optional<FaultAction> parse_fault_action(std::string_view text) {
+  for (const ActionName& known : kActions)
+    if (known.name == text) return known.action;
+  return std::nullopt;
+}
+
+nlohmann::json FaultStep::to_json() const {
+  json out = {{"at", format_duration(at)}, {"action", to_string(action)}, {"origin", origin}};
+  if (!targets.empty()) out["target"] = targets;
+  if (action == FaultAction::ClockSkew) out["attributes"] = {{"skew", format_signed_duration(skew)}};
+  return out;
+}
+
+void parse_faults(const json& value, const std::string& where, const SimTopology& topology,
+                  std::vector<FaultStep>& timeline, NemesisSpec& nemesis) {
+  const Fields fields(value, where, {"timeline", "nemesis"});
+  if (const json* steps = fields.get("timeline")) {
+    if (!steps->is_array()) fields.fail("timeline", "must be an array of {at, action, target, attributes}");
+    for (size_t i = 0; i < steps->size(); ++i) {
+      const std::string at = fields.at("timeline") + "[" + std::to_string(i) + "]";
+      std::optional<Nanoseconds> lasts;
+      FaultStep step = parse_step((*steps)[i], at, topology, lasts);
+      timeline.push_back(step);
+      if (lasts) {
+        FaultStep undo = step;
+        undo.at = step.at + *lasts;
+        undo.action = *undoing(step.action);
+        undo.skew = Nanoseconds(0);  // a partition's end heals that partition only: the same side
+        undo.origin = at + " (end)";
+        timeline.push_back(std::move(undo));
+      }
+    }
+    // Same-time steps keep their file order: a stable sort by time only.
+    std::stable_sort(timeline.begin(), timeline.end(),
+                     [](const FaultStep& a, const FaultStep& b) { return a.at < b.at; });
+  }
+  if (const json* spec = fields.get("nemesis")) nemesis = parse_nemesis(*spec, fields.at("nemesis"), topology);
+}
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,122 @@
+#include "simulator/world/scenario_fields.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "reference/common/iso_duration.h"
+#include "simulator/world/quantities.h"
+#include "simulator/world/scenario.h"
+
+namespace outpost::sim::world {
+
+void scenario_fail(const std::string& where, const std::string& what) { throw ScenarioError(where + ": " + what); }
+
+Fields::Fields(const nlohmann::json& object, std::string where, std::initializer_list<std::string_view> allowed)
+    : object_(object), where_(std::move(where)) {
+  std::string list;
+  for (std::string_view name : allowed) list += (list.empty() ? "" : ", ") + std::string(name);
+  if (!object_.is_object()) scenario_fail(where_, "must be a JSON object (keys: " + list + ")");
+  for (const auto& [key, value] : object_.items())
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      scenario_fail(where_, "unknown key '" + key + "' (known: " + list + ")");
+}
+
+const nlohmann::json* Fields::get(const char* key) const {
+  const auto it = object_.find(key);
+  return it == object_.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::optional<std::string> Fields::string(const char* key) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  if (!value->is_string()) fail(key, "must be a string");
+  return value->get<std::string>();
+}
+
+std::string Fields::required_string(const char* key) const {
+  auto value = string(key);
+  if (!value || value->empty()) fail(key, "is required");
+  return *value;
+}
+
+std::optional<std::vector<std::string>> Fields::strings(const char* key) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  if (value->is_string()) return std::vector<std::string>{value->get<std::string>()};
+  if (!value->is_array()) fail(key, "must be a string or an array of strings");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < value->size(); ++i) {
+    if (!(*value)[i].is_string() || (*value)[i].get<std::string>().empty())
+      scenario_fail(at(key) + "[" + std::to_string(i) + "]", "must be a non-empty string");
+    out.push_back((*value)[i].get<std::string>());
+  }
+  return out;
+}
+
+std::optional<Nanoseconds> Fields::signed_duration(const char* key) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  if (!value->is_string()) fail(key, "must be a duration string like \"90s\", \"10m\", \"1h\" or \"PT1H\"");
+  std::string_view text = value->get_ref<const std::string&>();
+  const bool negative = text.starts_with('-');
+  if (negative) text.remove_prefix(1);
+  const auto parsed = parse_human_duration(text);
+  if (!parsed)
+    fail(key, "'" + value->get<std::string>() + "' is not a duration: use 250ms, 90s, 10m, 1h, 2d, 1h30m or ISO-8601 "
+                                                "(PT1H)");
+  return negative ? -*parsed : *parsed;
+}
+
+std::optional<Nanoseconds> Fields::duration(const char* key) const {
+  const auto value = signed_duration(key);
+  if (value && *value < Nanoseconds(0)) fail(key, "must not be negative");
+  return value;
+}
+
+std::optional<uint64_t> Fields::whole(const char* key, uint64_t min, uint64_t max) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  // JSON has one number type: 3 and 3.0 are the same number, and written as a signed literal it is still whole.
+  const bool whole = value->is_number_unsigned() || (value->is_number_integer() && value->get<int64_t>() >= 0);
+  if (!whole || value->get<uint64_t>() < min || value->get<uint64_t>() > max)
+    fail(key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  return value->get<uint64_t>();
+}
+
+std::optional<double> Fields::number(const char* key, double min, double max) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  if (!value->is_number() || value->get<double>() < min || value->get<double>() > max)
+    fail(key, "must be a number from " + nlohmann::json(min).dump() + " to " + nlohmann::json(max).dump());
+  return value->get<double>();
+}
+
+std::optional<uint64_t> Fields::bytes(const char* key) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  if (value->is_number_integer() && value->get<int64_t>() >= 0) return value->get<uint64_t>();
+  const auto parsed = value->is_string() ? parse_bytes(value->get<std::string>()) : std::nullopt;
+  if (!parsed) fail(key, "must be a byte size: a whole number of bytes or a string like \"4KiB\", \"1.5MB\"");
+  return parsed;
+}
+
+std::optional<uint64_t> Fields::byte_rate(const char* key) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  if (value->is_number_integer() && value->get<int64_t>() >= 0) return value->get<uint64_t>();
+  const auto parsed = value->is_string() ? parse_byte_rate(value->get<std::string>()) : std::nullopt;
+  if (!parsed)
+    fail(key, "must be a rate: bytes per second as a whole number, or a string like \"10MB/s\" or \"100Mbit/s\"");
+  return parsed;
+}
+
+std::optional<double> Fields::per_hour(const char* key) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  const auto parsed = value->is_string() ? parse_rate_per_hour(value->get<std::string>()) : std::nullopt;
+  if (!parsed || !std::isfinite(*parsed) || *parsed <= 0)
+    fail(key, "must be a positive rate like \"30/h\", \"2/m\" or \"0.5/s\"");
+  return parsed;
+}
+
+}  // namespace outpost::sim::world

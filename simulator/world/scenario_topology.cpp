@@ -1,0 +1,152 @@
+// The topology section: the live cluster's vocabulary (parsed by reference/cli/cluster_topology, so both worlds
+// accept exactly the same files), plus what only a simulated network has: link and NIC specs.
+#include <cctype>
+#include <fstream>
+#include <set>
+
+#include "simulator/world/scenario_fields.h"
+#include "simulator/world/scenario_sections.h"
+
+namespace outpost::sim::world {
+
+using nlohmann::json;
+
+namespace {
+
+// The keys of the cluster topology format (docs/connected-registries.md, "Topology format"), minus "nodes".
+constexpr std::string_view kClusterKeys[] = {
+    "name", "description", "passwordHashIterations", "proxies", "proxySeed", "syncStatusInterval", "syncLongPoll",
+    "logLevel", "threads"};
+
+json read_json_file(const std::filesystem::path& file, const std::string& where) {
+  std::ifstream in(file);
+  if (!in) scenario_fail(where, "cannot read topology file " + file.string());
+  try {
+    return json::parse(in);
+  } catch (const json::parse_error& error) {
+    scenario_fail(where, "topology file " + file.string() + " is not valid JSON: " + error.what());
+  }
+}
+
+cli::Topology parse_cluster(const json& document, const std::string& where) {
+  try {
+    return cli::parse_topology(document);
+  } catch (const cli::TopologyError& error) {
+    scenario_fail(where, error.what());
+  }
+}
+
+// Moves each node's "link" and "nic" (which the cluster format does not know) into the maps.
+void take_node_extensions(json& document, const std::string& where, std::map<std::string, json>& links,
+                          std::map<std::string, json>& nics) {
+  if (!document.contains("nodes") || !document["nodes"].is_array()) return;
+  json& nodes = document["nodes"];
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    json& node = nodes[i];
+    if (!node.is_object() || !node.contains("name") || !node["name"].is_string()) continue;  // the cluster parser says
+    std::string name = node["name"].get<std::string>();
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string at = where + ".nodes[" + std::to_string(i) + "] (" + name + ")";
+    if (node.contains("link")) {
+      if (!node["link"].is_null()) links[name] = node["link"];
+      node.erase("link");
+      parse_link_spec(links[name], at + ".link");
+    }
+    if (node.contains("nic")) {
+      if (!node["nic"].is_null()) nics[name] = node["nic"];
+      node.erase("nic");
+      parse_nic_spec(nics[name], at + ".nic");
+    }
+  }
+}
+
+void check_named(const std::string& name, const SimTopology& topology, bool cloud_allowed, const std::string& where) {
+  if (cloud_allowed && name == cli::kCloudNodeName) return;
+  if (!topology.cluster.node(name))
+    scenario_fail(where, "'" + name + "' is not a node of the topology" +
+                             (cloud_allowed ? "" : " (the cloud has no uplink)"));
+}
+
+}  // namespace
+
+LinkSpec SimTopology::link_of(const std::string& child) const {
+  const auto it = links.find(child);
+  return it == links.end() ? default_link : it->second;
+}
+
+LinkSpec parse_link_spec(const json& value, const std::string& where) {
+  const Fields fields(value, where, {"latency", "jitter", "bandwidth"});
+  LinkSpec spec;
+  spec.latency = fields.duration("latency").value_or(Nanoseconds(0));
+  spec.jitter = fields.duration("jitter").value_or(Nanoseconds(0));
+  spec.bandwidth = fields.byte_rate("bandwidth").value_or(0);
+  return spec;
+}
+
+NicSpec parse_nic_spec(const json& value, const std::string& where) {
+  const Fields fields(value, where, {"bandwidth"});
+  NicSpec spec;
+  spec.bandwidth = fields.byte_rate("bandwidth").value_or(0);
+  return spec;
+}
+
+SimTopology parse_sim_topology(const json& value, const std::string& where, const std::filesystem::path& base) {
+  SimTopology topology;
+  if (value.is_string()) {  // a cluster topology file, as is
+    const json document = read_json_file(base / value.get<std::string>(), where);
+    topology.cluster = parse_cluster(document, where);
+    return topology;
+  }
+  const Fields fields(value, where,
+                      {"name", "description", "passwordHashIterations", "proxies", "proxySeed", "syncStatusInterval",
+                       "syncLongPoll", "logLevel", "threads", "nodes", "file", "tree", "defaultLink", "links", "nics"});
+  const int sources = fields.has("nodes") + fields.has("file") + fields.has("tree");
+  if (sources != 1) fields.fail("nodes", "give exactly one of nodes, file or tree");
+
+  json document = json::object();
+  if (const auto file = fields.string("file")) document = read_json_file(base / *file, fields.at("file"));
+  if (!document.is_object()) scenario_fail(fields.at("file"), "the topology file must hold a JSON object");
+  if (const json* tree_spec = fields.get("tree")) {
+    const Fields tree_fields(*tree_spec, fields.at("tree"), {"depth", "fanout", "modes", "repositories"});
+    const auto depth = tree_fields.whole("depth", 1, 12);
+    const auto fanout = tree_fields.whole("fanout", 1, 1000);
+    if (!depth) tree_fields.fail("depth", "is required");
+    if (!fanout) tree_fields.fail("fanout", "is required");
+    const auto repositories = tree_fields.strings("repositories").value_or(std::vector<std::string>{"apps/*"});
+    const auto modes = tree_fields.strings("modes").value_or(std::vector<std::string>{});
+    try {
+      document = topology_json(tree(static_cast<unsigned>(*depth), static_cast<unsigned>(*fanout), modes,
+                                    repositories).cluster);
+    } catch (const ScenarioError& error) {
+      scenario_fail(fields.at("tree"), error.what());
+    }
+  }
+  if (const json* nodes = fields.get("nodes")) document["nodes"] = *nodes;
+  for (std::string_view key : kClusterKeys)
+    if (const json* given = fields.get(std::string(key).c_str())) document[std::string(key)] = *given;
+
+  std::map<std::string, json> links, nics;
+  take_node_extensions(document, where, links, nics);
+  topology.cluster = parse_cluster(document, where);
+
+  if (const json* link = fields.get("defaultLink")) topology.default_link = parse_link_spec(*link, fields.at("defaultLink"));
+  if (const json* map = fields.get("links")) {
+    if (!map->is_object()) fields.fail("links", "must be an object: {\"<child node>\": {\"latency\", ...}}");
+    for (const auto& [name, spec] : map->items()) links[name] = spec;
+  }
+  if (const json* map = fields.get("nics")) {
+    if (!map->is_object()) fields.fail("nics", "must be an object: {\"<node or cloud>\": {\"bandwidth\"}}");
+    for (const auto& [name, spec] : map->items()) nics[name] = spec;
+  }
+  for (const auto& [name, spec] : links) {
+    check_named(name, topology, false, fields.at("links") + "." + name);
+    topology.links[name] = parse_link_spec(spec, fields.at("links") + "." + name);
+  }
+  for (const auto& [name, spec] : nics) {
+    check_named(name, topology, true, fields.at("nics") + "." + name);
+    topology.nics[name] = parse_nic_spec(spec, fields.at("nics") + "." + name);
+  }
+  return topology;
+}
+
+}  // namespace outpost::sim::world

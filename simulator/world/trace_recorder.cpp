@@ -1,0 +1,44 @@
+#include "simulator/world/trace_recorder.h"
+
+#include "simulator/world/quantities.h"
+
+namespace outpost::sim::world {
+
+void TraceRecorder::on_request(const RequestEvent& event) {
+  std::string detail(http::method_name(event.method));
+  detail += ' ';
+  detail += event.target;
+  detail += ' ';
+  detail += event.status > 0 ? std::to_string(event.status) : event.transport_error;
+  trace_.record(event.done, "exchange", event.from, event.to, detail);
+}
+
+void TraceRecorder::on_fault(const FaultEvent& event) {
+  std::string targets;
+  for (const std::string& target : event.step.targets) targets += (targets.empty() ? "" : ",") + target;
+  std::string detail(to_string(event.step.action));
+  if (event.step.action == FaultAction::ClockSkew) detail += " " + format_signed_duration(event.step.skew);
+  trace_.record(event.time, "fault", "", targets, detail);
+}
+
+void TraceRecorder::on_push_acknowledged(const PushEvent& event) {
+  trace_.record(event.time, "push ack", event.node, "", event.repository + ":" + event.tag + "@" + event.digest);
+}
+
+void TraceRecorder::on_pull(const PullEvent& event) {
+  trace_.record(event.time, "pull", event.node, "",
+                event.repository + ":" + event.tag + " " + std::to_string(event.status));
+}
+
+void TraceRecorder::on_round_done(const RoundEvent& event) {
+  trace_.record(event.time, "sync round", event.node, "", std::to_string(event.rounds));
+}
+
+std::string hash_text(uint64_t hash) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(16, '0');
+  for (int i = 15; i >= 0; --i, hash >>= 4) text[static_cast<size_t>(i)] = kHex[hash & 15];
+  return text;
+}
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,143 @@
+#include "simulator/world/workload.h"
+
+#include "reference/gateway/protocol.h"
+#include "simulator/engine/event_loop.h"
+#include "simulator/world/oci_client.h"
+#include "simulator/world/topology_queries.h"
+
+namespace outpost::sim::world {
+
+nlohmann::json WorkloadStats::to_json() const {
+  return {{"pushes", {{"attempted", pushes_attempted}, {"acknowledged", pushes_acknowledged},
+                      {"refused", pushes_refused}, {"failed", pushes_failed}}},
+          {"pulls", {{"attempted", pulls_attempted}, {"ok", pulls_ok}, {"missing", pulls_missing},
+                     {"refused", pulls_refused}, {"failed", pulls_failed}, {"unverified", pulls_unverified},
+                     {"skipped", pulls_skipped}}},
+          {"changes", {{"applied", changes_applied}, {"failed", changes_failed}}}};
+}
+
+Workload::Workload(WorkloadContext context, const std::vector<WorkloadItem>& items)
+    : context_(std::move(context)), items_(items) {}
+
+void Workload::schedule(Nanoseconds start, Nanoseconds duration) {
+  for (const WorkloadItem& item : items_) {
+    for (Nanoseconds at : item.timing.expand(duration, context_.random)) {
+      ++scheduled_;
+      context_.loop.schedule_after(start + at - context_.loop.now(), [this, &item] { fire(item); });
+    }
+  }
+}
+
+void Workload::fire(const WorkloadItem& item) {
+  if (context_.stop.raised()) return;
+  if (const auto* action = std::get_if<PushAction>(&item.action)) return push(*action);
+  if (const auto* action = std::get_if<PullAction>(&item.action)) return pull(*action);
+  if (const auto* action = std::get_if<TokenChange>(&item.action))
+    return change([this, change = *action] { return context_.op.change_token(change); });
+  if (const auto* action = std::get_if<ScopeMapChange>(&item.action))
+    return change([this, change = *action] { return context_.op.change_scope_map(change); });
+}
+
+Credentials Workload::credentials_of(const std::string& token) const {
+  return token == "admin" ? context_.op.admin() : context_.op.credentials(token);
+}
+
+void Workload::track(Task<void> task) {
+  ++running_;
+  spawn(std::move(task), [this](std::exception_ptr) { --running_; });
+}
+
+namespace {
+
+Task<void> push_task(OciEndpoint endpoint, std::string node, std::string repository, std::string tag,
+                     std::shared_ptr<const SyntheticImage> image, EventLoop* loop, WorldObserver* observer,
+                     std::vector<AcknowledgedPush>* acknowledged, WorkloadStats* stats) {
+  PushOutcome outcome;
+  try {
+    outcome = co_await push_image(endpoint, repository, tag, image);
+  } catch (const Cancelled&) {
+    ++stats->pushes_failed;
+    co_return;
+  }
+  if (outcome.acknowledged) {
+    ++stats->pushes_acknowledged;
+    acknowledged->push_back({loop->now(), node, repository, tag, image->digest});
+    observer->on_push_acknowledged(PushEvent{loop->now(), node, repository, tag, image->digest, image->bytes});
+  } else if (outcome.status >= 400) {
+    ++stats->pushes_refused;
+  } else {
+    ++stats->pushes_failed;
+  }
+}
+
+Task<void> pull_task(OciEndpoint endpoint, std::string node, std::string token, std::string repository,
+                     std::string tag, EventLoop* loop, WorldObserver* observer, WorkloadStats* stats) {
+  PullOutcome outcome;
+  try {
+    outcome = co_await pull_image(endpoint, repository, tag);
+  } catch (const Cancelled&) {
+    ++stats->pulls_failed;
+    co_return;
+  }
+  if (outcome.status == 200) {
+    ++stats->pulls_ok;
+    if (!outcome.verified) ++stats->pulls_unverified;
+  } else if (outcome.status == 404) {
+    ++stats->pulls_missing;
+  } else if (outcome.status >= 400) {
+    ++stats->pulls_refused;
+  } else {
+    ++stats->pulls_failed;
+  }
+  observer->on_pull(PullEvent{loop->now(), node, token, repository, tag, outcome.status, outcome.verified});
+}
+
+Task<void> change_task(std::function<Task<void>()> make, WorkloadStats* stats) {
+  try {
+    co_await make();
+    ++stats->changes_applied;
+  } catch (const std::exception&) {
+    ++stats->changes_failed;
+  }
+}
+
+}  // namespace
+
+void Workload::push(const PushAction& action) {
+  ++stats_.pushes_attempted;
+  const uint64_t sequence = ++push_sequence_;
+  const std::string& repository = action.repositories[context_.random.uniform(action.repositories.size())];
+  const std::string tag = action.tag.value_or(action.node + "-" + std::to_string(sequence));
+  auto image = std::make_shared<const SyntheticImage>(
+      make_image(context_.random, action.layers.draw(context_.random), action.layer_size,
+                 action.node + "/" + std::to_string(sequence)));
+  OciEndpoint endpoint{&context_.clients_at(action.node), &context_.stop, authority_of(action.node),
+                       credentials_of(action.token)};
+  track(push_task(std::move(endpoint), action.node, repository, tag, std::move(image), &context_.loop,
+                  &context_.observer, &acknowledged_, &stats_));
+}
+
+void Workload::pull(const PullAction& action) {
+  // What the node should hold by now, if sync keeps up: pushes it syncs, within the item's repositories.
+  std::vector<const AcknowledgedPush*> candidates;
+  for (const AcknowledgedPush& push : acknowledged_) {
+    if (!syncs_repository(context_.topology, action.node, push.repository)) continue;
+    if (!action.repositories.empty() && !gateway::repository_matches_any(action.repositories, push.repository))
+      continue;
+    candidates.push_back(&push);
+  }
+  if (candidates.empty()) {
+    ++stats_.pulls_skipped;
+    return;
+  }
+  ++stats_.pulls_attempted;
+  const AcknowledgedPush& chosen = *candidates[context_.random.uniform(candidates.size())];
+  OciEndpoint endpoint{&context_.clients_at(action.node), &context_.stop, authority_of(action.node),
+                       credentials_of(action.token)};
+  track(pull_task(std::move(endpoint), action.node, action.token, chosen.repository, chosen.tag, &context_.loop,
+                  &context_.observer, &stats_));
+}
+
+void Workload::change(std::function<Task<void>()> make) { track(change_task(std::move(make), &stats_)); }
+
+}  // namespace outpost::sim::world

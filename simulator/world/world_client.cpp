@@ -1,0 +1,116 @@
+#include "simulator/world/world_client.h"
+
+#include <algorithm>
+
+#include "simulator/engine/event_loop.h"
+#include "simulator/world/host_executor.h"
+
+namespace outpost::sim::world {
+
+namespace {
+// Counts the bytes of a streamed response on their way to the caller's sink.
+class CountingSink final : public http::BodySink {
+ public:
+  explicit CountingSink(std::shared_ptr<http::BodySink> inner) : inner_(std::move(inner)) {}
+  void write(std::string_view piece) override {
+    bytes += piece.size();
+    inner_->write(piece);
+  }
+  uint64_t bytes = 0;
+
+ private:
+  std::shared_ptr<http::BodySink> inner_;
+};
+}  // namespace
+
+struct WorldClient::Exchange {
+  uint64_t id = 0;
+  RequestEvent event;
+  uint64_t server_incarnation = 0;
+  std::shared_ptr<CountingSink> sink;
+  std::function<void(http::ClientResult)> done;
+  bool finished = false;
+};
+
+WorldClient::WorldClient(std::string from, http::HttpClient& network, ClientContext& context, HostExecutor* owner)
+    : from_(std::move(from)), network_(network), context_(context), owner_(owner) {}
+
+WorldClient::~WorldClient() = default;
+
+void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+                       std::function<void(http::ClientResult)> done) {
+  auto exchange = std::make_shared<Exchange>();
+  exchange->id = next_id_++;
+  exchange->event.sent = context_.loop.now();
+  exchange->event.from = from_;
+  exchange->event.to = request.authority;
+  exchange->event.method = request.method;
+  exchange->event.target = request.target;
+  exchange->event.request_bytes = request.body ? request.body->size() : 0;
+  exchange->server_incarnation = context_.server_incarnation(request.authority);
+  exchange->done = std::move(done);
+  if (sink) exchange->sink = std::make_shared<CountingSink>(std::move(sink));
+  in_flight_[exchange->id] = exchange;
+  network_.send(std::move(request), exchange->sink,
+                [this, exchange](http::ClientResult result) { complete(exchange, std::move(result)); });
+}
+
+void WorldClient::complete(const std::shared_ptr<Exchange>& exchange, http::ClientResult result) {
+  if (exchange->finished) return;  // ended when this host crashed; the answer found no socket
+  if (result.ok() && context_.server_incarnation(exchange->event.to) != exchange->server_incarnation) {
+    // The server crashed after the request left: whatever its dying process wrote never arrived.
+    result.response.reset();
+    result.transport_error = "connection reset by " + exchange->event.to + " (its process crashed)";
+  }
+  finish(exchange, std::move(result), false);
+}
+
+void WorldClient::finish(const std::shared_ptr<Exchange>& exchange, http::ClientResult result, bool post) {
+  exchange->finished = true;
+  in_flight_.erase(exchange->id);
+  RequestEvent& event = exchange->event;
+  event.done = context_.loop.now();
+  if (result.ok()) {
+    event.status = result.response->status;
+    event.response_bytes = exchange->sink ? exchange->sink->bytes : result.response->body.size();
+  } else {
+    event.transport_error = result.transport_error;
+  }
+  context_.observer.on_request(event);
+  auto deliver = [this, exchange, result = std::move(result)]() mutable {
+    auto done = std::move(exchange->done);
+    done(std::move(result));
+    if (after_exchange) after_exchange(exchange->event);
+  };
+  if (post) {
+    context_.loop.post(std::move(deliver));
+  } else if (owner_) {
+    owner_->run_or_hold(std::move(deliver));
+  } else {
+    deliver();
+  }
+}
+
+void WorldClient::fail_in_flight(const std::string& why) {
+  auto pending = std::move(in_flight_);
+  in_flight_.clear();
+  for (auto& [id, exchange] : pending) {
+    http::ClientResult failed;
+    failed.transport_error = why;
+    finish(exchange, std::move(failed), true);
+  }
+}
+
+void WorldClient::fail_in_flight_to(const std::vector<std::string>& authorities, const std::string& why) {
+  std::vector<std::shared_ptr<Exchange>> cut;
+  for (const auto& [id, exchange] : in_flight_)
+    if (std::find(authorities.begin(), authorities.end(), exchange->event.to) != authorities.end())
+      cut.push_back(exchange);
+  for (auto& exchange : cut) {
+    http::ClientResult failed;
+    failed.transport_error = why;
+    finish(exchange, std::move(failed), true);
+  }
+}
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,68 @@
+#pragma once
+// The HTTP client of one host of a world, over the network's client for that host. It adds what the world needs to
+// know and what a process's sockets would do:
+//  - every exchange that ends is reported to the observers (a RequestEvent);
+//  - an answer from a server that crashed since the request was sent is a reset connection, not an answer;
+//  - when its own host crashes, every exchange in flight ends at once with a transport error (the sockets died with
+//    the process), and the answers that come later are dropped;
+//  - while its host is paused, answers wait for the resume.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reference/common/http_client.h"
+#include "simulator/world/observer.h"
+
+namespace outpost::sim {
+class EventLoop;
+}
+
+namespace outpost::sim::world {
+
+class HostExecutor;
+
+// What every client of a world shares.
+struct ClientContext {
+  EventLoop& loop;
+  WorldObserver& observer;
+  // The incarnation of the process serving `authority` (it changes at each crash); 0 for no such host.
+  std::function<uint64_t(const std::string& authority)> server_incarnation;
+};
+
+class WorldClient final : public http::HttpClient {
+ public:
+  // `owner`: the executor of the host this client belongs to (null for clients outside any node: the operator and
+  // the workload's clients).
+  WorldClient(std::string from, http::HttpClient& network, ClientContext& context, HostExecutor* owner = nullptr);
+  ~WorldClient() override;
+
+  void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+            std::function<void(http::ClientResult)> done) override;
+
+  // The host's process died: every exchange in flight ends now (as the next events) with `why`.
+  void fail_in_flight(const std::string& why);
+  // A link went down: the exchanges in flight to these authorities end now with `why` (their connections died).
+  void fail_in_flight_to(const std::vector<std::string>& authorities, const std::string& why);
+  size_t in_flight() const { return in_flight_.size(); }
+  const std::string& from() const { return from_; }
+
+  // Runs after each exchange's `done` returned (the host watches its sync rounds through it).
+  std::function<void(const RequestEvent&)> after_exchange;
+
+ private:
+  struct Exchange;
+  void complete(const std::shared_ptr<Exchange>& exchange, http::ClientResult result);
+  void finish(const std::shared_ptr<Exchange>& exchange, http::ClientResult result, bool post);
+
+  std::string from_;
+  http::HttpClient& network_;
+  ClientContext& context_;
+  HostExecutor* owner_;
+  uint64_t next_id_ = 0;
+  std::map<uint64_t, std::shared_ptr<Exchange>> in_flight_;
+};
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,194 @@
+// Scenario parsing: the defaults a short file gets, and errors that name their place and say what is allowed.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "simulator/world/quantities.h"
+#include "simulator/world/scenario.h"
+#include "tests/unit/world/scenarios.h"
+
+namespace outpost::sim::world {
+
+namespace {
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+// The message of the ScenarioError that parsing `document` throws ("" when it parses).
+std::string error_of(const json& document) {
+  try {
+    parse_scenario(document);
+  } catch (const ScenarioError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+json with(json document, const json& patch) {
+  document.merge_patch(patch);
+  return document;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(scenario_format)
+
+BOOST_AUTO_TEST_CASE(a_short_scenario_gets_every_default) {
+  const Scenario scenario = parse_scenario({{"topology", test::factory_topology()}});
+  BOOST_TEST(scenario.seed == 1u);
+  BOOST_TEST((scenario.duration == 1h));
+  BOOST_TEST((scenario.settle == 15min));
+  BOOST_TEST(scenario.password_hash_iterations == kDefaultSimPasswordHashIterations);
+  BOOST_REQUIRE(scenario.topology.cluster.nodes.size() == 2u);
+  const auto* line1 = scenario.topology.cluster.node("line1");
+  BOOST_REQUIRE(line1);
+  BOOST_TEST(line1->mode == "ReadOnly");
+  BOOST_TEST(line1->repositories == std::vector<std::string>{"apps/*"});  // the parent's, as in the cluster format
+  BOOST_TEST(scenario.workload.empty());
+  BOOST_TEST(!scenario.nemesis.enabled());
+}
+
+BOOST_AUTO_TEST_CASE(durations_take_the_human_and_the_iso_forms) {
+  BOOST_TEST((parse_scenario({{"topology", test::factory_topology()}, {"duration", "1h"}}).duration == 1h));
+  BOOST_TEST((parse_scenario({{"topology", test::factory_topology()}, {"duration", "PT1H30M"}}).duration == 90min));
+  const std::string error = error_of({{"topology", test::factory_topology()}, {"duration", "an hour"}});
+  BOOST_TEST(mentions(error, "scenario.duration"), error);
+  BOOST_TEST(mentions(error, "'an hour' is not a duration"), error);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_are_refused_with_the_known_ones) {
+  const std::string error = error_of({{"topology", test::factory_topology()}, {"durration", "1h"}});
+  BOOST_TEST(mentions(error, "unknown key 'durration'"), error);
+  BOOST_TEST(mentions(error, "duration"), error);
+  const std::string in_link = error_of({{"topology", with(test::factory_topology(), {{"links", {{"factory", {{"latncy", "1ms"}}}}}})}});
+  BOOST_TEST(mentions(in_link, "scenario.topology.links.factory: unknown key 'latncy'"), in_link);
+}
+
+BOOST_AUTO_TEST_CASE(topology_errors_come_from_the_cluster_parser_with_their_place) {
+  json topology = test::factory_topology();
+  topology["nodes"][1]["mode"] = "ReadWrite";
+  topology["nodes"][0]["mode"] = "ReadOnly";
+  topology["nodes"][0]["clientToken"] = "pull";
+  const std::string error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "scenario.topology"), error);
+  BOOST_TEST(mentions(error, "a ReadOnly parent may only have ReadOnly children"), error);
+}
+
+BOOST_AUTO_TEST_CASE(links_and_nics_are_read_and_checked) {
+  json topology = test::factory_topology();
+  topology["defaultLink"] = {{"latency", "5ms"}};
+  topology["links"] = {{"factory", {{"latency", "40ms"}, {"jitter", "10ms"}, {"bandwidth", "20Mbit/s"}}}};
+  topology["nodes"][1]["nic"] = {{"bandwidth", "1GB/s"}};
+  topology["nics"] = {{"cloud", {{"bandwidth", 1000}}}};
+  const Scenario scenario = parse_scenario({{"topology", topology}});
+  BOOST_TEST((scenario.topology.link_of("factory").latency == 40ms));
+  BOOST_TEST(scenario.topology.link_of("factory").bandwidth == 2'500'000u);
+  BOOST_TEST((scenario.topology.link_of("line1").latency == 5ms));  // the default
+  BOOST_TEST(scenario.topology.nics.at("line1").bandwidth == 1'000'000'000u);
+  BOOST_TEST(scenario.topology.nics.at("cloud").bandwidth == 1000u);
+
+  topology["links"] = {{"nowhere", {{"latency", "1ms"}}}};
+  const std::string error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "'nowhere' is not a node of the topology"), error);
+}
+
+BOOST_AUTO_TEST_CASE(a_topology_file_is_the_live_clusters_format) {
+  const auto directory = std::filesystem::temp_directory_path() / "outpost-world-test-topology";
+  std::filesystem::create_directories(directory);
+  std::ofstream(directory / "edge.json") << test::factory_topology().dump();
+  const Scenario by_name = parse_scenario({{"topology", "edge.json"}}, directory);
+  BOOST_TEST(by_name.topology.cluster.nodes.size() == 2u);
+  const Scenario with_links =
+      parse_scenario({{"topology", {{"file", "edge.json"}, {"links", {{"line1", {{"latency", "3ms"}}}}}}}}, directory);
+  BOOST_TEST((with_links.topology.link_of("line1").latency == 3ms));
+  const std::string missing = error_of({{"topology", "no-such-file.json"}});
+  BOOST_TEST(mentions(missing, "cannot read topology file"), missing);
+  std::filesystem::remove_all(directory);
+}
+
+BOOST_AUTO_TEST_CASE(workload_items_are_checked_against_the_topology) {
+  const json base = {{"topology", test::factory_topology()}};
+  const auto workload_error = [&base](const json& item) { return error_of(with(base, {{"workload", {item}}})); };
+
+  std::string error = workload_error({{"action", "push"}, {"node", "line1"}, {"repository", "apps/x"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].node: 'line1' is ReadOnly"), error);
+  error = workload_error({{"action", "push"}, {"node", "factory"}, {"repository", "base"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "'base' is not synced by factory"), error);
+  error = workload_error({{"action", "push"}, {"node", "factory"}, {"repository", "apps/x"}});
+  BOOST_TEST(mentions(error, "give exactly one of at, times, every or rate"), error);
+  error = workload_error({{"action", "pull"}, {"node", "line1"}, {"token", "factory-client"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "'factory-client' is not a client token of line1"), error);
+  error = workload_error({{"action", "jump"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "'jump' is not an action: push, pull, token or scopeMap"), error);
+  error = workload_error({{"action", "token"}, {"token", "line1-client"}, {"status", "off"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].status: must be enabled or disabled"), error);
+  error = workload_error({{"action", "push"}, {"node", "cloud"}, {"repository", "apps/x"}, {"at", "1m"},
+                          {"layerSize", {{"distribution", "uniform"}, {"min", "2KiB"}, {"max", "1KiB"}}}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].layerSize.max: must be at least min"), error);
+
+  const Scenario scenario = parse_scenario(with(
+      base, {{"workload", {{{"action", "push"}, {"node", "factory"}, {"repository", "apps/x"}, {"every", "10m"}},
+                           {{"action", "scopeMap"}, {"scopeMap", "line1-client-map"}, {"add", {"repositories/apps/x/content/read"}}, {"at", "5m"}}}}}));
+  const auto& push = std::get<PushAction>(scenario.workload[0].action);
+  BOOST_TEST(push.token == "factory-client");  // the node's client token that may push
+  BOOST_TEST(std::get<ScopeMapChange>(scenario.workload[1].action).add.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(fault_steps_are_checked_and_for_adds_their_end) {
+  const json base = {{"topology", test::factory_topology()}};
+  const auto fault_error = [&base](const json& faults) { return error_of(with(base, {{"faults", faults}})); };
+  std::string error = fault_error({{"timeline", {{{"at", "1m"}, {"action", "link-down"}, {"target", "cloud"}}}}});
+  BOOST_TEST(mentions(error, "the cloud has no uplink"), error);
+  error = fault_error({{"timeline", {{{"at", "1m"}, {"action", "explode"}, {"target", "factory"}}}}});
+  BOOST_TEST(mentions(error, "'explode' is not a fault action: link-down, link-up"), error);
+  error = fault_error({{"timeline", {{{"at", "1m"}, {"action", "clock-skew"}, {"target", "factory"}}}}});
+  BOOST_TEST(mentions(error, "clock-skew needs {\"skew\": \"-5m\"}"), error);
+  error = fault_error({{"nemesis", {{"rates", {{"crash", "often"}}}}}});
+  BOOST_TEST(mentions(error, "scenario.faults.nemesis.rates.crash: must be a positive rate"), error);
+
+  const Scenario scenario = parse_scenario(with(
+      base, {{"faults", {{"timeline", {{{"at", "10m"}, {"action", "crash"}, {"target", "factory"}, {"for", "30s"}},
+                                       {{"at", "2m"}, {"action", "clock-skew"}, {"target", {"line1"}},
+                                        {"attributes", {{"skew", "-5m"}}}}}}}}}));
+  BOOST_REQUIRE(scenario.timeline.size() == 3u);  // sorted by time; the crash's end is a restart
+  BOOST_TEST((scenario.timeline[0].action == FaultAction::ClockSkew));
+  BOOST_TEST((scenario.timeline[0].skew == -5min));
+  BOOST_TEST((scenario.timeline[2].action == FaultAction::Restart));
+  BOOST_TEST((scenario.timeline[2].at == 10min + 30s));
+}
+
+BOOST_AUTO_TEST_CASE(quantities) {
+  BOOST_TEST(parse_bytes("4KiB").value() == 4096u);
+  BOOST_TEST(parse_bytes("1.5MB").value() == 1'500'000u);
+  BOOST_TEST(!parse_bytes("4 parsecs"));
+  BOOST_TEST(parse_byte_rate("100Mbit/s").value() == 12'500'000u);
+  BOOST_TEST(parse_byte_rate("2MiB/s").value() == 2'097'152u);
+  BOOST_TEST(!parse_byte_rate("100Mbit"));
+  BOOST_TEST(parse_rate_per_hour("2/m").value() == 120.0);
+  BOOST_TEST(!parse_rate_per_hour("2 per hour"));
+  BOOST_TEST(format_duration(std::chrono::minutes(90)) == "1h30m");
+  BOOST_TEST(format_signed_duration(-std::chrono::milliseconds(250)) == "-250ms");
+}
+
+BOOST_AUTO_TEST_CASE(timings_expand_within_the_run) {
+  SeededRandom random(7);
+  Timing every;
+  every.every = std::chrono::minutes(10);
+  BOOST_TEST(every.expand(std::chrono::hours(1), random).size() == 5u);  // 10m, 20m, ..., 50m
+  every.count = 2;
+  BOOST_TEST(every.expand(std::chrono::hours(1), random).size() == 2u);
+
+  Timing rate;
+  rate.per_hour = 600;
+  const auto times = rate.expand(std::chrono::hours(1), random);
+  BOOST_TEST(times.size() > 450u);  // about 600; the bound is loose, the draw is seeded
+  BOOST_TEST(times.size() < 750u);
+  BOOST_TEST(std::is_sorted(times.begin(), times.end()));
+  SeededRandom again(7);  // `every` drew nothing: the same seed gives the same times
+  BOOST_TEST((rate.expand(std::chrono::hours(1), again) == times));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,139 @@
+// Worlds of real nodes in virtual time: a busy world converges; a ReadWrite node crashed and restarted on its stores
+// still delivers what its clients pushed while it was cut off; a paused node answers once resumed.
+#include <boost/test/unit_test.hpp>
+
+#include "simulator/world/world.h"
+#include "tests/unit/world/scenarios.h"
+
+namespace outpost::sim::world {
+
+namespace {
+using namespace std::chrono_literals;
+
+FaultStep step(FaultAction action, const std::string& target) {
+  FaultStep fault;
+  fault.action = action;
+  fault.targets = {target};
+  fault.origin = "test";
+  return fault;
+}
+
+// Counts what a world reports to its observers.
+struct Counter final : WorldObserver {
+  void on_request(const RequestEvent&) override { ++requests; }
+  void on_fault(const FaultEvent&) override { ++faults; }
+  void on_push_acknowledged(const PushEvent&) override { ++pushes; }
+  void on_pull(const PullEvent&) override { ++pulls; }
+  void on_round_done(const RoundEvent& event) override { rounds_by[event.node] = event.rounds; }
+  uint64_t requests = 0, faults = 0, pushes = 0, pulls = 0;
+  std::map<std::string, uint64_t> rounds_by;
+};
+
+bool tagged(const ContentRead& read, const std::string& repository, const std::string& tag, const std::string& digest) {
+  const auto it = read.content.find(repository);
+  return read.ok && it != read.content.end() && it->second.contains(tag) && it->second.at(tag) == digest;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(worlds)
+
+BOOST_AUTO_TEST_CASE(a_busy_world_converges_and_tells_its_observers) {
+  World world(parse_scenario(test::busy_scenario("5m")), 3);
+  Counter counter;
+  world.add_observer(counter);
+  const RunResult result = world.run_all();
+  BOOST_TEST(result.ok(), result.to_json().dump());
+  BOOST_TEST(result.ready);
+  BOOST_TEST(result.convergence.converged);
+  BOOST_TEST(result.convergence.pushes_acknowledged > 0u);
+  BOOST_TEST(result.convergence.pushes_at_cloud == result.convergence.pushes_acknowledged);
+  BOOST_TEST(counter.pushes == result.workload.pushes_acknowledged);
+  BOOST_TEST(counter.pulls == result.workload.pulls_attempted);
+  BOOST_TEST(counter.requests == result.requests.requests);
+  BOOST_TEST(counter.rounds_by["factory"] > 10u);  // continuous sync: a round every status interval at least
+  BOOST_TEST(counter.rounds_by["line1"] > 10u);
+  BOOST_TEST(result.events > result.requests.requests);
+}
+
+BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_and_reach_the_cloud) {
+  World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "10m"}}), 1);
+  world.build();
+  Host& factory = world.host("factory");
+  const uint64_t first_incarnation = factory.incarnation();
+
+  world.faults().apply(step(FaultAction::LinkDown, "factory"));
+  const auto v1 = world.push_now("factory", "apps/tool", "v1");
+  const auto v2 = world.push_now("factory", "apps/tool", "v2");
+  BOOST_REQUIRE(v1.has_value());  // a ReadWrite node takes pushes while its parent is away (SPEC 5.6)
+  BOOST_REQUIRE(v2.has_value());
+  world.loop().run_until(world.loop().now() + 2min);
+  BOOST_TEST(!tagged(world.read_node("cloud"), "apps/tool", "v1", v1->digest));
+  // The judgement sees it: factory holds what the cloud does not, and two acknowledged pushes are not up yet.
+  const ConvergenceReport cut_off = world.check_convergence();
+  BOOST_TEST(!cut_off.converged);
+  BOOST_REQUIRE(!cut_off.differences.empty());
+  BOOST_TEST(cut_off.differences[0].node == "factory");
+  BOOST_TEST(cut_off.differences[0].unexpected.size() == 2u);
+  BOOST_TEST(cut_off.lost_pushes.size() == 2u);
+
+  world.faults().apply(step(FaultAction::Crash, "factory"));
+  BOOST_TEST(world.run_until([&] { return factory.state() == Host::State::Down; }, 1s));
+  BOOST_TEST(factory.node() == nullptr);  // the process is gone; its stores (the disk) are not
+  BOOST_TEST(factory.incarnation() > first_incarnation);
+  world.faults().apply(step(FaultAction::Restart, "factory"));
+  BOOST_TEST((factory.state() == Host::State::Running));
+  // Still cut off: the restarted node serves what it held, from its stores.
+  BOOST_TEST(tagged(world.read_node("factory"), "apps/tool", "v2", v2->digest));
+  BOOST_TEST(!tagged(world.read_node("cloud"), "apps/tool", "v2", v2->digest));
+
+  world.faults().apply(step(FaultAction::LinkUp, "factory"));
+  BOOST_TEST(world.run_until([&] { return tagged(world.read_node("cloud"), "apps/tool", "v2", v2->digest); }, 5min));
+  BOOST_TEST(tagged(world.read_node("cloud"), "apps/tool", "v1", v1->digest));
+  world.settle();
+  const RunResult result = world.result();
+  BOOST_TEST(result.convergence.converged, result.to_json().dump());
+  BOOST_TEST(result.convergence.pushes_at_cloud == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_node_answers_nothing_until_it_is_resumed) {
+  World world(parse_scenario({{"topology", test::factory_topology()}}), 2);
+  world.build();
+  world.faults().apply(step(FaultAction::Pause, "factory"));
+  WorkloadItem item;
+  PushAction push;
+  push.node = "factory";
+  push.repositories = {"apps/paused"};
+  push.tag = "v1";
+  push.token = "factory-client";
+  item.action = push;
+  world.workload().fire(item);
+  world.loop().run_until(world.loop().now() + 5min);
+  BOOST_TEST(world.workload().stats().pushes_acknowledged == 0u);
+  BOOST_TEST(world.workload().running() == 1u);  // its request waits at the paused node
+
+  world.faults().apply(step(FaultAction::Resume, "factory"));
+  BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
+  BOOST_TEST(world.workload().stats().pushes_acknowledged == 1u);
+  BOOST_TEST(world.run_until(
+      [&] { return tagged(world.read_node("line1"), "apps/paused", "v1", world.workload().acknowledged()[0].digest); },
+      5min));
+}
+
+BOOST_AUTO_TEST_CASE(a_skewed_clock_and_a_partition_heal_into_convergence) {
+  World world(parse_scenario(test::busy_scenario("2m")), 4);
+  world.build();
+  FaultStep skew = step(FaultAction::ClockSkew, "line1");
+  skew.skew = -10min;
+  world.faults().apply(skew);
+  BOOST_TEST((world.host("line1").clock().now() < world.host("cloud").clock().now()));
+  world.faults().apply(step(FaultAction::Partition, "factory"));  // factory alone: both of its links are cut
+  world.run(2min);
+  world.settle();
+  const RunResult result = world.result();
+  BOOST_TEST(result.ok(), result.to_json().dump());
+  BOOST_TEST((world.host("line1").clock().now() == world.host("cloud").clock().now()));  // healed: no skew
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::sim::world
