@@ -6,9 +6,11 @@
 //
 // Safety rules, which are why these caches may sit in front of PBKDF2 and ECDSA:
 //  - No secret is stored: keys hold the SHA-256 of the presented password or token, never the bytes themselves.
-//  - Any change to a token drops its entries at once: the caller keeps a generation number per token and bumps it on
-//    every change (disable, delete, password regenerated, expiry edited, scope map changed); an entry remembered under
-//    another generation is a miss. forget(name) also releases the memory eagerly.
+//  - Any change to a token's credentials drops its entries at once: the caller keeps a generation number per token and
+//    bumps it on every such change (disable, delete, password regenerated, expiry edited); an entry remembered under
+//    another generation is a miss. forget(name) also releases the memory eagerly. Only "this password verified" is
+//    remembered, never what the token may do: callers read permissions from their current state on every request, so
+//    a scope-map change needs no new generation to apply at once.
 //  - Entries live at most `ttl` (monotonic time, from remember(), not refreshed by hits) and never past the expiry of
 //    the password that matched (wall time), so a password expiring by the clock stops working on time.
 //  - Bounded: beyond `capacity` entries the least recently used one is evicted.

@@ -116,9 +116,12 @@ bool holds_route_actions(const RouteNeeds& route, const Credentials& credentials
       return node.role == NodeRole::ConnectedRegistry || admin;
     case RouteAccess::Management:
       return admin;
-    case RouteAccess::Gateway:
-      return !route.gateway_actions.empty() &&
+    case RouteAccess::Gateway: {
+      // SPEC 4.2: at a connected registry, gateway actions come with children's sync tokens only.
+      const bool identity_may = node.role == NodeRole::Cloud || credentials.sync_token;
+      return identity_may && !route.gateway_actions.empty() &&
              permissions.gateway_actions(route.gateway_cr).contains(route.gateway_actions);
+    }
   }
   return false;
 }

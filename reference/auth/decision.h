@@ -47,6 +47,11 @@ struct Credentials {
   // ValidToken and DisabledSyncToken: is this token accepted at this node? (SPEC 4.1: sync tokens of CRs under a CR
   // are not accepted at the cloud; SPEC 4.2: the rules at a connected registry.) Computed by the caller.
   bool accepted_at_node = true;
+  // ValidToken: the token is a connected registry's sync token. At a connected registry only such a token (a direct
+  // child's, the only sync tokens it accepts) brings its gateway actions (SPEC 4.2(b)); a client token is accepted
+  // "with its repository actions" (4.2(a)), whatever else its scope map holds. At the cloud every accepted token has
+  // all its actions (4.1). Computed by the caller.
+  bool sync_token = false;
 };
 
 enum class NodeRole { Cloud, ConnectedRegistry };

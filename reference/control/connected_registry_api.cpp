@@ -89,6 +89,8 @@ class Change {
   // Tokens that joined or left a client list: new generations, so a CR that accepted one before does not honour its
   // old refresh tokens when it is accepted again (see own_config's "generation").
   void regenerate(const std::string& token) { regenerated_.insert(token); }
+  // SPEC 2.10: a sync token kept when its CR is deleted without cleanup (Snapshot::retired_sync_tokens).
+  void retire(const std::string& token) { retired_.insert(token); }
 
   // Repository actions of CR `name`'s sync map changed: its `repositories` follow (ConnectedRegistry::repositories).
   void refresh_repositories(const std::string& name) {
@@ -97,10 +99,18 @@ class Change {
 
   bool empty() const {
     return registries_.empty() && erased_registries_.empty() && maps_.empty() && erased_maps_.empty() &&
-           tokens_.empty() && erased_tokens_.empty() && regenerated_.empty();
+           tokens_.empty() && erased_tokens_.empty() && regenerated_.empty() && retired_.empty();
   }
 
   void persist(ControlStore& store) const {
+    // A retirement is written first, while its CR still exists, so that no crash leaves the token without its CR
+    // and unmarked (enabled again, it would then be accepted); a mark on a token that still has its CR is dropped when
+    // the store is loaded. The snapshot then published holds the same set.
+    if (!retired_.empty()) {
+      std::set<std::string, std::less<>> retired = base_.retired_sync_tokens;
+      retired.insert(retired_.begin(), retired_.end());
+      ControlPlane::Impl::save_retired_sync_tokens(store, retired);
+    }
     for (const std::string& name : erased_registries_) store.erase_connected_registry(name);
     for (const std::string& name : erased_tokens_) store.erase_token(name);
     for (const std::string& name : erased_maps_) store.erase_scope_map(name);
@@ -118,6 +128,8 @@ class Change {
     for (const auto& [name, cr] : registries_) ControlPlane::Impl::set_connected_registry(next, cr);
     for (const std::string& name : regenerated_)
       if (next.tokens.contains(name)) next.generations.insert_or_assign(name, ControlPlane::Impl::next_generation(next));
+    for (const std::string& name : retired_)
+      if (next.tokens.contains(name)) ControlPlane::Impl::retire_sync_token(next, name);
   }
 
  private:
@@ -129,6 +141,7 @@ class Change {
   std::map<std::string, auth::Token> tokens_;
   std::vector<std::string> erased_tokens_;
   std::set<std::string> regenerated_;
+  std::set<std::string> retired_;
 };
 
 // SPEC 2.5 add: `repositories` with `cr`'s mode actions into its sync map and every ancestor's.
@@ -168,6 +181,12 @@ void check_client_tokens(const Snapshot& snapshot, const ConnectedRegistry& cr) 
     if (const ConnectedRegistry* owner = sync_token_owner(snapshot, name))
       throw invalid_request(in_quotes(name) + " is the sync token of connected registry " + in_quotes(owner->name) +
                                 " and cannot be a client token",
+                            {{"field", "clientTokens"}, {"token", name}});
+    // SPEC 2.10: accepted nowhere, so not at a CR either.
+    if (snapshot.retired_sync_tokens.contains(name))
+      throw invalid_request(in_quotes(name) +
+                                " is the sync token kept from a deleted connected registry and is accepted nowhere; "
+                                "delete it and create a new token to use as a client token",
                             {{"field", "clientTokens"}, {"token", name}});
     if (cr.mode != RegistryMode::ReadOnly) continue;
     const auto map = snapshot.scope_maps.find(token->scope_map);
@@ -561,12 +580,15 @@ ControlPlane::Result ControlPlane::delete_connected_registry(std::string_view pa
       if (base->scope_maps.contains(map_name) && !map_used_elsewhere) change.erase_map(map_name);
       for (const std::string& ancestor : ancestors_of(*base, name))
         if (auth::ScopeMap* map = change.sync_map(ancestor)) remove_all(map->actions, sync_gateway_actions(name));
-    } else if (token && token->status == auth::TokenStatus::Enabled) {
-      // SPEC 2.10: a kept sync token is accepted nowhere. Disabled, it fails at the cloud like any disabled token, and
-      // no CR lists it any more.
-      auth::Token disabled = *token;
-      disabled.status = auth::TokenStatus::Disabled;
-      change.put_token(disabled);
+    } else if (token) {
+      // SPEC 2.10: a kept sync token is accepted nowhere. It is retired (accepted_at_cloud refuses it whatever its
+      // status, and it may not become a client token, so no CR lists it), and disabled, so that its record says so.
+      change.retire(token->name);
+      if (token->status == auth::TokenStatus::Enabled) {
+        auth::Token disabled = *token;
+        disabled.status = auth::TokenStatus::Disabled;
+        change.put_token(disabled);
+      }
     }
     change.persist(impl_->store);
     auto next = impl_->draft();

@@ -54,9 +54,13 @@ json token_config(const auth::Token& token, uint64_t generation) {
 
 std::string digest_of(const json& document) { return oci::digest_of(document.dump()).str(); }
 
-// For a configuration without generations: 63 bits of a digest of what the generation must follow.
-uint64_t derived_generation(const json& token, const json& actions) {
-  const std::string digest = digest_of(json::array({token, actions}));
+// For a configuration without generations: 63 bits of a digest of what the generation must follow, the token's
+// credentials (name, status, passwords). Not its scope map: a generation does not move when what the token may do
+// changes (Snapshot::generations).
+uint64_t derived_generation(json token) {
+  token.erase("scopeMap");
+  token.erase("generation");
+  const std::string digest = digest_of(token);
   return std::stoull(digest.substr(digest.find(':') + 1, 15), nullptr, 16) + 1;
 }
 
@@ -166,13 +170,11 @@ std::shared_ptr<Snapshot> snapshot_from_config(const json& config) {
       snapshot->scope_maps.emplace(system.name, system);
       snapshot->permissions.emplace(system.name, system.permissions());
     }
-    std::map<std::string, json, std::less<>> actions_by_map;
     for (const json& entry : member(config, "scopeMaps")) {
       auth::ScopeMap scope_map;
       scope_map.name = member(entry, "name").get<std::string>();
       if (auth::find_system_scope_map(scope_map.name)) continue;  // cannot shadow a system map
       scope_map.actions = member(entry, "actions").get<std::vector<std::string>>();
-      actions_by_map[scope_map.name] = member(entry, "actions");
       snapshot->permissions.insert_or_assign(scope_map.name, scope_map.permissions());
       snapshot->scope_maps.insert_or_assign(scope_map.name, std::move(scope_map));
     }
@@ -195,11 +197,7 @@ std::shared_ptr<Snapshot> snapshot_from_config(const json& config) {
       uint64_t generation = 0;
       if (const auto it = entry.find("generation"); it != entry.end() && it->is_number_unsigned())
         generation = it->get<uint64_t>();
-      if (generation == 0) {
-        const auto actions = actions_by_map.find(token.scope_map);
-        generation =
-            derived_generation(entry, actions == actions_by_map.end() ? json(token.scope_map) : actions->second);
-      }
+      if (generation == 0) generation = derived_generation(entry);
       snapshot->generations.insert_or_assign(token.name, generation);
       snapshot->tokens.insert_or_assign(token.name, std::move(token));
     }
@@ -233,6 +231,7 @@ const ConnectedRegistry* sync_token_owner(const Snapshot& snapshot, std::string_
 }
 
 bool accepted_at_cloud(const Snapshot& snapshot, const auth::Token& token) {
+  if (snapshot.retired_sync_tokens.contains(token.name)) return false;  // SPEC 2.10, even if enabled again
   const ConnectedRegistry* owner = sync_token_owner(snapshot, token.name);
   return owner == nullptr || !owner->parent.has_value();
 }
@@ -288,12 +287,23 @@ void refresh_config_versions(const Snapshot& before, Snapshot& next, ConfigDiges
                }
              });
 
-  // Tokens whose generation moved: their record, their map's actions, or their place in a client list changed.
+  // Tokens whose entry in a configuration may have changed: a generation that moved (their credentials, or their
+  // place in a client list), another scope map, or new actions in their map. The last two do not move a generation
+  // (Snapshot::generations), so the maps are compared themselves.
   std::set<std::string, std::less<>> moved_tokens;
   merge_walk(before.generations, next.generations,
              [&](const std::string& name, const uint64_t* old, const uint64_t* now) {
                if (!old || !now || *old != *now) moved_tokens.insert(name);
              });
+  std::set<std::string, std::less<>> changed_maps;
+  merge_walk(before.scope_maps, next.scope_maps,
+             [&](const std::string& name, const auth::ScopeMap* old, const auth::ScopeMap* now) {
+               if (!old || !now || old->actions != now->actions) changed_maps.insert(name);
+             });
+  merge_walk(before.tokens, next.tokens, [&](const std::string& name, const auth::Token* old, const auth::Token* now) {
+    if (old && now && (old->scope_map != now->scope_map || changed_maps.contains(now->scope_map)))
+      moved_tokens.insert(name);
+  });
   if (!moved_tokens.empty()) {
     for (const auto& [name, cr] : next.connected_registries)
       for (const std::string& client : cr.client_tokens)

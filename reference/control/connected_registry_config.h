@@ -32,12 +32,13 @@ namespace outpost::control {
 //    "scopeMaps": [{"name", "actions"}: the user-defined maps those tokens name; the system maps are known everywhere]}
 // Password hashes, never passwords. Times are RFC 3339 UTC with nanoseconds, so an expiry means the same instant at
 // every node. "generation" is the token's generation at the cloud (Snapshot::generations): it changes whenever the
-// token, its map's actions, or its membership of a CR's client tokens changes, and never comes back.
+// token's status or passwords, or its membership of a CR's client tokens, change, and never comes back; a change of
+// its scope map or of that map's actions leaves it alone (the node reads permissions from "scopeMaps").
 nlohmann::json own_config(const Snapshot& snapshot, std::string_view name);
 
 // The snapshot a CR node authenticates with, from its own_config(): the tokens and user-defined maps it lists, the five
-// system maps, compiled permissions, and generations (the cloud's, or when absent a digest of the token's record and
-// its map's actions, so that they change whenever either does). Its connected registries are the CR itself (every
+// system maps, compiled permissions, and generations (the cloud's, or when absent a digest of the token's status and
+// passwords, so that they change whenever those do). Its connected registries are the CR itself (every
 // field of the configuration) and its direct children (name, parent and sync token only), with the indexes, so that
 // sync_token_owner() works at the CR too. No admin user: it is accepted only at the cloud (SPEC 7.1).
 // "tokens" and "scopeMaps" are required; without "mode" the document is taken as tokens and maps only (no tree).
@@ -48,7 +49,8 @@ std::shared_ptr<Snapshot> snapshot_from_config(const nlohmann::json& config);
 const ConnectedRegistry* sync_token_owner(const Snapshot& snapshot, std::string_view token);
 
 // SPEC 4.1: every token is accepted at the cloud except the sync tokens of CRs whose parent is another CR (those talk
-// only to their parent). Fits registry::AuthenticatorOptions::accepts.
+// only to their parent) and, SPEC 2.10, sync tokens kept after their CR was deleted (Snapshot::retired_sync_tokens).
+// Fits registry::AuthenticatorOptions::accepts.
 bool accepted_at_cloud(const Snapshot& snapshot, const auth::Token& token);
 
 // The tree: parent first up to the top CR; every descendant, parents before children (depth-first, by name).
@@ -63,7 +65,8 @@ using VersionSource = std::function<uint64_t()>;
 void assign_config_versions(Snapshot& snapshot, ConfigDigests& digests, const VersionSource& new_version);
 
 // After a change from `before` to `next`: recomputes own_config() for the CRs the change can touch (CRs added,
-// removed or changed, their parents, and the CRs whose configuration lists a token whose generation moved), and gives
+// removed or changed, their parents, and the CRs whose configuration lists a token whose generation, scope map or
+// map's actions changed), and gives
 // a new version to each whose digest changed and to all its ancestors. Removed CRs lose their version and digest.
 void refresh_config_versions(const Snapshot& before, Snapshot& next, ConfigDigests& digests,
                              const VersionSource& new_version);

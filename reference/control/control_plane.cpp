@@ -1,6 +1,7 @@
 // The control plane's state: loading it from the store, publishing snapshots, the admin user and node settings.
 // The management operations live in scope_map_api.cpp, token_api.cpp and connected_registry_api.cpp.
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 #include "reference/control/connected_registry_config.h"
@@ -43,11 +44,37 @@ const std::vector<std::string>& Snapshot::children_of(std::string_view name) con
 
 // ---- Impl ----
 
+namespace {
+using NameSet = std::set<std::string, std::less<>>;
+
+NameSet decode_names(const std::string& text) {
+  NameSet names;
+  const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_array()) return names;
+  for (const nlohmann::json& name : parsed)
+    if (name.is_string()) names.insert(name.get<std::string>());
+  return names;
+}
+
+// Whether the same passwords log in as `a` and `b` (status, hashes, creation times, expiries): what a generation
+// follows. The scope map is left out on purpose (Snapshot::generations).
+bool same_credentials(const auth::Token& a, const auth::Token& b) {
+  if (a.status != b.status) return false;
+  for (size_t i = 0; i < a.passwords.size(); ++i) {
+    const auth::PasswordSlot& x = a.passwords[i];
+    const auth::PasswordSlot& y = b.passwords[i];
+    if (x.present != y.present || x.hash != y.hash || x.creation_time != y.creation_time || x.expiry != y.expiry)
+      return false;
+  }
+  return true;
+}
+}  // namespace
+
 // The store keeps only user-defined maps; one that claims a system map's name (written by something other than this
 // control plane) cannot shadow the system map.
 std::shared_ptr<Snapshot> ControlPlane::Impl::load(ControlStore& store) {
-  // Generations must never repeat across restarts: a refresh token revoked by a disable or a scope-map change carries
-  // the old generation, and a restart that numbered tokens from 1 again could hand that number back. Each start bumps
+  // Generations must never repeat across restarts: a refresh token revoked by a disable or a new password carries the
+  // old generation, and a restart that numbered tokens from 1 again could hand that number back. Each start bumps
   // a stored epoch and numbers generations above epoch << 32.
   const auto stored_epoch = store.setting(kGenerationEpochSetting);
   const uint64_t epoch = (stored_epoch ? std::stoull(*stored_epoch) : 0) + 1;
@@ -76,6 +103,17 @@ std::shared_ptr<Snapshot> ControlPlane::Impl::load(ControlStore& store) {
     snapshot->generations.insert_or_assign(std::string(kAdminUser), next_generation(*snapshot));
   }
   for (const ConnectedRegistry& cr : store.connected_registries()) set_connected_registry(*snapshot, cr);
+  // SPEC 2.10. A retirement is written before its CR is erased and forgotten after the token is deleted or taken
+  // over, so after a crash between those writes the setting may name a token that is gone or owned by a CR again:
+  // such names are dropped here (and the setting rewritten, so that a token made later under that name is not
+  // retired by a stale entry).
+  if (const auto stored = store.setting(kRetiredSyncTokensSetting)) {
+    const NameSet listed = decode_names(*stored);
+    for (const std::string& name : listed)
+      if (snapshot->tokens.contains(name) && !snapshot->sync_token_owners.contains(name))
+        snapshot->retired_sync_tokens.insert(name);
+    if (snapshot->retired_sync_tokens != listed) save_retired_sync_tokens(store, snapshot->retired_sync_tokens);
+  }
   return snapshot;
 }
 
@@ -89,6 +127,10 @@ ControlPlane::Impl::Impl(ControlStore& store, const Clock& clock, Random& random
 
 void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
   const auto before = current();
+  // Retirements end as a side effect of other edits (erase_token, set_connected_registry); persisted here, before
+  // the snapshot that shows them. (A change that retires a token writes the setting itself, first: Change::persist.)
+  if (next->retired_sync_tokens != before->retired_sync_tokens)
+    save_retired_sync_tokens(store, next->retired_sync_tokens);
   next->version = before->version + 1;
   refresh_config_versions(*before, *next, config_digests_, [&next] { return next_generation(*next); });
   current_.store(std::move(next), std::memory_order_release);
@@ -99,27 +141,40 @@ void ControlPlane::Impl::set_scope_map(Snapshot& next, const auth::ScopeMap& sco
   const bool actions_changed = old == next.scope_maps.end() || old->second.actions != scope_map.actions;
   next.scope_maps.insert_or_assign(scope_map.name, scope_map);
   if (!actions_changed) return;
+  // The tokens naming this map keep their generations: their outstanding JWTs and refresh tokens stay valid, and the
+  // new permissions bound them from the next request on (SPEC 4.1). Connected registries still learn of the change:
+  // refresh_config_versions compares the maps themselves.
   next.permissions.insert_or_assign(scope_map.name, scope_map.permissions());
-  for (const auto& [name, token] : next.tokens)
-    if (token.scope_map == scope_map.name) next.generations[name] = next_generation(next);
 }
 
 void ControlPlane::Impl::erase_scope_map(Snapshot& next, std::string_view name) {
+  // Callers refuse to delete a map a token uses; should one still name it, it has no permissions from now on
+  // (Snapshot::permissions_of answers null, which grants nothing).
   if (const auto it = next.scope_maps.find(name); it != next.scope_maps.end()) next.scope_maps.erase(it);
   if (const auto it = next.permissions.find(name); it != next.permissions.end()) next.permissions.erase(it);
-  // Callers refuse to delete a map a token uses; should one still name it, it loses its permissions: a new state.
-  for (const auto& [token_name, token] : next.tokens)
-    if (token.scope_map == name) next.generations[token_name] = next_generation(next);
 }
 
 void ControlPlane::Impl::set_token(Snapshot& next, const auth::Token& token) {
+  const auth::Token* old = next.token(token.name);
+  const bool new_credentials = old == nullptr || !same_credentials(*old, token);
   next.tokens.insert_or_assign(token.name, token);
-  next.generations.insert_or_assign(token.name, next_generation(next));
+  if (new_credentials) next.generations.insert_or_assign(token.name, next_generation(next));
 }
 
 void ControlPlane::Impl::erase_token(Snapshot& next, std::string_view name) {
   if (const auto it = next.tokens.find(name); it != next.tokens.end()) next.tokens.erase(it);
   if (const auto it = next.generations.find(name); it != next.generations.end()) next.generations.erase(it);
+  if (const auto it = next.retired_sync_tokens.find(name); it != next.retired_sync_tokens.end())
+    next.retired_sync_tokens.erase(it);
+}
+
+void ControlPlane::Impl::retire_sync_token(Snapshot& next, std::string_view token) {
+  next.retired_sync_tokens.insert(std::string(token));
+}
+
+void ControlPlane::Impl::save_retired_sync_tokens(ControlStore& store,
+                                                  const std::set<std::string, std::less<>>& retired) {
+  store.put_setting(kRetiredSyncTokensSetting, nlohmann::json(retired).dump());
 }
 
 void ControlPlane::Impl::set_connected_registry(Snapshot& next, const ConnectedRegistry& cr) {
@@ -127,6 +182,8 @@ void ControlPlane::Impl::set_connected_registry(Snapshot& next, const ConnectedR
   next.connected_registries.insert_or_assign(cr.name, cr);
   if (!is_new) return;
   next.sync_token_owners.insert_or_assign(cr.sync.token, cr.name);
+  if (const auto it = next.retired_sync_tokens.find(cr.sync.token); it != next.retired_sync_tokens.end())
+    next.retired_sync_tokens.erase(it);  // taken over by a new CR of that name (SPEC 2.4: its own sync token again)
   std::vector<std::string>& siblings = next.children[cr.parent.value_or("")];
   siblings.insert(std::lower_bound(siblings.begin(), siblings.end(), cr.name), cr.name);
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,11 +35,15 @@ struct Snapshot {
   // Every scope map a token may name: the user-defined ones and the five system maps, with compiled permissions.
   std::map<std::string, auth::ScopeMap, std::less<>> scope_maps;
   std::map<std::string, auth::PermissionSet, std::less<>> permissions;
-  // Per token: bumps on any change that affects what the token can do or which passwords work (status, passwords,
-  // expiry, its scope map or that map's actions, deletion and re-creation). Caches of verified credentials and refresh
-  // tokens are keyed by it, so every such change takes effect on the next request. Values come from the control
-  // plane's own counter (generation_counter): a name deleted and re-created never gets a generation it had before. The
-  // admin user has an entry too (kAdminUser, which no token may be named), bumped when its password changes.
+  // Per token: bumps when what logs in as the token changes or stops working (status, passwords, their expiries,
+  // deletion and re-creation) and when it joins or leaves a connected registry's client list. Verified passwords and
+  // the access and refresh tokens a node issued are tied to it, so each such change takes effect on the next request.
+  // What the token may do does not move it (its scope map, that map's actions): permissions are read from the current
+  // snapshot on every request and never cached, so such a change applies from the next request to passwords and
+  // outstanding JWTs alike, and a JWT stays valid, bounded by the map as it is now (SPEC 4.1; 3.4 ends refresh tokens
+  // only when their token is disabled, deleted or has a password regenerated). Values come from the control plane's
+  // own counter (generation_counter): a name deleted and re-created never gets a generation it had before. The admin
+  // user has an entry too (kAdminUser, which no token may be named), bumped when its password changes.
   std::map<std::string, uint64_t, std::less<>> generations;
   // The last generation (or configuration version) this control plane handed out. It travels with the snapshots, so
   // each control plane counts on its own: nodes simulated in one process never share a counter, and a seed run twice
@@ -49,6 +54,9 @@ struct Snapshot {
   // Connected registries (SPEC 2) by name, and two indexes the control plane keeps in step with them.
   std::map<std::string, ConnectedRegistry, std::less<>> connected_registries;
   std::map<std::string, std::string, std::less<>> sync_token_owners;      // sync token name -> its CR
+  // SPEC 2.10: sync tokens kept after their CR was deleted without cleanup. Accepted nowhere, whatever their status
+  // becomes, until the token is deleted or a new CR of that name takes it over (accepted_at_cloud; no CR lists them).
+  std::set<std::string, std::less<>> retired_sync_tokens;
   std::map<std::string, std::vector<std::string>, std::less<>> children;  // CR ("" = the cloud) -> direct children,
                                                                           // sorted
   // Per CR: the version of the configuration it reads from its parent (own_config() and the configurations of all
@@ -141,7 +149,8 @@ class ControlPlane {
   //                    refused): add goes to its sync scope map and every ancestor's (with this CR's mode actions),
   //                    remove to its own and every descendant's (all five actions).
   //   delete_connected_registry: 409 while it has children; `cleanup` as SPEC 2.10. Without cleanup the sync token and
-  //                    map stay but the token is disabled, so that it is accepted nowhere (SPEC 2.10).
+  //                    map stay; the token is disabled and retired (Snapshot::retired_sync_tokens), so that it is
+  //                    accepted nowhere even if enabled again, and may not become a client token (SPEC 2.10).
   //   connection_string: {"password": "password1" | "password2" (absent: none regenerated, the string carries
   //                    kPasswordPlaceholder), "protocol": "http" | "https" (default: options().scheme)} ->
   //                    {"connectionString", "syncToken": {"name", "passwords": [the regenerated one, with value]}}.

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,17 +46,24 @@ class ControlPlane::Impl {
   // A generation no token of this control plane has had, across restarts too (see Snapshot::generations).
   static uint64_t next_generation(Snapshot& next) { return ++next.generation_counter; }
 
-  // Snapshot edits that keep scope maps, permissions and generations consistent.
-  // Adds or replaces a user-defined map; tokens naming it get a new generation when its actions change.
+  // Snapshot edits that keep scope maps, permissions, generations and retired sync tokens consistent.
+  // Adds or replaces a user-defined map and recompiles its permissions. Tokens naming it keep their generation: what
+  // a token may do is read from the snapshot on every request (see Snapshot::generations).
   static void set_scope_map(Snapshot& next, const auth::ScopeMap& scope_map);
   static void erase_scope_map(Snapshot& next, std::string_view name);
-  // Adds or replaces a token and gives it a new generation.
+  // Adds or replaces a token. A new token, or one whose status or passwords changed, gets a new generation; one that
+  // only changed scope map keeps its own (see Snapshot::generations).
   static void set_token(Snapshot& next, const auth::Token& token);
+  // Also ends a retirement: the name is free for a new token.
   static void erase_token(Snapshot& next, std::string_view name);
   // Adds or replaces a connected registry and keeps sync_token_owners and children in step (the parent and sync token
-  // never change, so replacing leaves both indexes as they are).
+  // never change, so replacing leaves both indexes as they are). A new CR takes over a retired sync token of its name.
   static void set_connected_registry(Snapshot& next, const ConnectedRegistry& cr);
   static void erase_connected_registry(Snapshot& next, std::string_view name);
+  // SPEC 2.10: `token` was kept when its CR was deleted without cleanup.
+  static void retire_sync_token(Snapshot& next, std::string_view token);
+  // Writes `retired` to `store` as the kRetiredSyncTokensSetting value.
+  static void save_retired_sync_tokens(ControlStore& store, const std::set<std::string, std::less<>>& retired);
 
   // A fresh password in `slot`: the value goes back to the caller once; only its salted hash is kept (SPEC 3.3).
   std::string new_password(auth::PasswordSlot& slot, const auth::PasswordHashCost& cost,
@@ -85,5 +93,8 @@ void check_scope_map_change(const Snapshot& snapshot, std::string_view name, con
 // The settings key of the admin user's password hash (SPEC 7.1).
 inline constexpr std::string_view kAdminPasswordHashSetting = "admin.password_hash";
 inline constexpr std::string_view kGenerationEpochSetting = "control.generation_epoch";
+// Snapshot::retired_sync_tokens, as a JSON array of token names. A setting rather than a token field, so that the
+// store's records keep their shape.
+inline constexpr std::string_view kRetiredSyncTokensSetting = "control.retired_sync_tokens";
 
 }  // namespace outpost::control

@@ -46,7 +46,7 @@ struct Node::Parts {
   std::unique_ptr<sync::Replica> replica;
   std::unique_ptr<registry::Authenticator> authenticator;
   std::unique_ptr<registry::TokenAccessPolicy> policy, data_policy;
-  std::unique_ptr<registry::TokenEndpoint> token_endpoint;
+  std::unique_ptr<registry::TokenEndpoint> token_endpoint, data_token_endpoint;
   std::unique_ptr<gateway::GatewayHandler> gateway, data_gateway;
   registry::RegistryOptions registry_options;
   std::unique_ptr<registry::Registry> registry, data_registry;
@@ -142,6 +142,11 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
   p.data_policy = std::make_unique<registry::TokenAccessPolicy>(*p.authenticator, naming, data_facts);
   p.token_endpoint =
       std::make_unique<registry::TokenEndpoint>(*p.authenticator, *p.signing_key, naming, facts, seams.random);
+  // SPEC 1.2: the token endpoint belongs to the login server. The data endpoint's handler still routes /oauth2/token to
+  // a token endpoint, but one that knows which endpoint it guards, so auth::decide refuses every login there (403
+  // naming the login server, like any other API request at the data endpoint) instead of issuing tokens.
+  p.data_token_endpoint =
+      std::make_unique<registry::TokenEndpoint>(*p.authenticator, *p.signing_key, naming, data_facts, seams.random);
 
   gateway::ConfigSource& configs =
       p.connected ? static_cast<gateway::ConfigSource&>(*p.replica) : static_cast<gateway::ConfigSource&>(*p.cloud_configs);
@@ -173,8 +178,8 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
                                                    p.gateway.get());
   // A management change may change what connected registries read: their waiting long polls answer at once.
   p.node->after_management_change = [log = p.children_log.get()] { log->wake_all(); };
-  p.data_node = std::make_unique<registry::NodeHandler>(*p.data_registry, *p.token_endpoint, *p.data_policy, nullptr,
-                                                        p.data_gateway.get());
+  p.data_node = std::make_unique<registry::NodeHandler>(*p.data_registry, *p.data_token_endpoint, *p.data_policy,
+                                                        nullptr, p.data_gateway.get());
   p.guarded = std::make_unique<registry::HostGuard>(*p.node, options.fixed_service);
 
   if (p.connected) {

@@ -526,8 +526,10 @@ def test_a_deleted_token_is_refused_from_the_next_request(node):
 
 
 def test_a_scope_map_change_applies_from_the_next_request(node):
-    """SPEC 3.1 (permissions come from the scope map), 4.1 (changes to scope maps apply from the next request: JWTs
-    and refresh tokens issued under the old map stop working), 4.3 step 3 (Basic now lacks the action: 403)."""
+    """SPEC 3.1 (permissions come from the scope map), 4.1 (changes to scope maps apply from the next request, to
+    JWTs issued before them too: the JWT stays valid and the map as it is now bounds it), 3.4 (refresh tokens stop
+    only when their token is disabled, deleted or has a password regenerated), 4.3 step 3 (Basic now lacks the
+    action: 403; the JWT: 401 insufficient_scope)."""
     holder = Holder(node)
     holder.check_all_work()
 
@@ -537,14 +539,24 @@ def test_a_scope_map_change_applies_from_the_next_request(node):
     for which in ("password1", "password2"):
         assert_denied(node.get_manifest("samples/app", "v1", auth=holder.basic(which)))
         assert node.get_manifest("other/app", "v1", auth=holder.basic(which)).status_code == 200
-    assert_challenged(node.get_manifest("samples/app", "v1", bearer=holder.jwt), node, Holder.SCOPE)
-    holder.assert_refresh_refused()
+    assert_challenged(node.get_manifest("samples/app", "v1", bearer=holder.jwt), node, Holder.SCOPE, insufficient=True)
+    # The refresh tokens still work, and what they now get is bounded by the new map.
+    for refresh_token in (holder.refresh_from_get, holder.refresh_from_post):
+        refreshed = node.refresh(refresh_token, Holder.SCOPE, "repository:other/app:pull")
+        assert refreshed.status_code == 200, refreshed.text
+        access = jwt_parts(refreshed.json()["token"])[1]["access"]
+        assert access == [{"type": "repository", "name": "other/app", "actions": ["pull"]}]
 
     # A JWT issued now reflects the new map.
     jwt = node.access_token(*holder.basic(), Holder.SCOPE, "repository:other/app:pull")
     assert jwt_parts(jwt)[1]["access"] == [{"type": "repository", "name": "other/app", "actions": ["pull"]}]
     assert node.get_manifest("other/app", "v1", bearer=jwt).status_code == 200
     assert_challenged(node.get_manifest("samples/app", "v1", bearer=jwt), node, Holder.SCOPE, insufficient=True)
+
+    # The map given back its old action: the JWT issued before both changes reads again (it was never revoked).
+    node.outpost("scope-map", "update", "--name", f"{holder.name}-scope-map",
+                 "--add-repository", "samples/app", "content/read")
+    assert node.get_manifest("samples/app", "v1", bearer=holder.jwt).status_code == 200
 
 
 def test_a_regenerated_password_is_refused_and_the_other_keeps_working(node):

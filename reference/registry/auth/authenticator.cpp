@@ -34,6 +34,7 @@ auth::Credentials Identity::credentials() const {
   credentials.permissions = permissions;
   credentials.granted = bearer ? &bearer->granted : nullptr;
   credentials.accepted_at_node = accepted_at_node;
+  credentials.sync_token = sync_token;
   return credentials;
 }
 
@@ -185,6 +186,7 @@ Identity Authenticator::authenticate_password(std::string_view name, std::string
   identity.generation = generation;
   identity.permissions = snapshot->permissions_of(*token);
   identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *token);
+  identity.sync_token = options_.is_sync_token && options_.is_sync_token(*snapshot, *token);
   identity.snapshot = std::move(snapshot);
   return identity;
 }
@@ -237,6 +239,7 @@ Identity Authenticator::for_subject(std::shared_ptr<const control::Snapshot> sna
     identity.state = CredentialState::ValidToken;
     identity.permissions = snapshot->permissions_of(*current);
     identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *current);
+    identity.sync_token = options_.is_sync_token && options_.is_sync_token(*snapshot, *current);
   }
   identity.generation = token.generation;
   identity.snapshot = std::move(snapshot);

@@ -3,14 +3,16 @@
 // in auth::decide's vocabulary. Shared by the access policy (every registry request) and the token endpoint (logins
 // and refresh tokens), so both apply the same rules:
 //  - Basic with the admin user (SPEC 7.1) or a token name and either password (SPEC 3.3, 4.1). Verified passwords are
-//    remembered in an auth::CredentialCache keyed by the token's generation, so any change to the token forgets them.
+//    remembered in an auth::CredentialCache keyed by the token's generation, so any change to its credentials forgets
+//    them. Permissions are never cached: every Identity takes them from the snapshot it was checked against.
 //    An unknown name is hashed against auth::dummy_hash and every failure hashes twice (once per password slot, a
 //    dummy for an empty slot), so failures take the same time whatever the token's state (SPEC 4.5).
 //  - Failed Basic logins are rate-limited per (name, client address); see LoginLimiter and rate_limited() below.
 //    Names and passwords beyond the Basic header's bounds (authorization_header.h) fail at once, whatever path they
 //    came by.
 //  - Bearer: an access token this node issued (node_token.h), whose subject still exists at the generation and with
-//    the passwords it was issued for, is enabled and has a usable password.
+//    the passwords it was issued for, is enabled and has a usable password. A scope-map change leaves it valid; its
+//    access claim is then bounded by the map as it is now (auth::decide, SPEC 4.1).
 //  - Refresh tokens (token endpoint only): the same subject checks.
 #include <array>
 #include <functional>
@@ -47,7 +49,8 @@ struct AuthenticatorOptions {
   // registries exist; their rules plug in here).
   std::function<bool(const control::Snapshot&, const auth::Token&)> accepts;
   // Is this token a connected registry's sync token? A disabled one presented with its right password then answers
-  // 403 "connected registry disabled" instead of the anonymous 401 (SPEC 2.6).
+  // 403 "connected registry disabled" instead of the anonymous 401 (SPEC 2.6); an enabled one brings its gateway
+  // actions at a connected registry, where client tokens bring only their repository actions (SPEC 4.2).
   std::function<bool(const control::Snapshot&, const auth::Token&)> is_sync_token;
 };
 
@@ -59,6 +62,7 @@ struct Identity {
   std::string subject;      // the token name or control::kAdminUser; empty for None
   uint64_t generation = 0;  // the subject's generation in `snapshot`
   bool accepted_at_node = true;
+  bool sync_token = false;  // ValidToken: a connected registry's sync token (auth::Credentials::sync_token)
   std::shared_ptr<const control::Snapshot> snapshot;
   const auth::PermissionSet* permissions = nullptr;  // ValidToken: the token's scope map, now
   std::shared_ptr<const VerifiedBearer> bearer;      // Bearer: the verified access token

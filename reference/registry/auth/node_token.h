@@ -1,9 +1,11 @@
 #pragma once
 // The JWTs this node issues (SPEC 3.4): ES256 access tokens and refresh tokens, both auth::Claims plus two claims of
 // Outpost's own:
-//   gen        the token's generation when the JWT was issued (control::Snapshot::generations). Any change to the token
-//              (disabled, deleted, password regenerated, expiry or scope map edited) bumps it, so a JWT naming an older
-//              generation is refused from the next request on: this is how refresh tokens are revoked.
+//   gen        the token's generation when the JWT was issued (control::Snapshot::generations). A change to what logs
+//              in as the token (disabled, deleted, password regenerated or its expiry edited) bumps it, so a JWT naming
+//              an older generation is refused from the next request on: this is how refresh tokens are revoked. A
+//              change to what the token may do (its scope map, that map's actions) does not: the JWT stays valid and
+//              the permissions read from the current snapshot bound it (SPEC 4.1).
 //   cred       a digest of the subject's password hashes when the JWT was issued (credential_fingerprint in
 //              authenticator.h): generations are counted per control plane, so this is what still tells a regenerated
 //              password after a restart.

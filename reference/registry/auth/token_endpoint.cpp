@@ -204,7 +204,10 @@ http::Response TokenEndpoint::issue(const http::Request& request, const Identity
   // Accepted at this node at all? The same check, and so the same answer, as any registry request (SPEC 4.1, 4.2).
   auth::RouteNeeds any;
   any.access = auth::RouteAccess::AnyCredentials;
-  const auth::NodeView view = node_view(node_);
+  auth::NodeView view = node_view(node_);
+  // The node's changing facts, as for every registry request: a disabled connected registry answers 503 here too
+  // (SPEC 2.6), rather than handing out tokens it would then refuse. No repository: a login names none.
+  if (node_.refine) node_.refine(view, "");
   std::optional<auth::Denial> denial = auth::decide(any, identity.credentials(), view);
   if (denial) denial->challenge_scope = canonical_scope(asked.scopes);
   if (node_.observe)

@@ -6,13 +6,16 @@
 //        a refresh token), or grant_type=refresh_token with refresh_token; `service`, `scope`.
 // Answers {"token", "access_token", "expires_in", "issued_at"[, "refresh_token"]}. The access token is an ES256 JWT
 // (node_token.h) whose `access` claim is what was asked intersected with what the identity may do now (asking for more
-// is not an error, and scopes that do not parse are left out). Refresh tokens are JWTs too, refused once their token
-// changes (generation and credential claims).
+// is not an error, and scopes that do not parse are left out). Refresh tokens are JWTs too, refused once their token is
+// disabled, deleted or has a password changed (generation and credential claims); a scope-map change leaves them
+// valid, and the tokens they then get carry the map as it is now (SPEC 3.4, 4.1).
 //
 // Failures: 401 with the Bearer challenge for credentials that do not authenticate or are not accepted at this node,
 // the same bytes whatever the reason (SPEC 4.5); 429 when the client's failed logins are over the limit; 400
 // INVALID_REQUEST for a malformed request (missing or repeated fields, unknown grant_type, another service, a body
-// that is not a form); 405 for other methods.
+// that is not a form); 405 for other methods. Whatever auth::decide refuses before credentials for the node it is
+// given (NodeFacts, refined per login as for any request): 403 at the cloud's data endpoint, which serves only the
+// gateway (SPEC 1.2), and 503 at a disabled connected registry (SPEC 2.6).
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,8 +32,8 @@ namespace outpost::registry {
 
 struct TokenEndpointOptions {
   Nanoseconds access_token_lifetime = std::chrono::minutes(5);  // SPEC 3.4
-  // Decision: 30 days, as long-lived as a `docker login` session should be; revocation does not wait for it (any
-  // change to the token ends its refresh tokens at once).
+  // Decision: 30 days, as long-lived as a `docker login` session should be; revocation does not wait for it
+  // (disabling or deleting the token, or changing a password, ends its refresh tokens at once).
   Nanoseconds refresh_token_lifetime = std::chrono::hours(24 * 30);
   size_t max_form_bytes = 64 * 1024;
 };

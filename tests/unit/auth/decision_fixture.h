@@ -130,6 +130,11 @@ inline Credentials basic_token(const std::string& set) {
 inline Credentials bearer_token(const std::string& set, const GrantedAccess& granted) {
   return {CredentialState::ValidToken, Presentation::Bearer, &permissions(set), &granted, true};
 }
+// `credentials` presented for a connected registry's sync token (Credentials::sync_token).
+inline Credentials as_sync_token(Credentials credentials) {
+  credentials.sync_token = true;
+  return credentials;
+}
 inline Credentials admin(Presentation presented = Presentation::Basic, const GrantedAccess* granted = nullptr) {
   return {CredentialState::Admin, presented, nullptr, granted, true};
 }

@@ -306,17 +306,24 @@ inline std::vector<DecisionCase> connected_registry_cases() {
   return cases;
 }
 
-// SPEC 3.1/1.2: a child's sync token at its parent CR reads the gateway for the child and its descendants.
+// SPEC 3.1/1.2/4.2: a child's sync token at its parent CR reads the gateway for the child and its descendants; a client
+// token is accepted there with its repository actions only (4.2(a)), so gateway actions in its map count for nothing.
 inline std::vector<DecisionCase> gateway_at_connected_registry_cases() {
   const NodeView parent = connected(RegistryMode::ReadOnly);
+  const Credentials child_sync = as_sync_token(basic_token("child sync"));
+  const Credentials client_with_gateway_actions = basic_token("child sync");  // a client token: sync_token false
   return {
-      {"SPEC 3.1 the child's gateway", gateway_route("child", kAllGatewayActions), basic_token("child sync"), parent,
-       allowed()},
-      {"SPEC 3.1 another CR's gateway", gateway_route("grandchild", kConfigRead), basic_token("child sync"), parent,
+      {"SPEC 3.1 the child's gateway", gateway_route("child", kAllGatewayActions), child_sync, parent, allowed()},
+      {"SPEC 3.1 another CR's gateway", gateway_route("grandchild", kConfigRead), child_sync, parent,
        insufficient_basic()},
       // A gateway route that names no action cannot be satisfied: a misrouted request is refused, not let through.
-      {"a gateway route naming no action", gateway_route("child", {}), basic_token("child sync"), parent,
-       insufficient_basic()},
+      {"a gateway route naming no action", gateway_route("child", {}), child_sync, parent, insufficient_basic()},
+      {"SPEC 4.2(a) a client token's gateway actions at a CR", gateway_route("child", kConfigRead),
+       client_with_gateway_actions, parent, insufficient_basic()},
+      {"SPEC 4.2(a) a client token's gateway actions at a CR, by Bearer", gateway_route("child", kConfigRead),
+       bearer_token("child sync", grant("none")), parent, insufficient_basic()},
+      {"SPEC 4.2(b) a child's sync token by Bearer: the identity decides", gateway_route("child", kConfigRead),
+       as_sync_token(bearer_token("child sync", grant("none"))), parent, allowed()},
   };
 }
 

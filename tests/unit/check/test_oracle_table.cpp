@@ -194,13 +194,12 @@ Situation situation_for(const at::DecisionCase& row) {
       const std::string set = permission_set_name(c.permissions);
       set_scope_map(s.world, kTestedMap, at::permission_definitions().at(set));
       std::string token;
-      const bool gateway = has_gateway_rule(at::permission_definitions().at(set));
       if (!at_cr && c.accepted_at_node) {
         token = plain_token("tested-token", kTestedMap);
       } else if (!at_cr) {
         sync_token_of_new_cr(s.world, "middle1", "");
         token = sync_token_of_new_cr(s.world, "grandchild1", "middle1");  // SPEC 4.1: not accepted at the cloud
-      } else if (c.accepted_at_node && gateway) {
+      } else if (c.accepted_at_node && c.sync_token) {
         token = sync_token_of_new_cr(s.world, "child", kEdge);  // SPEC 4.2(b): gateway rights come with sync tokens
       } else if (c.accepted_at_node) {
         token = plain_token("tested-token", kTestedMap);

@@ -422,29 +422,67 @@ BOOST_AUTO_TEST_CASE(delete_refused_with_children_and_cleanup_semantics) {
                    gateway("middle"), gateway("leaftwo")}));
   BOOST_TEST(snapshot->children_of("middle") == std::vector<std::string>({"leaftwo"}));
 
-  // Without cleanup: token and map stay (the token disabled: accepted nowhere), the ancestors keep everything.
+  // Without cleanup: token and map stay (the token disabled and retired: accepted nowhere), the ancestors keep
+  // everything.
   BOOST_TEST(control->delete_connected_registry("leaftwo", false).status == 204);
   snapshot = control->snapshot();
   const auth::Token* kept = snapshot->token("leaftwo-sync-token");
   BOOST_REQUIRE(kept != nullptr);
   BOOST_TEST((kept->status == auth::TokenStatus::Disabled));
+  BOOST_TEST(snapshot->retired_sync_tokens.contains("leaftwo-sync-token"));
   BOOST_TEST(snapshot->scope_maps.contains("leaftwo-sync-scope-map"));
   BOOST_TEST(!sync_token_owner(*snapshot, "leaftwo-sync-token"));
   BOOST_TEST(contains(json(sync_actions("middle")).dump(), "gateway/leaftwo/config/read"));
   // Now the kept token can go, and the middle node too.
   BOOST_TEST(control->delete_token("leaftwo-sync-token").status == 204);
+  BOOST_TEST(control->snapshot()->retired_sync_tokens.empty());
   BOOST_TEST(control->delete_connected_registry("middle", true).status == 204);
   BOOST_TEST(control->snapshot()->children.count("toplevel") == 0u);
 
-  // Re-creating a name left behind without cleanup takes the old names over, with new passwords, enabled.
+  // Re-creating a name left behind without cleanup takes the old names over, with new passwords, enabled, and the
+  // token is no longer retired: it is the new CR's sync token.
   control->delete_connected_registry("toplevel", false);
+  BOOST_TEST(control->snapshot()->retired_sync_tokens.contains("toplevel-sync-token"));
   const json again = create_cr("toplevel", "ReadOnly", std::nullopt, {"r9"});
   snapshot = control->snapshot();
   BOOST_TEST((snapshot->token("toplevel-sync-token")->status == auth::TokenStatus::Enabled));
+  BOOST_TEST(snapshot->retired_sync_tokens.empty());
+  BOOST_TEST(accepted_at_cloud(*snapshot, *snapshot->token("toplevel-sync-token")));
   BOOST_TEST(sync_actions("toplevel") == join({read_actions("r9"), gateway("toplevel")}));
   BOOST_TEST(
       auth::verify_password(again.at("syncToken").at("passwords")[0].at("value").get<std::string>(),
                             snapshot->token("toplevel-sync-token")->password(auth::PasswordName::Password1).hash));
+}
+
+// SPEC 2.10: the sync token a deletion without cleanup keeps is accepted nowhere, whatever is done to it afterwards,
+// until it is deleted (its name is then free) or a new CR of that name takes it over.
+BOOST_AUTO_TEST_CASE(a_kept_sync_token_is_accepted_nowhere) {
+  create_cr("keptone", "ReadWrite", std::nullopt, {"r1"});
+  create_cr("otherone", "ReadWrite", std::nullopt, {"r2"});
+  BOOST_TEST(control->delete_connected_registry("keptone", false).status == 204);
+
+  // Enabled again and given a fresh password: still refused at the cloud.
+  BOOST_TEST(control->patch_token("keptone-sync-token", {{"status", "enabled"}}).status == 200);
+  control->generate_credentials("keptone-sync-token", {{"name", "password1"}});
+  auto snapshot = control->snapshot();
+  const auth::Token* kept = snapshot->token("keptone-sync-token");
+  BOOST_REQUIRE(kept != nullptr);
+  BOOST_TEST((kept->status == auth::TokenStatus::Enabled));
+  BOOST_TEST(!sync_token_owner(*snapshot, "keptone-sync-token"));
+  BOOST_TEST(!accepted_at_cloud(*snapshot, *kept));
+  // Nor at a CR: none may list it as a client token (so no configuration carries it).
+  expect_refused(
+      [&] { control->patch_connected_registry("otherone", {{"addClientTokens", {"keptone-sync-token"}}}); }, 400,
+      "INVALID_REQUEST", "accepted nowhere");
+
+  // Deleted, the name is free: a token made under it is an ordinary token, accepted.
+  BOOST_TEST(control->delete_token("keptone-sync-token").status == 204);
+  BOOST_TEST(create_token("keptone-sync-token", "_repositories_pull").status == 201);
+  snapshot = control->snapshot();
+  BOOST_TEST(snapshot->retired_sync_tokens.empty());
+  BOOST_TEST(accepted_at_cloud(*snapshot, *snapshot->token("keptone-sync-token")));
+  BOOST_TEST(control->patch_connected_registry("otherone", {{"addClientTokens", {"keptone-sync-token"}}}).status ==
+             200);
 }
 
 // SPEC 2.7: one instance at a time.

@@ -111,10 +111,21 @@ BOOST_AUTO_TEST_CASE(versions_bump_for_the_node_and_its_ancestors_only) {
   control->generate_credentials("reader", {{"name", "password2"}});
   BOOST_TEST(bumped_since(before) == Names({"leafnode", "middle", "topnode"}));
 
-  // A map used by a client token of a CR at the top only.
+  // A map used by a client token of a CR at the top only. The tokens' generations stay (SPEC 4.1: what a token may
+  // do is no part of them), so the maps themselves tell which configurations changed.
   before = versions();
+  const uint64_t reader_generation = control->snapshot()->generation("reader");
   control->patch_scope_map("readers", {{"addActions", {"repositories/other/content/read"}}});
+  BOOST_TEST(control->snapshot()->generation("reader") == reader_generation);
   BOOST_TEST(bumped_since(before) == Names({"alonenode", "leafnode", "middle", "topnode"}));
+
+  // A client token given another map: the same.
+  before = versions();
+  const uint64_t side_generation = control->snapshot()->generation("sidereader");
+  control->patch_token("sidereader", {{"scopeMap", "readers"}});
+  BOOST_TEST(control->snapshot()->generation("sidereader") == side_generation);
+  BOOST_TEST(bumped_since(before) == Names({"sidenode", "topnode"}));
+  BOOST_TEST(own_config(*control->snapshot(), "sidenode").at("scopeMaps")[0].at("name") == "readers");
 
   // A child's sync token: its parent lists it (and the child itself reads "enabled").
   before = versions();
@@ -198,7 +209,8 @@ BOOST_AUTO_TEST_CASE(snapshot_from_config_round_trips_tokens) {
   BOOST_TEST(bare->scope_maps.size() == 5u);
 }
 
-// Without generations in the document, they are derived: equal for equal states, different when the token changes.
+// Without generations in the document, they are derived: equal for equal states, different when the token's status
+// or passwords change, and, as at the cloud, unmoved by its scope map or that map's actions (read from "scopeMaps").
 BOOST_AUTO_TEST_CASE(derived_generations_follow_the_record) {
   json config = own_config(*control->snapshot(), "leafnode");
   config["tokens"][0].erase("generation");
@@ -208,8 +220,17 @@ BOOST_AUTO_TEST_CASE(derived_generations_follow_the_record) {
   config["tokens"][0]["status"] = "disabled";
   BOOST_TEST(snapshot_from_config(config)->generation("reader") != first);
   config["tokens"][0]["status"] = "enabled";
-  config["scopeMaps"][0]["actions"] = {"repositories/hello/metadata/read"};
+  config["tokens"][0]["passwords"][0]["hash"] = "another-hash";
   BOOST_TEST(snapshot_from_config(config)->generation("reader") != first);
+  config = own_config(*control->snapshot(), "leafnode");
+  config["tokens"][0].erase("generation");
+  config["scopeMaps"][0]["actions"] = {"repositories/hello/metadata/read"};
+  const auto narrowed = snapshot_from_config(config);
+  BOOST_TEST(narrowed->generation("reader") == first);
+  BOOST_TEST((narrowed->permissions_of(*narrowed->token("reader"))->repository_actions("hello") ==
+              auth::kMetadataRead));
+  config["tokens"][0]["scopeMap"] = "_repositories_pull";
+  BOOST_TEST(snapshot_from_config(config)->generation("reader") == first);
 }
 
 // SPEC 4.1: at the cloud, the sync tokens of CRs under a CR are refused; everything else is accepted.

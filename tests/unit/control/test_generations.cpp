@@ -1,5 +1,6 @@
-// Snapshots and per-token generations: every change that affects a token gives it a new generation (and only it),
-// and a published snapshot never changes.
+// Snapshots and per-token generations: every change to what logs in as a token gives it a new generation (and only
+// it), a change to what it may do gives none (SPEC 4.1: permissions come from the snapshot, JWTs stay valid), and a
+// published snapshot never changes.
 #include <boost/test/unit_test.hpp>
 #include <map>
 #include <thread>
@@ -52,16 +53,22 @@ BOOST_AUTO_TEST_CASE(every_token_has_a_distinct_generation) {
   BOOST_TEST(control->snapshot()->generation("nobody-here") == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(scope_map_action_changes_bump_its_tokens_only) {
+// SPEC 4.1, 3.4: a scope map's actions are read from the snapshot on every request, so changing them voids nothing: the
+// tokens keep their generations (their JWTs and refresh tokens stay valid) and the new permissions apply at once.
+BOOST_AUTO_TEST_CASE(scope_map_changes_keep_generations_and_apply_at_once) {
   BOOST_TEST(bumped_by([&] {
                control->patch_scope_map("shared-map", {{"addActions", {"repositories/z/content/read"}}});
-             }) == (Names{"token-a", "token-b"}),
-             boost::test_tools::per_element());
-  BOOST_TEST(bumped_by([&] { create_map("other-map", {"repositories/c/content/read"}); }) == (Names{"token-c"}),
-             boost::test_tools::per_element());
-  // What a token may do is unchanged by a description or an identical list.
-  BOOST_TEST(bumped_by([&] { control->patch_scope_map("shared-map", {{"description", "words only"}}); }).empty());
+             }).empty());
   BOOST_TEST(bumped_by([&] { create_map("other-map", {"repositories/c/content/read"}); }).empty());
+  BOOST_TEST(bumped_by([&] { control->patch_scope_map("shared-map", {{"description", "words only"}}); }).empty());
+  const auto snapshot = control->snapshot();
+  const auth::PermissionSet* widened = snapshot->permissions_of(*snapshot->token("token-a"));
+  BOOST_REQUIRE(widened != nullptr);
+  BOOST_TEST((widened->repository_actions("z") == auth::kContentRead));
+  const auth::PermissionSet* replaced = snapshot->permissions_of(*snapshot->token("token-c"));
+  BOOST_REQUIRE(replaced != nullptr);
+  BOOST_TEST(replaced->repository_actions("b").empty());
+  BOOST_TEST((replaced->repository_actions("c") == auth::kContentRead));
 }
 
 BOOST_AUTO_TEST_CASE(token_changes_bump_that_token_only) {
@@ -70,10 +77,15 @@ BOOST_AUTO_TEST_CASE(token_changes_bump_that_token_only) {
              }) == (Names{"token-a"}),
              boost::test_tools::per_element());
   BOOST_TEST(bumped_by([&] {
-               control->patch_token("token-b", {{"scopeMap", "other-map"}});
+               control->patch_token("token-b", {{"status", "disabled"}, {"scopeMap", "other-map"}});
              }) == (Names{"token-b"}),
              boost::test_tools::per_element());
-  BOOST_TEST(bumped_by([&] { create_token("token-c", "shared-map"); }) == (Names{"token-c"}),
+  // Another scope map alone changes what the token may do, not how it logs in (as a map's actions, above).
+  BOOST_TEST(bumped_by([&] { control->patch_token("token-a", {{"scopeMap", "other-map"}}); }).empty());
+  BOOST_TEST(bumped_by([&] { create_token("token-c", "shared-map"); }).empty());
+  BOOST_TEST(control->snapshot()->token("token-c")->scope_map == "shared-map");
+  BOOST_TEST(bumped_by([&] { create_token("token-c", "shared-map", {{"status", "disabled"}}); }) ==
+                 (Names{"token-c"}),
              boost::test_tools::per_element());
   BOOST_TEST(bumped_by([&] {
                control->generate_credentials("token-a", {{"name", "password2"}});

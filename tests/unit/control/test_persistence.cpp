@@ -182,6 +182,40 @@ BOOST_AUTO_TEST_CASE(connected_registries_survive_a_restart) {
   for (const auto& [name, version] : versions_before) BOOST_TEST(snapshot->config_version(name) > version);
 }
 
+// SPEC 2.10: a sync token kept by a deletion without cleanup stays accepted nowhere after a restart; a mark left on a
+// token that was deleted, or that a CR owns again (a crash between two writes), does not come back.
+BOOST_AUTO_TEST_CASE(kept_sync_tokens_stay_retired_after_a_restart) {
+  TempDirectory directory;
+  {
+    SqliteNode node(directory.path());
+    for (const std::string name : {"keptone", "takenone", "goneone"}) {
+      node.control.put_connected_registry(name, json::object());
+      node.control.delete_connected_registry(name, false);
+    }
+    node.control.patch_token("keptone-sync-token", {{"status", "enabled"}});
+    // As if the process had stopped between the writes of a takeover and a token deletion and their marks' removal.
+    node.store->put_connected_registry([&] {
+      ConnectedRegistry cr;
+      cr.name = "takenone";
+      cr.sync.token = "takenone-sync-token";
+      return cr;
+    }());
+    node.store->erase_token("goneone-sync-token");
+  }
+  {
+    SqliteNode node(directory.path());
+    const auto snapshot = node.control.snapshot();
+    BOOST_TEST(snapshot->retired_sync_tokens == (std::set<std::string, std::less<>>{"keptone-sync-token"}));
+    BOOST_TEST(!accepted_at_cloud(*snapshot, *snapshot->token("keptone-sync-token")));
+    BOOST_TEST(accepted_at_cloud(*snapshot, *snapshot->token("takenone-sync-token")));
+    // The stale marks are gone from the store too: a token made later under such a name is an ordinary one.
+    node.control.put_token("goneone-sync-token", {{"scopeMap", "_repositories_pull"}});
+  }
+  SqliteNode again(directory.path());
+  BOOST_TEST(again.control.snapshot()->retired_sync_tokens ==
+             (std::set<std::string, std::less<>>{"keptone-sync-token"}));
+}
+
 // SPEC 7.1: a password from the file replaces the stored hash; generated ones are returned once.
 BOOST_AUTO_TEST_CASE(admin_password_sources) {
   ControlFixture fixture;

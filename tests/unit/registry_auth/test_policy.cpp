@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "reference/control/connected_registry_config.h"
 #include "reference/registry/auth/token_access_policy.h"
 #include "reference/registry/auth/www_authenticate.h"
 #include "reference/registry/oci_errors.h"
@@ -307,6 +308,52 @@ BOOST_AUTO_TEST_CASE(tokens_the_node_does_not_accept_get_401) {
   BOOST_TEST(check(basic("pull-token", "pull-pw")) == 0);
   BOOST_TEST(check(basic("push-token", "push-pw")) == 401);
   BOOST_TEST(check("Bearer " + access_token("push-token", {{"repository", "samples/app", {"pull"}}})) == 401);
+}
+
+// SPEC 4.2: at a connected registry a client token is accepted with its repository actions only; gateway actions come
+// with a child's sync token (4.2(b)), Basic or Bearer. At the cloud's data endpoint a token has all its actions (4.1).
+BOOST_AUTO_TEST_CASE(gateway_actions_at_a_connected_registry_come_with_sync_tokens) {
+  snapshots.change([&](control::Snapshot& s) {
+    const std::vector<std::string> actions = {"repositories/samples/*/content/read", "gateway/childone/config/read"};
+    put_token(s, random, "client-token", "client-pw", "client-map", actions, 60);
+    put_token(s, random, "childone-sync-token", "sync-pw", "childone-sync-scope-map", actions, 70);
+    control::ConnectedRegistry child;
+    child.name = "childone";
+    child.parent = "edgenode";
+    child.sync.token = "childone-sync-token";
+    s.connected_registries.insert_or_assign(child.name, child);
+    s.sync_token_owners.insert_or_assign(child.sync.token, child.name);
+  });
+  AuthenticatorOptions options{kTestCost};
+  options.is_sync_token = [](const control::Snapshot& snapshot, const auth::Token& token) {
+    return control::sync_token_owner(snapshot, token.name) != nullptr;
+  };
+  Authenticator authenticator_here(snapshots.source(), auth::KeySet({key.verifying_key()}), clock, options);
+  NodeFacts connected_registry;
+  connected_registry.role = auth::NodeRole::ConnectedRegistry;
+  NodeFacts data_endpoint;
+  data_endpoint.endpoint = auth::Endpoint::DataEndpoint;
+  data_endpoint.data_endpoint = "data.test:5001";
+  TokenAccessPolicy at_cr(authenticator_here, ServiceNaming{}, connected_registry);
+  TokenAccessPolicy at_cloud(authenticator_here, ServiceNaming{}, data_endpoint);
+  const auto config_read = [](TokenAccessPolicy& guard, const std::string& authorization) {
+    try {
+      guard.authorize_gateway(make_request(Method::Get, "/gateway/v1/childone/config", authorization), "childone",
+                              auth::kConfigRead);
+      return 0;
+    } catch (const ApiError& error) {
+      BOOST_TEST(error.code() == "DENIED");
+      return error.status();
+    }
+  };
+  BOOST_TEST(config_read(at_cr, basic("childone-sync-token", "sync-pw")) == 0);
+  BOOST_TEST(config_read(at_cr, "Bearer " + access_token("childone-sync-token", {})) == 0);
+  BOOST_TEST(config_read(at_cr, basic("client-token", "client-pw")) == 403);
+  BOOST_TEST(config_read(at_cr, "Bearer " + access_token("client-token", {})) == 403);
+  BOOST_TEST(config_read(at_cloud, basic("client-token", "client-pw")) == 0);
+  // The client token's repository actions still count at the CR.
+  const http::Request pull = make_request(Method::Get, kManifest, basic("client-token", "client-pw"));
+  BOOST_CHECK_NO_THROW(at_cr.authorize(pull, match_route(pull)));
 }
 
 // SPEC 4.5: failed Basic logins are limited per (name, client address); the limit treats every failure alike.

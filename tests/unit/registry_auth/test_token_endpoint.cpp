@@ -201,14 +201,98 @@ BOOST_AUTO_TEST_CASE(refresh_revoked_by_disable_and_delete) {
   BOOST_TEST(refresh(push_refresh).status == 401);
 }
 
+// SPEC 3.4, 4.1: a scope-map change revokes nothing (refresh tokens end only when their token is disabled, deleted or
+// has a password regenerated), and every token issued afterwards, refreshed or new, carries the map as it is now.
 BOOST_AUTO_TEST_CASE(scope_map_changes_apply_to_refreshed_tokens) {
   const std::string refresh_token = refresh_token_of("pull-token", pull_pw);
   control.put_scope_map("pull-token-map", {{"actions", {"repositories/samples/app/content/read",
                                                        "repositories/samples/app/content/write"}}});
-  // A scope-map change is a change to the token too: its refresh tokens end, and a new login sees the new map.
-  BOOST_TEST(refresh(refresh_token).status == 401);
+  const Reply wider = refresh(refresh_token, "repository:samples/app:pull,push");
+  BOOST_TEST(wider.status == 200);
+  BOOST_TEST((access_of(wider).at("repository:samples/app") == std::vector<std::string>{"pull", "push"}));
   const Reply reply = get("/oauth2/token?scope=repository:samples/app:pull,push", basic("pull-token", pull_pw));
   BOOST_TEST((access_of(reply).at("repository:samples/app") == std::vector<std::string>{"pull", "push"}));
+
+  control.put_scope_map("pull-token-map", {{"actions", {"repositories/prod/*/content/read"}}});
+  const Reply narrower = refresh(refresh_token, "repository:samples/app:pull,push");
+  BOOST_TEST(narrower.status == 200);
+  BOOST_TEST(access_of(narrower).empty());
+}
+
+// SPEC 4.1: an access token outlives a scope-map change and the map as it is now bounds it, wider or narrower; a
+// remembered Basic login sees the new map at once too (what is remembered by generation is never permissions).
+BOOST_AUTO_TEST_CASE(access_tokens_are_bounded_by_the_current_scope_map) {
+  const std::string jwt =
+      bearer_for("pull-token", pull_pw, "service=registry.test:5000&scope=repository:samples/app:pull");
+  const std::string manifest = "/v2/samples/app/manifests/v1";
+  // 404: the request got through the access policy; nothing was pushed.
+  BOOST_REQUIRE_EQUAL(get(manifest, "Bearer " + jwt).status, 404);
+  BOOST_REQUIRE_EQUAL(get(manifest, basic("pull-token", pull_pw)).status, 404);  // the login is remembered now
+
+  control.put_scope_map("pull-token-map",
+                        {{"actions", {"repositories/samples/*/content/read", "repositories/prod/*/content/read"}}});
+  BOOST_TEST(get(manifest, "Bearer " + jwt).status == 404);
+
+  control.put_scope_map("pull-token-map", {{"actions", {"repositories/prod/*/content/read"}}});
+  const Reply narrowed = get(manifest, "Bearer " + jwt);
+  BOOST_TEST(narrowed.status == 401);
+  const auto challenge = parse_bearer_challenge(narrowed.header("WWW-Authenticate"));
+  BOOST_REQUIRE(challenge.has_value());
+  BOOST_TEST(challenge->insufficient_scope);
+  BOOST_TEST(challenge->scope == "repository:samples/app:pull");
+  BOOST_TEST(get(manifest, basic("pull-token", pull_pw)).status == 403);
+
+  // Never revoked: widened again, the same JWT reads again.
+  control.put_scope_map("pull-token-map", {{"actions", {"repositories/samples/*/content/read"}}});
+  BOOST_TEST(get(manifest, "Bearer " + jwt).status == 404);
+  // A disable still ends it, for good.
+  control.patch_token("pull-token", {{"status", "disabled"}});
+  control.patch_token("pull-token", {{"status", "enabled"}});
+  BOOST_TEST(get(manifest, "Bearer " + jwt).status == 401);
+}
+
+// SPEC 2.6: a disabled connected registry answers its clients 503, at its token endpoint too (the endpoint refines its
+// node facts for every login, as the access policy does for every request), and issues tokens again once enabled.
+BOOST_AUTO_TEST_CASE(a_disabled_connected_registry_issues_no_tokens) {
+  bool disabled = true;
+  NodeFacts facts;
+  facts.role = auth::NodeRole::ConnectedRegistry;
+  facts.refine = [&disabled](auth::NodeView& view, std::string_view) { view.cr_disabled = disabled; };
+  TokenEndpoint endpoint(authenticator, key, ServiceNaming{}, facts, random);
+  InProcessClient at_cr(endpoint);
+  const std::string query = "/oauth2/token?service=registry.test:5000&scope=repository:samples/app:pull";
+  const std::string form = "grant_type=password&service=registry.test%3A5000&scope=repository%3Asamples%2Fapp%3Apull"
+                           "&username=pull-token&password=" + http::percent_encode(pull_pw);
+  http::Headers form_with_host = form_headers();
+  form_with_host.set("Host", kHost);
+  for (const Reply& refused : {at_cr.send(Method::Get, query, "", with_authorization(basic("pull-token", pull_pw))),
+                               at_cr.send(Method::Post, "/oauth2/token", form, form_with_host)}) {
+    BOOST_TEST(refused.status == 503);
+    BOOST_TEST(refused.error_code() == "UNAVAILABLE");
+    BOOST_TEST(refused.body.find("connected registry disabled") != std::string::npos);
+    BOOST_TEST(refused.body.find("access_token") == std::string::npos);
+  }
+  disabled = false;
+  BOOST_TEST(at_cr.send(Method::Get, query, "", with_authorization(basic("pull-token", pull_pw))).status == 200);
+}
+
+// SPEC 1.2: the cloud's data endpoint serves the gateway only. A token endpoint built with its facts (as the node wires
+// the data endpoint's handler) issues nothing, and names the login server to use.
+BOOST_AUTO_TEST_CASE(the_data_endpoint_issues_no_tokens) {
+  NodeFacts facts;
+  facts.endpoint = auth::Endpoint::DataEndpoint;
+  facts.login_server = kHost;
+  facts.data_endpoint = "data.test:5001";
+  TokenEndpoint endpoint(authenticator, key, ServiceNaming{}, facts, random);
+  InProcessClient at_data(endpoint);
+  const Reply refused = at_data.send(Method::Get, "/oauth2/token?scope=repository:samples/app:pull", "",
+                                     with_authorization(basic("pull-token", pull_pw)));
+  BOOST_TEST(refused.status == 403);
+  BOOST_TEST(refused.error_code() == "DENIED");
+  BOOST_TEST(refused.body.find(std::string("use the login server ") + kHost) != std::string::npos, refused.body);
+  // The same whoever asks: the endpoint decides before the credentials do.
+  BOOST_TEST(at_data.send(Method::Get, "/oauth2/token", "", with_authorization(basic("pull-token", "wrong"))).body ==
+             refused.body);
 }
 
 // SPEC 4.5: the same bytes for unknown, wrong, disabled and expired credentials, on both flows.
