@@ -1,7 +1,8 @@
 #pragma once
-// The live binding of the HttpClient seam: exchanges run as Beast coroutines on the client's own io_context thread,
-// bodies stream both ways in 256 KiB pieces (a 1 GiB blob never sits in memory), and every `done` is delivered on the
-// node's Executor, so the sync agent's code runs on one thread as it does in the simulator. One connection per
+// The live binding of the HttpClient seam: exchanges run as Beast coroutines on the client's own two io_context
+// threads (each exchange on a strand of its own, so sinks of two exchanges may run at the same time, those of one
+// never), bodies stream both ways in 256 KiB pieces (a 1 GiB blob never sits in memory), and every `done` is delivered
+// on the node's Executor, so the sync agent's code runs on one thread as it does in the simulator. One connection per
 // exchange: a sync round makes few, large requests, and loopback connects cost microseconds. Plain HTTP only for now
 // (docs/protocol.md says so); Asio stays in the .cpp.
 #include <memory>

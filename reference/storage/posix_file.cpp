@@ -90,6 +90,11 @@ void File::sync() {
   if (::fsync(fd_) != 0) throw_io_error("cannot fsync", path_, errno);
 }
 
+void File::start_writeback(uint64_t offset, uint64_t length) noexcept {
+  if (fd_ >= 0) (void)::sync_file_range(fd_, static_cast<off64_t>(offset), static_cast<off64_t>(length),
+                                        SYNC_FILE_RANGE_WRITE);
+}
+
 void File::close() {
   const int fd = fd_;
   fd_ = -1;

@@ -1,8 +1,10 @@
 #pragma once
 // Moving content between a connected registry and its parent over the OCI Distribution API (SPEC 5.1, 5.7, 5.8):
-//  - down: a manifest with everything it references (index children first, then blobs), each blob streamed into an
-//    upload session and verified against its digest before it becomes visible, resumed with Range after a cut; the
-//    manifest is committed last, then the tag, so a reader never sees a tag whose content is missing;
+//  - down: a manifest with everything it references (index children first, then blobs, a few at once), each blob
+//    verified against its digest and durable before it becomes visible: a large one streamed into an upload session
+//    and resumed with Range after a cut, a small one (up to 1 MiB) fetched into memory and stored in one write; the
+//    manifest is committed last, then the tag, so a reader never sees a tag whose content is missing. A full resync
+//    pulls a few tags at once; a blob wanted by two of them at the same time is fetched once;
 //  - up: one journal entry at a time, blobs first (skipped when the parent has them: idempotent by digest), then the
 //    manifest by digest, then the tag, unless the parent changed that tag since this node last saw it (SPEC 5.7: the
 //    parent's value wins; ours stays reachable by digest).
@@ -11,6 +13,7 @@
 // children hear of them.
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,8 +56,15 @@ class ContentSync {
   const ContentCounters& counters() const { return counters_; }
 
  private:
-  Task<void> ensure_blob(std::string repository, oci::Digest digest);
+  // `size` is the descriptor's: it picks the path (small blobs in memory) and bounds what a small download may be.
+  Task<void> ensure_blob(std::string repository, oci::Digest digest, uint64_t size);
+  Task<void> download_small_blob(std::string repository, oci::Digest digest, uint64_t size);
   Task<void> download_blob(std::string repository, oci::Digest digest);
+  struct ParentTag {
+    std::string repository, tag;
+    oci::Digest digest;
+  };
+  Task<void> resync_tag(ParentTag tag);  // one tag of a full resync: pull it, remember the parent's value
   Task<void> push_manifest(std::string repository, oci::Digest digest);
   Task<void> push_blob(std::string repository, oci::Digest digest);
   // Local removals (a message from above, or a resync).
@@ -70,6 +80,8 @@ class ContentSync {
   SyncStore& store_;
   std::function<void(const oci::ContentChange&)> applied_;
   std::map<std::string, std::string> partial_downloads_;  // digest -> upload id, resumed with Range after a cut
+  struct BlobInFlight;
+  std::map<std::string, std::shared_ptr<BlobInFlight>> blobs_in_flight_;  // digest -> the fetch in progress
   ContentCounters counters_;
 };
 

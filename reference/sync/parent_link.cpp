@@ -1,5 +1,7 @@
 #include "reference/sync/parent_link.h"
 
+#include <atomic>
+
 #include "reference/auth/base64.h"
 #include "reference/gateway/protocol.h"
 
@@ -16,34 +18,37 @@ std::pair<std::string, std::string> error_of(const std::string& body) {
 }
 
 namespace {
-// Counts the bytes of a request body as the transport pulls them.
+// Counts the bytes of a request body as the transport pulls them. The live client pulls on its own threads, several
+// exchanges at once, so each exchange counts for itself and content() adds the count to the link's counters on the
+// agent's thread once the exchange is over.
 class CountingSource final : public http::BodySource {
  public:
-  CountingSource(std::unique_ptr<http::BodySource> inner, uint64_t& counter)
-      : inner_(std::move(inner)), counter_(counter) {}
+  CountingSource(std::unique_ptr<http::BodySource> inner, std::shared_ptr<std::atomic<uint64_t>> counter)
+      : inner_(std::move(inner)), counter_(std::move(counter)) {}
   uint64_t size() const override { return inner_->size(); }
   size_t read(std::span<char> out) override {
     const size_t got = inner_->read(out);
-    counter_ += got;  // the live client reads on its own thread; the agent reads counters only between exchanges
+    *counter_ += got;
     return got;
   }
 
  private:
   std::unique_ptr<http::BodySource> inner_;
-  uint64_t& counter_;
+  std::shared_ptr<std::atomic<uint64_t>> counter_;
 };
 
 class CountingSink final : public http::BodySink {
  public:
-  CountingSink(std::shared_ptr<http::BodySink> inner, uint64_t& counter) : inner_(std::move(inner)), counter_(counter) {}
+  explicit CountingSink(std::shared_ptr<http::BodySink> inner) : inner_(std::move(inner)) {}
   void write(std::string_view piece) override {
-    counter_ += piece.size();
+    counted_ += piece.size();
     inner_->write(piece);
   }
+  uint64_t counted() const { return counted_.load(); }
 
  private:
   std::shared_ptr<http::BodySink> inner_;
-  uint64_t& counter_;
+  std::atomic<uint64_t> counted_{0};
 };
 }  // namespace
 
@@ -124,12 +129,15 @@ Task<http::ClientResponse> ParentLink::content(http::Method method, std::string 
                                                std::shared_ptr<http::BodySink> sink) {
   http::ClientRequest request = this->request(method, address_.content, target);
   for (const auto& [name, value] : headers.entries()) request.headers.set(name, value);
-  if (body) request.body = std::make_unique<CountingSource>(std::move(body), counters_.bytes_up);
-  std::shared_ptr<http::BodySink> counted =
-      sink ? std::make_shared<CountingSink>(std::move(sink), counters_.bytes_down) : nullptr;
+  auto sent = std::make_shared<std::atomic<uint64_t>>(0);
+  if (body) request.body = std::make_unique<CountingSource>(std::move(body), sent);
+  std::shared_ptr<CountingSink> counted = sink ? std::make_shared<CountingSink>(std::move(sink)) : nullptr;
   ++counters_.requests;
   const std::string what = std::string(http::method_name(method)) + " " + target + " at " + address_.content;
-  http::ClientResult result = co_await exchange(stop_, client_, std::move(request), counted);
+  std::shared_ptr<http::BodySink> counting = counted;  // named: no conversion inside the co_await (GCC 12)
+  http::ClientResult result = co_await exchange(stop_, client_, std::move(request), counting);
+  counters_.bytes_up += sent->load();
+  if (counted) counters_.bytes_down += counted->counted();
   if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": " + result.transport_error);
   counters_.bytes_down += result.response->body.size();
   if (result.response->status == 401 || result.response->status == 403 || result.response->status >= 500 ||
