@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "reference/common/error.h"
+#include "simulator/net/http_wire.h"
 
 namespace outpost::sim {
 
@@ -64,22 +64,6 @@ http::HttpClient& DirectNetwork::client(const std::string& from) {
 }
 
 namespace {
-http::Response failure_response(std::exception_ptr failure) {
-  http::Response response;
-  try {
-    std::rethrow_exception(failure);
-  } catch (const ApiError& error) {
-    response.status = error.status();
-    response.body = error.body();
-    for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
-  } catch (const std::exception& error) {
-    response.status = 500;
-    response.body = ApiError(500, "UNKNOWN", error.what()).body();
-  }
-  response.headers.set("Content-Type", "application/json");
-  return response;
-}
-
 http::ClientResult to_result(http::Response response, bool head, const std::shared_ptr<http::BodySink>& sink) {
   http::ClientResponse out;
   out.status = response.status;
@@ -147,7 +131,7 @@ void DirectNetwork::deliver(const std::string& from, http::ClientRequest request
         respond(call->finish());
       }
     } catch (...) {
-      respond(failure_response(std::current_exception()));
+      respond(wire::failure_response(std::current_exception()));
     }
   });
 }

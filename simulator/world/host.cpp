@@ -1,26 +1,8 @@
 #include "simulator/world/host.h"
 
-#include "reference/common/error.h"
+#include "simulator/net/http_wire.h"
 
 namespace outpost::sim::world {
-
-namespace {
-http::Response error_response(std::exception_ptr failure) {
-  http::Response response;
-  try {
-    std::rethrow_exception(failure);
-  } catch (const ApiError& error) {
-    response.status = error.status();
-    response.body = error.body();
-    for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
-  } catch (const std::exception& error) {
-    response.status = 500;
-    response.body = ApiError(500, "UNKNOWN", error.what()).body();
-  }
-  response.headers.set("Content-Type", "application/json");
-  return response;
-}
-}  // namespace
 
 // A request that reached a paused process: the kernel accepted the connection and buffered the bytes, nobody reads
 // them until the resume.
@@ -189,7 +171,7 @@ void Host::release_held_calls(bool answer_as_crashed) {
           respond(started->finish());
         }
       } catch (...) {
-        respond(error_response(std::current_exception()));
+        respond(wire::failure_response(std::current_exception()));
       }
     });
   }
