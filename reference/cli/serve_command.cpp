@@ -133,6 +133,9 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
                              "registry (SPEC 7.1)");
   if (connected && !options.data_endpoint.empty())
     throw std::runtime_error("--data-endpoint is for the cloud; a connected registry serves its children on --listen");
+  if (!connected && !options.parent_ca_file.empty())
+    throw std::runtime_error("--parent-ca-file is for a connected registry (with --connection-string); the cloud has "
+                             "no parent");
   sync::AgentOptions agent;
   agent.long_poll = duration_option(options.sync_long_poll, "sync-long-poll");
   agent.status_interval = duration_option(options.sync_status_interval, "sync-status-interval");
@@ -159,7 +162,7 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
     data_server = std::make_unique<live::Server>(server_options(options, options.data_endpoint, &metrics), data_entry);
 
   live::AsioExecutor executor;  // the sync agent's loops and the gateway's long-poll deadlines
-  live::LiveHttpClient client(executor);
+  live::LiveHttpClient client(executor, options.parent_ca_file);  // loads the bundle now: a bad one stops the start
   node::NodeOptions node_options;
   node_options.connection_string = options.connection_string;
   node_options.login_server = options.login_server.empty() ? server.bound_address() : options.login_server;

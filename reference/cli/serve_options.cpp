@@ -26,7 +26,9 @@ constexpr Field kTextFields[] = {
     {"data-endpoint", &ServeOptions::data_endpoint, "cloud: HOST:PORT of the data endpoint serving the gateway API"},
     {"connection-string", &ServeOptions::connection_string,
      "run as a connected registry: ConnectedRegistryName=...;SyncTokenName=...;SyncTokenPassword=...;"
-     "ParentGatewayEndpoint=...;ParentEndpointProtocol=http"},
+     "ParentGatewayEndpoint=...;ParentEndpointProtocol=http|https"},
+    {"parent-ca-file", &ServeOptions::parent_ca_file,
+     "connected registry: PEM CA bundle trusted for an https parent, besides the system store"},
     {"sync-long-poll", &ServeOptions::sync_long_poll, "connected registry: longest wait of one message read"},
     {"sync-status-interval", &ServeOptions::sync_status_interval, "connected registry: status report period"},
     {"sync-config-check", &ServeOptions::sync_config_check,

@@ -19,6 +19,8 @@ struct ServeOptions {
   std::string admin_password_file;
   std::string data_endpoint;      // cloud: HOST:PORT of the gateway listener (SPEC 1.2)
   std::string connection_string;  // makes the node a connected registry (SPEC 7.3)
+  // Connected registry: a PEM bundle trusted for an https parent besides the system store (a private CA).
+  std::string parent_ca_file;
   // Connected registry tuning (durations like "30s", "10m" or ISO-8601): see docs/connected-registries.md.
   std::string sync_long_poll = "30s";
   std::string sync_status_interval = "60s";

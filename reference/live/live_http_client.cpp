@@ -1,6 +1,7 @@
 #include "reference/live/live_http_client.h"
 
 #include "reference/live/beast_verb.h"
+#include "reference/live/tls_client.h"
 
 #include <algorithm>
 #include <memory>
@@ -55,103 +56,126 @@ struct Failure {
   std::string what;
 };
 
-awaitable<http::ClientResult> run_exchange(http::ClientRequest request, std::shared_ptr<http::BodySink> sink) {
+Failure failure(std::string_view step, const std::string& peer, const boost::system::error_code& error) {
+  return Failure{std::string(step) + " " + peer + ": " + error.message()};
+}
+
+// One request and its response over a connected stream: beast::tcp_stream for http, TlsStream for https. Written once
+// for both so the two cannot drift apart; for tcp_stream, get_lowest_layer is the stream itself, so the plain path
+// compiles to what it was before TLS existed.
+template <class Stream>
+awaitable<http::ClientResponse> exchange_over(Stream& stream, http::ClientRequest& request,
+                                              const std::shared_ptr<http::BodySink>& sink, const std::string& peer) {
+  beast::tcp_stream& socket = beast::get_lowest_layer(stream);
+  bhttp::request<bhttp::empty_body> header{to_verb(request.method), request.target, 11};
+  header.set(bhttp::field::host, request.authority);
+  header.set(bhttp::field::user_agent, "outpost-sync/0.1.0");
+  for (const auto& [name, value] : request.headers.entries()) header.set(name, value);
+  const uint64_t body_size = request.body ? request.body->size() : 0;
+  if (request.body || request.method == http::Method::Put || request.method == http::Method::Post ||
+      request.method == http::Method::Patch)
+    header.content_length(body_size);
+  bhttp::request_serializer<bhttp::empty_body> serializer(header);
+  socket.expires_after(request.idle_timeout);
+  auto [header_error, header_bytes] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
+  if (header_error) throw failure("sending to", peer, header_error);
+
+  const auto piece_memory = std::make_unique_for_overwrite<char[]>(kPiece);  // not zero-filled: most bodies are small
+  const std::span<char> piece(piece_memory.get(), kPiece);
+  uint64_t sent = 0;
+  while (request.body && sent < body_size) {
+    const size_t got = request.body->read(std::span<char>(piece.data(), piece.size()));
+    if (got == 0) throw Failure{"request body ended early for " + peer};
+    socket.expires_after(request.idle_timeout);
+    auto [write_error, written] = co_await asio::async_write(stream, asio::buffer(piece.data(), got), use_tuple);
+    if (write_error) throw failure("sending to", peer, write_error);
+    sent += got;
+  }
+
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(boost::none);
+  if (request.method == http::Method::Head) parser.skip(true);
+  socket.expires_after(request.idle_timeout);
+  auto [read_error, read_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+  if (read_error) throw failure("reading from", peer, read_error);
+  http::ClientResponse response;
+  response.status = static_cast<int>(parser.get().result_int());
+  for (const auto& field : parser.get()) response.headers.add(field.name_string(), std::string(field.value()));
+  const auto deliver = [&](const char* data, size_t size) {
+    if (sink) {
+      sink->write(std::string_view(data, size));
+    } else {
+      response.body.append(data, size);
+    }
+  };
+  if (!parser.is_done() && parser.content_length() && !parser.chunked()) {
+    // A body of known length (every blob and manifest the parent serves) is read straight from the socket into
+    // `piece`, 256 KiB at a time. Beast's parser would read at most the flat_buffer's spare capacity per read_some
+    // (about 1 KiB after a header), so a 1 GiB blob took about a million recvmsg calls, each with its own timer
+    // update and executor hops: a profile of a 1 GiB sync put 85% of the child's CPU there and 13% in SHA-256.
+    uint64_t remaining = *parser.content_length();
+    const size_t early = static_cast<size_t>(std::min<uint64_t>(buffer.size(), remaining));  // came with the header
+    if (early > 0) {
+      deliver(static_cast<const char*>(buffer.data().data()), early);
+      buffer.consume(early);
+      remaining -= early;
+    }
+    while (remaining > 0) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(piece.size(), remaining));
+      socket.expires_after(request.idle_timeout);
+      auto [body_error, got] = co_await asio::async_read(stream, asio::buffer(piece.data(), want), use_tuple);
+      if (body_error) throw failure("reading the body from", peer, body_error);
+      deliver(piece.data(), got);
+      remaining -= got;
+    }
+  } else {
+    while (!parser.is_done()) {  // chunked, or delimited by the end of the connection
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      socket.expires_after(request.idle_timeout);
+      auto [body_error, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      if (body_error && body_error != bhttp::error::need_buffer)
+        throw failure("reading the body from", peer, body_error);
+      const size_t got = piece.size() - parser.get().body().size;
+      if (got > 0) deliver(piece.data(), got);
+    }
+  }
+  // The response is complete. A TLS connection closes without the close_notify exchange: waiting for the parent's
+  // close_notify would hold every exchange for one more round trip and gain nothing (the body's length is known).
+  beast::error_code ignored;
+  socket.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  co_return response;
+}
+
+awaitable<http::ClientResult> run_exchange(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+                                           TlsTrust& trust) {
   http::ClientResult result;
   auto executor = co_await asio::this_coro::executor;
   const std::string peer = request.scheme + "://" + request.authority;
-  const auto fail = [&](std::string_view step, const boost::system::error_code& error) {
-    return Failure{std::string(step) + " " + peer + ": " + error.message()};
-  };
   try {
-    if (request.scheme != "http") throw Failure{"only http:// parents are supported, not " + peer};
+    const bool tls = request.scheme == "https";
+    if (!tls && request.scheme != "http") throw Failure{"only http:// and https:// parents are supported, not " + peer};
     const auto [host, port] = split_authority(request.authority, request.scheme);
     tcp::resolver resolver(executor);
     auto [resolve_error, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
-    if (resolve_error) throw fail("resolving", resolve_error);
+    if (resolve_error) throw failure("resolving", peer, resolve_error);
 
     beast::tcp_stream stream(executor);
     stream.expires_after(request.idle_timeout);
     auto [connect_error, endpoint] = co_await stream.async_connect(endpoints, use_tuple);
-    if (connect_error) throw fail("connecting to", connect_error);
+    if (connect_error) throw failure("connecting to", peer, connect_error);
 
-    bhttp::request<bhttp::empty_body> header{to_verb(request.method), request.target, 11};
-    header.set(bhttp::field::host, request.authority);
-    header.set(bhttp::field::user_agent, "outpost-sync/0.1.0");
-    for (const auto& [name, value] : request.headers.entries()) header.set(name, value);
-    const uint64_t body_size = request.body ? request.body->size() : 0;
-    if (request.body || request.method == http::Method::Put || request.method == http::Method::Post ||
-        request.method == http::Method::Patch)
-      header.content_length(body_size);
-    bhttp::request_serializer<bhttp::empty_body> serializer(header);
-    stream.expires_after(request.idle_timeout);
-    auto [header_error, header_bytes] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
-    if (header_error) throw fail("sending to", header_error);
-
-    const auto piece_memory = std::make_unique_for_overwrite<char[]>(kPiece);  // not zero-filled: most bodies are small
-    const std::span<char> piece(piece_memory.get(), kPiece);
-    uint64_t sent = 0;
-    while (request.body && sent < body_size) {
-      const size_t got = request.body->read(std::span<char>(piece.data(), piece.size()));
-      if (got == 0) throw Failure{"request body ended early for " + peer};
-      stream.expires_after(request.idle_timeout);
-      auto [write_error, written] = co_await asio::async_write(stream, asio::buffer(piece.data(), got), use_tuple);
-      if (write_error) throw fail("sending to", write_error);
-      sent += got;
-    }
-
-    beast::flat_buffer buffer;
-    bhttp::response_parser<bhttp::buffer_body> parser;
-    parser.body_limit(boost::none);
-    if (request.method == http::Method::Head) parser.skip(true);
-    stream.expires_after(request.idle_timeout);
-    auto [read_error, read_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-    if (read_error) throw fail("reading from", read_error);
-    http::ClientResponse response;
-    response.status = static_cast<int>(parser.get().result_int());
-    for (const auto& field : parser.get()) response.headers.add(field.name_string(), std::string(field.value()));
-    const auto deliver = [&](const char* data, size_t size) {
-      if (sink) {
-        sink->write(std::string_view(data, size));
-      } else {
-        response.body.append(data, size);
-      }
-    };
-    if (!parser.is_done() && parser.content_length() && !parser.chunked()) {
-      // A body of known length (every blob and manifest the parent serves) is read straight from the socket into
-      // `piece`, 256 KiB at a time. Beast's parser would read at most the flat_buffer's spare capacity per read_some
-      // (about 1 KiB after a header), so a 1 GiB blob took about a million recvmsg calls, each with its own timer
-      // update and executor hops: a profile of a 1 GiB sync put 85% of the child's CPU there and 13% in SHA-256.
-      uint64_t remaining = *parser.content_length();
-      const size_t early = static_cast<size_t>(std::min<uint64_t>(buffer.size(), remaining));  // came with the header
-      if (early > 0) {
-        deliver(static_cast<const char*>(buffer.data().data()), early);
-        buffer.consume(early);
-        remaining -= early;
-      }
-      while (remaining > 0) {
-        const size_t want = static_cast<size_t>(std::min<uint64_t>(piece.size(), remaining));
-        stream.expires_after(request.idle_timeout);
-        auto [body_error, got] = co_await asio::async_read(stream, asio::buffer(piece.data(), want), use_tuple);
-        if (body_error) throw fail("reading the body from", body_error);
-        deliver(piece.data(), got);
-        remaining -= got;
-      }
+    if (!tls) {
+      result.response = co_await exchange_over(stream, request, sink, peer);
     } else {
-      while (!parser.is_done()) {  // chunked, or delimited by the end of the connection
-        parser.get().body().data = piece.data();
-        parser.get().body().size = piece.size();
-        stream.expires_after(request.idle_timeout);
-        auto [body_error, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-        if (body_error && body_error != bhttp::error::need_buffer) throw fail("reading the body from", body_error);
-        const size_t got = piece.size() - parser.get().body().size;
-        if (got > 0) deliver(piece.data(), got);
-      }
+      TlsStream secured(std::move(stream), trust.context());
+      const std::string refused = co_await tls_client_handshake(secured, host, trust, request.idle_timeout);
+      if (!refused.empty()) throw Failure{"TLS handshake with " + peer + " failed: " + refused};
+      result.response = co_await exchange_over(secured, request, sink, peer);
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    result.response = std::move(response);
-  } catch (const Failure& failure) {
-    result.transport_error = failure.what;
+  } catch (const Failure& failed) {
+    result.transport_error = failed.what;
   } catch (const std::exception& error) {
     result.transport_error = std::string(error.what()) + " (" + peer + ")";
   }
@@ -160,14 +184,16 @@ awaitable<http::ClientResult> run_exchange(http::ClientRequest request, std::sha
 }  // namespace
 
 struct LiveHttpClient::State {
-  explicit State(Executor& deliver) : deliver_on(deliver) {}
+  State(Executor& deliver, std::string ca_file) : deliver_on(deliver), trust(std::move(ca_file)) {}
   Executor& deliver_on;
+  TlsTrust trust;  // read-only once built: shared by every https exchange
   asio::io_context context;
   asio::executor_work_guard<asio::io_context::executor_type> guard{context.get_executor()};
   std::vector<std::thread> threads;
 };
 
-LiveHttpClient::LiveHttpClient(Executor& deliver_on) : state_(std::make_unique<State>(deliver_on)) {
+LiveHttpClient::LiveHttpClient(Executor& deliver_on, std::string trusted_ca_file)
+    : state_(std::make_unique<State>(deliver_on, std::move(trusted_ca_file))) {
   for (int i = 0; i < kThreads; ++i) state_->threads.emplace_back([state = state_.get()] { state->context.run(); });
 }
 
@@ -183,7 +209,8 @@ void LiveHttpClient::send(http::ClientRequest request, std::shared_ptr<http::Bod
   Executor& deliver = state_->deliver_on;
   // A strand per exchange: its stream's operations (Beast's timer included) never run on both threads at once, while
   // two exchanges do.
-  asio::co_spawn(asio::make_strand(state_->context), run_exchange(std::move(request), std::move(sink)),
+  asio::co_spawn(asio::make_strand(state_->context),
+                 run_exchange(std::move(request), std::move(sink), state_->trust),
                  [&deliver, done = std::move(done)](std::exception_ptr error, http::ClientResult result) mutable {
                    if (error) result.transport_error = "exchange failed";
                    deliver.post([done = std::move(done), result = std::move(result)]() mutable {
