@@ -136,8 +136,22 @@ SimCommand::SimCommand(CLI::App& app) {
                  "run each seed twice and compare the run hashes");
   run_->add_option("--log-level", options_.log_level, "the nodes' logs on stderr: debug, info, warn, error or off")
       ->capture_default_str();
+
+  shrink_ = group_->add_subcommand(
+      "shrink", "Shrink a failing seed's fault plan to a minimal one that still fails (delta debugging)");
+  shrink_->add_option("scenario", shrink_options_.scenario, "scenario file (JSON)")->required();
+  shrink_->add_option("--seed", shrink_options_.seed, "the failing seed (default: the scenario's)");
+  shrink_->add_option("--duration", shrink_options_.duration, "virtual time, as the failing run had it");
+  shrink_->add_option("--network", shrink_options_.network, "direct or simulated, as the failing run had it");
+  shrink_->add_option("--output,-o", shrink_options_.output,
+                      "where the shrunk scenario goes (default: beside SCENARIO, named <name>-shrunk-<seed>.json)");
+  shrink_->add_option("--max-runs", shrink_options_.max_runs, "at most this many runs")->capture_default_str();
+  shrink_->add_option("--log-level", shrink_options_.log_level, "the nodes' logs on stderr")->capture_default_str();
 }
 
-int SimCommand::run() const { return run_simulation(options_, std::cout, std::cerr); }
+int SimCommand::run() const {
+  if (shrink_->parsed()) return shrink_simulation(shrink_options_, std::cout, std::cerr);
+  return run_simulation(options_, std::cout, std::cerr);
+}
 
 }  // namespace outpost::sim::commands

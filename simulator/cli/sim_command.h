@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "simulator/cli/shrink_command.h"
 
 namespace outpost::sim::commands {
 
@@ -56,7 +57,9 @@ class SimCommand {
  private:
   CLI::App* group_;
   CLI::App* run_;
+  CLI::App* shrink_;
   SimRunOptions options_;
+  SimShrinkOptions shrink_options_;
 };
 
 }  // namespace outpost::sim::commands

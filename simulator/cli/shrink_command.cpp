@@ -1,0 +1,154 @@
+#include "simulator/cli/shrink_command.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+
+#include "reference/common/iso_duration.h"
+#include "reference/common/log.h"
+#include "simulator/cli/delta_debug.h"
+#include "simulator/cli/isolated_run.h"
+#include "simulator/cli/sim_command.h"
+#include "simulator/cli/sim_report.h"
+#include "simulator/engine/world_random.h"
+#include "simulator/world/fault_plan.h"
+
+namespace outpost::sim::commands {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string default_output(const std::string& scenario_file, uint64_t seed) {
+  const fs::path path(scenario_file);
+  return (path.parent_path() / (path.stem().string() + "-shrunk-" + std::to_string(seed) + ".json")).string();
+}
+
+// A timeline entry that parses back into `step` (FaultStep::to_json without where it came from).
+json timeline_entry(const world::FaultStep& step) {
+  json entry = step.to_json();
+  entry.erase("origin");
+  return entry;
+}
+
+// A topology file named relative to the scenario, renamed relative to where the shrunk scenario goes.
+void move_topology_reference(json& document, const fs::path& from_dir, const fs::path& to_dir) {
+  if (!document.contains("topology")) return;
+  json& topology = document["topology"];
+  json* file = topology.is_string() ? &topology : topology.is_object() && topology.contains("file") ? &topology["file"]
+                                                                                                    : nullptr;
+  if (!file || !file->is_string()) return;
+  const fs::path target = fs::weakly_canonical(from_dir / file->get<std::string>());
+  const fs::path base = fs::weakly_canonical(to_dir.empty() ? fs::path(".") : to_dir);
+  *file = target.lexically_relative(base).generic_string();
+}
+
+bool failed(const IsolatedRun& run) { return !run.result.value("ok", false); }
+
+std::string first_violation(const IsolatedRun& run) {
+  const json& violations = run.result.contains("violations") ? run.result["violations"] : json::array();
+  return violations.empty() ? std::string("(no violation named)") : violations.front().dump();
+}
+
+}  // namespace
+
+std::vector<world::FaultStep> fault_plan_of(const world::Scenario& scenario, uint64_t seed,
+                                            std::optional<Nanoseconds> duration) {
+  // As World::run draws it: the same stream, the same duration.
+  SeededRandom nemesis(sim::derive_seed(seed, "nemesis"));
+  return world::plan_faults(scenario, duration.value_or(scenario.duration), nemesis);
+}
+
+world::Scenario with_plan(world::Scenario scenario, std::vector<world::FaultStep> steps) {
+  scenario.timeline = std::move(steps);
+  scenario.nemesis = world::NemesisSpec{};
+  return scenario;
+}
+
+json shrunk_document(const json& original, const std::string& original_file, const std::string& output_file,
+                     const std::vector<world::FaultStep>& steps, uint64_t seed) {
+  json document = original;
+  json timeline = json::array();
+  for (const world::FaultStep& step : steps) timeline.push_back(timeline_entry(step));
+  document["faults"] = {{"timeline", timeline}};
+  document["seed"] = seed;
+  if (document.contains("description") && document["description"].is_string())
+    document["description"] = document["description"].get<std::string>() + " (fault plan of seed " +
+                              std::to_string(seed) + " shrunk to what its failure needs)";
+  move_topology_reference(document, fs::path(original_file).parent_path(), fs::path(output_file).parent_path());
+  return document;
+}
+
+int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::ostream& err) {
+  world::Scenario scenario;
+  json original;
+  std::optional<Nanoseconds> duration;
+  uint64_t seed = 0;
+  try {
+    if (!options.duration.empty()) {
+      duration = parse_human_duration(options.duration);
+      if (!duration || *duration <= Nanoseconds(0))
+        throw std::invalid_argument("--duration '" + options.duration + "' is not a duration (10m, 1h, PT1H, ...)");
+    }
+    if (options.max_runs < 1) throw std::invalid_argument("--max-runs must be at least 1");
+    log::set_level(log::parse_level(options.log_level));
+    scenario = world::load_scenario(options.scenario);
+    std::ifstream in(options.scenario);
+    original = json::parse(in);
+    if (!options.network.empty()) {
+      if (options.network != "direct" && options.network != "simulated")
+        throw std::invalid_argument("--network '" + options.network + "' is not a network: direct or simulated");
+      scenario.network = options.network;
+      original["network"] = options.network;
+    }
+    if (duration) original["duration"] = options.duration;
+    seed = options.seed.value_or(scenario.seed);
+  } catch (const std::exception& error) {
+    err << "outpost: " << error.what() << std::endl;
+    return kExitUsage;
+  }
+
+  const std::vector<world::FaultStep> plan = fault_plan_of(scenario, seed, duration);
+  out << "seed " << seed << ": " << plan.size() << " fault steps; replaying them all" << std::endl;
+  const IsolatedRun whole = run_isolated(with_plan(scenario, plan), seed, duration);
+  if (!failed(whole)) {
+    out << "seed " << seed << " does not fail with its whole fault plan: nothing to shrink" << std::endl;
+    return kExitViolation;
+  }
+  out << "  fails: " << first_violation(whole) << std::endl;
+
+  size_t runs = 1;
+  auto fails = [&](const std::vector<size_t>& subset) {
+    std::vector<world::FaultStep> steps;
+    for (const size_t index : subset) steps.push_back(plan[index]);
+    const IsolatedRun run = run_isolated(with_plan(scenario, steps), seed, duration);
+    ++runs;
+    out << "run " << runs << ": " << steps.size() << " steps: " << (failed(run) ? "fails" : "passes") << std::endl;
+    return failed(run);
+  };
+  const DeltaDebugResult shrunk = delta_debug(plan.size(), fails, options.max_runs - 1);
+
+  std::vector<world::FaultStep> kept;
+  for (const size_t index : shrunk.kept) kept.push_back(plan[index]);
+  const std::string output = options.output.empty() ? default_output(options.scenario, seed) : options.output;
+  {
+    std::ofstream file(output);
+    file << shrunk_document(original, options.scenario, output, kept, seed).dump(2) << "\n";
+    if (!file) {
+      err << "outpost: cannot write " << output << std::endl;
+      return kExitUsage;
+    }
+  }
+  out << "\n" << plan.size() << " fault steps -> " << kept.size() << " in " << runs << " runs"
+      << (shrunk.minimal ? " (1-minimal: without any one of them the seed passes)"
+                         : " (stopped by --max-runs before showing that every step left is needed)")
+      << std::endl;
+  for (const world::FaultStep& step : kept) out << "  " << timeline_entry(step).dump() << "  (" << step.origin << ")"
+                                                 << std::endl;
+  out << "written to " << output << "\nreplay: " << replay_command(output, seed, "") << std::endl;
+  return 0;
+}
+
+}  // namespace outpost::sim::commands
