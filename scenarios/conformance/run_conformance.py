@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""Runs the conformance suite against a deployment it starts itself, and judges the report. Used by CTest.
+
+    run_conformance.py cluster      [--topology FILE] [--keep]   # an `outpost cluster up` hierarchy: must pass
+    run_conformance.py distribution [--keep]                     # Debian's docker-registry: must report failures
+
+`cluster`: starts the topology (default scenarios/topologies/edge-factory.json) in a new temporary directory with
+`outpost cluster up`, waits (bounded) until `outpost cluster status` shows every connected registry Online and
+Active, writes the endpoints file from cluster.json, runs `pytest scenarios/conformance`, and stops the cluster with
+`outpost cluster down` whatever happened. It requires pytest to pass and the JSON report to show clauses of SPEC
+sections 1, 3, 4, 5 and 6 holding, none failing.
+
+`distribution`: starts a plain CNCF Distribution registry (`docker-registry`, filesystem storage in a temporary
+directory, 127.0.0.1 on a port the kernel chooses, deletes enabled as in Debian's default configuration, no auth),
+runs the suite with an endpoints file naming only its URL, and stops it. pytest is expected to fail; the driver
+requires that it ran to its end (exit status 1, not a usage or internal error), that the report lists failing clauses
+(3.4: no authentication), that the OCI core held (6.1 passed somewhere), that every check of connected registries
+was skipped with a reason, and that no check errored (crashed) instead of passing, failing or skipping.
+
+Exit status 0 when the expectations hold, 1 otherwise, 77 when a prerequisite is missing (CTest SKIP_RETURN_CODE).
+The outpost binary is $OUTPOST_BIN, else build/bin/outpost under the repository. Every wait polls with a deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+DEFAULT_TOPOLOGY = REPO / "scenarios" / "topologies" / "edge-factory.json"
+SKIP = 77
+UP_TIMEOUT = 30        # seconds for `outpost cluster up` to have every node ready
+STATUS_TIMEOUT = 20    # seconds for every connected registry to report Online and Active at the cloud
+PYTEST_TIMEOUT = 240   # seconds for the whole suite
+START_TIMEOUT = 20     # seconds for docker-registry to log its address and answer /v2/
+STOP_GRACE = 5         # seconds between SIGTERM and SIGKILL
+REQUIRED_SECTIONS = ("1", "3", "4", "5", "6")
+
+
+class Failed(Exception):
+    pass
+
+
+def log(message: str) -> None:
+    print(f"[conformance] {message}", flush=True)
+
+
+def outpost_bin() -> Path:
+    return Path(os.environ.get("OUTPOST_BIN") or REPO / "build" / "bin" / "outpost")
+
+
+def clean_env() -> dict[str, str]:
+    """No OUTPOST_* setting of the caller reaches the processes started here; no bytecode lands in the tree."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+    log("$ " + " ".join(args))
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=clean_env())
+
+
+def run_suite(endpoints: Path, work: Path) -> tuple[int, dict]:
+    report = work / "conformance-report.json"
+    junit = work / "conformance-junit.xml"
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE", str(HERE),
+            f"--outpost-endpoints={endpoints}", f"--outpost-conformance-report={report}", f"--junitxml={junit}"]
+    log("$ " + " ".join(args))
+    completed = subprocess.run(args, cwd=REPO, timeout=PYTEST_TIMEOUT, env=clean_env())
+    if not report.exists():
+        raise Failed(f"pytest exited {completed.returncode} without writing {report.name}")
+    return completed.returncode, json.loads(report.read_text())
+
+
+def sections(report: dict, status: str) -> set[str]:
+    return {clause.split(".")[0] for clause, row in report.items() if row["status"] == status}
+
+
+# --- an Outpost cluster ----------------------------------------------------------------------------------------------
+
+
+def wait_for_status(binary: Path, directory: Path) -> None:
+    """`cluster up` returns once every node is ready; this waits until the cloud also shows each connected registry
+    Online and Active (status reports travel up on their own schedule)."""
+    deadline = time.monotonic() + STATUS_TIMEOUT
+    last = ""
+    while time.monotonic() < deadline:
+        status = subprocess.run([str(binary), "cluster", "status", "--dir", str(directory), "--output", "json"],
+                                capture_output=True, text=True, timeout=30, env=clean_env())
+        if status.returncode == 0:
+            nodes = json.loads(status.stdout)["nodes"]
+            pending = [n["name"] for n in nodes if n["name"] != "cloud" and
+                       (n.get("connectionState") != "Online" or n.get("activation") != "Active")]
+            if not pending:
+                return
+            last = f"not yet Online and Active: {', '.join(pending)}"
+        else:
+            last = status.stderr.strip() or status.stdout.strip()
+        time.sleep(0.2)
+    raise Failed(f"the cluster did not report every registry Online and Active within {STATUS_TIMEOUT} s: {last}")
+
+
+def logs_of(directory: Path) -> str:
+    text = ""
+    for path in sorted((directory / "logs").glob("*.log")):
+        lines = path.read_text(errors="replace").splitlines()[-15:]
+        text += f"\n--- {path.name} (last {len(lines)} lines)\n" + "\n".join(lines)
+    return text
+
+
+def against_cluster(work: Path, topology: Path) -> None:
+    binary = outpost_bin()
+    if not binary.exists():
+        raise Failed(f"{binary} does not exist: build the `outpost` target (or set OUTPOST_BIN)")
+    directory = work / "cluster"
+    up = run([str(binary), "cluster", "up", str(topology), "--dir", str(directory), "--timeout", str(UP_TIMEOUT)],
+             timeout=UP_TIMEOUT + 30)
+    try:
+        if up.returncode != 0:
+            raise Failed(f"cluster up exited {up.returncode}\n{up.stdout}\n{up.stderr}{logs_of(directory)}")
+        wait_for_status(binary, directory)
+        sys.path.insert(0, str(HERE))
+        from endpoints_from_cluster import endpoints_from_cluster
+        endpoints = work / "endpoints.json"
+        info = json.loads((directory / "cluster.json").read_text())
+        endpoints.write_text(json.dumps(endpoints_from_cluster(info, propagation=20.0, request=10.0), indent=2))
+        code, report = run_suite(endpoints, work)
+        failing = sorted(c for c, row in report.items() if row["status"] == "fails")
+        if code != 0 or failing:
+            raise Failed(f"the suite failed against the cluster (pytest exit {code}; failing clauses: "
+                         f"{', '.join(failing) or 'none'}){logs_of(directory)}")
+        missing = [s for s in REQUIRED_SECTIONS if s not in sections(report, "holds")]
+        if missing:
+            raise Failed(f"the report shows no clause of SPEC section(s) {', '.join(missing)} holding")
+        held = [c for c, row in report.items() if row["status"] == "holds"]
+        log(f"pass: {len(held)} clauses hold ({', '.join(held)}); "
+            f"unchecked: {', '.join(c for c, row in report.items() if row['status'] == 'unchecked') or 'none'}")
+    finally:
+        if (directory / "cluster.json").exists():
+            down = run([str(binary), "cluster", "down", "--dir", str(directory), "--grace", str(STOP_GRACE)],
+                       timeout=STOP_GRACE + 60)
+            if down.returncode != 0:
+                log(f"cluster down exited {down.returncode}: {down.stdout}{down.stderr}")
+
+
+# --- a CNCF Distribution registry ------------------------------------------------------------------------------------
+
+
+DISTRIBUTION_CONFIG = """version: 0.1
+log:
+  level: info
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: {root}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:0
+"""
+
+
+def start_distribution(binary: str, work: Path) -> tuple[subprocess.Popen, str]:
+    (work / "data").mkdir()
+    config = work / "config.yml"
+    config.write_text(DISTRIBUTION_CONFIG.format(root=work / "data"))
+    log_path = work / "registry.log"
+    with log_path.open("wb") as out:
+        process = subprocess.Popen([binary, "serve", str(config)], stdout=out, stderr=subprocess.STDOUT,
+                                   env=clean_env(), start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT
+    address = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise Failed(f"docker-registry exited {process.returncode}:\n{log_path.read_text(errors='replace')}")
+        if address is None:
+            found = re.search(r"listening on (127\.0\.0\.1:\d+)", log_path.read_text(errors="replace"))
+            address = found.group(1) if found else None
+        if address is not None:
+            try:
+                if requests.get(f"http://{address}/v2/", timeout=5).status_code == 200:
+                    return process, f"http://{address}"
+            except requests.RequestException:
+                pass
+        time.sleep(0.1)
+    process.kill()
+    raise Failed(f"docker-registry did not answer within {START_TIMEOUT} s:\n{log_path.read_text(errors='replace')}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_GRACE)
+
+
+def against_distribution(work: Path) -> None:
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        log("skipped: docker-registry is not installed (Debian package docker-registry)")
+        sys.exit(SKIP)
+    process, url = start_distribution(binary, work)
+    try:
+        endpoints = work / "endpoints.json"
+        endpoints.write_text(json.dumps({"name": "cncf-distribution", "cloud": {"url": url},
+                                         "timeouts": {"request": 10, "propagation": 10}}, indent=2))
+        code, report = run_suite(endpoints, work)
+    finally:
+        stop(process)
+    if code != 1:
+        raise Failed(f"pytest exited {code}: expected 1 (some checks failed), not a usage or internal error")
+    failing = sorted((c for c, row in report.items() if row["status"] == "fails"), key=lambda c: c.split("."))
+    problems = []
+    if "3.4" not in failing:
+        problems.append("3.4 (authentication challenge) is not reported failing")
+    if report.get("6.1", {}).get("passed", 0) == 0:
+        problems.append("no check of 6.1 (the OCI API) passed")
+    errored = [t["test"] for row in report.values() for t in row["tests"] if t["outcome"] == "error"]
+    if errored:
+        problems.append(f"checks errored instead of passing, failing or skipping: {sorted(set(errored))}")
+    unexplained = [t["test"] for row in report.values() for t in row["tests"]
+                   if t["outcome"] != "passed" and not t.get("message")]
+    if unexplained:
+        problems.append(f"outcomes without a reason: {sorted(set(unexplained))}")
+    for clause in ("5.1", "4.2", "7.2"):
+        row = report.get(clause)
+        if row is None or row["status"] != "unchecked":
+            problems.append(f"{clause} should be unchecked (skipped: no connected registries, no admin), "
+                            f"found {row['status'] if row else 'no entry'}")
+    if problems:
+        raise Failed("; ".join(problems))
+    log(f"as expected: failing clauses {', '.join(failing)}; "
+        f"holding: {', '.join(c for c, row in report.items() if row['status'] == 'holds') or 'none'}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("target", choices=["cluster", "distribution"])
+    parser.add_argument("--topology", type=Path, default=DEFAULT_TOPOLOGY, help="cluster topology (cluster only)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (reports, logs)")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix=f"outpost-conformance-{args.target}-"))
+    log(f"working directory {work}")
+    try:
+        if args.target == "cluster":
+            against_cluster(work, args.topology.resolve())
+        else:
+            against_distribution(work)
+        return 0
+    except Failed as e:
+        log(f"FAILED: {e}")
+        return 1
+    finally:
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
