@@ -21,8 +21,9 @@ ToxicChain::SyncResult ToxicChain::sync(const ToxicList& toxics, const std::func
   for (const auto& entry : toxics) {
     if (entry->toxic.stream != stream_) continue;
     const auto& p = entry->toxic.parsed;
-    const auto old = std::find_if(toxics_.begin(), toxics_.end(),
-                                  [&](const Active& a) { return a.entry->id == entry->id; });
+    // An entry moved into `next` below has no entry left: skip it (a second toxic on a stream read it and crashed).
+  const auto old = std::find_if(toxics_.begin(), toxics_.end(),
+                                  [&](const Active& a) { return a.entry && a.entry->id == entry->id; });
     if (old == toxics_.end()) {
       Active active;
       active.entry = entry;

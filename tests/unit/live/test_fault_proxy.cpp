@@ -577,6 +577,26 @@ BOOST_AUTO_TEST_CASE(two_latencies_add_up_and_jitter_is_drawn_once_per_chunk) {
   BOOST_TEST((chain.next(chunk, 100, step.until, random).action == ToxicChain::Action::Write));
 }
 
+// A second toxic added to a stream that already had one: the sync moves the first into the new chain, and the lookup
+// for the second must not read the entry it moved from (it did, and the proxy crashed on every such change).
+BOOST_AUTO_TEST_CASE(adding_a_second_toxic_to_a_stream_keeps_the_first) {
+  ToxicChain chain(Stream::Downstream);
+  const auto always = [](const Toxic&) { return true; };
+  auto first = std::make_shared<ToxicEntry>(
+      ToxicEntry{1, 1, toxic({{"type", "latency"}, {"name", "a"}, {"attributes", {{"latency", 50}}}})});
+  auto second = std::make_shared<ToxicEntry>(
+      ToxicEntry{2, 2, toxic({{"type", "latency"}, {"name", "b"}, {"attributes", {{"latency", 30}}}})});
+  chain.sync({first}, always);
+  chain.sync({first, second}, always);
+  chain.sync({second, first}, always);
+  ToxicChain::Chunk chunk;
+  chunk.read_at = ToxicChain::Clock::time_point{} + std::chrono::hours(1);
+  outpost::SeededRandom random(5);
+  const auto step = chain.next(chunk, 100, chunk.read_at, random);
+  BOOST_TEST((step.action == ToxicChain::Action::Wait));
+  BOOST_TEST((step.until - chunk.read_at == std::chrono::milliseconds(80)), "both latencies apply");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(control_api)
