@@ -1,0 +1,316 @@
+"""``outpost.Simulation``: the shared vocabulary (:mod:`outpost.cluster`) on the deterministic simulator. Real
+registry nodes run in one process on an event loop in virtual time; every random draw derives from the seed, so a
+seed and the same calls replay exactly, and :attr:`Simulation.trace_hash` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import time
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _outpost
+from .cluster import CLOUD, Cluster
+from .errors import FaultNotSupported
+from .results import Result
+from .topology import PathLike, Topology
+from .transport import Duration, Response, to_nanoseconds
+
+Source = Union[Topology, Mapping[str, Any], PathLike]
+
+
+def _scenario_document(source: Source) -> Tuple[Dict[str, Any], str, str]:
+    """(scenario dict, base directory, file) from a Topology, a topology or scenario dict, or a JSON file path."""
+    if isinstance(source, Topology):
+        return {"topology": source.to_dict()}, os.getcwd(), ""
+    if isinstance(source, Mapping):
+        document = dict(source)
+        return (document if "topology" in document else {"topology": document}), os.getcwd(), ""
+    path = os.path.abspath(os.fspath(source))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except OSError as failure:
+        from .errors import ScenarioError
+        raise ScenarioError(f"cannot read {path}: {failure.strerror}") from None
+    except ValueError as failure:
+        from .errors import ScenarioError
+        raise ScenarioError(f"{path} is not valid JSON: {failure}") from None
+    if isinstance(document, dict) and "topology" in document:
+        return document, os.path.dirname(path), path
+    return {"topology": os.path.basename(path)}, os.path.dirname(path), ""
+
+
+class Simulation(Cluster):
+    """A simulated world of real nodes: the cloud and a tree of connected registries on one event loop.
+
+    ``source``: a :class:`~outpost.Topology` (``outpost.tree(...)``), a topology dict (a scenario's ``topology``
+    forms), a whole scenario dict (``{"topology": ..., "workload": [...], "faults": {...}}``), or the path of a
+    topology or scenario JSON file. ``seed``: default ``$OUTPOST_SEED``, else the scenario's (1). ``network``:
+    ``"direct"`` (no delay: quick, the default) or ``"simulated"`` (links with latency, bandwidth and the fault
+    proxy's toxics); default the scenario's. ``trace``: which trace records to keep for :meth:`export_trace`
+    (``"last"``: the last ``trace_records``; ``"all"``; ``"none"``); the hash covers everything either way.
+
+    The world is built on first use (or by :meth:`build`). Raises :class:`~outpost.ScenarioError` for a bad
+    scenario, naming the field.
+    """
+
+    #: Template of :attr:`replay_command` for worlds driven from Python; a test runner may set it
+    #: (``{seed}`` is replaced). Default: this process's command line with ``OUTPOST_SEED``.
+    replay_template: Optional[str] = None
+
+    def __init__(self, source: Source, seed: Optional[int] = None, network: Optional[str] = None, *,
+                 trace: str = "last", trace_records: int = 100_000) -> None:
+        document, base, file = _scenario_document(source)
+        if seed is None:
+            from_env = os.environ.get("OUTPOST_SEED")
+            scenario_seed = document.get("seed", 1)
+            # A malformed scenario seed is reported by the scenario's parser, with its field path.
+            seed = int(from_env) if from_env else scenario_seed if isinstance(scenario_seed, int) else 1
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0, not {seed!r}")
+        if network not in (None, "direct", "simulated"):
+            raise ValueError(f"network {network!r}: 'direct' or 'simulated'")
+        self._file = file
+        self._session = _outpost.Session(json.dumps(document), base, seed, network or "", trace, trace_records)
+        self._driven = False  # True once anything beyond the scenario's own phases ran (replay needs the script)
+        self._duration_flag: Optional[str] = None  # run_scenario's duration, when not the scenario's
+        self._down_toxics: Dict[str, set] = {}  # child -> names of the proxy's "down" toxics in force
+        self._started = time.perf_counter()
+        self._tokens_cache: Dict[str, Dict[str, Any]] = {}
+        super().__init__(Topology(json.loads(self._session.topology_json())))
+
+    def __repr__(self) -> str:
+        return (f"<outpost.Simulation {self.scenario_name!r} seed={self.seed} network={self.network} "
+                f"t={self.now:.3f}s>")
+
+    def __enter__(self) -> "Simulation":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def seed(self) -> int:
+        """The world's seed."""
+        return int(self._session.seed)
+
+    @property
+    def network(self) -> str:
+        """``"direct"`` or ``"simulated"``."""
+        return str(self._session.network)
+
+    @property
+    def scenario_name(self) -> str:
+        return str(self._session.scenario_name)
+
+    @property
+    def trace_hash(self) -> str:
+        """The run's identity (16 hex digits): the same seed and the same calls give the same hash."""
+        return str(self._session.trace_hash)
+
+    @property
+    def events(self) -> int:
+        """Events the loop has dispatched (the unit of the simulator's cost)."""
+        return int(self._session.events)
+
+    @property
+    def replay_command(self) -> str:
+        """How to replay this run: ``outpost sim run`` for a scenario file run by its own phases only, else this
+        script again with the seed in ``OUTPOST_SEED`` (or :attr:`replay_template`)."""
+        return self._replay_command()
+
+    def _replay_command(self) -> str:
+        if self._file and not self._driven:
+            duration = f" --duration {shlex.quote(self._duration_flag)}" if self._duration_flag else ""
+            return (f"build/bin/outpost sim run {shlex.quote(self._file)} --seed {self.seed}{duration} "
+                    f"--network {self.network}")
+        if self.replay_template:
+            return self.replay_template.replace("{seed}", str(self.seed))
+        return f"OUTPOST_SEED={self.seed} " + shlex.join([sys.executable, *sys.argv])
+
+    def _seed(self) -> Optional[int]:
+        return self.seed
+
+    # ------------------------------------------------------------------ phases
+    def build(self) -> bool:
+        """Starts the cloud, creates every resource and starts every node, until all are ready (at most the
+        scenario's warmUp); True when all were. Other calls build first when needed."""
+        return bool(self._session.build())
+
+    def run_scenario(self, duration: Optional[Duration] = None) -> None:
+        """The scenario's own run phase: its workload and fault plan for ``duration`` (default the scenario's).
+        ``build(); run_scenario(); settle(); close()`` is exactly ``outpost sim run`` for that seed."""
+        nanoseconds = None if duration is None else to_nanoseconds(duration)
+        self._session.run_scenario(nanoseconds)
+        if nanoseconds is not None:
+            seconds, rest = divmod(nanoseconds, 10**9)
+            self._duration_flag = duration if isinstance(duration, str) else f"PT{seconds}.{rest:09d}S"
+
+    def settle(self) -> Result:
+        """The scenario's settle phase: heal everything, wait for convergence within its ``settle``; the result."""
+        self._session.settle()
+        return self.result()
+
+    def run_all(self, duration: Optional[Duration] = None) -> Result:
+        """build, run_scenario, settle, close: one scenario run exactly as ``outpost sim run`` does it (the same
+        seed gives the same trace hash); the result. The nodes are stopped afterwards: to look at them after the
+        settle, call the phases one by one."""
+        self.build()
+        self.run_scenario(duration)
+        self.settle()
+        self.close()
+        return self.result()
+
+    def close(self) -> None:
+        """Stops every node; the simulation runs nothing afterwards (the hash and result stay readable)."""
+        self._session.shutdown()
+
+    # ------------------------------------------------------------------ results
+    def result(self) -> Result:
+        """The run so far: violations (convergence judged by the latest converge() or settle()), metrics, faults,
+        trace hash."""
+        return Result(json.loads(self._session.result_json()), self.replay_command)
+
+    def export_trace(self, path: PathLike) -> None:
+        """Writes the kept trace records as a Chrome trace (open it in ui.perfetto.dev or chrome://tracing)."""
+        self._session.export_trace(os.fspath(path))
+
+    def trace_json(self) -> Dict[str, Any]:
+        """The kept trace records in the Chrome trace format."""
+        return json.loads(self._session.trace_json())
+
+    def timing(self) -> Dict[str, float]:
+        """Wall seconds since this object was made, how many of them ran in the engine, and Python's share of the
+        rest (scripts, predicates, clients)."""
+        total = time.perf_counter() - self._started
+        engine = float(self._session.engine_seconds)
+        return {"wall": total, "engine": engine, "python_share": max(total - engine, 0.0) / total if total else 0.0}
+
+    # ------------------------------------------------------------------ world hooks
+    def _send(self, node: str, method: str, authority: str, target: str, headers: List[Tuple[str, str]],
+              body: bytes, timeout: float) -> Response:
+        self._driven = True
+        status, answer_headers, answer_body, transport_error = self._session.request(
+            node, method, authority, target, headers, body, to_nanoseconds(timeout))
+        return Response(status, answer_headers, answer_body, transport_error)
+
+    def _management_send(self, method: str, path: str, body: bytes, timeout: float) -> Response:
+        # Through the world's operator, like its own calls: the invariant checks mirror the change.
+        self._driven = True
+        status, headers, answer, transport_error = self._session.management(
+            method, path, body.decode() if body else "", to_nanoseconds(timeout))
+        return Response(status, headers, answer, transport_error)
+
+    def _cloud_authority(self) -> str:
+        return "cloud:5000"
+
+    def _admin_password(self) -> str:
+        return str(self._session.admin_password)
+
+    def _login_server(self, node: str) -> str:
+        return str(self._session.login_server(node))
+
+    def _node_tokens(self, node: str) -> Dict[str, Any]:
+        if node not in self._tokens_cache:
+            self._tokens_cache[node] = json.loads(self._session.node_tokens_json(node))
+        return self._tokens_cache[node]
+
+    def _default_credentials(self, node: str) -> Tuple[str, Optional[str]]:
+        if node == CLOUD:
+            return "admin", self._admin_password()
+        self.build()
+        tokens = self._node_tokens(node)
+        chosen = (tokens["push"] or tokens["client"] or [tokens["reader"]])[0]
+        return chosen, self.password_of(chosen)
+
+    def _known_password(self, token: str) -> Optional[str]:
+        self.build()
+        password = self._session.token_password(token)
+        return None if password is None else str(password)
+
+    def _now_ns(self) -> int:
+        return int(self._session.now_ns)
+
+    def _advance(self, duration_ns: int) -> None:
+        self._driven = True
+        self._session.run_for(duration_ns)
+
+    def _node_fault(self, action: str, nodes: Sequence[str], skew_ns: int = 0) -> None:
+        self._driven = True
+        self._session.apply_fault(action, list(nodes), skew_ns)
+
+    def _link_fault(self, action: str, targets: Sequence[str]) -> None:
+        self._driven = True
+        self._session.apply_fault(action, list(targets), 0)
+
+    # Link faults are fault steps of the scenario format, applied by the world's FaultInjector: its bookkeeping
+    # (a toxic cut counted with link-downs), the trace, the metrics and the invariants' outage windows all see them.
+    def _link_model(self, what: str) -> None:
+        if self.network != "simulated":
+            raise FaultNotSupported(f"{what} needs the simulated network: Simulation(..., network=\"simulated\")")
+
+    def _add_toxic(self, client: str, server: str, kind: str, attributes: Dict[str, float], stream: str,
+                   toxicity: float, name: str) -> None:
+        if kind != "down":
+            self._link_model(f"a {kind} toxic")
+        toxic: Dict[str, Any] = {"type": kind, "name": name}
+        if kind != "down":
+            toxic.update({"attributes": attributes, "stream": stream, "toxicity": toxicity})
+        self._apply_step({"action": "toxic", "target": client, "toxic": toxic})
+        if kind == "down":  # a cut, not a toxic of the link model: listed from here
+            self._down_toxics.setdefault(client, set()).add(name)
+
+    def _remove_toxic(self, client: str, server: str, name: str) -> bool:
+        existed = any(toxic["name"] == name for toxic in self._toxics(client, server))
+        if existed:
+            self._apply_step({"action": "remove-toxic", "target": client, "toxic": {"name": name}})
+            self._down_toxics.get(client, set()).discard(name)
+        return existed
+
+    def _toxics(self, client: str, server: str) -> List[Dict[str, Any]]:
+        listed = json.loads(self._session.toxics_json(client, server))
+        listed += [{"name": name, "type": "down", "stream": "both", "toxicity": 1.0}
+                   for name in sorted(self._down_toxics.get(client, set()))]
+        return listed
+
+    def _link_state(self, child: str, state: str, stream: str, extra_ns: int = 0) -> None:
+        self._link_model(state)
+        attributes: Dict[str, Any] = {"stream": stream}
+        if state == "slow":
+            seconds, rest = divmod(extra_ns, 10**9)
+            attributes["latency"] = f"PT{seconds}.{rest:09d}S"
+        self._apply_step({"action": state, "target": child, "attributes": attributes})
+
+    def _lost_responses(self, child: str, toxicity: float) -> None:
+        self._link_model("lost responses")
+        self._apply_step({"action": "lost-responses", "target": child, "attributes": {"toxicity": toxicity}})
+
+    def _apply_step(self, step: Dict[str, Any]) -> None:
+        self._driven = True
+        self._session.apply_step(json.dumps(step))
+
+    def _heal_all(self) -> None:
+        self._down_toxics.clear()
+        self._driven = True
+        self._session.heal_all()
+
+    def _node_status(self, node: str) -> Dict[str, Any]:
+        self.build()
+        return json.loads(self._session.node_status_json(node))
+
+    def _node_metrics_text(self, node: str) -> str:
+        self.build()
+        return str(self._session.node_metrics_text(node))
+
+    def _converge_report(self, deadline_ns: int, every_ns: int) -> Dict[str, Any]:
+        self._driven = True
+        return json.loads(self._session.converge(deadline_ns, every_ns))
+
+    def check_convergence(self) -> Dict[str, Any]:
+        """One convergence check now, without waiting (the simulator's report as a dict)."""
+        return json.loads(self._session.check_convergence())

@@ -1,0 +1,42 @@
+"""Sync throughput as relations (SPEC 5.1, 5.8), never absolute figures: with the uplink's bandwidth capped by the
+fault proxy's `bandwidth` toxic, halving the cap at least halves the throughput of content going down, and no
+transfer beats its link. Throughput is marginal (the extra bytes of a bigger image over the extra time), so the fixed
+costs of a transfer (messages, manifests, round trips) cancel out."""
+
+from __future__ import annotations
+
+import pytest
+
+import outpost
+from scenario_support import converged
+
+SMALL, BIG = 1 << 20, 4 << 20          # bytes of the two images whose difference is timed
+RATE = 4_000_000                        # bytes/s of the uplink at full bandwidth
+
+
+def propagation_time(cluster: outpost.Cluster, tag: str, size: int) -> float:
+    """Cluster seconds from the cloud's acknowledgement to node1 holding the image (every blob verified)."""
+    cluster.cloud.push("apps/bulk", tag, {"layers": [size]})
+    start = cluster.now
+    assert cluster.run_until(lambda: cluster.node("node1").has("apps/bulk", tag), 120, every="20ms"), tag
+    return cluster.now - start
+
+
+def marginal_throughput(cluster: outpost.Cluster, rate: int, label: str) -> float:
+    cluster.link("node1").add_toxic("bandwidth", name="cap", stream="downstream", rate_bytes=rate)
+    small = propagation_time(cluster, f"{label}-small", SMALL)
+    big = propagation_time(cluster, f"{label}-big", BIG)
+    assert big > small, (label, small, big)
+    return (BIG - SMALL) / (big - small)
+
+
+@pytest.mark.spec("5.1", "5.8")
+@pytest.mark.slow
+def test_halving_the_bandwidth_at_least_halves_the_throughput(target):
+    cluster = target(outpost.tree(1, 1), sim_options={"network": "simulated"})
+    full = marginal_throughput(cluster, RATE, "full")
+    half = marginal_throughput(cluster, RATE // 2, "half")
+    tolerance = 1.02 if target.is_sim else 1.15    # polling granularity; a live machine's scheduling on top
+    assert half <= full / 2 * tolerance, f"full {full:.0f} B/s, half {half:.0f} B/s"
+    assert full <= RATE * tolerance and half <= RATE / 2 * tolerance, (full, half)   # never faster than the link
+    converged(cluster, 30)

@@ -1,0 +1,146 @@
+"""outpost.LiveCluster on real `outpost serve` processes (docs/python.md, "LiveCluster"): what is particular to the
+live world. The shared vocabulary in action is the business of scenarios/ (both worlds); here: teardown whatever
+happens, restarts recorded where `outpost cluster down` finds them, the proxy links a fault may and may not cut, the
+timeline steps checked before they apply, and link shapes as toxics. Needs the outpost executable ($OUTPOST_BIN, or
+build/bin/outpost beside build/python)."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import outpost
+from outpost.live_processes import alive, find_binary
+
+try:
+    find_binary()
+    HAVE_BINARY = True
+except outpost.LiveClusterError:
+    HAVE_BINARY = False
+
+pytestmark = pytest.mark.skipif(not HAVE_BINARY, reason="no outpost executable: build `outpost` or set OUTPOST_BIN")
+
+
+def processes(cluster_dir):
+    """(pid, start time) of every process cluster.json records."""
+    document = json.loads((pathlib.Path(cluster_dir) / "cluster.json").read_text())
+    entries = list(document["nodes"].values()) + [document["proxy"]]
+    return [(int(entry["pid"]), int(entry["startTime"])) for entry in entries if entry.get("pid")]
+
+
+def test_a_script_that_fails_leaves_no_process_behind(tmp_path):
+    """An exception escapes the script without close(): the interpreter's exit still stops every process."""
+    script = textwrap.dedent(f"""
+        import outpost
+        live = outpost.LiveCluster(outpost.tree(2, 1), directory={str(tmp_path / 'c')!r}, keep=True)
+        print(live.directory, flush=True)
+        live.node("node1").crash()
+        live.node("node1").restart()          # a process of this interpreter's own
+        raise RuntimeError("the scenario failed")
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "the scenario failed" in run.stderr, run.stderr
+    cluster_dir = run.stdout.strip().splitlines()[0]
+    recorded = processes(cluster_dir)
+    assert len(recorded) == 4                 # proxy, cloud, node1 (restarted), node1n1
+    assert not [pid for pid, start in recorded if alive(pid, start)]
+    assert json.loads((pathlib.Path(cluster_dir) / "cluster.json").read_text())["state"] == "down"
+
+
+def test_crash_restart_pause_and_close(tmp_path):
+    with outpost.LiveCluster(outpost.tree(1, 1), directory=tmp_path / "c", keep=True) as live:
+        before = processes(live.directory)
+        live.node("node1").crash()
+        status = live.node("node1").status()
+        assert status["state"] == "down" and status["crashes"] == 1 and not status["ready"]
+        assert live.node("node1").metrics() == {}
+        live.node("node1").restart()
+        after = processes(live.directory)
+        assert after != before and len(after) == len(before)    # the new pid is in cluster.json
+        live.node("node1").restart()                            # running: nothing to do
+        assert processes(live.directory) == after
+        live.node("node1").pause()
+        assert live.node("node1").status()["paused"]
+        verdict = live.converge(0.3)
+        assert not verdict and "node1" in verdict.nodes and "paused" in verdict.why, verdict.why
+        live.node("node1").resume()
+        live.cloud.push("apps/x", "v1")
+        live.converge("30s").check()
+        assert any(key.startswith("outpost_sync_rounds_total") for key in live.node("node1").metrics())
+    assert live.closed
+    assert not [pid for pid, start in processes(tmp_path / "c" / "cluster") if alive(pid, start)]
+
+
+def test_cuts_and_toxics_need_links_no_other_node_uses():
+    """Two children of the cloud share its content link, two children of node1 node1's front link: one child alone
+    cannot be cut or shaped, all the children of a parent together can."""
+    with outpost.LiveCluster(outpost.tree(2, 2)) as live:
+        for attempt in (lambda: live.link("node1").down(), lambda: live.link("node1n1").down(),
+                        lambda: live.link("node2n2").add_toxic("latency", latency=50),
+                        lambda: live.partition(["node1n1"])):
+            with pytest.raises(outpost.FaultNotSupported, match="proxy link"):
+                attempt()
+        assert not live.link("node1n1").is_down
+        with live.partition(["node1n1", "node1n2"]):            # node1's front link, down for both at once
+            live.cloud.push("apps/cut", "v1")
+            assert live.run_until(lambda: live.node("node1").has("apps/cut", "v1"), 10)
+            live.run_for(1.0)
+            assert not live.node("node1n1").has("apps/cut", "v1")
+        live.partition(["cloud"]).heal()                         # every child of the cloud cut, then healed
+        live.converge("60s").check()
+
+
+def test_fault_steps_are_checked_before_they_apply():
+    with outpost.LiveCluster(outpost.tree(1, 1)) as live:
+        with pytest.raises(outpost.ScenarioError, match=r"^step\.target: 'nope'"):
+            live.apply_fault({"action": "crash", "target": "nope"})
+        with pytest.raises(outpost.ScenarioError, match=r"^step\.action"):
+            live.apply_fault({"action": "explode", "target": "node1"})
+        with pytest.raises(outpost.ScenarioError, match=r"^step\.for"):
+            live.apply_fault({"action": "restart", "target": "node1", "for": "1s"})
+        for step in ({"action": "clock-skew", "target": "node1", "attributes": {"skew": "1m"}},
+                     {"action": "jam", "target": "node1"},
+                     {"action": "partition", "target": "node1", "direction": "one-way"}):
+            with pytest.raises(outpost.FaultNotSupported):
+                live.apply_fault(step)
+        live.apply_fault({"action": "pause", "target": "node1", "at": "200ms", "for": "300ms"})
+        assert not live.node("node1").status()["paused"]         # not yet: it fires while the cluster waits
+        live.run_for(0.3)
+        assert live.node("node1").status()["paused"]
+        live.run_for(0.4)
+        assert not live.node("node1").status()["paused"]
+        live.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down"}, "for": "1s"})
+        live.cloud.push("apps/late", "v1")
+        assert not live.converge(0.5)
+        live.converge("60s").check()                             # the `for` ended the cut meanwhile
+
+
+def test_link_shapes_are_toxics_on_the_proxy():
+    topology = outpost.tree(1, 1).set_default_link(latency="20ms")
+    with outpost.LiveCluster(topology) as live:
+        shaped = live.proxy.toxics("cloud")
+        assert sorted(toxic["name"] for toxic in shaped) == ["outpost-link-latency-downstream",
+                                                              "outpost-link-latency-upstream"]
+        assert all(toxic["attributes"]["latency"] == 20 for toxic in shaped)
+        assert live.link("node1").toxics() == []                # the topology's, not the scenario's
+        with pytest.raises(ValueError, match="toxic"):
+            live.link("node1").add_toxic("latency", name="bad", latency=-5)
+        live.heal_all()                                          # the proxy reset, the shapes applied again
+        assert live.link("node1").toxics() == [] and len(live.proxy.toxics("cloud")) == 2
+        live.cloud.push("apps/shaped", "v1")
+        live.converge("30s").check()
+    with pytest.raises(outpost.FaultNotSupported, match="nics"):
+        outpost.LiveCluster(outpost.tree(1, 1).set_nic("node1", "10Mbit/s"))
+
+
+def test_a_start_that_fails_says_why_and_cleans_up(tmp_path, monkeypatch):
+    with pytest.raises(outpost.LiveClusterError, match="no outpost executable"):
+        outpost.LiveCluster(outpost.tree(1, 1), binary=str(tmp_path / "missing"))
+    monkeypatch.setenv("OUTPOST_BIN", str(tmp_path / "missing"))
+    with pytest.raises(outpost.LiveClusterError):
+        find_binary()
+    assert not os.listdir(tmp_path)

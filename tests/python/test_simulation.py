@@ -1,0 +1,329 @@
+"""The Python module `outpost` on the simulator: the vocabulary of docs/python.md, checked end to end on small
+simulated worlds (a few seconds in all). Run with the pinned interpreter and PYTHONPATH=build/python (ctest
+`python_bindings` does)."""
+
+import ast
+import json
+import os
+import pathlib
+
+import pytest
+
+import outpost
+from outpost import _outpost
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def pushed_everywhere(sim, repository, tag):
+    return all(node.has(repository, tag) for node in sim.nodes)
+
+
+def test_import_exposes_the_vocabulary():
+    for name in ("Simulation", "tree", "Topology", "RegistryError", "Unauthorized", "Denied", "NotFound",
+                 "Unsupported", "ScenarioError", "SimulationError", "FaultNotSupported", "Convergence", "Cluster"):
+        assert hasattr(outpost, name), name
+    assert issubclass(outpost.Unauthorized, outpost.RegistryError)
+    assert issubclass(outpost.ScenarioError, ValueError)
+    assert outpost.to_nanoseconds("1h30m") == _outpost.parse_duration_ns("1h30m") == 5400 * 10**9
+    assert outpost.to_nanoseconds("PT1H") == _outpost.parse_duration_ns("PT1H")
+    assert outpost.to_nanoseconds("-5m") == _outpost.parse_duration_ns("-5m")
+    assert outpost.to_nanoseconds(1.5) == 1_500_000_000
+
+
+def test_every_binding_has_a_docstring_and_a_stub():
+    stub = ast.parse((REPO / "bindings/outpost/_outpost.pyi").read_text())
+    stubbed = {node.name for node in stub.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    session_stub = next(node for node in stub.body if isinstance(node, ast.ClassDef) and node.name == "Session")
+    stubbed_methods = {node.name for node in session_stub.body if isinstance(node, ast.FunctionDef)}
+    public = [name for name in dir(_outpost) if not name.startswith("_")]
+    for name in public:
+        assert name in stubbed, f"_outpost.{name} has no stub"
+        assert (getattr(_outpost, name).__doc__ or "").strip(), f"_outpost.{name} has no docstring"
+    for name in dir(_outpost.Session):
+        if name.startswith("_"):
+            continue
+        assert name in stubbed_methods, f"Session.{name} has no stub"
+        assert (getattr(_outpost.Session, name).__doc__ or "").strip(), f"Session.{name} has no docstring"
+
+
+def test_tree_topology_expands_every_node():
+    topology = outpost.tree(2, 2, modes=["ReadWrite", "ReadOnly"])
+    assert topology.names == ["node1", "node2", "node1n1", "node1n2", "node2n1", "node2n2"]
+    assert topology.mode("node1") == "ReadWrite" and topology.mode("node1n2") == "ReadOnly"
+    assert topology.parent("node2n1") == "node2" and topology.ancestors("node2n1") == ["node2", "cloud"]
+    with pytest.raises(outpost.ScenarioError, match="ReadWrite under a ReadOnly"):
+        outpost.tree(2, 1, modes=["ReadOnly", "ReadWrite"])
+
+
+def test_a_push_at_the_cloud_reaches_every_node_of_a_tree():
+    sim = outpost.Simulation(outpost.tree(2, 2), seed=3)
+    assert sim.build()
+    pushed = sim.cloud.push("apps/demo", "v1", {"layers": [2048, b"hello layer"]})
+    verdict = sim.converge("5m")
+    assert verdict, verdict.why
+    assert verdict.after is not None and verdict.after <= 300
+    for node in sim.nodes:
+        assert node.tags("apps/demo") == ["v1"]
+        pulled = node.pull("apps/demo", "v1")
+        assert pulled.digest == pushed.digest
+        assert pulled.layers[1] == b"hello layer"
+    assert sim.result().ok
+    status = sim.node("node1n2").status()
+    assert status["state"] == "running" and status["ready"] and status["agent"]["name"] == "node1n2"
+    assert any(name.startswith("outpost_sync_rounds_total") for name in sim.node("node1").metrics())
+
+
+def test_a_wrong_password_raises_unauthorized_with_the_registry_code():
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=1)
+    client = sim.node("node1").client("node1-client", "not-the-password")
+    with pytest.raises(outpost.Unauthorized) as raised:
+        client.tags("apps/demo")
+    assert raised.value.code == "UNAUTHORIZED"
+    assert raised.value.status == 401
+    assert raised.value.message
+    # The right password (the one the topology's token was created with) is accepted.
+    assert sim.node("node1").client("node1-client").catalog() == []
+
+
+def test_a_read_only_node_refuses_a_push_with_denied():
+    sim = outpost.Simulation(outpost.tree(2, 1, modes=["ReadWrite", "ReadOnly"]), seed=2)
+    with pytest.raises(outpost.Denied) as raised:
+        sim.node("node1n1").push("apps/demo", "v1")
+    assert raised.value.code == "DENIED"
+    assert raised.value.status == 403
+    assert "not allowed on this registry" in raised.value.message  # SPEC 4.3 (2)
+    # The ReadWrite node above it takes the push, and it travels up to the cloud and down to the ReadOnly node.
+    sim.node("node1").push("apps/demo", "from-node1")
+    assert sim.converge("10m")
+    assert sim.node("node1n1").has("apps/demo", "from-node1")
+    assert sim.cloud.has("apps/demo", "from-node1")
+
+
+def test_a_link_down_keeps_its_subtree_behind_until_healed():
+    sim = outpost.Simulation(outpost.tree(2, 1), seed=4)
+    sim.build()
+    sim.link("node1").down()
+    sim.cloud.push("apps/demo", "v1")
+    behind = sim.converge("2m")
+    assert not behind
+    assert set(behind.nodes) == {"node1", "node1n1"}
+    assert "its uplink is down" in behind.nodes["node1"].reasons
+    assert "ancestor node1's uplink is down" in behind.nodes["node1n1"].reasons
+    assert behind.nodes["node1n1"].missing == 1
+    with pytest.raises(outpost.NotConverged, match="seed 4"):
+        behind.check()
+    assert not sim.node("node1n1").has("apps/demo", "v1")
+    sim.heal_all()
+    assert sim.converge("10m").check()
+    assert sim.node("node1n1").has("apps/demo", "v1")
+    assert not sim.result().violations
+
+
+def test_a_crashed_node_is_named_and_recovers_on_restart():
+    sim = outpost.Simulation(outpost.tree(1, 2), seed=5)
+    sim.build()
+    sim.node("node2").crash()
+    sim.cloud.push("apps/demo", "v1")
+    verdict = sim.converge("1m")
+    assert not verdict and list(verdict.nodes) == ["node2"]
+    assert "its process is down" in verdict.nodes["node2"].reasons
+    assert sim.node("node2").status()["crashes"] == 1
+    sim.node("node2").restart()
+    assert sim.converge("10m")
+
+
+def test_a_bad_scenario_raises_scenario_error_with_the_field_path():
+    with pytest.raises(outpost.ScenarioError, match=r"scenario\.topology\.tree\.depth"):
+        outpost.Simulation({"topology": {"tree": {"depth": 0, "fanout": 2}}})
+    with pytest.raises(outpost.ScenarioError, match=r"scenario\.workload\[0\]"):
+        outpost.Simulation({"topology": {"tree": {"depth": 1, "fanout": 1}},
+                            "workload": [{"action": "push", "node": "nowhere", "at": "1m"}]})
+    with pytest.raises(outpost.ScenarioError, match="unknown|not a key|allowed"):
+        outpost.Simulation({"topology": {"tree": {"depth": 1, "fanout": 1}}, "colour": "blue"})
+    with pytest.raises(outpost.ScenarioError):
+        outpost.Simulation("/nonexistent/scenario.json")
+
+
+def test_engine_errors_become_python_exceptions_not_crashes():
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=1)
+    with pytest.raises(KeyError):
+        sim.node("nowhere")
+    with pytest.raises(outpost.FaultNotSupported):
+        sim.link("node1").add_toxic("latency", latency=100)  # the direct network has no toxics...
+    sim.link("node1").add_toxic("down")                       # ... but the proxy's down is a cut
+    assert [toxic["type"] for toxic in sim.link("node1").toxics()] == ["down"]
+    assert sim.link("node1").remove_toxic("down") and not sim.link("node1").toxics()
+    with pytest.raises(ValueError, match="not a fault action"):
+        sim._session.apply_fault("explode", ["node1"])
+    with pytest.raises(ValueError):
+        sim._session.request("nowhere", "GET", "cloud:5000", "/v2/", [], b"", 10**9)
+    with pytest.raises(ValueError):
+        sim.run_for("soon")
+    sim.close()
+    with pytest.raises(outpost.SimulationError, match="shut down"):
+        sim.run_for(1)
+
+
+def test_toxics_on_the_simulated_network():
+    topology = outpost.tree(1, 1).set_default_link(latency="5ms", bandwidth="100Mbit/s")
+    sim = outpost.Simulation(topology, seed=6, network="simulated")
+    link = sim.link("node1")
+    name = link.add_toxic("latency", latency=200, jitter=10)
+    assert name == "latency_downstream"
+    assert [toxic["type"] for toxic in link.toxics()] == ["latency"]
+    with pytest.raises(ValueError):
+        link.add_toxic("latency", name="bad", wobble=3)  # the proxy answers 400 for an unknown attribute
+    sim.cloud.push("apps/demo", "v1", {"layers": [64 * 1024]})
+    assert sim.converge("5m")
+    assert link.remove_toxic(name) and not link.toxics()
+    link.add_toxic("timeout", timeout=0)  # the uplink's bytes vanish
+    sim.cloud.push("apps/demo", "v2")
+    assert not sim.converge("30s")
+    sim.heal_all()
+    assert not link.toxics()
+    assert sim.converge("10m")
+    # The simulator's own link faults: held bytes flow on when restored.
+    link.jam("down")
+    sim.cloud.push("apps/demo", "v3")
+    assert not sim.converge("30s")
+    link.restore()
+    assert sim.converge("10m")
+    assert sim.result().ok, sim.result().violations
+
+
+def test_a_full_disk_refuses_pushes_until_freed():
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=13)
+    node = sim.node("node1")
+    node.fill_disk()
+    with pytest.raises(outpost.ServerError) as raised:
+        node.push("apps/demo", "v1")
+    assert raised.value.status == 507
+    node.free_disk()
+    node.push("apps/demo", "v1")
+    assert sim.converge("10m") and sim.cloud.has("apps/demo", "v1")
+
+
+def test_the_same_seed_and_calls_give_the_same_trace_hash():
+    def run(extra_push):
+        sim = outpost.Simulation(outpost.tree(2, 1), seed=11)
+        sim.cloud.push("apps/demo", "v1")
+        sim.link("node1n1").down()
+        sim.run_for("30s")
+        sim.heal_all()
+        if extra_push:
+            sim.cloud.push("apps/demo", "v2")
+        sim.converge("5m")
+        return sim.trace_hash
+
+    first = run(False)
+    assert run(False) == first
+    assert run(True) != first
+
+
+def test_run_until_checks_the_predicate_per_interval_not_per_event():
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=8)
+    sim.build()
+    calls_before, events_before = sim.predicate_calls, sim.events
+    # Never true: evaluated at 0, 10, ..., 60 s of virtual time, while the world runs a minute of sync loops.
+    assert not sim.run_until(lambda: False, "1m", every="10s")
+    assert sim.predicate_calls - calls_before == 7
+    assert sim.events - events_before > 10 * 7
+    sim.cloud.push("apps/demo", "v1")
+    leaf = sim.node("node1")
+    calls_before, start = sim.predicate_calls, sim.now
+    assert sim.run_until(lambda: leaf.has("apps/demo", "v1"), "10m", every="1s")
+    assert sim.predicate_calls - calls_before <= (sim.now - start) + 2
+
+
+def test_the_control_plane_with_the_management_api_verbs():
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=9)
+    sim.cloud.push("apps/demo", "v1")
+    created = sim.tokens.create("reader", actions=["repositories/apps/demo/content/read",
+                                                   "repositories/apps/demo/metadata/read"])
+    assert created["scopeMap"] == "reader-map"
+    reader = sim.cloud.client("reader")
+    assert reader.tags("apps/demo") == ["v1"]
+    with pytest.raises(outpost.Denied):
+        reader.push("apps/demo", "v2")
+    sim.tokens.disable("reader")
+    with pytest.raises(outpost.Unauthorized):
+        reader.tags("apps/demo")
+    sim.tokens.enable("reader")
+    assert reader.tags("apps/demo") == ["v1"]
+    sim.scope_maps.update("reader-map", add=["repositories/apps/demo/content/write"])
+    assert "repositories/apps/demo/content/write" in sim.scope_maps.show("reader-map")["actions"]
+    reader.push("apps/demo", "v2")
+    listed = {entry["name"]: entry for entry in sim.connected_registries.list()}
+    assert listed["node1"]["mode"] == "ReadWrite"
+    assert sim.connected_registries.show("node1")["parent"] is None
+    with pytest.raises(outpost.NotFound):
+        sim.tokens.show("nobody")
+    assert sim.converge("10m")
+
+
+def test_a_scenario_file_runs_its_own_phases_and_exports_a_trace(tmp_path):
+    scenario = {
+        "name": "small", "duration": "5m", "settle": "5m",
+        "topology": {"tree": {"depth": 2, "fanout": 1}},
+        "workload": [{"action": "push", "node": "cloud", "repository": "apps/x", "every": "1m"}],
+        "faults": {"timeline": [{"at": "2m", "action": "link-down", "target": "node1", "for": "1m"}]},
+    }
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(scenario))
+    sim = outpost.Simulation(str(path), seed=2, trace="all")
+    result = sim.run_all()
+    assert result.ok, str(result)
+    assert result.counts["workload"]["pushes"]["acknowledged"] >= 4
+    assert result.raw["faults"]["applied"] >= 2
+    assert sim.replay_command.endswith(f"{path} --seed 2 --network direct")
+    trace_file = tmp_path / "trace.json"
+    sim.export_trace(trace_file)
+    events = json.loads(trace_file.read_text())["traceEvents"]
+    assert any(event.get("name") == "fault" for event in events)
+    assert result.trace_hash == sim.trace_hash
+
+
+def test_fault_steps_in_the_scenario_vocabulary():
+    sim = outpost.Simulation(outpost.tree(1, 2), seed=12)
+    sim.apply_fault({"action": "pause", "target": "node1", "for": "30s"})
+    assert sim.node("node1").status()["paused"]
+    sim.run_for("31s")
+    assert not sim.node("node1").status()["paused"]
+    sim.apply_fault({"action": "crash", "target": ["node2"], "at": "10s"})
+    assert sim.node("node2").status()["state"] == "running"
+    sim.run_for("11s")
+    assert sim.node("node2").status()["state"] != "running"
+    with pytest.raises(outpost.ScenarioError, match=r"^step\.target"):
+        sim.apply_fault({"action": "crash", "target": "nowhere"})
+    with pytest.raises(outpost.ScenarioError, match=r"^step"):
+        sim.apply_fault({"action": "explode", "target": "node1"})
+    applied = [step["action"] for step in sim.result().raw["faults"]["python"]]
+    assert applied == ["pause", "resume", "crash"]
+    # A random shape draws its sides from the world's seed, and is healed with its "for".
+    sim.apply_fault({"action": "partition", "shape": "halves", "for": "1m"})
+    partition = sim.result().raw["faults"]["python"][-1]
+    assert partition["action"] == "partition" and len(partition["groups"]) == 2
+    sim.heal_all()
+    assert sim.converge("10m")
+
+
+def test_check_scenario_names_the_scenario_or_the_field():
+    assert outpost.check_scenario({"name": "tiny", "topology": {"tree": {"depth": 1, "fanout": 1}}}) == "tiny"
+    assert outpost.check_scenario(str(REPO / "scenarios" / "edge-factory.json")) == "edge-factory"
+    with pytest.raises(outpost.ScenarioError, match=r"scenario\.duration"):
+        outpost.check_scenario({"topology": {"tree": {"depth": 1, "fanout": 1}}, "duration": "soon"})
+
+
+@pytest.mark.skipif(not os.path.exists(os.environ.get("OUTPOST_BIN", "")), reason="needs build/bin/outpost")
+def test_a_scenario_run_from_python_replays_as_outpost_sim_run(tmp_path):
+    import subprocess
+    scenario = REPO / "scenarios" / "edge-factory.json"
+    sim = outpost.Simulation(str(scenario), seed=3)
+    result = sim.run_all("10m")
+    report = tmp_path / "run.json"
+    subprocess.run([os.environ["OUTPOST_BIN"], "sim", "run", str(scenario), "--seed", "3", "--duration", "10m",
+                    "--report", str(report)], check=False, capture_output=True, timeout=300)
+    run = json.loads(report.read_text())["runs"][0]
+    assert run["traceHash"] == result.trace_hash
+    assert sim.replay_command.endswith(f"{scenario} --seed 3 --duration 10m --network direct")
