@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libboost-test1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   nlohmann-json3-dev libssl-dev libsqlite3-dev libbenchmark-dev libcli11-dev
   pybind11-dev python3-dev python3-pytest python3-requests
-  skopeo
+  skopeo chromium
 )
 missing=()
 for package in "${packages[@]}"; do

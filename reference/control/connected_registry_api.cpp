@@ -435,13 +435,12 @@ ControlPlane::Result ControlPlane::put_connected_registry(std::string_view path_
   // cleanup) or made by hand are taken over, as ACR does, unless something else relies on them.
   const std::string map_name = auth::sync_scope_map_name(name);
   const std::string token_name = cr.sync.token;
-  for (const auto& [other_name, other] : base->connected_registries)
-    if (std::find(other.client_tokens.begin(), other.client_tokens.end(), token_name) != other.client_tokens.end())
-      throw conflict("token " + in_quotes(token_name) + " is a client token of connected registry " +
-                         in_quotes(other_name) + "; remove it from that list before creating " + in_quotes(name),
-                     {{"token", token_name}, {"connectedRegistry", other_name}});
-  for (const auto& [other_name, token] : base->tokens)
-    if (token.scope_map == map_name && other_name != token_name)
+  if (const auto& users = base->clients_of(token_name); !users.empty())
+    throw conflict("token " + in_quotes(token_name) + " is a client token of connected registry " +
+                       in_quotes(users.front()) + "; remove it from that list before creating " + in_quotes(name),
+                   {{"token", token_name}, {"connectedRegistry", users.front()}});
+  for (const std::string& other_name : base->users_of(map_name))
+    if (other_name != token_name)
       throw conflict("scope map " + in_quotes(map_name) + " is used by token " + in_quotes(other_name) +
                          "; give that token another scope map before creating " + in_quotes(name),
                      {{"scopeMap", map_name}, {"token", other_name}});
@@ -574,9 +573,9 @@ ControlPlane::Result ControlPlane::delete_connected_registry(std::string_view pa
       // stay there: other CRs may sync those repositories through them).
       if (token) change.erase_token(token->name);
       const std::string map_name = auth::sync_scope_map_name(name);
-      const bool map_used_elsewhere = std::any_of(base->tokens.begin(), base->tokens.end(), [&](const auto& entry) {
-        return entry.second.scope_map == map_name && entry.first != cr.sync.token;
-      });
+      const auto& map_users = base->users_of(map_name);
+      const bool map_used_elsewhere = std::any_of(map_users.begin(), map_users.end(),
+                                                  [&](const std::string& user) { return user != cr.sync.token; });
       if (base->scope_maps.contains(map_name) && !map_used_elsewhere) change.erase_map(map_name);
       for (const std::string& ancestor : ancestors_of(*base, name))
         if (auth::ScopeMap* map = change.sync_map(ancestor)) remove_all(map->actions, sync_gateway_actions(name));

@@ -64,24 +64,6 @@ uint64_t derived_generation(json token) {
   return std::stoull(digest.substr(digest.find(':') + 1, 15), nullptr, 16) + 1;
 }
 
-// Walks two sorted maps in step, calling `visit(name, before or null, after or null)` for every name in either.
-template <class Map, class Visit>
-void merge_walk(const Map& before, const Map& after, Visit&& visit) {
-  auto a = before.begin(), b = after.begin();
-  while (a != before.end() || b != after.end()) {
-    if (b == after.end() || (a != before.end() && a->first < b->first)) {
-      visit(a->first, &a->second, nullptr);
-      ++a;
-    } else if (a == before.end() || b->first < a->first) {
-      visit(b->first, nullptr, &b->second);
-      ++b;
-    } else {
-      visit(a->first, &a->second, &b->second);
-      ++a, ++b;
-    }
-  }
-}
-
 const json& member(const json& object, std::string_view field) {
   const auto it = object.find(field);
   if (it == object.end()) throw std::invalid_argument("configuration lacks '" + std::string(field) + "'");
@@ -199,6 +181,7 @@ std::shared_ptr<Snapshot> snapshot_from_config(const json& config) {
         generation = it->get<uint64_t>();
       if (generation == 0) generation = derived_generation(entry);
       snapshot->generations.insert_or_assign(token.name, generation);
+      snapshot->index_token(snapshot->token(token.name), &token);
       snapshot->tokens.insert_or_assign(token.name, std::move(token));
     }
 
@@ -218,6 +201,7 @@ std::shared_ptr<Snapshot> snapshot_from_config(const json& config) {
     snapshot->children.insert_or_assign(self.name, std::move(children));
     snapshot->sync_token_owners.insert_or_assign(self.sync.token, self.name);
     const std::string self_name = self.name;
+    snapshot->index_client_tokens(nullptr, &self);
     snapshot->connected_registries.insert_or_assign(self_name, std::move(self));
   } catch (const json::exception& error) {
     throw std::invalid_argument(std::string("configuration has a field of the wrong type: ") + error.what());
@@ -271,45 +255,47 @@ void assign_config_versions(Snapshot& snapshot, ConfigDigests& digests, const Ve
 
 void refresh_config_versions(const Snapshot& before, Snapshot& next, ConfigDigests& digests,
                              const VersionSource& new_version) {
+  // `next` is a copy of `before`, edited: the diffs below visit only the records in the maps' chunks the edit touched
+  // (cow_map.h), so a change costs what it changed, not the number of connected registries.
   std::set<std::string, std::less<>> affected;
   const auto with_parent = [&](const std::string& name, const ConnectedRegistry& cr) {
     affected.insert(name);
     if (cr.parent) affected.insert(*cr.parent);
   };
-  merge_walk(before.connected_registries, next.connected_registries,
-             [&](const std::string& name, const ConnectedRegistry* old, const ConnectedRegistry* now) {
-               if (old && now && *old == *now) return;
-               if (old) with_parent(name, *old);
-               if (now) with_parent(name, *now);
-               if (!now) {
-                 digests.erase(name);
-                 next.config_versions.erase(name);
-               }
-             });
+  NameMap<ConnectedRegistry>::diff(before.connected_registries, next.connected_registries,
+                                   [&](const std::string& name, const ConnectedRegistry* old, const ConnectedRegistry* now) {
+                                     if (old && now && *old == *now) return;
+                                     if (old) with_parent(name, *old);
+                                     if (now) with_parent(name, *now);
+                                     if (!now) {
+                                       digests.erase(name);
+                                       next.config_versions.erase(name);
+                                     }
+                                   });
 
   // Tokens whose entry in a configuration may have changed: a generation that moved (their credentials, or their
   // place in a client list), another scope map, or new actions in their map. The last two do not move a generation
   // (Snapshot::generations), so the maps are compared themselves.
   std::set<std::string, std::less<>> moved_tokens;
-  merge_walk(before.generations, next.generations,
-             [&](const std::string& name, const uint64_t* old, const uint64_t* now) {
-               if (!old || !now || *old != *now) moved_tokens.insert(name);
-             });
+  NameMap<uint64_t>::diff(before.generations, next.generations,
+                          [&](const std::string& name, const uint64_t* old, const uint64_t* now) {
+                            if (!old || !now || *old != *now) moved_tokens.insert(name);
+                          });
   std::set<std::string, std::less<>> changed_maps;
-  merge_walk(before.scope_maps, next.scope_maps,
-             [&](const std::string& name, const auth::ScopeMap* old, const auth::ScopeMap* now) {
-               if (!old || !now || old->actions != now->actions) changed_maps.insert(name);
-             });
-  merge_walk(before.tokens, next.tokens, [&](const std::string& name, const auth::Token* old, const auth::Token* now) {
-    if (old && now && (old->scope_map != now->scope_map || changed_maps.contains(now->scope_map)))
-      moved_tokens.insert(name);
-  });
-  if (!moved_tokens.empty()) {
-    for (const auto& [name, cr] : next.connected_registries)
-      for (const std::string& client : cr.client_tokens)
-        if (moved_tokens.contains(client)) affected.insert(name);
-    for (const std::string& token : moved_tokens)
-      if (const ConnectedRegistry* owner = sync_token_owner(next, token)) with_parent(owner->name, *owner);
+  NameMap<auth::ScopeMap>::diff(before.scope_maps, next.scope_maps,
+                                [&](const std::string& name, const auth::ScopeMap* old, const auth::ScopeMap* now) {
+                                  if (!old || !now || old->actions != now->actions) changed_maps.insert(name);
+                                });
+  NameMap<auth::Token>::diff(before.tokens, next.tokens,
+                             [&](const std::string& name, const auth::Token* old, const auth::Token* now) {
+                               if (old && now && old->scope_map != now->scope_map) moved_tokens.insert(name);
+                             });
+  for (const std::string& map : changed_maps)
+    for (const std::string& token : next.users_of(map))
+      if (before.tokens.contains(token)) moved_tokens.insert(token);
+  for (const std::string& token : moved_tokens) {
+    for (const std::string& client_of : next.clients_of(token)) affected.insert(client_of);
+    if (const ConnectedRegistry* owner = sync_token_owner(next, token)) with_parent(owner->name, *owner);
   }
 
   std::set<std::string> bump;

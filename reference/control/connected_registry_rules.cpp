@@ -1,5 +1,7 @@
 // The connected-registry rules that token and scope-map operations must keep (SPEC 2.6, 4.4), so that no change made
 // through /tokens or /scopeMaps can undo what the connected-registry operations maintain.
+#include <optional>
+
 #include "reference/auth/names.h"
 #include "reference/control/connected_registry_config.h"
 #include "reference/control/control_errors.h"
@@ -10,12 +12,11 @@ namespace outpost::control {
 namespace {
 std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
-// The CRs that list `token` as a client token.
+// The CRs that list `token` as a client token, in name order.
 std::vector<const ConnectedRegistry*> clients_of(const Snapshot& snapshot, std::string_view token) {
   std::vector<const ConnectedRegistry*> out;
-  for (const auto& [name, cr] : snapshot.connected_registries)
-    for (const std::string& client : cr.client_tokens)
-      if (client == token) out.push_back(&cr);
+  for (const std::string& name : snapshot.clients_of(token))
+    if (const ConnectedRegistry* cr = snapshot.connected_registry(name)) out.push_back(cr);
   return out;
 }
 
@@ -77,15 +78,23 @@ void check_token_change(const Snapshot& snapshot, const auth::Token& changed) {
 }
 
 void check_scope_map_change(const Snapshot& snapshot, std::string_view name, const std::vector<std::string>& actions) {
-  for (const auto& [cr_name, cr] : snapshot.connected_registries) {
-    const auth::Token* sync_token = snapshot.token(cr.sync.token);
-    if (name == auth::sync_scope_map_name(cr_name) || (sync_token && sync_token->scope_map == name))
-      throw conflict("scope map " + in_quotes(name) + " is the sync scope map of connected registry " +
-                         in_quotes(cr_name) + " and changes only with it: use its permissions add/remove",
-                     {{"scopeMap", name}, {"connectedRegistry", cr_name}});
+  // A CR's sync scope map: the map named after it, or the map its sync token names. The first such CR by name.
+  std::optional<std::string> managed_by;
+  const auto consider = [&managed_by](const std::string& cr) {
+    if (!managed_by || cr < *managed_by) managed_by = cr;
+  };
+  const std::string suffix = auth::sync_scope_map_name("");
+  if (name.size() > suffix.size() && name.ends_with(suffix)) {
+    const std::string cr(name.substr(0, name.size() - suffix.size()));
+    if (snapshot.connected_registry(cr)) consider(cr);
   }
-  for (const auto& [token_name, token] : snapshot.tokens)
-    if (token.scope_map == name) check_read_only_clients(snapshot, token_name, actions);
+  for (const std::string& token : snapshot.users_of(name))
+    if (const ConnectedRegistry* owner = sync_token_owner(snapshot, token)) consider(owner->name);
+  if (managed_by)
+    throw conflict("scope map " + in_quotes(name) + " is the sync scope map of connected registry " +
+                       in_quotes(*managed_by) + " and changes only with it: use its permissions add/remove",
+                   {{"scopeMap", name}, {"connectedRegistry", *managed_by}});
+  for (const std::string& token : snapshot.users_of(name)) check_read_only_clients(snapshot, token, actions);
 }
 
 }  // namespace outpost::control

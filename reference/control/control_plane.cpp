@@ -36,10 +36,49 @@ uint64_t Snapshot::config_version(std::string_view name) const {
   return it == config_versions.end() ? 0 : it->second;
 }
 
-const std::vector<std::string>& Snapshot::children_of(std::string_view name) const {
+namespace {
+const std::vector<std::string>& list_at(const NameMap<std::vector<std::string>>& lists, std::string_view name) {
   static const std::vector<std::string> none;
-  const auto it = children.find(name);
-  return it == children.end() ? none : it->second;
+  const auto it = lists.find(name);
+  return it == lists.end() ? none : it->second;
+}
+}  // namespace
+
+const std::vector<std::string>& Snapshot::children_of(std::string_view name) const { return list_at(children, name); }
+const std::vector<std::string>& Snapshot::clients_of(std::string_view token) const {
+  return list_at(client_token_users, token);
+}
+const std::vector<std::string>& Snapshot::users_of(std::string_view scope_map) const {
+  return list_at(scope_map_users, scope_map);
+}
+
+namespace {
+void add_name(NameMap<std::vector<std::string>>& lists, const std::string& key, const std::string& name) {
+  std::vector<std::string>& list = lists[key];
+  const auto at = std::lower_bound(list.begin(), list.end(), name);
+  if (at == list.end() || *at != name) list.insert(at, name);
+}
+
+void remove_name(NameMap<std::vector<std::string>>& lists, const std::string& key, const std::string& name) {
+  if (!lists.contains(key)) return;
+  std::vector<std::string>& list = lists[key];
+  std::erase(list, name);
+  if (list.empty()) lists.erase(key);
+}
+}  // namespace
+
+void Snapshot::index_token(const auth::Token* before, const auth::Token* after) {
+  if (before && after && before->scope_map == after->scope_map) return;
+  if (before) remove_name(scope_map_users, before->scope_map, before->name);
+  if (after) add_name(scope_map_users, after->scope_map, after->name);
+}
+
+void Snapshot::index_client_tokens(const ConnectedRegistry* before, const ConnectedRegistry* after) {
+  if (before && after && before->client_tokens == after->client_tokens) return;
+  if (before)
+    for (const std::string& token : before->client_tokens) remove_name(client_token_users, token, before->name);
+  if (after)
+    for (const std::string& token : after->client_tokens) add_name(client_token_users, token, after->name);
 }
 
 // ---- Impl ----
@@ -96,6 +135,7 @@ std::shared_ptr<Snapshot> ControlPlane::Impl::load(ControlStore& store) {
   for (auth::Token& token : store.tokens()) {
     if (token.name == kAdminUser) continue;  // the admin user's name; the API never makes such a token
     snapshot->generations.insert_or_assign(token.name, next_generation(*snapshot));
+    snapshot->index_token(snapshot->token(token.name), &token);
     snapshot->tokens.insert_or_assign(token.name, std::move(token));
   }
   if (auto hash = store.setting(kAdminPasswordHashSetting)) {
@@ -157,12 +197,16 @@ void ControlPlane::Impl::erase_scope_map(Snapshot& next, std::string_view name) 
 void ControlPlane::Impl::set_token(Snapshot& next, const auth::Token& token) {
   const auth::Token* old = next.token(token.name);
   const bool new_credentials = old == nullptr || !same_credentials(*old, token);
+  next.index_token(old, &token);
   next.tokens.insert_or_assign(token.name, token);
   if (new_credentials) next.generations.insert_or_assign(token.name, next_generation(next));
 }
 
 void ControlPlane::Impl::erase_token(Snapshot& next, std::string_view name) {
-  if (const auto it = next.tokens.find(name); it != next.tokens.end()) next.tokens.erase(it);
+  if (const auto it = next.tokens.find(name); it != next.tokens.end()) {
+    next.index_token(&it->second, nullptr);
+    next.tokens.erase(name);
+  }
   if (const auto it = next.generations.find(name); it != next.generations.end()) next.generations.erase(it);
   if (const auto it = next.retired_sync_tokens.find(name); it != next.retired_sync_tokens.end())
     next.retired_sync_tokens.erase(it);
@@ -178,7 +222,9 @@ void ControlPlane::Impl::save_retired_sync_tokens(ControlStore& store,
 }
 
 void ControlPlane::Impl::set_connected_registry(Snapshot& next, const ConnectedRegistry& cr) {
-  const bool is_new = !next.connected_registries.contains(cr.name);
+  const ConnectedRegistry* old = next.connected_registry(cr.name);
+  const bool is_new = old == nullptr;
+  next.index_client_tokens(old, &cr);
   next.connected_registries.insert_or_assign(cr.name, cr);
   if (!is_new) return;
   next.sync_token_owners.insert_or_assign(cr.sync.token, cr.name);
@@ -192,15 +238,18 @@ void ControlPlane::Impl::erase_connected_registry(Snapshot& next, std::string_vi
   const auto it = next.connected_registries.find(name);
   if (it == next.connected_registries.end()) return;
   const ConnectedRegistry cr = it->second;
-  next.connected_registries.erase(it);
+  next.index_client_tokens(&cr, nullptr);
+  next.connected_registries.erase(name);
   if (const auto owner = next.sync_token_owners.find(cr.sync.token);
       owner != next.sync_token_owners.end() && owner->second == cr.name)
-    next.sync_token_owners.erase(owner);
-  if (const auto siblings = next.children.find(cr.parent.value_or("")); siblings != next.children.end()) {
-    std::erase(siblings->second, cr.name);
-    if (siblings->second.empty()) next.children.erase(siblings);
+    next.sync_token_owners.erase(cr.sync.token);
+  const std::string parent = cr.parent.value_or("");
+  if (next.children.contains(parent)) {
+    std::vector<std::string>& siblings = next.children[parent];
+    std::erase(siblings, cr.name);
+    if (siblings.empty()) next.children.erase(parent);
   }
-  if (const auto own = next.children.find(name); own != next.children.end()) next.children.erase(own);
+  next.children.erase(name);
 }
 
 std::string ControlPlane::Impl::new_password(auth::PasswordSlot& slot, const auth::PasswordHashCost& cost,

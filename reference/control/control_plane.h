@@ -20,6 +20,7 @@
 #include "reference/auth/scope_map.h"
 #include "reference/auth/token.h"
 #include "reference/common/clock.h"
+#include "reference/common/cow_map.h"
 #include "reference/common/random.h"
 #include "reference/control/connected_registry.h"
 #include "reference/control/control_store.h"
@@ -28,13 +29,18 @@ namespace outpost::control {
 
 inline constexpr std::string_view kAdminUser = "admin";  // SPEC 7.1
 
+// Snapshots keep their records in maps whose copies share what they did not change (cow_map.h): every change copies
+// the snapshot, and copying thousands of connected registries' records for each one made a wide cloud quadratic.
+template <class Value>
+using NameMap = CowMap<std::string, Value, std::less<>>;
+
 // What authentication reads. Immutable once published.
 struct Snapshot {
   uint64_t version = 0;  // bumps on every change
-  std::map<std::string, auth::Token, std::less<>> tokens;
+  NameMap<auth::Token> tokens;
   // Every scope map a token may name: the user-defined ones and the five system maps, with compiled permissions.
-  std::map<std::string, auth::ScopeMap, std::less<>> scope_maps;
-  std::map<std::string, auth::PermissionSet, std::less<>> permissions;
+  NameMap<auth::ScopeMap> scope_maps;
+  NameMap<auth::PermissionSet> permissions;
   // Per token: bumps when what logs in as the token changes or stops working (status, passwords, their expiries,
   // deletion and re-creation) and when it joins or leaves a connected registry's client list. Verified passwords and
   // the access and refresh tokens a node issued are tied to it, so each such change takes effect on the next request.
@@ -44,7 +50,7 @@ struct Snapshot {
   // only when their token is disabled, deleted or has a password regenerated). Values come from the control plane's
   // own counter (generation_counter): a name deleted and re-created never gets a generation it had before. The admin
   // user has an entry too (kAdminUser, which no token may be named), bumped when its password changes.
-  std::map<std::string, uint64_t, std::less<>> generations;
+  NameMap<uint64_t> generations;
   // The last generation (or configuration version) this control plane handed out. It travels with the snapshots, so
   // each control plane counts on its own: nodes simulated in one process never share a counter, and a seed run twice
   // in one process hands out the same numbers (a process-wide counter would not).
@@ -52,17 +58,21 @@ struct Snapshot {
   std::string admin_password_hash;
 
   // Connected registries (SPEC 2) by name, and two indexes the control plane keeps in step with them.
-  std::map<std::string, ConnectedRegistry, std::less<>> connected_registries;
-  std::map<std::string, std::string, std::less<>> sync_token_owners;      // sync token name -> its CR
+  NameMap<ConnectedRegistry> connected_registries;
+  NameMap<std::string> sync_token_owners;  // sync token name -> its CR
   // SPEC 2.10: sync tokens kept after their CR was deleted without cleanup. Accepted nowhere, whatever their status
   // becomes, until the token is deleted or a new CR of that name takes it over (accepted_at_cloud; no CR lists them).
   std::set<std::string, std::less<>> retired_sync_tokens;
-  std::map<std::string, std::vector<std::string>, std::less<>> children;  // CR ("" = the cloud) -> direct children,
-                                                                          // sorted
+  NameMap<std::vector<std::string>> children;  // CR ("" = the cloud) -> direct children, sorted
+  // Who names what, so that a change finds what it affects without reading every record (kept in step by the
+  // control plane's edits, control_plane_impl.h): token -> the CRs listing it as a client token, and scope map -> the
+  // tokens naming it; both sorted, and without empty lists.
+  NameMap<std::vector<std::string>> client_token_users;
+  NameMap<std::vector<std::string>> scope_map_users;
   // Per CR: the version of the configuration it reads from its parent (own_config() and the configurations of all
   // its descendants, which it relays). Bumps when any of them changes; strictly increasing across restarts too
   // (values come from the generation counter). See connected_registry_config.h.
-  std::map<std::string, uint64_t, std::less<>> config_versions;
+  NameMap<uint64_t> config_versions;
 
   const auth::Token* token(std::string_view name) const;
   const auth::PermissionSet* permissions_of(const auth::Token& token) const;  // null if its scope map is gone
@@ -70,6 +80,12 @@ struct Snapshot {
   const ConnectedRegistry* connected_registry(std::string_view name) const;   // null if unknown
   uint64_t config_version(std::string_view name) const;                       // 0 for unknown names
   const std::vector<std::string>& children_of(std::string_view name) const;   // "" = the cloud's
+  const std::vector<std::string>& clients_of(std::string_view token) const;   // CRs listing it as a client token
+  const std::vector<std::string>& users_of(std::string_view scope_map) const;  // tokens naming it
+  // Keep client_token_users and scope_map_users in step with a record that changed: `before` null for a new record,
+  // `after` null for an erased one. Whoever edits tokens or connected registries calls them.
+  void index_token(const auth::Token* before, const auth::Token* after);
+  void index_client_tokens(const ConnectedRegistry* before, const ConnectedRegistry* after);
 };
 
 struct ControlPlaneOptions {

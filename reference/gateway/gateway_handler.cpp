@@ -1,7 +1,8 @@
 #include "reference/gateway/gateway_handler.h"
 
-#include <atomic>
 #include <charconv>
+#include <mutex>
+#include <optional>
 
 #include "reference/common/log.h"
 #include "reference/common/time_format.h"
@@ -88,14 +89,54 @@ nlohmann::json message_json(const Message& message) {
   return json;
 }
 
-// A long poll in progress: answered exactly once, by whichever comes first of a message, a configuration change, the
-// deadline, or the node stopping.
+// A long poll in progress: answered exactly once, by whichever comes first of news for this child (a message it
+// wants, or a configuration version other than the one it holds), the deadline, or the node stopping. A wake-up that
+// brings no news for this child (an append in repositories it does not sync, another CR's configuration change) leaves
+// it waiting: answering it would cost the child a round trip for nothing, and in a wide tree every management change
+// would answer every waiting child at once.
 struct Poll {
+  // What the poll reads (final: answer even with nothing to say) and its answer; set once, before it is armed.
+  std::function<std::optional<http::Response>(bool final)> read;
   std::function<void(http::Response)> respond;
-  std::atomic<bool> answered{false};
+  MessageLog* log = nullptr;
+  // A wake-up (the appending thread) may race the deadline (the executor): both take the mutex to decide who
+  // answers, and to move the waiter.
+  std::mutex mutex;
+  bool answered = false;
   uint64_t waiter = 0;
   TimerHandle deadline;
 };
+
+// Answers `poll` with `response` unless it was answered already.
+void answer_once(const std::shared_ptr<Poll>& poll, const std::function<std::optional<http::Response>()>& make) {
+  std::optional<http::Response> response;
+  {
+    std::lock_guard lock(poll->mutex);
+    if (poll->answered) return;
+    try {
+      response = make();
+    } catch (...) {
+      response = failure_response(std::current_exception());
+    }
+    if (!response) return;  // nothing to say yet: keep waiting
+    poll->answered = true;
+    poll->log->cancel_wait(poll->waiter);
+    poll->deadline.cancel();
+  }
+  poll->respond(std::move(*response));  // outside the lock: the transport may run other work inline
+}
+
+// Leaves a waiter that checks for news when woken, and waits again when there is none. Wait first, then read (the
+// caller reads after arming): a message appended in between wakes the waiter instead of being missed.
+void arm(const std::shared_ptr<Poll>& poll) {
+  poll->waiter = poll->log->wait([poll] {
+    answer_once(poll, [&poll]() -> std::optional<http::Response> {
+      if (poll->log->closed()) return poll->read(true);  // the node is stopping: answer now, do not hold a drain
+      arm(poll);
+      return poll->read(false);
+    });
+  });
+}
 }  // namespace
 
 nlohmann::json inventory(storage::MetadataStore& metadata, const std::vector<std::string>& patterns) {
@@ -267,30 +308,20 @@ class GatewayCall final : public http::Call {
       return json_response(200, {{"cursor", result.cursor}, {"configVersion", version}, {"messages", messages}});
     };
 
-    if (wait <= 0) return respond(*read(true));
+    if (wait <= 0 || gateway.log_.closed()) return respond(*read(true));
     auto poll = std::make_shared<Poll>();
+    poll->read = std::move(read);
     poll->respond = std::move(respond);
-    // Answers with whatever there is now (the wake-up or the deadline came), exactly once.
-    auto answer = [poll, read, &gateway] {
-      if (poll->answered.exchange(true)) return;
-      gateway.log_.cancel_wait(poll->waiter);
-      poll->deadline.cancel();
-      try {
-        poll->respond(*read(true));
-      } catch (...) {
-        poll->respond(failure_response(std::current_exception()));
-      }
-    };
-    // Wait first, then read: a message appended in between wakes the waiter instead of being missed.
-    poll->waiter = gateway.log_.wait(answer);
-    if (auto now = read(false)) {
-      if (!poll->answered.exchange(true)) {
-        gateway.log_.cancel_wait(poll->waiter);
-        poll->respond(std::move(*now));
-      }
-      return;
-    }
-    poll->deadline = gateway.executor_.schedule_after(std::chrono::seconds(wait), answer);
+    poll->log = &gateway.log_;
+    answer_once(poll, [&poll]() -> std::optional<http::Response> {
+      arm(poll);
+      return poll->read(false);
+    });
+    std::lock_guard lock(poll->mutex);
+    if (poll->answered) return;
+    poll->deadline = gateway.executor_.schedule_after(std::chrono::seconds(wait), [poll] {
+      answer_once(poll, [&poll] { return poll->read(true); });
+    });
   }
 
   GatewayHandler& gateway_;

@@ -75,6 +75,11 @@ void MessageLog::wake_all() {
   for (auto& [id, wake] : waiters) wake();
 }
 
+void MessageLog::close() {
+  closed_.store(true, std::memory_order_release);
+  wake_all();
+}
+
 void MessageLog::prune(WallTime now, Nanoseconds max_ttl) {
   std::lock_guard lock(mutex_);
   while (!messages_.empty() && now - messages_.front().time > max_ttl) {

@@ -7,7 +7,9 @@
 // memory) every older cursor is answered "expired" and the child performs a full resync (SPEC 5.5), never a silent gap.
 //
 // Long polling: a reader with nothing to read leaves a waiter, woken by the next append or by wake_all() (a
-// configuration change), or when its deadline passes (the caller's timer).
+// configuration change), or when its deadline passes (the caller's timer). A woken reader checks whether the news is
+// for it and may wait again; close() (the node is stopping) tells every reader to answer now.
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -49,6 +51,10 @@ class MessageLog {
   uint64_t wait(std::function<void()> wake);
   void cancel_wait(uint64_t id);
   void wake_all();
+  // The node is stopping: wakes every waiter, and closed() says so from now on, so that readers answer at once
+  // instead of holding the drain (and new ones do not wait).
+  void close();
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
 
   // Forget messages older than `max_ttl` (no child can still read them).
   void prune(WallTime now, Nanoseconds max_ttl);
@@ -67,6 +73,7 @@ class MessageLog {
   uint64_t dropped_through_ = 0;  // the highest sequence dropped from the front
   uint64_t next_waiter_ = 0;
   std::map<uint64_t, std::function<void()>> waiters_;
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace outpost::gateway

@@ -213,7 +213,7 @@ void Node::start() {
 }
 
 void Node::stop(std::function<void()> stopped) {
-  parts_->children_log->wake_all();  // long polls answer now instead of holding a drain
+  parts_->children_log->close();  // long polls answer now instead of holding a drain
   if (parts_->agent) {
     parts_->agent->stop(std::move(stopped));
   } else if (stopped) {

@@ -5,6 +5,7 @@
 #include "reference/registry/handlers.h"
 #include "reference/registry/oci_errors.h"
 #include "reference/registry/route.h"
+#include "reference/storage/space_budget.h"
 
 namespace outpost::registry {
 
@@ -18,6 +19,11 @@ http::Response to_response(std::exception_ptr failure) {
     return error_response(error);
   } catch (const storage::UnknownUpload& error) {
     return error_response(blob_upload_unknown(error.what()));
+  } catch (const storage::OutOfSpace& error) {
+    // No OCI error code names a full disk. 507 Insufficient Storage (RFC 4918) says the registry's space, not the
+    // request, is at fault, so a client (a child's sync agent too) retries later; nothing stored was lost.
+    log::warn("request refused: storage full", {{"error", error.what()}});
+    return error_response(ApiError(507, "UNKNOWN", std::string("insufficient storage: ") + error.what()));
   } catch (const std::exception& error) {
     log::error("request failed", {{"error", error.what()}});
     return error_response(ApiError(500, "UNKNOWN", std::string("internal error: ") + error.what()));

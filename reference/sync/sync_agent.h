@@ -73,6 +73,7 @@ class SyncAgent {
   bool ready() const { return ready_.load(); }        // /readyz: activated and synced once (SPEC 1.4)
   bool disabled() const { return disabled_.load(); }  // its sync token is disabled: clients get 503 (SPEC 2.6)
   ConnectionState state() const { return state_.load(); }
+  uint64_t rounds() const { return rounds_.load(); }  // sync rounds completed (outpost_sync_rounds_total)
   nlohmann::json status() const;  // the report it sends up (SPEC 5.3)
   void render_metrics(std::string& out) const;
 
@@ -123,11 +124,12 @@ class SyncAgent {
   std::optional<WallTime> next_gc_;
   int loops_running_ = 0;
   std::function<void()> stopped_;
-  uint64_t rounds_ = 0, failures_ = 0;
+  uint64_t failures_ = 0;
   uint64_t acknowledged_ = 0;  // journal entries the parent holds (push_progress)
 
   // Shared with other threads.
   std::atomic<bool> activated_{false};
+  std::atomic<uint64_t> rounds_{0};
   std::atomic<bool> ready_{false};
   std::atomic<bool> disabled_{false};
   std::atomic<ConnectionState> state_{ConnectionState::Offline};

@@ -1,5 +1,7 @@
 #include "simulator/check/enforcement_invariant.h"
 
+#include <optional>
+
 #include "reference/common/time_format.h"
 #include "simulator/check/judgement.h"
 
@@ -10,25 +12,33 @@ EnforcementInvariant::EnforcementInvariant(const WorldHistory& history, const Cr
     : history_(history), book_(book), log_(log), bound_(std::move(bound)), options_(options) {}
 
 bool EnforcementInvariant::observe(const ObservedDecision& decision) {
-  const auto judgement = judge(history_, book_, decision, options_);
-  if (!judgement || !judgement->agrees_with_any()) return true;             // unjudged, or invariant (i)'s to report
-  const std::string node = history_.current().address_of(judgement->node);  // the endpoint it reached
+  auto judgement = prepare(history_, book_, decision);
+  return !judgement || observe(decision, *judgement);  // unjudged: nothing to say
+}
 
-  // The node holds one of the versions it agrees with. If it agrees with none it may still hold, it is late.
-  const auto [first, last] = history_.current_during(decision.time, bound_(judgement->depth));
+bool EnforcementInvariant::observe(const ObservedDecision& decision, Judgement& judgement) {
+  const std::string node = history_.current().address_of(judgement.node);  // the endpoint it reached
+  const auto agrees = [&](size_t version) { return ask(judgement, version, history_, decision, options_); };
+
+  // The node holds one of the versions it agrees with. If it agrees with none it may still hold, it is late. The
+  // oracle is asked newest first, and about older versions only when none it may still hold agrees.
+  const auto [first, last] = history_.current_during(decision.time, bound_(judgement.depth));
   bool allowed = false;
-  for (size_t version = first; version <= last; ++version) allowed = allowed || judgement->agreeing[version];
+  for (size_t version = last + 1; version-- > first && !allowed;) allowed = agrees(version);
   if (!allowed) {
-    const size_t newest = *judgement->newest_agreeing();
+    std::optional<size_t> newest;
+    for (size_t version = first; version-- > 0 && !newest;)
+      if (agrees(version)) newest = version;
+    if (!newest) return true;  // it agrees with no version at all: invariant (i)'s to report
     // The first change the node has missed, and since when it should have been enforced.
-    const size_t missed = newest + 1;
+    const size_t missed = *newest + 1;
     log_.report(
         decision.time, node, invariant::kChangesEnforced,
         describe(decision) + ": the change of " + format_rfc3339(history_.since(missed)) + " (version " +
-            std::to_string(missed) + ") is not enforced at depth " + std::to_string(judgement->depth) + " after " +
+            std::to_string(missed) + ") is not enforced at depth " + std::to_string(judgement.depth) + " after " +
             std::to_string(
                 std::chrono::duration_cast<std::chrono::milliseconds>(decision.time - history_.since(missed)).count()) +
-            " ms: " + judgement->describe(decision));
+            " ms: " + judgement.describe(decision));
     return false;
   }
 
@@ -36,12 +46,12 @@ bool EnforcementInvariant::observe(const ObservedDecision& decision) {
   // shown to hold and v (a node's configuration only moves forward). The first proof of each change is its delay.
   size_t& floor = floors_[node];
   for (size_t version = floor; version <= last; ++version) {
-    if (!judgement->agreeing[version]) continue;
+    if (!agrees(version)) continue;
     if (version > floor) {
       floor = version;
       if (!measured_[{version, node}]) {
         measured_[{version, node}] = true;
-        delays_.push_back({version, node, judgement->depth, decision.time - history_.since(version)});
+        delays_.push_back({version, node, judgement.depth, decision.time - history_.since(version)});
       }
     }
     break;

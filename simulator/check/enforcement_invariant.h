@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "simulator/check/credential.h"
+#include "simulator/check/judgement.h"
 #include "simulator/check/observation.h"
 #include "simulator/check/violation.h"
 #include "simulator/check/world_history.h"
@@ -28,6 +29,8 @@ class EnforcementInvariant {
 
   // True unless the decision shows the node still applies a version it should have left behind.
   bool observe(const ObservedDecision& decision);
+  // The same with a judgement prepared for it (judgement.h), which another check may share.
+  bool observe(const ObservedDecision& decision, Judgement& judgement);
 
   struct Delay {
     size_t version = 0;  // the change that made this version

@@ -22,7 +22,8 @@ std::string Judgement::describe(const ObservedDecision& decision) const {
   if (!request.mount_source.empty()) out += " from " + request.mount_source;
   if (!request.gateway_cr.empty()) out += " for " + request.gateway_cr;
   out += " by " + check::describe(credential) + ": the node answered " + check::describe(decision.outcome) +
-         " (it saw: " + decision.node_said + "); the oracle says " + check::describe(answers.back());
+         " (it saw: " + decision.node_said + "); the oracle says " +
+         (answers.empty() || !answers.back() ? std::string("(not asked)") : check::describe(*answers.back()));
   if (answers.size() > 1) {
     out += " now";
     if (const auto newest = newest_agreeing()) out += ", and agrees with version " + std::to_string(*newest);
@@ -30,8 +31,8 @@ std::string Judgement::describe(const ObservedDecision& decision) const {
   return out;
 }
 
-std::optional<Judgement> judge(const WorldHistory& history, const CredentialBook& book,
-                               const ObservedDecision& decision, const OracleOptions& options) {
+std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBook& book,
+                                 const ObservedDecision& decision) {
   const World& now = history.current();
   std::optional<NodeRef> node = decision.host.empty() ? std::nullopt : now.node_at(decision.host);
   if (!node) node = now.node_at(decision.node);
@@ -44,11 +45,28 @@ std::optional<Judgement> judge(const WorldHistory& history, const CredentialBook
   judgement.credential = book.resolve(decision.authorization, now);
   // Versions recorded after the decision are not ones the node could have known.
   const size_t newest = history.current_during(decision.time, Nanoseconds::zero()).second;
-  for (size_t version = 0; version <= newest; ++version) {
-    judgement.answers.push_back(
-        answer(history.world(version), *node, judgement.request, judgement.credential, decision.time, options));
-    judgement.agreeing.push_back(agrees(judgement.answers.back(), decision.outcome));
+  judgement.answers.resize(newest + 1);
+  judgement.agreeing.resize(newest + 1, false);
+  return judgement;
+}
+
+bool ask(Judgement& judgement, size_t version, const WorldHistory& history, const ObservedDecision& decision,
+         const OracleOptions& options) {
+  if (version >= judgement.answers.size()) return false;
+  if (!judgement.answers[version]) {
+    judgement.answers[version] =
+        answer(history.world(version), judgement.node, judgement.request, judgement.credential, decision.time, options);
+    judgement.agreeing[version] = agrees(*judgement.answers[version], decision.outcome);
   }
+  return judgement.agreeing[version];
+}
+
+std::optional<Judgement> judge(const WorldHistory& history, const CredentialBook& book,
+                               const ObservedDecision& decision, const OracleOptions& options) {
+  auto judgement = prepare(history, book, decision);
+  if (judgement)
+    for (size_t version = 0; version < judgement->answers.size(); ++version)
+      ask(*judgement, version, history, decision, options);
   return judgement;
 }
 

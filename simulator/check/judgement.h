@@ -19,8 +19,9 @@ struct Judgement {
   Request request;
   Credential credential;
   // Per version of the history, up to the newest begun by the decision's time: the oracle's answer, and whether the
-  // observed outcome agrees with it.
-  std::vector<Answer> answers;
+  // observed outcome agrees with it. A version not asked (prepare() and ask() below) has no answer and does not
+  // agree.
+  std::vector<std::optional<Answer>> answers;
   std::vector<bool> agreeing;
 
   bool agrees_with_any() const;
@@ -33,5 +34,13 @@ struct Judgement {
 // Nothing when the decision's node is not in the World (then there is nothing to judge it by).
 std::optional<Judgement> judge(const WorldHistory& history, const CredentialBook& book,
                                const ObservedDecision& decision, const OracleOptions& options = {});
+
+// The same in two steps, for checks that need only some versions (the oracle runs for every decision of a run, and
+// most decisions agree with the newest version): the request, credentials, node and depth, but no answers yet...
+std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBook& book,
+                                 const ObservedDecision& decision);
+// ...then one version's answer (once; later calls reuse it). True when the observed outcome agrees with it.
+bool ask(Judgement& judgement, size_t version, const WorldHistory& history, const ObservedDecision& decision,
+         const OracleOptions& options = {});
 
 }  // namespace outpost::check

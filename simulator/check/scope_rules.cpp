@@ -14,54 +14,69 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// One action string taken apart: target kind, its name (pattern or CR) and the action's last two segments.
+// ASCII only, as action strings and repository names are (the oracle runs for every decision of a run: no copies).
+char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower_char(a[i]) != lower_char(b[i])) return false;
+  return true;
+}
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && equal_ignoring_case(text.substr(0, prefix.size()), prefix);
+}
+
+// One action string taken apart: target kind, its name (pattern or CR) and the action's last two segments, as views
+// into the string (compare them ignoring case).
 struct Parsed {
   bool repository = false;
-  std::string name;
-  std::string action;  // "content/read", "config/write", ...
+  std::string_view name;
+  std::string_view action;  // "content/read", "config/write", ...
 };
 
-std::optional<Parsed> parse(std::string_view text) {
-  const std::string action = lower(text);
+std::optional<Parsed> parse(std::string_view action) {
   const size_t last = action.rfind('/');
-  if (last == std::string::npos || last == 0) return std::nullopt;
+  if (last == std::string_view::npos || last == 0) return std::nullopt;
   const size_t before = action.rfind('/', last - 1);
-  if (before == std::string::npos) return std::nullopt;
+  if (before == std::string_view::npos) return std::nullopt;
   const size_t first = action.find('/');
   if (first >= before) return std::nullopt;
   Parsed parsed;
-  const std::string kind = action.substr(0, first);
+  const std::string_view kind = action.substr(0, first);
   parsed.name = action.substr(first + 1, before - first - 1);
   parsed.action = action.substr(before + 1);
   if (parsed.name.empty()) return std::nullopt;
-  if (kind == "repositories") {
+  if (equal_ignoring_case(kind, "repositories")) {
     parsed.repository = true;
     // SPEC 3.1: a name, "prefix/*" (one trailing wildcard) or "*"; any other '*' makes the rule invalid.
     const size_t star = parsed.name.find('*');
-    if (star != std::string::npos && parsed.name != "*" &&
+    if (star != std::string_view::npos && parsed.name != "*" &&
         !(star == parsed.name.size() - 1 && star >= 2 && parsed.name[star - 1] == '/'))
       return std::nullopt;
     return parsed;
   }
-  if (kind == "gateway" && parsed.name.find('/') == std::string::npos && parsed.name.find('*') == std::string::npos)
+  if (equal_ignoring_case(kind, "gateway") && parsed.name.find('/') == std::string_view::npos &&
+      parsed.name.find('*') == std::string_view::npos)
     return parsed;
   return std::nullopt;
 }
 
 uint8_t repository_bit(std::string_view action) {
-  if (action == "content/read") return Rights::kContentRead;
-  if (action == "content/write") return Rights::kContentWrite;
-  if (action == "content/delete") return Rights::kContentDelete;
-  if (action == "metadata/read") return Rights::kMetadataRead;
-  if (action == "metadata/write") return Rights::kMetadataWrite;
+  if (equal_ignoring_case(action, "content/read")) return Rights::kContentRead;
+  if (equal_ignoring_case(action, "content/write")) return Rights::kContentWrite;
+  if (equal_ignoring_case(action, "content/delete")) return Rights::kContentDelete;
+  if (equal_ignoring_case(action, "metadata/read")) return Rights::kMetadataRead;
+  if (equal_ignoring_case(action, "metadata/write")) return Rights::kMetadataWrite;
   return 0;
 }
 
 uint8_t gateway_bit(std::string_view action) {
-  if (action == "config/read") return GatewayRights::kConfigRead;
-  if (action == "config/write") return GatewayRights::kConfigWrite;
-  if (action == "message/read") return GatewayRights::kMessageRead;
-  if (action == "message/write") return GatewayRights::kMessageWrite;
+  if (equal_ignoring_case(action, "config/read")) return GatewayRights::kConfigRead;
+  if (equal_ignoring_case(action, "config/write")) return GatewayRights::kConfigWrite;
+  if (equal_ignoring_case(action, "message/read")) return GatewayRights::kMessageRead;
+  if (equal_ignoring_case(action, "message/write")) return GatewayRights::kMessageWrite;
   return 0;
 }
 
@@ -72,15 +87,13 @@ std::vector<std::string> on_everything(std::initializer_list<const char*> action
 }
 }  // namespace
 
-bool repository_pattern_matches(std::string_view pattern_text, std::string_view repository_text) {
-  const std::string pattern = lower(pattern_text);
-  const std::string repository = lower(repository_text);
+bool repository_pattern_matches(std::string_view pattern, std::string_view repository) {
   if (pattern == "*") return true;
   if (pattern.size() >= 2 && pattern.ends_with("/*")) {
-    const std::string prefix = pattern.substr(0, pattern.size() - 1);  // keeps the '/'
-    return repository.size() > prefix.size() && repository.starts_with(prefix);
+    const std::string_view prefix = pattern.substr(0, pattern.size() - 1);  // keeps the '/'
+    return repository.size() > prefix.size() && starts_with_ignoring_case(repository, prefix);
   }
-  return pattern == repository;
+  return equal_ignoring_case(pattern, repository);
 }
 
 Rights repository_rights(const std::vector<std::string>& actions, std::string_view repository) {
@@ -95,10 +108,9 @@ Rights repository_rights(const std::vector<std::string>& actions, std::string_vi
 
 GatewayRights gateway_rights(const std::vector<std::string>& actions, std::string_view connected_registry) {
   GatewayRights rights;
-  const std::string cr = lower(connected_registry);
   for (const std::string& text : actions) {
     const auto parsed = parse(text);
-    if (!parsed || parsed->repository || parsed->name != cr) continue;
+    if (!parsed || parsed->repository || !equal_ignoring_case(parsed->name, connected_registry)) continue;
     rights.bits |= gateway_bit(parsed->action);
   }
   return rights;

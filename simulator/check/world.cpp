@@ -21,6 +21,12 @@ const std::vector<std::string>* World::scope_map_actions(std::string_view name) 
 }
 
 const ConnectedRegistry* World::sync_token_owner(std::string_view token) const {
+  // Sync tokens are named after their CR (SPEC 2.4): look there first, so worlds of thousands of CRs stay cheap.
+  static constexpr std::string_view kSuffix = "-sync-token";
+  if (token.ends_with(kSuffix))
+    if (const ConnectedRegistry* cr = connected_registry(token.substr(0, token.size() - kSuffix.size()));
+        cr && cr->sync_token == token)
+      return cr;
   for (const auto& [name, cr] : connected_registries)
     if (cr.sync_token == token) return &cr;
   return nullptr;
@@ -52,6 +58,12 @@ std::string World::address_of(const NodeRef& node) const {
 std::optional<NodeRef> World::node_at(std::string_view address) const {
   if (!cloud_login_server.empty() && address == cloud_login_server) return NodeRef{};
   if (!cloud_data_endpoint.empty() && address == cloud_data_endpoint) return NodeRef{"", true};
+  // A CR's address is usually "<its name>:<port>" (or its bare name): look there first.
+  for (const std::string_view name : {address.substr(0, address.find(':')), address})
+    if (const auto found = connected_registries.find(name);
+        found != connected_registries.end() &&
+        address == (found->second.login_server.empty() ? found->first : found->second.login_server))
+      return NodeRef{found->first, false};
   for (const auto& [name, cr] : connected_registries)
     if (address == (cr.login_server.empty() ? name : cr.login_server)) return NodeRef{name, false};
   return std::nullopt;

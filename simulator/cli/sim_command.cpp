@@ -8,6 +8,7 @@
 #include "reference/common/log.h"
 #include "simulator/cli/isolated_run.h"
 #include "simulator/cli/sim_report.h"
+#include "simulator/world/fault_requirements.h"
 
 namespace outpost::sim::commands {
 
@@ -79,6 +80,7 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
         throw std::invalid_argument("--network '" + options.network + "' is not a network: direct or simulated");
       scenario.network = options.network;
     }
+    world::check_faults_fit_network(scenario, scenario.network == "simulated");  // as World::build would, once
     if (options.seed) {
       seeds = {*options.seed};
     } else if (!options.seeds.empty()) {
@@ -98,10 +100,11 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
         options.trace.empty() ? std::string() : trace_file_for(options.trace, seed, seeds.size() > 1);
     SeedRun run = run_seed(scenario, seed, duration, options.check_determinism, trace_file);
     out << progress_line(run) << std::endl;
+    if (const std::string line = invariants_line(run); !line.empty()) out << line << std::endl;
     if (!run.ok()) {
       failed = true;
       for (const std::string& violation : run.violations()) out << "  violation: " << violation << std::endl;
-      out << "  replay: " << replay_command(options.scenario, seed, options.duration) << std::endl;
+      out << "  replay: " << replay_command(options.scenario, seed, options.duration, options.network) << std::endl;
     }
     runs.push_back(std::move(run));
   }
@@ -147,10 +150,17 @@ SimCommand::SimCommand(CLI::App& app) {
                       "where the shrunk scenario goes (default: beside SCENARIO, named <name>-shrunk-<seed>.json)");
   shrink_->add_option("--max-runs", shrink_options_.max_runs, "at most this many runs")->capture_default_str();
   shrink_->add_option("--log-level", shrink_options_.log_level, "the nodes' logs on stderr")->capture_default_str();
+
+  report_ = group_->add_subcommand(
+      "report", "Render the JSON of `sim run --report` as one self-contained HTML page (charts as inline SVG)");
+  report_->add_option("report", report_options_.input, "the JSON that `outpost sim run --report FILE` wrote")
+      ->required();
+  report_->add_option("--output,-o", report_options_.output, "the HTML page to write (default: RUN with .html)");
 }
 
 int SimCommand::run() const {
   if (shrink_->parsed()) return shrink_simulation(shrink_options_, std::cout, std::cerr);
+  if (report_->parsed()) return render_report(report_options_, std::cout, std::cerr);
   return run_simulation(options_, std::cout, std::cerr);
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "simulator/cli/report_command.h"
 #include "simulator/cli/shrink_command.h"
 
 namespace outpost::sim::commands {
@@ -58,8 +59,10 @@ class SimCommand {
   CLI::App* group_;
   CLI::App* run_;
   CLI::App* shrink_;
+  CLI::App* report_;
   SimRunOptions options_;
   SimShrinkOptions shrink_options_;
+  SimReportOptions report_options_;
 };
 
 }  // namespace outpost::sim::commands

@@ -112,10 +112,53 @@ std::string summary(const std::vector<SeedRun>& runs) {
   return text;
 }
 
-std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration) {
+std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration,
+                           const std::string& network) {
   std::string command = "outpost sim run " + scenario_file + " --seed " + std::to_string(seed);
   if (!duration.empty()) command += " --duration " + duration;
+  if (!network.empty()) command += " --network " + network;
   return command;
+}
+
+std::string invariants_line(const SeedRun& run) {
+  const json& r = run.result;
+  if (!r.contains("invariants") || !r["invariants"].is_object() || !r["invariants"].contains("checks")) return "";
+  const json& checks = r["invariants"]["checks"];
+  size_t held = 0;
+  uint64_t checked = 0;
+  for (const json& check : checks) {
+    held += number_at(check, {"violations"}) == 0;
+    checked += number_at(check, {"checked"});
+  }
+  std::string line = "  invariants " + std::to_string(held) + "/" + std::to_string(checks.size()) + " held (" +
+                     short_count(static_cast<double>(checked)) + " checks)";
+  const json* metrics = r.contains("metrics") && r["metrics"].is_object() ? &r["metrics"] : nullptr;
+  if (!metrics) return line;
+  const auto per = [](const json& by_key, const char* label, const char* field, const auto& render) {
+    std::string text;
+    if (!by_key.is_object()) return text;
+    for (const auto& [key, value] : by_key.items())
+      text += std::string(text.empty() ? "" : ", ") + label + " " + key + " " + render(value.value(field, 0.0));
+    return text;
+  };
+  const auto rate = [](double bytes_per_second) { return short_count(bytes_per_second) + "B/s"; };
+  const auto milliseconds = [](double ms) {
+    return world::format_duration(std::chrono::round<std::chrono::milliseconds>(
+        std::chrono::duration<double, std::milli>(ms)));
+  };
+  const json empty = json::object();
+  const json& levels = metrics->contains("throughput") ? (*metrics)["throughput"].value("levels", empty) : empty;
+  const json& down = metrics->contains("propagation") ? (*metrics)["propagation"].value("down", empty) : empty;
+  if (const std::string text = per(levels, "level", "p50", rate); !text.empty()) line += " | sync p50 " + text;
+  if (const std::string text = per(down, "depth", "p50", milliseconds); !text.empty())
+    line += " | propagation p50 " + text;
+  line += " | retries " + std::to_string(number_at(*metrics, {"retries", "retried"}));
+  if (metrics->contains("bytes")) {
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.2fx", (*metrics)["bytes"].value("ratio", 0.0));
+    line += std::string(" | bytes moved ") + ratio + " minimal";
+  }
+  return line;
 }
 
 json report_json(const std::string& scenario_file, const std::vector<SeedRun>& runs) {

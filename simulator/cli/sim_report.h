@@ -24,10 +24,14 @@ struct SeedRun {
 
 // "seed 7: ok | converged 12s after the heal | pushes 58/58 acknowledged at the cloud | ..."
 std::string progress_line(const SeedRun& run);
+// The seed's checks and measurements, under its progress line ("" for a run that brought back none):
+// "  invariants 7/7 held (20.1k checks) | sync p50 level 1 1.7kB/s, level 2 1.9kB/s | propagation p50 depth 1 ..."
+std::string invariants_line(const SeedRun& run);
 // Several lines: seeds passed and failed, totals over every run.
 std::string summary(const std::vector<SeedRun>& runs);
-// "outpost sim run FILE --seed N [--duration D]"
-std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration);
+// "outpost sim run FILE --seed N [--duration D] [--network N]"
+std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration,
+                           const std::string& network = "");
 nlohmann::json report_json(const std::string& scenario_file, const std::vector<SeedRun>& runs);
 
 // 1234567 -> "1.23M"

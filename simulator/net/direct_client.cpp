@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "simulator/net/http_wire.h"
+#include "simulator/net/sink_guard.h"
 
 namespace outpost::sim {
 
@@ -11,6 +12,7 @@ class DirectNetwork::Client final : public http::HttpClient {
   Client(DirectNetwork& network, std::string from) : network_(network), from_(std::move(from)) {}
   void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done) override {
+    wire::guard_sink(request.authority, sink, done);  // a sink that throws fails the exchange, as live
     network_.deliver(from_, std::move(request), std::move(sink), std::move(done));
   }
 
@@ -20,6 +22,17 @@ class DirectNetwork::Client final : public http::HttpClient {
 };
 
 DirectNetwork::DirectNetwork(EventLoop& loop) : loop_(loop) {}
+
+namespace {
+// Bodies are read through buffers the network owns: a fresh 256 KiB buffer per exchange (zero-filled, since it was a
+// std::string) cost more than the small exchanges that make up most of a run.
+constexpr size_t kPiece = 256 * 1024;
+
+std::span<char> buffer_of(std::unique_ptr<char[]>& buffer) {
+  if (!buffer) buffer = std::make_unique_for_overwrite<char[]>(kPiece);
+  return {buffer.get(), kPiece};
+}
+}  // namespace
 DirectNetwork::~DirectNetwork() = default;
 
 void DirectNetwork::attach(const std::string& authority, http::Handler& handler) { handlers_[authority] = &handler; }
@@ -64,17 +77,17 @@ http::HttpClient& DirectNetwork::client(const std::string& from) {
 }
 
 namespace {
-http::ClientResult to_result(http::Response response, bool head, const std::shared_ptr<http::BodySink>& sink) {
+http::ClientResult to_result(http::Response response, bool head, const std::shared_ptr<http::BodySink>& sink,
+                             std::span<char> buffer) {
   http::ClientResponse out;
   out.status = response.status;
   out.headers = std::move(response.headers);
   if (!out.headers.has("Content-Length")) out.headers.set("Content-Length", std::to_string(response.body_size()));
   if (!head) {
-    std::string piece(256 * 1024, '\0');
     if (response.stream) {
-      for (size_t got; (got = response.stream->read(std::span<char>(piece.data(), piece.size()))) > 0;) {
-        if (sink) sink->write(std::string_view(piece.data(), got));
-        else out.body.append(piece.data(), got);
+      for (size_t got; (got = response.stream->read(buffer)) > 0;) {
+        if (sink) sink->write(std::string_view(buffer.data(), got));
+        else out.body.append(buffer.data(), got);
       }
     } else if (sink) {
       if (!response.body.empty()) sink->write(response.body);
@@ -113,14 +126,15 @@ void DirectNetwork::deliver(const std::string& from, http::ClientRequest request
     if (request->body) server_request.content_length = request->body->size();
     const bool head = request->method == http::Method::Head;
     auto respond = [this, head, sink, done](http::Response response) {
-      auto result = std::make_shared<http::ClientResult>(to_result(std::move(response), head, sink));
+      auto result =
+          std::make_shared<http::ClientResult>(to_result(std::move(response), head, sink, buffer_of(response_buffer_)));
       loop_.post([done, result] { done(std::move(*result)); });
     };
     try {
       std::unique_ptr<http::Call> call = handler->second->start(std::move(server_request));
       if (request->body) {
-        std::string piece(256 * 1024, '\0');
-        for (size_t got; (got = request->body->read(std::span<char>(piece.data(), piece.size()))) > 0;)
+        const std::span<char> piece = buffer_of(request_buffer_);
+        for (size_t got; (got = request->body->read(piece)) > 0;)
           if (!call->on_body(std::string_view(piece.data(), got))) break;
       }
       if (call->asynchronous()) {

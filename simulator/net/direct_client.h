@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -45,6 +46,8 @@ class DirectNetwork {
                std::function<void(http::ClientResult)> done);
 
   EventLoop& loop_;
+  // Request bodies are fed to handlers, and response bodies read, piece by piece through these (allocated once).
+  std::unique_ptr<char[]> request_buffer_, response_buffer_;
   std::map<std::string, http::Handler*> handlers_;
   std::set<std::string> down_;
   std::set<std::pair<std::string, std::string>> links_down_;

@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include "simulator/net/http_wire.h"
+#include "simulator/net/sink_guard.h"
+#include "simulator/net/synthetic_body.h"
 
 namespace outpost::sim {
 
@@ -61,7 +63,8 @@ struct SimNetwork::Exchange {
   // The message of the current stream:
   Stream stream = Stream::Upstream;
   uint64_t head_bytes = 0;
-  uint64_t body_bytes = 0;
+  uint64_t body_bytes = 0;  // a synthetic body's declared size (synthetic_body.h), which the links are charged for
+  bool synthetic = false;
   std::optional<uint64_t> limit;  // limit_data: how many of its bytes get through
   Nanoseconds close_delay{0};     // slow_close
   std::optional<BandwidthModel::FlowId> flow;
@@ -103,6 +106,7 @@ class SimNetwork::Client final : public http::HttpClient {
   Client(SimNetwork& network, std::string from) : network_(network), from_(std::move(from)) {}
   void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done) override {
+    wire::guard_sink(request.authority, sink, done);  // a sink that throws fails the exchange, as live
     network_.send(from_, std::move(request), std::move(sink), std::move(done));
   }
 
@@ -293,6 +297,9 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
   if (stream == Stream::Upstream) {
     ex.head_bytes = wire::request_head_bytes(ex.request);
     ex.body_bytes = wire::request_body_bytes(ex.request);
+    const auto recipe = synthetic::take_recipe(ex.request.body);
+    ex.synthetic = recipe.has_value();
+    if (recipe) ex.body_bytes = recipe->size;
   }
   ex.limit.reset();
   ex.close_delay = Nanoseconds(0);
@@ -484,6 +491,9 @@ void SimNetwork::respond(uint64_t id, http::Response response) {
     ex.response.headers.set("Content-Length", std::to_string(ex.response.body_size()));
   ex.head_bytes = wire::response_head_bytes(ex.response.status, ex.response.headers);
   ex.body_bytes = ex.head ? 0 : ex.response.body_size();
+  const auto recipe = ex.head ? std::nullopt : synthetic::take_recipe(ex.response);
+  ex.synthetic = recipe.has_value();
+  if (recipe) ex.body_bytes = recipe->size;
   begin_stream(ex, Stream::Downstream, /*may_run_inline=*/true);
 }
 
@@ -511,6 +521,8 @@ void SimNetwork::take_partial(Exchange& ex, uint64_t delivered) {
   // The client keeps what arrived of a cut response body, as the live client streams it to the sink: a Range
   // request can then ask for the rest.
   if (ex.stream != Stream::Downstream || ex.head || !ex.sink || delivered <= ex.head_bytes) return;
+  // A synthetic body has no real bytes to hand over part of: a cut one delivers nothing, and the resume starts over.
+  if (ex.synthetic) return;
   std::string unused;
   wire::copy_body(ex.response, std::min(delivered - ex.head_bytes, ex.body_bytes), ex.sink.get(), unused);
 }

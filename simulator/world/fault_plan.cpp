@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "simulator/world/partition_shapes.h"
+
 namespace outpost::sim::world {
 
 namespace {
@@ -51,6 +53,7 @@ void draw_nemesis(const Scenario& scenario, Nanoseconds duration, Random& random
           end.action = FaultAction::Heal;
           break;
         case FaultAction::Crash: end.action = FaultAction::Restart; break;
+        case FaultAction::DiskFull: end.action = FaultAction::DiskFreed; break;
         case FaultAction::Pause: end.action = FaultAction::Resume; break;
         case FaultAction::ClockSkew: {
           // Whole milliseconds, so the report's durations read back exactly.
@@ -62,6 +65,30 @@ void draw_nemesis(const Scenario& scenario, Nanoseconds duration, Random& random
         }
         default: break;
       }
+      steps.push_back(std::move(begin));
+      steps.push_back(std::move(end));
+    }
+  }
+  // Partitions of a shape: drawn after every other kind, so a scenario without them replays as before.
+  for (const auto& [kind, per_hour] : nemesis.partitions_per_hour) {
+    Timing timing;
+    timing.per_hour = per_hour;
+    timing.start = nemesis.start;
+    timing.stop = nemesis.stop;
+    for (Nanoseconds at : timing.expand(duration, random)) {
+      FaultStep begin;
+      begin.at = at;
+      begin.action = FaultAction::Partition;
+      begin.origin = "nemesis";
+      begin.shape.kind = kind;
+      if (kind == PartitionShapeKind::Level)
+        begin.shape.level = 1 + static_cast<unsigned>(random.uniform(max_depth(scenario.topology)));
+      begin.groups = partition_groups(begin, scenario.topology, random);
+      begin.targets = begin.groups.front();
+      FaultStep end = begin;
+      end.at = at + uniform_between(random, nemesis.min_duration, nemesis.max_duration);
+      end.action = FaultAction::Heal;
+      end.origin = "nemesis (end)";
       steps.push_back(std::move(begin));
       steps.push_back(std::move(end));
     }
@@ -79,6 +106,8 @@ std::vector<std::string> subtree(const SimTopology& topology, const std::string&
 
 std::vector<FaultStep> plan_faults(const Scenario& scenario, Nanoseconds duration, Random& nemesis_random) {
   std::vector<FaultStep> steps = scenario.timeline;
+  // The timeline's partition shapes first (the random ones draw from this stream too), then the nemesis.
+  expand_partitions(steps, scenario.topology, nemesis_random);
   if (scenario.nemesis.enabled()) draw_nemesis(scenario, duration, nemesis_random, steps);
   std::stable_sort(steps.begin(), steps.end(), [](const FaultStep& a, const FaultStep& b) { return a.at < b.at; });
   return steps;

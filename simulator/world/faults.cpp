@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "simulator/engine/event_loop.h"
+#include "simulator/world/fault_requirements.h"
+#include "simulator/world/partition_shapes.h"
 
 namespace outpost::sim::world {
 
@@ -17,6 +19,11 @@ std::vector<std::string> FaultInjector::parent_authorities(const std::string& ch
   // A child of the cloud reads its gateway at the data endpoint and content at the login server.
   if (!node->parent) return {"cloud:5001", "cloud:5000"};
   return {*node->parent + ":5000"};
+}
+
+std::string FaultInjector::parent_host(const std::string& child) const {
+  const cli::NodeSpec* node = topology_.cluster.node(child);
+  return node && node->parent ? *node->parent : std::string(cli::kCloudNodeName);
 }
 
 void FaultInjector::cut(const std::string& child) {
@@ -35,39 +42,67 @@ void FaultInjector::mend(const std::string& child) {
   for (const std::string& authority : parent_authorities(child)) network_.set_link_down(child, authority, false);
 }
 
-void FaultInjector::partition(const std::vector<std::string>& side) {
+std::vector<std::vector<std::string>> FaultInjector::groups_of(const FaultStep& step) const {
+  if (!step.groups.empty()) return step.groups;
+  // A step the plan did not expand (a plain side; a test's step): only a shape that draws nothing can be expanded here.
+  if (is_random_shape(step.shape.kind))
+    throw ScenarioError(step.origin + ": a " + std::string(to_string(step.shape.kind)) +
+                        " partition is drawn when the plan is made (plan_faults), not when it is applied");
+  SeededRandom no_draws(0);
+  return partition_groups(step, topology_, no_draws);
+}
+
+void FaultInjector::partition(const FaultStep& step) {
   Partition entry;
-  entry.side = side;
-  std::sort(entry.side.begin(), entry.side.end());
-  const auto inside = [&entry](const std::string& name) {
-    return std::binary_search(entry.side.begin(), entry.side.end(), name);
-  };
-  for (const cli::NodeSpec& node : topology_.cluster.nodes)
-    if (inside(node.name) != inside(node.parent.value_or(std::string(cli::kCloudNodeName))))
-      entry.crossing.push_back(node.name);
-  for (const std::string& child : entry.crossing) cut(child);
+  entry.groups = groups_of(step);
+  entry.crossing = crossing_uplinks(entry.groups, topology_);
+  entry.one_way = step.shape.one_way;
+  if (!entry.one_way) {
+    for (const std::string& child : entry.crossing) cut(child);
+  } else {
+    // Only what the first group sends across is lost: on each crossing uplink, the direction leaving that group.
+    const std::vector<std::string>& side = entry.groups.front();
+    for (const std::string& child : entry.crossing) {
+      const std::string parent = parent_host(child);
+      const bool child_inside = std::binary_search(side.begin(), side.end(), child);
+      const bool parent_inside = std::binary_search(side.begin(), side.end(), parent);
+      if (child_inside == parent_inside) continue;  // both outside the first group (three groups and more)
+      entry.stopped.push_back(child_inside ? HostPair{child, parent} : HostPair{parent, child});
+    }
+    for (const HostPair& direction : entry.stopped) hold(direction, +1);
+  }
   partitions_.push_back(std::move(entry));
 }
 
-void FaultInjector::heal(const std::vector<std::string>& side) {
-  if (side.empty()) {
-    for (const Partition& entry : partitions_)
+void FaultInjector::heal(const FaultStep& step) {
+  const auto end = [this](const Partition& entry) {
+    if (!entry.one_way)
       for (const std::string& child : entry.crossing) mend(child);
+    for (const HostPair& direction : entry.stopped) hold(direction, -1);
+  };
+  if (step.targets.empty() && step.groups.empty()) {
+    for (const Partition& entry : partitions_) end(entry);
     partitions_.clear();
     for (const std::string& child : links_down_) mend(child);
     links_down_.clear();
+    heal_links();
     return;
   }
-  std::vector<std::string> sorted = side;
-  std::sort(sorted.begin(), sorted.end());
-  const auto it = std::find_if(partitions_.begin(), partitions_.end(),
-                               [&sorted](const Partition& entry) { return entry.side == sorted; });
+  // A heal names its partition by its first side, or by its groups (a shaped one).
+  std::vector<std::string> side = step.targets;
+  std::sort(side.begin(), side.end());
+  const bool by_side = step.groups.empty() && step.shape.kind == PartitionShapeKind::Nodes;
+  const auto groups = by_side ? std::vector<std::vector<std::string>>{} : groups_of(step);
+  const auto it = std::find_if(partitions_.begin(), partitions_.end(), [&](const Partition& entry) {
+    return by_side ? entry.groups.front() == side : entry.groups == groups;
+  });
   if (it == partitions_.end()) return;
-  for (const std::string& child : it->crossing) mend(child);
+  end(*it);
   partitions_.erase(it);
 }
 
 void FaultInjector::apply(const FaultStep& step) {
+  if (needs_link_model(step)) link_model(step);  // refused before anything changes (World::build refuses it earlier)
   ++applied_;
   switch (step.action) {
     case FaultAction::LinkDown:
@@ -78,8 +113,8 @@ void FaultInjector::apply(const FaultStep& step) {
       for (const std::string& child : step.targets)
         if (links_down_.erase(child) > 0) mend(child);
       break;
-    case FaultAction::Partition: partition(step.targets); break;
-    case FaultAction::Heal: heal(step.targets); break;
+    case FaultAction::Partition: partition(step); break;
+    case FaultAction::Heal: heal(step); break;
     case FaultAction::Crash:
       for (const std::string& name : step.targets) hosts_.at(name)->crash();
       break;
@@ -95,12 +130,28 @@ void FaultInjector::apply(const FaultStep& step) {
     case FaultAction::ClockSkew:
       for (const std::string& name : step.targets) hosts_.at(name)->set_skew(step.skew);
       break;
+    case FaultAction::Toxic: add_toxic(step); break;
+    case FaultAction::RemoveToxic:
+      for (const std::string& child : step.targets) remove_toxic(child, step.link.toxic_name);
+      break;
+    case FaultAction::LostResponses:
+      for (const std::string& child : step.targets) set_lost_responses(child, step.link.toxicity);
+      break;
+    case FaultAction::Stop:
+    case FaultAction::Slow:
+    case FaultAction::Jam:
+    case FaultAction::Restore: set_link_state(step); break;
+    case FaultAction::DiskFull:
+    case FaultAction::DiskFreed:
+      for (const std::string& name : step.targets) set_disk_full(name, step.action == FaultAction::DiskFull);
+      break;
   }
   observer_.on_fault(FaultEvent{loop_.now(), step});
 }
 
 void FaultInjector::heal_all() {
-  heal({});
+  heal(FaultStep{});
+  for (const std::string& name : std::set<std::string>(disks_full_)) set_disk_full(name, false);
   for (auto& [name, host] : hosts_) {
     host->resume();
     host->set_skew(Nanoseconds(0));
@@ -109,7 +160,9 @@ void FaultInjector::heal_all() {
 }
 
 bool FaultInjector::any_active() const {
-  if (!cuts_.empty()) return true;
+  if (!cuts_.empty() || !toxics_.empty() || !lost_responses_.empty() || !applied_states_.empty() ||
+      !disks_full_.empty())
+    return true;
   return std::any_of(hosts_.begin(), hosts_.end(), [](const auto& entry) {
     return entry.second->state() != Host::State::Running || entry.second->paused();
   });

@@ -12,6 +12,7 @@
 #include "reference/common/random.h"
 #include "reference/control/control_store.h"
 #include "reference/node/node.h"
+#include "reference/storage/space_budget.h"
 #include "reference/storage/storage.h"
 #include "reference/sync/sync_store.h"
 #include "simulator/engine/event_loop.h"
@@ -59,6 +60,10 @@ class Host {
   void pause();
   void resume();
   void set_skew(Nanoseconds skew) { clock_.set_skew(skew); }
+  // A full disk: every write to the host's storage fails with storage::OutOfSpace (a push is answered 507) until it
+  // is freed; what is stored stays readable. It is the disk's state, so it outlasts a crash.
+  void set_disk_full(bool full) { space_.set_full(full); }
+  bool disk_full() const { return space_.full(); }
   // Graceful stop at the end of a run: exchanges in flight complete, then the node unwinds; the state is Down once
   // it has (a few events later).
   void stop();
@@ -70,6 +75,8 @@ class Host {
   node::Node* node() { return node_.get(); }
   WorldClient& client() { return *client_; }
   VirtualClock& clock() { return clock_; }
+  // The disk: what every process of this host stored (the checks read it; nothing may write it from outside).
+  storage::Storage& storage() { return *storage_; }
   uint64_t crashes() const { return crashes_; }
 
  private:
@@ -88,7 +95,8 @@ class Host {
   VirtualClock clock_;
   SeededRandom random_;
   HostExecutor executor_;
-  // The disk: outlives every process of this host.
+  // The disk: outlives every process of this host. Its space is a budget the disk-full fault empties.
+  storage::SpaceLimit space_;
   std::unique_ptr<storage::Storage> storage_;
   std::unique_ptr<control::ControlStore> control_store_;
   std::unique_ptr<sync::SyncStore> sync_store_;

@@ -1,9 +1,11 @@
 #pragma once
-// What happens in a world, as events for whoever watches: the run hash today, the invariant checkers and the trace
-// next. Observers are called synchronously, at the virtual time of the event, and must not change the world.
+// What happens in a world, as events for whoever watches: the trace (its hash identifies the run), the invariant
+// checks (invariant_watch.h) and the run's metrics (run_metrics.h). Observers are called synchronously, at the virtual time of the event, and must not change the world.
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "reference/common/clock.h"
 #include "reference/common/http.h"
@@ -52,6 +54,18 @@ struct RoundEvent {
   uint64_t rounds = 0;  // by this node's current process
 };
 
+// A management call the operator made at the cloud (SPEC 7.2) that ended: what it asked and what came back. The
+// invariant checks mirror the control plane's changes from these (the simulator's own belief of what the cloud holds).
+struct ManagementEvent {
+  Nanoseconds done{0};
+  http::Method method = http::Method::Get;
+  std::string path;  // below /mgmt/v1/: "tokens/line1-client"
+  nlohmann::json request;  // the body sent (null: none)
+  nlohmann::json answer;   // the body answered (null: none, or not JSON)
+  int status = 0;          // 0: a transport failure
+  std::string transport_error;
+};
+
 class WorldObserver {
  public:
   virtual ~WorldObserver() = default;
@@ -60,6 +74,7 @@ class WorldObserver {
   virtual void on_push_acknowledged(const PushEvent&) {}
   virtual void on_pull(const PullEvent&) {}
   virtual void on_round_done(const RoundEvent&) {}
+  virtual void on_management(const ManagementEvent&) {}
 };
 
 // Hands every event to each observer added, in the order they were added.
@@ -80,6 +95,9 @@ class ObserverList final : public WorldObserver {
   }
   void on_round_done(const RoundEvent& event) override {
     for (WorldObserver* observer : observers_) observer->on_round_done(event);
+  }
+  void on_management(const ManagementEvent& event) override {
+    for (WorldObserver* observer : observers_) observer->on_management(event);
   }
 
  private:

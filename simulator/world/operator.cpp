@@ -19,6 +19,7 @@ Task<json> Operator::call(http::Method method, std::string path, json body) {
   const std::string text = body.is_null() ? std::string() : body.dump();
   http::ClientResult result =
       co_await exchange(stop_, client_, make_request(method, cloud_, "/mgmt/v1/" + path, admin_, text));
+  if (on_call) on_call(method, path, body, result);
   if (!result.ok()) throw OperatorError("management " + path + ": " + result.transport_error);
   if (result.response->status >= 300)
     throw OperatorError("management " + std::string(http::method_name(method)) + " " + path + ": " +

@@ -3,6 +3,7 @@
 // does for a live cluster (scope maps and tokens for each node's clients, then the connected registries, parents
 // first) and, during a run, the workload's token and scope-map changes. It keeps every password it was given, so
 // the world's clients can use the tokens.
+#include <functional>
 #include <map>
 #include <string>
 
@@ -45,6 +46,12 @@ class Operator {
 
   Task<void> change_token(TokenChange change);
   Task<void> change_scope_map(ScopeMapChange change);
+
+  // Told of every call that ended (answered or not), before call() returns or throws: the invariant checks mirror
+  // the cloud's control plane from what was asked and answered (simulator/world/control_mirror.h).
+  std::function<void(http::Method method, const std::string& path, const nlohmann::json& request,
+                     const http::ClientResult& result)>
+      on_call;
 
  private:
   http::HttpClient& client_;

@@ -34,6 +34,8 @@ void judge(RunResult& result) {
   if (result.workload.pulls_unverified > 0)
     result.violations.push_back(std::to_string(result.workload.pulls_unverified) +
                                 " pulls received a blob that does not match its digest");
+  result.violations.insert(result.violations.end(), result.invariant_violations.begin(),
+                           result.invariant_violations.end());
 }
 
 nlohmann::json RunResult::to_json() const {
@@ -64,7 +66,9 @@ nlohmann::json RunResult::to_json() const {
           {"syncRounds", requests.rounds},
           {"workload", workload.to_json()},
           {"faults", {{"applied", faults_applied}, {"plan", faults_json}}},
-          {"convergence", convergence.to_json()}};
+          {"convergence", convergence.to_json()},
+          {"invariants", invariants},
+          {"metrics", metrics}};
 }
 
 }  // namespace outpost::sim::world

@@ -42,6 +42,10 @@ struct RunResult {
   std::vector<FaultStep> faults;  // the plan, timeline and nemesis
   uint64_t faults_applied = 0;
   ConvergenceReport convergence;
+  // The invariant checks attached to the run (invariant_watch.h): their report, and one text per violation.
+  nlohmann::json invariants;
+  std::vector<std::string> invariant_violations;
+  nlohmann::json metrics;  // run_metrics.h
   std::vector<std::string> violations;
 
   bool ok() const { return violations.empty(); }
@@ -49,7 +53,7 @@ struct RunResult {
   nlohmann::json to_json() const;
 };
 
-// Fills result.violations from what the result holds.
+// Fills result.violations from what the result holds (the end-of-run judgement, then the invariants' violations).
 void judge(RunResult& result);
 
 }  // namespace outpost::sim::world

@@ -12,7 +12,7 @@ using nlohmann::json;
 Scenario parse_scenario(const json& document, const std::filesystem::path& base) {
   const Fields fields(document, "scenario",
                       {"name", "description", "seed", "duration", "settle", "checkInterval", "warmUp",
-                       "passwordHashIterations", "network", "topology", "workload", "faults"});
+                       "passwordHashIterations", "network", "startNodes", "topology", "workload", "faults"});
   Scenario scenario;
   scenario.name = fields.string("name").value_or(scenario.name);
   scenario.description = fields.string("description").value_or("");
@@ -26,6 +26,11 @@ Scenario parse_scenario(const json& document, const std::filesystem::path& base)
   scenario.network = fields.string("network").value_or(scenario.network);
   if (scenario.network != "direct" && scenario.network != "simulated")
     fields.fail("network", "'" + scenario.network + "' is not a network: direct or simulated");
+
+  const std::string start_nodes = fields.string("startNodes").value_or("asCreated");
+  if (start_nodes != "asCreated" && start_nodes != "together")
+    fields.fail("startNodes", "'" + start_nodes + "' is not a start order: asCreated or together");
+  scenario.start_nodes_together = start_nodes == "together";
 
   const json* topology = fields.get("topology");
   if (!topology) fields.fail("topology", "is required: a cluster topology (inline or a file name) or {\"tree\": ...}");

@@ -17,6 +17,7 @@
 #include "reference/cli/cluster_topology.h"
 #include "reference/common/clock.h"
 #include "reference/common/random.h"
+#include "simulator/world/fault_details.h"
 #include "simulator/world/world_network.h"
 
 namespace outpost::sim::world {
@@ -87,6 +88,7 @@ struct PushAction {
   std::string token;                      // a client token of the node; "admin" at the cloud
   CountRange layers;
   SizeDistribution layer_size;
+  bool synthetic = false;  // "payload": "synthetic": layers are recipes charged at their size (synthetic_body.h)
 };
 
 struct PullAction {
@@ -113,32 +115,41 @@ struct WorkloadItem {
   std::variant<PushAction, PullAction, TokenChange, ScopeMapChange> action;
 };
 
-enum class FaultAction { LinkDown, LinkUp, Partition, Heal, Crash, Restart, Pause, Resume, ClockSkew };
+// New actions go at the end: the nemesis draws its kinds in this order, so existing seeds replay.
+enum class FaultAction {
+  LinkDown, LinkUp, Partition, Heal, Crash, Restart, Pause, Resume, ClockSkew,
+  Toxic, RemoveToxic, LostResponses, Stop, Slow, Jam, Restore, DiskFull, DiskFreed
+};
 std::string_view to_string(FaultAction action);
 std::optional<FaultAction> parse_fault_action(std::string_view text);
 
-// One step of a fault plan. Targets: a node's uplink (link-down/up), one side of a partition (partition), a node
-// (crash, restart, pause, resume, clock-skew); heal: none (every partition and cut link) or one side of a partition.
+// One step of a fault plan. Targets: a node's uplink (link-down/up, toxic, remove-toxic, lost-responses, stop, slow,
+// jam, restore), one side of a partition (partition), a node (crash, restart, pause, resume, clock-skew, disk-full,
+// disk-freed); heal: none (every partition, cut link and link fault) or one side of a partition.
 struct FaultStep {
   Nanoseconds at{0};
   FaultAction action = FaultAction::Heal;
   std::vector<std::string> targets;
   Nanoseconds skew{0};  // clock-skew
   std::string origin;   // "timeline[4]" or "nemesis"
+  PartitionShape shape;                          // partition, and the heal that ends it
+  std::vector<std::vector<std::string>> groups;  // partition, expanded (partition_shapes.h); targets = groups[0]
+  LinkFault link;                                // toxic, remove-toxic, lost-responses, stop, slow, jam, restore
   nlohmann::json to_json() const;
 };
 
 // A seeded random nemesis: faults at Poisson times (rates per hour per kind), each healed after a duration drawn
 // uniformly in [min_duration, max_duration]. Expanded into FaultSteps before the run, so a report lists them.
 struct NemesisSpec {
-  std::map<FaultAction, double> per_hour;  // LinkDown, Partition, Crash, Pause, ClockSkew
+  std::map<FaultAction, double> per_hour;  // LinkDown, Partition (a subtree), Crash, Pause, ClockSkew, DiskFull
+  std::map<PartitionShapeKind, double> partitions_per_hour;  // Level, Halves, Bridge, RandomMinority
   Nanoseconds start{0};
   std::optional<Nanoseconds> stop;  // absent: the run's end
   Nanoseconds min_duration = std::chrono::seconds(10);
   Nanoseconds max_duration = std::chrono::minutes(5);
   Nanoseconds max_skew = std::chrono::minutes(5);
   std::vector<std::string> targets;  // nodes it may hit; empty: every connected registry
-  bool enabled() const { return !per_hour.empty(); }
+  bool enabled() const { return !per_hour.empty() || !partitions_per_hour.empty(); }
 };
 
 struct Scenario {
@@ -152,6 +163,10 @@ struct Scenario {
   Nanoseconds check_interval = std::chrono::seconds(10);
   // Before the run: how long the nodes may take to activate and sync once (their readiness).
   Nanoseconds warm_up = std::chrono::minutes(5);
+  // "startNodes": each node starts as soon as its connected registry exists ("asCreated", as `outpost cluster up`
+  // does), or once every node's resources exist ("together"): then each node reads its configuration once, instead of
+  // once for every node created below it, which is what makes a wide tree build in time linear in its size.
+  bool start_nodes_together = false;
   unsigned password_hash_iterations = kDefaultSimPasswordHashIterations;
   // "direct" (no delay: link specs are recorded only) or "simulated" (links with latency and bandwidth).
   std::string network = "direct";

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "simulator/world/quantities.h"
+#include "simulator/world/scenario_fault_details.h"
 #include "simulator/world/scenario_fields.h"
 #include "simulator/world/scenario_sections.h"
 
@@ -20,7 +21,11 @@ struct ActionName {
 constexpr ActionName kActions[] = {
     {FaultAction::LinkDown, "link-down"}, {FaultAction::LinkUp, "link-up"},   {FaultAction::Partition, "partition"},
     {FaultAction::Heal, "heal"},          {FaultAction::Crash, "crash"},      {FaultAction::Restart, "restart"},
-    {FaultAction::Pause, "pause"},        {FaultAction::Resume, "resume"},    {FaultAction::ClockSkew, "clock-skew"}};
+    {FaultAction::Pause, "pause"},        {FaultAction::Resume, "resume"},    {FaultAction::ClockSkew, "clock-skew"},
+    {FaultAction::Toxic, "toxic"},        {FaultAction::RemoveToxic, "remove-toxic"},
+    {FaultAction::LostResponses, "lost-responses"},                          {FaultAction::Stop, "stop"},
+    {FaultAction::Slow, "slow"},          {FaultAction::Jam, "jam"},          {FaultAction::Restore, "restore"},
+    {FaultAction::DiskFull, "disk-full"}, {FaultAction::DiskFreed, "disk-freed"}};
 
 // What undoes a step that has "for" (nullopt: nothing can).
 std::optional<FaultAction> undoing(FaultAction action) {
@@ -30,6 +35,12 @@ std::optional<FaultAction> undoing(FaultAction action) {
     case FaultAction::Crash: return FaultAction::Restart;
     case FaultAction::Pause: return FaultAction::Resume;
     case FaultAction::ClockSkew: return FaultAction::ClockSkew;  // back to no skew
+    case FaultAction::Toxic: return FaultAction::RemoveToxic;
+    case FaultAction::LostResponses: return FaultAction::LostResponses;  // back to none lost
+    case FaultAction::Stop:
+    case FaultAction::Slow:
+    case FaultAction::Jam: return FaultAction::Restore;
+    case FaultAction::DiskFull: return FaultAction::DiskFreed;
     default: return std::nullopt;
   }
 }
@@ -60,8 +71,9 @@ std::vector<std::string> parse_targets(const Fields& fields, FaultAction action,
   for (const std::string& target : targets) {
     if (!is_node(topology, target)) fields.fail("target", "'" + target + "' is not a node of the topology");
     if (!seen.insert(target).second) fields.fail("target", "'" + target + "' is named twice");
-    if ((action == FaultAction::LinkDown || action == FaultAction::LinkUp) && target == cli::kCloudNodeName)
-      fields.fail("target", "the cloud has no uplink: name the connected registry whose uplink goes down or up");
+    if (acts_on_uplink(action) && target == cli::kCloudNodeName)
+      fields.fail("target", "the cloud has no uplink: name the connected registry whose uplink " +
+                                std::string(to_string(action)) + " acts on");
   }
   if (action == FaultAction::Partition && targets.size() > topology.cluster.nodes.size())
     fields.fail("target", "one side of a partition cannot hold every node: the other side would be empty");
@@ -70,7 +82,8 @@ std::vector<std::string> parse_targets(const Fields& fields, FaultAction action,
 
 FaultStep parse_step(const json& entry, const std::string& at, const SimTopology& topology,
                      std::optional<Nanoseconds>& lasts) {
-  const Fields fields(entry, at, {"at", "action", "target", "attributes", "for"});
+  const Fields fields(
+      entry, at, {"at", "action", "target", "attributes", "for", "shape", "level", "direction", "groups", "toxic"});
   const std::string name = fields.required_string("action");
   const auto action = parse_fault_action(name);
   if (!action) fields.fail("action", "'" + name + "' is not a fault action: " + action_list());
@@ -80,8 +93,13 @@ FaultStep parse_step(const json& entry, const std::string& at, const SimTopology
   const auto when = fields.duration("at");
   if (!when) fields.fail("at", "is required: when the fault happens, from the start of the run");
   step.at = *when;
-  step.targets = parse_targets(fields, step.action, topology);
-  const json empty = json::object();
+  const bool sides = (step.action == FaultAction::Partition || step.action == FaultAction::Heal) && names_sides(fields);
+  if (sides) {
+    parse_partition_sides(fields, step, topology);
+  } else {
+    step.targets = parse_targets(fields, step.action, topology);
+  }
+  const bool read_attributes = parse_step_details(fields, step);
   const json* attributes = fields.get("attributes");
   if (step.action == FaultAction::ClockSkew) {
     if (!attributes) fields.fail("attributes", "clock-skew needs {\"skew\": \"-5m\"}");
@@ -89,13 +107,14 @@ FaultStep parse_step(const json& entry, const std::string& at, const SimTopology
     const auto skew = given.signed_duration("skew");
     if (!skew) given.fail("skew", "is required: how far the node's wall clock is from true time, e.g. \"-5m\"");
     step.skew = *skew;
-  } else if (attributes) {
+  } else if (attributes && !read_attributes) {
     const Fields none(*attributes, fields.at("attributes"), {});
   }
   lasts = fields.duration("for");
   if (lasts && !undoing(step.action))
     fields.fail("for", std::string(to_string(step.action)) + " has no undoing; use for with link-down, partition, "
-                                                             "crash, pause or clock-skew");
+                                                             "crash, pause, clock-skew, toxic, lost-responses, stop, "
+                                                             "slow, jam or disk-full");
   if (lasts && *lasts <= Nanoseconds(0)) fields.fail("for", "must be longer than zero");
   return step;
 }
@@ -105,10 +124,8 @@ NemesisSpec parse_nemesis(const json& value, const std::string& where, const Sim
   NemesisSpec nemesis;
   const json* rates = fields.get("rates");
   if (!rates) fields.fail("rates", "is required: {\"link-down\": \"6/h\", \"crash\": \"1/h\", ...}");
-  const Fields rate_fields(*rates, fields.at("rates"), {"link-down", "partition", "crash", "pause", "clock-skew"});
-  for (const char* kind : {"link-down", "partition", "crash", "pause", "clock-skew"})
-    if (const auto rate = rate_fields.per_hour(kind)) nemesis.per_hour[*parse_fault_action(kind)] = *rate;
-  if (nemesis.per_hour.empty()) fields.fail("rates", "name at least one fault kind with a rate");
+  parse_nemesis_rates(*rates, fields.at("rates"), nemesis, topology);
+  if (!nemesis.enabled()) fields.fail("rates", "name at least one fault kind with a rate");
   nemesis.start = fields.duration("start").value_or(Nanoseconds(0));
   nemesis.stop = fields.duration("stop");
   if (nemesis.stop && *nemesis.stop <= nemesis.start) fields.fail("stop", "must come after start");
@@ -146,6 +163,7 @@ nlohmann::json FaultStep::to_json() const {
   json out = {{"at", format_duration(at)}, {"action", to_string(action)}, {"origin", origin}};
   if (!targets.empty()) out["target"] = targets;
   if (action == FaultAction::ClockSkew) out["attributes"] = {{"skew", format_signed_duration(skew)}};
+  details_to_json(*this, out);
   return out;
 }
 
@@ -164,7 +182,8 @@ void parse_faults(const json& value, const std::string& where, const SimTopology
         undo.at = step.at + *lasts;
         undo.action = *undoing(step.action);
         undo.skew = Nanoseconds(0);  // a partition's end heals that partition only: the same side
-        undo.origin = at + " (end)";
+        undo.origin = at + std::string(kEndOfStep);
+        end_step_details(undo);
         timeline.push_back(std::move(undo));
       }
     }

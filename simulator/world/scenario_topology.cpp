@@ -6,6 +6,7 @@
 
 #include "simulator/world/scenario_fields.h"
 #include "simulator/world/scenario_sections.h"
+#include "simulator/world/tree_levels.h"
 
 namespace outpost::sim::world {
 
@@ -106,7 +107,10 @@ SimTopology parse_sim_topology(const json& value, const std::string& where, cons
   json document = json::object();
   if (const auto file = fields.string("file")) document = read_json_file(base / *file, fields.at("file"));
   if (!document.is_object()) scenario_fail(fields.at("file"), "the topology file must hold a JSON object");
-  if (const json* tree_spec = fields.get("tree")) {
+  const json* tree_spec = fields.get("tree");
+  if (tree_spec && tree_spec->is_object() && tree_spec->contains("levels")) {
+    document = level_tree_nodes(*tree_spec, fields.at("tree"));
+  } else if (tree_spec) {
     const Fields tree_fields(*tree_spec, fields.at("tree"), {"depth", "fanout", "modes", "repositories"});
     const auto depth = tree_fields.whole("depth", 1, 12);
     const auto fanout = tree_fields.whole("fanout", 1, 1000);

@@ -15,6 +15,9 @@ using nlohmann::json;
 namespace {
 
 constexpr uint64_t kMaxLayerSize = 64ull << 20;  // the direct network moves real bytes, held in memory
+// A synthetic layer costs a few dozen bytes whatever its size (simulator/net/synthetic_body.h); 1 PiB keeps every
+// sum of sizes a run makes far from overflowing.
+constexpr uint64_t kMaxSyntheticLayerSize = 1ull << 50;
 constexpr std::string_view kAdmin = "admin";
 
 Timing parse_timing(const Fields& fields) {
@@ -45,7 +48,7 @@ Timing parse_timing(const Fields& fields) {
   return timing;
 }
 
-SizeDistribution parse_size(const Fields& fields, const char* key) {
+SizeDistribution parse_size(const Fields& fields, const char* key, bool synthetic) {
   SizeDistribution size;
   size.kind = SizeDistribution::Kind::Uniform;
   size.min = 1024;
@@ -75,8 +78,10 @@ SizeDistribution parse_size(const Fields& fields, const char* key) {
     }
   }
   const uint64_t largest = size.kind == SizeDistribution::Kind::Fixed ? size.value : size.max;
-  if (largest > kMaxLayerSize)
-    fields.fail(key, "layers above 64MiB are refused: the direct network carries real bytes in memory");
+  if (!synthetic && largest > kMaxLayerSize)
+    fields.fail(key, "real layers above 64MiB are refused: they are held in memory (\"payload\": \"synthetic\" "
+                     "moves any size)");
+  if (largest > kMaxSyntheticLayerSize) fields.fail(key, "layers above 1PiB are refused");
   return size;
 }
 
@@ -134,7 +139,11 @@ PushAction parse_push(const Fields& fields, const SimTopology& topology) {
       fields.fail("token", "'" + push.token + "' is not a client token of " + push.node + " that may push");
   }
   push.layers = parse_layers(fields);
-  push.layer_size = parse_size(fields, "layerSize");
+  const std::string payload = fields.string("payload").value_or("real");
+  if (payload != "real" && payload != "synthetic")
+    fields.fail("payload", "'" + payload + "' is not a payload: real (bytes) or synthetic (a size and a seed)");
+  push.synthetic = payload == "synthetic";
+  push.layer_size = parse_size(fields, "layerSize", push.synthetic);
   return push;
 }
 
@@ -215,7 +224,7 @@ std::vector<WorkloadItem> parse_workload(const json& value, const std::string& w
     item.where = at;
     if (action == "push") {
       const Fields fields(entry, at, {"action", "at", "times", "every", "rate", "start", "stop", "count", "node",
-                                      "repository", "repositories", "tag", "token", "layers", "layerSize"});
+                                      "repository", "repositories", "tag", "token", "layers", "layerSize", "payload"});
       item.timing = parse_timing(fields);
       item.action = parse_push(fields, topology);
     } else if (action == "pull") {

@@ -28,6 +28,7 @@ class SimWorldNetwork final : public WorldNetwork {
     network_.set_nic(host, spec.bandwidth, spec.bandwidth);
   }
   std::string kind() const override { return "simulated"; }
+  SimNetwork* sim_network() override { return &network_; }
 
  private:
   SeededRandom random_;

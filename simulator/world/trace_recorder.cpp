@@ -1,6 +1,6 @@
 #include "simulator/world/trace_recorder.h"
 
-#include "simulator/world/quantities.h"
+#include "simulator/world/scenario_fault_details.h"
 
 namespace outpost::sim::world {
 
@@ -16,9 +16,7 @@ void TraceRecorder::on_request(const RequestEvent& event) {
 void TraceRecorder::on_fault(const FaultEvent& event) {
   std::string targets;
   for (const std::string& target : event.step.targets) targets += (targets.empty() ? "" : ",") + target;
-  std::string detail(to_string(event.step.action));
-  if (event.step.action == FaultAction::ClockSkew) detail += " " + format_signed_duration(event.step.skew);
-  trace_.record(event.time, "fault", "", targets, detail);
+  trace_.record(event.time, "fault", "", targets, describe_fault(event.step));
 }
 
 void TraceRecorder::on_push_acknowledged(const PushEvent& event) {

@@ -110,7 +110,7 @@ void Workload::push(const PushAction& action) {
   const std::string tag = action.tag.value_or(action.node + "-" + std::to_string(sequence));
   auto image = std::make_shared<const SyntheticImage>(
       make_image(context_.random, action.layers.draw(context_.random), action.layer_size,
-                 action.node + "/" + std::to_string(sequence)));
+                 action.node + "/" + std::to_string(sequence), action.synthetic));
   OciEndpoint endpoint{&context_.clients_at(action.node), &context_.stop, authority_of(action.node),
                        credentials_of(action.token)};
   track(push_task(std::move(endpoint), action.node, repository, tag, std::move(image), &context_.loop,

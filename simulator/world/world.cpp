@@ -6,7 +6,10 @@
 
 #include "reference/common/iso_duration.h"
 #include "simulator/world/fault_plan.h"
+#include "simulator/world/fault_requirements.h"
 #include "simulator/engine/world_random.h"
+#include "simulator/world/invariant_watch.h"
+#include "simulator/world/run_metrics.h"
 #include "simulator/world/topology_queries.h"
 
 namespace outpost::sim::world {
@@ -46,6 +49,10 @@ World::World(Scenario scenario, uint64_t seed, NetworkFactory make_network)
       nemesis_random_(sim::derive_seed(seed, "nemesis")) {
   observers_.add(trace_recorder_);
   observers_.add(*totals_);
+  invariants_ = std::make_unique<InvariantWatch>(*this);
+  metrics_ = std::make_unique<RunMetrics>(*this);
+  observers_.add(*invariants_);
+  observers_.add(*metrics_);
 }
 
 World::~World() {
@@ -72,8 +79,10 @@ HostConfig World::host_config(const std::string& name, const std::string& connec
   config.status_interval = parse_human_duration(cluster.sync_status_interval).value_or(config.status_interval);
   config.long_poll = parse_human_duration(cluster.sync_long_poll).value_or(config.long_poll);
   config.seed = sim::derive_seed(seed_, "node/" + name);  // WorldRandom::node's stream
-  if (configure_node)
-    config.tweak = [configure = configure_node, name](node::NodeOptions& options) { configure(name, options); };
+  config.tweak = [this, configure = configure_node, name](node::NodeOptions& options) {
+    invariants_->attach(name, options);
+    if (configure) configure(name, options);
+  };
   return config;
 }
 
@@ -98,9 +107,20 @@ void World::build() {
           throw ScenarioError("token name " + token.name + " of node " + other.name +
                               " is the simulator's reader token of " + node.name + "; rename it");
   }
+  check_faults_fit_network(scenario_, network_->sim_network() != nullptr);  // toxics need links: refused, not skipped
   start_cloud();
   operator_ = std::make_unique<Operator>(clients_at("operator"), stop_, "cloud:5000",
                                          Credentials{"admin", kAdminPassword});
+  operator_->on_call = [this](http::Method method, const std::string& path, const nlohmann::json& request,
+                              const http::ClientResult& result) {
+    ManagementEvent event{loop_.now(), method, path, request, nullptr, 0, result.transport_error};
+    if (result.ok()) {
+      event.status = result.response->status;
+      event.answer = nlohmann::json::parse(result.response->body, nullptr, false);
+      if (event.answer.is_discarded()) event.answer = nullptr;
+    }
+    observers_.on_management(event);
+  };
   workload_ = std::make_unique<Workload>(
       WorkloadContext{loop_, stop_, workload_random_, *operator_, observers_, scenario_.topology,
                       [this](const std::string& node) -> http::HttpClient& { return clients_at(node); }},
@@ -120,6 +140,13 @@ void World::build() {
 Task<void> World::create_resources() {
   // As `outpost cluster up` does (docs/connected-registries.md): each node's client tokens, then the connected
   // registry, parents first; each node starts as soon as it exists, as an operator would start it.
+  const auto start = [this](const std::string& name, const std::string& connection) {
+    auto host = std::make_unique<Host>(loop_, kWorldStart, *network_, clients_, host_config(name, connection));
+    Host& started = *host;
+    hosts_[name] = std::move(host);
+    started.start();
+  };
+  std::vector<std::pair<std::string, std::string>> waiting;  // (node, connection string): "startNodes": "together"
   for (const cli::NodeSpec& node : scenario_.topology.cluster.nodes) {
     std::vector<std::string> tokens;
     for (const cli::ClientTokenSpec& token : node.client_tokens) {
@@ -130,11 +157,13 @@ Task<void> World::create_resources() {
     tokens.push_back(reader_token(node.name));
     const std::string parent_login_server = node.parent.value_or("cloud") + ":5000";
     const std::string connection = co_await operator_->create_connected_registry(node, tokens, parent_login_server);
-    auto host = std::make_unique<Host>(loop_, kWorldStart, *network_, clients_, host_config(node.name, connection));
-    Host& started = *host;
-    hosts_[node.name] = std::move(host);
-    started.start();
+    if (scenario_.start_nodes_together) {
+      waiting.emplace_back(node.name, connection);
+    } else {
+      start(node.name, connection);
+    }
   }
+  for (const auto& [name, connection] : waiting) start(name, connection);  // parents first
 }
 
 bool World::all_ready() {
@@ -158,6 +187,7 @@ bool World::run_until(const std::function<bool()>& done, Nanoseconds limit) {
 void World::run(Nanoseconds duration) {
   if (!built_) build();
   duration_ = duration;
+  invariants_->run_started();
   const Nanoseconds start = loop_.now();
   plan_ = plan_faults(scenario_, duration, nemesis_random_);
   for (size_t i = 0; i < plan_.size(); ++i)
@@ -174,6 +204,7 @@ void World::settle() {
   heal.origin = "end of run";
   faults_->apply(heal);
   faults_->heal_all();
+  invariants_->healed();
   const Nanoseconds begin = loop_.now();
   const Nanoseconds deadline = begin + scenario_.settle;
   uint64_t checks = 0;
@@ -190,6 +221,7 @@ void World::settle() {
     loop_.run_until(std::min(deadline, loop_.now() + scenario_.check_interval));
   }
   settle_ = loop_.now() - begin;
+  invariants_->settled();
 }
 
 RunResult World::run_all(std::optional<Nanoseconds> duration) {
@@ -324,6 +356,9 @@ RunResult World::result() const {
   result.faults = plan_;
   result.faults_applied = faults_ ? faults_->applied() : 0;
   result.convergence = convergence_;
+  result.invariants = invariants_->to_json();
+  result.invariant_violations = invariants_->violation_texts();
+  result.metrics = metrics_->to_json();
   judge(result);
   return result;
 }

@@ -39,6 +39,9 @@ inline const WallTime kWorldStart = WallTime(std::chrono::seconds(1798761600)); 
 
 using NetworkFactory = std::function<std::unique_ptr<WorldNetwork>(EventLoop&)>;
 
+class InvariantWatch;
+class RunMetrics;
+
 class World {
  public:
   static constexpr const char* kAdminPassword = "sim-admin-password";
@@ -54,8 +57,11 @@ class World {
   // Observers added before build() see everything.
   void add_observer(WorldObserver& observer) { observers_.add(observer); }
   // Set before build(): applied to the options of every node process (its name, its options), e.g. to attach an
-  // access-decision observer.
+  // access-decision observer. The invariant checks have installed theirs already, so this may wrap it.
   std::function<void(const std::string& node, node::NodeOptions& options)> configure_node;
+  // Every invariant of simulator/check, watching the run (invariant_watch.h), and the run's metrics (run_metrics.h).
+  InvariantWatch& invariants() { return *invariants_; }
+  RunMetrics& metrics() { return *metrics_; }
 
   void build();
   void run(Nanoseconds duration);
@@ -111,6 +117,8 @@ class World {
   TraceRecorder trace_recorder_{trace_};
   ObserverList observers_;
   std::unique_ptr<Totals> totals_;
+  std::unique_ptr<InvariantWatch> invariants_;
+  std::unique_ptr<RunMetrics> metrics_;
   StopSignal stop_;
   ClientContext clients_;
   SeededRandom workload_random_;

@@ -3,17 +3,24 @@
 #include <algorithm>
 
 #include "simulator/engine/event_loop.h"
+#include "simulator/net/synthetic_body.h"
 #include "simulator/world/host_executor.h"
 
 namespace outpost::sim::world {
 
 namespace {
+// What a body counts for in reports: a synthetic body (simulator/net/synthetic_body.h) its declared size.
+uint64_t counted_bytes(std::string_view body) {
+  const auto recipe = synthetic::decode(body);
+  return recipe ? recipe->size : body.size();
+}
+
 // Counts the bytes of a streamed response on their way to the caller's sink.
 class CountingSink final : public http::BodySink {
  public:
   explicit CountingSink(std::shared_ptr<http::BodySink> inner) : inner_(std::move(inner)) {}
   void write(std::string_view piece) override {
-    bytes += piece.size();
+    bytes += counted_bytes(piece);  // both networks hand a recipe over in one piece
     inner_->write(piece);
   }
   uint64_t bytes = 0;
@@ -47,6 +54,7 @@ void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySi
   exchange->event.method = request.method;
   exchange->event.target = request.target;
   exchange->event.request_bytes = request.body ? request.body->size() : 0;
+  if (const auto recipe = synthetic::take_recipe(request.body)) exchange->event.request_bytes = recipe->size;
   exchange->server_incarnation = context_.server_incarnation(request.authority);
   exchange->done = std::move(done);
   if (sink) exchange->sink = std::make_shared<CountingSink>(std::move(sink));
@@ -72,7 +80,7 @@ void WorldClient::finish(const std::shared_ptr<Exchange>& exchange, http::Client
   event.done = context_.loop.now();
   if (result.ok()) {
     event.status = result.response->status;
-    event.response_bytes = exchange->sink ? exchange->sink->bytes : result.response->body.size();
+    event.response_bytes = exchange->sink ? exchange->sink->bytes : counted_bytes(result.response->body);
   } else {
     event.transport_error = result.transport_error;
   }

@@ -13,6 +13,7 @@
 
 namespace outpost::sim {
 class EventLoop;
+class SimNetwork;
 }
 
 namespace outpost::sim::world {
@@ -51,6 +52,10 @@ class WorldNetwork {
 
   // A name for reports: which network carried the run ("direct", ...).
   virtual std::string kind() const = 0;
+
+  // The simulated network underneath, for what drives or reads its own faults (toxics, jams, lost responses: the
+  // fault injector, the Python bindings' list of toxics); null when there is none (the direct network).
+  virtual SimNetwork* sim_network() { return nullptr; }
 };
 
 // The direct network (simulator/net/direct_client.h): no delay, no bandwidth; link specs are recorded, not applied.

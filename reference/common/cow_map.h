@@ -1,0 +1,255 @@
+#pragma once
+// A sorted map whose copies share their contents: the control plane's snapshots (reference/control/control_plane.h).
+//
+// Every change to the control plane copies the current snapshot, edits the copy and publishes it, so that readers
+// never wait and never see half a change. With std::map members that copy cost O(n) per change, and a cloud of
+// thousands of connected registries spent its time copying tokens it did not touch. A CowMap holds its entries in
+// chunks of at most kChunk entries (each a small std::map, in key order) behind shared pointers: copying the map copies
+// n / kChunk pointers, and a change copies only the chunk it touches (when a copy still shares it). diff() walks two
+// versions of one map and skips every chunk they share, so finding what a change touched costs what the change did,
+// not the size of the map.
+//
+// Thread safety: as a std::map (concurrent reads, one writer, no reader of the object being written), plus: copies
+// may be read and written by different threads. A chunk is edited in place only while this map is its only owner;
+// any other copy that shares it forces a private copy first, so a published snapshot's chunks never change.
+//
+// Iteration is in key order. References and iterators are invalidated by any change to the map (unlike std::map).
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace outpost {
+
+template <class Key, class Value, class Compare = std::less<>>
+class CowMap {
+  using Chunk = std::map<Key, Value, Compare>;
+  using ChunkPtr = std::shared_ptr<Chunk>;
+
+ public:
+  using key_type = Key;
+  using mapped_type = Value;
+  using value_type = typename Chunk::value_type;  // std::pair<const Key, Value>
+  using size_type = std::size_t;
+  // Entries per chunk at most: a change copies one chunk, a copy of the map copies size() / kChunk pointers.
+  static constexpr size_type kChunk = 32;
+
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = typename Chunk::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const value_type*;
+    using reference = const value_type&;
+
+    const_iterator() = default;
+    reference operator*() const { return *inner_; }
+    pointer operator->() const { return &*inner_; }
+    const_iterator& operator++() {
+      if (++inner_ == (*chunks_)[chunk_]->cend()) {
+        ++chunk_;
+        inner_ = chunk_ < chunks_->size() ? (*chunks_)[chunk_]->cbegin() : typename Chunk::const_iterator();
+      }
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator before = *this;
+      ++*this;
+      return before;
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) {
+      return a.chunk_ == b.chunk_ && a.inner_ == b.inner_;
+    }
+
+   private:
+    friend class CowMap;
+    const_iterator(const std::vector<ChunkPtr>* chunks, size_type chunk, typename Chunk::const_iterator inner)
+        : chunks_(chunks), chunk_(chunk), inner_(inner) {}
+    const std::vector<ChunkPtr>* chunks_ = nullptr;
+    size_type chunk_ = 0;
+    typename Chunk::const_iterator inner_{};
+  };
+  using iterator = const_iterator;  // entries change through insert_or_assign, operator[] and erase only
+
+  CowMap() = default;
+  CowMap(std::initializer_list<value_type> entries) {
+    for (const auto& [key, value] : entries) insert_or_assign(key, value);
+  }
+
+  // --- reading, as std::map ---
+  size_type size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const_iterator begin() const { return chunks_.empty() ? end() : const_iterator(&chunks_, 0, chunks_[0]->cbegin()); }
+  const_iterator end() const { return const_iterator(&chunks_, chunks_.size(), {}); }
+  const_iterator cbegin() const { return begin(); }
+  const_iterator cend() const { return end(); }
+
+  template <class K>
+  const_iterator find(const K& key) const {
+    const size_type at = chunk_for(key);
+    if (at == chunks_.size()) return end();
+    const auto found = chunks_[at]->find(key);
+    return found == chunks_[at]->cend() ? end() : const_iterator(&chunks_, at, found);
+  }
+  template <class K>
+  bool contains(const K& key) const {
+    const size_type at = chunk_for(key);
+    return at < chunks_.size() && chunks_[at]->contains(key);
+  }
+  template <class K>
+  size_type count(const K& key) const {
+    return contains(key) ? 1 : 0;
+  }
+  template <class K>
+  const Value& at(const K& key) const {
+    const auto found = find(key);
+    if (found == end()) throw std::out_of_range("CowMap::at: no such key");
+    return found->second;
+  }
+  // The first entry whose key is not less than `key`.
+  template <class K>
+  const_iterator lower_bound(const K& key) const {
+    const size_type at = chunk_for(key);
+    if (at == chunks_.size()) return end();
+    return const_iterator(&chunks_, at, chunks_[at]->lower_bound(key));  // not the chunk's end: its last key >= key
+  }
+
+  friend bool operator==(const CowMap& a, const CowMap& b) {
+    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+  // --- writing ---
+  // True when the key is new.
+  template <class K, class V>
+  bool insert_or_assign(K&& key, V&& value) {
+    // A key past the last one goes to the last chunk. (The first chunk is made empty here: the only moment a chunk is
+    // empty, so chunk_for, which reads last keys, is not asked then.)
+    if (chunks_.empty()) chunks_.push_back(std::make_shared<Chunk>());
+    const size_type at = chunks_.size() == 1 ? 0 : std::min(chunk_for(key), chunks_.size() - 1);
+    Chunk& chunk = writable(at);
+    const bool inserted = chunk.insert_or_assign(std::forward<K>(key), std::forward<V>(value)).second;
+    if (inserted) {
+      ++size_;
+      split_if_full(at);
+    }
+    return inserted;
+  }
+  // As std::map::emplace: does nothing when the key is there. True when it inserted.
+  template <class K, class... Args>
+  bool emplace(K&& key, Args&&... args) {
+    if (contains(key)) return false;
+    return insert_or_assign(std::forward<K>(key), Value(std::forward<Args>(args)...));
+  }
+  // The value of `key`, to change in place (its chunk becomes this map's own); std::out_of_range when absent.
+  template <class K>
+  Value& at(const K& key) {
+    const size_type chunk = chunk_for(key);
+    if (chunk == chunks_.size() || !chunks_[chunk]->contains(key)) throw std::out_of_range("CowMap::at: no such key");
+    return writable(chunk).find(key)->second;
+  }
+  // The value of `key`, inserted default-constructed when absent; valid until the next change to the map.
+  template <class K>
+  Value& operator[](const K& key) {
+    size_type at = chunk_for(key);
+    if (at == chunks_.size() || !chunks_[at]->contains(key)) {
+      insert_or_assign(Key(key), Value());
+      at = chunk_for(key);
+    }
+    return writable(at).find(key)->second;
+  }
+  // Removes `key` if present; 1 if it was.
+  template <class K>
+  size_type erase(const K& key) {
+    const size_type at = chunk_for(key);
+    if (at == chunks_.size() || !chunks_[at]->contains(key)) return 0;
+    Chunk& chunk = writable(at);
+    chunk.erase(chunk.find(key));
+    --size_;
+    if (chunk.empty()) chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(at));
+    return 1;
+  }
+  void erase(const_iterator position) { erase(position->first); }
+  void clear() {
+    chunks_.clear();
+    size_ = 0;
+  }
+
+  // Calls `visit(key, before or null, after or null)`, in key order, for every key whose entry may differ between two
+  // versions of one map (a copy and the copy it was made from, edited since): keys in one only, and keys in both
+  // unless the chunk holding them is shared. Entries reported in both may still be equal; entries not reported are.
+  template <class Visit>
+  static void diff(const CowMap& before, const CowMap& after, Visit&& visit) {
+    const auto first_of = [](const std::vector<ChunkPtr>& chunks, size_type k) {
+      return k < chunks.size() ? chunks[k]->cbegin() : typename Chunk::const_iterator();
+    };
+    const Compare less{};
+    size_type i = 0, j = 0;  // the chunks of before and after that a and b are in
+    auto a = first_of(before.chunks_, 0), b = first_of(after.chunks_, 0);
+    const auto step_a = [&] {
+      if (++a == before.chunks_[i]->cend()) a = first_of(before.chunks_, ++i);
+    };
+    const auto step_b = [&] {
+      if (++b == after.chunks_[j]->cend()) b = first_of(after.chunks_, ++j);
+    };
+    for (;;) {
+      const bool a_done = i == before.chunks_.size(), b_done = j == after.chunks_.size();
+      if (a_done && b_done) return;
+      if (!a_done && !b_done && before.chunks_[i] == after.chunks_[j] && a == before.chunks_[i]->cbegin() &&
+          b == after.chunks_[j]->cbegin()) {
+        // Both at the start of one shared chunk: nothing in it changed. (Chunks the change did not touch are shared,
+        // and both walks reach their starts together, since each side visits the smaller key first.)
+        a = first_of(before.chunks_, ++i);
+        b = first_of(after.chunks_, ++j);
+        continue;
+      }
+      if (b_done || (!a_done && less(a->first, b->first))) {
+        visit(a->first, &a->second, static_cast<const Value*>(nullptr));
+        step_a();
+      } else if (a_done || less(b->first, a->first)) {
+        visit(b->first, static_cast<const Value*>(nullptr), &b->second);
+        step_b();
+      } else {
+        visit(a->first, &a->second, &b->second);
+        step_a();
+        step_b();
+      }
+    }
+  }
+
+ private:
+  // The chunk that holds `key` if anything does: the first whose last key is not less than it (size() if none).
+  template <class K>
+  size_type chunk_for(const K& key) const {
+    const Compare less{};
+    const auto found = std::partition_point(chunks_.begin(), chunks_.end(),
+                                            [&](const ChunkPtr& chunk) { return less(chunk->rbegin()->first, key); });
+    return static_cast<size_type>(found - chunks_.begin());
+  }
+
+  // Chunk `at`, this map's own: copied first if another map shares it.
+  Chunk& writable(size_type at) {
+    ChunkPtr& chunk = chunks_[at];
+    if (chunk.use_count() > 1) chunk = std::make_shared<Chunk>(*chunk);
+    return *chunk;
+  }
+
+  void split_if_full(size_type at) {
+    Chunk& full = *chunks_[at];  // writable already
+    if (full.size() <= kChunk) return;
+    auto upper = std::make_shared<Chunk>();
+    auto middle = full.begin();
+    std::advance(middle, static_cast<std::ptrdiff_t>(full.size() / 2));
+    while (middle != full.end()) upper->insert(full.extract(middle++));
+    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(upper));
+  }
+
+  std::vector<ChunkPtr> chunks_;  // each non-empty; in key order, disjoint
+  size_type size_ = 0;
+};
+
+}  // namespace outpost

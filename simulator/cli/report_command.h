@@ -1,0 +1,31 @@
+#pragma once
+// `outpost sim report`: the JSON that `outpost sim run --report` wrote, as one self-contained HTML page
+// (simulator/report/html_report.h):
+//
+//   outpost sim report RUN.json [-o REPORT.html]
+//
+// A run whose report has no topology gets the one of its scenario file (the report's scenarioFile, looked up from
+// the working directory, then beside RUN.json), so the page can draw the tree; the page says it came from the file
+// as it is now. Exit status 0 with the page written, 1 when the page cannot be written, 2 for a wrong command line
+// or a RUN.json that cannot be read (missing, not JSON, not a report).
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace outpost::sim::commands {
+
+struct SimReportOptions {
+  std::string input;   // RUN.json
+  std::string output;  // default: RUN.json's path with the extension .html
+};
+
+// Where the page goes when -o is not given: "runs.json" -> "runs.html".
+std::string default_report_output(const std::string& input);
+
+// Adds `topology` ({"source", "nodes": [{name, parent, mode}]}) to each run of `report` that lacks one, from its
+// scenario file when it can be loaded; `report_file` is where the report was read from.
+void add_scenario_topology(nlohmann::json& report, const std::string& report_file);
+
+int render_report(const SimReportOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace outpost::sim::commands

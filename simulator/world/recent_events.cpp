@@ -1,0 +1,108 @@
+#include "simulator/world/recent_events.h"
+
+#include <algorithm>
+
+#include "simulator/world/quantities.h"
+
+namespace outpost::sim::world {
+
+std::string_view host_of(std::string_view name) {
+  if (name.starts_with("client.")) name.remove_prefix(7);
+  return name.substr(0, name.find(':'));
+}
+
+RecentEvents::RecentEvents(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) { ring_.reserve(capacity_); }
+
+RecentEvents::Entry& RecentEvents::next() {
+  if (ring_.size() < capacity_) return ring_.emplace_back();
+  Entry& slot = ring_[start_];
+  start_ = (start_ + 1) % ring_.size();
+  return slot;
+}
+
+void RecentEvents::add(const RequestEvent& event) {
+  Entry& entry = next();
+  entry.time = event.done;
+  entry.fault = false;
+  entry.from = event.from;
+  entry.to = event.to;
+  entry.what.assign(http::method_name(event.method));
+  entry.what += ' ';
+  entry.what += event.target;
+  entry.what += ' ';
+  entry.what += event.status > 0 ? std::to_string(event.status) : event.transport_error;
+  entry.status = event.status;
+}
+
+void RecentEvents::add(const FaultEvent& event) {
+  Entry entry;
+  entry.time = event.time;
+  entry.fault = true;
+  for (const std::string& target : event.step.targets) entry.to += (entry.to.empty() ? "" : ",") + target;
+  entry.what.assign(to_string(event.step.action));
+  if (event.step.action == FaultAction::ClockSkew) entry.what += " " + format_signed_duration(event.step.skew);
+  entry.what += " (" + event.step.origin + ")";
+  constexpr size_t kFaultsKept = 64;
+  if (faults_.size() == kFaultsKept) faults_.erase(faults_.begin());
+  faults_.push_back(std::move(entry));
+}
+
+bool RecentEvents::involves(const Entry& entry, std::string_view host) {
+  if (!entry.fault) return host_of(entry.from) == host || host_of(entry.to) == host;
+  if (entry.to.empty()) return true;  // a heal of everything
+  for (size_t start = 0; start <= entry.to.size();) {
+    const size_t comma = entry.to.find(',', start);
+    if (std::string_view(entry.to).substr(start, comma == std::string::npos ? std::string::npos : comma - start) ==
+        host)
+      return true;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return false;
+}
+
+std::string RecentEvents::line(const Entry& entry) {
+  std::string out = format_duration(std::chrono::round<std::chrono::milliseconds>(entry.time)) + " ";
+  out += entry.fault ? "fault " + entry.what + " on " + (entry.to.empty() ? "every link" : entry.to)
+                     : entry.from + " -> " + entry.to + " " + entry.what;
+  return out;
+}
+
+std::vector<std::string> RecentEvents::involving(std::string_view host, size_t count) const {
+  const std::string_view wanted = host_of(host);
+  // Newest first: the exchanges in the ring, then (merged by time) the faults.
+  std::vector<const Entry*> found;
+  for (size_t i = ring_.size(); i-- > 0;) {
+    const Entry& entry = ring_[(start_ + i) % ring_.size()];
+    if (involves(entry, wanted)) found.push_back(&entry);
+  }
+  std::vector<const Entry*> faults;
+  for (size_t i = faults_.size(); i-- > 0 && faults.size() < 3;)
+    if (involves(faults_[i], wanted)) faults.push_back(&faults_[i]);
+  found.insert(found.end(), faults.begin(), faults.end());
+  std::stable_sort(found.begin(), found.end(), [](const Entry* a, const Entry* b) { return a->time > b->time; });
+
+  std::vector<std::string> out;  // newest first, then reversed
+  size_t faults_shown = 0;
+  for (size_t i = 0; i < found.size();) {
+    const Entry& entry = *found[i];
+    size_t same = 1;  // how many exchanges like this one in a row (older ones)
+    while (!entry.fault && i + same < found.size() && !found[i + same]->fault &&
+           found[i + same]->from == entry.from && found[i + same]->to == entry.to &&
+           found[i + same]->what.substr(0, found[i + same]->what.find(' ')) == entry.what.substr(0, entry.what.find(' ')))
+      ++same;
+    // Room is kept for the faults: they are what a reader looks for first.
+    const size_t room = count > faults.size() - faults_shown ? count - (faults.size() - faults_shown) : 0;
+    if (entry.fault) {
+      ++faults_shown;
+      out.push_back(line(entry));
+    } else if (out.size() < room) {
+      out.push_back(line(entry) + (same > 1 ? " (and " + std::to_string(same - 1) + " more like it before)" : ""));
+    }
+    i += same;
+    if (out.size() >= count) break;
+  }
+  return {out.rbegin(), out.rend()};
+}
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,225 @@
+#include "simulator/world/run_metrics.h"
+
+#include <algorithm>
+#include <array>
+
+#include "simulator/check/content.h"
+#include "simulator/world/percentiles.h"
+#include "simulator/world/quantities.h"
+#include "simulator/world/topology_queries.h"
+#include "simulator/world/world.h"
+
+namespace outpost::sim::world {
+
+namespace {
+using namespace std::chrono_literals;
+__extension__ using Wide = __int128;  // bytes times nanoseconds
+
+// The shortest window that cuts the longest the run may last (warm-up, run, settle) into at most 200: enough windows
+// for percentiles to mean something, few enough to keep per-link series small in worlds of thousands of nodes.
+Nanoseconds window_for(const Scenario& scenario) {
+  constexpr std::array<Nanoseconds, 9> kWindows = {10s, 30s, 1min, 5min, 10min, 30min, 1h, 6h, 24h};
+  const Nanoseconds span = scenario.warm_up + scenario.duration + scenario.settle;
+  for (const Nanoseconds window : kWindows)
+    if (span / window <= 200) return window;
+  return kWindows.back();
+}
+
+bool failed(const RequestEvent& event) { return event.status == 0 || event.status == 429 || event.status >= 500; }
+
+bool is_blob_transfer(const RequestEvent& event) {
+  const std::string_view target = event.target;
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (!path.starts_with("/v2/")) return false;
+  if (event.method == http::Method::Get && (event.status == 200 || event.status == 206))
+    return path.find("/blobs/sha256:") != std::string_view::npos;
+  // A finished upload: the monolithic POST or the closing PUT, both naming the digest.
+  return event.status == 201 && path.find("/blobs/uploads/") != std::string_view::npos &&
+         target.find("digest=") != std::string_view::npos;
+}
+}  // namespace
+
+RunMetrics::RunMetrics(World& world) : world_(world), window_(window_for(world.scenario())) {
+  depth_[std::string(cli::kCloudNodeName)] = 0;
+  for (const cli::NodeSpec& node : world.scenario().topology.cluster.nodes) {
+    parent_[node.name] = node.parent.value_or(std::string(cli::kCloudNodeName));
+    depth_[node.name] = depth_.contains(parent_[node.name]) ? depth_[parent_[node.name]] + 1 : 1;
+  }
+}
+
+void RunMetrics::add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, uint64_t bytes) const {
+  const int64_t first = from.count() / window_.count();
+  const int64_t last = to > from ? (to.count() - 1) / window_.count() : first;
+  if (first == last) {
+    windows[first] += bytes;
+    return;
+  }
+  // Spread evenly over the exchange's time; the last window takes the rounding, so the total stays exact.
+  const Wide span = (to - from).count();
+  uint64_t given = 0;
+  for (int64_t index = first; index < last; ++index) {
+    const int64_t end = std::min<int64_t>((index + 1) * window_.count(), to.count());
+    const int64_t begin = std::max<int64_t>(index * window_.count(), from.count());
+    const auto share = static_cast<uint64_t>(static_cast<Wide>(bytes) * (end - begin) / span);
+    windows[index] += share;
+    given += share;
+  }
+  windows[last] += bytes - given;
+}
+
+void RunMetrics::on_request(const RequestEvent& event) {
+  std::string key = event.from;
+  key += ' ';
+  key += event.to;
+  key += ' ';
+  key += http::method_name(event.method);
+  key += ' ';
+  key += event.target;
+  const bool failure = failed(event);
+  if (failure) ++failed_requests_;
+  if (const auto found = failed_.find(key); found != failed_.end()) {
+    ++retried_;
+    ++retried_by_host_[event.from];
+    if (!failure) failed_.erase(found);
+  } else if (failure) {
+    failed_.insert(std::move(key));
+  }
+  if (is_blob_transfer(event)) ++blob_transfers_;
+
+  // Sync traffic: an agent's exchange with its parent.
+  const auto parent = parent_.find(event.from);
+  if (parent == parent_.end()) return;
+  const uint64_t bytes = event.request_bytes + event.response_bytes;
+  bytes_moved_ += bytes;
+  add_bytes(links_[event.from], event.sent, event.done, bytes);
+  add_bytes(levels_[depth_.at(event.from)], event.sent, event.done, bytes);
+  add_bytes(nodes_[event.from], event.sent, event.done, bytes);
+  add_bytes(nodes_[parent->second], event.sent, event.done, bytes);
+}
+
+void RunMetrics::on_fault(const FaultEvent& event) {
+  const std::string action(to_string(event.step.action));
+  ++faults_by_kind_[action];
+  nlohmann::json entry = {{"at", format_duration(std::chrono::round<std::chrono::milliseconds>(event.time))},
+                          {"atNanoseconds", event.time.count()},
+                          {"action", action},
+                          {"targets", event.step.targets},
+                          {"origin", event.step.origin}};
+  if (event.step.action == FaultAction::ClockSkew) entry["skew"] = format_signed_duration(event.step.skew);
+  fault_list_.push_back(std::move(entry));
+}
+
+void RunMetrics::on_push_acknowledged(const PushEvent& event) {
+  const SimTopology& topology = world_.scenario().topology;
+  // Minimal bytes: every node that should hold the push, but the one it was pushed at, receives it once.
+  for (const auto& [node, depth] : depth_)
+    if (node != event.node && syncs_repository(topology, node, event.repository)) minimal_bytes_ += event.bytes;
+  const auto references = check::stored_manifest(world_.host(event.node).storage(), event.repository, event.digest);
+  if (!references) return;  // the invariant checks report that
+  Arrival arrival{event.repository, event.digest, *references, event.time, 0, false};
+  if (event.node == cli::kCloudNodeName) {
+    for (const auto& [node, parent] : parent_) {
+      if (!syncs_repository(topology, node, event.repository)) continue;
+      arrival.depth = depth_.at(node);
+      expected_[node].push_back(arrival);
+    }
+  } else if (depth_.contains(event.node)) {
+    arrival.depth = depth_.at(event.node);
+    arrival.up = true;
+    expected_[std::string(cli::kCloudNodeName)].push_back(std::move(arrival));
+  }
+}
+
+bool RunMetrics::present(const std::string& node, const Arrival& arrival) {
+  storage::Storage& storage = world_.host(node).storage();
+  if (!check::stored_manifest(storage, arrival.repository, arrival.digest)) return false;
+  return std::all_of(arrival.references.begin(), arrival.references.end(), [&](const std::string& digest) {
+    return check::stored_blob(storage, arrival.repository, digest);
+  });
+}
+
+void RunMetrics::look_for_arrivals(const std::string& node, Nanoseconds now) {
+  const auto found = expected_.find(node);
+  if (found == expected_.end()) return;
+  std::erase_if(found->second, [&](const Arrival& arrival) {
+    if (!present(node, arrival)) return false;
+    (arrival.up ? up_by_depth_ : down_by_depth_)[arrival.depth].push_back((now - arrival.acknowledged).count());
+    return true;
+  });
+}
+
+void RunMetrics::on_round_done(const RoundEvent& event) {
+  // What a round brings: content from above to this node, and this node's pushes up to its parent.
+  look_for_arrivals(event.node, event.time);
+  if (const auto parent = parent_.find(event.node); parent != parent_.end())
+    look_for_arrivals(parent->second, event.time);
+}
+
+nlohmann::json RunMetrics::throughput_json(const Windows& windows) const {
+  std::vector<int64_t> rates;
+  uint64_t total = 0;
+  for (const auto& [index, bytes] : windows) {
+    if (bytes == 0) continue;
+    total += bytes;
+    rates.push_back(static_cast<int64_t>(static_cast<Wide>(bytes) * 1'000'000'000 / window_.count()));
+  }
+  nlohmann::json out = percentiles_json(percentiles(rates));
+  out["activeWindows"] = out["count"];
+  out.erase("count");
+  out["bytes"] = total;
+  const int64_t span = world_.loop().now().count();
+  out["meanOverRun"] = span > 0 ? static_cast<int64_t>(static_cast<Wide>(total) * 1'000'000'000 / span) : 0;
+  return out;
+}
+
+nlohmann::json RunMetrics::to_json() const {
+  nlohmann::json links = nlohmann::json::object(), levels = nlohmann::json::object(),
+                 nodes = nlohmann::json::object();
+  for (const auto& [name, windows] : links_) links[name] = throughput_json(windows);
+  for (const auto& [depth, windows] : levels_) levels[std::to_string(depth)] = throughput_json(windows);
+  for (const auto& [name, windows] : nodes_) nodes[name] = throughput_json(windows);
+
+  std::map<std::pair<bool, int>, uint64_t> missing;  // (up, depth) -> pushes not arrived by the end
+  for (const auto& [node, arrivals] : expected_)
+    for (const Arrival& arrival : arrivals) ++missing[{arrival.up, arrival.depth}];
+  const auto propagation = [&missing](const std::map<int, std::vector<int64_t>>& by_depth, bool up) {
+    nlohmann::json out = nlohmann::json::object();
+    std::set<int> depths;
+    for (const auto& [depth, values] : by_depth) depths.insert(depth);
+    for (const auto& [key, count] : missing)
+      if (key.first == up) depths.insert(key.second);
+    for (const int depth : depths) {
+      const auto values = by_depth.find(depth);
+      nlohmann::json entry =
+          milliseconds_json(percentiles(values == by_depth.end() ? std::vector<int64_t>{} : values->second));
+      const auto not_arrived = missing.find({up, depth});
+      entry["notArrived"] = not_arrived == missing.end() ? 0 : not_arrived->second;
+      out[std::to_string(depth)] = std::move(entry);
+    }
+    return out;
+  };
+
+  const uint64_t events = world_.loop().events_dispatched();
+  nlohmann::json retried_by_host = nlohmann::json::object();
+  for (const auto& [host, count] : retried_by_host_) retried_by_host[host] = count;
+  nlohmann::json by_kind = nlohmann::json::object();
+  for (const auto& [kind, count] : faults_by_kind_) by_kind[kind] = count;
+  return {
+      {"window", format_duration(window_)},
+      {"throughput", {{"unit", "bytes/s"}, {"links", links}, {"levels", levels}, {"nodes", nodes}}},
+      {"propagation", {{"unit", "ms"}, {"down", propagation(down_by_depth_, false)},
+                       {"up", propagation(up_by_depth_, true)}}},
+      {"retries", {{"failedRequests", failed_requests_}, {"retried", retried_}, {"byHost", retried_by_host}}},
+      {"bytes", {{"moved", bytes_moved_},
+                 {"minimal", minimal_bytes_},
+                 {"ratio", minimal_bytes_ > 0 ? static_cast<double>(bytes_moved_) / static_cast<double>(minimal_bytes_)
+                                              : 0.0}}},
+      {"faults", {{"injected", fault_list_.size()}, {"byKind", by_kind}, {"list", fault_list_}}},
+      {"events", {{"dispatched", events},
+                  {"blobTransfers", blob_transfers_},
+                  {"perBlobTransfer", blob_transfers_ > 0 ? static_cast<double>(events) /
+                                                                static_cast<double>(blob_transfers_)
+                                                          : 0.0}}}};
+}
+
+}  // namespace outpost::sim::world

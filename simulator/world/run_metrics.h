@@ -1,0 +1,80 @@
+#pragma once
+// The measurements a run's report carries (docs/simulator.md, "Reading a report"), collected from the world's events
+// as they happen:
+//  - sync throughput: the bytes of every exchange an agent made with its parent (request and response bodies),
+//    spread evenly over the exchange's time and summed into fixed time windows, per link (named by its child), per
+//    level (the child's depth) and per node (its uplink and its children's); percentiles over the windows in which
+//    the link moved anything;
+//  - propagation: from a push acknowledged at the cloud to its manifest and blobs present at each node that syncs it
+//    (looked up in the node's store at the end of each of its sync rounds), per depth; and up, from a push
+//    acknowledged at a connected registry to the cloud;
+//  - retries: exchanges that failed (a transport failure, 429 or 5xx) and were sent again (same client, server,
+//    method and target);
+//  - bytes moved by the agents against the minimal bytes (every node that syncs a push receiving its blobs once);
+//  - faults injected, by kind and in order; blob transfers, and events per transfer.
+// Like the invariant checks it adds no event to the loop and changes nothing.
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "simulator/world/observer.h"
+
+namespace outpost::sim::world {
+
+class World;
+
+class RunMetrics final : public WorldObserver {
+ public:
+  // `world` must outlive the collector, which must be added to its observers before build().
+  explicit RunMetrics(World& world);
+
+  void on_request(const RequestEvent& event) override;
+  void on_fault(const FaultEvent& event) override;
+  void on_push_acknowledged(const PushEvent& event) override;
+  void on_round_done(const RoundEvent& event) override;
+
+  Nanoseconds window() const { return window_; }
+  nlohmann::json to_json() const;
+
+ private:
+  // A push on its way to a node.
+  struct Arrival {
+    std::string repository, digest;
+    std::vector<std::string> references;  // what its manifest names
+    Nanoseconds acknowledged{0};
+    int depth = 0;  // down: the receiving node's; up: the pushing node's
+    bool up = false;
+  };
+  using Windows = std::map<int64_t, uint64_t>;  // window index -> bytes
+  void add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, uint64_t bytes) const;
+  nlohmann::json throughput_json(const Windows& windows) const;
+  bool present(const std::string& node, const Arrival& arrival);
+  void look_for_arrivals(const std::string& node, Nanoseconds now);
+
+  World& world_;
+  Nanoseconds window_;
+  std::map<std::string, std::string> parent_;  // node -> parent ("cloud" for the top level)
+  std::map<std::string, int> depth_;           // "cloud" = 0
+
+  std::map<std::string, Windows> links_, nodes_;
+  std::map<int, Windows> levels_;
+  uint64_t bytes_moved_ = 0, minimal_bytes_ = 0;
+
+  // Pushes on their way to a node, per node.
+  std::map<std::string, std::vector<Arrival>> expected_;
+  std::map<int, std::vector<int64_t>> down_by_depth_, up_by_depth_;  // nanoseconds
+
+  std::set<std::string> failed_;  // "from to METHOD target" of exchanges that failed and were not yet sent again
+  uint64_t failed_requests_ = 0, retried_ = 0;
+  std::map<std::string, uint64_t> retried_by_host_;
+
+  uint64_t blob_transfers_ = 0;
+  std::map<std::string, uint64_t> faults_by_kind_;
+  nlohmann::json fault_list_ = nlohmann::json::array();
+};
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,161 @@
+// CowMap (reference/common/cow_map.h): a sorted map whose copies share what they do not change. It must behave as a
+// std::map under any sequence of operations, leave every other copy alone when one is edited, and report through
+// diff() at least every key whose entry changed between two versions (and, for small changes, little else).
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "reference/common/cow_map.h"
+#include "reference/common/random.h"
+
+namespace outpost {
+
+namespace {
+using Map = CowMap<std::string, int, std::less<>>;
+using Model = std::map<std::string, int, std::less<>>;
+
+std::string key(uint64_t n) { return "k" + std::to_string(1000 + n); }
+
+void require_same(const Map& map, const Model& model) {
+  BOOST_REQUIRE_EQUAL(map.size(), model.size());
+  auto it = map.begin();
+  for (const auto& [k, v] : model) {
+    BOOST_REQUIRE(it != map.end());
+    BOOST_REQUIRE_EQUAL(it->first, k);
+    BOOST_REQUIRE_EQUAL(it->second, v);
+    ++it;
+  }
+  BOOST_REQUIRE(it == map.end());
+}
+
+// Every key diff() reports, with what it saw on each side.
+using Sides = std::pair<std::optional<int>, std::optional<int>>;
+std::map<std::string, Sides> reported(const Map& before, const Map& after) {
+  std::map<std::string, Sides> out;
+  std::string last;
+  Map::diff(before, after, [&](const std::string& k, const int* old, const int* now) {
+    BOOST_REQUIRE(last.empty() || last < k);  // in key order, each once
+    last = k;
+    out[k] = {old ? std::optional<int>(*old) : std::nullopt, now ? std::optional<int>(*now) : std::nullopt};
+  });
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cow_map)
+
+BOOST_AUTO_TEST_CASE(behaves_as_a_sorted_map_under_random_edits) {
+  SeededRandom random(11);
+  Map map;
+  Model model;
+  for (int step = 0; step < 20'000; ++step) {
+    const std::string k = key(random.uniform(500));
+    switch (random.uniform(4)) {
+      case 0:
+      case 1: {
+        const int value = static_cast<int>(random.uniform(1000));
+        BOOST_REQUIRE_EQUAL(map.insert_or_assign(k, value), !model.contains(k));
+        model.insert_or_assign(k, value);
+        break;
+      }
+      case 2:
+        BOOST_REQUIRE_EQUAL(map.erase(k), model.erase(k));
+        break;
+      case 3:
+        map[k] += 1;
+        model[k] += 1;
+        break;
+    }
+    BOOST_REQUIRE_EQUAL(map.contains(k), model.contains(k));
+    if (model.contains(k)) BOOST_REQUIRE_EQUAL(map.at(k), model.at(k));
+    if (step % 1000 == 0) require_same(map, model);
+  }
+  require_same(map, model);
+  BOOST_TEST((map.find(std::string_view("absent")) == map.end()));
+  BOOST_CHECK_THROW(map.at("absent"), std::out_of_range);
+  const auto first_above = map.lower_bound(std::string("k1250x"));
+  const auto expected = model.lower_bound(std::string("k1250x"));
+  BOOST_REQUIRE(first_above != map.end());
+  BOOST_TEST(first_above->first == expected->first);
+}
+
+BOOST_AUTO_TEST_CASE(an_edited_copy_leaves_the_original_alone) {
+  Map original;
+  for (uint64_t n = 0; n < 300; ++n) original.insert_or_assign(key(n), static_cast<int>(n));
+  const Map kept = original;
+  Map copy = original;
+  copy.insert_or_assign(key(5), -5);
+  copy.erase(key(100));
+  copy.insert_or_assign(key(1000), 1000);
+  copy[key(7)] = -7;
+  BOOST_TEST(original == kept);
+  BOOST_TEST(original.at(key(5)) == 5);
+  BOOST_TEST(original.contains(key(100)));
+  BOOST_TEST(!original.contains(key(1000)));
+  BOOST_TEST(original.at(key(7)) == 7);
+  BOOST_TEST(copy.at(key(5)) == -5);
+  BOOST_TEST(!copy.contains(key(100)));
+  BOOST_TEST(copy.size() == 300u);
+  BOOST_TEST(!(copy == original));
+}
+
+BOOST_AUTO_TEST_CASE(diff_reports_every_change_and_skips_what_the_copies_share) {
+  Map before;
+  for (uint64_t n = 0; n < 2000; n += 2) before.insert_or_assign(key(n), static_cast<int>(n));
+  Map after = before;
+  after.insert_or_assign(key(10), -10);  // changed
+  after.erase(key(500));                 // gone
+  for (uint64_t n = 901; n < 1000; n += 2) after.insert_or_assign(key(n), static_cast<int>(n));  // new (splits)
+  after.insert_or_assign(key(1998), 1998);                                                        // same value
+  const auto seen = reported(before, after);
+  BOOST_TEST((seen.at(key(10)) == Sides{10, -10}));
+  BOOST_TEST((seen.at(key(500)) == Sides{500, std::nullopt}));
+  for (uint64_t n = 901; n < 1000; n += 2)
+    BOOST_TEST((seen.at(key(n)) == Sides{std::nullopt, n}));
+  // Every entry reported in both with equal values sits in a chunk the change touched: a few chunks, not the map.
+  size_t equal = 0;
+  for (const auto& [k, sides] : seen)
+    if (sides.first && sides.second && *sides.first == *sides.second) ++equal;
+  BOOST_TEST(equal <= 8 * Map::kChunk);
+  BOOST_TEST(seen.size() < before.size() / 2);
+  BOOST_TEST(reported(after, after).empty());
+  BOOST_TEST(reported(before, Map(before)).empty());
+}
+
+BOOST_AUTO_TEST_CASE(diff_agrees_with_the_models_after_random_edits) {
+  SeededRandom random(3);
+  Map map;
+  Model model;
+  for (int round = 0; round < 200; ++round) {
+    const Map before = map;
+    const Model model_before = model;
+    const uint64_t edits = 1 + random.uniform(40);
+    for (uint64_t e = 0; e < edits; ++e) {
+      const std::string k = key(random.uniform(800));
+      if (random.uniform(3) == 0) {
+        map.erase(k);
+        model.erase(k);
+      } else {
+        const int value = static_cast<int>(random.uniform(5));
+        map.insert_or_assign(k, value);
+        model.insert_or_assign(k, value);
+      }
+    }
+    const auto seen = reported(before, map);
+    for (const auto& [k, v] : model_before)
+      if (!model.contains(k) || model.at(k) != v) BOOST_REQUIRE(seen.contains(k));
+    for (const auto& [k, v] : model)
+      if (!model_before.contains(k)) BOOST_REQUIRE(seen.contains(k));
+    for (const auto& [k, sides] : seen) {
+      BOOST_REQUIRE_EQUAL(sides.first.has_value(), model_before.contains(k));
+      BOOST_REQUIRE_EQUAL(sides.second.has_value(), model.contains(k));
+    }
+  }
+  require_same(map, model);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost

@@ -1,0 +1,45 @@
+// A registry whose storage is full (reference/storage/space_budget.h) refuses writes with 507 Insufficient Storage and
+// a message that says so, keeps serving what it stores, and takes writes again once there is space.
+#include <boost/test/unit_test.hpp>
+
+#include "reference/storage/space_budget.h"
+#include "tests/unit/registry/registry_fixture.h"
+
+using namespace outpost;
+using namespace outpost::testing;
+using http::Method;
+
+namespace {
+struct FullStorageFixture {
+  SystemClock clock;
+  SeededRandom random{1};
+  registry::OpenAccess policy;
+  storage::SpaceLimit space;
+  std::unique_ptr<storage::Storage> storage =
+      storage::with_space_budget(storage::open_memory_storage(clock, random), space);
+  registry::Registry registry{*storage, clock, random, policy};
+  InProcessClient client{registry};
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(storage_full, FullStorageFixture)
+
+BOOST_AUTO_TEST_CASE(writes_get_507_reads_go_on_and_writes_resume_once_freed) {
+  const auto stored = oci::digest_of("stored before");
+  BOOST_TEST(client.send(Method::Post, "/v2/app/blobs/uploads/?digest=" + stored.str(), "stored before").status == 201);
+
+  space.set_full(true);
+  const auto refused = oci::digest_of("refused");
+  const Reply monolithic = client.send(Method::Post, "/v2/app/blobs/uploads/?digest=" + refused.str(), "refused");
+  BOOST_TEST(monolithic.status == 507);
+  BOOST_TEST(monolithic.error_code() == "UNKNOWN");
+  BOOST_TEST(monolithic.body.find("insufficient storage") != std::string::npos, monolithic.body);
+  BOOST_TEST(client.send(Method::Post, "/v2/app/blobs/uploads/").status == 507);  // not even a session
+  BOOST_TEST(client.get("/v2/app/blobs/" + refused.str()).status == 404);
+  BOOST_TEST(client.get("/v2/app/blobs/" + stored.str()).body == "stored before");
+
+  space.set_full(false);
+  BOOST_TEST(client.send(Method::Post, "/v2/app/blobs/uploads/?digest=" + refused.str(), "refused").status == 201);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

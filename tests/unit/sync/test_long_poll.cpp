@@ -1,0 +1,74 @@
+// The parent's long poll (docs/protocol.md, GET .../messages with wait): it answers when there is news for the child
+// that waits (a message in its repositories, a configuration version other than the one it holds) or at its deadline,
+// and not on every wake-up. Answering every waiting child at each management change or each append used to cost a
+// wide tree one round trip per child per change, for nothing.
+#include <boost/test/unit_test.hpp>
+
+#include "tests/unit/sync/hierarchy_world.h"
+
+namespace outpost::test {
+
+namespace {
+using namespace std::chrono_literals;
+
+nlohmann::json top_level(const std::string& repository_pattern) {
+  return {{"mode", "ReadOnly"}, {"parent", nullptr}, {"repositories", {repository_pattern}}};
+}
+
+// Message reads `cr` has sent to the cloud so far.
+uint64_t polls(HierarchyWorld& world, const std::string& cr) {
+  return world.network().requests_to("cloud:5001", "/gateway/v1/" + cr + "/messages");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(long_poll)
+
+BOOST_AUTO_TEST_CASE(a_waiting_child_is_answered_for_its_own_news_only) {
+  HierarchyWorld world;
+  world.add_connected_registry("alpha1", top_level("apps/a/*"),
+                               {"repositories/apps/a/*/content/read", "repositories/apps/a/*/metadata/read"});
+  world.add_connected_registry("beta1", top_level("apps/b/*"),
+                               {"repositories/apps/b/*/content/read", "repositories/apps/b/*/metadata/read"});
+  BOOST_REQUIRE(world.run_until([&] {
+    return world.node("alpha1").node->agent()->ready() && world.node("beta1").node->agent()->ready();
+  }, 1min));
+  world.loop().run_until(world.loop().now() + 2s);  // both wait in a long poll now (30 s)
+  const uint64_t alpha = polls(world, "alpha1"), beta = polls(world, "beta1");
+
+  // A management change that concerns neither (a token nobody uses) wakes the waiters, and they wait on.
+  world.manage(http::Method::Put, "scopeMaps/unrelated-map", {{"actions", {"repositories/x/content/read"}}});
+  world.manage(http::Method::Put, "tokens/unrelated", {{"scopeMap", "unrelated-map"}});
+  world.loop().run_until(world.loop().now() + 1s);
+  BOOST_TEST(polls(world, "alpha1") == alpha);
+  BOOST_TEST(polls(world, "beta1") == beta);
+
+  // A push in beta's repositories answers beta's poll, not alpha's.
+  const std::string digest = world.push_image("cloud:5000", world.admin(), "apps/b/web", "1", "b");
+  world.loop().run_until(world.loop().now() + 1s);
+  BOOST_TEST(polls(world, "alpha1") == alpha);
+  BOOST_TEST(polls(world, "beta1") > beta);
+
+  // A change to alpha's own configuration (another repository) answers alpha at once.
+  world.manage(http::Method::Post, "connectedRegistries/alpha1/permissions", {{"add", {"apps/c/*"}}});
+  world.loop().run_until(world.loop().now() + 1s);
+  BOOST_TEST(polls(world, "alpha1") > alpha);
+}
+
+BOOST_AUTO_TEST_CASE(a_stopping_parent_answers_its_waiting_children_at_once) {
+  HierarchyWorld world;
+  world.add_connected_registry("alpha1", top_level("apps/a/*"),
+                               {"repositories/apps/a/*/content/read", "repositories/apps/a/*/metadata/read"});
+  sync::SyncAgent& agent = *world.node("alpha1").node->agent();
+  BOOST_REQUIRE(world.run_until([&] { return agent.ready(); }, 1min));
+  world.loop().run_until(world.loop().now() + 2s);
+  const uint64_t rounds = agent.rounds();
+  world.cloud().node->stop({});
+  world.network().detach("cloud:5001");  // the stopped process takes no new connection
+  // The waiting poll is answered now, not at its deadline 30 s away: alpha1's round ends within the second.
+  world.loop().run_until(world.loop().now() + 1s);
+  BOOST_TEST(agent.rounds() == rounds + 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::test

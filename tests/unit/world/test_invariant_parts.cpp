@@ -1,0 +1,203 @@
+// The parts the invariant checks of a world stand on: when each node's way to the cloud was broken and how far behind
+// it may therefore be (outage_windows.h); the World the operator's management calls build, version by version, with
+// the passwords it was handed (control_mirror.h); and the last events a violation names (recent_events.h).
+#include <boost/test/unit_test.hpp>
+
+#include "reference/auth/base64.h"
+#include "simulator/world/control_mirror.h"
+#include "simulator/world/outage_windows.h"
+#include "simulator/world/percentiles.h"
+#include "simulator/world/recent_events.h"
+#include "simulator/world/scenario.h"
+#include "tests/unit/world/scenarios.h"
+
+namespace outpost::sim::world {
+
+namespace {
+using namespace std::chrono_literals;
+
+FaultStep step(FaultAction action, std::vector<std::string> targets) {
+  FaultStep fault;
+  fault.action = action;
+  fault.targets = std::move(targets);
+  fault.origin = "test";
+  return fault;
+}
+
+const WallTime kStart = WallTime(std::chrono::seconds(1798761600));
+
+ManagementEvent call(http::Method method, std::string path, nlohmann::json request, nlohmann::json answer,
+                     int status = 200) {
+  return {Nanoseconds(0), method, std::move(path), std::move(request), std::move(answer), status, ""};
+}
+
+std::string basic(const std::string& user, const std::string& password) {
+  return "Basic " + auth::base64_encode(user + ":" + password);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(outage_windows)
+
+// cloud -> factory -> line1: factory's uplink cut from 10m to 12m breaks line1's way too.
+BOOST_AUTO_TEST_CASE(a_cut_uplink_stretches_the_lag_of_its_subtree_until_it_has_caught_up) {
+  const SimTopology topology = parse_scenario({{"topology", test::factory_topology()}}).topology;
+  OutageWindows windows(topology);
+  const Nanoseconds base = 1min, recovery = 2min;
+  windows.on_fault(10min, step(FaultAction::LinkDown, {"factory"}), true);
+  windows.on_fault(12min, step(FaultAction::LinkUp, {"factory"}), false);
+  BOOST_TEST(windows.outages("factory").size() == 1u);
+  BOOST_TEST(windows.outages("line1").size() == 1u);  // below the cut
+  BOOST_TEST((windows.outages("line1")[0].second == std::optional<Nanoseconds>(12min)));
+
+  BOOST_TEST((windows.lag("line1", 5min, base, recovery) == base));  // nothing broken yet
+  // During the cut, and until `recovery` after it, back to `base` before it began (9m).
+  BOOST_TEST((windows.lag("line1", 11min, base, recovery) == 2min));
+  BOOST_TEST((windows.lag("line1", 13min, base, recovery) == 4min));
+  BOOST_TEST((windows.lag("line1", 14min, base, recovery) == base));  // caught up by then
+}
+
+BOOST_AUTO_TEST_CASE(outages_that_overlap_with_the_catching_up_merge) {
+  const SimTopology topology = parse_scenario({{"topology", test::factory_topology()}}).topology;
+  OutageWindows windows(topology);
+  const Nanoseconds base = 1min, recovery = 2min;
+  windows.on_fault(10min, step(FaultAction::Crash, {"factory"}), true);
+  windows.on_fault(11min, step(FaultAction::Restart, {"factory"}), false);
+  windows.on_fault(12min, step(FaultAction::Pause, {"line1"}), true);  // before factory's children caught up (13m)
+  BOOST_TEST((windows.lag("line1", 20min, base, recovery) == 11min));    // still paused: back to 9m
+  windows.on_fault(21min, step(FaultAction::Resume, {"line1"}), false);
+  BOOST_TEST((windows.lag("line1", 22min, base, recovery) == 13min));
+  BOOST_TEST((windows.lag("line1", 23min, base, recovery) == base));
+  BOOST_TEST((windows.lag("factory", 20min, base, recovery) == base));  // a child's pause breaks nothing above it
+}
+
+BOOST_AUTO_TEST_CASE(a_partition_cuts_the_uplinks_that_cross_it_and_its_heal_mends_them) {
+  const SimTopology topology = parse_scenario({{"topology", test::factory_topology()}}).topology;
+  OutageWindows windows(topology);
+  windows.on_fault(1min, step(FaultAction::Partition, {"line1"}), true);  // line1 alone: its uplink crosses
+  BOOST_TEST(windows.outages("factory").empty());
+  BOOST_TEST(windows.outages("line1").size() == 1u);
+  windows.on_fault(2min, step(FaultAction::Heal, {"line1"}), false);
+  BOOST_TEST((windows.outages("line1")[0].second == std::optional<Nanoseconds>(2min)));
+  windows.on_fault(3min, step(FaultAction::ClockSkew, {"line1"}), false);  // wall clocks only
+  BOOST_TEST(windows.outages("line1").size() == 1u);
+  windows.on_fault(4min, step(FaultAction::Crash, {"cloud"}), true);  // everyone's way goes through the cloud
+  BOOST_TEST(windows.outages("factory").size() == 1u);
+  windows.healed(5min);
+  BOOST_TEST((windows.outages("factory")[0].second == std::optional<Nanoseconds>(5min)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(control_mirror)
+
+BOOST_AUTO_TEST_CASE(management_calls_become_versions_of_the_world_with_the_passwords_handed_out) {
+  ControlMirror mirror(kStart, "cloud:5000", "cloud:5001", "secret");
+  BOOST_TEST(mirror.history().size() == 1u);
+  mirror.apply(call(http::Method::Put, "scopeMaps/line1-map", {{"actions", {"repositories/apps/*/content/read"}}},
+                    nullptr, 201),
+               kStart + 1s);
+  mirror.apply(call(http::Method::Put, "tokens/line1-client", {{"scopeMap", "line1-map"}},
+                    {{"passwords", {{{"name", "password1"}, {"value", "p1"}}, {{"name", "password2"}, {"value", "p2"}}}}},
+                    201),
+               kStart + 2s);
+  mirror.apply(call(http::Method::Put, "connectedRegistries/line1",
+                    {{"mode", "ReadOnly"}, {"parent", nullptr}, {"repositories", {"apps/*"}},
+                     {"clientTokens", {"line1-client"}}},
+                    {{"connectionString", "..."}}, 201),
+               kStart + 3s);
+  BOOST_TEST(mirror.history().size() == 4u);
+  BOOST_TEST((mirror.history().since(3) == kStart + 3s));
+  const check::World& world = mirror.current();
+  BOOST_REQUIRE(world.connected_registry("line1") != nullptr);
+  BOOST_TEST((world.connected_registry("line1")->mode == check::Mode::ReadOnly));
+  BOOST_TEST(world.address_of({"line1", false}) == "line1:5000");
+  BOOST_REQUIRE(world.token("line1-sync-token") != nullptr);  // SPEC 2.4's derived resources
+
+  const check::Credential client = mirror.book().resolve(basic("line1-client", "p1"), world);
+  BOOST_TEST((client.kind == check::Credential::Kind::Token));
+  BOOST_REQUIRE(client.password.has_value());
+  BOOST_TEST(client.password->slot == 0);
+  BOOST_TEST(client.password->serial == world.token("line1-client")->passwords[0].serial);
+  BOOST_TEST(!mirror.book().resolve(basic("line1-client", "wrong"), world).password.has_value());
+  // The agent presents the password of its connection string, which the operator never read.
+  BOOST_TEST(mirror.book().resolve(basic("line1-sync-token", "anything"), world).password.has_value());
+  BOOST_TEST(mirror.book().resolve(basic("admin", "secret"), world).admin_password_right);
+
+  // A rotation: the new password1 matches, the old one no longer does; reads and refusals change nothing.
+  mirror.apply(call(http::Method::Post, "tokens/line1-client/generateCredentials", {{"name", "password1"}},
+                    {{"passwords", {{{"name", "password1"}, {"value", "p1-new"}}}}}),
+               kStart + 4s);
+  mirror.apply(call(http::Method::Get, "tokens/line1-client", nullptr, {{"name", "line1-client"}}), kStart + 5s);
+  mirror.apply(call(http::Method::Patch, "tokens/line1-client", {{"status", "disabled"}}, nullptr, 404), kStart + 5s);
+  BOOST_TEST(mirror.history().size() == 5u);
+  const check::World& rotated = mirror.current();
+  BOOST_TEST(mirror.book().resolve(basic("line1-client", "p1-new"), rotated).password->serial ==
+             rotated.token("line1-client")->passwords[0].serial);
+  BOOST_TEST(mirror.book().resolve(basic("line1-client", "p1"), rotated).password->serial !=
+             rotated.token("line1-client")->passwords[0].serial);
+
+  mirror.apply(call(http::Method::Patch, "tokens/line1-client", {{"status", "disabled"}}, nullptr), kStart + 6s);
+  BOOST_TEST((mirror.current().token("line1-client")->status == check::TokenStatus::Disabled));
+  BOOST_TEST((mirror.history().world(4).token("line1-client")->status == check::TokenStatus::Enabled));
+  BOOST_TEST(mirror.unmodelled().empty());
+  mirror.apply(call(http::Method::Patch, "connectedRegistries/line1", {{"syncWindow", "..."}}, nullptr), kStart + 7s);
+  BOOST_TEST(mirror.unmodelled().size() == 1u);  // said, not guessed
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(recent_events)
+
+BOOST_AUTO_TEST_CASE(a_violation_names_the_last_events_of_its_node_oldest_first) {
+  RecentEvents recent(3);
+  const auto exchange = [](int seconds, std::string from, std::string to, std::string target) {
+    RequestEvent event;
+    event.done = std::chrono::seconds(seconds);
+    event.from = std::move(from);
+    event.to = std::move(to);
+    event.target = std::move(target);
+    event.status = 200;
+    return event;
+  };
+  recent.add(exchange(1, "client.line1", "line1:5000", "/v2/one"));
+  recent.add(exchange(2, "line1", "factory:5000", "/gateway/two"));
+  recent.add(exchange(3, "store", "cloud:5001", "/gateway/three"));
+  recent.add(FaultEvent{std::chrono::seconds(4), step(FaultAction::LinkDown, {"line1"})});
+  recent.add(exchange(5, "client.store", "store:5000", "/v2/five"));  // the ring holds 3 exchanges: the first is gone
+  const auto lines = recent.involving("line1:5000", 10);
+  BOOST_REQUIRE(lines.size() == 2u);
+  BOOST_TEST(lines[0] == "2s line1 -> factory:5000 GET /gateway/two 200");
+  BOOST_TEST(lines[1] == "4s fault link-down (test) on line1");
+  BOOST_TEST(recent.involving("factory", 10).size() == 1u);
+  BOOST_TEST(recent.involving("store", 1).size() == 1u);
+
+  // A run of alike exchanges is one line; the faults stay in view however many exchanges came since.
+  RecentEvents busy(100);
+  busy.add(FaultEvent{std::chrono::seconds(1), step(FaultAction::Crash, {"line1"})});
+  for (int i = 0; i < 30; ++i) busy.add(exchange(10 + i, "line1", "factory:5000", "/gateway/poll"));
+  busy.add(exchange(50, "client.line1", "line1:5000", "/v2/last"));
+  const auto collapsed = busy.involving("line1", 2);
+  BOOST_REQUIRE(collapsed.size() == 2u);
+  BOOST_TEST(collapsed[0] == "1s fault crash (test) on line1");
+  BOOST_TEST(collapsed[1] == "50s client.line1 -> line1:5000 GET /v2/last 200");
+  const auto more = busy.involving("line1", 5);
+  BOOST_REQUIRE(more.size() == 3u);
+  BOOST_TEST(more[1] == "39s line1 -> factory:5000 GET /gateway/poll 200 (and 29 more like it before)");
+}
+
+BOOST_AUTO_TEST_CASE(percentiles_are_nearest_rank) {
+  std::vector<int64_t> values;
+  for (int64_t i = 100; i >= 1; --i) values.push_back(i);
+  const Percentiles p = percentiles(values);
+  BOOST_TEST(p.count == 100u);
+  BOOST_TEST(p.p50 == 50);
+  BOOST_TEST(p.p90 == 90);
+  BOOST_TEST(p.p99 == 99);
+  BOOST_TEST(p.max == 100);
+  BOOST_TEST(percentiles({7}).p50 == 7);
+  BOOST_TEST(percentiles({}).count == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::sim::world

@@ -1,0 +1,225 @@
+// The invariants attached to World runs (simulator/world/invariant_watch.h) and the run's metrics (run_metrics.h):
+// a node that misbehaves (here: a decision observer that lies about what the ReadOnly node allowed, planted through
+// World::configure_node) makes the invariants fire, naming the seed, the virtual time, the node and what led there;
+// a clean run holds every invariant and reports metrics whose relations hold.
+#include <boost/test/unit_test.hpp>
+
+#include "simulator/check/violation.h"
+#include "simulator/world/invariant_watch.h"
+#include "simulator/world/run_metrics.h"
+#include "simulator/world/world.h"
+#include "tests/unit/world/scenarios.h"
+
+namespace outpost::sim::world {
+
+namespace {
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+// A push at line1 (ReadOnly) with its pull-only client token: the node refuses every write of it.
+WorkloadItem push_at_line1() {
+  WorkloadItem item;
+  item.where = "test";
+  PushAction push;
+  push.node = "line1";
+  push.repositories = {"apps/forbidden"};
+  push.tag = "v1";
+  push.token = "line1-client";
+  push.layers = {1, 1};
+  push.layer_size.kind = SizeDistribution::Kind::Fixed;
+  push.layer_size.value = 1024;
+  item.action = push;
+  return item;
+}
+
+const json& check_named(const json& invariants, std::string_view name) {
+  for (const json& check : invariants.at("checks"))
+    if (check.at("name") == name) return check;
+  throw std::runtime_error("no check " + std::string(name));
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(invariant_watch)
+
+BOOST_AUTO_TEST_CASE(a_read_only_node_said_to_allow_a_write_breaks_two_invariants_named_with_seed_time_and_node) {
+  World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "2m"}}), 5);
+  // The misbehaviour: line1's decisions reach the checks as "allowed" for every write (the node itself still refuses;
+  // only what the checks are told is false, as a node whose policy let writes through would tell it).
+  world.configure_node = [](const std::string& node, node::NodeOptions& options) {
+    if (node != "line1") return;
+    options.decision_observer = [honest = options.decision_observer](const registry::DecisionRecord& record) {
+      const bool write = record.request.method == http::Method::Post || record.request.method == http::Method::Put;
+      if (!write) return honest(record);
+      static const std::optional<auth::Denial> kAllowed;
+      honest(registry::DecisionRecord{record.node, record.endpoint, record.request, record.subject,
+                                      record.credential, record.presented, record.needs, record.view, kAllowed});
+    };
+  };
+  world.build();
+  BOOST_TEST(world.invariants().held(), world.invariants().log().summary());  // the setup itself is clean
+  const Nanoseconds pushed_at = world.loop().now();
+  world.workload().fire(push_at_line1());
+  BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
+  BOOST_TEST(world.workload().stats().pushes_acknowledged == 0u);  // the node did refuse
+
+  const check::ViolationLog& log = world.invariants().log();
+  BOOST_TEST(log.count(check::invariant::kNoWriteOnReadOnly) >= 1u, log.summary());
+  BOOST_TEST(log.count(check::invariant::kDecisionMatchesOracle) >= 1u, log.summary());
+  const check::Violation& first = log.violations().front();
+  BOOST_TEST(first.seed == 5u);
+  BOOST_TEST(first.node == "line1:5000");
+  BOOST_TEST((first.time >= kWorldStart + pushed_at));
+
+  world.settle();
+  const RunResult result = world.result();
+  BOOST_TEST(!result.ok());
+  // Each violation as `outpost sim run` prints it: invariant, node, virtual time, seed, the request it was about,
+  // and the events involving that node that led there.
+  bool named = false;
+  for (const std::string& text : result.violations)
+    named = named || (contains(text, "no-write-on-read-only at line1:5000, virtual time ") && contains(text, "seed 5") &&
+                      contains(text, "POST /v2/apps/forbidden/blobs/uploads/") &&
+                      contains(text, "last events involving line1:"));
+  BOOST_TEST(named, json(result.violations).dump(2));
+  const json& report = result.invariants;
+  BOOST_TEST(report.at("held") == false);
+  BOOST_TEST(check_named(report, "no-write-on-read-only").at("violations").get<size_t>() >= 1u);
+  BOOST_TEST(check_named(report, "convergence").at("violations") == 0);  // nothing else is wrong
+  const json& violation = report.at("violations").at(0);
+  BOOST_TEST(violation.at("seed") == 5);
+  BOOST_TEST(violation.at("node") == "line1:5000");
+  BOOST_TEST(violation.at("virtualNanoseconds").get<int64_t>() >= pushed_at.count());
+  BOOST_TEST(!violation.at("lastEvents").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_blob_served_through_a_repository_that_never_held_it_breaks_no_read_without_right) {
+  World world(parse_scenario({{"topology", test::factory_topology()}}), 6);
+  // The misbehaviour: line1 says it served apps/web's blobs through apps/other (as a node that looked blobs up by
+  // digest alone would).
+  world.configure_node = [](const std::string& node, node::NodeOptions& options) {
+    if (node != "line1") return;
+    options.decision_observer = [honest = options.decision_observer](const registry::DecisionRecord& record) {
+      if (!record.request.path.starts_with("/v2/apps/web/blobs/")) return honest(record);
+      http::Request moved = record.request;
+      moved.path = "/v2/apps/other/blobs/" + moved.path.substr(std::string("/v2/apps/web/blobs/").size());
+      moved.target = moved.path;
+      honest(registry::DecisionRecord{record.node, record.endpoint, moved, record.subject, record.credential,
+                                      record.presented, record.needs, record.view, record.denial});
+    };
+  };
+  world.build();
+  const auto pushed = world.push_now("cloud", "apps/web", "v1");
+  BOOST_REQUIRE(pushed.has_value());
+  BOOST_TEST(world.run_until([&] { return world.read_node("line1").content.count("apps/web") == 1; }, 5min));
+  BOOST_TEST(world.invariants().held(), world.invariants().log().summary());
+  const auto named = check::stored_manifest(world.host("cloud").storage(), "apps/web", pushed->digest);
+  BOOST_REQUIRE(named.has_value());
+
+  // A client of line1 pulls the image: every blob comes through apps/web, and line1 reports each read as through
+  // apps/other. The checks pair a read with its answer (the same request, answered 200) before judging it; the
+  // client's answers name apps/web, so this test hands them the answers that go with the lie.
+  WorkloadItem item;
+  item.where = "test";
+  item.action = PullAction{"line1", "line1-client", {"apps/web"}};
+  world.workload().fire(item);
+  BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
+  BOOST_TEST(world.workload().stats().pulls_ok == 1u);
+  BOOST_TEST(world.invariants().held(), world.invariants().log().summary());  // nothing paired yet
+  for (const std::string& digest : *named) {
+    RequestEvent served;
+    served.sent = served.done = world.loop().now();
+    served.from = "client.line1";
+    served.to = "line1:5000";
+    served.target = "/v2/apps/other/blobs/" + digest;
+    served.status = 200;
+    world.invariants().on_request(served);
+  }
+  const check::ViolationLog& log = world.invariants().log();
+  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == named->size(), log.summary());
+  BOOST_TEST(log.violations().size() == named->size(), log.summary());  // nothing else
+  const check::Violation& first = log.violations().front();
+  BOOST_TEST(first.seed == 6u);
+  BOOST_TEST(first.node == "line1:5000");
+  BOOST_TEST(contains(first.detail, "through apps/other"), first.detail);
+  BOOST_TEST(contains(first.detail, "does not hold the blob"), first.detail);
+}
+
+BOOST_AUTO_TEST_CASE(a_clean_run_holds_every_invariant_and_reports_sane_metrics) {
+  json scenario = test::busy_scenario("10m");
+  scenario["network"] = "simulated";
+  scenario["topology"]["defaultLink"] = {{"latency", "20ms"}, {"bandwidth", "10MB/s"}};
+  // A change the nodes must enforce: line1's client token disabled mid-run, then enabled again.
+  scenario["workload"].push_back({{"action", "token"}, {"token", "line1-client"}, {"status", "disabled"}, {"at", "4m"}});
+  scenario["workload"].push_back({{"action", "token"}, {"token", "line1-client"}, {"status", "enabled"}, {"at", "6m"}});
+  World world(parse_scenario(scenario), 8);
+  const RunResult result = world.run_all();
+  BOOST_TEST(result.ok(), json(result.violations).dump(2));
+
+  const json& invariants = result.invariants;
+  BOOST_TEST(invariants.at("held") == true);
+  BOOST_TEST(invariants.at("checks").size() == 7u);
+  for (const json& check : invariants.at("checks")) {
+    BOOST_TEST(check.at("violations") == 0, check.dump());
+    BOOST_TEST(check.at("checked").get<size_t>() > 0u, check.dump());  // every invariant was exercised
+  }
+  BOOST_TEST(invariants.at("decisions").at("unjudged") == 0);
+  BOOST_TEST(invariants.at("unmodelledChanges").empty());
+  // The two changes were seen enforced at line1 (depth 2), where its client pulls.
+  const json& delays = invariants.at("enforcement").at("delaysMs");
+  BOOST_TEST(delays.contains("2"), invariants.at("enforcement").dump());
+  if (delays.contains("2")) BOOST_TEST(delays.at("2").at("count").get<size_t>() >= 1u);
+
+  const json& metrics = result.metrics;
+  const json& bytes = metrics.at("bytes");
+  BOOST_TEST(bytes.at("minimal").get<uint64_t>() > 0u);
+  BOOST_TEST(bytes.at("moved").get<uint64_t>() >= bytes.at("minimal").get<uint64_t>(), bytes.dump());
+  // Content pushed at the cloud reaches factory (depth 1) before line1 (depth 2), which syncs from factory.
+  const json& down = metrics.at("propagation").at("down");
+  BOOST_REQUIRE(down.contains("1"));
+  BOOST_REQUIRE(down.contains("2"));
+  BOOST_TEST(down.at("1").at("count").get<size_t>() > 0u);
+  BOOST_TEST(down.at("2").at("count").get<size_t>() > 0u);
+  BOOST_TEST(down.at("1").at("p50").get<double>() > 0.0);  // links have latency
+  BOOST_TEST(down.at("2").at("p50").get<double>() >= down.at("1").at("p50").get<double>(), down.dump());
+  BOOST_TEST(down.at("2").at("notArrived") == 0);
+  BOOST_TEST(metrics.at("propagation").at("up").at("1").at("count").get<size_t>() > 0u);  // factory's pushes
+  const json& throughput = metrics.at("throughput");
+  for (const char* link : {"factory", "line1"}) {
+    const json& series = throughput.at("links").at(link);
+    BOOST_TEST(series.at("bytes").get<uint64_t>() > 0u, link);
+    BOOST_TEST(series.at("p50").get<int64_t>() <= series.at("p99").get<int64_t>());
+    BOOST_TEST(series.at("p99").get<int64_t>() <= series.at("max").get<int64_t>());
+  }
+  // Every link's bytes are its level's; every byte is counted at both ends (its node and its parent).
+  BOOST_TEST(throughput.at("levels").at("1").at("bytes") == throughput.at("links").at("factory").at("bytes"));
+  BOOST_TEST(throughput.at("nodes").at("factory").at("bytes").get<uint64_t>() ==
+             throughput.at("links").at("factory").at("bytes").get<uint64_t>() +
+                 throughput.at("links").at("line1").at("bytes").get<uint64_t>());
+  BOOST_TEST(metrics.at("bytes").at("moved").get<uint64_t>() ==
+             throughput.at("links").at("factory").at("bytes").get<uint64_t>() +
+                 throughput.at("links").at("line1").at("bytes").get<uint64_t>());
+  BOOST_TEST(metrics.at("events").at("dispatched") == result.events);
+  BOOST_TEST(metrics.at("events").at("blobTransfers").get<uint64_t>() > 0u);
+  BOOST_TEST(metrics.at("faults").at("injected") == result.faults_applied);  // the heal at the end of the run
+  BOOST_TEST(metrics.at("retries").at("retried").get<uint64_t>() <=
+             metrics.at("retries").at("failedRequests").get<uint64_t>());
+}
+
+BOOST_AUTO_TEST_CASE(watching_changes_nothing_in_the_run) {
+  // The trace hash of a clean run is the same whether or not anyone watches beyond the world's own checks: the
+  // checks add no event and write into the trace only when an invariant breaks. Two worlds of one seed agree.
+  const Scenario scenario = parse_scenario(test::busy_scenario("2m"));
+  World first(scenario, 13), second(scenario, 13);
+  const RunResult a = first.run_all(), b = second.run_all();
+  BOOST_TEST(a.ok());
+  BOOST_TEST(a.trace_hash == b.trace_hash);
+  BOOST_TEST(a.metrics.at("bytes") == b.metrics.at("bytes"));
+  BOOST_TEST(a.metrics.at("propagation") == b.metrics.at("propagation"));
+  BOOST_TEST(a.invariants.at("checks") == b.invariants.at("checks"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::sim::world
