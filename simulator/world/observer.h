@@ -81,6 +81,7 @@ class WorldObserver {
 class ObserverList final : public WorldObserver {
  public:
   void add(WorldObserver& observer) { observers_.push_back(&observer); }
+  void clear() { observers_.clear(); }
   void on_request(const RequestEvent& event) override {
     for (WorldObserver* observer : observers_) observer->on_request(event);
   }

@@ -56,6 +56,9 @@ World::World(Scenario scenario, uint64_t seed, NetworkFactory make_network)
 }
 
 World::~World() {
+  // An observer added from outside may be gone already (declared after the world), and nothing reads what the
+  // unwinding below does: it is told nothing more.
+  observers_.clear();
   try {
     shutdown();
   } catch (...) {  // a destructor must not throw; whatever did not unwind is dropped with the loop
