@@ -9,13 +9,8 @@ import outpost
 from scenario_support import HOP, RECOVERY, converged
 
 
-@pytest.mark.spec("5.7", "5.6")
-@pytest.mark.xfail(strict=False, reason=(
-    "known race in the reference's sync agent (both worlds, about half the seeds): when the parent's message for the "
-    "tag is applied before the child's journal entry goes up, the child records the parent's value as last seen and "
-    "then moves the tag above to its own value, so the child's value wins (docs/protocol.md, 'Up')"))
-def test_the_parents_value_wins_and_the_childs_stays_reachable(target):
-    cluster = target(outpost.tree(2, 1))
+def clash(cluster):
+    """The cloud and node1 both move apps/clash:v1 while node1's uplink is down, then it comes back."""
     cluster.cloud.push("apps/clash", "v1")
     converged(cluster, 2 * HOP)
     cluster.link("node1").down()
@@ -31,3 +26,33 @@ def test_the_parents_value_wins_and_the_childs_stays_reachable(target):
     for name in ("node1", "cloud"):
         assert cluster.node(name).has("apps/clash", at_edge.digest), f"{name} lost node1's value"
     assert cluster.node("node1").pull("apps/clash", at_edge.digest).layers == [b"node1's own v1"]
+
+
+@pytest.mark.spec("5.7", "5.6")
+def test_the_parents_value_wins_and_the_childs_stays_reachable(target):
+    clash(target(outpost.tree(2, 1)))
+
+
+# Regression: before the fix, these seeds let node1's value win (the cloud's message for the tag came down before
+# node1's journal entry went up, and node1 took the cloud's value as the base it had last seen above).
+@pytest.mark.spec("5.7")
+@pytest.mark.sim_only("replays the seeds that found the bug")
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 7, 12])
+def test_seeds_where_the_childs_value_used_to_win(seed):
+    clash(outpost.Simulation(outpost.tree(2, 1), seed=seed))
+
+
+@pytest.mark.spec("5.7")
+def test_a_tag_removed_above_while_the_child_moved_it_stays_removed(target):
+    cluster = target(outpost.tree(1, 1))
+    cluster.cloud.push("apps/clash", "v1")
+    converged(cluster, 2 * HOP)
+    cluster.link("node1").down()
+    cluster.cloud.client().delete("apps/clash", "v1")
+    at_edge = cluster.node("node1").push("apps/clash", "v1", {"layers": [b"node1's own v1"]})
+    cluster.link("node1").up()
+    verdict = converged(cluster, RECOVERY)
+    assert not verdict.lost_pushes
+    for node in cluster.nodes:
+        assert "v1" not in node.client().tags("apps/clash"), node.name
+    assert cluster.node("cloud").has("apps/clash", at_edge.digest), "node1's manifest did not reach the cloud"

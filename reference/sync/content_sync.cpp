@@ -377,20 +377,31 @@ void ContentSync::delete_tag_here(const std::string& repository, const std::stri
 
 Task<void> ContentSync::apply(oci::ContentChange change) {
   switch (change.kind) {
-    case Kind::ManifestPut:
+    case Kind::ManifestPut: {
+      // A tag this node changed too and has not pushed up yet: both sides moved it (SPEC 5.7). Taking the parent's
+      // value here as "what this node last saw above" would let the journal entry move the tag above over it; the
+      // entry's push settles the conflict instead (the parent's value wins), so the tag and what this node last saw
+      // stay as they are and only the manifest comes down.
+      const bool both_moved = change.tag && store_.tag_pending(change.repository, *change.tag);
+      // A named local, not a conditional expression inside the co_await: GCC 12 mishandles such temporaries in
+      // coroutines (it freed one it never built).
+      std::optional<std::string> tag_here;
+      if (!both_moved) tag_here = change.tag;
       try {
-        co_await pull_manifest(change.repository, change.digest, change.tag);
+        co_await pull_manifest(change.repository, change.digest, std::move(tag_here));
       } catch (const SyncFailure& failure) {
         // Deleted at the parent since the message was written: a later message says so.
         if (failure.kind() != Failure::NotFound) throw;
       }
-      if (change.tag) store_.set_parent_tag(change.repository, *change.tag, change.digest);
+      if (change.tag && !both_moved) store_.set_parent_tag(change.repository, *change.tag, change.digest);
       break;
+    }
     case Kind::ManifestDeleted:
       delete_manifest_here(change.repository, change.digest);
       break;
     case Kind::TagDeleted:
-      if (change.tag) {
+      // As above: a tag removed above that this node moved meanwhile is settled by the push of its move.
+      if (change.tag && !store_.tag_pending(change.repository, *change.tag)) {
         if (storage_.metadata->resolve_tag(change.repository, *change.tag) == change.digest)
           delete_tag_here(change.repository, *change.tag);
         store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
@@ -450,13 +461,18 @@ Task<void> ContentSync::push(JournalEntry entry) {
       const std::optional<oci::Digest> theirs =
           head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
       const std::optional<oci::Digest> base = store_.parent_tag(change.repository, *change.tag);
-      if (theirs && *theirs != change.digest && theirs != base) {
+      if (theirs != change.digest && theirs != base) {
+        // The parent moved the tag (or removed it) since this node last saw it: the parent's value wins.
         ++counters_.conflicts;
         log::warn("tag conflict: the parent's value wins",
                   {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
-                   {"parent", theirs->str()}});
-        co_await pull_manifest(change.repository, *theirs, change.tag);
-        store_.set_parent_tag(change.repository, *change.tag, *theirs);
+                   {"parent", theirs ? theirs->str() : std::string("(removed)")}});
+        if (theirs) {
+          co_await pull_manifest(change.repository, *theirs, change.tag);
+        } else if (storage_.metadata->resolve_tag(change.repository, *change.tag) == change.digest) {
+          delete_tag_here(change.repository, *change.tag);
+        }
+        store_.set_parent_tag(change.repository, *change.tag, theirs);
         co_return;
       }
       if (theirs != change.digest) {

@@ -38,6 +38,12 @@ class MemorySyncStore final : public SyncStore {
       if (change.kind == oci::ContentChange::Kind::ManifestPut) digests.push_back(change.digest);
     return digests;
   }
+  bool tag_pending(std::string_view repository, std::string_view tag) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, change] : journal_)
+      if (change.tag && *change.tag == tag && change.repository == repository) return true;
+    return false;
+  }
   std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) override {
     std::lock_guard lock(mutex_);
     const auto found = parent_tags_.find(key(repository, tag));

@@ -78,6 +78,13 @@ class SqliteSyncStore final : public SyncStore {
     return digests;
   }
 
+  bool tag_pending(std::string_view repository, std::string_view tag) override {
+    std::lock_guard lock(mutex_);
+    auto query = db_.query("SELECT 1 FROM journal WHERE repository = ?1 AND tag = ?2 LIMIT 1");
+    query.bind(1, repository).bind(2, tag);
+    return query.next();
+  }
+
   std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) override {
     std::lock_guard lock(mutex_);
     auto query = db_.query("SELECT digest FROM parent_tags WHERE repository = ?1 AND tag = ?2");

@@ -31,6 +31,9 @@ class SyncStore {
   virtual size_t pending_count() = 0;
   // Every digest the journal still has to push (garbage collection keeps them, SPEC 5.10).
   virtual std::vector<oci::Digest> pending_digests() = 0;
+  // Whether a change of this tag made here is still waiting to go up: the parent's news about the tag is then a
+  // conflict to settle when it does (SPEC 5.7), not a value to take as what this node last saw above.
+  virtual bool tag_pending(std::string_view repository, std::string_view tag) = 0;
 
   virtual std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) = 0;
   // Nothing: the parent no longer has the tag.
