@@ -23,7 +23,13 @@ DIRECTIONS = ("up", "down", "both")
 
 
 class Cluster:
-    """A cloud and its connected registries, driven black-box (HTTP) plus the faults its world can inject."""
+    """A cloud and its connected registries, driven black-box (HTTP) plus the faults its world can inject.
+
+    Attributes: ``tokens``, ``scope_maps`` and ``connected_registries`` (:class:`Tokens`, :class:`ScopeMaps`,
+    :class:`ConnectedRegistries`: the cloud's control plane), ``management`` (:class:`ManagementApi`: any other
+    management call), ``passwords`` (:class:`PasswordBook`: the passwords shown to the harness), ``topology`` (the
+    :class:`Topology` it runs) and ``predicate_calls`` (how many times ``run_until`` evaluated a predicate).
+    """
 
     #: Default interval between two evaluations of a ``run_until`` predicate (virtual time in a simulation).
     check_every: Duration = "1s"
@@ -147,10 +153,12 @@ class Cluster:
 
     @property
     def nodes(self) -> List["Node"]:
+        """Every node (:attr:`names`) as a :class:`Node`."""
         return [Node(self, name) for name in self.names]
 
     @property
     def cloud(self) -> "Node":
+        """The cloud's :class:`Node`."""
         return Node(self, CLOUD)
 
     def password_of(self, token: str) -> Optional[str]:
@@ -160,9 +168,12 @@ class Cluster:
 
     # The ClientObserver of every client this cluster hands out: converge() checks these pushes at the cloud.
     def pushed(self, node: str, image: Image) -> None:
+        """Called by this cluster's clients after a push the registry acknowledged: ``converge()`` also waits for
+        that image at the cloud."""
         self._acknowledged.append((node, image))
 
     def deleted(self, node: str, repository: str, reference: str) -> None:
+        """Called by this cluster's clients after a delete: the image is no longer expected at the cloud."""
         self._acknowledged = [(where, image) for where, image in self._acknowledged
                               if not (image.repository == repository and reference in (image.digest, image.reference))]
 
@@ -308,7 +319,8 @@ class Cluster:
 
 
 class Node:
-    """One node of a cluster: its OCI API (as its default client), its status and metrics, and its faults."""
+    """One node of a cluster: its OCI API (as its default client), its status and metrics, and its faults.
+    ``name`` is its name, ``cluster`` the :class:`Cluster` it belongs to; ``cluster.node(name)`` makes one."""
 
     def __init__(self, cluster: Cluster, name: str) -> None:
         self.cluster = cluster
@@ -326,6 +338,7 @@ class Node:
     # --- what it is ---
     @property
     def is_cloud(self) -> bool:
+        """True for the cloud."""
         return self.name == CLOUD
 
     @property
@@ -335,22 +348,27 @@ class Node:
 
     @property
     def parent(self) -> Optional["Node"]:
+        """The parent node; None for the cloud."""
         return None if self.is_cloud else self.cluster.node(self.cluster.topology.parent(self.name))
 
     @property
     def children(self) -> List["Node"]:
+        """The direct children, in the topology's order."""
         return [self.cluster.node(child) for child in self.cluster.topology.children(self.name)]
 
     @property
     def depth(self) -> int:
+        """0 for the cloud, 1 for its children, 2 below them, ..."""
         return self.cluster.topology.depth(self.name)
 
     @property
     def login_server(self) -> str:
+        """The authority its clients name (``node1:5000``; the Host header, SPEC 1.3)."""
         return self.cluster._login_server(self.name)
 
     @property
     def uplink(self) -> "Link":
+        """Its :class:`Link` to its parent (``cluster.link(name)``); ValueError for the cloud."""
         return self.cluster.link(self.name)
 
     # --- clients ---
@@ -391,6 +409,7 @@ class Node:
         return self.client().has(repository, reference)
 
     def catalog(self) -> List[str]:
+        """Every repository the node's default client may list."""
         return self.client().catalog()
 
     # --- observation ---
@@ -405,6 +424,7 @@ class Node:
         return parse_metrics(self.cluster._node_metrics_text(self.name))
 
     def metrics_text(self) -> str:
+        """The node's Prometheus metrics as text, as it exposes them."""
         return self.cluster._node_metrics_text(self.name)
 
     # --- faults ---
@@ -441,7 +461,9 @@ class Node:
 
 class Link:
     """The uplink of a connected registry: its requests to its parent, as a fault proxy in front of the parent
-    sees them."""
+    sees them. ``child`` and ``parent`` name its ends; ``cluster.link(child)`` makes one. In a simulation, toxics
+    (but ``down``) and the simulator's own link faults need ``network="simulated"``; those take a ``direction``:
+    ``up`` (child -> parent bytes: the requests), ``down`` or ``both``."""
 
     def __init__(self, cluster: Cluster, child: str, parent: str) -> None:
         self.cluster = cluster
@@ -519,7 +541,8 @@ class Link:
 
 
 class Partition:
-    """A partition in force; ``heal()`` ends it (``Cluster.heal_all()`` ends every one)."""
+    """A partition in force; ``heal()`` ends it, and so does the end of a ``with`` block (``Cluster.heal_all()``
+    ends every one). ``side`` lists the nodes on the side without the cloud."""
 
     def __init__(self, cluster: Cluster, side: List[str]) -> None:
         self.cluster = cluster
@@ -529,6 +552,7 @@ class Partition:
         return f"<outpost.Partition {self.side}>"
 
     def heal(self) -> None:
+        """Ends this partition."""
         self.cluster._link_fault("heal", self.side)
 
     def __enter__(self) -> "Partition":

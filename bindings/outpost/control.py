@@ -47,6 +47,7 @@ class PasswordBook:
         return self._passwords.get(token, {}).get(which)
 
     def forget(self, token: str) -> None:
+        """Forgets a token's passwords (it was deleted)."""
         self._passwords.pop(token, None)
 
 
@@ -113,6 +114,7 @@ class ScopeMaps:
         return self._api.call("GET", "scopeMaps")
 
     def show(self, name: str) -> Dict[str, Any]:
+        """One scope map by name; NotFound when there is none."""
         return self._api.call("GET", f"scopeMaps/{_name(name)}")
 
     def create(self, name: str, actions: Iterable[str], description: Optional[str] = None) -> Dict[str, Any]:
@@ -130,6 +132,7 @@ class ScopeMaps:
         return self._api.call("PATCH", f"scopeMaps/{_name(name)}", body)
 
     def delete(self, name: str) -> None:
+        """``DELETE scopeMaps/<name>``; a refusal (a system scope map, SPEC 3.2) raises the typed error."""
         self._api.call("DELETE", f"scopeMaps/{_name(name)}")
 
 
@@ -142,9 +145,11 @@ class Tokens:
         self._passwords = passwords
 
     def list(self) -> List[Dict[str, Any]]:
+        """Every token, the connected registries' sync tokens included."""
         return self._api.call("GET", "tokens")
 
     def show(self, name: str) -> Dict[str, Any]:
+        """One token by name (without password values: those are shown once only)."""
         return self._api.call("GET", f"tokens/{_name(name)}")
 
     def create(self, name: str, scope_map: Optional[str] = None, *, actions: Optional[Iterable[str]] = None,
@@ -169,12 +174,15 @@ class Tokens:
         return self._api.call("PATCH", f"tokens/{_name(name)}", _fields({"scope_map": scope_map, "status": status}))
 
     def disable(self, name: str) -> Dict[str, Any]:
+        """``update(name, status="disabled")``: the token is refused from then on."""
         return self.update(name, status="disabled")
 
     def enable(self, name: str) -> Dict[str, Any]:
+        """``update(name, status="enabled")``."""
         return self.update(name, status="enabled")
 
     def delete(self, name: str) -> None:
+        """``DELETE tokens/<name>``; its remembered passwords are forgotten."""
         self._api.call("DELETE", f"tokens/{_name(name)}")
         self._passwords.forget(name)
 
@@ -206,6 +214,7 @@ class ConnectedRegistries:
                               query={"parent": parent, "mode": mode, "connectionState": connection_state})
 
     def show(self, name: str) -> Dict[str, Any]:
+        """One connected registry by name: its fields (SPEC 2.1) and the status it reported (SPEC 5.3)."""
         return self._api.call("GET", f"connectedRegistries/{_name(name)}")
 
     def create(self, name: str, *, mode: str = "ReadWrite", parent: Optional[str] = None,
@@ -231,9 +240,12 @@ class ConnectedRegistries:
         self._api.call("DELETE", f"connectedRegistries/{_name(name)}", query={"cleanup": "true" if cleanup else None})
 
     def deactivate(self, name: str) -> Dict[str, Any]:
+        """``POST .../deactivate``: another instance may activate the registry afterwards (SPEC 2.7)."""
         return self._api.call("POST", f"connectedRegistries/{_name(name)}/deactivate")
 
     def resync(self, name: str) -> Dict[str, Any]:
+        """``POST .../resync``: at its next open window the registry compares its content and configuration with
+        its parent's and repairs every difference (SPEC 2.11)."""
         return self._api.call("POST", f"connectedRegistries/{_name(name)}/resync")
 
     def permissions(self, name: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Dict[str, Any]:
@@ -247,4 +259,6 @@ class ConnectedRegistries:
         return answer
 
     def notifications(self, name: str) -> List[Dict[str, Any]]:
+        """``GET .../notifications``: the events the registry reported that match its ``notifications`` patterns
+        (SPEC 5.3)."""
         return self._api.call("GET", f"connectedRegistries/{_name(name)}/notifications")

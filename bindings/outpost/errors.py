@@ -43,7 +43,8 @@ class DigestMismatch(Error):
 
 class TransportError(Error):
     """The exchange got no answer: refused, reset, cut or timed out. Says nothing about whether the registry applied
-    the request."""
+    the request. ``message`` says what happened; ``method``, ``target`` and ``node`` name the exchange; ``status`` is
+    0 and ``code`` None (there was no answer), so code reading them works for either kind of error."""
 
     def __init__(self, message: str, *, method: str = "", target: str = "", node: str = "") -> None:
         super().__init__(f"{method} {target} at {node}: {message}" if method else message)

@@ -39,6 +39,8 @@ from .topology import PathLike, Topology, load_topology
 from .transport import Duration, Response, to_nanoseconds
 
 Source = Union[Topology, Mapping[str, Any], PathLike]
+"""What a world runs: a :class:`Topology`, a topology or scenario dict, or the path of a topology or scenario JSON
+file."""
 
 _SIMULATOR_ONLY_KEYS = ("defaultLink", "links", "nics")
 _LINK_SHAPE = "outpost-link"   # prefix of the toxics that give a link the topology's latency and bandwidth
@@ -98,6 +100,8 @@ class LiveCluster(Cluster):
 
     Raises :class:`~outpost.LiveClusterError` when the cluster cannot start (the message has the command's output
     and where the logs are), :class:`~outpost.ScenarioError` for a bad topology.
+
+    ``document`` is the ``cluster.json`` that ``cluster up`` wrote (every node's addresses, passwords and log).
     """
 
     check_every: Duration = "100ms"
@@ -175,6 +179,7 @@ class LiveCluster(Cluster):
 
     @property
     def binary(self) -> str:
+        """The ``outpost`` executable the cluster runs."""
         return self._processes.binary
 
     def log_path(self, node: str) -> str:
@@ -184,6 +189,7 @@ class LiveCluster(Cluster):
         return self.document["nodes"][self._known(node)]["log"]
 
     def log_tail(self, node: str, lines: int = 20) -> str:
+        """The last ``lines`` lines of a node's log (``"proxy"``: the fault proxy's)."""
         return log_tail(self.log_path(node), lines)
 
     @property
@@ -210,6 +216,7 @@ class LiveCluster(Cluster):
 
     @property
     def closed(self) -> bool:
+        """True once the processes were stopped (:meth:`close`)."""
         return not self._finalizer.alive
 
     # ------------------------------------------------------------------ the topology started

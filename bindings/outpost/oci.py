@@ -116,7 +116,8 @@ class Client:
     """The OCI API of one node as one user: ``username``/``password`` sent as HTTP Basic on every request.
 
     Every call raises :class:`~outpost.errors.RegistryError` subclasses for refusals (with the registry's code,
-    message and status) and :class:`~outpost.errors.TransportError` when no answer came.
+    message and status) and :class:`~outpost.errors.TransportError` when no answer came. ``node``, ``authority``
+    and ``username`` say where it sends and as whom (``username`` None: anonymous). ``node.client(...)`` makes one.
     """
 
     def __init__(self, transport: Transport, node: str, authority: str, username: Optional[str],

@@ -12,7 +12,9 @@ from . import errors
 
 @dataclass
 class NodeDifference:
-    """How one node differs from the cloud's content in its scope (or why it could not be read)."""
+    """How one node differs from the cloud's content in its scope (or why it could not be read): how many tags
+    (``repo:tag@digest``) of the cloud's it lacks (``missing``), holds beyond them (``unexpected``) or holds with
+    another digest (``different``); ``unreadable`` says why its content could not be read (empty when it could)."""
 
     node: str
     missing: int = 0
@@ -34,7 +36,8 @@ class NodeDifference:
 @dataclass
 class Convergence:
     """The verdict of ``converge(deadline)``. True in a boolean context when every node holds exactly the cloud's
-    content in its scope and every acknowledged push is at the cloud."""
+    content in its scope and every acknowledged push is at the cloud. ``checks`` counts the content checks made;
+    ``seed`` and ``replay_command`` say how to run it again; ``raw`` is the world's last report as a dict."""
 
     converged: bool
     after: Optional[float]                 # virtual seconds from the call to convergence; None if it never came
@@ -78,6 +81,7 @@ class Result:
 
     @property
     def ok(self) -> bool:
+        """True when there is no violation."""
         return not self.violations
 
     @property
@@ -87,14 +91,17 @@ class Result:
 
     @property
     def seed(self) -> int:
+        """The run's seed."""
         return int(self.raw.get("seed", 0))
 
     @property
     def trace_hash(self) -> str:
+        """The run's trace hash (``Simulation.trace_hash``)."""
         return str(self.raw.get("traceHash", ""))
 
     @property
     def convergence(self) -> Optional[Dict[str, Any]]:
+        """The latest convergence report (the result's ``convergence``); None when none was made."""
         return self.raw.get("convergence")
 
     @property

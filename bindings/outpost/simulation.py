@@ -20,6 +20,8 @@ from .topology import PathLike, Topology
 from .transport import Duration, Response, to_nanoseconds
 
 Source = Union[Topology, Mapping[str, Any], PathLike]
+"""What a world runs: a :class:`Topology`, a topology or scenario dict, or the path of a topology or scenario JSON
+file."""
 
 
 def _scenario_document(source: Source) -> Tuple[Dict[str, Any], str, str]:
@@ -55,7 +57,7 @@ class Simulation(Cluster):
     (``"last"``: the last ``trace_records``; ``"all"``; ``"none"``); the hash covers everything either way.
 
     The world is built on first use (or by :meth:`build`). Raises :class:`~outpost.ScenarioError` for a bad
-    scenario, naming the field.
+    scenario, naming the field. The end of a ``with`` block closes it.
     """
 
     #: Template of :attr:`replay_command` for worlds driven from Python; a test runner may set it
@@ -106,6 +108,7 @@ class Simulation(Cluster):
 
     @property
     def scenario_name(self) -> str:
+        """The scenario's ``name`` (``"scenario"`` for a bare topology)."""
         return str(self._session.scenario_name)
 
     @property

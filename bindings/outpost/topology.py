@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from .transport import Duration
 
 PathLike = Union[str, "os.PathLike[str]"]
+"""A file path: text or a :class:`pathlib.Path`."""
 
 
 def _engine() -> Any:
@@ -39,10 +40,12 @@ class Topology:
         return copy.deepcopy(self.document)
 
     def to_json(self, indent: Optional[int] = 2) -> str:
+        """The document as JSON text (``indent=None``: on one line)."""
         return json.dumps(self.document, indent=indent)
 
     @property
     def name(self) -> str:
+        """The topology's ``name`` (default ``cluster``)."""
         return str(self.document.get("name", "cluster"))
 
     @property
