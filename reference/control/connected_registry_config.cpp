@@ -253,6 +253,15 @@ void assign_config_versions(Snapshot& snapshot, ConfigDigests& digests, const Ve
   }
 }
 
+namespace {
+// Whether two versions of a CR's record make the same configuration documents, its own and its parent's: all but the
+// instance that activated it, which no document carries (an activation then costs no digests).
+bool same_configuration(ConnectedRegistry a, const ConnectedRegistry& b) {
+  a.instance_id = b.instance_id;
+  return a == b;
+}
+}  // namespace
+
 void refresh_config_versions(const Snapshot& before, Snapshot& next, ConfigDigests& digests,
                              const VersionSource& new_version) {
   // `next` is a copy of `before`, edited: the diffs below visit only the records in the maps' chunks the edit touched
@@ -264,7 +273,7 @@ void refresh_config_versions(const Snapshot& before, Snapshot& next, ConfigDiges
   };
   NameMap<ConnectedRegistry>::diff(before.connected_registries, next.connected_registries,
                                    [&](const std::string& name, const ConnectedRegistry* old, const ConnectedRegistry* now) {
-                                     if (old && now && *old == *now) return;
+                                     if (old && now && same_configuration(*old, *now)) return;
                                      if (old) with_parent(name, *old);
                                      if (now) with_parent(name, *now);
                                      if (!now) {

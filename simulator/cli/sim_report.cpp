@@ -21,7 +21,8 @@ uint64_t number_at(const json& object, std::initializer_list<const char*> path) 
     if (!at->is_object() || !at->contains(key)) return 0;
     at = &(*at)[key];
   }
-  return at->is_number_unsigned() ? at->get<uint64_t>() : 0;
+  if (at->is_number_unsigned()) return at->get<uint64_t>();
+  return at->is_number_integer() && at->get<int64_t>() > 0 ? static_cast<uint64_t>(at->get<int64_t>()) : 0;
 }
 
 std::string string_at(const json& object, std::initializer_list<const char*> path) {
@@ -82,13 +83,18 @@ std::string progress_line(const SeedRun& run) {
 }
 
 std::string summary(const std::vector<SeedRun>& runs) {
-  size_t passed = 0, converged = 0;
-  uint64_t events = 0, requests = 0, acknowledged = 0, arrived = 0, virtual_ns = 0;
+  size_t passed = 0, converged = 0, held = 0;
+  uint64_t events = 0, requests = 0, acknowledged = 0, arrived = 0, virtual_ns = 0, checks = 0;
   double wall = 0;
   const json* described = nullptr;
   for (const SeedRun& run : runs) {
     passed += run.ok();
     if (run.result.contains("convergence")) converged += run.result["convergence"].value("converged", false);
+    if (run.result.contains("invariants") && run.result["invariants"].is_object()) {
+      held += run.result["invariants"].value("held", false);
+      for (const json& check : run.result["invariants"].value("checks", json::array()))
+        checks += number_at(check, {"checked"});
+    }
     events += number_at(run.result, {"events"});
     requests += number_at(run.result, {"requests", "total"});
     acknowledged += number_at(run.result, {"convergence", "pushesAcknowledged"});
@@ -104,6 +110,8 @@ std::string summary(const std::vector<SeedRun>& runs) {
             std::to_string(number_at(*described, {"passwordHashIterations"})) + ")";
   text += "\n  converged " + std::to_string(converged) + "/" + std::to_string(runs.size()) + ", pushes acknowledged " +
           std::to_string(acknowledged) + ", at the cloud " + std::to_string(arrived);
+  text += "\n  invariants held in " + std::to_string(held) + "/" + std::to_string(runs.size()) + " seeds (" +
+          std::to_string(checks) + " checks)";
   text += "\n  requests " + std::to_string(requests) + ", events " + std::to_string(events) + ", virtual time " +
           world::format_duration(std::chrono::round<std::chrono::milliseconds>(
               Nanoseconds(static_cast<int64_t>(virtual_ns)))) +

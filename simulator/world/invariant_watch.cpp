@@ -42,7 +42,8 @@ std::optional<std::pair<std::string, std::string>> blob_path(std::string_view pa
 std::optional<std::string> query_value(std::string_view query, std::string_view key) {
   for (size_t start = 0; start <= query.size();) {
     const size_t amp = query.find('&', start);
-    const std::string_view pair = query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    const std::string_view pair =
+        query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     if (pair.size() > key.size() && pair.starts_with(key) && pair[key.size()] == '=')
       return http::percent_decode(pair.substr(key.size() + 1));
     if (amp == std::string_view::npos) break;
@@ -136,8 +137,9 @@ Nanoseconds InvariantWatch::lag(int depth) const {
   return outages_.lag(context_node_, context_time_, base, recovery);
 }
 
-void InvariantWatch::later_or_now(std::function<void()> judge) {
-  if (changes_.empty() && !mirror_.gathering()) return judge();
+bool InvariantWatch::must_wait() const { return !changes_.empty() || mirror_.gathering(); }
+
+void InvariantWatch::wait(std::function<void()> judge) {
   ++decisions_deferred_;
   deferred_.push_back(std::move(judge));
 }
@@ -147,7 +149,7 @@ void InvariantWatch::tick() {
 }
 
 void InvariantWatch::judge_waiting() {
-  if (!changes_.empty() || mirror_.gathering()) return;
+  if (must_wait()) return;
   auto waiting = std::move(deferred_);
   deferred_.clear();
   for (auto& judgement : waiting) judgement();
@@ -167,10 +169,10 @@ void InvariantWatch::observe_decision(const registry::DecisionRecord& record) {
   const bool change = allowed && !read && decision.path.starts_with("/mgmt/v1/") &&
                       peer_host(decision.from) == "operator";
   const std::string changed = change ? decision.path.substr(9) : std::string();
-  if (changes_.empty() && !mirror_.gathering()) {
-    judge(decision);
+  if (must_wait()) {
+    wait([this, decision = std::move(decision)] { judge(decision); });
   } else {
-    later_or_now([this, decision = std::move(decision)] { judge(decision); });
+    judge(decision);
   }
   // The cloud applies the call in this very event, right after deciding: from now until the answer says what it
   // was, judgements wait.
@@ -204,8 +206,9 @@ void InvariantWatch::judge_read(const check::BlobRead& read) {
 }
 
 bool InvariantWatch::holds(std::string_view address, std::string_view repository, std::string_view digest) const {
-  // The workload's knowledge: clients put this blob in that repository, and the node syncs it (or is where it was
-  // put). Every blob the workload makes is its own (random bytes, a labelled config), so one repository per digest.
+  // The workload's knowledge: clients put this blob in that repository, and the node syncs it (the cloud syncs
+  // everything; a node a client pushed to syncs what it pushed). Every blob the workload makes is its own (random
+  // bytes, a labelled config), so a digest belongs to one repository.
   const auto uploaded = uploaded_to_.find(std::string(digest));
   if (uploaded == uploaded_to_.end() || !uploaded->second.contains(std::string(repository))) return false;
   const auto node = mirror_.current().node_at(address);
@@ -226,13 +229,12 @@ void InvariantWatch::on_request(const RequestEvent& event) {
     }
   }
   const auto blob = blob_path(path);
-  const bool uploaded = event.status == 201 && path.starts_with("/v2/") && path.find("/blobs/uploads/") != std::string_view::npos;
-  if (uploaded && event.from.starts_with("client.")) {
-    if (const auto digest = query_value(query, "digest")) {
-      const size_t uploads = path.find("/blobs/uploads/");
+  // What the workload's clients put where (an upload finished with its digest): (vii)'s knowledge of who holds what.
+  const size_t uploads = path.find("/blobs/uploads/");
+  if (event.status == 201 && path.starts_with("/v2/") && uploads != std::string_view::npos &&
+      event.from.starts_with("client."))
+    if (const auto digest = query_value(query, "digest"))
       uploaded_to_[*digest].insert(std::string(path.substr(4, uploads - 4)));
-    }
-  }
   if (!blob || (event.method != http::Method::Get && event.method != http::Method::Head)) return;
   const auto candidates = blob_candidates_.find(blob_key(event.to, event.from, event.method, path));
   if (candidates == blob_candidates_.end()) return;  // refused, or never reached a decision
@@ -241,7 +243,11 @@ void InvariantWatch::on_request(const RequestEvent& event) {
   if (candidates->second.empty()) blob_candidates_.erase(candidates);
   if (event.status != 200 && event.status != 206) return;
   check::BlobRead read{candidate.decided, event.to, candidate.authorization, blob->first, blob->second, false, ""};
-  later_or_now([this, read = std::move(read)] { judge_read(read); });
+  if (must_wait()) {
+    wait([this, read = std::move(read)] { judge_read(read); });
+  } else {
+    judge_read(read);
+  }
 }
 
 void InvariantWatch::on_fault(const FaultEvent& event) {

@@ -114,7 +114,9 @@ class InvariantWatch final : public WorldObserver {
   void observe_decision(const registry::DecisionRecord& record);
   void judge(const check::ObservedDecision& decision);
   void judge_read(const check::BlobRead& read);
-  void later_or_now(std::function<void()> judge);
+  // Judgements wait while a management change is on its way or being gathered into a version.
+  bool must_wait() const;
+  void wait(std::function<void()> judge);
   void record_changes();
   // At every event: a version the mirror gathered is recorded once its window passed, and what waited for it judged.
   void tick();

@@ -86,10 +86,12 @@ std::vector<std::string> RecentEvents::involving(std::string_view host, size_t c
   size_t faults_shown = 0;
   for (size_t i = 0; i < found.size();) {
     const Entry& entry = *found[i];
-    size_t same = 1;  // how many exchanges like this one in a row (older ones)
+    // How many exchanges like this one (same hosts, same method) in a row, this one and older ones.
+    const auto method = [](const Entry& e) { return std::string_view(e.what).substr(0, e.what.find(' ')); };
+    size_t same = 1;
     while (!entry.fault && i + same < found.size() && !found[i + same]->fault &&
            found[i + same]->from == entry.from && found[i + same]->to == entry.to &&
-           found[i + same]->what.substr(0, found[i + same]->what.find(' ')) == entry.what.substr(0, entry.what.find(' ')))
+           method(*found[i + same]) == method(entry))
       ++same;
     // Room is kept for the faults: they are what a reader looks for first.
     const size_t room = count > faults.size() - faults_shown ? count - (faults.size() - faults_shown) : 0;

@@ -39,7 +39,10 @@ bool is_blob_transfer(const RequestEvent& event) {
 }
 }  // namespace
 
-RunMetrics::RunMetrics(World& world) : world_(world), window_(window_for(world.scenario())) {
+RunMetrics::RunMetrics(World& world)
+    : world_(world),
+      window_(window_for(world.scenario())),
+      series_(world.scenario().topology.cluster.nodes.size() < kMostSeries) {
   depth_[std::string(cli::kCloudNodeName)] = 0;
   for (const cli::NodeSpec& node : world.scenario().topology.cluster.nodes) {
     parent_[node.name] = node.parent.value_or(std::string(cli::kCloudNodeName));
@@ -149,19 +152,22 @@ void RunMetrics::look_for_arrivals(const std::string& node, Nanoseconds now) {
 }
 
 void RunMetrics::on_round_done(const RoundEvent& event) {
+  if (series_) rounds_[event.node].push_back(event.time.count());
   // What a round brings: content from above to this node, and this node's pushes up to its parent.
   look_for_arrivals(event.node, event.time);
   if (const auto parent = parent_.find(event.node); parent != parent_.end())
     look_for_arrivals(parent->second, event.time);
 }
 
-nlohmann::json RunMetrics::throughput_json(const Windows& windows) const {
+nlohmann::json RunMetrics::throughput_json(const Windows& windows, bool series) const {
   std::vector<int64_t> rates;
+  nlohmann::json points = nlohmann::json::array();  // [window start (ns), bytes/s]
   uint64_t total = 0;
   for (const auto& [index, bytes] : windows) {
     if (bytes == 0) continue;
     total += bytes;
     rates.push_back(static_cast<int64_t>(static_cast<Wide>(bytes) * 1'000'000'000 / window_.count()));
+    if (series) points.push_back({index * window_.count(), rates.back()});
   }
   nlohmann::json out = percentiles_json(percentiles(rates));
   out["activeWindows"] = out["count"];
@@ -169,15 +175,16 @@ nlohmann::json RunMetrics::throughput_json(const Windows& windows) const {
   out["bytes"] = total;
   const int64_t span = world_.loop().now().count();
   out["meanOverRun"] = span > 0 ? static_cast<int64_t>(static_cast<Wide>(total) * 1'000'000'000 / span) : 0;
+  if (series) out["series"] = std::move(points);
   return out;
 }
 
 nlohmann::json RunMetrics::to_json() const {
   nlohmann::json links = nlohmann::json::object(), levels = nlohmann::json::object(),
                  nodes = nlohmann::json::object();
-  for (const auto& [name, windows] : links_) links[name] = throughput_json(windows);
-  for (const auto& [depth, windows] : levels_) levels[std::to_string(depth)] = throughput_json(windows);
-  for (const auto& [name, windows] : nodes_) nodes[name] = throughput_json(windows);
+  for (const auto& [name, windows] : links_) links[name] = throughput_json(windows, series_);
+  for (const auto& [depth, windows] : levels_) levels[std::to_string(depth)] = throughput_json(windows, false);
+  for (const auto& [name, windows] : nodes_) nodes[name] = throughput_json(windows, false);
 
   std::map<std::pair<bool, int>, uint64_t> missing;  // (up, depth) -> pushes not arrived by the end
   for (const auto& [node, arrivals] : expected_)
@@ -204,7 +211,7 @@ nlohmann::json RunMetrics::to_json() const {
   for (const auto& [host, count] : retried_by_host_) retried_by_host[host] = count;
   nlohmann::json by_kind = nlohmann::json::object();
   for (const auto& [kind, count] : faults_by_kind_) by_kind[kind] = count;
-  return {
+  nlohmann::json out = {
       {"window", format_duration(window_)},
       {"throughput", {{"unit", "bytes/s"}, {"links", links}, {"levels", levels}, {"nodes", nodes}}},
       {"propagation", {{"unit", "ms"}, {"down", propagation(down_by_depth_, false)},
@@ -220,6 +227,17 @@ nlohmann::json RunMetrics::to_json() const {
                   {"perBlobTransfer", blob_transfers_ > 0 ? static_cast<double>(events) /
                                                                 static_cast<double>(blob_transfers_)
                                                           : 0.0}}}};
+  if (series_) {
+    // Each round as [end, end]: the world hears when a round ended, not when it began.
+    nlohmann::json rounds = nlohmann::json::object();
+    for (const auto& [node, ends] : rounds_) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const int64_t end : ends) list.push_back({end, end});
+      rounds[node] = std::move(list);
+    }
+    out["rounds"] = std::move(rounds);
+  }
+  return out;
 }
 
 }  // namespace outpost::sim::world

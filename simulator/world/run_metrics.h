@@ -11,7 +11,8 @@
 //  - retries: exchanges that failed (a transport failure, 429 or 5xx) and were sent again (same client, server,
 //    method and target);
 //  - bytes moved by the agents against the minimal bytes (every node that syncs a push receiving its blobs once);
-//  - faults injected, by kind and in order; blob transfers, and events per transfer.
+//  - faults injected, by kind and in order; blob transfers, and events per transfer;
+//  - in worlds of up to 64 nodes, each link's throughput window by window and when each node's sync rounds ended.
 // Like the invariant checks it adds no event to the loop and changes nothing.
 #include <cstdint>
 #include <map>
@@ -51,7 +52,7 @@ class RunMetrics final : public WorldObserver {
   };
   using Windows = std::map<int64_t, uint64_t>;  // window index -> bytes
   void add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, uint64_t bytes) const;
-  nlohmann::json throughput_json(const Windows& windows) const;
+  nlohmann::json throughput_json(const Windows& windows, bool series) const;
   bool present(const std::string& node, const Arrival& arrival);
   void look_for_arrivals(const std::string& node, Nanoseconds now);
 
@@ -72,6 +73,10 @@ class RunMetrics final : public WorldObserver {
   uint64_t failed_requests_ = 0, retried_ = 0;
   std::map<std::string, uint64_t> retried_by_host_;
 
+  // Worlds of up to kMostSeries nodes: each link's windows and each node's sync rounds over time, for charts.
+  static constexpr size_t kMostSeries = 64;
+  bool series_ = false;
+  std::map<std::string, std::vector<int64_t>> rounds_;  // node -> when its rounds ended (nanoseconds)
   uint64_t blob_transfers_ = 0;
   std::map<std::string, uint64_t> faults_by_kind_;
   nlohmann::json fault_list_ = nlohmann::json::array();

@@ -21,6 +21,7 @@ struct Level {
   std::optional<bool> read_only;  // absent: the parent's mode
   json repositories;              // null: the tree's
   json link, nic;                 // null: none
+  std::optional<std::string> client_token;  // "push", "pull" or "none"; absent: by mode
 };
 
 bool is_name_part(const std::string& text) {
@@ -29,7 +30,7 @@ bool is_name_part(const std::string& text) {
 }
 
 Level parse_level(const json& value, const std::string& where) {
-  const Fields fields(value, where, {"count", "name", "mode", "repositories", "link", "nic"});
+  const Fields fields(value, where, {"count", "name", "mode", "repositories", "clientToken", "link", "nic"});
   Level level;
   const auto count = fields.whole("count", 1, kMaxLevelTreeNodes);
   if (!count) fields.fail("count", "is required: how many children each node of the level above gets");
@@ -50,6 +51,10 @@ Level parse_level(const json& value, const std::string& where) {
     }
   }
   if (const json* repositories = fields.get("repositories")) level.repositories = *repositories;
+  level.client_token = fields.string("clientToken");
+  if (level.client_token && *level.client_token != "push" && *level.client_token != "pull" &&
+      *level.client_token != "none")
+    fields.fail("clientToken", "'" + *level.client_token + "' is not an access: push, pull or none");
   if (const json* link = fields.get("link")) level.link = *link;
   if (const json* nic = fields.get("nic")) level.nic = *nic;
   return level;
@@ -99,7 +104,7 @@ json level_tree_nodes(const json& tree, const std::string& where) {
                      {"parent", parent.name.empty() ? json(nullptr) : json(parent.name)},
                      {"mode", read_only ? "ReadOnly" : "ReadWrite"},
                      {"repositories", level.repositories.is_null() ? repositories : level.repositories},
-                     {"clientToken", read_only ? "pull" : "push"}};
+                     {"clientToken", level.client_token.value_or(read_only ? "pull" : "push")}};
         if (!level.link.is_null()) node["link"] = level.link;
         if (!level.nic.is_null()) node["nic"] = level.nic;
         nodes.push_back(std::move(node));

@@ -12,7 +12,10 @@
 //
 // Names join the path: region7, region7site3, region7site3line12 (SPEC 2.1: letters and digits, 5 to 40 characters).
 // A level's mode defaults to its parent's (ReadWrite at the top); a ReadOnly parent may only have ReadOnly children
-// (SPEC 2.3). Every node gets one client token, <name>-client: push on ReadWrite nodes, pull on ReadOnly ones.
+// (SPEC 2.3). Every node gets one client token, <name>-client: push on ReadWrite nodes, pull on ReadOnly ones, unless
+// its level says otherwise ("clientToken": "push", "pull" or "none"). SPEC 2.9 allows 20,000 tokens per registry, and
+// every node also takes a sync token and the simulator's reader token: 8,000 leaves can have no client token of their
+// own.
 #include <string>
 
 #include <nlohmann/json.hpp>

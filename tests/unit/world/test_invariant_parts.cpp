@@ -15,6 +15,7 @@ namespace outpost::sim::world {
 
 namespace {
 using namespace std::chrono_literals;
+using nlohmann::json;
 
 FaultStep step(FaultAction action, std::vector<std::string> targets) {
   FaultStep fault;
@@ -96,9 +97,9 @@ BOOST_AUTO_TEST_CASE(management_calls_become_versions_of_the_world_with_the_pass
   mirror.apply(call(http::Method::Put, "scopeMaps/line1-map", {{"actions", {"repositories/apps/*/content/read"}}},
                     nullptr, 201),
                kStart + 1s);
-  mirror.apply(call(http::Method::Put, "tokens/line1-client", {{"scopeMap", "line1-map"}},
-                    {{"passwords", {{{"name", "password1"}, {"value", "p1"}}, {{"name", "password2"}, {"value", "p2"}}}}},
-                    201),
+  const json passwords = {
+      {"passwords", {{{"name", "password1"}, {"value", "p1"}}, {{"name", "password2"}, {"value", "p2"}}}}};
+  mirror.apply(call(http::Method::Put, "tokens/line1-client", {{"scopeMap", "line1-map"}}, passwords, 201),
                kStart + 2s);
   mirror.apply(call(http::Method::Put, "connectedRegistries/line1",
                     {{"mode", "ReadOnly"}, {"parent", nullptr}, {"repositories", {"apps/*"}},

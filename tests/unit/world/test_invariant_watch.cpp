@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "simulator/check/violation.h"
+#include "simulator/cli/sim_report.h"
 #include "simulator/world/invariant_watch.h"
 #include "simulator/world/run_metrics.h"
 #include "simulator/world/world.h"
@@ -79,8 +80,8 @@ BOOST_AUTO_TEST_CASE(a_read_only_node_said_to_allow_a_write_breaks_two_invariant
   // and the events involving that node that led there.
   bool named = false;
   for (const std::string& text : result.violations)
-    named = named || (contains(text, "no-write-on-read-only at line1:5000, virtual time ") && contains(text, "seed 5") &&
-                      contains(text, "POST /v2/apps/forbidden/blobs/uploads/") &&
+    named = named || (contains(text, "no-write-on-read-only at line1:5000, virtual time ") &&
+                      contains(text, "seed 5") && contains(text, "POST /v2/apps/forbidden/blobs/uploads/") &&
                       contains(text, "last events involving line1:"));
   BOOST_TEST(named, json(result.violations).dump(2));
   const json& report = result.invariants;
@@ -151,8 +152,8 @@ BOOST_AUTO_TEST_CASE(a_clean_run_holds_every_invariant_and_reports_sane_metrics)
   scenario["network"] = "simulated";
   scenario["topology"]["defaultLink"] = {{"latency", "20ms"}, {"bandwidth", "10MB/s"}};
   // A change the nodes must enforce: line1's client token disabled mid-run, then enabled again.
-  scenario["workload"].push_back({{"action", "token"}, {"token", "line1-client"}, {"status", "disabled"}, {"at", "4m"}});
-  scenario["workload"].push_back({{"action", "token"}, {"token", "line1-client"}, {"status", "enabled"}, {"at", "6m"}});
+  for (const auto& [status, at] : {std::pair{"disabled", "4m"}, std::pair{"enabled", "6m"}})
+    scenario["workload"].push_back({{"action", "token"}, {"token", "line1-client"}, {"status", status}, {"at", at}});
   World world(parse_scenario(scenario), 8);
   const RunResult result = world.run_all();
   BOOST_TEST(result.ok(), json(result.violations).dump(2));
@@ -218,6 +219,35 @@ BOOST_AUTO_TEST_CASE(watching_changes_nothing_in_the_run) {
   BOOST_TEST(a.metrics.at("bytes") == b.metrics.at("bytes"));
   BOOST_TEST(a.metrics.at("propagation") == b.metrics.at("propagation"));
   BOOST_TEST(a.invariants.at("checks") == b.invariants.at("checks"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(sim_run_output)
+
+BOOST_AUTO_TEST_CASE(the_replay_command_names_what_the_run_was_given) {
+  BOOST_TEST(commands::replay_command("scenarios/x.json", 7, "", "") == "outpost sim run scenarios/x.json --seed 7");
+  BOOST_TEST(commands::replay_command("x.json", 7, "10m", "simulated") ==
+             "outpost sim run x.json --seed 7 --duration 10m --network simulated");
+}
+
+BOOST_AUTO_TEST_CASE(each_seed_says_which_invariants_held_and_what_it_measured) {
+  commands::SeedRun run;
+  run.result = {{"seed", 4},
+                {"ok", false},
+                {"invariants",
+                 {{"held", false},
+                  {"checks", {{{"name", "convergence"}, {"checked", 3}, {"violations", 1}},
+                              {{"name", "blob-matches-digest"}, {"checked", 20000}, {"violations", 0}}}}}},
+                {"metrics",
+                 {{"throughput", {{"levels", {{"1", {{"p50", 1500}}}, {"2", {{"p50", 25000}}}}}}},
+                  {"propagation", {{"down", {{"1", {{"p50", 281.5}}}, {"2", {{"p50", 1330.0}}}}}}},
+                  {"retries", {{"retried", 12}}},
+                  {"bytes", {{"ratio", 2.5}}}}}};
+  BOOST_TEST(commands::invariants_line(run) ==
+             "  invariants 1/2 held (20.0k checks) | sync p50 level 1 1500B/s, level 2 25.0kB/s | propagation p50 "
+             "depth 1 282ms, depth 2 1s330ms | retries 12 | bytes moved 2.50x minimal");
+  BOOST_TEST(commands::invariants_line(commands::SeedRun{}).empty());  // a run that brought back nothing
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -143,8 +143,8 @@ BOOST_AUTO_TEST_CASE(a_synthetic_image_names_its_recipes_with_their_real_size_an
 }
 
 BOOST_AUTO_TEST_CASE(a_ten_gigabyte_layer_pushed_at_the_cloud_reaches_a_child_charged_at_its_declared_size) {
+  Exchanges seen;  // before the world: it outlives the world's shutdown
   World world(parse_scenario(one_child("simulated")), 1);
-  Exchanges seen;
   world.add_observer(seen);
   world.build();
   BOOST_REQUIRE(world.result().ready);
@@ -240,11 +240,12 @@ BOOST_AUTO_TEST_CASE(levels_expand_into_named_nodes_with_their_modes_repositorie
            {"levels",
             {{{"count", 2}, {"name", "Region"}, {"link", {{"latency", "20ms"}, {"bandwidth", "1Gbit/s"}}}},
              {{"count", 3}, {"name", "site"}, {"nic", {{"bandwidth", "100MB/s"}}}},
-             {{"count", 2}, {"name", "line"}, {"mode", "ReadOnly"}, {"repositories", {"apps/line/*"}}}}}}},
+             {{"count", 2}, {"name", "line"}, {"mode", "ReadOnly"}, {"repositories", {"apps/line/*"}}},
+             {{"count", 1}, {"name", "robot"}, {"clientToken", "none"}}}}}},
          {"syncLongPoll", "10m"},
          {"syncStatusInterval", "10m"}}}});
   const cli::Topology& cluster = scenario.topology.cluster;
-  BOOST_TEST(cluster.nodes.size() == 2u + 6u + 12u);
+  BOOST_TEST(cluster.nodes.size() == 2u + 6u + 12u + 12u);
   BOOST_TEST(cluster.sync_long_poll == "10m");
   BOOST_TEST(cluster.sync_status_interval == "10m");
   const cli::NodeSpec* region = cluster.node("region2");
@@ -262,6 +263,12 @@ BOOST_AUTO_TEST_CASE(levels_expand_into_named_nodes_with_their_modes_repositorie
   BOOST_TEST(line->repositories == std::vector<std::string>{"apps/line/*"});
   BOOST_REQUIRE(line->client_tokens.size() == 1u);
   BOOST_TEST(line->client_tokens[0].name == "region2site3line2-client");
+  BOOST_TEST(line->client_tokens[0].actions ==
+             (std::vector<std::string>{"repositories/apps/line/*/content/read", "repositories/apps/line/*/metadata/read"}));
+  const cli::NodeSpec* robot = cluster.node("region2site3line2robot1");
+  BOOST_REQUIRE(robot != nullptr);
+  BOOST_TEST(robot->mode == "ReadOnly");
+  BOOST_TEST(robot->client_tokens.empty());
   BOOST_TEST(scenario.topology.link_of("region1").latency.count() == std::chrono::nanoseconds(20ms).count());
   BOOST_TEST(scenario.topology.link_of("region1").bandwidth == 125'000'000u);
   BOOST_TEST(scenario.topology.link_of("region1site1").bandwidth == 0u);  // no link spec: the default link
@@ -300,6 +307,33 @@ BOOST_AUTO_TEST_CASE(impossible_levels_are_refused_with_their_place) {
   refused({{{"name", "sites"}}}, "levels[0].count: is required");
   refused({{{"count", 200}, {"name", "region"}}, {{"count", 200}, {"name", "site"}}}, "more than 20000 nodes");
   refused({{{"count", 2}, {"name", "sites"}, {"colour", "red"}}}, "levels[0]: unknown key 'colour'");
+  refused({{{"count", 2}, {"name", "sites"}, {"clientToken", "all"}}}, "levels[0].clientToken: 'all' is not an access");
+}
+
+BOOST_AUTO_TEST_CASE(the_large_scenarios_read_as_described) {
+  // CI does not run them (docs/performance.md says what they cost); it reads them, so that they keep parsing.
+  const std::string dir = std::string(OUTPOST_SOURCE_DIR) + "/scenarios/";
+  const Scenario wide = load_scenario(dir + "wide-fleet.json");
+  BOOST_TEST(wide.topology.cluster.nodes.size() + 1 == 8421u);
+  BOOST_TEST(wide.topology.cluster.sync_long_poll == "10m");
+  BOOST_TEST(wide.topology.cluster.sync_status_interval == "10m");
+  BOOST_TEST(wide.workload.empty());  // a quiet day
+  BOOST_TEST(wide.start_nodes_together);
+  const Scenario push = load_scenario(dir + "wide-fleet-push.json");
+  BOOST_TEST(push.topology.cluster.nodes.size() + 1 == 8421u);
+  BOOST_REQUIRE(push.workload.size() == 1u);
+  const auto& release = std::get<PushAction>(push.workload[0].action);
+  BOOST_TEST(release.synthetic);
+  BOOST_TEST(release.layers.max * release.layer_size.value == 1'000'000'000u);
+  BOOST_TEST(push.nemesis.enabled());
+  const Scenario kraken = load_scenario(dir + "kraken.json");
+  BOOST_TEST(kraken.topology.cluster.nodes.size() == 5u + 2600u);
+  BOOST_TEST(kraken.topology.link_of("parent3leaf520").bandwidth == 300'000'000u);
+  const auto& image = std::get<PushAction>(kraken.workload.at(0).action);
+  BOOST_TEST(image.layers.max * image.layer_size.value == 3'000'000'000u);
+  const Scenario chain = load_scenario(dir + "deep-chain.json");
+  BOOST_TEST(chain.topology.cluster.nodes.size() == 6u);
+  BOOST_TEST(chain.topology.cluster.node("region1plant1hall1line1cell1robot1") != nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
