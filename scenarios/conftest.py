@@ -203,6 +203,18 @@ class Worlds:
                              f"`{world.binary} cluster down --dir {world.directory}` if anything survived)")
         return lines
 
+    def broken_invariants(self) -> List[str]:
+        """The simulator's invariant violations in the worlds this test ran (docs/simulator.md, "Invariants"), whatever
+        the test itself asserted: a scenario passes only if every node also kept SPEC's rules while it ran. Convergence
+        is left to the test (some scenarios show on purpose that a cut-off node does not converge)."""
+        broken = []
+        for world in self.started:
+            if hasattr(world, "trace_hash"):
+                for violation in world.result().violations:
+                    if not violation.startswith("convergence"):
+                        broken.append(f"seed {world.seed}: {violation}")
+        return broken
+
     def close(self, failed: bool) -> None:
         import shutil
         for world in reversed(self.started):
@@ -219,7 +231,11 @@ def _outpost_worlds(request: pytest.FixtureRequest, outpost_case: Case, tmp_path
     request.node.stash[_RESULT] = {"worlds": worlds}
     yield worlds
     call = request.node.stash[_RESULT].get("call")
-    worlds.close(failed=bool(call is not None and call.failed))
+    failed = bool(call is not None and call.failed)
+    broken = [] if failed else worlds.broken_invariants()
+    worlds.close(failed=failed or bool(broken))
+    if broken:
+        pytest.fail("invariants broken while the scenario ran:\n" + "\n".join(broken), pytrace=False)
 
 
 class Target:
