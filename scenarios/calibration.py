@@ -7,16 +7,17 @@ simulator's figures (goal: within 20%).
 
 The scenario: a chain (`outpost.tree(depth, 1)`: node1 under the cloud, node1n1 under node1, ...) whose every
 child -> parent link has the given one-way latency and bandwidth per direction: the topology's `defaultLink`, which
-the simulator models as links (`network="simulated"`) and a live cluster as latency and bandwidth toxics on its fault
-proxy's links. One image, `layers` layers of random bytes (the same bytes in both worlds, drawn from `seed`) and its
-config, is pushed at the cloud; each world is then watched until every node of the chain holds it.
+the simulator models as links (`network="simulated"`) and a live cluster as latency toxics and the link's own
+bandwidth on its fault proxy's links. One image, `layers` layers of random bytes (the same bytes in both worlds, drawn
+from `seed`) and its config, is pushed at the cloud; each world is then watched until every node of the chain holds
+it.
 
-The two worlds do not mean the same by a link's bandwidth: the simulator shares it between the transfers crossing
-the link (max-min fair), the proxy's bandwidth toxic caps each connection, so a child fetching several layers at once
-gets the bandwidth once per layer live. `--bandwidth-as toxic` leaves the topology's bandwidth out and puts a
-bandwidth toxic (the proxy's kind, which the simulator models as a cap per connection too) on every uplink in both
-worlds instead: the same meaning on both sides. docs/performance.md ("Calibration: simulator against live") has the
-figures of both.
+Both worlds share a link's bandwidth between the transfers crossing it: the simulator max-min fair, the fault proxy
+with one schedule per link and stream from which every connection books its turns (docs/fault-proxy.md, "A link's
+own bandwidth"), so a child fetching several layers at once gets the link once, not once per layer. The other
+meaning of bandwidth, a cap per connection, is calibrated with `--bandwidth-as toxic`: it leaves the topology's
+bandwidth out and puts a bandwidth toxic (toxiproxy's kind, which the simulator models as a cap per flow) on every
+uplink in both worlds instead. docs/performance.md ("Calibration: simulator against live") has the figures of both.
 
 What is measured, the same way in both worlds (the only difference is the clock: virtual time in the simulator,
 `time.monotonic` through the live cluster's clock, which is the measurement itself here):
@@ -79,9 +80,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                              "4MB/s, 32Mbit/s (default 4MB/s)")
     parser.add_argument("--latency", default="20ms", help="one-way latency of every link (default 20ms)")
     parser.add_argument("--bandwidth-as", choices=("link", "toxic"), default="link",
-                        help="link (default): the topology's link bandwidth, what a topology file says; toxic: a "
-                             "bandwidth toxic (a cap per connection, the fault proxy's kind) on every uplink, in "
-                             "both worlds, instead")
+                        help="link (default): the topology's link bandwidth, what a topology file says, shared "
+                             "by the link's transfers; toxic: a bandwidth toxic (a cap per connection, toxiproxy's "
+                             "kind) on every uplink, in both worlds, instead")
     parser.add_argument("--seed", type=int, default=1,
                         help="the layers' bytes, the simulator's seed, the fault proxy's seed (default 1)")
     parser.add_argument("--poll", default="5ms", help="interval between two observations (default 5ms)")

@@ -8,11 +8,11 @@ a long poll's answer.
 The test runs both worlds itself, so it takes the `live` fixture (one case, skipped with --outpost-target=sim or
 without an `outpost` executable; the live cluster is stopped at teardown, kept when the test fails) and the `sim`
 factory from the request, which adds no case of its own (the simulation gets this run's seed, is judged by the
-plugin like any other and is described in the failure text). The two shapes of bandwidth it runs are the ones where the worlds agree by construction: one layer over
-the topology's link bandwidth (one transfer per hop), and concurrent layers under a bandwidth toxic (a cap per
-connection in both worlds). Concurrent layers over the topology's link bandwidth differ by design today: the
-simulator shares the link between the transfers, the live cluster's fault proxy caps each connection
-(docs/performance.md, "Calibration: simulator against live").
+plugin like any other and is described in the failure text). It runs both meanings of bandwidth: the topology's
+link bandwidth, shared by the transfers crossing the link in both worlds (the simulator max-min fair, the live fault
+proxy with the link's own rate), with one layer (one transfer per hop) and with two layers fetched at once; and a
+bandwidth toxic, a cap per connection in both worlds, with two layers (docs/performance.md, "Calibration: simulator
+against live").
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ BAND = (0.5, 2.0)
 
 @pytest.mark.spec("5.1", "5.4")
 @pytest.mark.slow
-@pytest.mark.parametrize("bandwidth_as, layers, layer_mib", [("link", 1, 1.0), ("toxic", 2, 0.5)],
-                         ids=["link-one-layer", "toxic-two-layers"])
+@pytest.mark.parametrize("bandwidth_as, layers, layer_mib", [("link", 1, 1.0), ("link", 2, 0.5), ("toxic", 2, 0.5)],
+                         ids=["link-one-layer", "link-two-layers", "toxic-two-layers"])
 def test_simulator_and_live_agree_on_a_chain(request, live, bandwidth_as, layers, layer_mib):
     sim = request.getfixturevalue("sim")
     args = calibration.parse_args(["--depth", "2", "--layers", str(layers), "--layer-mib", str(layer_mib),

@@ -43,7 +43,7 @@ Source = Union[Topology, Mapping[str, Any], PathLike]
 file."""
 
 _SIMULATOR_ONLY_KEYS = ("defaultLink", "links", "nics")
-_LINK_SHAPE = "outpost-link"   # prefix of the toxics that give a link the topology's latency and bandwidth
+_LINK_SHAPE = "outpost-link"   # prefix of the toxics that give a link the topology's latency (and bandwidth caps)
 _PUSH_SCOPE_MAPS = ("_repositories_push", "_repositories_push_metadata_write", "_repositories_admin")
 
 
@@ -90,8 +90,10 @@ class LiveCluster(Cluster):
 
     ``source``: a :class:`~outpost.Topology` (``outpost.tree(...)``), a topology dict (the forms of a scenario's
     ``topology``), a scenario dict (its ``topology``), or a topology or scenario JSON file: the same descriptions a
-    :class:`~outpost.Simulation` takes. A topology's ``defaultLink`` and ``links`` (latency, jitter, bandwidth)
-    become latency and bandwidth toxics on the proxy links.
+    :class:`~outpost.Simulation` takes. A topology's ``defaultLink`` and ``links`` shape the proxy links: latency
+    and jitter become latency toxics, bandwidth the link's own rate, shared by all its connections as the simulator
+    shares a link between its transfers (a proxy link that several children cross gets the sum of their bandwidths,
+    and each connection there is capped at one child's).
     ``seed``: the fault proxy's seed (its toxicity decisions); default ``$OUTPOST_SEED``, else the topology's
     ``proxySeed``. ``directory``: where the cluster lives (default a new temporary directory); removed by
     :meth:`close` unless ``keep``. ``binary``: the ``outpost`` executable (default ``$OUTPOST_BIN``, else
@@ -336,8 +338,16 @@ class LiveCluster(Cluster):
                 (self._disabled_links.add if want_down else self._disabled_links.discard)(link)
 
     def _apply_link_shapes(self) -> None:
-        """The topology's latency, jitter and bandwidth as toxics on both streams of each shaped link; a link that
-        several children share takes their common shape (differing shapes there are refused)."""
+        """The topology's latency and jitter as toxics on both streams of each shaped link, its bandwidth as the
+        link's own rate on both streams (one schedule that all the link's connections share: a child fetching two
+        layers at once gets the link once, not twice, as in the simulator); a link that several children share takes
+        their common shape (differing shapes there are refused).
+
+        A proxy link several children cross (a parent's front link, the cloud's content link) stands for as many links
+        of the topology, one per child, and the proxy cannot tell whose a connection is: it gets the sum of their
+        bandwidths, right when they all transfer at once (one push, every child pulls it), plus a ``bandwidth`` toxic
+        at one child's bandwidth, so that no connection gets more than its child's link could carry. A child alone
+        at work there can still get up to its number of connections times its link."""
         if not self._shapes:
             return
         proxy = self._require_proxy("defaultLink/links")
@@ -352,12 +362,16 @@ class LiveCluster(Cluster):
                         "cluster shapes a shared link once")
                 by_link[link] = shape
         for link, shape in sorted(by_link.items()):
+            children = max(1, len(self._users(link)))
+            if shape["bandwidth"]:
+                proxy.set_bandwidth(link, upstream=shape["bandwidth"] * children,
+                                    downstream=shape["bandwidth"] * children)
             for stream in ("upstream", "downstream"):
                 if shape["latency"] or shape["jitter"]:
                     proxy.add_toxic(link, {"name": f"{_LINK_SHAPE}-latency-{stream}", "type": "latency",
                                            "stream": stream, "attributes": {"latency": shape["latency"],
                                                                             "jitter": shape["jitter"]}})
-                if shape["bandwidth"]:
+                if shape["bandwidth"] and children > 1:
                     proxy.add_toxic(link, {"name": f"{_LINK_SHAPE}-bandwidth-{stream}", "type": "bandwidth",
                                            "stream": stream, "attributes": {"rate_bytes": shape["bandwidth"]}})
 

@@ -68,6 +68,14 @@ class ProxyApi:
     def set_enabled(self, link: str, enabled: bool) -> None:
         self.call("POST", f"/proxies/{link}", {"enabled": enabled})
 
+    def set_bandwidth(self, link: str, upstream: Optional[int] = None, downstream: Optional[int] = None) -> None:
+        """The link's own bandwidth, bytes/s per stream (0: unlimited; None: unchanged), shared by every connection
+        of the link (a ``bandwidth`` toxic caps each connection instead)."""
+        rates = {stream: int(rate) for stream, rate in (("upstream", upstream), ("downstream", downstream))
+                 if rate is not None}
+        if rates:
+            self.call("POST", f"/proxies/{link}", {"bandwidth": rates})
+
     def add_toxic(self, link: str, toxic: dict) -> None:
         """Adds a toxic, replacing one of the same name (as a second toxic of a name does in the simulator)."""
         try:

@@ -151,7 +151,13 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
   up_ = group_->add_subcommand("up", "Enable a link: accept connections again");
   down_ = group_->add_subcommand("down", "Take a link down: close its connections, reset new ones");
   reset_ = group_->add_subcommand("reset", "Enable every link and remove every toxic");
-  for (CLI::App* verb : {show_, create_, delete_, up_, down_})
+  bandwidth_ = group_->add_subcommand(
+      "bandwidth", "Set a link's own bandwidth, shared by all its connections (a bandwidth toxic limits each one)");
+  bandwidth_up_ = bandwidth_->add_option("--up", flags_.bandwidth_up,
+                                         "bytes per second, client to server, for the whole link (0: unlimited)");
+  bandwidth_down_ = bandwidth_->add_option("--down", flags_.bandwidth_down,
+                                           "bytes per second, server to client, for the whole link (0: unlimited)");
+  for (CLI::App* verb : {show_, create_, delete_, up_, down_, bandwidth_})
     verb->add_option("name", flags_.name, "link name")->required();
   create_->add_option("--upstream", flags_.upstream, "where connections are forwarded, HOST:PORT")->required();
   create_->add_option("--listen", flags_.listen, "listen address, HOST:PORT (port 0 picks one)")->capture_default_str();
@@ -179,8 +185,8 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
     verb->add_option("--attribute,-a", flags_.attributes, "KEY=VALUE, e.g. latency=100 (repeatable)")
         ->allow_extra_args(false);
 
-  for (CLI::App* verb : {list_, show_, create_, delete_, up_, down_, reset_, toxic_add_, toxic_update_, toxic_remove_,
-                         toxic_list_})
+  for (CLI::App* verb : {list_, show_, create_, delete_, up_, down_, reset_, bandwidth_, toxic_add_, toxic_update_,
+                         toxic_remove_, toxic_list_})
     add_api_option(*verb, flags_.api);
 }
 
@@ -218,6 +224,13 @@ void ProxyCommand::execute() const {
   if (up_->parsed()) return print(call_api(api, http::Method::Post, proxy_path(flags_.name), {{"enabled", true}}));
   if (down_->parsed()) return print(call_api(api, http::Method::Post, proxy_path(flags_.name), {{"enabled", false}}));
   if (reset_->parsed()) return print(call_api(api, http::Method::Post, "/reset"));
+  if (bandwidth_->parsed()) {
+    json rates = json::object();
+    if (bandwidth_up_->count() > 0) rates["upstream"] = flags_.bandwidth_up;
+    if (bandwidth_down_->count() > 0) rates["downstream"] = flags_.bandwidth_down;
+    if (rates.empty()) throw UsageError("nothing to set: give --up or --down (bytes per second, 0: unlimited)");
+    return print(call_api(api, http::Method::Post, proxy_path(flags_.name), {{"bandwidth", rates}}));
+  }
   if (toxic_list_->parsed()) return print(call_api(api, http::Method::Get, proxy_path(flags_.name) + "/toxics"));
   if (toxic_remove_->parsed())
     return print(call_api(api, http::Method::Delete,

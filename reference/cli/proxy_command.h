@@ -5,6 +5,7 @@
 //                       [--log-level info]
 //   outpost proxy list | show NAME | create NAME --upstream HOST:PORT [--listen HOST:PORT] [--disabled]
 //   outpost proxy delete NAME | up NAME | down NAME | reset
+//   outpost proxy bandwidth NAME [--up BYTES_PER_S] [--down BYTES_PER_S]    (the link's own rate, shared; 0: none)
 //   outpost proxy toxic add NAME --type T [--toxic-name N] [--stream up|down] [--toxicity F]
 //                           [--attribute KEY=VALUE ...]
 //   outpost proxy toxic update NAME TOXIC [--toxicity F] [--attribute KEY=VALUE ...]
@@ -68,6 +69,8 @@ class ProxyCommand {
     std::string stream;
     double toxicity = 1.0;
     std::vector<std::string> attributes;
+    uint64_t bandwidth_up = 0;
+    uint64_t bandwidth_down = 0;
   };
 
   void execute() const;  // a client verb; throws UsageError, ApiFailure or transport errors
@@ -81,6 +84,9 @@ class ProxyCommand {
   CLI::App* up_;
   CLI::App* down_;
   CLI::App* reset_;
+  CLI::App* bandwidth_;
+  CLI::Option* bandwidth_up_ = nullptr;
+  CLI::Option* bandwidth_down_ = nullptr;
   CLI::App* toxic_add_;
   CLI::App* toxic_update_;
   CLI::App* toxic_remove_;

@@ -2,12 +2,14 @@
 `outpost proxy ...` client verbs change it while a client pulls through it.
 
 What is checked: a pull through the link gets the registry's exact bytes; `down` makes pulls fail and `up` restores
-them; toxics added and removed by the CLI act on the pulls; the link's counters (from `outpost proxy show`) grow with
+them; toxics added and removed by the CLI act on the pulls; a link's own bandwidth (`outpost proxy bandwidth`) is shown,
+kept by a reset and lets concurrent pulls through intact; the link's counters (from `outpost proxy show`) grow with
 the traffic; the CLI's errors and exit statuses (1 for a refusal, 2 for a wrong command line).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import subprocess
 from pathlib import Path
@@ -143,6 +145,26 @@ def test_toxics_from_the_cli_act_on_pulls(outpost_bin, fault_proxy, image):
 
     assert proxy_json(outpost_bin, fault_proxy, "reset") is None
     assert proxy_json(outpost_bin, fault_proxy, "show", "registry")["toxics"] == []
+
+
+def test_a_links_own_bandwidth_from_the_cli(outpost_bin, fault_proxy, image):
+    manifest, layer = image
+    link = "http://" + fault_proxy.link_address("registry")
+    shaped = proxy_json(outpost_bin, fault_proxy, "bandwidth", "registry", "--down", "8000000")
+    assert shaped["bandwidth"] == {"upstream": 0, "downstream": 8000000}
+    assert shaped["toxics"] == []                                  # the link's own rate, not a toxic
+    # Two pulls at once share the link; both get the registry's exact bytes.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(pull, link, manifest, layer) for _ in range(2)]:
+            done.result()
+    both = proxy_json(outpost_bin, fault_proxy, "bandwidth", "registry", "--up", "1000000")
+    assert both["bandwidth"] == {"upstream": 1000000, "downstream": 8000000}
+    assert proxy_json(outpost_bin, fault_proxy, "reset") is None     # a reset removes faults, not the link's shape
+    assert proxy_json(outpost_bin, fault_proxy, "show", "registry")["bandwidth"]["downstream"] == 8000000
+    assert proxy_json(outpost_bin, fault_proxy, "bandwidth", "registry", "--down", "0")["bandwidth"]["downstream"] == 0
+    pull(link, manifest, layer)
+    nothing = proxy_cli(outpost_bin, fault_proxy, "bandwidth", "registry")
+    assert nothing.returncode == 2 and "outpost: usage:" in nothing.stderr
 
 
 def test_cli_errors_and_exit_statuses(outpost_bin, fault_proxy, registry):

@@ -1,8 +1,8 @@
 """outpost.LiveCluster on real `outpost serve` processes (docs/python.md, "LiveCluster"): what is particular to the
 live world. The shared vocabulary in action is the business of scenarios/ (both worlds); here: teardown whatever
 happens, restarts recorded where `outpost cluster down` finds them, the proxy links a fault may and may not cut, the
-timeline steps checked before they apply, and link shapes as toxics. Needs the outpost executable ($OUTPOST_BIN, or
-build/bin/outpost beside build/python)."""
+timeline steps checked before they apply, and link shapes (latency toxics, the links' own bandwidth). Needs the
+outpost executable ($OUTPOST_BIN, or build/bin/outpost beside build/python)."""
 
 import json
 import os
@@ -135,6 +135,25 @@ def test_link_shapes_are_toxics_on_the_proxy():
         live.converge("30s").check()
     with pytest.raises(outpost.FaultNotSupported, match="nics"):
         outpost.LiveCluster(outpost.tree(1, 1).set_nic("node1", "10Mbit/s"))
+
+
+def test_link_bandwidth_is_the_proxy_links_own_rate():
+    # Two children of the cloud: each has a gateway link of its own and shares the cloud's content link.
+    topology = outpost.tree(1, 2).set_default_link(bandwidth=1_000_000)
+    with outpost.LiveCluster(topology) as live:
+        own = live.proxy.link("cloud-data.node1")
+        assert own["bandwidth"] == {"upstream": 1_000_000, "downstream": 1_000_000}   # shared by its connections
+        assert own["toxics"] == []                                                  # not a per-connection toxic
+        # The shared link stands for both children's links: their sum, and no connection above one child's link.
+        shared = live.proxy.link("cloud")
+        assert shared["bandwidth"] == {"upstream": 2_000_000, "downstream": 2_000_000}
+        assert sorted((toxic["type"], toxic["stream"], toxic["attributes"]["rate_bytes"])
+                      for toxic in shared["toxics"]) == [("bandwidth", "downstream", 1_000_000),
+                                                         ("bandwidth", "upstream", 1_000_000)]
+        assert live.link("node1").toxics() == []                                    # the topology's shape, hidden
+        live.heal_all()                                                              # the proxy's reset keeps it
+        assert live.proxy.link("cloud-data.node2")["bandwidth"]["downstream"] == 1_000_000
+        assert len(live.proxy.toxics("cloud")) == 2
 
 
 def test_a_start_that_fails_says_why_and_cleans_up(tmp_path, monkeypatch):

@@ -1,7 +1,9 @@
 #include "reference/live/proxy/api_handler.h"
 
+#include <cmath>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reference/live/proxy/proxy_error.h"
@@ -65,6 +67,38 @@ std::optional<bool> optional_bool(const json& body, const char* key) {
   return it->get<bool>();
 }
 
+// A link's "bandwidth": {"upstream": bytes/s, "downstream": bytes/s}, either or both (0: unlimited); the streams it
+// sets. Checked whole before anything is applied.
+std::vector<std::pair<Stream, uint64_t>> bandwidth_field(const json& body) {
+  const auto field = body.find("bandwidth");
+  if (field == body.end() || field->is_null()) return {};
+  if (!field->is_object())
+    throw ProxyError(400, "bad request body: 'bandwidth' must be an object {\"upstream\": bytes/s, "
+                          "\"downstream\": bytes/s}");
+  std::vector<std::pair<Stream, uint64_t>> rates;
+  for (const auto& [key, value] : field->items()) {
+    const auto stream = parse_stream(key);
+    if (!stream) throw ProxyError(400, "bad request body: 'bandwidth' has upstream and downstream, not '" + key + "'");
+    const std::string where = "bad request body: bandwidth." + key;
+    uint64_t rate = 0;
+    if (value.is_number_unsigned()) {
+      rate = value.get<uint64_t>();
+    } else if (value.is_number()) {
+      const double number = value.get<double>();
+      if (!(number >= 0)) throw ProxyError(400, where + " must not be negative");
+      if (number != std::floor(number)) throw ProxyError(400, where + " must be a whole number of bytes per second");
+      if (number > static_cast<double>(kMaxLinkBandwidth)) rate = kMaxLinkBandwidth + 1;
+      else rate = static_cast<uint64_t>(number);
+    } else {
+      throw ProxyError(400, where + " must be a number (bytes per second, 0: unlimited)");
+    }
+    if (rate > kMaxLinkBandwidth)
+      throw ProxyError(400, where + " is too large (at most " + std::to_string(kMaxLinkBandwidth) + ")");
+    rates.emplace_back(*stream, rate);
+  }
+  return rates;
+}
+
 class ApiCall final : public http::Call {
  public:
   ApiCall(FaultProxy& proxy, http::Request request) : proxy_(proxy), request_(std::move(request)) {}
@@ -122,8 +156,12 @@ class ApiCall final : public http::Call {
         if (!body.is_object()) throw ProxyError(400, "bad request body: expected a JSON object");
         if (const auto listen = optional_string(body, "listen"); listen && *listen != proxy_.link(name).listen)
           throw ProxyError(400, "a link's listen address cannot change; delete the link and create it again");
-        return answer(200, to_json(proxy_.update_link(name, optional_bool(body, "enabled"),
-                                                      optional_string(body, "upstream"))));
+        const auto enabled = optional_bool(body, "enabled");
+        const auto upstream = optional_string(body, "upstream");
+        const auto rates = bandwidth_field(body);
+        LinkStatus status = proxy_.update_link(name, enabled, upstream);
+        for (const auto& [stream, rate] : rates) status = proxy_.set_link_bandwidth(name, stream, rate);
+        return answer(200, to_json(status));
       }
       if (method == http::Method::Delete) {
         proxy_.remove_link(name);
@@ -165,6 +203,7 @@ class ApiCall final : public http::Call {
     spec.upstream = *upstream;
     if (const auto listen = optional_string(body, "listen"); listen && !listen->empty()) spec.listen = *listen;
     if (const auto enabled = optional_bool(body, "enabled")) spec.enabled = *enabled;
+    for (const auto& [stream, rate] : bandwidth_field(body)) spec.bandwidth.of(stream) = rate;
     return answer(201, to_json(proxy_.create_link(spec)));
   }
 

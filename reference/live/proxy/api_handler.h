@@ -3,9 +3,9 @@
 // as an http::Handler for live::Server:
 //
 //   GET    /proxies                          every link, {name: link}
-//   POST   /proxies                          create {name, listen?, upstream, enabled?}            -> 201
-//   GET    /proxies/{name}                   one link: {name, listen, upstream, enabled, toxics, counters}
-//   POST   /proxies/{name}                   update {enabled?, upstream?} (PATCH too)
+//   POST   /proxies                          create {name, listen?, upstream, enabled?, bandwidth?} -> 201
+//   GET    /proxies/{name}                   one link: {name, listen, upstream, enabled, bandwidth, toxics, counters}
+//   POST   /proxies/{name}                   update {enabled?, upstream?, bandwidth?} (PATCH too)
 //   DELETE /proxies/{name}                                                                         -> 204
 //   GET    /proxies/{name}/toxics            its toxics, [toxic]
 //   POST   /proxies/{name}/toxics            add {name?, type, stream?, toxicity?, attributes?}
@@ -15,7 +15,9 @@
 //   POST   /reset                            every link enabled, every toxic removed               -> 204
 //   GET    /version                          {"version": "..."}
 //
-// Errors are {"error": message, "status": code}, as toxiproxy answers them.
+// Errors are {"error": message, "status": code}, as toxiproxy answers them. `bandwidth` is ours: the link's own rate,
+// {"upstream": bytes/s, "downstream": bytes/s} (0: unlimited; an update may give one stream), shared by all the link's
+// connections, where toxiproxy's bandwidth toxic limits each connection on its own (fault_proxy.h, LinkBandwidth).
 #include <memory>
 
 #include "reference/common/http.h"

@@ -52,8 +52,8 @@ Connection::Connection(std::shared_ptr<Link> link, tcp::socket client, uint64_t 
       resolver_(executor_),
       connect_timer_(executor_),
       linger_timer_(executor_),
-      up_(Stream::Upstream, executor_),
-      down_(Stream::Downstream, executor_),
+      up_(Stream::Upstream, executor_, link_->pacer(Stream::Upstream)),
+      down_(Stream::Downstream, executor_, link_->pacer(Stream::Downstream)),
       random_(connection_seed(link_->settings().seed, link_->name(), number)) {}
 
 Connection::~Connection() {
@@ -262,7 +262,7 @@ void Connection::sync_toxics() {
     for (const uint64_t id : result.stop) toxic_timers_.erase(id);
     for (const auto& request : result.start) start_toxic_timer(direction->stream, request);
     close = close || result.close;
-    direction->wait.cancel();  // a writer waiting on a toxic plans again with the new set
+    direction->wait.cancel();  // a waiting writer plans again (new toxics, or a new link rate)
   }
   if (close) close_gracefully();
 }

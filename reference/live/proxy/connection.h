@@ -35,7 +35,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();    // connects to the upstream, then forwards
   // Thread-safe (they post to the connection's strand):
   void close();    // closes both sockets at once (link down, link removed, upstream changed)
-  void refresh();  // the link's toxics changed
+  void refresh();  // the link's toxics or bandwidth changed
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -52,8 +52,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
   // One stream of the connection (toxiproxy's upstream or downstream) and the queue between its reader and writer.
   struct Direction {
-    Direction(Stream stream, const boost::asio::any_io_executor& executor)
-        : stream(stream), chain(stream), data_ready(executor), space(executor), wait(executor) {}
+    Direction(Stream stream, const boost::asio::any_io_executor& executor, std::shared_ptr<LinkPacer> link_rate)
+        : stream(stream), chain(stream, std::move(link_rate)), data_ready(executor), space(executor), wait(executor) {}
     const Stream stream;
     ToxicChain chain;
     std::deque<Piece> queue;
@@ -61,7 +61,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Timers used as events on the strand: a waiter sleeps until cancel() wakes it.
     boost::asio::steady_timer data_ready;  // reader -> writer: the queue is not empty
     boost::asio::steady_timer space;       // writer -> reader: the queue has room
-    boost::asio::steady_timer wait;        // the writer's toxic wait; cancelled when the toxics change
+    boost::asio::steady_timer wait;        // the writer's toxic or link-slot wait; cancelled by refresh()
     bool reader_done = false;
     bool writer_done = false;
   };

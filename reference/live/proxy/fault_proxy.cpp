@@ -28,6 +28,7 @@ nlohmann::json to_json(const LinkStatus& status) {
           {"listen", status.listen},
           {"upstream", status.upstream},
           {"enabled", status.enabled},
+          {"bandwidth", {{"upstream", status.bandwidth.upstream}, {"downstream", status.bandwidth.downstream}}},
           {"toxics", std::move(toxics)},
           {"counters", to_json(status.counters)}};
 }
@@ -103,6 +104,12 @@ LinkStatus FaultProxy::update_link(std::string_view name, std::optional<bool> en
   const auto link = impl_->find(name);
   if (upstream) link->set_upstream(*upstream);
   if (enabled) link->set_enabled(*enabled);
+  return link->status();
+}
+
+LinkStatus FaultProxy::set_link_bandwidth(std::string_view name, Stream stream, uint64_t bytes_per_second) {
+  const auto link = impl_->find(name);
+  link->set_bandwidth(stream, bytes_per_second);
   return link->status();
 }
 

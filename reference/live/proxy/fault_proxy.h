@@ -1,7 +1,8 @@
 #pragma once
 // A TCP fault proxy in the manner of toxiproxy (Shopify/toxiproxy), for the links between connected registries: named
 // links, each listening on an address and forwarding every connection to an upstream, with toxics (latency, bandwidth,
-// timeout, reset_peer, limit_data, slicer, slow_close) that act on either stream, and a link state (enabled, or down).
+// timeout, reset_peer, limit_data, slicer, slow_close) that act on either stream of each connection, a link state
+// (enabled, or down) and, ours, a link-wide bandwidth per stream that all the link's connections share.
 // It runs on its own io_context and threads; every method is thread-safe. Asio stays in the .cpp files: this header is
 // what the CLI and the control API include.
 //
@@ -25,11 +26,24 @@
 
 namespace outpost::live::proxy {
 
+// A link's own bandwidth, bytes per second per stream (0: unlimited), shared by all its connections: two connections
+// moving data at once get about half each, where a bandwidth toxic gives each connection its whole rate. Not a toxic
+// (toxiproxy's toxics act on each connection alone), so POST /reset keeps it: it is the link's shape, not a fault.
+struct LinkBandwidth {
+  uint64_t upstream = 0;    // client -> server
+  uint64_t downstream = 0;  // server -> client
+  uint64_t& of(Stream stream) { return stream == Stream::Upstream ? upstream : downstream; }
+  uint64_t of(Stream stream) const { return stream == Stream::Upstream ? upstream : downstream; }
+  bool operator==(const LinkBandwidth&) const = default;
+};
+inline constexpr uint64_t kMaxLinkBandwidth = uint64_t{1} << 53;  // bytes per second: exact in a JSON double
+
 struct LinkSpec {
   std::string name;                   // [A-Za-z0-9._-], unique
   std::string listen = "127.0.0.1:0";  // HOST:PORT; port 0 picks a free port (reported by LinkStatus::listen)
   std::string upstream;               // HOST:PORT, resolved for each new connection
   bool enabled = true;
+  LinkBandwidth bandwidth;            // unlimited by default
 };
 
 struct LinkStatus {
@@ -37,10 +51,12 @@ struct LinkStatus {
   std::string listen;  // the bound address, "127.0.0.1:41234"
   std::string upstream;
   bool enabled = true;
+  LinkBandwidth bandwidth;
   LinkCounters counters;
   std::vector<Toxic> toxics;  // in the order they were added
 };
-// toxiproxy's proxy object {name, listen, upstream, enabled, toxics} plus our "counters".
+// toxiproxy's proxy object {name, listen, upstream, enabled, toxics} plus our "bandwidth" ({"upstream": bytes/s,
+// "downstream": bytes/s}) and "counters".
 nlohmann::json to_json(const LinkStatus& status);
 
 class FaultProxy {
@@ -70,6 +86,9 @@ class FaultProxy {
   // does) and applies to the next ones.
   LinkStatus update_link(std::string_view name, std::optional<bool> enabled, std::optional<std::string> upstream);
   void remove_link(std::string_view name);  // closes its listener and its connections
+  // The link's own bandwidth on one stream (0: unlimited; at most kMaxLinkBandwidth, else 400). It applies at once to
+  // the open connections too: from the next piece each writes, they share the new rate.
+  LinkStatus set_link_bandwidth(std::string_view name, Stream stream, uint64_t bytes_per_second);
 
   // A toxic applies to the bytes that flow after it is added, on open connections too.
   Toxic add_toxic(std::string_view link, const Toxic& toxic);
@@ -78,7 +97,7 @@ class FaultProxy {
   std::vector<Toxic> toxics(std::string_view link) const;
   void remove_toxic(std::string_view link, std::string_view toxic);
 
-  void reset();  // toxiproxy's POST /reset: every link enabled, every toxic removed
+  void reset();  // toxiproxy's POST /reset: every link enabled, every toxic removed (link bandwidths stay)
 
   // Blocks until `condition` holds for the link's counters or `timeout` passes; returns whether it held.
   bool wait_for(std::string_view link, const std::function<bool(const LinkCounters&)>& condition,

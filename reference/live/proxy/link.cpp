@@ -30,6 +30,11 @@ std::string format_endpoint(const tcp::endpoint& endpoint) {
 }
 
 ProxyError toxic_not_found() { return ProxyError(404, "toxic not found"); }
+
+void check_bandwidth(uint64_t bytes_per_second) {
+  if (bytes_per_second > kMaxLinkBandwidth)
+    throw ProxyError(400, "a link's bandwidth is at most " + std::to_string(kMaxLinkBandwidth) + " bytes/s");
+}
 }  // namespace
 
 Link::Link(asio::io_context& io, const ProxySettings& settings, const LinkSpec& spec)
@@ -39,11 +44,16 @@ Link::Link(asio::io_context& io, const ProxySettings& settings, const LinkSpec& 
       strand_(asio::make_strand(io)),
       acceptor_(strand_),
       enabled_(spec.enabled),
+      bandwidth_(spec.bandwidth),
       upstream_(spec.upstream),
       toxics_(std::make_shared<const ToxicList>()) {
   if (!is_valid_name(spec.name)) throw ProxyError(400, "proxy name must be 1 to 128 characters of A-Z a-z 0-9 . _ -");
   if (spec.upstream.empty()) throw ProxyError(400, "missing required field: upstream");
   split_host_port(spec.upstream, "upstream");
+  for (const Stream stream : {Stream::Upstream, Stream::Downstream}) {
+    check_bandwidth(spec.bandwidth.of(stream));
+    pacer(stream)->set_rate(static_cast<double>(spec.bandwidth.of(stream)));
+  }
   const auto [host, port] = split_host_port(spec.listen, "listen");
   try {
     tcp::resolver resolver(io);
@@ -140,6 +150,7 @@ LinkStatus Link::status() const {
     std::lock_guard lock(mutex_);
     status.upstream = upstream_;
     status.enabled = enabled_;
+    status.bandwidth = bandwidth_;
     for (const auto& entry : *toxics_) status.toxics.push_back(entry->toxic);
   }
   status.counters = counters_.snapshot();
@@ -167,6 +178,20 @@ void Link::set_upstream(const std::string& upstream) {
     open = open_connections();
   }
   close_all(open);
+}
+
+void Link::set_bandwidth(Stream stream, uint64_t bytes_per_second) {
+  check_bandwidth(bytes_per_second);
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(mutex_);
+    bandwidth_.of(stream) = bytes_per_second;
+    if (!pacer(stream)->set_rate(static_cast<double>(bytes_per_second))) return;
+    open = open_connections();
+  }
+  // Writers waiting for a slot booked at the old rate plan again (a refresh cancels their wait), and book on the new
+  // schedule.
+  for (const auto& connection : open) connection->refresh();
 }
 
 std::string Link::upstream() const {

@@ -1,6 +1,7 @@
 #pragma once
-// One named link of the fault proxy: its listening socket, its upstream, its state (enabled or down), its toxics and
-// its open connections. Internal to the proxy (Asio types in the interface); FaultProxy is the public face.
+// One named link of the fault proxy: its listening socket, its upstream, its state (enabled or down), its own
+// bandwidth per stream (one LinkPacer each, shared by its connections), its toxics and its open connections. Internal
+// to the proxy (Asio types in the interface); FaultProxy is the public face.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -17,6 +18,7 @@
 
 #include "reference/live/proxy/fault_proxy.h"
 #include "reference/live/proxy/link_counters.h"
+#include "reference/live/proxy/link_pacer.h"
 #include "reference/live/proxy/toxic_chain.h"
 
 namespace outpost::live::proxy {
@@ -43,6 +45,7 @@ class Link : public std::enable_shared_from_this<Link> {
   LinkStatus status() const;
   void set_enabled(bool enabled);
   void set_upstream(const std::string& upstream);
+  void set_bandwidth(Stream stream, uint64_t bytes_per_second);  // ProxyError(400) past kMaxLinkBandwidth
 
   Toxic add_toxic(const Toxic& toxic);
   Toxic update_toxic(std::string_view name, const nlohmann::json& changes);
@@ -58,6 +61,7 @@ class Link : public std::enable_shared_from_this<Link> {
   const ProxySettings& settings() const { return settings_; }
   std::string upstream() const;
   std::shared_ptr<const ToxicList> toxic_list() const;
+  std::shared_ptr<LinkPacer> pacer(Stream stream) const { return stream == Stream::Upstream ? up_rate_ : down_rate_; }
   void forget(const Connection* connection);
 
  private:
@@ -73,10 +77,13 @@ class Link : public std::enable_shared_from_this<Link> {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::string bound_;
   CounterBoard counters_;
+  const std::shared_ptr<LinkPacer> up_rate_ = std::make_shared<LinkPacer>();    // the link's own bandwidth, per stream
+  const std::shared_ptr<LinkPacer> down_rate_ = std::make_shared<LinkPacer>();
 
   mutable std::mutex mutex_;
   bool enabled_ = true;
   bool closed_ = false;
+  LinkBandwidth bandwidth_;  // what the pacers were set to, as the API shows it
   std::string upstream_;
   uint64_t accepted_ = 0;  // connection numbers, for toxicity draws
   std::shared_ptr<const ToxicList> toxics_;

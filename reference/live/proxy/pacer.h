@@ -1,10 +1,10 @@
 #pragma once
-// The bandwidth toxic's clock: when the next piece of a stream may go out so that the stream averages `rate` bytes per
-// second. A virtual-time token bucket (GCRA): each piece of n bytes advances a "theoretical arrival time" by n / rate,
-// and a piece may leave once that time has come. Timers that fire late are made up for (the schedule is kept against
-// absolute time, with up to kCatchUp of credit) instead of the lateness accumulating, which is what keeps a 64 MiB
-// transfer within a fraction of a percent of its rate; pieces are a few milliseconds of data, so the stream is smooth
-// rather than one-second bursts.
+// The bandwidth toxic's clock (and, shared by a link's connections, the link's own rate: link_pacer.h): when the next
+// piece of a stream may go out so that the stream averages `rate` bytes per second. A virtual-time token bucket (GCRA):
+// each piece of n bytes advances a "theoretical arrival time" by n / rate, and a piece may leave once that time has
+// come. Timers that fire late are made up for (the schedule is kept against absolute time, with up to kCatchUp of
+// credit) instead of the lateness accumulating, which is what keeps a 64 MiB transfer within a fraction of a percent
+// of its rate; pieces are a few milliseconds of data, so the stream is smooth rather than one-second bursts.
 #include <chrono>
 #include <cstddef>
 

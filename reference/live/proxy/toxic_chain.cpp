@@ -131,6 +131,16 @@ ToxicChain::Step ToxicChain::next(Chunk& chunk, size_t remaining, Clock::time_po
   until = std::max(until, chunk.read_at + latency);
   if (until > now) return {.action = Action::Wait, .until = until};
 
+  if (link_rate_) {
+    if (booked_ && !link_rate_->valid(*booked_)) booked_.reset();  // the link's rate changed: book on the new one
+    if (!booked_) booked_ = link_rate_->book(now, size);             // nothing: the link has no rate of its own
+    if (booked_) {
+      if (booked_->at > now) return {.action = Action::Wait, .until = booked_->at};
+      size = std::min(size, booked_->bytes);  // a slicer or limit_data added since may want less than was booked
+      booked_.reset();
+    }
+  }
+
   Step step{.action = Action::Write, .bytes = size};
   for (Active& active : toxics_) {
     if (!active.applies) continue;

@@ -8,6 +8,11 @@
 // piece; slicer: one slice, not before the previous slice + delay; limit_data: no more than what is left), so the piece
 // and its time are the smallest size and the latest time among them, and one timer per stream does the waiting. Toxics
 // of the same kind add up as they would in toxiproxy's pipeline (two 50 ms latencies delay by 100 ms).
+//
+// The link's own bandwidth (link_pacer.h, not a toxic: one schedule for every connection of the link) comes last: once
+// the toxics allow a piece, the chain books the piece's slot on the link's schedule and holds that booking until the
+// piece goes out, so asking again (after a wait cut short by a change of toxics) neither books twice nor loses the
+// turn. Booking only when the toxics allow keeps a piece held by latency from taking link time it cannot use.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "reference/common/random.h"
+#include "reference/live/proxy/link_pacer.h"
 #include "reference/live/proxy/pacer.h"
 #include "reference/live/proxy/toxic.h"
 
@@ -46,7 +52,10 @@ class ToxicChain {
     std::vector<uint64_t> stop;          // timers of toxics that no longer need one
   };
 
-  explicit ToxicChain(Stream stream) : stream_(stream) {}
+  // `link_rate`: the link's own bandwidth on this stream, shared with the link's other connections (none: no link-wide
+  // limit, only the toxics).
+  explicit ToxicChain(Stream stream, std::shared_ptr<LinkPacer> link_rate = nullptr)
+      : stream_(stream), link_rate_(std::move(link_rate)) {}
 
   // Brings the chain up to date with the link's toxics (those of this chain's stream). A toxic seen for the first time
   // is drawn against its toxicity by `applies`; one whose toxicity changed is drawn again. Per-connection state
@@ -76,7 +85,7 @@ class ToxicChain {
   };
 
   // The next step for the `remaining` (> 0) unwritten bytes of `chunk`. A Write step has already been accounted for
-  // (pacer, limit, slice): the caller must write exactly step.bytes.
+  // (pacer, link rate, limit, slice): the caller must write exactly step.bytes.
   Step next(Chunk& chunk, size_t remaining, Clock::time_point now, Random& random);
 
   // What a timer started for (toxic_id, generation) means when it fires: nothing if the toxic is gone or its timer was
@@ -103,6 +112,8 @@ class ToxicChain {
   };
 
   Stream stream_;
+  std::shared_ptr<LinkPacer> link_rate_;
+  std::optional<LinkPacer::Slot> booked_;  // the link slot of the next piece, held until the piece goes out
   std::vector<Active> toxics_;
   uint64_t generations_ = 0;
 };

@@ -21,6 +21,9 @@
 #include <boost/test/unit_test.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -30,6 +33,7 @@
 
 #include "reference/live/proxy/api_handler.h"
 #include "reference/live/proxy/fault_proxy.h"
+#include "reference/live/proxy/link_pacer.h"
 #include "reference/live/proxy/pacer.h"
 #include "reference/live/proxy/toxic.h"
 #include "reference/live/proxy/toxic_chain.h"
@@ -400,6 +404,38 @@ BOOST_AUTO_TEST_CASE(bandwidth_and_slow_close_still_deliver_identical_bytes) {
   BOOST_TEST(outcome.eof);
 }
 
+BOOST_AUTO_TEST_CASE(connections_sharing_a_link_bandwidth_still_deliver_identical_bytes) {
+  ProxyFixture f;
+  const auto status = f.proxy.set_link_bandwidth("echo", Stream::Downstream, 2'000'000);
+  BOOST_TEST(status.bandwidth.downstream == 2'000'000u);
+  BOOST_TEST(status.bandwidth.upstream == 0u);
+  f.proxy.set_link_bandwidth("echo", Stream::Upstream, 3'000'000);
+  Client first(f.listen);
+  Client second(f.listen);
+  const std::string a = pattern(96 * 1024, 7);
+  const std::string b = pattern(96 * 1024, 8);
+  // The first connection's send and read on threads of their own (no assertions there), the second's meanwhile.
+  int send_error = 0;
+  std::string back_a;
+  std::thread sender([&] { send_error = first.send_all(a); });
+  std::thread reader([&] {
+    try {
+      back_a = first.read_exactly(a.size());
+    } catch (const std::exception&) {  // back_a stays empty: the assertion below fails
+    }
+  });
+  const std::string back_b = round_trip(second, b);
+  sender.join();
+  reader.join();
+  BOOST_TEST(send_error == 0);
+  BOOST_TEST((back_a == a));
+  BOOST_TEST((back_b == b));
+  // Unlimited again: the open connections stop waiting for the link's slots.
+  f.proxy.set_link_bandwidth("echo", Stream::Downstream, 0);
+  BOOST_TEST((round_trip(first, "after") == "after"));
+  BOOST_TEST(f.proxy.link("echo").bandwidth.downstream == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_removed_toxic_stops_applying) {
   ProxyFixture f;
   f.proxy.add_toxic("echo", toxic({{"type", "limit_data"}, {"attributes", {{"bytes", 0}}}}));
@@ -545,6 +581,199 @@ BOOST_AUTO_TEST_CASE(a_pacer_late_by_less_than_its_catch_up_loses_no_time) {
   BOOST_TEST(seconds == 10.0 + 0.003, boost::test_tools::tolerance(1e-6));
 }
 
+// Streams that each have `bytes` to send, asking a shared LinkPacer for slots as connection writers do, on a clock of
+// the test's own (each write is instantaneous and the next request follows it at once; requests due at the same time
+// are served in the order they were made). What went out, in order.
+struct Sent {
+  LinkPacer::Clock::time_point at;
+  size_t stream;
+  size_t bytes;
+};
+std::vector<Sent> share(LinkPacer& link, size_t streams, size_t bytes, LinkPacer::Clock::time_point start) {
+  std::multimap<LinkPacer::Clock::time_point, size_t> asks;  // equal keys keep their insertion order
+  std::vector<size_t> left(streams, bytes);
+  for (size_t i = 0; i < streams; ++i) asks.emplace(start, i);
+  std::vector<Sent> sent;
+  while (!asks.empty()) {
+    const auto [now, stream] = *asks.begin();
+    asks.erase(asks.begin());
+    const auto slot = link.book(now, left[stream]);
+    BOOST_REQUIRE(slot.has_value());
+    BOOST_REQUIRE(slot->at >= now);
+    sent.push_back({slot->at, stream, slot->bytes});  // the writer waits for its slot, then writes
+    left[stream] -= slot->bytes;
+    if (left[stream] > 0) asks.emplace(slot->at, stream);
+  }
+  return sent;
+}
+
+double seconds_between(LinkPacer::Clock::time_point from, LinkPacer::Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+BOOST_AUTO_TEST_CASE(two_streams_sharing_a_link_pacer_take_turns_and_together_average_its_rate) {
+  constexpr double kRate = 1'000'000.0;  // bytes per second: pieces of 5,000 bytes (5 ms)
+  constexpr size_t kBytes = 1'000'000;
+  LinkPacer link;
+  BOOST_TEST(!link.book(LinkPacer::Clock::time_point{}, 100).has_value(), "no rate: nothing to book");
+  BOOST_TEST(link.set_rate(kRate));
+  BOOST_TEST(!link.set_rate(kRate), "the same rate again changes nothing");
+  const LinkPacer::Clock::time_point start = LinkPacer::Clock::time_point{} + std::chrono::hours(1);
+  const auto sent = share(link, 2, kBytes, start);
+
+  // Together: the last piece ends exactly when 2 MB have used their time at 1 MB/s (the link's rate, not twice it).
+  const Sent& last = sent.back();
+  BOOST_TEST(seconds_between(start, last.at) + static_cast<double>(last.bytes) / kRate == 2.0,
+             boost::test_tools::tolerance(1e-6));
+  // Turns: strictly alternating pieces, so neither stream is ever more than one piece ahead of the other, and each
+  // averaged half the rate (the first finished one piece, 5 ms, before the second).
+  size_t delivered[2] = {0, 0};
+  for (size_t i = 0; i < sent.size(); ++i) {
+    BOOST_TEST(sent[i].stream == i % 2, "piece " << i);
+    BOOST_TEST(sent[i].bytes == Pacer::piece_size(kRate));
+    delivered[sent[i].stream] += sent[i].bytes;
+    const size_t gap = delivered[0] > delivered[1] ? delivered[0] - delivered[1] : delivered[1] - delivered[0];
+    BOOST_TEST(gap <= Pacer::piece_size(kRate));
+  }
+  const auto first_done = std::find_if(sent.rbegin(), sent.rend(), [](const Sent& s) { return s.stream == 0; });
+  BOOST_TEST(seconds_between(start, first_done->at) + 0.005 == 1.995, boost::test_tools::tolerance(1e-6));
+}
+
+BOOST_AUTO_TEST_CASE(a_link_pacer_gives_a_lone_stream_the_whole_rate_and_a_new_rate_lapses_bookings) {
+  LinkPacer link;
+  link.set_rate(500'000.0);
+  const LinkPacer::Clock::time_point start = LinkPacer::Clock::time_point{} + std::chrono::hours(1);
+  const auto sent = share(link, 1, 100'000, start);
+  const Sent& last = sent.back();
+  BOOST_TEST(seconds_between(start, last.at) + static_cast<double>(last.bytes) / 500'000.0 == 0.2,
+             boost::test_tools::tolerance(1e-6));
+  const auto booked = link.book(last.at, 10);
+  BOOST_REQUIRE(booked.has_value());
+  BOOST_TEST(link.valid(*booked));
+  link.set_rate(0);
+  BOOST_TEST(!link.valid(*booked));
+  BOOST_TEST(!link.book(last.at, 10).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_link_pacer_catches_up_with_a_late_holder_but_gives_no_burst_after_a_pause) {
+  LinkPacer link;
+  link.set_rate(100'000.0);  // 500-byte pieces of 5 ms
+  const LinkPacer::Clock::time_point start = LinkPacer::Clock::time_point{} + std::chrono::hours(1);
+  LinkPacer::Clock::time_point now = start;
+  std::optional<LinkPacer::Slot> slot;
+  for (int i = 0; i < 1000; ++i) {  // every booking made 3 ms after the slot before it, as a busy machine's timers fire
+    slot = link.book(now, 500);
+    now = slot->at + std::chrono::milliseconds(3);
+  }
+  // 500 kB at 100 kB/s: the last piece's slot is still at 4.995 s, as if no timer had been late.
+  BOOST_TEST(seconds_between(start, slot->at) == 4.995, boost::test_tools::tolerance(1e-6));
+  // A hiccup: the next booking comes 20 ms after the last slot, 15 ms behind the schedule. The link makes the time up:
+  // the pieces the schedule owes go at once (4 of them, 20 ms of the schedule), then it paces again.
+  const LinkPacer::Clock::time_point last = slot->at;
+  now = last + std::chrono::milliseconds(20);
+  for (int i = 0; i < 4; ++i) BOOST_TEST((link.book(now, 500)->at == now), "owed piece " << i);
+  BOOST_TEST((link.book(now, 500)->at == last + std::chrono::milliseconds(25)));
+  // A second later the link has been idle: two pieces asked for at once go 5 ms apart, not both at once.
+  const LinkPacer::Clock::time_point later = now + std::chrono::seconds(1);
+  const auto first = link.book(later, 500);
+  const auto second = link.book(later, 500);
+  BOOST_TEST((first->at == later));
+  BOOST_TEST((second->at == later + std::chrono::milliseconds(5)));
+}
+
+// Chains asked for their next step as a connection's writer asks (on a clock of the test's own, each write
+// instantaneous); `bytes` each, read at `start`. When each chain's last byte went out, with the size of that write.
+std::vector<std::pair<ToxicChain::Clock::time_point, size_t>> drive(std::vector<ToxicChain*> chains, size_t bytes,
+                                                                    ToxicChain::Clock::time_point start) {
+  std::multimap<ToxicChain::Clock::time_point, size_t> asks;
+  std::vector<size_t> left(chains.size(), bytes);
+  std::vector<ToxicChain::Chunk> chunks(chains.size());
+  std::vector<std::pair<ToxicChain::Clock::time_point, size_t>> done(chains.size());
+  outpost::SeededRandom random(3);
+  for (size_t i = 0; i < chains.size(); ++i) {
+    chunks[i].read_at = start;
+    asks.emplace(start, i);
+  }
+  while (!asks.empty()) {
+    const auto [now, i] = *asks.begin();
+    asks.erase(asks.begin());
+    const auto step = chains[i]->next(chunks[i], left[i], now, random);
+    if (step.action == ToxicChain::Action::Wait) {
+      BOOST_REQUIRE(step.until > now);
+      asks.emplace(step.until, i);
+      continue;
+    }
+    BOOST_REQUIRE((step.action == ToxicChain::Action::Write));
+    BOOST_REQUIRE(step.bytes > 0);
+    left[i] -= step.bytes;
+    if (left[i] == 0) done[i] = {now, step.bytes};
+    else asks.emplace(now, i);
+  }
+  return done;
+}
+
+BOOST_AUTO_TEST_CASE(chains_sharing_a_link_rate_move_at_it_together_while_a_bandwidth_toxic_caps_each) {
+  constexpr double kRate = 2'000'000.0;
+  constexpr size_t kBytes = 400'000;
+  const ToxicChain::Clock::time_point start = ToxicChain::Clock::time_point{} + std::chrono::hours(1);
+  const auto always = [](const Toxic&) { return true; };
+  const auto finished = [&](const std::pair<ToxicChain::Clock::time_point, size_t>& done) {
+    return seconds_between(start, done.first) + static_cast<double>(done.second) / kRate;
+  };
+
+  // The link's own rate: two connections of the link together move at it, the second finishing at 2 x 400 kB / 2 MB/s.
+  auto link = std::make_shared<LinkPacer>();
+  link->set_rate(kRate);
+  ToxicChain a(Stream::Downstream, link);
+  ToxicChain b(Stream::Downstream, link);
+  a.sync({}, always);
+  b.sync({}, always);
+  const auto shared = drive({&a, &b}, kBytes, start);
+  BOOST_TEST(std::max(finished(shared[0]), finished(shared[1])) == 0.4, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(std::min(finished(shared[0]), finished(shared[1])) >= 0.39, "turns: neither finished long before");
+
+  // toxiproxy's bandwidth toxic, unchanged: each connection gets the whole rate, so two move at twice it.
+  auto entry = std::make_shared<ToxicEntry>(
+      ToxicEntry{1, 1, toxic({{"type", "bandwidth"}, {"attributes", {{"rate_bytes", 2'000'000}}}})});
+  ToxicChain c(Stream::Downstream);
+  ToxicChain d(Stream::Downstream);
+  c.sync({entry}, always);
+  d.sync({entry}, always);
+  const auto capped = drive({&c, &d}, kBytes, start);
+  for (const auto& done : capped) BOOST_TEST(finished(done) == 0.2, boost::test_tools::tolerance(1e-6));
+}
+
+BOOST_AUTO_TEST_CASE(a_chain_asking_again_keeps_its_link_slot_and_books_no_other) {
+  auto link = std::make_shared<LinkPacer>();
+  link->set_rate(1'000'000.0);  // 5,000-byte pieces
+  const auto always = [](const Toxic&) { return true; };
+  ToxicChain a(Stream::Upstream, link);
+  a.sync({}, always);
+  const ToxicChain::Clock::time_point t0 = ToxicChain::Clock::time_point{} + std::chrono::hours(1);
+  ToxicChain::Chunk chunk;
+  chunk.read_at = t0;
+  outpost::SeededRandom random(1);
+  const auto first = a.next(chunk, 20'000, t0, random);
+  BOOST_TEST((first.action == ToxicChain::Action::Write));
+  BOOST_TEST(first.bytes == 5'000u);
+  const auto wait = a.next(chunk, 15'000, t0, random);
+  BOOST_TEST((wait.action == ToxicChain::Action::Wait));
+  BOOST_TEST((wait.until == t0 + std::chrono::milliseconds(5)));
+  // Asked again before its slot (a wait cut short by a change of toxics): the same slot, and nothing more booked.
+  BOOST_TEST((a.next(chunk, 15'000, t0 + std::chrono::milliseconds(1), random).until == wait.until));
+  const auto other = link->book(t0 + std::chrono::milliseconds(1), 5'000);
+  BOOST_TEST((other->at == t0 + std::chrono::milliseconds(10)));
+  // A latency toxic that holds the piece: no slot is booked while it waits on the toxic.
+  auto latency = std::make_shared<ToxicEntry>(
+      ToxicEntry{1, 1, toxic({{"type", "latency"}, {"stream", "upstream"}, {"attributes", {{"latency", 100}}}})});
+  ToxicChain held(Stream::Upstream, link);
+  held.sync({latency}, always);
+  ToxicChain::Chunk late;
+  late.read_at = t0;
+  BOOST_TEST((held.next(late, 100, t0, random).until == t0 + std::chrono::milliseconds(100)));
+  BOOST_TEST((link->book(t0, 5'000)->at == t0 + std::chrono::milliseconds(15)), "the latency booked nothing");
+}
+
 BOOST_AUTO_TEST_CASE(removing_a_timeout_toxic_closes_what_it_held) {
   ToxicChain chain(Stream::Downstream);
   auto entry = std::make_shared<ToxicEntry>(ToxicEntry{1, 1, toxic({{"type", "timeout"}})});
@@ -664,12 +893,58 @@ BOOST_AUTO_TEST_CASE(proxies_and_toxics_through_the_api) {
   BOOST_TEST(after.body["enabled"] == true);
   BOOST_TEST(after.body["toxics"] == json::array());
 
+  BOOST_TEST(after.body["bandwidth"] == (json{{"upstream", 0}, {"downstream", 0}}));
+
   BOOST_TEST(call(api, Method::Delete, "/proxies/parent/toxics/latency_downstream").status == 404);
   BOOST_TEST(call(api, Method::Get, "/version").body["version"] == kProxyVersion);
   BOOST_TEST(call(api, Method::Delete, "/proxies/parent").status == 204);
   BOOST_TEST(call(api, Method::Get, "/proxies").body == json::object());
   BOOST_TEST(call(api, Method::Get, "/elsewhere").status == 404);
   BOOST_TEST(call(api, Method::Put, "/proxies").status == 405);
+}
+
+BOOST_AUTO_TEST_CASE(a_links_own_bandwidth_through_the_api) {
+  using outpost::http::Method;
+  EchoServer echo;
+  FaultProxy proxy(FaultProxy::Options{});
+  ApiHandler api(proxy);
+
+  auto created = call(api, Method::Post, "/proxies", {{"name", "shaped"}, {"upstream", echo.address()},
+                                                      {"bandwidth", {{"downstream", 4'000'000}}}});
+  BOOST_TEST(created.status == 201);
+  BOOST_TEST(created.body["bandwidth"] == (json{{"upstream", 0}, {"downstream", 4'000'000}}));
+  BOOST_TEST(created.body["toxics"] == json::array(), "the link's rate is not a toxic");
+
+  // One stream at a time; the other keeps its rate.
+  auto updated = call(api, Method::Post, "/proxies/shaped", {{"bandwidth", {{"upstream", 1'000'000}}}});
+  BOOST_TEST(updated.status == 200);
+  BOOST_TEST(updated.body["bandwidth"] == (json{{"upstream", 1'000'000}, {"downstream", 4'000'000}}));
+  BOOST_TEST(call(api, Method::Patch, "/proxies/shaped", {{"bandwidth", {{"downstream", 0}}}}).body["bandwidth"] ==
+             (json{{"upstream", 1'000'000}, {"downstream", 0}}));
+
+  const std::vector<json> bad = {
+      {{"bandwidth", 5}},
+      {{"bandwidth", {{"sideways", 5}}}},
+      {{"bandwidth", {{"upstream", -1}}}},
+      {{"bandwidth", {{"upstream", 1.5}}}},
+      {{"bandwidth", {{"upstream", "fast"}}}},
+      {{"bandwidth", {{"upstream", 1e300}}}},
+      {{"enabled", false}, {"bandwidth", {{"downstream", 7}, {"upstream", -7}}}},
+  };
+  for (const auto& body : bad) {
+    const auto refused = call(api, Method::Post, "/proxies/shaped", body);
+    BOOST_TEST(refused.status == 400, body.dump());
+  }
+  const auto unchanged = call(api, Method::Get, "/proxies/shaped").body;
+  BOOST_TEST(unchanged["enabled"] == true, "a refused update applies nothing");
+  BOOST_TEST(unchanged["bandwidth"] == (json{{"upstream", 1'000'000}, {"downstream", 0}}));
+  const json misspelt = {{"name", "x"}, {"upstream", echo.address()}, {"bandwidth", {{"up", 1}}}};
+  BOOST_TEST(call(api, Method::Post, "/proxies", misspelt).status == 400);
+  BOOST_TEST(call(api, Method::Post, "/proxies/nobody", {{"bandwidth", {{"upstream", 1}}}}).status == 404);
+
+  // The link's shape, not a fault: a reset keeps it.
+  BOOST_TEST(call(api, Method::Post, "/reset").status == 204);
+  BOOST_TEST(call(api, Method::Get, "/proxies").body["shaped"]["bandwidth"]["upstream"] == 1'000'000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
