@@ -193,6 +193,24 @@ bool ControlMirror::apply_connected_registry(const ManagementEvent& call, const 
     book_.trust(check::sync_token_name(name));  // its agent presents the password of its connection string
     return true;
   }
+  if (segments.size() == 2 && (call.method == http::Method::Patch || call.method == http::Method::Put)) {
+    // An update (PATCH, or PUT of an existing CR): its client tokens and repositories are what the oracle models;
+    // mode and parent are immutable (the cloud refuses a change, and a refusal changes nothing); the schedule,
+    // notifications, logging and gc decide nothing about access.
+    const check::ConnectedRegistry* cr = world_.connected_registry(name);
+    if (!cr) return false;
+    if (call.request.is_object() && call.request.contains("clientTokens"))
+      check::set_client_tokens(world_, name, strings_at(call.request, "clientTokens"));
+    if (call.request.is_object() && call.request.contains("repositories")) {
+      const std::vector<std::string> wanted = strings_at(call.request, "repositories");
+      std::vector<std::string> removed;
+      for (const std::string& repository : cr->repositories)
+        if (std::find(wanted.begin(), wanted.end(), repository) == wanted.end()) removed.push_back(repository);
+      check::remove_repositories(world_, name, removed);
+      check::add_repositories(world_, name, wanted);
+    }
+    return true;
+  }
   if (segments.size() == 2 && call.method == http::Method::Delete) {
     // The query (?cleanup=true) is part of the path the operator sent.
     check::delete_connected_registry(world_, name, call.path.find("cleanup=true") != std::string::npos);

@@ -141,7 +141,16 @@ BOOST_AUTO_TEST_CASE(management_calls_become_versions_of_the_world_with_the_pass
   BOOST_TEST((mirror.current().token("line1-client")->status == check::TokenStatus::Disabled));
   BOOST_TEST((mirror.history().world(4).token("line1-client")->status == check::TokenStatus::Enabled));
   BOOST_TEST(mirror.unmodelled().empty());
-  mirror.apply(call(http::Method::Patch, "connectedRegistries/line1", {{"syncWindow", "..."}}, nullptr), kStart + 7s);
+  // An update of a CR: its client tokens and repositories are modelled, the rest decides nothing about access.
+  mirror.apply(call(http::Method::Patch, "connectedRegistries/line1",
+                    {{"clientTokens", json::array()}, {"repositories", {"apps/*", "tools/*"}}, {"logging", "debug"}},
+                    nullptr),
+               kStart + 7s);
+  BOOST_TEST(mirror.unmodelled().empty());
+  BOOST_TEST(mirror.current().connected_registry("line1")->client_tokens.empty());
+  BOOST_TEST(mirror.current().connected_registry("line1")->repositories ==
+             (std::vector<std::string>{"apps/*", "tools/*"}));
+  mirror.apply(call(http::Method::Post, "connectedRegistries/line1/upgrade", {{"to", "2"}}, nullptr), kStart + 8s);
   BOOST_TEST(mirror.unmodelled().size() == 1u);  // said, not guessed
 }
 
