@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import random
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -60,10 +59,18 @@ class Image:
         return json.loads(self.manifest)
 
 
+_LAYER_BLOCK = 64 * 1024
+
+
 def _layer_bytes(seed_text: str, size: int) -> bytes:
+    """Deterministic bytes for a layer: a 64 KiB block drawn from the seed text (SHAKE-256), repeated. Unique per seed,
+    and a copy per byte instead of a draw: drawing every byte was most of the Python time of a short scenario."""
     if size < 0:
         raise ValueError(f"a layer size must not be negative: {size}")
-    return random.Random(seed_text).randbytes(size)
+    block = hashlib.shake_256(seed_text.encode()).digest(min(size, _LAYER_BLOCK))
+    if size <= len(block):
+        return block
+    return (block * (size // len(block) + 1))[:size]
 
 
 def build_image(repository: str, tag: str, image: ImageSpec = None) -> Image:
@@ -80,10 +87,11 @@ def build_image(repository: str, tag: str, image: ImageSpec = None) -> Image:
             layers.append(_layer_bytes(f"{repository}:{tag}:{index}:{layer}", layer))
         else:
             raise ValueError(f"image: layers[{index}] must be bytes or a size in bytes, not {type(layer).__name__}")
+    layer_digests = [digest_of(layer) for layer in layers]  # once each: hashing is most of an image's Python time
     config_spec = spec.get("config")
     if config_spec is None:
         config = json.dumps({"architecture": "amd64", "os": "linux", "outpost": f"{repository}:{tag}",
-                             "rootfs": {"type": "layers", "diff_ids": [digest_of(layer) for layer in layers]}},
+                             "rootfs": {"type": "layers", "diff_ids": layer_digests}},
                             sort_keys=True).encode()
     elif isinstance(config_spec, (bytes, bytearray)):
         config = bytes(config_spec)
@@ -95,8 +103,8 @@ def build_image(repository: str, tag: str, image: ImageSpec = None) -> Image:
         "schemaVersion": 2,
         "mediaType": MANIFEST_MEDIA_TYPE,
         "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": digest_of(config), "size": len(config)},
-        "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": digest_of(layer), "size": len(layer)}
-                   for layer in layers],
+        "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": digest, "size": len(layer)}
+                   for layer, digest in zip(layers, layer_digests)],
     }
     if spec.get("annotations"):
         manifest_doc["annotations"] = dict(spec["annotations"])
@@ -224,9 +232,10 @@ class Client:
         return Image(repository, reference, digest, manifest, config, layers, media_type or MANIFEST_MEDIA_TYPE)
 
     # --- writes ---
-    def push_blob(self, repository: str, data: bytes) -> str:
-        """A monolithic upload (``POST .../blobs/uploads/?digest=``); the digest."""
-        digest = digest_of(data)
+    def push_blob(self, repository: str, data: bytes, digest: Optional[str] = None) -> str:
+        """A monolithic upload (``POST .../blobs/uploads/?digest=``); the digest (``digest``: already known, not
+        computed again; the registry checks it either way)."""
+        digest = digest or digest_of(data)
         self._call("POST", f"/v2/{repository}/blobs/uploads/?digest={digest}", data,
                    [("Content-Type", "application/octet-stream")], expect=(201,))
         return digest
@@ -242,8 +251,10 @@ class Client:
         """Uploads the config and layers, then the manifest tagged ``tag`` (see :data:`ImageSpec`); the image
         pushed, acknowledged by the registry (201)."""
         built = build_image(repository, tag, image)
-        for blob in [built.config, *built.layers]:
-            self.push_blob(repository, blob)
+        document = built.manifest_json
+        digests = [document["config"]["digest"], *(layer["digest"] for layer in document["layers"])]
+        for blob, digest in zip([built.config, *built.layers], digests):
+            self.push_blob(repository, blob, digest)
         built.digest = self.push_manifest(repository, tag, built.manifest)
         if self._observer is not None:
             self._observer.pushed(self.node, built)
