@@ -50,7 +50,19 @@ class Cluster:
         self.connected_registries = ConnectedRegistries(api, self.passwords)
         self.management = api
 
+    # ------------------------------------------------------------------ lifetime
+    def __enter__(self) -> "Cluster":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
     # ------------------------------------------------------------------ world: to implement
+    def close(self) -> None:
+        """Stops every node of the world (each world closes its own way). A cluster is also a context manager:
+        ``with outpost.Simulation(...) as sim:`` closes it at the end of the block."""
+        raise NotImplementedError
+
     def _send(self, node: str, method: str, authority: str, target: str, headers: List[Tuple[str, str]],
               body: bytes, timeout: float) -> Response:
         """world: one HTTP exchange from next to ``node`` (the Transport of :mod:`outpost.transport`)."""

@@ -161,12 +161,6 @@ class LiveCluster(Cluster):
         state = "closed" if not self._finalizer.alive else f"t={self.now:.3f}s"
         return f"<outpost.LiveCluster {self.topology.name!r} in {self.directory} {state}>"
 
-    def __enter__(self) -> "LiveCluster":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
     # ------------------------------------------------------------------ identity and files
     @property
     def seed(self) -> int:

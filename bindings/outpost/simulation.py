@@ -89,12 +89,6 @@ class Simulation(Cluster):
         return (f"<outpost.Simulation {self.scenario_name!r} seed={self.seed} network={self.network} "
                 f"t={self.now:.3f}s>")
 
-    def __enter__(self) -> "Simulation":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
     # ------------------------------------------------------------------ identity
     @property
     def seed(self) -> int:
