@@ -6,16 +6,11 @@
 
 #include "simulator/report/charts.h"
 #include "simulator/report/tree_layout.h"
+#include "tests/unit/report/occurrences.h"
 
 using namespace outpost::sim::report;
 
-namespace {
-size_t occurrences(const std::string& text, const std::string& what) {
-  size_t count = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++count;
-  return count;
-}
-}  // namespace
+using outpost::sim::report::test::occurrences;
 
 BOOST_AUTO_TEST_SUITE(charts)
 

@@ -6,17 +6,14 @@
 
 #include "simulator/report/html_report.h"
 #include "simulator/report/run_sections.h"
+#include "tests/unit/report/occurrences.h"
 
 using namespace outpost::sim::report;
 using nlohmann::json;
 
 namespace {
 
-size_t occurrences(const std::string& text, const std::string& what) {
-  size_t count = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++count;
-  return count;
-}
+using outpost::sim::report::test::occurrences;
 
 // A run as `outpost sim run --report` writes it, with every section the page draws; "NODE" stands for a node name.
 json full_run(uint64_t seed, const std::string& node_name = "line1") {

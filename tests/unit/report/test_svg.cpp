@@ -4,15 +4,12 @@
 #include <string>
 
 #include "simulator/report/svg.h"
+#include "tests/unit/report/occurrences.h"
 
 using namespace outpost::sim::report;
 
 namespace {
-size_t occurrences(const std::string& text, const std::string& what) {
-  size_t count = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++count;
-  return count;
-}
+using outpost::sim::report::test::occurrences;
 const std::string kReplacement = "\xEF\xBF\xBD";
 }  // namespace
 

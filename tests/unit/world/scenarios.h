@@ -1,6 +1,11 @@
 #pragma once
-// Small scenarios the world tests share: a cloud, a ReadWrite factory and a ReadOnly line under it.
+// What the world tests share: small scenarios (a cloud, a ReadWrite factory and a ReadOnly line under it), parse
+// errors and single-target faults.
+#include <string>
+
 #include <nlohmann/json.hpp>
+
+#include "simulator/world/scenario.h"
 
 namespace outpost::sim::world::test {
 
@@ -22,6 +27,27 @@ inline nlohmann::json busy_scenario(const std::string& duration = "5m") {
             {{"action", "push"}, {"node", "factory"}, {"repository", "apps/tool"}, {"rate", "60/h"},
              {"layers", {{"min", 1}, {"max", 2}}}, {"layerSize", {{"distribution", "uniform"}, {"min", 1000}, {"max", 5000}}}},
             {{"action", "pull"}, {"node", "line1"}, {"rate", "120/h"}}}}};
+}
+
+// The message of the ScenarioError that parsing `document` throws ("" when it parses).
+inline std::string error_of(const nlohmann::json& document) {
+  try {
+    parse_scenario(document);
+  } catch (const ScenarioError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+inline bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A fault on one node or link, as a test applies it by hand.
+inline FaultStep fault_on(FaultAction action, const std::string& target) {
+  FaultStep step;
+  step.action = action;
+  step.targets = {target};
+  step.origin = "test";
+  return step;
 }
 
 }  // namespace outpost::sim::world::test

@@ -24,16 +24,9 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using Names = std::vector<std::string>;
 
-std::string error_of(const json& document) {
-  try {
-    parse_scenario(document);
-  } catch (const ScenarioError& error) {
-    return error.what();
-  }
-  return "";
-}
-
-bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::error_of;
+using test::fault_on;
+using test::mentions;
 
 // A scenario on the factory topology (cloud -> factory -> line1) with these timeline steps.
 json with_timeline(const json& steps, const std::string& network = "direct") {
@@ -53,13 +46,6 @@ FaultStep shaped(PartitionShapeKind kind, Names targets = {}, unsigned level = 0
   return step;
 }
 
-FaultStep on(FaultAction action, const std::string& target) {
-  FaultStep step;
-  step.action = action;
-  step.targets = {target};
-  step.origin = "test";
-  return step;
-}
 
 PartitionGroups groups_of(const FaultStep& step, const SimTopology& topology, uint64_t seed = 1) {
   SeededRandom random(seed);
@@ -408,14 +394,14 @@ BOOST_AUTO_TEST_CASE(a_one_way_partition_stops_what_its_side_sends_and_nothing_e
 
 BOOST_AUTO_TEST_CASE(a_timeout_toxic_holds_the_uplink_until_removed) {
   FactoryWorld w("simulated");
-  FaultStep toxic = on(FaultAction::Toxic, "factory");
+  FaultStep toxic = fault_on(FaultAction::Toxic, "factory");
   toxic.link.toxic = sim::make_toxic("timeout", {{"timeout", 0}}, "downstream");
   toxic.link.toxic_name = toxic.link.toxic->name;
   w.world.faults().apply(toxic);
   BOOST_TEST(w.net().toxics("factory", "cloud").size() == 1u);
   const std::string digest = w.push_at_cloud("v1");
   BOOST_TEST(!w.holds("factory", "v1", digest));
-  FaultStep removal = on(FaultAction::RemoveToxic, "factory");
+  FaultStep removal = fault_on(FaultAction::RemoveToxic, "factory");
   removal.link.toxic_name = "timeout_downstream";
   w.world.faults().apply(removal);
   BOOST_TEST(w.net().toxics("factory", "cloud").empty());
@@ -428,7 +414,7 @@ BOOST_AUTO_TEST_CASE(a_latency_toxic_and_a_slowed_direction_delay_every_exchange
   w.world.add_observer(exchanges);
   w.world.loop().run_until(w.world.loop().now() + 1min);
   BOOST_TEST(exchanges.shortest < 100ms);  // an ideal link: some exchanges are instant
-  FaultStep toxic = on(FaultAction::Toxic, "factory");
+  FaultStep toxic = fault_on(FaultAction::Toxic, "factory");
   toxic.link.toxic = sim::make_toxic("latency", {{"latency", 400}}, "downstream");
   toxic.link.toxic_name = toxic.link.toxic->name;
   w.world.faults().apply(toxic);
@@ -437,10 +423,10 @@ BOOST_AUTO_TEST_CASE(a_latency_toxic_and_a_slowed_direction_delay_every_exchange
   BOOST_TEST(exchanges.from_factory > 0u);
   BOOST_TEST(exchanges.shortest >= 400ms);
 
-  FaultStep removal = on(FaultAction::RemoveToxic, "factory");
+  FaultStep removal = fault_on(FaultAction::RemoveToxic, "factory");
   removal.link.toxic_name = toxic.link.toxic_name;
   w.world.faults().apply(removal);
-  FaultStep slow = on(FaultAction::Slow, "factory");
+  FaultStep slow = fault_on(FaultAction::Slow, "factory");
   slow.link.extra = 300ms;  // both directions: 600 ms per exchange
   w.world.faults().apply(slow);
   w.world.loop().run_until(w.world.loop().now() + 10s);  // exchanges begun before it ends
@@ -448,13 +434,13 @@ BOOST_AUTO_TEST_CASE(a_latency_toxic_and_a_slowed_direction_delay_every_exchange
   w.push_at_cloud("v2", 2min);
   BOOST_TEST(exchanges.from_factory > 0u);
   BOOST_TEST(exchanges.shortest >= 600ms);
-  w.world.faults().apply(on(FaultAction::Restore, "factory"));
+  w.world.faults().apply(fault_on(FaultAction::Restore, "factory"));
   BOOST_TEST(!w.world.faults().any_active());
 }
 
 BOOST_AUTO_TEST_CASE(lost_responses_and_a_jam_keep_content_away_until_they_end) {
   FactoryWorld w("simulated");
-  FaultStep lost = on(FaultAction::LostResponses, "factory");
+  FaultStep lost = fault_on(FaultAction::LostResponses, "factory");
   lost.link.toxicity = 1.0;
   w.world.faults().apply(lost);
   const std::string digest = w.push_at_cloud("v1", 3min);
@@ -464,11 +450,11 @@ BOOST_AUTO_TEST_CASE(lost_responses_and_a_jam_keep_content_away_until_they_end) 
   w.world.faults().apply(lost);
   BOOST_TEST(w.reaches("factory", "v1", digest));
 
-  w.world.faults().apply(on(FaultAction::Jam, "factory"));
+  w.world.faults().apply(fault_on(FaultAction::Jam, "factory"));
   BOOST_TEST((w.net().state("factory", "cloud") == DirectionState::Jammed));
   const std::string second = w.push_at_cloud("v2", 3min);
   BOOST_TEST(!w.holds("factory", "v2", second));
-  w.world.faults().apply(on(FaultAction::Restore, "factory"));
+  w.world.faults().apply(fault_on(FaultAction::Restore, "factory"));
   BOOST_TEST(w.reaches("line1", "v2", second));
 }
 
@@ -479,7 +465,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_refuses_a_push_with_507_loses_nothing_and_the_n
   const auto before = w.world.push_now("factory", "apps/tool", "v0");
   BOOST_REQUIRE(before.has_value());
 
-  w.world.faults().apply(on(FaultAction::DiskFull, "factory"));
+  w.world.faults().apply(fault_on(FaultAction::DiskFull, "factory"));
   BOOST_TEST(w.world.host("factory").disk_full());
   BOOST_TEST(!w.world.push_now("factory", "apps/tool", "v1").has_value());
   BOOST_TEST(exchanges.statuses.contains(507));
@@ -488,11 +474,11 @@ BOOST_AUTO_TEST_CASE(a_full_disk_refuses_a_push_with_507_loses_nothing_and_the_n
   BOOST_TEST(!w.holds("factory", "v1", digest));
   BOOST_TEST(tagged(w.world.read_node("factory"), "apps/tool", "v0", before->digest));  // nothing stored is lost
   // A crash does not free a disk.
-  w.world.faults().apply(on(FaultAction::Crash, "factory"));
-  w.world.faults().apply(on(FaultAction::Restart, "factory"));
+  w.world.faults().apply(fault_on(FaultAction::Crash, "factory"));
+  w.world.faults().apply(fault_on(FaultAction::Restart, "factory"));
   BOOST_TEST(w.world.host("factory").disk_full());
 
-  w.world.faults().apply(on(FaultAction::DiskFreed, "factory"));
+  w.world.faults().apply(fault_on(FaultAction::DiskFreed, "factory"));
   BOOST_TEST(w.reaches("line1", "v1", digest));
   BOOST_TEST(w.world.push_now("factory", "apps/tool", "v2").has_value());
   BOOST_TEST(tagged(w.world.read_node("cloud"), "apps/tool", "v0", before->digest));
@@ -529,20 +515,20 @@ BOOST_AUTO_TEST_CASE(faults_on_link_bytes_are_refused_on_the_direct_network) {
   BOOST_CHECK_NO_THROW(check_faults_fit_network(parse_scenario(with_timeline(json::array({down, removal}))), false));
   // Applied anyway (a tool driving the injector by hand), it is refused too, and nothing is left half-done.
   FactoryWorld w;
-  FaultStep jam = on(FaultAction::Jam, "factory");
+  FaultStep jam = fault_on(FaultAction::Jam, "factory");
   BOOST_CHECK_THROW(w.world.faults().apply(jam), ScenarioError);
   BOOST_TEST(!w.world.faults().any_active());
 }
 
 BOOST_AUTO_TEST_CASE(a_down_toxic_cuts_the_uplink_on_the_direct_network) {
   FactoryWorld w;
-  FaultStep down = on(FaultAction::Toxic, "factory");
+  FaultStep down = fault_on(FaultAction::Toxic, "factory");
   down.link.down = true;
   down.link.toxic_name = "down";
   w.world.faults().apply(down);
   const std::string digest = w.push_at_cloud("v1");
   BOOST_TEST(!w.holds("factory", "v1", digest));
-  FaultStep removal = on(FaultAction::RemoveToxic, "factory");
+  FaultStep removal = fault_on(FaultAction::RemoveToxic, "factory");
   removal.link.toxic_name = "down";
   w.world.faults().apply(removal);
   BOOST_TEST(w.reaches("line1", "v1", digest));

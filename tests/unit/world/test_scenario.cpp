@@ -14,17 +14,8 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-// The message of the ScenarioError that parsing `document` throws ("" when it parses).
-std::string error_of(const json& document) {
-  try {
-    parse_scenario(document);
-  } catch (const ScenarioError& error) {
-    return error.what();
-  }
-  return "";
-}
-
-bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::error_of;
+using test::mentions;
 
 json with(json document, const json& patch) {
   document.merge_patch(patch);

@@ -10,13 +10,7 @@ namespace outpost::sim::world {
 namespace {
 using namespace std::chrono_literals;
 
-FaultStep step(FaultAction action, const std::string& target) {
-  FaultStep fault;
-  fault.action = action;
-  fault.targets = {target};
-  fault.origin = "test";
-  return fault;
-}
+using test::fault_on;
 
 // Counts what a world reports to its observers.
 struct Counter final : WorldObserver {
@@ -61,7 +55,7 @@ BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_an
   Host& factory = world.host("factory");
   const uint64_t first_incarnation = factory.incarnation();
 
-  world.faults().apply(step(FaultAction::LinkDown, "factory"));
+  world.faults().apply(fault_on(FaultAction::LinkDown, "factory"));
   const auto v1 = world.push_now("factory", "apps/tool", "v1");
   const auto v2 = world.push_now("factory", "apps/tool", "v2");
   BOOST_REQUIRE(v1.has_value());  // a ReadWrite node takes pushes while its parent is away (SPEC 5.6)
@@ -76,17 +70,17 @@ BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_an
   BOOST_TEST(cut_off.differences[0].unexpected.size() == 2u);
   BOOST_TEST(cut_off.lost_pushes.size() == 2u);
 
-  world.faults().apply(step(FaultAction::Crash, "factory"));
+  world.faults().apply(fault_on(FaultAction::Crash, "factory"));
   BOOST_TEST(world.run_until([&] { return factory.state() == Host::State::Down; }, 1s));
   BOOST_TEST(factory.node() == nullptr);  // the process is gone; its stores (the disk) are not
   BOOST_TEST(factory.incarnation() > first_incarnation);
-  world.faults().apply(step(FaultAction::Restart, "factory"));
+  world.faults().apply(fault_on(FaultAction::Restart, "factory"));
   BOOST_TEST((factory.state() == Host::State::Running));
   // Still cut off: the restarted node serves what it held, from its stores.
   BOOST_TEST(tagged(world.read_node("factory"), "apps/tool", "v2", v2->digest));
   BOOST_TEST(!tagged(world.read_node("cloud"), "apps/tool", "v2", v2->digest));
 
-  world.faults().apply(step(FaultAction::LinkUp, "factory"));
+  world.faults().apply(fault_on(FaultAction::LinkUp, "factory"));
   BOOST_TEST(world.run_until([&] { return tagged(world.read_node("cloud"), "apps/tool", "v2", v2->digest); }, 5min));
   BOOST_TEST(tagged(world.read_node("cloud"), "apps/tool", "v1", v1->digest));
   world.settle();
@@ -98,7 +92,7 @@ BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_an
 BOOST_AUTO_TEST_CASE(a_paused_node_answers_nothing_until_it_is_resumed) {
   World world(parse_scenario({{"topology", test::factory_topology()}}), 2);
   world.build();
-  world.faults().apply(step(FaultAction::Pause, "factory"));
+  world.faults().apply(fault_on(FaultAction::Pause, "factory"));
   WorkloadItem item;
   PushAction push;
   push.node = "factory";
@@ -111,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_paused_node_answers_nothing_until_it_is_resumed) {
   BOOST_TEST(world.workload().stats().pushes_acknowledged == 0u);
   BOOST_TEST(world.workload().running() == 1u);  // its request waits at the paused node
 
-  world.faults().apply(step(FaultAction::Resume, "factory"));
+  world.faults().apply(fault_on(FaultAction::Resume, "factory"));
   BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
   BOOST_TEST(world.workload().stats().pushes_acknowledged == 1u);
   BOOST_TEST(world.run_until(
@@ -122,11 +116,11 @@ BOOST_AUTO_TEST_CASE(a_paused_node_answers_nothing_until_it_is_resumed) {
 BOOST_AUTO_TEST_CASE(a_skewed_clock_and_a_partition_heal_into_convergence) {
   World world(parse_scenario(test::busy_scenario("2m")), 4);
   world.build();
-  FaultStep skew = step(FaultAction::ClockSkew, "line1");
+  FaultStep skew = fault_on(FaultAction::ClockSkew, "line1");
   skew.skew = -10min;
   world.faults().apply(skew);
   BOOST_TEST((world.host("line1").clock().now() < world.host("cloud").clock().now()));
-  world.faults().apply(step(FaultAction::Partition, "factory"));  // factory alone: both of its links are cut
+  world.faults().apply(fault_on(FaultAction::Partition, "factory"));  // factory alone: both of its links are cut
   world.run(2min);
   world.settle();
   const RunResult result = world.result();
