@@ -9,6 +9,8 @@ against these names run in both.
 
 from __future__ import annotations
 
+import shlex
+import sys
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from . import errors
@@ -37,6 +39,9 @@ class Cluster:
     request_timeout: Duration = 60
     #: Default interval between two content checks of ``converge`` (a live cluster checks more often).
     converge_every: Duration = "10s"
+    #: Template of ``replay_command`` for worlds driven from Python; a test runner may set it (``{seed}`` is
+    #: replaced). Default: this process's command line with ``OUTPOST_SEED``.
+    replay_template: Optional[str] = None
 
     def __init__(self, topology: Topology) -> None:
         self.topology = topology
@@ -146,7 +151,14 @@ class Cluster:
         raise NotImplementedError
 
     def _replay_command(self) -> str:
-        return ""
+        """world: how to run this again: :attr:`replay_template` with the seed, else this process's command line with
+        the seed in ``OUTPOST_SEED`` (nothing for a world without a seed)."""
+        seed = self._seed()
+        if seed is None:
+            return ""
+        if self.replay_template:
+            return self.replay_template.replace("{seed}", str(seed))
+        return f"OUTPOST_SEED={seed} " + shlex.join([sys.executable, *sys.argv])
 
     def _seed(self) -> Optional[int]:
         return None

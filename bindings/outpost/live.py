@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import sys
 import tempfile
 import time
 import weakref
@@ -109,8 +107,6 @@ class LiveCluster(Cluster):
     check_every: Duration = "100ms"
     converge_every: Duration = "250ms"
     request_timeout: Duration = 30
-    #: Template of :attr:`replay_command`; a test runner may set it (``{seed}`` is replaced).
-    replay_template: Optional[str] = None
 
     def __init__(self, source: Source, *, seed: Optional[int] = None, directory: Optional[PathLike] = None,
                  binary: Optional[str] = None, start_timeout: float = 60, keep: bool = False,
@@ -192,11 +188,6 @@ class LiveCluster(Cluster):
     def replay_command(self) -> str:
         """How to run this again (a live run is not deterministic; the proxy's toxicity decisions are, by seed)."""
         return self._replay_command()
-
-    def _replay_command(self) -> str:
-        if self.replay_template:
-            return self.replay_template.replace("{seed}", str(self.seed))
-        return f"OUTPOST_SEED={self.seed} " + shlex.join([sys.executable, *sys.argv])
 
     def _seed(self) -> Optional[int]:
         return self.seed

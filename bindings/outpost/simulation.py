@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import sys
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -59,10 +58,6 @@ class Simulation(Cluster):
     The world is built on first use (or by :meth:`build`). Raises :class:`~outpost.ScenarioError` for a bad
     scenario, naming the field. The end of a ``with`` block closes it.
     """
-
-    #: Template of :attr:`replay_command` for worlds driven from Python; a test runner may set it
-    #: (``{seed}`` is replaced). Default: this process's command line with ``OUTPOST_SEED``.
-    replay_template: Optional[str] = None
 
     def __init__(self, source: Source, seed: Optional[int] = None, network: Optional[str] = None, *,
                  trace: str = "last", trace_records: int = 100_000) -> None:
@@ -126,9 +121,7 @@ class Simulation(Cluster):
             duration = f" --duration {shlex.quote(self._duration_flag)}" if self._duration_flag else ""
             return (f"build/bin/outpost sim run {shlex.quote(self._file)} --seed {self.seed}{duration} "
                     f"--network {self.network}")
-        if self.replay_template:
-            return self.replay_template.replace("{seed}", str(self.seed))
-        return f"OUTPOST_SEED={self.seed} " + shlex.join([sys.executable, *sys.argv])
+        return super()._replay_command()
 
     def _seed(self) -> Optional[int]:
         return self.seed
