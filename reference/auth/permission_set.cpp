@@ -2,7 +2,9 @@
 
 namespace outpost::auth {
 
-PermissionSet::PermissionSet(std::span<const ActionRule> rules) {
+PermissionSet::PermissionSet(std::span<const ActionRule> rules) { add(rules); }
+
+void PermissionSet::add(std::span<const ActionRule> rules) {
   for (const ActionRule& rule : rules) {
     if (rule.target == ActionRule::Target::Gateway) {
       gateways_[rule.name] |= rule.gateway;

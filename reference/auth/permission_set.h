@@ -15,6 +15,9 @@ class PermissionSet {
  public:
   PermissionSet() = default;  // grants nothing
   explicit PermissionSet(std::span<const ActionRule> rules);
+  // Grants what these rules grant too (permissions add up, SPEC 3.1): a map that only gained actions is compiled from
+  // the new ones alone (a parent's sync map gains every new descendant's gateway actions).
+  void add(std::span<const ActionRule> rules);
 
   // The admin user (SPEC 7.1): every repository action on every repository, no gateway action.
   static PermissionSet all_repositories();

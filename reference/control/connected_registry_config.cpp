@@ -267,11 +267,11 @@ void refresh_config_versions(const Snapshot& before, Snapshot& next, ConfigDiges
   // `next` is a copy of `before`, edited: the diffs below visit only the records in the maps' chunks the edit touched
   // (cow_map.h), so a change costs what it changed, not the number of connected registries.
   std::set<std::string, std::less<>> affected;
-  // Parents that gained or lost a child: their documents list the children's sync tokens, so they changed for sure.
-  // They are bumped without being digested: digesting a parent of n children at each of its n creations made building
-  // a wide tree quadratic (kraken: 520 leaves per parent, a third of the whole run). Their digest is forgotten and
-  // taken again the next time something else touches them.
-  std::set<std::string, std::less<>> gained_or_lost_a_child;
+  // Documents that changed for sure, bumped without being digested: parents that gained or lost a child (their
+  // documents list the children's sync tokens; digesting a parent of n children at each of its n creations made
+  // building a wide tree quadratic: kraken has 520 leaves per parent) and those carrying a scope map whose actions
+  // changed (below). Their digest is forgotten and taken again the next time something else touches them.
+  std::set<std::string, std::less<>> changed_for_sure;
   const auto with_parent = [&](const std::string& name, const ConnectedRegistry& cr) {
     affected.insert(name);
     if (cr.parent) affected.insert(*cr.parent);
@@ -282,7 +282,7 @@ void refresh_config_versions(const Snapshot& before, Snapshot& next, ConfigDiges
                                      if (old) with_parent(name, *old);
                                      if (now) with_parent(name, *now);
                                      const ConnectedRegistry* either = now ? now : old;
-                                     if ((!old || !now) && either->parent) gained_or_lost_a_child.insert(*either->parent);
+                                     if ((!old || !now) && either->parent) changed_for_sure.insert(*either->parent);
                                      if (!now) {
                                        digests.erase(name);
                                        next.config_versions.erase(name);
@@ -307,8 +307,17 @@ void refresh_config_versions(const Snapshot& before, Snapshot& next, ConfigDiges
                                if (old && now && old->scope_map != now->scope_map) moved_tokens.insert(name);
                              });
   for (const std::string& map : changed_maps)
-    for (const std::string& token : next.users_of(map))
-      if (before.tokens.contains(token)) moved_tokens.insert(token);
+    for (const std::string& token : next.users_of(map)) {
+      if (!before.tokens.contains(token)) continue;
+      moved_tokens.insert(token);
+      // A configuration listing this token carries its map's actions (own_config's "scopeMaps"), so it changed for
+      // sure: the CRs that accept it as a client token, and the parent of the CR it is the sync token of. Not digested
+      // either: a new CR adds its gateway actions to every ancestor's sync map, and digesting the documents that carry
+      // those maps (a regional CR's lists every site's) at each creation made building a wide tree quadratic.
+      for (const std::string& client_of : next.clients_of(token)) changed_for_sure.insert(client_of);
+      if (const ConnectedRegistry* owner = sync_token_owner(next, token); owner && owner->parent)
+        changed_for_sure.insert(*owner->parent);
+    }
   for (const std::string& token : moved_tokens) {
     for (const std::string& client_of : next.clients_of(token)) affected.insert(client_of);
     if (const ConnectedRegistry* owner = sync_token_owner(next, token)) with_parent(owner->name, *owner);
@@ -317,7 +326,7 @@ void refresh_config_versions(const Snapshot& before, Snapshot& next, ConfigDiges
   std::set<std::string> bump;
   for (const std::string& name : affected) {
     if (!next.connected_registry(name)) continue;
-    if (gained_or_lost_a_child.contains(name)) {
+    if (changed_for_sure.contains(name)) {
       digests.erase(name);
     } else {
       std::string digest = digest_of(own_config(next, name));

@@ -1,6 +1,8 @@
 // The control plane's state: loading it from the store, publishing snapshots, the admin user and node settings.
 // The management operations live in scope_map_api.cpp, token_api.cpp and connected_registry_api.cpp.
 #include <algorithm>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -179,12 +181,28 @@ void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
 void ControlPlane::Impl::set_scope_map(Snapshot& next, const auth::ScopeMap& scope_map) {
   const auto old = next.scope_maps.find(scope_map.name);
   const bool actions_changed = old == next.scope_maps.end() || old->second.actions != scope_map.actions;
+  // A map that only gained actions (sorted lists, as sync maps keep theirs) adds the new ones' rules to what it had:
+  // compiling a parent's sync map anew at each descendant's creation made building a wide tree quadratic.
+  std::optional<auth::PermissionSet> grown;
+  if (actions_changed && old != next.scope_maps.end()) {
+    const std::vector<std::string>& before = old->second.actions;
+    const std::vector<std::string>& after = scope_map.actions;
+    const auto compiled = next.permissions.find(scope_map.name);
+    if (compiled != next.permissions.end() && std::is_sorted(before.begin(), before.end()) &&
+        std::is_sorted(after.begin(), after.end()) &&
+        std::includes(after.begin(), after.end(), before.begin(), before.end())) {
+      std::vector<std::string> added;
+      std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
+      grown = compiled->second;
+      grown->add(auth::parse_actions(added).rules);
+    }
+  }
   next.scope_maps.insert_or_assign(scope_map.name, scope_map);
   if (!actions_changed) return;
   // The tokens naming this map keep their generations: their outstanding JWTs and refresh tokens stay valid, and the
   // new permissions bound them from the next request on (SPEC 4.1). Connected registries still learn of the change:
   // refresh_config_versions compares the maps themselves.
-  next.permissions.insert_or_assign(scope_map.name, scope_map.permissions());
+  next.permissions.insert_or_assign(scope_map.name, grown ? std::move(*grown) : scope_map.permissions());
 }
 
 void ControlPlane::Impl::erase_scope_map(Snapshot& next, std::string_view name) {
