@@ -63,10 +63,14 @@ bool listed(const std::vector<std::string>& names, std::string_view name) {
 }
 
 // Who the credentials are at this node, once they passed step 1.
+const std::vector<std::string> kNoActions;
+
 struct Identity {
   bool admin = false;
-  std::vector<std::string> repository_actions;  // actions whose repository rules count here
-  std::vector<std::string> gateway_actions;     // actions whose gateway rules count here
+  // The token's scope map actions whose repository / gateway rules count here (the map's own list, not a copy: a
+  // parent's sync map lists every child's gateway actions, and decisions are judged by the hundred thousand).
+  const std::vector<std::string>* repository_actions = &kNoActions;
+  const std::vector<std::string>* gateway_actions = &kNoActions;
   const BearerFacts* bearer = nullptr;          // Bearer: the JWT's grant narrows repository rights
 };
 
@@ -75,12 +79,11 @@ bool accept_token(const World& world, const NodeRef& node, const Token& token, I
   if (world.retired_sync_tokens.contains(token.name)) return false;  // SPEC 2.10
   const ConnectedRegistry* owner = world.sync_token_owner(token.name);
   const std::vector<std::string>* actions = world.scope_map_actions(token.scope_map);
-  static const std::vector<std::string> kNothing;
-  if (!actions) actions = &kNothing;
+  if (!actions) actions = &kNoActions;
   if (node.cloud()) {
     if (owner && !owner->parent.empty()) return false;  // SPEC 4.1: sync tokens of CRs under a CR
-    identity.repository_actions = *actions;
-    identity.gateway_actions = *actions;
+    identity.repository_actions = actions;
+    identity.gateway_actions = actions;
     return true;
   }
   const ConnectedRegistry* here = world.connected_registry(node.connected_registry);
@@ -88,12 +91,12 @@ bool accept_token(const World& world, const NodeRef& node, const Token& token, I
   bool accepted = false;
   if (listed(here->client_tokens, token.name)) {  // SPEC 4.2(a): with their repository actions
     accepted = true;
-    identity.repository_actions = *actions;
+    identity.repository_actions = actions;
   }
   if (owner && owner->parent == here->name) {  // SPEC 4.2(b): a direct child's sync token, with all its actions
     accepted = true;
-    identity.repository_actions = *actions;
-    identity.gateway_actions = *actions;
+    identity.repository_actions = actions;
+    identity.gateway_actions = actions;
   }
   return accepted;
 }
@@ -172,7 +175,7 @@ bool bearer_grants_catalog(const BearerFacts& facts) {
 }
 
 Rights rights_on(const Identity& identity, std::string_view repository) {
-  Rights rights = identity.admin ? Rights{Rights::kAll} : repository_rights(identity.repository_actions, repository);
+  Rights rights = identity.admin ? Rights{Rights::kAll} : repository_rights(*identity.repository_actions, repository);
   if (identity.bearer) rights = rights & granted_by_bearer(*identity.bearer, repository);
   return rights;
 }
@@ -197,7 +200,7 @@ bool holds(const World& world, const NodeRef& node, const Identity& identity, co
     case Operation::ListTags:
     case Operation::Referrers: return rights_on(identity, repository).any(Rights::kContentRead | Rights::kMetadataRead);
     case Operation::Catalog: {
-      const bool may = !node.cloud() || identity.admin || has_rule_on_every_repository(identity.repository_actions);
+      const bool may = !node.cloud() || identity.admin || has_rule_on_every_repository(*identity.repository_actions);
       return may && (!identity.bearer || bearer_grants_catalog(*identity.bearer));
     }
     // No Docker scope names these: the identity decides, whatever the JWT holds.
@@ -205,7 +208,7 @@ bool holds(const World& world, const NodeRef& node, const Identity& identity, co
     case Operation::Management: return identity.admin && node.cloud();
     case Operation::Gateway:
       return request.gateway_needs.bits != 0 &&
-             gateway_rights(identity.gateway_actions, request.gateway_cr).has(request.gateway_needs.bits);
+             gateway_rights(*identity.gateway_actions, request.gateway_cr).has(request.gateway_needs.bits);
     case Operation::Probe:
     case Operation::Unrouted: return true;
   }
