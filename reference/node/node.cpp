@@ -40,7 +40,7 @@ struct Node::Parts {
   std::optional<std::string> generated_admin_password;
 
   std::unique_ptr<control::ControlPlane> control;
-  std::optional<auth::SigningKey> signing_key;
+  std::unique_ptr<registry::NodeSigningKey> signing_key;
   std::unique_ptr<gateway::MessageLog> children_log;
   std::unique_ptr<gateway::CloudConfigSource> cloud_configs;
   std::unique_ptr<sync::Replica> replica;
@@ -81,7 +81,7 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
   control_options.scheme = options.scheme;
   p.control = std::make_unique<control::ControlPlane>(seams.control_store, seams.clock, seams.random, control_options);
   if (!p.connected) p.generated_admin_password = p.control->ensure_admin(options.admin_password);
-  p.signing_key = registry::load_or_create_signing_key(*p.control, seams.random);
+  p.signing_key = std::make_unique<registry::NodeSigningKey>(*p.control, seams.random);
 
   p.children_log = std::make_unique<gateway::MessageLog>(seams.random.hex(8));
   if (p.connected) {
@@ -114,7 +114,8 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
     snapshots = [control = p.control.get()] { return control->snapshot(); };
   }
   p.authenticator = std::make_unique<registry::Authenticator>(
-      snapshots, auth::KeySet({p.signing_key->verifying_key()}), seams.clock, authenticator_options);
+      snapshots, [key = p.signing_key.get()]() -> const auth::KeySet& { return key->verifying_keys(); }, seams.clock,
+      authenticator_options);
 
   registry::ServiceNaming naming;
   naming.fixed_service = options.fixed_service;
@@ -140,13 +141,14 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
   registry::NodeFacts data_facts = facts;
   data_facts.endpoint = auth::Endpoint::DataEndpoint;
   p.data_policy = std::make_unique<registry::TokenAccessPolicy>(*p.authenticator, naming, data_facts);
+  const auto signing_key = [key = p.signing_key.get()]() -> const auth::SigningKey& { return key->get(); };
   p.token_endpoint =
-      std::make_unique<registry::TokenEndpoint>(*p.authenticator, *p.signing_key, naming, facts, seams.random);
+      std::make_unique<registry::TokenEndpoint>(*p.authenticator, signing_key, naming, facts, seams.random);
   // SPEC 1.2: the token endpoint belongs to the login server. The data endpoint's handler still routes /oauth2/token to
   // a token endpoint, but one that knows which endpoint it guards, so auth::decide refuses every login there (403
   // naming the login server, like any other API request at the data endpoint) instead of issuing tokens.
   p.data_token_endpoint =
-      std::make_unique<registry::TokenEndpoint>(*p.authenticator, *p.signing_key, naming, data_facts, seams.random);
+      std::make_unique<registry::TokenEndpoint>(*p.authenticator, signing_key, naming, data_facts, seams.random);
 
   gateway::ConfigSource& configs =
       p.connected ? static_cast<gateway::ConfigSource&>(*p.replica) : static_cast<gateway::ConfigSource&>(*p.cloud_configs);

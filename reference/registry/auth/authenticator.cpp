@@ -67,6 +67,14 @@ std::string credential_fingerprint(const control::Snapshot& snapshot, std::strin
 
 Authenticator::Authenticator(SnapshotSource snapshots, auth::KeySet keys, const Clock& clock,
                              AuthenticatorOptions options)
+    : Authenticator(std::move(snapshots),
+                    [fixed = std::make_shared<const auth::KeySet>(std::move(keys))]() -> const auth::KeySet& {
+                      return *fixed;
+                    },
+                    clock, std::move(options)) {}
+
+Authenticator::Authenticator(SnapshotSource snapshots, KeySource keys, const Clock& clock,
+                             AuthenticatorOptions options)
     : snapshots_(std::move(snapshots)),
       keys_(std::move(keys)),
       clock_(clock),
@@ -195,7 +203,7 @@ Identity Authenticator::authenticate_bearer(std::string_view jwt, std::string_vi
   std::shared_ptr<const VerifiedBearer> verified = bearers_.lookup(jwt, service, options_.jwt_leeway);
   if (!verified) {
     NodeTokenResult result =
-        verify_node_token(jwt, keys_, service, options_.issuer, TokenUse::Access, clock_.now(), options_.jwt_leeway);
+        verify_node_token(jwt, keys_(), service, options_.issuer, TokenUse::Access, clock_.now(), options_.jwt_leeway);
     if (std::holds_alternative<std::string>(result))
       return failed(CredentialState::InvalidBearerToken, auth::Presentation::Bearer);
     verified = bearers_.remember(jwt, std::move(std::get<NodeToken>(result)));
@@ -207,7 +215,7 @@ Identity Authenticator::authenticate_bearer(std::string_view jwt, std::string_vi
 
 Identity Authenticator::authenticate_refresh(std::string_view jwt, std::string_view service) {
   NodeTokenResult result =
-      verify_node_token(jwt, keys_, service, options_.issuer, TokenUse::Refresh, clock_.now(), options_.jwt_leeway);
+      verify_node_token(jwt, keys_(), service, options_.issuer, TokenUse::Refresh, clock_.now(), options_.jwt_leeway);
   if (std::holds_alternative<std::string>(result))
     return failed(CredentialState::InvalidBearerToken, auth::Presentation::Basic);
   return for_subject(snapshots_(), std::get<NodeToken>(result), auth::Presentation::Basic);

@@ -36,6 +36,8 @@ namespace outpost::registry {
 
 // Where the current control-plane state comes from: ControlPlane::snapshot() on a node, a fixed Snapshot in tests.
 using SnapshotSource = std::function<std::shared_ptr<const control::Snapshot>()>;
+// The keys bearer tokens are verified with, asked at each verification (a node makes its key on first use).
+using KeySource = std::function<const auth::KeySet&()>;
 
 struct AuthenticatorOptions {
   // Must be the control plane's cost, so the dummy hash of an unknown name costs what a real one does.
@@ -75,6 +77,7 @@ struct Identity {
 class Authenticator {
  public:
   Authenticator(SnapshotSource snapshots, auth::KeySet keys, const Clock& clock, AuthenticatorOptions options = {});
+  Authenticator(SnapshotSource snapshots, KeySource keys, const Clock& clock, AuthenticatorOptions options = {});
 
   // The request's Authorization header. `service` is what access tokens must name as their audience. Throws
   // rate_limited() when failed Basic logins for this name from this client are over the limit.
@@ -96,7 +99,7 @@ class Authenticator {
   void check_rate(std::string_view name, std::string_view client);
 
   SnapshotSource snapshots_;
-  const auth::KeySet keys_;
+  const KeySource keys_;
   const Clock& clock_;
   const AuthenticatorOptions options_;
   auth::CredentialCache tokens_;

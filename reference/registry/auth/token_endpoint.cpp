@@ -118,8 +118,14 @@ class TokenFormCall final : public http::Call {
 
 TokenEndpoint::TokenEndpoint(Authenticator& authenticator, const auth::SigningKey& key, ServiceNaming naming,
                              NodeFacts node, Random& random, TokenEndpointOptions options)
+    : TokenEndpoint(
+          authenticator, [&key]() -> const auth::SigningKey& { return key; }, std::move(naming), std::move(node),
+          random, options) {}
+
+TokenEndpoint::TokenEndpoint(Authenticator& authenticator, KeySource key, ServiceNaming naming, NodeFacts node,
+                             Random& random, TokenEndpointOptions options)
     : authenticator_(authenticator),
-      key_(key),
+      key_(std::move(key)),
       naming_(std::move(naming)),
       node_(std::move(node)),
       random_(random),
@@ -230,7 +236,7 @@ http::Response TokenEndpoint::issue(const http::Request& request, const Identity
   NodeToken access_token{auth::make_access_claims(issuer, identity.subject, service, std::move(access), now,
                                                   options_.access_token_lifetime, random_),
                          identity.generation, credential, TokenUse::Access};
-  const std::string jwt = sign_node_token(access_token, key_);
+  const std::string jwt = sign_node_token(access_token, key_());
 
   nlohmann::json body = {
       {"token", jwt},
@@ -242,7 +248,7 @@ http::Response TokenEndpoint::issue(const http::Request& request, const Identity
     NodeToken refresh{auth::make_access_claims(issuer, identity.subject, service, {}, now,
                                                options_.refresh_token_lifetime, random_),
                       identity.generation, credential, TokenUse::Refresh};
-    body["refresh_token"] = sign_node_token(refresh, key_);
+    body["refresh_token"] = sign_node_token(refresh, key_());
   }
   return json_answer(body);
 }

@@ -16,6 +16,7 @@
 // that is not a form); 405 for other methods. Whatever auth::decide refuses before credentials for the node it is
 // given (NodeFacts, refined per login as for any request): 403 at the cloud's data endpoint, which serves only the
 // gateway (SPEC 1.2), and 503 at a disabled connected registry (SPEC 2.6).
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +44,10 @@ class TokenEndpoint final : public http::Handler {
   // Every reference must outlive the endpoint. `key` signs; its public half must be in the authenticator's KeySet.
   TokenEndpoint(Authenticator& authenticator, const auth::SigningKey& key, ServiceNaming naming, NodeFacts node,
                 Random& random, TokenEndpointOptions options = {});
+  // The key asked for at each token issued (a node makes its key on first use).
+  using KeySource = std::function<const auth::SigningKey&()>;
+  TokenEndpoint(Authenticator& authenticator, KeySource key, ServiceNaming naming, NodeFacts node, Random& random,
+                TokenEndpointOptions options = {});
 
   std::unique_ptr<http::Call> start(http::Request request) override;
 
@@ -62,7 +67,7 @@ class TokenEndpoint final : public http::Handler {
   std::string service_for(const http::Request& request, const std::optional<std::string>& asked) const;
 
   Authenticator& authenticator_;
-  const auth::SigningKey& key_;
+  const KeySource key_;
   const ServiceNaming naming_;
   const NodeFacts node_;
   Random& random_;

@@ -366,4 +366,26 @@ BOOST_AUTO_TEST_CASE(signing_key_survives_a_restart) {
   BOOST_CHECK_THROW(load_or_create_signing_key(control, other), std::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(a_nodes_key_is_made_when_it_first_signs_and_loaded_at_once_after_a_restart) {
+  FakeClock fresh_clock;
+  SeededRandom fresh_random{99};
+  const auto fresh_store = control::open_memory_control_store();
+  control::ControlPlane fresh{*fresh_store, fresh_clock, fresh_random, {kTestCost}};
+  std::string kid;
+  {
+    NodeSigningKey lazy(fresh, fresh_random);
+    BOOST_TEST(!fresh.setting(kSigningKeySetting).has_value());  // nothing made at start
+    BOOST_TEST(lazy.verifying_keys().size() == 0u);                // so no bearer token verifies yet
+    kid = lazy.get().kid();
+    BOOST_TEST(fresh.setting(kSigningKeySetting).has_value());  // stored the first time it signs
+    BOOST_TEST(lazy.get().kid() == kid);                         // and made once
+    BOOST_TEST(lazy.verifying_keys().find(kid) != nullptr);
+  }
+  NodeSigningKey restarted(fresh, fresh_random);
+  BOOST_TEST(restarted.verifying_keys().find(kid) != nullptr);  // tokens issued before the restart still verify
+  BOOST_TEST(restarted.get().kid() == kid);
+  fresh.put_setting(kSigningKeySetting, "garbage");
+  BOOST_CHECK_THROW(NodeSigningKey(fresh, fresh_random), std::invalid_argument);  // damaged: reported at start
+}
+
 BOOST_AUTO_TEST_SUITE_END()
