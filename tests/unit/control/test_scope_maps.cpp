@@ -55,6 +55,34 @@ BOOST_AUTO_TEST_CASE(put_creates_then_replaces) {
   BOOST_TEST(control->list_scope_maps().body.size() == 6u);
 }
 
+// A map that only gains actions is compiled from the new ones and added to what it had (sync maps grow with every
+// descendant): what it grants must equal a map compiled anew, and losing an action must take it away again.
+BOOST_AUTO_TEST_CASE(a_map_that_grows_or_shrinks_grants_what_its_actions_say) {
+  const auto granted = [&](const std::string& repository, const std::string& cr) {
+    const auth::PermissionSet* permissions = &control->snapshot()->permissions.at("growing-map");
+    return std::pair{permissions->repository_actions(repository).bits, permissions->gateway_actions(cr).bits};
+  };
+  const auto compiled = [](const std::vector<std::string>& actions, const std::string& repository,
+                           const std::string& cr) {
+    const auth::PermissionSet permissions = auth::ScopeMap{"x", "", actions, auth::ScopeMapType::UserDefined}.permissions();
+    return std::pair{permissions.repository_actions(repository).bits, permissions.gateway_actions(cr).bits};
+  };
+  const std::vector<std::string> small = {"gateway/edgealpha/config/read", "repositories/apps/*/content/read"};
+  const std::vector<std::string> grown = {"gateway/edgealpha/config/read", "gateway/edgebravo/message/read",
+                                          "repositories/apps/*/content/read", "repositories/tools/x/content/write"};
+  BOOST_TEST(create_map("growing-map", small).status == 201);
+  BOOST_TEST(control->put_scope_map("growing-map", {{"actions", grown}}).status == 200);
+  for (const auto& [repository, cr] : std::vector<std::pair<std::string, std::string>>{
+           {"apps/web", "edgealpha"}, {"tools/x", "edgebravo"}, {"tools/y", "edgecharlie"}})
+    BOOST_TEST((granted(repository, cr) == compiled(grown, repository, cr)));
+  BOOST_TEST(granted("tools/x", "edgebravo").second != 0);  // the added gateway action counts
+
+  BOOST_TEST(control->put_scope_map("growing-map", {{"actions", small}}).status == 200);  // shrinks again
+  BOOST_TEST(granted("tools/x", "edgebravo").first == 0);
+  BOOST_TEST(granted("tools/x", "edgebravo").second == 0);
+  BOOST_TEST((granted("apps/web", "edgealpha") == compiled(small, "apps/web", "edgealpha")));
+}
+
 // A client may PUT back what it read: "name" and "type" are accepted when they match.
 BOOST_AUTO_TEST_CASE(put_accepts_its_own_get_answer) {
   create_map("mirror-map", {"repositories/a/content/read"});
