@@ -170,7 +170,7 @@ constexpr const char* kHost = "127.0.0.1:5000";
 constexpr const char* kManifestTarget = "/v2/samples/hello-world/manifests/latest";
 
 struct PolicyNode {
-  explicit PolicyNode(Nanoseconds cache_ttl = kDefaultCredentialTtl) {
+  explicit PolicyNode(Nanoseconds cache_ttl = kDefaultPasswordCacheTtl) {
     control.ensure_admin(std::string("bench-admin-password"));
     control.put_scope_map("pull-map", {{"actions", {"repositories/samples/*/content/read"}}});
     const auto created = control.put_token("pull-token", {{"scopeMap", "pull-map"}});
@@ -178,6 +178,7 @@ struct PolicyNode {
       if (entry.at("name") == "password1") password = entry.at("value").get<std::string>();
     registry::AuthenticatorOptions options{PasswordHashCost{}};
     options.cache_ttl = cache_ttl;
+    options.password_cache_ttl = cache_ttl;
     authenticator = std::make_unique<registry::Authenticator>([this] { return control.snapshot(); },
                                                               KeySet({key.verifying_key()}), clock, options);
     policy = std::make_unique<registry::TokenAccessPolicy>(*authenticator, registry::ServiceNaming{});

@@ -102,6 +102,10 @@ class ExpiringLru {
 
 inline constexpr size_t kDefaultCacheCapacity = 10'000;
 inline constexpr Nanoseconds kDefaultCredentialTtl = std::chrono::minutes(5);
+// Verified passwords live longer than a sync agent's long poll and status interval (10 minutes by default): with 5
+// minutes every call a connected registry makes to its parent missed and paid a whole password hash. Nothing rests
+// on the TTL for safety: a changed credential moves the token's generation, which drops its entries at once.
+inline constexpr Nanoseconds kDefaultPasswordCacheTtl = std::chrono::minutes(30);
 
 class CredentialCache {
  public:

@@ -79,8 +79,8 @@ Authenticator::Authenticator(SnapshotSource snapshots, KeySource keys, const Clo
       keys_(std::move(keys)),
       clock_(clock),
       options_(std::move(options)),
-      tokens_(clock, options_.cache_capacity, options_.cache_ttl),
-      admin_(clock, 16, options_.cache_ttl),
+      tokens_(clock, options_.cache_capacity, options_.password_cache_ttl),
+      admin_(clock, 16, options_.password_cache_ttl),
       bearers_(clock, options_.cache_capacity, options_.cache_ttl),
       limiter_(clock, options_.login_limits) {
   // Computed once now, so the first unknown name does not pay for it (and take longer than a wrong password).

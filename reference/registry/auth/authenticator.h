@@ -46,7 +46,8 @@ struct AuthenticatorOptions {
   Nanoseconds jwt_leeway = auth::kDefaultJwtLeeway;
   LoginLimits login_limits;
   size_t cache_capacity = auth::kDefaultCacheCapacity;
-  Nanoseconds cache_ttl = auth::kDefaultCredentialTtl;
+  Nanoseconds cache_ttl = auth::kDefaultCredentialTtl;                    // verified access tokens
+  Nanoseconds password_cache_ttl = auth::kDefaultPasswordCacheTtl;  // verified passwords (Basic, password grant)
   // SPEC 4.1/4.2: is this valid token accepted at this node? Absent: every token is (the cloud, until connected
   // registries exist; their rules plug in here).
   std::function<bool(const control::Snapshot&, const auth::Token&)> accepts;
