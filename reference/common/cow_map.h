@@ -4,14 +4,16 @@
 // Every change to the control plane copies the current snapshot, edits the copy and publishes it, so that readers
 // never wait and never see half a change. With std::map members that copy cost O(n) per change, and a cloud of
 // thousands of connected registries spent its time copying tokens it did not touch. A CowMap holds its entries in
-// chunks of at most kChunk entries (each a small std::map, in key order) behind shared pointers: copying the map copies
-// n / kChunk pointers, and a change copies only the chunk it touches (when a copy still shares it). diff() walks two
-// versions of one map and skips every chunk they share, so finding what a change touched costs what the change did,
-// not the size of the map.
+// chunks of at most kChunk entries (each a small std::map, in key order) behind shared pointers, and the list of chunks
+// is itself shared: copying the map copies one pointer, the first change to a copy copies the list (n / kChunk
+// pointers), and a change copies only the chunk it touches (when a copy still shares it). A snapshot copies a dozen
+// maps and a change touches two or three, so the others cost nothing. diff() walks two versions of one map and skips
+// every chunk they share (and the whole map when they share the list), so finding what a change touched costs what
+// the change did, not the size of the map.
 //
 // Thread safety: as a std::map (concurrent reads, one writer, no reader of the object being written), plus: copies
-// may be read and written by different threads. A chunk is edited in place only while this map is its only owner;
-// any other copy that shares it forces a private copy first, so a published snapshot's chunks never change.
+// may be read and written by different threads. The list and a chunk are edited in place only while this map is their
+// only owner; any other copy that shares them forces a private copy first, so a published snapshot's never change.
 //
 // Iteration is in key order. References and iterators are invalidated by any change to the map (unlike std::map).
 #include <algorithm>
@@ -84,22 +86,26 @@ class CowMap {
   // --- reading, as std::map ---
   size_type size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  const_iterator begin() const { return chunks_.empty() ? end() : const_iterator(&chunks_, 0, chunks_[0]->cbegin()); }
-  const_iterator end() const { return const_iterator(&chunks_, chunks_.size(), {}); }
+  const_iterator begin() const {
+    const std::vector<ChunkPtr>& list = chunks();
+    return list.empty() ? end() : const_iterator(&list, 0, list[0]->cbegin());
+  }
+  const_iterator end() const { return const_iterator(&chunks(), chunks().size(), {}); }
   const_iterator cbegin() const { return begin(); }
   const_iterator cend() const { return end(); }
 
   template <class K>
   const_iterator find(const K& key) const {
+    const std::vector<ChunkPtr>& list = chunks();
     const size_type at = chunk_for(key);
-    if (at == chunks_.size()) return end();
-    const auto found = chunks_[at]->find(key);
-    return found == chunks_[at]->cend() ? end() : const_iterator(&chunks_, at, found);
+    if (at == list.size()) return end();
+    const auto found = list[at]->find(key);
+    return found == list[at]->cend() ? end() : const_iterator(&list, at, found);
   }
   template <class K>
   bool contains(const K& key) const {
     const size_type at = chunk_for(key);
-    return at < chunks_.size() && chunks_[at]->contains(key);
+    return at < chunks().size() && chunks()[at]->contains(key);
   }
   template <class K>
   size_type count(const K& key) const {
@@ -114,9 +120,10 @@ class CowMap {
   // The first entry whose key is not less than `key`.
   template <class K>
   const_iterator lower_bound(const K& key) const {
+    const std::vector<ChunkPtr>& list = chunks();
     const size_type at = chunk_for(key);
-    if (at == chunks_.size()) return end();
-    return const_iterator(&chunks_, at, chunks_[at]->lower_bound(key));  // not the chunk's end: its last key >= key
+    if (at == list.size()) return end();
+    return const_iterator(&list, at, list[at]->lower_bound(key));  // not the chunk's end: its last key >= key
   }
 
   friend bool operator==(const CowMap& a, const CowMap& b) {
@@ -129,8 +136,8 @@ class CowMap {
   bool insert_or_assign(K&& key, V&& value) {
     // A key past the last one goes to the last chunk. (The first chunk is made empty here: the only moment a chunk is
     // empty, so chunk_for, which reads last keys, is not asked then.)
-    if (chunks_.empty()) chunks_.push_back(std::make_shared<Chunk>());
-    const size_type at = chunks_.size() == 1 ? 0 : std::min(chunk_for(key), chunks_.size() - 1);
+    if (chunks().empty()) own().push_back(std::make_shared<Chunk>());
+    const size_type at = chunks().size() == 1 ? 0 : std::min(chunk_for(key), chunks().size() - 1);
     Chunk& chunk = writable(at);
     const bool inserted = chunk.insert_or_assign(std::forward<K>(key), std::forward<V>(value)).second;
     if (inserted) {
@@ -149,14 +156,14 @@ class CowMap {
   template <class K>
   Value& at(const K& key) {
     const size_type chunk = chunk_for(key);
-    if (chunk == chunks_.size() || !chunks_[chunk]->contains(key)) throw std::out_of_range("CowMap::at: no such key");
+    if (chunk == chunks().size() || !chunks()[chunk]->contains(key)) throw std::out_of_range("CowMap::at: no such key");
     return writable(chunk).find(key)->second;
   }
   // The value of `key`, inserted default-constructed when absent; valid until the next change to the map.
   template <class K>
   Value& operator[](const K& key) {
     size_type at = chunk_for(key);
-    if (at == chunks_.size() || !chunks_[at]->contains(key)) {
+    if (at == chunks().size() || !chunks()[at]->contains(key)) {
       insert_or_assign(Key(key), Value());
       at = chunk_for(key);
     }
@@ -166,16 +173,16 @@ class CowMap {
   template <class K>
   size_type erase(const K& key) {
     const size_type at = chunk_for(key);
-    if (at == chunks_.size() || !chunks_[at]->contains(key)) return 0;
+    if (at == chunks().size() || !chunks()[at]->contains(key)) return 0;
     Chunk& chunk = writable(at);
     chunk.erase(chunk.find(key));
     --size_;
-    if (chunk.empty()) chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(at));
+    if (chunk.empty()) own().erase(own().begin() + static_cast<std::ptrdiff_t>(at));
     return 1;
   }
   void erase(const_iterator position) { erase(position->first); }
   void clear() {
-    chunks_.clear();
+    chunks_.reset();
     size_ = 0;
   }
 
@@ -183,28 +190,31 @@ class CowMap {
   // versions of one map (a copy and the copy it was made from, edited since): keys in one only, and keys in both
   // unless the chunk holding them is shared. Entries reported in both may still be equal; entries not reported are.
   template <class Visit>
-  static void diff(const CowMap& before, const CowMap& after, Visit&& visit) {
+  static void diff(const CowMap& before_map, const CowMap& after_map, Visit&& visit) {
+    if (before_map.chunks_ == after_map.chunks_) return;  // one list (or both empty): nothing changed
+    const std::vector<ChunkPtr>& before_chunks = before_map.chunks();
+    const std::vector<ChunkPtr>& after_chunks = after_map.chunks();
     const auto first_of = [](const std::vector<ChunkPtr>& chunks, size_type k) {
       return k < chunks.size() ? chunks[k]->cbegin() : typename Chunk::const_iterator();
     };
     const Compare less{};
     size_type i = 0, j = 0;  // the chunks of before and after that a and b are in
-    auto a = first_of(before.chunks_, 0), b = first_of(after.chunks_, 0);
+    auto a = first_of(before_chunks, 0), b = first_of(after_chunks, 0);
     const auto step_a = [&] {
-      if (++a == before.chunks_[i]->cend()) a = first_of(before.chunks_, ++i);
+      if (++a == before_chunks[i]->cend()) a = first_of(before_chunks, ++i);
     };
     const auto step_b = [&] {
-      if (++b == after.chunks_[j]->cend()) b = first_of(after.chunks_, ++j);
+      if (++b == after_chunks[j]->cend()) b = first_of(after_chunks, ++j);
     };
     for (;;) {
-      const bool a_done = i == before.chunks_.size(), b_done = j == after.chunks_.size();
+      const bool a_done = i == before_chunks.size(), b_done = j == after_chunks.size();
       if (a_done && b_done) return;
-      if (!a_done && !b_done && before.chunks_[i] == after.chunks_[j] && a == before.chunks_[i]->cbegin() &&
-          b == after.chunks_[j]->cbegin()) {
+      if (!a_done && !b_done && before_chunks[i] == after_chunks[j] && a == before_chunks[i]->cbegin() &&
+          b == after_chunks[j]->cbegin()) {
         // Both at the start of one shared chunk: nothing in it changed. (Chunks the change did not touch are shared,
         // and both walks reach their starts together, since each side visits the smaller key first.)
-        a = first_of(before.chunks_, ++i);
-        b = first_of(after.chunks_, ++j);
+        a = first_of(before_chunks, ++i);
+        b = first_of(after_chunks, ++j);
         continue;
       }
       if (b_done || (!a_done && less(a->first, b->first))) {
@@ -226,29 +236,46 @@ class CowMap {
   template <class K>
   size_type chunk_for(const K& key) const {
     const Compare less{};
-    const auto found = std::partition_point(chunks_.begin(), chunks_.end(),
+    const std::vector<ChunkPtr>& list = chunks();
+    const auto found = std::partition_point(list.begin(), list.end(),
                                             [&](const ChunkPtr& chunk) { return less(chunk->rbegin()->first, key); });
-    return static_cast<size_type>(found - chunks_.begin());
+    return static_cast<size_type>(found - list.begin());
+  }
+
+  const std::vector<ChunkPtr>& chunks() const {
+    static const std::vector<ChunkPtr> kNone;
+    return chunks_ ? *chunks_ : kNone;
+  }
+  // The list of chunks, this map's own: copied first if another map shares it (which makes every chunk shared too, so
+  // writable() then copies the one it edits).
+  std::vector<ChunkPtr>& own() {
+    if (!chunks_) {
+      chunks_ = std::make_shared<std::vector<ChunkPtr>>();
+    } else if (chunks_.use_count() > 1) {
+      chunks_ = std::make_shared<std::vector<ChunkPtr>>(*chunks_);
+    }
+    return *chunks_;
   }
 
   // Chunk `at`, this map's own: copied first if another map shares it.
   Chunk& writable(size_type at) {
-    ChunkPtr& chunk = chunks_[at];
+    ChunkPtr& chunk = own()[at];
     if (chunk.use_count() > 1) chunk = std::make_shared<Chunk>(*chunk);
     return *chunk;
   }
 
   void split_if_full(size_type at) {
-    Chunk& full = *chunks_[at];  // writable already
+    Chunk& full = *own()[at];  // writable already
     if (full.size() <= kChunk) return;
     auto upper = std::make_shared<Chunk>();
     auto middle = full.begin();
     std::advance(middle, static_cast<std::ptrdiff_t>(full.size() / 2));
     while (middle != full.end()) upper->insert(full.extract(middle++));
-    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(upper));
+    own().insert(own().begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(upper));
   }
 
-  std::vector<ChunkPtr> chunks_;  // each non-empty; in key order, disjoint
+  // Each chunk non-empty; in key order, disjoint. Null for an empty map that never had a chunk.
+  std::shared_ptr<std::vector<ChunkPtr>> chunks_;
   size_type size_ = 0;
 };
 

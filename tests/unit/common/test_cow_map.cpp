@@ -101,6 +101,32 @@ BOOST_AUTO_TEST_CASE(an_edited_copy_leaves_the_original_alone) {
   BOOST_TEST(!(copy == original));
 }
 
+// Copies share the list of chunks until one is edited: an unedited copy has nothing to report, and emptying a copy
+// (down to no chunk at all) or clearing it leaves the original whole.
+BOOST_AUTO_TEST_CASE(an_unedited_copy_has_no_differences_and_an_emptied_one_takes_nothing_with_it) {
+  Map original;
+  for (uint64_t n = 0; n < 100; ++n) original.insert_or_assign(key(n), static_cast<int>(n));
+  const Map kept = original;
+  size_t visited = 0;
+  Map::diff(original, Map(original), [&](const std::string&, const int*, const int*) { ++visited; });
+  BOOST_TEST(visited == 0u);
+  Map emptied = original;
+  for (uint64_t n = 0; n < 100; ++n) emptied.erase(key(n));
+  BOOST_TEST(emptied.empty());
+  BOOST_TEST((emptied.begin() == emptied.end()));
+  Map::diff(original, emptied, [&](const std::string&, const int* before, const int* after) {
+    visited += before != nullptr && after == nullptr;
+  });
+  BOOST_TEST(visited == 100u);
+  emptied.insert_or_assign(key(3), 33);
+  Map cleared = original;
+  cleared.clear();
+  BOOST_TEST(cleared.empty());
+  BOOST_TEST(original == kept);
+  BOOST_TEST(emptied.at(key(3)) == 33);
+  BOOST_TEST(original.at(key(3)) == 3);
+}
+
 BOOST_AUTO_TEST_CASE(diff_reports_every_change_and_skips_what_the_copies_share) {
   Map before;
   for (uint64_t n = 0; n < 2000; n += 2) before.insert_or_assign(key(n), static_cast<int>(n));
