@@ -92,8 +92,8 @@ std::pair<std::string, json> parse_attribute_flag(const std::string& text) {
 }
 
 int run_proxy_serve(const ProxyServeOptions& options, std::function<void(const std::string&)> on_listening) {
-  // As `outpost serve`: the "listening" line is printed whatever the level (tools wait for it); the level applies
-  // after it.
+  // As `outpost serve`: info until the proxy listens; then its level, and the "listening" line announced whatever
+  // it is.
   const log::Level level = log::parse_level(options.log_level);
   log::set_level(log::Level::Info);
   std::vector<live::proxy::LinkSpec> specs;
@@ -119,8 +119,8 @@ int run_proxy_serve(const ProxyServeOptions& options, std::function<void(const s
   live::Server server(server_options, api);
   live::StopOnSignals signals(server);
   server.start();
-  log::info("listening", {{"address", server.bound_address()}, {"seed", options.seed}, {"links", links}});
   log::set_level(level);
+  log::announce("listening", {{"address", server.bound_address()}, {"seed", options.seed}, {"links", links}});
   if (on_listening) on_listening(server.bound_address());
   server.wait();
   proxy.stop();

@@ -122,7 +122,8 @@ Nanoseconds duration_option(const std::string& text, const char* flag) {
 
 int run_serve(const ServeOptions& options, std::function<void(const std::string&)> on_listening,
               std::function<void(std::function<void()>)> stop_request) {
-  // The "listening" line is printed whatever the level (tools and tests wait for it); the level applies after it.
+  // Info until the node listens; then its level, and the "listening" line (tools and tests wait for it) is announced
+  // whatever the level, after the level is set: a request answered right after that line is logged at the new level.
   const log::Level level = log::parse_level(options.log_level);
   log::set_level(log::Level::Info);
   if (options.tls_cert.empty() != options.tls_key.empty())
@@ -197,13 +198,13 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   if (data_server) data_server->start();
   if (metrics_server) metrics_server->start();
   node.start();
-  log::info("listening", {{"address", server.bound_address()},
-                          {"data", options.data},
-                          {"tls", !options.tls_cert.empty()},
-                          {"role", connected ? "connected-registry" : "cloud"},
-                          {"data_endpoint", node_options.data_endpoint},
-                          {"metrics", metrics_server ? metrics_server->bound_address() : server.bound_address()}});
   log::set_level(level);
+  log::announce("listening", {{"address", server.bound_address()},
+                              {"data", options.data},
+                              {"tls", !options.tls_cert.empty()},
+                              {"role", connected ? "connected-registry" : "cloud"},
+                              {"data_endpoint", node_options.data_endpoint},
+                              {"metrics", metrics_server ? metrics_server->bound_address() : server.bound_address()}});
   if (on_listening) on_listening(server.bound_address());
   if (stop_request) stop_request([&server, before_stop] {
     before_stop();

@@ -37,8 +37,8 @@ void set_level(Level level) { g_level = level; }
 Level level() { return g_level; }
 void set_clock(const Clock* clock) { g_clock = clock; }
 
-void write(Level level, std::string_view message, nlohmann::json fields) {
-  if (level < g_level.load() || level == Level::Off) return;
+namespace {
+void emit(Level level, std::string_view message, nlohmann::json fields) {
   const Clock* clock = g_clock.load();
   nlohmann::json line = {{"time", format_rfc3339((clock ? clock : &g_system_clock)->now())},
                          {"level", level_name(level)},
@@ -48,5 +48,13 @@ void write(Level level, std::string_view message, nlohmann::json fields) {
   std::lock_guard lock(g_write_mutex);
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
+}  // namespace
+
+void write(Level level, std::string_view message, nlohmann::json fields) {
+  if (level < g_level.load() || level == Level::Off) return;
+  emit(level, message, std::move(fields));
+}
+
+void announce(std::string_view message, nlohmann::json fields) { emit(Level::Info, message, std::move(fields)); }
 
 }  // namespace outpost::log

@@ -26,5 +26,8 @@ inline void warn(std::string_view message, nlohmann::json fields = nlohmann::jso
 inline void error(std::string_view message, nlohmann::json fields = nlohmann::json::object()) {
   write(Level::Error, message, std::move(fields));
 }
+// An info line written whatever the level: the "listening" line tools and tests wait for. A server sets its level
+// first and then announces, so no request it answers after the announcement is logged at the level it had before.
+void announce(std::string_view message, nlohmann::json fields = nlohmann::json::object());
 
 }  // namespace outpost::log
