@@ -152,11 +152,38 @@ void BM_BandwidthModel_Churn(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// The bandwidth model alone, shaped like a parent serving a large layer to `n` leaves: `n` long downloads share the
+// parent's 10 Gbit/s NIC, each over its own 300 MB/s link to a leaf whose ingress is unlimited. Each iteration is one
+// small response (a manifest, a HEAD) through the same NIC: it starts, completes, and both re-share the NIC among
+// all `n` + 1 flows.
+void BM_BandwidthModel_SharedNicSmallFlows(benchmark::State& state) {
+  const auto leaves = static_cast<int>(state.range(0));
+  BandwidthModel model;
+  const auto nic = model.add_resource(10 * kGigabit);
+  std::vector<std::vector<BandwidthModel::ResourceId>> paths;
+  for (int i = 0; i < leaves; ++i) paths.push_back({nic, model.add_resource(300'000'000), model.add_resource(0)});
+  constexpr uint64_t kLayer = 1'500'000'000;
+  for (const auto& path : paths) model.start(Nanoseconds(0), kLayer, path);
+  Nanoseconds now{0};
+  int next = 0;
+  for (auto _ : state) {
+    model.start(now, 2'000, paths[next++ % leaves]);
+    now = *model.next_completion();
+    for (const auto flow : model.take_completed(now)) {
+      benchmark::DoNotOptimize(flow);
+      if (model.flow_count() < static_cast<size_t>(leaves)) model.start(now, kLayer, paths[next % leaves]);
+    }
+  }
+  state.counters["small_flows_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
 BENCHMARK(BM_SimNet_BlobTransfer)->Arg(64 << 10)->Arg(16 << 20)->Arg(1 << 30);
 BENCHMARK(BM_SimNet_ConcurrentTransfers)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SimNet_IdealExchange);
 BENCHMARK(BM_BandwidthModel_Churn)->Arg(10)->Arg(100)->Arg(1000);
+BENCHMARK(BM_BandwidthModel_SharedNicSmallFlows)->Arg(10)->Arg(100)->Arg(520);
 
 BENCHMARK_MAIN();

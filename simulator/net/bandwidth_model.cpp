@@ -1,8 +1,8 @@
 #include "simulator/net/bandwidth_model.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
-#include <queue>
 #include <stdexcept>
 #include <string>
 
@@ -22,14 +22,10 @@ void check_capacity(uint64_t bytes_per_second) {
 
 // A candidate level of the progressive filling: num/den bytes/s (fixed point) for a resource's remaining flows
 // (kind 0) or a flow's own cap (kind 1). Ordered by level exactly (cross-multiplied), then kind and id, so equal
-// levels are taken in an order that depends on ids only.
-struct Level {
-  uint64_t num;
-  uint64_t den;
-  uint8_t kind;
-  uint64_t id;
-};
+// levels are taken in an order that depends on ids only. Two entries are never tied unless they are of the same
+// resource, and then at most one of them is current: whatever the heap's layout, the solve comes out the same.
 struct LevelAfter {
+  template <typename Level>
   bool operator()(const Level& a, const Level& b) const {
     __extension__ using Wide = unsigned __int128;
     const Wide left = static_cast<Wide>(a.num) * b.den;
@@ -45,6 +41,7 @@ BandwidthModel::ResourceId BandwidthModel::add_resource(uint64_t bytes_per_secon
   check_capacity(bytes_per_second);
   resources_.push_back(Resource{});
   resources_.back().capacity = bytes_per_second;
+  tags_.push_back(Tag{0, bytes_per_second > 0, false});
   return static_cast<ResourceId>(resources_.size() - 1);
 }
 
@@ -53,58 +50,104 @@ void BandwidthModel::set_capacity(Nanoseconds now, ResourceId resource, uint64_t
   Resource& r = resources_.at(resource);
   if (r.capacity == bytes_per_second) return;
   r.capacity = bytes_per_second;
-  resolve(now, {resource}, {});
+  tags_[resource].limited = bytes_per_second > 0;
+  resolve(now, std::span(&resource, 1), {});
 }
 
 void BandwidthModel::set_blocked(Nanoseconds now, ResourceId resource, bool blocked) {
   Resource& r = resources_.at(resource);
   if (r.blocked == blocked) return;
   r.blocked = blocked;
-  resolve(now, {resource}, {});
+  tags_[resource].blocked = blocked;
+  resolve(now, std::span(&resource, 1), {});
 }
 
 bool BandwidthModel::constrained(const std::vector<ResourceId>& resources, uint64_t cap) const {
   if (cap > 0) return true;
   for (const ResourceId id : resources)
-    if (constrains(resources_.at(id))) return true;
+    if (tags_.at(id).constrains()) return true;
   return false;
 }
 
-BandwidthModel::Flow& BandwidthModel::flow_at(FlowId flow) {
-  const auto found = flows_.find(flow);
-  if (found == flows_.end()) throw std::out_of_range("no flow " + std::to_string(flow));
+BandwidthModel::Slot BandwidthModel::slot_of(FlowId flow) const {
+  const auto found = slot_of_.find(flow);
+  if (found == slot_of_.end()) throw std::out_of_range("no flow " + std::to_string(flow));
   return found->second;
 }
 
-const BandwidthModel::Flow& BandwidthModel::flow_at(FlowId flow) const {
-  const auto found = flows_.find(flow);
-  if (found == flows_.end()) throw std::out_of_range("no flow " + std::to_string(flow));
-  return found->second;
+BandwidthModel::Work BandwidthModel::remaining_at(const Flow& flow, Nanoseconds now) {
+  if (now <= flow.updated) return flow.remaining;
+  if (flow.rate == kUnconstrained) return 0;
+  const Work done = static_cast<Work>(flow.rate) * static_cast<uint64_t>((now - flow.updated).count());
+  return done >= flow.remaining ? 0 : flow.remaining - done;
 }
 
-void BandwidthModel::settle(Flow& flow, Nanoseconds now) const {
+void BandwidthModel::settle(Flow& flow, Nanoseconds now) {
   if (now <= flow.updated) return;
-  if (flow.rate == kUnconstrained) {
-    flow.remaining = 0;
-  } else {
-    const Work done = static_cast<Work>(flow.rate) * static_cast<uint64_t>((now - flow.updated).count());
-    flow.remaining = done >= flow.remaining ? 0 : flow.remaining - done;
-  }
+  flow.remaining = remaining_at(flow, now);
   flow.updated = now;
 }
 
 namespace {
-// The completion heap's order: earliest first, then lowest id.
-struct DueAfter {
-  template <typename Due>
-  bool operator()(const Due& a, const Due& b) const {
-    return a.at != b.at ? a.at > b.at : a.id > b.id;
-  }
-};
+// The completion heap's order: earliest first, then lowest id. Ids are unique, so this is a total order on the
+// entries: what comes out first never depends on how the heap happens to be laid out.
+template <typename Due>
+bool due_before(const Due& a, const Due& b) {
+  return a.at != b.at ? a.at < b.at : a.id < b.id;
+}
 }  // namespace
 
-void BandwidthModel::schedule(Flow& flow) {
-  ++flow.version;
+void BandwidthModel::place(size_t index, const Due& due) {
+  due_[index] = due;
+  due_index_[due.slot] = static_cast<uint32_t>(index);
+}
+
+void BandwidthModel::sift_up(size_t index) {
+  const Due due = due_[index];
+  while (index > 0) {
+    const size_t parent = (index - 1) / 2;
+    if (!due_before(due, due_[parent])) break;
+    place(index, due_[parent]);
+    index = parent;
+  }
+  place(index, due);
+}
+
+void BandwidthModel::sift_down(size_t index) {
+  const Due due = due_[index];
+  const size_t size = due_.size();
+  for (;;) {
+    size_t child = 2 * index + 1;
+    if (child >= size) break;
+    if (child + 1 < size && due_before(due_[child + 1], due_[child])) ++child;
+    if (!due_before(due_[child], due)) break;
+    place(index, due_[child]);
+    index = child;
+  }
+  place(index, due);
+}
+
+void BandwidthModel::heapify() {
+  for (size_t index = due_.size() / 2; index-- > 0;) sift_down(index);
+}
+
+void BandwidthModel::unqueue(Slot slot, bool ordered) {
+  const size_t index = due_index_[slot];
+  if (index == kNotDue) return;
+  due_index_[slot] = kNotDue;
+  const Due last = due_.back();
+  due_.pop_back();
+  if (index == due_.size()) return;
+  place(index, last);
+  if (!ordered) return;
+  if (index > 0 && due_before(last, due_[(index - 1) / 2])) {
+    sift_up(index);
+  } else {
+    sift_down(index);
+  }
+}
+
+void BandwidthModel::set_finish(Flow& flow) {
   flow.finish.reset();
   if (flow.remaining == 0 || flow.rate == kUnconstrained) {
     flow.finish = flow.updated;
@@ -112,39 +155,54 @@ void BandwidthModel::schedule(Flow& flow) {
     const Work nanos = (flow.remaining + flow.rate - 1) / flow.rate;
     if (nanos < kNever) flow.finish = flow.updated + Nanoseconds(static_cast<int64_t>(nanos));
   }
-  if (!flow.finish) return;
-  due_.push_back(Due{*flow.finish, flow.id, flow.version});
-  std::push_heap(due_.begin(), due_.end(), DueAfter{});
 }
 
-bool BandwidthModel::is_current(const Due& due) const {
-  const auto found = flows_.find(due.id);
-  return found != flows_.end() && found->second.version == due.version;
-}
-
-void BandwidthModel::prune() const {
-  while (!due_.empty() && !is_current(due_.front())) {
-    std::pop_heap(due_.begin(), due_.end(), DueAfter{});
-    due_.pop_back();
+void BandwidthModel::requeue(Flow& flow, Slot slot, bool ordered) {
+  if (!flow.finish) {
+    unqueue(slot, ordered);
+    return;
   }
-  if (due_.size() > 2 * flows_.size() + 64) {  // mostly stale: rebuild from the live flows
-    due_.clear();
-    for (const auto& [id, flow] : flows_)
-      if (flow.finish) due_.push_back(Due{*flow.finish, id, flow.version});
-    std::make_heap(due_.begin(), due_.end(), DueAfter{});
+  const Due due{*flow.finish, flow.id, slot};
+  if (due_index_[slot] == kNotDue) {
+    due_.push_back(due);
+    due_index_[slot] = static_cast<uint32_t>(due_.size() - 1);
+    if (ordered) sift_up(due_.size() - 1);
+    return;
+  }
+  const size_t index = due_index_[slot];
+  const bool earlier = due_before(due, due_[index]);
+  due_[index] = due;
+  if (!ordered) return;
+  if (earlier) {
+    sift_up(index);
+  } else {
+    sift_down(index);
   }
 }
 
-void BandwidthModel::detach(Flow& flow) {
-  ++flow.version;  // its heap entries are stale from now on
+void BandwidthModel::schedule(Flow& flow, Slot slot) {
+  set_finish(flow);
+  requeue(flow, slot, true);
+}
+
+void BandwidthModel::detach(Flow& flow, Slot slot) {
+  unqueue(slot, true);
   for (const ResourceId r : flow.resources) {
     auto& list = resources_[r].flows;
-    const auto found = std::find(list.begin(), list.end(), &flow);
+    const auto found = std::find(list.begin(), list.end(), slot);
     if (found != list.end()) {
       *found = list.back();
       list.pop_back();
     }
   }
+}
+
+void BandwidthModel::release(Flow& flow, Slot slot) {
+  slot_of_.erase(flow.id);
+  flow.id = 0;
+  flow.resources = {};
+  flow.finish.reset();
+  free_.push_back(slot);
 }
 
 BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, std::vector<ResourceId> resources,
@@ -157,7 +215,18 @@ BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, st
   for (const ResourceId r : resources)
     if (r >= resources_.size()) throw std::out_of_range("no resource " + std::to_string(r));
   const FlowId id = next_flow_++;
-  Flow& flow = flows_[id];
+  Slot slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<Slot>(flows_.size());
+    flows_.emplace_back();
+    due_index_.push_back(kNotDue);
+    flow_marks_.push_back(0);
+  }
+  slot_of_.emplace(id, slot);
+  Flow& flow = flows_[slot];
   flow.id = id;
   flow.bytes = bytes;
   flow.resources = std::move(resources);
@@ -165,47 +234,53 @@ BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, st
   flow.total = static_cast<Work>(bytes) * kWorkPerByte;
   flow.remaining = flow.total;
   flow.updated = now;
-  for (const ResourceId r : flow.resources) resources_[r].flows.push_back(&flow);
-  resolve(now, {}, {&flow});
+  flow.rate = 0;
+  flow.finish.reset();
+  for (const ResourceId r : flow.resources) resources_[r].flows.push_back(slot);
+  const Slot seed[] = {slot};
+  resolve(now, {}, seed);
   return id;
 }
 
 uint64_t BandwidthModel::stop(Nanoseconds now, FlowId id) {
   if (now < last_now_) throw std::logic_error("bandwidth model: time went backwards");
   last_now_ = now;
-  Flow& flow = flow_at(id);
+  const Slot slot = slot_of(id);
+  Flow& flow = flows_[slot];
   settle(flow, now);
   const uint64_t delivered = static_cast<uint64_t>((flow.total - flow.remaining) / kWorkPerByte);
-  detach(flow);
-  std::vector<ResourceId> touched;
+  detach(flow, slot);
+  touched_.clear();
   for (const ResourceId r : flow.resources)
-    if (constrains(resources_[r])) touched.push_back(r);
-  flows_.erase(id);
-  if (!touched.empty()) resolve(now, touched, {});
+    if (tags_[r].constrains()) touched_.push_back(r);
+  release(flow, slot);
+  if (!touched_.empty()) resolve(now, touched_, {});
   return delivered;
 }
 
 void BandwidthModel::set_cap(Nanoseconds now, FlowId id, uint64_t cap) {
   check_capacity(cap);
-  Flow& flow = flow_at(id);
+  const Slot slot = slot_of(id);
+  Flow& flow = flows_[slot];
   if (flow.cap == cap) return;
   flow.cap = cap;
-  resolve(now, {}, {&flow});
+  const Slot seed[] = {slot};
+  resolve(now, {}, seed);
 }
 
 void BandwidthModel::truncate(Nanoseconds now, FlowId id, uint64_t total_bytes) {
-  Flow& flow = flow_at(id);
+  const Slot slot = slot_of(id);
+  Flow& flow = flows_[slot];
   if (total_bytes >= flow.bytes) return;
   settle(flow, now);
   const Work done = flow.total - flow.remaining;
   flow.bytes = total_bytes;
   flow.total = static_cast<Work>(total_bytes) * kWorkPerByte;
   flow.remaining = flow.total > done ? flow.total - done : 0;
-  schedule(flow);  // its rate does not change, only when it ends
+  schedule(flow, slot);  // its rate does not change, only when it ends
 }
 
 std::optional<Nanoseconds> BandwidthModel::next_completion() const {
-  prune();
   if (due_.empty()) return std::nullopt;
   return due_.front().at;
 }
@@ -214,28 +289,25 @@ std::vector<BandwidthModel::FlowId> BandwidthModel::take_completed(Nanoseconds n
   if (now < last_now_) throw std::logic_error("bandwidth model: time went backwards");
   last_now_ = now;
   std::vector<FlowId> done;
-  std::vector<ResourceId> touched;
-  for (prune(); !due_.empty() && due_.front().at <= now; prune()) {
-    const FlowId id = due_.front().id;
-    std::pop_heap(due_.begin(), due_.end(), DueAfter{});
-    due_.pop_back();
-    Flow& flow = flow_at(id);
-    flow.finish.reset();
-    detach(flow);
+  touched_.clear();
+  while (!due_.empty() && due_.front().at <= now) {
+    const Slot slot = due_.front().slot;
+    Flow& flow = flows_[slot];
+    done.push_back(flow.id);
+    detach(flow, slot);
     for (const ResourceId r : flow.resources)
-      if (constrains(resources_[r])) touched.push_back(r);
-    flows_.erase(id);
-    done.push_back(id);
+      if (tags_[r].constrains()) touched_.push_back(r);
+    release(flow, slot);
   }
-  if (!touched.empty()) {
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-    resolve(now, touched, {});
+  if (!touched_.empty()) {
+    std::sort(touched_.begin(), touched_.end());
+    touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+    resolve(now, touched_, {});
   }
   return done;
 }
 
-bool BandwidthModel::active(FlowId flow) const { return flows_.contains(flow); }
+bool BandwidthModel::active(FlowId flow) const { return slot_of_.contains(flow); }
 uint64_t BandwidthModel::bytes(FlowId flow) const { return flow_at(flow).bytes; }
 uint64_t BandwidthModel::rate_fixed(FlowId flow) const { return flow_at(flow).rate; }
 
@@ -246,127 +318,166 @@ double BandwidthModel::rate(FlowId flow) const {
 }
 
 uint64_t BandwidthModel::delivered(Nanoseconds now, FlowId id) const {
-  Flow flow = flow_at(id);
-  settle(flow, now);
-  return static_cast<uint64_t>((flow.total - flow.remaining) / kWorkPerByte);
+  const Flow& flow = flow_at(id);
+  return static_cast<uint64_t>((flow.total - remaining_at(flow, now)) / kWorkPerByte);
 }
 
 std::optional<Nanoseconds> BandwidthModel::completion(FlowId flow) const { return flow_at(flow).finish; }
 
-void BandwidthModel::resolve(Nanoseconds now, const std::vector<ResourceId>& seed_resources,
-                             const std::vector<Flow*>& seed_flows) {
+void BandwidthModel::freeze(Slot slot, uint64_t rate) {
+  Flow& flow = flows_[slot];
+  flow.rate = rate;
+  flow.frozen = true;
+  --unfrozen_;
+  for (const ResourceId r : flow.resources) {
+    if (!tags_[r].limited) continue;
+    Resource& resource = resources_[r];
+    // `rate` is the smallest level left, so it never exceeds this resource's fair share: no underflow.
+    resource.left -= rate;
+    --resource.count;
+    if (!resource.dirty) {
+      resource.dirty = true;
+      dirty_.push_back(r);
+    }
+  }
+}
+
+// After a step of the filling: the new level of every resource whose flows it froze, once.
+void BandwidthModel::push_dirty() {
+  for (const ResourceId r : dirty_) {
+    Resource& resource = resources_[r];
+    resource.dirty = false;
+    if (resource.count > 0) {
+      levels_.push_back(Level{resource.left, resource.count, 0, r, 0});
+      std::push_heap(levels_.begin(), levels_.end(), LevelAfter{});
+    }
+  }
+  dirty_.clear();
+}
+
+void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_resources,
+                             std::span<const Slot> seed_flows) {
   ++solves_;
   ++epoch_;
+  component_.clear();
+  constrained_.clear();
+  stack_.clear();
+  levels_.clear();
+  dirty_.clear();
+  unfrozen_ = 0;
   // 1. The connected component: flows reachable from the seeds through constrained resources. Resources that
-  // constrain nothing (unlimited, not blocked) do not couple the flows that share them.
-  std::vector<Flow*> component;
-  std::vector<ResourceId> constrained_resources;
-  std::vector<ResourceId> stack;
+  // constrain nothing (unlimited, not blocked) do not couple the flows that share them. Each flow is made ready for
+  // the filling as it is found (its progress brought up to now at its old rate, counted on its resources, its cap
+  // made a level), and each constrained resource as it is reached, so the component is walked once.
   const auto visit_resource = [&](ResourceId r, bool seed) {
-    Resource& resource = resources_[r];
-    if (resource.mark == epoch_) return;
-    if (!seed && !constrains(resource)) return;
-    resource.mark = epoch_;
-    if (constrains(resource)) constrained_resources.push_back(r);
-    stack.push_back(r);
+    Tag& tag = tags_[r];
+    if (tag.mark == epoch_) return;
+    if (!seed && !tag.constrains()) return;
+    tag.mark = epoch_;
+    if (tag.constrains()) {
+      constrained_.push_back(r);
+      Resource& resource = resources_[r];
+      resource.left = resource.capacity * kRateScale;
+      resource.count = 0;
+      resource.dirty = false;
+    }
+    stack_.push_back(r);
   };
-  const auto visit_flow = [&](Flow* flow) {
-    if (flow->mark == epoch_) return;
-    flow->mark = epoch_;
-    component.push_back(flow);
-    for (const ResourceId r : flow->resources) visit_resource(r, false);
+  const auto visit_flow = [&](Slot slot) {
+    if (flow_marks_[slot] == epoch_) return;
+    flow_marks_[slot] = epoch_;
+    Flow& flow = flows_[slot];
+    component_.push_back(slot);
+    settle(flow, now);
+    flow.old_rate = flow.rate;
+    flow.was_due = flow.finish.has_value();
+    bool held = false;
+    for (const ResourceId r : flow.resources) {
+      visit_resource(r, false);
+      held = held || tags_[r].blocked;
+    }
+    if (held) {
+      flow.rate = 0;
+      flow.frozen = true;
+      return;
+    }
+    flow.frozen = false;
+    ++unfrozen_;
+    for (const ResourceId r : flow.resources)
+      if (tags_[r].limited) ++resources_[r].count;
+    if (flow.cap > 0) levels_.push_back(Level{flow.cap * kRateScale, 1, 1, flow.id, slot});
   };
   // A seed resource that just stopped constraining (unblocked, made unlimited) still has flows to re-rate.
   for (const ResourceId r : seed_resources) visit_resource(r, true);
-  for (Flow* flow : seed_flows) visit_flow(flow);
-  while (!stack.empty()) {
-    const ResourceId r = stack.back();
-    stack.pop_back();
-    for (Flow* flow : resources_[r].flows) visit_flow(flow);
+  for (const Slot slot : seed_flows) visit_flow(slot);
+  while (!stack_.empty()) {
+    const ResourceId r = stack_.back();
+    stack_.pop_back();
+    for (const Slot slot : resources_[r].flows) visit_flow(slot);
   }
-  solved_flows_ += component.size();
+  solved_flows_ += component_.size();
 
-  // 2. Bring every flow's progress up to now at its old rate, then hand out the capacity by progressive filling.
-  std::vector<std::optional<uint64_t>> old_rates;  // none: the flow has no completion scheduled yet
-  old_rates.reserve(component.size());
-  for (Flow* flow : component) {
-    settle(*flow, now);
-    old_rates.push_back(flow->finish ? std::optional<uint64_t>(flow->rate) : std::nullopt);
-    flow->frozen = false;
-  }
-  for (const ResourceId r : constrained_resources) {
-    Resource& resource = resources_[r];
-    resource.left = resource.capacity * kRateScale;
-    resource.count = 0;
-    resource.dirty = false;
-  }
-  for (Flow* flow : component) {
-    bool held = false;
-    for (const ResourceId r : flow->resources) held = held || resources_[r].blocked;
-    if (held) {
-      flow->rate = 0;
-      flow->frozen = true;
-      continue;
+  // 2. Hand out the capacity by progressive filling. Each step freezes the flows of the lowest level, then pushes the
+  // new level of every resource they crossed. Once every flow has its rate, the levels left are all stale (their
+  // resources have no flows to give a rate to, their flows are frozen): the filling stops there.
+  //
+  // Often the first step is the last: N flows share a NIC, each also crossing a link of its own, and the NIC's level is
+  // the lowest. So the lowest level is found first by a scan; when its resource is crossed by every flow still without
+  // a rate, they all get its share, as that step would give them, and no heap is built.
+  std::optional<uint64_t> everyone_gets;  // that share, when so
+  if (unfrozen_ > 0) {
+    std::optional<Level> lowest;
+    const auto consider = [&](const Level& level) {
+      if (!lowest || LevelAfter{}(*lowest, level)) lowest = level;
+    };
+    for (const Level& level : levels_) consider(level);  // the caps
+    for (const ResourceId r : constrained_) {
+      const Resource& resource = resources_[r];
+      if (!resource.blocked && resource.capacity > 0 && resource.count > 0)
+        consider(Level{resource.left, resource.count, 0, r, 0});
     }
-    for (const ResourceId r : flow->resources)
-      if (resources_[r].capacity > 0) ++resources_[r].count;
+    if (lowest && lowest->kind == 0 && resources_[lowest->id].count == unfrozen_)
+      everyone_gets = lowest->num / lowest->den;
   }
-  std::priority_queue<Level, std::vector<Level>, LevelAfter> levels;
-  for (const ResourceId r : constrained_resources) {
-    const Resource& resource = resources_[r];
-    if (!resource.blocked && resource.capacity > 0 && resource.count > 0)
-      levels.push(Level{resource.left, resource.count, 0, r});
-  }
-  for (Flow* flow : component)
-    if (!flow->frozen && flow->cap > 0) levels.push(Level{flow->cap * kRateScale, 1, 1, flow->id});
-  std::vector<ResourceId> dirty;
-  const auto freeze = [&](Flow& flow, uint64_t rate) {
-    flow.rate = rate;
-    flow.frozen = true;
-    for (const ResourceId r : flow.resources) {
-      Resource& resource = resources_[r];
-      if (resource.capacity == 0) continue;
-      // `rate` is the smallest level left, so it never exceeds this resource's fair share: no underflow.
-      resource.left -= rate;
-      --resource.count;
-      if (!resource.dirty) {
-        resource.dirty = true;
-        dirty.push_back(r);
+  if (unfrozen_ > 0 && !everyone_gets) {
+    for (const ResourceId r : constrained_) {
+      const Resource& resource = resources_[r];
+      if (!resource.blocked && resource.capacity > 0 && resource.count > 0)
+        levels_.push_back(Level{resource.left, resource.count, 0, r, 0});
+    }
+    std::make_heap(levels_.begin(), levels_.end(), LevelAfter{});
+    while (unfrozen_ > 0 && !levels_.empty()) {
+      std::pop_heap(levels_.begin(), levels_.end(), LevelAfter{});
+      const Level level = levels_.back();
+      levels_.pop_back();
+      if (level.kind == 0) {
+        const Resource& resource = resources_[level.id];
+        if (resource.count == 0 || resource.left != level.num || resource.count != level.den) continue;  // stale
+        const uint64_t share = resource.left / resource.count;
+        // Freezing changes counts and levels but never the flow lists, so iterating this one is safe.
+        for (const Slot slot : resource.flows)
+          if (!flows_[slot].frozen) freeze(slot, share);
+      } else {
+        if (!flows_[level.slot].frozen) freeze(level.slot, flows_[level.slot].cap * kRateScale);
       }
+      push_dirty();
     }
-  };
-  // Each step freezes the flows of the lowest level, then pushes the new level of every resource they crossed, once.
-  const auto push_dirty = [&] {
-    for (const ResourceId r : dirty) {
-      Resource& resource = resources_[r];
-      resource.dirty = false;
-      if (resource.count > 0) levels.push(Level{resource.left, resource.count, 0, r});
-    }
-    dirty.clear();
-  };
-  while (!levels.empty()) {
-    const Level level = levels.top();
-    levels.pop();
-    if (level.kind == 0) {
-      const Resource& resource = resources_[level.id];
-      if (resource.count == 0 || resource.left != level.num || resource.count != level.den) continue;  // stale
-      const uint64_t share = resource.left / resource.count;
-      // Freezing changes counts and levels but never the flow lists, so iterating this one is safe.
-      for (Flow* flow : resource.flows)
-        if (!flow->frozen) freeze(*flow, share);
-    } else {
-      Flow& flow = flow_at(level.id);
-      if (!flow.frozen) freeze(flow, flow.cap * kRateScale);
-    }
-    push_dirty();
   }
-  for (size_t i = 0; i < component.size(); ++i) {
-    Flow& flow = *component[i];
-    if (!flow.frozen) flow.rate = kUnconstrained;  // nothing limits it
+  // 3. New completion times for the flows whose rate changed.
+  rescheduled_.clear();
+  for (const Slot slot : component_) {
+    Flow& flow = flows_[slot];
+    if (!flow.frozen) flow.rate = everyone_gets.value_or(kUnconstrained);  // else nothing limits it
     // Same positive rate: the completion time is the same too (progress is exact), so its heap entry stands.
-    if (flow.rate == old_rates[i] && flow.rate != 0 && flow.rate != kUnconstrained) continue;
-    schedule(flow);
+    if (flow.was_due && flow.rate == flow.old_rate && flow.rate != 0 && flow.rate != kUnconstrained) continue;
+    set_finish(flow);
+    rescheduled_.push_back(slot);
   }
+  // Moving each entry costs up to a heap's depth, and a new share moves a whole group of flows the same way (often
+  // with finishes that were equal, so each goes all the way down): past a point, rebuilding the heap is cheaper.
+  const bool rebuild = rescheduled_.size() * std::bit_width(due_.size()) > due_.size();
+  for (const Slot slot : rescheduled_) requeue(flows_[slot], slot, !rebuild);
+  if (rebuild) heapify();
 }
 
 }  // namespace outpost::sim

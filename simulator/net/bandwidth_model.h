@@ -9,8 +9,9 @@
 // progress is exact integer arithmetic, and ties are broken by resource and flow ids, so the same calls give the same
 // answers on every machine. Time is whatever the caller says it is; it must never go backwards.
 #include <cstdint>
-#include <map>
 #include <optional>
+#include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -57,7 +58,7 @@ class BandwidthModel {
   uint64_t rate_fixed(FlowId flow) const;               // 1/kRateScale bytes/s; kUnconstrained
   double rate(FlowId flow) const;                       // bytes/s, for reports and tests; infinity when unconstrained
   std::optional<Nanoseconds> completion(FlowId flow) const;  // none while its rate is 0
-  size_t flow_count() const { return flows_.size(); }
+  size_t flow_count() const { return slot_of_.size(); }
 
   // Cost counters: how many re-solves ran, and how many flows they touched in all.
   uint64_t solves() const { return solves_; }
@@ -65,20 +66,21 @@ class BandwidthModel {
 
  private:
   __extension__ using Work = unsigned __int128;  // bytes * kRateScale * 1e9: rate (fixed point) times nanoseconds
+  // A flow's place in flows_: stable while the flow lives, reused after it ends. Everything inside the model refers
+  // to flows by slot, so the hot paths never look an id up; ids are only for the interface and for ordering.
+  using Slot = uint32_t;
 
-  struct Flow;
   struct Resource {
     uint64_t capacity = 0;
     bool blocked = false;
-    std::vector<Flow*> flows;  // the flows crossing it (map nodes: stable), in no order anything depends on
+    std::vector<Slot> flows;  // the flows crossing it, in no order anything depends on
     // Scratch for a solve:
-    uint64_t mark = 0;
     uint64_t left = 0;   // capacity not yet handed out (fixed point)
     uint64_t count = 0;  // flows still to be given a rate
     bool dirty = false;  // its level changed during the current step of the filling
   };
   struct Flow {
-    FlowId id = 0;
+    FlowId id = 0;  // 0: the slot is free
     uint64_t bytes = 0;
     std::vector<ResourceId> resources;
     uint64_t cap = 0;
@@ -87,38 +89,85 @@ class BandwidthModel {
     Nanoseconds updated{0};
     uint64_t rate = 0;   // fixed point; kUnconstrained
     std::optional<Nanoseconds> finish;
-    uint64_t version = 0;  // bumped whenever `finish` changes, so stale heap entries can be told apart
-    uint64_t mark = 0;
-    bool frozen = false;  // scratch: has its rate in the current solve
+    // Scratch for a solve:
+    uint64_t old_rate = 0;
+    bool was_due = false;  // had a completion scheduled before the solve
+    bool frozen = false;   // has its rate in the current solve
   };
-  // An entry of the completion heap; stale once its flow is gone or its version moved on.
+  static constexpr uint32_t kNotDue = UINT32_MAX;
+  // An entry of the completion heap: a flow's finish.
   struct Due {
     Nanoseconds at;
     FlowId id;
-    uint64_t version;
+    Slot slot;
+  };
+  // A candidate level of the progressive filling: num/den bytes/s (fixed point) for a resource's remaining flows
+  // (kind 0, id: the resource) or a flow's own cap (kind 1, id: the flow, at `slot`).
+  struct Level {
+    uint64_t num;
+    uint64_t den;
+    uint8_t kind;
+    uint64_t id;
+    Slot slot;
   };
 
-  bool constrains(const Resource& resource) const { return resource.blocked || resource.capacity > 0; }
-  Flow& flow_at(FlowId flow);
-  const Flow& flow_at(FlowId flow) const;
-  void settle(Flow& flow, Nanoseconds now) const;
-  void schedule(Flow& flow);
-  void detach(Flow& flow);
-  bool is_current(const Due& due) const;
-  void prune() const;
+  // What a solve's walk checks of every resource of every flow it reaches, kept apart from the resources in a small
+  // array so that the resources which constrain nothing (a host's unlimited NIC) are never touched.
+  struct Tag {
+    uint64_t mark = 0;     // the solve (epoch_) that last reached it
+    bool limited = false;  // capacity > 0
+    bool blocked = false;
+    bool constrains() const { return limited || blocked; }
+  };
+  Slot slot_of(FlowId flow) const;
+  const Flow& flow_at(FlowId flow) const { return flows_[slot_of(flow)]; }
+  static Work remaining_at(const Flow& flow, Nanoseconds now);
+  static void settle(Flow& flow, Nanoseconds now);
+  void schedule(Flow& flow, Slot slot);
+  void detach(Flow& flow, Slot slot);
+  void release(Flow& flow, Slot slot);
+  // The completion heap's upkeep; each keeps due_index_ right. Unordered changes leave the heap to be rebuilt by
+  // heapify().
+  void place(size_t index, const Due& due);
+  void sift_up(size_t index);
+  void sift_down(size_t index);
+  void heapify();
+  void unqueue(Slot slot, bool ordered);
+  // Puts the flow's entry at its finish (none: takes it out).
+  void requeue(Flow& flow, Slot slot, bool ordered);
+  static void set_finish(Flow& flow);  // from its rate and what it has left
   // Re-solves every flow connected to these resources and flows (through constrained resources).
-  void resolve(Nanoseconds now, const std::vector<ResourceId>& resources, const std::vector<Flow*>& flows);
+  void resolve(Nanoseconds now, std::span<const ResourceId> resources, std::span<const Slot> flows);
+  void freeze(Slot slot, uint64_t rate);
+  void push_dirty();
 
   std::vector<Resource> resources_;
-  std::map<FlowId, Flow> flows_;
-  // Completions: a binary heap on (time, id) with lazy deletion. Re-rating a flow pushes a new entry rather than
-  // searching for the old one; the heap is rebuilt when stale entries outnumber live ones.
-  mutable std::vector<Due> due_;
+  std::vector<Tag> tags_;  // by resource
+  std::vector<Flow> flows_;  // by slot; free slots have id 0 and are listed in free_
+  std::vector<Slot> free_;
+  // Lookups only, never iterated: nothing observable depends on its order.
+  std::unordered_map<FlowId, Slot> slot_of_;
+  // Completions: a binary heap on (time, id), one entry per flow that has a finish, each flow knowing where its entry
+  // is. Re-rating a flow moves its entry (or, when a solve re-rates many, the heap is rebuilt): nothing goes stale.
+  std::vector<Due> due_;
+  // By slot: where the flow's entry is in due_ (kNotDue: none, exactly when it has no finish). Apart from the flows,
+  // so that moving entries around touches only these two arrays.
+  std::vector<uint32_t> due_index_;
+  std::vector<uint64_t> flow_marks_;  // by slot: the solve (epoch_) that last reached the flow
   FlowId next_flow_ = 1;
   uint64_t epoch_ = 0;
   Nanoseconds last_now_{0};
   uint64_t solves_ = 0;
   uint64_t solved_flows_ = 0;
+  // Scratch reused by every solve (and by the calls that start one), so a solve allocates nothing once warm.
+  std::vector<Slot> component_;
+  std::vector<ResourceId> constrained_;
+  std::vector<ResourceId> stack_;
+  std::vector<Slot> rescheduled_;
+  std::vector<ResourceId> dirty_;
+  std::vector<Level> levels_;
+  std::vector<ResourceId> touched_;
+  size_t unfrozen_ = 0;
 };
 
 }  // namespace outpost::sim

@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <vector>
 
 #include "simulator/net/bandwidth_model.h"
 
@@ -204,6 +205,83 @@ BOOST_AUTO_TEST_CASE(equal_completions_come_out_in_id_order) {
   BOOST_TEST(done.size() == 2u);
   BOOST_TEST(done[0] == a);
   BOOST_TEST(done[1] == b);
+}
+
+BOOST_AUTO_TEST_CASE(hundreds_of_downloads_through_one_nic_get_the_same_share) {
+  // A parent's 10 Gbit/s NIC serving 520 leaves, each over its own 300 MB/s link to an unlimited ingress: the NIC is
+  // the bottleneck of every flow, and each gets 1.25e9 * 65536 / 520 = 157538461538.46 (fixed point), rounded down.
+  // 1.5 GB at that rate takes ceil(1.5e9 * 65536e9 / 157538461538) ns: 624 s and 2 ns.
+  BandwidthModel model;
+  const auto nic = model.add_resource(1'250'000'000);
+  std::vector<BandwidthModel::FlowId> flows;
+  for (int i = 0; i < 520; ++i) {
+    const auto link = model.add_resource(300'000'000);
+    const auto ingress = model.add_resource(0);
+    flows.push_back(model.start(kZero, 1'500'000'000, {nic, link, ingress}));
+  }
+  const Nanoseconds finish(624'000'000'002);
+  for (const auto flow : flows) {
+    BOOST_TEST(model.rate_fixed(flow) == 157'538'461'538u);
+    BOOST_TEST(model.completion(flow).value() == finish);
+  }
+  BOOST_TEST(model.next_completion().value() == finish);
+  BOOST_TEST(model.take_completed(finish - Nanoseconds(1)).empty());
+  BOOST_TEST(model.take_completed(finish) == flows);  // all at once, in id order
+  BOOST_TEST(model.flow_count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_short_flow_through_a_shared_nic_slows_everyone_until_it_ends) {
+  // 100 B/s shared by four 1000-byte downloads and a 20-byte response: 20 B/s each, so the response is through at 1 s.
+  // Then 25 B/s each for the 980 bytes the downloads have left: 39.2 s more.
+  BandwidthModel model;
+  const auto nic = model.add_resource(100);
+  std::vector<BandwidthModel::FlowId> downloads;
+  for (int i = 0; i < 4; ++i) downloads.push_back(model.start(kZero, 1000, {nic, model.add_resource(1000)}));
+  BOOST_TEST(model.rate(downloads[0]) == 25.0);
+  BOOST_TEST(model.completion(downloads[0]).value() == Nanoseconds(40s));
+  const auto response = model.start(kZero, 20, {nic, model.add_resource(1000)});
+  for (const auto flow : downloads) BOOST_TEST(model.rate(flow) == 20.0);
+  BOOST_TEST(model.completion(response).value() == Nanoseconds(1s));
+  BOOST_TEST(model.take_completed(1s) == std::vector<BandwidthModel::FlowId>{response});
+  for (const auto flow : downloads) {
+    BOOST_TEST(model.rate(flow) == 25.0);
+    BOOST_TEST(model.delivered(1s, flow) == 20u);
+    BOOST_TEST(model.completion(flow).value() == Nanoseconds(40200ms));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_link_narrower_than_the_nic_share_leaves_the_rest_to_the_others) {
+  // 100 B/s over four flows would be 25 each, but one flow's own link carries 10: the other three share the 90 left.
+  BandwidthModel model;
+  const auto nic = model.add_resource(100);
+  const auto narrow = model.start(kZero, 1000, {nic, model.add_resource(10)});
+  std::vector<BandwidthModel::FlowId> others;
+  for (int i = 0; i < 3; ++i) others.push_back(model.start(kZero, 1000, {nic, model.add_resource(300)}));
+  BOOST_TEST(model.rate(narrow) == 10.0);
+  for (const auto flow : others) BOOST_TEST(model.rate(flow) == 30.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_jammed_flow_does_not_count_against_the_nic_it_shares) {
+  BandwidthModel model;
+  const auto nic = model.add_resource(30);
+  const auto jammed_link = model.add_resource(0);
+  const auto held = model.start(kZero, 1000, {nic, jammed_link});
+  const auto b = model.start(kZero, 1000, {nic, model.add_resource(0)});
+  const auto c = model.start(kZero, 1000, {nic, model.add_resource(0)});
+  BOOST_TEST(model.rate(b) == 10.0);
+  model.set_blocked(kZero, jammed_link, true);
+  BOOST_TEST(model.rate(held) == 0.0);
+  BOOST_TEST(model.rate(b) == 15.0);
+  BOOST_TEST(model.rate(c) == 15.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_nic_share_that_does_not_divide_evenly_rounds_down_for_everyone) {
+  // 10 B/s over three flows: 10 * 65536 / 3 = 218453.33 in fixed point.
+  BandwidthModel model;
+  const auto nic = model.add_resource(10);
+  std::vector<BandwidthModel::FlowId> flows;
+  for (int i = 0; i < 3; ++i) flows.push_back(model.start(kZero, 10, {nic, model.add_resource(100)}));
+  for (const auto flow : flows) BOOST_TEST(model.rate_fixed(flow) == 218'453u);
 }
 
 BOOST_AUTO_TEST_CASE(time_must_not_go_backwards) {
