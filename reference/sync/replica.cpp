@@ -1,5 +1,8 @@
 #include "reference/sync/replica.h"
 
+#include <set>
+#include <string_view>
+
 #include "reference/common/iso_duration.h"
 #include "reference/control/connected_registry_config.h"
 
@@ -54,7 +57,10 @@ std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& docum
   if (document.contains("descendants") && document["descendants"].is_array()) {
     for (const auto& entry : document["descendants"]) {
       const auto& config = entry.at("config");
-      state->descendants[config.at("name").get<std::string>()] = {entry.at("version").get<uint64_t>(), config};
+      const std::string name = config.at("name").get<std::string>();
+      state->descendants[name] = {entry.at("version").get<uint64_t>(), config};
+      if (const auto parent = config.find("parent"); parent != config.end() && parent->is_string())
+        state->children[parent->get<std::string>()].push_back(name);
     }
   }
   return state;
@@ -122,19 +128,21 @@ std::optional<nlohmann::json> Replica::document(std::string_view cr) {
   if (!current) return std::nullopt;
   const auto found = current->descendants.find(cr);
   if (found == current->descendants.end()) return std::nullopt;
-  // Its descendants: every entry whose chain of parents passes through `cr`.
+  // Its descendants: every entry whose chain of parents passes through `cr`, listed by name as the map orders them.
+  std::set<std::string, std::less<>> below;
+  std::vector<std::string_view> frontier = {found->first};
+  while (!frontier.empty()) {
+    const std::string_view at = frontier.back();
+    frontier.pop_back();
+    const auto children = current->children.find(at);
+    if (children == current->children.end()) continue;
+    for (const std::string& child : children->second)
+      if (child != found->first && below.insert(child).second) frontier.push_back(child);  // a cycle stops here
+  }
   nlohmann::json descendants = nlohmann::json::array();
-  for (const auto& [name, entry] : current->descendants) {
-    std::string parent = entry.second.value("parent", std::string());
-    for (size_t hops = 0; !parent.empty() && hops < current->descendants.size(); ++hops) {
-      if (parent == cr) {
-        descendants.push_back({{"version", entry.first}, {"config", entry.second}});
-        break;
-      }
-      const auto up = current->descendants.find(parent);
-      if (up == current->descendants.end()) break;
-      parent = up->second.second.value("parent", std::string());
-    }
+  for (const std::string& name : below) {
+    const auto& entry = current->descendants.find(name)->second;
+    descendants.push_back({{"version", entry.first}, {"config", entry.second}});
   }
   return nlohmann::json{{"version", found->second.first},
                         {"loginServer", own_login_server_},

@@ -77,6 +77,9 @@ class Replica final : public gateway::ConfigSource {
     std::shared_ptr<const OwnSettings> settings;
     std::shared_ptr<const control::Snapshot> snapshot;
     std::map<std::string, std::pair<uint64_t, nlohmann::json>, std::less<>> descendants;  // name -> (version, config)
+    // Parent -> its children among `descendants`: a child's document is its subtree, found without reading every
+    // descendant's configuration (a parent of 520 leaves answered each leaf's first fetch by scanning all 520).
+    std::map<std::string, std::vector<std::string>, std::less<>> children;
   };
   static std::shared_ptr<const State> parse(const nlohmann::json& document);
   std::shared_ptr<const State> state() const;
