@@ -5,37 +5,50 @@ namespace outpost::auth {
 PermissionSet::PermissionSet(std::span<const ActionRule> rules) { add(rules); }
 
 void PermissionSet::add(std::span<const ActionRule> rules) {
+  if (rules.empty()) return;
+  // Shared tables are never written (a snapshot's readers may be reading them on other threads): copy them first.
+  if (!tables_) {
+    tables_ = std::make_shared<Tables>();
+  } else if (tables_.use_count() > 1) {
+    tables_ = std::make_shared<Tables>(*tables_);
+  }
+  Tables& tables = *tables_;
   for (const ActionRule& rule : rules) {
     if (rule.target == ActionRule::Target::Gateway) {
-      gateways_[rule.name] |= rule.gateway;
+      tables.gateways[rule.name] |= rule.gateway;
       continue;
     }
     switch (rule.match) {
-      case ActionRule::Match::All: all_ |= rule.repository; break;
-      case ActionRule::Match::Exact: exact_[rule.name] |= rule.repository; break;
-      case ActionRule::Match::Prefix: prefixes_[rule.name] |= rule.repository; break;
+      case ActionRule::Match::All: tables.all |= rule.repository; break;
+      case ActionRule::Match::Exact: tables.exact[rule.name] |= rule.repository; break;
+      case ActionRule::Match::Prefix: tables.prefixes[rule.name] |= rule.repository; break;
     }
   }
 }
 
 PermissionSet PermissionSet::all_repositories() {
   PermissionSet everything;
-  everything.all_ = kAllRepositoryActions;
+  everything.tables_ = std::make_shared<Tables>();
+  everything.tables_->all = kAllRepositoryActions;
   return everything;
 }
 
 RepositoryActions PermissionSet::repository_actions(std::string_view repository) const {
-  RepositoryActions actions = all_;
-  if (auto exact = exact_.find(repository); exact != exact_.end()) actions |= exact->second;
-  if (prefixes_.empty()) return actions;
+  if (!tables_) return {};
+  const Tables& tables = *tables_;
+  RepositoryActions actions = tables.all;
+  if (auto exact = tables.exact.find(repository); exact != tables.exact.end()) actions |= exact->second;
+  if (tables.prefixes.empty()) return actions;
   // Every '/' ends a prefix the repository lives under: "a/b/c" is under "a/*" and "a/b/*".
   for (size_t slash = repository.find('/'); slash != std::string_view::npos; slash = repository.find('/', slash + 1))
-    if (auto prefix = prefixes_.find(repository.substr(0, slash)); prefix != prefixes_.end()) actions |= prefix->second;
+    if (auto prefix = tables.prefixes.find(repository.substr(0, slash)); prefix != tables.prefixes.end())
+      actions |= prefix->second;
   return actions;
 }
 
 GatewayActions PermissionSet::gateway_actions(std::string_view connected_registry) const {
-  if (auto found = gateways_.find(connected_registry); found != gateways_.end()) return found->second;
+  if (!tables_) return {};
+  if (auto found = tables_->gateways.find(connected_registry); found != tables_->gateways.end()) return found->second;
   return {};
 }
 

@@ -2,6 +2,11 @@
 // The compiled form of a scope map's actions: what a token may do on a given repository or connected registry. Asked
 // on every request, so matching avoids scanning the rules: exact names sit in hash maps, and "prefix/*" rules are found
 // by looking up each '/'-bounded prefix of the repository name (a name has few components, a map may have 500 rules).
+//
+// Copies share their tables (they are immutable once shared): the control plane's snapshots copy permission sets in
+// chunks of their copy-on-write maps, and a regional connected registry's sync map holds every descendant's gateway
+// rules, so copying the tables made building a wide tree spend its time rehashing maps nobody changed.
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,8 +32,11 @@ class PermissionSet {
   RepositoryActions repository_actions(std::string_view repository) const;
   GatewayActions gateway_actions(std::string_view connected_registry) const;
   // Some rule is on "*" (whatever its action): what the cloud asks before it lists the catalog (SPEC 3.6).
-  bool includes_all_repositories_wildcard() const { return !all_.empty(); }
-  bool empty() const { return all_.empty() && exact_.empty() && prefixes_.empty() && gateways_.empty(); }
+  bool includes_all_repositories_wildcard() const { return tables_ && !tables_->all.empty(); }
+  bool empty() const {
+    return !tables_ ||
+           (tables_->all.empty() && tables_->exact.empty() && tables_->prefixes.empty() && tables_->gateways.empty());
+  }
 
  private:
   // Heterogeneous lookup: a request's repository arrives as a string_view and is found without a copy.
@@ -39,10 +47,14 @@ class PermissionSet {
   template <class Value>
   using Map = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
 
-  RepositoryActions all_{};
-  Map<RepositoryActions> exact_;
-  Map<RepositoryActions> prefixes_;  // keyed by the prefix without its "/*"
-  Map<GatewayActions> gateways_;
+  struct Tables {
+    RepositoryActions all{};
+    Map<RepositoryActions> exact;
+    Map<RepositoryActions> prefixes;  // keyed by the prefix without its "/*"
+    Map<GatewayActions> gateways;
+  };
+  // Null grants nothing. Written only through add(), which copies them first when another set shares them.
+  std::shared_ptr<Tables> tables_;
 };
 
 }  // namespace outpost::auth

@@ -101,4 +101,29 @@ BOOST_AUTO_TEST_CASE(duplicates_add_nothing) {
   check(permissions, {{"3.1", "a", kContentRead}});
 }
 
+// Copies share their tables until one of them gains rules: the copy that grows grants more, the other exactly what
+// it granted (a published snapshot's permissions must never change under its readers).
+BOOST_AUTO_TEST_CASE(a_copy_that_gains_rules_leaves_the_original_alone) {
+  const PermissionSet original = compile({"repositories/a/content/read", "gateway/child/config/read"});
+  PermissionSet grown = original;
+  const std::vector<std::string> more = {"repositories/a/content/write", "repositories/b/*/content/read",
+                                        "gateway/other/config/read", "gateway/child/message/read"};
+  grown.add(parse_actions(more).rules);
+  BOOST_TEST(original.repository_actions("a") == kContentRead);
+  BOOST_TEST(original.repository_actions("b/x").empty());
+  BOOST_TEST(original.gateway_actions("other").empty());
+  BOOST_TEST(original.gateway_actions("child") == kConfigRead);
+  BOOST_TEST(grown.repository_actions("a") == (kContentRead | kContentWrite));
+  BOOST_TEST(grown.repository_actions("b/x") == kContentRead);
+  BOOST_TEST(grown.gateway_actions("other") == kConfigRead);
+  BOOST_TEST(grown.gateway_actions("child") == (kConfigRead | kMessageRead));
+
+  PermissionSet from_nothing;  // an empty set that gains rules
+  const PermissionSet still_nothing = from_nothing;
+  const std::vector<std::string> wildcard = {"repositories/*/metadata/read"};
+  from_nothing.add(parse_actions(wildcard).rules);
+  BOOST_TEST(from_nothing.includes_all_repositories_wildcard());
+  BOOST_TEST(still_nothing.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
