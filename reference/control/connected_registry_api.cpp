@@ -39,7 +39,17 @@ std::string describe(const ConnectedRegistry& cr) {
 }
 
 // Adds what is missing and keeps the list sorted, so a sync scope map reads the same whatever order it grew in.
+// A list that is sorted already (every sync map the control plane made) takes each new action at its place: an
+// ancestor's map holds every descendant's actions, and sorting it whole at each descendant's creation was most of
+// building a wide tree.
 void add_sorted(std::vector<std::string>& actions, const std::vector<std::string>& more) {
+  if (std::is_sorted(actions.begin(), actions.end())) {
+    for (const std::string& action : more) {
+      const auto at = std::lower_bound(actions.begin(), actions.end(), action);
+      if (at == actions.end() || *at != action) actions.insert(at, action);
+    }
+    return;
+  }
   for (const std::string& action : more)
     if (std::find(actions.begin(), actions.end(), action) == actions.end()) actions.push_back(action);
   std::sort(actions.begin(), actions.end());
