@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
 
 #include <fstream>
 
@@ -27,8 +28,11 @@ nlohmann::json failed_stub(const world::Scenario& scenario, uint64_t seed, const
 [[noreturn]] void child(int fd, const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
                         const std::string& trace_file) {
   nlohmann::json answer;
+  // Never destroyed: this process ends with _exit below, and the run leaves its nodes running (World::AtEnd).
+  std::unique_ptr<world::World> kept;
   try {
-    world::World world(scenario, seed);
+    kept = std::make_unique<world::World>(scenario, seed);
+    world::World& world = *kept;
     if (!trace_file.empty()) world.trace().keep(Trace::Keep::All);
     // The nodes' logs (--log-level) carry the world's true time, not this machine's.
     const VirtualClock log_clock(world.loop(), world::kWorldStart);
@@ -36,7 +40,7 @@ nlohmann::json failed_stub(const world::Scenario& scenario, uint64_t seed, const
       explicit LogClock(const Clock& clock) { log::set_clock(&clock); }
       ~LogClock() { log::set_clock(nullptr); }
     } logs_in_world_time(log_clock);
-    const world::RunResult result = world.run_all(duration);
+    const world::RunResult result = world.run_all(duration, world::World::AtEnd::LeaveRunning);
     answer["result"] = result.to_json();
     answer["hash"] = result.trace_hash;
     if (!trace_file.empty()) {

@@ -227,14 +227,20 @@ void World::settle() {
   invariants_->settled();
 }
 
-RunResult World::run_all(std::optional<Nanoseconds> duration) {
+RunResult World::run_all(std::optional<Nanoseconds> duration, AtEnd at_end) {
   const auto wall_start = std::chrono::steady_clock::now();
   build();
   run(duration.value_or(scenario_.duration));
   settle();
-  shutdown();
   wall_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  return result();
+  // Judged before the nodes stop, so a run that leaves them running has the same result (and trace hash) as one
+  // that stops them: a seed replays to one hash in the CLI's child and in a test's or a script's own process.
+  RunResult judged = result();
+  if (at_end == AtEnd::ShutDown) {
+    observers_.clear();  // the run is over: its observers agree with its result, as the destructor's shutdown does
+    shutdown();
+  }
+  return judged;
 }
 
 void World::shutdown() {

@@ -66,7 +66,11 @@ class World {
   void build();
   void run(Nanoseconds duration);
   void settle();
-  RunResult run_all(std::optional<Nanoseconds> duration = std::nullopt);
+  // What run_all() does once the run is judged. A process about to exit (the CLI's forked child) leaves the nodes as
+  // they are: stopping 8,421 nodes and unwinding their calls only to free memory the exit frees cost a tenth of a
+  // kraken run. The result is the same either way: it is taken before the shutdown.
+  enum class AtEnd { ShutDown, LeaveRunning };
+  RunResult run_all(std::optional<Nanoseconds> duration = std::nullopt, AtEnd at_end = AtEnd::ShutDown);
   // Stops every node and lets everything unwind (the destructor does it when it was not done).
   void shutdown();
 
