@@ -48,14 +48,16 @@ void CloudConfigSource::activate(std::string_view cr, const std::string& instanc
   done(std::nullopt);
 }
 
-void CloudConfigSource::report_status(std::string_view cr, const nlohmann::json& reports) {
+void CloudConfigSource::report_status(std::string_view cr, nlohmann::json reports) {
   const auto snapshot = control_.snapshot();
-  const auto descendants = control::descendants_of(*snapshot, cr);
+  // Sorted for lookup: a regional CR's report lists hundreds of descendants.
+  auto descendants = control::descendants_of(*snapshot, cr);
+  std::sort(descendants.begin(), descendants.end());
   for (const auto& report : reports) {
     if (!report.is_object() || !report.contains("name") || !report["name"].is_string()) continue;
     const std::string name = report["name"].get<std::string>();
     // A node reports for itself and relays for its descendants, nothing else.
-    if (name != cr && std::find(descendants.begin(), descendants.end(), name) == descendants.end()) continue;
+    if (name != cr && !std::binary_search(descendants.begin(), descendants.end(), name)) continue;
     // Only the activated instance speaks for a CR: a second one, refused with ALREADY_ACTIVATED, must not overwrite
     // the status of the one that runs (SPEC 2.7).
     const auto* registry = snapshot->connected_registry(name);

@@ -31,8 +31,9 @@ class ConfigSource {
   // its own parent (so `done` may run later, on another thread).
   virtual void activate(std::string_view cr, const std::string& instance_id,
                         std::function<void(std::optional<ApiError>)> done) = 0;
-  // SPEC 5.3: status reports of `cr` and of its descendants, relayed upward by a connected registry.
-  virtual void report_status(std::string_view cr, const nlohmann::json& reports) = 0;
+  // SPEC 5.3: status reports of `cr` and of its descendants, relayed upward by a connected registry. Taken, not
+  // copied: a relay keeps the reports until its own next report (a regional CR's carry its whole subtree's).
+  virtual void report_status(std::string_view cr, nlohmann::json reports) = 0;
 };
 
 }  // namespace outpost::gateway

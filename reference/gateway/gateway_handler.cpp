@@ -237,11 +237,12 @@ class GatewayCall final : public http::Call {
         return activate(cr, std::move(respond));
       case Operation::Status: {
         known(cr);
-        const nlohmann::json body = parse_body();
-        if (!body.contains("reports") || !body["reports"].is_array())
+        nlohmann::json body = parse_body();
+        if (!body.is_object() || !body.contains("reports") || !body["reports"].is_array())
           throw ApiError(400, "INVALID_REQUEST", "a status body is {\"reports\": [...]}");
-        gateway_.configs_.report_status(cr, body["reports"]);
-        return respond(json_response(200, {{"accepted", body["reports"].size()}}));
+        const size_t accepted = body["reports"].size();
+        gateway_.configs_.report_status(cr, std::move(body["reports"]));
+        return respond(json_response(200, {{"accepted", accepted}}));
       }
     }
   }

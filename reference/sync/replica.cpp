@@ -181,14 +181,14 @@ void Replica::activate(std::string_view cr, const std::string& instance_id,
   relay_activate(std::string(cr), instance_id, std::move(done));
 }
 
-void Replica::report_status(std::string_view, const nlohmann::json& reports) {
+void Replica::report_status(std::string_view, nlohmann::json reports) {
   const auto current = state();
   std::lock_guard lock(mutex_);
-  for (const auto& report : reports) {
+  for (auto& report : reports) {
     if (!report.is_object() || !report.contains("name") || !report["name"].is_string()) continue;
-    const std::string name = report["name"].get<std::string>();
+    std::string name = report["name"].get<std::string>();
     // Only reports about this node's descendants travel up through it.
-    if (current && current->descendants.contains(name)) reports_[name] = report;
+    if (current && current->descendants.contains(name)) reports_[std::move(name)] = std::move(report);
   }
 }
 

@@ -66,7 +66,7 @@ class Replica final : public gateway::ConfigSource {
   Nanoseconds message_ttl(std::string_view cr) override;
   void activate(std::string_view cr, const std::string& instance_id,
                 std::function<void(std::optional<ApiError>)> done) override;
-  void report_status(std::string_view cr, const nlohmann::json& reports) override;
+  void report_status(std::string_view cr, nlohmann::json reports) override;
 
   // Called (without locks held) after a document with a new version was applied: wakes the children's long polls.
   std::function<void()> on_change;
