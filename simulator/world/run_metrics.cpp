@@ -71,33 +71,46 @@ void RunMetrics::add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, u
 }
 
 void RunMetrics::on_request(const RequestEvent& event) {
-  std::string key = event.from;
-  key += ' ';
-  key += event.to;
-  key += ' ';
-  key += http::method_name(event.method);
-  key += ' ';
-  key += event.target;
   const bool failure = failed(event);
   if (failure) ++failed_requests_;
-  if (const auto found = failed_.find(key); found != failed_.end()) {
-    ++retried_;
-    ++retried_by_host_[event.from];
-    if (!failure) failed_.erase(found);
-  } else if (failure) {
-    failed_.insert(std::move(key));
+  if (failure || !failed_.empty()) {  // nothing failed and nothing waits for a retry: no key to make
+    std::string key = event.from;
+    key += ' ';
+    key += event.to;
+    key += ' ';
+    key += http::method_name(event.method);
+    key += ' ';
+    key += event.target;
+    if (const auto found = failed_.find(key); found != failed_.end()) {
+      ++retried_;
+      ++retried_by_host_[event.from];
+      if (!failure) failed_.erase(found);
+    } else if (failure) {
+      failed_.insert(std::move(key));
+    }
   }
   if (is_blob_transfer(event)) ++blob_transfers_;
 
   // Sync traffic: an agent's exchange with its parent.
-  const auto parent = parent_.find(event.from);
-  if (parent == parent_.end()) return;
+  auto slot = sync_windows_.find(event.from);
+  if (slot == sync_windows_.end()) {
+    SyncWindows windows;
+    if (const auto parent = parent_.find(event.from); parent != parent_.end()) {
+      windows.link = &links_[event.from];
+      windows.level = &levels_[depth_.at(event.from)];
+      windows.node = &nodes_[event.from];
+      windows.parent = &nodes_[parent->second];
+    }
+    slot = sync_windows_.emplace(event.from, windows).first;
+  }
+  const SyncWindows& windows = slot->second;
+  if (!windows.link) return;
   const uint64_t bytes = event.request_bytes + event.response_bytes;
   bytes_moved_ += bytes;
-  add_bytes(links_[event.from], event.sent, event.done, bytes);
-  add_bytes(levels_[depth_.at(event.from)], event.sent, event.done, bytes);
-  add_bytes(nodes_[event.from], event.sent, event.done, bytes);
-  add_bytes(nodes_[parent->second], event.sent, event.done, bytes);
+  add_bytes(*windows.link, event.sent, event.done, bytes);
+  add_bytes(*windows.level, event.sent, event.done, bytes);
+  add_bytes(*windows.node, event.sent, event.done, bytes);
+  add_bytes(*windows.parent, event.sent, event.done, bytes);
 }
 
 void RunMetrics::on_fault(const FaultEvent& event) {
