@@ -203,12 +203,13 @@ http::HttpClient& SimNetwork::client(const std::string& from) {
 // Topology
 
 SimNetwork::Direction& SimNetwork::direction(const std::string& from, const std::string& to) {
-  auto& slot = directions_[{from, to}];
-  if (!slot) {
-    slot = std::make_unique<Direction>();
-    slot->resource = model_.add_resource(0);
+  auto found = directions_.find(HostPairView(from, to));
+  if (found == directions_.end()) {
+    auto made = std::make_unique<Direction>();
+    made->resource = model_.add_resource(0);
+    found = directions_.emplace(HostPair(from, to), std::move(made)).first;
   }
-  return *slot;
+  return *found->second;
 }
 
 Nanoseconds SimNetwork::one_way(const std::string& from, const std::string& to) {
@@ -247,14 +248,15 @@ void SimNetwork::set_nic(const std::string& host, uint64_t egress_bytes_per_seco
 }
 
 SimNetwork::ProxyLink& SimNetwork::proxy_link(const std::string& client_host, const std::string& server_host) {
-  auto& slot = proxy_links_[{client_host, server_host}];
-  if (!slot) slot = std::make_unique<ProxyLink>();
-  return *slot;
+  auto found = proxy_links_.find(HostPairView(client_host, server_host));
+  if (found == proxy_links_.end())
+    found = proxy_links_.emplace(HostPair(client_host, server_host), std::make_unique<ProxyLink>()).first;
+  return *found->second;
 }
 
 const LinkCounters& SimNetwork::counters(const std::string& client_host, const std::string& server_host) const {
   static const LinkCounters kNone;
-  const auto found = proxy_links_.find({client_host, server_host});
+  const auto found = proxy_links_.find(HostPairView(client_host, server_host));
   return found == proxy_links_.end() ? kNone : found->second->counters;
 }
 
@@ -386,7 +388,7 @@ void SimNetwork::arrive(uint64_t id) {
   Exchange& ex = *found;
   if (!ex.client_gone) disarm_idle(ex);
   if (ex.stream == Stream::Upstream) {
-    if (links_down_.contains({ex.from, ex.authority})) {
+    if (links_down_.contains(HostPairView(ex.from, ex.authority))) {
       refuse(ex, "connection reset: the link to " + ex.authority + " is down", true);
       return;
     }
@@ -782,7 +784,7 @@ void SimNetwork::update_toxic(const std::string& client_host, const std::string&
 
 std::vector<Toxic> SimNetwork::toxics(const std::string& client_host, const std::string& server_host) const {
   std::vector<Toxic> out;
-  const auto found = proxy_links_.find({client_host, server_host});
+  const auto found = proxy_links_.find(HostPairView(client_host, server_host));
   if (found != proxy_links_.end())
     for (const auto& [name, toxic] : found->second->toxics) out.push_back(toxic);
   return out;
@@ -844,7 +846,7 @@ void SimNetwork::restore(const std::string& from, const std::string& to) {
 }
 
 DirectionState SimNetwork::state(const std::string& from, const std::string& to) const {
-  const auto found = directions_.find({from, to});
+  const auto found = directions_.find(HostPairView(from, to));
   return found == directions_.end() ? DirectionState::Normal : found->second->state;
 }
 

@@ -145,6 +145,17 @@ class SimNetwork {
   struct ProxyLink;
   class Batch;
   using HostPair = std::pair<std::string, std::string>;
+  // Ordered as std::pair<std::string, std::string> is (so iteration, which reaches the trace, is unchanged), and
+  // asked with views: the lookups made for every exchange built two strings for their keys.
+  using HostPairView = std::pair<std::string_view, std::string_view>;
+  struct HostPairLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      const int first = std::string_view(a.first).compare(std::string_view(b.first));
+      return first != 0 ? first < 0 : std::string_view(a.second) < std::string_view(b.second);
+    }
+  };
 
   void send(const std::string& from, http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done);
@@ -191,10 +202,10 @@ class SimNetwork {
   BandwidthModel model_;
   std::map<std::string, http::Handler*> handlers_;
   std::set<std::string> down_;
-  std::set<HostPair> links_down_;  // (from host, authority)
-  std::map<HostPair, std::unique_ptr<Direction>> directions_;
+  std::set<HostPair, HostPairLess> links_down_;  // (from host, authority)
+  std::map<HostPair, std::unique_ptr<Direction>, HostPairLess> directions_;
   std::map<std::string, std::pair<BandwidthModel::ResourceId, BandwidthModel::ResourceId>> nics_;  // egress, ingress
-  std::map<HostPair, std::unique_ptr<ProxyLink>> proxy_links_;
+  std::map<HostPair, std::unique_ptr<ProxyLink>, HostPairLess> proxy_links_;
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> delivered_;  // (from, authority, target)
   std::map<uint64_t, std::unique_ptr<Exchange>> exchanges_;
   std::map<BandwidthModel::FlowId, uint64_t> flow_owners_;
