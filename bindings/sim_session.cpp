@@ -270,6 +270,11 @@ void SimSession::settle() {
 void SimSession::shutdown() {
   Guard guard(*this);
   if (shut_down_) return;
+  if (built_) {
+    closed_result_ = result_json();
+    closed_hash_ = trace_hash();
+    closed_records_ = trace_records();
+  }
   shut_down_ = true;
   if (failure_.empty()) in_world(failure_, options_.seed, [this] { world_->shutdown(); });
 }
@@ -418,6 +423,7 @@ std::string SimSession::converge(int64_t deadline_ns, int64_t check_every_ns) {
 }
 
 std::string SimSession::result_json() const {
+  if (closed_result_) return *closed_result_;
   sim::world::RunResult result = world_->result();
   result.wall_seconds = engine_seconds_;
   if (judge_ == Judge::Converge && converged_) {
@@ -435,8 +441,10 @@ std::string SimSession::result_json() const {
   return out.dump();
 }
 
-std::string SimSession::trace_hash() const { return sim::world::hash_text(world_->trace().hash()); }
-uint64_t SimSession::trace_records() const { return world_->trace().count(); }
+std::string SimSession::trace_hash() const {
+  return closed_hash_ ? *closed_hash_ : sim::world::hash_text(world_->trace().hash());
+}
+uint64_t SimSession::trace_records() const { return closed_hash_ ? closed_records_ : world_->trace().count(); }
 
 void SimSession::export_trace(const std::string& path) const {
   std::ofstream out(path, std::ios::binary);

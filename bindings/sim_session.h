@@ -192,6 +192,10 @@ class SimSession {
   std::unique_ptr<ManagementCapture> management_capture_;  // declared first: the World holds a reference to it
   std::unique_ptr<sim::world::World> world_;
   bool built_ = false, ready_ = false, ran_scenario_ = false, shut_down_ = false;
+  // The run as it stood when shutdown() began: stopping the nodes is not part of it, so a closed simulation reads
+  // the result and trace hash `outpost sim run` reports for the seed (World::run_all judges before stopping too).
+  std::optional<std::string> closed_result_, closed_hash_;
+  uint64_t closed_records_ = 0;
   std::string failure_;  // set once the world failed: later calls refuse to run it
   double engine_seconds_ = 0;
   std::mutex mutex_;  // held by the call running (Guard)

@@ -148,8 +148,8 @@ class Simulation(Cluster):
 
     def run_all(self, duration: Optional[Duration] = None) -> Result:
         """build, run_scenario, settle, close: one scenario run exactly as ``outpost sim run`` does it (the same
-        seed gives the same trace hash); the result. The nodes are stopped afterwards: to look at them after the
-        settle, call the phases one by one."""
+        seed gives the same trace hash and result); the result. The nodes are stopped afterwards: to look at them
+        after the settle, call the phases one by one."""
         self.build()
         self.run_scenario(duration)
         self.settle()
@@ -157,7 +157,8 @@ class Simulation(Cluster):
         return self.result()
 
     def close(self) -> None:
-        """Stops every node; the simulation runs nothing afterwards (the hash and result stay readable)."""
+        """Stops every node; the simulation runs nothing afterwards. The hash and result stay readable, as they
+        stood before the nodes stopped (stopping is not part of the run, as in ``outpost sim run``)."""
         self._session.shutdown()
 
     # ------------------------------------------------------------------ results

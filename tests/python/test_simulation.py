@@ -165,6 +165,17 @@ def test_engine_errors_become_python_exceptions_not_crashes():
         sim.run_for(1)
 
 
+def test_closing_leaves_the_run_as_it_ended():
+    # Stopping the nodes is not part of the run: a closed simulation reads what `outpost sim run` reports.
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=4)
+    sim.build()
+    sim.run_for("2m")
+    before_hash, before_events = sim.trace_hash, sim.result().raw["events"]
+    sim.close()
+    assert sim.trace_hash == before_hash
+    assert sim.result().raw["events"] == before_events
+
+
 def test_toxics_on_the_simulated_network():
     topology = outpost.tree(1, 1).set_default_link(latency="5ms", bandwidth="100Mbit/s")
     sim = outpost.Simulation(topology, seed=6, network="simulated")
