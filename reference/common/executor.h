@@ -31,6 +31,12 @@ class TimerHandle {
     if (cancelled_) cancelled_->store(true);
     if (canceller_) canceller_->cancel_timer(id_);
   }
+  // This handle, cancelling also sets `flag`: for an executor that arms another executor's timers and must still
+  // honour a cancel after the timer fired (a simulated host holding due work while paused).
+  TimerHandle with_flag(std::shared_ptr<std::atomic<bool>> flag) && {
+    cancelled_ = std::move(flag);
+    return std::move(*this);
+  }
 
  private:
   std::shared_ptr<std::atomic<bool>> cancelled_;
