@@ -129,11 +129,13 @@ class Change {
     for (const auto& [name, cr] : registries_) store.put_connected_registry(cr);
   }
 
-  void apply(Snapshot& next) const {
+  // Last: the edited records move into the draft (an ancestor's sync map holds every descendant's actions, and
+  // copying it once more per new descendant was a good part of building a wide tree).
+  void apply(Snapshot& next) && {
     for (const std::string& name : erased_registries_) ControlPlane::Impl::erase_connected_registry(next, name);
     for (const std::string& name : erased_tokens_) ControlPlane::Impl::erase_token(next, name);
     for (const std::string& name : erased_maps_) ControlPlane::Impl::erase_scope_map(next, name);
-    for (const auto& [name, map] : maps_) ControlPlane::Impl::set_scope_map(next, map);
+    for (auto& [name, map] : maps_) ControlPlane::Impl::set_scope_map(next, std::move(map));
     for (const auto& [name, token] : tokens_) ControlPlane::Impl::set_token(next, token);
     for (const auto& [name, cr] : registries_) ControlPlane::Impl::set_connected_registry(next, cr);
     for (const std::string& name : regenerated_)
@@ -410,7 +412,7 @@ ControlPlane::Result ControlPlane::put_connected_registry(std::string_view path_
     if (change.registry(name) == *existing) return {200, resource_json(*impl_, *existing)};
     change.persist(impl_->store);
     auto next = impl_->draft();
-    change.apply(*next);
+    std::move(change).apply(*next);
     const ConnectedRegistry result = next->connected_registries.at(name);
     impl_->publish(std::move(next));
     return {200, resource_json(*impl_, result)};
@@ -498,7 +500,7 @@ ControlPlane::Result ControlPlane::put_connected_registry(std::string_view path_
 
   change.persist(impl_->store);
   auto next = impl_->draft();
-  change.apply(*next);
+  std::move(change).apply(*next);
   impl_->publish(std::move(next));
 
   nlohmann::json answer = resource_json(*impl_, cr);
@@ -529,7 +531,7 @@ ControlPlane::Result ControlPlane::patch_connected_registry(std::string_view pat
   if (change.registry(name) == existing) return {200, resource_json(*impl_, existing)};
   change.persist(impl_->store);
   auto next = impl_->draft();
-  change.apply(*next);
+  std::move(change).apply(*next);
   const ConnectedRegistry result = next->connected_registries.at(name);
   impl_->publish(std::move(next));
   return {200, resource_json(*impl_, result)};
@@ -557,7 +559,7 @@ ControlPlane::Result ControlPlane::update_connected_registry_permissions(std::st
   if (!change.empty()) {
     change.persist(impl_->store);
     auto next = impl_->draft();
-    change.apply(*next);
+    std::move(change).apply(*next);
     impl_->publish(std::move(next));
   }
   return {200, resource_json(*impl_, impl_->current()->connected_registries.at(name))};
@@ -601,7 +603,7 @@ ControlPlane::Result ControlPlane::delete_connected_registry(std::string_view pa
     }
     change.persist(impl_->store);
     auto next = impl_->draft();
-    change.apply(*next);
+    std::move(change).apply(*next);
     impl_->publish(std::move(next));
   }
   std::lock_guard lock(impl_->status_mutex);

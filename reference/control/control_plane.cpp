@@ -178,7 +178,7 @@ void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
   current_.store(std::move(next), std::memory_order_release);
 }
 
-void ControlPlane::Impl::set_scope_map(Snapshot& next, const auth::ScopeMap& scope_map) {
+void ControlPlane::Impl::set_scope_map(Snapshot& next, auth::ScopeMap scope_map) {
   const auto old = next.scope_maps.find(scope_map.name);
   const bool actions_changed = old == next.scope_maps.end() || old->second.actions != scope_map.actions;
   // A map that only gained actions (sorted lists, as sync maps keep theirs) adds the new ones' rules to what it had:
@@ -197,12 +197,13 @@ void ControlPlane::Impl::set_scope_map(Snapshot& next, const auth::ScopeMap& sco
       grown->add(auth::parse_actions(added).rules);
     }
   }
-  next.scope_maps.insert_or_assign(scope_map.name, scope_map);
-  if (!actions_changed) return;
   // The tokens naming this map keep their generations: their outstanding JWTs and refresh tokens stay valid, and the
   // new permissions bound them from the next request on (SPEC 4.1). Connected registries still learn of the change:
   // refresh_config_versions compares the maps themselves.
-  next.permissions.insert_or_assign(scope_map.name, grown ? std::move(*grown) : scope_map.permissions());
+  if (actions_changed)
+    next.permissions.insert_or_assign(scope_map.name, grown ? std::move(*grown) : scope_map.permissions());
+  std::string name = scope_map.name;
+  next.scope_maps.insert_or_assign(std::move(name), std::move(scope_map));
 }
 
 void ControlPlane::Impl::erase_scope_map(Snapshot& next, std::string_view name) {
