@@ -42,16 +42,24 @@ std::string describe(const Credential& credential) {
          std::to_string(credential.password->serial) + ")";
 }
 
-void CredentialBook::remember_admin_password(std::string password) { admin_password_ = std::move(password); }
+void CredentialBook::remember_admin_password(std::string password) {
+  admin_password_ = std::move(password);
+  ++generation_;
+}
 
 void CredentialBook::remember_password(std::string_view token, std::string password, PasswordProof proof) {
   passwords_[{std::string(token), std::move(password)}] = proof;
+  ++generation_;
 }
 
-void CredentialBook::trust(std::string_view token, int slot) { trusted_[std::string(token)] = slot; }
+void CredentialBook::trust(std::string_view token, int slot) {
+  trusted_[std::string(token)] = slot;
+  ++generation_;
+}
 
 void CredentialBook::remember_bearer(std::string jwt, BearerFacts facts) {
   bearers_[std::move(jwt)] = std::move(facts);
+  ++generation_;
 }
 
 std::optional<BearerFacts> CredentialBook::read_bearer(std::string_view jwt, const World& world) {

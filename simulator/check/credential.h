@@ -67,7 +67,11 @@ class CredentialBook {
 
   Credential resolve(std::string_view authorization, const World& world) const;
 
+  // Grows with every password, trust or JWT remembered: what resolve() answers may differ from then on.
+  uint64_t generation() const { return generation_; }
+
  private:
+  uint64_t generation_ = 0;
   std::optional<std::string> admin_password_;
   std::map<std::pair<std::string, std::string>, PasswordProof, std::less<>> passwords_;  // (token, password)
   std::map<std::string, int, std::less<>> trusted_;

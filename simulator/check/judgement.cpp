@@ -33,6 +33,11 @@ std::string Judgement::describe(const ObservedDecision& decision) const {
 
 std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBook& book,
                                  const ObservedDecision& decision) {
+  return prepare(history, book, decision, classify(decision.method, decision.path, decision.query));
+}
+
+std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBook& book,
+                                 const ObservedDecision& decision, Request request) {
   const World& now = history.current();
   std::optional<NodeRef> node = decision.host.empty() ? std::nullopt : now.node_at(decision.host);
   if (!node) node = now.node_at(decision.node);
@@ -40,7 +45,7 @@ std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBo
   Judgement judgement;
   judgement.node = *node;
   judgement.depth = now.depth(*node);
-  judgement.request = classify(decision.method, decision.path, decision.query);
+  judgement.request = std::move(request);
   judgement.request.host = decision.host;
   judgement.credential = book.resolve(decision.authorization, now);
   // Versions recorded after the decision are not ones the node could have known.

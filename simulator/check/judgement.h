@@ -39,6 +39,9 @@ std::optional<Judgement> judge(const WorldHistory& history, const CredentialBook
 // most decisions agree with the newest version): the request, credentials, node and depth, but no answers yet...
 std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBook& book,
                                  const ObservedDecision& decision);
+// The same with the decision's request already classified (classify(decision.method, decision.path, decision.query)).
+std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBook& book,
+                                 const ObservedDecision& decision, Request request);
 // ...then one version's answer (once; later calls reuse it). True when the observed outcome agrees with it.
 bool ask(Judgement& judgement, size_t version, const WorldHistory& history, const ObservedDecision& decision,
          const OracleOptions& options = {});

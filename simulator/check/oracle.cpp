@@ -261,6 +261,14 @@ bool agrees(const Answer& answer, const Outcome& outcome) {
   return true;
 }
 
+bool depends_on_time(const World& world, const Credential& credential) {
+  // Keep in step with authenticate() above: `now` reaches only bearer_valid() and password_matches().
+  if (credential.presented == Presentation::Bearer) return true;
+  if (credential.kind != Credential::Kind::Token) return false;
+  const Token* token = world.token(credential.name);
+  return token && (token->passwords[0].expiry || token->passwords[1].expiry);
+}
+
 Answer answer(const World& world, const NodeRef& node, const Request& request, const Credential& credential,
               WallTime now, const OracleOptions& options) {
   if (request.operation == Operation::Probe) return allow("1.4 probes need no credentials");

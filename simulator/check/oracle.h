@@ -55,4 +55,8 @@ struct OracleOptions {
 Answer answer(const World& world, const NodeRef& node, const Request& request, const Credential& credential,
               WallTime now, const OracleOptions& options = {});
 
+// Whether answer() for `credential` in `world` may change with `now` alone, the rest equal: a JWT (its lifetime, its
+// subject's passwords' expiry), or a token's password with an expiry. Otherwise one answer holds at every instant.
+bool depends_on_time(const World& world, const Credential& credential);
+
 }  // namespace outpost::check

@@ -183,10 +183,11 @@ void InvariantWatch::judge(const check::ObservedDecision& decision) {
   context_node_ = std::string(host_of(decision.host.empty() ? decision.node : decision.host));
   context_time_ = decision.time - kWorldStart;
   // One judgement for (i) and (iv): the oracle's answer for each version is asked once.
-  if (auto judgement = check::prepare(mirror_.history(), mirror_.book(), decision)) {
+  if (auto judgement = judgements_.prepare(mirror_.history(), mirror_.book(), decision)) {
     decisions_.observe(decision, *judgement);
     ++enforcement_checked_;
     enforcement_.observe(decision, *judgement);
+    judgements_.keep(*judgement, mirror_.history());
   } else {
     decisions_.observe(decision);  // counted as unjudged: a node the World does not know
   }

@@ -36,6 +36,7 @@
 #include "simulator/check/convergence_invariant.h"
 #include "simulator/check/decision_invariant.h"
 #include "simulator/check/enforcement_invariant.h"
+#include "simulator/check/judgement_cache.h"
 #include "simulator/check/push_invariant.h"
 #include "simulator/check/read_only_invariant.h"
 #include "simulator/check/violation.h"
@@ -137,6 +138,7 @@ class InvariantWatch final : public WorldObserver {
   std::string context_node_;
   Nanoseconds context_time_{0};
 
+  check::JudgementCache judgements_;  // alike decisions prepared and answered once
   check::DecisionInvariant decisions_;
   check::EnforcementInvariant enforcement_;
   check::ReadOnlyInvariant read_only_;

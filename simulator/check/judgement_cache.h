@@ -1,0 +1,51 @@
+#pragma once
+// Judgements of decisions that look alike, prepared once. A quiet run repeats itself: every agent asks its parent the
+// same gateway operations with the same credentials every round, and preparing each decision (reading its
+// Authorization header back into a credential, classifying its route, finding its node) and asking the oracle again
+// was most of the invariant watch's cost. A decision is alike when its node, Host, request as classified (operation,
+// repositories, gateway CR and rights) and Authorization header are the same and neither the World's history nor the
+// credential book has changed since.
+// What it reuses is exactly what check::prepare() and check::ask() would compute again: the prepared part depends on
+// nothing else, and an answer is kept only where the oracle says it cannot depend on the time (depends_on_time()),
+// since the decision's time is the one input that differs. Whether the node's outcome agrees is always judged anew.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "simulator/check/judgement.h"
+
+namespace outpost::check {
+
+class JudgementCache {
+ public:
+  // As check::prepare(history, book, decision), with the answers already known for alike decisions filled in (and
+  // whether this decision's outcome agrees with each).
+  std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBook& book,
+                                   const ObservedDecision& decision);
+  // After the checks have asked what they needed: keep the time-independent answers of the judgement the last
+  // prepare() returned, for the next alike decision.
+  void keep(const Judgement& judgement, const WorldHistory& history);
+
+  size_t hits() const { return hits_; }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    Judgement prepared;                       // answers and agreement left empty
+    std::vector<std::optional<Answer>> answers;  // per version; only those that cannot depend on the time
+  };
+  // The run's distinct decisions are few (thousands of nodes times a handful of operations); a run whose queries
+  // never repeat would grow the map without end, so it starts over past this many.
+  static constexpr size_t kMaxEntries = 1 << 16;
+
+  size_t versions_ = 0;
+  uint64_t book_generation_ = 0;
+  std::unordered_map<std::string, Entry> entries_;
+  Entry* last_ = nullptr;  // the entry of the last prepare(), for keep()
+  std::string key_;        // reused: the key's buffer
+  size_t hits_ = 0;
+};
+
+}  // namespace outpost::check

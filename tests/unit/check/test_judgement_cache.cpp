@@ -1,0 +1,150 @@
+// The judgement cache (simulator/check/judgement_cache.h) must judge every decision exactly as check::judge() does
+// without it: alike decisions reuse what was prepared and answered, and nothing else does. Each case compares the
+// two on a sequence of decisions in which the reuse would show if it were wrong: different outcomes for one request,
+// a password that expires between two alike decisions, a new version of the World, a password learned later.
+#include <boost/test/unit_test.hpp>
+
+#include "reference/auth/base64.h"
+#include "simulator/check/judgement_cache.h"
+#include "tests/unit/check/world_fixture.h"
+
+using namespace outpost;
+using namespace outpost::check;
+using namespace outpost::check::testing;
+using namespace std::chrono_literals;
+
+namespace {
+const WallTime t0 = kStart + 1h;
+
+std::string basic_header(const std::string& name, const std::string& password) {
+  return "Basic " + auth::base64_encode(name + ":" + password);
+}
+
+ObservedDecision decision(WallTime time, const std::string& node, http::Method method, const std::string& path,
+                          const std::string& authorization, Outcome outcome = {}) {
+  ObservedDecision observed;
+  observed.time = time;
+  observed.node = node;
+  observed.host = node;
+  observed.method = method;
+  observed.path = path;
+  observed.authorization = authorization;
+  observed.outcome = std::move(outcome);
+  return observed;
+}
+
+Outcome unauthorized(std::string scope) {
+  Outcome outcome;
+  outcome.status = 401;
+  outcome.code = "UNAUTHORIZED";
+  outcome.message = "authentication required";
+  outcome.challenge = true;
+  outcome.challenge_scope = std::move(scope);
+  return outcome;
+}
+
+// Every version asked, as the checks may ask them; then what the cache keeps.
+Judgement judged_with(JudgementCache& cache, const WorldHistory& history, const CredentialBook& book,
+                      const ObservedDecision& observed) {
+  auto judgement = cache.prepare(history, book, observed);
+  BOOST_TEST_REQUIRE(judgement.has_value());
+  for (size_t version = 0; version < judgement->answers.size(); ++version)
+    ask(*judgement, version, history, observed);
+  cache.keep(*judgement, history);
+  return *judgement;
+}
+
+void same_judgement(const Judgement& cached, const Judgement& fresh) {
+  BOOST_TEST(cached.node.connected_registry == fresh.node.connected_registry);
+  BOOST_TEST(cached.depth == fresh.depth);
+  BOOST_TEST(describe(cached.credential) == describe(fresh.credential));
+  BOOST_TEST_REQUIRE(cached.answers.size() == fresh.answers.size());
+  for (size_t version = 0; version < fresh.answers.size(); ++version) {
+    BOOST_TEST_REQUIRE(cached.answers[version].has_value());
+    BOOST_TEST(describe(*cached.answers[version]) == describe(*fresh.answers[version]));
+    BOOST_TEST(cached.agreeing[version] == fresh.agreeing[version]);
+  }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(judgement_cache)
+
+BOOST_AUTO_TEST_CASE(alike_decisions_are_judged_as_without_the_cache) {
+  World world = small_world();
+  CredentialBook book;
+  for (const auto& [name, token] : world.tokens)
+    book.remember_password(name, name + "-password1", {0, token.passwords[0].serial});
+  const WorldHistory history(world, kStart);
+  JudgementCache cache;
+  const std::string leaf_client = basic_header("leaf-client", "leaf-client-password1");
+  const std::string other_client = basic_header("other-client", "other-client-password1");
+  const std::vector<ObservedDecision> decisions{
+      decision(t0, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client),
+      // The same request, refused this time: the cached answer must not make the refusal agree.
+      decision(t0 + 1s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client,
+               unauthorized("repository:samples/app:pull")),
+      decision(t0 + 2s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client),
+      // Another repository, node or token is another request.
+      decision(t0 + 3s, "leaf:5000", http::Method::Get, "/v2/prod/app/manifests/v1", leaf_client),
+      decision(t0 + 4s, "mid:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client),
+      decision(t0 + 5s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", other_client,
+               unauthorized("repository:samples/app:pull")),
+      // A tag or digest the oracle does not look at: alike.
+      decision(t0 + 6s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v2", leaf_client),
+  };
+  for (const ObservedDecision& observed : decisions) {
+    const Judgement cached = judged_with(cache, history, book, observed);
+    const auto fresh = judge(history, book, observed);
+    BOOST_TEST_REQUIRE(fresh.has_value());
+    same_judgement(cached, *fresh);
+  }
+  BOOST_TEST(cache.hits() == 3u);  // the second, third and last decisions
+  BOOST_TEST(cache.size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_that_depends_on_the_time_is_asked_again) {
+  World world = small_world();
+  world.tokens.at("leaf-client").passwords[0].expiry = t0 + 1min;
+  CredentialBook book;
+  book.remember_password("leaf-client", "pw", {0, world.tokens.at("leaf-client").passwords[0].serial});
+  const WorldHistory history(world, kStart);
+  JudgementCache cache;
+  const std::string header = basic_header("leaf-client", "pw");
+  const auto before = decision(t0, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
+  const auto after = decision(t0 + 2min, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
+  BOOST_TEST(judged_with(cache, history, book, before).agreeing.back());
+  // Allowed after the expiry: a reused answer would agree; the oracle asked at the decision's time refuses.
+  const Judgement late = judged_with(cache, history, book, after);
+  BOOST_TEST(cache.hits() == 1u);
+  BOOST_TEST(!late.agreeing.back());
+  BOOST_TEST(late.answers.back()->status == 401);
+  same_judgement(late, *judge(history, book, after));
+}
+
+BOOST_AUTO_TEST_CASE(a_new_version_or_a_password_learned_prepares_again) {
+  World world = small_world();
+  CredentialBook book;
+  WorldHistory history(world, kStart);
+  JudgementCache cache;
+  const std::string header = basic_header("leaf-client", "pw");
+  const auto pull = [&](WallTime at) {
+    return decision(at, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
+  };
+  // A password the book never saw: refused.
+  BOOST_TEST(judged_with(cache, history, book, pull(t0)).answers.back()->status == 401);
+  book.remember_password("leaf-client", "pw", {0, world.tokens.at("leaf-client").passwords[0].serial});
+  const Judgement learned = judged_with(cache, history, book, pull(t0 + 1s));
+  BOOST_TEST(learned.answers.back()->allowed());
+  same_judgement(learned, *judge(history, book, pull(t0 + 1s)));
+  // The token disabled in a new version: the newest answer refuses, the first version's still allows.
+  set_token_status(world, "leaf-client", TokenStatus::Disabled);
+  history.record(world, t0 + 2s);
+  const Judgement disabled = judged_with(cache, history, book, pull(t0 + 3s));
+  BOOST_TEST(disabled.answers.size() == 2u);
+  BOOST_TEST(disabled.answers.front()->allowed());
+  BOOST_TEST(disabled.answers.back()->status == 401);
+  same_judgement(disabled, *judge(history, book, pull(t0 + 3s)));
+  BOOST_TEST(cache.hits() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
