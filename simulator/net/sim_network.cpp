@@ -43,6 +43,8 @@ struct SimNetwork::ProxyLink {
   std::map<std::string, Toxic> toxics;  // by name
   double lost_responses = 0;
   LinkCounters counters;
+  // Requests delivered to handlers: "authority\0path" -> count. Summed for requests_to(), never iterated in order.
+  std::unordered_map<std::string, uint64_t> delivered;
 };
 
 struct SimNetwork::Exchange {
@@ -51,6 +53,10 @@ struct SimNetwork::Exchange {
   std::string server;     // the server's host
   std::string authority;  // the server's host:port
   ProxyLink* link = nullptr;  // owned by proxy_links_, never erased
+  // Per stream, once looked up: the direction its bytes travel and the NICs they cross (egress of the sender,
+  // ingress of the receiver). Owned by directions_ and nics_, never erased.
+  Direction* directions[2] = {nullptr, nullptr};
+  std::optional<std::pair<BandwidthModel::ResourceId, BandwidthModel::ResourceId>> nic_path[2];
   http::ClientRequest request;
   std::shared_ptr<http::BodySink> sink;
   std::function<void(http::ClientResult)> done;
@@ -75,8 +81,9 @@ struct SimNetwork::Exchange {
   TimerHandle idle_timer;
   bool idle_armed = false;
 
-  HostPair bytes_direction() const {
-    return stream == Stream::Upstream ? HostPair{from, server} : HostPair{server, from};
+  std::pair<std::string_view, std::string_view> bytes_direction() const {
+    return stream == Stream::Upstream ? std::pair<std::string_view, std::string_view>{from, server}
+                                      : std::pair<std::string_view, std::string_view>{server, from};
   }
   bool in_flight(Stream s) const {
     if (stream != s) return false;
@@ -176,20 +183,32 @@ void SimNetwork::set_link_down(const std::string& from, const std::string& autho
     if (Exchange* ex = find(id)) cut(*ex, "reset", "connection reset: the link to " + authority + " is down");
 }
 
+namespace {
+// Of one link's deliveries ("authority\0path" -> count), those to `authority` whose path starts with `prefix`.
+uint64_t count_delivered(const std::unordered_map<std::string, uint64_t>& delivered, std::string_view authority,
+                         std::string_view prefix) {
+  uint64_t count = 0;
+  for (const auto& [key, n] : delivered) {
+    const std::string_view k = key;
+    if (k.size() > authority.size() && k.starts_with(authority) && k[authority.size()] == '\0' &&
+        k.substr(authority.size() + 1).starts_with(prefix))
+      count += n;
+  }
+  return count;
+}
+}  // namespace
+
 uint64_t SimNetwork::requests_to(const std::string& authority, std::string_view path_prefix) const {
   uint64_t count = 0;
-  for (const auto& [key, n] : delivered_)
-    if (std::get<1>(key) == authority && std::string_view(std::get<2>(key)).starts_with(path_prefix)) count += n;
+  for (const auto& [key, link] : proxy_links_) count += count_delivered(link->delivered, authority, path_prefix);
   return count;
 }
 
 uint64_t SimNetwork::requests_between(const std::string& from, const std::string& authority,
                                       std::string_view path_prefix) const {
   uint64_t count = 0;
-  for (const auto& [key, n] : delivered_)
-    if (std::get<0>(key) == from && std::get<1>(key) == authority &&
-        std::string_view(std::get<2>(key)).starts_with(path_prefix))
-      count += n;
+  for (const auto& [key, link] : proxy_links_)
+    if (key.first == from) count += count_delivered(link->delivered, authority, path_prefix);
   return count;
 }
 
@@ -202,7 +221,7 @@ http::HttpClient& SimNetwork::client(const std::string& from) {
 // ---------------------------------------------------------------------------------------------------------------
 // Topology
 
-SimNetwork::Direction& SimNetwork::direction(const std::string& from, const std::string& to) {
+SimNetwork::Direction& SimNetwork::direction(std::string_view from, std::string_view to) {
   auto found = directions_.find(HostPairView(from, to));
   if (found == directions_.end()) {
     auto made = std::make_unique<Direction>();
@@ -212,23 +231,33 @@ SimNetwork::Direction& SimNetwork::direction(const std::string& from, const std:
   return *found->second;
 }
 
-Nanoseconds SimNetwork::one_way(const std::string& from, const std::string& to) {
-  const Direction& dir = direction(from, to);
+SimNetwork::Direction& SimNetwork::direction_of(Exchange& ex) {
+  Direction*& known = ex.directions[index_of(ex.stream)];
+  if (!known) {
+    const auto [src, dst] = ex.bytes_direction();
+    known = &direction(src, dst);
+  }
+  return *known;
+}
+
+Nanoseconds SimNetwork::one_way(std::string_view from, std::string_view to) { return one_way(direction(from, to)); }
+
+Nanoseconds SimNetwork::one_way(const Direction& dir) {
   Nanoseconds delay = dir.spec.latency.draw(random_);
   if (dir.state == DirectionState::Slowed) delay += dir.extra;
   return delay;
 }
 
-BandwidthModel::ResourceId SimNetwork::egress(const std::string& host) {
+BandwidthModel::ResourceId SimNetwork::egress(std::string_view host) {
   auto found = nics_.find(host);
   if (found == nics_.end())
-    found = nics_.emplace(host, std::make_pair(model_.add_resource(0), model_.add_resource(0))).first;
+    found = nics_.emplace(std::string(host), std::make_pair(model_.add_resource(0), model_.add_resource(0))).first;
   return found->second.first;
 }
 
-BandwidthModel::ResourceId SimNetwork::ingress(const std::string& host) {
+BandwidthModel::ResourceId SimNetwork::ingress(std::string_view host) {
   egress(host);
-  return nics_.at(host).second;
+  return nics_.find(host)->second.second;
 }
 
 void SimNetwork::set_link(const std::string& a, const std::string& b, const LinkSpec& spec) {
@@ -305,9 +334,8 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
   }
   ex.limit.reset();
   ex.close_delay = Nanoseconds(0);
-  const auto [src, dst] = ex.bytes_direction();
-  const Direction& dir = direction(src, dst);
-  Nanoseconds delay = one_way(src, dst);
+  const Direction& dir = direction_of(ex);
+  Nanoseconds delay = one_way(dir);
   const Toxic* timeout = nullptr;
   const Toxic* reset = nullptr;
   const uint64_t total = ex.head_bytes + ex.body_bytes;
@@ -397,8 +425,15 @@ void SimNetwork::arrive(uint64_t id) {
       return;
     }
   }
-  const auto [src, dst] = ex.bytes_direction();
-  const std::vector<BandwidthModel::ResourceId> path{egress(src), direction(src, dst).resource, ingress(dst)};
+  auto& nics = ex.nic_path[index_of(ex.stream)];
+  if (!nics) {  // in this order, as resources are numbered as they are first met
+    const auto [src, dst] = ex.bytes_direction();
+    const BandwidthModel::ResourceId sender = egress(src);
+    nics.emplace(sender, BandwidthModel::ResourceId{});
+    direction_of(ex);
+    nics->second = ingress(dst);
+  }
+  const std::vector<BandwidthModel::ResourceId> path{nics->first, direction_of(ex).resource, nics->second};
   uint64_t cap = 0;
   for (const Toxic& toxic : ex.toxics[index_of(ex.stream)])
     if (toxic.type == ToxicType::Bandwidth && toxic.attributes.bytes_per_second > 0)
@@ -443,7 +478,13 @@ void SimNetwork::run_handler(Exchange& ex) {
     return;
   }
   ex.phase = Phase::Handler;
-  ++delivered_[{ex.from, ex.authority, ex.request.target}];
+  {
+    const std::string_view target = ex.request.target;
+    std::string key = ex.authority;
+    key += '\0';
+    key += target.substr(0, target.find('?'));
+    ++ex.link->delivered[std::move(key)];
+  }
   if (observer_) {
     const std::string what = std::string(http::method_name(ex.request.method)) + " " + ex.request.target;
     emit(NetEventKind::Request, ex.from, ex.authority, what);
@@ -801,7 +842,8 @@ void SimNetwork::set_lost_responses(const std::string& client_host, const std::s
 // Direction states and partitions
 
 bool SimNetwork::moves_bytes(const Exchange& ex, const HostPair& dir) const {
-  return (ex.in_flight(Stream::Upstream) || ex.in_flight(Stream::Downstream)) && ex.bytes_direction() == dir;
+  return (ex.in_flight(Stream::Upstream) || ex.in_flight(Stream::Downstream)) &&
+         ex.bytes_direction() == std::pair<std::string_view, std::string_view>(dir.first, dir.second);
 }
 
 void SimNetwork::set_state(const std::string& from, const std::string& to, DirectionState state,

@@ -30,7 +30,7 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -91,7 +91,8 @@ class SimNetwork {
   // (the proxy's `down`) resets the exchanges from `from` to `authority`, open or new.
   void set_down(const std::string& authority, bool down);
   void set_link_down(const std::string& from, const std::string& authority, bool down);
-  // Requests delivered to handlers, by path prefix, from anyone or from one host.
+  // Requests delivered to handlers, by prefix of their path (the target without its query), from anyone or from one
+  // host.
   uint64_t requests_to(const std::string& authority, std::string_view path_prefix = "") const;
   uint64_t requests_between(const std::string& from, const std::string& authority,
                             std::string_view path_prefix = "") const;
@@ -187,11 +188,14 @@ class SimNetwork {
   void refresh_cap(Exchange& ex);
   bool draw(double probability);
 
-  Direction& direction(const std::string& from, const std::string& to);
-  Nanoseconds one_way(const std::string& from, const std::string& to);  // a message's latency, drawn
+  Direction& direction(std::string_view from, std::string_view to);
+  // The direction the exchange's current message travels, looked up once per stream and kept on the exchange.
+  Direction& direction_of(Exchange& ex);
+  Nanoseconds one_way(std::string_view from, std::string_view to);  // a message's latency, drawn
+  Nanoseconds one_way(const Direction& dir);
   ProxyLink& proxy_link(const std::string& client_host, const std::string& server_host);
-  BandwidthModel::ResourceId egress(const std::string& host);
-  BandwidthModel::ResourceId ingress(const std::string& host);
+  BandwidthModel::ResourceId egress(std::string_view host);
+  BandwidthModel::ResourceId ingress(std::string_view host);
   void on_completion();
   void reschedule_completion();
   Exchange* find(uint64_t id);
@@ -200,13 +204,13 @@ class SimNetwork {
   EventLoop& loop_;
   Random& random_;
   BandwidthModel model_;
-  std::map<std::string, http::Handler*> handlers_;
+  std::unordered_map<std::string, http::Handler*> handlers_;  // looked up per exchange, never iterated
   std::set<std::string> down_;
   std::set<HostPair, HostPairLess> links_down_;  // (from host, authority)
   std::map<HostPair, std::unique_ptr<Direction>, HostPairLess> directions_;
-  std::map<std::string, std::pair<BandwidthModel::ResourceId, BandwidthModel::ResourceId>> nics_;  // egress, ingress
+  // egress, ingress
+  std::map<std::string, std::pair<BandwidthModel::ResourceId, BandwidthModel::ResourceId>, std::less<>> nics_;
   std::map<HostPair, std::unique_ptr<ProxyLink>, HostPairLess> proxy_links_;
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> delivered_;  // (from, authority, target)
   std::map<uint64_t, std::unique_ptr<Exchange>> exchanges_;
   std::map<BandwidthModel::FlowId, uint64_t> flow_owners_;
   std::map<std::string, std::unique_ptr<Client>> clients_;
