@@ -1,27 +1,19 @@
 #include "reference/auth/credential_cache.h"
 
-#include <openssl/evp.h>
-
-#include <stdexcept>
+#include "reference/auth/sha256.h"
 
 namespace outpost::auth {
 
 namespace {
-// A fixed-size digest keeps every key the same size whatever was presented, and keeps the secret out of memory.
-std::string sha256(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("OpenSSL SHA-256 failed");
-  return std::string(reinterpret_cast<const char*>(digest), size);
-}
-
 // now + ttl without overflow, so "never expire" can be spelled Nanoseconds::max().
 Nanoseconds deadline_after(Nanoseconds now, Nanoseconds ttl) {
   if (ttl <= Nanoseconds::zero()) return now;
   return now > Nanoseconds::max() - ttl ? Nanoseconds::max() : now + ttl;
 }
 }  // namespace
+
+// Both caches key on sha256() of the presented secret: a fixed-size digest keeps every key the same size whatever was
+// presented, and keeps the secret out of memory.
 
 CredentialCache::CredentialCache(const Clock& clock, size_t capacity, Nanoseconds ttl)
     : clock_(clock), ttl_(ttl), entries_(capacity) {}

@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "reference/auth/base64.h"
+#include "reference/auth/sha256.h"
 
 namespace outpost::auth {
 
@@ -58,16 +59,6 @@ using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free
 std::shared_ptr<EVP_PKEY> share(EVP_PKEY* key) { return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free); }
 
 const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
-
-std::string sha256(std::string_view bytes) {
-  std::string out(EVP_MAX_MD_SIZE, '\0');
-  unsigned int size = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()), &size, EVP_sha256(),
-                 nullptr) != 1)
-    throw_openssl("SHA-256 failed");
-  out.resize(size);
-  return out;
-}
 
 // Refuses keys that are not EC on P-256, whatever the PEM said.
 bool is_p256(EVP_PKEY* key) {

@@ -1,10 +1,9 @@
 #include "reference/registry/auth/authenticator.h"
 
-#include <openssl/evp.h>
-
 #include <stdexcept>
 
 #include "reference/auth/base64.h"
+#include "reference/auth/sha256.h"
 #include "reference/registry/auth/authorization_header.h"
 
 namespace outpost::registry {
@@ -57,12 +56,8 @@ std::string credential_fingerprint(const control::Snapshot& snapshot, std::strin
       if (slot.present) input.append(slot.hash);
     }
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("OpenSSL SHA-256 failed");
   // 128 bits: a collision would have to be found, not stumbled on.
-  return auth::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), 16));
+  return auth::base64url_encode(std::string_view(auth::sha256(input)).substr(0, 16));
 }
 
 Authenticator::Authenticator(SnapshotSource snapshots, auth::KeySet keys, const Clock& clock,

@@ -1,27 +1,15 @@
 #include "reference/registry/auth/bearer_cache.h"
 
-#include <openssl/evp.h>
-
-#include <stdexcept>
+#include "reference/auth/sha256.h"
 
 namespace outpost::registry {
-
-namespace {
-std::string sha256(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("OpenSSL SHA-256 failed");
-  return std::string(reinterpret_cast<const char*>(digest), size);
-}
-}  // namespace
 
 BearerCache::BearerCache(const Clock& clock, size_t capacity, Nanoseconds ttl)
     : clock_(clock), ttl_(ttl), entries_(capacity) {}
 
 std::shared_ptr<const VerifiedBearer> BearerCache::lookup(std::string_view jwt, std::string_view audience,
                                                           Nanoseconds leeway) {
-  const std::string key = sha256(jwt);
+  const std::string key = auth::sha256(jwt);
   std::shared_ptr<const VerifiedBearer> found;
   {
     std::lock_guard lock(mutex_);
@@ -43,7 +31,7 @@ std::shared_ptr<const VerifiedBearer> BearerCache::remember(std::string_view jwt
   auth::GrantedAccess granted(token.claims.access);
   std::shared_ptr<const VerifiedBearer> value =
       std::make_shared<const VerifiedBearer>(VerifiedBearer{std::move(token), std::move(granted)});
-  std::string key = sha256(jwt);
+  std::string key = auth::sha256(jwt);
   const Nanoseconds now = clock_.monotonic();
   // The cache outlives no token by more than ttl; the wall-clock expiry is checked on every hit anyway.
   const Nanoseconds deadline = ttl_ <= Nanoseconds::zero() ? now : now + ttl_;

@@ -1,9 +1,13 @@
 // Password generation, PBKDF2 hashing and verification (SPEC 3.3, 4.5).
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
 #include "reference/auth/base64.h"
 #include "reference/auth/password.h"
@@ -43,6 +47,53 @@ BOOST_AUTO_TEST_CASE(pbkdf2_hmac_sha256_known_answers) {
              "ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43");
   BOOST_TEST(hex(pbkdf2_hmac_sha256("password", "salt", 4096, 32)) ==
              "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a");
+}
+
+// PBKDF2 runs in PKCS #5 mode: none of SP 800-132's lower bounds (1000 iterations, 16-byte salt, 14-byte key) apply,
+// empty inputs work, and secrets may hold NUL bytes or exceed the HMAC block size.
+BOOST_AUTO_TEST_CASE(pbkdf2_hmac_sha256_takes_any_input_and_length) {
+  BOOST_TEST(hex(pbkdf2_hmac_sha256("", "", 10, 32)) ==
+             "a5df20564767ac09d2639ffb66dd49d90e53ce38a6fdc48652b84913fcfb8ac7");
+  BOOST_TEST(hex(pbkdf2_hmac_sha256(std::string_view(), std::string_view(), 10, 32)) ==
+             "a5df20564767ac09d2639ffb66dd49d90e53ce38a6fdc48652b84913fcfb8ac7");
+  BOOST_TEST(pbkdf2_hmac_sha256("password", "salt", 1, 0).empty());
+  BOOST_TEST(hex(pbkdf2_hmac_sha256("password", "salt", 1, 1)) == "12");
+  BOOST_TEST(hex(pbkdf2_hmac_sha256("password", "salt", 1, 33)) ==
+             "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b4d");
+  BOOST_TEST(hex(pbkdf2_hmac_sha256(std::string("pass\0word", 9), std::string("sa\0lt", 5), 4096, 16)) ==
+             "89b69d0516f829893c696226650a8687");
+  BOOST_TEST(hex(pbkdf2_hmac_sha256(std::string(100, 'x'), "salt", 2, 32)) ==
+             "d43a18cd77bafc1a4b0c6025dbbf29c7e6d67acce6ad02a736d4a3003b6a3c26");
+}
+
+BOOST_AUTO_TEST_CASE(pbkdf2_refuses_bad_arguments_and_keeps_working) {
+  BOOST_CHECK_THROW(pbkdf2_hmac_sha256("password", "salt", 0, 32), std::invalid_argument);
+  BOOST_CHECK_THROW(pbkdf2_hmac_sha256("password", "salt", 1, size_t{1} << 31), std::invalid_argument);
+  BOOST_TEST(hex(pbkdf2_hmac_sha256("password", "salt", 2, 32)) ==
+             "ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43");
+}
+
+// Derivation keeps per-thread state; threads deriving different inputs at once must each get their own answer.
+BOOST_AUTO_TEST_CASE(pbkdf2_from_many_threads_at_once) {
+  struct Case {
+    std::string password, salt, expected;
+  };
+  std::vector<Case> cases;
+  for (int i = 0; i < 4; ++i) {
+    Case c{"password-" + std::to_string(i), "salt-" + std::to_string(i), {}};
+    c.expected = pbkdf2_hmac_sha256(c.password, c.salt, 3, 32);
+    cases.push_back(std::move(c));
+  }
+  BOOST_TEST(cases[0].expected != cases[1].expected);
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (const Case& c : cases)
+    threads.emplace_back([&c, &mismatches] {
+      for (int round = 0; round < 200; ++round)
+        if (pbkdf2_hmac_sha256(c.password, c.salt, 3, 32) != c.expected) ++mismatches;
+    });
+  for (auto& thread : threads) thread.join();
+  BOOST_TEST(mismatches.load() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(generated_passwords_are_32_random_bytes_in_base64) {

@@ -1,0 +1,50 @@
+// The SHA-256 helper behind the credential caches and key ids: FIPS 180-2 known answers, also from many threads.
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "reference/auth/sha256.h"
+
+using namespace outpost::auth;
+
+namespace {
+std::string hex(const std::string& bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+constexpr const char* kAbc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sha256_helper)
+
+BOOST_AUTO_TEST_CASE(known_answers) {
+  BOOST_TEST(hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  BOOST_TEST(hex(sha256(std::string_view())) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  BOOST_TEST(hex(sha256("abc")) == kAbc);
+  BOOST_TEST(hex(sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")) ==
+             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  BOOST_TEST(sha256(std::string(1000, 'a')).size() == kSha256Bytes);
+}
+
+BOOST_AUTO_TEST_CASE(from_many_threads_at_once) {
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&mismatches] {
+      for (int round = 0; round < 500; ++round)
+        if (hex(sha256("abc")) != kAbc) ++mismatches;
+    });
+  for (auto& thread : threads) thread.join();
+  BOOST_TEST(mismatches.load() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
