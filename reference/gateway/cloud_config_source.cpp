@@ -48,16 +48,17 @@ void CloudConfigSource::activate(std::string_view cr, const std::string& instanc
   done(std::nullopt);
 }
 
-void CloudConfigSource::report_status(std::string_view cr, nlohmann::json reports) {
+void CloudConfigSource::report_status(std::string_view cr, std::vector<RawReport> reports) {
   const auto snapshot = control_.snapshot();
   // Sorted for lookup: a regional CR's report lists hundreds of descendants.
   auto descendants = control::descendants_of(*snapshot, cr);
   std::sort(descendants.begin(), descendants.end());
-  for (const auto& report : reports) {
-    if (!report.is_object() || !report.contains("name") || !report["name"].is_string()) continue;
-    const std::string name = report["name"].get<std::string>();
+  for (const auto& raw : reports) {
+    const std::string& name = raw.name;
     // A node reports for itself and relays for its descendants, nothing else.
-    if (name != cr && !std::binary_search(descendants.begin(), descendants.end(), name)) continue;
+    if (name.empty() || (name != cr && !std::binary_search(descendants.begin(), descendants.end(), name))) continue;
+    // Valid JSON (the whole body was), read here for the first time since its node wrote it.
+    const nlohmann::json report = nlohmann::json::parse(raw.text);
     // Only the activated instance speaks for a CR: a second one, refused with ALREADY_ACTIVATED, must not overwrite
     // the status of the one that runs (SPEC 2.7).
     const auto* registry = snapshot->connected_registry(name);

@@ -19,7 +19,7 @@ class CloudConfigSource final : public ConfigSource {
   Nanoseconds message_ttl(std::string_view cr) override;
   void activate(std::string_view cr, const std::string& instance_id,
                 std::function<void(std::optional<ApiError>)> done) override;
-  void report_status(std::string_view cr, nlohmann::json reports) override;
+  void report_status(std::string_view cr, std::vector<RawReport> reports) override;
 
  private:
   control::ControlPlane& control_;

@@ -11,6 +11,7 @@
 
 #include "reference/common/clock.h"
 #include "reference/common/error.h"
+#include "reference/gateway/status_body.h"
 
 namespace outpost::gateway {
 
@@ -31,9 +32,10 @@ class ConfigSource {
   // its own parent (so `done` may run later, on another thread).
   virtual void activate(std::string_view cr, const std::string& instance_id,
                         std::function<void(std::optional<ApiError>)> done) = 0;
-  // SPEC 5.3: status reports of `cr` and of its descendants, relayed upward by a connected registry. Taken, not
-  // copied: a relay keeps the reports until its own next report (a regional CR's carry its whole subtree's).
-  virtual void report_status(std::string_view cr, nlohmann::json reports) = 0;
+  // SPEC 5.3: status reports of `cr` and of its descendants, relayed upward by a connected registry as the bytes
+  // they arrived in. Taken, not copied: a relay keeps the reports until its own next report (a regional CR's carry
+  // its whole subtree's).
+  virtual void report_status(std::string_view cr, std::vector<RawReport> reports) = 0;
 };
 
 }  // namespace outpost::gateway

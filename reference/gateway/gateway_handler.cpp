@@ -237,11 +237,13 @@ class GatewayCall final : public http::Call {
         return activate(cr, std::move(respond));
       case Operation::Status: {
         known(cr);
-        nlohmann::json body = parse_body();
-        if (!body.is_object() || !body.contains("reports") || !body["reports"].is_array())
-          throw ApiError(400, "INVALID_REQUEST", "a status body is {\"reports\": [...]}");
-        const size_t accepted = body["reports"].size();
-        gateway_.configs_.report_status(cr, std::move(body["reports"]));
+        // Read without a tree: a relay passes its descendants' reports on as they came (status_body.h).
+        if (!body_.empty() && !nlohmann::json::accept(body_))
+          throw ApiError(400, "INVALID_REQUEST", "the request body is not JSON");
+        auto reports = body_.empty() ? std::nullopt : split_status_body(body_);
+        if (!reports) throw ApiError(400, "INVALID_REQUEST", "a status body is {\"reports\": [...]}");
+        const size_t accepted = reports->size();
+        gateway_.configs_.report_status(cr, std::move(*reports));
         return respond(json_response(200, {{"accepted", accepted}}));
       }
     }

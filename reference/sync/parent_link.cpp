@@ -88,7 +88,7 @@ void ParentLink::classify(int status, const std::string& body, const std::string
 }
 
 Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::string cr, std::string operation,
-                                                    std::string query, std::optional<nlohmann::json> body,
+                                                    std::string query, std::optional<std::string> body,
                                                     Nanoseconds idle_timeout) {
   std::string target = std::string(gateway::kPathPrefix) + cr + "/" + operation;
   if (!query.empty()) target += "?" + query;
@@ -97,9 +97,8 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
   request.idle_timeout = idle_timeout;
   if (body) {
     request.headers.set("Content-Type", "application/json");
-    std::string text = body->dump();
-    counters_.bytes_up += text.size();
-    request.body = std::make_unique<http::StringBody>(std::move(text));
+    counters_.bytes_up += body->size();
+    request.body = std::make_unique<http::StringBody>(std::move(*body));
   }
   ++counters_.requests;
   const std::string what = "gateway " + operation + " at " + address_.gateway;

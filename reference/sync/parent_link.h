@@ -58,14 +58,15 @@ class ParentLink {
   ParentAddress& address() { return address_; }
   LinkCounters& counters() { return counters_; }
 
-  // A gateway call on this CR's resource (/gateway/v1/<cr>/<operation>?<query>). Returns the status and the parsed
-  // body (null for 304). Throws SyncFailure for anything but 2xx and 304.
+  // A gateway call on this CR's resource (/gateway/v1/<cr>/<operation>?<query>), with a JSON body already written
+  // out (a status report relays its descendants' reports as the bytes they arrived in). Returns the status and the
+  // parsed body (null for 304). Throws SyncFailure for anything but 2xx and 304.
   struct GatewayAnswer {
     int status = 0;
     nlohmann::json body;
   };
   Task<GatewayAnswer> gateway(http::Method method, std::string cr, std::string operation, std::string query,
-                              std::optional<nlohmann::json> body, Nanoseconds idle_timeout);
+                              std::optional<std::string> body, Nanoseconds idle_timeout);
 
   // An OCI API call on the parent's login server. Returns the response whatever its status, with the body in it
   // unless `sink` took it. Throws SyncFailure(Unreachable) on a transport failure and classifies 401/403/5xx.

@@ -115,9 +115,9 @@ std::string Replica::parent_login_server() const {
   return current ? current->document.value("loginServer", std::string()) : std::string();
 }
 
-std::vector<nlohmann::json> Replica::take_reports() {
+std::vector<std::string> Replica::take_reports() {
   std::lock_guard lock(mutex_);
-  std::vector<nlohmann::json> reports;
+  std::vector<std::string> reports;
   for (auto& [name, report] : reports_) reports.push_back(std::move(report));
   reports_.clear();
   return reports;
@@ -181,14 +181,13 @@ void Replica::activate(std::string_view cr, const std::string& instance_id,
   relay_activate(std::string(cr), instance_id, std::move(done));
 }
 
-void Replica::report_status(std::string_view, nlohmann::json reports) {
+void Replica::report_status(std::string_view, std::vector<gateway::RawReport> reports) {
   const auto current = state();
   std::lock_guard lock(mutex_);
   for (auto& report : reports) {
-    if (!report.is_object() || !report.contains("name") || !report["name"].is_string()) continue;
-    std::string name = report["name"].get<std::string>();
-    // Only reports about this node's descendants travel up through it.
-    if (current && current->descendants.contains(name)) reports_[std::move(name)] = std::move(report);
+    // Only reports about this node's descendants travel up through it (a report without a name is about none).
+    if (current && current->descendants.contains(report.name))
+      reports_[std::move(report.name)] = std::move(report.text);
   }
 }
 

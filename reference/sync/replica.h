@@ -57,7 +57,7 @@ class Replica final : public gateway::ConfigSource {
   // Relaying (set by the sync agent).
   std::function<void(std::string cr, std::string instance, std::function<void(std::optional<ApiError>)>)> relay_activate;
   // Status reports of descendants waiting to go up with this node's own, by CR name; taken by the agent.
-  std::vector<nlohmann::json> take_reports();
+  std::vector<std::string> take_reports();  // each one JSON value, as it arrived
 
   // gateway::ConfigSource: this node's children and their descendants.
   std::optional<nlohmann::json> document(std::string_view cr) override;
@@ -66,7 +66,7 @@ class Replica final : public gateway::ConfigSource {
   Nanoseconds message_ttl(std::string_view cr) override;
   void activate(std::string_view cr, const std::string& instance_id,
                 std::function<void(std::optional<ApiError>)> done) override;
-  void report_status(std::string_view cr, nlohmann::json reports) override;
+  void report_status(std::string_view cr, std::vector<gateway::RawReport> reports) override;
 
   // Called (without locks held) after a document with a new version was applied: wakes the children's long polls.
   std::function<void()> on_change;
@@ -88,7 +88,7 @@ class Replica final : public gateway::ConfigSource {
   std::function<void(const std::string&)> persist_;
   mutable std::mutex mutex_;
   std::shared_ptr<const State> state_;
-  std::map<std::string, nlohmann::json> reports_;
+  std::map<std::string, std::string> reports_;  // name -> the report's bytes
 };
 
 OwnSettings parse_own_settings(const nlohmann::json& config);

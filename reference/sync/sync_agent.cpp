@@ -6,6 +6,7 @@
 #include "reference/common/log.h"
 #include "reference/common/time_format.h"
 #include "reference/gateway/protocol.h"
+#include "reference/gateway/status_body.h"
 #include "reference/storage/gc.h"
 
 namespace outpost::sync {
@@ -232,7 +233,7 @@ Task<void> SyncAgent::activate() {
   nlohmann::json body = nlohmann::json::object();
   body["instanceId"] = options_.instance_id;
   body["protocolVersion"] = options_.protocol_version > 0 ? options_.protocol_version : gateway::kProtocolVersion;
-  co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("activate"), std::string(), std::move(body),
+  co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("activate"), std::string(), body.dump(),
                          std::chrono::seconds(60));
   activated_ = true;
   log::info("activated", {{"cr", options_.cr_name}, {"instance", options_.instance_id}});
@@ -288,10 +289,8 @@ Task<void> SyncAgent::report_status() {
     own["notifications"] = std::move(notifications_);
     notifications_.clear();
   }
-  nlohmann::json reports = nlohmann::json::array({own});
-  for (auto& report : replica_.take_reports()) reports.push_back(std::move(report));
-  nlohmann::json body = nlohmann::json::object();
-  body["reports"] = std::move(reports);
+  // The descendants' reports go up as the bytes they arrived in: only the cloud reads them.
+  std::string body = gateway::status_body(own, replica_.take_reports());
   co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("status"), std::string(), std::move(body),
                          std::chrono::seconds(60));
   last_status_sent_ = clock_.monotonic();
@@ -489,7 +488,7 @@ Task<void> SyncAgent::relay_activation(std::string cr, std::string instance,
   try {
     nlohmann::json body = nlohmann::json::object();
     body["instanceId"] = instance;
-    co_await link_.gateway(http::Method::Post, cr, std::string("activate"), std::string(), std::move(body),
+    co_await link_.gateway(http::Method::Post, cr, std::string("activate"), std::string(), body.dump(),
                            std::chrono::seconds(60));
     done(std::nullopt);
   } catch (const SyncFailure& failure) {

@@ -36,6 +36,16 @@ BOOST_AUTO_TEST_CASE(content_pushed_at_the_cloud_reaches_two_levels_down) {
   BOOST_TEST(world.tag_digest("line1:5000", line1, "base", "1").empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_status_two_levels_down_reaches_the_cloud_through_its_parent) {
+  // SPEC 5.3: line1 reports to factory only; factory relays the report (as the bytes it arrived in) with its own.
+  HierarchyWorld world;
+  world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  world.add_connected_registry("line1", resource("ReadOnly", "factory", {"apps/*"}), kReadApps);
+  const auto seen_at_cloud = [&] { return world.manage(http::Method::Get, "connectedRegistries/line1"); };
+  BOOST_TEST(world.run_until([&] { return seen_at_cloud().value("connectionState", "") == "Online"; }, 30min));
+  BOOST_TEST(seen_at_cloud().at("lastSyncTime").is_string(), seen_at_cloud().dump());
+}
+
 BOOST_AUTO_TEST_CASE(a_push_at_a_read_write_node_reaches_the_cloud_and_its_siblings_below) {
   HierarchyWorld world;
   const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);

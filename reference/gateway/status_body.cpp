@@ -1,0 +1,138 @@
+#include "reference/gateway/status_body.h"
+
+namespace outpost::gateway {
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A cursor over text already known to be valid JSON: it finds where values begin and end, and decodes only object
+// keys and the strings it is asked for. Validity is what makes the skipping safe: brackets balance, strings close.
+class Scanner {
+ public:
+  explicit Scanner(std::string_view text) : text_(text) {}
+
+  char peek() {
+    while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+    return pos_ < text_.size() ? text_[pos_] : '\0';
+  }
+  void take(char) {
+    peek();
+    ++pos_;
+  }
+
+  // The next value's bytes, skipped.
+  std::string_view value() {
+    peek();
+    const size_t start = pos_;
+    const char first = text_[pos_];
+    if (first == '"') {
+      skip_string();
+    } else if (first == '{' || first == '[') {
+      int depth = 0;
+      do {
+        const char c = text_[pos_];
+        if (c == '"') {
+          skip_string();
+          continue;
+        }
+        if (c == '{' || c == '[') ++depth;
+        if (c == '}' || c == ']') --depth;
+        ++pos_;
+      } while (depth > 0);
+    } else {  // a number, true, false or null: up to the next delimiter
+      while (pos_ < text_.size() && !is_space(text_[pos_]) && text_[pos_] != ',' && text_[pos_] != '}' &&
+             text_[pos_] != ']')
+        ++pos_;
+    }
+    return text_.substr(start, pos_ - start);
+  }
+
+  // Each member of the object that starts here, in order: `on_member(key)` must consume the member's value.
+  template <class OnMember>
+  void members(OnMember on_member) {
+    take('{');
+    if (peek() == '}') return take('}');
+    for (;;) {
+      peek();
+      const std::string key = decode_string(value());
+      take(':');
+      on_member(key);
+      if (peek() != ',') return take('}');
+      take(',');
+    }
+  }
+
+  // Each element of the array that starts here: `on_element()` must consume it.
+  template <class OnElement>
+  void elements(OnElement on_element) {
+    take('[');
+    if (peek() == ']') return take(']');
+    for (;;) {
+      on_element();
+      if (peek() != ',') return take(']');
+      take(',');
+    }
+  }
+
+  // A string token's value: its bytes when it holds no escape, else decoded as JSON decodes it.
+  static std::string decode_string(std::string_view token) {
+    if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
+    return nlohmann::json::parse(token).get<std::string>();
+  }
+
+ private:
+  void skip_string() {
+    ++pos_;  // the opening quote
+    while (text_[pos_] != '"') pos_ += text_[pos_] == '\\' ? 2 : 1;
+    ++pos_;
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+// A report's name: its last "name" member when that is a string.
+std::string name_of(std::string_view report) {
+  Scanner scanner(report);
+  if (scanner.peek() != '{') return {};
+  std::string name;
+  scanner.members([&](const std::string& key) {
+    const std::string_view value = scanner.value();
+    if (key == "name") name = value.front() == '"' ? Scanner::decode_string(value) : std::string();
+  });
+  return name;
+}
+
+}  // namespace
+
+std::optional<std::vector<RawReport>> split_status_body(std::string_view body) {
+  Scanner scanner(body);
+  if (scanner.peek() != '{') return std::nullopt;
+  std::optional<std::string_view> reports;  // the last "reports" member
+  scanner.members([&](const std::string& key) {
+    const std::string_view value = scanner.value();
+    if (key == "reports") reports = value;
+  });
+  if (!reports || reports->front() != '[') return std::nullopt;
+  std::vector<RawReport> out;
+  Scanner list(*reports);
+  list.elements([&] {
+    const std::string_view report = list.value();
+    out.push_back({name_of(report), std::string(report)});
+  });
+  return out;
+}
+
+std::string status_body(const nlohmann::json& own, const std::vector<std::string>& relayed) {
+  std::string body = R"({"reports":[)";
+  body += own.dump();
+  for (const std::string& report : relayed) {
+    body += ',';
+    body += report;
+  }
+  body += "]}";
+  return body;
+}
+
+}  // namespace outpost::gateway
