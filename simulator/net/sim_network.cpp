@@ -45,6 +45,11 @@ struct SimNetwork::ProxyLink {
   LinkCounters counters;
   // Requests delivered to handlers: "authority\0path" -> count. Summed for requests_to(), never iterated in order.
   std::unordered_map<std::string, uint64_t> delivered;
+  // Per stream (0: client -> server, 1: back), once an exchange first needed them: the direction its bytes travel
+  // and the NICs they cross (egress of the sender, ingress of the receiver). Owned by directions_ and nics_, never
+  // erased; found here instead of by two host names for every message.
+  Direction* directions[2] = {nullptr, nullptr};
+  std::optional<std::pair<BandwidthModel::ResourceId, BandwidthModel::ResourceId>> nic_path[2];
 };
 
 struct SimNetwork::Exchange {
@@ -53,10 +58,6 @@ struct SimNetwork::Exchange {
   std::string server;     // the server's host
   std::string authority;  // the server's host:port
   ProxyLink* link = nullptr;  // owned by proxy_links_, never erased
-  // Per stream, once looked up: the direction its bytes travel and the NICs they cross (egress of the sender,
-  // ingress of the receiver). Owned by directions_ and nics_, never erased.
-  Direction* directions[2] = {nullptr, nullptr};
-  std::optional<std::pair<BandwidthModel::ResourceId, BandwidthModel::ResourceId>> nic_path[2];
   http::ClientRequest request;
   std::shared_ptr<http::BodySink> sink;
   std::function<void(http::ClientResult)> done;
@@ -232,7 +233,7 @@ SimNetwork::Direction& SimNetwork::direction(std::string_view from, std::string_
 }
 
 SimNetwork::Direction& SimNetwork::direction_of(Exchange& ex) {
-  Direction*& known = ex.directions[index_of(ex.stream)];
+  Direction*& known = ex.link->directions[index_of(ex.stream)];
   if (!known) {
     const auto [src, dst] = ex.bytes_direction();
     known = &direction(src, dst);
@@ -425,7 +426,7 @@ void SimNetwork::arrive(uint64_t id) {
       return;
     }
   }
-  auto& nics = ex.nic_path[index_of(ex.stream)];
+  auto& nics = ex.link->nic_path[index_of(ex.stream)];
   if (!nics) {  // in this order, as resources are numbered as they are first met
     const auto [src, dst] = ex.bytes_direction();
     const BandwidthModel::ResourceId sender = egress(src);
