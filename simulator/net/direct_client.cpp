@@ -54,10 +54,17 @@ void DirectNetwork::set_link_down(const std::string& from, const std::string& au
   }
 }
 
+namespace {
+// As SimNetwork counts: by the request's path, its query left out.
+bool path_starts_with(std::string_view target, std::string_view prefix) {
+  return target.substr(0, target.find('?')).starts_with(prefix);
+}
+}  // namespace
+
 uint64_t DirectNetwork::requests_to(const std::string& authority, std::string_view path_prefix) const {
   uint64_t count = 0;
   for (const auto& entry : log_)
-    if (entry.authority == authority && std::string_view(entry.target).starts_with(path_prefix)) ++count;
+    if (entry.authority == authority && path_starts_with(entry.target, path_prefix)) ++count;
   return count;
 }
 
@@ -65,8 +72,7 @@ uint64_t DirectNetwork::requests_between(const std::string& from, const std::str
                                          std::string_view path_prefix) const {
   uint64_t count = 0;
   for (const auto& entry : log_)
-    if (entry.from == from && entry.authority == authority && std::string_view(entry.target).starts_with(path_prefix))
-      ++count;
+    if (entry.from == from && entry.authority == authority && path_starts_with(entry.target, path_prefix)) ++count;
   return count;
 }
 
