@@ -30,7 +30,29 @@ void run_guarded(const std::function<void()>& work) {
 }
 }  // namespace
 
-AsioExecutor::AsioExecutor() : state_(std::make_unique<State>()) {
+// A timer's handle. Cancelling sets the flag at once (the callback will not run, even if the timer is due now) and
+// cancels the Asio timer on the loop's thread, which frees the callback then instead of when the timer would have
+// expired: a ReadOnly node re-arms a 24-hour push wake-up every sync round, and flag-only cancels kept them all.
+class AsioExecutor::Timer final : public TimerCanceller {
+ public:
+  Timer(std::weak_ptr<State> state, std::weak_ptr<asio::steady_timer> timer)
+      : state_(std::move(state)), timer_(std::move(timer)) {}
+
+  void cancel_timer(uint64_t) override {
+    const auto state = state_.lock();
+    if (!state) return;  // the executor is gone, and its timers with it
+    // Asio's timers are not thread-safe: the loop's own thread cancels it.
+    asio::post(state->context, [timer = timer_] {
+      if (const auto armed = timer.lock()) armed->cancel();
+    });
+  }
+
+ private:
+  std::weak_ptr<State> state_;
+  std::weak_ptr<asio::steady_timer> timer_;
+};
+
+AsioExecutor::AsioExecutor() : state_(std::make_shared<State>()) {
   state_->thread = std::thread([state = state_.get()] { state->context.run(); });
 }
 
@@ -57,7 +79,7 @@ TimerHandle AsioExecutor::schedule_after(Nanoseconds delay, std::function<void()
   timer->async_wait([timer, cancelled, work = std::move(work)](const boost::system::error_code& error) {
     if (!error && !cancelled->load()) run_guarded(work);
   });
-  return TimerHandle(cancelled);
+  return TimerHandle(std::make_shared<Timer>(state_, timer), 0).with_flag(std::move(cancelled));
 }
 
 }  // namespace outpost::live

@@ -21,7 +21,9 @@ class AsioExecutor final : public Executor {
 
  private:
   struct State;
-  std::unique_ptr<State> state_;
+  class Timer;
+  // Shared with the timers' handles: a handle cancelled after the executor is gone finds nothing to post to.
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace outpost::live
