@@ -125,8 +125,13 @@ std::optional<std::vector<RawReport>> split_status_body(std::string_view body) {
 }
 
 std::string status_body(const nlohmann::json& own, const std::vector<std::string>& relayed) {
-  std::string body = R"({"reports":[)";
-  body += own.dump();
+  const std::string own_text = own.dump();
+  size_t size = own_text.size() + 16;
+  for (const std::string& report : relayed) size += report.size() + 1;
+  std::string body;
+  body.reserve(size);  // a regional CR's body holds hundreds of reports: written once, not regrown
+  body += R"({"reports":[)";
+  body += own_text;
   for (const std::string& report : relayed) {
     body += ',';
     body += report;
