@@ -12,20 +12,13 @@
 #include "reference/auth/base64.h"
 #include "reference/auth/password.h"
 #include "reference/common/random.h"
+#include "tests/unit/auth_crypto/hex.h"
 
 using namespace outpost;
 using namespace outpost::auth;
 
 namespace {
-std::string hex(const std::string& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
+using outpost::testing::hex;
 
 // Cheap enough for many cases; the default cost is exercised once below.
 const PasswordHashCost kFast{1000};

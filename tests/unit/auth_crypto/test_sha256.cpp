@@ -7,19 +7,12 @@
 #include <vector>
 
 #include "reference/auth/sha256.h"
+#include "tests/unit/auth_crypto/hex.h"
 
 using namespace outpost::auth;
 
 namespace {
-std::string hex(const std::string& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
+using outpost::testing::hex;
 
 constexpr const char* kAbc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 }  // namespace

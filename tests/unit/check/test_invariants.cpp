@@ -34,21 +34,10 @@ struct Checked {
   }
 };
 
-std::string basic_header(const std::string& name, const std::string& password) {
-  return "Basic " + auth::base64_encode(name + ":" + password);
-}
-
 ObservedDecision decision(WallTime time, const std::string& node, http::Method method, const std::string& path,
                           const std::string& token, Outcome outcome = {}) {
-  ObservedDecision observed;
-  observed.time = time;
-  observed.node = node;
-  observed.host = node;
-  observed.method = method;
-  observed.path = path;
-  observed.authorization = token.empty() ? "" : basic_header(token, token + "-password1");
-  observed.outcome = std::move(outcome);
-  return observed;
+  return observed_at(time, node, method, path, token.empty() ? "" : basic_header(token, token + "-password1"),
+                     std::move(outcome));
 }
 
 Outcome refused(int status, std::string code, std::string message, std::string scope = "") {

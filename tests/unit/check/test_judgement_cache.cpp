@@ -4,7 +4,6 @@
 // a password that expires between two alike decisions, a new version of the World, a password learned later.
 #include <boost/test/unit_test.hpp>
 
-#include "reference/auth/base64.h"
 #include "simulator/check/judgement_cache.h"
 #include "tests/unit/check/world_fixture.h"
 
@@ -15,23 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 const WallTime t0 = kStart + 1h;
-
-std::string basic_header(const std::string& name, const std::string& password) {
-  return "Basic " + auth::base64_encode(name + ":" + password);
-}
-
-ObservedDecision decision(WallTime time, const std::string& node, http::Method method, const std::string& path,
-                          const std::string& authorization, Outcome outcome = {}) {
-  ObservedDecision observed;
-  observed.time = time;
-  observed.node = node;
-  observed.host = node;
-  observed.method = method;
-  observed.path = path;
-  observed.authorization = authorization;
-  observed.outcome = std::move(outcome);
-  return observed;
-}
 
 Outcome unauthorized(std::string scope) {
   Outcome outcome;
@@ -79,18 +61,18 @@ BOOST_AUTO_TEST_CASE(alike_decisions_are_judged_as_without_the_cache) {
   const std::string leaf_client = basic_header("leaf-client", "leaf-client-password1");
   const std::string other_client = basic_header("other-client", "other-client-password1");
   const std::vector<ObservedDecision> decisions{
-      decision(t0, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client),
+      observed_at(t0, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client),
       // The same request, refused this time: the cached answer must not make the refusal agree.
-      decision(t0 + 1s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client,
+      observed_at(t0 + 1s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client,
                unauthorized("repository:samples/app:pull")),
-      decision(t0 + 2s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client),
+      observed_at(t0 + 2s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client),
       // Another repository, node or token is another request.
-      decision(t0 + 3s, "leaf:5000", http::Method::Get, "/v2/prod/app/manifests/v1", leaf_client),
-      decision(t0 + 4s, "mid:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client),
-      decision(t0 + 5s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", other_client,
+      observed_at(t0 + 3s, "leaf:5000", http::Method::Get, "/v2/prod/app/manifests/v1", leaf_client),
+      observed_at(t0 + 4s, "mid:5000", http::Method::Get, "/v2/samples/app/manifests/v1", leaf_client),
+      observed_at(t0 + 5s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", other_client,
                unauthorized("repository:samples/app:pull")),
       // A tag or digest the oracle does not look at: alike.
-      decision(t0 + 6s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v2", leaf_client),
+      observed_at(t0 + 6s, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v2", leaf_client),
   };
   for (const ObservedDecision& observed : decisions) {
     const Judgement cached = judged_with(cache, history, book, observed);
@@ -110,8 +92,8 @@ BOOST_AUTO_TEST_CASE(an_answer_that_depends_on_the_time_is_asked_again) {
   const WorldHistory history(world, kStart);
   JudgementCache cache;
   const std::string header = basic_header("leaf-client", "pw");
-  const auto before = decision(t0, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
-  const auto after = decision(t0 + 2min, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
+  const auto before = observed_at(t0, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
+  const auto after = observed_at(t0 + 2min, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
   BOOST_TEST(judged_with(cache, history, book, before).agreeing.back());
   // Allowed after the expiry: a reused answer would agree; the oracle asked at the decision's time refuses.
   const Judgement late = judged_with(cache, history, book, after);
@@ -128,7 +110,7 @@ BOOST_AUTO_TEST_CASE(a_new_version_or_a_password_learned_prepares_again) {
   JudgementCache cache;
   const std::string header = basic_header("leaf-client", "pw");
   const auto pull = [&](WallTime at) {
-    return decision(at, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
+    return observed_at(at, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
   };
   // A password the book never saw: refused.
   BOOST_TEST(judged_with(cache, history, book, pull(t0)).answers.back()->status == 401);

@@ -4,7 +4,9 @@
 // (world_changes.h), as the simulator builds its own.
 #include <string>
 
+#include "reference/auth/base64.h"
 #include "simulator/check/credential.h"
+#include "simulator/check/observation.h"
 #include "simulator/check/oracle.h"
 #include "simulator/check/world_changes.h"
 
@@ -35,6 +37,24 @@ inline World small_world() {
   create_connected_registry(world, {"other", Mode::ReadWrite, "", {"other/*"}, {"other-client"}, "", "other:5000"},
                             kStart);
   return world;
+}
+
+inline std::string basic_header(const std::string& name, const std::string& password) {
+  return "Basic " + auth::base64_encode(name + ":" + password);
+}
+
+// A decision as a node reports it: at `node` (its Host too), with this Authorization header and outcome.
+inline ObservedDecision observed_at(WallTime time, const std::string& node, http::Method method, const std::string& path,
+                                    const std::string& authorization, Outcome outcome = {}) {
+  ObservedDecision observed;
+  observed.time = time;
+  observed.node = node;
+  observed.host = node;
+  observed.method = method;
+  observed.path = path;
+  observed.authorization = authorization;
+  observed.outcome = std::move(outcome);
+  return observed;
 }
 
 inline NodeRef cloud() { return {}; }
