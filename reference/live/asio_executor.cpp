@@ -1,5 +1,6 @@
 #include "reference/live/asio_executor.h"
 
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -30,35 +31,44 @@ void run_guarded(const std::function<void()>& work) {
 }
 }  // namespace
 
+struct AsioExecutor::Poster {
+  std::mutex mutex;
+  asio::io_context* context = nullptr;  // guarded by `mutex`; null once the executor is gone
+};
+
 // A timer's handle. Cancelling sets the flag at once (the callback will not run, even if the timer is due now) and
 // cancels the Asio timer on the loop's thread, which frees the callback then instead of when the timer would have
 // expired: a ReadOnly node re-arms a 24-hour push wake-up every sync round, and flag-only cancels kept them all.
 class AsioExecutor::Timer final : public TimerCanceller {
  public:
-  Timer(std::weak_ptr<State> state, std::weak_ptr<asio::steady_timer> timer)
-      : state_(std::move(state)), timer_(std::move(timer)) {}
+  Timer(std::shared_ptr<Poster> poster, std::weak_ptr<asio::steady_timer> timer)
+      : poster_(std::move(poster)), timer_(std::move(timer)) {}
 
   void cancel_timer(uint64_t) override {
-    const auto state = state_.lock();
-    if (!state) return;  // the executor is gone, and its timers with it
+    std::lock_guard lock(poster_->mutex);
+    if (!poster_->context) return;  // the executor is gone, and its timers with it
     // Asio's timers are not thread-safe: the loop's own thread cancels it.
-    asio::post(state->context, [timer = timer_] {
+    asio::post(*poster_->context, [timer = timer_] {
       if (const auto armed = timer.lock()) armed->cancel();
     });
   }
 
  private:
-  std::weak_ptr<State> state_;
+  std::shared_ptr<Poster> poster_;
   std::weak_ptr<asio::steady_timer> timer_;
 };
 
-AsioExecutor::AsioExecutor() : state_(std::make_shared<State>()) {
+AsioExecutor::AsioExecutor() : state_(std::make_unique<State>()), poster_(std::make_shared<Poster>()) {
+  poster_->context = &state_->context;
   state_->thread = std::thread([state = state_.get()] { state->context.run(); });
 }
 
 AsioExecutor::~AsioExecutor() {
   stop();
   if (state_->thread.joinable()) state_->thread.join();
+  // A cancel posting now finishes before the loop's objects go; a later one posts nothing.
+  std::lock_guard lock(poster_->mutex);
+  poster_->context = nullptr;
 }
 
 void AsioExecutor::stop() {
@@ -79,7 +89,7 @@ TimerHandle AsioExecutor::schedule_after(Nanoseconds delay, std::function<void()
   timer->async_wait([timer, cancelled, work = std::move(work)](const boost::system::error_code& error) {
     if (!error && !cancelled->load()) run_guarded(work);
   });
-  return TimerHandle(std::make_shared<Timer>(state_, timer), 0).with_flag(std::move(cancelled));
+  return TimerHandle(std::make_shared<Timer>(poster_, timer), 0).with_flag(std::move(cancelled));
 }
 
 }  // namespace outpost::live

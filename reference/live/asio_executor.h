@@ -21,9 +21,12 @@ class AsioExecutor final : public Executor {
 
  private:
   struct State;
+  struct Poster;
   class Timer;
-  // Shared with the timers' handles: a handle cancelled after the executor is gone finds nothing to post to.
-  std::shared_ptr<State> state_;
+  std::unique_ptr<State> state_;
+  // Shared with the timers' handles, which post their cancels through it; emptied when the executor goes, so a handle
+  // cancelled later finds nothing to post to (and never keeps the loop's objects alive past the destructor).
+  std::shared_ptr<Poster> poster_;
 };
 
 }  // namespace outpost::live
