@@ -107,6 +107,7 @@ std::string name_of(std::string_view report) {
 }  // namespace
 
 std::optional<std::vector<RawReport>> split_status_body(std::string_view body) {
+  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);  // a UTF-8 byte order mark, which JSON parsers skip
   Scanner scanner(body);
   if (scanner.peek() != '{') return std::nullopt;
   std::optional<std::string_view> reports;  // the last "reports" member

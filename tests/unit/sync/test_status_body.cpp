@@ -78,6 +78,7 @@ BOOST_AUTO_TEST_CASE(a_relay_finds_what_a_parse_finds) {
            R"([{"reports":[]}])",
            R"("reports")",
            R"({"reports":[-1.5e3, 0, {"name":"after numbers"}]})",
+           "\xEF\xBB\xBF{\"reports\":[{\"name\":\"after a byte order mark\"}]}",
        })
     agrees_with_a_parse(body);
 }
