@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "reference/common/iso_duration.h"
 #include "simulator/world/fault_plan.h"
@@ -99,16 +101,20 @@ void World::start_cloud() {
 void World::build() {
   if (built_) return;
   built_ = true;
+  // Each client token's node, the first one that names it (looked up once per node: a scan of every node's tokens
+  // for each node was quadratic, 71 million comparisons in the wide fleet).
+  std::unordered_map<std::string_view, const cli::NodeSpec*> token_owners;
+  for (const cli::NodeSpec& other : scenario_.topology.cluster.nodes)
+    for (const cli::ClientTokenSpec& token : other.client_tokens) token_owners.emplace(token.name, &other);
   for (const cli::NodeSpec& node : scenario_.topology.cluster.nodes) {
+    const std::string reader = reader_token(node.name);
     if (node.client_tokens.size() >= kMaxClientTokens)
       throw ScenarioError("node " + node.name + " has " + std::to_string(node.client_tokens.size()) +
-                          " client tokens; the simulator needs one more (" + reader_token(node.name) +
-                          ") to read its content, and SPEC 2.9 allows 20");
-    for (const cli::NodeSpec& other : scenario_.topology.cluster.nodes)
-      for (const cli::ClientTokenSpec& token : other.client_tokens)
-        if (token.name == reader_token(node.name))
-          throw ScenarioError("token name " + token.name + " of node " + other.name +
-                              " is the simulator's reader token of " + node.name + "; rename it");
+                          " client tokens; the simulator needs one more (" + reader + ") to read its content, and " +
+                          "SPEC 2.9 allows 20");
+    if (const auto owner = token_owners.find(reader); owner != token_owners.end())
+      throw ScenarioError("token name " + reader + " of node " + owner->second->name +
+                          " is the simulator's reader token of " + node.name + "; rename it");
   }
   check_faults_fit_network(scenario_, network_->sim_network() != nullptr);  // toxics need links: refused, not skipped
   start_cloud();

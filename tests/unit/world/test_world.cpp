@@ -89,6 +89,22 @@ BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_an
   BOOST_TEST(result.convergence.pushes_at_cloud == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_client_token_named_like_a_reader_token_is_refused_before_the_build) {
+  // The simulator gives each node a reader token "<node>-sim"; a scenario's token of that name would be taken over.
+  nlohmann::json topology = test::factory_topology();
+  topology["nodes"][1].erase("clientToken");
+  topology["nodes"][1]["clientTokens"] = {{{"name", "factory-sim"}, {"access", "pull"}}};
+  World world(parse_scenario({{"topology", topology}}), 1);
+  try {
+    world.build();
+    BOOST_FAIL("built a world whose token line1 names factory's reader token");
+  } catch (const ScenarioError& error) {
+    BOOST_TEST(test::mentions(error.what(), "token name factory-sim of node line1 is the simulator's reader token of "
+                                            "factory"),
+               error.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_paused_node_answers_nothing_until_it_is_resumed) {
   World world(parse_scenario({{"topology", test::factory_topology()}}), 2);
   world.build();
