@@ -383,6 +383,9 @@ Task<void> SyncAgent::round() {
     std::lock_guard lock(status_mutex_);
     last_sync_time_ = clock_.now();
     last_activity_time_ = last_sync_time_;
+    // A round went through: the problems reported so far are over. As ACR's statusDetails, refreshed on every sync;
+    // empty means healthy (kept, they made a node that once failed look unwell forever).
+    status_details_.clear();
     reported_link_ = link_.counters();
     reported_content_ = content_.counters();
   }

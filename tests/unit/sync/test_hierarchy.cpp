@@ -217,6 +217,20 @@ BOOST_AUTO_TEST_CASE(a_child_speaking_a_newer_protocol_is_refused_and_says_why) 
   BOOST_TEST(details.find("protocol version 99") != std::string::npos, details);
 }
 
+BOOST_AUTO_TEST_CASE(a_round_that_goes_through_clears_the_reported_problems) {
+  HierarchyWorld world;
+  world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  sync::SyncAgent& agent = *world.node("factory").node->agent();
+  const auto details = [&] { return agent.status().at("statusDetails"); };
+  BOOST_TEST(world.run_until([&] { return agent.ready(); }, 5min));
+  world.network().set_down("cloud:5001", true);  // the parent's gateway stops answering
+  BOOST_TEST(world.run_until([&] { return !details().empty(); }, 5min));
+  BOOST_TEST(details()[0].at("code") == "ParentUnreachable", details().dump());
+  world.network().set_down("cloud:5001", false);
+  BOOST_TEST(world.run_until([&] { return details().empty(); }, 5min), details().dump());
+  BOOST_TEST(agent.status().at("connectionState") == "Online");
+}
+
 BOOST_AUTO_TEST_CASE(notification_patterns) {
   const oci::ContentChange push{oci::ContentChange::Kind::ManifestPut, "apps/web", oci::digest_of("x"), "1.2"};
   const oci::ContentChange untag{oci::ContentChange::Kind::TagDeleted, "apps/web", oci::digest_of("x"), "1.2"};
