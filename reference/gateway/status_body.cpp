@@ -20,11 +20,16 @@ class Scanner {
     peek();
     ++pos_;
   }
+  // Where the next value starts, and the bytes read since such a start.
+  size_t start() {
+    peek();
+    return pos_;
+  }
+  std::string_view since(size_t begin) const { return text_.substr(begin, pos_ - begin); }
 
   // The next value's bytes, skipped.
   std::string_view value() {
-    peek();
-    const size_t start = pos_;
+    const size_t begin = start();
     const char first = text_[pos_];
     if (first == '"') {
       skip_string();
@@ -45,7 +50,7 @@ class Scanner {
              text_[pos_] != ']')
         ++pos_;
     }
-    return text_.substr(start, pos_ - start);
+    return since(begin);
   }
 
   // Each member of the object that starts here, in order: `on_member(key)` must consume the member's value.
@@ -92,16 +97,21 @@ class Scanner {
   size_t pos_ = 0;
 };
 
-// A report's name: its last "name" member when that is a string.
-std::string name_of(std::string_view report) {
-  Scanner scanner(report);
-  if (scanner.peek() != '{') return {};
-  std::string name;
-  scanner.members([&](const std::string& key) {
-    const std::string_view value = scanner.value();
-    if (key == "name") name = value.front() == '"' ? Scanner::decode_string(value) : std::string();
-  });
-  return name;
+// The report that starts here, read once: its bytes, and its name when it is an object whose last "name" member is a
+// string.
+RawReport read_report(Scanner& scanner) {
+  RawReport report;
+  const size_t begin = scanner.start();
+  if (scanner.peek() == '{') {
+    scanner.members([&](const std::string& key) {
+      const std::string_view value = scanner.value();
+      if (key == "name") report.name = value.front() == '"' ? Scanner::decode_string(value) : std::string();
+    });
+  } else {
+    scanner.value();
+  }
+  report.text = std::string(scanner.since(begin));
+  return report;
 }
 
 }  // namespace
@@ -118,10 +128,7 @@ std::optional<std::vector<RawReport>> split_status_body(std::string_view body) {
   if (!reports || reports->front() != '[') return std::nullopt;
   std::vector<RawReport> out;
   Scanner list(*reports);
-  list.elements([&] {
-    const std::string_view report = list.value();
-    out.push_back({name_of(report), std::string(report)});
-  });
+  list.elements([&] { out.push_back(read_report(list)); });
   return out;
 }
 

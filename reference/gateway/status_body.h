@@ -2,7 +2,7 @@
 // A status body (SPEC 5.3, docs/protocol.md "Status": {"reports": [{"name": ..., ...}, ...]}) read as a relay needs
 // it: each report's name and its bytes as they arrived, without building a JSON tree. A regional connected registry
 // relays its whole subtree's reports every interval; parsing them into trees and writing them out again at every
-// level was most of what a quiet hierarchy spent. Only the cloud reads a report's content (parse_report()).
+// level was most of what a quiet hierarchy spent. Only the cloud parses a report's content.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,8 +13,8 @@
 namespace outpost::gateway {
 
 struct RawReport {
-  std::string name;       // the report's "name" when it is a string; "" otherwise (a relay drops such a report)
-  std::string text;       // the report as it arrived: one JSON value
+  std::string name;  // the report's "name" when it is a string; "" otherwise (a relay drops such a report)
+  std::string text;  // the report as it arrived: one JSON value
 };
 
 // The reports of `body`, which must be valid JSON (nlohmann::json::accept). Nothing when it is not an object with

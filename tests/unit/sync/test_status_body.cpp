@@ -41,7 +41,8 @@ void agrees_with_a_parse(std::string_view body) {
 }
 
 json random_value(std::mt19937& random, int depth) {
-  static const std::vector<std::string> strings{"", "name", "a\"b", "x]}", "{[", "\\", "é", "line-1", "\n\t", "n\\u0061me"};
+  static const std::vector<std::string> strings{"",   "name", "a\"b",   "x]}",  "{[",
+                                                "\\", "é",    "line-1", "\n\t", "n\\u0061me"};
   switch (random() % (depth > 3 ? 4 : 6)) {
     case 0: return strings[random() % strings.size()];
     case 1: return static_cast<int>(random() % 2000) - 1000;
@@ -54,7 +55,8 @@ json random_value(std::mt19937& random, int depth) {
     }
     default: {
       json object = json::object();
-      for (size_t i = random() % 4; i > 0; --i) object[strings[random() % strings.size()]] = random_value(random, depth + 1);
+      for (size_t i = random() % 4; i > 0; --i)
+        object[strings[random() % strings.size()]] = random_value(random, depth + 1);
       return object;
     }
   }
