@@ -16,8 +16,10 @@ std::optional<Judgement> JudgementCache::prepare(const WorldHistory& history, co
   // node and Host it reached, and the credentials: fields joined by NUL, which none of them can hold.
   Request request = classify(decision.method, decision.path, decision.query);
   key_.clear();
-  for (const std::string* field : std::initializer_list<const std::string*>{&decision.node, &decision.host, &request.repository, &request.mount_source,
-                                   &request.gateway_cr, &decision.authorization}) {
+  const std::initializer_list<const std::string*> fields{&decision.node,       &decision.host,
+                                                         &request.repository,  &request.mount_source,
+                                                         &request.gateway_cr,  &decision.authorization};
+  for (const std::string* field : fields) {
     key_ += *field;
     key_ += '\0';
   }

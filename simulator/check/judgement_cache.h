@@ -33,7 +33,7 @@ class JudgementCache {
 
  private:
   struct Entry {
-    Judgement prepared;                       // answers and agreement left empty
+    Judgement prepared;                          // answers and agreement left empty
     std::vector<std::optional<Answer>> answers;  // per version; only those that cannot depend on the time
   };
   // The run's distinct decisions are few (thousands of nodes times a handful of operations); a run whose queries

@@ -427,12 +427,11 @@ void SimNetwork::arrive(uint64_t id) {
     }
   }
   auto& nics = ex.link->nic_path[index_of(ex.stream)];
-  if (!nics) {  // in this order, as resources are numbered as they are first met
+  if (!nics) {
     const auto [src, dst] = ex.bytes_direction();
+    // Sender first: resources are numbered as they are first met (the direction was, when the message set out).
     const BandwidthModel::ResourceId sender = egress(src);
-    nics.emplace(sender, BandwidthModel::ResourceId{});
-    direction_of(ex);
-    nics->second = ingress(dst);
+    nics.emplace(sender, ingress(dst));
   }
   const std::vector<BandwidthModel::ResourceId> path{nics->first, direction_of(ex).resource, nics->second};
   uint64_t cap = 0;

@@ -44,8 +44,8 @@ inline std::string basic_header(const std::string& name, const std::string& pass
 }
 
 // A decision as a node reports it: at `node` (its Host too), with this Authorization header and outcome.
-inline ObservedDecision observed_at(WallTime time, const std::string& node, http::Method method, const std::string& path,
-                                    const std::string& authorization, Outcome outcome = {}) {
+inline ObservedDecision observed_at(WallTime time, const std::string& node, http::Method method,
+                                    const std::string& path, const std::string& authorization, Outcome outcome = {}) {
   ObservedDecision observed;
   observed.time = time;
   observed.node = node;
