@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "reference/auth/actions.h"
+#include "reference/common/string_hash.h"
 
 namespace outpost::auth {
 
@@ -40,12 +41,8 @@ class PermissionSet {
 
  private:
   // Heterogeneous lookup: a request's repository arrives as a string_view and is found without a copy.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-  };
   template <class Value>
-  using Map = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
+  using Map = StringMap<Value>;
 
   struct Tables {
     RepositoryActions all{};

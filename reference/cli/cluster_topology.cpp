@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <set>
+#include <unordered_set>
 
 namespace outpost::cli {
 
@@ -168,8 +169,9 @@ std::vector<size_t> tree_order(const std::vector<std::optional<std::string>>& pa
   std::vector<size_t> order;
   std::set<std::string> placed;
   std::vector<bool> done(names.size(), false);
+  const std::unordered_set<std::string> known(names.begin(), names.end());
   for (size_t i = 0; i < names.size(); ++i)
-    if (parents[i] && std::find(names.begin(), names.end(), *parents[i]) == names.end())
+    if (parents[i] && !known.contains(*parents[i]))
       fail("nodes[" + std::to_string(i) + "] (" + names[i] + ").parent",
            "'" + *parents[i] + "' is not a node of this topology (null or \"cloud\" means the cloud)");
   for (bool progress = true; progress;) {
@@ -193,11 +195,33 @@ std::vector<size_t> tree_order(const std::vector<std::optional<std::string>>& pa
 
 }  // namespace
 
-const NodeSpec* Topology::node(std::string_view name) const {
+NodeIndex& NodeIndex::operator=(const NodeIndex&) {
+  const std::lock_guard lock(mutex_);
+  positions_.clear();
+  indexed_data_ = nullptr;
+  indexed_size_ = 0;
+  return *this;
+}
+
+void NodeIndex::rebuild(const std::vector<NodeSpec>& nodes) const {
+  positions_.clear();
+  for (size_t i = 0; i < nodes.size(); ++i) positions_.emplace(nodes[i].name, i);  // the first of a name, as a scan
+  indexed_data_ = nodes.data();
+  indexed_size_ = nodes.size();
+}
+
+const NodeSpec* NodeIndex::find(const std::vector<NodeSpec>& nodes, std::string_view name) const {
+  const std::lock_guard lock(mutex_);
+  if (indexed_data_ != nodes.data() || indexed_size_ != nodes.size()) rebuild(nodes);
+  if (const auto it = positions_.find(name); it != positions_.end() && nodes[it->second].name == name)
+    return &nodes[it->second];
+  rebuild(nodes);  // a name edited in place since: index again, and answer as a scan would
   for (const NodeSpec& node : nodes)
     if (node.name == name) return &node;
   return nullptr;
 }
+
+const NodeSpec* Topology::node(std::string_view name) const { return index_.find(nodes, name); }
 
 std::vector<const NodeSpec*> Topology::children_of(const std::optional<std::string>& parent) const {
   std::vector<const NodeSpec*> children;
@@ -251,6 +275,7 @@ Topology parse_topology(const json& document) {
 
   // First pass: names and parents, so the tree can be ordered before modes and repositories are inherited.
   std::vector<std::string> names;
+  std::unordered_set<std::string> named;  // the same names, looked up (a scan of `names` was quadratic)
   std::vector<std::optional<std::string>> parents;
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string where = "nodes[" + std::to_string(i) + "]";
@@ -263,8 +288,7 @@ Topology parse_topology(const json& document) {
     if (!name) fail(where, "needs a \"name\"");
     const std::string node_name = lowercase(string_at(*name, where + ".name"));
     check_node_name(node_name, where + ".name");
-    if (std::find(names.begin(), names.end(), node_name) != names.end())
-      fail(where + ".name", "'" + node_name + "' names two nodes");
+    if (!named.insert(node_name).second) fail(where + ".name", "'" + node_name + "' names two nodes");
     names.push_back(node_name);
     std::optional<std::string> parent;
     if (const json* given = member(entry, "parent")) {

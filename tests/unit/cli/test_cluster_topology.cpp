@@ -156,4 +156,40 @@ BOOST_AUTO_TEST_CASE(the_built_in_demo_topology_is_the_three_level_edge_factory)
   BOOST_TEST(!outpost::cli::builtin_topology("nonexistent").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(nodes_are_found_by_name_after_the_list_changes) {
+  Topology topology = parse_topology(json::parse(*outpost::cli::builtin_topology("edge-factory")));
+  BOOST_REQUIRE(topology.node("line1"));
+  BOOST_TEST(topology.node("line1")->name == "line1");
+  BOOST_TEST(topology.node("nowhere") == nullptr);
+  BOOST_TEST(topology.node("cloud") == nullptr);
+
+  // A node added (the list may move), one renamed in place, one renamed to a name looked up before.
+  outpost::cli::NodeSpec added;
+  added.name = "line2";
+  added.parent = "factory";
+  topology.nodes.push_back(added);
+  BOOST_REQUIRE(topology.node("line2"));
+  BOOST_TEST(topology.node("line2") == &topology.nodes.back());
+  topology.node("store");  // indexed under its old name
+  for (auto& node : topology.nodes)
+    if (node.name == "store") node.name = "shop";
+  BOOST_TEST(topology.node("store") == nullptr);
+  BOOST_REQUIRE(topology.node("shop"));
+  BOOST_TEST(topology.node("shop")->name == "shop");
+  for (auto& node : topology.nodes)
+    if (node.name == "line2") node.name = "nowhere";
+  BOOST_REQUIRE(topology.node("nowhere"));
+  BOOST_TEST(topology.node("nowhere")->parent.value_or("") == "factory");
+
+  // A copy answers with its own nodes, an assigned one too.
+  const Topology copy = topology;
+  BOOST_TEST(copy.node("factory") == &copy.nodes.front());
+  Topology assigned;
+  assigned.node("factory");
+  assigned = topology;
+  BOOST_REQUIRE(assigned.node("line1"));
+  BOOST_TEST(assigned.node("line1") != topology.node("line1"));
+  BOOST_TEST(assigned.node("line1")->name == "line1");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
