@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_map>
 
@@ -44,8 +45,8 @@ World::World(Scenario scenario, uint64_t seed, NetworkFactory make_network)
       stop_(loop_),
       clients_{loop_, observers_,
                [this](const std::string& authority) -> uint64_t {
-                 const auto host = hosts_.find(authority.substr(0, authority.find(':')));
-                 return host == hosts_.end() ? 0 : host->second->incarnation();
+                 const auto host = host_index_.find(std::string_view(authority).substr(0, authority.find(':')));
+                 return host == host_index_.end() ? 0 : host->second->incarnation();
                }},
       workload_random_(sim::derive_seed(seed, "workload")),
       nemesis_random_(sim::derive_seed(seed, "nemesis")) {
@@ -91,10 +92,21 @@ HostConfig World::host_config(const std::string& name, const std::string& connec
   return config;
 }
 
+void World::add_host(const std::string& name, std::unique_ptr<Host> host) {
+  host_index_.insert_or_assign(name, host.get());
+  hosts_.insert_or_assign(name, std::move(host));
+}
+
+Host& World::host(std::string_view name) {
+  const auto found = host_index_.find(name);
+  if (found == host_index_.end()) throw std::out_of_range("no host " + std::string(name));
+  return *found->second;
+}
+
 void World::start_cloud() {
   auto cloud = std::make_unique<Host>(loop_, kWorldStart, *network_, clients_, host_config("cloud", ""));
   Host& started = *cloud;
-  hosts_["cloud"] = std::move(cloud);
+  add_host("cloud", std::move(cloud));
   started.start();
 }
 
@@ -152,7 +164,7 @@ Task<void> World::create_resources() {
   const auto start = [this](const std::string& name, const std::string& connection) {
     auto host = std::make_unique<Host>(loop_, kWorldStart, *network_, clients_, host_config(name, connection));
     Host& started = *host;
-    hosts_[name] = std::move(host);
+    add_host(name, std::move(host));
     started.start();
   };
   std::vector<std::pair<std::string, std::string>> waiting;  // (node, connection string): "startNodes": "together"
