@@ -138,6 +138,25 @@ class CowMap {
     // empty, so chunk_for, which reads last keys, is not asked then.)
     if (chunks().empty()) own().push_back(std::make_shared<Chunk>());
     const size_type at = chunks().size() == 1 ? 0 : std::min(chunk_for(key), chunks().size() - 1);
+    ChunkPtr& shared = own()[at];
+    if (shared.use_count() > 1 && shared->contains(key)) {
+      // Replacing an entry of a chunk other copies share: the private copy takes the new value in the old one's place
+      // instead of copying the old value only to overwrite it (a parent's sync scope map, which lists every
+      // descendant's actions, was copied once more per descendant created).
+      auto copy = std::make_shared<Chunk>();
+      const Compare less{};
+      bool placed = false;  // `key` may be moved from once placed: no comparison after
+      for (const auto& entry : *shared) {
+        if (placed || less(entry.first, key) || less(key, entry.first)) {
+          copy->emplace_hint(copy->end(), entry);
+        } else {
+          copy->emplace_hint(copy->end(), std::forward<K>(key), std::forward<V>(value));
+          placed = true;
+        }
+      }
+      shared = std::move(copy);
+      return false;
+    }
     Chunk& chunk = writable(at);
     const bool inserted = chunk.insert_or_assign(std::forward<K>(key), std::forward<V>(value)).second;
     if (inserted) {

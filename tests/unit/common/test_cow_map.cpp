@@ -101,6 +101,46 @@ BOOST_AUTO_TEST_CASE(an_edited_copy_leaves_the_original_alone) {
   BOOST_TEST(!(copy == original));
 }
 
+// Replacing an entry of a chunk that another copy shares makes this copy's chunk without copying the old value (it
+// would be overwritten at once): a big value (a parent's sync scope map) is copied only for the entries kept.
+BOOST_AUTO_TEST_CASE(replacing_a_shared_entry_does_not_copy_the_value_it_replaces) {
+  struct Counted {
+    int value = 0;
+    int* copies = nullptr;
+    Counted() = default;
+    Counted(int v, int* c) : value(v), copies(c) {}
+    Counted(const Counted& other) : value(other.value), copies(other.copies) { ++*copies; }
+    Counted(Counted&&) = default;
+    Counted& operator=(const Counted& other) {
+      value = other.value;
+      copies = other.copies;
+      ++*copies;
+      return *this;
+    }
+    Counted& operator=(Counted&&) = default;
+  };
+  int copies = 0;
+  CowMap<std::string, Counted, std::less<>> original;
+  for (uint64_t n = 0; n < 10; ++n) original.insert_or_assign(key(n), Counted(static_cast<int>(n), &copies));
+  auto edited = original;
+  copies = 0;
+  BOOST_TEST(!edited.insert_or_assign(key(4), Counted(-4, &copies)));  // an existing key: not inserted
+  BOOST_TEST(copies == 9);  // the nine entries kept, not the one replaced
+  BOOST_TEST(edited.at(key(4)).value == -4);
+  BOOST_TEST(original.at(key(4)).value == 4);
+  BOOST_TEST(edited.size() == 10u);
+  for (uint64_t n = 0; n < 10; ++n)
+    if (n != 4) BOOST_TEST(edited.at(key(n)).value == static_cast<int>(n));
+  // The first and the last entry of a chunk, with a key given as a view.
+  auto again = edited;
+  BOOST_TEST(!again.insert_or_assign(std::string(key(0)), Counted(-10, &copies)));
+  BOOST_TEST(!again.insert_or_assign(key(9), Counted(-9, &copies)));
+  BOOST_TEST(again.at(key(0)).value == -10);
+  BOOST_TEST(again.at(key(9)).value == -9);
+  BOOST_TEST(edited.at(key(0)).value == 0);
+  BOOST_TEST(edited.at(key(9)).value == 9);
+}
+
 // Copies share the list of chunks until one is edited: an unedited copy has nothing to report, and emptying a copy
 // (down to no chunk at all) or clearing it leaves the original whole.
 BOOST_AUTO_TEST_CASE(an_unedited_copy_has_no_differences_and_an_emptied_one_takes_nothing_with_it) {
