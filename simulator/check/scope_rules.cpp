@@ -107,8 +107,18 @@ Rights repository_rights(const std::vector<std::string>& actions, std::string_vi
 }
 
 GatewayRights gateway_rights(const std::vector<std::string>& actions, std::string_view connected_registry) {
+  // A parent's sync map lists every descendant's gateway actions: most are about other CRs. An action on this one
+  // reads "gateway/<name>/..." with the name right after the kind, which is cheap to look at before parsing.
+  constexpr std::string_view kKind = "gateway/";
+  const auto may_name_it = [&](std::string_view text) {
+    return text.size() > kKind.size() + connected_registry.size() &&
+           text[kKind.size() + connected_registry.size()] == '/' &&
+           equal_ignoring_case(text.substr(0, kKind.size()), kKind) &&
+           equal_ignoring_case(text.substr(kKind.size(), connected_registry.size()), connected_registry);
+  };
   GatewayRights rights;
   for (const std::string& text : actions) {
+    if (!may_name_it(text)) continue;
     const auto parsed = parse(text);
     if (!parsed || parsed->repository || !equal_ignoring_case(parsed->name, connected_registry)) continue;
     rights.bits |= gateway_bit(parsed->action);

@@ -254,6 +254,14 @@ BOOST_AUTO_TEST_CASE(scope_rules_as_the_spec_words_them) {
   BOOST_TEST(repository_rights(actions, "samples/app").bits == (Rights::kContentRead | Rights::kContentWrite));
   BOOST_TEST(repository_rights(actions, "samples/other").bits == Rights::kContentRead);
   BOOST_TEST(gateway_rights(actions, "edge").bits == GatewayRights::kConfigRead);
+  // A gateway rule names its CR right after the kind, in any case; longer names, nested paths and short rules are
+  // other CRs' or no rules.
+  const std::vector<std::string> gateway = {
+      "GATEWAY/EDGE/message/write", "gateway/edgex/config/write", "gateway/edge/a/message/read",
+      "gateway/edge/config", "gateway/edg/config/write", "repositories/edge/content/read", "gateway/edge/message/read"};
+  BOOST_TEST(gateway_rights(gateway, "Edge").bits == (GatewayRights::kMessageWrite | GatewayRights::kMessageRead));
+  BOOST_TEST(gateway_rights(gateway, "edgex").bits == GatewayRights::kConfigWrite);
+  BOOST_TEST(gateway_rights(gateway, "ed").bits == 0);
   BOOST_TEST(!has_rule_on_every_repository(actions));
   // SPEC 3.2 and 3.5.
   BOOST_TEST(system_scope_map("_repositories_push_metadata_write")->size() == 4u);
