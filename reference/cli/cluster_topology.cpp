@@ -198,26 +198,38 @@ std::vector<size_t> tree_order(const std::vector<std::optional<std::string>>& pa
 NodeIndex& NodeIndex::operator=(const NodeIndex&) {
   const std::lock_guard lock(mutex_);
   positions_.clear();
-  indexed_data_ = nullptr;
   indexed_size_ = 0;
   return *this;
 }
 
-void NodeIndex::rebuild(const std::vector<NodeSpec>& nodes) const {
-  positions_.clear();
-  for (size_t i = 0; i < nodes.size(); ++i) positions_.emplace(nodes[i].name, i);  // the first of a name, as a scan
-  indexed_data_ = nodes.data();
+void NodeIndex::index_from(const std::vector<NodeSpec>& nodes, size_t first) const {
+  for (size_t i = first; i < nodes.size(); ++i) positions_.emplace(nodes[i].name, i);  // the first of a name, as a scan
   indexed_size_ = nodes.size();
 }
 
 const NodeSpec* NodeIndex::find(const std::vector<NodeSpec>& nodes, std::string_view name) const {
   const std::lock_guard lock(mutex_);
-  if (indexed_data_ != nodes.data() || indexed_size_ != nodes.size()) rebuild(nodes);
-  if (const auto it = positions_.find(name); it != positions_.end() && nodes[it->second].name == name)
-    return &nodes[it->second];
-  rebuild(nodes);  // a name edited in place since: index again, and answer as a scan would
+  // Positions stay right when the list grows (a topology is built by appending, and looked up as it is built):
+  // only the new nodes are indexed. A list that shrank is indexed again.
+  if (nodes.size() < indexed_size_) {
+    positions_.clear();
+    indexed_size_ = 0;
+  }
+  if (nodes.size() > indexed_size_) index_from(nodes, indexed_size_);
+  if (const auto it = positions_.find(name); it != positions_.end()) {
+    if (nodes[it->second].name == name) return &nodes[it->second];
+    positions_.clear();  // a name edited in place since: index again
+    index_from(nodes, 0);
+    if (const auto again = positions_.find(name); again != positions_.end()) return &nodes[again->second];
+    return nullptr;
+  }
+  // Not indexed: absent, unless a node was renamed to it in place. Misses are rare (the cloud is no node).
   for (const NodeSpec& node : nodes)
-    if (node.name == name) return &node;
+    if (node.name == name) {
+      positions_.clear();
+      index_from(nodes, 0);
+      return &node;
+    }
   return nullptr;
 }
 
