@@ -236,7 +236,7 @@ class GatewayCall final : public http::Call {
       case Operation::Activate:
         return activate(cr, std::move(respond));
       case Operation::Status: {
-        known(cr);
+        require_served(cr);
         // Read without a tree: a relay passes its descendants' reports on as they came (status_body.h).
         if (!body_.empty() && !nlohmann::json::accept(body_))
           throw ApiError(400, "INVALID_REQUEST", "the request body is not JSON");
@@ -249,9 +249,14 @@ class GatewayCall final : public http::Call {
     }
   }
 
-  // The CR's repository patterns; 404 when this node does not serve that CR.
-  std::vector<std::string> known(const std::string& cr) {
+  // 404 when this node does not serve that CR.
+  void require_served(const std::string& cr) {
     if (gateway_.configs_.version(cr) == 0) throw not_found("connected registry " + cr + " is not served here");
+  }
+  // The CR's repository patterns; 404 when this node does not serve that CR. (Read from its configuration each time:
+  // asked only by the calls that filter by repository, not by every status report and activation.)
+  std::vector<std::string> known(const std::string& cr) {
+    require_served(cr);
     return gateway_.configs_.repositories(cr);
   }
 
@@ -274,7 +279,7 @@ class GatewayCall final : public http::Call {
   }
 
   void activate(const std::string& cr, std::function<void(http::Response)> respond) {
-    known(cr);
+    require_served(cr);
     const nlohmann::json body = parse_body();
     if (!body.contains("instanceId") || !body["instanceId"].is_string() || body["instanceId"].get<std::string>().empty())
       throw ApiError(400, "INVALID_REQUEST", "activation needs {\"instanceId\": \"...\"}");
