@@ -74,6 +74,7 @@ Authenticator::Authenticator(SnapshotSource snapshots, KeySource keys, const Clo
       keys_(std::move(keys)),
       clock_(clock),
       options_(std::move(options)),
+      token_facts_(options_.accepts, options_.is_sync_token),
       tokens_(clock, options_.cache_capacity, options_.password_cache_ttl),
       admin_(clock, 16, options_.password_cache_ttl),
       bearers_(clock, options_.cache_capacity, options_.cache_ttl),
@@ -137,8 +138,9 @@ Identity Authenticator::authenticate_password(std::string_view name, std::string
   std::shared_ptr<const control::Snapshot> snapshot = snapshots_();
   if (name == control::kAdminUser) return admin_password(std::move(snapshot), password, client);
 
-  const auth::Token* token = snapshot->token(name);
-  const uint64_t generation = snapshot->generation(name);
+  const TokenFacts facts = token_facts_.facts(snapshot, name);
+  const auth::Token* token = facts.token;
+  const uint64_t generation = facts.generation;
   const WallTime now = clock_.now();
   bool cached = token != nullptr && tokens_.lookup(name, password, generation);
   if (!cached) {
@@ -156,11 +158,11 @@ Identity Authenticator::authenticate_password(std::string_view name, std::string
         break;
     }
     const auth::LoginResult result = auth::evaluate_login(token, matches, now);
-    if (result == auth::LoginResult::Disabled && options_.is_sync_token && options_.is_sync_token(*snapshot, *token)) {
+    if (result == auth::LoginResult::Disabled && facts.sync_token) {
       // SPEC 2.6: the right password of a disabled sync token. Its holder proved ownership, so it learns why it is
       // refused, and its probing (with backoff) is not a failed login for the rate limiter.
       Identity identity = failed(CredentialState::DisabledSyncToken, auth::Presentation::Basic, std::string(name));
-      identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *token);
+      identity.accepted_at_node = facts.accepted_at_node;
       return identity;
     }
     if (result != auth::LoginResult::Accepted) {
@@ -187,9 +189,9 @@ Identity Authenticator::authenticate_password(std::string_view name, std::string
   identity.state = CredentialState::ValidToken;
   identity.subject = std::string(name);
   identity.generation = generation;
-  identity.permissions = snapshot->permissions_of(*token);
-  identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *token);
-  identity.sync_token = options_.is_sync_token && options_.is_sync_token(*snapshot, *token);
+  identity.permissions = facts.permissions;
+  identity.accepted_at_node = facts.accepted_at_node;
+  identity.sync_token = facts.sync_token;
   identity.snapshot = std::move(snapshot);
   return identity;
 }

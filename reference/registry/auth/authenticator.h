@@ -31,6 +31,7 @@
 #include "reference/registry/auth/bearer_cache.h"
 #include "reference/registry/auth/login_limiter.h"
 #include "reference/registry/auth/node_token.h"
+#include "reference/registry/auth/token_facts.h"
 
 namespace outpost::registry {
 
@@ -48,6 +49,8 @@ struct AuthenticatorOptions {
   size_t cache_capacity = auth::kDefaultCacheCapacity;
   Nanoseconds cache_ttl = auth::kDefaultCredentialTtl;                    // verified access tokens
   Nanoseconds password_cache_ttl = auth::kDefaultPasswordCacheTtl;  // verified passwords (Basic, password grant)
+  // Both rules below must depend on nothing but the snapshot and the token: their answers are remembered per snapshot
+  // (token_facts.h).
   // SPEC 4.1/4.2: is this valid token accepted at this node? Absent: every token is (the cloud, until connected
   // registries exist; their rules plug in here).
   std::function<bool(const control::Snapshot&, const auth::Token&)> accepts;
@@ -103,6 +106,7 @@ class Authenticator {
   const KeySource keys_;
   const Clock& clock_;
   const AuthenticatorOptions options_;
+  TokenFactsMemo token_facts_;  // after options_, whose rules it takes
   auth::CredentialCache tokens_;
   auth::CredentialCache admin_;  // apart from tokens_, so no token name can ever share an entry with the admin user
   BearerCache bearers_;

@@ -1,0 +1,77 @@
+// TokenFactsMemo (reference/registry/auth/token_facts.h): what a token name comes to in a snapshot, worked out once
+// per snapshot. Its answers must be the snapshot's own, and a new snapshot must be asked again.
+#include <boost/test/unit_test.hpp>
+
+#include "reference/registry/auth/token_facts.h"
+#include "tests/unit/registry_auth/auth_fixture.h"
+
+namespace outpost::testing {
+
+namespace {
+struct Rules {
+  int asked = 0;
+  registry::TokenFactsMemo::Rule accepts() {
+    return [this](const control::Snapshot&, const auth::Token& token) {
+      ++asked;
+      return token.name != "elsewhere";
+    };
+  }
+  static registry::TokenFactsMemo::Rule is_sync_token() {
+    return [](const control::Snapshot&, const auth::Token& token) { return token.name == "sync"; };
+  }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(token_facts)
+
+BOOST_AUTO_TEST_CASE(facts_are_the_snapshots_and_are_worked_out_once_per_snapshot) {
+  SeededRandom random{3};
+  SnapshotDouble snapshots;
+  snapshots.change([&](control::Snapshot& s) {
+    put_token(s, random, "reader", "pw", "reader-map", {"repositories/a/content/read"}, 5);
+    put_token(s, random, "sync", "pw", "sync-map", {"gateway/edge/config/read"}, 6);
+    put_token(s, random, "elsewhere", "pw", "other-map", {"repositories/b/content/read"}, 7);
+  });
+  Rules rules;
+  registry::TokenFactsMemo memo(rules.accepts(), Rules::is_sync_token());
+
+  const auto first = snapshots.current;
+  const registry::TokenFacts reader = memo.facts(first, "reader");
+  BOOST_TEST(reader.token == first->token("reader"));
+  BOOST_TEST(reader.generation == 5u);
+  BOOST_TEST(reader.permissions == first->permissions_of(*first->token("reader")));
+  BOOST_TEST(reader.accepted_at_node);
+  BOOST_TEST(!reader.sync_token);
+  BOOST_TEST(memo.facts(first, "sync").sync_token);
+  BOOST_TEST(!memo.facts(first, "elsewhere").accepted_at_node);
+  BOOST_TEST(rules.asked == 3);
+  for (int i = 0; i < 5; ++i) BOOST_TEST(memo.facts(first, "reader").token == reader.token);
+  BOOST_TEST(rules.asked == 3);  // remembered
+
+  // Unknown names: nothing, and nothing kept (the rules are never asked about them).
+  const registry::TokenFacts unknown = memo.facts(first, "nobody");
+  BOOST_TEST(unknown.token == nullptr);
+  BOOST_TEST(unknown.permissions == nullptr);
+  BOOST_TEST(rules.asked == 3);
+
+  // A new snapshot: the reader's map grew, "sync" is gone, a new generation for the reader.
+  snapshots.change([&](control::Snapshot& s) {
+    put_token(s, random, "reader", "pw2", "reader-map", {"repositories/a/content/read", "repositories/c/content/read"},
+              9);
+    s.tokens.erase("sync");
+  });
+  const auto second = snapshots.current;
+  const registry::TokenFacts again = memo.facts(second, "reader");
+  BOOST_TEST(again.token == second->token("reader"));
+  BOOST_TEST(again.generation == 9u);
+  BOOST_TEST(again.permissions == second->permissions_of(*second->token("reader")));
+  BOOST_TEST(again.permissions != reader.permissions);
+  BOOST_TEST(rules.asked == 4);
+  BOOST_TEST(memo.facts(second, "sync").token == nullptr);
+  // The first snapshot, asked again, is worked out again (the memo describes one snapshot at a time).
+  BOOST_TEST(memo.facts(first, "sync").sync_token);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::testing
