@@ -99,7 +99,7 @@ bool due_before(const Due& a, const Due& b) {
 
 void BandwidthModel::place(size_t index, const Due& due) {
   due_[index] = due;
-  due_index_[due.slot] = static_cast<uint32_t>(index);
+  due_index_of(due.slot) = static_cast<uint32_t>(index);
 }
 
 void BandwidthModel::sift_up(size_t index) {
@@ -131,10 +131,10 @@ void BandwidthModel::heapify() {
   for (size_t index = due_.size() / 2; index-- > 0;) sift_down(index);
 }
 
-void BandwidthModel::unqueue(Slot slot, bool ordered) {
-  const size_t index = due_index_[slot];
+void BandwidthModel::unqueue(Slot entry, bool ordered) {
+  const size_t index = due_index_of(entry);
   if (index == kNotDue) return;
-  due_index_[slot] = kNotDue;
+  due_index_of(entry) = kNotDue;
   const Due last = due_.back();
   due_.pop_back();
   if (index == due_.size()) return;
@@ -158,18 +158,22 @@ void BandwidthModel::set_finish(Flow& flow) {
 }
 
 void BandwidthModel::requeue(Flow& flow, Slot slot, bool ordered) {
-  if (!flow.finish) {
-    unqueue(slot, ordered);
+  requeue_entry(slot, flow.finish, flow.id, ordered);
+}
+
+void BandwidthModel::requeue_entry(Slot entry, std::optional<Nanoseconds> at, FlowId id, bool ordered) {
+  if (!at) {
+    unqueue(entry, ordered);
     return;
   }
-  const Due due{*flow.finish, flow.id, slot};
-  if (due_index_[slot] == kNotDue) {
+  const Due due{*at, id, entry};
+  if (due_index_of(entry) == kNotDue) {
     due_.push_back(due);
-    due_index_[slot] = static_cast<uint32_t>(due_.size() - 1);
+    due_index_of(entry) = static_cast<uint32_t>(due_.size() - 1);
     if (ordered) sift_up(due_.size() - 1);
     return;
   }
-  const size_t index = due_index_[slot];
+  const size_t index = due_index_of(entry);
   const bool earlier = due_before(due, due_[index]);
   due_[index] = due;
   if (!ordered) return;
@@ -178,6 +182,178 @@ void BandwidthModel::requeue(Flow& flow, Slot slot, bool ordered) {
   } else {
     sift_down(index);
   }
+}
+
+Nanoseconds BandwidthModel::member_finish(const Group& group, Work key) {
+  const Work left = key > group.served ? key - group.served : 0;
+  return group.since + Nanoseconds(static_cast<int64_t>((left + group.rate - 1) / group.rate));
+}
+
+BandwidthModel::Work BandwidthModel::member_remaining(const Flow& flow, Nanoseconds now) const {
+  const Group& group = groups_[flow.group];
+  // Its progress was last counted at the group's last solve, as a flow's is at its `updated`: no earlier.
+  const Work served = served_at(group, std::max(now, group.settled));
+  const Work key = group.members[flow.member_index].key;
+  return key > served ? key - served : 0;
+}
+
+namespace {
+// A group's heap order: least key first, then lowest id (a total order, as ids are unique).
+template <typename Member>
+bool member_before(const Member& a, const Member& b) {
+  return a.key != b.key ? a.key < b.key : a.id < b.id;
+}
+}  // namespace
+
+void BandwidthModel::member_fix(Group& group, size_t index) {
+  const size_t size = group.members.size();
+  for (;;) {
+    Member& member = group.members[index];
+    FlowId least = member.id;
+    for (size_t child = 2 * index + 1; child <= 2 * index + 2 && child < size; ++child)
+      least = std::min(least, group.members[child].least_id);
+    member.least_id = least;
+    if (index == 0) return;
+    index = (index - 1) / 2;
+  }
+}
+
+void BandwidthModel::member_sift_up(Group& group, size_t index) {
+  const size_t start = index;
+  const Member member = group.members[index];
+  while (index > 0) {
+    const size_t parent = (index - 1) / 2;
+    if (!member_before(member, group.members[parent])) break;
+    group.members[index] = group.members[parent];
+    flows_[group.members[index].slot].member_index = static_cast<uint32_t>(index);
+    index = parent;
+  }
+  group.members[index] = member;
+  flows_[member.slot].member_index = static_cast<uint32_t>(index);
+  member_fix(group, start);  // the entries moved are on the way from there to the root
+}
+
+void BandwidthModel::member_sift_down(Group& group, size_t index) {
+  const Member member = group.members[index];
+  const size_t size = group.members.size();
+  for (;;) {
+    size_t child = 2 * index + 1;
+    if (child >= size) break;
+    if (child + 1 < size && member_before(group.members[child + 1], group.members[child])) ++child;
+    if (!member_before(group.members[child], member)) break;
+    group.members[index] = group.members[child];
+    flows_[group.members[index].slot].member_index = static_cast<uint32_t>(index);
+    index = child;
+  }
+  group.members[index] = member;
+  flows_[member.slot].member_index = static_cast<uint32_t>(index);
+  member_fix(group, index);  // the entries moved are on the way from there to the root
+}
+
+void BandwidthModel::touch(uint32_t group) {
+  if (groups_[group].touched) return;
+  groups_[group].touched = true;
+  touched_groups_.push_back(group);
+}
+
+void BandwidthModel::join(uint32_t group_id, Slot slot, Work key) {
+  Group& group = groups_[group_id];
+  Flow& flow = flows_[slot];
+  flow.group = group_id;
+  flow.finish.reset();
+  group.members.push_back(Member{key, flow.id, flow.id, slot});
+  member_sift_up(group, group.members.size() - 1);
+  group.max_key = std::max(group.max_key, key);
+  touch(group_id);
+}
+
+void BandwidthModel::write_out(const Group& group, const Member& member, Nanoseconds at) {
+  Flow& flow = flows_[member.slot];
+  // What settling it at every solve would have left it with: its progress counted up to `at` (never back before the
+  // group's last solve), the group's rate, and the finish that rate gave it.
+  const Nanoseconds settled = std::max(at, group.settled);
+  const Work served = served_at(group, settled);
+  flow.remaining = member.key > served ? member.key - served : 0;
+  flow.updated = settled;
+  flow.rate = group.rate;
+  flow.finish = member_finish(group, member.key);
+  // As a solve's walk would have found it, had it been on its own (the walk does not look at members).
+  flow.old_rate = group.rate;
+  flow.was_due = true;
+  flow.group = kNoGroup;
+  flow.left_group = true;
+}
+
+void BandwidthModel::leave(Slot slot, Nanoseconds at) {
+  const uint32_t group_id = flows_[slot].group;
+  Group& group = groups_[group_id];
+  const size_t index = flows_[slot].member_index;
+  write_out(group, group.members[index], at);
+  const Member last = group.members.back();
+  group.members.pop_back();
+  const size_t size = group.members.size();
+  if (index < size) {
+    group.members[index] = last;
+    flows_[last.slot].member_index = static_cast<uint32_t>(index);
+    if (index > 0 && member_before(last, group.members[(index - 1) / 2])) {
+      member_sift_up(group, index);
+    } else {
+      member_sift_down(group, index);
+    }
+  }
+  if (size > 0) member_fix(group, (size - 1) / 2);  // the last place's parent lost it
+  touch(group_id);
+}
+
+void BandwidthModel::leave_now(Slot slot, Nanoseconds at) {
+  leave(slot, at);
+  flows_[slot].left_group = false;
+  flush_groups(true);
+}
+
+void BandwidthModel::flush_groups(bool ordered) {
+  for (const uint32_t group : touched_groups_) {
+    groups_[group].touched = false;
+    refresh(group, ordered);
+  }
+  touched_groups_.clear();
+}
+
+void BandwidthModel::refresh(uint32_t group_id, bool ordered) {
+  Group& group = groups_[group_id];
+  if (group.members.empty()) {
+    unqueue(kGroupBit | group_id, ordered);
+    if (group.live) {
+      group.live = false;
+      free_groups_.push_back(group_id);
+    }
+    return;
+  }
+  // The least key finishes first. Every key up to `last_key` finishes at that same nanosecond (finishes round up to
+  // whole nanoseconds), and of those the lowest id comes first, as it would in the completion heap: they are the top
+  // of the group's heap, found by walking it down only where keys are that small and lower ids are below (usually the
+  // root alone, even when many keys are equal: the root has the lowest id of those).
+  const Member& least = group.members.front();
+  const Nanoseconds at = member_finish(group, least.key);
+  const Work last_key = served_at(group, at);
+  FlowId id = least.id;
+  Slot slot = least.slot;
+  window_.clear();
+  window_.push_back(0);
+  while (!window_.empty()) {
+    const size_t index = window_.back();
+    window_.pop_back();
+    const Member& member = group.members[index];
+    if (member.key > last_key || member.least_id >= id) continue;
+    if (member.id < id) {
+      id = member.id;
+      slot = member.slot;
+    }
+    for (size_t child = 2 * index + 1; child <= 2 * index + 2 && child < group.members.size(); ++child)
+      window_.push_back(static_cast<uint32_t>(child));
+  }
+  group.top_slot = slot;
+  requeue_entry(kGroupBit | group_id, at, id, ordered);
 }
 
 void BandwidthModel::schedule(Flow& flow, Slot slot) {
@@ -236,6 +412,8 @@ BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, st
   flow.updated = now;
   flow.rate = 0;
   flow.finish.reset();
+  flow.group = kNoGroup;
+  flow.left_group = false;
   for (const ResourceId r : flow.resources) resources_[r].flows.push_back(slot);
   const Slot seed[] = {slot};
   resolve(now, {}, seed);
@@ -247,6 +425,7 @@ uint64_t BandwidthModel::stop(Nanoseconds now, FlowId id) {
   last_now_ = now;
   const Slot slot = slot_of(id);
   Flow& flow = flows_[slot];
+  if (flow.group != kNoGroup) leave_now(slot, now);
   settle(flow, now);
   const uint64_t delivered = static_cast<uint64_t>((flow.total - flow.remaining) / kWorkPerByte);
   detach(flow, slot);
@@ -272,6 +451,7 @@ void BandwidthModel::truncate(Nanoseconds now, FlowId id, uint64_t total_bytes) 
   const Slot slot = slot_of(id);
   Flow& flow = flows_[slot];
   if (total_bytes >= flow.bytes) return;
+  if (flow.group != kNoGroup) leave_now(slot, now);  // it finishes apart from the group now
   settle(flow, now);
   const Work done = flow.total - flow.remaining;
   flow.bytes = total_bytes;
@@ -291,7 +471,11 @@ std::vector<BandwidthModel::FlowId> BandwidthModel::take_completed(Nanoseconds n
   std::vector<FlowId> done;
   touched_.clear();
   while (!due_.empty() && due_.front().at <= now) {
-    const Slot slot = due_.front().slot;
+    Slot slot = due_.front().slot;
+    if ((slot & kGroupBit) != 0) {  // a group's first member: out of the group first
+      slot = groups_[slot & ~kGroupBit].top_slot;
+      leave_now(slot, now);
+    }
     Flow& flow = flows_[slot];
     done.push_back(flow.id);
     detach(flow, slot);
@@ -309,20 +493,29 @@ std::vector<BandwidthModel::FlowId> BandwidthModel::take_completed(Nanoseconds n
 
 bool BandwidthModel::active(FlowId flow) const { return slot_of_.contains(flow); }
 uint64_t BandwidthModel::bytes(FlowId flow) const { return flow_at(flow).bytes; }
-uint64_t BandwidthModel::rate_fixed(FlowId flow) const { return flow_at(flow).rate; }
+uint64_t BandwidthModel::rate_fixed(FlowId id) const {
+  const Flow& flow = flow_at(id);
+  return flow.group != kNoGroup ? groups_[flow.group].rate : flow.rate;
+}
 
 double BandwidthModel::rate(FlowId flow) const {
-  const uint64_t fixed = flow_at(flow).rate;
+  const uint64_t fixed = rate_fixed(flow);
   if (fixed == kUnconstrained) return std::numeric_limits<double>::infinity();
   return static_cast<double>(fixed) / static_cast<double>(kRateScale);
 }
 
 uint64_t BandwidthModel::delivered(Nanoseconds now, FlowId id) const {
   const Flow& flow = flow_at(id);
-  return static_cast<uint64_t>((flow.total - remaining_at(flow, now)) / kWorkPerByte);
+  const Work remaining = flow.group != kNoGroup ? member_remaining(flow, now) : remaining_at(flow, now);
+  return static_cast<uint64_t>((flow.total - remaining) / kWorkPerByte);
 }
 
-std::optional<Nanoseconds> BandwidthModel::completion(FlowId flow) const { return flow_at(flow).finish; }
+std::optional<Nanoseconds> BandwidthModel::completion(FlowId id) const {
+  const Flow& flow = flow_at(id);
+  if (flow.group == kNoGroup) return flow.finish;
+  const Group& group = groups_[flow.group];
+  return member_finish(group, group.members[flow.member_index].key);
+}
 
 void BandwidthModel::freeze(Slot slot, uint64_t rate) {
   Flow& flow = flows_[slot];
@@ -364,6 +557,9 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
   stack_.clear();
   levels_.clear();
   dirty_.clear();
+  groups_seen_.clear();
+  loners_.clear();
+  rescheduled_.clear();
   unfrozen_ = 0;
   // 1. The connected component: flows reachable from the seeds through constrained resources. Resources that
   // constrain nothing (unlimited, not blocked) do not couple the flows that share them. Each flow is made ready for
@@ -388,18 +584,34 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
     flow_marks_[slot] = epoch_;
     Flow& flow = flows_[slot];
     component_.push_back(slot);
-    settle(flow, now);
-    flow.old_rate = flow.rate;
-    flow.was_due = flow.finish.has_value();
+    if (flow.group == kNoGroup) {
+      settle(flow, now);
+      flow.old_rate = flow.rate;
+      flow.was_due = flow.finish.has_value();
+    } else {  // a group's member: its progress is the group's, counted once for all of them (see leave())
+      Group& group = groups_[flow.group];
+      if (group.mark != epoch_) {
+        group.mark = epoch_;
+        group.seen = 0;
+        groups_seen_.push_back(flow.group);
+      }
+    }
     bool held = false;
     for (const ResourceId r : flow.resources) {
       visit_resource(r, false);
       held = held || tags_[r].blocked;
     }
     if (held) {
+      if (flow.group != kNoGroup) leave(slot, now);
       flow.rate = 0;
       flow.frozen = true;
+      loners_.push_back(slot);
       return;
+    }
+    if (flow.group != kNoGroup) {
+      ++groups_[flow.group].seen;
+    } else {
+      loners_.push_back(slot);
     }
     flow.frozen = false;
     ++unfrozen_;
@@ -439,6 +651,20 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
     if (lowest && lowest->kind == 0 && resources_[lowest->id].count == unfrozen_)
       everyone_gets = lowest->num / lowest->den;
   }
+  const bool alike = everyone_gets.has_value() && *everyone_gets > 0;
+  if (!alike) {
+    // Rates of their own (or 0, or none at all): the group members reached leave their groups, before the filling
+    // gives them their new rates. A group reached whole is simply emptied, not taken apart member by member.
+    for (const uint32_t group_id : groups_seen_) {
+      Group& group = groups_[group_id];
+      if (group.seen != group.members.size()) continue;
+      for (const Member& member : group.members) write_out(group, member, now);
+      group.members.clear();
+      touch(group_id);
+    }
+    for (const Slot slot : component_)
+      if (flows_[slot].group != kNoGroup) leave(slot, now);
+  }
   if (unfrozen_ > 0 && !everyone_gets) {
     for (const ResourceId r : constrained_) {
       const Resource& resource = resources_[r];
@@ -464,20 +690,138 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
     }
   }
   // 3. New completion times for the flows whose rate changed.
-  rescheduled_.clear();
-  for (const Slot slot : component_) {
-    Flow& flow = flows_[slot];
-    if (!flow.frozen) flow.rate = everyone_gets.value_or(kUnconstrained);  // else nothing limits it
-    // Same positive rate: the completion time is the same too (progress is exact), so its heap entry stands.
-    if (flow.was_due && flow.rate == flow.old_rate && flow.rate != 0 && flow.rate != kUnconstrained) continue;
-    set_finish(flow);
-    rescheduled_.push_back(slot);
+  if (alike) {
+    share_alike(now, *everyone_gets);
+  } else {
+    for (const Slot slot : component_) {
+      Flow& flow = flows_[slot];
+      if (!flow.frozen) flow.rate = everyone_gets.value_or(kUnconstrained);  // else nothing limits it
+      reschedule(flow, slot);
+    }
   }
-  // Moving each entry costs up to a heap's depth, and a new share moves a whole group of flows the same way (often
-  // with finishes that were equal, so each goes all the way down): past a point, rebuilding the heap is cheaper.
-  const bool rebuild = rescheduled_.size() * std::bit_width(due_.size()) > due_.size();
+  // Moving each entry costs up to a heap's depth: past a point, rebuilding the heap is cheaper.
+  const size_t changes = rescheduled_.size() + touched_groups_.size();
+  const bool rebuild = changes * std::bit_width(due_.size()) > due_.size();
   for (const Slot slot : rescheduled_) requeue(flows_[slot], slot, !rebuild);
+  flush_groups(!rebuild);
   if (rebuild) heapify();
+}
+
+void BandwidthModel::reschedule(Flow& flow, Slot slot) {
+  // Same positive rate: the completion time is the same too (progress is exact), so its heap entry stands (a flow
+  // just out of its group has no entry yet: it gets one at that same time).
+  const bool same = flow.was_due && flow.rate == flow.old_rate && flow.rate != 0 && flow.rate != kUnconstrained;
+  if (!same) set_finish(flow);
+  if (!same || flow.left_group) rescheduled_.push_back(slot);
+  flow.left_group = false;
+}
+
+void BandwidthModel::share_alike(Nanoseconds now, uint64_t share) {
+  // The group most of these flows are in already keeps them (with the new rate); the others join it, and a new group
+  // is formed when none of them is in one.
+  uint32_t chosen = kNoGroup;
+  size_t most = 0;
+  for (const uint32_t group : groups_seen_) {
+    if (groups_[group].seen > most) {
+      most = groups_[group].seen;
+      chosen = group;
+    }
+  }
+  Nanoseconds at = now;
+  Work served = 0;  // the chosen group's S(at)
+  if (chosen != kNoGroup) {
+    // A group's members all cross the resource whose share they got, so a solve that reaches one reaches them all
+    // (when it stops constraining them, the solve starts from it). Should one not be reached all the same, it keeps
+    // its rate, as it would have: it leaves as it was at the group's last solve.
+    if (most < groups_[chosen].members.size()) {
+      leaving_.clear();
+      for (const Member& member : groups_[chosen].members)
+        if (flow_marks_[member.slot] != epoch_) leaving_.push_back(member.slot);
+      for (const Slot slot : leaving_) {
+        leave(slot, groups_[chosen].settled);
+        flows_[slot].left_group = false;
+        rescheduled_.push_back(slot);  // its finish stands, in an entry of its own
+      }
+    }
+    Group& group = groups_[chosen];
+    at = std::max(now, group.settled);
+    served = served_at(group, at);
+    if (share != group.rate) {
+      // A flow whose finish would be further than kNever has none (it is as good as stalled): members that far from
+      // their keys at the new rate leave (they are scheduled on their own, below). max_key spares the scan mostly.
+      const Work longest = static_cast<Work>(share) * (kNever - 1);  // ceil(left / share) < kNever iff left <= this
+      if (group.max_key > served && group.max_key - served > longest) {
+        leaving_.clear();
+        Work max_key = 0;
+        for (const Member& member : group.members) {
+          if (member.key > served && member.key - served > longest) {
+            leaving_.push_back(member.slot);
+          } else {
+            max_key = std::max(max_key, member.key);
+          }
+        }
+        group.max_key = max_key;
+        for (const Slot slot : leaving_) {
+          leave(slot, at);
+          loners_.push_back(slot);
+        }
+      }
+      group.since = at;
+      group.served = served;
+      group.rate = share;
+    }
+    group.settled = at;
+    touch(chosen);
+  }
+  const Work longest = static_cast<Work>(share) * (kNever - 1);
+  // With no group reached but the chosen one, every flow of the component that is not in it is one of the loners: the
+  // chosen group's members are not even looked at.
+  const std::span<const Slot> others = groups_seen_.size() <= 1 ? std::span<const Slot>(loners_) : component_;
+  for (const Slot slot : others) {
+    Flow& flow = flows_[slot];
+    if (flow.group != kNoGroup) {
+      if (flow.group == chosen) continue;  // nothing to do: the point of groups
+      leave(slot, now);
+    }
+    if (!flow.frozen) {
+      flow.rate = share;
+      // It joins if, settled at the group's time, it has something left and a finish: its finish is then the one
+      // the group gives its key (see Group). One that is done already keeps the finish it has (which may be past).
+      if (flow.remaining > 0 && flow.updated == at && flow.remaining <= longest) {
+        if (chosen == kNoGroup) {
+          chosen = new_group(share, at);
+          served = 0;
+        }
+        if (due_index_[slot] != kNotDue) rescheduled_.push_back(slot);  // its own entry goes (it has no finish now)
+        join(chosen, slot, flow.remaining + served);
+        flow.left_group = false;
+        continue;
+      }
+    }
+    reschedule(flow, slot);
+  }
+}
+
+uint32_t BandwidthModel::new_group(uint64_t rate, Nanoseconds at) {
+  uint32_t id;
+  if (!free_groups_.empty()) {
+    id = free_groups_.back();
+    free_groups_.pop_back();
+  } else {
+    id = static_cast<uint32_t>(groups_.size());
+    groups_.emplace_back();
+  }
+  Group& group = groups_[id];
+  group.rate = rate;
+  group.since = at;
+  group.served = 0;
+  group.settled = at;
+  group.max_key = 0;
+  group.members.clear();
+  group.due_index = kNotDue;
+  group.touched = false;
+  group.live = true;
+  return id;
 }
 
 }  // namespace outpost::sim

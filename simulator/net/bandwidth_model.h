@@ -8,6 +8,17 @@
 // Pure and deterministic: no clock, no event loop, no floating point. Rates are fixed point (1/65536 byte per second),
 // progress is exact integer arithmetic, and ties are broken by resource and flow ids, so the same calls give the same
 // answers on every machine. Time is whatever the caller says it is; it must never go backwards.
+//
+// The common case is cheap: N flows share a NIC whose fair share is the lowest level of their component, so a solve
+// gives every one of them the same rate, and a small flow starting or ending there changes that rate for all N. Such
+// flows are kept as a group (generalized processor sharing, "virtual time"): the group counts the work S it has served
+// each member since it formed, and a member keeps only its key, what it had left when it joined plus S then. What a
+// member has left is its key minus S now, and it finishes when S reaches its key: a new rate is set on the group once
+// instead of settling, rescheduling and re-queueing each member (a solve still walks the members to find its
+// component), and the group holds one entry in the completion heap, its first member's; its members finish in the
+// order of their keys (those finishing in the same nanosecond by id). The answers are exactly those of settling every
+// flow at every solve (integer progress is additive: r*a + r*b = r*(a+b)); a flow leaves its group, its state written
+// out, the moment anything would treat it apart from the rest.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -69,6 +80,7 @@ class BandwidthModel {
   // A flow's place in flows_: stable while the flow lives, reused after it ends. Everything inside the model refers
   // to flows by slot, so the hot paths never look an id up; ids are only for the interface and for ordering.
   using Slot = uint32_t;
+  static constexpr uint32_t kNoGroup = UINT32_MAX;
 
   struct Resource {
     uint64_t capacity = 0;
@@ -79,28 +91,63 @@ class BandwidthModel {
     uint64_t count = 0;  // flows still to be given a rate
     bool dirty = false;  // its level changed during the current step of the filling
   };
-  struct Flow {
+  // What a solve's walk reads of every flow it reaches comes first, on one cache line (the walk over a NIC's hundreds
+  // of group members is what a solve costs now).
+  struct alignas(64) Flow {
     FlowId id = 0;  // 0: the slot is free
-    uint64_t bytes = 0;
     std::vector<ResourceId> resources;
     uint64_t cap = 0;
-    Work total = 0;      // bytes, in Work units
-    Work remaining = 0;  // as of `updated`
-    Nanoseconds updated{0};
-    uint64_t rate = 0;   // fixed point; kUnconstrained
-    std::optional<Nanoseconds> finish;
+    // In a group (kNoGroup: none), its rate, progress and finish live there, and the fields below marked so are stale.
+    uint32_t group = kNoGroup;
+    uint32_t member_index = 0;  // its place in the group's heap
     // Scratch for a solve:
+    bool frozen = false;      // has its rate in the current solve
+    bool was_due = false;     // had a completion scheduled before the solve
+    bool left_group = false;  // left its group in this solve: its heap entry is to be made whatever its rate
     uint64_t old_rate = 0;
-    bool was_due = false;  // had a completion scheduled before the solve
-    bool frozen = false;   // has its rate in the current solve
+    // Its size and progress:
+    uint64_t bytes = 0;
+    Work total = 0;      // bytes, in Work units
+    Work remaining = 0;  // as of `updated` (stale in a group)
+    Nanoseconds updated{0};  // (stale in a group)
+    uint64_t rate = 0;   // fixed point; kUnconstrained (stale in a group)
+    std::optional<Nanoseconds> finish;  // (stale in a group)
+  };
+  // A flow in a group: it has `key - served` left, and completes when the group has served it `key`.
+  struct Member {
+    Work key;
+    FlowId id;
+    FlowId least_id;  // the lowest id at or below it in the heap, so that ties are found without searching the heap
+    Slot slot;
+  };
+  // Flows that got the same rate from the same solve and have had it (or one rate after another, all together) since.
+  // Served work S(t) = served + rate * (t - since), for t from `since` on. Every member's finish is
+  // since + ceil(max(0, key - served) / rate): the finish a flow gets when the rate is set at `since`, and also the one
+  // it keeps (or gets anew) when it joins later at the same rate (it has then `key - S(then)` left, and both sides
+  // shift by whole nanoseconds).
+  struct Group {
+    uint64_t rate = 0;       // fixed point, > 0
+    Nanoseconds since{0};    // when the rate was last set
+    Work served = 0;         // S(since)
+    Nanoseconds settled{0};  // the last solve that reached its members: their progress is counted up to there
+    Work max_key = 0;        // no member's key is above it (it may be above all of them: only raised, until rescanned)
+    std::vector<Member> members;  // a binary heap on (key, id)
+    uint32_t due_index = UINT32_MAX;  // its entry in due_ (kNotDue: none, once it has no members)
+    Slot top_slot = 0;  // the member that completes first, by (finish, id): the one its entry in due_ stands for
+    // Scratch for a solve:
+    uint64_t mark = 0;     // the solve (epoch_) that last reached it
+    size_t seen = 0;       // its members that solve reached and left to be filled
+    bool touched = false;  // its members or rate changed: its entry is to be redone (it is in touched_groups_)
+    bool live = false;     // not in free_groups_
   };
   static constexpr uint32_t kNotDue = UINT32_MAX;
-  // An entry of the completion heap: a flow's finish.
+  // An entry of the completion heap: a flow's finish, or a group's first (slot: kGroupBit | the group).
   struct Due {
     Nanoseconds at;
     FlowId id;
     Slot slot;
   };
+  static constexpr Slot kGroupBit = Slot{1} << 31;
   // A candidate level of the progressive filling: num/den bytes/s (fixed point) for a resource's remaining flows
   // (kind 0, id: the resource) or a flow's own cap (kind 1, id: the flow, at `slot`).
   struct Level {
@@ -132,9 +179,42 @@ class BandwidthModel {
   void sift_up(size_t index);
   void sift_down(size_t index);
   void heapify();
-  void unqueue(Slot slot, bool ordered);
+  uint32_t& due_index_of(Slot entry) {
+    return (entry & kGroupBit) != 0 ? groups_[entry & ~kGroupBit].due_index : due_index_[entry];
+  }
+  void unqueue(Slot entry, bool ordered);
+  // Puts the entry at `at` (none: takes it out).
+  void requeue_entry(Slot entry, std::optional<Nanoseconds> at, FlowId id, bool ordered);
   // Puts the flow's entry at its finish (none: takes it out).
   void requeue(Flow& flow, Slot slot, bool ordered);
+
+  // Groups.
+  static Work served_at(const Group& group, Nanoseconds at) {
+    return group.served + static_cast<Work>(group.rate) * static_cast<uint64_t>((at - group.since).count());
+  }
+  static Nanoseconds member_finish(const Group& group, Work key);
+  Work member_remaining(const Flow& flow, Nanoseconds now) const;
+  void member_fix(Group& group, size_t index);  // least_id, from there up to the root
+  void member_sift_up(Group& group, size_t index);
+  void member_sift_down(Group& group, size_t index);
+  void join(uint32_t group, Slot slot, Work key);
+  // The member's state, as the flow would have had it all along, written out to it as of `at` (or the group's last
+  // solve, if later): its rate, progress and finish. The member stays in the group's heap.
+  void write_out(const Group& group, const Member& member, Nanoseconds at);
+  // Takes the flow out of its group with its state written out as of `at` (or the group's last solve, if later), as
+  // the flow would have had it all along: its rate, progress and finish. It has no heap entry of its own yet.
+  void leave(Slot slot, Nanoseconds at);
+  void touch(uint32_t group);
+  // Redoes the entries of the touched groups (frees the empty ones).
+  void flush_groups(bool ordered);
+  void refresh(uint32_t group, bool ordered);
+  // leave() outside a solve: the flow is on its own at once, its group's entry redone.
+  void leave_now(Slot slot, Nanoseconds at);
+  // Gives every flow the solve left to fill `share`, as a group where it can.
+  void share_alike(Nanoseconds now, uint64_t share);
+  uint32_t new_group(uint64_t rate, Nanoseconds at);
+  // After a solve gave the flow its rate: its finish anew, unless the rate stayed (listed in rescheduled_ if moved).
+  void reschedule(Flow& flow, Slot slot);
   static void set_finish(Flow& flow);  // from its rate and what it has left
   // Re-solves every flow connected to these resources and flows (through constrained resources).
   void resolve(Nanoseconds now, std::span<const ResourceId> resources, std::span<const Slot> flows);
@@ -147,13 +227,17 @@ class BandwidthModel {
   std::vector<Slot> free_;
   // Lookups only, never iterated: nothing observable depends on its order.
   std::unordered_map<FlowId, Slot> slot_of_;
-  // Completions: a binary heap on (time, id), one entry per flow that has a finish, each flow knowing where its entry
-  // is. Re-rating a flow moves its entry (or, when a solve re-rates many, the heap is rebuilt): nothing goes stale.
+  // Completions: a binary heap on (time, id), one entry per flow that has a finish and is in no group, and one per
+  // group (its first member's), each knowing where its entry is. Re-rating a flow or a group moves its entry (or,
+  // when a solve moves many, the heap is rebuilt): nothing goes stale. Since ids are unique, what comes out first is
+  // the flow that completes first, lowest id first, whether the flows are in groups or not.
   std::vector<Due> due_;
-  // By slot: where the flow's entry is in due_ (kNotDue: none, exactly when it has no finish). Apart from the flows,
-  // so that moving entries around touches only these two arrays.
+  // By slot: where the flow's entry is in due_ (kNotDue: none, exactly when it has no finish or is in a group). Apart
+  // from the flows, so that moving entries around touches only these two arrays.
   std::vector<uint32_t> due_index_;
   std::vector<uint64_t> flow_marks_;  // by slot: the solve (epoch_) that last reached the flow
+  std::vector<Group> groups_;
+  std::vector<uint32_t> free_groups_;
   FlowId next_flow_ = 1;
   uint64_t epoch_ = 0;
   Nanoseconds last_now_{0};
@@ -167,6 +251,11 @@ class BandwidthModel {
   std::vector<ResourceId> dirty_;
   std::vector<Level> levels_;
   std::vector<ResourceId> touched_;
+  std::vector<uint32_t> groups_seen_;     // the groups a solve reached
+  std::vector<Slot> loners_;              // the flows of its component in no group (or just out of one)
+  std::vector<uint32_t> touched_groups_;  // the groups whose entries are to be redone
+  std::vector<Slot> leaving_;
+  std::vector<uint32_t> window_;
   size_t unfrozen_ = 0;
 };
 
