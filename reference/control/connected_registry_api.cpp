@@ -83,15 +83,35 @@ class Change {
   void put_registry(const ConnectedRegistry& cr) { registries_.insert_or_assign(cr.name, cr); }
   void erase_registry(const std::string& name) { erased_registries_.push_back(name); }
 
-  // A CR's sync scope map, or null when it is missing (only a damaged store lacks one).
+  // A CR's sync scope map, to edit in any way, or null when it is missing (only a damaged store lacks one).
   auth::ScopeMap* sync_map(const std::string& cr) {
-    const std::string name = auth::sync_scope_map_name(cr);
-    if (auto it = maps_.find(name); it != maps_.end()) return &it->second;
-    const auto found = base_.scope_maps.find(name);
-    if (found == base_.scope_maps.end()) return nullptr;
-    return &maps_.emplace(name, found->second).first->second;
+    auth::ScopeMap* map = edited_sync_map(cr);
+    if (map) reshaped_.insert(map->name);
+    return map;
   }
-  void put_map(const auth::ScopeMap& map) { maps_.insert_or_assign(map.name, map); }
+  // Adds `actions` to a CR's sync map, keeping it sorted. Remembers which were new, so that the draft's compiled
+  // permissions grow by those alone (an ancestor's map lists every descendant's actions: comparing it whole with the
+  // old one at each descendant's creation cost as much as the rest of the creation).
+  void grow_sync_map(const std::string& cr, const std::vector<std::string>& actions) {
+    auth::ScopeMap* map = edited_sync_map(cr);
+    if (!map) return;
+    if (!std::is_sorted(map->actions.begin(), map->actions.end())) {  // a damaged store's: compiled anew
+      add_sorted(map->actions, actions);
+      reshaped_.insert(map->name);
+      return;
+    }
+    std::vector<std::string>& added = grown_[map->name];
+    for (const std::string& action : actions) {
+      const auto at = std::lower_bound(map->actions.begin(), map->actions.end(), action);
+      if (at != map->actions.end() && *at == action) continue;
+      map->actions.insert(at, action);
+      added.push_back(action);
+    }
+  }
+  void put_map(const auth::ScopeMap& map) {
+    maps_.insert_or_assign(map.name, map);
+    reshaped_.insert(map.name);
+  }
   void erase_map(const std::string& name) { erased_maps_.push_back(name); }
 
   void put_token(const auth::Token& token) { tokens_.insert_or_assign(token.name, token); }
@@ -104,7 +124,7 @@ class Change {
 
   // Repository actions of CR `name`'s sync map changed: its `repositories` follow (ConnectedRegistry::repositories).
   void refresh_repositories(const std::string& name) {
-    if (const auth::ScopeMap* map = sync_map(name)) registry(name).repositories = repositories_of(map->actions);
+    if (const auth::ScopeMap* map = edited_sync_map(name)) registry(name).repositories = repositories_of(map->actions);
   }
 
   bool empty() const {
@@ -135,7 +155,12 @@ class Change {
     for (const std::string& name : erased_registries_) ControlPlane::Impl::erase_connected_registry(next, name);
     for (const std::string& name : erased_tokens_) ControlPlane::Impl::erase_token(next, name);
     for (const std::string& name : erased_maps_) ControlPlane::Impl::erase_scope_map(next, name);
-    for (auto& [name, map] : maps_) ControlPlane::Impl::set_scope_map(next, std::move(map));
+    for (auto& [name, map] : maps_) {
+      const auto grown = grown_.find(name);
+      const bool only_grew = grown != grown_.end() && !reshaped_.contains(name);
+      if (only_grew) std::sort(grown->second.begin(), grown->second.end());  // as comparing the lists would give them
+      ControlPlane::Impl::set_scope_map(next, std::move(map), only_grew ? &grown->second : nullptr);
+    }
     for (const auto& [name, token] : tokens_) ControlPlane::Impl::set_token(next, token);
     for (const auto& [name, cr] : registries_) ControlPlane::Impl::set_connected_registry(next, cr);
     for (const std::string& name : regenerated_)
@@ -145,10 +170,20 @@ class Change {
   }
 
  private:
+  auth::ScopeMap* edited_sync_map(const std::string& cr) {
+    const std::string name = auth::sync_scope_map_name(cr);
+    if (auto it = maps_.find(name); it != maps_.end()) return &it->second;
+    const auto found = base_.scope_maps.find(name);
+    if (found == base_.scope_maps.end()) return nullptr;
+    return &maps_.emplace(name, found->second).first->second;
+  }
+
   const Snapshot& base_;
   std::map<std::string, ConnectedRegistry> registries_;
   std::vector<std::string> erased_registries_;
   std::map<std::string, auth::ScopeMap> maps_;
+  std::map<std::string, std::vector<std::string>> grown_;  // map -> the actions grow_sync_map added
+  std::set<std::string> reshaped_;  // maps edited otherwise (or replaced): their permissions are compiled anew
   std::vector<std::string> erased_maps_;
   std::map<std::string, auth::Token> tokens_;
   std::vector<std::string> erased_tokens_;
@@ -164,7 +199,7 @@ void add_repositories(Change& change, const ConnectedRegistry& cr, const std::ve
   std::vector<std::string> chain = {cr.name};
   for (std::string& ancestor : ancestors_of(change.base(), cr.name)) chain.push_back(std::move(ancestor));
   for (const std::string& name : chain) {
-    if (auth::ScopeMap* map = change.sync_map(name)) add_sorted(map->actions, actions);
+    change.grow_sync_map(name, actions);
     change.refresh_repositories(name);
   }
 }
@@ -483,7 +518,7 @@ ControlPlane::Result ControlPlane::put_connected_registry(std::string_view path_
   std::vector<std::string> for_ancestors = repository_actions;
   add_sorted(for_ancestors, sync_gateway_actions(name));
   for (const std::string& ancestor : chain) {
-    if (auth::ScopeMap* ancestor_map = change.sync_map(ancestor)) add_sorted(ancestor_map->actions, for_ancestors);
+    change.grow_sync_map(ancestor, for_ancestors);
     change.refresh_repositories(ancestor);
   }
 

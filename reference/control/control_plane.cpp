@@ -178,7 +178,20 @@ void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
   current_.store(std::move(next), std::memory_order_release);
 }
 
-void ControlPlane::Impl::set_scope_map(Snapshot& next, auth::ScopeMap scope_map) {
+void ControlPlane::Impl::set_scope_map(Snapshot& next, auth::ScopeMap scope_map,
+                                       const std::vector<std::string>* added) {
+  if (added && next.scope_maps.contains(scope_map.name)) {
+    if (const auto compiled = next.permissions.find(scope_map.name); compiled != next.permissions.end()) {
+      if (!added->empty()) {
+        auth::PermissionSet grown = compiled->second;
+        grown.add(auth::parse_actions(*added).rules);
+        next.permissions.insert_or_assign(scope_map.name, std::move(grown));
+      }
+      std::string name = scope_map.name;
+      next.scope_maps.insert_or_assign(std::move(name), std::move(scope_map));
+      return;
+    }
+  }
   const auto old = next.scope_maps.find(scope_map.name);
   const bool actions_changed = old == next.scope_maps.end() || old->second.actions != scope_map.actions;
   // A map that only gained actions (sorted lists, as sync maps keep theirs) adds the new ones' rules to what it had:

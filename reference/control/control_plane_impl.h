@@ -49,7 +49,9 @@ class ControlPlane::Impl {
   // Snapshot edits that keep scope maps, permissions, generations and retired sync tokens consistent.
   // Adds or replaces a user-defined map and recompiles its permissions. Tokens naming it keep their generation: what
   // a token may do is read from the snapshot on every request (see Snapshot::generations).
-  static void set_scope_map(Snapshot& next, auth::ScopeMap scope_map);
+  // `added`, when given: `scope_map` is the map in `next` with just these actions added, none of them there before
+  // (both lists sorted). Its compiled permissions then grow by them without the two lists being compared.
+  static void set_scope_map(Snapshot& next, auth::ScopeMap scope_map, const std::vector<std::string>* added = nullptr);
   static void erase_scope_map(Snapshot& next, std::string_view name);
   // Adds or replaces a token. A new token, or one whose status or passwords changed, gets a new generation; one that
   // only changed scope map keeps its own (see Snapshot::generations).

@@ -248,6 +248,41 @@ BOOST_AUTO_TEST_CASE(creating_a_child_extends_every_ancestor) {
   BOOST_TEST(control->snapshot()->children_of("") == std::vector<std::string>({"toplevel"}));
 }
 
+// Sync maps only gain actions as descendants are created and repositories added (their permissions then grow by the
+// new actions alone), and lose some on removal (compiled anew): either way they must grant exactly what their
+// actions say.
+BOOST_AUTO_TEST_CASE(sync_maps_grant_what_their_actions_say_as_the_tree_changes) {
+  const std::vector<std::string> crs = {"rootregistry", "child", "grandchild", "sibling"};
+  const auto check_all = [&] {
+    const auto snapshot = control->snapshot();
+    for (const std::string& name : crs) {
+      const auto map = snapshot->scope_maps.find(auth::sync_scope_map_name(name));
+      if (map == snapshot->scope_maps.end()) continue;
+      const auth::PermissionSet& granted = snapshot->permissions.at(map->first);
+      const auth::PermissionSet anew = map->second.permissions();
+      for (const char* repository : {"repo1", "repo2", "repo3", "repo4", "other"})
+        BOOST_TEST((granted.repository_actions(repository) == anew.repository_actions(repository)),
+                   name << " on " << repository);
+      for (const std::string& cr : crs)
+        BOOST_TEST((granted.gateway_actions(cr) == anew.gateway_actions(cr)), name << " for " << cr);
+    }
+  };
+  create_cr("rootregistry", "ReadWrite", std::nullopt, {"repo1"});
+  check_all();
+  create_cr("child", "ReadWrite", "rootregistry", {"repo2"});
+  create_cr("grandchild", "ReadOnly", "child", {"repo2"});
+  check_all();
+  BOOST_TEST((control->snapshot()->permissions.at(auth::sync_scope_map_name("rootregistry"))
+                  .gateway_actions("grandchild") == auth::kAllGatewayActions));
+  control->update_connected_registry_permissions("grandchild", {{"add", {"repo3"}}});
+  check_all();
+  create_cr("sibling", "ReadWrite", "rootregistry", {"repo4"});
+  control->update_connected_registry_permissions("child", {{"remove", {"repo2"}}, {"add", {"repo4"}}});
+  check_all();
+  control->update_connected_registry_permissions("rootregistry", {{"remove", {"repo3"}}});
+  check_all();
+}
+
 // SPEC 2.5, as in ACR's worked example: add goes up, remove goes down.
 BOOST_AUTO_TEST_CASE(permissions_add_up_remove_down) {
   create_cr("rootregistry", "ReadOnly", std::nullopt, {"repo1"});
