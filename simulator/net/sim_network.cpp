@@ -318,6 +318,7 @@ void SimNetwork::send(const std::string& from, http::ClientRequest request, std:
   // One toxicity draw per toxic per exchange (an exchange is a connection), in name order.
   for (const auto& [name, toxic] : ex.link->toxics)
     if (draw(toxic.toxicity)) ex.toxics[index_of(toxic.stream)].push_back(toxic);
+  exchange_index_.emplace(ex.id, owned.get());
   exchanges_.emplace(ex.id, std::move(owned));
   begin_stream(ex, Stream::Upstream, /*may_run_inline=*/false);  // `done` never runs inside send()
 }
@@ -657,6 +658,7 @@ void SimNetwork::finish(Exchange& ex, http::ClientResult result) {
   stop_flow(ex);
   auto done = std::move(ex.done);
   const bool heard = !ex.client_gone;
+  exchange_index_.erase(ex.id);
   exchanges_.erase(ex.id);  // `ex` is gone from here on
   if (heard && done) done(std::move(result));
 }
@@ -678,8 +680,8 @@ void SimNetwork::disarm_idle(Exchange& ex) {
 }
 
 SimNetwork::Exchange* SimNetwork::find(uint64_t id) {
-  const auto found = exchanges_.find(id);
-  return found == exchanges_.end() ? nullptr : found->second.get();
+  const auto found = exchange_index_.find(id);
+  return found == exchange_index_.end() ? nullptr : found->second;
 }
 
 void SimNetwork::emit(NetEventKind kind, std::string_view from, std::string_view to, std::string_view what) {

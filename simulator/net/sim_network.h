@@ -211,8 +211,10 @@ class SimNetwork {
   // egress, ingress
   std::map<std::string, std::pair<BandwidthModel::ResourceId, BandwidthModel::ResourceId>, std::less<>> nics_;
   std::map<HostPair, std::unique_ptr<ProxyLink>, HostPairLess> proxy_links_;
-  std::map<uint64_t, std::unique_ptr<Exchange>> exchanges_;
-  std::map<BandwidthModel::FlowId, uint64_t> flow_owners_;
+  std::map<uint64_t, std::unique_ptr<Exchange>> exchanges_;  // iterated in id order (faults apply in that order)
+  // The same exchanges by id, hashed, for the lookups every message makes (thousands are in flight in a big world).
+  std::unordered_map<uint64_t, Exchange*> exchange_index_;
+  std::unordered_map<BandwidthModel::FlowId, uint64_t> flow_owners_;  // looked up per completion, never iterated
   std::map<std::string, std::unique_ptr<Client>> clients_;
   uint64_t next_exchange_ = 1;
   TimerHandle completion_timer_;
