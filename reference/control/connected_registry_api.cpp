@@ -90,8 +90,8 @@ class Change {
     return map;
   }
   // Adds `actions` to a CR's sync map, keeping it sorted. Remembers which were new, so that the draft's compiled
-  // permissions grow by those alone (an ancestor's map lists every descendant's actions: comparing it whole with the
-  // old one at each descendant's creation cost as much as the rest of the creation).
+  // permissions grow by those alone (an ancestor's map lists every descendant's actions: comparing the old and new
+  // lists whole at each descendant's creation is work that grows with the tree).
   void grow_sync_map(const std::string& cr, const std::vector<std::string>& actions) {
     auth::ScopeMap* map = edited_sync_map(cr);
     if (!map) return;
