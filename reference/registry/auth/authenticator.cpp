@@ -229,12 +229,12 @@ Identity Authenticator::for_subject(std::shared_ptr<const control::Snapshot> sna
     if (snapshot->admin_password_hash.empty() || !same_state) return identity;
     identity.state = CredentialState::Admin;
   } else {
-    const auth::Token* current = snapshot->token(subject);
+    const TokenFacts facts = token_facts_.facts(snapshot, subject);
+    const auth::Token* current = facts.token;
     if (current == nullptr || !same_state) return identity;
     if (current->status != auth::TokenStatus::Enabled) {
-      const bool sync_token = options_.is_sync_token && options_.is_sync_token(*snapshot, *current);
-      identity.state = sync_token ? CredentialState::DisabledSyncToken : CredentialState::Disabled;
-      identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *current);
+      identity.state = facts.sync_token ? CredentialState::DisabledSyncToken : CredentialState::Disabled;
+      identity.accepted_at_node = facts.accepted_at_node;
       return identity;
     }
     if (!any_password_valid(*current, clock_.now())) {
@@ -242,9 +242,9 @@ Identity Authenticator::for_subject(std::shared_ptr<const control::Snapshot> sna
       return identity;
     }
     identity.state = CredentialState::ValidToken;
-    identity.permissions = snapshot->permissions_of(*current);
-    identity.accepted_at_node = !options_.accepts || options_.accepts(*snapshot, *current);
-    identity.sync_token = options_.is_sync_token && options_.is_sync_token(*snapshot, *current);
+    identity.permissions = facts.permissions;
+    identity.accepted_at_node = facts.accepted_at_node;
+    identity.sync_token = facts.sync_token;
   }
   identity.generation = token.generation;
   identity.snapshot = std::move(snapshot);
