@@ -727,6 +727,9 @@ void BandwidthModel::share_alike(Nanoseconds now, uint64_t share) {
       chosen = group;
     }
   }
+  // A flow whose finish would be further than kNever has none (it is as good as stalled): ceil(left / share) < kNever
+  // iff left <= longest.
+  const Work longest = static_cast<Work>(share) * (kNever - 1);
   Nanoseconds at = now;
   Work served = 0;  // the chosen group's S(at)
   if (chosen != kNoGroup) {
@@ -747,9 +750,8 @@ void BandwidthModel::share_alike(Nanoseconds now, uint64_t share) {
     at = std::max(now, group.settled);
     served = served_at(group, at);
     if (share != group.rate) {
-      // A flow whose finish would be further than kNever has none (it is as good as stalled): members that far from
-      // their keys at the new rate leave (they are scheduled on their own, below). max_key spares the scan mostly.
-      const Work longest = static_cast<Work>(share) * (kNever - 1);  // ceil(left / share) < kNever iff left <= this
+      // Members that far from their keys at the new rate leave (they are scheduled on their own, below). max_key
+      // spares the scan mostly.
       if (group.max_key > served && group.max_key - served > longest) {
         leaving_.clear();
         Work max_key = 0;
@@ -773,7 +775,6 @@ void BandwidthModel::share_alike(Nanoseconds now, uint64_t share) {
     group.settled = at;
     touch(chosen);
   }
-  const Work longest = static_cast<Work>(share) * (kNever - 1);
   // With no group reached but the chosen one, every flow of the component that is not in it is one of the loners: the
   // chosen group's members are not even looked at.
   const std::span<const Slot> others = groups_seen_.size() <= 1 ? std::span<const Slot>(loners_) : component_;
