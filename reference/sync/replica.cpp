@@ -52,13 +52,21 @@ std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& docum
     throw std::invalid_argument("a configuration document has \"version\" and \"config\"");
   auto state = std::make_shared<State>();
   state->document = document;
+  if (document["version"].is_number()) state->version = document.value("version", uint64_t{0});
   state->settings = std::make_shared<const OwnSettings>(parse_own_settings(document["config"]));
   state->snapshot = control::snapshot_from_config(document["config"]);
   if (document.contains("descendants") && document["descendants"].is_array()) {
     for (const auto& entry : document["descendants"]) {
       const auto& config = entry.at("config");
       const std::string name = config.at("name").get<std::string>();
-      state->descendants[name] = {entry.at("version").get<uint64_t>(), config};
+      Descendant& descendant = state->descendants[name];
+      descendant.version = entry.at("version").get<uint64_t>();
+      descendant.config = config;
+      descendant.repositories = strings_of(config, "repositories");
+      try {
+        descendant.message_ttl = ttl_of(config);
+      } catch (const nlohmann::json::exception&) {  // left unset: message_ttl() reads it again, and fails there
+      }
       if (const auto parent = config.find("parent"); parent != config.end() && parent->is_string())
         state->children[parent->get<std::string>()].push_back(name);
     }
@@ -93,7 +101,8 @@ bool Replica::configured() const { return state() != nullptr; }
 
 uint64_t Replica::version() const {
   const auto current = state();
-  return current ? current->document.value("version", uint64_t{0}) : 0;
+  if (!current) return 0;
+  return current->version ? *current->version : current->document.value("version", uint64_t{0});
 }
 
 std::shared_ptr<const OwnSettings> Replica::settings() const {
@@ -142,11 +151,11 @@ std::optional<nlohmann::json> Replica::document(std::string_view cr) {
   nlohmann::json descendants = nlohmann::json::array();
   for (const std::string& name : below) {
     const auto& entry = current->descendants.find(name)->second;
-    descendants.push_back({{"version", entry.first}, {"config", entry.second}});
+    descendants.push_back({{"version", entry.version}, {"config", entry.config}});
   }
-  return nlohmann::json{{"version", found->second.first},
+  return nlohmann::json{{"version", found->second.version},
                         {"loginServer", own_login_server_},
-                        {"config", found->second.second},
+                        {"config", found->second.config},
                         {"descendants", std::move(descendants)}};
 }
 
@@ -154,22 +163,23 @@ uint64_t Replica::version(std::string_view cr) {
   const auto current = state();
   if (!current) return 0;
   const auto found = current->descendants.find(cr);
-  return found == current->descendants.end() ? 0 : found->second.first;
+  return found == current->descendants.end() ? 0 : found->second.version;
 }
 
 std::vector<std::string> Replica::repositories(std::string_view cr) {
   const auto current = state();
   if (!current) return {};
   const auto found = current->descendants.find(cr);
-  return found == current->descendants.end() ? std::vector<std::string>{}
-                                             : strings_of(found->second.second, "repositories");
+  return found == current->descendants.end() ? std::vector<std::string>{} : found->second.repositories;
 }
 
 Nanoseconds Replica::message_ttl(std::string_view cr) {
   const auto current = state();
   if (!current) return std::chrono::hours(48);
   const auto found = current->descendants.find(cr);
-  return found == current->descendants.end() ? std::chrono::hours(48) : ttl_of(found->second.second);
+  if (found == current->descendants.end()) return std::chrono::hours(48);
+  const Descendant& descendant = found->second;
+  return descendant.message_ttl ? *descendant.message_ttl : ttl_of(descendant.config);
 }
 
 void Replica::activate(std::string_view cr, const std::string& instance_id,

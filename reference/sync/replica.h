@@ -72,11 +72,22 @@ class Replica final : public gateway::ConfigSource {
   std::function<void()> on_change;
 
  private:
+  // What the gateway asks about a descendant at every call of that child (its version on each long poll, its
+  // repositories and message TTL on each messages call), read out of its configuration once, when the document is
+  // parsed. A TTL that does not read (a field of the wrong type) stays unset, so the call that needs it fails as it
+  // always did, rather than the whole document.
+  struct Descendant {
+    uint64_t version = 0;
+    nlohmann::json config;
+    std::vector<std::string> repositories;
+    std::optional<Nanoseconds> message_ttl;
+  };
   struct State {
     nlohmann::json document;
+    std::optional<uint64_t> version;  // the document's, unset when it is not a number (version() then fails as before)
     std::shared_ptr<const OwnSettings> settings;
     std::shared_ptr<const control::Snapshot> snapshot;
-    std::map<std::string, std::pair<uint64_t, nlohmann::json>, std::less<>> descendants;  // name -> (version, config)
+    std::map<std::string, Descendant, std::less<>> descendants;
     // Parent -> its children among `descendants`: a child's document is its subtree, found without reading every
     // descendant's configuration (a parent of 520 leaves answered each leaf's first fetch by scanning all 520).
     std::map<std::string, std::vector<std::string>, std::less<>> children;

@@ -1,0 +1,80 @@
+// What a replica tells its gateway about its descendants (reference/sync/replica.h): read out of their configurations
+// once, when a document is applied, and the same as reading the configuration at each call, including the failure of
+// a configuration field of the wrong type, which stays with the call that reads it instead of refusing the document.
+#include <boost/test/unit_test.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/sync/replica.h"
+
+using json = nlohmann::json;
+using outpost::sync::Replica;
+
+namespace {
+// The node's own configuration, as the cloud writes it (control/connected_registry_config.h, own_config).
+json own_config() {
+  return {{"name", "edge"},
+          {"mode", "ReadWrite"},
+          {"parent", nullptr},
+          {"repositories", {"apps/web"}},
+          {"clientTokens", json::array()},
+          {"sync", {{"token", "edge-sync"}, {"schedule", "* * * * *"}, {"window", nullptr}, {"messageTtl", "P2D"}}},
+          {"notifications", json::array()},
+          {"logging", {{"level", "Information"}}},
+          {"gc", {{"enabled", false}, {"schedule", "0 0 * * *"}}},
+          {"enabled", true},
+          {"resync", 0},
+          {"children", {"site"}},
+          {"tokens", json::array()},
+          {"scopeMaps", json::array()}};
+}
+
+json descendant(const std::string& name, const std::string& parent, uint64_t version, json sync) {
+  return {{"version", version},
+          {"config", {{"name", name}, {"parent", parent}, {"repositories", {"apps/" + name, 7, "base/os"}},
+                      {"sync", std::move(sync)}}}};
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(replica)
+
+BOOST_AUTO_TEST_CASE(answers_for_descendants_come_from_their_configurations) {
+  Replica replica("edge:5000", nullptr);
+  BOOST_TEST(replica.version() == 0u);
+  BOOST_TEST(replica.version("site") == 0u);
+  BOOST_TEST(replica.apply(json{{"version", 12},
+                                {"config", own_config()},
+                                {"descendants",
+                                 {descendant("site", "edge", 5, {{"messageTtl", "PT6H"}}),
+                                  descendant("line", "site", 9, json::object())}}}));
+  BOOST_TEST(replica.version() == 12u);
+  BOOST_TEST(replica.version("site") == 5u);
+  BOOST_TEST(replica.version("line") == 9u);
+  BOOST_TEST(replica.version("elsewhere") == 0u);
+  // Strings only, in order: a member of another type is not a repository.
+  BOOST_TEST(replica.repositories("site") == (std::vector<std::string>{"apps/site", "base/os"}));
+  BOOST_TEST(replica.repositories("elsewhere").empty());
+  BOOST_TEST(replica.message_ttl("site").count() == std::chrono::nanoseconds(std::chrono::hours(6)).count());
+  BOOST_TEST(replica.message_ttl("line").count() == std::chrono::nanoseconds(std::chrono::hours(48)).count());
+
+  // A new document replaces every answer.
+  BOOST_TEST(replica.apply(json{{"version", 13},
+                                {"config", own_config()},
+                                {"descendants", {descendant("site", "edge", 6, {{"messageTtl", "PT1H"}})}}}));
+  BOOST_TEST(replica.version() == 13u);
+  BOOST_TEST(replica.version("site") == 6u);
+  BOOST_TEST(replica.version("line") == 0u);
+  BOOST_TEST(replica.message_ttl("site").count() == std::chrono::nanoseconds(std::chrono::hours(1)).count());
+}
+
+BOOST_AUTO_TEST_CASE(a_ttl_of_the_wrong_type_fails_the_call_that_reads_it_not_the_document) {
+  Replica replica("edge:5000", nullptr);
+  BOOST_TEST(replica.apply(json{{"version", 3},
+                                {"config", own_config()},
+                                {"descendants", {descendant("site", "edge", 2, {{"messageTtl", 3600}})}}}));
+  BOOST_TEST(replica.version("site") == 2u);
+  BOOST_TEST(replica.repositories("site").size() == 2u);
+  BOOST_CHECK_THROW(replica.message_ttl("site"), nlohmann::json::exception);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
