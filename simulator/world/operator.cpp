@@ -19,12 +19,19 @@ Task<json> Operator::call(http::Method method, std::string path, json body) {
   const std::string text = body.is_null() ? std::string() : body.dump();
   http::ClientResult result =
       co_await exchange(stop_, client_, make_request(method, cloud_, "/mgmt/v1/" + path, admin_, text));
-  if (on_call) on_call(method, path, body, result);
+  json answer;
+  if (result.ok() && !result.response->body.empty()) {
+    answer = json::parse(result.response->body, nullptr, false);
+    if (answer.is_discarded()) answer = nullptr;
+  }
+  if (on_call) on_call(method, path, body, result, answer);
   if (!result.ok()) throw OperatorError("management " + path + ": " + result.transport_error);
   if (result.response->status >= 300)
     throw OperatorError("management " + std::string(http::method_name(method)) + " " + path + ": " +
                         std::to_string(result.response->status) + " " + result.response->body);
-  co_return result.response->body.empty() ? json() : json::parse(result.response->body);
+  if (answer.is_null() && !result.response->body.empty())
+    co_return json::parse(result.response->body);  // not JSON: throws, as a parse here always did
+  co_return answer;
 }
 
 Task<void> Operator::create_client_token(cli::ClientTokenSpec token, std::string description) {

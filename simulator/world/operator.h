@@ -49,8 +49,9 @@ class Operator {
 
   // Told of every call that ended (answered or not), before call() returns or throws: the invariant checks mirror
   // the cloud's control plane from what was asked and answered (simulator/world/control_mirror.h).
+  // `answer` is the response body parsed (null when there is none, or it is not JSON), read once for both.
   std::function<void(http::Method method, const std::string& path, const nlohmann::json& request,
-                     const http::ClientResult& result)>
+                     const http::ClientResult& result, const nlohmann::json& answer)>
       on_call;
 
  private:

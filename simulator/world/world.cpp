@@ -133,12 +133,11 @@ void World::build() {
   operator_ = std::make_unique<Operator>(clients_at("operator"), stop_, "cloud:5000",
                                          Credentials{"admin", kAdminPassword});
   operator_->on_call = [this](http::Method method, const std::string& path, const nlohmann::json& request,
-                              const http::ClientResult& result) {
+                              const http::ClientResult& result, const nlohmann::json& answer) {
     ManagementEvent event{loop_.now(), method, path, request, nullptr, 0, result.transport_error};
     if (result.ok()) {
       event.status = result.response->status;
-      event.answer = nlohmann::json::parse(result.response->body, nullptr, false);
-      if (event.answer.is_discarded()) event.answer = nullptr;
+      event.answer = answer;
     }
     observers_.on_management(event);
   };
