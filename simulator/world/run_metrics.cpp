@@ -57,17 +57,23 @@ void RunMetrics::add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, u
     windows[first] += bytes;
     return;
   }
-  // Spread evenly over the exchange's time; the last window takes the rounding, so the total stays exact.
+  // Spread evenly over the exchange's time; the last window takes the rounding, so the total stays exact. The windows
+  // are consecutive: each is found from the one before (a big blob spans hundreds; a lookup for each was a hot spot).
   const Wide span = (to - from).count();
   uint64_t given = 0;
+  auto at = windows.lower_bound(first);
+  const auto window_at = [&](int64_t index) -> uint64_t& {
+    if (at == windows.end() || at->first != index) at = windows.emplace_hint(at, index, 0);
+    return (at++)->second;
+  };
   for (int64_t index = first; index < last; ++index) {
     const int64_t end = std::min<int64_t>((index + 1) * window_.count(), to.count());
     const int64_t begin = std::max<int64_t>(index * window_.count(), from.count());
     const auto share = static_cast<uint64_t>(static_cast<Wide>(bytes) * (end - begin) / span);
-    windows[index] += share;
+    window_at(index) += share;
     given += share;
   }
-  windows[last] += bytes - given;
+  window_at(last) += bytes - given;
 }
 
 void RunMetrics::on_request(const RequestEvent& event) {
