@@ -1,5 +1,7 @@
 #include "reference/auth/credential_cache.h"
 
+#include <algorithm>
+
 #include "reference/auth/sha256.h"
 
 namespace outpost::auth {
@@ -19,7 +21,7 @@ CredentialCache::CredentialCache(const Clock& clock, size_t capacity, Nanosecond
     : clock_(clock), ttl_(ttl), entries_(capacity) {}
 
 bool CredentialCache::lookup(std::string_view name, std::string_view password, uint64_t generation) {
-  std::pair<std::string, std::string> key(std::string(name), sha256(password));
+  std::pair<std::string, std::string> key(sha256(password), std::string(name));
   const WallTime wall_now = clock_.now();
   const Nanoseconds now = clock_.monotonic();
   std::lock_guard lock(mutex_);
@@ -34,19 +36,21 @@ bool CredentialCache::lookup(std::string_view name, std::string_view password, u
 
 void CredentialCache::remember(std::string_view name, std::string_view password, uint64_t generation,
                                std::optional<WallTime> password_expiry) {
-  std::pair<std::string, std::string> key(std::string(name), sha256(password));
+  std::pair<std::string, std::string> key(sha256(password), std::string(name));
   const Nanoseconds deadline = deadline_after(clock_.monotonic(), ttl_);
   std::lock_guard lock(mutex_);
   entries_.put(std::move(key), Entry{generation, password_expiry}, deadline);
 }
 
 void CredentialCache::forget(std::string_view name) {
-  // Keys sort by name first, and an empty digest sorts before every real one: [(name, ""), (name + '\0', "")) is
-  // exactly this token's entries.
-  const std::pair<std::string, std::string> first{std::string(name), std::string()};
-  const std::pair<std::string, std::string> last{std::string(name) + '\0', std::string()};
+  // Keys sort by digest first (so that a lookup among many alike token names compares a byte or two of each key), so
+  // a token's entries are found by a walk over all of them: this is not on any request's path.
   std::lock_guard lock(mutex_);
-  entries_.remove_range(first, last);
+  std::vector<std::pair<std::string, std::string>> gone;
+  entries_.for_each_key([&](const auto& key) {
+    if (key.second == name) gone.push_back(key);
+  });
+  for (const auto& key : gone) entries_.remove(key);
 }
 
 void CredentialCache::clear() {
@@ -62,7 +66,8 @@ size_t CredentialCache::size() const {
 std::vector<std::pair<std::string, std::string>> CredentialCache::keys_for_testing() const {
   std::vector<std::pair<std::string, std::string>> keys;
   std::lock_guard lock(mutex_);
-  entries_.for_each_key([&](const auto& key) { keys.push_back(key); });
+  entries_.for_each_key([&](const auto& key) { keys.emplace_back(key.second, key.first); });
+  std::sort(keys.begin(), keys.end());
   return keys;
 }
 

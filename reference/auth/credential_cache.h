@@ -64,13 +64,6 @@ class ExpiringLru {
     if (auto it = slots_.find(key); it != slots_.end()) erase(it);
   }
 
-  // Removes every entry whose key lies in [first, last).
-  template <class Bound>
-  void remove_range(const Bound& first, const Bound& last) {
-    auto it = slots_.lower_bound(first);
-    while (it != slots_.end() && it->first < last) erase(it++);
-  }
-
   void clear() {
     slots_.clear();
     recency_.clear();
@@ -132,7 +125,7 @@ class CredentialCache {
   const Clock& clock_;
   const Nanoseconds ttl_;
   mutable std::mutex mutex_;
-  detail::ExpiringLru<std::pair<std::string, std::string>, Entry> entries_;  // (name, SHA-256 of password)
+  detail::ExpiringLru<std::pair<std::string, std::string>, Entry> entries_;  // (SHA-256 of password, name)
 };
 
 class JwtCache {
