@@ -285,6 +285,7 @@ void BandwidthModel::write_out(const Group& group, const Member& member, Nanosec
 }
 
 void BandwidthModel::leave(Slot slot, Nanoseconds at) {
+  unseal(slot);
   const uint32_t group_id = flows_[slot].group;
   Group& group = groups_[group_id];
   const size_t index = flows_[slot].member_index;
@@ -303,6 +304,66 @@ void BandwidthModel::leave(Slot slot, Nanoseconds at) {
   }
   if (size > 0) member_fix(group, (size - 1) / 2);  // the last place's parent lost it
   touch(group_id);
+}
+
+void BandwidthModel::unseal(Slot slot) {
+  const uint32_t group = seal_[slot];
+  if (group == kNoGroup) return;
+  seal_[slot] = kNoGroup;
+  --groups_[group].sealed;
+}
+
+void BandwidthModel::reseal(uint32_t group_id, ResourceId anchor) {
+  __extension__ using Wide = unsigned __int128;
+  Group& group = groups_[group_id];
+  if (group.anchor != anchor) {
+    // Sealed members were sealed against the old anchor. None should be left (a solve counts them in bulk only when
+    // their anchor is the lowest level, so the anchor stays), but should one be, it is not trusted.
+    if (group.sealed > 0)
+      for (const Member& member : group.members) unseal(member.slot);
+    group.anchor = anchor;
+  }
+  // The bound only ever falls while members are sealed (a lower bound stays true); it starts afresh with none.
+  if (group.sealed == 0) {
+    group.bound_num = 1;
+    group.bound_den = 0;
+  }
+  // The members this solve visited (the others are still sealed, or not members). It gave everyone the anchor's
+  // share, so every flow it gave a share crosses the anchor.
+  for (const Slot slot : component_) {
+    const Flow& flow = flows_[slot];
+    if (flow.group != group_id || seal_[slot] != kNoGroup) continue;
+    if (flow.cap > 0) continue;  // its cap is a level of its own
+    bool sealed = true;
+    uint64_t num = 1;
+    uint64_t den = 0;
+    for (const ResourceId r : flow.resources) {
+      const Tag& tag = tags_[r];
+      if (r == anchor || !tag.constrains()) continue;
+      const Resource& resource = resources_[r];
+      // Every flow on it reached and given a share (none held): they all cross the anchor, so a solve that reaches the
+      // anchor reaches them. Its level can only be capacity / (flows on it) or above, until a flow starts or ends on
+      // it or its capacity changes, and each of those starts a solve from it.
+      if (tag.mark != epoch_ || tag.blocked || resource.count != resource.flows.size()) {
+        sealed = false;
+        break;
+      }
+      const uint64_t level = resource.capacity * kRateScale;
+      const uint64_t flows = resource.flows.size();
+      if (den == 0 || static_cast<Wide>(level) * den < static_cast<Wide>(num) * flows) {
+        num = level;
+        den = flows;
+      }
+    }
+    if (!sealed) continue;
+    seal_[slot] = group_id;
+    ++group.sealed;
+    if (den != 0 &&
+        (group.bound_den == 0 || static_cast<Wide>(num) * group.bound_den < static_cast<Wide>(group.bound_num) * den)) {
+      group.bound_num = num;
+      group.bound_den = den;
+    }
+  }
 }
 
 void BandwidthModel::leave_now(Slot slot, Nanoseconds at) {
@@ -400,6 +461,7 @@ BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, st
     flows_.emplace_back();
     due_index_.push_back(kNotDue);
     flow_marks_.push_back(0);
+    seal_.push_back(kNoGroup);
   }
   slot_of_.emplace(id, slot);
   Flow& flow = flows_[slot];
@@ -550,6 +612,7 @@ void BandwidthModel::push_dirty() {
 
 void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_resources,
                              std::span<const Slot> seed_flows) {
+  __extension__ using Wide = unsigned __int128;
   ++solves_;
   ++epoch_;
   component_.clear();
@@ -564,7 +627,10 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
   // 1. The connected component: flows reachable from the seeds through constrained resources. Resources that
   // constrain nothing (unlimited, not blocked) do not couple the flows that share them. Each flow is made ready for
   // the filling as it is found (its progress brought up to now at its old rate, counted on its resources, its cap
-  // made a level), and each constrained resource as it is reached, so the component is walked once.
+  // made a level), and each constrained resource as it is reached, so the component is walked once. The sealed
+  // members of a group are passed over at its anchor, to be counted there in bulk (see the header comment), while
+  // `pass_over` holds.
+  bool pass_over = true;
   const auto visit_resource = [&](ResourceId r, bool seed) {
     Tag& tag = tags_[r];
     if (tag.mark == epoch_) return;
@@ -579,9 +645,18 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
     }
     stack_.push_back(r);
   };
+  const auto reach_group = [&](uint32_t group_id) {
+    Group& group = groups_[group_id];
+    if (group.mark == epoch_) return;
+    group.mark = epoch_;
+    group.seen = 0;
+    group.bulk = 0;
+    groups_seen_.push_back(group_id);
+  };
   const auto visit_flow = [&](Slot slot) {
     if (flow_marks_[slot] == epoch_) return;
     flow_marks_[slot] = epoch_;
+    unseal(slot);  // visited, it is counted as any flow is (the solve may seal it again)
     Flow& flow = flows_[slot];
     component_.push_back(slot);
     if (flow.group == kNoGroup) {
@@ -589,12 +664,7 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
       flow.old_rate = flow.rate;
       flow.was_due = flow.finish.has_value();
     } else {  // a group's member: its progress is the group's, counted once for all of them (see leave())
-      Group& group = groups_[flow.group];
-      if (group.mark != epoch_) {
-        group.mark = epoch_;
-        group.seen = 0;
-        groups_seen_.push_back(flow.group);
-      }
+      reach_group(flow.group);
     }
     bool held = false;
     for (const ResourceId r : flow.resources) {
@@ -619,15 +689,42 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
       if (tags_[r].limited) ++resources_[r].count;
     if (flow.cap > 0) levels_.push_back(Level{flow.cap * kRateScale, 1, 1, flow.id, slot});
   };
+  const auto walk = [&] {
+    while (!stack_.empty()) {
+      const ResourceId r = stack_.back();
+      stack_.pop_back();
+      // A blocked or unlimited anchor treats its members as it treats any flow: they are visited.
+      const bool bulk_here = pass_over && tags_[r].limited && !tags_[r].blocked;
+      for (const Slot slot : resources_[r].flows) {
+        if (bulk_here) {
+          const uint32_t group = seal_[slot];
+          if (group != kNoGroup && groups_[group].anchor == r) {
+            if (groups_[group].deferred != epoch_) {
+              reach_group(group);
+              groups_[group].deferred = epoch_;
+            }
+            continue;
+          }
+        }
+        visit_flow(slot);
+      }
+    }
+  };
   // A seed resource that just stopped constraining (unblocked, made unlimited) still has flows to re-rate.
   for (const ResourceId r : seed_resources) visit_resource(r, true);
   for (const Slot slot : seed_flows) visit_flow(slot);
-  while (!stack_.empty()) {
-    const ResourceId r = stack_.back();
-    stack_.pop_back();
-    for (const Slot slot : resources_[r].flows) visit_flow(slot);
+  walk();
+  // The sealed members passed over, and not visited since, count on their anchor as if visited.
+  size_t bulk = 0;
+  for (const uint32_t group_id : groups_seen_) {
+    Group& group = groups_[group_id];
+    if (group.deferred != epoch_) continue;
+    group.bulk = group.sealed;
+    group.seen += group.bulk;
+    resources_[group.anchor].count += group.bulk;
+    unfrozen_ += group.bulk;
+    bulk += group.bulk;
   }
-  solved_flows_ += component_.size();
 
   // 2. Hand out the capacity by progressive filling. Each step freezes the flows of the lowest level, then pushes the
   // new level of every resource they crossed. Once every flow has its rate, the levels left are all stale (their
@@ -636,11 +733,14 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
   // Often the first step is the last: N flows share a NIC, each also crossing a link of its own, and the NIC's level is
   // the lowest. So the lowest level is found first by a scan; when its resource is crossed by every flow still without
   // a rate, they all get its share, as that step would give them, and no heap is built.
-  std::optional<uint64_t> everyone_gets;  // that share, when so
-  if (unfrozen_ > 0) {
-    std::optional<Level> lowest;
+  Level lowest{0, 0, 0, 0, 0};
+  bool found = false;  // whether `lowest` is one
+  const auto find_lowest = [&] {
+    found = false;
+    if (unfrozen_ == 0) return;
     const auto consider = [&](const Level& level) {
-      if (!lowest || LevelAfter{}(*lowest, level)) lowest = level;
+      if (!found || LevelAfter{}(lowest, level)) lowest = level;
+      found = true;
     };
     for (const Level& level : levels_) consider(level);  // the caps
     for (const ResourceId r : constrained_) {
@@ -648,9 +748,44 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
       if (!resource.blocked && resource.capacity > 0 && resource.count > 0)
         consider(Level{resource.left, resource.count, 0, r, 0});
     }
-    if (lowest && lowest->kind == 0 && resources_[lowest->id].count == unfrozen_)
-      everyone_gets = lowest->num / lowest->den;
+  };
+  const auto everyone_alike = [&] {
+    return found && lowest.kind == 0 && resources_[lowest.id].count == unfrozen_ && lowest.num / lowest.den > 0;
+  };
+  find_lowest();
+  if (bulk > 0) {
+    // The bulk count stands when the solve comes out as it would have with every member visited: everyone gets the
+    // anchor's share, and the resources of the members passed over (their levels no lower than the bound) are all
+    // above it. One group only: members of others reached would move to the chosen one, one by one.
+    bool stands = groups_seen_.size() == 1 && everyone_alike();
+    if (stands) {
+      const Group& group = groups_[groups_seen_.front()];
+      stands = lowest.id == group.anchor &&
+               (group.bound_den == 0 ||
+                static_cast<Wide>(group.bound_num) * lowest.den > static_cast<Wide>(lowest.num) * group.bound_den);
+    }
+    if (!stands) {  // then the members passed over are visited after all, and the walk goes on from them
+      expand_.clear();
+      for (const uint32_t group_id : groups_seen_) {
+        Group& group = groups_[group_id];
+        if (group.deferred != epoch_ || group.bulk == 0) continue;
+        group.seen -= group.bulk;
+        resources_[group.anchor].count -= group.bulk;
+        unfrozen_ -= group.bulk;
+        group.bulk = 0;
+        for (const Member& member : group.members)
+          if (seal_[member.slot] == group_id) expand_.push_back(member.slot);
+      }
+      bulk = 0;
+      pass_over = false;
+      for (const Slot slot : expand_) visit_flow(slot);
+      walk();
+      find_lowest();
+    }
   }
+  solved_flows_ += component_.size() + bulk;
+  std::optional<uint64_t> everyone_gets;  // that share, when so
+  if (found && lowest.kind == 0 && resources_[lowest.id].count == unfrozen_) everyone_gets = lowest.num / lowest.den;
   const bool alike = everyone_gets.has_value() && *everyone_gets > 0;
   if (!alike) {
     // Rates of their own (or 0, or none at all): the group members reached leave their groups, before the filling
@@ -658,7 +793,10 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
     for (const uint32_t group_id : groups_seen_) {
       Group& group = groups_[group_id];
       if (group.seen != group.members.size()) continue;
-      for (const Member& member : group.members) write_out(group, member, now);
+      for (const Member& member : group.members) {
+        unseal(member.slot);  // (visited: none is sealed)
+        write_out(group, member, now);
+      }
       group.members.clear();
       touch(group_id);
     }
@@ -691,7 +829,7 @@ void BandwidthModel::resolve(Nanoseconds now, std::span<const ResourceId> seed_r
   }
   // 3. New completion times for the flows whose rate changed.
   if (alike) {
-    share_alike(now, *everyone_gets);
+    share_alike(now, *everyone_gets, static_cast<ResourceId>(lowest.id));
   } else {
     for (const Slot slot : component_) {
       Flow& flow = flows_[slot];
@@ -716,7 +854,7 @@ void BandwidthModel::reschedule(Flow& flow, Slot slot) {
   flow.left_group = false;
 }
 
-void BandwidthModel::share_alike(Nanoseconds now, uint64_t share) {
+void BandwidthModel::share_alike(Nanoseconds now, uint64_t share, ResourceId anchor) {
   // The group most of these flows are in already keeps them (with the new rate); the others join it, and a new group
   // is formed when none of them is in one.
   uint32_t chosen = kNoGroup;
@@ -739,7 +877,8 @@ void BandwidthModel::share_alike(Nanoseconds now, uint64_t share) {
     if (most < groups_[chosen].members.size()) {
       leaving_.clear();
       for (const Member& member : groups_[chosen].members)
-        if (flow_marks_[member.slot] != epoch_) leaving_.push_back(member.slot);
+        if (flow_marks_[member.slot] != epoch_ && !(seal_[member.slot] == chosen && groups_[chosen].deferred == epoch_))
+          leaving_.push_back(member.slot);  // (the sealed members it counted in bulk were reached)
       for (const Slot slot : leaving_) {
         leave(slot, groups_[chosen].settled);
         flows_[slot].left_group = false;
@@ -801,6 +940,7 @@ void BandwidthModel::share_alike(Nanoseconds now, uint64_t share) {
     }
     reschedule(flow, slot);
   }
+  if (chosen != kNoGroup) reseal(chosen, anchor);
 }
 
 uint32_t BandwidthModel::new_group(uint64_t rate, Nanoseconds at) {
@@ -820,6 +960,10 @@ uint32_t BandwidthModel::new_group(uint64_t rate, Nanoseconds at) {
   group.max_key = 0;
   group.members.clear();
   group.due_index = kNotDue;
+  group.anchor = 0;
+  group.sealed = 0;
+  group.bound_num = 1;
+  group.bound_den = 0;
   group.touched = false;
   group.live = true;
   return id;

@@ -14,11 +14,21 @@
 // flows are kept as a group (generalized processor sharing, "virtual time"): the group counts the work S it has served
 // each member since it formed, and a member keeps only its key, what it had left when it joined plus S then. What a
 // member has left is its key minus S now, and it finishes when S reaches its key: a new rate is set on the group once
-// instead of settling, rescheduling and re-queueing each member (a solve still walks the members to find its
-// component), and the group holds one entry in the completion heap, its first member's; its members finish in the
-// order of their keys (those finishing in the same nanosecond by id). The answers are exactly those of settling every
-// flow at every solve (integer progress is additive: r*a + r*b = r*(a+b)); a flow leaves its group, its state written
-// out, the moment anything would treat it apart from the rest.
+// instead of settling, rescheduling and re-queueing each member, and the group holds one entry in the completion heap,
+// its first member's; its members finish in the order of their keys (those finishing in the same nanosecond by id).
+// The answers are exactly those of settling every flow at every solve (integer progress is additive:
+// r*a + r*b = r*(a+b)); a flow leaves its group, its state written out, the moment anything would treat it apart from
+// the rest.
+//
+// A solve need not even walk most members. Every member crosses the group's anchor (the resource whose share it got),
+// and a member is sealed when each of its other constraining resources carries only flows that cross the anchor too,
+// none of them held: a solve that reaches the anchor reaches everything such a member would lead it to, so it counts
+// the sealed members there in bulk instead of visiting them. What they would add is their own resources' levels,
+// and those are bounded below by the group's bound (each resource's capacity over the flows it carries); the bulk
+// count stands only when the anchor's level is the lowest and the bound lies above it, so that those resources could
+// not have mattered. Anything that changes such a resource (a flow starting or ending on it, its capacity, a block)
+// starts its solve from it, which visits its members one by one and unseals them; the next solve that gives their
+// group a rate seals them again. Otherwise the solve visits every member after all, as if none were sealed.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -91,8 +101,8 @@ class BandwidthModel {
     uint64_t count = 0;  // flows still to be given a rate
     bool dirty = false;  // its level changed during the current step of the filling
   };
-  // What a solve's walk reads of every flow it reaches comes first, on one cache line (the walk over a NIC's hundreds
-  // of group members is what a solve costs now).
+  // What a solve's walk reads of every flow it reaches comes first, on one cache line (when a NIC's hundreds of group
+  // members cannot be counted in bulk, the walk over them is what a solve costs).
   struct alignas(64) Flow {
     FlowId id = 0;  // 0: the slot is free
     std::vector<ResourceId> resources;
@@ -134,11 +144,19 @@ class BandwidthModel {
     std::vector<Member> members;  // a binary heap on (key, id)
     uint32_t due_index = UINT32_MAX;  // its entry in due_ (kNotDue: none, once it has no members)
     Slot top_slot = 0;  // the member that completes first, by (finish, id): the one its entry in due_ stands for
+    // Sealed members (see the header comment): they all cross `anchor`, and none of their other constraining
+    // resources has a level below bound_num / bound_den (bound_den 0: no bound) in any solve that counts them in bulk.
+    ResourceId anchor = 0;
+    size_t sealed = 0;  // how many of its members are sealed
+    uint64_t bound_num = 1;
+    uint64_t bound_den = 0;
     // Scratch for a solve:
-    uint64_t mark = 0;     // the solve (epoch_) that last reached it
-    size_t seen = 0;       // its members that solve reached and left to be filled
-    bool touched = false;  // its members or rate changed: its entry is to be redone (it is in touched_groups_)
-    bool live = false;     // not in free_groups_
+    uint64_t mark = 0;      // the solve (epoch_) that last reached it
+    uint64_t deferred = 0;  // the solve (epoch_) that reached its anchor and passed over its sealed members there
+    size_t seen = 0;        // its members that solve reached and left to be filled
+    size_t bulk = 0;        // of those, the sealed ones it counted without visiting them
+    bool touched = false;   // its members or rate changed: its entry is to be redone (it is in touched_groups_)
+    bool live = false;      // not in free_groups_
   };
   static constexpr uint32_t kNotDue = UINT32_MAX;
   // An entry of the completion heap: a flow's finish, or a group's first (slot: kGroupBit | the group).
@@ -205,13 +223,16 @@ class BandwidthModel {
   // the flow would have had it all along: its rate, progress and finish. It has no heap entry of its own yet.
   void leave(Slot slot, Nanoseconds at);
   void touch(uint32_t group);
+  void unseal(Slot slot);
+  // After a solve gave the group a rate as the share of `anchor`: seals the members it visited, where they qualify.
+  void reseal(uint32_t group, ResourceId anchor);
   // Redoes the entries of the touched groups (frees the empty ones).
   void flush_groups(bool ordered);
   void refresh(uint32_t group, bool ordered);
   // leave() outside a solve: the flow is on its own at once, its group's entry redone.
   void leave_now(Slot slot, Nanoseconds at);
   // Gives every flow the solve left to fill `share`, as a group where it can.
-  void share_alike(Nanoseconds now, uint64_t share);
+  void share_alike(Nanoseconds now, uint64_t share, ResourceId anchor);
   uint32_t new_group(uint64_t rate, Nanoseconds at);
   // After a solve gave the flow its rate: its finish anew, unless the rate stayed (listed in rescheduled_ if moved).
   void reschedule(Flow& flow, Slot slot);
@@ -236,6 +257,9 @@ class BandwidthModel {
   // from the flows, so that moving entries around touches only these two arrays.
   std::vector<uint32_t> due_index_;
   std::vector<uint64_t> flow_marks_;  // by slot: the solve (epoch_) that last reached the flow
+  // By slot: the group the flow is a sealed member of (kNoGroup: none), apart from the flows so that a solve passes
+  // over the sealed members of its anchor reading only this.
+  std::vector<uint32_t> seal_;
   std::vector<Group> groups_;
   std::vector<uint32_t> free_groups_;
   FlowId next_flow_ = 1;
@@ -256,6 +280,7 @@ class BandwidthModel {
   std::vector<uint32_t> touched_groups_;  // the groups whose entries are to be redone
   std::vector<Slot> leaving_;
   std::vector<uint32_t> window_;
+  std::vector<Slot> expand_;
   size_t unfrozen_ = 0;
 };
 

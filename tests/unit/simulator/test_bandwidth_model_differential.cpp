@@ -269,6 +269,65 @@ BOOST_AUTO_TEST_CASE(a_shared_nic_with_small_flows_coming_and_going_answers_as_b
   }
 }
 
+// Kraken's parent with every link fast, so that a solve counts the NIC's group in bulk (its members sealed), and then
+// everything that must make it visit them after all: a flow over a member's link alone (not the NIC), a link slowed
+// until it binds, made unlimited, blocked, a member capped, cut or truncated, the NIC slowed, blocked or made unlimited,
+// a flow bridging to a second NIC, flows held on a member's link, and the downloads draining until the NIC's share
+// passes a link's.
+BOOST_AUTO_TEST_CASE(a_group_counted_in_bulk_answers_as_before_whatever_changes_around_it) {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    Twins t(seed, "bulk");
+    const ResourceId nic = t.add_resource(10 * kGigabit);
+    const ResourceId other_nic = t.add_resource(10 * kGigabit);
+    const uint64_t leaves = 8 + t.below(120);
+    std::vector<ResourceId> links;
+    std::vector<std::vector<ResourceId>> paths;
+    for (uint64_t i = 0; i < leaves; ++i) {
+      links.push_back(t.add_resource(300'000'000));
+      paths.push_back({nic, links.back(), t.add_resource(0)});
+    }
+    for (const auto& path : paths) t.start(1'500'000'000 + t.below(2), path);
+    t.compare();
+    const auto any_link = [&] { return links[t.below(links.size())]; };
+    for (int i = 0; i < 300; ++i) {
+      const auto& path = paths[t.below(paths.size())];
+      switch (t.below(17)) {
+        case 0: t.start(1 + t.below(100'000), {path[1]}); break;  // over the link alone
+        case 1: t.start(1 + t.below(100'000), {other_nic, path[1]}); break;
+        case 2: t.set_capacity(any_link(), t.chance(50) ? 1 + t.below(5'000'000) : 300'000'000); break;
+        case 3: t.set_capacity(any_link(), t.chance(50) ? 0 : 300'000'000); break;
+        case 4: t.set_blocked(any_link(), t.chance(50)); break;
+        case 5:
+          if (!t.flows().empty()) t.set_cap(t.flows()[t.below(t.flows().size())], t.chance(50) ? 0 : random_capacity(t));
+          break;
+        case 6:
+          if (!t.flows().empty()) t.truncate(t.flows()[t.below(t.flows().size())], random_bytes(t));
+          break;
+        case 7:
+          if (!t.flows().empty()) t.stop(t.flows()[t.below(t.flows().size())]);
+          break;
+        case 8: t.set_capacity(nic, t.chance(70) ? 1 + t.below(20 * kGigabit) : 0); break;
+        case 9: t.set_blocked(nic, t.chance(40)); break;
+        case 10: t.start(1 + t.below(1'000'000), {nic, other_nic, path[1]}); break;
+        case 11: t.start(1'500'000'000, path); break;
+        case 12: t.set_blocked(other_nic, t.chance(50)); break;  // holds the flows it shares a member's link with
+        default:  // the common case: a small response over a member's path, and the next completion
+          t.start(t.chance(70) ? 2'000 : random_bytes(t), path);
+          t.compare();
+          t.advance(random_step(t));
+          t.take();
+          break;
+      }
+      t.compare({t.elsewhen()});
+    }
+    t.set_blocked(nic, false);
+    t.set_capacity(nic, 10 * kGigabit);
+    t.compare();
+    for (int i = 0; i < 400 && t.take_next(); ++i) t.compare();  // draining: the share rises past the links'
+    BOOST_TEST(t.steps() > 300);
+  }
+}
+
 // Flows that reach the same resources by different ways: groups meet and part as flows bridge two NICs and leave.
 BOOST_AUTO_TEST_CASE(nics_bridged_and_parted_answer_as_before) {
   for (uint64_t seed = 1; seed <= 200; ++seed) {
