@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reference/auth/decision.h"
+#include "reference/common/string_hash.h"
 #include "reference/control/control_plane.h"
 #include "reference/gateway/config_source.h"
 
@@ -87,7 +88,7 @@ class Replica final : public gateway::ConfigSource {
     std::optional<uint64_t> version;  // the document's, unset when it is not a number (version() then fails as before)
     std::shared_ptr<const OwnSettings> settings;
     std::shared_ptr<const control::Snapshot> snapshot;
-    std::map<std::string, Descendant, std::less<>> descendants;
+    StringMap<Descendant> descendants;  // by name; looked up at every call of a child, never walked
     // Parent -> its children among `descendants`: a child's document is its subtree, found without reading every
     // descendant's configuration (a parent of 520 leaves answered each leaf's first fetch by scanning all 520).
     std::map<std::string, std::vector<std::string>, std::less<>> children;

@@ -278,10 +278,12 @@ void SimNetwork::set_nic(const std::string& host, uint64_t egress_bytes_per_seco
 }
 
 SimNetwork::ProxyLink& SimNetwork::proxy_link(const std::string& client_host, const std::string& server_host) {
-  auto found = proxy_links_.find(HostPairView(client_host, server_host));
-  if (found == proxy_links_.end())
-    found = proxy_links_.emplace(HostPair(client_host, server_host), std::make_unique<ProxyLink>()).first;
-  return *found->second;
+  if (const auto indexed = proxy_link_index_.find(HostPairView(client_host, server_host));
+      indexed != proxy_link_index_.end())
+    return *indexed->second;
+  const auto made = proxy_links_.emplace(HostPair(client_host, server_host), std::make_unique<ProxyLink>()).first;
+  proxy_link_index_.emplace(HostPairView(made->first.first, made->first.second), made->second.get());
+  return *made->second;
 }
 
 const LinkCounters& SimNetwork::counters(const std::string& client_host, const std::string& server_host) const {

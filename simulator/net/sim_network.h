@@ -157,6 +157,12 @@ class SimNetwork {
       return first != 0 ? first < 0 : std::string_view(a.second) < std::string_view(b.second);
     }
   };
+  struct HostPairHash {
+    size_t operator()(const HostPairView& pair) const {
+      const size_t first = std::hash<std::string_view>{}(pair.first);
+      return first ^ (std::hash<std::string_view>{}(pair.second) + 0x9e3779b97f4a7c15ULL + (first << 6) + (first >> 2));
+    }
+  };
 
   void send(const std::string& from, http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done);
@@ -211,6 +217,9 @@ class SimNetwork {
   // egress, ingress
   std::map<std::string, std::pair<BandwidthModel::ResourceId, BandwidthModel::ResourceId>, std::less<>> nics_;
   std::map<HostPair, std::unique_ptr<ProxyLink>, HostPairLess> proxy_links_;
+  // The same links hashed, keyed by views of proxy_links_' keys (its nodes never move), for the lookup every exchange
+  // makes: the ordered map compared long, alike host names at each step (thousands of hosts in a wide fleet).
+  std::unordered_map<HostPairView, ProxyLink*, HostPairHash> proxy_link_index_;
   std::map<uint64_t, std::unique_ptr<Exchange>> exchanges_;  // iterated in id order (faults apply in that order)
   // The same exchanges by id, hashed, for the lookups every message makes (thousands are in flight in a big world).
   std::unordered_map<uint64_t, Exchange*> exchange_index_;

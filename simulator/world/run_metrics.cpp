@@ -172,6 +172,7 @@ void RunMetrics::look_for_arrivals(const std::string& node, Nanoseconds now) {
 
 void RunMetrics::on_round_done(const RoundEvent& event) {
   if (series_) rounds_[event.node].push_back(event.time.count());
+  if (expected_.empty()) return;  // nothing on its way anywhere: a quiet run's rounds look up nothing
   // What a round brings: content from above to this node, and this node's pushes up to its parent.
   look_for_arrivals(event.node, event.time);
   if (const auto parent = parent_.find(event.node); parent != parent_.end())

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reference/common/string_hash.h"
 #include "simulator/world/observer.h"
 
 namespace outpost::sim::world {
@@ -59,7 +60,7 @@ class RunMetrics final : public WorldObserver {
 
   World& world_;
   Nanoseconds window_;
-  std::map<std::string, std::string> parent_;  // node -> parent ("cloud" for the top level)
+  StringMap<std::string> parent_;  // node -> parent ("cloud" for the top level); looked up, never walked
   std::map<std::string, int> depth_;           // "cloud" = 0
 
   std::map<std::string, Windows> links_, nodes_;
