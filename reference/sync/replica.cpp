@@ -137,7 +137,7 @@ std::optional<nlohmann::json> Replica::document(std::string_view cr) {
   if (!current) return std::nullopt;
   const auto found = current->descendants.find(cr);
   if (found == current->descendants.end()) return std::nullopt;
-  // Its descendants: every entry whose chain of parents passes through `cr`, listed in name order (the set below orders them).
+  // Its descendants: every entry whose chain of parents passes through `cr`, in name order (the set orders them).
   std::set<std::string, std::less<>> below;
   std::vector<std::string_view> frontier = {found->first};
   while (!frontier.empty()) {
