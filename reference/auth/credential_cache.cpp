@@ -43,8 +43,7 @@ void CredentialCache::remember(std::string_view name, std::string_view password,
 }
 
 void CredentialCache::forget(std::string_view name) {
-  // Keys sort by digest first (so that a lookup among many alike token names compares a byte or two of each key), so
-  // a token's entries are found by a walk over all of them: this is not on any request's path.
+  // The entries are hashed, so a token's are found by a walk over all of them: this is not on any request's path.
   std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, std::string>> gone;
   entries_.for_each_key([&](const auto& key) {

@@ -18,12 +18,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -33,8 +33,19 @@
 namespace outpost::auth {
 
 namespace detail {
+// Hashes the keys the caches use: a string, or a pair of them.
+struct CacheKeyHash {
+  size_t operator()(const std::string& key) const { return std::hash<std::string>{}(key); }
+  size_t operator()(const std::pair<std::string, std::string>& key) const {
+    const size_t first = std::hash<std::string>{}(key.first);
+    return first ^ (std::hash<std::string>{}(key.second) + 0x9e3779b97f4a7c15ULL + (first << 6) + (first >> 2));
+  }
+};
+
 // A bounded map with least-recently-used eviction and a per-entry deadline. Not thread-safe; the caches lock around it.
-// Ordered containers only, so behaviour never depends on hash iteration order (DESIGN.md, determinism).
+// Hashed, because it is asked on every authenticated request and an ordered map's steps each missed the cache on a key
+// string; nothing depends on its order: evictions follow the recency list, and the only walk over it (for_each_key)
+// serves callers that do not depend on the order (DESIGN.md, determinism).
 template <class Key, class Value>
 class ExpiringLru {
  public:
@@ -80,7 +91,7 @@ class ExpiringLru {
     Nanoseconds deadline;
     typename std::list<const Key*>::iterator position;
   };
-  using Slots = std::map<Key, Slot, std::less<>>;
+  using Slots = std::unordered_map<Key, Slot, CacheKeyHash>;
 
   void erase(typename Slots::iterator it) {
     recency_.erase(it->second.position);
@@ -89,7 +100,7 @@ class ExpiringLru {
 
   size_t capacity_;
   Slots slots_;
-  std::list<const Key*> recency_;  // most recently used first; map nodes never move, so the pointers stay valid
+  std::list<const Key*> recency_;  // most recently used first; hash nodes never move, so the pointers stay valid
 };
 }  // namespace detail
 
