@@ -12,7 +12,11 @@ class MemoryControlStore final : public ControlStore {
   std::vector<auth::ScopeMap> scope_maps() override { return values(scope_maps_); }
   void put_scope_map(const auth::ScopeMap& scope_map) override {
     std::lock_guard lock(mutex_);
-    scope_maps_[scope_map.name] = scope_map;
+    auth::ScopeMap& stored = scope_maps_[scope_map.name];
+    // A sync map grows by a few actions at each descendant's creation: room to grow, so that writing it again
+    // assigns the strings in place instead of copying every one into a new array (that was quadratic in a wide tree).
+    if (stored.actions.capacity() < scope_map.actions.size()) stored.actions.reserve(2 * scope_map.actions.size());
+    stored = scope_map;
   }
   bool erase_scope_map(std::string_view name) override { return erase(scope_maps_, name); }
 
