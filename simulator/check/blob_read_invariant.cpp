@@ -4,6 +4,11 @@
 
 namespace outpost::check {
 
+namespace {
+// Headers are the clients' (a few per client): a run whose headers never repeat starts over past this many.
+constexpr size_t kMaxCredentials = 1 << 14;
+}  // namespace
+
 BlobReadInvariant::BlobReadInvariant(const WorldHistory& history, const CredentialBook& book, ViolationLog& log,
                                      EnforcementInvariant::Bound lag, Holds holds, OracleOptions options)
     : history_(history), book_(book), log_(log), lag_(std::move(lag)), holds_(std::move(holds)), options_(options) {}
@@ -23,7 +28,7 @@ bool BlobReadInvariant::observe(const BlobRead& read) {
   Request pull;
   pull.operation = Operation::PullBlob;
   pull.repository = read.repository;
-  const Credential credential = book_.resolve(read.authorization, now);
+  const Credential& credential = credential_of(read.authorization);
   const auto [first, last] = history_.current_during(read.time, lag_(now.depth(*node)));
   for (size_t version = first; version <= last; ++version) {
     const Answer allowed = answer(history_.world(version), *node, pull, credential, read.time, options_);
@@ -33,6 +38,18 @@ bool BlobReadInvariant::observe(const BlobRead& read) {
   log_.report(read.time, read.address, invariant::kNoReadWithoutRight,
               what + " by " + describe(credential) + ", which may not read " + read.repository + " there (SPEC 3.6)");
   return false;
+}
+
+const Credential& BlobReadInvariant::credential_of(const std::string& authorization) {
+  if (history_.size() != versions_ || book_.generation() != generation_ || credentials_.size() >= kMaxCredentials) {
+    credentials_.clear();  // a new version or credential: a header may read differently now
+    versions_ = history_.size();
+    generation_ = book_.generation();
+  }
+  auto known = credentials_.find(authorization);
+  if (known == credentials_.end())
+    known = credentials_.emplace(authorization, book_.resolve(authorization, history_.current())).first;
+  return known->second;
 }
 
 }  // namespace outpost::check

@@ -5,10 +5,12 @@
 // may hold (the oracle's content/read on it), or when the repository does not hold the blob: storing a blob once per
 // digest never lets one repository serve another's. Who holds what is the caller's knowledge (what it pushed and
 // synced where), not the node's own link table.
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 
+#include "reference/common/string_hash.h"
 #include "simulator/check/credential.h"
 #include "simulator/check/enforcement_invariant.h"
 #include "simulator/check/violation.h"
@@ -37,12 +39,21 @@ class BlobReadInvariant {
   bool observe(const BlobRead& read);
 
  private:
+  // book_.resolve(authorization, the World now), kept below.
+  const Credential& credential_of(const std::string& authorization);
+
   const WorldHistory& history_;
   const CredentialBook& book_;
   ViolationLog& log_;
   const EnforcementInvariant::Bound lag_;
   const Holds holds_;
   const OracleOptions options_;
+  // The credentials each Authorization header resolved to, while neither the World (`versions_` versions) nor the
+  // book (`generation_`) changed: a client reads every blob of an image with one header, and reading a JWT back
+  // parses it. Never iterated.
+  StringMap<Credential> credentials_;
+  size_t versions_ = 0;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace outpost::check

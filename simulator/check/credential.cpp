@@ -24,6 +24,14 @@ std::optional<std::string> subject_of(std::string_view jwt) {
   if (!claims.is_object() || !claims.contains("sub") || !claims["sub"].is_string()) return std::nullopt;
   return claims["sub"].get<std::string>();
 }
+
+const PasswordProof* remembered(const StringMap<StringMap<PasswordProof>>& passwords, std::string_view token,
+                                std::string_view password) {
+  const auto by_token = passwords.find(token);
+  if (by_token == passwords.end()) return nullptr;
+  const auto found = by_token->second.find(password);
+  return found == by_token->second.end() ? nullptr : &found->second;
+}
 }  // namespace
 
 std::string describe(const Credential& credential) {
@@ -48,17 +56,19 @@ void CredentialBook::remember_admin_password(std::string password) {
 }
 
 void CredentialBook::remember_password(std::string_view token, std::string password, PasswordProof proof) {
-  passwords_[{std::string(token), std::move(password)}] = proof;
+  auto by_token = passwords_.find(token);
+  if (by_token == passwords_.end()) by_token = passwords_.emplace(std::string(token), StringMap<PasswordProof>{}).first;
+  by_token->second.insert_or_assign(std::move(password), proof);
   ++generation_;
 }
 
 void CredentialBook::trust(std::string_view token, int slot) {
-  trusted_[std::string(token)] = slot;
+  trusted_.insert_or_assign(std::string(token), slot);
   ++generation_;
 }
 
 void CredentialBook::remember_bearer(std::string jwt, BearerFacts facts) {
-  bearers_[std::move(jwt)] = std::move(facts);
+  bearers_.insert_or_assign(std::move(jwt), std::move(facts));
   ++generation_;
 }
 
@@ -90,7 +100,7 @@ std::optional<BearerFacts> CredentialBook::read_bearer(std::string_view jwt, con
 Credential CredentialBook::resolve(std::string_view authorization, const World& world) const {
   Credential credential;
   if (starts_with_scheme(authorization, "Bearer")) {
-    const std::string jwt(authorization.substr(7));
+    const std::string_view jwt = authorization.substr(7);
     credential.presented = Presentation::Bearer;
     const auto subject = subject_of(jwt);
     if (!subject) return credential;  // not a JWT: as good as none
@@ -104,17 +114,17 @@ Credential CredentialBook::resolve(std::string_view authorization, const World& 
   if (!decoded) return credential;
   const size_t colon = decoded->find(':');
   if (colon == std::string::npos || colon == 0) return credential;
-  const std::string name = decoded->substr(0, colon);
-  const std::string password = decoded->substr(colon + 1);
+  const std::string_view name = std::string_view(*decoded).substr(0, colon);
+  const std::string_view password = std::string_view(*decoded).substr(colon + 1);
   if (name == kAdminUser) {
     credential.kind = Credential::Kind::Admin;
     credential.admin_password_right = admin_password_ && *admin_password_ == password;
     return credential;
   }
   credential.kind = Credential::Kind::Token;
-  credential.name = name;
-  if (const auto found = passwords_.find(std::pair{name, password}); found != passwords_.end()) {
-    credential.password = found->second;
+  credential.name = std::string(name);
+  if (const PasswordProof* proof = remembered(passwords_, name, password)) {
+    credential.password = *proof;
   } else if (const auto trusted = trusted_.find(name); trusted != trusted_.end()) {
     if (const Token* token = world.token(name); token && token->passwords[trusted->second].present)
       credential.password = PasswordProof{trusted->second, token->passwords[trusted->second].serial};

@@ -4,7 +4,6 @@
 // it was handed out. The CredentialBook turns the Authorization header of an observed request into this; the
 // simulator fills the book as it receives passwords and tokens.
 #include <array>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "reference/common/clock.h"
+#include "reference/common/string_hash.h"
 #include "simulator/check/world.h"
 
 namespace outpost::check {
@@ -73,9 +73,11 @@ class CredentialBook {
  private:
   uint64_t generation_ = 0;
   std::optional<std::string> admin_password_;
-  std::map<std::pair<std::string, std::string>, PasswordProof, std::less<>> passwords_;  // (token, password)
-  std::map<std::string, int, std::less<>> trusted_;
-  std::map<std::string, BearerFacts, std::less<>> bearers_;
+  // Hashed, and asked with views of the header: resolve() runs for every decision not judged before, and token names
+  // (and JWTs) are long and alike. Never iterated.
+  StringMap<StringMap<PasswordProof>> passwords_;  // token -> password -> proof
+  StringMap<int> trusted_;
+  StringMap<BearerFacts> bearers_;
 };
 
 }  // namespace outpost::check

@@ -37,12 +37,17 @@ ObservedDecision observed_decision(const registry::DecisionRecord& record, WallT
     decision.outcome.challenge_scope = record.denial->challenge_scope;
     decision.outcome.insufficient_scope = record.denial->insufficient_scope;
   }
-  decision.node_said = std::string(credential_name(record.credential)) + " '" + std::string(record.subject) + "'" +
-                       (record.presented == auth::Presentation::Bearer ? " by Bearer" : "") +
-                       (record.view.mode == auth::RegistryMode::ReadOnly ? ", ReadOnly" : "") +
-                       (record.view.cr_disabled ? ", disabled" : "") +
-                       (record.view.repository_synced ? "" : ", repository not synced") +
-                       (record.needs.is_write ? ", write" : "");
+  // Appended in place (every decision of a run is copied here, and only a report reads this).
+  std::string& said = decision.node_said;
+  said = credential_name(record.credential);
+  said += " '";
+  said += record.subject;
+  said += '\'';
+  if (record.presented == auth::Presentation::Bearer) said += " by Bearer";
+  if (record.view.mode == auth::RegistryMode::ReadOnly) said += ", ReadOnly";
+  if (record.view.cr_disabled) said += ", disabled";
+  if (!record.view.repository_synced) said += ", repository not synced";
+  if (record.needs.is_write) said += ", write";
   return decision;
 }
 

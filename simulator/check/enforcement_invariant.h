@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "reference/common/string_hash.h"
 #include "simulator/check/credential.h"
 #include "simulator/check/judgement.h"
 #include "simulator/check/observation.h"
@@ -50,7 +51,9 @@ class EnforcementInvariant {
   const OracleOptions options_;
   std::vector<Delay> delays_;
   std::map<std::pair<size_t, std::string>, bool> measured_;
-  std::map<std::string, size_t> floors_;  // per node: the newest version it was shown to hold
+  // Per node: the newest version it was shown to hold. Hashed (asked for every judged decision, by long alike node
+  // addresses) and never iterated.
+  StringMap<size_t> floors_;
 };
 
 }  // namespace outpost::check

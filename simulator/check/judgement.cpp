@@ -59,8 +59,8 @@ bool ask(Judgement& judgement, size_t version, const WorldHistory& history, cons
          const OracleOptions& options) {
   if (version >= judgement.answers.size()) return false;
   if (!judgement.answers[version]) {
-    judgement.answers[version] =
-        answer(history.world(version), judgement.node, judgement.request, judgement.credential, decision.time, options);
+    judgement.answers[version] = answer(history.world(version), judgement.node, judgement.request,
+                                        judgement.credential, decision.time, options, &history.memo(version));
     judgement.agreeing[version] = agrees(*judgement.answers[version], decision.outcome);
   }
   return judgement.agreeing[version];

@@ -30,21 +30,21 @@ std::optional<Judgement> JudgementCache::prepare(const WorldHistory& history, co
   if (found == entries_.end()) {
     auto judgement = check::prepare(history, book, decision, std::move(request));
     if (!judgement) return judgement;
-    Entry entry;
-    entry.prepared = *judgement;
-    entry.prepared.answers.clear();
-    entry.prepared.agreeing.clear();
-    last_ = &entries_.emplace(key_, std::move(entry)).first->second;
+    auto entry = std::make_unique<Entry>();
+    entry->prepared = *judgement;
+    entry->prepared.answers.clear();
+    entry->prepared.agreeing.clear();
+    last_ = entries_.emplace(key_, std::move(entry)).first->second.get();
     return judgement;
   }
   ++hits_;
-  last_ = &found->second;
-  Judgement judgement = found->second.prepared;
+  last_ = found->second.get();
+  Judgement judgement = last_->prepared;
   // As prepare(): versions recorded after the decision are not ones the node could have known.
   const size_t newest = history.current_during(decision.time, Nanoseconds::zero()).second;
   judgement.answers.resize(newest + 1);
   judgement.agreeing.resize(newest + 1, false);
-  const auto& known = found->second.answers;
+  const auto& known = last_->answers;
   for (size_t version = 0; version <= newest && version < known.size(); ++version) {
     if (!known[version]) continue;
     judgement.answers[version] = known[version];

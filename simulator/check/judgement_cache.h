@@ -9,6 +9,7 @@
 // nothing else, and an answer is kept only where the oracle says it cannot depend on the time (depends_on_time()),
 // since the decision's time is the one input that differs. Whether the node's outcome agrees is always judged anew.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -42,7 +43,10 @@ class JudgementCache {
 
   size_t versions_ = 0;
   uint64_t book_generation_ = 0;
-  std::unordered_map<std::string, Entry> entries_;
+  // Entries out of line: a node of the table is then its key, the entry's address and the key's hash, in one cache
+  // line. With entries in the nodes, every step of a bucket's chain touched two lines far apart (the hash sits after
+  // the entry), and a lookup was mostly waiting for memory.
+  std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
   Entry* last_ = nullptr;  // the entry of the last prepare(), for keep()
   std::string key_;        // reused: the key's buffer
   size_t hits_ = 0;

@@ -74,8 +74,10 @@ struct Identity {
   const BearerFacts* bearer = nullptr;          // Bearer: the JWT's grant narrows repository rights
 };
 
-// SPEC 4.1 / 4.2: is this (enabled, authenticated) token accepted at `node`, and with which of its actions?
-bool accept_token(const World& world, const NodeRef& node, const Token& token, Identity& identity) {
+// SPEC 4.1 / 4.2: is this (enabled, authenticated) token accepted at `node`, and with which of its actions? `here` is
+// the node's CR (null for the cloud, or a CR the World does not hold).
+bool accept_token(const World& world, const NodeRef& node, const ConnectedRegistry* here, const Token& token,
+                  Identity& identity) {
   if (world.retired_sync_tokens.contains(token.name)) return false;  // SPEC 2.10
   const ConnectedRegistry* owner = world.sync_token_owner(token.name);
   const std::vector<std::string>* actions = world.scope_map_actions(token.scope_map);
@@ -86,7 +88,6 @@ bool accept_token(const World& world, const NodeRef& node, const Token& token, I
     identity.gateway_actions = actions;
     return true;
   }
-  const ConnectedRegistry* here = world.connected_registry(node.connected_registry);
   if (!here) return false;
   bool accepted = false;
   if (listed(here->client_tokens, token.name)) {  // SPEC 4.2(a): with their repository actions
@@ -107,13 +108,20 @@ bool password_matches(const Token& token, const std::optional<PasswordProof>& pr
   return slot.present && slot.serial == proof->serial && slot.valid_at(now);
 }
 
+// World::address_of() as a view, with the node's CR (`here`) already looked up: no copy per question.
+std::string_view address_at(const World& world, const NodeRef& node, const ConnectedRegistry* here) {
+  if (node.cloud()) return node.data_endpoint ? world.cloud_data_endpoint : world.cloud_login_server;
+  return here && !here->login_server.empty() ? std::string_view(here->login_server)
+                                             : std::string_view(node.connected_registry);
+}
+
 // SPEC 3.4, 4.1: a JWT this node issued, unexpired, whose subject is as it was (no password changed since) and may
 // still log in.
-bool bearer_valid(const World& world, const NodeRef& node, const Credential& credential, WallTime now,
-                  const OracleOptions& options) {
+bool bearer_valid(const World& world, const NodeRef& node, const ConnectedRegistry* here, const Credential& credential,
+                  WallTime now, const OracleOptions& options) {
   if (!credential.bearer) return false;
   const BearerFacts& facts = *credential.bearer;
-  if (facts.issued_by != world.address_of(node)) return false;
+  if (facts.issued_by != address_at(world, node, here)) return false;
   if (now >= facts.expires_at + options.jwt_leeway || now + options.jwt_leeway < facts.issued_at) return false;
   if (credential.kind == Credential::Kind::Admin) return node.cloud();
   const Token* token = world.token(credential.name);
@@ -124,15 +132,15 @@ bool bearer_valid(const World& world, const NodeRef& node, const Credential& cre
 }
 
 // Step 1. Either the identity, or the refusal.
-std::optional<Answer> authenticate(const World& world, const NodeRef& node, const Request& request,
-                                   const Credential& credential, WallTime now, const OracleOptions& options,
-                                   Identity& identity) {
+std::optional<Answer> authenticate(const World& world, const NodeRef& node, const ConnectedRegistry* here,
+                                   const Request& request, const Credential& credential, WallTime now,
+                                   const OracleOptions& options, Identity& identity) {
   const bool bearer = credential.presented == Presentation::Bearer;
   switch (credential.kind) {
     case Credential::Kind::None: return unauthorized(request, "3.4 no valid credentials");
     case Credential::Kind::Admin:
       if (!node.cloud()) return unauthorized(request, "4.2 the admin user is not accepted at a CR");
-      if (bearer ? !bearer_valid(world, node, credential, now, options) : !credential.admin_password_right)
+      if (bearer ? !bearer_valid(world, node, here, credential, now, options) : !credential.admin_password_right)
         return unauthorized(request, "4.5 wrong admin credentials");
       identity.admin = true;
       identity.bearer = bearer ? &*credential.bearer : nullptr;
@@ -142,9 +150,10 @@ std::optional<Answer> authenticate(const World& world, const NodeRef& node, cons
   const Token* token = world.token(credential.name);
   if (!token) return unauthorized(request, "4.5 unknown token");
   if (bearer) {
-    if (!bearer_valid(world, node, credential, now, options)) return unauthorized(request, "3.4 invalid access token");
+    if (!bearer_valid(world, node, here, credential, now, options))
+      return unauthorized(request, "3.4 invalid access token");
     identity.bearer = &*credential.bearer;
-    if (!accept_token(world, node, *token, identity)) return unauthorized(request, "4.1/4.2 not accepted here");
+    if (!accept_token(world, node, here, *token, identity)) return unauthorized(request, "4.1/4.2 not accepted here");
     return std::nullopt;
   }
   if (!password_matches(*token, credential.password, now))
@@ -152,11 +161,11 @@ std::optional<Answer> authenticate(const World& world, const NodeRef& node, cons
   if (token->status == TokenStatus::Disabled) {
     // SPEC 2.6: the right password of a disabled sync token, at the CR's parent: the holder learns why.
     Identity ignored;
-    if (world.sync_token_owner(token->name) && accept_token(world, node, *token, ignored))
+    if (world.sync_token_owner(token->name) && accept_token(world, node, here, *token, ignored))
       return refuse(403, "DENIED", kConnectedRegistryDisabled, "2.6 disabled sync token at its parent");
     return unauthorized(request, "4.5 disabled token");
   }
-  if (!accept_token(world, node, *token, identity)) return unauthorized(request, "4.1/4.2 not accepted here");
+  if (!accept_token(world, node, here, *token, identity)) return unauthorized(request, "4.1/4.2 not accepted here");
   return std::nullopt;
 }
 
@@ -181,7 +190,7 @@ Rights rights_on(const Identity& identity, std::string_view repository) {
 }
 
 // Step 3: does the identity hold what the route needs (SPEC 3.6, 1.4, 7.2)?
-bool holds(const World& world, const NodeRef& node, const Identity& identity, const Request& request) {
+bool holds(const NodeRef& node, const Identity& identity, const Request& request, const WorldMemo* memo) {
   const std::string& repository = request.repository;
   switch (request.operation) {
     case Operation::Ping:
@@ -206,13 +215,15 @@ bool holds(const World& world, const NodeRef& node, const Identity& identity, co
     // No Docker scope names these: the identity decides, whatever the JWT holds.
     case Operation::Metrics: return !node.cloud() || identity.admin;
     case Operation::Management: return identity.admin && node.cloud();
-    case Operation::Gateway:
-      return request.gateway_needs.bits != 0 &&
-             gateway_rights(*identity.gateway_actions, request.gateway_cr).has(request.gateway_needs.bits);
+    case Operation::Gateway: {
+      if (request.gateway_needs.bits == 0) return false;
+      const GatewayRights rights = memo ? memo->gateway_rights(*identity.gateway_actions, request.gateway_cr)
+                                        : gateway_rights(*identity.gateway_actions, request.gateway_cr);
+      return rights.has(request.gateway_needs.bits);
+    }
     case Operation::Probe:
     case Operation::Unrouted: return true;
   }
-  (void)world;
   return false;
 }
 
@@ -270,12 +281,17 @@ bool depends_on_time(const World& world, const Credential& credential) {
 }
 
 Answer answer(const World& world, const NodeRef& node, const Request& request, const Credential& credential,
-              WallTime now, const OracleOptions& options) {
+              WallTime now, const OracleOptions& options, const WorldMemo* memo) {
   if (request.operation == Operation::Probe) return allow("1.4 probes need no credentials");
-  const std::string address = world.address_of(node);
-  const std::string host_key = node.cloud() ? "" : node.connected_registry;
-  if (world.host_checked.contains(host_key) && !request.host.empty() && request.host != address)
-    return refuse(403, "DENIED", address, "1.3 another Host than the advertised login server");
+  // The node's CR, looked up once: every step below asks about it.
+  const ConnectedRegistry* cr = node.cloud() ? nullptr : world.connected_registry(node.connected_registry);
+  // Views, and the address only where it is compared: answer() runs for every decision not judged before.
+  const std::string_view host_key = node.cloud() ? std::string_view() : std::string_view(node.connected_registry);
+  if (world.host_checked.contains(host_key) && !request.host.empty()) {
+    const std::string_view address = address_at(world, node, cr);
+    if (request.host != address)
+      return refuse(403, "DENIED", std::string(address), "1.3 another Host than the advertised login server");
+  }
 
   if (node.cloud()) {
     // SPEC 1.2: the gateway at the data endpoint only; everything else at the login server.
@@ -285,23 +301,19 @@ Answer answer(const World& world, const NodeRef& node, const Request& request, c
     }
     if (request.operation != Operation::Gateway && node.data_endpoint)
       return refuse(403, "DENIED", "login server", "1.2 (Decision) API request at the data endpoint");
-  } else {
-    const ConnectedRegistry* cr = world.connected_registry(node.connected_registry);
-    if (cr) {
-      const Token* sync = world.token(cr->sync_token);
-      if (sync && sync->status == TokenStatus::Disabled)
-        return refuse(503, "UNAVAILABLE", kConnectedRegistryDisabled, "2.6 a disabled CR");
-    }
+  } else if (cr) {
+    const Token* sync = world.token(cr->sync_token);
+    if (sync && sync->status == TokenStatus::Disabled)
+      return refuse(503, "UNAVAILABLE", kConnectedRegistryDisabled, "2.6 a disabled CR");
   }
 
   Identity identity;
-  if (auto refused = authenticate(world, node, request, credential, now, options, identity)) return *refused;
+  if (auto refused = authenticate(world, node, cr, request, credential, now, options, identity)) return *refused;
 
-  const ConnectedRegistry* cr = node.cloud() ? nullptr : world.connected_registry(node.connected_registry);
   if (cr && cr->mode == Mode::ReadOnly && request.is_write())
     return refuse(403, "DENIED", kNotAllowedOnThisRegistry, "4.3(2) a write at a ReadOnly CR");
 
-  if (!holds(world, node, identity, request)) {
+  if (!holds(node, identity, request, memo)) {
     const auto scope = challenge_scope(request);
     if (identity.bearer && scope && !scope->empty()) {
       Answer answer = refuse(401, "UNAUTHORIZED", "", "4.3(3) the access token lacks the scope");

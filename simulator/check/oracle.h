@@ -15,6 +15,7 @@
 #include "simulator/check/credential.h"
 #include "simulator/check/request.h"
 #include "simulator/check/world.h"
+#include "simulator/check/world_memo.h"
 
 namespace outpost::check {
 
@@ -52,8 +53,9 @@ struct OracleOptions {
   Nanoseconds jwt_leeway = std::chrono::seconds(60);
 };
 
+// `memo`, if given, is the one of `world` (world_memo.h): the same answer, with less work.
 Answer answer(const World& world, const NodeRef& node, const Request& request, const Credential& credential,
-              WallTime now, const OracleOptions& options = {});
+              WallTime now, const OracleOptions& options = {}, const WorldMemo* memo = nullptr);
 
 // Whether answer() for `credential` in `world` may change with `now` alone, the rest equal: a JWT (its lifetime, its
 // subject's passwords' expiry), or a token's password with an expiry. Otherwise one answer holds at every instant.

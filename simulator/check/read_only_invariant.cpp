@@ -6,19 +6,34 @@ namespace outpost::check {
 
 ReadOnlyInvariant::ReadOnlyInvariant(const WorldHistory& history, ViolationLog& log) : history_(history), log_(log) {}
 
+namespace {
+// Addresses are the nodes' (and whatever Host a client named): a run that keeps naming new ones starts over past this.
+constexpr size_t kMaxAddresses = 1 << 16;
+}  // namespace
+
 bool ReadOnlyInvariant::read_only(std::string_view address) const {
+  if (history_.size() != versions_ || read_only_.size() >= kMaxAddresses) {
+    read_only_.clear();  // a new version: a node may have come or gone
+    versions_ = history_.size();
+  }
+  if (const auto known = read_only_.find(address); known != read_only_.end()) return known->second;
   const World& world = history_.current();
   const auto node = world.node_at(address);
-  if (!node || node->cloud()) return false;
-  const ConnectedRegistry* cr = world.connected_registry(node->connected_registry);
-  return cr && cr->mode == Mode::ReadOnly;
+  const ConnectedRegistry* cr = node && !node->cloud() ? world.connected_registry(node->connected_registry) : nullptr;
+  const bool read_only = cr && cr->mode == Mode::ReadOnly;
+  read_only_.emplace(std::string(address), read_only);
+  return read_only;
 }
 
 bool ReadOnlyInvariant::observe(const ObservedDecision& decision) {
   const std::string& address = decision.host.empty() ? decision.node : decision.host;
   if (decision.outcome.status != 0 || !read_only(address)) return true;
-  const Request request = classify(decision.method, decision.path, decision.query);
-  if (!request.is_write()) return true;
+  return observe(decision, classify(decision.method, decision.path, decision.query));
+}
+
+bool ReadOnlyInvariant::observe(const ObservedDecision& decision, const Request& request) {
+  const std::string& address = decision.host.empty() ? decision.node : decision.host;
+  if (decision.outcome.status != 0 || !request.is_write() || !read_only(address)) return true;
   log_.report(decision.time, address, invariant::kNoWriteOnReadOnly,
               describe(decision) + ": a " + std::string(to_string(request.operation)) +
                   " was allowed at a ReadOnly connected registry (the node saw: " + decision.node_said + ")");

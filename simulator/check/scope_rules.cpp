@@ -126,6 +126,33 @@ GatewayRights gateway_rights(const std::vector<std::string>& actions, std::strin
   return rights;
 }
 
+GatewayIndex::GatewayIndex(const std::vector<std::string>& actions) {
+  // What gateway_rights() adds up for a name, added up for every name (its look-ahead on the name only skips actions
+  // that parse() would not give that name).
+  for (const std::string& text : actions) {
+    const auto parsed = parse(text);
+    if (!parsed || parsed->repository) continue;
+    auto found = by_name_.find(parsed->name);
+    if (found == by_name_.end()) found = by_name_.emplace(std::string(parsed->name), GatewayRights{}).first;
+    found->second.bits |= gateway_bit(parsed->action);
+  }
+}
+
+GatewayRights GatewayIndex::rights(std::string_view connected_registry) const {
+  const auto found = by_name_.find(connected_registry);
+  return found == by_name_.end() ? GatewayRights{} : found->second;
+}
+
+size_t GatewayIndex::NameHash::operator()(std::string_view name) const {
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a over the lowercased bytes
+  for (const char c : name) hash = (hash ^ static_cast<unsigned char>(lower_char(c))) * 1099511628211ull;
+  return static_cast<size_t>(hash);
+}
+
+bool GatewayIndex::NameEqual::operator()(std::string_view a, std::string_view b) const {
+  return equal_ignoring_case(a, b);
+}
+
 bool has_rule_on_every_repository(const std::vector<std::string>& actions) {
   return std::any_of(actions.begin(), actions.end(), [](const std::string& text) {
     const auto parsed = parse(text);

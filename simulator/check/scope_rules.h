@@ -1,10 +1,12 @@
 #pragma once
 // The oracle's own reading of scope-map actions (SPEC 3.1, 3.2) and Docker scope words (SPEC 3.5). Written from the
 // SPEC text, not from reference/auth, so that a mistake in one is caught by the other. Small and slow on purpose: it
-// rescans the action strings on every question.
+// rescans the action strings on every question (GatewayIndex, below, is the one exception, and reads them the same
+// way).
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace outpost::check {
@@ -36,6 +38,29 @@ bool repository_pattern_matches(std::string_view pattern, std::string_view repos
 // The union of every rule of `actions` that matches (SPEC 3.1: permissions add up). Malformed strings grant nothing.
 Rights repository_rights(const std::vector<std::string>& actions, std::string_view repository);
 GatewayRights gateway_rights(const std::vector<std::string>& actions, std::string_view connected_registry);
+// gateway_rights() of one action list for every CR at once: the list is read once, then each question is one hashed
+// look-up. A parent's sync map lists the gateway actions of every descendant (thousands in a wide world), and each
+// child's agent asks the parent something every round: rescanning the list per question was most of the oracle's
+// cost there.
+class GatewayIndex {
+ public:
+  explicit GatewayIndex(const std::vector<std::string>& actions);
+  // As gateway_rights(actions, connected_registry).
+  GatewayRights rights(std::string_view connected_registry) const;
+
+ private:
+  // CR names compare ignoring ASCII case, as gateway_rights() compares them.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view name) const;
+  };
+  struct NameEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const;
+  };
+  std::unordered_map<std::string, GatewayRights, NameHash, NameEqual> by_name_;
+};
+
 // Some repository rule is on "*" (SPEC 3.6: what the cloud asks before listing its catalog).
 bool has_rule_on_every_repository(const std::vector<std::string>& actions);
 // Some gateway rule at all.

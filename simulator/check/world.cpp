@@ -31,8 +31,16 @@ const ConnectedRegistry* World::sync_token_owner(std::string_view token) const {
 
 int World::depth(const NodeRef& node) const {
   if (node.cloud()) return 0;
-  if (!connected_registry(node.connected_registry)) return -1;
-  return static_cast<int>(ancestors(node.connected_registry).size()) + 1;
+  const ConnectedRegistry* cr = connected_registry(node.connected_registry);
+  if (!cr) return -1;
+  // ancestors().size() + 1, counted without listing them (asked for every decision not judged before).
+  size_t above = 0;
+  while (!cr->parent.empty() && above <= connected_registries.size()) {
+    ++above;
+    cr = connected_registry(cr->parent);
+    if (!cr) break;
+  }
+  return static_cast<int>(above) + 1;
 }
 
 std::vector<std::string> World::ancestors(std::string_view name) const {
@@ -61,8 +69,12 @@ std::optional<NodeRef> World::node_at(std::string_view address) const {
         found != connected_registries.end() &&
         address == (found->second.login_server.empty() ? found->first : found->second.login_server))
       return NodeRef{found->first, false};
+  // Else any CR listening there; of several, the least name (what a scan in name order finds first), so the answer
+  // does not depend on the hash map's order.
+  const std::string* found = nullptr;
   for (const auto& [name, cr] : connected_registries)
-    if (address == (cr.login_server.empty() ? name : cr.login_server)) return NodeRef{name, false};
+    if (address == (cr.login_server.empty() ? name : cr.login_server) && (!found || name < *found)) found = &name;
+  if (found) return NodeRef{*found, false};
   return std::nullopt;
 }
 

@@ -5,7 +5,6 @@
 // wrongly then disagrees with it.
 #include <array>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "reference/common/clock.h"
+#include "reference/common/string_hash.h"
 
 namespace outpost::check {
 
@@ -59,10 +59,13 @@ struct World {
   std::string cloud_login_server;
   std::string cloud_data_endpoint;  // "" = the cloud serves no gateway (SPEC 1.2)
   // SPEC 1.3: nodes started with --login-server refuse requests whose Host names another host. Holds "" for the cloud.
-  std::set<std::string> host_checked;
-  std::map<std::string, std::vector<std::string>, std::less<>> scope_maps;  // user-defined: name -> action strings
-  std::map<std::string, Token, std::less<>> tokens;
-  std::map<std::string, ConnectedRegistry, std::less<>> connected_registries;
+  std::set<std::string, std::less<>> host_checked;
+  // Hashed: the oracle looks names up for every decision, and the names of a large world are long and alike
+  // ("<level>-<n>-<level>-<m>-sync-token"), which an ordered map compares character by character at every level.
+  // Nothing depends on their order (node_at() below picks what an ordered scan would).
+  StringMap<std::vector<std::string>> scope_maps;  // user-defined: name -> action strings
+  StringMap<Token> tokens;
+  StringMap<ConnectedRegistry> connected_registries;
   // SPEC 2.10: sync tokens kept after their CR was deleted without cleanup; accepted nowhere.
   std::set<std::string, std::less<>> retired_sync_tokens;
   uint64_t next_serial = 1;

@@ -7,6 +7,7 @@
 
 #include "reference/common/clock.h"
 #include "simulator/check/world.h"
+#include "simulator/check/world_memo.h"
 
 namespace outpost::check {
 
@@ -20,6 +21,8 @@ class WorldHistory {
   size_t size() const { return versions_.size(); }
   const World& world(size_t version) const { return versions_.at(version).world; }
   WallTime since(size_t version) const { return versions_.at(version).since; }
+  // What the oracle worked out from that version so far (world_memo.h).
+  const WorldMemo& memo(size_t version) const { return versions_.at(version).memo; }
 
   // The versions a node may hold at `at` if it may lag by `lag`: every version that was current at some instant of
   // [at - lag, at] (both ends included, so a change and a request at the same instant may be seen either way).
@@ -30,6 +33,7 @@ class WorldHistory {
   struct Version {
     World world;
     WallTime since;
+    WorldMemo memo;
   };
   std::vector<Version> versions_;
 };

@@ -95,21 +95,27 @@ void ControlMirror::apply(const ManagementEvent& call, WallTime applied) {
     unmodelled_.push_back(std::string(http::method_name(call.method)) + " " + call.path);
     return;
   }
+  if (window_ <= Nanoseconds(0)) {
+    history_.record(world_, applied);
+    labels_.push_back(label_of(call));
+    return;
+  }
+  // A gathered version is labelled by its first change only: the others' bodies are not dumped for nothing (a
+  // World of thousands of nodes is built by tens of thousands of calls).
+  if (!gathering_) {
+    gathering_ = applied;
+    gathered_label_ = label_of(call);
+  }
+  ++gathered_;
+}
+
+std::string ControlMirror::label_of(const ManagementEvent& call) {
   std::string label = std::string(http::method_name(call.method)) + " " + call.path;
   if (call.request.is_object() && !call.request.empty()) {
     const std::string body = call.request.dump();
     if (body.size() <= 120) label += " " + body;
   }
-  if (window_ <= Nanoseconds(0)) {
-    history_.record(world_, applied);
-    labels_.push_back(std::move(label));
-    return;
-  }
-  if (!gathering_) {
-    gathering_ = applied;
-    gathered_label_ = std::move(label);
-  }
-  ++gathered_;
+  return label;
 }
 
 bool ControlMirror::apply_scope_map(const ManagementEvent& call, const std::string& name) {

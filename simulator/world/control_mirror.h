@@ -50,6 +50,8 @@ class ControlMirror {
   bool apply_token(const ManagementEvent& call, const std::vector<std::string>& segments, WallTime applied);
   bool apply_connected_registry(const ManagementEvent& call, const std::vector<std::string>& segments,
                                 WallTime applied);
+  // What made a version, as label() tells it.
+  static std::string label_of(const ManagementEvent& call);
   // The passwords an answer carries ({"passwords": [{"name": "password1", "value": ...}]}), with the serials the
   // model gave those slots.
   void remember_passwords(const std::string& token, const nlohmann::json& answer);

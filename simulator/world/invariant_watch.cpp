@@ -139,9 +139,9 @@ Nanoseconds InvariantWatch::lag(int depth) const {
 
 bool InvariantWatch::must_wait() const { return !changes_.empty() || mirror_.gathering(); }
 
-void InvariantWatch::wait(std::function<void()> judge) {
+void InvariantWatch::wait(Waiting waiting) {
   ++decisions_deferred_;
-  deferred_.push_back(std::move(judge));
+  deferred_.push_back(std::move(waiting));
 }
 
 void InvariantWatch::tick() {
@@ -152,7 +152,13 @@ void InvariantWatch::judge_waiting() {
   if (must_wait()) return;
   auto waiting = std::move(deferred_);
   deferred_.clear();
-  for (auto& judgement : waiting) judgement();
+  for (const Waiting& judgement : waiting) {
+    if (const auto* decision = std::get_if<check::ObservedDecision>(&judgement)) {
+      judge(*decision);
+    } else {
+      judge_read(std::get<check::BlobRead>(judgement));
+    }
+  }
 }
 
 void InvariantWatch::observe_decision(const registry::DecisionRecord& record) {
@@ -170,7 +176,7 @@ void InvariantWatch::observe_decision(const registry::DecisionRecord& record) {
                       peer_host(decision.from) == "operator";
   const std::string changed = change ? decision.path.substr(9) : std::string();
   if (must_wait()) {
-    wait([this, decision = std::move(decision)] { judge(decision); });
+    wait(std::move(decision));
   } else {
     judge(decision);
   }
@@ -180,23 +186,22 @@ void InvariantWatch::observe_decision(const registry::DecisionRecord& record) {
 }
 
 void InvariantWatch::judge(const check::ObservedDecision& decision) {
-  context_node_ = std::string(host_of(decision.host.empty() ? decision.node : decision.host));
+  const std::string& address = decision.host.empty() ? decision.node : decision.host;
+  context_node_.assign(host_of(address));
   context_time_ = decision.time - kWorldStart;
-  // One judgement for (i) and (iv): the oracle's answer for each version is asked once.
+  if (read_only_.read_only(address)) ++read_only_checked_;
+  // One judgement for (i) and (iv): the oracle's answer for each version is asked once. (ii) reads the request as
+  // the judgement classified it.
   if (auto judgement = judgements_.prepare(mirror_.history(), mirror_.book(), decision)) {
     decisions_.observe(decision, *judgement);
     ++enforcement_checked_;
     enforcement_.observe(decision, *judgement);
     judgements_.keep(*judgement, mirror_.history());
+    read_only_.observe(decision, judgement->request);
   } else {
     decisions_.observe(decision);  // counted as unjudged: a node the World does not know
+    read_only_.observe(decision);
   }
-  const std::string& address = decision.host.empty() ? decision.node : decision.host;
-  if (const auto node = mirror_.current().node_at(address); node && !node->cloud()) {
-    const check::ConnectedRegistry* cr = mirror_.current().connected_registry(node->connected_registry);
-    if (cr && cr->mode == check::Mode::ReadOnly) ++read_only_checked_;
-  }
-  read_only_.observe(decision);
 }
 
 void InvariantWatch::judge_read(const check::BlobRead& read) {
@@ -222,12 +227,9 @@ void InvariantWatch::on_request(const RequestEvent& event) {
   const auto [path, query] = split_target(event.target);
   const WallTime done = kWorldStart + event.done;
   // (ii) on what the client heard.
-  if (const auto node = mirror_.current().node_at(event.to); node && !node->cloud()) {
-    const check::ConnectedRegistry* cr = mirror_.current().connected_registry(node->connected_registry);
-    if (cr && cr->mode == check::Mode::ReadOnly) {
-      ++read_only_checked_;
-      read_only_.observe_response(done, event.to, event.method, path, query, event.status);
-    }
+  if (read_only_.read_only(event.to)) {
+    ++read_only_checked_;
+    read_only_.observe_response(done, event.to, event.method, path, query, event.status);
   }
   const auto blob = blob_path(path);
   // What the workload's clients put where (an upload finished with its digest): (vii)'s knowledge of who holds what.
@@ -245,7 +247,7 @@ void InvariantWatch::on_request(const RequestEvent& event) {
   if (event.status != 200 && event.status != 206) return;
   check::BlobRead read{candidate.decided, event.to, candidate.authorization, blob->first, blob->second, false, ""};
   if (must_wait()) {
-    wait([this, read = std::move(read)] { judge_read(read); });
+    wait(std::move(read));
   } else {
     judge_read(read);
   }

@@ -20,16 +20,17 @@
 // is also written into the run's trace (kind "violation"), so a run that breaks an invariant has another hash than
 // one that does not. Watching adds no event to the loop.
 #include <deque>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "reference/common/string_hash.h"
 #include "reference/node/node.h"
 #include "simulator/check/blob_integrity_invariant.h"
 #include "simulator/check/blob_read_invariant.h"
@@ -117,7 +118,10 @@ class InvariantWatch final : public WorldObserver {
   void judge_read(const check::BlobRead& read);
   // Judgements wait while a management change is on its way or being gathered into a version.
   bool must_wait() const;
-  void wait(std::function<void()> judge);
+  // What waits: a decision, or a blob read, judged in the order they came. Held as they are (no closure per decision:
+  // building a World of thousands of nodes defers tens of thousands).
+  using Waiting = std::variant<check::ObservedDecision, check::BlobRead>;
+  void wait(Waiting waiting);
   void record_changes();
   // At every event: a version the mirror gathered is recorded once its window passed, and what waited for it judged.
   void tick();
@@ -148,8 +152,9 @@ class InvariantWatch final : public WorldObserver {
   check::PushInvariant pushes_;
 
   std::deque<PendingChange> changes_;            // allowed by the cloud, in the order it applied them
-  std::deque<std::function<void()>> deferred_;   // judgements waiting for those changes
-  std::map<std::string, std::deque<BlobCandidate>> blob_candidates_;  // allowed blob reads, until the client hears
+  std::deque<Waiting> deferred_;                 // judgements waiting for those changes
+  // Allowed blob reads, until the client hears: by node, client, method and path (long and alike; never iterated).
+  StringMap<std::deque<BlobCandidate>> blob_candidates_;
   std::map<std::string, std::set<std::string>> uploaded_to_;          // blob digest -> repositories clients put it in
 
   std::optional<Nanoseconds> healed_at_;
