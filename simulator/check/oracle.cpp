@@ -108,20 +108,13 @@ bool password_matches(const Token& token, const std::optional<PasswordProof>& pr
   return slot.present && slot.serial == proof->serial && slot.valid_at(now);
 }
 
-// World::address_of() as a view, with the node's CR (`here`) already looked up: no copy per question.
-std::string_view address_at(const World& world, const NodeRef& node, const ConnectedRegistry* here) {
-  if (node.cloud()) return node.data_endpoint ? world.cloud_data_endpoint : world.cloud_login_server;
-  return here && !here->login_server.empty() ? std::string_view(here->login_server)
-                                             : std::string_view(node.connected_registry);
-}
-
 // SPEC 3.4, 4.1: a JWT this node issued, unexpired, whose subject is as it was (no password changed since) and may
 // still log in.
 bool bearer_valid(const World& world, const NodeRef& node, const ConnectedRegistry* here, const Credential& credential,
                   WallTime now, const OracleOptions& options) {
   if (!credential.bearer) return false;
   const BearerFacts& facts = *credential.bearer;
-  if (facts.issued_by != address_at(world, node, here)) return false;
+  if (facts.issued_by != world.address_of(node, here)) return false;
   if (now >= facts.expires_at + options.jwt_leeway || now + options.jwt_leeway < facts.issued_at) return false;
   if (credential.kind == Credential::Kind::Admin) return node.cloud();
   const Token* token = world.token(credential.name);
@@ -288,7 +281,7 @@ Answer answer(const World& world, const NodeRef& node, const Request& request, c
   // Views, and the address only where it is compared: answer() runs for every decision not judged before.
   const std::string_view host_key = node.cloud() ? std::string_view() : std::string_view(node.connected_registry);
   if (world.host_checked.contains(host_key) && !request.host.empty()) {
-    const std::string_view address = address_at(world, node, cr);
+    const std::string_view address = world.address_of(node, cr);
     if (request.host != address)
       return refuse(403, "DENIED", std::string(address), "1.3 another Host than the advertised login server");
   }

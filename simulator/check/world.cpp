@@ -55,9 +55,13 @@ std::vector<std::string> World::ancestors(std::string_view name) const {
 }
 
 std::string World::address_of(const NodeRef& node) const {
+  return std::string(address_of(node, node.cloud() ? nullptr : connected_registry(node.connected_registry)));
+}
+
+std::string_view World::address_of(const NodeRef& node, const ConnectedRegistry* cr) const {
   if (node.cloud()) return node.data_endpoint ? cloud_data_endpoint : cloud_login_server;
-  const ConnectedRegistry* cr = connected_registry(node.connected_registry);
-  return cr && !cr->login_server.empty() ? cr->login_server : node.connected_registry;
+  if (cr && !cr->login_server.empty()) return cr->login_server;
+  return node.connected_registry;
 }
 
 std::optional<NodeRef> World::node_at(std::string_view address) const {

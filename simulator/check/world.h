@@ -82,6 +82,9 @@ struct World {
   std::vector<std::string> ancestors(std::string_view connected_registry) const;
   // Where a node listens, and back: the cloud's two endpoints and every CR's login server.
   std::string address_of(const NodeRef& node) const;
+  // The same, with the node's CR already looked up (`cr`: null for the cloud or a CR the World does not hold), as a
+  // view of this World's or the node's strings: for the oracle, which asks for every decision it judges.
+  std::string_view address_of(const NodeRef& node, const ConnectedRegistry* cr) const;
   std::optional<NodeRef> node_at(std::string_view address) const;
 };
 
