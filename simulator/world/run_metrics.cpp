@@ -53,27 +53,22 @@ RunMetrics::RunMetrics(World& world)
 void RunMetrics::add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, uint64_t bytes) const {
   const int64_t first = from.count() / window_.count();
   const int64_t last = to > from ? (to.count() - 1) / window_.count() : first;
+  if (windows.size() <= static_cast<size_t>(last)) windows.resize(static_cast<size_t>(last) + 1, 0);
   if (first == last) {
-    windows[first] += bytes;
+    windows[static_cast<size_t>(first)] += bytes;
     return;
   }
-  // Spread evenly over the exchange's time; the last window takes the rounding, so the total stays exact. The windows
-  // are consecutive: each is found from the one before (a big blob spans hundreds; a lookup for each was a hot spot).
+  // Spread evenly over the exchange's time; the last window takes the rounding, so the total stays exact.
   const Wide span = (to - from).count();
   uint64_t given = 0;
-  auto at = windows.lower_bound(first);
-  const auto window_at = [&](int64_t index) -> uint64_t& {
-    if (at == windows.end() || at->first != index) at = windows.emplace_hint(at, index, 0);
-    return (at++)->second;
-  };
   for (int64_t index = first; index < last; ++index) {
     const int64_t end = std::min<int64_t>((index + 1) * window_.count(), to.count());
     const int64_t begin = std::max<int64_t>(index * window_.count(), from.count());
     const auto share = static_cast<uint64_t>(static_cast<Wide>(bytes) * (end - begin) / span);
-    window_at(index) += share;
+    windows[static_cast<size_t>(index)] += share;
     given += share;
   }
-  window_at(last) += bytes - given;
+  windows[static_cast<size_t>(last)] += bytes - given;
 }
 
 void RunMetrics::on_request(const RequestEvent& event) {
@@ -183,11 +178,12 @@ nlohmann::json RunMetrics::throughput_json(const Windows& windows, bool series) 
   std::vector<int64_t> rates;
   nlohmann::json points = nlohmann::json::array();  // [window start (ns), bytes/s]
   uint64_t total = 0;
-  for (const auto& [index, bytes] : windows) {
+  for (size_t index = 0; index < windows.size(); ++index) {
+    const uint64_t bytes = windows[index];
     if (bytes == 0) continue;
     total += bytes;
     rates.push_back(static_cast<int64_t>(static_cast<Wide>(bytes) * 1'000'000'000 / window_.count()));
-    if (series) points.push_back({index * window_.count(), rates.back()});
+    if (series) points.push_back({static_cast<int64_t>(index) * window_.count(), rates.back()});
   }
   nlohmann::json out = percentiles_json(percentiles(rates));
   out["activeWindows"] = out["count"];

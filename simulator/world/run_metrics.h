@@ -52,7 +52,10 @@ class RunMetrics final : public WorldObserver {
     int depth = 0;  // down: the receiving node's; up: the pushing node's
     bool up = false;
   };
-  using Windows = std::map<int64_t, uint64_t>;  // window index -> bytes
+  // Bytes per window, indexed by the window's number from the start of the run: a run spans at most a few hundred
+  // windows (window_for), so a dense vector costs little, and the four adds of every exchange are array writes (an
+  // ordered map's lookups here were 2.4% of the quiet wide fleet). A window that moved nothing stays 0 and is skipped.
+  using Windows = std::vector<uint64_t>;
   void add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, uint64_t bytes) const;
   nlohmann::json throughput_json(const Windows& windows, bool series) const;
   bool present(const std::string& node, const Arrival& arrival);
