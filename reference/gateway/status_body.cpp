@@ -132,14 +132,13 @@ std::optional<std::vector<RawReport>> split_status_body(std::string_view body) {
   return out;
 }
 
-std::string status_body(const nlohmann::json& own, const std::vector<std::string>& relayed) {
-  const std::string own_text = own.dump();
-  size_t size = own_text.size() + 16;
+std::string status_body(std::string_view own, const std::vector<std::string>& relayed) {
+  size_t size = own.size() + 16;
   for (const std::string& report : relayed) size += report.size() + 1;
   std::string body;
   body.reserve(size);  // a regional CR's body holds hundreds of reports: written once, not regrown
   body += R"({"reports":[)";
-  body += own_text;
+  body += own;
   for (const std::string& report : relayed) {
     body += ',';
     body += report;

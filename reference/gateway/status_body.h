@@ -21,7 +21,7 @@ struct RawReport {
 // a "reports" array. For duplicated members the last one counts, as when the body is parsed.
 std::optional<std::vector<RawReport>> split_status_body(std::string_view body);
 
-// A status body from this node's own report and relayed ones: {"reports": [own, relayed...]}.
-std::string status_body(const nlohmann::json& own, const std::vector<std::string>& relayed);
+// A status body from this node's own report (its JSON text) and relayed ones: {"reports": [own, relayed...]}.
+std::string status_body(std::string_view own, const std::vector<std::string>& relayed);
 
 }  // namespace outpost::gateway

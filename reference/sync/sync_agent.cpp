@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "reference/common/cron.h"
+#include "reference/common/json_text.h"
 #include "reference/common/log.h"
 #include "reference/common/time_format.h"
 #include "reference/gateway/protocol.h"
@@ -201,6 +202,55 @@ nlohmann::json SyncAgent::status() const {
   return report;
 }
 
+std::string SyncAgent::status_text(const std::vector<nlohmann::json>& notifications) const {
+  std::lock_guard lock(status_mutex_);
+  // Members in the order dump() writes status()'s: sorted by key.
+  std::string out;
+  out.reserve(512);
+  const auto member = [&out](std::string_view key) {
+    out += out.empty() ? '{' : ',';
+    append_json_string(out, key);
+    out += ':';
+  };
+  const auto optional_time = [&out](const std::optional<WallTime>& time) {
+    if (time)
+      append_json_string(out, format_rfc3339(*time));
+    else
+      out += "null";
+  };
+  const auto array = [&out](const std::vector<nlohmann::json>& values) {
+    if (values.empty()) {
+      out += "[]";
+      return;
+    }
+    out += nlohmann::json(values).dump();
+  };
+  member("activation");
+  append_json_string(out, activated_ ? "Active" : "Inactive");
+  member("connectionState");
+  append_json_string(out, to_string(state_.load()));
+  member("instanceId");
+  append_json_string(out, options_.instance_id);
+  member("lastActivityTime");
+  optional_time(last_activity_time_);
+  member("lastSyncTime");
+  optional_time(last_sync_time_);
+  member("loginServer");
+  append_json_string(out, options_.own_login_server);
+  member("name");
+  append_json_string(out, options_.cr_name);
+  member("notifications");
+  array(notifications);
+  member("pendingPushes");
+  out += std::to_string(store_.pending_count());
+  member("statusDetails");
+  array(status_details_);
+  member("version");
+  append_json_string(out, options_.software_version);
+  out += '}';
+  return out;
+}
+
 void SyncAgent::render_metrics(std::string& out) const {
   std::lock_guard lock(status_mutex_);
   const auto line = [&out](const char* name, const char* type, const char* help, const std::string& labels,
@@ -283,14 +333,13 @@ Task<void> SyncAgent::resync() {
 }
 
 Task<void> SyncAgent::report_status() {
-  nlohmann::json own = status();
+  std::vector<nlohmann::json> notifications;
   {
     std::lock_guard lock(status_mutex_);
-    own["notifications"] = std::move(notifications_);
-    notifications_.clear();
+    notifications.swap(notifications_);
   }
   // The descendants' reports go up as the bytes they arrived in: only the cloud reads them.
-  std::string body = gateway::status_body(own, replica_.take_reports());
+  std::string body = gateway::status_body(status_text(notifications), replica_.take_reports());
   co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("status"), std::string(), std::move(body),
                          std::chrono::seconds(60));
   last_status_sent_ = clock_.monotonic();

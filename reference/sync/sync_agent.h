@@ -75,6 +75,9 @@ class SyncAgent {
   ConnectionState state() const { return state_.load(); }
   uint64_t rounds() const { return rounds_.load(); }  // sync rounds completed (outpost_sync_rounds_total)
   nlohmann::json status() const;  // the report it sends up (SPEC 5.3)
+  // The same report with these notifications, as the text it goes up in: exactly status() with "notifications"
+  // added, dumped, but written without building the tree (every node writes one every interval).
+  std::string status_text(const std::vector<nlohmann::json>& notifications) const;
   void render_metrics(std::string& out) const;
 
  private:

@@ -231,6 +231,30 @@ BOOST_AUTO_TEST_CASE(a_round_that_goes_through_clears_the_reported_problems) {
   BOOST_TEST(agent.status().at("connectionState") == "Online");
 }
 
+// The report a node sends up is written without a tree (SyncAgent::status_text): byte for byte what dumping status()
+// with the notifications added gives, before activation (no times yet), once synced, and with problems to report.
+BOOST_AUTO_TEST_CASE(the_status_text_is_the_status_report_dumped) {
+  HierarchyWorld world;
+  world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  sync::SyncAgent& agent = *world.node("factory").node->agent();
+  const std::vector<nlohmann::json> notifications = {
+      {{"action", "push"}, {"repository", "apps/web"}, {"note", "caf\u00e9 \"quoted\"\n"}}, nlohmann::json("plain")};
+  const auto same = [&](const std::vector<nlohmann::json>& sent) {
+    nlohmann::json expected = agent.status();
+    expected["notifications"] = sent;
+    const std::string text = agent.status_text(sent);
+    BOOST_TEST(text == expected.dump());
+  };
+  same({});
+  same(notifications);
+  BOOST_TEST(world.run_until([&] { return agent.ready(); }, 5min));
+  same({});
+  same(notifications);
+  world.network().set_down("cloud:5001", true);
+  BOOST_TEST(world.run_until([&] { return !agent.status().at("statusDetails").empty(); }, 5min));
+  same(notifications);
+}
+
 BOOST_AUTO_TEST_CASE(notification_patterns) {
   const oci::ContentChange push{oci::ContentChange::Kind::ManifestPut, "apps/web", oci::digest_of("x"), "1.2"};
   const oci::ContentChange untag{oci::ContentChange::Kind::TagDeleted, "apps/web", oci::digest_of("x"), "1.2"};

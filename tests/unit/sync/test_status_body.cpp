@@ -104,9 +104,9 @@ BOOST_AUTO_TEST_CASE(random_bodies_read_alike) {
 BOOST_AUTO_TEST_CASE(a_body_written_from_relayed_reports_holds_them_as_they_came) {
   const json own = {{"name", "site"}, {"connectionState", "Online"}};
   const std::vector<std::string> relayed{R"({"name":"line1","x":[1,2]})", R"( {"name" : "line2"} )"};
-  const json body = json::parse(status_body(own, relayed));
+  const json body = json::parse(status_body(own.dump(), relayed));
   BOOST_TEST(body == json({{"reports", {own, json::parse(relayed[0]), json::parse(relayed[1])}}}));
-  BOOST_TEST(json::parse(status_body(own, {})) == json({{"reports", {own}}}));
+  BOOST_TEST(json::parse(status_body(own.dump(), {})) == json({{"reports", {own}}}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
