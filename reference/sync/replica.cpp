@@ -47,11 +47,12 @@ OwnSettings parse_own_settings(const nlohmann::json& config) {
 Replica::Replica(std::string own_login_server, std::function<void(const std::string&)> persist)
     : own_login_server_(std::move(own_login_server)), persist_(std::move(persist)) {}
 
-std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& document) {
-  if (!document.is_object() || !document.contains("config") || !document.contains("version"))
+std::shared_ptr<const Replica::State> Replica::parse(nlohmann::json taken) {
+  if (!taken.is_object() || !taken.contains("config") || !taken.contains("version"))
     throw std::invalid_argument("a configuration document has \"version\" and \"config\"");
   auto state = std::make_shared<State>();
-  state->document = document;
+  state->document = std::move(taken);
+  const nlohmann::json& document = state->document;  // never changed again: the descendants point into it
   if (document["version"].is_number()) state->version = document.value("version", uint64_t{0});
   state->settings = std::make_shared<const OwnSettings>(parse_own_settings(document["config"]));
   state->snapshot = control::snapshot_from_config(document["config"]);
@@ -61,7 +62,7 @@ std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& docum
       const std::string name = config.at("name").get<std::string>();
       Descendant& descendant = state->descendants[name];
       descendant.version = entry.at("version").get<uint64_t>();
-      descendant.config = config;
+      descendant.config = &config;
       descendant.repositories = strings_of(config, "repositories");
       try {
         descendant.message_ttl = ttl_of(config);
@@ -85,14 +86,14 @@ void Replica::load(const std::string& text) {
   state_ = std::move(parsed);
 }
 
-bool Replica::apply(const nlohmann::json& document) {
-  auto parsed = parse(document);
+bool Replica::apply(nlohmann::json document) {
+  auto parsed = parse(std::move(document));
   {
     std::lock_guard lock(mutex_);
-    if (state_ && state_->document == document) return false;
+    if (state_ && state_->document == parsed->document) return false;
     state_ = parsed;
   }
-  if (persist_) persist_(document.dump());
+  if (persist_) persist_(parsed->document.dump());
   if (on_change) on_change();
   return true;
 }
@@ -151,11 +152,11 @@ std::optional<nlohmann::json> Replica::document(std::string_view cr) {
   nlohmann::json descendants = nlohmann::json::array();
   for (const std::string& name : below) {
     const auto& entry = current->descendants.find(name)->second;
-    descendants.push_back({{"version", entry.version}, {"config", entry.config}});
+    descendants.push_back({{"version", entry.version}, {"config", *entry.config}});
   }
   return nlohmann::json{{"version", found->second.version},
                         {"loginServer", own_login_server_},
-                        {"config", found->second.config},
+                        {"config", *found->second.config},
                         {"descendants", std::move(descendants)}};
 }
 
@@ -179,7 +180,7 @@ Nanoseconds Replica::message_ttl(std::string_view cr) {
   const auto found = current->descendants.find(cr);
   if (found == current->descendants.end()) return std::chrono::hours(48);
   const Descendant& descendant = found->second;
-  return descendant.message_ttl ? *descendant.message_ttl : ttl_of(descendant.config);
+  return descendant.message_ttl ? *descendant.message_ttl : ttl_of(*descendant.config);
 }
 
 void Replica::activate(std::string_view cr, const std::string& instance_id,

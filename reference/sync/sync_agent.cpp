@@ -298,7 +298,7 @@ Task<void> SyncAgent::refresh_config() {
     set_state(ConnectionState::Online);
   if (answer.status == 304) co_return;
   try {
-    replica_.apply(answer.body);
+    replica_.apply(std::move(answer.body));
   } catch (const std::exception& error) {
     throw SyncFailure(Failure::Refused, std::string("the parent's configuration is unusable: ") + error.what());
   }
