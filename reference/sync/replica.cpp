@@ -33,6 +33,10 @@ OwnSettings parse_own_settings(const nlohmann::json& config) {
   const auto sync = config.value("sync", nlohmann::json::object());
   settings.schedule = sync.value("schedule", std::string("* * * * *"));
   if (sync.contains("window") && sync["window"].is_string()) settings.window = parse_iso_duration(sync["window"].get<std::string>());
+  try {
+    settings.sync_window.emplace(CronSchedule::parse(settings.schedule), settings.window);
+  } catch (const std::exception&) {  // left unset: see OwnSettings::sync_window
+  }
   settings.message_ttl = ttl_of(config);
   settings.enabled = config.value("enabled", true);
   settings.resync = config.value("resync", uint64_t{0});

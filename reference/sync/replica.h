@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reference/auth/decision.h"
+#include "reference/common/cron.h"
 #include "reference/common/string_hash.h"
 #include "reference/control/control_plane.h"
 #include "reference/gateway/config_source.h"
@@ -28,6 +29,9 @@ struct OwnSettings {
   std::vector<std::string> repositories;
   std::string schedule = "* * * * *";
   std::optional<Nanoseconds> window;
+  // `schedule` and `window` read once per document (every round asks, twice): nothing when the schedule does not
+  // parse, and then the round that needs it parses it again and fails with the parser's message.
+  std::optional<SyncWindow> sync_window;
   Nanoseconds message_ttl = std::chrono::hours(48);
   bool enabled = true;       // its sync token is enabled (SPEC 2.6)
   uint64_t resync = 0;       // bumped by `resync` at the cloud (SPEC 2.11)

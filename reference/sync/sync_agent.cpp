@@ -349,12 +349,9 @@ Task<void> SyncAgent::wait_for_window() {
   for (;;) {
     const auto settings = replica_.settings();
     if (!settings) co_return;
-    std::optional<SyncWindow> window;
-    try {
-      window.emplace(CronSchedule::parse(settings->schedule), settings->window);
-    } catch (const std::exception&) {
-      co_return;  // the cloud validated it; an unreadable one must not stop sync
-    }
+    // The cloud validated it; an unreadable one must not stop sync.
+    if (!settings->sync_window) co_return;
+    const SyncWindow* window = &*settings->sync_window;
     const WallTime now = clock_.now();
     if (window->open_at(now)) co_return;
     const auto next = window->next_open_after(now);
@@ -380,7 +377,10 @@ Task<void> SyncAgent::round() {
     co_await refresh_config();
   disabled_ = false;
   const auto settings = replica_.settings();
-  SyncWindow window(CronSchedule::parse(settings->schedule), settings->window);
+  std::optional<SyncWindow> unread;  // only when the schedule does not parse: this throws the parser's error
+  const SyncWindow& window = settings->sync_window ? *settings->sync_window
+                                                   : unread.emplace(CronSchedule::parse(settings->schedule),
+                                                                    settings->window);
   if (!window.open_at(clock_.now())) {
     // Outside its window a CR sends nothing but configuration checks (SPEC 5.4, docs/protocol.md). wait_for_window
     // lets the first round of a node that has never been configured through, since it cannot know its schedule
