@@ -71,25 +71,35 @@ void RunMetrics::add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, u
   windows[static_cast<size_t>(last)] += bytes - given;
 }
 
+void RunMetrics::count_retry(const RequestEvent& event, bool failure) {
+  const auto pending = failed_.find(event.from);
+  if (!failure && pending == failed_.end()) return;  // nothing failed and nothing of this sender's waits: no key
+  std::string key = event.to;
+  key += ' ';
+  key += http::method_name(event.method);
+  key += ' ';
+  key += event.target;
+  if (pending == failed_.end()) {
+    failed_[event.from].insert(std::move(key));
+    return;
+  }
+  std::set<std::string>& keys = pending->second;
+  const auto found = keys.find(key);
+  if (found == keys.end()) {
+    if (failure) keys.insert(std::move(key));
+    return;
+  }
+  ++retried_;
+  ++retried_by_host_[event.from];
+  if (failure) return;  // failed again: still waiting
+  keys.erase(found);
+  if (keys.empty()) failed_.erase(pending);
+}
+
 void RunMetrics::on_request(const RequestEvent& event) {
   const bool failure = failed(event);
   if (failure) ++failed_requests_;
-  if (failure || !failed_.empty()) {  // nothing failed and nothing waits for a retry: no key to make
-    std::string key = event.from;
-    key += ' ';
-    key += event.to;
-    key += ' ';
-    key += http::method_name(event.method);
-    key += ' ';
-    key += event.target;
-    if (const auto found = failed_.find(key); found != failed_.end()) {
-      ++retried_;
-      ++retried_by_host_[event.from];
-      if (!failure) failed_.erase(found);
-    } else if (failure) {
-      failed_.insert(std::move(key));
-    }
-  }
+  count_retry(event, failure);
   if (is_blob_transfer(event)) ++blob_transfers_;
 
   // Sync traffic: an agent's exchange with its parent.

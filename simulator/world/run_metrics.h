@@ -56,6 +56,7 @@ class RunMetrics final : public WorldObserver {
   // windows (window_for), so a dense vector costs little, and the four adds of every exchange are array writes (an
   // ordered map's lookups here were 2.4% of the quiet wide fleet). A window that moved nothing stays 0 and is skipped.
   using Windows = std::vector<uint64_t>;
+  void count_retry(const RequestEvent& event, bool failure);
   void add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, uint64_t bytes) const;
   nlohmann::json throughput_json(const Windows& windows, bool series) const;
   bool present(const std::string& node, const Arrival& arrival);
@@ -83,7 +84,9 @@ class RunMetrics final : public WorldObserver {
   std::map<std::string, std::vector<Arrival>> expected_;
   std::map<int, std::vector<int64_t>> down_by_depth_, up_by_depth_;  // nanoseconds
 
-  std::set<std::string> failed_;  // "from to METHOD target" of exchanges that failed and were not yet sent again
+  // Per sender, "to METHOD target" of its exchanges that failed and were not yet sent again. By sender first: a
+  // sender with none (nearly every one, once a fleet has started) is found without making a key for the exchange.
+  StringMap<std::set<std::string>> failed_;
   uint64_t failed_requests_ = 0, retried_ = 0;
   std::map<std::string, uint64_t> retried_by_host_;
 
