@@ -237,13 +237,15 @@ class GatewayCall final : public http::Call {
         return activate(cr, std::move(respond));
       case Operation::Status: {
         require_served(cr);
-        // Read without a tree: a relay passes its descendants' reports on as they came (status_body.h).
-        if (!body_.empty() && !nlohmann::json::accept(body_))
+        // Checked and split in one pass, without a tree: a relay passes its descendants' reports on as they came
+        // (status_body.h). An empty body is answered as one that is not a status body.
+        StatusBodyReading read = read_status_body(body_);
+        if (read.verdict == StatusBodyReading::Verdict::NotJson && !body_.empty())
           throw ApiError(400, "INVALID_REQUEST", "the request body is not JSON");
-        auto reports = body_.empty() ? std::nullopt : split_status_body(body_);
-        if (!reports) throw ApiError(400, "INVALID_REQUEST", "a status body is {\"reports\": [...]}");
-        const size_t accepted = reports->size();
-        gateway_.configs_.report_status(cr, std::move(*reports));
+        if (read.verdict != StatusBodyReading::Verdict::Reports)
+          throw ApiError(400, "INVALID_REQUEST", "a status body is {\"reports\": [...]}");
+        const size_t accepted = read.reports.size();
+        gateway_.configs_.report_status(cr, std::move(read.reports));
         return respond(json_response(200, {{"accepted", accepted}}));
       }
     }

@@ -1,135 +1,76 @@
 #include "reference/gateway/status_body.h"
 
+#include <optional>
+
+#include "reference/common/json_scan.h"
+
 namespace outpost::gateway {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// A string token's value: its bytes when it holds no escape, else decoded as JSON decodes it.
+std::string decode_string(std::string_view token) {
+  if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
+  return nlohmann::json::parse(token).get<std::string>();
+}
 
-// A cursor over text already known to be valid JSON: it finds where values begin and end, and decodes only object
-// keys and the strings it is asked for. Validity is what makes the skipping safe: brackets balance, strings close.
-class Scanner {
+// Whether a key token means `word`; without an escape (nearly always), compared in place.
+bool key_is(std::string_view token, std::string_view word) {
+  if (token.find('\\') == std::string_view::npos)
+    return token.size() == word.size() + 2 && token.substr(1, word.size()) == word;
+  return decode_string(token) == word;
+}
+
+// Keeps what a relay needs of a status body as the scan outlines it: the elements of the top-level object's last
+// "reports" member (depth 2) while that member is an array (depth 1), and of each report that is an object, its last
+// "name" member (depth 3).
+class ReportSplitter final : public JsonOutline {
  public:
-  explicit Scanner(std::string_view text) : text_(text) {}
+  static constexpr size_t kDepth = 3;
 
-  char peek() {
-    while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
-    return pos_ < text_.size() ? text_[pos_] : '\0';
-  }
-  void take(char) {
-    peek();
-    ++pos_;
-  }
-  // Where the next value starts, and the bytes read since such a start.
-  size_t start() {
-    peek();
-    return pos_;
-  }
-  std::string_view since(size_t begin) const { return text_.substr(begin, pos_ - begin); }
-
-  // The next value's bytes, skipped.
-  std::string_view value() {
-    const size_t begin = start();
-    const char first = text_[pos_];
-    if (first == '"') {
-      skip_string();
-    } else if (first == '{' || first == '[') {
-      int depth = 0;
-      do {
-        const char c = text_[pos_];
-        if (c == '"') {
-          skip_string();
-          continue;
-        }
-        if (c == '{' || c == '[') ++depth;
-        if (c == '}' || c == ']') --depth;
-        ++pos_;
-      } while (depth > 0);
-    } else {  // a number, true, false or null: up to the next delimiter
-      while (pos_ < text_.size() && !is_space(text_[pos_]) && text_[pos_] != ',' && text_[pos_] != '}' &&
-             text_[pos_] != ']')
-        ++pos_;
+  void open(size_t depth, char bracket) override {
+    if (depth == 1 && in_reports_) {
+      listing_ = bracket == '[';
+      list_.clear();
     }
-    return since(begin);
   }
-
-  // Each member of the object that starts here, in order: `on_member(key)` must consume the member's value.
-  template <class OnMember>
-  void members(OnMember on_member) {
-    take('{');
-    if (peek() == '}') return take('}');
-    for (;;) {
-      peek();
-      const std::string key = decode_string(value());
-      take(':');
-      on_member(key);
-      if (peek() != ',') return take('}');
-      take(',');
+  void key(size_t depth, std::string_view token) override {
+    if (depth == 1) in_reports_ = key_is(token, "reports");
+    if (depth == 3) at_name_ = listing_ && key_is(token, "name");
+  }
+  void value(size_t depth, std::string_view bytes) override {
+    if (depth == 3 && at_name_) {
+      name_ = bytes.front() == '"' ? decode_string(bytes) : std::string();
+      at_name_ = false;
+    } else if (depth == 2 && listing_) {
+      list_.push_back(RawReport{std::move(name_), std::string(bytes)});
+      name_.clear();
+      at_name_ = false;
+    } else if (depth == 1 && in_reports_) {  // this "reports" member ended: it replaces any before it
+      reports_ = listing_ ? std::optional(std::move(list_)) : std::nullopt;
+      list_.clear();
+      in_reports_ = listing_ = false;
     }
   }
 
-  // Each element of the array that starts here: `on_element()` must consume it.
-  template <class OnElement>
-  void elements(OnElement on_element) {
-    take('[');
-    if (peek() == ']') return take(']');
-    for (;;) {
-      on_element();
-      if (peek() != ',') return take(']');
-      take(',');
-    }
-  }
-
-  // A string token's value: its bytes when it holds no escape, else decoded as JSON decodes it.
-  static std::string decode_string(std::string_view token) {
-    if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
-    return nlohmann::json::parse(token).get<std::string>();
-  }
+  std::optional<std::vector<RawReport>>& reports() { return reports_; }
 
  private:
-  void skip_string() {
-    ++pos_;  // the opening quote
-    while (text_[pos_] != '"') pos_ += text_[pos_] == '\\' ? 2 : 1;
-    ++pos_;
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
+  bool in_reports_ = false;  // in a top-level member named "reports"
+  bool listing_ = false;     // ... whose value is an array: its elements are reports
+  bool at_name_ = false;     // at a report's member named "name"
+  std::string name_;         // the name of the report being read
+  std::vector<RawReport> list_;
+  std::optional<std::vector<RawReport>> reports_;  // of the last "reports" member that ended
 };
-
-// The report that starts here, read once: its bytes, and its name when it is an object whose last "name" member is a
-// string.
-RawReport read_report(Scanner& scanner) {
-  RawReport report;
-  const size_t begin = scanner.start();
-  if (scanner.peek() == '{') {
-    scanner.members([&](const std::string& key) {
-      const std::string_view value = scanner.value();
-      if (key == "name") report.name = value.front() == '"' ? Scanner::decode_string(value) : std::string();
-    });
-  } else {
-    scanner.value();
-  }
-  report.text = std::string(scanner.since(begin));
-  return report;
-}
 
 }  // namespace
 
-std::optional<std::vector<RawReport>> split_status_body(std::string_view body) {
-  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);  // a UTF-8 byte order mark, which JSON parsers skip
-  Scanner scanner(body);
-  if (scanner.peek() != '{') return std::nullopt;
-  std::optional<std::string_view> reports;  // the last "reports" member
-  scanner.members([&](const std::string& key) {
-    const std::string_view value = scanner.value();
-    if (key == "reports") reports = value;
-  });
-  if (!reports || reports->front() != '[') return std::nullopt;
-  std::vector<RawReport> out;
-  Scanner list(*reports);
-  list.elements([&] { out.push_back(read_report(list)); });
-  return out;
+StatusBodyReading read_status_body(std::string_view body) {
+  ReportSplitter splitter;
+  if (!json_scan(body, splitter, ReportSplitter::kDepth)) return {StatusBodyReading::Verdict::NotJson, {}};
+  if (!splitter.reports()) return {StatusBodyReading::Verdict::NotReports, {}};
+  return {StatusBodyReading::Verdict::Reports, std::move(*splitter.reports())};
 }
 
 std::string status_body(std::string_view own, const std::vector<std::string>& relayed) {

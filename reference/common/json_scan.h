@@ -1,0 +1,33 @@
+#pragma once
+// One pass over a JSON text that both checks it and outlines it. The verdict is nlohmann::json::accept's on every
+// input (the parser this project answers with elsewhere, so a body is JSON here exactly when it is JSON there), and
+// while checking, the scan tells a reader where the values of the first few levels begin and end. A reader that needs
+// only those (a relay splitting a status body into reports) then reads each byte once instead of twice, and never
+// builds a tree. Iterative: a body nested a million levels deep costs a byte of stack per level, not a call frame.
+#include <cstddef>
+#include <string_view>
+
+namespace outpost {
+
+// What the scan tells its reader, in document order, for values at most `max_depth` levels down (the whole text is
+// depth 0, its members or elements depth 1, ...). Events arrive before the verdict: a reader keeps what it gathered
+// only when json_scan returns true.
+class JsonOutline {
+ public:
+  // A '{' or '[' (`bracket`) opened a value at `depth`: the events of its members or elements follow.
+  virtual void open(size_t depth, char bracket) = 0;
+  // An object member's key as written, quotes and escapes included; its value is at `depth`.
+  virtual void key(size_t depth, std::string_view token) = 0;
+  // A value at `depth` ended: its bytes as written, without the whitespace around them.
+  virtual void value(size_t depth, std::string_view bytes) = 0;
+
+ protected:
+  ~JsonOutline() = default;
+};
+
+// Whether nlohmann::json::accept(text) holds (3.11: RFC 8259 as its lexer reads it: a UTF-8 byte order mark skipped
+// at the very start, strict UTF-8 in strings, no lone surrogate escapes, numbers whose double overflows refused, and
+// input ending at a NUL byte after the value), telling `outline` about the values up to `max_depth` on the way.
+bool json_scan(std::string_view text, JsonOutline& outline, size_t max_depth);
+
+}  // namespace outpost
