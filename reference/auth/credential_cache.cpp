@@ -14,14 +14,15 @@ Nanoseconds deadline_after(Nanoseconds now, Nanoseconds ttl) {
 }
 }  // namespace
 
-// Both caches key on sha256() of the presented secret: a fixed-size digest keeps every key the same size whatever was
-// presented, and keeps the secret out of memory.
+// Both caches key on the SHA-256 of the presented secret: a fixed-size digest keeps every key the same size whatever
+// was presented, and keeps the secret out of memory.
 
 CredentialCache::CredentialCache(const Clock& clock, size_t capacity, Nanoseconds ttl)
     : clock_(clock), ttl_(ttl), entries_(capacity) {}
 
 bool CredentialCache::lookup(std::string_view name, std::string_view password, uint64_t generation) {
-  std::pair<std::string, std::string> key(sha256(password), std::string(name));
+  const Sha256Digest digest = sha256_digest(password);
+  const detail::CredentialKeyView key{digest, name};
   const WallTime wall_now = clock_.now();
   const Nanoseconds now = clock_.monotonic();
   std::lock_guard lock(mutex_);
@@ -36,7 +37,7 @@ bool CredentialCache::lookup(std::string_view name, std::string_view password, u
 
 void CredentialCache::remember(std::string_view name, std::string_view password, uint64_t generation,
                                std::optional<WallTime> password_expiry) {
-  std::pair<std::string, std::string> key(sha256(password), std::string(name));
+  detail::CredentialKey key{sha256_digest(password), std::string(name)};
   const Nanoseconds deadline = deadline_after(clock_.monotonic(), ttl_);
   std::lock_guard lock(mutex_);
   entries_.put(std::move(key), Entry{generation, password_expiry}, deadline);
@@ -45,9 +46,9 @@ void CredentialCache::remember(std::string_view name, std::string_view password,
 void CredentialCache::forget(std::string_view name) {
   // The entries are hashed, so a token's are found by a walk over all of them: this is not on any request's path.
   std::lock_guard lock(mutex_);
-  std::vector<std::pair<std::string, std::string>> gone;
-  entries_.for_each_key([&](const auto& key) {
-    if (key.second == name) gone.push_back(key);
+  std::vector<detail::CredentialKey> gone;
+  entries_.for_each_key([&](const detail::CredentialKey& key) {
+    if (key.name == name) gone.push_back(key);
   });
   for (const auto& key : gone) entries_.remove(key);
 }
@@ -65,7 +66,9 @@ size_t CredentialCache::size() const {
 std::vector<std::pair<std::string, std::string>> CredentialCache::keys_for_testing() const {
   std::vector<std::pair<std::string, std::string>> keys;
   std::lock_guard lock(mutex_);
-  entries_.for_each_key([&](const auto& key) { keys.emplace_back(key.second, key.first); });
+  entries_.for_each_key([&](const detail::CredentialKey& key) {
+    keys.emplace_back(key.name, std::string(reinterpret_cast<const char*>(key.digest.data()), key.digest.size()));
+  });
   std::sort(keys.begin(), keys.end());
   return keys;
 }
@@ -74,7 +77,7 @@ JwtCache::JwtCache(const Clock& clock, size_t capacity, Nanoseconds ttl)
     : clock_(clock), ttl_(ttl), entries_(capacity) {}
 
 std::shared_ptr<const Claims> JwtCache::lookup(std::string_view token, std::string_view audience, Nanoseconds leeway) {
-  const std::string key = sha256(token);
+  const Sha256Digest key = sha256_digest(token);
   const WallTime wall_now = clock_.now();
   const Nanoseconds now = clock_.monotonic();
   std::shared_ptr<const Claims> claims;
@@ -94,11 +97,11 @@ std::shared_ptr<const Claims> JwtCache::lookup(std::string_view token, std::stri
 }
 
 void JwtCache::remember(std::string_view token, Claims claims) {
-  std::string key = sha256(token);
+  const Sha256Digest key = sha256_digest(token);
   auto value = std::make_shared<const Claims>(std::move(claims));
   const Nanoseconds deadline = deadline_after(clock_.monotonic(), ttl_);
   std::lock_guard lock(mutex_);
-  entries_.put(std::move(key), std::move(value), deadline);
+  entries_.put(key, std::move(value), deadline);
 }
 
 void JwtCache::clear() {

@@ -17,6 +17,7 @@
 // Both are thread-safe (one mutex each; the hashing happens outside it).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -28,31 +29,67 @@
 #include <vector>
 
 #include "reference/auth/jwt.h"
+#include "reference/auth/sha256.h"
 #include "reference/common/clock.h"
 
 namespace outpost::auth {
 
 namespace detail {
-// Hashes the keys the caches use: a string, or a pair of them.
+// What the credential cache is keyed by: the digest of the presented password and the token's name. Held by value,
+// so the digest sits in the table's node and a lookup, asked with a view, builds no key.
+struct CredentialKey {
+  Sha256Digest digest;
+  std::string name;
+};
+struct CredentialKeyView {
+  const Sha256Digest& digest;
+  std::string_view name;
+};
+
+// Hashes the keys the caches use. A digest is already a uniform hash of the secret: its first bytes are the table's
+// hash, with nothing more to compute. (Tokens with one password would share a bucket, where their names still tell
+// them apart; passwords are generated, so only chance could do that.)
 struct CacheKeyHash {
-  size_t operator()(const std::string& key) const { return std::hash<std::string>{}(key); }
+  using is_transparent = void;
+  size_t operator()(const Sha256Digest& key) const {
+    size_t hash;
+    std::memcpy(&hash, key.data(), sizeof hash);
+    return hash;
+  }
+  size_t operator()(const CredentialKey& key) const { return (*this)(key.digest); }
+  size_t operator()(const CredentialKeyView& key) const { return (*this)(key.digest); }
   size_t operator()(const std::pair<std::string, std::string>& key) const {
     const size_t first = std::hash<std::string>{}(key.first);
     return first ^ (std::hash<std::string>{}(key.second) + 0x9e3779b97f4a7c15ULL + (first << 6) + (first >> 2));
   }
 };
 
+// Compares a credential key with another or with a view of one; every other key with itself.
+struct CacheKeyEqual {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    if constexpr (requires { a.digest; b.digest; }) {
+      return a.digest == b.digest && a.name == b.name;
+    } else {
+      return a == b;
+    }
+  }
+};
+
 // A bounded map with least-recently-used eviction and a per-entry deadline. Not thread-safe; the caches lock around it.
 // Hashed, because it is asked on every authenticated request and an ordered map's steps each missed the cache on a key
 // string; nothing depends on its order: evictions follow the recency list, and the only walk over it (for_each_key)
-// serves callers that do not depend on the order (DESIGN.md, determinism).
+// serves callers that do not depend on the order (DESIGN.md, determinism). Asked with the key or anything CacheKeyHash
+// and CacheKeyEqual take for one.
 template <class Key, class Value>
 class ExpiringLru {
  public:
   explicit ExpiringLru(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
   // The live value for `key`, marked most recently used; an entry past its deadline is dropped and reported missing.
-  Value* find(const Key& key, Nanoseconds now) {
+  template <class Lookup>
+  Value* find(const Lookup& key, Nanoseconds now) {
     const auto it = slots_.find(key);
     if (it == slots_.end()) return nullptr;
     if (now >= it->second.deadline) {
@@ -71,7 +108,8 @@ class ExpiringLru {
     it->second.position = recency_.begin();
   }
 
-  void remove(const Key& key) {
+  template <class Lookup>
+  void remove(const Lookup& key) {
     if (auto it = slots_.find(key); it != slots_.end()) erase(it);
   }
 
@@ -91,7 +129,7 @@ class ExpiringLru {
     Nanoseconds deadline;
     typename std::list<const Key*>::iterator position;
   };
-  using Slots = std::unordered_map<Key, Slot, CacheKeyHash>;
+  using Slots = std::unordered_map<Key, Slot, CacheKeyHash, CacheKeyEqual>;
 
   void erase(typename Slots::iterator it) {
     recency_.erase(it->second.position);
@@ -136,7 +174,7 @@ class CredentialCache {
   const Clock& clock_;
   const Nanoseconds ttl_;
   mutable std::mutex mutex_;
-  detail::ExpiringLru<std::pair<std::string, std::string>, Entry> entries_;  // (SHA-256 of password, name)
+  detail::ExpiringLru<detail::CredentialKey, Entry> entries_;
 };
 
 class JwtCache {
@@ -158,7 +196,7 @@ class JwtCache {
   const Clock& clock_;
   const Nanoseconds ttl_;
   mutable std::mutex mutex_;
-  detail::ExpiringLru<std::string, std::shared_ptr<const Claims>> entries_;  // SHA-256 of the token
+  detail::ExpiringLru<Sha256Digest, std::shared_ptr<const Claims>> entries_;  // SHA-256 of the token
 };
 
 }  // namespace outpost::auth

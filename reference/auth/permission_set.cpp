@@ -24,6 +24,9 @@ void PermissionSet::add(std::span<const ActionRule> rules) {
       case ActionRule::Match::Prefix: tables.prefixes[rule.name] |= rule.repository; break;
     }
   }
+  const bool sole = tables.gateways.size() == 1;
+  tables.sole_gateway = sole ? tables.gateways.begin()->first : std::string();
+  tables.sole_gateway_actions = sole ? tables.gateways.begin()->second : GatewayActions{};
 }
 
 PermissionSet PermissionSet::all_repositories() {
@@ -48,7 +51,12 @@ RepositoryActions PermissionSet::repository_actions(std::string_view repository)
 
 GatewayActions PermissionSet::gateway_actions(std::string_view connected_registry) const {
   if (!tables_) return {};
-  if (auto found = tables_->gateways.find(connected_registry); found != tables_->gateways.end()) return found->second;
+  const Tables& tables = *tables_;
+  // "" stands for "not exactly one"; a sole rule on "" (no valid name, but rules may be built by hand) is then found
+  // in the table, which holds it too.
+  if (!tables.sole_gateway.empty())
+    return tables.sole_gateway == connected_registry ? tables.sole_gateway_actions : GatewayActions{};
+  if (auto found = tables.gateways.find(connected_registry); found != tables.gateways.end()) return found->second;
   return {};
 }
 

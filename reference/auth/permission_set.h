@@ -46,6 +46,11 @@ class PermissionSet {
 
   struct Tables {
     RepositoryActions all{};
+    // The one connected registry the gateway rules name, when they name exactly one ("" otherwise), and its actions:
+    // most sets are a leaf's sync map or a client's rule on one CR, and one comparison here answers them without the
+    // walk through `gateways` (bucket, node, key: each a wait for memory in a node that serves thousands of others).
+    GatewayActions sole_gateway_actions{};
+    std::string sole_gateway;
     Map<RepositoryActions> exact;
     Map<RepositoryActions> prefixes;  // keyed by the prefix without its "/*"
     Map<GatewayActions> gateways;

@@ -1,6 +1,7 @@
 #pragma once
 // SHA-256 of a small in-memory string: cache keys for presented secrets, JWK thumbprints. Streaming content digests
 // belong to reference/oci/digest.h instead.
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -8,8 +9,11 @@
 namespace outpost::auth {
 
 inline constexpr size_t kSha256Bytes = 32;
+using Sha256Digest = std::array<unsigned char, kSha256Bytes>;
 
-// The kSha256Bytes raw digest of `bytes`. Thread-safe. Throws std::runtime_error if OpenSSL fails.
+// The raw digest of `bytes`. Thread-safe. Both throw std::runtime_error if OpenSSL fails.
+Sha256Digest sha256_digest(std::string_view bytes);
+// The same as a kSha256Bytes string.
 std::string sha256(std::string_view bytes);
 
 }  // namespace outpost::auth

@@ -17,7 +17,7 @@ bool EnforcementInvariant::observe(const ObservedDecision& decision) {
 }
 
 bool EnforcementInvariant::observe(const ObservedDecision& decision, Judgement& judgement) {
-  const std::string node = history_.current().address_of(judgement.node);  // the endpoint it reached
+  const std::string& node = judgement.node_address;  // the endpoint it reached
   const auto agrees = [&](size_t version) { return ask(judgement, version, history_, decision, options_); };
 
   // The node holds one of the versions it agrees with. If it agrees with none it may still hold, it is late. The
@@ -49,10 +49,8 @@ bool EnforcementInvariant::observe(const ObservedDecision& decision, Judgement& 
     if (!agrees(version)) continue;
     if (version > floor) {
       floor = version;
-      if (!measured_[{version, node}]) {
-        measured_[{version, node}] = true;
+      if (measured_.emplace(std::pair{version, node}, true).second)
         delays_.push_back({version, node, judgement.depth, decision.time - history_.since(version)});
-      }
     }
     break;
   }

@@ -30,7 +30,8 @@ class EnforcementInvariant {
 
   // True unless the decision shows the node still applies a version it should have left behind.
   bool observe(const ObservedDecision& decision);
-  // The same with a judgement prepared for it (judgement.h), which another check may share.
+  // The same with a judgement prepared for it against the current version of the history (judgement.h), which
+  // another check may share.
   bool observe(const ObservedDecision& decision, Judgement& judgement);
 
   struct Delay {

@@ -39,12 +39,16 @@ std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBo
 std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBook& book,
                                  const ObservedDecision& decision, Request request) {
   const World& now = history.current();
-  std::optional<NodeRef> node = decision.host.empty() ? std::nullopt : now.node_at(decision.host);
-  if (!node) node = now.node_at(decision.node);
+  // The node is the one at the Host the request named, else the deciding node's.
+  const std::optional<NodeRef> reached = now.node_at(decision.host.empty() ? decision.node : decision.host);
+  std::optional<NodeRef> node = reached;
+  if (!node && !decision.host.empty()) node = now.node_at(decision.node);
   if (!node) return std::nullopt;
   Judgement judgement;
   judgement.node = *node;
   judgement.depth = now.depth(*node);
+  judgement.node_address = now.address_of(*node);
+  judgement.reached_read_only = reached && now.read_only(*reached);
   judgement.request = std::move(request);
   judgement.request.host = decision.host;
   judgement.credential = book.resolve(decision.authorization, now);

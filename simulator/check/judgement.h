@@ -16,6 +16,11 @@ namespace outpost::check {
 struct Judgement {
   NodeRef node;
   int depth = 0;
+  // What the checks ask about the node of every decision, as the World stood when this was prepared (the current
+  // version): where the node listens (World::address_of, which (iv) keys its progress by), and whether the address
+  // the request reached is a ReadOnly CR's (ReadOnlyInvariant::read_only, (ii)).
+  std::string node_address;
+  bool reached_read_only = false;
   Request request;
   Credential credential;
   // Per version of the history, up to the newest begun by the decision's time: the oracle's answer, and whether the

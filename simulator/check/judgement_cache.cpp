@@ -4,8 +4,8 @@
 
 namespace outpost::check {
 
-std::optional<Judgement> JudgementCache::prepare(const WorldHistory& history, const CredentialBook& book,
-                                                 const ObservedDecision& decision) {
+Judgement* JudgementCache::prepare(const WorldHistory& history, const CredentialBook& book,
+                                  const ObservedDecision& decision) {
   last_ = nullptr;
   if (history.size() != versions_ || book.generation() != book_generation_ || entries_.size() >= kMaxEntries) {
     entries_.clear();  // a new version or credential: what was prepared may read differently now
@@ -29,39 +29,40 @@ std::optional<Judgement> JudgementCache::prepare(const WorldHistory& history, co
   auto found = entries_.find(key_);
   if (found == entries_.end()) {
     auto judgement = check::prepare(history, book, decision, std::move(request));
-    if (!judgement) return judgement;
+    if (!judgement) return nullptr;
     auto entry = std::make_unique<Entry>();
-    entry->prepared = *judgement;
-    entry->prepared.answers.clear();
-    entry->prepared.agreeing.clear();
+    entry->judgement = std::move(*judgement);
     last_ = entries_.emplace(key_, std::move(entry)).first->second.get();
-    return judgement;
+    return &last_->judgement;
   }
   ++hits_;
   last_ = found->second.get();
-  Judgement judgement = last_->prepared;
-  // As prepare(): versions recorded after the decision are not ones the node could have known.
+  Judgement& judgement = last_->judgement;
+  std::vector<bool>& kept = last_->kept;
+  // As prepare(): versions recorded after the decision are not ones the node could have known. (A decision judged
+  // late may know fewer than the last one did: what it drops is asked again when needed.)
   const size_t newest = history.current_during(decision.time, Nanoseconds::zero()).second;
   judgement.answers.resize(newest + 1);
-  judgement.agreeing.resize(newest + 1, false);
-  const auto& known = last_->answers;
-  for (size_t version = 0; version <= newest && version < known.size(); ++version) {
-    if (!known[version]) continue;
-    judgement.answers[version] = known[version];
-    judgement.agreeing[version] = agrees(*known[version], decision.outcome);
+  kept.resize(newest + 1, false);
+  judgement.agreeing.assign(newest + 1, false);
+  for (size_t version = 0; version <= newest; ++version) {
+    if (!kept[version]) {
+      judgement.answers[version].reset();  // asked at the last decision's time: not this one's answer
+    } else {
+      judgement.agreeing[version] = agrees(*judgement.answers[version], decision.outcome);
+    }
   }
-  return judgement;
+  return &judgement;
 }
 
-void JudgementCache::keep(const Judgement& judgement, const WorldHistory& history) {
+void JudgementCache::keep(const WorldHistory& history) {
   if (!last_) return;
-  auto& known = last_->answers;
-  for (size_t version = 0; version < judgement.answers.size(); ++version) {
-    if (!judgement.answers[version] || (version < known.size() && known[version])) continue;
-    if (depends_on_time(history.world(version), judgement.credential)) continue;
-    if (known.size() <= version) known.resize(version + 1);
-    known[version] = judgement.answers[version];
-  }
+  const Judgement& judgement = last_->judgement;
+  std::vector<bool>& kept = last_->kept;
+  if (kept.size() < judgement.answers.size()) kept.resize(judgement.answers.size(), false);
+  for (size_t version = 0; version < judgement.answers.size(); ++version)
+    if (judgement.answers[version] && !kept[version])
+      kept[version] = !depends_on_time(history.world(version), judgement.credential);
   last_ = nullptr;
 }
 

@@ -8,9 +8,11 @@
 // What it reuses is exactly what check::prepare() and check::ask() would compute again: the prepared part depends on
 // nothing else, and an answer is kept only where the oracle says it cannot depend on the time (depends_on_time()),
 // since the decision's time is the one input that differs. Whether the node's outcome agrees is always judged anew.
+//
+// The judgement handed out is the cache's own, not a copy: copying one per decision (its node, request, credential
+// and answers, each string allocated again) cost more than finding it.
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,20 +24,20 @@ namespace outpost::check {
 class JudgementCache {
  public:
   // As check::prepare(history, book, decision), with the answers already known for alike decisions filled in (and
-  // whether this decision's outcome agrees with each).
-  std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBook& book,
-                                   const ObservedDecision& decision);
-  // After the checks have asked what they needed: keep the time-independent answers of the judgement the last
-  // prepare() returned, for the next alike decision.
-  void keep(const Judgement& judgement, const WorldHistory& history);
+  // whether this decision's outcome agrees with each); null where check::prepare() gives nothing. The judgement may
+  // be asked (check::ask) and read until the next prepare(), which may change or destroy it.
+  Judgement* prepare(const WorldHistory& history, const CredentialBook& book, const ObservedDecision& decision);
+  // After the checks have asked what they needed: keep the answers of the judgement the last prepare() returned that
+  // cannot depend on the time, for the next alike decision. (Without it, that decision is asked anew.)
+  void keep(const WorldHistory& history);
 
   size_t hits() const { return hits_; }
   size_t size() const { return entries_.size(); }
 
  private:
   struct Entry {
-    Judgement prepared;                          // answers and agreement left empty
-    std::vector<std::optional<Answer>> answers;  // per version; only those that cannot depend on the time
+    Judgement judgement;  // answers: the kept ones, plus whatever the last decision asked
+    std::vector<bool> kept;  // per version: judgement.answers holds an answer that holds at every instant
   };
   // The run's distinct decisions are few (thousands of nodes times a handful of operations); a run whose queries
   // never repeat would grow the map without end, so it starts over past this many.

@@ -19,8 +19,7 @@ bool ReadOnlyInvariant::read_only(std::string_view address) const {
   if (const auto known = read_only_.find(address); known != read_only_.end()) return known->second;
   const World& world = history_.current();
   const auto node = world.node_at(address);
-  const ConnectedRegistry* cr = node && !node->cloud() ? world.connected_registry(node->connected_registry) : nullptr;
-  const bool read_only = cr && cr->mode == Mode::ReadOnly;
+  const bool read_only = node && world.read_only(*node);
   read_only_.emplace(std::string(address), read_only);
   return read_only;
 }
@@ -33,7 +32,13 @@ bool ReadOnlyInvariant::observe(const ObservedDecision& decision) {
 
 bool ReadOnlyInvariant::observe(const ObservedDecision& decision, const Request& request) {
   const std::string& address = decision.host.empty() ? decision.node : decision.host;
-  if (decision.outcome.status != 0 || !request.is_write() || !read_only(address)) return true;
+  if (decision.outcome.status != 0 || !request.is_write()) return true;
+  return observe(decision, request, read_only(address));
+}
+
+bool ReadOnlyInvariant::observe(const ObservedDecision& decision, const Request& request, bool read_only) {
+  const std::string& address = decision.host.empty() ? decision.node : decision.host;
+  if (decision.outcome.status != 0 || !request.is_write() || !read_only) return true;
   log_.report(decision.time, address, invariant::kNoWriteOnReadOnly,
               describe(decision) + ": a " + std::string(to_string(request.operation)) +
                   " was allowed at a ReadOnly connected registry (the node saw: " + decision.node_said + ")");

@@ -24,6 +24,8 @@ class ReadOnlyInvariant {
   // The same with the decision's request already classified (classify(decision.method, decision.path,
   // decision.query), or what a check prepared for it: judgement.h).
   bool observe(const ObservedDecision& decision, const Request& request);
+  // The same with read_only() of the address it reached already known (Judgement::reached_read_only).
+  bool observe(const ObservedDecision& decision, const Request& request, bool read_only);
   // An answer a client got from `address`.
   bool observe_response(WallTime time, std::string_view address, http::Method method, std::string_view path,
                         std::string_view query, int status);

@@ -81,11 +81,13 @@ Request classify_repository_route(http::Method method, std::string_view rest, co
 // docs/protocol.md, "Who may call what": activate config/write, config and inventory config/read, messages
 // message/read, status message/write.
 Request classify_gateway(http::Method method, std::string_view rest) {
-  const auto s = segments_of(rest);
-  if (s.size() != 2 || s[0].empty()) return with(Operation::Unrouted);
+  // "<cr>/<operation>": two segments, the first not empty. (Split by hand: every agent's every call comes here.)
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 || rest.find('/', slash + 1) != std::string_view::npos)
+    return with(Operation::Unrouted);
   Request request = with(Operation::Gateway);
-  request.gateway_cr = std::string(s[0]);
-  const std::string_view op = s[1];
+  request.gateway_cr = std::string(rest.substr(0, slash));
+  const std::string_view op = rest.substr(slash + 1);
   const bool get = method == http::Method::Get, post = method == http::Method::Post;
   if (op == "activate" && post)
     request.gateway_needs = {GatewayRights::kConfigWrite};
@@ -141,8 +143,6 @@ bool Request::names_repository() const { return !repository.empty(); }
 
 Request classify(http::Method method, std::string_view path, std::string_view query) {
   using http::Method;
-  http::Request parsed;  // only for its query-parameter decoding
-  parsed.query = std::string(query);
   if (path == "/healthz" || path == "/readyz") return with(Operation::Probe);
   if (path == "/metrics" && method == Method::Get) return with(Operation::Metrics);
   if (path == "/oauth2/token" || path == "/acr/oauth2/token") return with(Operation::TokenExchange);
@@ -151,7 +151,11 @@ Request classify(http::Method method, std::string_view path, std::string_view qu
   if ((path == "/v2/" || path == "/v2") && (method == Method::Get || method == Method::Head))
     return with(Operation::Ping);
   if (path == "/v2/_catalog" && method == Method::Get) return with(Operation::Catalog);
-  if (path.starts_with("/v2/")) return classify_repository_route(method, path.substr(4), parsed);
+  if (path.starts_with("/v2/")) {
+    http::Request parsed;  // only for its query-parameter decoding
+    parsed.query = std::string(query);
+    return classify_repository_route(method, path.substr(4), parsed);
+  }
   return with(Operation::Unrouted);
 }
 

@@ -82,4 +82,9 @@ std::optional<NodeRef> World::node_at(std::string_view address) const {
   return std::nullopt;
 }
 
+bool World::read_only(const NodeRef& node) const {
+  const ConnectedRegistry* cr = node.cloud() ? nullptr : connected_registry(node.connected_registry);
+  return cr && cr->mode == Mode::ReadOnly;
+}
+
 }  // namespace outpost::check

@@ -86,6 +86,8 @@ struct World {
   // view of this World's or the node's strings: for the oracle, which asks for every decision it judges.
   std::string_view address_of(const NodeRef& node, const ConnectedRegistry* cr) const;
   std::optional<NodeRef> node_at(std::string_view address) const;
+  // Whether `node` is a ReadOnly CR's (SPEC 2.3; false for the cloud and for a CR the World does not hold).
+  bool read_only(const NodeRef& node) const;
 };
 
 }  // namespace outpost::check

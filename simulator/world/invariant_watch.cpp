@@ -189,16 +189,17 @@ void InvariantWatch::judge(const check::ObservedDecision& decision) {
   const std::string& address = decision.host.empty() ? decision.node : decision.host;
   context_node_.assign(host_of(address));
   context_time_ = decision.time - kWorldStart;
-  if (read_only_.read_only(address)) ++read_only_checked_;
   // One judgement for (i) and (iv): the oracle's answer for each version is asked once. (ii) reads the request as
-  // the judgement classified it.
-  if (auto judgement = judgements_.prepare(mirror_.history(), mirror_.book(), decision)) {
+  // the judgement classified it, and whether the node is ReadOnly as it found out.
+  if (check::Judgement* judgement = judgements_.prepare(mirror_.history(), mirror_.book(), decision)) {
+    if (judgement->reached_read_only) ++read_only_checked_;
     decisions_.observe(decision, *judgement);
     ++enforcement_checked_;
     enforcement_.observe(decision, *judgement);
-    judgements_.keep(*judgement, mirror_.history());
-    read_only_.observe(decision, judgement->request);
+    read_only_.observe(decision, judgement->request, judgement->reached_read_only);
+    judgements_.keep(mirror_.history());
   } else {
+    if (read_only_.read_only(address)) ++read_only_checked_;
     decisions_.observe(decision);  // counted as unjudged: a node the World does not know
     read_only_.observe(decision);
   }

@@ -83,7 +83,7 @@ Authenticator::Authenticator(SnapshotSource snapshots, KeySource keys, const Clo
   (void)auth::dummy_hash(options_.hash_cost);
 }
 
-Identity Authenticator::authenticate(const http::Request& request, std::string_view service) {
+Identity Authenticator::authenticate(const http::Request& request, const ServiceNaming& naming) {
   Authorization authorization = parse_authorization(request.headers);
   switch (authorization.scheme) {
     case AuthorizationScheme::None:
@@ -96,7 +96,7 @@ Identity Authenticator::authenticate(const http::Request& request, std::string_v
       return authenticate_password(authorization.username, authorization.password,
                                    client_address(request.remote_address));
     case AuthorizationScheme::Bearer:
-      return authenticate_bearer(authorization.token, service);
+      return authenticate_bearer(authorization.token, naming.service_for(request));
   }
   return failed(CredentialState::None, auth::Presentation::Basic);
 }

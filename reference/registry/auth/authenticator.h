@@ -31,6 +31,7 @@
 #include "reference/registry/auth/bearer_cache.h"
 #include "reference/registry/auth/login_limiter.h"
 #include "reference/registry/auth/node_token.h"
+#include "reference/registry/auth/service_naming.h"
 #include "reference/registry/auth/token_facts.h"
 
 namespace outpost::registry {
@@ -83,9 +84,10 @@ class Authenticator {
   Authenticator(SnapshotSource snapshots, auth::KeySet keys, const Clock& clock, AuthenticatorOptions options = {});
   Authenticator(SnapshotSource snapshots, KeySource keys, const Clock& clock, AuthenticatorOptions options = {});
 
-  // The request's Authorization header. `service` is what access tokens must name as their audience. Throws
-  // rate_limited() when failed Basic logins for this name from this client are over the limit.
-  Identity authenticate(const http::Request& request, std::string_view service);
+  // The request's Authorization header. Access tokens must name naming.service_for(request) as their audience (worked
+  // out only for one: most requests carry Basic credentials). Throws rate_limited() when failed Basic logins for this
+  // name from this client are over the limit.
+  Identity authenticate(const http::Request& request, const ServiceNaming& naming);
   // A name and password (Basic, or the token endpoint's password grant) from `client` (an address). Throws
   // rate_limited() like authenticate().
   Identity authenticate_password(std::string_view name, std::string_view password, std::string_view client);

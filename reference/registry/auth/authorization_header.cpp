@@ -59,7 +59,7 @@ Authorization parse_basic(std::string_view credentials) {
   // The largest header we take for a name and password of the bounds above, base64 (4 bytes per 3).
   constexpr size_t kMaxEncoded = (kMaxBasicUsernameBytes + 1 + kMaxBasicPasswordBytes + 2) / 3 * 4;
   if (credentials.size() > kMaxEncoded || !is_token68(credentials)) return malformed();
-  const auto decoded = auth::base64_decode(credentials);
+  auto decoded = auth::base64_decode(credentials);
   if (!decoded) return malformed();
   const size_t colon = decoded->find(':');
   if (colon == std::string::npos || colon == 0) return malformed();
@@ -69,7 +69,11 @@ Authorization parse_basic(std::string_view credentials) {
   if (username.size() > kMaxBasicUsernameBytes || password.size() > kMaxBasicPasswordBytes ||
       has_control(username) || has_control(password))
     return malformed();
-  return {AuthorizationScheme::Basic, std::string(username), std::string(password), ""};
+  Authorization basic{AuthorizationScheme::Basic, std::string(username), "", ""};
+  // The password is the rest of the decoded text: kept in its buffer rather than copied (every request has one).
+  decoded->erase(0, colon + 1);
+  basic.password = std::move(*decoded);
+  return basic;
 }
 
 Authorization parse_bearer(std::string_view credentials) {

@@ -9,7 +9,7 @@ BearerCache::BearerCache(const Clock& clock, size_t capacity, Nanoseconds ttl)
 
 std::shared_ptr<const VerifiedBearer> BearerCache::lookup(std::string_view jwt, std::string_view audience,
                                                           Nanoseconds leeway) {
-  const std::string key = auth::sha256(jwt);
+  const auth::Sha256Digest key = auth::sha256_digest(jwt);
   std::shared_ptr<const VerifiedBearer> found;
   {
     std::lock_guard lock(mutex_);
@@ -31,12 +31,12 @@ std::shared_ptr<const VerifiedBearer> BearerCache::remember(std::string_view jwt
   auth::GrantedAccess granted(token.claims.access);
   std::shared_ptr<const VerifiedBearer> value =
       std::make_shared<const VerifiedBearer>(VerifiedBearer{std::move(token), std::move(granted)});
-  std::string key = auth::sha256(jwt);
+  const auth::Sha256Digest key = auth::sha256_digest(jwt);
   const Nanoseconds now = clock_.monotonic();
   // The cache outlives no token by more than ttl; the wall-clock expiry is checked on every hit anyway.
   const Nanoseconds deadline = ttl_ <= Nanoseconds::zero() ? now : now + ttl_;
   std::lock_guard lock(mutex_);
-  entries_.put(std::move(key), value, deadline);
+  entries_.put(key, value, deadline);
   return value;
 }
 

@@ -39,7 +39,7 @@ class BearerCache {
   const Clock& clock_;
   const Nanoseconds ttl_;
   mutable std::mutex mutex_;
-  auth::detail::ExpiringLru<std::string, std::shared_ptr<const VerifiedBearer>> entries_;
+  auth::detail::ExpiringLru<auth::Sha256Digest, std::shared_ptr<const VerifiedBearer>> entries_;  // SHA-256 of the token
 };
 
 }  // namespace outpost::registry

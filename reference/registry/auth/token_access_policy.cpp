@@ -66,7 +66,7 @@ auth::NodeView node_view(const NodeFacts& node) {
 void TokenAccessPolicy::enforce(const http::Request& request, const auth::RouteNeeds& needs) {
   // Probes answer everyone (SPEC 1.4) and must not spend a password hash or a rate-limit slot.
   if (needs.access == auth::RouteAccess::None) return;
-  const Identity identity = authenticator_.authenticate(request, naming_.service_for(request));
+  const Identity identity = authenticator_.authenticate(request, naming_);
   auth::NodeView view = node_view(node_);
   if (node_.refine) node_.refine(view, needs.repository);
   const auto denial = auth::decide(needs, identity.credentials(), view);
@@ -98,7 +98,7 @@ void TokenAccessPolicy::authorize_management(const http::Request& request) {
 bool TokenAccessPolicy::may_read(const http::Request& request, std::string_view repository) {
   Identity identity;
   try {
-    identity = authenticator_.authenticate(request, naming_.service_for(request));
+    identity = authenticator_.authenticate(request, naming_);
   } catch (const ApiError&) {
     return false;  // rate-limited: authorize() let the request through on a cached login that has since gone
   }

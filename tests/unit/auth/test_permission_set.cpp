@@ -101,6 +101,40 @@ BOOST_AUTO_TEST_CASE(duplicates_add_nothing) {
   check(permissions, {{"3.1", "a", kContentRead}});
 }
 
+// A set naming one connected registry answers from its sole entry, a set naming several from its table: either way
+// what a scan of the rules gives, also as a set grows from one CR to two, or gains rules on its one CR only.
+BOOST_AUTO_TEST_CASE(gateway_actions_agree_with_the_rules_as_a_set_grows) {
+  const auto scan = [](const std::vector<ActionRule>& rules, std::string_view cr) {
+    GatewayActions actions{};
+    for (const ActionRule& rule : rules)
+      if (rule.target == ActionRule::Target::Gateway && rule.name == cr) actions |= rule.gateway;
+    return actions;
+  };
+  const std::vector<std::vector<std::string>> steps{
+      {"repositories/a/content/read"},
+      {"gateway/child1/config/read"},
+      {"gateway/child1/message/read", "repositories/b/content/read"},
+      {"gateway/child2/config/write"},
+      {"gateway/child3/message/write", "gateway/child1/message/write"},
+  };
+  PermissionSet permissions;
+  std::vector<ActionRule> so_far;
+  for (const auto& step : steps) {
+    const auto rules = parse_actions(step).rules;
+    permissions.add(rules);
+    so_far.insert(so_far.end(), rules.begin(), rules.end());
+    for (const std::string_view cr : {"child1", "child2", "child3", "child", "child10", "", "a"}) {
+      BOOST_TEST((permissions.gateway_actions(cr) == scan(so_far, cr)), cr << " after " << so_far.size() << " rules");
+      BOOST_TEST((PermissionSet(so_far).gateway_actions(cr) == scan(so_far, cr)), cr);
+    }
+  }
+  // A sole rule on "" (no name a rule can parse to, but rules may be built by hand) is found as well.
+  ActionRule unnamed{ActionRule::Target::Gateway, ActionRule::Match::Exact, "", {}, kConfigRead};
+  const PermissionSet odd(std::span<const ActionRule>(&unnamed, 1));
+  BOOST_TEST(odd.gateway_actions("") == kConfigRead);
+  BOOST_TEST(odd.gateway_actions("child1").empty());
+}
+
 // Copies share their tables until one of them gains rules: the copy that grows grants more, the other exactly what
 // it granted (a published snapshot's permissions must never change under its readers).
 BOOST_AUTO_TEST_CASE(a_copy_that_gains_rules_leaves_the_original_alone) {

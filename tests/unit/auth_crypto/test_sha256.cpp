@@ -28,6 +28,17 @@ BOOST_AUTO_TEST_CASE(known_answers) {
   BOOST_TEST(sha256(std::string(1000, 'a')).size() == kSha256Bytes);
 }
 
+BOOST_AUTO_TEST_CASE(one_call_leaves_nothing_for_the_next) {
+  // Each thread reuses one digest context: a long input, then short ones, must give what they give alone.
+  const std::string long_input(1000, 'a');
+  const std::string first = sha256(long_input);
+  BOOST_TEST(hex(sha256("abc")) == kAbc);
+  BOOST_TEST(hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  BOOST_TEST(sha256(long_input) == first);
+  const Sha256Digest digest = sha256_digest("abc");
+  BOOST_TEST(hex(std::string(reinterpret_cast<const char*>(digest.data()), digest.size())) == kAbc);
+}
+
 BOOST_AUTO_TEST_CASE(from_many_threads_at_once) {
   std::atomic<int> mismatches{0};
   std::vector<std::thread> threads;

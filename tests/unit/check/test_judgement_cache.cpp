@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "simulator/check/judgement_cache.h"
+#include "simulator/check/read_only_invariant.h"
 #include "tests/unit/check/world_fixture.h"
 
 using namespace outpost;
@@ -28,17 +29,19 @@ Outcome unauthorized(std::string scope) {
 // Every version asked, as the checks may ask them; then what the cache keeps.
 Judgement judged_with(JudgementCache& cache, const WorldHistory& history, const CredentialBook& book,
                       const ObservedDecision& observed) {
-  auto judgement = cache.prepare(history, book, observed);
-  BOOST_TEST_REQUIRE(judgement.has_value());
+  Judgement* judgement = cache.prepare(history, book, observed);
+  BOOST_TEST_REQUIRE(judgement != nullptr);
   for (size_t version = 0; version < judgement->answers.size(); ++version)
     ask(*judgement, version, history, observed);
-  cache.keep(*judgement, history);
+  cache.keep(history);
   return *judgement;
 }
 
 void same_judgement(const Judgement& cached, const Judgement& fresh) {
   BOOST_TEST(cached.node.connected_registry == fresh.node.connected_registry);
   BOOST_TEST(cached.depth == fresh.depth);
+  BOOST_TEST(cached.node_address == fresh.node_address);
+  BOOST_TEST(cached.reached_read_only == fresh.reached_read_only);
   BOOST_TEST(describe(cached.credential) == describe(fresh.credential));
   BOOST_TEST_REQUIRE(cached.answers.size() == fresh.answers.size());
   for (size_t version = 0; version < fresh.answers.size(); ++version) {
@@ -127,6 +130,71 @@ BOOST_AUTO_TEST_CASE(a_new_version_or_a_password_learned_prepares_again) {
   BOOST_TEST(disabled.answers.back()->status == 401);
   same_judgement(disabled, *judge(history, book, pull(t0 + 3s)));
   BOOST_TEST(cache.hits() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(answers_asked_without_keep_are_asked_again) {
+  World world = small_world();
+  world.tokens.at("leaf-client").passwords[0].expiry = t0 + 1min;
+  CredentialBook book;
+  book.remember_password("leaf-client", "pw", {0, world.tokens.at("leaf-client").passwords[0].serial});
+  const WorldHistory history(world, kStart);
+  JudgementCache cache;
+  const std::string header = basic_header("leaf-client", "pw");
+  const auto pull = [&](WallTime at) {
+    return observed_at(at, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
+  };
+  // Asked, never kept: the judgement is the cache's own, so what the first decision asked must not stay in it.
+  Judgement* first = cache.prepare(history, book, pull(t0));
+  BOOST_TEST_REQUIRE(first != nullptr);
+  ask(*first, 0, history, pull(t0));
+  BOOST_TEST(first->answers[0]->allowed());
+  const Judgement late = judged_with(cache, history, book, pull(t0 + 2min));
+  BOOST_TEST(cache.hits() == 1u);
+  BOOST_TEST(late.answers[0]->status == 401);
+  same_judgement(late, *judge(history, book, pull(t0 + 2min)));
+}
+
+BOOST_AUTO_TEST_CASE(a_decision_judged_late_sees_only_the_versions_of_its_time) {
+  World world = small_world();
+  CredentialBook book;
+  book.remember_password("leaf-client", "pw", {0, world.tokens.at("leaf-client").passwords[0].serial});
+  WorldHistory history(world, kStart);
+  set_token_status(world, "leaf-client", TokenStatus::Disabled);
+  history.record(world, t0 + 10s);
+  JudgementCache cache;
+  const std::string header = basic_header("leaf-client", "pw");
+  const auto pull = [&](WallTime at) {
+    return observed_at(at, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
+  };
+  // After the change, both versions; a decision made before it (judged late), only the first; then both again.
+  for (const WallTime at : {t0 + 20s, t0, t0 + 30s}) {
+    const Judgement cached = judged_with(cache, history, book, pull(at));
+    same_judgement(cached, *judge(history, book, pull(at)));
+  }
+  BOOST_TEST(cache.hits() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(node_facts_are_the_worlds) {
+  const World world = small_world();
+  CredentialBook book;
+  const WorldHistory history(world, kStart);
+  ViolationLog log(1);
+  const ReadOnlyInvariant read_only(history, log);
+  JudgementCache cache;
+  const std::string header = basic_header("leaf-client", "pw");
+  // Reached at its own address, at another node's (the Host decides), and at an address no node has (the deciding
+  // node is judged, and the address it reached is not a ReadOnly CR's).
+  const std::vector<std::pair<std::string, std::string>> reached{
+      {"leaf:5000", "leaf:5000"}, {"leaf:5000", "mid:5000"}, {"mid:5000", "leaf:5000"}, {"leaf:5000", "nowhere:1"}};
+  for (const auto& [node, host] : reached) {
+    ObservedDecision decision = observed_at(t0, node, http::Method::Get, "/v2/samples/app/manifests/v1", header);
+    decision.host = host;
+    const Judgement* judgement = cache.prepare(history, book, decision);
+    BOOST_TEST_REQUIRE(judgement != nullptr);
+    BOOST_TEST(judgement->node_address == world.address_of(judgement->node));
+    BOOST_TEST(judgement->reached_read_only == read_only.read_only(host));
+  }
+  BOOST_TEST(cache.prepare(history, book, observed_at(t0, "nowhere:1", http::Method::Get, "/v2/", header)) == nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -82,6 +82,10 @@ BOOST_AUTO_TEST_CASE(gateway_routes) {
   BOOST_TEST(classify(Method::Post, "/gateway/v1/edge1/activate", "").gateway_needs.bits ==
              GatewayRights::kConfigWrite);
   BOOST_TEST(to_string(classify(Method::Get, "/gateway/v1/edge1/teleport", "").operation) == "unrouted");
+  // Exactly two segments, the first naming a CR.
+  for (const char* path : {"/gateway/v1//config", "/gateway/v1/edge1/config/", "/gateway/v1/edge1/config/x",
+                           "/gateway/v1/edge1", "/gateway/v1/edge1/", "/gateway/v1/"})
+    BOOST_TEST(to_string(classify(Method::Get, path, "").operation) == "unrouted", path);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
