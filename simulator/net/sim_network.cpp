@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "reference/common/string_hash.h"
 #include "simulator/net/http_wire.h"
 #include "simulator/net/sink_guard.h"
 #include "simulator/net/synthetic_body.h"
@@ -43,8 +44,9 @@ struct SimNetwork::ProxyLink {
   std::map<std::string, Toxic> toxics;  // by name
   double lost_responses = 0;
   LinkCounters counters;
-  // Requests delivered to handlers: "authority\0path" -> count. Summed for requests_to(), never iterated in order.
-  std::unordered_map<std::string, uint64_t> delivered;
+  // Requests delivered to handlers: authority -> path -> count. Summed for requests_to(), never iterated in order;
+  // looked up by views, so counting a delivery makes no key.
+  StringMap<StringMap<uint64_t>> delivered;
   // Per stream (0: client -> server, 1: back), once an exchange first needed them: the direction its bytes travel
   // and the NICs they cross (egress of the sender, ingress of the receiver). Owned by directions_ and nics_, never
   // erased; found here instead of by two host names for every message.
@@ -115,12 +117,13 @@ class SimNetwork::Client final : public http::HttpClient {
   void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done) override {
     wire::guard_sink(request.authority, sink, done);  // a sink that throws fails the exchange, as live
-    network_.send(from_, std::move(request), std::move(sink), std::move(done));
+    network_.send(from_, route_, std::move(request), std::move(sink), std::move(done));
   }
 
  private:
   SimNetwork& network_;
   std::string from_;
+  Route route_;
 };
 
 SimNetwork::SimNetwork(EventLoop& loop, Random& random) : loop_(loop), random_(random) {}
@@ -185,16 +188,14 @@ void SimNetwork::set_link_down(const std::string& from, const std::string& autho
 }
 
 namespace {
-// Of one link's deliveries ("authority\0path" -> count), those to `authority` whose path starts with `prefix`.
-uint64_t count_delivered(const std::unordered_map<std::string, uint64_t>& delivered, std::string_view authority,
+// Of one link's deliveries, those to `authority` whose path starts with `prefix`.
+uint64_t count_delivered(const StringMap<StringMap<uint64_t>>& delivered, std::string_view authority,
                          std::string_view prefix) {
+  const auto by_authority = delivered.find(authority);
+  if (by_authority == delivered.end()) return 0;
   uint64_t count = 0;
-  for (const auto& [key, n] : delivered) {
-    const std::string_view k = key;
-    if (k.size() > authority.size() && k.starts_with(authority) && k[authority.size()] == '\0' &&
-        k.substr(authority.size() + 1).starts_with(prefix))
-      count += n;
-  }
+  for (const auto& [path, n] : by_authority->second)
+    if (std::string_view(path).starts_with(prefix)) count += n;
   return count;
 }
 }  // namespace
@@ -302,16 +303,21 @@ bool SimNetwork::draw(double probability) {
   return static_cast<double>(random_.uniform(kScale)) < probability * static_cast<double>(kScale);
 }
 
-void SimNetwork::send(const std::string& from, http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
-                      std::function<void(http::ClientResult)> done) {
+void SimNetwork::send(const std::string& from, Route& route, http::ClientRequest request,
+                      std::shared_ptr<http::BodySink> sink, std::function<void(http::ClientResult)> done) {
+  if (!route.link || route.authority != request.authority) {
+    route.authority = request.authority;
+    route.server = host_of(request.authority);
+    route.link = &proxy_link(from, route.server);
+  }
   Batch batch(*this);
   auto owned = std::make_unique<Exchange>();
   Exchange& ex = *owned;
   ex.id = next_exchange_++;
   ex.from = from;
   ex.authority = request.authority;
-  ex.server = host_of(request.authority);
-  ex.link = &proxy_link(from, ex.server);
+  ex.server = route.server;
+  ex.link = route.link;
   ex.head = request.method == http::Method::Head;
   ex.request = std::move(request);
   ex.sink = std::move(sink);
@@ -483,10 +489,16 @@ void SimNetwork::run_handler(Exchange& ex) {
   ex.phase = Phase::Handler;
   {
     const std::string_view target = ex.request.target;
-    std::string key = ex.authority;
-    key += '\0';
-    key += target.substr(0, target.find('?'));
-    ++ex.link->delivered[std::move(key)];
+    const std::string_view path = target.substr(0, target.find('?'));
+    auto& delivered = ex.link->delivered;
+    auto by_authority = delivered.find(ex.authority);
+    if (by_authority == delivered.end()) by_authority = delivered.emplace(ex.authority, StringMap<uint64_t>{}).first;
+    auto& by_path = by_authority->second;
+    if (const auto counted = by_path.find(path); counted != by_path.end()) {
+      ++counted->second;
+    } else {
+      by_path.emplace(std::string(path), 1);
+    }
   }
   if (observer_) {
     const std::string what = std::string(http::method_name(ex.request.method)) + " " + ex.request.target;

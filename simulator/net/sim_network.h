@@ -164,7 +164,14 @@ class SimNetwork {
     }
   };
 
-  void send(const std::string& from, http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
+  // Where a client's last request went: a client (a node's agent) sends nearly everything to one authority, so its
+  // server's host and their link are worked out once, not by two lookups by name for every exchange.
+  struct Route {
+    std::string authority;
+    std::string server;
+    ProxyLink* link = nullptr;  // owned by proxy_links_, never erased
+  };
+  void send(const std::string& from, Route& route, http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done);
 
   // The life of an exchange (sim_network.cpp tells the story in order).
