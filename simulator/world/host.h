@@ -72,6 +72,7 @@ class Host {
   bool paused() const { return executor_.paused(); }
   // Changes at every crash: answers from an older incarnation reach nobody.
   uint64_t incarnation() const { return incarnation_; }
+  const uint64_t& incarnation_counter() const { return incarnation_; }  // stays put while the host lives
   node::Node* node() { return node_.get(); }
   WorldClient& client() { return *client_; }
   VirtualClock& clock() { return clock_; }

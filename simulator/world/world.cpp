@@ -44,9 +44,9 @@ World::World(Scenario scenario, uint64_t seed, NetworkFactory make_network)
       totals_(std::make_unique<Totals>()),
       stop_(loop_),
       clients_{loop_, observers_,
-               [this](const std::string& authority) -> uint64_t {
-                 const auto host = host_index_.find(std::string_view(authority).substr(0, authority.find(':')));
-                 return host == host_index_.end() ? 0 : host->second->incarnation();
+               [this](std::string_view authority) -> const uint64_t* {
+                 const auto host = host_index_.find(authority.substr(0, authority.find(':')));
+                 return host == host_index_.end() ? nullptr : &host->second->incarnation_counter();
                }},
       workload_random_(sim::derive_seed(seed, "workload")),
       nemesis_random_(sim::derive_seed(seed, "nemesis")) {

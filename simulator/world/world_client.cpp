@@ -33,6 +33,7 @@ class CountingSink final : public http::BodySink {
 struct WorldClient::Exchange {
   uint64_t id = 0;
   RequestEvent event;
+  const uint64_t* server_counter = nullptr;  // null: no such host when it was sent
   uint64_t server_incarnation = 0;
   std::shared_ptr<CountingSink> sink;
   std::function<void(http::ClientResult)> done;
@@ -43,6 +44,16 @@ WorldClient::WorldClient(std::string from, http::HttpClient& network, ClientCont
     : from_(std::move(from)), network_(network), context_(context), owner_(owner) {}
 
 WorldClient::~WorldClient() = default;
+
+const uint64_t* WorldClient::incarnation_counter(const std::string& authority) {
+  if (counter_ && authority == counted_authority_) return counter_;
+  const uint64_t* counter = context_.incarnation_of(authority);
+  if (counter) {  // a host that does not exist yet may exist later: only a found one is remembered
+    counted_authority_ = authority;
+    counter_ = counter;
+  }
+  return counter;
+}
 
 void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
                        std::function<void(http::ClientResult)> done) {
@@ -55,7 +66,8 @@ void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySi
   exchange->event.target = request.target;
   exchange->event.request_bytes = request.body ? request.body->size() : 0;
   if (const auto recipe = synthetic::take_recipe(request.body)) exchange->event.request_bytes = recipe->size;
-  exchange->server_incarnation = context_.server_incarnation(request.authority);
+  exchange->server_counter = incarnation_counter(request.authority);
+  exchange->server_incarnation = exchange->server_counter ? *exchange->server_counter : 0;
   exchange->done = std::move(done);
   if (sink) exchange->sink = std::make_shared<CountingSink>(std::move(sink));
   in_flight_[exchange->id] = exchange;
@@ -65,7 +77,9 @@ void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySi
 
 void WorldClient::complete(const std::shared_ptr<Exchange>& exchange, http::ClientResult result) {
   if (exchange->finished) return;  // ended when this host crashed; the answer found no socket
-  if (result.ok() && context_.server_incarnation(exchange->event.to) != exchange->server_incarnation) {
+  const uint64_t* counter =
+      exchange->server_counter ? exchange->server_counter : incarnation_counter(exchange->event.to);
+  if (result.ok() && (counter ? *counter : 0) != exchange->server_incarnation) {
     // The server crashed after the request left: whatever its dying process wrote never arrived.
     result.response.reset();
     result.transport_error = "connection reset by " + exchange->event.to + " (its process crashed)";

@@ -28,8 +28,9 @@ class HostExecutor;
 struct ClientContext {
   EventLoop& loop;
   WorldObserver& observer;
-  // The incarnation of the process serving `authority` (it changes at each crash); 0 for no such host.
-  std::function<uint64_t(const std::string& authority)> server_incarnation;
+  // The incarnation counter of the host serving `authority` (it moves at each crash of its process), or null for no
+  // such host. Hosts live as long as their world, so a client may keep the pointer.
+  std::function<const uint64_t*(std::string_view authority)> incarnation_of;
 };
 
 class WorldClient final : public http::HttpClient {
@@ -61,6 +62,12 @@ class WorldClient final : public http::HttpClient {
   http::HttpClient& network_;
   ClientContext& context_;
   HostExecutor* owner_;
+  // The counter of the last server asked about: a node's agent talks to its parent and little else, and a lookup
+  // by name at both ends of every exchange showed in profiles.
+  const uint64_t* incarnation_counter(const std::string& authority);
+  std::string counted_authority_;
+  const uint64_t* counter_ = nullptr;
+
   uint64_t next_id_ = 0;
   std::map<uint64_t, std::shared_ptr<Exchange>> in_flight_;
 };
