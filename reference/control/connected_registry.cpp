@@ -54,6 +54,57 @@ std::string string_field(const nlohmann::json& object, std::string_view field) {
   return it->get<std::string>();
 }
 
+// string_field and time_field for a value as written (empty: absent). A string token without escapes is its bytes;
+// one with escapes is decoded by the parser, so both read as a tree's string would.
+std::string token_string(std::string_view token) {
+  if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
+  return nlohmann::json::parse(token).get<std::string>();
+}
+
+bool absent_or_null(std::string_view token) { return token.empty() || token == "null"; }
+
+std::string string_token(std::string_view token, std::string_view field) {
+  if (absent_or_null(token)) return "";
+  if (token.front() != '"') throw std::invalid_argument("status field '" + std::string(field) + "' must be a string");
+  return token_string(token);
+}
+
+std::optional<WallTime> time_token(std::string_view token, std::string_view field) {
+  if (absent_or_null(token)) return std::nullopt;
+  if (token.front() != '"')
+    throw std::invalid_argument("status field '" + std::string(field) + "' must be an RFC 3339 time");
+  const std::string text = token_string(token);
+  auto parsed = parse_rfc3339(text);
+  if (!parsed)
+    throw std::invalid_argument("status field '" + std::string(field) + "' must be an RFC 3339 time; got " +
+                                in_quotes(text));
+  return parsed;
+}
+
+ConnectionState connection_state_of(const std::string& state) {
+  const auto parsed = parse_connection_state(state);
+  if (!parsed)
+    throw std::invalid_argument("status field 'connectionState' is Online, Offline, Syncing or Unhealthy; got " +
+                                in_quotes(state));
+  return *parsed;
+}
+
+// The entries of a "statusDetails" array.
+std::vector<StatusDetail> status_details_of(const nlohmann::json& array) {
+  std::vector<StatusDetail> details;
+  for (const auto& entry : array) {
+    if (!entry.is_object()) throw std::invalid_argument("each of 'statusDetails' must be an object");
+    details.push_back({string_field(entry, "type"), string_field(entry, "code"), string_field(entry, "description"),
+                       time_field(entry, "timestamp"), string_field(entry, "correlationId")});
+  }
+  return details;
+}
+
+// Whether an array or object as written holds nothing (brackets with only JSON whitespace between them).
+bool empty_container(std::string_view token) {
+  return token.substr(1, token.size() - 2).find_first_not_of(" \t\n\r") == std::string_view::npos;
+}
+
 // Glob match where '*' matches any run of characters ('/' included); iterative, with one backtrack point.
 bool glob_matches(std::string_view pattern, std::string_view text) {
   size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
@@ -138,25 +189,31 @@ nlohmann::json status_json(const ConnectedRegistryStatus& status) {
 ConnectedRegistryStatus parse_status_json(const nlohmann::json& document) {
   if (!document.is_object()) throw std::invalid_argument("a status report must be a JSON object");
   ConnectedRegistryStatus status;
-  if (const std::string state = string_field(document, "connectionState"); !state.empty()) {
-    const auto parsed = parse_connection_state(state);
-    if (!parsed)
-      throw std::invalid_argument("status field 'connectionState' is Online, Offline, Syncing or Unhealthy; got " +
-                                  in_quotes(state));
-    status.connection_state = *parsed;
-  }
+  if (const std::string state = string_field(document, "connectionState"); !state.empty())
+    status.connection_state = connection_state_of(state);
   status.last_sync_time = time_field(document, "lastSyncTime");
   status.last_activity_time = time_field(document, "lastActivityTime");
   status.version = string_field(document, "version");
   status.login_server = string_field(document, "loginServer");
   if (const auto it = document.find("statusDetails"); it != document.end() && !it->is_null()) {
     if (!it->is_array()) throw std::invalid_argument("status field 'statusDetails' must be an array");
-    for (const auto& entry : *it) {
-      if (!entry.is_object()) throw std::invalid_argument("each of 'statusDetails' must be an object");
-      status.status_details.push_back({string_field(entry, "type"), string_field(entry, "code"),
-                                       string_field(entry, "description"), time_field(entry, "timestamp"),
-                                       string_field(entry, "correlationId")});
-    }
+    status.status_details = status_details_of(*it);
+  }
+  return status;
+}
+
+// In parse_status_json's order, so that a report wrong in two fields is refused for the same one.
+ConnectedRegistryStatus parse_status_members(const StatusMembers& members) {
+  ConnectedRegistryStatus status;
+  if (const std::string state = string_token(members.connection_state, "connectionState"); !state.empty())
+    status.connection_state = connection_state_of(state);
+  status.last_sync_time = time_token(members.last_sync_time, "lastSyncTime");
+  status.last_activity_time = time_token(members.last_activity_time, "lastActivityTime");
+  status.version = string_token(members.version, "version");
+  status.login_server = string_token(members.login_server, "loginServer");
+  if (const std::string_view details = members.status_details; !absent_or_null(details)) {
+    if (details.front() != '[') throw std::invalid_argument("status field 'statusDetails' must be an array");
+    if (!empty_container(details)) status.status_details = status_details_of(nlohmann::json::parse(details));
   }
   return status;
 }

@@ -95,6 +95,14 @@ nlohmann::json status_json(const ConnectedRegistryStatus& status);
 // The reverse, for what a node reports. Unknown members are ignored (a newer node may report more); a wrong type or
 // an unknown connection state throws std::invalid_argument naming the field.
 ConnectedRegistryStatus parse_status_json(const nlohmann::json& document);
+// The same for a report outlined rather than parsed (the cloud reads every node's report each interval, and building
+// a tree for each was a fair share of its time): each member's value as written (a JSON value, the last of its name
+// in the report), empty when the report has none. The result, and the exception and its message, are
+// parse_status_json's on that report.
+struct StatusMembers {
+  std::string_view connection_state, last_sync_time, last_activity_time, version, login_server, status_details;
+};
+ConnectedRegistryStatus parse_status_members(const StatusMembers& members);
 
 // ---- Field rules ----
 

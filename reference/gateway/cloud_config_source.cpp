@@ -5,6 +5,7 @@
 #include "reference/common/iso_duration.h"
 #include "reference/common/log.h"
 #include "reference/control/connected_registry_config.h"
+#include "reference/gateway/status_report.h"
 
 namespace outpost::gateway {
 
@@ -48,27 +49,40 @@ void CloudConfigSource::activate(std::string_view cr, const std::string& instanc
   done(std::nullopt);
 }
 
+namespace {
+// Whether `registry` is below `cr`: its chain of parents reaches `cr`. The same answer as looking it up in
+// descendants_of(cr), whose children index is built from these parents (a CR without one is a child of "", the
+// cloud), without listing and sorting a regional CR's whole subtree for every body it sends. Bounded, as that walk is.
+bool below(const control::Snapshot& snapshot, const control::ConnectedRegistry* registry, std::string_view cr) {
+  for (size_t steps = 0; registry && steps <= snapshot.connected_registries.size(); ++steps) {
+    const std::string_view parent = registry->parent ? std::string_view(*registry->parent) : std::string_view();
+    if (parent == cr) return true;
+    if (!registry->parent) return false;
+    registry = snapshot.connected_registry(*registry->parent);
+  }
+  return false;
+}
+}  // namespace
+
 void CloudConfigSource::report_status(std::string_view cr, std::vector<RawReport> reports) {
   const auto snapshot = control_.snapshot();
-  // Sorted for lookup: a regional CR's report lists hundreds of descendants.
-  auto descendants = control::descendants_of(*snapshot, cr);
-  std::sort(descendants.begin(), descendants.end());
   for (const auto& raw : reports) {
     const std::string& name = raw.name;
+    if (name.empty()) continue;
+    const auto* registry = snapshot->connected_registry(name);
     // A node reports for itself and relays for its descendants, nothing else.
-    if (name.empty() || (name != cr && !std::binary_search(descendants.begin(), descendants.end(), name))) continue;
-    // Valid JSON (the whole body was), read here for the first time since its node wrote it.
-    const nlohmann::json report = nlohmann::json::parse(raw.text);
+    if (name != cr && !below(*snapshot, registry, cr)) continue;
+    // Read here for the first time since its node wrote it: only the members the cloud acts on (status_report.h).
+    const StatusReport report(raw.text);
     // Only the activated instance speaks for a CR: a second one, refused with ALREADY_ACTIVATED, must not overwrite
     // the status of the one that runs (SPEC 2.7).
-    const auto* registry = snapshot->connected_registry(name);
-    if (registry && report.contains("instanceId") && report["instanceId"].is_string() &&
-        report["instanceId"].get<std::string>() != registry->instance_id)
-      continue;
+    if (registry) {
+      if (const auto instance = report.instance_id(); instance && *instance != registry->instance_id) continue;
+    }
     try {
-      control_.report_status(name, control::parse_status_json(report));
-      if (report.contains("notifications") && report["notifications"].is_array() && !report["notifications"].empty())
-        control_.add_notifications(name, report["notifications"].get<std::vector<nlohmann::json>>());
+      control_.report_status(name, report.status());
+      if (auto notifications = report.notifications(); !notifications.empty())
+        control_.add_notifications(name, std::move(notifications));
     } catch (const std::exception& error) {
       log::warn("status report refused", {{"cr", name}, {"error", error.what()}});
     }

@@ -1,0 +1,104 @@
+#include "reference/gateway/status_report.h"
+
+#include "reference/common/json_scan.h"
+
+namespace outpost::gateway {
+
+namespace {
+
+// A string token's value: its bytes when it holds no escape, else decoded as JSON decodes it.
+std::string decode_string(std::string_view token) {
+  if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
+  return nlohmann::json::parse(token).get<std::string>();
+}
+
+// Whether a key token means `word`; without an escape (nearly always), compared in place.
+bool key_is(std::string_view token, std::string_view word) {
+  if (token.find('\\') == std::string_view::npos)
+    return token.size() == word.size() + 2 && token.substr(1, word.size()) == word;
+  return decode_string(token) == word;
+}
+
+// Whether an array as written holds no element (only JSON whitespace between its brackets).
+bool empty_array(std::string_view token) {
+  return token.substr(1, token.size() - 2).find_first_not_of(" \t\n\r") == std::string_view::npos;
+}
+
+// Keeps the value of each member the cloud reads at depth 1 of a top-level object; a later member of the same name
+// replaces an earlier one, as in a parsed tree.
+class MemberPicker final : public JsonOutline {
+ public:
+  explicit MemberPicker(control::StatusMembers& status, std::string_view& instance_id, std::string_view& notifications)
+      : status_(status), instance_id_(instance_id), notifications_(notifications) {}
+
+  void open(size_t depth, char bracket) override {
+    if (depth == 0) object_ = bracket == '{';
+  }
+  void key(size_t depth, std::string_view token) override {
+    if (depth == 1) slot_ = slot_of(token);
+  }
+  void value(size_t depth, std::string_view bytes) override {
+    if (depth == 1 && slot_) *slot_ = bytes;
+    slot_ = nullptr;
+  }
+  bool object() const { return object_; }
+
+ private:
+  std::string_view* slot_of(std::string_view token) {
+    // Sorted by how often a report carries them; a report has little else.
+    if (key_is(token, "connectionState")) return &status_.connection_state;
+    if (key_is(token, "lastSyncTime")) return &status_.last_sync_time;
+    if (key_is(token, "lastActivityTime")) return &status_.last_activity_time;
+    if (key_is(token, "version")) return &status_.version;
+    if (key_is(token, "loginServer")) return &status_.login_server;
+    if (key_is(token, "instanceId")) return &instance_id_;
+    if (key_is(token, "statusDetails")) return &status_.status_details;
+    if (key_is(token, "notifications")) return &notifications_;
+    return nullptr;
+  }
+
+  control::StatusMembers& status_;
+  std::string_view& instance_id_;
+  std::string_view& notifications_;
+  std::string_view* slot_ = nullptr;  // where the value of the member being read goes, if anywhere
+  bool object_ = false;
+};
+
+}  // namespace
+
+StatusReport::StatusReport(std::string_view text) {
+  Members members;
+  MemberPicker picker(members.status, members.instance_id, members.notifications);
+  if (json_scan(text, picker, 1) && picker.object())
+    members_ = members;
+  else
+    tree_ = nlohmann::json::parse(text);
+}
+
+std::optional<std::string> StatusReport::instance_id() const {
+  if (tree_) {
+    const auto it = tree_->find("instanceId");
+    if (it == tree_->end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  }
+  const std::string_view token = members_->instance_id;
+  if (token.empty() || token.front() != '"') return std::nullopt;
+  return decode_string(token);
+}
+
+control::ConnectedRegistryStatus StatusReport::status() const {
+  return tree_ ? control::parse_status_json(*tree_) : control::parse_status_members(members_->status);
+}
+
+std::vector<nlohmann::json> StatusReport::notifications() const {
+  if (tree_) {
+    const auto it = tree_->find("notifications");
+    if (it == tree_->end() || !it->is_array()) return {};
+    return it->get<std::vector<nlohmann::json>>();
+  }
+  const std::string_view token = members_->notifications;
+  if (token.empty() || token.front() != '[' || empty_array(token)) return {};
+  return nlohmann::json::parse(token).get<std::vector<nlohmann::json>>();
+}
+
+}  // namespace outpost::gateway

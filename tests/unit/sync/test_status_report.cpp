@@ -1,0 +1,196 @@
+// The cloud reads a status report by outlining it (reference/gateway/status_report.h) instead of parsing it into a
+// tree. These compare what it reads with what the tree path (control::parse_status_json on the parsed report, as the
+// cloud read reports before) finds: the instance id, the status or the refusal's message, and the notifications, on
+// reports chosen to differ in one rule each and on reports generated at random.
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "reference/control/connected_registry.h"
+#include "reference/gateway/status_report.h"
+
+using outpost::gateway::StatusReport;
+using json = nlohmann::json;
+
+namespace {
+
+// What the tree path makes of a report: its instance id when a string, its status or the refusal's message, and its
+// notifications when a non-empty array.
+struct Reading {
+  std::optional<std::string> instance_id;
+  std::optional<outpost::control::ConnectedRegistryStatus> status;
+  std::string error;
+  std::vector<json> notifications;
+  bool operator==(const Reading&) const = default;
+};
+
+Reading by_tree(std::string_view text) {
+  const json report = json::parse(text);
+  Reading reading;
+  if (report.contains("instanceId") && report["instanceId"].is_string())
+    reading.instance_id = report["instanceId"].get<std::string>();
+  try {
+    reading.status = outpost::control::parse_status_json(report);
+  } catch (const std::invalid_argument& error) {
+    reading.error = error.what();
+  }
+  if (report.contains("notifications") && report["notifications"].is_array() && !report["notifications"].empty())
+    reading.notifications = report["notifications"].get<std::vector<json>>();
+  return reading;
+}
+
+Reading by_outline(std::string_view text) {
+  const StatusReport report(text);
+  Reading reading;
+  reading.instance_id = report.instance_id();
+  try {
+    reading.status = report.status();
+  } catch (const std::invalid_argument& error) {
+    reading.error = error.what();
+  }
+  reading.notifications = report.notifications();
+  return reading;
+}
+
+void reads_as_the_tree(std::string_view text) {
+  BOOST_TEST_CONTEXT(text) {
+    const Reading expected = by_tree(text);
+    const Reading read = by_outline(text);
+    BOOST_TEST((read.instance_id == expected.instance_id));
+    BOOST_TEST(read.error == expected.error);
+    BOOST_TEST((read.status == expected.status));
+    BOOST_TEST((read.notifications == expected.notifications));
+  }
+}
+
+const std::string kValid =
+    R"({"activation":"Active","connectionState":"Online","instanceId":"i-1","lastActivityTime":"2026-01-02T03:04:05Z",)"
+    R"("lastSyncTime":"2026-01-02T03:04:00Z","loginServer":"10.0.0.5:8080","name":"edgeone","notifications":[],)"
+    R"("pendingPushes":0,"statusDetails":[],"version":"0.1.0"})";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(status_report)
+
+BOOST_AUTO_TEST_CASE(a_valid_report_reads_as_the_tree) {
+  reads_as_the_tree(kValid);
+  const Reading read = by_outline(kValid);
+  BOOST_TEST_REQUIRE(read.status.has_value());  // the comparison above is not between two failures
+  BOOST_TEST(read.status->login_server == "10.0.0.5:8080");
+  BOOST_TEST((read.status->connection_state == outpost::control::ConnectionState::Online));
+  BOOST_TEST(read.status->last_sync_time.has_value());
+  BOOST_TEST(*read.instance_id == "i-1");
+}
+
+BOOST_AUTO_TEST_CASE(each_rule_reads_as_the_tree) {
+  for (const char* text : {
+           // Missing and null members.
+           R"({})",
+           R"({"name":"a"})",
+           R"({"connectionState":null,"lastSyncTime":null,"lastActivityTime":null,"version":null,"loginServer":null,)"
+           R"("statusDetails":null,"notifications":null,"instanceId":null})",
+           R"({"connectionState":""})",
+           // Connection states, any case; unknown ones refused.
+           R"({"connectionState":"syncing"})",
+           R"({"connectionState":"UNHEALTHY"})",
+           R"({"connectionState":"Up"})",
+           R"({"connectionState":"On\u006cine"})",
+           // Wrong types, one field each, and several at once (the first in parse_status_json's order is named).
+           R"({"connectionState":1})",
+           R"({"connectionState":true})",
+           R"({"connectionState":{"a":1}})",
+           R"({"lastSyncTime":5})",
+           R"({"lastActivityTime":["2026-01-02T03:04:05Z"]})",
+           R"({"version":1.5})",
+           R"({"loginServer":false})",
+           R"({"statusDetails":{}})",
+           R"({"statusDetails":"none"})",
+           R"({"loginServer":1,"version":2,"lastSyncTime":3,"connectionState":4})",
+           R"({"statusDetails":7,"loginServer":1})",
+           R"({"version":[],"lastActivityTime":"yesterday"})",
+           // Invalid and valid times.
+           R"({"lastSyncTime":"2026-13-02T03:04:05Z"})",
+           R"({"lastSyncTime":"yesterday"})",
+           R"({"lastActivityTime":""})",
+           R"({"lastSyncTime":"2026-01-02T03:04:05.123+02:00"})",
+           R"({"lastSyncTime":"2026-01-02T03:04:05\u005a"})",
+           // Status details: empty (with space inside), entries, wrong entries.
+           R"({"statusDetails":[ ]})",
+           R"({"statusDetails":[{"type":"Disk","code":"DiskError","description":"No space","timestamp":)"
+           R"("2026-01-02T03:04:05Z","correlationId":"c1"},{}]})",
+           R"({"statusDetails":[{"type":1}]})",
+           R"({"statusDetails":[{"timestamp":"soon"}]})",
+           R"({"statusDetails":[1]})",
+           R"({"statusDetails":[null]})",
+           // Duplicated members: the last one counts, whatever the earlier ones were.
+           R"({"version":"1","version":"2"})",
+           R"({"version":1,"version":"2"})",
+           R"({"version":"2","version":1})",
+           R"({"connectionState":"Up","connectionState":"Online"})",
+           R"({"instanceId":"a","instanceId":"b"})",
+           R"({"instanceId":"a","instanceId":7})",
+           R"({"notifications":[{"a":1}],"notifications":[]})",
+           R"({"statusDetails":[{"type":"x"}],"statusDetails":null})",
+           // Instance ids: strings (escaped too) and other types, which the cloud does not compare.
+           R"({"instanceId":"i-\"2\""})",
+           R"({"instanceId":""})",
+           R"({"instanceId":12})",
+           R"({"instanceId":{"id":"i-1"}})",
+           // Notifications: non-empty arrays are added, anything else is not.
+           R"({"notifications":[{"action":"push","target":{"repository":"hello"}},2,"x",null]})",
+           R"({"notifications":[ ]})",
+           R"({"notifications":{"a":1}})",
+           R"({"notifications":"push"})",
+           // Escaped keys mean their members; nested members of the same names do not.
+           R"({"\u0076ersion":"3","login\u0053erver":"h:1","instance\u0049d":"i-9"})",
+           R"({"other":{"version":7,"instanceId":"x","connectionState":"Up"},"list":[{"loginServer":1}]})",
+           // Brackets, quotes and escapes inside strings; whitespace everywhere.
+           R"({"version":"a\"}]\\,{\"version\":1","loginServer":"\u00e9\ud83d\ude00"})",
+           " { \"version\" : \"1\" , \"connectionState\" :\t\"Offline\"\n}",
+           // Not an object: the tree path's refusal.
+           R"([1,2])",
+           R"("text")",
+           R"(null)",
+           R"(12)",
+       })
+    reads_as_the_tree(text);
+}
+
+// A refusal is the same one, not only the same kind: the message the cloud logs.
+BOOST_AUTO_TEST_CASE(refusals_name_the_same_field) {
+  const Reading read = by_outline(R"({"loginServer":1,"lastSyncTime":"never"})");
+  BOOST_TEST(read.error == "status field 'lastSyncTime' must be an RFC 3339 time; got 'never'");
+  BOOST_TEST(by_outline(R"([])").error == "a status report must be a JSON object");
+}
+
+// Reports built at random from members that matter and members that do not, each with a value of any type.
+BOOST_AUTO_TEST_CASE(random_reports_read_as_the_tree) {
+  std::mt19937 random(20261130);
+  const std::vector<std::string> keys = {"connectionState", "lastSyncTime", "lastActivityTime", "version",
+                                         "loginServer",     "statusDetails", "notifications",   "instanceId",
+                                         "name",            "pendingPushes", "activation"};
+  const std::vector<std::string> values = {
+      "null", "true", "0", "-1.5e3", R"("")", R"("Online")", R"("offline")", R"("Busy")",
+      R"("2026-01-02T03:04:05Z")", R"("2026-02-30T00:00:00Z")", R"("i-1")", "[]", "{}", R"([{"type":"a"}])",
+      R"([{"timestamp":"2026-01-02T03:04:05Z","code":"c"}])", R"([{"code":5}])", R"([1,[2],{"x":[]}])",
+      R"({"version":"nested"})", R"("esc\"aped\\")"};
+  const auto pick = [&random](const std::vector<std::string>& from) {
+    return from[std::uniform_int_distribution<size_t>(0, from.size() - 1)(random)];
+  };
+  for (int round = 0; round < 3000; ++round) {
+    const int members = std::uniform_int_distribution<int>(0, 9)(random);
+    std::string text = "{";
+    for (int i = 0; i < members; ++i) {
+      if (i) text += ',';
+      text += json(pick(keys)).dump() + ":" + pick(values);
+    }
+    text += "}";
+    reads_as_the_tree(text);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
