@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace outpost {
 
 namespace {
@@ -249,6 +251,17 @@ class Scanner {
 
 bool json_scan(std::string_view text, JsonOutline& outline, size_t max_depth) {
   return Scanner(text, outline, max_depth).document();
+}
+
+std::string json_string_value(std::string_view token) {
+  if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
+  return nlohmann::json::parse(token).get<std::string>();
+}
+
+bool json_key_is(std::string_view token, std::string_view word) {
+  if (token.find('\\') == std::string_view::npos)
+    return token.size() == word.size() + 2 && token.substr(1, word.size()) == word;
+  return json_string_value(token) == word;
 }
 
 }  // namespace outpost

@@ -5,6 +5,7 @@
 // only those (a relay splitting a status body into reports) then reads each byte once instead of twice, and never
 // builds a tree. Iterative: a body nested a million levels deep costs a byte of stack per level, not a call frame.
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace outpost {
@@ -29,5 +30,11 @@ class JsonOutline {
 // at the very start, strict UTF-8 in strings, no lone surrogate escapes, numbers whose double overflows refused, and
 // input ending at a NUL byte after the value), telling `outline` about the values up to `max_depth` on the way.
 bool json_scan(std::string_view text, JsonOutline& outline, size_t max_depth);
+
+// For readers of an outline. A string token's value (`token` as the scan gave it, quotes included): its bytes when it
+// holds no escape, else decoded as JSON decodes it.
+std::string json_string_value(std::string_view token);
+// Whether a key token means `word`; without an escape (nearly always), compared in place.
+bool json_key_is(std::string_view token, std::string_view word);
 
 }  // namespace outpost

@@ -8,19 +8,6 @@ namespace outpost::gateway {
 
 namespace {
 
-// A string token's value: its bytes when it holds no escape, else decoded as JSON decodes it.
-std::string decode_string(std::string_view token) {
-  if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
-  return nlohmann::json::parse(token).get<std::string>();
-}
-
-// Whether a key token means `word`; without an escape (nearly always), compared in place.
-bool key_is(std::string_view token, std::string_view word) {
-  if (token.find('\\') == std::string_view::npos)
-    return token.size() == word.size() + 2 && token.substr(1, word.size()) == word;
-  return decode_string(token) == word;
-}
-
 // Keeps what a relay needs of a status body as the scan outlines it: the elements of the top-level object's last
 // "reports" member (depth 2) while that member is an array (depth 1), and of each report that is an object, its last
 // "name" member (depth 3).
@@ -35,12 +22,12 @@ class ReportSplitter final : public JsonOutline {
     }
   }
   void key(size_t depth, std::string_view token) override {
-    if (depth == 1) in_reports_ = key_is(token, "reports");
-    if (depth == 3) at_name_ = listing_ && key_is(token, "name");
+    if (depth == 1) in_reports_ = json_key_is(token, "reports");
+    if (depth == 3) at_name_ = listing_ && json_key_is(token, "name");
   }
   void value(size_t depth, std::string_view bytes) override {
     if (depth == 3 && at_name_) {
-      name_ = bytes.front() == '"' ? decode_string(bytes) : std::string();
+      name_ = bytes.front() == '"' ? json_string_value(bytes) : std::string();
       at_name_ = false;
     } else if (depth == 2 && listing_) {
       list_.push_back(RawReport{std::move(name_), std::string(bytes)});

@@ -6,19 +6,6 @@ namespace outpost::gateway {
 
 namespace {
 
-// A string token's value: its bytes when it holds no escape, else decoded as JSON decodes it.
-std::string decode_string(std::string_view token) {
-  if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
-  return nlohmann::json::parse(token).get<std::string>();
-}
-
-// Whether a key token means `word`; without an escape (nearly always), compared in place.
-bool key_is(std::string_view token, std::string_view word) {
-  if (token.find('\\') == std::string_view::npos)
-    return token.size() == word.size() + 2 && token.substr(1, word.size()) == word;
-  return decode_string(token) == word;
-}
-
 // Whether an array as written holds no element (only JSON whitespace between its brackets).
 bool empty_array(std::string_view token) {
   return token.substr(1, token.size() - 2).find_first_not_of(" \t\n\r") == std::string_view::npos;
@@ -46,14 +33,14 @@ class MemberPicker final : public JsonOutline {
  private:
   std::string_view* slot_of(std::string_view token) {
     // Sorted by how often a report carries them; a report has little else.
-    if (key_is(token, "connectionState")) return &status_.connection_state;
-    if (key_is(token, "lastSyncTime")) return &status_.last_sync_time;
-    if (key_is(token, "lastActivityTime")) return &status_.last_activity_time;
-    if (key_is(token, "version")) return &status_.version;
-    if (key_is(token, "loginServer")) return &status_.login_server;
-    if (key_is(token, "instanceId")) return &instance_id_;
-    if (key_is(token, "statusDetails")) return &status_.status_details;
-    if (key_is(token, "notifications")) return &notifications_;
+    if (json_key_is(token, "connectionState")) return &status_.connection_state;
+    if (json_key_is(token, "lastSyncTime")) return &status_.last_sync_time;
+    if (json_key_is(token, "lastActivityTime")) return &status_.last_activity_time;
+    if (json_key_is(token, "version")) return &status_.version;
+    if (json_key_is(token, "loginServer")) return &status_.login_server;
+    if (json_key_is(token, "instanceId")) return &instance_id_;
+    if (json_key_is(token, "statusDetails")) return &status_.status_details;
+    if (json_key_is(token, "notifications")) return &notifications_;
     return nullptr;
   }
 
@@ -83,7 +70,7 @@ std::optional<std::string> StatusReport::instance_id() const {
   }
   const std::string_view token = members_->instance_id;
   if (token.empty() || token.front() != '"') return std::nullopt;
-  return decode_string(token);
+  return json_string_value(token);
 }
 
 control::ConnectedRegistryStatus StatusReport::status() const {
