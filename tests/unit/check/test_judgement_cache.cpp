@@ -26,6 +26,17 @@ Outcome unauthorized(std::string scope) {
   return outcome;
 }
 
+// The leaf client pulling a manifest at the leaf at `at`, with the password "pw".
+ObservedDecision leaf_pull(WallTime at) {
+  return observed_at(at, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1",
+                     basic_header("leaf-client", "pw"));
+}
+
+// The book learns the leaf client's password "pw", as the watch does when the operator creates it.
+void learn_leaf_password(CredentialBook& book, const World& world) {
+  book.remember_password("leaf-client", "pw", {0, world.tokens.at("leaf-client").passwords[0].serial});
+}
+
 // Every version asked, as the checks may ask them; then what the cache keeps.
 Judgement judged_with(JudgementCache& cache, const WorldHistory& history, const CredentialBook& book,
                       const ObservedDecision& observed) {
@@ -91,12 +102,11 @@ BOOST_AUTO_TEST_CASE(an_answer_that_depends_on_the_time_is_asked_again) {
   World world = small_world();
   world.tokens.at("leaf-client").passwords[0].expiry = t0 + 1min;
   CredentialBook book;
-  book.remember_password("leaf-client", "pw", {0, world.tokens.at("leaf-client").passwords[0].serial});
+  learn_leaf_password(book, world);
   const WorldHistory history(world, kStart);
   JudgementCache cache;
-  const std::string header = basic_header("leaf-client", "pw");
-  const auto before = observed_at(t0, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
-  const auto after = observed_at(t0 + 2min, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
+  const auto before = leaf_pull(t0);
+  const auto after = leaf_pull(t0 + 2min);
   BOOST_TEST(judged_with(cache, history, book, before).agreeing.back());
   // Allowed after the expiry: a reused answer would agree; the oracle asked at the decision's time refuses.
   const Judgement late = judged_with(cache, history, book, after);
@@ -111,24 +121,20 @@ BOOST_AUTO_TEST_CASE(a_new_version_or_a_password_learned_prepares_again) {
   CredentialBook book;
   WorldHistory history(world, kStart);
   JudgementCache cache;
-  const std::string header = basic_header("leaf-client", "pw");
-  const auto pull = [&](WallTime at) {
-    return observed_at(at, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
-  };
   // A password the book never saw: refused.
-  BOOST_TEST(judged_with(cache, history, book, pull(t0)).answers.back()->status == 401);
-  book.remember_password("leaf-client", "pw", {0, world.tokens.at("leaf-client").passwords[0].serial});
-  const Judgement learned = judged_with(cache, history, book, pull(t0 + 1s));
+  BOOST_TEST(judged_with(cache, history, book, leaf_pull(t0)).answers.back()->status == 401);
+  learn_leaf_password(book, world);
+  const Judgement learned = judged_with(cache, history, book, leaf_pull(t0 + 1s));
   BOOST_TEST(learned.answers.back()->allowed());
-  same_judgement(learned, *judge(history, book, pull(t0 + 1s)));
+  same_judgement(learned, *judge(history, book, leaf_pull(t0 + 1s)));
   // The token disabled in a new version: the newest answer refuses, the first version's still allows.
   set_token_status(world, "leaf-client", TokenStatus::Disabled);
   history.record(world, t0 + 2s);
-  const Judgement disabled = judged_with(cache, history, book, pull(t0 + 3s));
+  const Judgement disabled = judged_with(cache, history, book, leaf_pull(t0 + 3s));
   BOOST_TEST(disabled.answers.size() == 2u);
   BOOST_TEST(disabled.answers.front()->allowed());
   BOOST_TEST(disabled.answers.back()->status == 401);
-  same_judgement(disabled, *judge(history, book, pull(t0 + 3s)));
+  same_judgement(disabled, *judge(history, book, leaf_pull(t0 + 3s)));
   BOOST_TEST(cache.hits() == 0u);
 }
 
@@ -136,40 +142,32 @@ BOOST_AUTO_TEST_CASE(answers_asked_without_keep_are_asked_again) {
   World world = small_world();
   world.tokens.at("leaf-client").passwords[0].expiry = t0 + 1min;
   CredentialBook book;
-  book.remember_password("leaf-client", "pw", {0, world.tokens.at("leaf-client").passwords[0].serial});
+  learn_leaf_password(book, world);
   const WorldHistory history(world, kStart);
   JudgementCache cache;
-  const std::string header = basic_header("leaf-client", "pw");
-  const auto pull = [&](WallTime at) {
-    return observed_at(at, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
-  };
   // Asked, never kept: the judgement is the cache's own, so what the first decision asked must not stay in it.
-  Judgement* first = cache.prepare(history, book, pull(t0));
+  Judgement* first = cache.prepare(history, book, leaf_pull(t0));
   BOOST_TEST_REQUIRE(first != nullptr);
-  ask(*first, 0, history, pull(t0));
+  ask(*first, 0, history, leaf_pull(t0));
   BOOST_TEST(first->answers[0]->allowed());
-  const Judgement late = judged_with(cache, history, book, pull(t0 + 2min));
+  const Judgement late = judged_with(cache, history, book, leaf_pull(t0 + 2min));
   BOOST_TEST(cache.hits() == 1u);
   BOOST_TEST(late.answers[0]->status == 401);
-  same_judgement(late, *judge(history, book, pull(t0 + 2min)));
+  same_judgement(late, *judge(history, book, leaf_pull(t0 + 2min)));
 }
 
 BOOST_AUTO_TEST_CASE(a_decision_judged_late_sees_only_the_versions_of_its_time) {
   World world = small_world();
   CredentialBook book;
-  book.remember_password("leaf-client", "pw", {0, world.tokens.at("leaf-client").passwords[0].serial});
+  learn_leaf_password(book, world);
   WorldHistory history(world, kStart);
   set_token_status(world, "leaf-client", TokenStatus::Disabled);
   history.record(world, t0 + 10s);
   JudgementCache cache;
-  const std::string header = basic_header("leaf-client", "pw");
-  const auto pull = [&](WallTime at) {
-    return observed_at(at, "leaf:5000", http::Method::Get, "/v2/samples/app/manifests/v1", header);
-  };
   // After the change, both versions; a decision made before it (judged late), only the first; then both again.
   for (const WallTime at : {t0 + 20s, t0, t0 + 30s}) {
-    const Judgement cached = judged_with(cache, history, book, pull(at));
-    same_judgement(cached, *judge(history, book, pull(at)));
+    const Judgement cached = judged_with(cache, history, book, leaf_pull(at));
+    same_judgement(cached, *judge(history, book, leaf_pull(at)));
   }
   BOOST_TEST(cache.hits() == 2u);
 }
