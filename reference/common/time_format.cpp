@@ -1,22 +1,32 @@
 #include "reference/common/time_format.h"
 
-#include <cstdio>
 #include <cctype>
+#include <chrono>
+#include <cstdio>
 #include <ctime>
 
 namespace outpost {
 
+// Written digit by digit from the civil calendar (std::chrono's days-to-date arithmetic), without gmtime_r and
+// snprintf: every status report and log line carries a timestamp, and a simulated fleet writes millions of them.
 std::string format_rfc3339(WallTime time) {
+  using namespace std::chrono;
   const auto since_epoch = time.time_since_epoch();
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-  const std::time_t t = seconds.count();
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
-  return buffer;
+  const auto day = floor<days>(since_epoch);
+  const year_month_day date{sys_days(day)};
+  const auto millis = duration_cast<milliseconds>(since_epoch - day).count();  // within the day, never negative
+  const auto put = [](char* at, long long value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
+  };
+  std::string text = "0000-00-00T00:00:00.000Z";
+  put(text.data(), static_cast<int>(date.year()), 4);
+  put(text.data() + 5, static_cast<unsigned>(date.month()), 2);
+  put(text.data() + 8, static_cast<unsigned>(date.day()), 2);
+  put(text.data() + 11, millis / 3'600'000, 2);
+  put(text.data() + 14, millis / 60'000 % 60, 2);
+  put(text.data() + 17, millis / 1000 % 60, 2);
+  put(text.data() + 20, millis % 1000, 3);
+  return text;
 }
 
 std::optional<WallTime> parse_rfc3339(std::string_view text) {

@@ -1,5 +1,10 @@
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <vector>
+
 #include "reference/common/time_format.h"
 
 using namespace outpost;
@@ -10,6 +15,33 @@ BOOST_AUTO_TEST_CASE(round_trips) {
   const auto parsed = parse_rfc3339("2026-11-28T20:43:56.123Z");
   BOOST_REQUIRE(parsed);
   BOOST_TEST(format_rfc3339(*parsed) == "2026-11-28T20:43:56.123Z");
+}
+
+// What the C library prints for the same instant: the formatter writes digits itself, so it is held to gmtime_r.
+std::string formatted_by_libc(WallTime time) {
+  const auto since_epoch = time.time_since_epoch();
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
+  const std::time_t t = seconds.count();
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+  return buffer;
+}
+
+BOOST_AUTO_TEST_CASE(formats_as_the_c_library_does) {
+  using namespace std::chrono;
+  std::vector<WallTime> times = {WallTime{}, WallTime{} - nanoseconds(1), WallTime{} - milliseconds(1500),
+                                 *parse_rfc3339("2024-02-29T23:59:59.999Z"), *parse_rfc3339("2100-03-01T00:00:00Z"),
+                                 *parse_rfc3339("1900-02-28T12:00:00.5Z"), *parse_rfc3339("2261-12-31T23:59:59.999Z"),
+                                 *parse_rfc3339("1678-01-01T00:00:00Z")};
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 20'000; ++i)  // anywhere in WallTime's range, 1678-2261
+    times.push_back(WallTime{} + nanoseconds(static_cast<int64_t>(random() % 18'000'000'000'000'000'000ull) -
+                                             9'000'000'000'000'000'000ll));
+  for (const WallTime time : times) BOOST_TEST(format_rfc3339(time) == formatted_by_libc(time));
 }
 
 BOOST_AUTO_TEST_CASE(offsets_are_applied) {
