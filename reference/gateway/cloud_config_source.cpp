@@ -53,10 +53,13 @@ namespace {
 // Whether `registry` is below `cr`: its chain of parents reaches `cr`. The same answer as looking it up in
 // descendants_of(cr), whose children index is built from these parents (a CR without one is a child of "", the
 // cloud), without listing and sorting a regional CR's whole subtree for every body it sends. Bounded, as that walk is.
-bool below(const control::Snapshot& snapshot, const control::ConnectedRegistry* registry, std::string_view cr) {
+// `known_below` (may be empty) is a CR found below `cr` already: a chain that reaches it reaches `cr`. A body lists
+// whole families of siblings one after the other, so with their parent remembered most chains stop at the first step.
+bool below(const control::Snapshot& snapshot, const control::ConnectedRegistry* registry, std::string_view cr,
+           std::string_view known_below) {
   for (size_t steps = 0; registry && steps <= snapshot.connected_registries.size(); ++steps) {
     const std::string_view parent = registry->parent ? std::string_view(*registry->parent) : std::string_view();
-    if (parent == cr) return true;
+    if (parent == cr || (!known_below.empty() && parent == known_below)) return true;
     if (!registry->parent) return false;
     registry = snapshot.connected_registry(*registry->parent);
   }
@@ -66,12 +69,16 @@ bool below(const control::Snapshot& snapshot, const control::ConnectedRegistry* 
 
 void CloudConfigSource::report_status(std::string_view cr, std::vector<RawReport> reports) {
   const auto snapshot = control_.snapshot();
+  std::string_view known_below;  // the parent of the last descendant found (below `cr`, or `cr` itself)
   for (const auto& raw : reports) {
     const std::string& name = raw.name;
     if (name.empty()) continue;
     const auto* registry = snapshot->connected_registry(name);
     // A node reports for itself and relays for its descendants, nothing else.
-    if (name != cr && !below(*snapshot, registry, cr)) continue;
+    if (name != cr) {
+      if (!below(*snapshot, registry, cr, known_below)) continue;
+      known_below = registry->parent ? std::string_view(*registry->parent) : std::string_view();
+    }
     // Read here for the first time since its node wrote it: only the members the cloud acts on (status_report.h).
     const StatusReport report(raw.text);
     // Only the activated instance speaks for a CR: a second one, refused with ALREADY_ACTIVATED, must not overwrite

@@ -1,9 +1,11 @@
 #include "reference/gateway/gateway_handler.h"
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 #include <optional>
 
+#include "reference/common/json_text.h"
 #include "reference/common/log.h"
 #include "reference/common/time_format.h"
 
@@ -12,15 +14,24 @@ namespace outpost::gateway {
 namespace {
 constexpr size_t kMaxBody = 4 << 20;  // status reports of a wide subtree; far above any real one
 
-http::Response json_response(int status, const nlohmann::json& body) {
+// A JSON answer whose text is already written (not for 304, which has no body).
+http::Response json_text_response(int status, std::string body) {
   http::Response response;
   response.status = status;
   response.route = "gateway";
   response.headers.set(std::string(kProtocolHeader), std::to_string(kProtocolVersion));
-  if (status != 304) {
-    response.headers.set("Content-Type", "application/json");
-    response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
+  response.headers.set("Content-Type", "application/json");
+  response.body = std::move(body);
+  return response;
+}
+
+http::Response json_response(int status, const nlohmann::json& body) {
+  if (status != 304)
+    return json_text_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  http::Response response;
+  response.status = status;
+  response.route = "gateway";
+  response.headers.set(std::string(kProtocolHeader), std::to_string(kProtocolVersion));
   return response;
 }
 
@@ -65,15 +76,44 @@ void check_protocol(const http::Request& request) {
   }
 }
 
+// The value of query parameter `name` as a number (`fallback` when it was not given).
 template <class Number>
-Number number_param(const http::Request& request, std::string_view name, Number fallback) {
-  const auto text = request.query_param(name);
+Number number_value(const std::optional<std::string>& text, std::string_view name, Number fallback) {
   if (!text) return fallback;
   Number value{};
   if (std::from_chars(text->data(), text->data() + text->size(), value).ec != std::errc{})
     throw ApiError(400, "INVALID_REQUEST", "query parameter " + std::string(name) + " must be a number");
   return value;
 }
+
+template <class Number>
+Number number_param(const http::Request& request, std::string_view name, Number fallback) {
+  return number_value(request.query_param(name), name, fallback);
+}
+
+// The parameters of a messages call, taken in one pass over the query, each the first value given and decoded as
+// Request::query_param() decodes it: four query_param() calls split and decoded the whole query four times, on every
+// long poll of every child.
+struct MessagesQuery {
+  std::optional<std::string> cursor, wait, limit, config_version;
+
+  explicit MessagesQuery(std::string_view query) {
+    while (!query.empty()) {
+      const size_t amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+      const size_t eq = pair.find('=');
+      const std::string key = http::percent_decode(pair.substr(0, eq), true);
+      std::optional<std::string>* const value = key == "cursor"          ? &cursor
+                                                : key == "wait"          ? &wait
+                                                : key == "limit"         ? &limit
+                                                : key == "configVersion" ? &config_version
+                                                                         : nullptr;
+      if (value && !*value)
+        *value = eq == std::string_view::npos ? std::string() : http::percent_decode(pair.substr(eq + 1), true);
+    }
+  }
+};
 
 nlohmann::json message_json(const Message& message) {
   using Kind = oci::ContentChange::Kind;
@@ -89,16 +129,69 @@ nlohmann::json message_json(const Message& message) {
   return json;
 }
 
+// The answer with no messages, written directly when dump() would write the cursor as itself between quotes (it
+// always does: an epoch and a number): every long poll that times out answers it, and building a tree to dump it cost
+// more than the read. The members are in dump()'s order (by name), so the bytes are the same.
+std::optional<std::string> no_messages_body(const std::string& cursor, uint64_t version) {
+  const bool plain = std::all_of(cursor.begin(), cursor.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte < 0x80 && c != '"' && c != '\\';
+  });
+  if (!plain) return std::nullopt;
+  std::string body = "{\"configVersion\":";
+  body += std::to_string(version);
+  body += ",\"cursor\":";
+  append_json_string(body, cursor);
+  body += ",\"messages\":[]}";
+  return body;
+}
+
+// What a messages call reads, fixed when it arrives, and the reading itself: the answer, or nothing when there is
+// nothing to say and the call may wait (not `final`). Held by value in its Poll: the call's values move in once.
+struct MessagesRead {
+  ConfigSource& configs;
+  MessageLog& log;
+  const Clock& clock;
+  std::string cr;
+  std::vector<std::string> patterns;
+  std::string cursor;
+  size_t limit = 0;
+  uint64_t seen_version = 0;
+  Nanoseconds ttl{};
+
+  std::optional<http::Response> operator()(bool final) const {
+    const uint64_t version = configs.version(cr);
+    const auto wanted = [this](const oci::ContentChange& change) {
+      return repository_matches_any(patterns, change.repository);
+    };
+    const ReadResult result = log.read(cursor, wanted, limit, ttl, clock.now());
+    if (result.expired) {
+      return error_response(ApiError(410, "CURSOR_EXPIRED",
+                                     "messages after this cursor are gone (TTL or restart): perform a full resync",
+                                     {{"cursor", result.cursor}}));
+    }
+    const bool news = !result.messages.empty() || (seen_version != 0 && version != seen_version);
+    if (!news && !final && !cursor.empty()) return std::nullopt;
+    if (result.messages.empty()) {
+      if (auto body = no_messages_body(result.cursor, version)) return json_text_response(200, std::move(*body));
+    }
+    nlohmann::json messages = nlohmann::json::array();
+    for (const auto& message : result.messages) messages.push_back(message_json(message));
+    return json_response(200, {{"cursor", result.cursor}, {"configVersion", version}, {"messages", messages}});
+  }
+};
+
 // A long poll in progress: answered exactly once, by whichever comes first of news for this child (a message it
 // wants, or a configuration version other than the one it holds), the deadline, or the node stopping. A wake-up that
 // brings no news for this child (an append in repositories it does not sync, another CR's configuration change) leaves
 // it waiting: answering it would cost the child a round trip for nothing, and in a wide tree every management change
 // would answer every waiting child at once.
 struct Poll {
-  // What the poll reads (final: answer even with nothing to say) and its answer; set once, before it is armed.
-  std::function<std::optional<http::Response>(bool final)> read;
-  std::function<void(http::Response)> respond;
-  MessageLog* log = nullptr;
+  Poll(MessagesRead read, std::function<void(http::Response)> respond)
+      : read(std::move(read)), respond(std::move(respond)) {}
+  // What the poll reads and how it answers; set once, before it is armed.
+  const MessagesRead read;
+  const std::function<void(http::Response)> respond;
   // A wake-up (the appending thread) may race the deadline (the executor): both take the mutex to decide who
   // answers, and to move the waiter.
   std::mutex mutex;
@@ -107,8 +200,10 @@ struct Poll {
   TimerHandle deadline;
 };
 
-// Answers `poll` with `response` unless it was answered already.
-void answer_once(const std::shared_ptr<Poll>& poll, const std::function<std::optional<http::Response>()>& make) {
+// Answers `poll` with what `make` returns unless it was answered already. (A template, not a std::function: every
+// caller passes a lambda that is called at once.)
+template <class Make>
+void answer_once(const std::shared_ptr<Poll>& poll, const Make& make) {
   std::optional<http::Response> response;
   {
     std::lock_guard lock(poll->mutex);
@@ -120,7 +215,7 @@ void answer_once(const std::shared_ptr<Poll>& poll, const std::function<std::opt
     }
     if (!response) return;  // nothing to say yet: keep waiting
     poll->answered = true;
-    poll->log->cancel_wait(poll->waiter);
+    poll->read.log.cancel_wait(poll->waiter);
     poll->deadline.cancel();
   }
   poll->respond(std::move(*response));  // outside the lock: the transport may run other work inline
@@ -129,9 +224,9 @@ void answer_once(const std::shared_ptr<Poll>& poll, const std::function<std::opt
 // Leaves a waiter that checks for news when woken, and waits again when there is none. Wait first, then read (the
 // caller reads after arming): a message appended in between wakes the waiter instead of being missed.
 void arm(const std::shared_ptr<Poll>& poll) {
-  poll->waiter = poll->log->wait([poll] {
+  poll->waiter = poll->read.log.wait([poll] {
     answer_once(poll, [&poll]() -> std::optional<http::Response> {
-      if (poll->log->closed()) return poll->read(true);  // the node is stopping: answer now, do not hold a drain
+      if (poll->read.log.closed()) return poll->read(true);  // the node is stopping: answer now, do not hold a drain
       arm(poll);
       return poll->read(false);
     });
@@ -198,7 +293,7 @@ class GatewayCall final : public http::Call {
     const std::string_view rest = std::string_view(request_.path).substr(kPathPrefix.size());
     const size_t slash = rest.find('/');
     if (slash == std::string_view::npos) throw not_found("unknown gateway resource " + request_.path);
-    const std::string cr(rest.substr(0, slash));
+    const std::string_view cr = rest.substr(0, slash);  // copied only by the long poll that keeps it
     const std::string_view operation = rest.substr(slash + 1);
     const bool get = request_.method == http::Method::Get;
     const bool post = request_.method == http::Method::Post;
@@ -246,18 +341,22 @@ class GatewayCall final : public http::Call {
           throw ApiError(400, "INVALID_REQUEST", "a status body is {\"reports\": [...]}");
         const size_t accepted = read.reports.size();
         gateway_.configs_.report_status(cr, std::move(read.reports));
-        return respond(json_response(200, {{"accepted", accepted}}));
+        // What dump() writes for {"accepted": n}, without building it: every node posts its status every interval.
+        return respond(json_text_response(200, "{\"accepted\":" + std::to_string(accepted) + "}"));
       }
     }
   }
 
   // 404 when this node does not serve that CR.
-  void require_served(const std::string& cr) {
-    if (gateway_.configs_.version(cr) == 0) throw not_found("connected registry " + cr + " is not served here");
+  void require_served(std::string_view cr) {
+    if (gateway_.configs_.version(cr) == 0) throw not_found(not_served(cr));
+  }
+  static std::string not_served(std::string_view cr) {
+    return "connected registry " + std::string(cr) + " is not served here";
   }
   // The CR's repository patterns; 404 when this node does not serve that CR. (Read from its configuration each time:
   // asked only by the calls that filter by repository, not by every status report and activation.)
-  std::vector<std::string> known(const std::string& cr) {
+  std::vector<std::string> known(std::string_view cr) {
     require_served(cr);
     return gateway_.configs_.repositories(cr);
   }
@@ -270,17 +369,17 @@ class GatewayCall final : public http::Call {
     }
   }
 
-  http::Response config(const std::string& cr) {
+  http::Response config(std::string_view cr) {
     const uint64_t have = number_param<uint64_t>(request_, "version", 0);
     const uint64_t current = gateway_.configs_.version(cr);
-    if (current == 0) throw not_found("connected registry " + cr + " is not served here");
+    if (current == 0) throw not_found(not_served(cr));
     if (have == current) return json_response(304, nullptr);
     auto document = gateway_.configs_.document(cr);
-    if (!document) throw not_found("connected registry " + cr + " is not served here");
+    if (!document) throw not_found(not_served(cr));
     return json_response(200, *document);
   }
 
-  void activate(const std::string& cr, std::function<void(http::Response)> respond) {
+  void activate(std::string_view cr, std::function<void(http::Response)> respond) {
     require_served(cr);
     const nlohmann::json body = parse_body();
     if (!body.contains("instanceId") || !body["instanceId"].is_string() || body["instanceId"].get<std::string>().empty())
@@ -291,45 +390,26 @@ class GatewayCall final : public http::Call {
                                });
   }
 
-  void messages(const std::string& cr, std::function<void(http::Response)> respond) {
-    const std::vector<std::string> patterns = known(cr);
-    const std::string cursor = request_.query_param("cursor").value_or("");
-    const int wait = std::min(number_param<int>(request_, "wait", 0), kMaxWaitSeconds);
-    const size_t limit = std::min(number_param<size_t>(request_, "limit", kMaxMessagesPerRead), kMaxMessagesPerRead);
-    const uint64_t seen_version = number_param<uint64_t>(request_, "configVersion", 0);
+  void messages(std::string_view cr, std::function<void(http::Response)> respond) {
+    std::vector<std::string> patterns = known(cr);
+    MessagesQuery query(request_.query);
+    const int wait = std::min(number_value<int>(query.wait, "wait", 0), kMaxWaitSeconds);
+    const size_t limit =
+        std::min(number_value<size_t>(query.limit, "limit", kMaxMessagesPerRead), kMaxMessagesPerRead);
+    const uint64_t seen_version = number_value<uint64_t>(query.config_version, "configVersion", 0);
     const Nanoseconds ttl = gateway_.configs_.message_ttl(cr);
-    GatewayHandler& gateway = gateway_;
+    MessagesRead read{gateway_.configs_, gateway_.log_, gateway_.clock_, std::string(cr), std::move(patterns),
+                      std::move(query.cursor).value_or(""), limit, seen_version, ttl};
 
-    // Reads now; answers unless there is nothing to say and waiting is allowed.
-    auto read = [&gateway, cr, patterns, cursor, limit, seen_version, ttl](bool final) -> std::optional<http::Response> {
-      const uint64_t version = gateway.configs_.version(cr);
-      const ReadResult result = gateway.log_.read(
-          cursor, [&patterns](const oci::ContentChange& change) { return repository_matches_any(patterns, change.repository); },
-          limit, ttl, gateway.clock_.now());
-      if (result.expired) {
-        return error_response(ApiError(410, "CURSOR_EXPIRED",
-                                       "messages after this cursor are gone (TTL or restart): perform a full resync",
-                                       {{"cursor", result.cursor}}));
-      }
-      const bool news = !result.messages.empty() || (seen_version != 0 && version != seen_version);
-      if (!news && !final && !cursor.empty()) return std::nullopt;
-      nlohmann::json messages = nlohmann::json::array();
-      for (const auto& message : result.messages) messages.push_back(message_json(message));
-      return json_response(200, {{"cursor", result.cursor}, {"configVersion", version}, {"messages", messages}});
-    };
-
-    if (wait <= 0 || gateway.log_.closed()) return respond(*read(true));
-    auto poll = std::make_shared<Poll>();
-    poll->read = std::move(read);
-    poll->respond = std::move(respond);
-    poll->log = &gateway.log_;
+    if (wait <= 0 || gateway_.log_.closed()) return respond(*read(true));
+    auto poll = std::make_shared<Poll>(std::move(read), std::move(respond));
     answer_once(poll, [&poll]() -> std::optional<http::Response> {
       arm(poll);
       return poll->read(false);
     });
     std::lock_guard lock(poll->mutex);
     if (poll->answered) return;
-    poll->deadline = gateway.executor_.schedule_after(std::chrono::seconds(wait), [poll] {
+    poll->deadline = gateway_.executor_.schedule_after(std::chrono::seconds(wait), [poll] {
       answer_once(poll, [&poll] { return poll->read(true); });
     });
   }

@@ -1,13 +1,15 @@
 #include "reference/gateway/message_log.h"
 
+#include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace outpost::gateway {
 
 MessageLog::MessageLog(std::string epoch, size_t capacity) : epoch_(std::move(epoch)), capacity_(capacity) {}
 
 void MessageLog::append(const oci::ContentChange& change, WallTime now) {
-  std::map<uint64_t, std::function<void()>> waiters;
+  std::vector<std::function<void()>> waiters;
   {
     std::lock_guard lock(mutex_);
     messages_.push_back({++last_sequence_, now, change});
@@ -15,9 +17,9 @@ void MessageLog::append(const oci::ContentChange& change, WallTime now) {
       dropped_through_ = messages_.front().sequence;
       messages_.pop_front();
     }
-    waiters.swap(waiters_);
+    waiters = take_waiters();
   }
-  for (auto& [id, wake] : waiters) wake();
+  for (auto& wake : waiters) wake();
 }
 
 ReadResult MessageLog::read(const std::string& cursor, const std::function<bool(const oci::ContentChange&)>& wanted,
@@ -56,23 +58,56 @@ ReadResult MessageLog::read(const std::string& cursor, const std::function<bool(
 
 uint64_t MessageLog::wait(std::function<void()> wake) {
   std::lock_guard lock(mutex_);
-  const uint64_t id = ++next_waiter_;
-  waiters_.emplace(id, std::move(wake));
-  return id;
+  uint32_t slot = 0;
+  if (free_slots_.empty()) {
+    slot = static_cast<uint32_t>(waiters_.size());
+    waiters_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  Waiter& waiter = waiters_[slot];
+  waiter.order = ++next_waiter_;
+  if (++waiter.uses == 0) waiter.uses = 1;  // wrapped: an id is never 0
+  waiter.wake = std::move(wake);
+  return (uint64_t{waiter.uses} << 32) | slot;
 }
 
 void MessageLog::cancel_wait(uint64_t id) {
   std::lock_guard lock(mutex_);
-  waiters_.erase(id);
+  const auto slot = static_cast<uint32_t>(id);
+  if (slot >= waiters_.size()) return;
+  Waiter& waiter = waiters_[slot];
+  if (waiter.order == 0 || waiter.uses != static_cast<uint32_t>(id >> 32)) return;  // woken or cancelled already
+  waiter.order = 0;
+  waiter.wake = nullptr;
+  free_slots_.push_back(slot);
+}
+
+std::vector<std::function<void()>> MessageLog::take_waiters() {
+  std::vector<std::pair<uint64_t, uint32_t>> waiting;  // (order, slot)
+  for (uint32_t slot = 0; slot < waiters_.size(); ++slot)
+    if (waiters_[slot].order != 0) waiting.emplace_back(waiters_[slot].order, slot);
+  std::sort(waiting.begin(), waiting.end());
+  std::vector<std::function<void()>> wakes;
+  wakes.reserve(waiting.size());
+  for (const auto& [order, slot] : waiting) {
+    Waiter& waiter = waiters_[slot];
+    wakes.push_back(std::move(waiter.wake));
+    waiter.wake = nullptr;
+    waiter.order = 0;
+    free_slots_.push_back(slot);
+  }
+  return wakes;
 }
 
 void MessageLog::wake_all() {
-  std::map<uint64_t, std::function<void()>> waiters;
+  std::vector<std::function<void()>> waiters;
   {
     std::lock_guard lock(mutex_);
-    waiters.swap(waiters_);
+    waiters = take_waiters();
   }
-  for (auto& [id, wake] : waiters) wake();
+  for (auto& wake : waiters) wake();
 }
 
 void MessageLog::close() {

@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,6 +63,18 @@ class MessageLog {
 
  private:
   std::string cursor_for(uint64_t sequence) const { return epoch_ + "." + std::to_string(sequence); }
+  // Empties the waiter table (mutex_ held) and returns the wake-ups, in the order they waited.
+  std::vector<std::function<void()>> take_waiters();
+
+  // Waiters sit in a table of slots rather than a map: a node holds one long poll per child and almost every one is
+  // cancelled when it is answered, so wait and cancel_wait run for every poll, and a tree node per wait (allocated,
+  // rebalanced, cold by the time its poll ends) was most of their cost. An id is the slot and how many times it was
+  // taken, so an old id (its waiter woken, the slot reused) cancels nothing.
+  struct Waiter {
+    uint64_t order = 0;  // when it waited (0: the slot is free); wake-ups run in this order
+    uint32_t uses = 0;   // times the slot was taken, never 0 once taken: the upper half of its ids
+    std::function<void()> wake;
+  };
 
   const std::string epoch_;
   const size_t capacity_;
@@ -72,7 +83,8 @@ class MessageLog {
   uint64_t last_sequence_ = 0;
   uint64_t dropped_through_ = 0;  // the highest sequence dropped from the front
   uint64_t next_waiter_ = 0;
-  std::map<uint64_t, std::function<void()>> waiters_;
+  std::vector<Waiter> waiters_;
+  std::vector<uint32_t> free_slots_;  // indexes of free slots in waiters_
   std::atomic<bool> closed_{false};
 };
 

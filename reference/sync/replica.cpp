@@ -1,5 +1,6 @@
 #include "reference/sync/replica.h"
 
+#include <iterator>
 #include <set>
 #include <string_view>
 
@@ -199,10 +200,13 @@ void Replica::activate(std::string_view cr, const std::string& instance_id,
 void Replica::report_status(std::string_view, std::vector<gateway::RawReport> reports) {
   const auto current = state();
   std::lock_guard lock(mutex_);
+  // Each one is looked for first right after the previous one: a body lists the sender's report, then its subtree's
+  // in name order, which sit next to each other here, so most are found without a search of every report held.
+  auto hint = reports_.end();
   for (auto& report : reports) {
     // Only reports about this node's descendants travel up through it (a report without a name is about none).
     if (current && current->descendants.contains(report.name))
-      reports_[std::move(report.name)] = std::move(report.text);
+      hint = std::next(reports_.insert_or_assign(hint, std::move(report.name), std::move(report.text)));
   }
 }
 

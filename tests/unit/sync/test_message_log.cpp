@@ -96,6 +96,25 @@ BOOST_AUTO_TEST_CASE(waiters_wake_once_on_append_or_wake_all_and_cancelled_ones_
   BOOST_TEST(woken == 2);
 }
 
+BOOST_AUTO_TEST_CASE(waiters_wake_in_the_order_they_waited_and_an_old_id_cancels_nothing) {
+  MessageLog log("e1");
+  std::vector<int> woken;
+  const uint64_t first = log.wait([&] { woken.push_back(1); });
+  log.wait([&] { woken.push_back(2); });
+  log.cancel_wait(first);  // frees the first slot...
+  log.wait([&] { woken.push_back(3); });  // ...which this later waiter takes: it still wakes after 2
+  log.cancel_wait(first);  // the first waiter's id, not the one now in its slot
+  log.wake_all();
+  BOOST_TEST(woken == (std::vector<int>{2, 3}));
+
+  const uint64_t gone = log.wait([&] { woken.push_back(4); });
+  log.append(put("apps/a", "1"), kStart);  // wakes 4
+  log.wait([&] { woken.push_back(5); });  // in the slot 4 left
+  log.cancel_wait(gone);
+  log.wake_all();
+  BOOST_TEST(woken == (std::vector<int>{2, 3, 4, 5}));
+}
+
 BOOST_AUTO_TEST_CASE(repository_patterns_match_as_scope_maps_do) {
   BOOST_TEST(repository_matches("apps/*", "apps/web"));
   BOOST_TEST(repository_matches("apps/*", "apps/web/deep"));
