@@ -323,13 +323,13 @@ class GatewayCall final : public http::Call {
       case Operation::Config:
         return respond(config(cr));
       case Operation::Messages:
-        return messages(cr, std::move(respond));
+        return messages(cr, respond);
       case Operation::Inventory: {
         const auto patterns = known(cr);
         return respond(json_response(200, inventory(*gateway_.storage_.metadata, patterns)));
       }
       case Operation::Activate:
-        return activate(cr, std::move(respond));
+        return activate(cr, respond);
       case Operation::Status: {
         require_served(cr);
         // Checked and split in one pass, without a tree: a relay passes its descendants' reports on as they came
@@ -379,7 +379,9 @@ class GatewayCall final : public http::Call {
     return json_response(200, *document);
   }
 
-  void activate(std::string_view cr, std::function<void(http::Response)> respond) {
+  // `respond` is taken from the caller only once the call cannot fail any more: until then a refusal (404, a bad
+  // parameter) is answered through it by finish_async().
+  void activate(std::string_view cr, std::function<void(http::Response)>& respond) {
     require_served(cr);
     const nlohmann::json body = parse_body();
     if (!body.contains("instanceId") || !body["instanceId"].is_string() || body["instanceId"].get<std::string>().empty())
@@ -390,7 +392,7 @@ class GatewayCall final : public http::Call {
                                });
   }
 
-  void messages(std::string_view cr, std::function<void(http::Response)> respond) {
+  void messages(std::string_view cr, std::function<void(http::Response)>& respond) {
     std::vector<std::string> patterns = known(cr);
     MessagesQuery query(request_.query);
     const int wait = std::min(number_value<int>(query.wait, "wait", 0), kMaxWaitSeconds);

@@ -54,6 +54,7 @@ struct WorldNode {
   std::unique_ptr<sync::SyncStore> sync_store;
   std::unique_ptr<node::Node> node;
   std::string login_server;  // "<name>:5000"
+  std::string connection_string;  // what the node was started with (empty for the cloud)
 };
 
 class HierarchyWorld {
@@ -90,11 +91,13 @@ class HierarchyWorld {
   // One exchange, run to completion in virtual time (bounded: a hang fails the test instead of spinning forever).
   http::ClientResponse call(const std::string& authority, http::Method method, const std::string& target,
                             const std::optional<std::pair<std::string, std::string>>& user = std::nullopt,
-                            std::string body = {}, const std::string& content_type = "application/json") {
+                            std::string body = {}, const std::string& content_type = "application/json",
+                            const http::Headers& headers = {}) {
     http::ClientRequest request;
     request.method = method;
     request.authority = authority;
     request.target = target;
+    for (const auto& [name, value] : headers.entries()) request.headers.set(name, value);
     if (user) request.headers.set("Authorization", "Basic " + auth::base64_encode(user->first + ":" + user->second));
     if (!body.empty() || method == http::Method::Put || method == http::Method::Post) {
       request.headers.set("Content-Type", content_type);
@@ -192,6 +195,7 @@ class HierarchyWorld {
     auto world_node = std::make_unique<WorldNode>();
     world_node->name = name;
     world_node->login_server = name + ":5000";
+    world_node->connection_string = connection_string;
     world_node->storage = storage::open_memory_storage(clock_, random_);
     world_node->control_store = control::open_memory_control_store();
     if (!connection_string.empty()) world_node->sync_store = sync::open_memory_sync_store();

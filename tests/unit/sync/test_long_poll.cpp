@@ -4,6 +4,8 @@
 // wide tree one round trip per child per change, for nothing.
 #include <boost/test/unit_test.hpp>
 
+#include "reference/control/connection_string.h"
+#include "reference/gateway/protocol.h"
 #include "tests/unit/sync/hierarchy_world.h"
 
 namespace outpost::test {
@@ -67,6 +69,32 @@ BOOST_AUTO_TEST_CASE(a_stopping_parent_answers_its_waiting_children_at_once) {
   // The waiting poll is answered now, not at its deadline 30 s away: alpha1's round ends within the second.
   world.loop().run_until(world.loop().now() + 1s);
   BOOST_TEST(agent.rounds() == rounds + 1);
+}
+
+// A long poll refused before it waits (a parameter that is not a number) is answered with its error. The call used to
+// hand its answer function to the poll before reading the parameters, so the refusal found it empty and the child got
+// a 500 instead of the 400 that says what is wrong.
+BOOST_AUTO_TEST_CASE(a_poll_with_a_bad_parameter_is_refused_with_its_reason) {
+  HierarchyWorld world;
+  world.add_connected_registry("alpha1", top_level("apps/a/*"),
+                               {"repositories/apps/a/*/content/read", "repositories/apps/a/*/metadata/read"});
+  const auto connection = control::parse_connection_string(world.node("alpha1").connection_string);
+  BOOST_REQUIRE(connection);
+  const std::pair<std::string, std::string> sync_token{connection.value->sync_token,
+                                                      connection.value->sync_token_password};
+  http::Headers protocol;
+  protocol.set(std::string(gateway::kProtocolHeader), std::to_string(gateway::kProtocolVersion));
+  const auto poll = [&](const std::string& target) {
+    return world.call("cloud:5001", http::Method::Get, target, sync_token, {}, "application/json", protocol);
+  };
+  for (const std::string query : {"wait=soon", "cursor=x&limit=-", "configVersion=latest"}) {
+    const auto answer = poll("/gateway/v1/alpha1/messages?" + query);
+    BOOST_TEST(answer.status == 400, query << ": " << answer.status << " " << answer.body);
+    BOOST_TEST(answer.body.find("INVALID_REQUEST") != std::string::npos, answer.body);
+  }
+  const auto unknown = poll("/gateway/v1/nobody/messages?wait=1");
+  BOOST_TEST(unknown.status >= 400);
+  BOOST_TEST(unknown.status < 500, unknown.status << " " << unknown.body);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
