@@ -62,7 +62,7 @@ void BandwidthModel::set_blocked(Nanoseconds now, ResourceId resource, bool bloc
   resolve(now, std::span(&resource, 1), {});
 }
 
-bool BandwidthModel::constrained(const std::vector<ResourceId>& resources, uint64_t cap) const {
+bool BandwidthModel::constrained(std::span<const ResourceId> resources, uint64_t cap) const {
   if (cap > 0) return true;
   for (const ResourceId id : resources)
     if (tags_.at(id).constrains()) return true;
@@ -437,16 +437,20 @@ void BandwidthModel::detach(Flow& flow, Slot slot) {
 void BandwidthModel::release(Flow& flow, Slot slot) {
   slot_of_.erase(flow.id);
   flow.id = 0;
-  flow.resources = {};
+  flow.resources.clear();  // its room stays for the slot's next flow
   flow.finish.reset();
   free_.push_back(slot);
 }
 
-BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, std::vector<ResourceId> resources,
+BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, std::span<const ResourceId> given,
                                              uint64_t cap) {
   if (now < last_now_) throw std::logic_error("bandwidth model: time went backwards");
   last_now_ = now;
   check_capacity(cap);
+  // Sorted in scratch, then copied into the slot's own list, which keeps the room its last flow had: once slots are
+  // reused, starting a flow allocates nothing.
+  std::vector<ResourceId>& resources = start_path_;
+  resources.assign(given.begin(), given.end());
   std::sort(resources.begin(), resources.end());
   resources.erase(std::unique(resources.begin(), resources.end()), resources.end());
   for (const ResourceId r : resources)
@@ -467,7 +471,7 @@ BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, st
   Flow& flow = flows_[slot];
   flow.id = id;
   flow.bytes = bytes;
-  flow.resources = std::move(resources);
+  flow.resources.assign(resources.begin(), resources.end());
   flow.cap = cap;
   flow.total = static_cast<Work>(bytes) * kWorkPerByte;
   flow.remaining = flow.total;

@@ -30,6 +30,7 @@
 // starts its solve from it, which visits its members one by one and unseals them; the next solve that gives their
 // group a rate seals them again. Otherwise the solve visits every member after all, as if none were sealed.
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -57,11 +58,18 @@ class BandwidthModel {
   uint64_t capacity(ResourceId resource) const { return resources_.at(resource).capacity; }
   bool blocked(ResourceId resource) const { return resources_.at(resource).blocked; }
   // Whether a flow over these resources with this cap would take any time at all (false: it completes at once).
-  bool constrained(const std::vector<ResourceId>& resources, uint64_t cap) const;
+  // (A span, so a caller may ask about a path on its stack: most never become a flow.)
+  bool constrained(std::span<const ResourceId> resources, uint64_t cap) const;
+  bool constrained(std::initializer_list<ResourceId> resources, uint64_t cap) const {
+    return constrained(std::span<const ResourceId>(resources.begin(), resources.size()), cap);
+  }
 
   // A flow of `bytes` over `resources` (duplicates are ignored), capped at `cap` bytes/s on its own (0: no cap; a
   // toxiproxy bandwidth toxic limits each connection, not the link).
-  FlowId start(Nanoseconds now, uint64_t bytes, std::vector<ResourceId> resources, uint64_t cap = 0);
+  FlowId start(Nanoseconds now, uint64_t bytes, std::span<const ResourceId> resources, uint64_t cap = 0);
+  FlowId start(Nanoseconds now, uint64_t bytes, std::initializer_list<ResourceId> resources, uint64_t cap = 0) {
+    return start(now, bytes, std::span<const ResourceId>(resources.begin(), resources.size()), cap);
+  }
   // Removes a flow before it completes (a cut); returns the whole bytes it delivered.
   uint64_t stop(Nanoseconds now, FlowId flow);
   void set_cap(Nanoseconds now, FlowId flow, uint64_t cap);
@@ -275,6 +283,7 @@ class BandwidthModel {
   std::vector<ResourceId> dirty_;
   std::vector<Level> levels_;
   std::vector<ResourceId> touched_;
+  std::vector<ResourceId> start_path_;  // scratch for start(): a new flow's resources, sorted
   std::vector<uint32_t> groups_seen_;     // the groups a solve reached
   std::vector<Slot> loners_;              // the flows of its component in no group (or just out of one)
   std::vector<uint32_t> touched_groups_;  // the groups whose entries are to be redone

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <span>
+#include <utility>
 
 #include "reference/common/error.h"
 
@@ -35,14 +36,14 @@ uint64_t response_head_bytes(int status, const http::Headers& headers) {
   return 9 + std::to_string(status).size() + 1 + kCrlf + header_bytes(headers) + kCrlf;
 }
 
-http::Request server_request(const std::string& from, const http::ClientRequest& request) {
+http::Request server_request(const std::string& from, http::ClientRequest& request) {
   http::Request out;
   out.method = request.method;
   out.target = request.target;
   const size_t question = request.target.find('?');
   out.path = http::percent_decode(std::string_view(request.target).substr(0, question));
   if (question != std::string::npos) out.query = request.target.substr(question + 1);
-  out.headers = request.headers;
+  out.headers = std::move(request.headers);
   out.headers.set("Host", request.authority);
   out.remote_address = from + ":1";
   if (request.body) out.content_length = request.body->size();

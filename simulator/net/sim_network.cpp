@@ -40,13 +40,35 @@ struct SimNetwork::Direction {
   Nanoseconds extra{0};  // a slowed direction's added latency
 };
 
+// One link's deliveries to one authority, by path (the target without its query). A client asks for few paths, turn
+// about (its long poll, its status post), so the last two counted are kept at hand: a delivery is then counted by
+// comparing the path with two, not by hashing it into a table that has gone cold since the client's last exchange.
+struct SimNetwork::PathCounts {
+  StringMap<uint64_t> by_path;
+  std::pair<std::string_view, uint64_t*> recent[2];  // (key, count) of by_path's nodes, which never move
+
+  void count(std::string_view path) {
+    if (recent[0].second && recent[0].first == path) {
+      ++*recent[0].second;
+      return;
+    }
+    std::swap(recent[0], recent[1]);
+    if (!recent[0].second || recent[0].first != path) {
+      auto counted = by_path.find(path);
+      if (counted == by_path.end()) counted = by_path.emplace(std::string(path), 0).first;
+      recent[0] = {counted->first, &counted->second};
+    }
+    ++*recent[0].second;
+  }
+};
+
 struct SimNetwork::ProxyLink {
   std::map<std::string, Toxic> toxics;  // by name
   double lost_responses = 0;
   LinkCounters counters;
-  // Requests delivered to handlers: authority -> path -> count. Summed for requests_to(), never iterated in order;
-  // looked up by views, so counting a delivery makes no key.
-  StringMap<StringMap<uint64_t>> delivered;
+  // Requests delivered to handlers, by authority. Summed for requests_to(), never iterated in order; routes keep a
+  // pointer to their authority's entry (unordered_map nodes stay put).
+  StringMap<PathCounts> delivered;
   // Per stream (0: client -> server, 1: back), once an exchange first needed them: the direction its bytes travel
   // and the NICs they cross (egress of the sender, ingress of the receiver). Owned by directions_ and nics_, never
   // erased; found here instead of by two host names for every message.
@@ -56,10 +78,13 @@ struct SimNetwork::ProxyLink {
 
 struct SimNetwork::Exchange {
   uint64_t id = 0;
-  std::string from;       // the client's host
-  std::string server;     // the server's host
-  std::string authority;  // the server's host:port
+  uint32_t slot = 0;  // in exchange_slots_
+  // The client's host (its Client's, never erased) and the server (servers_', never erased): pointed at, not copied
+  // for every exchange.
+  const std::string* client = nullptr;
+  Server* target = nullptr;
   ProxyLink* link = nullptr;  // owned by proxy_links_, never erased
+  PathCounts* delivered = nullptr;  // the link's counts for the authority
   http::ClientRequest request;
   std::shared_ptr<http::BodySink> sink;
   std::function<void(http::ClientResult)> done;
@@ -79,14 +104,20 @@ struct SimNetwork::Exchange {
   std::optional<BandwidthModel::FlowId> flow;
   uint64_t flow_bytes = 0;
   std::string stalled_by;  // the timeout toxic holding it, whose removal closes the connection
+  std::string failure;     // the transport error fail_later() delivers (kept here, the timer's capture stays small)
   http::Response response;
-  TimerHandle phase_timer;
-  TimerHandle idle_timer;
+  TimerId phase_timer = 0;
+  TimerId idle_timer = 0;
   bool idle_armed = false;
 
+  const std::string& from() const { return *client; }                 // the client's host
+  const std::string& server() const { return target->host; }         // the server's host
+  const std::string& authority() const { return target->authority; }  // the server's host:port
+  Ticket ticket() const { return {id, slot}; }
+
   std::pair<std::string_view, std::string_view> bytes_direction() const {
-    return stream == Stream::Upstream ? std::pair<std::string_view, std::string_view>{from, server}
-                                      : std::pair<std::string_view, std::string_view>{server, from};
+    return stream == Stream::Upstream ? std::pair<std::string_view, std::string_view>{from(), server()}
+                                      : std::pair<std::string_view, std::string_view>{server(), from()};
   }
   bool in_flight(Stream s) const {
     if (stream != s) return false;
@@ -129,11 +160,37 @@ class SimNetwork::Client final : public http::HttpClient {
 SimNetwork::SimNetwork(EventLoop& loop, Random& random) : loop_(loop), random_(random) {}
 
 SimNetwork::~SimNetwork() {
-  completion_timer_.cancel();
-  for (auto& [id, ex] : exchanges_) {
-    ex->phase_timer.cancel();
-    ex->idle_timer.cancel();
+  cancel(completion_timer_);
+  for (auto& ex : exchange_slots_) {
+    if (!ex) continue;
+    cancel(ex->phase_timer);
+    cancel(ex->idle_timer);
   }
+}
+
+template <class F>
+TimerId SimNetwork::after(Nanoseconds delay, F&& work) {
+  // As EventLoop::schedule_after() counts a delay: none is now, and one past the end of time stops there.
+  const Nanoseconds now = loop_.now();
+  Nanoseconds at = now;
+  if (delay > Nanoseconds(0)) at = delay >= Nanoseconds::max() - now ? Nanoseconds::max() : now + delay;
+  return loop_.add_timer(at, std::forward<F>(work));
+}
+
+void SimNetwork::cancel(TimerId& timer) {
+  if (timer != 0) loop_.cancel_timer(timer);
+  timer = 0;
+}
+
+SimNetwork::Server& SimNetwork::server(const std::string& authority) {
+  auto found = servers_.find(authority);
+  if (found == servers_.end()) {
+    auto made = std::make_unique<Server>();
+    made->authority = authority;
+    made->host = host_of(authority);
+    found = servers_.emplace(authority, std::move(made)).first;
+  }
+  return *found->second;
 }
 
 std::string SimNetwork::host_of(std::string_view authority) {
@@ -148,27 +205,30 @@ std::string SimNetwork::host_of(std::string_view authority) {
 // ---------------------------------------------------------------------------------------------------------------
 // DirectNetwork's surface
 
-void SimNetwork::attach(const std::string& authority, http::Handler& handler) { handlers_[authority] = &handler; }
-void SimNetwork::detach(const std::string& authority) { handlers_.erase(authority); }
+void SimNetwork::attach(const std::string& authority, http::Handler& handler) { server(authority).handler = &handler; }
+void SimNetwork::detach(const std::string& authority) {
+  if (const auto found = servers_.find(authority); found != servers_.end()) found->second->handler = nullptr;
+}
 
 void SimNetwork::set_down(const std::string& authority, bool down) {
   Batch batch(*this);
+  Server& target = server(authority);
+  if (target.down == down) return;
+  target.down = down;
   if (!down) {
-    if (down_.erase(authority) > 0) emit(NetEventKind::Control, authority, authority, "up");
+    emit(NetEventKind::Control, authority, authority, "up");
     return;
   }
-  if (!down_.insert(authority).second) return;
   emit(NetEventKind::Control, authority, authority, "down");
   // A stopped process resets the connections it had accepted; requests still in the air are refused on arrival,
   // and those already dropped on the way never reached it.
-  std::vector<uint64_t> ids;
-  for (const auto& [id, ex] : exchanges_) {
-    const bool accepted = ex->phase == Phase::RequestFlow || ex->phase == Phase::Handler ||
-                          (ex->stream == Stream::Downstream && ex->phase != Phase::Failing);
-    if (ex->authority == authority && accepted) ids.push_back(id);
-  }
-  for (const uint64_t id : ids)
-    if (Exchange* ex = find(id)) cut(*ex, "reset", "connection reset by " + authority + " (down)");
+  const std::vector<Ticket> tickets = tickets_where([&target](const Exchange& ex) {
+    const bool accepted = ex.phase == Phase::RequestFlow || ex.phase == Phase::Handler ||
+                          (ex.stream == Stream::Downstream && ex.phase != Phase::Failing);
+    return ex.target == &target && accepted;
+  });
+  for (const Ticket ticket : tickets)
+    if (Exchange* ex = find(ticket)) cut(*ex, "reset", "connection reset by " + authority + " (down)");
 }
 
 void SimNetwork::set_link_down(const std::string& from, const std::string& authority, bool down) {
@@ -180,21 +240,21 @@ void SimNetwork::set_link_down(const std::string& from, const std::string& autho
   if (!links_down_.insert({from, authority}).second) return;
   emit(NetEventKind::Control, from, authority, "link_down");
   // As the proxy's `down`: every open connection of the link is closed.
-  std::vector<uint64_t> ids;
-  for (const auto& [id, ex] : exchanges_)
-    if (ex->from == from && ex->authority == authority && ex->phase != Phase::Failing) ids.push_back(id);
-  for (const uint64_t id : ids)
-    if (Exchange* ex = find(id)) cut(*ex, "reset", "connection reset: the link to " + authority + " is down");
+  const std::vector<Ticket> tickets = tickets_where([&](const Exchange& ex) {
+    return ex.from() == from && ex.authority() == authority && ex.phase != Phase::Failing;
+  });
+  for (const Ticket ticket : tickets)
+    if (Exchange* ex = find(ticket)) cut(*ex, "reset", "connection reset: the link to " + authority + " is down");
 }
 
 namespace {
 // Of one link's deliveries, those to `authority` whose path starts with `prefix`.
-uint64_t count_delivered(const StringMap<StringMap<uint64_t>>& delivered, std::string_view authority,
-                         std::string_view prefix) {
+template <class Delivered>
+uint64_t count_delivered(const Delivered& delivered, std::string_view authority, std::string_view prefix) {
   const auto by_authority = delivered.find(authority);
   if (by_authority == delivered.end()) return 0;
   uint64_t count = 0;
-  for (const auto& [path, n] : by_authority->second)
+  for (const auto& [path, n] : by_authority->second.by_path)
     if (std::string_view(path).starts_with(prefix)) count += n;
   return count;
 }
@@ -305,19 +365,29 @@ bool SimNetwork::draw(double probability) {
 
 void SimNetwork::send(const std::string& from, Route& route, http::ClientRequest request,
                       std::shared_ptr<http::BodySink> sink, std::function<void(http::ClientResult)> done) {
-  if (!route.link || route.authority != request.authority) {
-    route.authority = request.authority;
-    route.server = host_of(request.authority);
-    route.link = &proxy_link(from, route.server);
+  if (!route.server || route.server->authority != request.authority) {
+    route.server = &server(request.authority);
+    route.link = &proxy_link(from, route.server->host);
+    route.delivered = &route.link->delivered[request.authority];
   }
   Batch batch(*this);
-  auto owned = std::make_unique<Exchange>();
-  Exchange& ex = *owned;
+  uint32_t slot;
+  if (!free_exchange_slots_.empty()) {
+    slot = free_exchange_slots_.back();
+    free_exchange_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(exchange_slots_.size());
+    exchange_slots_.emplace_back();
+  }
+  exchange_slots_[slot] = std::make_unique<Exchange>();
+  ++live_exchanges_;
+  Exchange& ex = *exchange_slots_[slot];
   ex.id = next_exchange_++;
-  ex.from = from;
-  ex.authority = request.authority;
-  ex.server = route.server;
+  ex.slot = slot;
+  ex.client = &from;
+  ex.target = route.server;
   ex.link = route.link;
+  ex.delivered = route.delivered;
   ex.head = request.method == http::Method::Head;
   ex.request = std::move(request);
   ex.sink = std::move(sink);
@@ -326,8 +396,6 @@ void SimNetwork::send(const std::string& from, Route& route, http::ClientRequest
   // One toxicity draw per toxic per exchange (an exchange is a connection), in name order.
   for (const auto& [name, toxic] : ex.link->toxics)
     if (draw(toxic.toxicity)) ex.toxics[index_of(toxic.stream)].push_back(toxic);
-  exchange_index_.emplace(ex.id, owned.get());
-  exchanges_.emplace(ex.id, std::move(owned));
   begin_stream(ex, Stream::Upstream, /*may_run_inline=*/false);  // `done` never runs inside send()
 }
 
@@ -382,7 +450,7 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
     }
   }
   delay = std::max(delay, Nanoseconds(0));
-  const uint64_t id = ex.id;
+  const Ticket ticket = ex.ticket();
   if (dir.state == DirectionState::Stopped) {
     stall(ex, "dropped", true);
     return;
@@ -391,18 +459,18 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
     ex.stalled_by = timeout->name;
     const Nanoseconds after = timeout->attributes.timeout;
     if (!stall(ex, "timeout", true) || after.count() == 0) return;
-    ex.phase_timer = loop_.schedule_after(after, [this, id] {
+    ex.phase_timer = this->after(after, [this, ticket] {
       Batch batch(*this);
-      if (Exchange* held = find(id)) cut(*held, "timeout_close", "connection closed by " + held->authority);
+      if (Exchange* held = find(ticket)) cut(*held, "timeout_close", "connection closed by " + held->authority());
     });
     return;
   }
   if (reset) {
     const Nanoseconds after = reset->attributes.timeout;
     if (!stall(ex, "reset_peer", false)) return;
-    ex.phase_timer = loop_.schedule_after(after, [this, id] {
+    ex.phase_timer = this->after(after, [this, ticket] {
       Batch batch(*this);
-      if (Exchange* held = find(id)) cut(*held, "reset_peer", "connection reset by peer " + held->authority);
+      if (Exchange* held = find(ticket)) cut(*held, "reset_peer", "connection reset by peer " + held->authority());
     });
     return;
   }
@@ -410,28 +478,28 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
   // wins a tie), but the message still lands.
   if (delay >= ex.request.idle_timeout) arm_idle(ex);
   if (delay.count() == 0 && may_run_inline) {
-    arrive(id);
+    arrive(ticket);
   } else {
-    ex.phase_timer = loop_.schedule_after(delay, [this, id] {
+    ex.phase_timer = after(delay, [this, ticket] {
       Batch batch(*this);
-      arrive(id);
+      arrive(ticket);
     });
   }
 }
 
 // The message reached the far end of its latency: the connection is accepted (or not) and its bytes start to flow.
-void SimNetwork::arrive(uint64_t id) {
-  Exchange* found = find(id);
+void SimNetwork::arrive(Ticket ticket) {
+  Exchange* found = find(ticket);
   if (!found) return;
   Exchange& ex = *found;
   if (!ex.client_gone) disarm_idle(ex);
   if (ex.stream == Stream::Upstream) {
-    if (links_down_.contains(HostPairView(ex.from, ex.authority))) {
-      refuse(ex, "connection reset: the link to " + ex.authority + " is down", true);
+    if (links_down_.contains(HostPairView(ex.from(), ex.authority()))) {
+      refuse(ex, "connection reset: the link to " + ex.authority() + " is down", true);
       return;
     }
-    if (!handlers_.contains(ex.authority) || down_.contains(ex.authority)) {
-      refuse(ex, "connection refused by " + ex.authority, false);
+    if (!ex.target->handler || ex.target->down) {
+      refuse(ex, "connection refused by " + ex.authority(), false);
       return;
     }
   }
@@ -442,7 +510,8 @@ void SimNetwork::arrive(uint64_t id) {
     const BandwidthModel::ResourceId sender = egress(src);
     nics.emplace(sender, ingress(dst));
   }
-  const std::vector<BandwidthModel::ResourceId> path{nics->first, direction_of(ex).resource, nics->second};
+  // On the stack: most messages cross an ideal path and never become a flow.
+  const BandwidthModel::ResourceId path[] = {nics->first, direction_of(ex).resource, nics->second};
   uint64_t cap = 0;
   for (const Toxic& toxic : ex.toxics[index_of(ex.stream)])
     if (toxic.type == ToxicType::Bandwidth && toxic.attributes.bytes_per_second > 0)
@@ -457,7 +526,7 @@ void SimNetwork::arrive(uint64_t id) {
   }
   const BandwidthModel::FlowId flow = model_.start(loop_.now(), ex.flow_bytes, path, cap);
   ex.flow = flow;
-  flow_owners_[flow] = id;
+  flow_owners_[flow] = ticket;
   if (model_.rate_fixed(flow) == 0) arm_idle(ex);  // held by a jam: silence, as far as the client can tell
 }
 
@@ -469,7 +538,7 @@ void SimNetwork::flow_done(Exchange& ex, uint64_t delivered) {
   counters.bytes += delivered;
   if (delivered < ex.head_bytes + ex.body_bytes) {  // limit_data closed the connection
     take_partial(ex, delivered);
-    cut(ex, "limit_data", "connection closed by " + ex.authority + " after " + std::to_string(delivered) + " bytes");
+    cut(ex, "limit_data", "connection closed by " + ex.authority() + " after " + std::to_string(delivered) + " bytes");
     return;
   }
   if (up) {
@@ -481,43 +550,33 @@ void SimNetwork::flow_done(Exchange& ex, uint64_t delivered) {
 }
 
 void SimNetwork::run_handler(Exchange& ex) {
-  const auto handler = handlers_.find(ex.authority);
-  if (handler == handlers_.end() || down_.contains(ex.authority)) {
-    refuse(ex, "connection refused by " + ex.authority, false);
+  http::Handler* const handler = ex.target->handler;
+  if (!handler || ex.target->down) {
+    refuse(ex, "connection refused by " + ex.authority(), false);
     return;
   }
   ex.phase = Phase::Handler;
-  {
-    const std::string_view target = ex.request.target;
-    const std::string_view path = target.substr(0, target.find('?'));
-    auto& delivered = ex.link->delivered;
-    auto by_authority = delivered.find(ex.authority);
-    if (by_authority == delivered.end()) by_authority = delivered.emplace(ex.authority, StringMap<uint64_t>{}).first;
-    auto& by_path = by_authority->second;
-    if (const auto counted = by_path.find(path); counted != by_path.end()) {
-      ++counted->second;
-    } else {
-      by_path.emplace(std::string(path), 1);
-    }
-  }
+  const std::string_view target = ex.request.target;
+  ex.delivered->count(target.substr(0, target.find('?')));
   if (observer_) {
     const std::string what = std::string(http::method_name(ex.request.method)) + " " + ex.request.target;
-    emit(NetEventKind::Request, ex.from, ex.authority, what);
+    emit(NetEventKind::Request, ex.from(), ex.authority(), what);
   }
-  const uint64_t id = ex.id;
+  const Ticket ticket = ex.ticket();
   http::Response response;
   try {
-    std::unique_ptr<http::Call> call = handler->second->start(wire::server_request(ex.from, ex.request));
+    // The handler gets the request's headers (its head was counted when it set out).
+    std::unique_ptr<http::Call> call = handler->start(wire::server_request(ex.from(), ex.request));
     wire::feed_body(ex.request, *call);
     if (call->asynchronous()) {
       // It answers in a later event (a long poll): the client hears nothing meanwhile, as its idle_timeout knows.
       arm_idle(ex);
       std::shared_ptr<http::Call> held(std::move(call));
       std::weak_ptr<int> alive = alive_;
-      held->finish_async([this, alive, held, id](http::Response answer) {
+      held->finish_async([this, alive, held, ticket](http::Response answer) {
         if (alive.expired()) return;
         Batch batch(*this);
-        respond(id, std::move(answer));
+        respond(ticket, std::move(answer));
       });
       return;  // `ex` may be gone by now (the call may have answered at once)
     }
@@ -525,12 +584,12 @@ void SimNetwork::run_handler(Exchange& ex) {
   } catch (...) {
     response = wire::failure_response(std::current_exception());
   }
-  respond(id, std::move(response));
+  respond(ticket, std::move(response));
 }
 
 // The server answered: the response enters the link back, unless it is lost.
-void SimNetwork::respond(uint64_t id, http::Response response) {
-  Exchange* found = find(id);
+void SimNetwork::respond(Ticket ticket, http::Response response) {
+  Exchange* found = find(ticket);
   if (!found || found->phase != Phase::Handler) return;
   Exchange& ex = *found;
   disarm_idle(ex);
@@ -540,8 +599,8 @@ void SimNetwork::respond(uint64_t id, http::Response response) {
   }
   if (draw(ex.link->lost_responses)) {
     ++ex.link->counters.lost_responses;
-    emit(NetEventKind::Fault, ex.authority, ex.from, "lost_response");
-    fail_later(ex, one_way(ex.server, ex.from), "connection closed by " + ex.authority + " before the response");
+    emit(NetEventKind::Fault, ex.authority(), ex.from(), "lost_response");
+    fail_later(ex, one_way(ex.server(), ex.from()), "connection closed by " + ex.authority() + " before the response");
     return;
   }
   ex.response = std::move(response);
@@ -565,7 +624,7 @@ void SimNetwork::deliver_response(Exchange& ex) {
   if (observer_) {
     const std::string what = std::to_string(out.status) + " " + std::string(http::method_name(ex.request.method)) +
                              " " + ex.request.target;
-    emit(NetEventKind::Response, ex.authority, ex.from, what);
+    emit(NetEventKind::Response, ex.authority(), ex.from(), what);
   }
   http::ClientResult result;
   result.response = std::move(out);
@@ -598,13 +657,13 @@ uint64_t SimNetwork::stop_flow(Exchange& ex) {
 void SimNetwork::refuse(Exchange& ex, const std::string& error, bool reset) {
   ++ex.link->counters.refused;
   if (reset) ++ex.link->counters.upstream.resets;
-  emit(NetEventKind::Fault, ex.from, ex.authority, reset ? "reset" : "refused");
-  fail_later(ex, one_way(ex.server, ex.from), error);  // the refusal travels back like any message
+  emit(NetEventKind::Fault, ex.from(), ex.authority(), reset ? "reset" : "refused");
+  fail_later(ex, one_way(ex.server(), ex.from()), error);  // the refusal travels back like any message
 }
 
 bool SimNetwork::stall(Exchange& ex, std::string_view why, bool dropped) {
   stop_flow(ex);
-  ex.phase_timer.cancel();
+  cancel(ex.phase_timer);
   const auto [src, dst] = ex.bytes_direction();
   StreamCounters& counters = ex.stream == Stream::Upstream ? ex.link->counters.upstream : ex.link->counters.downstream;
   if (dropped) ++counters.drops;
@@ -628,33 +687,34 @@ void SimNetwork::cut(Exchange& ex, std::string_view why, const std::string& erro
 
 void SimNetwork::fail_later(Exchange& ex, Nanoseconds delay, std::string error) {
   ex.phase = Phase::Failing;
-  ex.phase_timer.cancel();
+  cancel(ex.phase_timer);
   if (ex.client_gone) {
     finish(ex, {});
     return;
   }
   // Always a later event, even at no delay: faults are injected from outside events too, and `done` must not run
   // inside the caller's call.
-  const uint64_t id = ex.id;
-  ex.phase_timer = loop_.schedule_after(delay, [this, id, error = std::move(error)] {
+  ex.failure = std::move(error);
+  const Ticket ticket = ex.ticket();
+  ex.phase_timer = after(delay, [this, ticket] {
     Batch batch(*this);
-    Exchange* failing = find(id);
+    Exchange* failing = find(ticket);
     if (!failing) return;
     http::ClientResult result;
-    result.transport_error = error;
+    result.transport_error = std::move(failing->failure);
     finish(*failing, std::move(result));
   });
 }
 
-void SimNetwork::on_idle_timeout(uint64_t id) {
-  Exchange* found = find(id);
+void SimNetwork::on_idle_timeout(Ticket ticket) {
+  Exchange* found = find(ticket);
   if (!found) return;
   Exchange& ex = *found;
   ex.idle_armed = false;
   ++ex.link->counters.timeouts;
-  emit(NetEventKind::Fault, ex.authority, ex.from, "idle_timeout");
+  emit(NetEventKind::Fault, ex.authority(), ex.from(), "idle_timeout");
   http::ClientResult result;
-  result.transport_error = "timed out: nothing from " + ex.authority + " for " + millis(ex.request.idle_timeout);
+  result.transport_error = "timed out: nothing from " + ex.authority() + " for " + millis(ex.request.idle_timeout);
   if (ex.phase == Phase::RequestLatency || ex.phase == Phase::RequestFlow) {
     // The request is on its way (in the air, or held by a jam): it may still land and be applied.
     ex.client_gone = true;
@@ -667,35 +727,47 @@ void SimNetwork::on_idle_timeout(uint64_t id) {
 }
 
 void SimNetwork::finish(Exchange& ex, http::ClientResult result) {
-  ex.phase_timer.cancel();
-  ex.idle_timer.cancel();
+  cancel(ex.phase_timer);
+  cancel(ex.idle_timer);
   stop_flow(ex);
   auto done = std::move(ex.done);
   const bool heard = !ex.client_gone;
-  exchange_index_.erase(ex.id);
-  exchanges_.erase(ex.id);  // `ex` is gone from here on
+  const uint32_t slot = ex.slot;
+  exchange_slots_[slot].reset();  // `ex` is gone from here on
+  free_exchange_slots_.push_back(slot);
+  --live_exchanges_;
   if (heard && done) done(std::move(result));
 }
 
 void SimNetwork::arm_idle(Exchange& ex) {
   if (ex.idle_armed || ex.client_gone) return;
   ex.idle_armed = true;
-  const uint64_t id = ex.id;
-  ex.idle_timer = loop_.schedule_after(ex.request.idle_timeout, [this, id] {
+  const Ticket ticket = ex.ticket();
+  ex.idle_timer = after(ex.request.idle_timeout, [this, ticket] {
     Batch batch(*this);
-    on_idle_timeout(id);
+    on_idle_timeout(ticket);
   });
 }
 
 void SimNetwork::disarm_idle(Exchange& ex) {
   if (!ex.idle_armed) return;
-  ex.idle_timer.cancel();
+  cancel(ex.idle_timer);
   ex.idle_armed = false;
 }
 
-SimNetwork::Exchange* SimNetwork::find(uint64_t id) {
-  const auto found = exchange_index_.find(id);
-  return found == exchange_index_.end() ? nullptr : found->second;
+SimNetwork::Exchange* SimNetwork::find(Ticket ticket) {
+  if (ticket.slot >= exchange_slots_.size()) return nullptr;
+  Exchange* ex = exchange_slots_[ticket.slot].get();
+  return ex && ex->id == ticket.id ? ex : nullptr;
+}
+
+template <class Keep>
+std::vector<SimNetwork::Ticket> SimNetwork::tickets_where(Keep keep) const {
+  std::vector<Ticket> tickets;
+  for (const auto& ex : exchange_slots_)
+    if (ex && keep(std::as_const(*ex))) tickets.push_back(ex->ticket());
+  std::sort(tickets.begin(), tickets.end(), [](const Ticket& a, const Ticket& b) { return a.id < b.id; });
+  return tickets;
 }
 
 void SimNetwork::emit(NetEventKind kind, std::string_view from, std::string_view to, std::string_view what) {
@@ -708,9 +780,9 @@ void SimNetwork::emit(NetEventKind kind, std::string_view from, std::string_view
 void SimNetwork::reschedule_completion() {
   const std::optional<Nanoseconds> next = model_.next_completion();
   if (next == completion_at_) return;
-  completion_timer_.cancel();
+  cancel(completion_timer_);
   completion_at_ = next;
-  if (next) completion_timer_ = loop_.schedule_after(*next - loop_.now(), [this] { on_completion(); });
+  if (next) completion_timer_ = after(*next - loop_.now(), [this] { on_completion(); });
 }
 
 void SimNetwork::on_completion() {
@@ -718,18 +790,18 @@ void SimNetwork::on_completion() {
   completion_at_.reset();
   // First detach every completed flow from its exchange, then carry each exchange on: carrying one on runs handlers
   // and callbacks that may cut another exchange, which must not then stop a flow the model no longer has.
-  std::vector<std::pair<uint64_t, uint64_t>> finished;  // (exchange, bytes)
+  std::vector<std::pair<Ticket, uint64_t>> finished;  // (exchange, bytes)
   for (const BandwidthModel::FlowId flow : model_.take_completed(loop_.now())) {
     const auto owner = flow_owners_.find(flow);
     if (owner == flow_owners_.end()) continue;
     if (Exchange* ex = find(owner->second)) {
       ex->flow.reset();
-      finished.emplace_back(ex->id, ex->flow_bytes);
+      finished.emplace_back(ex->ticket(), ex->flow_bytes);
     }
     flow_owners_.erase(owner);
   }
-  for (const auto& [id, bytes] : finished) {
-    Exchange* ex = find(id);
+  for (const auto& [ticket, bytes] : finished) {
+    Exchange* ex = find(ticket);
     if (ex && ex->in_flow() && !ex->flow) flow_done(*ex, bytes);
   }
 }
@@ -745,11 +817,10 @@ void SimNetwork::add_toxic(const std::string& client_host, const std::string& se
   const Toxic& added = link.toxics.emplace(name, std::move(toxic)).first->second;
   emit(NetEventKind::Control, client_host, server_host, "toxic_added " + name);
   // "A toxic acts on the bytes that flow after it is added, on connections that were already open too."
-  std::vector<uint64_t> ids;
-  for (const auto& [id, ex] : exchanges_)
-    if (ex->from == client_host && ex->server == server_host) ids.push_back(id);
-  for (const uint64_t id : ids) {
-    Exchange* ex = find(id);
+  const std::vector<Ticket> tickets = tickets_where(
+      [&](const Exchange& ex) { return ex.from() == client_host && ex.server() == server_host; });
+  for (const Ticket ticket : tickets) {
+    Exchange* ex = find(ticket);
     if (ex && draw(added.toxicity)) apply_new_toxic(*ex, added);
   }
 }
@@ -757,22 +828,22 @@ void SimNetwork::add_toxic(const std::string& client_host, const std::string& se
 void SimNetwork::apply_new_toxic(Exchange& ex, const Toxic& toxic) {
   ex.toxics[index_of(toxic.stream)].push_back(toxic);
   if (!ex.in_flight(toxic.stream)) return;  // it waits for the stream's next message, if any
-  const uint64_t id = ex.id;
+  const Ticket ticket = ex.ticket();
   switch (toxic.type) {
     case ToxicType::Timeout: {
       ex.stalled_by = toxic.name;
       if (!stall(ex, "timeout", true) || toxic.attributes.timeout.count() == 0) return;
-      ex.phase_timer = loop_.schedule_after(toxic.attributes.timeout, [this, id] {
+      ex.phase_timer = after(toxic.attributes.timeout, [this, ticket] {
         Batch batch(*this);
-        if (Exchange* held = find(id)) cut(*held, "timeout_close", "connection closed by " + held->authority);
+        if (Exchange* held = find(ticket)) cut(*held, "timeout_close", "connection closed by " + held->authority());
       });
       return;
     }
     case ToxicType::ResetPeer: {
       if (!stall(ex, "reset_peer", false)) return;
-      ex.phase_timer = loop_.schedule_after(toxic.attributes.timeout, [this, id] {
+      ex.phase_timer = after(toxic.attributes.timeout, [this, ticket] {
         Batch batch(*this);
-        if (Exchange* held = find(id)) cut(*held, "reset_peer", "connection reset by peer " + held->authority);
+        if (Exchange* held = find(ticket)) cut(*held, "reset_peer", "connection reset by peer " + held->authority());
       });
       return;
     }
@@ -815,17 +886,16 @@ bool SimNetwork::remove_toxic(const std::string& client_host, const std::string&
   const Toxic removed = found->second;
   link.toxics.erase(found);
   emit(NetEventKind::Control, client_host, server_host, "toxic_removed " + name);
-  std::vector<uint64_t> ids;
-  for (const auto& [id, ex] : exchanges_)
-    if (ex->from == client_host && ex->server == server_host) ids.push_back(id);
-  for (const uint64_t id : ids) {
-    Exchange* ex = find(id);
+  const std::vector<Ticket> tickets = tickets_where(
+      [&](const Exchange& ex) { return ex.from() == client_host && ex.server() == server_host; });
+  for (const Ticket ticket : tickets) {
+    Exchange* ex = find(ticket);
     if (!ex) continue;
     for (auto& list : ex->toxics)
       std::erase_if(list, [&name](const Toxic& toxic) { return toxic.name == name; });
     if (ex->phase == Phase::Stalled && ex->stalled_by == name) {
       // Its bytes were dropped: the connection cannot go on, so the proxy closes it.
-      cut(*ex, "timeout_close", "connection closed by " + ex->authority);
+      cut(*ex, "timeout_close", "connection closed by " + ex->authority());
     } else if (removed.type == ToxicType::Bandwidth && ex->in_flight(removed.stream)) {
       refresh_cap(*ex);
     }
@@ -871,22 +941,20 @@ void SimNetwork::set_state(const std::string& from, const std::string& to, Direc
   dir.extra = state == DirectionState::Slowed ? extra : Nanoseconds(0);
   emit(NetEventKind::Control, from, to, what);
   const HostPair key{from, to};
-  std::vector<uint64_t> ids;
-  for (const auto& [id, ex] : exchanges_)
-    if (moves_bytes(*ex, key)) ids.push_back(id);
+  const std::vector<Ticket> tickets = tickets_where([&](const Exchange& ex) { return moves_bytes(ex, key); });
   if (state == DirectionState::Stopped) {
     // Dropped, in the air or on the wire: those exchanges can only time out now.
-    for (const uint64_t id : ids)
-      if (Exchange* ex = find(id)) stall(*ex, "dropped", true);
+    for (const Ticket ticket : tickets)
+      if (Exchange* ex = find(ticket)) stall(*ex, "dropped", true);
   }
   if (before == DirectionState::Jammed && state != DirectionState::Jammed) {
     model_.set_blocked(loop_.now(), dir.resource, false);
-    for (const uint64_t id : ids)
-      if (Exchange* ex = find(id); ex && ex->flow) disarm_idle(*ex);  // bytes move again
+    for (const Ticket ticket : tickets)
+      if (Exchange* ex = find(ticket); ex && ex->flow) disarm_idle(*ex);  // bytes move again
   } else if (state == DirectionState::Jammed && before != DirectionState::Jammed) {
     model_.set_blocked(loop_.now(), dir.resource, true);
-    for (const uint64_t id : ids)
-      if (Exchange* ex = find(id); ex && ex->flow) arm_idle(*ex);  // held: the client hears nothing
+    for (const Ticket ticket : tickets)
+      if (Exchange* ex = find(ticket); ex && ex->flow) arm_idle(*ex);  // held: the client hears nothing
   }
 }
 

@@ -37,6 +37,7 @@
 #include "reference/common/http.h"
 #include "reference/common/http_client.h"
 #include "reference/common/random.h"
+#include "reference/common/string_hash.h"
 #include "simulator/engine/event_loop.h"
 #include "simulator/net/bandwidth_model.h"
 #include "simulator/net/link_spec.h"
@@ -135,7 +136,7 @@ class SimNetwork {
   const LinkCounters& counters(const std::string& client_host, const std::string& server_host) const;
   void set_observer(NetObserver observer) { observer_ = std::move(observer); }
   const BandwidthModel& bandwidth() const { return model_; }
-  size_t exchanges_in_flight() const { return exchanges_.size(); }
+  size_t exchanges_in_flight() const { return live_exchanges_; }
 
   static std::string host_of(std::string_view authority);  // "cloud:5001" -> "cloud", "[::1]:80" -> "[::1]"
 
@@ -164,22 +165,39 @@ class SimNetwork {
     }
   };
 
-  // Where a client's last request went: a client (a node's agent) sends nearly everything to one authority, so its
-  // server's host and their link are worked out once, not by two lookups by name for every exchange.
-  struct Route {
+  // An authority as the network knows it: its handler (null when none is attached) and whether it is down. Made on
+  // first mention, never erased (owned by servers_), so routes and exchanges point at it instead of looking the
+  // authority up by name in several tables for every exchange.
+  struct Server {
     std::string authority;
-    std::string server;
-    ProxyLink* link = nullptr;  // owned by proxy_links_, never erased
+    std::string host;  // host_of(authority)
+    http::Handler* handler = nullptr;
+    bool down = false;
+  };
+  struct PathCounts;
+  // Where a client's last request went: a client (a node's agent) sends nearly everything to one authority, so its
+  // server, their link and the link's delivery counts for the authority are worked out once, not looked up by name
+  // for every exchange.
+  struct Route {
+    Server* server = nullptr;         // owned by servers_, never erased
+    ProxyLink* link = nullptr;        // owned by proxy_links_, never erased
+    PathCounts* delivered = nullptr;  // owned by the link, never erased
+  };
+  // Names one exchange for a later event: its slot in exchange_slots_ (found without hashing) and its id (the slot
+  // may hold a later exchange by then).
+  struct Ticket {
+    uint64_t id = 0;
+    uint32_t slot = 0;
   };
   void send(const std::string& from, Route& route, http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done);
 
   // The life of an exchange (sim_network.cpp tells the story in order).
   void begin_stream(Exchange& ex, Stream stream, bool may_run_inline);
-  void arrive(uint64_t id);
+  void arrive(Ticket ticket);
   void flow_done(Exchange& ex, uint64_t delivered);
   void run_handler(Exchange& ex);
-  void respond(uint64_t id, http::Response response);
+  void respond(Ticket ticket, http::Response response);
   void deliver_response(Exchange& ex);
   // Endings and faults.
   void refuse(Exchange& ex, const std::string& error, bool reset);
@@ -188,7 +206,7 @@ class SimNetwork {
   bool stall(Exchange& ex, std::string_view why, bool dropped);
   void cut(Exchange& ex, std::string_view why, const std::string& error);
   void take_partial(Exchange& ex, uint64_t delivered);
-  void on_idle_timeout(uint64_t id);
+  void on_idle_timeout(Ticket ticket);
   void fail_later(Exchange& ex, Nanoseconds delay, std::string error);
   void finish(Exchange& ex, http::ClientResult result);
   uint64_t stop_flow(Exchange& ex);
@@ -211,14 +229,21 @@ class SimNetwork {
   BandwidthModel::ResourceId ingress(std::string_view host);
   void on_completion();
   void reschedule_completion();
-  Exchange* find(uint64_t id);
+  Exchange* find(Ticket ticket);
+  // The exchanges in flight in id order (the order faults apply in), as tickets, those matching `keep` only.
+  template <class Keep>
+  std::vector<Ticket> tickets_where(Keep keep) const;
+  Server& server(const std::string& authority);
+  // A timer of the loop's cheapest kind (a plain id, no handle), due after `delay` as schedule_after() counts it.
+  template <class F>
+  TimerId after(Nanoseconds delay, F&& work);
+  void cancel(TimerId& timer);
   void emit(NetEventKind kind, std::string_view from, std::string_view to, std::string_view what);
 
   EventLoop& loop_;
   Random& random_;
   BandwidthModel model_;
-  std::unordered_map<std::string, http::Handler*> handlers_;  // looked up per exchange, never iterated
-  std::set<std::string> down_;
+  StringMap<std::unique_ptr<Server>> servers_;  // by authority; looked up per route, never iterated
   std::set<HostPair, HostPairLess> links_down_;  // (from host, authority)
   std::map<HostPair, std::unique_ptr<Direction>, HostPairLess> directions_;
   // egress, ingress
@@ -227,13 +252,15 @@ class SimNetwork {
   // The same links hashed, keyed by views of proxy_links_' keys (its nodes never move), for the lookup every exchange
   // makes: the ordered map compared long, alike host names at each step (thousands of hosts in a wide fleet).
   std::unordered_map<HostPairView, ProxyLink*, HostPairHash> proxy_link_index_;
-  std::map<uint64_t, std::unique_ptr<Exchange>> exchanges_;  // iterated in id order (faults apply in that order)
-  // The same exchanges by id, hashed, for the lookups every message makes (thousands are in flight in a big world).
-  std::unordered_map<uint64_t, Exchange*> exchange_index_;
-  std::unordered_map<BandwidthModel::FlowId, uint64_t> flow_owners_;  // looked up per completion, never iterated
+  // The exchanges in flight, by slot (null: free, reused last freed first): every message finds its exchange by an
+  // index, not by hashing its id (thousands are in flight in a big world). Faults, which apply in id order, sort.
+  std::vector<std::unique_ptr<Exchange>> exchange_slots_;
+  std::vector<uint32_t> free_exchange_slots_;
+  size_t live_exchanges_ = 0;
+  std::unordered_map<BandwidthModel::FlowId, Ticket> flow_owners_;  // looked up per completion, never iterated
   std::map<std::string, std::unique_ptr<Client>> clients_;
   uint64_t next_exchange_ = 1;
-  TimerHandle completion_timer_;
+  TimerId completion_timer_ = 0;
   std::optional<Nanoseconds> completion_at_;
   int batch_depth_ = 0;
   NetObserver observer_;
