@@ -43,25 +43,34 @@ std::string encode(std::string_view bytes, std::string_view alphabet, bool pad) 
   return out;
 }
 
-// Decodes unpadded symbols (the caller has already stripped and checked any padding).
+// Decodes unpadded symbols (the caller has already stripped and checked any padding). Four symbols at a time into a
+// buffer sized up front: every Basic request and every stored hash it is checked against comes through here, and a
+// symbol at a time with a push_back each cost several times as much.
 std::optional<std::string> decode_symbols(std::string_view symbols, const std::array<uint8_t, 256>& reverse) {
-  if (symbols.size() % 4 == 1) return std::nullopt;  // one symbol carries only 6 bits: never a whole byte
-  std::string out;
-  out.reserve(symbols.size() / 4 * 3 + 2);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : symbols) {
-    const uint8_t value = reverse[static_cast<unsigned char>(c)];
-    if (value == kInvalid) return std::nullopt;
-    buffer = (buffer << 6 | value) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>(buffer >> bits & 0xff));
-    }
+  const size_t rest = symbols.size() % 4;
+  if (rest == 1) return std::nullopt;  // one symbol carries only 6 bits: never a whole byte
+  std::string out(symbols.size() / 4 * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  const auto* from = reinterpret_cast<const unsigned char*>(symbols.data());
+  char* to = out.data();
+  // Valid symbols are below 64, so kInvalid is the only value with either of the top two bits set.
+  constexpr uint32_t kInvalidBits = 0xc0;
+  for (const unsigned char* whole_end = from + symbols.size() - rest; from != whole_end; from += 4, to += 3) {
+    const uint32_t a = reverse[from[0]], b = reverse[from[1]], c = reverse[from[2]], d = reverse[from[3]];
+    if ((a | b | c | d) & kInvalidBits) return std::nullopt;
+    const uint32_t group = a << 18 | b << 12 | c << 6 | d;
+    to[0] = static_cast<char>(group >> 16);
+    to[1] = static_cast<char>(group >> 8 & 0xff);
+    to[2] = static_cast<char>(group & 0xff);
   }
-  // Leftover bits (2 or 4) must be zero, otherwise two different texts would decode to the same bytes.
-  if (bits > 0 && (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (rest == 0) return out;
+  // Two symbols (12 bits) make one byte and three (18 bits) make two. The leftover bits (4 or 2) must be zero,
+  // otherwise two different texts would decode to the same bytes.
+  const uint32_t a = reverse[from[0]], b = reverse[from[1]], c = rest == 3 ? reverse[from[2]] : 0;
+  if ((a | b | c) & kInvalidBits) return std::nullopt;
+  const uint32_t group = a << 18 | b << 12 | c << 6;
+  if (group & (rest == 2 ? 0xffff : 0xff)) return std::nullopt;
+  to[0] = static_cast<char>(group >> 16);
+  if (rest == 3) to[1] = static_cast<char>(group >> 8 & 0xff);
   return out;
 }
 }  // namespace

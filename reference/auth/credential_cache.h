@@ -59,18 +59,25 @@ struct CacheKeyHash {
   size_t operator()(const CredentialKey& key) const { return (*this)(key.digest); }
   size_t operator()(const CredentialKeyView& key) const { return (*this)(key.digest); }
   size_t operator()(const std::pair<std::string, std::string>& key) const {
-    const size_t first = std::hash<std::string>{}(key.first);
-    return first ^ (std::hash<std::string>{}(key.second) + 0x9e3779b97f4a7c15ULL + (first << 6) + (first >> 2));
+    return (*this)(std::pair<std::string_view, std::string_view>(key.first, key.second));
+  }
+  // The same hash for a view of such a pair (the standard makes std::hash of a string and of its view agree), so a
+  // lookup builds no strings.
+  size_t operator()(const std::pair<std::string_view, std::string_view>& key) const {
+    const size_t first = std::hash<std::string_view>{}(key.first);
+    return first ^ (std::hash<std::string_view>{}(key.second) + 0x9e3779b97f4a7c15ULL + (first << 6) + (first >> 2));
   }
 };
 
-// Compares a credential key with another or with a view of one; every other key with itself.
+// Compares a credential key or a pair of strings with another or with a view of one; every other key with itself.
 struct CacheKeyEqual {
   using is_transparent = void;
   template <class A, class B>
   bool operator()(const A& a, const B& b) const {
     if constexpr (requires { a.digest; b.digest; }) {
       return a.digest == b.digest && a.name == b.name;
+    } else if constexpr (requires { a.first; b.first; }) {  // pairs of strings or of their views, in any mix
+      return a.first == b.first && a.second == b.second;
     } else {
       return a == b;
     }

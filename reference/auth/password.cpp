@@ -1,16 +1,16 @@
 #include "reference/auth/password.h"
 
-#include <openssl/core_names.h>
+// SHA256_Init and friends: see HmacSha256Key below for why.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
+#include <algorithm>
 #include <charconv>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -74,66 +74,84 @@ std::string encode(uint32_t iterations, std::string_view salt, std::string_view 
   return out;
 }
 
-[[noreturn]] void fail(const char* what) {
-  ERR_clear_error();  // the queue is per thread; leave nothing behind for unrelated code to find
-  throw std::runtime_error(what);
-}
+// PBKDF2-HMAC-SHA256 is computed here from SHA-256 states rather than through OpenSSL's PBKDF2 (EVP_KDF_derive):
+// that one copies an HMAC context for every iteration, and each copy allocates and frees digest contexts, which at
+// the low iteration counts a node may be set to (the simulator uses 10) cost more than the hashing. HMAC's key is
+// the password, the same for every iteration (RFC 8018 5.2), so the SHA-256 states after its inner and outer pad
+// blocks are computed once per call (RFC 2104) and every HMAC after that is a copy of a plain struct plus two
+// compressions. The output is byte-for-byte OpenSSL's (a unit test compares them). The low-level SHA-256 interface
+// is deprecated in OpenSSL 3 but still shipped, and it is the only one whose state can be copied without allocating.
+constexpr size_t kSha256BlockBytes = 64;
 
-// PKCS5_PBKDF2_HMAC looks the PBKDF2 implementation up by name, under the library's locks, on every call; at the low
-// iteration counts the simulator uses that costs more than the iterations. So it is fetched once. Never freed: a
-// thread still verifying while the process exits, or a static object's destructor, could otherwise use it after
-// release; the pointer stays reachable, so leak checkers do not count it.
-EVP_KDF* pbkdf2_algorithm() {
-  // A throwing initialiser leaves the static uninitialised, so a later call tries the fetch again.
-  static EVP_KDF* const algorithm = [] {
-    EVP_KDF* fetched = EVP_KDF_fetch(nullptr, "PBKDF2", nullptr);
-    if (!fetched) fail("OpenSSL has no PBKDF2 implementation");
-    return fetched;
-  }();
-  return algorithm;
-}
-
-struct KdfContextFree {
-  void operator()(EVP_KDF_CTX* context) const { EVP_KDF_CTX_free(context); }
+// The two SHA-256 states of HMAC-SHA256 keyed with one password.
+struct HmacSha256Key {
+  SHA256_CTX inner;  // after (key ^ ipad)
+  SHA256_CTX outer;  // after (key ^ opad)
+  ~HmacSha256Key() { OPENSSL_cleanse(this, sizeof *this); }  // they stand for the password: leave no copy behind
 };
-using KdfContextPtr = std::unique_ptr<EVP_KDF_CTX, KdfContextFree>;
 
-// A PBKDF2 context with SHA-256 and PKCS #5 mode already set, one per thread (a context is not thread-safe). Reused
-// because a new context costs two more digest lookups by name (its SHA-1 default, then SHA-256): a quarter of a call
-// at 10 iterations.
-EVP_KDF_CTX* thread_pbkdf2_context() {
-  thread_local const KdfContextPtr context = [] {
-    KdfContextPtr created(EVP_KDF_CTX_new(pbkdf2_algorithm()));
-    if (!created) fail("OpenSSL cannot create a PBKDF2 context");
-    // PKCS #5 mode: no SP 800-132 lower bounds (1000 iterations, 128-bit salt, 112-bit key). Stored hashes may use
-    // any count from 1 and the known-answer tests use short salts; the caller's cost setting is the policy.
-    int pkcs5_mode = 1;
-    char digest_name[] = "SHA256";
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest_name, 0),
-        OSSL_PARAM_construct_int(OSSL_KDF_PARAM_PKCS5, &pkcs5_mode),
-        OSSL_PARAM_construct_end(),
-    };
-    if (EVP_KDF_CTX_set_params(created.get(), params) != 1) fail("OpenSSL refused the PBKDF2 settings");
-    return created;
-  }();
-  return context.get();
+void sha256_start(SHA256_CTX& state, const unsigned char* key_block, unsigned char pad) {
+  unsigned char block[kSha256BlockBytes];
+  for (size_t i = 0; i < kSha256BlockBytes; ++i) block[i] = static_cast<unsigned char>(key_block[i] ^ pad);
+  SHA256_Init(&state);
+  SHA256_Update(&state, block, sizeof block);
+  OPENSSL_cleanse(block, sizeof block);
 }
 
-// Replaces the context's copies of password and salt with empty ones (OpenSSL clears the old buffers), so no secret
-// outlives the call in the reused context.
-struct WipeSecrets {
-  EVP_KDF_CTX* context;
-  ~WipeSecrets() {
-    static const char kNothing = 0;
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, const_cast<char*>(&kNothing), 0),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<char*>(&kNothing), 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (EVP_KDF_CTX_set_params(context, params) != 1) ERR_clear_error();
+void hmac_sha256_key(std::string_view password, HmacSha256Key& key) {
+  // RFC 2104: a key longer than a block is replaced by its digest; a shorter one is padded with zeros.
+  unsigned char key_block[kSha256BlockBytes] = {};
+  if (password.size() > kSha256BlockBytes) {
+    SHA256_CTX state;
+    SHA256_Init(&state);
+    SHA256_Update(&state, password.data(), password.size());
+    SHA256_Final(key_block, &state);
+    OPENSSL_cleanse(&state, sizeof state);
+  } else if (!password.empty()) {
+    std::memcpy(key_block, password.data(), password.size());
   }
-};
+  sha256_start(key.inner, key_block, 0x36);
+  sha256_start(key.outer, key_block, 0x5c);
+  OPENSSL_cleanse(key_block, sizeof key_block);
+}
+
+// out = HMAC(key, first || second). `out` may alias `first` (each PBKDF2 iteration hashes the previous output).
+void hmac_sha256(const HmacSha256Key& key, const unsigned char* first, size_t first_size, const unsigned char* second,
+                 size_t second_size, unsigned char* out) {
+  SHA256_CTX state = key.inner;
+  SHA256_Update(&state, first, first_size);
+  SHA256_Update(&state, second, second_size);
+  SHA256_Final(out, &state);
+  state = key.outer;
+  SHA256_Update(&state, out, SHA256_DIGEST_LENGTH);
+  SHA256_Final(out, &state);
+  OPENSSL_cleanse(&state, sizeof state);
+}
+
+// RFC 8018 5.2 into `out` (`length` bytes). Derived-key block i (from 1) is T_i = U_1 ^ ... ^ U_c, with
+// U_1 = HMAC(P, S || INT(i)) and U_j = HMAC(P, U_j-1).
+void pbkdf2_into(std::string_view password, std::string_view salt, uint32_t iterations, unsigned char* out,
+                 size_t length) {
+  HmacSha256Key key;
+  hmac_sha256_key(password, key);
+  unsigned char block[SHA256_DIGEST_LENGTH];  // U_j
+  unsigned char sum[SHA256_DIGEST_LENGTH];    // T_i
+  for (size_t offset = 0, index = 1; offset < length; offset += sizeof sum, ++index) {
+    const unsigned char big_endian_index[4] = {static_cast<unsigned char>(index >> 24),
+                                               static_cast<unsigned char>(index >> 16),
+                                               static_cast<unsigned char>(index >> 8), static_cast<unsigned char>(index)};
+    hmac_sha256(key, reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), big_endian_index,
+                sizeof big_endian_index, block);
+    std::memcpy(sum, block, sizeof sum);
+    for (uint32_t round = 1; round < iterations; ++round) {
+      hmac_sha256(key, block, sizeof block, nullptr, 0, block);
+      for (size_t i = 0; i < sizeof sum; ++i) sum[i] ^= block[i];
+    }
+    std::memcpy(out + offset, sum, std::min(sizeof sum, length - offset));
+  }
+  OPENSSL_cleanse(block, sizeof block);
+  OPENSSL_cleanse(sum, sizeof sum);
+}
 
 void check_cost(const PasswordHashCost& cost) {
   if (cost.iterations == 0 || cost.iterations > kMaxPasswordIterations)
@@ -147,22 +165,7 @@ std::string pbkdf2_hmac_sha256(std::string_view password, std::string_view salt,
     throw std::invalid_argument("bad iteration count");
   if (length > static_cast<size_t>(INT32_MAX)) throw std::invalid_argument("bad derived key length");
   std::string out(length, '\0');
-  // An empty string_view may carry a null data pointer; OpenSSL wants a valid one even for length 0.
-  static const char kEmpty = 0;
-  EVP_KDF_CTX* context = thread_pbkdf2_context();
-  const WipeSecrets wipe{context};
-  uint64_t iteration_count = iterations;
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-                                        const_cast<char*>(password.empty() ? &kEmpty : password.data()),
-                                        password.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<char*>(salt.empty() ? &kEmpty : salt.data()),
-                                        salt.size()),
-      OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_ITER, &iteration_count),
-      OSSL_PARAM_construct_end(),
-  };
-  if (EVP_KDF_derive(context, reinterpret_cast<unsigned char*>(out.data()), out.size(), params) != 1)
-    fail("OpenSSL PBKDF2 failed");
+  pbkdf2_into(password, salt, iterations, reinterpret_cast<unsigned char*>(out.data()), length);
   return out;
 }
 
@@ -184,8 +187,12 @@ std::string hash_password(std::string_view password, Random& random, const Passw
 bool verify_password(std::string_view password, std::string_view encoded) {
   const auto parsed = parse_encoded(encoded);
   if (!parsed) return false;
-  const std::string derived = pbkdf2_hmac_sha256(password, parsed->salt, parsed->iterations, parsed->hash.size());
-  return CRYPTO_memcmp(derived.data(), parsed->hash.data(), derived.size()) == 0;
+  // Derived on the stack: no heap copy of it to free (parse_encoded checked the size, and the iteration bounds).
+  unsigned char derived[kPasswordHashBytes];
+  pbkdf2_into(password, parsed->salt, parsed->iterations, derived, sizeof derived);
+  const bool match = CRYPTO_memcmp(derived, parsed->hash.data(), sizeof derived) == 0;
+  OPENSSL_cleanse(derived, sizeof derived);
+  return match;
 }
 
 const std::string& dummy_hash(const PasswordHashCost& cost) {

@@ -11,7 +11,7 @@ namespace outpost::auth {
 inline constexpr size_t kSha256Bytes = 32;
 using Sha256Digest = std::array<unsigned char, kSha256Bytes>;
 
-// The raw digest of `bytes`. Thread-safe. Both throw std::runtime_error if OpenSSL fails.
+// The raw digest of `bytes`. Thread-safe.
 Sha256Digest sha256_digest(std::string_view bytes);
 // The same as a kSha256Bytes string.
 std::string sha256(std::string_view bytes);

@@ -9,7 +9,9 @@ LoginLimiter::LoginLimiter(const Clock& clock, LoginLimits limits)
 
 Nanoseconds LoginLimiter::retry_after(std::string_view name, std::string_view client) {
   const Nanoseconds now = clock_.monotonic();
-  const Key key{std::string(name), std::string(client)};
+  // Asked with views (ExpiringLru's lookups are heterogeneous): every password verification comes through here, and
+  // a key of two strings cost an allocation for any name longer than a short string.
+  const std::pair<std::string_view, std::string_view> key{name, client};
   std::lock_guard lock(mutex_);
   const Nanoseconds* arrival = buckets_.find(key, now);
   if (!arrival) return Nanoseconds::zero();

@@ -1,6 +1,8 @@
 // Password generation, PBKDF2 hashing and verification (SPEC 3.3, 4.5).
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/evp.h>
+
 #include <atomic>
 #include <set>
 #include <stdexcept>
@@ -57,6 +59,37 @@ BOOST_AUTO_TEST_CASE(pbkdf2_hmac_sha256_takes_any_input_and_length) {
              "89b69d0516f829893c696226650a8687");
   BOOST_TEST(hex(pbkdf2_hmac_sha256(std::string(100, 'x'), "salt", 2, 32)) ==
              "d43a18cd77bafc1a4b0c6025dbbf29c7e6d67acce6ad02a736d4a3003b6a3c26");
+}
+
+// pbkdf2_hmac_sha256 is built on SHA-256 states of its own; it must give OpenSSL's PKCS5_PBKDF2_HMAC answer byte for
+// byte: passwords shorter than, equal to and longer than the 64-byte HMAC block, empty and NUL-holding inputs, one
+// to many iterations, and lengths that end inside, on and after a 32-byte block.
+BOOST_AUTO_TEST_CASE(pbkdf2_hmac_sha256_matches_openssl) {
+  const std::vector<std::string> passwords = {
+      "", "p", "password", std::string("pa\0ss", 5), std::string(44, 'k'), std::string(63, 'a'), std::string(64, 'b'),
+      std::string(65, 'c'), std::string(200, '\xff')};
+  const std::vector<std::string> salts = {"", "s", "saltSALTsaltSALT", std::string("sa\0lt", 5), std::string(64, 'z'),
+                                          std::string(100, '\x80')};
+  const std::vector<uint32_t> iteration_counts = {1, 2, 10, 1000};
+  const std::vector<size_t> lengths = {0, 1, 16, 31, 32, 33, 64, 65, 100};
+  int compared = 0;
+  for (const std::string& password : passwords)
+    for (const std::string& salt : salts)
+      for (const uint32_t iterations : iteration_counts)
+        for (const size_t length : lengths) {
+          std::string expected(length, '\0');
+          BOOST_REQUIRE(PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                                          reinterpret_cast<const unsigned char*>(salt.data()),
+                                          static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
+                                          static_cast<int>(length),
+                                          reinterpret_cast<unsigned char*>(expected.data())) == 1);
+          const std::string derived = pbkdf2_hmac_sha256(password, salt, iterations, length);
+          BOOST_TEST(hex(derived) == hex(expected), "password of " << password.size() << " bytes, salt of "
+                                                                   << salt.size() << " bytes, " << iterations
+                                                                   << " iterations, " << length << " bytes");
+          ++compared;
+        }
+  BOOST_TEST(compared == 9 * 6 * 4 * 9);
 }
 
 BOOST_AUTO_TEST_CASE(pbkdf2_refuses_bad_arguments_and_keeps_working) {
