@@ -21,14 +21,19 @@ std::string_view credential_name(auth::CredentialState state) {
 
 ObservedDecision observed_decision(const registry::DecisionRecord& record, WallTime now) {
   ObservedDecision decision;
+  observed_decision(record, now, decision);
+  return decision;
+}
+
+void observed_decision(const registry::DecisionRecord& record, WallTime now, ObservedDecision& decision) {
   decision.time = now;
-  decision.node = std::string(record.node);
-  decision.host = std::string(record.request.headers.get("Host").value_or(""));
-  decision.from = record.request.remote_address;
+  decision.node.assign(record.node);
+  decision.host.assign(record.request.headers.get("Host").value_or(""));
+  decision.from.assign(record.request.remote_address);
   decision.method = record.request.method;
-  decision.path = record.request.path;
-  decision.query = record.request.query;
-  decision.authorization = std::string(record.request.headers.get("Authorization").value_or(""));
+  decision.path.assign(record.request.path);
+  decision.query.assign(record.request.query);
+  decision.authorization.assign(record.request.headers.get("Authorization").value_or(""));
   if (record.denial) {
     decision.outcome.status = record.denial->status;
     decision.outcome.code = record.denial->code;
@@ -36,6 +41,8 @@ ObservedDecision observed_decision(const registry::DecisionRecord& record, WallT
     decision.outcome.challenge = record.denial->challenge;
     decision.outcome.challenge_scope = record.denial->challenge_scope;
     decision.outcome.insufficient_scope = record.denial->insufficient_scope;
+  } else {
+    decision.outcome = Outcome{};
   }
   // Appended in place (every decision of a run is copied here, and only a report reads this).
   std::string& said = decision.node_said;
@@ -48,7 +55,6 @@ ObservedDecision observed_decision(const registry::DecisionRecord& record, WallT
   if (record.view.cr_disabled) said += ", disabled";
   if (!record.view.repository_synced) said += ", repository not synced";
   if (record.needs.is_write) said += ", write";
-  return decision;
 }
 
 }  // namespace outpost::check

@@ -7,5 +7,8 @@
 namespace outpost::check {
 
 ObservedDecision observed_decision(const registry::DecisionRecord& record, WallTime now);
+// The same into `into`, whose strings keep their buffers: a watch that sees every decision of a run reuses one
+// ObservedDecision instead of allocating its strings again for each.
+void observed_decision(const registry::DecisionRecord& record, WallTime now, ObservedDecision& into);
 
 }  // namespace outpost::check

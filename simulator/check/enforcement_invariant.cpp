@@ -44,7 +44,8 @@ bool EnforcementInvariant::observe(const ObservedDecision& decision, Judgement& 
 
   // A proof that the node holds version v: it agrees with v and with no version between the newest it was already
   // shown to hold and v (a node's configuration only moves forward). The first proof of each change is its delay.
-  size_t& floor = floors_[node];
+  if (judgement.enforcement_floor.owner != this) judgement.enforcement_floor = {this, &floors_[node]};
+  size_t& floor = *judgement.enforcement_floor.floor;
   for (size_t version = floor; version <= last; ++version) {
     if (!agrees(version)) continue;
     if (version > floor) {

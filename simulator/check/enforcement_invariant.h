@@ -53,7 +53,8 @@ class EnforcementInvariant {
   std::vector<Delay> delays_;
   std::map<std::pair<size_t, std::string>, bool> measured_;
   // Per node: the newest version it was shown to hold. Hashed (asked for every judged decision, by long alike node
-  // addresses) and never iterated.
+  // addresses) and never iterated. An entry is never erased: a judgement keeps its node's (Judgement::
+  // enforcement_floor), and unordered_map elements stay put whatever is inserted.
   StringMap<size_t> floors_;
 };
 

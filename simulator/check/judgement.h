@@ -28,6 +28,13 @@ struct Judgement {
   // agree.
   std::vector<std::optional<Answer>> answers;
   std::vector<bool> agreeing;
+  // Where an EnforcementInvariant (`owner`) keeps the progress of this judgement's node, once it found it: alike
+  // decisions share one judgement (judgement_cache.h), and finding the node's entry again by its long address was a
+  // cold hash lookup per decision. The invariant never drops a node's entry, so the pointer stays valid.
+  struct {
+    const void* owner = nullptr;
+    size_t* floor = nullptr;
+  } enforcement_floor;
 
   bool agrees_with_any() const;
   // The newest version it agrees with, if any.

@@ -94,6 +94,7 @@ void Host::build_node() {
   node_ = std::make_unique<node::Node>(node::NodeSeams{clock_, random_, executor_, client_.get(), *storage_,
                                                        *control_store_, sync_store_.get()},
                                        options);
+  agent_ = node_->agent();
 }
 
 void Host::start() {
@@ -129,6 +130,7 @@ void Host::crash() {
 }
 
 void Host::finish_crash() {
+  agent_ = nullptr;
   node_.reset();
   executor_.end_incarnation();
   state_ = State::Down;
@@ -190,8 +192,7 @@ void Host::stop() {
 uint64_t Host::rounds_from_metrics() const {
   // The agent's own count, which its metrics print as outpost_sync_rounds_total. (Rendering the metrics text after
   // every exchange to read that one line cost more than many of the exchanges.)
-  const sync::SyncAgent* agent = node_->agent();
-  return agent ? agent->rounds() : 0;
+  return agent_ ? agent_->rounds() : 0;
 }
 
 void Host::watch_rounds(const RequestEvent&) {

@@ -106,6 +106,9 @@ class Host {
   std::unique_ptr<Front> main_front_, data_front_;
   std::vector<std::shared_ptr<HeldCall>> held_calls_;
   std::unique_ptr<node::Node> node_;
+  // node_'s agent (null at the cloud), found when the node is built: watch_rounds() reads its round count after
+  // every exchange, and going through the node's parts for it each time was a cold read per exchange.
+  const sync::SyncAgent* agent_ = nullptr;
   State state_ = State::Down;
   bool restart_when_down_ = false;
   uint64_t incarnation_ = 1;

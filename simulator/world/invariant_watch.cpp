@@ -164,7 +164,8 @@ void InvariantWatch::judge_waiting() {
 void InvariantWatch::observe_decision(const registry::DecisionRecord& record) {
   tick();
   ++decisions_seen_;
-  check::ObservedDecision decision = check::observed_decision(record, wall_now());
+  check::observed_decision(record, wall_now(), decision_);
+  check::ObservedDecision& decision = decision_;
   const std::string& address = decision.host.empty() ? decision.node : decision.host;
   const bool allowed = decision.outcome.status == 0;
   const bool read = decision.method == http::Method::Get || decision.method == http::Method::Head;
@@ -176,7 +177,7 @@ void InvariantWatch::observe_decision(const registry::DecisionRecord& record) {
                       peer_host(decision.from) == "operator";
   const std::string changed = change ? decision.path.substr(9) : std::string();
   if (must_wait()) {
-    wait(std::move(decision));
+    wait(decision);  // a copy: decision_ keeps its buffers for the next decision
   } else {
     judge(decision);
   }

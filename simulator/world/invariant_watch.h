@@ -142,6 +142,9 @@ class InvariantWatch final : public WorldObserver {
   std::string context_node_;
   Nanoseconds context_time_{0};
 
+  // The decision being observed, refilled for each: its strings keep their buffers (a decision copied into new
+  // strings cost allocations for every decision of a run).
+  check::ObservedDecision decision_;
   check::JudgementCache judgements_;  // alike decisions prepared and answered once
   check::DecisionInvariant decisions_;
   check::EnforcementInvariant enforcement_;

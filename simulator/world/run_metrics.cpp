@@ -71,57 +71,51 @@ void RunMetrics::add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, u
   windows[static_cast<size_t>(last)] += bytes - given;
 }
 
-void RunMetrics::count_retry(const RequestEvent& event, bool failure) {
-  const auto pending = failed_.find(event.from);
-  if (!failure && pending == failed_.end()) return;  // nothing failed and nothing of this sender's waits: no key
+void RunMetrics::count_retry(const RequestEvent& event, bool failure, std::set<std::string>& failed) {
+  if (!failure && failed.empty()) return;  // nothing failed and nothing of this sender's waits: no key
   std::string key = event.to;
   key += ' ';
   key += http::method_name(event.method);
   key += ' ';
   key += event.target;
-  if (pending == failed_.end()) {
-    failed_[event.from].insert(std::move(key));
-    return;
-  }
-  std::set<std::string>& keys = pending->second;
-  const auto found = keys.find(key);
-  if (found == keys.end()) {
-    if (failure) keys.insert(std::move(key));
+  const auto found = failed.find(key);
+  if (found == failed.end()) {
+    if (failure) failed.insert(std::move(key));
     return;
   }
   ++retried_;
   ++retried_by_host_[event.from];
   if (failure) return;  // failed again: still waiting
-  keys.erase(found);
-  if (keys.empty()) failed_.erase(pending);
+  failed.erase(found);
+}
+
+RunMetrics::Sender& RunMetrics::sender(const std::string& from) {
+  if (const auto found = senders_.find(from); found != senders_.end()) return found->second;
+  Sender sender;
+  if (const auto parent = parent_.find(from); parent != parent_.end()) {
+    sender.link = &links_[from];
+    sender.level = &levels_[depth_.at(from)];
+    sender.node = &nodes_[from];
+    sender.parent = &nodes_[parent->second];
+  }
+  return senders_.emplace(from, std::move(sender)).first->second;
 }
 
 void RunMetrics::on_request(const RequestEvent& event) {
   const bool failure = failed(event);
   if (failure) ++failed_requests_;
-  count_retry(event, failure);
+  Sender& from = sender(event.from);
+  count_retry(event, failure, from.failed);
   if (is_blob_transfer(event)) ++blob_transfers_;
 
   // Sync traffic: an agent's exchange with its parent.
-  auto slot = sync_windows_.find(event.from);
-  if (slot == sync_windows_.end()) {
-    SyncWindows windows;
-    if (const auto parent = parent_.find(event.from); parent != parent_.end()) {
-      windows.link = &links_[event.from];
-      windows.level = &levels_[depth_.at(event.from)];
-      windows.node = &nodes_[event.from];
-      windows.parent = &nodes_[parent->second];
-    }
-    slot = sync_windows_.emplace(event.from, windows).first;
-  }
-  const SyncWindows& windows = slot->second;
-  if (!windows.link) return;
+  if (!from.link) return;
   const uint64_t bytes = event.request_bytes + event.response_bytes;
   bytes_moved_ += bytes;
-  add_bytes(*windows.link, event.sent, event.done, bytes);
-  add_bytes(*windows.level, event.sent, event.done, bytes);
-  add_bytes(*windows.node, event.sent, event.done, bytes);
-  add_bytes(*windows.parent, event.sent, event.done, bytes);
+  add_bytes(*from.link, event.sent, event.done, bytes);
+  add_bytes(*from.level, event.sent, event.done, bytes);
+  add_bytes(*from.node, event.sent, event.done, bytes);
+  add_bytes(*from.parent, event.sent, event.done, bytes);
 }
 
 void RunMetrics::on_fault(const FaultEvent& event) {

@@ -18,7 +18,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -56,7 +55,7 @@ class RunMetrics final : public WorldObserver {
   // windows (window_for), so a dense vector costs little, and the four adds of every exchange are array writes (an
   // ordered map's lookups here were 2.4% of the quiet wide fleet). A window that moved nothing stays 0 and is skipped.
   using Windows = std::vector<uint64_t>;
-  void count_retry(const RequestEvent& event, bool failure);
+  void count_retry(const RequestEvent& event, bool failure, std::set<std::string>& failed);
   void add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, uint64_t bytes) const;
   nlohmann::json throughput_json(const Windows& windows, bool series) const;
   bool present(const std::string& node, const Arrival& arrival);
@@ -69,24 +68,27 @@ class RunMetrics final : public WorldObserver {
 
   std::map<std::string, Windows> links_, nodes_;
   std::map<int, Windows> levels_;
-  // Per sender, the windows its sync exchanges add to, found at its first exchange (std::map entries stay put), or
-  // all null for a sender that is not a node (a client, the operator): four map lookups per request were 4% of a run.
-  struct SyncWindows {
+  // Per sender, what every exchange of its reads, found by one lookup (a sender's entry is cold by its next
+  // exchange, so two maps by sender cost two cache misses each time):
+  //  - the windows its sync exchanges add to, found at its first exchange (std::map entries stay put), or all null
+  //    for a sender that is not a node (a client, the operator): four map lookups per request were 4% of a run;
+  //  - "to METHOD target" of its exchanges that failed and were not yet sent again. A sender with none (nearly every
+  //    one, once a fleet has started) makes no key for the exchange.
+  struct Sender {
     Windows* link = nullptr;
     Windows* level = nullptr;
     Windows* node = nullptr;
     Windows* parent = nullptr;
+    std::set<std::string> failed;
   };
-  std::unordered_map<std::string, SyncWindows> sync_windows_;
+  Sender& sender(const std::string& from);
+  StringMap<Sender> senders_;
   uint64_t bytes_moved_ = 0, minimal_bytes_ = 0;
 
   // Pushes on their way to a node, per node.
   std::map<std::string, std::vector<Arrival>> expected_;
   std::map<int, std::vector<int64_t>> down_by_depth_, up_by_depth_;  // nanoseconds
 
-  // Per sender, "to METHOD target" of its exchanges that failed and were not yet sent again. By sender first: a
-  // sender with none (nearly every one, once a fleet has started) is found without making a key for the exchange.
-  StringMap<std::set<std::string>> failed_;
   uint64_t failed_requests_ = 0, retried_ = 0;
   std::map<std::string, uint64_t> retried_by_host_;
 

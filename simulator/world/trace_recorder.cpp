@@ -5,11 +5,16 @@
 namespace outpost::sim::world {
 
 void TraceRecorder::on_request(const RequestEvent& event) {
-  std::string detail(http::method_name(event.method));
+  std::string& detail = detail_;
+  detail.assign(http::method_name(event.method));
   detail += ' ';
   detail += event.target;
   detail += ' ';
-  detail += event.status > 0 ? std::to_string(event.status) : event.transport_error;
+  if (event.status > 0) {
+    detail += std::to_string(event.status);
+  } else {
+    detail += event.transport_error;
+  }
   trace_.record(event.done, "exchange", event.from, event.to, detail);
 }
 

@@ -8,6 +8,8 @@
 //   pull            node = where it was pulled, detail = "repo:tag status";
 //   sync round      node = the connected registry, detail = its round count.
 // Nothing non-deterministic goes into a detail: no bodies, no tokens, no signatures.
+#include <string>
+
 #include "simulator/engine/trace.h"
 #include "simulator/world/observer.h"
 
@@ -24,6 +26,7 @@ class TraceRecorder final : public WorldObserver {
 
  private:
   Trace& trace_;
+  std::string detail_;  // an exchange's detail, built in one buffer kept from exchange to exchange (no allocation each)
 };
 
 // The trace's hash as 16 hex digits: the run hash reports print.
