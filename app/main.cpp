@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "app/allocator_options.h"
 #include "reference/cli/cluster_command.h"
 #include "reference/cli/cluster_demo.h"
 #include "reference/cli/command_errors.h"
@@ -62,7 +63,10 @@ int main(int argc, char** argv) {
   if (connected_registry.selected()) return connected_registry.run();
   if (proxy.selected()) return proxy.run();
   if (cluster.selected()) return cluster.run();
-  if (sim.selected()) return sim.run();
+  if (sim.selected()) {
+    outpost::app::keep_freed_memory();
+    return sim.run();
+  }
   try {
     if (*serve_command) {
       outpost::cli::apply_config_file(*serve_command, serve);
