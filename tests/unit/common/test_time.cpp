@@ -39,8 +39,9 @@ BOOST_AUTO_TEST_CASE(formats_as_the_c_library_does) {
                                  *parse_rfc3339("1678-01-01T00:00:00Z")};
   std::mt19937_64 random(7);
   for (int i = 0; i < 20'000; ++i)  // anywhere in WallTime's range, 1678-2261
-    times.push_back(WallTime{} + nanoseconds(static_cast<int64_t>(random() % 18'000'000'000'000'000'000ull) -
-                                             9'000'000'000'000'000'000ll));
+    // In unsigned arithmetic, then converted (modular in C++20): -9e18 to 9e18 without overflowing on the way.
+    times.push_back(WallTime{} + nanoseconds(static_cast<int64_t>(random() % 18'000'000'000'000'000'000ull -
+                                                                  9'000'000'000'000'000'000ull)));
   for (const WallTime time : times) BOOST_TEST(format_rfc3339(time) == formatted_by_libc(time));
 }
 
