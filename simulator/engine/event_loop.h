@@ -72,6 +72,11 @@ class EventLoop final : public Executor {
     timers_.push(TimerEntry{std::max(at, now_).count(), next_sequence_++, slot});
     return id_of(slot);
   }
+  // The same, due after `delay` as schedule_after() counts it.
+  template <Work F>
+  TimerId add_timer_after(Nanoseconds delay, F&& work) {
+    return add_timer(due_after(delay), std::forward<F>(work));
+  }
   // Cancels a timer that has not run yet (its callback is destroyed now); true if it did.
   bool cancel_timer(TimerId id);
 

@@ -168,15 +168,6 @@ SimNetwork::~SimNetwork() {
   }
 }
 
-template <class F>
-TimerId SimNetwork::after(Nanoseconds delay, F&& work) {
-  // As EventLoop::schedule_after() counts a delay: none is now, and one past the end of time stops there.
-  const Nanoseconds now = loop_.now();
-  Nanoseconds at = now;
-  if (delay > Nanoseconds(0)) at = delay >= Nanoseconds::max() - now ? Nanoseconds::max() : now + delay;
-  return loop_.add_timer(at, std::forward<F>(work));
-}
-
 void SimNetwork::cancel(TimerId& timer) {
   if (timer != 0) loop_.cancel_timer(timer);
   timer = 0;
@@ -459,7 +450,7 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
     ex.stalled_by = timeout->name;
     const Nanoseconds after = timeout->attributes.timeout;
     if (!stall(ex, "timeout", true) || after.count() == 0) return;
-    ex.phase_timer = this->after(after, [this, ticket] {
+    ex.phase_timer = loop_.add_timer_after(after, [this, ticket] {
       Batch batch(*this);
       if (Exchange* held = find(ticket)) cut(*held, "timeout_close", "connection closed by " + held->authority());
     });
@@ -468,7 +459,7 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
   if (reset) {
     const Nanoseconds after = reset->attributes.timeout;
     if (!stall(ex, "reset_peer", false)) return;
-    ex.phase_timer = this->after(after, [this, ticket] {
+    ex.phase_timer = loop_.add_timer_after(after, [this, ticket] {
       Batch batch(*this);
       if (Exchange* held = find(ticket)) cut(*held, "reset_peer", "connection reset by peer " + held->authority());
     });
@@ -480,7 +471,7 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
   if (delay.count() == 0 && may_run_inline) {
     arrive(ticket);
   } else {
-    ex.phase_timer = after(delay, [this, ticket] {
+    ex.phase_timer = loop_.add_timer_after(delay, [this, ticket] {
       Batch batch(*this);
       arrive(ticket);
     });
@@ -696,7 +687,7 @@ void SimNetwork::fail_later(Exchange& ex, Nanoseconds delay, std::string error) 
   // inside the caller's call.
   ex.failure = std::move(error);
   const Ticket ticket = ex.ticket();
-  ex.phase_timer = after(delay, [this, ticket] {
+  ex.phase_timer = loop_.add_timer_after(delay, [this, ticket] {
     Batch batch(*this);
     Exchange* failing = find(ticket);
     if (!failing) return;
@@ -743,7 +734,7 @@ void SimNetwork::arm_idle(Exchange& ex) {
   if (ex.idle_armed || ex.client_gone) return;
   ex.idle_armed = true;
   const Ticket ticket = ex.ticket();
-  ex.idle_timer = after(ex.request.idle_timeout, [this, ticket] {
+  ex.idle_timer = loop_.add_timer_after(ex.request.idle_timeout, [this, ticket] {
     Batch batch(*this);
     on_idle_timeout(ticket);
   });
@@ -782,7 +773,7 @@ void SimNetwork::reschedule_completion() {
   if (next == completion_at_) return;
   cancel(completion_timer_);
   completion_at_ = next;
-  if (next) completion_timer_ = after(*next - loop_.now(), [this] { on_completion(); });
+  if (next) completion_timer_ = loop_.add_timer_after(*next - loop_.now(), [this] { on_completion(); });
 }
 
 void SimNetwork::on_completion() {
@@ -833,7 +824,7 @@ void SimNetwork::apply_new_toxic(Exchange& ex, const Toxic& toxic) {
     case ToxicType::Timeout: {
       ex.stalled_by = toxic.name;
       if (!stall(ex, "timeout", true) || toxic.attributes.timeout.count() == 0) return;
-      ex.phase_timer = after(toxic.attributes.timeout, [this, ticket] {
+      ex.phase_timer = loop_.add_timer_after(toxic.attributes.timeout, [this, ticket] {
         Batch batch(*this);
         if (Exchange* held = find(ticket)) cut(*held, "timeout_close", "connection closed by " + held->authority());
       });
@@ -841,7 +832,7 @@ void SimNetwork::apply_new_toxic(Exchange& ex, const Toxic& toxic) {
     }
     case ToxicType::ResetPeer: {
       if (!stall(ex, "reset_peer", false)) return;
-      ex.phase_timer = after(toxic.attributes.timeout, [this, ticket] {
+      ex.phase_timer = loop_.add_timer_after(toxic.attributes.timeout, [this, ticket] {
         Batch batch(*this);
         if (Exchange* held = find(ticket)) cut(*held, "reset_peer", "connection reset by peer " + held->authority());
       });

@@ -234,9 +234,8 @@ class SimNetwork {
   template <class Keep>
   std::vector<Ticket> tickets_where(Keep keep) const;
   Server& server(const std::string& authority);
-  // A timer of the loop's cheapest kind (a plain id, no handle), due after `delay` as schedule_after() counts it.
-  template <class F>
-  TimerId after(Nanoseconds delay, F&& work);
+  // The network's timers are the loop's cheapest kind, plain ids (EventLoop::add_timer_after), not handles: cancels one
+  // if set, and clears it.
   void cancel(TimerId& timer);
   void emit(NetEventKind kind, std::string_view from, std::string_view to, std::string_view what);
 
