@@ -1,42 +1,116 @@
 #include "simulator/check/judgement_cache.h"
 
-#include <initializer_list>
+#include <cstring>
+#include <functional>
+#include <limits>
 
 namespace outpost::check {
+
+namespace {
+constexpr uint64_t kMix = 0x9e3779b97f4a7c15;  // 2^64 / golden ratio: spreads a hash over the high bits
+constexpr size_t kFirstSlots = 1 << 10;
+}  // namespace
+
+uint64_t JudgementCache::Key::hash() const {
+  uint64_t hash = (uint64_t{operation} << 8 | gateway_needs) * kMix;
+  for (const std::string_view field : fields) hash = (hash ^ std::hash<std::string_view>{}(field)) * kMix;
+  return hash ^ (hash >> 29);
+}
+
+void JudgementCache::clear() {
+  slots_.assign(kFirstSlots, Slot{});
+  keys_.clear();
+  entries_.clear();
+}
+
+JudgementCache::Slot& JudgementCache::find(const Key& key, uint64_t hash) {
+  const size_t mask = slots_.size() - 1;
+  for (size_t at = (hash * kMix) >> 40 & mask;; at = (at + 1) & mask) {
+    Slot& slot = slots_[at];
+    if (!slot.entry || (slot.hash == hash && same_key(slot.key_at, key))) return slot;
+  }
+}
+
+bool JudgementCache::same_key(size_t key_at, const Key& key) const {
+  const char* stored = keys_.data() + key_at;
+  for (const std::string_view field : key.fields) {
+    uint32_t size = 0;
+    std::memcpy(&size, stored, sizeof size);
+    stored += sizeof size;
+    if (size != field.size() || std::memcmp(stored, field.data(), size) != 0) return false;
+    stored += size;
+  }
+  return static_cast<uint8_t>(stored[0]) == key.operation && static_cast<uint8_t>(stored[1]) == key.gateway_needs;
+}
+
+size_t JudgementCache::store_key(const Key& key) {
+  const size_t at = keys_.size();
+  for (const std::string_view field : key.fields) {
+    const auto size = static_cast<uint32_t>(field.size());  // prepare() keeps longer fields out
+    keys_.append(reinterpret_cast<const char*>(&size), sizeof size);
+    keys_.append(field);
+  }
+  keys_ += static_cast<char>(key.operation);
+  keys_ += static_cast<char>(key.gateway_needs);
+  return at;
+}
+
+void JudgementCache::grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (!slot.entry) continue;
+    size_t at = (slot.hash * kMix) >> 40 & mask;
+    while (slots_[at].entry) at = (at + 1) & mask;
+    slots_[at] = slot;
+  }
+}
 
 Judgement* JudgementCache::prepare(const WorldHistory& history, const CredentialBook& book,
                                   const ObservedDecision& decision) {
   last_ = nullptr;
-  if (history.size() != versions_ || book.generation() != book_generation_ || entries_.size() >= kMaxEntries) {
-    entries_.clear();  // a new version or credential: what was prepared may read differently now
+  if (slots_.empty() || history.size() != versions_ || book.generation() != book_generation_ ||
+      entries_.size() >= kMaxEntries) {
+    clear();  // a new version or credential: what was prepared may read differently now
     versions_ = history.size();
     book_generation_ = book.generation();
   }
   // The request as the oracle reads it (its query matters only to a mount, and classify() keeps what it needs), the
-  // node and Host it reached, and the credentials: fields joined by NUL, which none of them can hold.
+  // node and Host it reached, and the credentials.
   Request request = classify(decision.method, decision.path, decision.query);
-  key_.clear();
-  const std::initializer_list<const std::string*> fields{&decision.node,       &decision.host,
-                                                         &request.repository,  &request.mount_source,
-                                                         &request.gateway_cr,  &decision.authorization};
-  for (const std::string* field : fields) {
-    key_ += *field;
-    key_ += '\0';
+  const Key key{{decision.node, decision.host, request.repository, request.mount_source, request.gateway_cr,
+                 decision.authorization},
+                static_cast<uint8_t>(request.operation),
+                request.gateway_needs.bits};
+  for (const std::string_view field : key.fields) {
+    if (field.size() > std::numeric_limits<uint32_t>::max()) {  // not a key the table holds: prepared anew each time
+      auto judgement = check::prepare(history, book, decision, std::move(request));
+      if (!judgement) return nullptr;
+      uncached_ = Entry{std::move(*judgement), {}};
+      last_ = &uncached_;
+      return &uncached_.judgement;
+    }
   }
-  key_ += static_cast<char>(static_cast<int>(request.operation));
-  key_ += static_cast<char>(request.gateway_needs.bits);
-
-  auto found = entries_.find(key_);
-  if (found == entries_.end()) {
+  const uint64_t hash = key.hash();
+  Slot* slot = &find(key, hash);
+  if (!slot->entry) {
+    const size_t key_at = store_key(key);  // before the request (whose strings the key views) is handed on
     auto judgement = check::prepare(history, book, decision, std::move(request));
-    if (!judgement) return nullptr;
-    auto entry = std::make_unique<Entry>();
-    entry->judgement = std::move(*judgement);
-    last_ = entries_.emplace(key_, std::move(entry)).first->second.get();
+    if (!judgement) {
+      keys_.resize(key_at);
+      return nullptr;
+    }
+    if (2 * (entries_.size() + 1) > slots_.size()) {
+      grow();
+      slot = &find(key, hash);
+    }
+    last_ = &entries_.emplace_back(Entry{std::move(*judgement), {}});
+    *slot = Slot{hash, key_at, last_};
     return &last_->judgement;
   }
   ++hits_;
-  last_ = found->second.get();
+  last_ = slot->entry;
   Judgement& judgement = last_->judgement;
   std::vector<bool>& kept = last_->kept;
   // As prepare(): versions recorded after the decision are not ones the node could have known. (A decision judged

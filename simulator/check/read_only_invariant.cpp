@@ -1,5 +1,8 @@
 #include "simulator/check/read_only_invariant.h"
 
+#include <functional>
+#include <limits>
+
 #include "simulator/check/request.h"
 
 namespace outpost::check {
@@ -9,19 +12,50 @@ ReadOnlyInvariant::ReadOnlyInvariant(const WorldHistory& history, ViolationLog& 
 namespace {
 // Addresses are the nodes' (and whatever Host a client named): a run that keeps naming new ones starts over past this.
 constexpr size_t kMaxAddresses = 1 << 16;
+constexpr size_t kFirstSlots = 1 << 10;
+constexpr uint64_t kMix = 0x9e3779b97f4a7c15;  // 2^64 / golden ratio: spreads a hash over the high bits
+
+size_t slot_of(uint64_t hash, size_t slots) { return (hash * kMix) >> 40 & (slots - 1); }
 }  // namespace
 
 bool ReadOnlyInvariant::read_only(std::string_view address) const {
-  if (history_.size() != versions_ || read_only_.size() >= kMaxAddresses) {
-    read_only_.clear();  // a new version: a node may have come or gone
+  if (history_.size() != versions_ || used_ >= kMaxAddresses || slots_.empty() ||
+      addresses_.size() + address.size() > std::numeric_limits<uint32_t>::max()) {
+    slots_.assign(kFirstSlots, Slot{});  // a new version: a node may have come or gone
+    addresses_.clear();
+    used_ = 0;
     versions_ = history_.size();
   }
-  if (const auto known = read_only_.find(address); known != read_only_.end()) return known->second;
+  return find_or_add(address).read_only;
+}
+
+const ReadOnlyInvariant::Slot& ReadOnlyInvariant::find_or_add(std::string_view address) const {
+  const uint64_t hash = std::hash<std::string_view>{}(address);
+  size_t at = slot_of(hash, slots_.size());
+  for (;; at = (at + 1) & (slots_.size() - 1)) {
+    const Slot& slot = slots_[at];
+    if (!slot.used) break;
+    if (slot.hash == hash && std::string_view(addresses_).substr(slot.at, slot.size) == address) return slot;
+  }
+  if (2 * (used_ + 1) > slots_.size()) {  // grow, then find the new address's place again
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& slot : old) {
+      if (!slot.used) continue;
+      size_t to = slot_of(slot.hash, slots_.size());
+      while (slots_[to].used) to = (to + 1) & (slots_.size() - 1);
+      slots_[to] = slot;
+    }
+    at = slot_of(hash, slots_.size());
+    while (slots_[at].used) at = (at + 1) & (slots_.size() - 1);
+  }
   const World& world = history_.current();
   const auto node = world.node_at(address);
-  const bool read_only = node && world.read_only(*node);
-  read_only_.emplace(std::string(address), read_only);
-  return read_only;
+  slots_[at] = Slot{hash, static_cast<uint32_t>(addresses_.size()), static_cast<uint32_t>(address.size()), true,
+                    node && world.read_only(*node)};
+  addresses_.append(address);
+  ++used_;
+  return slots_[at];
 }
 
 bool ReadOnlyInvariant::observe(const ObservedDecision& decision) {

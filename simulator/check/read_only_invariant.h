@@ -4,10 +4,12 @@
 // succeeded (2xx). Writes are recognised from the HTTP request (request.h), not from what the node said it was. A
 // CR's mode never changes (SPEC 2.3), so the World as it is now tells which nodes are ReadOnly.
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "reference/common/http.h"
-#include "reference/common/string_hash.h"
 #include "simulator/check/observation.h"
 #include "simulator/check/request.h"
 #include "simulator/check/violation.h"
@@ -37,8 +39,20 @@ class ReadOnlyInvariant {
   const WorldHistory& history_;
   ViolationLog& log_;
   // read_only() per address for the newest version (`versions_` of them in the history): it is asked for every
-  // decision and answer, and changes only with the World. Never iterated.
-  mutable StringMap<bool> read_only_;
+  // decision and answer, and changes only with the World. A flat table of slots (each address's hash, where its
+  // text is in addresses_, and the answer) rather than a string-keyed map: every node is asked about once in ten
+  // minutes, so a lookup waits for memory, and a map's bucket, chain and node were three cold lines before its key.
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t at = 0;  // in addresses_
+    uint32_t size = 0;
+    bool used = false;
+    bool read_only = false;
+  };
+  const Slot& find_or_add(std::string_view address) const;
+  mutable std::vector<Slot> slots_;  // a power of two of them, at most half used
+  mutable std::string addresses_;
+  mutable size_t used_ = 0;
   mutable size_t versions_ = 0;
 };
 

@@ -195,4 +195,29 @@ BOOST_AUTO_TEST_CASE(node_facts_are_the_worlds) {
   BOOST_TEST(cache.prepare(history, book, observed_at(t0, "nowhere:1", http::Method::Get, "/v2/", header)) == nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(many_decisions_each_find_their_own_judgement) {
+  // More distinct decisions than the table first has room for: each is still found again, and only its own.
+  World world = small_world();
+  CredentialBook book;
+  for (const auto& [name, token] : world.tokens)
+    book.remember_password(name, name + "-password1", {0, token.passwords[0].serial});
+  const WorldHistory history(world, kStart);
+  JudgementCache cache;
+  const std::string leaf_client = basic_header("leaf-client", "leaf-client-password1");
+  const auto pull = [&](size_t i, WallTime at) {
+    return observed_at(at, "leaf:5000", http::Method::Get, "/v2/samples/app" + std::to_string(i) + "/manifests/v1",
+                       leaf_client);
+  };
+  constexpr size_t kDecisions = 3000;
+  for (size_t round = 0; round < 2; ++round)
+    for (size_t i = 0; i < kDecisions; ++i) {
+      const ObservedDecision observed = pull(i, t0 + std::chrono::seconds(round));
+      const Judgement cached = judged_with(cache, history, book, observed);
+      BOOST_TEST_REQUIRE(cached.request.repository == "samples/app" + std::to_string(i));
+      if (i % 500 == 0) same_judgement(cached, *judge(history, book, observed));
+    }
+  BOOST_TEST(cache.size() == kDecisions);
+  BOOST_TEST(cache.hits() == kDecisions);  // the second round
+}
+
 BOOST_AUTO_TEST_SUITE_END()
