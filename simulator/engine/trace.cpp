@@ -1,5 +1,7 @@
 #include "simulator/engine/trace.h"
 
+#include <bit>
+#include <cstring>
 #include <stdexcept>
 
 #include "simulator/engine/stable_hash.h"
@@ -8,7 +10,71 @@ namespace outpost::sim {
 
 namespace {
 constexpr uint64_t kTraceSeed = 0x6f7574706f7374ULL;  // "outpost": the hash of an empty trace
+
+// The canonical encoding of a record is every field, in a fixed order (time, phase, kind, node, peer, detail, span),
+// each string length-prefixed, chained onto the hash so far. These are the fields before the detail.
+void add_head(StableHasher& hasher, Nanoseconds time, TraceRecord::Phase phase, std::string_view kind,
+              std::string_view node, std::string_view peer) {
+  hasher.add(static_cast<uint64_t>(time.count()));
+  hasher.add(static_cast<uint64_t>(phase));
+  hasher.add(kind);
+  hasher.add(node);
+  hasher.add(peer);
 }
+
+// Feeds a hasher the string that is the concatenation of some pieces, exactly as StableHasher::add(string_view)
+// would feed it the joined string: its length, then its bytes eight at a time (little-endian), the last word
+// zero-extended. A word that straddles two pieces is put together from the bytes each piece holds.
+class JoinedString {
+ public:
+  explicit JoinedString(StableHasher& hasher) : hasher_(hasher) {}
+
+  void add(std::string_view piece) {
+    const char* at = piece.data();
+    size_t left = piece.size();
+    for (; left >= 8; at += 8, left -= 8) word(load(at, 8));
+    if (left > 0) bytes(load(at, left), left);
+  }
+  // The last word, if the joined length is not a multiple of eight.
+  void finish() {
+    if (filled_ > 0) hasher_.add(pending_);
+  }
+
+ private:
+  // `count` (1..8) bytes as a little-endian number, zero-extended.
+  static uint64_t load(const char* at, size_t count) {
+    uint64_t value = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&value, at, count);
+    } else {
+      for (size_t i = count; i-- > 0;) value = (value << 8) | static_cast<unsigned char>(at[i]);
+    }
+    return value;
+  }
+  void word(uint64_t value) {
+    if (filled_ == 0) {
+      hasher_.add(value);
+      return;
+    }
+    hasher_.add(pending_ | (value << (8 * filled_)));
+    pending_ = value >> (64 - 8 * filled_);
+  }
+  void bytes(uint64_t value, size_t count) {  // count < 8
+    pending_ |= value << (8 * filled_);
+    if (filled_ + count < 8) {
+      filled_ += count;
+      return;
+    }
+    hasher_.add(pending_);  // filled_ > 0 here, so the shift below is less than 64
+    pending_ = value >> (64 - 8 * filled_);
+    filled_ = filled_ + count - 8;
+  }
+
+  StableHasher& hasher_;
+  uint64_t pending_ = 0;  // the next word's first filled_ bytes
+  size_t filled_ = 0;
+};
+}  // namespace
 
 Trace::Trace(Keep keep, size_t last) : keep_(keep), last_(last), hash_(StableHasher(kTraceSeed).value()) {
   if (keep_ == Keep::Last && last_ == 0) keep_ = Keep::None;
@@ -33,6 +99,27 @@ void Trace::end_span(Nanoseconds time, uint64_t span, std::string_view detail) {
   open_spans_.erase(open);
 }
 
+void Trace::record_parts(Nanoseconds time, std::string_view kind, std::string_view node, std::string_view peer,
+                         std::initializer_list<std::string_view> detail) {
+  if (keep_ != Keep::None) {
+    std::string joined;
+    for (const std::string_view piece : detail) joined += piece;
+    add(time, TraceRecord::Phase::Instant, kind, node, peer, joined, 0);
+    return;
+  }
+  StableHasher hasher(hash_);
+  add_head(hasher, time, TraceRecord::Phase::Instant, kind, node, peer);
+  uint64_t size = 0;
+  for (const std::string_view piece : detail) size += piece.size();
+  hasher.add(size);
+  JoinedString joined(hasher);
+  for (const std::string_view piece : detail) joined.add(piece);
+  joined.finish();
+  hasher.add(uint64_t{0});  // the span of an instant
+  hash_ = hasher.value();
+  ++count_;
+}
+
 TraceSink Trace::sink() {
   return [this](Nanoseconds time, std::string_view kind, std::string_view node, std::string_view peer,
                 std::string_view detail) { record(time, kind, node, peer, detail); };
@@ -40,14 +127,9 @@ TraceSink Trace::sink() {
 
 void Trace::add(Nanoseconds time, TraceRecord::Phase phase, std::string_view kind, std::string_view node,
                 std::string_view peer, std::string_view detail, uint64_t span) {
-  // The canonical encoding: every field, in a fixed order, each string length-prefixed; chained onto the hash so far.
   // Hashed from the views: a trace that keeps nothing copies nothing.
   StableHasher hasher(hash_);
-  hasher.add(static_cast<uint64_t>(time.count()));
-  hasher.add(static_cast<uint64_t>(phase));
-  hasher.add(kind);
-  hasher.add(node);
-  hasher.add(peer);
+  add_head(hasher, time, phase, kind, node, peer);
   hasher.add(detail);
   hasher.add(span);
   hash_ = hasher.value();

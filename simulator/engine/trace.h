@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -43,6 +44,11 @@ class Trace {
 
   void record(Nanoseconds time, std::string_view kind, std::string_view node, std::string_view peer = {},
               std::string_view detail = {});
+  // The same record, its detail given as the pieces it is made of ("GET", " ", target, " ", "200"): the hash is that
+  // of the joined detail, computed from the pieces as they stand, so a trace that keeps nothing joins nothing (a world
+  // would otherwise build a string for each of its exchanges only to hash it).
+  void record_parts(Nanoseconds time, std::string_view kind, std::string_view node, std::string_view peer,
+                    std::initializer_list<std::string_view> detail);
   // A span on `node` named `name` (e.g. "sync round"); returns its id for end_span(). Spans may overlap.
   uint64_t begin_span(Nanoseconds time, std::string_view node, std::string_view name, std::string_view detail = {});
   // Ends an open span (an unknown or already ended id throws std::logic_error: a caller bug worth hearing about).

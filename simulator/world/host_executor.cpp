@@ -35,14 +35,10 @@ TimerHandle HostExecutor::schedule_after(Nanoseconds delay, std::function<void()
   return std::move(timer).with_flag(std::move(cancelled));
 }
 
-void HostExecutor::run_or_hold(std::function<void()> work) {
-  if (paused_) {
-    held_.push_back([alive = alive_, work = std::move(work)] {
-      if (*alive) work();
-    });
-    return;
-  }
-  work();
+void HostExecutor::hold(std::function<void()> work) {
+  held_.push_back([alive = alive_, work = std::move(work)] {
+    if (*alive) work();
+  });
 }
 
 void HostExecutor::resume() {

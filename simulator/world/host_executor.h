@@ -5,6 +5,7 @@
 //  - pauses: a paused process (SIGSTOP) runs nothing; what comes due meanwhile waits, in order, and runs on resume.
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "reference/common/executor.h"
@@ -22,8 +23,16 @@ class HostExecutor final : public Executor {
   void post(std::function<void()> work) override;
   TimerHandle schedule_after(Nanoseconds delay, std::function<void()> work) override;
 
-  // Runs `work` now, or on resume when paused (what arrives for a paused process waits for it).
-  void run_or_hold(std::function<void()> work);
+  // Runs `work` now, or on resume when paused (what arrives for a paused process waits for it). A template: the
+  // running case (nearly every answer a host hears) calls `work` as it is, without wrapping it in a std::function.
+  template <class Work>
+  void run_or_hold(Work&& work) {
+    if (paused_) {
+      hold(std::function<void()>(std::forward<Work>(work)));
+      return;
+    }
+    work();
+  }
 
   void pause() { paused_ = true; }
   // Runs nothing itself: the held work is posted to the loop, in the order it came due.
@@ -36,6 +45,7 @@ class HostExecutor final : public Executor {
 
  private:
   std::function<void()> guarded(std::function<void()> work);
+  void hold(std::function<void()> work);
 
   EventLoop& loop_;
   std::shared_ptr<bool> alive_;  // shared with every piece of work of the current incarnation

@@ -15,6 +15,7 @@ namespace outpost::sim::world {
 
 // One HTTP exchange that ended, as its client saw it: a response (status) or a transport failure (status 0).
 struct RequestEvent {
+  static constexpr uint32_t kNoClient = UINT32_MAX;
   Nanoseconds sent{0};
   Nanoseconds done{0};
   std::string from;  // the host that sent it ("factory", "operator", "client.factory")
@@ -25,6 +26,10 @@ struct RequestEvent {
   std::string transport_error;
   uint64_t request_bytes = 0;
   uint64_t response_bytes = 0;
+  // The client that sent it: a small number, one per client of a world, all its exchanges alike (kNoClient: an event
+  // made outside a client). An observer that keeps records per sender may index them by it, so it resolves `from`
+  // once rather than by name at every exchange (a cold lookup on a string key).
+  uint32_t client = kNoClient;
 };
 
 struct FaultEvent {

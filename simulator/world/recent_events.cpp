@@ -23,39 +23,41 @@ RecentEvents::Entry& RecentEvents::next() {
 void RecentEvents::add(const RequestEvent& event) {
   Entry& entry = next();
   entry.time = event.done;
-  entry.fault = false;
-  entry.from = event.from;
-  entry.to = event.to;
-  entry.what.assign(http::method_name(event.method));
-  entry.what += ' ';
-  entry.what += event.target;
-  entry.what += ' ';
-  entry.what += event.status > 0 ? std::to_string(event.status) : event.transport_error;
   entry.status = event.status;
+  entry.method = event.method;
+  entry.fault = false;
+  entry.from_size = static_cast<uint32_t>(event.from.size());
+  entry.to_size = static_cast<uint32_t>(event.to.size());
+  entry.target_size = static_cast<uint32_t>(event.target.size());
+  entry.text.assign(event.from);
+  entry.text += event.to;
+  entry.text += event.target;
+  if (event.status <= 0) entry.text += event.transport_error;
 }
 
 void RecentEvents::add(const FaultEvent& event) {
   Entry entry;
   entry.time = event.time;
   entry.fault = true;
-  for (const std::string& target : event.step.targets) entry.to += (entry.to.empty() ? "" : ",") + target;
-  entry.what.assign(to_string(event.step.action));
-  if (event.step.action == FaultAction::ClockSkew) entry.what += " " + format_signed_duration(event.step.skew);
-  entry.what += " (" + event.step.origin + ")";
+  for (const std::string& target : event.step.targets) entry.text += (entry.text.empty() ? "" : ",") + target;
+  entry.to_size = static_cast<uint32_t>(entry.text.size());
+  entry.text += to_string(event.step.action);
+  if (event.step.action == FaultAction::ClockSkew) entry.text += " " + format_signed_duration(event.step.skew);
+  entry.text += " (" + event.step.origin + ")";
   constexpr size_t kFaultsKept = 64;
   if (faults_.size() == kFaultsKept) faults_.erase(faults_.begin());
   faults_.push_back(std::move(entry));
 }
 
 bool RecentEvents::involves(const Entry& entry, std::string_view host) {
-  if (!entry.fault) return host_of(entry.from) == host || host_of(entry.to) == host;
-  if (entry.to.empty()) return true;  // a heal of everything
-  for (size_t start = 0; start <= entry.to.size();) {
-    const size_t comma = entry.to.find(',', start);
-    if (std::string_view(entry.to).substr(start, comma == std::string::npos ? std::string::npos : comma - start) ==
-        host)
+  if (!entry.fault) return host_of(entry.from()) == host || host_of(entry.to()) == host;
+  const std::string_view targets = entry.to();
+  if (targets.empty()) return true;  // a heal of everything
+  for (size_t start = 0; start <= targets.size();) {
+    const size_t comma = targets.find(',', start);
+    if (targets.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start) == host)
       return true;
-    if (comma == std::string::npos) break;
+    if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
   return false;
@@ -63,8 +65,27 @@ bool RecentEvents::involves(const Entry& entry, std::string_view host) {
 
 std::string RecentEvents::line(const Entry& entry) {
   std::string out = format_duration(std::chrono::round<std::chrono::milliseconds>(entry.time)) + " ";
-  out += entry.fault ? "fault " + entry.what + " on " + (entry.to.empty() ? "every link" : entry.to)
-                     : entry.from + " -> " + entry.to + " " + entry.what;
+  if (entry.fault) {
+    out += "fault ";
+    out += entry.rest();
+    out += " on ";
+    out += entry.to().empty() ? std::string_view("every link") : entry.to();
+    return out;
+  }
+  // "client.line1 -> line1:5000 GET /v2/apps/web/manifests/v1 401" (or the transport failure for the status)
+  out += entry.from();
+  out += " -> ";
+  out += entry.to();
+  out += ' ';
+  out += http::method_name(entry.method);
+  out += ' ';
+  out += entry.target();
+  out += ' ';
+  if (entry.status > 0) {
+    out += std::to_string(entry.status);
+  } else {
+    out += entry.rest();
+  }
   return out;
 }
 
@@ -87,11 +108,10 @@ std::vector<std::string> RecentEvents::involving(std::string_view host, size_t c
   for (size_t i = 0; i < found.size();) {
     const Entry& entry = *found[i];
     // How many exchanges like this one (same hosts, same method) in a row, this one and older ones.
-    const auto method = [](const Entry& e) { return std::string_view(e.what).substr(0, e.what.find(' ')); };
     size_t same = 1;
     while (!entry.fault && i + same < found.size() && !found[i + same]->fault &&
-           found[i + same]->from == entry.from && found[i + same]->to == entry.to &&
-           method(*found[i + same]) == method(entry))
+           found[i + same]->from() == entry.from() && found[i + same]->to() == entry.to() &&
+           found[i + same]->method == entry.method)
       ++same;
     // Room is kept for the faults: they are what a reader looks for first.
     const size_t room = count > faults.size() - faults_shown ? count - (faults.size() - faults_shown) : 0;

@@ -1,8 +1,10 @@
 #pragma once
 // The world's last events (exchanges that ended, faults), kept in a small ring so a violation can say what led to it:
 // the last few that involved its node (as client host, server host, or fault target). A ring of plain records, filled
-// at every event and rendered only when a violation asks, so watching costs a few string copies per exchange.
+// at every event and rendered only when a violation asks. Each record keeps its strings in one buffer (reused as the
+// ring turns): an exchange costs one copy of its names and target, and the record stays a cache line or two.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,11 +27,20 @@ class RecentEvents {
   std::vector<std::string> involving(std::string_view host, size_t count) const;
 
  private:
+  // An exchange: text = from, to, target and (status 0) the transport error, end to end. A fault: text = the targets
+  // (comma-separated: `to`) and what it did (`rest`).
   struct Entry {
     Nanoseconds time{0};
-    bool fault = false;
-    std::string from, to, what;  // faults: to = the targets, comma-separated
     int status = 0;
+    http::Method method = http::Method::Get;
+    bool fault = false;
+    uint32_t from_size = 0, to_size = 0, target_size = 0;
+    std::string text;
+
+    std::string_view from() const { return std::string_view(text).substr(0, from_size); }
+    std::string_view to() const { return std::string_view(text).substr(from_size, to_size); }
+    std::string_view target() const { return std::string_view(text).substr(from_size + to_size, target_size); }
+    std::string_view rest() const { return std::string_view(text).substr(from_size + to_size + target_size); }
   };
   Entry& next();
   static bool involves(const Entry& entry, std::string_view host);

@@ -50,25 +50,28 @@ RunMetrics::RunMetrics(World& world)
   }
 }
 
-void RunMetrics::add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, uint64_t bytes) const {
+size_t RunMetrics::last_window(Nanoseconds from, Nanoseconds to) const {
+  return static_cast<size_t>(to > from ? (to.count() - 1) / window_.count() : from.count() / window_.count());
+}
+
+template <class Add>
+void RunMetrics::spread(Nanoseconds from, Nanoseconds to, uint64_t bytes, const Add& add) const {
   const int64_t first = from.count() / window_.count();
-  const int64_t last = to > from ? (to.count() - 1) / window_.count() : first;
-  if (windows.size() <= static_cast<size_t>(last)) windows.resize(static_cast<size_t>(last) + 1, 0);
+  const auto last = static_cast<int64_t>(last_window(from, to));
   if (first == last) {
-    windows[static_cast<size_t>(first)] += bytes;
+    add(static_cast<size_t>(first), bytes);
     return;
   }
-  // Spread evenly over the exchange's time; the last window takes the rounding, so the total stays exact.
   const Wide span = (to - from).count();
   uint64_t given = 0;
   for (int64_t index = first; index < last; ++index) {
     const int64_t end = std::min<int64_t>((index + 1) * window_.count(), to.count());
     const int64_t begin = std::max<int64_t>(index * window_.count(), from.count());
     const auto share = static_cast<uint64_t>(static_cast<Wide>(bytes) * (end - begin) / span);
-    windows[static_cast<size_t>(index)] += share;
+    add(static_cast<size_t>(index), share);
     given += share;
   }
-  windows[static_cast<size_t>(last)] += bytes - given;
+  add(static_cast<size_t>(last), bytes - given);
 }
 
 void RunMetrics::count_retry(const RequestEvent& event, bool failure, std::set<std::string>& failed) {
@@ -89,33 +92,48 @@ void RunMetrics::count_retry(const RequestEvent& event, bool failure, std::set<s
   failed.erase(found);
 }
 
-RunMetrics::Sender& RunMetrics::sender(const std::string& from) {
-  if (const auto found = senders_.find(from); found != senders_.end()) return found->second;
-  Sender sender;
-  if (const auto parent = parent_.find(from); parent != parent_.end()) {
-    sender.link = &links_[from];
-    sender.level = &levels_[depth_.at(from)];
-    sender.node = &nodes_[from];
-    sender.parent = &nodes_[parent->second];
+RunMetrics::Record& RunMetrics::record(const RequestEvent& event) {
+  const bool numbered = event.client != RequestEvent::kNoClient;
+  if (numbered && event.client < by_client_.size() && by_client_[event.client]) return *by_client_[event.client];
+  auto found = records_.find(event.from);
+  if (found == records_.end()) found = records_.emplace(event.from, Record{}).first;
+  Record& record = found->second;
+  if (const auto parent = parent_.find(event.from); parent != parent_.end() && !record.level) {
+    record.link = record.node = true;
+    record.level = &levels_[depth_.at(event.from)];
+    record.parent = &records_[parent->second];
+    record.parent->node = true;
   }
-  return senders_.emplace(from, std::move(sender)).first->second;
+  if (numbered) {
+    if (by_client_.size() <= event.client) by_client_.resize(static_cast<size_t>(event.client) + 1, nullptr);
+    by_client_[event.client] = &record;
+  }
+  return record;
 }
 
 void RunMetrics::on_request(const RequestEvent& event) {
   const bool failure = failed(event);
   if (failure) ++failed_requests_;
-  Sender& from = sender(event.from);
+  Record& from = record(event);
   count_retry(event, failure, from.failed);
   if (is_blob_transfer(event)) ++blob_transfers_;
 
   // Sync traffic: an agent's exchange with its parent.
-  if (!from.link) return;
+  if (!from.level) return;
   const uint64_t bytes = event.request_bytes + event.response_bytes;
   bytes_moved_ += bytes;
-  add_bytes(*from.link, event.sent, event.done, bytes);
-  add_bytes(*from.level, event.sent, event.done, bytes);
-  add_bytes(*from.node, event.sent, event.done, bytes);
-  add_bytes(*from.parent, event.sent, event.done, bytes);
+  const size_t windows = last_window(event.sent, event.done) + 1;
+  Windows& level = *from.level;
+  Record& parent = *from.parent;
+  if (level.size() < windows) level.resize(windows, 0);
+  if (from.windows.size() < windows) from.windows.resize(windows, {0, 0});
+  if (parent.windows.size() < windows) parent.windows.resize(windows, {0, 0});
+  spread(event.sent, event.done, bytes, [&](size_t window, uint64_t share) {
+    from.windows[window][kLink] += share;
+    from.windows[window][kNode] += share;
+    level[window] += share;
+    parent.windows[window][kNode] += share;
+  });
 }
 
 void RunMetrics::on_fault(const FaultEvent& event) {
@@ -202,9 +220,17 @@ nlohmann::json RunMetrics::throughput_json(const Windows& windows, bool series) 
 nlohmann::json RunMetrics::to_json() const {
   nlohmann::json links = nlohmann::json::object(), levels = nlohmann::json::object(),
                  nodes = nlohmann::json::object();
-  for (const auto& [name, windows] : links_) links[name] = throughput_json(windows, series_);
+  const auto column = [](const Record& record, Column which) {
+    Windows out;
+    out.reserve(record.windows.size());
+    for (const auto& window : record.windows) out.push_back(window[which]);
+    return out;
+  };
+  for (const auto& [name, record] : records_) {
+    if (record.link) links[name] = throughput_json(column(record, kLink), series_);
+    if (record.node) nodes[name] = throughput_json(column(record, kNode), false);
+  }
   for (const auto& [depth, windows] : levels_) levels[std::to_string(depth)] = throughput_json(windows, false);
-  for (const auto& [name, windows] : nodes_) nodes[name] = throughput_json(windows, false);
 
   std::map<std::pair<bool, int>, uint64_t> missing;  // (up, depth) -> pushes not arrived by the end
   for (const auto& [node, arrivals] : expected_)

@@ -14,6 +14,7 @@
 //  - faults injected, by kind and in order; blob transfers, and events per transfer;
 //  - in worlds of up to 64 nodes, each link's throughput window by window and when each node's sync rounds ended.
 // Like the invariant checks it adds no event to the loop and changes nothing.
+#include <array>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -52,37 +53,45 @@ class RunMetrics final : public WorldObserver {
     bool up = false;
   };
   // Bytes per window, indexed by the window's number from the start of the run: a run spans at most a few hundred
-  // windows (window_for), so a dense vector costs little, and the four adds of every exchange are array writes (an
+  // windows (window_for), so a dense vector costs little, and the adds of every exchange are array writes (an
   // ordered map's lookups here were 2.4% of the quiet wide fleet). A window that moved nothing stays 0 and is skipped.
   using Windows = std::vector<uint64_t>;
+  // Per host name, everything an exchange of its reads or writes, in one record found at its first exchange (then by
+  // the client's number, by_client_): each exchange touches a few cold cache lines, not one map node per measure.
+  //  - a node's windows, side by side: its link's (the bytes of its own exchanges with its parent) and its own (its
+  //    link's and its children's links'), so the two adds of its exchange, and its child's add, write one line each;
+  //  - its level's windows and its parent's record (null for a host that is not a node: a client, the operator);
+  //  - "to METHOD target" of its exchanges that failed and were not yet sent again. A host with none (nearly every
+  //    one, once a fleet has started) makes no key for the exchange.
+  enum Column : size_t { kLink = 0, kNode = 1 };
+  struct Record {
+    std::vector<std::array<uint64_t, 2>> windows;
+    bool link = false;  // reported under "links": a node that made an exchange
+    bool node = false;  // reported under "nodes": such a node, or its parent
+    Windows* level = nullptr;
+    Record* parent = nullptr;
+    std::set<std::string> failed;
+  };
   void count_retry(const RequestEvent& event, bool failure, std::set<std::string>& failed);
-  void add_bytes(Windows& windows, Nanoseconds from, Nanoseconds to, uint64_t bytes) const;
+  // Calls add(window, share) for each window [from, to) overlaps: `bytes` spread evenly over the time, the last
+  // window taking the rounding so the total stays exact.
+  template <class Add>
+  void spread(Nanoseconds from, Nanoseconds to, uint64_t bytes, const Add& add) const;
+  size_t last_window(Nanoseconds from, Nanoseconds to) const;
   nlohmann::json throughput_json(const Windows& windows, bool series) const;
   bool present(const std::string& node, const Arrival& arrival);
   void look_for_arrivals(const std::string& node, Nanoseconds now);
+  Record& record(const RequestEvent& event);
 
   World& world_;
   Nanoseconds window_;
   StringMap<std::string> parent_;  // node -> parent ("cloud" for the top level); looked up, never walked
   std::map<std::string, int> depth_;           // "cloud" = 0
 
-  std::map<std::string, Windows> links_, nodes_;
+  // By name: reports walk them in order; a record stays put as others are added, so records point at each other.
+  std::map<std::string, Record, std::less<>> records_;
   std::map<int, Windows> levels_;
-  // Per sender, what every exchange of its reads, found by one lookup (a sender's entry is cold by its next
-  // exchange, so two maps by sender cost two cache misses each time):
-  //  - the windows its sync exchanges add to, found at its first exchange (std::map entries stay put), or all null
-  //    for a sender that is not a node (a client, the operator): four map lookups per request were 4% of a run;
-  //  - "to METHOD target" of its exchanges that failed and were not yet sent again. A sender with none (nearly every
-  //    one, once a fleet has started) makes no key for the exchange.
-  struct Sender {
-    Windows* link = nullptr;
-    Windows* level = nullptr;
-    Windows* node = nullptr;
-    Windows* parent = nullptr;
-    std::set<std::string> failed;
-  };
-  Sender& sender(const std::string& from);
-  StringMap<Sender> senders_;
+  std::vector<Record*> by_client_;  // by RequestEvent::client; null: not seen yet
   uint64_t bytes_moved_ = 0, minimal_bytes_ = 0;
 
   // Pushes on their way to a node, per node.

@@ -1,21 +1,19 @@
 #include "simulator/world/trace_recorder.h"
 
+#include <charconv>
+
 #include "simulator/world/scenario_fault_details.h"
 
 namespace outpost::sim::world {
 
 void TraceRecorder::on_request(const RequestEvent& event) {
-  std::string& detail = detail_;
-  detail.assign(http::method_name(event.method));
-  detail += ' ';
-  detail += event.target;
-  detail += ' ';
-  if (event.status > 0) {
-    detail += std::to_string(event.status);
-  } else {
-    detail += event.transport_error;
-  }
-  trace_.record(event.done, "exchange", event.from, event.to, detail);
+  // The detail "GET /v2/... 200" (or the transport failure), hashed from its pieces rather than built.
+  char digits[16];
+  const char* const end = std::to_chars(digits, digits + sizeof digits, event.status).ptr;
+  const std::string_view outcome = event.status > 0 ? std::string_view(digits, static_cast<size_t>(end - digits))
+                                                    : std::string_view(event.transport_error);
+  trace_.record_parts(event.done, "exchange", event.from, event.to,
+                      {http::method_name(event.method), " ", event.target, " ", outcome});
 }
 
 void TraceRecorder::on_fault(const FaultEvent& event) {

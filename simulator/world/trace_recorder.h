@@ -26,7 +26,6 @@ class TraceRecorder final : public WorldObserver {
 
  private:
   Trace& trace_;
-  std::string detail_;  // an exchange's detail, built in one buffer kept from exchange to exchange (no allocation each)
 };
 
 // The trace's hash as 16 hex digits: the run hash reports print.

@@ -31,7 +31,8 @@ class CountingSink final : public http::BodySink {
 }  // namespace
 
 struct WorldClient::Exchange {
-  uint64_t id = 0;
+  uint64_t id = 0;    // the order it was sent in
+  size_t slot = 0;    // where in in_flight_, while there
   RequestEvent event;
   const uint64_t* server_counter = nullptr;  // null: no such host when it was sent
   uint64_t server_incarnation = 0;
@@ -40,8 +41,13 @@ struct WorldClient::Exchange {
   bool finished = false;
 };
 
+// Exchanges that end together end in the order they were sent (in_flight_ keeps no order).
+void WorldClient::sort_by_id(std::vector<std::shared_ptr<Exchange>>& exchanges) {
+  std::sort(exchanges.begin(), exchanges.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+}
+
 WorldClient::WorldClient(std::string from, http::HttpClient& network, ClientContext& context, HostExecutor* owner)
-    : from_(std::move(from)), network_(network), context_(context), owner_(owner) {}
+    : from_(std::move(from)), id_(context.next_client++), network_(network), context_(context), owner_(owner) {}
 
 WorldClient::~WorldClient() = default;
 
@@ -61,6 +67,7 @@ void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySi
   exchange->id = next_id_++;
   exchange->event.sent = context_.loop.now();
   exchange->event.from = from_;
+  exchange->event.client = id_;
   exchange->event.to = request.authority;
   exchange->event.method = request.method;
   exchange->event.target = request.target;
@@ -70,7 +77,8 @@ void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySi
   exchange->server_incarnation = exchange->server_counter ? *exchange->server_counter : 0;
   exchange->done = std::move(done);
   if (sink) exchange->sink = std::make_shared<CountingSink>(std::move(sink));
-  in_flight_[exchange->id] = exchange;
+  exchange->slot = in_flight_.size();
+  in_flight_.push_back(exchange);
   network_.send(std::move(request), exchange->sink,
                 [this, exchange](http::ClientResult result) { complete(exchange, std::move(result)); });
 }
@@ -89,7 +97,12 @@ void WorldClient::complete(const std::shared_ptr<Exchange>& exchange, http::Clie
 
 void WorldClient::finish(const std::shared_ptr<Exchange>& exchange, http::ClientResult result, bool post) {
   exchange->finished = true;
-  in_flight_.erase(exchange->id);
+  if (exchange->slot < in_flight_.size() && in_flight_[exchange->slot] == exchange) {
+    // The last one takes its slot: no search, no shift, however many are in flight.
+    in_flight_[exchange->slot] = std::move(in_flight_.back());
+    in_flight_[exchange->slot]->slot = exchange->slot;
+    in_flight_.pop_back();
+  }
   RequestEvent& event = exchange->event;
   event.done = context_.loop.now();
   if (result.ok()) {
@@ -116,7 +129,8 @@ void WorldClient::finish(const std::shared_ptr<Exchange>& exchange, http::Client
 void WorldClient::fail_in_flight(const std::string& why) {
   auto pending = std::move(in_flight_);
   in_flight_.clear();
-  for (auto& [id, exchange] : pending) {
+  sort_by_id(pending);
+  for (auto& exchange : pending) {
     http::ClientResult failed;
     failed.transport_error = why;
     finish(exchange, std::move(failed), true);
@@ -125,9 +139,10 @@ void WorldClient::fail_in_flight(const std::string& why) {
 
 void WorldClient::fail_in_flight_to(const std::vector<std::string>& authorities, const std::string& why) {
   std::vector<std::shared_ptr<Exchange>> cut;
-  for (const auto& [id, exchange] : in_flight_)
+  for (const auto& exchange : in_flight_)
     if (std::find(authorities.begin(), authorities.end(), exchange->event.to) != authorities.end())
       cut.push_back(exchange);
+  sort_by_id(cut);
   for (auto& exchange : cut) {
     http::ClientResult failed;
     failed.transport_error = why;

@@ -8,7 +8,6 @@
 //  - while its host is paused, answers wait for the resume.
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +30,8 @@ struct ClientContext {
   // The incarnation counter of the host serving `authority` (it moves at each crash of its process), or null for no
   // such host. Hosts live as long as their world, so a client may keep the pointer.
   std::function<const uint64_t*(std::string_view authority)> incarnation_of;
+  // The number the next client made gets (RequestEvent::client).
+  uint32_t next_client = 0;
 };
 
 class WorldClient final : public http::HttpClient {
@@ -49,6 +50,7 @@ class WorldClient final : public http::HttpClient {
   void fail_in_flight_to(const std::vector<std::string>& authorities, const std::string& why);
   size_t in_flight() const { return in_flight_.size(); }
   const std::string& from() const { return from_; }
+  uint32_t id() const { return id_; }
 
   // Runs after each exchange's `done` returned (the host watches its sync rounds through it).
   std::function<void(const RequestEvent&)> after_exchange;
@@ -59,6 +61,7 @@ class WorldClient final : public http::HttpClient {
   void finish(const std::shared_ptr<Exchange>& exchange, http::ClientResult result, bool post);
 
   std::string from_;
+  uint32_t id_;
   http::HttpClient& network_;
   ClientContext& context_;
   HostExecutor* owner_;
@@ -68,8 +71,10 @@ class WorldClient final : public http::HttpClient {
   std::string counted_authority_;
   const uint64_t* counter_ = nullptr;
 
+  // In no order (each knows its slot): a vector costs no allocation per exchange, as a map's node did.
   uint64_t next_id_ = 0;
-  std::map<uint64_t, std::shared_ptr<Exchange>> in_flight_;
+  std::vector<std::shared_ptr<Exchange>> in_flight_;
+  static void sort_by_id(std::vector<std::shared_ptr<Exchange>>& exchanges);
 };
 
 }  // namespace outpost::sim::world

@@ -154,6 +154,33 @@ BOOST_AUTO_TEST_CASE(spans_must_be_open_to_end) {
   t.end_span(4ms, b);
 }
 
+BOOST_AUTO_TEST_CASE(a_detail_given_in_pieces_hashes_as_the_joined_detail) {
+  // Every way of cutting details of 0 to 20 bytes in three pieces, so words straddle the cuts at every offset.
+  const std::string text = "GET /v2/apps/web 200";
+  for (size_t size = 0; size <= text.size(); ++size) {
+    const std::string_view detail = std::string_view(text).substr(0, size);
+    Trace joined;
+    joined.record(7ms, "exchange", "edge", "cloud:5000", detail);
+    for (size_t first = 0; first <= size; ++first) {
+      for (size_t second = first; second <= size; ++second) {
+        Trace pieces;
+        pieces.record_parts(7ms, "exchange", "edge", "cloud:5000",
+                            {detail.substr(0, first), detail.substr(first, second - first), detail.substr(second)});
+        BOOST_TEST(pieces.hash() == joined.hash(), "size " << size << ", cut at " << first << " and " << second);
+        BOOST_TEST(pieces.count() == 1u);
+      }
+    }
+  }
+  // A trace that keeps its records keeps the joined detail.
+  Trace kept(Trace::Keep::All);
+  kept.record_parts(1ms, "exchange", "edge", "cloud", {"GET", " ", "/v2/", " ", "200"});
+  BOOST_REQUIRE(kept.records().size() == 1u);
+  BOOST_TEST(kept.records()[0].detail == "GET /v2/ 200");
+  Trace plain;
+  plain.record(1ms, "exchange", "edge", "cloud", "GET /v2/ 200");
+  BOOST_TEST(kept.hash() == plain.hash());
+}
+
 BOOST_AUTO_TEST_CASE(a_sink_records_into_the_trace) {
   Trace direct, through_sink;
   direct.record(1ms, "loss", "edge", "cloud", "PATCH");

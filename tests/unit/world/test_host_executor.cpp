@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "simulator/engine/event_loop.h"
 #include "simulator/world/host_executor.h"
@@ -43,6 +44,29 @@ BOOST_AUTO_TEST_CASE(a_timer_due_during_a_pause_still_honours_a_cancel) {
   executor.resume();
   loop.run();
   BOOST_TEST(ran == 10);
+}
+
+BOOST_AUTO_TEST_CASE(run_or_hold_runs_at_once_holds_while_paused_and_drops_what_a_crash_ended) {
+  EventLoop loop;
+  HostExecutor executor(loop);
+  std::vector<int> ran;
+  executor.run_or_hold([&ran] { ran.push_back(1); });
+  BOOST_TEST(ran == std::vector<int>{1});  // running: now, not posted
+  BOOST_TEST(loop.pending() == 0u);
+  executor.pause();
+  executor.run_or_hold([&ran] { ran.push_back(2); });
+  executor.run_or_hold([&ran] { ran.push_back(3); });
+  loop.run();
+  BOOST_TEST(ran == std::vector<int>{1});
+  executor.resume();
+  loop.run();
+  BOOST_TEST(ran == (std::vector<int>{1, 2, 3}));  // in the order they came
+  executor.pause();
+  executor.run_or_hold([&ran] { ran.push_back(4); });
+  executor.end_incarnation();  // the process died holding it
+  executor.resume();
+  loop.run();
+  BOOST_TEST(ran == (std::vector<int>{1, 2, 3}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -195,6 +195,47 @@ BOOST_AUTO_TEST_CASE(a_violation_names_the_last_events_of_its_node_oldest_first)
   BOOST_TEST(more[1] == "39s line1 -> factory:5000 GET /gateway/poll 200 (and 29 more like it before)");
 }
 
+BOOST_AUTO_TEST_CASE(transport_failures_methods_and_faults_on_several_nodes_read_as_they_happened) {
+  RecentEvents recent(10);
+  const auto exchange = [](int seconds, http::Method method, int status, std::string error) {
+    RequestEvent event;
+    event.done = std::chrono::seconds(seconds);
+    event.from = "region10site10line1";  // names longer than a short string's inline buffer
+    event.to = "region10site10:5000";
+    event.method = method;
+    event.target = "/gateway/v1/region10site10line1/messages?wait=600";
+    event.status = status;
+    event.transport_error = std::move(error);
+    return event;
+  };
+  recent.add(exchange(1, http::Method::Get, 200, ""));
+  recent.add(exchange(2, http::Method::Post, 0, "connection refused by region10site10:5000"));
+  recent.add(exchange(3, http::Method::Post, 503, "ignored: there is a status"));
+  recent.add(FaultEvent{std::chrono::seconds(4), step(FaultAction::LinkDown, {"region10", "region10site10"})});
+  recent.add(exchange(5, http::Method::Get, 200, ""));
+  const auto lines = recent.involving("region10site10", 10);
+  BOOST_REQUIRE(lines.size() == 4u);
+  BOOST_TEST(lines[0] == "1s region10site10line1 -> region10site10:5000 GET "
+                         "/gateway/v1/region10site10line1/messages?wait=600 200");
+  // Two POSTs in a row are one line; a GET is not like them.
+  BOOST_TEST(lines[1] == "3s region10site10line1 -> region10site10:5000 POST "
+                         "/gateway/v1/region10site10line1/messages?wait=600 503 (and 1 more like it before)");
+  BOOST_TEST(lines[2] == "4s fault link-down (test) on region10,region10site10");
+  BOOST_TEST(lines[3] == "5s region10site10line1 -> region10site10:5000 GET "
+                         "/gateway/v1/region10site10line1/messages?wait=600 200");
+  const auto failed = recent.involving("region10site10line1", 1);
+  BOOST_REQUIRE(failed.size() == 1u);
+  BOOST_TEST(failed[0].find("5s ") == 0u);
+  BOOST_TEST(recent.involving("region10", 10) ==
+             std::vector<std::string>{"4s fault link-down (test) on region10,region10site10"});
+  RecentEvents one(1);
+  one.add(exchange(2, http::Method::Post, 0, "connection refused by region10site10:5000"));
+  BOOST_TEST(one.involving("region10site10", 10) ==
+             std::vector<std::string>{"2s region10site10line1 -> region10site10:5000 POST "
+                                      "/gateway/v1/region10site10line1/messages?wait=600 connection refused by "
+                                      "region10site10:5000"});
+}
+
 BOOST_AUTO_TEST_CASE(percentiles_are_nearest_rank) {
   std::vector<int64_t> values;
   for (int64_t i = 100; i >= 1; --i) values.push_back(i);
