@@ -21,26 +21,37 @@ CredentialCache::CredentialCache(const Clock& clock, size_t capacity, Nanosecond
     : clock_(clock), ttl_(ttl), entries_(capacity) {}
 
 bool CredentialCache::lookup(std::string_view name, std::string_view password, uint64_t generation) {
-  const Sha256Digest digest = sha256_digest(password);
-  const detail::CredentialKeyView key{digest, name};
+  return find(name, sha256_digest(password), generation).has_value();
+}
+
+std::optional<CredentialCache::Verified> CredentialCache::find(std::string_view name, const Sha256Digest& password,
+                                                               uint64_t generation) {
+  const detail::CredentialKeyView key{password, name};
   const WallTime wall_now = clock_.now();
   const Nanoseconds now = clock_.monotonic();
   std::lock_guard lock(mutex_);
-  const Entry* entry = entries_.find(key, now);
-  if (!entry) return false;
+  Nanoseconds deadline{};
+  const Entry* entry = entries_.find(key, now, &deadline);
+  if (!entry) return std::nullopt;
   if (entry->generation != generation || (entry->password_expiry && wall_now >= *entry->password_expiry)) {
     entries_.remove(key);  // stale for good: generations only grow and time only moves on
-    return false;
+    return std::nullopt;
   }
-  return true;
+  return Verified{deadline, entry->password_expiry};
 }
 
-void CredentialCache::remember(std::string_view name, std::string_view password, uint64_t generation,
-                               std::optional<WallTime> password_expiry) {
-  detail::CredentialKey key{sha256_digest(password), std::string(name)};
+CredentialCache::Verified CredentialCache::remember(std::string_view name, std::string_view password,
+                                                    uint64_t generation, std::optional<WallTime> password_expiry) {
+  return remember(name, sha256_digest(password), generation, password_expiry);
+}
+
+CredentialCache::Verified CredentialCache::remember(std::string_view name, const Sha256Digest& password,
+                                                    uint64_t generation, std::optional<WallTime> password_expiry) {
+  detail::CredentialKey key{password, std::string(name)};
   const Nanoseconds deadline = deadline_after(clock_.monotonic(), ttl_);
   std::lock_guard lock(mutex_);
   entries_.put(std::move(key), Entry{generation, password_expiry}, deadline);
+  return Verified{deadline, password_expiry};
 }
 
 void CredentialCache::forget(std::string_view name) {

@@ -95,8 +95,9 @@ class ExpiringLru {
   explicit ExpiringLru(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
   // The live value for `key`, marked most recently used; an entry past its deadline is dropped and reported missing.
+  // `deadline`, when given, receives the live entry's.
   template <class Lookup>
-  Value* find(const Lookup& key, Nanoseconds now) {
+  Value* find(const Lookup& key, Nanoseconds now, Nanoseconds* deadline = nullptr) {
     const auto it = slots_.find(key);
     if (it == slots_.end()) return nullptr;
     if (now >= it->second.deadline) {
@@ -104,6 +105,7 @@ class ExpiringLru {
       return nullptr;
     }
     recency_.splice(recency_.begin(), recency_, it->second.position);
+    if (deadline) *deadline = it->second.deadline;
     return &it->second.value;
   }
 
@@ -151,21 +153,37 @@ class ExpiringLru {
 
 inline constexpr size_t kDefaultCacheCapacity = 10'000;
 inline constexpr Nanoseconds kDefaultCredentialTtl = std::chrono::minutes(5);
-// Verified passwords live longer than a sync agent's long poll and status interval (10 minutes by default): with 5
-// minutes every call a connected registry makes to its parent missed and paid a whole password hash. Nothing rests
-// on the TTL for safety: a changed credential moves the token's generation, which drops its entries at once.
-inline constexpr Nanoseconds kDefaultPasswordCacheTtl = std::chrono::minutes(30);
+// Verified passwords are remembered for a day. Every entry that runs out costs its client's next call a whole password
+// hash (PBKDF2, 100,000 iterations by default): with 30 minutes a parent re-verified every child's unchanged password
+// twice an hour, a steady share of its work in a large quiet fleet, and with 5 minutes every call a connected registry
+// made to its parent paid one. Nothing rests on the TTL for safety: a changed credential (disabled, deleted, password
+// regenerated, expiry edited) moves the token's generation, which drops its entries at once, and a password expiring
+// by the clock ends its entries on time; the TTL and the capacity only bound the memory of entries nobody uses.
+inline constexpr Nanoseconds kDefaultPasswordCacheTtl = std::chrono::hours(24);
 
 class CredentialCache {
  public:
   CredentialCache(const Clock& clock, size_t capacity = kDefaultCacheCapacity, Nanoseconds ttl = kDefaultCredentialTtl);
 
+  // How long a remembered password stays good: until `deadline` (monotonic: the TTL from remember()) and, if it has
+  // one, the matched password's expiry (wall time). A caller that keeps its own copy of a hit (the authenticator's
+  // token facts) holds it to both, so the copy never outlives the entry it was read from.
+  struct Verified {
+    Nanoseconds deadline{};
+    std::optional<WallTime> password_expiry;
+  };
+
   // True when this (name, password) verified earlier under this generation, within the TTL and before the matched
   // password's expiry. A miss means: verify the slow way, then remember().
   bool lookup(std::string_view name, std::string_view password, uint64_t generation);
+  // The same, for a caller that has hashed the presented password already (sha256_digest), with the entry's limits.
+  std::optional<Verified> find(std::string_view name, const Sha256Digest& password, uint64_t generation);
   // Call only after the password verified. `password_expiry` is the expiry of the password that matched, if it has one.
-  void remember(std::string_view name, std::string_view password, uint64_t generation,
-                std::optional<WallTime> password_expiry = std::nullopt);
+  // Returns the limits the new entry has.
+  Verified remember(std::string_view name, std::string_view password, uint64_t generation,
+                    std::optional<WallTime> password_expiry = std::nullopt);
+  Verified remember(std::string_view name, const Sha256Digest& password, uint64_t generation,
+                    std::optional<WallTime> password_expiry = std::nullopt);
   void forget(std::string_view name);  // every entry of one token
   void clear();
   size_t size() const;

@@ -24,9 +24,10 @@ void PermissionSet::add(std::span<const ActionRule> rules) {
       case ActionRule::Match::Prefix: tables.prefixes[rule.name] |= rule.repository; break;
     }
   }
-  const bool sole = tables.gateways.size() == 1;
-  tables.sole_gateway = sole ? tables.gateways.begin()->first : std::string();
-  tables.sole_gateway_actions = sole ? tables.gateways.begin()->second : GatewayActions{};
+  // Taken from the tables as they are now (copied above or edited in place), so the view is into this set's own.
+  sole_gateway_ = tables.gateways.size() == 1;
+  sole_gateway_name_ = sole_gateway_ ? std::string_view(tables.gateways.begin()->first) : std::string_view();
+  sole_gateway_actions_ = sole_gateway_ ? tables.gateways.begin()->second : GatewayActions{};
 }
 
 PermissionSet PermissionSet::all_repositories() {
@@ -50,12 +51,9 @@ RepositoryActions PermissionSet::repository_actions(std::string_view repository)
 }
 
 GatewayActions PermissionSet::gateway_actions(std::string_view connected_registry) const {
+  if (sole_gateway_) return sole_gateway_name_ == connected_registry ? sole_gateway_actions_ : GatewayActions{};
   if (!tables_) return {};
   const Tables& tables = *tables_;
-  // "" stands for "not exactly one"; a sole rule on "" (no valid name, but rules may be built by hand) is then found
-  // in the table, which holds it too.
-  if (!tables.sole_gateway.empty())
-    return tables.sole_gateway == connected_registry ? tables.sole_gateway_actions : GatewayActions{};
   if (auto found = tables.gateways.find(connected_registry); found != tables.gateways.end()) return found->second;
   return {};
 }

@@ -46,17 +46,19 @@ class PermissionSet {
 
   struct Tables {
     RepositoryActions all{};
-    // The one connected registry the gateway rules name, when they name exactly one ("" otherwise), and its actions:
-    // most sets are a leaf's sync map or a client's rule on one CR, and one comparison here answers them without the
-    // walk through `gateways` (bucket, node, key: each a wait for memory in a node that serves thousands of others).
-    GatewayActions sole_gateway_actions{};
-    std::string sole_gateway;
     Map<RepositoryActions> exact;
     Map<RepositoryActions> prefixes;  // keyed by the prefix without its "/*"
     Map<GatewayActions> gateways;
   };
   // Null grants nothing. Written only through add(), which copies them first when another set shares them.
   std::shared_ptr<Tables> tables_;
+  // When the gateway rules name exactly one connected registry: its name (a view of its key in tables_->gateways,
+  // whose nodes stay put while the tables live, and copies of this set share them) and its actions. Most sets are a
+  // leaf's sync map or a client's rule on one CR, and these answer them from this object alone, without the walk
+  // through the tables (tables, bucket, node, key: each a wait for memory in a node that serves thousands of others).
+  bool sole_gateway_ = false;
+  GatewayActions sole_gateway_actions_{};
+  std::string_view sole_gateway_name_;
 };
 
 }  // namespace outpost::auth

@@ -2,6 +2,7 @@
 
 // SHA256_Init and friends: see sha256_digest below for why.
 #define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 namespace outpost::auth {
@@ -25,6 +26,10 @@ Sha256Digest sha256_digest(std::string_view bytes) {
 std::string sha256(std::string_view bytes) {
   const Sha256Digest digest = sha256_digest(bytes);
   return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+}
+
+bool same_digest(const Sha256Digest& a, const Sha256Digest& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace outpost::auth

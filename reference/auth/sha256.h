@@ -15,5 +15,8 @@ using Sha256Digest = std::array<unsigned char, kSha256Bytes>;
 Sha256Digest sha256_digest(std::string_view bytes);
 // The same as a kSha256Bytes string.
 std::string sha256(std::string_view bytes);
+// Whether two digests are equal, in time that does not depend on where they differ (CRYPTO_memcmp): for digests of
+// presented secrets compared with remembered ones.
+bool same_digest(const Sha256Digest& a, const Sha256Digest& b);
 
 }  // namespace outpost::auth

@@ -138,11 +138,21 @@ Identity Authenticator::authenticate_password(std::string_view name, std::string
   std::shared_ptr<const control::Snapshot> snapshot = snapshots_();
   if (name == control::kAdminUser) return admin_password(std::move(snapshot), password, client);
 
-  const TokenFacts facts = token_facts_.facts(snapshot, name);
+  // The presented password is hashed once (SHA-256, for the caches' keys: no cache holds a password itself).
+  const auth::Sha256Digest presented = auth::sha256_digest(password);
+  const WallTime now = clock_.now();
+  // One lookup answers the usual request: the token's facts and, beside them, the password last verified for it.
+  const TokenFactsMemo::Login login = token_facts_.login(snapshot, name, presented, clock_.monotonic(), now);
+  const TokenFacts& facts = login.facts;
   const auth::Token* token = facts.token;
   const uint64_t generation = facts.generation;
-  const WallTime now = clock_.now();
-  bool cached = token != nullptr && tokens_.lookup(name, password, generation);
+  bool cached = login.verified;
+  if (!cached && token != nullptr) {
+    if (const auto verified = tokens_.find(name, presented, generation)) {
+      token_facts_.remember_verified(snapshot, name, {presented, verified->deadline, verified->password_expiry});
+      cached = true;
+    }
+  }
   if (!cached) {
     check_rate(name, client);
     // Two hashes for every failure, whatever the token's state: a dummy stands in for an unknown token and an empty
@@ -180,7 +190,8 @@ Identity Authenticator::authenticate_password(std::string_view name, std::string
     }
     for (size_t i = 0; i < matches.size(); ++i) {
       if (matches[i] && auth::password_slot_valid(token->passwords[i], now)) {
-        tokens_.remember(name, password, generation, token->passwords[i].expiry);
+        const auto verified = tokens_.remember(name, presented, generation, token->passwords[i].expiry);
+        token_facts_.remember_verified(snapshot, name, {presented, verified.deadline, verified.password_expiry});
         break;
       }
     }

@@ -4,7 +4,9 @@
 // and refresh tokens), so both apply the same rules:
 //  - Basic with the admin user (SPEC 7.1) or a token name and either password (SPEC 3.3, 4.1). Verified passwords are
 //    remembered in an auth::CredentialCache keyed by the token's generation, so any change to its credentials forgets
-//    them. Permissions are never cached: every Identity takes them from the snapshot it was checked against.
+//    them; the last one per token is also kept beside its facts for the current snapshot (token_facts.h), where the
+//    usual request finds it. Permissions are never cached: every Identity takes them from the snapshot it was checked
+//    against.
 //    An unknown name is hashed against auth::dummy_hash and every failure hashes twice (once per password slot, a
 //    dummy for an empty slot), so failures take the same time whatever the token's state (SPEC 4.5).
 //  - Failed Basic logins are rate-limited per (name, client address); see LoginLimiter and rate_limited() below.

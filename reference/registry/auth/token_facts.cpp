@@ -16,16 +16,47 @@ TokenFacts TokenFactsMemo::work_out(const control::Snapshot& snapshot, std::stri
   return facts;
 }
 
-TokenFacts TokenFactsMemo::facts(const std::shared_ptr<const control::Snapshot>& snapshot, std::string_view name) {
-  std::lock_guard lock(mutex_);
+TokenFactsMemo::Entry* TokenFactsMemo::entry(const std::shared_ptr<const control::Snapshot>& snapshot,
+                                             std::string_view name, TokenFacts& unknown) {
   if (snapshot_ != snapshot) {
     snapshot_ = snapshot;
-    facts_.clear();
+    entries_.clear();
   }
-  if (const auto found = facts_.find(name); found != facts_.end()) return found->second;
-  const TokenFacts facts = work_out(*snapshot, name);
-  if (facts.token) facts_.emplace(std::string(name), facts);
-  return facts;
+  if (const auto found = entries_.find(name); found != entries_.end()) return &found->second;
+  unknown = work_out(*snapshot, name);
+  if (!unknown.token) return nullptr;
+  return &entries_.emplace(std::string(name), Entry{unknown, std::nullopt}).first->second;
+}
+
+TokenFacts TokenFactsMemo::facts(const std::shared_ptr<const control::Snapshot>& snapshot, std::string_view name) {
+  std::lock_guard lock(mutex_);
+  TokenFacts unknown;
+  const Entry* found = entry(snapshot, name, unknown);
+  return found ? found->facts : unknown;
+}
+
+TokenFactsMemo::Login TokenFactsMemo::login(const std::shared_ptr<const control::Snapshot>& snapshot,
+                                            std::string_view name, const auth::Sha256Digest& password, Nanoseconds now,
+                                            WallTime wall_now) {
+  std::lock_guard lock(mutex_);
+  Login login;
+  const Entry* found = entry(snapshot, name, login.facts);
+  if (!found) return login;
+  login.facts = found->facts;
+  const std::optional<VerifiedPassword>& verified = found->verified;
+  // The credential cache's own test (auth::CredentialCache::find), on its copied limits; the generation is this
+  // snapshot's by construction.
+  login.verified = verified && now < verified->deadline &&
+                   !(verified->password_expiry && wall_now >= *verified->password_expiry) &&
+                   auth::same_digest(verified->digest, password);
+  return login;
+}
+
+void TokenFactsMemo::remember_verified(const std::shared_ptr<const control::Snapshot>& snapshot,
+                                       std::string_view name, const VerifiedPassword& verified) {
+  std::lock_guard lock(mutex_);
+  if (snapshot_ != snapshot) return;  // another snapshot since: its facts (and generation) may differ
+  if (const auto found = entries_.find(name); found != entries_.end()) found->second.verified = verified;
 }
 
 }  // namespace outpost::registry

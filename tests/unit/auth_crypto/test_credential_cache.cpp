@@ -96,6 +96,30 @@ BOOST_AUTO_TEST_CASE(ttl_expiry_counts_from_remember) {
   BOOST_TEST(cache.size() == 0u);
 }
 
+// find() and remember() with a digest are the same cache as lookup() and remember() with the password, and tell the
+// limits of the entry (what a caller keeping a copy holds it to).
+BOOST_AUTO_TEST_CASE(digest_calls_share_entries_and_tell_their_limits) {
+  FakeClock clock;
+  CredentialCache cache(clock, 100, 5min);
+  const WallTime expiry = clock.now() + 1min;
+  const CredentialCache::Verified remembered = cache.remember("tok-1", sha256_digest("pw"), 1, expiry);
+  BOOST_TEST((remembered.deadline == clock.monotonic() + 5min));
+  BOOST_TEST((remembered.password_expiry == expiry));
+  BOOST_TEST(cache.lookup("tok-1", "pw", 1));
+  clock.advance(10s);  // a hit does not move the deadline
+  const auto found = cache.find("tok-1", sha256_digest("pw"), 1);
+  BOOST_REQUIRE(found.has_value());
+  BOOST_TEST((found->deadline == remembered.deadline));
+  BOOST_TEST((found->password_expiry == expiry));
+  BOOST_TEST(!cache.find("tok-1", sha256_digest("pw2"), 1).has_value());
+  BOOST_TEST(!cache.find("tok-2", sha256_digest("pw"), 1).has_value());
+  BOOST_TEST(!cache.find("tok-1", sha256_digest("pw"), 2).has_value());  // another generation: dropped
+  BOOST_TEST(!cache.lookup("tok-1", "pw", 1));
+  const CredentialCache::Verified again = cache.remember("tok-1", "pw", 3);
+  BOOST_TEST(!again.password_expiry.has_value());
+  BOOST_TEST(cache.find("tok-1", sha256_digest("pw"), 3).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(ttl_uses_monotonic_time_not_the_wall_clock) {
   FakeClock clock;
   CredentialCache cache(clock, 100, 5min);

@@ -53,6 +53,13 @@ BOOST_AUTO_TEST_CASE(malformed_values) {
       "Basic Zm9v YmFy",                  // space inside the credentials
       "Basic " + b64("name:pw").substr(1),  // broken padding
       "Basic !!!!",                       // outside token68
+      "Basic YW-j",                       // token68, but outside base64: '-', '.', '_', '~'
+      "Basic YW.j",
+      "Basic YW_j",
+      "Basic YW~j",
+      "Basic YQ==YWJj",                   // '=' before the end
+      "Basic ====",                       // nothing but padding
+      "Basic YWJj===",                    // a third '='
       "Basic " + b64("na\x01me:pw"),      // control byte in the name
       "Basic " + b64("name:p\nw"),        // control byte in the password
       "Basic " + b64("name:" + std::string(2000, 'x')),  // oversized password

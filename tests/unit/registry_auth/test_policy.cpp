@@ -140,6 +140,67 @@ BOOST_AUTO_TEST_CASE(cached_login_is_dropped_when_the_generation_changes) {
   BOOST_TEST(!attempt(Method::Get, kManifest, basic("pull-token", "new-pw")).has_value());
 }
 
+// After a login is remembered (in the credential cache and beside the token's facts), only that password passes
+// unhashed: a wrong one is still hashed and refused, every time, and the right one still passes after it.
+BOOST_AUTO_TEST_CASE(a_remembered_login_never_lets_another_password_in) {
+  BOOST_REQUIRE(!attempt(Method::Get, kManifest, basic("pull-token", "pull-pw")).has_value());
+  BOOST_REQUIRE(!attempt(Method::Get, kManifest, basic("pull-token", "pull-pw")).has_value());
+  for (const std::string wrong : {"pull-pw ", "pull-p", "", "push-pw"}) {
+    BOOST_TEST_INFO(wrong);
+    const auto refused = attempt(Method::Get, kManifest, basic("pull-token", wrong));
+    BOOST_REQUIRE(refused.has_value());
+    BOOST_TEST(refused->status() == 401);
+  }
+  BOOST_TEST(!attempt(Method::Get, kManifest, basic("pull-token", "pull-pw")).has_value());
+  // Nor another token's name with the remembered password.
+  BOOST_TEST(attempt(Method::Get, kManifest, basic("push-token", "pull-pw")).has_value());
+}
+
+// The remembered login ends with its credential cache entry (password_cache_ttl), whichever copy answers: past the TTL
+// the password is hashed again. Shown as above, by a stored hash that changed under an unchanged generation.
+BOOST_AUTO_TEST_CASE(a_remembered_login_ends_at_the_password_cache_ttl) {
+  AuthenticatorOptions options{kTestCost};
+  options.password_cache_ttl = 10min;
+  Authenticator short_lived{snapshots.source(), auth::KeySet({key.verifying_key()}), clock, options};
+  TokenAccessPolicy short_policy{short_lived, ServiceNaming{}};
+  const auto attempt_short = [&](const std::string& password) -> std::optional<ApiError> {
+    const http::Request request = make_request(Method::Get, kManifest, basic("pull-token", password));
+    try {
+      short_policy.authorize(request, match_route(request));
+      return std::nullopt;
+    } catch (const ApiError& error) {
+      return error;
+    }
+  };
+  BOOST_REQUIRE(!attempt_short("pull-pw").has_value());
+  snapshots.change([&](control::Snapshot& s) {
+    s.tokens.at("pull-token").password(auth::PasswordName::Password1).hash =
+        auth::hash_password("new-pw", random, kTestCost);
+  });
+  BOOST_REQUIRE(!attempt_short("pull-pw").has_value());  // remembered: read from the credential cache...
+  clock.advance(10min - 1ns);
+  BOOST_REQUIRE(!attempt_short("pull-pw").has_value());  // ...and now beside the facts
+  clock.advance(1ns);
+  const auto refused = attempt_short("pull-pw");
+  BOOST_REQUIRE(refused.has_value());
+  BOOST_TEST(refused->status() == 401);
+  BOOST_TEST(!attempt_short("new-pw").has_value());
+}
+
+// A password that expires by the clock stops working on time, with nothing else changing.
+BOOST_AUTO_TEST_CASE(a_remembered_login_ends_when_its_password_expires) {
+  snapshots.change([&](control::Snapshot& s) {
+    s.tokens.at("pull-token").password(auth::PasswordName::Password1).expiry = clock.now() + 1min;
+  });
+  BOOST_REQUIRE(!attempt(Method::Get, kManifest, basic("pull-token", "pull-pw")).has_value());
+  clock.advance(1min - 1ns);
+  BOOST_REQUIRE(!attempt(Method::Get, kManifest, basic("pull-token", "pull-pw")).has_value());
+  clock.advance(1ns);
+  const auto refused = attempt(Method::Get, kManifest, basic("pull-token", "pull-pw"));
+  BOOST_REQUIRE(refused.has_value());
+  BOOST_TEST(refused->status() == 401);
+}
+
 BOOST_AUTO_TEST_CASE(a_token_changed_to_disabled_is_refused_on_the_next_request) {
   BOOST_REQUIRE(!attempt(Method::Get, kManifest, basic("pull-token", "pull-pw")).has_value());
   snapshots.change([&](control::Snapshot& s) {

@@ -72,6 +72,59 @@ BOOST_AUTO_TEST_CASE(facts_are_the_snapshots_and_are_worked_out_once_per_snapsho
   BOOST_TEST(memo.facts(first, "sync").sync_token);
 }
 
+// The password kept beside a token's facts: it answers only for the digest remembered, within the copied limits, for
+// the snapshot it was verified against, and never for a name without a token.
+BOOST_AUTO_TEST_CASE(a_verified_password_is_kept_beside_the_facts_within_its_limits) {
+  SeededRandom random{5};
+  SnapshotDouble snapshots;
+  snapshots.change([&](control::Snapshot& s) {
+    put_token(s, random, "reader", "pw", "reader-map", {"repositories/a/content/read"}, 5);
+  });
+  Rules rules;
+  registry::TokenFactsMemo memo(rules.accepts(), Rules::is_sync_token());
+  const auto first = snapshots.current;
+  const auth::Sha256Digest right = auth::sha256_digest("pw");
+  const auth::Sha256Digest wrong = auth::sha256_digest("pw ");
+  const Nanoseconds now{1'000};
+  const WallTime wall_now = WallTime{} + std::chrono::hours(1000);
+
+  const auto before = memo.login(first, "reader", right, now, wall_now);
+  BOOST_TEST(before.facts.token == first->token("reader"));
+  BOOST_TEST(!before.verified);  // nothing remembered yet
+
+  memo.remember_verified(first, "reader", {right, now + Nanoseconds(100), wall_now + std::chrono::seconds(10)});
+  const auto hit = memo.login(first, "reader", right, now, wall_now);
+  BOOST_TEST(hit.verified);
+  BOOST_TEST(hit.facts.token == first->token("reader"));
+  BOOST_TEST(hit.facts.generation == 5u);
+  BOOST_TEST(memo.facts(first, "reader").token == first->token("reader"));  // facts() unchanged by it
+  BOOST_TEST(!memo.login(first, "reader", wrong, now, wall_now).verified);
+  // The monotonic deadline and the wall-clock expiry each end it, at the instant they name.
+  BOOST_TEST(memo.login(first, "reader", right, now + Nanoseconds(99), wall_now).verified);
+  BOOST_TEST(!memo.login(first, "reader", right, now + Nanoseconds(100), wall_now).verified);
+  BOOST_TEST(!memo.login(first, "reader", right, now, wall_now + std::chrono::seconds(10)).verified);
+  // Another password verified takes its place.
+  memo.remember_verified(first, "reader", {wrong, now + Nanoseconds(100), std::nullopt});
+  BOOST_TEST(memo.login(first, "reader", wrong, now, wall_now + std::chrono::hours(10'000)).verified);
+  BOOST_TEST(!memo.login(first, "reader", right, now, wall_now).verified);
+
+  // Names without a token keep nothing.
+  memo.remember_verified(first, "nobody", {right, now + Nanoseconds(100), std::nullopt});
+  const auto nobody = memo.login(first, "nobody", right, now, wall_now);
+  BOOST_TEST(nobody.facts.token == nullptr);
+  BOOST_TEST(!nobody.verified);
+
+  // A new snapshot (same token, same generation even) starts without it, and a verification against the old
+  // snapshot that finishes after the memo moved on is not kept.
+  snapshots.change([&](control::Snapshot&) {});
+  const auto second = snapshots.current;
+  BOOST_TEST(!memo.login(second, "reader", wrong, now, wall_now).verified);
+  memo.remember_verified(first, "reader", {right, now + Nanoseconds(100), std::nullopt});
+  BOOST_TEST(!memo.login(second, "reader", right, now, wall_now).verified);
+  memo.remember_verified(second, "reader", {right, now + Nanoseconds(100), std::nullopt});
+  BOOST_TEST(memo.login(second, "reader", right, now, wall_now).verified);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::testing
