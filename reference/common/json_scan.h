@@ -10,6 +10,19 @@
 
 namespace outpost {
 
+// An object member's key as the scan read it.
+struct JsonKey {
+  std::string_view token;  // as written, quotes and escapes included
+  bool escaped = false;    // whether it holds an escape (nearly never)
+  // Whether it means `word` (written without '"' or '\\'): compared in place unless it holds an escape. Inline: a
+  // reader asks it of most keys, and most keys differ from the word in length.
+  bool is(std::string_view word) const {
+    if (escaped) return decoded_is(word);
+    return token.size() == word.size() + 2 && token.substr(1, word.size()) == word;
+  }
+  bool decoded_is(std::string_view word) const;
+};
+
 // What the scan tells its reader, in document order, for values at most `max_depth` levels down (the whole text is
 // depth 0, its members or elements depth 1, ...). Events arrive before the verdict: a reader keeps what it gathered
 // only when json_scan returns true.
@@ -17,8 +30,8 @@ class JsonOutline {
  public:
   // A '{' or '[' (`bracket`) opened a value at `depth`: the events of its members or elements follow.
   virtual void open(size_t depth, char bracket) = 0;
-  // An object member's key as written, quotes and escapes included; its value is at `depth`.
-  virtual void key(size_t depth, std::string_view token) = 0;
+  // An object member's key; its value is at `depth`.
+  virtual void key(size_t depth, const JsonKey& key) = 0;
   // A value at `depth` ended: its bytes as written, without the whitespace around them.
   virtual void value(size_t depth, std::string_view bytes) = 0;
 
@@ -34,7 +47,5 @@ bool json_scan(std::string_view text, JsonOutline& outline, size_t max_depth);
 // For readers of an outline. A string token's value (`token` as the scan gave it, quotes included): its bytes when it
 // holds no escape, else decoded as JSON decodes it.
 std::string json_string_value(std::string_view token);
-// Whether a key token means `word`; without an escape (nearly always), compared in place.
-bool json_key_is(std::string_view token, std::string_view word);
 
 }  // namespace outpost

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reference/common/string_hash.h"
 #include "reference/control/control_plane.h"
 
 namespace outpost::control {
@@ -40,7 +41,9 @@ class ControlPlane::Impl {
   // Reported status and forwarded notifications of connected registries: outside the snapshots (see
   // ControlPlane::report_status), behind their own mutex so a report never waits for a management change.
   mutable std::mutex status_mutex;
-  std::map<std::string, ConnectedRegistryStatus, std::less<>> statuses;
+  // By name, never walked: every node's report replaces its entry every interval, and a tree of a fleet's names was a
+  // dozen cold nodes to compare on each.
+  StringMap<ConnectedRegistryStatus> statuses;
   std::map<std::string, std::deque<nlohmann::json>, std::less<>> notifications;
 
   // A generation no token of this control plane has had, across restarts too (see Snapshot::generations).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <string_view>
 #include <utility>
 
 namespace outpost::gateway {
@@ -32,7 +33,7 @@ ReadResult MessageLog::read(const std::string& cursor, const std::function<bool(
   }
   const size_t dot = cursor.rfind('.');
   uint64_t after = 0;
-  if (dot == std::string::npos || cursor.substr(0, dot) != epoch_ ||
+  if (dot == std::string::npos || std::string_view(cursor).substr(0, dot) != epoch_ ||
       std::from_chars(cursor.data() + dot + 1, cursor.data() + cursor.size(), after).ec != std::errc{} ||
       after > last_sequence_ || after < dropped_through_) {
     result.expired = true;
@@ -121,6 +122,18 @@ void MessageLog::prune(WallTime now, Nanoseconds max_ttl) {
     dropped_through_ = messages_.front().sequence;
     messages_.pop_front();
   }
+}
+
+std::string MessageLog::cursor_for(uint64_t sequence) const {
+  // Written into one string: every read answers a cursor.
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof digits, sequence).ptr;
+  std::string cursor;
+  cursor.reserve(epoch_.size() + 1 + static_cast<size_t>(end - digits));
+  cursor += epoch_;
+  cursor += '.';
+  cursor.append(digits, end);
+  return cursor;
 }
 
 std::string MessageLog::current_cursor() const {

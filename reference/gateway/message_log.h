@@ -62,7 +62,7 @@ class MessageLog {
   std::string current_cursor() const;
 
  private:
-  std::string cursor_for(uint64_t sequence) const { return epoch_ + "." + std::to_string(sequence); }
+  std::string cursor_for(uint64_t sequence) const;
   // Empties the waiter table (mutex_ held) and returns the wake-ups, in the order they waited.
   std::vector<std::function<void()>> take_waiters();
 

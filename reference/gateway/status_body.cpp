@@ -21,9 +21,9 @@ class ReportSplitter final : public JsonOutline {
       list_.clear();
     }
   }
-  void key(size_t depth, std::string_view token) override {
-    if (depth == 1) in_reports_ = json_key_is(token, "reports");
-    if (depth == 3) at_name_ = listing_ && json_key_is(token, "name");
+  void key(size_t depth, const JsonKey& key) override {
+    if (depth == 1) in_reports_ = key.is("reports");
+    if (depth == 3) at_name_ = listing_ && key.is("name");
   }
   void value(size_t depth, std::string_view bytes) override {
     if (depth == 3 && at_name_) {

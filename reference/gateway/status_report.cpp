@@ -21,8 +21,8 @@ class MemberPicker final : public JsonOutline {
   void open(size_t depth, char bracket) override {
     if (depth == 0) object_ = bracket == '{';
   }
-  void key(size_t depth, std::string_view token) override {
-    if (depth == 1) slot_ = slot_of(token);
+  void key(size_t depth, const JsonKey& key) override {
+    if (depth == 1) slot_ = slot_of(key);
   }
   void value(size_t depth, std::string_view bytes) override {
     if (depth == 1 && slot_) *slot_ = bytes;
@@ -31,16 +31,16 @@ class MemberPicker final : public JsonOutline {
   bool object() const { return object_; }
 
  private:
-  std::string_view* slot_of(std::string_view token) {
+  std::string_view* slot_of(const JsonKey& key) {
     // Sorted by how often a report carries them; a report has little else.
-    if (json_key_is(token, "connectionState")) return &status_.connection_state;
-    if (json_key_is(token, "lastSyncTime")) return &status_.last_sync_time;
-    if (json_key_is(token, "lastActivityTime")) return &status_.last_activity_time;
-    if (json_key_is(token, "version")) return &status_.version;
-    if (json_key_is(token, "loginServer")) return &status_.login_server;
-    if (json_key_is(token, "instanceId")) return &instance_id_;
-    if (json_key_is(token, "statusDetails")) return &status_.status_details;
-    if (json_key_is(token, "notifications")) return &notifications_;
+    if (key.is("connectionState")) return &status_.connection_state;
+    if (key.is("lastSyncTime")) return &status_.last_sync_time;
+    if (key.is("lastActivityTime")) return &status_.last_activity_time;
+    if (key.is("version")) return &status_.version;
+    if (key.is("loginServer")) return &status_.login_server;
+    if (key.is("instanceId")) return &instance_id_;
+    if (key.is("statusDetails")) return &status_.status_details;
+    if (key.is("notifications")) return &notifications_;
     return nullptr;
   }
 

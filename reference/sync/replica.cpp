@@ -1,8 +1,9 @@
 #include "reference/sync/replica.h"
 
-#include <iterator>
+#include <algorithm>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include "reference/common/iso_duration.h"
 #include "reference/control/connected_registry_config.h"
@@ -77,6 +78,10 @@ std::shared_ptr<const Replica::State> Replica::parse(nlohmann::json taken) {
         state->children[parent->get<std::string>()].push_back(name);
     }
   }
+  state->names.reserve(state->descendants.size());
+  for (const auto& [name, descendant] : state->descendants) state->names.push_back(name);
+  std::sort(state->names.begin(), state->names.end());
+  for (size_t slot = 0; slot < state->names.size(); ++slot) state->descendants.find(state->names[slot])->second.slot = slot;
   return state;
 }
 
@@ -88,6 +93,7 @@ std::shared_ptr<const Replica::State> Replica::state() const {
 void Replica::load(const std::string& text) {
   auto parsed = parse(nlohmann::json::parse(text));
   std::lock_guard lock(mutex_);
+  rebase_reports(state_.get(), *parsed);
   state_ = std::move(parsed);
 }
 
@@ -96,6 +102,7 @@ bool Replica::apply(nlohmann::json document) {
   {
     std::lock_guard lock(mutex_);
     if (state_ && state_->document == parsed->document) return false;
+    rebase_reports(state_.get(), *parsed);
     state_ = parsed;
   }
   if (persist_) persist_(parsed->document.dump());
@@ -133,8 +140,18 @@ std::string Replica::parent_login_server() const {
 std::vector<std::string> Replica::take_reports() {
   std::lock_guard lock(mutex_);
   std::vector<std::string> reports;
-  for (auto& [name, report] : reports_) reports.push_back(std::move(report));
-  reports_.clear();
+  // In name order: the slots' (by their state's names) merged with the others' (distinct names).
+  auto other = reports_.others.begin();
+  for (size_t slot = 0; slot < reports_.by_slot.size(); ++slot) {
+    std::string& report = reports_.by_slot[slot];
+    if (report.empty()) continue;
+    for (const std::string& name = state_->names[slot]; other != reports_.others.end() && other->first < name;
+         ++other)
+      reports.push_back(std::move(other->second));
+    reports.push_back(std::exchange(report, std::string()));
+  }
+  for (; other != reports_.others.end(); ++other) reports.push_back(std::move(other->second));
+  reports_.others.clear();
   return reports;
 }
 
@@ -197,16 +214,46 @@ void Replica::activate(std::string_view cr, const std::string& instance_id,
   relay_activate(std::string(cr), instance_id, std::move(done));
 }
 
+void Replica::rebase_reports(const State* before, const State& after) {
+  std::vector<std::string> by_slot(after.names.size());
+  for (size_t slot = 0; slot < reports_.by_slot.size(); ++slot) {
+    std::string& report = reports_.by_slot[slot];
+    if (report.empty()) continue;
+    const std::string& name = before->names[slot];
+    if (const auto found = after.descendants.find(name); found != after.descendants.end())
+      by_slot[found->second.slot] = std::move(report);
+    else
+      reports_.others.emplace(name, std::move(report));
+  }
+  // Names held aside that are descendants again go back to their slots (none of them held a slot before).
+  for (auto other = reports_.others.begin(); other != reports_.others.end();) {
+    if (const auto found = after.descendants.find(other->first); found != after.descendants.end()) {
+      by_slot[found->second.slot] = std::move(other->second);
+      other = reports_.others.erase(other);
+    } else {
+      ++other;
+    }
+  }
+  reports_.by_slot = std::move(by_slot);
+}
+
 void Replica::report_status(std::string_view, std::vector<gateway::RawReport> reports) {
-  const auto current = state();
   std::lock_guard lock(mutex_);
-  // Each one is looked for first right after the previous one: a body lists the sender's report, then its subtree's
-  // in name order, which sit next to each other here, so most are found without a search of every report held.
-  auto hint = reports_.end();
+  if (!state_) return;
+  const State& current = *state_;
+  // A body lists the sender's report, then its subtree's in name order, which sit next to each other in `names`: each
+  // is looked for first right after the previous one, so most are found without a lookup in `descendants`.
+  size_t next = 0;
   for (auto& report : reports) {
-    // Only reports about this node's descendants travel up through it (a report without a name is about none).
-    if (current && current->descendants.contains(report.name))
-      hint = std::next(reports_.insert_or_assign(hint, std::move(report.name), std::move(report.text)));
+    size_t slot = next;
+    if (slot >= current.names.size() || current.names[slot] != report.name) {
+      // Only reports about this node's descendants travel up through it (a report without a name is about none).
+      const auto found = current.descendants.find(report.name);
+      if (found == current.descendants.end()) continue;
+      slot = found->second.slot;
+    }
+    reports_.by_slot[slot] = std::move(report.text);
+    next = slot + 1;
   }
 }
 

@@ -85,6 +85,7 @@ class Replica final : public gateway::ConfigSource {
   // descendant's configuration twice, a third of a large fleet's memory, and copying it was a tenth of building one.
   struct Descendant {
     uint64_t version = 0;
+    size_t slot = 0;  // its place in State::names, where its status report waits to go up
     const nlohmann::json* config = nullptr;
     std::vector<std::string> repositories;
     std::optional<Nanoseconds> message_ttl;
@@ -98,7 +99,23 @@ class Replica final : public gateway::ConfigSource {
     // Parent -> its children among `descendants`: a child's document is its subtree, found without reading every
     // descendant's configuration (a parent of 520 leaves answered each leaf's first fetch by scanning all 520).
     std::map<std::string, std::vector<std::string>, std::less<>> children;
+    // The descendants' names in name order (the order their reports go up in), a copy kept side by side: a body lists
+    // a subtree's reports in this order, so each is mostly found by comparing with the name after the previous one.
+    std::vector<std::string> names;
   };
+  // Status reports of descendants waiting for this node's own (take_reports), the last one of each name. Kept in a
+  // slot per descendant of the current State rather than in a tree by name: a parent stores every report of its
+  // subtree every interval, and inserting each in a tree of names (cold by the next interval) was most of what
+  // relaying cost.
+  struct HeldReports {
+    std::vector<std::string> by_slot;  // by slot of state_: a report's bytes, empty for none (a JSON value never is)
+    // Reports held for names that stopped being descendants when the document changed: they still go up, as before.
+    // Never a name of state_'s descendants.
+    std::map<std::string, std::string> others;
+  };
+  // Moves the held reports from the slots of `before` (null: none held) to those of `after`; with mutex_ held, as the
+  // document changes.
+  void rebase_reports(const State* before, const State& after);
   static std::shared_ptr<const State> parse(nlohmann::json document);
   std::shared_ptr<const State> state() const;
 
@@ -106,7 +123,7 @@ class Replica final : public gateway::ConfigSource {
   std::function<void(const std::string&)> persist_;
   mutable std::mutex mutex_;
   std::shared_ptr<const State> state_;
-  std::map<std::string, std::string> reports_;  // name -> the report's bytes
+  HeldReports reports_;  // guarded by mutex_
 };
 
 OwnSettings parse_own_settings(const nlohmann::json& config);

@@ -73,6 +73,13 @@ void judged_alike(std::string_view body, bool expected) {
     BOOST_TEST((read_status_body(body).verdict != Verdict::NotJson) == expected);
   }
 }
+// Found as a parse finds it when it is JSON, refused as not JSON when the lexer refuses it.
+void agrees_or_refused_alike(std::string_view body) {
+  if (json::accept(body))
+    agrees_with_a_parse(body);
+  else
+    judged_alike(body, false);
+}
 void judged_alike(std::initializer_list<std::string_view> bodies, bool expected) {
   for (const std::string_view body : bodies) judged_alike(body, expected);
 }
@@ -182,6 +189,37 @@ BOOST_AUTO_TEST_CASE(strings_hold_escapes_and_no_control_characters) {
   judged_alike({R"("\x41")", R"("\'")", R"("\a")", R"("\u12")", R"("\u12G4")", R"("\U0041")", "\"\\", "\"abc",
                 R"("abc\")", "\"a\tb\"", "\"a\nb\"", "\"\x1f\"", "\"\x01\"", "\"a\0b\""s, "'a'", "[\"a]"},
                false);
+}
+
+// The scan passes over plain string bytes eight at a time: every byte value, at each place in a word and at the ends
+// of a long string, is judged as the lexer judges it.
+BOOST_AUTO_TEST_CASE(every_byte_is_judged_alike_wherever_it_sits_in_a_long_string) {
+  for (int byte = 0; byte < 256; ++byte) {
+    for (size_t at = 0; at < 20; ++at) {
+      std::string text(20, 'a');
+      text[at] = static_cast<char>(byte);
+      const std::string body = "{\"reports\":[{\"name\":\"" + text + "\"}]}";
+      BOOST_TEST_CONTEXT(printable(body)) {
+        const bool accepted = json::accept(body);
+        BOOST_TEST(accepted == (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\'));
+        const auto read = read_status_body(body);
+        BOOST_TEST((read.verdict != Verdict::NotJson) == accepted);
+        if (accepted) {
+          BOOST_TEST_REQUIRE(read.reports.size() == 1U);
+          BOOST_TEST(read.reports[0].name == text);
+        }
+      }
+    }
+  }
+  // A multi-byte character, an escape and the closing quote straddling the eight-byte steps.
+  for (size_t at = 0; at < 20; ++at) {
+    for (const std::string& inner : {"\xC3\xA9"s, "\xF0\x9F\x98\x80"s, "\\\""s, "\\u00e9"s, "\\uD83D\\uDE00"s,
+                                     "\xC3"s, "\xE2\x82"s, "\\u12"s}) {
+      const std::string text = std::string(at, 'a') + inner + std::string(19 - at, 'b');
+      agrees_or_refused_alike("{\"reports\":[{\"name\":\"" + text + "\"}]}");
+      agrees_or_refused_alike("{\"reports\":[{\"" + text + "\":1}]}");
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_surrogate_escape_is_a_high_one_followed_by_a_low_one) {
