@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "reference/auth/base64.h"
+#include "reference/common/json_scan.h"
 #include "reference/gateway/protocol.h"
 
 namespace outpost::sync {
@@ -52,24 +53,48 @@ class CountingSink final : public http::BodySink {
 };
 }  // namespace
 
+namespace {
+http::Headers authorized(const std::string& token_name, const std::string& token_password) {
+  http::Headers headers;
+  headers.set("Authorization", "Basic " + auth::base64_encode(token_name + ":" + token_password));
+  return headers;
+}
+
+http::Headers with_protocol(http::Headers headers, int protocol_version) {
+  headers.set(std::string(gateway::kProtocolHeader), std::to_string(protocol_version));
+  return headers;
+}
+
+// Whether a body is JSON (nlohmann::json::parse would take it), without building it.
+bool is_json(std::string_view text) {
+  struct Unread final : JsonOutline {
+    void open(size_t, char) override {}
+    void key(size_t, const JsonKey&) override {}
+    void value(size_t, std::string_view) override {}
+  } unread;
+  return json_scan(text, unread, 0);
+}
+}  // namespace
+
 ParentLink::ParentLink(http::HttpClient& client, StopSignal& stop, std::string cr_name, std::string token_name,
                        std::string token_password, ParentAddress address, int protocol_version)
     : client_(client),
       stop_(stop),
       cr_name_(std::move(cr_name)),
-      authorization_("Basic " + auth::base64_encode(token_name + ":" + token_password)),
-      address_(std::move(address)),
-      protocol_version_(protocol_version) {
+      content_headers_(authorized(token_name, token_password)),
+      gateway_headers_(with_protocol(content_headers_, protocol_version)),
+      address_(std::move(address)) {
   if (address_.content.empty()) address_.content = address_.gateway;
 }
 
-http::ClientRequest ParentLink::request(http::Method method, const std::string& authority, std::string target) {
+http::ClientRequest ParentLink::request(http::Method method, const std::string& authority, std::string target,
+                                        const http::Headers& headers) {
   http::ClientRequest request;
   request.method = method;
   request.scheme = address_.scheme;
   request.authority = authority;
   request.target = std::move(target);
-  request.headers.set("Authorization", authorization_);
+  request.headers = headers;
   return request;
 }
 
@@ -89,11 +114,12 @@ void ParentLink::classify(int status, const std::string& body, const std::string
 
 Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::string cr, std::string operation,
                                                     std::string query, std::optional<std::string> body,
-                                                    Nanoseconds idle_timeout) {
-  std::string target = std::string(gateway::kPathPrefix) + cr + "/" + operation;
-  if (!query.empty()) target += "?" + query;
-  http::ClientRequest request = this->request(method, address_.gateway, std::move(target));
-  request.headers.set(std::string(gateway::kProtocolHeader), std::to_string(protocol_version_));
+                                                    Nanoseconds idle_timeout, Reading reading) {
+  std::string target;
+  target.reserve(gateway::kPathPrefix.size() + cr.size() + 1 + operation.size() + 1 + query.size());
+  target.append(gateway::kPathPrefix).append(cr).append(1, '/').append(operation);
+  if (!query.empty()) target.append(1, '?').append(query);
+  http::ClientRequest request = this->request(method, address_.gateway, std::move(target), gateway_headers_);
   request.idle_timeout = idle_timeout;
   if (body) {
     request.headers.set("Content-Type", "application/json");
@@ -101,23 +127,30 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
     request.body = std::make_unique<http::StringBody>(std::move(*body));
   }
   ++counters_.requests;
-  const std::string what = "gateway " + operation + " at " + address_.gateway;
+  // Written only for a failure: nearly every call succeeds. (Read afterwards: only the content address ever changes.)
+  const auto what = [&] { return "gateway " + operation + " at " + address_.gateway; };
   http::ClientResult result = co_await exchange(stop_, client_, std::move(request));
-  if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": " + result.transport_error);
-  const http::ClientResponse& response = *result.response;
+  if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what() + ": " + result.transport_error);
+  http::ClientResponse& response = *result.response;
   counters_.bytes_down += response.body.size();
   if (response.status == 404) {
     const auto [code, message] = error_of(response.body);
-    throw SyncFailure(SyncFailure::Kind::Refused, what + ": 404 " + message, 404);
+    throw SyncFailure(SyncFailure::Kind::Refused, what() + ": 404 " + message, 404);
   }
-  classify(response.status, response.body, what);
+  if (response.status >= 400 || response.status == 0) classify(response.status, response.body, what());
   GatewayAnswer answer;
   answer.status = response.status;
   if (response.status != 304 && !response.body.empty()) {
-    try {
-      answer.body = nlohmann::json::parse(response.body);
-    } catch (const nlohmann::json::exception&) {
-      throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": the answer is not JSON");
+    const auto not_json = [&] { return SyncFailure(SyncFailure::Kind::Unreachable, what() + ": the answer is not JSON"); };
+    if (reading == Reading::Text) {
+      if (!is_json(response.body)) throw not_json();
+      answer.text = std::move(response.body);
+    } else {
+      try {
+        answer.body = nlohmann::json::parse(response.body);
+      } catch (const nlohmann::json::exception&) {
+        throw not_json();
+      }
     }
   }
   co_return answer;
@@ -126,7 +159,7 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
 Task<http::ClientResponse> ParentLink::content(http::Method method, std::string target, http::Headers headers,
                                                std::unique_ptr<http::BodySource> body,
                                                std::shared_ptr<http::BodySink> sink) {
-  http::ClientRequest request = this->request(method, address_.content, target);
+  http::ClientRequest request = this->request(method, address_.content, target, content_headers_);
   for (const auto& [name, value] : headers.entries()) request.headers.set(name, value);
   auto sent = std::make_shared<std::atomic<uint64_t>>(0);
   if (body) request.body = std::make_unique<CountingSource>(std::move(body), sent);

@@ -60,13 +60,18 @@ class ParentLink {
 
   // A gateway call on this CR's resource (/gateway/v1/<cr>/<operation>?<query>), with a JSON body already written
   // out (a status report relays its descendants' reports as the bytes they arrived in). Returns the status and the
-  // parsed body (null for 304). Throws SyncFailure for anything but 2xx and 304.
+  // body, read as the caller asks: parsed (null for 304 or no body), or as text checked to be JSON (empty for 304),
+  // for the answers nearly every round gets (a status report's, a long poll's), which are read without a tree. Throws
+  // SyncFailure for anything but 2xx and 304, and for a body that is not JSON.
+  enum class Reading { Tree, Text };
   struct GatewayAnswer {
     int status = 0;
-    nlohmann::json body;
+    nlohmann::json body;  // Reading::Tree
+    std::string text;     // Reading::Text
   };
   Task<GatewayAnswer> gateway(http::Method method, std::string cr, std::string operation, std::string query,
-                              std::optional<std::string> body, Nanoseconds idle_timeout);
+                              std::optional<std::string> body, Nanoseconds idle_timeout,
+                              Reading reading = Reading::Tree);
 
   // An OCI API call on the parent's login server. Returns the response whatever its status, with the body in it
   // unless `sink` took it. Throws SyncFailure(Unreachable) on a transport failure and classifies 401/403/5xx.
@@ -74,16 +79,19 @@ class ParentLink {
                                      std::unique_ptr<http::BodySource> body, std::shared_ptr<http::BodySink> sink);
 
  private:
-  http::ClientRequest request(http::Method method, const std::string& authority, std::string target);
+  http::ClientRequest request(http::Method method, const std::string& authority, std::string target,
+                              const http::Headers& headers);
   // Throws for statuses the caller never handles itself: 401, 403, 5xx.
   static void classify(int status, const std::string& body, const std::string& what);
 
   http::HttpClient& client_;
   StopSignal& stop_;
   const std::string cr_name_;
-  const std::string authorization_;
+  // The headers every content request starts with (the token), and every gateway request (the token and the
+  // protocol version): written once, copied per request.
+  const http::Headers content_headers_;
+  const http::Headers gateway_headers_;
   ParentAddress address_;
-  const int protocol_version_;
   LinkCounters counters_;
 };
 

@@ -9,6 +9,7 @@
 #include "reference/gateway/protocol.h"
 #include "reference/gateway/status_body.h"
 #include "reference/storage/gc.h"
+#include "reference/sync/sync_agent_messages.h"
 
 namespace outpost::sync {
 
@@ -204,14 +205,28 @@ nlohmann::json SyncAgent::status() const {
 
 std::string SyncAgent::status_text(const std::vector<nlohmann::json>& notifications) const {
   std::lock_guard lock(status_mutex_);
+  // The members that never change (the options') are written once, on the first report: a text that is not UTF-8
+  // throws here as it did on every report, and nothing is kept then.
+  if (fixed_status_.text.empty()) {
+    FixedStatus fixed;
+    fixed.text = ",\"instanceId\":";
+    append_json_string(fixed.text, options_.instance_id);
+    fixed.login_server = fixed.text.size();
+    fixed.text += ",\"loginServer\":";
+    append_json_string(fixed.text, options_.own_login_server);
+    fixed.text += ",\"name\":";
+    append_json_string(fixed.text, options_.cr_name);
+    fixed.text += ",\"notifications\":";
+    fixed.version = fixed.text.size();
+    fixed.text += ",\"version\":";
+    append_json_string(fixed.text, options_.software_version);
+    fixed.text += '}';
+    fixed_status_ = std::move(fixed);
+  }
+  const std::string_view fixed = fixed_status_.text;
   // Members in the order dump() writes status()'s: sorted by key.
   std::string out;
   out.reserve(512);
-  const auto member = [&out](std::string_view key) {
-    out += out.empty() ? '{' : ',';
-    append_json_string(out, key);
-    out += ':';
-  };
   const auto optional_time = [&out](const std::optional<WallTime>& time) {
     if (time)
       append_json_string(out, format_rfc3339(*time));
@@ -225,29 +240,21 @@ std::string SyncAgent::status_text(const std::vector<nlohmann::json>& notificati
     }
     out += nlohmann::json(values).dump();
   };
-  member("activation");
-  append_json_string(out, activated_ ? "Active" : "Inactive");
-  member("connectionState");
+  out += activated_ ? "{\"activation\":\"Active\"" : "{\"activation\":\"Inactive\"";
+  out += ",\"connectionState\":";
   append_json_string(out, to_string(state_.load()));
-  member("instanceId");
-  append_json_string(out, options_.instance_id);
-  member("lastActivityTime");
+  out += fixed.substr(0, fixed_status_.login_server);  // instanceId
+  out += ",\"lastActivityTime\":";
   optional_time(last_activity_time_);
-  member("lastSyncTime");
+  out += ",\"lastSyncTime\":";
   optional_time(last_sync_time_);
-  member("loginServer");
-  append_json_string(out, options_.own_login_server);
-  member("name");
-  append_json_string(out, options_.cr_name);
-  member("notifications");
+  out += fixed.substr(fixed_status_.login_server, fixed_status_.version - fixed_status_.login_server);  // to notifications
   array(notifications);
-  member("pendingPushes");
+  out += ",\"pendingPushes\":";
   out += std::to_string(store_.pending_count());
-  member("statusDetails");
+  out += ",\"statusDetails\":";
   array(status_details_);
-  member("version");
-  append_json_string(out, options_.software_version);
-  out += '}';
+  out += fixed.substr(fixed_status_.version);  // version, and the end
   return out;
 }
 
@@ -284,7 +291,7 @@ Task<void> SyncAgent::activate() {
   body["instanceId"] = options_.instance_id;
   body["protocolVersion"] = options_.protocol_version > 0 ? options_.protocol_version : gateway::kProtocolVersion;
   co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("activate"), std::string(), body.dump(),
-                         std::chrono::seconds(60));
+                         std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked: nothing in it is read
   activated_ = true;
   log::info("activated", {{"cr", options_.cr_name}, {"instance", options_.instance_id}});
 }
@@ -327,7 +334,7 @@ Task<void> SyncAgent::resync() {
   co_await content_.full_resync(inventory.body, settings->repositories,
                                 settings->mode == auth::RegistryMode::ReadOnly, verify_next_resync_);
   verify_next_resync_ = false;
-  cursor_ = start.body.value("cursor", std::string());
+  set_cursor(start.body.value("cursor", std::string()));
   need_resync_ = false;
   log::info("full resync done", {{"cr", options_.cr_name}});
 }
@@ -341,7 +348,7 @@ Task<void> SyncAgent::report_status() {
   // The descendants' reports go up as the bytes they arrived in: only the cloud reads them.
   std::string body = gateway::status_body(status_text(notifications), replica_.take_reports());
   co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("status"), std::string(), std::move(body),
-                         std::chrono::seconds(60));
+                         std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked: nothing in it is read
   last_status_sent_ = clock_.monotonic();
 }
 
@@ -407,25 +414,21 @@ Task<void> SyncAgent::round() {
     wait = std::min(wait, options_.status_interval - (clock_.monotonic() - last_status_sent_));
   }
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(std::max(wait, Nanoseconds(0))).count();
-  const std::string query = "cursor=" + http::percent_encode(cursor_) + "&wait=" + std::to_string(seconds) +
-                            "&configVersion=" + std::to_string(replica_.version());
-  ParentLink::GatewayAnswer answer = co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("messages"), query,
-                                                            std::nullopt, wait + std::chrono::seconds(60));
-  message_config_version_ = answer.body.value("configVersion", uint64_t{0});
-  const auto& messages = answer.body["messages"];
-  if (!messages.empty()) set_state(ConnectionState::Syncing);
-  for (const auto& message : messages) {
-    oci::ContentChange change;
-    const std::string type = message.value("type", "");
-    change.kind = type == "manifestDeleted" ? oci::ContentChange::Kind::ManifestDeleted
-                  : type == "tagDeleted"    ? oci::ContentChange::Kind::TagDeleted
-                                            : oci::ContentChange::Kind::ManifestPut;
-    change.repository = message.value("repository", "");
-    change.digest = oci::Digest::parse(message.value("digest", "")).value_or(oci::Digest{});
-    if (message.contains("tag") && message["tag"].is_string()) change.tag = message["tag"].get<std::string>();
+  std::string query = "cursor=";
+  query.append(cursor_encoded_).append("&wait=").append(std::to_string(seconds));
+  query.append("&configVersion=").append(std::to_string(replica_.version()));
+  ParentLink::GatewayAnswer answer =
+      co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("messages"), query, std::nullopt,
+                             wait + std::chrono::seconds(60), ParentLink::Reading::Text);
+  const MessagesAnswer messages(std::move(answer.text));
+  message_config_version_ = messages.config_version();
+  const size_t count = messages.size();
+  if (count > 0) set_state(ConnectionState::Syncing);
+  for (size_t i = 0; i < count; ++i) {
+    oci::ContentChange change = messages.change(i);
     co_await content_.apply(std::move(change));
   }
-  cursor_ = answer.body.value("cursor", cursor_);
+  set_cursor(messages.cursor(cursor_));
   set_state(ConnectionState::Online);
   ++rounds_;
   {
@@ -447,6 +450,12 @@ Task<void> SyncAgent::round() {
     if (const auto next = window.next_open_after(clock_.now()))
       co_await sleep_for(stop_, std::max<Nanoseconds>(*next - clock_.now(), std::chrono::milliseconds(1)));
   }
+}
+
+void SyncAgent::set_cursor(std::string cursor) {
+  if (cursor == cursor_) return;
+  cursor_ = std::move(cursor);
+  cursor_encoded_ = http::percent_encode(cursor_);
 }
 
 uint64_t SyncAgent::pull_progress() const {
@@ -502,12 +511,15 @@ Task<void> SyncAgent::push_loop() {
   for (;;) {
     // A local change, a round that reached the parent and a retry after a failure wake this loop; the timeout is a
     // safety net. A ReadOnly node never pushes (its mode is immutable, SPEC 2.3), so it need not wake every 30 s to find
-    // that out again: in a wide tree of ReadOnly leaves those wake-ups were most of the simulator's events.
-    const auto known = replica_.settings();
-    const bool read_only = known && known->mode == auth::RegistryMode::ReadOnly;
-    co_await push_wakeup_.wait(read_only ? std::chrono::hours(24) : std::chrono::seconds(30));
-    const auto settings = replica_.settings();
-    if (!settings || settings->mode != auth::RegistryMode::ReadWrite || !activated_ || disabled_) continue;
+    // that out again: in a wide tree of ReadOnly leaves those wake-ups were most of the simulator's events. It waits
+    // until there is something this node may push; the settings read at each wake-up pace the next wait.
+    auto settings = replica_.settings();
+    for (;;) {
+      const bool read_only = settings && settings->mode == auth::RegistryMode::ReadOnly;
+      co_await push_wakeup_.wait(read_only ? std::chrono::hours(24) : std::chrono::seconds(30));
+      settings = replica_.settings();
+      if (settings && settings->mode == auth::RegistryMode::ReadWrite && activated_ && !disabled_) break;
+    }
     const uint64_t progress = push_progress();  // as in pull_loop: progress before a failure restarts the backoff
     try {
       co_await wait_for_window();
@@ -541,7 +553,7 @@ Task<void> SyncAgent::relay_activation(std::string cr, std::string instance,
     nlohmann::json body = nlohmann::json::object();
     body["instanceId"] = instance;
     co_await link_.gateway(http::Method::Post, cr, std::string("activate"), std::string(), body.dump(),
-                           std::chrono::seconds(60));
+                           std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked
     done(std::nullopt);
   } catch (const SyncFailure& failure) {
     if (failure.kind() == Failure::AlreadyActive) {

@@ -93,6 +93,7 @@ class SyncAgent {
   Task<void> run_gc_if_due();
 
   void set_state(ConnectionState state);
+  void set_cursor(std::string cursor);
   void record_failure(const SyncFailure& failure);
   // Work done so far by each loop (objects stored or sent, journal entries settled): a failure that comes after some
   // progress restarts its loop's backoff (see pull_loop).
@@ -122,6 +123,7 @@ class SyncAgent {
   uint64_t seen_resync_ = 0;
   std::vector<std::string> seen_repositories_;
   std::string cursor_;
+  std::string cursor_encoded_;  // cursor_ as it goes in a query, written when it changes (set_cursor)
   uint64_t message_config_version_ = 0;
   Nanoseconds last_status_sent_{-1};
   std::optional<WallTime> next_gc_;
@@ -143,6 +145,14 @@ class SyncAgent {
   std::vector<nlohmann::json> notifications_;  // waiting to go up
   LinkCounters reported_link_;                 // copies for render_metrics()
   ContentCounters reported_content_;
+  // The members of status_text() that come from the options, as written (empty until the first report): the text from
+  // each member to the next that changes, instanceId first, then loginServer to the notifications' key, then version.
+  struct FixedStatus {
+    std::string text;
+    size_t login_server = 0;  // where loginServer begins
+    size_t version = 0;       // where version begins
+  };
+  mutable FixedStatus fixed_status_;
 };
 
 // SPEC 2.1: does a change match a notification pattern `repo[:tag][@digest]:push|delete|*` (`*` wildcards)?
