@@ -6,11 +6,24 @@
 // Values are added in a canonical encoding: integers as 8 little-endian bytes, strings as their length then their
 // bytes, so ("ab", "c") and ("a", "bc") hash differently.
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
 namespace outpost::sim {
+
+// `count` (1..8) bytes as a little-endian number, zero-extended: how the hasher reads the bytes it is given (and how
+// a caller that feeds it words of its own making must read them to hash the same).
+inline uint64_t load_le(const char* at, size_t count) {
+  uint64_t word = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&word, at, count);
+  } else {
+    for (size_t i = count; i-- > 0;) word = (word << 8) | static_cast<unsigned char>(at[i]);
+  }
+  return word;
+}
 
 class StableHasher {
  public:
@@ -43,16 +56,6 @@ class StableHasher {
 
   static uint64_t round(uint64_t state, uint64_t word) {
     return std::rotl(state ^ std::rotl(word * kPrime2, 31) * kPrime1, 27) * kPrime1 + kPrime3;
-  }
-  // `count` (1..8) bytes as a little-endian number, zero-extended.
-  static uint64_t load_le(const char* at, size_t count) {
-    uint64_t word = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&word, at, count);
-    } else {
-      for (size_t i = count; i-- > 0;) word = (word << 8) | static_cast<unsigned char>(at[i]);
-    }
-    return word;
   }
 
   uint64_t state_;

@@ -1,7 +1,5 @@
 #include "simulator/engine/trace.h"
 
-#include <bit>
-#include <cstring>
 #include <stdexcept>
 
 #include "simulator/engine/stable_hash.h"
@@ -32,8 +30,8 @@ class JoinedString {
   void add(std::string_view piece) {
     const char* at = piece.data();
     size_t left = piece.size();
-    for (; left >= 8; at += 8, left -= 8) word(load(at, 8));
-    if (left > 0) bytes(load(at, left), left);
+    for (; left >= 8; at += 8, left -= 8) word(load_le(at, 8));
+    if (left > 0) bytes(load_le(at, left), left);
   }
   // The last word, if the joined length is not a multiple of eight.
   void finish() {
@@ -41,16 +39,6 @@ class JoinedString {
   }
 
  private:
-  // `count` (1..8) bytes as a little-endian number, zero-extended.
-  static uint64_t load(const char* at, size_t count) {
-    uint64_t value = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&value, at, count);
-    } else {
-      for (size_t i = count; i-- > 0;) value = (value << 8) | static_cast<unsigned char>(at[i]);
-    }
-    return value;
-  }
   void word(uint64_t value) {
     if (filled_ == 0) {
       hasher_.add(value);
