@@ -61,15 +61,21 @@ void same_judgement(const Judgement& cached, const Judgement& fresh) {
     BOOST_TEST(cached.agreeing[version] == fresh.agreeing[version]);
   }
 }
+
+// Every token of `world` known by its first password, "<name>-password1".
+CredentialBook first_passwords_of(const World& world) {
+  CredentialBook book;
+  for (const auto& [name, token] : world.tokens)
+    book.remember_password(name, name + "-password1", {0, token.passwords[0].serial});
+  return book;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(judgement_cache)
 
 BOOST_AUTO_TEST_CASE(alike_decisions_are_judged_as_without_the_cache) {
   World world = small_world();
-  CredentialBook book;
-  for (const auto& [name, token] : world.tokens)
-    book.remember_password(name, name + "-password1", {0, token.passwords[0].serial});
+  const CredentialBook book = first_passwords_of(world);
   const WorldHistory history(world, kStart);
   JudgementCache cache;
   const std::string leaf_client = basic_header("leaf-client", "leaf-client-password1");
@@ -198,9 +204,7 @@ BOOST_AUTO_TEST_CASE(node_facts_are_the_worlds) {
 BOOST_AUTO_TEST_CASE(many_decisions_each_find_their_own_judgement) {
   // More distinct decisions than the table first has room for: each is still found again, and only its own.
   World world = small_world();
-  CredentialBook book;
-  for (const auto& [name, token] : world.tokens)
-    book.remember_password(name, name + "-password1", {0, token.passwords[0].serial});
+  const CredentialBook book = first_passwords_of(world);
   const WorldHistory history(world, kStart);
   JudgementCache cache;
   const std::string leaf_client = basic_header("leaf-client", "leaf-client-password1");
