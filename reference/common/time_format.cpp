@@ -3,7 +3,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+#include <string>
 
 namespace outpost {
 
@@ -29,48 +29,68 @@ std::string format_rfc3339(WallTime time) {
   return text;
 }
 
-std::optional<WallTime> parse_rfc3339(std::string_view text) {
-  int year, month, day, hour, minute, second;
+namespace {
+// The fields of "YYYY-MM-DDTHH:MM:SS" at the start of `text`, in that order. Read digit by digit when they are plain
+// digits, the shape every timestamp this project writes has (a cloud reads two in every node's status report), and
+// otherwise by sscanf, which also takes what it always took there (signs, spaces before a number).
+bool read_date_time(std::string_view text, int (&fields)[6]) {
+  const auto digit = [&text](size_t at) { return text[at] >= '0' && text[at] <= '9'; };
+  bool plain = text.size() >= 19 && text[4] == '-' && text[7] == '-' && text[10] == 'T' && text[13] == ':' &&
+               text[16] == ':';
+  for (size_t at : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) plain = plain && digit(at);
+  if (plain) {
+    const size_t starts[6] = {0, 5, 8, 11, 14, 17};
+    for (size_t i = 0; i < 6; ++i) {
+      fields[i] = 0;
+      for (size_t at = starts[i]; at < starts[i] + (i == 0 ? 4 : 2); ++at) fields[i] = fields[i] * 10 + (text[at] - '0');
+    }
+    return true;
+  }
   int consumed = 0;
-  const std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second, &consumed) != 6 ||
-      consumed != 19)
-    return std::nullopt;
+  const std::string copy(text);
+  return std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &fields[0], &fields[1], &fields[2], &fields[3],
+                     &fields[4], &fields[5], &consumed) == 6 &&
+         consumed == 19;
+}
+}  // namespace
+
+std::optional<WallTime> parse_rfc3339(std::string_view text) {
+  int fields[6];
+  if (!read_date_time(text, fields)) return std::nullopt;
+  const auto [year, month, day, hour, minute, second] = fields;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
   // WallTime counts nanoseconds in 64 bits: 1678-2261 fits; anything beyond would wrap silently.
   if (year < 1678 || year > 2261) return std::nullopt;
   size_t pos = 19;
   long long nanos = 0;
-  if (pos < s.size() && s[pos] == '.') {
+  if (pos < text.size() && text[pos] == '.') {
     ++pos;
     long long scale = 100000000;
     size_t digits = 0;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-      if (digits < 9) nanos += (s[pos] - '0') * scale, scale /= 10;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+      if (digits < 9) nanos += (text[pos] - '0') * scale, scale /= 10;
       ++pos, ++digits;
     }
     if (digits == 0) return std::nullopt;
   }
   long offset_seconds = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
     ++pos;
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
-    const int oh = std::stoi(s.substr(pos + 1, 2)), om = std::stoi(s.substr(pos + 4, 2));
-    offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') && text[pos + 3] == ':') {
+    const int oh = std::stoi(std::string(text.substr(pos + 1, 2))), om = std::stoi(std::string(text.substr(pos + 4, 2)));
+    offset_seconds = (oh * 3600 + om * 60) * (text[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
     return std::nullopt;
   }
-  if (pos != s.size()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::time_t t = timegm(&tm);
-  return WallTime(std::chrono::seconds(t - offset_seconds)) + Nanoseconds(nanos);
+  if (pos != text.size()) return std::nullopt;
+  // As timegm counts (a field past its range runs into the next: the 31st of April is the 1st of May), from the
+  // civil calendar, without the C library's time zone machinery.
+  using namespace std::chrono;
+  const sys_days first_of_month = std::chrono::year(year) / std::chrono::month(static_cast<unsigned>(month)) / 1;
+  const auto since_epoch = first_of_month.time_since_epoch() + days(day - 1) + hours(hour) + minutes(minute) +
+                           seconds(second) - seconds(offset_seconds);
+  return WallTime(duration_cast<Nanoseconds>(since_epoch)) + Nanoseconds(nanos);
 }
 
 }  // namespace outpost

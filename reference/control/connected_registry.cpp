@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <stdexcept>
 
 #include "reference/auth/actions.h"
@@ -70,48 +69,13 @@ std::string string_token(std::string_view token, std::string_view field) {
   return token_string(token);
 }
 
-// A time in the shape nodes write (format_rfc3339: "YYYY-MM-DDTHH:MM:SS.mmmZ", any number of fraction digits or none),
-// read as parse_rfc3339 reads it but without sscanf and timegm: the cloud reads two in every node's report every
-// interval. Nothing for any other shape, or a field out of range: parse_rfc3339 then reads it (and refuses it) as ever.
-std::optional<WallTime> plain_utc_time(std::string_view text) {
-  const auto digit = [&text](size_t at) { return text[at] >= '0' && text[at] <= '9'; };
-  const auto number = [&text](size_t at, size_t width) {
-    int value = 0;
-    for (size_t i = at; i < at + width; ++i) value = value * 10 + (text[i] - '0');
-    return value;
-  };
-  if (text.size() < 20) return std::nullopt;
-  for (size_t at : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
-    if (!digit(at)) return std::nullopt;
-  if (text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') return std::nullopt;
-  const int year = number(0, 4), month = number(5, 2), day = number(8, 2);
-  const int hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
-  // parse_rfc3339's ranges; a day past its month's end runs into the next month, as timegm counts it.
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  if (year < 1678 || year > 2261) return std::nullopt;
-  size_t pos = 19;
-  long long nanos = 0;
-  if (text[pos] == '.') {
-    ++pos;
-    long long scale = 100000000;
-    size_t digits = 0;
-    for (; pos < text.size() && digit(pos); ++pos, ++digits)
-      if (digits < 9) nanos += (text[pos] - '0') * scale, scale /= 10;
-    if (digits == 0) return std::nullopt;
-  }
-  if (pos + 1 != text.size() || (text[pos] != 'Z' && text[pos] != 'z')) return std::nullopt;
-  using namespace std::chrono;
-  const sys_days first = std::chrono::year(year) / std::chrono::month(static_cast<unsigned>(month)) / 1;
-  const auto since_epoch = first.time_since_epoch() + days(day - 1) + hours(hour) + minutes(minute) + seconds(second);
-  return WallTime(duration_cast<Nanoseconds>(since_epoch)) + Nanoseconds(nanos);
-}
-
 std::optional<WallTime> time_token(std::string_view token, std::string_view field) {
   if (absent_or_null(token)) return std::nullopt;
   if (token.front() != '"')
     throw std::invalid_argument("status field '" + std::string(field) + "' must be an RFC 3339 time");
+  // Without an escape, the string's value is its bytes between the quotes: read in place, not copied.
   if (token.find('\\') == std::string_view::npos) {
-    if (auto parsed = plain_utc_time(token.substr(1, token.size() - 2))) return parsed;
+    if (auto parsed = parse_rfc3339(token.substr(1, token.size() - 2))) return parsed;
   }
   const std::string text = token_string(token);
   auto parsed = parse_rfc3339(text);

@@ -52,6 +52,38 @@ BOOST_AUTO_TEST_CASE(offsets_are_applied) {
   BOOST_TEST((*utc == *offset));
 }
 
+// The instant timegm gives for these fields (it runs a field past its range into the next, as the parser does).
+WallTime counted_by_libc(int year, int month, int day, int hour, int minute, int second) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return WallTime(std::chrono::seconds(timegm(&tm)));
+}
+
+BOOST_AUTO_TEST_CASE(reads_fields_as_the_c_library_counts_them) {
+  // Plain digits, read one by one, on every field's whole range (the 31st of any month, a leap second).
+  std::mt19937_64 random(11);
+  for (int i = 0; i < 20'000; ++i) {
+    const int year = 1678 + static_cast<int>(random() % 584), month = 1 + static_cast<int>(random() % 12);
+    const int day = 1 + static_cast<int>(random() % 31), hour = static_cast<int>(random() % 24);
+    const int minute = static_cast<int>(random() % 60), second = static_cast<int>(random() % 61);
+    char text[32];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day, hour, minute, second);
+    const auto parsed = parse_rfc3339(text);
+    BOOST_TEST_REQUIRE(parsed.has_value(), text);
+    BOOST_TEST((*parsed == counted_by_libc(year, month, day, hour, minute, second)), text);
+  }
+  // Fields that are not plain digits are read as sscanf reads them, as they always were.
+  BOOST_TEST((*parse_rfc3339("2026-11-30T 1:00:00Z") == *parse_rfc3339("2026-11-30T01:00:00Z")));
+  BOOST_TEST((*parse_rfc3339("2026-11-30T-1:00:00Z") == *parse_rfc3339("2026-11-29T23:00:00Z")));
+  BOOST_TEST((*parse_rfc3339("2026-04-31T00:00:00.25Z") == *parse_rfc3339("2026-05-01T00:00:00.250Z")));
+  BOOST_TEST((*parse_rfc3339("2026-12-31T23:59:60-01:00") == *parse_rfc3339("2027-01-01T01:00:00Z")));
+}
+
 BOOST_AUTO_TEST_CASE(rejects_malformed) {
   for (const char* bad : {"", "2026-01-01", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00", "2026-01-01T00:00:00Zjunk",
                           "2026-01-01T00:00:00.", "2999-01-01T00:00:00Z", "9999-12-31T23:59:59Z"})
