@@ -4,11 +4,13 @@
 #include <functional>
 #include <limits>
 
+#include "simulator/check/flat_slots.h"
+
 namespace outpost::check {
 
 namespace {
-constexpr uint64_t kMix = 0x9e3779b97f4a7c15;  // 2^64 / golden ratio: spreads a hash over the high bits
 constexpr size_t kFirstSlots = 1 << 10;
+using flat_slots::kMix;
 }  // namespace
 
 uint64_t JudgementCache::Key::hash() const {
@@ -24,8 +26,7 @@ void JudgementCache::clear() {
 }
 
 JudgementCache::Slot& JudgementCache::find(const Key& key, uint64_t hash) {
-  const size_t mask = slots_.size() - 1;
-  for (size_t at = (hash * kMix) >> 40 & mask;; at = (at + 1) & mask) {
+  for (size_t at = flat_slots::home(hash, slots_.size());; at = flat_slots::next(at, slots_.size())) {
     Slot& slot = slots_[at];
     if (!slot.entry || (slot.hash == hash && same_key(slot.key_at, key))) return slot;
   }
@@ -53,18 +54,6 @@ size_t JudgementCache::store_key(const Key& key) {
   keys_ += static_cast<char>(key.operation);
   keys_ += static_cast<char>(key.gateway_needs);
   return at;
-}
-
-void JudgementCache::grow() {
-  std::vector<Slot> old(slots_.size() * 2);
-  old.swap(slots_);
-  const size_t mask = slots_.size() - 1;
-  for (const Slot& slot : old) {
-    if (!slot.entry) continue;
-    size_t at = (slot.hash * kMix) >> 40 & mask;
-    while (slots_[at].entry) at = (at + 1) & mask;
-    slots_[at] = slot;
-  }
 }
 
 Judgement* JudgementCache::prepare(const WorldHistory& history, const CredentialBook& book,
@@ -102,7 +91,7 @@ Judgement* JudgementCache::prepare(const WorldHistory& history, const Credential
       return nullptr;
     }
     if (2 * (entries_.size() + 1) > slots_.size()) {
-      grow();
+      flat_slots::grow(slots_, [](const Slot& used) { return used.entry != nullptr; });
       slot = &find(key, hash);
     }
     last_ = &entries_.emplace_back(Entry{std::move(*judgement), {}});

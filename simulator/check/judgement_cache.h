@@ -70,7 +70,6 @@ class JudgementCache {
   bool same_key(size_t key_at, const Key& key) const;
   // Appends `key` to keys_ (each field's length, then its bytes; then the operation and rights): where it starts.
   size_t store_key(const Key& key);
-  void grow();
 
   size_t versions_ = 0;
   uint64_t book_generation_ = 0;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <limits>
 
+#include "simulator/check/flat_slots.h"
 #include "simulator/check/request.h"
 
 namespace outpost::check {
@@ -13,9 +14,6 @@ namespace {
 // Addresses are the nodes' (and whatever Host a client named): a run that keeps naming new ones starts over past this.
 constexpr size_t kMaxAddresses = 1 << 16;
 constexpr size_t kFirstSlots = 1 << 10;
-constexpr uint64_t kMix = 0x9e3779b97f4a7c15;  // 2^64 / golden ratio: spreads a hash over the high bits
-
-size_t slot_of(uint64_t hash, size_t slots) { return (hash * kMix) >> 40 & (slots - 1); }
 }  // namespace
 
 bool ReadOnlyInvariant::read_only(std::string_view address) const {
@@ -31,23 +29,16 @@ bool ReadOnlyInvariant::read_only(std::string_view address) const {
 
 const ReadOnlyInvariant::Slot& ReadOnlyInvariant::find_or_add(std::string_view address) const {
   const uint64_t hash = std::hash<std::string_view>{}(address);
-  size_t at = slot_of(hash, slots_.size());
-  for (;; at = (at + 1) & (slots_.size() - 1)) {
+  size_t at = flat_slots::home(hash, slots_.size());
+  for (;; at = flat_slots::next(at, slots_.size())) {
     const Slot& slot = slots_[at];
     if (!slot.used) break;
     if (slot.hash == hash && std::string_view(addresses_).substr(slot.at, slot.size) == address) return slot;
   }
   if (2 * (used_ + 1) > slots_.size()) {  // grow, then find the new address's place again
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    for (const Slot& slot : old) {
-      if (!slot.used) continue;
-      size_t to = slot_of(slot.hash, slots_.size());
-      while (slots_[to].used) to = (to + 1) & (slots_.size() - 1);
-      slots_[to] = slot;
-    }
-    at = slot_of(hash, slots_.size());
-    while (slots_[at].used) at = (at + 1) & (slots_.size() - 1);
+    flat_slots::grow(slots_, [](const Slot& slot) { return slot.used; });
+    at = flat_slots::home(hash, slots_.size());
+    while (slots_[at].used) at = flat_slots::next(at, slots_.size());
   }
   const World& world = history_.current();
   const auto node = world.node_at(address);
