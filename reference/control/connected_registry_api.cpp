@@ -93,6 +93,36 @@ class Change {
   // permissions grow by those alone (an ancestor's map lists every descendant's actions: comparing the old and new
   // lists whole at each descendant's creation is work that grows with the tree).
   void grow_sync_map(const std::string& cr, const std::vector<std::string>& actions) {
+    const std::string name = auth::sync_scope_map_name(cr);
+    if (!maps_.contains(name) && std::is_sorted(actions.begin(), actions.end()) &&
+        std::adjacent_find(actions.begin(), actions.end()) == actions.end()) {
+      // First edit of this map in the change: the copy is built merged, at its final size. Copying the list and then
+      // inserting into it reallocated and moved it all once more, and an ancestor's map lists every descendant's
+      // actions (a region's grows at each of its 420 descendants' creation).
+      const auto found = base_.scope_maps.find(name);
+      if (found == base_.scope_maps.end()) return;
+      const auth::ScopeMap& old = found->second;
+      if (std::is_sorted(old.actions.begin(), old.actions.end())) {
+        auth::ScopeMap grown;
+        grown.name = old.name;
+        grown.description = old.description;
+        grown.type = old.type;
+        grown.actions.reserve(old.actions.size() + actions.size());
+        std::vector<std::string>& added = grown_[name];
+        auto next = old.actions.begin();
+        for (const std::string& action : actions) {
+          const auto at = std::lower_bound(next, old.actions.end(), action);
+          grown.actions.insert(grown.actions.end(), next, at);
+          next = at;
+          if (at != old.actions.end() && *at == action) continue;
+          grown.actions.push_back(action);
+          added.push_back(action);
+        }
+        grown.actions.insert(grown.actions.end(), next, old.actions.end());
+        maps_.emplace(name, std::move(grown));
+        return;
+      }
+    }
     auth::ScopeMap* map = edited_sync_map(cr);
     if (!map) return;
     if (!std::is_sorted(map->actions.begin(), map->actions.end())) {  // a damaged store's: compiled anew
@@ -123,8 +153,15 @@ class Change {
   void retire(const std::string& token) { retired_.insert(token); }
 
   // Repository actions of CR `name`'s sync map changed: its `repositories` follow (ConnectedRegistry::repositories).
+  // A record this change has not taken yet is left out when its list stays as it is: a new CR's ancestors mostly
+  // relay its repositories already, and rewriting each unchanged ancestor's record copied its chunk of the snapshot's
+  // records once more per creation.
   void refresh_repositories(const std::string& name) {
-    if (const auth::ScopeMap* map = edited_sync_map(name)) registry(name).repositories = repositories_of(map->actions);
+    const auth::ScopeMap* map = edited_sync_map(name);
+    if (!map) return;
+    std::vector<std::string> repositories = repositories_of(map->actions);
+    if (!registries_.contains(name) && existing_or_404(base_, name).repositories == repositories) return;
+    registry(name).repositories = std::move(repositories);
   }
 
   bool empty() const {

@@ -145,13 +145,9 @@ json own_config(const Snapshot& snapshot, std::string_view name) {
 
 std::shared_ptr<Snapshot> snapshot_from_config(const json& config) {
   if (!config.is_object()) throw std::invalid_argument("a connected registry's configuration must be a JSON object");
-  auto snapshot = std::make_shared<Snapshot>();
+  auto snapshot = std::make_shared<Snapshot>(system_snapshot());
   snapshot->version = 1;
   try {
-    for (const auth::ScopeMap& system : auth::system_scope_maps()) {
-      snapshot->scope_maps.emplace(system.name, system);
-      snapshot->permissions.emplace(system.name, system.permissions());
-    }
     for (const json& entry : member(config, "scopeMaps")) {
       auth::ScopeMap scope_map;
       scope_map.name = member(entry, "name").get<std::string>();
@@ -256,9 +252,13 @@ void assign_config_versions(Snapshot& snapshot, ConfigDigests& digests, const Ve
 namespace {
 // Whether two versions of a CR's record make the same configuration documents, its own and its parent's: all but the
 // instance that activated it, which no document carries (an activation then costs no digests).
-bool same_configuration(ConnectedRegistry a, const ConnectedRegistry& b) {
-  a.instance_id = b.instance_id;
-  return a == b;
+// Copies a record only when the instances differ: the diff visits every record of each chunk a change copied (dozens
+// per change), and copying each to compare it was a good part of creating a connected registry.
+bool same_configuration(const ConnectedRegistry& a, const ConnectedRegistry& b) {
+  if (a.instance_id == b.instance_id) return a == b;
+  ConnectedRegistry other_instance = a;
+  other_instance.instance_id = b.instance_id;
+  return other_instance == b;
 }
 }  // namespace
 

@@ -83,6 +83,18 @@ void Snapshot::index_client_tokens(const ConnectedRegistry* before, const Connec
     for (const std::string& token : after->client_tokens) add_name(client_token_users, token, after->name);
 }
 
+const Snapshot& system_snapshot() {
+  static const Snapshot systems = [] {
+    Snapshot snapshot;
+    for (const auth::ScopeMap& system : auth::system_scope_maps()) {
+      snapshot.scope_maps.emplace(system.name, system);
+      snapshot.permissions.emplace(system.name, system.permissions());
+    }
+    return snapshot;
+  }();
+  return systems;
+}
+
 // ---- Impl ----
 
 namespace {
@@ -121,13 +133,9 @@ std::shared_ptr<Snapshot> ControlPlane::Impl::load(ControlStore& store) {
   const uint64_t epoch = (stored_epoch ? std::stoull(*stored_epoch) : 0) + 1;
   store.put_setting(kGenerationEpochSetting, std::to_string(epoch));
 
-  auto snapshot = std::make_shared<Snapshot>();
+  auto snapshot = std::make_shared<Snapshot>(system_snapshot());
   snapshot->generation_counter = epoch << 32;
   snapshot->version = 1;
-  for (const auth::ScopeMap& system : auth::system_scope_maps()) {
-    snapshot->scope_maps.emplace(system.name, system);
-    snapshot->permissions.emplace(system.name, system.permissions());
-  }
   for (auth::ScopeMap& scope_map : store.scope_maps()) {
     if (auth::find_system_scope_map(scope_map.name)) continue;
     scope_map.type = auth::ScopeMapType::UserDefined;

@@ -88,6 +88,11 @@ struct Snapshot {
   void index_client_tokens(const ConnectedRegistry* before, const ConnectedRegistry* after);
 };
 
+// A snapshot of the five system scope maps and their compiled permissions alone. Every snapshot starts as a copy of
+// it: copies share its records (cow_map.h), so a node's control plane and each configuration a connected registry
+// applies (snapshot_from_config) neither copy the maps nor compile their permissions again.
+const Snapshot& system_snapshot();
+
 struct ControlPlaneOptions {
   auth::PasswordHashCost hash_cost;
   // SPEC 2.9's limits. Only tests lower them, to reach a limit without creating 20,000 records.
