@@ -44,7 +44,10 @@ bool EnforcementInvariant::observe(const ObservedDecision& decision, Judgement& 
 
   // A proof that the node holds version v: it agrees with v and with no version between the newest it was already
   // shown to hold and v (a node's configuration only moves forward). The first proof of each change is its delay.
-  if (judgement.enforcement_floor.owner != this) judgement.enforcement_floor = {this, &floors_[node]};
+  // A floor at or past `last` proves nothing new: the loop below would at most ask version `last` again, which the
+  // one above asked first (and found agreeing).
+  if (judgement.enforcement_floor.owner == this && judgement.enforcement_floor.seen >= last) return true;
+  if (judgement.enforcement_floor.owner != this) judgement.enforcement_floor = {this, &floors_[node], 0};
   size_t& floor = *judgement.enforcement_floor.floor;
   for (size_t version = floor; version <= last; ++version) {
     if (!agrees(version)) continue;
@@ -55,6 +58,7 @@ bool EnforcementInvariant::observe(const ObservedDecision& decision, Judgement& 
     }
     break;
   }
+  judgement.enforcement_floor.seen = floor;
   return true;
 }
 

@@ -30,10 +30,14 @@ struct Judgement {
   std::vector<bool> agreeing;
   // Where an EnforcementInvariant (`owner`) keeps the progress of this judgement's node, once it found it: alike
   // decisions share one judgement (judgement_cache.h), and finding the node's entry again by its long address was a
-  // cold hash lookup per decision. The invariant never drops a node's entry, so the pointer stays valid.
+  // cold hash lookup per decision. The invariant never drops a node's entry, so the pointer stays valid. `seen` is a
+  // value the floor had when this judgement last read it: a floor only moves up, so once that reaches the newest
+  // version a decision may know, the floor has nothing left to learn from it and is not read (a cold line per
+  // decision in a quiet run, where every node's floor is the newest version).
   struct {
     const void* owner = nullptr;
     size_t* floor = nullptr;
+    size_t seen = 0;
   } enforcement_floor;
 
   bool agrees_with_any() const;

@@ -117,6 +117,7 @@ void Host::crash() {
   if (state_ != State::Running) return;
   state_ = State::Crashing;
   ++incarnation_;
+  ++clients_.crashes;  // with the counter: see ClientContext::crashes
   ++crashes_;
   network_.detach(login_server());
   if (is_cloud()) network_.detach(data_endpoint());

@@ -36,6 +36,7 @@ struct WorldClient::Exchange {
   RequestEvent event;
   const uint64_t* server_counter = nullptr;  // null: no such host when it was sent
   uint64_t server_incarnation = 0;
+  uint64_t crashes = 0;  // ClientContext::crashes when it was sent
   std::shared_ptr<CountingSink> sink;
   std::function<void(http::ClientResult)> done;
   bool finished = false;
@@ -75,6 +76,7 @@ void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySi
   if (const auto recipe = synthetic::take_recipe(request.body)) exchange->event.request_bytes = recipe->size;
   exchange->server_counter = incarnation_counter(request.authority);
   exchange->server_incarnation = exchange->server_counter ? *exchange->server_counter : 0;
+  exchange->crashes = context_.crashes;
   exchange->done = std::move(done);
   if (sink) exchange->sink = std::make_shared<CountingSink>(std::move(sink));
   exchange->slot = in_flight_.size();
@@ -85,6 +87,10 @@ void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySi
 
 void WorldClient::complete(const std::shared_ptr<Exchange>& exchange, http::ClientResult result) {
   if (exchange->finished) return;  // ended when this host crashed; the answer found no socket
+  if (exchange->server_counter && exchange->crashes == context_.crashes) {  // no host crashed meanwhile
+    finish(exchange, std::move(result), false);
+    return;
+  }
   const uint64_t* counter =
       exchange->server_counter ? exchange->server_counter : incarnation_counter(exchange->event.to);
   if (result.ok() && (counter ? *counter : 0) != exchange->server_incarnation) {

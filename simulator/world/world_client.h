@@ -30,6 +30,9 @@ struct ClientContext {
   // The incarnation counter of the host serving `authority` (it moves at each crash of its process), or null for no
   // such host. Hosts live as long as their world, so a client may keep the pointer.
   std::function<const uint64_t*(std::string_view authority)> incarnation_of;
+  // Moves with every such counter (each host's crash moves both): an exchange that ends with it where it was when
+  // the exchange was sent needs not read its server's counter, a cold line of the server's host.
+  uint64_t crashes = 0;
   // The number the next client made gets (RequestEvent::client).
   uint32_t next_client = 0;
 };
