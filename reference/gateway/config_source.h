@@ -2,6 +2,7 @@
 // Where a node's gateway gets what it serves about its children: at the cloud, the control plane; at a connected
 // registry, the replica of its descendants' configurations it received from its own parent (SPEC 5.2: a CR relays).
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,18 @@ class ConfigSource {
   virtual std::optional<nlohmann::json> document(std::string_view cr) = 0;
   // The version of that document (0 when unknown): cheap, asked on every message read.
   virtual uint64_t version(std::string_view cr) = 0;
+  // The same, for a caller that asks about one CR again and again while it lasts (a long poll: when it arrives, at
+  // each wake-up and at its deadline, minutes apart). A source may note in `hint` where it found the answer, so that
+  // the next asks with the same hint skip the lookup by name while what it found then is still what it holds; the
+  // hint keeps that alive. Start with an empty hint, use it for one CR only. Without an override: version(cr).
+  struct VersionHint {
+    std::shared_ptr<const void> holder;  // what `version` points into
+    const uint64_t* version = nullptr;
+  };
+  virtual uint64_t version(std::string_view cr, VersionHint& hint) {
+    (void)hint;
+    return version(cr);
+  }
   // What `cr` syncs: its repository patterns, and how long its messages wait (SPEC 5.5).
   virtual std::vector<std::string> repositories(std::string_view cr) = 0;
   virtual Nanoseconds message_ttl(std::string_view cr) = 0;

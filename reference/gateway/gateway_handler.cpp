@@ -158,9 +158,12 @@ struct MessagesRead {
   size_t limit = 0;
   uint64_t seen_version = 0;
   Nanoseconds ttl{};
+  // Where the CR's version was found: a poll reads it when it arrives, at each wake-up and at its deadline. Mutable:
+  // every read runs under its Poll's mutex, or before there is one.
+  mutable ConfigSource::VersionHint version_hint;
 
   std::optional<http::Response> operator()(bool final) const {
-    const uint64_t version = configs.version(cr);
+    const uint64_t version = configs.version(cr, version_hint);
     const auto wanted = [this](const oci::ContentChange& change) {
       return repository_matches_any(patterns, change.repository);
     };
@@ -393,7 +396,9 @@ class GatewayCall final : public http::Call {
   }
 
   void messages(std::string_view cr, std::function<void(http::Response)>& respond) {
-    std::vector<std::string> patterns = known(cr);
+    ConfigSource::VersionHint version_hint;  // found here, where the call is refused when the CR is not served
+    if (gateway_.configs_.version(cr, version_hint) == 0) throw not_found(not_served(cr));
+    std::vector<std::string> patterns = gateway_.configs_.repositories(cr);
     MessagesQuery query(request_.query);
     const int wait = std::min(number_value<int>(query.wait, "wait", 0), kMaxWaitSeconds);
     const size_t limit =
@@ -401,7 +406,7 @@ class GatewayCall final : public http::Call {
     const uint64_t seen_version = number_value<uint64_t>(query.config_version, "configVersion", 0);
     const Nanoseconds ttl = gateway_.configs_.message_ttl(cr);
     MessagesRead read{gateway_.configs_, gateway_.log_, gateway_.clock_, std::string(cr), std::move(patterns),
-                      std::move(query.cursor).value_or(""), limit, seen_version, ttl};
+                      std::move(query.cursor).value_or(""), limit, seen_version, ttl, std::move(version_hint)};
 
     if (wait <= 0 || gateway_.log_.closed()) return respond(*read(true));
     auto poll = std::make_shared<Poll>(std::move(read), std::move(respond));

@@ -65,6 +65,11 @@ http::Headers with_protocol(http::Headers headers, int protocol_version) {
   return headers;
 }
 
+http::Headers with_json(http::Headers headers) {
+  headers.set("Content-Type", "application/json");
+  return headers;
+}
+
 // Whether a body is JSON (nlohmann::json::parse would take it), without building it.
 bool is_json(std::string_view text) {
   struct Unread final : JsonOutline {
@@ -83,6 +88,7 @@ ParentLink::ParentLink(http::HttpClient& client, StopSignal& stop, std::string c
       cr_name_(std::move(cr_name)),
       content_headers_(authorized(token_name, token_password)),
       gateway_headers_(with_protocol(content_headers_, protocol_version)),
+      gateway_json_headers_(with_json(gateway_headers_)),
       address_(std::move(address)) {
   if (address_.content.empty()) address_.content = address_.gateway;
 }
@@ -119,10 +125,10 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
   target.reserve(gateway::kPathPrefix.size() + cr.size() + 1 + operation.size() + 1 + query.size());
   target.append(gateway::kPathPrefix).append(cr).append(1, '/').append(operation);
   if (!query.empty()) target.append(1, '?').append(query);
-  http::ClientRequest request = this->request(method, address_.gateway, std::move(target), gateway_headers_);
+  http::ClientRequest request =
+      this->request(method, address_.gateway, std::move(target), body ? gateway_json_headers_ : gateway_headers_);
   request.idle_timeout = idle_timeout;
   if (body) {
-    request.headers.set("Content-Type", "application/json");
     counters_.bytes_up += body->size();
     request.body = std::make_unique<http::StringBody>(std::move(*body));
   }

@@ -67,6 +67,7 @@ class Replica final : public gateway::ConfigSource {
   // gateway::ConfigSource: this node's children and their descendants.
   std::optional<nlohmann::json> document(std::string_view cr) override;
   uint64_t version(std::string_view cr) override;
+  uint64_t version(std::string_view cr, VersionHint& hint) override;  // the hint holds the configuration it read
   std::vector<std::string> repositories(std::string_view cr) override;
   Nanoseconds message_ttl(std::string_view cr) override;
   void activate(std::string_view cr, const std::string& instance_id,

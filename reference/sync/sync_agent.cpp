@@ -414,11 +414,12 @@ Task<void> SyncAgent::round() {
     wait = std::min(wait, options_.status_interval - (clock_.monotonic() - last_status_sent_));
   }
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(std::max(wait, Nanoseconds(0))).count();
-  std::string query = "cursor=";
-  query.append(cursor_encoded_).append("&wait=").append(std::to_string(seconds));
+  std::string query;
+  query.reserve(cursor_encoded_.size() + 64);  // the rest is two numbers and their names: written without regrowing
+  query.append("cursor=").append(cursor_encoded_).append("&wait=").append(std::to_string(seconds));
   query.append("&configVersion=").append(std::to_string(replica_.version()));
   ParentLink::GatewayAnswer answer =
-      co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("messages"), query, std::nullopt,
+      co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("messages"), std::move(query), std::nullopt,
                              wait + std::chrono::seconds(60), ParentLink::Reading::Text);
   const MessagesAnswer messages(std::move(answer.text));
   message_config_version_ = messages.config_version();

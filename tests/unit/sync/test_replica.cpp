@@ -118,6 +118,44 @@ BOOST_AUTO_TEST_CASE(answers_for_descendants_come_from_their_configurations) {
   BOOST_TEST(replica.message_ttl("site").count() == std::chrono::nanoseconds(std::chrono::hours(1)).count());
 }
 
+// A long poll reads its CR's version with a hint: it answers what a lookup by name would, also after a new document
+// changed that version or took the CR away, and an empty hint learns nothing from a CR that is not served.
+BOOST_AUTO_TEST_CASE(a_version_read_with_a_hint_follows_every_new_document) {
+  using Hint = outpost::gateway::ConfigSource::VersionHint;
+  Replica replica("edge:5000", nullptr);
+  Hint site, line, stranger;
+  BOOST_TEST(replica.version("site", site) == 0u);
+  BOOST_TEST(replica.apply(json{{"version", 12},
+                                {"config", own_config()},
+                                {"descendants",
+                                 {descendant("site", "edge", 5, json::object()),
+                                  descendant("line", "site", 9, json::object())}}}));
+  BOOST_TEST(replica.version("site", site) == 5u);
+  BOOST_TEST(replica.version("line", line) == 9u);
+  BOOST_TEST(replica.version("site", site) == 5u);  // again, from the hint
+  BOOST_TEST(replica.version("elsewhere", stranger) == 0u);
+  BOOST_TEST(!stranger.holder);
+
+  BOOST_TEST(replica.apply(json{{"version", 13},
+                                {"config", own_config()},
+                                {"descendants", {descendant("site", "edge", 6, json::object())}}}));
+  BOOST_TEST(replica.version("site", site) == 6u);
+  BOOST_TEST(replica.version("line", line) == 0u);
+  BOOST_TEST(replica.version("site", site) == replica.version("site"));
+  // The same document again is no change; a new one with the same version of `site` still answers it.
+  BOOST_TEST(!replica.apply(json{{"version", 13},
+                                 {"config", own_config()},
+                                 {"descendants", {descendant("site", "edge", 6, json::object())}}}));
+  BOOST_TEST(replica.version("site", site) == 6u);
+  BOOST_TEST(replica.apply(json{{"version", 14},
+                                {"config", own_config()},
+                                {"descendants",
+                                 {descendant("site", "edge", 6, json::object()),
+                                  descendant("line", "site", 10, json::object())}}}));
+  BOOST_TEST(replica.version("site", site) == 6u);
+  BOOST_TEST(replica.version("line", line) == 10u);
+}
+
 BOOST_AUTO_TEST_CASE(a_ttl_of_the_wrong_type_fails_the_call_that_reads_it_not_the_document) {
   Replica replica("edge:5000", nullptr);
   BOOST_TEST(replica.apply(json{{"version", 3},
