@@ -480,10 +480,36 @@ BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, st
   flow.finish.reset();
   flow.group = kNoGroup;
   flow.left_group = false;
+  // Alone on every resource that constrains it, the flow's rate is the lowest of its own levels, and nothing else is
+  // re-rated: the solve's answer without the solve (most messages cross idle links).
+  const std::optional<uint64_t> alone = lone_rate(flow);
   for (const ResourceId r : flow.resources) resources_[r].flows.push_back(slot);
+  if (alone) {
+    ++solves_;
+    ++solved_flows_;
+    flow.rate = *alone;
+    schedule(flow, slot);
+    return id;
+  }
   const Slot seed[] = {slot};
   resolve(now, {}, seed);
   return id;
+}
+
+std::optional<uint64_t> BandwidthModel::lone_rate(const Flow& flow) const {
+  // A solve of this flow alone: the levels are each limited resource's capacity over one flow, and its cap. The
+  // lowest wins (a flow that gets a resource's share forms a group of one, which finishes exactly as a lone flow at
+  // that rate does). Blocked, unlimited or shared paths are left to the solve.
+  std::optional<uint64_t> rate;
+  if (flow.cap > 0) rate = flow.cap * kRateScale;
+  for (const ResourceId r : flow.resources) {
+    const Tag& tag = tags_[r];
+    if (!tag.constrains()) continue;
+    if (tag.blocked || !resources_[r].flows.empty()) return std::nullopt;
+    const uint64_t level = resources_[r].capacity * kRateScale;
+    if (!rate || level < *rate) rate = level;
+  }
+  return rate;
 }
 
 uint64_t BandwidthModel::stop(Nanoseconds now, FlowId id) {
@@ -497,7 +523,7 @@ uint64_t BandwidthModel::stop(Nanoseconds now, FlowId id) {
   detach(flow, slot);
   touched_.clear();
   for (const ResourceId r : flow.resources)
-    if (tags_[r].constrains()) touched_.push_back(r);
+    if (reshares(r)) touched_.push_back(r);
   release(flow, slot);
   if (!touched_.empty()) resolve(now, touched_, {});
   return delivered;
@@ -546,7 +572,7 @@ std::vector<BandwidthModel::FlowId> BandwidthModel::take_completed(Nanoseconds n
     done.push_back(flow.id);
     detach(flow, slot);
     for (const ResourceId r : flow.resources)
-      if (tags_[r].constrains()) touched_.push_back(r);
+      if (reshares(r)) touched_.push_back(r);
     release(flow, slot);
   }
   if (!touched_.empty()) {

@@ -199,6 +199,12 @@ class BandwidthModel {
   void schedule(Flow& flow, Slot slot);
   void detach(Flow& flow, Slot slot);
   void release(Flow& flow, Slot slot);
+  // The rate a solve would give a new flow that is alone on every resource constraining it (none: not alone, blocked,
+  // or constrained by nothing).
+  std::optional<uint64_t> lone_rate(const Flow& flow) const;
+  // Whether a flow leaving the resource re-rates others: it constrains and still carries flows (a flow that was alone
+  // on its path leaves nothing to solve).
+  bool reshares(ResourceId r) const { return tags_[r].constrains() && !resources_[r].flows.empty(); }
   // The completion heap's upkeep; each keeps due_index_ right. Unordered changes leave the heap to be rebuilt by
   // heapify().
   void place(size_t index, const Due& due);

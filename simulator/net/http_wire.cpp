@@ -39,10 +39,12 @@ uint64_t response_head_bytes(int status, const http::Headers& headers) {
 http::Request server_request(const std::string& from, http::ClientRequest& request) {
   http::Request out;
   out.method = request.method;
-  out.target = request.target;
   const size_t question = request.target.find('?');
-  out.path = http::percent_decode(std::string_view(request.target).substr(0, question));
+  const std::string_view path = std::string_view(request.target).substr(0, question);
+  // Most paths have nothing escaped: copied whole, not decoded byte by byte (which would give the same string).
+  out.path = path.find('%') == std::string_view::npos ? std::string(path) : http::percent_decode(path);
   if (question != std::string::npos) out.query = request.target.substr(question + 1);
+  out.target = std::move(request.target);
   out.headers = std::move(request.headers);
   out.headers.set("Host", request.authority);
   out.remote_address = from + ":1";
@@ -77,6 +79,10 @@ http::Response failure_response(std::exception_ptr failure) {
 void copy_body(http::Response& response, uint64_t limit, http::BodySink* sink, std::string& out) {
   if (limit == 0) return;
   if (!response.stream) {
+    if (!sink && out.empty() && limit >= response.body.size()) {  // all of it, to nobody else: moved, not copied
+      out = std::move(response.body);
+      return;
+    }
     const std::string_view body =
         std::string_view(response.body).substr(0, static_cast<size_t>(std::min<uint64_t>(limit, response.body.size())));
     if (body.empty()) return;

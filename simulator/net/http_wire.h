@@ -18,7 +18,8 @@ uint64_t request_body_bytes(const http::ClientRequest& request);
 uint64_t response_head_bytes(int status, const http::Headers& headers);
 
 // What the server's handler sees: the target split into path and query, Host set, the peer as `from`:1. It takes the
-// request's headers rather than copying them (a token is long): a wire counts them before the request is served.
+// request's target and headers rather than copying them (a token is long): a wire counts them before the request is
+// served, and whoever still needs the target keeps its own copy first.
 http::Request server_request(const std::string& from, http::ClientRequest& request);
 // Feeds the request body to the call piece by piece; stops when the call says it has enough.
 void feed_body(http::ClientRequest& request, http::Call& call);
@@ -26,7 +27,8 @@ void feed_body(http::ClientRequest& request, http::Call& call);
 // a 500), as the live server renders it.
 http::Response failure_response(std::exception_ptr failure);
 
-// Copies at most `limit` bytes of the response body to `sink`, or to `out` without a sink.
+// Copies at most `limit` bytes of the response body to `sink`, or to `out` without a sink (an in-memory body that fits
+// whole is moved there instead: the response gives it up).
 void copy_body(http::Response& response, uint64_t limit, http::BodySink* sink, std::string& out);
 
 }  // namespace outpost::sim::wire

@@ -106,6 +106,7 @@ struct SimNetwork::Exchange {
   std::string stalled_by;  // the timeout toxic holding it, whose removal closes the connection
   std::string failure;     // the transport error fail_later() delivers (kept here, the timer's capture stays small)
   http::Response response;
+  std::string request_line;  // "GET /target", once the handler has the request (and its target)
   TimerId phase_timer = 0;
   TimerId idle_timer = 0;
   bool idle_armed = false;
@@ -549,10 +550,10 @@ void SimNetwork::run_handler(Exchange& ex) {
   ex.phase = Phase::Handler;
   const std::string_view target = ex.request.target;
   ex.delivered->count(target.substr(0, target.find('?')));
-  if (observer_) {
-    const std::string what = std::string(http::method_name(ex.request.method)) + " " + ex.request.target;
-    emit(NetEventKind::Request, ex.from(), ex.authority(), what);
-  }
+  // Kept for the response's event: the handler's request takes the target.
+  ex.request_line.reserve(http::method_name(ex.request.method).size() + 1 + target.size());
+  ex.request_line.append(http::method_name(ex.request.method)).append(1, ' ').append(target);
+  emit(NetEventKind::Request, ex.from(), ex.authority(), ex.request_line);
   const Ticket ticket = ex.ticket();
   http::Response response;
   try {
@@ -613,8 +614,7 @@ void SimNetwork::deliver_response(Exchange& ex) {
   out.headers = std::move(ex.response.headers);
   if (!ex.head) wire::copy_body(ex.response, ex.body_bytes, ex.sink.get(), out.body);
   if (observer_) {
-    const std::string what = std::to_string(out.status) + " " + std::string(http::method_name(ex.request.method)) +
-                             " " + ex.request.target;
+    const std::string what = std::to_string(out.status) + " " + ex.request_line;
     emit(NetEventKind::Response, ex.authority(), ex.from(), what);
   }
   http::ClientResult result;

@@ -378,4 +378,44 @@ BOOST_AUTO_TEST_CASE(flows_finishing_in_the_same_nanosecond_come_out_as_before) 
   }
 }
 
+// A quiet fleet: hosts on links of their own behind unlimited NICs (and one limited one, the cloud's), where most
+// messages are small and find their whole path idle, and now and then one overlaps another on a link or the NIC: a
+// flow alone on its path is rated without a solve, and must answer as the solve did.
+BOOST_AUTO_TEST_CASE(small_messages_on_mostly_idle_links_answer_as_before) {
+  for (uint64_t seed = 1; seed <= 300; ++seed) {
+    Twins t(seed, "idle links");
+    const ResourceId cloud = t.add_resource(10 * kGigabit);
+    std::vector<std::vector<ResourceId>> paths;
+    for (int i = 0; i < 16; ++i) {
+      const ResourceId nic = t.add_resource(t.chance(90) ? 0 : random_capacity(t));
+      const ResourceId up = t.add_resource(1 + t.below(kGigabit));
+      const ResourceId down = t.add_resource(1 + t.below(kGigabit));
+      paths.push_back({nic, up, cloud});
+      paths.push_back({cloud, down, nic});
+    }
+    for (int i = 0; i < 200; ++i) {
+      switch (t.below(8)) {
+        case 0:
+        case 1:
+        case 2: {
+          const uint64_t bytes = t.chance(90) ? 100 + t.below(4'000) : random_bytes(t);
+          t.start(bytes, paths[t.below(paths.size())], t.chance(10) ? random_capacity(t) : 0);
+          break;
+        }
+        case 3: t.advance(Nanoseconds(static_cast<int64_t>(t.below(50'000'000)))); break;
+        case 4:
+          if (!t.flows().empty()) t.stop(t.flows()[t.below(t.flows().size())]);
+          break;
+        case 5:
+          if (t.chance(20)) t.set_blocked(t.resources()[t.below(t.resources().size())], t.chance(50));
+          break;
+        default: t.take_next(); break;
+      }
+      t.compare({t.elsewhen()});
+    }
+    while (t.take_next()) t.compare();
+    BOOST_TEST(t.steps() >= 200);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
