@@ -3,6 +3,7 @@
 //  - incarnations: when the process dies, the work it scheduled dies with it (a timer of a crashed node never fires
 //    into a destroyed object), while the loop and every other host go on;
 //  - pauses: a paused process (SIGSTOP) runs nothing; what comes due meanwhile waits, in order, and runs on resume.
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -44,11 +45,23 @@ class HostExecutor final : public Executor {
   void end_incarnation();
 
  private:
-  std::function<void()> guarded(std::function<void()> work);
+  // One incarnation of the process: what its work checks before it runs. Work captures this (and the work itself)
+  // and nothing else, so a posted callable fits the loop's inline buffer (48 bytes) and needs no allocation of its
+  // own; a timer's adds one, its cancel flag (ArmedTimer).
+  struct Incarnation {
+    HostExecutor* host;
+    bool alive = true;
+  };
+  struct ArmedTimer {
+    std::atomic<bool> cancelled{false};  // what the TimerHandle sets (aliased), honoured even once held by a pause
+    std::shared_ptr<Incarnation> incarnation;
+  };
+  // Runs `work` for `incarnation`: nothing once it ended, held while its host is paused.
+  static void run_for(const std::shared_ptr<Incarnation>& incarnation, std::function<void()>& work);
   void hold(std::function<void()> work);
 
   EventLoop& loop_;
-  std::shared_ptr<bool> alive_;  // shared with every piece of work of the current incarnation
+  std::shared_ptr<Incarnation> incarnation_;  // shared with every piece of work of the current incarnation
   bool paused_ = false;
   std::vector<std::function<void()>> held_;
 };

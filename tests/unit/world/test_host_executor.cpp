@@ -69,4 +69,22 @@ BOOST_AUTO_TEST_CASE(run_or_hold_runs_at_once_holds_while_paused_and_drops_what_
   BOOST_TEST(ran == (std::vector<int>{1, 2, 3}));
 }
 
+BOOST_AUTO_TEST_CASE(work_of_an_ended_incarnation_never_runs_posted_timed_or_held) {
+  EventLoop loop;
+  HostExecutor executor(loop);
+  std::vector<int> ran;
+  executor.post([&ran] { ran.push_back(1); });
+  executor.schedule_after(1s, [&ran] { ran.push_back(2); });
+  executor.pause();
+  executor.schedule_after(1s, [&ran] { ran.push_back(3); });  // comes due while paused: held
+  loop.run_until(loop.now() + 2s);
+  BOOST_TEST(ran.empty());  // the post too came during the pause
+  executor.end_incarnation();  // the process died: its held and pending work goes with it
+  executor.schedule_after(3s, [&ran] { ran.push_back(4); });  // the next incarnation's
+  executor.post([&ran] { ran.push_back(5); });
+  executor.resume();
+  loop.run();
+  BOOST_TEST(ran == (std::vector<int>{5, 4}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
