@@ -10,9 +10,7 @@ void HostExecutor::run_for(const std::shared_ptr<Incarnation>& incarnation, std:
   if (!incarnation->alive) return;
   HostExecutor& host = *incarnation->host;
   if (host.paused_) {
-    host.held_.push_back([incarnation, work = std::move(work)] {
-      if (incarnation->alive) work();
-    });
+    host.hold(std::move(work));  // `incarnation` is alive, so it is the host's current one, which hold() captures
     return;
   }
   work();
