@@ -35,10 +35,14 @@ json descendant(const std::string& name, const std::string& parent, uint64_t ver
                       {"sync", std::move(sync)}}}};
 }
 
+json document_of(uint64_t version, json descendants) {
+  return {{"version", version}, {"config", own_config()}, {"descendants", std::move(descendants)}};
+}
+
 json document_with(uint64_t version, const std::vector<std::string>& names) {
   json descendants = json::array();
   for (const auto& name : names) descendants.push_back(descendant(name, "edge", 1, json::object()));
-  return {{"version", version}, {"config", own_config()}, {"descendants", std::move(descendants)}};
+  return document_of(version, std::move(descendants));
 }
 
 std::vector<outpost::gateway::RawReport> raw(const std::vector<std::pair<std::string, std::string>>& reports) {
@@ -125,33 +129,23 @@ BOOST_AUTO_TEST_CASE(a_version_read_with_a_hint_follows_every_new_document) {
   Replica replica("edge:5000", nullptr);
   Hint site, line, stranger;
   BOOST_TEST(replica.version("site", site) == 0u);
-  BOOST_TEST(replica.apply(json{{"version", 12},
-                                {"config", own_config()},
-                                {"descendants",
-                                 {descendant("site", "edge", 5, json::object()),
-                                  descendant("line", "site", 9, json::object())}}}));
+  BOOST_TEST(replica.apply(document_of(
+      12, {descendant("site", "edge", 5, json::object()), descendant("line", "site", 9, json::object())})));
   BOOST_TEST(replica.version("site", site) == 5u);
   BOOST_TEST(replica.version("line", line) == 9u);
   BOOST_TEST(replica.version("site", site) == 5u);  // again, from the hint
   BOOST_TEST(replica.version("elsewhere", stranger) == 0u);
   BOOST_TEST(!stranger.holder);
 
-  BOOST_TEST(replica.apply(json{{"version", 13},
-                                {"config", own_config()},
-                                {"descendants", {descendant("site", "edge", 6, json::object())}}}));
+  BOOST_TEST(replica.apply(document_of(13, json::array({descendant("site", "edge", 6, json::object())}))));
   BOOST_TEST(replica.version("site", site) == 6u);
   BOOST_TEST(replica.version("line", line) == 0u);
   BOOST_TEST(replica.version("site", site) == replica.version("site"));
   // The same document again is no change; a new one with the same version of `site` still answers it.
-  BOOST_TEST(!replica.apply(json{{"version", 13},
-                                 {"config", own_config()},
-                                 {"descendants", {descendant("site", "edge", 6, json::object())}}}));
+  BOOST_TEST(!replica.apply(document_of(13, json::array({descendant("site", "edge", 6, json::object())}))));
   BOOST_TEST(replica.version("site", site) == 6u);
-  BOOST_TEST(replica.apply(json{{"version", 14},
-                                {"config", own_config()},
-                                {"descendants",
-                                 {descendant("site", "edge", 6, json::object()),
-                                  descendant("line", "site", 10, json::object())}}}));
+  BOOST_TEST(replica.apply(document_of(
+      14, {descendant("site", "edge", 6, json::object()), descendant("line", "site", 10, json::object())})));
   BOOST_TEST(replica.version("site", site) == 6u);
   BOOST_TEST(replica.version("line", line) == 10u);
 }
