@@ -1,5 +1,7 @@
 #include "reference/auth/permission_set.h"
 
+#include <algorithm>
+
 namespace outpost::auth {
 
 PermissionSet::PermissionSet(std::span<const ActionRule> rules) { add(rules); }
@@ -28,6 +30,10 @@ void PermissionSet::add(std::span<const ActionRule> rules) {
   sole_gateway_ = tables.gateways.size() == 1;
   sole_gateway_name_ = sole_gateway_ ? std::string_view(tables.gateways.begin()->first) : std::string_view();
   sole_gateway_actions_ = sole_gateway_ ? tables.gateways.begin()->second : GatewayActions{};
+  const bool fits = sole_gateway_name_.size() <= kSoleGatewayInline;
+  sole_gateway_size_ = fits ? static_cast<uint8_t>(sole_gateway_name_.size()) : 0;
+  sole_gateway_inline_ = {};
+  if (fits) std::copy(sole_gateway_name_.begin(), sole_gateway_name_.end(), sole_gateway_inline_.begin());
 }
 
 PermissionSet PermissionSet::all_repositories() {
@@ -51,7 +57,12 @@ RepositoryActions PermissionSet::repository_actions(std::string_view repository)
 }
 
 GatewayActions PermissionSet::gateway_actions(std::string_view connected_registry) const {
-  if (sole_gateway_) return sole_gateway_name_ == connected_registry ? sole_gateway_actions_ : GatewayActions{};
+  if (sole_gateway_) {
+    const std::string_view name = sole_gateway_name_.size() <= kSoleGatewayInline
+                                      ? std::string_view(sole_gateway_inline_.data(), sole_gateway_size_)
+                                      : sole_gateway_name_;
+    return name == connected_registry ? sole_gateway_actions_ : GatewayActions{};
+  }
   if (!tables_) return {};
   const Tables& tables = *tables_;
   if (auto found = tables.gateways.find(connected_registry); found != tables.gateways.end()) return found->second;

@@ -6,6 +6,8 @@
 // Copies share their tables (they are immutable once shared): the control plane's snapshots copy permission sets in
 // chunks of their copy-on-write maps, and a regional connected registry's sync map holds every descendant's gateway
 // rules, so copying the tables made building a wide tree spend its time rehashing maps nobody changed.
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -56,8 +58,14 @@ class PermissionSet {
   // whose nodes stay put while the tables live, and copies of this set share them) and its actions. Most sets are a
   // leaf's sync map or a client's rule on one CR, and these answer them from this object alone, without the walk
   // through the tables (tables, bucket, node, key: each a wait for memory in a node that serves thousands of others).
+  // The name is copied into this object when it fits (every valid connected registry name does: at most 40
+  // characters), so the usual request compares it without a further wait for the tables' key; copies of the set copy
+  // it with them. A longer one is compared through the view.
+  static constexpr size_t kSoleGatewayInline = 40;
   bool sole_gateway_ = false;
+  uint8_t sole_gateway_size_ = 0;  // of the inline copy; used when the name fits
   GatewayActions sole_gateway_actions_{};
+  std::array<char, kSoleGatewayInline> sole_gateway_inline_{};
   std::string_view sole_gateway_name_;
 };
 

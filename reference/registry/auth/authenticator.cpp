@@ -93,8 +93,7 @@ Identity Authenticator::authenticate(const http::Request& request, const Service
       // Answered as an unknown token would be; there is no name to rate-limit by.
       return failed(CredentialState::UnknownToken, auth::Presentation::Basic);
     case AuthorizationScheme::Basic:
-      return authenticate_password(authorization.username, authorization.password,
-                                   client_address(request.remote_address));
+      return login(authorization.username, authorization.password, {request.remote_address, true});
     case AuthorizationScheme::Bearer:
       return authenticate_bearer(authorization.token, naming.service_for(request));
   }
@@ -106,12 +105,13 @@ void Authenticator::check_rate(std::string_view name, std::string_view client) {
 }
 
 Identity Authenticator::admin_password(std::shared_ptr<const control::Snapshot> snapshot, std::string_view password,
-                                       std::string_view client) {
+                                       LoginSource source) {
   const std::string_view name = control::kAdminUser;
   const std::string& hash = snapshot->admin_password_hash;
   const uint64_t generation = snapshot->generation(name);
   bool ok = !hash.empty() && admin_.lookup(name, password, generation);
   if (!ok) {
+    const std::string_view client = source.client();
     check_rate(name, client);
     const bool matches = auth::verify_password(password, hash.empty() ? auth::dummy_hash(options_.hash_cost) : hash);
     ok = matches && !hash.empty();
@@ -131,12 +131,16 @@ Identity Authenticator::admin_password(std::shared_ptr<const control::Snapshot> 
 
 Identity Authenticator::authenticate_password(std::string_view name, std::string_view password,
                                               std::string_view client) {
+  return login(name, password, {client, false});
+}
+
+Identity Authenticator::login(std::string_view name, std::string_view password, LoginSource source) {
   // No token has such a name and no generated password is that long; refused before they can cost a hash or grow
   // the limiter's keys (a form field is not bounded as tightly as a Basic header).
   if (name.empty() || name.size() > kMaxBasicUsernameBytes || password.size() > kMaxBasicPasswordBytes)
     return failed(CredentialState::UnknownToken, auth::Presentation::Basic);
   std::shared_ptr<const control::Snapshot> snapshot = snapshots_();
-  if (name == control::kAdminUser) return admin_password(std::move(snapshot), password, client);
+  if (name == control::kAdminUser) return admin_password(std::move(snapshot), password, source);
 
   // The presented password is hashed once (SHA-256, for the caches' keys: no cache holds a password itself).
   const auth::Sha256Digest presented = auth::sha256_digest(password);
@@ -154,6 +158,7 @@ Identity Authenticator::authenticate_password(std::string_view name, std::string
     }
   }
   if (!cached) {
+    const std::string_view client = source.client();
     check_rate(name, client);
     // Two hashes for every failure, whatever the token's state: a dummy stands in for an unknown token and an empty
     // slot. Only a login that is certain to succeed may stop early.

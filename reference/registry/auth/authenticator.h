@@ -102,8 +102,16 @@ class Authenticator {
  private:
   Identity for_subject(std::shared_ptr<const control::Snapshot> snapshot, const NodeToken& token,
                        auth::Presentation presented);
+  // Where a login came from. A request's remote address is cut down to its client address (client_address) only
+  // when the login reaches the rate limiter: the usual request, answered from the caches, never reads it.
+  struct LoginSource {
+    std::string_view address;
+    bool remote_address = false;  // a request's remote address, not cut down yet
+    std::string_view client() const { return remote_address ? client_address(address) : address; }
+  };
+  Identity login(std::string_view name, std::string_view password, LoginSource source);
   Identity admin_password(std::shared_ptr<const control::Snapshot> snapshot, std::string_view password,
-                          std::string_view client);
+                          LoginSource source);
   void check_rate(std::string_view name, std::string_view client);
 
   SnapshotSource snapshots_;

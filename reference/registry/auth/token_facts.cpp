@@ -22,10 +22,10 @@ TokenFactsMemo::Entry* TokenFactsMemo::entry(const std::shared_ptr<const control
     snapshot_ = snapshot;
     entries_.clear();
   }
-  if (const auto found = entries_.find(name); found != entries_.end()) return &found->second;
+  if (Entry* found = entries_.find(name)) return found;
   unknown = work_out(*snapshot, name);
   if (!unknown.token) return nullptr;
-  return &entries_.emplace(std::string(name), Entry{unknown, std::nullopt}).first->second;
+  return &entries_.insert(name, Entry{unknown, std::nullopt});
 }
 
 TokenFacts TokenFactsMemo::facts(const std::shared_ptr<const control::Snapshot>& snapshot, std::string_view name) {
@@ -56,7 +56,7 @@ void TokenFactsMemo::remember_verified(const std::shared_ptr<const control::Snap
                                        std::string_view name, const VerifiedPassword& verified) {
   std::lock_guard lock(mutex_);
   if (snapshot_ != snapshot) return;  // another snapshot since: its facts (and generation) may differ
-  if (const auto found = entries_.find(name); found != entries_.end()) found->second.verified = verified;
+  if (Entry* found = entries_.find(name)) found->verified = verified;
 }
 
 }  // namespace outpost::registry

@@ -27,8 +27,8 @@
 #include "reference/auth/sha256.h"
 #include "reference/auth/token.h"
 #include "reference/common/clock.h"
-#include "reference/common/string_hash.h"
 #include "reference/control/control_plane.h"
+#include "reference/registry/auth/name_table.h"
 
 namespace outpost::registry {
 
@@ -85,7 +85,7 @@ class TokenFactsMemo {
   const Rule is_sync_token_;
   std::mutex mutex_;
   std::shared_ptr<const control::Snapshot> snapshot_;  // the one entries_ describes
-  StringMap<Entry> entries_;
+  NameTable<Entry> entries_;  // flat: one slot holds the name, its hash and its entry (name_table.h)
 };
 
 }  // namespace outpost::registry

@@ -1,5 +1,6 @@
 // Matching compiled scope-map actions against repositories and connected registries (SPEC 3.1, 3.6).
 #include <boost/test/unit_test.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -158,6 +159,43 @@ BOOST_AUTO_TEST_CASE(a_copy_that_gains_rules_leaves_the_original_alone) {
   from_nothing.add(parse_actions(wildcard).rules);
   BOOST_TEST(from_nothing.includes_all_repositories_wildcard());
   BOOST_TEST(still_nothing.empty());
+}
+
+// A set whose gateway rules name one connected registry answers from a copy of that name kept in the set: names that
+// share all but their last byte, or differ only in length, must still be told apart, a copy must answer alike after
+// the original is gone, and a name too long for the copy (only rules built by hand can hold one) still matches.
+BOOST_AUTO_TEST_CASE(the_sole_gateway_is_matched_on_its_whole_name) {
+  const std::string longest(40, 'a');  // the longest valid connected registry name
+  std::optional<PermissionSet> original = compile({"gateway/" + longest + "/config/read"});
+  const PermissionSet copy = *original;
+  original.reset();
+  BOOST_TEST(copy.gateway_actions(longest) == kConfigRead);
+  BOOST_TEST(copy.gateway_actions(std::string(39, 'a') + "b").empty());
+  BOOST_TEST(copy.gateway_actions(std::string(39, 'a')).empty());
+  BOOST_TEST(copy.gateway_actions(longest + "a").empty());
+  BOOST_TEST(copy.gateway_actions("").empty());
+
+  const PermissionSet short_name = compile({"gateway/child/message/write"});
+  BOOST_TEST(short_name.gateway_actions("child") == kMessageWrite);
+  BOOST_TEST(short_name.gateway_actions("childa").empty());
+  BOOST_TEST(short_name.gateway_actions("chil").empty());
+
+  ActionRule rule;
+  rule.target = ActionRule::Target::Gateway;
+  rule.name = std::string(41, 'z');
+  rule.gateway = kConfigWrite;
+  const std::vector<ActionRule> rules = {rule};
+  const PermissionSet long_name(rules);
+  BOOST_TEST(long_name.gateway_actions(std::string(41, 'z')) == kConfigWrite);
+  BOOST_TEST(long_name.gateway_actions(std::string(40, 'z')).empty());
+  BOOST_TEST(long_name.gateway_actions(std::string(40, 'z') + "y").empty());
+
+  // Gaining a second registry ends the shortcut; both still answer, and the copy taken before is unchanged.
+  PermissionSet grown = copy;
+  grown.add(parse_actions(std::vector<std::string>{"gateway/child/config/write"}).rules);
+  BOOST_TEST(grown.gateway_actions(longest) == kConfigRead);
+  BOOST_TEST(grown.gateway_actions("child") == kConfigWrite);
+  BOOST_TEST(copy.gateway_actions("child").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -441,6 +441,9 @@ BOOST_AUTO_TEST_CASE(failed_logins_are_rate_limited) {
   // ...another address is not limited at all...
   BOOST_TEST(attempt(make_request(Method::Get, kManifest, basic("pull-token", "wrong"), "10.0.0.2:1"))->status() ==
              401);
+  // ...while another port of the limited address is the same client: the limit keys on the address without its port.
+  BOOST_TEST(attempt(make_request(Method::Get, kManifest, basic("nobody-here", "wrong"), "10.0.0.1:9999"))->status() ==
+             429);
   // ...and the bucket refills with time.
   clock.advance(limits.refill_every);
   BOOST_TEST(attempt(Method::Get, kManifest, basic("nobody-here", "wrong"))->status() == 401);

@@ -2,6 +2,10 @@
 // per snapshot. Its answers must be the snapshot's own, and a new snapshot must be asked again.
 #include <boost/test/unit_test.hpp>
 
+#include <string>
+#include <vector>
+
+#include "reference/registry/auth/name_table.h"
 #include "reference/registry/auth/token_facts.h"
 #include "tests/unit/registry_auth/auth_fixture.h"
 
@@ -123,6 +127,84 @@ BOOST_AUTO_TEST_CASE(a_verified_password_is_kept_beside_the_facts_within_its_lim
   BOOST_TEST(!memo.login(second, "reader", right, now, wall_now).verified);
   memo.remember_verified(second, "reader", {right, now + Nanoseconds(100), std::nullopt});
   BOOST_TEST(memo.login(second, "reader", right, now, wall_now).verified);
+}
+
+// The memo's table (name_table.h): every name kept is found with its own value as the table grows, names it does not
+// hold (prefixes, extensions, one byte off, the empty name) are not, names too long to sit in a slot work alike, and
+// clear() forgets everything while the table stays usable.
+BOOST_AUTO_TEST_CASE(the_name_table_finds_exactly_the_names_it_holds) {
+  registry::NameTable<int> table;
+  BOOST_TEST(table.find("anything") == nullptr);
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) {
+    std::string name = "region" + std::to_string(i % 7) + "child" + std::to_string(i) + "-sync-token";
+    if (i % 10 == 0) name += std::string(60, 'x');  // past what a slot holds in place
+    names.push_back(name);
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    BOOST_TEST(table.find(names[i]) == nullptr);
+    int& kept = table.insert(names[i], static_cast<int>(i));
+    BOOST_TEST(kept == static_cast<int>(i));
+    BOOST_TEST(table.size() == i + 1);
+    // Everything inserted so far is still there after each growth.
+    if ((i & (i + 1)) == 0)
+      for (size_t j = 0; j <= i; ++j) BOOST_TEST_REQUIRE(table.find(names[j]) != nullptr);
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    int* found = table.find(names[i]);
+    BOOST_TEST_REQUIRE(found != nullptr);
+    BOOST_TEST(*found == static_cast<int>(i));
+    BOOST_TEST(table.find(names[i].substr(0, names[i].size() - 1)) == nullptr);
+    BOOST_TEST(table.find(names[i] + "n") == nullptr);
+    std::string off = names[i];
+    off.back() = 'X';
+    BOOST_TEST(table.find(off) == nullptr);
+  }
+  BOOST_TEST(table.find("") == nullptr);
+  *table.find(names[3]) = -3;  // values are kept in place
+  BOOST_TEST(*table.find(names[3]) == -3);
+
+  table.clear();
+  BOOST_TEST(table.size() == 0u);
+  for (const std::string& name : names) BOOST_TEST(table.find(name) == nullptr);
+  table.insert(names[10], 10);
+  BOOST_TEST(*table.find(names[10]) == 10);
+  BOOST_TEST(table.find(names[11]) == nullptr);
+}
+
+// Many tokens in one snapshot: each name gets its own token's facts and its own remembered password.
+BOOST_AUTO_TEST_CASE(many_tokens_each_keep_their_own_facts_and_password) {
+  SeededRandom random{7};
+  SnapshotDouble snapshots;
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i) names.push_back("child" + std::to_string(i) + "-sync-token");
+  snapshots.change([&](control::Snapshot& s) {
+    for (size_t i = 0; i < names.size(); ++i)
+      put_token(s, random, names[i], "pw" + std::to_string(i), "map" + std::to_string(i),
+                {"repositories/r" + std::to_string(i) + "/content/read"}, 100 + i);
+  });
+  Rules rules;
+  registry::TokenFactsMemo memo(rules.accepts(), Rules::is_sync_token());
+  const auto snapshot = snapshots.current;
+  const Nanoseconds now{1'000};
+  const WallTime wall_now = WallTime{} + std::chrono::hours(1000);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auth::Sha256Digest password = auth::sha256_digest("pw" + std::to_string(i));
+    BOOST_TEST(!memo.login(snapshot, names[i], password, now, wall_now).verified);
+    memo.remember_verified(snapshot, names[i], {password, now + Nanoseconds(100), std::nullopt});
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto login = memo.login(snapshot, names[i], auth::sha256_digest("pw" + std::to_string(i)), now, wall_now);
+    BOOST_TEST(login.verified);
+    BOOST_TEST(login.facts.token == snapshot->token(names[i]));
+    BOOST_TEST(login.facts.generation == 100 + i);
+    BOOST_TEST(login.facts.permissions == snapshot->permissions_of(*snapshot->token(names[i])));
+    // Another token's password is not this one's.
+    const size_t other = (i + 1) % names.size();
+    BOOST_TEST(!memo.login(snapshot, names[i], auth::sha256_digest("pw" + std::to_string(other)), now, wall_now)
+                    .verified);
+  }
+  BOOST_TEST(rules.asked == static_cast<int>(names.size()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
