@@ -1,5 +1,7 @@
 // The gateway-facing operations on connected registries (SPEC 2.7, 5.3): activation, reported status and forwarded
 // notifications. The data endpoint calls them; they have no management route of their own.
+#include <algorithm>
+
 #include "reference/auth/names.h"
 #include "reference/control/control_errors.h"
 #include "reference/control/control_plane_impl.h"
@@ -56,6 +58,19 @@ void ControlPlane::report_status(std::string_view name, ConnectedRegistryStatus 
   std::lock_guard lock(impl_->status_mutex);
   existing_or_404(*impl_->current(), key);
   impl_->statuses.insert_or_assign(key, std::move(status));
+}
+
+void ControlPlane::report_status(const Snapshot& found_in, std::string_view name, ConnectedRegistryStatus status) {
+  // A name with capitals is not a key as it is (keys are lowercase): the lookup by name says what it is.
+  if (std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+    return report_status(name, std::move(status));
+  std::lock_guard lock(impl_->status_mutex);
+  // Checked under status_mutex as above: a snapshot published since may no longer hold the CR.
+  if (const auto current = impl_->current(); current.get() != &found_in) existing_or_404(*current, name);
+  if (const auto found = impl_->statuses.find(name); found != impl_->statuses.end())
+    found->second = std::move(status);
+  else
+    impl_->statuses.emplace(std::string(name), std::move(status));
 }
 
 std::optional<ConnectedRegistryStatus> ControlPlane::status(std::string_view name) const {

@@ -65,29 +65,59 @@ bool below(const control::Snapshot& snapshot, const control::ConnectedRegistry* 
   }
   return false;
 }
+
+// Finds the CRs of a body's reports in a snapshot. A body lists its sender's report, then its subtree's in name order,
+// and a subtree's names mostly follow one another in the snapshot's map too: each is looked for first among the few
+// entries from the one found last, which reads those entries instead of searching the whole map (a search reads a
+// dozen cold entries of a fleet's thousands). The same answers as Snapshot::connected_registry.
+class RegistryCursor {
+ public:
+  explicit RegistryCursor(const control::Snapshot& snapshot)
+      : map_(snapshot.connected_registries), at_(map_.end()) {}
+
+  const control::ConnectedRegistry* find(std::string_view name) {
+    auto next = at_;
+    for (int step = 0; step < kSteps && next != map_.end(); ++step, ++next) {
+      const std::string& key = next->first;
+      if (key == name) return &(at_ = next)->second;
+      if (name < key) break;  // before this entry: not among the ones after it
+    }
+    at_ = map_.find(name);
+    return at_ == map_.end() ? nullptr : &at_->second;
+  }
+
+ private:
+  static constexpr int kSteps = 3;  // the one found last, and the two after it
+  const control::NameMap<control::ConnectedRegistry>& map_;
+  control::NameMap<control::ConnectedRegistry>::const_iterator at_;
+};
 }  // namespace
 
 void CloudConfigSource::report_status(std::string_view cr, std::vector<RawReport> reports) {
   const auto snapshot = control_.snapshot();
+  RegistryCursor registries(*snapshot);
   std::string_view known_below;  // the parent of the last descendant found (below `cr`, or `cr` itself)
   for (const auto& raw : reports) {
-    const std::string& name = raw.name;
+    const std::string_view name = raw.name;
     if (name.empty()) continue;
-    const auto* registry = snapshot->connected_registry(name);
+    const auto* registry = registries.find(name);
     // A node reports for itself and relays for its descendants, nothing else.
     if (name != cr) {
       if (!below(*snapshot, registry, cr, known_below)) continue;
       known_below = registry->parent ? std::string_view(*registry->parent) : std::string_view();
     }
-    // Read here for the first time since its node wrote it: only the members the cloud acts on (status_report.h).
-    const StatusReport report(raw.text);
+    // Only the members the cloud acts on (status_report.h), as the body's reading outlined them.
+    const StatusReport report(raw);
     // Only the activated instance speaks for a CR: a second one, refused with ALREADY_ACTIVATED, must not overwrite
     // the status of the one that runs (SPEC 2.7).
-    if (registry) {
-      if (const auto instance = report.instance_id(); instance && *instance != registry->instance_id) continue;
-    }
+    if (registry && report.names_other_instance(registry->instance_id)) continue;
     try {
-      control_.report_status(name, report.status());
+      // One found goes with the snapshot it was found in: the control plane need not search for it again. One not
+      // found (only ever the sender itself) is looked for by name, and refused there.
+      if (registry)
+        control_.report_status(*snapshot, name, report.status());
+      else
+        control_.report_status(name, report.status());
       if (auto notifications = report.notifications(); !notifications.empty())
         control_.add_notifications(name, std::move(notifications));
     } catch (const std::exception& error) {

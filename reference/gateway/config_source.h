@@ -46,8 +46,8 @@ class ConfigSource {
   virtual void activate(std::string_view cr, const std::string& instance_id,
                         std::function<void(std::optional<ApiError>)> done) = 0;
   // SPEC 5.3: status reports of `cr` and of its descendants, relayed upward by a connected registry as the bytes
-  // they arrived in. Taken, not copied: a relay keeps the reports until its own next report (a regional CR's carry
-  // its whole subtree's).
+  // they arrived in. They view the request's body, which lasts only the call: a relay copies each report it keeps
+  // until its own next report (a regional CR's carry its whole subtree's), once; the cloud reads them in place.
   virtual void report_status(std::string_view cr, std::vector<RawReport> reports) = 0;
 };
 

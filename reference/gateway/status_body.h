@@ -3,17 +3,47 @@
 // it: each report's name and its bytes as they arrived, without building a JSON tree. A regional connected registry
 // relays its whole subtree's reports every interval; parsing them into trees and writing them out again at every
 // level was most of what a quiet hierarchy spent. Only the cloud parses a report's content.
+#include <list>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "reference/common/json_scan.h"
+#include "reference/control/connected_registry.h"
+
 namespace outpost::gateway {
 
+// The members of a report the cloud acts on (status_report.h), each its value as written: the last member of its name
+// (as in a parsed tree), "" when the report has none.
+struct ReportMembers {
+  std::string_view instance_id, notifications;
+  control::StatusMembers status;
+  // Where the value of the member named `key` goes; null for a member the cloud does not read. Inline: asked of every
+  // member of every report a relay passes on, and most differ from each name in length.
+  std::string_view* slot(const JsonKey& key) {
+    // Sorted by how often a report carries them; a report has little else.
+    if (key.is("connectionState")) return &status.connection_state;
+    if (key.is("lastSyncTime")) return &status.last_sync_time;
+    if (key.is("lastActivityTime")) return &status.last_activity_time;
+    if (key.is("version")) return &status.version;
+    if (key.is("loginServer")) return &status.login_server;
+    if (key.is("instanceId")) return &instance_id;
+    if (key.is("statusDetails")) return &status.status_details;
+    if (key.is("notifications")) return &notifications;
+    return nullptr;
+  }
+};
+
+// A report as a parent reads it, viewing the body it came in (which must outlive it).
 struct RawReport {
-  std::string name;  // the report's "name" when it is a string; "" otherwise (a relay drops such a report)
-  std::string text;  // the report as it arrived: one JSON value
+  std::string_view name;  // the report's "name" when it is a string; "" otherwise (a relay drops such a report)
+  std::string_view text;  // the report as it arrived: one JSON value
+  // Outlined on the way, for the cloud, which would otherwise read each report a second time: whether the report is
+  // an object, and then the members it acts on.
+  bool object = false;
+  ReportMembers members;
 };
 
 // What a parent makes of a status body: whether it is JSON (as nlohmann::json::accept says, to the byte), whether it
@@ -22,12 +52,16 @@ struct StatusBodyReading {
   enum class Verdict { NotJson, NotReports, Reports };
   Verdict verdict = Verdict::NotJson;
   std::vector<RawReport> reports;  // in order, when the verdict is Reports
+  // The names written with an escape, decoded (nearly never): a report's name views one of them. A list: what it
+  // holds stays in place as it grows and when the reading moves, and an empty one allocates nothing.
+  std::list<std::string> decoded_names;
 };
 
 // Reads `body` in one pass (reference/common/json_scan.h), checking it and splitting it at once: a relay reads every
 // report of its subtree at every interval, and a second pass only to check it was a fair share of a fleet's time.
 // Reports when the body is an object whose "reports" member is an array; for duplicated members the last one counts,
-// as when the body is parsed.
+// as when the body is parsed. The reports view `body`, which must outlive the reading: a relay copies each once, into
+// where it waits to go up, and the cloud reads them in place.
 StatusBodyReading read_status_body(std::string_view body);
 
 // A status body from this node's own report (its JSON text) and relayed ones: {"reports": [own, relayed...]}.

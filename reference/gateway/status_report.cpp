@@ -15,14 +15,13 @@ bool empty_array(std::string_view token) {
 // replaces an earlier one, as in a parsed tree.
 class MemberPicker final : public JsonOutline {
  public:
-  explicit MemberPicker(control::StatusMembers& status, std::string_view& instance_id, std::string_view& notifications)
-      : status_(status), instance_id_(instance_id), notifications_(notifications) {}
+  explicit MemberPicker(ReportMembers& members) : members_(members) {}
 
   void open(size_t depth, char bracket) override {
     if (depth == 0) object_ = bracket == '{';
   }
   void key(size_t depth, const JsonKey& key) override {
-    if (depth == 1) slot_ = slot_of(key);
+    if (depth == 1) slot_ = members_.slot(key);
   }
   void value(size_t depth, std::string_view bytes) override {
     if (depth == 1 && slot_) *slot_ = bytes;
@@ -31,22 +30,7 @@ class MemberPicker final : public JsonOutline {
   bool object() const { return object_; }
 
  private:
-  std::string_view* slot_of(const JsonKey& key) {
-    // Sorted by how often a report carries them; a report has little else.
-    if (key.is("connectionState")) return &status_.connection_state;
-    if (key.is("lastSyncTime")) return &status_.last_sync_time;
-    if (key.is("lastActivityTime")) return &status_.last_activity_time;
-    if (key.is("version")) return &status_.version;
-    if (key.is("loginServer")) return &status_.login_server;
-    if (key.is("instanceId")) return &instance_id_;
-    if (key.is("statusDetails")) return &status_.status_details;
-    if (key.is("notifications")) return &notifications_;
-    return nullptr;
-  }
-
-  control::StatusMembers& status_;
-  std::string_view& instance_id_;
-  std::string_view& notifications_;
+  ReportMembers& members_;
   std::string_view* slot_ = nullptr;  // where the value of the member being read goes, if anywhere
   bool object_ = false;
 };
@@ -54,12 +38,19 @@ class MemberPicker final : public JsonOutline {
 }  // namespace
 
 StatusReport::StatusReport(std::string_view text) {
-  Members members;
-  MemberPicker picker(members.status, members.instance_id, members.notifications);
+  ReportMembers members;
+  MemberPicker picker(members);
   if (json_scan(text, picker, 1) && picker.object())
     members_ = members;
   else
     tree_ = nlohmann::json::parse(text);
+}
+
+StatusReport::StatusReport(const RawReport& report) {
+  if (report.object)
+    members_ = report.members;
+  else
+    tree_ = nlohmann::json::parse(report.text);
 }
 
 std::optional<std::string> StatusReport::instance_id() const {
@@ -71,6 +62,17 @@ std::optional<std::string> StatusReport::instance_id() const {
   const std::string_view token = members_->instance_id;
   if (token.empty() || token.front() != '"') return std::nullopt;
   return json_string_value(token);
+}
+
+bool StatusReport::names_other_instance(std::string_view instance) const {
+  if (tree_) {
+    const auto id = instance_id();
+    return id && *id != instance;
+  }
+  const std::string_view token = members_->instance_id;
+  if (token.empty() || token.front() != '"') return false;
+  if (token.find('\\') == std::string_view::npos) return token.substr(1, token.size() - 2) != instance;
+  return json_string_value(token) != instance;  // an escape: compared decoded
 }
 
 control::ConnectedRegistryStatus StatusReport::status() const {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reference/control/connected_registry.h"
+#include "reference/gateway/status_body.h"
 
 namespace outpost::gateway {
 
@@ -18,9 +19,15 @@ class StatusReport {
  public:
   // `text`: one JSON value (a report as it arrived in a status body that was JSON); it must outlive this reader.
   explicit StatusReport(std::string_view text);
+  // A report as read_status_body found it: what it outlined is not read again (the cloud takes in every node's report
+  // each interval). The body it views must outlive this reader.
+  explicit StatusReport(const RawReport& report);
 
   // The report's "instanceId" when it is a string (the last such member, as a parse keeps).
   std::optional<std::string> instance_id() const;
+  // Whether it has such an "instanceId" and that is not `instance`: the same as comparing instance_id(), without
+  // copying the id out (the cloud asks of every report it takes in).
+  bool names_other_instance(std::string_view instance) const;
   // control::parse_status_json of the report: the same status, or the same std::invalid_argument.
   control::ConnectedRegistryStatus status() const;
   // The elements of "notifications" when it is an array; none otherwise.
@@ -28,11 +35,7 @@ class StatusReport {
 
  private:
   // The members read, each its value as written ("" when absent); only when the report is an object.
-  struct Members {
-    std::string_view instance_id, notifications;
-    control::StatusMembers status;
-  };
-  std::optional<Members> members_;
+  std::optional<ReportMembers> members_;
   std::optional<nlohmann::json> tree_;  // otherwise, the report parsed
 };
 

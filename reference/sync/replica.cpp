@@ -275,7 +275,7 @@ void Replica::report_status(std::string_view, std::vector<gateway::RawReport> re
       if (found == current.descendants.end()) continue;
       slot = found->second.slot;
     }
-    reports_.by_slot[slot] = std::move(report.text);
+    reports_.by_slot[slot].assign(report.text);  // copied out of the body, which goes when the call ends
     next = slot + 1;
   }
 }

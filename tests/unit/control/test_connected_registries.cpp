@@ -594,6 +594,34 @@ BOOST_AUTO_TEST_CASE(status_is_merged_and_filtered) {
   BOOST_TEST(api_error_of([&] { control->report_status("ghostone", status); }).status() == 404);
 }
 
+// A report for a CR the caller found in a snapshot: recorded as by name while that snapshot is current, and checked
+// again by name once another was published (a CR deleted since is refused, as a report by name is).
+BOOST_AUTO_TEST_CASE(a_report_for_a_cr_found_in_a_snapshot_is_checked_against_the_current_one) {
+  create_cr("edgeone", "ReadWrite", std::nullopt, {});
+  create_cr("edgetwo", "ReadWrite", std::nullopt, {});
+  ConnectedRegistryStatus status;
+  status.connection_state = ConnectionState::Online;
+  status.version = "1";
+  const auto found_in = control->snapshot();
+  control->report_status(*found_in, "edgeone", status);
+  BOOST_TEST((control->status("edgeone") == status));
+  status.version = "2";
+  control->report_status(*found_in, "edgeone", status);  // replaces the first
+  BOOST_TEST((control->status("edgeone") == status));
+
+  control->delete_connected_registry("edgetwo", true);  // publishes another snapshot
+  BOOST_TEST(control->snapshot().get() != found_in.get());
+  BOOST_TEST(api_error_of([&] { control->report_status(*found_in, "edgetwo", status); }).status() == 404);
+  BOOST_TEST(!control->status("edgetwo"));
+  status.version = "3";
+  control->report_status(*found_in, "edgeone", status);  // still there
+  BOOST_TEST((control->status("edgeone") == status));
+  // A name written with capitals is recorded under its key, as by name.
+  status.version = "4";
+  control->report_status(*control->snapshot(), "EdgeOne", status);
+  BOOST_TEST((control->status("edgeone") == status));
+}
+
 // SPEC 5.3: forwarded notifications, the newest kept.
 BOOST_AUTO_TEST_CASE(notifications_are_bounded) {
   create_cr("edgeone", "ReadWrite", std::nullopt, {});

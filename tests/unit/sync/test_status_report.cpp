@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "reference/control/connected_registry.h"
+#include "reference/gateway/status_body.h"
 #include "reference/gateway/status_report.h"
 
 using outpost::gateway::StatusReport;
@@ -43,8 +44,9 @@ Reading by_tree(std::string_view text) {
   return reading;
 }
 
-Reading by_outline(std::string_view text) {
-  const StatusReport report(text);
+Reading read_by(const StatusReport& report);
+Reading by_outline(std::string_view text) { return read_by(StatusReport(text)); }
+Reading read_by(const StatusReport& report) {
   Reading reading;
   reading.instance_id = report.instance_id();
   try {
@@ -59,11 +61,24 @@ Reading by_outline(std::string_view text) {
 void reads_as_the_tree(std::string_view text) {
   BOOST_TEST_CONTEXT(text) {
     const Reading expected = by_tree(text);
-    const Reading read = by_outline(text);
-    BOOST_TEST((read.instance_id == expected.instance_id));
-    BOOST_TEST(read.error == expected.error);
-    BOOST_TEST((read.status == expected.status));
-    BOOST_TEST((read.notifications == expected.notifications));
+    // Outlined on its own, and as the cloud reads it: outlined by the reading of the status body it came in.
+    const StatusReport alone(text);
+    const std::string body = R"({"reports":[)" + std::string(text) + "]}";
+    const auto in_body = outpost::gateway::read_status_body(body);
+    BOOST_TEST_REQUIRE(in_body.reports.size() == 1U);
+    const StatusReport relayed(in_body.reports[0]);
+    for (const StatusReport* report : {&alone, &relayed}) {
+      const Reading read = read_by(*report);
+      BOOST_TEST((read.instance_id == expected.instance_id));
+      BOOST_TEST(read.error == expected.error);
+      BOOST_TEST((read.status == expected.status));
+      BOOST_TEST((read.notifications == expected.notifications));
+      // Whether it speaks for another instance than one: as comparing the tree's id, for its own id and others.
+      for (const std::string& instance : {std::string("i-1"), std::string("other"), std::string(""),
+                                          expected.instance_id.value_or("none")})
+        BOOST_TEST(report->names_other_instance(instance) ==
+                   (expected.instance_id && *expected.instance_id != instance));
+    }
   }
 }
 
