@@ -54,19 +54,13 @@ class CountingSink final : public http::BodySink {
 }  // namespace
 
 namespace {
-http::Headers authorized(const std::string& token_name, const std::string& token_password) {
+std::string authorization(const std::string& token_name, const std::string& token_password) {
+  return "Basic " + auth::base64_encode(token_name + ":" + token_password);
+}
+
+http::Headers authorized(const std::string& value) {
   http::Headers headers;
-  headers.set("Authorization", "Basic " + auth::base64_encode(token_name + ":" + token_password));
-  return headers;
-}
-
-http::Headers with_protocol(http::Headers headers, int protocol_version) {
-  headers.set(std::string(gateway::kProtocolHeader), std::to_string(protocol_version));
-  return headers;
-}
-
-http::Headers with_json(http::Headers headers) {
-  headers.set("Content-Type", "application/json");
+  headers.set("Authorization", value);
   return headers;
 }
 
@@ -86,21 +80,21 @@ ParentLink::ParentLink(http::HttpClient& client, StopSignal& stop, std::string c
     : client_(client),
       stop_(stop),
       cr_name_(std::move(cr_name)),
-      content_headers_(authorized(token_name, token_password)),
-      gateway_headers_(with_protocol(content_headers_, protocol_version)),
-      gateway_json_headers_(with_json(gateway_headers_)),
+      content_headers_(authorized(authorization(token_name, token_password))),
+      authorization_(*content_headers_.get("Authorization")),
+      protocol_version_(std::to_string(protocol_version)),
       address_(std::move(address)) {
   if (address_.content.empty()) address_.content = address_.gateway;
 }
 
 http::ClientRequest ParentLink::request(http::Method method, const std::string& authority, std::string target,
-                                        const http::Headers& headers) {
+                                        http::Headers headers) {
   http::ClientRequest request;
   request.method = method;
   request.scheme = address_.scheme;
   request.authority = authority;
   request.target = std::move(target);
-  request.headers = headers;
+  request.headers = std::move(headers);
   return request;
 }
 
@@ -118,15 +112,19 @@ void ParentLink::classify(int status, const std::string& body, const std::string
   if (status == 401 || status == 403 || status == 400) throw SyncFailure(Kind::Refused, detail, status);
 }
 
-Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::string cr, std::string operation,
-                                                    std::string query, std::optional<std::string> body,
+Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::string_view cr,
+                                                    std::string_view operation, std::string query,
+                                                    std::optional<std::string> body,
                                                     Nanoseconds idle_timeout, Reading reading) {
   std::string target;
   target.reserve(gateway::kPathPrefix.size() + cr.size() + 1 + operation.size() + 1 + query.size());
   target.append(gateway::kPathPrefix).append(cr).append(1, '/').append(operation);
   if (!query.empty()) target.append(1, '?').append(query);
-  http::ClientRequest request =
-      this->request(method, address_.gateway, std::move(target), body ? gateway_json_headers_ : gateway_headers_);
+  http::Headers headers;
+  headers.add("Authorization", authorization_);
+  headers.add(gateway::kProtocolHeader, protocol_version_);
+  if (body) headers.add("Content-Type", "application/json");
+  http::ClientRequest request = this->request(method, address_.gateway, std::move(target), std::move(headers));
   request.idle_timeout = idle_timeout;
   if (body) {
     counters_.bytes_up += body->size();
@@ -134,7 +132,7 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
   }
   ++counters_.requests;
   // Written only for a failure: nearly every call succeeds. (Read afterwards: only the content address ever changes.)
-  const auto what = [&] { return "gateway " + operation + " at " + address_.gateway; };
+  const auto what = [&] { return "gateway " + std::string(operation) + " at " + address_.gateway; };
   http::ClientResult result = co_await exchange(stop_, client_, std::move(request));
   if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what() + ": " + result.transport_error);
   http::ClientResponse& response = *result.response;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -69,7 +70,9 @@ class ParentLink {
     nlohmann::json body;  // Reading::Tree
     std::string text;     // Reading::Text
   };
-  Task<GatewayAnswer> gateway(http::Method method, std::string cr, std::string operation, std::string query,
+  // `operation` names the call in failures too, so it must outlive the call (the callers pass literals); `cr` is read
+  // before the call first suspends.
+  Task<GatewayAnswer> gateway(http::Method method, std::string_view cr, std::string_view operation, std::string query,
                               std::optional<std::string> body, Nanoseconds idle_timeout,
                               Reading reading = Reading::Tree);
 
@@ -80,19 +83,21 @@ class ParentLink {
 
  private:
   http::ClientRequest request(http::Method method, const std::string& authority, std::string target,
-                              const http::Headers& headers);
+                              http::Headers headers);
   // Throws for statuses the caller never handles itself: 401, 403, 5xx.
   static void classify(int status, const std::string& body, const std::string& what);
 
   http::HttpClient& client_;
   StopSignal& stop_;
   const std::string cr_name_;
-  // The headers every content request starts with (the token), every gateway request (the token and the protocol
-  // version), and every gateway request with a body (those and its JSON content type): written once, copied per
-  // request (a copy of the finished list allocates less than a copy grown by one more header).
+  // The headers every content request starts with (the token): written once, copied per request.
   const http::Headers content_headers_;
-  const http::Headers gateway_headers_;
-  const http::Headers gateway_json_headers_;
+  // A gateway request's headers are the token, the protocol version and (with a body) its JSON content type, in that
+  // order. Every node sends one every round, its link cold by then: the list is written per request around the one
+  // value of its own (the token), the names and the other values coming from constants all links share, which stay
+  // warm, rather than copied from a list of its own whose entries sit in separate allocations.
+  const std::string authorization_;
+  const std::string protocol_version_;
   ParentAddress address_;
   LinkCounters counters_;
 };

@@ -204,6 +204,13 @@ nlohmann::json SyncAgent::status() const {
 }
 
 std::string SyncAgent::status_text(const std::vector<nlohmann::json>& notifications) const {
+  std::string out;
+  out.reserve(512);
+  append_status_text(out, notifications);
+  return out;
+}
+
+void SyncAgent::append_status_text(std::string& out, const std::vector<nlohmann::json>& notifications) const {
   std::lock_guard lock(status_mutex_);
   // The members that never change (the options') are written once, on the first report: a text that is not UTF-8
   // throws here as it did on every report, and nothing is kept then.
@@ -225,8 +232,6 @@ std::string SyncAgent::status_text(const std::vector<nlohmann::json>& notificati
   }
   const std::string_view fixed = fixed_status_.text;
   // Members in the order dump() writes status()'s: sorted by key.
-  std::string out;
-  out.reserve(512);
   const auto optional_time = [&out](const std::optional<WallTime>& time) {
     if (time)
       append_json_string(out, format_rfc3339(*time));
@@ -255,7 +260,6 @@ std::string SyncAgent::status_text(const std::vector<nlohmann::json>& notificati
   out += ",\"statusDetails\":";
   array(status_details_);
   out += fixed.substr(fixed_status_.version);  // version, and the end
-  return out;
 }
 
 void SyncAgent::render_metrics(std::string& out) const {
@@ -290,7 +294,7 @@ Task<void> SyncAgent::activate() {
   nlohmann::json body = nlohmann::json::object();
   body["instanceId"] = options_.instance_id;
   body["protocolVersion"] = options_.protocol_version > 0 ? options_.protocol_version : gateway::kProtocolVersion;
-  co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("activate"), std::string(), body.dump(),
+  co_await link_.gateway(http::Method::Post, options_.cr_name, "activate", std::string(), body.dump(),
                          std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked: nothing in it is read
   activated_ = true;
   log::info("activated", {{"cr", options_.cr_name}, {"instance", options_.instance_id}});
@@ -299,7 +303,8 @@ Task<void> SyncAgent::activate() {
 Task<void> SyncAgent::refresh_config() {
   const std::string query = "version=" + std::to_string(replica_.version());
   ParentLink::GatewayAnswer answer =
-      co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("config"), query, std::nullopt, std::chrono::seconds(60));
+      co_await link_.gateway(http::Method::Get, options_.cr_name, "config", query, std::nullopt,
+                             std::chrono::seconds(60));
   // The parent answered: the link is up (a state says what was last observed, so it changes only on an answer).
   if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy)
     set_state(ConnectionState::Online);
@@ -328,9 +333,10 @@ Task<void> SyncAgent::resync() {
   set_state(ConnectionState::Syncing);
   // The cursor is taken before the comparison, so whatever changes during it arrives as messages afterwards.
   ParentLink::GatewayAnswer start =
-      co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("messages"), std::string(), std::nullopt, std::chrono::seconds(60));
-  ParentLink::GatewayAnswer inventory = co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("inventory"), std::string(),
-                                                               std::nullopt, std::chrono::minutes(10));
+      co_await link_.gateway(http::Method::Get, options_.cr_name, "messages", std::string(), std::nullopt,
+                             std::chrono::seconds(60));
+  ParentLink::GatewayAnswer inventory = co_await link_.gateway(http::Method::Get, options_.cr_name, "inventory",
+                                                               std::string(), std::nullopt, std::chrono::minutes(10));
   co_await content_.full_resync(inventory.body, settings->repositories,
                                 settings->mode == auth::RegistryMode::ReadOnly, verify_next_resync_);
   verify_next_resync_ = false;
@@ -346,8 +352,19 @@ Task<void> SyncAgent::report_status() {
     notifications.swap(notifications_);
   }
   // The descendants' reports go up as the bytes they arrived in: only the cloud reads them.
-  std::string body = gateway::status_body(status_text(notifications), replica_.take_reports());
-  co_await link_.gateway(http::Method::Post, options_.cr_name, std::string("status"), std::string(), std::move(body),
+  const std::vector<std::string> relayed = replica_.take_reports();
+  std::string body;
+  if (relayed.empty()) {
+    // A leaf (most nodes) sends its own report alone: written in place, the very bytes status_body writes for it,
+    // rather than written out and then copied into the body.
+    body.reserve(512);
+    body += R"({"reports":[)";
+    append_status_text(body, notifications);
+    body += "]}";
+  } else {
+    body = gateway::status_body(status_text(notifications), relayed);
+  }
+  co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body),
                          std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked: nothing in it is read
   last_status_sent_ = clock_.monotonic();
 }
@@ -384,6 +401,7 @@ Task<void> SyncAgent::round() {
     co_await refresh_config();
   disabled_ = false;
   const auto settings = replica_.settings();
+  read_only_ = settings->mode == auth::RegistryMode::ReadOnly;
   std::optional<SyncWindow> unread;  // only when the schedule does not parse: this throws the parser's error
   const SyncWindow& window = settings->sync_window ? *settings->sync_window
                                                    : unread.emplace(CronSchedule::parse(settings->schedule),
@@ -419,7 +437,7 @@ Task<void> SyncAgent::round() {
   query.append("cursor=").append(cursor_encoded_).append("&wait=").append(std::to_string(seconds));
   query.append("&configVersion=").append(std::to_string(replica_.version()));
   ParentLink::GatewayAnswer answer =
-      co_await link_.gateway(http::Method::Get, options_.cr_name, std::string("messages"), std::move(query), std::nullopt,
+      co_await link_.gateway(http::Method::Get, options_.cr_name, "messages", std::move(query), std::nullopt,
                              wait + std::chrono::seconds(60), ParentLink::Reading::Text);
   const MessagesAnswer messages(std::move(answer.text));
   message_config_version_ = messages.config_version();
@@ -445,7 +463,7 @@ Task<void> SyncAgent::round() {
   ready_ = true;
   if (last_status_sent_ < Nanoseconds(0) || clock_.monotonic() - last_status_sent_ >= options_.status_interval)
     co_await report_status();
-  co_await run_gc_if_due();
+  co_await run_gc_if_due(*settings);
   if (!window.continuous() && !settings->window) {
     // No window: one round per cron occurrence (cron.h, SyncWindow).
     if (const auto next = window.next_open_after(clock_.now()))
@@ -481,7 +499,11 @@ Task<void> SyncAgent::pull_loop() {
     try {
       co_await round();
       pull_backoff_.reset();
-      push_wakeup_.notify();  // the link works: anything journalled may go now
+      // The link works: anything journalled may go now. A ReadOnly node never pushes (its mode is immutable, SPEC
+      // 2.3) and its push loop wakes only to find that out again, so it is not woken: in a wide tree of ReadOnly
+      // leaves that wake-up after every round (an event posted, a timer cancelled and another armed) was a few % of
+      // the whole fleet's time.
+      if (!read_only_) push_wakeup_.notify();
     } catch (const SyncFailure& failure) {
       record_failure(failure);
     } catch (const Cancelled&) {
@@ -553,7 +575,7 @@ Task<void> SyncAgent::relay_activation(std::string cr, std::string instance,
   try {
     nlohmann::json body = nlohmann::json::object();
     body["instanceId"] = instance;
-    co_await link_.gateway(http::Method::Post, cr, std::string("activate"), std::string(), body.dump(),
+    co_await link_.gateway(http::Method::Post, cr, "activate", std::string(), body.dump(),
                            std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked
     done(std::nullopt);
   } catch (const SyncFailure& failure) {
@@ -567,13 +589,12 @@ Task<void> SyncAgent::relay_activation(std::string cr, std::string instance,
   }
 }
 
-Task<void> SyncAgent::run_gc_if_due() {
-  const auto settings = replica_.settings();
-  if (!settings || !settings->gc_enabled) co_return;
+Task<void> SyncAgent::run_gc_if_due(const OwnSettings& settings) {
+  if (!settings.gc_enabled) co_return;
   const WallTime now = clock_.now();
   if (!next_gc_) {
     try {
-      next_gc_ = CronSchedule::parse(settings->gc_schedule).next_after(now);
+      next_gc_ = CronSchedule::parse(settings.gc_schedule).next_after(now);
     } catch (const std::exception&) {
       co_return;
     }

@@ -79,6 +79,8 @@ class SyncAgent {
   // added, dumped, but written without building the tree (every node writes one every interval).
   std::string status_text(const std::vector<nlohmann::json>& notifications) const;
   void render_metrics(std::string& out) const;
+  // status_text() written at the end of `out`.
+  void append_status_text(std::string& out, const std::vector<nlohmann::json>& notifications) const;
 
  private:
   Task<void> pull_loop();
@@ -90,7 +92,8 @@ class SyncAgent {
   Task<void> report_status();
   Task<void> wait_for_window();
   Task<void> relay_activation(std::string cr, std::string instance, std::function<void(std::optional<ApiError>)> done);
-  Task<void> run_gc_if_due();
+  // `settings` are the round's (read once per round: every read of them is a cold lock and copy).
+  Task<void> run_gc_if_due(const OwnSettings& settings);
 
   void set_state(ConnectionState state);
   void set_cursor(std::string cursor);
@@ -120,6 +123,7 @@ class SyncAgent {
   // Agent-thread state.
   bool need_resync_ = true;  // the first round compares everything (SPEC 5.5)
   bool verify_next_resync_ = false;
+  bool read_only_ = false;  // the mode of the last round's settings: a ReadOnly node's push loop is never woken
   uint64_t seen_resync_ = 0;
   std::vector<std::string> seen_repositories_;
   std::string cursor_;

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "reference/gateway/status_body.h"
 #include "tests/unit/sync/hierarchy_world.h"
 
 namespace outpost::test {
@@ -244,6 +245,11 @@ BOOST_AUTO_TEST_CASE(the_status_text_is_the_status_report_dumped) {
     expected["notifications"] = sent;
     const std::string text = agent.status_text(sent);
     BOOST_TEST(text == expected.dump());
+    // A leaf's body is written around its report in place: the bytes status_body writes around the same text.
+    std::string body = R"({"reports":[)";
+    agent.append_status_text(body, sent);
+    body += "]}";
+    BOOST_TEST(body == gateway::status_body(expected.dump(), {}));
   };
   same({});
   same(notifications);

@@ -82,7 +82,7 @@ struct Fixture {
     std::optional<SyncFailure> failure;
     auto run = [&]() -> outpost::Task<void> {
       try {
-        answer = co_await link.gateway(method, "edge1", std::move(operation), std::move(query), std::move(body),
+        answer = co_await link.gateway(method, "edge1", operation, std::move(query), std::move(body),
                                        std::chrono::seconds(60), reading);
       } catch (const SyncFailure& error) {
         failure = error;
