@@ -49,17 +49,36 @@ void BandwidthModel::set_capacity(Nanoseconds now, ResourceId resource, uint64_t
   check_capacity(bytes_per_second);
   Resource& r = resources_.at(resource);
   if (r.capacity == bytes_per_second) return;
+  const bool before = tags_[resource].constrains();
   r.capacity = bytes_per_second;
   tags_[resource].limited = bytes_per_second > 0;
-  resolve(now, std::span(&resource, 1), {});
+  restate(now, resource, before);
 }
 
 void BandwidthModel::set_blocked(Nanoseconds now, ResourceId resource, bool blocked) {
   Resource& r = resources_.at(resource);
   if (r.blocked == blocked) return;
+  const bool before = tags_[resource].constrains();
   r.blocked = blocked;
   tags_[resource].blocked = blocked;
+  restate(now, resource, before);
+}
+
+void BandwidthModel::restate(Nanoseconds now, ResourceId resource, bool constrained_before) {
+  const bool constrains = tags_[resource].constrains();
+  std::vector<Slot>& list = resources_[resource].flows;
+  if (constrains && !constrained_before) {
+    // It was listing nothing: its list is every flow alive that crosses it (each flow's resources are sorted).
+    list.clear();
+    for (Slot slot = 0; slot < flows_.size(); ++slot) {
+      const Flow& flow = flows_[slot];
+      if (flow.id != 0 && std::binary_search(flow.resources.begin(), flow.resources.end(), resource))
+        list.push_back(slot);
+    }
+  }
+  // A resource that just stopped constraining is a seed with its list still whole: its flows are re-rated.
   resolve(now, std::span(&resource, 1), {});
+  if (!constrains && constrained_before) list.clear();
 }
 
 bool BandwidthModel::constrained(std::span<const ResourceId> resources, uint64_t cap) const {
@@ -425,6 +444,7 @@ void BandwidthModel::schedule(Flow& flow, Slot slot) {
 void BandwidthModel::detach(Flow& flow, Slot slot) {
   unqueue(slot, true);
   for (const ResourceId r : flow.resources) {
+    if (!tags_[r].constrains()) continue;  // it lists nothing
     auto& list = resources_[r].flows;
     const auto found = std::find(list.begin(), list.end(), slot);
     if (found != list.end()) {
@@ -443,7 +463,7 @@ void BandwidthModel::release(Flow& flow, Slot slot) {
 }
 
 BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, std::span<const ResourceId> given,
-                                             uint64_t cap) {
+                                             uint64_t cap, uint64_t owner) {
   if (now < last_now_) throw std::logic_error("bandwidth model: time went backwards");
   last_now_ = now;
   check_capacity(cap);
@@ -470,6 +490,7 @@ BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, st
   slot_of_.emplace(id, slot);
   Flow& flow = flows_[slot];
   flow.id = id;
+  flow.owner = owner;
   flow.bytes = bytes;
   flow.resources.assign(resources.begin(), resources.end());
   flow.cap = cap;
@@ -483,7 +504,8 @@ BandwidthModel::FlowId BandwidthModel::start(Nanoseconds now, uint64_t bytes, st
   // Alone on every resource that constrains it, the flow's rate is the lowest of its own levels, and nothing else is
   // re-rated: the solve's answer without the solve (most messages cross idle links).
   const std::optional<uint64_t> alone = lone_rate(flow);
-  for (const ResourceId r : flow.resources) resources_[r].flows.push_back(slot);
+  for (const ResourceId r : flow.resources)
+    if (tags_[r].constrains()) resources_[r].flows.push_back(slot);
   if (alone) {
     ++solves_;
     ++solved_flows_;
@@ -558,9 +580,18 @@ std::optional<Nanoseconds> BandwidthModel::next_completion() const {
 }
 
 std::vector<BandwidthModel::FlowId> BandwidthModel::take_completed(Nanoseconds now) {
+  std::vector<Completed> completed;
+  take_completed(now, completed);
+  std::vector<FlowId> done;
+  done.reserve(completed.size());
+  for (const Completed& flow : completed) done.push_back(flow.id);
+  return done;
+}
+
+void BandwidthModel::take_completed(Nanoseconds now, std::vector<Completed>& done) {
   if (now < last_now_) throw std::logic_error("bandwidth model: time went backwards");
   last_now_ = now;
-  std::vector<FlowId> done;
+  done.clear();
   touched_.clear();
   while (!due_.empty() && due_.front().at <= now) {
     Slot slot = due_.front().slot;
@@ -569,7 +600,7 @@ std::vector<BandwidthModel::FlowId> BandwidthModel::take_completed(Nanoseconds n
       leave_now(slot, now);
     }
     Flow& flow = flows_[slot];
-    done.push_back(flow.id);
+    done.push_back(Completed{flow.id, flow.owner});
     detach(flow, slot);
     for (const ResourceId r : flow.resources)
       if (reshares(r)) touched_.push_back(r);
@@ -580,7 +611,6 @@ std::vector<BandwidthModel::FlowId> BandwidthModel::take_completed(Nanoseconds n
     touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
     resolve(now, touched_, {});
   }
-  return done;
 }
 
 bool BandwidthModel::active(FlowId flow) const { return slot_of_.contains(flow); }

@@ -65,8 +65,10 @@ class BandwidthModel {
   }
 
   // A flow of `bytes` over `resources` (duplicates are ignored), capped at `cap` bytes/s on its own (0: no cap; a
-  // toxiproxy bandwidth toxic limits each connection, not the link).
-  FlowId start(Nanoseconds now, uint64_t bytes, std::span<const ResourceId> resources, uint64_t cap = 0);
+  // toxiproxy bandwidth toxic limits each connection, not the link). `owner` is the caller's, handed back with the
+  // flow when it completes (so the caller finds what the flow was for without a table of its own).
+  FlowId start(Nanoseconds now, uint64_t bytes, std::span<const ResourceId> resources, uint64_t cap = 0,
+               uint64_t owner = 0);
   FlowId start(Nanoseconds now, uint64_t bytes, std::initializer_list<ResourceId> resources, uint64_t cap = 0) {
     return start(now, bytes, std::span<const ResourceId>(resources.begin(), resources.size()), cap);
   }
@@ -80,6 +82,13 @@ class BandwidthModel {
   std::optional<Nanoseconds> next_completion() const;
   // Removes and returns the flows complete by `now`, in (completion time, id) order; the rest are re-solved once.
   std::vector<FlowId> take_completed(Nanoseconds now);
+  // The same, with each flow's owner, into `done` (replacing what it held): a caller that asks at every completion
+  // reuses one vector instead of allocating one each time.
+  struct Completed {
+    FlowId id;
+    uint64_t owner;
+  };
+  void take_completed(Nanoseconds now, std::vector<Completed>& done);
 
   bool active(FlowId flow) const;
   uint64_t bytes(FlowId flow) const;                    // its size (after any truncation)
@@ -103,7 +112,11 @@ class BandwidthModel {
   struct Resource {
     uint64_t capacity = 0;
     bool blocked = false;
-    std::vector<Slot> flows;  // the flows crossing it, in no order anything depends on
+    // The flows crossing it, in no order anything depends on, kept only while it constrains (limited or blocked):
+    // nothing reads the list of a resource that constrains nothing, and a host's unlimited NIC, crossed by every
+    // message it sends or receives, is then never touched for them (it is cold by the next one). When it starts
+    // constraining, its list is made from the flows alive then (relist()).
+    std::vector<Slot> flows;
     // Scratch for a solve:
     uint64_t left = 0;   // capacity not yet handed out (fixed point)
     uint64_t count = 0;  // flows still to be given a rate
@@ -130,6 +143,7 @@ class BandwidthModel {
     Nanoseconds updated{0};  // (stale in a group)
     uint64_t rate = 0;   // fixed point; kUnconstrained (stale in a group)
     std::optional<Nanoseconds> finish;  // (stale in a group)
+    uint64_t owner = 0;  // the caller's (start()), read when it completes
   };
   // A flow in a group: it has `key - served` left, and completes when the group has served it `key`.
   struct Member {
@@ -198,6 +212,9 @@ class BandwidthModel {
   static void settle(Flow& flow, Nanoseconds now);
   void schedule(Flow& flow, Slot slot);
   void detach(Flow& flow, Slot slot);
+  // After a resource's capacity or block changed (`constrained_before`: whether it constrained before): its list made
+  // or dropped as it starts or stops constraining, around the solve that re-rates its flows.
+  void restate(Nanoseconds now, ResourceId resource, bool constrained_before);
   void release(Flow& flow, Slot slot);
   // The rate a solve would give a new flow that is alone on every resource constraining it (none: not alone, blocked,
   // or constrained by nothing).

@@ -46,7 +46,7 @@ http::Request server_request(const std::string& from, http::ClientRequest& reque
   if (question != std::string::npos) out.query = request.target.substr(question + 1);
   out.target = std::move(request.target);
   out.headers = std::move(request.headers);
-  out.headers.set("Host", request.authority);
+  out.headers.set("Host", std::move(request.authority));
   out.remote_address = from + ":1";
   if (request.body) out.content_length = request.body->size();
   return out;

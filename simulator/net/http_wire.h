@@ -18,8 +18,8 @@ uint64_t request_body_bytes(const http::ClientRequest& request);
 uint64_t response_head_bytes(int status, const http::Headers& headers);
 
 // What the server's handler sees: the target split into path and query, Host set, the peer as `from`:1. It takes the
-// request's target and headers rather than copying them (a token is long): a wire counts them before the request is
-// served, and whoever still needs the target keeps its own copy first.
+// request's target, headers and authority rather than copying them (a token is long): a wire counts them before the
+// request is served, and whoever still needs the target keeps its own copy first.
 http::Request server_request(const std::string& from, http::ClientRequest& request);
 // Feeds the request body to the call piece by piece; stops when the call says it has enough.
 void feed_body(http::ClientRequest& request, http::Call& call);

@@ -41,75 +41,101 @@ struct SimNetwork::Direction {
 };
 
 // One link's deliveries to one authority, by path (the target without its query). A client asks for few paths, turn
-// about (its long poll, its status post), so the last two counted are kept at hand: a delivery is then counted by
-// comparing the path with two, not by hashing it into a table that has gone cold since the client's last exchange.
+// about (its long poll, its status post), so the last two counted are kept at hand, their names and their counts so
+// far: a delivery is then counted by comparing the path with two, without reaching the table (cold since the
+// client's last exchange). A count kept at hand goes into the table when another path takes its place.
 struct SimNetwork::PathCounts {
+  struct Recent {
+    uint64_t* count = nullptr;  // by_path's node, which never moves (its key, the path, is `key`)
+    uint64_t pending = 0;       // deliveries not yet added to *count
+    std::string_view key;
+    NearKey near;
+
+    bool is(std::string_view path) const { return count && near.is(path, key); }
+  };
   StringMap<uint64_t> by_path;
-  std::pair<std::string_view, uint64_t*> recent[2];  // (key, count) of by_path's nodes, which never move
+  Recent recent[2];
 
   void count(std::string_view path) {
-    if (recent[0].second && recent[0].first == path) {
-      ++*recent[0].second;
+    if (recent[0].is(path)) {
+      ++recent[0].pending;
       return;
     }
     std::swap(recent[0], recent[1]);
-    if (!recent[0].second || recent[0].first != path) {
+    if (!recent[0].is(path)) {
+      Recent& leaving = recent[0];
+      if (leaving.count) *leaving.count += leaving.pending;
       auto counted = by_path.find(path);
       if (counted == by_path.end()) counted = by_path.emplace(std::string(path), 0).first;
-      recent[0] = {counted->first, &counted->second};
+      leaving = Recent{&counted->second, 0, counted->first, {}};
+      leaving.near.assign(counted->first);
     }
-    ++*recent[0].second;
+    ++recent[0].pending;
+  }
+  // Deliveries to paths that start with `prefix`.
+  uint64_t total(std::string_view prefix) const {
+    uint64_t sum = 0;
+    for (const auto& [path, n] : by_path)
+      if (std::string_view(path).starts_with(prefix)) sum += n;
+    for (const Recent& kept : recent)
+      if (kept.count && kept.key.starts_with(prefix)) sum += kept.pending;
+    return sum;
   }
 };
 
+// Laid out by when its fields are read: those every message reads first (one cache line), then the toxics and the
+// counters, then what only queries read. A link is cold at each of its messages (a node's are minutes apart).
 struct SimNetwork::ProxyLink {
-  std::map<std::string, Toxic> toxics;  // by name
-  double lost_responses = 0;
-  LinkCounters counters;
-  // Requests delivered to handlers, by authority. Summed for requests_to(), never iterated in order; routes keep a
-  // pointer to their authority's entry (unordered_map nodes stay put).
-  StringMap<PathCounts> delivered;
   // Per stream (0: client -> server, 1: back), once an exchange first needed them: the direction its bytes travel
   // and the NICs they cross (egress of the sender, ingress of the receiver). Owned by directions_ and nics_, never
   // erased; found here instead of by two host names for every message.
   Direction* directions[2] = {nullptr, nullptr};
   std::optional<std::pair<BandwidthModel::ResourceId, BandwidthModel::ResourceId>> nic_path[2];
+  double lost_responses = 0;
+  std::map<std::string, Toxic> toxics;  // by name
+  LinkCounters counters;
+  // Requests delivered to handlers, by authority. Summed for requests_to(), never iterated in order; routes keep a
+  // pointer to their authority's entry (unordered_map nodes stay put).
+  StringMap<PathCounts> delivered;
 };
 
 struct SimNetwork::Exchange {
+  // What nearly every event of the exchange reads comes first, on one or two cache lines: a long poll's exchange is
+  // cold by the time its answer comes, and each line touched then is a miss.
   uint64_t id = 0;
   uint32_t slot = 0;  // in exchange_slots_
-  // The client's host (its Client's, never erased) and the server (servers_', never erased): pointed at, not copied
-  // for every exchange.
-  const std::string* client = nullptr;
-  Server* target = nullptr;
-  ProxyLink* link = nullptr;  // owned by proxy_links_, never erased
-  PathCounts* delivered = nullptr;  // the link's counts for the authority
-  http::ClientRequest request;
-  std::shared_ptr<http::BodySink> sink;
-  std::function<void(http::ClientResult)> done;
-  bool head = false;
   Phase phase = Phase::RequestLatency;
+  // The message of the current stream:
+  Stream stream = Stream::Upstream;
+  bool head = false;
   // The client gave up (idle timeout) while its request was still travelling: the request may still reach the server
   // and be applied (TCP would deliver bytes already sent), but nobody hears the answer.
   bool client_gone = false;
-  std::vector<Toxic> toxics[2];  // the toxics that apply to this exchange, per stream
-  // The message of the current stream:
-  Stream stream = Stream::Upstream;
-  uint64_t head_bytes = 0;
-  uint64_t body_bytes = 0;  // a synthetic body's declared size (synthetic_body.h), which the links are charged for
+  bool idle_armed = false;
   bool synthetic = false;
-  std::optional<uint64_t> limit;  // limit_data: how many of its bytes get through
-  Nanoseconds close_delay{0};     // slow_close
-  std::optional<BandwidthModel::FlowId> flow;
-  uint64_t flow_bytes = 0;
-  std::string stalled_by;  // the timeout toxic holding it, whose removal closes the connection
-  std::string failure;     // the transport error fail_later() delivers (kept here, the timer's capture stays small)
-  http::Response response;
-  std::string request_line;  // "GET /target", once the handler has the request (and its target)
   TimerId phase_timer = 0;
   TimerId idle_timer = 0;
-  bool idle_armed = false;
+  // The client's host (its Client's, never erased) and the server (servers_', never erased): pointed at, not copied
+  // for every exchange.
+  Server* target = nullptr;
+  ProxyLink* link = nullptr;  // owned by proxy_links_, never erased
+  const std::string* client = nullptr;
+  PathCounts* delivered = nullptr;  // the link's counts for the authority
+  uint64_t head_bytes = 0;
+  uint64_t body_bytes = 0;  // a synthetic body's declared size (synthetic_body.h), which the links are charged for
+  uint64_t flow_bytes = 0;
+  std::optional<BandwidthModel::FlowId> flow;
+  std::optional<uint64_t> limit;  // limit_data: how many of its bytes get through
+  Nanoseconds close_delay{0};     // slow_close
+  std::vector<Toxic> toxics[2];  // the toxics that apply to this exchange, per stream
+  http::ClientRequest request;
+  std::shared_ptr<http::BodySink> sink;
+  std::function<void(http::ClientResult)> done;
+  http::Response response;
+  std::string stalled_by;  // the timeout toxic holding it, whose removal closes the connection
+  std::string failure;     // the transport error fail_later() delivers (kept here, the timer's capture stays small)
+  // "GET /target", once the handler has the request (and its target); only with an observer, which alone reads it.
+  std::string request_line;
 
   const std::string& from() const { return *client; }                 // the client's host
   const std::string& server() const { return target->host; }         // the server's host
@@ -244,11 +270,7 @@ namespace {
 template <class Delivered>
 uint64_t count_delivered(const Delivered& delivered, std::string_view authority, std::string_view prefix) {
   const auto by_authority = delivered.find(authority);
-  if (by_authority == delivered.end()) return 0;
-  uint64_t count = 0;
-  for (const auto& [path, n] : by_authority->second.by_path)
-    if (std::string_view(path).starts_with(prefix)) count += n;
-  return count;
+  return by_authority == delivered.end() ? 0 : by_authority->second.total(prefix);
 }
 }  // namespace
 
@@ -357,10 +379,11 @@ bool SimNetwork::draw(double probability) {
 
 void SimNetwork::send(const std::string& from, Route& route, http::ClientRequest request,
                       std::shared_ptr<http::BodySink> sink, std::function<void(http::ClientResult)> done) {
-  if (!route.server || route.server->authority != request.authority) {
+  if (!route.server || !route.authority.is(request.authority, route.server->authority)) {
     route.server = &server(request.authority);
     route.link = &proxy_link(from, route.server->host);
     route.delivered = &route.link->delivered[request.authority];
+    route.authority.assign(request.authority);
   }
   Batch batch(*this);
   uint32_t slot;
@@ -486,7 +509,8 @@ void SimNetwork::arrive(Ticket ticket) {
   Exchange& ex = *found;
   if (!ex.client_gone) disarm_idle(ex);
   if (ex.stream == Stream::Upstream) {
-    if (links_down_.contains(HostPairView(ex.from(), ex.authority()))) {
+    // (Emptiness first: the names are the client's and the server's, both cold by now.)
+    if (!links_down_.empty() && links_down_.contains(HostPairView(ex.from(), ex.authority()))) {
       refuse(ex, "connection reset: the link to " + ex.authority() + " is down", true);
       return;
     }
@@ -516,9 +540,9 @@ void SimNetwork::arrive(Ticket ticket) {
     flow_done(ex, ex.flow_bytes);
     return;
   }
-  const BandwidthModel::FlowId flow = model_.start(loop_.now(), ex.flow_bytes, path, cap);
+  // Owned by its slot: on_completion() finds the exchange there (and checks it is still the flow's).
+  const BandwidthModel::FlowId flow = model_.start(loop_.now(), ex.flow_bytes, path, cap, ex.slot);
   ex.flow = flow;
-  flow_owners_[flow] = ticket;
   if (model_.rate_fixed(flow) == 0) arm_idle(ex);  // held by a jam: silence, as far as the client can tell
 }
 
@@ -550,10 +574,12 @@ void SimNetwork::run_handler(Exchange& ex) {
   ex.phase = Phase::Handler;
   const std::string_view target = ex.request.target;
   ex.delivered->count(target.substr(0, target.find('?')));
-  // Kept for the response's event: the handler's request takes the target.
-  ex.request_line.reserve(http::method_name(ex.request.method).size() + 1 + target.size());
-  ex.request_line.append(http::method_name(ex.request.method)).append(1, ' ').append(target);
-  emit(NetEventKind::Request, ex.from(), ex.authority(), ex.request_line);
+  if (observer_) {
+    // Kept for the response's event: the handler's request takes the target.
+    ex.request_line.reserve(http::method_name(ex.request.method).size() + 1 + target.size());
+    ex.request_line.append(http::method_name(ex.request.method)).append(1, ' ').append(target);
+    emit(NetEventKind::Request, ex.from(), ex.authority(), ex.request_line);
+  }
   const Ticket ticket = ex.ticket();
   http::Response response;
   try {
@@ -638,7 +664,6 @@ void SimNetwork::take_partial(Exchange& ex, uint64_t delivered) {
 uint64_t SimNetwork::stop_flow(Exchange& ex) {
   if (!ex.flow) return 0;
   const uint64_t delivered = model_.stop(loop_.now(), *ex.flow);
-  flow_owners_.erase(*ex.flow);
   ex.flow.reset();
   (ex.stream == Stream::Upstream ? ex.link->counters.upstream : ex.link->counters.downstream).bytes += delivered;
   take_partial(ex, delivered);
@@ -778,23 +803,28 @@ void SimNetwork::reschedule_completion() {
 
 void SimNetwork::on_completion() {
   Batch batch(*this);
+  completion_timer_ = 0;  // this very timer: nothing left to cancel
   completion_at_.reset();
+  // The scratch vectors are taken while in use (and given back with their room, so a completion allocates nothing).
+  std::vector<BandwidthModel::Completed> completed = std::move(completed_);
+  std::vector<std::pair<Ticket, uint64_t>> finished = std::move(finished_);  // (exchange, bytes)
+  finished.clear();
+  model_.take_completed(loop_.now(), completed);
   // First detach every completed flow from its exchange, then carry each exchange on: carrying one on runs handlers
-  // and callbacks that may cut another exchange, which must not then stop a flow the model no longer has.
-  std::vector<std::pair<Ticket, uint64_t>> finished;  // (exchange, bytes)
-  for (const BandwidthModel::FlowId flow : model_.take_completed(loop_.now())) {
-    const auto owner = flow_owners_.find(flow);
-    if (owner == flow_owners_.end()) continue;
-    if (Exchange* ex = find(owner->second)) {
-      ex->flow.reset();
-      finished.emplace_back(ex->ticket(), ex->flow_bytes);
-    }
-    flow_owners_.erase(owner);
+  // and callbacks that may cut another exchange, which must not then stop a flow the model no longer has. A flow's
+  // owner is its exchange's slot; an exchange that ends stops its flow, so the slot holds it still.
+  for (const BandwidthModel::Completed& flow : completed) {
+    Exchange* ex = flow.owner < exchange_slots_.size() ? exchange_slots_[flow.owner].get() : nullptr;
+    if (!ex || ex->flow != flow.id) continue;
+    ex->flow.reset();
+    finished.emplace_back(ex->ticket(), ex->flow_bytes);
   }
   for (const auto& [ticket, bytes] : finished) {
     Exchange* ex = find(ticket);
     if (ex && ex->in_flow() && !ex->flow) flow_done(*ex, bytes);
   }
+  completed_ = std::move(completed);
+  finished_ = std::move(finished);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

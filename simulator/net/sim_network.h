@@ -22,6 +22,7 @@
 //
 // Deterministic: every container is ordered, exchanges and flows are numbered, and every random draw (latency,
 // jitter, toxicity, lost responses) goes through the Random given here, in event order, so a seed replays exactly.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -134,6 +135,8 @@ class SimNetwork {
 
   // --- Observation ---
   const LinkCounters& counters(const std::string& client_host, const std::string& server_host) const;
+  // Set before the traffic to observe: an exchange notes its request line for the response's event only while
+  // there is an observer.
   void set_observer(NetObserver observer) { observer_ = std::move(observer); }
   const BandwidthModel& bandwidth() const { return model_; }
   size_t exchanges_in_flight() const { return live_exchanges_; }
@@ -174,6 +177,26 @@ class SimNetwork {
     http::Handler* handler = nullptr;
     bool down = false;
   };
+  // A copy of a short name kept beside what it stands for: recognising the name then reads memory already at hand,
+  // not the heap bytes of the long-lived original, which are cold by the next exchange (a node's exchanges are
+  // minutes apart). A name too long to keep is compared with the original.
+  class NearKey {
+   public:
+    static constexpr size_t kCapacity = 47;
+    void assign(std::string_view name) {
+      size_ = static_cast<uint8_t>(std::min(name.size(), kCapacity + 1));
+      if (name.size() <= kCapacity) name.copy(bytes_, name.size());
+    }
+    // Whether `name` is the kept name, whose original is `original`.
+    bool is(std::string_view name, std::string_view original) const {
+      if (name.size() <= kCapacity) return name.size() == size_ && name == std::string_view(bytes_, size_);
+      return size_ > kCapacity && name == original;
+    }
+
+   private:
+    uint8_t size_ = 0;  // kCapacity + 1: too long to keep
+    char bytes_[kCapacity] = {};
+  };
   struct PathCounts;
   // Where a client's last request went: a client (a node's agent) sends nearly everything to one authority, so its
   // server, their link and the link's delivery counts for the authority are worked out once, not looked up by name
@@ -182,6 +205,7 @@ class SimNetwork {
     Server* server = nullptr;         // owned by servers_, never erased
     ProxyLink* link = nullptr;        // owned by proxy_links_, never erased
     PathCounts* delivered = nullptr;  // owned by the link, never erased
+    NearKey authority;                // the server's
   };
   // Names one exchange for a later event: its slot in exchange_slots_ (found without hashing) and its id (the slot
   // may hold a later exchange by then).
@@ -256,7 +280,9 @@ class SimNetwork {
   std::vector<std::unique_ptr<Exchange>> exchange_slots_;
   std::vector<uint32_t> free_exchange_slots_;
   size_t live_exchanges_ = 0;
-  std::unordered_map<BandwidthModel::FlowId, Ticket> flow_owners_;  // looked up per completion, never iterated
+  // Scratch for on_completion(), kept for its room.
+  std::vector<BandwidthModel::Completed> completed_;
+  std::vector<std::pair<Ticket, uint64_t>> finished_;
   std::map<std::string, std::unique_ptr<Client>> clients_;
   uint64_t next_exchange_ = 1;
   TimerId completion_timer_ = 0;

@@ -658,6 +658,33 @@ BOOST_AUTO_TEST_CASE(counters_and_request_logs_add_up) {
   BOOST_TEST(w.net.counters("nobody", "server").requests == 0u);
 }
 
+// A link keeps its last two paths at hand with their counts so far: paths taken in turns, a third one pushing one
+// out, paths too long to keep beside the counts, and a client switching between authorities all count exactly.
+BOOST_AUTO_TEST_CASE(deliveries_count_by_path_whatever_the_order) {
+  World w;
+  const std::string far_away = "a-server-whose-name-is-too-long-to-keep-near-its-route:5000";
+  TestServer second;
+  w.net.attach(far_away, second);
+  const std::string long_path = "/" + std::string(60, 'x');
+  const std::vector<std::string> order = {"/a?x=1", "/b", "/a", "/c", "/a?y", long_path, long_path + "?q", "/b",
+                                          long_path, "/a", "/c", "/c"};
+  for (const std::string& target : order) {
+    w.get("client", target);
+    w.send("client", http::Method::Get, target, 60s, false, {}, {}, far_away);
+    w.loop.run();
+  }
+  for (const std::string& authority : {std::string("server:5000"), far_away}) {
+    BOOST_TEST(w.net.requests_to(authority) == order.size());
+    BOOST_TEST(w.net.requests_to(authority, "/a") == 4u);
+    BOOST_TEST(w.net.requests_to(authority, "/b") == 2u);
+    BOOST_TEST(w.net.requests_to(authority, "/c") == 3u);
+    BOOST_TEST(w.net.requests_to(authority, long_path) == 3u);
+    BOOST_TEST(w.net.requests_between("client", authority, "/c") == 3u);
+  }
+  BOOST_TEST(w.server.started == static_cast<int>(order.size()));
+  BOOST_TEST(second.started == static_cast<int>(order.size()));
+}
+
 BOOST_AUTO_TEST_CASE(toxics_use_the_proxy_vocabulary) {
   const Toxic bandwidth = make_toxic("bandwidth", {{"rate", 1.5}});
   BOOST_TEST(bandwidth.attributes.bytes_per_second == 1500u);
