@@ -10,14 +10,7 @@ namespace outpost::check {
 
 namespace {
 constexpr size_t kFirstSlots = 1 << 10;
-using flat_slots::kMix;
 }  // namespace
-
-uint64_t JudgementCache::Key::hash() const {
-  uint64_t hash = (uint64_t{operation} << 8 | gateway_needs) * kMix;
-  for (const std::string_view field : fields) hash = (hash ^ std::hash<std::string_view>{}(field)) * kMix;
-  return hash ^ (hash >> 29);
-}
 
 void JudgementCache::clear() {
   slots_.assign(kFirstSlots, Slot{});
@@ -25,35 +18,27 @@ void JudgementCache::clear() {
   entries_.clear();
 }
 
-JudgementCache::Slot& JudgementCache::find(const Key& key, uint64_t hash) {
+bool JudgementCache::make_key(const std::string_view (&fields)[kFields], uint8_t operation, uint8_t gateway_needs) {
+  key_.clear();
+  for (const std::string_view field : fields) {
+    if (field.size() > std::numeric_limits<uint32_t>::max()) return false;
+    const auto size = static_cast<uint32_t>(field.size());
+    key_.append(reinterpret_cast<const char*>(&size), sizeof size);
+    key_.append(field);
+  }
+  key_ += static_cast<char>(operation);
+  key_ += static_cast<char>(gateway_needs);
+  return key_.size() <= std::numeric_limits<uint32_t>::max();
+}
+
+JudgementCache::Slot& JudgementCache::find(uint64_t hash) {
+  const auto size = static_cast<uint32_t>(key_.size());
   for (size_t at = flat_slots::home(hash, slots_.size());; at = flat_slots::next(at, slots_.size())) {
     Slot& slot = slots_[at];
-    if (!slot.entry || (slot.hash == hash && same_key(slot.key_at, key))) return slot;
+    if (!slot.entry ||
+        (slot.hash == hash && slot.key_size == size && std::memcmp(keys_.data() + slot.key_at, key_.data(), size) == 0))
+      return slot;
   }
-}
-
-bool JudgementCache::same_key(size_t key_at, const Key& key) const {
-  const char* stored = keys_.data() + key_at;
-  for (const std::string_view field : key.fields) {
-    uint32_t size = 0;
-    std::memcpy(&size, stored, sizeof size);
-    stored += sizeof size;
-    if (size != field.size() || std::memcmp(stored, field.data(), size) != 0) return false;
-    stored += size;
-  }
-  return static_cast<uint8_t>(stored[0]) == key.operation && static_cast<uint8_t>(stored[1]) == key.gateway_needs;
-}
-
-size_t JudgementCache::store_key(const Key& key) {
-  const size_t at = keys_.size();
-  for (const std::string_view field : key.fields) {
-    const auto size = static_cast<uint32_t>(field.size());  // prepare() keeps longer fields out
-    keys_.append(reinterpret_cast<const char*>(&size), sizeof size);
-    keys_.append(field);
-  }
-  keys_ += static_cast<char>(key.operation);
-  keys_ += static_cast<char>(key.gateway_needs);
-  return at;
 }
 
 Judgement* JudgementCache::prepare(const WorldHistory& history, const CredentialBook& book,
@@ -68,34 +53,29 @@ Judgement* JudgementCache::prepare(const WorldHistory& history, const Credential
   // The request as the oracle reads it (its query matters only to a mount, and classify() keeps what it needs), the
   // node and Host it reached, and the credentials.
   Request request = classify(decision.method, decision.path, decision.query);
-  const Key key{{decision.node, decision.host, request.repository, request.mount_source, request.gateway_cr,
-                 decision.authorization},
-                static_cast<uint8_t>(request.operation),
-                request.gateway_needs.bits};
-  for (const std::string_view field : key.fields) {
-    if (field.size() > std::numeric_limits<uint32_t>::max()) {  // not a key the table holds: prepared anew each time
-      auto judgement = check::prepare(history, book, decision, std::move(request));
-      if (!judgement) return nullptr;
-      uncached_ = Entry{std::move(*judgement), {}};
-      last_ = &uncached_;
-      return &uncached_.judgement;
-    }
-  }
-  const uint64_t hash = key.hash();
-  Slot* slot = &find(key, hash);
-  if (!slot->entry) {
-    const size_t key_at = store_key(key);  // before the request (whose strings the key views) is handed on
+  const std::string_view fields[kFields] = {decision.node,        decision.host,       request.repository,
+                                             request.mount_source, request.gateway_cr, decision.authorization};
+  if (!make_key(fields, static_cast<uint8_t>(request.operation), request.gateway_needs.bits)) {
+    // Not a key the table holds: prepared anew each time.
     auto judgement = check::prepare(history, book, decision, std::move(request));
-    if (!judgement) {
-      keys_.resize(key_at);
-      return nullptr;
-    }
+    if (!judgement) return nullptr;
+    uncached_ = Entry{std::move(*judgement), {}};
+    last_ = &uncached_;
+    return &uncached_.judgement;
+  }
+  const uint64_t hash = std::hash<std::string_view>{}(key_);
+  Slot* slot = &find(hash);
+  if (!slot->entry) {
+    auto judgement = check::prepare(history, book, decision, std::move(request));
+    if (!judgement) return nullptr;
     if (2 * (entries_.size() + 1) > slots_.size()) {
       flat_slots::grow(slots_, [](const Slot& used) { return used.entry != nullptr; });
-      slot = &find(key, hash);
+      slot = &find(hash);
     }
+    const size_t key_at = keys_.size();
+    keys_ += key_;
     last_ = &entries_.emplace_back(Entry{std::move(*judgement), {}});
-    *slot = Slot{hash, key_at, last_};
+    *slot = Slot{hash, key_at, last_, static_cast<uint32_t>(key_.size())};
     return &last_->judgement;
   }
   ++hits_;

@@ -14,10 +14,11 @@
 //
 // How it finds one: every node is touched once in ten minutes, so a lookup is mostly waiting for memory. A string
 // keyed hash map cost a bucket, the node before the chain, the node and its key (each a cold line, each found only
-// from the one before), and a key string built and hashed for every decision. Here the fields are hashed where they
-// lie, a flat table of slots gives the hash and both where the exact key is kept and where its entry is (so the two
-// are fetched at once), and the key is compared field by field with what the cache keeps: a hash that collides
-// costs a comparison, never a judgement reused wrongly.
+// from the one before). Here the key's fields are written one after another into a buffer the cache reuses (each
+// field's length, then its bytes), so hashing it is one pass and comparing it with a kept key is one memcmp of
+// lengths checked first; a flat table of slots gives the hash, the key's length and both where the exact key is kept
+// and where its entry is (so the two are fetched at once). A hash that collides costs a comparison, never a
+// judgement reused wrongly.
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -46,35 +47,32 @@ class JudgementCache {
     Judgement judgement;  // answers: the kept ones, plus whatever the last decision asked
     std::vector<bool> kept;  // per version: judgement.answers holds an answer that holds at every instant
   };
-  // A place in the table: the key's hash, where its exact key starts in keys_, and its entry. Empty: no entry.
+  // A place in the table: the key's hash, where its exact key starts in keys_ and how long it is, and its entry.
+  // Empty: no entry.
   struct alignas(32) Slot {
     uint64_t hash = 0;
     size_t key_at = 0;
     Entry* entry = nullptr;
+    uint32_t key_size = 0;
   };
   // What makes decisions alike: the strings below, then the operation and the gateway rights.
   static constexpr size_t kFields = 6;
-  struct Key {
-    std::string_view fields[kFields];
-    uint8_t operation = 0;
-    uint8_t gateway_needs = 0;
-    uint64_t hash() const;
-  };
   // The run's distinct decisions are few (thousands of nodes times a handful of operations); a run whose queries
   // never repeat would grow the table without end, so it starts over past this many.
   static constexpr size_t kMaxEntries = 1 << 16;
 
   void clear();
-  // The slot holding `key`, or the empty one where it would go.
-  Slot& find(const Key& key, uint64_t hash);
-  bool same_key(size_t key_at, const Key& key) const;
-  // Appends `key` to keys_ (each field's length, then its bytes; then the operation and rights): where it starts.
-  size_t store_key(const Key& key);
+  // Writes the key into key_ (each field's length, then its bytes; then the operation and rights): false for a key
+  // the table cannot hold (a field or the whole of 4 GiB or more).
+  bool make_key(const std::string_view (&fields)[kFields], uint8_t operation, uint8_t gateway_needs);
+  // The slot holding key_ (whose hash is `hash`), or the empty one where it would go.
+  Slot& find(uint64_t hash);
 
   size_t versions_ = 0;
   uint64_t book_generation_ = 0;
   std::vector<Slot> slots_;  // a power of two of them, at most half used
   std::string keys_;         // the entries' exact keys, one after another
+  std::string key_;          // the key of the decision being prepared (its buffer kept from one to the next)
   std::deque<Entry> entries_;  // stay put as more come
   Entry uncached_;         // for a key too long to keep (a field of 4 GiB)
   Entry* last_ = nullptr;  // the entry of the last prepare(), for keep()
