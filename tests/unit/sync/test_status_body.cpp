@@ -158,7 +158,8 @@ BOOST_AUTO_TEST_CASE(the_input_ends_at_a_nul_byte_after_the_value) {
   // nlohmann's lexer reads a NUL as the end of the input (as at the end of a C string), so nothing after it counts.
   judged_alike({"{}\0"s, "{}\0garbage"s, "[1] \0 ]]"s, "1\0x"s, "true\0"s}, true);
   judged_alike({"\0{}"s, "\0"s, "[1\0]"s, "tr\0ue"s, "\"a\0\""s, "{\"a\":\0}"s}, false);
-  const auto read = read_status_body("{\"reports\":[{\"name\":\"a\"}]}\0{\"reports\":[]}"s);
+  const std::string body = "{\"reports\":[{\"name\":\"a\"}]}\0{\"reports\":[]}"s;  // the reports view it
+  const auto read = read_status_body(body);
   BOOST_TEST_REQUIRE((read.verdict == Verdict::Reports));
   BOOST_TEST_REQUIRE(read.reports.size() == 1U);
   BOOST_TEST(read.reports[0].name == "a");
