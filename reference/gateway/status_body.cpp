@@ -81,18 +81,25 @@ StatusBodyReading read_status_body(std::string_view body) {
 }
 
 std::string status_body(std::string_view own, const std::vector<std::string>& relayed) {
-  size_t size = own.size() + 16;
-  for (const std::string& report : relayed) size += report.size() + 1;
   std::string body;
-  body.reserve(size);  // a regional CR's body holds hundreds of reports: written once, not regrown
-  body += R"({"reports":[)";
+  body.reserve(own.size() + 16);
+  begin_status_body(body);
   body += own;
+  end_status_body(body, relayed);
+  return body;
+}
+
+void begin_status_body(std::string& body) { body += R"({"reports":[)"; }
+
+void end_status_body(std::string& body, const std::vector<std::string>& relayed) {
+  size_t size = body.size() + 2;
+  for (const std::string& report : relayed) size += report.size() + 1;
+  body.reserve(size);  // a regional CR's body holds hundreds of reports: written once, not regrown
   for (const std::string& report : relayed) {
     body += ',';
     body += report;
   }
   body += "]}";
-  return body;
 }
 
 }  // namespace outpost::gateway

@@ -66,5 +66,9 @@ StatusBodyReading read_status_body(std::string_view body);
 
 // A status body from this node's own report (its JSON text) and relayed ones: {"reports": [own, relayed...]}.
 std::string status_body(std::string_view own, const std::vector<std::string>& relayed);
+// The same body written in two steps, so a node writes its own report straight into it (between the two) rather than
+// writing it out and copying it in: begin_status_body, the own report's JSON text, then end_status_body.
+void begin_status_body(std::string& body);
+void end_status_body(std::string& body, const std::vector<std::string>& relayed);
 
 }  // namespace outpost::gateway

@@ -353,17 +353,12 @@ Task<void> SyncAgent::report_status() {
   }
   // The descendants' reports go up as the bytes they arrived in: only the cloud reads them.
   const std::vector<std::string> relayed = replica_.take_reports();
+  // This node's own report is written straight into the body, not written out and then copied in.
   std::string body;
-  if (relayed.empty()) {
-    // A leaf (most nodes) sends its own report alone: written in place, the very bytes status_body writes for it,
-    // rather than written out and then copied into the body.
-    body.reserve(512);
-    body += R"({"reports":[)";
-    append_status_text(body, notifications);
-    body += "]}";
-  } else {
-    body = gateway::status_body(status_text(notifications), relayed);
-  }
+  body.reserve(512);
+  gateway::begin_status_body(body);
+  append_status_text(body, notifications);
+  gateway::end_status_body(body, relayed);
   co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body),
                          std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked: nothing in it is read
   last_status_sent_ = clock_.monotonic();

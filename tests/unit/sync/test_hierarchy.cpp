@@ -245,11 +245,15 @@ BOOST_AUTO_TEST_CASE(the_status_text_is_the_status_report_dumped) {
     expected["notifications"] = sent;
     const std::string text = agent.status_text(sent);
     BOOST_TEST(text == expected.dump());
-    // A leaf's body is written around its report in place: the bytes status_body writes around the same text.
-    std::string body = R"({"reports":[)";
-    agent.append_status_text(body, sent);
-    body += "]}";
-    BOOST_TEST(body == gateway::status_body(expected.dump(), {}));
+    // The body is written around the report in place: the bytes status_body writes around the same text.
+    const std::vector<std::string> relayed = {R"({"name":"line1"})", R"({"name":"line2"})"};
+    for (const auto& others : {std::vector<std::string>{}, relayed}) {
+      std::string body;
+      gateway::begin_status_body(body);
+      agent.append_status_text(body, sent);
+      gateway::end_status_body(body, others);
+      BOOST_TEST(body == gateway::status_body(expected.dump(), others));
+    }
   };
   same({});
   same(notifications);
