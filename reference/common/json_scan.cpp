@@ -275,8 +275,13 @@ bool json_scan(std::string_view text, JsonOutline& outline, size_t max_depth) {
 }
 
 std::string json_string_value(std::string_view token) {
-  if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
+  if (const auto bytes = json_string_bytes(token)) return std::string(*bytes);
   return nlohmann::json::parse(token).get<std::string>();
+}
+
+std::optional<std::string_view> json_string_bytes(std::string_view token) {
+  if (token.find('\\') != std::string_view::npos) return std::nullopt;
+  return token.substr(1, token.size() - 2);
 }
 
 bool JsonKey::decoded_is(std::string_view word) const { return json_string_value(token) == word; }

@@ -5,6 +5,7 @@
 // only those (a relay splitting a status body into reports) then reads each byte once instead of twice, and never
 // builds a tree. Iterative: a body nested a million levels deep costs a byte of stack per level, not a call frame.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,5 +48,8 @@ bool json_scan(std::string_view text, JsonOutline& outline, size_t max_depth);
 // For readers of an outline. A string token's value (`token` as the scan gave it, quotes included): its bytes when it
 // holds no escape, else decoded as JSON decodes it.
 std::string json_string_value(std::string_view token);
+// The same value in place, without a copy, when the token holds no escape (its bytes between the quotes); nothing
+// when it does (json_string_value decodes it).
+std::optional<std::string_view> json_string_bytes(std::string_view token);
 
 }  // namespace outpost

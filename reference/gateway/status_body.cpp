@@ -54,7 +54,7 @@ class ReportSplitter final : public JsonOutline {
   // A report's name from its last "name" member as written: a string's value, "" for anything else.
   std::string_view name_of(std::string_view token) {
     if (token.empty() || token.front() != '"') return {};
-    if (token.find('\\') == std::string_view::npos) return token.substr(1, token.size() - 2);
+    if (const auto bytes = json_string_bytes(token)) return *bytes;
     return decoded_names_.emplace_back(json_string_value(token));
   }
 

@@ -71,7 +71,7 @@ bool StatusReport::names_other_instance(std::string_view instance) const {
   }
   const std::string_view token = members_->instance_id;
   if (token.empty() || token.front() != '"') return false;
-  if (token.find('\\') == std::string_view::npos) return token.substr(1, token.size() - 2) != instance;
+  if (const auto bytes = json_string_bytes(token)) return *bytes != instance;
   return json_string_value(token) != instance;  // an escape: compared decoded
 }
 
