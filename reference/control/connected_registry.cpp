@@ -7,6 +7,7 @@
 #include "reference/auth/actions.h"
 #include "reference/auth/names.h"
 #include "reference/common/iso_duration.h"
+#include "reference/common/json_scan.h"
 #include "reference/common/time_format.h"
 #include "reference/oci/digest.h"
 #include "reference/oci/name.h"
@@ -54,19 +55,13 @@ std::string string_field(const nlohmann::json& object, std::string_view field) {
   return it->get<std::string>();
 }
 
-// string_field and time_field for a value as written (empty: absent). A string token without escapes is its bytes;
-// one with escapes is decoded by the parser, so both read as a tree's string would.
-std::string token_string(std::string_view token) {
-  if (token.find('\\') == std::string_view::npos) return std::string(token.substr(1, token.size() - 2));
-  return nlohmann::json::parse(token).get<std::string>();
-}
-
 bool absent_or_null(std::string_view token) { return token.empty() || token == "null"; }
 
+// string_field and time_field for a value as written (empty: absent), read as a tree's string would be.
 std::string string_token(std::string_view token, std::string_view field) {
   if (absent_or_null(token)) return "";
   if (token.front() != '"') throw std::invalid_argument("status field '" + std::string(field) + "' must be a string");
-  return token_string(token);
+  return json_string_value(token);
 }
 
 std::optional<WallTime> time_token(std::string_view token, std::string_view field) {
@@ -74,10 +69,10 @@ std::optional<WallTime> time_token(std::string_view token, std::string_view fiel
   if (token.front() != '"')
     throw std::invalid_argument("status field '" + std::string(field) + "' must be an RFC 3339 time");
   // Without an escape, the string's value is its bytes between the quotes: read in place, not copied.
-  if (token.find('\\') == std::string_view::npos) {
-    if (auto parsed = parse_rfc3339(token.substr(1, token.size() - 2))) return parsed;
+  if (const auto bytes = json_string_bytes(token)) {
+    if (auto parsed = parse_rfc3339(*bytes)) return parsed;
   }
-  const std::string text = token_string(token);
+  const std::string text = json_string_value(token);
   auto parsed = parse_rfc3339(text);
   if (!parsed)
     throw std::invalid_argument("status field '" + std::string(field) + "' must be an RFC 3339 time; got " +
