@@ -91,15 +91,26 @@ std::string status_body(std::string_view own, const std::vector<std::string>& re
 
 void begin_status_body(std::string& body) { body += R"({"reports":[)"; }
 
-void end_status_body(std::string& body, const std::vector<std::string>& relayed) {
+namespace {
+template <typename Reports, typename Text>
+void end_with(std::string& body, const Reports& relayed, Text text) {
   size_t size = body.size() + 2;
-  for (const std::string& report : relayed) size += report.size() + 1;
+  for (const auto& report : relayed) size += text(report).size() + 1;
   body.reserve(size);  // a regional CR's body holds hundreds of reports: written once, not regrown
-  for (const std::string& report : relayed) {
+  for (const auto& report : relayed) {
     body += ',';
-    body += report;
+    body += text(report);
   }
   body += "]}";
+}
+}  // namespace
+
+void end_status_body(std::string& body, const std::vector<std::string>& relayed) {
+  end_with(body, relayed, [](const std::string& report) -> const std::string& { return report; });
+}
+
+void end_status_body(std::string& body, std::span<const std::string* const> relayed) {
+  end_with(body, relayed, [](const std::string* report) -> const std::string& { return *report; });
 }
 
 }  // namespace outpost::gateway

@@ -4,6 +4,7 @@
 // relays its whole subtree's reports every interval; parsing them into trees and writing them out again at every
 // level was most of what a quiet hierarchy spent. Only the cloud parses a report's content.
 #include <list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,5 +71,7 @@ std::string status_body(std::string_view own, const std::vector<std::string>& re
 // writing it out and copying it in: begin_status_body, the own report's JSON text, then end_status_body.
 void begin_status_body(std::string& body);
 void end_status_body(std::string& body, const std::vector<std::string>& relayed);
+// The same with the relayed reports where they are kept (none null).
+void end_status_body(std::string& body, std::span<const std::string* const> relayed);
 
 }  // namespace outpost::gateway

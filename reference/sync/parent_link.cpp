@@ -145,19 +145,23 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
   GatewayAnswer answer;
   answer.status = response.status;
   if (response.status != 304 && !response.body.empty()) {
-    const auto not_json = [&] { return SyncFailure(SyncFailure::Kind::Unreachable, what() + ": the answer is not JSON"); };
-    if (reading == Reading::Text) {
-      if (!is_json(response.body)) throw not_json();
+    if (reading != Reading::Tree) {
+      if (reading == Reading::Text && !is_json(response.body)) throw not_json(operation);
       answer.text = std::move(response.body);
     } else {
       try {
         answer.body = nlohmann::json::parse(response.body);
       } catch (const nlohmann::json::exception&) {
-        throw not_json();
+        throw not_json(operation);
       }
     }
   }
   co_return answer;
+}
+
+SyncFailure ParentLink::not_json(std::string_view operation) const {
+  return SyncFailure(SyncFailure::Kind::Unreachable,
+                     "gateway " + std::string(operation) + " at " + address_.gateway + ": the answer is not JSON");
 }
 
 Task<http::ClientResponse> ParentLink::content(http::Method method, std::string target, http::Headers headers,

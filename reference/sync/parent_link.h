@@ -64,17 +64,22 @@ class ParentLink {
   // body, read as the caller asks: parsed (null for 304 or no body), or as text checked to be JSON (empty for 304),
   // for the answers nearly every round gets (a status report's, a long poll's), which are read without a tree. Throws
   // SyncFailure for anything but 2xx and 304, and for a body that is not JSON.
-  enum class Reading { Tree, Text };
+  // Unchecked: the text as it came, for a caller that checks it while reading it (json_scan checks what it outlines:
+  // the messages answer of every round, which was otherwise scanned twice), and throws not_json() when it is not JSON.
+  enum class Reading { Tree, Text, Unchecked };
   struct GatewayAnswer {
     int status = 0;
     nlohmann::json body;  // Reading::Tree
-    std::string text;     // Reading::Text
+    std::string text;     // Reading::Text and Reading::Unchecked
   };
   // `operation` names the call in failures too, so it must outlive the call (the callers pass literals); `cr` is read
   // before the call first suspends.
   Task<GatewayAnswer> gateway(http::Method method, std::string_view cr, std::string_view operation, std::string query,
                               std::optional<std::string> body, Nanoseconds idle_timeout,
                               Reading reading = Reading::Tree);
+
+  // What a gateway call throws for an answer that is not JSON.
+  SyncFailure not_json(std::string_view operation) const;
 
   // An OCI API call on the parent's login server. Returns the response whatever its status, with the body in it
   // unless `sink` took it. Throws SyncFailure(Unreachable) on a transport failure and classifies 401/403/5xx.

@@ -7,6 +7,7 @@
 
 #include "reference/common/iso_duration.h"
 #include "reference/control/connected_registry_config.h"
+#include "reference/gateway/status_body.h"
 
 namespace outpost::sync {
 
@@ -145,22 +146,24 @@ std::string Replica::parent_login_server() const {
   return state_ ? state_->document.value("loginServer", std::string()) : std::string();
 }
 
-std::vector<std::string> Replica::take_reports() {
+void Replica::end_status_body(std::string& body) {
   std::lock_guard lock(mutex_);
-  std::vector<std::string> reports;
+  std::vector<const std::string*>& taken = reports_.taken;
+  taken.clear();
   // In name order: the slots' (by their state's names) merged with the others' (distinct names).
   auto other = reports_.others.begin();
   for (size_t slot = 0; slot < reports_.by_slot.size(); ++slot) {
-    std::string& report = reports_.by_slot[slot];
+    const std::string& report = reports_.by_slot[slot];
     if (report.empty()) continue;
     for (const std::string& name = state_->names[slot]; other != reports_.others.end() && other->first < name;
          ++other)
-      reports.push_back(std::move(other->second));
-    reports.push_back(std::exchange(report, std::string()));
+      taken.push_back(&other->second);
+    taken.push_back(&report);
   }
-  for (; other != reports_.others.end(); ++other) reports.push_back(std::move(other->second));
+  for (; other != reports_.others.end(); ++other) taken.push_back(&other->second);
+  gateway::end_status_body(body, taken);
+  for (std::string& report : reports_.by_slot) report.clear();  // (keeping its buffer)
   reports_.others.clear();
-  return reports;
 }
 
 std::optional<nlohmann::json> Replica::document(std::string_view cr) {
@@ -265,8 +268,9 @@ void Replica::report_status(std::string_view, std::vector<gateway::RawReport> re
   if (!state_) return;
   const State& current = *state_;
   // A body lists the sender's report, then its subtree's in name order, which sit next to each other in `names`: each
-  // is looked for first right after the previous one, so most are found without a lookup in `descendants`.
-  size_t next = 0;
+  // is looked for first right after the previous one, so most are found without a lookup in `descendants`. The sender's
+  // is looked up (comparing it with the first name first, as it was, read a line of names for nothing nearly always).
+  size_t next = current.names.size();
   for (auto& report : reports) {
     size_t slot = next;
     if (slot >= current.names.size() || current.names[slot] != report.name) {

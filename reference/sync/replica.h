@@ -26,6 +26,9 @@ namespace outpost::sync {
 struct OwnSettings {
   std::string name;
   auth::RegistryMode mode = auth::RegistryMode::ReadWrite;
+  // Beside the mode, which every round reads first: every round asks for it too, and at the end of the struct (past the
+  // schedule) it was a line of its own, cold by then in a large fleet.
+  bool gc_enabled = false;
   std::vector<std::string> repositories;
   std::string schedule = "* * * * *";
   std::optional<Nanoseconds> window;
@@ -36,7 +39,6 @@ struct OwnSettings {
   bool enabled = true;       // its sync token is enabled (SPEC 2.6)
   uint64_t resync = 0;       // bumped by `resync` at the cloud (SPEC 2.11)
   std::vector<std::string> notifications;
-  bool gc_enabled = false;
   std::string gc_schedule = "0 0 * * *";
   std::string log_level = "Information";
 };
@@ -61,8 +63,11 @@ class Replica final : public gateway::ConfigSource {
 
   // Relaying (set by the sync agent).
   std::function<void(std::string cr, std::string instance, std::function<void(std::optional<ApiError>)>)> relay_activate;
-  // Status reports of descendants waiting to go up with this node's own, by CR name; taken by the agent.
-  std::vector<std::string> take_reports();  // each one JSON value, as it arrived
+  // Status reports of descendants waiting to go up with this node's own, by CR name; taken by the agent: they end
+  // `body` (gateway::end_status_body), each one JSON value as it arrived, and are no longer held. Written straight from
+  // where they wait, whose buffers are kept for the next ones: moving each out to a list, to be copied into the body and
+  // freed, and allocating its place again when the next one came, was a good part of relaying.
+  void end_status_body(std::string& body);
 
   // gateway::ConfigSource: this node's children and their descendants.
   std::optional<nlohmann::json> document(std::string_view cr) override;
@@ -113,6 +118,7 @@ class Replica final : public gateway::ConfigSource {
     // Reports held for names that stopped being descendants when the document changed: they still go up, as before.
     // Never a name of state_'s descendants.
     std::map<std::string, std::string> others;
+    std::vector<const std::string*> taken;  // end_status_body's list of what it writes, kept for the next time
   };
   // Moves the held reports from the slots of `before` (null: none held) to those of `after`; with mutex_ held, as the
   // document changes.

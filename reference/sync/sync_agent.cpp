@@ -351,14 +351,13 @@ Task<void> SyncAgent::report_status() {
     std::lock_guard lock(status_mutex_);
     notifications.swap(notifications_);
   }
-  // The descendants' reports go up as the bytes they arrived in: only the cloud reads them.
-  const std::vector<std::string> relayed = replica_.take_reports();
-  // This node's own report is written straight into the body, not written out and then copied in.
+  // This node's own report is written straight into the body, not written out and then copied in; the descendants'
+  // reports follow as the bytes they arrived in: only the cloud reads them.
   std::string body;
   body.reserve(512);
   gateway::begin_status_body(body);
   append_status_text(body, notifications);
-  gateway::end_status_body(body, relayed);
+  replica_.end_status_body(body);
   co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body),
                          std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked: nothing in it is read
   last_status_sent_ = clock_.monotonic();
@@ -390,12 +389,25 @@ Task<void> SyncAgent::wait_for_window() {
 }
 
 Task<void> SyncAgent::round() {
-  co_await wait_for_window();
-  if (!activated_) co_await activate();
-  if (!replica_.configured() || message_config_version_ != replica_.version() || message_config_version_ == 0)
+  // The settings and the configuration version are read again only after what may change them (only this agent applies
+  // a document): each read takes the replica's lock and a count on the settings, cold by the next round.
+  std::shared_ptr<const OwnSettings> settings = replica_.settings();
+  // wait_for_window's own first check, made here: nearly every round finds its window open and needs no coroutine.
+  if (settings && settings->sync_window && !settings->sync_window->open_at(clock_.now())) {
+    co_await wait_for_window();
+    settings = replica_.settings();
+  }
+  if (!activated_) {
+    co_await activate();
+    settings = replica_.settings();
+  }
+  uint64_t version = message_config_version_;  // the replica's, unless the configuration is read below
+  if (!settings || message_config_version_ != replica_.version() || message_config_version_ == 0) {
     co_await refresh_config();
+    settings = replica_.settings();
+    version = replica_.version();
+  }
   disabled_ = false;
-  const auto settings = replica_.settings();
   read_only_ = settings->mode == auth::RegistryMode::ReadOnly;
   std::optional<SyncWindow> unread;  // only when the schedule does not parse: this throws the parser's error
   const SyncWindow& window = settings->sync_window ? *settings->sync_window
@@ -430,11 +442,12 @@ Task<void> SyncAgent::round() {
   std::string query;
   query.reserve(cursor_encoded_.size() + 64);  // the rest is two numbers and their names: written without regrowing
   query.append("cursor=").append(cursor_encoded_).append("&wait=").append(std::to_string(seconds));
-  query.append("&configVersion=").append(std::to_string(replica_.version()));
+  query.append("&configVersion=").append(std::to_string(version));
   ParentLink::GatewayAnswer answer =
       co_await link_.gateway(http::Method::Get, options_.cr_name, "messages", std::move(query), std::nullopt,
-                             wait + std::chrono::seconds(60), ParentLink::Reading::Text);
-  const MessagesAnswer messages(std::move(answer.text));
+                             wait + std::chrono::seconds(60), ParentLink::Reading::Unchecked);
+  const MessagesAnswer messages(std::move(answer.text));  // checked as it is read
+  if (!messages.json()) throw link_.not_json("messages");
   message_config_version_ = messages.config_version();
   const size_t count = messages.size();
   if (count > 0) set_state(ConnectionState::Syncing);
@@ -442,7 +455,7 @@ Task<void> SyncAgent::round() {
     oci::ContentChange change = messages.change(i);
     co_await content_.apply(std::move(change));
   }
-  set_cursor(messages.cursor(cursor_));
+  if (!messages.cursor_is(cursor_)) set_cursor(messages.cursor(cursor_));
   set_state(ConnectionState::Online);
   ++rounds_;
   {
@@ -458,7 +471,7 @@ Task<void> SyncAgent::round() {
   ready_ = true;
   if (last_status_sent_ < Nanoseconds(0) || clock_.monotonic() - last_status_sent_ >= options_.status_interval)
     co_await report_status();
-  co_await run_gc_if_due(*settings);
+  if (settings->gc_enabled) co_await run_gc_if_due(*settings);  // (no coroutine for the nodes that never collect)
   if (!window.continuous() && !settings->window) {
     // No window: one round per cron occurrence (cron.h, SyncWindow).
     if (const auto next = window.next_open_after(clock_.now()))

@@ -109,11 +109,15 @@ oci::ContentChange::Kind kind_of(std::string_view type) {
 
 MessagesAnswer::MessagesAnswer(std::string text) : text_(std::move(text)) {
   Gatherer gatherer;
-  if (!text_.empty() && json_scan(text_, gatherer, 3) && gatherer.usual()) {
-    config_version_ = gatherer.config_version();
-    cursor_ = gatherer.cursor();
-    messages_ = gatherer.take_messages();
-    return;
+  if (!text_.empty()) {
+    json_ = json_scan(text_, gatherer, 3);
+    if (!json_) return;
+    if (gatherer.usual()) {
+      config_version_ = gatherer.config_version();
+      cursor_ = gatherer.cursor();
+      messages_ = gatherer.take_messages();
+      return;
+    }
   }
   // No body reads as null, which the round refused with nlohmann's error as it read the version.
   tree_ = text_.empty() ? nlohmann::json() : nlohmann::json::parse(text_);
@@ -157,6 +161,12 @@ oci::ContentChange MessagesAnswer::change(size_t index) const {
 std::string MessagesAnswer::cursor(const std::string& otherwise) const {
   if (tree_) return tree_->value("cursor", otherwise);
   return cursor_.empty() ? otherwise : json_string_value(cursor_);
+}
+
+bool MessagesAnswer::cursor_is(const std::string& current) const {
+  if (tree_ || cursor_.empty()) return cursor(current) == current;
+  if (const auto bytes = json_string_bytes(cursor_)) return *bytes == current;  // in place unless escaped
+  return json_string_value(cursor_) == current;
 }
 
 }  // namespace outpost::sync

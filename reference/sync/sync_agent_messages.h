@@ -19,8 +19,11 @@ namespace outpost::sync {
 
 class MessagesAnswer {
  public:
-  // `text` is the answer's body, already checked to be JSON (empty: no body). Kept: the reading points into it.
+  // `text` is the answer's body (empty: no body), checked here as it is read. Kept: the reading points into it.
   explicit MessagesAnswer(std::string text);
+  // Whether the body is JSON (no body counts: it reads as null). When it is not, nothing else may be asked: the round
+  // refuses the answer as the link refuses one that is not JSON.
+  bool json() const { return json_; }
   MessagesAnswer(const MessagesAnswer&) = delete;
   MessagesAnswer& operator=(const MessagesAnswer&) = delete;
 
@@ -33,6 +36,9 @@ class MessagesAnswer {
   oci::ContentChange change(size_t index) const;
   // "cursor", or `otherwise` when absent.
   std::string cursor(const std::string& otherwise) const;
+  // Whether cursor(current) is `current` (throwing as it throws): nearly every answer gives the cursor back unchanged,
+  // which this sees in place, without writing the cursor out.
+  bool cursor_is(const std::string& current) const;
 
   // Whether the answer was read in place (for tests: the tree path is for answers of another shape).
   bool read_in_place() const { return !tree_; }
@@ -50,6 +56,7 @@ class MessagesAnswer {
   std::vector<Message> messages_;
   // Any other shape.
   std::optional<nlohmann::json> tree_;
+  bool json_ = true;
 };
 
 }  // namespace outpost::sync

@@ -62,7 +62,13 @@ Reading by_answer(const MessagesAnswer& answer, const std::string& cursor) {
     const size_t count = answer.size();
     reading.steps.push_back(count == 0 ? "none" : "some");
     for (size_t i = 0; i < count; ++i) reading.steps.push_back(describe(answer.change(i)));
-    reading.steps.push_back("cursor " + answer.cursor(cursor));
+    const std::string read = answer.cursor(cursor);
+    reading.steps.push_back("cursor " + read);
+    // cursor_is says what comparing with cursor() says (a step is added only when it does not).
+    const std::vector<std::string> currents = {cursor, read, read + "x", "x" + read};
+    for (const std::string& current : currents)
+      if (answer.cursor_is(current) != (answer.cursor(current) == current))
+        reading.steps.push_back("cursor_is misreads " + current);
   } catch (const std::exception& error) {
     reading.error = error.what();
   }
@@ -87,11 +93,21 @@ void check(const std::string& text, bool in_place) {
 
 BOOST_AUTO_TEST_SUITE(messages_answer)
 
+BOOST_AUTO_TEST_CASE(an_answer_is_json_exactly_when_the_parser_says_so) {
+  for (const std::string text : {R"({"configVersion":1,"cursor":"e.1","messages":[]})", R"({"cursor":5})", "[]",
+                                 "null", "{", R"({"cursor":"e.1",})", "{} x", "\"\xFF\"", "nul"}) {
+    BOOST_TEST_CONTEXT(text) { BOOST_TEST(MessagesAnswer(text).json() == json::accept(text)); }
+  }
+  BOOST_TEST(MessagesAnswer("").json());  // no body reads as null (and is refused as the tree refuses null)
+}
+
 BOOST_AUTO_TEST_CASE(usual_answers_are_read_in_place_as_the_tree_reads_them) {
   check(R"({"configVersion":7,"cursor":"e1.42","messages":[]})", true);
   check(R"({"configVersion":0,"cursor":"e1.0","messages":[]})", true);
   check(R"({"configVersion":18446744073709551615,"cursor":"e","messages":[]})", true);
   check(R"({"cursor":"e1.3"})", true);  // no version, no messages
+  check(R"({"configVersion":1,"cursor":"e\u0031.\"4\\2","messages":[]})", true);  // escapes in the cursor
+  check(R"({"configVersion":1,"cursor":"old.\u0031"})", true);  // the round's own cursor, written escaped
   check(R"({"configVersion":3})", true);  // no cursor: the round keeps its own
   check(R"({"messages":null,"cursor":"x"})", true);
   check(R"({})", true);

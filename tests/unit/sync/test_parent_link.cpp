@@ -172,8 +172,19 @@ BOOST_FIXTURE_TEST_CASE(a_body_is_refused_exactly_when_the_parser_refuses_it, Fi
         if (failure) {
           BOOST_TEST((failure->kind() == SyncFailure::Kind::Unreachable));
           BOOST_TEST(std::string(failure->what()) == "gateway messages at parent:5001: the answer is not JSON");
+          BOOST_TEST(std::string(link.not_json("messages").what()) == failure->what());
         }
       }
+    }
+  }
+  // Unchecked: every body comes back as it came, for the caller to check.
+  for (const std::string& body : bodies) {
+    BOOST_TEST_CONTEXT(body) {
+      client.answer(200, body);
+      const auto [answer, failure] = call(http::Method::Get, "messages", "", {}, ParentLink::Reading::Unchecked);
+      BOOST_REQUIRE(answer.has_value());
+      BOOST_TEST(answer->text == body);
+      BOOST_TEST(answer->body.is_null());
     }
   }
 }
