@@ -34,6 +34,10 @@ bool EventLoop::cancel_timer(TimerId id) {
   // Moved out first: destroying it may run destructors that schedule or cancel, which may move slots_.
   Callback doomed = std::move(slots_[slot].work);
   slots_[slot].cancelled = true;
+  if (slots_[slot].in_wheel) {
+    ++cancelled_in_wheel_;  // freed when its bucket comes up
+    return true;
+  }
   ++cancelled_timers_;
   if (cancelled_timers_ >= kSweepAtLeast && cancelled_timers_ * 2 >= timers_.size()) sweep_cancelled();
   return true;
@@ -48,6 +52,24 @@ void EventLoop::sweep_cancelled() {
   cancelled_timers_ = 0;
 }
 
+void EventLoop::take_from_wheel() {
+  // The heap's top is live here (settle_timers dropped the cancelled ones) and buckets bring only live entries, so
+  // the top stays live.
+  while (!wheel_.empty() && (timers_.empty() || timers_.top().time >= wheel_.horizon())) {
+    wheel_.advance([this](const TimerEntry& entry) {
+      Slot& waiting = slots_[entry.slot];
+      waiting.in_wheel = false;
+      if (waiting.cancelled) {
+        free_slot(entry.slot);
+        --cancelled_in_wheel_;
+      } else {
+        timers_.push(entry);
+      }
+    });
+  }
+  wheel_.restart_after(now_.count());
+}
+
 void EventLoop::drop_cancelled_head() {
   while (!timers_.empty() && slots_[timers_.top().slot].cancelled) {
     free_slot(timers_.top().slot);
@@ -56,42 +78,47 @@ void EventLoop::drop_cancelled_head() {
   }
 }
 
-bool EventLoop::run_one() {
-  if (!timers_.empty() && slots_[timers_.top().slot].cancelled) drop_cancelled_head();
-  // A post is due now; a timer due now that was scheduled before it runs first.
-  const bool timer_first = !timers_.empty() && (posts_.empty() || (timers_.top().time <= now_.count() &&
-                                                                   timers_.top().sequence < posts_.front().sequence));
-  Callback work;
-  if (timer_first) {
-    const TimerEntry entry = timers_.top();
-    timers_.pop();
-    now_ = Nanoseconds(entry.time);
-    work = std::move(slots_[entry.slot].work);
-    free_slot(entry.slot);
-  } else if (!posts_.empty()) {
-    work = std::move(posts_.front().work);
+bool EventLoop::run_one() { return run_due(Nanoseconds::max().count()); }
+
+bool EventLoop::run_due(int64_t deadline) {
+  settle_timers();
+  if (!posts_.empty()) {
+    if (now_.count() > deadline) return false;
+    // A post is due now; a timer due now that was scheduled before it runs first.
+    if (!timers_.empty() && timers_.top().time <= now_.count() && timers_.top().sequence < posts_.front().sequence)
+      return run_timer();
+    // Run from a local: the callback may post, which may move the queue it came from.
+    Callback work(std::move(posts_.front().work));
     posts_.pop();
-  } else {
-    return false;
+    ++dispatched_;
+    work();
+    return true;
   }
+  if (timers_.empty() || timers_.top().time > deadline) return false;
+  return run_timer();
+}
+
+bool EventLoop::run_timer() {
+  const TimerEntry entry = timers_.top();
+  timers_.pop();
+  now_ = Nanoseconds(entry.time);
+  // Run from a local: the callback may schedule, which may move the slot table.
+  Callback work(std::move(slots_[entry.slot].work));
+  free_slot(entry.slot);
   ++dispatched_;
-  // Run from a local: the callback may schedule, which may move the queue it came from.
   work();
   return true;
 }
 
 std::optional<Nanoseconds> EventLoop::next_time() {
   if (!posts_.empty()) return now_;
-  drop_cancelled_head();
+  settle_timers();
   if (timers_.empty()) return std::nullopt;
   return Nanoseconds(timers_.top().time);
 }
 
 void EventLoop::run_until(Nanoseconds deadline) {
-  for (;;) {
-    const auto next = next_time();
-    if (!next || *next > deadline) break;
-    run_one();
+  while (run_due(deadline.count())) {
   }
   now_ = std::max(now_, deadline);
 }

@@ -7,7 +7,9 @@
 // (time, sequence, slot) entries in a 4-ary heap, their callbacks in a slot table, each slot with a generation so a
 // timer is cancelled by id (slot + generation) with no allocation and no shared flag. A cancelled timer's callback is
 // destroyed at once; its heap entry is skipped when it surfaces, or swept out in bulk when cancelled entries make up
-// half the heap (timeouts that never fire would otherwise pile up).
+// half the heap (timeouts that never fire would otherwise pile up). Timers due a second or more ahead (timeouts,
+// mostly cancelled) first wait in a wheel of one-second buckets (timer_wheel.h) and enter the heap only when their
+// bucket comes up, so a cancelled one never touches the heap and the heap holds only what is due soon.
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -21,6 +23,7 @@
 #include "simulator/engine/callback.h"
 #include "simulator/engine/post_queue.h"
 #include "simulator/engine/timer_heap.h"
+#include "simulator/engine/timer_wheel.h"
 #include "simulator/engine/virtual_clock.h"
 
 namespace outpost::sim {
@@ -69,7 +72,7 @@ class EventLoop final : public Executor {
     Callback callback(std::forward<F>(work));  // first: if copying the callable throws, no slot is taken
     const uint32_t slot = take_slot();
     slots_[slot].work = std::move(callback);
-    timers_.push(TimerEntry{std::max(at, now_).count(), next_sequence_++, slot});
+    place(TimerEntry{std::max(at, now_).count(), next_sequence_++, slot});
     return id_of(slot);
   }
   // The same, due after `delay` as schedule_after() counts it.
@@ -92,13 +95,17 @@ class EventLoop final : public Executor {
 
   uint64_t events_dispatched() const { return dispatched_; }
   // Events scheduled and neither run nor cancelled.
-  size_t pending() const { return posts_.size() + timers_.size() - cancelled_timers_; }
+  size_t pending() const {
+    return posts_.size() + timers_.size() + wheel_.size() - cancelled_timers_ - cancelled_in_wheel_;
+  }
 
  private:
   struct Slot {
     Callback work;
     uint32_t generation = 1;  // bumped when the slot is freed, so ids of timers that ran or were cancelled go stale
-    bool cancelled = false;   // the heap entry still points here; the slot is freed when it surfaces or is swept
+    bool cancelled = false;   // the entry still points here; the slot is freed when it surfaces, is swept, or its
+                              // wheel bucket comes up
+    bool in_wheel = false;    // the entry waits in the wheel, not the heap
   };
   // Shared with every TimerHandle the loop gave out; forgets the loop when it is destroyed, so a handle that outlives
   // the loop cancels nothing.
@@ -137,6 +144,26 @@ class EventLoop final : public Executor {
     if (++freed.generation == 0) freed.generation = 1;  // id 0 stays "no timer"
     free_slots_.push_back(slot);
   }
+  // Where a new timer's entry goes: a far one (at least a wheel bucket away) to the wheel, the rest to the heap.
+  void place(const TimerEntry& entry) {
+    if (entry.time - now_.count() >= TimerWheel::kBucketSpan && wheel_.accepts(entry.time)) {
+      slots_[entry.slot].in_wheel = true;
+      wheel_.add(entry);
+    } else {
+      timers_.push(entry);
+    }
+  }
+  // Makes the heap's top the earliest live timer of all: drops cancelled entries from the top, and moves wheel
+  // buckets into the heap while the top may be due at or after the wheel's horizon.
+  void settle_timers() {
+    if (!timers_.empty() && slots_[timers_.top().slot].cancelled) drop_cancelled_head();
+    if (!wheel_.empty() && (timers_.empty() || timers_.top().time >= wheel_.horizon())) take_from_wheel();
+  }
+  void take_from_wheel();
+  // Runs the earliest event if it is due at or before `deadline`; false if none is.
+  bool run_due(int64_t deadline);
+  // Runs the heap's top timer (settled: live and the earliest).
+  bool run_timer();
   void drop_cancelled_head();
   void sweep_cancelled();
 
@@ -144,7 +171,9 @@ class EventLoop final : public Executor {
   TimerHeap timers_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
-  size_t cancelled_timers_ = 0;  // heap entries whose timer was cancelled
+  TimerWheel wheel_;
+  size_t cancelled_timers_ = 0;    // heap entries whose timer was cancelled
+  size_t cancelled_in_wheel_ = 0;  // wheel entries whose timer was cancelled
   Nanoseconds now_{0};
   uint64_t next_sequence_ = 0;
   uint64_t dispatched_ = 0;

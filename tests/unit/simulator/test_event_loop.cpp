@@ -5,6 +5,8 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <set>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -272,6 +274,60 @@ BOOST_AUTO_TEST_CASE(random_schedules_match_a_sorted_model) {
     std::vector<int> expected;
     for (const auto& [key, label] : model) expected.push_back(label);
     BOOST_TEST(ran == expected);
+  }
+}
+
+// Far timers (a second and more ahead) wait in a wheel of buckets before they enter the heap. Against a model again,
+// with times from nanoseconds to beyond the wheel's reach (~18 minutes), many ties within a bucket, timers armed and
+// cancelled from running callbacks (so the wheel's horizon moves while it fills), and run_until stops between them:
+// the loop must run exactly the live events, in (time, scheduling order), and count them as pending until they run.
+BOOST_AUTO_TEST_CASE(far_timers_keep_time_then_scheduling_order) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    EventLoop loop;
+    SeededRandom random(seed);
+    std::vector<std::pair<int64_t, int>> ran;      // (time, scheduling index) of each timer as it ran
+    std::set<std::pair<int64_t, int>> live;        // armed, neither run nor cancelled
+    std::set<int> cancelled;
+    std::vector<std::pair<TimerId, std::pair<int64_t, int>>> armed;
+    int index = 0;
+    const auto draw_delay = [&]() -> int64_t {
+      switch (random.uniform(4)) {
+        case 0: return static_cast<int64_t>(random.uniform(3));                     // ties, now
+        case 1: return static_cast<int64_t>(random.uniform(50)) * 100'000'000;      // up to 5 s, 0.1 s steps
+        case 2: return static_cast<int64_t>(random.uniform(1500)) * 1'000'000'000;  // up to 25 min, 1 s steps
+        default: return static_cast<int64_t>(random.uniform(uint64_t(1) << 41));   // up to ~37 min, any ns
+      }
+    };
+    const auto cancel = [&](size_t which) {
+      if (!loop.cancel_timer(armed[which].first)) return;
+      live.erase(armed[which].second);
+      cancelled.insert(armed[which].second.second);
+    };
+    std::function<void(int)> arm = [&](int depth) {
+      const int label = index++;
+      const int64_t at = loop.now().count() + draw_delay();
+      const TimerId id = loop.add_timer(Nanoseconds(at), [&, label, at, depth] {
+        BOOST_TEST(loop.now().count() == at);
+        BOOST_TEST(!cancelled.count(label));
+        ran.push_back({at, label});
+        live.erase({at, label});
+        if (depth < 3 && random.uniform(2) == 0) arm(depth + 1);
+        if (depth < 3 && random.uniform(2) == 0) arm(depth + 1);
+        if (random.uniform(3) == 0) cancel(random.uniform(armed.size()));
+      });
+      armed.push_back({id, {at, label}});
+      live.insert({at, label});
+    };
+    for (int i = 0; i < 3000; ++i) arm(0);
+    for (size_t i = 0; i < armed.size(); i += 3) cancel(i);
+    // Stop now and then, as a run does: what is pending must match the model at every stop.
+    for (int64_t until = 0; loop.pending() > 0; until += 97'000'000'000) {
+      loop.run_until(Nanoseconds(until));
+      BOOST_TEST(loop.pending() == live.size());
+    }
+    BOOST_TEST(live.empty());
+    BOOST_TEST(std::is_sorted(ran.begin(), ran.end()));  // scheduling index orders ties, as the sequence does
+    BOOST_TEST(ran.size() + cancelled.size() == armed.size());
   }
 }
 

@@ -1,0 +1,75 @@
+#pragma once
+// The event loop's waiting room for far timers: a ring of buckets, each one span of virtual time (~1.07 s), covering
+// the next ~18 minutes. Most far timers are timeouts (a long poll's deadline, a wait's time limit) that are cancelled
+// long before they are due; in a bucket, arming one is an append and its cancelled entry is dropped when the bucket
+// comes up, so it never costs a heap push and a heap pop, and the heap stays small (only what is due soon).
+//
+// The loop keeps exact (time, sequence) order with one rule: every entry here is due at or after horizon(), and the
+// bucket starting at the horizon is moved into the heap (entries unchanged) before the heap's earliest entry may be
+// due at or after it. Entries within one bucket need no order: the heap sorts them.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "simulator/engine/timer_heap.h"
+
+namespace outpost::sim {
+
+class TimerWheel {
+ public:
+  static constexpr int kBucketShift = 30;  // 2^30 ns, ~1.07 s per bucket
+  static constexpr int64_t kBucketSpan = int64_t(1) << kBucketShift;
+  static constexpr size_t kBuckets = 1024;  // power of two: a bucket's index is the low bits of its number
+
+  TimerWheel() : buckets_(kBuckets) {}
+
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  // Every entry here is due at or after this time (a bucket boundary).
+  int64_t horizon() const { return horizon_; }
+
+  // Whether an entry due at `time` may wait here: not before the horizon, and within the ring's reach.
+  // Times in the far future ("never") stay out, so no bucket arithmetic comes near overflowing.
+  bool accepts(int64_t time) const {
+    return time >= horizon_ && time < kLatest &&
+           (time >> kBucketShift) - (horizon_ >> kBucketShift) < int64_t(kBuckets);
+  }
+  // Requires accepts(entry.time).
+  void add(const TimerEntry& entry) {
+    buckets_[index_of(entry.time)].push_back(entry);
+    ++size_;
+  }
+
+  // Hands every entry of the bucket at the horizon to `take` (in no particular order) and moves the horizon past it.
+  template <class Take>
+  void advance(Take take) {
+    std::vector<TimerEntry>& bucket = buckets_[index_of(horizon_)];
+    size_ -= bucket.size();
+    horizon_ += kBucketSpan;
+    for (const TimerEntry& entry : bucket) take(entry);
+    bucket.clear();  // keeps its room for the next lap
+  }
+
+  // Only when empty: starts the ring again at the bucket after `now` (the horizon may have run far ahead while
+  // buckets were emptied into the heap).
+  void restart_after(int64_t now) {
+    if (size_ == 0 && now < kLatest) horizon_ = ((now >> kBucketShift) + 1) << kBucketShift;
+  }
+
+  template <class Visitor>
+  void for_each(Visitor visit) const {
+    for (const auto& bucket : buckets_)
+      for (const TimerEntry& entry : bucket) visit(entry);
+  }
+
+ private:
+  static constexpr int64_t kLatest = INT64_MAX / 2;  // ~146 years of virtual time
+
+  static size_t index_of(int64_t time) { return static_cast<size_t>(time >> kBucketShift) & (kBuckets - 1); }
+
+  std::vector<std::vector<TimerEntry>> buckets_;
+  int64_t horizon_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace outpost::sim
