@@ -1,5 +1,8 @@
 #include "simulator/engine/trace.h"
 
+#include <bit>
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "simulator/engine/stable_hash.h"
@@ -18,6 +21,67 @@ void add_head(StableHasher& hasher, Nanoseconds time, TraceRecord::Phase phase, 
   hasher.add(kind);
   hasher.add(node);
   hasher.add(peer);
+}
+
+// A record's canonical encoding written out before it is hashed, when it fits (nearly every record does): one pass
+// over whole words then replaces a call per field and, for each string, a copy of its last few bytes of a length only
+// known at run time. The words are exactly the ones StableHasher::add would take: numbers as eight little-endian
+// bytes, a string as its length then its bytes, the last word zero-extended; so is the hash.
+class Encoding {
+ public:
+  static constexpr size_t kBytes = 384;
+
+  void number(uint64_t value) {
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(buffer_ + used_, &value, 8);
+    } else {
+      for (size_t i = 0; i < 8; ++i, value >>= 8) buffer_[used_ + i] = static_cast<char>(value & 0xff);
+    }
+    used_ += 8;
+  }
+  // A string's length, then its bytes (pieces, joined), the last word zero-extended. The caller made sure it fits.
+  void string(std::initializer_list<std::string_view> pieces) {
+    size_t size = 0;
+    for (const std::string_view piece : pieces) size += piece.size();
+    number(size);
+    if (size == 0) return;
+    std::memset(buffer_ + used_ + ((size - 1) & ~size_t{7}), 0, 8);  // the last word's padding
+    for (const std::string_view piece : pieces) {
+      std::memcpy(buffer_ + used_, piece.data(), piece.size());
+      used_ += piece.size();
+    }
+    used_ = (used_ + 7) & ~size_t{7};
+  }
+  void string(std::string_view bytes) { string({bytes}); }
+  void hash_into(StableHasher& hasher) const {
+    for (size_t at = 0; at < used_; at += 8) hasher.add(load_le(buffer_ + at, 8));
+  }
+
+ private:
+  alignas(8) char buffer_[kBytes];
+  size_t used_ = 0;  // a multiple of eight
+};
+
+// The record's hash chained onto `hash`, or nothing if its encoding does not fit an Encoding.
+std::optional<uint64_t> encoded_hash(uint64_t hash, Nanoseconds time, TraceRecord::Phase phase, std::string_view kind,
+                                     std::string_view node, std::string_view peer,
+                                     std::initializer_list<std::string_view> detail, uint64_t span) {
+  size_t detail_size = 0;
+  for (const std::string_view piece : detail) detail_size += piece.size();
+  // Three numbers, four lengths, the strings' bytes and at most seven bytes of padding after each.
+  const size_t strings = kind.size() + node.size() + peer.size() + detail_size;
+  if (strings > Encoding::kBytes || 7 * 8 + strings + 4 * 7 > Encoding::kBytes) return std::nullopt;
+  Encoding encoding;
+  encoding.number(static_cast<uint64_t>(time.count()));
+  encoding.number(static_cast<uint64_t>(phase));
+  encoding.string(kind);
+  encoding.string(node);
+  encoding.string(peer);
+  encoding.string(detail);
+  encoding.number(span);
+  StableHasher hasher(hash);
+  encoding.hash_into(hasher);
+  return hasher.value();
 }
 
 // Feeds a hasher the string that is the concatenation of some pieces, exactly as StableHasher::add(string_view)
@@ -95,6 +159,11 @@ void Trace::record_parts(Nanoseconds time, std::string_view kind, std::string_vi
     add(time, TraceRecord::Phase::Instant, kind, node, peer, joined, 0);
     return;
   }
+  if (const auto hash = encoded_hash(hash_, time, TraceRecord::Phase::Instant, kind, node, peer, detail, 0)) {
+    hash_ = *hash;
+    ++count_;
+    return;
+  }
   StableHasher hasher(hash_);
   add_head(hasher, time, TraceRecord::Phase::Instant, kind, node, peer);
   uint64_t size = 0;
@@ -116,11 +185,15 @@ TraceSink Trace::sink() {
 void Trace::add(Nanoseconds time, TraceRecord::Phase phase, std::string_view kind, std::string_view node,
                 std::string_view peer, std::string_view detail, uint64_t span) {
   // Hashed from the views: a trace that keeps nothing copies nothing.
-  StableHasher hasher(hash_);
-  add_head(hasher, time, phase, kind, node, peer);
-  hasher.add(detail);
-  hasher.add(span);
-  hash_ = hasher.value();
+  if (const auto hash = encoded_hash(hash_, time, phase, kind, node, peer, {detail}, span)) {
+    hash_ = *hash;
+  } else {
+    StableHasher hasher(hash_);
+    add_head(hasher, time, phase, kind, node, peer);
+    hasher.add(detail);
+    hasher.add(span);
+    hash_ = hasher.value();
+  }
   ++count_;
   if (keep_ == Keep::None) return;
 

@@ -181,6 +181,33 @@ BOOST_AUTO_TEST_CASE(a_detail_given_in_pieces_hashes_as_the_joined_detail) {
   BOOST_TEST(kept.hash() == plain.hash());
 }
 
+BOOST_AUTO_TEST_CASE(a_record_hashes_as_its_canonical_encoding_at_every_size) {
+  // Short records and long ones are hashed by different code (a long one does not fit the buffer the short ones are
+  // written into): both must chain exactly the canonical encoding onto the hash so far, at every length.
+  for (const size_t size : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{250}, size_t{272}, size_t{273}, size_t{274}, size_t{301},
+                            size_t{302}, size_t{303}, size_t{304}, size_t{305}, size_t{310}, size_t{320}, size_t{400},
+                            size_t{2000}}) {
+    std::string detail;
+    for (size_t i = 0; i < size; ++i) detail += static_cast<char>('a' + i % 26);
+    Trace plain, pieces;
+    const uint64_t start = plain.hash();
+    plain.record(5ms, "exchange", "line-1-2", "site-1:5000", detail);
+    const std::string_view view(detail);
+    pieces.record_parts(5ms, "exchange", "line-1-2", "site-1:5000",
+                        {view.substr(0, size / 3), view.substr(size / 3, size / 3), view.substr(2 * (size / 3))});
+    StableHasher expected(start);
+    expected.add(uint64_t{5'000'000});
+    expected.add(uint64_t{0});
+    expected.add(std::string_view("exchange"));
+    expected.add(std::string_view("line-1-2"));
+    expected.add(std::string_view("site-1:5000"));
+    expected.add(view);
+    expected.add(uint64_t{0});
+    BOOST_TEST(plain.hash() == expected.value(), "size " << size);
+    BOOST_TEST(pieces.hash() == expected.value(), "size " << size);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_sink_records_into_the_trace) {
   Trace direct, through_sink;
   direct.record(1ms, "loss", "edge", "cloud", "PATCH");
