@@ -1,6 +1,7 @@
 #include "simulator/net/sim_network.h"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 #include "reference/common/string_hash.h"
@@ -12,6 +13,13 @@ namespace outpost::sim {
 
 namespace {
 size_t index_of(Stream stream) { return stream == Stream::Upstream ? 0 : 1; }
+
+// Starts loading the cache line at `address` without waiting for it (null: nothing). A prefetch never faults, so an
+// address whose object may be gone by then costs a wasted load at worst. (Always inlined: a function that only
+// prefetches looks free of effects to the optimiser, which may then drop its calls.)
+[[gnu::always_inline]] inline void prefetch(const void* address) {
+  if (address) __builtin_prefetch(address);
+}
 
 // Where an exchange is. Latency phases: the message is in the air. Flow phases: its bytes are crossing (a flow in the
 // bandwidth model, or held by a jam). Stalled: its bytes were dropped; only the client's idle timeout (or a toxic's
@@ -51,7 +59,7 @@ struct SimNetwork::PathCounts {
     std::string_view key;
     NearKey near;
 
-    bool is(std::string_view path) const { return count && near.is(path, key); }
+    bool is(std::string_view path) const { return count && near.is(path, [this] { return key; }); }
   };
   StringMap<uint64_t> by_path;
   Recent recent[2];
@@ -71,6 +79,13 @@ struct SimNetwork::PathCounts {
       leaving.near.assign(counted->first);
     }
     ++recent[0].pending;
+  }
+  // Starts loading the path kept at hand, which count() compares first: the request reaches its handler an event or
+  // two after it sets out, and by then the counts (cold since the link's last exchange) are in cache. (Always inlined,
+  // as BandwidthModel::prefetch is.)
+  [[gnu::always_inline]] void prefetch() const {
+    __builtin_prefetch(&recent[0]);
+    __builtin_prefetch(reinterpret_cast<const char*>(&recent[0]) + sizeof(Recent) - 1);
   }
   // Deliveries to paths that start with `prefix`.
   uint64_t total(std::string_view prefix) const {
@@ -99,9 +114,9 @@ struct SimNetwork::ProxyLink {
   StringMap<PathCounts> delivered;
 };
 
-struct SimNetwork::Exchange {
-  // What nearly every event of the exchange reads comes first, on one or two cache lines: a long poll's exchange is
-  // cold by the time its answer comes, and each line touched then is a miss.
+struct alignas(64) SimNetwork::Exchange {
+  // What nearly every event of the exchange reads comes first, on one cache line (aligned to one): a long poll's
+  // exchange is cold by the time its answer comes, and each line touched then is a miss.
   uint64_t id = 0;
   uint32_t slot = 0;  // in exchange_slots_
   Phase phase = Phase::RequestLatency;
@@ -379,12 +394,14 @@ bool SimNetwork::draw(double probability) {
 
 void SimNetwork::send(const std::string& from, Route& route, http::ClientRequest request,
                       std::shared_ptr<http::BodySink> sink, std::function<void(http::ClientResult)> done) {
-  if (!route.server || !route.authority.is(request.authority, route.server->authority)) {
+  if (!route.server ||
+      !route.authority.is(request.authority, [&route]() -> const std::string& { return route.server->authority; })) {
     route.server = &server(request.authority);
     route.link = &proxy_link(from, route.server->host);
     route.delivered = &route.link->delivered[request.authority];
     route.authority.assign(request.authority);
   }
+  route.delivered->prefetch();
   Batch batch(*this);
   uint32_t slot;
   if (!free_exchange_slots_.empty()) {
@@ -428,6 +445,15 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
   ex.limit.reset();
   ex.close_delay = Nanoseconds(0);
   const Direction& dir = direction_of(ex);
+  // The arrival reads the server's state too (which send() no longer reaches).
+  if (stream == Stream::Upstream) prefetch(ex.target);
+  if (const auto& nics = ex.link->nic_path[index_of(stream)]) {
+    // The arrival (a later event) reads the path's state in the bandwidth model, cold since the link's last message:
+    // it starts loading now, while the latency is drawn and the timer set.
+    model_.prefetch(nics->first);
+    model_.prefetch(dir.resource);
+    model_.prefetch(nics->second);
+  }
   Nanoseconds delay = one_way(dir);
   const Toxic* timeout = nullptr;
   const Toxic* reset = nullptr;
@@ -591,8 +617,20 @@ void SimNetwork::run_handler(Exchange& ex) {
       arm_idle(ex);
       std::shared_ptr<http::Call> held(std::move(call));
       std::weak_ptr<int> alive = alive_;
-      held->finish_async([this, alive, held, ticket](http::Response answer) {
+      // A long poll answers minutes later, when what respond() reads is cold, each line found through the one before
+      // (the slot, the exchange, its link, the direction back). Kept here, they start loading together then.
+      // (The exchange's first three lines: its head, its sizes and flow, its toxics.)
+      const auto* at = reinterpret_cast<const char*>(&ex);
+      const std::array<const void*, 5> cold{at, at + 64, at + 128, ex.link,
+                                            ex.link->directions[index_of(Stream::Downstream)]};
+      held->finish_async([this, alive, held, ticket, cold](http::Response answer) {
         if (alive.expired()) return;
+        if (ticket.slot < exchange_slots_.size()) prefetch(&exchange_slots_[ticket.slot]);
+        prefetch(cold[0]);
+        prefetch(cold[1]);
+        prefetch(cold[2]);
+        prefetch(cold[3]);
+        prefetch(cold[4]);
         Batch batch(*this);
         respond(ticket, std::move(answer));
       });

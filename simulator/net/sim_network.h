@@ -172,10 +172,11 @@ class SimNetwork {
   // first mention, never erased (owned by servers_), so routes and exchanges point at it instead of looking the
   // authority up by name in several tables for every exchange.
   struct Server {
-    std::string authority;
-    std::string host;  // host_of(authority)
+    // What every request's arrival reads comes first, on the object's first cache line.
     http::Handler* handler = nullptr;
     bool down = false;
+    std::string authority;
+    std::string host;  // host_of(authority)
   };
   // A copy of a short name kept beside what it stands for: recognising the name then reads memory already at hand,
   // not the heap bytes of the long-lived original, which are cold by the next exchange (a node's exchanges are
@@ -187,10 +188,12 @@ class SimNetwork {
       size_ = static_cast<uint8_t>(std::min(name.size(), kCapacity + 1));
       if (name.size() <= kCapacity) name.copy(bytes_, name.size());
     }
-    // Whether `name` is the kept name, whose original is `original`.
-    bool is(std::string_view name, std::string_view original) const {
+    // Whether `name` is the kept name, whose original `original()` gives: asked for only when the name is too long to
+    // keep, so that the original's owner (cold) is not even reached otherwise.
+    template <class Original>
+    bool is(std::string_view name, Original original) const {
       if (name.size() <= kCapacity) return name.size() == size_ && name == std::string_view(bytes_, size_);
-      return size_ > kCapacity && name == original;
+      return size_ > kCapacity && name == std::string_view(original());
     }
 
    private:
