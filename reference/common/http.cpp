@@ -55,12 +55,20 @@ std::vector<std::string_view> Headers::get_all(std::string_view name) const {
   return values;
 }
 
+void Headers::make_room() {
+  if (entries_.capacity() == 0) entries_.reserve(kUsualCount);
+}
+
 void Headers::set(std::string_view name, std::string value) {
   remove(name);
+  make_room();
   entries_.emplace_back(std::string(name), std::move(value));
 }
 
-void Headers::add(std::string_view name, std::string value) { entries_.emplace_back(std::string(name), std::move(value)); }
+void Headers::add(std::string_view name, std::string value) {
+  make_room();
+  entries_.emplace_back(std::string(name), std::move(value));
+}
 
 void Headers::remove(std::string_view name) {
   std::erase_if(entries_, [&](const auto& entry) { return iequals(entry.first, name); });

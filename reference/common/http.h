@@ -29,6 +29,10 @@ class Headers {
   const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
 
  private:
+  // Room made at the first header for this many: a request or response carries three or four (a sync request's
+  // Authorization, protocol version, Content-Type and Host), which would otherwise regrow the vector 1 -> 2 -> 4.
+  static constexpr size_t kUsualCount = 4;
+  void make_room();
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 

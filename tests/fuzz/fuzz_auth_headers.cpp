@@ -55,26 +55,26 @@ void check_authorization(std::string_view value) {
   check(parsed.scheme != AuthorizationScheme::None);  // None is for a request without the header only
   switch (parsed.scheme) {
     case AuthorizationScheme::Basic: {
-      check(!parsed.username.empty() && parsed.username.find(':') == std::string::npos);
-      check(!has_control(parsed.username) && !has_control(parsed.password));
-      check(parsed.username.size() <= outpost::registry::kMaxBasicUsernameBytes);
-      check(parsed.password.size() <= outpost::registry::kMaxBasicPasswordBytes);
-      check(parsed.token.empty());
+      check(!parsed.username().empty() && parsed.username().find(':') == std::string::npos);
+      check(!has_control(parsed.username()) && !has_control(parsed.password()));
+      check(parsed.username().size() <= outpost::registry::kMaxBasicUsernameBytes);
+      check(parsed.password().size() <= outpost::registry::kMaxBasicPasswordBytes);
+      check(parsed.token().empty());
       // The canonical spelling of the same credentials parses to the same thing (base64 is strict: one spelling).
-      const std::string canonical =
-          "Basic " + outpost::auth::base64_encode(parsed.username + ":" + parsed.password);
+      const std::string decoded = std::string(parsed.username()) + ":" + std::string(parsed.password());
+      const std::string canonical = "Basic " + outpost::auth::base64_encode(decoded);
       check(outpost::registry::parse_authorization(canonical) == parsed);
       break;
     }
     case AuthorizationScheme::Bearer:
-      check(!parsed.token.empty() && parsed.token.size() <= outpost::registry::kMaxBearerTokenBytes);
-      for (const unsigned char c : parsed.token) check(is_token68_char(c));
-      check(parsed.username.empty() && parsed.password.empty());
-      check(outpost::registry::parse_authorization("Bearer " + parsed.token) == parsed);
+      check(!parsed.token().empty() && parsed.token().size() <= outpost::registry::kMaxBearerTokenBytes);
+      for (const unsigned char c : parsed.token()) check(is_token68_char(c));
+      check(parsed.username().empty() && parsed.password().empty());
+      check(outpost::registry::parse_authorization("Bearer " + std::string(parsed.token())) == parsed);
       break;
     case AuthorizationScheme::Other:
     case AuthorizationScheme::Malformed:
-      check(parsed.username.empty() && parsed.password.empty() && parsed.token.empty());
+      check(parsed.username().empty() && parsed.password().empty() && parsed.token().empty());
       break;
     case AuthorizationScheme::None:
       break;

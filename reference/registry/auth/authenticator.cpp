@@ -93,9 +93,9 @@ Identity Authenticator::authenticate(const http::Request& request, const Service
       // Answered as an unknown token would be; there is no name to rate-limit by.
       return failed(CredentialState::UnknownToken, auth::Presentation::Basic);
     case AuthorizationScheme::Basic:
-      return login(authorization.username, authorization.password, {request.remote_address, true});
+      return login(authorization.username(), authorization.password(), {request.remote_address, true});
     case AuthorizationScheme::Bearer:
-      return authenticate_bearer(authorization.token, naming.service_for(request));
+      return authenticate_bearer(authorization.token(), naming.service_for(request));
   }
   return failed(CredentialState::None, auth::Presentation::Basic);
 }

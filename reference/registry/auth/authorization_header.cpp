@@ -59,7 +59,7 @@ bool has_control(std::string_view text) {
   return false;
 }
 
-Authorization malformed() { return {AuthorizationScheme::Malformed, "", "", ""}; }
+Authorization malformed() { return Authorization(AuthorizationScheme::Malformed); }
 
 Authorization parse_basic(std::string_view credentials) {
   // The largest header we take for a name and password of the bounds above, base64 (4 bytes per 3).
@@ -77,18 +77,28 @@ Authorization parse_basic(std::string_view credentials) {
   if (username.size() > kMaxBasicUsernameBytes || password.size() > kMaxBasicPasswordBytes ||
       has_control(username) || has_control(password))
     return malformed();
-  Authorization basic{AuthorizationScheme::Basic, std::string(username), "", ""};
-  // The password is the rest of the decoded text: kept in its buffer rather than copied (every request has one).
-  decoded->erase(0, colon + 1);
-  basic.password = std::move(*decoded);
-  return basic;
+  // Name and password stay in the decoded buffer rather than being copied out (every request has them).
+  return Authorization::basic(std::move(*decoded), colon);
 }
 
 Authorization parse_bearer(std::string_view credentials) {
   if (credentials.size() > kMaxBearerTokenBytes || !is_token68(credentials)) return malformed();
-  return {AuthorizationScheme::Bearer, "", "", std::string(credentials)};
+  return Authorization::bearer(credentials);
 }
 }  // namespace
+
+Authorization Authorization::basic(std::string decoded, size_t colon) {
+  Authorization basic(AuthorizationScheme::Basic);
+  basic.text_ = std::move(decoded);
+  basic.colon_ = colon;
+  return basic;
+}
+
+Authorization Authorization::bearer(std::string_view token) {
+  Authorization bearer(AuthorizationScheme::Bearer);
+  bearer.text_ = std::string(token);
+  return bearer;
+}
 
 Authorization parse_authorization(std::string_view value) {
   value = trim(value);
@@ -104,7 +114,7 @@ Authorization parse_authorization(std::string_view value) {
   if (iequals(scheme, "Basic")) return credentials.empty() ? malformed() : parse_basic(credentials);
   if (iequals(scheme, "Bearer")) return credentials.empty() ? malformed() : parse_bearer(credentials);
   if (has_control(credentials)) return malformed();
-  return {AuthorizationScheme::Other, "", "", ""};
+  return Authorization(AuthorizationScheme::Other);
 }
 
 Authorization parse_authorization(const http::Headers& headers) {

@@ -19,12 +19,36 @@ enum class AuthorizationScheme {
   Malformed,  // several Authorization headers, bad framing, bad base64, no ':' in Basic, oversized, control bytes
 };
 
-struct Authorization {
+// The credentials are views into the one buffer the Authorization owns (Basic: the decoded "name:password", split at
+// its first ':'; Bearer: the token), so parsing a request's header makes one string, not one per part. The views live
+// as long as the Authorization; copies and moves take their own.
+class Authorization {
+ public:
+  Authorization() = default;
+  explicit Authorization(AuthorizationScheme scheme) : scheme(scheme) {}
+  // `decoded` is "name:password" with its first ':' at `colon`.
+  static Authorization basic(std::string decoded, size_t colon);
+  static Authorization bearer(std::string_view token);
+
   AuthorizationScheme scheme = AuthorizationScheme::None;
-  std::string username;  // Basic: never empty, never contains ':' or control bytes
-  std::string password;  // Basic: may be empty; never contains control bytes
-  std::string token;     // Bearer: token68 characters only
+  // Basic: never empty, never contains ':' or control bytes.
+  std::string_view username() const {
+    return scheme == AuthorizationScheme::Basic ? std::string_view(text_).substr(0, colon_) : std::string_view();
+  }
+  // Basic: may be empty; never contains control bytes.
+  std::string_view password() const {
+    if (scheme != AuthorizationScheme::Basic || colon_ >= text_.size()) return {};
+    return std::string_view(text_).substr(colon_ + 1);
+  }
+  // Bearer: token68 characters only.
+  std::string_view token() const {
+    return scheme == AuthorizationScheme::Bearer ? std::string_view(text_) : std::string_view();
+  }
   friend bool operator==(const Authorization&, const Authorization&) = default;
+
+ private:
+  std::string text_;
+  size_t colon_ = 0;  // Basic: where `text_` splits
 };
 
 // Bounds that keep hashing and parsing cheap whatever a client sends. Token names are at most 50 characters and sync

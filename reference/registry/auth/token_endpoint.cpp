@@ -168,7 +168,7 @@ http::Response TokenEndpoint::answer_get(const http::Request& request) {
   const Authorization authorization = parse_authorization(request.headers);
   Identity identity;  // None: anything but Basic is no login here
   if (authorization.scheme == AuthorizationScheme::Basic)
-    identity = authenticator_.authenticate_password(authorization.username, authorization.password,
+    identity = authenticator_.authenticate_password(authorization.username(), authorization.password(),
                                                     client_address(request.remote_address));
   else if (authorization.scheme != AuthorizationScheme::None)
     identity.state = auth::CredentialState::UnknownToken;

@@ -20,8 +20,8 @@ BOOST_AUTO_TEST_SUITE(authorization_header)
 BOOST_AUTO_TEST_CASE(basic_splits_at_the_first_colon) {
   const auto parsed = parse_authorization("Basic " + b64("pull-token:pa:ss"));
   BOOST_TEST(static_cast<int>(parsed.scheme) == static_cast<int>(AuthorizationScheme::Basic));
-  BOOST_TEST(parsed.username == "pull-token");
-  BOOST_TEST(parsed.password == "pa:ss");
+  BOOST_TEST(parsed.username() == "pull-token");
+  BOOST_TEST(parsed.password() == "pa:ss");
 }
 
 BOOST_AUTO_TEST_CASE(scheme_is_case_insensitive_and_whitespace_tolerated) {
@@ -29,17 +29,17 @@ BOOST_AUTO_TEST_CASE(scheme_is_case_insensitive_and_whitespace_tolerated) {
     const auto parsed = parse_authorization(prefix + b64("name:pw") + "  ");
     BOOST_TEST_INFO(prefix);
     BOOST_TEST(static_cast<int>(parsed.scheme) == static_cast<int>(AuthorizationScheme::Basic));
-    BOOST_TEST(parsed.username == "name");
+    BOOST_TEST(parsed.username() == "name");
   }
   const auto bearer = parse_authorization("bearer abc.def.ghi");
   BOOST_TEST(static_cast<int>(bearer.scheme) == static_cast<int>(AuthorizationScheme::Bearer));
-  BOOST_TEST(bearer.token == "abc.def.ghi");
+  BOOST_TEST(bearer.token() == "abc.def.ghi");
 }
 
 BOOST_AUTO_TEST_CASE(empty_password_is_allowed) {
   const auto parsed = parse_authorization("Basic " + b64("name:"));
   BOOST_TEST(static_cast<int>(parsed.scheme) == static_cast<int>(AuthorizationScheme::Basic));
-  BOOST_TEST(parsed.password.empty());
+  BOOST_TEST(parsed.password().empty());
 }
 
 BOOST_AUTO_TEST_CASE(malformed_values) {
@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(malformed_values) {
 BOOST_AUTO_TEST_CASE(other_schemes_carry_no_credentials) {
   const auto parsed = parse_authorization("Digest username=\"x\", realm=\"y\"");
   BOOST_TEST(static_cast<int>(parsed.scheme) == static_cast<int>(AuthorizationScheme::Other));
-  BOOST_TEST(parsed.username.empty());
+  BOOST_TEST(parsed.username().empty());
 }
 
 BOOST_AUTO_TEST_CASE(headers_none_one_or_several) {
