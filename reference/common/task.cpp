@@ -48,6 +48,8 @@ std::shared_ptr<StopSignal::Sleeper> StopSignal::add_sleeper() {
   return sleeper;
 }
 
+void StopSignal::add_sleeper(std::shared_ptr<Sleeper> sleeper) { sleepers_.push_back(std::move(sleeper)); }
+
 void StopSignal::remove_sleeper(const std::shared_ptr<Sleeper>& sleeper) {
   sleepers_.erase(std::remove(sleepers_.begin(), sleepers_.end(), sleeper), sleepers_.end());
 }
@@ -68,7 +70,8 @@ void SleepFor::await_resume() {
 }
 
 void Exchange::await_suspend(std::coroutine_handle<> awaiting) {
-  client_.send(std::move(request_), sink_, [this, awaiting](http::ClientResult result) {
+  // Takes the result by reference: the client's std::function passes it on as an rvalue, one move less per answer.
+  client_.send(std::move(request_), std::move(sink_), [this, awaiting](http::ClientResult&& result) {
     result_ = std::move(result);
     awaiting.resume();
   });
@@ -101,16 +104,17 @@ bool Trigger::Wait::await_ready() {
 }
 
 void Trigger::Wait::await_suspend(std::coroutine_handle<> awaiting) {
-  auto waiter = trigger_.stop_.add_sleeper();
-  waiter->wake = [awaiting] { awaiting.resume(); };
-  std::weak_ptr<StopSignal::Sleeper> weak = waiter;
   Trigger& trigger = trigger_;
-  waiter->timer = trigger_.stop_.executor().schedule_after(timeout_, [&trigger, weak] {
-    auto alive = weak.lock();
-    if (!alive || trigger.waiter_ != alive) return;
+  if (!trigger.sleeper_) trigger.sleeper_ = std::make_shared<StopSignal::Sleeper>();
+  auto waiter = trigger.sleeper_;
+  trigger.stop_.add_sleeper(waiter);
+  waiter->wake = [awaiting] { awaiting.resume(); };
+  // Captures two words, no reference count: the timer's callback needs no allocation of its own.
+  waiter->timer = trigger.stop_.executor().schedule_after(timeout_, [&trigger, wait = ++trigger.waits_] {
+    if (!trigger.waiter_ || trigger.waits_ != wait) return;
     trigger.resume_waiter();
   });
-  trigger_.waiter_ = std::move(waiter);
+  trigger.waiter_ = std::move(waiter);
 }
 
 void Trigger::Wait::await_resume() {

@@ -9,6 +9,7 @@
 // and cooperative: a StopSignal wakes sleepers at once and makes every later await on it throw Cancelled, so the
 // coroutine unwinds through its destructors (the simulator crashes nodes this way without leaking frames).
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -137,6 +138,7 @@ class StopSignal {
     std::function<void()> wake;
   };
   std::shared_ptr<Sleeper> add_sleeper();
+  void add_sleeper(std::shared_ptr<Sleeper> sleeper);  // one kept by its waiter for its next wait too
   void remove_sleeper(const std::shared_ptr<Sleeper>& sleeper);
 
  private:
@@ -207,7 +209,11 @@ class Trigger {
   void resume_waiter();
   StopSignal& stop_;
   bool pending_ = false;
-  std::shared_ptr<StopSignal::Sleeper> waiter_;
+  std::shared_ptr<StopSignal::Sleeper> waiter_;  // set while a coroutine waits
+  // The waiter's record, made once and reused by every wait (a wait is one sync round's idle time), and which wait
+  // is the current one: a timeout of an earlier wait finds the number moved on.
+  std::shared_ptr<StopSignal::Sleeper> sleeper_;
+  uint64_t waits_ = 0;
 };
 
 }  // namespace outpost

@@ -197,7 +197,9 @@ uint64_t Host::rounds_from_metrics() const {
 }
 
 void Host::watch_rounds(const RequestEvent&) {
-  if (is_cloud() || !node_ || state_ != State::Running) return;
+  // Only a running node with an agent counts rounds; the cloud has none. (agent_, set and reset with node_, is read
+  // first: the host's name and connection string lie on another line, cold at most exchanges.)
+  if (!agent_ || state_ != State::Running) return;
   const uint64_t rounds = rounds_from_metrics();
   if (rounds == rounds_seen_) return;
   rounds_seen_ = rounds;

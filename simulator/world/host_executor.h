@@ -3,7 +3,7 @@
 //  - incarnations: when the process dies, the work it scheduled dies with it (a timer of a crashed node never fires
 //    into a destroyed object), while the loop and every other host go on;
 //  - pauses: a paused process (SIGSTOP) runs nothing; what comes due meanwhile waits, in order, and runs on resume.
-#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -20,6 +20,9 @@ namespace outpost::sim::world {
 class HostExecutor final : public Executor {
  public:
   explicit HostExecutor(EventLoop& loop);
+  ~HostExecutor() override;
+  HostExecutor(const HostExecutor&) = delete;
+  HostExecutor& operator=(const HostExecutor&) = delete;
 
   void post(std::function<void()> work) override;
   TimerHandle schedule_after(Nanoseconds delay, std::function<void()> work) override;
@@ -45,25 +48,42 @@ class HostExecutor final : public Executor {
   void end_incarnation();
 
  private:
-  // One incarnation of the process: what its work checks before it runs. Work captures this (and the work itself)
-  // and nothing else, so a posted callable fits the loop's inline buffer (48 bytes) and needs no allocation of its
-  // own; a timer's adds one, its cancel flag (ArmedTimer).
-  struct Incarnation {
-    HostExecutor* host;
-    bool alive = true;
+  // Work captures the host, the number of the incarnation it belongs to (or its timer's id) and the work itself, and
+  // nothing else: a posted or timed callable fits the loop's inline buffer (48 bytes) and needs no allocation of its
+  // own, and no reference count moves per piece of work.
+  //
+  // A timer of this host: its slot in timers_, named by slot and generation like the loop's own timers. The slot
+  // outlives the loop's timer while a pause holds the due work, so a cancel is honoured until it runs; a cancel, the
+  // run, or the end of the incarnation frees it (the generation moves on, so the id goes stale).
+  struct Timer {
+    uint64_t loop_timer = 0;  // the loop's timer, 0 once it fired
+    uint32_t generation = 1;
+    bool live = false;
   };
-  struct ArmedTimer {
-    std::atomic<bool> cancelled{false};  // what the TimerHandle sets (aliased), honoured even once held by a pause
-    std::shared_ptr<Incarnation> incarnation;
-  };
-  // Runs `work` for `incarnation`: nothing once it ended, held while its host is paused.
-  static void run_for(const std::shared_ptr<Incarnation>& incarnation, std::function<void()>& work);
+  // Handed to every TimerHandle (one allocation per host, not per timer); forgets the host when it is destroyed.
+  class Canceller;
+
+  // Runs `work` of `incarnation`: nothing once it ended, held while the host is paused.
+  void run_for(uint64_t incarnation, std::function<void()>& work);
   void hold(std::function<void()> work);
+  void fire(uint64_t timer, std::function<void()>& work);
+  void cancel_timer(uint64_t timer);
+  // The timer `id` names, or null when it went stale (ran, cancelled, or its incarnation ended).
+  Timer* live_timer(uint64_t id) {
+    const uint32_t slot = static_cast<uint32_t>(id);
+    if (slot >= timers_.size()) return nullptr;
+    Timer& timer = timers_[slot];
+    return timer.live && timer.generation == static_cast<uint32_t>(id >> 32) ? &timer : nullptr;
+  }
+  void free_timer(uint64_t id);
 
   EventLoop& loop_;
-  std::shared_ptr<Incarnation> incarnation_;  // shared with every piece of work of the current incarnation
+  uint64_t incarnation_ = 0;  // moves at each end_incarnation()
   bool paused_ = false;
   std::vector<std::function<void()>> held_;
+  std::vector<Timer> timers_;
+  std::vector<uint32_t> free_timers_;
+  std::shared_ptr<Canceller> canceller_;
 };
 
 }  // namespace outpost::sim::world

@@ -115,6 +115,11 @@ void RunMetrics::on_request(const RequestEvent& event) {
   const bool failure = failed(event);
   if (failure) ++failed_requests_;
   Record& from = record(event);
+  const size_t windows = last_window(event.sent, event.done) + 1;
+  // What the sums below write is cold (each node exchanges once in a while): the sender's window and its parent's
+  // record are fetched now, while the retry and blob checks run.
+  if (from.parent) __builtin_prefetch(from.parent);
+  if (!from.windows.empty()) __builtin_prefetch(from.windows.data() + std::min(windows, from.windows.size()) - 1);
   count_retry(event, failure, from.failed);
   if (is_blob_transfer(event)) ++blob_transfers_;
 
@@ -122,7 +127,6 @@ void RunMetrics::on_request(const RequestEvent& event) {
   if (!from.level) return;
   const uint64_t bytes = event.request_bytes + event.response_bytes;
   bytes_moved_ += bytes;
-  const size_t windows = last_window(event.sent, event.done) + 1;
   Windows& level = *from.level;
   Record& parent = *from.parent;
   if (level.size() < windows) level.resize(windows, 0);

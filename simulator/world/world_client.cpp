@@ -32,14 +32,13 @@ class CountingSink final : public http::BodySink {
 
 struct WorldClient::Exchange {
   uint64_t id = 0;    // the order it was sent in
-  size_t slot = 0;    // where in in_flight_, while there
+  uint32_t slot = 0;  // where in in_flight_, while there
   RequestEvent event;
   const uint64_t* server_counter = nullptr;  // null: no such host when it was sent
   uint64_t server_incarnation = 0;
   uint64_t crashes = 0;  // ClientContext::crashes when it was sent
   std::shared_ptr<CountingSink> sink;
   std::function<void(http::ClientResult)> done;
-  bool finished = false;
 };
 
 // Exchanges that end together end in the order they were sent (in_flight_ keeps no order).
@@ -79,16 +78,33 @@ void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySi
   exchange->crashes = context_.crashes;
   exchange->done = std::move(done);
   if (sink) exchange->sink = std::make_shared<CountingSink>(std::move(sink));
-  exchange->slot = in_flight_.size();
-  in_flight_.push_back(exchange);
-  network_.send(std::move(request), exchange->sink,
-                [this, exchange](http::ClientResult result) { complete(exchange, std::move(result)); });
+  if (free_slots_.empty()) {
+    exchange->slot = static_cast<uint32_t>(in_flight_.size());
+    in_flight_.emplace_back();
+  } else {
+    exchange->slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  ++in_flight_count_;
+  const Answer answer{this, exchange->slot, static_cast<uint32_t>(exchange->id)};
+  std::shared_ptr<http::BodySink> counted = exchange->sink;
+  in_flight_[exchange->slot] = std::move(exchange);
+  network_.send(std::move(request), std::move(counted), answer);
 }
 
-void WorldClient::complete(const std::shared_ptr<Exchange>& exchange, http::ClientResult result) {
-  if (exchange->finished) return;  // ended when this host crashed; the answer found no socket
+std::shared_ptr<WorldClient::Exchange> WorldClient::take_out(uint32_t slot) {
+  std::shared_ptr<Exchange> exchange = std::move(in_flight_[slot]);
+  free_slots_.push_back(slot);
+  --in_flight_count_;
+  return exchange;
+}
+
+void WorldClient::complete(uint32_t slot, uint32_t id, http::ClientResult&& result) {
+  // Gone (or the slot holds a later exchange): it ended when this host crashed; the answer found no socket.
+  if (slot >= in_flight_.size() || !in_flight_[slot] || static_cast<uint32_t>(in_flight_[slot]->id) != id) return;
+  std::shared_ptr<Exchange> exchange = take_out(slot);
   if (exchange->server_counter && exchange->crashes == context_.crashes) {  // no host crashed meanwhile
-    finish(exchange, std::move(result), false);
+    finish(std::move(exchange), std::move(result), false);
     return;
   }
   const uint64_t* counter =
@@ -98,17 +114,11 @@ void WorldClient::complete(const std::shared_ptr<Exchange>& exchange, http::Clie
     result.response.reset();
     result.transport_error = "connection reset by " + exchange->event.to + " (its process crashed)";
   }
-  finish(exchange, std::move(result), false);
+  finish(std::move(exchange), std::move(result), false);
 }
 
-void WorldClient::finish(const std::shared_ptr<Exchange>& exchange, http::ClientResult result, bool post) {
-  exchange->finished = true;
-  if (exchange->slot < in_flight_.size() && in_flight_[exchange->slot] == exchange) {
-    // The last one takes its slot: no search, no shift, however many are in flight.
-    in_flight_[exchange->slot] = std::move(in_flight_.back());
-    in_flight_[exchange->slot]->slot = exchange->slot;
-    in_flight_.pop_back();
-  }
+// `exchange` is out of in_flight_ already.
+void WorldClient::finish(std::shared_ptr<Exchange> exchange, http::ClientResult&& result, bool post) {
   RequestEvent& event = exchange->event;
   event.done = context_.loop.now();
   if (result.ok()) {
@@ -118,41 +128,53 @@ void WorldClient::finish(const std::shared_ptr<Exchange>& exchange, http::Client
     event.transport_error = result.transport_error;
   }
   context_.observer.on_request(event);
-  auto deliver = [this, exchange, result = std::move(result)]() mutable {
-    auto done = std::move(exchange->done);
-    done(std::move(result));
-    if (after_exchange) after_exchange(exchange->event);
+  if (!post && !(owner_ && owner_->paused())) {
+    deliver(*exchange, std::move(result));  // nearly every answer: no callable to carry the result
+    return;
+  }
+  auto later = [this, exchange = std::move(exchange), result = std::move(result)]() mutable {
+    deliver(*exchange, std::move(result));
   };
   if (post) {
-    context_.loop.post(std::move(deliver));
-  } else if (owner_) {
-    owner_->run_or_hold(std::move(deliver));
+    context_.loop.post(std::move(later));
   } else {
-    deliver();
+    owner_->run_or_hold(std::move(later));
   }
 }
 
+void WorldClient::deliver(Exchange& exchange, http::ClientResult&& result) {
+  auto done = std::move(exchange.done);
+  done(std::move(result));
+  if (after_exchange) after_exchange(exchange.event);
+}
+
 void WorldClient::fail_in_flight(const std::string& why) {
-  auto pending = std::move(in_flight_);
+  std::vector<std::shared_ptr<Exchange>> pending;
+  for (auto& exchange : in_flight_)
+    if (exchange) pending.push_back(std::move(exchange));
   in_flight_.clear();
+  free_slots_.clear();
+  in_flight_count_ = 0;
   sort_by_id(pending);
   for (auto& exchange : pending) {
     http::ClientResult failed;
     failed.transport_error = why;
-    finish(exchange, std::move(failed), true);
+    finish(std::move(exchange), std::move(failed), true);
   }
 }
 
 void WorldClient::fail_in_flight_to(const std::vector<std::string>& authorities, const std::string& why) {
   std::vector<std::shared_ptr<Exchange>> cut;
-  for (const auto& exchange : in_flight_)
-    if (std::find(authorities.begin(), authorities.end(), exchange->event.to) != authorities.end())
-      cut.push_back(exchange);
+  for (uint32_t slot = 0; slot < in_flight_.size(); ++slot) {
+    const auto& exchange = in_flight_[slot];
+    if (exchange && std::find(authorities.begin(), authorities.end(), exchange->event.to) != authorities.end())
+      cut.push_back(take_out(slot));
+  }
   sort_by_id(cut);
   for (auto& exchange : cut) {
     http::ClientResult failed;
     failed.transport_error = why;
-    finish(exchange, std::move(failed), true);
+    finish(std::move(exchange), std::move(failed), true);
   }
 }
 

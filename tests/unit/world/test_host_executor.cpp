@@ -87,4 +87,38 @@ BOOST_AUTO_TEST_CASE(work_of_an_ended_incarnation_never_runs_posted_timed_or_hel
   BOOST_TEST(ran == (std::vector<int>{5, 4}));
 }
 
+BOOST_AUTO_TEST_CASE(a_handle_cancels_only_its_own_timer_however_its_slot_is_reused) {
+  // Timers are named by slot and generation: a handle kept after its timer ran, was cancelled or died with its
+  // incarnation must not cancel the later timer that took the same slot.
+  EventLoop loop;
+  HostExecutor executor(loop);
+  std::vector<int> ran;
+  TimerHandle first = executor.schedule_after(1s, [&ran] { ran.push_back(1); });
+  loop.run();
+  TimerHandle second = executor.schedule_after(1s, [&ran] { ran.push_back(2); });
+  first.cancel();  // ran already
+  first.cancel();
+  second.cancel();
+  second.cancel();  // twice does nothing more
+  TimerHandle third = executor.schedule_after(1s, [&ran] { ran.push_back(3); });
+  second.cancel();
+  executor.schedule_after(2s, [&ran] { ran.push_back(4); });
+  executor.end_incarnation();
+  TimerHandle fifth = executor.schedule_after(1s, [&ran] { ran.push_back(5); });
+  third.cancel();  // died with its incarnation
+  loop.run();
+  BOOST_TEST(ran == (std::vector<int>{1, 5}));
+}
+
+BOOST_AUTO_TEST_CASE(a_handle_outliving_its_executor_cancels_nothing) {
+  EventLoop loop;
+  TimerHandle timer;
+  {
+    HostExecutor executor(loop);
+    timer = executor.schedule_after(1s, [] {});
+  }
+  timer.cancel();  // must not reach the destroyed executor
+  BOOST_TEST(loop.pending() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
