@@ -44,7 +44,7 @@ void StopSignal::raise() {
 
 std::shared_ptr<StopSignal::Sleeper> StopSignal::add_sleeper() {
   auto sleeper = std::make_shared<Sleeper>();
-  sleepers_.push_back(sleeper);
+  add_sleeper(sleeper);
   return sleeper;
 }
 

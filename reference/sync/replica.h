@@ -109,7 +109,7 @@ class Replica final : public gateway::ConfigSource {
     // a subtree's reports in this order, so each is mostly found by comparing with the name after the previous one.
     std::vector<std::string> names;
   };
-  // Status reports of descendants waiting for this node's own (take_reports), the last one of each name. Kept in a
+  // Status reports of descendants waiting for this node's own (end_status_body), the last one of each name. Kept in a
   // slot per descendant of the current State rather than in a tree by name: a parent stores every report of its
   // subtree every interval, and inserting each in a tree of names (cold by the next interval) was most of what
   // relaying cost.
