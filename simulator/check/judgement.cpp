@@ -66,6 +66,7 @@ bool ask(Judgement& judgement, size_t version, const WorldHistory& history, cons
     judgement.answers[version] = answer(history.world(version), judgement.node, judgement.request,
                                         judgement.credential, decision.time, options, &history.memo(version));
     judgement.agreeing[version] = agrees(*judgement.answers[version], decision.outcome);
+    judgement.asked.push_back(static_cast<uint32_t>(version));
   }
   return judgement.agreeing[version];
 }

@@ -1,6 +1,7 @@
 #pragma once
 // One observed decision judged against every version of the World: the request and credentials in the oracle's
 // words, and which versions' answers agree with what the node did. Shared by the decision and enforcement checks.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ struct Judgement {
   // agree.
   std::vector<std::optional<Answer>> answers;
   std::vector<bool> agreeing;
+  // The versions ask() answered since prepare(), in the order asked: what a judgement kept for alike decisions
+  // (judgement_cache.h) looks at afterwards, instead of every version of a long history.
+  std::vector<uint32_t> asked;
   // Where an EnforcementInvariant (`owner`) keeps the progress of this judgement's node, once it found it: alike
   // decisions share one judgement (judgement_cache.h), and finding the node's entry again by its long address was a
   // cold hash lookup per decision. The invariant never drops a node's entry, so the pointer stays valid. `seen` is a

@@ -1,5 +1,6 @@
 #include "simulator/check/judgement_cache.h"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -85,16 +86,16 @@ Judgement* JudgementCache::prepare(const WorldHistory& history, const Credential
   // As prepare(): versions recorded after the decision are not ones the node could have known. (A decision judged
   // late may know fewer than the last one did: what it drops is asked again when needed.)
   const size_t newest = history.current_during(decision.time, Nanoseconds::zero()).second;
+  // Answers asked at the last decision's time and not kept are not this one's.
+  for (const uint32_t version : judgement.asked)
+    if (version >= kept.size() || !kept[version]) judgement.answers[version].reset();
+  judgement.asked.clear();
   judgement.answers.resize(newest + 1);
   kept.resize(newest + 1, false);
+  std::erase_if(last_->kept_versions, [newest](uint32_t version) { return version > newest; });
   judgement.agreeing.assign(newest + 1, false);
-  for (size_t version = 0; version <= newest; ++version) {
-    if (!kept[version]) {
-      judgement.answers[version].reset();  // asked at the last decision's time: not this one's answer
-    } else {
-      judgement.agreeing[version] = agrees(*judgement.answers[version], decision.outcome);
-    }
-  }
+  for (const uint32_t version : last_->kept_versions)
+    judgement.agreeing[version] = agrees(*judgement.answers[version], decision.outcome);
   return &judgement;
 }
 
@@ -103,9 +104,12 @@ void JudgementCache::keep(const WorldHistory& history) {
   const Judgement& judgement = last_->judgement;
   std::vector<bool>& kept = last_->kept;
   if (kept.size() < judgement.answers.size()) kept.resize(judgement.answers.size(), false);
-  for (size_t version = 0; version < judgement.answers.size(); ++version)
-    if (judgement.answers[version] && !kept[version])
-      kept[version] = !depends_on_time(history.world(version), judgement.credential);
+  for (const uint32_t version : judgement.asked)
+    if (judgement.answers[version] && !kept[version] &&
+        !depends_on_time(history.world(version), judgement.credential)) {
+      kept[version] = true;
+      last_->kept_versions.push_back(version);
+    }
   last_ = nullptr;
 }
 

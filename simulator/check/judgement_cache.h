@@ -43,9 +43,13 @@ class JudgementCache {
   size_t size() const { return entries_.size(); }
 
  private:
+  // A history gathers a version per window of management calls, hundreds in a run that changes tokens all day, and
+  // a decision usually needs one or two of them: what a hit touches is the kept versions and the ones the last
+  // decision asked (judgement.asked), never every version (that loop was a tenth of a small fleet's run).
   struct Entry {
     Judgement judgement;  // answers: the kept ones, plus whatever the last decision asked
     std::vector<bool> kept;  // per version: judgement.answers holds an answer that holds at every instant
+    std::vector<uint32_t> kept_versions;  // the same, as a list
   };
   // A place in the table: the key's hash, where its exact key starts in keys_ and how long it is, and its entry.
   // Empty: no entry.

@@ -4,6 +4,8 @@
 // a password that expires between two alike decisions, a new version of the World, a password learned later.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include "simulator/check/judgement_cache.h"
 #include "simulator/check/read_only_invariant.h"
 #include "tests/unit/check/world_fixture.h"
@@ -175,6 +177,44 @@ BOOST_AUTO_TEST_CASE(a_decision_judged_late_sees_only_the_versions_of_its_time) 
     const Judgement cached = judged_with(cache, history, book, leaf_pull(at));
     same_judgement(cached, *judge(history, book, leaf_pull(at)));
   }
+  BOOST_TEST(cache.hits() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(of_a_long_history_a_hit_holds_only_the_versions_kept) {
+  // 41 versions; the checks ask one at a time, as they do when the newest agrees. What a hit holds is exactly the
+  // answers kept (the cache follows its lists of kept and asked versions, not every version), also across a
+  // decision judged late, which drops the versions after its time.
+  World world = small_world();
+  CredentialBook book;
+  learn_leaf_password(book, world);
+  WorldHistory history(world, kStart);
+  for (int i = 1; i <= 40; ++i) history.record(world, t0 + std::chrono::seconds(i));
+  JudgementCache cache;
+  const auto only = [](const Judgement& judgement, std::vector<size_t> versions) {
+    for (size_t version = 0; version < judgement.answers.size(); ++version) {
+      const bool expected = std::find(versions.begin(), versions.end(), version) != versions.end();
+      BOOST_TEST(judgement.answers[version].has_value() == expected, "version " << version);
+      BOOST_TEST(judgement.agreeing[version] == expected, "version " << version);
+    }
+  };
+  const auto late = leaf_pull(t0 + 1min);
+  const auto early = leaf_pull(t0 + 10s + 500ms);  // knows versions 0 to 10
+  Judgement* judgement = cache.prepare(history, book, late);
+  BOOST_TEST_REQUIRE(judgement != nullptr);
+  BOOST_TEST(ask(*judgement, 40, history, late));
+  cache.keep(history);
+
+  judgement = cache.prepare(history, book, early);
+  BOOST_TEST_REQUIRE(judgement->answers.size() == 11u);
+  only(*judgement, {});
+  BOOST_TEST(ask(*judgement, 10, history, early));
+  BOOST_TEST(ask(*judgement, 3, history, early));
+  cache.keep(history);
+
+  judgement = cache.prepare(history, book, late);
+  BOOST_TEST_REQUIRE(judgement->answers.size() == 41u);
+  only(*judgement, {3, 10});  // 40 went with the early decision: asked again when needed
+  BOOST_TEST(ask(*judgement, 40, history, late));
   BOOST_TEST(cache.hits() == 2u);
 }
 
