@@ -11,6 +11,12 @@ namespace outpost::check {
 
 namespace {
 constexpr size_t kFirstSlots = 1 << 10;
+
+// Everything agrees() reads of an outcome.
+bool same_outcome(const Outcome& a, const Outcome& b) {
+  return a.status == b.status && a.challenge == b.challenge && a.insufficient_scope == b.insufficient_scope &&
+         a.code == b.code && a.message == b.message && a.challenge_scope == b.challenge_scope;
+}
 }  // namespace
 
 void JudgementCache::clear() {
@@ -60,7 +66,7 @@ Judgement* JudgementCache::prepare(const WorldHistory& history, const Credential
     // Not a key the table holds: prepared anew each time.
     auto judgement = check::prepare(history, book, decision, std::move(request));
     if (!judgement) return nullptr;
-    uncached_ = Entry{std::move(*judgement), {}};
+    uncached_ = Entry{std::move(*judgement), {}, {}, decision.outcome};
     last_ = &uncached_;
     return &uncached_.judgement;
   }
@@ -75,7 +81,7 @@ Judgement* JudgementCache::prepare(const WorldHistory& history, const Credential
     }
     const size_t key_at = keys_.size();
     keys_ += key_;
-    last_ = &entries_.emplace_back(Entry{std::move(*judgement), {}});
+    last_ = &entries_.emplace_back(Entry{std::move(*judgement), {}, {}, decision.outcome});
     *slot = Slot{hash, key_at, last_, static_cast<uint32_t>(key_.size())};
     return &last_->judgement;
   }
@@ -88,14 +94,24 @@ Judgement* JudgementCache::prepare(const WorldHistory& history, const Credential
   const size_t newest = history.current_during(decision.time, Nanoseconds::zero()).second;
   // Answers asked at the last decision's time and not kept are not this one's.
   for (const uint32_t version : judgement.asked)
-    if (version >= kept.size() || !kept[version]) judgement.answers[version].reset();
+    if (version >= kept.size() || !kept[version]) {
+      judgement.answers[version].reset();
+      judgement.agreeing[version] = false;
+    }
   judgement.asked.clear();
   judgement.answers.resize(newest + 1);
   kept.resize(newest + 1, false);
   std::erase_if(last_->kept_versions, [newest](uint32_t version) { return version > newest; });
-  judgement.agreeing.assign(newest + 1, false);
-  for (const uint32_t version : last_->kept_versions)
-    judgement.agreeing[version] = agrees(*judgement.answers[version], decision.outcome);
+  if (same_outcome(last_->agreeing_for, decision.outcome)) {
+    // Every kept answer's agreement was worked out for this outcome (here, or by ask() at the last decision);
+    // versions past the old end have no answer, so they do not agree.
+    judgement.agreeing.resize(newest + 1, false);
+  } else {
+    judgement.agreeing.assign(newest + 1, false);
+    for (const uint32_t version : last_->kept_versions)
+      judgement.agreeing[version] = agrees(*judgement.answers[version], decision.outcome);
+    last_->agreeing_for = decision.outcome;
+  }
   return &judgement;
 }
 

@@ -50,6 +50,10 @@ class JudgementCache {
     Judgement judgement;  // answers: the kept ones, plus whatever the last decision asked
     std::vector<bool> kept;  // per version: judgement.answers holds an answer that holds at every instant
     std::vector<uint32_t> kept_versions;  // the same, as a list
+    // The outcome judgement.agreeing was worked out for. Alike decisions mostly end alike: then what agreed still
+    // agrees, and a node whose first decisions walked the whole history (the enforcement check looks for the first
+    // version it holds) does not make every later one walk it again.
+    Outcome agreeing_for;
   };
   // A place in the table: the key's hash, where its exact key starts in keys_ and how long it is, and its entry.
   // Empty: no entry.

@@ -215,7 +215,18 @@ BOOST_AUTO_TEST_CASE(of_a_long_history_a_hit_holds_only_the_versions_kept) {
   BOOST_TEST_REQUIRE(judgement->answers.size() == 41u);
   only(*judgement, {3, 10});  // 40 went with the early decision: asked again when needed
   BOOST_TEST(ask(*judgement, 40, history, late));
-  BOOST_TEST(cache.hits() == 2u);
+  cache.keep(history);
+
+  // Refused this time: the same answers, and none of them agrees with this outcome.
+  ObservedDecision refused = late;
+  refused.outcome = unauthorized("repository:samples/app:pull");
+  judgement = cache.prepare(history, book, refused);
+  for (const size_t version : {3, 10, 40}) {
+    BOOST_TEST(judgement->answers[version].has_value());
+    BOOST_TEST(!judgement->agreeing[version]);
+  }
+  same_judgement(judged_with(cache, history, book, refused), *judge(history, book, refused));
+  BOOST_TEST(cache.hits() == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(node_facts_are_the_worlds) {
