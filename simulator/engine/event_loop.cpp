@@ -35,7 +35,10 @@ bool EventLoop::cancel_timer(TimerId id) {
   Callback doomed = std::move(slots_[slot].work);
   slots_[slot].cancelled = true;
   if (slots_[slot].in_wheel) {
-    ++cancelled_in_wheel_;  // freed when its bucket comes up
+    // Freed when its bucket comes up, or by a sweep: a day-long wake-up re-armed every round would otherwise keep a
+    // slot for each round until its day is out.
+    ++cancelled_in_wheel_;
+    if (cancelled_in_wheel_ >= kSweepAtLeast && cancelled_in_wheel_ * 2 >= wheel_.size()) sweep_cancelled_in_wheel();
     return true;
   }
   ++cancelled_timers_;
@@ -50,6 +53,17 @@ void EventLoop::sweep_cancelled() {
     return true;
   });
   cancelled_timers_ = 0;
+}
+
+void EventLoop::sweep_cancelled_in_wheel() {
+  wheel_.remove_if([this](const TimerEntry& entry) {
+    Slot& waiting = slots_[entry.slot];
+    if (!waiting.cancelled) return false;
+    waiting.in_wheel = false;
+    free_slot(entry.slot);
+    return true;
+  });
+  cancelled_in_wheel_ = 0;
 }
 
 void EventLoop::take_from_wheel() {

@@ -9,7 +9,8 @@
 // destroyed at once; its heap entry is skipped when it surfaces, or swept out in bulk when cancelled entries make up
 // half the heap (timeouts that never fire would otherwise pile up). Timers due a second or more ahead (timeouts,
 // mostly cancelled) first wait in a wheel of one-second buckets (timer_wheel.h) and enter the heap only when their
-// bucket comes up, so a cancelled one never touches the heap and the heap holds only what is due soon.
+// bucket comes up, so a cancelled one never touches the heap and the heap holds only what is due soon (timers beyond
+// the wheel's reach wait in its overflow, not in the heap; cancelled ones there are swept out in bulk like the heap's).
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -166,6 +167,7 @@ class EventLoop final : public Executor {
   bool run_timer();
   void drop_cancelled_head();
   void sweep_cancelled();
+  void sweep_cancelled_in_wheel();
 
   PostQueue posts_;
   TimerHeap timers_;

@@ -331,4 +331,62 @@ BOOST_AUTO_TEST_CASE(far_timers_keep_time_then_scheduling_order) {
   }
 }
 
+// Timers beyond the wheel's reach (a day-long wake-up, re-armed and cancelled every round, as a node's agent does) wait
+// in its overflow: many rounds cancel thousands of them, which are swept out in bulk, while the rest must still come
+// due in (time, scheduling order) among the near ones, days later, with the loop stopping in between.
+BOOST_AUTO_TEST_CASE(day_long_timers_rearmed_every_round_keep_their_order) {
+  constexpr int64_t kSecond = 1'000'000'000;
+  constexpr int64_t kDay = 86'400 * kSecond;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    EventLoop loop;
+    SeededRandom random(seed);
+    std::vector<std::pair<int64_t, int>> ran;
+    std::set<std::pair<int64_t, int>> live;
+    int index = 0;
+    std::function<TimerId(int64_t, int)> arm = [&](int64_t delay, int rounds_left) -> TimerId {
+      const int label = index++;
+      const int64_t at = loop.now().count() + delay;
+      live.insert({at, label});
+      return loop.add_timer(Nanoseconds(at), [&, label, at, rounds_left] {
+        BOOST_TEST(loop.now().count() == at);
+        ran.push_back({at, label});
+        live.erase({at, label});
+        if (rounds_left > 0) arm(static_cast<int64_t>(random.uniform(600)) * kSecond, rounds_left - 1);
+      });
+    };
+    // Nodes whose rounds (every few minutes) each re-arm a wake-up a day or so ahead, cancelling the one before.
+    struct Node {
+      TimerId wake = 0;
+      std::pair<int64_t, int> key;
+    };
+    std::vector<Node> nodes(200);
+    std::function<void(size_t, int)> round = [&](size_t n, int left) {
+      if (nodes[n].wake != 0 && loop.cancel_timer(nodes[n].wake)) live.erase(nodes[n].key);
+      const int64_t delay = kDay + static_cast<int64_t>(random.uniform(3600)) * kSecond;
+      nodes[n].key = {loop.now().count() + delay, index};
+      nodes[n].wake = arm(delay, 0);
+      if (left > 0) {
+        const int label = index++;
+        const int64_t at = loop.now().count() + static_cast<int64_t>(random.uniform(300) + 1) * kSecond;
+        live.insert({at, label});
+        loop.add_timer(Nanoseconds(at), [&, n, left, label, at] {
+          ran.push_back({at, label});
+          live.erase({at, label});
+          round(n, left - 1);
+        });
+      }
+    };
+    for (size_t n = 0; n < nodes.size(); ++n) round(n, 40);
+    for (int i = 0; i < 100; ++i) arm(static_cast<int64_t>(random.uniform(uint64_t(3) * 86'400)) * kSecond, 3);
+    for (int64_t until = 0; loop.pending() > 0; until += 3 * 3600 * kSecond) {
+      loop.run_until(Nanoseconds(until));
+      BOOST_TEST(loop.pending() == live.size());
+    }
+    BOOST_TEST(live.empty());
+    BOOST_TEST(std::is_sorted(ran.begin(), ran.end()));
+    // Every node's last wake-up ran, a day after its last round; the ones its rounds cancelled did not.
+    BOOST_TEST(ran.size() == size_t(index) - nodes.size() * 40);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
