@@ -41,8 +41,13 @@ struct WorldClient::Exchange {
   std::function<void(http::ClientResult)> done;
 };
 
+namespace {
+// Spare exchanges kept per client: a node's agent has one or two exchanges in flight at a time.
+constexpr size_t kSpareExchanges = 4;
+}  // namespace
+
 // Exchanges that end together end in the order they were sent (in_flight_ keeps no order).
-void WorldClient::sort_by_id(std::vector<std::shared_ptr<Exchange>>& exchanges) {
+void WorldClient::sort_by_id(std::vector<std::unique_ptr<Exchange>>& exchanges) {
   std::sort(exchanges.begin(), exchanges.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
 }
 
@@ -61,13 +66,36 @@ const uint64_t* WorldClient::incarnation_counter(const std::string& authority) {
   return counter;
 }
 
+std::unique_ptr<WorldClient::Exchange> WorldClient::fresh_exchange() {
+  if (spare_.empty()) {
+    auto made = std::make_unique<Exchange>();
+    made->event.from = from_;
+    made->event.client = id_;
+    return made;
+  }
+  std::unique_ptr<Exchange> exchange = std::move(spare_.back());
+  spare_.pop_back();
+  return exchange;
+}
+
+void WorldClient::keep_spare(std::unique_ptr<Exchange> exchange) {
+  if (spare_.size() >= kSpareExchanges) return;
+  // What the next exchange does not set itself is put back as new; the sender and client stay as they are.
+  RequestEvent& event = exchange->event;
+  event.done = Nanoseconds(0);
+  event.status = 0;
+  event.transport_error.clear();
+  event.response_bytes = 0;
+  exchange->sink.reset();  // the caller's sink goes when its exchange ends, as before
+  exchange->done = nullptr;
+  spare_.push_back(std::move(exchange));
+}
+
 void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
                        std::function<void(http::ClientResult)> done) {
-  auto exchange = std::make_shared<Exchange>();
+  std::unique_ptr<Exchange> exchange = fresh_exchange();
   exchange->id = next_id_++;
   exchange->event.sent = context_.loop.now();
-  exchange->event.from = from_;
-  exchange->event.client = id_;
   exchange->event.to = request.authority;
   exchange->event.method = request.method;
   exchange->event.target = request.target;
@@ -92,8 +120,8 @@ void WorldClient::send(http::ClientRequest request, std::shared_ptr<http::BodySi
   network_.send(std::move(request), std::move(counted), answer);
 }
 
-std::shared_ptr<WorldClient::Exchange> WorldClient::take_out(uint32_t slot) {
-  std::shared_ptr<Exchange> exchange = std::move(in_flight_[slot]);
+std::unique_ptr<WorldClient::Exchange> WorldClient::take_out(uint32_t slot) {
+  std::unique_ptr<Exchange> exchange = std::move(in_flight_[slot]);
   free_slots_.push_back(slot);
   --in_flight_count_;
   return exchange;
@@ -102,7 +130,7 @@ std::shared_ptr<WorldClient::Exchange> WorldClient::take_out(uint32_t slot) {
 void WorldClient::complete(uint32_t slot, uint32_t id, http::ClientResult&& result) {
   // Gone (or the slot holds a later exchange): it ended when this host crashed; the answer found no socket.
   if (slot >= in_flight_.size() || !in_flight_[slot] || static_cast<uint32_t>(in_flight_[slot]->id) != id) return;
-  std::shared_ptr<Exchange> exchange = take_out(slot);
+  std::unique_ptr<Exchange> exchange = take_out(slot);
   if (exchange->server_counter && exchange->crashes == context_.crashes) {  // no host crashed meanwhile
     finish(std::move(exchange), std::move(result), false);
     return;
@@ -118,7 +146,7 @@ void WorldClient::complete(uint32_t slot, uint32_t id, http::ClientResult&& resu
 }
 
 // `exchange` is out of in_flight_ already.
-void WorldClient::finish(std::shared_ptr<Exchange> exchange, http::ClientResult&& result, bool post) {
+void WorldClient::finish(std::unique_ptr<Exchange> exchange, http::ClientResult&& result, bool post) {
   RequestEvent& event = exchange->event;
   event.done = context_.loop.now();
   if (result.ok()) {
@@ -130,9 +158,11 @@ void WorldClient::finish(std::shared_ptr<Exchange> exchange, http::ClientResult&
   context_.observer.on_request(event);
   if (!post && !(owner_ && owner_->paused())) {
     deliver(*exchange, std::move(result));  // nearly every answer: no callable to carry the result
+    keep_spare(std::move(exchange));
     return;
   }
-  auto later = [this, exchange = std::move(exchange), result = std::move(result)]() mutable {
+  // Shared: a paused host holds the work in a std::function, which must be copyable.
+  auto later = [this, exchange = std::shared_ptr<Exchange>(std::move(exchange)), result = std::move(result)]() mutable {
     deliver(*exchange, std::move(result));
   };
   if (post) {
@@ -149,7 +179,7 @@ void WorldClient::deliver(Exchange& exchange, http::ClientResult&& result) {
 }
 
 void WorldClient::fail_in_flight(const std::string& why) {
-  std::vector<std::shared_ptr<Exchange>> pending;
+  std::vector<std::unique_ptr<Exchange>> pending;
   for (auto& exchange : in_flight_)
     if (exchange) pending.push_back(std::move(exchange));
   in_flight_.clear();
@@ -164,7 +194,7 @@ void WorldClient::fail_in_flight(const std::string& why) {
 }
 
 void WorldClient::fail_in_flight_to(const std::vector<std::string>& authorities, const std::string& why) {
-  std::vector<std::shared_ptr<Exchange>> cut;
+  std::vector<std::unique_ptr<Exchange>> cut;
   for (uint32_t slot = 0; slot < in_flight_.size(); ++slot) {
     const auto& exchange = in_flight_[slot];
     if (exchange && std::find(authorities.begin(), authorities.end(), exchange->event.to) != authorities.end())

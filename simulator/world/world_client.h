@@ -70,8 +70,12 @@ class WorldClient final : public http::HttpClient {
     void operator()(http::ClientResult&& result) const { client->complete(slot, id, std::move(result)); }
   };
   void complete(uint32_t slot, uint32_t id, http::ClientResult&& result);
-  void finish(std::shared_ptr<Exchange> exchange, http::ClientResult&& result, bool post);
+  void finish(std::unique_ptr<Exchange> exchange, http::ClientResult&& result, bool post);
   void deliver(Exchange& exchange, http::ClientResult&& result);
+  // A new exchange, a spare one where there is one (its strings keep their room: the same sender, authority and
+  // targets again, copied without an allocation each).
+  std::unique_ptr<Exchange> fresh_exchange();
+  void keep_spare(std::unique_ptr<Exchange> exchange);
 
   std::string from_;
   uint32_t id_;
@@ -87,11 +91,12 @@ class WorldClient final : public http::HttpClient {
   // Slots that keep their place (an answer finds its exchange by slot), null when free; in no order (each exchange
   // knows its id). A vector costs no allocation per exchange, as a map's node did.
   uint64_t next_id_ = 0;
-  std::vector<std::shared_ptr<Exchange>> in_flight_;
+  std::vector<std::unique_ptr<Exchange>> in_flight_;
   std::vector<uint32_t> free_slots_;
   size_t in_flight_count_ = 0;
-  std::shared_ptr<Exchange> take_out(uint32_t slot);
-  static void sort_by_id(std::vector<std::shared_ptr<Exchange>>& exchanges);
+  std::vector<std::unique_ptr<Exchange>> spare_;  // exchanges that ended, for the next ones
+  std::unique_ptr<Exchange> take_out(uint32_t slot);
+  static void sort_by_id(std::vector<std::unique_ptr<Exchange>>& exchanges);
 };
 
 }  // namespace outpost::sim::world
