@@ -116,9 +116,15 @@ class ImmediateCall final : public Call {
 std::unique_ptr<Call> respond_now(Response response) { return std::make_unique<ImmediateCall>(std::move(response)); }
 
 std::string percent_decode(std::string_view text, bool plus_as_space) {
+  // Most text has nothing to decode (every query key and number, most paths and cursors): the part before the first
+  // byte that may change is copied whole, not pushed byte by byte.
+  size_t first = 0;
+  while (first < text.size() && text[first] != '%' && !(plus_as_space && text[first] == '+')) ++first;
+  if (first == text.size()) return std::string(text);
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
+  out.append(text.substr(0, first));
+  for (size_t i = first; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
       const int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
       if (hi >= 0 && lo >= 0) {

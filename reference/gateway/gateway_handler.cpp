@@ -5,7 +5,6 @@
 #include <mutex>
 #include <optional>
 
-#include "reference/common/json_text.h"
 #include "reference/common/log.h"
 #include "reference/common/time_format.h"
 
@@ -14,13 +13,26 @@ namespace outpost::gateway {
 namespace {
 constexpr size_t kMaxBody = 4 << 20;  // status reports of a wide subtree; far above any real one
 
-// A JSON answer whose text is already written (not for 304, which has no body).
-http::Response json_text_response(int status, std::string body) {
+// The protocol version as every answer states it.
+const std::string& protocol_version_text() {
+  static const std::string text = std::to_string(kProtocolVersion);
+  return text;
+}
+
+// A gateway answer's first headers, on an answer that has none yet: added, not set (there is nothing to replace), as
+// every long poll answers with them.
+http::Response gateway_response(int status, bool json) {
   http::Response response;
   response.status = status;
   response.route = "gateway";
-  response.headers.set(std::string(kProtocolHeader), std::to_string(kProtocolVersion));
-  response.headers.set("Content-Type", "application/json");
+  response.headers.add(kProtocolHeader, protocol_version_text());
+  if (json) response.headers.add("Content-Type", "application/json");
+  return response;
+}
+
+// A JSON answer whose text is already written (not for 304, which has no body).
+http::Response json_text_response(int status, std::string body) {
+  http::Response response = gateway_response(status, true);
   response.body = std::move(body);
   return response;
 }
@@ -28,19 +40,11 @@ http::Response json_text_response(int status, std::string body) {
 http::Response json_response(int status, const nlohmann::json& body) {
   if (status != 304)
     return json_text_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  http::Response response;
-  response.status = status;
-  response.route = "gateway";
-  response.headers.set(std::string(kProtocolHeader), std::to_string(kProtocolVersion));
-  return response;
+  return gateway_response(status, false);
 }
 
 http::Response error_response(const ApiError& error) {
-  http::Response response;
-  response.status = error.status();
-  response.route = "gateway";
-  response.headers.set(std::string(kProtocolHeader), std::to_string(kProtocolVersion));
-  response.headers.set("Content-Type", "application/json");
+  http::Response response = gateway_response(error.status(), true);
   response.body = error.body();
   for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
   return response;
@@ -138,11 +142,15 @@ std::optional<std::string> no_messages_body(const std::string& cursor, uint64_t 
     return byte >= 0x20 && byte < 0x80 && c != '"' && c != '\\';
   });
   if (!plain) return std::nullopt;
-  std::string body = "{\"configVersion\":";
-  body += std::to_string(version);
-  body += ",\"cursor\":";
-  append_json_string(body, cursor);
-  body += ",\"messages\":[]}";
+  static constexpr std::string_view kHead = "{\"configVersion\":", kCursor = ",\"cursor\":\"",
+                                    kTail = "\",\"messages\":[]}";
+  char digits[20];
+  const auto digits_end = std::to_chars(digits, digits + sizeof digits, version).ptr;
+  // Written into one allocation: a plain cursor goes between its quotes as it is.
+  const size_t digit_count = static_cast<size_t>(digits_end - digits);
+  std::string body;
+  body.reserve(kHead.size() + digit_count + kCursor.size() + cursor.size() + kTail.size());
+  body.append(kHead).append(digits, digits_end).append(kCursor).append(cursor).append(kTail);
   return body;
 }
 

@@ -41,8 +41,13 @@ ReadResult MessageLog::read(const std::string& cursor, const std::function<bool(
     return result;
   }
   uint64_t position = after;
-  for (const Message& message : messages_) {
-    if (message.sequence <= after) continue;
+  // Sequences are consecutive in messages_ (appended in order, dropped from the front only): the first message after
+  // the cursor is found by its index, not by walking every message the child has already read.
+  const uint64_t first = messages_.empty() ? 0 : messages_.front().sequence;
+  const size_t skip = messages_.empty() || after < first ? 0 : static_cast<size_t>(after - first + 1);
+  for (auto it = messages_.begin() + static_cast<std::ptrdiff_t>(std::min(skip, messages_.size()));
+       it != messages_.end(); ++it) {
+    const Message& message = *it;
     if (now - message.time > ttl) {  // waited longer than the child's TTL: the queue is no longer whole for it
       result.expired = true;
       result.messages.clear();

@@ -98,18 +98,19 @@ http::ClientRequest ParentLink::request(http::Method method, const std::string& 
   return request;
 }
 
-void ParentLink::classify(int status, const std::string& body, const std::string& what) {
-  if (status < 400 && status != 0) return;
+std::optional<SyncFailure> ParentLink::failure_for(int status, const std::string& body, const std::string& what) {
+  if (status < 400 && status != 0) return std::nullopt;
   const auto [code, message] = error_of(body);
   const std::string detail = what + ": " + std::to_string(status) + (code.empty() ? "" : " " + code) +
                              (message.empty() ? "" : " (" + message + ")");
   using Kind = SyncFailure::Kind;
-  if (status >= 500) throw SyncFailure(Kind::Unreachable, detail, status);
-  if (status == 403 && message == "connected registry disabled") throw SyncFailure(Kind::Disabled, detail, status);
-  if (status == 409 && code == "ALREADY_ACTIVATED") throw SyncFailure(Kind::AlreadyActive, detail, status);
-  if (status == 410) throw SyncFailure(Kind::CursorExpired, detail, status);
-  if (status == 429) throw SyncFailure(Kind::Unreachable, detail, status);
-  if (status == 401 || status == 403 || status == 400) throw SyncFailure(Kind::Refused, detail, status);
+  if (status >= 500) return SyncFailure(Kind::Unreachable, detail, status);
+  if (status == 403 && message == "connected registry disabled") return SyncFailure(Kind::Disabled, detail, status);
+  if (status == 409 && code == "ALREADY_ACTIVATED") return SyncFailure(Kind::AlreadyActive, detail, status);
+  if (status == 410) return SyncFailure(Kind::CursorExpired, detail, status);
+  if (status == 429) return SyncFailure(Kind::Unreachable, detail, status);
+  if (status == 401 || status == 403 || status == 400) return SyncFailure(Kind::Refused, detail, status);
+  return std::nullopt;
 }
 
 Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::string_view cr,
@@ -141,7 +142,9 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
     const auto [code, message] = error_of(response.body);
     throw SyncFailure(SyncFailure::Kind::Refused, what() + ": 404 " + message, 404);
   }
-  if (response.status >= 400 || response.status == 0) classify(response.status, response.body, what());
+  if (response.status >= 400 || response.status == 0) {
+    if (auto failure = failure_for(response.status, response.body, what())) throw std::move(*failure);
+  }
   GatewayAnswer answer;
   answer.status = response.status;
   if (response.status != 304 && !response.body.empty()) {
@@ -181,8 +184,9 @@ Task<http::ClientResponse> ParentLink::content(http::Method method, std::string 
   if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": " + result.transport_error);
   counters_.bytes_down += result.response->body.size();
   if (result.response->status == 401 || result.response->status == 403 || result.response->status >= 500 ||
-      result.response->status == 429)
-    classify(result.response->status, result.response->body, what);
+      result.response->status == 429) {
+    if (auto failure = failure_for(result.response->status, result.response->body, what)) throw std::move(*failure);
+  }
   co_return std::move(*result.response);
 }
 

@@ -39,6 +39,18 @@ BOOST_AUTO_TEST_CASE(path_decoding_keeps_plus) {
   BOOST_TEST(percent_encode("a b/c?d") == "a%20b/c%3Fd");
 }
 
+// Text with nothing to decode is copied whole; text with something to decode keeps what comes before it.
+BOOST_AUTO_TEST_CASE(decoding_copies_what_needs_nothing) {
+  BOOST_TEST(percent_decode("") == "");
+  BOOST_TEST(percent_decode("0123456789abcdef.42", true) == "0123456789abcdef.42");
+  BOOST_TEST(percent_decode("a+b", false) == "a+b");
+  BOOST_TEST(percent_decode("a+b", true) == "a b");
+  BOOST_TEST(percent_decode("+", true) == " ");
+  BOOST_TEST(percent_decode("prefix%2Fsuffix+x", true) == "prefix/suffix x");
+  BOOST_TEST(percent_decode("%41", true) == "A");
+  BOOST_TEST(percent_decode("ab%4", true) == "ab%4");
+}
+
 BOOST_AUTO_TEST_CASE(string_body_reads_in_pieces) {
   StringBody body("hello world");
   char buffer[4];

@@ -55,6 +55,25 @@ BOOST_AUTO_TEST_CASE(the_limit_leaves_the_rest_for_the_next_read) {
   BOOST_TEST(*rest.messages[0].change.tag == "2");
 }
 
+// A read starts at the first message after its cursor, found by its index, whatever was dropped before it.
+BOOST_AUTO_TEST_CASE(a_read_from_the_middle_starts_right_after_its_cursor) {
+  MessageLog log("e1", 4);
+  std::vector<std::string> cursors = {log.current_cursor()};
+  for (int i = 0; i < 7; ++i) {
+    log.append(put("apps/a", std::to_string(i)), kStart);
+    cursors.push_back(log.current_cursor());
+  }
+  // Tags 3..6 are held; the cursors after tags 2..6 read on from there.
+  for (int after = 2; after <= 6; ++after) {
+    const ReadResult result = log.read(cursors[static_cast<size_t>(after) + 1], kEverything, 100, 48h, kStart);
+    BOOST_TEST(!result.expired);
+    BOOST_REQUIRE_EQUAL(result.messages.size(), static_cast<size_t>(6 - after));
+    if (!result.messages.empty()) BOOST_TEST(*result.messages[0].change.tag == std::to_string(after + 1));
+    BOOST_TEST(result.cursor == log.current_cursor());
+  }
+  BOOST_TEST(log.read(cursors[2], kEverything, 100, 48h, kStart).expired);  // after tag 1: tag 2 was dropped
+}
+
 BOOST_AUTO_TEST_CASE(a_message_older_than_the_ttl_expires_the_cursor) {
   MessageLog log("e1");
   const std::string cursor = log.current_cursor();
