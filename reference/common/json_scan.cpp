@@ -1,6 +1,7 @@
 #include "reference/common/json_scan.h"
 
 #include <array>
+#include <bit>
 #include <clocale>
 #include <cmath>
 #include <cstdint>
@@ -25,19 +26,20 @@ constexpr std::array<bool, 256> kPlain = [] {
   return plain;
 }();
 
-// Whether none of the eight bytes at `at` needs a second look in a string (each is kPlain): a status body is mostly
-// string bytes, and testing them a word at a time rather than a byte at a time (SWAR) is most of the scan's speed.
-bool plain_word(const char* at) {
+// The bytes among the eight at `at` that need a second look in a string (not kPlain), each as its high bit: a status
+// body is mostly string bytes, and testing them a word at a time rather than a byte at a time (SWAR) is most of the
+// scan's speed. In each test below the lowest flagged byte is exact (a borrow flags falsely only above a true flag), so
+// the lowest flagged byte of all is the first special one in memory on a little-endian machine.
+uint64_t special_bytes(const char* at) {
   constexpr uint64_t kOnes = 0x0101010101010101;
   constexpr uint64_t kHigh = 0x8080808080808080;
   uint64_t word;
   std::memcpy(&word, at, sizeof word);
-  // A byte with its high bit set when it is zero; the lowest such byte is exact, and none is flagged when none is zero.
+  // A byte with its high bit set when it is zero; none is flagged when none is zero.
   const auto zero_byte = [](uint64_t bytes) { return (bytes - kOnes) & ~bytes & kHigh; };
-  const uint64_t special = (word & kHigh)                            // not ASCII
-                           | ((word - kOnes * 0x20) & ~word & kHigh)  // a control character (below 0x20)
-                           | zero_byte(word ^ (kOnes * '"')) | zero_byte(word ^ (kOnes * '\\'));
-  return special == 0;
+  return (word & kHigh)                            // not ASCII
+         | ((word - kOnes * 0x20) & ~word & kHigh)  // a control character (below 0x20)
+         | zero_byte(word ^ (kOnes * '"')) | zero_byte(word ^ (kOnes * '\\'));
 }
 
 // Whether strtod reads a number token as a finite double. The lexer hands its strtod the token with '.' replaced by
@@ -144,8 +146,7 @@ class Scanner {
   bool string() {
     ++pos_;
     for (;;) {
-      while (pos_ + 8 <= text_.size() && plain_word(text_.data() + pos_)) pos_ += 8;
-      while (pos_ < text_.size() && kPlain[static_cast<unsigned char>(text_[pos_])]) ++pos_;
+      skip_plain();
       const int c = peek();
       if (c == '"') {
         ++pos_;
@@ -157,6 +158,25 @@ class Scanner {
         return false;
       }
     }
+  }
+
+  // Moves the cursor past the string bytes that need no second look (kPlain). Most strings are short (a key, a state,
+  // a time): the word that holds the closing quote says where it is, rather than its bytes being read one by one.
+  void skip_plain() {
+    const char* const data = text_.data();
+    const size_t size = text_.size();
+    size_t pos = pos_;
+    for (; pos + 8 <= size; pos += 8) {
+      const uint64_t special = special_bytes(data + pos);
+      if (special == 0) continue;
+      if constexpr (std::endian::native == std::endian::little) {
+        pos_ = pos + static_cast<size_t>(std::countr_zero(special)) / 8;
+        return;
+      }
+      break;  // elsewhere the byte loop below finds it
+    }
+    while (pos < size && kPlain[static_cast<unsigned char>(data[pos])]) ++pos;
+    pos_ = pos;
   }
 
   // An escape from its backslash. A \u escape of a UTF-16 surrogate must be a high one followed at once by an escaped

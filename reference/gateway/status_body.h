@@ -22,18 +22,27 @@ struct ReportMembers {
   std::string_view instance_id, notifications;
   control::StatusMembers status;
   // Where the value of the member named `key` goes; null for a member the cloud does not read. Inline: asked of every
-  // member of every report a relay passes on, and most differ from each name in length.
+  // member of every report a relay passes on; a key's length picks the one name it can be, so each key is compared
+  // with one name at most rather than with each in turn.
   std::string_view* slot(const JsonKey& key) {
-    // Sorted by how often a report carries them; a report has little else.
-    if (key.is("connectionState")) return &status.connection_state;
-    if (key.is("lastSyncTime")) return &status.last_sync_time;
-    if (key.is("lastActivityTime")) return &status.last_activity_time;
-    if (key.is("version")) return &status.version;
-    if (key.is("loginServer")) return &status.login_server;
-    if (key.is("instanceId")) return &instance_id;
-    if (key.is("statusDetails")) return &status.status_details;
-    if (key.is("notifications")) return &notifications;
-    return nullptr;
+    if (key.escaped) return slot_named(json_string_value(key.token));  // (nearly never)
+    return slot_named(key.token.substr(1, key.token.size() - 2));
+  }
+
+ private:
+  std::string_view* slot_named(std::string_view word) {
+    const auto when = [word](std::string_view name, std::string_view* slot) { return word == name ? slot : nullptr; };
+    switch (word.size()) {
+      case 7: return when("version", &status.version);
+      case 10: return when("instanceId", &instance_id);
+      case 11: return when("loginServer", &status.login_server);
+      case 12: return when("lastSyncTime", &status.last_sync_time);
+      case 13: return word[0] == 's' ? when("statusDetails", &status.status_details)
+                                     : when("notifications", &notifications);
+      case 15: return when("connectionState", &status.connection_state);
+      case 16: return when("lastActivityTime", &status.last_activity_time);
+      default: return nullptr;
+    }
   }
 };
 

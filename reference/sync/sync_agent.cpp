@@ -1,6 +1,7 @@
 #include "reference/sync/sync_agent.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "reference/common/cron.h"
 #include "reference/common/json_text.h"
@@ -233,10 +234,15 @@ void SyncAgent::append_status_text(std::string& out, const std::vector<nlohmann:
   const std::string_view fixed = fixed_status_.text;
   // Members in the order dump() writes status()'s: sorted by key.
   const auto optional_time = [&out](const std::optional<WallTime>& time) {
-    if (time)
-      append_json_string(out, format_rfc3339(*time));
-    else
+    if (!time) {
       out += "null";
+      return;
+    }
+    // A formatted time never holds a byte that needs an escape (digits and punctuation, none '"' or '\\'): quoted as
+    // it is, without looking.
+    out += '"';
+    out += format_rfc3339(*time);
+    out += '"';
   };
   const auto array = [&out](const std::vector<nlohmann::json>& values) {
     if (values.empty()) {
@@ -247,12 +253,19 @@ void SyncAgent::append_status_text(std::string& out, const std::vector<nlohmann:
   };
   out += activated_ ? "{\"activation\":\"Active\"" : "{\"activation\":\"Inactive\"";
   out += ",\"connectionState\":";
-  append_json_string(out, to_string(state_.load()));
+  out += '"';
+  out += to_string(state_.load());  // a name of a state: nothing to escape
+  out += '"';
   out += fixed.substr(0, fixed_status_.login_server);  // instanceId
   out += ",\"lastActivityTime\":";
+  const size_t activity = out.size();
   optional_time(last_activity_time_);
+  const size_t activity_size = out.size() - activity;
   out += ",\"lastSyncTime\":";
-  optional_time(last_sync_time_);
+  if (last_sync_time_ == last_activity_time_)
+    out.append(out, activity, activity_size);  // a node that synced last was active then: the same text, made once
+  else
+    optional_time(last_sync_time_);
   out += fixed.substr(fixed_status_.login_server, fixed_status_.version - fixed_status_.login_server);  // to notifications
   array(notifications);
   out += ",\"pendingPushes\":";
@@ -439,10 +452,15 @@ Task<void> SyncAgent::round() {
     wait = std::min(wait, options_.status_interval - (clock_.monotonic() - last_status_sent_));
   }
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(std::max(wait, Nanoseconds(0))).count();
+  // The numbers are written in place (to_chars), not each into a string of its own first.
+  char numbers[2][24];
+  const std::string_view seconds_text(numbers[0], std::to_chars(numbers[0], numbers[0] + 24, seconds).ptr);
+  const std::string_view version_text(numbers[1], std::to_chars(numbers[1], numbers[1] + 24, version).ptr);
   std::string query;
   query.reserve(cursor_encoded_.size() + 64);  // the rest is two numbers and their names: written without regrowing
-  query.append("cursor=").append(cursor_encoded_).append("&wait=").append(std::to_string(seconds));
-  query.append("&configVersion=").append(std::to_string(version));
+  using namespace std::string_view_literals;
+  query.append("cursor="sv).append(cursor_encoded_).append("&wait="sv).append(seconds_text);
+  query.append("&configVersion="sv).append(version_text);
   ParentLink::GatewayAnswer answer =
       co_await link_.gateway(http::Method::Get, options_.cr_name, "messages", std::move(query), std::nullopt,
                              wait + std::chrono::seconds(60), ParentLink::Reading::Unchecked);
@@ -553,7 +571,9 @@ Task<void> SyncAgent::push_loop() {
     }
     const uint64_t progress = push_progress();  // as in pull_loop: progress before a failure restarts the backoff
     try {
-      co_await wait_for_window();
+      // wait_for_window's own first check, on the settings just read (as in round): nearly every wake-up finds the
+      // window open and needs no coroutine.
+      if (settings->sync_window && !settings->sync_window->open_at(clock_.now())) co_await wait_for_window();
       for (;;) {
         const auto entries = store_.pending(kJournalBatch);
         if (entries.empty()) break;

@@ -188,6 +188,10 @@ BOOST_AUTO_TEST_CASE(each_rule_reads_as_the_tree) {
            // Escaped keys mean their members; nested members of the same names do not.
            R"({"\u0076ersion":"3","login\u0053erver":"h:1","instance\u0049d":"i-9"})",
            R"({"other":{"version":7,"instanceId":"x","connectionState":"Up"},"list":[{"loginServer":1}]})",
+           // Keys as long as a member's name but another name are not that member (a key's length picks the name).
+           R"({"versioN":"3","instanceIx":"i","loginServes":"h:1","lastSyncTimE":"never","statusDetailx":7,)"
+           R"("notificationx":1,"sotifications":[1],"nstatusDetail":[1],"connectionStatE":"Up","lastActivityTimE":1})",
+           R"({"\u0076ersioN":"3","x":"\u0076ersion","version":"4"})",
            // Brackets, quotes and escapes inside strings; whitespace everywhere.
            R"({"version":"a\"}]\\,{\"version\":1","loginServer":"\u00e9\ud83d\ude00"})",
            " { \"version\" : \"1\" , \"connectionState\" :\t\"Offline\"\n}",
