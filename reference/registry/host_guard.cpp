@@ -6,9 +6,11 @@ namespace outpost::registry {
 
 std::unique_ptr<http::Call> HostGuard::start(http::Request request) {
   if (login_server_.empty() || request.path == "/healthz" || request.path == "/readyz") return inner_.start(std::move(request));
-  const std::string host(request.headers.get("Host").value_or(""));
+  // A view, not a copy: every request a node serves passes here, and only a refusal needs the Host as a string.
+  const std::string_view host = request.headers.get("Host").value_or("");
   if (host == login_server_) return inner_.start(std::move(request));
-  const ApiError error(403, "DENIED", "this registry is served as " + login_server_ + ", not '" + host + "'");
+  const ApiError error(403, "DENIED",
+                       "this registry is served as " + login_server_ + ", not '" + std::string(host) + "'");
   http::Response response;
   response.status = error.status();
   response.headers.set("Content-Type", "application/json");

@@ -3,6 +3,8 @@
 #include <strings.h>
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 #include "reference/auth/base64.h"
 
@@ -20,8 +22,6 @@ std::string_view trim(std::string_view text) {
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
-
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 // RFC 7230 tchar: what an auth-scheme is made of.
 bool is_tchar(unsigned char c) {
@@ -53,10 +53,23 @@ bool is_token68(std::string_view text) {
   return true;
 }
 
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+// Eight bytes at a time (every Basic request's decoded credentials, about a hundred bytes, come through here; a byte
+// at a time was most of parsing them). Exact, not a filter: for every n <= 0x80, (w - n*ones) & ~w & highs is non-zero
+// exactly when some byte of w is below n, and a byte equal to 0x7f is a zero byte of w ^ 0x7f*ones.
 bool has_control(std::string_view text) {
-  for (unsigned char c : text)
-    if (is_control(c)) return true;
-  return false;
+  constexpr uint64_t kOnes = 0x0101010101010101, kHighs = 0x8080808080808080;
+  uint64_t found = 0;
+  size_t at = 0;
+  for (; at + sizeof(uint64_t) <= text.size(); at += sizeof(uint64_t)) {
+    uint64_t word = 0;
+    std::memcpy(&word, text.data() + at, sizeof word);
+    const uint64_t del = word ^ (0x7f * kOnes);
+    found |= ((word - 0x20 * kOnes) & ~word & kHighs) | ((del - kOnes) & ~del & kHighs);
+  }
+  for (; at < text.size(); ++at) found |= is_control(static_cast<unsigned char>(text[at]));
+  return found != 0;
 }
 
 Authorization malformed() { return Authorization(AuthorizationScheme::Malformed); }
@@ -73,9 +86,9 @@ Authorization parse_basic(std::string_view credentials) {
   if (colon == std::string::npos || colon == 0) return malformed();
   std::string_view username = std::string_view(*decoded).substr(0, colon);
   std::string_view password = std::string_view(*decoded).substr(colon + 1);
-  // RFC 7617 2: neither part may hold control characters; a name never holds a ':' (the first one splits).
-  if (username.size() > kMaxBasicUsernameBytes || password.size() > kMaxBasicPasswordBytes ||
-      has_control(username) || has_control(password))
+  // RFC 7617 2: neither part may hold control characters (asked of both at once: the ':' between them is none); a
+  // name never holds a ':' (the first one splits).
+  if (username.size() > kMaxBasicUsernameBytes || password.size() > kMaxBasicPasswordBytes || has_control(*decoded))
     return malformed();
   // Name and password stay in the decoded buffer rather than being copied out (every request has them).
   return Authorization::basic(std::move(*decoded), colon);

@@ -11,11 +11,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "reference/common/word_hash.h"
 
 namespace outpost::registry {
 
@@ -82,7 +83,7 @@ class NameTable {
     }
   };
 
-  static uint64_t hash_of(std::string_view name) { return std::hash<std::string_view>{}(name); }
+  static uint64_t hash_of(std::string_view name) { return word_hash(name); }
   size_t mask() const { return slots_.size() - 1; }
 
   void grow() {

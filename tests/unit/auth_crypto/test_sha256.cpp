@@ -39,6 +39,22 @@ BOOST_AUTO_TEST_CASE(one_call_leaves_nothing_for_the_next) {
   BOOST_TEST(hex(std::string(reinterpret_cast<const char*>(digest.data()), digest.size())) == kAbc);
 }
 
+BOOST_AUTO_TEST_CASE(same_digest_sees_a_difference_in_any_byte) {
+  const Sha256Digest digest = sha256_digest("abc");
+  BOOST_TEST(same_digest(digest, digest));
+  BOOST_TEST(same_digest(digest, sha256_digest("abc")));
+  // A single flipped bit in any byte must count, wherever it is.
+  for (size_t at = 0; at < kSha256Bytes; ++at) {
+    for (const unsigned char bit : {0x01, 0x80}) {
+      Sha256Digest other = digest;
+      other[at] ^= bit;
+      BOOST_TEST(!same_digest(digest, other), "byte " << at << " bit " << int(bit));
+      BOOST_TEST(!same_digest(other, digest), "byte " << at << " bit " << int(bit));
+    }
+  }
+  BOOST_TEST(!same_digest(digest, sha256_digest("abd")));
+}
+
 BOOST_AUTO_TEST_CASE(from_many_threads_at_once) {
   std::atomic<int> mismatches{0};
   std::vector<std::thread> threads;

@@ -75,6 +75,31 @@ BOOST_AUTO_TEST_CASE(malformed_values) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(every_control_byte_anywhere_is_malformed_and_nothing_else) {
+  // The control test reads eight bytes at a time: each byte value at each place (in a whole word and in the tail, in
+  // the name and in the password) must be judged as on its own.
+  const std::string name = "token-name", password = "0123456789abcdefghijklmnopqrstu";
+  for (int value = 0; value < 256; ++value) {
+    const char byte = static_cast<char>(value);
+    const bool control = value < 0x20 || value == 0x7f;
+    for (size_t at = 0; at < password.size(); ++at) {
+      std::string changed = password;
+      changed[at] = byte;
+      const Authorization parsed = parse_authorization("Basic " + auth::base64_encode(name + ":" + changed));
+      BOOST_TEST((parsed.scheme == AuthorizationScheme::Malformed) == control, "byte " << value << " at " << at);
+      if (!control) BOOST_TEST(parsed.password() == changed);
+    }
+    if (byte == ':') continue;  // in the name, it would split it earlier instead
+    for (size_t at = 0; at < name.size(); ++at) {
+      std::string changed = name;
+      changed[at] = byte;
+      const Authorization parsed = parse_authorization("Basic " + auth::base64_encode(changed + ":" + password));
+      BOOST_TEST((parsed.scheme == AuthorizationScheme::Malformed) == control, "byte " << value << " at " << at);
+      if (!control) BOOST_TEST(parsed.username() == changed);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(other_schemes_carry_no_credentials) {
   const auto parsed = parse_authorization("Digest username=\"x\", realm=\"y\"");
   BOOST_TEST(static_cast<int>(parsed.scheme) == static_cast<int>(AuthorizationScheme::Other));
