@@ -376,15 +376,17 @@ Task<void> SyncAgent::report_status() {
   last_status_sent_ = clock_.monotonic();
 }
 
+bool SyncAgent::window_closed(const OwnSettings* settings) const {
+  // The cloud validated it; an unreadable one must not stop sync.
+  return settings && settings->sync_window && !settings->sync_window->open_at(clock_.now());
+}
+
 Task<void> SyncAgent::wait_for_window() {
   for (;;) {
     const auto settings = replica_.settings();
-    if (!settings) co_return;
-    // The cloud validated it; an unreadable one must not stop sync.
-    if (!settings->sync_window) co_return;
+    if (!window_closed(settings.get())) co_return;
     const SyncWindow* window = &*settings->sync_window;
     const WallTime now = clock_.now();
-    if (window->open_at(now)) co_return;
     const auto next = window->next_open_after(now);
     Nanoseconds delay = next ? std::min<Nanoseconds>(*next - now, options_.config_check_interval)
                              : options_.config_check_interval;
@@ -405,8 +407,7 @@ Task<void> SyncAgent::round() {
   // The settings and the configuration version are read again only after what may change them (only this agent applies
   // a document): each read takes the replica's lock and a count on the settings, cold by the next round.
   std::shared_ptr<const OwnSettings> settings = replica_.settings();
-  // wait_for_window's own first check, made here: nearly every round finds its window open and needs no coroutine.
-  if (settings && settings->sync_window && !settings->sync_window->open_at(clock_.now())) {
+  if (window_closed(settings.get())) {
     co_await wait_for_window();
     settings = replica_.settings();
   }
@@ -571,9 +572,7 @@ Task<void> SyncAgent::push_loop() {
     }
     const uint64_t progress = push_progress();  // as in pull_loop: progress before a failure restarts the backoff
     try {
-      // wait_for_window's own first check, on the settings just read (as in round): nearly every wake-up finds the
-      // window open and needs no coroutine.
-      if (settings->sync_window && !settings->sync_window->open_at(clock_.now())) co_await wait_for_window();
+      if (window_closed(settings.get())) co_await wait_for_window();
       for (;;) {
         const auto entries = store_.pending(kJournalBatch);
         if (entries.empty()) break;

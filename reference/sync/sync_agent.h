@@ -91,6 +91,9 @@ class SyncAgent {
   Task<void> resync();
   Task<void> report_status();
   Task<void> wait_for_window();
+  // Whether `settings` name a sync window that is closed now: wait_for_window()'s first check, which callers holding
+  // fresh settings make themselves (nearly always open: no coroutine needed).
+  bool window_closed(const OwnSettings* settings) const;
   Task<void> relay_activation(std::string cr, std::string instance, std::function<void(std::optional<ApiError>)> done);
   // `settings` are the round's (read once per round: every read of them is a cold lock and copy).
   Task<void> run_gc_if_due(const OwnSettings& settings);
