@@ -10,6 +10,7 @@
 #include "reference/cli/cluster_command.h"
 #include "reference/cli/cluster_launcher.h"
 #include "reference/cli/demo_image.h"
+#include "reference/cli/demo_support.h"
 #include "reference/cli/subprocess.h"
 #include "reference/live/blocking_client.h"
 
@@ -25,18 +26,6 @@ namespace {
 // hops in about as many, so a minute means something is wrong.
 constexpr std::chrono::seconds kDemoBound{60};
 constexpr std::chrono::milliseconds kTagPoll{200};
-
-fs::path make_work_dir(const std::string& requested) {
-  if (!requested.empty()) {
-    fs::create_directories(requested);
-    return fs::absolute(requested);
-  }
-  std::string pattern = (fs::temp_directory_path() / "outpost-cluster-demo-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
-  return pattern;
-}
-
-void step(const std::string& text) { std::cout << "==> " << text << std::endl; }
 
 std::string seconds_since(Clock::time_point start) {
   std::ostringstream out;
@@ -147,7 +136,7 @@ void demonstrate(const ordered_json& cluster, const fs::path& work, const std::s
 int run_cluster_demo(const ClusterDemoOptions& options) {
   const auto started = Clock::now();
   const auto deadline = started + kDemoBound;
-  const fs::path work = make_work_dir(options.work_dir);
+  const fs::path work = make_work_dir(options.work_dir, "outpost-cluster-demo");
   const fs::path cluster_dir = work / "cluster";
 
   step("writing a demo OCI image layout in " + (work / "image").string());

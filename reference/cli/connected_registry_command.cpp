@@ -11,14 +11,6 @@ namespace outpost::cli {
 using nlohmann::ordered_json;
 
 namespace {
-// A field as cell text: strings as they are, missing or null as empty, anything else as compact JSON.
-std::string text(const ordered_json& object, std::string_view key) {
-  if (!object.is_object()) return "";
-  const auto found = object.find(key);
-  if (found == object.end() || found->is_null()) return "";
-  return found->is_string() ? found->get<std::string>() : found->dump();
-}
-
 // The columns `az acr connected-registry list -o table` shows.
 Table connected_registry_table(const ordered_json& answer) {
   Table table{
@@ -27,9 +19,9 @@ Table connected_registry_table(const ordered_json& answer) {
   for (const auto& cr : resources_of(answer)) {
     if (!cr.is_object()) continue;
     const ordered_json sync = cr.contains("sync") ? cr["sync"] : ordered_json::object();
-    table.rows.push_back({text(cr, "name"), text(cr, "mode"), text(cr, "connectionState"), text(cr, "parent"),
-                          text(cr, "loginServer"), text(cr, "lastSyncTime"), text(sync, "schedule"),
-                          text(sync, "window")});
+    table.rows.push_back({cell_text(cr, "name"), cell_text(cr, "mode"), cell_text(cr, "connectionState"), cell_text(cr, "parent"),
+                          cell_text(cr, "loginServer"), cell_text(cr, "lastSyncTime"), cell_text(sync, "schedule"),
+                          cell_text(sync, "window")});
   }
   return table;
 }
@@ -44,11 +36,11 @@ std::string format_connected_registry(const ordered_json& answer, OutputFormat f
   if (answer.is_object() && answer.contains("syncToken")) {
     const ordered_json& token = answer["syncToken"];
     const Table passwords =
-        password_table(token.contains("passwords") ? token["passwords"] : ordered_json(), text(token, "name"));
+        password_table(token.contains("passwords") ? token["passwords"] : ordered_json(), cell_text(token, "name"));
     if (!passwords.rows.empty()) out += (out.empty() ? "" : "\n") + render_table(passwords);
   }
   if (answer.is_object() && answer.contains("connectionString"))
-    out += (out.empty() ? "" : "\n") + render_table({{"CONNECTION STRING"}, {{text(answer, "connectionString")}}});
+    out += (out.empty() ? "" : "\n") + render_table({{"CONNECTION STRING"}, {{cell_text(answer, "connectionString")}}});
   return out;
 }
 
@@ -189,7 +181,7 @@ void ConnectedRegistryCommand::execute(ManagementClient& client, std::ostream& o
   if (create_->parsed()) {
     answer = client.call(http::Method::Put, path, settings_body(false));
     if (answer.contains("syncToken"))
-      notes << "Created sync token '" << text(answer["syncToken"], "name") << "' and its scope map; its passwords "
+      notes << "Created sync token '" << cell_text(answer["syncToken"], "name") << "' and its scope map; its passwords "
             << "are shown only now.\n";
   } else if (update_->parsed()) {
     const ordered_json body = settings_body(true);
@@ -230,9 +222,9 @@ void ConnectedRegistryCommand::execute(ManagementClient& client, std::ostream& o
   } else if (permissions_show_->parsed()) {
     // The sync scope map, found through the CR's sync token (as `az acr connected-registry permissions show`).
     const ordered_json cr = client.call(http::Method::Get, path);
-    const std::string token_name = cr.contains("sync") ? text(cr["sync"], "token") : "";
+    const std::string token_name = cr.contains("sync") ? cell_text(cr["sync"], "token") : "";
     const ordered_json token = client.call(http::Method::Get, token_path(token_name));
-    answer = client.call(http::Method::Get, scope_map_path(text(token, "scopeMap")));
+    answer = client.call(http::Method::Get, scope_map_path(cell_text(token, "scopeMap")));
     out << format_answer(answer, format, ResourceKind::ScopeMap);
     return;
   } else if (get_settings_->parsed()) {

@@ -8,28 +8,15 @@
 #include <thread>
 
 #include "reference/cli/demo_image.h"
+#include "reference/cli/demo_support.h"
 #include "reference/cli/serve_command.h"
 #include "reference/cli/subprocess.h"
 #include "reference/common/random.h"
 
 namespace outpost::cli {
 
-namespace {
-std::filesystem::path make_work_dir(const std::string& requested) {
-  if (!requested.empty()) {
-    std::filesystem::create_directories(requested);
-    return requested;
-  }
-  std::string pattern = (std::filesystem::temp_directory_path() / "outpost-demo-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory");
-  return pattern;
-}
-
-void step(const std::string& text) { std::cout << "==> " << text << std::endl; }
-}  // namespace
-
 int run_demo(const DemoOptions& options) {
-  const std::filesystem::path work = make_work_dir(options.work_dir);
+  const std::filesystem::path work = make_work_dir(options.work_dir, "outpost-demo");
   step("writing a demo OCI image layout in " + (work / "image").string());
   const std::string digest = write_demo_layout(work / "image", "demo");
 

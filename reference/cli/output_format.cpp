@@ -41,26 +41,18 @@ void append_line(std::string& out, const std::vector<std::string_view>& cells, c
   out += '\n';
 }
 
-// A field as cell text: strings as they are, missing or null as empty, anything else as compact JSON.
-std::string text(const ordered_json& object, std::string_view key) {
-  if (!object.is_object()) return "";
-  const auto found = object.find(key);
-  if (found == object.end() || found->is_null()) return "";
-  return found->is_string() ? found->get<std::string>() : found->dump();
-}
-
 const ordered_json* password_named(const ordered_json& token, std::string_view name) {
   const auto passwords = token.find("passwords");
   if (passwords == token.end() || !passwords->is_array()) return nullptr;
   for (const auto& password : *passwords)
-    if (password.is_object() && text(password, "name") == name) return &password;
+    if (password.is_object() && cell_text(password, "name") == name) return &password;
   return nullptr;
 }
 
 std::string expiry_cell(const ordered_json& token, std::string_view password_name) {
   const ordered_json* password = password_named(token, password_name);
   if (!password) return "-";
-  const std::string expiry = text(*password, "expiry");
+  const std::string expiry = cell_text(*password, "expiry");
   return expiry.empty() ? "never" : expiry;
 }
 
@@ -126,7 +118,7 @@ Table scope_map_table(const ordered_json& answer) {
         if (!actions.empty()) actions += '\n';
         actions += action.is_string() ? action.get<std::string>() : action.dump();
       }
-    table.rows.push_back({text(scope_map, "name"), text(scope_map, "type"), text(scope_map, "description"), actions});
+    table.rows.push_back({cell_text(scope_map, "name"), cell_text(scope_map, "type"), cell_text(scope_map, "description"), actions});
   }
   return table;
 }
@@ -135,7 +127,7 @@ Table token_table(const ordered_json& answer) {
   Table table{{"NAME", "SCOPE MAP", "STATUS", "PASSWORD1 EXPIRY", "PASSWORD2 EXPIRY"}, {}};
   for (const auto& token : resources_of(answer)) {
     if (!token.is_object()) continue;
-    table.rows.push_back({text(token, "name"), text(token, "scopeMap"), text(token, "status"),
+    table.rows.push_back({cell_text(token, "name"), cell_text(token, "scopeMap"), cell_text(token, "status"),
                           expiry_cell(token, "password1"), expiry_cell(token, "password2")});
   }
   return table;
@@ -146,8 +138,8 @@ Table password_table(const ordered_json& passwords, const std::string& username)
   if (!passwords.is_array()) return table;
   for (const auto& password : passwords) {
     if (!password.is_object() || !password.contains("value")) continue;
-    const std::string expiry = text(password, "expiry");
-    table.rows.push_back({username, text(password, "name"), text(password, "value"), expiry.empty() ? "never" : expiry});
+    const std::string expiry = cell_text(password, "expiry");
+    table.rows.push_back({username, cell_text(password, "name"), cell_text(password, "value"), expiry.empty() ? "never" : expiry});
   }
   return table;
 }
@@ -162,15 +154,22 @@ std::string format_answer(const ordered_json& answer, OutputFormat format, Resou
       std::string out = render_table(token_table(answer));
       // A create answer is the only time the passwords can be seen: show them under the token.
       if (answer.is_object() && answer.contains("passwords") && any_password_value(answer["passwords"]))
-        out += "\n" + render_table(password_table(answer["passwords"], text(answer, "name")));
+        out += "\n" + render_table(password_table(answer["passwords"], cell_text(answer, "name")));
       return out;
     }
     case ResourceKind::Credentials: {
       const auto passwords = answer.is_object() && answer.contains("passwords") ? answer["passwords"] : ordered_json();
-      return render_table(password_table(passwords, text(answer, "username")));
+      return render_table(password_table(passwords, cell_text(answer, "username")));
     }
   }
   return "";
+}
+
+std::string cell_text(const ordered_json& object, std::string_view key) {
+  if (!object.is_object()) return "";
+  const auto found = object.find(key);
+  if (found == object.end() || found->is_null()) return "";
+  return found->is_string() ? found->get<std::string>() : found->dump();
 }
 
 }  // namespace outpost::cli

@@ -20,6 +20,9 @@ struct Table {
   std::vector<std::vector<std::string>> rows;  // a cell may hold '\n': its lines stack in the column
 };
 
+// A field of `object` as cell text: strings as they are, missing or null as empty, anything else as compact JSON.
+std::string cell_text(const nlohmann::ordered_json& object, std::string_view key);
+
 // Header line, a dashed rule, then the rows; columns two spaces apart and as wide as their widest line (counted in
 // UTF-8 characters); no trailing spaces.
 std::string render_table(const Table& table);

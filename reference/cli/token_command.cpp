@@ -13,10 +13,10 @@ namespace outpost::cli {
 using nlohmann::ordered_json;
 
 namespace {
-constexpr const char* kRepositoryHelp = "repository (name, prefix/* or *) and its actions for the token's own scope "
+constexpr const char* kTokenRepositoryHelp = "repository (name, prefix/* or *) and its actions for the token's own scope "
                                         "map: content/read, content/write, content/delete, metadata/read, "
                                         "metadata/write";
-constexpr const char* kGatewayHelp = "connected registry and its gateway actions for the token's own scope map: "
+constexpr const char* kTokenGatewayHelp = "connected registry and its gateway actions for the token's own scope map: "
                                      "config/read, config/write, message/read, message/write";
 
 std::vector<std::string> actions_of(const ordered_json& scope_map) {
@@ -47,8 +47,8 @@ TokenCommand::TokenCommand(CLI::App& app) {
     verb->add_option("--name,-n", flags_.name, "token name (the user name for docker login)")->required();
 
   CLI::Option* scope_map = create_->add_option("--scope-map", flags_.scope_map, "existing scope map to use");
-  CLI::Option* repository = add_action_flag(*create_, "repository", flags_.repositories, "REPO", kRepositoryHelp);
-  CLI::Option* gateway = add_action_flag(*create_, "gateway", flags_.gateways, "CR", kGatewayHelp);
+  CLI::Option* repository = add_action_flag(*create_, "repository", flags_.repositories, "REPO", kTokenRepositoryHelp);
+  CLI::Option* gateway = add_action_flag(*create_, "gateway", flags_.gateways, "CR", kTokenGatewayHelp);
   scope_map->excludes(repository)->excludes(gateway);
   CLI::Option* no_passwords = create_->add_flag("--no-passwords", flags_.no_passwords, "create no password now");
   update_->add_option("--scope-map", flags_.scope_map, "scope map to use from now on");

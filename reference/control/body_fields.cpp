@@ -6,7 +6,6 @@
 namespace outpost::control {
 
 namespace {
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 std::string list(std::initializer_list<std::string_view> names) {
   std::string out;

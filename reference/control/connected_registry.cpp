@@ -9,13 +9,13 @@
 #include "reference/common/iso_duration.h"
 #include "reference/common/json_scan.h"
 #include "reference/common/time_format.h"
+#include "reference/control/control_errors.h"
 #include "reference/oci/digest.h"
 #include "reference/oci/name.h"
 
 namespace outpost::control {
 
 namespace {
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && auth::ascii_lowercase(a) == auth::ascii_lowercase(b);

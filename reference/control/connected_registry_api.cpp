@@ -18,7 +18,6 @@ namespace {
 using auth::PasswordName;
 using auth::RegistryMode;
 
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 std::string names_list(const std::vector<std::string>& names) {
   std::string out;
@@ -28,11 +27,6 @@ std::string names_list(const std::vector<std::string>& names) {
 
 // Names in paths are case-insensitive (SPEC 2.1: stored lowercased).
 std::string lookup_name(std::string_view name) { return auth::ascii_lowercase(name); }
-
-const ConnectedRegistry& existing_or_404(const Snapshot& snapshot, std::string_view name) {
-  if (const ConnectedRegistry* cr = snapshot.connected_registry(name)) return *cr;
-  throw not_found("connected registry " + in_quotes(name) + " does not exist", {{"name", name}});
-}
 
 std::string describe(const ConnectedRegistry& cr) {
   return in_quotes(cr.name) + " (" + std::string(to_string(cr.mode)) + ")";
@@ -55,11 +49,6 @@ void add_sorted(std::vector<std::string>& actions, const std::vector<std::string
   std::sort(actions.begin(), actions.end());
 }
 
-void remove_all(std::vector<std::string>& actions, const std::vector<std::string>& gone) {
-  std::erase_if(actions,
-                [&](const std::string& action) { return std::find(gone.begin(), gone.end(), action) != gone.end(); });
-}
-
 std::vector<std::string> difference(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   std::vector<std::string> out;
   for (const std::string& value : a)
@@ -78,7 +67,7 @@ class Change {
 
   ConnectedRegistry& registry(const std::string& name) {
     if (auto it = registries_.find(name); it != registries_.end()) return it->second;
-    return registries_.emplace(name, existing_or_404(base_, name)).first->second;
+    return registries_.emplace(name, existing_registry_or_404(base_, name)).first->second;
   }
   void put_registry(const ConnectedRegistry& cr) { registries_.insert_or_assign(cr.name, cr); }
   void erase_registry(const std::string& name) { erased_registries_.push_back(name); }
@@ -160,7 +149,7 @@ class Change {
     const auth::ScopeMap* map = edited_sync_map(name);
     if (!map) return;
     std::vector<std::string> repositories = repositories_of(map->actions);
-    if (!registries_.contains(name) && existing_or_404(base_, name).repositories == repositories) return;
+    if (!registries_.contains(name) && existing_registry_or_404(base_, name).repositories == repositories) return;
     registry(name).repositories = std::move(repositories);
   }
 
@@ -441,12 +430,12 @@ ControlPlane::Result ControlPlane::list_connected_registries(const ConnectedRegi
 
 ControlPlane::Result ControlPlane::get_connected_registry(std::string_view name) const {
   const auto snapshot = impl_->current();
-  return {200, resource_json(*impl_, existing_or_404(*snapshot, lookup_name(name)))};
+  return {200, resource_json(*impl_, existing_registry_or_404(*snapshot, lookup_name(name)))};
 }
 
 ControlPlane::Result ControlPlane::list_notifications(std::string_view name) const {
   const std::string key = lookup_name(name);
-  existing_or_404(*impl_->current(), key);
+  existing_registry_or_404(*impl_->current(), key);
   std::lock_guard lock(impl_->status_mutex);
   nlohmann::json events = nlohmann::json::array();
   if (const auto it = impl_->notifications.find(key); it != impl_->notifications.end())
@@ -588,7 +577,7 @@ ControlPlane::Result ControlPlane::patch_connected_registry(std::string_view pat
 
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
-  const ConnectedRegistry& existing = existing_or_404(*base, name);
+  const ConnectedRegistry& existing = existing_registry_or_404(*base, name);
   check_immutable(existing, settings);
   ConnectedRegistry patched = existing;
   patch_settings(patched, settings);
@@ -624,7 +613,7 @@ ControlPlane::Result ControlPlane::update_connected_registry_permissions(std::st
 
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
-  const ConnectedRegistry& cr = existing_or_404(*base, name);
+  const ConnectedRegistry& cr = existing_registry_or_404(*base, name);
   Change change(*base);
   remove_repositories(change, cr, remove);
   add_repositories(change, cr, add);
@@ -644,7 +633,7 @@ ControlPlane::Result ControlPlane::delete_connected_registry(std::string_view pa
   {
     std::lock_guard lock(impl_->writer);
     const auto base = impl_->current();
-    const ConnectedRegistry& cr = existing_or_404(*base, name);
+    const ConnectedRegistry& cr = existing_registry_or_404(*base, name);
     if (const auto& children = base->children_of(name); !children.empty())
       throw conflict(
           "connected registry " + in_quotes(name) + " has children (" + names_list(children) + "); delete them first",
@@ -695,7 +684,7 @@ ControlPlane::Result ControlPlane::resync_connected_registry(std::string_view pa
   const std::string name = lookup_name(path_name);
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
-  ConnectedRegistry cr = existing_or_404(*base, name);
+  ConnectedRegistry cr = existing_registry_or_404(*base, name);
   ++cr.resync_generation;
   impl_->store.put_connected_registry(cr);
   auto next = impl_->draft();
@@ -723,7 +712,7 @@ ControlPlane::Result ControlPlane::connection_string(std::string_view path_name,
 
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
-  const ConnectedRegistry& cr = existing_or_404(*base, name);
+  const ConnectedRegistry& cr = existing_registry_or_404(*base, name);
   const auth::Token* existing_token = base->token(cr.sync.token);
   if (!existing_token)
     throw conflict("the sync token " + in_quotes(cr.sync.token) + " of connected registry " + in_quotes(name) +
@@ -745,6 +734,16 @@ ControlPlane::Result ControlPlane::connection_string(std::string_view path_name,
           {{"connectionString",
             format_connection_string({name, token.name, password, parent_endpoint(*impl_, options_, cr), protocol})},
            {"syncToken", sync_token_json(token, values)}}};
+}
+
+const ConnectedRegistry& existing_registry_or_404(const Snapshot& snapshot, std::string_view name) {
+  if (const ConnectedRegistry* cr = snapshot.connected_registry(name)) return *cr;
+  throw not_found("connected registry " + in_quotes(name) + " does not exist", {{"name", name}});
+}
+
+void remove_all(std::vector<std::string>& values, const std::vector<std::string>& gone) {
+  std::erase_if(values,
+                [&](const std::string& value) { return std::find(gone.begin(), gone.end(), value) != gone.end(); });
 }
 
 }  // namespace outpost::control

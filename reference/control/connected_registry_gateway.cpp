@@ -9,12 +9,6 @@
 namespace outpost::control {
 
 namespace {
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-const ConnectedRegistry& existing_or_404(const Snapshot& snapshot, std::string_view name) {
-  if (const ConnectedRegistry* cr = snapshot.connected_registry(name)) return *cr;
-  throw not_found("connected registry " + in_quotes(name) + " does not exist", {{"name", name}});
-}
 
 // Persists and publishes a changed record (activation state); the caller holds `writer`.
 void store_registry(ControlPlane::Impl& impl, const ConnectedRegistry& cr) {
@@ -29,7 +23,7 @@ void ControlPlane::activate(std::string_view name, std::string_view instance_id)
   if (instance_id.empty()) throw invalid_request("activating a connected registry takes its instance id");
   const std::string key = auth::ascii_lowercase(name);
   std::lock_guard lock(impl_->writer);
-  ConnectedRegistry cr = existing_or_404(*impl_->current(), key);
+  ConnectedRegistry cr = existing_registry_or_404(*impl_->current(), key);
   if (cr.instance_id == instance_id) return;  // the same instance again (a restart on its data directory)
   if (cr.active())
     // ACR's words for this refusal (SPEC 2.7).
@@ -45,7 +39,7 @@ void ControlPlane::activate(std::string_view name, std::string_view instance_id)
 void ControlPlane::deactivate(std::string_view name) {
   const std::string key = auth::ascii_lowercase(name);
   std::lock_guard lock(impl_->writer);
-  ConnectedRegistry cr = existing_or_404(*impl_->current(), key);
+  ConnectedRegistry cr = existing_registry_or_404(*impl_->current(), key);
   if (!cr.active()) return;
   cr.instance_id.clear();
   store_registry(*impl_, cr);
@@ -56,7 +50,7 @@ void ControlPlane::deactivate(std::string_view name) {
 void ControlPlane::report_status(std::string_view name, ConnectedRegistryStatus status) {
   const std::string key = auth::ascii_lowercase(name);
   std::lock_guard lock(impl_->status_mutex);
-  existing_or_404(*impl_->current(), key);
+  existing_registry_or_404(*impl_->current(), key);
   impl_->statuses.insert_or_assign(key, std::move(status));
 }
 
@@ -66,7 +60,7 @@ void ControlPlane::report_status(const Snapshot& found_in, std::string_view name
     return report_status(name, std::move(status));
   std::lock_guard lock(impl_->status_mutex);
   // Checked under status_mutex as above: a snapshot published since may no longer hold the CR.
-  if (const auto current = impl_->current(); current.get() != &found_in) existing_or_404(*current, name);
+  if (const auto current = impl_->current(); current.get() != &found_in) existing_registry_or_404(*current, name);
   if (const auto found = impl_->statuses.find(name); found != impl_->statuses.end())
     found->second = std::move(status);
   else
@@ -84,7 +78,7 @@ std::optional<ConnectedRegistryStatus> ControlPlane::status(std::string_view nam
 void ControlPlane::add_notifications(std::string_view name, std::vector<nlohmann::json> events) {
   const std::string key = auth::ascii_lowercase(name);
   std::lock_guard lock(impl_->status_mutex);
-  existing_or_404(*impl_->current(), key);
+  existing_registry_or_404(*impl_->current(), key);
   auto& kept = impl_->notifications[key];
   for (auto& event : events) kept.push_back(std::move(event));
   while (kept.size() > kMaxNotificationsPerConnectedRegistry) kept.pop_front();

@@ -10,7 +10,6 @@
 namespace outpost::control {
 
 namespace {
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 // The CRs that list `token` as a client token, in name order.
 std::vector<const ConnectedRegistry*> clients_of(const Snapshot& snapshot, std::string_view token) {

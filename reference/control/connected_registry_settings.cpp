@@ -13,7 +13,6 @@
 namespace outpost::control {
 
 namespace {
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 // The status members of a GET answer and the extras of a create answer: accepted and ignored, so that what was read
 // can be sent back.

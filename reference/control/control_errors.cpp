@@ -18,4 +18,6 @@ ApiError limit_exceeded(std::string message, nlohmann::json detail) {
   return ApiError(409, "LIMIT_EXCEEDED", std::move(message), std::move(detail));
 }
 
+std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
+
 }  // namespace outpost::control

@@ -102,4 +102,10 @@ inline constexpr std::string_view kGenerationEpochSetting = "control.generation_
 // store's records keep their shape.
 inline constexpr std::string_view kRetiredSyncTokensSetting = "control.retired_sync_tokens";
 
+// The connected registry of that (lowercased) name, or 404 NOT_FOUND naming it.
+const ConnectedRegistry& existing_registry_or_404(const Snapshot& snapshot, std::string_view name);
+
+// Drops from `values` every one that `gone` lists (actions of a scope map, client tokens of a CR).
+void remove_all(std::vector<std::string>& values, const std::vector<std::string>& gone);
+
 }  // namespace outpost::control

@@ -9,7 +9,6 @@
 namespace outpost::control {
 
 namespace {
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 // SPEC 3.2: the system maps are fixed; naming one in a change is refused before anything else is looked at.
 void refuse_system_map(std::string_view name, std::string_view what_was_tried) {
@@ -19,7 +18,7 @@ void refuse_system_map(std::string_view name, std::string_view what_was_tried) {
                  {{"name", name}});
 }
 
-void check_name(std::string_view name) {
+void check_scope_map_name(std::string_view name) {
   if (auto error = auth::scope_map_name_error(name)) throw invalid_request(*error, {{"name", name}});
 }
 
@@ -47,12 +46,7 @@ void add_missing(std::vector<std::string>& actions, const std::vector<std::strin
     if (std::find(actions.begin(), actions.end(), action) == actions.end()) actions.push_back(action);
 }
 
-void remove_all(std::vector<std::string>& actions, const std::vector<std::string>& gone) {
-  std::erase_if(actions,
-                [&](const std::string& action) { return std::find(gone.begin(), gone.end(), action) != gone.end(); });
-}
-
-const auth::ScopeMap& existing_or_404(const Snapshot& snapshot, std::string_view name) {
+const auth::ScopeMap& existing_scope_map_or_404(const Snapshot& snapshot, std::string_view name) {
   const auto it = snapshot.scope_maps.find(name);
   if (it == snapshot.scope_maps.end())
     throw not_found("scope map " + in_quotes(name) + " does not exist", {{"name", name}});
@@ -68,12 +62,12 @@ ControlPlane::Result ControlPlane::list_scope_maps() const {
 }
 
 ControlPlane::Result ControlPlane::get_scope_map(std::string_view name) const {
-  return {200, scope_map_json(existing_or_404(*impl_->current(), name))};
+  return {200, scope_map_json(existing_scope_map_or_404(*impl_->current(), name))};
 }
 
 ControlPlane::Result ControlPlane::put_scope_map(std::string_view name, const nlohmann::json& body) {
   refuse_system_map(name, "changed");
-  check_name(name);
+  check_scope_map_name(name);
   const BodyFields fields(body, "a scope map PUT body", {"name", "description", "actions", "type"});
   fields.check_name_matches(name);
   if (auto type = fields.string("type"); type && *type != auth::to_string(auth::ScopeMapType::UserDefined))
@@ -121,7 +115,7 @@ ControlPlane::Result ControlPlane::patch_scope_map(std::string_view name, const 
 
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
-  const auth::ScopeMap& old = existing_or_404(*base, name);
+  const auth::ScopeMap& old = existing_scope_map_or_404(*base, name);
   auth::ScopeMap scope_map = old;
   if (description) scope_map.description = *description;
   if (actions) scope_map.actions = *actions;
@@ -142,7 +136,7 @@ ControlPlane::Result ControlPlane::delete_scope_map(std::string_view name) {
   refuse_system_map(name, "deleted");
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
-  existing_or_404(*base, name);
+  existing_scope_map_or_404(*base, name);
   std::vector<std::string> users;
   for (const auto& [token_name, token] : base->tokens)
     if (token.scope_map == name) users.push_back(token_name);

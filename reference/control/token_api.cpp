@@ -10,11 +10,10 @@ namespace outpost::control {
 namespace {
 using auth::PasswordName;
 
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 constexpr PasswordName kBothPasswords[] = {PasswordName::Password1, PasswordName::Password2};
 
-void check_name(std::string_view name) {
+void check_token_name(std::string_view name) {
   if (auto error = auth::token_name_error(name)) throw invalid_request(*error, {{"name", name}});
   // Basic credentials name the admin user `admin` (SPEC 7.1); a token of that name would make them ambiguous.
   if (auth::ascii_lowercase(name) == kAdminUser)
@@ -37,7 +36,7 @@ void check_scope_map_exists(const Snapshot& snapshot, const std::string& scope_m
                           {{"field", "scopeMap"}, {"scopeMap", scope_map}});
 }
 
-const auth::Token& existing_or_404(const Snapshot& snapshot, std::string_view name) {
+const auth::Token& existing_token_or_404(const Snapshot& snapshot, std::string_view name) {
   if (const auth::Token* token = snapshot.token(name)) return *token;
   throw not_found("token " + in_quotes(name) + " does not exist", {{"name", name}});
 }
@@ -62,11 +61,11 @@ ControlPlane::Result ControlPlane::list_tokens() const {
 }
 
 ControlPlane::Result ControlPlane::get_token(std::string_view name) const {
-  return {200, token_json(existing_or_404(*impl_->current(), name))};
+  return {200, token_json(existing_token_or_404(*impl_->current(), name))};
 }
 
 ControlPlane::Result ControlPlane::put_token(std::string_view name, const nlohmann::json& body) {
-  check_name(name);
+  check_token_name(name);
   const BodyFields fields(body, "a token PUT body", {"name", "scopeMap", "status", "noPasswords", "expiry"});
   fields.check_name_matches(name);
   const auto scope_map = fields.string("scopeMap");
@@ -128,7 +127,7 @@ ControlPlane::Result ControlPlane::patch_token(std::string_view name, const nloh
 
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
-  const auth::Token& existing = existing_or_404(*base, name);
+  const auth::Token& existing = existing_token_or_404(*base, name);
   if (scope_map) check_scope_map_exists(*base, *scope_map);
   auth::Token token = existing;
   if (scope_map) token.scope_map = *scope_map;
@@ -145,7 +144,7 @@ ControlPlane::Result ControlPlane::patch_token(std::string_view name, const nloh
 
 ControlPlane::Result ControlPlane::delete_token(std::string_view name) {
   std::lock_guard lock(impl_->writer);
-  existing_or_404(*impl_->current(), name);
+  existing_token_or_404(*impl_->current(), name);
   check_token_deletable(*impl_->current(), name);  // SPEC 2.6
   impl_->store.erase_token(name);
   auto next = impl_->draft();
@@ -167,7 +166,7 @@ ControlPlane::Result ControlPlane::generate_credentials(std::string_view name, c
   const std::optional<WallTime> expiry = fields.time("expiry");
 
   std::lock_guard lock(impl_->writer);
-  auth::Token token = existing_or_404(*impl_->current(), name);
+  auth::Token token = existing_token_or_404(*impl_->current(), name);
   const WallTime now = impl_->clock.now();
   nlohmann::json passwords = nlohmann::json::array();
   for (PasswordName which : kBothPasswords) {

@@ -1,6 +1,7 @@
 #include "reference/live/blocking_client.h"
 
 #include "reference/live/beast_verb.h"
+#include "reference/live/tls_client.h"
 
 // Why a coroutine run by a private io_context rather than Beast's blocking calls: blocking reads have no deadline, and a
 // command must not hang on a peer that accepts the connection and then says nothing. Running the exchange with
@@ -65,12 +66,6 @@ Peer parse_url(std::string_view url) {
   peer.target = std::string(view.encoded_target());
   if (peer.target.empty() || peer.target.front() != '/') peer.target.insert(0, "/");
   return peer;
-}
-
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
 }
 
 // Where the exchange is, so a failure says "cannot connect to ..." rather than a bare errno text, and a timeout says

@@ -2,6 +2,7 @@
 
 #include "reference/live/beast_verb.h"
 #include "reference/live/tls_client.h"
+#include "reference/live/use_tuple.h"
 
 #include <algorithm>
 #include <memory>
@@ -36,7 +37,6 @@ constexpr size_t kPiece = 256 * 1024;
 // two let two transfers (the layers of one image, fetched at once) use two cores; more would only compete with the
 // node's own threads on a small machine.
 constexpr int kThreads = 2;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Splits "host:port" ("[v6]:port" too); the port defaults to the scheme's.
 std::pair<std::string, std::string> split_authority(const std::string& authority, const std::string& scheme) {

@@ -37,6 +37,7 @@
 
 #include "reference/common/error.h"
 #include "reference/common/log.h"
+#include "reference/live/use_tuple.h"
 
 namespace outpost::live {
 
@@ -48,7 +49,6 @@ using asio::awaitable;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kFirstRead = 8 * 1024;             // what we ask for while waiting for the next request
 constexpr size_t kBodyPiece = 256 * 1024;           // request body handed to Call::on_body
 constexpr size_t kResponsePiece = 1024 * 1024;      // response body pulled from a BodySource

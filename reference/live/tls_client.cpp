@@ -36,13 +36,13 @@ TlsTrust::TlsTrust(std::string ca_file) : context_(asio::ssl::context::tls_clien
   described_ += " and " + ca_file;
 }
 
-namespace {
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code error;
   asio::ip::make_address(host, error);
   return !error;
 }
 
+namespace {
 // Names the expected peer in the connection's verification parameters, so OpenSSL checks it during the handshake and
 // says which check failed (a verify callback that refuses would leave the verdict at "ok").
 bool expect_peer(SSL* ssl, const std::string& host) {

@@ -38,4 +38,7 @@ class TlsTrust {
 boost::asio::awaitable<std::string> tls_client_handshake(TlsStream& stream, const std::string& host,
                                                          const TlsTrust& trust, Nanoseconds timeout);
 
+// Whether `host` is an IP address rather than a name: such a host is checked against IP SANs and never sent as SNI.
+bool is_ip_literal(const std::string& host);
+
 }  // namespace outpost::live

@@ -13,7 +13,6 @@ namespace outpost::storage {
 
 namespace {
 
-constexpr size_t kIdBytes = 16;              // 128 random bits: ids cannot be guessed to hijack someone's session
 constexpr size_t kRehashChunk = 1 << 20;     // reads of the data file when a session must be hashed again
 // Every this many bytes appended, the writer asks the kernel to start writing them to the device (write-behind).
 // Without it nothing is written back before commit's fsync (the kernel starts background write-back only past 10% of
@@ -180,7 +179,7 @@ UploadState DiskUploadStore::create(std::string_view repository) {
   UploadState state;
   {
     std::lock_guard lock(mutex_);
-    state.id = random_.hex(kIdBytes);
+    state.id = random_.hex(kUploadIdBytes);
   }
   state.repository = std::string(repository);
   state.started = clock_.now();

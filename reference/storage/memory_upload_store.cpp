@@ -3,7 +3,6 @@
 namespace outpost::storage {
 
 namespace {
-constexpr size_t kIdBytes = 16;  // the same id length as the disk store
 
 // Writes land in the session at once (like write(2) on disk), so close() has nothing left to publish.
 class MemoryUploadWriter final : public UploadWriter {
@@ -29,7 +28,7 @@ MemoryUploadStore::Session& MemoryUploadStore::find(std::string_view id) {
 
 UploadState MemoryUploadStore::create(std::string_view repository) {
   std::lock_guard lock(mutex_);
-  UploadState state{random_.hex(kIdBytes), std::string(repository), 0, clock_.now()};
+  UploadState state{random_.hex(kUploadIdBytes), std::string(repository), 0, clock_.now()};
   sessions_.insert_or_assign(state.id, Session{state.repository, state.started, {}});
   return state;
 }

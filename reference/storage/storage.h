@@ -91,6 +91,10 @@ class UploadWriter {
   virtual void close() = 0;
 };
 
+// Upload session ids, in bytes of randomness (hex-encoded in the id): 128 bits, so an id cannot be guessed to hijack
+// someone's session.
+inline constexpr size_t kUploadIdBytes = 16;
+
 class UploadStore {
  public:
   virtual ~UploadStore() = default;

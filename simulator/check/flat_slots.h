@@ -8,6 +8,8 @@
 
 namespace outpost::check::flat_slots {
 
+// Where both tables start (and start over): room for a small world's keys without growing.
+inline constexpr size_t kFirstSlots = 1 << 10;
 inline constexpr uint64_t kMix = 0x9e3779b97f4a7c15;  // 2^64 / golden ratio: spreads a hash over the high bits
 
 inline size_t home(uint64_t hash, size_t slot_count) { return (hash * kMix) >> 40 & (slot_count - 1); }

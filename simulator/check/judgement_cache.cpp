@@ -10,7 +10,6 @@
 namespace outpost::check {
 
 namespace {
-constexpr size_t kFirstSlots = 1 << 10;
 
 // Everything agrees() reads of an outcome.
 bool same_outcome(const Outcome& a, const Outcome& b) {
@@ -20,7 +19,7 @@ bool same_outcome(const Outcome& a, const Outcome& b) {
 }  // namespace
 
 void JudgementCache::clear() {
-  slots_.assign(kFirstSlots, Slot{});
+  slots_.assign(flat_slots::kFirstSlots, Slot{});
   keys_.clear();
   entries_.clear();
 }

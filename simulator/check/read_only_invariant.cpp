@@ -13,13 +13,12 @@ ReadOnlyInvariant::ReadOnlyInvariant(const WorldHistory& history, ViolationLog& 
 namespace {
 // Addresses are the nodes' (and whatever Host a client named): a run that keeps naming new ones starts over past this.
 constexpr size_t kMaxAddresses = 1 << 16;
-constexpr size_t kFirstSlots = 1 << 10;
 }  // namespace
 
 bool ReadOnlyInvariant::read_only(std::string_view address) const {
   if (history_.size() != versions_ || used_ >= kMaxAddresses || slots_.empty() ||
       addresses_.size() + address.size() > std::numeric_limits<uint32_t>::max()) {
-    slots_.assign(kFirstSlots, Slot{});  // a new version: a node may have come or gone
+    slots_.assign(flat_slots::kFirstSlots, Slot{});  // a new version: a node may have come or gone
     addresses_.clear();
     used_ = 0;
     versions_ = history_.size();

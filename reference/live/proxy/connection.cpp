@@ -15,6 +15,7 @@
 #include "reference/live/proxy/address.h"
 #include "reference/live/proxy/link.h"
 #include "reference/live/proxy/toxicity.h"
+#include "reference/live/use_tuple.h"
 
 namespace outpost::live::proxy {
 
@@ -22,7 +23,6 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadSize = 64 * 1024;
 constexpr auto kLinger = std::chrono::seconds(1);
 

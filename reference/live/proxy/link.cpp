@@ -13,6 +13,7 @@
 #include "reference/live/proxy/address.h"
 #include "reference/live/proxy/connection.h"
 #include "reference/live/proxy/proxy_error.h"
+#include "reference/live/use_tuple.h"
 
 namespace outpost::live::proxy {
 
@@ -21,7 +22,6 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 std::string format_endpoint(const tcp::endpoint& endpoint) {
   const std::string ip = endpoint.address().to_string();

@@ -7,12 +7,11 @@
 #include <cstring>
 
 #include "reference/auth/base64.h"
+#include "reference/registry/auth/header_chars.h"
 
 namespace outpost::registry {
 
 namespace {
-bool is_whitespace(char c) { return c == ' ' || c == '\t'; }
-
 std::string_view trim(std::string_view text) {
   while (!text.empty() && is_whitespace(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_whitespace(text.back())) text.remove_suffix(1);
@@ -21,18 +20,6 @@ std::string_view trim(std::string_view text) {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-// RFC 7230 tchar: what an auth-scheme is made of.
-bool is_tchar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.': case '^':
-    case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
 }
 
 // RFC 7235 token68: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="

@@ -2,22 +2,11 @@
 
 #include <strings.h>
 
+#include "reference/registry/auth/header_chars.h"
+
 namespace outpost::registry {
 
 namespace {
-bool is_whitespace(char c) { return c == ' ' || c == '\t'; }
-
-bool is_tchar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.': case '^':
-    case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 void quote_into(std::string& out, std::string_view value) {
   out.push_back('"');
   for (const char c : value) {

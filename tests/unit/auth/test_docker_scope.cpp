@@ -10,7 +10,9 @@ using namespace outpost::auth;
 using Type = ScopeRequest::Type;
 
 namespace {
-PermissionSet compile(const std::vector<std::string>& actions) { return PermissionSet(parse_actions(actions).rules); }
+PermissionSet permission_set_of(const std::vector<std::string>& actions) {
+  return PermissionSet(parse_actions(actions).rules);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(docker_scopes)
@@ -112,7 +114,7 @@ BOOST_AUTO_TEST_CASE(rendering_scopes) {
 
 BOOST_AUTO_TEST_CASE(granted_access_is_the_intersection) {
   const PermissionSet pull_samples =
-      compile({"repositories/samples/*/content/read", "repositories/samples/*/metadata/read"});
+      permission_set_of({"repositories/samples/*/content/read", "repositories/samples/*/metadata/read"});
   struct Row {
     const char* clause;
     std::string asked;

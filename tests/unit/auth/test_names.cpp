@@ -8,7 +8,7 @@
 using namespace outpost::auth;
 
 namespace {
-struct Row {
+struct NameRow {
   const char* clause;
   std::string name;
   Maker maker;
@@ -29,7 +29,7 @@ BOOST_AUTO_TEST_CASE(connected_registry_names) {
 }
 
 BOOST_AUTO_TEST_CASE(scope_map_names) {
-  const std::vector<Row> rows = {
+  const std::vector<NameRow> rows = {
       {"3.1 5 chars", "abcde", Maker::User, true},
       {"3.1 50 chars", std::string(50, 'a'), Maker::User, true},
       {"3.1 '_' and '-'", "my_scope-map_1", Maker::User, true},
@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(scope_map_names) {
       {"2.4 system maker must use the sync name", "edge1-scope", Maker::ConnectedRegistry, false},
       {"2.4 sync name needs a valid cr", "ed-sync-scope-map", Maker::ConnectedRegistry, false},
   };
-  for (const Row& row : rows)
+  for (const NameRow& row : rows)
     BOOST_TEST(!scope_map_name_error(row.name, row.maker).has_value() == row.valid,
                "SPEC " << row.clause << ": '" << row.name << "'");
   BOOST_TEST(scope_map_name_error("abcd").value_or("").find("5-50 characters of letters, digits, '_' and '-'") !=
@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(scope_map_names) {
 }
 
 BOOST_AUTO_TEST_CASE(token_names) {
-  const std::vector<Row> rows = {
+  const std::vector<NameRow> rows = {
       {"3.3 5 chars", "abcde", Maker::User, true},
       {"3.3 50 chars", std::string(50, 'a'), Maker::User, true},
       {"3.3 '-'", "pull-token-1", Maker::User, true},
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(token_names) {
       {"2.4 users get no exemption", sync_token_name(std::string(40, 'e')), Maker::User, false},
       {"2.4 system maker must use the sync name", "edge1-token", Maker::ConnectedRegistry, false},
   };
-  for (const Row& row : rows)
+  for (const NameRow& row : rows)
     BOOST_TEST(!token_name_error(row.name, row.maker).has_value() == row.valid,
                "SPEC " << row.clause << ": '" << row.name << "'");
   BOOST_TEST(token_name_error("pull_token").value_or("").find("contains '_'") != std::string::npos);

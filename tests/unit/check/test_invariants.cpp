@@ -22,7 +22,6 @@ using namespace outpost::check::testing;
 using namespace std::chrono_literals;
 
 namespace {
-const WallTime t0 = kStart + 1h;
 
 // The small world with a password for every client token, known to the book.
 struct Checked {

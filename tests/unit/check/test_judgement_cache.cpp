@@ -16,7 +16,6 @@ using namespace outpost::check::testing;
 using namespace std::chrono_literals;
 
 namespace {
-const WallTime t0 = kStart + 1h;
 
 Outcome unauthorized(std::string scope) {
   Outcome outcome;

@@ -51,14 +51,14 @@ BOOST_AUTO_TEST_CASE(the_oracle_with_a_memo_answers_as_without) {
   for (const std::string asked : {"mid", "leaf", "leaf2", "LEAF2", "other", "nowhere"})
     for (const uint8_t needs : {GatewayRights::kConfigRead, GatewayRights::kMessageWrite, GatewayRights::kAll}) {
       for (const NodeRef& node : {cloud(), data_endpoint(), cr("mid")}) {
-        const Request request = gateway(asked, needs);
+        const Request request = gateway_call(asked, needs);
         const Answer plain = answer(recorded, node, request, mid_sync, kStart + 1h);
         const Answer memoized = answer(recorded, node, request, mid_sync, kStart + 1h, {}, &memo);
         BOOST_TEST(describe(memoized) == describe(plain), asked << " at " << node.connected_registry);
       }
     }
   // Asked twice (from the memo the second time), the same.
-  const Answer again = answer(recorded, data_endpoint(), gateway("leaf2", GatewayRights::kConfigRead),
+  const Answer again = answer(recorded, data_endpoint(), gateway_call("leaf2", GatewayRights::kConfigRead),
                               basic(recorded, "mid-sync-token"), kStart + 1h, {}, &memo);
   BOOST_TEST(again.allowed(), describe(again));
 }
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(the_oracle_with_a_memo_answers_as_without) {
 BOOST_AUTO_TEST_CASE(a_new_version_is_judged_by_its_own_memo) {
   World world = small_world();
   WorldHistory history(world, kStart);
-  const Request config = gateway("leaf", GatewayRights::kConfigRead);
+  const Request config = gateway_call("leaf", GatewayRights::kConfigRead);
   const auto client = basic(history.world(0), "gateway-client");
   // At the cloud's data endpoint a token has its map's gateway actions (SPEC 4.1).
   BOOST_TEST(answer(history.world(0), data_endpoint(), config, client, kStart + 1h, {}, &history.memo(0)).allowed());

@@ -46,13 +46,13 @@ BOOST_AUTO_TEST_CASE(client_tokens_are_accepted_only_where_listed) {
 
 BOOST_AUTO_TEST_CASE(sync_tokens_are_accepted_only_at_the_parent) {
   const World world = small_world();
-  const Request leaf_config = gateway("leaf", GatewayRights::kConfigRead);
+  const Request leaf_config = gateway_call("leaf", GatewayRights::kConfigRead);
   const Request pull = op(Operation::PullManifest, "samples/app");
   const Credential leaf_sync = basic(world, "leaf-sync-token");
   // SPEC 4.2(b): at its parent, with its content and gateway actions (2.4).
   expect_allowed(ask(world, cr("mid"), pull, leaf_sync));
   expect_allowed(ask(world, cr("mid"), leaf_config, leaf_sync));
-  expect(ask(world, cr("mid"), gateway("mid", GatewayRights::kConfigRead), leaf_sync), 403, "DENIED",
+  expect(ask(world, cr("mid"), gateway_call("mid", GatewayRights::kConfigRead), leaf_sync), 403, "DENIED",
          "Insufficient scopes to perform the operation");
   // SPEC 4.2: not at itself; SPEC 4.1: not at the cloud (its parent is a CR); nor at a sibling.
   expect(ask(world, cr("leaf"), pull, leaf_sync), 401, "UNAUTHORIZED");
@@ -61,12 +61,12 @@ BOOST_AUTO_TEST_CASE(sync_tokens_are_accepted_only_at_the_parent) {
   expect(ask(world, cr("other"), op(Operation::PullManifest, "other/x"), leaf_sync), 401, "UNAUTHORIZED");
   // A top-level CR's sync token at the cloud: gateway at the data endpoint for itself and its descendants (2.4).
   const Credential mid_sync = basic(world, "mid-sync-token");
-  expect_allowed(ask(world, data_endpoint(), gateway("mid", GatewayRights::kAll), mid_sync));
+  expect_allowed(ask(world, data_endpoint(), gateway_call("mid", GatewayRights::kAll), mid_sync));
   expect_allowed(ask(world, data_endpoint(), leaf_config, mid_sync));
   expect_allowed(ask(world, cloud(), pull, mid_sync));
   expect_allowed(ask(world, cloud(), op(Operation::PushManifest, "prod/app"), mid_sync));  // ReadWrite: all five
   expect(ask(world, cloud(), op(Operation::PullManifest, "other/x"), mid_sync), 403, "DENIED");
-  expect(ask(world, data_endpoint(), gateway("other", GatewayRights::kConfigRead), mid_sync), 403, "DENIED");
+  expect(ask(world, data_endpoint(), gateway_call("other", GatewayRights::kConfigRead), mid_sync), 403, "DENIED");
   // SPEC 2.4: the ReadOnly leaf's repositories reach mid's sync map with read actions only; mid's own are ReadWrite.
   expect(ask(world, cr("mid"), op(Operation::PushManifest, "samples/app"), leaf_sync), 403, "DENIED");
 }
@@ -74,10 +74,10 @@ BOOST_AUTO_TEST_CASE(sync_tokens_are_accepted_only_at_the_parent) {
 BOOST_AUTO_TEST_CASE(client_tokens_bring_no_gateway_rights_to_a_connected_registry) {
   const World world = small_world();
   // SPEC 4.2(a): "client tokens ... with their repository actions"; gateway actions count at the cloud (4.1) only.
-  expect(ask(world, cr("mid"), gateway("leaf", GatewayRights::kConfigRead), basic(world, "gateway-client")), 403,
+  expect(ask(world, cr("mid"), gateway_call("leaf", GatewayRights::kConfigRead), basic(world, "gateway-client")), 403,
          "DENIED");
   expect_allowed(
-      ask(world, data_endpoint(), gateway("leaf", GatewayRights::kConfigRead), basic(world, "gateway-client")));
+      ask(world, data_endpoint(), gateway_call("leaf", GatewayRights::kConfigRead), basic(world, "gateway-client")));
 }
 
 BOOST_AUTO_TEST_CASE(a_read_only_connected_registry_refuses_every_write) {
@@ -218,7 +218,7 @@ BOOST_AUTO_TEST_CASE(derived_scope_maps_follow_permissions_and_deletes) {
   expect(ask(kept, cloud(), op(Operation::Ping), basic(kept, "leaf-sync-token")), 401, "UNAUTHORIZED");
   delete_connected_registry(world, "leaf", true);
   BOOST_TEST(world.token("leaf-sync-token") == nullptr);
-  expect(ask(world, data_endpoint(), gateway("leaf", GatewayRights::kConfigRead), basic(world, "mid-sync-token")), 403,
+  expect(ask(world, data_endpoint(), gateway_call("leaf", GatewayRights::kConfigRead), basic(world, "mid-sync-token")), 403,
          "DENIED");
 }
 
@@ -227,12 +227,12 @@ BOOST_AUTO_TEST_CASE(endpoints_and_hosts) {
   const Request pull = op(Operation::PullManifest, "samples/app");
   // SPEC 1.2: the gateway at the data endpoint, the API at the login server.
   const Answer misplaced =
-      ask(world, cloud(), gateway("mid", GatewayRights::kConfigRead), basic(world, "mid-sync-token"));
+      ask(world, cloud(), gateway_call("mid", GatewayRights::kConfigRead), basic(world, "mid-sync-token"));
   expect(misplaced, 403, "DENIED");
   BOOST_TEST(misplaced.message == "cloud:5001");
   expect(ask(world, data_endpoint(), pull, admin_user()), 403, "DENIED");
   world.cloud_data_endpoint.clear();
-  BOOST_TEST(ask(world, cloud(), gateway("mid", GatewayRights::kConfigRead), Credential{}).status == 404);
+  BOOST_TEST(ask(world, cloud(), gateway_call("mid", GatewayRights::kConfigRead), Credential{}).status == 404);
   // SPEC 1.3: a node told its login server refuses other Hosts, before credentials.
   world.host_checked.insert("mid");
   Request elsewhere = pull;

@@ -13,6 +13,7 @@
 namespace outpost::check::testing {
 
 inline const WallTime kStart = WallTime(std::chrono::seconds(1798761600));  // 2027-01-01T00:00:00Z
+inline const WallTime t0 = kStart + std::chrono::hours(1);  // when the tests' decisions are made
 
 inline World small_world() {
   World world;
@@ -109,7 +110,7 @@ inline Request op(Operation operation, std::string repository = {}) {
   return request;
 }
 
-inline Request gateway(const std::string& cr, uint8_t needs) {
+inline Request gateway_call(const std::string& cr, uint8_t needs) {
   Request request;
   request.operation = Operation::Gateway;
   request.gateway_cr = cr;

@@ -27,6 +27,13 @@
 
 namespace outpost::testing {
 
+// The claims of a JWT, decoded without checking its signature.
+inline nlohmann::json payload_of(const std::string& jwt) {
+  const size_t first = jwt.find('.');
+  const size_t second = jwt.find('.', first + 1);
+  return nlohmann::json::parse(*auth::base64url_decode(jwt.substr(first + 1, second - first - 1)));
+}
+
 inline constexpr auth::PasswordHashCost kTestCost{1000};
 inline constexpr const char* kHost = "registry.test:5000";
 inline constexpr const char* kAdminPassword = "admin-secret";

@@ -5,9 +5,11 @@
 
 #include "reference/auth/base64.h"
 #include "reference/registry/auth/node_token.h"
+#include "tests/unit/registry_auth/auth_fixture.h"
 
 using namespace outpost;
 using namespace outpost::registry;
+using outpost::testing::payload_of;
 using namespace std::chrono_literals;
 
 namespace {
@@ -30,12 +32,6 @@ std::string resign(const std::string& jwt, const nlohmann::json& payload, const 
   const std::string header = jwt.substr(0, jwt.find('.'));
   const std::string input = header + "." + auth::base64url_encode(payload.dump());
   return input + "." + auth::base64url_encode(auth::es256_sign(input, key));
-}
-
-nlohmann::json payload_of(const std::string& jwt) {
-  const size_t first = jwt.find('.');
-  const size_t second = jwt.find('.', first + 1);
-  return nlohmann::json::parse(*auth::base64url_decode(jwt.substr(first + 1, second - first - 1)));
 }
 }  // namespace
 

@@ -16,12 +16,6 @@ using http::Method;
 using nlohmann::json;
 
 namespace {
-json payload_of(const std::string& jwt) {
-  const size_t first = jwt.find('.');
-  const size_t second = jwt.find('.', first + 1);
-  return json::parse(*auth::base64url_decode(jwt.substr(first + 1, second - first - 1)));
-}
-
 // The `access` claim of a token response, as (name -> actions).
 std::map<std::string, std::vector<std::string>> access_of(const Reply& reply) {
   std::map<std::string, std::vector<std::string>> access;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,10 @@
 #include "simulator/net/direct_client.h"
 
 namespace outpost::test {
+
+// A client token's actions: read everything under apps/.
+inline const std::vector<std::string> kReadApps = {"repositories/apps/*/content/read",
+                                                   "repositories/apps/*/metadata/read"};
 
 inline const WallTime kWorldStart = WallTime(std::chrono::seconds(1798761600));  // 2027-01-01T00:00:00Z
 

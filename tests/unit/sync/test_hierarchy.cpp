@@ -12,7 +12,6 @@ namespace outpost::test {
 
 namespace {
 using namespace std::chrono_literals;
-const std::vector<std::string> kReadApps = {"repositories/apps/*/content/read", "repositories/apps/*/metadata/read"};
 const std::vector<std::string> kPushApps = {"repositories/apps/*/content/read", "repositories/apps/*/metadata/read",
                                             "repositories/apps/*/content/write", "repositories/apps/*/content/delete"};
 

@@ -8,7 +8,6 @@ namespace outpost::test {
 
 namespace {
 using namespace std::chrono_literals;
-const std::vector<std::string> kReadApps = {"repositories/apps/*/content/read", "repositories/apps/*/metadata/read"};
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(resync_concurrency)

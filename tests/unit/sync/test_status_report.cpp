@@ -21,17 +21,17 @@ namespace {
 
 // What the tree path makes of a report: its instance id when a string, its status or the refusal's message, and its
 // notifications when a non-empty array.
-struct Reading {
+struct StatusReading {
   std::optional<std::string> instance_id;
   std::optional<outpost::control::ConnectedRegistryStatus> status;
   std::string error;
   std::vector<json> notifications;
-  bool operator==(const Reading&) const = default;
+  bool operator==(const StatusReading&) const = default;
 };
 
-Reading by_tree(std::string_view text) {
+StatusReading by_tree(std::string_view text) {
   const json report = json::parse(text);
-  Reading reading;
+  StatusReading reading;
   if (report.contains("instanceId") && report["instanceId"].is_string())
     reading.instance_id = report["instanceId"].get<std::string>();
   try {
@@ -44,10 +44,10 @@ Reading by_tree(std::string_view text) {
   return reading;
 }
 
-Reading read_by(const StatusReport& report);
-Reading by_outline(std::string_view text) { return read_by(StatusReport(text)); }
-Reading read_by(const StatusReport& report) {
-  Reading reading;
+StatusReading read_by(const StatusReport& report);
+StatusReading by_outline(std::string_view text) { return read_by(StatusReport(text)); }
+StatusReading read_by(const StatusReport& report) {
+  StatusReading reading;
   reading.instance_id = report.instance_id();
   try {
     reading.status = report.status();
@@ -60,7 +60,7 @@ Reading read_by(const StatusReport& report) {
 
 void reads_as_the_tree(std::string_view text) {
   BOOST_TEST_CONTEXT(text) {
-    const Reading expected = by_tree(text);
+    const StatusReading expected = by_tree(text);
     // Outlined on its own, and as the cloud reads it: outlined by the reading of the status body it came in.
     const StatusReport alone(text);
     const std::string body = R"({"reports":[)" + std::string(text) + "]}";
@@ -68,7 +68,7 @@ void reads_as_the_tree(std::string_view text) {
     BOOST_TEST_REQUIRE(in_body.reports.size() == 1U);
     const StatusReport relayed(in_body.reports[0]);
     for (const StatusReport* report : {&alone, &relayed}) {
-      const Reading read = read_by(*report);
+      const StatusReading read = read_by(*report);
       BOOST_TEST((read.instance_id == expected.instance_id));
       BOOST_TEST(read.error == expected.error);
       BOOST_TEST((read.status == expected.status));
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_SUITE(status_report)
 
 BOOST_AUTO_TEST_CASE(a_valid_report_reads_as_the_tree) {
   reads_as_the_tree(kValid);
-  const Reading read = by_outline(kValid);
+  const StatusReading read = by_outline(kValid);
   BOOST_TEST_REQUIRE(read.status.has_value());  // the comparison above is not between two failures
   BOOST_TEST(read.status->login_server == "10.0.0.5:8080");
   BOOST_TEST((read.status->connection_state == outpost::control::ConnectionState::Online));
@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_CASE(each_rule_reads_as_the_tree) {
 
 // A refusal is the same one, not only the same kind: the message the cloud logs.
 BOOST_AUTO_TEST_CASE(refusals_name_the_same_field) {
-  const Reading read = by_outline(R"({"loginServer":1,"lastSyncTime":"never"})");
+  const StatusReading read = by_outline(R"({"loginServer":1,"lastSyncTime":"never"})");
   BOOST_TEST(read.error == "status field 'lastSyncTime' must be an RFC 3339 time; got 'never'");
   BOOST_TEST(by_outline(R"([])").error == "a status report must be a JSON object");
 }

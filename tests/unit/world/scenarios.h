@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "simulator/world/oci_client.h"
 #include "simulator/world/scenario.h"
 
 namespace outpost::sim::world::test {
@@ -27,6 +28,13 @@ inline nlohmann::json busy_scenario(const std::string& duration = "5m") {
             {{"action", "push"}, {"node", "factory"}, {"repository", "apps/tool"}, {"rate", "60/h"},
              {"layers", {{"min", 1}, {"max", 2}}}, {"layerSize", {{"distribution", "uniform"}, {"min", 1000}, {"max", 5000}}}},
             {{"action", "pull"}, {"node", "line1"}, {"rate", "120/h"}}}}};
+}
+
+// Whether a node's content, as read from it, has `tag` of `repository` pointing at `digest`.
+inline bool tagged(const ContentRead& read, const std::string& repository, const std::string& tag,
+                   const std::string& digest) {
+  const auto it = read.content.find(repository);
+  return read.ok && it != read.content.end() && it->second.contains(tag) && it->second.at(tag) == digest;
 }
 
 // The message of the ScenarioError that parsing `document` throws ("" when it parses).

@@ -21,6 +21,7 @@ namespace outpost::sim::world {
 
 namespace {
 using namespace std::chrono_literals;
+using test::tagged;
 using nlohmann::json;
 using Names = std::vector<std::string>;
 
@@ -60,11 +61,6 @@ Names all_of(const PartitionGroups& groups) {
 
 const Names kSeven = {"cloud", "node1", "node1n1", "node1n2", "node2", "node2n1", "node2n2"};
 
-bool tagged(const ContentRead& read, const std::string& repository, const std::string& tag, const std::string& digest) {
-  const auto it = read.content.find(repository);
-  return read.ok && it != read.content.end() && it->second.contains(tag) && it->second.at(tag) == digest;
-}
-
 // A world on the factory topology, built, with one image pushed at the cloud once `fault` is in force.
 struct FactoryWorld {
   explicit FactoryWorld(const std::string& network = "direct", uint64_t seed = 1)
@@ -89,7 +85,7 @@ struct FactoryWorld {
 };
 
 // The exchanges a host made with the cloud, and every status the world's requests got.
-struct Exchanges final : WorldObserver {
+struct StatusesSeen final : WorldObserver {
   void on_request(const RequestEvent& event) override {
     statuses.insert(event.status);
     if (event.from == "factory" && event.status > 0) {
@@ -409,7 +405,7 @@ BOOST_AUTO_TEST_CASE(a_timeout_toxic_holds_the_uplink_until_removed) {
 }
 
 BOOST_AUTO_TEST_CASE(a_latency_toxic_and_a_slowed_direction_delay_every_exchange_of_the_uplink) {
-  Exchanges exchanges;  // outlives the world, which tells it of exchanges until it is shut down
+  StatusesSeen exchanges;  // outlives the world, which tells it of exchanges until it is shut down
   FactoryWorld w("simulated");
   w.world.add_observer(exchanges);
   w.world.loop().run_until(w.world.loop().now() + 1min);
@@ -459,7 +455,7 @@ BOOST_AUTO_TEST_CASE(lost_responses_and_a_jam_keep_content_away_until_they_end) 
 }
 
 BOOST_AUTO_TEST_CASE(a_full_disk_refuses_a_push_with_507_loses_nothing_and_the_node_converges_after) {
-  Exchanges exchanges;  // outlives the world, which tells it of exchanges until it is shut down
+  StatusesSeen exchanges;  // outlives the world, which tells it of exchanges until it is shut down
   FactoryWorld w;
   w.world.add_observer(exchanges);
   const auto before = w.world.push_now("factory", "apps/tool", "v0");

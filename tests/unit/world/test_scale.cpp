@@ -9,11 +9,13 @@
 #include "simulator/net/synthetic_body.h"
 #include "simulator/world/synthetic_image.h"
 #include "simulator/world/world.h"
+#include "tests/unit/world/scenarios.h"
 
 namespace outpost::sim::world {
 
 namespace {
 using namespace std::chrono_literals;
+using test::tagged;
 using nlohmann::json;
 
 constexpr uint64_t kTenGigabytes = 10'000'000'000;
@@ -49,11 +51,6 @@ WorkloadItem synthetic_push(const std::string& tag) {
   item.where = "test";
   item.action = push;
   return item;
-}
-
-bool tagged(const ContentRead& read, const std::string& repository, const std::string& tag, const std::string& digest) {
-  const auto it = read.content.find(repository);
-  return read.ok && it != read.content.end() && it->second.contains(tag) && it->second.at(tag) == digest;
 }
 
 // The exchange in which `from` fetched a blob `bytes` long (as counted for reports).

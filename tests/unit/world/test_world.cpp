@@ -9,6 +9,7 @@ namespace outpost::sim::world {
 
 namespace {
 using namespace std::chrono_literals;
+using test::tagged;
 
 using test::fault_on;
 
@@ -23,10 +24,6 @@ struct Counter final : WorldObserver {
   std::map<std::string, uint64_t> rounds_by;
 };
 
-bool tagged(const ContentRead& read, const std::string& repository, const std::string& tag, const std::string& digest) {
-  const auto it = read.content.find(repository);
-  return read.ok && it != read.content.end() && it->second.contains(tag) && it->second.at(tag) == digest;
-}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(worlds)
