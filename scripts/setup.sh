@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Outpost needs (only those missing), then configures and builds it in build/.
 # Run as root on a fresh machine. Environment: BUILD_DIR (default build), OUTPOST_BENCH=ON to build the benchmarks,
-# OUTPOST_SANITIZE=ON for an AddressSanitizer + UBSan build, BUILD_TARGETS="a b" to build only those targets.
+# OUTPOST_SANITIZE=ON for an AddressSanitizer + UBSan build, BUILD_TARGETS="a b" to build only those targets,
+# OUTPOST_UNITY_BUILD=OFF for one translation unit per source (a unity build, the default here, is made once faster;
+# see docs/building.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +30,8 @@ cmake -S . -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" \
   -DOUTPOST_WERROR=ON \
   -DOUTPOST_BENCH="${OUTPOST_BENCH:-OFF}" \
-  -DOUTPOST_SANITIZE="${OUTPOST_SANITIZE:-OFF}"
+  -DOUTPOST_SANITIZE="${OUTPOST_SANITIZE:-OFF}" \
+  -DOUTPOST_UNITY_BUILD="${OUTPOST_UNITY_BUILD:-ON}"
 targets=()
 for target in ${BUILD_TARGETS:-}; do targets+=(--target "$target"); done
 cmake --build "$build_dir" -j "$(nproc)" "${targets[@]}"
