@@ -10,7 +10,7 @@ available=()
 for target in "${targets[@]}"; do [[ -f tests/fuzz/$target.cpp ]] && available+=("$target"); done
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DOUTPOST_FUZZ=ON -DOUTPOST_BENCH=OFF -DOUTPOST_WERROR=ON >/dev/null
+  -DOUTPOST_FUZZ=ON -DOUTPOST_BENCH=OFF -DOUTPOST_WERROR=ON -DOUTPOST_UNITY_BUILD=ON >/dev/null
 build_targets=()
 for target in "${available[@]}"; do build_targets+=(--target "$target"); done
 cmake --build build-fuzz -j "$(nproc)" "${build_targets[@]}"
