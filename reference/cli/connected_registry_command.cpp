@@ -19,9 +19,9 @@ Table connected_registry_table(const ordered_json& answer) {
   for (const auto& cr : resources_of(answer)) {
     if (!cr.is_object()) continue;
     const ordered_json sync = cr.contains("sync") ? cr["sync"] : ordered_json::object();
-    table.rows.push_back({cell_text(cr, "name"), cell_text(cr, "mode"), cell_text(cr, "connectionState"), cell_text(cr, "parent"),
-                          cell_text(cr, "loginServer"), cell_text(cr, "lastSyncTime"), cell_text(sync, "schedule"),
-                          cell_text(sync, "window")});
+    table.rows.push_back({cell_text(cr, "name"), cell_text(cr, "mode"), cell_text(cr, "connectionState"),
+                          cell_text(cr, "parent"), cell_text(cr, "loginServer"), cell_text(cr, "lastSyncTime"),
+                          cell_text(sync, "schedule"), cell_text(sync, "window")});
   }
   return table;
 }

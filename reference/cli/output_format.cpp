@@ -118,7 +118,8 @@ Table scope_map_table(const ordered_json& answer) {
         if (!actions.empty()) actions += '\n';
         actions += action.is_string() ? action.get<std::string>() : action.dump();
       }
-    table.rows.push_back({cell_text(scope_map, "name"), cell_text(scope_map, "type"), cell_text(scope_map, "description"), actions});
+    table.rows.push_back(
+        {cell_text(scope_map, "name"), cell_text(scope_map, "type"), cell_text(scope_map, "description"), actions});
   }
   return table;
 }
@@ -139,7 +140,8 @@ Table password_table(const ordered_json& passwords, const std::string& username)
   for (const auto& password : passwords) {
     if (!password.is_object() || !password.contains("value")) continue;
     const std::string expiry = cell_text(password, "expiry");
-    table.rows.push_back({username, cell_text(password, "name"), cell_text(password, "value"), expiry.empty() ? "never" : expiry});
+    table.rows.push_back(
+        {username, cell_text(password, "name"), cell_text(password, "value"), expiry.empty() ? "never" : expiry});
   }
   return table;
 }

@@ -13,11 +13,11 @@ namespace outpost::cli {
 using nlohmann::ordered_json;
 
 namespace {
-constexpr const char* kTokenRepositoryHelp = "repository (name, prefix/* or *) and its actions for the token's own scope "
-                                        "map: content/read, content/write, content/delete, metadata/read, "
-                                        "metadata/write";
+constexpr const char* kTokenRepositoryHelp = "repository (name, prefix/* or *) and its actions for the token's own "
+                                             "scope map: content/read, content/write, content/delete, metadata/read, "
+                                             "metadata/write";
 constexpr const char* kTokenGatewayHelp = "connected registry and its gateway actions for the token's own scope map: "
-                                     "config/read, config/write, message/read, message/write";
+                                          "config/read, config/write, message/read, message/write";
 
 std::vector<std::string> actions_of(const ordered_json& scope_map) {
   std::vector<std::string> actions;

@@ -18,7 +18,6 @@ namespace {
 using auth::PasswordName;
 using auth::RegistryMode;
 
-
 std::string names_list(const std::vector<std::string>& names) {
   std::string out;
   for (const std::string& name : names) out += (out.empty() ? "" : ", ") + in_quotes(name);

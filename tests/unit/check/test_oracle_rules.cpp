@@ -218,8 +218,8 @@ BOOST_AUTO_TEST_CASE(derived_scope_maps_follow_permissions_and_deletes) {
   expect(ask(kept, cloud(), op(Operation::Ping), basic(kept, "leaf-sync-token")), 401, "UNAUTHORIZED");
   delete_connected_registry(world, "leaf", true);
   BOOST_TEST(world.token("leaf-sync-token") == nullptr);
-  expect(ask(world, data_endpoint(), gateway_call("leaf", GatewayRights::kConfigRead), basic(world, "mid-sync-token")), 403,
-         "DENIED");
+  expect(ask(world, data_endpoint(), gateway_call("leaf", GatewayRights::kConfigRead), basic(world, "mid-sync-token")),
+         403, "DENIED");
 }
 
 BOOST_AUTO_TEST_CASE(endpoints_and_hosts) {
