@@ -134,16 +134,22 @@ TokenEndpoint::TokenEndpoint(Authenticator& authenticator, KeySource key, Servic
 std::unique_ptr<http::Call> TokenEndpoint::start(http::Request request) {
   http::Response response;
   try {
-    if (request.method == http::Method::Post) {
-      const auto content_type = request.headers.get("Content-Type");
-      if (!content_type || !is_form(*content_type))
-        throw bad_request("POST /oauth2/token takes an application/x-www-form-urlencoded body");
-      if (request.content_length && *request.content_length > options_.max_form_bytes)
-        throw bad_request("the form exceeds " + std::to_string(options_.max_form_bytes) + " bytes");
-      return std::make_unique<TokenFormCall>(*this, std::move(request));
+    // The cloud's data endpoint serves only the gateway (SPEC 1.2): a token request there gets that refusal, the one
+    // the decision gives before looking at credentials, whatever its method, form or `service` say.
+    if (node_.endpoint == auth::Endpoint::DataEndpoint) {
+      response = issue(request, Identity{}, Ask{});  // refused at the decision's first step
+    } else {
+      if (request.method == http::Method::Post) {
+        const auto content_type = request.headers.get("Content-Type");
+        if (!content_type || !is_form(*content_type))
+          throw bad_request("POST /oauth2/token takes an application/x-www-form-urlencoded body");
+        if (request.content_length && *request.content_length > options_.max_form_bytes)
+          throw bad_request("the form exceeds " + std::to_string(options_.max_form_bytes) + " bytes");
+        return std::make_unique<TokenFormCall>(*this, std::move(request));
+      }
+      if (request.method != http::Method::Get) throw unsupported_method(request.method, "token");
+      response = answer_get(request);
     }
-    if (request.method != http::Method::Get) throw unsupported_method(request.method, "token");
-    response = answer_get(request);
   } catch (...) {
     response = failure_response(std::current_exception());
   }

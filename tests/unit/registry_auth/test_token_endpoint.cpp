@@ -287,6 +287,13 @@ BOOST_AUTO_TEST_CASE(the_data_endpoint_issues_no_tokens) {
   // The same whoever asks: the endpoint decides before the credentials do.
   BOOST_TEST(at_data.send(Method::Get, "/oauth2/token", "", with_authorization(basic("pull-token", "wrong"))).body ==
              refused.body);
+  // And whatever the request says: another service, a body that is no form, another method.
+  BOOST_TEST(at_data.send(Method::Get, "/oauth2/token?service=elsewhere.test", "",
+                          with_authorization(basic("pull-token", pull_pw))).body == refused.body);
+  BOOST_TEST(at_data.send(Method::Post, "/oauth2/token", "not a form", {}).body == refused.body);
+  const Reply put = at_data.send(Method::Put, "/oauth2/token", "", {});
+  BOOST_TEST(put.status == 403);
+  BOOST_TEST(put.body == refused.body);
 }
 
 // SPEC 4.5: the same bytes for unknown, wrong, disabled and expired credentials, on both flows.
