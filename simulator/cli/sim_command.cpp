@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "reference/common/iso_duration.h"
 #include "reference/common/log.h"
@@ -93,7 +94,18 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
     return kExitUsage;
   }
 
-  std::vector<SeedRun> runs;
+  // Opened before the first seed runs, so that a path it cannot write fails at once rather than after the sweep.
+  std::ofstream report_file;
+  std::optional<ReportWriter> report;
+  if (!options.report.empty()) {
+    report_file.open(options.report);
+    if (!report_file) {
+      err << "outpost: cannot write the report to " << options.report << std::endl;
+      return kExitUsage;
+    }
+    report.emplace(report_file, options.scenario);
+  }
+  SweepTally tally;
   bool failed = false;
   for (const uint64_t seed : seeds) {
     const std::string trace_file =
@@ -106,14 +118,14 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
       for (const std::string& violation : run.violations()) out << "  violation: " << violation << std::endl;
       out << "  replay: " << replay_command(options.scenario, seed, options.duration, options.network) << std::endl;
     }
-    runs.push_back(std::move(run));
+    tally.add(run);
+    if (report) report->add(run);
   }
-  out << summary(runs) << std::endl;
+  out << tally.text() << std::endl;
 
-  if (!options.report.empty()) {
-    std::ofstream file(options.report);
-    file << report_json(options.scenario, runs).dump(2) << "\n";
-    if (!file) {
+  if (report) {
+    report->finish();
+    if (!report_file) {
       err << "outpost: cannot write the report to " << options.report << std::endl;
       return kExitViolation;
     }

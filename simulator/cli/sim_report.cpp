@@ -82,41 +82,39 @@ std::string progress_line(const SeedRun& run) {
   return line;
 }
 
-std::string summary(const std::vector<SeedRun>& runs) {
-  size_t passed = 0, converged = 0, held = 0;
-  uint64_t events = 0, requests = 0, acknowledged = 0, arrived = 0, virtual_ns = 0, checks = 0;
-  double wall = 0;
-  const json* described = nullptr;
-  for (const SeedRun& run : runs) {
-    passed += run.ok();
-    if (run.result.contains("convergence")) converged += run.result["convergence"].value("converged", false);
-    if (run.result.contains("invariants") && run.result["invariants"].is_object()) {
-      held += run.result["invariants"].value("held", false);
-      for (const json& check : run.result["invariants"].value("checks", json::array()))
-        checks += number_at(check, {"checked"});
-    }
-    events += number_at(run.result, {"events"});
-    requests += number_at(run.result, {"requests", "total"});
-    acknowledged += number_at(run.result, {"convergence", "pushesAcknowledged"});
-    arrived += number_at(run.result, {"convergence", "pushesAtCloud"});
-    virtual_ns += number_at(run.result, {"virtualTime", "endNanoseconds"});
-    wall += run.result.value("wallSeconds", 0.0);
-    if (!described && run.result.contains("network")) described = &run.result;
+void SweepTally::add(const SeedRun& run) {
+  const json& result = run.result;
+  ++runs_;
+  passed_ += run.ok();
+  if (result.contains("convergence")) converged_ += result["convergence"].value("converged", false);
+  if (result.contains("invariants") && result["invariants"].is_object()) {
+    held_ += result["invariants"].value("held", false);
+    for (const json& check : result["invariants"].value("checks", json::array()))
+      checks_ += number_at(check, {"checked"});
   }
-  std::string text = "summary: " + std::to_string(passed) + "/" + std::to_string(runs.size()) + " seeds passed";
-  if (described)
-    text += " (" + string_at(*described, {"scenario"}) + ", " + std::to_string(number_at(*described, {"nodes"})) +
-            " nodes, " + string_at(*described, {"network"}) + " network, password hash iterations " +
-            std::to_string(number_at(*described, {"passwordHashIterations"})) + ")";
-  text += "\n  converged " + std::to_string(converged) + "/" + std::to_string(runs.size()) + ", pushes acknowledged " +
-          std::to_string(acknowledged) + ", at the cloud " + std::to_string(arrived);
-  text += "\n  invariants held in " + std::to_string(held) + "/" + std::to_string(runs.size()) + " seeds (" +
-          std::to_string(checks) + " checks)";
-  text += "\n  requests " + std::to_string(requests) + ", events " + std::to_string(events) + ", virtual time " +
+  events_ += number_at(result, {"events"});
+  requests_ += number_at(result, {"requests", "total"});
+  acknowledged_ += number_at(result, {"convergence", "pushesAcknowledged"});
+  arrived_ += number_at(result, {"convergence", "pushesAtCloud"});
+  virtual_ns_ += number_at(result, {"virtualTime", "endNanoseconds"});
+  wall_ += result.value("wallSeconds", 0.0);
+  if (described_.empty() && result.contains("network"))
+    described_ = " (" + string_at(result, {"scenario"}) + ", " + std::to_string(number_at(result, {"nodes"})) +
+                 " nodes, " + string_at(result, {"network"}) + " network, password hash iterations " +
+                 std::to_string(number_at(result, {"passwordHashIterations"})) + ")";
+}
+
+std::string SweepTally::text() const {
+  std::string text = "summary: " + std::to_string(passed_) + "/" + std::to_string(runs_) + " seeds passed" + described_;
+  text += "\n  converged " + std::to_string(converged_) + "/" + std::to_string(runs_) + ", pushes acknowledged " +
+          std::to_string(acknowledged_) + ", at the cloud " + std::to_string(arrived_);
+  text += "\n  invariants held in " + std::to_string(held_) + "/" + std::to_string(runs_) + " seeds (" +
+          std::to_string(checks_) + " checks)";
+  text += "\n  requests " + std::to_string(requests_) + ", events " + std::to_string(events_) + ", virtual time " +
           world::format_duration(std::chrono::round<std::chrono::milliseconds>(
-              Nanoseconds(static_cast<int64_t>(virtual_ns)))) +
-          ", wall time " + seconds_text(wall);
-  if (wall > 0) text += ", " + short_count(static_cast<double>(events) / wall) + " events/s";
+              Nanoseconds(static_cast<int64_t>(virtual_ns_)))) +
+          ", wall time " + seconds_text(wall_);
+  if (wall_ > 0) text += ", " + short_count(static_cast<double>(events_) / wall_) + " events/s";
   return text;
 }
 
@@ -169,24 +167,41 @@ std::string invariants_line(const SeedRun& run) {
   return line;
 }
 
-json report_json(const std::string& scenario_file, const std::vector<SeedRun>& runs) {
-  json out = {{"scenarioFile", scenario_file}, {"runs", json::array()}};
-  size_t passed = 0;
-  for (const SeedRun& run : runs) {
-    json entry = run.result;
-    entry["runHash"] = run.hash;
-    if (run.checked) {
-      entry["secondRunHash"] = run.second_hash;
-      entry["deterministic"] = run.deterministic();
-    }
-    entry["ok"] = run.ok();
-    entry["violations"] = run.violations();
-    out["runs"].push_back(std::move(entry));
-    passed += run.ok();
+json report_entry(const SeedRun& run) {
+  json entry = run.result;
+  entry["runHash"] = run.hash;
+  if (run.checked) {
+    entry["secondRunHash"] = run.second_hash;
+    entry["deterministic"] = run.deterministic();
   }
-  out["seeds"] = runs.size();
-  out["passed"] = passed;
-  return out;
+  entry["ok"] = run.ok();
+  entry["violations"] = run.violations();
+  return entry;
+}
+
+ReportWriter::ReportWriter(std::ostream& out, std::string scenario_file)
+    : out_(out), scenario_file_(std::move(scenario_file)) {
+  out_ << "{\n  \"runs\": [";
+}
+
+void ReportWriter::add(const SeedRun& run) {
+  // The entry as dump(2) writes it, moved in by the two levels it sits at (JSON strings hold no raw newline, so every
+  // line break is the layout's).
+  const std::string entry = report_entry(run).dump(2);
+  out_ << (runs_ == 0 ? "\n    " : ",\n    ");
+  for (const char c : entry) {
+    out_ << c;
+    if (c == '\n') out_ << "    ";
+  }
+  out_.flush();
+  ++runs_;
+  passed_ += run.ok();
+}
+
+void ReportWriter::finish() {
+  out_ << (runs_ == 0 ? "]" : "\n  ]") << ",\n  \"passed\": " << passed_
+       << ",\n  \"scenarioFile\": " << json(scenario_file_).dump() << ",\n  \"seeds\": " << runs_ << "\n}\n";
+  out_.flush();
 }
 
 }  // namespace outpost::sim::commands

@@ -1,0 +1,92 @@
+// `outpost sim run --seeds A..B`'s summary and report, kept run by run: the totals a SweepTally adds up and the file a
+// ReportWriter streams are those of every run, and the file is the JSON a whole-sweep document would be.
+#include <boost/test/unit_test.hpp>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "simulator/cli/sim_report.h"
+
+namespace outpost::sim::commands {
+namespace {
+
+using nlohmann::json;
+
+// A run as the child process brings it back: the fields the summary and the report read.
+SeedRun run_of(uint64_t seed, bool ok, uint64_t events, bool checked = false) {
+  SeedRun run;
+  run.result = {{"seed", seed},
+                {"ok", ok},
+                {"violations", ok ? json::array() : json::array({"convergence: line1 differs"})},
+                {"scenario", "edge-factory"},
+                {"nodes", 4},
+                {"network", "simulated"},
+                {"passwordHashIterations", 10},
+                {"events", events},
+                {"requests", {{"total", events / 2}}},
+                {"convergence", {{"converged", ok}, {"pushesAcknowledged", 3}, {"pushesAtCloud", ok ? 3 : 2}}},
+                {"invariants", {{"held", ok}, {"checks", {{{"checked", 100}, {"violations", ok ? 0 : 1}}}}}},
+                {"virtualTime", {{"endNanoseconds", 3'600'000'000'000}}},
+                {"wallSeconds", 0.5},
+                {"metrics", {{"series", json::array({1, 2, 3})}}}};
+  run.hash = "hash-" + std::to_string(seed);
+  if (checked) {
+    run.checked = true;
+    run.second_hash = run.hash;
+  }
+  return run;
+}
+
+BOOST_AUTO_TEST_CASE(the_tally_adds_up_every_run) {
+  SweepTally tally;
+  tally.add(run_of(1, true, 1000));
+  tally.add(run_of(2, false, 3000));
+  tally.add(run_of(3, true, 2000));
+  const std::string text = tally.text();
+  BOOST_TEST(text.find("summary: 2/3 seeds passed (edge-factory, 4 nodes, simulated network, password hash "
+                       "iterations 10)") == 0,
+             text);
+  BOOST_TEST(text.find("converged 2/3, pushes acknowledged 9, at the cloud 8") != std::string::npos, text);
+  BOOST_TEST(text.find("invariants held in 2/3 seeds (300 checks)") != std::string::npos, text);
+  BOOST_TEST(text.find("requests 3000, events 6000, virtual time 3h") != std::string::npos, text);
+  BOOST_TEST(text.find("wall time 1.50s, 4000 events/s") != std::string::npos, text);
+}
+
+BOOST_AUTO_TEST_CASE(the_streamed_report_is_the_whole_sweeps_json) {
+  std::ostringstream file;
+  ReportWriter report(file, "scenarios/edge-factory.json");
+  const std::vector<SeedRun> runs = {run_of(1, true, 1000, true), run_of(2, false, 3000), run_of(3, true, 2000)};
+  for (const SeedRun& run : runs) report.add(run);
+  report.finish();
+
+  const json document = json::parse(file.str());  // throws unless the pieces make one JSON text
+  BOOST_TEST(document.at("scenarioFile") == "scenarios/edge-factory.json");
+  BOOST_TEST(document.at("seeds") == 3);
+  BOOST_TEST(document.at("passed") == 2);
+  BOOST_REQUIRE_EQUAL(document.at("runs").size(), 3u);
+  for (size_t i = 0; i < runs.size(); ++i) BOOST_TEST(document["runs"][i] == report_entry(runs[i]));
+  const json& first = document["runs"][0];
+  BOOST_TEST(first.at("runHash") == "hash-1");
+  BOOST_TEST(first.at("secondRunHash") == "hash-1");
+  BOOST_TEST(first.at("deterministic") == true);
+  BOOST_TEST(first.at("metrics").at("series") == json::array({1, 2, 3}));
+  BOOST_TEST(!document["runs"][1].contains("secondRunHash"));  // not checked
+  BOOST_TEST(document["runs"][1].at("ok") == false);
+  BOOST_TEST(document["runs"][1].at("violations") == json::array({"convergence: line1 differs"}));
+  // Each run laid out as dump(2) lays it out, moved in by the two levels it sits at.
+  BOOST_TEST(file.str() == [&] {
+    std::string expected = "{\n  \"runs\": [";
+    for (size_t i = 0; i < runs.size(); ++i) {
+      std::string entry = report_entry(runs[i]).dump(2);
+      std::string moved;
+      for (const char c : entry) moved += c == '\n' ? std::string("\n    ") : std::string(1, c);
+      expected += (i == 0 ? "\n    " : ",\n    ") + moved;
+    }
+    return expected +
+           "\n  ],\n  \"passed\": 2,\n  \"scenarioFile\": \"scenarios/edge-factory.json\",\n  \"seeds\": 3\n}\n";
+  }());
+}
+
+}  // namespace
+}  // namespace outpost::sim::commands
