@@ -91,7 +91,11 @@ class LiveCluster(Cluster):
     :class:`~outpost.Simulation` takes. A topology's ``defaultLink`` and ``links`` shape the proxy links: latency
     and jitter become latency toxics, bandwidth the link's own rate, shared by all its connections as the simulator
     shares a link between its transfers (a proxy link that several children cross gets the sum of their bandwidths,
-    and each connection there is capped at one child's).
+    and each connection there is capped at one child's). What the proxy cannot shape raises
+    :class:`~outpost.FaultNotSupported`: ``nics`` before anything starts (``scenarios/edge-factory.json``,
+    ``deep-chain.json`` and the wide fleets have them; ``scenarios/topologies/edge-factory.json`` is the same
+    hierarchy, ready to run live), and children that share a proxy link but differ in their ``links`` once
+    ``cluster up`` has said which links they share (the cluster is stopped before the error is raised).
     ``seed``: the fault proxy's seed (its toxicity decisions); default ``$OUTPOST_SEED``, else the topology's
     ``proxySeed``. ``directory``: where the cluster lives (default a new temporary directory); removed by
     :meth:`close` unless ``keep``. ``binary``: the ``outpost`` executable (default ``$OUTPOST_BIN``, else
@@ -125,7 +129,9 @@ class LiveCluster(Cluster):
         self._sequence = 0
         self._cuts: Dict[str, Set[str]] = {}      # proxy link -> the reasons it is down
         self._disabled_links: Set[str] = set()    # proxy links the proxy has disabled now
-        link_shapes = self._link_shapes(topology)  # refuses what the proxy cannot shape, before anything starts
+        # Refuses what the proxy can never shape (NICs) before anything starts; which children share a proxy link,
+        # and so must share a shape, is known once the cluster is up (_apply_link_shapes).
+        link_shapes = self._link_shapes(topology)
 
         executable = find_binary(binary)
         base = os.fspath(directory) if directory is not None else tempfile.mkdtemp(prefix="outpost-live-")
@@ -165,8 +171,9 @@ class LiveCluster(Cluster):
 
     @property
     def directory(self) -> str:
-        """The cluster's directory: ``topology.json`` (what was started) and ``cluster/`` (``cluster.json``,
-        ``logs/<node>.log``, ``nodes/<node>/``), the directory ``outpost cluster status|down --dir`` take."""
+        """The directory ``outpost cluster status|down --dir`` take: ``cluster.json``, ``logs/<node>.log`` and
+        ``nodes/<node>/``. It is ``cluster/`` inside the ``directory`` argument, beside ``topology.json`` (what was
+        started)."""
         return self._processes.cluster_dir
 
     @property
@@ -448,6 +455,9 @@ class LiveCluster(Cluster):
         if action == "clock-skew":
             raise errors.FaultNotSupported("clock skew is not supported by LiveCluster: a live node reads the "
                                            "machine's clock (use a Simulation)")
+        if action in ("disk-full", "disk-freed"):
+            raise errors.FaultNotSupported(f"{action} is not supported by LiveCluster: a live node writes to the "
+                                           "machine's disk, which the harness cannot fill (use a Simulation)")
         for node in nodes:
             if action == "crash":
                 self._processes.crash(node)

@@ -107,6 +107,9 @@ def test_fault_steps_are_checked_before_they_apply():
                      {"action": "partition", "target": "node1", "direction": "one-way"}):
             with pytest.raises(outpost.FaultNotSupported):
                 live.apply_fault(step)
+        for method in (live.node("node1").fill_disk, live.node("node1").free_disk, live.node("node1").fill_disk):
+            with pytest.raises(outpost.FaultNotSupported, match="disk"):  # the node's methods refuse as the step does
+                method()
         live.apply_fault({"action": "pause", "target": "node1", "at": "200ms", "for": "300ms"})
         assert not live.node("node1").status()["paused"]         # not yet: it fires while the cluster waits
         live.run_for(0.3)
