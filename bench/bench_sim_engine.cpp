@@ -1,5 +1,5 @@
 // The simulator's bare event loop: how many events (dispatched callbacks) it runs per second on one core, the unit
-// every simulator rate goal counts (DESIGN.md, "Cost knobs"; goal G1: >= 10 M events/s). Callbacks do nothing but
+// every simulator rate goal counts (docs/design.md, "Cost knobs"; goal G1: >= 10 M events/s). Callbacks do nothing but
 // schedule the next event, so the figures are the loop's own cost: queueing, ordering, cancellation, dispatch.
 //
 // The timer benchmarks use the classic "hold" model of scheduler benchmarks: a fixed number of timers is pending, and

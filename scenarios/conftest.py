@@ -10,7 +10,7 @@ test failed):
   `live`    an `outpost.LiveCluster` factory (real `outpost serve` processes behind the fault proxy)
   `target`  the world of this run of the scenario: a scenario that takes `target` runs once per selected world
             (and once per seed in the simulator); `target.world` is "sim" or "live"
-Markers: `spec(*clauses)` (required on every scenario here: the SPEC.md clauses it checks), `sim_only`,
+Markers: `spec(*clauses)` (required on every scenario here: the docs/spec.md clauses it checks), `sim_only`,
 `live_only` (the other world is skipped, with the reason), `slow` (deselect with `-m "not slow"`).
 
 A failure's first line names the world, the seed and the command that runs that case again; it is the JUnit
@@ -51,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for line in ("spec(*clauses): the SPEC.md clauses a test checks (e.g. spec('4.2', '4.3'))",
+    for line in ("spec(*clauses): the docs/spec.md clauses a test checks (e.g. spec('4.2', '4.3'))",
                  "slow: a scenario that takes longer (live ones mostly); deselect with -m 'not slow'",
                  "sim_only(reason): runs in the simulator only (the live world is skipped with the reason)",
                  "live_only(reason): runs against a live cluster only (the simulator is skipped with the reason)"):

@@ -87,8 +87,8 @@ struct CacheKeyEqual {
 // A bounded map with least-recently-used eviction and a per-entry deadline. Not thread-safe; the caches lock around it.
 // Hashed, because it is asked on every authenticated request and an ordered map's steps each missed the cache on a key
 // string; nothing depends on its order: evictions follow the recency list, and the only walk over it (for_each_key)
-// serves callers that do not depend on the order (DESIGN.md, determinism). Asked with the key or anything CacheKeyHash
-// and CacheKeyEqual take for one.
+// serves callers that do not depend on the order (docs/design.md, determinism). Asked with the key or anything
+// CacheKeyHash and CacheKeyEqual take for one.
 template <class Key, class Value>
 class ExpiringLru {
  public:

@@ -3,12 +3,12 @@
 // RFC 7518 section 3.4), and nothing else. The verifier pins the algorithm instead of trusting the header, so `none`,
 // HS256 (the classic "sign with the public key as an HMAC secret" confusion) and every other value are refused.
 //
-// Determinism (DESIGN.md, "Deterministic"): key generation draws from the Random seam, so a seeded world gets the same
-// key and the same `kid` on every run. ECDSA signatures do not: OpenSSL 3.0 draws the per-signature nonce from its own
-// CSPRNG and offers no deterministic (RFC 6979) mode (that arrived in OpenSSL 3.2), so the signature bytes of a token
-// differ between runs of one seed. Whoever hashes a simulated trace must leave signature bytes (the third segment of a
-// JWT, hence whole tokens and token responses) out of the hash. Everything else in a token -- header, claims, jti from
-// the Random seam, times from the caller -- is deterministic.
+// Determinism (docs/design.md, "Deterministic"): key generation draws from the Random seam, so a seeded world gets the
+// same key and the same `kid` on every run. ECDSA signatures do not: OpenSSL 3.0 draws the per-signature nonce from its
+// own CSPRNG and offers no deterministic (RFC 6979) mode (that arrived in OpenSSL 3.2), so the signature bytes of a
+// token differ between runs of one seed. Whoever hashes a simulated trace must leave signature bytes (the third segment
+// of a JWT, hence whole tokens and token responses) out of the hash. Everything else in a token -- header, claims, jti
+// from the Random seam, times from the caller -- is deterministic.
 //
 // Time is always a parameter (WallTime from the Clock seam); nothing here reads the system clock.
 #include <openssl/types.h>

@@ -1,6 +1,6 @@
 #pragma once
-// HTTP messages as plain data. Registry logic sees only these types, never sockets or Beast streams, so the same handler
-// runs behind the live server and inside the simulator (DESIGN.md, "One node, two worlds").
+// HTTP messages as plain data. Registry logic sees only these types, never sockets or Beast streams, so the same
+// handler runs behind the live server and inside the simulator (docs/design.md, "One node, two worlds").
 #include <cstdint>
 #include <functional>
 #include <memory>

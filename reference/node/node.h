@@ -1,5 +1,5 @@
 #pragma once
-// One registry node, assembled from its parts and bound to the five seams (DESIGN.md, "One node, two worlds"): the
+// One registry node, assembled from its parts and bound to the five seams (docs/design.md, "One node, two worlds"): the
 // cloud (control plane, management API, gateway on its data endpoint) or a connected registry (replica of its
 // configuration, sync agent, gateway for its own children). `outpost serve` puts live servers, the system clock, disk
 // storage and a Beast client around it; the simulator puts its event loop, virtual clocks, memory storage and

@@ -1,5 +1,5 @@
 #pragma once
-// The child side of synchronization (SPEC 5; DESIGN.md "A sync round"): what makes an `outpost serve
+// The child side of synchronization (SPEC 5; docs/design.md "A sync round"): what makes an `outpost serve
 // --connection-string ...` node a connected registry. Two coroutines on the node's Executor:
 //  - the pull loop: activate (SPEC 2.7), read the configuration (versioned: 304 when unchanged) and apply it (tokens,
 //    settings, descendants' configurations), full resync when needed (first round, cursor expired, `resync`,

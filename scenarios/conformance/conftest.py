@@ -1,4 +1,4 @@
-"""Conformance runner: a black-box subset of SPEC.md checked against any deployment of connected registries.
+"""Conformance runner: a black-box subset of docs/spec.md checked against any deployment of connected registries.
 
     pytest scenarios/conformance --outpost-endpoints=FILE [--outpost-conformance-report=REPORT.json] [--junitxml=X]
 
@@ -46,7 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "spec(*clauses): the SPEC.md clauses a test checks (e.g. spec('4.2', '4.3'))")
+    config.addinivalue_line("markers",
+                            "spec(*clauses): the docs/spec.md clauses a test checks (e.g. spec('4.2', '4.3'))")
     path = config.getoption("outpost_endpoints", default=None)
     endpoints = None
     if path:

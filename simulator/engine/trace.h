@@ -1,8 +1,8 @@
 #pragma once
-// What happened in a simulated run, in order: events (virtual time, kind, node, peer, detail) and spans (a sync
-// round, a request) that begin and end on a node. Every event folds into a running 64-bit hash over a canonical
-// encoding, so one number identifies a run: the same seed must give the same hash (DESIGN.md, "Deterministic"), and a
-// single different event (time, kind, node, peer, detail) gives a different one.
+// What happened in a simulated run, in order: events (virtual time, kind, node, peer, detail) and spans (a sync round,
+// a request) that begin and end on a node. Every event folds into a running 64-bit hash over a canonical encoding, so
+// one number identifies a run: the same seed must give the same hash (docs/design.md, "Deterministic"), and a single
+// different event (time, kind, node, peer, detail) gives a different one.
 //
 // Memory stays bounded: the hash and the count are always kept; the events themselves only when asked, all of them
 // (for an export) or the last N (for a violation report).

@@ -1,7 +1,7 @@
 #pragma once
-// The end-of-run judgement (DESIGN.md, "Invariants"): after every fault healed, each node holds exactly the cloud's
-// content filtered by its repositories (and its ancestors': a CR syncs only what its parent can read), and every
-// push a client saw acknowledged is at the cloud with the same digest.
+// The end-of-run judgement (docs/design.md, "Invariants"): after every fault healed, each node holds exactly the
+// cloud's content filtered by its repositories (and its ancestors': a CR syncs only what its parent can read), and
+// every push a client saw acknowledged is at the cloud with the same digest.
 #include <optional>
 #include <string>
 #include <vector>

@@ -271,7 +271,8 @@ class OutpostServer:
 
 @pytest.fixture(scope="session")
 def outpost_bin() -> Path:
-    path = Path(os.environ.get("OUTPOST_BIN") or REPO_ROOT / "build" / "bin" / "outpost")
+    # Absolute: servers start in their test's temporary directory, where a relative OUTPOST_BIN would not resolve.
+    path = Path(os.environ.get("OUTPOST_BIN") or REPO_ROOT / "build" / "bin" / "outpost").absolute()
     if not path.is_file() or not os.access(path, os.X_OK):
         pytest.fail(f"outpost binary not found or not executable: {path}\n"
                     f"Build the 'outpost' target, or point OUTPOST_BIN at the binary.", pytrace=False)

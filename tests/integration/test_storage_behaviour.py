@@ -669,7 +669,7 @@ def outpost_bin() -> str:
     binary = os.environ.get("OUTPOST_BIN")
     if not binary:
         pytest.fail("OUTPOST_BIN is not set")
-    return binary
+    return os.path.abspath(binary)
 
 
 def parse_gc_report(stdout: str) -> dict:
