@@ -20,8 +20,8 @@ namespace outpost::sim::commands {
 
 namespace {
 
-nlohmann::json failed_stub(const world::Scenario& scenario, uint64_t seed, const std::string& violation) {
-  return {{"scenario", scenario.name}, {"seed", seed}, {"ok", false}, {"violations", {violation}}};
+nlohmann::json failed_stub(const std::string& scenario_name, uint64_t seed, const std::string& violation) {
+  return {{"scenario", scenario_name}, {"seed", seed}, {"ok", false}, {"violations", {violation}}};
 }
 
 // In the child: the run, as one JSON document on `fd`.
@@ -51,7 +51,7 @@ nlohmann::json failed_stub(const world::Scenario& scenario, uint64_t seed, const
     }
   } catch (const std::exception& error) {
     // A world that cannot even be built (a resource the cloud refuses, ...) fails its seed.
-    answer["result"] = failed_stub(scenario, seed, std::string("the run stopped: ") + error.what());
+    answer["result"] = failed_stub(scenario.name, seed, std::string("the run stopped: ") + error.what());
     answer["hash"] = "";
   }
   const std::string text = answer.dump();
@@ -75,33 +75,57 @@ std::string how_it_ended(int status) {
 
 }  // namespace
 
-IsolatedRun run_isolated(const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
-                         const std::string& trace_file) {
-  IsolatedRun run;
+StartedRun::StartedRun(const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
+                       const std::string& trace_file)
+    : scenario_name_(scenario.name), seed_(seed) {
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);  // what the parent buffered must not be written twice
   const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid < 0) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  }
   if (pid == 0) {
     ::close(pipe_fds[0]);
     child(pipe_fds[1], scenario, seed, duration, trace_file);
   }
+  // Closed at once: no other child is forked in between (one thread), so the pipe ends when this child does.
   ::close(pipe_fds[1]);
+  pid_ = pid;
+  result_fd_ = pipe_fds[0];
+}
+
+StartedRun::StartedRun(StartedRun&& other) noexcept
+    : scenario_name_(std::move(other.scenario_name_)), seed_(other.seed_), pid_(other.pid_),
+      result_fd_(other.result_fd_) {
+  other.pid_ = -1;
+  other.result_fd_ = -1;
+}
+
+StartedRun::~StartedRun() {
+  if (pid_ >= 0) collect();
+}
+
+IsolatedRun StartedRun::collect() {
+  IsolatedRun run;
   std::string text;
   char buffer[65536];
   for (;;) {
-    const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+    const ssize_t n = ::read(result_fd_, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     text.append(buffer, static_cast<size_t>(n));
   }
-  ::close(pipe_fds[0]);
+  ::close(result_fd_);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
+  pid_ = -1;
+  result_fd_ = -1;
   const bool exited_cleanly = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   try {
     if (!exited_cleanly || text.empty()) throw std::runtime_error(how_it_ended(status));
@@ -109,11 +133,16 @@ IsolatedRun run_isolated(const world::Scenario& scenario, uint64_t seed, std::op
     run.result = answer.at("result");
     run.hash = answer.at("hash").get<std::string>();
   } catch (const std::exception& error) {
-    run.result = failed_stub(scenario, seed, exited_cleanly ? std::string("unreadable result: ") + error.what()
-                                                            : std::string(error.what()));
+    run.result = failed_stub(scenario_name_, seed_, exited_cleanly ? std::string("unreadable result: ") + error.what()
+                                                                   : std::string(error.what()));
     run.hash.clear();
   }
   return run;
+}
+
+IsolatedRun run_isolated(const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
+                         const std::string& trace_file) {
+  return StartedRun(scenario, seed, duration, trace_file).collect();
 }
 
 }  // namespace outpost::sim::commands

@@ -22,7 +22,31 @@ struct IsolatedRun {
   std::string hash;       // the trace hash, "" on failure
 };
 
-// `trace_file` not empty: the whole trace is kept and written there in the Chrome trace event format.
+// A run started in a child process of its own; collect() waits for it to end and brings back its result. Several
+// may run at once (`sim run --jobs`): each child writes its result into a pipe of its own.
+class StartedRun {
+ public:
+  // `trace_file` not empty: the whole trace is kept and written there in the Chrome trace event format.
+  StartedRun(const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
+             const std::string& trace_file = "");
+  StartedRun(StartedRun&& other) noexcept;
+  StartedRun& operator=(StartedRun&&) = delete;
+  StartedRun(const StartedRun&) = delete;
+  StartedRun& operator=(const StartedRun&) = delete;
+  // A run dropped before it was collected is collected here, so that no child is left behind.
+  ~StartedRun();
+
+  // Blocks until the child has written its result and ended. Once only.
+  IsolatedRun collect();
+
+ private:
+  std::string scenario_name_;
+  uint64_t seed_ = 0;
+  int pid_ = -1;  // -1: collected (or moved from)
+  int result_fd_ = -1;
+};
+
+// One run, started and collected.
 IsolatedRun run_isolated(const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
                          const std::string& trace_file = "");
 

@@ -1,5 +1,7 @@
 #include "simulator/cli/sim_command.h"
 
+#include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,18 +30,11 @@ std::optional<uint64_t> whole_number(const std::string& text) {
   return value;
 }
 
-SeedRun run_seed(const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
-                 bool check_determinism, const std::string& trace_file) {
-  SeedRun run;
-  IsolatedRun first = run_isolated(scenario, seed, duration, trace_file);
-  run.result = std::move(first.result);
-  run.hash = std::move(first.hash);
-  if (check_determinism) {
-    run.checked = true;
-    run.second_hash = run_isolated(scenario, seed, duration).hash;
-  }
-  return run;
-}
+// One child process of a sweep: a seed's run, or its second run for --check-determinism.
+struct Job {
+  uint64_t seed = 0;
+  bool second = false;
+};
 }  // namespace
 
 std::vector<uint64_t> parse_seed_range(const std::string& text) {
@@ -105,12 +100,42 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
     }
     report.emplace(report_file, options.scenario);
   }
+  std::vector<Job> jobs;
+  for (const uint64_t seed : seeds) {
+    jobs.push_back({seed, false});
+    if (options.check_determinism) jobs.push_back({seed, true});
+  }
+  // Up to --jobs children run at once, started in seed order and collected in seed order, so the output is the same
+  // whatever the number: a child that ends early waits to be read.
+  std::deque<std::pair<Job, StartedRun>> running;
+  size_t next = 0;
+  const auto start_more = [&] {
+    for (; next < jobs.size() && running.size() < std::max<size_t>(options.jobs, 1); ++next) {
+      const Job job = jobs[next];
+      const std::string trace_file = job.second || options.trace.empty()
+                                         ? std::string()
+                                         : trace_file_for(options.trace, job.seed, seeds.size() > 1);
+      running.emplace_back(job, StartedRun(scenario, job.seed, duration, trace_file));
+    }
+  };
   SweepTally tally;
   bool failed = false;
-  for (const uint64_t seed : seeds) {
-    const std::string trace_file =
-        options.trace.empty() ? std::string() : trace_file_for(options.trace, seed, seeds.size() > 1);
-    SeedRun run = run_seed(scenario, seed, duration, options.check_determinism, trace_file);
+  SeedRun run;
+  for (start_more(); !running.empty();) {
+    auto [job, started] = std::move(running.front());
+    running.pop_front();
+    IsolatedRun result = started.collect();
+    start_more();
+    if (!job.second) {
+      run = SeedRun{};
+      run.result = std::move(result.result);
+      run.hash = std::move(result.hash);
+      run.checked = options.check_determinism;
+      if (run.checked) continue;  // its second run comes next
+    } else {
+      run.second_hash = std::move(result.hash);
+    }
+    const uint64_t seed = job.seed;
     out << progress_line(run) << std::endl;
     if (const std::string line = invariants_line(run); !line.empty()) out << line << std::endl;
     if (!run.ok()) {
@@ -149,6 +174,10 @@ SimCommand::SimCommand(CLI::App& app) {
                    "direct (no delay) or simulated (the scenario's links: latency, bandwidth); default: the scenario's");
   run_->add_flag("--check-determinism", options_.check_determinism,
                  "run each seed twice and compare the run hashes");
+  run_->add_option("--jobs,-j", options_.jobs,
+                   "run this many seeds at once, each in its own process (the output is the same in any case)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1024}));
   run_->add_option("--log-level", options_.log_level, "the nodes' logs on stderr: debug, info, warn, error or off")
       ->capture_default_str();
 

@@ -2,6 +2,9 @@
 // run goes to a child process, as `outpost sim run` does (see simulator/cli/isolated_run.h for why).
 #include <boost/test/unit_test.hpp>
 
+#include <regex>
+#include <sstream>
+
 #include "simulator/cli/isolated_run.h"
 #include "simulator/cli/sim_command.h"
 #include "simulator/world/scenario.h"
@@ -65,6 +68,27 @@ BOOST_AUTO_TEST_CASE(seed_ranges) {
   BOOST_CHECK_THROW(commands::parse_seed_range("a..b"), std::invalid_argument);
   BOOST_TEST(commands::trace_file_for("out/run.json", 4, false) == "out/run.json");
   BOOST_TEST(commands::trace_file_for("out/run.json", 4, true) == "out/run-4.json");
+}
+
+// `sim run --jobs`: seeds run side by side print exactly what they print one at a time, in the same order, but for
+// the wall times and rates.
+BOOST_AUTO_TEST_CASE(a_sweep_prints_the_same_whatever_its_jobs) {
+  const auto sweep = [](size_t jobs) {
+    commands::SimRunOptions options;
+    options.scenario = OUTPOST_SOURCE_DIR "/scenarios/edge-factory.json";
+    options.seeds = "1..4";
+    options.duration = "5m";
+    options.check_determinism = true;
+    options.jobs = jobs;
+    std::ostringstream out;
+    std::ostringstream err;
+    BOOST_TEST(commands::run_simulation(options, out, err) == 0, out.str() + err.str());
+    const std::regex machine(R"(wall( time)? [0-9.]+s|[0-9.]+[kMG]?( events)?/s)");
+    return std::regex_replace(out.str(), machine, "#");
+  };
+  const std::string one_at_a_time = sweep(1);
+  BOOST_TEST(one_at_a_time.find("summary: 4/4 seeds passed") != std::string::npos, one_at_a_time);
+  BOOST_TEST(sweep(3) == one_at_a_time);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
