@@ -17,9 +17,9 @@ __extension__ using Wide = __int128;  // bytes times nanoseconds
 
 // The shortest window that cuts the longest the run may last (warm-up, run, settle) into at most 200: enough windows
 // for percentiles to mean something, few enough to keep per-link series small in worlds of thousands of nodes.
-Nanoseconds window_for(const Scenario& scenario) {
+Nanoseconds window_for(const Scenario& scenario, Nanoseconds duration) {
   constexpr std::array<Nanoseconds, 9> kWindows = {10s, 30s, 1min, 5min, 10min, 30min, 1h, 6h, 24h};
-  const Nanoseconds span = scenario.warm_up + scenario.duration + scenario.settle;
+  const Nanoseconds span = scenario.warm_up + duration + scenario.settle;
   for (const Nanoseconds window : kWindows)
     if (span / window <= 200) return window;
   return kWindows.back();
@@ -41,7 +41,7 @@ bool is_blob_transfer(const RequestEvent& event) {
 
 RunMetrics::RunMetrics(World& world)
     : world_(world),
-      window_(window_for(world.scenario())),
+      window_(window_for(world.scenario(), world.scenario().duration)),
       series_(world.scenario().topology.cluster.nodes.size() < kMostSeries) {
   depth_[std::string(cli::kCloudNodeName)] = 0;
   for (const cli::NodeSpec& node : world.scenario().topology.cluster.nodes) {
@@ -49,6 +49,8 @@ RunMetrics::RunMetrics(World& world)
     depth_[node.name] = depth_.contains(parent_[node.name]) ? depth_[parent_[node.name]] + 1 : 1;
   }
 }
+
+void RunMetrics::plan_run(Nanoseconds duration) { window_ = window_for(world_.scenario(), duration); }
 
 size_t RunMetrics::last_window(Nanoseconds from, Nanoseconds to) const {
   return static_cast<size_t>(to > from ? (to.count() - 1) / window_.count() : from.count() / window_.count());

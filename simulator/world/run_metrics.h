@@ -41,6 +41,8 @@ class RunMetrics final : public WorldObserver {
   void on_round_done(const RoundEvent& event) override;
 
   Nanoseconds window() const { return window_; }
+  // The run will last `duration` (not the scenario's): its windows are laid out for it. Before build() only.
+  void plan_run(Nanoseconds duration);
   nlohmann::json to_json() const;
 
  private:

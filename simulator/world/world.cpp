@@ -246,6 +246,7 @@ void World::settle() {
 
 RunResult World::run_all(std::optional<Nanoseconds> duration, AtEnd at_end) {
   const auto wall_start = std::chrono::steady_clock::now();
+  if (duration && !built_) metrics_->plan_run(*duration);  // windows for the run it will be, not the file's
   build();
   run(duration.value_or(scenario_.duration));
   settle();

@@ -1,7 +1,9 @@
 // Worlds of real nodes in virtual time: a busy world converges; a ReadWrite node crashed and restarted on its stores
-// still delivers what its clients pushed while it was cut off; a paused node answers once resumed.
+// still delivers what its clients pushed while it was cut off; a paused node answers once resumed; a run's metrics
+// windows fit its length.
 #include <boost/test/unit_test.hpp>
 
+#include "simulator/world/run_metrics.h"
 #include "simulator/world/world.h"
 #include "tests/unit/world/scenarios.h"
 
@@ -139,6 +141,17 @@ BOOST_AUTO_TEST_CASE(a_skewed_clock_and_a_partition_heal_into_convergence) {
   const RunResult result = world.result();
   BOOST_TEST(result.ok(), result.to_json().dump());
   BOOST_TEST((world.host("line1").clock().now() == world.host("cloud").clock().now()));  // healed: no skew
+}
+
+// The throughput windows fit the run: a run told to last 3 minutes (`sim run --duration 3m`) of a scenario written
+// for a day gets windows of seconds, not the day's ten minutes.
+BOOST_AUTO_TEST_CASE(a_shorter_run_gets_windows_for_its_own_length) {
+  World day(parse_scenario(test::busy_scenario("24h")), 1);
+  BOOST_TEST((day.metrics().window() == 10min));
+  World short_run(parse_scenario(test::busy_scenario("24h")), 1);
+  short_run.run_all(3min);
+  BOOST_TEST((short_run.metrics().window() == 10s));
+  BOOST_TEST(short_run.result().to_json()["metrics"]["window"] == "10s");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
