@@ -173,17 +173,31 @@ void InvariantWatch::observe_decision(const registry::DecisionRecord& record) {
   if (allowed && read && blob_path(decision.path))
     blob_candidates_[blob_key(address, peer_host(decision.from), decision.method, decision.path)].push_back(
         {decision.authorization, decision.time});
-  const bool change = allowed && !read && decision.path.starts_with("/mgmt/v1/") &&
-                      peer_host(decision.from) == "operator";
-  const std::string changed = change ? decision.path.substr(9) : std::string();
+  const bool operator_write = !read && decision.path.starts_with("/mgmt/v1/") && peer_host(decision.from) == "operator";
+  const bool change = allowed && operator_write;
+  const std::string changed = operator_write ? decision.path.substr(9) : std::string();
+  // The operator's call this decides, if it had given up on it already (requests reach the cloud in the order sent).
+  std::optional<ManagementEvent> given_up;
+  if (operator_write) {
+    const auto held = std::find_if(given_up_.begin(), given_up_.end(), [&](const ManagementEvent& call) {
+      return call.method == decision.method && call.path.substr(0, call.path.find('?')) == changed;
+    });
+    if (held != given_up_.end()) {
+      given_up = std::move(*held);
+      given_up_.erase(held);
+    }
+  }
   if (must_wait()) {
     wait(decision);  // a copy: decision_ keeps its buffers for the next decision
   } else {
     judge(decision);
   }
   // The cloud applies the call in this very event, right after deciding: from now until the answer says what it
-  // was, judgements wait.
-  if (change) changes_.push_back({record.request.method, changed, wall_now(), std::nullopt});
+  // was, judgements wait. A call whose answer will never come (its caller gave up) counts as the one it asked for.
+  if (change) {
+    changes_.push_back({record.request.method, changed, wall_now(), std::move(given_up)});
+    if (changes_.back().answered) record_changes();
+  }
 }
 
 void InvariantWatch::judge(const check::ObservedDecision& decision) {
@@ -258,6 +272,10 @@ void InvariantWatch::on_request(const RequestEvent& event) {
 void InvariantWatch::on_fault(const FaultEvent& event) {
   tick();
   recent_.add(event);
+  const bool cloud_crashed =
+      event.step.action == FaultAction::Crash &&
+      std::find(event.step.targets.begin(), event.step.targets.end(), cli::kCloudNodeName) != event.step.targets.end();
+  if (cloud_crashed) given_up_.clear();  // what it held is lost
   outages_.on_fault(event.time, event.step, world_.faults().any_active());
 }
 
@@ -285,6 +303,8 @@ void InvariantWatch::on_management(const ManagementEvent& event) {
   });
   if (pending != changes_.end()) {
     pending->answered = event;
+  } else if (event.status == 0) {
+    given_up_.push_back(event);  // not decided yet: the cloud may still apply it (observe_decision)
   } else if (event.status > 0 && event.status < 300) {
     // Accepted, though its decision was never seen (a node without the observer): from when the answer came.
     mirror_.apply(event, kWorldStart + event.done);

@@ -155,6 +155,9 @@ class InvariantWatch final : public WorldObserver {
   check::PushInvariant pushes_;
 
   std::deque<PendingChange> changes_;            // allowed by the cloud, in the order it applied them
+  // Calls the operator gave up on (no answer) before the cloud decided them, oldest first: a paused cloud still decides
+  // a call it held when it resumes, and applies it then. Gone with a crash of the cloud, which loses what it held.
+  std::deque<ManagementEvent> given_up_;
   std::deque<Waiting> deferred_;                 // judgements waiting for those changes
   // Allowed blob reads, until the client hears: by node, client, method and path (long and alike; never iterated).
   StringMap<std::deque<BlobCandidate>> blob_candidates_;
