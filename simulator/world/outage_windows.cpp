@@ -21,12 +21,13 @@ OutageWindows::OutageWindows(const SimTopology& topology) : topology_(topology) 
 }
 
 bool OutageWindows::broken(const std::string& node) const {
-  if (unknown_ || down_.contains(std::string(cli::kCloudNodeName)) ||
-      paused_.contains(std::string(cli::kCloudNodeName)))
-    return true;
+  const auto out = [this](const std::string& host) {
+    return crashed_.contains(host) || disk_full_.contains(host) || paused_.contains(host);
+  };
+  if (unknown_ || out(std::string(cli::kCloudNodeName))) return true;
   std::optional<std::string> at = node;
   for (size_t hops = 0; at && hops <= parents_.size(); ++hops) {
-    if (down_.contains(*at) || paused_.contains(*at)) return true;
+    if (out(*at)) return true;
     if (const auto cut = uplink_cuts_.find(*at); cut != uplink_cuts_.end() && !cut->second.empty()) return true;
     const auto parent = parents_.find(*at);
     at = parent == parents_.end() ? std::nullopt : parent->second;
@@ -61,9 +62,9 @@ void OutageWindows::on_fault(Nanoseconds time, const FaultStep& step, bool any_f
         heal(step);
       }
       break;
-    case FaultAction::Crash: down_.insert(step.targets.begin(), step.targets.end()); break;
+    case FaultAction::Crash: crashed_.insert(step.targets.begin(), step.targets.end()); break;
     case FaultAction::Restart:
-      for (const std::string& name : step.targets) down_.erase(name);
+      for (const std::string& name : step.targets) crashed_.erase(name);
       break;
     case FaultAction::Pause: paused_.insert(step.targets.begin(), step.targets.end()); break;
     case FaultAction::Resume:
@@ -95,9 +96,9 @@ void OutageWindows::on_fault(Nanoseconds time, const FaultStep& step, bool any_f
       for (const std::string& child : step.targets) uplink_cuts_[child].erase("link state");
       break;
     // A full disk stores nothing the node syncs (its configuration is no different from content there).
-    case FaultAction::DiskFull: down_.insert(step.targets.begin(), step.targets.end()); break;
+    case FaultAction::DiskFull: disk_full_.insert(step.targets.begin(), step.targets.end()); break;
     case FaultAction::DiskFreed:
-      for (const std::string& name : step.targets) down_.erase(name);
+      for (const std::string& name : step.targets) disk_full_.erase(name);
       break;
     default: unknown_ = true; break;
   }
@@ -141,7 +142,8 @@ void OutageWindows::heal(const FaultStep& step) {
 void OutageWindows::healed(Nanoseconds time) {
   uplink_cuts_.clear();
   partitions_.clear();
-  down_.clear();
+  crashed_.clear();
+  disk_full_.clear();
   paused_.clear();
   unknown_ = false;
   update(time);

@@ -55,7 +55,9 @@ class OutageWindows {
   uint64_t next_partition_ = 0;
   std::map<std::string, std::optional<std::string>> parents_;  // node -> parent (absent: the cloud)
   std::map<std::string, std::set<std::string>> uplink_cuts_;    // child -> why its uplink is down
-  std::set<std::string> down_, paused_;                         // hosts ("cloud" too)
+  // Hosts ("cloud" too) by why they are out: a crash and a full disk end separately (a disk freed while its node is
+  // still crashed leaves it crashed).
+  std::set<std::string> crashed_, disk_full_, paused_;
   bool unknown_ = false;                                        // a fault kind not modelled here is in force
   std::map<std::string, std::vector<Interval>> outages_;
 };
