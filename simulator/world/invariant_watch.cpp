@@ -18,6 +18,10 @@ namespace outpost::sim::world {
 namespace {
 // The agent's default backoff cap (reference/sync/sync_agent.h): after a heal, the longest a node waits to try again.
 constexpr Nanoseconds kBackoffCap = std::chrono::seconds(30);
+// How long the agent waits on a silent parent beyond a long poll's own wait (its gateway calls' idle timeouts,
+// reference/sync/sync_agent.cpp): a request sent just before an outage ends, into a partition or a stopped direction
+// that drops it without a word, is given up only after this, so catching up after an outage may take this much more.
+constexpr Nanoseconds kSilentRequestWait = std::chrono::seconds(60);
 
 // "client.line1" for "client.line1:1" (a peer address as a node sees it).
 std::string_view peer_host(std::string_view address) { return address.substr(0, address.rfind(':')); }
@@ -119,7 +123,7 @@ InvariantWatch::InvariantWatch(World& world, InvariantOptions options)
                             parse_human_duration(cluster.sync_status_interval).value_or(std::chrono::seconds(2)) +
                             kBackoffCap;
   if (options_.lag_per_level <= Nanoseconds(0)) options_.lag_per_level = level;
-  if (options_.recovery_per_level <= Nanoseconds(0)) options_.recovery_per_level = level;
+  if (options_.recovery_per_level <= Nanoseconds(0)) options_.recovery_per_level = level + kSilentRequestWait;
   log_.on_violation = [this](const check::Violation& violation) { on_violation(violation); };
 }
 

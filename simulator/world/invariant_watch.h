@@ -52,7 +52,8 @@ class World;
 
 struct InvariantOptions {
   // How far behind its parent a node may be when nothing is broken, and how long it may take to catch up after an
-  // outage, per level of depth. Defaults (0): the scenario's long poll + status interval + the agent's backoff cap.
+  // outage, per level of depth. Defaults (0): the scenario's long poll + status interval + the agent's backoff cap;
+  // recovery adds the 60 s the agent waits on a request that an outage swallowed without a word.
   Nanoseconds lag_per_level{0};
   Nanoseconds recovery_per_level{0};
   // (i)'s horizon is (iv)'s bound plus this: an answer that agrees only with versions older than that is wrong, not
