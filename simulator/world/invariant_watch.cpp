@@ -276,10 +276,15 @@ void InvariantWatch::on_request(const RequestEvent& event) {
 void InvariantWatch::on_fault(const FaultEvent& event) {
   tick();
   recent_.add(event);
-  const bool cloud_crashed =
-      event.step.action == FaultAction::Crash &&
+  const bool on_cloud =
       std::find(event.step.targets.begin(), event.step.targets.end(), cli::kCloudNodeName) != event.step.targets.end();
-  if (cloud_crashed) given_up_.clear();  // what it held is lost
+  if (on_cloud && event.step.action == FaultAction::Pause) cloud_paused_ = true;
+  if (on_cloud && (event.step.action == FaultAction::Resume || event.step.action == FaultAction::Restart))
+    cloud_paused_ = false;
+  if (on_cloud && event.step.action == FaultAction::Crash) {
+    cloud_paused_ = false;
+    given_up_.clear();  // what it held is lost
+  }
   outages_.on_fault(event.time, event.step, world_.faults().any_active());
 }
 
@@ -307,8 +312,8 @@ void InvariantWatch::on_management(const ManagementEvent& event) {
   });
   if (pending != changes_.end()) {
     pending->answered = event;
-  } else if (event.status == 0) {
-    given_up_.push_back(event);  // not decided yet: the cloud may still apply it (observe_decision)
+  } else if (event.status == 0 && cloud_paused_) {
+    given_up_.push_back(event);  // held, not decided yet: the cloud may still apply it (observe_decision)
   } else if (event.status > 0 && event.status < 300) {
     // Accepted, though its decision was never seen (a node without the observer): from when the answer came.
     mirror_.apply(event, kWorldStart + event.done);
@@ -333,6 +338,7 @@ void InvariantWatch::run_started() {
 void InvariantWatch::healed() {
   const Nanoseconds now = world_.loop().now();
   healed_at_ = now;
+  cloud_paused_ = false;
   outages_.healed(now);
   pushes_.healed(kWorldStart + now);
 }

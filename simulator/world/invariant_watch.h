@@ -156,9 +156,11 @@ class InvariantWatch final : public WorldObserver {
   check::PushInvariant pushes_;
 
   std::deque<PendingChange> changes_;            // allowed by the cloud, in the order it applied them
-  // Calls the operator gave up on (no answer) before the cloud decided them, oldest first: a paused cloud still decides
-  // a call it held when it resumes, and applies it then. Gone with a crash of the cloud, which loses what it held.
+  // Calls the operator gave up on (no answer) while the cloud was paused, before it decided them, oldest first: a
+  // paused cloud still decides a call it held when it resumes, and applies it then. (A call that failed while the
+  // cloud ran or was down never reached it.) Gone with a crash of the cloud, which loses what it held.
   std::deque<ManagementEvent> given_up_;
+  bool cloud_paused_ = false;
   std::deque<Waiting> deferred_;                 // judgements waiting for those changes
   // Allowed blob reads, until the client hears: by node, client, method and path (long and alike; never iterated).
   StringMap<std::deque<BlobCandidate>> blob_candidates_;
