@@ -135,13 +135,12 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
     } else {
       run.second_hash = std::move(result.hash);
     }
-    const uint64_t seed = job.seed;
     out << progress_line(run) << std::endl;
     if (const std::string line = invariants_line(run); !line.empty()) out << line << std::endl;
     if (!run.ok()) {
       failed = true;
       for (const std::string& violation : run.violations()) out << "  violation: " << violation << std::endl;
-      out << "  replay: " << replay_command(options.scenario, seed, options.duration, options.network) << std::endl;
+      out << "  replay: " << replay_command(options.scenario, job.seed, options.duration, options.network) << std::endl;
     }
     tally.add(run);
     if (report) report->add(run);

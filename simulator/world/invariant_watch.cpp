@@ -278,13 +278,7 @@ void InvariantWatch::on_fault(const FaultEvent& event) {
   recent_.add(event);
   const bool on_cloud =
       std::find(event.step.targets.begin(), event.step.targets.end(), cli::kCloudNodeName) != event.step.targets.end();
-  if (on_cloud && event.step.action == FaultAction::Pause) cloud_paused_ = true;
-  if (on_cloud && (event.step.action == FaultAction::Resume || event.step.action == FaultAction::Restart))
-    cloud_paused_ = false;
-  if (on_cloud && event.step.action == FaultAction::Crash) {
-    cloud_paused_ = false;
-    given_up_.clear();  // what it held is lost
-  }
+  if (on_cloud && event.step.action == FaultAction::Crash) given_up_.clear();  // what it held is lost
   outages_.on_fault(event.time, event.step, world_.faults().any_active());
 }
 
@@ -312,7 +306,7 @@ void InvariantWatch::on_management(const ManagementEvent& event) {
   });
   if (pending != changes_.end()) {
     pending->answered = event;
-  } else if (event.status == 0 && cloud_paused_) {
+  } else if (event.status == 0 && outages_.paused(std::string(cli::kCloudNodeName))) {
     given_up_.push_back(event);  // held, not decided yet: the cloud may still apply it (observe_decision)
   } else if (event.status > 0 && event.status < 300) {
     // Accepted, though its decision was never seen (a node without the observer): from when the answer came.
@@ -338,7 +332,6 @@ void InvariantWatch::run_started() {
 void InvariantWatch::healed() {
   const Nanoseconds now = world_.loop().now();
   healed_at_ = now;
-  cloud_paused_ = false;
   outages_.healed(now);
   pushes_.healed(kWorldStart + now);
 }

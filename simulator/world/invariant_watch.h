@@ -160,7 +160,6 @@ class InvariantWatch final : public WorldObserver {
   // paused cloud still decides a call it held when it resumes, and applies it then. (A call that failed while the
   // cloud ran or was down never reached it.) Gone with a crash of the cloud, which loses what it held.
   std::deque<ManagementEvent> given_up_;
-  bool cloud_paused_ = false;
   std::deque<Waiting> deferred_;                 // judgements waiting for those changes
   // Allowed blob reads, until the client hears: by node, client, method and path (long and alike; never iterated).
   StringMap<std::deque<BlobCandidate>> blob_candidates_;

@@ -62,11 +62,19 @@ void OutageWindows::on_fault(Nanoseconds time, const FaultStep& step, bool any_f
         heal(step);
       }
       break;
-    case FaultAction::Crash: crashed_.insert(step.targets.begin(), step.targets.end()); break;
+    case FaultAction::Crash:  // as the host does: a crash ends a pause (the dying process runs what it held)
+      for (const std::string& name : step.targets) {
+        crashed_.insert(name);
+        paused_.erase(name);
+      }
+      break;
     case FaultAction::Restart:
       for (const std::string& name : step.targets) crashed_.erase(name);
       break;
-    case FaultAction::Pause: paused_.insert(step.targets.begin(), step.targets.end()); break;
+    case FaultAction::Pause:  // a host pauses only while it runs
+      for (const std::string& name : step.targets)
+        if (!crashed_.contains(name)) paused_.insert(name);
+      break;
     case FaultAction::Resume:
       for (const std::string& name : step.targets) paused_.erase(name);
       break;

@@ -36,6 +36,9 @@ class OutageWindows {
   // is in force or ended less than `recovery` ago, back to `base` before the outage began (chained outages merge).
   Nanoseconds lag(const std::string& node, Nanoseconds time, Nanoseconds base, Nanoseconds recovery) const;
 
+  // Whether `host` ("cloud" too) is paused now: it holds the requests that reach it and handles them when resumed.
+  bool paused(const std::string& host) const { return paused_.contains(host); }
+
   // The intervals [start, end) of `node` (end absent: still in force).
   using Interval = std::pair<Nanoseconds, std::optional<Nanoseconds>>;
   const std::vector<Interval>& outages(const std::string& node) const;

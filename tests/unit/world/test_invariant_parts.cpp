@@ -109,6 +109,22 @@ BOOST_AUTO_TEST_CASE(a_disk_freed_while_its_node_is_crashed_leaves_the_node_out)
   BOOST_TEST((windows.outages("line1").back().second == std::optional<Nanoseconds>(23min)));
 }
 
+// Paused means holding the requests that reach it (the invariant watch asks this of the cloud): as the host, a crash
+// ends a pause, and a host that is down does not pause.
+BOOST_AUTO_TEST_CASE(a_crash_ends_a_pause_and_a_down_host_does_not_pause) {
+  const SimTopology topology = parse_scenario({{"topology", test::factory_topology()}}).topology;
+  OutageWindows windows(topology);
+  windows.on_fault(1min, step(FaultAction::Pause, {"cloud"}), true);
+  BOOST_TEST(windows.paused("cloud"));
+  windows.on_fault(2min, step(FaultAction::Crash, {"cloud"}), true);
+  BOOST_TEST(!windows.paused("cloud"));
+  windows.on_fault(3min, step(FaultAction::Pause, {"cloud"}), true);
+  BOOST_TEST(!windows.paused("cloud"));
+  windows.on_fault(4min, step(FaultAction::Restart, {"cloud"}), false);
+  BOOST_TEST(!windows.paused("cloud"));
+  BOOST_TEST((windows.outages("factory").back().second == std::optional<Nanoseconds>(4min)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(control_mirror)
