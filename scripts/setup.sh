@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Outpost needs (only those missing), then configures and builds it in build/.
 # Run as root on a fresh machine. Environment: BUILD_DIR (default build), OUTPOST_BENCH=ON to build the benchmarks,
-# OUTPOST_SANITIZE=ON for an AddressSanitizer + UBSan build, BUILD_TARGETS="a b" to build only those targets,
+# OUTPOST_SANITIZE=ON for an AddressSanitizer + UBSan build, OUTPOST_TSAN=ON for a ThreadSanitizer one, BUILD_TARGETS="a b" to build only those targets,
 # OUTPOST_UNITY_BUILD=OFF for one translation unit per source (a unity build, the default here, is made once faster;
 # see docs/building.md).
 set -euo pipefail
@@ -31,6 +31,7 @@ cmake -S . -B "$build_dir" -G Ninja \
   -DOUTPOST_WERROR=ON \
   -DOUTPOST_BENCH="${OUTPOST_BENCH:-OFF}" \
   -DOUTPOST_SANITIZE="${OUTPOST_SANITIZE:-OFF}" \
+  -DOUTPOST_TSAN="${OUTPOST_TSAN:-OFF}" \
   -DOUTPOST_UNITY_BUILD="${OUTPOST_UNITY_BUILD:-ON}"
 targets=()
 for target in ${BUILD_TARGETS:-}; do targets+=(--target "$target"); done

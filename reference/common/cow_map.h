@@ -190,7 +190,10 @@ class CowMap {
     Chunk& chunk = writable(at);
     chunk.erase(chunk.begin() + static_cast<std::ptrdiff_t>(entry_for(chunk, key)));
     --size_;
-    if (chunk.empty()) own().erase(own().begin() + static_cast<std::ptrdiff_t>(at));
+    if (chunk.empty()) {
+      std::vector<ChunkPtr>& list = own();  // once: a second own() may copy the list the first returned
+      list.erase(list.begin() + static_cast<std::ptrdiff_t>(at));
+    }
     return 1;
   }
   void erase(const_iterator position) { erase(position->first); }
@@ -280,6 +283,8 @@ class CowMap {
   // holder can copy a pointer, and this map's own chunk is the only holder then, so the count cannot grow meanwhile.
   // The fence pairs with the release of another copy's last reference (shared_ptr drops it with release order), so
   // that thread's reads of the object happen before this map's writes.
+  // (ThreadSanitizer does not model the fence. It need not: the control plane edits a draft copied from a snapshot
+  // that stays published, so an entry another thread read is never down to one holder in the draft.)
   template <class T>
   static bool sole_owner(const std::shared_ptr<T>& pointer) {
     if (pointer.use_count() != 1) return false;
@@ -329,7 +334,8 @@ class CowMap {
     const auto middle = full.begin() + static_cast<std::ptrdiff_t>(full.size() / 2);
     auto upper = std::make_shared<Chunk>(std::make_move_iterator(middle), std::make_move_iterator(full.end()));
     full.erase(middle, full.end());
-    own().insert(own().begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(upper));
+    std::vector<ChunkPtr>& list = own();  // once, as in erase()
+    list.insert(list.begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(upper));
   }
 
   // Each chunk non-empty; in key order, disjoint. Null for an empty map that never had a chunk.
