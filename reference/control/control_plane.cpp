@@ -172,7 +172,7 @@ ControlPlane::Impl::Impl(ControlStore& store, const Clock& clock, Random& random
   // Every configuration is new to this process: new versions, above anything an earlier start handed out.
   auto first = std::make_shared<Snapshot>(*current());
   assign_config_versions(*first, config_digests_, [&first] { return next_generation(*first); });
-  current_.store(std::move(first), std::memory_order_release);
+  current_.store(std::move(first));
 }
 
 void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
@@ -183,7 +183,7 @@ void ControlPlane::Impl::publish(std::shared_ptr<Snapshot> next) {
     save_retired_sync_tokens(store, next->retired_sync_tokens);
   next->version = before->version + 1;
   refresh_config_versions(*before, *next, config_digests_, [&next] { return next_generation(*next); });
-  current_.store(std::move(next), std::memory_order_release);
+  current_.store(std::move(next));
 }
 
 void ControlPlane::Impl::set_scope_map(Snapshot& next, auth::ScopeMap scope_map,

@@ -1,8 +1,9 @@
 #pragma once
 // The node's control plane: tokens, scope maps, the admin user and connected registries, with the validation rules of
 // SPEC 2, 3 and 7.
-// Requests read it through immutable snapshots (one atomic shared_ptr load per request, no lock held while
-// authenticating); every change publishes a new snapshot and persists through the ControlStore seam before returning.
+// Requests read it through immutable snapshots (one shared_ptr copy per request under a lock held only for the copy,
+// none held while authenticating); every change publishes a new snapshot and persists through the ControlStore seam
+// before returning.
 #include <cstdint>
 #include <map>
 #include <memory>

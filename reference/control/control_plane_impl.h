@@ -2,11 +2,11 @@
 // The control plane's private state, shared by the files that implement its operations (control_plane.cpp,
 // scope_map_api.cpp, token_api.cpp, connected_registry_api.cpp). Not an interface: include only from those files.
 //
-// Concurrency: readers load the current snapshot (one atomic shared_ptr load) and never block. Writers hold `writer`
+// Concurrency: readers load the current snapshot (a shared_ptr copy under a lock held only for that copy:
+// reference/common/published.h) and never wait for a writer. Writers hold `writer`
 // for the whole read-validate-persist-publish sequence, so changes apply one at a time and each sees the last one;
 // a change is persisted through the store before its snapshot is published, so an answered change is durable and a
 // failed write leaves the published state as it was.
-#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reference/common/published.h"
 #include "reference/common/string_hash.h"
 #include "reference/control/control_plane.h"
 
@@ -31,7 +32,7 @@ class ControlPlane::Impl {
   Random& random;
   std::mutex writer;
 
-  std::shared_ptr<const Snapshot> current() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const Snapshot> current() const { return current_.load(); }
 
   // Call with `writer` held: a copy of the current snapshot to edit, then publish() it (which bumps its version and
   // the configuration versions of the connected registries the change affects).
@@ -77,7 +78,7 @@ class ControlPlane::Impl {
  private:
   static std::shared_ptr<Snapshot> load(ControlStore& store);  // the first snapshot: what the store holds
 
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  Published<Snapshot> current_;
   // Per CR, the digest of its last own_config(): publish() compares against it to find the configurations a change
   // touched. Guarded by `writer` (only publish() and the constructor touch it).
   std::map<std::string, std::string, std::less<>> config_digests_;
