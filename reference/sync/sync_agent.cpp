@@ -407,9 +407,11 @@ Task<void> SyncAgent::round() {
   // The settings and the configuration version are read again only after what may change them (only this agent applies
   // a document): each read takes the replica's lock and a count on the settings, cold by the next round.
   std::shared_ptr<const OwnSettings> settings = replica_.settings();
+  round_began_ = clock_.monotonic();
   if (window_closed(settings.get())) {
     co_await wait_for_window();
     settings = replica_.settings();
+    round_began_ = clock_.monotonic();  // waiting for the window is not part of the round
   }
   if (!activated_) {
     co_await activate();
@@ -476,6 +478,7 @@ Task<void> SyncAgent::round() {
   }
   if (!messages.cursor_is(cursor_)) set_cursor(messages.cursor(cursor_));
   set_state(ConnectionState::Online);
+  last_round_began_.store(round_began_.count());
   ++rounds_;
   {
     std::lock_guard lock(status_mutex_);

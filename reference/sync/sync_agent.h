@@ -74,6 +74,9 @@ class SyncAgent {
   bool disabled() const { return disabled_.load(); }  // its sync token is disabled: clients get 503 (SPEC 2.6)
   ConnectionState state() const { return state_.load(); }
   uint64_t rounds() const { return rounds_.load(); }  // sync rounds completed (outpost_sync_rounds_total)
+  // When the last completed round began, on the agent's monotonic clock: with rounds(), a round as an interval (the
+  // simulator draws each node's rounds as bars on a timeline). Set before rounds() moves.
+  Nanoseconds last_round_began() const { return Nanoseconds(last_round_began_.load()); }
   nlohmann::json status() const;  // the report it sends up (SPEC 5.3)
   // The same report with these notifications, as the text it goes up in: exactly status() with "notifications"
   // added, dumped, but written without building the tree (every node writes one every interval).
@@ -132,6 +135,7 @@ class SyncAgent {
   std::string cursor_;
   std::string cursor_encoded_;  // cursor_ as it goes in a query, written when it changes (set_cursor)
   uint64_t message_config_version_ = 0;
+  Nanoseconds round_began_{0};  // the round under way (monotonic): past a closed window's wait
   Nanoseconds last_status_sent_{-1};
   std::optional<WallTime> next_gc_;
   int loops_running_ = 0;
@@ -142,6 +146,7 @@ class SyncAgent {
   // Shared with other threads.
   std::atomic<bool> activated_{false};
   std::atomic<uint64_t> rounds_{0};
+  std::atomic<int64_t> last_round_began_{0};
   std::atomic<bool> ready_{false};
   std::atomic<bool> disabled_{false};
   std::atomic<ConnectionState> state_{ConnectionState::Offline};

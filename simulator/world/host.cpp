@@ -203,7 +203,9 @@ void Host::watch_rounds(const RequestEvent&) {
   const uint64_t rounds = rounds_from_metrics();
   if (rounds == rounds_seen_) return;
   rounds_seen_ = rounds;
-  clients_.observer.on_round_done(RoundEvent{loop_.now(), name(), rounds});
+  // The agent's monotonic clock is the loop's virtual time (VirtualClock), unskewed, so its round start needs no
+  // conversion.
+  clients_.observer.on_round_done(RoundEvent{agent_->last_round_began(), loop_.now(), name(), rounds});
 }
 
 }  // namespace outpost::sim::world

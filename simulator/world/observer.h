@@ -54,7 +54,8 @@ struct PullEvent {
 
 // A connected registry finished a sync round (its agent's round counter moved).
 struct RoundEvent {
-  Nanoseconds time{0};
+  Nanoseconds began{0};  // when the round began (after any wait for its window to open)
+  Nanoseconds time{0};   // when it ended
   std::string node;
   uint64_t rounds = 0;  // by this node's current process
 };

@@ -194,7 +194,7 @@ void RunMetrics::look_for_arrivals(const std::string& node, Nanoseconds now) {
 }
 
 void RunMetrics::on_round_done(const RoundEvent& event) {
-  if (series_) rounds_[event.node].push_back(event.time.count());
+  if (series_) rounds_[event.node].push_back({event.began.count(), event.time.count()});
   if (expected_.empty()) return;  // nothing on its way anywhere: a quiet run's rounds look up nothing
   // What a round brings: content from above to this node, and this node's pushes up to its parent.
   look_for_arrivals(event.node, event.time);
@@ -280,11 +280,11 @@ nlohmann::json RunMetrics::to_json() const {
                                                                 static_cast<double>(blob_transfers_)
                                                           : 0.0}}}};
   if (series_) {
-    // Each round as [end, end]: the world hears when a round ended, not when it began.
+    // Each round as [begin, end].
     nlohmann::json rounds = nlohmann::json::object();
-    for (const auto& [node, ends] : rounds_) {
+    for (const auto& [node, list_of] : rounds_) {
       nlohmann::json list = nlohmann::json::array();
-      for (const int64_t end : ends) list.push_back({end, end});
+      for (const auto& [begin, end] : list_of) list.push_back({begin, end});
       rounds[node] = std::move(list);
     }
     out["rounds"] = std::move(rounds);

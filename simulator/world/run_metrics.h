@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -106,7 +107,8 @@ class RunMetrics final : public WorldObserver {
   // Worlds of up to kMostSeries nodes: each link's windows and each node's sync rounds over time, for charts.
   static constexpr size_t kMostSeries = 64;
   bool series_ = false;
-  std::map<std::string, std::vector<int64_t>> rounds_;  // node -> when its rounds ended (nanoseconds)
+  // node -> its rounds, [begin, end] in nanoseconds
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> rounds_;
   uint64_t blob_transfers_ = 0;
   std::map<std::string, uint64_t> faults_by_kind_;
   nlohmann::json fault_list_ = nlohmann::json::array();

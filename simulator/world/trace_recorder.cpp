@@ -32,7 +32,9 @@ void TraceRecorder::on_pull(const PullEvent& event) {
 }
 
 void TraceRecorder::on_round_done(const RoundEvent& event) {
-  trace_.record(event.time, "sync round", event.node, "", std::to_string(event.rounds));
+  // A span, recorded when the round ended (the world hears of it then): a bar on the node's track from its start.
+  const uint64_t span = trace_.begin_span(event.began, event.node, "sync round", {});
+  trace_.end_span(event.time, span, std::to_string(event.rounds));
 }
 
 std::string hash_text(uint64_t hash) {

@@ -21,9 +21,18 @@ struct Counter final : WorldObserver {
   void on_fault(const FaultEvent&) override { ++faults; }
   void on_push_acknowledged(const PushEvent&) override { ++pushes; }
   void on_pull(const PullEvent&) override { ++pulls; }
-  void on_round_done(const RoundEvent& event) override { rounds_by[event.node] = event.rounds; }
+  void on_round_done(const RoundEvent& event) override {
+    rounds_by[event.node] = event.rounds;
+    // A node's rounds follow one another: each begins no earlier than the one before it ended.
+    Nanoseconds& last_end = last_round_end[event.node];
+    if (event.began > event.time || event.began < last_end) ++misplaced_rounds;
+    if (event.began < event.time) ++rounds_that_took_time;
+    last_end = event.time;
+  }
   uint64_t requests = 0, faults = 0, pushes = 0, pulls = 0;
   std::map<std::string, uint64_t> rounds_by;
+  std::map<std::string, Nanoseconds> last_round_end;
+  uint64_t misplaced_rounds = 0, rounds_that_took_time = 0;
 };
 
 }  // namespace
@@ -46,6 +55,48 @@ BOOST_AUTO_TEST_CASE(a_busy_world_converges_and_tells_its_observers) {
   BOOST_TEST(counter.rounds_by["factory"] > 10u);  // continuous sync: a round every status interval at least
   BOOST_TEST(counter.rounds_by["line1"] > 10u);
   BOOST_TEST(result.events > result.requests.requests);
+  // Rounds are intervals: most wait on a long poll, so they take time, and none overlaps the node's previous one.
+  BOOST_TEST(counter.misplaced_rounds == 0u);
+  BOOST_TEST(counter.rounds_that_took_time > 10u);
+}
+
+BOOST_AUTO_TEST_CASE(the_trace_holds_each_sync_round_as_a_span_from_its_start_to_its_end) {
+  World world(parse_scenario(test::busy_scenario("5m")), 3);
+  world.trace().keep(Trace::Keep::All);
+  const RunResult result = world.run_all();
+  BOOST_REQUIRE(result.ok());
+  std::map<uint64_t, Nanoseconds> begun;  // open span -> its start
+  uint64_t rounds = 0, long_rounds = 0;
+  for (const TraceRecord& record : world.trace().records()) {
+    if (record.kind != "sync round") continue;
+    BOOST_REQUIRE(record.phase != TraceRecord::Phase::Instant);
+    if (record.phase == TraceRecord::Phase::Begin) {
+      begun.emplace(record.span, record.time);
+      continue;
+    }
+    const auto start = begun.find(record.span);
+    BOOST_REQUIRE(start != begun.end());  // every end follows its begin
+    BOOST_TEST(start->second <= record.time);
+    if (start->second < record.time) ++long_rounds;
+    begun.erase(start);
+    ++rounds;
+  }
+  BOOST_TEST(begun.empty());
+  BOOST_TEST(rounds == result.requests.rounds);
+  BOOST_TEST(long_rounds > 10u);
+
+  // The report's metrics.rounds hold the same intervals, [begin, end] per node (the HTML report's bars).
+  const nlohmann::json report = result.to_json();
+  uint64_t reported = 0, reported_long = 0;
+  for (const auto& [node, list] : report.at("metrics").at("rounds").items()) {
+    for (const nlohmann::json& round : list) {
+      BOOST_TEST(round[0].get<int64_t>() <= round[1].get<int64_t>());
+      if (round[0].get<int64_t>() < round[1].get<int64_t>()) ++reported_long;
+      ++reported;
+    }
+  }
+  BOOST_TEST(reported == rounds);
+  BOOST_TEST(reported_long == long_rounds);
 }
 
 BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_and_reach_the_cloud) {
