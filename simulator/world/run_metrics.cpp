@@ -282,9 +282,9 @@ nlohmann::json RunMetrics::to_json() const {
   if (series_) {
     // Each round as [begin, end].
     nlohmann::json rounds = nlohmann::json::object();
-    for (const auto& [node, list_of] : rounds_) {
+    for (const auto& [node, intervals] : rounds_) {
       nlohmann::json list = nlohmann::json::array();
-      for (const auto& [begin, end] : list_of) list.push_back({begin, end});
+      for (const auto& [begin, end] : intervals) list.push_back({begin, end});
       rounds[node] = std::move(list);
     }
     out["rounds"] = std::move(rounds);
