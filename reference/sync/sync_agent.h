@@ -140,12 +140,14 @@ class SyncAgent {
   std::optional<WallTime> next_gc_;
   int loops_running_ = 0;
   std::function<void()> stopped_;
-  uint64_t failures_ = 0;
   uint64_t acknowledged_ = 0;  // journal entries the parent holds (push_progress)
 
   // Shared with other threads.
   std::atomic<bool> activated_{false};
   std::atomic<uint64_t> rounds_{0};
+  // Attempts that failed (outpost_sync_failures_total): counted on the agent's thread, read by a /metrics scrape on
+  // a server thread. (A plain counter written outside status_mutex_ raced with the scrape that read it under it.)
+  std::atomic<uint64_t> failures_{0};
   std::atomic<int64_t> last_round_began_{0};
   std::atomic<bool> ready_{false};
   std::atomic<bool> disabled_{false};

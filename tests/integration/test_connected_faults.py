@@ -19,6 +19,7 @@ to pass.
     5a  a cut in the middle of a 256 MiB layer: the download resumes, < 1.25x the layer crosses the link in total
     5b  20 % reset_peer toxicity on every link: 50 images converge at every node with identical digests
     5c  pushes at a ReadWrite CR cut off from its parent survive `kill -9` and reach the cloud once the link returns
+    -   a node cut off counts its failed attempts in /metrics, keeps serving, and syncs again when the link returns
     6   a closed sync window: only configuration checks cross the link; opening it at the cloud brings the content
 """
 
@@ -36,7 +37,7 @@ import pytest
 from conftest import _SERVERS_KEY, OutpostServer
 from hierarchy import (
     ADMIN, PROPAGATION_TIMEOUT, PUSH_AND_READ, READ, STATUS_INTERVAL, ConnectedRegistry, ConnectedRegistryServer,
-    Hierarchy, Observed, Token, client, session, wait_until,
+    Hierarchy, Observed, Token, client, readyz, session, wait_until,
 )
 from oci_client import (
     OCI_CONFIG, OCI_MANIFEST, OCTET_STREAM, Manifest, OciClient, describe, encode_json, expect_status, location_path,
@@ -444,6 +445,70 @@ def test_pushes_at_a_cut_off_factory_survive_kill_9_and_reach_the_cloud(tree):
             for blob in image.blobs:
                 got = cloud.get_blob(repository, blob.digest)
                 assert got.status_code == 200 and got.content == blob.data, describe(got)
+
+
+# --- a cut link, seen in the node's /metrics -------------------------------------------------------------------------
+
+
+ROUNDS, FAILURES = "outpost_sync_rounds_total", "outpost_sync_failures_total"
+
+
+def sync_counters(t: ProxiedTree, name: str) -> dict[str, int]:
+    """The node's sync round and failure counters, from its /metrics (any token the node accepts may read them)."""
+    with t.client(name) as oci:
+        got = oci.get("/metrics")
+    assert got.status_code == 200, describe(got)
+    counters = {}
+    for key in (ROUNDS, FAILURES):
+        found = re.search(rf"^{key} (\d+)$", got.text, re.M)
+        assert found, f"{key} missing from /metrics of {name}"
+        counters[key] = int(found.group(1))
+    return counters
+
+
+def wait_for_counters(t: ProxiedTree, name: str, predicate, what: str) -> dict[str, int]:
+    def observe() -> Observed:
+        counters = sync_counters(t, name)
+        return Observed(predicate(counters), counters)
+
+    return wait_until(observe, PROPAGATION_TIMEOUT, what).seen
+
+
+FAILED_ATTEMPTS = 4  # failed attempts counted while cut off (the retries start 200 ms apart: about a second)
+
+
+def test_a_cut_off_node_counts_failed_attempts_in_metrics_keeps_serving_and_syncs_again_when_the_link_returns(tree):
+    """SPEC 1.4 (/metrics), 5.6 (a node cut off keeps serving and retries): while its uplinks are down, line1's
+    outpost_sync_failures_total climbs and outpost_sync_rounds_total stands still, its clients still pull what it
+    holds and it stays ready; once the links return, rounds complete again and a new image arrives. The counters are
+    scraped while the agent is failing, so the run against the ThreadSanitizer build also checks that a scrape and a
+    failed attempt never race (they did: the failure count was written outside the lock the scrape reads it under)."""
+    t = tree
+    t.add("line1", "ReadOnly", None, ["apps/*"])
+    t.start("line1")
+    t.h.wait_ready("line1")
+    before = small_image("before-cut")
+    with t.client("cloud") as cloud:
+        cloud.push_image("apps/cut", before, "before")
+    wait_for_digest(t, "line1", "apps/cut", "before", before.digest)
+
+    uplinks = t.uplinks("line1")
+    t.set_links(uplinks, False)
+    # The round under way when the links went down may still end; after the first failure none can.
+    first = wait_for_counters(t, "line1", lambda c: c[FAILURES] > 0, "line1 to count a failed attempt")
+    cut_off = wait_for_counters(t, "line1", lambda c: c[FAILURES] >= first[FAILURES] + FAILED_ATTEMPTS,
+                                f"line1 to count {FAILED_ATTEMPTS} more failed attempts")
+    assert cut_off[ROUNDS] == first[ROUNDS], (first, cut_off)
+    assert t.manifest_digest("line1", "apps/cut", "before") == before.digest  # still served while cut off
+    assert readyz(t.h["line1"].url) == 200
+
+    after = small_image("after-cut")
+    with t.client("cloud") as cloud:
+        cloud.push_image("apps/cut", after, "after")
+    t.set_links(uplinks, True)
+    wait_for_counters(t, "line1", lambda c: c[ROUNDS] > cut_off[ROUNDS],
+                      "line1 to complete a round once its links are back")
+    wait_for_digest(t, "line1", "apps/cut", "after", after.digest)
 
 
 # --- 6: a closed sync window -----------------------------------------------------------------------------------------
