@@ -158,6 +158,11 @@ void SyncAgent::set_state(ConnectionState state) {
   }
 }
 
+void SyncAgent::round_failed() {
+  last_failed_round_began_.store(round_began_.count());  // set before the count moves, as for a completed round
+  ++failed_rounds_;
+}
+
 void SyncAgent::record_failure(const SyncFailure& failure) {
   ++failures_;
   switch (failure.kind()) {
@@ -535,10 +540,12 @@ Task<void> SyncAgent::pull_loop() {
       // the whole fleet's time.
       if (!read_only_) push_wakeup_.notify();
     } catch (const SyncFailure& failure) {
+      round_failed();
       record_failure(failure);
     } catch (const Cancelled&) {
       throw;
     } catch (const std::exception& error) {  // storage or a malformed answer: never let it end the loop (SPEC 5.6)
+      round_failed();
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
     if (pull_progress() != progress) pull_backoff_.reset();

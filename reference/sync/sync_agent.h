@@ -77,6 +77,10 @@ class SyncAgent {
   // When the last completed round began, on the agent's monotonic clock: with rounds(), a round as an interval (the
   // simulator draws each node's rounds as bars on a timeline). Set before rounds() moves.
   Nanoseconds last_round_began() const { return Nanoseconds(last_round_began_.load()); }
+  // Rounds that failed (the parent unreachable, refused, or an answer that could not be applied), and when the last of
+  // them began: the simulator draws them as bars of their own, so an outage shows the attempts, not only a gap.
+  uint64_t failed_rounds() const { return failed_rounds_.load(); }
+  Nanoseconds last_failed_round_began() const { return Nanoseconds(last_failed_round_began_.load()); }
   nlohmann::json status() const;  // the report it sends up (SPEC 5.3)
   // The same report with these notifications, as the text it goes up in: exactly status() with "notifications"
   // added, dumped, but written without building the tree (every node writes one every interval).
@@ -104,6 +108,7 @@ class SyncAgent {
   void set_state(ConnectionState state);
   void set_cursor(std::string cursor);
   void record_failure(const SyncFailure& failure);
+  void round_failed();  // the round under way (round_began_) ended in a failure
   // Work done so far by each loop (objects stored or sent, journal entries settled): a failure that comes after some
   // progress restarts its loop's backoff (see pull_loop).
   uint64_t pull_progress() const;
@@ -149,6 +154,8 @@ class SyncAgent {
   // a server thread. (A plain counter written outside status_mutex_ raced with the scrape that read it under it.)
   std::atomic<uint64_t> failures_{0};
   std::atomic<int64_t> last_round_began_{0};
+  std::atomic<uint64_t> failed_rounds_{0};
+  std::atomic<int64_t> last_failed_round_began_{0};
   std::atomic<bool> ready_{false};
   std::atomic<bool> disabled_{false};
   std::atomic<ConnectionState> state_{ConnectionState::Offline};

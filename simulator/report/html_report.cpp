@@ -66,6 +66,7 @@ svg .node-detail, svg .lane { fill: #57606a; }
 .k-clock-skew { --c: #56b4e9; } .k-toxic, .k-remove-toxic { --c: #8e44ad; }
 .k-lost-responses { --c: #7f8c8d; } .k-stop, .k-slow, .k-jam, .k-restore { --c: #b7950b; }
 .k-disk-full, .k-disk-freed { --c: #6d4c41; } .k-sync-round { --c: #009e73; }
+.k-sync-round-failed { --c: #cc4125; }
 )";
 
 std::string run_anchor(const json& run, std::set<std::string>& taken) {

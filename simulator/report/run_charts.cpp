@@ -165,16 +165,23 @@ std::string timeline_section(const json& run, const std::string& anchor) {
                     table({"At", "Action", "Targets", "Origin"}, rows, "faults"), false);
   }
 
-  if (have_rounds) {
-    for (const auto& [node, list] : rounds->items()) {
+  // Rounds are strips along each lane's bottom: the completed ones, then the failed ones (an outage shows its
+  // attempts between the completed rounds' gaps).
+  const auto add_rounds = [&](const json& by_node, const std::string& kind) {
+    for (const auto& [node, list] : by_node.items()) {
       if (!list.is_array()) continue;
       for (const json& round : list) {
         if (!round.is_array() || round.size() < 2 || !round[0].is_number() || !round[1].is_number()) continue;
         const double start = round[0].get<double>(), stop = round[1].get<double>();
         lane(node).push_back(
-            {in_unit(start), in_unit(std::max(stop, start + 1)), "sync round", "sync round of " + node, false, true});
+            {in_unit(start), in_unit(std::max(stop, start + 1)), kind, kind + " of " + node, false, true});
       }
     }
+  };
+  if (have_rounds) {
+    add_rounds(*rounds, "sync round");
+    if (const json* failed = find(run, {"metrics", "failedRounds"}); failed && failed->is_object())
+      add_rounds(*failed, "sync round failed");
   }
 
   Timeline chart{"Faults and sync rounds per node", {"virtual time (" + unit.name + ")", {}}, in_unit(end), {}};

@@ -9,7 +9,8 @@
 //                convergence.*, workload.*, faults.applied
 //   topology:    topology.nodes [{name, parent, mode}] (parent absent or null: under the cloud), topology.source
 //   timeline:    metrics.faults.list [{atNanoseconds, action, targets, origin, at}], virtualTime.endNanoseconds;
-//                sync rounds per node from metrics.rounds {node: [[startNanoseconds, endNanoseconds], ...]}
+//                sync rounds per node from metrics.rounds {node: [[startNanoseconds, endNanoseconds], ...]}, and the
+//                failed ones from metrics.failedRounds (the same shape)
 //   throughput:  metrics.window, metrics.throughput.{links,levels}.<name>.{bytes, meanOverRun, activeWindows, p50, p90,
 //                p99, max}; over time from .series [[windowStartNanoseconds, bytesPerSecond], ...]; metrics.bytes.*
 //   propagation: metrics.propagation.{down,up}.<depth>.{count, p50, p90, p99, max, notArrived} (milliseconds)

@@ -106,6 +106,7 @@ void Host::start() {
   build_node();
   state_ = State::Running;
   rounds_seen_ = 0;
+  failed_rounds_seen_ = 0;
   network_.attach(login_server(), *main_front_);
   if (is_cloud()) network_.attach(data_endpoint(), *data_front_);
   node_->start();
@@ -200,12 +201,18 @@ void Host::watch_rounds(const RequestEvent&) {
   // Only a running node with an agent counts rounds; the cloud has none. (agent_, set and reset with node_, is read
   // first: the host's name and connection string lie on another line, cold at most exchanges.)
   if (!agent_ || state_ != State::Running) return;
+  // The agent's monotonic clock is the loop's virtual time (VirtualClock), unskewed, so its round starts need no
+  // conversion. An exchange ends at most one round, completed or failed.
   const uint64_t rounds = rounds_from_metrics();
-  if (rounds == rounds_seen_) return;
-  rounds_seen_ = rounds;
-  // The agent's monotonic clock is the loop's virtual time (VirtualClock), unskewed, so its round start needs no
-  // conversion.
-  clients_.observer.on_round_done(RoundEvent{agent_->last_round_began(), loop_.now(), name(), rounds});
+  if (rounds != rounds_seen_) {
+    rounds_seen_ = rounds;
+    clients_.observer.on_round_done(RoundEvent{agent_->last_round_began(), loop_.now(), name(), rounds});
+    return;
+  }
+  const uint64_t failed = agent_->failed_rounds();
+  if (failed == failed_rounds_seen_) return;
+  failed_rounds_seen_ = failed;
+  clients_.observer.on_round_failed(RoundEvent{agent_->last_failed_round_began(), loop_.now(), name(), failed});
 }
 
 }  // namespace outpost::sim::world

@@ -114,6 +114,7 @@ class Host {
   uint64_t incarnation_ = 1;
   uint64_t crashes_ = 0;
   uint64_t rounds_seen_ = 0;
+  uint64_t failed_rounds_seen_ = 0;
 };
 
 }  // namespace outpost::sim::world

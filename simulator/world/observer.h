@@ -52,12 +52,13 @@ struct PullEvent {
   bool verified = false;   // every blob matched its digest
 };
 
-// A connected registry finished a sync round (its agent's round counter moved).
+// A connected registry finished a sync round (its agent's round counter moved), or a round of it failed (its
+// failed-round counter moved: the parent could not be reached, refused, or sent what could not be applied).
 struct RoundEvent {
   Nanoseconds began{0};  // when the round began (after any wait for its window to open)
   Nanoseconds time{0};   // when it ended
   std::string node;
-  uint64_t rounds = 0;  // by this node's current process
+  uint64_t rounds = 0;  // rounds completed (or, for a failed one, failed) by this node's current process
 };
 
 // A management call the operator made at the cloud (SPEC 7.2) that ended: what it asked and what came back. The
@@ -80,6 +81,7 @@ class WorldObserver {
   virtual void on_push_acknowledged(const PushEvent&) {}
   virtual void on_pull(const PullEvent&) {}
   virtual void on_round_done(const RoundEvent&) {}
+  virtual void on_round_failed(const RoundEvent&) {}
   virtual void on_management(const ManagementEvent&) {}
 };
 
@@ -102,6 +104,9 @@ class ObserverList final : public WorldObserver {
   }
   void on_round_done(const RoundEvent& event) override {
     for (WorldObserver* observer : observers_) observer->on_round_done(event);
+  }
+  void on_round_failed(const RoundEvent& event) override {
+    for (WorldObserver* observer : observers_) observer->on_round_failed(event);
   }
   void on_management(const ManagementEvent& event) override {
     for (WorldObserver* observer : observers_) observer->on_management(event);

@@ -202,6 +202,10 @@ void RunMetrics::on_round_done(const RoundEvent& event) {
     look_for_arrivals(parent->second, event.time);
 }
 
+void RunMetrics::on_round_failed(const RoundEvent& event) {
+  if (series_) failed_rounds_[event.node].push_back({event.began.count(), event.time.count()});
+}
+
 nlohmann::json RunMetrics::throughput_json(const Windows& windows, bool series) const {
   std::vector<int64_t> rates;
   nlohmann::json points = nlohmann::json::array();  // [window start (ns), bytes/s]
@@ -280,14 +284,18 @@ nlohmann::json RunMetrics::to_json() const {
                                                                 static_cast<double>(blob_transfers_)
                                                           : 0.0}}}};
   if (series_) {
-    // Each round as [begin, end].
-    nlohmann::json rounds = nlohmann::json::object();
-    for (const auto& [node, intervals] : rounds_) {
-      nlohmann::json list = nlohmann::json::array();
-      for (const auto& [begin, end] : intervals) list.push_back({begin, end});
-      rounds[node] = std::move(list);
-    }
-    out["rounds"] = std::move(rounds);
+    // Each round as [begin, end], per node.
+    const auto intervals_json = [](const Intervals& by_node) {
+      nlohmann::json rounds = nlohmann::json::object();
+      for (const auto& [node, intervals] : by_node) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& [begin, end] : intervals) list.push_back({begin, end});
+        rounds[node] = std::move(list);
+      }
+      return rounds;
+    };
+    out["rounds"] = intervals_json(rounds_);
+    out["failedRounds"] = intervals_json(failed_rounds_);
   }
   return out;
 }

@@ -12,7 +12,8 @@
 //    method and target);
 //  - bytes moved by the agents against the minimal bytes (every node that syncs a push receiving its blobs once);
 //  - faults injected, by kind and in order; blob transfers, and events per transfer;
-//  - in worlds of up to 64 nodes, each link's throughput window by window and when each node's sync rounds ended.
+//  - in worlds of up to 64 nodes, each link's throughput window by window and each node's sync rounds, completed and
+//    failed, as intervals.
 // Like the invariant checks it adds no event to the loop and changes nothing.
 #include <array>
 #include <cstdint>
@@ -40,6 +41,7 @@ class RunMetrics final : public WorldObserver {
   void on_fault(const FaultEvent& event) override;
   void on_push_acknowledged(const PushEvent& event) override;
   void on_round_done(const RoundEvent& event) override;
+  void on_round_failed(const RoundEvent& event) override;
 
   Nanoseconds window() const { return window_; }
   // The run will last `duration` (not the scenario's): its windows are laid out for it. Before build() only.
@@ -107,8 +109,9 @@ class RunMetrics final : public WorldObserver {
   // Worlds of up to kMostSeries nodes: each link's windows and each node's sync rounds over time, for charts.
   static constexpr size_t kMostSeries = 64;
   bool series_ = false;
-  // node -> its rounds, [begin, end] in nanoseconds
-  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> rounds_;
+  // node -> its rounds, [begin, end] in nanoseconds: completed, and failed
+  using Intervals = std::map<std::string, std::vector<std::pair<int64_t, int64_t>>>;
+  Intervals rounds_, failed_rounds_;
   uint64_t blob_transfers_ = 0;
   std::map<std::string, uint64_t> faults_by_kind_;
   nlohmann::json fault_list_ = nlohmann::json::array();

@@ -37,6 +37,11 @@ void TraceRecorder::on_round_done(const RoundEvent& event) {
   trace_.end_span(event.time, span, std::to_string(event.rounds));
 }
 
+void TraceRecorder::on_round_failed(const RoundEvent& event) {
+  const uint64_t span = trace_.begin_span(event.began, event.node, "sync round failed", {});
+  trace_.end_span(event.time, span, std::to_string(event.rounds));
+}
+
 std::string hash_text(uint64_t hash) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string text(16, '0');

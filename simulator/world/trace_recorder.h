@@ -6,7 +6,8 @@
 //   fault           node = "" (the world), peer = the targets, detail = the action (and skew);
 //   push ack        node = where it was pushed, detail = "repo:tag@digest";
 //   pull            node = where it was pulled, detail = "repo:tag status";
-//   sync round      node = the connected registry, detail = its round count.
+//   sync round      a span: node = the connected registry, detail = its round count;
+//   sync round failed  a span: node = the connected registry, detail = its count of failed rounds.
 // Nothing non-deterministic goes into a detail: no bodies, no tokens, no signatures.
 #include <string>
 
@@ -23,6 +24,7 @@ class TraceRecorder final : public WorldObserver {
   void on_push_acknowledged(const PushEvent& event) override;
   void on_pull(const PullEvent& event) override;
   void on_round_done(const RoundEvent& event) override;
+  void on_round_failed(const RoundEvent& event) override;
 
  private:
   Trace& trace_;

@@ -59,7 +59,8 @@ json full_run(uint64_t seed, const std::string& node_name = "line1") {
         {"at": "13m52s", "atNanoseconds": 832181567643, "action": "crash", "targets": ["NODE"], "origin": "nemesis"},
         {"at": "20m", "atNanoseconds": 1200000000000, "action": "clock-skew", "targets": ["store"],
          "origin": "nemesis", "skew": "+5s"}]},
-      "rounds": {"factory": [[1000000000, 2000000000], [40000000000, 41000000000]]}
+      "rounds": {"factory": [[1000000000, 2000000000], [40000000000, 41000000000]]},
+      "failedRounds": {"factory": [[500000000000, 500000000000]]}
     }
   })json";
   const std::string quoted = json(node_name).dump();
@@ -95,6 +96,15 @@ BOOST_AUTO_TEST_CASE(a_full_run_shows_every_chart) {
   BOOST_TEST(page.find("<script") == std::string::npos);
   BOOST_TEST(page.find("src=") == std::string::npos);
   BOOST_TEST(page.find("http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_timeline_draws_completed_and_failed_sync_rounds_apart) {
+  const std::string page = html_report(report_of({full_run(1)}));
+  // Each kind is in the legend once and drawn as a strip with its own colour class.
+  BOOST_TEST(occurrences(page, "strip k-sync-round\"") == 2u);
+  BOOST_TEST(occurrences(page, "strip k-sync-round-failed\"") == 1u);
+  BOOST_TEST(page.find("sync round failed of factory") != std::string::npos);
+  BOOST_TEST(page.find(".k-sync-round-failed {") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_header_has_the_facts_and_the_replay_command) {

@@ -99,6 +99,60 @@ BOOST_AUTO_TEST_CASE(the_trace_holds_each_sync_round_as_a_span_from_its_start_to
   BOOST_TEST(reported_long == long_rounds);
 }
 
+BOOST_AUTO_TEST_CASE(rounds_that_fail_while_a_link_is_down_are_spans_of_their_own_between_the_completed_ones) {
+  nlohmann::json scenario = test::busy_scenario("6m");
+  scenario["faults"] = {{"timeline", {{{"at", "1m"}, {"action", "link-down"}, {"target", "factory"}, {"for", "3m"}}}}};
+  World world(parse_scenario(scenario), 3);
+  world.trace().keep(Trace::Keep::All);
+  const RunResult result = world.run_all();
+  BOOST_REQUIRE(result.ok());
+
+  // node -> its rounds in the trace, [begin, end], completed or failed
+  struct Round {
+    Nanoseconds begin, end;
+    bool failed;
+  };
+  std::map<std::string, std::vector<Round>> rounds;
+  std::map<uint64_t, std::pair<Nanoseconds, std::string>> begun;  // open span -> its start and kind
+  for (const TraceRecord& record : world.trace().records()) {
+    if (record.kind != "sync round" && record.kind != "sync round failed") continue;
+    if (record.phase == TraceRecord::Phase::Begin) {
+      begun.emplace(record.span, std::pair{record.time, record.kind});
+      continue;
+    }
+    const auto start = begun.find(record.span);
+    BOOST_REQUIRE(start != begun.end());
+    rounds[record.node].push_back({start->second.first, record.time, start->second.second == "sync round failed"});
+    begun.erase(start);
+  }
+  BOOST_TEST(begun.empty());
+  const auto failed_of = [&](const std::string& node) {
+    return std::count_if(rounds[node].begin(), rounds[node].end(), [](const Round& round) { return round.failed; });
+  };
+  // The factory's uplink was down for three minutes: its attempts failed, backing off, and it synced again after.
+  BOOST_TEST(failed_of("factory") > 3);
+  BOOST_REQUIRE(!rounds["factory"].empty());
+  BOOST_TEST(!rounds["factory"].back().failed);
+  // line1's parent, the factory, answered all along the outage: line1's only failure is its first attempt, made
+  // while the world was starting (before the factory had activated).
+  const auto outage =
+      std::find_if(rounds["factory"].begin(), rounds["factory"].end(), [](const Round& round) { return round.failed; });
+  for (const Round& round : rounds["line1"])
+    if (round.failed) BOOST_TEST(round.end < outage->begin);
+  // A node's rounds, completed or failed, follow one another: none begins before the one before it ended.
+  for (const auto& [node, list] : rounds) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      BOOST_TEST(list[i].begin <= list[i].end, node);
+      if (i > 0) BOOST_TEST(list[i - 1].end <= list[i].begin, node << " round " << i);
+    }
+  }
+  // The report's metrics.failedRounds hold the same failed intervals.
+  const nlohmann::json report = result.to_json();
+  const nlohmann::json& failed_rounds = report.at("metrics").at("failedRounds");
+  BOOST_TEST(failed_rounds.at("factory").size() == static_cast<size_t>(failed_of("factory")));
+  BOOST_TEST(failed_rounds.value("line1", nlohmann::json::array()).size() == static_cast<size_t>(failed_of("line1")));
+}
+
 BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_and_reach_the_cloud) {
   World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "10m"}}), 1);
   world.build();
