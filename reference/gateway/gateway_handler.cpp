@@ -232,16 +232,22 @@ void answer_once(const std::shared_ptr<Poll>& poll, const Make& make) {
   poll->respond(std::move(*response));  // outside the lock: the transport may run other work inline
 }
 
-// Leaves a waiter that checks for news when woken, and waits again when there is none. Wait first, then read (the
-// caller reads after arming): a message appended in between wakes the waiter instead of being missed.
-void arm(const std::shared_ptr<Poll>& poll) {
-  poll->waiter = poll->read.log.wait([poll] {
-    answer_once(poll, [&poll]() -> std::optional<http::Response> {
-      if (poll->read.log.closed()) return poll->read(true);  // the node is stopping: answer now, do not hold a drain
-      arm(poll);
-      return poll->read(false);
-    });
-  });
+std::optional<http::Response> arm_and_read(const std::shared_ptr<Poll>& poll);
+
+// Leaves a waiter that checks for news when woken, and waits again when there is none. False when the log is closed
+// (the node is stopping): nothing would wake the poll, so it answers now rather than hold the drain.
+bool arm(const std::shared_ptr<Poll>& poll) {
+  const std::optional<uint64_t> waiter =
+      poll->read.log.wait([poll] { answer_once(poll, [&poll] { return arm_and_read(poll); }); });
+  if (!waiter) return false;
+  poll->waiter = *waiter;
+  return true;
+}
+
+// Wait first, then read: a message appended in between wakes the waiter instead of being missed.
+std::optional<http::Response> arm_and_read(const std::shared_ptr<Poll>& poll) {
+  if (!arm(poll)) return poll->read(true);
+  return poll->read(false);
 }
 }  // namespace
 
@@ -418,10 +424,7 @@ class GatewayCall final : public http::Call {
 
     if (wait <= 0 || gateway_.log_.closed()) return respond(*read(true));
     auto poll = std::make_shared<Poll>(std::move(read), std::move(respond));
-    answer_once(poll, [&poll]() -> std::optional<http::Response> {
-      arm(poll);
-      return poll->read(false);
-    });
+    answer_once(poll, [&poll] { return arm_and_read(poll); });
     std::lock_guard lock(poll->mutex);
     if (poll->answered) return;
     poll->deadline = gateway_.executor_.schedule_after(std::chrono::seconds(wait), [poll] {

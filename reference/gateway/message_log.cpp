@@ -62,8 +62,9 @@ ReadResult MessageLog::read(const std::string& cursor, const std::function<bool(
   return result;
 }
 
-uint64_t MessageLog::wait(std::function<void()> wake) {
+std::optional<uint64_t> MessageLog::wait(std::function<void()> wake) {
   std::lock_guard lock(mutex_);
+  if (closed_.load(std::memory_order_relaxed)) return std::nullopt;  // written under mutex_ too
   uint32_t slot = 0;
   if (free_slots_.empty()) {
     slot = static_cast<uint32_t>(waiters_.size());
@@ -117,8 +118,13 @@ void MessageLog::wake_all() {
 }
 
 void MessageLog::close() {
-  closed_.store(true, std::memory_order_release);
-  wake_all();
+  std::vector<std::function<void()>> waiters;
+  {
+    std::lock_guard lock(mutex_);
+    closed_.store(true, std::memory_order_release);
+    waiters = take_waiters();
+  }
+  for (auto& wake : waiters) wake();
 }
 
 void MessageLog::prune(WallTime now, Nanoseconds max_ttl) {

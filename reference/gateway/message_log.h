@@ -47,11 +47,14 @@ class MessageLog {
                   size_t limit, Nanoseconds ttl, WallTime now) const;
 
   // Waiters: `wake` runs once (on the appending thread), at the next append or wake_all(). Cancel with the id.
-  uint64_t wait(std::function<void()> wake);
+  // Once the log is closed it leaves no waiter and returns nothing: the caller answers now. (A reader that checked
+  // closed() and then waited could otherwise wait after close() had woken the others, until its deadline, holding the
+  // node's drain: closed() and the waiters are now decided under one lock.)
+  std::optional<uint64_t> wait(std::function<void()> wake);
   void cancel_wait(uint64_t id);
   void wake_all();
   // The node is stopping: wakes every waiter, and closed() says so from now on, so that readers answer at once
-  // instead of holding the drain (and new ones do not wait).
+  // instead of holding the drain (and wait() leaves no new waiter).
   void close();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 

@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(waiters_wake_once_on_append_or_wake_all_and_cancelled_ones_
   MessageLog log("e1");
   int woken = 0, cancelled_woken = 0;
   log.wait([&] { ++woken; });
-  const uint64_t cancelled = log.wait([&] { ++cancelled_woken; });
+  const uint64_t cancelled = *log.wait([&] { ++cancelled_woken; });
   log.cancel_wait(cancelled);
   log.append(put("apps/a", "1"), kStart);
   log.append(put("apps/a", "2"), kStart);
@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(waiters_wake_once_on_append_or_wake_all_and_cancelled_ones_
 BOOST_AUTO_TEST_CASE(waiters_wake_in_the_order_they_waited_and_an_old_id_cancels_nothing) {
   MessageLog log("e1");
   std::vector<int> woken;
-  const uint64_t first = log.wait([&] { woken.push_back(1); });
+  const uint64_t first = *log.wait([&] { woken.push_back(1); });
   log.wait([&] { woken.push_back(2); });
   log.cancel_wait(first);  // frees the first slot...
   log.wait([&] { woken.push_back(3); });  // ...which this later waiter takes: it still wakes after 2
@@ -126,12 +126,31 @@ BOOST_AUTO_TEST_CASE(waiters_wake_in_the_order_they_waited_and_an_old_id_cancels
   log.wake_all();
   BOOST_TEST(woken == (std::vector<int>{2, 3}));
 
-  const uint64_t gone = log.wait([&] { woken.push_back(4); });
+  const uint64_t gone = *log.wait([&] { woken.push_back(4); });
   log.append(put("apps/a", "1"), kStart);  // wakes 4
   log.wait([&] { woken.push_back(5); });  // in the slot 4 left
   log.cancel_wait(gone);
   log.wake_all();
   BOOST_TEST(woken == (std::vector<int>{2, 3, 4, 5}));
+}
+
+// A stopping node closes its log: whoever waits is woken once, and a reader that comes after (it checked closed()
+// just before the close) is refused a waiter, so it answers now instead of holding the node's drain until its
+// deadline. Before, wait() left it a waiter that nothing would ever wake.
+BOOST_AUTO_TEST_CASE(closing_wakes_every_waiter_once_and_leaves_no_new_one) {
+  MessageLog log("e1");
+  int woken = 0, late_woken = 0;
+  BOOST_REQUIRE(log.wait([&] { ++woken; }));
+  BOOST_REQUIRE(log.wait([&] { ++woken; }));
+  BOOST_TEST(!log.closed());
+  log.close();
+  BOOST_TEST(log.closed());
+  BOOST_TEST(woken == 2);
+  BOOST_TEST(!log.wait([&] { ++late_woken; }).has_value());
+  log.append(put("apps/a", "1"), kStart);
+  log.wake_all();
+  BOOST_TEST(late_woken == 0);
+  BOOST_TEST(woken == 2);
 }
 
 BOOST_AUTO_TEST_CASE(repository_patterns_match_as_scope_maps_do) {
