@@ -75,7 +75,9 @@ class SyncAgent {
   ConnectionState state() const { return state_.load(); }
   uint64_t rounds() const { return rounds_.load(); }  // sync rounds completed (outpost_sync_rounds_total)
   // When the last completed round began, on the agent's monotonic clock: with rounds(), a round as an interval (the
-  // simulator draws each node's rounds as bars on a timeline). Set before rounds() moves.
+  // simulator draws each node's rounds as bars on a timeline). Set before rounds() moves. Each is atomic, but the pair
+  // is consistent only when read on the agent's executor (as the simulator reads it, between events): from another
+  // thread, a round may end between the two reads.
   Nanoseconds last_round_began() const { return Nanoseconds(last_round_began_.load()); }
   // Rounds that failed (the parent unreachable, refused, or an answer that could not be applied), and when the last of
   // them began: the simulator draws them as bars of their own, so an outage shows the attempts, not only a gap.

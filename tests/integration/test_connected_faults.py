@@ -20,15 +20,18 @@ to pass.
     5b  20 % reset_peer toxicity on every link: 50 images converge at every node with identical digests
     5c  pushes at a ReadWrite CR cut off from its parent survive `kill -9` and reach the cloud once the link returns
     -   a node cut off counts its failed attempts in /metrics, keeps serving, and syncs again when the link returns
+    -   scrapes, pushes and link cuts at once: every answer right, every image everywhere
     6   a closed sync window: only configuration checks cross the link; opening it at the cloud brings the content
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import hashlib
 import random
 import re
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -509,6 +512,76 @@ def test_a_cut_off_node_counts_failed_attempts_in_metrics_keeps_serving_and_sync
     wait_for_counters(t, "line1", lambda c: c[ROUNDS] > cut_off[ROUNDS],
                       "line1 to complete a round once its links are back")
     wait_for_digest(t, "line1", "apps/cut", "after", after.digest)
+
+
+STRESS_PUSHERS = 2      # clients pushing at factory at once
+STRESS_IMAGES = 6       # images each of them pushes
+STRESS_CUTS = 3         # times factory's uplinks are cut while they push
+SCRAPES_AT_MOST = 2000  # rounds of /metrics, /readyz, /healthz per scraper: a bound should the rest hang
+
+
+def test_scrapes_pushes_and_link_cuts_meet_at_connected_registries_without_a_wrong_answer(tree):
+    """SPEC 1.4, 5.1, 5.6 with a node's threads meeting: two clients push at factory (a ReadWrite CR with a child,
+    line1) while the test cuts factory's uplinks STRESS_CUTS times (each cut lasts until factory counts a failed
+    attempt, each return until it completes a round), and two more clients scrape /metrics, /readyz and /healthz at
+    factory and line1 without pause. Every scrape answers 200, every push is acknowledged, and afterwards every image is
+    at the cloud and at line1 with identical digests. Against the ThreadSanitizer build (CI), this is where the sync
+    agent's, the gateway's and the request threads' shared state meet: the failed-attempt counter's race showed here."""
+    t = tree
+    t.add("factory", "ReadWrite", None, ["apps/*"])
+    t.add("line1", "ReadOnly", "factory", ["apps/*"])
+    t.start("factory", front=True)
+    t.start("line1")
+    for name in ("factory", "line1"):
+        t.h.wait_ready(name)
+    uplinks = t.uplinks("factory")
+    done = threading.Event()
+    problems: list[str] = []
+
+    def scrape(where: str) -> None:
+        with t.client(where) as oci:
+            for _ in range(SCRAPES_AT_MOST):
+                if done.is_set():
+                    return
+                for path in ("/metrics", "/readyz", "/healthz"):
+                    got = oci.get(path)
+                    if got.status_code != 200:
+                        problems.append(f"{path} at {where}: {describe(got)}")
+
+    def push(index: int) -> dict[tuple[str, str], str]:
+        pushed = {}
+        with t.client("factory") as oci:
+            for i in range(STRESS_IMAGES):
+                repository, tag, image = f"apps/stress{index}", f"p{index}-{i}", small_image(f"stress-{index}-{i}")
+                oci.push_image(repository, image, tag)  # raises on an answer the spec does not allow
+                pushed[(repository, tag)] = image.digest
+        return pushed
+
+    expected: dict[tuple[str, str], str] = {}
+    with concurrent.futures.ThreadPoolExecutor(2 + STRESS_PUSHERS) as pool:
+        scrapers = [pool.submit(scrape, where) for where in ("factory", "line1")]
+        try:
+            pushers = [pool.submit(push, index) for index in range(STRESS_PUSHERS)]
+            for _ in range(STRESS_CUTS):
+                before = sync_counters(t, "factory")
+                t.set_links(uplinks, False)
+                wait_for_counters(t, "factory", lambda c: c[FAILURES] > before[FAILURES],
+                                  "factory to count a failed attempt while cut off")
+                cut_off = sync_counters(t, "factory")
+                t.set_links(uplinks, True)
+                wait_for_counters(t, "factory", lambda c: c[ROUNDS] > cut_off[ROUNDS],
+                                  "factory to complete a round once its links are back")
+            for pusher in pushers:
+                expected.update(pusher.result())
+        finally:
+            done.set()
+            for scraper in scrapers:
+                scraper.result()
+    assert not problems, "\n".join(problems[:10])
+    assert len(expected) == STRESS_PUSHERS * STRESS_IMAGES
+    for (repository, tag), digest in expected.items():
+        wait_for_digest(t, "cloud", repository, tag, digest)
+        wait_for_digest(t, "line1", repository, tag, digest)
 
 
 # --- 6: a closed sync window -----------------------------------------------------------------------------------------
