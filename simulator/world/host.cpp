@@ -202,17 +202,17 @@ void Host::watch_rounds(const RequestEvent&) {
   // first: the host's name and connection string lie on another line, cold at most exchanges.)
   if (!agent_ || state_ != State::Running) return;
   // The agent's monotonic clock is the loop's virtual time (VirtualClock), unskewed, so its round starts need no
-  // conversion. An exchange ends at most one round, completed or failed.
+  // conversion. A round that ended is told before one that failed after it, within the same exchange.
   const uint64_t rounds = rounds_from_metrics();
   if (rounds != rounds_seen_) {
     rounds_seen_ = rounds;
     clients_.observer.on_round_done(RoundEvent{agent_->last_round_began(), loop_.now(), name(), rounds});
-    return;
   }
   const uint64_t failed = agent_->failed_rounds();
-  if (failed == failed_rounds_seen_) return;
-  failed_rounds_seen_ = failed;
-  clients_.observer.on_round_failed(RoundEvent{agent_->last_failed_round_began(), loop_.now(), name(), failed});
+  if (failed != failed_rounds_seen_) {
+    failed_rounds_seen_ = failed;
+    clients_.observer.on_round_failed(RoundEvent{agent_->last_failed_round_began(), loop_.now(), name(), failed});
+  }
 }
 
 }  // namespace outpost::sim::world
