@@ -31,14 +31,13 @@ void TraceRecorder::on_pull(const PullEvent& event) {
                 event.repository + ":" + event.tag + " " + std::to_string(event.status));
 }
 
-void TraceRecorder::on_round_done(const RoundEvent& event) {
-  // A span, recorded when the round ended (the world hears of it then): a bar on the node's track from its start.
-  const uint64_t span = trace_.begin_span(event.began, event.node, "sync round", {});
-  trace_.end_span(event.time, span, std::to_string(event.rounds));
-}
+void TraceRecorder::on_round_done(const RoundEvent& event) { record_round(event, "sync round"); }
 
-void TraceRecorder::on_round_failed(const RoundEvent& event) {
-  const uint64_t span = trace_.begin_span(event.began, event.node, "sync round failed", {});
+void TraceRecorder::on_round_failed(const RoundEvent& event) { record_round(event, "sync round failed"); }
+
+void TraceRecorder::record_round(const RoundEvent& event, const char* name) {
+  // A span, recorded when the round ended (the world hears of it then): a bar on the node's track from its start.
+  const uint64_t span = trace_.begin_span(event.began, event.node, name, {});
   trace_.end_span(event.time, span, std::to_string(event.rounds));
 }
 

@@ -27,6 +27,8 @@ class TraceRecorder final : public WorldObserver {
   void on_round_failed(const RoundEvent& event) override;
 
  private:
+  void record_round(const RoundEvent& event, const char* name);  // a completed or failed round, as a span
+
   Trace& trace_;
 };
 
