@@ -136,6 +136,7 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
   const auto what = [&] { return "gateway " + std::string(operation) + " at " + address_.gateway; };
   http::ClientResult result = co_await exchange(stop_, client_, std::move(request));
   if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what() + ": " + result.transport_error);
+  ++counters_.answered;
   http::ClientResponse& response = *result.response;
   counters_.bytes_down += response.body.size();
   if (response.status == 404) {
@@ -182,6 +183,7 @@ Task<http::ClientResponse> ParentLink::content(http::Method method, std::string 
   counters_.bytes_up += sent->load();
   if (counted) counters_.bytes_down += counted->counted();
   if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": " + result.transport_error);
+  ++counters_.answered;
   counters_.bytes_down += result.response->body.size();
   if (result.response->status == 401 || result.response->status == 403 || result.response->status >= 500 ||
       result.response->status == 429) {

@@ -524,31 +524,34 @@ uint64_t SyncAgent::push_progress() const {
 
 Task<void> SyncAgent::pull_loop() {
   for (;;) {
-    // The backoff paces retries against a parent that cannot be reached (SPEC 5.6). A round that stored something
-    // before it failed reached its parent: the link merely lost one exchange (a reset, a cut), so the next attempt
-    // starts again from the shortest delay. Resetting only after a whole round succeeds made a lossy link (a fifth of
-    // the connections reset) climb to the 30 s cap although nearly every attempt made progress, since a round that
-    // applies many messages almost never gets through all of them in one go. A failure that makes no progress (a
-    // parent that is down, or one object failing every time) still backs off as before.
-    const uint64_t progress = pull_progress();
+    // The backoff paces retries against a parent that cannot be reached (SPEC 5.6). A failed round that stored
+    // something, or that its parent answered in part and that failed at another point than the last failed round,
+    // reached its parent: the link merely lost one exchange (a reset, a cut), so the next attempt starts again from the
+    // shortest delay (attempt_progress.h says why). A parent that is down, or one exchange failing every time, still
+    // backs off to the cap.
+    pull_attempts_.begin(pull_progress(), link_.counters().answered);
+    bool failed = false;
     try {
       co_await round();
       pull_backoff_.reset();
+      pull_attempts_.succeeded();
       // The link works: anything journalled may go now. A ReadOnly node never pushes (its mode is immutable, SPEC
       // 2.3) and its push loop wakes only to find that out again, so it is not woken: in a wide tree of ReadOnly
       // leaves that wake-up after every round (an event posted, a timer cancelled and another armed) was a few % of
       // the whole fleet's time.
       if (!read_only_) push_wakeup_.notify();
     } catch (const SyncFailure& failure) {
+      failed = true;
       round_failed();
       record_failure(failure);
     } catch (const Cancelled&) {
       throw;
     } catch (const std::exception& error) {  // storage or a malformed answer: never let it end the loop (SPEC 5.6)
+      failed = true;
       round_failed();
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
-    if (pull_progress() != progress) pull_backoff_.reset();
+    if (failed && pull_attempts_.failed(pull_progress(), link_.counters().answered, 0)) pull_backoff_.reset();
     if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
       {
         std::lock_guard lock(status_mutex_);
@@ -580,19 +583,22 @@ Task<void> SyncAgent::push_loop() {
       settings = replica_.settings();
       if (settings && settings->mode == auth::RegistryMode::ReadWrite && activated_ && !disabled_) break;
     }
-    const uint64_t progress = push_progress();  // as in pull_loop: progress before a failure restarts the backoff
+    push_attempts_.begin(push_progress(), link_.counters().answered);  // as in pull_loop
+    uint64_t pushing = 0;  // the journal entry under way: where a failure happened
     try {
       if (window_closed(settings.get())) co_await wait_for_window();
       for (;;) {
         const auto entries = store_.pending(kJournalBatch);
         if (entries.empty()) break;
         for (const auto& entry : entries) {
+          pushing = static_cast<uint64_t>(entry.id);
           co_await content_.push(entry);
           store_.acknowledge(entry.id);
           ++acknowledged_;
         }
       }
       push_backoff_.reset();
+      push_attempts_.succeeded();
       continue;
     } catch (const Cancelled&) {
       throw;
@@ -601,7 +607,7 @@ Task<void> SyncAgent::push_loop() {
       record_failure(failure ? *failure
                              : SyncFailure(Failure::Unreachable, std::string("push-up failed: ") + error.what()));
     }
-    if (push_progress() != progress) push_backoff_.reset();
+    if (push_attempts_.failed(push_progress(), link_.counters().answered, pushing)) push_backoff_.reset();
     co_await sleep_for(stop_, push_backoff_.next(random_));  // (no co_await inside a handler)
     push_wakeup_.notify();
   }

@@ -25,6 +25,7 @@
 #include "reference/common/task.h"
 #include "reference/gateway/message_log.h"
 #include "reference/storage/storage.h"
+#include "reference/sync/attempt_progress.h"
 #include "reference/sync/backoff.h"
 #include "reference/sync/content_sync.h"
 #include "reference/sync/parent_link.h"
@@ -112,7 +113,7 @@ class SyncAgent {
   void record_failure(const SyncFailure& failure);
   void round_failed();  // the round under way (round_began_) ended in a failure
   // Work done so far by each loop (objects stored or sent, journal entries settled): a failure that comes after some
-  // progress restarts its loop's backoff (see pull_loop).
+  // progress restarts its loop's backoff (see pull_loop and attempt_progress.h).
   uint64_t pull_progress() const;
   uint64_t push_progress() const;
   void loop_ended();
@@ -132,6 +133,8 @@ class SyncAgent {
   Trigger push_wakeup_;
   Backoff pull_backoff_;
   Backoff push_backoff_;
+  AttemptProgress pull_attempts_;
+  AttemptProgress push_attempts_;
 
   // Agent-thread state.
   bool need_resync_ = true;  // the first round compares everything (SPEC 5.5)

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "reference/sync/attempt_progress.h"
 #include "reference/sync/backoff.h"
 
 using namespace outpost;
@@ -84,6 +85,51 @@ BOOST_AUTO_TEST_CASE(refuses_nonsense) {
   BOOST_CHECK_THROW(Backoff(0s, 1s), std::invalid_argument);
   BOOST_CHECK_THROW(Backoff(2s, 1s), std::invalid_argument);
   BOOST_CHECK_THROW(Backoff(1s, 2s, 0.5), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// After a failed attempt: did it make progress, so that the retry starts again from the shortest delay?
+BOOST_AUTO_TEST_SUITE(attempt_progress)
+
+using outpost::sync::AttemptProgress;
+
+BOOST_AUTO_TEST_CASE(work_done_for_good_is_progress) {
+  AttemptProgress attempts;
+  attempts.begin(10, 100);
+  BOOST_TEST(attempts.failed(11, 100, 7));  // an object stored before the failure, nothing else answered
+  attempts.begin(11, 100);
+  BOOST_TEST(attempts.failed(12, 103, 7));
+}
+
+BOOST_AUTO_TEST_CASE(an_attempt_nothing_answered_is_not_progress) {
+  // The parent is down: every attempt fails at its first exchange.
+  AttemptProgress attempts;
+  for (int i = 0; i < 3; ++i) {
+    attempts.begin(10, 100);
+    BOOST_TEST(!attempts.failed(10, 100, 0));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(answered_in_part_is_progress_until_it_fails_at_the_same_point_again) {
+  AttemptProgress attempts;
+  attempts.begin(10, 100);
+  BOOST_TEST(attempts.failed(10, 103, 7));   // 3 exchanges answered, then the 4th lost
+  attempts.begin(10, 103);
+  BOOST_TEST(!attempts.failed(10, 106, 7));  // the same point of the same entry: one request failing every time
+  attempts.begin(10, 106);
+  BOOST_TEST(attempts.failed(10, 108, 7));   // lost another exchange: a lossy link
+  attempts.begin(10, 108);
+  BOOST_TEST(attempts.failed(10, 111, 8));   // 3 answered again, but on the next entry
+}
+
+BOOST_AUTO_TEST_CASE(a_success_forgets_the_last_failure) {
+  AttemptProgress attempts;
+  attempts.begin(10, 100);
+  BOOST_TEST(attempts.failed(10, 102, 0));
+  attempts.succeeded();
+  attempts.begin(10, 110);
+  BOOST_TEST(attempts.failed(10, 112, 0));  // the same point as before the success, but not twice in a row
 }
 
 BOOST_AUTO_TEST_SUITE_END()
