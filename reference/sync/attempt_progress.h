@@ -11,10 +11,11 @@
 // integration test that pushes 25 images each way through a proxy resetting one connection in five took 13 to 44 s to
 // converge (7 to 8 s with it), and over 60 s once under ThreadSanitizer.
 //
-// So a failed attempt made progress when it did work for good (the loop's own count moved), or when the parent
-// answered part of it and it failed at another point than the last failure did. An attempt that nothing answered (the
-// parent is down) and one that failed exactly where the previous one failed (one request failing every time) make no
-// progress, and back off to the cap as before.
+// So a failed attempt made progress when it did work for good (the loop's own count moved), or when it lost an exchange
+// (no answer came: a reset, a cut, a timeout) after the parent had answered part of it, and at another point than the
+// last failure. An attempt that nothing answered (the parent is down), one that failed exactly where the previous one
+// failed (one request failing every time) and one that the parent turned down (a 5xx or 429 answer: it is failing or
+// overloaded, and the backoff is there to relieve it) make no progress, and back off to the cap as before.
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -23,21 +24,22 @@ namespace outpost::sync {
 
 class AttemptProgress {
  public:
-  // Before an attempt: the loop's work done for good (objects stored or sent, journal entries settled) and the
-  // exchanges its parent has answered so far. Both counts only grow.
-  void begin(uint64_t work, uint64_t answers) {
-    work_ = work;
-    answers_ = answers;
-  }
-  // After the attempt failed, with the same counts and what it was working on when it failed (a journal entry's id;
+  // What the loop and its link have done so far. Every count only grows.
+  struct Counts {
+    uint64_t work = 0;      // done for good: objects stored or sent, journal entries settled
+    uint64_t answered = 0;  // exchanges the parent answered (any status)
+    uint64_t lost = 0;      // exchanges that got no answer
+  };
+  // Before an attempt.
+  void begin(const Counts& counts) { before_ = counts; }
+  // After the attempt failed, with the counts then and what it was working on when it failed (a journal entry's id;
   // one value for every sync round): whether it made progress.
-  bool failed(uint64_t work, uint64_t answers, uint64_t subject);
+  bool failed(const Counts& counts, uint64_t subject);
   // After an attempt that succeeded: a failure that follows is compared with none.
   void succeeded() { last_failure_.reset(); }
 
  private:
-  uint64_t work_ = 0;
-  uint64_t answers_ = 0;
+  Counts before_;
   std::optional<std::pair<uint64_t, uint64_t>> last_failure_;  // (subject, exchanges answered before it failed)
 };
 

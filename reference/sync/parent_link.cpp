@@ -135,7 +135,10 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
   // Written only for a failure: nearly every call succeeds. (Read afterwards: only the content address ever changes.)
   const auto what = [&] { return "gateway " + std::string(operation) + " at " + address_.gateway; };
   http::ClientResult result = co_await exchange(stop_, client_, std::move(request));
-  if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what() + ": " + result.transport_error);
+  if (!result.ok()) {
+    ++counters_.lost;
+    throw SyncFailure(SyncFailure::Kind::Unreachable, what() + ": " + result.transport_error);
+  }
   ++counters_.answered;
   http::ClientResponse& response = *result.response;
   counters_.bytes_down += response.body.size();
@@ -182,7 +185,10 @@ Task<http::ClientResponse> ParentLink::content(http::Method method, std::string 
   http::ClientResult result = co_await exchange(stop_, client_, std::move(request), counting);
   counters_.bytes_up += sent->load();
   if (counted) counters_.bytes_down += counted->counted();
-  if (!result.ok()) throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": " + result.transport_error);
+  if (!result.ok()) {
+    ++counters_.lost;
+    throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": " + result.transport_error);
+  }
   ++counters_.answered;
   counters_.bytes_down += result.response->body.size();
   if (result.response->status == 401 || result.response->status == 403 || result.response->status >= 500 ||

@@ -47,6 +47,7 @@ struct ParentAddress {
 struct LinkCounters {
   uint64_t requests = 0;
   uint64_t answered = 0;    // requests the parent answered (any status): the link worked for them
+  uint64_t lost = 0;        // requests that got no answer: the connection failed, was reset or timed out
   uint64_t bytes_down = 0;  // response bodies received
   uint64_t bytes_up = 0;    // request bodies sent
 };

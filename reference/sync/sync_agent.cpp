@@ -512,24 +512,26 @@ void SyncAgent::set_cursor(std::string cursor) {
   cursor_encoded_ = http::percent_encode(cursor_);
 }
 
-uint64_t SyncAgent::pull_progress() const {
+AttemptProgress::Counts SyncAgent::pull_counts() {
   const ContentCounters& c = content_.counters();
-  return c.manifests_down + c.blobs_down + c.deletes_down;
+  const LinkCounters& link = link_.counters();
+  return {c.manifests_down + c.blobs_down + c.deletes_down, link.answered, link.lost};
 }
 
-uint64_t SyncAgent::push_progress() const {
+AttemptProgress::Counts SyncAgent::push_counts() {
   const ContentCounters& c = content_.counters();
-  return c.manifests_up + c.blobs_up + c.deletes_up + acknowledged_;
+  const LinkCounters& link = link_.counters();
+  return {c.manifests_up + c.blobs_up + c.deletes_up + acknowledged_, link.answered, link.lost};
 }
 
 Task<void> SyncAgent::pull_loop() {
   for (;;) {
     // The backoff paces retries against a parent that cannot be reached (SPEC 5.6). A failed round that stored
-    // something, or that its parent answered in part and that failed at another point than the last failed round,
-    // reached its parent: the link merely lost one exchange (a reset, a cut), so the next attempt starts again from the
-    // shortest delay (attempt_progress.h says why). A parent that is down, or one exchange failing every time, still
-    // backs off to the cap.
-    pull_attempts_.begin(pull_progress(), link_.counters().answered);
+    // something, or that lost an exchange after its parent had answered part of it, at another point than the last
+    // failed round, reached its parent: the link merely lost one exchange (a reset, a cut), so the next attempt starts
+    // again from the shortest delay (attempt_progress.h says why). A parent that is down, that turns the round down
+    // (5xx, 429), or one exchange failing every time, still backs off to the cap.
+    pull_attempts_.begin(pull_counts());
     bool failed = false;
     try {
       co_await round();
@@ -551,7 +553,7 @@ Task<void> SyncAgent::pull_loop() {
       round_failed();
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
-    if (failed && pull_attempts_.failed(pull_progress(), link_.counters().answered, 0)) pull_backoff_.reset();
+    if (failed && pull_attempts_.failed(pull_counts(), 0)) pull_backoff_.reset();
     if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
       {
         std::lock_guard lock(status_mutex_);
@@ -583,7 +585,7 @@ Task<void> SyncAgent::push_loop() {
       settings = replica_.settings();
       if (settings && settings->mode == auth::RegistryMode::ReadWrite && activated_ && !disabled_) break;
     }
-    push_attempts_.begin(push_progress(), link_.counters().answered);  // as in pull_loop
+    push_attempts_.begin(push_counts());  // as in pull_loop
     uint64_t pushing = 0;  // the journal entry under way: where a failure happened
     try {
       if (window_closed(settings.get())) co_await wait_for_window();
@@ -607,7 +609,7 @@ Task<void> SyncAgent::push_loop() {
       record_failure(failure ? *failure
                              : SyncFailure(Failure::Unreachable, std::string("push-up failed: ") + error.what()));
     }
-    if (push_attempts_.failed(push_progress(), link_.counters().answered, pushing)) push_backoff_.reset();
+    if (push_attempts_.failed(push_counts(), pushing)) push_backoff_.reset();
     co_await sleep_for(stop_, push_backoff_.next(random_));  // (no co_await inside a handler)
     push_wakeup_.notify();
   }

@@ -112,10 +112,10 @@ class SyncAgent {
   void set_cursor(std::string cursor);
   void record_failure(const SyncFailure& failure);
   void round_failed();  // the round under way (round_began_) ended in a failure
-  // Work done so far by each loop (objects stored or sent, journal entries settled): a failure that comes after some
-  // progress restarts its loop's backoff (see pull_loop and attempt_progress.h).
-  uint64_t pull_progress() const;
-  uint64_t push_progress() const;
+  // Work done so far by each loop (objects stored or sent, journal entries settled) and its link's exchanges answered
+  // and lost: a failure that comes after some progress restarts its loop's backoff (see attempt_progress.h).
+  AttemptProgress::Counts pull_counts();
+  AttemptProgress::Counts push_counts();
   void loop_ended();
 
   Executor& executor_;
@@ -150,7 +150,7 @@ class SyncAgent {
   std::optional<WallTime> next_gc_;
   int loops_running_ = 0;
   std::function<void()> stopped_;
-  uint64_t acknowledged_ = 0;  // journal entries the parent holds (push_progress)
+  uint64_t acknowledged_ = 0;  // journal entries the parent holds (push_counts)
 
   // Shared with other threads.
   std::atomic<bool> activated_{false};

@@ -93,43 +93,54 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(attempt_progress)
 
 using outpost::sync::AttemptProgress;
+using Counts = AttemptProgress::Counts;
 
 BOOST_AUTO_TEST_CASE(work_done_for_good_is_progress) {
   AttemptProgress attempts;
-  attempts.begin(10, 100);
-  BOOST_TEST(attempts.failed(11, 100, 7));  // an object stored before the failure, nothing else answered
-  attempts.begin(11, 100);
-  BOOST_TEST(attempts.failed(12, 103, 7));
+  attempts.begin({10, 100, 5});
+  BOOST_TEST(attempts.failed({11, 100, 6}, 7));  // an object stored, then the next exchange lost
+  attempts.begin({11, 100, 6});
+  BOOST_TEST(attempts.failed({12, 103, 6}, 7));  // an object stored, then a 5xx answer
 }
 
 BOOST_AUTO_TEST_CASE(an_attempt_nothing_answered_is_not_progress) {
-  // The parent is down: every attempt fails at its first exchange.
+  // The parent is down: every attempt loses its first exchange.
   AttemptProgress attempts;
-  for (int i = 0; i < 3; ++i) {
-    attempts.begin(10, 100);
-    BOOST_TEST(!attempts.failed(10, 100, 0));
+  for (uint64_t i = 0; i < 3; ++i) {
+    attempts.begin({10, 100, 5 + i});
+    BOOST_TEST(!attempts.failed({10, 100, 6 + i}, 0));
   }
 }
 
-BOOST_AUTO_TEST_CASE(answered_in_part_is_progress_until_it_fails_at_the_same_point_again) {
+BOOST_AUTO_TEST_CASE(losing_an_exchange_after_answers_is_progress_until_it_fails_at_the_same_point_again) {
   AttemptProgress attempts;
-  attempts.begin(10, 100);
-  BOOST_TEST(attempts.failed(10, 103, 7));   // 3 exchanges answered, then the 4th lost
-  attempts.begin(10, 103);
-  BOOST_TEST(!attempts.failed(10, 106, 7));  // the same point of the same entry: one request failing every time
-  attempts.begin(10, 106);
-  BOOST_TEST(attempts.failed(10, 108, 7));   // lost another exchange: a lossy link
-  attempts.begin(10, 108);
-  BOOST_TEST(attempts.failed(10, 111, 8));   // 3 answered again, but on the next entry
+  attempts.begin({10, 100, 5});
+  BOOST_TEST(attempts.failed({10, 103, 6}, 7));   // 3 exchanges answered, then the 4th lost
+  attempts.begin({10, 103, 6});
+  BOOST_TEST(!attempts.failed({10, 106, 7}, 7));  // the same point of the same entry: one request failing every time
+  attempts.begin({10, 106, 7});
+  BOOST_TEST(attempts.failed({10, 108, 8}, 7));   // lost another exchange: a lossy link
+  attempts.begin({10, 108, 8});
+  BOOST_TEST(attempts.failed({10, 111, 9}, 8));   // 3 answered again, but on the next entry
+}
+
+BOOST_AUTO_TEST_CASE(an_attempt_the_parent_turned_down_is_not_progress) {
+  // A 5xx or 429 is an answer, not a lost exchange: the parent is failing or overloaded, and the backoff relieves it,
+  // wherever its refusals fall.
+  AttemptProgress attempts;
+  attempts.begin({10, 100, 5});
+  BOOST_TEST(!attempts.failed({10, 104, 5}, 7));  // 3 answered, then a 503 (answered too)
+  attempts.begin({10, 104, 5});
+  BOOST_TEST(!attempts.failed({10, 106, 5}, 7));  // another point, still turned down
 }
 
 BOOST_AUTO_TEST_CASE(a_success_forgets_the_last_failure) {
   AttemptProgress attempts;
-  attempts.begin(10, 100);
-  BOOST_TEST(attempts.failed(10, 102, 0));
+  attempts.begin({10, 100, 5});
+  BOOST_TEST(attempts.failed({10, 102, 6}, 0));
   attempts.succeeded();
-  attempts.begin(10, 110);
-  BOOST_TEST(attempts.failed(10, 112, 0));  // the same point as before the success, but not twice in a row
+  attempts.begin({10, 110, 6});
+  BOOST_TEST(attempts.failed({10, 112, 7}, 0));  // the same point as before the success, but not twice in a row
 }
 
 BOOST_AUTO_TEST_SUITE_END()
