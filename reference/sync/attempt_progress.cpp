@@ -2,13 +2,14 @@
 
 namespace outpost::sync {
 
-bool AttemptProgress::failed(const Counts& counts, uint64_t subject) {
-  const std::pair<uint64_t, uint64_t> point{subject, counts.answered - before_.answered};
-  const bool same_point = last_failure_ == point;
-  last_failure_ = point;
-  if (counts.work != before_.work) return true;
-  const bool lost_an_exchange = counts.lost != before_.lost;
-  return lost_an_exchange && point.second > 0 && !same_point;
+bool AttemptProgress::failed(const Counts& counts, bool lost_exchange) {
+  if (counts.work != before_.work) {
+    quick_retries_ = 0;
+    return true;
+  }
+  if (!lost_exchange || counts.answers == before_.answers || quick_retries_ >= kQuickRetries) return false;
+  ++quick_retries_;
+  return true;
 }
 
 }  // namespace outpost::sync

@@ -410,17 +410,25 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
   }
 }
 
+Task<http::ClientResponse> ContentSync::push_exchange(http::Method method, std::string target, http::Headers headers,
+                                                      std::unique_ptr<http::BodySource> body) {
+  http::ClientResponse response = co_await link_.content(method, std::move(target), std::move(headers),
+                                                         std::move(body), nullptr);
+  ++counters_.push_answers;  // (a transport failure or a refusal threw instead)
+  co_return response;
+}
+
 Task<void> ContentSync::push_blob(std::string repository, oci::Digest digest) {
   const std::string path = "/v2/" + repository + "/blobs/" + digest.str();
-  http::ClientResponse head = co_await link_.content(http::Method::Head, path, {}, nullptr, nullptr);
+  http::ClientResponse head = co_await push_exchange(http::Method::Head, path, {}, nullptr);
   if (head.status == 200) co_return;  // idempotent by digest: the parent has it (SPEC 5.8)
   auto reader = storage_.blobs->open(digest);
   if (!reader) throw SyncFailure(Failure::NotFound, "blob " + digest.str() + " is gone from this node");
   http::Headers headers;
   headers.set("Content-Type", "application/octet-stream");
   http::ClientResponse posted =
-      co_await link_.content(http::Method::Post, "/v2/" + repository + "/blobs/uploads/?digest=" + digest.str(),
-                             headers, std::make_unique<BlobSource>(std::move(reader)), nullptr);
+      co_await push_exchange(http::Method::Post, "/v2/" + repository + "/blobs/uploads/?digest=" + digest.str(),
+                             headers, std::make_unique<BlobSource>(std::move(reader)));
   if (posted.status != 201)
     throw SyncFailure(Failure::Unreachable, "pushing blob " + digest.str() + ": " + std::to_string(posted.status));
   ++counters_.blobs_up;
@@ -435,8 +443,8 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
   for (const auto& blob : parsed.blobs) co_await push_blob(repository, blob.digest);
   http::Headers headers;
   headers.set("Content-Type", record->media_type);
-  http::ClientResponse put = co_await link_.content(http::Method::Put, manifest_path(repository, digest.str()), headers,
-                                                    std::make_unique<http::StringBody>(bytes), nullptr);
+  http::ClientResponse put = co_await push_exchange(http::Method::Put, manifest_path(repository, digest.str()), headers,
+                                                    std::make_unique<http::StringBody>(bytes));
   if (put.status != 201)
     throw SyncFailure(Failure::Unreachable, "pushing manifest " + digest.str() + ": " + std::to_string(put.status));
   ++counters_.manifests_up;
@@ -456,8 +464,8 @@ Task<void> ContentSync::push(JournalEntry entry) {
       // SPEC 5.7: move the parent's tag only if it still points where this node last saw it.
       http::Headers headers;
       headers.set("Accept", accept_all_manifests());
-      http::ClientResponse head = co_await link_.content(
-          http::Method::Head, manifest_path(change.repository, *change.tag), headers, nullptr, nullptr);
+      http::ClientResponse head = co_await push_exchange(
+          http::Method::Head, manifest_path(change.repository, *change.tag), headers, nullptr);
       const std::optional<oci::Digest> theirs =
           head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
       const std::optional<oci::Digest> base = store_.parent_tag(change.repository, *change.tag);
@@ -479,9 +487,9 @@ Task<void> ContentSync::push(JournalEntry entry) {
         const auto record = storage_.metadata->manifest(change.repository, change.digest);
         http::Headers put_headers;
         put_headers.set("Content-Type", record ? record->media_type : std::string(oci::kOciImageManifest));
-        http::ClientResponse put = co_await link_.content(
+        http::ClientResponse put = co_await push_exchange(
             http::Method::Put, manifest_path(change.repository, *change.tag), put_headers,
-            std::make_unique<http::StringBody>(read_blob(*storage_.blobs, change.digest)), nullptr);
+            std::make_unique<http::StringBody>(read_blob(*storage_.blobs, change.digest)));
         if (put.status != 201)
           throw SyncFailure(Failure::Unreachable, "tagging " + *change.tag + ": " + std::to_string(put.status));
       }
@@ -489,8 +497,8 @@ Task<void> ContentSync::push(JournalEntry entry) {
       co_return;
     }
     case Kind::ManifestDeleted: {
-      http::ClientResponse deleted = co_await link_.content(
-          http::Method::Delete, manifest_path(change.repository, change.digest.str()), {}, nullptr, nullptr);
+      http::ClientResponse deleted = co_await push_exchange(
+          http::Method::Delete, manifest_path(change.repository, change.digest.str()), {}, nullptr);
       if (deleted.status != 202 && deleted.status != 404)
         throw SyncFailure(Failure::Unreachable, "deleting " + change.digest.str() + ": " + std::to_string(deleted.status));
       ++counters_.deletes_up;
@@ -498,14 +506,14 @@ Task<void> ContentSync::push(JournalEntry entry) {
     }
     case Kind::TagDeleted: {
       if (!change.tag) co_return;
-      http::ClientResponse head = co_await link_.content(
-          http::Method::Head, manifest_path(change.repository, *change.tag), {}, nullptr, nullptr);
+      http::ClientResponse head = co_await push_exchange(
+          http::Method::Head, manifest_path(change.repository, *change.tag), {}, nullptr);
       const std::optional<oci::Digest> theirs =
           head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
       // Untag above only what this node untagged: a tag the parent moved meanwhile stays (SPEC 5.7).
       if (theirs && (*theirs == change.digest || theirs == store_.parent_tag(change.repository, *change.tag))) {
-        http::ClientResponse deleted = co_await link_.content(
-            http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr, nullptr);
+        http::ClientResponse deleted = co_await push_exchange(
+            http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr);
         if (deleted.status != 202 && deleted.status != 404)
           throw SyncFailure(Failure::Unreachable, "untagging " + *change.tag + ": " + std::to_string(deleted.status));
         ++counters_.deletes_up;

@@ -32,6 +32,9 @@ namespace outpost::sync {
 struct ContentCounters {
   uint64_t manifests_down = 0, blobs_down = 0, manifests_up = 0, blobs_up = 0, deletes_down = 0, deletes_up = 0;
   uint64_t conflicts = 0;  // SPEC 5.7: tags where the parent's value won
+  // Exchanges of push-ups that the parent answered without turning them down (no 5xx, 429, 401, 403): how far a
+  // failed push-up got (attempt_progress.h). Only the push loop pushes, so these are its own.
+  uint64_t push_answers = 0;
 };
 
 class ContentSync {
@@ -67,6 +70,9 @@ class ContentSync {
   Task<void> resync_tag(ParentTag tag);  // one tag of a full resync: pull it, remember the parent's value
   Task<void> push_manifest(std::string repository, oci::Digest digest);
   Task<void> push_blob(std::string repository, oci::Digest digest);
+  // ParentLink::content for a push-up, counted in push_answers when answered.
+  Task<http::ClientResponse> push_exchange(http::Method method, std::string target, http::Headers headers,
+                                           std::unique_ptr<http::BodySource> body);
   // Local removals (a message from above, or a resync).
   void delete_manifest_here(const std::string& repository, const oci::Digest& digest);
   void delete_tag_here(const std::string& repository, const std::string& tag);

@@ -135,11 +135,7 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
   // Written only for a failure: nearly every call succeeds. (Read afterwards: only the content address ever changes.)
   const auto what = [&] { return "gateway " + std::string(operation) + " at " + address_.gateway; };
   http::ClientResult result = co_await exchange(stop_, client_, std::move(request));
-  if (!result.ok()) {
-    ++counters_.lost;
-    throw SyncFailure(SyncFailure::Kind::Unreachable, what() + ": " + result.transport_error);
-  }
-  ++counters_.answered;
+  if (!result.ok()) throw SyncFailure::lost_exchange(what() + ": " + result.transport_error);
   http::ClientResponse& response = *result.response;
   counters_.bytes_down += response.body.size();
   if (response.status == 404) {
@@ -149,6 +145,7 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
   if (response.status >= 400 || response.status == 0) {
     if (auto failure = failure_for(response.status, response.body, what())) throw std::move(*failure);
   }
+  ++counters_.gateway_answers;
   GatewayAnswer answer;
   answer.status = response.status;
   if (response.status != 304 && !response.body.empty()) {
@@ -185,11 +182,7 @@ Task<http::ClientResponse> ParentLink::content(http::Method method, std::string 
   http::ClientResult result = co_await exchange(stop_, client_, std::move(request), counting);
   counters_.bytes_up += sent->load();
   if (counted) counters_.bytes_down += counted->counted();
-  if (!result.ok()) {
-    ++counters_.lost;
-    throw SyncFailure(SyncFailure::Kind::Unreachable, what + ": " + result.transport_error);
-  }
-  ++counters_.answered;
+  if (!result.ok()) throw SyncFailure::lost_exchange(what + ": " + result.transport_error);
   counters_.bytes_down += result.response->body.size();
   if (result.response->status == 401 || result.response->status == 403 || result.response->status >= 500 ||
       result.response->status == 429) {

@@ -30,12 +30,20 @@ class SyncFailure : public std::runtime_error {
   };
   SyncFailure(Kind kind, std::string message, int status = 0)
       : std::runtime_error(std::move(message)), kind_(kind), status_(status) {}
+  // An exchange that got no answer (the connection failed, was reset or timed out): Unreachable, and marked lost.
+  static SyncFailure lost_exchange(std::string message) {
+    SyncFailure failure(Kind::Unreachable, std::move(message));
+    failure.lost_ = true;
+    return failure;
+  }
   Kind kind() const { return kind_; }
   int status() const { return status_; }
+  bool lost() const { return lost_; }  // no answer came, as opposed to an answer turning the request down
 
  private:
   Kind kind_;
   int status_;
+  bool lost_ = false;
 };
 
 struct ParentAddress {
@@ -46,8 +54,9 @@ struct ParentAddress {
 
 struct LinkCounters {
   uint64_t requests = 0;
-  uint64_t answered = 0;    // requests the parent answered (any status): the link worked for them
-  uint64_t lost = 0;        // requests that got no answer: the connection failed, was reset or timed out
+  // Gateway calls the parent answered without turning them down: how far a failed sync round got
+  // (attempt_progress.h). Only the pull loop calls the gateway (and, rarely, a descendant's activation relayed up).
+  uint64_t gateway_answers = 0;
   uint64_t bytes_down = 0;  // response bodies received
   uint64_t bytes_up = 0;    // request bodies sent
 };

@@ -514,25 +514,24 @@ void SyncAgent::set_cursor(std::string cursor) {
 
 AttemptProgress::Counts SyncAgent::pull_counts() {
   const ContentCounters& c = content_.counters();
-  const LinkCounters& link = link_.counters();
-  return {c.manifests_down + c.blobs_down + c.deletes_down, link.answered, link.lost};
+  return {c.manifests_down + c.blobs_down + c.deletes_down, link_.counters().gateway_answers};
 }
 
-AttemptProgress::Counts SyncAgent::push_counts() {
+AttemptProgress::Counts SyncAgent::push_counts() const {
   const ContentCounters& c = content_.counters();
-  const LinkCounters& link = link_.counters();
-  return {c.manifests_up + c.blobs_up + c.deletes_up + acknowledged_, link.answered, link.lost};
+  return {c.manifests_up + c.blobs_up + c.deletes_up + acknowledged_, c.push_answers};
 }
 
 Task<void> SyncAgent::pull_loop() {
   for (;;) {
     // The backoff paces retries against a parent that cannot be reached (SPEC 5.6). A failed round that stored
-    // something, or that lost an exchange after its parent had answered part of it, at another point than the last
-    // failed round, reached its parent: the link merely lost one exchange (a reset, a cut), so the next attempt starts
-    // again from the shortest delay (attempt_progress.h says why). A parent that is down, that turns the round down
-    // (5xx, 429), or one exchange failing every time, still backs off to the cap.
+    // something, or that lost an exchange after its parent had answered part of it (a few times in a row at most),
+    // reached its parent: the link merely lost one exchange (a reset, a cut), so the next attempt starts again from the
+    // shortest delay (attempt_progress.h says why). A parent that is down, that turns the round down (5xx, 429), or
+    // that keeps losing the round's exchanges with nothing stored, still backs off to the cap.
     pull_attempts_.begin(pull_counts());
     bool failed = false;
+    bool lost = false;  // the failure was an exchange that got no answer
     try {
       co_await round();
       pull_backoff_.reset();
@@ -544,6 +543,7 @@ Task<void> SyncAgent::pull_loop() {
       if (!read_only_) push_wakeup_.notify();
     } catch (const SyncFailure& failure) {
       failed = true;
+      lost = failure.lost();
       round_failed();
       record_failure(failure);
     } catch (const Cancelled&) {
@@ -553,7 +553,7 @@ Task<void> SyncAgent::pull_loop() {
       round_failed();
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
-    if (failed && pull_attempts_.failed(pull_counts(), 0)) pull_backoff_.reset();
+    if (failed && pull_attempts_.failed(pull_counts(), lost)) pull_backoff_.reset();
     if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
       {
         std::lock_guard lock(status_mutex_);
@@ -586,14 +586,13 @@ Task<void> SyncAgent::push_loop() {
       if (settings && settings->mode == auth::RegistryMode::ReadWrite && activated_ && !disabled_) break;
     }
     push_attempts_.begin(push_counts());  // as in pull_loop
-    uint64_t pushing = 0;  // the journal entry under way: where a failure happened
+    bool lost = false;
     try {
       if (window_closed(settings.get())) co_await wait_for_window();
       for (;;) {
         const auto entries = store_.pending(kJournalBatch);
         if (entries.empty()) break;
         for (const auto& entry : entries) {
-          pushing = static_cast<uint64_t>(entry.id);
           co_await content_.push(entry);
           store_.acknowledge(entry.id);
           ++acknowledged_;
@@ -606,10 +605,11 @@ Task<void> SyncAgent::push_loop() {
       throw;
     } catch (const std::exception& error) {
       const auto* failure = dynamic_cast<const SyncFailure*>(&error);
+      lost = failure && failure->lost();
       record_failure(failure ? *failure
                              : SyncFailure(Failure::Unreachable, std::string("push-up failed: ") + error.what()));
     }
-    if (push_attempts_.failed(push_counts(), pushing)) push_backoff_.reset();
+    if (push_attempts_.failed(push_counts(), lost)) push_backoff_.reset();
     co_await sleep_for(stop_, push_backoff_.next(random_));  // (no co_await inside a handler)
     push_wakeup_.notify();
   }

@@ -112,10 +112,10 @@ class SyncAgent {
   void set_cursor(std::string cursor);
   void record_failure(const SyncFailure& failure);
   void round_failed();  // the round under way (round_began_) ended in a failure
-  // Work done so far by each loop (objects stored or sent, journal entries settled) and its link's exchanges answered
-  // and lost: a failure that comes after some progress restarts its loop's backoff (see attempt_progress.h).
+  // Work done so far by each loop (objects stored or sent, journal entries settled) and its exchanges the parent
+  // answered: a failure that comes after some progress restarts its loop's backoff (see attempt_progress.h).
   AttemptProgress::Counts pull_counts();
-  AttemptProgress::Counts push_counts();
+  AttemptProgress::Counts push_counts() const;
   void loop_ended();
 
   Executor& executor_;

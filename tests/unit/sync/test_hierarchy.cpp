@@ -210,8 +210,8 @@ BOOST_AUTO_TEST_CASE(a_push_up_over_a_lossier_link_keeps_its_retries_short) {
   // Three in ten of factory's exchanges with the cloud lose their answer. A push-up attempt that fails has usually had
   // most of its exchanges answered: the retry finds the blobs at the cloud (HEAD 200) and sends nothing new, so counting
   // only objects sent as progress doubled the delay after nearly every failure, and 25 images took 4 virtual minutes
-  // to get up. A failure that the parent answered in part, at another point than the last, restarts the delay
-  // (AttemptProgress): they get up in about 30 s.
+  // to get up. A failure that lost an exchange after answers restarts the delay, a few times in a row at most
+  // (AttemptProgress): they get up in 22 s.
   HierarchyWorld world;
   world.lose_answers_of_next_node = 0.3;
   const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
