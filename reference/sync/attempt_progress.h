@@ -8,7 +8,7 @@
 // idempotent by digest, SPEC 5.8). Counting only objects stored or sent as progress let such a link climb the backoff:
 // a push-up retry found the blobs already at the parent, sent nothing new, failed at a later exchange, and waited twice
 // as long as before. 25 images pushed up over a simulated link losing three answers in ten took 4 virtual minutes
-// (22 s with this rule); the integration test that pushes 25 images each way through a proxy resetting one connection
+// (25 s with this rule); the integration test that pushes 25 images each way through a proxy resetting one connection
 // in five took 13 to 44 s to converge (about 9 s with it), and over 60 s once under ThreadSanitizer.
 //
 // So a failed attempt made progress when it did work for good (the loop's own count moved); or when it lost an
@@ -24,7 +24,7 @@ namespace outpost::sync {
 
 class AttemptProgress {
  public:
-  static constexpr unsigned kQuickRetries = 4;
+  static constexpr unsigned kQuickRetries = 8;
 
   // What the loop has done so far; both counts only grow.
   struct Counts {

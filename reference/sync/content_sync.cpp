@@ -322,15 +322,20 @@ Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest
   auto sink = std::make_shared<UploadSink>(uploads.open_writer(session->id), overlap);
   http::ClientResponse response{};
   bool cut = false;
+  bool lost = false;  // cut by the link rather than by an answer (5xx): the retry pacing tells them apart
   try {
     response = co_await link_.content(http::Method::Get, "/v2/" + repository + "/blobs/" + digest.str(), headers,
                                       nullptr, sink);
   } catch (const SyncFailure& failure) {
     if (failure.kind() != Failure::Unreachable) throw;
     cut = true;  // what arrived is kept in the session: the next attempt asks for the rest (SPEC 5.8)
+    lost = failure.lost();
   }
   sink->close();
-  if (cut) throw SyncFailure(Failure::Unreachable, "download of " + digest.str() + " was cut; it will resume");
+  if (cut) {
+    std::string what = "download of " + digest.str() + " was cut; it will resume";
+    throw lost ? SyncFailure::lost_exchange(std::move(what)) : SyncFailure(Failure::Unreachable, std::move(what));
+  }
   if (response.status == 200 && session->size > 0) {
     // The parent sent the whole blob although we asked for the rest: start the session afresh next time.
     uploads.cancel(session->id);

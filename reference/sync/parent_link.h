@@ -55,7 +55,8 @@ struct ParentAddress {
 struct LinkCounters {
   uint64_t requests = 0;
   // Gateway calls the parent answered without turning them down: how far a failed sync round got
-  // (attempt_progress.h). Only the pull loop calls the gateway (and, rarely, a descendant's activation relayed up).
+  // (attempt_progress.h). Mostly the pull loop's; the push loop reads the configuration while it waits for a sync
+  // window, and a descendant's activation is relayed up, both rarely (and the quick retries are bounded anyway).
   uint64_t gateway_answers = 0;
   uint64_t bytes_down = 0;  // response bodies received
   uint64_t bytes_up = 0;    // request bodies sent

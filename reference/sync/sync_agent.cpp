@@ -518,8 +518,11 @@ AttemptProgress::Counts SyncAgent::pull_counts() {
 }
 
 AttemptProgress::Counts SyncAgent::push_counts() const {
+  // Not manifests_up: a manifest is PUT by digest again on every attempt at its entry, so an entry whose tag step fails
+  // every time would count as work each time and be retried quickly forever. A blob is sent only when the parent lacks
+  // it (and a delete settles its entry), so those count.
   const ContentCounters& c = content_.counters();
-  return {c.manifests_up + c.blobs_up + c.deletes_up + acknowledged_, c.push_answers};
+  return {c.blobs_up + c.deletes_up + acknowledged_, c.push_answers};
 }
 
 Task<void> SyncAgent::pull_loop() {

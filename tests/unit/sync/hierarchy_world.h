@@ -35,25 +35,36 @@ inline const WallTime kWorldStart = WallTime(std::chrono::seconds(1798761600)); 
 // never hears so and must retry.
 class LossyClient final : public http::HttpClient {
  public:
-  LossyClient(http::HttpClient& inner, double loss, uint64_t seed) : inner_(inner), loss_(loss), random_(seed) {}
+  // `loss`: the fraction of answers lost after the server applied the request. `dropped_target`: requests for this
+  // target (any method) never reach the server and fail as a reset connection would, every time.
+  LossyClient(http::HttpClient& inner, double loss, uint64_t seed, std::string dropped_target = {})
+      : inner_(inner), loss_(loss), random_(seed), dropped_target_(std::move(dropped_target)) {}
   void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done) override {
+    if (!dropped_target_.empty() && request.target == dropped_target_) {
+      ++dropped_;
+      done(http::ClientResult{std::nullopt, "reading: Connection reset by peer"});
+      return;
+    }
     const bool lose = static_cast<double>(random_.uniform(1'000'000)) < loss_ * 1'000'000;
     inner_.send(std::move(request), std::move(sink), [lose, done = std::move(done)](http::ClientResult result) {
       if (lose) result = http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
       done(std::move(result));
     });
   }
+  uint64_t dropped() const { return dropped_; }
 
  private:
   http::HttpClient& inner_;
   double loss_;
   SeededRandom random_;
+  std::string dropped_target_;
+  uint64_t dropped_ = 0;
 };
 
 struct WorldNode {
   std::string name;
-  std::unique_ptr<http::HttpClient> lossy_client;  // when the node was added with a loss rate
+  std::unique_ptr<LossyClient> lossy_client;  // when the node was added with a loss rate or a dropped target
   std::unique_ptr<storage::Storage> storage;
   std::unique_ptr<control::ControlStore> control_store;
   std::unique_ptr<sync::SyncStore> sync_store;
@@ -123,6 +134,8 @@ class HierarchyWorld {
   std::function<void(node::NodeOptions&)> tweak_next_node;
   // The fraction of the next node's exchanges with its parent whose answer is lost (then forgotten).
   double lose_answers_of_next_node = 0;
+  // Requests of the next connected registry for this target never reach its parent (LossyClient).
+  std::string drop_requests_of_next_node_to;
 
   nlohmann::json manage(http::Method method, const std::string& path, const nlohmann::json& body = nullptr) {
     auto response = call("cloud:5000", method, "/mgmt/v1/" + path, admin(), body.is_null() ? "" : body.dump());
@@ -216,8 +229,10 @@ class HierarchyWorld {
     options.agent.long_poll = std::chrono::seconds(30);
     if (tweak_next_node) std::exchange(tweak_next_node, nullptr)(options);
     http::HttpClient* client = &network_.client(name);
-    if (const double loss = std::exchange(lose_answers_of_next_node, 0); loss > 0) {
-      world_node->lossy_client = std::make_unique<LossyClient>(*client, loss, random_.next_u64());
+    const double loss = std::exchange(lose_answers_of_next_node, 0);
+    std::string dropped = std::exchange(drop_requests_of_next_node_to, std::string());
+    if (loss > 0 || !dropped.empty()) {
+      world_node->lossy_client = std::make_unique<LossyClient>(*client, loss, random_.next_u64(), std::move(dropped));
       client = world_node->lossy_client.get();
     }
     world_node->node = std::make_unique<node::Node>(

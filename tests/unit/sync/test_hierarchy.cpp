@@ -211,7 +211,7 @@ BOOST_AUTO_TEST_CASE(a_push_up_over_a_lossier_link_keeps_its_retries_short) {
   // most of its exchanges answered: the retry finds the blobs at the cloud (HEAD 200) and sends nothing new, so counting
   // only objects sent as progress doubled the delay after nearly every failure, and 25 images took 4 virtual minutes
   // to get up. A failure that lost an exchange after answers restarts the delay, a few times in a row at most
-  // (AttemptProgress): they get up in 22 s.
+  // (AttemptProgress): they get up in 25 s.
   HierarchyWorld world;
   world.lose_answers_of_next_node = 0.3;
   const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
@@ -229,6 +229,23 @@ BOOST_AUTO_TEST_CASE(a_push_up_over_a_lossier_link_keeps_its_retries_short) {
   };
   BOOST_TEST(world.run_until(all_up, 1min));
   BOOST_TEST(pushed.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_request_lost_every_time_still_backs_off_to_the_cap) {
+  // The other side of AttemptProgress: factory's link loses a fifth of its answers, and the tag of one image can never
+  // be set at the cloud (its requests never arrive). Every attempt at that entry loses an exchange after answers (the
+  // blobs found, the manifest PUT again by digest), which alone would restart the delay each time and retry it every
+  // 100 ms or so; the quick retries are bounded, so the delay still climbs to its 30 s cap.
+  HierarchyWorld world;
+  world.lose_answers_of_next_node = 0.2;
+  world.drop_requests_of_next_node_to = "/v2/apps/up/manifests/stuck";
+  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 5min));
+  world.push_image("factory:5000", factory, "apps/up", "stuck", "stuck");
+  world.loop().run_until(world.loop().now() + 10min);
+  const uint64_t attempts = world.node("factory").lossy_client->dropped();
+  BOOST_TEST(attempts > 10u);   // it kept trying (SPEC 5.6)
+  BOOST_TEST(attempts < 100u);  // 31; with the manifest PUT counted as work (it was), 2,335
 }
 
 BOOST_AUTO_TEST_CASE(a_child_speaking_a_newer_protocol_is_refused_and_says_why) {
