@@ -349,6 +349,7 @@ Task<void> SyncAgent::refresh_config() {
 Task<void> SyncAgent::resync() {
   const auto settings = replica_.settings();
   set_state(ConnectionState::Syncing);
+  cursor_unread_ = true;  // until a read goes through, a 410 (here or on that read) says this resync bought nothing
   // The cursor is taken before the comparison, so whatever changes during it arrives as messages afterwards.
   ParentLink::GatewayAnswer start =
       co_await link_.gateway(http::Method::Get, options_.cr_name, "messages", std::string(), std::nullopt,
@@ -472,6 +473,7 @@ Task<void> SyncAgent::round() {
   ParentLink::GatewayAnswer answer =
       co_await link_.gateway(http::Method::Get, options_.cr_name, "messages", std::move(query), std::nullopt,
                              wait + std::chrono::seconds(60), ParentLink::Reading::Unchecked);
+  cursor_unread_ = false;  // answered: the parent still knew the cursor
   const MessagesAnswer messages(std::move(answer.text));  // checked as it is read
   if (!messages.json()) throw link_.not_json("messages");
   message_config_version_ = messages.config_version();
@@ -535,6 +537,7 @@ Task<void> SyncAgent::pull_loop() {
     pull_attempts_.begin(pull_counts());
     bool failed = false;
     bool lost = false;  // the failure was an exchange that got no answer
+    bool wait = false;  // back off before the next round whatever the state says
     try {
       co_await round();
       pull_backoff_.reset();
@@ -547,6 +550,9 @@ Task<void> SyncAgent::pull_loop() {
     } catch (const SyncFailure& failure) {
       failed = true;
       lost = failure.lost();
+      // A 410 during a full resync or on the first read after it: the next resync goes after a delay, not at once
+      // (without it, a parent answering every read with 410 was sent a resync and a read in a busy loop).
+      wait = failure.kind() == Failure::CursorExpired && cursor_unread_;
       round_failed();
       record_failure(failure);
     } catch (const Cancelled&) {
@@ -557,7 +563,7 @@ Task<void> SyncAgent::pull_loop() {
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
     if (failed && pull_attempts_.failed(pull_counts(), lost)) pull_backoff_.reset();
-    if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
+    if (wait || state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
       {
         std::lock_guard lock(status_mutex_);
         reported_link_ = link_.counters();

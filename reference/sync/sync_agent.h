@@ -139,6 +139,10 @@ class SyncAgent {
   // Agent-thread state.
   bool need_resync_ = true;  // the first round compares everything (SPEC 5.5)
   bool verify_next_resync_ = false;
+  // A full resync began and no message read has gone through since. A 410 then (on the resync's own read, or on the
+  // first read from the cursor it gave) says another resync at once would buy nothing: the parent's message log moves
+  // past this node faster than it can follow, or the parent is broken; the next resync waits for the backoff.
+  bool cursor_unread_ = false;
   bool read_only_ = false;  // the mode of the last round's settings: a ReadOnly node's push loop is never woken
   uint64_t seen_resync_ = 0;
   std::vector<std::string> seen_repositories_;

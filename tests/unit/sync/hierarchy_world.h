@@ -46,6 +46,12 @@ class LossyClient final : public http::HttpClient {
       done(http::ClientResult{std::nullopt, "reading: Connection reset by peer"});
       return;
     }
+    if (!gone_part_.empty() && request.target.find(gone_part_) != std::string::npos) {
+      ++gone_;
+      http::ClientResponse gone{410, {}, R"({"errors":[{"code":"CURSOR_EXPIRED","message":"gone"}]})"};
+      done(http::ClientResult{std::move(gone), {}});
+      return;
+    }
     const bool lose = static_cast<double>(random_.uniform(1'000'000)) < loss_ * 1'000'000;
     inner_.send(std::move(request), std::move(sink), [lose, done = std::move(done)](http::ClientResult result) {
       if (lose) result = http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
@@ -53,6 +59,10 @@ class LossyClient final : public http::HttpClient {
     });
   }
   uint64_t dropped() const { return dropped_; }
+  // Requests whose target holds `part` never reach the server and are answered 410, every time: a parent whose
+  // message log has always moved past the child's cursor (SPEC 5.5).
+  void answer_gone(std::string part) { gone_part_ = std::move(part); }
+  uint64_t gone() const { return gone_; }
 
  private:
   http::HttpClient& inner_;
@@ -60,6 +70,8 @@ class LossyClient final : public http::HttpClient {
   SeededRandom random_;
   std::string dropped_target_;
   uint64_t dropped_ = 0;
+  std::string gone_part_;
+  uint64_t gone_ = 0;
 };
 
 struct WorldNode {
@@ -136,6 +148,8 @@ class HierarchyWorld {
   double lose_answers_of_next_node = 0;
   // Requests of the next connected registry for this target never reach its parent (LossyClient).
   std::string drop_requests_of_next_node_to;
+  // Requests of the next connected registry whose target holds this are answered 410 (LossyClient::answer_gone).
+  std::string answer_gone_to_next_node;
 
   nlohmann::json manage(http::Method method, const std::string& path, const nlohmann::json& body = nullptr) {
     auto response = call("cloud:5000", method, "/mgmt/v1/" + path, admin(), body.is_null() ? "" : body.dump());
@@ -231,8 +245,10 @@ class HierarchyWorld {
     http::HttpClient* client = &network_.client(name);
     const double loss = std::exchange(lose_answers_of_next_node, 0);
     std::string dropped = std::exchange(drop_requests_of_next_node_to, std::string());
-    if (loss > 0 || !dropped.empty()) {
+    std::string gone = std::exchange(answer_gone_to_next_node, std::string());
+    if (loss > 0 || !dropped.empty() || !gone.empty()) {
       world_node->lossy_client = std::make_unique<LossyClient>(*client, loss, random_.next_u64(), std::move(dropped));
+      world_node->lossy_client->answer_gone(std::move(gone));
       client = world_node->lossy_client.get();
     }
     world_node->node = std::make_unique<node::Node>(

@@ -1,6 +1,7 @@
 // Connected registries end to end, in process and in virtual time (tests/unit/sync/hierarchy_world.h): content and
 // tokens flowing down, pushes flowing up, message-TTL expiry and the full resync that follows, sync windows opening
 // and closing at cron occurrences. Nothing here waits for real time.
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <map>
@@ -246,6 +247,29 @@ BOOST_AUTO_TEST_CASE(a_request_lost_every_time_still_backs_off_to_the_cap) {
   const uint64_t attempts = world.node("factory").lossy_client->dropped();
   BOOST_TEST(attempts > 10u);   // it kept trying (SPEC 5.6)
   BOOST_TEST(attempts < 100u);  // 31; with the manifest PUT counted as work (it was), 2,335
+}
+
+// Which message reads the parent answers 410: those from a cursor, or every one (the resync's own read too).
+const std::string kGoneReads[] = {"/messages?cursor=", "/messages"};
+
+BOOST_DATA_TEST_CASE(a_cursor_that_expires_every_time_is_not_read_again_at_once, kGoneReads, gone_reads) {
+  // The parent answers message reads with 410 (SPEC 5.5: the messages after the cursor are gone), every time, as a
+  // parent whose message log always moves past the child would. A 410 sends the child to a full resync for a fresh
+  // cursor, and that is right once; but a 410 during that resync or on the first read after it says the resync bought
+  // nothing, and going again at once hammered the parent: over the direct network, 333 k resyncs and reads without
+  // virtual time moving at all.
+  HierarchyWorld world;
+  world.answer_gone_to_next_node = gone_reads;
+  world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  const LossyClient& link = *world.node("factory").lossy_client;
+  // Bounded in events too: a child that never waits would keep the loop busy at one virtual instant.
+  const auto end = world.loop().now() + 10min;
+  for (int i = 0; i < 2'000'000 && world.loop().now() < end; ++i)
+    if (!world.loop().run_one()) break;
+  BOOST_TEST(world.loop().now() >= end);  // ten virtual minutes went by
+  const uint64_t reads = link.gone();
+  BOOST_TEST(reads > 10u);   // it kept trying (SPEC 5.6)
+  BOOST_TEST(reads < 100u);
 }
 
 BOOST_AUTO_TEST_CASE(a_child_speaking_a_newer_protocol_is_refused_and_says_why) {
