@@ -55,6 +55,7 @@ inline constexpr std::string_view kChangesEnforced = "changes-enforced-in-time";
 inline constexpr std::string_view kAcknowledgedPushReachesCloud = "acknowledged-push-reaches-cloud";  // (v)
 inline constexpr std::string_view kBlobMatchesDigest = "blob-matches-digest";                         // (vi)
 inline constexpr std::string_view kNoReadWithoutRight = "no-blob-read-without-right";                 // (vii)
+inline constexpr std::string_view kTimeMoves = "time-moves";  // (viii) the world's: no busy loop at one instant
 }  // namespace invariant
 
 }  // namespace outpost::check

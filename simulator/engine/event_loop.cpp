@@ -1,5 +1,7 @@
 #include "simulator/engine/event_loop.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
 namespace outpost::sim {
@@ -9,6 +11,22 @@ namespace {
 // per cancellation constant.
 constexpr size_t kSweepAtLeast = 1024;
 }  // namespace
+
+TimeStoodStill::TimeStoodStill(Nanoseconds at, uint64_t events)
+    : std::runtime_error("virtual time stood still at " + std::to_string(at.count()) + " ns: " +
+                         std::to_string(events) + " events ran without it moving (a busy loop)"),
+      at(at),
+      events(events) {}
+
+void EventLoop::stood_still() {
+  // The first event at the instant is not counted, this one has not run: instant_events_ ran. The count starts again
+  // as at a new instant.
+  const Nanoseconds at(instant_);
+  const uint64_t events = instant_events_;
+  busiest_instant_ = std::max(busiest_instant_, events);
+  instant_ = -1;
+  throw TimeStoodStill(at, events);
+}
 
 EventLoop::EventLoop() : canceller_(std::make_shared<Canceller>(this)) {}
 
@@ -101,6 +119,7 @@ bool EventLoop::run_due(int64_t deadline) {
     // A post is due now; a timer due now that was scheduled before it runs first.
     if (!timers_.empty() && timers_.top().time <= now_.count() && timers_.top().sequence < posts_.front().sequence)
       return run_timer();
+    note_instant(now_.count());
     // Run from a local: the callback may post, which may move the queue it came from.
     Callback work(std::move(posts_.front().work));
     posts_.pop();
@@ -114,6 +133,7 @@ bool EventLoop::run_due(int64_t deadline) {
 
 bool EventLoop::run_timer() {
   const TimerEntry entry = timers_.top();
+  note_instant(entry.time);
   timers_.pop();
   now_ = Nanoseconds(entry.time);
   // Run from a local: the callback may schedule, which may move the slot table.

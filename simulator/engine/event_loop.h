@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -39,6 +40,15 @@ concept Work = std::is_invocable_r_v<void, std::decay_t<F>&>;
 // the Executor overloads).
 template <class F>
 concept DirectWork = Work<F> && !std::is_same_v<std::decay_t<F>, std::function<void()>>;
+
+// What the loop throws when more events than its stall limit ran at one virtual instant: something schedules work for
+// now, again and again (a busy loop), and time would never move on. The event that would have run next stays queued.
+class TimeStoodStill : public std::runtime_error {
+ public:
+  TimeStoodStill(Nanoseconds at, uint64_t events);
+  Nanoseconds at;   // the instant
+  uint64_t events;  // how many ran there
+};
 
 class EventLoop final : public Executor {
  public:
@@ -95,6 +105,12 @@ class EventLoop final : public Executor {
   std::optional<Nanoseconds> next_time();
 
   uint64_t events_dispatched() const { return dispatched_; }
+  // A guard against busy loops: once more than `events` have run at one virtual instant, the next throws
+  // TimeStoodStill instead of running (and the count starts again). 0, the default, turns it off. The check is one
+  // comparison per event.
+  void set_stall_limit(uint64_t events) { stall_limit_ = events == 0 ? UINT64_MAX : events; }
+  // The most events that ran at one virtual instant so far (how close a run came to its stall limit).
+  uint64_t busiest_instant() const { return std::max(busiest_instant_, instant_ < 0 ? 0 : instant_events_ + 1); }
   // Events scheduled and neither run nor cancelled.
   size_t pending() const {
     return posts_.size() + timers_.size() + wheel_.size() - cancelled_timers_ - cancelled_in_wheel_;
@@ -166,6 +182,17 @@ class EventLoop final : public Executor {
   // Runs the heap's top timer (settled: live and the earliest).
   bool run_timer();
   void drop_cancelled_head();
+  // Counts an event about to run at `time` against the stall limit (time only moves forward).
+  void note_instant(int64_t time) {
+    if (time != instant_) {
+      if (instant_ >= 0) busiest_instant_ = std::max(busiest_instant_, instant_events_ + 1);
+      instant_ = time;
+      instant_events_ = 0;
+    } else if (++instant_events_ >= stall_limit_) [[unlikely]] {
+      stood_still();
+    }
+  }
+  [[noreturn]] void stood_still();
   void sweep_cancelled();
   void sweep_cancelled_in_wheel();
 
@@ -179,6 +206,10 @@ class EventLoop final : public Executor {
   Nanoseconds now_{0};
   uint64_t next_sequence_ = 0;
   uint64_t dispatched_ = 0;
+  int64_t instant_ = -1;           // the virtual time of the last event run
+  uint64_t instant_events_ = 0;    // events run at that time after the first
+  uint64_t stall_limit_ = UINT64_MAX;
+  uint64_t busiest_instant_ = 0;  // of the instants before instant_
   std::shared_ptr<Canceller> canceller_;
 };
 

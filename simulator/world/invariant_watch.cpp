@@ -369,6 +369,15 @@ void InvariantWatch::settled() {
   for (const cli::NodeSpec& node : world_.scenario().topology.cluster.nodes) check_store(node.name);
 }
 
+void InvariantWatch::time_stood_still(const TimeStoodStill& stall) {
+  std::string node = recent_.busiest_sender_since(stall.at);
+  if (node.empty()) node = "world";
+  log_.report(kWorldStart + stall.at, node, check::invariant::kTimeMoves,
+              std::to_string(stall.events) +
+                  " events ran at this virtual instant without time moving on: something schedules work for now again "
+                  "and again (a busy loop); the run stopped here");
+}
+
 void InvariantWatch::on_violation(const check::Violation& violation) {
   last_events_.push_back(recent_.involving(violation.node, options_.last_events));
   world_.trace().record(world_.loop().now(), "violation", violation.node, violation.invariant, violation.detail);
@@ -401,7 +410,7 @@ nlohmann::json InvariantWatch::to_json() const {
       {check(inv::kDecisionMatchesOracle, decisions_.judged()), check(inv::kNoWriteOnReadOnly, read_only_checked_),
        check(inv::kConvergence, nodes_checked_), check(inv::kChangesEnforced, enforcement_checked_),
        check(inv::kAcknowledgedPushReachesCloud, pushes_checked_), check(inv::kBlobMatchesDigest, integrity_.checked()),
-       check(inv::kNoReadWithoutRight, reads_checked_)});
+       check(inv::kNoReadWithoutRight, reads_checked_), check(inv::kTimeMoves, world_.loop().events_dispatched())});
   // The delays of the run's own changes (the setup's are proven late, by whatever request first tells versions
   // apart: not a delay anyone waited for).
   std::map<int, std::vector<int64_t>> by_depth;

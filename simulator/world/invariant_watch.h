@@ -7,6 +7,8 @@
 //   (vii) no-blob-read-without-right: every blob a node served (its decision, then the client's 200);
 //   (v)   acknowledged-push-reaches-cloud, (iii) convergence, (vi) blob-matches-digest: at the end of the settle, on
 //         the hosts' stores (the cloud's content, each node's, every stored blob hashed).
+//   (viii) time-moves: the loop's stall limit stopped the run (World::run_all): something scheduled work for the same
+//         virtual instant again and again, and time would never have moved on.
 // How far behind the cloud a node may be (the horizon of (i), the bound of (iv) and (vii)) is its depth times a
 // per-level lag, stretched over the outages of its way to the cloud (outage_windows.h).
 //
@@ -41,6 +43,7 @@
 #include "simulator/check/push_invariant.h"
 #include "simulator/check/read_only_invariant.h"
 #include "simulator/check/violation.h"
+#include "simulator/engine/event_loop.h"
 #include "simulator/world/control_mirror.h"
 #include "simulator/world/observer.h"
 #include "simulator/world/outage_windows.h"
@@ -90,6 +93,9 @@ class InvariantWatch final : public WorldObserver {
   void healed();
   // The settle ended: the checks of content, on the hosts' stores.
   void settled();
+  // The loop stopped the run at a busy loop (EventLoop::set_stall_limit): a violation of time-moves, at the node that
+  // sent the most exchanges at that instant ("world" when none did).
+  void time_stood_still(const TimeStoodStill& stall);
 
   const check::ViolationLog& log() const { return log_; }
   bool held() const { return log_.empty(); }

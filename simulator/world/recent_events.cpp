@@ -89,6 +89,24 @@ std::string RecentEvents::line(const Entry& entry) {
   return out;
 }
 
+std::string RecentEvents::busiest_sender_since(Nanoseconds since) const {
+  std::vector<std::pair<std::string_view, size_t>> senders;  // in the order first seen (few: a loop's own hosts)
+  for (size_t i = 0; i < ring_.size(); ++i) {
+    const Entry& entry = ring_[(start_ + i) % ring_.size()];
+    if (entry.fault || entry.time < since) continue;
+    const std::string_view host = host_of(entry.from());
+    auto found = std::find_if(senders.begin(), senders.end(), [host](const auto& seen) { return seen.first == host; });
+    if (found == senders.end()) {
+      senders.emplace_back(host, 1);
+    } else {
+      ++found->second;
+    }
+  }
+  const auto busiest = std::max_element(senders.begin(), senders.end(),
+                                        [](const auto& a, const auto& b) { return a.second < b.second; });
+  return busiest == senders.end() ? std::string() : std::string(busiest->first);
+}
+
 std::vector<std::string> RecentEvents::involving(std::string_view host, size_t count) const {
   const std::string_view wanted = host_of(host);
   // Newest first: the exchanges in the ring, then (merged by time) the faults.

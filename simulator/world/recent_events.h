@@ -25,6 +25,9 @@ class RecentEvents {
   // same two hosts with the same method is one line ("... (and 11 more like it)"), and the last faults that struck
   // the node are there however long ago they were.
   std::vector<std::string> involving(std::string_view host, size_t count) const;
+  // The host that sent the most of the exchanges kept that ended at or after `since` (the first of them on a tie);
+  // "" when none did. What a busy loop at one instant is found by.
+  std::string busiest_sender_since(Nanoseconds since) const;
 
  private:
   // An exchange: text = from, to, target and (status 0) the transport error, end to end. A fault: text = the targets

@@ -279,6 +279,7 @@ nlohmann::json RunMetrics::to_json() const {
                                               : 0.0}}},
       {"faults", {{"injected", fault_list_.size()}, {"byKind", by_kind}, {"list", fault_list_}}},
       {"events", {{"dispatched", events},
+                  {"busiestInstant", world_.loop().busiest_instant()},
                   {"blobTransfers", blob_transfers_},
                   {"perBlobTransfer", blob_transfers_ > 0 ? static_cast<double>(events) /
                                                                 static_cast<double>(blob_transfers_)

@@ -14,7 +14,7 @@ std::string shown(Nanoseconds duration) {
 void judge(RunResult& result) {
   result.violations.clear();
   const ConvergenceReport& convergence = result.convergence;
-  if (!convergence.converged) {
+  if (!convergence.converged && !result.stalled) {  // a stalled run never reached its settle
     std::string line = "no convergence within " + shown(result.settle) + " of the heal:";
     for (const NodeDifference& difference : convergence.differences) {
       line += " " + difference.node + " (";
@@ -49,6 +49,7 @@ nlohmann::json RunResult::to_json() const {
           {"passwordHashIterations", password_hash_iterations},
           {"nodes", nodes},
           {"ready", ready},
+          {"stalled", stalled},
           {"virtualTime", {{"warmUp", shown(warm_up)},
                            {"run", shown(duration)},
                            {"settle", shown(settle)},

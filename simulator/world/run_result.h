@@ -29,6 +29,7 @@ struct RunResult {
   unsigned password_hash_iterations = 0;
   size_t nodes = 0;     // the cloud included
   bool ready = false;   // every node activated and synced once before the run began
+  bool stalled = false;  // stopped at a busy loop (invariant time-moves): what would have come after is not judged
   Nanoseconds warm_up{0};
   Nanoseconds duration{0};
   Nanoseconds settle{0};     // from the heal to the end of the last check

@@ -20,6 +20,11 @@ namespace outpost::sim::world {
 namespace {
 constexpr size_t kMaxClientTokens = 20;      // SPEC 2.9
 constexpr uint64_t kShutdownEvents = 10'000'000;  // unwinding takes a few events per node; this only bounds a bug
+// The most events one virtual instant may take before the run is stopped as a busy loop (invariant time-moves). A
+// direct network runs a whole exchange at one instant, and a world's start runs every node's first steps at once;
+// the busiest instant of the scenarios shipped is far below (docs/simulator.md says how far). A loop that never lets
+// time move reaches it within seconds of wall time, where the run would otherwise never end.
+constexpr uint64_t kStallEvents = 2'000'000;
 }  // namespace
 
 // The world's own observer: what the result reports about requests and rounds.
@@ -50,6 +55,7 @@ World::World(Scenario scenario, uint64_t seed, NetworkFactory make_network)
                }},
       workload_random_(sim::derive_seed(seed, "workload")),
       nemesis_random_(sim::derive_seed(seed, "nemesis")) {
+  loop_.set_stall_limit(kStallEvents);
   observers_.add(trace_recorder_);
   observers_.add(*totals_);
   invariants_ = std::make_unique<InvariantWatch>(*this);
@@ -247,9 +253,14 @@ void World::settle() {
 RunResult World::run_all(std::optional<Nanoseconds> duration, AtEnd at_end) {
   const auto wall_start = std::chrono::steady_clock::now();
   if (duration && !built_) metrics_->plan_run(*duration);  // windows for the run it will be, not the file's
-  build();
-  run(duration.value_or(scenario_.duration));
-  settle();
+  try {
+    build();
+    run(duration.value_or(scenario_.duration));
+    settle();
+  } catch (const TimeStoodStill& stall) {
+    invariants_->time_stood_still(stall);  // judged as it stands: a run that would never have ended
+    stalled_ = true;
+  }
   wall_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   // Judged before the nodes stop, so a run that leaves them running has the same result (and trace hash) as one
   // that stops them: a seed replays to one hash in the CLI's child and in a test's or a script's own process.
@@ -264,6 +275,7 @@ RunResult World::run_all(std::optional<Nanoseconds> duration, AtEnd at_end) {
 void World::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  loop_.set_stall_limit(0);  // bounded below, busy loop or not
   stop_.raise();
   for (auto& [name, host] : hosts_) host->stop();
   const auto settled = [this] {
@@ -370,6 +382,7 @@ RunResult World::result() const {
   result.password_hash_iterations = scenario_.password_hash_iterations;
   result.nodes = hosts_.size();
   result.ready = ready_;
+  result.stalled = stalled_;
   result.warm_up = warm_up_;
   result.duration = duration_;
   result.settle = settle_;

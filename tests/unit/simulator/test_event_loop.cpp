@@ -389,4 +389,52 @@ BOOST_AUTO_TEST_CASE(day_long_timers_rearmed_every_round_keep_their_order) {
   }
 }
 
+// The stall guard: work that keeps scheduling work for now (a busy loop) stops the loop once the limit of events ran
+// at one instant, with the next event still queued; events spread over time never trip it, and 0 turns it off.
+BOOST_AUTO_TEST_CASE(a_busy_loop_at_one_instant_is_stopped_by_the_stall_limit) {
+  EventLoop loop;
+  loop.set_stall_limit(1000);
+  uint64_t spins = 0;
+  std::function<void()> spin = [&] {
+    ++spins;
+    if (spins % 2 == 0) {
+      loop.post(spin);
+    } else {
+      loop.schedule_after(0ns, spin);  // a timer due now counts as much as a post
+    }
+  };
+  loop.schedule_after(5s, spin);
+  try {
+    loop.run_until(1min);
+    BOOST_FAIL("the busy loop was not stopped");
+  } catch (const TimeStoodStill& stall) {
+    BOOST_TEST(stall.at == Nanoseconds(5s));
+    BOOST_TEST(stall.events == 1000u);
+    BOOST_TEST(std::string(stall.what()).find("5000000000 ns: 1000 events") != std::string::npos, stall.what());
+  }
+  BOOST_TEST(spins == 1000u);
+  BOOST_TEST(loop.now() == Nanoseconds(5s));
+  BOOST_TEST(loop.pending() == 1u);  // the next spin was not lost
+  // The count starts again: another thousand run before the next stop.
+  BOOST_CHECK_THROW(loop.run_until(1min), TimeStoodStill);
+  BOOST_TEST(spins == 2000u);
+  loop.set_stall_limit(0);
+  BOOST_TEST(loop.run(5000) == 5000u);  // off
+}
+
+BOOST_AUTO_TEST_CASE(the_stall_limit_counts_events_per_instant_not_in_all) {
+  EventLoop loop;
+  loop.set_stall_limit(10);
+  int ran = 0;
+  for (int i = 0; i < 1000; ++i) loop.schedule_after(Nanoseconds(1 + i / 10), [&] { ++ran; });  // ten per instant
+  BOOST_CHECK_NO_THROW(loop.run());
+  BOOST_TEST(ran == 1000);
+  BOOST_TEST(loop.busiest_instant() == 10u);
+  loop.set_stall_limit(0);
+  loop.post([] {});
+  loop.post([] {});  // twelve at the last instant
+  BOOST_CHECK_NO_THROW(loop.run());
+  BOOST_TEST(loop.busiest_instant() == 12u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

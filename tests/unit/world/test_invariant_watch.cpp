@@ -95,6 +95,40 @@ BOOST_AUTO_TEST_CASE(a_read_only_node_said_to_allow_a_write_breaks_two_invariant
   BOOST_TEST(!violation.at("lastEvents").empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_client_that_never_lets_time_move_breaks_time_moves_and_the_run_still_ends) {
+  World world(parse_scenario({{"topology", test::factory_topology()}, {"network", "direct"}, {"settle", "1m"}}), 7);
+  world.build();
+  BOOST_TEST(world.invariants().held(), world.invariants().log().summary());
+  // The misbehaviour: a client of line1 that asks again the moment it hears back. The direct network takes no time, so
+  // virtual time would never move on and the run would never end (as a sync agent that retried at once did, SPEC 5.6).
+  uint64_t asked = 0;
+  std::function<void()> ask = [&] {
+    ++asked;
+    http::ClientRequest request;
+    request.authority = "line1:5000";
+    request.target = "/v2/";
+    world.clients_at("line1").send(std::move(request), nullptr, [&](http::ClientResult) { ask(); });
+  };
+  world.loop().set_stall_limit(100'000);  // the world's own limit (millions) would take this test half a minute
+  const Nanoseconds began = world.loop().now();
+  world.loop().post(ask);
+  const RunResult result = world.run_all(10min);
+  BOOST_TEST(asked > 1'000u);
+  BOOST_TEST(!result.ok());
+  const check::ViolationLog& log = world.invariants().log();
+  BOOST_REQUIRE_EQUAL(log.count(check::invariant::kTimeMoves), 1u);
+  const check::Violation& stall = log.violations().back();
+  BOOST_TEST(stall.node == "line1");  // the busiest sender at that instant
+  BOOST_TEST((stall.time == kWorldStart + began));
+  BOOST_TEST(contains(stall.detail, "events ran at this virtual instant without time moving on"), stall.detail);
+  // As `outpost sim run` prints it: the loop's own exchanges are the last events.
+  BOOST_TEST_REQUIRE(result.violations.size() == 1u, nlohmann::json(result.violations).dump(2));
+  BOOST_TEST(contains(result.violations[0], "time-moves at line1, virtual time "), result.violations[0]);
+  BOOST_TEST(contains(result.violations[0], "client.line1 -> line1:5000 GET /v2/"), result.violations[0]);
+  BOOST_TEST(check_named(result.invariants, "time-moves").at("violations") == 1);
+  BOOST_TEST(result.metrics.at("events").at("busiestInstant") == 100'000);
+}
+
 BOOST_AUTO_TEST_CASE(a_blob_served_through_a_repository_that_never_held_it_breaks_no_read_without_right) {
   World world(parse_scenario({{"topology", test::factory_topology()}}), 6);
   // The misbehaviour: line1 says it served apps/web's blobs through apps/other (as a node that looked blobs up by
@@ -160,7 +194,7 @@ BOOST_AUTO_TEST_CASE(a_clean_run_holds_every_invariant_and_reports_sane_metrics)
 
   const json& invariants = result.invariants;
   BOOST_TEST(invariants.at("held") == true);
-  BOOST_TEST(invariants.at("checks").size() == 7u);
+  BOOST_TEST(invariants.at("checks").size() == 8u);
   for (const json& check : invariants.at("checks")) {
     BOOST_TEST(check.at("violations") == 0, check.dump());
     BOOST_TEST(check.at("checked").get<size_t>() > 0u, check.dump());  // every invariant was exercised
