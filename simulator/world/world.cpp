@@ -259,7 +259,6 @@ RunResult World::run_all(std::optional<Nanoseconds> duration, AtEnd at_end) {
     settle();
   } catch (const TimeStoodStill& stall) {
     invariants_->time_stood_still(stall);  // judged as it stands: a run that would never have ended
-    stalled_ = true;
   }
   wall_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   // Judged before the nodes stop, so a run that leaves them running has the same result (and trace hash) as one
@@ -382,7 +381,7 @@ RunResult World::result() const {
   result.password_hash_iterations = scenario_.password_hash_iterations;
   result.nodes = hosts_.size();
   result.ready = ready_;
-  result.stalled = stalled_;
+  result.stalled = invariants_->log().count(check::invariant::kTimeMoves) > 0;
   result.warm_up = warm_up_;
   result.duration = duration_;
   result.settle = settle_;

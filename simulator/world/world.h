@@ -141,7 +141,6 @@ class World {
   std::vector<FaultStep> plan_;
   bool built_ = false, shut_down_ = false;
   bool ready_ = false;
-  bool stalled_ = false;  // run_all() stopped at a busy loop
   Nanoseconds warm_up_{0}, duration_{0}, settle_{0};
   ConvergenceReport convergence_;
   double wall_seconds_ = 0;
