@@ -35,48 +35,51 @@ inline const WallTime kWorldStart = WallTime(std::chrono::seconds(1798761600)); 
 // never hears so and must retry.
 class LossyClient final : public http::HttpClient {
  public:
-  // `loss`: the fraction of answers lost after the server applied the request. `dropped_target`: requests for this
-  // target (any method) never reach the server and fail as a reset connection would, every time.
-  LossyClient(http::HttpClient& inner, double loss, uint64_t seed, std::string dropped_target = {})
-      : inner_(inner), loss_(loss), random_(seed), dropped_target_(std::move(dropped_target)) {}
+  // What the client does to the node's requests, all set at once when the node is added.
+  struct Faults {
+    double loss = 0;  // the fraction of answers lost after the server applied the request
+    // Requests for this target (any method) never reach the server and fail as a reset connection would, every time.
+    std::string dropped_target;
+    // Requests whose target holds this never reach the server and are answered 410, every time: a parent whose
+    // message log has always moved past the child's cursor (SPEC 5.5).
+    std::string gone_part;
+    bool any() const { return loss > 0 || !dropped_target.empty() || !gone_part.empty(); }
+  };
+  LossyClient(http::HttpClient& inner, Faults faults, uint64_t seed)
+      : inner_(inner), faults_(std::move(faults)), random_(seed) {}
   void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done) override {
-    if (!dropped_target_.empty() && request.target == dropped_target_) {
+    if (!faults_.dropped_target.empty() && request.target == faults_.dropped_target) {
       ++dropped_;
       done(http::ClientResult{std::nullopt, "reading: Connection reset by peer"});
       return;
     }
-    if (!gone_part_.empty() && request.target.find(gone_part_) != std::string::npos) {
+    if (!faults_.gone_part.empty() && request.target.find(faults_.gone_part) != std::string::npos) {
       ++gone_;
       http::ClientResponse gone{410, {}, R"({"errors":[{"code":"CURSOR_EXPIRED","message":"gone"}]})"};
       done(http::ClientResult{std::move(gone), {}});
       return;
     }
-    const bool lose = static_cast<double>(random_.uniform(1'000'000)) < loss_ * 1'000'000;
+    const bool lose = static_cast<double>(random_.uniform(1'000'000)) < faults_.loss * 1'000'000;
     inner_.send(std::move(request), std::move(sink), [lose, done = std::move(done)](http::ClientResult result) {
       if (lose) result = http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
       done(std::move(result));
     });
   }
   uint64_t dropped() const { return dropped_; }
-  // Requests whose target holds `part` never reach the server and are answered 410, every time: a parent whose
-  // message log has always moved past the child's cursor (SPEC 5.5).
-  void answer_gone(std::string part) { gone_part_ = std::move(part); }
   uint64_t gone() const { return gone_; }
 
  private:
   http::HttpClient& inner_;
-  double loss_;
+  const Faults faults_;
   SeededRandom random_;
-  std::string dropped_target_;
   uint64_t dropped_ = 0;
-  std::string gone_part_;
   uint64_t gone_ = 0;
 };
 
 struct WorldNode {
   std::string name;
-  std::unique_ptr<LossyClient> lossy_client;  // when the node was added with a loss rate or a dropped target
+  std::unique_ptr<LossyClient> lossy_client;  // when the node was added with any of LossyClient's faults
   std::unique_ptr<storage::Storage> storage;
   std::unique_ptr<control::ControlStore> control_store;
   std::unique_ptr<sync::SyncStore> sync_store;
@@ -148,7 +151,7 @@ class HierarchyWorld {
   double lose_answers_of_next_node = 0;
   // Requests of the next connected registry for this target never reach its parent (LossyClient).
   std::string drop_requests_of_next_node_to;
-  // Requests of the next connected registry whose target holds this are answered 410 (LossyClient::answer_gone).
+  // Requests of the next connected registry whose target holds this are answered 410 (LossyClient::Faults).
   std::string answer_gone_to_next_node;
 
   nlohmann::json manage(http::Method method, const std::string& path, const nlohmann::json& body = nullptr) {
@@ -243,12 +246,11 @@ class HierarchyWorld {
     options.agent.long_poll = std::chrono::seconds(30);
     if (tweak_next_node) std::exchange(tweak_next_node, nullptr)(options);
     http::HttpClient* client = &network_.client(name);
-    const double loss = std::exchange(lose_answers_of_next_node, 0);
-    std::string dropped = std::exchange(drop_requests_of_next_node_to, std::string());
-    std::string gone = std::exchange(answer_gone_to_next_node, std::string());
-    if (loss > 0 || !dropped.empty() || !gone.empty()) {
-      world_node->lossy_client = std::make_unique<LossyClient>(*client, loss, random_.next_u64(), std::move(dropped));
-      world_node->lossy_client->answer_gone(std::move(gone));
+    LossyClient::Faults faults{std::exchange(lose_answers_of_next_node, 0),
+                               std::exchange(drop_requests_of_next_node_to, std::string()),
+                               std::exchange(answer_gone_to_next_node, std::string())};
+    if (faults.any()) {
+      world_node->lossy_client = std::make_unique<LossyClient>(*client, std::move(faults), random_.next_u64());
       client = world_node->lossy_client.get();
     }
     world_node->node = std::make_unique<node::Node>(
