@@ -147,12 +147,8 @@ class HierarchyWorld {
 
   // Applied to the options of the next node added (then forgotten).
   std::function<void(node::NodeOptions&)> tweak_next_node;
-  // The fraction of the next node's exchanges with its parent whose answer is lost (then forgotten).
-  double lose_answers_of_next_node = 0;
-  // Requests of the next connected registry for this target never reach its parent (LossyClient).
-  std::string drop_requests_of_next_node_to;
-  // Requests of the next connected registry whose target holds this are answered 410 (LossyClient::Faults).
-  std::string answer_gone_to_next_node;
+  // What the next connected registry's client does to its requests to its parent (then forgotten).
+  LossyClient::Faults next_node_faults;
 
   nlohmann::json manage(http::Method method, const std::string& path, const nlohmann::json& body = nullptr) {
     auto response = call("cloud:5000", method, "/mgmt/v1/" + path, admin(), body.is_null() ? "" : body.dump());
@@ -246,9 +242,7 @@ class HierarchyWorld {
     options.agent.long_poll = std::chrono::seconds(30);
     if (tweak_next_node) std::exchange(tweak_next_node, nullptr)(options);
     http::HttpClient* client = &network_.client(name);
-    LossyClient::Faults faults{std::exchange(lose_answers_of_next_node, 0),
-                               std::exchange(drop_requests_of_next_node_to, std::string()),
-                               std::exchange(answer_gone_to_next_node, std::string())};
+    LossyClient::Faults faults = std::exchange(next_node_faults, {});
     if (faults.any()) {
       world_node->lossy_client = std::make_unique<LossyClient>(*client, std::move(faults), random_.next_u64());
       client = world_node->lossy_client.get();

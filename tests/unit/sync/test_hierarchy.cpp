@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(a_lossy_link_slows_sync_but_does_not_stall_it) {
   // whose answer is lost after their last byte resume too (ContentSync::download_blob asks again for the last byte
   // held); asking from past the end got 416, spoilt the session and started the blob over, again and again.
   HierarchyWorld world;
-  world.lose_answers_of_next_node = 0.2;
+  world.next_node_faults.loss = 0.2;
   const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
   BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 5min));
   std::map<std::string, std::string> pushed_at_factory, pushed_at_cloud;  // tag -> manifest digest
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(a_push_up_over_a_lossier_link_keeps_its_retries_short) {
   // to get up. A failure that lost an exchange after answers restarts the delay, a few times in a row at most
   // (AttemptProgress): they get up in 25 s.
   HierarchyWorld world;
-  world.lose_answers_of_next_node = 0.3;
+  world.next_node_faults.loss = 0.3;
   const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
   BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 5min));
   std::map<std::string, std::string> pushed;  // tag -> manifest digest
@@ -238,8 +238,8 @@ BOOST_AUTO_TEST_CASE(a_request_lost_every_time_still_backs_off_to_the_cap) {
   // blobs found, the manifest PUT again by digest), which alone would restart the delay each time and retry it every
   // 100 ms or so; the quick retries are bounded, so the delay still climbs to its 30 s cap.
   HierarchyWorld world;
-  world.lose_answers_of_next_node = 0.2;
-  world.drop_requests_of_next_node_to = "/v2/apps/up/manifests/stuck";
+  world.next_node_faults.loss = 0.2;
+  world.next_node_faults.dropped_target = "/v2/apps/up/manifests/stuck";
   const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
   BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 5min));
   world.push_image("factory:5000", factory, "apps/up", "stuck", "stuck");
@@ -259,7 +259,7 @@ BOOST_DATA_TEST_CASE(a_cursor_that_expires_every_time_is_not_read_again_at_once,
   // nothing, and going again at once hammered the parent: over the direct network, 333 k resyncs and reads without
   // virtual time moving at all.
   HierarchyWorld world;
-  world.answer_gone_to_next_node = gone_reads;
+  world.next_node_faults.gone_part = gone_reads;
   world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
   const LossyClient& link = *world.node("factory").lossy_client;
   // Bounded in events too: a child that never waits would keep the loop busy at one virtual instant.
