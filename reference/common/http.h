@@ -92,7 +92,9 @@ class Call {
   // A call that answers later (a gateway long-poll waits for the next message) says so here; the transport then calls
   // finish_async() instead of finish() and keeps the connection open until `respond` runs. `respond` runs exactly
   // once, from any thread (live) or a later event (simulator); it must not throw, so such calls render their own
-  // errors. Every other call keeps the synchronous hot path.
+  // errors. `respond` must not need the call: once finish_async() returns, the transport may destroy it (a long
+  // poll's call would otherwise wait out the poll, to be read again cold at the answer). Every other call keeps the
+  // synchronous hot path.
   virtual bool asynchronous() const { return false; }
   virtual void finish_async(std::function<void(Response)> respond) { respond(finish()); }
 };

@@ -70,8 +70,10 @@ void SleepFor::await_resume() {
 }
 
 void Exchange::await_suspend(std::coroutine_handle<> awaiting) {
+  http::ClientRequest request = std::move(*request_);
+  request_.reset();
   // Takes the result by reference: the client's std::function passes it on as an rvalue, one move less per answer.
-  client_.send(std::move(request_), std::move(sink_), [this, awaiting](http::ClientResult&& result) {
+  client_.send(std::move(request), std::move(sink_), [this, awaiting](http::ClientResult&& result) {
     result_ = std::move(result);
     awaiting.resume();
   });

@@ -176,7 +176,9 @@ class Exchange {
  private:
   StopSignal& stop_;
   http::HttpClient& client_;
-  http::ClientRequest request_;
+  // Emptied as the request leaves: what is left of it would otherwise be destroyed with the awaitable, after the
+  // answer (a long poll's minutes later), and every line of it read again cold.
+  std::optional<http::ClientRequest> request_;
   std::shared_ptr<http::BodySink> sink_;
   http::ClientResult result_;
 };

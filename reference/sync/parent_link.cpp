@@ -113,10 +113,9 @@ std::optional<SyncFailure> ParentLink::failure_for(int status, const std::string
   return std::nullopt;
 }
 
-Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::string_view cr,
-                                                    std::string_view operation, std::string query,
-                                                    std::optional<std::string> body,
-                                                    Nanoseconds idle_timeout, Reading reading) {
+http::ClientRequest ParentLink::gateway_request(http::Method method, std::string_view cr, std::string_view operation,
+                                                const std::string& query, std::optional<std::string>& body,
+                                                Nanoseconds idle_timeout) {
   std::string target;
   target.reserve(gateway::kPathPrefix.size() + cr.size() + 1 + operation.size() + 1 + query.size());
   target.append(gateway::kPathPrefix).append(cr).append(1, '/').append(operation);
@@ -132,9 +131,17 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
     request.body = std::make_unique<http::StringBody>(std::move(*body));
   }
   ++counters_.requests;
+  return request;
+}
+
+Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::string_view cr,
+                                                    std::string_view operation, std::string query,
+                                                    std::optional<std::string> body,
+                                                    Nanoseconds idle_timeout, Reading reading) {
   // Written only for a failure: nearly every call succeeds. (Read afterwards: only the content address ever changes.)
   const auto what = [&] { return "gateway " + std::string(operation) + " at " + address_.gateway; };
-  http::ClientResult result = co_await exchange(stop_, client_, std::move(request));
+  http::ClientResult result =
+      co_await exchange(stop_, client_, gateway_request(method, cr, operation, query, body, idle_timeout));
   if (!result.ok()) throw SyncFailure::lost_exchange(what() + ": " + result.transport_error);
   http::ClientResponse& response = *result.response;
   counters_.bytes_down += response.body.size();

@@ -101,6 +101,11 @@ class ParentLink {
  private:
   http::ClientRequest request(http::Method method, const std::string& authority, std::string target,
                               http::Headers headers);
+  // gateway()'s request, written outside its coroutine: its parts then never sit in the coroutine's frame, where
+  // they would be destroyed only after the answer (a long poll's ten minutes later, every line of them cold by then).
+  http::ClientRequest gateway_request(http::Method method, std::string_view cr, std::string_view operation,
+                                      const std::string& query, std::optional<std::string>& body,
+                                      Nanoseconds idle_timeout);
   // What to throw for statuses the caller never handles itself: 401, 403, 5xx. Returned, not thrown here: the caller
   // throws it from its own frame, so a failure unwinds one frame fewer (a throw costs more per frame than the rest of
   // a failed call).

@@ -144,9 +144,9 @@ void DirectNetwork::deliver(const std::string& from, http::ClientRequest request
           if (!call->on_body(std::string_view(piece.data(), got))) break;
       }
       if (call->asynchronous()) {
-        // The call may answer later (a long poll); it owns nothing of ours but `respond`.
-        std::shared_ptr<http::Call> held(std::move(call));
-        held->finish_async([held, respond](http::Response response) { respond(std::move(response)); });
+        // The call may answer later (a long poll); it owns nothing of ours but `respond`, and goes when this returns
+        // (http.h: `respond` needs nothing of it).
+        call->finish_async([respond](http::Response response) { respond(std::move(response)); });
       } else {
         respond(call->finish());
       }

@@ -143,7 +143,10 @@ struct alignas(64) SimNetwork::Exchange {
   std::optional<uint64_t> limit;  // limit_data: how many of its bytes get through
   Nanoseconds close_delay{0};     // slow_close
   std::vector<Toxic> toxics[2];  // the toxics that apply to this exchange, per stream
-  http::ClientRequest request;
+  // Until the handler has it (and its body): what is left of it is then destroyed at once, while warm, rather than
+  // with the exchange, at a long poll's answer minutes later, when each line of it would be read again cold.
+  std::optional<http::ClientRequest> request;
+  Nanoseconds idle_timeout{0};  // the request's, which outlives it
   std::shared_ptr<http::BodySink> sink;
   std::function<void(http::ClientResult)> done;
   http::Response response;
@@ -421,6 +424,7 @@ void SimNetwork::send(const std::string& from, Route& route, http::ClientRequest
   ex.link = route.link;
   ex.delivered = route.delivered;
   ex.head = request.method == http::Method::Head;
+  ex.idle_timeout = request.idle_timeout;
   ex.request = std::move(request);
   ex.sink = std::move(sink);
   ex.done = std::move(done);
@@ -436,9 +440,9 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
   ex.stream = stream;
   ex.phase = stream == Stream::Upstream ? Phase::RequestLatency : Phase::ResponseLatency;
   if (stream == Stream::Upstream) {
-    ex.head_bytes = wire::request_head_bytes(ex.request);
-    ex.body_bytes = wire::request_body_bytes(ex.request);
-    const auto recipe = synthetic::take_recipe(ex.request.body);
+    ex.head_bytes = wire::request_head_bytes(*ex.request);
+    ex.body_bytes = wire::request_body_bytes(*ex.request);
+    const auto recipe = synthetic::take_recipe(ex.request->body);
     ex.synthetic = recipe.has_value();
     if (recipe) ex.body_bytes = recipe->size;
   }
@@ -517,7 +521,7 @@ void SimNetwork::begin_stream(Exchange& ex, Stream stream, bool may_run_inline) 
   }
   // A message slower than the client's patience: the client gives up first (its timer is scheduled first, so it
   // wins a tie), but the message still lands.
-  if (delay >= ex.request.idle_timeout) arm_idle(ex);
+  if (delay >= ex.idle_timeout) arm_idle(ex);
   if (delay.count() == 0 && may_run_inline) {
     arrive(ticket);
   } else {
@@ -598,24 +602,24 @@ void SimNetwork::run_handler(Exchange& ex) {
     return;
   }
   ex.phase = Phase::Handler;
-  const std::string_view target = ex.request.target;
+  const std::string_view target = ex.request->target;
   ex.delivered->count(target.substr(0, target.find('?')));
   if (observer_) {
     // Kept for the response's event: the handler's request takes the target.
-    ex.request_line.reserve(http::method_name(ex.request.method).size() + 1 + target.size());
-    ex.request_line.append(http::method_name(ex.request.method)).append(1, ' ').append(target);
+    ex.request_line.reserve(http::method_name(ex.request->method).size() + 1 + target.size());
+    ex.request_line.append(http::method_name(ex.request->method)).append(1, ' ').append(target);
     emit(NetEventKind::Request, ex.from(), ex.authority(), ex.request_line);
   }
   const Ticket ticket = ex.ticket();
   http::Response response;
   try {
     // The handler gets the request's headers (its head was counted when it set out).
-    std::unique_ptr<http::Call> call = handler->start(wire::server_request(ex.from(), ex.request));
-    wire::feed_body(ex.request, *call);
+    std::unique_ptr<http::Call> call = handler->start(wire::server_request(ex.from(), *ex.request));
+    wire::feed_body(*ex.request, *call);
+    ex.request.reset();
     if (call->asynchronous()) {
       // It answers in a later event (a long poll): the client hears nothing meanwhile, as its idle_timeout knows.
       arm_idle(ex);
-      std::shared_ptr<http::Call> held(std::move(call));
       std::weak_ptr<int> alive = alive_;
       // A long poll answers minutes later, when what respond() reads is cold, each line found through the one before
       // (the slot, the exchange, its link, the direction back). Kept here, they start loading together then.
@@ -623,7 +627,9 @@ void SimNetwork::run_handler(Exchange& ex) {
       const auto* at = reinterpret_cast<const char*>(&ex);
       const std::array<const void*, 5> cold{at, at + 64, at + 128, ex.link,
                                             ex.link->directions[index_of(Stream::Downstream)]};
-      held->finish_async([this, alive, held, ticket, cold](http::Response answer) {
+      // The call goes when this returns, warm (http.h: `respond` needs nothing of it), rather than with the answer
+      // minutes later, when each line of it would be read again cold.
+      call->finish_async([this, alive, ticket, cold](http::Response answer) {
         if (alive.expired()) return;
         if (ticket.slot < exchange_slots_.size()) prefetch(&exchange_slots_[ticket.slot]);
         prefetch(cold[0]);
@@ -768,7 +774,7 @@ void SimNetwork::on_idle_timeout(Ticket ticket) {
   ++ex.link->counters.timeouts;
   emit(NetEventKind::Fault, ex.authority(), ex.from(), "idle_timeout");
   http::ClientResult result;
-  result.transport_error = "timed out: nothing from " + ex.authority() + " for " + millis(ex.request.idle_timeout);
+  result.transport_error = "timed out: nothing from " + ex.authority() + " for " + millis(ex.idle_timeout);
   if (ex.phase == Phase::RequestLatency || ex.phase == Phase::RequestFlow) {
     // The request is on its way (in the air, or held by a jam): it may still land and be applied.
     ex.client_gone = true;
@@ -797,7 +803,7 @@ void SimNetwork::arm_idle(Exchange& ex) {
   if (ex.idle_armed || ex.client_gone) return;
   ex.idle_armed = true;
   const Ticket ticket = ex.ticket();
-  ex.idle_timer = loop_.add_timer_after(ex.request.idle_timeout, [this, ticket] {
+  ex.idle_timer = loop_.add_timer_after(ex.idle_timeout, [this, ticket] {
     Batch batch(*this);
     on_idle_timeout(ticket);
   });

@@ -169,8 +169,7 @@ void Host::release_held_calls(bool answer_as_crashed) {
         std::unique_ptr<http::Call> started = handler.start(std::move(call->request));
         if (!call->body.empty()) started->on_body(call->body);
         if (started->asynchronous()) {
-          std::shared_ptr<http::Call> keep(std::move(started));
-          keep->finish_async([keep, respond](http::Response response) { respond(std::move(response)); });
+          started->finish_async([respond](http::Response response) { respond(std::move(response)); });
         } else {
           respond(started->finish());
         }
