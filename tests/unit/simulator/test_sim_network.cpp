@@ -66,6 +66,7 @@ class TestServer final : public http::Handler {
 
   int started = 0;
   int applied = 0;
+  int later_calls_alive = 0;  // /later calls not yet destroyed
   uint64_t uploaded = 0;
 
  private:
@@ -87,7 +88,8 @@ class TestServer final : public http::Handler {
   };
   class LaterCall final : public http::Call {
    public:
-    explicit LaterCall(TestServer& server) : server_(server) {}
+    explicit LaterCall(TestServer& server) : server_(server) { ++server_.later_calls_alive; }
+    ~LaterCall() override { --server_.later_calls_alive; }
     bool on_body(std::string_view) override { return true; }
     http::Response finish() override { return {}; }
     bool asynchronous() const override { return true; }
@@ -638,6 +640,23 @@ BOOST_AUTO_TEST_CASE(an_asynchronous_answer_is_bounded_by_the_idle_timeout) {
   w.loop.run();
   BOOST_TEST(impatient->error().find("timed out") != std::string::npos);
   BOOST_TEST(impatient->calls == 1);
+}
+
+// http.h: `respond` needs nothing of the call, so the network lets a long poll's call go as soon as it has it rather
+// than keeping it, cold, until the answer.
+BOOST_AUTO_TEST_CASE(an_asynchronous_call_is_let_go_once_it_has_its_respond) {
+  World w;
+  auto waiting = w.get("client", "/later", /*idle=*/5s);
+  int alive_while_waiting = -1;
+  w.loop.schedule_after(1s, [&] {
+    alive_while_waiting = w.server.later_calls_alive;
+    w.server.answer_later(200);
+  });
+  w.loop.run();
+  BOOST_TEST(w.server.started == 1);
+  BOOST_TEST(alive_while_waiting == 0);
+  BOOST_TEST(waiting->status() == 200);
+  BOOST_TEST((waiting->at == 1s));
 }
 
 BOOST_AUTO_TEST_CASE(counters_and_request_logs_add_up) {
