@@ -103,6 +103,7 @@ class ParentLink {
                               http::Headers headers);
   // gateway()'s request, written outside its coroutine: its parts then never sit in the coroutine's frame, where
   // they would be destroyed only after the answer (a long poll's ten minutes later, every line of them cold by then).
+  // Takes the bytes of `body`, when there is one.
   http::ClientRequest gateway_request(http::Method method, std::string_view cr, std::string_view operation,
                                       const std::string& query, std::optional<std::string>& body,
                                       Nanoseconds idle_timeout);

@@ -146,7 +146,7 @@ void DirectNetwork::deliver(const std::string& from, http::ClientRequest request
       if (call->asynchronous()) {
         // The call may answer later (a long poll); it owns nothing of ours but `respond`, and goes when this returns
         // (http.h: `respond` needs nothing of it).
-        call->finish_async([respond](http::Response response) { respond(std::move(response)); });
+        call->finish_async(respond);
       } else {
         respond(call->finish());
       }

@@ -169,7 +169,7 @@ void Host::release_held_calls(bool answer_as_crashed) {
         std::unique_ptr<http::Call> started = handler.start(std::move(call->request));
         if (!call->body.empty()) started->on_body(call->body);
         if (started->asynchronous()) {
-          started->finish_async([respond](http::Response response) { respond(std::move(response)); });
+          started->finish_async(respond);
         } else {
           respond(started->finish());
         }
