@@ -378,7 +378,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         }
       }
       if (call->asynchronous()) {
-        response = co_await finish_later(*call);
+        response = co_await finish_later(std::move(call));
       } else {
         response = call->finish();
       }
@@ -410,8 +410,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // Waits, without holding a thread, for a call that answers later (http::Call::asynchronous()). The call may respond
   // from any thread. The answer is handed over under a mutex and the wait is a timer on this connection's strand that
   // the responder cancels through the strand: only plain posts cross threads, and the coroutine is resumed by Asio's
-  // own timer completion, never by a foreign thread.
-  awaitable<http::Response> finish_later(http::Call& call) {
+  // own timer completion, never by a foreign thread. The call goes as soon as it has its `respond` (which must not
+  // need it, http.h): a parent holds a child's long poll for minutes, and the request and body the call kept would
+  // be held all that time for nothing.
+  awaitable<http::Response> finish_later(std::unique_ptr<http::Call> call) {
     struct Pending {
       explicit Pending(const asio::any_io_executor& executor) : timer(executor) {}
       std::mutex mutex;
@@ -420,13 +422,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     };
     auto pending = std::make_shared<Pending>(executor());
     pending->timer.expires_at(asio::steady_timer::time_point::max());
-    call.finish_async([pending](http::Response response) {
+    call->finish_async([pending](http::Response response) {
       {
         std::lock_guard lock(pending->mutex);
         pending->response = std::move(response);
       }
       asio::post(pending->timer.get_executor(), [pending] { pending->timer.cancel(); });
     });
+    call.reset();
     for (;;) {
       {
         std::lock_guard lock(pending->mutex);

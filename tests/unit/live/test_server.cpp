@@ -1,5 +1,6 @@
 // The live server against a stub handler, over real loopback sockets. Synchronisation is by blocking reads and futures.
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <csignal>
 #include <map>
 #include <sstream>
@@ -256,6 +257,26 @@ BOOST_AUTO_TEST_CASE(stop_lets_the_request_in_flight_finish, *utf::timeout(30)) 
              std::string::npos);
   BOOST_TEST(metrics.find("outpost_http_request_duration_seconds_count{route=\"hello\"} 1\n") != std::string::npos);
   BOOST_TEST(metrics.find("outpost_http_open_connections 0\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_asynchronous_call_is_let_go_before_it_answers, *utf::timeout(30)) {
+  Running running;
+  auto respond_future = running.handler.later.respond.get_future();
+  auto destroyed = running.handler.later.destroyed.get_future();
+  Client client(running.server.bound_address());
+  client.write_raw("GET /later HTTP/1.1\r\nHost: test\r\n\r\n");
+  const auto respond = respond_future.get();
+  // Nothing has answered yet, and the server let the call go: what it held is not kept for the whole wait. (The
+  // bound only limits how long a failure takes to show: the server destroys the call right after finish_async.)
+  BOOST_TEST((destroyed.wait_for(std::chrono::seconds(10)) == std::future_status::ready));
+
+  http::Response answer;
+  answer.body = "later done";
+  answer.route = "later";
+  respond(std::move(answer));  // from this thread, as the contract allows
+  const auto response = client.read_response();
+  BOOST_TEST(response.result_int() == 200);
+  BOOST_TEST(response.body() == "later done");
 }
 
 BOOST_AUTO_TEST_CASE(metrics_count_requests_and_bytes, *utf::timeout(30)) {

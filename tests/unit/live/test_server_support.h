@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -131,6 +132,25 @@ class SlowCall final : public http::Call {
   std::shared_future<void> release_;
 };
 
+// Answers later (asynchronous): hands its `respond` to the test, which answers from its own thread. Says when it is
+// destroyed, so a test can see whether the transport kept it while the answer was pending.
+class LaterCall final : public http::Call {
+ public:
+  struct Hooks {
+    std::promise<std::function<void(http::Response)>> respond;
+    std::promise<void> destroyed;
+  };
+  explicit LaterCall(Hooks& hooks) : hooks_(hooks) {}
+  ~LaterCall() override { hooks_.destroyed.set_value(); }
+  bool on_body(std::string_view) override { return true; }
+  http::Response finish() override { throw std::logic_error("an asynchronous call is finished with finish_async"); }
+  bool asynchronous() const override { return true; }
+  void finish_async(std::function<void(http::Response)> respond) override { hooks_.respond.set_value(std::move(respond)); }
+
+ private:
+  Hooks& hooks_;
+};
+
 class StubHandler final : public http::Handler {
  public:
   std::unique_ptr<http::Call> start(http::Request request) override {
@@ -145,6 +165,7 @@ class StubHandler final : public http::Handler {
     if (path == "/throw-finish") return std::make_unique<ThrowingCall>();
     if (path == "/api-error") throw ApiError(404, "NAME_UNKNOWN", "repository name not known to registry");
     if (path == "/slow") return std::make_unique<SlowCall>(slow_entered, slow_release);
+    if (path == "/later") return std::make_unique<LaterCall>(later);
     http::Response response;
     response.route = "other";
     if (path == "/stream") {
@@ -174,6 +195,7 @@ class StubHandler final : public http::Handler {
 
   std::promise<void> slow_entered;
   std::shared_future<void> slow_release;
+  LaterCall::Hooks later;  // for one /later request
 
  private:
   std::mutex mutex;
