@@ -1,6 +1,21 @@
 #include "reference/sync/concurrently.h"
 
+#include "reference/sync/parent_link.h"
+
 namespace outpost::sync {
+
+namespace {
+// Whether a task's failure is an exchange that got no answer (SyncFailure::lost()). Asked only when a task failed.
+bool lost_exchange(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const SyncFailure& sync_failure) {
+    return sync_failure.lost();
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace
 
 AllOf::AllOf(std::vector<Task<void>> tasks) : tasks_(std::move(tasks)), state_(std::make_shared<State>()) {}
 
@@ -11,7 +26,8 @@ bool AllOf::await_suspend(std::coroutine_handle<> awaiting) {
   state_->running = tasks_.size() + 1;
   for (auto& task : tasks_) {
     spawn(std::move(task), [state = state_](std::exception_ptr error) {
-      if (error && !state->failure) state->failure = error;
+      if (error && (!state->failure || (lost_exchange(state->failure) && !lost_exchange(error))))
+        state->failure = error;
       if (--state->running == 0) state->awaiting.resume();
     });
   }

@@ -17,7 +17,10 @@
 namespace outpost::sync {
 
 // Awaitable: starts every task now and resumes the awaiting coroutine once all have ended (the last one to end resumes
-// it), then rethrows the first failure. No task outlives the await, whichever fails.
+// it), then rethrows the failure that says the most: the first to end that is not a lost exchange (an answer that
+// turned a request down, a store that failed), else the first lost exchange. The agent retries at once after a lost
+// exchange and backs off after a refusal (attempt_progress.h), so a lost exchange must not hide a concurrent 503 by
+// ending first. No task outlives the await, whichever fails.
 class AllOf {
  public:
   explicit AllOf(std::vector<Task<void>> tasks);
@@ -60,7 +63,8 @@ Task<void> drain(std::shared_ptr<Queue<Item>> queue) {
 }  // namespace concurrently_detail
 
 // Runs `work(item)` for every item, at most `limit` at a time, in the items' order, and returns when all have ended.
-// After a failure no further item starts; the first failure is rethrown once the running ones have ended.
+// After a failure no further item starts; the failure (as AllOf chooses it) is rethrown once the running ones have
+// ended.
 template <class Item>
 Task<void> for_each_concurrently(std::vector<Item> items, size_t limit,
                                  std::function<Task<void>(const Item&)> work) {

@@ -555,6 +555,10 @@ Task<void> SyncAgent::pull_loop() {
       wait = failure.kind() == Failure::CursorExpired && cursor_unread_;
       round_failed();
       record_failure(failure);
+      // Then the parent answers but sync cannot go on (its log moves past this node faster than it follows, or it is
+      // broken): Unhealthy, as for a parent that turns the node down, and reported so while the node waits. It stayed
+      // Syncing, the state the resync had set, for as long as the parent kept answering 410.
+      if (wait) set_state(ConnectionState::Unhealthy);
     } catch (const Cancelled&) {
       throw;
     } catch (const std::exception& error) {  // storage or a malformed answer: never let it end the loop (SPEC 5.6)
@@ -571,7 +575,8 @@ Task<void> SyncAgent::pull_loop() {
       }
       co_await sleep_for(stop_, pull_backoff_.next(random_));
       if (state_.load() == ConnectionState::Unhealthy && !disabled_) {
-        // Refused for another reason (token, protocol, activation): report it if the parent will listen.
+        // Refused for another reason (token, protocol, activation) or sent back to resync again and again (410):
+        // report it if the parent will listen.
         try {
           co_await report_status();
         } catch (const SyncFailure&) {

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <coroutine>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "reference/sync/concurrently.h"
+#include "reference/sync/parent_link.h"
 
 namespace outpost::test {
 
@@ -41,6 +43,7 @@ struct Run {
   int most_running = 0;
   std::vector<int> started, finished;
   int fail_at = -1;     // this item throws once its gate opens
+  std::map<int, sync::SyncFailure> failures;  // these items throw theirs once their gate opens
   bool suspend = true;  // false: every item ends at once
 };
 
@@ -54,6 +57,7 @@ Task<void> work_on(Run& run, int item) {
   }
   --run.running;
   if (item == run.fail_at) throw std::runtime_error("item " + std::to_string(item) + " failed");
+  if (const auto failure = run.failures.find(item); failure != run.failures.end()) throw failure->second;
   run.finished.push_back(item);
 }
 
@@ -109,6 +113,34 @@ BOOST_AUTO_TEST_CASE(a_failure_starts_nothing_more_and_is_rethrown_once_the_runn
   BOOST_TEST(outcome.ended);
   BOOST_TEST(outcome.failure == "item 1 failed");
   BOOST_TEST(run.finished == (std::vector<int>{0, 2, 3}));
+}
+
+// The sync agent retries quickly after a lost exchange and backs off after an answer that turned it down
+// (attempt_progress.h): a blob whose exchange was lost must not hide a concurrent 503, whichever ended first.
+BOOST_AUTO_TEST_CASE(an_answer_that_turned_an_item_down_is_rethrown_before_a_lost_exchange) {
+  Run run;
+  run.failures.emplace(0, sync::SyncFailure::lost_exchange("item 0 lost"));
+  run.failures.emplace(1, sync::SyncFailure(sync::SyncFailure::Kind::Unreachable, "item 1 answered 503", 503));
+  run.failures.emplace(2, sync::SyncFailure::lost_exchange("item 2 lost"));
+  Outcome outcome;
+  start(run, {0, 1, 2}, 3, outcome);
+  while (run.gates.open_oldest()) {
+  }
+  BOOST_TEST(outcome.ended);
+  BOOST_TEST(outcome.failure == "item 1 answered 503");
+}
+
+BOOST_AUTO_TEST_CASE(among_lost_exchanges_the_first_to_end_is_rethrown) {
+  Run run;
+  run.failures.emplace(0, sync::SyncFailure::lost_exchange("item 0 lost"));
+  run.failures.emplace(1, sync::SyncFailure::lost_exchange("item 1 lost"));
+  Outcome outcome;
+  start(run, {0, 1}, 2, outcome);
+  BOOST_REQUIRE(run.gates.waiting.size() == 2u);
+  std::swap(run.gates.waiting[0], run.gates.waiting[1]);  // item 1 ends first
+  while (run.gates.open_oldest()) {
+  }
+  BOOST_TEST(outcome.failure == "item 1 lost");
 }
 
 BOOST_AUTO_TEST_CASE(items_that_never_suspend_all_run_and_the_call_ends_at_once) {

@@ -270,6 +270,11 @@ BOOST_DATA_TEST_CASE(a_cursor_that_expires_every_time_is_not_read_again_at_once,
   const uint64_t reads = link.gone();
   BOOST_TEST(reads > 10u);   // it kept trying (SPEC 5.6)
   BOOST_TEST(reads < 100u);
+  // While it waits between resyncs it says so: Unhealthy at the cloud (it said nothing, and stayed Syncing), with why.
+  const nlohmann::json seen_at_cloud = world.manage(http::Method::Get, "connectedRegistries/factory");
+  BOOST_TEST(seen_at_cloud.value("connectionState", "") == "Unhealthy", seen_at_cloud.dump());
+  BOOST_TEST(seen_at_cloud.at("statusDetails").dump().find("CursorExpired") != std::string::npos,
+             seen_at_cloud.dump());
 }
 
 BOOST_AUTO_TEST_CASE(a_child_speaking_a_newer_protocol_is_refused_and_says_why) {
