@@ -3,7 +3,7 @@
 // Data directory layout
 // ---------------------
 //   <data>/
-//     metadata.db                  SQLite database (plus metadata.db-wal and metadata.db-shm: WAL mode). Tables:
+//     metadata.db                  SQLite database (plus metadata.db-wal: WAL mode, held exclusively, no -shm). Tables:
 //                                    repositories, blob_links, manifests, manifest_refs, tags (the MetadataStore) and
 //                                    uploads (one row per upload session: id, repository, start time).
 //     blobs/sha256/<ab>/<abcd...>  one file per blob, named by the hex of its digest, fanned out by the first two hex
@@ -48,7 +48,8 @@ std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& director
 
   auto storage = std::make_unique<Storage>();
   auto blobs = std::make_unique<DiskBlobStore>(directory / "blobs", directory / "tmp");
-  auto database = std::make_shared<sqlite::SharedConnection>(directory / "metadata.db");
+  // Exclusive: every registry request reads it, and one process owns a data directory (serve, or gc while stopped).
+  auto database = std::make_shared<sqlite::SharedConnection>(directory / "metadata.db", sqlite::Access::Exclusive);
   storage->metadata = std::make_unique<SqliteMetadataStore>(database, clock);
   storage->uploads = std::make_unique<DiskUploadStore>(directory / "uploads", *blobs, database, clock, random);
   storage->blobs = std::move(blobs);  // declared before `uploads` in Storage, so destroyed after the store using it

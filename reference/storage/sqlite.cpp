@@ -8,7 +8,7 @@ namespace {
 constexpr int kBusyTimeoutMs = 5000;  // another process (a backup, the sqlite3 shell) may briefly hold the lock
 }
 
-Connection::Connection(const std::filesystem::path& path) : path_(path) {
+Connection::Connection(const std::filesystem::path& path, Access access) : path_(path) {
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   const int code = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (code != SQLITE_OK) {
@@ -18,6 +18,16 @@ Connection::Connection(const std::filesystem::path& path) : path_(path) {
     throw StorageError("cannot open SQLite database " + path.string() + ": " + message);
   }
   try {
+    if (access == Access::Exclusive) {
+      // Before WAL is entered: then SQLite keeps the WAL index in this process's memory and never locks per
+      // statement. The lock is taken now, without waiting: a database another process holds is not ours to share.
+      exec("PRAGMA locking_mode=EXCLUSIVE");
+      const int code = sqlite3_exec(db_, "BEGIN EXCLUSIVE; COMMIT", nullptr, nullptr, nullptr);
+      if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+        throw StorageError("SQLite database " + path.string() +
+                           " is in use by another process (another node on the same data directory?)");
+      if (code != SQLITE_OK) fail("BEGIN EXCLUSIVE; COMMIT", code);
+    }
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     {
       // journal_mode answers with the mode in force; a filesystem without shared memory would silently keep "delete".

@@ -46,11 +46,22 @@ class Query {
   sqlite3_stmt* statement_;
 };
 
+// Who may use the database while a connection has it open.
+enum class Access {
+  // Other connections and processes too (a reader such as the sqlite3 shell, or a test reading settings), each
+  // statement taking and releasing SQLite's file locks: two fcntl calls and a stat or more per read.
+  Shared,
+  // This connection alone, from open to close: the file locks are taken once, reads make no locking system call
+  // (a manifest GET made 18 system calls, 10 of them SQLite's locks and checks), and a second process opening the
+  // same database is refused at once (StorageError "in use by another process") rather than sharing it.
+  Exclusive,
+};
+
 class Connection {
  public:
   // Opens (creating) the database with the settings the durability contract needs: WAL journal, synchronous=FULL,
   // foreign keys on, a busy timeout.
-  explicit Connection(const std::filesystem::path& path);
+  explicit Connection(const std::filesystem::path& path, Access access = Access::Shared);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -87,7 +98,8 @@ class Transaction {
 // statements from two threads at once, so every use holds `mutex`. One connection keeps writes simple (SQLite has a
 // single writer anyway); reads could later move to a small pool of read-only connections if they become the bottleneck.
 struct SharedConnection {
-  explicit SharedConnection(const std::filesystem::path& path) : connection(path) {}
+  explicit SharedConnection(const std::filesystem::path& path, Access access = Access::Shared)
+      : connection(path, access) {}
   std::mutex mutex;
   Connection connection;
 };

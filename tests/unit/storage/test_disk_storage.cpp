@@ -185,6 +185,25 @@ BOOST_AUTO_TEST_CASE(errors_name_the_file) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_data_directory_open_elsewhere_is_refused_at_once_and_free_once_closed) {
+  // The metadata database is held exclusively (its reads then take no file lock each): a second opener, say `outpost
+  // gc` on a running node's directory, is refused without waiting out the busy timeout, and nothing it saw is lost.
+  DiskNode node;
+  const BlobInfo blob = node.blobs().put("kept");
+  node.metadata().link_blob("r", blob);
+  FakeClock clock;
+  SeededRandom random(2);
+  try {
+    open_disk_storage(node.backend.directory.path(), clock, random);
+    BOOST_FAIL("opened a data directory another storage holds");
+  } catch (const StorageError& error) {
+    BOOST_TEST(std::string(error.what()).find("in use by another process") != std::string::npos, error.what());
+  }
+  BOOST_TEST(node.metadata().blob_linked("r", blob.digest));  // the holder goes on as before
+  node.reopen();  // closed, then opened again: free
+  BOOST_TEST(node.metadata().blob_linked("r", blob.digest));
+}
+
 BOOST_AUTO_TEST_CASE(two_directories_are_independent) {
   DiskNode first, second;
   first.blobs().put("only in the first");
