@@ -52,7 +52,7 @@ enum class Access {
   // statement taking and releasing SQLite's file locks: two fcntl calls and a stat or more per read.
   Shared,
   // This connection alone, from open to close: the file locks are taken once, reads make no locking system call
-  // (a manifest GET made 18 system calls, 10 of them SQLite's locks and checks), and a second process opening the
+  // (a manifest GET made 18 system calls, 6 of them SQLite's fcntl locks), and a second process opening the
   // same database is refused at once (StorageError "in use by another process") rather than sharing it.
   Exclusive,
 };
