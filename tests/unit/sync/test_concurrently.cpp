@@ -42,7 +42,6 @@ struct Run {
   int running = 0;
   int most_running = 0;
   std::vector<int> started, finished;
-  int fail_at = -1;     // this item throws once its gate opens
   std::map<int, sync::SyncFailure> failures;  // these items throw theirs once their gate opens
   bool suspend = true;  // false: every item ends at once
 };
@@ -56,7 +55,6 @@ Task<void> work_on(Run& run, int item) {
     co_await wait;
   }
   --run.running;
-  if (item == run.fail_at) throw std::runtime_error("item " + std::to_string(item) + " failed");
   if (const auto failure = run.failures.find(item); failure != run.failures.end()) throw failure->second;
   run.finished.push_back(item);
 }
@@ -98,7 +96,7 @@ BOOST_AUTO_TEST_CASE(at_most_limit_items_run_at_once_and_every_item_runs_in_orde
 
 BOOST_AUTO_TEST_CASE(a_failure_starts_nothing_more_and_is_rethrown_once_the_running_items_have_ended) {
   Run run;
-  run.fail_at = 1;
+  run.failures.emplace(1, sync::SyncFailure(sync::SyncFailure::Kind::Unreachable, "item 1 failed", 503));
   Outcome outcome;
   start(run, {0, 1, 2, 3, 4, 5}, 3, outcome);
   BOOST_REQUIRE(run.gates.open_oldest());  // item 0 ends; item 3 starts in its place
