@@ -537,7 +537,6 @@ Task<void> SyncAgent::pull_loop() {
     pull_attempts_.begin(pull_counts());
     bool failed = false;
     bool lost = false;  // the failure was an exchange that got no answer
-    bool wait = false;  // back off before the next round whatever the state says
     try {
       co_await round();
       pull_backoff_.reset();
@@ -550,15 +549,14 @@ Task<void> SyncAgent::pull_loop() {
     } catch (const SyncFailure& failure) {
       failed = true;
       lost = failure.lost();
-      // A 410 during a full resync or on the first read after it: the next resync goes after a delay, not at once
-      // (without it, a parent answering every read with 410 was sent a resync and a read in a busy loop).
-      wait = failure.kind() == Failure::CursorExpired && cursor_unread_;
       round_failed();
       record_failure(failure);
-      // Then the parent answers but sync cannot go on (its log moves past this node faster than it follows, or it is
-      // broken): Unhealthy, as for a parent that turns the node down, and reported so while the node waits. It stayed
-      // Syncing, the state the resync had set, for as long as the parent kept answering 410.
-      if (wait) set_state(ConnectionState::Unhealthy);
+      // A 410 during a full resync or on the first read after it: the parent answers but sync cannot go on (its log
+      // moves past this node faster than it follows, or it is broken). Unhealthy, as for a parent that turns the node
+      // down: the next resync goes after the backoff below, not at once (without it, a parent answering every read
+      // with 410 was sent a resync and a read in a busy loop), and the node reports why while it waits (it stayed
+      // Syncing, the state the resync had set).
+      if (failure.kind() == Failure::CursorExpired && cursor_unread_) set_state(ConnectionState::Unhealthy);
     } catch (const Cancelled&) {
       throw;
     } catch (const std::exception& error) {  // storage or a malformed answer: never let it end the loop (SPEC 5.6)
@@ -567,7 +565,7 @@ Task<void> SyncAgent::pull_loop() {
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
     if (failed && pull_attempts_.failed(pull_counts(), lost)) pull_backoff_.reset();
-    if (wait || state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
+    if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
       {
         std::lock_guard lock(status_mutex_);
         reported_link_ = link_.counters();
