@@ -13,6 +13,10 @@ link bandwidth, shared by the transfers crossing the link in both worlds (the si
 proxy with the link's own rate), with one layer (one transfer per hop) and with two layers fetched at once; and a
 bandwidth toxic, a cap per connection in both worlds, with two layers (docs/performance.md, "Calibration: simulator
 against live").
+
+Against a sanitizer build of ``outpost`` (CI runs the live suites on a ThreadSanitizer build, for its races) the
+band is not judged: such a server is several times slower, so a ratio outside it would describe the build, not the
+model. Everything else is: both worlds, depth order and the content moved.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import pytest
 
 import calibration
+from outpost.live_processes import find_binary, sanitizer
 
 #: Slack of the bytes counted by sync besides the image: status and configuration answers that land during the run
 #: differ between the worlds by addresses and timestamps (a few hundred bytes; a configuration a few KiB). A layer
@@ -54,10 +59,13 @@ def test_simulator_and_live_agree_on_a_chain(request, live, bandwidth_as, layers
                 f"and {layers} layers\n{summary}"
             assert at["syncBytesDown"] >= report[world]["layerBytes"], (world, depth, at)
 
+    timings_comparable = sanitizer(find_binary()) is None
     for depth in depths:
         moved = {world: report[world]["depths"][depth]["syncBytesDown"] for world in ("sim", "live")}
         assert abs(moved["sim"] - moved["live"]) <= PROTOCOL_SLACK, \
             f"depth {depth}: the worlds moved different bytes: {moved}\n{summary}"
         throughput = report["ratios"]["throughput"][depth]
-        assert throughput is not None and BAND[0] <= throughput <= BAND[1], \
-            f"depth {depth}: hop throughput sim/live {throughput} outside {BAND}\n{summary}"
+        assert throughput is not None, f"depth {depth}: no hop throughput\n{summary}"
+        if timings_comparable:
+            assert BAND[0] <= throughput <= BAND[1], \
+                f"depth {depth}: hop throughput sim/live {throughput} outside {BAND}\n{summary}"

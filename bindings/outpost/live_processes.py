@@ -42,6 +42,15 @@ def find_binary(explicit: Optional[str] = None) -> str:
     raise LiveClusterError(f"no outpost executable at {candidates[0]}: build the target `outpost`, or set OUTPOST_BIN")
 
 
+def sanitizer(binary: str) -> Optional[str]:
+    """The sanitizer ``binary`` was built with (``"ThreadSanitizer"``, ``"AddressSanitizer"``), or None for a plain
+    build, read from its ``--version`` line. A sanitizer build runs several times slower: its live timings say
+    nothing about a model's."""
+    line = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True, timeout=30).stdout
+    start = line.find("(built with ")
+    return line[start + len("(built with "):line.index(")", start)] if start >= 0 else None
+
+
 def process_start_time(pid: int) -> Optional[int]:
     """Field 22 of ``/proc/<pid>/stat`` (None when the process is gone or a zombie)."""
     try:

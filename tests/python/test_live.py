@@ -14,7 +14,7 @@ import textwrap
 import pytest
 
 import outpost
-from outpost.live_processes import alive, find_binary
+from outpost.live_processes import alive, find_binary, sanitizer
 
 try:
     find_binary()
@@ -166,3 +166,15 @@ def test_a_start_that_fails_says_why_and_cleans_up(tmp_path, monkeypatch):
     with pytest.raises(outpost.LiveClusterError):
         find_binary()
     assert not os.listdir(tmp_path)
+
+
+def test_a_sanitizer_build_says_so_in_its_version_line(tmp_path):
+    """Checks that compare live timings with the model skip that comparison against a sanitizer build: the binary
+    must say what it is, and a plain build must not claim to be one."""
+    assert sanitizer(find_binary()) in (None, "ThreadSanitizer", "AddressSanitizer")
+    stand_in = tmp_path / "outpost"
+    stand_in.write_text("#!/bin/sh\necho 'outpost 0.1.0 (built with ThreadSanitizer)'\n")
+    stand_in.chmod(0o755)
+    assert sanitizer(str(stand_in)) == "ThreadSanitizer"
+    stand_in.write_text("#!/bin/sh\necho 'outpost 0.1.0'\n")
+    assert sanitizer(str(stand_in)) is None
