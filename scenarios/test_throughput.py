@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 import outpost
+from outpost.live_processes import sanitizer
 from scenario_support import converged
 
 SMALL, BIG = 1 << 20, 4 << 20          # bytes of the two images whose difference is timed
@@ -37,6 +38,9 @@ def test_halving_the_bandwidth_at_least_halves_the_throughput(target):
     full = marginal_throughput(cluster, RATE, "full")
     half = marginal_throughput(cluster, RATE // 2, "half")
     tolerance = 1.02 if target.is_sim else 1.15    # polling granularity; a live machine's scheduling on top
-    assert half <= full / 2 * tolerance, f"full {full:.0f} B/s, half {half:.0f} B/s"
+    # A sanitizer build's server may be slower than the full cap, so the cap only binds at half: the relation is
+    # judged against a plain build (or the simulator), the bounds below against any.
+    if target.is_sim or sanitizer(cluster.binary) is None:
+        assert half <= full / 2 * tolerance, f"full {full:.0f} B/s, half {half:.0f} B/s"
     assert full <= RATE * tolerance and half <= RATE / 2 * tolerance, (full, half)   # never faster than the link
     converged(cluster, 30)
