@@ -83,14 +83,14 @@ std::optional<std::string> TokenCommand::expiry(const Clock& clock) const {
   return expiry_from_flags(flags, clock.now());
 }
 
-std::string TokenCommand::ensure_own_scope_map(ManagementClient& client, std::ostream& notes) const {
+TokenCommand::OwnScopeMap TokenCommand::ensure_own_scope_map(ManagementClient& client) const {
   const auto actions = concat_unique(repository_actions(flags_.repositories, "repository"),
                                      gateway_actions(flags_.gateways, "gateway"));
   const std::string name = default_scope_map_name(flags_.name);
   if (const auto existing = client.find(scope_map_path(name))) {
     // Running the same `token create` twice works; a different set of actions would silently change what another
     // token using this map may do, so that is refused.
-    if (same_actions(actions_of(*existing), actions)) return name;
+    if (same_actions(actions_of(*existing), actions)) return {name, false};
     throw ApiFailure(409, {{"CONFLICT", "scope map '" + name + "' already exists with other actions; change it with "
                                         "`outpost scope-map update --name " + name +
                                         "`, or give an existing scope map with --scope-map"}});
@@ -99,8 +99,30 @@ std::string TokenCommand::ensure_own_scope_map(ManagementClient& client, std::os
   body["description"] = "Created by token: " + flags_.name;
   body["actions"] = actions;
   client.call(http::Method::Put, scope_map_path(name), body);
-  notes << "Created scope map '" << name << "' for token '" << flags_.name << "'.\n";
-  return name;
+  return {name, true};
+}
+
+ordered_json TokenCommand::put_token(ManagementClient& client, const ordered_json& body,
+                                     const std::optional<OwnScopeMap>& own, std::ostream& notes) const {
+  const bool made_map = own && own->created;
+  ordered_json answer;
+  try {
+    answer = client.call(http::Method::Put, token_path(flags_.name), body);
+  } catch (const std::exception&) {
+    // The node checks the token's own rules (its name, above all) only now; the map made for it must not outlive
+    // the refusal. If taking it back fails too, the user is told which map is left, and the token's error stands.
+    if (made_map) {
+      try {
+        client.call(http::Method::Delete, scope_map_path(own->name));
+      } catch (const std::exception&) {
+        notes << "The scope map '" << own->name << "' made for the refused token is left behind; remove it with "
+              << "`outpost scope-map delete --name " << own->name << "`.\n";
+      }
+    }
+    throw;
+  }
+  if (made_map) notes << "Created scope map '" << own->name << "' for token '" << flags_.name << "'.\n";
+  return answer;
 }
 
 void TokenCommand::execute(ManagementClient& client, const Clock& clock, std::ostream& out, std::ostream& notes) const {
@@ -117,12 +139,14 @@ void TokenCommand::execute(ManagementClient& client, const Clock& clock, std::os
       repository_actions(flags_.repositories, "repository");
       gateway_actions(flags_.gateways, "gateway");
     }
+    std::optional<OwnScopeMap> own;
+    if (own_map) own = ensure_own_scope_map(client);
     ordered_json body = ordered_json::object();
-    body["scopeMap"] = own_map ? ensure_own_scope_map(client, notes) : flags_.scope_map;
+    body["scopeMap"] = own ? own->name : flags_.scope_map;
     if (!flags_.status.empty()) body["status"] = flags_.status;
     if (flags_.no_passwords) body["noPasswords"] = true;
     if (expires) body["expiry"] = *expires;
-    answer = client.call(http::Method::Put, token_path(flags_.name), body);
+    answer = put_token(client, body, own, notes);
   } else if (update_->parsed()) {
     ordered_json body = ordered_json::object();
     if (!flags_.scope_map.empty()) body["scopeMap"] = flags_.scope_map;

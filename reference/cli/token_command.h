@@ -48,7 +48,15 @@ class TokenCommand {
   };
 
   // The scope map a new token gets from --repository/--gateway: created, or reused when it holds the same actions.
-  std::string ensure_own_scope_map(ManagementClient& client, std::ostream& notes) const;
+  struct OwnScopeMap {
+    std::string name;
+    bool created = false;  // by this command: removed again if the token is refused
+  };
+  OwnScopeMap ensure_own_scope_map(ManagementClient& client) const;
+  // Puts the token; when the node refuses it, takes back the scope map this command created for it, so a refused
+  // `token create` leaves nothing behind.
+  nlohmann::ordered_json put_token(ManagementClient& client, const nlohmann::ordered_json& body,
+                                   const std::optional<OwnScopeMap>& own, std::ostream& notes) const;
   std::optional<std::string> expiry(const Clock& clock) const;
 
   CLI::App* group_;

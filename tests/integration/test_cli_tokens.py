@@ -211,6 +211,18 @@ def test_token_create_refuses_to_change_an_existing_scope_map_of_its_name(cli):
     assert cli.json("scope-map", "show", "--name", "app-token-scope-map")["actions"] == ["repositories/app/content/read"]
 
 
+def test_a_token_the_node_refuses_leaves_no_scope_map_behind(cli):
+    """The node checks a token's name when the token is put, after `token create` made its scope map: the map is
+    taken back, and the error is the token's."""
+    before = {m["name"] for m in cli.json("scope-map", "list")}
+    stderr = cli.fails(1, "token", "create", "--name", "t1", "--repository", "app", "content/read")
+    assert stderr.startswith("outpost: INVALID_REQUEST: "), stderr
+    assert "token names are 5-50 characters" in stderr
+    assert "Created scope map" not in stderr
+    assert {m["name"] for m in cli.json("scope-map", "list")} == before
+    assert cli.fails(1, "scope-map", "show", "--name", "t1-scope-map").startswith("outpost: NOT_FOUND: ")
+
+
 def test_token_update_rotate_disable_and_delete(cli, node):
     created = cli.json("token", "create", "--name", "rotating", "--scope-map", "_repositories_pull",
                        "--expiration-in-days", "30")

@@ -203,6 +203,48 @@ BOOST_AUTO_TEST_CASE(create_refuses_to_change_an_existing_scope_map_of_that_name
   BOOST_TEST(outpost.transport.sent.size() == 1u);  // only the GET
 }
 
+BOOST_AUTO_TEST_CASE(a_refused_token_takes_back_the_scope_map_made_for_it) {
+  // The node checks a token's name only when the token is put, after its scope map was made: the map goes again.
+  Outpost outpost;
+  outpost.transport.answer(404, kNotFound)
+      .answer(201, R"({"name":"t1-scope-map"})")
+      .answer(400, R"({"errors":[{"code":"INVALID_REQUEST","message":"token names are 5-50 characters"}]})")
+      .answer(204);
+  try {
+    outpost.run("token create --name t1 --repository app content/read");
+    BOOST_FAIL("no ApiFailure");
+  } catch (const ApiFailure& failure) {
+    BOOST_TEST(failure.entries().at(0).code == "INVALID_REQUEST");  // the token's refusal, not the clean-up's
+  }
+  BOOST_REQUIRE(outpost.transport.sent.size() == 4u);
+  BOOST_TEST((outpost.sent(3).method == http::Method::Delete));
+  BOOST_TEST(outpost.sent(3).path == "/mgmt/v1/scopeMaps/t1-scope-map");
+  BOOST_TEST(outpost.notes.str().empty());  // no "Created scope map" for a map that is gone
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_token_leaves_a_scope_map_that_was_there_before) {
+  Outpost outpost;
+  outpost.transport.answer(200, R"({"name":"ci-token-scope-map","actions":["repositories/app/content/read"]})")
+      .answer(400, R"({"errors":[{"code":"INVALID_REQUEST","message":"bad expiry"}]})");
+  BOOST_CHECK_THROW(outpost.run("token create --name ci-token --repository app content/read"), ApiFailure);
+  BOOST_TEST(outpost.transport.sent.size() == 2u);  // the GET and the token's PUT: no DELETE
+}
+
+BOOST_AUTO_TEST_CASE(a_scope_map_that_cannot_be_taken_back_is_named_with_the_command_that_removes_it) {
+  Outpost outpost;
+  outpost.transport.answer(404, kNotFound)
+      .answer(201, R"({"name":"t1-scope-map"})")
+      .answer(400, R"({"errors":[{"code":"INVALID_REQUEST","message":"token names are 5-50 characters"}]})")
+      .answer(503, R"({"errors":[{"code":"UNAVAILABLE","message":"try later"}]})");
+  try {
+    outpost.run("token create --name t1 --repository app content/read");
+    BOOST_FAIL("no ApiFailure");
+  } catch (const ApiFailure& failure) {
+    BOOST_TEST(failure.entries().at(0).code == "INVALID_REQUEST");
+  }
+  BOOST_TEST(outpost.notes.str().find("outpost scope-map delete --name t1-scope-map") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(create_checks_everything_before_creating_a_scope_map) {
   Outpost bad_action;
   BOOST_CHECK_THROW(bad_action.run("token create --name ci-token --repository app pull"), UsageError);
