@@ -129,6 +129,7 @@ class LiveCluster(Cluster):
         self._sequence = 0
         self._cuts: Dict[str, Set[str]] = {}      # proxy link -> the reasons it is down
         self._disabled_links: Set[str] = set()    # proxy links the proxy has disabled now
+        self._down_toxics: Dict[str, List[str]] = {}  # child -> names of its uplink's `down` toxics (cuts by name)
         # Refuses what the proxy can never shape (NICs) before anything starts; which children share a proxy link,
         # and so must share a shape, is known once the cluster is up (_apply_link_shapes).
         link_shapes = self._link_shapes(topology)
@@ -515,6 +516,7 @@ class LiveCluster(Cluster):
             self._apply_link_shapes()
         self._cuts.clear()
         self._disabled_links.clear()
+        self._down_toxics.clear()
         self._links_down.clear()
 
     def _toxic_body(self, kind: str, attributes: Dict[str, float], stream: str, toxicity: float,
@@ -526,6 +528,12 @@ class LiveCluster(Cluster):
 
     def _add_toxic(self, client: str, server: str, kind: str, attributes: Dict[str, float], stream: str,
                    toxicity: float, name: str) -> None:
+        if kind == "down":  # the proxy has no such toxic: its link switched off, a cut held under the toxic's name
+            self._cut(f"link-toxic-down:{client}:{name}", self._cut_links([client], f"toxic {name}"))
+            names = self._down_toxics.setdefault(client, [])
+            if name not in names:
+                names.append(name)
+            return
         links = self._exclusive_links(client, f"toxic {name}")
         body = self._toxic_body(kind, attributes, stream, toxicity, name)
         for link in links:
@@ -537,6 +545,10 @@ class LiveCluster(Cluster):
                 raise
 
     def _remove_toxic(self, client: str, server: str, name: str) -> bool:
+        if name in self._down_toxics.get(client, []):
+            self._down_toxics[client].remove(name)
+            self._uncut(f"link-toxic-down:{client}:{name}")
+            return True
         removed = False
         for link in self._exclusive_links(client, f"remove-toxic {name}"):
             removed = self.proxy.remove_toxic(link, name) or removed  # type: ignore[union-attr]
@@ -547,7 +559,9 @@ class LiveCluster(Cluster):
             return []
         listed = self.proxy.toxics(self._uplinks(client)[0])
         return [{key: toxic[key] for key in ("name", "type", "stream", "toxicity", "attributes") if key in toxic}
-                for toxic in listed if not str(toxic.get("name", "")).startswith(_LINK_SHAPE)]
+                for toxic in listed if not str(toxic.get("name", "")).startswith(_LINK_SHAPE)] + \
+            [{"name": name, "type": "down", "stream": "both", "toxicity": 1.0}
+             for name in self._down_toxics.get(client, [])]
 
     def _heal_all(self) -> None:
         self._scheduled = [event for event in self._scheduled if not event.undo]  # nothing is left to undo

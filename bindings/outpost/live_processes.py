@@ -116,22 +116,29 @@ class ClusterProcesses:
     # ------------------------------------------------------------------ the whole cluster
     def up(self, topology_file: str, timeout: float) -> Dict[str, Any]:
         """``outpost cluster up``; the cluster.json it wrote. On failure everything it started is stopped (by the
-        command itself, and again here) and :class:`LiveClusterError` carries its output."""
+        command itself, and again here) and :class:`LiveClusterError` carries its output and where its logs are:
+        the directory is kept then, ``keep`` or not, since the logs say why."""
         command = [self.binary, "cluster", "up", topology_file, "--dir", self.cluster_dir,
                    "--timeout", str(max(1, int(timeout)))]
         try:
             finished = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                       timeout=timeout + 30, env=_daemon_environment())
         except subprocess.TimeoutExpired as expired:
-            self.shutdown()
+            self._stop_keeping_logs()
             raise LiveClusterError(f"`outpost cluster up` did not return within {timeout + 30:.0f} s; logs in "
-                                   f"{self.cluster_dir}/logs\n{expired.stdout or ''}{expired.stderr or ''}") from None
+                                   f"{self.cluster_dir}/logs (kept; remove {self.directory} when done)\n"
+                                   f"{expired.stdout or ''}{expired.stderr or ''}") from None
         if finished.returncode != 0:
-            self.shutdown()
+            self._stop_keeping_logs()
             raise LiveClusterError(f"`outpost cluster up` failed (exit status {finished.returncode}); logs in "
-                                   f"{self.cluster_dir}/logs\n{finished.stderr.strip() or finished.stdout.strip()}")
+                                   f"{self.cluster_dir}/logs (kept; remove {self.directory} when done)\n"
+                                   f"{finished.stderr.strip() or finished.stdout.strip()}")
         self.document = self.read()
         return self.document
+
+    def _stop_keeping_logs(self) -> None:
+        self.keep = True  # the error names the logs: they must still be there when it is read
+        self.shutdown()
 
     def read(self) -> Dict[str, Any]:
         with open(os.path.join(self.cluster_dir, "cluster.json"), encoding="utf-8") as handle:

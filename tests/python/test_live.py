@@ -94,6 +94,27 @@ def test_cuts_and_toxics_need_links_no_other_node_uses():
         live.converge("60s").check()
 
 
+def test_a_down_toxic_switches_the_link_off_until_it_is_removed():
+    """`add_toxic("down")` means what it means in the simulator: the link cut under the toxic's name (the proxy has
+    no such toxic), listed among the link's toxics, and back when removed; a cut of the same link by another reason
+    keeps it down."""
+    with outpost.LiveCluster(outpost.tree(2, 1)) as live:
+        link = live.link("node1n1")
+        assert link.add_toxic("down", name="outage") == "outage"
+        assert not live.proxy.link("node1")["enabled"]           # node1's front link: node1n1 its only user
+        assert link.toxics() == [{"name": "outage", "type": "down", "stream": "both", "toxicity": 1.0}]
+        live.cloud.push("apps/cut", "v1")
+        assert live.run_until(lambda: live.node("node1").has("apps/cut", "v1"), 10)
+        live.run_for(1.0)
+        assert not live.node("node1n1").has("apps/cut", "v1")
+        link.down()
+        assert link.remove_toxic("outage") and not link.remove_toxic("outage")
+        assert link.toxics() == [] and not live.proxy.link("node1")["enabled"]   # the down() still holds it
+        link.up()
+        assert live.proxy.link("node1")["enabled"]
+        live.converge("60s").check()
+
+
 def test_fault_steps_are_checked_before_they_apply():
     with outpost.LiveCluster(outpost.tree(1, 1)) as live:
         with pytest.raises(outpost.ScenarioError, match=r"^step\.target: 'nope'"):
@@ -166,6 +187,22 @@ def test_a_start_that_fails_says_why_and_cleans_up(tmp_path, monkeypatch):
     with pytest.raises(outpost.LiveClusterError):
         find_binary()
     assert not os.listdir(tmp_path)
+
+
+def test_a_start_that_fails_keeps_the_logs_its_error_names(tmp_path):
+    """`cluster up` fails after its processes wrote their logs: the error names the log directory, which is still
+    there to read, though the cluster was not asked to be kept."""
+    stand_in = tmp_path / "outpost"
+    stand_in.write_text('#!/bin/sh\n'                       # cluster up TOPOLOGY --dir DIR ...
+                        'mkdir -p "$5/logs" && echo "bind: address already in use" > "$5/logs/cloud.log"\n'
+                        'echo "cloud did not start: see its log" >&2; exit 1\n')
+    stand_in.chmod(0o755)
+    directory = tmp_path / "cluster-home"
+    with pytest.raises(outpost.LiveClusterError, match="cloud did not start") as raised:
+        outpost.LiveCluster(outpost.tree(1, 1), binary=str(stand_in), directory=str(directory))
+    logs = directory / "cluster" / "logs"
+    assert str(logs) in str(raised.value)
+    assert (logs / "cloud.log").read_text() == "bind: address already in use\n"
 
 
 def test_a_sanitizer_build_says_so_in_its_version_line(tmp_path):
