@@ -103,7 +103,8 @@ class LiveCluster(Cluster):
     ``log_level``: every process's log level (default the topology's).
 
     Raises :class:`~outpost.LiveClusterError` when the cluster cannot start (the message has the command's output
-    and where the logs are), :class:`~outpost.ScenarioError` for a bad topology.
+    and where the logs are; the directory is then kept, ``keep`` or not, so they can be read),
+    :class:`~outpost.ScenarioError` for a bad topology.
 
     ``document`` is the ``cluster.json`` that ``cluster up`` wrote (every node's addresses, passwords and log).
     """
