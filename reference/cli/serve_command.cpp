@@ -143,6 +143,10 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   agent.config_check_interval = duration_option(options.sync_config_check, "sync-config-check");
   if (!options.gateway_protocol.empty()) agent.protocol_version = std::stoi(options.gateway_protocol);
 
+  // Read before the data directory is touched: a refused start leaves a new directory as it found it (an initialised
+  // one without the admin's hash would make the next start generate a password of its own).
+  const std::optional<std::string> admin_password = read_admin_password(options.admin_password_file);
+
   DataDirLock lock(options.data);
   SystemClock clock;
   SystemRandom random;
@@ -171,7 +175,7 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   node_options.fixed_service = options.login_server;
   node_options.scheme = options.tls_cert.empty() ? "http" : "https";
   node_options.password_hash_iterations = options.password_hash_iterations;
-  node_options.admin_password = read_admin_password(options.admin_password_file);
+  node_options.admin_password = admin_password;
   if (options.metrics_listen.empty()) node_options.metrics_text = [&] { return metrics.render(); };
   node_options.agent = agent;
   node::Node node({clock, random, executor, &client, *storage, *control_store, sync_store.get()}, node_options);

@@ -87,3 +87,16 @@ def test_demo_pushes_and_pulls_with_skopeo(outpost_bin, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "identical" in result.stdout
     assert (tmp_path / "demo" / "pulled" / "index.json").is_file()
+
+
+def test_an_empty_admin_password_file_stops_the_start_before_the_data_directory_is_touched(outpost_bin, tmp_path):
+    """A refused start leaves no half-made node: had the data directory been initialised without the admin's hash,
+    the next start would have made up a password of its own."""
+    empty = tmp_path / "empty.pw"
+    empty.write_text("\n")
+    data = tmp_path / "data"
+    result = subprocess.run([str(outpost_bin), "serve", "--listen", "127.0.0.1:0", "--data", str(data),
+                             "--admin-password-file", str(empty)], capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.returncode == 1, result.stderr
+    assert f"--admin-password-file {empty} is empty" in result.stderr
+    assert not data.exists() or not any(data.iterdir())
