@@ -440,15 +440,20 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
   }
 
-  // Beast could not parse a request header: answer 431 or 400 when it was a protocol error, and close.
+  // Beast could not parse a request header: answer 431 or 400 when it was a protocol error, and close. The body is in
+  // the OCI error format like every other refusal, so a client reports the reason rather than a parse failure.
   awaitable<Outcome> reject_malformed(beast::error_code ec, std::chrono::steady_clock::time_point started) {
     const bool protocol_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
     if (!protocol_error) co_return Outcome{};  // timeout, reset, half a request: nobody to answer
+    const bool too_large = ec == bhttp::error::header_limit;
     http::Response response;
-    response.status = ec == bhttp::error::header_limit ? 431 : 400;
-    response.headers.set("Content-Type", "text/plain");
-    response.body = "malformed HTTP request: " + ec.message() + "\n";
+    response.status = too_large ? 431 : 400;
+    response.headers.set("Content-Type", "application/json");
+    response.body = ApiError(response.status, "INVALID_REQUEST",
+                             std::string(too_large ? "request header fields too large" : "malformed HTTP request") +
+                                 ": " + ec.message())
+                        .body();
     const Written written = co_await write_response(response, false, 11, false);
     record("-", "OTHER", "-", response.status, "malformed", 0, written.body_bytes, started);
     co_return Outcome{false, true};

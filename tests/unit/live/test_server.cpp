@@ -219,12 +219,23 @@ BOOST_AUTO_TEST_CASE(malformed_and_oversized_headers_are_rejected, *utf::timeout
   Running running;
   Client bad(running.server.bound_address());
   bad.write_raw("NOT HTTP AT ALL\r\n\r\n");
-  BOOST_TEST(bad.read_response().result_int() == 400);
+  const auto refused = bad.read_response();
+  BOOST_TEST(refused.result_int() == 400);
   BOOST_TEST(bad.closed_by_server());
 
   Client huge(running.server.bound_address());
   huge.write_raw("GET / HTTP/1.1\r\nX-Big: " + std::string(100 * 1024, 'a') + "\r\n\r\n");
-  BOOST_TEST(huge.read_response().result_int() == 431);
+  const auto too_large = huge.read_response();
+  BOOST_TEST(too_large.result_int() == 431);
+
+  // Both in the OCI error format, as every other refusal is.
+  for (const auto* response : {&refused, &too_large}) {
+    BOOST_TEST((*response)[bhttp::field::content_type] == "application/json");
+    const auto body = nlohmann::json::parse(response->body());
+    BOOST_TEST(body["errors"][0]["code"] == "INVALID_REQUEST");
+  }
+  BOOST_TEST(nlohmann::json::parse(too_large.body())["errors"][0]["message"].get<std::string>().starts_with(
+      "request header fields too large"));
 }
 
 BOOST_AUTO_TEST_CASE(stop_lets_the_request_in_flight_finish, *utf::timeout(30)) {
