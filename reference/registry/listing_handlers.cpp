@@ -62,7 +62,7 @@ http::Response list_catalog(Context& context, const http::Request& request) {
       const size_t batch = limit == kUnlimited ? 1000 : std::max<size_t>(limit - visible.size(), 100);
       const auto names = metadata.repositories(after, batch);
       for (const auto& name : names)
-        if (visible.size() < limit && context.policy.may_read(request, name)) visible.push_back(name);
+        if (visible.size() < limit && context.policy.may_list(request, name)) visible.push_back(name);
       if (names.size() < batch) break;
       after = names.back();
     }

@@ -96,6 +96,15 @@ void TokenAccessPolicy::authorize_management(const http::Request& request) {
 }
 
 bool TokenAccessPolicy::may_read(const http::Request& request, std::string_view repository) {
+  return identity_may(request, repository, auth::RouteAccess::ContentRead);
+}
+
+bool TokenAccessPolicy::may_list(const http::Request& request, std::string_view repository) {
+  return identity_may(request, repository, auth::RouteAccess::ContentOrMetadataRead);
+}
+
+bool TokenAccessPolicy::identity_may(const http::Request& request, std::string_view repository,
+                                     auth::RouteAccess access) {
   Identity identity;
   try {
     identity = authenticator_.authenticate(request, naming_);
@@ -105,7 +114,7 @@ bool TokenAccessPolicy::may_read(const http::Request& request, std::string_view 
   auth::Credentials credentials = identity.credentials();
   credentials.presented = auth::Presentation::Basic;  // the identity's rights, not the JWT's narrowing (see header)
   auth::RouteNeeds needs;
-  needs.access = auth::RouteAccess::ContentRead;
+  needs.access = access;
   needs.repository = repository;
   auth::NodeView view = node_view(node_);
   if (node_.refine) node_.refine(view, repository);

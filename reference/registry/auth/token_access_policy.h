@@ -45,6 +45,8 @@ class TokenAccessPolicy final : public AccessPolicy {
   // token granted registry:catalog:* names no repository) and to pick an automatic mount source, and either way the
   // holder could get a token for any repository its scope map can read.
   bool may_read(const http::Request& request, std::string_view repository) override;
+  // The same, with content/read or metadata/read (tags/list's rule): the catalog's filter.
+  bool may_list(const http::Request& request, std::string_view repository) override;
 
   // /mgmt/v1/...: the admin user (SPEC 7.2). Throws the ApiError to answer otherwise.
   void authorize_management(const http::Request& request);
@@ -55,6 +57,8 @@ class TokenAccessPolicy final : public AccessPolicy {
 
  private:
   void enforce(const http::Request& request, const auth::RouteNeeds& needs);
+  // may_read and may_list: the identity's own rights (not a JWT's narrowing) for `access` on `repository`.
+  bool identity_may(const http::Request& request, std::string_view repository, auth::RouteAccess access);
 
   Authenticator& authenticator_;
   const ServiceNaming naming_;

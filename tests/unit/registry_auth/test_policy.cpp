@@ -350,6 +350,22 @@ BOOST_AUTO_TEST_CASE(may_read_follows_the_scope_map) {
   BOOST_TEST(!policy.may_read(make_request(Method::Get, "/v2/_catalog", "Bearer " + jwt), "other/a"));
 }
 
+// The catalog lists what a token may see: a repository whose tags it may list (metadata/read) is listed, though its
+// content may not be read; may_read (a mount's source) still asks for content/read.
+BOOST_AUTO_TEST_CASE(may_list_takes_metadata_read_as_well_as_content_read) {
+  snapshots.change([&](control::Snapshot& s) {
+    put_token(s, random, "meta-token", "meta-pw", "meta-map", {"repositories/*/metadata/read"}, 60);
+  });
+  const auto catalog = [&](const std::string& authorization) {
+    return make_request(Method::Get, "/v2/_catalog", authorization);
+  };
+  BOOST_TEST(policy.may_list(catalog(basic("meta-token", "meta-pw")), "any/repo"));
+  BOOST_TEST(!policy.may_read(catalog(basic("meta-token", "meta-pw")), "any/repo"));
+  BOOST_TEST(policy.may_list(catalog(basic("pull-token", "pull-pw")), "samples/a"));
+  BOOST_TEST(!policy.may_list(catalog(basic("pull-token", "pull-pw")), "other/a"));
+  BOOST_TEST(!policy.may_list(catalog(basic("meta-token", "wrong")), "any/repo"));
+}
+
 // SPEC 4.1/4.2: a valid token the node does not accept is refused like a wrong one (the connected-registry rules plug
 // in through this hook).
 BOOST_AUTO_TEST_CASE(tokens_the_node_does_not_accept_get_401) {
