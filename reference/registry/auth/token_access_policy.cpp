@@ -40,12 +40,14 @@ auth::RouteNeeds route_needs(const Route& route) {
   return needs;
 }
 
-ApiError refusal(const auth::Denial& denial, const http::Request& request, const ServiceNaming& naming) {
+ApiError refusal(const auth::Denial& denial, const http::Request& request, const ServiceNaming& naming,
+                 bool tokens_served) {
   ApiError error(denial.status, denial.code, denial.message);
   if (denial.challenge) {
     error.with_header("WWW-Authenticate",
-                      render_challenge({naming.realm_for(request), naming.service_for(request),
-                                        denial.challenge_scope, denial.insufficient_scope}));
+                      tokens_served ? render_challenge({naming.realm_for(request), naming.service_for(request),
+                                                        denial.challenge_scope, denial.insufficient_scope})
+                                    : render_basic_challenge(naming.service_for(request)));
   }
   return error;
 }
@@ -73,7 +75,8 @@ void TokenAccessPolicy::enforce(const http::Request& request, const auth::RouteN
   if (node_.observe)
     node_.observe({node_.login_server, node_.endpoint, request, identity.subject, identity.state, identity.presented,
                    needs, view, denial});
-  if (denial) throw refusal(*denial, request, naming_);
+  // The cloud's data endpoint refuses token requests (SPEC 1.2): its challenge asks for Basic, which the gateway takes.
+  if (denial) throw refusal(*denial, request, naming_, node_.endpoint != auth::Endpoint::DataEndpoint);
 }
 
 void TokenAccessPolicy::authorize_gateway(const http::Request& request, std::string_view cr,

@@ -69,8 +69,10 @@ class TokenAccessPolicy final : public AccessPolicy {
 // repository name is left out: no repository can hold it, so the mount cannot happen and needs no right.
 auth::RouteNeeds route_needs(const Route& route);
 
-// The ApiError for a refusal: status, code and message of `denial`, plus the Bearer challenge for `request` when the
-// denial asks for one. The body depends only on the denial (SPEC 4.5).
-ApiError refusal(const auth::Denial& denial, const http::Request& request, const ServiceNaming& naming);
+// The ApiError for a refusal: status, code and message of `denial`, plus the challenge for `request` when the denial
+// asks for one: Bearer, pointing at this endpoint's token service, or Basic at an endpoint that serves no tokens
+// (`tokens_served` false: the cloud's data endpoint). The body depends only on the denial (SPEC 4.5).
+ApiError refusal(const auth::Denial& denial, const http::Request& request, const ServiceNaming& naming,
+                 bool tokens_served = true);
 
 }  // namespace outpost::registry

@@ -88,6 +88,12 @@ std::string render_challenge(const BearerChallenge& challenge) {
   return out;
 }
 
+std::string render_basic_challenge(std::string_view realm) {
+  std::string out = "Basic ";
+  append_param(out, "realm", realm);
+  return out;
+}
+
 std::optional<ParsedChallenge> parse_challenge(std::string_view value) {
   Cursor cursor(value);
   cursor.skip_whitespace();

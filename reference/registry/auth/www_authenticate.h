@@ -21,6 +21,9 @@ struct BearerChallenge {
 };
 
 std::string render_challenge(const BearerChallenge& challenge);
+// `Basic realm="<realm>"`: where no token endpoint serves the caller (the cloud's data endpoint), a Bearer challenge
+// would send a client to one that refuses it.
+std::string render_basic_challenge(std::string_view realm);
 
 // One challenge: a scheme and its auth-params, names lowercased. Nothing for token68 challenges, several challenges
 // in one value, duplicate parameter names, unterminated quotes or anything else RFC 7235 does not allow.

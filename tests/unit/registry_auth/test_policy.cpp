@@ -428,6 +428,21 @@ BOOST_AUTO_TEST_CASE(gateway_actions_at_a_connected_registry_come_with_sync_toke
   BOOST_TEST(config_read(at_cr, basic("client-token", "client-pw")) == 403);
   BOOST_TEST(config_read(at_cr, "Bearer " + access_token("client-token", {})) == 403);
   BOOST_TEST(config_read(at_cloud, basic("client-token", "client-pw")) == 0);
+  // A 401 there challenges for Basic: the data endpoint serves no tokens, so a Bearer realm would lead nowhere. A
+  // connected registry serves both APIs, its token endpoint included, and keeps the Bearer challenge.
+  const auto challenge_at = [](TokenAccessPolicy& guard) {
+    try {
+      guard.authorize_gateway(make_request(Method::Get, "/gateway/v1/childone/config", ""), "childone",
+                              auth::kConfigRead);
+    } catch (const ApiError& error) {
+      BOOST_TEST(error.status() == 401);
+      for (const auto& [name, value] : error.headers())
+        if (name == "WWW-Authenticate") return value;
+    }
+    return std::string("(no challenge)");
+  };
+  BOOST_TEST(challenge_at(at_cloud).starts_with("Basic realm="));
+  BOOST_TEST(challenge_at(at_cr).starts_with("Bearer realm="));
   // The client token's repository actions still count at the CR.
   const http::Request pull = make_request(Method::Get, kManifest, basic("client-token", "client-pw"));
   BOOST_CHECK_NO_THROW(at_cr.authorize(pull, match_route(pull)));
