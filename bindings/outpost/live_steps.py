@@ -201,21 +201,13 @@ def _process(cluster: "LiveCluster", action: str, targets: List[str]) -> Tuple[A
 
 
 def _add_toxic(cluster: "LiveCluster", targets: List[str], toxic: Dict[str, Any]) -> Tuple[Action, Action]:
-    if toxic["type"] == "down":  # the proxy disabled: a cut, as link-down
-        for target in targets:
-            cluster._cut_links([target], "toxic down")
-
-        def cut() -> None:
-            for target in targets:
-                cluster._cut(f"toxic-down:{target}", cluster._cut_links([target], "toxic down"))
-
-        def uncut() -> None:
-            for target in targets:
-                cluster._uncut(f"toxic-down:{target}")
-
-        return cut, uncut
+    # Checked now, applied when the step is due: a `down` (no proxy toxic: the link cut under the toxic's name) needs
+    # links that can be cut for the target alone, any other toxic links no sibling shares.
     for target in targets:
-        cluster._exclusive_links(target, f"toxic {toxic['name']}")
+        if toxic["type"] == "down":
+            cluster._cut_links([target], f"toxic {toxic['name']}")
+        else:
+            cluster._exclusive_links(target, f"toxic {toxic['name']}")
 
     def add() -> None:
         for target in targets:
@@ -238,9 +230,6 @@ def _remove_toxic(cluster: "LiveCluster", targets: List[str], step: Dict[str, An
 
     def remove() -> None:
         for target in targets:
-            if name == "down":
-                cluster._uncut(f"toxic-down:{target}")
-            else:
-                cluster.link(target).remove_toxic(name)
+            cluster.link(target).remove_toxic(name)
 
     return remove

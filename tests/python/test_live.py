@@ -141,6 +141,13 @@ def test_fault_steps_are_checked_before_they_apply():
         live.cloud.push("apps/late", "v1")
         assert not live.converge(0.5)
         live.converge("60s").check()                             # the `for` ended the cut meanwhile
+        # A named down, then a remove-toxic step naming it: the same cut as Link.add_toxic's, undone by its name.
+        switched_off = lambda: sorted(name for name, link in live.proxy.call("GET", "/proxies").items()  # noqa: E731
+                                      if not link["enabled"])
+        live.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down", "name": "outage"}})
+        assert switched_off() == ["cloud", "cloud-data.node1"]    # node1's uplink: gateway and content links
+        live.apply_fault({"action": "remove-toxic", "target": "node1", "toxic": {"name": "outage"}})
+        assert switched_off() == [] and live.link("node1").toxics() == []
 
 
 def test_link_shapes_are_toxics_on_the_proxy():
