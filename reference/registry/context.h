@@ -8,6 +8,7 @@
 #include "reference/common/random.h"
 #include "reference/oci/content_change.h"
 #include "reference/registry/access.h"
+#include "reference/registry/upload_leases.h"
 #include "reference/storage/storage.h"
 
 namespace outpost::registry {
@@ -26,6 +27,7 @@ struct Context {
   Random& random;
   AccessPolicy& policy;
   const RegistryOptions& options;
+  UploadLeases& upload_leases;
 };
 
 }  // namespace outpost::registry

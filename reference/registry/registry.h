@@ -18,6 +18,7 @@ class Registry final : public http::Handler {
   std::unique_ptr<http::Call> dispatch(const http::Request& request, const struct Route& route);
 
   RegistryOptions options_;
+  UploadLeases upload_leases_;
   Context context_;
 };
 

@@ -1,4 +1,5 @@
 #include <functional>
+#include <optional>
 #include <mutex>
 #include <shared_mutex>
 
@@ -51,11 +52,39 @@ storage::BlobInfo commit_and_link(Context& context, std::string_view repository,
   return blob;
 }
 
-// Streams a request body into an upload session, then answers with `complete` (given the session's new size).
+// A session's writer, opened under the session's lease (upload_leases.h).
+struct ExclusiveWriter {
+  UploadLeases::Lease lease;
+  std::unique_ptr<storage::UploadWriter> writer;
+};
+
+// A chunk refused for where it starts: 416 with the session's Location and Range, so the client can resume.
+ApiError chunk_refused(std::string_view repository, std::string_view id, uint64_t size, std::string message) {
+  return range_not_satisfiable(std::move(message))
+      .with_header("Location", upload_location(repository, id))
+      .with_header("Range", range_header(size));
+}
+
+// Takes the session's lease and opens its writer. While another request writes to the session, a PATCH is refused as
+// a chunk out of order is (416 and the session's Range); a PUT with 400 BLOB_UPLOAD_INVALID.
+ExclusiveWriter open_exclusively(Context& context, std::string_view repository, std::string_view id,
+                                 http::Method method) {
+  auto lease = context.upload_leases.try_acquire(id);
+  if (!lease) {
+    constexpr std::string_view busy = "another request is writing to this upload session";
+    if (method != http::Method::Patch) throw blob_upload_invalid(std::string(busy));
+    const auto session = context.storage.uploads->get(id);
+    throw chunk_refused(repository, id, session ? session->size : 0, std::string(busy));
+  }
+  return {std::move(*lease), context.storage.uploads->open_writer(id)};
+}
+
+// Streams a request body into an upload session, then answers with `complete` (given the session's new size). The
+// lease is held until the answer, the commit included, so no other request writes to the session meanwhile.
 class UploadBodyCall final : public http::Call {
  public:
-  UploadBodyCall(Context& context, std::string id, std::function<http::Response(uint64_t size)> complete)
-      : id_(std::move(id)), complete_(std::move(complete)), writer_(context.storage.uploads->open_writer(id_)) {}
+  UploadBodyCall(ExclusiveWriter writer, std::function<http::Response(uint64_t size)> complete)
+      : lease_(std::move(writer.lease)), writer_(std::move(writer.writer)), complete_(std::move(complete)) {}
   bool on_body(std::string_view piece) override {
     writer_->write(piece);
     return true;
@@ -66,9 +95,9 @@ class UploadBodyCall final : public http::Call {
   }
 
  private:
-  std::string id_;
-  std::function<http::Response(uint64_t)> complete_;
+  UploadLeases::Lease lease_;  // first: released last, after the writer
   std::unique_ptr<storage::UploadWriter> writer_;
+  std::function<http::Response(uint64_t)> complete_;
 };
 
 storage::UploadState session_or_throw(Context& context, const Route& route) {
@@ -108,12 +137,12 @@ std::unique_ptr<http::Call> start_upload(Context& context, const http::Request& 
       return http::respond_now(blob_created(route.repository, *digest));
     // A mount that cannot happen falls back to an ordinary upload session (distribution-spec: 202).
   }
-  const storage::UploadState session = context.storage.uploads->create(route.repository);
   if (auto digest_text = request.query_param("digest")) {
-    // Monolithic upload: the whole blob is this request's body.
+    // Monolithic upload: the whole blob is this request's body. The digest is checked before a session exists, so a
+    // malformed one leaves nothing behind.
     const oci::Digest digest = parse_digest_or_throw(*digest_text);
-    const std::string repository = route.repository, id = session.id;
-    return std::make_unique<UploadBodyCall>(context, id, [&context, repository, id, digest](uint64_t) {
+    const std::string repository = route.repository, id = context.storage.uploads->create(repository).id;
+    auto commit = [&context, repository, id, digest](uint64_t) {
       try {
         commit_and_link(context, repository, id, digest);
       } catch (...) {
@@ -121,8 +150,10 @@ std::unique_ptr<http::Call> start_upload(Context& context, const http::Request& 
         throw;
       }
       return blob_created(repository, digest);
-    });
+    };
+    return std::make_unique<UploadBodyCall>(open_exclusively(context, repository, id, request.method), commit);
   }
+  const storage::UploadState session = context.storage.uploads->create(route.repository);
   return http::respond_now(session_response(202, route.repository, session.id, 0));
 }
 
@@ -140,28 +171,39 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
     }
     case http::Method::Patch:
     case http::Method::Put: {
-      // A chunk must start where the session ends (distribution-spec: otherwise 416 and the current Range).
+      // A chunk must start where the session ends (distribution-spec: otherwise 416 and the current Range), and its
+      // declared range must be as long as its body (distribution: 400 SIZE_INVALID).
+      std::optional<ByteRange> chunk;
       if (auto content_range = request.headers.get("Content-Range")) {
-        const auto range = parse_content_range(*content_range);
-        if (!range || range->first != session.size) {
-          auto response = error_response(range_not_satisfiable(
-              "chunk must start at offset " + std::to_string(session.size) + ", got '" + std::string(*content_range) + "'"));
-          response.headers.set("Location", upload_location(repository, id));
-          response.headers.set("Range", range_header(session.size));
-          return http::respond_now(std::move(response));
-        }
+        chunk = parse_content_range(*content_range);
+        if (!chunk)
+          throw chunk_refused(repository, id, session.size, "malformed Content-Range '" + std::string(*content_range) +
+                                                                "': expected <first>-<last>");
+        if (const auto length = request.content_length; length && *length != chunk->length())
+          throw size_invalid("Content-Range '" + std::string(*content_range) + "' names " +
+                             std::to_string(chunk->length()) + " bytes, the body has " + std::to_string(*length));
       }
-      if (request.method == http::Method::Patch) {
-        return std::make_unique<UploadBodyCall>(context, id, [repository, id](uint64_t size) {
+      std::optional<std::string> digest_text;
+      if (request.method == http::Method::Put) {
+        digest_text = request.query_param("digest");
+        if (!digest_text) throw digest_invalid("the digest query parameter is required to finish an upload");
+      }
+      const std::optional<oci::Digest> digest =
+          digest_text ? std::optional(parse_digest_or_throw(*digest_text)) : std::nullopt;
+      // The session's size is read under its lease: no other request can move it before this body is written.
+      ExclusiveWriter writer = open_exclusively(context, repository, id, request.method);
+      if (chunk && chunk->first != writer.writer->size())
+        throw chunk_refused(repository, id, writer.writer->size(),
+                            "chunk must start at offset " + std::to_string(writer.writer->size()) + ", got '" +
+                                std::string(*request.headers.get("Content-Range")) + "'");
+      if (!digest) {
+        return std::make_unique<UploadBodyCall>(std::move(writer), [repository, id](uint64_t size) {
           return session_response(202, repository, id, size);
         });
       }
-      const auto digest_text = request.query_param("digest");
-      if (!digest_text) throw digest_invalid("the digest query parameter is required to finish an upload");
-      const oci::Digest digest = parse_digest_or_throw(*digest_text);
-      return std::make_unique<UploadBodyCall>(context, id, [&context, repository, id, digest](uint64_t) {
-        commit_and_link(context, repository, id, digest);
-        return blob_created(repository, digest);
+      return std::make_unique<UploadBodyCall>(std::move(writer), [&context, repository, id, digest](uint64_t) {
+        commit_and_link(context, repository, id, *digest);
+        return blob_created(repository, *digest);
       });
     }
     default:
