@@ -3,7 +3,8 @@
 namespace outpost::storage {
 
 namespace {
-// The keys of `map` strictly after `after`, at most `limit` of them, in the map's (bytewise) order.
+// The keys of `map` strictly after `after`, at most `limit` of them, in the map's order (bytewise for repositories,
+// tag_order.h for tags).
 template <typename Map>
 std::vector<std::string> page(const Map& map, std::string_view after, size_t limit) {
   std::vector<std::string> names;

@@ -1,12 +1,13 @@
 #pragma once
 // Metadata in memory for the simulator: sorted std::maps behind one mutex, so every listing has the same order as the
-// SQLite store's (bytewise) and no result depends on hashing or pointer values.
+// SQLite store's (bytewise; tags case-insensitively, tag_order.h) and no result depends on hashing or pointer values.
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
 
 #include "reference/storage/storage.h"
+#include "reference/storage/tag_order.h"
 
 namespace outpost::storage {
 
@@ -45,7 +46,7 @@ class MemoryMetadataStore final : public MetadataStore {
   struct Repository {
     std::map<Digest, Link> links;
     std::map<Digest, ManifestRecord> manifests;
-    std::map<std::string, Digest, std::less<>> tags;
+    std::map<std::string, Digest, TagOrder> tags;  // in listing order (tag_order.h)
   };
   Repository& repository_for_write(std::string_view name);  // creates it; mutex held
   Repository* find(std::string_view name);                  // nullptr when absent; mutex held

@@ -7,7 +7,8 @@ namespace outpost::storage {
 namespace {
 
 // Digests, names and tags are ASCII; BINARY collation (memcmp) is SQLite's default and is spelled out in every
-// ORDER BY anyway, because listings must match the memory store's std::map order byte for byte.
+// ORDER BY anyway, because listings must match the memory store's std::map order byte for byte. Tags are the
+// exception: they list case-insensitively (tag_order.h), by NOCASE and then by their bytes.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS repositories(
   name TEXT PRIMARY KEY
@@ -55,6 +56,7 @@ CREATE TABLE IF NOT EXISTS tags(
   FOREIGN KEY(repository, digest) REFERENCES manifests(repository, digest)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tags_by_manifest ON tags(repository, digest);
+CREATE INDEX IF NOT EXISTS tags_in_listing_order ON tags(repository, tag COLLATE NOCASE, tag COLLATE BINARY);
 )sql";
 
 int64_t sql_limit(size_t limit) {
@@ -249,7 +251,9 @@ std::vector<std::string> SqliteMetadataStore::tags(std::string_view repository, 
   std::lock_guard lock(database_->mutex);
   std::vector<std::string> names;
   auto rows =
-      db_.query("SELECT tag FROM tags WHERE repository = ? AND tag > ? ORDER BY tag COLLATE BINARY LIMIT ?");
+      db_.query("SELECT tag FROM tags WHERE repository = ?1 AND (tag > ?2 COLLATE NOCASE OR "
+                "(tag = ?2 COLLATE NOCASE AND tag > ?2 COLLATE BINARY)) "
+                "ORDER BY tag COLLATE NOCASE, tag COLLATE BINARY LIMIT ?3");
   rows.bind(1, repository).bind(2, after).bind(3, sql_limit(limit));
   while (rows.next()) names.push_back(rows.text(0));
   return names;

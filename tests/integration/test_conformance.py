@@ -708,6 +708,18 @@ class TestDiscoveryTags:
         resp = expect_status(oci.list_tags(NAME, last=self.ALL_TAGS[1]), 200)
         assert resp.json().get("tags") == self.ALL_TAGS[2:]
 
+    def test_tags_are_listed_case_insensitively(self, oci):
+        """Spec (beyond the suite) "Listing Tags": "the tags MUST be in lexical order (i.e. case-insensitive
+        alphanumeric order)"; tags that differ only in case follow their bytes, and `last` pages through that order."""
+        setup_discovery_tags(oci)
+        mixed = ["b", "Z", "_x", "A", "a", "V1", "v1"]
+        for tag in mixed:
+            oci.push_manifest(NAME, tag, MANIFESTS[2])
+        expected = sorted(mixed + PUSH_TAGS, key=lambda tag: (tag.lower(), tag))
+        assert expect_status(oci.list_tags(NAME), 200).json().get("tags") == expected
+        after_upper_a = expect_status(oci.list_tags(NAME, n=2, last="A"), 200).json().get("tags")
+        assert after_upper_a == ["a", "b"]
+
     def test_unknown_repository_is_name_unknown(self, oci):
         """Spec (beyond the suite) end-8a (failure 404) and code-9 NAME_UNKNOWN."""
         self.setup_all(oci)

@@ -99,20 +99,27 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(putting_again_replaces_the_record_and_moves_tags, 
   BOOST_TEST(metadata.resolve_tag("app", "old") == std::optional<Digest>(first.digest));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(tags_are_sorted_bytewise_and_paginated, Backend, Backends) {
+// The distribution-spec lists tags in "lexical order (i.e. case-insensitive alphanumeric order)"; tags that differ
+// only in case follow their bytes, and `last=` pages through that order exactly.
+BOOST_AUTO_TEST_CASE_TEMPLATE(tags_are_sorted_case_insensitively_and_paginated, Backend, Backends) {
   Node<Backend> node;
   auto& metadata = node.metadata();
   const ManifestRecord record = manifest_record("m");
-  for (const char* tag : {"v1.0", "latest", "Z", "_x", "a", "v1.0-rc1", "b"})
+  for (const char* tag : {"v1.0", "latest", "Z", "_x", "a", "v1.0-rc1", "b", "V1.0", "A"})
     metadata.put_manifest("app", record, std::string(tag));
 
-  BOOST_TEST(metadata.tags("app", "", 100) == strings({"Z", "_x", "a", "b", "latest", "v1.0", "v1.0-rc1"}),
+  BOOST_TEST(metadata.tags("app", "", 100) ==
+                 strings({"_x", "A", "a", "b", "latest", "V1.0", "v1.0", "v1.0-rc1", "Z"}),
              boost::test_tools::per_element());
-  BOOST_TEST(metadata.tags("app", "", 2) == strings({"Z", "_x"}), boost::test_tools::per_element());
-  BOOST_TEST(metadata.tags("app", "_x", 3) == strings({"a", "b", "latest"}), boost::test_tools::per_element());
-  BOOST_TEST(metadata.tags("app", "c", 100) == strings({"latest", "v1.0", "v1.0-rc1"}),
+  BOOST_TEST(metadata.tags("app", "", 2) == strings({"_x", "A"}), boost::test_tools::per_element());
+  BOOST_TEST(metadata.tags("app", "A", 3) == strings({"a", "b", "latest"}), boost::test_tools::per_element());
+  BOOST_TEST(metadata.tags("app", "c", 100) == strings({"latest", "V1.0", "v1.0", "v1.0-rc1", "Z"}),
              boost::test_tools::per_element());
-  BOOST_TEST(metadata.tags("app", "v1.0-rc1", 100).empty());
+  BOOST_TEST(metadata.tags("app", "V1.0", 100) == strings({"v1.0", "v1.0-rc1", "Z"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(metadata.tags("app", "v1.0-rc1", 100) == strings({"Z"}), boost::test_tools::per_element());
+  BOOST_TEST(metadata.tags("app", "z", 100).empty());
+  BOOST_TEST(metadata.tags("app", "Z", 100).empty());
   BOOST_TEST(metadata.tags("app", "", 0).empty());
   BOOST_TEST(metadata.tags("nothing", "", 100).empty());
 }
