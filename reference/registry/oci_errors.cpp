@@ -38,16 +38,18 @@ ApiError tag_invalid(std::string_view tag) {
 ApiError range_not_satisfiable(std::string message) {
   return ApiError(416, "BLOB_UPLOAD_INVALID", std::move(message));
 }
-ApiError pagination_invalid(std::string message) {
-  return ApiError(400, "PAGINATION_NUMBER_INVALID", std::move(message));
-}
+// The spec's list has no code for a bad `n` (Distribution's PAGINATION_NUMBER_INVALID is not in it, and a JSON error's
+// code "MUST be one of" the list): UNSUPPORTED, with a message that names the parameter.
+ApiError pagination_invalid(std::string message) { return ApiError(400, "UNSUPPORTED", std::move(message)); }
 ApiError unsupported(std::string message) { return ApiError(400, "UNSUPPORTED", std::move(message)); }
 ApiError unsupported_method(http::Method method, std::string_view route) {
   return ApiError(405, "UNSUPPORTED", "method " + std::string(http::method_name(method)) + " is not supported on " +
                                           std::string(route));
 }
+// Under /v2/ the distribution-spec's codes apply, and none names a missing endpoint: UNSUPPORTED. Elsewhere (a
+// registry port serves /healthz, /metrics, the token and management APIs) NOT_FOUND, the management API's word.
 ApiError route_unknown(std::string_view path) {
-  return ApiError(404, "NOT_FOUND", "no such endpoint", {{"path", path}});
+  return ApiError(404, path.starts_with("/v2/") ? "UNSUPPORTED" : "NOT_FOUND", "no such endpoint", {{"path", path}});
 }
 
 http::Response error_response(const ApiError& error) {

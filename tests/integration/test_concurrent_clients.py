@@ -16,11 +16,15 @@ What must hold (SPEC 6: verify digests, write atomically; SPEC 4.1: a token chan
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import socket
 import threading
+import urllib.parse
 
 import requests
 
+from conftest import ADMIN_PASSWORD, ADMIN_USER
 from oci_client import Blob, OciClient, digest_of, expect_status, location_path, make_config, make_image, random_bytes
 
 WORKERS = 6
@@ -183,3 +187,43 @@ def test_tokens_created_and_deleted_together_apply_from_the_next_request(registr
 
     problems = run_together(WORKERS, worker)
     assert not problems, "\n".join(problems)
+
+
+def test_a_chunk_still_arriving_keeps_the_session_from_a_concurrent_put(registry):
+    """One request writes to an upload session at a time (docs/registry.md, "Concurrency"). A PATCH whose headers
+    the server has taken (it answered `100 Continue`) but whose body has not come holds the session: a PUT meanwhile
+    is refused with 400 BLOB_UPLOAD_INVALID. Before, the PUT committed the session's three bytes, and the PATCH's
+    body then went on into the committed file, so the blob was served as `abcTAMPERED` under the digest of `abc`, in
+    every repository that pushed `abc` later."""
+    with OciClient(registry.url) as client:
+        start = expect_status(client.start_upload(REPOSITORY), 202)
+        location = location_path(start)
+        expect_status(client.patch(location, data=b"abc", headers={"Content-Type": "application/octet-stream"}), 202)
+        digest = digest_of(b"abc")
+
+        host, port = urllib.parse.urlsplit(registry.url).hostname, urllib.parse.urlsplit(registry.url).port
+        credentials = base64.b64encode(f"{ADMIN_USER}:{ADMIN_PASSWORD}".encode()).decode()
+        with socket.create_connection((host, port), timeout=10) as held:
+            held.sendall((f"PATCH {location} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Basic {credentials}\r\n"
+                          "Content-Type: application/octet-stream\r\nContent-Length: 8\r\n"
+                          "Expect: 100-continue\r\n\r\n").encode())
+            interim = held.recv(4096)
+            assert interim.startswith(b"HTTP/1.1 100"), interim
+
+            refused = client.put(location, params={"digest": digest}, data=b"")
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["errors"][0]["code"] == "BLOB_UPLOAD_INVALID", refused.text
+
+            held.sendall(b"TAMPERED")
+            final = b""
+            while b"\r\n\r\n" not in final:
+                piece = held.recv(4096)
+                assert piece, f"connection closed before the answer: {final!r}"
+                final += piece
+            assert final.startswith(b"HTTP/1.1 202"), final
+
+        # The session holds abcTAMPERED: not abc. abc pushed elsewhere is stored and served as it is.
+        assert client.put(location, params={"digest": digest}, data=b"").status_code == 400
+        expect_status(client.post("/v2/victim/app/blobs/uploads/", params={"digest": digest}, data=b"abc",
+                                  headers={"Content-Type": "application/octet-stream"}), 201)
+        assert expect_status(client.get(f"/v2/victim/app/blobs/{digest}"), 200).content == b"abc"

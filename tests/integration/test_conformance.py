@@ -500,6 +500,18 @@ class TestPushChunked:
         assert_blob_location(oci, resp, NAME, blob)
 
 
+    def test_chunk_whose_range_is_not_its_length_is_size_invalid(self, oci):
+        """Spec (beyond the suite) code-10 SIZE_INVALID, "provided length did not match content length": a chunk
+        whose Content-Range names more (or fewer) bytes than its Content-Length is refused, and none of it is
+        kept."""
+        start = expect_status(oci.start_upload(NAME), 202)
+        resp = oci.patch(location_path(start), data=b"abc",
+                         headers={"Content-Type": OCTET_STREAM, "Content-Range": "0-4"})
+        assert_oci_error(resp, 400, "SIZE_INVALID")
+        status = expect_status(oci.get(location_path(start)), 204)
+        assert status.headers.get("Range") == "0-0"
+
+
 class TestPushCrossMount:
     def test_mount_without_from_of_unknown_blob_yields_session(self, oci):
         """02_push_test.go › Cross-Repository Blob Mount › "Cross-mounting of a blob without the from argument should
@@ -937,6 +949,8 @@ ERROR_CASES = {
         "headers": {"Content-Type": OCTET_STREAM}}, 400, ("DIGEST_INVALID",)),
     "name invalid": ("GET", "/v2/Conformance/UPPER/tags/list", {}, (400, 404), ("NAME_INVALID",)),
     "malformed digest": ("GET", f"/v2/{NAME}/blobs/sha256:short", {}, (400, 404), ("DIGEST_INVALID", "BLOB_UNKNOWN")),
+    "bad page size": ("GET", f"/v2/{NAME}/tags/list", {"params": {"n": "abc"}}, 400, ("UNSUPPORTED",)),
+    "no such endpoint": ("GET", f"/v2/{NAME}/blobs/", {}, 404, ("UNSUPPORTED",)),
 }
 
 

@@ -18,7 +18,7 @@ BOOST_AUTO_TEST_CASE(tags_paginate_with_link) {
   BOOST_TEST(page.header("Link") == "</v2/app/tags/list?last=b&n=2>; rel=\"next\"");
   const Reply next = client.get("/v2/app/tags/list?n=2&last=b");
   BOOST_TEST(nlohmann::json::parse(next.body)["tags"] == nlohmann::json({"c", "d"}));
-  BOOST_TEST(client.get("/v2/app/tags/list?n=x").error_code() == "PAGINATION_NUMBER_INVALID");
+  BOOST_TEST(client.get("/v2/app/tags/list?n=x").error_code() == "UNSUPPORTED");
   BOOST_TEST(client.get("/v2/nothing/tags/list").error_code() == "NAME_UNKNOWN");
 }
 
@@ -38,6 +38,13 @@ BOOST_AUTO_TEST_CASE(base_and_probes) {
   BOOST_TEST(client.get("/healthz").status == 200);
   BOOST_TEST(client.get("/readyz").status == 200);
   BOOST_TEST(client.get("/nowhere").status == 404);
+  BOOST_TEST(client.get("/nowhere").error_code() == "NOT_FOUND");
+  // Under /v2/ an error's code is one of the distribution-spec's.
+  for (const char* path : {"/v2/foo", "/v2/app/blobs/", "/v2/app/referrers/"}) {
+    const Reply unknown = client.get(path);
+    BOOST_TEST(unknown.status == 404, path);
+    BOOST_TEST(unknown.error_code() == "UNSUPPORTED", path);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
