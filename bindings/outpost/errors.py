@@ -156,6 +156,9 @@ _BY_STATUS: Dict[int, Type[RegistryError]] = {
 
 def error_class(status: int, code: Optional[str]) -> Type[RegistryError]:
     """The class for an answer: by OCI code first, then by status."""
+    if code == "UNSUPPORTED" and status in _BY_STATUS:
+        # The spec's catch-all code: a bad `n` (400) or no such endpoint (404) means what its status means.
+        return _BY_STATUS[status]
     if code in _BY_CODE:
         # A code that contradicts the status keeps the status's meaning (a 503 answering UNAUTHORIZED is a 503).
         by_status = _BY_STATUS.get(status)

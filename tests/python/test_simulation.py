@@ -31,6 +31,15 @@ def test_import_exposes_the_vocabulary():
     assert outpost.to_nanoseconds(1.5) == 1_500_000_000
 
 
+def test_an_error_class_follows_the_status_when_the_code_is_the_catch_all():
+    from outpost.errors import error_class
+    assert error_class(404, "UNSUPPORTED") is outpost.NotFound  # a path under /v2/ that is no endpoint
+    assert error_class(400, "UNSUPPORTED") is outpost.errors.Invalid  # a bad page size
+    assert error_class(405, "UNSUPPORTED") is outpost.Unsupported
+    assert error_class(404, "MANIFEST_UNKNOWN") is outpost.NotFound
+    assert error_class(503, "UNAUTHORIZED") is outpost.errors.Unavailable
+
+
 def test_every_binding_has_a_docstring_and_a_stub():
     stub = ast.parse((REPO / "bindings/outpost/_outpost.pyi").read_text())
     stubbed = {node.name for node in stub.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
