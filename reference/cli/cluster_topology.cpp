@@ -6,6 +6,10 @@
 #include <set>
 #include <unordered_set>
 
+#include "reference/common/error.h"
+#include "reference/common/iso_duration.h"
+#include "reference/control/connected_registry_settings.h"
+
 namespace outpost::cli {
 
 using nlohmann::json;
@@ -122,12 +126,23 @@ std::vector<ClientTokenSpec> parse_client_tokens(const json& node_json, const No
   const json* list = member(node_json, "clientTokens");
   const std::string default_name = node.name + "-client";
   if (shorthand && list) fail(where, "give clientToken or clientTokens, not both");
+  // The token the node gets unless clientTokens names its own: "<node>-client", with scope map "<node>-client-map".
+  const auto check_default_name = [&] {
+    if (default_name.size() + 4 > 50)
+      fail(where + ".name", "the node's client token would be '" + default_name + "' with scope map '" + default_name +
+                                "-map', longer than a scope map name may be (50): give the node a name of at most 39 " +
+                                "characters, or name its token in clientTokens");
+  };
   if (shorthand) {
     const std::string access = string_at(*shorthand, where + ".clientToken");
     if (access == "none") return {};
+    check_default_name();
     return {access_token(default_name, access, node, where + ".clientToken")};
   }
-  if (!list) return {access_token(default_name, "pull", node, where)};  // a node with no client cannot be pulled from
+  if (!list) {
+    check_default_name();
+    return {access_token(default_name, "pull", node, where)};
+  }  // a node with no client cannot be pulled from
   if (!list->is_array()) fail(where + ".clientTokens", "must be an array of objects");
   std::vector<ClientTokenSpec> tokens;
   for (size_t i = 0; i < list->size(); ++i) {
@@ -161,6 +176,17 @@ std::vector<ClientTokenSpec> parse_client_tokens(const json& node_json, const No
     }
   }
   return tokens;
+}
+
+// The settings are sent to the cloud as they are, in the connected registry's PUT: checked here by the same rules, so
+// a wrong one is the file's error, named with its node, rather than a refusal once the cluster is starting.
+void check_settings(const NodeSpec& node, const std::string& where) {
+  if (node.settings.empty()) return;
+  try {
+    control::read_connected_registry_settings(node.settings, control::SettingsBody::Patch, node.name);
+  } catch (const ApiError& error) {
+    fail(where, error.what());
+  }
 }
 
 // Parents before children, siblings in file order; refuses unknown parents and cycles.
@@ -265,9 +291,17 @@ Topology parse_topology(const json& document) {
     if (!seed->is_number_unsigned()) fail("proxySeed", "must be a whole number");
     topology.proxy_seed = seed->get<uint64_t>();
   }
-  if (const json* value = member(document, "syncStatusInterval"))
-    topology.sync_status_interval = string_at(*value, "syncStatusInterval");
-  if (const json* value = member(document, "syncLongPoll")) topology.sync_long_poll = string_at(*value, "syncLongPoll");
+  // Checked as `outpost serve` checks its --sync-status-interval and --sync-long-poll: a positive duration.
+  const auto duration_at = [&](const char* key, std::string& into) {
+    const json* value = member(document, key);
+    if (!value) return;
+    into = string_at(*value, key);
+    const auto parsed = parse_human_duration(into);
+    if (!parsed || *parsed <= Nanoseconds::zero())
+      fail(key, "'" + into + "' is not a duration longer than zero (e.g. 30s, 10m, PT1H)");
+  };
+  duration_at("syncStatusInterval", topology.sync_status_interval);
+  duration_at("syncLongPoll", topology.sync_long_poll);
   if (const json* value = member(document, "logLevel")) {
     topology.log_level = string_at(*value, "logLevel");
     static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "off"};
@@ -345,6 +379,7 @@ Topology parse_topology(const json& document) {
 
     for (const char* key : {"sync", "notifications", "logging", "gc"})
       if (const json* value = member(entry, key)) node.settings[key] = *value;
+    check_settings(node, where);
     topology.nodes.push_back(std::move(node));
   }
   return topology;

@@ -1,6 +1,7 @@
 #include "simulator/world/quantities.h"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -26,7 +27,11 @@ std::optional<double> leading_number(std::string_view& text) {
     ++end;
   }
   if (!digits) return std::nullopt;
-  const double value = std::stod(std::string(text.substr(0, end)));
+  double value = 0;
+  // from_chars, not stod: a number too large for a double ("1" and 400 zeros) is then "not a quantity", which the
+  // caller reports with the key's path, instead of an exception that names nothing.
+  const auto [stop, error] = std::from_chars(text.data(), text.data() + end, value);
+  if (error != std::errc() || stop != text.data() + end || !std::isfinite(value)) return std::nullopt;
   text.remove_prefix(end);
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   return value;

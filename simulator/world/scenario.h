@@ -70,6 +70,11 @@ struct CountRange {
 
 // When a workload item fires: at given times, at a fixed interval, or at a Poisson rate; within [start, stop) of the
 // run and at most `count` times.
+// The most times one workload item or nemesis rate may fire in a run (as many as "count" may ask for).
+inline constexpr uint64_t kMostOccurrences = 10'000'000;
+// The highest "rate": one per millisecond, the resolution of drawn times.
+inline constexpr double kMostPerHour = 3'600'000;
+
 struct Timing {
   std::vector<Nanoseconds> times;  // "at" or "times"
   std::optional<Nanoseconds> every;

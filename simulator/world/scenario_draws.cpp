@@ -43,8 +43,14 @@ uint32_t CountRange::draw(Random& random) const {
 
 std::vector<Nanoseconds> Timing::expand(Nanoseconds duration, Random& random) const {
   const Nanoseconds end = stop ? std::min(*stop, duration) : duration;
-  const uint64_t most = count.value_or(UINT64_MAX);
+  const uint64_t most = count.value_or(kMostOccurrences + 1);
   std::vector<Nanoseconds> out;
+  // An every of 1ms over a long run would hold more times than a run should (and than memory may): refused, not cut.
+  const auto refuse_if_too_many = [&] {
+    if (out.size() > kMostOccurrences)
+      throw ScenarioError("a workload item or nemesis rate fires more than " + std::to_string(kMostOccurrences) +
+                          " times in this run's duration: lower its rate, lengthen its every, or give it a count");
+  };
   if (!times.empty()) {
     for (Nanoseconds t : times)
       if (t < duration) out.push_back(t);
@@ -54,6 +60,7 @@ std::vector<Nanoseconds> Timing::expand(Nanoseconds duration, Random& random) co
     // The first occurrence one interval after start (a start given explicitly is itself the first).
     for (Nanoseconds t = start > Nanoseconds(0) ? start : *every; t < end && out.size() < most; t += *every)
       out.push_back(t);
+    refuse_if_too_many();
     return out;
   }
   if (per_hour > 0) {
@@ -64,6 +71,7 @@ std::vector<Nanoseconds> Timing::expand(Nanoseconds duration, Random& random) co
       if (t >= end || out.size() >= most) break;
       out.push_back(t);
     }
+    refuse_if_too_many();
   }
   return out;
 }

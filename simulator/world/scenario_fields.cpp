@@ -116,6 +116,8 @@ std::optional<double> Fields::per_hour(const char* key) const {
   const auto parsed = value->is_string() ? parse_rate_per_hour(value->get<std::string>()) : std::nullopt;
   if (!parsed || !std::isfinite(*parsed) || *parsed <= 0)
     fail(key, "must be a positive rate like \"30/h\", \"2/m\" or \"0.5/s\"");
+  // Times are drawn in whole milliseconds: above one per millisecond most gaps would be zero and time would not move.
+  if (*parsed > kMostPerHour) fail(key, "must be at most 1000/s (3600000/h): times are drawn in whole milliseconds");
   return parsed;
 }
 

@@ -39,7 +39,7 @@ class Fields {
   std::optional<double> number(const char* key, double min, double max) const;
   std::optional<uint64_t> bytes(const char* key) const;       // 4096 or "4KiB"
   std::optional<uint64_t> byte_rate(const char* key) const;   // 1000000 (bytes/s) or "10MB/s"
-  std::optional<double> per_hour(const char* key) const;      // "30/h"
+  std::optional<double> per_hour(const char* key) const;      // "30/h", at most kMostPerHour
 
  private:
   const nlohmann::json& object_;

@@ -36,7 +36,8 @@ Timing parse_timing(const Fields& fields) {
     std::sort(timing.times.begin(), timing.times.end());
   }
   timing.every = fields.duration("every");
-  if (timing.every && *timing.every <= Nanoseconds(0)) fields.fail("every", "must be longer than zero");
+  if (timing.every && *timing.every < std::chrono::milliseconds(1))
+    fields.fail("every", "must be at least 1ms: times are whole milliseconds");
   timing.per_hour = fields.per_hour("rate").value_or(0);
   const bool repeating = timing.every || timing.per_hour > 0;
   for (const char* key : {"start", "stop", "count"})
@@ -44,7 +45,7 @@ Timing parse_timing(const Fields& fields) {
   timing.start = fields.duration("start").value_or(Nanoseconds(0));
   timing.stop = fields.duration("stop");
   if (timing.stop && *timing.stop <= timing.start) fields.fail("stop", "must come after start");
-  timing.count = fields.whole("count", 1, 10'000'000);
+  timing.count = fields.whole("count", 1, kMostOccurrences);
   return timing;
 }
 

@@ -180,6 +180,57 @@ BOOST_AUTO_TEST_CASE(timings_expand_within_the_run) {
   BOOST_TEST((rate.expand(std::chrono::hours(1), again) == times));
 }
 
+// Values a parser once let through to fail later (at run time, with a path-less message, or by filling memory).
+BOOST_AUTO_TEST_CASE(values_that_would_fail_later_are_refused_with_their_place) {
+  const json base = {{"topology", test::factory_topology()}};
+  const auto workload_error = [&base](const json& item) { return error_of(with(base, {{"workload", {item}}})); };
+  const json push = {{"action", "push"}, {"node", "factory"}, {"repository", "apps/x"}};
+
+  std::string error = workload_error(with(push, {{"rate", "1000000/s"}}));
+  BOOST_TEST(mentions(error, "scenario.workload[0].rate: must be at most 1000/s"), error);
+  error = workload_error(with(push, {{"every", "PT0.000001S"}}));
+  BOOST_TEST(mentions(error, "scenario.workload[0].every: must be at least 1ms"), error);
+  error = workload_error(with(push, {{"at", "1m"}, {"layerSize", "1" + std::string(400, '0')}}));
+  BOOST_TEST(mentions(error, "scenario.workload[0].layerSize: must be a byte size"), error);
+  error = error_of(with(base, {{"faults", {{"nemesis", {{"rates", {{"crash", "2000/s"}}}}}}}}));
+  BOOST_TEST(mentions(error, "scenario.faults.nemesis.rates.crash: must be at most 1000/s"), error);
+
+  json topology = test::factory_topology();
+  topology["syncLongPoll"] = "0s";
+  error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "syncLongPoll: '0s' is not a duration longer than zero"), error);
+  topology = test::factory_topology();
+  topology["syncStatusInterval"] = "banana";
+  error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "syncStatusInterval: 'banana' is not a duration"), error);
+
+  // A node's settings go to the cloud as they are: checked by the management API's rules while parsing.
+  topology = test::factory_topology();
+  topology["nodes"][0]["logging"] = {{"bogus", 1}};
+  error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "(factory): unknown field 'bogus' in the 'logging' object"), error);
+  topology = test::factory_topology();
+  topology["nodes"][0]["sync"] = {{"schedule", "banana"}};
+  error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "field 'sync.schedule' must be a 5-field cron expression"), error);
+
+  // A 40-character node name leaves no room for its default client token's scope map ("<name>-client-map").
+  topology = test::factory_topology();
+  topology["nodes"][1]["name"] = std::string(40, 'f');
+  error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "give the node a name of at most 39 characters"), error);
+}
+
+BOOST_AUTO_TEST_CASE(a_timing_that_would_fire_too_often_is_refused_not_cut) {
+  SeededRandom random(7);
+  Timing every;
+  every.every = std::chrono::milliseconds(1);
+  BOOST_TEST(every.expand(std::chrono::minutes(10), random).size() == 599'999u);
+  BOOST_CHECK_EXCEPTION(every.expand(std::chrono::hours(3), random), ScenarioError, [](const ScenarioError& e) {
+    return std::string(e.what()).find("fires more than 10000000 times") != std::string::npos;
+  });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::sim::world
