@@ -179,6 +179,12 @@ void ConnectedRegistryCommand::execute(ManagementClient& client, std::ostream& o
   const std::string path = connected_registry_path(flags_.name);
   ordered_json answer;
   if (create_->parsed()) {
+    // The API's PUT replaces a connected registry of that name (SPEC 7.2), with its repositories, client tokens and
+    // its children's repositories in cascade: `create` of a name in use is refused instead, as `az acr` refuses it.
+    if (client.find(path))
+      throw ApiFailure(409, {{"CONFLICT", "connected registry '" + flags_.name +
+                                              "' already exists; change it with `outpost connected-registry update`, "
+                                              "or delete it first"}});
     answer = client.call(http::Method::Put, path, settings_body(false));
     if (answer.contains("syncToken"))
       notes << "Created sync token '" << cell_text(answer["syncToken"], "name") << "' and its scope map; its passwords "

@@ -293,3 +293,13 @@ def test_refusals_over_http(node):
 def test_usage_errors_exit_2(cli):
     assert "--name" in cli.fails(2, "connected-registry", "create", "--repository", "hello")
     assert "nothing to update" in cli.fails(2, "connected-registry", "update", "--name", "edgeone")
+
+
+def test_create_of_a_name_in_use_is_refused_and_changes_nothing(cli, node):
+    """The API's PUT replaces; `create` does not: a second create of a name once replaced the first silently (its
+    repositories and client tokens, and its children's repositories in cascade)."""
+    cli.json("connected-registry", "create", "--name", "keeper", "--repository", "apps/*", "base")
+    stderr = cli.fails(1, "connected-registry", "create", "--name", "keeper", "--repository", "other")
+    assert stderr.startswith("outpost: CONFLICT: connected registry 'keeper' already exists"), stderr
+    assert "connected-registry update" in stderr
+    assert cli.json("connected-registry", "show", "--name", "keeper")["repositories"] == ["apps/*", "base"]
