@@ -127,7 +127,10 @@ ManagementClient::ManagementClient(ManagementTransport& transport, bool credenti
     : transport_(transport), credentials_given_(credentials_given) {}
 
 ordered_json ManagementClient::call(http::Method method, const std::string& path, const ordered_json& body) {
-  const http::ClientResponse answer = transport_.send(method, path, body.is_null() ? std::string() : body.dump());
+  // Replace, not throw, on bytes that are not UTF-8 (a name typed in another encoding): the node then names the value.
+  const std::string text =
+      body.is_null() ? std::string() : body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  const http::ClientResponse answer = transport_.send(method, path, text);
   if (answer.status >= 400) {
     ApiFailure failure = failure_from_answer(answer);
     if (answer.status == 401 && !credentials_given_) {

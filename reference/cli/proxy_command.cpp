@@ -30,7 +30,8 @@ std::string api_base(const std::string& api) {
 // One request to the control API: the answer's JSON (null for 204), or an ApiFailure carrying its {"error"} text.
 json call_api(const std::string& api, http::Method method, const std::string& path, const json& body = nullptr) {
   const live::BlockingClient client;
-  const std::string text = body.is_null() ? std::string() : body.dump();
+  const std::string text =
+      body.is_null() ? std::string() : body.dump(-1, ' ', false, json::error_handler_t::replace);
   const auto answer = client.request(method, api_base(api) + path, {}, text, kApiTimeout);
   json parsed;
   if (!answer.body.empty()) {
@@ -83,10 +84,10 @@ std::pair<std::string, json> parse_attribute_flag(const std::string& text) {
   json value;
   try {
     value = json::parse(text.substr(equals + 1));
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {  // not JSON, or a number no double holds (1e400)
     throw UsageError("--attribute '" + text + "': the value must be a number");
   }
-  if (!value.is_number() && !value.is_boolean())
+  if (!value.is_number())
     throw UsageError("--attribute '" + text + "': the value must be a number");
   return {text.substr(0, equals), value};
 }
@@ -153,10 +154,19 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
   reset_ = group_->add_subcommand("reset", "Enable every link and remove every toxic");
   bandwidth_ = group_->add_subcommand(
       "bandwidth", "Set a link's own bandwidth, shared by all its connections (a bandwidth toxic limits each one)");
+  // Checked as text: an unsigned option would otherwise take "-1" as 2^64 - 1.
+  const CLI::Validator not_negative(
+      [](std::string& text) {
+        return text.starts_with('-') ? std::string("must not be negative (bytes per second, 0: unlimited)")
+                                     : std::string();
+      },
+      "BYTES/S");
   bandwidth_up_ = bandwidth_->add_option("--up", flags_.bandwidth_up,
-                                         "bytes per second, client to server, for the whole link (0: unlimited)");
+                                         "bytes per second, client to server, for the whole link (0: unlimited)")
+                      ->check(not_negative);
   bandwidth_down_ = bandwidth_->add_option("--down", flags_.bandwidth_down,
-                                           "bytes per second, server to client, for the whole link (0: unlimited)");
+                                           "bytes per second, server to client, for the whole link (0: unlimited)")
+                        ->check(not_negative);
   for (CLI::App* verb : {show_, create_, delete_, up_, down_, bandwidth_})
     verb->add_option("name", flags_.name, "link name")->required();
   create_->add_option("--upstream", flags_.upstream, "where connections are forwarded, HOST:PORT")->required();

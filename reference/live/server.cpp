@@ -148,10 +148,13 @@ struct ServerState {
     tcp::resolver resolver(ioc);
     const auto results = resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service);
     const tcp::endpoint endpoint = results.begin()->endpoint();
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(asio::socket_base::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen(asio::socket_base::max_listen_connections);
+    // Asio's own exception names its source file; a user needs the address and the reason.
+    boost::system::error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());
     bound = format_endpoint(acceptor.local_endpoint());
   }
 

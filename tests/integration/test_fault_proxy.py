@@ -179,6 +179,10 @@ def test_cli_errors_and_exit_statuses(outpost_bin, fault_proxy, registry):
     for args in (["toxic", "add", "registry", "--type", "latency", "--stream", "sideways"],
                  ["toxic", "add", "registry", "--type", "latency", "--attribute", "latency=soon"],
                  ["toxic", "add", "registry"],
+                 # a number no double holds, a boolean, a negative rate (once sent as 2^64 - 1): usage errors
+                 ["toxic", "add", "registry", "--type", "latency", "--attribute", "latency=1e400"],
+                 ["toxic", "add", "registry", "--type", "latency", "--attribute", "latency=true"],
+                 ["bandwidth", "registry", "--up", "-1"],
                  ["create", "other"]):
         done = proxy_cli(outpost_bin, fault_proxy, *args)
         assert done.returncode == 2, f"{args}: {done.returncode}\n{done.stderr}"
@@ -195,6 +199,13 @@ def test_cli_errors_and_exit_statuses(outpost_bin, fault_proxy, registry):
                                  text=True, timeout=CLI_TIMEOUT)
     assert unreachable.returncode == 1
     assert unreachable.stderr.startswith("outpost: error:")
+
+    # A control port in use is named with its reason, not with Asio's source location.
+    busy_api = fault_proxy.address
+    busy = subprocess.run([str(outpost_bin), "proxy", "serve", "--api", busy_api], capture_output=True, text=True,
+                          timeout=CLI_TIMEOUT)
+    assert busy.returncode == 1
+    assert f"cannot listen on {busy_api}: Address already in use" in busy.stderr, busy.stderr
 
 
 def test_serve_stops_on_sigterm(fault_proxy):

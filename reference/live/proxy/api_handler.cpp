@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "reference/live/proxy/api_handler.h"
 
 #include <cmath>
@@ -22,7 +23,8 @@ http::Response answer(int status, const json& body) {
   response.route = "proxy_api";
   if (status != 204) {
     response.headers.set("Content-Type", "application/json");
-    response.body = body.dump() + "\n";
+    // Replace, not throw: an error may quote a client's bytes that are not UTF-8.
+    response.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   }
   return response;
 }
@@ -44,13 +46,33 @@ std::vector<std::string> segments(const std::string& path) {
   return parts;
 }
 
+// The library's message without its "[json.exception.parse_error.101] " prefix, which tells a client nothing.
+std::string without_library_prefix(std::string message) {
+  if (message.starts_with("[json.exception.")) {
+    if (const size_t end = message.find("] "); end != std::string::npos) message.erase(0, end + 2);
+  }
+  return message;
+}
+
 json parse_body(const std::string& body) {
   if (body.empty()) return json::object();
   try {
     return json::parse(body);
-  } catch (const json::parse_error& error) {
-    throw ProxyError(400, std::string("bad request body: ") + error.what());
+  } catch (const json::exception& error) {  // a syntax error, or a number no double holds (1e400)
+    throw ProxyError(400, "bad request body: " + without_library_prefix(error.what()));
   }
+}
+
+// What a link's JSON may hold: what GET shows (toxiproxy clients send a link back as they read it, so `toxics` and
+// `counters` are accepted and ignored) and `bandwidth`. Anything else is most likely a misspelling, refused rather
+// than ignored.
+void refuse_unknown_link_fields(const json& body) {
+  static constexpr std::string_view kKnown[] = {"name", "listen", "upstream", "enabled", "bandwidth", "toxics",
+                                                "counters"};
+  for (const auto& [key, value] : body.items())
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
+      throw ProxyError(400, "bad request body: unknown field '" + key +
+                                "' (a link has name, listen, upstream, enabled, bandwidth)");
 }
 
 std::optional<std::string> optional_string(const json& body, const char* key) {
@@ -154,6 +176,9 @@ class ApiCall final : public http::Call {
       if (update) {
         const json body = parse_body(body_);
         if (!body.is_object()) throw ProxyError(400, "bad request body: expected a JSON object");
+        refuse_unknown_link_fields(body);
+        if (const auto renamed = optional_string(body, "name"); renamed && *renamed != proxy_.link(name).name)
+          throw ProxyError(400, "a link's name cannot change; delete the link and create it again");
         if (const auto listen = optional_string(body, "listen"); listen && *listen != proxy_.link(name).listen)
           throw ProxyError(400, "a link's listen address cannot change; delete the link and create it again");
         const auto enabled = optional_bool(body, "enabled");
@@ -194,6 +219,7 @@ class ApiCall final : public http::Call {
   http::Response create_link() {
     const json body = parse_body(body_);
     if (!body.is_object()) throw ProxyError(400, "bad request body: expected a JSON object");
+    refuse_unknown_link_fields(body);
     LinkSpec spec;
     const auto name = optional_string(body, "name");
     if (!name || name->empty()) throw ProxyError(400, "missing required field: name");

@@ -108,6 +108,10 @@ void parse_attributes(Toxic& toxic, const json& attributes) {
       if (has_rate && has_bytes) throw bad("give 'rate' (KB/s) or 'rate_bytes' (bytes/s), not both");
       p.bytes_per_second = has_bytes ? static_cast<double>(whole(attributes, "rate_bytes", kMaxCount))
                                      : non_negative(attributes, "rate", 1e12) * kBytesPerRateUnit;
+      // Below one byte a second the pacer's wait for the next byte would overflow its clock (and the toxic would
+      // show as rate_bytes 0, "no limit"): 0 means unlimited, anything else is at least 1 byte/s.
+      if (p.bytes_per_second > 0 && p.bytes_per_second < 1)
+        throw bad("attribute 'rate' must be 0 (no limit) or at least 0.001 (1 byte/s)");
       shown = {{"rate", rate_value(p.bytes_per_second)},
                {"rate_bytes", static_cast<uint64_t>(std::llround(p.bytes_per_second))}};
       break;

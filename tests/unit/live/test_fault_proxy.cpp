@@ -947,4 +947,54 @@ BOOST_AUTO_TEST_CASE(a_links_own_bandwidth_through_the_api) {
   BOOST_TEST(call(api, Method::Get, "/proxies").body["shaped"]["bandwidth"]["upstream"] == 1'000'000);
 }
 
+// Bodies the API once accepted silently, or answered with a 500 in another format.
+BOOST_AUTO_TEST_CASE(bodies_that_are_wrong_get_a_400_in_the_apis_own_format) {
+  using outpost::http::Method;
+  EchoServer echo;
+  FaultProxy proxy(FaultProxy::Options{});
+  ApiHandler api(proxy);
+  BOOST_TEST(call(api, Method::Post, "/proxies", {{"name", "t"}, {"upstream", echo.address()}}).status == 201);
+
+  const auto raw = [&api](Method method, const std::string& path, const std::string& body) {
+    outpost::http::Request request;
+    request.method = method;
+    request.path = request.target = path;
+    auto started = api.start(std::move(request));
+    started->on_body(body);
+    const auto response = started->finish();
+    return Answer{response.status, json::parse(response.body)};
+  };
+
+  // Unknown link fields are misspellings, not extras to ignore: {"enabeld": false} left the link up.
+  for (const json& body : {json{{"enabeld", false}}, json{{"bandwith", {{"downstream", 1000}}}}}) {
+    const auto refused = call(api, Method::Post, "/proxies/t", body);
+    BOOST_TEST(refused.status == 400, body.dump());
+    BOOST_TEST(refused.body["error"].get<std::string>().starts_with("bad request body: unknown field"), body.dump());
+  }
+  BOOST_TEST(call(api, Method::Post, "/proxies/t", {{"name", "renamed"}}).status == 400);
+  BOOST_TEST(call(api, Method::Post, "/proxies", {{"name", "u"}, {"upstream", echo.address()}, {"bogus", 1}}).status ==
+             400);
+  // What GET shows can be sent back as it is (toxiproxy clients save a link that way).
+  const json shown = call(api, Method::Get, "/proxies/t").body;
+  BOOST_TEST(call(api, Method::Post, "/proxies/t", shown).status == 200);
+  BOOST_TEST(call(api, Method::Get, "/proxies/t").body["enabled"] == true);
+
+  // Bytes that are not UTF-8, and a number no double holds: 400 with {"error", "status"}, not a 500.
+  const auto not_utf8 = raw(Method::Post, "/proxies/t/toxics", "{\"type\":\"\xff\"}");
+  BOOST_TEST(not_utf8.status == 400);
+  BOOST_TEST(not_utf8.body["status"] == 400);
+  const auto huge = raw(Method::Post, "/proxies/t/toxics", R"({"type":"latency","attributes":{"latency":1e400}})");
+  BOOST_TEST(huge.status == 400);
+  BOOST_TEST(huge.body["error"].get<std::string>().starts_with("bad request body: number overflow"),
+             huge.body.dump());
+
+  // A bandwidth below one byte a second overflowed the pacer's clock and showed as "no limit".
+  const auto trickle =
+      call(api, Method::Post, "/proxies/t/toxics", {{"type", "bandwidth"}, {"attributes", {{"rate", 1e-6}}}});
+  BOOST_TEST(trickle.status == 400);
+  BOOST_TEST(trickle.body["error"].get<std::string>().find("at least 0.001") != std::string::npos);
+  BOOST_TEST(call(api, Method::Post, "/proxies/t/toxics", {{"type", "bandwidth"}, {"attributes", {{"rate", 0.001}}}})
+                 .status == 200);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
