@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "reference/common/cron.h"
 #include "reference/common/json_text.h"
@@ -203,6 +204,7 @@ nlohmann::json SyncAgent::status() const {
                            {"loginServer", options_.own_login_server},
                            {"statusDetails", status_details_},
                            {"pendingPushes", store_.pending_count()}};
+  for (const auto& refusal : push_refusals_) report["statusDetails"].push_back(refusal);
   report["lastSyncTime"] = last_sync_time_ ? nlohmann::json(format_rfc3339(*last_sync_time_)) : nlohmann::json();
   report["lastActivityTime"] =
       last_activity_time_ ? nlohmann::json(format_rfc3339(*last_activity_time_)) : nlohmann::json();
@@ -276,7 +278,13 @@ void SyncAgent::append_status_text(std::string& out, const std::vector<nlohmann:
   out += ",\"pendingPushes\":";
   out += std::to_string(store_.pending_count());
   out += ",\"statusDetails\":";
-  array(status_details_);
+  if (push_refusals_.empty()) {
+    array(status_details_);
+  } else {
+    std::vector<nlohmann::json> details = status_details_;
+    details.insert(details.end(), push_refusals_.begin(), push_refusals_.end());
+    array(details);
+  }
   out += fixed.substr(fixed_status_.version);  // version, and the end
 }
 
@@ -601,14 +609,51 @@ Task<void> SyncAgent::push_loop() {
     bool lost = false;
     try {
       if (window_closed(settings.get())) co_await wait_for_window();
+      // A repository the parent refuses (403: this node's sync token may not write it, e.g. one a ReadOnly child
+      // added, which its ancestors sync read-only) holds back only its own changes: they stay in the journal, in
+      // their order, and are tried again with the next pass; other repositories' changes still go up. Before, the
+      // first refused entry blocked every later one for good.
+      std::set<std::string, std::less<>> refused;
+      std::vector<nlohmann::json> refusals;
+      size_t held = 0;  // entries held back: they lead the journal, since every other one handled was acknowledged
       for (;;) {
-        const auto entries = store_.pending(kJournalBatch);
-        if (entries.empty()) break;
-        for (const auto& entry : entries) {
-          co_await content_.push(entry);
+        const auto entries = store_.pending(held + kJournalBatch);
+        if (entries.size() <= held) break;
+        for (size_t i = held; i < entries.size(); ++i) {
+          const JournalEntry& entry = entries[i];
+          if (refused.contains(entry.change.repository)) {
+            ++held;
+            continue;
+          }
+          std::optional<SyncFailure> refusal;
+          try {
+            co_await content_.push(entry);
+          } catch (const SyncFailure& failure) {
+            if (failure.kind() != Failure::Refused || failure.status() != 403) throw;
+            refusal = failure;
+          }
+          if (refusal) {
+            refused.insert(entry.change.repository);
+            refusals.push_back({{"type", "Sync"},
+                                {"code", "PushRefused"},
+                                {"description", "the parent refuses changes of repository '" +
+                                                    entry.change.repository + "' (" + refusal->what() +
+                                                    "); they stay in the journal and are tried again"},
+                                {"timestamp", format_rfc3339(clock_.now())}});
+            log::warn("push-up refused", {{"cr", options_.cr_name},
+                                          {"repository", entry.change.repository},
+                                          {"error", refusal->what()}});
+            ++held;
+            continue;
+          }
           store_.acknowledge(entry.id);
           ++acknowledged_;
         }
+      }
+      {
+        std::lock_guard lock(status_mutex_);
+        if (refusals != push_refusals_) last_status_sent_ = Nanoseconds(-1);  // tell the parent with the next round
+        push_refusals_ = std::move(refusals);
       }
       push_backoff_.reset();
       push_attempts_.succeeded();

@@ -172,6 +172,9 @@ class SyncAgent {
   std::optional<WallTime> last_sync_time_;
   std::optional<WallTime> last_activity_time_;
   std::vector<nlohmann::json> status_details_;
+  // The repositories whose changes the parent refused in the last push-up pass (403): shown with status_details_
+  // until a pass pushes them, not cleared by a pull round as those are (they are this node's content, still held).
+  std::vector<nlohmann::json> push_refusals_;
   std::vector<nlohmann::json> notifications_;  // waiting to go up
   LinkCounters reported_link_;                 // copies for render_metrics()
   ContentCounters reported_content_;

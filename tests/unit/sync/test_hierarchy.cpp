@@ -302,6 +302,41 @@ BOOST_AUTO_TEST_CASE(a_round_that_goes_through_clears_the_reported_problems) {
   BOOST_TEST(agent.status().at("connectionState") == "Online");
 }
 
+// A ReadOnly child that syncs a repository its ReadWrite parent did not makes the parent sync it too, read-only: the
+// parent's sync token may read it, not write it. A client push into it at the parent is kept there, and the cloud
+// refuses it on its way up (403). That refusal once held back every later change of the journal, for good, while
+// the node looked healthy; now it holds back only that repository's changes and is reported until they go up.
+BOOST_AUTO_TEST_CASE(a_repository_the_parent_refuses_holds_back_only_its_own_changes_and_is_reported) {
+  HierarchyWorld world;
+  std::vector<std::string> factory_actions = kPushApps;
+  for (const char* action : {"content/read", "metadata/read", "content/write"})
+    factory_actions.push_back(std::string("repositories/extra/") + action);
+  const auto factory =
+      world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), factory_actions);
+  world.add_connected_registry("line1", resource("ReadOnly", "factory", {"apps/*", "extra"}), kReadApps);
+  sync::SyncAgent& agent = *world.node("factory").node->agent();
+  BOOST_REQUIRE(world.run_until([&] { return world.node("line1").node->agent()->ready(); }, 5min));
+
+  world.push_image("factory:5000", factory, "extra", "1", "held");  // accepted here, refused above
+  const std::string tool = world.push_image("factory:5000", factory, "apps/tool", "1", "tool");
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == tool; },
+                             5min));
+  const auto refused_at_cloud = [&] {
+    const auto shown = world.manage(http::Method::Get, "connectedRegistries/factory");
+    for (const auto& detail : shown.value("statusDetails", nlohmann::json::array()))
+      if (detail.value("code", "") == "PushRefused" &&
+          detail.value("description", "").find("'extra'") != std::string::npos)
+        return true;
+    return false;
+  };
+  BOOST_TEST(world.run_until(refused_at_cloud, 30min));
+  BOOST_TEST(agent.status().at("pendingPushes") == 1u);  // the held change, kept for when the parent accepts it
+
+  // Pull rounds go on; the refusal stays reported while the change is held.
+  world.run_until([] { return false; }, 5min);
+  BOOST_TEST(refused_at_cloud());
+}
+
 // The report a node sends up is written without a tree (SyncAgent::status_text): byte for byte what dumping status()
 // with the notifications added gives, before activation (no times yet), once synced, and with problems to report.
 BOOST_AUTO_TEST_CASE(the_status_text_is_the_status_report_dumped) {
