@@ -138,10 +138,24 @@ NemesisSpec parse_nemesis(const json& value, const std::string& where, const Sim
   }
   nemesis.max_skew = fields.duration("maxSkew").value_or(nemesis.max_skew);
   nemesis.targets = fields.strings("targets").value_or(std::vector<std::string>{});
-  for (const std::string& target : nemesis.targets)
+  std::set<std::string, std::less<>> named;
+  for (const std::string& target : nemesis.targets) {
     if (!is_node(topology, target)) fields.fail("targets", "'" + target + "' is not a node of the topology");
+    // Twice would weigh the draw towards it, which is not what a list of targets says.
+    if (!named.insert(target).second) fields.fail("targets", "'" + target + "' is named twice");
+  }
   if (nemesis.targets.empty() && topology.cluster.nodes.empty())
     fields.fail("targets", "the topology has no connected registry to hit");
+  // A kind with a rate but nothing it can hit would be drawn never, silently: the cloud has no uplink to cut.
+  const bool only_the_cloud = !nemesis.targets.empty() && std::all_of(nemesis.targets.begin(), nemesis.targets.end(),
+                                                                       [](const std::string& target) {
+                                                                         return target == cli::kCloudNodeName;
+                                                                       });
+  if (only_the_cloud)
+    for (const FaultAction action : {FaultAction::LinkDown, FaultAction::Partition})
+      if (nemesis.per_hour.contains(action))
+        fields.fail("targets", "only the cloud is targeted, and it has no uplink for " +
+                                   std::string(to_string(action)) + ": add a connected registry, or drop that rate");
   return nemesis;
 }
 
@@ -178,6 +192,8 @@ void parse_faults(const json& value, const std::string& where, const SimTopology
       FaultStep step = parse_step((*steps)[i], at, topology, lasts);
       timeline.push_back(step);
       if (lasts) {
+        // Both are at most ~292 years of nanoseconds, but their sum need not be.
+        if (*lasts > Nanoseconds::max() - step.at) scenario_fail(at + ".for", "ends beyond the last representable time");
         FaultStep undo = step;
         undo.at = step.at + *lasts;
         undo.action = *undoing(step.action);

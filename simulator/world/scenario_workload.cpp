@@ -28,10 +28,12 @@ Timing parse_timing(const Fields& fields) {
   if (const json* times = fields.get("times")) {
     if (!times->is_array() || times->empty()) fields.fail("times", "must be a non-empty array of durations");
     for (size_t i = 0; i < times->size(); ++i) {
-      const json wrapped = {{"t", (*times)[i]}};
-      const Fields item(wrapped, fields.at("times") + "[" + std::to_string(i) + "]", {"t"});
-      if (!(*times)[i].is_string()) scenario_fail(item.where(), "must be a duration string like \"10m\"");
-      timing.times.push_back(*item.duration("t"));
+      // Each entry read as a member named "times[i]", so an error names it as the file does.
+      const std::string key = "times[" + std::to_string(i) + "]";
+      const json wrapped = {{key, (*times)[i]}};
+      const Fields item(wrapped, fields.where(), {key});
+      if (!(*times)[i].is_string()) item.fail(key, "must be a duration string like \"10m\"");
+      timing.times.push_back(*item.duration(key.c_str()));
     }
     std::sort(timing.times.begin(), timing.times.end());
   }

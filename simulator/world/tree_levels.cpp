@@ -8,6 +8,7 @@
 
 #include "reference/auth/names.h"
 #include "simulator/world/scenario_fields.h"
+#include "simulator/world/scenario_sections.h"
 
 namespace outpost::sim::world {
 
@@ -50,13 +51,23 @@ Level parse_level(const json& value, const std::string& where) {
       fields.fail("mode", "'" + *mode + "' is not a mode: ReadWrite or ReadOnly");
     }
   }
-  if (const json* repositories = fields.get("repositories")) level.repositories = *repositories;
+  // A string or a list, as the tree's own "repositories" and the depth/fanout form take it.
+  if (const auto repositories = fields.strings("repositories")) level.repositories = *repositories;
   level.client_token = fields.string("clientToken");
   if (level.client_token && *level.client_token != "push" && *level.client_token != "pull" &&
       *level.client_token != "none")
     fields.fail("clientToken", "'" + *level.client_token + "' is not an access: push, pull or none");
-  if (const json* link = fields.get("link")) level.link = *link;
-  if (const json* nic = fields.get("nic")) level.nic = *nic;
+  // Checked here, so an error names the level as the file does, not the first node made from it.
+  if (const json* link = fields.get("link")) {
+    parse_link_spec(*link, fields.at("link"));
+    level.link = *link;
+  }
+  if (const json* nic = fields.get("nic")) {
+    parse_nic_spec(*nic, fields.at("nic"));
+    level.nic = *nic;
+  }
+  if (level.client_token == "push" && level.read_only == true)
+    fields.fail("clientToken", "a ReadOnly level's client token may only read (SPEC 4.4): use \"pull\"");
   return level;
 }
 
@@ -67,8 +78,7 @@ json level_tree_nodes(const json& tree, const std::string& where) {
   const json* levels_value = fields.get("levels");
   if (!levels_value || !levels_value->is_array() || levels_value->empty())
     fields.fail("levels", "must be a non-empty array of {\"count\", \"name\", ...}, the top level first");
-  const json repositories =
-      fields.has("repositories") ? *fields.get("repositories") : json::array({"apps/*"});
+  const json repositories = fields.has("repositories") ? json(*fields.strings("repositories")) : json::array({"apps/*"});
   std::vector<Level> levels;
   uint64_t total = 0, width = 1;
   for (size_t i = 0; i < levels_value->size(); ++i) {

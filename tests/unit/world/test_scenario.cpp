@@ -221,6 +221,33 @@ BOOST_AUTO_TEST_CASE(values_that_would_fail_later_are_refused_with_their_place) 
   BOOST_TEST(mentions(error, "give the node a name of at most 39 characters"), error);
 }
 
+// Errors name the place in the file, not a node generated from it or a key the parser made up.
+BOOST_AUTO_TEST_CASE(errors_name_the_files_own_place) {
+  const json levels = {{"tree", {{"levels", {{{"count", 1}, {"name", "region"}, {"link", {{"latency", "bogus"}}}}}}}}};
+  std::string error = error_of({{"topology", levels}});
+  BOOST_TEST(mentions(error, "scenario.topology.tree.levels[0].link.latency"), error);
+  const json read_only_push = {
+      {"tree", {{"levels", {{{"count", 1}, {"name", "region"}, {"mode", "ReadOnly"}, {"clientToken", "push"}}}}}}};
+  error = error_of({{"topology", read_only_push}});
+  BOOST_TEST(mentions(error, "scenario.topology.tree.levels[0].clientToken"), error);
+  // A level's repositories may be one string, as the tree's may.
+  const json one_string = {{"tree", {{"levels", {{{"count", 1}, {"name", "region"}, {"repositories", "apps/*"}}}}}}};
+  BOOST_TEST(parse_scenario({{"topology", one_string}}).topology.cluster.nodes.size() == 1u);
+
+  const json base = {{"topology", test::factory_topology()}};
+  error = error_of(with(base, {{"workload", {{{"action", "push"}, {"node", "factory"}, {"repository", "apps/x"},
+                                              {"times", {"1m", "soon"}}}}}}));
+  BOOST_TEST(mentions(error, "scenario.workload[0].times[1]: 'soon'"), error);
+  error = error_of(with(base, {{"faults", {{"timeline", {{{"at", "100000d"}, {"action", "link-down"},
+                                                          {"target", "factory"}, {"for", "100000d"}}}}}}}));
+  BOOST_TEST(mentions(error, "scenario.faults.timeline[0].for: ends beyond the last representable time"), error);
+  error = error_of(with(base, {{"faults", {{"nemesis", {{"rates", {{"link-down", "6/h"}}}, {"targets", {"cloud"}}}}}}}));
+  BOOST_TEST(mentions(error, "only the cloud is targeted, and it has no uplink for link-down"), error);
+  error = error_of(
+      with(base, {{"faults", {{"nemesis", {{"rates", {{"crash", "6/h"}}}, {"targets", {"factory", "factory"}}}}}}}));
+  BOOST_TEST(mentions(error, "'factory' is named twice"), error);
+}
+
 BOOST_AUTO_TEST_CASE(a_timing_that_would_fire_too_often_is_refused_not_cut) {
   SeededRandom random(7);
   Timing every;
