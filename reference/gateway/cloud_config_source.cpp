@@ -39,6 +39,12 @@ Nanoseconds CloudConfigSource::message_ttl(std::string_view cr) {
   return registry->sync.message_ttl;
 }
 
+bool CloudConfigSource::is_active_instance(std::string_view cr, std::string_view instance) {
+  const auto snapshot = control_.snapshot();
+  const auto* registry = snapshot->connected_registry(cr);
+  return registry && registry->instance_id == instance;
+}
+
 void CloudConfigSource::activate(std::string_view cr, const std::string& instance_id,
                                  std::function<void(std::optional<ApiError>)> done) {
   try {

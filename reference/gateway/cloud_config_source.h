@@ -17,6 +17,7 @@ class CloudConfigSource final : public ConfigSource {
   uint64_t version(std::string_view cr) override;
   std::vector<std::string> repositories(std::string_view cr) override;
   Nanoseconds message_ttl(std::string_view cr) override;
+  bool is_active_instance(std::string_view cr, std::string_view instance) override;
   void activate(std::string_view cr, const std::string& instance_id,
                 std::function<void(std::optional<ApiError>)> done) override;
   void report_status(std::string_view cr, std::vector<RawReport> reports) override;

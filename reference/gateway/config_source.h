@@ -45,6 +45,12 @@ class ConfigSource {
   // its own parent (so `done` may run later, on another thread).
   virtual void activate(std::string_view cr, const std::string& instance_id,
                         std::function<void(std::optional<ApiError>)> done) = 0;
+  // SPEC 2.7: whether `instance` may go on syncing `cr`: false once another instance activated, or (where the source
+  // knows) none is active. A source that cannot tell answers true.
+  virtual bool is_active_instance(std::string_view cr, std::string_view instance) {
+    (void)cr, (void)instance;
+    return true;
+  }
   // SPEC 5.3: status reports of `cr` and of its descendants, relayed upward by a connected registry as the bytes
   // they arrived in. They view the request's body, which lasts only the call: a relay copies each report it keeps
   // until its own next report (a regional CR's carry its whole subtree's), once; the cloud reads them in place.

@@ -334,6 +334,7 @@ class GatewayCall final : public http::Call {
     // Who may ask comes first (endpoint, credentials, actions: SPEC 1.2, 4.3), then whether we speak its version.
     gateway_.authorize_(request_, cr, needs);
     check_protocol(request_);
+    if (op != Operation::Activate) check_instance(cr);
     if (too_large_) throw ApiError(413, "INVALID_REQUEST", "gateway request body too large");
 
     switch (op) {
@@ -362,6 +363,18 @@ class GatewayCall final : public http::Call {
         return respond(json_text_response(200, "{\"accepted\":" + std::to_string(accepted) + "}"));
       }
     }
+  }
+
+  // SPEC 2.7, one running instance per CR: an instance that names itself and is not the active one is turned down as
+  // its activation would be (409), so it stops syncing rather than running beside the new one. A request that names
+  // no instance (an operator's, an older node's) is not judged.
+  void check_instance(std::string_view cr) {
+    const auto instance = request_.headers.get(kInstanceHeader);
+    if (instance && !gateway_.configs_.is_active_instance(cr, *instance))
+      throw ApiError(409, "ALREADY_ACTIVATED",
+                     "instance " + std::string(*instance) + " of connected registry " + std::string(cr) +
+                         " is not the active one: another instance activated, or the activation was freed "
+                         "(deactivate); this instance stops syncing");
   }
 
   // 404 when this node does not serve that CR.

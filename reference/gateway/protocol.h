@@ -11,6 +11,9 @@ namespace outpost::gateway {
 inline constexpr int kProtocolVersion = 1;
 inline constexpr std::string_view kProtocolHeader = "Outpost-Gateway-Protocol";
 inline constexpr std::string_view kPathPrefix = "/gateway/v1/";
+// SPEC 2.7: a node names its instance on every request about itself; a parent turns down an instance that is not
+// the one active (another activated, or deactivate freed the activation), as it turns down its activation.
+inline constexpr std::string_view kInstanceHeader = "Outpost-Instance";
 
 // Long polls are bounded so an idle link still sees a request now and then (proxies drop silent connections).
 inline constexpr int kMaxWaitSeconds = 600;

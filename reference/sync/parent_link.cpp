@@ -123,6 +123,7 @@ http::ClientRequest ParentLink::gateway_request(http::Method method, std::string
   http::Headers headers;
   headers.add("Authorization", authorization_);
   headers.add(gateway::kProtocolHeader, protocol_version_);
+  if (!instance_.empty() && cr == cr_name_) headers.add(gateway::kInstanceHeader, instance_);  // not on a relay
   if (body) headers.add("Content-Type", "application/json");
   http::ClientRequest request = this->request(method, address_.gateway, std::move(target), std::move(headers));
   request.idle_timeout = idle_timeout;

@@ -68,6 +68,8 @@ class ParentLink {
              std::string token_password, ParentAddress address, int protocol_version);
 
   const std::string& cr_name() const { return cr_name_; }
+  // Named on every gateway request about this CR (gateway::kInstanceHeader); empty: not named.
+  void set_instance(std::string instance) { instance_ = std::move(instance); }
   ParentAddress& address() { return address_; }
   LinkCounters& counters() { return counters_; }
 
@@ -115,6 +117,7 @@ class ParentLink {
   http::HttpClient& client_;
   StopSignal& stop_;
   const std::string cr_name_;
+  std::string instance_;
   // The headers every content request starts with (the token): written once, copied per request.
   const http::Headers content_headers_;
   // A gateway request's headers are the token, the protocol version and (with a body) its JSON content type, in that

@@ -237,7 +237,21 @@ void Replica::activate(std::string_view cr, const std::string& instance_id,
     done(ApiError(503, "UNAVAILABLE", "this connected registry cannot reach its parent yet"));
     return;
   }
-  relay_activate(std::string(cr), instance_id, std::move(done));
+  // Remembered once the cloud accepted it (the answer may come on another thread; the replica outlives the relay).
+  relay_activate(std::string(cr), instance_id,
+                 [this, child = std::string(cr), instance_id, done = std::move(done)](std::optional<ApiError> error) {
+                   if (!error) {
+                     std::lock_guard lock(mutex_);
+                     activated_children_[child] = instance_id;
+                   }
+                   done(std::move(error));
+                 });
+}
+
+bool Replica::is_active_instance(std::string_view cr, std::string_view instance) {
+  std::lock_guard lock(mutex_);
+  const auto found = activated_children_.find(cr);
+  return found == activated_children_.end() || found->second == instance;
 }
 
 void Replica::rebase_reports(const State* before, const State& after) {

@@ -77,6 +77,9 @@ class Replica final : public gateway::ConfigSource {
   Nanoseconds message_ttl(std::string_view cr) override;
   void activate(std::string_view cr, const std::string& instance_id,
                 std::function<void(std::optional<ApiError>)> done) override;
+  // A child's instance is known here from its last activation relayed through this node (the cloud accepted it):
+  // another instance of that child is turned down; a child not activated through this node since it started, let be.
+  bool is_active_instance(std::string_view cr, std::string_view instance) override;
   void report_status(std::string_view cr, std::vector<gateway::RawReport> reports) override;
 
   // Called (without locks held) after a document with a new version was applied: wakes the children's long polls.
@@ -131,6 +134,7 @@ class Replica final : public gateway::ConfigSource {
   mutable std::mutex mutex_;
   std::shared_ptr<const State> state_;
   HeldReports reports_;  // guarded by mutex_
+  std::map<std::string, std::string, std::less<>> activated_children_;  // child -> instance; guarded by mutex_
 };
 
 OwnSettings parse_own_settings(const nlohmann::json& config);

@@ -99,6 +99,7 @@ SyncAgent::SyncAgent(Executor& executor, const Clock& clock, Random& random, htt
     seen_resync_ = settings->resync;
     seen_repositories_ = settings->repositories;
   }
+  link_.set_instance(options_.instance_id);
   replica_.relay_activate = [this](std::string cr, std::string instance,
                                    std::function<void(std::optional<ApiError>)> done) {
     executor_.post([this, cr = std::move(cr), instance = std::move(instance), done = std::move(done)]() mutable {
@@ -171,8 +172,15 @@ void SyncAgent::record_failure(const SyncFailure& failure) {
       disabled_ = true;
       set_state(ConnectionState::Unhealthy);
       break;
-    case Failure::Refused:
     case Failure::AlreadyActive:
+      // Refused its activation: each round asks again, and succeeds once the activation is free. Turned down while
+      // active (another instance activated, or deactivate freed the activation, SPEC 2.7): it stops syncing and
+      // pushing for good, until restarted, instead of racing the new instance for the activation.
+      if (activated_.exchange(false)) superseded_ = true;
+      ready_ = false;
+      set_state(ConnectionState::Unhealthy);
+      break;
+    case Failure::Refused:
       set_state(ConnectionState::Unhealthy);
       break;
     case Failure::CursorExpired:
@@ -427,6 +435,10 @@ Task<void> SyncAgent::round() {
     settings = replica_.settings();
     round_began_ = clock_.monotonic();  // waiting for the window is not part of the round
   }
+  if (superseded_)
+    throw SyncFailure(Failure::AlreadyActive,
+                      "this instance was turned down by its parent: another instance of " + options_.cr_name +
+                          " is active, or the activation was freed (deactivate); restart it to activate again");
   if (!activated_) {
     co_await activate();
     settings = replica_.settings();

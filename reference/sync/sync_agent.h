@@ -158,6 +158,9 @@ class SyncAgent {
 
   // Shared with other threads.
   std::atomic<bool> activated_{false};
+  // Turned down while active (SPEC 2.7: another instance activated, or deactivate freed the activation): this
+  // instance syncs no more until it is restarted, rather than take the activation back at its next round.
+  std::atomic<bool> superseded_{false};
   std::atomic<uint64_t> rounds_{0};
   // Attempts that failed (outpost_sync_failures_total): counted on the agent's thread, read by a /metrics scrape on
   // a server thread. (A plain counter written outside status_mutex_ raced with the scrape that read it under it.)

@@ -563,6 +563,35 @@ def test_activation_restart_second_instance_and_deactivate(fresh):
     assert readyz(first.url) == 503
 
 
+def test_a_running_instance_stops_syncing_once_deactivated_and_another_activates(fresh):
+    """SPEC 2.7, one running instance per CR: after `deactivate`, a new instance activates while the old one is still
+    running. The old one is turned down at its next request to the parent (409 ALREADY_ACTIVATED: it names its
+    instance on every request), stops syncing and is not ready, so content pushed afterwards reaches the new instance
+    only. Before, only activation checked the instance, and the old one went on syncing beside the new one."""
+    h = fresh("cloud")
+    token = _single_store(h)
+    first = h.start("store")
+    h.wait_ready("store")
+    deactivated = h.mgmt.deactivate("store")
+    assert deactivated.status_code == 200, describe(deactivated)
+    wait_until(lambda: Observed(_refusals(first, "ALREADY_ACTIVATED") >= 1, first.tail(5)), PROPAGATION_TIMEOUT,
+               "the running instance turned down once its activation was freed")
+    assert readyz(first.url) == 503
+    assert first.logged("connection state", state="Unhealthy"), first.tail(10)
+
+    second = h.start_instance(h.new_instance("store", data_dir=h.root / "store-second", label="store-second"))
+    wait_until(lambda: Observed(readyz(second.url) == 200, second.tail(5)), PROPAGATION_TIMEOUT,
+               "the new instance ready")
+    moved = unique_image("after-the-move")
+    with h.client("cloud", ADMIN) as cloud:
+        cloud.push_image("base", moved, "moved")
+    with client(second.url, token.auth) as clients:
+        wait_for_status(lambda: clients.get_manifest("base", "moved"), 200, "base:moved at the new instance")
+    with client(first.url, token.auth) as clients:
+        assert clients.get_manifest("base", "moved").status_code == 404
+    assert readyz(first.url) == 503
+
+
 def test_a_refused_instance_does_not_take_over_the_registrys_status(fresh):
     """SPEC 2.7 (one running instance per CR) and 2.1/5.3 (status is what the node reports): while a second instance is
     refused, the cloud's view of the CR stays the active instance's: Online, at its login server (which SPEC 7.3 hands

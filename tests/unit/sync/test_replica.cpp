@@ -164,4 +164,28 @@ BOOST_AUTO_TEST_CASE(a_ttl_of_the_wrong_type_fails_the_call_that_reads_it_not_th
   BOOST_CHECK_THROW(replica.message_ttl("site"), nlohmann::json::exception);
 }
 
+// SPEC 2.7 one level down: a child's activation goes through this node to the cloud, and the instance the cloud
+// accepted is the one this node goes on serving; another instance of that child is turned down here.
+BOOST_AUTO_TEST_CASE(a_childs_instance_is_the_last_one_whose_relayed_activation_the_cloud_accepted) {
+  Replica replica("edge:5000", nullptr);
+  std::optional<outpost::ApiError> cloud_answer;
+  replica.relay_activate = [&cloud_answer](std::string, std::string,
+                                           std::function<void(std::optional<outpost::ApiError>)> done) { done(cloud_answer); };
+  BOOST_TEST(replica.is_active_instance("line1", "i-1"));  // not activated through this node: not judged here
+
+  std::optional<outpost::ApiError> answered;
+  replica.activate("line1", "i-1", [&answered](std::optional<outpost::ApiError> error) { answered = std::move(error); });
+  BOOST_TEST(!answered);
+  BOOST_TEST(replica.is_active_instance("line1", "i-1"));
+  BOOST_TEST(!replica.is_active_instance("line1", "i-2"));
+
+  cloud_answer = outpost::ApiError(409, "ALREADY_ACTIVATED", "another instance");
+  replica.activate("line1", "i-3", [](std::optional<outpost::ApiError>) {});
+  BOOST_TEST(replica.is_active_instance("line1", "i-1"), "a refused activation changes nothing");
+  cloud_answer.reset();
+  replica.activate("line1", "i-2", [](std::optional<outpost::ApiError>) {});  // after a deactivate, the new instance
+  BOOST_TEST(replica.is_active_instance("line1", "i-2"));
+  BOOST_TEST(!replica.is_active_instance("line1", "i-1"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
