@@ -114,7 +114,8 @@ class ForwardingHandler final : public http::Handler {
 Nanoseconds duration_option(const std::string& text, const char* flag) {
   const auto value = parse_human_duration(text);
   if (!value || *value <= Nanoseconds::zero())
-    throw std::runtime_error(std::string("--") + flag + ": '" + text + "' is not a duration (e.g. 30s, 10m, PT1H)");
+    throw std::runtime_error(std::string("--") + flag + ": '" + text +
+                             "' is not a duration longer than zero (e.g. 30s, 10m, PT1H)");
   return *value;
 }
 

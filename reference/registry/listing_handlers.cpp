@@ -74,7 +74,9 @@ http::Response list_catalog(Context& context, const http::Request& request) {
 
 http::Response list_referrers(Context& context, const http::Request& request, const Route& route) {
   const oci::Digest subject = parse_digest_or_throw(route.object);
-  const auto artifact_type = request.query_param("artifactType");
+  // An empty artifactType filters nothing (rather than keeping only referrers without one).
+  auto artifact_type = request.query_param("artifactType");
+  if (artifact_type && artifact_type->empty()) artifact_type.reset();
   nlohmann::json manifests = nlohmann::json::array();
   for (const auto& record : context.storage.metadata->referrers(route.repository, subject)) {
     if (artifact_type && record.artifact_type != *artifact_type) continue;

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <shared_mutex>
 
@@ -49,6 +51,27 @@ std::string read_all(storage::BlobReader& reader) {
 
 // Content negotiation: a client that lists media types without the stored one (and without a wildcard) cannot use
 // this manifest; the registry does not convert formats, so it answers MANIFEST_UNKNOWN with the reason.
+// Media types compare without regard to case (RFC 9110 8.3.1), as ASCII.
+bool same_media_type(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// "q=0" (or 0.0, 0.000) in an Accept item's parameters: the client refuses that type (RFC 9110 12.4.2).
+bool refused_by_weight(std::string_view parameters) {
+  for (size_t at = parameters.find(';'); at != std::string_view::npos; at = parameters.find(';', at + 1)) {
+    std::string_view parameter = parameters.substr(at + 1);
+    parameter = parameter.substr(0, parameter.find(';'));
+    while (!parameter.empty() && parameter.front() == ' ') parameter.remove_prefix(1);
+    if (parameter.size() < 2 || (parameter[0] != 'q' && parameter[0] != 'Q') || parameter[1] != '=') continue;
+    const std::string_view weight = parameter.substr(2, parameter.find_last_not_of(' ') - 1);
+    return !weight.empty() && weight[0] == '0' &&
+           weight.find_first_not_of("0.", 0) == std::string_view::npos;
+  }
+  return false;
+}
+
 void check_accept(const http::Request& request, const std::string& media_type) {
   const auto accepts = request.headers.get_all("Accept");
   if (accepts.empty()) return;
@@ -58,12 +81,17 @@ void check_accept(const http::Request& request, const std::string& media_type) {
       const size_t comma = header.find(',');
       std::string_view item = header.substr(0, comma);
       header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
-      if (const size_t semi = item.find(';'); semi != std::string_view::npos) item = item.substr(0, semi);
+      bool refused = false;
+      if (const size_t semi = item.find(';'); semi != std::string_view::npos) {
+        refused = refused_by_weight(item.substr(semi));
+        item = item.substr(0, semi);
+      }
       while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
       while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
       if (item.empty()) continue;
       listed_any = true;
-      if (item == media_type || item == "*/*" || item == "application/*") return;
+      if (refused) continue;
+      if (same_media_type(item, media_type) || item == "*/*" || same_media_type(item, "application/*")) return;
     }
   }
   if (listed_any)

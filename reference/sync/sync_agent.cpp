@@ -321,6 +321,15 @@ void SyncAgent::render_metrics(std::string& out) const {
   out += "# HELP outpost_sync_lag_seconds Seconds since the last completed sync round (-1: never).\n"
          "# TYPE outpost_sync_lag_seconds gauge\noutpost_sync_lag_seconds " + std::to_string(lag) + "\n";
   line("outpost_sync_ready", "gauge", "1 once activated and synced once.", "", ready_.load() ? 1 : 0);
+  // The connection state as a gauge per state (1 for the current one), as Prometheus exporters show an enum: the
+  // state a node cut off from its parent knows and its parent cannot be told.
+  const ConnectionState state = state_.load();
+  out += "# HELP outpost_sync_connection_state The connection state to the parent (1: the current one).\n"
+         "# TYPE outpost_sync_connection_state gauge\n";
+  for (const ConnectionState each :
+       {ConnectionState::Online, ConnectionState::Offline, ConnectionState::Syncing, ConnectionState::Unhealthy})
+    out += "outpost_sync_connection_state{state=\"" + std::string(to_string(each)) + "\"} " +
+           (each == state ? "1\n" : "0\n");
 }
 
 Task<void> SyncAgent::activate() {

@@ -454,10 +454,12 @@ def test_pushes_at_a_cut_off_factory_survive_kill_9_and_reach_the_cloud(tree):
 
 
 ROUNDS, FAILURES = "outpost_sync_rounds_total", "outpost_sync_failures_total"
+STATE = "state"
 
 
-def sync_counters(t: ProxiedTree, name: str) -> dict[str, int]:
-    """The node's sync round and failure counters, from its /metrics (any token the node accepts may read them)."""
+def sync_counters(t: ProxiedTree, name: str) -> dict[str, int | str]:
+    """The node's sync round and failure counters and its connection state, from its /metrics (any token the node
+    accepts may read them)."""
     with t.client(name) as oci:
         got = oci.get("/metrics")
     assert got.status_code == 200, describe(got)
@@ -466,6 +468,10 @@ def sync_counters(t: ProxiedTree, name: str) -> dict[str, int]:
         found = re.search(rf"^{key} (\d+)$", got.text, re.M)
         assert found, f"{key} missing from /metrics of {name}"
         counters[key] = int(found.group(1))
+    # The connection state, one gauge per state: exactly one of them is 1.
+    current = re.findall(r'^outpost_sync_connection_state\{state="(\w+)"\} 1$', got.text, re.M)
+    assert len(current) == 1, f"not one current connection state in /metrics of {name}: {current}"
+    counters[STATE] = current[0]
     return counters
 
 
@@ -502,6 +508,7 @@ def test_a_cut_off_node_counts_failed_attempts_in_metrics_keeps_serving_and_sync
     cut_off = wait_for_counters(t, "line1", lambda c: c[FAILURES] >= first[FAILURES] + FAILED_ATTEMPTS,
                                 f"line1 to count {FAILED_ATTEMPTS} more failed attempts")
     assert cut_off[ROUNDS] == first[ROUNDS], (first, cut_off)
+    assert cut_off[STATE] == "Offline", cut_off  # what the cloud cannot be told, the node's /metrics shows
     assert t.manifest_digest("line1", "apps/cut", "before") == before.digest  # still served while cut off
     assert readyz(t.h["line1"].url) == 200
 

@@ -105,7 +105,11 @@ void parse_attributes(Toxic& toxic, const json& attributes) {
     case ToxicType::Bandwidth: {
       const bool has_rate = attributes.contains("rate") && !attributes["rate"].is_null();
       const bool has_bytes = attributes.contains("rate_bytes") && !attributes["rate_bytes"].is_null();
-      if (has_rate && has_bytes) throw bad("give 'rate' (KB/s) or 'rate_bytes' (bytes/s), not both");
+      // Both only as GET shows them, agreeing: a client may send back what it read.
+      if (has_rate && has_bytes &&
+          std::llround(non_negative(attributes, "rate", 1e12) * kBytesPerRateUnit) !=
+              static_cast<long long>(whole(attributes, "rate_bytes", kMaxCount)))
+        throw bad("give 'rate' (KB/s) or 'rate_bytes' (bytes/s), not both (unless they agree, as GET shows them)");
       p.bytes_per_second = has_bytes ? static_cast<double>(whole(attributes, "rate_bytes", kMaxCount))
                                      : non_negative(attributes, "rate", 1e12) * kBytesPerRateUnit;
       // Below one byte a second the pacer's wait for the next byte would overflow its clock (and the toxic would
@@ -189,7 +193,8 @@ Toxic toxic_from_json(const json& body) {
       throw bad("bad request body: unknown field '" + key + "'");
   Toxic toxic;
   const auto type = body.find("type");
-  if (type == body.end() || !type->is_string()) throw bad("missing required field: type");
+  if (type == body.end() || type->is_null()) throw bad("missing required field: type");
+  if (!type->is_string()) throw bad("bad request body: 'type' must be a string");
   const auto parsed_type = parse_toxic_type(type->get<std::string>());
   if (!parsed_type) throw bad("invalid toxic type: " + type->get<std::string>());
   toxic.type = *parsed_type;

@@ -995,6 +995,16 @@ BOOST_AUTO_TEST_CASE(bodies_that_are_wrong_get_a_400_in_the_apis_own_format) {
   BOOST_TEST(trickle.body["error"].get<std::string>().find("at least 0.001") != std::string::npos);
   BOOST_TEST(call(api, Method::Post, "/proxies/t/toxics", {{"type", "bandwidth"}, {"attributes", {{"rate", 0.001}}}})
                  .status == 200);
+
+  // A bandwidth toxic as GET shows it (rate and rate_bytes, agreeing) can be sent back; two that disagree cannot.
+  const json shown_toxic = call(api, Method::Get, "/proxies/t/toxics/bandwidth_downstream").body;
+  BOOST_TEST(shown_toxic["attributes"] == (json{{"rate", 0.001}, {"rate_bytes", 1}}));
+  BOOST_TEST(call(api, Method::Post, "/proxies/t/toxics/bandwidth_downstream", shown_toxic).status == 200);
+  const auto disagreeing = call(api, Method::Post, "/proxies/t/toxics/bandwidth_downstream",
+                                {{"attributes", {{"rate", 5}, {"rate_bytes", 7}}}});
+  BOOST_TEST(disagreeing.status == 400);
+  BOOST_TEST(call(api, Method::Post, "/proxies/t/toxics", {{"type", 5}}).body["error"] ==
+             "bad request body: 'type' must be a string");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -112,6 +112,16 @@ BOOST_AUTO_TEST_CASE(accept_header_negotiation) {
   both.add("Accept", "application/vnd.docker.distribution.manifest.v2+json");
   both.add("Accept", kOciManifest + ";q=0.9");
   BOOST_TEST(client.get("/v2/app/manifests/v1", both).status == 200);
+  // Media types compare without regard to case, and q=0 refuses a type (RFC 9110).
+  http::Headers upper;
+  upper.set("Accept", "APPLICATION/VND.OCI.IMAGE.MANIFEST.V1+JSON");
+  BOOST_TEST(client.get("/v2/app/manifests/v1", upper).status == 200);
+  http::Headers refused;
+  refused.set("Accept", kOciManifest + "; q=0, application/vnd.docker.distribution.manifest.v2+json");
+  BOOST_TEST(client.get("/v2/app/manifests/v1", refused).error_code() == "MANIFEST_UNKNOWN");
+  http::Headers wildcard_refused;
+  wildcard_refused.set("Accept", "*/*;q=0.000");
+  BOOST_TEST(client.get("/v2/app/manifests/v1", wildcard_refused).status == 404);
 }
 
 BOOST_AUTO_TEST_CASE(delete_by_tag_untags_and_by_digest_removes) {
@@ -152,6 +162,9 @@ BOOST_AUTO_TEST_CASE(subject_header_and_referrers) {
   const Reply filtered = client.get("/v2/app/referrers/" + subject.str() + "?artifactType=application/other");
   BOOST_TEST(filtered.header("OCI-Filters-Applied") == "artifactType");
   BOOST_TEST(nlohmann::json::parse(filtered.body)["manifests"].empty());
+  const Reply empty_filter = client.get("/v2/app/referrers/" + subject.str() + "?artifactType=");
+  BOOST_TEST(empty_filter.header("OCI-Filters-Applied").empty());  // an empty artifactType filters nothing
+  BOOST_TEST(nlohmann::json::parse(empty_filter.body)["manifests"].size() == 1u);
   const Reply none = client.get("/v2/app/referrers/" + oci::digest_of("no subject").str());
   BOOST_TEST(none.status == 200);
   BOOST_TEST(none.header("Content-Type") == kOciIndex);
