@@ -143,7 +143,8 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
   serve_->add_option("--threads", serve_options_.threads, "threads forwarding the links' traffic")
       ->capture_default_str();
   serve_->add_option("--log-level", serve_options_.log_level, "debug, info, warn, error or off")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));  // a usage error (exit 2), as for every flag
 
   list_ = group_->add_subcommand("list", "List the links, their toxics and counters");
   show_ = group_->add_subcommand("show", "Show one link, its toxics and counters");

@@ -131,6 +131,10 @@ std::unique_ptr<http::Call> Registry::dispatch(const http::Request& request, con
 
 oci::Digest parse_digest_or_throw(std::string_view text) {
   if (auto digest = oci::Digest::parse(text)) return *digest;
+  if (text.starts_with("sha256:") || text.starts_with("sha512:"))
+    throw ApiError(400, "DIGEST_INVALID",
+                   "invalid digest: sha256 takes 64 and sha512 128 lowercase hex digits after the colon",
+                   {{"digest", text}});
   if (oci::Digest::well_formed(text))
     throw ApiError(400, "DIGEST_INVALID", "unsupported digest algorithm (sha256 and sha512 are supported)",
                    {{"digest", text}});

@@ -77,10 +77,24 @@ std::optional<uint64_t> Fields::whole(const char* key, uint64_t min, uint64_t ma
   const nlohmann::json* value = get(key);
   if (!value) return std::nullopt;
   // JSON has one number type: 3 and 3.0 are the same number, and written as a signed literal it is still whole.
-  const bool whole = value->is_number_unsigned() || (value->is_number_integer() && value->get<int64_t>() >= 0);
-  if (!whole || value->get<uint64_t>() < min || value->get<uint64_t>() > max)
+  const auto fail_range = [&] {
     fail(key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-  return value->get<uint64_t>();
+  };
+  uint64_t number = 0;
+  if (value->is_number_unsigned()) {
+    number = value->get<uint64_t>();
+  } else if (value->is_number_integer() && value->get<int64_t>() >= 0) {
+    number = static_cast<uint64_t>(value->get<int64_t>());
+  } else if (value->is_number_float()) {
+    const double real = value->get<double>();
+    // Below 2^53 every whole double is exact; above, "whole" would be a guess.
+    if (!(real >= 0 && real <= 9007199254740992.0 && std::floor(real) == real)) fail_range();
+    number = static_cast<uint64_t>(real);
+  } else {
+    fail_range();
+  }
+  if (number < min || number > max) fail_range();
+  return number;
 }
 
 std::optional<double> Fields::number(const char* key, double min, double max) const {

@@ -37,6 +37,12 @@ cli::Topology parse_cluster(const json& document, const std::string& where) {
   }
 }
 
+// Node names are case-insensitive (the cluster parser lowercases them): so are the keys that name them.
+std::string lowercase_name(std::string name) {
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
 // Moves each node's "link" and "nic" (which the cluster format does not know) into the maps.
 void take_node_extensions(json& document, const std::string& where, std::map<std::string, json>& links,
                           std::map<std::string, json>& nics) {
@@ -136,11 +142,11 @@ SimTopology parse_sim_topology(const json& value, const std::string& where, cons
   if (const json* link = fields.get("defaultLink")) topology.default_link = parse_link_spec(*link, fields.at("defaultLink"));
   if (const json* map = fields.get("links")) {
     if (!map->is_object()) fields.fail("links", "must be an object: {\"<child node>\": {\"latency\", ...}}");
-    for (const auto& [name, spec] : map->items()) links[name] = spec;
+    for (const auto& [name, spec] : map->items()) links[lowercase_name(name)] = spec;
   }
   if (const json* map = fields.get("nics")) {
     if (!map->is_object()) fields.fail("nics", "must be an object: {\"<node or cloud>\": {\"bandwidth\"}}");
-    for (const auto& [name, spec] : map->items()) nics[name] = spec;
+    for (const auto& [name, spec] : map->items()) nics[lowercase_name(name)] = spec;
   }
   for (const auto& [name, spec] : links) {
     check_named(name, topology, false, fields.at("links") + "." + name);
