@@ -49,6 +49,10 @@ BOOST_AUTO_TEST_CASE(blobs_are_isolated_between_repositories) {
 BOOST_AUTO_TEST_CASE(bad_digests_are_refused) {
   BOOST_TEST(client.get("/v2/app/blobs/sha256:nothex").error_code() == "DIGEST_INVALID");
   BOOST_TEST(client.get("/v2/app/blobs/md5:abc").error_code() == "DIGEST_INVALID");
+  // A known algorithm with the wrong number of digits is named as such, not as an unsupported algorithm.
+  const Reply short_sha256 = client.get("/v2/app/blobs/sha256:abc");
+  BOOST_TEST(short_sha256.body.find("sha256 takes 64") != std::string::npos, short_sha256.body);
+  BOOST_TEST(client.get("/v2/app/blobs/sha999:abc").body.find("unsupported digest algorithm") != std::string::npos);
   const Reply unknown = client.get("/v2/app/blobs/" + oci::digest_of("never pushed").str());
   BOOST_TEST(unknown.status == 404);
   BOOST_TEST(unknown.error_code() == "BLOB_UNKNOWN");

@@ -246,6 +246,11 @@ BOOST_AUTO_TEST_CASE(errors_name_the_files_own_place) {
   error = error_of(
       with(base, {{"faults", {{"nemesis", {{"rates", {{"crash", "6/h"}}}, {"targets", {"factory", "factory"}}}}}}}));
   BOOST_TEST(mentions(error, "'factory' is named twice"), error);
+
+  // 3 and 3.0 are one JSON number; 3.5 is not whole.
+  BOOST_TEST(parse_scenario(with(base, {{"seed", 3.0}})).seed == 3u);
+  error = error_of(with(base, {{"seed", 3.5}}));
+  BOOST_TEST(mentions(error, "scenario.seed: must be a whole number"), error);
 }
 
 BOOST_AUTO_TEST_CASE(a_timing_that_would_fire_too_often_is_refused_not_cut) {
