@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build clang libclang-rt-14-dev
   libboost1.81-dev libboost-test1.81-dev libboost-url1.81-dev
   nlohmann-json3-dev libssl-dev libsqlite3-dev libbenchmark-dev libcli11-dev libjemalloc-dev
   pybind11-dev python3-dev python3-pytest python3-pytest-xdist python3-requests

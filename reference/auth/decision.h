@@ -66,7 +66,7 @@ struct NodeView {
   std::string_view data_endpoint;  // cloud: named when a gateway request reaches the login server; "" = none, so the
                                    // cloud serves no gateway (SPEC 1.2)
   RegistryMode mode = RegistryMode::ReadWrite;  // connected registry
-  bool cr_disabled = false;                     // connected registry: its sync token is disabled (SPEC 2.6)
+  bool cr_disabled = false;  // connected registry: its sync token is disabled (SPEC 2.6) or it was turned down (2.7)
   bool repository_synced = true;                // connected registry: the route's repository is in its sync scope
 };
 

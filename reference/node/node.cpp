@@ -132,7 +132,9 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
       const auto settings = p.replica->settings();
       // Until its first configuration a node knows of no repository and allows no write.
       view.mode = settings ? settings->mode : auth::RegistryMode::ReadOnly;
-      view.cr_disabled = p.agent && p.agent->disabled();
+      // A disabled sync token (SPEC 2.6), or an instance turned down for another (SPEC 2.7): 503 to clients and to
+      // children, rather than pushes that could never go up and children that would wait for nothing.
+      view.cr_disabled = p.agent && (p.agent->disabled() || p.agent->superseded());
       view.repository_synced =
           repository.empty() || (settings && gateway::repository_matches_any(settings->repositories, repository));
     };

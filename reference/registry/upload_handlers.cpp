@@ -164,6 +164,9 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
     case http::Method::Get:
       return http::respond_now(session_response(204, repository, id, session.size));
     case http::Method::Delete: {
+      // Not while a request writes to it: a cancel in the middle of a PUT's commit made its rename fail (a 500).
+      const auto lease = context.upload_leases.try_acquire(id);
+      if (!lease) throw blob_upload_invalid("another request is writing to this upload session");
       context.storage.uploads->cancel(id);
       http::Response response;
       response.status = 204;

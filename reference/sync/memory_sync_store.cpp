@@ -14,13 +14,11 @@ class MemorySyncStore final : public SyncStore {
     journal_.emplace(id, change);
     return id;
   }
-  std::vector<JournalEntry> pending(size_t limit) override {
+  std::vector<JournalEntry> pending(size_t limit, int64_t after) override {
     std::lock_guard lock(mutex_);
     std::vector<JournalEntry> entries;
-    for (const auto& [id, change] : journal_) {
-      if (entries.size() >= limit) break;
-      entries.push_back({id, change});
-    }
+    for (auto it = journal_.upper_bound(after); it != journal_.end() && entries.size() < limit; ++it)
+      entries.push_back({it->first, it->second});
     return entries;
   }
   void acknowledge(int64_t id) override {

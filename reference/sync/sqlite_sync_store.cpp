@@ -40,11 +40,11 @@ class SqliteSyncStore final : public SyncStore {
     return query.integer(0);
   }
 
-  std::vector<JournalEntry> pending(size_t limit) override {
+  std::vector<JournalEntry> pending(size_t limit, int64_t after) override {
     std::lock_guard lock(mutex_);
     std::vector<JournalEntry> entries;
-    auto query = db_.query("SELECT id, kind, repository, digest, tag FROM journal ORDER BY id LIMIT ?1");
-    query.bind(1, static_cast<int64_t>(limit));
+    auto query = db_.query("SELECT id, kind, repository, digest, tag FROM journal WHERE id > ?2 ORDER BY id LIMIT ?1");
+    query.bind(1, static_cast<int64_t>(limit)).bind(2, after);
     while (query.next()) {
       JournalEntry entry;
       entry.id = query.integer(0);

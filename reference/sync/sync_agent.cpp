@@ -99,7 +99,6 @@ SyncAgent::SyncAgent(Executor& executor, const Clock& clock, Random& random, htt
     seen_resync_ = settings->resync;
     seen_repositories_ = settings->repositories;
   }
-  link_.set_instance(options_.instance_id);
   replica_.relay_activate = [this](std::string cr, std::string instance,
                                    std::function<void(std::optional<ApiError>)> done) {
     executor_.post([this, cr = std::move(cr), instance = std::move(instance), done = std::move(done)]() mutable {
@@ -212,7 +211,7 @@ nlohmann::json SyncAgent::status() const {
                            {"loginServer", options_.own_login_server},
                            {"statusDetails", status_details_},
                            {"pendingPushes", store_.pending_count()}};
-  for (const auto& refusal : push_refusals_) report["statusDetails"].push_back(refusal);
+  for (const auto& [repository, refusal] : push_refusals_) report["statusDetails"].push_back(refusal);
   report["lastSyncTime"] = last_sync_time_ ? nlohmann::json(format_rfc3339(*last_sync_time_)) : nlohmann::json();
   report["lastActivityTime"] =
       last_activity_time_ ? nlohmann::json(format_rfc3339(*last_activity_time_)) : nlohmann::json();
@@ -290,7 +289,7 @@ void SyncAgent::append_status_text(std::string& out, const std::vector<nlohmann:
     array(status_details_);
   } else {
     std::vector<nlohmann::json> details = status_details_;
-    details.insert(details.end(), push_refusals_.begin(), push_refusals_.end());
+    for (const auto& [repository, refusal] : push_refusals_) details.push_back(refusal);
     array(details);
   }
   out += fixed.substr(fixed_status_.version);  // version, and the end
@@ -340,6 +339,8 @@ Task<void> SyncAgent::activate() {
   co_await link_.gateway(http::Method::Post, options_.cr_name, "activate", std::string(), body.dump(),
                          std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked: nothing in it is read
   activated_ = true;
+  // Named from now on: before its activation (a configuration check outside its window) an instance is not judged.
+  link_.set_instance(options_.instance_id);
   log::info("activated", {{"cr", options_.cr_name}, {"instance", options_.instance_id}});
 }
 
@@ -632,18 +633,20 @@ Task<void> SyncAgent::push_loop() {
       if (window_closed(settings.get())) co_await wait_for_window();
       // A repository the parent refuses (403: this node's sync token may not write it, e.g. one a ReadOnly child
       // added, which its ancestors sync read-only) holds back only its own changes: they stay in the journal, in
-      // their order, and are tried again with the next pass; other repositories' changes still go up. Before, the
-      // first refused entry blocked every later one for good.
-      std::set<std::string, std::less<>> refused;
-      std::vector<nlohmann::json> refusals;
-      size_t held = 0;  // entries held back: they lead the journal, since every other one handled was acknowledged
+      // their order, and the repository is tried again after the backoff cap; other repositories' changes still go
+      // up. Before, the first refused entry blocked every later one for good.
+      std::set<std::string, std::less<>> held;  // repositories whose entries wait this pass
+      int64_t last_read = 0;                    // entries are read after this id: held ones are not read again
       for (;;) {
-        const auto entries = store_.pending(held + kJournalBatch);
-        if (entries.size() <= held) break;
-        for (size_t i = held; i < entries.size(); ++i) {
-          const JournalEntry& entry = entries[i];
-          if (refused.contains(entry.change.repository)) {
-            ++held;
+        const auto entries = store_.pending(kJournalBatch, last_read);
+        if (entries.empty()) break;
+        for (const JournalEntry& entry : entries) {
+          last_read = entry.id;
+          const std::string& repository = entry.change.repository;
+          if (held.contains(repository)) continue;
+          if (const auto until = refused_until_.find(repository);
+              until != refused_until_.end() && clock_.monotonic() < until->second) {
+            held.insert(repository);
             continue;
           }
           std::optional<SyncFailure> refusal;
@@ -654,28 +657,35 @@ Task<void> SyncAgent::push_loop() {
             refusal = failure;
           }
           if (refusal) {
-            refused.insert(entry.change.repository);
-            refusals.push_back({{"type", "Sync"},
-                                {"code", "PushRefused"},
-                                {"description", "the parent refuses changes of repository '" +
-                                                    entry.change.repository + "' (" + refusal->what() +
-                                                    "); they stay in the journal and are tried again"},
-                                {"timestamp", format_rfc3339(clock_.now())}});
-            log::warn("push-up refused", {{"cr", options_.cr_name},
-                                          {"repository", entry.change.repository},
-                                          {"error", refusal->what()}});
-            ++held;
+            held.insert(repository);
+            refused_until_[repository] = clock_.monotonic() + options_.backoff_cap;
+            std::lock_guard lock(status_mutex_);
+            if (!push_refusals_.contains(repository)) {
+              push_refusals_[repository] = {{"type", "Sync"},
+                                            {"code", "PushRefused"},
+                                            {"description", "the parent refuses changes of repository '" + repository +
+                                                                "' (" + refusal->what() +
+                                                                "); they stay in the journal and are tried again"},
+                                            {"timestamp", format_rfc3339(clock_.now())}};
+              last_status_sent_ = Nanoseconds(-1);  // tell the parent with the next round
+              log::warn("push-up refused",
+                        {{"cr", options_.cr_name}, {"repository", repository}, {"error", refusal->what()}});
+            }
             continue;
           }
+          refused_until_.erase(repository);
           store_.acknowledge(entry.id);
           ++acknowledged_;
         }
       }
       {
+        // A repository with nothing held any more is no longer refused.
         std::lock_guard lock(status_mutex_);
-        if (refusals != push_refusals_) last_status_sent_ = Nanoseconds(-1);  // tell the parent with the next round
-        push_refusals_ = std::move(refusals);
+        const size_t before = push_refusals_.size();
+        std::erase_if(push_refusals_, [&held](const auto& entry) { return !held.contains(entry.first); });
+        if (push_refusals_.size() != before) last_status_sent_ = Nanoseconds(-1);
       }
+      std::erase_if(refused_until_, [&held](const auto& entry) { return !held.contains(entry.first); });
       push_backoff_.reset();
       push_attempts_.succeeded();
       continue;

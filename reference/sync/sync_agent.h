@@ -11,6 +11,7 @@
 // and Clock seams, so the simulator runs this very code.
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -73,6 +74,8 @@ class SyncAgent {
   // Thread-safe views.
   bool ready() const { return ready_.load(); }        // /readyz: activated and synced once (SPEC 1.4)
   bool disabled() const { return disabled_.load(); }  // its sync token is disabled: clients get 503 (SPEC 2.6)
+  // Turned down while active (SPEC 2.7): it no longer syncs, so it serves no one (a push would never go up).
+  bool superseded() const { return superseded_.load(); }
   ConnectionState state() const { return state_.load(); }
   uint64_t rounds() const { return rounds_.load(); }  // sync rounds completed (outpost_sync_rounds_total)
   // When the last completed round began, on the agent's monotonic clock: with rounds(), a round as an interval (the
@@ -175,9 +178,11 @@ class SyncAgent {
   std::optional<WallTime> last_sync_time_;
   std::optional<WallTime> last_activity_time_;
   std::vector<nlohmann::json> status_details_;
-  // The repositories whose changes the parent refused in the last push-up pass (403): shown with status_details_
-  // until a pass pushes them, not cleared by a pull round as those are (they are this node's content, still held).
-  std::vector<nlohmann::json> push_refusals_;
+  // The repositories whose changes the parent refuses (403), each with the detail of its first refusal: shown with
+  // status_details_ until their changes go up, not cleared by a pull round as those are (this node still holds them).
+  std::map<std::string, nlohmann::json, std::less<>> push_refusals_;
+  // When each refused repository is tried again (monotonic; the push loop's own, no lock).
+  std::map<std::string, Nanoseconds, std::less<>> refused_until_;
   std::vector<nlohmann::json> notifications_;  // waiting to go up
   LinkCounters reported_link_;                 // copies for render_metrics()
   ContentCounters reported_content_;

@@ -26,7 +26,8 @@ class SyncStore {
  public:
   virtual ~SyncStore() = default;
   virtual int64_t append(const oci::ContentChange& change) = 0;     // durable when it returns
-  virtual std::vector<JournalEntry> pending(size_t limit) = 0;      // oldest first
+  // Oldest first, from the first entry after id `after` (0: from the start).
+  virtual std::vector<JournalEntry> pending(size_t limit, int64_t after = 0) = 0;
   virtual void acknowledge(int64_t id) = 0;                         // the parent has it: forget the entry
   virtual size_t pending_count() = 0;
   // Every digest the journal still has to push (garbage collection keeps them, SPEC 5.10).

@@ -61,6 +61,11 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_put_while_a_patch_streams_is_refused_and_the_blo
   BOOST_TEST(put.body.find("another request is writing") != std::string::npos, put.body);
   BOOST_TEST(on.client.get("/v2/app/blobs/" + digest.str()).status == 404);
 
+  // Nor is a cancel taken while the body streams (it raced a commit's rename on disk).
+  const Reply cancel = on.client.send(Method::Delete, location);
+  BOOST_TEST(cancel.status == 400);
+  BOOST_TEST(cancel.error_code() == "BLOB_UPLOAD_INVALID");
+
   BOOST_REQUIRE(streaming->on_body("TAMPERED"));
   const http::Response patched = streaming->finish();
   BOOST_TEST(patched.status == 202);

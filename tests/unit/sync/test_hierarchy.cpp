@@ -335,6 +335,14 @@ BOOST_AUTO_TEST_CASE(a_repository_the_parent_refuses_holds_back_only_its_own_cha
   // Pull rounds go on; the refusal stays reported while the change is held.
   world.run_until([] { return false; }, 5min);
   BOOST_TEST(refused_at_cloud());
+
+  // Once factory's sync token may write the repository, the held change goes up (within the backoff cap) and the
+  // refusal is no longer reported.
+  world.manage(http::Method::Post, "connectedRegistries/factory/permissions", {{"add", {"extra"}}});
+  BOOST_TEST(world.run_until([&] { return !world.tag_digest("cloud:5000", world.admin(), "extra", "1").empty(); },
+                             5min));
+  BOOST_TEST(world.run_until([&] { return !refused_at_cloud(); }, 30min));
+  BOOST_TEST(agent.status().at("pendingPushes") == 0u);
 }
 
 // The report a node sends up is written without a tree (SyncAgent::status_text): byte for byte what dumping status()
