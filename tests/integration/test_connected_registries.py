@@ -566,8 +566,8 @@ def test_activation_restart_second_instance_and_deactivate(fresh):
 def test_a_running_instance_stops_syncing_once_deactivated_and_another_activates(fresh):
     """SPEC 2.7, one running instance per CR: after `deactivate`, a new instance activates while the old one is still
     running. The old one is turned down at its next request to the parent (409 ALREADY_ACTIVATED: it names its
-    instance on every request), stops syncing and is not ready, so content pushed afterwards reaches the new instance
-    only. Before, only activation checked the instance, and the old one went on syncing beside the new one."""
+    instance on every request), stops syncing, is not ready and answers its clients 503, so content pushed afterwards
+    reaches the new instance only. Before, only activation checked the instance, and the old one went on syncing beside the new one."""
     h = fresh("cloud")
     token = _single_store(h)
     first = h.start("store")
@@ -588,7 +588,8 @@ def test_a_running_instance_stops_syncing_once_deactivated_and_another_activates
     with client(second.url, token.auth) as clients:
         wait_for_status(lambda: clients.get_manifest("base", "moved"), 200, "base:moved at the new instance")
     with client(first.url, token.auth) as clients:
-        assert clients.get_manifest("base", "moved").status_code == 404
+        # It serves no one: a push there could never go up, and what it holds is no longer kept in sync.
+        assert_error(clients.get_manifest("base", "moved"), 503, "UNAVAILABLE", CR_DISABLED)
     assert readyz(first.url) == 503
 
 
