@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "reference/auth/actions.h"
 #include "reference/oci/name.h"
 #include "simulator/world/scenario_fields.h"
 #include "simulator/world/scenario_sections.h"
@@ -209,6 +210,15 @@ ScopeMapChange parse_scope_map_change(const Fields& fields, const SimTopology& t
     fields.fail("actions", "give actions (the new list) or add/remove, not both");
   if (!change.actions && change.add.empty() && change.remove.empty())
     fields.fail("actions", "give actions, add or remove");
+  // Checked as the management API checks them: a wrong action is the file's error, not a change that fails unseen.
+  const auto check = [&fields](const char* key, const std::vector<std::string>& actions) {
+    for (size_t i = 0; i < actions.size(); ++i)
+      if (auto parsed = auth::parse_action(actions[i]); !parsed.rule)
+        scenario_fail(fields.at(key) + "[" + std::to_string(i) + "]", parsed.error);
+  };
+  if (change.actions) check("actions", *change.actions);
+  check("add", change.add);
+  check("remove", change.remove);
   return change;
 }
 

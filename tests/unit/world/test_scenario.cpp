@@ -247,6 +247,11 @@ BOOST_AUTO_TEST_CASE(errors_name_the_files_own_place) {
       with(base, {{"faults", {{"nemesis", {{"rates", {{"crash", "6/h"}}}, {"targets", {"factory", "factory"}}}}}}}));
   BOOST_TEST(mentions(error, "'factory' is named twice"), error);
 
+  // A scope map change's actions are checked as the management API checks them.
+  error = error_of(with(base, {{"workload", {{{"action", "scopeMap"}, {"scopeMap", "line1-client-map"},
+                                              {"add", {"repositories/apps/x/content/read", "bogus"}}, {"at", "5m"}}}}}));
+  BOOST_TEST(mentions(error, "scenario.workload[0].add[1]: 'bogus' is not an action"), error);
+
   // 3 and 3.0 are one JSON number; 3.5 is not whole.
   BOOST_TEST(parse_scenario(with(base, {{"seed", 3.0}})).seed == 3u);
   error = error_of(with(base, {{"seed", 3.5}}));
