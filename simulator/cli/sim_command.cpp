@@ -158,19 +158,26 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
 }
 
 SimCommand::SimCommand(CLI::App& app) {
+  // An empty value would read as the option left out (`--duration ''` ran the scenario's own duration): refused as a
+  // usage error instead.
+  const CLI::Validator not_empty(
+      [](std::string& value) { return value.empty() ? std::string("must not be empty") : std::string(); }, "",
+      "not empty");
   group_ = app.add_subcommand("sim", "The deterministic simulator: whole hierarchies in virtual time");
   group_->require_subcommand(1);
   run_ = group_->add_subcommand("run", "Run a scenario (docs/simulator.md), one world per seed, and judge it");
   run_->add_option("scenario", options_.scenario, "scenario file (JSON)")->required();
   run_->add_option("--seed", options_.seed, "the seed to run (default: the scenario's)");
-  run_->add_option("--seeds", options_.seeds, "a range of seeds to run, A..B (inclusive)");
-  run_->add_option("--duration", options_.duration, "virtual time the workload and faults run (10m, 1h, PT1H)");
-  run_->add_option("--report", options_.report, "write every run as JSON to this file");
+  run_->add_option("--seeds", options_.seeds, "a range of seeds to run, A..B (inclusive)")->check(not_empty);
+  run_->add_option("--duration", options_.duration, "virtual time the workload and faults run (10m, 1h, PT1H)")->check(not_empty);
+  run_->add_option("--report", options_.report, "write every run as JSON to this file")->check(not_empty);
   run_->add_option("--trace", options_.trace,
                    "write each run's trace (Chrome trace format, for Perfetto) to this file (FILE-<seed>.json for "
-                   "several seeds)");
+                   "several seeds)")
+      ->check(not_empty);
   run_->add_option("--network", options_.network,
-                   "direct (no delay) or simulated (the scenario's links: latency, bandwidth); default: the scenario's");
+                   "direct (no delay) or simulated (the scenario's links: latency, bandwidth); default: the scenario's")
+      ->check(not_empty);
   run_->add_flag("--check-determinism", options_.check_determinism,
                  "run each seed twice and compare the run hashes");
   run_->add_option("--jobs,-j", options_.jobs,
@@ -184,10 +191,11 @@ SimCommand::SimCommand(CLI::App& app) {
       "shrink", "Shrink a failing seed's fault plan to a minimal one that still fails (delta debugging)");
   shrink_->add_option("scenario", shrink_options_.scenario, "scenario file (JSON)")->required();
   shrink_->add_option("--seed", shrink_options_.seed, "the failing seed (default: the scenario's)");
-  shrink_->add_option("--duration", shrink_options_.duration, "virtual time, as the failing run had it");
-  shrink_->add_option("--network", shrink_options_.network, "direct or simulated, as the failing run had it");
+  shrink_->add_option("--duration", shrink_options_.duration, "virtual time, as the failing run had it")->check(not_empty);
+  shrink_->add_option("--network", shrink_options_.network, "direct or simulated, as the failing run had it")->check(not_empty);
   shrink_->add_option("--output,-o", shrink_options_.output,
-                      "where the shrunk scenario goes (default: beside SCENARIO, named <name>-shrunk-<seed>.json)");
+                      "where the shrunk scenario goes (default: beside SCENARIO, named <name>-shrunk-<seed>.json)")
+      ->check(not_empty);
   shrink_->add_option("--max-runs", shrink_options_.max_runs, "at most this many runs")->capture_default_str();
   shrink_->add_option("--log-level", shrink_options_.log_level, "the nodes' logs on stderr")->capture_default_str();
 

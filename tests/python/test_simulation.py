@@ -347,3 +347,17 @@ def test_a_scenario_run_from_python_replays_as_outpost_sim_run(tmp_path):
     run = json.loads(report.read_text())["runs"][0]
     assert run["traceHash"] == result.trace_hash
     assert sim.replay_command.endswith(f"{scenario} --seed 3 --duration 10m --network direct")
+
+
+@pytest.mark.skipif(not os.path.exists(os.environ.get("OUTPOST_BIN", "")), reason="needs build/bin/outpost")
+@pytest.mark.parametrize("args", [["run", "--duration", ""], ["run", "--report", ""], ["run", "--trace", ""],
+                                  ["run", "--seeds", ""], ["run", "--network", ""], ["shrink", "--duration", ""],
+                                  ["shrink", "--output", ""]])
+def test_an_empty_option_value_is_a_usage_error_not_the_option_left_out(args):
+    # `--duration ''` once ran the scenario's own duration, as if the option had not been given.
+    import subprocess
+    verb, *rest = args
+    done = subprocess.run([os.environ["OUTPOST_BIN"], "sim", verb, str(REPO / "scenarios" / "edge-factory.json"),
+                           *rest], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"{rest[0]}: must not be empty" in done.stderr
