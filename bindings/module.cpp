@@ -171,7 +171,8 @@ PYBIND11_MODULE(_outpost, m) {
            "The node's client tokens as JSON text: {'push': [...], 'client': [...], 'reader': name}.")
       .def("node_status_json", &SimSession::node_status_json, py::arg("node"),
            "The node's process and sync state as JSON text (state, paused, incarnation, crashes, clockOffsetNs, "
-           "ready, connectionState, disabled, agent: its SPEC 5.3 status report).")
+           "ready, connectionState, disabled, agent: its SPEC 5.3 status report, uplink: the faults in force on its "
+           "uplink).")
       .def("node_metrics_text", &SimSession::node_metrics_text, py::arg("node"),
            "The node's Prometheus metrics text ('' while its process is down).")
       .def("apply_fault", &SimSession::apply_fault, py::arg("action"), py::arg("targets"), py::arg("skew_ns") = 0,

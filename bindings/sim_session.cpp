@@ -296,7 +296,9 @@ std::string SimSession::differences_with_states(const sim::world::ConvergenceRep
   json states = json::object();
   for (const std::string& name : node_names()) {
     Host& host = world_->host(name);
-    states[name] = {{"state", state_name(host.state())}, {"paused", host.paused()}};
+    states[name] = {{"state", state_name(host.state())},
+                    {"paused", host.paused()},
+                    {"uplink", world_->faults().uplink_faults(name)}};
   }
   out["states"] = states;
   return out.dump();
@@ -583,7 +585,8 @@ std::string SimSession::node_status_json(const std::string& node) {
               {"incarnation", host.incarnation()},
               {"crashes", host.crashes()},
               {"clockOffsetNs", host.clock().offset().count()},
-              {"loginServer", host.login_server()}};
+              {"loginServer", host.login_server()},
+              {"uplink", world_->faults().uplink_faults(node)}};
   if (host.is_cloud()) out["dataEndpoint"] = host.data_endpoint();
   node::Node* process = host.node();
   sync::SyncAgent* agent = process ? process->agent() : nullptr;

@@ -157,7 +157,8 @@ class SimSession {
 
   // --- nodes ---
   // {"name", "role", "state" (running|crashing|down), "paused", "incarnation", "crashes", "clockOffsetNs", "ready",
-  //  "connectionState", "disabled", "agent": the status report it sends up (SPEC 5.3)}.
+  //  "connectionState", "disabled", "agent": the status report it sends up (SPEC 5.3), "uplink": the faults in force
+  //  on its uplink (FaultInjector::uplink_faults)}.
   std::string node_status_json(const std::string& node);
   // The node's Prometheus text (empty while its process is down).
   std::string node_metrics_text(const std::string& node);

@@ -47,7 +47,6 @@ class Cluster:
         self.topology = topology
         self.passwords = PasswordBook()
         self._acknowledged: List[Tuple[str, Image]] = []  # pushes made through this package's clients
-        self._links_down: Dict[str, int] = {}              # child -> reasons its uplink is down (from here)
         self.predicate_calls = 0                           # run_until's evaluations so far (Python's share)
         api = ManagementApi(self._management_send, timeout=self.request_timeout)
         self.scope_maps = ScopeMaps(api)
@@ -241,7 +240,6 @@ class Cluster:
         """Every fault healed: links up, partitions gone, nodes restarted, resumed and on true time, toxics
         removed."""
         self._heal_all()
-        self._links_down.clear()
 
     # ------------------------------------------------------------------ time
     @property
@@ -335,8 +333,16 @@ class Cluster:
                 reasons.append(f"{who} process is {state['state']}")
             if state.get("paused"):
                 reasons.append(f"{who} process is paused")
-            if self._links_down.get(node):
-                reasons.append(f"{who} uplink is down" if index == 0 else f"ancestor {node}'s uplink is down")
+            # What the world says is in force on the uplink (a link-down, a partition, a down toxic, a stopped
+            # direction, ...), whoever applied it: a step, a partition, a toxic or Link.down().
+            uplink = list(state.get("uplink", []))
+            where = "its uplink" if index == 0 else f"ancestor {node}'s uplink"
+            cuts = [fault for fault in uplink if fault in ("link-down", "partition") or fault.startswith("down toxic")]
+            others = [fault for fault in uplink if fault not in cuts]
+            if cuts:
+                reasons.append(f"{where} is down ({', '.join(cuts)})")
+            if others:
+                reasons.append(f"{where} has {', '.join(others)} in force")
         if not reasons and states:
             reasons.append("no fault in force here: sync has not caught up (or is wrong)")
         return reasons
@@ -498,21 +504,19 @@ class Link:
         return f"<outpost.Link {self.child} -> {self.parent}>"
 
     def down(self) -> None:
-        """The proxy's ``down``: the child's requests to its parent are refused, open exchanges end."""
-        if self.cluster._links_down.get(self.child):
-            return
+        """The proxy's ``down``: the child's requests to its parent are refused, open exchanges end. Calling it
+        again while down changes nothing."""
         self.cluster._link_fault("link-down", [self.child])
-        self.cluster._links_down[self.child] = 1
 
     def up(self) -> None:
         """Ends a ``down()`` (a partition through this link stays in force)."""
         self.cluster._link_fault("link-up", [self.child])
-        self.cluster._links_down.pop(self.child, None)
 
     @property
     def is_down(self) -> bool:
-        """True while a ``down()`` from this package is in force."""
-        return bool(self.cluster._links_down.get(self.child))
+        """True while a link-down is in force on this uplink: a ``down()``, or a ``link-down`` fault step not yet
+        undone (a partition or a ``down`` toxic does not count: see the node's ``status()["uplink"]``)."""
+        return "link-down" in self.cluster._node_status(self.child).get("uplink", [])
 
     def add_toxic(self, type: str, *, name: Optional[str] = None, stream: str = "downstream",
                   toxicity: float = 1.0, **attributes: float) -> str:

@@ -160,10 +160,11 @@ def error_class(status: int, code: Optional[str]) -> Type[RegistryError]:
         # The spec's catch-all code: a bad `n` (400) or no such endpoint (404) means what its status means.
         return _BY_STATUS[status]
     if code in _BY_CODE:
-        # A code that contradicts the status keeps the status's meaning (a 503 answering UNAUTHORIZED is a 503).
+        # A code that contradicts the status keeps the status's meaning (a 503 answering UNAUTHORIZED is a 503; a
+        # manifest over the size limit is 413 MANIFEST_INVALID, and TooLarge).
         by_status = _BY_STATUS.get(status)
         chosen = _BY_CODE[code]
-        if by_status is not None and by_status is not chosen and status in (429, 503):
+        if by_status is not None and by_status is not chosen and status in (413, 429, 503):
             return by_status
         return chosen
     if status in _BY_STATUS:

@@ -499,6 +499,21 @@ class LiveCluster(Cluster):
         else:
             raise ValueError(f"{action!r} is not a link fault (link-down, link-up, partition, heal)")
 
+    def _uplink_faults(self, child: str) -> List[str]:
+        """The cuts in force on ``child``'s uplink, in the simulator's words (link-down, partition, down toxic N)."""
+        if child == CLOUD or self.proxy is None:
+            return []
+        faults: List[str] = []
+        for link in self._uplinks(child):
+            for reason in sorted(self._cuts.get(link, ())):
+                kind, _, rest = reason.partition(":")
+                word = {"down": "link-down", "partition": "partition"}.get(kind)
+                if kind == "link-toxic-down":
+                    word = "down toxic " + rest.split(":", 1)[-1]
+                if word and word not in faults:
+                    faults.append(word)
+        return faults
+
     def _side(self, targets: Sequence[str]) -> List[str]:
         side = sorted(set(targets))
         if CLOUD in side:  # the same cut named from the side without the cloud
@@ -518,7 +533,6 @@ class LiveCluster(Cluster):
         self._cuts.clear()
         self._disabled_links.clear()
         self._down_toxics.clear()
-        self._links_down.clear()
 
     def _toxic_body(self, kind: str, attributes: Dict[str, float], stream: str, toxicity: float,
                     name: str) -> Dict[str, Any]:
@@ -599,7 +613,8 @@ class LiveCluster(Cluster):
         out: Dict[str, Any] = {
             "name": node, "role": entry.get("role"), "state": state, "paused": paused,
             "crashes": self._processes.crashes.get(node, 0), "clockOffsetNs": 0, "pid": entry.get("pid"),
-            "listen": entry.get("listen"), "loginServer": entry.get("loginServer"), "log": entry.get("log")}
+            "listen": entry.get("listen"), "loginServer": entry.get("loginServer"), "log": entry.get("log"),
+            "uplink": self._uplink_faults(node)}
         if node == CLOUD:
             out["dataEndpoint"] = entry.get("dataEndpoint")
         usable = state == "running" and not paused
@@ -669,7 +684,7 @@ class LiveCluster(Cluster):
         states = {}
         for node in self.names:
             state, paused = self._process_state(node)
-            states[node] = {"state": state, "paused": paused}
+            states[node] = {"state": state, "paused": paused, "uplink": self._uplink_faults(node)}
         return {"converged": not differences, "checks": checks, "differences": differences, "lostPushes": [],
                 "states": states}
 

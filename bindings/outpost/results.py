@@ -22,7 +22,7 @@ class NodeDifference:
     different: int = 0
     examples: List[str] = field(default_factory=list)  # the first few "repo:tag@digest" of each kind
     unreadable: str = ""
-    reasons: List[str] = field(default_factory=list)    # faults that explain it: "paused", "uplink down", ...
+    reasons: List[str] = field(default_factory=list)  # faults that explain it: "its uplink is down (partition)", ...
 
     def __str__(self) -> str:
         what = (f"unreadable: {self.unreadable}" if self.unreadable else

@@ -159,6 +159,29 @@ void FaultInjector::heal_all() {
   }
 }
 
+std::vector<std::string> FaultInjector::uplink_faults(const std::string& child) const {
+  std::vector<std::string> faults;
+  if (!topology_.cluster.node(child)) return faults;
+  const HostPair up{child, parent_host(child)};
+  const HostPair down{up.second, child};
+  if (links_down_.contains(child)) faults.emplace_back("link-down");
+  for (const Partition& entry : partitions_) {
+    if (!entry.one_way && std::find(entry.crossing.begin(), entry.crossing.end(), child) != entry.crossing.end())
+      faults.emplace_back("partition");
+    for (const HostPair& direction : entry.stopped)
+      if (direction == up || direction == down) faults.emplace_back("one-way partition");
+  }
+  if (const auto named = toxics_.find(child); named != toxics_.end())
+    for (const auto& [name, is_down] : named->second) faults.push_back((is_down ? "down toxic " : "toxic ") + name);
+  if (lost_responses_.contains(child)) faults.emplace_back("lost responses");
+  static constexpr const char* kStates[] = {"normal", "stopped", "slowed", "jammed"};
+  for (const auto& [direction, state] : link_states_) {
+    if (direction == up) faults.push_back(std::string(kStates[static_cast<int>(state.state)]) + " upstream");
+    if (direction == down) faults.push_back(std::string(kStates[static_cast<int>(state.state)]) + " downstream");
+  }
+  return faults;
+}
+
 bool FaultInjector::any_active() const {
   if (!cuts_.empty() || !toxics_.empty() || !lost_responses_.empty() || !applied_states_.empty() ||
       !disks_full_.empty())

@@ -33,6 +33,9 @@ class FaultInjector {
 
   uint64_t applied() const { return applied_; }
   bool any_active() const;
+  // What is in force on connected registry `child`'s uplink, in words, for reports that explain why a node lags
+  // ("link-down", "partition", "down toxic <name>", "stopped up", ...); empty when nothing is.
+  std::vector<std::string> uplink_faults(const std::string& child) const;
 
  private:
   using HostPair = std::pair<std::string, std::string>;  // (from host, to host): a direction of bytes
