@@ -5,7 +5,10 @@ namespace outpost {
 std::string ApiError::body() const {
   nlohmann::json error = {{"code", code_}, {"message", what()}};
   if (!detail_.is_null()) error["detail"] = detail_;
-  return nlohmann::json{{"errors", nlohmann::json::array({error})}}.dump();
+  // A message or detail may quote what the client sent, bytes that are not UTF-8 included (a manifest's parse error
+  // shows the bytes it stopped at): those become U+FFFD here rather than making the error itself fail (a 500).
+  return nlohmann::json{{"errors", nlohmann::json::array({error})}}.dump(-1, ' ', false,
+                                                                          nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace outpost

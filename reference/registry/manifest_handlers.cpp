@@ -147,6 +147,13 @@ class ManifestPutCall final : public http::Call {
       // Checked and stored under the commit lock, so gc cannot remove a blob between the check and the store.
       std::shared_lock lock(context_.storage.commit_lock);
       auto& metadata = *context_.storage.metadata;
+      // The same bytes pushed again under another Content-Type would retype the stored manifest and every tag on
+      // it, and a client that accepts only the first type could no longer pull them: refused instead.
+      if (const auto stored = metadata.manifest(repository_, digest); stored && stored->media_type != record.media_type)
+        throw ApiError(400, "MANIFEST_INVALID",
+                       "manifest " + digest.str() + " is stored as " + stored->media_type +
+                           "; the same bytes cannot be pushed again as " + record.media_type,
+                       {{"mediaType", stored->media_type}});
       for (const auto& blob : parsed.blobs)
         if (!metadata.blob_linked(repository_, blob.digest)) throw manifest_blob_unknown(blob.digest.str());
       for (const auto& child : parsed.manifests)

@@ -179,12 +179,19 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
       std::optional<ByteRange> chunk;
       if (auto content_range = request.headers.get("Content-Range")) {
         chunk = parse_content_range(*content_range);
+        // A header that is no range is a bad request, not a chunk out of order (416 tells the client to resume).
         if (!chunk)
-          throw chunk_refused(repository, id, session.size, "malformed Content-Range '" + std::string(*content_range) +
-                                                                "': expected <first>-<last>");
-        if (const auto length = request.content_length; length && *length != chunk->length())
+          throw blob_upload_invalid("malformed Content-Range '" + std::string(*content_range) +
+                                    "': expected <first>-<last>");
+        // Without a Content-Length (a chunked-encoded body) the length could only be checked once the bytes were
+        // in the session, with no way to take them out again: the spec's chunk carries both headers.
+        if (!request.content_length)
+          throw size_invalid("a chunk with Content-Range '" + std::string(*content_range) +
+                             "' needs a Content-Length (a body of unknown length goes without Content-Range)");
+        if (*request.content_length != chunk->length())
           throw size_invalid("Content-Range '" + std::string(*content_range) + "' names " +
-                             std::to_string(chunk->length()) + " bytes, the body has " + std::to_string(*length));
+                             std::to_string(chunk->length()) + " bytes, the body has " +
+                             std::to_string(*request.content_length));
       }
       std::optional<std::string> digest_text;
       if (request.method == http::Method::Put) {

@@ -22,7 +22,9 @@ Reply InProcessClient::send(http::Method method, const std::string& target, cons
   request.path = http::percent_decode(target.substr(0, question));
   if (question != std::string::npos) request.query = target.substr(question + 1);
   request.headers = std::move(headers);
-  if (method == http::Method::Put || method == http::Method::Post || method == http::Method::Patch)
+  // A body sent "Transfer-Encoding: chunked" has no length up front, as over HTTP.
+  const bool chunked = request.headers.get("Transfer-Encoding").value_or("") == "chunked";
+  if ((method == http::Method::Put || method == http::Method::Post || method == http::Method::Patch) && !chunked)
     request.content_length = body.size();
   request.remote_address = "127.0.0.1:1";
 

@@ -71,6 +71,38 @@ BOOST_AUTO_TEST_CASE(invalid_and_oversized_manifests) {
              "TAG_INVALID");
 }
 
+BOOST_AUTO_TEST_CASE(a_manifest_that_is_not_utf8_is_invalid_not_a_server_error) {
+  // The parse error quotes the byte it stopped at; the error body once failed to encode it (500 UNKNOWN).
+  const std::string manifest = "{\"schemaVersion\":2,\"annotations\":{\"k\":\"\xff\"}}";
+  const Reply reply = client.send(Method::Put, "/v2/app/manifests/v1", manifest, content_type(kOciManifest));
+  BOOST_TEST(reply.status == 400);
+  BOOST_TEST(reply.error_code() == "MANIFEST_INVALID");
+  BOOST_TEST(nlohmann::json::accept(reply.body));
+}
+
+BOOST_AUTO_TEST_CASE(the_same_bytes_under_another_type_are_refused) {
+  // Without a mediaType field the Content-Type says what a manifest is. Pushed again as another type, the same bytes
+  // (the same digest) once retyped the stored manifest and every tag on it.
+  client.push_image("app", "base", "c", {"l"});
+  const std::string bytes =
+      nlohmann::json{{"schemaVersion", 2},
+                     {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                                 {"digest", oci::digest_of("c").str()},
+                                 {"size", 1}}},
+                     {"layers", nlohmann::json::array()}}
+          .dump();
+  BOOST_TEST(client.send(Method::Put, "/v2/app/manifests/a", bytes, content_type(kOciManifest)).status == 201);
+  const Reply retyped =
+      client.send(Method::Put, "/v2/app/manifests/b", bytes, content_type("application/vnd.docker.distribution.manifest.v2+json"));
+  BOOST_TEST(retyped.status == 400);
+  BOOST_TEST(retyped.error_code() == "MANIFEST_INVALID");
+  BOOST_TEST(retyped.body.find("is stored as " + kOciManifest) != std::string::npos, retyped.body);
+  BOOST_TEST(client.get("/v2/app/manifests/a").header("Content-Type") == kOciManifest);
+  BOOST_TEST(client.get("/v2/app/manifests/b").status == 404);
+  // The same bytes as the same type: another tag, as ever.
+  BOOST_TEST(client.send(Method::Put, "/v2/app/manifests/b", bytes, content_type(kOciManifest)).status == 201);
+}
+
 BOOST_AUTO_TEST_CASE(invalid_reference_reads_as_unknown) {
   const Reply get = client.get("/v2/app/manifests/.INVALID_MANIFEST_NAME");
   BOOST_TEST(get.status == 404);

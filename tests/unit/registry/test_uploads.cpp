@@ -46,6 +46,29 @@ BOOST_AUTO_TEST_CASE(chunked_upload_with_content_range) {
   BOOST_TEST(client.get(location).error_code() == "BLOB_UPLOAD_UNKNOWN");
 }
 
+BOOST_AUTO_TEST_CASE(a_chunk_needs_a_well_formed_range_and_a_length) {
+  const std::string location = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  // A header that is no range is a bad request (400), not a chunk out of order (416 says where to resume).
+  http::Headers garbage;
+  garbage.set("Content-Range", "garbage");
+  const Reply malformed = client.send(Method::Patch, location, "abc", garbage);
+  BOOST_TEST(malformed.status == 400);
+  BOOST_TEST(malformed.error_code() == "BLOB_UPLOAD_INVALID");
+  // A chunked-encoded body with a range: its length cannot be checked before its bytes are in the session (once,
+  // 5 bytes under "0-9" were taken).
+  http::Headers chunked;
+  chunked.set("Content-Range", "0-9");
+  chunked.set("Transfer-Encoding", "chunked");
+  const Reply unknown_length = client.send(Method::Patch, location, "12345", chunked);
+  BOOST_TEST(unknown_length.status == 400);
+  BOOST_TEST(unknown_length.error_code() == "SIZE_INVALID");
+  BOOST_TEST(client.get(location).header("Range") == "0-0");  // nothing reached the session
+  // Without a range, a chunked-encoded body is one streamed piece of any length.
+  http::Headers streamed;
+  streamed.set("Transfer-Encoding", "chunked");
+  BOOST_TEST(client.send(Method::Patch, location, "12345", streamed).header("Range") == "0-4");
+}
+
 BOOST_AUTO_TEST_CASE(streamed_patch_without_content_range_in_many_pieces) {
   std::string layer(3 * 1024 * 1024 + 17, '\0');
   for (size_t i = 0; i < layer.size(); ++i) layer[i] = static_cast<char>(i * 31 + 7);
