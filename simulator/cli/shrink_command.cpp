@@ -5,6 +5,8 @@
 #include <fstream>
 #include <ostream>
 
+#include <unistd.h>
+
 #include "reference/common/iso_duration.h"
 #include "reference/common/log.h"
 #include "simulator/cli/delta_debug.h"
@@ -86,6 +88,7 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
   json original;
   std::optional<Nanoseconds> duration;
   uint64_t seed = 0;
+  std::string output;
   try {
     if (!options.duration.empty()) {
       duration = parse_human_duration(options.duration);
@@ -104,7 +107,17 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
       original["network"] = options.network;
     }
     if (duration) original["duration"] = options.duration;
+    // A scenario its network cannot run is a wrong scenario (exit 2), as `sim run` says: not a failure to shrink.
+    world::check_faults_fit_network(scenario, scenario.network == "simulated");
     seed = options.seed.value_or(scenario.seed);
+    output = options.output.empty() ? default_output(options.scenario, seed) : options.output;
+    // Where the result goes is checked before the search, which can take many runs: not found out at its end.
+    const std::filesystem::path directory = std::filesystem::path(output).parent_path();
+    if (!directory.empty() && !std::filesystem::is_directory(directory))
+      throw std::invalid_argument("cannot write " + output + ": " + directory.string() + " is not a directory");
+    if (::access(directory.empty() ? "." : directory.c_str(), W_OK) != 0)
+      throw std::invalid_argument("cannot write " + output + ": " + (directory.empty() ? std::string(".") : directory.string()) +
+                                  " is not writable");
   } catch (const std::exception& error) {
     err << "outpost: " << error.what() << std::endl;
     return kExitUsage;
@@ -132,7 +145,6 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
 
   std::vector<world::FaultStep> kept;
   for (const size_t index : shrunk.kept) kept.push_back(plan[index]);
-  const std::string output = options.output.empty() ? default_output(options.scenario, seed) : options.output;
   {
     std::ofstream file(output);
     file << shrunk_document(original, options.scenario, output, kept, seed).dump(2) << "\n";

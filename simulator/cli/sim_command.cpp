@@ -163,11 +163,20 @@ SimCommand::SimCommand(CLI::App& app) {
   const CLI::Validator not_empty(
       [](std::string& value) { return value.empty() ? std::string("must not be empty") : std::string(); }, "",
       "not empty");
+  // A seed is a whole number from 0: "-1" would otherwise wrap around to 2^64 - 1 and run that seed.
+  const CLI::Validator whole_seed(
+      [](std::string& value) {
+        return value.find_first_not_of("0123456789") == std::string::npos && !value.empty()
+                   ? std::string()
+                   : "'" + value + "' is not a seed (a whole number from 0)";
+      },
+      "", "seed");
   group_ = app.add_subcommand("sim", "The deterministic simulator: whole hierarchies in virtual time");
   group_->require_subcommand(1);
   run_ = group_->add_subcommand("run", "Run a scenario (docs/simulator.md), one world per seed, and judge it");
   run_->add_option("scenario", options_.scenario, "scenario file (JSON)")->required();
-  run_->add_option("--seed", options_.seed, "the seed to run (default: the scenario's)");
+  run_->add_option("--seed", options_.seed, "the seed to run (default: the scenario's)")
+      ->check(whole_seed);
   run_->add_option("--seeds", options_.seeds, "a range of seeds to run, A..B (inclusive)")->check(not_empty);
   run_->add_option("--duration", options_.duration, "virtual time the workload and faults run (10m, 1h, PT1H)")->check(not_empty);
   run_->add_option("--report", options_.report, "write every run as JSON to this file")->check(not_empty);
@@ -190,7 +199,8 @@ SimCommand::SimCommand(CLI::App& app) {
   shrink_ = group_->add_subcommand(
       "shrink", "Shrink a failing seed's fault plan to a minimal one that still fails (delta debugging)");
   shrink_->add_option("scenario", shrink_options_.scenario, "scenario file (JSON)")->required();
-  shrink_->add_option("--seed", shrink_options_.seed, "the failing seed (default: the scenario's)");
+  shrink_->add_option("--seed", shrink_options_.seed, "the failing seed (default: the scenario's)")
+      ->check(whole_seed);
   shrink_->add_option("--duration", shrink_options_.duration, "virtual time, as the failing run had it")->check(not_empty);
   shrink_->add_option("--network", shrink_options_.network, "direct or simulated, as the failing run had it")->check(not_empty);
   shrink_->add_option("--output,-o", shrink_options_.output,

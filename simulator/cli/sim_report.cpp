@@ -118,11 +118,24 @@ std::string SweepTally::text() const {
   return text;
 }
 
+namespace {
+// A word as a POSIX shell reads it back: as it is when it holds nothing the shell treats specially, else in single
+// quotes (a path with a space once printed a replay command that did not run).
+std::string shell_word(const std::string& word) {
+  const bool plain = !word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                             "0123456789_-./:=,+@%") == std::string::npos;
+  if (plain) return word;
+  std::string quoted = "'";
+  for (const char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+}  // namespace
+
 std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration,
                            const std::string& network) {
-  std::string command = "outpost sim run " + scenario_file + " --seed " + std::to_string(seed);
-  if (!duration.empty()) command += " --duration " + duration;
-  if (!network.empty()) command += " --network " + network;
+  std::string command = "outpost sim run " + shell_word(scenario_file) + " --seed " + std::to_string(seed);
+  if (!duration.empty()) command += " --duration " + shell_word(duration);
+  if (!network.empty()) command += " --network " + shell_word(network);
   return command;
 }
 

@@ -403,3 +403,24 @@ def test_link_down_after_a_link_up_step_cuts_the_link_again():
     assert not sim.converge("1m")
     sim.link("node1").up()
     assert sim.converge("5m")
+
+
+@pytest.mark.skipif(not os.path.exists(os.environ.get("OUTPOST_BIN", "")), reason="needs build/bin/outpost")
+def test_sim_command_line_refusals_come_before_any_run(tmp_path):
+    import subprocess
+
+    def sim(*args):
+        return subprocess.run([os.environ["OUTPOST_BIN"], "sim", *args], capture_output=True, text=True, timeout=120)
+
+    # A negative seed once wrapped around to 2^64 - 1 and ran.
+    done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "-1", "--duration", "1m")
+    assert done.returncode == 2 and "is not a seed" in done.stderr
+    # A scenario its network cannot run is refused by shrink as by run, not shrunk as if it failed.
+    done = sim("shrink", str(REPO / "scenarios" / "fault-tour.json"), "--seed", "1", "--network", "direct",
+               "-o", str(tmp_path / "out.json"))
+    assert done.returncode == 2 and "needs the simulated network" in done.stderr
+    assert not (tmp_path / "out.json").exists()
+    # Where the shrunk scenario goes is checked before the search.
+    done = sim("shrink", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "1", "-o",
+               str(tmp_path / "missing" / "out.json"))
+    assert done.returncode == 2 and "is not a directory" in done.stderr and "run 1" not in done.stdout

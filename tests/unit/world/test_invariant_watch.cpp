@@ -295,6 +295,9 @@ BOOST_AUTO_TEST_SUITE(sim_run_output)
 
 BOOST_AUTO_TEST_CASE(the_replay_command_names_what_the_run_was_given) {
   BOOST_TEST(commands::replay_command("scenarios/x.json", 7, "", "") == "outpost sim run scenarios/x.json --seed 7");
+  // A path the shell would split or expand is quoted, so the printed command runs as printed.
+  BOOST_TEST(commands::replay_command("my dir/it's.json", 7, "", "") ==
+             "outpost sim run 'my dir/it'\\''s.json' --seed 7");
   BOOST_TEST(commands::replay_command("x.json", 7, "10m", "simulated") ==
              "outpost sim run x.json --seed 7 --duration 10m --network simulated");
 }
