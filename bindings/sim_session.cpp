@@ -142,6 +142,18 @@ class SimSession::Guard {
   std::chrono::steady_clock::time_point start_;
 };
 
+// A reader's hold on the session: refused while a call runs on another thread, and not counted as engine time.
+class SimSession::ReadGuard {
+ public:
+  explicit ReadGuard(const SimSession& session) : lock_(session.mutex_, std::try_to_lock) {
+    if (!lock_)
+      throw SessionBusy("the simulation is running a call from another thread; read it once that call returned");
+  }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+};
+
 std::string tree_json(unsigned depth, unsigned fanout, const std::vector<std::string>& modes,
                       const std::vector<std::string>& repositories) {
   return topology_json_of(sim::world::tree(depth, fanout, modes, repositories));
@@ -251,7 +263,7 @@ bool SimSession::build() {
 void SimSession::run_scenario(std::optional<int64_t> duration_ns) {
   const Nanoseconds duration = duration_ns ? Nanoseconds(*duration_ns) : world_->scenario().duration;
   if (duration <= Nanoseconds(0)) throw std::invalid_argument("run_scenario(): the duration must be positive");
-  if (ran_scenario_) throw std::logic_error("run_scenario(): the scenario's run phase runs once per simulation");
+  if (ran_scenario_) throw std::invalid_argument("run_scenario(): the scenario's run phase runs once per simulation");
   if (!built_) build();
   Guard guard(*this);
   check_usable();
@@ -271,16 +283,25 @@ void SimSession::shutdown() {
   Guard guard(*this);
   if (shut_down_) return;
   if (built_) {
-    closed_result_ = result_json();
-    closed_hash_ = trace_hash();
-    closed_records_ = trace_records();
+    closed_result_ = result_json_held();
+    closed_hash_ = trace_hash_held();
+    closed_records_ = trace_records_held();
   }
+  closed_now_ns_ = world_->loop().now().count();
+  closed_events_ = world_->loop().events_dispatched();
   shut_down_ = true;
   if (failure_.empty()) in_world(failure_, options_.seed, [this] { world_->shutdown(); });
 }
 
-int64_t SimSession::now_ns() const { return world_->loop().now().count(); }
-uint64_t SimSession::events() const { return world_->loop().events_dispatched(); }
+// After shutdown(), time and events read as they stood when it began (stopping the nodes is not part of the run).
+int64_t SimSession::now_ns() const {
+  ReadGuard guard(*this);
+  return shut_down_ ? closed_now_ns_ : world_->loop().now().count();
+}
+uint64_t SimSession::events() const {
+  ReadGuard guard(*this);
+  return shut_down_ ? closed_events_ : world_->loop().events_dispatched();
+}
 
 void SimSession::run_for(int64_t duration_ns) {
   if (duration_ns < 0) throw std::invalid_argument("run_for(): the duration must not be negative");
@@ -425,6 +446,11 @@ std::string SimSession::converge(int64_t deadline_ns, int64_t check_every_ns) {
 }
 
 std::string SimSession::result_json() const {
+  ReadGuard guard(*this);
+  return result_json_held();
+}
+
+std::string SimSession::result_json_held() const {
   if (closed_result_) return *closed_result_;
   sim::world::RunResult result = world_->result();
   result.wall_seconds = engine_seconds_;
@@ -444,11 +470,20 @@ std::string SimSession::result_json() const {
 }
 
 std::string SimSession::trace_hash() const {
+  ReadGuard guard(*this);
+  return trace_hash_held();
+}
+std::string SimSession::trace_hash_held() const {
   return closed_hash_ ? *closed_hash_ : sim::world::hash_text(world_->trace().hash());
 }
-uint64_t SimSession::trace_records() const { return closed_hash_ ? closed_records_ : world_->trace().count(); }
+uint64_t SimSession::trace_records() const {
+  ReadGuard guard(*this);
+  return trace_records_held();
+}
+uint64_t SimSession::trace_records_held() const { return closed_hash_ ? closed_records_ : world_->trace().count(); }
 
 void SimSession::export_trace(const std::string& path) const {
+  ReadGuard guard(*this);
   std::ofstream out(path, std::ios::binary);
   if (!out) throw std::invalid_argument("cannot write the trace to " + path);
   const std::vector<sim::TraceRecord> records = world_->trace().records();
@@ -457,6 +492,7 @@ void SimSession::export_trace(const std::string& path) const {
 }
 
 std::string SimSession::trace_json() const {
+  ReadGuard guard(*this);
   const std::vector<sim::TraceRecord> records = world_->trace().records();
   return sim::report::chrome_trace_json(records);
 }

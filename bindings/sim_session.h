@@ -182,6 +182,11 @@ class SimSession {
 
  private:
   class Guard;
+  class ReadGuard;
+  // What the public readers return, for callers that hold the session already (shutdown()).
+  std::string result_json_held() const;
+  std::string trace_hash_held() const;
+  uint64_t trace_records_held() const;
   void require_built(const char* what);
   void require_node(const std::string& node) const;
   void check_usable() const;
@@ -197,9 +202,13 @@ class SimSession {
   // the result and trace hash `outpost sim run` reports for the seed (World::run_all judges before stopping too).
   std::optional<std::string> closed_result_, closed_hash_;
   uint64_t closed_records_ = 0;
+  int64_t closed_now_ns_ = 0;
+  uint64_t closed_events_ = 0;
   std::string failure_;  // set once the world failed: later calls refuse to run it
   double engine_seconds_ = 0;
-  std::mutex mutex_;  // held by the call running (Guard)
+  // Held by the call running (Guard), and briefly by a reader (ReadGuard): a second thread reading the world while
+  // a call runs it would race the engine, so it is refused as a second call is.
+  mutable std::mutex mutex_;
   std::vector<sim::world::FaultStep> applied_;  // the faults applied from Python, in order
   // Draws of the steps applied from Python (random partition shapes): a stream of the world's seed by name, so the
   // same calls draw the same sides.

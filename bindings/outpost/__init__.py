@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from .errors import (Conflict, Denied, DigestMismatch, Error, FaultNotSupported, Invalid, NotConverged, NotFound,
                      RegistryError, ScenarioError, ServerError, SimulationError, TooLarge, TooManyRequests,
-                     TransportError, Unauthorized, Unavailable, Unsupported)
+                     TransportError, Unauthorized, Unavailable, UnknownName, Unsupported)
 from . import _outpost
 from .cluster import Cluster, Link, Node, Partition
 from .control import ConnectedRegistries, ManagementApi, PasswordBook, ScopeMaps, Tokens
@@ -36,11 +36,16 @@ def set_log_level(level: str) -> None:
     _outpost.set_log_level(level)
 
 
-def check_scenario(source: "Mapping[str, Any] | str") -> str:
+def check_scenario(source: "Mapping[str, Any] | str | os.PathLike[str]") -> str:
     """Checks a whole scenario (a dict, or a JSON file path) without running it; its name. Raises
     :class:`ScenarioError` naming the field."""
     import json as _json
     import os as _os
+    from collections.abc import Mapping as _Mapping
+    if isinstance(source, _os.PathLike):
+        source = _os.fspath(source)
+    if not isinstance(source, (str, _Mapping)):
+        raise ScenarioError(f"scenario: a dict or a JSON file path, not {type(source).__name__}")
     if isinstance(source, str):
         path = _os.path.abspath(source)
         try:
@@ -60,6 +65,6 @@ __all__ = [
     "NodeDifference", "NotConverged",
     "NotFound", "Partition", "PasswordBook", "RegistryError", "Response", "Result", "ScenarioError", "ScopeMaps",
     "ServerError", "SimulationError", "Simulation", "Tokens", "TooLarge", "TooManyRequests", "Topology",
-    "TransportError", "Unauthorized", "Unavailable", "Unsupported", "build_image", "check_scenario", "digest_of",
+    "TransportError", "Unauthorized", "Unavailable", "UnknownName", "Unsupported", "build_image", "check_scenario", "digest_of",
     "load_topology", "parse_metrics", "set_log_level", "to_nanoseconds", "to_seconds", "tree",
 ]

@@ -171,7 +171,7 @@ class Cluster:
     def node(self, name: str) -> "Node":
         """A node by name (``"cloud"`` or a connected registry)."""
         if name != CLOUD:
-            self.topology.spec(name)  # KeyError for an unknown name
+            self.topology.spec(name)  # UnknownName for an unknown name
         return Node(self, name)
 
     @property
@@ -212,6 +212,8 @@ class Cluster:
         """Cuts every child -> parent link between ``side`` and the rest of the tree (``other``, when given, must
         be that rest: partitions between two arbitrary sets come with the fault injector's partition shapes).
         Returns a handle whose ``heal()`` ends it."""
+        if isinstance(side, str):  # would be read as its letters
+            raise ValueError(f"partition: side is a list of node names, not one name: [{side!r}]")
         side_list = sorted(set(side))
         if not side_list:
             raise ValueError("partition: name the nodes of one side")
@@ -234,6 +236,9 @@ class Cluster:
         ``{"action": "crash", "target": "node1", "for": "30s"}``, ``{"action": "partition", "target": [...]}``,
         and every action the format knows. ``at`` (default now) counts from now; ``for`` schedules the undo.
         Raises :class:`~outpost.ScenarioError` naming the field (``step.target: ...``)."""
+        if not isinstance(step, Mapping):
+            raise errors.ScenarioError(f"step: a fault step is an object such as {{'action': 'crash', 'target': "
+                                       f"'node1'}}, not {type(step).__name__}")
         self._apply_step(dict(step))
 
     def heal_all(self) -> None:
@@ -278,8 +283,11 @@ class Cluster:
         ``deadline``. Faults stay as they are (``heal_all()`` first to measure recovery). The verdict names each
         node that did not converge and why; ``.check()`` raises with the seed and replay command."""
         every_ns = to_nanoseconds(every if every is not None else self.converge_every)
+        limit = to_nanoseconds(deadline)
+        if limit < 0 or every_ns <= 0:
+            raise ValueError("converge: the deadline must not be negative and the interval must be positive")
         start = self._now_ns()
-        end = start + to_nanoseconds(deadline)
+        end = start + limit
         lost: List[str] = []
         while True:
             report = self._converge_report(max(end - self._now_ns(), 0), every_ns)
@@ -413,7 +421,7 @@ class Node:
         elif password is None:
             password = self.cluster._admin_password() if token == "admin" else self.cluster.password_of(token)
             if password is None:
-                raise KeyError(f"no password known for token {token!r}: pass password=...")
+                raise errors.UnknownName(f"no password known for token {token!r}: pass password=...")
         return Client(self.cluster._send, self.name, self.login_server, token, password,
                       timeout=self.cluster.request_timeout, observer=self.cluster)
 

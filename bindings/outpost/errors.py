@@ -22,6 +22,14 @@ class ScenarioError(Error, ValueError):
     (``scenario.topology.tree.depth: ...``)."""
 
 
+class UnknownName(Error, ValueError, KeyError):
+    """A node, link or token name the world does not know. A ``ValueError`` (a bad argument) and, as a failed
+    lookup, a ``KeyError``."""
+
+    def __str__(self) -> str:  # the message as written (a KeyError would show it quoted)
+        return str(self.args[0]) if self.args else ""
+
+
 class SimulationError(Error):
     """The simulated world failed (an exception escaped an event, setup did not finish). The world cannot run on;
     the message names the seed that replays it."""

@@ -256,7 +256,7 @@ class LiveCluster(Cluster):
     # ------------------------------------------------------------------ links of the proxy
     def _known(self, node: str) -> str:
         if node != CLOUD:
-            self.topology.spec(node)  # KeyError for an unknown name
+            self.topology.spec(node)  # UnknownName for an unknown name
         return node
 
     def _uplinks(self, child: str) -> List[str]:
@@ -397,7 +397,7 @@ class LiveCluster(Cluster):
                    or entry.get("scopeMap") in _PUSH_SCOPE_MAPS]
         chosen = (pushers or entries or self._token_entries(node))
         if not chosen:
-            raise KeyError(f"{node} has no client token: pass one to node.client(token, password)")
+            raise errors.UnknownName(f"{node} has no client token: pass one to node.client(token, password)")
         return chosen[0]["name"], chosen[0].get("password")
 
     def _reader(self, node: str) -> Tuple[str, Optional[str]]:

@@ -13,6 +13,7 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
+from . import errors
 from .transport import Duration
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -58,7 +59,9 @@ class Topology:
         for node in self.document["nodes"]:
             if node["name"] == name:
                 return node
-        raise KeyError(f"no connected registry named {name!r}")
+        known = self.names
+        listed = ", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
+        raise errors.UnknownName(f"no connected registry named {name!r} (there are: {listed or 'none'})")
 
     def parent(self, name: str) -> str:
         """The parent's name (``"cloud"`` for a top-level connected registry)."""
@@ -139,9 +142,12 @@ def tree(depth: int, fanout: int, modes: Optional[Sequence[str]] = None,
     if isinstance(depth, bool) or not isinstance(depth, int) or isinstance(fanout, bool) or not isinstance(fanout, int):
         raise TypeError("tree(depth, fanout): whole numbers")
     if depth < 1 or fanout < 1:
-        from .errors import ScenarioError
-        raise ScenarioError("tree: depth and fanout must be at least 1")
-    text = _engine().tree_json(depth, fanout, list(modes or []), list(repositories or ["apps/*"]))
+        raise errors.ScenarioError("tree: depth and fanout must be at least 1")
+    for label, value in (("modes", modes), ("repositories", repositories)):
+        if isinstance(value, str):  # would be read as its letters
+            raise errors.ScenarioError(f"tree: {label} is a list of strings, not one string: [{value!r}]")
+    chosen = ["apps/*"] if repositories is None else list(repositories)  # an empty list is refused, not defaulted
+    text = _engine().tree_json(depth, fanout, list(modes or []), chosen)
     return Topology(json.loads(text))
 
 

@@ -8,6 +8,7 @@ are written against it only, so they behave the same in both worlds.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Protocol, Tuple, Union
@@ -58,6 +59,8 @@ def to_nanoseconds(duration: Duration) -> int:
     if isinstance(duration, bool):
         raise ValueError(f"{duration!r} is not a duration")
     if isinstance(duration, (int, float)):
+        if not math.isfinite(duration) or abs(duration) * 1e9 >= 2**63:
+            raise ValueError(f"{duration!r} is not a duration the worlds can count (at most about 292 years)")
         return int(round(duration * 1e9))
     if not isinstance(duration, str):
         raise ValueError(f"{duration!r} is not a duration: seconds, or text such as '90s', '10m', 'PT1H'")
@@ -79,6 +82,8 @@ def to_nanoseconds(duration: Duration) -> int:
         rest = rest[match.end():]
     if not text:
         raise ValueError("an empty string is not a duration")
+    if total >= 2**63:
+        raise ValueError(f"'{duration}' is not a duration the worlds can count (at most about 292 years)")
     return sign * total
 
 

@@ -8,6 +8,7 @@
 
 #include "reference/common/error.h"
 #include "reference/common/iso_duration.h"
+#include "reference/control/connected_registry.h"
 #include "reference/control/connected_registry_settings.h"
 
 namespace outpost::cli {
@@ -364,8 +365,15 @@ Topology parse_topology(const json& document) {
                                 "' is ReadOnly, '" + node.name + "' is ReadWrite");
 
     if (const json* repositories = member(entry, "repositories")) {
-      for (const std::string& repository : strings_at(*repositories, where + ".repositories"))
-        node.repositories.push_back(lowercase(repository));
+      const std::vector<std::string> listed = strings_at(*repositories, where + ".repositories");
+      for (size_t i = 0; i < listed.size(); ++i) {
+        // Checked as the cloud's PUT checks it, so a wrong one is the file's error rather than a refusal (with the
+        // management API's answer) once the cluster or the simulation is starting.
+        std::string repository = lowercase(listed[i]);
+        if (const auto error = control::repository_pattern_error(repository))
+          fail(where + ".repositories[" + std::to_string(i) + "]", "'" + listed[i] + "': " + *error);
+        node.repositories.push_back(std::move(repository));
+      }
     } else if (parent) {
       node.repositories = parent->repositories;  // a CR syncs only what its parent can read anyway (SPEC 2.5)
     }

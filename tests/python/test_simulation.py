@@ -424,3 +424,61 @@ def test_sim_command_line_refusals_come_before_any_run(tmp_path):
     done = sim("shrink", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "1", "-o",
                str(tmp_path / "missing" / "out.json"))
     assert done.returncode == 2 and "is not a directory" in done.stderr and "run 1" not in done.stdout
+
+
+def test_a_second_thread_cannot_read_a_world_while_a_call_runs_it():
+    # Reads (time, events, the result, the trace) once took no lock and raced the engine while another thread's
+    # run_for() ran it; now they are refused as a second call is, and they work again once the call returned.
+    import threading
+    sim = outpost.Simulation(outpost.tree(2, 2), seed=6)
+    sim.build()
+    running = threading.Thread(target=sim.run_for, args=("6h",))
+    refused = answered = 0
+    running.start()
+    while running.is_alive():
+        try:
+            sim.now
+            answered += 1
+        except RuntimeError as busy:
+            assert "another thread" in str(busy)
+            refused += 1
+    running.join()
+    assert refused > 0
+    assert sim.now >= 6 * 3600 and sim.result().trace_hash == sim.trace_hash
+
+
+def test_time_and_events_read_as_they_stood_once_closed():
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=6)
+    sim.run_for("10m")
+    now, events = sim.now, sim.events
+    sim.close()
+    assert sim.now == now and sim.events == events
+
+
+def test_wrong_arguments_raise_the_documented_classes(tmp_path):
+    sim = outpost.Simulation(outpost.tree(1, 2), seed=6)
+    sim.build()
+    # An unknown name is an outpost.Error, a ValueError (a bad argument) and, as a lookup, a KeyError.
+    for unknown in (lambda: sim.node("nope"), lambda: sim.link("nope"), lambda: sim.partition(["nope"])):
+        with pytest.raises(outpost.UnknownName, match="no connected registry named 'nope'") as raised:
+            unknown()
+        assert isinstance(raised.value, (ValueError)) and isinstance(raised.value, KeyError)
+    with pytest.raises(ValueError, match="not one name"):
+        sim.partition("node1")  # once read as the names 'n', 'o', 'd', 'e', '1'
+    with pytest.raises(ValueError, match="must not be negative"):
+        sim.converge(-1)
+    with pytest.raises(outpost.ScenarioError, match="^step: "):
+        sim.apply_fault("crash")
+    for bad in (float("inf"), float("nan"), 10**12):
+        with pytest.raises(ValueError):
+            outpost.to_nanoseconds(bad)
+    # A repository list given as one string, an empty one, or a name no registry takes: refused up front.
+    with pytest.raises(outpost.ScenarioError, match="not one string"):
+        outpost.tree(1, 1, repositories="apps/*")
+    with pytest.raises(outpost.ScenarioError, match="at least one repository"):
+        outpost.tree(1, 1, repositories=[])
+    with pytest.raises(outpost.ScenarioError, match=r"repositories\[0\]: 'BAD REPO'"):
+        outpost.tree(1, 1, repositories=["BAD REPO"])
+    scenario = tmp_path / "tiny.json"
+    scenario.write_text(json.dumps({"name": "tiny", "topology": {"tree": {"depth": 1, "fanout": 1}}}))
+    assert outpost.check_scenario(scenario) == "tiny"  # a PathLike, as everywhere else
