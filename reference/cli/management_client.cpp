@@ -1,5 +1,7 @@
 #include "reference/cli/management_client.h"
 
+#include <cstdlib>
+
 #include <fstream>
 #include <sstream>
 
@@ -52,11 +54,15 @@ std::string token_path(std::string_view name) { return std::string(kTokensPath) 
 
 void add_connection_options(CLI::App& verb, ConnectionOptions& options) {
   const std::string group = "Connection and output";
-  verb.add_option("--registry", options.registry, "URL of the node's login server, e.g. http://127.0.0.1:5000")
-      ->envname("OUTPOST_REGISTRY")
+  // The environment gives the defaults, set before parsing; a flag on the command line replaces them. (CLI11's
+  // envname() applies the variable to every verb's option, parsed or not, and the verbs share `options`: a verb not
+  // used wrote OUTPOST_REGISTRY over the --registry given to the one used, and sent the admin password there.)
+  if (const char* registry = std::getenv("OUTPOST_REGISTRY"); registry && *registry) options.registry = registry;
+  if (const char* username = std::getenv("OUTPOST_USERNAME"); username && *username) options.username = username;
+  verb.add_option("--registry", options.registry,
+                  "URL of the node's login server, e.g. http://127.0.0.1:5000 (default: OUTPOST_REGISTRY)")
       ->group(group);
-  verb.add_option("--username", options.username, "admin user name")
-      ->envname("OUTPOST_USERNAME")
+  verb.add_option("--username", options.username, "admin user name (default: OUTPOST_USERNAME, else admin)")
       ->capture_default_str()
       ->group(group);
   CLI::Option* password =

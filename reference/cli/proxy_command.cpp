@@ -57,8 +57,11 @@ void print(const json& answer) {
 std::string proxy_path(const std::string& name) { return "/proxies/" + http::percent_encode(name); }
 
 CLI::Option* add_api_option(CLI::App& verb, std::string& api) {
-  return verb.add_option("--api", api, "control API of the proxy, HOST:PORT")
-      ->envname("OUTPOST_PROXY_API")
+  // The environment gives the default, set before parsing (envname() would apply it to every verb's option, parsed
+  // or not, over the --api given to the verb used: they share `api`).
+  if (const char* from_environment = std::getenv("OUTPOST_PROXY_API"); from_environment && *from_environment)
+    api = from_environment;
+  return verb.add_option("--api", api, "control API of the proxy, HOST:PORT (default: OUTPOST_PROXY_API, else this)")
       ->capture_default_str();
 }
 

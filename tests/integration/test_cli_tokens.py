@@ -295,6 +295,22 @@ def test_admin_credentials_from_flag_environment_or_file(cli):
     assert "--password-file" in missing  # says how to give one
 
 
+def test_flags_win_over_the_environment_and_the_environment_fills_in(cli, node):
+    # OUTPOST_REGISTRY once replaced an explicit --registry (every verb shares the flags, and the environment was
+    # applied to the verbs not used as well), sending the admin password to the wrong host.
+    elsewhere = {"OUTPOST_REGISTRY": "http://127.0.0.1:9", "OUTPOST_USERNAME": "bob"}
+    assert cli.ok("token", "list", "--username", "admin", env=elsewhere).stdout.strip() == "[]"
+    # Without the flags, the environment is the default.
+    command = [str(cli.binary), "token", "list", "--password-file", str(cli.password_file)]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
+    environment["OUTPOST_REGISTRY"] = node.url
+    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=environment)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
+    environment["OUTPOST_USERNAME"] = "bob"
+    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=environment)
+    assert done.returncode == 1 and "UNAUTHORIZED" in done.stderr
+
+
 def test_api_errors_exit_1_with_the_nodes_code_and_message(cli):
     assert cli.fails(1, "token", "show", "--name", "nobody").startswith("outpost: NOT_FOUND: ")
     invalid = cli.fails(1, "scope-map", "create", "--name", "bad-wildcard", "--repository", "sample/*/teamA",

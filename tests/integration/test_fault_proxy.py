@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -199,6 +200,13 @@ def test_cli_errors_and_exit_statuses(outpost_bin, fault_proxy, registry):
                                  text=True, timeout=CLI_TIMEOUT)
     assert unreachable.returncode == 1
     assert unreachable.stderr.startswith("outpost: error:")
+    # --api wins over OUTPOST_PROXY_API (the environment once replaced it), which is the default without it.
+    elsewhere = dict(os.environ, OUTPOST_PROXY_API="127.0.0.1:1")
+    assert subprocess.run([str(outpost_bin), "proxy", "list", "--api", fault_proxy.address], capture_output=True,
+                          text=True, timeout=CLI_TIMEOUT, env=elsewhere).returncode == 0
+    here = dict(os.environ, OUTPOST_PROXY_API=fault_proxy.address)
+    assert subprocess.run([str(outpost_bin), "proxy", "list"], capture_output=True, text=True, timeout=CLI_TIMEOUT,
+                          env=here).returncode == 0
 
     # A control port in use is named with its reason, not with Asio's source location.
     busy_api = fault_proxy.address
