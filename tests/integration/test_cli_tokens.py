@@ -204,6 +204,7 @@ def test_token_create_with_repositories_makes_its_scope_map_and_working_password
 
 def test_token_create_refuses_to_change_an_existing_scope_map_of_its_name(cli):
     cli.ok("token", "create", "--name", "app-token", "--repository", "app", "content/read")
+    cli.ok("token", "delete", "--name", "app-token")  # its scope map stays, still another token's to use
     stderr = cli.fails(1, "token", "create", "--name", "app-token", "--repository", "app", "content/read",
                        "content/write")
     assert stderr.startswith("outpost: CONFLICT: ")
@@ -293,6 +294,18 @@ def test_admin_credentials_from_flag_environment_or_file(cli):
     missing = cli.fails(1, "token", "list", password_file=False)
     assert missing.startswith("outpost: UNAUTHORIZED: ")
     assert "--password-file" in missing  # says how to give one
+
+
+def test_token_create_of_a_name_in_use_is_refused_and_changes_nothing(cli, node):
+    # The API's PUT replaces a token: `create` once enabled a disabled token again and gave it another scope map.
+    cli.ok("token", "create", "--name", "held-token", "--scope-map", "_repositories_pull", "--status", "disabled")
+    stderr = cli.fails(1, "token", "create", "--name", "held-token", "--scope-map", "_repositories_admin")
+    assert stderr.startswith("outpost: CONFLICT: ") and "outpost token update" in stderr
+    shown = cli.json("token", "show", "--name", "held-token")
+    assert shown["status"] == "disabled" and shown["scopeMap"] == "_repositories_pull"
+    # Nor is a scope map made for it.
+    cli.fails(1, "token", "create", "--name", "held-token", "--repository", "app", "content/read")
+    assert cli.run("scope-map", "show", "--name", "held-token-scope-map").returncode == 1
 
 
 def test_flags_win_over_the_environment_and_the_environment_fills_in(cli, node):
