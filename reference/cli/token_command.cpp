@@ -134,17 +134,17 @@ void TokenCommand::execute(ManagementClient& client, const Clock& clock, std::os
     if (own_map == !flags_.scope_map.empty())
       throw UsageError("give --scope-map NAME, or --repository/--gateway to create the token's own scope map");
     const auto expires = expiry(clock);
+    // Checked before anything is created, so a bad flag never leaves a scope map behind.
+    if (own_map) {
+      repository_actions(flags_.repositories, "repository");
+      gateway_actions(flags_.gateways, "gateway");
+    }
     // The API's PUT replaces a token of that name: its scope map, its status (a disabled token enabled again) and its
     // passwords' presence. `create` of a name in use is refused instead, before any scope map is made for it.
     if (client.find(token_path(flags_.name)))
       throw ApiFailure(409, {{"CONFLICT", "token '" + flags_.name +
                                               "' already exists; change it with `outpost token update`, or delete it "
                                               "first"}});
-    // Checked before anything is created, so a bad flag never leaves a scope map behind.
-    if (own_map) {
-      repository_actions(flags_.repositories, "repository");
-      gateway_actions(flags_.gateways, "gateway");
-    }
     std::optional<OwnScopeMap> own;
     if (own_map) own = ensure_own_scope_map(client);
     ordered_json body = ordered_json::object();

@@ -143,55 +143,63 @@ BOOST_AUTO_TEST_SUITE(token_verbs)
 
 BOOST_AUTO_TEST_CASE(create_with_a_scope_map_puts_the_token_with_status_and_expiry) {
   Outpost outpost;
-  outpost.transport.answer(201, R"({"name":"ci-token","passwords":[{"name":"password1","value":"v1"}]})");
+  outpost.transport.answer(404, kNotFound)
+      .answer(201, R"({"name":"ci-token","passwords":[{"name":"password1","value":"v1"}]})");
   const std::string printed =
       outpost.run("token create --name ci-token --scope-map _repositories_pull --status disabled --expiration-in-days 30");
-  BOOST_REQUIRE(outpost.transport.sent.size() == 1u);
-  BOOST_TEST((outpost.sent(0).method == http::Method::Put));
+  BOOST_REQUIRE(outpost.transport.sent.size() == 2u);
+  BOOST_TEST((outpost.sent(0).method == http::Method::Get));  // no token of that name yet
   BOOST_TEST(outpost.sent(0).path == "/mgmt/v1/tokens/ci-token");
-  BOOST_TEST(outpost.sent(0).body ==
+  BOOST_TEST((outpost.sent(1).method == http::Method::Put));
+  BOOST_TEST(outpost.sent(1).path == "/mgmt/v1/tokens/ci-token");
+  BOOST_TEST(outpost.sent(1).body ==
              R"({"scopeMap":"_repositories_pull","status":"disabled","expiry":"2026-03-31T10:20:30.000Z"})");
   BOOST_TEST(printed.find("\"value\": \"v1\"") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(create_with_no_passwords_says_so) {
   Outpost outpost;
-  outpost.transport.answer(201, R"({"name":"ci-token"})");
+  outpost.transport.answer(404, kNotFound).answer(201, R"({"name":"ci-token"})");
   outpost.run("token create --name ci-token --scope-map m1234 --no-passwords");
-  BOOST_TEST(outpost.sent(0).body == R"({"scopeMap":"m1234","noPasswords":true})");
+  BOOST_TEST(outpost.sent(1).body == R"({"scopeMap":"m1234","noPasswords":true})");
 }
 
 BOOST_AUTO_TEST_CASE(create_with_repositories_makes_the_tokens_own_scope_map_first) {
   Outpost outpost;
-  outpost.transport.answer(404, kNotFound).answer(201, R"({"name":"ci-token-scope-map"})").answer(201, R"({"name":"ci-token"})");
+  outpost.transport.answer(404, kNotFound)
+      .answer(404, kNotFound)
+      .answer(201, R"({"name":"ci-token-scope-map"})")
+      .answer(201, R"({"name":"ci-token"})");
   outpost.run("token create --name ci-token --repository app content/read --gateway edge1 config/read "
               "--expiration 2030-01-31T12:00:00Z");
-  BOOST_REQUIRE(outpost.transport.sent.size() == 3u);
-  BOOST_TEST((outpost.sent(0).method == http::Method::Get));
-  BOOST_TEST(outpost.sent(0).path == "/mgmt/v1/scopeMaps/ci-token-scope-map");
-  BOOST_TEST((outpost.sent(1).method == http::Method::Put));
+  BOOST_REQUIRE(outpost.transport.sent.size() == 4u);
+  BOOST_TEST(outpost.sent(0).path == "/mgmt/v1/tokens/ci-token");
+  BOOST_TEST((outpost.sent(1).method == http::Method::Get));
   BOOST_TEST(outpost.sent(1).path == "/mgmt/v1/scopeMaps/ci-token-scope-map");
-  BOOST_TEST(outpost.sent(1).body == R"({"description":"Created by token: ci-token",)"
+  BOOST_TEST((outpost.sent(2).method == http::Method::Put));
+  BOOST_TEST(outpost.sent(2).path == "/mgmt/v1/scopeMaps/ci-token-scope-map");
+  BOOST_TEST(outpost.sent(2).body == R"({"description":"Created by token: ci-token",)"
                                      R"("actions":["repositories/app/content/read","gateway/edge1/config/read"]})");
-  BOOST_TEST(outpost.sent(2).path == "/mgmt/v1/tokens/ci-token");
-  BOOST_TEST(outpost.sent(2).body == R"({"scopeMap":"ci-token-scope-map","expiry":"2030-01-31T12:00:00Z"})");
+  BOOST_TEST(outpost.sent(3).path == "/mgmt/v1/tokens/ci-token");
+  BOOST_TEST(outpost.sent(3).body == R"({"scopeMap":"ci-token-scope-map","expiry":"2030-01-31T12:00:00Z"})");
   BOOST_TEST(outpost.notes.str().find("ci-token-scope-map") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(create_reuses_its_scope_map_when_the_actions_are_the_same) {
   Outpost outpost;
-  outpost.transport
+  outpost.transport.answer(404, kNotFound)
       .answer(200, R"({"name":"ci-token-scope-map","actions":["repositories/app/metadata/read","repositories/app/content/read"]})")
       .answer(201, R"({"name":"ci-token"})");
   outpost.run("token create --name ci-token --repository app content/read metadata/read");
-  BOOST_REQUIRE(outpost.transport.sent.size() == 2u);
-  BOOST_TEST(outpost.sent(1).path == "/mgmt/v1/tokens/ci-token");
+  BOOST_REQUIRE(outpost.transport.sent.size() == 3u);
+  BOOST_TEST(outpost.sent(2).path == "/mgmt/v1/tokens/ci-token");
   BOOST_TEST(outpost.notes.str().empty());
 }
 
 BOOST_AUTO_TEST_CASE(create_refuses_to_change_an_existing_scope_map_of_that_name) {
   Outpost outpost;
-  outpost.transport.answer(200, R"({"name":"ci-token-scope-map","actions":["repositories/app/content/read"]})");
+  outpost.transport.answer(404, kNotFound)
+      .answer(200, R"({"name":"ci-token-scope-map","actions":["repositories/app/content/read"]})");
   try {
     outpost.run("token create --name ci-token --repository app content/read content/write");
     BOOST_FAIL("no ApiFailure");
@@ -200,13 +208,28 @@ BOOST_AUTO_TEST_CASE(create_refuses_to_change_an_existing_scope_map_of_that_name
     BOOST_TEST(failure.entries().at(0).message.find("outpost scope-map update --name ci-token-scope-map") !=
                std::string::npos);
   }
-  BOOST_TEST(outpost.transport.sent.size() == 1u);  // only the GET
+  BOOST_TEST(outpost.transport.sent.size() == 2u);  // only the GETs
+}
+
+BOOST_AUTO_TEST_CASE(create_of_a_token_that_exists_is_refused_before_anything_is_made) {
+  // The API's PUT replaces a token: a disabled one came back enabled, with whatever scope map `create` named.
+  Outpost outpost;
+  outpost.transport.answer(200, R"({"name":"ci-token","scopeMap":"m1234","status":"disabled"})");
+  try {
+    outpost.run("token create --name ci-token --repository app content/read");
+    BOOST_FAIL("no ApiFailure");
+  } catch (const ApiFailure& failure) {
+    BOOST_TEST(failure.entries().at(0).code == "CONFLICT");
+    BOOST_TEST(failure.entries().at(0).message.find("outpost token update") != std::string::npos);
+  }
+  BOOST_TEST(outpost.transport.sent.size() == 1u);  // the GET: no scope map, no PUT
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_token_takes_back_the_scope_map_made_for_it) {
   // The node checks a token's name only when the token is put, after its scope map was made: the map goes again.
   Outpost outpost;
   outpost.transport.answer(404, kNotFound)
+      .answer(404, kNotFound)
       .answer(201, R"({"name":"t1-scope-map"})")
       .answer(400, R"({"errors":[{"code":"INVALID_REQUEST","message":"token names are 5-50 characters"}]})")
       .answer(204);
@@ -216,23 +239,25 @@ BOOST_AUTO_TEST_CASE(a_refused_token_takes_back_the_scope_map_made_for_it) {
   } catch (const ApiFailure& failure) {
     BOOST_TEST(failure.entries().at(0).code == "INVALID_REQUEST");  // the token's refusal, not the clean-up's
   }
-  BOOST_REQUIRE(outpost.transport.sent.size() == 4u);
-  BOOST_TEST((outpost.sent(3).method == http::Method::Delete));
-  BOOST_TEST(outpost.sent(3).path == "/mgmt/v1/scopeMaps/t1-scope-map");
+  BOOST_REQUIRE(outpost.transport.sent.size() == 5u);
+  BOOST_TEST((outpost.sent(4).method == http::Method::Delete));
+  BOOST_TEST(outpost.sent(4).path == "/mgmt/v1/scopeMaps/t1-scope-map");
   BOOST_TEST(outpost.notes.str().empty());  // no "Created scope map" for a map that is gone
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_token_leaves_a_scope_map_that_was_there_before) {
   Outpost outpost;
-  outpost.transport.answer(200, R"({"name":"ci-token-scope-map","actions":["repositories/app/content/read"]})")
+  outpost.transport.answer(404, kNotFound)
+      .answer(200, R"({"name":"ci-token-scope-map","actions":["repositories/app/content/read"]})")
       .answer(400, R"({"errors":[{"code":"INVALID_REQUEST","message":"bad expiry"}]})");
   BOOST_CHECK_THROW(outpost.run("token create --name ci-token --repository app content/read"), ApiFailure);
-  BOOST_TEST(outpost.transport.sent.size() == 2u);  // the GET and the token's PUT: no DELETE
+  BOOST_TEST(outpost.transport.sent.size() == 3u);  // the GETs and the token's PUT: no DELETE
 }
 
 BOOST_AUTO_TEST_CASE(a_scope_map_that_cannot_be_taken_back_is_named_with_the_command_that_removes_it) {
   Outpost outpost;
   outpost.transport.answer(404, kNotFound)
+      .answer(404, kNotFound)
       .answer(201, R"({"name":"t1-scope-map"})")
       .answer(400, R"({"errors":[{"code":"INVALID_REQUEST","message":"token names are 5-50 characters"}]})")
       .answer(503, R"({"errors":[{"code":"UNAVAILABLE","message":"try later"}]})");
