@@ -602,9 +602,14 @@ Task<void> SyncAgent::pull_loop() {
         reported_content_ = content_.counters();
       }
       co_await sleep_for(stop_, pull_backoff_.next(random_));
-      if (state_.load() == ConnectionState::Unhealthy && !disabled_) {
-        // Refused for another reason (token, protocol, activation) or sent back to resync again and again (410):
-        // report it if the parent will listen.
+      // Refused for another reason (token, protocol, activation) or sent back to resync again and again (410):
+      // report it if the parent will listen. Offline (the parent or its content out of reach), a report is tried
+      // once per status interval: the gateway may well answer while the content does not (SPEC 5.3: status, errors
+      // included, flows up), and the cloud otherwise went on showing the last report, Online.
+      const bool report_due =
+          last_status_sent_ < Nanoseconds(0) || clock_.monotonic() - last_status_sent_ >= options_.status_interval;
+      const ConnectionState now = state_.load();
+      if (!disabled_ && (now == ConnectionState::Unhealthy || (now == ConnectionState::Offline && report_due))) {
         try {
           co_await report_status();
         } catch (const SyncFailure&) {

@@ -40,16 +40,19 @@ class LossyClient final : public http::HttpClient {
     double loss = 0;  // the fraction of answers lost after the server applied the request
     // Requests for this target (any method) never reach the server and fail as a reset connection would, every time.
     std::string dropped_target;
+    // The same for every request whose target starts with this ("/v2/": the parent's content, not its gateway).
+    std::string dropped_prefix;
     // Requests whose target holds this never reach the server and are answered 410, every time: a parent whose
     // message log has always moved past the child's cursor (SPEC 5.5).
     std::string gone_part;
-    bool any() const { return loss > 0 || !dropped_target.empty() || !gone_part.empty(); }
+    bool any() const { return loss > 0 || !dropped_target.empty() || !dropped_prefix.empty() || !gone_part.empty(); }
   };
   LossyClient(http::HttpClient& inner, Faults faults, uint64_t seed)
       : inner_(inner), faults_(std::move(faults)), random_(seed) {}
   void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done) override {
-    if (!faults_.dropped_target.empty() && request.target == faults_.dropped_target) {
+    if ((!faults_.dropped_target.empty() && request.target == faults_.dropped_target) ||
+        (!faults_.dropped_prefix.empty() && request.target.starts_with(faults_.dropped_prefix))) {
       ++dropped_;
       done(http::ClientResult{std::nullopt, "reading: Connection reset by peer"});
       return;

@@ -302,6 +302,25 @@ BOOST_AUTO_TEST_CASE(a_round_that_goes_through_clears_the_reported_problems) {
   BOOST_TEST(agent.status().at("connectionState") == "Online");
 }
 
+// A node whose parent answers its gateway but not its content (a content link cut, a data endpoint down) goes
+// Offline, and says so: the report goes through the gateway once per status interval. It once reported only when
+// Unhealthy, and the cloud went on showing its last report, Online with no problem, for as long as it lasted.
+BOOST_AUTO_TEST_CASE(a_node_whose_content_fails_reports_it_through_the_gateway) {
+  HierarchyWorld world;
+  world.next_node_faults.dropped_prefix = "/v2/";
+  world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  sync::SyncAgent& agent = *world.node("factory").node->agent();
+  BOOST_REQUIRE(world.run_until([&] { return agent.ready(); }, 5min));  // nothing to fetch yet
+  world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "tool");
+  BOOST_TEST(world.run_until([&] { return agent.state() == sync::ConnectionState::Offline; }, 5min));
+  const auto offline_at_cloud = [&] {
+    const auto shown = world.manage(http::Method::Get, "connectedRegistries/factory");
+    return shown.value("connectionState", "") == "Offline" && !shown.value("statusDetails", nlohmann::json()).empty();
+  };
+  BOOST_TEST(world.run_until(offline_at_cloud, 10min),
+             world.manage(http::Method::Get, "connectedRegistries/factory").dump());
+}
+
 // A ReadOnly child that syncs a repository its ReadWrite parent did not makes the parent sync it too, read-only: the
 // parent's sync token may read it, not write it. A client push into it at the parent is kept there, and the cloud
 // refuses it on its way up (403). That refusal once held back every later change of the journal, for good, while
