@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <stdexcept>
 
 #include "reference/auth/actions.h"
@@ -56,6 +57,26 @@ std::string string_field(const nlohmann::json& object, std::string_view field) {
 }
 
 bool absent_or_null(std::string_view token) { return token.empty() || token == "null"; }
+
+std::invalid_argument not_a_count(std::string_view field) {
+  return std::invalid_argument("status field '" + std::string(field) + "' must be a whole number from 0");
+}
+
+std::optional<uint64_t> count_field(const nlohmann::json& object, std::string_view field) {
+  const auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_unsigned()) throw not_a_count(field);
+  return it->get<uint64_t>();
+}
+
+// As count_field reads it: digits only (a sign, a fraction or an exponent is no count), within 64 bits.
+std::optional<uint64_t> count_token(std::string_view token, std::string_view field) {
+  if (absent_or_null(token)) return std::nullopt;
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), value);
+  if (error != std::errc() || end != token.data() + token.size() || token.front() == '-') throw not_a_count(field);
+  return value;
+}
 
 // string_field and time_field for a value as written (empty: absent), read as a tree's string would be.
 std::string string_token(std::string_view token, std::string_view field) {
@@ -182,7 +203,8 @@ nlohmann::json status_json(const ConnectedRegistryStatus& status) {
           {"lastActivityTime", time_or_null(status.last_activity_time)},
           {"version", status.version},
           {"loginServer", status.login_server},
-          {"statusDetails", std::move(details)}};
+          {"statusDetails", std::move(details)},
+          {"pendingPushes", status.pending_pushes ? nlohmann::json(*status.pending_pushes) : nlohmann::json(nullptr)}};
 }
 
 ConnectedRegistryStatus parse_status_json(const nlohmann::json& document) {
@@ -198,6 +220,7 @@ ConnectedRegistryStatus parse_status_json(const nlohmann::json& document) {
     if (!it->is_array()) throw std::invalid_argument("status field 'statusDetails' must be an array");
     status.status_details = status_details_of(*it);
   }
+  status.pending_pushes = count_field(document, "pendingPushes");
   return status;
 }
 
@@ -217,6 +240,7 @@ ConnectedRegistryStatus parse_status_members(const StatusMembers& members) {
     if (details.front() != '[') throw std::invalid_argument("status field 'statusDetails' must be an array");
     if (!empty_container(details)) status.status_details = status_details_of(nlohmann::json::parse(details));
   }
+  status.pending_pushes = count_token(members.pending_pushes, "pendingPushes");
   return status;
 }
 

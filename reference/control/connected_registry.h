@@ -86,11 +86,13 @@ struct ConnectedRegistryStatus {
   std::string version;       // the node's software version
   std::string login_server;  // host[:port] the node serves its clients on
   std::vector<StatusDetail> status_details;
+  std::optional<uint64_t> pending_pushes;  // journal entries waiting to go up (ReadWrite nodes), as last reported
   friend bool operator==(const ConnectedRegistryStatus&, const ConnectedRegistryStatus&) = default;
 };
 
 // {"connectionState", "lastSyncTime", "lastActivityTime", "version", "loginServer", "statusDetails": [{"type", "code",
-// "description", "timestamp", "correlationId"}]}; times RFC 3339, absent ones null.
+// "description", "timestamp", "correlationId"}], "pendingPushes"}; times RFC 3339, absent ones (and an absent
+// pendingPushes) null.
 nlohmann::json status_json(const ConnectedRegistryStatus& status);
 // The reverse, for what a node reports. Unknown members are ignored (a newer node may report more); a wrong type or
 // an unknown connection state throws std::invalid_argument naming the field.
@@ -100,7 +102,8 @@ ConnectedRegistryStatus parse_status_json(const nlohmann::json& document);
 // in the report), empty when the report has none. The result, and the exception and its message, are
 // parse_status_json's on that report.
 struct StatusMembers {
-  std::string_view connection_state, last_sync_time, last_activity_time, version, login_server, status_details;
+  std::string_view connection_state, last_sync_time, last_activity_time, version, login_server, status_details,
+      pending_pushes;
 };
 ConnectedRegistryStatus parse_status_members(const StatusMembers& members);
 

@@ -18,7 +18,8 @@ namespace {
 // can be sent back.
 constexpr std::string_view kReadOnlyMembers[] = {"connectionState",  "activation", "lastSyncTime",
                                                  "lastActivityTime", "version",    "loginServer",
-                                                 "statusDetails",    "syncToken",  "connectionString"};
+                                                 "statusDetails",    "syncToken",  "connectionString",
+                                                 "pendingPushes"};
 
 // A nested object ("sync", "logging", "gc"): null when absent; BodyFields refuses anything but an object.
 const nlohmann::json& nested(const nlohmann::json& body, std::string_view field) {
@@ -139,6 +140,7 @@ ConnectedRegistrySettings read_connected_registry_settings(const nlohmann::json&
                         "version",
                         "loginServer",
                         "statusDetails",
+                        "pendingPushes",
                         "syncToken",
                         "connectionString",
                         "addClientTokens",

@@ -37,8 +37,9 @@ struct ReportMembers {
       case 10: return when("instanceId", &instance_id);
       case 11: return when("loginServer", &status.login_server);
       case 12: return when("lastSyncTime", &status.last_sync_time);
-      case 13: return word[0] == 's' ? when("statusDetails", &status.status_details)
-                                     : when("notifications", &notifications);
+      case 13: return word[0] == 's'   ? when("statusDetails", &status.status_details)
+                      : word[0] == 'p' ? when("pendingPushes", &status.pending_pushes)
+                                       : when("notifications", &notifications);
       case 15: return when("connectionState", &status.connection_state);
       case 16: return when("lastActivityTime", &status.last_activity_time);
       default: return nullptr;

@@ -350,6 +350,11 @@ BOOST_AUTO_TEST_CASE(a_repository_the_parent_refuses_holds_back_only_its_own_cha
   };
   BOOST_TEST(world.run_until(refused_at_cloud, 30min));
   BOOST_TEST(agent.status().at("pendingPushes") == 1u);  // the held change, kept for when the parent accepts it
+  // And the cloud shows it, as the node reports it (within a status interval).
+  const auto pending_at_cloud = [&] {
+    return world.manage(http::Method::Get, "connectedRegistries/factory").value("pendingPushes", nlohmann::json());
+  };
+  BOOST_TEST(world.run_until([&] { return pending_at_cloud() == 1u; }, 30min), pending_at_cloud().dump());
 
   // Pull rounds go on; the refusal stays reported while the change is held.
   world.run_until([] { return false; }, 5min);
@@ -362,6 +367,7 @@ BOOST_AUTO_TEST_CASE(a_repository_the_parent_refuses_holds_back_only_its_own_cha
                              5min));
   BOOST_TEST(world.run_until([&] { return !refused_at_cloud(); }, 30min));
   BOOST_TEST(agent.status().at("pendingPushes") == 0u);
+  BOOST_TEST(world.run_until([&] { return pending_at_cloud() == 0u; }, 30min), pending_at_cloud().dump());
 }
 
 // The report a node sends up is written without a tree (SyncAgent::status_text): byte for byte what dumping status()

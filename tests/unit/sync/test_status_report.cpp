@@ -99,6 +99,7 @@ BOOST_AUTO_TEST_CASE(a_valid_report_reads_as_the_tree) {
   BOOST_TEST((read.status->connection_state == outpost::control::ConnectionState::Online));
   BOOST_TEST(read.status->last_sync_time.has_value());
   BOOST_TEST(*read.instance_id == "i-1");
+  BOOST_TEST((read.status->pending_pushes == std::optional<uint64_t>(0)));
 }
 
 BOOST_AUTO_TEST_CASE(each_rule_reads_as_the_tree) {
@@ -195,6 +196,17 @@ BOOST_AUTO_TEST_CASE(each_rule_reads_as_the_tree) {
            // Brackets, quotes and escapes inside strings; whitespace everywhere.
            R"({"version":"a\"}]\\,{\"version\":1","loginServer":"\u00e9\ud83d\ude00"})",
            " { \"version\" : \"1\" , \"connectionState\" :\t\"Offline\"\n}",
+           // Journal entries waiting: a whole number from 0 within 64 bits, or null; anything else is refused.
+           R"({"pendingPushes":3})",
+           R"({"pendingPushes":18446744073709551615})",
+           R"({"pendingPushes":18446744073709551616})",
+           R"({"pendingPushes":-1})",
+           R"({"pendingPushes":-0})",
+           R"({"pendingPushes":1.0})",
+           R"({"pendingPushes":1e2})",
+           R"({"pendingPushes":"3"})",
+           R"({"pendingPushes":null,"version":"1"})",
+           R"({"pendingPushes":[3],"version":1})",
            // Not an object: the tree path's refusal.
            R"([1,2])",
            R"("text")",
