@@ -46,7 +46,12 @@ http::Response get_blob(Context& context, const http::Request& request, const Ro
   const RangeRequest range = parse_range_header(request.headers.get("Range"), size);
   uint64_t offset = 0, length = size;
   if (range.status == RangeStatus::Unsatisfiable) {
-    auto error = error_response(ApiError(416, "BLOB_UNKNOWN", "requested range not satisfiable", {{"size", size}}));
+    // Not BLOB_UNKNOWN: the blob is here (a client reading that code would push it again); the spec's list has no
+    // code for a range, so the catch-all, with the size in the message and the Content-Range.
+    auto error = error_response(ApiError(416, "UNSUPPORTED",
+                                         "requested range not satisfiable: the blob has " + std::to_string(size) +
+                                             " bytes",
+                                         {{"size", size}}));
     error.headers.set("Content-Range", "bytes */" + std::to_string(size));
     return error;
   }

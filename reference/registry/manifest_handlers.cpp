@@ -76,6 +76,9 @@ void check_accept(const http::Request& request, const std::string& media_type) {
   const auto accepts = request.headers.get_all("Accept");
   if (accepts.empty()) return;
   bool listed_any = false;
+  int best = 0;  // the most specific matching range so far: 0 none, 1 "*/*", 2 "type/*", 3 the type itself
+  bool best_refused = false;
+  const std::string_view type_and_slash = std::string_view(media_type).substr(0, media_type.find('/') + 1);
   for (std::string_view header : accepts) {
     while (!header.empty()) {
       const size_t comma = header.find(',');
@@ -90,10 +93,21 @@ void check_accept(const http::Request& request, const std::string& media_type) {
       while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
       if (item.empty()) continue;
       listed_any = true;
-      if (refused) continue;
-      if (same_media_type(item, media_type) || item == "*/*" || same_media_type(item, "application/*")) return;
+      // The most specific range that matches decides (RFC 9110 12.5.1): "type/sub" over "type/*" over "*/*", so
+      // "application/vnd.oci.image.manifest.v1+json;q=0, */*" refuses that type and takes any other.
+      int specificity = 0;
+      if (same_media_type(item, media_type)) specificity = 3;
+      else if (item.ends_with("/*") && same_media_type(item.substr(0, item.size() - 1), type_and_slash)) specificity = 2;
+      else if (item == "*/*") specificity = 1;
+      if (specificity > best) {
+        best = specificity;
+        best_refused = refused;
+      } else if (specificity == best && specificity > 0) {
+        best_refused = best_refused && refused;  // the same range listed twice: accepted if either accepts
+      }
     }
   }
+  if (best > 0 && !best_refused) return;
   if (listed_any)
     throw ApiError(404, "MANIFEST_UNKNOWN", "manifest is of type " + media_type + ", which the Accept header excludes",
                    {{"mediaType", media_type}});

@@ -43,7 +43,12 @@ std::string join(const std::vector<std::string_view>& segments, size_t first, si
 }
 
 Route finish(Route route, const http::Request& request, std::initializer_list<Method> methods) {
-  if (!allowed(request.method, methods)) throw unsupported_method(request.method, route.label);
+  if (!allowed(request.method, methods)) {
+    // A 405 names the methods the resource has (RFC 9110 15.5.6: the server must send Allow).
+    std::string allow;
+    for (Method m : methods) allow += (allow.empty() ? "" : ", ") + std::string(http::method_name(m));
+    throw unsupported_method(request.method, route.label).with_header("Allow", allow);
+  }
   if (!route.repository.empty() && !oci::valid_repository_name(route.repository))
     throw name_invalid(route.repository);
   return route;

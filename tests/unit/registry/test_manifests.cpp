@@ -154,6 +154,19 @@ BOOST_AUTO_TEST_CASE(accept_header_negotiation) {
   http::Headers wildcard_refused;
   wildcard_refused.set("Accept", "*/*;q=0.000");
   BOOST_TEST(client.get("/v2/app/manifests/v1", wildcard_refused).status == 404);
+  // The most specific range decides (RFC 9110 12.5.1): a type refused by name stays refused beside "*/*" (it was
+  // served), and a type named is taken even when its "type/*" is refused.
+  const auto status_with = [&](const std::string& accept) {
+    http::Headers headers;
+    headers.set("Accept", accept);
+    return client.get("/v2/app/manifests/v1", headers).status;
+  };
+  BOOST_TEST(status_with(kOciManifest + ";q=0, */*") == 404);
+  BOOST_TEST(status_with("*/*, " + kOciManifest + ";q=0") == 404);
+  BOOST_TEST(status_with("application/*;q=0, " + kOciManifest) == 200);
+  BOOST_TEST(status_with("application/*") == 200);
+  BOOST_TEST(status_with("application/*;q=0, */*") == 404);
+  BOOST_TEST(status_with("text/*") == 404);
 }
 
 BOOST_AUTO_TEST_CASE(delete_by_tag_untags_and_by_digest_removes) {

@@ -71,6 +71,15 @@ BOOST_AUTO_TEST_CASE(bad_names_and_methods_are_refused) {
     BOOST_FAIL("expected 405");
   } catch (const ApiError& error) {
     BOOST_TEST(error.status() == 405);
+    BOOST_TEST(error.headers().size() == 1u);
+    BOOST_TEST(error.headers().at(0).first == "Allow");
+    BOOST_TEST(error.headers().at(0).second == "GET");
+  }
+  try {
+    route_of(http::Method::Patch, "/v2/a/manifests/v1");
+    BOOST_FAIL("expected 405");
+  } catch (const ApiError& error) {
+    BOOST_TEST(error.headers().at(0).second == "GET, HEAD, PUT, DELETE");
   }
   BOOST_TEST((route_of(http::Method::Get, "/v3/x").kind == RouteKind::NotFound));
 }
