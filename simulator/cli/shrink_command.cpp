@@ -108,7 +108,10 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
     }
     if (duration) original["duration"] = options.duration;
     // A scenario its network cannot run is a wrong scenario (exit 2), as `sim run` says: not a failure to shrink.
-    world::check_faults_fit_network(scenario, scenario.network == "simulated");
+    world::in_file(options.scenario, [&] {
+      world::check_faults_fit_network(scenario, scenario.network == "simulated");
+      world::check_occurrences(scenario, duration.value_or(scenario.duration));
+    });
     seed = options.seed.value_or(scenario.seed);
     output = options.output.empty() ? default_output(options.scenario, seed) : options.output;
     // Where the result goes is checked before the search, which can take many runs: not found out at its end.

@@ -76,7 +76,11 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
         throw std::invalid_argument("--network '" + options.network + "' is not a network: direct or simulated");
       scenario.network = options.network;
     }
-    world::check_faults_fit_network(scenario, scenario.network == "simulated");  // as World::build would, once
+    // Named with the file, as the scenario's other errors are.
+    world::in_file(options.scenario, [&] {
+      world::check_faults_fit_network(scenario, scenario.network == "simulated");  // as World::build would, once
+      world::check_occurrences(scenario, duration.value_or(scenario.duration));
+    });
     if (options.seed) {
       seeds = {*options.seed};
     } else if (!options.seeds.empty()) {

@@ -43,6 +43,7 @@ Scenario parse_scenario(const json& document, const std::filesystem::path& base)
     scenario.workload = parse_workload(*workload, fields.at("workload"), scenario.topology);
   if (const json* faults = fields.get("faults"))
     parse_faults(*faults, fields.at("faults"), scenario.topology, scenario.timeline, scenario.nemesis);
+  check_occurrences(scenario, scenario.duration);  // at the scenario's own duration; a command line's is checked too
   return scenario;
 }
 

@@ -84,6 +84,8 @@ struct Timing {
   std::optional<uint64_t> count;
   // The firing times within a run of `duration`, sorted (rates draw their gaps from `random`).
   std::vector<Nanoseconds> expand(Nanoseconds duration, Random& random) const;
+  // How many times it fires in a run of `duration`: exactly for times and every, the mean for a rate.
+  double expected_count(Nanoseconds duration) const;
 };
 
 struct PushAction {
@@ -180,6 +182,21 @@ struct Scenario {
   std::vector<FaultStep> timeline;
   NemesisSpec nemesis;
 };
+
+// Throws ScenarioError naming the workload item or nemesis rate that would fire more than kMostOccurrences times in a
+// run of `duration` (the scenario's, or one a command line gives): refused before the run, as a wrong scenario.
+void check_occurrences(const Scenario& scenario, Nanoseconds duration);
+
+// Runs `check`, naming `file` in front of a ScenarioError it throws ("FILE: scenario.workload[0]: ..."), as
+// load_scenario names it: for checks a command line makes after loading (its own --duration, --network).
+template <class Check>
+void in_file(const std::filesystem::path& file, Check check) {
+  try {
+    check();
+  } catch (const ScenarioError& error) {
+    throw ScenarioError(file.string() + ": " + error.what());
+  }
+}
 
 // Throws ScenarioError. `base` resolves a topology given as a file name (relative to the scenario's directory).
 Scenario parse_scenario(const nlohmann::json& document, const std::filesystem::path& base = {});

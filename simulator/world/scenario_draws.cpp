@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include "simulator/world/scenario.h"
+#include "simulator/world/scenario_fault_details.h"
 
 namespace outpost::sim::world {
 
@@ -74,6 +75,41 @@ std::vector<Nanoseconds> Timing::expand(Nanoseconds duration, Random& random) co
     refuse_if_too_many();
   }
   return out;
+}
+
+double Timing::expected_count(Nanoseconds duration) const {
+  const Nanoseconds end = stop ? std::min(*stop, duration) : duration;
+  double expected = 0;
+  if (!times.empty()) {
+    expected = static_cast<double>(std::count_if(times.begin(), times.end(), [&](Nanoseconds t) { return t < duration; }));
+  } else if (every) {
+    const Nanoseconds first = start > Nanoseconds(0) ? start : *every;
+    expected = first < end ? static_cast<double>((end - first - Nanoseconds(1)) / *every + 1) : 0;
+  } else if (per_hour > 0 && end > start) {
+    expected = per_hour * std::chrono::duration<double, std::ratio<3600>>(end - start).count();
+  }
+  return count ? std::min(expected, static_cast<double>(*count)) : expected;
+}
+
+void check_occurrences(const Scenario& scenario, Nanoseconds duration) {
+  const auto check = [&](const Timing& timing, const std::string& where) {
+    const double expected = timing.expected_count(duration);
+    if (expected > static_cast<double>(kMostOccurrences))
+      throw ScenarioError(where + ": fires " + (timing.per_hour > 0 ? "about " : "") +
+                          std::to_string(std::llround(expected)) + " times in a run of this duration, more than " +
+                          std::to_string(kMostOccurrences) + ": lower its rate, lengthen its every, or give it a count");
+  };
+  for (const WorkloadItem& item : scenario.workload) check(item.timing, item.where);
+  const NemesisSpec& nemesis = scenario.nemesis;
+  const auto check_rate = [&](double per_hour, std::string_view kind) {
+    Timing timing;
+    timing.per_hour = per_hour;
+    timing.start = nemesis.start;
+    timing.stop = nemesis.stop;
+    check(timing, "scenario.faults.nemesis.rates." + std::string(kind));
+  };
+  for (const auto& [action, per_hour] : nemesis.per_hour) check_rate(per_hour, to_string(action));
+  for (const auto& [kind, per_hour] : nemesis.partitions_per_hour) check_rate(per_hour, nemesis_rate_name(kind));
 }
 
 }  // namespace outpost::sim::world

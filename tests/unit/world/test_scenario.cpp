@@ -266,6 +266,22 @@ BOOST_AUTO_TEST_CASE(a_timing_that_would_fire_too_often_is_refused_not_cut) {
   BOOST_CHECK_EXCEPTION(every.expand(std::chrono::hours(3), random), ScenarioError, [](const ScenarioError& e) {
     return std::string(e.what()).find("fires more than 10000000 times") != std::string::npos;
   });
+  // Found before any run, naming the item: at the scenario's own duration when read, and at another one asked for.
+  BOOST_TEST(every.expected_count(std::chrono::minutes(10)) == 599'999.0);
+  json document = {{"duration", "3h"},
+                   {"topology", {{"tree", {{"depth", 1}, {"fanout", 1}}}}},
+                   {"workload", {{{"action", "pull"}, {"node", "node1"}, {"every", "1ms"}}}}};
+  BOOST_CHECK_EXCEPTION(parse_scenario(document), ScenarioError, [](const ScenarioError& e) {
+    return std::string(e.what()).starts_with("scenario.workload[0]: fires 10799999 times");
+  });
+  document["duration"] = "2h";
+  const Scenario two_hours = parse_scenario(document);
+  BOOST_CHECK_THROW(check_occurrences(two_hours, std::chrono::hours(3)), ScenarioError);
+  Scenario nemesis = parse_scenario({{"topology", {{"tree", {{"depth", 1}, {"fanout", 1}}}}}});
+  nemesis.nemesis.per_hour[FaultAction::Crash] = 3'600'000;
+  BOOST_CHECK_EXCEPTION(check_occurrences(nemesis, std::chrono::hours(3)), ScenarioError, [](const ScenarioError& e) {
+    return std::string(e.what()).starts_with("scenario.faults.nemesis.rates.crash: fires about 10800000 times");
+  });
 }
 
 BOOST_AUTO_TEST_SUITE_END()
