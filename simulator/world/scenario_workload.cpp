@@ -109,10 +109,13 @@ void check_node(const Fields& fields, const SimTopology& topology, const std::st
     fields.fail("node", "'" + node + "' is not a node of the topology (\"cloud\" or a connected registry)");
 }
 
+// The key a repository list was given under, for messages: "repository" or "repositories".
+const char* repository_key(const Fields& fields) { return fields.has("repository") ? "repository" : "repositories"; }
+
 std::vector<std::string> repository_list(const Fields& fields) {
   if (fields.has("repository") && fields.has("repositories"))
     fields.fail("repository", "give repository or repositories, not both");
-  return fields.strings(fields.has("repository") ? "repository" : "repositories").value_or(std::vector<std::string>{});
+  return fields.strings(repository_key(fields)).value_or(std::vector<std::string>{});
 }
 
 PushAction parse_push(const Fields& fields, const SimTopology& topology) {
@@ -125,9 +128,11 @@ PushAction parse_push(const Fields& fields, const SimTopology& topology) {
   if (push.repositories.empty()) fields.fail("repository", "is required: the repository (or repositories) to push to");
   for (const std::string& repository : push.repositories) {
     if (!oci::valid_repository_name(repository))
-      fields.fail("repositories", "'" + repository + "' is not a repository name (lowercase, OCI grammar; no patterns)");
+      fields.fail(repository_key(fields),
+                  "'" + repository + "' is not a repository name (lowercase, OCI grammar; no patterns)");
     if (!syncs_repository(topology, push.node, repository))
-      fields.fail("repositories", "'" + repository + "' is not synced by " + push.node + " (or one of its ancestors)");
+      fields.fail(repository_key(fields),
+                  "'" + repository + "' is not synced by " + push.node + " (or one of its ancestors)");
   }
   push.tag = fields.string("tag");
   if (push.tag && !oci::valid_tag(*push.tag)) fields.fail("tag", "'" + *push.tag + "' is not a tag");
@@ -156,6 +161,16 @@ PullAction parse_pull(const Fields& fields, const SimTopology& topology) {
   pull.node = fields.required_string("node");
   check_node(fields, topology, pull.node);
   pull.repositories = repository_list(fields);
+  // A filter that can match nothing the node holds made every pull a silent skip: refused, as a push's is.
+  if (fields.has(repository_key(fields)) && pull.repositories.empty())
+    fields.fail(repository_key(fields), "name at least one repository or prefix/*, or leave it out to draw from all");
+  for (const std::string& filter : pull.repositories) {
+    const bool pattern = filter.ends_with("/*");
+    if (!oci::valid_repository_name(pattern ? filter.substr(0, filter.size() - 2) : filter))
+      fields.fail(repository_key(fields), "'" + filter + "' is not a repository name or prefix/* (lowercase, OCI grammar)");
+    if (!may_sync_some(topology, pull.node, filter))
+      fields.fail(repository_key(fields), "'" + filter + "' names nothing " + pull.node + " syncs (it and its ancestors)");
+  }
   if (pull.node == cli::kCloudNodeName) {
     pull.token = fields.string("token").value_or(std::string(kAdmin));
     if (pull.token != kAdmin) fields.fail("token", "pulls at the cloud use the admin user: \"admin\"");

@@ -13,6 +13,29 @@ bool syncs_repository(const SimTopology& topology, const std::string& node, cons
   return node == cli::kCloudNodeName || topology.cluster.node(node) != nullptr;
 }
 
+namespace {
+// A repository name, or "prefix/*" for everything under prefix/: do two of them name a repository in common?
+bool overlap(std::string_view a, std::string_view b) {
+  const bool a_pattern = a.ends_with("/*"), b_pattern = b.ends_with("/*");
+  if (a_pattern) a.remove_suffix(1);  // "prefix/"
+  if (b_pattern) b.remove_suffix(1);
+  if (!a_pattern && !b_pattern) return a == b;
+  if (a_pattern && b_pattern) return a.starts_with(b) || b.starts_with(a);
+  return a_pattern ? b.starts_with(a) : a.starts_with(b);
+}
+}  // namespace
+
+bool may_sync_some(const SimTopology& topology, const std::string& node, const std::string& filter) {
+  if (!filter.ends_with("/*")) return syncs_repository(topology, node, filter);
+  for (const cli::NodeSpec* at = topology.cluster.node(node); at;
+       at = at->parent ? topology.cluster.node(*at->parent) : nullptr) {
+    if (std::none_of(at->repositories.begin(), at->repositories.end(),
+                     [&](const std::string& synced) { return overlap(synced, filter); }))
+      return false;
+  }
+  return node == cli::kCloudNodeName || topology.cluster.node(node) != nullptr;
+}
+
 bool accepts_writes(const SimTopology& topology, const std::string& node) {
   if (node == cli::kCloudNodeName) return true;
   const cli::NodeSpec* spec = topology.cluster.node(node);

@@ -10,6 +10,9 @@ namespace outpost::sim::world {
 // True for the cloud (which holds every repository) and for a connected registry whose repositories, and every
 // ancestor's, match `repository`: a CR syncs only what its parent can read (SPEC 2.5).
 bool syncs_repository(const SimTopology& topology, const std::string& node, const std::string& repository);
+// Whether `node` could hold some repository `filter` names: a repository name it syncs (as syncs_repository), or a
+// "prefix/*" that overlaps what it and each of its ancestors sync. For what a pull may draw from.
+bool may_sync_some(const SimTopology& topology, const std::string& node, const std::string& filter);
 
 // "ReadWrite" or "ReadOnly"; the cloud counts as ReadWrite.
 bool accepts_writes(const SimTopology& topology, const std::string& node);

@@ -106,8 +106,21 @@ BOOST_AUTO_TEST_CASE(workload_items_are_checked_against_the_topology) {
   BOOST_TEST(mentions(error, "scenario.workload[0].node: 'line1' is ReadOnly"), error);
   error = workload_error({{"action", "push"}, {"node", "factory"}, {"repository", "base"}, {"at", "1m"}});
   BOOST_TEST(mentions(error, "'base' is not synced by factory"), error);
+  BOOST_TEST(mentions(error, "scenario.workload[0].repository: "), error);  // the key the file has
   error = workload_error({{"action", "push"}, {"node", "factory"}, {"repository", "apps/x"}});
   BOOST_TEST(mentions(error, "give exactly one of at, times, every or rate"), error);
+  // A pull's filter must be able to match something the node syncs: once every pull of such an item was skipped.
+  error = workload_error({{"action", "pull"}, {"node", "line1"}, {"repository", "other/x"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].repository: 'other/x' names nothing line1 syncs"), error);
+  error = workload_error({{"action", "pull"}, {"node", "line1"}, {"repositories", {"other/*"}}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "'other/*' names nothing line1 syncs"), error);
+  error = workload_error({{"action", "pull"}, {"node", "line1"}, {"repositories", json::array()}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].repositories: name at least one"), error);
+  error = workload_error({{"action", "pull"}, {"node", "line1"}, {"repository", "Apps/*"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "'Apps/*' is not a repository name or prefix/*"), error);
+  for (const json& filter : {json("apps/x"), json("apps/*"), json("apps/team/*")})
+    BOOST_CHECK_NO_THROW(parse_scenario(with(
+        base, {{"workload", {{{"action", "pull"}, {"node", "line1"}, {"repository", filter}, {"at", "1m"}}}}})));
   error = workload_error({{"action", "pull"}, {"node", "line1"}, {"token", "factory-client"}, {"at", "1m"}});
   BOOST_TEST(mentions(error, "'factory-client' is not a client token of line1"), error);
   error = workload_error({{"action", "jump"}, {"at", "1m"}});
