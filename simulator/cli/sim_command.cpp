@@ -185,8 +185,8 @@ SimCommand::SimCommand(CLI::App& app) {
   run_->add_option("--duration", options_.duration, "virtual time the workload and faults run (10m, 1h, PT1H)")->check(not_empty);
   run_->add_option("--report", options_.report, "write every run as JSON to this file")->check(not_empty);
   run_->add_option("--trace", options_.trace,
-                   "write each run's trace (Chrome trace format, for Perfetto) to this file (FILE-<seed>.json for "
-                   "several seeds)")
+                   "write each run's trace (Chrome trace format, for Perfetto) to this file (for several seeds, "
+                   "-<seed> before its extension: t.json -> t-1.json)")
       ->check(not_empty);
   run_->add_option("--network", options_.network,
                    "direct (no delay) or simulated (the scenario's links: latency, bandwidth); default: the scenario's")

@@ -90,7 +90,7 @@ FaultStep parse_step(const json& entry, const std::string& at, const SimTopology
   FaultStep step;
   step.origin = at;
   step.action = *action;
-  const auto when = fields.duration("at");
+  const auto when = fields.plan_time("at");
   if (!when) fields.fail("at", "is required: when the fault happens, from the start of the run");
   step.at = *when;
   const bool sides = (step.action == FaultAction::Partition || step.action == FaultAction::Heal) && names_sides(fields);
@@ -110,7 +110,7 @@ FaultStep parse_step(const json& entry, const std::string& at, const SimTopology
   } else if (attributes && !read_attributes) {
     const Fields none(*attributes, fields.at("attributes"), {});
   }
-  lasts = fields.duration("for");
+  lasts = fields.plan_time("for");
   if (lasts && !undoing(step.action))
     fields.fail("for", std::string(to_string(step.action)) + " has no undoing; use for with link-down, partition, "
                                                              "crash, pause, clock-skew, toxic, lost-responses, stop, "
@@ -126,13 +126,13 @@ NemesisSpec parse_nemesis(const json& value, const std::string& where, const Sim
   if (!rates) fields.fail("rates", "is required: {\"link-down\": \"6/h\", \"crash\": \"1/h\", ...}");
   parse_nemesis_rates(*rates, fields.at("rates"), nemesis, topology);
   if (!nemesis.enabled()) fields.fail("rates", "name at least one fault kind with a rate");
-  nemesis.start = fields.duration("start").value_or(Nanoseconds(0));
-  nemesis.stop = fields.duration("stop");
+  nemesis.start = fields.plan_time("start").value_or(Nanoseconds(0));
+  nemesis.stop = fields.plan_time("stop");
   if (nemesis.stop && *nemesis.stop <= nemesis.start) fields.fail("stop", "must come after start");
   if (const json* duration = fields.get("duration")) {
     const Fields range(*duration, fields.at("duration"), {"min", "max"});
-    nemesis.min_duration = range.duration("min").value_or(nemesis.min_duration);
-    nemesis.max_duration = range.duration("max").value_or(std::max(nemesis.max_duration, nemesis.min_duration));
+    nemesis.min_duration = range.plan_time("min").value_or(nemesis.min_duration);
+    nemesis.max_duration = range.plan_time("max").value_or(std::max(nemesis.max_duration, nemesis.min_duration));
     if (nemesis.min_duration <= Nanoseconds(0)) range.fail("min", "must be longer than zero");
     if (nemesis.max_duration < nemesis.min_duration) range.fail("max", "must be at least min");
   }

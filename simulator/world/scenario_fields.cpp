@@ -73,6 +73,13 @@ std::optional<Nanoseconds> Fields::duration(const char* key) const {
   return value;
 }
 
+std::optional<Nanoseconds> Fields::plan_time(const char* key) const {
+  const auto value = duration(key);
+  if (value && *value % std::chrono::milliseconds(1) != Nanoseconds(0))
+    fail(key, "must be whole milliseconds, as every time of the plan is (\"1500ms\" or \"PT1.5S\", not \"PT1.5005S\")");
+  return value;
+}
+
 std::optional<uint64_t> Fields::whole(const char* key, uint64_t min, uint64_t max) const {
   const nlohmann::json* value = get(key);
   if (!value) return std::nullopt;
@@ -105,10 +112,27 @@ std::optional<double> Fields::number(const char* key, double min, double max) co
   return value->get<double>();
 }
 
+namespace {
+// A JSON number that is a whole number from 0: 3 and 3.0 (and 1.5e6) are the same number to JSON, and to a schema.
+// Doubles only up to 2^53, where each whole one is exact.
+std::optional<uint64_t> whole_number_of(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) return value.get<uint64_t>();
+  if (value.is_number_integer()) {
+    const int64_t number = value.get<int64_t>();
+    return number >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(number)) : std::nullopt;
+  }
+  if (value.is_number_float()) {
+    const double real = value.get<double>();
+    if (real >= 0 && real <= 9007199254740992.0 && std::floor(real) == real) return static_cast<uint64_t>(real);
+  }
+  return std::nullopt;
+}
+}  // namespace
+
 std::optional<uint64_t> Fields::bytes(const char* key) const {
   const nlohmann::json* value = get(key);
   if (!value) return std::nullopt;
-  if (value->is_number_integer() && value->get<int64_t>() >= 0) return value->get<uint64_t>();
+  if (const auto number = whole_number_of(*value)) return number;
   const auto parsed = value->is_string() ? parse_bytes(value->get<std::string>()) : std::nullopt;
   if (!parsed) fail(key, "must be a byte size: a whole number of bytes or a string like \"4KiB\", \"1.5MB\"");
   return parsed;
@@ -117,7 +141,7 @@ std::optional<uint64_t> Fields::bytes(const char* key) const {
 std::optional<uint64_t> Fields::byte_rate(const char* key) const {
   const nlohmann::json* value = get(key);
   if (!value) return std::nullopt;
-  if (value->is_number_integer() && value->get<int64_t>() >= 0) return value->get<uint64_t>();
+  if (const auto number = whole_number_of(*value)) return number;
   const auto parsed = value->is_string() ? parse_byte_rate(value->get<std::string>()) : std::nullopt;
   if (!parsed)
     fail(key, "must be a rate: bytes per second as a whole number, or a string like \"10MB/s\" or \"100Mbit/s\"");

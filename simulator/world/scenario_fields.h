@@ -34,6 +34,8 @@ class Fields {
   std::string required_string(const char* key) const;
   std::optional<std::vector<std::string>> strings(const char* key) const;  // a string or an array of strings
   std::optional<Nanoseconds> duration(const char* key) const;              // "90s", "1h", "PT1H" (not negative)
+  // A time of the run's plan ("at", "every", "for", ...): a duration in whole milliseconds, as the plan is drawn.
+  std::optional<Nanoseconds> plan_time(const char* key) const;
   std::optional<Nanoseconds> signed_duration(const char* key) const;       // also "-5m"
   std::optional<uint64_t> whole(const char* key, uint64_t min, uint64_t max) const;
   std::optional<double> number(const char* key, double min, double max) const;

@@ -25,7 +25,7 @@ Timing parse_timing(const Fields& fields) {
   Timing timing;
   const int kinds = fields.has("at") + fields.has("times") + fields.has("every") + fields.has("rate");
   if (kinds != 1) fields.fail("at", "give exactly one of at, times, every or rate (when the action happens)");
-  if (const auto at = fields.duration("at")) timing.times.push_back(*at);
+  if (const auto at = fields.plan_time("at")) timing.times.push_back(*at);
   if (const json* times = fields.get("times")) {
     if (!times->is_array() || times->empty()) fields.fail("times", "must be a non-empty array of durations");
     for (size_t i = 0; i < times->size(); ++i) {
@@ -34,19 +34,20 @@ Timing parse_timing(const Fields& fields) {
       const json wrapped = {{key, (*times)[i]}};
       const Fields item(wrapped, fields.where(), {key});
       if (!(*times)[i].is_string()) item.fail(key, "must be a duration string like \"10m\"");
-      timing.times.push_back(*item.duration(key.c_str()));
+      timing.times.push_back(*item.plan_time(key.c_str()));
     }
     std::sort(timing.times.begin(), timing.times.end());
   }
   timing.every = fields.duration("every");
   if (timing.every && *timing.every < std::chrono::milliseconds(1))
     fields.fail("every", "must be at least 1ms: times are whole milliseconds");
+  fields.plan_time("every");  // and whole milliseconds
   timing.per_hour = fields.per_hour("rate").value_or(0);
   const bool repeating = timing.every || timing.per_hour > 0;
   for (const char* key : {"start", "stop", "count"})
     if (!repeating && fields.has(key)) fields.fail(key, "applies to every and rate only");
-  timing.start = fields.duration("start").value_or(Nanoseconds(0));
-  timing.stop = fields.duration("stop");
+  timing.start = fields.plan_time("start").value_or(Nanoseconds(0));
+  timing.stop = fields.plan_time("stop");
   if (timing.stop && *timing.stop <= timing.start) fields.fail("stop", "must come after start");
   timing.count = fields.whole("count", 1, kMostOccurrences);
   return timing;

@@ -123,6 +123,11 @@ BOOST_AUTO_TEST_CASE(workload_items_are_checked_against_the_topology) {
         base, {{"workload", {{{"action", "pull"}, {"node", "line1"}, {"repository", filter}, {"at", "1m"}}}}})));
   error = workload_error({{"action", "pull"}, {"node", "line1"}, {"token", "factory-client"}, {"at", "1m"}});
   BOOST_TEST(mentions(error, "'factory-client' is not a client token of line1"), error);
+  // The plan's times are whole milliseconds (an every of 1.5 ms once ran as written, against the docs).
+  error = workload_error({{"action", "pull"}, {"node", "line1"}, {"every", "PT0.0015S"}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].every: must be whole milliseconds"), error);
+  error = workload_error({{"action", "pull"}, {"node", "line1"}, {"times", {"1m", "PT30.0005S"}}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].times[1]: must be whole milliseconds"), error);
   error = workload_error({{"action", "jump"}, {"at", "1m"}});
   BOOST_TEST(mentions(error, "'jump' is not an action: push, pull, token or scopeMap"), error);
   error = workload_error({{"action", "token"}, {"token", "line1-client"}, {"status", "off"}, {"at", "1m"}});
