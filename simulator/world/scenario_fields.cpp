@@ -18,7 +18,7 @@ Fields::Fields(const nlohmann::json& object, std::string where, std::initializer
   if (!object_.is_object()) scenario_fail(where_, "must be a JSON object (keys: " + list + ")");
   for (const auto& [key, value] : object_.items())
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-      scenario_fail(where_, "unknown key '" + key + "' (known: " + list + ")");
+      scenario_fail(where_, "unknown key '" + key + "' (" + (list.empty() ? "it takes none" : "known: " + list) + ")");
 }
 
 const nlohmann::json* Fields::get(const char* key) const {

@@ -29,11 +29,22 @@ json read_json_file(const std::filesystem::path& file, const std::string& where)
   }
 }
 
+// The cluster parser's messages start with their own path ("nodes[2].name: ..."): joined to `where` as one path
+// ("scenario.topology.nodes[2].name: ..."), not as two ("scenario.topology: nodes[2].name: ...").
+[[noreturn]] void fail_with_path(const std::string& where, const std::string& message) {
+  const size_t colon = message.find(": ");
+  const std::string_view head = std::string_view(message).substr(0, colon);
+  const bool is_path = colon != std::string::npos && !head.empty() &&
+                       (head.starts_with("nodes[") || head.find(' ') == std::string_view::npos);
+  if (is_path) throw ScenarioError(where + "." + message);
+  scenario_fail(where, message);
+}
+
 cli::Topology parse_cluster(const json& document, const std::string& where) {
   try {
     return cli::parse_topology(document);
   } catch (const cli::TopologyError& error) {
-    scenario_fail(where, error.what());
+    fail_with_path(where, error.what());
   }
 }
 
@@ -69,9 +80,11 @@ void take_node_extensions(json& document, const std::string& where, std::map<std
 
 void check_named(const std::string& name, const SimTopology& topology, bool cloud_allowed, const std::string& where) {
   if (cloud_allowed && name == cli::kCloudNodeName) return;
+  if (!cloud_allowed && name == cli::kCloudNodeName)
+    scenario_fail(where, "the cloud has no uplink: links are named by their child, a connected registry");
   if (!topology.cluster.node(name))
-    scenario_fail(where, "'" + name + "' is not a node of the topology" +
-                             (cloud_allowed ? "" : " (the cloud has no uplink)"));
+    scenario_fail(where, "'" + name + "' is not " +
+                             (cloud_allowed ? "a node of the topology" : "a connected registry of the topology"));
 }
 
 }  // namespace
@@ -128,7 +141,9 @@ SimTopology parse_sim_topology(const json& value, const std::string& where, cons
       document = topology_json(tree(static_cast<unsigned>(*depth), static_cast<unsigned>(*fanout), modes,
                                     repositories).cluster);
     } catch (const ScenarioError& error) {
-      scenario_fail(fields.at("tree"), error.what());
+      std::string_view message = error.what();
+      if (message.starts_with("tree: ")) message.remove_prefix(6);  // said once, by the path
+      scenario_fail(fields.at("tree"), std::string(message));
     }
   }
   if (const json* nodes = fields.get("nodes")) document["nodes"] = *nodes;

@@ -23,8 +23,13 @@ constexpr std::string_view kAdmin = "admin";
 
 Timing parse_timing(const Fields& fields) {
   Timing timing;
-  const int kinds = fields.has("at") + fields.has("times") + fields.has("every") + fields.has("rate");
-  if (kinds != 1) fields.fail("at", "give exactly one of at, times, every or rate (when the action happens)");
+  std::vector<const char*> given;
+  for (const char* key : {"at", "times", "every", "rate"})
+    if (fields.has(key)) given.push_back(key);
+  if (given.empty()) fields.fail("at", "give exactly one of at, times, every or rate (when the action happens)");
+  if (given.size() > 1)  // named by the second one given: the first is where the other belongs
+    fields.fail(given[1], std::string("give exactly one of at, times, every or rate, not both ") + given[0] + " and " +
+                              given[1]);
   if (const auto at = fields.plan_time("at")) timing.times.push_back(*at);
   if (const json* times = fields.get("times")) {
     if (!times->is_array() || times->empty()) fields.fail("times", "must be a non-empty array of durations");

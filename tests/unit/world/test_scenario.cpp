@@ -80,8 +80,25 @@ BOOST_AUTO_TEST_CASE(links_and_nics_are_read_and_checked) {
   BOOST_TEST(scenario.topology.nics.at("cloud").bandwidth == 1000u);
 
   topology["links"] = {{"nowhere", {{"latency", "1ms"}}}};
-  const std::string error = error_of({{"topology", topology}});
-  BOOST_TEST(mentions(error, "'nowhere' is not a node of the topology"), error);
+  std::string error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "scenario.topology.links.nowhere: 'nowhere' is not a connected registry"), error);
+  topology["links"] = {{"cloud", {{"latency", "1ms"}}}};
+  error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "the cloud has no uplink"), error);
+  // The cluster parser's own paths join the scenario's: one path, not two.
+  topology.erase("links");
+  topology["nodes"][0]["name"] = "ab";
+  error = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(error, "scenario.topology.nodes[0].name: 'ab' is not a connected-registry name"), error);
+  const json weird_tree = {{"depth", 1}, {"fanout", 1}, {"modes", {"Weird"}}};
+  error = error_of({{"topology", {{"tree", weird_tree}}}});
+  BOOST_TEST(mentions(error, "scenario.topology.tree: 'Weird' is not a mode"), error);
+  // Two timings: named by the second.
+  const json tiny_tree = {{"depth", 1}, {"fanout", 1}};
+  const json both = {{"action", "pull"}, {"node", "node1"}, {"every", "1m"}, {"rate", "2/h"}};
+  error = error_of({{"topology", {{"tree", tiny_tree}}}, {"workload", json::array({both})}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].rate: give exactly one of at, times, every or rate, not both every"),
+             error);
 }
 
 BOOST_AUTO_TEST_CASE(a_topology_file_is_the_live_clusters_format) {
