@@ -55,6 +55,17 @@ std::unique_ptr<http::Call> NodeHandler::start(http::Request request) {
       return call;
     return std::make_unique<NotifyingCall>(std::move(call), after_management_change);
   }
+  if (management_ == nullptr && is_management(request.path)) {
+    // A connected registry, or the cloud's data endpoint: the management API lives only on the cloud's login server
+    // (SPEC 7.2). Said so, rather than "no such endpoint", to a client pointed at the wrong node.
+    http::Response response = error_response(ApiError(
+        404, "NOT_FOUND",
+        "the management API is served only by the cloud registry's login server, not by this node: point "
+        "--registry (or OUTPOST_REGISTRY) at the cloud",
+        {{"path", request.path}}));
+    response.route = "mgmt_unknown";
+    return http::respond_now(std::move(response));
+  }
   return registry_.start(std::move(request));
 }
 

@@ -302,6 +302,19 @@ BOOST_AUTO_TEST_CASE(a_round_that_goes_through_clears_the_reported_problems) {
   BOOST_TEST(agent.status().at("connectionState") == "Online");
 }
 
+// The management API is the cloud's (SPEC 7.2): a connected registry, and the cloud's data endpoint, say where it
+// is instead of "no such endpoint".
+BOOST_AUTO_TEST_CASE(the_management_api_elsewhere_than_the_clouds_login_server_says_where_it_is) {
+  HierarchyWorld world;
+  world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  for (const char* authority : {"factory:5000", "cloud:5001"}) {
+    const auto answer = world.call(authority, http::Method::Get, "/mgmt/v1/tokens", world.admin());
+    BOOST_TEST(answer.status == 404);
+    BOOST_TEST(answer.body.find("served only by the cloud registry's login server") != std::string::npos, answer.body);
+  }
+  BOOST_TEST(world.call("cloud:5000", http::Method::Get, "/mgmt/v1/tokens", world.admin()).status == 200);
+}
+
 // A node whose parent answers its gateway but not its content (a content link cut, a data endpoint down) goes
 // Offline, and says so: the report goes through the gateway once per status interval. It once reported only when
 // Unhealthy, and the cloud went on showing its last report, Online with no problem, for as long as it lasted.
