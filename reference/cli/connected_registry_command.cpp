@@ -97,7 +97,8 @@ ConnectedRegistryCommand::ConnectedRegistryCommand(CLI::App& app) {
                                      : "replace the client tokens with these")
         ->expected(1, CLI::detail::expected_max_vector_size);
     verb->add_option("--sync-schedule", flags_.sync_schedule, "5-field cron schedule (UTC); * * * * * = continuous");
-    verb->add_option("--sync-window", flags_.sync_window, "ISO-8601 duration of each sync window, PT1H to P7D");
+    verb->add_option("--sync-window", flags_.sync_window,
+                     "ISO-8601 duration of each sync window, PT1H to P7D; none: no window (sync whenever scheduled)");
     verb->add_option("--sync-message-ttl", flags_.sync_message_ttl, "ISO-8601 message lifetime, P1D to P90D");
     verb->add_option("--notifications", flags_.notifications,
                      create_ == verb ? "notification patterns repo[:tag][@digest]:push|delete|*"
@@ -156,7 +157,9 @@ ordered_json ConnectedRegistryCommand::settings_body(bool update) const {
   if (!flags_.client_tokens.empty()) body["clientTokens"] = names(flags_.client_tokens);
   ordered_json sync = ordered_json::object();
   if (!flags_.sync_schedule.empty()) sync["schedule"] = flags_.sync_schedule;
-  if (!flags_.sync_window.empty()) sync["window"] = flags_.sync_window;
+  // "none" removes a window (SPEC 2.1: absent), which the API takes as null.
+  if (!flags_.sync_window.empty())
+    sync["window"] = flags_.sync_window == "none" ? ordered_json(nullptr) : ordered_json(flags_.sync_window);
   if (!flags_.sync_message_ttl.empty()) sync["messageTtl"] = flags_.sync_message_ttl;
   if (!sync.empty()) body["sync"] = std::move(sync);
   if (!flags_.notifications.empty()) body["notifications"] = names(flags_.notifications);

@@ -164,6 +164,10 @@ def test_create_show_list_and_the_sync_tokens(cli, node):
     assert table[2].split()[:4] == ["edgeone", "ReadWrite", "Offline", "0"]
     assert table[3].split()[:4] == ["edgetwo", "ReadOnly", "Offline", "edgeone"]
 
+    # A window is removed with "none" (it could not be, from the command line).
+    unwindowed = cli.json("connected-registry", "update", "--name", "edgeone", "--sync-window", "none")
+    assert unwindowed["sync"]["window"] is None and unwindowed["sync"]["schedule"] == "0 9 * * *"
+
     # update: settings and client tokens.
     updated = cli.json("connected-registry", "update", "--name", "edgeone", "--sync-schedule", "* * * * *",
                        "--remove-client-tokens", "pos-client", "--add-notifications", "world:push")
