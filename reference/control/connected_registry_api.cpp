@@ -414,11 +414,18 @@ ControlPlane::Result ControlPlane::list_connected_registries(const ConnectedRegi
                                 in_quotes(*filter.connection_state),
                             {{"field", "connectionState"}});
   }
-  const std::optional<std::string> parent = filter.parent ? std::optional(lookup_name(*filter.parent)) : std::nullopt;
   const auto snapshot = impl_->current();
+  // The children of that CR; "cloud" (unless a CR has that name) the cloud's own children. An unknown name is 404, as
+  // everywhere else, rather than an empty list that reads as "no children".
+  std::optional<std::optional<std::string>> parent;
+  if (filter.parent) {
+    const std::string key = lookup_name(*filter.parent);
+    if (key == "cloud" && !snapshot->connected_registry(key)) parent.emplace(std::nullopt);
+    else parent.emplace(existing_registry_or_404(*snapshot, key).name);
+  }
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [name, cr] : snapshot->connected_registries) {
-    if (parent && cr.parent != parent) continue;
+    if (parent && cr.parent != *parent) continue;
     if (mode && cr.mode != *mode) continue;
     const auto status = status_of(*impl_, cr);
     if (state && (status ? status->connection_state : ConnectedRegistryStatus{}.connection_state) != *state) continue;

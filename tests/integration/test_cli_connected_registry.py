@@ -157,6 +157,9 @@ def test_create_show_list_and_the_sync_tokens(cli, node):
     assert listed == api_get(node, MGMT)
     assert [cr["name"] for cr in listed] == ["edgeone", "edgetwo"]
     assert [cr["name"] for cr in cli.json("connected-registry", "list", "--parent", "edgeone")] == ["edgetwo"]
+    # "cloud" lists the cloud's own children; a parent that does not exist is an error, not an empty list.
+    assert [cr["name"] for cr in cli.json("connected-registry", "list", "--parent", "cloud")] == ["edgeone"]
+    assert cli.fails(1, "connected-registry", "list", "--parent", "nosuch").startswith("outpost: NOT_FOUND: ")
     assert [cr["name"] for cr in cli.json("connected-registry", "list", "--mode", "ReadWrite")] == ["edgeone"]
     table = cli.ok("connected-registry", "list", "--output", "table").stdout.splitlines()
     assert table[0].split() == ["NAME", "MODE", "CONNECTION", "STATE", "PARENT", "LOGIN", "SERVER", "LAST", "SYNC",
