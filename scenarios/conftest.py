@@ -58,6 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     if config.getoption("outpost_seeds") < 1:
         raise pytest.UsageError("--outpost-seeds must be at least 1")
+    _base_seed(config)  # a bad seed is one usage error now, not a collection error in every module
     # A SIGTERM (a CI timeout, a killed job) unwinds like Ctrl-C, so live clusters are stopped on the way out.
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _interrupt)
@@ -70,7 +71,10 @@ def _interrupt(number: int, frame: Any) -> None:
 def _base_seed(config: pytest.Config) -> int:
     seed = config.getoption("outpost_seed")
     if seed is None:
-        seed = int(os.environ.get("OUTPOST_SEED", "1"))
+        text = os.environ.get("OUTPOST_SEED", "1")
+        if not text.isdigit():
+            raise pytest.UsageError(f"OUTPOST_SEED={text!r} is not a seed: a whole number from 0")
+        seed = int(text)
     if seed < 0:
         raise pytest.UsageError("--outpost-seed must not be negative")
     return seed

@@ -31,7 +31,7 @@ from . import errors
 from .cluster import CLOUD, Cluster
 from .live_content import Content, compare, difference, read_content, syncs
 from .live_http import ProxyApi, ProxyError, exchange
-from .live_processes import ClusterProcesses, find_binary, log_tail
+from .live_processes import ClusterProcesses, LiveClusterError, find_binary, log_tail
 from .oci import Client
 from .topology import PathLike, Topology, load_topology
 from .transport import Duration, Response, to_nanoseconds
@@ -215,6 +215,11 @@ class LiveCluster(Cluster):
         """True once the processes were stopped (:meth:`close`)."""
         return not self._finalizer.alive
 
+    def _require_open(self) -> None:
+        """After close() nothing runs: a restart would start a process nothing stops any more."""
+        if not self._finalizer.alive:
+            raise LiveClusterError("the live cluster is closed: make a new LiveCluster")
+
     # ------------------------------------------------------------------ the topology started
     @staticmethod
     def _cluster_topology(topology: Topology, seed: int, log_level: Optional[str]) -> Dict[str, Any]:
@@ -372,6 +377,7 @@ class LiveCluster(Cluster):
     # ------------------------------------------------------------------ world hooks: requests
     def _send(self, node: str, method: str, authority: str, target: str, headers: List[Tuple[str, str]],
               body: bytes, timeout: float) -> Response:
+        self._require_open()
         self._fire_due()
         address = self._address.get(authority, authority)
         return exchange(address, method, authority, target, headers, body, timeout)
@@ -424,6 +430,7 @@ class LiveCluster(Cluster):
 
     def _advance(self, duration_ns: int) -> None:
         """Real time passes; fault steps scheduled with ``at``/``for`` fire on time meanwhile."""
+        self._require_open()
         end = self._now_ns() + duration_ns
         while True:
             self._fire_due()
@@ -452,6 +459,7 @@ class LiveCluster(Cluster):
 
     # ------------------------------------------------------------------ world hooks: faults
     def _node_fault(self, action: str, nodes: Sequence[str], skew_ns: int = 0) -> None:
+        self._require_open()
         for node in nodes:
             self._known(node)
         if action == "clock-skew":
@@ -478,6 +486,7 @@ class LiveCluster(Cluster):
         return exchange(entry["listen"], "GET", entry["loginServer"], path, [], b"", 2.0).status == 200
 
     def _link_fault(self, action: str, targets: Sequence[str]) -> None:
+        self._require_open()
         for target in targets:
             self._known(target)
             if target == CLOUD and action in ("link-down", "link-up"):
@@ -543,6 +552,7 @@ class LiveCluster(Cluster):
 
     def _add_toxic(self, client: str, server: str, kind: str, attributes: Dict[str, float], stream: str,
                    toxicity: float, name: str) -> None:
+        self._require_open()
         if kind == "down":  # the proxy has no such toxic: its link switched off, a cut held under the toxic's name
             self._cut(f"link-toxic-down:{client}:{name}", self._cut_links([client], f"toxic {name}"))
             names = self._down_toxics.setdefault(client, [])
@@ -560,6 +570,7 @@ class LiveCluster(Cluster):
                 raise
 
     def _remove_toxic(self, client: str, server: str, name: str) -> bool:
+        self._require_open()
         if name in self._down_toxics.get(client, []):
             self._down_toxics[client].remove(name)
             self._uncut(f"link-toxic-down:{client}:{name}")
@@ -579,6 +590,7 @@ class LiveCluster(Cluster):
              for name in self._down_toxics.get(client, [])]
 
     def _heal_all(self) -> None:
+        self._require_open()
         self._scheduled = [event for event in self._scheduled if not event.undo]  # nothing is left to undo
         self._heal_links()
         for node in self.names:
@@ -588,6 +600,7 @@ class LiveCluster(Cluster):
                 self._node_fault("restart", [node])
 
     def _apply_step(self, step: Dict[str, Any]) -> None:
+        self._require_open()
         from .live_steps import plan_step
         at_ns, run, undo_after_ns, undo = plan_step(self, step)
 
@@ -607,6 +620,7 @@ class LiveCluster(Cluster):
         return ("running" if self._processes.running(node) else "down"), bool(self._processes.paused.get(node))
 
     def _node_status(self, node: str) -> Dict[str, Any]:
+        self._require_open()
         self._known(node)
         entry = self.document["nodes"][node]
         state, paused = self._process_state(node)
@@ -633,6 +647,7 @@ class LiveCluster(Cluster):
         return out
 
     def _node_metrics_text(self, node: str) -> str:
+        self._require_open()
         self._known(node)
         state, paused = self._process_state(node)
         if state != "running" or paused:
@@ -671,6 +686,7 @@ class LiveCluster(Cluster):
         return self._converge_report(0, 1)
 
     def _converge_report(self, deadline_ns: int, every_ns: int) -> Dict[str, Any]:
+        self._require_open()
         end = self._now_ns() + deadline_ns
         checks = 0
         while True:

@@ -15,6 +15,17 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from . import errors
 from .transport import Duration, Response, Transport, headers_dict, to_seconds
 
+
+def _name(repository: str) -> str:
+    """A repository as a path: what a URL cannot hold (a space, "?", "#") percent-encoded, so both worlds get the
+    same request and refuse a bad name alike (the live client refused to send it at all)."""
+    return urllib.parse.quote(str(repository), safe="/")
+
+
+def _ref(reference: str) -> str:
+    """A tag or digest as a path segment (a digest's ":" kept)."""
+    return urllib.parse.quote(str(reference), safe=":")
+
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
 CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
 LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar"
@@ -173,7 +184,7 @@ class Client:
 
     def tags(self, repository: str) -> List[str]:
         """The repository's tags (all pages). NotFound (``NAME_UNKNOWN``) for a repository the node lacks."""
-        return self._paged(f"/v2/{repository}/tags/list", "tags")
+        return self._paged(f"/v2/{_name(repository)}/tags/list", "tags")
 
     def _paged(self, path: str, key: str) -> List[str]:
         names: List[str] = []
@@ -188,7 +199,7 @@ class Client:
 
     def has(self, repository: str, reference: str) -> bool:
         """True when the manifest (by tag or digest) is there (HEAD 200), False on 404; other refusals raise."""
-        response = self.request("HEAD", f"/v2/{repository}/manifests/{reference}",
+        response = self.request("HEAD", f"/v2/{_name(repository)}/manifests/{_ref(reference)}",
                                 headers=[("Accept", ACCEPT_MANIFESTS)])
         if response.status == 200:
             return True
@@ -196,20 +207,20 @@ class Client:
             return False
         if response.status == 0:
             raise errors.TransportError(response.transport_error, method="HEAD",
-                                        target=f"/v2/{repository}/manifests/{reference}", node=self.node)
+                                        target=f"/v2/{_name(repository)}/manifests/{_ref(reference)}", node=self.node)
         # HEAD answers have no body: the status alone chooses the error.
         raise errors.from_response(response.status, b"", headers=headers_dict(response.headers), method="HEAD",
-                                   target=f"/v2/{repository}/manifests/{reference}", node=self.node)
+                                   target=f"/v2/{_name(repository)}/manifests/{_ref(reference)}", node=self.node)
 
     def digest(self, repository: str, reference: str) -> str:
         """The manifest's digest (``Docker-Content-Digest`` of a HEAD)."""
-        response = self._call("HEAD", f"/v2/{repository}/manifests/{reference}",
+        response = self._call("HEAD", f"/v2/{_name(repository)}/manifests/{_ref(reference)}",
                               headers=[("Accept", ACCEPT_MANIFESTS)])
         return response.header("Docker-Content-Digest") or ""
 
     def manifest(self, repository: str, reference: str) -> Tuple[bytes, str, str]:
         """The manifest by tag or digest: (bytes, media type, digest); the digest is verified."""
-        response = self._call("GET", f"/v2/{repository}/manifests/{reference}",
+        response = self._call("GET", f"/v2/{_name(repository)}/manifests/{_ref(reference)}",
                               headers=[("Accept", ACCEPT_MANIFESTS)])
         digest = digest_of(response.body)
         if reference.startswith("sha256:") and reference != digest:
@@ -218,7 +229,7 @@ class Client:
 
     def blob(self, repository: str, digest: str) -> bytes:
         """A blob's bytes, verified against its digest."""
-        body = self._call("GET", f"/v2/{repository}/blobs/{digest}").body
+        body = self._call("GET", f"/v2/{_name(repository)}/blobs/{_ref(digest)}").body
         if digest_of(body) != digest:
             raise errors.DigestMismatch(f"blob {repository}@{digest} at {self.node} hashes to {digest_of(body)}")
         return body
@@ -236,14 +247,14 @@ class Client:
         """A monolithic upload (``POST .../blobs/uploads/?digest=``); the digest (``digest``: already known, not
         computed again; the registry checks it either way)."""
         digest = digest or digest_of(data)
-        self._call("POST", f"/v2/{repository}/blobs/uploads/?digest={digest}", data,
+        self._call("POST", f"/v2/{_name(repository)}/blobs/uploads/?digest={_ref(digest)}", data,
                    [("Content-Type", "application/octet-stream")], expect=(201,))
         return digest
 
     def push_manifest(self, repository: str, reference: str, manifest: bytes,
                       media_type: str = MANIFEST_MEDIA_TYPE) -> str:
         """``PUT .../manifests/<reference>``; the digest the registry answered."""
-        response = self._call("PUT", f"/v2/{repository}/manifests/{reference}", manifest,
+        response = self._call("PUT", f"/v2/{_name(repository)}/manifests/{_ref(reference)}", manifest,
                               [("Content-Type", media_type)], expect=(201,))
         return response.header("Docker-Content-Digest") or digest_of(manifest)
 
@@ -262,6 +273,6 @@ class Client:
 
     def delete(self, repository: str, reference: str) -> None:
         """Deletes a manifest by digest, or untags a tag (``DELETE .../manifests/<reference>``)."""
-        self._call("DELETE", f"/v2/{repository}/manifests/{reference}", expect=(202, 200, 204))
+        self._call("DELETE", f"/v2/{_name(repository)}/manifests/{_ref(reference)}", expect=(202, 200, 204))
         if self._observer is not None:
             self._observer.deleted(self.node, repository, reference)

@@ -73,6 +73,12 @@ def test_crash_restart_pause_and_close(tmp_path):
         assert any(key.startswith("outpost_sync_rounds_total") for key in live.node("node1").metrics())
     assert live.closed
     assert not [pid for pid, start in processes(tmp_path / "c" / "cluster") if alive(pid, start)]
+    # Closed is closed: a restart once started a process nothing stopped any more.
+    for after_close in (lambda: live.node("node1").restart(), lambda: live.heal_all(), lambda: live.node("node1").status(),
+                        lambda: live.cloud.tags("apps/x")):
+        with pytest.raises(outpost.LiveClusterError, match="closed"):
+            after_close()
+    assert not [pid for pid, start in processes(tmp_path / "c" / "cluster") if alive(pid, start)]
 
 
 def test_cuts_and_toxics_need_links_no_other_node_uses():

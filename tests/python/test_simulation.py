@@ -482,3 +482,16 @@ def test_wrong_arguments_raise_the_documented_classes(tmp_path):
     scenario = tmp_path / "tiny.json"
     scenario.write_text(json.dumps({"name": "tiny", "topology": {"tree": {"depth": 1, "fanout": 1}}}))
     assert outpost.check_scenario(scenario) == "tiny"  # a PathLike, as everywhere else
+
+
+def test_names_a_url_cannot_hold_are_sent_encoded_and_refused_by_the_registry():
+    # The live client refused to send "bad tag!" (TransportError) and sent "apps/x?y" as a query: the same call
+    # differed between the worlds. Encoded, both registries refuse the name itself.
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=6)
+    sim.build()
+    with pytest.raises(outpost.Invalid) as refused:
+        sim.cloud.push("apps/demo", "bad tag!")
+    assert refused.value.code == "TAG_INVALID"
+    with pytest.raises(outpost.Invalid) as refused:
+        sim.cloud.client().tags("apps/x?y")
+    assert refused.value.code == "NAME_INVALID"
