@@ -73,7 +73,7 @@ class RegistryError(Error):
                  errors: Optional[list] = None, method: str = "", target: str = "", node: str = "",
                  headers: Optional[Dict[str, str]] = None) -> None:
         where = f" ({method} {target} at {node})" if method else ""
-        super().__init__(f"{status} {code or ''}: {message}{where}".replace("  ", " "))
+        super().__init__(f"{status} {code}: {message}{where}" if code else f"{status}: {message}{where}")
         self.status = status
         self.code = code
         self.message = message

@@ -19,12 +19,16 @@ from .transport import Duration, Response, Transport, headers_dict, to_seconds
 def _name(repository: str) -> str:
     """A repository as a path: what a URL cannot hold (a space, "?", "#") percent-encoded, so both worlds get the
     same request and refuse a bad name alike (the live client refused to send it at all)."""
-    return urllib.parse.quote(str(repository), safe="/")
+    if not isinstance(repository, str):  # push(5, "v1") once made a repository "5"
+        raise ValueError(f"a repository is a name (str), not {type(repository).__name__}: {repository!r}")
+    return urllib.parse.quote(repository, safe="/")
 
 
 def _ref(reference: str) -> str:
     """A tag or digest as a path segment (a digest's ":" kept)."""
-    return urllib.parse.quote(str(reference), safe=":")
+    if not isinstance(reference, str):
+        raise ValueError(f"a tag or digest is a str, not {type(reference).__name__}: {reference!r}")
+    return urllib.parse.quote(reference, safe=":")
 
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
 CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"

@@ -73,6 +73,8 @@ class Topology:
 
     def subtree(self, name: str) -> List[str]:
         """The node and everything below it, parents first."""
+        if name != "cloud":
+            self.spec(name)  # UnknownName for a name the topology lacks (it answered [name])
         out, queue = [], [name]
         while queue:
             current = queue.pop(0)

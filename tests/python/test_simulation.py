@@ -463,6 +463,10 @@ def test_wrong_arguments_raise_the_documented_classes(tmp_path):
         with pytest.raises(outpost.UnknownName, match="no connected registry named 'nope'") as raised:
             unknown()
         assert isinstance(raised.value, (ValueError)) and isinstance(raised.value, KeyError)
+    with pytest.raises(outpost.UnknownName):
+        sim.topology.subtree("nope")  # once answered ["nope"]
+    with pytest.raises(ValueError, match="a repository is a name"):
+        sim.cloud.push(5, "v1")  # once made a repository "5"
     with pytest.raises(ValueError, match="not one name"):
         sim.partition("node1")  # once read as the names 'n', 'o', 'd', 'e', '1'
     with pytest.raises(ValueError, match="must not be negative"):
