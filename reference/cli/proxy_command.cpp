@@ -101,7 +101,12 @@ int run_proxy_serve(const ProxyServeOptions& options, std::function<void(const s
   const log::Level level = log::parse_level(options.log_level);
   log::set_level(log::Level::Info);
   std::vector<live::proxy::LinkSpec> specs;
-  for (const auto& flag : options.links) specs.push_back(parse_link_flag(flag));
+  for (const auto& flag : options.links) {
+    specs.push_back(parse_link_flag(flag));
+    // Before anything listens: a second link of a name was refused only once the first was up and announced.
+    for (size_t i = 0; i + 1 < specs.size(); ++i)
+      if (specs[i].name == specs.back().name) throw UsageError("--link " + specs.back().name + " is given twice");
+  }
 
   live::proxy::FaultProxy::Options proxy_options;
   proxy_options.seed = options.seed;

@@ -200,6 +200,11 @@ def test_cli_errors_and_exit_statuses(outpost_bin, fault_proxy, registry):
                                  text=True, timeout=CLI_TIMEOUT)
     assert unreachable.returncode == 1
     assert unreachable.stderr.startswith("outpost: error:")
+    # A link named twice is refused before anything listens (it once failed after the first was announced).
+    twice = subprocess.run([str(outpost_bin), "proxy", "serve", "--api", "127.0.0.1:0",
+                            "--link", "a=127.0.0.1:0," + registry.address, "--link", "a=127.0.0.1:0," + registry.address],
+                           capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert twice.returncode == 2 and "--link a is given twice" in twice.stderr and twice.stdout == ""
     # --api wins over OUTPOST_PROXY_API (the environment once replaced it), which is the default without it.
     elsewhere = dict(os.environ, OUTPOST_PROXY_API="127.0.0.1:1")
     assert subprocess.run([str(outpost_bin), "proxy", "list", "--api", fault_proxy.address], capture_output=True,
