@@ -219,14 +219,16 @@ class Launcher {
   void wait_ready(const std::string& name, const std::string& address) {
     const live::BlockingClient client;
     int last_status = 0;
-    std::string last_error;
+    std::string last_error, last_body;
     const bool ready = poll_until(
         options_.deadline,
         [&] {
           check_started_alive();
           try {
-            last_status =
-                client.request(http::Method::Get, "http://" + address + "/readyz", {}, "", kProbeTimeout).status;
+            const auto answer =
+                client.request(http::Method::Get, "http://" + address + "/readyz", {}, "", kProbeTimeout);
+            last_status = answer.status;
+            last_body = answer.body;
             return last_status == 200;
           } catch (const std::exception& error) {
             last_error = error.what();
@@ -236,8 +238,11 @@ class Launcher {
         kReadyPoll);
     if (ready) return;
     check_started_alive();
+    while (!last_body.empty() && (last_body.back() == '\n' || last_body.back() == '\r')) last_body.pop_back();
+    // The node's own reason ("not ready: waiting for its sync window (the next opens at ...)") when it gave one.
     const std::string why = last_status != 0
-                                ? "was not ready in time (/readyz answered " + std::to_string(last_status) + ")"
+                                ? "was not ready in time (/readyz answered " + std::to_string(last_status) +
+                                      (last_body.empty() ? std::string() : ": " + last_body) + ")"
                                 : "was not ready in time (" + last_error + ")";
     throw std::runtime_error(name + " " + why + "; last lines of " + log_of(name).string() + ":\n" +
                              log_tail(log_of(name)));

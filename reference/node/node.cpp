@@ -168,6 +168,7 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
   if (p.connected) {
     p.registry_options.on_change = [&p](const oci::ContentChange& change) { p.agent->on_local_change(change); };
     p.registry_options.ready = [&p] { return p.agent && p.agent->ready(); };
+    p.registry_options.not_ready_reason = [&p] { return p.agent ? p.agent->not_ready_reason() : std::string(); };
   } else {
     p.registry_options.on_change = [&p](const oci::ContentChange& change) {
       p.children_log->append(change, p.seams.clock.now());

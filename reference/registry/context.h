@@ -19,6 +19,7 @@ struct RegistryOptions {
   std::function<std::string()> metrics_text;       // /metrics body (Prometheus text); absent = 404
   // Each manifest or tag change a client made, once durable (the gateway and the push-up journal listen).
   std::function<void(const oci::ContentChange&)> on_change;
+  std::function<std::string()> not_ready_reason;  // /readyz's 503 body says why, when given (last: aggregate inits)
 };
 
 struct Context {

@@ -96,7 +96,10 @@ std::unique_ptr<http::Call> Registry::dispatch(const http::Request& request, con
     case RouteKind::Healthz:
       return http::respond_now(plain(200, "ok\n"));
     case RouteKind::Readyz:
-      if (options_.ready && !options_.ready()) return http::respond_now(plain(503, "not ready\n"));
+      if (options_.ready && !options_.ready()) {
+        const std::string why = options_.not_ready_reason ? options_.not_ready_reason() : std::string();
+        return http::respond_now(plain(503, why.empty() ? "not ready\n" : "not ready: " + why + "\n"));
+      }
       return http::respond_now(plain(200, "ready\n"));
     case RouteKind::Metrics:
       if (!options_.metrics_text) throw route_unknown(request.path);

@@ -413,13 +413,31 @@ bool SyncAgent::window_closed(const OwnSettings* settings) const {
   return settings && settings->sync_window && !settings->sync_window->open_at(clock_.now());
 }
 
+std::string SyncAgent::not_ready_reason() const {
+  if (ready_.load()) return "";
+  if (!activated_.load()) return "not activated yet: it activates with its parent's gateway (docs/protocol.md)";
+  const auto settings = replica_.settings();
+  if (window_closed(settings.get())) {
+    const auto next = settings->sync_window->next_open_after(clock_.now());
+    return "waiting for its sync window" +
+           (next ? " (the next opens at " + format_rfc3339(*next) + ")" : std::string(" (none is scheduled)"));
+  }
+  return "not synced once yet";
+}
+
 Task<void> SyncAgent::wait_for_window() {
+  bool said = false;
   for (;;) {
     const auto settings = replica_.settings();
     if (!window_closed(settings.get())) co_return;
     const SyncWindow* window = &*settings->sync_window;
     const WallTime now = clock_.now();
     const auto next = window->next_open_after(now);
+    if (!said) {  // once per wait: why nothing syncs (a node started outside its window is not ready until then)
+      log::info("waiting for the sync window", {{"cr", options_.cr_name},
+                                               {"opens", next ? format_rfc3339(*next) : std::string("never")}});
+      said = true;
+    }
     Nanoseconds delay = next ? std::min<Nanoseconds>(*next - now, options_.config_check_interval)
                              : options_.config_check_interval;
     co_await sleep_for(stop_, std::max<Nanoseconds>(delay, std::chrono::milliseconds(1)));

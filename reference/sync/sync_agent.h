@@ -73,6 +73,9 @@ class SyncAgent {
 
   // Thread-safe views.
   bool ready() const { return ready_.load(); }        // /readyz: activated and synced once (SPEC 1.4)
+  // Why it is not ready yet, for /readyz's body and `cluster up`'s error ("" once ready): not activated, waiting
+  // for its sync window (naming when it opens), or not synced once yet.
+  std::string not_ready_reason() const;
   bool disabled() const { return disabled_.load(); }  // its sync token is disabled: clients get 503 (SPEC 2.6)
   // Turned down while active (SPEC 2.7): it no longer syncs, so it serves no one (a push would never go up).
   bool superseded() const { return superseded_.load(); }

@@ -302,6 +302,22 @@ BOOST_AUTO_TEST_CASE(a_round_that_goes_through_clears_the_reported_problems) {
   BOOST_TEST(agent.status().at("connectionState") == "Online");
 }
 
+// A node started outside its sync window is not ready until the window opens; /readyz says so and when (a cluster
+// that would not come up once said only "503").
+BOOST_AUTO_TEST_CASE(readyz_says_why_a_node_is_not_ready) {
+  HierarchyWorld world;  // starts at 2027-01-01T00:00:00Z; the window opens on 2 January
+  world.add_connected_registry(
+      "factory", resource("ReadWrite", nullptr, {"apps/*"}, {{"schedule", "0 0 2 1 *"}, {"window", "PT1H"}}),
+      kPushApps);
+  sync::SyncAgent& agent = *world.node("factory").node->agent();
+  world.run_until([] { return false; }, 5min);
+  BOOST_TEST(!agent.ready());
+  const auto answer = world.call("factory:5000", http::Method::Get, "/readyz");
+  BOOST_TEST(answer.status == 503);
+  BOOST_TEST(answer.body == "not ready: waiting for its sync window (the next opens at 2027-01-02T00:00:00.000Z)\n",
+             answer.body);
+}
+
 // The management API is the cloud's (SPEC 7.2): a connected registry, and the cloud's data endpoint, say where it
 // is instead of "no such endpoint".
 BOOST_AUTO_TEST_CASE(the_management_api_elsewhere_than_the_clouds_login_server_says_where_it_is) {
