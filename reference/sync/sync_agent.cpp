@@ -390,7 +390,7 @@ Task<void> SyncAgent::resync() {
   log::info("full resync done", {{"cr", options_.cr_name}});
 }
 
-Task<void> SyncAgent::report_status() {
+Task<void> SyncAgent::report_status(Nanoseconds timeout) {
   std::vector<nlohmann::json> notifications;
   {
     std::lock_guard lock(status_mutex_);
@@ -403,8 +403,8 @@ Task<void> SyncAgent::report_status() {
   gateway::begin_status_body(body);
   append_status_text(body, notifications);
   replica_.end_status_body(body);
-  co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body),
-                         std::chrono::seconds(60), ParentLink::Reading::Text);  // only checked: nothing in it is read
+  co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body), timeout,
+                         ParentLink::Reading::Text);  // only checked: nothing in it is read
   last_status_sent_ = clock_.monotonic();
 }
 
@@ -629,7 +629,7 @@ Task<void> SyncAgent::pull_loop() {
       const ConnectionState now = state_.load();
       if (!disabled_ && (now == ConnectionState::Unhealthy || (now == ConnectionState::Offline && report_due))) {
         try {
-          co_await report_status();
+          co_await report_status(now == ConnectionState::Offline ? std::chrono::seconds(10) : std::chrono::seconds(60));
         } catch (const SyncFailure&) {
         }
       }

@@ -105,7 +105,9 @@ class SyncAgent {
   Task<void> activate();
   Task<void> refresh_config();
   Task<void> resync();
-  Task<void> report_status();
+  // `timeout` bounds the exchange: an Offline node's attempt waits less, so a black-holed parent does not hold its
+  // next sync attempt (the one that notices the parent is back) for a whole minute.
+  Task<void> report_status(Nanoseconds timeout = std::chrono::seconds(60));
   Task<void> wait_for_window();
   // Whether `settings` name a sync window that is closed now: wait_for_window()'s first check, which callers holding
   // fresh settings make themselves (nearly always open: no coroutine needed).
