@@ -264,6 +264,8 @@ void SimSession::run_scenario(std::optional<int64_t> duration_ns) {
   const Nanoseconds duration = duration_ns ? Nanoseconds(*duration_ns) : world_->scenario().duration;
   if (duration <= Nanoseconds(0)) throw std::invalid_argument("run_scenario(): the duration must be positive");
   if (ran_scenario_) throw std::invalid_argument("run_scenario(): the scenario's run phase runs once per simulation");
+  // An item that would fire too often at this duration is named now, as `sim run --duration` names it.
+  sim::world::check_occurrences(world_->scenario(), duration);
   if (!built_) build();
   Guard guard(*this);
   check_usable();
@@ -595,6 +597,7 @@ std::string SimSession::login_server(const std::string& node) const {
 }
 
 std::optional<std::string> SimSession::token_password(const std::string& token) const {
+  ReadGuard guard(*this);  // the workload changes credentials while a call runs
   if (!built_ || !world_->op().knows(token)) return std::nullopt;
   return world_->op().credentials(token).password;
 }
@@ -740,6 +743,7 @@ void SimSession::heal_all() {
 }
 
 std::string SimSession::toxics_json(const std::string& client, const std::string& server) const {
+  ReadGuard guard(*this);  // fault steps change the toxics while a call runs
   const sim::SimNetwork* network = world_->network().sim_network();
   json out = json::array();
   if (!network) return out.dump();

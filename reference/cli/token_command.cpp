@@ -88,8 +88,8 @@ TokenCommand::OwnScopeMap TokenCommand::ensure_own_scope_map(ManagementClient& c
                                      gateway_actions(flags_.gateways, "gateway"));
   const std::string name = default_scope_map_name(flags_.name);
   if (const auto existing = client.find(scope_map_path(name))) {
-    // Running the same `token create` twice works; a different set of actions would silently change what another
-    // token using this map may do, so that is refused.
+    // A map of that name left from before (its token deleted, or made by hand) is reused when it holds exactly these
+    // actions; a different set would silently change what another token using it may do, so that is refused.
     if (same_actions(actions_of(*existing), actions)) return {name, false};
     throw ApiFailure(409, {{"CONFLICT", "scope map '" + name + "' already exists with other actions; change it with "
                                         "`outpost scope-map update --name " + name +
@@ -140,7 +140,9 @@ void TokenCommand::execute(ManagementClient& client, const Clock& clock, std::os
       gateway_actions(flags_.gateways, "gateway");
     }
     // The API's PUT replaces a token of that name: its scope map, its status (a disabled token enabled again) and its
-    // passwords' presence. `create` of a name in use is refused instead, before any scope map is made for it.
+    // passwords' presence. `create` of a name in use is refused instead, before any scope map is made for it. (A
+    // look-up, then a PUT: two creates of one name at the same instant can still both go through, as for
+    // `connected-registry create`.)
     if (client.find(token_path(flags_.name)))
       throw ApiFailure(409, {{"CONFLICT", "token '" + flags_.name +
                                               "' already exists; change it with `outpost token update`, or delete it "

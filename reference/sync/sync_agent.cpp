@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <set>
 
 #include "reference/common/cron.h"
@@ -403,8 +404,18 @@ Task<void> SyncAgent::report_status(Nanoseconds timeout) {
   gateway::begin_status_body(body);
   append_status_text(body, notifications);
   replica_.end_status_body(body);
-  co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body), timeout,
-                         ParentLink::Reading::Text);  // only checked: nothing in it is read
+  try {
+    co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body), timeout,
+                           ParentLink::Reading::Text);  // only checked: nothing in it is read
+  } catch (...) {
+    // A report that did not go through keeps its notifications for the next one, ahead of any that came since: they
+    // are events, not state (the descendants' reports are state, and the next ones replace them).
+    std::lock_guard lock(status_mutex_);
+    notifications.insert(notifications.end(), std::make_move_iterator(notifications_.begin()),
+                         std::make_move_iterator(notifications_.end()));
+    notifications_.swap(notifications);
+    throw;
+  }
   last_status_sent_ = clock_.monotonic();
 }
 
@@ -415,6 +426,8 @@ bool SyncAgent::window_closed(const OwnSettings* settings) const {
 
 std::string SyncAgent::not_ready_reason() const {
   if (ready_.load()) return "";
+  if (superseded_.load()) return "turned down: another instance of this connected registry is active (SPEC 2.7)";
+  if (disabled_.load()) return "its sync token is disabled at the cloud (SPEC 2.6)";
   if (!activated_.load()) return "not activated yet: it activates with its parent's gateway (docs/protocol.md)";
   const auto settings = replica_.settings();
   if (window_closed(settings.get())) {
@@ -624,10 +637,13 @@ Task<void> SyncAgent::pull_loop() {
       // report it if the parent will listen. Offline (the parent or its content out of reach), a report is tried
       // once per status interval: the gateway may well answer while the content does not (SPEC 5.3: status, errors
       // included, flows up), and the cloud otherwise went on showing the last report, Online.
-      const bool report_due =
-          last_status_sent_ < Nanoseconds(0) || clock_.monotonic() - last_status_sent_ >= options_.status_interval;
+      // Offline, paced by the last attempt (a report to an unreachable parent fails, and would otherwise be tried
+      // again after every backoff).
+      const bool report_due = last_status_attempt_ < Nanoseconds(0) ||
+                              clock_.monotonic() - last_status_attempt_ >= options_.status_interval;
       const ConnectionState now = state_.load();
       if (!disabled_ && (now == ConnectionState::Unhealthy || (now == ConnectionState::Offline && report_due))) {
+        if (now == ConnectionState::Offline) last_status_attempt_ = clock_.monotonic();
         try {
           co_await report_status(now == ConnectionState::Offline ? std::chrono::seconds(10) : std::chrono::seconds(60));
         } catch (const SyncFailure&) {

@@ -159,6 +159,7 @@ class SyncAgent {
   uint64_t message_config_version_ = 0;
   Nanoseconds round_began_{0};  // the round under way (monotonic): past a closed window's wait
   Nanoseconds last_status_sent_{-1};
+  Nanoseconds last_status_attempt_{-1};  // an Offline node's last try at a report (pull loop only)
   std::optional<WallTime> next_gc_;
   int loops_running_ = 0;
   std::function<void()> stopped_;

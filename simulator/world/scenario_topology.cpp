@@ -34,8 +34,7 @@ json read_json_file(const std::filesystem::path& file, const std::string& where)
 [[noreturn]] void fail_with_path(const std::string& where, const std::string& message) {
   const size_t colon = message.find(": ");
   const std::string_view head = std::string_view(message).substr(0, colon);
-  const bool is_path = colon != std::string::npos && !head.empty() &&
-                       (head.starts_with("nodes[") || head.find(' ') == std::string_view::npos);
+  const bool is_path = colon != std::string::npos && head.starts_with("nodes[");
   if (is_path) throw ScenarioError(where + "." + message);
   scenario_fail(where, message);
 }

@@ -499,3 +499,11 @@ def test_names_a_url_cannot_hold_are_sent_encoded_and_refused_by_the_registry():
     with pytest.raises(outpost.Invalid) as refused:
         sim.cloud.client().tags("apps/x?y")
     assert refused.value.code == "NAME_INVALID"
+
+
+def test_run_scenario_names_an_item_that_would_fire_too_often_at_its_duration():
+    scenario = {"name": "busy", "duration": "2h", "topology": {"tree": {"depth": 1, "fanout": 1}},
+                "workload": [{"action": "pull", "node": "node1", "every": "1ms"}]}
+    sim = outpost.Simulation(scenario, seed=6)
+    with pytest.raises(outpost.ScenarioError, match=r"^scenario\.workload\[0\]: fires 10799999 times"):
+        sim.run_scenario("3h")

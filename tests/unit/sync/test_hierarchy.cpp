@@ -302,6 +302,28 @@ BOOST_AUTO_TEST_CASE(a_round_that_goes_through_clears_the_reported_problems) {
   BOOST_TEST(agent.status().at("connectionState") == "Online");
 }
 
+// Notifications are events: a report that fails (its parent out of reach, now that an Offline node tries to report)
+// keeps them for the next one. They were taken out before the send and lost with it.
+BOOST_AUTO_TEST_CASE(notifications_outlive_a_report_that_fails) {
+  HierarchyWorld world;
+  auto body = resource("ReadWrite", nullptr, {"apps/*"});
+  body["notifications"] = {"apps/*:*"};
+  const auto factory = world.add_connected_registry("factory", body, kPushApps);
+  sync::SyncAgent& agent = *world.node("factory").node->agent();
+  BOOST_REQUIRE(world.run_until([&] { return agent.ready(); }, 5min));
+  world.network().set_down("cloud:5001", true);  // the parent's gateway and content out of reach
+  world.push_image("factory:5000", factory, "apps/tool", "1", "tool");
+  world.run_until([] { return false; }, 10min);  // Offline, trying to report now and then
+  BOOST_TEST((agent.state() == sync::ConnectionState::Offline));
+  world.network().set_down("cloud:5001", false);
+  const auto notified = [&] {
+    const auto events = world.manage(http::Method::Get, "connectedRegistries/factory/notifications");
+    return events.dump().find("apps/tool") != std::string::npos;
+  };
+  BOOST_TEST(world.run_until(notified, 10min),
+             world.manage(http::Method::Get, "connectedRegistries/factory/notifications").dump());
+}
+
 // A node started outside its sync window is not ready until the window opens; /readyz says so and when (a cluster
 // that would not come up once said only "503").
 BOOST_AUTO_TEST_CASE(readyz_says_why_a_node_is_not_ready) {
