@@ -80,38 +80,6 @@ std::optional<Nanoseconds> Fields::plan_time(const char* key) const {
   return value;
 }
 
-std::optional<uint64_t> Fields::whole(const char* key, uint64_t min, uint64_t max) const {
-  const nlohmann::json* value = get(key);
-  if (!value) return std::nullopt;
-  // JSON has one number type: 3 and 3.0 are the same number, and written as a signed literal it is still whole.
-  const auto fail_range = [&] {
-    fail(key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-  };
-  uint64_t number = 0;
-  if (value->is_number_unsigned()) {
-    number = value->get<uint64_t>();
-  } else if (value->is_number_integer() && value->get<int64_t>() >= 0) {
-    number = static_cast<uint64_t>(value->get<int64_t>());
-  } else if (value->is_number_float()) {
-    const double real = value->get<double>();
-    // Below 2^53 every whole double is exact; above, "whole" would be a guess.
-    if (!(real >= 0 && real <= 9007199254740992.0 && std::floor(real) == real)) fail_range();
-    number = static_cast<uint64_t>(real);
-  } else {
-    fail_range();
-  }
-  if (number < min || number > max) fail_range();
-  return number;
-}
-
-std::optional<double> Fields::number(const char* key, double min, double max) const {
-  const nlohmann::json* value = get(key);
-  if (!value) return std::nullopt;
-  if (!value->is_number() || value->get<double>() < min || value->get<double>() > max)
-    fail(key, "must be a number from " + nlohmann::json(min).dump() + " to " + nlohmann::json(max).dump());
-  return value->get<double>();
-}
-
 namespace {
 // A JSON number that is a whole number from 0: 3 and 3.0 (and 1.5e6) are the same number to JSON, and to a schema.
 // Doubles only up to 2^53, where each whole one is exact.
@@ -128,6 +96,23 @@ std::optional<uint64_t> whole_number_of(const nlohmann::json& value) {
   return std::nullopt;
 }
 }  // namespace
+
+std::optional<uint64_t> Fields::whole(const char* key, uint64_t min, uint64_t max) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  const auto number = whole_number_of(*value);
+  if (!number || *number < min || *number > max)
+    fail(key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  return number;
+}
+
+std::optional<double> Fields::number(const char* key, double min, double max) const {
+  const nlohmann::json* value = get(key);
+  if (!value) return std::nullopt;
+  if (!value->is_number() || value->get<double>() < min || value->get<double>() > max)
+    fail(key, "must be a number from " + nlohmann::json(min).dump() + " to " + nlohmann::json(max).dump());
+  return value->get<double>();
+}
 
 std::optional<uint64_t> Fields::bytes(const char* key) const {
   const nlohmann::json* value = get(key);
