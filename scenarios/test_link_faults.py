@@ -38,6 +38,34 @@ def test_a_cut_uplink_holds_and_the_heal_converges(target):
     converged(cluster, RECOVERY)
 
 
+@pytest.mark.spec("5.6", "5.3")
+@pytest.mark.sim_only("waits out the cloud's 5-minute limit on a silent node's last report")
+def test_the_cloud_shows_a_silent_node_offline_and_online_again(target):
+    """cloud -> node1 -> node1n1, node1n1's uplink down: the cloud shows node1n1's last report (Online) until it is
+    older than the cloud's limit (5 minutes here), then Offline with a StatusOverdue entry saying when it arrived;
+    node1, still reporting, stays Online; once the link is back, node1n1's next report shows it Online again."""
+    cluster = target(outpost.tree(2, 1))
+    converged(cluster, 3 * HOP)
+    registries = cluster.connected_registries
+
+    def state(name: str) -> str:
+        return registries.show(name)["connectionState"]
+
+    assert cluster.run_until(lambda: state("node1n1") == "Online", HOP, every="500ms")
+    cluster.link("node1n1").down()
+    cluster.run_for("4m")
+    assert state("node1n1") == "Online"             # its last report still stands
+    assert cluster.run_until(lambda: state("node1n1") == "Offline", "2m", every="5s")
+    shown = registries.show("node1n1")
+    overdue = [detail for detail in shown["statusDetails"] if detail["code"] == "StatusOverdue"]
+    assert len(overdue) == 1 and "reached the cloud at" in overdue[0]["description"], shown
+    assert state("node1") == "Online"
+    assert [cr["name"] for cr in registries.list(connection_state="Offline")] == ["node1n1"]
+    cluster.link("node1n1").up()
+    assert cluster.run_until(lambda: state("node1n1") == "Online", RECOVERY, every="500ms")
+    assert not [d for d in registries.show("node1n1")["statusDetails"] if d["code"] == "StatusOverdue"]
+
+
 @pytest.mark.spec("5.6", "5.1")
 def test_pushes_made_while_cut_off_go_up_after_the_heal(target):
     """cloud -> node1 -> node1n1, all ReadWrite, node1's uplink down: pushes at node1 and below it are taken

@@ -265,6 +265,8 @@ class Launcher {
     config["data-endpoint"] = "127.0.0.1:0";
     config["data"] = (home / "data").string();
     config["admin-password-file"] = (directory_ / "admin-password").string();
+    config["status-offline-after"] =
+        std::to_string(std::chrono::ceil<std::chrono::seconds>(cloud_status_offline_after(topology_)).count()) + "s";
     config["password-hash-iterations"] = topology_.password_hash_iterations;
     config["log-level"] = topology_.log_level;
     config["threads"] = topology_.threads;

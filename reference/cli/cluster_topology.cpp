@@ -269,6 +269,17 @@ std::vector<const NodeSpec*> Topology::children_of(const std::optional<std::stri
   return children;
 }
 
+Nanoseconds cloud_status_offline_after(const Topology& topology) {
+  size_t deepest = 0;
+  for (const NodeSpec& node : topology.nodes) {
+    size_t depth = 1;  // under the cloud
+    for (const NodeSpec* at = &node; at && at->parent; at = topology.node(*at->parent)) ++depth;
+    deepest = std::max(deepest, depth);
+  }
+  const Nanoseconds interval = parse_human_duration(topology.sync_status_interval).value_or(std::chrono::seconds(60));
+  return std::max<Nanoseconds>(std::chrono::minutes(5), interval * static_cast<int64_t>(deepest + 2));
+}
+
 Topology parse_topology(const json& document) {
   if (!document.is_object()) fail("topology", "must be a JSON object with \"nodes\"");
   only_keys(document, "topology",

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reference/common/clock.h"
 #include "reference/common/string_hash.h"
 
 namespace outpost::cli {
@@ -84,6 +85,12 @@ struct Topology {
  private:
   NodeIndex index_;  // for node(); not part of the description
 };
+
+// How long the cloud shows a node's last status report before it shows it Offline (`serve --status-offline-after`),
+// for this topology: a relay passes its subtree's reports up once per status interval of its own, so the deepest
+// node's report may take (depth + 1) intervals to arrive; one more as margin, and never less than 5 minutes (the
+// default of a cloud started by hand).
+Nanoseconds cloud_status_offline_after(const Topology& topology);
 
 // Throws TopologyError.
 Topology parse_topology(const nlohmann::json& document);

@@ -135,6 +135,8 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
                              "registry (SPEC 7.1)");
   if (connected && !options.data_endpoint.empty())
     throw std::runtime_error("--data-endpoint is for the cloud; a connected registry serves its children on --listen");
+  if (connected && !options.status_offline_after.empty())
+    throw std::runtime_error("--status-offline-after is for the cloud, which shows its connected registries' status");
   if (!connected && !options.parent_ca_file.empty())
     throw std::runtime_error("--parent-ca-file is for a connected registry (with --connection-string); the cloud has "
                              "no parent");
@@ -143,6 +145,10 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   agent.status_interval = duration_option(options.sync_status_interval, "sync-status-interval");
   agent.config_check_interval = duration_option(options.sync_config_check, "sync-config-check");
   if (!options.gateway_protocol.empty()) agent.protocol_version = std::stoi(options.gateway_protocol);
+  std::optional<Nanoseconds> status_offline_after;  // absent: the node's default
+  if (options.status_offline_after == "none") status_offline_after = Nanoseconds::zero();
+  else if (!options.status_offline_after.empty())
+    status_offline_after = duration_option(options.status_offline_after, "status-offline-after");
 
   // Read before the data directory is touched: a refused start leaves a new directory as it found it (an initialised
   // one without the admin's hash would make the next start generate a password of its own).
@@ -177,6 +183,7 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   node_options.scheme = options.tls_cert.empty() ? "http" : "https";
   node_options.password_hash_iterations = options.password_hash_iterations;
   node_options.admin_password = admin_password;
+  if (status_offline_after) node_options.status_offline_after = *status_offline_after;
   if (options.metrics_listen.empty()) node_options.metrics_text = [&] { return metrics.render(); };
   node_options.agent = agent;
   node::Node node({clock, random, executor, &client, *storage, *control_store, sync_store.get()}, node_options);

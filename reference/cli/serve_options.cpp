@@ -24,6 +24,8 @@ constexpr Field kTextFields[] = {
     {"admin-password-file", &ServeOptions::admin_password_file,
      "file holding the admin user's password (one trailing newline ignored); default: generated at first start"},
     {"data-endpoint", &ServeOptions::data_endpoint, "cloud: HOST:PORT of the data endpoint serving the gateway API"},
+    {"status-offline-after", &ServeOptions::status_offline_after,
+     "cloud: a connected registry with no status report for this long shows Offline (default 5m; none: never)"},
     {"connection-string", &ServeOptions::connection_string,
      "run as a connected registry: ConnectedRegistryName=...;SyncTokenName=...;SyncTokenPassword=...;"
      "ParentGatewayEndpoint=...;ParentEndpointProtocol=http|https"},

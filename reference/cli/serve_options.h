@@ -18,6 +18,8 @@ struct ServeOptions {
   std::string log_level = "info";
   std::string admin_password_file;
   std::string data_endpoint;      // cloud: HOST:PORT of the gateway listener (SPEC 1.2)
+  // cloud: how long a connected registry's last status report stands before it shows Offline ("" = 5m; "none")
+  std::string status_offline_after;
   std::string connection_string;  // makes the node a connected registry (SPEC 7.3)
   // Connected registry: a PEM bundle trusted for an https parent besides the system store (a private CA).
   std::string parent_ca_file;

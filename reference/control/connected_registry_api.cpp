@@ -4,6 +4,8 @@
 #include <set>
 
 #include "reference/auth/names.h"
+#include "reference/common/iso_duration.h"
+#include "reference/common/time_format.h"
 #include "reference/control/api_json.h"
 #include "reference/control/body_fields.h"
 #include "reference/control/connected_registry_config.h"
@@ -351,22 +353,38 @@ std::string parent_endpoint(const ControlPlane::Impl& impl, const ControlPlaneOp
   if (!cr.parent) return options.data_endpoint.empty() ? std::string(kDataEndpointPlaceholder) : options.data_endpoint;
   std::lock_guard lock(impl.status_mutex);
   const auto status = impl.statuses.find(*cr.parent);
-  if (status == impl.statuses.end() || status->second.login_server.empty())
+  if (status == impl.statuses.end() || status->second.status.login_server.empty())
     return std::string(kParentEndpointPlaceholder);
-  return status->second.login_server;
+  return status->second.status.login_server;
 }
 
-std::optional<ConnectedRegistryStatus> reported_status(const ControlPlane::Impl& impl, std::string_view name) {
-  std::lock_guard lock(impl.status_mutex);
-  const auto it = impl.statuses.find(name);
-  if (it == impl.statuses.end()) return std::nullopt;
-  return it->second;
-}
-
-// What the operator sees: the node's last report, except that a CR whose sync token is disabled is Unhealthy whatever
-// it last said (SPEC 2.6): its parent refuses it, so it cannot report that itself.
+// What the operator sees (SPEC 2.1, 5.3): the node's last report, except that
+// - a report older than status_offline_after shows the node Offline, saying since when: a node that went silent (down,
+//   cut off, outside its sync window) cannot report that itself, and its last "Online" would stand forever;
+// - a CR whose sync token is disabled is Unhealthy whatever it last said (SPEC 2.6): its parent refuses it, so it
+//   cannot report that itself either. This says more than silence does, so it wins.
 std::optional<ConnectedRegistryStatus> status_of(const ControlPlane::Impl& impl, const ConnectedRegistry& cr) {
-  auto status = reported_status(impl, cr.name);
+  std::optional<ConnectedRegistryStatus> status;
+  {
+    std::lock_guard lock(impl.status_mutex);
+    if (const auto it = impl.statuses.find(cr.name); it != impl.statuses.end()) {
+      status = it->second.status;
+      const Nanoseconds age = impl.clock.monotonic() - it->second.received;
+      if (impl.status_offline_after > Nanoseconds::zero() && age > impl.status_offline_after) {
+        status->connection_state = ConnectionState::Offline;
+        StatusDetail detail;
+        detail.type = "Connectivity";
+        detail.code = "StatusOverdue";
+        // Worded from the last report's arrival, not from now: the same at every read while the node stays silent.
+        detail.description = "its last status report reached the cloud at " + format_rfc3339(it->second.received_at) +
+                             ", more than " + format_iso_duration(impl.status_offline_after) +
+                             " ago: the connected registry, or a link between it and the cloud, is down, or it is "
+                             "outside its sync window";
+        detail.timestamp = it->second.received_at;
+        status->status_details.push_back(std::move(detail));
+      }
+    }
+  }
   const auto snapshot = impl.current();
   const auth::Token* token = snapshot->token(cr.sync.token);
   if (token && token->status == auth::TokenStatus::Disabled) {

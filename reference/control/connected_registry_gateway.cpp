@@ -45,13 +45,19 @@ void ControlPlane::deactivate(std::string_view name) {
   store_registry(*impl_, cr);
 }
 
+namespace {
+ControlPlane::Impl::ReceivedStatus received(const ControlPlane::Impl& impl, ConnectedRegistryStatus status) {
+  return {std::move(status), impl.clock.monotonic(), impl.clock.now()};
+}
+}  // namespace
+
 // Reports check that the CR exists while holding status_mutex: a delete publishes first and then clears the CR's status
 // under that mutex, so a report racing with it either sees the CR gone or lands before the clearing.
 void ControlPlane::report_status(std::string_view name, ConnectedRegistryStatus status) {
   const std::string key = auth::ascii_lowercase(name);
   std::lock_guard lock(impl_->status_mutex);
   existing_registry_or_404(*impl_->current(), key);
-  impl_->statuses.insert_or_assign(key, std::move(status));
+  impl_->statuses.insert_or_assign(key, received(*impl_, std::move(status)));
 }
 
 void ControlPlane::report_status(const Snapshot& found_in, std::string_view name, ConnectedRegistryStatus status) {
@@ -62,9 +68,9 @@ void ControlPlane::report_status(const Snapshot& found_in, std::string_view name
   // Checked under status_mutex as above: a snapshot published since may no longer hold the CR.
   if (const auto current = impl_->current(); current.get() != &found_in) existing_registry_or_404(*current, name);
   if (const auto found = impl_->statuses.find(name); found != impl_->statuses.end())
-    found->second = std::move(status);
+    found->second = received(*impl_, std::move(status));
   else
-    impl_->statuses.emplace(std::string(name), std::move(status));
+    impl_->statuses.emplace(std::string(name), received(*impl_, std::move(status)));
 }
 
 std::optional<ConnectedRegistryStatus> ControlPlane::status(std::string_view name) const {
@@ -72,7 +78,7 @@ std::optional<ConnectedRegistryStatus> ControlPlane::status(std::string_view nam
   std::lock_guard lock(impl_->status_mutex);
   const auto it = impl_->statuses.find(key);
   if (it == impl_->statuses.end()) return std::nullopt;
-  return it->second;
+  return it->second.status;
 }
 
 void ControlPlane::add_notifications(std::string_view name, std::vector<nlohmann::json> events) {

@@ -305,7 +305,9 @@ std::string ControlPlane::Impl::new_password(auth::PasswordSlot& slot, const aut
 // ---- ControlPlane ----
 
 ControlPlane::ControlPlane(ControlStore& store, const Clock& clock, Random& random, ControlPlaneOptions options)
-    : impl_(std::make_shared<Impl>(store, clock, random)), options_(options) {}
+    : impl_(std::make_shared<Impl>(store, clock, random)), options_(options) {
+  impl_->status_offline_after = options_.status_offline_after;
+}
 
 std::shared_ptr<const Snapshot> ControlPlane::snapshot() const { return impl_->current(); }
 

@@ -104,6 +104,11 @@ struct ControlPlaneOptions {
   // cloud carry kDataEndpointPlaceholder.
   std::string data_endpoint;
   std::string scheme = "http";
+  // How long a connected registry's last status report stays what the cloud shows: past this with no report, it shows
+  // Offline (and says since when), as a node that went silent (down, cut off, or between its sync windows) cannot say
+  // so itself. Zero: a report stays shown until the next, however old. Set it above (depth + 1) status intervals of
+  // the deepest node: a relay passes its subtree's reports up once per interval of its own.
+  Nanoseconds status_offline_after = std::chrono::minutes(5);
 };
 
 // Filters of GET /mgmt/v1/connectedRegistries (SPEC 7.2); absent = any. Values are checked (400 for an unknown mode or

@@ -44,7 +44,15 @@ class ControlPlane::Impl {
   mutable std::mutex status_mutex;
   // By name, never walked: every node's report replaces its entry every interval, and a tree of a fleet's names was a
   // dozen cold nodes to compare on each.
-  StringMap<ConnectedRegistryStatus> statuses;
+  // Each with when it reached the cloud (ControlPlaneOptions::status_offline_after): the monotonic clock, which a
+  // jump of the wall clock does not move, and the wall clock, to say when.
+  struct ReceivedStatus {
+    ConnectedRegistryStatus status;
+    Nanoseconds received = {};
+    WallTime received_at = {};
+  };
+  StringMap<ReceivedStatus> statuses;
+  Nanoseconds status_offline_after = {};  // ControlPlaneOptions::status_offline_after
   std::map<std::string, std::deque<nlohmann::json>, std::less<>> notifications;
 
   // A generation no token of this control plane has had, across restarts too (see Snapshot::generations).

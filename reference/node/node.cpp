@@ -79,6 +79,7 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
   control_options.hash_cost.iterations = options.password_hash_iterations;
   control_options.data_endpoint = options.data_endpoint;
   control_options.scheme = options.scheme;
+  control_options.status_offline_after = options.status_offline_after;
   p.control = std::make_unique<control::ControlPlane>(seams.control_store, seams.clock, seams.random, control_options);
   if (!p.connected) p.generated_admin_password = p.control->ensure_admin(options.admin_password);
   p.signing_key = std::make_unique<registry::NodeSigningKey>(*p.control, seams.random);

@@ -41,6 +41,8 @@ struct NodeOptions {
   std::string scheme = "http";
   unsigned password_hash_iterations = 100'000;
   std::optional<std::string> admin_password;  // cloud: from --admin-password-file; absent = stored or generated
+  // cloud: how long a connected registry's last status report stands (control::ControlPlaneOptions); zero: forever.
+  Nanoseconds status_offline_after = std::chrono::minutes(5);
   std::function<std::string()> metrics_text;   // /metrics on the main endpoint; absent = 404
   sync::AgentOptions agent;  // tuning of a connected registry's agent (names and credentials come from the string)
   // Told of every access decision this node makes (registry/auth/decision_observer.h); empty: nobody is.

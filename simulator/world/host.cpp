@@ -86,6 +86,7 @@ void Host::build_node() {
   if (is_cloud()) {
     options.data_endpoint = data_endpoint();
     options.admin_password = config_.admin_password;
+    options.status_offline_after = config_.status_offline_after;
   }
   options.password_hash_iterations = config_.password_hash_iterations;
   options.agent.status_interval = config_.status_interval;

@@ -30,6 +30,8 @@ struct HostConfig {
   unsigned password_hash_iterations = 10;
   Nanoseconds status_interval = std::chrono::seconds(2);
   Nanoseconds long_poll = std::chrono::seconds(30);
+  // The cloud's: how long it shows a node's last status report before it shows the node Offline.
+  Nanoseconds status_offline_after = std::chrono::minutes(5);
   uint64_t seed = 0;               // of the host's Random
   // Last word on the options of every process of this host (an invariant checker attaches its decision observer).
   std::function<void(node::NodeOptions&)> tweak;

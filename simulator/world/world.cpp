@@ -90,6 +90,8 @@ HostConfig World::host_config(const std::string& name, const std::string& connec
   const cli::Topology& cluster = scenario_.topology.cluster;
   config.status_interval = parse_human_duration(cluster.sync_status_interval).value_or(config.status_interval);
   config.long_poll = parse_human_duration(cluster.sync_long_poll).value_or(config.long_poll);
+  if (connection_string.empty())  // the cloud's, as `outpost cluster up` sets it
+    config.status_offline_after = cli::cloud_status_offline_after(cluster);
   config.seed = sim::derive_seed(seed_, "node/" + name);  // WorldRandom::node's stream
   config.tweak = [this, configure = configure_node, name](node::NodeOptions& options) {
     invariants_->attach(name, options);

@@ -100,3 +100,28 @@ def test_an_empty_admin_password_file_stops_the_start_before_the_data_directory_
     assert result.returncode == 1, result.stderr
     assert f"--admin-password-file {empty} is empty" in result.stderr
     assert not data.exists() or not any(data.iterdir())
+
+
+def test_status_offline_after_is_checked_before_the_data_directory_is_touched(outpost_bin, tmp_path):
+    """--status-offline-after is the cloud's (a connected registry shows no one's status), and takes a duration
+    above zero or `none`; a refusal comes before the data directory exists."""
+    data = tmp_path / "data"
+
+    def refusal(*args):
+        result = subprocess.run([str(outpost_bin), "serve", "--listen", "127.0.0.1:0", "--data", str(data), *args],
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        assert result.returncode == 1, result.stderr
+        assert not data.exists() or not any(data.iterdir())
+        return result.stderr
+
+    assert "'0s' is not a duration longer than zero" in refusal("--status-offline-after", "0s")
+    assert "'soon' is not a duration" in refusal("--status-offline-after", "soon")
+    connection = ("ConnectedRegistryName=edge1;SyncTokenName=edge1-sync-token;SyncTokenPassword=x;"
+                  "ParentGatewayEndpoint=127.0.0.1:9;ParentEndpointProtocol=http")
+    assert "--status-offline-after is for the cloud" in refusal("--connection-string", connection,
+                                                                "--status-offline-after", "none")
+
+
+def test_a_cloud_takes_status_offline_after_none(outpost_factory):
+    server = outpost_factory(args=["--status-offline-after", "none"])
+    assert requests.get(f"{server.url}/v2/", timeout=TIMEOUT).status_code in (200, 401)

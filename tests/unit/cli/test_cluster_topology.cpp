@@ -66,6 +66,24 @@ BOOST_AUTO_TEST_CASE(children_inherit_repositories_and_a_read_only_mode_and_come
   BOOST_TEST(topology.children_of(std::nullopt).front()->name == "mirror1");
 }
 
+// The cloud's --status-offline-after: (depth + 2) status intervals of the deepest node, never under 5 minutes.
+BOOST_AUTO_TEST_CASE(the_clouds_status_limit_covers_the_deepest_nodes_relays) {
+  using namespace std::chrono_literals;
+  const auto limit = [](const char* document) {
+    return outpost::cli::cloud_status_offline_after(parse_topology(json::parse(document)));
+  };
+  // Two levels at the default 2 s: 8 s, so the 5-minute floor.
+  BOOST_TEST((limit(R"({"nodes": [{"name": "middle1", "repositories": ["a"]}, {"name": "leaf1", "parent": "middle1"}]})") ==
+              std::chrono::minutes(5)));
+  // Three levels reporting every 10 minutes: (3 + 2) x 10 minutes, whatever order the file lists them in.
+  BOOST_TEST((limit(R"({"syncStatusInterval": "10m", "nodes": [{"name": "leaf1", "parent": "site1"},
+      {"name": "site1", "parent": "region1"}, {"name": "region1", "repositories": ["a"]}]})") ==
+              std::chrono::minutes(50)));
+  // One level: (1 + 2) x 2 minutes is 6 minutes.
+  BOOST_TEST((limit(R"({"syncStatusInterval": "2m", "nodes": [{"name": "edge1", "repositories": ["a"]}]})") ==
+              std::chrono::minutes(6)));
+}
+
 BOOST_AUTO_TEST_CASE(client_tokens_by_access_actions_or_existing_scope_map) {
   const Topology topology = parse_topology(json::parse(R"({"nodes": [{"name": "edge1", "repositories": ["a", "b/*"],
       "clientTokens": [{"access": "push"},

@@ -594,6 +594,63 @@ BOOST_AUTO_TEST_CASE(status_is_merged_and_filtered) {
   BOOST_TEST(api_error_of([&] { control->report_status("ghostone", status); }).status() == 404);
 }
 
+// A node that goes silent (down, cut off, between sync windows) cannot say so: its last report stands for
+// status_offline_after (5 minutes by default), then the cloud shows it Offline and says since when. A report brings
+// it back; a disabled sync token still shows Unhealthy, which says more than silence; zero keeps a report for good.
+BOOST_AUTO_TEST_CASE(a_silent_node_shows_offline_once_its_last_report_is_too_old) {
+  create_cr("edgeone", "ReadWrite", std::nullopt, {"hello"});
+  ConnectedRegistryStatus status;
+  status.connection_state = ConnectionState::Online;
+  status.last_sync_time = clock.now();
+  const std::string reported_at = format_rfc3339(clock.now());
+  control->report_status("edgeone", status);
+  const auto shown = [&] { return control->get_connected_registry("edgeone").body; };
+  const auto listed_as = [&](const std::string& state) {
+    return control->list_connected_registries({.connection_state = state}).body.size();
+  };
+
+  clock.advance(std::chrono::minutes(5));  // exactly the limit: still the report
+  BOOST_TEST(shown().at("connectionState") == "Online");
+  BOOST_TEST(shown().at("statusDetails").empty());
+
+  clock.advance(std::chrono::seconds(1));
+  json now = shown();
+  BOOST_TEST(now.at("connectionState") == "Offline");
+  BOOST_TEST(now.at("lastSyncTime") == reported_at);  // the rest of the report is still what it said
+  BOOST_REQUIRE(now.at("statusDetails").size() == 1u);
+  const json& detail = now.at("statusDetails")[0];
+  BOOST_TEST(detail.at("code") == "StatusOverdue");
+  BOOST_TEST(detail.at("timestamp") == reported_at);
+  BOOST_TEST(contains(detail.at("description").get<std::string>(), "reached the cloud at " + reported_at),
+             detail.at("description"));
+  BOOST_TEST(listed_as("Offline") == 1u);
+  BOOST_TEST(listed_as("Online") == 0u);
+  BOOST_TEST((control->status("edgeone") == status));  // what it reported is kept as it was
+
+  control->report_status("edgeone", status);  // it speaks again
+  BOOST_TEST(shown().at("connectionState") == "Online");
+  BOOST_TEST(listed_as("Online") == 1u);
+
+  clock.advance(std::chrono::hours(1));
+  BOOST_TEST(control->patch_token("edgeone-sync-token", {{"status", "disabled"}}).status == 200);
+  now = shown();
+  BOOST_TEST(now.at("connectionState") == "Unhealthy");
+  BOOST_REQUIRE(now.at("statusDetails").size() == 2u);
+  BOOST_TEST(now.at("statusDetails")[1].at("code") == "SyncTokenDisabled");
+}
+
+BOOST_AUTO_TEST_CASE(a_report_stands_for_good_when_status_offline_after_is_zero) {
+  ControlPlaneOptions options = test_options();
+  options.status_offline_after = Nanoseconds::zero();
+  control = std::make_unique<ControlPlane>(*store, clock, random, options);
+  create_cr("edgeone", "ReadWrite", std::nullopt, {});
+  ConnectedRegistryStatus status;
+  status.connection_state = ConnectionState::Online;
+  control->report_status("edgeone", status);
+  clock.advance(std::chrono::hours(24 * 30));
+  BOOST_TEST(control->get_connected_registry("edgeone").body.at("connectionState") == "Online");
+}
+
 // A report for a CR the caller found in a snapshot: recorded as by name while that snapshot is current, and checked
 // again by name once another was published (a CR deleted since is refused, as a report by name is).
 BOOST_AUTO_TEST_CASE(a_report_for_a_cr_found_in_a_snapshot_is_checked_against_the_current_one) {
