@@ -376,10 +376,15 @@ std::optional<ConnectedRegistryStatus> status_of(const ControlPlane::Impl& impl,
         detail.type = "Connectivity";
         detail.code = "StatusOverdue";
         // Worded from the last report's arrival, not from now: the same at every read while the node stays silent.
+        // The likely causes, the sync window first when it has one: between windows it is silent by design.
+        const std::string causes =
+            cr.sync.window ? "it syncs only in windows (schedule '" + cr.sync.schedule + "', each " +
+                                 format_iso_duration(*cr.sync.window) +
+                                 ") and is silent between them, or it or a link between it and the cloud is down"
+                           : "it, or a link between it and the cloud, is down, or a connected registry above it "
+                             "syncs only in windows";
         detail.description = "its last status report reached the cloud at " + format_rfc3339(it->second.received_at) +
-                             ", more than " + format_iso_duration(impl.status_offline_after) +
-                             " ago: the connected registry, or a link between it and the cloud, is down, or it is "
-                             "outside its sync window";
+                             ", more than " + format_iso_duration(impl.status_offline_after) + " ago: " + causes;
         detail.timestamp = it->second.received_at;
         status->status_details.push_back(std::move(detail));
       }

@@ -621,7 +621,9 @@ BOOST_AUTO_TEST_CASE(a_silent_node_shows_offline_once_its_last_report_is_too_old
   const json& detail = now.at("statusDetails")[0];
   BOOST_TEST(detail.at("code") == "StatusOverdue");
   BOOST_TEST(detail.at("timestamp") == reported_at);
-  BOOST_TEST(contains(detail.at("description").get<std::string>(), "reached the cloud at " + reported_at),
+  BOOST_TEST(contains(detail.at("description").get<std::string>(), "reached the cloud at " + reported_at + ", more "
+                                                                     "than PT5M ago: it, or a link between it and the "
+                                                                     "cloud, is down"),
              detail.at("description"));
   BOOST_TEST(listed_as("Offline") == 1u);
   BOOST_TEST(listed_as("Online") == 0u);
@@ -637,6 +639,20 @@ BOOST_AUTO_TEST_CASE(a_silent_node_shows_offline_once_its_last_report_is_too_old
   BOOST_TEST(now.at("connectionState") == "Unhealthy");
   BOOST_REQUIRE(now.at("statusDetails").size() == 2u);
   BOOST_TEST(now.at("statusDetails")[1].at("code") == "SyncTokenDisabled");
+}
+
+// A node with a sync window is silent between windows by design: its overdue entry says so first.
+BOOST_AUTO_TEST_CASE(a_silent_node_with_a_sync_window_is_told_so) {
+  create_cr("edgeone", "ReadWrite", std::nullopt, {"hello"},
+            {{"sync", {{"schedule", "0 */6 * * *"}, {"window", "PT1H"}}}});
+  ConnectedRegistryStatus status;
+  status.connection_state = ConnectionState::Online;
+  control->report_status("edgeone", status);
+  clock.advance(std::chrono::hours(2));
+  const json shown = control->get_connected_registry("edgeone").body;
+  BOOST_TEST(shown.at("connectionState") == "Offline");
+  const std::string description = shown.at("statusDetails")[0].at("description");
+  BOOST_TEST(contains(description, "it syncs only in windows (schedule '0 */6 * * *', each PT1H)"), description);
 }
 
 BOOST_AUTO_TEST_CASE(a_report_stands_for_good_when_status_offline_after_is_zero) {
