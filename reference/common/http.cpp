@@ -153,4 +153,18 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
+std::optional<AbsoluteTarget> absolute_target(std::string_view target) {
+  size_t scheme = 0;
+  for (const std::string_view name : {std::string_view("http://"), std::string_view("https://")})
+    if (target.size() >= name.size() && iequals(target.substr(0, name.size()), name)) scheme = name.size();
+  if (scheme == 0) return std::nullopt;
+  const std::string_view rest = target.substr(scheme);
+  const size_t end = rest.find_first_of("/?#");
+  AbsoluteTarget absolute{rest.substr(0, end), {}};
+  if (absolute.authority.empty()) return std::nullopt;  // "http:///v2/" names no host
+  const std::string_view tail = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  absolute.origin_form = tail.starts_with('/') ? std::string(tail) : "/" + std::string(tail);
+  return absolute;
+}
+
 }  // namespace outpost::http

@@ -111,6 +111,15 @@ std::unique_ptr<Call> respond_now(Response response);
 
 // `plus_as_space` for form-encoded query strings; never for paths.
 std::string percent_decode(std::string_view text, bool plus_as_space = false);
+// A request target in absolute form ("http://registry:5000/v2/?n=1", RFC 9112 3.2.2: what a client speaking to a
+// proxy sends, and what an origin server must accept): its authority and the origin form the rest is ("/v2/?n=1"; "/"
+// when only an authority is given, "/?q" for "http://a?q"). Nothing for a target that is not http or https in
+// absolute form (an origin-form target starts with '/').
+struct AbsoluteTarget {
+  std::string_view authority;
+  std::string origin_form;
+};
+std::optional<AbsoluteTarget> absolute_target(std::string_view target);
 std::string percent_encode(std::string_view text);  // for query values and Location headers
 
 }  // namespace outpost::http

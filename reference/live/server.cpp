@@ -314,10 +314,16 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         http::Request request;
         request.method = method;
         request.target = target;
-        const size_t question = target.find('?');
-        request.path = http::percent_decode(target.substr(0, question));
-        if (question != std::string_view::npos) request.query = target.substr(question + 1);
+        // RFC 9112 3.2.2: a target in absolute form names the host, and the Host field is then ignored; the handlers
+        // read the origin form and the Host it names, as for any request.
+        const auto absolute = http::absolute_target(target);
+        if (absolute) request.target = absolute->origin_form;
+        const std::string_view origin_form = request.target;
+        const size_t question = origin_form.find('?');
+        request.path = http::percent_decode(origin_form.substr(0, question));
+        if (question != std::string_view::npos) request.query = origin_form.substr(question + 1);
         for (const auto& field : header) request.headers.add(field.name_string(), std::string(field.value()));
+        if (absolute) request.headers.set("Host", std::string(absolute->authority));
         if (const auto length = parser.content_length()) request.content_length = *length;
         request.remote_address = remote_;
         call = server_.handler.start(std::move(request));

@@ -60,4 +60,20 @@ BOOST_AUTO_TEST_CASE(string_body_reads_in_pieces) {
   BOOST_TEST(body.size() == 11u);
 }
 
+// RFC 9112 3.2.2: the authority and origin form of a target in absolute form; nothing for any other target.
+BOOST_AUTO_TEST_CASE(absolute_form_targets_split_into_authority_and_origin_form) {
+  const auto split = [](std::string_view target) {
+    const auto absolute = absolute_target(target);
+    return absolute ? std::string(absolute->authority) + " " + absolute->origin_form : std::string("none");
+  };
+  BOOST_TEST(split("http://registry:5000/v2/library/hello/tags/list?n=1") == "registry:5000 /v2/library/hello/tags/list?n=1");
+  BOOST_TEST(split("HTTPS://[::1]:5000/v2/") == "[::1]:5000 /v2/");
+  BOOST_TEST(split("http://registry") == "registry /");
+  BOOST_TEST(split("http://registry?q=1") == "registry /?q=1");
+  BOOST_TEST(split("/v2/") == "none");
+  BOOST_TEST(split("http:///v2/") == "none");       // no host
+  BOOST_TEST(split("ftp://registry/v2/") == "none");
+  BOOST_TEST(split("*") == "none");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -78,6 +78,23 @@ BOOST_AUTO_TEST_CASE(keep_alive_serves_two_requests_on_one_connection, *utf::tim
   BOOST_TEST(requests[0].remote_address.rfind("127.0.0.1:", 0) == 0);
 }
 
+// RFC 9112 3.2.2: a target in absolute form is served like its origin form, for the host it names (the Host field
+// is ignored); the access log keeps the target as received.
+BOOST_AUTO_TEST_CASE(an_absolute_form_target_is_served_for_the_host_it_names, *utf::timeout(30)) {
+  Running running;
+  Client client(running.server.bound_address());
+  client.write_raw("GET http://registry.example:5000/a%20b?x=1 HTTP/1.1\r\nHost: elsewhere\r\n\r\n");
+  const auto response = client.read_response();
+  BOOST_TEST(response.result_int() == 200);
+  BOOST_TEST(response.body() == "hello /a b");
+  const auto requests = running.handler.requests();
+  BOOST_REQUIRE(requests.size() == 1u);
+  BOOST_TEST(requests[0].target == "/a%20b?x=1");
+  BOOST_TEST(requests[0].path == "/a b");
+  BOOST_TEST(requests[0].query == "x=1");
+  BOOST_TEST(requests[0].headers.get("host").value_or("") == "registry.example:5000");
+}
+
 BOOST_AUTO_TEST_CASE(content_length_upload_arrives_whole_in_pieces, *utf::timeout(60)) {
   Running running;
   Client client(running.server.bound_address());
