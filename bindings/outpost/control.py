@@ -214,7 +214,9 @@ class ConnectedRegistries:
                               query={"parent": parent, "mode": mode, "connectionState": connection_state})
 
     def show(self, name: str) -> Dict[str, Any]:
-        """One connected registry by name: its fields (SPEC 2.1) and the status it reported (SPEC 5.3)."""
+        """One connected registry by name: its fields (SPEC 2.1) and the status it reported (SPEC 5.3); once that
+        report is older than the cloud's limit, ``connectionState`` is ``Offline`` with a ``StatusOverdue`` entry in
+        ``statusDetails`` (docs/connected-registries.md, "Status, readiness and metrics")."""
         return self._api.call("GET", f"connectedRegistries/{_name(name)}")
 
     def create(self, name: str, *, mode: str = "ReadWrite", parent: Optional[str] = None,
