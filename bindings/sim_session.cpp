@@ -6,8 +6,10 @@
 #include <mutex>
 #include <set>
 
+#include "reference/common/error.h"
 #include "reference/common/iso_duration.h"
 #include "reference/common/log.h"
+#include "reference/control/control_plane.h"
 #include "simulator/net/sim_network.h"
 #include "simulator/report/chrome_trace.h"
 #include "simulator/engine/world_random.h"
@@ -636,6 +638,16 @@ std::string SimSession::node_status_json(const std::string& node) {
     out["agent"] = agent->status();
   } else {
     out["ready"] = host.is_cloud() && process != nullptr && host.state() == Host::State::Running;
+  }
+  // What the cloud shows for a connected registry (SPEC 2.1, 5.3), as GET /mgmt/v1/connectedRegistries/<name> would
+  // answer now: read from the cloud's control plane rather than asked over the network, so looking does not move
+  // the world's time. Absent while the cloud is down.
+  Host& cloud = world_->host(cli::kCloudNodeName);
+  if (!host.is_cloud() && cloud.state() == Host::State::Running && !cloud.paused() && cloud.node()) {
+    try {
+      out["cloud"] = cloud.node()->control().get_connected_registry(node).body;
+    } catch (const ApiError&) {  // deleted since: the cloud shows nothing
+    }
   }
   return out.dump();
 }

@@ -39,6 +39,23 @@ def test_a_cut_uplink_holds_and_the_heal_converges(target):
 
 
 @pytest.mark.spec("5.6", "5.3")
+def test_a_cut_off_node_knows_it_is_offline_before_the_cloud_does(target):
+    """cloud -> node1 -> node1n1, node1n1's uplink down: node1n1's own status() turns Offline, while what the cloud
+    shows for it (status()["cloud"]) is still its last report, Online, well within the cloud's 5-minute limit; once
+    the link is back it is Online again in its own eyes."""
+    cluster = target(outpost.tree(2, 1))
+    converged(cluster, 3 * HOP)
+    node = cluster.node("node1n1")
+    assert cluster.run_until(lambda: node.status().get("cloud", {}).get("connectionState") == "Online", HOP,
+                             every="500ms")
+    cluster.link("node1n1").down()
+    assert cluster.run_until(lambda: node.status().get("connectionState") == "Offline", HOP, every="200ms")
+    assert node.status()["cloud"]["connectionState"] == "Online", node.status()["cloud"]
+    cluster.link("node1n1").up()
+    assert cluster.run_until(lambda: node.status().get("connectionState") == "Online", RECOVERY, every="500ms")
+
+
+@pytest.mark.spec("5.6", "5.3")
 @pytest.mark.sim_only("waits out the cloud's 5-minute limit on a silent node's last report")
 def test_the_cloud_shows_a_silent_node_offline_and_online_again(target):
     """cloud -> node1 -> node1n1, node1n1's uplink down: the cloud shows node1n1's last report (Online) until it is

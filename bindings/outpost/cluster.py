@@ -452,9 +452,11 @@ class Node:
 
     # --- observation ---
     def status(self) -> Dict[str, Any]:
-        """The node's state: ``state`` (running, crashing, down), ``paused``, ``ready``, ``connectionState``,
-        ``disabled``, ``crashes``, ``clockOffsetNs`` and, for a connected registry, ``agent``: the status report it
-        sends its parent (SPEC 5.3)."""
+        """The node's state: ``state`` (running, crashing, down), ``paused``, ``ready``, ``disabled``, ``crashes``,
+        ``clockOffsetNs`` and, for a connected registry, ``connectionState`` (as the node knows it: Offline while its
+        parent is out of reach), ``agent`` (the status report it sends its parent, SPEC 5.3) and ``cloud`` (what the
+        cloud shows for it: its connected-registry resource, whose ``connectionState`` turns Offline once its last
+        report is older than the cloud's limit; absent while the cloud is down or paused)."""
         return self.cluster._node_status(self.name)
 
     def metrics(self) -> Dict[str, float]:

@@ -33,6 +33,7 @@ from .live_content import Content, compare, difference, read_content, syncs
 from .live_http import ProxyApi, ProxyError, exchange
 from .live_processes import ClusterProcesses, LiveClusterError, find_binary, log_tail
 from .oci import Client
+from .results import parse_metrics
 from .topology import PathLike, Topology, load_topology
 from .transport import Duration, Response, to_nanoseconds
 
@@ -633,13 +634,21 @@ class LiveCluster(Cluster):
             out["dataEndpoint"] = entry.get("dataEndpoint")
         usable = state == "running" and not paused
         out["ready"] = usable and self._answers(node, "/readyz")
+        if node != CLOUD and usable:
+            # The node's own view, as in a simulation: the state its /metrics marks (it knows it is Offline when its
+            # parent is out of reach, which it cannot tell the cloud).
+            own = parse_metrics(self._node_metrics_text(node))
+            states = [key for key, value in own.items()
+                      if key.startswith("outpost_sync_connection_state{") and value == 1]
+            if states:
+                out["connectionState"] = states[0].split('state="', 1)[1].split('"', 1)[0]
         cloud_state, cloud_paused = self._process_state(CLOUD)
         if node != CLOUD and cloud_state == "running" and not cloud_paused:
             # The cloud's view: the status the node reported up the tree (SPEC 5.3), and its sync token's status.
             try:
                 resource = self.connected_registries.show(node)
                 out["agent"] = resource
-                out["connectionState"] = resource.get("connectionState")
+                out["cloud"] = resource
                 sync_token = (entry.get("syncToken") or {}).get("name")
                 out["disabled"] = bool(sync_token) and self.tokens.show(sync_token).get("status") == "disabled"
             except errors.Error as failure:

@@ -212,6 +212,8 @@ http::Handler& Node::data_handler() {
   return *parts_->data_node;
 }
 const std::optional<std::string>& Node::generated_admin_password() const { return parts_->generated_admin_password; }
+const control::ControlPlane& Node::control() const { return *parts_->control; }
+
 sync::SyncAgent* Node::agent() { return parts_->agent.get(); }
 
 void Node::start() {

@@ -20,6 +20,10 @@
 #include "reference/sync/sync_agent.h"
 #include "reference/sync/sync_store.h"
 
+namespace outpost::control {
+class ControlPlane;
+}
+
 namespace outpost::node {
 
 struct NodeSeams {
@@ -72,6 +76,9 @@ class Node {
   void stop(std::function<void()> stopped);
 
   sync::SyncAgent* agent();  // null at the cloud
+  // The node's control plane: at the cloud, the one the management API changes (read by observers, such as the
+  // simulator's status view, without a request).
+  const control::ControlPlane& control() const;
   void render_metrics(std::string& out) const;
 
  private:
