@@ -15,6 +15,7 @@
 #include "simulator/cli/sim_report.h"
 #include "simulator/engine/world_random.h"
 #include "simulator/world/fault_plan.h"
+#include "simulator/world/fault_plan_check.h"
 
 namespace outpost::sim::commands {
 
@@ -91,9 +92,7 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
   std::string output;
   try {
     if (!options.duration.empty()) {
-      duration = parse_human_duration(options.duration);
-      if (!duration || *duration <= Nanoseconds(0))
-        throw std::invalid_argument("--duration '" + options.duration + "' is not a duration (10m, 1h, PT1H, ...)");
+      duration = parse_run_duration(options.duration);
     }
     if (options.max_runs < 1) throw std::invalid_argument("--max-runs must be at least 1");
     log::set_level(log::parse_level(options.log_level));
@@ -113,6 +112,10 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
       world::check_occurrences(scenario, duration.value_or(scenario.duration));
     });
     seed = options.seed.value_or(scenario.seed);
+    world::in_file(options.scenario, [&] {
+      world::check_fault_plan(fault_plan_of(scenario, seed, duration), scenario.topology,
+                              duration.value_or(scenario.duration));
+    });
     output = options.output.empty() ? default_output(options.scenario, seed) : options.output;
     // Where the result goes is checked before the search, which can take many runs: not found out at its end.
     const std::filesystem::path directory = std::filesystem::path(output).parent_path();

@@ -11,6 +11,7 @@
 #include "reference/common/log.h"
 #include "simulator/cli/isolated_run.h"
 #include "simulator/cli/sim_report.h"
+#include "simulator/world/fault_plan_check.h"
 #include "simulator/world/fault_requirements.h"
 
 namespace outpost::sim::commands {
@@ -58,6 +59,15 @@ std::string trace_file_for(const std::string& file, uint64_t seed, bool several)
   return (path.parent_path() / (path.stem().string() + "-" + std::to_string(seed) + path.extension().string())).string();
 }
 
+Nanoseconds parse_run_duration(const std::string& text) {
+  const std::string_view magnitude = std::string_view(text).substr(text.starts_with('-') ? 1 : 0);
+  const auto duration = parse_human_duration(magnitude);
+  if (!duration) throw std::invalid_argument("--duration '" + text + "' is not a duration (10m, 1h, PT1H, ...)");
+  if (text.starts_with('-') || *duration <= Nanoseconds(0))
+    throw std::invalid_argument("--duration '" + text + "' must be longer than zero");
+  return *duration;
+}
+
 int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream& err) {
   world::Scenario scenario;
   std::vector<uint64_t> seeds;
@@ -65,9 +75,7 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
   try {
     if (options.seed && !options.seeds.empty()) throw std::invalid_argument("give --seed or --seeds, not both");
     if (!options.duration.empty()) {
-      duration = parse_human_duration(options.duration);
-      if (!duration || *duration <= Nanoseconds(0))
-        throw std::invalid_argument("--duration '" + options.duration + "' is not a duration (10m, 1h, PT1H, ...)");
+      duration = parse_run_duration(options.duration);
     }
     log::set_level(log::parse_level(options.log_level));
     scenario = world::load_scenario(options.scenario);
@@ -88,6 +96,12 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
     } else {
       seeds = {scenario.seed};
     }
+    // A heal or remove-toxic that would end nothing is a wrong scenario, found before any seed runs. (The nemesis's own
+    // steps always pair up; the first seed's plan stands for every seed's.)
+    world::in_file(options.scenario, [&] {
+      world::check_fault_plan(fault_plan_of(scenario, seeds.front(), duration), scenario.topology,
+                              duration.value_or(scenario.duration));
+    });
   } catch (const std::exception& error) {
     err << "outpost: " << error.what() << std::endl;
     return kExitUsage;
@@ -103,6 +117,15 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
       return kExitUsage;
     }
     report.emplace(report_file, options.scenario);
+  }
+  // The same for the traces: each seed's goes beside the first one's, so a first that cannot be written is a usage
+  // error now, not a run reported as failed (exit 1 says an invariant broke) after it ran.
+  if (!options.trace.empty()) {
+    const std::string first = trace_file_for(options.trace, seeds.front(), seeds.size() > 1);
+    if (!std::ofstream(first)) {
+      err << "outpost: cannot write the trace to " << first << std::endl;
+      return kExitUsage;
+    }
   }
   std::vector<Job> jobs;
   for (const uint64_t seed : seeds) {
@@ -167,12 +190,12 @@ SimCommand::SimCommand(CLI::App& app) {
   const CLI::Validator not_empty(
       [](std::string& value) { return value.empty() ? std::string("must not be empty") : std::string(); }, "",
       "not empty");
-  // A seed is a whole number from 0: "-1" would otherwise wrap around to 2^64 - 1 and run that seed.
+  // A seed is a whole number from 0 to 2^64 - 1: "-1" would otherwise wrap around to 2^64 - 1, and a larger number
+  // be clamped to it, and run that seed.
   const CLI::Validator whole_seed(
       [](std::string& value) {
-        return value.find_first_not_of("0123456789") == std::string::npos && !value.empty()
-                   ? std::string()
-                   : "'" + value + "' is not a seed (a whole number from 0)";
+        return whole_number(value) ? std::string()
+                                   : "'" + value + "' is not a seed (a whole number from 0 to 18446744073709551615)";
       },
       "", "seed");
   group_ = app.add_subcommand("sim", "The deterministic simulator: whole hierarchies in virtual time");
@@ -210,7 +233,9 @@ SimCommand::SimCommand(CLI::App& app) {
   shrink_->add_option("--output,-o", shrink_options_.output,
                       "where the shrunk scenario goes (default: beside SCENARIO, named <name>-shrunk-<seed>.json)")
       ->check(not_empty);
-  shrink_->add_option("--max-runs", shrink_options_.max_runs, "at most this many runs")->capture_default_str();
+  shrink_->add_option("--max-runs", shrink_options_.max_runs, "at most this many runs")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
   shrink_->add_option("--log-level", shrink_options_.log_level, "the nodes' logs on stderr")->capture_default_str();
 
   report_ = group_->add_subcommand(

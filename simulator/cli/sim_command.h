@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "reference/common/clock.h"
 #include "simulator/cli/report_command.h"
 #include "simulator/cli/shrink_command.h"
 
@@ -42,6 +43,9 @@ std::vector<uint64_t> parse_seed_range(const std::string& text);
 // Where --trace FILE puts one seed's trace: FILE itself for a single seed, else FILE with "-<seed>" before its
 // extension.
 std::string trace_file_for(const std::string& file, uint64_t seed, bool several);
+// --duration's value (10m, 1h, PT1H): throws std::invalid_argument naming it when it is not a duration, or is not
+// longer than zero ("-5m" and "0s" are durations, just not ones a run can last).
+Nanoseconds parse_run_duration(const std::string& text);
 
 // Runs `options` and prints to `out` (progress, summary) and `err` (problems). Returns the exit status.
 int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream& err);

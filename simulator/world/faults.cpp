@@ -88,14 +88,11 @@ void FaultInjector::heal(const FaultStep& step) {
     heal_links();
     return;
   }
-  // A heal names its partition by its first side, or by its groups (a shaped one).
-  std::vector<std::string> side = step.targets;
-  std::sort(side.begin(), side.end());
-  const bool by_side = step.groups.empty() && step.shape.kind == PartitionShapeKind::Nodes;
-  const auto groups = by_side ? std::vector<std::vector<std::string>>{} : groups_of(step);
-  const auto it = std::find_if(partitions_.begin(), partitions_.end(), [&](const Partition& entry) {
-    return by_side ? entry.groups.front() == side : entry.groups == groups;
-  });
+  // A heal names its partition by its first side, or by its groups (a shaped one). One that names none was refused
+  // before the run (check_fault_plan) when it came from a scenario; a test's step may still.
+  const HealTarget target(step, topology_);
+  const auto it = target.find_in(partitions_.begin(), partitions_.end(),
+                                 [](const Partition& entry) -> const PartitionGroups& { return entry.groups; });
   if (it == partitions_.end()) return;
   end(*it);
   partitions_.erase(it);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "simulator/world/fault_details.h"
 #include "simulator/world/fault_plan.h"
 #include "simulator/world/topology_queries.h"
 
@@ -124,6 +125,37 @@ void expand_partitions(std::vector<FaultStep>& steps, const SimTopology& topolog
     }
     if (!step.groups.empty()) step.targets = step.groups.front();
   }
+}
+
+namespace {
+PartitionGroups canonical(PartitionGroups groups) {
+  for (auto& group : groups) std::sort(group.begin(), group.end());
+  std::sort(groups.begin(), groups.end());
+  return groups;
+}
+}  // namespace
+
+HealTarget::HealTarget(const FaultStep& heal, const SimTopology& topology) {
+  by_side_ = heal.groups.empty() && heal.shape.kind == PartitionShapeKind::Nodes;
+  if (by_side_) {
+    side_ = sorted(heal.targets);
+    return;
+  }
+  if (!heal.groups.empty()) {
+    given_ = heal.groups;
+  } else if (is_random_shape(heal.shape.kind)) {
+    throw ScenarioError(heal.origin + ": a " + std::string(to_string(heal.shape.kind)) +
+                        " partition is drawn when the plan is made (plan_faults), not when it is applied");
+  } else {
+    SeededRandom no_draws(0);  // the shapes left draw nothing
+    given_ = partition_groups(heal, topology, no_draws);
+  }
+  groups_ = canonical(given_);
+}
+
+bool HealTarget::ends(const PartitionGroups& partition, bool as_given) const {
+  if (by_side_) return !partition.empty() && partition.front() == side_;
+  return as_given ? partition == given_ : canonical(partition) == groups_;
 }
 
 }  // namespace outpost::sim::world

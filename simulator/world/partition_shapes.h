@@ -33,6 +33,34 @@ std::vector<std::string> crossing_uplinks(const PartitionGroups& groups, const S
 unsigned depth_of(const SimTopology& topology, const std::string& node);
 unsigned max_depth(const SimTopology& topology);
 
+// What a heal with a target or groups ends (FaultInjector::heal, and the plan's check before a run): by its side, the
+// partition whose first group is the heal's targets; otherwise (groups, or a shape), the partition of the same groups in
+// any order, since a report lists them sorted and a hand may reorder them. A random shape without groups is refused
+// (ScenarioError): it is drawn when the plan is made, and only its partition's `for` knows what was drawn.
+class HealTarget {
+ public:
+  HealTarget(const FaultStep& heal, const SimTopology& topology);
+
+  // The first of [first, last) that this heal ends: one whose groups are as the heal gives them, else the first whose
+  // groups are the same in another order (two partitions of the same sides listed differently each keep their own).
+  template <class Iterator, class GroupsOf>
+  Iterator find_in(Iterator first, Iterator last, GroupsOf groups_of) const {
+    for (Iterator it = first; it != last; ++it)
+      if (ends(groups_of(*it), true)) return it;
+    for (Iterator it = first; it != last; ++it)
+      if (ends(groups_of(*it), false)) return it;
+    return last;
+  }
+
+ private:
+  bool ends(const PartitionGroups& partition, bool as_given) const;
+
+  bool by_side_ = false;
+  std::vector<std::string> side_;  // sorted
+  PartitionGroups given_;          // the heal's groups as given (expanded from its shape)
+  PartitionGroups groups_;         // each group sorted, then the groups
+};
+
 // Fills in the groups of every partition in `steps` with a shape but no groups yet, in order, and gives the step that
 // ends one (a heal from its "for") the same groups. Steps already expanded are left alone, so a plan can be run again.
 void expand_partitions(std::vector<FaultStep>& steps, const SimTopology& topology, Random& random);

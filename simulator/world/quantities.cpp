@@ -79,6 +79,11 @@ std::optional<uint64_t> parse_byte_rate(std::string_view text) {
   return whole_bytes(*number * *factor);
 }
 
+bool rate_is_zero(std::string_view text) {
+  const auto number = leading_number(text);
+  return number && *number == 0;
+}
+
 std::optional<double> parse_rate_per_hour(std::string_view text) {
   const auto number = leading_number(text);
   if (!number) return std::nullopt;

@@ -14,6 +14,8 @@ namespace outpost::sim::world {
 std::optional<uint64_t> parse_bytes(std::string_view text);
 // Bytes per second: "10MB/s", "1GiB/s", or bits: "100Mbit/s", "1Gbit/s", "500kbit/s". nullopt when not one.
 std::optional<uint64_t> parse_byte_rate(std::string_view text);
+// Whether a rate's number is zero ("0", "0MB/s"): parse_byte_rate gives 0 for it and for rates under 1 B/s alike.
+bool rate_is_zero(std::string_view text);
 // Events per hour: "30/h", "2/m" (per minute), "0.5/s". nullopt when not one.
 std::optional<double> parse_rate_per_hour(std::string_view text);
 

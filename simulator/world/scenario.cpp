@@ -48,6 +48,10 @@ Scenario parse_scenario(const json& document, const std::filesystem::path& base)
 }
 
 Scenario load_scenario(const std::filesystem::path& file) {
+  // A directory opens as a stream on Linux and fails only when read, with the library's words and no file name.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(file, ignored))
+    throw ScenarioError("cannot read scenario file " + file.string() + ": it is a directory");
   std::ifstream in(file);
   if (!in) throw ScenarioError("cannot read scenario file " + file.string());
   json document;

@@ -130,6 +130,9 @@ std::optional<uint64_t> Fields::byte_rate(const char* key) const {
   const auto parsed = value->is_string() ? parse_byte_rate(value->get<std::string>()) : std::nullopt;
   if (!parsed)
     fail(key, "must be a rate: bytes per second as a whole number, or a string like \"10MB/s\" or \"100Mbit/s\"");
+  // The model moves whole bytes per second, and 0 means no limit: "1bit/s" must not round down into an infinite link.
+  if (*parsed == 0 && !rate_is_zero(value->get<std::string>()))
+    fail(key, "is under 1 B/s, the least rate a link can have (0 means no limit)");
   return parsed;
 }
 

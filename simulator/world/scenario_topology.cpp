@@ -20,6 +20,9 @@ constexpr std::string_view kClusterKeys[] = {
     "logLevel", "threads"};
 
 json read_json_file(const std::filesystem::path& file, const std::string& where) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(file, ignored))
+    scenario_fail(where, "cannot read topology file " + file.string() + ": it is a directory");
   std::ifstream in(file);
   if (!in) scenario_fail(where, "cannot read topology file " + file.string());
   try {

@@ -415,6 +415,25 @@ def test_sim_command_line_refusals_come_before_any_run(tmp_path):
     # A negative seed once wrapped around to 2^64 - 1 and ran.
     done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "-1", "--duration", "1m")
     assert done.returncode == 2 and "is not a seed" in done.stderr
+    # And one past 2^64 - 1 was clamped to it.
+    done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "18446744073709551616")
+    assert done.returncode == 2 and "is not a seed" in done.stderr
+    # A trace that cannot be written was a failed seed (exit 1, read as a broken invariant) after the run.
+    done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--duration", "1m", "--trace",
+               str(tmp_path / "missing" / "t.json"))
+    assert done.returncode == 2 and "cannot write the trace" in done.stderr and "seed 1" not in done.stdout
+    # A duration that is one, but not longer than zero, says so.
+    done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--duration", "-5m")
+    assert done.returncode == 2 and "'-5m' must be longer than zero" in done.stderr
+    # A heal that names no partition in effect would have done nothing, silently.
+    scenario = json.loads((REPO / "scenarios" / "edge-factory.json").read_text())
+    scenario["topology"]["file"] = str(REPO / "scenarios" / "topologies" / "edge-factory.json")
+    scenario["faults"] = {"timeline": [
+        {"at": "1m", "action": "partition", "groups": [["cloud", "store"], ["factory", "line1"]]},
+        {"at": "2m", "action": "heal", "target": "factory"}]}
+    (tmp_path / "heal.json").write_text(json.dumps(scenario))
+    done = sim("run", str(tmp_path / "heal.json"))
+    assert done.returncode == 2 and "timeline[1]: the heal at 2m names no partition in effect" in done.stderr
     # A scenario its network cannot run is refused by shrink as by run, not shrunk as if it failed.
     done = sim("shrink", str(REPO / "scenarios" / "fault-tour.json"), "--seed", "1", "--network", "direct",
                "-o", str(tmp_path / "out.json"))

@@ -191,6 +191,15 @@ BOOST_AUTO_TEST_CASE(quantities) {
   BOOST_TEST(parse_byte_rate("100Mbit/s").value() == 12'500'000u);
   BOOST_TEST(parse_byte_rate("2MiB/s").value() == 2'097'152u);
   BOOST_TEST(!parse_byte_rate("100Mbit"));
+  // 0 is no limit; a rate under 1 B/s rounds to it, so a link's bandwidth refuses one rather than making it infinite.
+  BOOST_TEST(rate_is_zero("0MB/s"));
+  BOOST_TEST(!rate_is_zero("1bit/s"));
+  nlohmann::json topology = test::factory_topology();
+  topology["links"] = {{"factory", {{"bandwidth", "1bit/s"}}}};
+  const std::string error = test::error_of({{"topology", topology}});
+  BOOST_TEST(test::mentions(error, "bandwidth: is under 1 B/s, the least rate a link can have (0 means no limit)"), error);
+  topology["links"] = {{"factory", {{"bandwidth", "0Mbit/s"}}}};
+  BOOST_TEST(test::error_of({{"topology", topology}}).empty());
   BOOST_TEST(parse_rate_per_hour("2/m").value() == 120.0);
   BOOST_TEST(!parse_rate_per_hour("2 per hour"));
   BOOST_TEST(format_duration(std::chrono::minutes(90)) == "1h30m");

@@ -1,0 +1,78 @@
+#include "simulator/world/fault_plan_check.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "simulator/world/partition_shapes.h"
+#include "simulator/world/quantities.h"
+
+namespace outpost::sim::world {
+
+namespace {
+
+std::string describe(const PartitionGroups& groups) {
+  std::string text = "[";
+  for (const auto& group : groups) {
+    text += text.size() > 1 ? ", [" : "[";
+    for (size_t i = 0; i < group.size(); ++i) text += (i ? ", " : "") + group[i];
+    text += "]";
+  }
+  return text + "]";
+}
+
+std::string in_effect(const std::vector<PartitionGroups>& partitions) {
+  if (partitions.empty()) return "none is";
+  std::string text;
+  for (const PartitionGroups& groups : partitions) text += (text.empty() ? "" : ", ") + describe(groups);
+  return text + (partitions.size() == 1 ? " is" : " are");
+}
+}  // namespace
+
+void check_fault_plan(const std::vector<FaultStep>& plan, const SimTopology& topology, Nanoseconds duration) {
+  std::vector<PartitionGroups> partitions;
+  std::set<std::pair<std::string, std::string>> toxics;  // (uplink's child, toxic name)
+  for (const FaultStep& step : plan) {
+    if (step.at >= duration) break;  // not applied (a timeline cut short by --duration)
+    switch (step.action) {
+      case FaultAction::Partition: {
+        if (!step.groups.empty()) {
+          partitions.push_back(step.groups);
+        } else {
+          SeededRandom no_draws(0);  // plan_faults expanded every random shape; the others draw nothing
+          partitions.push_back(partition_groups(step, topology, no_draws));
+        }
+        break;
+      }
+      case FaultAction::Heal: {
+        if (step.targets.empty() && step.groups.empty()) {  // every partition and link fault
+          partitions.clear();
+          toxics.clear();
+          break;
+        }
+        const HealTarget target(step, topology);
+        const auto it = target.find_in(partitions.begin(), partitions.end(),
+                                       [](const PartitionGroups& groups) -> const PartitionGroups& { return groups; });
+        if (it == partitions.end())
+          throw ScenarioError(step.origin + ": the heal at " + format_duration(step.at) +
+                              " names no partition in effect then (" + in_effect(partitions) +
+                              "); a heal names a partition by its side (`target`, as the partition had it) or by its "
+                              "groups, in any order");
+        partitions.erase(it);
+        break;
+      }
+      case FaultAction::Toxic:
+        for (const std::string& child : step.targets) toxics.emplace(child, step.link.toxic_name);
+        break;
+      case FaultAction::RemoveToxic:
+        for (const std::string& child : step.targets)
+          if (toxics.erase({child, step.link.toxic_name}) == 0)
+            throw ScenarioError(step.origin + ": remove-toxic at " + format_duration(step.at) + " names no toxic " +
+                                step.link.toxic_name + " on the uplink of " + child + " then");
+        break;
+      default: break;
+    }
+  }
+}
+
+}  // namespace outpost::sim::world
