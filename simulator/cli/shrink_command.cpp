@@ -15,7 +15,6 @@
 #include "simulator/cli/sim_report.h"
 #include "simulator/engine/world_random.h"
 #include "simulator/world/fault_plan.h"
-#include "simulator/world/fault_plan_check.h"
 
 namespace outpost::sim::commands {
 
@@ -112,10 +111,6 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
       world::check_occurrences(scenario, duration.value_or(scenario.duration));
     });
     seed = options.seed.value_or(scenario.seed);
-    world::in_file(options.scenario, [&] {
-      world::check_fault_plan(fault_plan_of(scenario, seed, duration), scenario.topology,
-                              duration.value_or(scenario.duration));
-    });
     output = options.output.empty() ? default_output(options.scenario, seed) : options.output;
     // Where the result goes is checked before the search, which can take many runs: not found out at its end.
     const std::filesystem::path directory = std::filesystem::path(output).parent_path();

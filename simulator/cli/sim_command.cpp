@@ -96,16 +96,22 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
     } else {
       seeds = {scenario.seed};
     }
-    // A heal or remove-toxic that would end nothing is a wrong scenario, found before any seed runs. (The nemesis's own
-    // steps always pair up; the first seed's plan stands for every seed's.)
-    world::in_file(options.scenario, [&] {
-      world::check_fault_plan(fault_plan_of(scenario, seeds.front(), duration), scenario.topology,
-                              duration.value_or(scenario.duration));
-    });
   } catch (const std::exception& error) {
     err << "outpost: " << error.what() << std::endl;
     return kExitUsage;
   }
+
+  // A heal or remove-toxic that ends nothing is most likely a mistake (the fault it meant to end lasts until the
+  // settle): said before any seed runs. (The nemesis's own steps always pair up; the first seed's plan stands for
+  // every seed's.)
+  const std::vector<std::string> idle = world::steps_that_end_nothing(
+      fault_plan_of(scenario, seeds.front(), duration), scenario.topology, duration.value_or(scenario.duration));
+  constexpr size_t kIdleShown = 5;
+  for (size_t i = 0; i < std::min(idle.size(), kIdleShown); ++i)
+    err << "outpost: warning: " << options.scenario << ": " << idle[i] << std::endl;
+  if (idle.size() > kIdleShown)
+    err << "outpost: warning: " << options.scenario << ": " << idle.size() - kIdleShown
+        << " more steps that end nothing" << std::endl;
 
   // Opened before the first seed runs, so that a path it cannot write fails at once rather than after the sweep.
   std::ofstream report_file;

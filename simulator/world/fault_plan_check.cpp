@@ -29,7 +29,9 @@ std::string in_effect(const std::vector<PartitionGroups>& partitions) {
 }
 }  // namespace
 
-void check_fault_plan(const std::vector<FaultStep>& plan, const SimTopology& topology, Nanoseconds duration) {
+std::vector<std::string> steps_that_end_nothing(const std::vector<FaultStep>& plan, const SimTopology& topology,
+                                                Nanoseconds duration) {
+  std::vector<std::string> idle;
   std::vector<PartitionGroups> partitions;
   std::set<std::pair<std::string, std::string>> toxics;  // (uplink's child, toxic name)
   for (const FaultStep& step : plan) {
@@ -53,12 +55,14 @@ void check_fault_plan(const std::vector<FaultStep>& plan, const SimTopology& top
         const HealTarget target(step, topology);
         const auto it = target.find_in(partitions.begin(), partitions.end(),
                                        [](const PartitionGroups& groups) -> const PartitionGroups& { return groups; });
-        if (it == partitions.end())
-          throw ScenarioError(step.origin + ": the heal at " + format_duration(step.at) +
-                              " names no partition in effect then (" + in_effect(partitions) +
-                              "); a heal names a partition by its side (`target`, as the partition had it) or by its "
-                              "groups, in any order");
-        partitions.erase(it);
+        if (it == partitions.end()) {
+          idle.push_back(step.origin + ": the heal at " + format_duration(step.at) +
+                         " names no partition in effect then (" + in_effect(partitions) +
+                         ") and does nothing; a heal names a partition by its side (`target`, as the partition had "
+                         "it) or by its groups, in any order");
+        } else {
+          partitions.erase(it);
+        }
         break;
       }
       case FaultAction::Toxic:
@@ -67,12 +71,13 @@ void check_fault_plan(const std::vector<FaultStep>& plan, const SimTopology& top
       case FaultAction::RemoveToxic:
         for (const std::string& child : step.targets)
           if (toxics.erase({child, step.link.toxic_name}) == 0)
-            throw ScenarioError(step.origin + ": remove-toxic at " + format_duration(step.at) + " names no toxic " +
-                                step.link.toxic_name + " on the uplink of " + child + " then");
+            idle.push_back(step.origin + ": remove-toxic at " + format_duration(step.at) + " names no toxic " +
+                           step.link.toxic_name + " on the uplink of " + child + " then, and does nothing");
         break;
       default: break;
     }
   }
+  return idle;
 }
 
 }  // namespace outpost::sim::world
