@@ -140,7 +140,9 @@ ClusterCommand::ClusterCommand(CLI::App& app) {
   up_->add_option("topology", topology_, "topology JSON file, or a built-in topology's name (edge-factory)")
       ->required();
   up_->add_option("--dir", dir_, "cluster directory (default ./outpost-cluster/<name>); must be new or empty");
-  up_->add_option("--timeout", timeout_seconds_, "seconds the whole start may take")->capture_default_str();
+  up_->add_option("--timeout", timeout_seconds_, "seconds the whole start may take")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86'400u));
 
   status_ = group_->add_subcommand("status", "Each node's process and, from the cloud, its connection state");
   status_->add_option("--dir", dir_, "cluster directory (default: the one under ./outpost-cluster)");

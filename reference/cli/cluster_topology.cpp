@@ -303,7 +303,8 @@ Topology parse_topology(const json& document) {
     if (!seed->is_number_unsigned()) fail("proxySeed", "must be a whole number");
     topology.proxy_seed = seed->get<uint64_t>();
   }
-  // Checked as `outpost serve` checks its --sync-status-interval and --sync-long-poll: a positive duration.
+  // Checked as `outpost serve` checks its --sync-status-interval and --sync-long-poll: a positive duration (a long
+  // poll 10m at most).
   const auto duration_at = [&](const char* key, std::string& into) {
     const json* value = member(document, key);
     if (!value) return;
@@ -314,6 +315,8 @@ Topology parse_topology(const json& document) {
   };
   duration_at("syncStatusInterval", topology.sync_status_interval);
   duration_at("syncLongPoll", topology.sync_long_poll);
+  if (!topology.sync_long_poll.empty() && *parse_human_duration(topology.sync_long_poll) > std::chrono::minutes(10))
+    fail("syncLongPoll", "'" + topology.sync_long_poll + "' is longer than a parent holds a long poll (10m at most)");
   if (const json* value = member(document, "logLevel")) {
     topology.log_level = string_at(*value, "logLevel");
     static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "off"};

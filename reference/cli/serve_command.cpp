@@ -119,6 +119,21 @@ Nanoseconds duration_option(const std::string& text, const char* flag) {
   return *value;
 }
 
+// --login-server is every client's Host and the name in every connection string: a mistyped one (a space, port
+// 99999) would refuse every request as "served as ..." instead of failing the start.
+void check_login_server(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  const bool bracketed = text.rfind(']') != std::string::npos && text.rfind(']') > (colon == std::string::npos ? 0 : colon);
+  const std::string host = colon == std::string::npos || bracketed ? text : text.substr(0, colon);
+  const std::string port = colon == std::string::npos || bracketed ? std::string() : text.substr(colon + 1);
+  const bool host_ok = !host.empty() && host.find_first_of(" \t/?#@\\") == std::string::npos;
+  const bool port_ok = colon == std::string::npos || bracketed ||
+                       (!port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
+                        std::stoul(port) >= 1 && std::stoul(port) <= 65535);
+  if (!host_ok || !port_ok)
+    throw std::runtime_error("--login-server: '" + text + "' is not HOST or HOST:PORT (a port from 1 to 65535)");
+}
+
 }  // namespace
 
 int run_serve(const ServeOptions& options, std::function<void(const std::string&)> on_listening,
@@ -140,8 +155,13 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   if (!connected && !options.parent_ca_file.empty())
     throw std::runtime_error("--parent-ca-file is for a connected registry (with --connection-string); the cloud has "
                              "no parent");
+  if (!options.login_server.empty()) check_login_server(options.login_server);
   sync::AgentOptions agent;
   agent.long_poll = duration_option(options.sync_long_poll, "sync-long-poll");
+  // A parent holds a long poll 600 s at most (docs/protocol.md): a longer one would be cut short without a word.
+  if (agent.long_poll > std::chrono::minutes(10))
+    throw std::runtime_error("--sync-long-poll: '" + options.sync_long_poll +
+                             "' is longer than a parent holds a long poll (10m at most)");
   agent.status_interval = duration_option(options.sync_status_interval, "sync-status-interval");
   agent.config_check_interval = duration_option(options.sync_config_check, "sync-config-check");
   if (!options.gateway_protocol.empty()) agent.protocol_version = std::stoi(options.gateway_protocol);

@@ -378,7 +378,10 @@ std::optional<ConnectedRegistryStatus> status_of(const ControlPlane::Impl& impl,
         // Worded from the last report's arrival, not from now: the same at every read while the node stays silent.
         // The likely causes, the sync window first when it has one: between windows it is silent by design.
         const std::string causes =
-            cr.sync.window ? "it syncs only in windows (schedule '" + cr.sync.schedule + "', each " +
+            !cr.active()
+                ? "no instance of it is activated (deactivate freed the activation, or none has started), and the "
+                  "cloud takes no instance's report until one activates"
+            : cr.sync.window ? "it syncs only in windows (schedule '" + cr.sync.schedule + "', each " +
                                  format_iso_duration(*cr.sync.window) +
                                  ") and is silent between them, or it or a link between it and the cloud is down"
                            : "it, or a link between it and the cloud, is down, or a connected registry above it "

@@ -63,7 +63,11 @@ std::pair<std::string, std::string> split_host_port(const std::string& address) 
   std::string host = address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
-  return {host, address.substr(colon + 1)};
+  // The resolver takes a numeric service modulo 65536 (99999 listened on 34463): a port is checked here instead.
+  const std::string port = address.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+    throw std::runtime_error("listen address '" + address + "': the port must be a number from 0 to 65535");
+  return {host, port};
 }
 
 std::string format_endpoint(const tcp::endpoint& endpoint) {

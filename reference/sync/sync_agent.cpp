@@ -425,9 +425,12 @@ bool SyncAgent::window_closed(const OwnSettings* settings) const {
 }
 
 std::string SyncAgent::not_ready_reason() const {
-  if (ready_.load()) return "";
-  if (superseded_.load()) return "turned down: another instance of this connected registry is active (SPEC 2.7)";
+  // Turned down or disabled, a node answers its clients 503 whether it synced before or not: not ready either way.
+  if (superseded_.load())
+    return "turned down by its parent: another instance of this connected registry is active, or deactivate freed "
+           "its activation; restart it to activate again (SPEC 2.7)";
   if (disabled_.load()) return "its sync token is disabled at the cloud (SPEC 2.6)";
+  if (ready_.load()) return "";
   if (!activated_.load()) return "not activated yet: it activates with its parent's gateway (docs/protocol.md)";
   const auto settings = replica_.settings();
   if (window_closed(settings.get())) {
@@ -471,18 +474,23 @@ Task<void> SyncAgent::round() {
   // a document): each read takes the replica's lock and a count on the settings, cold by the next round.
   std::shared_ptr<const OwnSettings> settings = replica_.settings();
   round_began_ = clock_.monotonic();
+  const auto turned_down = [this] {
+    return SyncFailure(Failure::AlreadyActive,
+                       "this instance was turned down by its parent: another instance of " + options_.cr_name +
+                           " is active, or the activation was freed (deactivate); restart it to activate again");
+  };
+  if (superseded_) throw turned_down();
+  // Activated first, window or not: a node restarted outside its window with a saved configuration would otherwise
+  // wait for the window unactivated (a fresh one activates at once, having no configuration to find a window in).
+  if (!activated_) {
+    co_await activate();
+    settings = replica_.settings();
+  }
   if (window_closed(settings.get())) {
     co_await wait_for_window();
     settings = replica_.settings();
     round_began_ = clock_.monotonic();  // waiting for the window is not part of the round
-  }
-  if (superseded_)
-    throw SyncFailure(Failure::AlreadyActive,
-                      "this instance was turned down by its parent: another instance of " + options_.cr_name +
-                          " is active, or the activation was freed (deactivate); restart it to activate again");
-  if (!activated_) {
-    co_await activate();
-    settings = replica_.settings();
+    if (superseded_) throw turned_down();
   }
   uint64_t version = message_config_version_;  // the replica's, unless the configuration is read below
   if (!settings || message_config_version_ != replica_.version() || message_config_version_ == 0) {

@@ -92,21 +92,24 @@ double Timing::expected_count(Nanoseconds duration) const {
 }
 
 void check_occurrences(const Scenario& scenario, Nanoseconds duration) {
-  const auto check = [&](const Timing& timing, const std::string& where) {
+  // A nemesis rate has neither an every nor a count: its hint names what it has.
+  const auto check = [&](const Timing& timing, const std::string& where, const char* remedy) {
     const double expected = timing.expected_count(duration);
     if (expected > static_cast<double>(kMostOccurrences))
       throw ScenarioError(where + ": fires " + (timing.per_hour > 0 ? "about " : "") +
                           std::to_string(std::llround(expected)) + " times in a run of this duration, more than " +
-                          std::to_string(kMostOccurrences) + ": lower its rate, lengthen its every, or give it a count");
+                          std::to_string(kMostOccurrences) + ": " + remedy);
   };
-  for (const WorkloadItem& item : scenario.workload) check(item.timing, item.where);
+  for (const WorkloadItem& item : scenario.workload)
+    check(item.timing, item.where, "lower its rate, lengthen its every, or give it a count");
   const NemesisSpec& nemesis = scenario.nemesis;
   const auto check_rate = [&](double per_hour, std::string_view kind) {
     Timing timing;
     timing.per_hour = per_hour;
     timing.start = nemesis.start;
     timing.stop = nemesis.stop;
-    check(timing, "scenario.faults.nemesis.rates." + std::string(kind));
+    check(timing, "scenario.faults.nemesis.rates." + std::string(kind),
+          "lower its rate, or narrow the nemesis's start and stop");
   };
   for (const auto& [action, per_hour] : nemesis.per_hour) check_rate(per_hour, to_string(action));
   for (const auto& [kind, per_hour] : nemesis.partitions_per_hour) check_rate(per_hour, nemesis_rate_name(kind));

@@ -20,6 +20,7 @@ connected registry refuses, and would even replace an explicit Bearer header).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
 import subprocess
 import time
@@ -240,6 +241,12 @@ class ConnectedRegistryServer(QuietProbesServer):
         """The JSON log entries with this `msg` and these field values."""
         return [entry for entry in self.log_entries()
                 if entry.get("msg") == msg and all(entry.get(k) == v for k, v in fields.items())]
+
+
+def closed_window_schedule() -> str:
+    """A daily schedule whose one-hour window opens 12 hours from now: closed for the whole test, whenever it runs."""
+    opens = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=12)
+    return f"{opens.minute} {opens.hour} * * *"
 
 
 def readyz(url: str) -> int:

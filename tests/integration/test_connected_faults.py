@@ -27,7 +27,6 @@ to pass.
 from __future__ import annotations
 
 import concurrent.futures
-import datetime
 import hashlib
 import random
 import re
@@ -39,6 +38,7 @@ import pytest
 
 from conftest import _SERVERS_KEY, OutpostServer
 from hierarchy import (
+    closed_window_schedule,
     ADMIN, PROPAGATION_TIMEOUT, PUSH_AND_READ, READ, STATUS_INTERVAL, ConnectedRegistry, ConnectedRegistryServer,
     Hierarchy, Observed, Token, client, readyz, session, wait_until,
 )
@@ -597,12 +597,6 @@ def test_scrapes_pushes_and_link_cuts_meet_at_connected_registries_without_a_wro
 CONFIG_CHECK = "200ms"  # --sync-config-check: frequent, so the test can count them instead of waiting for them
 CHECKS = 8              # configuration checks observed on the gateway link while the window is closed
 WINDOW_LAYER = 4 * 1024 * 1024
-
-
-def closed_window_schedule() -> str:
-    """A daily schedule whose one-hour window opens 12 hours from now: closed for the whole test, whenever it runs."""
-    opens = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=12)
-    return f"{opens.minute} {opens.hour} * * *"
 
 
 def test_a_closed_window_lets_only_configuration_checks_through_until_it_is_opened_at_the_cloud(tree):

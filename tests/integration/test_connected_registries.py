@@ -26,7 +26,7 @@ import requests
 
 from conftest import _SERVERS_KEY
 from hierarchy import (
-    ADMIN, PROPAGATION_TIMEOUT, READ, Hierarchy, Observed, Skopeo, build_standard, client,
+    ADMIN, PROPAGATION_TIMEOUT, READ, Hierarchy, Observed, Skopeo, build_standard, client, closed_window_schedule,
     readyz, session, succeeded, wait_for_status, wait_until,
 )
 from oci_client import (
@@ -464,6 +464,8 @@ def test_a_disabled_sync_token_makes_the_registry_unavailable_until_enabled(fres
     assert_error(wait_for_status(client_read, 503, f"{cr} refusing its clients"), 503, "UNAVAILABLE", CR_DISABLED)
     with h.client(cr, node.client_token.auth) as clients:
         assert_error(clients.get("/v2/"), 503, "UNAVAILABLE", CR_DISABLED)
+    # Not ready either (SPEC 1.4): it had synced before, and /readyz answered 200 while it refused every client.
+    assert readyz(node.url) == 503
 
     for password in ("password1", "password2"):
         auth = node.sync_token.with_password(password)
@@ -486,6 +488,7 @@ def test_a_disabled_sync_token_makes_the_registry_unavailable_until_enabled(fres
     h.mgmt.set_token_status(node.sync_token.name, "enabled")
     back = wait_for_status(client_read, 200, f"{cr} serving its clients again")
     assert back.content == images[repo].body
+    assert readyz(node.url) == 200
     gateway = session(node.sync_token.auth).get(_gateway_url(h, parent, cr), headers={GATEWAY_HEADER: "1"}, timeout=10)
     assert gateway.status_code == 200, describe(gateway)
     # It syncs again: a new push at the cloud arrives.
@@ -561,6 +564,29 @@ def test_activation_restart_second_instance_and_deactivate(fresh):
     wait_until(lambda: Observed(_refusals(first, "ALREADY_ACTIVATED") >= refused_before + 2, first.tail(5)),
                PROPAGATION_TIMEOUT, "the first instance refused once the second one is active")
     assert readyz(first.url) == 503
+
+
+def test_a_restart_outside_the_sync_window_activates_at_once_and_says_it_waits_for_the_window(fresh):
+    """docs/protocol.md ("Schedules and windows"): a node activates at startup, window or not. One restarted on its
+    data directory, whose saved configuration has a closed window, waited for the window unactivated, and its /readyz
+    said "not activated yet" instead of when the window opens."""
+    h = fresh("cloud")
+    _single_store(h)
+    first = h.start("store")
+    h.wait_ready("store")
+    h.mgmt.call("PATCH", "/connectedRegistries/store", {"sync": {"schedule": closed_window_schedule(), "window": "PT1H"}})
+    wait_until(lambda: Observed(first.logged("waiting for the sync window"), first.tail(5)), PROPAGATION_TIMEOUT,
+               "the running node to see its window closed")
+    first.stop()
+    first.start()
+
+    def reason() -> Observed:
+        answer = session().get(first.url + "/readyz", timeout=10)
+        return Observed(answer.status_code == 503 and "waiting for its sync window" in answer.text, answer.text)
+
+    wait_until(reason, PROPAGATION_TIMEOUT, "the restarted node to say it waits for its window")
+    activated = first.logged("activated")
+    assert len(activated) == 2 and activated[0]["instance"] == activated[1]["instance"], activated
 
 
 def test_a_running_instance_stops_syncing_once_deactivated_and_another_activates(fresh):

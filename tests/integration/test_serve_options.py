@@ -125,3 +125,25 @@ def test_status_offline_after_is_checked_before_the_data_directory_is_touched(ou
 def test_a_cloud_takes_status_offline_after_none(outpost_factory):
     server = outpost_factory(args=["--status-offline-after", "none"])
     assert requests.get(f"{server.url}/v2/", timeout=TIMEOUT).status_code in (200, 401)
+
+
+def test_ports_login_servers_and_long_polls_out_of_range_are_refused(outpost_bin, tmp_path):
+    """A port past 65535 was taken modulo 65536 (99999 listened on 34463), a --login-server with a space or port 99999
+    was accepted and then refused every request as "served as ...", and a --sync-long-poll longer than a parent holds
+    one (600 s) was cut short without a word: each is refused at the start, the last two before the data directory is
+    touched."""
+    data = tmp_path / "data"
+
+    def refusal(*args, touches_nothing=True):
+        result = subprocess.run([str(outpost_bin), "serve", "--data", str(data), *args],
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        assert result.returncode == 1, result.stderr
+        if touches_nothing:
+            assert not data.exists() or not any(data.iterdir())
+        return result.stderr
+
+    assert "is not HOST or HOST:PORT" in refusal("--listen", "127.0.0.1:0", "--login-server", "bad host:5000")
+    assert "is not HOST or HOST:PORT" in refusal("--listen", "127.0.0.1:0", "--login-server", "registry:99999")
+    assert "longer than a parent holds a long poll" in refusal("--listen", "127.0.0.1:0", "--sync-long-poll", "1h")
+    assert "the port must be a number from 0 to 65535" in refusal("--listen", "127.0.0.1:99999",
+                                                                  touches_nothing=False)

@@ -599,6 +599,7 @@ BOOST_AUTO_TEST_CASE(status_is_merged_and_filtered) {
 // it back; a disabled sync token still shows Unhealthy, which says more than silence; zero keeps a report for good.
 BOOST_AUTO_TEST_CASE(a_silent_node_shows_offline_once_its_last_report_is_too_old) {
   create_cr("edgeone", "ReadWrite", std::nullopt, {"hello"});
+  control->activate("edgeone", "instance-1");
   ConnectedRegistryStatus status;
   status.connection_state = ConnectionState::Online;
   status.last_sync_time = clock.now();
@@ -645,6 +646,7 @@ BOOST_AUTO_TEST_CASE(a_silent_node_shows_offline_once_its_last_report_is_too_old
 BOOST_AUTO_TEST_CASE(a_silent_node_with_a_sync_window_is_told_so) {
   create_cr("edgeone", "ReadWrite", std::nullopt, {"hello"},
             {{"sync", {{"schedule", "0 */6 * * *"}, {"window", "PT1H"}}}});
+  control->activate("edgeone", "instance-1");
   ConnectedRegistryStatus status;
   status.connection_state = ConnectionState::Online;
   control->report_status("edgeone", status);
@@ -653,6 +655,23 @@ BOOST_AUTO_TEST_CASE(a_silent_node_with_a_sync_window_is_told_so) {
   BOOST_TEST(shown.at("connectionState") == "Offline");
   const std::string description = shown.at("statusDetails")[0].at("description");
   BOOST_TEST(contains(description, "it syncs only in windows (schedule '0 */6 * * *', each PT1H)"), description);
+}
+
+// Deactivated while it runs (a CR under a CR is not turned down by that alone), a node keeps reporting, but the cloud
+// takes no instance's report until one activates: its overdue entry says that, not that a link is down.
+BOOST_AUTO_TEST_CASE(a_deactivated_node_is_told_that_no_instance_is_activated) {
+  create_cr("edgeone", "ReadWrite", std::nullopt, {"hello"});
+  control->activate("edgeone", "instance-1");
+  ConnectedRegistryStatus status;
+  status.connection_state = ConnectionState::Online;
+  control->report_status("edgeone", status);
+  control->deactivate("edgeone");
+  clock.advance(std::chrono::minutes(6));
+  const json shown = control->get_connected_registry("edgeone").body;
+  BOOST_TEST(shown.at("connectionState") == "Offline");
+  BOOST_TEST(shown.at("activation") == "Inactive");
+  const std::string description = shown.at("statusDetails")[0].at("description");
+  BOOST_TEST(contains(description, "no instance of it is activated (deactivate freed the activation"), description);
 }
 
 BOOST_AUTO_TEST_CASE(a_report_stands_for_good_when_status_offline_after_is_zero) {
