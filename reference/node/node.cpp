@@ -1,5 +1,6 @@
 #include "reference/node/node.h"
 
+#include "reference/auth/names.h"
 #include "reference/common/log.h"
 #include "reference/control/connected_registry_config.h"
 #include "reference/control/connection_string.h"
@@ -23,6 +24,30 @@ namespace outpost::node {
 namespace {
 constexpr std::string_view kInstanceIdSetting = "sync.instance_id";
 constexpr std::string_view kReplicaSetting = "sync.replica";
+constexpr std::string_view kConnectedRegistrySetting = "sync.connected_registry";
+
+// A data directory holds one node: the cloud's (its admin user, its tokens) or one connected registry's (its instance,
+// its saved configuration, its content). Started as another node, it would serve what it holds under another name,
+// and activate as another CR with this one's instance id (turning the real one down). Refused before anything is
+// written; a directory from before the name was kept takes the name of its first start from now on.
+void check_data_belongs(control::ControlPlane& control, const std::string& cr_name) {
+  const auto kept = control.setting(kConnectedRegistrySetting);
+  if (cr_name.empty()) {
+    if (kept || control.setting(kInstanceIdSetting))
+      throw std::runtime_error("this data directory belongs to " +
+                               (kept ? "connected registry '" + *kept + "'" : std::string("a connected registry")) +
+                               ", not to the cloud: start the cloud on a directory of its own");
+    return;
+  }
+  const std::string name = auth::ascii_lowercase(cr_name);
+  if (!control.snapshot()->admin_password_hash.empty())
+    throw std::runtime_error("this data directory belongs to the cloud, not to connected registry '" + name +
+                             "': start a connected registry on a directory of its own");
+  if (kept && *kept != name)
+    throw std::runtime_error("this data directory belongs to connected registry '" + *kept + "', not to '" + name +
+                             "': each connected registry keeps its own (its instance, configuration and content)");
+  if (!kept) control.put_setting(kConnectedRegistrySetting, name);
+}
 
 // SPEC 2.7: kept with the node's settings, so a restart on the same storage is the same instance.
 std::string instance_id(control::ControlPlane& control, Random& random) {
@@ -81,6 +106,7 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
   control_options.scheme = options.scheme;
   control_options.status_offline_after = options.status_offline_after;
   p.control = std::make_unique<control::ControlPlane>(seams.control_store, seams.clock, seams.random, control_options);
+  check_data_belongs(*p.control, p.connected ? connection.connected_registry : std::string());
   if (!p.connected) p.generated_admin_password = p.control->ensure_admin(options.admin_password);
   p.signing_key = std::make_unique<registry::NodeSigningKey>(*p.control, seams.random);
 

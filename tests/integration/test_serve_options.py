@@ -3,8 +3,11 @@
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import requests
+
+from hierarchy import ConnectedRegistryServer
 
 TIMEOUT = 10
 
@@ -147,3 +150,37 @@ def test_ports_login_servers_and_long_polls_out_of_range_are_refused(outpost_bin
     assert "longer than a parent holds a long poll" in refusal("--listen", "127.0.0.1:0", "--sync-long-poll", "1h")
     assert "the port must be a number from 0 to 65535" in refusal("--listen", "127.0.0.1:99999",
                                                                   touches_nothing=False)
+
+
+def test_a_data_directory_serves_only_the_node_it_belongs_to(outpost_factory, outpost_bin, tmp_path):
+    """A connected registry's data directory started with another CR's connection string served its content under the
+    other name and activated with its instance id (turning the real one down); the cloud's, or a CR's used for the
+    other role, mixed the two. Each is refused at the start, naming whose directory it is."""
+    def connection(name: str) -> str:  # a parent that is not there: the check comes before any request
+        return (f"ConnectedRegistryName={name};SyncTokenName={name}-sync-token;SyncTokenPassword=x;"
+                "ParentGatewayEndpoint=127.0.0.1:9;ParentEndpointProtocol=http")
+
+    edge = ConnectedRegistryServer(outpost_bin, tmp_path / "edge", ["--connection-string", connection("edgeone")])
+    edge.start()
+    edge.stop()
+    cloud = outpost_factory(data_dir=tmp_path / "cloud")
+    cloud.stop()
+
+    def refusal(data: Path, *args: str) -> str:
+        result = subprocess.run([str(outpost_bin), "serve", "--listen", "127.0.0.1:0", "--data", str(data), *args],
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        assert result.returncode == 1, result.stderr
+        return result.stderr
+
+    assert "belongs to connected registry 'edgeone', not to 'edgetwo'" in \
+        refusal(tmp_path / "edge", "--connection-string", connection("edgetwo"))
+    assert "belongs to connected registry 'edgeone', not to the cloud" in refusal(tmp_path / "edge")
+    assert "belongs to the cloud, not to connected registry 'edgeone'" in \
+        refusal(tmp_path / "cloud", "--connection-string", connection("edgeone"))
+    # Its own node still starts on it, the name written in capitals or not.
+    again = ConnectedRegistryServer(outpost_bin, tmp_path / "edge", ["--connection-string", connection("EdgeOne")])
+    again.start()
+    try:
+        assert requests.get(f"{again.url}/healthz", timeout=TIMEOUT).status_code == 200
+    finally:
+        again.stop()
