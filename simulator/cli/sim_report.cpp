@@ -173,9 +173,15 @@ std::string invariants_line(const SeedRun& run) {
     line += " | propagation p50 " + text;
   line += " | retries " + std::to_string(number_at(*metrics, {"retries", "retried"}));
   if (metrics->contains("bytes")) {
-    char ratio[32];
-    std::snprintf(ratio, sizeof ratio, "%.2fx", (*metrics)["bytes"].value("ratio", 0.0));
-    line += std::string(" | bytes moved ") + ratio + " minimal";
+    const json& bytes = (*metrics)["bytes"];
+    if (bytes.value("minimal", uint64_t{0}) == 0) {
+      // Nothing had to move (no push in the run): a ratio to zero would read "0.00x", as if nothing had.
+      line += " | bytes moved " + std::to_string(bytes.value("moved", uint64_t{0})) + " B, none needed";
+    } else {
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%.2fx", bytes.value("ratio", 0.0));
+      line += std::string(" | bytes moved ") + ratio + " minimal";
+    }
   }
   return line;
 }
