@@ -260,6 +260,7 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
     unwound->get_future().wait_for(std::chrono::seconds(1));
   }
   executor.stop();
+  node.keep_reported_statuses();  // no report can arrive now: every listener has stopped
   log::info("stopped", {{"address", server.bound_address()}});
   return 0;
 }

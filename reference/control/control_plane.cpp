@@ -307,6 +307,7 @@ std::string ControlPlane::Impl::new_password(auth::PasswordSlot& slot, const aut
 ControlPlane::ControlPlane(ControlStore& store, const Clock& clock, Random& random, ControlPlaneOptions options)
     : impl_(std::make_shared<Impl>(store, clock, random)), options_(options) {
   impl_->status_offline_after = options_.status_offline_after;
+  impl_->take_back_reported_statuses();
 }
 
 std::shared_ptr<const Snapshot> ControlPlane::snapshot() const { return impl_->current(); }

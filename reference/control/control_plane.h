@@ -215,13 +215,17 @@ class ControlPlane {
   void activate(std::string_view name, std::string_view instance_id);
   void deactivate(std::string_view name);
   // Status as the node reports it (SPEC 5.3). Kept in memory beside the snapshots, not in them (it changes on every
-  // report and must not copy a snapshot), and not persisted: after a restart a CR is Offline until it reports.
+  // report and must not copy a snapshot), and written to the store only when the process stops gracefully
+  // (keep_reported_statuses): after that restart each CR shows its last report, aged by the wall clock; after a crash
+  // a CR is Offline until it reports.
   void report_status(std::string_view name, ConnectedRegistryStatus status);
   // The same, for a CR the caller found by `name` in `found_in`, a snapshot() of this control plane: while that is
   // still the current snapshot, the CR is known to exist and is not searched for again (the cloud takes in every
   // node's report each interval, and that search read a dozen cold entries of a fleet's thousands).
   void report_status(const Snapshot& found_in, std::string_view name, ConnectedRegistryStatus status);
   std::optional<ConnectedRegistryStatus> status(std::string_view name) const;  // nothing if it never reported
+  // Writes every CR's last report, with when it reached the cloud, for the next start to take back (once).
+  void keep_reported_statuses();
   // Events the node forwarded (SPEC 5.3), listed by GET .../notifications; the newest
   // kMaxNotificationsPerConnectedRegistry are kept, in memory only.
   void add_notifications(std::string_view name, std::vector<nlohmann::json> events);

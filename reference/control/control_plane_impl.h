@@ -52,6 +52,8 @@ class ControlPlane::Impl {
     WallTime received_at = {};
   };
   StringMap<ReceivedStatus> statuses;
+  // At start: the statuses the last process kept when it stopped (reported_statuses.cpp).
+  void take_back_reported_statuses();
   Nanoseconds status_offline_after = {};  // ControlPlaneOptions::status_offline_after
   std::map<std::string, std::deque<nlohmann::json>, std::less<>> notifications;
 
@@ -110,6 +112,8 @@ inline constexpr std::string_view kGenerationEpochSetting = "control.generation_
 // Snapshot::retired_sync_tokens, as a JSON array of token names. A setting rather than a token field, so that the
 // store's records keep their shape.
 inline constexpr std::string_view kRetiredSyncTokensSetting = "control.retired_sync_tokens";
+// ControlPlane::keep_reported_statuses: a JSON array of {"name", "receivedAt", "status"}; "[]" once taken back.
+inline constexpr std::string_view kReportedStatusesSetting = "control.reported_statuses";
 
 // The connected registry of that (lowercased) name, or 404 NOT_FOUND naming it.
 const ConnectedRegistry& existing_registry_or_404(const Snapshot& snapshot, std::string_view name);

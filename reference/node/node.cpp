@@ -256,6 +256,10 @@ void Node::stop(std::function<void()> stopped) {
   }
 }
 
+void Node::keep_reported_statuses() {
+  if (!parts_->connected) parts_->control->keep_reported_statuses();
+}
+
 void Node::render_metrics(std::string& out) const {
   if (parts_->agent) parts_->agent->render_metrics(out);
 }

@@ -79,6 +79,9 @@ class Node {
   // The node's control plane: at the cloud, the one the management API changes (read by observers, such as the
   // simulator's status view, without a request).
   const control::ControlPlane& control() const;
+  // A graceful stop, once nothing serves any more: at the cloud, keeps its connected registries' last reports for the
+  // next start (control::ControlPlane::keep_reported_statuses); nothing at a connected registry.
+  void keep_reported_statuses();
   void render_metrics(std::string& out) const;
 
  private:

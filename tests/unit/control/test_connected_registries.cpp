@@ -674,6 +674,34 @@ BOOST_AUTO_TEST_CASE(a_deactivated_node_is_told_that_no_instance_is_activated) {
   BOOST_TEST(contains(description, "no instance of it is activated (deactivate freed the activation"), description);
 }
 
+// A graceful stop keeps the last reports (keep_reported_statuses) and the next start takes them back once, aged by the
+// wall clock: the restarted cloud shows each CR as it last reported, its login server too (a child's connection string
+// names it), and Offline once that report is too old. A start after that (as after a crash) has none to take back.
+BOOST_AUTO_TEST_CASE(the_last_reports_outlive_a_graceful_restart_of_the_cloud) {
+  create_cr("edgeone", "ReadWrite", std::nullopt, {"hello"});
+  control->activate("edgeone", "instance-1");
+  ConnectedRegistryStatus status;
+  status.connection_state = ConnectionState::Online;
+  status.login_server = "edge1.example:5000";
+  const std::string reported_at = format_rfc3339(clock.now());
+  control->report_status("edgeone", status);
+  control->keep_reported_statuses();
+
+  clock.advance(std::chrono::minutes(2));
+  control = std::make_unique<ControlPlane>(*store, clock, random, test_options());
+  BOOST_TEST((control->status("edgeone") == status));
+  BOOST_TEST(control->get_connected_registry("edgeone").body.at("connectionState") == "Online");
+
+  clock.advance(std::chrono::minutes(4));  // six minutes since it reached the cloud
+  const json shown = control->get_connected_registry("edgeone").body;
+  BOOST_TEST(shown.at("connectionState") == "Offline");
+  BOOST_TEST(shown.at("statusDetails")[0].at("timestamp") == reported_at);
+  BOOST_TEST(shown.at("loginServer") == "edge1.example:5000");
+
+  control = std::make_unique<ControlPlane>(*store, clock, random, test_options());  // no graceful stop before it
+  BOOST_TEST(!control->status("edgeone").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_report_stands_for_good_when_status_offline_after_is_zero) {
   ControlPlaneOptions options = test_options();
   options.status_offline_after = Nanoseconds::zero();
