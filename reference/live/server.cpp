@@ -78,6 +78,51 @@ std::string format_endpoint(const tcp::endpoint& endpoint) {
 
 bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
 
+// A request whose framing cannot be trusted, refused before any handler sees it (and the connection closed):
+// - RFC 9112 6.3: a Transfer-Encoding that does not end with chunked leaves the body's end unknown. Read as if there
+//   were no body, its bytes were taken for the next request on the connection: a request hidden in a body ran.
+// - 6.1: a coding other than chunked (gzip, ...) is not one this server decodes: 501, rather than the coded bytes
+//   stored as they are.
+// - 3.2: an HTTP/1.1 request carries exactly one Host; with two, the login-server guard and a proxy in front could
+//   each read another.
+std::optional<ApiError> framing_refusal(const bhttp::request_header<>& header) {
+  std::vector<std::string> codings;
+  size_t hosts = 0;
+  for (const auto& field : header) {
+    if (iequals(field.name_string(), "Host")) ++hosts;
+    if (!iequals(field.name_string(), "Transfer-Encoding")) continue;
+    const std::string_view value = field.value();
+    for (size_t from = 0; from <= value.size();) {
+      size_t comma = value.find(',', from);
+      if (comma == std::string_view::npos) comma = value.size();
+      std::string_view coding = value.substr(from, comma - from);
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+      if (!coding.empty()) codings.emplace_back(coding);
+      from = comma + 1;
+    }
+  }
+  if (!codings.empty()) {
+    std::string listed;
+    for (const std::string& coding : codings) listed += (listed.empty() ? "" : ", ") + coding;
+    const bool chunked_last = iequals(codings.back(), "chunked");
+    const bool chunked_before =
+        std::any_of(codings.begin(), codings.end() - 1, [](const std::string& c) { return iequals(c, "chunked"); });
+    if (!chunked_last || chunked_before)
+      return ApiError(400, "INVALID_REQUEST",
+                      "Transfer-Encoding '" + listed +
+                          "' does not end with one chunked: the body's end cannot be found (RFC 9112 6.3)");
+    if (codings.size() > 1)
+      return ApiError(501, "UNSUPPORTED", "Transfer-Encoding '" + listed + "': only chunked is supported");
+  }
+  if (header.version() >= 11 && hosts != 1)
+    return ApiError(400, "INVALID_REQUEST",
+                    hosts == 0 ? std::string("an HTTP/1.1 request needs a Host header (RFC 9112 3.2)")
+                               : "a request carries one Host header, this one " + std::to_string(hosts) +
+                                     " (RFC 9112 3.2)");
+  return std::nullopt;
+}
+
 // An exception out of registry code becomes an OCI-shaped JSON error: an ApiError keeps its status and body, anything
 // else is a 500 that does not leak the exception text (the log has it).
 http::Response error_response(std::exception_ptr error) {
@@ -304,6 +349,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (read_ec) co_return co_await reject_malformed(read_ec, started);
 
     const auto& header = parser.get();
+    if (auto refusal = framing_refusal(header)) co_return co_await reject(std::move(*refusal), started);
     const std::string_view method_text = header.method_string();
     const http::Method method = http::parse_method(method_text);
     const std::string_view target = header.target();
@@ -378,7 +424,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
               log::warn("request body read failed",
                         {{"method", method_text}, {"target", target}, {"error", ec.message()}, {"remote", remote_},
                          {"bytes_in", bytes_in}});
-              co_return Outcome{};  // the client is gone or broken: no one to answer
+              call.reset();  // what it started is abandoned before the answer (an upload session is cancelled)
+              // A chunked body that is not HTTP (a bad chunk size) is answered 400; a client gone is not.
+              co_return co_await reject_malformed(ec, started);
             }
             const size_t got = kBodyPiece - parser.get().body().size;
             bytes_in += got;
@@ -460,13 +508,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
     if (!protocol_error) co_return Outcome{};  // timeout, reset, half a request: nobody to answer
     const bool too_large = ec == bhttp::error::header_limit;
+    co_return co_await reject(ApiError(too_large ? 431 : 400, "INVALID_REQUEST",
+                                       std::string(too_large ? "request header fields too large"
+                                                             : "malformed HTTP request") +
+                                           ": " + ec.message()),
+                              started);
+  }
+
+  // Answers `refusal` and closes the connection: what follows on it cannot be trusted to start a request.
+  awaitable<Outcome> reject(ApiError refusal, std::chrono::steady_clock::time_point started) {
     http::Response response;
-    response.status = too_large ? 431 : 400;
+    response.status = refusal.status();
     response.headers.set("Content-Type", "application/json");
-    response.body = ApiError(response.status, "INVALID_REQUEST",
-                             std::string(too_large ? "request header fields too large" : "malformed HTTP request") +
-                                 ": " + ec.message())
-                        .body();
+    response.body = refusal.body();
     const Written written = co_await write_response(response, false, 11, false);
     record("-", "OTHER", "-", response.status, "malformed", 0, written.body_bytes, started);
     co_return Outcome{false, true};

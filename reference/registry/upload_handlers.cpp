@@ -3,6 +3,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "reference/common/log.h"
 #include "reference/registry/byte_range.h"
 #include "reference/registry/handlers.h"
 #include "reference/registry/oci_errors.h"
@@ -81,15 +82,31 @@ ExclusiveWriter open_exclusively(Context& context, std::string_view repository, 
 
 // Streams a request body into an upload session, then answers with `complete` (given the session's new size). The
 // lease is held until the answer, the commit included, so no other request writes to the session meanwhile.
+// `abandoned`, when given, runs if the call ends without finish() (its client went away, its body could not be read):
+// a monolithic upload's session, whose id its client never learned, is cancelled so, instead of left behind for good.
 class UploadBodyCall final : public http::Call {
  public:
-  UploadBodyCall(ExclusiveWriter writer, std::function<http::Response(uint64_t size)> complete)
-      : lease_(std::move(writer.lease)), writer_(std::move(writer.writer)), complete_(std::move(complete)) {}
+  UploadBodyCall(ExclusiveWriter writer, std::function<http::Response(uint64_t size)> complete,
+                 std::function<void()> abandoned = nullptr)
+      : lease_(std::move(writer.lease)),
+        writer_(std::move(writer.writer)),
+        complete_(std::move(complete)),
+        abandoned_(std::move(abandoned)) {}
+  ~UploadBodyCall() override {
+    if (finished_ || !abandoned_) return;
+    try {
+      writer_.reset();  // closed before the session goes; the lease is still held
+      abandoned_();
+    } catch (const std::exception& error) {
+      log::warn("an abandoned upload session could not be cancelled", {{"error", error.what()}});
+    }
+  }
   bool on_body(std::string_view piece) override {
     writer_->write(piece);
     return true;
   }
   http::Response finish() override {
+    finished_ = true;
     writer_->close();
     return complete_(writer_->size());
   }
@@ -98,6 +115,8 @@ class UploadBodyCall final : public http::Call {
   UploadLeases::Lease lease_;  // first: released last, after the writer
   std::unique_ptr<storage::UploadWriter> writer_;
   std::function<http::Response(uint64_t)> complete_;
+  std::function<void()> abandoned_;
+  bool finished_ = false;
 };
 
 storage::UploadState session_or_throw(Context& context, const Route& route) {
@@ -151,7 +170,8 @@ std::unique_ptr<http::Call> start_upload(Context& context, const http::Request& 
       }
       return blob_created(repository, digest);
     };
-    return std::make_unique<UploadBodyCall>(open_exclusively(context, repository, id, request.method), commit);
+    return std::make_unique<UploadBodyCall>(open_exclusively(context, repository, id, request.method), commit,
+                                            [&context, id] { context.storage.uploads->cancel(id); });
   }
   const storage::UploadState session = context.storage.uploads->create(route.repository);
   return http::respond_now(session_response(202, route.repository, session.id, 0));
@@ -212,7 +232,14 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
         });
       }
       return std::make_unique<UploadBodyCall>(std::move(writer), [&context, repository, id, digest](uint64_t) {
-        commit_and_link(context, repository, id, *digest);
+        try {
+          commit_and_link(context, repository, id, *digest);
+        } catch (...) {
+          // As distribution does: a refused commit (DIGEST_INVALID, a failed write) ends the session. Kept, it would
+          // hold this PUT's body, and the client's retry of the same PUT would append it a second time.
+          context.storage.uploads->cancel(id);
+          throw;
+        }
         return blob_created(repository, *digest);
       });
     }

@@ -95,6 +95,35 @@ BOOST_AUTO_TEST_CASE(an_absolute_form_target_is_served_for_the_host_it_names, *u
   BOOST_TEST(requests[0].headers.get("host").value_or("") == "registry.example:5000");
 }
 
+// Framing the server cannot trust is refused before any handler sees it, and the connection closed (RFC 9112 6.1,
+// 6.3, 3.2). A Transfer-Encoding that did not end with chunked was read as no body, and the body's bytes were served
+// as the next request on the connection: a request hidden in a body ran.
+BOOST_AUTO_TEST_CASE(framing_that_cannot_be_trusted_is_refused_and_the_connection_closed, *utf::timeout(30)) {
+  Running running;
+  const auto refused = [&](const std::string& head, const std::string& after, unsigned status,
+                           const std::string& says) {
+    Client client(running.server.bound_address());
+    client.write_raw(head + "\r\n" + after);
+    const auto response = client.read_response();
+    BOOST_TEST(response.result_int() == status, head);
+    BOOST_TEST(response.body().find(says) != std::string::npos, response.body());
+    BOOST_TEST(client.closed_by_server(), head);
+  };
+  const std::string hidden = "GET /hidden HTTP/1.1\r\nHost: test\r\n\r\n";
+  refused("GET /a HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: identity\r\n", hidden, 400,
+          "Transfer-Encoding 'identity' does not end with one chunked");
+  refused("POST /a HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked, identity\r\n", hidden, 400,
+          "does not end with one chunked");
+  refused("POST /a HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n", 501,
+          "only chunked is supported");
+  refused("GET /a HTTP/1.1\r\n", "", 400, "needs a Host header");
+  refused("GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n", "", 400, "this one 2");
+  // A chunked body that is not one (a chunk size of ZZ) is answered, not dropped without a word.
+  refused("POST /a HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n", "5\r\nhello\r\nZZ\r\n", 400,
+          "malformed HTTP request");
+  for (const auto& request : running.handler.requests()) BOOST_TEST(request.target != "/hidden");
+}
+
 BOOST_AUTO_TEST_CASE(content_length_upload_arrives_whole_in_pieces, *utf::timeout(60)) {
   Running running;
   Client client(running.server.bound_address());

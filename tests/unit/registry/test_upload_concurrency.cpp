@@ -108,15 +108,16 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_second_chunk_while_one_streams_gets_416_and_the_
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_session_is_free_again_once_its_writer_answered, Backend, Storages) {
   RegistryOn<Backend> on;
   const std::string location = on.start_session();
-  {
-    // A request that fails mid-body (here: a digest mismatch at its end) releases the session too.
-    const Reply mismatch = on.client.send(Method::Put, location + "?digest=" + oci::digest_of("x").str(), "abc");
-    BOOST_TEST(mismatch.error_code() == "DIGEST_INVALID");
-  }
-  http::Headers next;
-  next.set("Content-Range", "3-5");
-  BOOST_TEST(on.client.send(Method::Patch, location, "def", next).status == 202);
-  BOOST_TEST(on.client.send(Method::Put, location + "?digest=" + oci::digest_of("abcdef").str()).status == 201);
+  http::Headers first;
+  first.set("Content-Range", "0-2");
+  BOOST_TEST(on.client.send(Method::Patch, location, "abc", first).status == 202);
+  // A PUT refused at its end (a digest mismatch) releases the session by ending it, as distribution does: its body
+  // is not left in it for a retry to append again.
+  const Reply mismatch = on.client.send(Method::Put, location + "?digest=" + oci::digest_of("x").str(), "def");
+  BOOST_TEST(mismatch.error_code() == "DIGEST_INVALID");
+  BOOST_TEST(on.client.get(location).error_code() == "BLOB_UPLOAD_UNKNOWN");
+  const std::string again = on.start_session();
+  BOOST_TEST(on.client.send(Method::Put, again + "?digest=" + oci::digest_of("abcdef").str(), "abcdef").status == 201);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_chunk_whose_range_is_not_its_length_is_size_invalid, Backend, Storages) {

@@ -96,7 +96,39 @@ BOOST_AUTO_TEST_CASE(digest_mismatch_is_refused_and_stores_nothing) {
   BOOST_TEST(client.get("/v2/app/blobs/" + oci::digest_of("actual bytes").str()).status == 404);
   const Reply monolithic = client.send(Method::Post, "/v2/app/blobs/uploads/?digest=" + wrong.str(), "other bytes");
   BOOST_TEST(monolithic.error_code() == "DIGEST_INVALID");
-  BOOST_TEST(client.send(Method::Put, location).error_code() == "DIGEST_INVALID");  // no digest at all
+  const std::string fresh = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  BOOST_TEST(client.send(Method::Put, fresh).error_code() == "DIGEST_INVALID");  // no digest at all
+}
+
+// As distribution does: a refused final PUT ends its session. Kept, it held the PUT's body, and a retry of the same
+// PUT appended it again ("abcd" + "efgh" + "efgh"), so no retry could ever succeed.
+BOOST_AUTO_TEST_CASE(a_refused_final_put_ends_its_session) {
+  const std::string location = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  http::Headers range;
+  range.set("Content-Range", "0-3");
+  BOOST_TEST(client.send(Method::Patch, location, "abcd", range).status == 202);
+  const Reply refused =
+      client.send(Method::Put, location + "?digest=" + oci::digest_of("WRONG").str(), "efgh");
+  BOOST_TEST(refused.error_code() == "DIGEST_INVALID");
+  BOOST_TEST(client.get(location).error_code() == "BLOB_UPLOAD_UNKNOWN");
+  BOOST_TEST(storage->uploads->list().empty());
+}
+
+// A monolithic upload whose body never arrived whole (its client went away) leaves no session behind: its client
+// never learned the session's id, so nothing could finish or delete it.
+BOOST_AUTO_TEST_CASE(an_abandoned_monolithic_upload_leaves_no_session) {
+  http::Request request;
+  request.method = Method::Post;
+  request.target = "/v2/app/blobs/uploads/?digest=" + oci::digest_of("hello").str();
+  request.path = "/v2/app/blobs/uploads/";
+  request.query = "digest=" + oci::digest_of("hello").str();
+  request.content_length = 5;
+  {
+    std::unique_ptr<http::Call> call = registry.start(std::move(request));
+    BOOST_TEST(call->on_body("hel"));
+    BOOST_TEST(storage->uploads->list().size() == 1u);
+  }  // dropped without finish(), as a server does when the body cannot be read
+  BOOST_TEST(storage->uploads->list().empty());
 }
 
 BOOST_AUTO_TEST_CASE(cancel_and_unknown_sessions) {
