@@ -194,8 +194,9 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
   p.registry_options.metrics_text = options.metrics_text;
   if (p.connected) {
     p.registry_options.on_change = [&p](const oci::ContentChange& change) { p.agent->on_local_change(change); };
-    // Ready (SPEC 1.4) while it serves: a node whose sync token is disabled answers every client 503, synced or not.
-    p.registry_options.ready = [&p] { return p.agent && p.agent->ready() && !p.agent->disabled(); };
+    // Ready (SPEC 1.4) when the agent gives no reason not to be: synced once, and serving (a node whose sync token is
+    // disabled answers every client 503, synced or not). One judgement, so /readyz and its reason never disagree.
+    p.registry_options.ready = [&p] { return p.agent && p.agent->not_ready_reason().empty(); };
     p.registry_options.not_ready_reason = [&p] { return p.agent ? p.agent->not_ready_reason() : std::string(); };
   } else {
     p.registry_options.on_change = [&p](const oci::ContentChange& change) {
