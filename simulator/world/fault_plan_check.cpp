@@ -37,15 +37,7 @@ std::vector<std::string> steps_that_end_nothing(const std::vector<FaultStep>& pl
   for (const FaultStep& step : plan) {
     if (step.at >= duration) break;  // not applied (a timeline cut short by --duration)
     switch (step.action) {
-      case FaultAction::Partition: {
-        if (!step.groups.empty()) {
-          partitions.push_back(step.groups);
-        } else {
-          SeededRandom no_draws(0);  // plan_faults expanded every random shape; the others draw nothing
-          partitions.push_back(partition_groups(step, topology, no_draws));
-        }
-        break;
-      }
+      case FaultAction::Partition: partitions.push_back(expanded_groups(step, topology)); break;
       case FaultAction::Heal: {
         if (step.targets.empty() && step.groups.empty()) {  // every partition and link fault
           partitions.clear();

@@ -42,19 +42,9 @@ void FaultInjector::mend(const std::string& child) {
   for (const std::string& authority : parent_authorities(child)) network_.set_link_down(child, authority, false);
 }
 
-std::vector<std::vector<std::string>> FaultInjector::groups_of(const FaultStep& step) const {
-  if (!step.groups.empty()) return step.groups;
-  // A step the plan did not expand (a plain side; a test's step): only a shape that draws nothing can be expanded here.
-  if (is_random_shape(step.shape.kind))
-    throw ScenarioError(step.origin + ": a " + std::string(to_string(step.shape.kind)) +
-                        " partition is drawn when the plan is made (plan_faults), not when it is applied");
-  SeededRandom no_draws(0);
-  return partition_groups(step, topology_, no_draws);
-}
-
 void FaultInjector::partition(const FaultStep& step) {
   Partition entry;
-  entry.groups = groups_of(step);
+  entry.groups = expanded_groups(step, topology_);
   entry.crossing = crossing_uplinks(entry.groups, topology_);
   entry.one_way = step.shape.one_way;
   if (!entry.one_way) {
@@ -88,8 +78,8 @@ void FaultInjector::heal(const FaultStep& step) {
     heal_links();
     return;
   }
-  // A heal names its partition by its first side, or by its groups (a shaped one). One that names none was refused
-  // before the run (check_fault_plan) when it came from a scenario; a test's step may still.
+  // A heal names its partition by its first side, or by its groups (a shaped one). One that names none does nothing
+  // (`sim run` says so before the run: steps_that_end_nothing).
   const HealTarget target(step, topology_);
   const auto it = target.find_in(partitions_.begin(), partitions_.end(),
                                  [](const Partition& entry) -> const PartitionGroups& { return entry.groups; });

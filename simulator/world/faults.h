@@ -55,7 +55,6 @@ class FaultInjector {
   std::string parent_host(const std::string& child) const;
   void cut(const std::string& child);
   void mend(const std::string& child);
-  std::vector<std::vector<std::string>> groups_of(const FaultStep& step) const;  // a partition's, or its heal's
   void partition(const FaultStep& step);
   void heal(const FaultStep& step);  // no targets and no groups: every partition, link-down and link fault
 

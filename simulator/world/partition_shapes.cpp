@@ -135,21 +135,23 @@ PartitionGroups canonical(PartitionGroups groups) {
 }
 }  // namespace
 
+PartitionGroups expanded_groups(const FaultStep& step, const SimTopology& topology) {
+  if (!step.groups.empty()) return step.groups;
+  // A step the plan did not expand (a plain side; a test's step): only a shape that draws nothing can be expanded here.
+  if (is_random_shape(step.shape.kind))
+    throw ScenarioError(step.origin + ": a " + std::string(to_string(step.shape.kind)) +
+                        " partition is drawn when the plan is made (plan_faults), not when it is applied");
+  SeededRandom no_draws(0);
+  return partition_groups(step, topology, no_draws);
+}
+
 HealTarget::HealTarget(const FaultStep& heal, const SimTopology& topology) {
   by_side_ = heal.groups.empty() && heal.shape.kind == PartitionShapeKind::Nodes;
   if (by_side_) {
     side_ = sorted(heal.targets);
     return;
   }
-  if (!heal.groups.empty()) {
-    given_ = heal.groups;
-  } else if (is_random_shape(heal.shape.kind)) {
-    throw ScenarioError(heal.origin + ": a " + std::string(to_string(heal.shape.kind)) +
-                        " partition is drawn when the plan is made (plan_faults), not when it is applied");
-  } else {
-    SeededRandom no_draws(0);  // the shapes left draw nothing
-    given_ = partition_groups(heal, topology, no_draws);
-  }
+  given_ = expanded_groups(heal, topology);
   groups_ = canonical(given_);
 }
 

@@ -33,6 +33,11 @@ std::vector<std::string> crossing_uplinks(const PartitionGroups& groups, const S
 unsigned depth_of(const SimTopology& topology, const std::string& node);
 unsigned max_depth(const SimTopology& topology);
 
+// The groups of a partition step, or of a heal naming one by its groups or shape: its own when the plan expanded it
+// (plan_faults), else expanded now. A random shape not yet expanded throws ScenarioError: it is drawn when the plan is
+// made, not when it is applied.
+PartitionGroups expanded_groups(const FaultStep& step, const SimTopology& topology);
+
 // What a heal with a target or groups ends (FaultInjector::heal, and the plan's check before a run): by its side, the
 // partition whose first group is the heal's targets; otherwise (groups, or a shape), the partition of the same groups in
 // any order, since a report lists them sorted and a hand may reorder them. A random shape without groups is refused
