@@ -127,10 +127,7 @@ http::ClientRequest ParentLink::gateway_request(http::Method method, std::string
   if (body) headers.add("Content-Type", "application/json");
   http::ClientRequest request = this->request(method, address_.gateway, std::move(target), std::move(headers));
   request.idle_timeout = idle_timeout;
-  if (body) {
-    counters_.bytes_up += body->size();
-    request.body = std::make_unique<http::StringBody>(std::move(*body));
-  }
+  if (body) request.body = std::make_unique<http::StringBody>(std::move(*body));
   ++counters_.requests;
   return request;
 }
@@ -141,9 +138,11 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
                                                     Nanoseconds idle_timeout, Reading reading) {
   // Written only for a failure: nearly every call succeeds. (Read afterwards: only the content address ever changes.)
   const auto what = [&] { return "gateway " + std::string(operation) + " at " + address_.gateway; };
-  http::ClientResult result =
-      co_await exchange(stop_, client_, gateway_request(method, cr, operation, query, body, idle_timeout));
+  http::ClientRequest request = gateway_request(method, cr, operation, query, body, idle_timeout);
+  const uint64_t body_size = request.body ? request.body->size() : 0;
+  http::ClientResult result = co_await exchange(stop_, client_, std::move(request));
   if (!result.ok()) throw SyncFailure::lost_exchange(what() + ": " + result.transport_error);
+  counters_.bytes_up += body_size;  // counted once answered: a body the parent never had moved nothing
   http::ClientResponse& response = *result.response;
   counters_.bytes_down += response.body.size();
   if (response.status == 404) {
@@ -188,9 +187,9 @@ Task<http::ClientResponse> ParentLink::content(http::Method method, std::string 
   const std::string what = std::string(http::method_name(method)) + " " + target + " at " + address_.content;
   std::shared_ptr<http::BodySink> counting = counted;  // named: no conversion inside the co_await (GCC 12)
   http::ClientResult result = co_await exchange(stop_, client_, std::move(request), counting);
-  counters_.bytes_up += sent->load();
   if (counted) counters_.bytes_down += counted->counted();
   if (!result.ok()) throw SyncFailure::lost_exchange(what + ": " + result.transport_error);
+  counters_.bytes_up += sent->load();  // counted once answered, as the gateway's bodies
   counters_.bytes_down += result.response->body.size();
   if (result.response->status == 401 || result.response->status == 403 || result.response->status >= 500 ||
       result.response->status == 429) {

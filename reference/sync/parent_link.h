@@ -58,8 +58,8 @@ struct LinkCounters {
   // (attempt_progress.h). Mostly the pull loop's; the push loop reads the configuration while it waits for a sync
   // window, and a descendant's activation is relayed up, both rarely (and the quick retries are bounded anyway).
   uint64_t gateway_answers = 0;
-  uint64_t bytes_down = 0;  // response bodies received
-  uint64_t bytes_up = 0;    // request bodies sent
+  uint64_t bytes_down = 0;  // response bodies received (a body cut short counts what arrived)
+  uint64_t bytes_up = 0;    // bodies of requests the parent answered (not of lost exchanges)
 };
 
 class ParentLink {

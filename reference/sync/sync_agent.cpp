@@ -303,8 +303,8 @@ void SyncAgent::render_metrics(std::string& out) const {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + labels + " " +
            std::to_string(value) + "\n";
   };
-  line("outpost_sync_bytes_total", "counter", "Bytes moved by sync.", "{direction=\"down\"}",
-       reported_link_.bytes_down);
+  line("outpost_sync_bytes_total", "counter", "Body bytes of sync exchanges the parent answered.",
+       "{direction=\"down\"}", reported_link_.bytes_down);
   out += "outpost_sync_bytes_total{direction=\"up\"} " + std::to_string(reported_link_.bytes_up) + "\n";
   line("outpost_sync_artifacts_total", "counter", "Manifests and blobs moved by sync.", "{direction=\"down\"}",
        reported_content_.manifests_down + reported_content_.blobs_down);

@@ -161,7 +161,7 @@ std::string timeline_section(const json& run, const std::string& anchor) {
     }
     // What no step ended runs to the end of the timeline, drawn open.
     for (const auto& [key, index] : open) lanes[key.first][index].tooltip += " (not ended)";
-    html += details("Faults injected (" + std::to_string(faults->size()) + ")",
+    html += details("Fault steps, the closing heal included (" + std::to_string(faults->size()) + ")",
                     table({"At", "Action", "Targets", "Origin"}, rows, "faults"), false);
   }
 

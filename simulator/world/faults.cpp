@@ -91,6 +91,12 @@ void FaultInjector::heal(const FaultStep& step) {
 void FaultInjector::apply(const FaultStep& step) {
   if (needs_link_model(step)) link_model(step);  // refused before anything changes (World::build refuses it earlier)
   ++applied_;
+  enact(step, true);
+}
+
+void FaultInjector::apply_closing_heal(const FaultStep& heal) { enact(heal, false); }
+
+void FaultInjector::enact(const FaultStep& step, bool planned) {
   switch (step.action) {
     case FaultAction::LinkDown:
       for (const std::string& child : step.targets)
@@ -133,7 +139,7 @@ void FaultInjector::apply(const FaultStep& step) {
       for (const std::string& name : step.targets) set_disk_full(name, step.action == FaultAction::DiskFull);
       break;
   }
-  observer_.on_fault(FaultEvent{loop_.now(), step});
+  observer_.on_fault(FaultEvent{loop_.now(), step, planned});
 }
 
 void FaultInjector::heal_all() {

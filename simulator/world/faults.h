@@ -26,18 +26,23 @@ class FaultInjector {
   FaultInjector(const SimTopology& topology, WorldNetwork& network, std::map<std::string, std::unique_ptr<Host>>& hosts,
                 WorldObserver& observer, EventLoop& loop);
 
+  // A step of the run's fault plan (timeline or nemesis): counted in applied().
   void apply(const FaultStep& step);
+  // The heal that ends the run before the settle: applied and observed like any step, but not a fault the plan
+  // injected, so not counted (a run without faults reports none).
+  void apply_closing_heal(const FaultStep& heal);
   // Every link up, every partition healed, every link fault gone, every host running, resumed, on true time and
   // with its disk's space back.
   void heal_all();
 
-  uint64_t applied() const { return applied_; }
+  uint64_t applied() const { return applied_; }  // steps of the plan applied, not the closing heal
   bool any_active() const;
   // What is in force on connected registry `child`'s uplink, in words, for reports that explain why a node lags
   // ("link-down", "partition", "down toxic <name>", "stopped up", ...); empty when nothing is.
   std::vector<std::string> uplink_faults(const std::string& child) const;
 
  private:
+  void enact(const FaultStep& step, bool planned);
   using HostPair = std::pair<std::string, std::string>;  // (from host, to host): a direction of bytes
   struct Partition {
     std::vector<std::vector<std::string>> groups;  // each sorted; groups[0] is the side a heal names

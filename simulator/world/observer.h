@@ -35,6 +35,7 @@ struct RequestEvent {
 struct FaultEvent {
   Nanoseconds time{0};
   FaultStep step;
+  bool planned = true;  // false for the heal that ends the run (FaultInjector::apply_closing_heal)
 };
 
 // A push a client saw acknowledged (the manifest PUT answered 201).

@@ -114,6 +114,7 @@ class RunMetrics final : public WorldObserver {
   Intervals rounds_, failed_rounds_;
   uint64_t blob_transfers_ = 0;
   std::map<std::string, uint64_t> faults_by_kind_;
+  uint64_t faults_injected_ = 0;  // planned steps applied: the list also holds the closing heal
   nlohmann::json fault_list_ = nlohmann::json::array();
 };
 

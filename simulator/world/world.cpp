@@ -230,7 +230,7 @@ void World::settle() {
   heal.at = duration_;
   heal.action = FaultAction::Heal;
   heal.origin = "end of run";
-  faults_->apply(heal);
+  faults_->apply_closing_heal(heal);
   faults_->heal_all();
   invariants_->healed();
   const Nanoseconds begin = loop_.now();

@@ -124,6 +124,22 @@ BOOST_FIXTURE_TEST_CASE(gateway_requests_carry_the_token_and_the_protocol_in_tha
   BOOST_TEST(link.counters().requests == 3u);
 }
 
+// outpost_sync_bytes_total{direction="up"} is read from this: a status body the parent never answered (refused
+// connection, reset) moved nothing, so only answered exchanges count, refusals included (the parent read the body).
+BOOST_FIXTURE_TEST_CASE(up_bytes_count_only_bodies_the_parent_answered, Fixture) {
+  const std::string body = R"({"reports":[{"name":"edge1"}]})";
+  client.fail("connection refused");
+  call(http::Method::Post, "status", "", body);
+  BOOST_TEST(link.counters().bytes_up == 0u);
+  client.answer(200, R"({"accepted":1})");
+  call(http::Method::Post, "status", "", body);
+  BOOST_TEST(link.counters().bytes_up == body.size());
+  client.answer(400, R"({"errors":[{"code":"INVALID_REQUEST","message":"bad"}]})");
+  call(http::Method::Post, "status", "", body);
+  BOOST_TEST(link.counters().bytes_up == 2 * body.size());
+  BOOST_TEST(link.counters().requests == 3u);  // every attempt is still a request
+}
+
 BOOST_FIXTURE_TEST_CASE(an_answer_comes_back_as_written_or_parsed, Fixture) {
   using Reading = ParentLink::Reading;
   const std::string body = R"( {"configVersion":7, "cursor":"e.9", "messages":[]} )";
