@@ -80,13 +80,19 @@ void check_protocol(const http::Request& request) {
   }
 }
 
-// The value of query parameter `name` as a number (`fallback` when it was not given).
+// The value of query parameter `name` as a whole number, never negative (`fallback` when it was not given). The
+// whole text must be the number: `limit=5abc` is refused, not read as 5.
 template <class Number>
 Number number_value(const std::optional<std::string>& text, std::string_view name, Number fallback) {
   if (!text) return fallback;
+  const auto refuse = [&](const std::string& why) {
+    throw ApiError(400, "INVALID_REQUEST", "query parameter " + std::string(name) + " " + why + ", not '" + *text + "'");
+  };
+  if (!text->empty() && text->front() == '-') refuse("must not be negative");
   Number value{};
-  if (std::from_chars(text->data(), text->data() + text->size(), value).ec != std::errc{})
-    throw ApiError(400, "INVALID_REQUEST", "query parameter " + std::string(name) + " must be a number");
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error == std::errc::result_out_of_range) refuse("is too large");
+  if (error != std::errc{} || end != text->data() + text->size()) refuse("must be a whole number");
   return value;
 }
 

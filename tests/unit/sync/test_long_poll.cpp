@@ -87,10 +87,22 @@ BOOST_AUTO_TEST_CASE(a_poll_with_a_bad_parameter_is_refused_with_its_reason) {
   const auto poll = [&](const std::string& target) {
     return world.call("cloud:5001", http::Method::Get, target, sync_token, {}, "application/json", protocol);
   };
-  for (const std::string query : {"wait=soon", "cursor=x&limit=-", "configVersion=latest"}) {
+  // Each refusal names the parameter and why: a number with more after it was read as its digits, and a negative
+  // one was called "not a number" (a negative wait was taken as no wait).
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"wait=soon", "query parameter wait must be a whole number, not 'soon'"},
+      {"cursor=x&limit=-", "query parameter limit must not be negative, not '-'"},
+      {"configVersion=latest", "query parameter configVersion must be a whole number, not 'latest'"},
+      {"cursor=x&limit=-1", "query parameter limit must not be negative, not '-1'"},
+      {"wait=-5", "query parameter wait must not be negative, not '-5'"},
+      {"cursor=x&limit=5abc", "query parameter limit must be a whole number, not '5abc'"},
+      {"wait=1.5", "query parameter wait must be a whole number, not '1.5'"},
+      {"configVersion=99999999999999999999", "query parameter configVersion is too large, not '99999999999999999999'"}};
+  for (const auto& [query, reason] : refused) {
     const auto answer = poll("/gateway/v1/alpha1/messages?" + query);
     BOOST_TEST(answer.status == 400, query << ": " << answer.status << " " << answer.body);
     BOOST_TEST(answer.body.find("INVALID_REQUEST") != std::string::npos, answer.body);
+    BOOST_TEST(answer.body.find(reason) != std::string::npos, query << ": " << answer.body);
   }
   const auto unknown = poll("/gateway/v1/nobody/messages?wait=1");
   BOOST_TEST(unknown.status >= 400);
