@@ -36,6 +36,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "reference/common/error.h"
+#include "reference/common/header_list.h"
 #include "reference/common/log.h"
 #include "reference/live/use_tuple.h"
 
@@ -91,16 +92,7 @@ std::optional<ApiError> framing_refusal(const bhttp::request_header<>& header) {
   for (const auto& field : header) {
     if (iequals(field.name_string(), "Host")) ++hosts;
     if (!iequals(field.name_string(), "Transfer-Encoding")) continue;
-    const std::string_view value = field.value();
-    for (size_t from = 0; from <= value.size();) {
-      size_t comma = value.find(',', from);
-      if (comma == std::string_view::npos) comma = value.size();
-      std::string_view coding = value.substr(from, comma - from);
-      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
-      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
-      if (!coding.empty()) codings.emplace_back(coding);
-      from = comma + 1;
-    }
+    http::for_each_list_element(field.value(), [&](std::string_view coding) { codings.emplace_back(coding); });
   }
   if (!codings.empty()) {
     std::string listed;

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "reference/common/header_list.h"
 #include "reference/oci/manifest.h"
 #include "reference/oci/media_types.h"
 #include "reference/oci/name.h"
@@ -80,18 +81,13 @@ void check_accept(const http::Request& request, const std::string& media_type) {
   bool best_refused = false;
   const std::string_view type_and_slash = std::string_view(media_type).substr(0, media_type.find('/') + 1);
   for (std::string_view header : accepts) {
-    while (!header.empty()) {
-      const size_t comma = header.find(',');
-      std::string_view item = header.substr(0, comma);
-      header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    http::for_each_list_element(header, [&](std::string_view item) {
       bool refused = false;
       if (const size_t semi = item.find(';'); semi != std::string_view::npos) {
         refused = refused_by_weight(item.substr(semi));
-        item = item.substr(0, semi);
+        item = http::trim_whitespace(item.substr(0, semi));
       }
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (item.empty()) continue;
+      if (item.empty()) return;
       listed_any = true;
       // The most specific range that matches decides (RFC 9110 12.5.1): "type/sub" over "type/*" over "*/*", so
       // "application/vnd.oci.image.manifest.v1+json;q=0, */*" refuses that type and takes any other.
@@ -105,7 +101,7 @@ void check_accept(const http::Request& request, const std::string& media_type) {
       } else if (specificity == best && specificity > 0) {
         best_refused = best_refused && refused;  // the same range listed twice: accepted if either accepts
       }
-    }
+    });
   }
   if (best > 0 && !best_refused) return;
   if (listed_any)

@@ -1,10 +1,31 @@
 #include <boost/test/unit_test.hpp>
 
+#include "reference/common/header_list.h"
 #include "reference/common/http.h"
+
+#include <string>
+#include <vector>
 
 using namespace outpost::http;
 
 BOOST_AUTO_TEST_SUITE(http_messages)
+
+// Accept and Transfer-Encoding are both split here: spaces and tabs around an element are not part of it, and empty
+// elements (RFC 9110 5.6.1 lets a sender write them) are skipped.
+BOOST_AUTO_TEST_CASE(a_header_list_splits_on_commas_and_trims_optional_white_space) {
+  const auto elements = [](std::string_view value) {
+    std::vector<std::string> out;
+    for_each_list_element(value, [&](std::string_view element) { out.emplace_back(element); });
+    return out;
+  };
+  using List = std::vector<std::string>;
+  BOOST_TEST((elements("gzip, chunked") == List{"gzip", "chunked"}));
+  BOOST_TEST((elements("\tchunked\t") == List{"chunked"}));
+  BOOST_TEST((elements(" , a,,\t, b ;q=0 ,") == List{"a", "b ;q=0"}));
+  BOOST_TEST(elements("").empty());
+  BOOST_TEST(elements(" ,\t, ").empty());
+  BOOST_TEST(trim_whitespace(" \t x y \t") == "x y");
+}
 
 BOOST_AUTO_TEST_CASE(headers_are_case_insensitive_and_keep_order) {
   Headers headers;
