@@ -560,8 +560,8 @@ void SimNetwork::arrive(Ticket ticket) {
   const BandwidthModel::ResourceId path[] = {nics->first, direction_of(ex).resource, nics->second};
   uint64_t cap = 0;
   for (const Toxic& toxic : ex.toxics[index_of(ex.stream)])
-    if (toxic.type == ToxicType::Bandwidth && toxic.attributes.bytes_per_second > 0)
-      cap = cap == 0 ? toxic.attributes.bytes_per_second : std::min(cap, toxic.attributes.bytes_per_second);
+    if (toxic.type == ToxicType::Bandwidth && toxic.bandwidth_cap() > 0)
+      cap = cap == 0 ? toxic.bandwidth_cap() : std::min(cap, toxic.bandwidth_cap());
   cap = std::min(cap, BandwidthModel::kMaxCapacity);
   const uint64_t total = ex.head_bytes + ex.body_bytes;
   ex.flow_bytes = std::min(total, ex.limit.value_or(UINT64_MAX));
@@ -937,8 +937,8 @@ void SimNetwork::refresh_cap(Exchange& ex) {
   if (!ex.flow) return;
   uint64_t cap = 0;
   for (const Toxic& toxic : ex.toxics[index_of(ex.stream)])
-    if (toxic.type == ToxicType::Bandwidth && toxic.attributes.bytes_per_second > 0)
-      cap = cap == 0 ? toxic.attributes.bytes_per_second : std::min(cap, toxic.attributes.bytes_per_second);
+    if (toxic.type == ToxicType::Bandwidth && toxic.bandwidth_cap() > 0)
+      cap = cap == 0 ? toxic.bandwidth_cap() : std::min(cap, toxic.bandwidth_cap());
   model_.set_cap(loop_.now(), *ex.flow, std::min(cap, BandwidthModel::kMaxCapacity));
 }
 

@@ -47,7 +47,7 @@ Link::Link(asio::io_context& io, const ProxySettings& settings, const LinkSpec& 
       bandwidth_(spec.bandwidth),
       upstream_(spec.upstream),
       toxics_(std::make_shared<const ToxicList>()) {
-  if (!is_valid_name(spec.name)) throw ProxyError(400, "proxy name must be 1 to 128 characters of A-Z a-z 0-9 . _ -");
+  if (!is_valid_name(spec.name)) throw ProxyError(400, "proxy name must be " + std::string(toxics::kNameRule));
   if (spec.upstream.empty()) throw ProxyError(400, "missing required field: upstream");
   split_host_port(spec.upstream, "upstream");
   for (const Stream stream : {Stream::Upstream, Stream::Downstream}) {

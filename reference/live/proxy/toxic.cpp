@@ -1,8 +1,11 @@
 #include "reference/live/proxy/toxic.h"
 
-#include <array>
 #include <cmath>
+#include <limits>
+#include <map>
+#include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "reference/live/proxy/proxy_error.h"
 
@@ -12,179 +15,70 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::array<std::pair<ToxicType, std::string_view>, 7> kTypeNames{{
-    {ToxicType::Latency, "latency"},
-    {ToxicType::Bandwidth, "bandwidth"},
-    {ToxicType::Timeout, "timeout"},
-    {ToxicType::ResetPeer, "reset_peer"},
-    {ToxicType::LimitData, "limit_data"},
-    {ToxicType::Slicer, "slicer"},
-    {ToxicType::SlowClose, "slow_close"},
-}};
-
-// Durations past this (11.5 days) are refused: far beyond any test, and far from overflowing a steady_clock time point.
-constexpr uint64_t kMaxMilliseconds = 1'000'000'000;
-constexpr uint64_t kMaxCount = uint64_t{1} << 53;  // bytes and sizes: exact in a JSON double
-
 ProxyError bad(const std::string& message) { return ProxyError(400, message); }
 
-std::vector<std::string_view> attribute_names(ToxicType type) {
-  switch (type) {
-    case ToxicType::Latency: return {"latency", "jitter"};
-    case ToxicType::Bandwidth: return {"rate", "rate_bytes"};
-    case ToxicType::Timeout: return {"timeout"};
-    case ToxicType::ResetPeer: return {"timeout"};
-    case ToxicType::LimitData: return {"bytes"};
-    case ToxicType::Slicer: return {"average_size", "size_variation", "delay"};
-    case ToxicType::SlowClose: return {"delay"};
+// The values of `attributes` as numbers by name, for the shared parser: null is absent, anything but a number is
+// refused. An integer past 2^53 would round to one within the limits as a double, so it is kept too large.
+std::map<std::string, double> attribute_values(const json& attributes) {
+  std::map<std::string, double> values;
+  for (const auto& [key, value] : attributes.items()) {
+    if (value.is_null()) continue;
+    if (!value.is_number()) throw bad("attribute '" + key + "' must be a number");
+    const bool past_exact = value.is_number_unsigned() && value.get<uint64_t>() > toxics::kMaxCount;
+    values[key] = past_exact ? std::numeric_limits<double>::infinity() : value.get<double>();
   }
-  return {};
-}
-
-// A non-negative whole number (1, 1.0; not -1, 1.5 or "1"), at most `max`; 0 when absent.
-uint64_t whole(const json& attributes, const char* key, uint64_t max) {
-  const auto it = attributes.find(key);
-  if (it == attributes.end() || it->is_null()) return 0;
-  const std::string where = std::string("attribute '") + key + "'";
-  if (it->is_number_integer()) {  // signed or unsigned: parsed text gives unsigned, a C++ literal gives signed
-    if (!it->is_number_unsigned() && it->get<int64_t>() < 0) throw bad(where + " must not be negative");
-    const uint64_t value = it->get<uint64_t>();
-    if (value > max) throw bad(where + " is too large (at most " + std::to_string(max) + ")");
-    return value;
-  }
-  if (it->is_number_float()) {
-    const double value = it->get<double>();
-    if (value < 0) throw bad(where + " must not be negative");
-    if (value != std::floor(value)) throw bad(where + " must be a whole number");
-    if (value > static_cast<double>(max)) throw bad(where + " is too large (at most " + std::to_string(max) + ")");
-    return static_cast<uint64_t>(value);
-  }
-  throw bad(where + " must be a number");
-}
-
-double non_negative(const json& attributes, const char* key, double max) {
-  const auto it = attributes.find(key);
-  if (it == attributes.end() || it->is_null()) return 0;
-  const std::string where = std::string("attribute '") + key + "'";
-  if (!it->is_number()) throw bad(where + " must be a number");
-  const double value = it->get<double>();
-  if (!(value >= 0)) throw bad(where + " must not be negative");
-  if (value > max) throw bad(where + " is too large");
-  return value;
+  return values;
 }
 
 json rate_value(double bytes_per_second) {
   const double rate = bytes_per_second / kBytesPerRateUnit;
-  if (rate == std::floor(rate) && rate < static_cast<double>(kMaxCount)) return json(static_cast<uint64_t>(rate));
+  if (rate == std::floor(rate) && rate < static_cast<double>(toxics::kMaxCount))
+    return json(static_cast<uint64_t>(rate));
   return json(rate);
 }
 
 // Checks `attributes` against the type and fills toxic.parsed and toxic.attributes (every attribute of the type).
 void parse_attributes(Toxic& toxic, const json& attributes) {
   if (!attributes.is_object()) throw bad("attributes must be a JSON object");
-  const auto known = attribute_names(toxic.type);
-  for (const auto& [key, value] : attributes.items()) {
-    bool found = false;
-    for (const auto name : known) found = found || key == name;
-    if (!found) {
-      std::string list;
-      for (const auto name : known) list += (list.empty() ? "" : ", ") + std::string(name);
-      throw bad("unknown attribute '" + key + "' for a " + std::string(toxic_type_name(toxic.type)) +
-                " toxic (it takes: " + list + ")");
-    }
-  }
   ToxicAttributes& p = toxic.parsed;
-  p = ToxicAttributes{};
+  try {
+    std::vector<std::string> names;
+    for (const auto& [key, value] : attributes.items()) names.push_back(key);
+    toxics::check_attribute_names(toxic.type, names);  // a misspelt name first, whatever its value
+    p = toxics::parse_toxic_attributes(toxic.type, attribute_values(attributes));
+  } catch (const std::invalid_argument& refused) {
+    throw bad(refused.what());
+  }
   json shown = json::object();
   switch (toxic.type) {
-    case ToxicType::Latency:
-      p.latency = std::chrono::milliseconds(whole(attributes, "latency", kMaxMilliseconds));
-      p.jitter = std::chrono::milliseconds(whole(attributes, "jitter", kMaxMilliseconds));
-      shown = {{"latency", p.latency.count()}, {"jitter", p.jitter.count()}};
-      break;
-    case ToxicType::Bandwidth: {
-      const bool has_rate = attributes.contains("rate") && !attributes["rate"].is_null();
-      const bool has_bytes = attributes.contains("rate_bytes") && !attributes["rate_bytes"].is_null();
-      // Both only as GET shows them, agreeing: a client may send back what it read.
-      if (has_rate && has_bytes &&
-          std::llround(non_negative(attributes, "rate", 1e12) * kBytesPerRateUnit) !=
-              static_cast<long long>(whole(attributes, "rate_bytes", kMaxCount)))
-        throw bad("give 'rate' (KB/s) or 'rate_bytes' (bytes/s), not both (unless they agree, as GET shows them)");
-      p.bytes_per_second = has_bytes ? static_cast<double>(whole(attributes, "rate_bytes", kMaxCount))
-                                     : non_negative(attributes, "rate", 1e12) * kBytesPerRateUnit;
-      // Below one byte a second the pacer's wait for the next byte would overflow its clock (and the toxic would
-      // show as rate_bytes 0, "no limit"): 0 means unlimited, anything else is at least 1 byte/s.
-      if (p.bytes_per_second > 0 && p.bytes_per_second < 1)
-        throw bad("attribute 'rate' must be 0 (no limit) or at least 0.001 (1 byte/s)");
+    case ToxicType::Latency: shown = {{"latency", p.latency.count()}, {"jitter", p.jitter.count()}}; break;
+    case ToxicType::Bandwidth:
       shown = {{"rate", rate_value(p.bytes_per_second)},
                {"rate_bytes", static_cast<uint64_t>(std::llround(p.bytes_per_second))}};
       break;
-    }
     case ToxicType::Timeout:
-    case ToxicType::ResetPeer:
-      p.timeout = std::chrono::milliseconds(whole(attributes, "timeout", kMaxMilliseconds));
-      shown = {{"timeout", p.timeout.count()}};
-      break;
-    case ToxicType::LimitData:
-      p.bytes = whole(attributes, "bytes", kMaxCount);
-      shown = {{"bytes", p.bytes}};
-      break;
+    case ToxicType::ResetPeer: shown = {{"timeout", p.timeout.count()}}; break;
+    case ToxicType::LimitData: shown = {{"bytes", p.bytes}}; break;
     case ToxicType::Slicer:
-      p.average_size = whole(attributes, "average_size", kMaxCount);
-      p.size_variation = whole(attributes, "size_variation", kMaxCount);
-      p.slice_delay = std::chrono::microseconds(whole(attributes, "delay", kMaxMilliseconds * 1000));
-      if (p.average_size == 0) throw bad("a slicer toxic needs 'average_size' of at least 1 byte");
-      if (p.size_variation >= p.average_size) throw bad("'size_variation' must be smaller than 'average_size'");
       shown = {{"average_size", p.average_size},
                {"size_variation", p.size_variation},
                {"delay", p.slice_delay.count()}};
       break;
-    case ToxicType::SlowClose:
-      p.close_delay = std::chrono::milliseconds(whole(attributes, "delay", kMaxMilliseconds));
-      shown = {{"delay", p.close_delay.count()}};
-      break;
+    case ToxicType::SlowClose: shown = {{"delay", p.close_delay.count()}}; break;
   }
   toxic.attributes = std::move(shown);
 }
 
 double parse_toxicity(const json& value) {
   if (!value.is_number()) throw bad("toxicity must be a number between 0 and 1");
-  const double toxicity = value.get<double>();
-  if (!(toxicity >= 0.0 && toxicity <= 1.0)) throw bad("toxicity must be between 0 and 1");
-  return toxicity;
+  try {
+    return toxics::checked_toxicity(value.get<double>());
+  } catch (const std::invalid_argument& refused) {
+    throw bad(refused.what());
+  }
 }
 
 }  // namespace
-
-std::string_view stream_name(Stream stream) { return stream == Stream::Upstream ? "upstream" : "downstream"; }
-
-std::optional<Stream> parse_stream(std::string_view name) {
-  if (name == "upstream") return Stream::Upstream;
-  if (name == "downstream") return Stream::Downstream;
-  return std::nullopt;
-}
-
-std::string_view toxic_type_name(ToxicType type) {
-  for (const auto& [value, name] : kTypeNames)
-    if (value == type) return name;
-  return "unknown";
-}
-
-std::optional<ToxicType> parse_toxic_type(std::string_view name) {
-  for (const auto& [value, known] : kTypeNames)
-    if (known == name) return value;
-  return std::nullopt;
-}
-
-bool is_valid_name(std::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 Toxic toxic_from_json(const json& body) {
   if (!body.is_object()) throw bad("bad request body: expected a JSON object");
@@ -208,10 +102,10 @@ Toxic toxic_from_json(const json& body) {
   if (const auto name = body.find("name"); name != body.end() && !name->is_null() &&
                                            !(name->is_string() && name->get<std::string>().empty())) {
     if (!name->is_string() || !is_valid_name(name->get<std::string>()))
-      throw bad("toxic name must be 1 to 128 characters of A-Z a-z 0-9 . _ -");
+      throw bad("toxic name must be " + std::string(toxics::kNameRule));
     toxic.name = name->get<std::string>();
   } else {
-    toxic.name = std::string(toxic_type_name(toxic.type)) + "_" + std::string(stream_name(toxic.stream));
+    toxic.name = toxics::default_toxic_name(toxic.type, toxic.stream);
   }
   const auto attributes = body.find("attributes");
   parse_attributes(toxic, attributes == body.end() || attributes->is_null() ? json::object() : *attributes);

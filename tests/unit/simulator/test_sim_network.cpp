@@ -710,6 +710,15 @@ BOOST_AUTO_TEST_CASE(toxics_use_the_proxy_vocabulary) {
   BOOST_TEST(bandwidth.name == "bandwidth_downstream");
   BOOST_TEST(make_toxic("bandwidth", {{"rate_bytes", 1048576}}).attributes.bytes_per_second == 1048576u);
   BOOST_CHECK_THROW(make_toxic("bandwidth", {{"rate", 1}, {"rate_bytes", 1}}), std::invalid_argument);
+  // One vocabulary with the live proxy (reference/common/toxic_vocabulary.h): both spellings are taken when they
+  // agree, as the proxy's GET shows them, and a rate under 1 byte/s is refused with the proxy's words (it was
+  // rounded to 0 here, which means no limit).
+  BOOST_TEST(make_toxic("bandwidth", {{"rate", 2}, {"rate_bytes", 2000}}).bandwidth_cap() == 2000u);
+  BOOST_CHECK_EXCEPTION(make_toxic("bandwidth", {{"rate", 0.0004}}), std::invalid_argument,
+                        [](const std::invalid_argument& refused) {
+                          return std::string(refused.what()) ==
+                                 "attribute 'rate' must be 0 (no limit) or at least 0.001 (1 byte/s)";
+                        });
   BOOST_CHECK_THROW(make_toxic("latency", {{"latnecy", 1}}), std::invalid_argument);
   BOOST_CHECK_THROW(make_toxic("latency", {{"latency", -1}}), std::invalid_argument);
   BOOST_CHECK_THROW(make_toxic("limit_data", {{"bytes", 1.5}}), std::invalid_argument);
