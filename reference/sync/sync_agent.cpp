@@ -515,11 +515,16 @@ Task<void> SyncAgent::round() {
   }
   if (need_resync_) co_await resync();
 
+  // A long poll, cut at the window's end. A round in a one-minute window of a schedule without one (closes_at gives
+  // nothing) does not wait: it runs once per occurrence. A window that never closes, as overlapping windows that
+  // merge (`0 * * * *` with PT1H), waits as a continuous schedule does: it used to poll with wait=0, a busy loop.
   Nanoseconds wait{0};
   if (window.continuous()) {
     wait = options_.long_poll;
   } else if (const auto closes = window.closes_at(clock_.now())) {
     wait = std::min<Nanoseconds>(options_.long_poll, *closes - clock_.now());
+  } else if (settings->window) {
+    wait = options_.long_poll;
   }
   const bool status_due = last_status_sent_ < Nanoseconds(0) ||
                           clock_.monotonic() - last_status_sent_ >= options_.status_interval;
@@ -571,9 +576,27 @@ Task<void> SyncAgent::round() {
     co_await report_status();
   if (settings->gc_enabled) co_await run_gc_if_due(*settings);  // (no coroutine for the nodes that never collect)
   if (!window.continuous() && !settings->window) {
-    // No window: one round per cron occurrence (cron.h, SyncWindow).
-    if (const auto next = window.next_open_after(clock_.now()))
-      co_await sleep_for(stop_, std::max<Nanoseconds>(*next - clock_.now(), std::chrono::milliseconds(1)));
+    // No window: one round per cron occurrence (cron.h, SyncWindow). The wait until the next one checks the
+    // configuration as a closed window's does: it used to sleep through, so a token disabled at the cloud stayed
+    // accepted here until the next occurrence (a year, for `0 0 1 1 *`).
+    if (const auto next = window.next_open_after(clock_.now())) co_await sleep_checking_config(*next);
+  }
+}
+
+Task<void> SyncAgent::sleep_checking_config(WallTime until) {
+  const uint64_t version = replica_.version();
+  for (;;) {
+    const WallTime now = clock_.now();
+    if (now >= until) co_return;
+    co_await sleep_for(stop_, std::max<Nanoseconds>(std::min<Nanoseconds>(until - now, options_.config_check_interval),
+                                                    std::chrono::milliseconds(1)));
+    if (clock_.now() >= until) co_return;
+    try {
+      co_await refresh_config();
+    } catch (const SyncFailure& failure) {
+      record_failure(failure);
+    }
+    if (replica_.version() != version) co_return;  // a new schedule may open sooner: the next round reads it
   }
 }
 

@@ -109,6 +109,9 @@ class SyncAgent {
   // next sync attempt (the one that notices the parent is back) for a whole minute.
   Task<void> report_status(Nanoseconds timeout = std::chrono::seconds(60));
   Task<void> wait_for_window();
+  // Until `until` (a schedule's next occurrence), checking the configuration every --sync-config-check as outside a
+  // window; returns early once it changed, for the next round to read it.
+  Task<void> sleep_checking_config(WallTime until);
   // Whether `settings` name a sync window that is closed now: wait_for_window()'s first check, which callers holding
   // fresh settings make themselves (nearly always open: no coroutine needed).
   bool window_closed(const OwnSettings* settings) const;

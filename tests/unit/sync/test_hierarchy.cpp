@@ -172,6 +172,43 @@ BOOST_AUTO_TEST_CASE(a_registry_started_outside_its_window_only_activates_and_ch
   BOOST_TEST(world.run_until([&] { return world.node("store4").node->agent()->ready(); }, 1min));
 }
 
+BOOST_AUTO_TEST_CASE(between_occurrences_of_a_schedule_without_a_window_the_configuration_is_still_checked) {
+  // Once a day at midnight, no window: one round per occurrence. The wait for the next one used to sleep through, so a
+  // token disabled at the cloud stayed accepted here until the next day (docs/protocol.md: outside windows the node
+  // checks its configuration every --sync-config-check).
+  HierarchyWorld world;  // starts at 00:00 UTC: the first occurrence
+  const auto store = world.add_connected_registry(
+      "store6", resource("ReadOnly", nullptr, {"apps/*"}, {{"schedule", "0 0 * * *"}}), kReadApps);
+  world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  BOOST_REQUIRE(world.run_until([&] { return world.node("store6").node->agent()->ready(); }, 5min));
+  world.loop().run_until(world.loop().now() + 10min);
+  const auto status_at_store = [&] {
+    return world.call("store6:5000", http::Method::Get, "/v2/apps/web/tags/list", store).status;
+  };
+  BOOST_REQUIRE_NE(status_at_store(), 401);
+  world.manage(http::Method::Patch, "tokens/store6-client", {{"status", "disabled"}});
+  BOOST_TEST(world.run_until([&] { return status_at_store() == 401; }, 5min));
+  // And no content crossed before the next occurrence: only the checks.
+  BOOST_TEST(world.network().requests_between("store6", "cloud:5001", "/gateway/v1/store6/messages") <= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(windows_that_overlap_into_one_that_never_closes_long_poll_as_continuous_sync_does) {
+  // Hourly windows of an hour merge into one that never closes. The round found no end to cut its long poll at and
+  // polled with wait=0: a busy loop (in virtual time it stood still; live it spun a core).
+  HierarchyWorld world;
+  const auto store = world.add_connected_registry(
+      "store7", resource("ReadOnly", nullptr, {"apps/*"}, {{"schedule", "0 * * * *"}, {"window", "PT1H"}}),
+      kReadApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("store7").node->agent()->ready(); }, 5min));
+  const std::string digest = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store7:5000", store, "apps/web", "1") == digest; }, 1min));
+  const uint64_t before = world.network().requests_between("store7", "cloud:5001", "/gateway/v1/store7/messages");
+  world.loop().run_until(world.loop().now() + 1h);
+  const uint64_t polls = world.network().requests_between("store7", "cloud:5001", "/gateway/v1/store7/messages") - before;
+  // This world reports status every 5 s, and a poll wakes for it: about 720 an hour, as a continuous node's.
+  BOOST_TEST(polls <= 800u, polls << " polls in an hour");
+}
+
 BOOST_AUTO_TEST_CASE(a_lossy_link_slows_sync_but_does_not_stall_it) {
   // A fifth of factory's exchanges with the cloud lose their answer (the cloud applied the request). Every failure
   // after some progress restarts the retry delay from its shortest (SyncAgent::pull_loop): 20 images each way get
