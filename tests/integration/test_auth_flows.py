@@ -916,3 +916,25 @@ def test_the_challenge_names_the_host_the_request_named(node):
     token = node.create_token("all-repos", "--scope-map", "_repositories_admin")
     jwt = node.access_token("all-repos", token["password1"], PULL, host=host)
     assert node.request("GET", f"/v2/{NAME}/tags/list", bearer=jwt, host=host).status_code == 404  # NAME_UNKNOWN
+
+
+def test_parallel_guesses_get_no_more_password_checks_than_the_burst(outpost_factory, tmp_path):
+    """SPEC 4.5: a burst of 10 failed logins, then refusals before the password is checked. Guesses sent at once each
+    hold an attempt while their password is checked; the limit was checked first and charged after the hash, so every
+    guess in flight together passed the check (a burst of 48 had 24 checked)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    # The default hash cost (tens of ms a check), so that guesses are in flight together, as against a real node.
+    server = outpost_factory(data_dir=tmp_path / "guessed", name="guessed",
+                             args=["--threads", "8", "--password-hash-iterations", "100000"])
+    guesses = 40
+    session = requests.Session()
+    session.trust_env = False  # no NETRC: these are the guesser's credentials only
+
+    def guess(i: int) -> int:
+        return session.get(f"{server.url}/v2/", auth=("guessed-token", f"guess-{i}"), timeout=TIMEOUT).status_code
+
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        statuses = list(pool.map(guess, range(guesses)))
+    assert statuses.count(401) == 10, statuses
+    assert statuses.count(429) == guesses - 10, statuses

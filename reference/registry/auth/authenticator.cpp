@@ -100,8 +100,8 @@ Identity Authenticator::authenticate(const http::Request& request, const Service
   return failed(CredentialState::None, auth::Presentation::Basic);
 }
 
-void Authenticator::check_rate(std::string_view name, std::string_view client) {
-  if (const Nanoseconds wait = limiter_.retry_after(name, client); wait > Nanoseconds::zero()) throw rate_limited(wait);
+void Authenticator::reserve_attempt(std::string_view name, std::string_view client) {
+  if (const Nanoseconds wait = limiter_.reserve(name, client); wait > Nanoseconds::zero()) throw rate_limited(wait);
 }
 
 Identity Authenticator::admin_password(std::shared_ptr<const control::Snapshot> snapshot, std::string_view password,
@@ -112,13 +112,11 @@ Identity Authenticator::admin_password(std::shared_ptr<const control::Snapshot> 
   bool ok = !hash.empty() && admin_.lookup(name, password, generation);
   if (!ok) {
     const std::string_view client = source.client();
-    check_rate(name, client);
+    reserve_attempt(name, client);  // spent now, as a failure: given back below if it was not one
     const bool matches = auth::verify_password(password, hash.empty() ? auth::dummy_hash(options_.hash_cost) : hash);
     ok = matches && !hash.empty();
-    if (!ok) {
-      limiter_.record_failure(name, client);
-      return failed(CredentialState::WrongPassword, auth::Presentation::Basic, std::string(name));
-    }
+    if (!ok) return failed(CredentialState::WrongPassword, auth::Presentation::Basic, std::string(name));
+    limiter_.refund(name, client);
     admin_.remember(name, password, generation);
   }
   Identity identity;
@@ -159,7 +157,7 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
   }
   if (!cached) {
     const std::string_view client = source.client();
-    check_rate(name, client);
+    reserve_attempt(name, client);  // spent now, as a failure: given back below if it was not one
     // Two hashes for every failure, whatever the token's state: a dummy stands in for an unknown token and an empty
     // slot. Only a login that is certain to succeed may stop early.
     const std::string& dummy = auth::dummy_hash(options_.hash_cost);
@@ -176,12 +174,12 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
     if (result == auth::LoginResult::Disabled && facts.sync_token) {
       // SPEC 2.6: the right password of a disabled sync token. Its holder proved ownership, so it learns why it is
       // refused, and its probing (with backoff) is not a failed login for the rate limiter.
+      limiter_.refund(name, client);
       Identity identity = failed(CredentialState::DisabledSyncToken, auth::Presentation::Basic, std::string(name));
       identity.accepted_at_node = facts.accepted_at_node;
       return identity;
     }
     if (result != auth::LoginResult::Accepted) {
-      limiter_.record_failure(name, client);
       switch (result) {
         case auth::LoginResult::UnknownToken:
           return failed(CredentialState::UnknownToken, auth::Presentation::Basic, std::string(name));
@@ -193,6 +191,7 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
           return failed(CredentialState::WrongPassword, auth::Presentation::Basic, std::string(name));
       }
     }
+    limiter_.refund(name, client);
     for (size_t i = 0; i < matches.size(); ++i) {
       if (matches[i] && auth::password_slot_valid(token->passwords[i], now)) {
         const auto verified = tokens_.remember(name, presented, generation, token->passwords[i].expiry);

@@ -45,4 +45,22 @@ BOOST_AUTO_TEST_CASE(memory_is_bounded) {
   BOOST_TEST(limiter.retry_after("c", "x").count() > 0);
 }
 
+// Logins in flight at once each hold an attempt from the moment their password check begins: a burst of parallel
+// guesses gets `burst` checks, not one per request that found the bucket non-empty before any of them was charged.
+BOOST_AUTO_TEST_CASE(attempts_in_flight_are_reserved_and_a_success_gives_its_back) {
+  testing::FakeClock clock;
+  LoginLimiter limiter(clock, {3, 10s, 100});
+  for (int i = 0; i < 3; ++i) BOOST_TEST(limiter.reserve("tok", "10.0.0.1").count() == 0);  // three in flight
+  BOOST_TEST((limiter.reserve("tok", "10.0.0.1") == 10s));  // the fourth waits, and spends nothing
+  BOOST_TEST((limiter.reserve("tok", "10.0.0.1") == 10s));
+  limiter.refund("tok", "10.0.0.1");  // one of the three was the right password
+  BOOST_TEST(limiter.reserve("tok", "10.0.0.1").count() == 0);
+  BOOST_TEST(limiter.reserve("tok", "10.0.0.1").count() > 0);
+  // Refunds never fill past full: a bucket with nothing spent has no entry, and a refund leaves it so.
+  limiter.refund("other", "10.0.0.1");
+  limiter.refund("other", "10.0.0.1");
+  for (int i = 0; i < 3; ++i) BOOST_TEST(limiter.reserve("other", "10.0.0.1").count() == 0);
+  BOOST_TEST(limiter.reserve("other", "10.0.0.1").count() > 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
