@@ -108,6 +108,10 @@ std::optional<SyncFailure> ParentLink::failure_for(int status, const std::string
   if (status == 403 && message == "connected registry disabled") return SyncFailure(Kind::Disabled, detail, status);
   if (status == 409 && code == "ALREADY_ACTIVATED") return SyncFailure(Kind::AlreadyActive, detail, status);
   if (status == 410) return SyncFailure(Kind::CursorExpired, detail, status);
+  // A 429 for failed logins comes only after this node's own credentials were refused (SPEC 4.5): a credential
+  // problem (Unhealthy), not an unreachable parent (Offline), which is where it sent the operator looking.
+  if (status == 429 && message.starts_with("too many failed logins"))
+    return SyncFailure(Kind::Refused, detail, status);
   if (status == 429) return SyncFailure(Kind::Unreachable, detail, status);
   if (status == 401 || status == 403 || status == 400) return SyncFailure(Kind::Refused, detail, status);
   return std::nullopt;

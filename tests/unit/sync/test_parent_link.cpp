@@ -228,6 +228,13 @@ BOOST_FIXTURE_TEST_CASE(failures_say_what_failed, Fixture) {
   client.answer(410, "not json at all");
   BOOST_TEST((failure_of("messages") ==
               std::make_pair(Kind::CursorExpired, std::string("gateway messages at parent:5001: 410"))));
+  // A 429 for failed logins follows this node's own refused credentials: Unhealthy, as the 401s before it were. It
+  // made the node Offline, as if the parent were out of reach. A 429 for another reason is still the parent's load.
+  client.answer(429, R"({"errors":[{"code":"TOOMANYREQUESTS","message":"too many failed logins from this address; )"
+                     R"(retry later"}]})");
+  BOOST_TEST((failure_of("messages").first == Kind::Refused));
+  client.answer(429, R"({"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]})");
+  BOOST_TEST((failure_of("messages").first == Kind::Unreachable));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
