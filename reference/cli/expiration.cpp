@@ -17,7 +17,9 @@ std::optional<std::string> expiry_from_flags(const ExpirationFlags& flags, WallT
   }
   if (flags.at) {
     if (!parse_rfc3339(*flags.at))
-      throw UsageError("--expiration '" + *flags.at + "' is not an RFC 3339 time such as 2030-01-31T12:00:00Z");
+      throw UsageError("--expiration '" + *flags.at + "' is not an RFC 3339 time such as 2030-01-31T12:00:00Z, from " +
+                       std::to_string(kFirstRfc3339Year) + " to " + std::to_string(kLastRfc3339Year) +
+                       " (a day the month has)");
     return *flags.at;
   }
   return std::nullopt;

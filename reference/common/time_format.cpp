@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <chrono>
-#include <cstdio>
 #include <string>
 
 namespace outpost {
@@ -30,27 +29,26 @@ std::string format_rfc3339(WallTime time) {
 }
 
 namespace {
-// The fields of "YYYY-MM-DDTHH:MM:SS" at the start of `text`, in that order. Read digit by digit when they are plain
-// digits, the shape every timestamp this project writes has (a cloud reads two in every node's status report), and
-// otherwise by sscanf, which also takes what it always took there (signs, spaces before a number).
+// The fields of "YYYY-MM-DDTHH:MM:SS" at the start of `text`, in that order: digits only, 'T' or 't' between date and
+// time (RFC 3339 5.6 lets either case through). Nothing else is read as a number: a sign or a space was taken by
+// the sscanf this replaced, so "2026-11-30T-1:00:00Z" meant an hour before midnight.
 bool read_date_time(std::string_view text, int (&fields)[6]) {
   const auto digit = [&text](size_t at) { return text[at] >= '0' && text[at] <= '9'; };
-  bool plain = text.size() >= 19 && text[4] == '-' && text[7] == '-' && text[10] == 'T' && text[13] == ':' &&
-               text[16] == ':';
+  bool plain = text.size() >= 19 && text[4] == '-' && text[7] == '-' && (text[10] == 'T' || text[10] == 't') &&
+               text[13] == ':' && text[16] == ':';
   for (size_t at : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) plain = plain && digit(at);
-  if (plain) {
-    const size_t starts[6] = {0, 5, 8, 11, 14, 17};
-    for (size_t i = 0; i < 6; ++i) {
-      fields[i] = 0;
-      for (size_t at = starts[i]; at < starts[i] + (i == 0 ? 4 : 2); ++at) fields[i] = fields[i] * 10 + (text[at] - '0');
-    }
-    return true;
+  if (!plain) return false;
+  const size_t starts[6] = {0, 5, 8, 11, 14, 17};
+  for (size_t i = 0; i < 6; ++i) {
+    fields[i] = 0;
+    for (size_t at = starts[i]; at < starts[i] + (i == 0 ? 4 : 2); ++at) fields[i] = fields[i] * 10 + (text[at] - '0');
   }
-  int consumed = 0;
-  const std::string copy(text);
-  return std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &fields[0], &fields[1], &fields[2], &fields[3],
-                     &fields[4], &fields[5], &consumed) == 6 &&
-         consumed == 19;
+  return true;
+}
+
+bool two_digits(std::string_view text, size_t at) {
+  return at + 2 <= text.size() && std::isdigit(static_cast<unsigned char>(text[at])) &&
+         std::isdigit(static_cast<unsigned char>(text[at + 1]));
 }
 }  // namespace
 
@@ -58,9 +56,14 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
   int fields[6];
   if (!read_date_time(text, fields)) return std::nullopt;
   const auto [year, month, day, hour, minute, second] = fields;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
   // WallTime counts nanoseconds in 64 bits: 1678-2261 fits; anything beyond would wrap silently.
-  if (year < 1678 || year > 2261) return std::nullopt;
+  if (year < kFirstRfc3339Year || year > kLastRfc3339Year) return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  // A day the month does not have is refused: it was counted on into the next month (the 30th of February was the
+  // 2nd of March), so a mistyped expiry was stored as another date. Second 60 is a leap second (RFC 3339 5.7).
+  using namespace std::chrono;
+  const year_month_day_last last_day{std::chrono::year(year) / std::chrono::month(static_cast<unsigned>(month)) / last};
+  if (static_cast<unsigned>(day) > static_cast<unsigned>(last_day.day())) return std::nullopt;
   size_t pos = 19;
   long long nanos = 0;
   if (pos < text.size() && text[pos] == '.') {
@@ -76,17 +79,17 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
   long offset_seconds = 0;
   if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
     ++pos;
-  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') && text[pos + 3] == ':') {
-    const int oh = std::stoi(std::string(text.substr(pos + 1, 2))), om = std::stoi(std::string(text.substr(pos + 4, 2)));
+  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') && two_digits(text, pos + 1) &&
+             text[pos + 3] == ':' && two_digits(text, pos + 4)) {
+    const int oh = (text[pos + 1] - '0') * 10 + (text[pos + 2] - '0');
+    const int om = (text[pos + 4] - '0') * 10 + (text[pos + 5] - '0');
+    if (oh > 23 || om > 59) return std::nullopt;  // RFC 3339 time-numoffset: +25:00 was taken as 25 hours
     offset_seconds = (oh * 3600 + om * 60) * (text[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
     return std::nullopt;
   }
   if (pos != text.size()) return std::nullopt;
-  // As timegm counts (a field past its range runs into the next: the 31st of April is the 1st of May), from the
-  // civil calendar, without the C library's time zone machinery.
-  using namespace std::chrono;
   const sys_days first_of_month = std::chrono::year(year) / std::chrono::month(static_cast<unsigned>(month)) / 1;
   const auto since_epoch = first_of_month.time_since_epoch() + days(day - 1) + hours(hour) + minutes(minute) +
                            seconds(second) - seconds(offset_seconds);

@@ -72,16 +72,12 @@ std::optional<std::vector<std::string>> BodyFields::strings(std::string_view fie
 std::optional<WallTime> BodyFields::time(std::string_view field) const {
   const std::optional<std::string> text = string(field);
   if (!text) return std::nullopt;
-  std::optional<WallTime> parsed;
-  try {
-    parsed = parse_rfc3339(*text);
-  } catch (const std::exception&) {
-    // A malformed offset can make the parser's number conversion throw; it is the same bad input.
-  }
+  const std::optional<WallTime> parsed = parse_rfc3339(*text);
   if (!parsed)
-    throw invalid_request(
-        "field " + in_quotes(field) + " must be an RFC 3339 time such as 2030-01-31T12:00:00Z; got " + in_quotes(*text),
-        {{"field", field}});
+    throw invalid_request("field " + in_quotes(field) + " must be an RFC 3339 time such as 2030-01-31T12:00:00Z, from " +
+                              std::to_string(kFirstRfc3339Year) + " to " + std::to_string(kLastRfc3339Year) +
+                              " (a day the month has); got " + in_quotes(*text),
+                          {{"field", field}});
   return parsed;
 }
 
