@@ -6,7 +6,6 @@ namespace {
 constexpr std::string_view kSyncScopeMapSuffix = "-sync-scope-map";
 constexpr std::string_view kSyncTokenSuffix = "-sync-token";
 constexpr size_t kMinNameLength = 5;
-constexpr size_t kMaxNameLength = 50;
 constexpr size_t kMaxConnectedRegistryNameLength = 40;
 
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -20,7 +19,7 @@ bool is_sync_name(std::string_view name, std::string_view suffix) {
 std::optional<std::string> user_name_error(std::string_view kind, std::string_view name, bool underscore_allowed) {
   const std::string allowed = underscore_allowed ? "letters, digits, '_' and '-'" : "letters, digits and '-'";
   const std::string rule = std::string(kind) + " names are 5-50 characters of " + allowed;
-  if (name.size() < kMinNameLength || name.size() > kMaxNameLength)
+  if (name.size() < kMinNameLength || name.size() > kMaxScopeMapOrTokenNameLength)
     return rule + "; '" + std::string(name) + "' has " + std::to_string(name.size());
   for (char c : name)
     if (!(is_letter(c) || is_digit(c) || c == '-' || (underscore_allowed && c == '_')))

@@ -2,6 +2,7 @@
 // Names the auth model validates: connected registries (they appear in gateway actions), scope maps and tokens, and
 // the system-made sync names of SPEC 2.4. Each check returns the message the management API shows (400
 // INVALID_REQUEST), or nothing when the name is valid.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@ enum class Maker { User, ConnectedRegistry };
 // SPEC 2.4 names for connected registry `cr` (lowercased).
 std::string sync_scope_map_name(std::string_view cr);  // "<cr>-sync-scope-map"
 std::string sync_token_name(std::string_view cr);      // "<cr>-sync-token"
+
+inline constexpr size_t kMaxScopeMapOrTokenNameLength = 50;  // SPEC 3.1, 3.3
 
 // SPEC 3.1: 5-50 characters of [A-Za-z0-9_-]. Maker::ConnectedRegistry: exactly "<valid cr>-sync-scope-map".
 std::optional<std::string> scope_map_name_error(std::string_view name, Maker maker = Maker::User);

@@ -85,17 +85,17 @@ ConnectedRegistryCommand::ConnectedRegistryCommand(CLI::App& app) {
 
   for (CLI::App* verb :
        {create_, update_, show_, delete_, deactivate_, resync_, permissions_update_, permissions_show_, get_settings_})
-    verb->add_option("--name,-n", flags_.name, "connected registry name")->required();
+    add_name_option(*verb, flags_.name, "connected registry name");
 
   create_->add_option("--mode,-m", flags_.mode, "ReadWrite (default) or ReadOnly (legacy: Registry, Mirror)");
   create_->add_option("--parent,-p", flags_.parent, "parent connected registry (default: the cloud)");
   create_->add_option("--repository", flags_.repositories, "repositories to sync (names or prefix/*), repeatable")
-      ->expected(1, CLI::detail::expected_max_vector_size);
+      ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
   for (CLI::App* verb : {create_, update_}) {
     verb->add_option("--client-tokens", flags_.client_tokens,
                      create_ == verb ? "tokens the connected registry accepts from its clients"
                                      : "replace the client tokens with these")
-        ->expected(1, CLI::detail::expected_max_vector_size);
+        ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
     verb->add_option("--sync-schedule", flags_.sync_schedule, "5-field cron schedule (UTC); * * * * * = continuous");
     verb->add_option("--sync-window", flags_.sync_window,
                      "ISO-8601 duration of each sync window, PT1H to P7D; none: no window (sync whenever scheduled)");
@@ -103,20 +103,20 @@ ConnectedRegistryCommand::ConnectedRegistryCommand(CLI::App& app) {
     verb->add_option("--notifications", flags_.notifications,
                      create_ == verb ? "notification patterns repo[:tag][@digest]:push|delete|*"
                                      : "replace the notification patterns with these")
-        ->expected(1, CLI::detail::expected_max_vector_size);
+        ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
     verb->add_option("--log-level", flags_.log_level, "Debug, Information, Warning, Error or None");
     verb->add_option("--gc-enabled", flags_.gc_enabled, "garbage collection on the node: true or false")
         ->check(CLI::IsMember({"true", "false"}));
     verb->add_option("--gc-schedule", flags_.gc_schedule, "5-field cron schedule (UTC) of garbage collection");
   }
   update_->add_option("--add-client-tokens", flags_.add_client_tokens, "client tokens to add")
-      ->expected(1, CLI::detail::expected_max_vector_size);
+      ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
   update_->add_option("--remove-client-tokens", flags_.remove_client_tokens, "client tokens to remove")
-      ->expected(1, CLI::detail::expected_max_vector_size);
+      ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
   update_->add_option("--add-notifications", flags_.add_notifications, "notification patterns to add")
-      ->expected(1, CLI::detail::expected_max_vector_size);
+      ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
   update_->add_option("--remove-notifications", flags_.remove_notifications, "notification patterns to remove")
-      ->expected(1, CLI::detail::expected_max_vector_size);
+      ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
 
   list_->add_option("--parent,-p", flags_.parent, "only the direct children of this connected registry");
   list_->add_option("--mode,-m", flags_.mode, "only this mode: ReadWrite or ReadOnly");
@@ -127,9 +127,9 @@ ConnectedRegistryCommand::ConnectedRegistryCommand(CLI::App& app) {
                     "also delete its sync token and scope map, and remove its gateway "
                     "actions from its ancestors");
   permissions_update_->add_option("--add", flags_.add, "repositories to add")
-      ->expected(1, CLI::detail::expected_max_vector_size);
+      ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
   permissions_update_->add_option("--remove", flags_.remove, "repositories to remove")
-      ->expected(1, CLI::detail::expected_max_vector_size);
+      ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
   get_settings_
       ->add_option("--generate-password", flags_.generate_password,
                    "regenerate password 1 or 2 of the sync token and put it in the string (the other one "

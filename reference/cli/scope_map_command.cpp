@@ -28,7 +28,7 @@ ScopeMapCommand::ScopeMapCommand(CLI::App& app) {
   delete_ = group_->add_subcommand("delete", "Delete a scope map (refused while a token uses it)");
 
   for (CLI::App* verb : {create_, update_, show_, delete_})
-    verb->add_option("--name,-n", flags_.name, "scope map name")->required();
+    add_name_option(*verb, flags_.name, "scope map name");
   create_description_ = create_->add_option("--description", flags_.description, "what the scope map is for");
   add_action_flag(*create_, "repository", flags_.repositories, "REPO", kRepositoryHelp);
   add_action_flag(*create_, "gateway", flags_.gateways, "CR", kGatewayHelp);

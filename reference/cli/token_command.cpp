@@ -1,3 +1,4 @@
+#include "reference/auth/names.h"
 #include "reference/cli/token_command.h"
 
 #include <algorithm>
@@ -44,7 +45,7 @@ TokenCommand::TokenCommand(CLI::App& app) {
   generate_ = credential_->add_subcommand("generate", "Generate a new value for password1, password2 or both");
 
   for (CLI::App* verb : {create_, update_, show_, delete_, generate_})
-    verb->add_option("--name,-n", flags_.name, "token name (the user name for docker login)")->required();
+    add_name_option(*verb, flags_.name, "token name (the user name for docker login)");
 
   CLI::Option* scope_map = create_->add_option("--scope-map", flags_.scope_map, "existing scope map to use");
   CLI::Option* repository = add_action_flag(*create_, "repository", flags_.repositories, "REPO", kTokenRepositoryHelp);
@@ -138,6 +139,14 @@ void TokenCommand::execute(ManagementClient& client, const Clock& clock, std::os
     if (own_map) {
       repository_actions(flags_.repositories, "repository");
       gateway_actions(flags_.gateways, "gateway");
+      // A token name may have 50 characters; its own scope map's, which adds "-scope-map", may too. Said here, in
+      // the words of the flags given, rather than as the API's refusal of a scope map name never typed.
+      const std::string map_name = default_scope_map_name(flags_.name);
+      if (map_name.size() > auth::kMaxScopeMapOrTokenNameLength)
+        throw UsageError("--repository/--gateway name the token's own scope map '" + map_name + "', longer than " +
+                         std::to_string(auth::kMaxScopeMapOrTokenNameLength) + " characters: with them a token name may have " +
+                         std::to_string(auth::kMaxScopeMapOrTokenNameLength - (map_name.size() - flags_.name.size())) +
+                         " at most; or create a scope map (`outpost scope-map create`) and give it with --scope-map");
     }
     // The API's PUT replaces a token of that name: its scope map, its status (a disabled token enabled again) and its
     // passwords' presence. `create` of a name in use is refused instead, before any scope map is made for it. (A

@@ -27,12 +27,30 @@ class ConnectOnFirstUse final : public ManagementTransport {
 };
 }  // namespace
 
+CLI::Validator values_not_options() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (!value.starts_with('-')) return {};
+        return "'" + value + "' is an option, not a value: give at least one value before it";
+      },
+      "", "not an option");
+}
+
+CLI::Option* add_name_option(CLI::App& verb, std::string& name, const std::string& help) {
+  return verb.add_option("--name,-n", name, help)
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string { return value.empty() ? "a name cannot be empty" : ""; }, "",
+          "not empty"));
+}
+
 CLI::Option* add_action_flag(CLI::App& verb, const std::string& flag, std::vector<FlagGroup>& groups,
                              const std::string& target, const std::string& help) {
   // Every occurrence takes the values up to the next option, so `--repository a content/read metadata/read
   // --repository b content/write` is two groups; too few values are reported by action_flags with the allowed actions.
   return verb.add_option("--" + flag, groups, help)
       ->expected(1, CLI::detail::expected_max_vector_size)
+      ->check(values_not_options())
       ->type_name(target + " ACTION");
 }
 

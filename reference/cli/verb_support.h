@@ -11,6 +11,15 @@
 
 namespace outpost::cli {
 
+// For a list option (`expected(1, ...)`): refuses a value that starts with '-'. CLI11 takes the word after such a
+// flag as its first value whatever it is, so `--client-tokens --registry URL` took "--registry" and the URL as token
+// names, and the command went on to OUTPOST_REGISTRY. No name, pattern or action starts with '-'.
+CLI::Validator values_not_options();
+
+// `--name,-n`, required and not empty: an empty name made the path of the collection (`token show --name ''`
+// listed every token, `token delete --name ''` was a 405).
+CLI::Option* add_name_option(CLI::App& verb, std::string& name, const std::string& help);
+
 // `--<flag> TARGET ACTION...`, repeatable; each occurrence becomes one FlagGroup (checked by action_flags).
 CLI::Option* add_action_flag(CLI::App& verb, const std::string& flag, std::vector<FlagGroup>& groups,
                              const std::string& target, const std::string& help);

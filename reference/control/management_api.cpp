@@ -100,12 +100,22 @@ class OperationCall final : public http::Call {
   bool too_large_ = false;
 };
 
-std::vector<std::string> split_path(std::string_view rest) {
-  if (rest.ends_with('/')) rest.remove_suffix(1);  // "/mgmt/v1/tokens/" is the list
+// The segments after the prefix, each decoded on its own from the target as received: a name with an encoded slash
+// ("new-tok%2F") is one segment, refused by the name check, where the decoded path split it and the trailing slash
+// was dropped, so it named another token ("DELETE tokens/victim%2F" deleted victim). Only a collection may end in a
+// slash ("/mgmt/v1/tokens/" is the list); "tokens/victim/" names no endpoint.
+std::vector<std::string> split_path(const http::Request& request) {
+  std::string_view raw = request.target.empty() ? std::string_view(request.path) : std::string_view(request.target);
+  raw = raw.substr(0, raw.find('?'));
+  if (!raw.starts_with(ManagementApi::kPrefix)) return {std::string()};  // an encoded prefix names no endpoint
+  std::string_view rest = raw.substr(ManagementApi::kPrefix.size());
+  if (rest.ends_with('/') && rest.find('/') == rest.size() - 1) rest.remove_suffix(1);
   std::vector<std::string> segments;
   while (true) {
     const size_t slash = rest.find('/');
-    segments.emplace_back(rest.substr(0, slash));
+    const std::string_view segment = rest.substr(0, slash);
+    segments.push_back(segment.find('%') == std::string_view::npos ? std::string(segment)
+                                                                   : http::percent_decode(segment));
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
   }
@@ -130,7 +140,7 @@ std::unique_ptr<http::Call> ManagementApi::start(const http::Request& request) {
   const std::string_view path = request.path;
   if (!path.starts_with(kPrefix))
     return answer_error(not_found("no such management endpoint", {{"path", path}}), "mgmt_unknown");
-  const std::vector<std::string> segments = split_path(path.substr(kPrefix.size()));
+  const std::vector<std::string> segments = split_path(request);
   const Method method = request.method;
   ControlPlane& control = control_;
   const auto call = [&](Operation operation, std::string_view route) -> std::unique_ptr<http::Call> {

@@ -1,6 +1,8 @@
 // Command lines of `outpost scope-map ...` and `outpost token ...` and the management requests they turn into, against a
 // scripted transport and a fixed clock.
 #include <boost/test/unit_test.hpp>
+
+#include <algorithm>
 #include <sstream>
 
 #include "CLI/CLI.hpp"
@@ -137,6 +139,21 @@ BOOST_AUTO_TEST_CASE(a_missing_name_or_an_unknown_output_is_refused_by_the_parse
   BOOST_TEST(no_verb.scope_map.selected());  // so main() answers it with the usage exit status
 }
 
+// An empty name made the collection's path (show listed every scope map), and a list flag given no value took the
+// next option as one (`--repository --output json` read "--output" as a repository).
+BOOST_AUTO_TEST_CASE(an_empty_name_or_an_option_taken_for_a_value_is_refused_by_the_parser) {
+  using Words = std::vector<std::string>;
+  for (Words words : {Words{"scope-map", "show", "--name", ""}, Words{"scope-map", "delete", "--name", ""},
+                      Words{"token", "show", "--name", ""},
+                      Words{"scope-map", "create", "--name", "m1234", "--repository", "--output", "json"},
+                      Words{"token", "create", "--name", "t1234", "--repository", "--output", "json"}}) {
+    Outpost outpost;
+    std::reverse(words.begin(), words.end());  // CLI11 reads a vector from its back
+    BOOST_CHECK_THROW(outpost.app.parse(words), CLI::ValidationError);
+    BOOST_TEST(outpost.transport.sent.empty());
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(token_verbs)
@@ -268,6 +285,24 @@ BOOST_AUTO_TEST_CASE(a_scope_map_that_cannot_be_taken_back_is_named_with_the_com
     BOOST_TEST(failure.entries().at(0).code == "INVALID_REQUEST");
   }
   BOOST_TEST(outpost.notes.str().find("outpost scope-map delete --name t1-scope-map") != std::string::npos);
+}
+
+// SPEC 3.3 lets a token name have 50 characters, but "<token>-scope-map" has 10 more: said in the flags' words, before
+// anything is sent (the API's refusal named a scope map the user never typed).
+BOOST_AUTO_TEST_CASE(create_with_repositories_names_the_longest_token_name_its_scope_map_allows) {
+  Outpost outpost;
+  const std::string name(41, 'a');
+  try {
+    outpost.run("token create --name " + name + " --repository app content/read");
+    BOOST_FAIL("accepted");
+  } catch (const UsageError& error) {
+    BOOST_TEST(std::string(error.what()).find("a token name may have 40 at most") != std::string::npos, error.what());
+  }
+  BOOST_TEST(outpost.transport.sent.empty());
+  Outpost forty;
+  forty.transport.answer(404, kNotFound).answer(404, kNotFound).answer(201, "{}").answer(201, "{}");
+  forty.run("token create --name " + std::string(40, 'a') + " --repository app content/read");
+  BOOST_TEST(forty.sent(1).path == "/mgmt/v1/scopeMaps/" + std::string(40, 'a') + "-scope-map");
 }
 
 BOOST_AUTO_TEST_CASE(create_checks_everything_before_creating_a_scope_map) {

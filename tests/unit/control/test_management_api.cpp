@@ -80,6 +80,24 @@ BOOST_AUTO_TEST_CASE(scope_map_routes) {
   expect_error(send(Method::Get, "/mgmt/v1/scopeMaps/api-map"), 404, "NOT_FOUND");
 }
 
+// A name is one path segment, decoded on its own: an encoded slash stays in the name (and is refused with it), and a
+// trailing slash after a name names no endpoint. Both used to reach another resource: "victim%2F" was split into
+// "victim" and an empty segment, and the trailing slash was dropped.
+BOOST_AUTO_TEST_CASE(a_name_with_a_slash_names_no_other_resource) {
+  BOOST_REQUIRE(send(Method::Put, "/mgmt/v1/tokens/victim-tok", json{{"scopeMap", "_repositories_pull"}}).status == 201);
+  expect_error(send(Method::Delete, "/mgmt/v1/tokens/victim-tok%2F"), 404, "NOT_FOUND");  // no token has that name
+  expect_error(send(Method::Delete, "/mgmt/v1/tokens/victim-tok/"), 404, "NOT_FOUND");
+  BOOST_TEST(send(Method::Get, "/mgmt/v1/tokens/victim-tok").status == 200);  // still there
+  expect_error(send(Method::Put, "/mgmt/v1/tokens/new-tok%2F", json{{"scopeMap", "_repositories_pull"}}), 400,
+               "INVALID_REQUEST");
+  expect_error(send(Method::Get, "/mgmt/v1/tokens/new-tok"), 404, "NOT_FOUND");
+  expect_error(send(Method::Put, "/mgmt/v1/scopeMaps/a%2Fmap", json{{"actions", {"repositories/x/content/read"}}}),
+               400, "INVALID_REQUEST");
+  // Collections still take their trailing slash, and an encoded letter is the letter.
+  BOOST_TEST(send(Method::Get, "/mgmt/v1/tokens/").status == 200);
+  BOOST_TEST(send(Method::Get, "/mgmt/v1/tokens/victim%2Dtok").status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(token_routes) {
   auto response = send(Method::Put, "/mgmt/v1/tokens/api-token", json{{"scopeMap", "_repositories_pull"}});
   BOOST_TEST(response.status == 201);
