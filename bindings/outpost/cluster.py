@@ -9,6 +9,8 @@ against these names run in both.
 
 from __future__ import annotations
 
+import math
+import re
 import shlex
 import sys
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
@@ -22,6 +24,19 @@ from .transport import Duration, Response, to_nanoseconds
 
 CLOUD = "cloud"
 DIRECTIONS = ("up", "down", "both")
+_TOXIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")  # the scenario format's rule for toxic names
+
+
+def _finite(what: str, value: Any) -> float:
+    """A toxic's number as a float; ValueError naming it for anything else (NaN and infinities would reach the
+    world as JSON it cannot parse, and the world's answer would not name the argument)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError(f"{what} {value!r}: a finite number")
+    return number
 
 
 class Cluster:
@@ -235,7 +250,10 @@ class Cluster:
         """One fault step in the scenario format's timeline vocabulary (docs/simulator.md, "faults"):
         ``{"action": "crash", "target": "node1", "for": "30s"}``, ``{"action": "partition", "target": [...]}``,
         and every action the format knows. ``at`` (default now) counts from now; ``for`` schedules the undo.
-        Raises :class:`~outpost.ScenarioError` naming the field (``step.target: ...``)."""
+        Raises :class:`~outpost.ScenarioError` naming the field (``step.target: ...``), and
+        :class:`~outpost.FaultNotSupported` for what this world cannot apply (a toxic, a one-way partition or the
+        simulator's own link faults on the direct network; a simulator-only fault on a live cluster), as the
+        methods of :class:`Node` and :class:`Link` do."""
         if not isinstance(step, Mapping):
             raise errors.ScenarioError(f"step: a fault step is an object such as {{'action': 'crash', 'target': "
                                        f"'node1'}}, not {type(step).__name__}")
@@ -534,11 +552,18 @@ class Link:
         limit_data, slicer, slow_close; attributes in the proxy's units (``latency=100, jitter=10`` in ms,
         ``rate`` in KB/s, ``bytes``, ...); ``stream`` upstream (requests) or downstream (responses); ``toxicity``
         the chance it applies to an exchange; or ``down``, the proxy switched off (a cut, like :meth:`down`).
-        Returns its name (default ``<type>_<stream>``, ``down`` for a down). ValueError for what the proxy
-        refuses."""
-        chosen = name or (type if type == "down" else f"{type}_{stream}")
-        self.cluster._add_toxic(self.child, self.parent, type, {k: float(v) for k, v in attributes.items()}, stream,
-                                float(toxicity), chosen)
+        Returns its name (default ``<type>_<stream>``, ``down`` for a down; a name given is 1 to 128 characters of
+        ``A-Z a-z 0-9 . _ -``, as in a scenario's toxic steps). ValueError for a name or number that cannot be (an
+        empty name, a ``toxicity`` outside 0 to 1, a NaN or infinite attribute) and for what the proxy refuses."""
+        if name is not None and not (isinstance(name, str) and _TOXIC_NAME.fullmatch(name)):
+            raise ValueError(f"toxic name {name!r}: 1 to 128 characters of A-Z a-z 0-9 . _ - (None: the default, "
+                             f"{type if type == 'down' else f'{type}_{stream}'!r})")
+        chance = _finite("toxicity", toxicity)
+        if not 0.0 <= chance <= 1.0:
+            raise ValueError(f"toxicity {toxicity!r}: a number from 0.0 to 1.0")
+        values = {key: _finite(key, value) for key, value in attributes.items()}
+        chosen = name if name is not None else (type if type == "down" else f"{type}_{stream}")
+        self.cluster._add_toxic(self.child, self.parent, type, values, stream, chance, chosen)
         return chosen
 
     def remove_toxic(self, name: str) -> bool:

@@ -256,8 +256,12 @@ class ConnectedRegistries:
                               {"add": list(add), "remove": list(remove)})
 
     def connection_string(self, name: str, password: str = "password1") -> Dict[str, Any]:
-        """``POST .../connectionString``: regenerates that password of its sync token; the new string."""
+        """``POST .../connectionString``: regenerates that password of its sync token; the new string. The new
+        password is shown once: remembered (``tokens.password(sync_token, password)``)."""
         answer = self._api.call("POST", f"connectedRegistries/{_name(name)}/connectionString", {"password": password})
+        sync_token = answer.get("syncToken") if isinstance(answer, dict) else None
+        if isinstance(sync_token, dict) and isinstance(sync_token.get("name"), str):
+            self._passwords.learn(sync_token["name"], sync_token)
         return answer
 
     def notifications(self, name: str) -> List[Dict[str, Any]]:

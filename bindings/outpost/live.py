@@ -21,6 +21,7 @@ What differs from a :class:`~outpost.Simulation`, and why:
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import time
@@ -72,6 +73,18 @@ def _load(source: Source) -> Topology:
     return load_topology(path)
 
 
+_MAX_START_TIMEOUT = 86_400  # `cluster up --timeout` takes whole seconds from 1 to a day
+
+
+def _start_timeout(value: Any) -> float:
+    """``start_timeout`` checked: a number of seconds above 0 and at most a day (``cluster up``'s limit)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 < value <= _MAX_START_TIMEOUT:
+        raise ValueError(f"start_timeout must be a number of seconds above 0 and at most {_MAX_START_TIMEOUT}, "
+                         f"not {value!r}")
+    return float(value)
+
+
 def _whole(value: float) -> Union[int, float]:
     # The proxy refuses fractional values where whole numbers are meant; attributes arrive as floats.
     return int(value) if float(value).is_integer() else value
@@ -100,12 +113,15 @@ class LiveCluster(Cluster):
     ``seed``: the fault proxy's seed (its toxicity decisions); default ``$OUTPOST_SEED``, else the topology's
     ``proxySeed``. ``directory``: where the cluster lives (default a new temporary directory); removed by
     :meth:`close` unless ``keep``. ``binary``: the ``outpost`` executable (default ``$OUTPOST_BIN``, else
-    ``build/bin/outpost`` beside ``build/python``). ``start_timeout``: seconds for ``cluster up`` and for a restart.
-    ``log_level``: every process's log level (default the topology's).
+    ``build/bin/outpost`` beside ``build/python``). ``start_timeout``: seconds for ``cluster up`` (which counts
+    whole seconds: a fraction is rounded up) and for a restart (as given); above 0 and at most a day, else
+    ValueError. ``log_level``: every process's log level (default the topology's).
 
     Raises :class:`~outpost.LiveClusterError` when the cluster cannot start (the message has the command's output
-    and where the logs are; the directory is then kept, ``keep`` or not, so they can be read),
-    :class:`~outpost.ScenarioError` for a bad topology.
+    and where the logs are; the directory is then kept, ``keep`` or not, so they can be read; only what this start
+    started is stopped), :class:`~outpost.ScenarioError` for a bad topology. A ``directory`` whose ``cluster/`` is
+    not empty (another cluster lives there) raises :class:`~outpost.LiveClusterError` before anything is written
+    or started, and is left as it was: its cluster keeps running.
 
     ``document`` is the ``cluster.json`` that ``cluster up`` wrote (every node's addresses, passwords and log).
     """
@@ -125,7 +141,7 @@ class LiveCluster(Cluster):
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be a whole number >= 0, not {seed!r}")
         self._seed_value = seed
-        self.start_timeout = float(start_timeout)
+        self.start_timeout = _start_timeout(start_timeout)
         self._epoch = time.monotonic_ns()
         self._scheduled: List[_Scheduled] = []
         self._sequence = 0
@@ -140,6 +156,9 @@ class LiveCluster(Cluster):
         base = os.fspath(directory) if directory is not None else tempfile.mkdtemp(prefix="outpost-live-")
         os.makedirs(base, exist_ok=True)
         self._processes = ClusterProcesses(executable, os.path.abspath(base), keep)
+        # A directory another cluster lives in is refused before anything is written there (its topology.json
+        # included) or started, and nothing of it is stopped: a failed start stops only what it started.
+        self._processes.claim()
         # Stops the processes when close() is forgotten: at collection or at interpreter exit, even after a failure.
         self._finalizer = weakref.finalize(self, self._processes.shutdown)
         topology_file = os.path.join(self._processes.directory, "topology.json")

@@ -9,6 +9,7 @@ it restarts a node, so ``outpost cluster down --dir`` stops the cluster even if 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -26,6 +27,23 @@ class LiveClusterError(errors.Error):
 def find_binary(explicit: Optional[str] = None) -> str:
     """The ``outpost`` executable: ``explicit``, else ``$OUTPOST_BIN``, else ``bin/outpost`` beside the directory this
     package was imported from (``build/python`` -> ``build/bin/outpost``). Raises :class:`LiveClusterError`."""
+    candidates = _binary_candidates(explicit)
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return os.path.abspath(candidate)
+    raise LiveClusterError(f"no outpost executable at {candidates[0]}: build the target `outpost`, or set OUTPOST_BIN")
+
+
+def binary_for_commands() -> str:
+    """The ``outpost`` executable a command shown to a user should name (a replay command): the one
+    :func:`find_binary` finds, else where it looked first, so the command says what is missing."""
+    try:
+        return find_binary()
+    except LiveClusterError:
+        return _binary_candidates(None)[0]
+
+
+def _binary_candidates(explicit: Optional[str]) -> List[str]:
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     candidates = [explicit] if explicit else []
     if not explicit and os.environ.get("OUTPOST_BIN"):
@@ -36,10 +54,7 @@ def find_binary(explicit: Optional[str] = None) -> str:
             candidates.append(os.path.join(os.environ["PWD"], from_env))
     if not candidates:
         candidates.append(os.path.join(os.path.dirname(package_root), "bin", "outpost"))
-    for candidate in candidates:
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return os.path.abspath(candidate)
-    raise LiveClusterError(f"no outpost executable at {candidates[0]}: build the target `outpost`, or set OUTPOST_BIN")
+    return candidates
 
 
 def sanitizer(binary: str) -> Optional[str]:
@@ -114,12 +129,36 @@ class ClusterProcesses:
         self._stopped = False
 
     # ------------------------------------------------------------------ the whole cluster
+    def claim(self) -> None:
+        """Raises :class:`LiveClusterError` when the cluster directory already holds something (a cluster started
+        there, by this process or another): it is not this object's, so it is neither stopped nor removed, and this
+        object will stop nothing at all. ``cluster up`` refuses such a directory too, but its failure would be
+        cleaned up as this object's own, and that cleanup would stop the cluster that lives there."""
+        try:
+            held = bool(os.listdir(self.cluster_dir))
+        except FileNotFoundError:
+            return
+        except OSError:  # not a directory, or unreadable: not a place to start a cluster either
+            held = True
+        if not held:
+            return
+        self._stopped = True  # nothing here was started by this object: shutdown() must leave it alone
+        started = os.path.exists(os.path.join(self.cluster_dir, "cluster.json"))
+        raise LiveClusterError(
+            f"{self.cluster_dir} is not empty" +
+            (f": a cluster was started there (`outpost cluster down --dir {self.cluster_dir} --purge` stops it and "
+             "removes the directory)" if started else "") +
+            "; nothing was started and the directory was left as it was: give another directory")
+
     def up(self, topology_file: str, timeout: float) -> Dict[str, Any]:
         """``outpost cluster up``; the cluster.json it wrote. On failure everything it started is stopped (by the
         command itself, and again here) and :class:`LiveClusterError` carries its output and where its logs are:
-        the directory is kept then, ``keep`` or not, since the logs say why."""
+        the directory is kept then, ``keep`` or not, since the logs say why. A cluster directory that is not empty
+        is refused first (:meth:`claim`), and left alone. ``timeout`` is in seconds: ``cluster up`` counts whole
+        ones, so it gets the next whole second (a restart waits ``timeout`` as given)."""
+        self.claim()
         command = [self.binary, "cluster", "up", topology_file, "--dir", self.cluster_dir,
-                   "--timeout", str(max(1, int(timeout)))]
+                   "--timeout", str(max(1, math.ceil(timeout)))]
         try:
             finished = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                       timeout=timeout + 30, env=_daemon_environment())

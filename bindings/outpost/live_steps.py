@@ -4,6 +4,8 @@ once (``ScenarioError`` naming the field, ``FaultNotSupported`` for what a live 
 
 from __future__ import annotations
 
+import math
+import re
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from . import errors
@@ -112,12 +114,19 @@ def _toxic(step: Dict[str, Any]) -> Dict[str, Any]:
         raise _fail("toxic.stream", "upstream or downstream")
     attributes = toxic.get("attributes") or {}
     if not isinstance(attributes, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                   for v in attributes.values()):
+                                                   and math.isfinite(v) for v in attributes.values()):
         raise _fail("toxic.attributes", "an object of numbers")
     kind = toxic["type"]
-    name = toxic.get("name") or ("down" if kind == "down" else f"{kind}_{stream}")
-    return {"type": kind, "stream": stream, "attributes": attributes, "name": name,
-            "toxicity": float(toxic.get("toxicity", 1.0))}
+    # As the simulator reads a step: a name given is checked (an empty one is no name), a toxicity is a chance.
+    name = toxic.get("name")
+    if name is None:
+        name = "down" if kind == "down" else f"{kind}_{stream}"
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", name):
+        raise _fail("toxic.name", "must be 1 to 128 characters of A-Z a-z 0-9 . _ -")
+    toxicity = toxic.get("toxicity", 1.0)
+    if isinstance(toxicity, bool) or not isinstance(toxicity, (int, float)) or not 0.0 <= toxicity <= 1.0:
+        raise _fail("toxic.toxicity", "must be a number from 0.0 to 1.0")
+    return {"type": kind, "stream": stream, "attributes": attributes, "name": name, "toxicity": float(toxicity)}
 
 
 def plan_step(cluster: "LiveCluster", step: Dict[str, Any]) -> Plan:

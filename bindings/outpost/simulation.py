@@ -13,7 +13,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _outpost
 from .cluster import CLOUD, Cluster
-from .errors import FaultNotSupported
+from .errors import FaultNotSupported, ScenarioError
+from .live_processes import binary_for_commands
 from .results import Result
 from .topology import PathLike, Topology
 from .transport import Duration, Response, to_nanoseconds
@@ -35,14 +36,31 @@ def _scenario_document(source: Source) -> Tuple[Dict[str, Any], str, str]:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
     except OSError as failure:
-        from .errors import ScenarioError
         raise ScenarioError(f"cannot read {path}: {failure.strerror}") from None
     except ValueError as failure:
-        from .errors import ScenarioError
         raise ScenarioError(f"{path} is not valid JSON: {failure}") from None
     if isinstance(document, dict) and "topology" in document:
         return document, os.path.dirname(path), path
     return {"topology": os.path.basename(path)}, os.path.dirname(path), ""
+
+
+_NEEDS_LINK_MODEL = "needs the simulated network"   # how the world words a step the direct network cannot apply
+_LINK_MODEL_ACTIONS = ("stop", "slow", "jam", "restore", "lost-responses")
+_LINK_MODEL_TOXICS = ("latency", "bandwidth", "timeout", "reset_peer", "limit_data", "slicer", "slow_close")
+
+
+def _link_model_fault(step: Mapping[str, Any]) -> str:
+    """What in a fault step acts on the bytes of a link, which only the simulated network has ("" for nothing):
+    the simulator's own link faults, a toxic but ``down`` (a cut), a one-way partition."""
+    action = step.get("action")
+    if action in _LINK_MODEL_ACTIONS:
+        return str(action)
+    toxic = step.get("toxic")
+    if action == "toxic" and isinstance(toxic, Mapping) and toxic.get("type") in _LINK_MODEL_TOXICS:
+        return f"a {toxic['type']} toxic"
+    if action == "partition" and step.get("direction") == "one-way":
+        return "a one-way partition"
+    return ""
 
 
 class Simulation(Cluster):
@@ -74,6 +92,9 @@ class Simulation(Cluster):
         self._file = file
         self._session = _outpost.Session(json.dumps(document), base, seed, network or "", trace, trace_records)
         self._driven = False  # True once anything beyond the scenario's own phases ran (replay needs the script)
+        # The scenario's phases run so far, in order: `outpost sim run` replays the run only when they were its own,
+        # run then settle, each once (a settle without the run phase, or a phase twice, is another run).
+        self._phases: List[str] = []
         self._duration_flag: Optional[str] = None  # run_scenario's duration, when not the scenario's
         self._down_toxics: Dict[str, set] = {}  # child -> names of the proxy's "down" toxics in force
         self._started = time.perf_counter()
@@ -112,15 +133,17 @@ class Simulation(Cluster):
 
     @property
     def replay_command(self) -> str:
-        """How to replay this run: ``outpost sim run`` for a scenario file run by its own phases only, else this
-        script again with the seed in ``OUTPOST_SEED`` (or :attr:`replay_template`)."""
+        """How to replay this run: ``outpost sim run`` for a scenario file run by its own phases only (``run_all()``,
+        or ``run_scenario()`` then ``settle()``, each once, and nothing else), naming the executable a
+        ``LiveCluster`` would run; else this script again with the seed in ``OUTPOST_SEED`` (or
+        :attr:`replay_template`)."""
         return self._replay_command()
 
     def _replay_command(self) -> str:
-        if self._file and not self._driven:
+        if self._file and not self._driven and self._phases == ["run", "settle"]:
             duration = f" --duration {shlex.quote(self._duration_flag)}" if self._duration_flag else ""
-            return (f"build/bin/outpost sim run {shlex.quote(self._file)} --seed {self.seed}{duration} "
-                    f"--network {self.network}")
+            return (f"{shlex.quote(binary_for_commands())} sim run {shlex.quote(self._file)} --seed {self.seed}"
+                    f"{duration} --network {self.network}")
         return super()._replay_command()
 
     def _seed(self) -> Optional[int]:
@@ -137,6 +160,7 @@ class Simulation(Cluster):
         ``build(); run_scenario(); settle(); close()`` is exactly ``outpost sim run`` for that seed."""
         nanoseconds = None if duration is None else to_nanoseconds(duration)
         self._session.run_scenario(nanoseconds)
+        self._phases.append("run")
         if nanoseconds is not None:
             seconds, rest = divmod(nanoseconds, 10**9)
             self._duration_flag = duration if isinstance(duration, str) else f"PT{seconds}.{rest:09d}S"
@@ -144,6 +168,7 @@ class Simulation(Cluster):
     def settle(self) -> Result:
         """The scenario's settle phase: heal everything, wait for convergence within its ``settle``; the result."""
         self._session.settle()
+        self._phases.append("settle")
         return self.result()
 
     def run_all(self, duration: Optional[Duration] = None) -> Result:
@@ -282,8 +307,26 @@ class Simulation(Cluster):
         self._apply_step({"action": "lost-responses", "target": child, "attributes": {"toxicity": toxicity}})
 
     def _apply_step(self, step: Dict[str, Any]) -> None:
+        if self.network != "simulated":
+            needs = _link_model_fault(step)
+            if needs:
+                # Refused now, as Link's methods refuse it: the world would take a step due later and fail only
+                # when it fires, and its refusal is a ScenarioError where FaultNotSupported is meant.
+                self._link_model(needs)
+        try:
+            text = json.dumps(step, allow_nan=False)
+        except ValueError:
+            raise ScenarioError("step: NaN and infinities are not numbers a step can hold (the scenario format is "
+                                "JSON)") from None
         self._driven = True
-        self._session.apply_step(json.dumps(step))
+        try:
+            self._session.apply_step(text)
+        except ScenarioError as refused:
+            # What the direct network cannot do and the check above does not know of: the world's own words,
+            # under the class the documentation names for it.
+            if _NEEDS_LINK_MODEL in str(refused):
+                raise FaultNotSupported(str(refused)) from None
+            raise
 
     def _heal_all(self) -> None:
         self._down_toxics.clear()

@@ -9,7 +9,9 @@ the expanded document (every node, every default), which a ``Simulation`` runs a
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import math
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
@@ -68,7 +70,10 @@ class Topology:
         return self.spec(name).get("parent") or "cloud"
 
     def children(self, name: str = "cloud") -> List[str]:
-        """The direct children of a node (``"cloud"``: the top level)."""
+        """The direct children of a node (``"cloud"``: the top level). UnknownName for a name the topology lacks,
+        as :meth:`parent` and :meth:`spec`."""
+        if name != "cloud":
+            self.spec(name)  # UnknownName: an empty list would read as a leaf
         return [node["name"] for node in self.document["nodes"] if (node.get("parent") or "cloud") == name]
 
     def subtree(self, name: str) -> List[str]:
@@ -102,25 +107,70 @@ class Topology:
     def set_default_link(self, *, latency: Optional[Duration] = None, jitter: Optional[Duration] = None,
                          bandwidth: Union[int, str, None] = None) -> "Topology":
         """Every child -> parent link without its own spec: one-way ``latency``, uniform ``jitter``, ``bandwidth``
-        per direction (bytes/s or ``"100Mbit/s"``). Returns self."""
-        self.document["defaultLink"] = _link(latency, jitter, bandwidth)
-        return self
+        per direction (bytes/s or ``"100Mbit/s"``). Returns self. Checked at once as a topology file's
+        ``defaultLink`` is: :class:`~outpost.ScenarioError` (a ValueError) naming the field, the topology unchanged."""
+        return self._checked("defaultLink", None, _link(latency, jitter, bandwidth))
 
     def set_link(self, child: str, *, latency: Optional[Duration] = None, jitter: Optional[Duration] = None,
                  bandwidth: Union[int, str, None] = None) -> "Topology":
-        """The uplink of ``child``. Returns self."""
+        """The uplink of ``child``. Returns self. UnknownName for a name the topology lacks; values checked as
+        :meth:`set_default_link` checks them."""
         self.spec(child)
-        self.document.setdefault("links", {})[child] = _link(latency, jitter, bandwidth)
-        return self
+        return self._checked("links", child, _link(latency, jitter, bandwidth))
 
     def set_nic(self, node: str, bandwidth: Union[int, str]) -> "Topology":
-        """A node's interface (``"cloud"`` too), shared by everything it sends or receives. Returns self."""
-        self.document.setdefault("nics", {})[node] = {"bandwidth": bandwidth}
+        """A node's interface (``"cloud"`` too), shared by everything it sends or receives. Returns self.
+        UnknownName for a name the topology lacks; the bandwidth checked as :meth:`set_default_link` checks it."""
+        if node != "cloud":
+            self.spec(node)
+        return self._checked("nics", node, {"bandwidth": bandwidth})
+
+    def _checked(self, key: str, name: Optional[str], value: Dict[str, Any]) -> "Topology":
+        """Sets ``document[key]`` (or ``document[key][name]``) to ``value`` once the simulator's topology parser,
+        which reads these keys at build time, accepts it: a bad value fails at the call that gave it, and leaves the
+        topology as it was. The value is checked on a one-node topology (the cloud's NIC, the default link), so a
+        call costs the same on a fleet of thousands; the error names the field it was given as."""
+        field = key if name is None else f"{key}.{name}"
+        probe = _probe()
+        if key == "nics":
+            probe["nics"] = {"cloud": value}
+            probed = "nics.cloud"
+        else:
+            probe["defaultLink"] = value
+            probed = "defaultLink"
+        try:
+            text = json.dumps(probe, allow_nan=False)
+        except ValueError:
+            raise errors.ScenarioError(f"scenario.topology.{field}: {value!r}: NaN and infinities are not numbers a "
+                                       "topology can hold") from None
+        try:
+            _engine().expand_topology(text, os.getcwd())
+        except errors.ScenarioError as refused:
+            raise errors.ScenarioError(str(refused).replace(f"topology.{probed}", f"topology.{field}", 1)) from None
+        if name is None:
+            self.document[key] = value
+        else:
+            entries = self.document.get(key)
+            self.document[key] = dict(entries) if isinstance(entries, Mapping) else {}
+            self.document[key][name] = value
         return self
 
 
-def _duration_text(value: Duration) -> str:
-    return value if isinstance(value, str) else f"{int(round(value * 1000))}ms"
+@functools.lru_cache(maxsize=None)
+def _probe_text() -> str:
+    return _engine().tree_json(1, 1, [], ["apps/*"])
+
+
+def _probe() -> Dict[str, Any]:
+    """A topology of one connected registry, expanded: what a link or NIC value is checked on."""
+    return json.loads(_probe_text())
+
+
+def _duration_text(value: Duration) -> Any:
+    if isinstance(value, str) or isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value):
+        return value  # as given: the topology parser names what is wrong with it
+    return f"{int(round(value * 1000))}ms"
 
 
 def _link(latency: Optional[Duration], jitter: Optional[Duration], bandwidth: Union[int, str, None]) -> Dict[str, Any]:

@@ -134,6 +134,13 @@ def test_fault_steps_are_checked_before_they_apply():
                      {"action": "partition", "target": "node1", "direction": "one-way"}):
             with pytest.raises(outpost.FaultNotSupported):
                 live.apply_fault(step)
+        # A toxic step's name and toxicity are read as the simulator reads them: an empty name once became the
+        # default one, and this `down` cut the link.
+        with pytest.raises(outpost.ScenarioError, match=r"^step\.toxic\.name"):
+            live.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down", "name": ""}})
+        with pytest.raises(outpost.ScenarioError, match=r"^step\.toxic\.toxicity"):
+            live.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "latency", "toxicity": 2}})
+        assert live.link("node1").toxics() == [] and not live.link("node1").is_down
         for method in (live.node("node1").fill_disk, live.node("node1").free_disk, live.node("node1").fill_disk):
             with pytest.raises(outpost.FaultNotSupported, match="disk"):  # the node's methods refuse as the step does
                 method()
@@ -216,6 +223,44 @@ def test_a_start_that_fails_keeps_the_logs_its_error_names(tmp_path):
     logs = directory / "cluster" / "logs"
     assert str(logs) in str(raised.value)
     assert (logs / "cloud.log").read_text() == "bind: address already in use\n"
+
+
+def test_a_start_in_the_directory_of_a_running_cluster_leaves_that_cluster_alone(tmp_path):
+    """The failed start's cleanup once ran `cluster down` on the directory it was given: the cluster living there
+    stopped, its topology.json overwritten, and the error said to remove its directory."""
+    directory = tmp_path / "shared"
+    with outpost.LiveCluster(outpost.tree(1, 1), directory=directory) as live:
+        live.cloud.push("apps/a", "v1")
+        started = (directory / "topology.json").read_text()
+        recorded = processes(live.directory)
+        with pytest.raises(outpost.LiveClusterError, match="is not empty: a cluster was started there") as refused:
+            outpost.LiveCluster(outpost.tree(2, 1), directory=directory)
+        assert f"remove {directory} when done" not in str(refused.value)
+        assert all(alive(pid, start) for pid, start in recorded)
+        assert (directory / "topology.json").read_text() == started
+        assert live.cloud.tags("apps/a") == ["v1"]
+    assert not directory.exists()                            # closed by its owner, which did not keep it
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), "5", True, 86_401])
+def test_start_timeout_is_a_number_of_seconds_above_zero(tmp_path, timeout):
+    # A negative or zero timeout was raised to one second without a word.
+    with pytest.raises(ValueError, match="start_timeout"):
+        outpost.LiveCluster(outpost.tree(1, 1), directory=tmp_path / "c", start_timeout=timeout)
+    assert not (tmp_path / "c").exists()                     # refused before anything was written
+
+
+@pytest.mark.parametrize("timeout, whole", [(0.05, "1"), (1.5, "2"), (3, "3")])
+def test_start_timeout_reaches_cluster_up_rounded_up_to_its_whole_seconds(tmp_path, timeout, whole):
+    # 1.5 s once gave `cluster up` 1 s, less than asked.
+    stand_in = tmp_path / "outpost"
+    stand_in.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/arguments"\nexit 1\n')
+    stand_in.chmod(0o755)
+    with pytest.raises(outpost.LiveClusterError):
+        outpost.LiveCluster(outpost.tree(1, 1), binary=str(stand_in), directory=tmp_path / "c",
+                            start_timeout=timeout)
+    arguments = (tmp_path / "arguments").read_text().splitlines()
+    assert arguments[arguments.index("--timeout") + 1] == whole
 
 
 def test_a_sanitizer_build_says_so_in_its_version_line(tmp_path):
