@@ -53,6 +53,9 @@ def test_login_server_from_environment_refuses_other_hosts(outpost_factory, monk
     assert refused.json()["errors"][0]["code"] == "DENIED"
     served = requests.get(f"{server.url}/v2/", headers={"Host": "registry.example:443"}, timeout=TIMEOUT)
     assert served.status_code == 200
+    # Host names are case-insensitive (RFC 9110 4.2.3): the same host in capitals was refused.
+    capitals = requests.get(f"{server.url}/v2/", headers={"Host": "REGISTRY.Example:443"}, timeout=TIMEOUT)
+    assert capitals.status_code == 200
     # Probes answer whatever the Host, so an orchestrator can reach the node by any address.
     assert requests.get(f"{server.url}/healthz", timeout=TIMEOUT).status_code == 200
 
