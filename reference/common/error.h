@@ -13,8 +13,11 @@ namespace outpost {
 class ApiError : public std::runtime_error {
  public:
   ApiError(int status, std::string code, std::string message, nlohmann::json detail = nullptr)
-      : std::runtime_error(message), status_(status), code_(std::move(code)), detail_(std::move(detail)) {}
+      : std::runtime_error(message), status_(status), code_(std::move(code)), message_(std::move(message)),
+        detail_(std::move(detail)) {}
   int status() const { return status_; }
+  // The whole message: what() ends at the first NUL, which a message quoting the client's bytes may hold.
+  const std::string& message() const { return message_; }
   const std::string& code() const { return code_; }
   const nlohmann::json& detail() const { return detail_; }
   // The body: the same bytes for the same error, with no time or request id in it (SPEC 4.5).
@@ -30,6 +33,7 @@ class ApiError : public std::runtime_error {
  private:
   int status_;
   std::string code_;
+  std::string message_;
   nlohmann::json detail_;
   std::vector<std::pair<std::string, std::string>> headers_;
 };

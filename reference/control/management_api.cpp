@@ -30,7 +30,7 @@ http::Response json_response(int status, const nlohmann::json& body, std::string
 
 // The OCI error shape, as the registry answers: {"errors": [{"code", "message", "detail"?}]}.
 http::Response error_response(const ApiError& error, std::string_view route) {
-  nlohmann::json entry = {{"code", error.code()}, {"message", error.what()}};
+  nlohmann::json entry = {{"code", error.code()}, {"message", error.message()}};
   if (!error.detail().is_null()) entry["detail"] = error.detail();
   http::Response response = json_response(error.status(), {{"errors", nlohmann::json::array({entry})}}, route);
   for (const auto& [name, value] : error.headers()) response.headers.add(name, value);

@@ -98,6 +98,16 @@ BOOST_AUTO_TEST_CASE(a_name_with_a_slash_names_no_other_resource) {
   BOOST_TEST(send(Method::Get, "/mgmt/v1/tokens/victim%2Dtok").status == 200);
 }
 
+// A message quoting the client's bytes keeps them all: it ended at the first NUL (std::exception::what() is a C
+// string), mid-quote, while the detail had the whole text.
+BOOST_AUTO_TEST_CASE(an_error_message_keeps_what_follows_a_nul) {
+  const auto response = send(Method::Put, "/mgmt/v1/scopeMaps/nul-test",
+                             json{{"actions", {std::string("repositories/a/content/read\0tail", 32)}}});
+  expect_error(response, 400, "INVALID_REQUEST");
+  const std::string message = body_of(response).at("errors")[0].at("message").get<std::string>();
+  BOOST_TEST(message.find(std::string("read\0tail", 9)) != std::string::npos, message);
+}
+
 BOOST_AUTO_TEST_CASE(token_routes) {
   auto response = send(Method::Put, "/mgmt/v1/tokens/api-token", json{{"scopeMap", "_repositories_pull"}});
   BOOST_TEST(response.status == 201);
