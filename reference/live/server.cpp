@@ -87,6 +87,13 @@ bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, 
 // - 3.2: an HTTP/1.1 request carries exactly one Host; with two, the login-server guard and a proxy in front could
 //   each read another.
 std::optional<ApiError> framing_refusal(const bhttp::request_header<>& header) {
+  // A method no route serves (OPTIONS, TRACE, PROPFIND, ...) is answered here, by its name (RFC 9110 15.6.2: 501 for
+  // a method the server does not support for any resource); the routes' 405s called it "OTHER". (Not framing, but
+  // refused before routing as framing is, and closed after: a body may follow that nothing will read.)
+  if (http::parse_method(header.method_string()) == http::Method::Other)
+    return ApiError(501, "UNSUPPORTED",
+                    "method " + std::string(header.method_string()).substr(0, 32) +
+                        " is not implemented by this server; it serves GET, HEAD, POST, PUT, PATCH and DELETE");
   std::vector<std::string> codings;
   size_t hosts = 0;
   for (const auto& field : header) {

@@ -122,6 +122,9 @@ BOOST_AUTO_TEST_CASE(framing_that_cannot_be_trusted_is_refused_and_the_connectio
   refused("POST /a HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n", "5\r\nhello\r\nZZ\r\n", 400,
           "malformed HTTP request");
   for (const auto& request : running.handler.requests()) BOOST_TEST(request.target != "/hidden");
+  // A method no route serves is named, with 501: every route's 405 called it "OTHER".
+  refused("OPTIONS /v2/ HTTP/1.1\r\nHost: test\r\n", "", 501, "method OPTIONS is not implemented by this server");
+  refused("PROPFIND /v2/ HTTP/1.1\r\nHost: test\r\n", "", 501, "method PROPFIND is not implemented");
 }
 
 BOOST_AUTO_TEST_CASE(content_length_upload_arrives_whole_in_pieces, *utf::timeout(60)) {
