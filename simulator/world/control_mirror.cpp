@@ -77,7 +77,9 @@ void ControlMirror::apply(const ManagementEvent& call, WallTime applied) {
   if (call.method == http::Method::Get || call.method == http::Method::Head) return;
   if (call.status >= 300) return;  // refused: the cloud changed nothing
   close_window(applied);  // what was gathered before this change's window is a version of its own
-  const std::vector<std::string> segments = path_segments(call.path);
+  // The path as the operator sent it may carry a query (`connectedRegistries/x?cleanup=true`): the segments are the
+  // path's (the query was read as part of the name, and the delete missed the mirror).
+  const std::vector<std::string> segments = path_segments(call.path.substr(0, call.path.find('?')));
   bool modelled = false;
   try {
     if (segments[0] == "scopeMaps" && segments.size() == 2) {
@@ -219,7 +221,10 @@ bool ControlMirror::apply_connected_registry(const ManagementEvent& call, const 
   }
   if (segments.size() == 2 && call.method == http::Method::Delete) {
     // The query (?cleanup=true) is part of the path the operator sent.
-    check::delete_connected_registry(world_, name, call.path.find("cleanup=true") != std::string::npos);
+    const size_t query = call.path.find('?');
+    const bool cleanup = query != std::string::npos &&
+                         ("&" + call.path.substr(query + 1) + "&").find("&cleanup=true&") != std::string::npos;
+    check::delete_connected_registry(world_, name, cleanup);
     return true;
   }
   if (segments.size() == 3 && call.method == http::Method::Post) {

@@ -633,3 +633,20 @@ def test_a_link_model_fault_on_the_direct_network_is_not_supported_whichever_cal
     sim.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down"}, "for": "10s"})  # a cut: fine
     sim.cloud.push("apps/demo", "v1")
     assert sim.converge("5m")
+
+
+def test_a_connected_registry_deleted_with_cleanup_is_known_to_the_checks():
+    """The mirror of the control plane took `?cleanup=true` as part of the name: the delete went unmodelled, and the
+    checks then judged the removed sync token's refusal a violation ("the oracle says allowed")."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=3)
+    sim.build()
+    created = sim.connected_registries.create("leafx", parent="node1", repositories=["apps/*"])
+    password = created["syncToken"]["passwords"][0]["value"]
+    sim.run_for("2m")  # node1 learns its new child's sync token
+    assert sim.node("node1").client("leafx-sync-token", password).request("GET", "/v2/").status == 200
+    sim.connected_registries.delete("leafx", cleanup=True)
+    sim.run_for("5m")
+    assert sim.node("node1").client("leafx-sync-token", password).request("GET", "/v2/").status == 401
+    result = sim.result()
+    assert result.invariants["unmodelledChanges"] == []
+    assert result.ok, str(result)
