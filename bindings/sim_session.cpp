@@ -10,6 +10,7 @@
 #include "reference/common/iso_duration.h"
 #include "reference/common/log.h"
 #include "reference/control/control_plane.h"
+#include "simulator/world/fault_details.h"
 #include "simulator/net/sim_network.h"
 #include "simulator/report/chrome_trace.h"
 #include "simulator/engine/world_random.h"
@@ -723,9 +724,11 @@ void SimSession::apply_step(const std::string& step_json) {
   const Nanoseconds now = loop.now();
   in_world(failure_, options_.seed, [&] {
     for (sim::world::FaultStep& planned : steps) {
+      const bool undoes = planned.origin.ends_with(sim::world::kEndOfStep);  // the end of a step with `for`
       planned.origin = "python";
       // The world's own plan counts from the start of its run; a step from Python counts from now.
-      auto apply = [this, planned, now]() mutable {
+      auto apply = [this, planned, now, undoes, heals = heals_]() mutable {
+        if (undoes && heals != heals_) return;  // healed meanwhile: what it would end is over
         planned.at = now + planned.at;
         world_->faults().apply(planned);
         applied_.push_back(planned);
@@ -750,6 +753,7 @@ void SimSession::heal_all() {
     heal.origin = "python";
     world_->faults().apply(heal);  // every partition, link-down and link fault (toxics, stop, slow, jam, ...)
     world_->faults().heal_all();   // and every host: restarted, resumed, on true time, its disk freed
+    ++heals_;
     applied_.push_back(std::move(heal));
   });
 }

@@ -210,6 +210,9 @@ class SimSession {
   // a call runs it would race the engine, so it is refused as a second call is.
   mutable std::mutex mutex_;
   std::vector<sim::world::FaultStep> applied_;  // the faults applied from Python, in order
+  // Counts heal_all() calls: the undo a step's `for` scheduled is dropped when a heal_all() came between, since the
+  // fault it would end is over (left to run, it ended a later fault of the same kind: a new down(), a new crash).
+  uint64_t heals_ = 0;
   // Draws of the steps applied from Python (random partition shapes): a stream of the world's seed by name, so the
   // same calls draw the same sides.
   std::unique_ptr<SeededRandom> step_random_;

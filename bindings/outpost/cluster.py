@@ -261,7 +261,7 @@ class Cluster:
 
     def heal_all(self) -> None:
         """Every fault healed: links up, partitions gone, nodes restarted, resumed and on true time, toxics
-        removed."""
+        removed. The end a step's ``for`` scheduled is dropped with it: it would end a later fault of that kind."""
         self._heal_all()
 
     # ------------------------------------------------------------------ time

@@ -650,3 +650,20 @@ def test_a_connected_registry_deleted_with_cleanup_is_known_to_the_checks():
     result = sim.result()
     assert result.invariants["unmodelledChanges"] == []
     assert result.ok, str(result)
+
+
+def test_heal_all_ends_a_step_with_for_and_its_undo_with_it():
+    """A step's `for` schedules its undo; heal_all() ended the fault but left the undo, which then ended a later fault
+    of the same kind: here a new link-down, lifted by the old step's link-up."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=4)
+    sim.build()
+    link = sim.link("node1")
+    sim.apply_fault({"action": "link-down", "target": "node1", "for": "1m"})
+    sim.run_for("10s")
+    sim.heal_all()
+    sim.run_for("10s")
+    link.down()
+    sim.run_for("50s")  # past the old step's end
+    assert link.is_down
+    link.up()
+    assert not link.is_down
