@@ -582,7 +582,8 @@ class Link:
         return {"up": "upstream", "down": "downstream", "both": "both"}[direction]
 
     def stop(self, direction: str = "both") -> None:
-        """Bytes in that direction are dropped, in flight too (clients notice through their idle timeout)."""
+        """Bytes in that direction are dropped, in flight too (clients notice through their idle timeout).
+        ``stop``, ``jam`` and ``slow`` are one state per direction: each replaces the one before."""
         self.cluster._link_state(self.child, "stop", self._stream(direction))
 
     def jam(self, direction: str = "both") -> None:
@@ -590,7 +591,7 @@ class Link:
         self.cluster._link_state(self.child, "jam", self._stream(direction))
 
     def slow(self, extra: Duration, direction: str = "both") -> None:
-        """Every message in that direction takes ``extra`` longer."""
+        """Every message in that direction takes ``extra`` longer (replacing a ``stop`` or ``jam`` there)."""
         self.cluster._link_state(self.child, "slow", self._stream(direction), to_nanoseconds(extra))
 
     def restore(self, direction: str = "both") -> None:
