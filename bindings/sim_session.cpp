@@ -324,6 +324,7 @@ std::string SimSession::differences_with_states(const sim::world::ConvergenceRep
     Host& host = world_->host(name);
     states[name] = {{"state", state_name(host.state())},
                     {"paused", host.paused()},
+                    {"diskFull", host.disk_full()},
                     {"uplink", world_->faults().uplink_faults(name)}};
   }
   out["states"] = states;
@@ -624,6 +625,7 @@ std::string SimSession::node_status_json(const std::string& node) {
               {"role", host.is_cloud() ? "cloud" : "connected-registry"},
               {"state", state_name(host.state())},
               {"paused", host.paused()},
+              {"diskFull", host.disk_full()},
               {"incarnation", host.incarnation()},
               {"crashes", host.crashes()},
               {"clockOffsetNs", host.clock().offset().count()},

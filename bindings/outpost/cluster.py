@@ -359,6 +359,8 @@ class Cluster:
                 reasons.append(f"{who} process is {state['state']}")
             if state.get("paused"):
                 reasons.append(f"{who} process is paused")
+            if state.get("diskFull"):  # what it pulls cannot be stored (507); its own pushes are refused too
+                reasons.append(f"{who} disk is full")
             # What the world says is in force on the uplink (a link-down, a partition, a down toxic, a stopped
             # direction, ...), whoever applied it: a step, a partition, a toxic or Link.down().
             uplink = list(state.get("uplink", []))
@@ -470,8 +472,8 @@ class Node:
 
     # --- observation ---
     def status(self) -> Dict[str, Any]:
-        """The node's state: ``state`` (running, crashing, down), ``paused``, ``ready``, ``disabled``, ``crashes``,
-        ``clockOffsetNs`` and, for a connected registry, ``connectionState`` (as the node knows it: Offline while its
+        """The node's state: ``state`` (running, crashing, down), ``paused``, ``diskFull`` (in a simulation),
+        ``ready``, ``disabled``, ``crashes``, ``clockOffsetNs`` and, for a connected registry, ``connectionState`` (as the node knows it: Offline while its
         parent is out of reach), ``agent`` (the status report it sends its parent, SPEC 5.3) and ``cloud`` (what the
         cloud shows for it: its connected-registry resource, whose ``connectionState`` turns Offline once its last
         report is older than the cloud's limit; absent while the cloud is down or paused)."""

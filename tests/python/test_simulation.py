@@ -667,3 +667,15 @@ def test_heal_all_ends_a_step_with_for_and_its_undo_with_it():
     assert link.is_down
     link.up()
     assert not link.is_down
+
+
+def test_a_full_disk_explains_why_a_node_lags():
+    """The verdict named process state, pauses and uplink faults, not a full disk: "no fault in force here"."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=3)
+    sim.build()
+    sim.node("node1").fill_disk()
+    assert sim.node("node1").status()["diskFull"] is True
+    sim.cloud.push("apps/demo", "c1")
+    verdict = sim.converge("1m")
+    assert not verdict
+    assert "its disk is full" in verdict.why, verdict.why
