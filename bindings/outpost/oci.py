@@ -160,8 +160,20 @@ class Client:
     # --- raw ---
     def request(self, method: str, target: str, body: bytes = b"",
                 headers: Optional[Sequence[Tuple[str, str]]] = None) -> Response:
-        """One request with this client's credentials; the answer as it came (no error raised)."""
+        """One request with this client's credentials; the answer as it came (no error raised). TypeError for a
+        ``body`` that is not bytes (``str.encode()`` it) or headers that are not (name, value) strings."""
+        # Checked here, before the credentials join the headers: a wrong type reaching the engine was refused with
+        # every argument printed, the Authorization header (the password, in base64) among them.
+        if not isinstance(method, str) or not isinstance(target, str):
+            raise TypeError("request(): method and target are strings")
+        if isinstance(body, (bytearray, memoryview)):
+            body = bytes(body)
+        if not isinstance(body, bytes):
+            raise TypeError(f"request(): body is bytes, not {type(body).__name__} (encode text first)")
         sent = list(headers or [])
+        for header in sent:
+            if not (isinstance(header, tuple) and len(header) == 2 and all(isinstance(part, str) for part in header)):
+                raise TypeError("request(): headers are (name, value) pairs of strings")
         if self.username is not None:
             token = base64.b64encode(f"{self.username}:{self._password or ''}".encode()).decode()
             sent.append(("Authorization", f"Basic {token}"))

@@ -85,8 +85,10 @@ class Simulation(Cluster):
             scenario_seed = document.get("seed", 1)
             # A malformed scenario seed is reported by the scenario's parser, with its field path.
             seed = int(from_env) if from_env else scenario_seed if isinstance(scenario_seed, int) else 1
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be a whole number >= 0, not {seed!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0 or seed >= 2**64:
+            raise ValueError(f"seed must be a whole number from 0 to 2^64 - 1, not {seed!r}")
+        if isinstance(trace_records, bool) or not isinstance(trace_records, int) or not 0 <= trace_records < 2**63:
+            raise ValueError(f"trace_records must be a whole number >= 0, not {trace_records!r}")
         if network not in (None, "direct", "simulated"):
             raise ValueError(f"network {network!r}: 'direct' or 'simulated'")
         self._file = file

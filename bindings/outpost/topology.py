@@ -195,9 +195,13 @@ def tree(depth: int, fanout: int, modes: Optional[Sequence[str]] = None,
         raise TypeError("tree(depth, fanout): whole numbers")
     if depth < 1 or fanout < 1:
         raise errors.ScenarioError("tree: depth and fanout must be at least 1")
+    if depth >= 2**31 or fanout >= 2**31:  # past what the engine takes (it would raise its own TypeError)
+        raise errors.ScenarioError(f"tree: depth and fanout must be below 2^31, not {depth} and {fanout}")
     for label, value in (("modes", modes), ("repositories", repositories)):
         if isinstance(value, str):  # would be read as its letters
             raise errors.ScenarioError(f"tree: {label} is a list of strings, not one string: [{value!r}]")
+        if value is not None and not all(isinstance(item, str) for item in value):
+            raise errors.ScenarioError(f"tree: {label} is a list of strings, not {list(value)!r}")
     chosen = ["apps/*"] if repositories is None else list(repositories)  # an empty list is refused, not defaulted
     text = _engine().tree_json(depth, fanout, list(modes or []), chosen)
     return Topology(json.loads(text))

@@ -679,3 +679,29 @@ def test_a_full_disk_explains_why_a_node_lags():
     verdict = sim.converge("1m")
     assert not verdict
     assert "its disk is full" in verdict.why, verdict.why
+
+
+def test_a_wrongly_typed_request_is_refused_without_showing_the_credentials():
+    """A str body reached the engine, which refused it with every argument printed: the Authorization header, the
+    admin password in base64, among them."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=2)
+    sim.build()
+    client = sim.cloud.client()
+    for call in (lambda: client.request("PUT", "/v2/", body="text"),
+                 lambda: client.request("GET", "/v2/", headers=[("Accept", 1)])):
+        with pytest.raises(TypeError) as refused:
+            call()
+        assert "Basic" not in str(refused.value) and "Authorization" not in str(refused.value)
+    assert client.request("GET", "/v2/", body=bytearray()).status == 200
+
+
+def test_arguments_the_engine_cannot_take_are_value_errors_naming_them():
+    """Each reached the engine and came back as pybind's "incompatible function arguments" TypeError."""
+    for call in (lambda: outpost.Simulation(outpost.tree(1, 1), seed=2**64),
+                 lambda: outpost.Simulation(outpost.tree(1, 1), trace_records=-1),
+                 lambda: outpost.tree(2**40, 1),
+                 lambda: outpost.tree(1, 1, modes=[None]),
+                 lambda: outpost.tree(1, 1, repositories=[1])):
+        with pytest.raises(ValueError) as refused:
+            call()
+        assert "incompatible" not in str(refused.value)
