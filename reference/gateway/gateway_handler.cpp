@@ -273,12 +273,16 @@ nlohmann::json inventory(storage::MetadataStore& metadata, const std::vector<std
         if (tag_page.size() < 1000) break;
         tag_after = tag_page.back();
       }
-      repositories[repository] = {{"tags", std::move(tags)}};
+      // Every manifest, tagged or not: a child whose full resync found content by tag only kept serving by digest
+      // a manifest deleted here while its cursor expired (SPEC 5.1, 5.5).
+      nlohmann::json manifests = nlohmann::json::array();
+      for (const oci::Digest& digest : metadata.manifest_digests(repository)) manifests.push_back(digest.str());
+      repositories[repository] = {{"tags", std::move(tags)}, {"manifests", std::move(manifests)}};
     }
     if (page.size() < 1000) break;
     after = page.back();
   }
-  return {{"repositories", std::move(repositories)}};
+  return {{"repositories", std::move(repositories)}, {"listsManifests", true}};
 }
 
 class GatewayCall final : public http::Call {

@@ -133,6 +133,15 @@ std::vector<Digest> MemoryMetadataStore::referenced_digests() {
   return {digests.begin(), digests.end()};
 }
 
+std::vector<Digest> MemoryMetadataStore::manifest_digests(std::string_view repository) {
+  std::lock_guard lock(mutex_);
+  std::vector<Digest> digests;
+  const auto repo = repositories_.find(repository);
+  if (repo == repositories_.end()) return digests;
+  for (const auto& [digest, record] : repo->second.manifests) digests.push_back(digest);  // a std::map: sorted
+  return digests;
+}
+
 std::vector<Digest> MemoryMetadataStore::linked_since(WallTime since) {
   std::lock_guard lock(mutex_);
   std::set<Digest> digests;

@@ -35,6 +35,7 @@ class MemoryMetadataStore final : public MetadataStore {
   std::vector<ManifestRecord> referrers(std::string_view repository, const Digest& subject) override;
 
   std::vector<Digest> referenced_digests() override;
+  std::vector<Digest> manifest_digests(std::string_view repository) override;
   std::vector<Digest> linked_since(WallTime since) override;
   void forget_blob(const Digest& digest) override;
 

@@ -196,6 +196,9 @@ class BudgetedMetadataStore final : public MetadataStore {
     return inner_->referrers(repository, subject);
   }
   std::vector<Digest> referenced_digests() override { return inner_->referenced_digests(); }
+  std::vector<Digest> manifest_digests(std::string_view repository) override {
+    return inner_->manifest_digests(repository);
+  }
   std::vector<Digest> linked_since(WallTime since) override { return inner_->linked_since(since); }
   void forget_blob(const Digest& digest) override { inner_->forget_blob(digest); }
 

@@ -288,6 +288,15 @@ std::vector<Digest> SqliteMetadataStore::referenced_digests() {
   return digests;
 }
 
+std::vector<Digest> SqliteMetadataStore::manifest_digests(std::string_view repository) {
+  std::lock_guard lock(database_->mutex);
+  std::vector<Digest> digests;
+  auto rows = db_.query("SELECT digest FROM manifests WHERE repository = ? ORDER BY digest COLLATE BINARY");
+  rows.bind(1, repository);
+  while (rows.next()) digests.push_back(parse_stored(rows.text(0)));
+  return digests;
+}
+
 std::vector<Digest> SqliteMetadataStore::linked_since(WallTime since) {
   std::lock_guard lock(database_->mutex);
   std::vector<Digest> digests;

@@ -146,6 +146,8 @@ class MetadataStore {
   virtual std::vector<std::string> tags(std::string_view repository, std::string_view after, size_t limit) = 0;
   virtual bool delete_tag(std::string_view repository, std::string_view tag) = 0;
 
+  // Every manifest's digest in `repository`, tagged or not, sorted: what a full resync compares below (SPEC 5.5).
+  virtual std::vector<Digest> manifest_digests(std::string_view repository) = 0;
   // Manifests in `repository` whose subject is `subject`, sorted by digest.
   virtual std::vector<ManifestRecord> referrers(std::string_view repository, const Digest& subject) = 0;
 

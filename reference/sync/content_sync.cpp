@@ -546,6 +546,9 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
   std::set<std::pair<std::string, std::string>> unpushed;
   for (const auto& entry : store_.pending(1u << 20))
     if (entry.change.tag) unpushed.emplace(entry.change.repository, *entry.change.tag);
+  // A parent that lists every manifest (not only tagged ones): what it no longer has goes here too. An older parent
+  // lists tags only, and nothing is removed by digest then.
+  const bool lists_manifests = inventory.value("listsManifests", false);
 
   std::vector<ParentTag> wanted;
   for (const auto& [repository, state] : theirs.items()) {
@@ -579,8 +582,18 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       }
       if (read_only && !in_scope) {
         // De-scoped: every manifest goes, tagged or not (listing by tag found the tagged ones already).
-        for (const auto& digest : metadata.referenced_digests())
-          if (metadata.manifest(repository, digest)) delete_manifest_here(repository, digest);
+        for (const auto& digest : metadata.manifest_digests(repository)) delete_manifest_here(repository, digest);
+      } else if (in_scope && lists_manifests && read_only) {
+        // A manifest the parent no longer has, deleted there while this node could not hear of it (its cursor
+        // expired, the parent restarted): deleted here too (SPEC 5.1: deletes flow down; 5.5: a full resync repairs
+        // every difference). Only on a ReadOnly node: a ReadWrite node's client may store a manifest between this
+        // listing and its journal entry (the registry tells the agent after storing), and that push would be lost.
+        std::set<std::string> held_above;
+        if (theirs.contains(repository))
+          for (const auto& digest : theirs[repository].value("manifests", nlohmann::json::array()))
+            if (digest.is_string()) held_above.insert(digest.get<std::string>());
+        for (const auto& digest : metadata.manifest_digests(repository))
+          if (!held_above.contains(digest.str())) delete_manifest_here(repository, digest);
       }
     }
     if (page.size() < 1000) break;

@@ -106,6 +106,10 @@ BOOST_AUTO_TEST_CASE(expired_messages_lead_to_a_full_resync_that_repairs_both_co
   BOOST_TEST(world.run_until([&] { return world.tag_digest("store1:5000", store, "apps/old", "1").empty(); }, 5min));
   // The repair came from a full resync (the inventory), not from the expired messages.
   BOOST_TEST(world.network().requests_to("cloud:5001", "/gateway/v1/store1/inventory") == inventories_before + 1);
+  // The deleted manifest is gone by digest too, not only its tag: the resync found content by tag alone, so the
+  // manifest stayed pullable here for good (SPEC 5.1, 5.5).
+  BOOST_TEST(world.call("store1:5000", http::Method::Head, "/v2/apps/old/manifests/" + old_digest, store).status == 404);
+  BOOST_TEST(world.call("store1:5000", http::Method::Head, "/v2/apps/new/manifests/" + new_digest, store).status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(windows_open_and_close_at_cron_occurrences) {
