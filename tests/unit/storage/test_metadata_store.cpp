@@ -187,6 +187,22 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(referrers_are_filtered_by_subject, Backend, Backen
   BOOST_TEST(metadata.referrers("nowhere", subject).empty());
 }
 
+// What a full resync compares below (the gateway's inventory): every manifest of one repository, tagged or not.
+BOOST_AUTO_TEST_CASE_TEMPLATE(manifest_digests_are_a_repositorys_manifests_sorted, Backend, Backends) {
+  Node<Backend> node;
+  auto& metadata = node.metadata();
+  const ManifestRecord tagged = manifest_record("tagged"), untagged = manifest_record("untagged");
+  metadata.put_manifest("app", tagged, std::string("v1"));
+  metadata.put_manifest("app", untagged, std::nullopt);
+  metadata.put_manifest("other", manifest_record("elsewhere"), std::nullopt);
+  std::vector<Digest> expected = {tagged.digest, untagged.digest};
+  std::sort(expected.begin(), expected.end());
+  BOOST_TEST(metadata.manifest_digests("app") == expected, boost::test_tools::per_element());
+  BOOST_TEST(metadata.manifest_digests("nothing").empty());
+  metadata.delete_manifest("app", untagged.digest);
+  BOOST_TEST(metadata.manifest_digests("app") == std::vector<Digest>{tagged.digest}, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(repositories_are_sorted_and_paginated, Backend, Backends) {
   Node<Backend> node;
   auto& metadata = node.metadata();
