@@ -133,7 +133,9 @@ SimTopology parse_sim_topology(const json& value, const std::string& where, cons
     document = level_tree_nodes(*tree_spec, fields.at("tree"));
   } else if (tree_spec) {
     const Fields tree_fields(*tree_spec, fields.at("tree"), {"depth", "fanout", "modes", "repositories"});
-    const auto depth = tree_fields.whole("depth", 1, 12);
+    // As deep as the names allow (SPEC 1.1 sets no limit on nesting): tree() refuses a name past 40 characters,
+    // naming the level and fanout; 12 refused trees that outpost.tree() built (depth 13 of fanout 1).
+    const auto depth = tree_fields.whole("depth", 1, 40);
     const auto fanout = tree_fields.whole("fanout", 1, 1000);
     if (!depth) tree_fields.fail("depth", "is required");
     if (!fanout) tree_fields.fail("fanout", "is required");

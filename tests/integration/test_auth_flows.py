@@ -938,3 +938,15 @@ def test_parallel_guesses_get_no_more_password_checks_than_the_burst(outpost_fac
         statuses = list(pool.map(guess, range(guesses)))
     assert statuses.count(401) == 10, statuses
     assert statuses.count(429) == guesses - 10, statuses
+
+
+def test_a_token_no_request_could_carry_is_refused_at_the_token_endpoint(node):
+    """A token for a thousand scopes was issued (97 KB), and every request that carried it was answered 431: the
+    endpoint now says so and issues none. A token for a few scopes is still issued and used."""
+    scopes = [f"repository:team/repo{i:04d}:pull,push" for i in range(1000)]
+    answer = node.token_get(ADMIN_USER, ADMIN_PASSWORD, *scopes)
+    assert answer.status_code == 400, answer.status_code
+    error = answer.json()["errors"][0]
+    assert error["code"] == "INVALID_REQUEST" and "ask for fewer scopes" in error["message"], error
+    jwt = node.access_token(ADMIN_USER, ADMIN_PASSWORD, *scopes[:10])
+    assert node.request("GET", "/v2/team/repo0001/tags/list", bearer=jwt).status_code == 404  # NAME_UNKNOWN: past auth

@@ -705,3 +705,10 @@ def test_arguments_the_engine_cannot_take_are_value_errors_naming_them():
         with pytest.raises(ValueError) as refused:
             call()
         assert "incompatible" not in str(refused.value)
+
+
+def test_a_tree_in_a_scenario_is_as_deep_as_outpost_tree_allows():
+    """The scenario form refused depth 13 while outpost.tree(13, 1) built it; only the names' 40 characters limit it."""
+    assert len(outpost.load_topology({"tree": {"depth": 13, "fanout": 1}}).names) == 13
+    with pytest.raises(outpost.ScenarioError, match="longer than 40 characters"):
+        outpost.load_topology({"tree": {"depth": 19, "fanout": 1}})

@@ -17,6 +17,8 @@ namespace outpost::registry {
 namespace {
 ApiError bad_request(std::string message) { return ApiError(400, "INVALID_REQUEST", std::move(message)); }
 
+constexpr size_t kMaxAccessTokenBytes = 32 * 1024;
+
 http::Response failure_response(std::exception_ptr failure) {
   try {
     std::rethrow_exception(failure);
@@ -243,6 +245,12 @@ http::Response TokenEndpoint::issue(const http::Request& request, const Identity
                                                   options_.access_token_lifetime, random_),
                          identity.generation, credential, TokenUse::Access};
   const std::string jwt = sign_node_token(access_token, key_());
+  // A token no request could carry is refused here rather than handed out: every request with it was answered 431
+  // (a header block over the server's limit, 64 KiB by default). Half of that leaves room for the other headers.
+  if (jwt.size() > kMaxAccessTokenBytes)
+    throw bad_request("the token for these " + std::to_string(asked.scopes.size()) + " scopes would be " +
+                      std::to_string(jwt.size()) + " bytes, more than the " + std::to_string(kMaxAccessTokenBytes) +
+                      " a request's headers may carry here: ask for fewer scopes at a time");
 
   nlohmann::json body = {
       {"token", jwt},
