@@ -690,7 +690,13 @@ void SimSession::apply_fault(const std::string& action, const std::vector<std::s
   step.targets = targets;
   step.skew = Nanoseconds(skew_ns);
   step.origin = "python";
-  in_world(failure_, options_.seed, [&] { world_->faults().apply(step); });
+  in_world(failure_, options_.seed, [&] {
+    world_->faults().apply(step);
+    // A crash ends in events posted at this instant (the dying process unwinds): run them, so the node is down
+    // when crash() returns, as a killed process is. A restart() right after it found the node still crashing and
+    // took effect only once time moved, and status() said "crashing" and ready together.
+    if (step.action == FaultAction::Crash) world_->loop().run_until(world_->loop().now());
+  });
   applied_.push_back(std::move(step));
 }
 

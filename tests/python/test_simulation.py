@@ -712,3 +712,18 @@ def test_a_tree_in_a_scenario_is_as_deep_as_outpost_tree_allows():
     assert len(outpost.load_topology({"tree": {"depth": 13, "fanout": 1}}).names) == 13
     with pytest.raises(outpost.ScenarioError, match="longer than 40 characters"):
         outpost.load_topology({"tree": {"depth": 19, "fanout": 1}})
+
+
+def test_a_node_crashed_then_restarted_at_once_serves_at_once():
+    """crash() left the node crashing until time moved, so a restart() right after it did nothing yet: the node
+    refused connections, and status() said "crashing" and ready together."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=2)
+    sim.build()
+    sim.cloud.push("apps/a", "v")
+    assert sim.converge("1m")
+    node = sim.node("node1")
+    node.crash()
+    assert node.status()["state"] == "down"
+    node.restart()
+    assert node.status()["state"] == "running"
+    assert node.tags("apps/a") == ["v"]
