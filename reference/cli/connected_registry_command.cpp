@@ -48,15 +48,7 @@ ordered_json names(const std::vector<std::string>& values) { return ordered_json
 }  // namespace
 
 std::string connected_registry_path(std::string_view name) {
-  // Like the other management paths: a '/' in a name is escaped, so it can never reach another route.
-  std::string segment;
-  for (char c : http::percent_encode(name)) {
-    if (c == '/')
-      segment += "%2F";
-    else
-      segment.push_back(c);
-  }
-  return std::string(kConnectedRegistriesPath) + "/" + segment;
+  return std::string(kConnectedRegistriesPath) + "/" + encode_segment(name);  // as the other management paths
 }
 
 ConnectedRegistryCommand::ConnectedRegistryCommand(CLI::App& app) {

@@ -14,17 +14,6 @@ using nlohmann::ordered_json;
 
 namespace {
 
-// A path segment: unlike http::percent_encode (made for query values) it escapes '/' too, so a name can never reach
-// another route.
-std::string encode_segment(std::string_view name) {
-  std::string out;
-  for (char c : http::percent_encode(name)) {
-    if (c == '/') out += "%2F";
-    else out.push_back(c);
-  }
-  return out;
-}
-
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
 class HttpTransport final : public ManagementTransport {
@@ -48,6 +37,15 @@ class HttpTransport final : public ManagementTransport {
 };
 
 }  // namespace
+
+std::string encode_segment(std::string_view name) {
+  std::string out;
+  for (char c : http::percent_encode(name)) {
+    if (c == '/') out += "%2F";
+    else out.push_back(c);
+  }
+  return out;
+}
 
 std::string scope_map_path(std::string_view name) { return std::string(kScopeMapsPath) + "/" + encode_segment(name); }
 std::string token_path(std::string_view name) { return std::string(kTokensPath) + "/" + encode_segment(name); }

@@ -21,6 +21,9 @@ inline constexpr std::string_view kScopeMapsPath = "/mgmt/v1/scopeMaps";
 inline constexpr std::string_view kTokensPath = "/mgmt/v1/tokens";
 inline constexpr std::chrono::seconds kRequestTimeout{30};
 
+// A path segment: unlike http::percent_encode (made for query values) it escapes '/' too, so a name can never reach
+// another route.
+std::string encode_segment(std::string_view name);
 std::string scope_map_path(std::string_view name);  // /mgmt/v1/scopeMaps/<name, percent-encoded>
 std::string token_path(std::string_view name);      // /mgmt/v1/tokens/<name, percent-encoded>
 
