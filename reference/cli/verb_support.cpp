@@ -30,7 +30,7 @@ class ConnectOnFirstUse final : public ManagementTransport {
 CLI::Validator values_not_options() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        if (!value.starts_with('-')) return {};
+        if (!value.starts_with("--")) return {};  // a token name may start with '-' (SPEC 3.3); no value with "--"
         return "'" + value + "' is an option, not a value: give at least one value before it";
       },
       "", "not an option");

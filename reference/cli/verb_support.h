@@ -11,9 +11,10 @@
 
 namespace outpost::cli {
 
-// For a list option (`expected(1, ...)`): refuses a value that starts with '-'. CLI11 takes the word after such a
+// For a list option (`expected(1, ...)`): refuses a value that starts with "--". CLI11 takes the word after such a
 // flag as its first value whatever it is, so `--client-tokens --registry URL` took "--registry" and the URL as token
-// names, and the command went on to OUTPOST_REGISTRY. No name, pattern or action starts with '-'.
+// names, and the command went on to OUTPOST_REGISTRY. No name, pattern or action starts with "--" (a token name may
+// start with one '-', SPEC 3.3).
 CLI::Validator values_not_options();
 
 // `--name,-n`, required and not empty: an empty name made the path of the collection (`token show --name ''`

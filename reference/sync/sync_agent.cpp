@@ -516,15 +516,17 @@ Task<void> SyncAgent::round() {
   if (need_resync_) co_await resync();
 
   // A long poll, cut at the window's end. A round in a one-minute window of a schedule without one (closes_at gives
-  // nothing) does not wait: it runs once per occurrence. A window that never closes, as overlapping windows that
-  // merge (`0 * * * *` with PT1H), waits as a continuous schedule does: it used to poll with wait=0, a busy loop.
+  // nothing) does not wait: it runs once per occurrence, and so does a round whose window closed while it ran (it
+  // reads once, without holding the read open outside the window). A window open with no end, as overlapping
+  // windows that merge (`0 * * * *` with PT1H), waits as a continuous schedule does: it used to poll with wait=0, a
+  // busy loop.
   Nanoseconds wait{0};
   if (window.continuous()) {
     wait = options_.long_poll;
   } else if (const auto closes = window.closes_at(clock_.now())) {
     wait = std::min<Nanoseconds>(options_.long_poll, *closes - clock_.now());
-  } else if (settings->window) {
-    wait = options_.long_poll;
+  } else if (settings->window && window.open_at(clock_.now())) {
+    wait = options_.long_poll;  // open, and no end to it: merged windows that never close
   }
   const bool status_due = last_status_sent_ < Nanoseconds(0) ||
                           clock_.monotonic() - last_status_sent_ >= options_.status_interval;
@@ -579,11 +581,11 @@ Task<void> SyncAgent::round() {
     // No window: one round per cron occurrence (cron.h, SyncWindow). The wait until the next one checks the
     // configuration as a closed window's does: it used to sleep through, so a token disabled at the cloud stayed
     // accepted here until the next occurrence (a year, for `0 0 1 1 *`).
-    if (const auto next = window.next_open_after(clock_.now())) co_await sleep_checking_config(*next);
+    if (const auto next = window.next_open_after(clock_.now())) co_await sleep_checking_config(window, *next);
   }
 }
 
-Task<void> SyncAgent::sleep_checking_config(WallTime until) {
+Task<void> SyncAgent::sleep_checking_config(const SyncWindow& window, WallTime until) {
   const uint64_t version = replica_.version();
   for (;;) {
     const WallTime now = clock_.now();
@@ -596,7 +598,9 @@ Task<void> SyncAgent::sleep_checking_config(WallTime until) {
     } catch (const SyncFailure& failure) {
       record_failure(failure);
     }
-    if (replica_.version() != version) co_return;  // a new schedule may open sooner: the next round reads it
+    // A new schedule may open sooner: the next round reads it. Not inside this occurrence's minute, though, where
+    // the next round would find the window open and sync a second time.
+    if (replica_.version() != version && !window.open_at(clock_.now())) co_return;
   }
 }
 

@@ -33,6 +33,10 @@
 #include "reference/sync/replica.h"
 #include "reference/sync/sync_store.h"
 
+namespace outpost {
+class SyncWindow;  // reference/common/cron.h
+}  // namespace outpost
+
 namespace outpost::sync {
 
 struct AgentOptions {
@@ -111,7 +115,7 @@ class SyncAgent {
   Task<void> wait_for_window();
   // Until `until` (a schedule's next occurrence), checking the configuration every --sync-config-check as outside a
   // window; returns early once it changed, for the next round to read it.
-  Task<void> sleep_checking_config(WallTime until);
+  Task<void> sleep_checking_config(const SyncWindow& window, WallTime until);
   // Whether `settings` name a sync window that is closed now: wait_for_window()'s first check, which callers holding
   // fresh settings make themselves (nearly always open: no coroutine needed).
   bool window_closed(const OwnSettings* settings) const;

@@ -950,3 +950,25 @@ def test_a_token_no_request_could_carry_is_refused_at_the_token_endpoint(node):
     assert error["code"] == "INVALID_REQUEST" and "ask for fewer scopes" in error["message"], error
     jwt = node.access_token(ADMIN_USER, ADMIN_PASSWORD, *scopes[:10])
     assert node.request("GET", "/v2/team/repo0001/tags/list", bearer=jwt).status_code == 404  # NAME_UNKNOWN: past auth
+
+
+def test_parallel_logins_with_the_right_password_are_all_served(outpost_factory, outpost_bin, tmp_path):
+    """Checks in flight hold a place in the failed-login bucket, but checks of one password share it: twenty clients
+    of one token logging in at once on a cold cache (a node just restarted) must not be refused for failures nobody
+    made."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = outpost_factory(data_dir=tmp_path / "busy", name="busy",
+                             args=["--threads", "8", "--password-hash-iterations", "100000"])
+    node = Node(server, outpost_bin)
+    token = node.create_token("ci-puller", "--scope-map", "_repositories_pull")
+    session = requests.Session()
+    session.trust_env = False
+    logins = 20
+
+    def login(_: int) -> int:
+        return session.get(f"{server.url}/v2/", auth=("ci-puller", token["password1"]), timeout=TIMEOUT).status_code
+
+    with ThreadPoolExecutor(max_workers=logins) as pool:
+        statuses = list(pool.map(login, range(logins)))
+    assert statuses == [200] * logins, statuses

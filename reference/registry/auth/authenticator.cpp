@@ -100,9 +100,28 @@ Identity Authenticator::authenticate(const http::Request& request, const Service
   return failed(CredentialState::None, auth::Presentation::Basic);
 }
 
-void Authenticator::reserve_attempt(std::string_view name, std::string_view client) {
-  if (const Nanoseconds wait = limiter_.reserve(name, client); wait > Nanoseconds::zero()) throw rate_limited(wait);
-}
+// A password check admitted by the failed-login limiter (LoginLimiter::begin), which it tells how the check went when
+// it ends: a failure unless said otherwise, so that a check an exception cuts short still counts against guessing.
+class Authenticator::AdmittedCheck {
+ public:
+  AdmittedCheck(LoginLimiter& limiter, std::string_view name, std::string_view client,
+                const auth::Sha256Digest& password)
+      : limiter_(limiter), name_(name), client_(client),
+        key_(reinterpret_cast<const char*>(password.data()), password.size()) {
+    if (const Nanoseconds wait = limiter_.begin(name_, client_, key_); wait > Nanoseconds::zero())
+      throw rate_limited(wait);
+  }
+  AdmittedCheck(const AdmittedCheck&) = delete;
+  AdmittedCheck& operator=(const AdmittedCheck&) = delete;
+  ~AdmittedCheck() { limiter_.end(name_, client_, key_, failed_); }
+  void not_a_failure() { failed_ = false; }
+
+ private:
+  LoginLimiter& limiter_;
+  std::string_view name_, client_;
+  std::string key_;
+  bool failed_ = true;
+};
 
 Identity Authenticator::admin_password(std::shared_ptr<const control::Snapshot> snapshot, std::string_view password,
                                        LoginSource source) {
@@ -112,11 +131,11 @@ Identity Authenticator::admin_password(std::shared_ptr<const control::Snapshot> 
   bool ok = !hash.empty() && admin_.lookup(name, password, generation);
   if (!ok) {
     const std::string_view client = source.client();
-    reserve_attempt(name, client);  // spent now, as a failure: given back below if it was not one
+    AdmittedCheck check(limiter_, name, client, auth::sha256_digest(password));
     const bool matches = auth::verify_password(password, hash.empty() ? auth::dummy_hash(options_.hash_cost) : hash);
     ok = matches && !hash.empty();
     if (!ok) return failed(CredentialState::WrongPassword, auth::Presentation::Basic, std::string(name));
-    limiter_.refund(name, client);
+    check.not_a_failure();
     admin_.remember(name, password, generation);
   }
   Identity identity;
@@ -157,7 +176,7 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
   }
   if (!cached) {
     const std::string_view client = source.client();
-    reserve_attempt(name, client);  // spent now, as a failure: given back below if it was not one
+    AdmittedCheck check(limiter_, name, client, presented);
     // Two hashes for every failure, whatever the token's state: a dummy stands in for an unknown token and an empty
     // slot. Only a login that is certain to succeed may stop early.
     const std::string& dummy = auth::dummy_hash(options_.hash_cost);
@@ -174,7 +193,7 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
     if (result == auth::LoginResult::Disabled && facts.sync_token) {
       // SPEC 2.6: the right password of a disabled sync token. Its holder proved ownership, so it learns why it is
       // refused, and its probing (with backoff) is not a failed login for the rate limiter.
-      limiter_.refund(name, client);
+      check.not_a_failure();
       Identity identity = failed(CredentialState::DisabledSyncToken, auth::Presentation::Basic, std::string(name));
       identity.accepted_at_node = facts.accepted_at_node;
       return identity;
@@ -191,7 +210,7 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
           return failed(CredentialState::WrongPassword, auth::Presentation::Basic, std::string(name));
       }
     }
-    limiter_.refund(name, client);
+    check.not_a_failure();
     for (size_t i = 0; i < matches.size(); ++i) {
       if (matches[i] && auth::password_slot_valid(token->passwords[i], now)) {
         const auto verified = tokens_.remember(name, presented, generation, token->passwords[i].expiry);

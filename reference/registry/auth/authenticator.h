@@ -112,7 +112,7 @@ class Authenticator {
   Identity login(std::string_view name, std::string_view password, LoginSource source);
   Identity admin_password(std::shared_ptr<const control::Snapshot> snapshot, std::string_view password,
                           LoginSource source);
-  void reserve_attempt(std::string_view name, std::string_view client);  // throws 429 when none is left
+  class AdmittedCheck;  // a password check the failed-login limiter admitted (throws 429 when it does not)
 
   SnapshotSource snapshots_;
   const KeySource keys_;

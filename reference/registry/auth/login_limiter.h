@@ -9,6 +9,7 @@
 //
 // Thread-safe. Memory is bounded: beyond `capacity` pairs the least recently used is forgotten (it starts full again).
 #include <cstddef>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -33,15 +34,19 @@ class LoginLimiter {
   Nanoseconds retry_after(std::string_view name, std::string_view client);
   void record_failure(std::string_view name, std::string_view client);
 
-  // What a login does: spends one attempt before its password is checked, as a failure would (zero), or spends
-  // nothing and says how long until it may try (for Retry-After). Checking first and charging after the hash let
-  // every guess in flight at once through: a burst of 48 parallel guesses had 24 checked. A login that turns out
-  // not to be a failure gives its attempt back (refund).
-  Nanoseconds reserve(std::string_view name, std::string_view client);
-  void refund(std::string_view name, std::string_view client);
+  // What a login whose password is not cached does, around its password check. begin() admits it (zero) or says
+  // how long until it may try (for Retry-After); end() says how it went. A check in flight holds a place from
+  // begin() to end(), so guesses sent together are bounded by the burst as guesses sent one after another are: the
+  // limit was checked before the hash and charged after it, and a burst of 40 parallel guesses had 16 checked. Checks
+  // of the same password share one place (they will have one outcome), so many clients of one token logging in at
+  // once, a cold cache after a restart, are not refused for failures nobody made. `password_key` identifies the
+  // password presented (a hash of it, never the password).
+  Nanoseconds begin(std::string_view name, std::string_view client, std::string_view password_key);
+  void end(std::string_view name, std::string_view client, std::string_view password_key, bool failed);
 
  private:
-  Nanoseconds retry_after_locked(std::pair<std::string_view, std::string_view> key, Nanoseconds now);
+  Nanoseconds retry_after_locked(std::pair<std::string_view, std::string_view> key, Nanoseconds now,
+                                 size_t in_flight = 0);
   void spend_locked(std::string_view name, std::string_view client, Nanoseconds now);
 
   using Key = std::pair<std::string, std::string>;
@@ -49,6 +54,9 @@ class LoginLimiter {
   const LoginLimits limits_;
   std::mutex mutex_;
   auth::detail::ExpiringLru<Key, Nanoseconds> buckets_;  // value: the theoretical arrival time (monotonic)
+  // Checks in flight: per (name, address), how many of each password. Entries go when their last check ends, so it
+  // holds at most what the server's threads are checking at once.
+  std::map<Key, std::map<std::string, unsigned>> in_flight_;
 };
 
 // The address part of "ip:port", "[v6]:port" or a bare address: a client's port changes with every connection, so

@@ -18,7 +18,7 @@ struct ApiFixture : ControlFixture {
     http::Request request;
     request.method = method;
     const size_t question = path.find('?');
-    request.path = path.substr(0, question);
+    request.path = http::percent_decode(path.substr(0, question));  // as the live server and the simulator do
     request.target = path;
     if (question != std::string::npos) request.query = path.substr(question + 1);
     if (!body.empty()) request.content_length = body.size();

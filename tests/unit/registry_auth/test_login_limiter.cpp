@@ -45,22 +45,27 @@ BOOST_AUTO_TEST_CASE(memory_is_bounded) {
   BOOST_TEST(limiter.retry_after("c", "x").count() > 0);
 }
 
-// Logins in flight at once each hold an attempt from the moment their password check begins: a burst of parallel
-// guesses gets `burst` checks, not one per request that found the bucket non-empty before any of them was charged.
-BOOST_AUTO_TEST_CASE(attempts_in_flight_are_reserved_and_a_success_gives_its_back) {
+// Checks in flight at once each hold a place from begin() to end(): a burst of parallel guesses gets `burst` checks,
+// not one per request that found the bucket non-empty before any of them was charged. Checks of one password share
+// a place: many logins with the right password at once (a cold cache) are not refused for failures nobody made.
+BOOST_AUTO_TEST_CASE(checks_in_flight_hold_a_place_and_one_password_holds_one) {
   testing::FakeClock clock;
   LoginLimiter limiter(clock, {3, 10s, 100});
-  for (int i = 0; i < 3; ++i) BOOST_TEST(limiter.reserve("tok", "10.0.0.1").count() == 0);  // three in flight
-  BOOST_TEST((limiter.reserve("tok", "10.0.0.1") == 10s));  // the fourth waits, and spends nothing
-  BOOST_TEST((limiter.reserve("tok", "10.0.0.1") == 10s));
-  limiter.refund("tok", "10.0.0.1");  // one of the three was the right password
-  BOOST_TEST(limiter.reserve("tok", "10.0.0.1").count() == 0);
-  BOOST_TEST(limiter.reserve("tok", "10.0.0.1").count() > 0);
-  // Refunds never fill past full: a bucket with nothing spent has no entry, and a refund leaves it so.
-  limiter.refund("other", "10.0.0.1");
-  limiter.refund("other", "10.0.0.1");
-  for (int i = 0; i < 3; ++i) BOOST_TEST(limiter.reserve("other", "10.0.0.1").count() == 0);
-  BOOST_TEST(limiter.reserve("other", "10.0.0.1").count() > 0);
+  for (const char* guess : {"g1", "g2", "g3"}) BOOST_TEST(limiter.begin("tok", "10.0.0.1", guess).count() == 0);
+  BOOST_TEST((limiter.begin("tok", "10.0.0.1", "g4") == 10s));  // a fourth guess waits, and holds nothing
+  BOOST_TEST(limiter.begin("tok", "10.0.0.1", "g1").count() == 0);  // the same password as one in flight: shared
+  limiter.end("tok", "10.0.0.1", "g1", false);  // both checks of g1 were the right password
+  limiter.end("tok", "10.0.0.1", "g1", false);
+  BOOST_TEST(limiter.begin("tok", "10.0.0.1", "g4").count() == 0);  // g1's place is free again
+  limiter.end("tok", "10.0.0.1", "g2", true);
+  limiter.end("tok", "10.0.0.1", "g3", true);
+  limiter.end("tok", "10.0.0.1", "g4", true);
+  BOOST_TEST(limiter.begin("tok", "10.0.0.1", "g5").count() > 0);  // three failures: the bucket is empty
+
+  // Twenty logins with the right password, all at once on a cold cache: none is refused.
+  for (int i = 0; i < 20; ++i) BOOST_TEST(limiter.begin("ci", "10.0.0.2", "right").count() == 0);
+  for (int i = 0; i < 20; ++i) limiter.end("ci", "10.0.0.2", "right", false);
+  BOOST_TEST(limiter.retry_after("ci", "10.0.0.2").count() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
