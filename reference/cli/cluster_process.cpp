@@ -159,7 +159,14 @@ nlohmann::json wait_for_listening(const DaemonProcess& process, const std::files
       }
     }
     exit_status = reap_exit_status(process);
-    return exit_status >= 0 || !daemon_alive(process);
+    if (exit_status >= 0) return true;
+    // Exited between that look and this one: our own child stays a zombie until reaped, so it is reaped here for its
+    // status. (daemon_alive() reaped it itself, and the status was lost: "exited" without saying how, now and then.)
+    if (const auto stat = read_proc_stat(process.pid); stat && stat->state == 'Z') {
+      exit_status = reap_exit_status(process);
+      if (exit_status >= 0) return true;
+    }
+    return !daemon_alive(process);
   });
   if (listening && found.is_object()) return found;
   const std::string reason = exit_status >= 0 ? describe_exit_status(exit_status)
