@@ -147,6 +147,7 @@ Descriptor parse_descriptor(const json& value, const Where& where) {
   descriptor.annotations = optional_annotations(value, where);
   descriptor.platform = optional_object(value, where, "platform");
   check_optional_string_array(value, where, "urls");
+  if (const json* urls = member(value, "urls")) descriptor.external = !urls->empty();
   optional_string(value, where, "data");  // embedded content, base64; type-checked only
   return descriptor;
 }
@@ -261,6 +262,7 @@ ParsedManifest parse_manifest(std::string_view bytes, std::string_view content_t
     const json* config = member(document, "config");
     if (!config) fail({}, "config", "required descriptor is missing");
     manifest.blobs.push_back(parse_descriptor(*config, Where{"config"}));
+    manifest.blobs.back().external = false;  // a client needs the config from this registry, urls or not
     append_descriptor_array(document, "layers", manifest.blobs);  // may be empty (artifacts, scratch images)
   }
 

@@ -21,6 +21,10 @@ struct Descriptor {
   std::string artifact_type;    // empty when absent
   nlohmann::json annotations;   // null when absent
   nlohmann::json platform;      // null when absent
+  // A layer with `urls` (a foreign or non-distributable layer: Windows base layers, licensed content). Clients fetch
+  // it from those URLs and usually do not upload it, so the registry need not hold it (image-spec: such layers
+  // SHOULD NOT be uploaded; Distribution skips its check too). Never set on a config.
+  bool external = false;
   // The descriptor as a referrers-API / index entry: mediaType, digest, size, and artifactType, annotations and
   // platform when present.
   nlohmann::json to_json() const;
@@ -31,7 +35,8 @@ enum class ManifestKind { OciImage, OciIndex, DockerImage, DockerList };
 struct ParsedManifest {
   ManifestKind kind = ManifestKind::OciImage;
   std::string media_type;             // the effective media type, in canonical spelling
-  std::vector<Descriptor> blobs;      // image manifests: config first, then layers; each must exist as a blob
+  std::vector<Descriptor> blobs;      // image manifests: config first, then layers; each must exist as a blob,
+                                      // but an `external` layer need not
   std::vector<Descriptor> manifests;  // index/list children; each must exist as a manifest
   std::optional<Descriptor> subject;  // OCI types only; need not exist in the repository
   // The artifact type the referrers API reports: `artifactType` when set and non-empty, else for an image manifest

@@ -43,7 +43,9 @@ http::Response get_blob(Context& context, const http::Request& request, const Ro
   response.headers.set("Docker-Content-Digest", digest.str());
   response.headers.set("ETag", "\"" + digest.str() + "\"");
   response.headers.set("Accept-Ranges", "bytes");
-  const RangeRequest range = parse_range_header(request.headers.get("Range"), size);
+  // RFC 9110 14.2: Range is ignored on any method but GET, so a HEAD always tells the whole blob's size.
+  const bool ranged = request.method == http::Method::Get;
+  const RangeRequest range = parse_range_header(ranged ? request.headers.get("Range") : std::nullopt, size);
   uint64_t offset = 0, length = size;
   if (range.status == RangeStatus::Unsatisfiable) {
     // Not BLOB_UNKNOWN: the blob is here (a client reading that code would push it again); the spec's list has no

@@ -165,7 +165,8 @@ class ManifestPutCall final : public http::Call {
                            "; the same bytes cannot be pushed again as " + record.media_type,
                        {{"mediaType", stored->media_type}});
       for (const auto& blob : parsed.blobs)
-        if (!metadata.blob_linked(repository_, blob.digest)) throw manifest_blob_unknown(blob.digest.str());
+        if (!blob.external && !metadata.blob_linked(repository_, blob.digest))
+          throw manifest_blob_unknown(blob.digest.str());
       for (const auto& child : parsed.manifests)
         if (!metadata.manifest(repository_, child.digest)) throw manifest_blob_unknown(child.digest.str());
       context_.storage.blobs->put(body_);

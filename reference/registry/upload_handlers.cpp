@@ -53,6 +53,22 @@ storage::BlobInfo commit_and_link(Context& context, std::string_view repository,
   return blob;
 }
 
+// The `digest` query parameter of a monolithic POST or a closing PUT. The old Docker API let a client give several
+// and let the server check "none or all of them"; checking only the first would accept bytes another one refuses,
+// so several that differ are refused, and the client told.
+std::optional<oci::Digest> digest_param(const http::Request& request) {
+  const std::vector<std::string> values = request.query_params("digest");
+  if (values.empty()) return std::nullopt;
+  const oci::Digest digest = parse_digest_or_throw(values.front());
+  for (const std::string& other : values)
+    if (parse_digest_or_throw(other) != digest)
+      throw ApiError(400, "DIGEST_INVALID",
+                     "the digest query parameter is given " + std::to_string(values.size()) +
+                         " times with different values; give the content's one digest",
+                     {{"digests", values}});
+  return digest;
+}
+
 // A session's writer, opened under the session's lease (upload_leases.h).
 struct ExclusiveWriter {
   UploadLeases::Lease lease;
@@ -156,10 +172,10 @@ std::unique_ptr<http::Call> start_upload(Context& context, const http::Request& 
       return http::respond_now(blob_created(route.repository, *digest));
     // A mount that cannot happen falls back to an ordinary upload session (distribution-spec: 202).
   }
-  if (auto digest_text = request.query_param("digest")) {
+  if (const std::optional<oci::Digest> given = digest_param(request)) {
     // Monolithic upload: the whole blob is this request's body. The digest is checked before a session exists, so a
     // malformed one leaves nothing behind.
-    const oci::Digest digest = parse_digest_or_throw(*digest_text);
+    const oci::Digest digest = *given;
     const std::string repository = route.repository, id = context.storage.uploads->create(repository).id;
     auto commit = [&context, repository, id, digest](uint64_t) {
       try {
@@ -213,13 +229,11 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
                              std::to_string(chunk->length()) + " bytes, the body has " +
                              std::to_string(*request.content_length));
       }
-      std::optional<std::string> digest_text;
+      std::optional<oci::Digest> digest;
       if (request.method == http::Method::Put) {
-        digest_text = request.query_param("digest");
-        if (!digest_text) throw digest_invalid("the digest query parameter is required to finish an upload");
+        digest = digest_param(request);
+        if (!digest) throw digest_invalid("the digest query parameter is required to finish an upload");
       }
-      const std::optional<oci::Digest> digest =
-          digest_text ? std::optional(parse_digest_or_throw(*digest_text)) : std::nullopt;
       // The session's size is read under its lease: no other request can move it before this body is written.
       ExclusiveWriter writer = open_exclusively(context, repository, id, request.method);
       if (chunk && chunk->first != writer.writer->size())

@@ -167,6 +167,7 @@ bool ContentSync::drop_if_damaged(const std::string& repository, const oci::Dige
     for (const auto& child : parsed.manifests) damaged = drop_if_damaged(repository, child.digest) || damaged;
     for (const auto& blob : parsed.blobs) {
       if (intact(blob.digest)) continue;
+      if (blob.external && !storage_.blobs->size_of(blob.digest)) continue;  // fetched from its urls, never held
       std::unique_lock lock(storage_.commit_lock);  // as gc does: nothing may link it meanwhile
       metadata.forget_blob(blob.digest);
       storage_.blobs->remove(blob.digest);
@@ -224,7 +225,7 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
       if (listed.insert(blob.digest.str()).second) blobs.push_back(blob);
     // Named, not built inside the co_await: GCC 12 destroys such temporaries twice.
     std::function<Task<void>(const oci::Descriptor&)> fetch = [this, repository](const oci::Descriptor& blob) {
-      return ensure_blob(repository, blob.digest, blob.size);
+      return blob.external ? ensure_external_layer(repository, blob) : ensure_blob(repository, blob.digest, blob.size);
     };
     Task<void> all_blobs = for_each_concurrently(std::move(blobs), kBlobsInFlight, std::move(fetch));
     co_await std::move(all_blobs);
@@ -241,6 +242,16 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
   if (tag && metadata.resolve_tag(repository, *tag) != digest) {
     metadata.put_manifest(repository, *record, tag);
     applied_({Kind::ManifestPut, repository, digest, tag});
+  }
+}
+
+Task<void> ContentSync::ensure_external_layer(std::string repository, oci::Descriptor layer) {
+  // The parent holds it when a client uploaded it there, and then it comes down like any blob; when nobody did,
+  // clients fetch it from its urls, and the manifest stands without it, as it did above.
+  try {
+    co_await ensure_blob(repository, layer.digest, layer.size);
+  } catch (const SyncFailure& failure) {
+    if (failure.kind() != Failure::NotFound) throw;
   }
 }
 
@@ -445,7 +456,11 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
   const std::string bytes = read_blob(*storage_.blobs, digest);
   oci::ParsedManifest parsed = oci::parse_manifest(bytes, record->media_type);
   for (const auto& child : parsed.manifests) co_await push_manifest(repository, child.digest);
-  for (const auto& blob : parsed.blobs) co_await push_blob(repository, blob.digest);
+  for (const auto& blob : parsed.blobs) {
+    // A foreign layer nobody uploaded here is fetched from its urls: there is nothing to push.
+    if (blob.external && !storage_.blobs->size_of(blob.digest)) continue;
+    co_await push_blob(repository, blob.digest);
+  }
   http::Headers headers;
   headers.set("Content-Type", record->media_type);
   http::ClientResponse put = co_await push_exchange(http::Method::Put, manifest_path(repository, digest.str()), headers,

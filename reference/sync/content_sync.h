@@ -23,6 +23,7 @@
 #include "reference/common/clock.h"
 #include "reference/common/task.h"
 #include "reference/oci/content_change.h"
+#include "reference/oci/manifest.h"
 #include "reference/storage/storage.h"
 #include "reference/sync/parent_link.h"
 #include "reference/sync/sync_store.h"
@@ -61,6 +62,8 @@ class ContentSync {
  private:
   // `size` is the descriptor's: it picks the path (small blobs in memory) and bounds what a small download may be.
   Task<void> ensure_blob(std::string repository, oci::Digest digest, uint64_t size);
+  // ensure_blob for a layer with urls, which the parent need not hold.
+  Task<void> ensure_external_layer(std::string repository, oci::Descriptor layer);
   Task<void> download_small_blob(std::string repository, oci::Digest digest, uint64_t size);
   Task<void> download_blob(std::string repository, oci::Digest digest);
   struct ParentTag {

@@ -183,6 +183,21 @@ BOOST_AUTO_TEST_CASE(descriptor_extras_are_kept) {
   BOOST_TEST(manifest.blobs[1].artifact_type == "application/vnd.example");
 }
 
+// A layer with urls is fetched from them and need not be in the registry; a config never is, urls or not; an empty
+// list names nowhere to fetch from.
+BOOST_AUTO_TEST_CASE(layers_with_urls_are_external) {
+  json image = docker_image();
+  image["layers"][0]["mediaType"] = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+  image["layers"][0]["urls"] = json::array({"https://mcr.example/v2/base/blobs/x"});
+  image["layers"].push_back(descriptor(kDockerLayerTarGzip, '2', 10));
+  image["layers"][1]["urls"] = json::array();
+  image["config"]["urls"] = json::array({"https://example.com/config"});
+  const ParsedManifest manifest = parse(image, kDockerManifest);
+  BOOST_TEST(!manifest.blobs[0].external);
+  BOOST_TEST(manifest.blobs[1].external);
+  BOOST_TEST(!manifest.blobs[2].external);
+}
+
 BOOST_AUTO_TEST_CASE(size_zero_and_large_sizes) {
   json image = oci_image();
   image["layers"][0]["size"] = 0;

@@ -36,6 +36,19 @@ BOOST_AUTO_TEST_CASE(ranges_are_served) {
   BOOST_TEST(beyond.error_code() == "UNSUPPORTED");  // not BLOB_UNKNOWN: the blob is there
 }
 
+// RFC 9110 14.2: Range is for GET only. A client that HEADs a blob for its size was told a range's length with a 206.
+BOOST_AUTO_TEST_CASE(a_head_ignores_range_and_tells_the_whole_size) {
+  const auto digest = client.push_blob("app", "0123456789");
+  http::Headers range;
+  range.set("Range", "bytes=0-0");
+  const Reply head = client.send(Method::Head, "/v2/app/blobs/" + digest.str(), "", range);
+  BOOST_TEST(head.status == 200);
+  BOOST_TEST(head.header("Content-Length") == "10");
+  BOOST_TEST(!head.headers.get("Content-Range"));
+  range.set("Range", "bytes=10-");  // unsatisfiable for a GET; nothing to satisfy for a HEAD
+  BOOST_TEST(client.send(Method::Head, "/v2/app/blobs/" + digest.str(), "", range).status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(blobs_are_isolated_between_repositories) {
   const auto digest = client.push_blob("team-a/app", "secret layer");
   BOOST_TEST(client.get("/v2/team-b/app/blobs/" + digest.str()).status == 404);

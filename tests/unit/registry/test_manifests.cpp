@@ -47,6 +47,38 @@ BOOST_AUTO_TEST_CASE(missing_blob_is_refused) {
   BOOST_TEST(client.get("/v2/app/manifests/v1").status == 404);
 }
 
+// Windows base layers and other non-distributable content: a layer with urls is fetched from them, and clients do
+// not upload it (image-spec: such layers SHOULD NOT be uploaded), so its absence does not refuse the manifest. The
+// config is needed here all the same.
+BOOST_AUTO_TEST_CASE(a_layer_with_urls_need_not_be_held) {
+  const auto config = client.push_blob("app", "{}");
+  const std::string foreign = oci::digest_of("windows base layer").str();
+  nlohmann::json manifest = {
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.docker.distribution.manifest.v2+json"},
+      {"config", {{"mediaType", "application/vnd.docker.container.image.v1+json"}, {"digest", config.str()}, {"size", 2}}},
+      {"layers",
+       {{{"mediaType", "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"},
+         {"digest", foreign},
+         {"size", 18},
+         {"urls", {"https://mcr.example/v2/windows/blobs/" + foreign}}}}}};
+  const std::string type = "application/vnd.docker.distribution.manifest.v2+json";
+  BOOST_TEST(client.send(Method::Put, "/v2/app/manifests/ltsc", manifest.dump(), content_type(type)).status == 201);
+  BOOST_TEST(client.get("/v2/app/manifests/ltsc").status == 200);
+  BOOST_TEST(client.get("/v2/app/blobs/" + foreign).status == 404);  // not served: nobody uploaded it
+
+  // The same layer without urls names a blob this registry must hold.
+  manifest["layers"][0].erase("urls");
+  const Reply without = client.send(Method::Put, "/v2/app/manifests/plain", manifest.dump(), content_type(type));
+  BOOST_TEST(without.error_code() == "MANIFEST_BLOB_UNKNOWN");
+  // A config with urls is still needed.
+  manifest["layers"] = nlohmann::json::array();
+  manifest["config"]["digest"] = oci::digest_of("absent config").str();
+  manifest["config"]["urls"] = {"https://example.com/config"};
+  const Reply config_absent = client.send(Method::Put, "/v2/app/manifests/cfg", manifest.dump(), content_type(type));
+  BOOST_TEST(config_absent.error_code() == "MANIFEST_BLOB_UNKNOWN");
+}
+
 BOOST_AUTO_TEST_CASE(blob_of_another_repository_does_not_count) {
   client.push_blob("other", "cfg");
   const std::string manifest = nlohmann::json{

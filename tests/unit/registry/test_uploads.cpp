@@ -100,6 +100,24 @@ BOOST_AUTO_TEST_CASE(digest_mismatch_is_refused_and_stores_nothing) {
   BOOST_TEST(client.send(Method::Put, fresh).error_code() == "DIGEST_INVALID");  // no digest at all
 }
 
+// The old Docker API let a client give several digests and the server check "none or all of them"; only the first
+// was checked, so bytes another one refused were accepted. Several that differ are refused; the same one repeated is
+// one digest.
+BOOST_AUTO_TEST_CASE(several_digests_that_differ_are_refused) {
+  const auto right = oci::digest_of("abc"), other = oci::digest_of("xyz");
+  const std::string location = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  const Reply two = client.send(Method::Put, location + "?digest=" + right.str() + "&digest=" + other.str(), "abc");
+  BOOST_TEST(two.status == 400);
+  BOOST_TEST(two.error_code() == "DIGEST_INVALID");
+  BOOST_TEST(client.get("/v2/app/blobs/" + right.str()).status == 404);
+  const Reply monolithic =
+      client.send(Method::Post, "/v2/app/blobs/uploads/?digest=" + right.str() + "&digest=" + other.str(), "abc");
+  BOOST_TEST(monolithic.error_code() == "DIGEST_INVALID");
+  const Reply repeated =
+      client.send(Method::Post, "/v2/app/blobs/uploads/?digest=" + right.str() + "&digest=" + right.str(), "abc");
+  BOOST_TEST(repeated.status == 201);
+}
+
 // As distribution does: a refused final PUT ends its session. Kept, it held the PUT's body, and a retry of the same
 // PUT appended it again ("abcd" + "efgh" + "efgh"), so no retry could ever succeed.
 BOOST_AUTO_TEST_CASE(a_refused_final_put_ends_its_session) {

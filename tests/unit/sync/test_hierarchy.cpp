@@ -37,6 +37,52 @@ BOOST_AUTO_TEST_CASE(content_pushed_at_the_cloud_reaches_two_levels_down) {
   BOOST_TEST(world.tag_digest("line1:5000", line1, "base", "1").empty());
 }
 
+// A Windows-style image: a foreign layer nobody uploaded (clients fetch it from its urls) and one a client did
+// upload. The image syncs down two levels and up from a ReadWrite node; the uploaded one comes along, the other is
+// neither fetched nor pushed. Before, the missing layer failed every round that carried the manifest.
+BOOST_AUTO_TEST_CASE(an_image_with_foreign_layers_syncs_down_and_up) {
+  HierarchyWorld world;
+  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), kPushApps);
+  const auto line1 = world.add_connected_registry("line1", resource("ReadOnly", "factory", {"apps/*"}), kReadApps);
+  const auto push_windows_image = [&](const std::string& authority, const std::pair<std::string, std::string>& user,
+                                      const std::string& repository, const std::string& seed) {
+    const std::string config = "{\"os\":\"windows\",\"seed\":\"" + seed + "\"}", uploaded = "uploaded " + seed;
+    for (const std::string* blob : {&config, &uploaded})
+      BOOST_REQUIRE_EQUAL(world
+                              .call(authority, http::Method::Post,
+                                    "/v2/" + repository + "/blobs/uploads/?digest=" + oci::digest_of(*blob).str(), user,
+                                    *blob, "application/octet-stream")
+                              .status,
+                          201);
+    const auto foreign = [](const std::string& digest, size_t size) {
+      return nlohmann::json{{"mediaType", "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"},
+                            {"digest", digest},
+                            {"size", size},
+                            {"urls", {"https://mcr.example/v2/windows/blobs/" + digest}}};
+    };
+    const nlohmann::json manifest = {
+        {"schemaVersion", 2},
+        {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+        {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                    {"digest", oci::digest_of(config).str()}, {"size", config.size()}}},
+        {"layers", {foreign(oci::digest_of("absent " + seed).str(), 7 + seed.size()),
+                    foreign(oci::digest_of(uploaded).str(), uploaded.size())}}};
+    const auto put = world.call(authority, http::Method::Put, "/v2/" + repository + "/manifests/1", user,
+                                manifest.dump(), "application/vnd.oci.image.manifest.v1+json");
+    BOOST_REQUIRE_EQUAL(put.status, 201);
+    return std::make_pair(oci::digest_of(manifest.dump()).str(), oci::digest_of(uploaded).str());
+  };
+  const auto [down, down_layer] = push_windows_image("cloud:5000", world.admin(), "apps/win", "down");
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("line1:5000", line1, "apps/win", "1") == down; }, 5min));
+  BOOST_TEST(world.call("line1:5000", http::Method::Get, "/v2/apps/win/blobs/" + down_layer, line1).status == 200);
+
+  const auto [up, up_layer] = push_windows_image("factory:5000", factory, "apps/winup", "up");
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("cloud:5000", world.admin(), "apps/winup", "1") == up; },
+                             5min));
+  BOOST_TEST(world.call("cloud:5000", http::Method::Get, "/v2/apps/winup/blobs/" + up_layer, world.admin()).status ==
+             200);
+}
+
 BOOST_AUTO_TEST_CASE(a_status_two_levels_down_reaches_the_cloud_through_its_parent) {
   // SPEC 5.3: line1 reports to factory only; factory relays the report (as the bytes it arrived in) with its own.
   HierarchyWorld world;
