@@ -319,6 +319,11 @@ std::optional<std::string> ControlPlane::ensure_admin(const std::optional<std::s
   if (from_file) {
     if (from_file->empty()) throw std::invalid_argument("the admin password is empty");
     password = *from_file;
+    // The same password at the same cost as stored: nothing to write. A start rewrote it every time, and on a full
+    // disk that write refused the start, so the node could not come up to have content deleted.
+    const std::string& stored = impl_->current()->admin_password_hash;
+    const std::string same_cost = "pbkdf2-sha256$" + std::to_string(options_.hash_cost.iterations) + "$";
+    if (stored.starts_with(same_cost) && auth::verify_password(password, stored)) return std::nullopt;
   } else if (!impl_->current()->admin_password_hash.empty()) {
     return std::nullopt;
   } else {

@@ -214,6 +214,10 @@ http::Response get_manifest(Context& context, const http::Request& request, cons
     auto reader = context.storage.blobs->open(record.digest);
     if (!reader) throw storage::StorageError("manifest " + record.digest.str() + " is recorded but its bytes are missing");
     response.body = read_all(*reader);
+    // Manifests are small (4 MiB at most) and a client trusts them to name the rest: the bytes are checked against
+    // their digest on every read, so a manifest damaged on disk is never served as if whole.
+    if (oci::digest_of(response.body, record.digest.algorithm()) != record.digest)
+      throw damaged_content("manifest", record.digest.str(), record.size, response.body.size());
   }
   return response;
 }

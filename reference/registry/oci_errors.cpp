@@ -1,6 +1,19 @@
 #include "reference/registry/oci_errors.h"
 
+#include "reference/common/log.h"
+
 namespace outpost::registry {
+
+ApiError damaged_content(std::string_view what, const std::string& digest, uint64_t stored_size, uint64_t found_size) {
+  const std::string found = stored_size == found_size ? "bytes that do not match its digest"
+                                                      : std::to_string(found_size) + " bytes, not the " +
+                                                            std::to_string(stored_size) + " stored";
+  log::error("stored content is damaged", {{"kind", what}, {"digest", digest}, {"found", found}});
+  return ApiError(500, "UNKNOWN",
+                  std::string(what) + " " + digest + " is damaged on the registry's disk (it holds " + found +
+                      "); pushing it again repairs it",
+                  {{"digest", digest}});
+}
 
 ApiError blob_unknown(std::string_view digest) {
   return ApiError(404, "BLOB_UNKNOWN", "blob unknown to registry", {{"digest", digest}});

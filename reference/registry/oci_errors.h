@@ -8,6 +8,9 @@
 
 namespace outpost::registry {
 
+// Content whose stored bytes no longer match what was stored (damaged on disk): 500, naming the repair (push it
+// again: a push of the right bytes replaces the damaged file), and logged for the operator.
+ApiError damaged_content(std::string_view what, const std::string& digest, uint64_t stored_size, uint64_t found_size);
 ApiError blob_unknown(std::string_view digest);
 ApiError blob_upload_invalid(std::string message);
 ApiError blob_upload_unknown(std::string_view id);

@@ -52,6 +52,20 @@ std::vector<std::filesystem::path> sorted_entries(const std::filesystem::path& d
   return entries;
 }
 
+// Whether the file at `path` holds exactly `bytes`. Used before skipping a write: a file damaged on disk (truncated, a
+// byte flipped) is then replaced by the right bytes instead of kept forever under a digest it no longer has.
+bool holds_exactly(const std::filesystem::path& path, std::string_view bytes) {
+  File file = File::open_if_exists(path, O_RDONLY);
+  if (!file || file.size() != bytes.size()) return false;
+  std::string piece(std::min<size_t>(bytes.size(), 256 * 1024), '\0');
+  for (uint64_t offset = 0; offset < bytes.size();) {
+    const size_t got = file.read_at(offset, std::span<char>(piece.data(), std::min<size_t>(piece.size(), bytes.size() - offset)));
+    if (got == 0 || bytes.substr(offset, got) != std::string_view(piece.data(), got)) return false;
+    offset += got;
+  }
+  return true;
+}
+
 }  // namespace
 
 DiskBlobStore::DiskBlobStore(std::filesystem::path root, std::filesystem::path temporary)
@@ -81,7 +95,7 @@ std::unique_ptr<BlobReader> DiskBlobStore::open(const Digest& digest) {
 
 BlobInfo DiskBlobStore::put(std::string_view bytes) {
   const BlobInfo info{oci::digest_of(bytes), bytes.size()};
-  if (size_if_exists(path_of(info.digest))) return info;  // idempotent: the same digest names the same bytes
+  if (holds_exactly(path_of(info.digest), bytes)) return info;  // idempotent: the same digest names the same bytes
   File file = File::create_temporary(temporary_, "put-");
   const std::filesystem::path temporary = file.path();
   try {
@@ -101,11 +115,9 @@ void DiskBlobStore::adopt(const std::filesystem::path& file, const Digest& diges
   const std::filesystem::path target = path_of(digest);
   const std::filesystem::path directory = target.parent_path();
   if (make_directory(directory)) sync_directory(directory.parent_path());
-  if (size_if_exists(target)) {
-    remove_file(file);
-    return;
-  }
-  // rename(2) replaces atomically: a concurrent adopt of the same digest leaves one whole file either way.
+  // The file was checked against `digest`, so it replaces whatever the target holds: the same bytes, or bytes damaged
+  // on disk since, which a client's push of the right ones thus repairs. rename(2) replaces atomically: a reader
+  // keeps the file it opened, and a concurrent adopt of the same digest leaves one whole file either way.
   std::error_code error;
   std::filesystem::rename(file, target, error);
   if (error) throw_io_error("cannot rename " + file.string() + " to", target, error.value());
@@ -116,6 +128,17 @@ bool DiskBlobStore::remove(const Digest& digest) {
   const std::filesystem::path path = path_of(digest);
   if (!remove_file(path)) return false;
   sync_directory(path.parent_path());
+  return true;
+}
+
+bool DiskBlobStore::empty() const {
+  for (std::string_view algorithm : kAlgorithms)
+    for (const auto& fan_out : sorted_entries(root_ / algorithm)) {
+      std::error_code error;
+      if (!is_fan_out_name(fan_out.filename().string()) || !std::filesystem::is_directory(fan_out, error)) continue;
+      for (std::filesystem::directory_iterator it(fan_out, error), end; !error && it != end; it.increment(error))
+        if (Digest::parse(std::string(algorithm) + ":" + it->path().filename().string())) return false;
+    }
   return true;
 }
 

@@ -19,11 +19,13 @@ class DiskBlobStore final : public BlobStore {
   BlobInfo put(std::string_view bytes) override;
   bool remove(const Digest& digest) override;
   std::vector<BlobInfo> list() override;
+  bool empty() const;  // no blob at all (stops at the first one found)
 
   std::filesystem::path path_of(const Digest& digest) const;
   // Moves `file` (complete and fsynced, on this filesystem) into place as the blob `digest`, then fsyncs the blob's
-  // directory. When the blob exists already the file is removed instead: same digest, same bytes. The caller fsyncs
-  // the directory `file` came from if the removal of that name must be durable.
+  // directory. The file replaces a blob of that digest already there: its bytes were checked against the digest and
+  // the stored ones may have been damaged on disk since. The caller fsyncs the directory `file` came from if the
+  // removal of that name must be durable.
   void adopt(const std::filesystem::path& file, const Digest& digest);
 
  private:

@@ -46,8 +46,15 @@ std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& director
   std::filesystem::create_directories(directory, error);
   if (error) throw StorageError("cannot create data directory " + directory.string() + ": " + error.message());
 
+  // Blobs without their database: the database was lost (deleted, a restore that missed it). Opened as it is, the
+  // node started empty without a word, its upload sessions were dropped, and the next gc removed every blob.
+  const bool database_missing = !std::filesystem::exists(directory / "metadata.db", error);
   auto storage = std::make_unique<Storage>();
   auto blobs = std::make_unique<DiskBlobStore>(directory / "blobs", directory / "tmp");
+  if (database_missing && !blobs->empty())
+    throw StorageError("data directory " + directory.string() + " holds blobs but no metadata.db: its database was " +
+                       "lost, and started like this it would serve nothing and gc would delete every blob. Restore " +
+                       "metadata.db from a backup, or move blobs/ away to start empty");
   // Exclusive: every registry request reads it, and one process owns a data directory (serve, or gc while stopped).
   auto database = std::make_shared<sqlite::SharedConnection>(directory / "metadata.db", sqlite::Access::Exclusive);
   storage->metadata = std::make_unique<SqliteMetadataStore>(database, clock);

@@ -45,6 +45,15 @@ bool MemoryMetadataStore::blob_linked(std::string_view repository, const Digest&
   return repo && repo->links.contains(digest);
 }
 
+std::optional<uint64_t> MemoryMetadataStore::linked_size(std::string_view repository, const Digest& digest) {
+  std::lock_guard lock(mutex_);
+  const Repository* repo = find(repository);
+  if (!repo) return std::nullopt;
+  const auto link = repo->links.find(digest);
+  if (link == repo->links.end()) return std::nullopt;
+  return link->second.size;
+}
+
 bool MemoryMetadataStore::unlink_blob(std::string_view repository, const Digest& digest) {
   std::lock_guard lock(mutex_);
   Repository* repo = find(repository);

@@ -20,6 +20,7 @@ class MemoryMetadataStore final : public MetadataStore {
 
   void link_blob(std::string_view repository, const BlobInfo& blob) override;
   bool blob_linked(std::string_view repository, const Digest& digest) override;
+  std::optional<uint64_t> linked_size(std::string_view repository, const Digest& digest) override;
   bool unlink_blob(std::string_view repository, const Digest& digest) override;
   std::vector<std::string> repositories_linking(const Digest& digest) override;
 

@@ -11,7 +11,9 @@
 namespace outpost::storage {
 
 void throw_io_error(std::string_view what, const std::filesystem::path& path, int error) {
-  throw StorageError(std::string(what) + " " + path.string() + ": " + std::strerror(error));
+  std::string message = std::string(what) + " " + path.string() + ": " + std::strerror(error);
+  if (error == ENOSPC || error == EDQUOT) throw OutOfSpace(std::move(message));
+  throw StorageError(std::move(message));
 }
 
 File::~File() {

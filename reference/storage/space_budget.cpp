@@ -163,6 +163,9 @@ class BudgetedMetadataStore final : public MetadataStore {
   bool blob_linked(std::string_view repository, const Digest& digest) override {
     return inner_->blob_linked(repository, digest);
   }
+  std::optional<uint64_t> linked_size(std::string_view repository, const Digest& digest) override {
+    return inner_->linked_size(repository, digest);
+  }
   bool unlink_blob(std::string_view repository, const Digest& digest) override {
     return inner_->unlink_blob(repository, digest);
   }

@@ -13,13 +13,6 @@
 
 namespace outpost::storage {
 
-// A write that does not fit: the disk is full or the storage reached its capacity. A StorageError, so every caller
-// that copes with a failing disk copes with this too; the registry answers it 507 Insufficient Storage.
-class OutOfSpace : public StorageError {
- public:
-  using StorageError::StorageError;
-};
-
 class SpaceBudget {
  public:
   virtual ~SpaceBudget() = default;

@@ -37,6 +37,15 @@ Connection::Connection(const std::filesystem::path& path, Access access) : path_
     }
     exec("PRAGMA synchronous=FULL");  // a commit is on disk when it returns, as the storage contract promises
     exec("PRAGMA foreign_keys=ON");
+    {
+      // A damaged database opened without complaint and /readyz said ready, then every request that touched the
+      // damaged pages failed 500. quick_check reads every page once (a second for a database of some GB): the node
+      // refuses to start instead, naming the file to restore.
+      Query check = query("PRAGMA quick_check(1)");
+      if (check.next() && check.text(0) != "ok")
+        throw StorageError("SQLite database " + path.string() + " is damaged (" + check.text(0) +
+                           "): restore it from a backup");
+    }
   } catch (...) {
     close();  // the destructor does not run for a constructor that throws
     throw;
@@ -57,6 +66,7 @@ void Connection::fail(std::string_view sql, int code) const {
                         "`: " + sqlite3_errmsg(db_) + " (" + sqlite3_errstr(code) + ")";
   if (const int error = sqlite3_system_errno(db_); error != 0 && (code & 0xff) == SQLITE_IOERR)
     message += ": " + std::string(std::strerror(error));
+  if ((code & 0xff) == SQLITE_FULL) throw OutOfSpace(message);
   throw StorageError(message);
 }
 

@@ -141,6 +141,14 @@ bool SqliteMetadataStore::blob_linked(std::string_view repository, const Digest&
   return row.next();
 }
 
+std::optional<uint64_t> SqliteMetadataStore::linked_size(std::string_view repository, const Digest& digest) {
+  std::lock_guard lock(database_->mutex);
+  auto row = db_.query("SELECT size FROM blob_links WHERE repository = ? AND digest = ?");
+  row.bind(1, repository).bind(2, digest.str());
+  if (!row.next()) return std::nullopt;
+  return static_cast<uint64_t>(row.integer(0));
+}
+
 bool SqliteMetadataStore::unlink_blob(std::string_view repository, const Digest& digest) {
   std::lock_guard lock(database_->mutex);
   db_.query("DELETE FROM blob_links WHERE repository = ? AND digest = ?").bind(1, repository).bind(2, digest.str()).run();

@@ -35,6 +35,14 @@ class StorageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A write that does not fit: the disk is full (ENOSPC, EDQUOT, SQLITE_FULL) or the storage reached its budget
+// (space_budget.h). A StorageError, so every caller that copes with a failing disk copes with this too; the registry
+// answers it 507 Insufficient Storage.
+class OutOfSpace : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
 // Random-access reader of one stored blob. Readers are independent; each may be used from its own thread.
 class BlobReader {
  public:
@@ -130,6 +138,9 @@ class MetadataStore {
   // A repository may read (and lend by mount) only blobs linked to it (SPEC 3.6).
   virtual void link_blob(std::string_view repository, const BlobInfo& blob) = 0;
   virtual bool blob_linked(std::string_view repository, const Digest& digest) = 0;
+  // The size the blob had when it was linked, or nullopt when it is not linked: a stored file of another size was
+  // damaged on disk since.
+  virtual std::optional<uint64_t> linked_size(std::string_view repository, const Digest& digest) = 0;
   virtual bool unlink_blob(std::string_view repository, const Digest& digest) = 0;
   // Every repository `digest` is linked to, sorted (a mount without `from` looks for one the client may read).
   virtual std::vector<std::string> repositories_linking(const Digest& digest) = 0;

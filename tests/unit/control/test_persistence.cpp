@@ -241,6 +241,15 @@ BOOST_AUTO_TEST_CASE(admin_password_sources) {
   BOOST_TEST(!auth::verify_password(*generated, control.snapshot()->admin_password_hash));
   BOOST_TEST(control.snapshot()->generation(kAdminUser) > generation);
 
+  // The same password again (every start with --admin-password-file) writes nothing: on a full disk that write
+  // refused the start.
+  const std::string from_file = control.snapshot()->admin_password_hash;
+  const uint64_t file_generation = control.snapshot()->generation(kAdminUser);
+  BOOST_TEST(!control.ensure_admin(std::string("from the file")).has_value());
+  BOOST_TEST(control.snapshot()->admin_password_hash == from_file);
+  BOOST_TEST(fixture.store->setting("admin.password_hash").value_or("(absent)") == from_file);
+  BOOST_TEST(control.snapshot()->generation(kAdminUser) == file_generation);
+
   BOOST_CHECK_THROW(control.ensure_admin(std::string()), std::invalid_argument);
   BOOST_CHECK_THROW(control.put_setting("admin.password_hash", "x"), std::invalid_argument);
 }

@@ -1,5 +1,9 @@
 // What only the disk binding promises: its layout, surviving a restart, and never showing half-written data.
+#include <fcntl.h>
+
 #include <fstream>
+
+#include "reference/storage/posix_file.h"
 
 #include "tests/unit/storage/storage_harness.h"
 
@@ -170,6 +174,78 @@ BOOST_AUTO_TEST_CASE(interrupted_upload_bookkeeping_is_reconciled_at_open) {
   BOOST_TEST(sessions[0].id == kept);
   BOOST_TEST(!node.uploads().get(finished));
   BOOST_TEST(!std::filesystem::exists(root / "uploads" / "0123456789abcdef0123456789abcdef"));
+}
+
+// A blob file damaged on disk (a byte flipped, truncated) was kept for good: a put or a commit of the right bytes
+// skipped writing because a file of that name existed, and the client was told its push worked. Now the right bytes
+// replace it, and a put of bytes already stored whole still writes nothing.
+BOOST_AUTO_TEST_CASE(a_push_of_the_right_bytes_repairs_a_damaged_blob) {
+  DiskNode node;
+  const auto& root = node.backend.directory.path();
+  const std::string bytes(100000, 'b');
+  const BlobInfo blob = node.blobs().put(bytes);
+  const auto path = blob_path(root, blob.digest);
+
+  std::string flipped = bytes;
+  flipped[5000] = 'X';
+  write_file(path, flipped);
+  node.blobs().put(bytes);
+  BOOST_TEST(read_file(path) == bytes);
+
+  write_file(path, bytes.substr(0, 50000));
+  const std::string id = node.uploads().create("r").id;
+  node.uploads().open_writer(id)->write(bytes);
+  node.uploads().commit(id, blob.digest);
+  BOOST_TEST(read_file(path) == bytes);
+
+  const auto written = std::filesystem::last_write_time(path);
+  std::filesystem::last_write_time(path, written - std::chrono::hours(1));
+  node.blobs().put(bytes);  // whole already: left as it is
+  BOOST_TEST((std::filesystem::last_write_time(path) == written - std::chrono::hours(1)));
+}
+
+// A full disk is the storage's OutOfSpace (answered 507), not any failure (answered 500): /dev/full fails every
+// write with ENOSPC.
+BOOST_AUTO_TEST_CASE(no_space_left_is_out_of_space) {
+  File full = File::open_if_exists("/dev/full", O_WRONLY);
+  BOOST_REQUIRE(full);
+  BOOST_CHECK_THROW(full.write_all("x"), OutOfSpace);
+  File null = File::open_if_exists("/dev/null", O_WRONLY);
+  BOOST_CHECK_NO_THROW(null.write_all("x"));
+}
+
+// A lost database opened as a fresh one: the node served nothing without a word, and the next gc removed every blob.
+BOOST_AUTO_TEST_CASE(blobs_without_their_database_are_refused) {
+  DiskNode node;
+  const auto& root = node.backend.directory.path();
+  node.metadata().link_blob("app", node.blobs().put("layer"));
+  node.storage.reset();
+  std::filesystem::remove(root / "metadata.db");
+  try {
+    node.reopen();
+    BOOST_FAIL("opened blobs without their database");
+  } catch (const StorageError& error) {
+    BOOST_TEST(std::string(error.what()).find("holds blobs but no metadata.db") != std::string::npos, error.what());
+  }
+  BOOST_TEST(!std::filesystem::exists(root / "metadata.db"));  // nothing created in its place
+  std::filesystem::rename(root / "blobs", root / "blobs.lost");
+  BOOST_CHECK_NO_THROW(node.reopen());  // moved away: starts empty, as the message says
+}
+
+// A damaged database opened without complaint, and every request that touched its damaged pages failed later.
+BOOST_AUTO_TEST_CASE(a_damaged_database_is_refused_at_open) {
+  DiskNode node;
+  const auto& root = node.backend.directory.path();
+  for (int i = 0; i < 2000; ++i) node.metadata().link_blob("app/" + std::to_string(i), {sha256(std::to_string(i)), 1});
+  node.storage.reset();
+  const auto size = std::filesystem::file_size(root / "metadata.db");
+  BOOST_REQUIRE(size > 40960u);
+  {
+    std::fstream database(root / "metadata.db", std::ios::binary | std::ios::in | std::ios::out);
+    database.seekp(static_cast<std::streamoff>(size / 2));
+    database << std::string(2000, '\x37');
+  }
+  BOOST_CHECK_THROW(node.reopen(), StorageError);
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_file) {
