@@ -44,9 +44,12 @@ int main(int argc, char** argv) {
   outpost::cli::add_serve_options(*serve_command, serve);
 
   outpost::cli::GcCommandOptions gc;
-  CLI::App* gc_command = app.add_subcommand("gc", "Remove blobs no manifest references (the server must be stopped)");
+  CLI::App* gc_command = app.add_subcommand("gc", "Remove blobs no manifest references and abandoned upload sessions (the server must be stopped)");
   gc_command->add_option("--data", gc.data, "data directory")->envname("OUTPOST_DATA")->capture_default_str();
   gc_command->add_option("--grace", gc.grace_seconds, "keep blobs linked within this many seconds")->capture_default_str();
+  gc_command->add_option("--upload-grace", gc.upload_grace_seconds,
+                         "remove upload sessions started more than this many seconds ago (abandoned)")
+      ->capture_default_str();
   gc_command->add_flag("--dry-run", gc.dry_run, "report what would be removed, remove nothing");
 
   outpost::cli::DemoOptions demo;

@@ -17,13 +17,20 @@ int run_gc(const GcCommandOptions& options) {
   auto storage = storage::open_disk_storage(options.data, clock, random);
   storage::GcOptions gc;
   gc.grace = std::chrono::duration_cast<Nanoseconds>(std::chrono::duration<double>(options.grace_seconds));
+  gc.upload_grace =
+      std::chrono::duration_cast<Nanoseconds>(std::chrono::duration<double>(options.upload_grace_seconds));
   gc.dry_run = options.dry_run;
   const storage::GcReport report = storage::collect_garbage(*storage, clock, gc);
   nlohmann::json removed = nlohmann::json::array();
   for (const auto& blob : report.removed) removed.push_back({{"digest", blob.digest.str()}, {"size", blob.size}});
+  nlohmann::json uploads = nlohmann::json::array();
+  for (const auto& upload : report.uploads_removed)
+    uploads.push_back({{"id", upload.id}, {"repository", upload.repository}, {"size", upload.size}});
   std::cout << nlohmann::json{{"removed", removed},
                               {"bytesFreed", report.bytes_freed},
                               {"blobsKept", report.blobs_kept},
+                              {"uploadsRemoved", uploads},
+                              {"uploadBytesFreed", report.upload_bytes_freed},
                               {"dryRun", options.dry_run}}
                    .dump(2)
             << std::endl;

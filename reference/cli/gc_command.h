@@ -6,6 +6,7 @@ namespace outpost::cli {
 struct GcCommandOptions {
   std::string data = "./outpost-data";
   double grace_seconds = 3600;
+  double upload_grace_seconds = 86400;
   bool dry_run = false;
 };
 

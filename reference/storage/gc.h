@@ -1,6 +1,7 @@
 #pragma once
 // Mark and sweep: removes blobs no manifest references, keeping blobs linked within the grace period (a client may be
-// between pushing its layers and pushing the manifest that names them).
+// between pushing its layers and pushing the manifest that names them); and upload sessions started longer ago than
+// their own grace (a client that walked away, or a process killed mid-push, left them; nothing else ever would).
 #include <cstdint>
 #include <vector>
 
@@ -13,12 +14,17 @@ struct GcOptions {
   bool dry_run = false;
   // Digests kept whatever references them: a connected registry's push-up journal (SPEC 5.10).
   std::vector<Digest> keep;
+  // Upload sessions started before now - upload_grace are abandoned: Distribution purges them after a week; a day
+  // lets a slow client resume across a night and still keeps a crash-looping node's leftovers from piling up.
+  Nanoseconds upload_grace = std::chrono::hours(24);
 };
 
 struct GcReport {
   std::vector<BlobInfo> removed;  // sorted by digest
   uint64_t bytes_freed = 0;
   size_t blobs_kept = 0;
+  std::vector<UploadState> uploads_removed;  // sorted by id
+  uint64_t upload_bytes_freed = 0;
 };
 
 GcReport collect_garbage(Storage& storage, const Clock& clock, const GcOptions& options);

@@ -812,7 +812,8 @@ Task<void> SyncAgent::run_gc_if_due(const OwnSettings& settings) {
   gc.keep = store_.pending_digests();  // SPEC 5.10: nothing the journal still has to push
   const auto report = storage::collect_garbage(storage_, clock_, gc);
   log::info("garbage collected", {{"cr", options_.cr_name}, {"blobs", report.removed.size()},
-                                  {"bytes", report.bytes_freed}});
+                                  {"bytes", report.bytes_freed}, {"uploads", report.uploads_removed.size()},
+                                  {"uploadBytes", report.upload_bytes_freed}});
   next_gc_.reset();
 }
 

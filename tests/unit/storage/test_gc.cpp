@@ -110,4 +110,32 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_deleted_manifest_frees_its_blobs, Backend, Backe
   BOOST_TEST(node.blobs().list().empty());
 }
 
+// Upload sessions nobody finishes (a client that walked away, a server killed mid-push) were never removed, by gc or
+// anything else. Those started longer ago than the upload grace go; younger ones stay; a dry run only counts.
+BOOST_AUTO_TEST_CASE_TEMPLATE(abandoned_upload_sessions_are_removed_after_their_grace, Backend, Backends) {
+  Node<Backend> node;
+  const UploadState old_session = node.uploads().create("app");
+  node.uploads().open_writer(old_session.id)->write("ten bytes.");
+  node.clock.advance(std::chrono::hours(20));
+  const UploadState young_session = node.uploads().create("app");
+  node.clock.advance(std::chrono::hours(5));
+
+  GcOptions dry;
+  dry.dry_run = true;
+  const GcReport counted = collect_garbage(*node.storage, node.clock, dry);
+  BOOST_REQUIRE(counted.uploads_removed.size() == 1u);
+  BOOST_TEST(counted.uploads_removed[0].id == old_session.id);
+  BOOST_TEST(counted.upload_bytes_freed == 10u);
+  BOOST_TEST(node.uploads().get(old_session.id).has_value());
+
+  const GcReport report = collect_garbage(*node.storage, node.clock, GcOptions{});
+  BOOST_TEST(report.uploads_removed.size() == 1u);
+  BOOST_TEST(!node.uploads().get(old_session.id).has_value());
+  BOOST_TEST(node.uploads().get(young_session.id).has_value());
+  GcOptions shorter;
+  shorter.upload_grace = std::chrono::hours(1);
+  BOOST_TEST(collect_garbage(*node.storage, node.clock, shorter).uploads_removed.size() == 1u);
+  BOOST_TEST(node.uploads().list().empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
