@@ -177,7 +177,7 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   DataDirLock lock(options.data);
   SystemClock clock;
   SystemRandom random;
-  auto storage = storage::open_disk_storage(options.data, clock, random);
+  auto storage = storage::open_disk_storage(options.data, clock, random, /*keep_reserve=*/true);
   auto control_store = control::open_sqlite_control_store(options.data);
   std::unique_ptr<sync::SyncStore> sync_store = connected ? sync::open_sqlite_sync_store(options.data) : nullptr;
 

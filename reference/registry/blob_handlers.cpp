@@ -4,6 +4,7 @@
 #include "reference/registry/byte_range.h"
 #include "reference/registry/handlers.h"
 #include "reference/registry/oci_errors.h"
+#include "reference/storage/space_reserve.h"
 
 namespace outpost::registry {
 
@@ -78,7 +79,9 @@ http::Response delete_blob(Context& context, const Route& route) {
   const oci::Digest digest = parse_digest_or_throw(route.object);
   // Only this repository's link goes; the bytes stay while other repositories (or manifests) use them, and gc
   // reclaims them once nothing does.
-  if (!context.storage.metadata->unlink_blob(route.repository, digest)) throw blob_unknown(digest.str());
+  const bool unlinked = storage::freeing_space(
+      context.storage, [&] { return context.storage.metadata->unlink_blob(route.repository, digest); });
+  if (!unlinked) throw blob_unknown(digest.str());
   http::Response response;
   response.status = 202;
   response.headers.set("Docker-Content-Digest", digest.str());

@@ -11,6 +11,7 @@
 #include "reference/registry/handlers.h"
 #include "reference/registry/oci_errors.h"
 #include "reference/storage/manifest_record.h"
+#include "reference/storage/space_reserve.h"
 
 namespace outpost::registry {
 
@@ -232,8 +233,10 @@ http::Response delete_manifest(Context& context, const Route& route) {
   // What an untag removed, for the change report (children and the parent learn the tag went, and from what).
   const std::optional<oci::Digest> untagged =
       reference.digest ? std::nullopt : metadata.resolve_tag(route.repository, reference.tag);
-  const bool deleted = reference.digest ? metadata.delete_manifest(route.repository, *reference.digest)
-                                        : metadata.delete_tag(route.repository, reference.tag);
+  const bool deleted = storage::freeing_space(context.storage, [&] {
+    return reference.digest ? metadata.delete_manifest(route.repository, *reference.digest)
+                            : metadata.delete_tag(route.repository, reference.tag);
+  });
   if (!deleted) throw manifest_unknown(reference.str());
   if (context.options.on_change) {
     if (reference.digest) {

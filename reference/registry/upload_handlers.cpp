@@ -7,6 +7,7 @@
 #include "reference/registry/byte_range.h"
 #include "reference/registry/handlers.h"
 #include "reference/registry/oci_errors.h"
+#include "reference/storage/space_reserve.h"
 
 namespace outpost::registry {
 
@@ -51,6 +52,12 @@ storage::BlobInfo commit_and_link(Context& context, std::string_view repository,
   }
   context.storage.metadata->link_blob(repository, blob);
   return blob;
+}
+
+// Ends a session. On a full disk too: its bytes are what a client gave up on, and a session left behind on a refused
+// push was never removed (its id was never told to anyone).
+void cancel_session(Context& context, const std::string& id) {
+  storage::freeing_space(context.storage, [&] { return context.storage.uploads->cancel(id); });
 }
 
 // The `digest` query parameter of a monolithic POST or a closing PUT. The old Docker API let a client give several
@@ -181,13 +188,13 @@ std::unique_ptr<http::Call> start_upload(Context& context, const http::Request& 
       try {
         commit_and_link(context, repository, id, digest);
       } catch (...) {
-        context.storage.uploads->cancel(id);
+        cancel_session(context, id);
         throw;
       }
       return blob_created(repository, digest);
     };
     return std::make_unique<UploadBodyCall>(open_exclusively(context, repository, id, request.method), commit,
-                                            [&context, id] { context.storage.uploads->cancel(id); });
+                                            [&context, id] { cancel_session(context, id); });
   }
   const storage::UploadState session = context.storage.uploads->create(route.repository);
   return http::respond_now(session_response(202, route.repository, session.id, 0));
@@ -203,7 +210,7 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
       // Not while a request writes to it: a cancel in the middle of a PUT's commit made its rename fail (a 500).
       const auto lease = context.upload_leases.try_acquire(id);
       if (!lease) throw blob_upload_invalid("another request is writing to this upload session");
-      context.storage.uploads->cancel(id);
+      cancel_session(context, id);
       http::Response response;
       response.status = 204;
       return http::respond_now(std::move(response));
@@ -251,7 +258,7 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
         } catch (...) {
           // As distribution does: a refused commit (DIGEST_INVALID, a failed write) ends the session. Kept, it would
           // hold this PUT's body, and the client's retry of the same PUT would append it a second time.
-          context.storage.uploads->cancel(id);
+          cancel_session(context, id);
           throw;
         }
         return blob_created(repository, *digest);

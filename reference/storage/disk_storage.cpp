@@ -10,6 +10,7 @@
 //                                    characters so no directory grows past a few thousand entries per million blobs.
 //     blobs/sha512/<ab>/<abcd...>  the same for sha512 digests (only uploads committed under a sha512 digest).
 //     uploads/<id>                 the bytes received so far by upload session <id>.
+//     reserve                      8 MiB allocated and kept back for deletes on a full disk (space_reserve.h).
 //     tmp/                         blobs being written by BlobStore::put; emptied when the storage is opened. It is
 //                                    outside blobs/ so that every file under blobs/ is a whole blob named by its
 //                                    digest, even right after a crash.
@@ -32,16 +33,18 @@
 #include <filesystem>
 #include <system_error>
 
+#include "reference/common/log.h"
 #include "reference/storage/disk_blob_store.h"
 #include "reference/storage/disk_upload_store.h"
 #include "reference/storage/sqlite.h"
+#include "reference/storage/space_reserve.h"
 #include "reference/storage/sqlite_metadata_store.h"
 #include "reference/storage/storage.h"
 
 namespace outpost::storage {
 
 std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& directory, const Clock& clock,
-                                           Random& random) {
+                                           Random& random, bool keep_reserve) {
   std::error_code error;
   std::filesystem::create_directories(directory, error);
   if (error) throw StorageError("cannot create data directory " + directory.string() + ": " + error.message());
@@ -60,6 +63,11 @@ std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& director
   storage->metadata = std::make_unique<SqliteMetadataStore>(database, clock);
   storage->uploads = std::make_unique<DiskUploadStore>(directory / "uploads", *blobs, database, clock, random);
   storage->blobs = std::move(blobs);  // declared before `uploads` in Storage, so destroyed after the store using it
+  if (!keep_reserve) return storage;
+  storage->reserve = std::make_shared<SpaceReserve>(directory / "reserve");
+  if (!storage->reserve->ensure())
+    log::warn("no room for the space reserve: on a full disk, deletes may fail until space is freed by hand",
+              {{"directory", directory.string()}, {"bytes", SpaceReserve::kReserveBytes}});
   return storage;
 }
 

@@ -25,8 +25,15 @@ GcReport collect_garbage(Storage& storage, const Clock& clock, const GcOptions& 
       continue;
     }
     if (!options.dry_run) {
-      storage.metadata->forget_blob(blob.digest);
-      storage.blobs->remove(blob.digest);
+      try {
+        storage.metadata->forget_blob(blob.digest);
+        storage.blobs->remove(blob.digest);
+      } catch (const OutOfSpace&) {
+        // A disk too full for the database to record the removal: the file goes first to make the room. A crash
+        // right here would leave links to a blob that is gone, which read as an unknown blob, never as bad bytes.
+        storage.blobs->remove(blob.digest);
+        storage.metadata->forget_blob(blob.digest);
+      }
     }
     report.removed.push_back(blob);
     report.bytes_freed += blob.size;

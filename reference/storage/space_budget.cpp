@@ -220,6 +220,7 @@ std::unique_ptr<Storage> with_space_budget(std::unique_ptr<Storage> inner, Space
   outer->uploads = std::make_unique<BudgetedUploadStore>(std::move(inner->uploads), blobs->inner(), budget);
   outer->metadata = std::make_unique<BudgetedMetadataStore>(std::move(inner->metadata), budget);
   outer->blobs = std::move(blobs);
+  outer->reserve = inner->reserve;
   return outer;
 }
 

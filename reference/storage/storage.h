@@ -172,15 +172,22 @@ class MetadataStore {
 
 // One node's storage. `commit_lock` orders blob commits and manifest puts (shared) against the sweep of garbage
 // collection (exclusive), so gc never deletes a blob that a concurrent push is about to reference.
+class SpaceReserve;  // space_reserve.h
+
 struct Storage {
   std::unique_ptr<BlobStore> blobs;
   std::unique_ptr<UploadStore> uploads;
   std::unique_ptr<MetadataStore> metadata;
   std::shared_mutex commit_lock;
+  // Room kept back for deletes on a full disk (space_reserve.h); null where there is no disk to fill (memory).
+  std::shared_ptr<SpaceReserve> reserve;
 };
 
 std::unique_ptr<Storage> open_memory_storage(const Clock& clock, Random& random);
-// Opens (creating if needed) a data directory: blobs/, uploads/, metadata.db. Throws StorageError.
-std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& directory, const Clock& clock, Random& random);
+// Opens (creating if needed) a data directory: blobs/, uploads/, metadata.db. Throws StorageError. With
+// `keep_reserve` (a server, gc) it also allocates the space reserve (space_reserve.h); tests and benchmarks go
+// without its 8 MiB.
+std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& directory, const Clock& clock, Random& random,
+                                           bool keep_reserve = false);
 
 }  // namespace outpost::storage
