@@ -403,8 +403,11 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       // coroutines (it freed one it never built).
       std::optional<std::string> tag_here;
       if (!both_moved) tag_here = change.tag;
+      // Deleted here and the delete not yet above: the parent still has it (this node's own push echoed back, or a
+      // push there since), and pulling it would bring it back to clients here until the delete arrived above.
+      const bool deleted_here = store_.delete_pending(change.repository, change.digest);
       try {
-        co_await pull_manifest(change.repository, change.digest, std::move(tag_here));
+        if (!deleted_here) co_await pull_manifest(change.repository, change.digest, std::move(tag_here));
       } catch (const SyncFailure& failure) {
         // Deleted at the parent since the message was written: a later message says so.
         if (failure.kind() != Failure::NotFound) throw;
@@ -571,6 +574,7 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       const auto digest = oci::Digest::parse(value.get<std::string>());
       if (!digest) continue;
       if (unpushed.contains({repository, tag})) continue;
+      if (store_.delete_pending(repository, *digest)) continue;  // deleted here; the delete goes up next
       // A held manifest whose bytes (or any blob it references) no longer match is dropped first, so it is fetched
       // again (SPEC 2.11).
       if (verify && metadata.manifest(repository, *digest)) drop_if_damaged(repository, *digest);

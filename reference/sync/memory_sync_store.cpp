@@ -42,6 +42,14 @@ class MemorySyncStore final : public SyncStore {
       if (change.tag && *change.tag == tag && change.repository == repository) return true;
     return false;
   }
+  bool delete_pending(std::string_view repository, const oci::Digest& digest) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, change] : journal_)
+      if (change.kind == oci::ContentChange::Kind::ManifestDeleted && change.digest == digest &&
+          change.repository == repository)
+        return true;
+    return false;
+  }
   std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) override {
     std::lock_guard lock(mutex_);
     const auto found = parent_tags_.find(key(repository, tag));

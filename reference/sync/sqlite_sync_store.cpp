@@ -85,6 +85,13 @@ class SqliteSyncStore final : public SyncStore {
     return query.next();
   }
 
+  bool delete_pending(std::string_view repository, const oci::Digest& digest) override {
+    std::lock_guard lock(mutex_);
+    auto query = db_.query("SELECT 1 FROM journal WHERE kind = ?1 AND repository = ?2 AND digest = ?3 LIMIT 1");
+    query.bind(1, kind_code(ContentChange::Kind::ManifestDeleted)).bind(2, repository).bind(3, digest.str());
+    return query.next();
+  }
+
   std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) override {
     std::lock_guard lock(mutex_);
     auto query = db_.query("SELECT digest FROM parent_tags WHERE repository = ?1 AND tag = ?2");

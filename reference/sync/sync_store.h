@@ -35,6 +35,9 @@ class SyncStore {
   // Whether a change of this tag made here is still waiting to go up: the parent's news about the tag is then a
   // conflict to settle when it does (SPEC 5.7), not a value to take as what this node last saw above.
   virtual bool tag_pending(std::string_view repository, std::string_view tag) = 0;
+  // Whether a delete of this manifest made here is still waiting to go up: the parent's news of the manifest (its
+  // echo of this node's own push, a push there since) must not bring it back here before the delete settles it.
+  virtual bool delete_pending(std::string_view repository, const oci::Digest& digest) = 0;
 
   virtual std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) = 0;
   // Nothing: the parent no longer has the tag.
