@@ -156,8 +156,10 @@ std::string invariants_line(const SeedRun& run) {
   const auto per = [](const json& by_key, const char* label, const char* field, const auto& render) {
     std::string text;
     if (!by_key.is_object()) return text;
-    for (const auto& [key, value] : by_key.items())
-      text += std::string(text.empty() ? "" : ", ") + label + " " + key + " " + render(value.value(field, 0.0));
+    for (const auto& [key, value] : by_key.items()) {
+      if (!value.contains(field) || !value[field].is_number()) continue;  // null: no sample (none arrived)
+      text += std::string(text.empty() ? "" : ", ") + label + " " + key + " " + render(value[field].template get<double>());
+    }
     return text;
   };
   const auto rate = [](double bytes_per_second) { return short_count(bytes_per_second) + "B/s"; };

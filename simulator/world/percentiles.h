@@ -32,13 +32,16 @@ inline Percentiles percentiles(std::vector<int64_t> values) {
   return out;
 }
 
-// {"count", "p50", "p90", "p99", "max"}, as integers.
+// {"count", "p50", "p90", "p99", "max"}, as integers. Without a sample the figures are null: a 0 would read as a
+// measured value (a propagation of 0 ms where nothing arrived).
 inline nlohmann::json percentiles_json(const Percentiles& p) {
+  if (p.count == 0) return {{"count", 0}, {"p50", nullptr}, {"p90", nullptr}, {"p99", nullptr}, {"max", nullptr}};
   return {{"count", p.count}, {"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"max", p.max}};
 }
 
 // The same for durations in nanoseconds, as milliseconds (three decimals).
 inline nlohmann::json milliseconds_json(const Percentiles& p) {
+  if (p.count == 0) return percentiles_json(p);
   const auto ms = [](int64_t nanoseconds) { return static_cast<double>(nanoseconds / 1000) / 1000.0; };
   return {{"count", p.count}, {"p50", ms(p.p50)}, {"p90", ms(p.p90)}, {"p99", ms(p.p99)}, {"max", ms(p.max)}};
 }

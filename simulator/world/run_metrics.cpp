@@ -125,9 +125,12 @@ void RunMetrics::on_request(const RequestEvent& event) {
   count_retry(event, failure, from.failed);
   if (is_blob_transfer(event)) ++blob_transfers_;
 
-  // Sync traffic: an agent's exchange with its parent.
+  // Sync traffic: an agent's exchange with its parent. A request that got no answer (refused by a cut link, reset,
+  // lost) is not counted: how much of its body crossed is unknown, and a link that is down moved nothing. Counted,
+  // a cut link's retries read as more traffic than a healthy link's.
   if (!from.level) return;
-  const uint64_t bytes = event.request_bytes + event.response_bytes;
+  const uint64_t bytes = (event.status != 0 ? event.request_bytes : 0) + event.response_bytes;
+  if (bytes == 0) return;
   bytes_moved_ += bytes;
   Windows& level = *from.level;
   Record& parent = *from.parent;
@@ -278,8 +281,10 @@ nlohmann::json RunMetrics::to_json() const {
       {"retries", {{"failedRequests", failed_requests_}, {"retried", retried_}, {"byHost", retried_by_host}}},
       {"bytes", {{"moved", bytes_moved_},
                  {"minimal", minimal_bytes_},
-                 {"ratio", minimal_bytes_ > 0 ? static_cast<double>(bytes_moved_) / static_cast<double>(minimal_bytes_)
-                                              : 0.0}}},
+                 // null when nothing had to move: a ratio to zero would read as nothing moved
+                 {"ratio", minimal_bytes_ > 0 ? nlohmann::json(static_cast<double>(bytes_moved_) /
+                                                               static_cast<double>(minimal_bytes_))
+                                              : nlohmann::json(nullptr)}}},
       {"faults", {{"injected", faults_injected_}, {"byKind", by_kind}, {"list", fault_list_}}},
       {"events", {{"dispatched", events},
                   {"busiestInstant", world_.loop().busiest_instant()},
