@@ -9,6 +9,7 @@
 #include "simulator/engine/event_loop.h"
 #include "simulator/net/link_spec.h"
 #include "simulator/net/sim_network.h"
+#include "simulator/net/synthetic_body.h"
 #include "simulator/net/toxic.h"
 
 using namespace outpost;
@@ -766,6 +767,35 @@ BOOST_AUTO_TEST_CASE(the_same_seed_gives_the_same_observed_events) {
   BOOST_TEST(first.size() > 80u);
   BOOST_TEST(first == busy_trace(7));
   BOOST_TEST(first != busy_trace(8));
+}
+
+// A synthetic body is charged at its declared size but arrives as its recipe, whole, even when the declared size is
+// smaller than the recipe (a layerSize under 68 bytes).
+BOOST_AUTO_TEST_CASE(a_synthetic_body_declared_smaller_than_its_recipe_arrives_whole) {
+  for (const uint64_t declared : {0ull, 1ull, 67ull, 68ull, 1024ull}) {
+    for (const bool with_sink : {false, true}) {
+      BOOST_TEST_CONTEXT("declared " << declared << (with_sink ? ", to a sink" : ", in memory")) {
+        EventLoop loop;
+        SeededRandom random(1);
+        const std::string recipe = synthetic::encode({declared, 7});
+        TestServer server(recipe);
+        SimNetwork net(loop, random);
+        net.attach("server:5000", server);
+        net.set_link("client", "server", LinkSpec::symmetric(Latency::fixed(0ms), 1'000'000));
+        auto sink = with_sink ? std::make_shared<StringSink>() : nullptr;
+        std::optional<http::ClientResult> result;
+        http::ClientRequest request;
+        request.authority = "server:5000";
+        request.target = "/blob";
+        net.client("client").send(std::move(request), sink, [&](http::ClientResult done) { result = std::move(done); });
+        loop.run();
+        BOOST_REQUIRE(result.has_value());
+        BOOST_REQUIRE(result->ok());
+        BOOST_TEST(result->response->headers.get("Content-Length").value() == std::to_string(recipe.size()));
+        BOOST_TEST((with_sink ? sink->bytes : result->response->body) == recipe);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
