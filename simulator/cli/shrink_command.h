@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "simulator/world/scenario.h"
 
 namespace outpost::sim::commands {
@@ -29,6 +31,8 @@ struct SimShrinkOptions {
   std::string network;
   std::string output;  // default: SCENARIO's name with "-shrunk-<seed>" before ".json", beside it
   size_t max_runs = 200;
+  // Accept any failure while shrinking, not only the whole plan's (its invariants and unconverged nodes).
+  bool any_failure = false;
   std::string log_level = "off";
 };
 
@@ -43,7 +47,12 @@ world::Scenario with_plan(world::Scenario scenario, std::vector<world::FaultStep
 // as its seed, and its topology file (if it names one) made reachable from `output_file`.
 nlohmann::json shrunk_document(const nlohmann::json& original, const std::string& original_file,
                                const std::string& output_file, const std::vector<world::FaultStep>& steps,
-                               uint64_t seed);
+                               uint64_t seed, bool minimal = true);
+
+// How a run (its `sim run` result) failed: "invariant <name>" for each invariant it broke and "not converged at
+// <node>" for each node that did not converge; "failed" for a failure none of them names; empty for a pass. A
+// smaller plan fails the same way when its signature includes the whole plan's.
+std::set<std::string> failure_signature(const nlohmann::json& result);
 
 int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::ostream& err);
 

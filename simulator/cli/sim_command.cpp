@@ -243,6 +243,8 @@ SimCommand::SimCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
   shrink_->add_option("--log-level", shrink_options_.log_level, "the nodes' logs on stderr")->capture_default_str();
+  shrink_->add_flag("--any-failure", shrink_options_.any_failure,
+                    "a smaller plan may fail in any way (default: it must break what the whole plan broke)");
 
   report_ = group_->add_subcommand(
       "report", "Render the JSON of `sim run --report` as one self-contained HTML page (charts as inline SVG)");

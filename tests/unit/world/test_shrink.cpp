@@ -99,6 +99,28 @@ BOOST_AUTO_TEST_CASE(a_seeds_fault_plan_written_back_parses_into_the_same_plan) 
   }
 }
 
+// A smaller plan must fail the way the whole plan did: shrink counted any failure, so "store did not converge" could
+// shrink to a plan that lost pushes elsewhere, and the plan it wrote explained another failure.
+BOOST_AUTO_TEST_CASE(a_failure_is_told_by_its_broken_invariants_and_unconverged_nodes) {
+  const nlohmann::json store_missing = {
+      {"ok", false},
+      {"invariants", {{"checks", {{{"name", "convergence"}, {"violations", 1}}, {{"name", "time-moves"}, {"violations", 0}}}}}},
+      {"convergence", {{"differences", {{{"node", "store"}}}}}}};
+  BOOST_TEST(failure_signature(store_missing) ==
+                 (std::set<std::string>{"invariant convergence", "not converged at store"}),
+             boost::test_tools::per_element());
+  const nlohmann::json elsewhere = {
+      {"ok", false},
+      {"invariants", {{"checks", {{{"name", "convergence"}, {"violations", 2}},
+                                  {{"name", "acknowledged-push-reaches-cloud"}, {"violations", 1}}}}}},
+      {"convergence", {{"differences", {{{"node", "factory"}}, {{"node", "line1"}}}}}}};
+  const auto whole = failure_signature(store_missing), smaller = failure_signature(elsewhere);
+  BOOST_TEST(!std::includes(smaller.begin(), smaller.end(), whole.begin(), whole.end()));
+  BOOST_TEST(failure_signature({{"ok", true}}).empty());
+  BOOST_TEST(failure_signature({{"ok", false}, {"stalled", true}}) == std::set<std::string>{"failed"},
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
