@@ -191,7 +191,7 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
     }
   }
   out << "\n" << plan.size() << " fault steps -> " << kept.size() << " in " << runs << " runs"
-      << (shrunk.minimal ? " (1-minimal: without any one of them the seed passes)"
+      << (shrunk.minimal ? " (1-minimal: without any one of them the seed no longer fails this way)"
                          : " (stopped by --max-runs before showing that every step left is needed)")
       << std::endl;
   for (const world::FaultStep& step : kept) out << "  " << timeline_entry(step).dump() << "  (" << step.origin << ")"
