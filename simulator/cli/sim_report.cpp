@@ -79,6 +79,11 @@ std::string progress_line(const SeedRun& run) {
           short_count(r.value("eventsPerSecond", 0.0)) + "/s)";
   line += " | hash " + run.hash.substr(0, 12);
   if (!run.deterministic()) line += " then " + run.second_hash.substr(0, 12) + ": NOT DETERMINISTIC";
+  else if (run.checked) line += " (deterministic: the same twice)";
+  // The workload started on a hierarchy still coming up: the run is valid, but not the one the scenario meant.
+  if (!r.value("ready", true))
+    line += " | warning: not every node was ready after the warm-up (" + string_at(r, {"virtualTime", "warmUp"}) +
+            "); give warmUp more time";
   return line;
 }
 

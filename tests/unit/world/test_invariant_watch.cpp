@@ -345,6 +345,26 @@ BOOST_AUTO_TEST_CASE(each_seed_says_which_invariants_held_and_what_it_measured) 
   const std::string line = commands::invariants_line(run);
   BOOST_TEST(line.ends_with("| bytes moved 57762 B, none needed"), line);
   BOOST_TEST(commands::invariants_line(commands::SeedRun{}).empty());  // a run that brought back nothing
+
+  // A depth where nothing arrived has no p50 (null): left out, not said as 0 ms.
+  run.result["metrics"]["propagation"]["down"]["2"] = {{"count", 0}, {"p50", nullptr}, {"notArrived", 6}};
+  BOOST_TEST(commands::invariants_line(run).find("propagation p50 depth 1 282ms |") != std::string::npos,
+             commands::invariants_line(run));
+}
+
+// A passing determinism check says so, and a hierarchy not ready after its warm-up is said, not silent.
+BOOST_AUTO_TEST_CASE(the_progress_line_says_what_a_run_should_know) {
+  commands::SeedRun run;
+  run.result = {{"seed", 4}, {"ok", true}, {"ready", true}, {"virtualTime", {{"warmUp", "500ms"}}}};
+  run.hash = run.second_hash = "7c7b9a4a290b0000";
+  BOOST_TEST(commands::progress_line(run).find("deterministic") == std::string::npos);
+  run.checked = true;
+  BOOST_TEST(commands::progress_line(run).ends_with("hash 7c7b9a4a290b (deterministic: the same twice)"),
+             commands::progress_line(run));
+  run.result["ready"] = false;
+  BOOST_TEST(commands::progress_line(run).find("warning: not every node was ready after the warm-up (500ms)") !=
+                 std::string::npos,
+             commands::progress_line(run));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
