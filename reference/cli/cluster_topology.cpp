@@ -342,9 +342,12 @@ Topology parse_topology(const json& document) {
     const std::string where = "nodes[" + std::to_string(i) + "]";
     const json& entry = list[i];
     if (!entry.is_object()) fail(where, "must be an object with at least \"name\"");
-    only_keys(entry, where,
-              {"name", "parent", "mode", "repositories", "clientToken", "clientTokens", "sync", "notifications",
-               "logging", "gc"});
+    for (const auto& [key, value] : entry.items())
+      if (std::find(std::begin(kNodeKeys), std::end(kNodeKeys), key) == std::end(kNodeKeys)) {
+        std::string known;
+        for (std::string_view name : kNodeKeys) known += (known.empty() ? "" : ", ") + std::string(name);
+        fail(where, "unknown key '" + key + "' (known: " + known + ")");
+      }
     const json* name = member(entry, "name");
     if (!name) fail(where, "needs a \"name\"");
     const std::string node_name = lowercase(string_at(*name, where + ".name"));

@@ -94,6 +94,10 @@ Nanoseconds cloud_status_offline_after(const Topology& topology);
 
 // Throws TopologyError.
 Topology parse_topology(const nlohmann::json& document);
+// The keys a node of the topology format may have (a format extending it, the simulator's scenarios, adds its own).
+inline constexpr std::string_view kNodeKeys[] = {"name",         "parent", "mode",          "repositories",
+                                                 "clientToken",  "clientTokens", "sync", "notifications",
+                                                 "logging",      "gc"};
 // Reads and parses a file; throws TopologyError (also for unreadable files and invalid JSON).
 Topology load_topology(const std::filesystem::path& file);
 

@@ -67,6 +67,15 @@ void take_node_extensions(json& document, const std::string& where, std::map<std
     std::string name = node["name"].get<std::string>();
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const std::string at = where + ".nodes[" + std::to_string(i) + "] (" + name + ")";
+    // Checked here, where the whole list is known: the cluster parser would name only its own keys.
+    for (const auto& [key, value] : node.items()) {
+      if (key == "link" || key == "nic") continue;
+      if (std::find(std::begin(cli::kNodeKeys), std::end(cli::kNodeKeys), key) != std::end(cli::kNodeKeys)) continue;
+      std::string known;
+      for (std::string_view known_key : cli::kNodeKeys) known += std::string(known_key) + ", ";
+      scenario_fail(where + ".nodes[" + std::to_string(i) + "]",
+                    "unknown key '" + key + "' (known: " + known + "link, nic)");
+    }
     if (node.contains("link")) {
       if (!node["link"].is_null()) links[name] = node["link"];
       node.erase("link");

@@ -355,7 +355,8 @@ BOOST_AUTO_TEST_CASE(each_seed_says_which_invariants_held_and_what_it_measured) 
 // A passing determinism check says so, and a hierarchy not ready after its warm-up is said, not silent.
 BOOST_AUTO_TEST_CASE(the_progress_line_says_what_a_run_should_know) {
   commands::SeedRun run;
-  run.result = {{"seed", 4}, {"ok", true}, {"ready", true}, {"virtualTime", {{"warmUp", "500ms"}}}};
+  run.result = {{"seed", 4}, {"ok", true}, {"ready", true}, {"convergence", {{"converged", true}}},
+                {"virtualTime", {{"warmUp", "500ms"}}}};
   run.hash = run.second_hash = "7c7b9a4a290b0000";
   BOOST_TEST(commands::progress_line(run).find("deterministic") == std::string::npos);
   run.checked = true;

@@ -54,6 +54,12 @@ BOOST_AUTO_TEST_CASE(unknown_keys_are_refused_with_the_known_ones) {
   BOOST_TEST(mentions(error, "duration"), error);
   const std::string in_link = error_of({{"topology", with(test::factory_topology(), {{"links", {{"factory", {{"latncy", "1ms"}}}}}})}});
   BOOST_TEST(mentions(in_link, "scenario.topology.links.factory: unknown key 'latncy'"), in_link);
+  // A node's known keys include the scenario's own (link, nic), which the cluster format's list left out.
+  json topology = test::factory_topology();
+  topology["nodes"][0]["bandwith"] = "1MB/s";
+  const std::string in_node = error_of({{"topology", topology}});
+  BOOST_TEST(mentions(in_node, "unknown key 'bandwith'"), in_node);
+  BOOST_TEST(mentions(in_node, "gc, link, nic)"), in_node);
 }
 
 BOOST_AUTO_TEST_CASE(topology_errors_come_from_the_cluster_parser_with_their_place) {
