@@ -110,7 +110,8 @@ ConnectedRegistryCommand::ConnectedRegistryCommand(CLI::App& app) {
   update_->add_option("--remove-notifications", flags_.remove_notifications, "notification patterns to remove")
       ->expected(1, CLI::detail::expected_max_vector_size)->check(values_not_options());
 
-  list_->add_option("--parent,-p", flags_.parent, "only the direct children of this connected registry");
+  list_->add_option("--parent,-p", flags_.parent,
+                    "only the direct children of this connected registry (`cloud`: those directly under the cloud)");
   list_->add_option("--mode,-m", flags_.mode, "only this mode: ReadWrite or ReadOnly");
   list_->add_option("--connection-state", flags_.connection_state,
                     "only this state: Online, Offline, Syncing or "

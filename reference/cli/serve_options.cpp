@@ -31,7 +31,7 @@ constexpr Field kTextFields[] = {
      "ParentGatewayEndpoint=...;ParentEndpointProtocol=http|https"},
     {"parent-ca-file", &ServeOptions::parent_ca_file,
      "connected registry: PEM CA bundle trusted for an https parent, besides the system store"},
-    {"sync-long-poll", &ServeOptions::sync_long_poll, "connected registry: longest wait of one message read"},
+    {"sync-long-poll", &ServeOptions::sync_long_poll, "connected registry: longest wait of one message read (at most 10m)"},
     {"sync-status-interval", &ServeOptions::sync_status_interval, "connected registry: status report period"},
     {"sync-config-check", &ServeOptions::sync_config_check,
      "connected registry: configuration check period outside sync windows"},

@@ -60,8 +60,9 @@ std::unique_ptr<http::Call> NodeHandler::start(http::Request request) {
     // (SPEC 7.2). Said so, rather than "no such endpoint", to a client pointed at the wrong node.
     http::Response response = error_response(ApiError(
         404, "NOT_FOUND",
-        "the management API is served only by the cloud registry's login server, not by this node: point "
-        "--registry (or OUTPOST_REGISTRY) at the cloud",
+        "the management API is served only by the cloud registry's login server, not at this address (a "
+        "connected registry, or the cloud's data endpoint): point --registry (or OUTPOST_REGISTRY) at the cloud's "
+        "login server",
         {{"path", request.path}}));
     response.route = "mgmt_unknown";
     return http::respond_now(std::move(response));
