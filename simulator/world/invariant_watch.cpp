@@ -380,7 +380,9 @@ void InvariantWatch::time_stood_still(const TimeStoodStill& stall) {
 
 void InvariantWatch::on_violation(const check::Violation& violation) {
   last_events_.push_back(recent_.involving(violation.node, options_.last_events));
-  world_.trace().record(world_.loop().now(), "violation", violation.node, violation.invariant, violation.detail);
+  // On the node's own track ("line1", not "line1:5000", which a check may name): beside its sync rounds.
+  world_.trace().record(world_.loop().now(), "violation", std::string(host_of(violation.node)), violation.invariant,
+                        violation.detail);
 }
 
 std::vector<std::string> InvariantWatch::violation_texts() const {

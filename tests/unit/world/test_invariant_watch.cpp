@@ -46,6 +46,7 @@ BOOST_AUTO_TEST_SUITE(invariant_watch)
 
 BOOST_AUTO_TEST_CASE(a_read_only_node_said_to_allow_a_write_breaks_two_invariants_named_with_seed_time_and_node) {
   World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "2m"}}), 5);
+  world.trace().keep(Trace::Keep::All);
   // The misbehaviour: line1's decisions reach the checks as "allowed" for every write (the node itself still refuses;
   // only what the checks are told is false, as a node whose policy let writes through would tell it).
   world.configure_node = [](const std::string& node, node::NodeOptions& options) {
@@ -72,6 +73,11 @@ BOOST_AUTO_TEST_CASE(a_read_only_node_said_to_allow_a_write_breaks_two_invariant
   BOOST_TEST(first.seed == 5u);
   BOOST_TEST(first.node == "line1:5000");
   BOOST_TEST((first.time >= kWorldStart + pushed_at));
+  // In the trace, on line1's own track (beside its sync rounds), not on one of its own named "line1:5000".
+  bool on_its_track = false;
+  for (const TraceRecord& record : world.trace().records())
+    if (record.kind == "violation") on_its_track = record.node == "line1";
+  BOOST_TEST(on_its_track);
 
   world.settle();
   const RunResult result = world.result();
