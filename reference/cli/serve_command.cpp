@@ -20,6 +20,8 @@
 #include "reference/live/server.h"
 #include "reference/live/signals.h"
 #include "reference/control/control_store.h"
+#include "reference/storage/space_budget.h"
+#include "reference/storage/space_reserve.h"
 #include "reference/storage/storage.h"
 
 namespace outpost::cli {
@@ -177,7 +179,10 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
   DataDirLock lock(options.data);
   SystemClock clock;
   SystemRandom random;
-  auto storage = storage::open_disk_storage(options.data, clock, random, /*keep_reserve=*/true);
+  auto disk = storage::open_disk_storage(options.data, clock, random, /*keep_reserve=*/true);
+  // While the reserve is given to deletes, every other write waits for room (space_reserve.h).
+  storage::ReserveGate reserve_gate(*disk->reserve);
+  auto storage = storage::with_space_budget(std::move(disk), reserve_gate);
   auto control_store = control::open_sqlite_control_store(options.data);
   std::unique_ptr<sync::SyncStore> sync_store = connected ? sync::open_sqlite_sync_store(options.data) : nullptr;
 

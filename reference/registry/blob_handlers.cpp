@@ -42,7 +42,13 @@ http::Response get_blob(Context& context, const http::Request& request, const Ro
   // A file of another size than the one stored was damaged on disk (truncated, overwritten): served, it would reach
   // the client as a whole blob under a digest it does not have. Telling the size costs nothing; a bit flipped in
   // place is left to the client's digest check, as hashing every read would cost what serving it does.
-  if (size != *linked) throw damaged_content("blob", digest.str(), *linked, size);
+  if (size != *linked) {
+    // A HEAD is how clients (and a child's sync) ask whether to upload: "unknown" makes them push the right bytes,
+    // which repairs the file; a 500 stopped them. A GET says what is wrong.
+    const ApiError damaged = damaged_content("blob", digest.str(), *linked, size);
+    if (request.method == http::Method::Head) throw blob_unknown(digest.str());
+    throw damaged;
+  }
 
   http::Response response;
   response.headers.set("Content-Type", "application/octet-stream");

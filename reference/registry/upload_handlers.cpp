@@ -168,7 +168,11 @@ bool try_mount(Context& context, const http::Request& request, const Route& rout
     }
     if (!source) return false;
   }
-  context.storage.metadata->link_blob(route.repository, {digest, *size});
+  // The size the source linked, not the file's: a file damaged since keeps reading as damaged in the new repository
+  // too, rather than being vouched for at its damaged size (and a damaged one is no mount: the client uploads it).
+  const auto linked = context.storage.metadata->linked_size(*source, digest);
+  if (!linked || *linked != *size) return false;
+  context.storage.metadata->link_blob(route.repository, {digest, *linked});
   return true;
 }
 }  // namespace

@@ -51,7 +51,16 @@ std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& director
 
   // Blobs without their database: the database was lost (deleted, a restore that missed it). Opened as it is, the
   // node started empty without a word, its upload sessions were dropped, and the next gc removed every blob.
+  // A start on a full disk must still write its databases: the reserve gives them its room (and is not taken back
+  // until writes find room for it again, ReserveGate).
+  std::shared_ptr<SpaceReserve> reserve;
+  bool released_at_start = false;
+  if (keep_reserve) {
+    reserve = std::make_shared<SpaceReserve>(directory / "reserve");
+    released_at_start = release_reserve_if_disk_full(*reserve, directory);
+  }
   const bool database_missing = !std::filesystem::exists(directory / "metadata.db", error);
+  if (error) throw StorageError("cannot look for " + (directory / "metadata.db").string() + ": " + error.message());
   auto storage = std::make_unique<Storage>();
   auto blobs = std::make_unique<DiskBlobStore>(directory / "blobs", directory / "tmp");
   if (database_missing && !blobs->empty())
@@ -64,8 +73,8 @@ std::unique_ptr<Storage> open_disk_storage(const std::filesystem::path& director
   storage->uploads = std::make_unique<DiskUploadStore>(directory / "uploads", *blobs, database, clock, random);
   storage->blobs = std::move(blobs);  // declared before `uploads` in Storage, so destroyed after the store using it
   if (!keep_reserve) return storage;
-  storage->reserve = std::make_shared<SpaceReserve>(directory / "reserve");
-  if (!storage->reserve->ensure())
+  storage->reserve = std::move(reserve);
+  if (!released_at_start && !storage->reserve->ensure())
     log::warn("no room for the space reserve: on a full disk, deletes may fail until space is freed by hand",
               {{"directory", directory.string()}, {"bytes", SpaceReserve::kReserveBytes}});
   return storage;

@@ -10,7 +10,8 @@ namespace outpost::storage {
 // (a push in progress: layers first, the manifest naming them last). Sweep: every other stored blob. The exclusive
 // commit_lock keeps upload commits and manifest puts out for the whole pass, so nothing becomes referenced between
 // the mark and the removal. Links go before the file: a crash in between leaves an unlinked blob, which the next pass
-// removes, never a link to a missing blob.
+// removes. Only on a disk too full for the database does the file go first; a link it leaves behind (the database
+// still could not record the removal) is one to a missing blob, which reads as unknown, and the next pass forgets it.
 GcReport collect_garbage(Storage& storage, const Clock& clock, const GcOptions& options) {
   std::unique_lock lock(storage.commit_lock);
   std::set<Digest> marked;
@@ -19,6 +20,11 @@ GcReport collect_garbage(Storage& storage, const Clock& clock, const GcOptions& 
   for (const auto& digest : options.keep) marked.insert(digest);
 
   GcReport report;
+  // Links to a blob whose file is gone and that no manifest names (left by a pass that ran out of room): forgotten,
+  // so the repository no longer claims a blob it cannot serve.
+  if (!options.dry_run)
+    for (const Digest& digest : storage.metadata->linked_since(WallTime{}))
+      if (!marked.contains(digest) && !storage.blobs->size_of(digest)) storage.metadata->forget_blob(digest);
   for (const BlobInfo& blob : storage.blobs->list()) {  // sorted by digest, so `removed` is too
     if (marked.contains(blob.digest)) {
       ++report.blobs_kept;

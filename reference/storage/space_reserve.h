@@ -3,11 +3,14 @@
 // write too (SQLite's write-ahead log grows before a delete commits), so without room a full node could not have
 // anything deleted through its API, and `gc` could not remove what was deleted. The disk binding keeps a file of
 // kReserveBytes, allocated when the storage opens; a delete that finds no space releases it and tries again, and `gc`
-// releases it before it starts. It is allocated again at the next open that has the room.
+// releases it before it starts. While it is released, ReserveGate refuses every other write (507), so pushes cannot
+// take the room the deletes were given; each refused write first tries to allocate the reserve again, so writes
+// resume by themselves once space is back (content deleted and collected, the disk grown).
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
 
+#include "reference/storage/space_budget.h"
 #include "reference/storage/storage.h"
 
 namespace outpost::storage {
@@ -27,7 +30,25 @@ class SpaceReserve {
   std::filesystem::path file_;
   uint64_t bytes_;
   mutable std::mutex mutex_;
+  bool held_ = false;  // as the last ensure() or release() left it: no stat per write
 };
+
+// The space budget of a node that keeps a reserve (serve wraps its storage in it with with_space_budget): a write
+// goes ahead while the reserve is held, or once it can be allocated again; otherwise it is refused OutOfSpace.
+class ReserveGate final : public SpaceBudget {
+ public:
+  explicit ReserveGate(SpaceReserve& reserve) : reserve_(reserve) {}
+  void claim(uint64_t bytes) override;
+  void release(uint64_t) override {}
+
+ private:
+  SpaceReserve& reserve_;
+};
+
+// Before a start writes its databases: on a disk with less free room than the reserve, the reserve is released so the
+// start can write (a node must be up to have content deleted). Its gate then holds writes back until there is room.
+// True if it released it.
+bool release_reserve_if_disk_full(SpaceReserve& reserve, const std::filesystem::path& directory);
 
 // Releases the storage's reserve, logging why; false when there is none (memory storage, or released already).
 bool release_reserve_for_deletes(Storage& storage);

@@ -1,5 +1,6 @@
 #include "reference/storage/sqlite.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace outpost::storage::sqlite {
@@ -64,9 +65,11 @@ void Connection::close() noexcept {
 void Connection::fail(std::string_view sql, int code) const {
   std::string message = "SQLite error in " + path_.string() + " running `" + std::string(sql) +
                         "`: " + sqlite3_errmsg(db_) + " (" + sqlite3_errstr(code) + ")";
-  if (const int error = sqlite3_system_errno(db_); error != 0 && (code & 0xff) == SQLITE_IOERR)
-    message += ": " + std::string(std::strerror(error));
-  if ((code & 0xff) == SQLITE_FULL) throw OutOfSpace(message);
+  const int error = sqlite3_system_errno(db_);
+  if (error != 0 && (code & 0xff) == SQLITE_IOERR) message += ": " + std::string(std::strerror(error));
+  // A full disk is SQLITE_FULL in the database, but an I/O error with ENOSPC when the log or its index cannot grow.
+  if ((code & 0xff) == SQLITE_FULL || ((code & 0xff) == SQLITE_IOERR && (error == ENOSPC || error == EDQUOT)))
+    throw OutOfSpace(message);
   throw StorageError(message);
 }
 

@@ -169,6 +169,7 @@ bool ContentSync::drop_if_damaged(const std::string& repository, const oci::Dige
       if (intact(blob.digest)) continue;
       if (blob.external && !storage_.blobs->size_of(blob.digest)) continue;  // fetched from its urls, never held
       std::unique_lock lock(storage_.commit_lock);  // as gc does: nothing may link it meanwhile
+      if (intact(blob.digest)) continue;  // a client pushed the right bytes since the first look: keep them
       metadata.forget_blob(blob.digest);
       storage_.blobs->remove(blob.digest);
       damaged = true;
@@ -177,6 +178,7 @@ bool ContentSync::drop_if_damaged(const std::string& repository, const oci::Dige
   if (damaged) {
     log::warn("damaged content dropped, fetching it again", {{"repository", repository}, {"digest", digest.str()}});
     metadata.delete_manifest(repository, digest);
+    std::unique_lock lock(storage_.commit_lock);  // checked and removed as one step against a client's repair
     if (!intact(digest)) storage_.blobs->remove(digest);
   }
   return damaged;
@@ -248,14 +250,17 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
 Task<void> ContentSync::ensure_external_layer(std::string repository, oci::Descriptor layer) {
   // The parent holds it when a client uploaded it there, and then it comes down like any blob; when nobody did,
   // clients fetch it from its urls, and the manifest stands without it, as it did above.
+  // Only what the parent serves for this repository: nobody checked that the pusher could read a layer with urls, so
+  // bytes held here for another repository are not linked to this one (a manifest naming another repository's
+  // private layer would otherwise lend it out, SPEC 3.6).
   try {
-    co_await ensure_blob(repository, layer.digest, layer.size);
+    co_await ensure_blob(repository, layer.digest, layer.size, /*link_held=*/false);
   } catch (const SyncFailure& failure) {
     if (failure.kind() != Failure::NotFound) throw;
   }
 }
 
-Task<void> ContentSync::ensure_blob(std::string repository, oci::Digest digest, uint64_t size) {
+Task<void> ContentSync::ensure_blob(std::string repository, oci::Digest digest, uint64_t size, bool link_held) {
   auto& metadata = *storage_.metadata;
   const std::string key = digest.str();
   for (auto flight = blobs_in_flight_.find(key); flight != blobs_in_flight_.end();
@@ -264,8 +269,8 @@ Task<void> ContentSync::ensure_blob(std::string repository, oci::Digest digest, 
     co_await wait;
   }
   if (metadata.blob_linked(repository, digest) && storage_.blobs->size_of(digest)) co_return;
-  if (const auto held = storage_.blobs->size_of(digest)) {  // stored for another repository: link, no transfer
-    metadata.link_blob(repository, {digest, *held});
+  if (const auto held = storage_.blobs->size_of(digest); held && link_held) {
+    metadata.link_blob(repository, {digest, *held});  // stored for another repository: link, no transfer
     co_return;
   }
   const auto flight = std::make_shared<BlobInFlight>();
@@ -460,8 +465,9 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
   oci::ParsedManifest parsed = oci::parse_manifest(bytes, record->media_type);
   for (const auto& child : parsed.manifests) co_await push_manifest(repository, child.digest);
   for (const auto& blob : parsed.blobs) {
-    // A foreign layer nobody uploaded here is fetched from its urls: there is nothing to push.
-    if (blob.external && !storage_.blobs->size_of(blob.digest)) continue;
+    // A foreign layer nobody uploaded to this repository here is fetched from its urls: nothing to push (and bytes
+    // held for another repository are not this one's to send).
+    if (blob.external && !storage_.metadata->blob_linked(repository, blob.digest)) continue;
     co_await push_blob(repository, blob.digest);
   }
   http::Headers headers;
@@ -562,8 +568,12 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
   const nlohmann::json& theirs = inventory.at("repositories");
   // Tags still waiting in the journal are this node's news, not something to undo.
   std::set<std::pair<std::string, std::string>> unpushed;
-  for (const auto& entry : store_.pending(1u << 20))
+  std::set<std::pair<std::string, std::string>> deleted_here;  // manifests deleted here, the delete not yet above
+  for (const auto& entry : store_.pending(1u << 20)) {
     if (entry.change.tag) unpushed.emplace(entry.change.repository, *entry.change.tag);
+    if (entry.change.kind == Kind::ManifestDeleted)
+      deleted_here.emplace(entry.change.repository, entry.change.digest.str());
+  }
   // A parent that lists every manifest (not only tagged ones): what it no longer has goes here too. An older parent
   // lists tags only, and nothing is removed by digest then.
   const bool lists_manifests = inventory.value("listsManifests", false);
@@ -574,7 +584,7 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       const auto digest = oci::Digest::parse(value.get<std::string>());
       if (!digest) continue;
       if (unpushed.contains({repository, tag})) continue;
-      if (store_.delete_pending(repository, *digest)) continue;  // deleted here; the delete goes up next
+      if (deleted_here.contains({repository, digest->str()})) continue;  // deleted here; the delete goes up next
       // A held manifest whose bytes (or any blob it references) no longer match is dropped first, so it is fetched
       // again (SPEC 2.11).
       if (verify && metadata.manifest(repository, *digest)) drop_if_damaged(repository, *digest);

@@ -61,7 +61,9 @@ class ContentSync {
 
  private:
   // `size` is the descriptor's: it picks the path (small blobs in memory) and bounds what a small download may be.
-  Task<void> ensure_blob(std::string repository, oci::Digest digest, uint64_t size);
+  // `link_held`: a blob already stored here for another repository is linked to this one without a transfer (the
+  // parent's manifest vouches that this repository may read it).
+  Task<void> ensure_blob(std::string repository, oci::Digest digest, uint64_t size, bool link_held = true);
   // ensure_blob for a layer with urls, which the parent need not hold.
   Task<void> ensure_external_layer(std::string repository, oci::Descriptor layer);
   Task<void> download_small_blob(std::string repository, oci::Digest digest, uint64_t size);

@@ -76,6 +76,33 @@ BOOST_AUTO_TEST_CASE(an_image_with_foreign_layers_syncs_down_and_up) {
   BOOST_TEST(world.run_until([&] { return world.tag_digest("line1:5000", line1, "apps/win", "1") == down; }, 5min));
   BOOST_TEST(world.call("line1:5000", http::Method::Get, "/v2/apps/win/blobs/" + down_layer, line1).status == 200);
 
+  // A layer with urls names, by digest, another repository's private layer: the pusher never had to read it, so the
+  // node that holds it for that repository must not link it to this one.
+  world.push_image("cloud:5000", world.admin(), "apps/secret", "1", "secret");
+  const std::string secret_layer = oci::digest_of("layer bytes of secret" + std::string(1000, 'x')).str();
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.call("line1:5000", http::Method::Get, "/v2/apps/secret/blobs/" + secret_layer, line1).status == 200; },
+      5min));
+  const std::string config = "{\"os\":\"windows\"}";
+  BOOST_REQUIRE_EQUAL(world.call("cloud:5000", http::Method::Post,
+                                 "/v2/apps/borrow/blobs/uploads/?digest=" + oci::digest_of(config).str(), world.admin(),
+                                 config, "application/octet-stream").status, 201);
+  const nlohmann::json borrowing = {
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+      {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"digest", oci::digest_of(config).str()},
+                  {"size", config.size()}}},
+      {"layers", {{{"mediaType", "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"},
+                   {"digest", secret_layer}, {"size", 1021}, {"urls", {"https://example.com/layer"}}}}}};
+  BOOST_REQUIRE_EQUAL(world.call("cloud:5000", http::Method::Put, "/v2/apps/borrow/manifests/1", world.admin(),
+                                 borrowing.dump(), "application/vnd.oci.image.manifest.v1+json").status, 201);
+  const std::string borrowing_digest = oci::digest_of(borrowing.dump()).str();
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("line1:5000", line1, "apps/borrow", "1") == borrowing_digest; },
+                                5min));
+  for (const char* node : {"factory:5000", "line1:5000"})
+    BOOST_TEST(world.call(node, http::Method::Get, "/v2/apps/borrow/blobs/" + secret_layer,
+                          std::string(node) == "line1:5000" ? line1 : factory).status == 404, node);
+
   const auto [up, up_layer] = push_windows_image("factory:5000", factory, "apps/winup", "up");
   BOOST_TEST(world.run_until([&] { return world.tag_digest("cloud:5000", world.admin(), "apps/winup", "1") == up; },
                              5min));
