@@ -26,13 +26,16 @@ bool SpaceReserve::ensure() {
     std::filesystem::remove(file_, ignored);
     return false;
   }
-  log::info("space reserve allocated", {{"file", file_.string()}, {"bytes", bytes_}});
+  // Said only when it comes back after deletes were given its room: writes go on from here. Not at every start.
+  if (released_) log::warn("space reserve allocated again: writes go on", {{"file", file_.string()}, {"bytes", bytes_}});
+  released_ = false;
   return held_ = true;
 }
 
 bool SpaceReserve::release() {
   std::lock_guard lock(mutex_);
   held_ = false;
+  released_ = true;
   std::error_code error;
   return std::filesystem::remove(file_, error) && !error;
 }

@@ -30,7 +30,8 @@ class SpaceReserve {
   std::filesystem::path file_;
   uint64_t bytes_;
   mutable std::mutex mutex_;
-  bool held_ = false;  // as the last ensure() or release() left it: no stat per write
+  bool held_ = false;      // as the last ensure() or release() left it: no stat per write
+  bool released_ = false;  // released by this process and not allocated since
 };
 
 // The space budget of a node that keeps a reserve (serve wraps its storage in it with with_space_budget): a write
