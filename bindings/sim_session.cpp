@@ -126,30 +126,40 @@ class SimSession::ManagementCapture final : public sim::world::WorldObserver {
 };
 
 // One call at a time: a second thread (the GIL is released while the engine runs) is refused, not raced. Also
-// counts the wall time spent in the engine.
+// counts the wall time spent in the engine. The call holds the `calling_` mark, not the mutex: a reader that holds the
+// mutex for a moment makes a starting call wait that moment instead of refusing it (a thread that watched `now` while
+// another started run_for() once made the run_for() fail at random).
 class SimSession::Guard {
  public:
-  explicit Guard(SimSession& session) : session_(session), lock_(mutex(), std::try_to_lock) {
-    if (!lock_)
-      throw SessionBusy("the simulation is running a call from another thread; one world runs one call at a time");
+  explicit Guard(SimSession& session) : session_(session) {
+    {
+      std::lock_guard<std::mutex> lock(session_.mutex_);
+      if (session_.calling_)
+        throw SessionBusy("the simulation is running a call from another thread; one world runs one call at a time");
+      session_.calling_ = true;
+    }
     start_ = std::chrono::steady_clock::now();
   }
   ~Guard() {
-    session_.engine_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::lock_guard<std::mutex> lock(session_.mutex_);
+    session_.engine_seconds_ += seconds;
+    session_.calling_ = false;
   }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
 
  private:
-  std::mutex& mutex() { return session_.mutex_; }
   SimSession& session_;
-  std::unique_lock<std::mutex> lock_;
   std::chrono::steady_clock::time_point start_;
 };
 
-// A reader's hold on the session: refused while a call runs on another thread, and not counted as engine time.
+// A reader's hold on the session for the moment of its read: refused while a call runs on another thread, and not
+// counted as engine time.
 class SimSession::ReadGuard {
  public:
-  explicit ReadGuard(const SimSession& session) : lock_(session.mutex_, std::try_to_lock) {
-    if (!lock_)
+  explicit ReadGuard(const SimSession& session) : lock_(session.mutex_) {
+    if (session.calling_)
       throw SessionBusy("the simulation is running a call from another thread; read it once that call returned");
   }
 

@@ -206,9 +206,11 @@ class SimSession {
   uint64_t closed_events_ = 0;
   std::string failure_;  // set once the world failed: later calls refuse to run it
   double engine_seconds_ = 0;
-  // Held by the call running (Guard), and briefly by a reader (ReadGuard): a second thread reading the world while
-  // a call runs it would race the engine, so it is refused as a second call is.
+  // `calling_` is set while a call runs (Guard); the mutex guards it and is held by a reader (ReadGuard) for its
+  // read. A second thread reading the world while a call runs it would race the engine, so it is refused as a second
+  // call is; a call starting during a read waits for the read to end.
   mutable std::mutex mutex_;
+  bool calling_ = false;
   std::vector<sim::world::FaultStep> applied_;  // the faults applied from Python, in order
   // Counts heal_all() calls: the undo a step's `for` scheduled is dropped when a heal_all() came between, since the
   // fault it would end is over (left to run, it ended a later fault of the same kind: a new down(), a new crash).
