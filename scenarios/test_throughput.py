@@ -38,9 +38,11 @@ def test_halving_the_bandwidth_at_least_halves_the_throughput(target):
     full = marginal_throughput(cluster, RATE, "full")
     half = marginal_throughput(cluster, RATE // 2, "half")
     tolerance = 1.02 if target.is_sim else 1.15    # polling granularity; a live machine's scheduling on top
-    # A sanitizer build's server may be slower than the full cap, so the cap only binds at half: the relation is
-    # judged against a plain build (or the simulator), the bounds below against any.
-    if target.is_sim or sanitizer(cluster.binary) is None:
+    # The relation holds where the link is what limits the full transfer. A sanitizer build's server, or a plain one on
+    # a machine busy with other tests, may move less than the full cap, so the cap only binds at half: the relation is
+    # judged in the simulator and wherever the full transfer reached its cap, the bounds below everywhere.
+    link_bound = full >= RATE / tolerance and sanitizer(cluster.binary) is None
+    if target.is_sim or link_bound:
         assert half <= full / 2 * tolerance, f"full {full:.0f} B/s, half {half:.0f} B/s"
     assert full <= RATE * tolerance and half <= RATE / 2 * tolerance, (full, half)   # never faster than the link
     converged(cluster, 30)
