@@ -11,7 +11,8 @@ import outpost
 from outpost.live_processes import sanitizer
 from scenario_support import converged
 
-SMALL, BIG = 1 << 20, 4 << 20          # bytes of the two images whose difference is timed
+SMALL, BIG = 1 << 20, 8 << 20          # bytes of the two images whose difference is timed (7 MiB: about 1.8 s at
+                                        # full rate, so a poll or a wake-up late by 0.1 s moves the rate by 6%, not 15%)
 RATE = 4_000_000                        # bytes/s of the uplink at full bandwidth
 
 
@@ -41,8 +42,7 @@ def test_halving_the_bandwidth_at_least_halves_the_throughput(target):
     # The relation holds where the link is what limits the full transfer. A sanitizer build's server, or a plain one on
     # a machine busy with other tests, may move less than the full cap, so the cap only binds at half: the relation is
     # judged in the simulator and wherever the full transfer reached its cap, the bounds below everywhere.
-    link_bound = full >= RATE / tolerance and sanitizer(cluster.binary) is None
-    if target.is_sim or link_bound:
+    if target.is_sim or (full >= RATE / tolerance and sanitizer(cluster.binary) is None):
         assert half <= full / 2 * tolerance, f"full {full:.0f} B/s, half {half:.0f} B/s"
     assert full <= RATE * tolerance and half <= RATE / 2 * tolerance, (full, half)   # never faster than the link
     converged(cluster, 30)
