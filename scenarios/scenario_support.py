@@ -15,6 +15,10 @@ import outpost
 HOP = 5.0
 #: Polling interval while waiting for a change (the cluster's time).
 EVERY = "50ms"
+#: Polling interval while waiting for credentials to start or stop working. Each probe made before a token reaches a
+#: node is a failed login there, and a node refuses a token from an address after 10 failures, then allows one more
+#: every 6 s (SPEC 4.5). Probing every 50 ms spent that budget on a slow machine before the change arrived.
+LOGIN_EVERY = "500ms"
 #: The deadline of a recovery after a fault healed: a connected registry retries its parent with capped backoff.
 RECOVERY = "60s"
 
@@ -44,30 +48,62 @@ def accepted(client: outpost.Client) -> bool:
         return False
 
 
-def wait_for(cluster: outpost.Cluster, what: str, holds: Callable[[], bool], deadline: float) -> float:
-    """Waits (bounded) until ``holds()``; the cluster time it took. Fails naming ``what``."""
+class Arrivals(Dict[str, float]):
+    """Per node, the cluster time a change was first seen there; ``rate_limited`` counts, per node, the probes its
+    failed-login limiter refused (429, SPEC 4.5), which saw nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rate_limited: Dict[str, int] = {}
+
+
+def _seen(holds: Callable[..., bool], *args: Any) -> Optional[bool]:
+    """``holds(*args)``, or None when a login it made was refused by the node's failed-login limiter: that probe
+    observed nothing, so the change is not seen yet (an arrival is never stamped earlier than it was observed)."""
+    try:
+        return bool(holds(*args))
+    except outpost.TooManyRequests:
+        return None
+
+
+def wait_for(cluster: outpost.Cluster, what: str, holds: Callable[[], bool], deadline: float,
+             every: str = EVERY) -> float:
+    """Waits (bounded) until ``holds()``, checking every ``every``; the cluster time it took. Fails naming ``what``."""
     start = cluster.now
-    assert cluster.run_until(holds, deadline, every=EVERY), f"{what}: not within {deadline:.1f} s ({cluster!r})"
+    limited = 0
+
+    def step() -> bool:
+        nonlocal limited
+        seen = _seen(holds)
+        limited += seen is None
+        return bool(seen)
+
+    held = cluster.run_until(step, deadline, every=every)
+    assert held, (f"{what}: not within {deadline:.1f} s" + (f" ({limited} probes refused 429 by the failed-login "
+                                                             f"limiter)" if limited else "") + f" ({cluster!r})")
     return cluster.now - start
 
 
 def arrival_per_node(cluster: outpost.Cluster, nodes: Iterable[str], holds: Callable[[outpost.Node], bool],
-                     deadline: float) -> Dict[str, float]:
-    """The cluster time (from now) at which ``holds(node)`` first held at each node; the nodes it never held at
-    within ``deadline`` are absent."""
+                     deadline: float, every: str = EVERY) -> Arrivals:
+    """The cluster time (from now) at which ``holds(node)`` first held at each node, checking every ``every``; the
+    nodes it never held at within ``deadline`` are absent."""
     start = cluster.now
     pending = list(nodes)
-    seen: Dict[str, float] = {}
+    arrivals = Arrivals()
 
     def step() -> bool:
         for name in list(pending):
-            if holds(cluster.node(name)):
-                seen[name] = cluster.now - start
+            seen = _seen(holds, cluster.node(name))
+            if seen is None:
+                arrivals.rate_limited[name] = arrivals.rate_limited.get(name, 0) + 1
+            elif seen:
+                arrivals[name] = cluster.now - start
                 pending.remove(name)
         return not pending
 
-    cluster.run_until(step, deadline, every=EVERY)
-    return seen
+    cluster.run_until(step, deadline, every=every)
+    return arrivals
 
 
 def assert_per_depth(cluster: outpost.Cluster, arrivals: Dict[str, float], what: str, hop: float = HOP) -> None:
@@ -77,8 +113,9 @@ def assert_per_depth(cluster: outpost.Cluster, arrivals: Dict[str, float], what:
         depth = cluster.topology.depth(name)
         took = arrivals.get(name)
         if took is None or took > depth * hop:
+            limited = getattr(arrivals, "rate_limited", {}).get(name)
             late.append(f"{name} (depth {depth}): {'never' if took is None else f'{took:.2f} s'}, "
-                        f"deadline {depth * hop:.1f} s")
+                        f"deadline {depth * hop:.1f} s" + (f", {limited} probes refused 429" if limited else ""))
     assert not late, f"{what} missed its per-depth deadline at " + "; ".join(late)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import outpost
-from scenario_support import HOP, accepted, converged, harness_token, refused, wait_for
+from scenario_support import HOP, LOGIN_EVERY, accepted, converged, harness_token, refused, wait_for
 
 EDGE_FACTORY = Path(__file__).resolve().parent / "topologies" / "edge-factory.json"
 NOT_ALLOWED = "This operation is not allowed on this registry."
@@ -46,7 +46,7 @@ def test_read_only_registries_refuse_every_write_whatever_the_token(target):
         assert digest == cluster.cloud.client().digest(repository, "v1")
         for token in (None, "reads-all"):
             client = cluster.node(role).client(token)
-            wait_for(cluster, f"{client!r} accepted", lambda: accepted(client), 2 * HOP)
+            wait_for(cluster, f"{client!r} accepted", lambda: accepted(client), 2 * HOP, LOGIN_EVERY)
             for what, call in writes(client, repository, digest).items():
                 error = refused(call, outpost.Denied, "DENIED")
                 assert error.message == NOT_ALLOWED, f"{what} at {role}: {error.message}"
@@ -62,7 +62,7 @@ def test_the_mode_is_checked_before_the_actions(target):
     harness_token(cluster, "apps-pull", ["repositories/apps/*/content/read"], nodes=["factory", "line1"])
     for role, message in (("line1", NOT_ALLOWED), ("factory", "Insufficient scopes")):
         client = cluster.node(role).client("apps-pull")
-        wait_for(cluster, f"apps-pull accepted at {role}", lambda: accepted(client), 2 * HOP)
+        wait_for(cluster, f"apps-pull accepted at {role}", lambda: accepted(client), 2 * HOP, LOGIN_EVERY)
         error = refused(lambda: client.push("apps/tool", "v9"), outpost.Denied, "DENIED")
         assert message in error.message, f"{role}: {error.message}"
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 import outpost
-from scenario_support import HOP, accepted, arrival_per_node, assert_per_depth, converged, harness_token, wait_for
+from scenario_support import (HOP, LOGIN_EVERY, accepted, arrival_per_node, assert_per_depth, converged, harness_token,
+                              wait_for)
 
 DEPTH = 5
 
@@ -102,14 +103,16 @@ def test_token_changes_reach_every_depth_in_time(target):
                 return False
         return holds
 
-    assert_per_depth(cluster, arrival_per_node(cluster, names, reads(), DEPTH * HOP), "a new client token")
+    assert_per_depth(cluster, arrival_per_node(cluster, names, reads(), DEPTH * HOP, LOGIN_EVERY),
+                     "a new client token")
 
     old = cluster.tokens.password("everywhere")
     cluster.tokens.generate_credentials("everywhere", "password1")
     new = cluster.tokens.password("everywhere")
-    assert_per_depth(cluster, arrival_per_node(cluster, names, reads(new), DEPTH * HOP), "a regenerated password")
+    assert_per_depth(cluster, arrival_per_node(cluster, names, reads(new), DEPTH * HOP, LOGIN_EVERY),
+                     "a regenerated password")
     assert_per_depth(cluster, arrival_per_node(cluster, names, lambda node: not accepted(
-        node.client("everywhere", old)), DEPTH * HOP), "the end of the old password")
+        node.client("everywhere", old)), DEPTH * HOP, LOGIN_EVERY), "the end of the old password")
 
     cluster.scope_maps.update("everywhere-map", actions=["repositories/apps/deep/content/read"])
     assert_per_depth(cluster, arrival_per_node(cluster, names, lambda node: not reads(repository="apps/other")(node),
@@ -118,5 +121,5 @@ def test_token_changes_reach_every_depth_in_time(target):
 
     cluster.tokens.disable("everywhere")
     assert_per_depth(cluster, arrival_per_node(cluster, names, lambda node: not accepted(node.client("everywhere")),
-                                               DEPTH * HOP), "a disabled token")
+                                               DEPTH * HOP, LOGIN_EVERY), "a disabled token")
     wait_for(cluster, "nothing else changed", lambda: all(accepted(node.client()) for node in cluster.nodes), HOP)

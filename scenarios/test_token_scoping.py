@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import outpost
-from scenario_support import HOP, accepted, harness_token, refused, sync_credentials, wait_for
+from scenario_support import HOP, LOGIN_EVERY, accepted, harness_token, refused, sync_credentials, wait_for
 
 EDGE_FACTORY = Path(__file__).resolve().parent / "topologies" / "edge-factory.json"
 ROLES = ("cloud", "factory", "line1", "store")
@@ -54,7 +54,7 @@ def test_actions_decide_what_a_token_does_at_each_node(target):
                   nodes=["line1"])
     for role in ("factory", "line1"):
         reader = cluster.node(role).client("apps-reader")
-        wait_for(cluster, f"apps-reader accepted at {role}", lambda: accepted(reader), 2 * HOP)
+        wait_for(cluster, f"apps-reader accepted at {role}", lambda: accepted(reader), 2 * HOP, LOGIN_EVERY)
         wait_for(cluster, f"apps/tool:v1 at {role}", lambda: cluster.node(role).has("apps/tool", "v1"), 2 * HOP)
         assert reader.pull("apps/tool", "v1").digest == cluster.cloud.client().digest("apps/tool", "v1")
         assert reader.tags("apps/tool") == ["v1"]                       # content/read suffices for the tag list
@@ -63,7 +63,7 @@ def test_actions_decide_what_a_token_does_at_each_node(target):
     refused(lambda: cluster.node("factory").client("apps-reader").push("apps/tool", "v2"),
             outpost.Denied, "DENIED", "Insufficient scopes")             # no content/write
     any_reader = cluster.node("line1").client("any-reader")
-    wait_for(cluster, "any-reader accepted at line1", lambda: accepted(any_reader), 2 * HOP)
+    wait_for(cluster, "any-reader accepted at line1", lambda: accepted(any_reader), 2 * HOP, LOGIN_EVERY)
     refused(lambda: any_reader.tags("base"), outpost.NotFound, "NAME_UNKNOWN")  # line1 syncs apps/* only
     factory = cluster.node("factory").client()                           # push access on apps/* and base
     pushed = factory.push("apps/tool", "v2")
@@ -80,14 +80,14 @@ def test_token_changes_apply_from_the_next_request(target):
     at_cloud = cluster.cloud.client("rotating")
     at_store = cluster.node("store").client("rotating")
     assert accepted(at_cloud)
-    wait_for(cluster, "the new token accepted at store", lambda: accepted(at_store), 2 * HOP)
+    wait_for(cluster, "the new token accepted at store", lambda: accepted(at_store), 2 * HOP, LOGIN_EVERY)
 
     cluster.tokens.disable("rotating")
     assert not accepted(at_cloud)
-    wait_for(cluster, "the disabled token refused at store", lambda: not accepted(at_store), 2 * HOP)
+    wait_for(cluster, "the disabled token refused at store", lambda: not accepted(at_store), 2 * HOP, LOGIN_EVERY)
     cluster.tokens.enable("rotating")
     assert accepted(at_cloud)
-    wait_for(cluster, "the enabled token accepted at store", lambda: accepted(at_store), 2 * HOP)
+    wait_for(cluster, "the enabled token accepted at store", lambda: accepted(at_store), 2 * HOP, LOGIN_EVERY)
 
     first = cluster.tokens.password("rotating")
     cluster.tokens.generate_credentials("rotating", "password2")
@@ -95,7 +95,7 @@ def test_token_changes_apply_from_the_next_request(target):
     assert first and second and first != second
     assert accepted(cluster.cloud.client("rotating", first)) and accepted(cluster.cloud.client("rotating", second))
     wait_for(cluster, "password2 accepted at store",
-             lambda: accepted(cluster.node("store").client("rotating", second)), 2 * HOP)
+             lambda: accepted(cluster.node("store").client("rotating", second)), 2 * HOP, LOGIN_EVERY)
     assert accepted(cluster.node("store").client("rotating", first))
     cluster.tokens.generate_credentials("rotating", "password1")
     assert not accepted(cluster.cloud.client("rotating", first))     # the old password1 is gone at once
@@ -108,10 +108,10 @@ def test_refusals_never_reveal_whether_a_token_exists(target):
     cluster = target(EDGE_FACTORY)
     harness_token(cluster, "gone-quiet", ["repositories/base/content/read"], nodes=["store"])
     wait_for(cluster, "gone-quiet accepted at store",
-             lambda: accepted(cluster.node("store").client("gone-quiet")), 2 * HOP)
+             lambda: accepted(cluster.node("store").client("gone-quiet")), 2 * HOP, LOGIN_EVERY)
     cluster.tokens.disable("gone-quiet")
     wait_for(cluster, "gone-quiet refused at store",
-             lambda: not accepted(cluster.node("store").client("gone-quiet")), 2 * HOP)
+             lambda: not accepted(cluster.node("store").client("gone-quiet")), 2 * HOP, LOGIN_EVERY)
     for role in ("cloud", "store"):
         node = cluster.node(role)
         answers = [node.client(token, password).request("GET", "/v2/base/tags/list")
