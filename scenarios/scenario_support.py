@@ -49,11 +49,14 @@ def accepted(client: outpost.Client) -> bool:
 
 
 class Arrivals(Dict[str, float]):
-    """Per node, the cluster time a change was first seen there; ``rate_limited`` counts, per node, the probes its
-    failed-login limiter refused (429, SPEC 4.5), which saw nothing."""
+    """Per node, the cluster time (from the wait's start) at the end of the first probe that saw the change there.
+    ``last_absent`` has, per node, the time at the start of the last probe that did not see it, so the change came
+    between the two (an order between nodes is proven only across that interval). ``rate_limited`` counts, per
+    node, the probes its failed-login limiter refused (429, SPEC 4.5), which saw nothing."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.last_absent: Dict[str, float] = {}
         self.rate_limited: Dict[str, int] = {}
 
 
@@ -94,12 +97,15 @@ def arrival_per_node(cluster: outpost.Cluster, nodes: Iterable[str], holds: Call
 
     def step() -> bool:
         for name in list(pending):
+            began = cluster.now - start
             seen = _seen(holds, cluster.node(name))
             if seen is None:
                 arrivals.rate_limited[name] = arrivals.rate_limited.get(name, 0) + 1
             elif seen:
                 arrivals[name] = cluster.now - start
                 pending.remove(name)
+            else:
+                arrivals.last_absent[name] = began
         return not pending
 
     cluster.run_until(step, deadline, every=every)

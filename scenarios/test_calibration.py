@@ -16,7 +16,9 @@ against live").
 
 Against a sanitizer build of ``outpost`` (CI runs the live suites on a ThreadSanitizer build, for its races) the
 band is not judged: such a server is several times slower, so a ratio outside it would describe the build, not the
-model. Everything else is: both worlds, depth order and the content moved.
+model. Nor is it when the live observer was starved: its longest gap between two polls, the error of a measured
+hop, over a quarter of the shortest hop (a machine busy with other tests). Everything else is: both worlds, depth
+order and the content moved.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from outpost.live_processes import find_binary, sanitizer
 #: moved twice or missed is off by a whole layer (512 KiB and more here).
 PROTOCOL_SLACK = 16 * 1024
 BAND = (0.5, 2.0)
+#: The band is judged when the live observer's longest gap between polls is at most this share of a hop's time.
+RESOLUTION_SHARE = 0.25
 
 
 @pytest.mark.spec("5.1", "5.4")
@@ -59,7 +63,12 @@ def test_simulator_and_live_agree_on_a_chain(request, live, bandwidth_as, layers
                 f"and {layers} layers\n{summary}"
             assert at["syncBytesDown"] >= report[world]["layerBytes"], (world, depth, at)
 
-    timings_comparable = sanitizer(find_binary()) is None
+    # A hop's time is measured between two observations, so it is off by up to the longest gap between the live
+    # polls. A machine busy with other tests starves the observer (and the server with it); beyond a quarter of the
+    # shortest hop, the band would judge the machine's load, not the model.
+    live_gap = report["live"]["resolution"]["maxGapSeconds"]
+    shortest_hop = min(report["live"]["depths"][depth]["hopSeconds"] for depth in depths)
+    timings_comparable = sanitizer(find_binary()) is None and live_gap <= RESOLUTION_SHARE * shortest_hop
     for depth in depths:
         moved = {world: report[world]["depths"][depth]["syncBytesDown"] for world in ("sim", "live")}
         assert abs(moved["sim"] - moved["live"]) <= PROTOCOL_SLACK, \

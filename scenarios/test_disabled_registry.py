@@ -34,8 +34,8 @@ def test_a_disabled_registry_stops_and_comes_back(target):
     wrong = cluster.node("node1").client(token, "not-its-password")
     refused(lambda: wrong.tags("apps/gate"), outpost.Unauthorized, "UNAUTHORIZED")   # no hint without the password
     cluster.cloud.push("apps/gate", "while-disabled")
-    cluster.run_for(1.0)
-    assert cluster.node("node1").has("apps/gate", "while-disabled")
+    wait_for(cluster, "node1 still syncing from the cloud", lambda: cluster.node("node1").has("apps/gate",
+                                                                                        "while-disabled"), HOP)
     cluster.tokens.enable(token)
     wait_for(cluster, "node1n1 serving again", lambda: not unavailable(leaf), RECOVERY)
     converged(cluster, RECOVERY)

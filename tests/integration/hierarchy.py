@@ -38,6 +38,10 @@ HTTP_TIMEOUT = 10.0         # seconds per request
 PROPAGATION_TIMEOUT = 20.0  # seconds for a change made at one node to be seen at another
 READY_TIMEOUT = 20.0        # seconds for a connected registry to activate and finish its first sync round
 POLL_INTERVAL = 0.05        # seconds between two observations of a condition
+# Seconds before the next observation after one that was a failed login (401). A node refuses a token from an address
+# after 10 failed logins, then allows one more every 6 s (SPEC 4.5): 50 ms probes of a token that has not reached
+# the node yet spent that budget within half a second on a slow machine.
+LOGIN_POLL_INTERVAL = 0.5
 SKOPEO_TIMEOUT = 50
 STATUS_INTERVAL = "1s"      # how often a connected registry reports its status (the default is a minute)
 
@@ -58,12 +62,12 @@ class _NotYet:
 
 
 def wait_until(predicate: Callable[[], T], timeout: float, what: str | Callable[[], str],
-               interval: float = POLL_INTERVAL) -> T:
+               interval: float | Callable[[object], float] = POLL_INTERVAL) -> T:
     """Calls `predicate` until it returns something truthy, and returns that; fails after `timeout` seconds with
     `what` (a string, or a function making one at that moment, e.g. with a node's latest log lines) and the last
     observation. A `requests` connection error or timeout counts as "not yet" (a node may be restarting); an
     AssertionError raised by the predicate is a failure at once (an invariant that must hold on every observation,
-    not a condition to wait for)."""
+    not a condition to wait for). `interval` may be a function of the last observation."""
     deadline = time.monotonic() + timeout
     last: object = _NotYet
     while True:
@@ -81,7 +85,7 @@ def wait_until(predicate: Callable[[], T], timeout: float, what: str | Callable[
                 shown = describe(shown)
             described = what() if callable(what) else what
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {described}; last observation: {shown}")
-        time.sleep(interval)
+        time.sleep(interval(last) if callable(interval) else interval)
 
 
 class Observed:
@@ -100,14 +104,22 @@ class Observed:
 
 def wait_for_status(call: Callable[[], requests.Response], statuses: int | Iterable[int], what: str,
                     timeout: float = PROPAGATION_TIMEOUT) -> requests.Response:
-    """Repeats `call` until its answer has one of `statuses`; returns that answer."""
+    """Repeats `call` until its answer has one of `statuses`; returns that answer. After an unwanted 401 (a failed
+    login) the next call waits `LOGIN_POLL_INTERVAL`, not `POLL_INTERVAL`."""
     wanted = {statuses} if isinstance(statuses, int) else set(statuses)
 
     def observe() -> Observed:
         response = call()
         return Observed(response.status_code in wanted, response)
 
-    return wait_until(observe, timeout, what).seen
+    return wait_until(observe, timeout, what, interval=after_failed_login).seen
+
+
+def after_failed_login(last: object) -> float:
+    """The interval after `last`: `LOGIN_POLL_INTERVAL` when it was a 401 answer, else `POLL_INTERVAL`."""
+    seen = last.seen if isinstance(last, Observed) else last
+    failed = isinstance(seen, requests.Response) and seen.status_code == 401
+    return LOGIN_POLL_INTERVAL if failed else POLL_INTERVAL
 
 
 # --- HTTP ------------------------------------------------------------------------------------------------------------
