@@ -144,15 +144,17 @@ def test_fault_steps_are_checked_before_they_apply():
         for method in (live.node("node1").fill_disk, live.node("node1").free_disk, live.node("node1").fill_disk):
             with pytest.raises(outpost.FaultNotSupported, match="disk"):  # the node's methods refuse as the step does
                 method()
-        live.apply_fault({"action": "pause", "target": "node1", "at": "200ms", "for": "300ms"})
+        # Windows of seconds, each check a second or more from an edge: a machine slow by a few hundred milliseconds
+        # must not move a check to the other side of one.
+        live.apply_fault({"action": "pause", "target": "node1", "at": "1s", "for": "2s"})
         assert not live.node("node1").status()["paused"]         # not yet: it fires while the cluster waits
-        live.run_for(0.3)
+        live.run_for(2.0)
         assert live.node("node1").status()["paused"]
-        live.run_for(0.4)
+        live.run_for(2.0)
         assert not live.node("node1").status()["paused"]
-        live.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down"}, "for": "1s"})
+        live.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down"}, "for": "5s"})
         live.cloud.push("apps/late", "v1")
-        assert not live.converge(0.5)
+        assert not live.converge(1.0)
         live.converge("60s").check()                             # the `for` ended the cut meanwhile
         # A named down, then a remove-toxic step naming it: the same cut as Link.add_toxic's, undone by its name.
         switched_off = lambda: sorted(name for name, link in live.proxy.call("GET", "/proxies").items()  # noqa: E731

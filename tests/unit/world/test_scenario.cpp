@@ -1,5 +1,6 @@
 // Scenario parsing: the defaults a short file gets, and errors that name their place and say what is allowed.
 #include <boost/test/unit_test.hpp>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -108,7 +109,8 @@ BOOST_AUTO_TEST_CASE(links_and_nics_are_read_and_checked) {
 }
 
 BOOST_AUTO_TEST_CASE(a_topology_file_is_the_live_clusters_format) {
-  const auto directory = std::filesystem::temp_directory_path() / "outpost-world-test-topology";
+  const auto directory = std::filesystem::temp_directory_path() /  // per process: two builds' tests may run at once
+      ("outpost-world-test-topology-" + std::to_string(::getpid()));
   std::filesystem::create_directories(directory);
   std::ofstream(directory / "edge.json") << test::factory_topology().dump();
   const Scenario by_name = parse_scenario({{"topology", "edge.json"}}, directory);

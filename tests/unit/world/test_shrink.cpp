@@ -1,6 +1,7 @@
 // `outpost sim shrink`'s parts: delta debugging on predicates whose minimal failing sets are known, and a fault plan
 // written back as a scenario that parses into the very same plan.
 #include <boost/test/unit_test.hpp>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -76,7 +77,8 @@ BOOST_AUTO_TEST_CASE(a_seeds_fault_plan_written_back_parses_into_the_same_plan) 
   std::ifstream in(scenario_path("edge-factory.json"));
   const nlohmann::json original = nlohmann::json::parse(in);
 
-  const std::filesystem::path elsewhere = std::filesystem::temp_directory_path() / "outpost-shrink-test";
+  const std::filesystem::path elsewhere = std::filesystem::temp_directory_path() /  // per process: two builds' tests may run at once
+      ("outpost-shrink-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(elsewhere);
   const std::string output = (elsewhere / "shrunk.json").string();
   const nlohmann::json document =
@@ -97,6 +99,7 @@ BOOST_AUTO_TEST_CASE(a_seeds_fault_plan_written_back_parses_into_the_same_plan) 
       BOOST_TEST(replayed[i].skew.count() == plan[i].skew.count());
     }
   }
+  std::filesystem::remove_all(elsewhere);
 }
 
 // A smaller plan must fail the way the whole plan did: shrink counted any failure, so "store did not converge" could
