@@ -1,7 +1,11 @@
 #include "reference/cli/proxy_command.h"
 
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <string>
+#include <system_error>
 
 #include "reference/cli/command_errors.h"
 #include "reference/common/http.h"
@@ -144,12 +148,24 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
   serve_ = group_->add_subcommand("serve", "Run the fault proxy and its control API until SIGTERM or SIGINT");
   serve_->add_option("--api", serve_options_.api, "control API listen address, HOST:PORT (port 0 picks one)")
       ->capture_default_str();
+  // A seed is a whole number from 0 to 2^64 - 1: "-1" would otherwise wrap around to 2^64 - 1 and run that seed.
+  const CLI::Validator whole_seed(
+      [](std::string& value) {
+        uint64_t parsed = 0;
+        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+        return error == std::errc() && end == value.data() + value.size() && !value.empty()
+                   ? std::string()
+                   : "'" + value + "' is not a seed (a whole number from 0 to 18446744073709551615)";
+      },
+      "", "seed");
   serve_->add_option("--seed", serve_options_.seed, "seed of the toxicity decisions (same seed, same decisions)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_seed);
   serve_->add_option("--link", serve_options_.links, "a link to create at start, NAME=LISTEN,UPSTREAM (repeatable)")
       ->allow_extra_args(false);
   serve_->add_option("--threads", serve_options_.threads, "threads forwarding the links' traffic")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));  // 0 used to mean 1 without a word
   serve_->add_option("--log-level", serve_options_.log_level, "debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));  // a usage error (exit 2), as for every flag

@@ -205,6 +205,11 @@ def test_cli_errors_and_exit_statuses(outpost_bin, fault_proxy, registry):
                             "--link", "a=127.0.0.1:0," + registry.address, "--link", "a=127.0.0.1:0," + registry.address],
                            capture_output=True, text=True, timeout=CLI_TIMEOUT)
     assert twice.returncode == 2 and "--link a is given twice" in twice.stderr and twice.stdout == ""
+    # A negative seed (once wrapped around to 2^64 - 1) and zero threads (once read as one): usage errors.
+    for flags in (["--seed", "-1"], ["--seed", "18446744073709551616"], ["--threads", "0"]):
+        refused = subprocess.run([str(outpost_bin), "proxy", "serve", "--api", "127.0.0.1:0", *flags],
+                                 capture_output=True, text=True, timeout=CLI_TIMEOUT)
+        assert refused.returncode == 2 and "outpost: usage:" in refused.stderr and refused.stdout == "", flags
     # --api wins over OUTPOST_PROXY_API (the environment once replaced it), which is the default without it.
     elsewhere = dict(os.environ, OUTPOST_PROXY_API="127.0.0.1:1")
     assert subprocess.run([str(outpost_bin), "proxy", "list", "--api", fault_proxy.address], capture_output=True,

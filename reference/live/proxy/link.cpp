@@ -55,10 +55,15 @@ Link::Link(asio::io_context& io, const ProxySettings& settings, const LinkSpec& 
     pacer(stream)->set_rate(static_cast<double>(spec.bandwidth.of(stream)));
   }
   const auto [host, port] = split_host_port(spec.listen, "listen");
+  tcp::endpoint endpoint;
   try {
     tcp::resolver resolver(io);
-    const auto results = resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service);
-    const tcp::endpoint endpoint = results.begin()->endpoint();
+    endpoint = resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service).begin()->endpoint();
+  } catch (const boost::system::system_error& error) {
+    // An address that names no host is the request's fault (400), unlike one that cannot be bound now (409).
+    throw ProxyError(400, "bad listen address " + spec.listen + ": " + error.code().message());
+  }
+  try {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);

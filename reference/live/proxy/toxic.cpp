@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,12 @@ namespace outpost::live::proxy {
 using nlohmann::json;
 
 namespace {
+
+std::string lowercase(std::string text) {
+  for (char& c : text)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return text;
+}
 
 ProxyError bad(const std::string& message) { return ProxyError(400, message); }
 
@@ -93,7 +100,8 @@ Toxic toxic_from_json(const json& body) {
   if (!parsed_type) throw bad("invalid toxic type: " + type->get<std::string>());
   toxic.type = *parsed_type;
   if (const auto stream = body.find("stream"); stream != body.end() && !stream->is_null()) {
-    const auto parsed = stream->is_string() ? parse_stream(stream->get<std::string>()) : std::nullopt;
+    // toxiproxy lowercases the stream before it reads it ("Upstream" is upstream); so does this API.
+    const auto parsed = stream->is_string() ? parse_stream(lowercase(stream->get<std::string>())) : std::nullopt;
     if (!parsed) throw bad("stream was invalid, can be either upstream or downstream");
     toxic.stream = *parsed;
   }
@@ -120,7 +128,7 @@ Toxic toxic_updated(const Toxic& current, const json& body) {
       throw bad("a toxic cannot be renamed; remove it and add it again");
     if (key == "type" && !(value.is_string() && value.get<std::string>() == toxic_type_name(current.type)))
       throw bad("a toxic's type cannot change; remove it and add it again");
-    if (key == "stream" && !(value.is_string() && value.get<std::string>() == stream_name(current.stream)))
+    if (key == "stream" && !(value.is_string() && lowercase(value.get<std::string>()) == stream_name(current.stream)))
       throw bad("a toxic's stream cannot change; remove it and add it again");
     if (key != "name" && key != "type" && key != "stream" && key != "toxicity" && key != "attributes")
       throw bad("bad request body: unknown field '" + key + "'");

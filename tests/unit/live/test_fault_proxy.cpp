@@ -521,6 +521,13 @@ BOOST_AUTO_TEST_CASE(bandwidth_rate_is_toxiproxy_kilobytes_and_rate_bytes_is_exa
   BOOST_TEST(updated.parsed.bytes_per_second == 2000.0);
 }
 
+BOOST_AUTO_TEST_CASE(a_stream_is_read_whatever_its_case_as_toxiproxy_reads_it) {
+  const Toxic upper = toxic({{"type", "latency"}, {"stream", "Upstream"}});
+  BOOST_TEST((upper.stream == Stream::Upstream));
+  BOOST_TEST(upper.name == "latency_upstream");
+  BOOST_TEST(toxic_updated(upper, {{"stream", "UPSTREAM"}, {"toxicity", 0.5}}).toxicity == 0.5);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_toxics_are_refused_with_400) {
   const std::vector<json> bodies = {
       {{"type", "earthquake"}},
@@ -545,6 +552,7 @@ BOOST_AUTO_TEST_CASE(malformed_toxics_are_refused_with_400) {
   }
   const Toxic latency = toxic({{"type", "latency"}});
   BOOST_CHECK_THROW(toxic_updated(latency, {{"stream", "upstream"}}), ProxyError);
+  BOOST_CHECK_THROW(toxic_updated(latency, {{"stream", "Upstream"}}), ProxyError);
   BOOST_CHECK_THROW(toxic_updated(latency, {{"type", "timeout"}}), ProxyError);
 }
 
@@ -865,6 +873,12 @@ BOOST_AUTO_TEST_CASE(proxies_and_toxics_through_the_api) {
   BOOST_TEST(duplicate.status == 409);
   BOOST_TEST(duplicate.body == (json{{"error", "proxy already exists"}, {"status", 409}}));
   BOOST_TEST(call(api, Method::Post, "/proxies", {{"name", "x"}}).body["error"] == "missing required field: upstream");
+  // A listen address that names no host is a bad request (400), not a conflict with what runs now (409). (A name
+  // with a space: the resolver refuses it without asking DNS.)
+  const auto nowhere = call(api, Method::Post, "/proxies",
+                            {{"name", "nowhere"}, {"listen", "no host:0"}, {"upstream", echo.address()}});
+  BOOST_TEST(nowhere.status == 400, nowhere.body.dump());
+  BOOST_TEST(call(api, Method::Get, "/proxies/nowhere").status == 404);
   BOOST_TEST(call(api, Method::Get, "/proxies/nobody").status == 404);
 
   auto added = call(api, Method::Post, "/proxies/parent/toxics",
