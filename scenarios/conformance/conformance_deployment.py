@@ -177,7 +177,9 @@ class Deployment:
     def preflight(self) -> str | None:
         """Why nothing can be checked, or None: the cloud must answer, and accept the file's credentials (which
         every check at the cloud and every seed push uses; hammering it with wrong ones would also trip the failed-
-        login limit of SPEC 4.5 for the rest of the run)."""
+        login limit of SPEC 4.5 for the rest of the run), or answer without any when the file gives none; and every
+        connected registry must accept each client token the file lists for it (a wrong password once made every
+        check that reads there fail, and the limit of SPEC 4.5 then fail that clause too)."""
         try:
             answer = self.cloud().get("/v2/")
         except ConformanceFailure as e:
@@ -187,7 +189,39 @@ class Deployment:
             which = "cloud.admin" if self.endpoints.cloud.admin else "cloud.token"
             return (f"the cloud refuses the endpoints file's {which} ({credentials.username}): {describe(answer)}; "
                     "fix the credentials in the file")
+        if credentials is None and answer.status_code == 401:
+            # Every check at the cloud would fail with 401 and be reported as the deployment's fault.
+            return (f"the cloud requires credentials ({describe(answer)} without any): give cloud.admin or "
+                    "cloud.token in the endpoints file")
+        for cr in self.endpoints.connected_registries:
+            for token in cr.client_tokens:
+                problem = self._client_token_refused(cr, token)
+                if problem is not None:
+                    return problem
         return None
+
+    def _client_token_refused(self, cr: ConnectedRegistry, token: ClientToken) -> str | None:
+        """Why `token` cannot be used at `cr`, or None once `cr` accepts it (`GET /v2/`, SPEC 3.6: any valid
+        credentials). A token just created may still be on its way down, so a refusal is asked again within
+        timeouts.propagation, at 1, 2, 4, 8... s: each refusal is a failed login there, and a wrong password polled
+        every `poll` would trip the failed-login limit (SPEC 4.5) and fail checks that have nothing to do with it."""
+        client = self.at(cr, token.credentials, auth="auto")
+        deadline = time.monotonic() + self.timeouts.propagation
+        pause = 1.0
+        while True:
+            try:
+                answer = client.get("/v2/")
+            except ConformanceFailure as e:
+                return f"{cr.name} does not answer: {e.summary}"
+            if answer.status_code == 200:
+                return None
+            if answer.status_code != 401 or time.monotonic() + pause > deadline:
+                waited = f" for {self.timeouts.propagation:g} s (timeouts.propagation)" if answer.status_code == 401 \
+                    else ""
+                return (f"{cr.name} refuses the endpoints file's client token {token.name}{waited}: "
+                        f"{describe(answer)}; fix its password in the file, or list it in the registry's client tokens")
+            time.sleep(pause)
+            pause *= 2
 
     # --- end of the run ----------------------------------------------------------------------------------------------
 
@@ -209,6 +243,6 @@ class Deployment:
                     problems.append(e.summary)
                     continue
                 if answer.status_code not in (202, 404):
-                    problems.append(f"cleanup: {describe(answer)}")
+                    problems.append(f"a delete of what this run pushed was refused: {describe(answer)}")
                     break  # a registry that refuses one delete refuses them all: say it once
         return problems

@@ -73,6 +73,7 @@ class ClauseReport:
         return {clause: clauses[clause] for clause in sorted(clauses, key=clause_key)}
 
     def write(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)   # as pytest's --junitxml does
         Path(path).write_text(json.dumps(self.by_clause(), indent=2) + "\n")
 
     def summary_lines(self) -> list[str]:

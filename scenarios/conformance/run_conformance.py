@@ -43,7 +43,7 @@ DEFAULT_TOPOLOGY = REPO / "scenarios" / "topologies" / "edge-factory.json"
 SKIP = 77
 UP_TIMEOUT = 30        # seconds for `outpost cluster up` to have every node ready
 STATUS_TIMEOUT = 20    # seconds for every connected registry to report Online and Active at the cloud
-PYTEST_TIMEOUT = 240   # seconds for the whole suite
+PYTEST_TIMEOUT = 180   # seconds for the whole suite (about 10 s on a 2-core machine)
 START_TIMEOUT = 20     # seconds for docker-registry to log its address and answer /v2/
 STOP_GRACE = 5         # seconds between SIGTERM and SIGKILL
 REQUIRED_SECTIONS = ("1", "3", "4", "5", "6")
@@ -83,6 +83,11 @@ def run_suite(endpoints: Path, work: Path) -> tuple[int, dict]:
     if not report.exists():
         raise Failed(f"pytest exited {completed.returncode} without writing {report.name}")
     return completed.returncode, json.loads(report.read_text())
+
+
+def clause_key(clause: str) -> tuple[int, ...]:
+    """SPEC clauses in their order ("3.4" before "10.1"), as the report orders them."""
+    return tuple(int(part) for part in clause.split("."))
 
 
 def sections(report: dict, status: str) -> set[str]:
@@ -138,7 +143,7 @@ def against_cluster(work: Path, topology: Path) -> None:
         info = json.loads((directory / "cluster.json").read_text())
         endpoints.write_text(json.dumps(endpoints_from_cluster(info, propagation=20.0, request=10.0), indent=2))
         code, report = run_suite(endpoints, work)
-        failing = sorted(c for c, row in report.items() if row["status"] == "fails")
+        failing = sorted((c for c, row in report.items() if row["status"] == "fails"), key=clause_key)
         if code != 0 or failing:
             raise Failed(f"the suite failed against the cluster (pytest exit {code}; failing clauses: "
                          f"{', '.join(failing) or 'none'}){logs_of(directory)}")
@@ -148,12 +153,39 @@ def against_cluster(work: Path, topology: Path) -> None:
         held = [c for c, row in report.items() if row["status"] == "holds"]
         log(f"pass: {len(held)} clauses hold ({', '.join(held)}); "
             f"unchecked: {', '.join(c for c, row in report.items() if row['status'] == 'unchecked') or 'none'}")
+        refused_before_any_check(endpoints, work)
     finally:
         if (directory / "cluster.json").exists():
             down = run([str(binary), "cluster", "down", "--dir", str(directory), "--grace", str(STOP_GRACE)],
                        timeout=STOP_GRACE + 60)
             if down.returncode != 0:
                 log(f"cluster down exited {down.returncode}: {down.stdout}{down.stderr}")
+
+
+def refused_before_any_check(endpoints: Path, work: Path) -> None:
+    """A client token with a wrong password in the file: the runner stops before any check with a usage error
+    (exit status 4) naming the token, and still writes its report where it was told, into a directory it makes (a
+    wrong password once failed 15 checks over two minutes and tripped the failed-login limit, and a report path in
+    a missing directory failed the run at its end)."""
+    document = json.loads(endpoints.read_text())
+    registry = next(cr for cr in document["connectedRegistries"] if cr.get("clientTokens"))
+    token = registry["clientTokens"][0]
+    token["password"] += "-not-it"
+    document.setdefault("timeouts", {})["propagation"] = 3.0   # asked again after 1 and 2 s, then given up
+    wrong = work / "endpoints-wrong-password.json"
+    wrong.write_text(json.dumps(document, indent=2))
+    report = work / "not" / "yet" / "there" / "report.json"
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(HERE), f"--outpost-endpoints={wrong}",
+            f"--outpost-conformance-report={report}"]
+    log("$ " + " ".join(args))
+    completed = subprocess.run(args, cwd=REPO, timeout=60, env=clean_env(), capture_output=True, text=True)
+    said = completed.stdout + completed.stderr
+    if completed.returncode != 4 or f"refuses the endpoints file's client token {token['name']}" not in said:
+        raise Failed(f"with a wrong password for {token['name']} at {registry['name']}, pytest exited "
+                     f"{completed.returncode}, not 4 with the token named:\n{said[-3000:]}")
+    if not report.exists():
+        raise Failed(f"the runner stopped without writing {report}")
+    log(f"pass: a wrong password for {token['name']} at {registry['name']} stops the run before any check")
 
 
 # --- a CNCF Distribution registry ------------------------------------------------------------------------------------
@@ -226,7 +258,7 @@ def against_distribution(work: Path) -> None:
         stop(process)
     if code != 1:
         raise Failed(f"pytest exited {code}: expected 1 (some checks failed), not a usage or internal error")
-    failing = sorted((c for c, row in report.items() if row["status"] == "fails"), key=lambda c: c.split("."))
+    failing = sorted((c for c, row in report.items() if row["status"] == "fails"), key=clause_key)
     problems = []
     if "3.4" not in failing:
         problems.append("3.4 (authentication challenge) is not reported failing")
