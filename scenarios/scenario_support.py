@@ -112,14 +112,14 @@ def arrival_per_node(cluster: outpost.Cluster, nodes: Iterable[str], holds: Call
     return arrivals
 
 
-def assert_per_depth(cluster: outpost.Cluster, arrivals: Dict[str, float], what: str, hop: float = HOP) -> None:
+def assert_per_depth(cluster: outpost.Cluster, arrivals: Arrivals, what: str, hop: float = HOP) -> None:
     """Every connected registry saw the change within depth x ``hop`` (SPEC 5.1-5.2: hop by hop down the tree)."""
     late = []
     for name in cluster.topology.names:
         depth = cluster.topology.depth(name)
         took = arrivals.get(name)
         if took is None or took > depth * hop:
-            limited = getattr(arrivals, "rate_limited", {}).get(name)
+            limited = arrivals.rate_limited.get(name)
             late.append(f"{name} (depth {depth}): {'never' if took is None else f'{took:.2f} s'}, "
                         f"deadline {depth * hop:.1f} s" + (f", {limited} probes refused 429" if limited else ""))
     assert not late, f"{what} missed its per-depth deadline at " + "; ".join(late)

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import requests
 
+from conformance_report import clause_key  # SPEC clauses in order: "3.4" before "10.1"
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 DEFAULT_TOPOLOGY = REPO / "scenarios" / "topologies" / "edge-factory.json"
@@ -73,21 +75,21 @@ def run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=clean_env())
 
 
+def suite_command(endpoints: Path, report: Path, *extra: str) -> list[str]:
+    """`pytest scenarios/conformance` against `endpoints`, its JSON report to `report`; logged as it is returned."""
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *extra, str(HERE),
+            f"--outpost-endpoints={endpoints}", f"--outpost-conformance-report={report}"]
+    log("$ " + " ".join(args))
+    return args
+
+
 def run_suite(endpoints: Path, work: Path) -> tuple[int, dict]:
     report = work / "conformance-report.json"
-    junit = work / "conformance-junit.xml"
-    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE", str(HERE),
-            f"--outpost-endpoints={endpoints}", f"--outpost-conformance-report={report}", f"--junitxml={junit}"]
-    log("$ " + " ".join(args))
+    args = suite_command(endpoints, report, "-rfE", f"--junitxml={work / 'conformance-junit.xml'}")
     completed = subprocess.run(args, cwd=REPO, timeout=PYTEST_TIMEOUT, env=clean_env())
     if not report.exists():
         raise Failed(f"pytest exited {completed.returncode} without writing {report.name}")
     return completed.returncode, json.loads(report.read_text())
-
-
-def clause_key(clause: str) -> tuple[int, ...]:
-    """SPEC clauses in their order ("3.4" before "10.1"), as the report orders them."""
-    return tuple(int(part) for part in clause.split("."))
 
 
 def sections(report: dict, status: str) -> set[str]:
@@ -175,10 +177,7 @@ def refused_before_any_check(endpoints: Path, work: Path) -> None:
     wrong = work / "endpoints-wrong-password.json"
     wrong.write_text(json.dumps(document, indent=2))
     report = work / "not" / "yet" / "there" / "report.json"
-    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(HERE), f"--outpost-endpoints={wrong}",
-            f"--outpost-conformance-report={report}"]
-    log("$ " + " ".join(args))
-    completed = subprocess.run(args, cwd=REPO, timeout=60, env=clean_env(), capture_output=True, text=True)
+    completed = subprocess.run(suite_command(wrong, report), cwd=REPO, timeout=60, env=clean_env(), capture_output=True, text=True)
     said = completed.stdout + completed.stderr
     if completed.returncode != 4 or f"refuses the endpoints file's client token {token['name']}" not in said:
         raise Failed(f"with a wrong password for {token['name']} at {registry['name']}, pytest exited "
