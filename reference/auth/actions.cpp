@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 #include "reference/oci/name.h"
 
 namespace outpost::auth {

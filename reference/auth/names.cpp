@@ -28,13 +28,6 @@ std::optional<std::string> user_name_error(std::string_view kind, std::string_vi
 }
 }  // namespace
 
-std::string ascii_lowercase(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return lower;
-}
-
 bool valid_connected_registry_name(std::string_view name) {
   if (name.size() < kMinNameLength || name.size() > kMaxConnectedRegistryNameLength) return false;
   if (!is_letter(name.front())) return false;

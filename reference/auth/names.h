@@ -9,9 +9,6 @@
 
 namespace outpost::auth {
 
-// Names are case-insensitive where the SPEC says "lowercased on input"; callers store the lowercased form.
-std::string ascii_lowercase(std::string_view text);
-
 // SPEC 2.1: 5-40 characters, a letter first, then letters and digits. Either case: the caller lowercases.
 bool valid_connected_registry_name(std::string_view name);
 inline constexpr std::string_view kConnectedRegistryNameRule =

@@ -1,6 +1,6 @@
 #include "reference/auth/token.h"
 
-#include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 
 namespace outpost::auth {
 

@@ -6,16 +6,11 @@
 #include <span>
 
 #include "reference/cli/command_errors.h"
+#include "reference/common/ascii.h"
 
 namespace outpost::cli {
 
 namespace {
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool blank(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); });
@@ -40,7 +35,7 @@ std::vector<std::string> build(const std::vector<FlagGroup>& groups, std::string
     if (blank(group.front()))
       throw UsageError("--" + std::string(flag) + " needs a " + std::string(target_noun) + " name, not an empty one");
     for (size_t i = 1; i < group.size(); ++i) {
-      const std::string action = lowercase(group[i]);
+      const std::string action = ascii_lowercase(group[i]);
       if (std::find(allowed.begin(), allowed.end(), action) == allowed.end())
         throw UsageError("--" + std::string(flag) + ": unknown action '" + group[i] + "'; allowed: " +
                          allowed_list(allowed));
@@ -69,8 +64,8 @@ std::vector<std::string> concat_unique(std::vector<std::string> first, const std
 
 bool same_actions(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   std::set<std::string> left, right;
-  for (const auto& action : a) left.insert(lowercase(action));
-  for (const auto& action : b) right.insert(lowercase(action));
+  for (const auto& action : a) left.insert(ascii_lowercase(action));
+  for (const auto& action : b) right.insert(ascii_lowercase(action));
   return left == right;
 }
 

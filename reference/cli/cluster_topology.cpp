@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "reference/common/ascii.h"
 #include "reference/common/error.h"
 #include "reference/common/iso_duration.h"
 #include "reference/control/connected_registry.h"
@@ -22,11 +23,6 @@ constexpr std::string_view kReadWrite = "ReadWrite";
 constexpr std::string_view kReadOnly = "ReadOnly";
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) { throw TopologyError(where + ": " + what); }
-
-std::string lowercase(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 // Refuses keys outside `allowed`, so a misspelt key is an error rather than a default silently taken.
 void only_keys(const json& object, const std::string& where, std::initializer_list<std::string_view> allowed) {
@@ -93,7 +89,7 @@ void check_token_name(const std::string& name, bool makes_scope_map, const std::
 }
 
 std::string parse_mode(const std::string& text, const std::string& where) {
-  const std::string lower = lowercase(text);
+  const std::string lower = ascii_lowercase(text);
   if (lower == "readwrite" || lower == "registry") return std::string(kReadWrite);
   if (lower == "readonly" || lower == "mirror") return std::string(kReadOnly);
   fail(where, "'" + text + "' is not a mode: ReadWrite or ReadOnly");
@@ -350,13 +346,13 @@ Topology parse_topology(const json& document) {
       }
     const json* name = member(entry, "name");
     if (!name) fail(where, "needs a \"name\"");
-    const std::string node_name = lowercase(string_at(*name, where + ".name"));
+    const std::string node_name = ascii_lowercase(string_at(*name, where + ".name"));
     check_node_name(node_name, where + ".name");
     if (!named.insert(node_name).second) fail(where + ".name", "'" + node_name + "' names two nodes");
     names.push_back(node_name);
     std::optional<std::string> parent;
     if (const json* given = member(entry, "parent")) {
-      const std::string text = lowercase(string_at(*given, where + " (" + node_name + ").parent"));
+      const std::string text = ascii_lowercase(string_at(*given, where + " (" + node_name + ").parent"));
       if (text != kCloudNodeName) parent = text;
     }
     if (parent == node_name) fail(where + " (" + node_name + ").parent", "a node cannot be its own parent");
@@ -386,7 +382,7 @@ Topology parse_topology(const json& document) {
       for (size_t i = 0; i < listed.size(); ++i) {
         // Checked as the cloud's PUT checks it, so a wrong one is the file's error rather than a refusal (with the
         // management API's answer) once the cluster or the simulation is starting.
-        std::string repository = lowercase(listed[i]);
+        std::string repository = ascii_lowercase(listed[i]);
         if (const auto error = control::repository_pattern_error(repository))
           fail(where + ".repositories[" + std::to_string(i) + "]", "'" + listed[i] + "': " + *error);
         node.repositories.push_back(std::move(repository));

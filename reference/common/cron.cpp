@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "reference/common/ascii.h"
+
 namespace outpost {
 
 namespace {
@@ -59,8 +61,7 @@ int parse_value(std::string_view expression, const FieldSpec& field, std::string
       refuse(expression, field, field_text, std::to_string(value) + " is out of range " + allowed(field));
     return value;
   }
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = ascii_lowercase(text);
   for (size_t i = 0; i < field.names.size(); ++i)
     if (!field.names[i].empty() && field.names[i] == lower) return field.min + static_cast<int>(i);
   refuse(expression, field, field_text, "\"" + std::string(text) + "\" is not in " + allowed(field));

@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <strings.h>
+
+#include "reference/common/ascii.h"
 
 namespace outpost::http {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 namespace {
 int hex_value(char c) {
@@ -45,14 +42,14 @@ std::string_view method_name(Method method) {
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {
   for (const auto& [key, value] : entries_)
-    if (iequals(key, name)) return std::string_view(value);
+    if (ascii_iequals(key, name)) return std::string_view(value);
   return std::nullopt;
 }
 
 std::vector<std::string_view> Headers::get_all(std::string_view name) const {
   std::vector<std::string_view> values;
   for (const auto& [key, value] : entries_)
-    if (iequals(key, name)) values.emplace_back(value);
+    if (ascii_iequals(key, name)) values.emplace_back(value);
   return values;
 }
 
@@ -72,7 +69,7 @@ void Headers::add(std::string_view name, std::string value) {
 }
 
 void Headers::remove(std::string_view name) {
-  std::erase_if(entries_, [&](const auto& entry) { return iequals(entry.first, name); });
+  std::erase_if(entries_, [&](const auto& entry) { return ascii_iequals(entry.first, name); });
 }
 
 size_t StringBody::read(std::span<char> out) {
@@ -157,7 +154,7 @@ std::string percent_encode(std::string_view text) {
 std::optional<AbsoluteTarget> absolute_target(std::string_view target) {
   size_t scheme = 0;
   for (const std::string_view name : {std::string_view("http://"), std::string_view("https://")})
-    if (target.size() >= name.size() && iequals(target.substr(0, name.size()), name)) scheme = name.size();
+    if (target.size() >= name.size() && ascii_iequals(target.substr(0, name.size()), name)) scheme = name.size();
   if (scheme == 0) return std::nullopt;
   const std::string_view rest = target.substr(scheme);
   const size_t end = rest.find_first_of("/?#");

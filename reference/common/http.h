@@ -56,9 +56,6 @@ class StringBody final : public BodySource {
   size_t offset_ = 0;
 };
 
-// ASCII letters compared without case: header names, host names (RFC 9110 5.1, 4.2.3).
-bool iequals(std::string_view a, std::string_view b);
-
 struct Request {
   Method method = Method::Get;
   std::string target;  // as received: path and query, percent-encoded

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "reference/auth/actions.h"
-#include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 #include "reference/common/iso_duration.h"
 #include "reference/common/json_scan.h"
 #include "reference/common/time_format.h"
@@ -17,10 +17,6 @@
 namespace outpost::control {
 
 namespace {
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && auth::ascii_lowercase(a) == auth::ascii_lowercase(b);
-}
 
 constexpr std::array<std::string_view, 4> kConnectionStates = {"Online", "Offline", "Syncing", "Unhealthy"};
 constexpr std::array<std::string_view, 5> kLogLevels = {"Debug", "Information", "Warning", "Error", "None"};
@@ -186,7 +182,7 @@ std::string_view to_string(ConnectionState state) { return kConnectionStates[sta
 
 std::optional<ConnectionState> parse_connection_state(std::string_view text) {
   for (size_t i = 0; i < kConnectionStates.size(); ++i)
-    if (equals_ignoring_case(text, kConnectionStates[i])) return static_cast<ConnectionState>(i);
+    if (ascii_iequals(text, kConnectionStates[i])) return static_cast<ConnectionState>(i);
   return std::nullopt;
 }
 
@@ -251,16 +247,16 @@ std::string_view to_string(auth::RegistryMode mode) {
 }
 
 std::optional<auth::RegistryMode> parse_registry_mode(std::string_view text) {
-  if (equals_ignoring_case(text, "ReadWrite") || equals_ignoring_case(text, "Registry"))
+  if (ascii_iequals(text, "ReadWrite") || ascii_iequals(text, "Registry"))
     return auth::RegistryMode::ReadWrite;
-  if (equals_ignoring_case(text, "ReadOnly") || equals_ignoring_case(text, "Mirror"))
+  if (ascii_iequals(text, "ReadOnly") || ascii_iequals(text, "Mirror"))
     return auth::RegistryMode::ReadOnly;
   return std::nullopt;
 }
 
 std::optional<std::string> canonical_log_level(std::string_view text) {
   for (std::string_view level : kLogLevels)
-    if (equals_ignoring_case(text, level)) return std::string(level);
+    if (ascii_iequals(text, level)) return std::string(level);
   return std::nullopt;
 }
 
@@ -296,7 +292,7 @@ NotificationPattern parse_notification_pattern(std::string_view text) {
   if (!parts) return refuse("has no ':<action>'");
   if (parts->action != "push" && parts->action != "delete" && parts->action != "*")
     return refuse("ends with action " + in_quotes(parts->action) + ", not push, delete or *");
-  const std::string repository = auth::ascii_lowercase(parts->repository);
+  const std::string repository = ascii_lowercase(parts->repository);
   if (repository.empty()) return refuse("has no repository");
   if (repository != "*" && !oci::valid_repository_name(without_wildcards(repository)))
     return refuse("names repository " + in_quotes(repository) + ", which no repository name matches");

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 #include "reference/common/iso_duration.h"
 #include "reference/common/time_format.h"
 #include "reference/control/api_json.h"
@@ -27,7 +28,7 @@ std::string names_list(const std::vector<std::string>& names) {
 }
 
 // Names in paths are case-insensitive (SPEC 2.1: stored lowercased).
-std::string lookup_name(std::string_view name) { return auth::ascii_lowercase(name); }
+std::string lookup_name(std::string_view name) { return ascii_lowercase(name); }
 
 std::string describe(const ConnectedRegistry& cr) {
   return in_quotes(cr.name) + " (" + std::string(to_string(cr.mode)) + ")";

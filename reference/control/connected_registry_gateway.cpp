@@ -2,7 +2,7 @@
 // notifications. The data endpoint calls them; they have no management route of their own.
 #include <algorithm>
 
-#include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 #include "reference/control/control_errors.h"
 #include "reference/control/control_plane_impl.h"
 
@@ -21,7 +21,7 @@ void store_registry(ControlPlane::Impl& impl, const ConnectedRegistry& cr) {
 
 void ControlPlane::activate(std::string_view name, std::string_view instance_id) {
   if (instance_id.empty()) throw invalid_request("activating a connected registry takes its instance id");
-  const std::string key = auth::ascii_lowercase(name);
+  const std::string key = ascii_lowercase(name);
   std::lock_guard lock(impl_->writer);
   ConnectedRegistry cr = existing_registry_or_404(*impl_->current(), key);
   if (cr.instance_id == instance_id) return;  // the same instance again (a restart on its data directory)
@@ -37,7 +37,7 @@ void ControlPlane::activate(std::string_view name, std::string_view instance_id)
 }
 
 void ControlPlane::deactivate(std::string_view name) {
-  const std::string key = auth::ascii_lowercase(name);
+  const std::string key = ascii_lowercase(name);
   std::lock_guard lock(impl_->writer);
   ConnectedRegistry cr = existing_registry_or_404(*impl_->current(), key);
   if (!cr.active()) return;
@@ -54,7 +54,7 @@ ControlPlane::Impl::ReceivedStatus received(const ControlPlane::Impl& impl, Conn
 // Reports check that the CR exists while holding status_mutex: a delete publishes first and then clears the CR's status
 // under that mutex, so a report racing with it either sees the CR gone or lands before the clearing.
 void ControlPlane::report_status(std::string_view name, ConnectedRegistryStatus status) {
-  const std::string key = auth::ascii_lowercase(name);
+  const std::string key = ascii_lowercase(name);
   std::lock_guard lock(impl_->status_mutex);
   existing_registry_or_404(*impl_->current(), key);
   impl_->statuses.insert_or_assign(key, received(*impl_, std::move(status)));
@@ -74,7 +74,7 @@ void ControlPlane::report_status(const Snapshot& found_in, std::string_view name
 }
 
 std::optional<ConnectedRegistryStatus> ControlPlane::status(std::string_view name) const {
-  const std::string key = auth::ascii_lowercase(name);
+  const std::string key = ascii_lowercase(name);
   std::lock_guard lock(impl_->status_mutex);
   const auto it = impl_->statuses.find(key);
   if (it == impl_->statuses.end()) return std::nullopt;
@@ -82,7 +82,7 @@ std::optional<ConnectedRegistryStatus> ControlPlane::status(std::string_view nam
 }
 
 void ControlPlane::add_notifications(std::string_view name, std::vector<nlohmann::json> events) {
-  const std::string key = auth::ascii_lowercase(name);
+  const std::string key = ascii_lowercase(name);
   std::lock_guard lock(impl_->status_mutex);
   existing_registry_or_404(*impl_->current(), key);
   auto& kept = impl_->notifications[key];

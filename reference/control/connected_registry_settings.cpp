@@ -1,3 +1,4 @@
+#include "reference/common/ascii.h"
 #include "reference/control/connected_registry_settings.h"
 
 #include <algorithm>
@@ -92,7 +93,7 @@ void check_client_token_count(size_t count) {
 std::vector<std::string> normalized_repositories(const std::vector<std::string>& repositories, std::string_view field) {
   std::vector<std::string> out;
   for (const std::string& repository : repositories) {
-    std::string lower = auth::ascii_lowercase(repository);
+    std::string lower = ascii_lowercase(repository);
     if (auto error = repository_pattern_error(lower))
       throw invalid_request("field " + in_quotes(field) + ": " + *error,
                             {{"field", field}, {"repository", repository}});
@@ -147,7 +148,7 @@ ConnectedRegistrySettings read_connected_registry_settings(const nlohmann::json&
                         "removeClientTokens",
                         "addNotifications",
                         "removeNotifications"});
-  if (const auto given = top.string("name"); given && auth::ascii_lowercase(*given) != name)
+  if (const auto given = top.string("name"); given && ascii_lowercase(*given) != name)
     throw invalid_request("the body names " + in_quotes(*given) + " but the request is for " + in_quotes(name) +
                           "; a connected registry cannot be renamed");
 
@@ -165,7 +166,7 @@ ConnectedRegistrySettings read_connected_registry_settings(const nlohmann::json&
                                 std::string(auth::kConnectedRegistryNameRule) + ", or null for the cloud); got " +
                                 in_quotes(*parent),
                             {{"field", "parent"}});
-    settings.parent = auth::ascii_lowercase(*parent);
+    settings.parent = ascii_lowercase(*parent);
   }
   if (const auto repositories = top.strings("repositories"))
     settings.repositories = normalized_repositories(*repositories, "repositories");

@@ -1,5 +1,6 @@
 // Token operations of the management API (SPEC 3.3, 2.9, 7.1, 7.2): tokens and their two passwords.
 #include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 #include "reference/control/api_json.h"
 #include "reference/control/body_fields.h"
 #include "reference/control/control_errors.h"
@@ -10,13 +11,12 @@ namespace outpost::control {
 namespace {
 using auth::PasswordName;
 
-
 constexpr PasswordName kBothPasswords[] = {PasswordName::Password1, PasswordName::Password2};
 
 void check_token_name(std::string_view name) {
   if (auto error = auth::token_name_error(name)) throw invalid_request(*error, {{"name", name}});
   // Basic credentials name the admin user `admin` (SPEC 7.1); a token of that name would make them ambiguous.
-  if (auth::ascii_lowercase(name) == kAdminUser)
+  if (ascii_lowercase(name) == kAdminUser)
     throw invalid_request(in_quotes(name) + " is the admin user's name and cannot name a token", {{"name", name}});
 }
 

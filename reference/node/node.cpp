@@ -1,6 +1,6 @@
 #include "reference/node/node.h"
 
-#include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 #include "reference/common/log.h"
 #include "reference/control/connected_registry_config.h"
 #include "reference/control/connection_string.h"
@@ -39,7 +39,7 @@ void check_data_belongs(control::ControlPlane& control, const std::string& cr_na
                                ", not to the cloud: start the cloud on a directory of its own");
     return;
   }
-  const std::string name = auth::ascii_lowercase(cr_name);
+  const std::string name = ascii_lowercase(cr_name);
   if (!control.snapshot()->admin_password_hash.empty())
     throw std::runtime_error("this data directory belongs to the cloud, not to connected registry '" + name +
                              "': start a connected registry on a directory of its own");

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "reference/common/ascii.h"
 #include "reference/oci/media_types.h"
 #include "reference/oci/reference.h"
 
@@ -160,26 +161,17 @@ void append_descriptor_array(const json& document, std::string_view field, std::
   for (size_t i = 0; i < value->size(); ++i) out.push_back(parse_descriptor((*value)[i], Where{field, i}));
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 // A Content-Type header names its media type case-insensitively; the result is the canonical spelling.
 std::optional<std::string_view> manifest_type_of_header(std::string_view content_type) {
   const std::string_view essence = media_type_essence(content_type);
   for (std::string_view type : kManifestMediaTypes)
-    if (equals_ignoring_case(essence, type)) return type;
+    if (ascii_iequals(essence, type)) return type;
   return std::nullopt;
 }
 
 bool is_schema1(std::string_view type) {
   type = media_type_essence(type);
-  return equals_ignoring_case(type, kDockerSchema1Manifest) || equals_ignoring_case(type, kDockerSchema1SignedManifest);
+  return ascii_iequals(type, kDockerSchema1Manifest) || ascii_iequals(type, kDockerSchema1SignedManifest);
 }
 
 [[noreturn]] void refuse_schema1() {

@@ -1,8 +1,8 @@
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <shared_mutex>
 
+#include "reference/common/ascii.h"
 #include "reference/common/header_list.h"
 #include "reference/oci/manifest.h"
 #include "reference/oci/media_types.h"
@@ -52,13 +52,8 @@ std::string read_all(storage::BlobReader& reader) {
 }
 
 // Content negotiation: a client that lists media types without the stored one (and without a wildcard) cannot use
-// this manifest; the registry does not convert formats, so it answers MANIFEST_UNKNOWN with the reason.
-// Media types compare without regard to case (RFC 9110 8.3.1), as ASCII.
-bool same_media_type(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+// this manifest; the registry does not convert formats, so it answers MANIFEST_UNKNOWN with the reason. Media types
+// compare without regard to case (RFC 9110 8.3.1), as ASCII.
 
 // "q=0" (or 0.0, 0.000) in an Accept item's parameters: the client refuses that type (RFC 9110 12.4.2).
 bool refused_by_weight(std::string_view parameters) {
@@ -93,8 +88,8 @@ void check_accept(const http::Request& request, const std::string& media_type) {
       // The most specific range that matches decides (RFC 9110 12.5.1): "type/sub" over "type/*" over "*/*", so
       // "application/vnd.oci.image.manifest.v1+json;q=0, */*" refuses that type and takes any other.
       int specificity = 0;
-      if (same_media_type(item, media_type)) specificity = 3;
-      else if (item.ends_with("/*") && same_media_type(item.substr(0, item.size() - 1), type_and_slash)) specificity = 2;
+      if (ascii_iequals(item, media_type)) specificity = 3;
+      else if (item.ends_with("/*") && ascii_iequals(item.substr(0, item.size() - 1), type_and_slash)) specificity = 2;
       else if (item == "*/*") specificity = 1;
       if (specificity > best) {
         best = specificity;

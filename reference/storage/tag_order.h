@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <string_view>
 
-namespace outpost::storage {
+#include "reference/common/ascii.h"
 
-constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+namespace outpost::storage {
 
 constexpr bool tag_less(std::string_view a, std::string_view b) {
   const size_t common = std::min(a.size(), b.size());

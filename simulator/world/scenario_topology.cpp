@@ -1,9 +1,9 @@
 // The topology section: the live cluster's vocabulary (parsed by reference/cli/cluster_topology, so both worlds
 // accept exactly the same files), plus what only a simulated network has: link and NIC specs.
-#include <cctype>
 #include <fstream>
 #include <set>
 
+#include "reference/common/ascii.h"
 #include "simulator/world/scenario_fields.h"
 #include "simulator/world/scenario_sections.h"
 #include "simulator/world/tree_levels.h"
@@ -50,12 +50,6 @@ cli::Topology parse_cluster(const json& document, const std::string& where) {
   }
 }
 
-// Node names are case-insensitive (the cluster parser lowercases them): so are the keys that name them.
-std::string lowercase_name(std::string name) {
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
-}
-
 // Moves each node's "link" and "nic" (which the cluster format does not know) into the maps.
 void take_node_extensions(json& document, const std::string& where, std::map<std::string, json>& links,
                           std::map<std::string, json>& nics) {
@@ -64,8 +58,7 @@ void take_node_extensions(json& document, const std::string& where, std::map<std
   for (size_t i = 0; i < nodes.size(); ++i) {
     json& node = nodes[i];
     if (!node.is_object() || !node.contains("name") || !node["name"].is_string()) continue;  // the cluster parser says
-    std::string name = node["name"].get<std::string>();
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string name = ascii_lowercase(node["name"].get<std::string>());
     const std::string at = where + ".nodes[" + std::to_string(i) + "] (" + name + ")";
     // Checked here, where the whole list is known: the cluster parser would name only its own keys.
     for (const auto& [key, value] : node.items()) {
@@ -168,13 +161,14 @@ SimTopology parse_sim_topology(const json& value, const std::string& where, cons
   topology.cluster = parse_cluster(document, where);
 
   if (const json* link = fields.get("defaultLink")) topology.default_link = parse_link_spec(*link, fields.at("defaultLink"));
+  // Node names are case-insensitive (the cluster parser lowercases them): so are the keys that name them.
   if (const json* map = fields.get("links")) {
     if (!map->is_object()) fields.fail("links", "must be an object: {\"<child node>\": {\"latency\", ...}}");
-    for (const auto& [name, spec] : map->items()) links[lowercase_name(name)] = spec;
+    for (const auto& [name, spec] : map->items()) links[ascii_lowercase(name)] = spec;
   }
   if (const json* map = fields.get("nics")) {
     if (!map->is_object()) fields.fail("nics", "must be an object: {\"<node or cloud>\": {\"bandwidth\"}}");
-    for (const auto& [name, spec] : map->items()) nics[lowercase_name(name)] = spec;
+    for (const auto& [name, spec] : map->items()) nics[ascii_lowercase(name)] = spec;
   }
   for (const auto& [name, spec] : links) {
     check_named(name, topology, false, fields.at("links") + "." + name);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 #include "simulator/world/scenario_fields.h"
 #include "simulator/world/scenario_sections.h"
 
@@ -36,13 +37,11 @@ Level parse_level(const json& value, const std::string& where) {
   const auto count = fields.whole("count", 1, kMaxLevelTreeNodes);
   if (!count) fields.fail("count", "is required: how many children each node of the level above gets");
   level.count = *count;
-  level.name = fields.required_string("name");
-  for (char& c : level.name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  level.name = ascii_lowercase(fields.required_string("name"));
   if (!is_name_part(level.name))
     fields.fail("name", "'" + level.name + "' must start with a letter and hold only letters and digits (SPEC 2.1)");
   if (const auto mode = fields.string("mode")) {
-    std::string lower = *mode;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower = ascii_lowercase(*mode);
     if (lower == "readonly" || lower == "mirror") {
       level.read_only = true;
     } else if (lower == "readwrite" || lower == "registry") {

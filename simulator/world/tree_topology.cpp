@@ -2,19 +2,14 @@
 // depth 6 at least). The tree is written in the cluster format and parsed by the cluster's parser, so it gets exactly
 // the defaults and checks a file would.
 #include <algorithm>
-#include <cctype>
 
+#include "reference/common/ascii.h"
 #include "simulator/world/scenario.h"
 
 namespace outpost::sim::world {
 
 namespace {
 constexpr uint64_t kMaxTreeNodes = 20'000;  // the cluster parser is quadratic in the node count
-
-std::string lowercase(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 }  // namespace
 
 SimTopology tree(unsigned depth, unsigned fanout, const std::vector<std::string>& modes,
@@ -39,8 +34,8 @@ SimTopology tree(unsigned depth, unsigned fanout, const std::vector<std::string>
   for (unsigned level = 1; level <= depth; ++level) {
     std::optional<std::string> mode;
     if (!modes.empty()) mode = modes[std::min<size_t>(level - 1, modes.size() - 1)];
-    const bool read_only = mode && (lowercase(*mode) == "readonly" || lowercase(*mode) == "mirror");
-    if (mode && !read_only && lowercase(*mode) != "readwrite" && lowercase(*mode) != "registry")
+    const bool read_only = mode && (ascii_lowercase(*mode) == "readonly" || ascii_lowercase(*mode) == "mirror");
+    if (mode && !read_only && ascii_lowercase(*mode) != "readwrite" && ascii_lowercase(*mode) != "registry")
       throw ScenarioError("tree: '" + *mode + "' is not a mode: ReadWrite or ReadOnly");
     std::vector<Parent> next;
     for (const Parent& parent : parents) {

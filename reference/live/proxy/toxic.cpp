@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "reference/common/ascii.h"
 #include "reference/live/proxy/proxy_error.h"
 
 namespace outpost::live::proxy {
@@ -15,12 +16,6 @@ namespace outpost::live::proxy {
 using nlohmann::json;
 
 namespace {
-
-std::string lowercase(std::string text) {
-  for (char& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
 
 ProxyError bad(const std::string& message) { return ProxyError(400, message); }
 
@@ -101,7 +96,7 @@ Toxic toxic_from_json(const json& body) {
   toxic.type = *parsed_type;
   if (const auto stream = body.find("stream"); stream != body.end() && !stream->is_null()) {
     // toxiproxy lowercases the stream before it reads it ("Upstream" is upstream); so does this API.
-    const auto parsed = stream->is_string() ? parse_stream(lowercase(stream->get<std::string>())) : std::nullopt;
+    const auto parsed = stream->is_string() ? parse_stream(ascii_lowercase(stream->get<std::string>())) : std::nullopt;
     if (!parsed) throw bad("stream was invalid, can be either upstream or downstream");
     toxic.stream = *parsed;
   }
@@ -128,7 +123,7 @@ Toxic toxic_updated(const Toxic& current, const json& body) {
       throw bad("a toxic cannot be renamed; remove it and add it again");
     if (key == "type" && !(value.is_string() && value.get<std::string>() == toxic_type_name(current.type)))
       throw bad("a toxic's type cannot change; remove it and add it again");
-    if (key == "stream" && !(value.is_string() && lowercase(value.get<std::string>()) == stream_name(current.stream)))
+    if (key == "stream" && !(value.is_string() && ascii_lowercase(value.get<std::string>()) == stream_name(current.stream)))
       throw bad("a toxic's stream cannot change; remove it and add it again");
     if (key != "name" && key != "type" && key != "stream" && key != "toxicity" && key != "attributes")
       throw bad("bad request body: unknown field '" + key + "'");

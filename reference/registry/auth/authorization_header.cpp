@@ -1,12 +1,11 @@
 #include "reference/registry/auth/authorization_header.h"
 
-#include <strings.h>
-
 #include <array>
 #include <cstdint>
 #include <cstring>
 
 #include "reference/auth/base64.h"
+#include "reference/common/ascii.h"
 #include "reference/registry/auth/header_chars.h"
 
 namespace outpost::registry {
@@ -16,10 +15,6 @@ std::string_view trim(std::string_view text) {
   while (!text.empty() && is_whitespace(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_whitespace(text.back())) text.remove_suffix(1);
   return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // RFC 7235 token68: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
@@ -111,8 +106,8 @@ Authorization parse_authorization(std::string_view value) {
   const std::string_view scheme = value.substr(0, scheme_end);
   // What follows the scheme: one or more spaces, then the credentials (trailing whitespace was trimmed above).
   const std::string_view credentials = trim(value.substr(scheme_end));
-  if (iequals(scheme, "Basic")) return credentials.empty() ? malformed() : parse_basic(credentials);
-  if (iequals(scheme, "Bearer")) return credentials.empty() ? malformed() : parse_bearer(credentials);
+  if (ascii_iequals(scheme, "Basic")) return credentials.empty() ? malformed() : parse_basic(credentials);
+  if (ascii_iequals(scheme, "Bearer")) return credentials.empty() ? malformed() : parse_bearer(credentials);
   if (has_control(credentials)) return malformed();
   return Authorization(AuthorizationScheme::Other);
 }
@@ -122,7 +117,7 @@ Authorization parse_authorization(const http::Headers& headers) {
   // every request comes through here.
   const std::string* value = nullptr;
   for (const auto& [name, entry] : headers.entries()) {
-    if (!iequals(name, "Authorization")) continue;
+    if (!ascii_iequals(name, "Authorization")) continue;
     if (value) return malformed();
     value = &entry;
   }

@@ -1,6 +1,6 @@
 #include "reference/registry/auth/service_naming.h"
 
-#include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 
 namespace outpost::registry {
 
@@ -48,13 +48,13 @@ std::string ServiceNaming::host_for(const http::Request& request) const {
 
 std::string ServiceNaming::service_for(const http::Request& request) const {
   if (!fixed_service.empty()) return fixed_service;
-  return auth::ascii_lowercase(host_for(request));
+  return ascii_lowercase(host_for(request));
 }
 
 std::string ServiceNaming::scheme_for(const http::Request& request) const {
   if (honor_forwarded_proto) {
     if (const auto proto = request.headers.get("X-Forwarded-Proto")) {
-      const std::string lower = auth::ascii_lowercase(*proto);
+      const std::string lower = ascii_lowercase(*proto);
       if (lower == "http" || lower == "https") return lower;
     }
   }

@@ -1,11 +1,9 @@
 #include "reference/registry/auth/token_endpoint.h"
 
-#include <strings.h>
-
 #include <nlohmann/json.hpp>
 
 #include "reference/auth/docker_scope.h"
-#include "reference/auth/names.h"
+#include "reference/common/ascii.h"
 #include "reference/common/log.h"
 #include "reference/common/time_format.h"
 #include "reference/registry/auth/authorization_header.h"
@@ -53,7 +51,7 @@ std::string join_scopes(const std::vector<std::string>& values) {
 
 bool is_form(std::string_view content_type) {
   constexpr std::string_view kForm = "application/x-www-form-urlencoded";
-  if (content_type.size() < kForm.size() || strncasecmp(content_type.data(), kForm.data(), kForm.size()) != 0)
+  if (content_type.size() < kForm.size() || !ascii_iequals(content_type.substr(0, kForm.size()), kForm))
     return false;
   const std::string_view rest = content_type.substr(kForm.size());
   return rest.empty() || rest.front() == ';' || rest.front() == ' ';
@@ -163,7 +161,7 @@ std::string TokenEndpoint::service_for(const http::Request& request, const std::
   std::string service = naming_.service_for(request);
   // Tokens are only ever issued for the service this node is, for this request: a token for another audience would
   // be refused here anyway, and issuing it could only help replay it elsewhere.
-  if (asked && !asked->empty() && auth::ascii_lowercase(*asked) != auth::ascii_lowercase(service))
+  if (asked && !asked->empty() && ascii_lowercase(*asked) != ascii_lowercase(service))
     throw bad_request("this endpoint issues tokens for service '" + service + "' only");
   return service;
 }
@@ -172,7 +170,7 @@ http::Response TokenEndpoint::answer_get(const http::Request& request) {
   service_for(request, single_query(request, "service"));  // refuses another service
   Ask ask{join_scopes(request.query_params("scope")), false};
   if (const auto offline = single_query(request, "offline_token"))
-    ask.offline = auth::ascii_lowercase(*offline) == "true";
+    ask.offline = ascii_lowercase(*offline) == "true";
   const Authorization authorization = parse_authorization(request.headers);
   Identity identity;  // None: anything but Basic is no login here
   if (authorization.scheme == AuthorizationScheme::Basic)

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include "reference/common/ascii.h"
 #include "reference/registry/auth/header_chars.h"
 
 namespace outpost::registry {
@@ -71,12 +72,6 @@ class Cursor {
   size_t pos_ = 0;
 };
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 }  // namespace
 
 std::string render_challenge(const BearerChallenge& challenge) {
@@ -109,7 +104,7 @@ std::optional<ParsedChallenge> parse_challenge(std::string_view value) {
       cursor.skip_whitespace();
     }
     first = false;
-    const std::string name = lowercase(cursor.token());
+    const std::string name = ascii_lowercase(cursor.token());
     if (name.empty()) return std::nullopt;
     cursor.skip_whitespace();
     if (!cursor.take('=')) return std::nullopt;  // token68 challenges and a second challenge's scheme end up here
