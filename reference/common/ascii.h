@@ -1,7 +1,7 @@
 #pragma once
-// ASCII case, the only case the registry knows: names lowercased on input (SPEC), header and host names, media types,
-// enumerated words in configuration files. Deliberately not <cctype>: std::tolower follows the C locale, and an embedding
-// program that sets another locale must not change which names are equal.
+// ASCII case, the only case the registry knows: names lowercased on input (SPEC), header and host names, media
+// types, enumerated words in configuration files. Deliberately not <cctype>: std::tolower follows the C locale, and
+// an embedding program that sets another locale must not change which names are equal.
 #include <string>
 #include <string_view>
 
