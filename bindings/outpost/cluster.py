@@ -24,7 +24,9 @@ from .transport import Duration, Response, to_nanoseconds
 
 CLOUD = "cloud"
 DIRECTIONS = ("up", "down", "both")
-_TOXIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")  # the scenario format's rule for toxic names
+# The scenario format's and the proxy's rule for toxic names: "." and ".." are path segments a URL resolves away.
+TOXIC_NAME = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}")
+TOXIC_NAME_RULE = "1 to 128 characters of A-Z a-z 0-9 . _ -, other than . and .."
 
 
 def _finite(what: str, value: Any) -> float:
@@ -555,10 +557,10 @@ class Link:
         ``rate`` in KB/s, ``bytes``, ...); ``stream`` upstream (requests) or downstream (responses); ``toxicity``
         the chance it applies to an exchange; or ``down``, the proxy switched off (a cut, like :meth:`down`).
         Returns its name (default ``<type>_<stream>``, ``down`` for a down; a name given is 1 to 128 characters of
-        ``A-Z a-z 0-9 . _ -``, as in a scenario's toxic steps). ValueError for a name or number that cannot be (an
+        ``A-Z a-z 0-9 . _ -`` other than ``.`` and ``..``, as in a scenario's toxic steps). ValueError for a name or number that cannot be (an
         empty name, a ``toxicity`` outside 0 to 1, a NaN or infinite attribute) and for what the proxy refuses."""
-        if name is not None and not (isinstance(name, str) and _TOXIC_NAME.fullmatch(name)):
-            raise ValueError(f"toxic name {name!r}: 1 to 128 characters of A-Z a-z 0-9 . _ - (None: the default, "
+        if name is not None and not (isinstance(name, str) and TOXIC_NAME.fullmatch(name)):
+            raise ValueError(f"toxic name {name!r}: {TOXIC_NAME_RULE} (None: the default, "
                              f"{type if type == 'down' else f'{type}_{stream}'!r})")
         chance = _finite("toxicity", toxicity)
         if not 0.0 <= chance <= 1.0:

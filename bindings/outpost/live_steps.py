@@ -5,11 +5,10 @@ once (``ScenarioError`` naming the field, ``FaultNotSupported`` for what a live 
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from . import errors
-from .cluster import CLOUD
+from .cluster import CLOUD, TOXIC_NAME, TOXIC_NAME_RULE
 from .transport import to_nanoseconds
 
 if TYPE_CHECKING:
@@ -121,8 +120,8 @@ def _toxic(step: Dict[str, Any]) -> Dict[str, Any]:
     name = toxic.get("name")
     if name is None:
         name = "down" if kind == "down" else f"{kind}_{stream}"
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", name):
-        raise _fail("toxic.name", "must be 1 to 128 characters of A-Z a-z 0-9 . _ -")
+    if not isinstance(name, str) or not TOXIC_NAME.fullmatch(name):
+        raise _fail("toxic.name", f"must be {TOXIC_NAME_RULE}")
     toxicity = toxic.get("toxicity", 1.0)
     if isinstance(toxicity, bool) or not isinstance(toxicity, (int, float)) or not 0.0 <= toxicity <= 1.0:
         raise _fail("toxic.toxicity", "must be a number from 0.0 to 1.0")

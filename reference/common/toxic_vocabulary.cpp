@@ -143,6 +143,9 @@ double checked_toxicity(double toxicity) {
 
 bool is_valid_name(std::string_view name) {
   if (name.empty() || name.size() > 128) return false;
+  // "." and ".." are path segments: a URL client resolves /proxies/.. to / before it sends it, so a link or toxic
+  // of that name could be made but never addressed again.
+  if (name == "." || name == "..") return false;
   for (const char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
                     c == '_' || c == '-';

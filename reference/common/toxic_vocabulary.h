@@ -54,8 +54,8 @@ ToxicAttributes parse_toxic_attributes(ToxicType type, const std::map<std::strin
 void check_attribute_names(ToxicType type, const std::vector<std::string>& names);
 
 double checked_toxicity(double toxicity);  // in [0, 1], else std::invalid_argument
-bool is_valid_name(std::string_view name);  // names of links and toxics: [A-Za-z0-9._-], 1 to 128 characters
-inline constexpr std::string_view kNameRule = "1 to 128 characters of A-Z a-z 0-9 . _ -";
+bool is_valid_name(std::string_view name);  // names of links and toxics: [A-Za-z0-9._-], 1 to 128, not . or ..
+inline constexpr std::string_view kNameRule = "1 to 128 characters of A-Z a-z 0-9 . _ -, other than . and ..";
 std::string default_toxic_name(ToxicType type, Stream stream);  // "<type>_<stream>", as toxiproxy names it
 
 }  // namespace outpost::toxics

@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "reference/common/toxic_vocabulary.h"
 #include "simulator/world/partition_shapes.h"
 #include "simulator/world/quantities.h"
 
@@ -49,17 +50,10 @@ bool is_connected_registry(const SimTopology& topology, const std::string& name)
   return topology.cluster.node(name) != nullptr;
 }
 
-// The toxic names the proxy accepts: 1 to 128 of [A-Za-z0-9._-].
-bool is_toxic_name(std::string_view name) {
-  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
-  });
-}
-
 std::string toxic_name_of(const Fields& toxic, const std::string& fallback) {
   const std::string name = toxic.string("name").value_or(fallback);
-  if (!is_toxic_name(name)) toxic.fail("name", "must be 1 to 128 characters of A-Z a-z 0-9 . _ -");
+  // The names the proxy accepts, so a plan that runs here also runs against a live cluster.
+  if (!toxics::is_valid_name(name)) toxic.fail("name", "must be " + std::string(toxics::kNameRule));
   return name;
 }
 

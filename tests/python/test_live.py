@@ -138,6 +138,8 @@ def test_fault_steps_are_checked_before_they_apply():
         # default one, and this `down` cut the link.
         with pytest.raises(outpost.ScenarioError, match=r"^step\.toxic\.name"):
             live.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down", "name": ""}})
+        with pytest.raises(outpost.ScenarioError, match=r"^step\.toxic\.name: .* other than \. and \.\.$"):
+            live.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down", "name": ".."}})
         with pytest.raises(outpost.ScenarioError, match=r"^step\.toxic\.toxicity"):
             live.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "latency", "toxicity": 2}})
         assert live.link("node1").toxics() == [] and not live.link("node1").is_down

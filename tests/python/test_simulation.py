@@ -612,6 +612,7 @@ def test_a_toxic_name_and_numbers_are_checked_at_the_call():
     uplink = net.link("node1")
     refusals = [(dict(name="", latency=10), "toxic name ''"),
                 (dict(name="two words", latency=10), "toxic name 'two words'"),
+                (dict(name="..", latency=10), r"toxic name '\.\.': .* other than \. and \.\."),
                 (dict(toxicity=float("nan"), latency=10), "toxicity nan: a finite number"),
                 (dict(toxicity=1.5, latency=10), "toxicity 1.5: a number from 0.0 to 1.0"),
                 (dict(latency=float("inf")), "latency inf: a finite number")]

@@ -540,6 +540,8 @@ BOOST_AUTO_TEST_CASE(malformed_toxics_are_refused_with_400) {
       {{"type", "slicer"}, {"attributes", {{"average_size", 10}, {"size_variation", 10}}}},
       {{"type", "slicer"}},
       {{"type", "latency"}, {"name", "has/slash"}},
+      {{"type", "latency"}, {"name", "."}},  // path segments a URL resolves away: /toxics/.. could never be deleted
+      {{"type", "latency"}, {"name", ".."}},
       {{"stream", "upstream"}},
   };
   for (const auto& body : bodies) {
@@ -986,6 +988,13 @@ BOOST_AUTO_TEST_CASE(bodies_that_are_wrong_get_a_400_in_the_apis_own_format) {
     BOOST_TEST(refused.body["error"].get<std::string>().starts_with("bad request body: unknown field"), body.dump());
   }
   BOOST_TEST(call(api, Method::Post, "/proxies/t", {{"name", "renamed"}}).status == 400);
+  // "/proxies/.." is "/" once a URL client has resolved it: a link of that name could be made and never reached.
+  for (const char* name : {".", ".."}) {
+    const auto refused = call(api, Method::Post, "/proxies", {{"name", name}, {"upstream", echo.address()}});
+    BOOST_TEST(refused.status == 400, name);
+    BOOST_TEST(refused.body["error"].get<std::string>().find("other than . and ..") != std::string::npos, name);
+  }
+  BOOST_TEST(call(api, Method::Post, "/proxies", {{"name", "..."}, {"upstream", echo.address()}}).status == 201);
   BOOST_TEST(call(api, Method::Post, "/proxies", {{"name", "u"}, {"upstream", echo.address()}, {"bogus", 1}}).status ==
              400);
   // What GET shows can be sent back as it is (toxiproxy clients save a link that way).

@@ -315,6 +315,9 @@ BOOST_AUTO_TEST_CASE(mistakes_are_refused_with_their_place) {
           "timeline[0].toxic.toxicity: must be a number from 0.0 to 1.0");
   refused({{"at", "1m"}, {"action", "toxic"}, {"target", "cloud"}, {"toxic", {{"type", "latency"}}}},
           "timeline[0].target: the cloud has no uplink");
+  // The proxy's names, so that a plan that runs here runs live too: ".." is a path segment a URL resolves away.
+  refused({{"at", "1m"}, {"action", "toxic"}, {"target", "factory"}, {"toxic", {{"type", "latency"}, {"name", ".."}}}},
+          "timeline[0].toxic.name: must be 1 to 128 characters of A-Z a-z 0-9 . _ -, other than . and ..");
   refused({{"at", "1m"}, {"action", "toxic"}, {"target", "factory"}},
           "timeline[0].toxic: is required");
   refused({{"at", "1m"}, {"action", "slow"}, {"target", "factory"}}, "timeline[0].attributes: slow needs");
