@@ -8,7 +8,8 @@
 `outpost cluster up`, waits (bounded) until `outpost cluster status` shows every connected registry Online and
 Active, writes the endpoints file from cluster.json, runs `pytest scenarios/conformance`, and stops the cluster with
 `outpost cluster down` whatever happened. It requires pytest to pass and the JSON report to show clauses of SPEC
-sections 1, 3, 4, 5 and 6 holding, none failing.
+sections 1, 3, 4, 5 and 6 holding, none failing; then, against the same cluster, that the runner stops before any
+check, with a usage error, when the endpoints file is wrong (a refused password, mistakes in the file).
 
 `distribution`: starts a plain CNCF Distribution registry (`docker-registry`, filesystem storage in a temporary
 directory, 127.0.0.1 on a port the kernel chooses, deletes enabled as in Debian's default configuration, no auth),
@@ -37,6 +38,7 @@ from pathlib import Path
 
 import requests
 
+from conformance_endpoints import EndpointsError, load_endpoints
 from conformance_report import clause_key  # SPEC clauses in order: "3.4" before "10.1"
 
 HERE = Path(__file__).resolve().parent
@@ -156,6 +158,7 @@ def against_cluster(work: Path, topology: Path) -> None:
         log(f"pass: {len(held)} clauses hold ({', '.join(held)}); "
             f"unchecked: {', '.join(c for c, row in report.items() if row['status'] == 'unchecked') or 'none'}")
         refused_before_any_check(endpoints, work)
+        endpoints_file_mistakes(endpoints, work)
     finally:
         if (directory / "cluster.json").exists():
             down = run([str(binary), "cluster", "down", "--dir", str(directory), "--grace", str(STOP_GRACE)],
@@ -185,6 +188,51 @@ def refused_before_any_check(endpoints: Path, work: Path) -> None:
     if not report.exists():
         raise Failed(f"the runner stopped without writing {report}")
     log(f"pass: a wrong password for {token['name']} at {registry['name']} stops the run before any check")
+
+
+def endpoints_file_mistakes(endpoints: Path, work: Path) -> None:
+    """Mistakes in the endpoints file are usage errors that name the key: a timeout that is NaN, infinite, not above 0
+    or too large for a socket (Python's JSON reads NaN and Infinity, and a NaN deadline never passes); a misspelt key,
+    required or optional, with the key it is close to (a misspelt `url` was once reported as `url` missing, a misspelt
+    `tlsVerify` as an unknown key without saying which was meant). The cluster's file, changed one mistake at a time."""
+    def renamed(place: dict, key: str, typo: str) -> None:
+        place[typo] = place.pop(key)
+
+    mistakes = [  # (change, words the error must contain)
+        (lambda d: d["timeouts"].update(request=float("nan")), ["timeouts.request", "NaN"]),
+        (lambda d: d["timeouts"].update(propagation=float("inf")), ["timeouts.propagation", "Infinity"]),
+        (lambda d: d["timeouts"].update(poll=-0.5), ["timeouts.poll", "-0.5"]),
+        (lambda d: d["timeouts"].update(request=1e10), ["timeouts.request", "1e+10"]),
+        (lambda d: renamed(d["cloud"], "url", "ulr"), ["cloud", "unknown key ulr (did you mean url?)"]),
+        (lambda d: renamed(d["connectedRegistries"][1], "repositories", "repositorys"),
+         ["connectedRegistries[1] (line1)", "unknown key repositorys (did you mean repositories?)"]),
+        (lambda d: renamed(d["connectedRegistries"][0]["clientTokens"][0], "password", "pasword"),
+         ["connectedRegistries[0] (factory).clientTokens[0]", "unknown key pasword (did you mean password?)"]),
+        (lambda d: d.update(tlsverify=d.pop("tlsVerify", True)), ["unknown key tlsverify (did you mean tlsVerify?)"]),
+        (lambda d: renamed(d["cloud"], "dataEndpoint", "DataEndpoint"),
+         ["cloud", "unknown key DataEndpoint (did you mean dataEndpoint?)"]),
+    ]
+    problems = []
+    for index, (change, words) in enumerate(mistakes):
+        document = json.loads(endpoints.read_text())
+        change(document)
+        wrong = work / f"endpoints-mistake-{index}.json"
+        wrong.write_text(json.dumps(document, indent=2))  # NaN and Infinity as Python's JSON writes them
+        try:
+            load_endpoints(wrong)
+            problems.append(f"accepted with {words[0]}")
+        except EndpointsError as e:
+            if not all(word in str(e) for word in words):
+                problems.append(f"the error for {' '.join(words)} does not name it: {e}")
+    if problems:
+        raise Failed("endpoints file mistakes: " + "; ".join(problems))
+    completed = subprocess.run(suite_command(work / "endpoints-mistake-0.json", work / "mistake.json"), cwd=REPO,
+                               timeout=60, env=clean_env(), capture_output=True, text=True)
+    said = completed.stdout + completed.stderr
+    if completed.returncode != 4 or "timeouts.request" not in said:
+        raise Failed(f"with timeouts.request NaN, pytest exited {completed.returncode}, not 4 naming the key:\n"
+                     f"{said[-3000:]}")
+    log(f"pass: {len(mistakes)} mistakes in the endpoints file are refused, each naming its key")
 
 
 # --- a CNCF Distribution registry ------------------------------------------------------------------------------------
