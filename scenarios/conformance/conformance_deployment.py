@@ -22,6 +22,9 @@ from conformance_endpoints import ClientToken, ConnectedRegistry, Credentials, E
 from conformance_http import Client, ConformanceFailure, describe, expect_status, wait_until
 
 
+ADD_ADMIN = 'add "admin": {"username": ..., "password": ...} to its "cloud" object'
+
+
 def new_run_id() -> str:
     """Lowercase letters and digits: usable in repository names, tags and connected-registry names."""
     return f"{int(time.time()) % 1000000:06d}{os.urandom(3).hex()}"
@@ -68,20 +71,23 @@ class Deployment:
     def require_cloud_credentials(self) -> Credentials:
         credentials = self.endpoints.cloud.credentials
         if credentials is None:
-            pytest.skip("the endpoints file gives no credentials for the cloud (cloud.admin or cloud.token)")
+            pytest.skip("the endpoints file gives no credentials for the cloud, so this check cannot push or sign in "
+                        f"there: {ADD_ADMIN} (or \"token\": {{\"name\": ..., \"password\": ...}}, a token that may "
+                        "read, write and delete there)")
         return credentials
 
-    def require_admin(self) -> Credentials:
+    def require_admin(self, unchecked: str) -> Credentials:
+        """The admin user's credentials; without them the check is skipped saying what stays `unchecked` and what to
+        add to the endpoints file."""
         if self.endpoints.cloud.admin is None:
-            pytest.skip("the endpoints file gives no admin credentials for the cloud (cloud.admin): "
-                        "the management API is not checked")
+            pytest.skip(f"the endpoints file gives no admin user for the cloud, so {unchecked}: {ADD_ADMIN}")
         return self.endpoints.cloud.admin
 
     def require_management_changes(self) -> Credentials:
-        admin = self.require_admin()
+        admin = self.require_admin("the management API is not checked")
         if not self.endpoints.management_changes:
-            pytest.skip("managementChanges is false in the endpoints file: no temporary tokens, scope maps or "
-                        "connected registries are created")
+            pytest.skip("managementChanges is false in the endpoints file, so no temporary tokens, scope maps or "
+                        "connected registries are created to check this: set it to true (the default) to run it")
         return admin
 
     # --- repositories ------------------------------------------------------------------------------------------------

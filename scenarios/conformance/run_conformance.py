@@ -159,6 +159,7 @@ def against_cluster(work: Path, topology: Path) -> None:
             f"unchecked: {', '.join(c for c, row in report.items() if row['status'] == 'unchecked') or 'none'}")
         refused_before_any_check(endpoints, work)
         endpoints_file_mistakes(endpoints, work)
+        skipped_without_admin(endpoints, work)
     finally:
         if (directory / "cluster.json").exists():
             down = run([str(binary), "cluster", "down", "--dir", str(directory), "--grace", str(STOP_GRACE)],
@@ -233,6 +234,47 @@ def endpoints_file_mistakes(endpoints: Path, work: Path) -> None:
         raise Failed(f"with timeouts.request NaN, pytest exited {completed.returncode}, not 4 naming the key:\n"
                      f"{said[-3000:]}")
     log(f"pass: {len(mistakes)} mistakes in the endpoints file are refused, each naming its key")
+
+
+def skipped_without_admin(endpoints: Path, work: Path) -> None:
+    """Without `cloud.admin` (with `cloud.token` instead, a client token: the cloud takes those too, SPEC 4.1), each
+    check that needs the admin user is skipped saying what it leaves unchecked and what to add to the file (the check
+    that connected registries refuse the admin user once said that the management API was not checked)."""
+    document = json.loads(endpoints.read_text())
+    token = next(t for cr in document["connectedRegistries"] for t in cr.get("clientTokens", []))
+    del document["cloud"]["admin"]
+    document["cloud"]["token"] = {"name": token["name"], "password": token["password"]}
+    changed = work / "endpoints-no-admin.json"
+    changed.write_text(json.dumps(document, indent=2))
+    report_path = work / "no-admin.json"
+    unchecked = {  # test -> what its skip must say is left unchecked
+        "test_conformance_access.py::test_admin_user_is_refused_at_connected_registries": "refuse",
+        "test_conformance_management.py::test_management_api_needs_the_admin_user": "management API",
+        "test_conformance_management.py::test_system_scope_maps_cannot_be_changed": "management API",
+        "test_conformance_oci.py::test_catalog_lists_the_repositories": "catalog",
+    }
+    selected = " or ".join(test.split("::")[1] for test in unchecked)
+    completed = subprocess.run(suite_command(changed, report_path, "-k", selected), cwd=REPO, timeout=60,
+                               env=clean_env(), capture_output=True, text=True)
+    if completed.returncode != 0 or not report_path.exists():
+        raise Failed(f"without cloud.admin, pytest exited {completed.returncode}:\n"
+                     f"{(completed.stdout + completed.stderr)[-3000:]}")
+    outcomes = {t["test"]: t for row in json.loads(report_path.read_text()).values() for t in row["tests"]}
+    add = 'add "admin": {"username": ..., "password": ...} to its "cloud" object'
+    problems = []
+    for test, what in unchecked.items():
+        found = [t for name, t in outcomes.items() if name.split("[")[0] == test]
+        if not found:
+            problems.append(f"{test} did not run")
+        for t in found:
+            message = t.get("message", "")
+            if t["outcome"] != "skipped" or what not in message or add not in message or \
+                    (what != "management API" and "management API" in message):
+                problems.append(f"{t['test']} {t['outcome']}: {message!r}")
+    if problems:
+        raise Failed(f"without cloud.admin, skips that do not say what they leave unchecked and to {add}: "
+                     + "; ".join(problems))
+    log(f"pass: without cloud.admin, {len(outcomes)} checks are skipped saying what is unchecked and what to add")
 
 
 # --- a CNCF Distribution registry ------------------------------------------------------------------------------------
