@@ -18,6 +18,7 @@ than silently absent.
 
 from __future__ import annotations
 
+import contextlib
 import types
 from pathlib import Path
 
@@ -123,9 +124,30 @@ def deployment(endpoints: Endpoints, pytestconfig: pytest.Config):
     run = Deployment(endpoints, new_run_id())
     problem = run.preflight()
     if problem is not None:
-        pytest.exit(f"conformance runner: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
+        _stop_before_any_check(pytestconfig, f"conformance runner: {problem}")
     yield run
     pytestconfig.stash[_PROBLEMS].extend(run.close())
+
+
+def _stop_before_any_check(config: pytest.Config, message: str) -> None:
+    """Ends the session with a usage error (exit status 4) and `message`, which the reports carry too, so that CI
+    reading only a report sees why nothing was checked: the JSON report as `{"stoppedBeforeAnyCheck": message}`, the
+    JUnit file (and the terminal) as the error of one test, `pre-flight`, reported as pytest reports any test's."""
+    config.stash[_REPORT].stopped = message
+    try:
+        folder = HERE.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        folder = HERE.name
+    nodeid = f"{folder if folder != '.' else HERE.name}::pre-flight"
+    location = (f"{folder}/conftest.py", None, "pre-flight")
+    capture = config.pluginmanager.getplugin("capturemanager")  # this runs in a test's setup, output captured
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        config.hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+        for when, outcome, longrepr in (("setup", "failed", message), ("teardown", "passed", None)):
+            config.hook.pytest_runtest_logreport(report=pytest.TestReport(nodeid, location, {}, outcome, longrepr,
+                                                                          when))
+        config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+    pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 # --- outcomes, report, failure text ----------------------------------------------------------------------------------
@@ -210,6 +232,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     endpoints = config.stash.get(_ENDPOINTS, None)
     if report is None or endpoints is None:
         return
+    if report.stopped is not None:
+        path = config.getoption("outpost_conformance_report", default=None)
+        terminalreporter.line(f"stopped before any check{'; report: ' + path if path else ''}", red=True)
     lines = report.summary_lines()
     if lines:
         terminalreporter.section(f"SPEC clauses checked against {endpoints.name} ({endpoints.source})")

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import requests
 
@@ -170,7 +171,7 @@ def against_cluster(work: Path, topology: Path) -> None:
 
 def refused_before_any_check(endpoints: Path, work: Path) -> None:
     """A client token with a wrong password in the file: the runner stops before any check with a usage error
-    (exit status 4) naming the token, and still writes its report where it was told, into a directory it makes (a
+    (exit status 4) naming the token, and still writes its reports where it was told, into a directory it makes (a
     wrong password once failed 15 checks over two minutes and tripped the failed-login limit, and a report path in
     a missing directory failed the run at its end)."""
     document = json.loads(endpoints.read_text())
@@ -180,15 +181,35 @@ def refused_before_any_check(endpoints: Path, work: Path) -> None:
     document.setdefault("timeouts", {})["propagation"] = 3.0   # asked again after 1 and 2 s, then given up
     wrong = work / "endpoints-wrong-password.json"
     wrong.write_text(json.dumps(document, indent=2))
-    report = work / "not" / "yet" / "there" / "report.json"
-    completed = subprocess.run(suite_command(wrong, report), cwd=REPO, timeout=60, env=clean_env(), capture_output=True, text=True)
-    said = completed.stdout + completed.stderr
-    if completed.returncode != 4 or f"refuses the endpoints file's client token {token['name']}" not in said:
-        raise Failed(f"with a wrong password for {token['name']} at {registry['name']}, pytest exited "
-                     f"{completed.returncode}, not 4 with the token named:\n{said[-3000:]}")
-    if not report.exists():
-        raise Failed(f"the runner stopped without writing {report}")
+    stopped_before_any_check(wrong, work / "not" / "yet" / "there", [
+        f"refuses the endpoints file's client token {token['name']}"], f"a wrong password for {token['name']}")
     log(f"pass: a wrong password for {token['name']} at {registry['name']} stops the run before any check")
+
+
+def stopped_before_any_check(endpoints: Path, reports: Path, words: list[str], cause: str) -> str:
+    """Runs the suite against `endpoints`, which must stop it before any check: exit status 4 with a message holding
+    `words`, and that message in both reports, so that CI reading only a report sees why (the JSON report was `{}` and
+    the JUnit file held no test): JSON `{"stoppedBeforeAnyCheck": message}`, JUnit one errored test `pre-flight`."""
+    report, junit = reports / "report.json", reports / "junit.xml"
+    completed = subprocess.run(suite_command(endpoints, report, f"--junitxml={junit}"), cwd=REPO, timeout=60,
+                               env=clean_env(), capture_output=True, text=True)
+    said = completed.stdout + completed.stderr
+    if completed.returncode != 4 or not all(word in said for word in words):
+        raise Failed(f"with {cause}, pytest exited {completed.returncode}, not 4 with {words} in its output:\n"
+                     f"{said[-3000:]}")
+    if not report.exists() or not junit.exists():
+        raise Failed(f"with {cause}, the runner stopped without writing {report.name} and {junit.name}")
+    written = json.loads(report.read_text())
+    message = written.get("stoppedBeforeAnyCheck") if isinstance(written, dict) else None
+    if list(written) != ["stoppedBeforeAnyCheck"] or not isinstance(message, str) or message not in said or \
+            not all(word in message for word in words):
+        raise Failed(f"with {cause}, the JSON report does not hold only the message shown ({words}): {written}")
+    cases = list(ElementTree.parse(junit).iter("testcase"))
+    errors = [(case.get("name"), error.get("message", "")) for case in cases for error in case.iter("error")]
+    if len(cases) != 1 or len(errors) != 1 or errors[0][0] != "pre-flight" or message not in errors[0][1]:
+        raise Failed(f"with {cause}, the JUnit file does not hold one errored test pre-flight with the message "
+                     f"shown: {junit.read_text()[:3000]}")
+    return message
 
 
 def endpoints_file_mistakes(endpoints: Path, work: Path) -> None:
