@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 _ENDPOINTS = pytest.StashKey["Endpoints | None"]()
 _REPORT = pytest.StashKey[ClauseReport]()
 _PROBLEMS = pytest.StashKey[list]()
+_FILE_ERROR = pytest.StashKey["str | None"]()  # what is wrong with the endpoints file
 NO_ENDPOINTS = ("the conformance runner needs a deployment: pass --outpost-endpoints FILE "
                 "(format: docs/python.md, section 'Conformance runner')")
 
@@ -51,14 +52,23 @@ def pytest_configure(config: pytest.Config) -> None:
                             "spec(*clauses): the docs/spec.md clauses a test checks (e.g. spec('4.2', '4.3'))")
     path = config.getoption("outpost_endpoints", default=None)
     endpoints = None
+    config.stash[_FILE_ERROR] = None
     if path:
         try:
             endpoints = load_endpoints(path)
         except EndpointsError as e:
-            raise pytest.UsageError(f"--outpost-endpoints: {e}") from None
+            # Not a UsageError here, which would end pytest before the reports are written: stopped at collection.
+            config.stash[_FILE_ERROR] = f"--outpost-endpoints: {e}"
     config.stash[_ENDPOINTS] = endpoints
     config.stash[_REPORT] = ClauseReport()
     config.stash[_PROBLEMS] = []
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """A mistake in the endpoints file stops the run as the pre-flight does, before anything is collected."""
+    problem = session.config.stash.get(_FILE_ERROR, None)
+    if problem is not None:
+        _stop_before_any_check(session.config, problem)
 
 
 def _is_ours(item: pytest.Item) -> bool:
@@ -230,11 +240,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     report = config.stash.get(_REPORT, None)
     endpoints = config.stash.get(_ENDPOINTS, None)
-    if report is None or endpoints is None:
-        return
-    if report.stopped is not None:
+    if report is not None and report.stopped is not None:
         path = config.getoption("outpost_conformance_report", default=None)
         terminalreporter.line(f"stopped before any check{'; report: ' + path if path else ''}", red=True)
+    if report is None or endpoints is None:
+        return
     lines = report.summary_lines()
     if lines:
         terminalreporter.section(f"SPEC clauses checked against {endpoints.name} ({endpoints.source})")
