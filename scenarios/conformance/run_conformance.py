@@ -9,7 +9,9 @@
 Active, writes the endpoints file from cluster.json, runs `pytest scenarios/conformance`, and stops the cluster with
 `outpost cluster down` whatever happened. It requires pytest to pass and the JSON report to show clauses of SPEC
 sections 1, 3, 4, 5 and 6 holding, none failing; then, against the same cluster, that the runner stops before any
-check, with a usage error, when the endpoints file is wrong (a refused password, mistakes in the file).
+check, with a usage error and the reason in both reports, when the endpoints file is wrong (a refused password,
+addresses that do not answer, mistakes in the file), and that without `cloud.admin` the checks that need it are
+skipped saying what to add.
 
 `distribution`: starts a plain CNCF Distribution registry (`docker-registry`, filesystem storage in a temporary
 directory, 127.0.0.1 on a port the kernel chooses, deletes enabled as in Debian's default configuration, no auth),
@@ -30,6 +32,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -159,6 +162,7 @@ def against_cluster(work: Path, topology: Path) -> None:
         log(f"pass: {len(held)} clauses hold ({', '.join(held)}); "
             f"unchecked: {', '.join(c for c, row in report.items() if row['status'] == 'unchecked') or 'none'}")
         refused_before_any_check(endpoints, work)
+        unreachable_before_any_check(endpoints, work)
         endpoints_file_mistakes(endpoints, work)
         skipped_without_admin(endpoints, work)
     finally:
@@ -184,6 +188,27 @@ def refused_before_any_check(endpoints: Path, work: Path) -> None:
     stopped_before_any_check(wrong, work / "not" / "yet" / "there", [
         f"refuses the endpoints file's client token {token['name']}"], f"a wrong password for {token['name']}")
     log(f"pass: a wrong password for {token['name']} at {registry['name']} stops the run before any check")
+
+
+def unreachable_before_any_check(endpoints: Path, work: Path) -> None:
+    """Two connected registries of the file that do not answer, one with client tokens listed and one without: the
+    runner stops before any check with one message naming both, each with its URL (a registry without client tokens
+    in the file was not asked, and each of some twenty checks that needed it failed on its own; of several that did
+    not answer, only the first was named)."""
+    document = json.loads(endpoints.read_text())
+    *_, with_tokens, without_tokens = document["connectedRegistries"]
+    without_tokens["clientTokens"] = []
+    # Bound and never listening: a connection there is refused at once, and no other process can take the port.
+    with socket.socket() as first, socket.socket() as second:
+        words = []
+        for cr, closed in ((with_tokens, first), (without_tokens, second)):
+            closed.bind(("127.0.0.1", 0))
+            cr["url"] = f"http://127.0.0.1:{closed.getsockname()[1]}"
+            words.append(f"{cr['name']} at {cr['url']}")
+        down = work / "endpoints-unreachable.json"
+        down.write_text(json.dumps(document, indent=2))
+        stopped_before_any_check(down, work / "unreachable", words, f"{' and '.join(words)} down")
+    log(f"pass: {' and '.join(words)} not answering stop the run before any check, both named")
 
 
 def stopped_before_any_check(endpoints: Path, reports: Path, words: list[str], cause: str) -> str:
