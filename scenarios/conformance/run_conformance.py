@@ -27,6 +27,7 @@ The outpost binary is $OUTPOST_BIN, else build/bin/outpost under the repository.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -196,19 +197,20 @@ def unreachable_before_any_check(endpoints: Path, work: Path) -> None:
     in the file was not asked, and each of some twenty checks that needed it failed on its own; of several that did
     not answer, only the first was named)."""
     document = json.loads(endpoints.read_text())
-    *_, with_tokens, without_tokens = document["connectedRegistries"]
-    without_tokens["clientTokens"] = []
+    down_crs = document["connectedRegistries"][-2:]  # the last two (of a topology with one, that one)
+    down_crs[-1]["clientTokens"] = []
     # Bound and never listening: a connection there is refused at once, and no other process can take the port.
-    with socket.socket() as first, socket.socket() as second:
+    with contextlib.ExitStack() as stack:
         words = []
-        for cr, closed in ((with_tokens, first), (without_tokens, second)):
+        for cr in down_crs:
+            closed = stack.enter_context(socket.socket())
             closed.bind(("127.0.0.1", 0))
             cr["url"] = f"http://127.0.0.1:{closed.getsockname()[1]}"
             words.append(f"{cr['name']} at {cr['url']}")
         down = work / "endpoints-unreachable.json"
         down.write_text(json.dumps(document, indent=2))
         stopped_before_any_check(down, work / "unreachable", words, f"{' and '.join(words)} down")
-    log(f"pass: {' and '.join(words)} not answering stop the run before any check, both named")
+    log(f"pass: {' and '.join(words)} not answering stop the run before any check, each named")
 
 
 def stopped_before_any_check(endpoints: Path, reports: Path, words: list[str], cause: str) -> str:
@@ -245,19 +247,22 @@ def endpoints_file_mistakes(endpoints: Path, work: Path) -> None:
     def renamed(place: dict, key: str, typo: str) -> None:
         place[typo] = place.pop(key)
 
+    crs = json.loads(endpoints.read_text())["connectedRegistries"]
+    last = f"connectedRegistries[{len(crs) - 1}] ({crs[-1]['name']})"
+    tokened = next(i for i, cr in enumerate(crs) if cr.get("clientTokens"))
+    token = f"connectedRegistries[{tokened}] ({crs[tokened]['name']}).clientTokens[0]"
     mistakes = [  # (change, words the error must contain)
         (lambda d: d["timeouts"].update(request=float("nan")), ["timeouts.request", "NaN"]),
         (lambda d: d["timeouts"].update(propagation=float("inf")), ["timeouts.propagation", "Infinity"]),
         (lambda d: d["timeouts"].update(poll=-0.5), ["timeouts.poll", "-0.5"]),
         (lambda d: d["timeouts"].update(request=1e10), ["timeouts.request", "1e+10"]),
         (lambda d: renamed(d["cloud"], "url", "ulr"), ["cloud", "unknown key ulr (did you mean url?)"]),
-        (lambda d: renamed(d["connectedRegistries"][1], "repositories", "repositorys"),
-         ["connectedRegistries[1] (line1)", "unknown key repositorys (did you mean repositories?)"]),
-        (lambda d: renamed(d["connectedRegistries"][0]["clientTokens"][0], "password", "pasword"),
-         ["connectedRegistries[0] (factory).clientTokens[0]", "unknown key pasword (did you mean password?)"]),
+        (lambda d: renamed(d["connectedRegistries"][-1], "repositories", "repositorys"),
+         [last, "unknown key repositorys (did you mean repositories?)"]),
+        (lambda d: renamed(d["connectedRegistries"][tokened]["clientTokens"][0], "password", "pasword"),
+         [token, "unknown key pasword (did you mean password?)"]),
         (lambda d: d.update(tlsverify=d.pop("tlsVerify", True)), ["unknown key tlsverify (did you mean tlsVerify?)"]),
-        (lambda d: renamed(d["cloud"], "dataEndpoint", "DataEndpoint"),
-         ["cloud", "unknown key DataEndpoint (did you mean dataEndpoint?)"]),
+        (lambda d: renamed(d["cloud"], "admin", "Admin"), ["cloud", "unknown key Admin (did you mean admin?)"]),
     ]
     problems = []
     for index, (change, words) in enumerate(mistakes):
