@@ -9,6 +9,7 @@ other's content, and with `cleanup` (the default) it deletes at the cloud what i
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import os
 import time
@@ -20,6 +21,9 @@ import requests
 from conformance_content import Image, make_image
 from conformance_endpoints import ClientToken, ConnectedRegistry, Credentials, Endpoints
 from conformance_http import Client, ConformanceFailure, describe, expect_status, wait_until
+
+
+ADD_ADMIN = 'add "admin": {"username": ..., "password": ...} to its "cloud" object'
 
 
 def new_run_id() -> str:
@@ -68,20 +72,23 @@ class Deployment:
     def require_cloud_credentials(self) -> Credentials:
         credentials = self.endpoints.cloud.credentials
         if credentials is None:
-            pytest.skip("the endpoints file gives no credentials for the cloud (cloud.admin or cloud.token)")
+            pytest.skip("the endpoints file gives no credentials for the cloud, so this check cannot push or sign in "
+                        f"there: {ADD_ADMIN} (or \"token\": {{\"name\": ..., \"password\": ...}}, a token that may "
+                        "read, write and delete there)")
         return credentials
 
-    def require_admin(self) -> Credentials:
+    def require_admin(self, unchecked: str) -> Credentials:
+        """The admin user's credentials; without them the check is skipped saying what stays `unchecked` and what to
+        add to the endpoints file."""
         if self.endpoints.cloud.admin is None:
-            pytest.skip("the endpoints file gives no admin credentials for the cloud (cloud.admin): "
-                        "the management API is not checked")
+            pytest.skip(f"the endpoints file gives no admin user for the cloud, so {unchecked}: {ADD_ADMIN}")
         return self.endpoints.cloud.admin
 
     def require_management_changes(self) -> Credentials:
-        admin = self.require_admin()
+        admin = self.require_admin("the management API is not checked")
         if not self.endpoints.management_changes:
-            pytest.skip("managementChanges is false in the endpoints file: no temporary tokens, scope maps or "
-                        "connected registries are created")
+            pytest.skip("managementChanges is false in the endpoints file, so no temporary tokens, scope maps or "
+                        "connected registries are created to check this: set it to true (the default) to run it")
         return admin
 
     # --- repositories ------------------------------------------------------------------------------------------------
@@ -175,11 +182,18 @@ class Deployment:
     # --- start of the run --------------------------------------------------------------------------------------------
 
     def preflight(self) -> str | None:
-        """Why nothing can be checked, or None: the cloud must answer, and accept the file's credentials (which
-        every check at the cloud and every seed push uses; hammering it with wrong ones would also trip the failed-
-        login limit of SPEC 4.5 for the rest of the run), or answer without any when the file gives none; and every
-        connected registry must accept each client token the file lists for it (a wrong password once made every
-        check that reads there fail, and the limit of SPEC 4.5 then fail that clause too)."""
+        """Why nothing can be checked, or None: every node of the file must answer (any HTTP answer to `GET /v2/`
+        without credentials: one verdict naming each that does not, rather than each check that needs one failing
+        on its own); the cloud must accept the file's credentials (which every check at the cloud and every seed push
+        uses; hammering it with wrong ones would also trip the failed-login limit of SPEC 4.5 for the rest of the
+        run), or answer without any when the file gives none; and every connected registry must accept each client
+        token the file lists for it (a wrong password once made every check that reads there fail, and the limit of
+        SPEC 4.5 then fail that clause too)."""
+        silent, asked = self._not_answering()
+        if silent:
+            return (f"{len(silent)} of the {asked} addresses in the endpoints file "
+                    f"{'does' if len(silent) == 1 else 'do'} not answer: {'; '.join(silent)}; start them, or correct "
+                    "their url in the endpoints file")
         try:
             answer = self.cloud().get("/v2/")
         except ConformanceFailure as e:
@@ -199,6 +213,26 @@ class Deployment:
                 if problem is not None:
                     return problem
         return None
+
+    def _not_answering(self) -> tuple[list[str], int]:
+        """`<node> at <url> did not answer GET /v2/: <why>` for each address of the file without an HTTP answer, in
+        the file's order, and how many were asked. They are asked at once: many unreachable nodes cost one
+        timeouts.request."""
+        nodes = [("cloud", self.endpoints.cloud.url)]
+        if self.endpoints.cloud.data_endpoint:
+            nodes.append(("cloud data endpoint", self.endpoints.cloud.data_endpoint))
+        nodes += [(cr.name, cr.url) for cr in self.endpoints.connected_registries]
+        clients = [self.client(node, url, None, "none") for node, url in nodes]
+
+        def ask(client: Client) -> str | None:
+            try:
+                client.raw("GET", "/v2/")
+                return None
+            except ConformanceFailure as e:
+                return e.summary
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(clients))) as pool:
+            return [silent for silent in pool.map(ask, clients) if silent is not None], len(clients)
 
     def _client_token_refused(self, cr: ConnectedRegistry, token: ClientToken) -> str | None:
         """Why `token` cannot be used at `cr`, or None once `cr` accepts it (`GET /v2/`, SPEC 3.6: any valid

@@ -11,7 +11,9 @@ Nothing here talks to the network.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -25,6 +27,7 @@ ACCESS_SHORTHANDS = {
     "all": REPOSITORY_ACTIONS,
 }
 DEFAULT_TIMEOUTS = {"request": 10.0, "propagation": 60.0, "poll": 0.2}
+MAX_SECONDS = 86400  # the largest timeout the file may give: a day
 _ACTION = re.compile(r"^repositories/(?P<repo>.+)/(?P<action>content/(read|write|delete)|metadata/(read|write))$")
 _CR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{4,39}$")  # SPEC 2.1
 
@@ -178,19 +181,24 @@ def concrete_repository(pattern: str, leaf: str) -> str:
 
 
 class _Reader:
-    """Reads one JSON object, refusing unknown keys (a misspelt key is an error, not a silently taken default)."""
+    """Reads one JSON object with the given keys, refusing any other (a misspelt key is an error, not a silently taken
+    default), and naming the key a misspelt one is close to."""
 
-    def __init__(self, value: Any, where: str):
+    def __init__(self, value: Any, where: str, keys: Iterable[str]):
         if not isinstance(value, dict):
             raise EndpointsError(f"{where}: expected a JSON object, got {json.dumps(value)[:80]}")
         self.value = value
         self.where = where
-        self.used: set[str] = set()
+        self.keys = tuple(keys)
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., what: str = "") -> Any:
-        self.used.add(key)
+        assert key in self.keys, key
         if key not in self.value or self.value[key] is None and default is not ...:
             if default is ...:
+                meant = [typo for typo in self._unknown() if _close_to(typo, [key])]
+                if meant:  # the mistake is the misspelling, not a missing key
+                    raise EndpointsError(f"{self.where}: unknown key {meant[0]} (did you mean {key}?); {key} is "
+                                         f"required{' (' + what + ')' if what else ''}")
                 raise EndpointsError(f"{self.where}.{key}: required{' (' + what + ')' if what else ''}")
             return default
         found = self.value[key]
@@ -201,11 +209,35 @@ class _Reader:
             raise EndpointsError(f"{self.where}.{key}: expected {names}, got {json.dumps(found)[:80]}")
         return found
 
+    def _unknown(self) -> list[str]:
+        return sorted(key for key in self.value if key not in self.keys)
+
     def done(self) -> None:
-        unknown = sorted(set(self.value) - self.used)
+        unknown = self._unknown()
         if unknown:
-            raise EndpointsError(f"{self.where}: unknown key(s) {', '.join(unknown)}; allowed: "
-                                 f"{', '.join(sorted(self.used))}")
+            absent = [key for key in self.keys if key not in self.value]
+            named = []
+            for key in unknown:
+                meant = _close_to(key, absent)
+                named.append(f"{key} (did you mean {meant[0]}?)" if meant else key)
+            raise EndpointsError(f"{self.where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(named)}; "
+                                 f"allowed: {', '.join(sorted(self.keys))}")
+
+
+def _close_to(typo: str, keys: Iterable[str]) -> list[str]:
+    """[the one of `keys` that `typo` likely misspells, whatever the case of its letters], or [] when none is close."""
+    by_lower = {key.lower(): key for key in keys}
+    return [by_lower[match] for match in difflib.get_close_matches(typo.lower(), by_lower, n=1)]
+
+
+def _seconds(reader: _Reader, key: str, default: float) -> float:
+    """A timeout: a number of seconds above 0 and at most MAX_SECONDS (NaN and Infinity, which Python's JSON reads,
+    are neither; a deadline of NaN never passes, and a socket cannot wait 1e10 s)."""
+    value = float(reader.get(key, (int, float), default))
+    if not 0 < value <= MAX_SECONDS:  # False for NaN
+        shown = f"{value:g}" if math.isfinite(value) else json.dumps(value)  # NaN, Infinity as the file writes them
+        raise EndpointsError(f"{reader.where}.{key}: expected seconds above 0 and at most {MAX_SECONDS}, got {shown}")
+    return value
 
 
 def _url(value: str, where: str) -> str:
@@ -216,7 +248,7 @@ def _url(value: str, where: str) -> str:
 
 
 def _credentials(value: Any, where: str, user_key: str) -> Credentials:
-    reader = _Reader(value, where)
+    reader = _Reader(value, where, (user_key, "password"))
     credentials = Credentials(reader.get(user_key, str), reader.get("password", str))
     reader.done()
     return credentials
@@ -238,7 +270,7 @@ def _rules_from_actions(actions: Iterable[Any], where: str) -> tuple[tuple[str, 
 
 
 def _client_token(value: Any, where: str, repositories: tuple[str, ...]) -> ClientToken:
-    reader = _Reader(value, where)
+    reader = _Reader(value, where, ("name", "password", "actions", "access", "scopeMap", "password2"))
     name = reader.get("name", str)
     password = reader.get("password", str)
     actions = reader.get("actions", list, None)
@@ -259,7 +291,7 @@ def _client_token(value: Any, where: str, repositories: tuple[str, ...]) -> Clie
 
 
 def _connected_registry(value: Any, where: str) -> ConnectedRegistry:
-    reader = _Reader(value, where)
+    reader = _Reader(value, where, ("name", "url", "mode", "parent", "repositories", "clientTokens", "syncToken"))
     name = reader.get("name", str)
     where = f"{where} ({name})"
     reader.where = where
@@ -284,7 +316,7 @@ def _connected_registry(value: Any, where: str) -> ConnectedRegistry:
 
 
 def _cloud(value: Any) -> Cloud:
-    reader = _Reader(value, "cloud")
+    reader = _Reader(value, "cloud", ("url", "dataEndpoint", "admin", "token", "scratchRepository"))
     url = _url(reader.get("url", str, what="the login server: OCI API, token endpoint, management API"), "cloud.url")
     data_endpoint = reader.get("dataEndpoint", str, None)
     if data_endpoint is not None:
@@ -302,18 +334,15 @@ def _cloud(value: Any) -> Cloud:
 
 
 def parse_endpoints(document: Any, source: str = "<endpoints>") -> Endpoints:
-    reader = _Reader(document, "endpoints")
+    reader = _Reader(document, "endpoints", ("name", "cloud", "connectedRegistries", "timeouts", "tlsVerify", "cleanup",
+                                             "managementChanges"))
     name = reader.get("name", str, "deployment")
     cloud = _cloud(reader.get("cloud", dict, what="url and credentials of the cloud registry"))
     crs_value = reader.get("connectedRegistries", list, [])
     crs = tuple(_connected_registry(c, f"connectedRegistries[{i}]") for i, c in enumerate(crs_value))
-    timeouts_reader = _Reader(reader.get("timeouts", dict, {}), "timeouts")
-    timeouts = Timeouts(**{key: float(timeouts_reader.get(key, (int, float), default))
-                           for key, default in DEFAULT_TIMEOUTS.items()})
+    timeouts_reader = _Reader(reader.get("timeouts", dict, {}), "timeouts", DEFAULT_TIMEOUTS)
+    timeouts = Timeouts(**{key: _seconds(timeouts_reader, key, default) for key, default in DEFAULT_TIMEOUTS.items()})
     timeouts_reader.done()
-    for key in ("request", "propagation", "poll"):
-        if getattr(timeouts, key) <= 0:
-            raise EndpointsError(f"timeouts.{key}: must be positive")
     tls_verify = reader.get("tlsVerify", (bool, str), True)
     cleanup = reader.get("cleanup", bool, True)
     management_changes = reader.get("managementChanges", bool, True)

@@ -175,8 +175,8 @@ class Client:
         try:
             return self.http.request(method, self.absolute(path), **kwargs)
         except requests.RequestException as e:
-            raise ConformanceFailure(f"{self.node} at {self.url} did not answer {method} {path}: "
-                                     f"{type(e).__name__}: {e}") from None
+            raise ConformanceFailure(f"{self.node} at {self.url} did not answer {method} {path}: {no_answer(e)}") \
+                from None
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         if self.auth == "none":
@@ -245,6 +245,24 @@ class Client:
 
     def delete_manifest(self, repository: str, reference: str) -> requests.Response:
         return self.request("DELETE", f"/v2/{repository}/manifests/{reference}")
+
+
+_NO_ANSWER_CAUSES = (
+    re.compile(r"\[Errno -?\d+\] [^'\")]+"),                                       # refused, unknown name...
+    re.compile(r"(?:Connection to \S+|Read) timed out\. \((?:connect|read) timeout=[^)]*\)"),
+    re.compile(r"\[SSL[^\]]*\] [^('\"]+"),                                          # TLS
+)
+
+
+def no_answer(error: requests.RequestException) -> str:
+    """Why a request got no HTTP answer, without the layers of urllib3 around it: `ConnectionError: [Errno 111]
+    Connection refused`, `ConnectTimeout: Connection to host timed out. (connect timeout=10)`; else all of it."""
+    text = str(error)
+    for cause in _NO_ANSWER_CAUSES:
+        found = cause.search(text)
+        if found:
+            return f"{type(error).__name__}: {found.group(0).strip()}"
+    return f"{type(error).__name__}: {text}"
 
 
 MANIFEST_ACCEPT = ", ".join((

@@ -11,6 +11,9 @@ JSON, keyed by clause (numeric order: "1.4" < "3.4" < "3.6" < "4.1" < "10.1"):
 (every check skipped: the endpoints file gave nothing to check it with, or the deployment lacks a prerequisite; each
 test's `message` says which). An `error` outcome (the check could not run to its end, e.g. its setup push was refused)
 counts as failed: the clause was not shown to hold.
+
+A run stopped before any check (the endpoints file's credentials refused, a listed node not answering: conftest.py's
+pre-flight) writes `{"stoppedBeforeAnyCheck": "<the message pytest showed>"}` and nothing else: no clause was checked.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class Outcome:
 class ClauseReport:
     def __init__(self) -> None:
         self.outcomes: dict[str, Outcome] = {}  # node id -> outcome, in run order
+        self.stopped: str | None = None          # why the run stopped before any check
 
     def record(self, test: str, clauses: tuple[str, ...], phase: str, outcome: str, message: str) -> None:
         """One phase's result (setup, call, teardown). A failure anywhere wins over a pass; a skip in setup stands."""
@@ -74,11 +78,12 @@ class ClauseReport:
 
     def write(self, path: str | Path) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)   # as pytest's --junitxml does
-        Path(path).write_text(json.dumps(self.by_clause(), indent=2) + "\n")
+        written = {"stoppedBeforeAnyCheck": self.stopped} if self.stopped is not None else self.by_clause()
+        Path(path).write_text(json.dumps(written, indent=2) + "\n")
 
     def summary_lines(self) -> list[str]:
         rows = self.by_clause()
-        if not rows:
+        if not rows or self.stopped is not None:
             return []
         lines = [f"{'SPEC':<6} {'status':<10} {'passed':>6} {'failed':>6} {'skipped':>7}  section"]
         for clause, row in rows.items():

@@ -18,6 +18,7 @@ than silently absent.
 
 from __future__ import annotations
 
+import contextlib
 import types
 from pathlib import Path
 
@@ -32,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 _ENDPOINTS = pytest.StashKey["Endpoints | None"]()
 _REPORT = pytest.StashKey[ClauseReport]()
 _PROBLEMS = pytest.StashKey[list]()
+_FILE_ERROR = pytest.StashKey["str | None"]()  # what is wrong with the endpoints file
 NO_ENDPOINTS = ("the conformance runner needs a deployment: pass --outpost-endpoints FILE "
                 "(format: docs/python.md, section 'Conformance runner')")
 
@@ -50,14 +52,23 @@ def pytest_configure(config: pytest.Config) -> None:
                             "spec(*clauses): the docs/spec.md clauses a test checks (e.g. spec('4.2', '4.3'))")
     path = config.getoption("outpost_endpoints", default=None)
     endpoints = None
+    config.stash[_FILE_ERROR] = None
     if path:
         try:
             endpoints = load_endpoints(path)
         except EndpointsError as e:
-            raise pytest.UsageError(f"--outpost-endpoints: {e}") from None
+            # Not a UsageError here, which would end pytest before the reports are written: stopped at collection.
+            config.stash[_FILE_ERROR] = f"--outpost-endpoints: {e}"
     config.stash[_ENDPOINTS] = endpoints
     config.stash[_REPORT] = ClauseReport()
     config.stash[_PROBLEMS] = []
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """A mistake in the endpoints file stops the run as the pre-flight does, before anything is collected."""
+    problem = session.config.stash.get(_FILE_ERROR, None)
+    if problem is not None:
+        _stop_before_any_check(session.config, problem)
 
 
 def _is_ours(item: pytest.Item) -> bool:
@@ -123,9 +134,30 @@ def deployment(endpoints: Endpoints, pytestconfig: pytest.Config):
     run = Deployment(endpoints, new_run_id())
     problem = run.preflight()
     if problem is not None:
-        pytest.exit(f"conformance runner: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
+        _stop_before_any_check(pytestconfig, f"conformance runner: {problem}")
     yield run
     pytestconfig.stash[_PROBLEMS].extend(run.close())
+
+
+def _stop_before_any_check(config: pytest.Config, message: str) -> None:
+    """Ends the session with a usage error (exit status 4) and `message`, which the reports carry too, so that CI
+    reading only a report sees why nothing was checked: the JSON report as `{"stoppedBeforeAnyCheck": message}`, the
+    JUnit file (and the terminal) as the error of one test, `pre-flight`, reported as pytest reports any test's."""
+    config.stash[_REPORT].stopped = message
+    try:
+        folder = HERE.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        folder = HERE.name
+    nodeid = f"{folder if folder != '.' else HERE.name}::pre-flight"
+    location = (f"{folder}/conftest.py", None, "pre-flight")
+    capture = config.pluginmanager.getplugin("capturemanager")  # this runs in a test's setup, output captured
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        config.hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+        for when, outcome, longrepr in (("setup", "failed", message), ("teardown", "passed", None)):
+            config.hook.pytest_runtest_logreport(report=pytest.TestReport(nodeid, location, {}, outcome, longrepr,
+                                                                          when))
+        config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+    pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 # --- outcomes, report, failure text ----------------------------------------------------------------------------------
@@ -208,6 +240,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     report = config.stash.get(_REPORT, None)
     endpoints = config.stash.get(_ENDPOINTS, None)
+    if report is not None and report.stopped is not None:
+        path = config.getoption("outpost_conformance_report", default=None)
+        terminalreporter.line(f"stopped before any check{'; report: ' + path if path else ''}", red=True)
     if report is None or endpoints is None:
         return
     lines = report.summary_lines()

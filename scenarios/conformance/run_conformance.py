@@ -8,7 +8,10 @@
 `outpost cluster up`, waits (bounded) until `outpost cluster status` shows every connected registry Online and
 Active, writes the endpoints file from cluster.json, runs `pytest scenarios/conformance`, and stops the cluster with
 `outpost cluster down` whatever happened. It requires pytest to pass and the JSON report to show clauses of SPEC
-sections 1, 3, 4, 5 and 6 holding, none failing.
+sections 1, 3, 4, 5 and 6 holding, none failing; then, against the same cluster, that the runner stops before any
+check, with a usage error and the reason in both reports, when the endpoints file is wrong (a refused password,
+addresses that do not answer, mistakes in the file), and that without `cloud.admin` the checks that need it are
+skipped saying what to add.
 
 `distribution`: starts a plain CNCF Distribution registry (`docker-registry`, filesystem storage in a temporary
 directory, 127.0.0.1 on a port the kernel chooses, deletes enabled as in Debian's default configuration, no auth),
@@ -24,19 +27,23 @@ The outpost binary is $OUTPOST_BIN, else build/bin/outpost under the repository.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import requests
 
+from conformance_endpoints import EndpointsError, load_endpoints
 from conformance_report import clause_key  # SPEC clauses in order: "3.4" before "10.1"
 
 HERE = Path(__file__).resolve().parent
@@ -156,6 +163,9 @@ def against_cluster(work: Path, topology: Path) -> None:
         log(f"pass: {len(held)} clauses hold ({', '.join(held)}); "
             f"unchecked: {', '.join(c for c, row in report.items() if row['status'] == 'unchecked') or 'none'}")
         refused_before_any_check(endpoints, work)
+        unreachable_before_any_check(endpoints, work)
+        endpoints_file_mistakes(endpoints, work)
+        skipped_without_admin(endpoints, work)
     finally:
         if (directory / "cluster.json").exists():
             down = run([str(binary), "cluster", "down", "--dir", str(directory), "--grace", str(STOP_GRACE)],
@@ -166,7 +176,7 @@ def against_cluster(work: Path, topology: Path) -> None:
 
 def refused_before_any_check(endpoints: Path, work: Path) -> None:
     """A client token with a wrong password in the file: the runner stops before any check with a usage error
-    (exit status 4) naming the token, and still writes its report where it was told, into a directory it makes (a
+    (exit status 4) naming the token, and still writes its reports where it was told, into a directory it makes (a
     wrong password once failed 15 checks over two minutes and tripped the failed-login limit, and a report path in
     a missing directory failed the run at its end)."""
     document = json.loads(endpoints.read_text())
@@ -176,15 +186,143 @@ def refused_before_any_check(endpoints: Path, work: Path) -> None:
     document.setdefault("timeouts", {})["propagation"] = 3.0   # asked again after 1 and 2 s, then given up
     wrong = work / "endpoints-wrong-password.json"
     wrong.write_text(json.dumps(document, indent=2))
-    report = work / "not" / "yet" / "there" / "report.json"
-    completed = subprocess.run(suite_command(wrong, report), cwd=REPO, timeout=60, env=clean_env(), capture_output=True, text=True)
-    said = completed.stdout + completed.stderr
-    if completed.returncode != 4 or f"refuses the endpoints file's client token {token['name']}" not in said:
-        raise Failed(f"with a wrong password for {token['name']} at {registry['name']}, pytest exited "
-                     f"{completed.returncode}, not 4 with the token named:\n{said[-3000:]}")
-    if not report.exists():
-        raise Failed(f"the runner stopped without writing {report}")
+    stopped_before_any_check(wrong, work / "not" / "yet" / "there", [
+        f"refuses the endpoints file's client token {token['name']}"], f"a wrong password for {token['name']}")
     log(f"pass: a wrong password for {token['name']} at {registry['name']} stops the run before any check")
+
+
+def unreachable_before_any_check(endpoints: Path, work: Path) -> None:
+    """Two connected registries of the file that do not answer, one with client tokens listed and one without: the
+    runner stops before any check with one message naming both, each with its URL (a registry without client tokens
+    in the file was not asked, and each of some twenty checks that needed it failed on its own; of several that did
+    not answer, only the first was named)."""
+    document = json.loads(endpoints.read_text())
+    down_crs = document["connectedRegistries"][-2:]  # the last two (of a topology with one, that one)
+    down_crs[-1]["clientTokens"] = []
+    # Bound and never listening: a connection there is refused at once, and no other process can take the port.
+    with contextlib.ExitStack() as stack:
+        words = []
+        for cr in down_crs:
+            closed = stack.enter_context(socket.socket())
+            closed.bind(("127.0.0.1", 0))
+            cr["url"] = f"http://127.0.0.1:{closed.getsockname()[1]}"
+            words.append(f"{cr['name']} at {cr['url']}")
+        down = work / "endpoints-unreachable.json"
+        down.write_text(json.dumps(document, indent=2))
+        stopped_before_any_check(down, work / "unreachable", words, f"{' and '.join(words)} down")
+    log(f"pass: {' and '.join(words)} not answering stop the run before any check, each named")
+
+
+def stopped_before_any_check(endpoints: Path, reports: Path, words: list[str], cause: str) -> str:
+    """Runs the suite against `endpoints`, which must stop it before any check: exit status 4 with a message holding
+    `words`, and that message in both reports, so that CI reading only a report sees why (the JSON report was `{}` and
+    the JUnit file held no test): JSON `{"stoppedBeforeAnyCheck": message}`, JUnit one errored test `pre-flight`."""
+    report, junit = reports / "report.json", reports / "junit.xml"
+    completed = subprocess.run(suite_command(endpoints, report, f"--junitxml={junit}"), cwd=REPO, timeout=60,
+                               env=clean_env(), capture_output=True, text=True)
+    said = completed.stdout + completed.stderr
+    if completed.returncode != 4 or not all(word in said for word in words):
+        raise Failed(f"with {cause}, pytest exited {completed.returncode}, not 4 with {words} in its output:\n"
+                     f"{said[-3000:]}")
+    if not report.exists() or not junit.exists():
+        raise Failed(f"with {cause}, the runner stopped without writing {report.name} and {junit.name}")
+    written = json.loads(report.read_text())
+    message = written.get("stoppedBeforeAnyCheck") if isinstance(written, dict) else None
+    if list(written) != ["stoppedBeforeAnyCheck"] or not isinstance(message, str) or message not in said or \
+            not all(word in message for word in words):
+        raise Failed(f"with {cause}, the JSON report does not hold only the message shown ({words}): {written}")
+    cases = list(ElementTree.parse(junit).iter("testcase"))
+    errors = [(case.get("name"), error.get("message", "")) for case in cases for error in case.iter("error")]
+    if len(cases) != 1 or len(errors) != 1 or errors[0][0] != "pre-flight" or message not in errors[0][1]:
+        raise Failed(f"with {cause}, the JUnit file does not hold one errored test pre-flight with the message "
+                     f"shown: {junit.read_text()[:3000]}")
+    return message
+
+
+def endpoints_file_mistakes(endpoints: Path, work: Path) -> None:
+    """Mistakes in the endpoints file are usage errors that name the key: a timeout that is NaN, infinite, not above 0
+    or too large for a socket (Python's JSON reads NaN and Infinity, and a NaN deadline never passes); a misspelt key,
+    required or optional, with the key it is close to (a misspelt `url` was once reported as `url` missing, a misspelt
+    `tlsVerify` as an unknown key without saying which was meant). The cluster's file, changed one mistake at a time."""
+    def renamed(place: dict, key: str, typo: str) -> None:
+        place[typo] = place.pop(key)
+
+    crs = json.loads(endpoints.read_text())["connectedRegistries"]
+    last = f"connectedRegistries[{len(crs) - 1}] ({crs[-1]['name']})"
+    tokened = next(i for i, cr in enumerate(crs) if cr.get("clientTokens"))
+    token = f"connectedRegistries[{tokened}] ({crs[tokened]['name']}).clientTokens[0]"
+    mistakes = [  # (change, words the error must contain)
+        (lambda d: d["timeouts"].update(request=float("nan")), ["timeouts.request", "NaN"]),
+        (lambda d: d["timeouts"].update(propagation=float("inf")), ["timeouts.propagation", "Infinity"]),
+        (lambda d: d["timeouts"].update(poll=-0.5), ["timeouts.poll", "-0.5"]),
+        (lambda d: d["timeouts"].update(request=1e10), ["timeouts.request", "1e+10"]),
+        (lambda d: renamed(d["cloud"], "url", "ulr"), ["cloud", "unknown key ulr (did you mean url?)"]),
+        (lambda d: renamed(d["connectedRegistries"][-1], "repositories", "repositorys"),
+         [last, "unknown key repositorys (did you mean repositories?)"]),
+        (lambda d: renamed(d["connectedRegistries"][tokened]["clientTokens"][0], "password", "pasword"),
+         [token, "unknown key pasword (did you mean password?)"]),
+        (lambda d: d.update(tlsverify=d.pop("tlsVerify", True)), ["unknown key tlsverify (did you mean tlsVerify?)"]),
+        (lambda d: renamed(d["cloud"], "admin", "Admin"), ["cloud", "unknown key Admin (did you mean admin?)"]),
+    ]
+    problems = []
+    for index, (change, words) in enumerate(mistakes):
+        document = json.loads(endpoints.read_text())
+        change(document)
+        wrong = work / f"endpoints-mistake-{index}.json"
+        wrong.write_text(json.dumps(document, indent=2))  # NaN and Infinity as Python's JSON writes them
+        try:
+            load_endpoints(wrong)
+            problems.append(f"accepted with {words[0]}")
+        except EndpointsError as e:
+            if not all(word in str(e) for word in words):
+                problems.append(f"the error for {' '.join(words)} does not name it: {e}")
+    if problems:
+        raise Failed("endpoints file mistakes: " + "; ".join(problems))
+    # As a run the pre-flight stops: exit status 4, the message in both reports (no report was written).
+    stopped_before_any_check(work / "endpoints-mistake-0.json", work / "mistake", ["timeouts.request", "NaN"],
+                             "timeouts.request NaN")
+    log(f"pass: {len(mistakes)} mistakes in the endpoints file are refused, each naming its key")
+
+
+def skipped_without_admin(endpoints: Path, work: Path) -> None:
+    """Without `cloud.admin` (with `cloud.token` instead, a client token: the cloud takes those too, SPEC 4.1), each
+    check that needs the admin user is skipped saying what it leaves unchecked and what to add to the file (the check
+    that connected registries refuse the admin user once said that the management API was not checked)."""
+    document = json.loads(endpoints.read_text())
+    token = next(t for cr in document["connectedRegistries"] for t in cr.get("clientTokens", []))
+    del document["cloud"]["admin"]
+    document["cloud"]["token"] = {"name": token["name"], "password": token["password"]}
+    changed = work / "endpoints-no-admin.json"
+    changed.write_text(json.dumps(document, indent=2))
+    report_path = work / "no-admin.json"
+    unchecked = {  # test -> what its skip must say is left unchecked
+        "test_conformance_access.py::test_admin_user_is_refused_at_connected_registries": "refuse",
+        "test_conformance_management.py::test_management_api_needs_the_admin_user": "management API",
+        "test_conformance_management.py::test_system_scope_maps_cannot_be_changed": "management API",
+        "test_conformance_oci.py::test_catalog_lists_the_repositories": "catalog",
+    }
+    selected = " or ".join(test.split("::")[1] for test in unchecked)
+    completed = subprocess.run(suite_command(changed, report_path, "-k", selected), cwd=REPO, timeout=60,
+                               env=clean_env(), capture_output=True, text=True)
+    if completed.returncode != 0 or not report_path.exists():
+        raise Failed(f"without cloud.admin, pytest exited {completed.returncode}:\n"
+                     f"{(completed.stdout + completed.stderr)[-3000:]}")
+    outcomes = {t["test"]: t for row in json.loads(report_path.read_text()).values() for t in row["tests"]}
+    add = 'add "admin": {"username": ..., "password": ...} to its "cloud" object'
+    problems = []
+    for test, what in unchecked.items():
+        found = [t for name, t in outcomes.items() if name.split("[")[0] == test]
+        if not found:
+            problems.append(f"{test} did not run")
+        for t in found:
+            message = t.get("message", "")
+            if t["outcome"] != "skipped" or what not in message or add not in message or \
+                    (what != "management API" and "management API" in message):
+                problems.append(f"{t['test']} {t['outcome']}: {message!r}")
+    if problems:
+        raise Failed(f"without cloud.admin, skips that do not say what they leave unchecked and to {add}: "
+                     + "; ".join(problems))
+    log(f"pass: without cloud.admin, {len(outcomes)} checks are skipped saying what is unchecked and what to add")
 
 
 # --- a CNCF Distribution registry ------------------------------------------------------------------------------------

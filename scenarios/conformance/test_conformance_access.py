@@ -96,7 +96,7 @@ def test_client_tokens_of_other_registries_are_refused(deployment: Deployment, e
 @pytest.mark.spec("4.2", "7.1")
 def test_admin_user_is_refused_at_connected_registries(deployment: Deployment, each_cr: ConnectedRegistry):
     """SPEC 4.2, 7.1: the admin user is accepted only at the cloud."""
-    admin = deployment.require_admin()
+    admin = deployment.require_admin("whether connected registries refuse it is not checked")
     _refused(deployment, each_cr.name, admin, "the admin user")
 
 
