@@ -77,22 +77,22 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+def run(args: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`args` logged, then run with its output captured."""
     log("$ " + " ".join(args))
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=clean_env())
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=clean_env())
 
 
 def suite_command(endpoints: Path, report: Path, *extra: str) -> list[str]:
-    """`pytest scenarios/conformance` against `endpoints`, its JSON report to `report`; logged as it is returned."""
-    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *extra, str(HERE),
+    """`pytest scenarios/conformance` against `endpoints`, its JSON report to `report`."""
+    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *extra, str(HERE),
             f"--outpost-endpoints={endpoints}", f"--outpost-conformance-report={report}"]
-    log("$ " + " ".join(args))
-    return args
 
 
 def run_suite(endpoints: Path, work: Path) -> tuple[int, dict]:
     report = work / "conformance-report.json"
     args = suite_command(endpoints, report, "-rfE", f"--junitxml={work / 'conformance-junit.xml'}")
+    log("$ " + " ".join(args))  # its output streams to the terminal, not captured as run() does
     completed = subprocess.run(args, cwd=REPO, timeout=PYTEST_TIMEOUT, env=clean_env())
     if not report.exists():
         raise Failed(f"pytest exited {completed.returncode} without writing {report.name}")
@@ -218,8 +218,7 @@ def stopped_before_any_check(endpoints: Path, reports: Path, words: list[str], c
     `words`, and that message in both reports, so that CI reading only a report sees why (the JSON report was `{}` and
     the JUnit file held no test): JSON `{"stoppedBeforeAnyCheck": message}`, JUnit one errored test `pre-flight`."""
     report, junit = reports / "report.json", reports / "junit.xml"
-    completed = subprocess.run(suite_command(endpoints, report, f"--junitxml={junit}"), cwd=REPO, timeout=60,
-                               env=clean_env(), capture_output=True, text=True)
+    completed = run(suite_command(endpoints, report, f"--junitxml={junit}"), 60, cwd=REPO)
     said = completed.stdout + completed.stderr
     if completed.returncode != 4 or not all(word in said for word in words):
         raise Failed(f"with {cause}, pytest exited {completed.returncode}, not 4 with {words} in its output:\n"
@@ -302,8 +301,7 @@ def skipped_without_admin(endpoints: Path, work: Path) -> None:
         "test_conformance_oci.py::test_catalog_lists_the_repositories": "catalog",
     }
     selected = " or ".join(test.split("::")[1] for test in unchecked)
-    completed = subprocess.run(suite_command(changed, report_path, "-k", selected), cwd=REPO, timeout=60,
-                               env=clean_env(), capture_output=True, text=True)
+    completed = run(suite_command(changed, report_path, "-k", selected), 60, cwd=REPO)
     if completed.returncode != 0 or not report_path.exists():
         raise Failed(f"without cloud.admin, pytest exited {completed.returncode}:\n"
                      f"{(completed.stdout + completed.stderr)[-3000:]}")
