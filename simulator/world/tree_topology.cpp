@@ -34,8 +34,8 @@ SimTopology tree(unsigned depth, unsigned fanout, const std::vector<std::string>
   for (unsigned level = 1; level <= depth; ++level) {
     std::optional<std::string> mode;
     if (!modes.empty()) mode = modes[std::min<size_t>(level - 1, modes.size() - 1)];
-    const bool read_only = mode && (ascii_lowercase(*mode) == "readonly" || ascii_lowercase(*mode) == "mirror");
-    if (mode && !read_only && ascii_lowercase(*mode) != "readwrite" && ascii_lowercase(*mode) != "registry")
+    const bool read_only = mode && (ascii_iequals(*mode, "readonly") || ascii_iequals(*mode, "mirror"));
+    if (mode && !read_only && !ascii_iequals(*mode, "readwrite") && !ascii_iequals(*mode, "registry"))
       throw ScenarioError("tree: '" + *mode + "' is not a mode: ReadWrite or ReadOnly");
     std::vector<Parent> next;
     for (const Parent& parent : parents) {

@@ -123,7 +123,7 @@ Toxic toxic_updated(const Toxic& current, const json& body) {
       throw bad("a toxic cannot be renamed; remove it and add it again");
     if (key == "type" && !(value.is_string() && value.get<std::string>() == toxic_type_name(current.type)))
       throw bad("a toxic's type cannot change; remove it and add it again");
-    if (key == "stream" && !(value.is_string() && ascii_lowercase(value.get<std::string>()) == stream_name(current.stream)))
+    if (key == "stream" && !(value.is_string() && ascii_iequals(value.get<std::string>(), stream_name(current.stream))))
       throw bad("a toxic's stream cannot change; remove it and add it again");
     if (key != "name" && key != "type" && key != "stream" && key != "toxicity" && key != "attributes")
       throw bad("bad request body: unknown field '" + key + "'");
