@@ -10,6 +10,7 @@
 
 #include "reference/cli/command_errors.h"
 #include "reference/cli/connected_registry_command.h"
+#include "reference/cli/listen_port.h"
 #include "reference/cli/management_client.h"
 #include "reference/common/random.h"
 #include "reference/control/connection_string.h"
@@ -160,6 +161,39 @@ class Launcher {
     return process;
   }
 
+  // Starts `outpost serve --config` for a node on addresses outside the ephemeral range (listen_port.h), so that a
+  // restart finds them free, and returns what it logged once listening. Another program may take a port between the
+  // look and the node's bind: the node then exits saying it "cannot listen on" it, and starts again on other ports.
+  std::pair<DaemonProcess, json> serve(const std::string& name, const std::string& what, ordered_json& config,
+                                       const fs::path& config_file, ordered_json& entry) {
+    constexpr int kAttempts = 3;
+    for (int attempt = 1;; ++attempt) {
+      std::vector<std::string> addresses;
+      for (const char* key : {"listen", "data-endpoint"}) {
+        if (!config.contains(key)) continue;
+        config[key] = stable_loopback_address();
+        addresses.push_back(config[key].get<std::string>());
+      }
+      write_serve_config(config_file, config);
+      const DaemonProcess process =
+          spawn(name, {executable_.string(), "serve", "--config", config_file.string()}, entry);
+      try {
+        return {process, wait_for_listening(process, log_of(name), options_.deadline, what)};
+      } catch (const std::runtime_error&) {
+        if (attempt == kAttempts || daemon_alive(process) || !could_not_bind(name, addresses)) throw;
+        started_.pop_back();  // it has exited: nothing to stop
+        say(what + ": a port was taken before it could bind; starting it on others");
+      }
+    }
+  }
+
+  bool could_not_bind(const std::string& name, const std::vector<std::string>& addresses) const {
+    const std::string tail = log_tail(log_of(name));
+    return std::any_of(addresses.begin(), addresses.end(), [&](const std::string& address) {
+      return tail.find("cannot listen on " + address + ":") != std::string::npos;
+    });
+  }
+
   void start_proxy() {
     ordered_json entry;
     entry["seed"] = topology_.proxy_seed;
@@ -261,8 +295,8 @@ class Launcher {
       link = create_front_link(name, "the cloud's login server", std::move(used_by));
     }
     ordered_json config;
-    config["listen"] = "127.0.0.1:0";
-    config["data-endpoint"] = "127.0.0.1:0";
+    config["listen"] = nullptr;  // chosen by serve()
+    config["data-endpoint"] = nullptr;
     config["data"] = (home / "data").string();
     config["admin-password-file"] = (directory_ / "admin-password").string();
     config["status-offline-after"] =
@@ -272,20 +306,14 @@ class Launcher {
     config["threads"] = topology_.threads;
     if (link) config["login-server"] = *link;
     const fs::path config_file = home / "serve.json";
-    write_serve_config(config_file, config);
     entry["config"] = config_file.string();
     entry["data"] = (home / "data").string();
     doc_["nodes"][name] = entry;
 
-    const DaemonProcess process =
-        spawn(name, {executable_.string(), "serve", "--config", config_file.string()}, doc_["nodes"][name]);
-    const json listening = wait_for_listening(process, log_of(name), options_.deadline, "the cloud");
+    // A restart with `outpost serve --config` comes back on the same addresses, where the links point.
+    const auto [process, listening] = serve(name, "the cloud", config, config_file, doc_["nodes"][name]);
     const std::string address = listening.at("address").get<std::string>();
     const std::string data_endpoint = listening.value("data_endpoint", "");
-    // A restart with `outpost serve --config` then comes back on the same addresses, where the links point.
-    config["listen"] = address;
-    config["data-endpoint"] = data_endpoint;
-    write_serve_config(config_file, config);
     if (link) connect_link(name, address);
     ordered_json& node = doc_["nodes"][name];
     node["listen"] = address;
@@ -397,7 +425,7 @@ class Launcher {
     entry["connectionString"] = control::format_connection_string(*connection.value);
 
     ordered_json config;
-    config["listen"] = "127.0.0.1:0";
+    config["listen"] = nullptr;  // chosen by serve()
     config["data"] = (home / "data").string();
     config["connection-string"] = entry["connectionString"];
     if (link) config["login-server"] = *link;
@@ -407,16 +435,11 @@ class Launcher {
     config["log-level"] = topology_.log_level;
     config["threads"] = topology_.threads;
     const fs::path config_file = home / "serve.json";
-    write_serve_config(config_file, config);
     entry["config"] = config_file.string();
     entry["data"] = (home / "data").string();
 
-    const DaemonProcess process =
-        spawn(node.name, {executable_.string(), "serve", "--config", config_file.string()}, entry);
-    const json listening = wait_for_listening(process, log_of(node.name), options_.deadline, node.name);
+    const auto [process, listening] = serve(node.name, node.name, config, config_file, entry);
     const std::string address = listening.at("address").get<std::string>();
-    config["listen"] = address;
-    write_serve_config(config_file, config);
     if (link) connect_link(node.name, address);
     ordered_json& updated = doc_["nodes"][node.name];  // connect_link saved; the reference stays valid
     updated["listen"] = address;

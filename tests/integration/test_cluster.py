@@ -2,10 +2,10 @@
 cloud -> factory (ReadWrite: apps/*, base) -> line1 (ReadOnly: apps/*), cloud -> store (ReadOnly: base), every
 child -> parent link through the fault proxy.
 
-What is checked: every endpoint cluster.json names answers; the proxy has the links cluster.json names, pointing where
-it says; an image pushed at the cloud reaches line1 (polled with a deadline), both hops' content crossed the proxy's
-links, and base reaches store; `status` reports the nodes; `cluster down` leaves none of the recorded processes alive; a
-wrong topology is refused before anything starts.
+What is checked: every endpoint cluster.json names answers, each node's on a port outside the ephemeral range; the
+proxy has the links cluster.json names, pointing where it says; an image pushed at the cloud reaches line1 (polled with
+a deadline), both hops' content crossed the proxy's links, and base reaches store; `status` reports the nodes;
+`cluster down` leaves none of the recorded processes alive; a wrong topology is refused before anything starts.
 """
 
 from __future__ import annotations
@@ -123,6 +123,17 @@ def test_up_records_every_endpoint_and_they_answer(cluster: Cluster):
         with cluster.client(name) as client:
             answer = client.get("/v2/")
             assert answer.status_code == 200, f"{name} /v2/ at {node['url']}: {answer.status_code} {answer.text}"
+
+    # Every node listens outside this machine's ephemeral range, on the addresses its serve.json gives a restart: the
+    # kernel cannot have handed such a port to an outgoing connection while the node was down.
+    first, last = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    for name, node in info["nodes"].items():
+        serve = json.loads(Path(node["config"]).read_text())
+        addresses = [node["listen"]] + ([node["dataEndpoint"]] if "dataEndpoint" in node else [])
+        assert [serve["listen"]] + ([serve["data-endpoint"]] if "data-endpoint" in serve else []) == addresses
+        for address in addresses:
+            port = int(address.rsplit(":", 1)[1])
+            assert not first <= port <= last, f"{name} listens on {address}, in the ephemeral range {first}-{last}"
 
     assert info["nodes"]["line1"]["parent"] == "factory"
     assert info["nodes"]["line1"]["mode"] == "ReadOnly"
