@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <system_error>
@@ -84,6 +85,26 @@ live::proxy::LinkSpec parse_link_flag(const std::string& text) {
   return spec;
 }
 
+json read_links_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(path + ": cannot be read");
+  json links;
+  try {
+    links = json::parse(in);
+  } catch (const json::exception& error) {
+    throw UsageError(path + ": not JSON: " + error.what());
+  }
+  if (!links.is_array()) throw UsageError(path + ": expected a JSON array of links, [{\"name\", \"upstream\", ...}]");
+  for (size_t i = 0; i < links.size(); ++i) {
+    try {
+      live::proxy::link_spec_from_json(links[i]);
+    } catch (const live::proxy::ProxyError& error) {
+      throw UsageError(path + ": link " + std::to_string(i + 1) + ": " + error.what());
+    }
+  }
+  return links;
+}
+
 std::pair<std::string, json> parse_attribute_flag(const std::string& text) {
   const size_t equals = text.find('=');
   if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
@@ -105,12 +126,13 @@ int run_proxy_serve(const ProxyServeOptions& options, std::function<void(const s
   const log::Level level = log::parse_level(options.log_level);
   log::set_level(log::Level::Info);
   std::vector<live::proxy::LinkSpec> specs;
-  for (const auto& flag : options.links) {
-    specs.push_back(parse_link_flag(flag));
-    // Before anything listens: a second link of a name was refused only once the first was up and announced.
-    for (size_t i = 0; i + 1 < specs.size(); ++i)
-      if (specs[i].name == specs.back().name) throw UsageError("--link " + specs.back().name + " is given twice");
-  }
+  if (!options.config.empty())
+    for (const json& link : read_links_file(options.config)) specs.push_back(live::proxy::link_spec_from_json(link));
+  for (const auto& flag : options.links) specs.push_back(parse_link_flag(flag));
+  // Before anything listens: a second link of a name was refused only once the first was up and announced.
+  for (size_t j = 1; j < specs.size(); ++j)
+    for (size_t i = 0; i < j; ++i)
+      if (specs[i].name == specs[j].name) throw UsageError("link " + specs[j].name + " is given twice");
 
   live::proxy::FaultProxy::Options proxy_options;
   proxy_options.seed = options.seed;
@@ -161,6 +183,8 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
   serve_->add_option("--seed", serve_options_.seed, "seed of the toxicity decisions (same seed, same decisions)")
       ->capture_default_str()
       ->check(whole_seed);
+  serve_->add_option("--config", serve_options_.config,
+                     "JSON file of links to create at start: [{\"name\", \"upstream\", \"listen\"?}], as POST /populate");
   serve_->add_option("--link", serve_options_.links, "a link to create at start, NAME=LISTEN,UPSTREAM (repeatable)")
       ->allow_extra_args(false);
   serve_->add_option("--threads", serve_options_.threads, "threads forwarding the links' traffic")
@@ -177,6 +201,10 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
   up_ = group_->add_subcommand("up", "Enable a link: accept connections again");
   down_ = group_->add_subcommand("down", "Take a link down: close its connections, reset new ones");
   reset_ = group_->add_subcommand("reset", "Enable every link and remove every toxic");
+  populate_ = group_->add_subcommand(
+      "populate", "Make the links of a JSON file exist: each created, kept if unchanged, or replaced (POST /populate)");
+  populate_->add_option("file", flags_.file, "JSON file: [{\"name\", \"upstream\", \"listen\"?, \"enabled\"?}, ...]")
+      ->required();
   bandwidth_ = group_->add_subcommand(
       "bandwidth", "Set a link's own bandwidth, shared by all its connections (a bandwidth toxic limits each one)");
   // Checked as text: an unsigned option would otherwise take "-1" as 2^64 - 1.
@@ -220,8 +248,8 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
     verb->add_option("--attribute,-a", flags_.attributes, "KEY=VALUE, e.g. latency=100 (repeatable)")
         ->allow_extra_args(false);
 
-  for (CLI::App* verb : {list_, show_, create_, delete_, up_, down_, reset_, bandwidth_, toxic_add_, toxic_update_,
-                         toxic_remove_, toxic_list_})
+  for (CLI::App* verb : {list_, show_, create_, delete_, up_, down_, reset_, populate_, bandwidth_, toxic_add_,
+                         toxic_update_, toxic_remove_, toxic_list_})
     add_api_option(*verb, flags_.api);
 }
 
@@ -259,6 +287,7 @@ void ProxyCommand::execute() const {
   if (up_->parsed()) return print(call_api(api, http::Method::Post, proxy_path(flags_.name), {{"enabled", true}}));
   if (down_->parsed()) return print(call_api(api, http::Method::Post, proxy_path(flags_.name), {{"enabled", false}}));
   if (reset_->parsed()) return print(call_api(api, http::Method::Post, "/reset"));
+  if (populate_->parsed()) return print(call_api(api, http::Method::Post, "/populate", read_links_file(flags_.file)));
   if (bandwidth_->parsed()) {
     json rates = json::object();
     if (bandwidth_up_->count() > 0) rates["upstream"] = flags_.bandwidth_up;

@@ -1,10 +1,10 @@
 #pragma once
 // `outpost proxy ...`: the fault proxy (reference/live/proxy) from the command line, in toxiproxy's vocabulary.
 //
-//   outpost proxy serve [--api 127.0.0.1:8474] [--seed N] [--link NAME=LISTEN,UPSTREAM ...] [--threads N]
-//                       [--log-level info]
+//   outpost proxy serve [--api 127.0.0.1:8474] [--seed N] [--config FILE] [--link NAME=LISTEN,UPSTREAM ...]
+//                       [--threads N] [--log-level info]
 //   outpost proxy list | show NAME | create NAME --upstream HOST:PORT [--listen HOST:PORT] [--disabled]
-//   outpost proxy delete NAME | up NAME | down NAME | reset
+//   outpost proxy delete NAME | up NAME | down NAME | reset | populate FILE
 //   outpost proxy bandwidth NAME [--up BYTES_PER_S] [--down BYTES_PER_S]    (the link's own rate, shared; 0: none)
 //   outpost proxy toxic add NAME --type T [--toxic-name N] [--stream up|down] [--toxicity F]
 //                           [--attribute KEY=VALUE ...]
@@ -30,6 +30,7 @@ namespace outpost::cli {
 struct ProxyServeOptions {
   std::string api = "127.0.0.1:8474";  // toxiproxy's port
   uint64_t seed = 0;
+  std::string config;              // a JSON file of links to create at start, as POST /populate takes them
   std::vector<std::string> links;  // NAME=LISTEN,UPSTREAM
   unsigned threads = 1;
   std::string log_level = "info";
@@ -38,12 +39,16 @@ struct ProxyServeOptions {
 // NAME=LISTEN,UPSTREAM, e.g. "parent=127.0.0.1:0,127.0.0.1:5000". Throws UsageError.
 live::proxy::LinkSpec parse_link_flag(const std::string& text);
 
+// A JSON file holding an array of links as POST /populate takes them ([{"name", "upstream", "listen"?, ...}], what
+// toxiproxy-server's -config reads). Throws UsageError naming the file and, for a bad link, its place.
+nlohmann::json read_links_file(const std::string& path);
+
 // KEY=VALUE with VALUE a JSON number or boolean (latency=100, rate=1.5). Throws UsageError.
 std::pair<std::string, nlohmann::json> parse_attribute_flag(const std::string& text);
 
-// Runs the proxy: creates the --link links, prints one JSON line per link on stdout ({"name", "listen", "upstream",
-// "enabled"}, listen being the bound address), logs "listening" with the API's address on stderr, and serves until
-// SIGTERM/SIGINT. `on_listening` (optional) receives the API's bound address.
+// Runs the proxy: creates the --config file's links, then the --link ones, prints one JSON line per link on stdout
+// ({"name", "listen", "upstream", "enabled"}, listen being the bound address), logs "listening" with the API's address
+// on stderr, and serves until SIGTERM/SIGINT. `on_listening` (optional) receives the API's bound address.
 int run_proxy_serve(const ProxyServeOptions& options, std::function<void(const std::string&)> on_listening = {});
 
 class ProxyCommand {
@@ -69,6 +74,7 @@ class ProxyCommand {
     std::string stream;
     double toxicity = 1.0;
     std::vector<std::string> attributes;
+    std::string file;  // populate's
     uint64_t bandwidth_up = 0;
     uint64_t bandwidth_down = 0;
   };
@@ -78,6 +84,7 @@ class ProxyCommand {
   CLI::App* group_;
   CLI::App* serve_;
   CLI::App* list_;
+  CLI::App* populate_;
   CLI::App* show_;
   CLI::App* create_;
   CLI::App* delete_;

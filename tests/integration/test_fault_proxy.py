@@ -4,7 +4,8 @@
 What is checked: a pull through the link gets the registry's exact bytes; `down` makes pulls fail and `up` restores
 them; toxics added and removed by the CLI act on the pulls; a link's own bandwidth (`outpost proxy bandwidth`) is shown,
 kept by a reset and lets concurrent pulls through intact; the link's counters (from `outpost proxy show`) grow with
-the traffic; the CLI's errors and exit statuses (1 for a refusal, 2 for a wrong command line).
+the traffic; links from a file at start (`serve --config`) and by `outpost proxy populate` (kept, replaced, made); the
+CLI's errors and exit statuses (1 for a refusal, 2 for a wrong command line).
 """
 
 from __future__ import annotations
@@ -204,7 +205,7 @@ def test_cli_errors_and_exit_statuses(outpost_bin, fault_proxy, registry):
     twice = subprocess.run([str(outpost_bin), "proxy", "serve", "--api", "127.0.0.1:0",
                             "--link", "a=127.0.0.1:0," + registry.address, "--link", "a=127.0.0.1:0," + registry.address],
                            capture_output=True, text=True, timeout=CLI_TIMEOUT)
-    assert twice.returncode == 2 and "--link a is given twice" in twice.stderr and twice.stdout == ""
+    assert twice.returncode == 2 and "link a is given twice" in twice.stderr and twice.stdout == ""
     # A negative seed (once wrapped around to 2^64 - 1) and zero threads (once read as one): usage errors.
     for flags in (["--seed", "-1"], ["--seed", "18446744073709551616"], ["--threads", "0"]):
         refused = subprocess.run([str(outpost_bin), "proxy", "serve", "--api", "127.0.0.1:0", *flags],
@@ -224,6 +225,44 @@ def test_cli_errors_and_exit_statuses(outpost_bin, fault_proxy, registry):
                           timeout=CLI_TIMEOUT)
     assert busy.returncode == 1
     assert f"cannot listen on {busy_api}: Address already in use" in busy.stderr, busy.stderr
+
+
+def test_links_from_a_file_at_start_and_by_populate(outpost_bin, registry, image, tmp_path, request):
+    manifest, layer = image
+    links_file = tmp_path / "links.json"
+    links_file.write_text(json.dumps([{"name": "first", "upstream": registry.address},
+                                      {"name": "spare", "upstream": "127.0.0.1:1", "enabled": False}]))
+    proxy = FaultProxyServer(outpost_bin, tmp_path / "proxy", ["--config", str(links_file)])
+    request.node.stash.setdefault(_SERVERS_KEY, []).append(proxy)
+    proxy.start()
+    try:
+        first = proxy.link_address("first")
+        pull("http://" + first, manifest, layer)
+        assert proxy_json(outpost_bin, proxy, "show", "spare")["enabled"] is False
+        proxy_json(outpost_bin, proxy, "toxic", "add", "first", "--type", "latency", "--attribute", "latency=1")
+
+        # first as it is (kept, with its toxic), spare pointed elsewhere and up (replaced), third new.
+        links_file.write_text(json.dumps([{"name": "first", "listen": first, "upstream": registry.address},
+                                          {"name": "spare", "upstream": registry.address},
+                                          {"name": "third", "upstream": registry.address}]))
+        answer = proxy_json(outpost_bin, proxy, "populate", str(links_file))
+        links = {link["name"]: link for link in answer["proxies"]}
+        assert list(links) == ["first", "spare", "third"]
+        assert links["first"]["listen"] == first and len(links["first"]["toxics"]) == 1
+        assert links["spare"]["enabled"] is True and links["spare"]["upstream"] == registry.address
+        for link in links.values():
+            pull("http://" + link["listen"], manifest, layer)
+
+        # A file that is not a list of links is refused before anything is sent or started.
+        links_file.write_text(json.dumps([{"name": "nowhere"}]))
+        refused = proxy_cli(outpost_bin, proxy, "populate", str(links_file))
+        assert refused.returncode == 2 and "link 1: missing required field: upstream" in refused.stderr, refused.stderr
+        not_started = subprocess.run([str(outpost_bin), "proxy", "serve", "--api", "127.0.0.1:0", "--config",
+                                      str(links_file)], capture_output=True, text=True, timeout=CLI_TIMEOUT)
+        assert not_started.returncode == 2 and "link 1: missing required field: upstream" in not_started.stderr
+        assert proxy_json(outpost_bin, proxy, "list").keys() == {"first", "spare", "third"}
+    finally:
+        proxy.stop()
 
 
 def test_serve_stops_on_sigterm(fault_proxy):

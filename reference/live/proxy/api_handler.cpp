@@ -154,6 +154,10 @@ class ApiCall final : public http::Call {
       if (method != http::Method::Get) return not_allowed();
       return answer(200, json{{"version", kProxyVersion}});
     }
+    if (parts.size() == 1 && parts[0] == "populate") {
+      if (method != http::Method::Post) return not_allowed();
+      return populate();
+    }
     if (parts.size() == 1 && parts[0] == "reset") {
       if (method != http::Method::Post) return not_allowed();
       proxy_.reset();
@@ -217,20 +221,28 @@ class ApiCall final : public http::Call {
   }
 
   http::Response create_link() {
+    return answer(201, to_json(proxy_.create_link(link_spec_from_json(parse_body(body_)))));
+  }
+
+  // toxiproxy's POST /populate: a JSON array of links as POST /proxies takes them. 201 and {"proxies": [link, ...]}
+  // in the array's order; an error answers {"error", "status", "proxies": [the links made or kept before it]}.
+  http::Response populate() {
     const json body = parse_body(body_);
-    if (!body.is_object()) throw ProxyError(400, "bad request body: expected a JSON object");
-    refuse_unknown_link_fields(body);
-    LinkSpec spec;
-    const auto name = optional_string(body, "name");
-    if (!name || name->empty()) throw ProxyError(400, "missing required field: name");
-    spec.name = *name;
-    const auto upstream = optional_string(body, "upstream");
-    if (!upstream || upstream->empty()) throw ProxyError(400, "missing required field: upstream");
-    spec.upstream = *upstream;
-    if (const auto listen = optional_string(body, "listen"); listen && !listen->empty()) spec.listen = *listen;
-    if (const auto enabled = optional_bool(body, "enabled")) spec.enabled = *enabled;
-    for (const auto& [stream, rate] : bandwidth_field(body)) spec.bandwidth.of(stream) = rate;
-    return answer(201, to_json(proxy_.create_link(spec)));
+    if (!body.is_array()) throw ProxyError(400, "bad request body: expected a JSON array of links");
+    std::vector<LinkSpec> specs;
+    for (size_t i = 0; i < body.size(); ++i) {
+      try {
+        specs.push_back(link_spec_from_json(body[i]));
+      } catch (const ProxyError& error) {
+        throw ProxyError(error.status(), "proxy " + std::to_string(i + 1) + ": " + error.what());
+      }
+    }
+    const FaultProxy::Populated populated = proxy_.populate(specs);
+    json links = json::array();
+    for (const LinkStatus& link : populated.links) links.push_back(to_json(link));
+    if (!populated.error) return answer(201, json{{"proxies", std::move(links)}});
+    const int status = populated.error->status();
+    return answer(status, json{{"error", populated.error->what()}, {"status", status}, {"proxies", std::move(links)}});
   }
 
   http::Response not_allowed() { return error_answer(405, "method not allowed"); }
@@ -242,6 +254,22 @@ class ApiCall final : public http::Call {
 };
 
 }  // namespace
+
+LinkSpec link_spec_from_json(const json& body) {
+  if (!body.is_object()) throw ProxyError(400, "bad request body: expected a JSON object");
+  refuse_unknown_link_fields(body);
+  LinkSpec spec;
+  const auto name = optional_string(body, "name");
+  if (!name || name->empty()) throw ProxyError(400, "missing required field: name");
+  spec.name = *name;
+  const auto upstream = optional_string(body, "upstream");
+  if (!upstream || upstream->empty()) throw ProxyError(400, "missing required field: upstream");
+  spec.upstream = *upstream;
+  if (const auto listen = optional_string(body, "listen"); listen && !listen->empty()) spec.listen = *listen;
+  if (const auto enabled = optional_bool(body, "enabled")) spec.enabled = *enabled;
+  for (const auto& [stream, rate] : bandwidth_field(body)) spec.bandwidth.of(stream) = rate;
+  return spec;
+}
 
 std::unique_ptr<http::Call> ApiHandler::start(http::Request request) {
   return std::make_unique<ApiCall>(proxy_, std::move(request));

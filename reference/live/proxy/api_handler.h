@@ -12,6 +12,7 @@
 //   GET    /proxies/{name}/toxics/{toxic}
 //   POST   /proxies/{name}/toxics/{toxic}    update {toxicity?, attributes?} (PATCH too)
 //   DELETE /proxies/{name}/toxics/{toxic}                                                          -> 204
+//   POST   /populate                         [link, ...]: each made, kept if unchanged, or replaced -> 201
 //   POST   /reset                            every link enabled, every toxic removed               -> 204
 //   GET    /version                          {"version": "..."}
 //
@@ -20,12 +21,18 @@
 // connections, where toxiproxy's bandwidth toxic limits each connection on its own (fault_proxy.h, LinkBandwidth).
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "reference/common/http.h"
 #include "reference/live/proxy/fault_proxy.h"
 
 namespace outpost::live::proxy {
 
 inline constexpr const char* kProxyVersion = "outpost-fault-proxy 0.1.0";
+
+// A link as POST /proxies and POST /populate take it, {name, upstream, listen?, enabled?, bandwidth?} (also what GET
+// shows: toxics and counters are ignored). Throws ProxyError(400) naming what is wrong.
+LinkSpec link_spec_from_json(const nlohmann::json& body);
 
 class ApiHandler final : public http::Handler {
  public:

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -139,6 +140,43 @@ std::vector<Toxic> FaultProxy::toxics(std::string_view link) const { return impl
 
 void FaultProxy::remove_toxic(std::string_view link, std::string_view toxic) {
   impl_->find(link)->remove_toxic(toxic);
+}
+
+FaultProxy::Populated FaultProxy::populate(const std::vector<LinkSpec>& specs) {
+  std::vector<asio::ip::tcp::endpoint> wanted;
+  std::set<std::string_view> names;
+  for (const LinkSpec& spec : specs) {
+    wanted.push_back(checked_listen_endpoint(impl_->io, spec));
+    if (!names.insert(spec.name).second) throw ProxyError(400, "proxy " + spec.name + " is given twice");
+  }
+  Populated result;
+  std::lock_guard lock(impl_->mutex);  // one populate, whole, between other calls
+  if (impl_->stopped) throw ProxyError(503, "the fault proxy is stopped");
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const LinkSpec& spec = specs[i];
+    if (const auto it = impl_->links.find(spec.name); it != impl_->links.end()) {
+      const std::shared_ptr<Link>& existing = it->second;
+      const auto& bound = existing->bound_endpoint();
+      const bool same_listen =
+          wanted[i].address() == bound.address() && (wanted[i].port() == 0 || wanted[i].port() == bound.port());
+      if (same_listen && existing->upstream() == spec.upstream) {
+        result.links.push_back(existing->status());
+        continue;
+      }
+      existing->close();  // frees its address before the new link binds it
+      impl_->links.erase(it);
+    }
+    try {
+      auto link = std::make_shared<Link>(impl_->io, impl_->settings, spec);
+      link->start();
+      impl_->links.emplace(spec.name, link);
+      result.links.push_back(link->status());
+    } catch (const ProxyError& error) {
+      result.error = error;
+      break;
+    }
+  }
+  return result;
 }
 
 void FaultProxy::reset() {

@@ -97,6 +97,18 @@ class FaultProxy {
   std::vector<Toxic> toxics(std::string_view link) const;
   void remove_toxic(std::string_view link, std::string_view toxic);
 
+  // toxiproxy's POST /populate: makes each spec's link exist, in order. A link of that name that already listens where
+  // the spec says (its address, or any port of that host when the spec's port is 0) and forwards to the same upstream
+  // is kept as it is (state, toxics, bandwidth, counters and open connections); any other link of that name is
+  // replaced: closed, then created from the spec. Links the specs do not name stay. Every spec is checked before
+  // anything changes (throws ProxyError 400, also for a name given twice). An address that cannot be bound ends it
+  // there: the result holds the links made or kept before it and that error (409).
+  struct Populated {
+    std::vector<LinkStatus> links;  // in the specs' order
+    std::optional<ProxyError> error;
+  };
+  Populated populate(const std::vector<LinkSpec>& specs);
+
   void reset();  // toxiproxy's POST /reset: every link enabled, every toxic removed (link bandwidths stay)
 
   // Blocks until `condition` holds for the link's counters or `timeout` passes; returns whether it held.

@@ -1,10 +1,12 @@
 #include "reference/live/proxy/link.h"
 
 #include <algorithm>
+#include <future>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -29,6 +31,8 @@ std::string format_endpoint(const tcp::endpoint& endpoint) {
   return endpoint.address().is_v6() ? "[" + ip + "]:" + port : ip + ":" + port;
 }
 
+constexpr auto kCloseWait = std::chrono::seconds(5);
+
 ProxyError toxic_not_found() { return ProxyError(404, "toxic not found"); }
 
 void check_bandwidth(uint64_t bytes_per_second) {
@@ -36,6 +40,21 @@ void check_bandwidth(uint64_t bytes_per_second) {
     throw ProxyError(400, "a link's bandwidth is at most " + std::to_string(kMaxLinkBandwidth) + " bytes/s");
 }
 }  // namespace
+
+tcp::endpoint checked_listen_endpoint(asio::io_context& io, const LinkSpec& spec) {
+  if (!is_valid_name(spec.name)) throw ProxyError(400, "proxy name must be " + std::string(toxics::kNameRule));
+  if (spec.upstream.empty()) throw ProxyError(400, "missing required field: upstream");
+  split_host_port(spec.upstream, "upstream");
+  for (const Stream stream : {Stream::Upstream, Stream::Downstream}) check_bandwidth(spec.bandwidth.of(stream));
+  const auto [host, port] = split_host_port(spec.listen, "listen");
+  try {
+    tcp::resolver resolver(io);
+    return resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service).begin()->endpoint();
+  } catch (const boost::system::system_error& error) {
+    // An address that names no host is the request's fault (400), unlike one that cannot be bound now (409).
+    throw ProxyError(400, "bad listen address " + spec.listen + ": " + error.code().message());
+  }
+}
 
 Link::Link(asio::io_context& io, const ProxySettings& settings, const LinkSpec& spec)
     : io_(io),
@@ -47,28 +66,16 @@ Link::Link(asio::io_context& io, const ProxySettings& settings, const LinkSpec& 
       bandwidth_(spec.bandwidth),
       upstream_(spec.upstream),
       toxics_(std::make_shared<const ToxicList>()) {
-  if (!is_valid_name(spec.name)) throw ProxyError(400, "proxy name must be " + std::string(toxics::kNameRule));
-  if (spec.upstream.empty()) throw ProxyError(400, "missing required field: upstream");
-  split_host_port(spec.upstream, "upstream");
-  for (const Stream stream : {Stream::Upstream, Stream::Downstream}) {
-    check_bandwidth(spec.bandwidth.of(stream));
+  const tcp::endpoint endpoint = checked_listen_endpoint(io, spec);
+  for (const Stream stream : {Stream::Upstream, Stream::Downstream})
     pacer(stream)->set_rate(static_cast<double>(spec.bandwidth.of(stream)));
-  }
-  const auto [host, port] = split_host_port(spec.listen, "listen");
-  tcp::endpoint endpoint;
-  try {
-    tcp::resolver resolver(io);
-    endpoint = resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service).begin()->endpoint();
-  } catch (const boost::system::system_error& error) {
-    // An address that names no host is the request's fault (400), unlike one that cannot be bound now (409).
-    throw ProxyError(400, "bad listen address " + spec.listen + ": " + error.code().message());
-  }
   try {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
     acceptor_.listen(asio::socket_base::max_listen_connections);
-    bound_ = format_endpoint(acceptor_.local_endpoint());
+    bound_endpoint_ = acceptor_.local_endpoint();
+    bound_ = format_endpoint(bound_endpoint_);
   } catch (const boost::system::system_error& error) {
     throw ProxyError(409, "cannot listen on " + spec.listen + ": " + error.code().message());
   }
@@ -124,10 +131,17 @@ void Link::close() {
     closed_ = true;
     open = open_connections();
   }
-  asio::post(strand_, [self = shared_from_this()] {
+  // The listener is closed on its strand, where the accept loop uses it, and this waits for that: the address is free
+  // on return, so a link deleted and created again on the same address (or replaced by populate) can bind it.
+  auto listener_closed = std::make_shared<std::promise<void>>();
+  std::future<void> done = listener_closed->get_future();
+  asio::dispatch(strand_, [self = shared_from_this(), listener_closed] {
     error_code ec;
     self->acceptor_.close(ec);
+    listener_closed->set_value();
   });
+  // Bounded: the proxy's threads always run while links are open (FaultProxy::stop closes links before it ends them).
+  done.wait_for(kCloseWait);
   close_all(open);
 }
 

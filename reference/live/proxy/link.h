@@ -32,6 +32,10 @@ struct ProxySettings {
   std::chrono::milliseconds connect_timeout{0};
 };
 
+// The address `spec` asks to listen on, once every field is checked. Throws ProxyError(400) for a bad name, upstream,
+// bandwidth or listen address, as creating the link would; binds nothing.
+boost::asio::ip::tcp::endpoint checked_listen_endpoint(boost::asio::io_context& io, const LinkSpec& spec);
+
 class Link : public std::enable_shared_from_this<Link> {
  public:
   // Binds spec.listen at once, so the bound port is known on return. Throws ProxyError (400: a malformed address or
@@ -40,9 +44,11 @@ class Link : public std::enable_shared_from_this<Link> {
   ~Link();
 
   void start();  // begins accepting
-  void close();  // stops listening and closes every connection; thread-safe, idempotent
+  // Stops listening (the address is free on return) and closes every connection; thread-safe, idempotent.
+  void close();
 
   LinkStatus status() const;
+  const boost::asio::ip::tcp::endpoint& bound_endpoint() const { return bound_endpoint_; }
   void set_enabled(bool enabled);
   void set_upstream(const std::string& upstream);
   void set_bandwidth(Stream stream, uint64_t bytes_per_second);  // ProxyError(400) past kMaxLinkBandwidth
@@ -75,7 +81,8 @@ class Link : public std::enable_shared_from_this<Link> {
   const std::string name_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;  // the acceptor's
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::string bound_;
+  boost::asio::ip::tcp::endpoint bound_endpoint_;
+  std::string bound_;  // bound_endpoint_ as text
   CounterBoard counters_;
   const std::shared_ptr<LinkPacer> up_rate_ = std::make_shared<LinkPacer>();    // the link's own bandwidth, per stream
   const std::shared_ptr<LinkPacer> down_rate_ = std::make_shared<LinkPacer>();

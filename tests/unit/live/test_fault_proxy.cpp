@@ -1030,4 +1030,94 @@ BOOST_AUTO_TEST_CASE(bodies_that_are_wrong_get_a_400_in_the_apis_own_format) {
              "bad request body: 'type' must be a string");
 }
 
+// Deleting a link once only scheduled its listener's close: creating it again at once on the same address then failed
+// with 409 "address already in use", now and then.
+BOOST_AUTO_TEST_CASE(a_link_deleted_and_created_again_on_its_address_binds_it_at_once) {
+  using outpost::http::Method;
+  EchoServer echo;
+  FaultProxy proxy(FaultProxy::Options{});
+  ApiHandler api(proxy);
+  const json created = call(api, Method::Post, "/proxies", {{"name", "again"}, {"upstream", echo.address()}}).body;
+  const std::string address = created["listen"];
+  for (int round = 0; round < 50; ++round) {
+    BOOST_TEST_REQUIRE(call(api, Method::Delete, "/proxies/again").status == 204);
+    const auto again =
+        call(api, Method::Post, "/proxies", {{"name", "again"}, {"listen", address}, {"upstream", echo.address()}});
+    BOOST_TEST_REQUIRE(again.status == 201, "round " << round << ": " << again.body.dump());
+  }
+  Client client(address);
+  BOOST_TEST(round_trip(client, "still forwards") == "still forwards");
+}
+
+// toxiproxy's POST /populate: links made, kept when unchanged, replaced when changed; the rest left alone.
+BOOST_AUTO_TEST_CASE(populate_makes_keeps_and_replaces_links) {
+  using outpost::http::Method;
+  EchoServer echo, other_echo;
+  FaultProxy proxy(FaultProxy::Options{});
+  ApiHandler api(proxy);
+  for (const char* name : {"kept", "moved", "untouched"})
+    BOOST_TEST_REQUIRE(call(api, Method::Post, "/proxies", {{"name", name}, {"upstream", echo.address()}}).status ==
+                       201);
+  BOOST_TEST(call(api, Method::Post, "/proxies/kept/toxics", {{"type", "latency"}}).status == 200);
+  BOOST_TEST(call(api, Method::Post, "/proxies/moved/toxics", {{"type", "latency"}}).status == 200);
+  const std::string kept_at = call(api, Method::Get, "/proxies/kept").body["listen"];
+
+  const auto populated = call(api, Method::Post, "/populate",
+                              json::array({{{"name", "kept"}, {"listen", kept_at}, {"upstream", echo.address()}},
+                                           {{"name", "moved"}, {"upstream", other_echo.address()}},
+                                           {{"name", "fresh"}, {"upstream", echo.address()}, {"enabled", false}}}));
+  BOOST_TEST_REQUIRE(populated.status == 201, populated.body.dump());
+  const json& links = populated.body["proxies"];
+  BOOST_TEST_REQUIRE(links.size() == 3u);
+  BOOST_TEST(links[0]["name"] == "kept");
+  BOOST_TEST(links[0]["listen"] == kept_at);
+  BOOST_TEST(links[0]["toxics"].size() == 1u);  // kept as it was
+  BOOST_TEST(links[1]["name"] == "moved");
+  BOOST_TEST(links[1]["upstream"] == other_echo.address());
+  BOOST_TEST(links[1]["toxics"] == json::array());  // a new link
+  BOOST_TEST(links[2]["name"] == "fresh");
+  BOOST_TEST(links[2]["enabled"] == false);
+  BOOST_TEST(call(api, Method::Get, "/proxies").body.size() == 4u);  // "untouched" stays
+
+  // Port 0 matches the port the link has: populating the same list twice changes nothing.
+  const auto again = call(api, Method::Post, "/populate",
+                          json::array({{{"name", "kept"}, {"listen", "127.0.0.1:0"}, {"upstream", echo.address()}}}));
+  BOOST_TEST(again.status == 201);
+  BOOST_TEST(again.body["proxies"][0]["listen"] == kept_at);
+  BOOST_TEST(again.body["proxies"][0]["toxics"].size() == 1u);
+  Client client(kept_at);
+  BOOST_TEST(round_trip(client, "kept") == "kept");
+}
+
+BOOST_AUTO_TEST_CASE(populate_checks_every_link_before_changing_any) {
+  using outpost::http::Method;
+  EchoServer echo;
+  FaultProxy proxy(FaultProxy::Options{});
+  ApiHandler api(proxy);
+  const json ok{{"name", "ok"}, {"upstream", echo.address()}};
+
+  const auto twice = call(api, Method::Post, "/populate", json::array({ok, ok}));
+  BOOST_TEST(twice.status == 400);
+  BOOST_TEST(twice.body["error"] == "proxy ok is given twice");
+  const auto unnamed = call(api, Method::Post, "/populate", json::array({ok, {{"upstream", echo.address()}}}));
+  BOOST_TEST(unnamed.status == 400);
+  BOOST_TEST(unnamed.body["error"] == "proxy 2: missing required field: name");
+  const auto bad_listen = call(api, Method::Post, "/populate",
+                               json::array({ok, {{"name", "x"}, {"listen", "no host:0"}, {"upstream", "a:1"}}}));
+  BOOST_TEST(bad_listen.status == 400, bad_listen.body.dump());
+  BOOST_TEST(call(api, Method::Get, "/proxies").body == json::object());  // none of them made "ok"
+  BOOST_TEST(call(api, Method::Post, "/populate", ok).status == 400);     // an object, not an array
+  BOOST_TEST(call(api, Method::Get, "/populate").status == 405);
+
+  // An address taken by another program ends it there (409): the links before it are made and listed.
+  const auto taken = call(api, Method::Post, "/populate",
+                          json::array({ok, {{"name", "clash"}, {"listen", echo.address()}, {"upstream", "a:1"}}}));
+  BOOST_TEST(taken.status == 409, taken.body.dump());
+  BOOST_TEST(taken.body["error"].get<std::string>().starts_with("cannot listen on " + echo.address()));
+  BOOST_TEST_REQUIRE(taken.body["proxies"].size() == 1u);
+  BOOST_TEST(taken.body["proxies"][0]["name"] == "ok");
+  BOOST_TEST(call(api, Method::Get, "/proxies/ok").status == 200);
+  BOOST_TEST(call(api, Method::Get, "/proxies/clash").status == 404);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
