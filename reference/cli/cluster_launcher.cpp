@@ -178,7 +178,12 @@ class Launcher {
       const DaemonProcess process =
           spawn(name, {executable_.string(), "serve", "--config", config_file.string()}, entry);
       try {
-        return {process, wait_for_listening(process, log_of(name), options_.deadline, what)};
+        json listening = wait_for_listening(process, log_of(name), options_.deadline, what);
+        // The bound addresses, for the case where no port outside the ephemeral range was free (port 0 was asked).
+        config["listen"] = listening.at("address");
+        if (config.contains("data-endpoint")) config["data-endpoint"] = listening.value("data_endpoint", "");
+        write_serve_config(config_file, config);
+        return {process, std::move(listening)};
       } catch (const std::runtime_error&) {
         if (attempt == kAttempts || daemon_alive(process) || !could_not_bind(name, addresses)) throw;
         started_.pop_back();  // it has exited: nothing to stop
