@@ -107,8 +107,9 @@ ToxicAttributes parse_toxic_attributes(ToxicType type, const std::map<std::strin
           std::llround(non_negative(values, "rate", 1e12) * kBytesPerRateUnit) !=
               static_cast<long long>(whole(values, "rate_bytes", kMaxCount)))
         throw bad("give 'rate' (KB/s) or 'rate_bytes' (bytes/s), not both (unless they agree, as GET shows them)");
-      a.bytes_per_second = has_bytes ? static_cast<double>(whole(values, "rate_bytes", kMaxCount))
-                                     : non_negative(values, "rate", 1e12) * kBytesPerRateUnit;
+      // When both are given (agreeing), `rate` is the exact one: rate_bytes is shown rounded to a whole byte.
+      a.bytes_per_second = has_rate ? non_negative(values, "rate", 1e12) * kBytesPerRateUnit
+                                    : static_cast<double>(whole(values, "rate_bytes", kMaxCount));
       // Below one byte a second the live pacer's wait for the next byte would overflow its clock, and a simulated
       // link would round it to 0, which means unlimited: 0 is no limit, anything else is at least 1 byte/s.
       if (a.bytes_per_second > 0 && a.bytes_per_second < 1)

@@ -1023,6 +1023,13 @@ BOOST_AUTO_TEST_CASE(bodies_that_are_wrong_get_a_400_in_the_apis_own_format) {
   const json shown_toxic = call(api, Method::Get, "/proxies/t/toxics/bandwidth_downstream").body;
   BOOST_TEST(shown_toxic["attributes"] == (json{{"rate", 0.001}, {"rate_bytes", 1}}));
   BOOST_TEST(call(api, Method::Post, "/proxies/t/toxics/bandwidth_downstream", shown_toxic).status == 200);
+  // A rate of a fractional number of bytes a second, sent back as shown, stays as it was (rate_bytes is shown rounded;
+  // it once replaced the rate: 1.2346 KB/s came back as 1.235).
+  BOOST_TEST(call(api, Method::Post, "/proxies/t/toxics/bandwidth_downstream", {{"attributes", {{"rate", 1.2346}}}})
+                 .status == 200);
+  const json fractional = call(api, Method::Get, "/proxies/t/toxics/bandwidth_downstream").body;
+  BOOST_TEST(fractional["attributes"] == (json{{"rate", 1.2346}, {"rate_bytes", 1235}}));
+  BOOST_TEST(call(api, Method::Post, "/proxies/t/toxics/bandwidth_downstream", fractional).body == fractional);
   const auto disagreeing = call(api, Method::Post, "/proxies/t/toxics/bandwidth_downstream",
                                 {{"attributes", {{"rate", 5}, {"rate_bytes", 7}}}});
   BOOST_TEST(disagreeing.status == 400);
