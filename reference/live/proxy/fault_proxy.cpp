@@ -50,6 +50,14 @@ struct FaultProxy::Impl {
       });
   }
 
+  // A new link, listening and added, from a spec checked into `listen`; with `mutex` held.
+  std::shared_ptr<Link> open(const LinkSpec& spec, const asio::ip::tcp::endpoint& listen) {
+    auto link = std::make_shared<Link>(io, settings, spec, listen);
+    link->start();
+    links.emplace(spec.name, link);
+    return link;
+  }
+
   std::shared_ptr<Link> find(std::string_view name) const {
     std::lock_guard lock(mutex);
     if (stopped) throw ProxyError(503, "the fault proxy is stopped");
@@ -81,10 +89,7 @@ LinkStatus FaultProxy::create_link(const LinkSpec& spec) {
   std::lock_guard lock(impl_->mutex);
   if (impl_->stopped) throw ProxyError(503, "the fault proxy is stopped");
   if (impl_->links.contains(spec.name)) throw ProxyError(409, "proxy already exists");
-  auto link = std::make_shared<Link>(impl_->io, impl_->settings, spec);
-  link->start();
-  impl_->links.emplace(spec.name, link);
-  return link->status();
+  return impl_->open(spec, checked_listen_endpoint(impl_->io, spec))->status();
 }
 
 std::vector<LinkStatus> FaultProxy::links() const {
@@ -167,10 +172,7 @@ FaultProxy::Populated FaultProxy::populate(const std::vector<LinkSpec>& specs) {
       impl_->links.erase(it);
     }
     try {
-      auto link = std::make_shared<Link>(impl_->io, impl_->settings, spec);
-      link->start();
-      impl_->links.emplace(spec.name, link);
-      result.links.push_back(link->status());
+      result.links.push_back(impl_->open(spec, wanted[i])->status());
     } catch (const ProxyError& error) {
       result.error = error;
       break;

@@ -56,7 +56,7 @@ tcp::endpoint checked_listen_endpoint(asio::io_context& io, const LinkSpec& spec
   }
 }
 
-Link::Link(asio::io_context& io, const ProxySettings& settings, const LinkSpec& spec)
+Link::Link(asio::io_context& io, const ProxySettings& settings, const LinkSpec& spec, const tcp::endpoint& listen)
     : io_(io),
       settings_(settings),
       name_(spec.name),
@@ -66,16 +66,14 @@ Link::Link(asio::io_context& io, const ProxySettings& settings, const LinkSpec& 
       bandwidth_(spec.bandwidth),
       upstream_(spec.upstream),
       toxics_(std::make_shared<const ToxicList>()) {
-  const tcp::endpoint endpoint = checked_listen_endpoint(io, spec);
   for (const Stream stream : {Stream::Upstream, Stream::Downstream})
     pacer(stream)->set_rate(static_cast<double>(spec.bandwidth.of(stream)));
   try {
-    acceptor_.open(endpoint.protocol());
+    acceptor_.open(listen.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(endpoint);
+    acceptor_.bind(listen);
     acceptor_.listen(asio::socket_base::max_listen_connections);
     bound_endpoint_ = acceptor_.local_endpoint();
-    bound_ = format_endpoint(bound_endpoint_);
   } catch (const boost::system::system_error& error) {
     throw ProxyError(409, "cannot listen on " + spec.listen + ": " + error.code().message());
   }
@@ -164,7 +162,7 @@ void Link::forget(const Connection* connection) {
 LinkStatus Link::status() const {
   LinkStatus status;
   status.name = name_;
-  status.listen = bound_;
+  status.listen = format_endpoint(bound_endpoint_);
   {
     std::lock_guard lock(mutex_);
     status.upstream = upstream_;

@@ -38,9 +38,10 @@ boost::asio::ip::tcp::endpoint checked_listen_endpoint(boost::asio::io_context& 
 
 class Link : public std::enable_shared_from_this<Link> {
  public:
-  // Binds spec.listen at once, so the bound port is known on return. Throws ProxyError (400: a malformed address or
-  // name, 409: the address cannot be bound).
-  Link(boost::asio::io_context& io, const ProxySettings& settings, const LinkSpec& spec);
+  // Binds `listen` (spec.listen as checked_listen_endpoint gives it) at once, so the bound port is known on return.
+  // Throws ProxyError(409) when the address cannot be bound.
+  Link(boost::asio::io_context& io, const ProxySettings& settings, const LinkSpec& spec,
+       const boost::asio::ip::tcp::endpoint& listen);
   ~Link();
 
   void start();  // begins accepting
@@ -82,7 +83,6 @@ class Link : public std::enable_shared_from_this<Link> {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;  // the acceptor's
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::endpoint bound_endpoint_;
-  std::string bound_;  // bound_endpoint_ as text
   CounterBoard counters_;
   const std::shared_ptr<LinkPacer> up_rate_ = std::make_shared<LinkPacer>();    // the link's own bandwidth, per stream
   const std::shared_ptr<LinkPacer> down_rate_ = std::make_shared<LinkPacer>();
