@@ -8,6 +8,7 @@
 #include "reference/cli/cluster_demo.h"
 #include "reference/cli/cluster_launcher.h"
 #include "reference/cli/command_errors.h"
+#include "reference/common/counted.h"
 
 namespace outpost::cli {
 
@@ -181,7 +182,8 @@ int ClusterCommand::up() const {
   options.directory = dir_.empty() ? kDefaultRoot / topology.name : fs::path(dir_);
   options.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds_);
   options.progress = [](const std::string& line) { std::cout << "  " << line << std::endl; };
-  std::cout << "Starting cluster " << topology.name << " (" << topology.nodes.size() << " connected registries) in "
+  std::cout << "Starting cluster " << topology.name << " ("
+            << counted(topology.nodes.size(), "connected registry", "connected registries") << ") in "
             << fs::absolute(options.directory).string() << std::endl;
   const ordered_json cluster = cluster_up(topology, options);
   print_cluster_summary(cluster, std::cout);

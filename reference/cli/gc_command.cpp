@@ -18,7 +18,7 @@ int run_gc(const GcCommandOptions& options) {
   auto storage = storage::open_disk_storage(options.data, clock, random);
   // gc's own deletes need room on a full disk: the reserve is given to them, and allocated again once gc freed space.
   storage::SpaceReserve reserve(std::filesystem::path(options.data) / "reserve");
-  if (!options.dry_run) reserve.release();
+  if (!options.dry_run) reserve.release(/*say_when_back=*/false);
   storage::GcOptions gc;
   gc.grace = std::chrono::duration_cast<Nanoseconds>(std::chrono::duration<double>(options.grace_seconds));
   gc.upload_grace =

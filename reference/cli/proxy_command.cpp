@@ -184,7 +184,8 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(whole_seed);
   serve_->add_option("--config", serve_options_.config,
-                     "JSON file of links to create at start: [{\"name\", \"upstream\", \"listen\"?}], as POST /populate");
+                     "JSON file of links to create at start, as POST /populate takes them: "
+                     "[{\"name\", \"upstream\", \"listen\"?, \"enabled\"?, \"bandwidth\"?}, ...]");
   serve_->add_option("--link", serve_options_.links, "a link to create at start, NAME=LISTEN,UPSTREAM (repeatable)")
       ->allow_extra_args(false);
   serve_->add_option("--threads", serve_options_.threads, "threads forwarding the links' traffic")
@@ -203,7 +204,7 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
   reset_ = group_->add_subcommand("reset", "Enable every link and remove every toxic");
   populate_ = group_->add_subcommand(
       "populate", "Make the links of a JSON file exist: each created, kept if unchanged, or replaced (POST /populate)");
-  populate_->add_option("file", flags_.file, "JSON file: [{\"name\", \"upstream\", \"listen\"?, \"enabled\"?}, ...]")
+  populate_->add_option("file", flags_.file, "JSON file: [{\"name\", \"upstream\", \"listen\"?, \"enabled\"?, \"bandwidth\"?}, ...]")
       ->required();
   bandwidth_ = group_->add_subcommand(
       "bandwidth", "Set a link's own bandwidth, shared by all its connections (a bandwidth toxic limits each one)");

@@ -32,10 +32,10 @@ bool SpaceReserve::ensure() {
   return held_ = true;
 }
 
-bool SpaceReserve::release() {
+bool SpaceReserve::release(bool say_when_back) {
   std::lock_guard lock(mutex_);
   held_ = false;
-  released_ = true;
+  released_ = say_when_back;
   std::error_code error;
   return std::filesystem::remove(file_, error) && !error;
 }

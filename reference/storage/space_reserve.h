@@ -22,8 +22,10 @@ class SpaceReserve {
   explicit SpaceReserve(std::filesystem::path file, uint64_t bytes = kReserveBytes);
   // Allocates the file if it is not there whole. Best effort: on a disk without the room, false and nothing kept.
   bool ensure();
-  // Removes the file; true if there was one to remove (the room it held is free now).
-  bool release();
+  // Removes the file; true if there was one to remove (the room it held is free now). With `say_when_back`, the
+  // ensure() that allocates it again logs a warning that writes go on (a node that ran out of room); gc, which
+  // lends the room to its own deletes and always takes it back, passes false.
+  bool release(bool say_when_back = true);
   bool held() const;
 
  private:
@@ -31,7 +33,7 @@ class SpaceReserve {
   uint64_t bytes_;
   mutable std::mutex mutex_;
   bool held_ = false;      // as the last ensure() or release() left it: no stat per write
-  bool released_ = false;  // released by this process and not allocated since
+  bool released_ = false;  // released by this process (saying so when back) and not allocated since
 };
 
 // The space budget of a node that keeps a reserve (serve wraps its storage in it with with_space_budget): a write

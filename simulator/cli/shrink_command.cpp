@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "reference/common/counted.h"
 #include "reference/common/iso_duration.h"
 #include "reference/common/log.h"
 #include "simulator/cli/delta_debug.h"
@@ -148,7 +149,7 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
   }
 
   const std::vector<world::FaultStep> plan = fault_plan_of(scenario, seed, duration);
-  out << "seed " << seed << ": " << plan.size() << " fault steps; replaying them all" << std::endl;
+  out << "seed " << seed << ": " << counted(plan.size(), "fault step", "fault steps") << "; replaying them all" << std::endl;
   const IsolatedRun whole = run_isolated(with_plan(scenario, plan), seed, duration);
   if (!failed(whole)) {
     out << "seed " << seed << " does not fail with its whole fault plan: nothing to shrink" << std::endl;
@@ -170,12 +171,12 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
       const std::set<std::string> got = failure_signature(run.result);
       same = std::includes(got.begin(), got.end(), signature.begin(), signature.end());
       if (!same) {
-        out << "run " << runs << ": " << steps.size() << " steps: fails another way (" << describe(got)
+        out << "run " << runs << ": " << counted(steps.size(), "step", "steps") << ": fails another way (" << describe(got)
             << "): counted as passing" << std::endl;
         return false;
       }
     }
-    out << "run " << runs << ": " << steps.size() << " steps: " << (same ? "fails" : "passes") << std::endl;
+    out << "run " << runs << ": " << counted(steps.size(), "step", "steps") << ": " << (same ? "fails" : "passes") << std::endl;
     return same;
   };
   const DeltaDebugResult shrunk = delta_debug(plan.size(), fails, options.max_runs - 1);
@@ -190,7 +191,7 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
       return kExitUsage;
     }
   }
-  out << "\n" << plan.size() << " fault steps -> " << kept.size() << " in " << runs << " runs"
+  out << "\n" << counted(plan.size(), "fault step", "fault steps") << " -> " << kept.size() << " in " << runs << " runs"
       << (shrunk.minimal ? " (1-minimal: without any one of them the seed no longer fails this way)"
                          : " (stopped by --max-runs before showing that every step left is needed)")
       << std::endl;

@@ -250,7 +250,7 @@ SimCommand::SimCommand(CLI::App& app) {
       "report", "Render the JSON of `sim run --report` as one self-contained HTML page (charts as inline SVG)");
   report_->add_option("report", report_options_.input, "the JSON that `outpost sim run --report FILE` wrote")
       ->required();
-  report_->add_option("--output,-o", report_options_.output, "the HTML page to write (default: RUN with .html)");
+  report_->add_option("--output,-o", report_options_.output, "the HTML page to write (default: the report's path with .html in place of its extension)");
 }
 
 int SimCommand::run() const {
