@@ -42,6 +42,26 @@ std::string join(const std::vector<std::string_view>& segments, size_t first, si
   return name;
 }
 
+bool names_a_repository(RouteKind kind) {
+  switch (kind) {
+    case RouteKind::TagList:
+    case RouteKind::Manifest:
+    case RouteKind::Blob:
+    case RouteKind::UploadStart:
+    case RouteKind::Upload:
+    case RouteKind::Referrers:
+      return true;
+    case RouteKind::Base:
+    case RouteKind::Catalog:
+    case RouteKind::Healthz:
+    case RouteKind::Readyz:
+    case RouteKind::Metrics:
+    case RouteKind::NotFound:
+      return false;
+  }
+  return false;
+}
+
 Route finish(Route route, const http::Request& request, std::initializer_list<Method> methods) {
   if (!allowed(request.method, methods)) {
     // A 405 names the methods the resource has (RFC 9110 15.5.6: the server must send Allow).
@@ -49,7 +69,9 @@ Route finish(Route route, const http::Request& request, std::initializer_list<Me
     for (Method m : methods) allow += (allow.empty() ? "" : ", ") + std::string(http::method_name(m));
     throw unsupported_method(request.method, route.label).with_header("Allow", allow);
   }
-  if (!route.repository.empty() && !oci::valid_repository_name(route.repository))
+  // Every route under /v2/<name>/ names a repository, and an empty one is invalid like any other bad name:
+  // "/v2//manifests/v1" must not write to a repository called "" (the catalog would never list it).
+  if (names_a_repository(route.kind) && !oci::valid_repository_name(route.repository))
     throw name_invalid(route.repository);
   return route;
 }

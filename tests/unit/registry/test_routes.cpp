@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <utility>
+
 #include "reference/common/error.h"
 #include "reference/registry/route.h"
 
@@ -56,6 +58,32 @@ BOOST_AUTO_TEST_CASE(writes_are_flagged) {
   BOOST_TEST(!route_of(http::Method::Get, "/v2/a/manifests/v1").is_write);
   BOOST_TEST(route_of(http::Method::Put, "/v2/a/manifests/v1").is_write);
   BOOST_TEST(route_of(http::Method::Delete, "/v2/a/blobs/sha256:x").is_write);
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_repository_name_is_invalid_on_every_route) {
+  // "/v2//..." used to route to the repository "": an upload and a manifest PUT there were accepted (201), and
+  // the repository it made was listed by tags/list but never by the catalog.
+  const std::pair<http::Method, const char*> requests[] = {
+      {http::Method::Get, "/v2//tags/list"},
+      {http::Method::Put, "/v2//manifests/v1"},
+      {http::Method::Get, "/v2//manifests/v1"},
+      {http::Method::Get, "/v2//blobs/sha256:x"},
+      {http::Method::Post, "/v2//blobs/uploads/"},
+      {http::Method::Post, "/v2//blobs/uploads"},
+      {http::Method::Patch, "/v2//blobs/uploads/abc"},
+      {http::Method::Get, "/v2//referrers/sha256:x"},
+  };
+  for (const auto& [method, target] : requests) {
+    BOOST_TEST_CONTEXT(target) {
+      try {
+        route_of(method, target);
+        BOOST_FAIL("expected NAME_INVALID");
+      } catch (const ApiError& error) {
+        BOOST_TEST(error.code() == "NAME_INVALID");
+        BOOST_TEST(error.status() == 400);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_names_and_methods_are_refused) {
