@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
-targets=(fuzz_action_parser fuzz_docker_scope fuzz_jwt fuzz_manifest fuzz_auth_headers fuzz_status_body)
+targets=(fuzz_action_parser fuzz_docker_scope fuzz_jwt fuzz_manifest fuzz_auth_headers fuzz_status_body
+  fuzz_names_and_routes)
 available=()
 for target in "${targets[@]}"; do [[ -f tests/fuzz/$target.cpp ]] && available+=("$target"); done
 
