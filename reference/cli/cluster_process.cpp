@@ -147,8 +147,7 @@ std::string log_tail(const std::filesystem::path& log, size_t lines) {
 nlohmann::json wait_for_listening(const DaemonProcess& process, const std::filesystem::path& log,
                                   std::chrono::steady_clock::time_point deadline, const std::string& what) {
   nlohmann::json found;
-  int exit_status = -1;
-  const bool listening = poll_until(deadline, [&] {
+  const auto logged_listening = [&] {
     std::ifstream file(log);
     for (std::string line; std::getline(file, line);) {
       if (line.empty() || line.front() != '{') continue;
@@ -158,6 +157,10 @@ nlohmann::json wait_for_listening(const DaemonProcess& process, const std::files
         return true;
       }
     }
+    return false;
+  };
+  int exit_status = -1;
+  const auto exited = [&] {
     exit_status = reap_exit_status(process);
     if (exit_status >= 0) return true;
     // Exited between that look and this one: our own child stays a zombie until reaped, so it is reaped here for its
@@ -167,11 +170,15 @@ nlohmann::json wait_for_listening(const DaemonProcess& process, const std::files
       if (exit_status >= 0) return true;
     }
     return !daemon_alive(process);
-  });
-  if (listening && found.is_object()) return found;
-  const std::string reason = exit_status >= 0 ? describe_exit_status(exit_status)
-                             : listening      ? "exited"
-                                              : "did not log \"listening\" in time";
+  };
+  // A process may log "listening" and exit between the look at its log and the look at its state: once it is gone its
+  // log is complete, so the log is read once more before calling it dead.
+  const bool listening =
+      poll_until(deadline, [&] { return logged_listening() || exited(); }) && (found.is_object() || logged_listening());
+  if (listening) return found;
+  const std::string reason = exit_status >= 0       ? describe_exit_status(exit_status)
+                             : !daemon_alive(process) ? "exited"
+                                                      : "did not log \"listening\" in time";
   throw std::runtime_error(what + " " + reason + " (pid " + std::to_string(process.pid) + "); last lines of " +
                            log.string() + ":\n" + log_tail(log));
 }

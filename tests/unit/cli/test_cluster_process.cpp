@@ -88,6 +88,19 @@ BOOST_AUTO_TEST_CASE(an_early_exit_is_reported_with_its_status_and_log) {
   }
 }
 
+// A daemon that logs "listening" and exits at once may do both between the wait's look at its log and its look at the
+// process: the wait must still report the line (it once said "exited", now and then, under the sanitizers). A race, so
+// it is run a bounded number of times; each run takes a few milliseconds.
+BOOST_AUTO_TEST_CASE(a_daemon_that_logs_listening_and_exits_at_once_was_listening) {
+  for (int run = 0; run < 40; ++run) {
+    TempDir dir;
+    const DaemonProcess daemon = shell_daemon(dir, "brief", R"(echo '{"msg":"listening","address":"a:1"}')");
+    const auto line = wait_for_listening(daemon, dir.path / "brief.log", in_seconds(20), "brief");
+    BOOST_TEST(line["address"] == "a:1");
+    stop_daemons({daemon}, std::chrono::seconds(20));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(daemons_get_no_outpost_variables_and_no_terminal_input) {
   TempDir dir;
   ::setenv("OUTPOST_LISTEN", "127.0.0.1:1", 1);
