@@ -1,8 +1,11 @@
 #include "reference/oci/manifest.h"
 
 #include <array>
+#include <cstdint>
+#include <string>
 
 #include "reference/common/ascii.h"
+#include "reference/common/json_depth.h"
 #include "reference/oci/media_types.h"
 #include "reference/oci/reference.h"
 
@@ -131,7 +134,13 @@ uint64_t required_size(const json& object, const Where& where) {
   const json* value = member(object, "size");
   if (!value) fail(where, "size", "required integer is missing");
   // nlohmann stores every non-negative integer literal as unsigned; "-0" is the one signed form worth accepting.
-  if (value->is_number_unsigned()) return value->get<uint64_t>();
+  if (value->is_number_unsigned()) {
+    // image-spec: an int64. Larger sizes would turn negative wherever a size is held signed (SQLite's integers).
+    const uint64_t size = value->get<uint64_t>();
+    if (size > static_cast<uint64_t>(INT64_MAX))
+      fail(where, "size", "must be at most " + std::to_string(INT64_MAX) + " (an int64)" + got(*value));
+    return size;
+  }
   if (value->is_number_integer() && value->get<int64_t>() == 0) return 0;
   fail(where, "size", "must be a non-negative integer" + got(*value));
 }
@@ -218,6 +227,9 @@ ManifestKind kind_of(std::string_view media_type) {
 }
 
 json parse_json(std::string_view bytes) {
+  // Refused before parsing: dumping a value nested 100,000 levels deep into an error message overflowed the stack.
+  if (json_nests_deeper_than(bytes, kMaxManifestDepth))
+    fail({}, {}, "manifest nests deeper than " + std::to_string(kMaxManifestDepth) + " levels");
   try {
     return json::parse(bytes.begin(), bytes.end());
   } catch (const json::exception& error) {

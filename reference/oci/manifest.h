@@ -60,8 +60,12 @@ class ManifestError : public std::runtime_error {
   std::string code_;
 };
 
+// Deepest nesting a manifest may have. Real ones reach 5 (index, manifests, descriptor, platform, os.features); extension
+// fields get room to spare, and nothing that reads a manifest has to survive a value nested without bound.
+inline constexpr size_t kMaxManifestDepth = 64;
+
 // `content_type` is the request's Content-Type header value (may be empty); parameters are ignored. Throws
-// ManifestError.
+// ManifestError, also for a manifest nested deeper than kMaxManifestDepth.
 ParsedManifest parse_manifest(std::string_view bytes, std::string_view content_type);
 
 }  // namespace outpost::oci

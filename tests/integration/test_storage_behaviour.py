@@ -466,6 +466,19 @@ def _oversize_manifest(registry, known):
     expect_status(requests.head(digest_url, headers={"Accept": OCI_MANIFEST}, timeout=HTTP_TIMEOUT), 404)
 
 
+def _deeply_nested_manifest(registry, known):
+    # A wrongly typed field nested 100,000 levels deep once overflowed the server's stack while the refusal was
+    # written. The server answers, briefly, and goes on serving (assert_unchanged reads everything back).
+    image = known.image
+    layers = [(layer.descriptor.digest, layer.descriptor.size) for layer in image.layers]
+    base = manifest_for(image.config.digest, image.config.size, layers)
+    for field in ("annotations", "schemaVersion", "subject"):
+        body = base[:-1] + b',"' + field.encode() + b'":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        response = put_manifest(registry, known.repository, "deep", body)
+        assert_error(response, 400, "MANIFEST_INVALID")
+        assert len(response.content) < 1000, response.content[:200]
+
+
 def _out_of_order_chunk(registry, known):
     data = os.urandom(3072)
     url = start_upload(registry, known.repository)
@@ -478,6 +491,11 @@ def _out_of_order_chunk(registry, known):
         response = requests.patch(url, data=chunk, timeout=HTTP_TIMEOUT,
                                   headers={"Content-Range": bad_range, "Content-Type": "application/octet-stream"})
         assert_error(response, 416)
+    # A range of 2^64 bytes with an empty body: its length once wrapped to 0 and the chunk was taken (202).
+    response = requests.patch(url, data=b"", timeout=HTTP_TIMEOUT,
+                              headers={"Content-Range": "0-18446744073709551615",
+                                       "Content-Type": "application/octet-stream"})
+    assert_error(response, 400, "BLOB_UPLOAD_INVALID", "SIZE_INVALID")
     # The session is intact: its status still ends at byte 1023 and it completes normally.
     status = requests.get(url, timeout=HTTP_TIMEOUT)
     expect_status(status, 204)
@@ -505,6 +523,7 @@ ERROR_CASES: dict[str, Callable] = {
     "upload-of-another-repository": _upload_of_another_repository,
     "manifest-missing-blob": _manifest_with_missing_blob,
     "oversize-manifest": _oversize_manifest,
+    "deeply-nested-manifest": _deeply_nested_manifest,
     "out-of-order-chunk": _out_of_order_chunk,
 }
 

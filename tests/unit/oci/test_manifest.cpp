@@ -334,6 +334,30 @@ BOOST_AUTO_TEST_CASE(must_be_a_json_object) {
   }
 }
 
+// A wrongly typed value nested 100,000 levels deep was dumped into the error message, recursively, and overflowed the
+// stack (found by probing a live server). Such a manifest is refused before it is parsed; the message stays short.
+BOOST_AUTO_TEST_CASE(a_manifest_nested_without_bound_is_refused_before_it_is_parsed) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  for (const std::string field : {"annotations", "schemaVersion", "mediaType", "subject", "artifactType", "x-extra"}) {
+    json image = oci_image();
+    image.erase(field);
+    std::string bytes = image.dump();
+    bytes.pop_back();
+    bytes += ",\"" + field + "\":" + deep + "}";
+    const ManifestError error = refusal_of_bytes(bytes, kOciImageManifest);
+    BOOST_TEST(error.code() == "MANIFEST_INVALID");
+    BOOST_TEST(std::string(error.what()) == "manifest nests deeper than 64 levels");
+  }
+  // As deep as allowed is fine in an unknown field.
+  json image = oci_image();
+  json value = json::array();
+  for (size_t level = 2; level < kMaxManifestDepth; ++level) value = json::array({value});
+  image["x-extra"] = value;
+  BOOST_CHECK_NO_THROW(parse_manifest(image.dump(), kOciImageManifest));
+  image["x-extra"] = json::array({value});
+  BOOST_TEST(refusal_of(image, kOciImageManifest).code() == "MANIFEST_INVALID");
+}
+
 BOOST_AUTO_TEST_CASE(schema_version_must_be_the_integer_2) {
   json image = oci_image();
   image.erase("schemaVersion");
@@ -411,6 +435,14 @@ BOOST_AUTO_TEST_CASE(descriptor_size) {
     image["layers"][0]["size"] = size;
     expect_invalid(image, "layers[0].size: must be a non-negative integer");
   }
+  // image-spec: size is an int64. 2^63 and above read as negative wherever a size is held signed (the metadata
+  // database, Content-Length arithmetic), so they are refused here; 2^63-1 is the largest size.
+  for (const uint64_t size : {uint64_t{1} << 63, UINT64_MAX}) {
+    image["layers"][0]["size"] = size;
+    expect_invalid(image, "layers[0].size: must be at most 9223372036854775807");
+  }
+  image["layers"][0]["size"] = uint64_t{INT64_MAX};
+  BOOST_TEST(parse(image).blobs.at(1).size == uint64_t{INT64_MAX});
 }
 
 BOOST_AUTO_TEST_CASE(descriptor_optional_fields) {
