@@ -482,7 +482,7 @@ ordered_json read_cluster_file(const fs::path& directory) {
   if (!in) throw std::runtime_error("no cluster at " + directory.string() + " (" + file.string() + " is missing)");
   try {
     return ordered_json::parse(in);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {
     throw std::runtime_error(file.string() + " is not valid JSON: " + error.what());
   }
 }

@@ -412,7 +412,7 @@ Topology load_topology(const std::filesystem::path& file) {
   json document;
   try {
     document = json::parse(in);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {
     throw TopologyError("topology file " + file.string() + " is not valid JSON: " + error.what());
   }
   try {

@@ -42,7 +42,7 @@ json call_api(const std::string& api, http::Method method, const std::string& pa
   if (!answer.body.empty()) {
     try {
       parsed = json::parse(answer.body);
-    } catch (const json::parse_error&) {
+    } catch (const json::exception&) {
       if (answer.status < 400) throw std::runtime_error("the proxy API answered something that is not JSON");
     }
   }

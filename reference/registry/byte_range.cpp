@@ -52,6 +52,8 @@ std::optional<ByteRange> parse_content_range(std::string_view header) {
   const auto first = parse_number(trim(spec.substr(0, dash)));
   const auto last = parse_number(trim(spec.substr(dash + 1)));
   if (!first || !last || *last < *first) return std::nullopt;
+  // 0-18446744073709551615 names 2^64 bytes, a length no uint64_t holds: it wrapped to 0 and matched an empty body.
+  if (*last - *first == UINT64_MAX) return std::nullopt;
   return ByteRange{*first, *last};
 }
 

@@ -147,7 +147,9 @@ std::unique_ptr<http::Call> TokenEndpoint::start(http::Request request) {
           throw bad_request("the form exceeds " + std::to_string(options_.max_form_bytes) + " bytes");
         return std::make_unique<TokenFormCall>(*this, std::move(request));
       }
-      if (request.method != http::Method::Get) throw unsupported_method(request.method, "token");
+      // RFC 9110 15.5.6: a 405 names the methods the resource has.
+      if (request.method != http::Method::Get)
+        throw unsupported_method(request.method, "token").with_header("Allow", "GET, POST");
       response = answer_get(request);
     }
   } catch (...) {

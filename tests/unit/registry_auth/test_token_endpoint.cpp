@@ -354,7 +354,11 @@ BOOST_AUTO_TEST_CASE(malformed_requests) {
   expect_400(post_form(std::string(70 * 1024, 'a')));
   expect_400(get("/oauth2/token?service=elsewhere", basic("pull-token", pull_pw)));
   expect_400(get("/oauth2/token?offline_token=true&offline_token=false", basic("pull-token", pull_pw)));
-  BOOST_TEST(send(Method::Put, "/oauth2/token", basic("pull-token", pull_pw)).status == 405);
+  for (const Method method : {Method::Put, Method::Delete}) {
+    const auto refused = send(method, "/oauth2/token", basic("pull-token", pull_pw));
+    BOOST_TEST(refused.status == 405);
+    BOOST_TEST(refused.headers.get("Allow").value_or("") == "GET, POST");  // RFC 9110 15.5.6
+  }
   // The service check ignores case, as host names do.
   BOOST_TEST(get("/oauth2/token?service=REGISTRY.test:5000", basic("pull-token", pull_pw)).status == 200);
 }
