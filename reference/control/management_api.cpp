@@ -3,6 +3,7 @@
 #include <functional>
 #include <vector>
 
+#include "reference/common/json_error.h"
 #include "reference/common/log.h"
 #include "reference/control/control_errors.h"
 
@@ -60,11 +61,8 @@ nlohmann::json parse_body(const std::string& text) {
   try {
     return nlohmann::json::parse(text, limit_depth);
   } catch (const nlohmann::json::exception& error) {
-    // parse_error for bad syntax, out_of_range for a number too large for any C++ type. nlohmann prefixes its
-    // messages with "[json.exception.parse_error.101] "; the client has no use for that.
-    std::string_view message = error.what();
-    if (const size_t end = message.find("] "); end != std::string_view::npos) message.remove_prefix(end + 2);
-    throw invalid_request("request body is not valid JSON: " + std::string(message));
+    // parse_error for bad syntax, out_of_range for a number too large for any C++ type.
+    throw invalid_request("request body is not valid JSON: " + json_error_message(error));
   }
 }
 

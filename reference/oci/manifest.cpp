@@ -6,6 +6,7 @@
 
 #include "reference/common/ascii.h"
 #include "reference/common/json_depth.h"
+#include "reference/common/json_error.h"
 #include "reference/oci/media_types.h"
 #include "reference/oci/reference.h"
 
@@ -234,10 +235,7 @@ json parse_json(std::string_view bytes) {
     return json::parse(bytes.begin(), bytes.end());
   } catch (const json::exception& error) {
     // parse_error for bad syntax, out_of_range for a number too large for any C++ type (found by fuzz_manifest).
-    // nlohmann prefixes its messages with "[json.exception.parse_error.101] "; the client has no use for that.
-    std::string_view message = error.what();
-    if (const size_t end = message.find("] "); end != std::string_view::npos) message.remove_prefix(end + 2);
-    fail({}, {}, "manifest is not valid JSON: " + std::string(message));
+    fail({}, {}, "manifest is not valid JSON: " + json_error_message(error));
   }
 }
 }  // namespace

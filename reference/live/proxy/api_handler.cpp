@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "reference/common/json_depth.h"
+#include "reference/common/json_error.h"
 #include "reference/live/proxy/proxy_error.h"
 
 namespace outpost::live::proxy {
@@ -46,20 +48,18 @@ std::vector<std::string> segments(const std::string& path) {
   return parts;
 }
 
-// The library's message without its "[json.exception.parse_error.101] " prefix, which tells a client nothing.
-std::string without_library_prefix(std::string message) {
-  if (message.starts_with("[json.exception.")) {
-    if (const size_t end = message.find("] "); end != std::string::npos) message.erase(0, end + 2);
-  }
-  return message;
-}
+// Deeper than any link or toxic goes (3 levels); a body nested without bound made later reads of it recurse until the
+// stack ran out (a toxic's attributes nested 200,000 deep killed the proxy).
+constexpr size_t kMaxBodyDepth = 32;
 
 json parse_body(const std::string& body) {
   if (body.empty()) return json::object();
+  if (json_nests_deeper_than(body, kMaxBodyDepth))
+    throw ProxyError(400, "bad request body: nests deeper than " + std::to_string(kMaxBodyDepth) + " levels");
   try {
     return json::parse(body);
   } catch (const json::exception& error) {  // a syntax error, or a number no double holds (1e400)
-    throw ProxyError(400, "bad request body: " + without_library_prefix(error.what()));
+    throw ProxyError(400, "bad request body: " + json_error_message(error));
   }
 }
 

@@ -1011,6 +1011,18 @@ BOOST_AUTO_TEST_CASE(bodies_that_are_wrong_get_a_400_in_the_apis_own_format) {
   BOOST_TEST(huge.body["error"].get<std::string>().starts_with("bad request body: number overflow"),
              huge.body.dump());
 
+  // A body nested without bound: a toxic's attributes 200,000 levels deep overflowed the stack and killed the proxy.
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/proxies/t/toxics", R"({"type":"latency","attributes":)" + deep + "}"},
+           {"/proxies/t/toxics", R"({"type":"latency","attributes":{"latency":)" + deep + "}}"},
+           {"/proxies/t", R"({"enabled":)" + deep + "}"},
+           {"/populate", deep}}) {
+    const auto refused = raw(Method::Post, path, body);
+    BOOST_TEST(refused.status == 400, path);
+    BOOST_TEST(refused.body["error"] == "bad request body: nests deeper than 32 levels", path);
+  }
+
   // A bandwidth below one byte a second overflowed the pacer's clock and showed as "no limit".
   const auto trickle =
       call(api, Method::Post, "/proxies/t/toxics", {{"type", "bandwidth"}, {"attributes", {{"rate", 1e-6}}}});
