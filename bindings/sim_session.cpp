@@ -8,6 +8,7 @@
 
 #include "reference/common/error.h"
 #include "reference/common/iso_duration.h"
+#include "reference/common/json_error.h"
 #include "reference/common/log.h"
 #include "reference/control/control_plane.h"
 #include "simulator/world/fault_details.h"
@@ -98,8 +99,8 @@ sim::world::Scenario parse_scenario_text(const std::string& scenario_json, const
   json document;
   try {
     document = json::parse(scenario_json);
-  } catch (const json::parse_error& error) {
-    throw ScenarioError(std::string("scenario: not valid JSON: ") + error.what());
+  } catch (const json::exception& error) {
+    throw ScenarioError(std::string("scenario: not valid JSON: ") + json_error_message(error));
   }
   return sim::world::parse_scenario(document, base);
 }
@@ -714,8 +715,8 @@ void SimSession::apply_step(const std::string& step_json) {
   json step;
   try {
     step = json::parse(step_json);
-  } catch (const json::parse_error& error) {
-    throw ScenarioError(std::string("step: not valid JSON: ") + error.what());
+  } catch (const json::exception& error) {
+    throw ScenarioError(std::string("step: not valid JSON: ") + json_error_message(error));
   }
   if (!step.is_object()) throw ScenarioError("step: must be an object {\"action\", \"target\", ...}");
   if (!step.contains("at")) step["at"] = "0s";

@@ -12,6 +12,7 @@
 #include "reference/cli/connected_registry_command.h"
 #include "reference/cli/listen_port.h"
 #include "reference/cli/management_client.h"
+#include "reference/common/json_error.h"
 #include "reference/common/random.h"
 #include "reference/control/connection_string.h"
 #include "reference/live/blocking_client.h"
@@ -483,7 +484,7 @@ ordered_json read_cluster_file(const fs::path& directory) {
   try {
     return ordered_json::parse(in);
   } catch (const json::exception& error) {
-    throw std::runtime_error(file.string() + " is not valid JSON: " + error.what());
+    throw std::runtime_error(file.string() + " is not valid JSON: " + json_error_message(error));
   }
 }
 

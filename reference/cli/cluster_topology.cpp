@@ -9,6 +9,7 @@
 #include "reference/common/ascii.h"
 #include "reference/common/error.h"
 #include "reference/common/iso_duration.h"
+#include "reference/common/json_error.h"
 #include "reference/control/connected_registry.h"
 #include "reference/control/connected_registry_settings.h"
 
@@ -413,7 +414,7 @@ Topology load_topology(const std::filesystem::path& file) {
   try {
     document = json::parse(in);
   } catch (const json::exception& error) {
-    throw TopologyError("topology file " + file.string() + " is not valid JSON: " + error.what());
+    throw TopologyError("topology file " + file.string() + " is not valid JSON: " + json_error_message(error));
   }
   try {
     return parse_topology(document);

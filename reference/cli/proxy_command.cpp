@@ -10,6 +10,7 @@
 
 #include "reference/cli/command_errors.h"
 #include "reference/common/http.h"
+#include "reference/common/json_error.h"
 #include "reference/common/log.h"
 #include "reference/live/blocking_client.h"
 #include "reference/live/proxy/api_handler.h"
@@ -92,7 +93,7 @@ json read_links_file(const std::string& path) {
   try {
     links = json::parse(in);
   } catch (const json::exception& error) {
-    throw UsageError(path + ": not JSON: " + error.what());
+    throw UsageError(path + ": not JSON: " + json_error_message(error));
   }
   if (!links.is_array()) throw UsageError(path + ": expected a JSON array of links, [{\"name\", \"upstream\", ...}]");
   for (size_t i = 0; i < links.size(); ++i) {

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "reference/common/json_error.h"
+
 namespace outpost::cli {
 
 namespace {
@@ -66,7 +68,7 @@ void apply_config_file(CLI::App& command, ServeOptions& options) {
   try {
     json = nlohmann::json::parse(file);
   } catch (const nlohmann::json::exception& error) {
-    throw std::runtime_error("config file " + options.config + " is not valid JSON: " + error.what());
+    throw std::runtime_error("config file " + options.config + " is not valid JSON: " + json_error_message(error));
   }
   if (!json.is_object()) throw std::runtime_error("config file " + options.config + " must hold a JSON object");
   for (const auto& [key, value] : json.items()) {

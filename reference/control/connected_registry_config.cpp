@@ -7,6 +7,7 @@
 
 #include "reference/auth/names.h"
 #include "reference/common/iso_duration.h"
+#include "reference/common/json_error.h"
 #include "reference/common/time_format.h"
 #include "reference/control/control_errors.h"
 #include "reference/oci/digest.h"
@@ -200,7 +201,7 @@ std::shared_ptr<Snapshot> snapshot_from_config(const json& config) {
     snapshot->index_client_tokens(nullptr, &self);
     snapshot->connected_registries.insert_or_assign(self_name, std::move(self));
   } catch (const json::exception& error) {
-    throw std::invalid_argument(std::string("configuration has a field of the wrong type: ") + error.what());
+    throw std::invalid_argument("configuration has a field of the wrong type: " + json_error_message(error));
   }
   return snapshot;
 }

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <ostream>
 
+#include "reference/common/json_error.h"
 #include "simulator/cli/sim_command.h"
 #include "simulator/report/html_report.h"
 #include "simulator/world/scenario.h"
@@ -71,7 +72,7 @@ int render_report(const SimReportOptions& options, std::ostream& out, std::ostre
     try {
       document = json::parse(file);
     } catch (const json::exception& error) {
-      err << "outpost: " << options.input << " is not JSON: " << error.what() << std::endl;
+      err << "outpost: " << options.input << " is not JSON: " << json_error_message(error) << std::endl;
       return kExitUsage;
     }
   }

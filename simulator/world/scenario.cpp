@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "reference/common/json_error.h"
 #include "simulator/world/scenario_fields.h"
 #include "simulator/world/scenario_sections.h"
 
@@ -57,8 +58,8 @@ Scenario load_scenario(const std::filesystem::path& file) {
   json document;
   try {
     document = json::parse(in);
-  } catch (const json::parse_error& error) {
-    throw ScenarioError(file.string() + " is not valid JSON: " + error.what());
+  } catch (const json::exception& error) {
+    throw ScenarioError(file.string() + " is not valid JSON: " + json_error_message(error));
   }
   try {
     Scenario scenario = parse_scenario(document, file.parent_path());

@@ -425,6 +425,11 @@ def test_sim_command_line_refusals_come_before_any_run(tmp_path):
     # A duration that is one, but not longer than zero, says so.
     done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--duration", "-5m")
     assert done.returncode == 2 and "'-5m' must be longer than zero" in done.stderr
+    # A number no double holds is bad JSON, named with the file; it was nlohmann's "[json.exception.out_of_range.406]".
+    (tmp_path / "huge.json").write_text('{"seed": 1e400}')
+    done = sim("run", str(tmp_path / "huge.json"))
+    assert done.returncode == 2, done.stderr
+    assert "huge.json is not valid JSON: number overflow" in done.stderr and "json.exception" not in done.stderr
     # A heal that names no partition in effect does nothing: it said nothing of it.
     scenario = json.loads((REPO / "scenarios" / "edge-factory.json").read_text())
     scenario["topology"]["file"] = str(REPO / "scenarios" / "topologies" / "edge-factory.json")
