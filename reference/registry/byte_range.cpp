@@ -14,6 +14,19 @@ std::optional<uint64_t> parse_number(std::string_view text) {
   return value;
 }
 
+// One side of a Range spec: empty (absent), digits (a position; one too large for uint64_t is read as the largest,
+// which lies past any blob), or anything else (the header is malformed).
+struct RangeSide {
+  bool valid = true;
+  std::optional<uint64_t> value;
+};
+
+RangeSide parse_side(std::string_view text) {
+  if (text.empty()) return {};
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return {false, {}};
+  return {true, parse_number(text).value_or(UINT64_MAX)};
+}
+
 std::string_view trim(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
@@ -29,16 +42,20 @@ RangeRequest parse_range_header(std::optional<std::string_view> header, uint64_t
   if (spec.find(',') != std::string_view::npos) return {};  // multiple ranges: serve the whole blob
   const size_t dash = spec.find('-');
   if (dash == std::string_view::npos) return {};
-  const auto first = parse_number(trim(spec.substr(0, dash)));
-  const auto last = parse_number(trim(spec.substr(dash + 1)));
+  // A side that is no number makes the header one to ignore: read as absent, "bytes=abc-3" was the last 3 bytes.
+  const RangeSide first_side = parse_side(trim(spec.substr(0, dash)));
+  const RangeSide last_side = parse_side(trim(spec.substr(dash + 1)));
+  if (!first_side.valid || !last_side.valid) return {};
+  const auto first = first_side.value;
+  const auto last = last_side.value;
   if (!first && !last) return {};
   if (!first) {  // suffix range: the last N bytes
     if (*last == 0 || size == 0) return {RangeStatus::Unsatisfiable, {}};
     const uint64_t n = std::min(*last, size);
     return {RangeStatus::Partial, {size - n, size - 1}};
   }
+  if (last && *last < *first) return {};  // RFC 9110 14.1.1: invalid, so ignored, wherever it lies
   if (*first >= size) return {RangeStatus::Unsatisfiable, {}};
-  if (last && *last < *first) return {};
   return {RangeStatus::Partial, {*first, last ? std::min(*last, size - 1) : size - 1}};
 }
 

@@ -24,6 +24,23 @@ BOOST_AUTO_TEST_CASE(range_header_forms) {
   BOOST_TEST((parse_range_header("bytes=0-1,5-6", 100).status == RangeStatus::Whole));
 }
 
+// A side that is no number, or one too large for 64 bits, was read as absent: "bytes=abc-3" and
+// "bytes=99999999999999999999-5" answered the last 3 and 5 bytes as if they were suffix ranges.
+BOOST_AUTO_TEST_CASE(a_side_that_is_no_number_is_not_a_suffix_range) {
+  BOOST_TEST((parse_range_header("bytes=abc-3", 100).status == RangeStatus::Whole));
+  BOOST_TEST((parse_range_header("bytes=1-x", 100).status == RangeStatus::Whole));
+  BOOST_TEST((parse_range_header("bytes=+1-3", 100).status == RangeStatus::Whole));
+  // Past the end of any blob: its first byte is beyond this one (416), or its last before its first (ignored).
+  BOOST_TEST((parse_range_header("bytes=99999999999999999999-", 100).status == RangeStatus::Unsatisfiable));
+  BOOST_TEST((parse_range_header("bytes=99999999999999999999-5", 100).status == RangeStatus::Whole));
+  const auto to_the_end = parse_range_header("bytes=50-99999999999999999999", 100);
+  BOOST_TEST((to_the_end.status == RangeStatus::Partial));
+  BOOST_TEST(to_the_end.range.last == 99u);
+  const auto suffix = parse_range_header("bytes=-99999999999999999999", 100);
+  BOOST_TEST((suffix.status == RangeStatus::Partial));
+  BOOST_TEST(suffix.range.first == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(content_range_forms) {
   BOOST_TEST(parse_content_range("0-99")->last == 99u);
   BOOST_TEST(parse_content_range("bytes 100-199/1000")->first == 100u);
