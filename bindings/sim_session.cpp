@@ -8,6 +8,7 @@
 
 #include "reference/common/error.h"
 #include "reference/common/iso_duration.h"
+#include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
 #include "reference/common/log.h"
 #include "reference/control/control_plane.h"
@@ -98,8 +99,8 @@ decltype(auto) in_world(std::string& failure, uint64_t seed, F&& work) {
 sim::world::Scenario parse_scenario_text(const std::string& scenario_json, const std::string& base) {
   json document;
   try {
-    document = json::parse(scenario_json);
-  } catch (const json::exception& error) {
+    document = parse_json_within_depth(scenario_json, kMaxJsonFileDepth);
+  } catch (const std::exception& error) {
     throw ScenarioError(std::string("scenario: not valid JSON: ") + json_error_message(error));
   }
   return sim::world::parse_scenario(document, base);
@@ -714,8 +715,8 @@ void SimSession::apply_fault(const std::string& action, const std::vector<std::s
 void SimSession::apply_step(const std::string& step_json) {
   json step;
   try {
-    step = json::parse(step_json);
-  } catch (const json::exception& error) {
+    step = parse_json_within_depth(step_json, kMaxJsonFileDepth);
+  } catch (const std::exception& error) {
     throw ScenarioError(std::string("step: not valid JSON: ") + json_error_message(error));
   }
   if (!step.is_object()) throw ScenarioError("step: must be an object {\"action\", \"target\", ...}");

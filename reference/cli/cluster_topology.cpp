@@ -9,6 +9,7 @@
 #include "reference/common/ascii.h"
 #include "reference/common/error.h"
 #include "reference/common/iso_duration.h"
+#include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
 #include "reference/control/connected_registry.h"
 #include "reference/control/connected_registry_settings.h"
@@ -412,8 +413,8 @@ Topology load_topology(const std::filesystem::path& file) {
   if (!in) throw TopologyError("cannot read topology file " + file.string());
   json document;
   try {
-    document = json::parse(in);
-  } catch (const json::exception& error) {
+    document = parse_json_within_depth(in, kMaxJsonFileDepth);
+  } catch (const std::exception& error) {
     throw TopologyError("topology file " + file.string() + " is not valid JSON: " + json_error_message(error));
   }
   try {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
 
 namespace outpost::cli {
@@ -66,8 +67,8 @@ void apply_config_file(CLI::App& command, ServeOptions& options) {
   if (!file) throw std::runtime_error("cannot read config file " + options.config);
   nlohmann::json json;
   try {
-    json = nlohmann::json::parse(file);
-  } catch (const nlohmann::json::exception& error) {
+    json = parse_json_within_depth(file, kMaxJsonFileDepth);
+  } catch (const std::exception& error) {
     throw std::runtime_error("config file " + options.config + " is not valid JSON: " + json_error_message(error));
   }
   if (!json.is_object()) throw std::runtime_error("config file " + options.config + " must hold a JSON object");

@@ -1,5 +1,8 @@
 #include "reference/common/json_depth.h"
 
+#include <iterator>
+#include <string>
+
 namespace outpost {
 
 bool json_nests_deeper_than(std::string_view text, size_t limit) {
@@ -31,6 +34,19 @@ bool json_nests_deeper_than(std::string_view text, size_t limit) {
     }
   }
   return false;
+}
+
+JsonTooDeep::JsonTooDeep(size_t limit)
+    : std::runtime_error("nests deeper than " + std::to_string(limit) + " levels") {}
+
+nlohmann::json parse_json_within_depth(std::string_view text, size_t limit) {
+  if (json_nests_deeper_than(text, limit)) throw JsonTooDeep(limit);
+  return nlohmann::json::parse(text);
+}
+
+nlohmann::json parse_json_within_depth(std::istream& in, size_t limit) {
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return parse_json_within_depth(text, limit);
 }
 
 }  // namespace outpost

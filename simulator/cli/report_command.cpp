@@ -4,6 +4,7 @@
 #include <fstream>
 #include <ostream>
 
+#include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
 #include "simulator/cli/sim_command.h"
 #include "simulator/report/html_report.h"
@@ -70,8 +71,8 @@ int render_report(const SimReportOptions& options, std::ostream& out, std::ostre
       return kExitUsage;
     }
     try {
-      document = json::parse(file);
-    } catch (const json::exception& error) {
+      document = parse_json_within_depth(file, kMaxJsonFileDepth);
+    } catch (const std::exception& error) {
       err << "outpost: " << options.input << " is not JSON: " << json_error_message(error) << std::endl;
       return kExitUsage;
     }

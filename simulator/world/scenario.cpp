@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
 #include "simulator/world/scenario_fields.h"
 #include "simulator/world/scenario_sections.h"
@@ -57,8 +58,8 @@ Scenario load_scenario(const std::filesystem::path& file) {
   if (!in) throw ScenarioError("cannot read scenario file " + file.string());
   json document;
   try {
-    document = json::parse(in);
-  } catch (const json::exception& error) {
+    document = parse_json_within_depth(in, kMaxJsonFileDepth);
+  } catch (const std::exception& error) {
     throw ScenarioError(file.string() + " is not valid JSON: " + json_error_message(error));
   }
   try {

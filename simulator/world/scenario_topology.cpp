@@ -4,6 +4,7 @@
 #include <set>
 
 #include "reference/common/ascii.h"
+#include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
 #include "simulator/world/scenario_fields.h"
 #include "simulator/world/scenario_sections.h"
@@ -27,8 +28,8 @@ json read_json_file(const std::filesystem::path& file, const std::string& where)
   std::ifstream in(file);
   if (!in) scenario_fail(where, "cannot read topology file " + file.string());
   try {
-    return json::parse(in);
-  } catch (const json::exception& error) {
+    return parse_json_within_depth(in, kMaxJsonFileDepth);
+  } catch (const std::exception& error) {
     scenario_fail(where, "topology file " + file.string() + " is not valid JSON: " + json_error_message(error));
   }
 }

@@ -163,6 +163,23 @@ def test_a_bad_scenario_raises_scenario_error_with_the_field_path():
         outpost.Simulation("/nonexistent/scenario.json")
 
 
+def test_a_file_nested_without_bound_is_refused_not_a_crash(tmp_path):
+    # A node's "sync" nested 100,000 objects deep killed the interpreter (and `outpost sim run`) with SIGSEGV: copying
+    # the parsed value recursed once per level. Files nesting deeper than 64 levels are refused before parsing.
+    depth = 100_000
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"nodes":[{"name":"nodea","repositories":["apps/*"],"sync":' + '{"a":' * depth + "1" +
+                    "}" * depth + "}]}")
+    with pytest.raises(outpost.ScenarioError, match="nests deeper than 64 levels"):
+        outpost.load_topology(str(deep))
+    with pytest.raises(outpost.ScenarioError, match="nests deeper than 64 levels"):
+        outpost.Simulation({"topology": {"file": str(deep)}})
+    import subprocess
+    done = subprocess.run([os.environ["OUTPOST_BIN"], "sim", "run", str(deep), "--duration", "1m"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "nests deeper than 64 levels" in done.stderr, (done.returncode, done.stderr)
+
+
 def test_engine_errors_become_python_exceptions_not_crashes():
     sim = outpost.Simulation(outpost.tree(1, 1), seed=1)
     with pytest.raises(KeyError):

@@ -1,3 +1,4 @@
+#include <sstream>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -31,6 +32,16 @@ BOOST_AUTO_TEST_CASE(brackets_inside_strings_do_not_count) {
   // An escaped backslash ends the escape: the quote after it closes the string, and the bracket after that counts.
   BOOST_TEST(json_nests_deeper_than(R"({"a\\":[1]})", 1));
   BOOST_TEST(!json_nests_deeper_than(R"({"a\\":1})", 1));
+}
+
+BOOST_AUTO_TEST_CASE(the_bounded_parser_refuses_before_parsing_and_parses_otherwise) {
+  BOOST_TEST(parse_json_within_depth(R"({"a":[1,{"b":2}]})", 3)["a"][1]["b"] == 2);
+  BOOST_CHECK_EXCEPTION(parse_json_within_depth(nested(100000), 64), JsonTooDeep, [](const JsonTooDeep& error) {
+    return std::string(error.what()) == "nests deeper than 64 levels";
+  });
+  std::istringstream stream("[[1]]");
+  BOOST_TEST(parse_json_within_depth(stream, 2)[0][0] == 1);
+  BOOST_CHECK_THROW(parse_json_within_depth("[1,", 64), nlohmann::json::parse_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
