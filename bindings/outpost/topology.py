@@ -83,15 +83,22 @@ class Topology:
         out, queue = [], [name]
         while queue:
             current = queue.pop(0)
+            if current in out:  # a document made by hand, never checked, may hold a cycle: it looped for ever
+                raise errors.ScenarioError(f"topology: {current!r} is its own ancestor")
             out.append(current)
             queue.extend(self.children(current))
         return out
 
     def ancestors(self, name: str) -> List[str]:
-        """The parent, its parent, ... up to and including the cloud."""
+        """The parent, its parent, ... up to and including the cloud. ScenarioError for a cycle (``load_topology``
+        refuses one; a ``Topology`` built from a dict by hand is not checked until a run starts)."""
         out: List[str] = []
+        start = name
         while name != "cloud":
             name = self.parent(name)
+            if name in out or name == start:
+                chain = " -> ".join([start, *out, name])
+                raise errors.ScenarioError(f"topology: {start!r} is its own ancestor ({chain})")
             out.append(name)
         return out
 

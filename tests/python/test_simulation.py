@@ -72,6 +72,12 @@ def test_tree_topology_expands_every_node():
     assert topology.parent("node2n1") == "node2" and topology.ancestors("node2n1") == ["node2", "cloud"]
     with pytest.raises(outpost.ScenarioError, match="ReadWrite under a ReadOnly"):
         outpost.tree(2, 1, modes=["ReadOnly", "ReadWrite"])
+    # A document built by hand is not checked until a run starts; a cycle in it made these loop for ever.
+    cycle = outpost.Topology({"nodes": [{"name": "nodea", "parent": "nodeb"}, {"name": "nodeb", "parent": "nodea"}]})
+    with pytest.raises(outpost.ScenarioError, match=r"'nodea' is its own ancestor \(nodea -> nodeb -> nodea\)"):
+        cycle.depth("nodea")
+    with pytest.raises(outpost.ScenarioError, match="its own ancestor"):
+        cycle.subtree("nodea")
 
 
 def test_a_push_at_the_cloud_reaches_every_node_of_a_tree():
