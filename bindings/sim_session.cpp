@@ -1,5 +1,6 @@
 #include "bindings/sim_session.h"
 
+#include <limits>
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -320,13 +321,25 @@ uint64_t SimSession::events() const {
   return shut_down_ ? closed_events_ : world_->loop().events_dispatched();
 }
 
+namespace {
+// `duration_ns` after the loop's now, refused when that instant is past the last one a run can count: the sum
+// wrapped negative, and run_for("106751d") after a day ran nothing and said nothing.
+Nanoseconds instant_after(const sim::EventLoop& loop, int64_t duration_ns, const char* call) {
+  if (duration_ns > std::numeric_limits<int64_t>::max() - loop.now().count())
+    throw std::invalid_argument(std::string(call) +
+                                ": the run would pass the last instant the simulator counts (about 292 years after "
+                                "its start)");
+  return loop.now() + Nanoseconds(duration_ns);
+}
+}  // namespace
+
 void SimSession::run_for(int64_t duration_ns) {
   if (duration_ns < 0) throw std::invalid_argument("run_for(): the duration must not be negative");
   if (!built_) build();
   Guard guard(*this);
   check_usable();
-  in_world(failure_, options_.seed,
-           [&] { world_->loop().run_until(world_->loop().now() + Nanoseconds(duration_ns)); });
+  const Nanoseconds until = instant_after(world_->loop(), duration_ns, "run_for()");
+  in_world(failure_, options_.seed, [&] { world_->loop().run_until(until); });
 }
 
 std::string SimSession::differences_with_states(const sim::world::ConvergenceReport& report) {
@@ -440,10 +453,10 @@ std::string SimSession::converge(int64_t deadline_ns, int64_t check_every_ns) {
   if (!built_) build();
   Guard guard(*this);
   check_usable();
+  const Nanoseconds deadline = instant_after(world_->loop(), deadline_ns, "converge()");
   return in_world(failure_, options_.seed, [&] {
     sim::EventLoop& loop = world_->loop();
     const Nanoseconds begin = loop.now();
-    const Nanoseconds deadline = begin + Nanoseconds(deadline_ns);
     sim::world::ConvergenceReport report;
     uint64_t checks = 0;
     for (;;) {
@@ -454,7 +467,7 @@ std::string SimSession::converge(int64_t deadline_ns, int64_t check_every_ns) {
         break;
       }
       if (loop.now() >= deadline) break;
-      loop.run_until(std::min(deadline, loop.now() + Nanoseconds(check_every_ns)));
+      loop.run_until(loop.now() + std::min(deadline - loop.now(), Nanoseconds(check_every_ns)));
     }
     converged_ = std::make_unique<sim::world::ConvergenceReport>(report);
     converge_took_ns_ = (loop.now() - begin).count();

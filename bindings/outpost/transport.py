@@ -72,6 +72,8 @@ def to_nanoseconds(duration: Duration) -> int:
         weeks, days, hours, minutes, seconds = iso.groups()
         total = (int(weeks or 0) * 7 * 86400 + int(days or 0) * 86400 + int(hours or 0) * 3600 +
                  int(minutes or 0) * 60) * 10**9 + int(round(float(seconds or 0) * 1e9))
+        if total >= 2**63:  # as the text form: P106752D once came back as a count no world could take
+            raise ValueError(f"'{duration}' is not a duration the worlds can count (at most about 292 years)")
         return sign * total
     total, rest = 0, text
     while rest:

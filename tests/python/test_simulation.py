@@ -512,6 +512,22 @@ def test_time_and_events_read_as_they_stood_once_closed():
     assert sim.now == now and sim.events == events
 
 
+def test_a_run_past_the_last_countable_instant_is_refused_not_skipped():
+    # run_for("106751d") after a day wrapped the end instant negative: nothing ran and nothing was said. ISO text had
+    # no bound at all.
+    with pytest.raises(ValueError, match="292 years"):
+        outpost.to_nanoseconds("P106752D")
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=1)
+    sim.run_for("1d")
+    with pytest.raises(ValueError, match="last instant the simulator counts"):
+        sim.run_for("106751d")
+    with pytest.raises(ValueError, match="last instant the simulator counts"):
+        sim.converge("106751d")
+    assert sim.now == 86400.0
+    sim.run_for("1h")  # the session is still usable
+    assert sim.now == 90000.0
+
+
 def test_wrong_arguments_raise_the_documented_classes(tmp_path):
     sim = outpost.Simulation(outpost.tree(1, 2), seed=6)
     sim.build()
