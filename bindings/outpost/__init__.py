@@ -33,6 +33,8 @@ from .transport import Response, to_nanoseconds, to_seconds
 def set_log_level(level: str) -> None:
     """The simulated nodes' JSON logs on stderr: ``"debug"``, ``"info"``, ``"warn"``, ``"error"`` or ``"off"``
     (the default, as ``outpost sim run``). Process-wide."""
+    if not isinstance(level, str):
+        raise ValueError(f"log level {level!r}: 'debug', 'info', 'warn', 'error' or 'off'")
     _outpost.set_log_level(level)
 
 

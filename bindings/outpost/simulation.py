@@ -84,11 +84,17 @@ class Simulation(Cluster):
             from_env = os.environ.get("OUTPOST_SEED")
             scenario_seed = document.get("seed", 1)
             # A malformed scenario seed is reported by the scenario's parser, with its field path.
-            seed = int(from_env) if from_env else scenario_seed if isinstance(scenario_seed, int) else 1
+            try:
+                seed = int(from_env) if from_env else scenario_seed if isinstance(scenario_seed, int) else 1
+            except ValueError:
+                raise ValueError(f"OUTPOST_SEED={from_env!r} is not a seed: a whole number from 0 to 2^64 - 1") \
+                    from None
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0 or seed >= 2**64:
             raise ValueError(f"seed must be a whole number from 0 to 2^64 - 1, not {seed!r}")
         if isinstance(trace_records, bool) or not isinstance(trace_records, int) or not 0 <= trace_records < 2**63:
             raise ValueError(f"trace_records must be a whole number >= 0, not {trace_records!r}")
+        if trace not in ("last", "all", "none"):  # pybind's own TypeError printed the whole scenario
+            raise ValueError(f"trace {trace!r}: 'last', 'all' or 'none'")
         if network not in (None, "direct", "simulated"):
             raise ValueError(f"network {network!r}: 'direct' or 'simulated'")
         self._file = file

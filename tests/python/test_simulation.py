@@ -528,7 +528,7 @@ def test_a_run_past_the_last_countable_instant_is_refused_not_skipped():
     assert sim.now == 90000.0
 
 
-def test_wrong_arguments_raise_the_documented_classes(tmp_path):
+def test_wrong_arguments_raise_the_documented_classes(tmp_path, monkeypatch):
     sim = outpost.Simulation(outpost.tree(1, 2), seed=6)
     sim.build()
     # An unknown name is an outpost.Error, a ValueError (a bad argument) and, as a lookup, a KeyError.
@@ -546,6 +546,15 @@ def test_wrong_arguments_raise_the_documented_classes(tmp_path):
         sim.converge(-1)
     with pytest.raises(outpost.ScenarioError, match="^step: "):
         sim.apply_fault("crash")
+    # pybind's own TypeErrors named no argument (and printed the whole scenario); the variable was not named either.
+    with pytest.raises(ValueError, match="trace None: 'last', 'all' or 'none'"):
+        outpost.Simulation(outpost.tree(1, 1), trace=None)
+    with pytest.raises(ValueError, match="log level None"):
+        outpost.set_log_level(None)
+    monkeypatch.setenv("OUTPOST_SEED", "seven")
+    with pytest.raises(ValueError, match="OUTPOST_SEED='seven' is not a seed"):
+        outpost.Simulation(outpost.tree(1, 1))
+    monkeypatch.delenv("OUTPOST_SEED")
     for bad in (float("inf"), float("nan"), 10**12):
         with pytest.raises(ValueError):
             outpost.to_nanoseconds(bad)
