@@ -14,6 +14,7 @@
 #include "reference/common/log.h"
 #include "reference/control/control_plane.h"
 #include "simulator/world/fault_details.h"
+#include "simulator/world/invariant_watch.h"
 #include "simulator/net/sim_network.h"
 #include "simulator/report/chrome_trace.h"
 #include "simulator/engine/world_random.h"
@@ -402,7 +403,7 @@ Task<void> read_all(sim::world::World* world, std::shared_ptr<CheckState> state)
       difference.unreadable = why;
     } else if (const ContentRead read = co_await read_content(endpoint_for(*world, state->stop, node.name));
                read.ok) {
-      difference = compare_content(node.name, expected_content(cloud.content, topology, node.name), read.content);
+      difference = judge_node(node.name, cloud.content, read.content, topology, world->invariants().mirror().history());
     } else {
       difference.node = node.name;
       difference.unreadable = read.error;

@@ -4,7 +4,7 @@ syncs what its repositories, and every ancestor's, match)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import errors
 from .oci import Client
@@ -23,10 +23,14 @@ def repository_matches(pattern: str, repository: str) -> bool:
     return pattern == repository
 
 
-def syncs(topology: Topology, node: str, repository: str) -> bool:
-    """The cloud holds every repository; a connected registry those its patterns and every ancestor's match."""
+def syncs(topology: Topology, node: str, repository: str,
+          scopes: Optional[Mapping[str, Sequence[str]]] = None) -> bool:
+    """The cloud holds every repository; a connected registry those its patterns and every ancestor's match. The
+    patterns are ``scopes[name]`` where given (the control plane's now: management calls change them), else the
+    topology's."""
     while node != "cloud":
-        if not any(repository_matches(pattern, repository) for pattern in topology.spec(node)["repositories"]):
+        patterns = scopes[node] if scopes is not None and node in scopes else topology.spec(node)["repositories"]
+        if not any(repository_matches(pattern, repository) for pattern in patterns):
             return False
         node = topology.parent(node)
     return True

@@ -1,5 +1,8 @@
 #include "simulator/world/convergence.h"
 
+#include <vector>
+
+#include "simulator/check/content.h"
 #include "simulator/world/quantities.h"
 #include "simulator/world/topology_queries.h"
 
@@ -65,6 +68,28 @@ NodeDifference compare_content(const std::string& node, const NodeContent& expec
       if (there == expected.end() || !there->second.contains(tag))
         difference.unexpected.push_back(repository + ":" + tag + "@" + digest);
   }
+  return difference;
+}
+
+NodeDifference judge_node(const std::string& node, const NodeContent& cloud, const NodeContent& actual,
+                          const SimTopology& topology, const check::WorldHistory& control) {
+  const check::NodeRef ref{node, false};
+  const bool modelled = control.current().connected_registry(node) != nullptr;
+  const auto syncs_now = [&](const std::string& repository) {
+    return modelled ? check::syncs(control.current(), ref, repository) : syncs_repository(topology, node, repository);
+  };
+  NodeContent expected;
+  for (const auto& [repository, tags] : cloud)
+    if (syncs_now(repository)) expected[repository] = tags;
+  NodeDifference difference = compare_content(node, expected, actual);
+  std::erase_if(difference.unexpected, [&](const std::string& entry) {
+    const std::string repository = entry.substr(0, entry.find(':'));
+    if (!modelled || syncs_now(repository)) return false;
+    if (syncs_repository(topology, node, repository)) return true;
+    for (size_t version = 0; version + 1 < control.size(); ++version)
+      if (check::syncs(control.world(version), ref, repository)) return true;
+    return false;
+  });
   return difference;
 }
 

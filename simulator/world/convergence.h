@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "simulator/check/world_history.h"
 #include "simulator/world/oci_client.h"
 #include "simulator/world/scenario.h"
 #include "simulator/world/workload.h"
@@ -38,5 +39,13 @@ struct ConvergenceReport {
 // The cloud's content restricted to what `node` syncs.
 NodeContent expected_content(const NodeContent& cloud, const SimTopology& topology, const std::string& node);
 NodeDifference compare_content(const std::string& node, const NodeContent& expected, const NodeContent& actual);
+
+// How `node`'s content differs from the cloud's in its scope. The scope is its connected registry's as the control
+// plane holds it now (`control`: the run's management calls, such as permissions or a PATCH of repositories, move it
+// away from the topology's); a registry the control plane does not know keeps the topology's. Tags in repositories it
+// synced under an earlier scope (the topology's, or any version since) and no longer syncs may stay: SPEC 2.5 takes a
+// repository out of a scope, not out of the node. In its scope now, every tag must be the cloud's.
+NodeDifference judge_node(const std::string& node, const NodeContent& cloud, const NodeContent& actual,
+                          const SimTopology& topology, const check::WorldHistory& control);
 
 }  // namespace outpost::sim::world

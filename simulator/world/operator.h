@@ -37,8 +37,8 @@ class Operator {
 
   // A scope map (when the spec makes one) and the token, keeping its password.
   Task<void> create_client_token(cli::ClientTokenSpec token, std::string description);
-  // The token the world reads a connected registry's content with: read actions on the node's repositories.
-  Task<void> create_reader_token(std::string name, std::vector<std::string> repositories);
+  // The token the world reads a connected registry's content with: read actions on every repository.
+  Task<void> create_reader_token(std::string name);
   // The connected registry; its connection string, with "<parent-endpoint>" filled in (SPEC 7.3) as an operator
   // who knows where the parent listens would.
   Task<std::string> create_connected_registry(cli::NodeSpec node, std::vector<std::string> client_tokens,

@@ -181,7 +181,7 @@ Task<void> World::create_resources() {
       co_await operator_->create_client_token(token, "client of " + node.name + " (simulated)");
       tokens.push_back(token.name);
     }
-    co_await operator_->create_reader_token(reader_token(node.name), node.repositories);
+    co_await operator_->create_reader_token(reader_token(node.name));
     tokens.push_back(reader_token(node.name));
     const std::string parent_login_server = node.parent.value_or("cloud") + ":5000";
     const std::string connection = co_await operator_->create_connected_registry(node, tokens, parent_login_server);
@@ -313,8 +313,8 @@ Task<void> World::check_all(ConvergenceReport* report) {
     const ContentRead read = co_await read_content(endpoint_for(node.name));
     NodeDifference difference;
     if (read.ok) {
-      difference = compare_content(node.name, expected_content(cloud.content, scenario_.topology, node.name),
-                                   read.content);
+      difference = judge_node(node.name, cloud.content, read.content, scenario_.topology,
+                              invariants_->mirror().history());
     } else {
       difference.node = node.name;
       difference.unreadable = read.error;

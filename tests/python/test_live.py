@@ -277,3 +277,14 @@ def test_a_sanitizer_build_says_so_in_its_version_line(tmp_path):
     assert sanitizer(str(stand_in)) == "ThreadSanitizer"
     stand_in.write_text("#!/bin/sh\necho 'outpost 0.1.0'\n")
     assert sanitizer(str(stand_in)) is None
+
+
+def test_converge_follows_a_scope_changed_during_the_run():
+    """A repository added by `permissions` is expected at the node (the harness's reader once could not read it, and
+    the check judged by the topology's repositories); one removed is not."""
+    with outpost.LiveCluster(outpost.tree(1, 1)) as live:
+        live.connected_registries.permissions("node1", remove=["apps/*"], add=["other/*"])
+        live.cloud.push("other/c", "v1")
+        live.cloud.push("apps/b", "v1")
+        live.converge("60s").check()
+        assert live.node("node1").client("node1-live").has("other/c", "v1")

@@ -186,6 +186,23 @@ def test_a_file_nested_without_bound_is_refused_not_a_crash(tmp_path):
     assert done.returncode == 2 and "nests deeper than 64 levels" in done.stderr, (done.returncode, done.stderr)
 
 
+@pytest.mark.parametrize("mode", ["ReadWrite", "ReadOnly"])
+def test_converge_judges_a_node_by_its_scope_as_changed_during_the_run(mode):
+    # The check read each node with a token of the topology's repositories and judged it by them: a repository added
+    # by `permissions` was "missing" for ever, and one removed was still expected.
+    sim = outpost.Simulation(outpost.tree(1, 1, modes=[mode]), seed=3)
+    sim.cloud.push("apps/a", "v1")
+    assert sim.converge("5m")
+    sim.connected_registries.permissions("node1", remove=["apps/*"], add=["other/*"])
+    sim.cloud.push("other/c", "v1")
+    sim.cloud.push("apps/b", "v1")  # out of node1's scope now: not expected there
+    verdict = sim.converge("15m")
+    assert verdict, verdict.why
+    reader = sim.node("node1").client("node1-sim")  # the simulator's own reader: every repository
+    assert reader.has("other/c", "v1") and not reader.has("apps/b", "v1")
+    assert sim.result().ok, sim.result().violations[:3]
+
+
 def test_engine_errors_become_python_exceptions_not_crashes():
     sim = outpost.Simulation(outpost.tree(1, 1), seed=1)
     with pytest.raises(KeyError):
