@@ -48,7 +48,7 @@ const Credential& BlobReadInvariant::credential_of(const std::string& authorizat
   }
   auto known = credentials_.find(authorization);
   if (known == credentials_.end())
-    known = credentials_.emplace(authorization, book_.resolve(authorization, history_.current())).first;
+    known = credentials_.emplace(authorization, book_.resolve(authorization)).first;
   return known->second;
 }
 

@@ -39,7 +39,7 @@ class BlobReadInvariant {
   bool observe(const BlobRead& read);
 
  private:
-  // book_.resolve(authorization, the World now), kept below.
+  // book_.resolve(authorization), kept below.
   const Credential& credential_of(const std::string& authorization);
 
   const WorldHistory& history_;

@@ -62,8 +62,14 @@ void CredentialBook::remember_password(std::string_view token, std::string passw
   ++generation_;
 }
 
-void CredentialBook::trust(std::string_view token, int slot) {
-  trusted_.insert_or_assign(std::string(token), slot);
+void CredentialBook::trust(std::string_view token, const World& world, int slot) {
+  const Token* model = world.token(token);
+  const PasswordSlot* password = model ? &model->passwords[static_cast<size_t>(slot)] : nullptr;
+  if (password && password->present) {
+    trusted_.insert_or_assign(std::string(token), PasswordProof{slot, password->serial});
+  } else if (const auto found = trusted_.find(token); found != trusted_.end()) {
+    trusted_.erase(found);  // a token without that password: what its agent presents is a password it never had
+  }
   ++generation_;
 }
 
@@ -97,7 +103,7 @@ std::optional<BearerFacts> CredentialBook::read_bearer(std::string_view jwt, con
   return facts;
 }
 
-Credential CredentialBook::resolve(std::string_view authorization, const World& world) const {
+Credential CredentialBook::resolve(std::string_view authorization) const {
   Credential credential;
   if (starts_with_scheme(authorization, "Bearer")) {
     const std::string_view jwt = authorization.substr(7);
@@ -126,8 +132,7 @@ Credential CredentialBook::resolve(std::string_view authorization, const World& 
   if (const PasswordProof* proof = remembered(passwords_, name, password)) {
     credential.password = *proof;
   } else if (const auto trusted = trusted_.find(name); trusted != trusted_.end()) {
-    if (const Token* token = world.token(name); token && token->passwords[trusted->second].present)
-      credential.password = PasswordProof{trusted->second, token->passwords[trusted->second].serial};
+    credential.password = trusted->second;
   }
   return credential;
 }

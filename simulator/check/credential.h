@@ -57,15 +57,17 @@ class CredentialBook {
   void remember_admin_password(std::string password);
   void remember_password(std::string_view token, std::string password, PasswordProof proof);
   // Agents present passwords the simulator never saw (they come in connection strings): every Basic password for
-  // `token` is then taken to be its password `slot` as the World holds it now.
-  void trust(std::string_view token, int slot = 0);
+  // `token` that was never remembered is then taken to be its password `slot` as `world` holds it now, that serial
+  // included. Once the slot is regenerated (generateCredentials, a new connection string), the agent's old password
+  // is a stale one: it was once taken for the new one, and the oracle allowed what the node rightly refused.
+  void trust(std::string_view token, const World& world, int slot = 0);
   void remember_bearer(std::string jwt, BearerFacts facts);
 
   // A JWT's claims read as any client may read them (the payload is base64url JSON: iat, exp, aud, sub, access),
   // with the subject's password serials taken from `world` now. Nothing for a string that is not a JWT.
   static std::optional<BearerFacts> read_bearer(std::string_view jwt, const World& world);
 
-  Credential resolve(std::string_view authorization, const World& world) const;
+  Credential resolve(std::string_view authorization) const;
 
   // Grows with every password, trust or JWT remembered: what resolve() answers may differ from then on.
   uint64_t generation() const { return generation_; }
@@ -76,7 +78,7 @@ class CredentialBook {
   // Hashed, and asked with views of the header: resolve() runs for every decision not judged before, and token names
   // (and JWTs) are long and alike. Never iterated.
   StringMap<StringMap<PasswordProof>> passwords_;  // token -> password -> proof
-  StringMap<int> trusted_;
+  StringMap<PasswordProof> trusted_;  // token -> the password its connection string carried
   StringMap<BearerFacts> bearers_;
 };
 

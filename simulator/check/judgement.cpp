@@ -51,7 +51,7 @@ std::optional<Judgement> prepare(const WorldHistory& history, const CredentialBo
   judgement.reached_read_only = reached && now.read_only(*reached);
   judgement.request = std::move(request);
   judgement.request.host = decision.host;
-  judgement.credential = book.resolve(decision.authorization, now);
+  judgement.credential = book.resolve(decision.authorization);
   // Versions recorded after the decision are not ones the node could have known.
   const size_t newest = history.current_during(decision.time, Nanoseconds::zero()).second;
   judgement.answers.resize(newest + 1);

@@ -198,7 +198,7 @@ bool ControlMirror::apply_connected_registry(const ManagementEvent& call, const 
     cr.client_tokens = strings_at(call.request, "clientTokens");
     cr.login_server = name + ":5000";  // where the world's host of that name listens
     check::create_connected_registry(world_, std::move(cr), applied);
-    book_.trust(check::sync_token_name(name));  // its agent presents the password of its connection string
+    book_.trust(check::sync_token_name(name), world_);  // its agent presents the password of its connection string
     return true;
   }
   if (segments.size() == 2 && (call.method == http::Method::Patch || call.method == http::Method::Put)) {
@@ -232,6 +232,18 @@ bool ControlMirror::apply_connected_registry(const ManagementEvent& call, const 
     if (action == "permissions") {
       check::remove_repositories(world_, name, strings_at(call.request, "remove"));
       check::add_repositories(world_, name, strings_at(call.request, "add"));
+      return true;
+    }
+    if (action == "connectionString") {
+      // SPEC 7.3: with a `password`, that password of the sync token is regenerated (the string carries the new one,
+      // and so does `syncToken`); the agent keeps presenting the old one until it is given the new string.
+      const check::ConnectedRegistry* cr = world_.connected_registry(name);
+      if (const auto which = string_at(call.request, "password"); which && cr) {
+        const std::string token = cr->sync_token;
+        check::regenerate_password(world_, token, slot_of(*which), applied, std::nullopt);
+        if (call.answer.is_object() && call.answer.contains("syncToken"))
+          remember_passwords(token, call.answer["syncToken"]);
+      }
       return true;
     }
     if (action == "deactivate" || action == "resync") return true;  // nothing the oracle models changes

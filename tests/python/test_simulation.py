@@ -203,6 +203,22 @@ def test_converge_judges_a_node_by_its_scope_as_changed_during_the_run(mode):
     assert sim.result().ok, sim.result().violations[:3]
 
 
+@pytest.mark.parametrize("regenerate", ["generate_credentials", "connection_string"])
+def test_a_sync_password_regenerated_from_python_is_judged_stale_not_allowed(regenerate):
+    # The checker took any password the agent presented for its sync token's current password1: after a
+    # regeneration the cloud refused the agent's old one (rightly) and the oracle called that 24 violations.
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=1)
+    sim.build()
+    sim.run_for("1m")
+    if regenerate == "generate_credentials":
+        sim.tokens.generate_credentials("node1-sync-token", password="password1")
+    else:
+        sim.connected_registries.connection_string("node1")
+    sim.run_for("2m")
+    assert sim.result().ok, sim.result().violations[:1]
+    assert sim.node("node1").status()["connectionState"] != "Online"  # its parent refuses it now
+
+
 def test_engine_errors_become_python_exceptions_not_crashes():
     sim = outpost.Simulation(outpost.tree(1, 1), seed=1)
     with pytest.raises(KeyError):

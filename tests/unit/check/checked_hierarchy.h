@@ -80,7 +80,7 @@ class CheckedHierarchy {
     check::create_token(model_, client.first, name + "-clients", now());
     create_connected_registry(model_, {name, mode, parent, repositories, {client.first}, "", name + ":5000"}, now());
     book_.remember_password(client.first, client.second, {0, model_.token(client.first)->passwords[0].serial});
-    book_.trust(sync_token_name(name));  // the agent presents the password of its connection string
+    book_.trust(sync_token_name(name), model_);  // the agent presents the password of its connection string
     commit();
     return client;
   }

@@ -152,15 +152,15 @@ BOOST_AUTO_TEST_CASE(management_calls_become_versions_of_the_world_with_the_pass
   BOOST_TEST(world.address_of({"line1", false}) == "line1:5000");
   BOOST_REQUIRE(world.token("line1-sync-token") != nullptr);  // SPEC 2.4's derived resources
 
-  const check::Credential client = mirror.book().resolve(basic("line1-client", "p1"), world);
+  const check::Credential client = mirror.book().resolve(basic("line1-client", "p1"));
   BOOST_TEST((client.kind == check::Credential::Kind::Token));
   BOOST_REQUIRE(client.password.has_value());
   BOOST_TEST(client.password->slot == 0);
   BOOST_TEST(client.password->serial == world.token("line1-client")->passwords[0].serial);
-  BOOST_TEST(!mirror.book().resolve(basic("line1-client", "wrong"), world).password.has_value());
+  BOOST_TEST(!mirror.book().resolve(basic("line1-client", "wrong")).password.has_value());
   // The agent presents the password of its connection string, which the operator never read.
-  BOOST_TEST(mirror.book().resolve(basic("line1-sync-token", "anything"), world).password.has_value());
-  BOOST_TEST(mirror.book().resolve(basic("admin", "secret"), world).admin_password_right);
+  BOOST_TEST(mirror.book().resolve(basic("line1-sync-token", "anything")).password.has_value());
+  BOOST_TEST(mirror.book().resolve(basic("admin", "secret")).admin_password_right);
 
   // A rotation: the new password1 matches, the old one no longer does; reads and refusals change nothing.
   mirror.apply(call(http::Method::Post, "tokens/line1-client/generateCredentials", {{"name", "password1"}},
@@ -170,10 +170,30 @@ BOOST_AUTO_TEST_CASE(management_calls_become_versions_of_the_world_with_the_pass
   mirror.apply(call(http::Method::Patch, "tokens/line1-client", {{"status", "disabled"}}, nullptr, 404), kStart + 5s);
   BOOST_TEST(mirror.history().size() == 5u);
   const check::World& rotated = mirror.current();
-  BOOST_TEST(mirror.book().resolve(basic("line1-client", "p1-new"), rotated).password->serial ==
+  BOOST_TEST(mirror.book().resolve(basic("line1-client", "p1-new")).password->serial ==
              rotated.token("line1-client")->passwords[0].serial);
-  BOOST_TEST(mirror.book().resolve(basic("line1-client", "p1"), rotated).password->serial !=
+  BOOST_TEST(mirror.book().resolve(basic("line1-client", "p1")).password->serial !=
              rotated.token("line1-client")->passwords[0].serial);
+
+  // The agent's password was taken for its sync token's password1 of the day the string was made: regenerated (by
+  // generateCredentials, or by a new connection string), the agent's is a stale one. It was once taken for the new
+  // one, and the oracle allowed what the cloud rightly refused.
+  const uint64_t trusted_serial = rotated.token("line1-sync-token")->passwords[0].serial;
+  mirror.apply(call(http::Method::Post, "connectedRegistries/line1/connectionString", {{"password", "password1"}},
+                    {{"connectionString", "..."},
+                     {"syncToken", {{"name", "line1-sync-token"},
+                                    {"passwords", {{{"name", "password1"}, {"value", "s-new"}}}}}}}),
+               kStart + 5s);
+  const uint64_t new_serial = mirror.current().token("line1-sync-token")->passwords[0].serial;
+  BOOST_TEST(new_serial != trusted_serial);
+  BOOST_TEST(mirror.book().resolve(basic("line1-sync-token", "anything")).password->serial == trusted_serial);
+  BOOST_TEST(mirror.book().resolve(basic("line1-sync-token", "s-new")).password->serial == new_serial);
+  mirror.apply(call(http::Method::Post, "tokens/line1-sync-token/generateCredentials", {{"name", "password1"}},
+                    {{"passwords", {{{"name", "password1"}, {"value", "s-newer"}}}}}),
+               kStart + 5s);
+  BOOST_TEST(mirror.book().resolve(basic("line1-sync-token", "anything")).password->serial == trusted_serial);
+  BOOST_TEST(mirror.book().resolve(basic("line1-sync-token", "s-newer")).password->serial ==
+             mirror.current().token("line1-sync-token")->passwords[0].serial);
 
   mirror.apply(call(http::Method::Patch, "tokens/line1-client", {{"status", "disabled"}}, nullptr), kStart + 6s);
   BOOST_TEST((mirror.current().token("line1-client")->status == check::TokenStatus::Disabled));
