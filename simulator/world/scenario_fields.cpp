@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "reference/common/iso_duration.h"
+#include "simulator/net/bandwidth_model.h"
 #include "simulator/world/quantities.h"
 #include "simulator/world/scenario.h"
 
@@ -126,13 +127,20 @@ std::optional<uint64_t> Fields::bytes(const char* key) const {
 std::optional<uint64_t> Fields::byte_rate(const char* key) const {
   const nlohmann::json* value = get(key);
   if (!value) return std::nullopt;
-  if (const auto number = whole_number_of(*value)) return number;
-  const auto parsed = value->is_string() ? parse_byte_rate(value->get<std::string>()) : std::nullopt;
-  if (!parsed)
-    fail(key, "must be a rate: bytes per second as a whole number, or a string like \"10MB/s\" or \"100Mbit/s\"");
-  // The model moves whole bytes per second, and 0 means no limit: "1bit/s" must not round down into an infinite link.
-  if (*parsed == 0 && !rate_is_zero(value->get<std::string>()))
-    fail(key, "is under 1 B/s, the least rate a link can have (0 means no limit)");
+  std::optional<uint64_t> parsed = whole_number_of(*value);
+  if (!parsed) {
+    parsed = value->is_string() ? parse_byte_rate(value->get<std::string>()) : std::nullopt;
+    if (!parsed)
+      fail(key, "must be a rate: bytes per second as a whole number, or a string like \"10MB/s\" or \"100Mbit/s\"");
+    // The model moves whole bytes per second, and 0 means no limit: "1bit/s" must not round down into an infinite
+    // link.
+    if (*parsed == 0 && !rate_is_zero(value->get<std::string>()))
+      fail(key, "is under 1 B/s, the least rate a link can have (0 means no limit)");
+  }
+  // Checked here, with the field's place, rather than when the world is built ("capacity above ...", no field).
+  if (*parsed > BandwidthModel::kMaxCapacity)
+    fail(key, "is above " + std::to_string(BandwidthModel::kMaxCapacity) +
+                  " B/s (2^46, 70 TB/s), the most the bandwidth model carries");
   return parsed;
 }
 

@@ -579,6 +579,9 @@ def test_wrong_arguments_raise_the_documented_classes(tmp_path, monkeypatch):
         sim.converge(-1)
     with pytest.raises(outpost.ScenarioError, match="^step: "):
         sim.apply_fault("crash")
+    # A bandwidth past the model's 2^46 B/s was accepted here and refused at build() naming no field.
+    with pytest.raises(outpost.ScenarioError, match=r"defaultLink\.bandwidth: is above 70368744177664 B/s"):
+        outpost.tree(1, 1).set_default_link(bandwidth=2**47)
     # pybind's own TypeErrors named no argument (and printed the whole scenario); the variable was not named either.
     with pytest.raises(ValueError, match="trace None: 'last', 'all' or 'none'"):
         outpost.Simulation(outpost.tree(1, 1), trace=None)
