@@ -17,6 +17,29 @@
 namespace outpost::control {
 
 namespace {
+// A reported value in a refusal, cut at 64 bytes on a UTF-8 boundary: a child sends what it likes, and the message
+// goes into the cloud's log (a 1 MB connectionState made a 1 MB warn line).
+std::string reported(std::string_view value) {
+  constexpr size_t kShown = 64;
+  if (value.size() <= kShown) return in_quotes(value);
+  size_t cut = kShown;
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  return in_quotes(std::string(value.substr(0, cut)) + "...");
+}
+
+// A child's reported loginServer becomes its children's ParentGatewayEndpoint in their connection strings (SPEC 7.3):
+// HOST or HOST:PORT, nothing that could end that key and add another (';', '='), nor a megabyte of it.
+std::string login_server_checked(std::string value) {
+  constexpr size_t kLongest = 261;  // a 253-character DNS name, ':' and a port; brackets for IPv6
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view(".-_:[]").find(c) != std::string_view::npos;
+  };
+  if (value.size() > kLongest || !std::all_of(value.begin(), value.end(), allowed))
+    throw std::invalid_argument("status field 'loginServer' is not HOST or HOST:PORT; got " + reported(value));
+  return value;
+}
+
 
 constexpr std::array<std::string_view, 4> kConnectionStates = {"Online", "Offline", "Syncing", "Unhealthy"};
 constexpr std::array<std::string_view, 5> kLogLevels = {"Debug", "Information", "Warning", "Error", "None"};
@@ -41,7 +64,7 @@ std::optional<WallTime> time_field(const nlohmann::json& object, std::string_vie
   auto parsed = parse_rfc3339(it->get<std::string>());
   if (!parsed)
     throw std::invalid_argument("status field '" + std::string(field) + "' must be an RFC 3339 time; got " +
-                                in_quotes(it->get<std::string>()));
+                                reported(it->get<std::string>()));
   return parsed;
 }
 
@@ -93,7 +116,7 @@ std::optional<WallTime> time_token(std::string_view token, std::string_view fiel
   auto parsed = parse_rfc3339(text);
   if (!parsed)
     throw std::invalid_argument("status field '" + std::string(field) + "' must be an RFC 3339 time; got " +
-                                in_quotes(text));
+                                reported(text));
   return parsed;
 }
 
@@ -101,7 +124,7 @@ ConnectionState connection_state_of(const std::string& state) {
   const auto parsed = parse_connection_state(state);
   if (!parsed)
     throw std::invalid_argument("status field 'connectionState' is Online, Offline, Syncing or Unhealthy; got " +
-                                in_quotes(state));
+                                reported(state));
   return *parsed;
 }
 
@@ -211,7 +234,8 @@ ConnectedRegistryStatus parse_status_json(const nlohmann::json& document) {
   status.last_sync_time = time_field(document, "lastSyncTime");
   status.last_activity_time = time_field(document, "lastActivityTime");
   status.version = string_field(document, "version");
-  status.login_server = string_field(document, "loginServer");
+  if (std::string login_server = string_field(document, "loginServer"); !login_server.empty())
+    status.login_server = login_server_checked(std::move(login_server));
   if (const auto it = document.find("statusDetails"); it != document.end() && !it->is_null()) {
     if (!it->is_array()) throw std::invalid_argument("status field 'statusDetails' must be an array");
     status.status_details = status_details_of(*it);
@@ -231,7 +255,8 @@ ConnectedRegistryStatus parse_status_members(const StatusMembers& members) {
                                   ? status.last_sync_time
                                   : time_token(members.last_activity_time, "lastActivityTime");
   status.version = string_token(members.version, "version");
-  status.login_server = string_token(members.login_server, "loginServer");
+  if (std::string login_server = string_token(members.login_server, "loginServer"); !login_server.empty())
+    status.login_server = login_server_checked(std::move(login_server));
   if (const std::string_view details = members.status_details; !absent_or_null(details)) {
     if (details.front() != '[') throw std::invalid_argument("status field 'statusDetails' must be an array");
     if (!empty_container(details)) status.status_details = status_details_of(nlohmann::json::parse(details));

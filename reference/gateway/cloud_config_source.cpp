@@ -118,14 +118,15 @@ void CloudConfigSource::report_status(std::string_view cr, std::vector<RawReport
     // the status of the one that runs (SPEC 2.7).
     if (registry && report.names_other_instance(registry->instance_id)) continue;
     try {
+      // Read first: a report whose notifications are not well formed is ignored whole (docs/protocol.md).
+      auto notifications = report.notifications();
       // One found goes with the snapshot it was found in: the control plane need not search for it again. One not
       // found (only ever the sender itself) is looked for by name, and refused there.
       if (registry)
         control_.report_status(*snapshot, name, report.status());
       else
         control_.report_status(name, report.status());
-      if (auto notifications = report.notifications(); !notifications.empty())
-        control_.add_notifications(name, std::move(notifications));
+      if (!notifications.empty()) control_.add_notifications(name, std::move(notifications));
     } catch (const std::exception& error) {
       log::warn("status report refused", {{"cr", name}, {"error", error.what()}});
     }

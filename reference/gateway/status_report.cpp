@@ -1,5 +1,8 @@
 #include "reference/gateway/status_report.h"
 
+#include <stdexcept>
+
+#include "reference/common/json_depth.h"
 #include "reference/common/json_scan.h"
 
 namespace outpost::gateway {
@@ -79,15 +82,36 @@ control::ConnectedRegistryStatus StatusReport::status() const {
   return tree_ ? control::parse_status_json(*tree_) : control::parse_status_members(members_->status);
 }
 
+namespace {
+// A notification is an object of strings (sync_agent.cpp writes action, repository, tag, digest, time,
+// connectedRegistry). Checked before anything copies it: a notification nested 200,000 levels deep overflowed the
+// cloud's stack as it was copied, and any sync token could send one (relayed from below, too).
+const char* const kNotShaped = "status field 'notifications' must be an array of objects of strings";
+
+std::vector<nlohmann::json> checked_notifications(const nlohmann::json& array) {
+  if (!array.is_array()) throw std::invalid_argument(kNotShaped);
+  for (const nlohmann::json& entry : array) {
+    if (!entry.is_object()) throw std::invalid_argument(kNotShaped);
+    for (const auto& member : entry)  // a flat object: the copy below recurses one level
+      if (!member.is_string()) throw std::invalid_argument(kNotShaped);
+  }
+  return array.get<std::vector<nlohmann::json>>();
+}
+}  // namespace
+
 std::vector<nlohmann::json> StatusReport::notifications() const {
   if (tree_) {
     const auto it = tree_->find("notifications");
-    if (it == tree_->end() || !it->is_array()) return {};
-    return it->get<std::vector<nlohmann::json>>();
+    if (it == tree_->end() || it->is_null()) return {};
+    return checked_notifications(*it);
   }
   const std::string_view token = members_->notifications;
-  if (token.empty() || token.front() != '[' || empty_array(token)) return {};
-  return nlohmann::json::parse(token).get<std::vector<nlohmann::json>>();
+  if (token.empty() || token == "null") return {};
+  if (token.front() != '[') throw std::invalid_argument(kNotShaped);
+  if (empty_array(token)) return {};
+  // An array of flat objects nests 2 levels: deeper is refused before it is parsed.
+  if (json_nests_deeper_than(token, 2)) throw std::invalid_argument(kNotShaped);
+  return checked_notifications(nlohmann::json::parse(token));
 }
 
 }  // namespace outpost::gateway

@@ -30,7 +30,8 @@ class StatusReport {
   bool names_other_instance(std::string_view instance) const;
   // control::parse_status_json of the report: the same status, or the same std::invalid_argument.
   control::ConnectedRegistryStatus status() const;
-  // The elements of "notifications" when it is an array; none otherwise.
+  // The elements of "notifications" (none when it is absent or null). Throws std::invalid_argument unless it is an
+  // array of objects of strings.
   std::vector<nlohmann::json> notifications() const;
 
  private:

@@ -423,6 +423,28 @@ def test_gateway_requests_at_the_cloud_login_server_name_the_data_endpoint(hier,
     assert served.status_code == (200 if auth else 401), describe(served)
 
 
+def test_hostile_status_reports_are_ignored_and_the_cloud_stays_up(hier):
+    """docs/protocol.md: a report the cloud cannot read is ignored. Notifications nested 200,000 levels deep once
+    overflowed the cloud's stack (any sync token could send them, and relays pass them up as they are); a loginServer
+    with ';' went into the children's connection strings as an extra key."""
+    http = session(hier["factory"].sync_token.auth)
+    status_url = f"http://{hier.cloud.data_endpoint}/gateway/v1/factory/status"
+    deep = "[" * 200_000 + "]" * 200_000
+    for report in ('{"name":"factory","notifications":' + deep + "}",
+                   '{"name":"factory","notifications":[{"action":' + deep + "}]}",
+                   '{"name":"factory","notifications":[{"action":"push","size":18446744073709551616}]}',
+                   '{"name":"factory","loginServer":"evil:443;ParentEndpointProtocol=https"}'):
+        answer = http.post(status_url, data='{"reports":[' + report + "]}", timeout=30,
+                           headers={GATEWAY_HEADER: "1", "Content-Type": "application/json"})
+        assert answer.status_code == 200, describe(answer)
+    assert readyz(hier.cloud.url) == 200
+    assert "evil" not in hier.mgmt.connected_registry("factory").get("loginServer", "")
+    notifications = hier.mgmt.call("GET", "/connectedRegistries/factory/notifications")
+    assert all(isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values())
+               for entry in (notifications if isinstance(notifications, list) else notifications.get("value", []))), \
+        notifications
+
+
 def test_a_gateway_request_without_protocol_header_at_the_login_server_names_the_data_endpoint(hier):
     """SPEC 1.2 says every gateway request reaching the login server is refused so: a client that mixed up the two
     addresses is told which one to use, whatever else is wrong with its request."""

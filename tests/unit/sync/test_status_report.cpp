@@ -4,6 +4,7 @@
 // reports chosen to differ in one rule each and on reports generated at random.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -20,14 +21,17 @@ using json = nlohmann::json;
 namespace {
 
 // What the tree path makes of a report: its instance id when a string, its status or the refusal's message, and its
-// notifications when a non-empty array.
+// notifications (none when absent or null, an array of objects of strings, anything else refused).
 struct StatusReading {
   std::optional<std::string> instance_id;
   std::optional<outpost::control::ConnectedRegistryStatus> status;
   std::string error;
   std::vector<json> notifications;
+  std::string notifications_error;
   bool operator==(const StatusReading&) const = default;
 };
+
+const std::string kNotificationsRefused = "status field 'notifications' must be an array of objects of strings";
 
 StatusReading by_tree(std::string_view text) {
   const json report = json::parse(text);
@@ -39,8 +43,16 @@ StatusReading by_tree(std::string_view text) {
   } catch (const std::invalid_argument& error) {
     reading.error = error.what();
   }
-  if (report.contains("notifications") && report["notifications"].is_array() && !report["notifications"].empty())
-    reading.notifications = report["notifications"].get<std::vector<json>>();
+  if (report.is_object() && report.contains("notifications") && !report["notifications"].is_null()) {
+    const json& notifications = report["notifications"];
+    const auto flat = [](const json& entry) {
+      return entry.is_object() && std::all_of(entry.begin(), entry.end(), [](const json& v) { return v.is_string(); });
+    };
+    if (notifications.is_array() && std::all_of(notifications.begin(), notifications.end(), flat))
+      reading.notifications = notifications.get<std::vector<json>>();
+    else
+      reading.notifications_error = kNotificationsRefused;
+  }
   return reading;
 }
 
@@ -54,7 +66,11 @@ StatusReading read_by(const StatusReport& report) {
   } catch (const std::invalid_argument& error) {
     reading.error = error.what();
   }
-  reading.notifications = report.notifications();
+  try {
+    reading.notifications = report.notifications();
+  } catch (const std::invalid_argument& error) {
+    reading.notifications_error = error.what();
+  }
   return reading;
 }
 
@@ -73,6 +89,7 @@ void reads_as_the_tree(std::string_view text) {
       BOOST_TEST(read.error == expected.error);
       BOOST_TEST((read.status == expected.status));
       BOOST_TEST((read.notifications == expected.notifications));
+      BOOST_TEST(read.notifications_error == expected.notifications_error);
       // Whether it speaks for another instance than one: as comparing the tree's id, for its own id and others.
       for (const std::string& instance : {std::string("i-1"), std::string("other"), std::string(""),
                                           expected.instance_id.value_or("none")})
@@ -181,8 +198,13 @@ BOOST_AUTO_TEST_CASE(each_rule_reads_as_the_tree) {
            R"({"instanceId":""})",
            R"({"instanceId":12})",
            R"({"instanceId":{"id":"i-1"}})",
-           // Notifications: non-empty arrays are added, anything else is not.
+           // Notifications: arrays of objects of strings are added; anything else is refused (a nested value
+           // 200,000 levels deep overflowed the cloud's stack as it was copied).
+           R"({"notifications":[{"action":"push","repository":"hello","tag":"1"},{"action":"delete"}]})",
            R"({"notifications":[{"action":"push","target":{"repository":"hello"}},2,"x",null]})",
+           R"({"notifications":[{"action":"push","size":3}]})",
+           R"({"notifications":[[{"action":"push"}]]})",
+           R"({"notifications":null})",
            R"({"notifications":[ ]})",
            R"({"notifications":{"a":1}})",
            R"({"notifications":"push"})",
@@ -214,6 +236,25 @@ BOOST_AUTO_TEST_CASE(each_rule_reads_as_the_tree) {
            R"(12)",
        })
     reads_as_the_tree(text);
+}
+
+// Notifications nested without bound are refused before they are parsed, on both paths the cloud reads a report by;
+// a loginServer that could add a key to a connection string is refused too.
+BOOST_AUTO_TEST_CASE(hostile_notifications_and_login_servers_are_refused) {
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  for (const std::string& notifications : {deep, "[{\"action\":" + deep + "}]"}) {
+    const std::string text = R"({"name":"edgeone","notifications":)" + notifications + "}";
+    BOOST_TEST(by_outline(text).notifications_error == kNotificationsRefused);
+    const auto body = outpost::gateway::read_status_body(R"({"reports":[)" + text + "]}");
+    BOOST_TEST_REQUIRE(body.reports.size() == 1U);
+    BOOST_TEST(read_by(StatusReport(body.reports[0])).notifications_error == kNotificationsRefused);
+  }
+  const StatusReading injected = by_outline(R"({"loginServer":"evil:443;ParentEndpointProtocol=https"})");
+  BOOST_TEST(injected.error ==
+             "status field 'loginServer' is not HOST or HOST:PORT; got 'evil:443;ParentEndpointProtocol=https'");
+  const StatusReading huge = by_outline(R"({"connectionState":")" + std::string(1 << 20, 'x') + R"("})");
+  BOOST_TEST(huge.error.size() < 200u, huge.error.size());
+  BOOST_TEST(by_outline(R"({"loginServer":"[::1]:5000"})").error.empty());
 }
 
 // A refusal is the same one, not only the same kind: the message the cloud logs.
