@@ -245,7 +245,8 @@ BOOST_AUTO_TEST_CASE(hostile_notifications_and_login_servers_are_refused) {
   for (const std::string& notifications : {deep, "[{\"action\":" + deep + "}]"}) {
     const std::string text = R"({"name":"edgeone","notifications":)" + notifications + "}";
     BOOST_TEST(by_outline(text).notifications_error == kNotificationsRefused);
-    const auto body = outpost::gateway::read_status_body(R"({"reports":[)" + text + "]}");
+    const std::string body_text = R"({"reports":[)" + text + "]}";  // the reading views it: it must outlive it
+    const auto body = outpost::gateway::read_status_body(body_text);
     BOOST_TEST_REQUIRE(body.reports.size() == 1U);
     BOOST_TEST(read_by(StatusReport(body.reports[0])).notifications_error == kNotificationsRefused);
   }
