@@ -1,9 +1,9 @@
 #include "bindings/sim_session.h"
 
-#include <limits>
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <set>
 
@@ -403,7 +403,8 @@ Task<void> read_all(sim::world::World* world, std::shared_ptr<CheckState> state)
       difference.unreadable = why;
     } else if (const ContentRead read = co_await read_content(endpoint_for(*world, state->stop, node.name));
                read.ok) {
-      difference = judge_node(node.name, cloud.content, read.content, topology, world->invariants().mirror().history());
+      difference =
+          judge_node(node.name, cloud.content, read.content, topology, world->invariants().mirror().history());
     } else {
       difference.node = node.name;
       difference.unreadable = read.error;

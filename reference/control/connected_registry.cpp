@@ -9,6 +9,7 @@
 #include "reference/common/ascii.h"
 #include "reference/common/iso_duration.h"
 #include "reference/common/json_scan.h"
+#include "reference/common/shortened.h"
 #include "reference/common/time_format.h"
 #include "reference/control/control_errors.h"
 #include "reference/oci/digest.h"
@@ -19,13 +20,7 @@ namespace outpost::control {
 namespace {
 // A reported value in a refusal, cut at 64 bytes on a UTF-8 boundary: a child sends what it likes, and the message
 // goes into the cloud's log (a 1 MB connectionState made a 1 MB warn line).
-std::string reported(std::string_view value) {
-  constexpr size_t kShown = 64;
-  if (value.size() <= kShown) return in_quotes(value);
-  size_t cut = kShown;
-  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
-  return in_quotes(std::string(value.substr(0, cut)) + "...");
-}
+std::string reported(std::string_view value) { return in_quotes(shortened(value, 64)); }
 
 // A child's reported loginServer becomes its children's ParentGatewayEndpoint in their connection strings (SPEC 7.3):
 // HOST or HOST:PORT, nothing that could end that key and add another (';', '='), nor a megabyte of it.

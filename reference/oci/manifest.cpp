@@ -7,6 +7,7 @@
 #include "reference/common/ascii.h"
 #include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
+#include "reference/common/shortened.h"
 #include "reference/oci/media_types.h"
 #include "reference/oci/reference.h"
 
@@ -53,25 +54,15 @@ std::string path_of(const Where& where, std::string_view key) {
   throw ManifestError(path.empty() ? problem : path + ": " + problem, std::move(code));
 }
 
-// Cuts at a UTF-8 character boundary: the message ends up in a JSON error body, which must stay valid UTF-8.
-std::string shortened(std::string text) {
-  if (text.size() <= kMaxShownValue) return text;
-  size_t cut = kMaxShownValue;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  text.resize(cut);
-  text.append("...");
-  return text;
-}
-
 // Built by append rather than operator+ chains: GCC 12 at -O3 reports a false -Wrestrict on the latter.
 std::string in_quotes(std::string_view text) {
   std::string quoted = "'";
-  quoted.append(shortened(std::string(text))).push_back('\'');
+  quoted.append(shortened(text, kMaxShownValue)).push_back('\'');
   return quoted;
 }
 
 std::string shown(const json& value) {
-  return value.is_string() ? in_quotes(value.get_ref<const std::string&>()) : shortened(value.dump());
+  return value.is_string() ? in_quotes(value.get_ref<const std::string&>()) : shortened(value.dump(), kMaxShownValue);
 }
 
 std::string got(const json& value) {

@@ -41,13 +41,6 @@ nlohmann::json ConvergenceReport::to_json() const {
   return out;
 }
 
-NodeContent expected_content(const NodeContent& cloud, const SimTopology& topology, const std::string& node) {
-  NodeContent expected;
-  for (const auto& [repository, tags] : cloud)
-    if (syncs_repository(topology, node, repository)) expected[repository] = tags;
-  return expected;
-}
-
 NodeDifference compare_content(const std::string& node, const NodeContent& expected, const NodeContent& actual) {
   NodeDifference difference;
   difference.node = node;

@@ -36,8 +36,6 @@ struct ConvergenceReport {
   nlohmann::json to_json() const;
 };
 
-// The cloud's content restricted to what `node` syncs.
-NodeContent expected_content(const NodeContent& cloud, const SimTopology& topology, const std::string& node);
 NodeDifference compare_content(const std::string& node, const NodeContent& expected, const NodeContent& actual);
 
 // How `node`'s content differs from the cloud's in its scope. The scope is its connected registry's as the control
