@@ -19,6 +19,11 @@ inline constexpr std::string_view kInstanceHeader = "Outpost-Instance";
 inline constexpr int kMaxWaitSeconds = 600;
 inline constexpr size_t kMaxMessagesPerRead = 1000;
 
+// Deepest nesting a child reads in its parent's documents (config, inventory, messages); theirs reach 6. A parent
+// nesting a value 100,000 levels deep would otherwise overflow the stack of the child code that copies or writes it
+// out (reference/common/json_depth.h): a child trusts its parent's shapes no more than a parent trusts its child's.
+inline constexpr size_t kMaxDocumentDepth = 32;
+
 // "prefix/*" matches every repository under "prefix/", "*" every repository, anything else itself (SPEC 3.1, 2.1).
 bool repository_matches(std::string_view pattern, std::string_view repository);
 bool repository_matches_any(const std::vector<std::string>& patterns, std::string_view repository);

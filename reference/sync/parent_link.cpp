@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "reference/auth/base64.h"
+#include "reference/common/json_depth.h"
 #include "reference/common/json_scan.h"
 #include "reference/gateway/protocol.h"
 
@@ -164,6 +165,7 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
       if (reading == Reading::Text && !is_json(response.body)) throw not_json(operation);
       answer.text = std::move(response.body);
     } else {
+      if (json_nests_deeper_than(response.body, gateway::kMaxDocumentDepth)) throw too_deep(operation);
       try {
         answer.body = nlohmann::json::parse(response.body);
       } catch (const nlohmann::json::exception&) {
@@ -172,6 +174,12 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
     }
   }
   co_return answer;
+}
+
+SyncFailure ParentLink::too_deep(std::string_view operation) const {
+  return SyncFailure(SyncFailure::Kind::Unreachable, "gateway " + std::string(operation) + " at " + address_.gateway +
+                                                         ": the answer nests deeper than " +
+                                                         std::to_string(gateway::kMaxDocumentDepth) + " levels");
 }
 
 SyncFailure ParentLink::not_json(std::string_view operation) const {

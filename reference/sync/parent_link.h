@@ -77,7 +77,7 @@ class ParentLink {
   // out (a status report relays its descendants' reports as the bytes they arrived in). Returns the status and the
   // body, read as the caller asks: parsed (null for 304 or no body), or as text checked to be JSON (empty for 304),
   // for the answers nearly every round gets (a status report's, a long poll's), which are read without a tree. Throws
-  // SyncFailure for anything but 2xx and 304, and for a body that is not JSON.
+  // SyncFailure for anything but 2xx and 304, and for a body that is not JSON or nests too deep.
   // Unchecked: the text as it came, for a caller that checks it while reading it (json_scan checks what it outlines:
   // the messages answer of every round, which was otherwise scanned twice), and throws not_json() when it is not JSON.
   enum class Reading { Tree, Text, Unchecked };
@@ -92,8 +92,10 @@ class ParentLink {
                               std::optional<std::string> body, Nanoseconds idle_timeout,
                               Reading reading = Reading::Tree);
 
-  // What a gateway call throws for an answer that is not JSON.
+  // What a gateway call throws for an answer that is not JSON, and for one nested deeper than a parent's documents
+  // ever are (gateway::kMaxDocumentDepth).
   SyncFailure not_json(std::string_view operation) const;
+  SyncFailure too_deep(std::string_view operation) const;
 
   // An OCI API call on the parent's login server. Returns the response whatever its status, with the body in it
   // unless `sink` took it. Throws SyncFailure(Unreachable) on a transport failure and classifies 401/403/5xx.

@@ -552,6 +552,7 @@ Task<void> SyncAgent::round() {
   cursor_unread_ = false;  // answered: the parent still knew the cursor
   const MessagesAnswer messages(std::move(answer.text));  // checked as it is read
   if (!messages.json()) throw link_.not_json("messages");
+  if (messages.too_deep()) throw link_.too_deep("messages");
   message_config_version_ = messages.config_version();
   const size_t count = messages.size();
   if (count > 0) set_state(ConnectionState::Syncing);

@@ -4,7 +4,9 @@
 #include <charconv>
 #include <iterator>
 
+#include "reference/common/json_depth.h"
 #include "reference/common/json_scan.h"
+#include "reference/gateway/protocol.h"
 
 namespace outpost::sync {
 
@@ -120,6 +122,10 @@ MessagesAnswer::MessagesAnswer(std::string text) : text_(std::move(text)) {
     }
   }
   // No body reads as null, which the round refused with nlohmann's error as it read the version.
+  if (json_nests_deeper_than(text_, gateway::kMaxDocumentDepth)) {
+    too_deep_ = true;
+    return;
+  }
   tree_ = text_.empty() ? nlohmann::json() : nlohmann::json::parse(text_);
 }
 

@@ -24,6 +24,9 @@ class MessagesAnswer {
   // Whether the body is JSON (no body counts: it reads as null). When it is not, nothing else may be asked: the round
   // refuses the answer as the link refuses one that is not JSON.
   bool json() const { return json_; }
+  // Whether the body, of another shape than the usual, nests deeper than a parent's documents ever do
+  // (gateway::kMaxDocumentDepth). Then too nothing else may be asked: the round refuses it as the link does.
+  bool too_deep() const { return too_deep_; }
   MessagesAnswer(const MessagesAnswer&) = delete;
   MessagesAnswer& operator=(const MessagesAnswer&) = delete;
 
@@ -57,6 +60,7 @@ class MessagesAnswer {
   // Any other shape.
   std::optional<nlohmann::json> tree_;
   bool json_ = true;
+  bool too_deep_ = false;
 };
 
 }  // namespace outpost::sync

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "reference/gateway/protocol.h"
 #include "reference/sync/sync_agent_messages.h"
 
 using outpost::oci::ContentChange;
@@ -127,6 +128,29 @@ BOOST_AUTO_TEST_CASE(usual_answers_are_read_in_place_as_the_tree_reads_them) {
   // A tag that is not a string is no tag; members the round does not read are skipped whatever they hold.
   check(R"({"messages":[{"tag":null},{"tag":7},{"tag":{"a":[1]}},{"tag":["x"]}],"other":[[{"a":1}]],"n":1.5})", true);
   check(R"({"messages":[{"extra":{"type":5},"type":"tagDeleted"}],"cursor":"c"})", true);
+}
+
+// An answer of another shape is parsed into a tree, which the round reads; one nested deeper than a parent's
+// documents ever are is refused before that (the round throws ParentLink::too_deep), as test_parent_link shows for
+// the answers the link parses. The usual shape is read in place and never parsed, whatever its unread members hold.
+BOOST_AUTO_TEST_CASE(an_answer_of_another_shape_nested_too_deep_is_not_parsed) {
+  const auto brackets = [](size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  const size_t limit = outpost::gateway::kMaxDocumentDepth;
+  const MessagesAnswer deepest(brackets(limit));
+  BOOST_TEST(deepest.json());
+  BOOST_TEST(!deepest.too_deep());
+  BOOST_TEST(!deepest.read_in_place());
+  for (const size_t depth : {limit + 1, size_t{200'000}}) {
+    BOOST_TEST_CONTEXT(depth) {
+      const MessagesAnswer answer(brackets(depth));
+      BOOST_TEST(answer.json());
+      BOOST_TEST(answer.too_deep());
+    }
+  }
+  const MessagesAnswer usual(R"({"configVersion":1,"cursor":"e.1","messages":[],"other":)" + brackets(200'000) + "}");
+  BOOST_TEST(usual.read_in_place());
+  BOOST_TEST(!usual.too_deep());
+  BOOST_TEST(usual.config_version() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(other_answers_are_read_through_the_tree_with_its_errors) {

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reference/gateway/protocol.h"
 #include "reference/sync/parent_link.h"
 
 namespace {
@@ -201,6 +202,30 @@ BOOST_FIXTURE_TEST_CASE(a_body_is_refused_exactly_when_the_parser_refuses_it, Fi
       BOOST_REQUIRE(answer.has_value());
       BOOST_TEST(answer->text == body);
       BOOST_TEST(answer->body.is_null());
+    }
+  }
+}
+
+// A parent's documents nest 6 levels at most. One nested 100,000 levels deep (a hostile or broken parent) once
+// crashed the child: parsing is iterative, but the child copies and writes out parts of its configuration and
+// inventory, which recurses once per level. Such an answer is refused before it is parsed, as one that is not JSON is.
+BOOST_FIXTURE_TEST_CASE(a_document_nested_deeper_than_a_parents_ever_are_is_refused_unread, Fixture) {
+  const auto nested = [](size_t depth) {
+    return "{\"config\":" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+  };
+  client.answer(200, nested(outpost::gateway::kMaxDocumentDepth));
+  const auto [deepest, none] = call(http::Method::Get, "config", "", {}, ParentLink::Reading::Tree);
+  BOOST_REQUIRE(deepest.has_value());
+  BOOST_TEST(deepest->body.contains("config"));
+  for (const size_t depth : {outpost::gateway::kMaxDocumentDepth + 1, size_t{200'000}}) {
+    BOOST_TEST_CONTEXT(depth) {
+      client.answer(200, nested(depth));
+      const auto [answer, failure] = call(http::Method::Get, "inventory", "", {}, ParentLink::Reading::Tree);
+      BOOST_REQUIRE(failure.has_value());
+      BOOST_TEST((failure->kind() == SyncFailure::Kind::Unreachable));
+      BOOST_TEST(std::string(failure->what()) ==
+                 "gateway inventory at parent:5001: the answer nests deeper than 32 levels");
+      BOOST_TEST(std::string(link.too_deep("inventory").what()) == failure->what());
     }
   }
 }
