@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "reference/common/log.h"
+#include "reference/common/shortened.h"
 #include "reference/common/time_format.h"
 
 namespace outpost::gateway {
@@ -63,11 +64,19 @@ http::Response failure_response(std::exception_ptr failure) {
 
 ApiError not_found(std::string_view what) { return ApiError(404, "NOT_FOUND", std::string(what)); }
 
-// SPEC 5.9: a node serves every version up to its own.
+bool printable_ascii(std::string_view text, size_t at_most) {
+  return !text.empty() && text.size() <= at_most &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < 0x7F; });
+}
+
+// SPEC 5.9: a node serves every version up to its own. The header is the version's digits and nothing else: "1.0",
+// "01" or "1,1" once read as 1, and a peer that writes them speaks something this node does not know.
 void check_protocol(const http::Request& request) {
   const auto header = request.headers.get(kProtocolHeader);
   int version = 0;
-  if (!header || std::from_chars(header->data(), header->data() + header->size(), version).ec != std::errc{} ||
+  const auto read = header ? std::from_chars(header->data(), header->data() + header->size(), version)
+                           : std::from_chars_result{nullptr, std::errc::invalid_argument};
+  if (!header || read.ec != std::errc{} || read.ptr != header->data() + header->size() || header->front() == '0' ||
       version < 1) {
     throw ApiError(400, "UNSUPPORTED",
                    "gateway requests must carry the header " + std::string(kProtocolHeader) +
@@ -81,17 +90,22 @@ void check_protocol(const http::Request& request) {
 }
 
 // The value of query parameter `name` as a whole number, never negative (`fallback` when it was not given). The
-// whole text must be the number: `limit=5abc` is refused, not read as 5.
+// whole text must be the number: `limit=5abc` is refused, not read as 5. With a `ceiling`, a larger number reads as
+// the ceiling, however many digits it has (docs/protocol.md: "more is read as 600"); without one it is refused.
 template <class Number>
-Number number_value(const std::optional<std::string>& text, std::string_view name, Number fallback) {
+Number number_value(const std::optional<std::string>& text, std::string_view name, Number fallback,
+                    std::optional<Number> ceiling = std::nullopt) {
   if (!text) return fallback;
   const auto refuse = [&](const std::string& why) {
-    throw ApiError(400, "INVALID_REQUEST", "query parameter " + std::string(name) + " " + why + ", not '" + *text + "'");
+    throw ApiError(400, "INVALID_REQUEST",
+                   "query parameter " + std::string(name) + " " + why + ", not '" + shortened(*text, 64) + "'");
   };
   if (!text->empty() && text->front() == '-') refuse("must not be negative");
   Number value{};
   const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error == std::errc::result_out_of_range && end == text->data() + text->size() && ceiling) return *ceiling;
   if (error == std::errc::result_out_of_range) refuse("is too large");
+  if (ceiling && value > *ceiling) return *ceiling;
   if (error != std::errc{} || end != text->data() + text->size()) refuse("must be a whole number");
   return value;
 }
@@ -315,11 +329,16 @@ class GatewayCall final : public http::Call {
   }
 
  private:
-  // /gateway/v1/<cr>/<operation>
+  // /gateway/v1/<cr>/<operation>. The path's "v1" names the protocol's resources, not the version spoken (that is
+  // the header's, SPEC 5.9): another prefix is no resource here, and was once read as v1 whatever it said.
   void serve(std::function<void(http::Response)>& respond) {
+    if (!request_.path.starts_with(kPathPrefix))
+      throw not_found("unknown gateway resource " + shortened(request_.path, 128) + ": gateway resources are under " +
+                      std::string(kPathPrefix) + " (the protocol version is the " + std::string(kProtocolHeader) +
+                      " header's)");
     const std::string_view rest = std::string_view(request_.path).substr(kPathPrefix.size());
     const size_t slash = rest.find('/');
-    if (slash == std::string_view::npos) throw not_found("unknown gateway resource " + request_.path);
+    if (slash == std::string_view::npos) throw not_found("unknown gateway resource " + shortened(request_.path, 128));
     const std::string_view cr = rest.substr(0, slash);  // copied only by the long poll that keeps it
     const std::string_view operation = rest.substr(slash + 1);
     const bool get = request_.method == http::Method::Get;
@@ -339,7 +358,8 @@ class GatewayCall final : public http::Call {
       op = Operation::Status, needs = auth::kMessageWrite;
     } else {
       throw ApiError(404, "NOT_FOUND", "unknown gateway operation " +
-                                           std::string(http::method_name(request_.method)) + " " + request_.path);
+                                           std::string(http::method_name(request_.method)) + " " +
+                                           shortened(request_.path, 128));
     }
     // Who may ask comes first (endpoint, credentials, actions: SPEC 1.2, 4.3), then whether we speak its version.
     gateway_.authorize_(request_, cr, needs);
@@ -382,7 +402,7 @@ class GatewayCall final : public http::Call {
     const auto instance = request_.headers.get(kInstanceHeader);
     if (instance && !gateway_.configs_.is_active_instance(cr, *instance))
       throw ApiError(409, "ALREADY_ACTIVATED",
-                     "instance " + std::string(*instance) + " of connected registry " + std::string(cr) +
+                     "instance " + shortened(*instance, 64) + " of connected registry " + std::string(cr) +
                          " is not the active one: another instance activated, or the activation was freed "
                          "(deactivate); this instance stops syncing");
   }
@@ -424,8 +444,16 @@ class GatewayCall final : public http::Call {
   void activate(std::string_view cr, std::function<void(http::Response)>& respond) {
     require_served(cr);
     const nlohmann::json body = parse_body();
-    if (!body.contains("instanceId") || !body["instanceId"].is_string() || body["instanceId"].get<std::string>().empty())
-      throw ApiError(400, "INVALID_REQUEST", "activation needs {\"instanceId\": \"...\"}");
+    // The instance is kept at the cloud and named back in refusals: 1 to 128 printable ASCII characters (a node
+    // draws 32 hex digits; another implementation may write a UUID).
+    const auto instance = body.find("instanceId");
+    if (instance == body.end() || !instance->is_string() || !printable_ascii(instance->get_ref<const std::string&>(), 128))
+      throw ApiError(400, "INVALID_REQUEST",
+                     "activation needs {\"instanceId\": \"...\"}, 1 to 128 printable ASCII characters");
+    // Optional and informative (the header is what is judged), but when given it is a version.
+    const auto version = body.find("protocolVersion");
+    if (version != body.end() && !(version->is_number_unsigned() && version->get<uint64_t>() >= 1))
+      throw ApiError(400, "INVALID_REQUEST", "activation's protocolVersion must be a whole number from 1");
     gateway_.configs_.activate(cr, body["instanceId"].get<std::string>(),
                                [respond = std::move(respond)](std::optional<ApiError> error) {
                                  respond(error ? error_response(*error) : json_response(200, {{"activated", true}}));
@@ -437,9 +465,8 @@ class GatewayCall final : public http::Call {
     if (gateway_.configs_.version(cr, version_hint) == 0) throw not_found(not_served(cr));
     std::vector<std::string> patterns = gateway_.configs_.repositories(cr);
     MessagesQuery query(request_.query);
-    const int wait = std::min(number_value<int>(query.wait, "wait", 0), kMaxWaitSeconds);
-    const size_t limit =
-        std::min(number_value<size_t>(query.limit, "limit", kMaxMessagesPerRead), kMaxMessagesPerRead);
+    const int wait = number_value<int>(query.wait, "wait", 0, kMaxWaitSeconds);
+    const size_t limit = number_value<size_t>(query.limit, "limit", kMaxMessagesPerRead, kMaxMessagesPerRead);
     const uint64_t seen_version = number_value<uint64_t>(query.config_version, "configVersion", 0);
     const Nanoseconds ttl = gateway_.configs_.message_ttl(cr);
     MessagesRead read{gateway_.configs_, gateway_.log_, gateway_.clock_, std::string(cr), std::move(patterns),

@@ -445,6 +445,28 @@ def test_hostile_status_reports_are_ignored_and_the_cloud_stays_up(hier):
         notifications
 
 
+def test_the_gateway_takes_only_its_own_path_and_a_protocol_version_written_as_digits(hier):
+    """SPEC 5.9 and docs/protocol.md: the version is the header's digits; "1.0", "01" or "1,1" were read as 1. The
+    resources are under /gateway/v1/: /gateway/v9/... was served as v1, and a path shorter than the prefix was a 500."""
+    http = session(hier["factory"].sync_token.auth)
+    gateway = f"http://{hier.cloud.data_endpoint}/gateway"
+    assert http.get(f"{gateway}/v1/factory/config", headers={GATEWAY_HEADER: "1"}, timeout=10).status_code == 200
+    for version in ("1.0", "01", "1,1", "+1", "1x", "0", "-1", "99999999999"):
+        answer = http.get(f"{gateway}/v1/factory/config", headers={GATEWAY_HEADER: version}, timeout=10)
+        assert_error(answer, 400, "UNSUPPORTED")
+    for path in ("/v9/factory/config", "/v2/factory/config", "/x", "/", "/v1"):
+        answer = http.get(f"{gateway}{path}", headers={GATEWAY_HEADER: "1"}, timeout=10)
+        assert_error(answer, 404, "NOT_FOUND")
+        assert "/gateway/v1/" in answer.json()["errors"][0]["message"], describe(answer)
+    # An activation's protocolVersion, when given, is a version; its instance is printable ASCII of 128 at most.
+    activate = f"{gateway}/v1/factory/activate"
+    for body in ({"instanceId": "a" * 129}, {"instanceId": "tab\there"}, {"instanceId": "ok", "protocolVersion": "1"},
+                 {"instanceId": "ok", "protocolVersion": 0}, {"instanceId": "ok", "protocolVersion": [1]}):
+        answer = http.post(activate, json=body, headers={GATEWAY_HEADER: "1"}, timeout=10)
+        assert_error(answer, 400, "INVALID_REQUEST")
+    assert readyz(hier.cloud.url) == 200
+
+
 def test_a_gateway_request_without_protocol_header_at_the_login_server_names_the_data_endpoint(hier):
     """SPEC 1.2 says every gateway request reaching the login server is refused so: a client that mixed up the two
     addresses is told which one to use, whatever else is wrong with its request."""

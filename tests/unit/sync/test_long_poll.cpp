@@ -109,6 +109,40 @@ BOOST_AUTO_TEST_CASE(a_poll_with_a_bad_parameter_is_refused_with_its_reason) {
   BOOST_TEST(unknown.status < 500, unknown.status << " " << unknown.body);
 }
 
+// docs/protocol.md: a wait above 600 s reads as 600, however many digits it has. A wait too large for a number was
+// refused 400 "too large" instead, while 601 was read as 600; a limit too large reads as the largest.
+BOOST_AUTO_TEST_CASE(a_wait_beyond_600_seconds_reads_as_600_however_many_digits_it_has) {
+  HierarchyWorld world;
+  world.add_connected_registry("alpha1", top_level("apps/a/*"),
+                               {"repositories/apps/a/*/content/read", "repositories/apps/a/*/metadata/read"});
+  const auto connection = control::parse_connection_string(world.node("alpha1").connection_string);
+  BOOST_REQUIRE(connection);
+  const std::pair<std::string, std::string> sync_token{connection.value->sync_token,
+                                                      connection.value->sync_token_password};
+  http::Headers protocol;
+  protocol.set(std::string(gateway::kProtocolHeader), std::to_string(gateway::kProtocolVersion));
+  const auto poll = [&](const std::string& query) {
+    return world.call("cloud:5001", http::Method::Get, "/gateway/v1/alpha1/messages?" + query, sync_token, {},
+                      "application/json", protocol);
+  };
+  const auto start = poll("");  // no cursor: the current one, at once
+  BOOST_REQUIRE(start.status == 200);
+  const auto state = nlohmann::json::parse(start.body);
+  const std::string held = "cursor=" + state.at("cursor").get<std::string>() +
+                           "&configVersion=" + std::to_string(state.at("configVersion").get<uint64_t>());
+  const std::vector<std::string> waits = {"601", "4294967296", "18446744073709551616", std::string(40, '9')};
+  for (const std::string& wait : waits) {
+    BOOST_TEST_CONTEXT(wait) {
+      const Nanoseconds asked = world.loop().now();
+      const auto answer = poll(held + "&wait=" + wait + "&limit=" + std::string(30, '9'));
+      const Nanoseconds waited = world.loop().now() - asked;
+      BOOST_TEST(answer.status == 200, answer.body);
+      BOOST_TEST(waited >= std::chrono::seconds(gateway::kMaxWaitSeconds));
+      BOOST_TEST(waited < std::chrono::seconds(gateway::kMaxWaitSeconds + 1));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
