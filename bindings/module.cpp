@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings/sim_session.h"
+#include "simulator/engine/event_loop.h"
 
 namespace py = pybind11;
 using outpost::bindings::HttpAnswer;
@@ -21,8 +22,44 @@ void raise_as(const char* name, const char* message) {
   PyErr_SetString(type.ptr(), message);
 }
 
+// The exception a Python signal handler raised while the engine ran (KeyboardInterrupt for Ctrl-C), kept from the
+// check that saw it (with the GIL) until the interrupted call returns to Python, where it is raised again. One per
+// thread: only the main thread runs signal handlers.
+struct PendingSignal {
+  PyObject *type = nullptr, *value = nullptr, *traceback = nullptr;
+  void take() {  // with the GIL, an error set
+    drop();
+    PyErr_Fetch(&type, &value, &traceback);
+  }
+  void drop() {
+    Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(traceback);
+    type = value = traceback = nullptr;
+  }
+  void raise() {  // with the GIL
+    if (!type) return PyErr_SetNone(PyExc_KeyboardInterrupt);
+    PyErr_Restore(type, value, traceback);
+    type = value = traceback = nullptr;
+  }
+};
+thread_local PendingSignal pending_signal;
+
+// The session's interrupt check (SimSession::set_interrupt_check): runs Python's signal handlers, as the interpreter
+// runs them between bytecodes; a handler that raised (Ctrl-C's) stops the run.
+bool python_signalled() {
+  py::gil_scoped_acquire gil;
+  if (PyErr_CheckSignals() == 0) return false;
+  pending_signal.take();
+  return true;
+}
+
 void translate(std::exception_ptr failure) {
   if (!failure) return;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const outpost::sim::Interrupted&) {
+    return pending_signal.raise();
+  } catch (...) {
+  }
   const std::string name = outpost::bindings::python_error_class(failure);
   if (name.empty()) std::rethrow_exception(failure);  // pybind11's own translations (ValueError, RuntimeError, ...)
   try {
@@ -79,8 +116,10 @@ PYBIND11_MODULE(_outpost, m) {
                          "RuntimeError). Times are integer nanoseconds of virtual time.")
       .def(py::init([](const std::string& scenario_json, const std::string& base, uint64_t seed,
                        const std::string& network, const std::string& trace, size_t trace_last) {
-             return std::make_unique<SimSession>(scenario_json, base,
-                                                 SessionOptions{seed, network, trace, trace_last});
+             auto session = std::make_unique<SimSession>(scenario_json, base,
+                                                         SessionOptions{seed, network, trace, trace_last});
+             session->set_interrupt_check(&python_signalled);
+             return session;
            }),
            py::arg("scenario_json"), py::arg("base"), py::arg("seed"), py::arg("network") = "",
            py::arg("trace") = "last", py::arg("trace_last") = 100000,

@@ -89,6 +89,8 @@ decltype(auto) in_world(std::string& failure, uint64_t seed, F&& work) {
     throw;
   } catch (const std::invalid_argument&) {
     throw;
+  } catch (const sim::Interrupted&) {
+    throw;  // between two events: the world is whole
   } catch (const WorldFailed& error) {
     failure = error.what();
     throw;
@@ -238,7 +240,18 @@ SimSession::SimSession(const std::string& scenario_json, const std::string& base
   }
 }
 
-SimSession::~SimSession() = default;  // the World's destructor stops every node
+// The World's destructor stops every node: not to be interrupted.
+SimSession::~SimSession() { world_->loop().set_interrupt({}, 0); }
+
+// Often enough to answer Ctrl-C within a fraction of a second at any pace the engine runs, rarely enough to cost
+// nothing (the check takes the GIL).
+constexpr uint64_t kEventsBetweenInterruptChecks = 20'000;
+
+void SimSession::set_interrupt_check(std::function<bool()> interrupted) {
+  Guard guard(*this);
+  if (shut_down_) return;
+  world_->loop().set_interrupt(std::move(interrupted), kEventsBetweenInterruptChecks);
+}
 
 void SimSession::check_usable() const {
   if (!failure_.empty())
@@ -270,7 +283,12 @@ bool SimSession::build() {
   Guard guard(*this);
   check_usable();
   if (!built_) {
-    in_world(failure_, options_.seed, [this] { world_->build(); });
+    try {
+      in_world(failure_, options_.seed, [this] { world_->build(); });
+    } catch (const sim::Interrupted& interrupted) {
+      failure_ = std::string("build() was ") + interrupted.what() + ", and the world is half built";
+      throw;
+    }
     built_ = true;
     ready_ = world_->result().ready;
   }
@@ -309,6 +327,7 @@ void SimSession::shutdown() {
   closed_now_ns_ = world_->loop().now().count();
   closed_events_ = world_->loop().events_dispatched();
   shut_down_ = true;
+  world_->loop().set_interrupt({}, 0);  // stopping the nodes runs to its end
   if (failure_.empty()) in_world(failure_, options_.seed, [this] { world_->shutdown(); });
 }
 

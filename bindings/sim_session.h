@@ -16,6 +16,7 @@
 // that includes it compiles pybind11 alone.
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -99,6 +100,12 @@ class SimSession {
   std::string topology_json() const;
   // Every node, the cloud first, parents before children.
   std::vector<std::string> node_names() const;
+
+  // Called once every few thousand events while the engine runs (with the GIL released: the function takes it
+  // itself); when it returns true the run stops between two events and the call throws sim::Interrupted. The session
+  // stays usable at the instant reached, except after an interrupted build(), whose world is half made. Python's
+  // Ctrl-C comes this way. Never asked while the session shuts down.
+  void set_interrupt_check(std::function<bool()> interrupted);
 
   // --- phases ---
   // Starts the cloud, creates every resource, starts every connected registry and waits (at most the scenario's

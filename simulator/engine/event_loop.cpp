@@ -18,6 +18,20 @@ TimeStoodStill::TimeStoodStill(Nanoseconds at, uint64_t events)
       at(at),
       events(events) {}
 
+Interrupted::Interrupted(Nanoseconds at)
+    : std::runtime_error("interrupted at " + std::to_string(at.count()) + " ns of virtual time"), at(at) {}
+
+void EventLoop::set_interrupt(std::function<bool()> interrupted, uint64_t every_events) {
+  interrupted_ = std::move(interrupted);
+  interrupt_every_ = std::max<uint64_t>(every_events, 1);
+  next_interrupt_ask_ = interrupted_ ? dispatched_ + interrupt_every_ : UINT64_MAX;
+}
+
+void EventLoop::ask_interrupt() {
+  next_interrupt_ask_ = dispatched_ + interrupt_every_;
+  if (interrupted_()) throw Interrupted(now_);
+}
+
 void EventLoop::stood_still() {
   // The first event at the instant is not counted, this one has not run: instant_events_ ran. The count starts again
   // as at a new instant.
@@ -113,6 +127,8 @@ void EventLoop::drop_cancelled_head() {
 bool EventLoop::run_one() { return run_due(Nanoseconds::max().count()); }
 
 bool EventLoop::run_due(int64_t deadline) {
+  if (dispatched_ >= next_interrupt_ask_) [[unlikely]]
+    ask_interrupt();
   settle_timers();
   if (!posts_.empty()) {
     if (now_.count() > deadline) return false;

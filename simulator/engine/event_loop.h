@@ -50,6 +50,14 @@ class TimeStoodStill : public std::runtime_error {
   uint64_t events;  // how many ran there
 };
 
+// What the loop throws when its interrupt check (set_interrupt) says to stop: between two events, so the world is
+// whole and a later run goes on from the instant reached. The event that would have run next stays queued.
+class Interrupted : public std::runtime_error {
+ public:
+  explicit Interrupted(Nanoseconds at);
+  Nanoseconds at;
+};
+
 class EventLoop final : public Executor {
  public:
   EventLoop();
@@ -109,6 +117,10 @@ class EventLoop final : public Executor {
   // TimeStoodStill instead of running (and the count starts again). 0, the default, turns it off. The check is one
   // comparison per event.
   void set_stall_limit(uint64_t events) { stall_limit_ = events == 0 ? UINT64_MAX : events; }
+  // Asks `interrupted` once every `every_events` events (before the next one runs) and throws Interrupted when it
+  // says so: how a caller outside the loop (Python's Ctrl-C) stops a long run. It must not touch the world, so a run
+  // asked and one not asked are the same run. An empty function turns it off (the default). One comparison per event.
+  void set_interrupt(std::function<bool()> interrupted, uint64_t every_events);
   // The most events that ran at one virtual instant so far (how close a run came to its stall limit).
   uint64_t busiest_instant() const { return std::max(busiest_instant_, instant_ < 0 ? 0 : instant_events_ + 1); }
   // Events scheduled and neither run nor cancelled.
@@ -193,6 +205,7 @@ class EventLoop final : public Executor {
     }
   }
   [[noreturn]] void stood_still();
+  void ask_interrupt();
   void sweep_cancelled();
   void sweep_cancelled_in_wheel();
 
@@ -210,6 +223,9 @@ class EventLoop final : public Executor {
   uint64_t instant_events_ = 0;    // events run at that time after the first
   uint64_t stall_limit_ = UINT64_MAX;
   uint64_t busiest_instant_ = 0;  // of the instants before instant_
+  std::function<bool()> interrupted_;
+  uint64_t interrupt_every_ = 0;
+  uint64_t next_interrupt_ask_ = UINT64_MAX;  // dispatched_ at which to ask next
   std::shared_ptr<Canceller> canceller_;
 };
 

@@ -437,4 +437,43 @@ BOOST_AUTO_TEST_CASE(the_stall_limit_counts_events_per_instant_not_in_all) {
   BOOST_TEST(loop.busiest_instant() == 12u);
 }
 
+// The interrupt check (Python's Ctrl-C): asked once every N events, before the next runs; when it says stop, the
+// loop throws Interrupted with that event still queued, and running on gives the same events in the same order as a
+// loop never asked.
+BOOST_AUTO_TEST_CASE(an_interrupt_stops_the_loop_between_events_and_loses_none) {
+  const auto fill = [](EventLoop& loop, std::vector<int>& order) {
+    for (int i = 0; i < 100; ++i) loop.schedule_after(Nanoseconds(1 + i / 3), [&order, &loop, i] {
+      order.push_back(i);
+      if (i % 10 == 0) loop.post([&order, i] { order.push_back(1000 + i); });
+    });
+  };
+  EventLoop straight;
+  std::vector<int> expected;
+  fill(straight, expected);
+  straight.run_until(1s);
+
+  EventLoop loop;
+  std::vector<int> order;
+  fill(loop, order);
+  int asked = 0;
+  loop.set_interrupt([&] { return ++asked == 3; }, 7);
+  try {
+    loop.run_until(1s);
+    BOOST_FAIL("the loop was not interrupted");
+  } catch (const Interrupted& interrupted) {
+    BOOST_TEST(interrupted.at == loop.now());
+  }
+  BOOST_TEST(asked == 3);
+  BOOST_TEST(loop.events_dispatched() == 21u);  // asked after 7, 14 and 21 events: the 22nd stayed queued
+  BOOST_TEST(order.size() == 21u);
+  loop.run_until(1s);  // asked on, it never says stop again
+  BOOST_TEST(order == expected, boost::test_tools::per_element());
+  BOOST_TEST(loop.events_dispatched() == straight.events_dispatched());
+  BOOST_TEST(loop.now() == straight.now());
+
+  loop.set_interrupt({}, 0);  // off
+  for (int i = 0; i < 50; ++i) loop.post([] {});
+  BOOST_CHECK_NO_THROW(loop.run());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
