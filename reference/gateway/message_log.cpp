@@ -31,11 +31,14 @@ ReadResult MessageLog::read(const std::string& cursor, const std::function<bool(
     result.cursor = cursor_for(last_sequence_);
     return result;
   }
+  // Exactly a cursor this log gives out: its epoch, '.', and the sequence's digits with nothing after them.
   const size_t dot = cursor.rfind('.');
   uint64_t after = 0;
-  if (dot == std::string::npos || std::string_view(cursor).substr(0, dot) != epoch_ ||
-      std::from_chars(cursor.data() + dot + 1, cursor.data() + cursor.size(), after).ec != std::errc{} ||
-      after > last_sequence_ || after < dropped_through_) {
+  const char* const end = cursor.data() + cursor.size();
+  const auto sequence = dot == std::string::npos ? std::from_chars_result{nullptr, std::errc::invalid_argument}
+                                                 : std::from_chars(cursor.data() + dot + 1, end, after);
+  if (dot == std::string::npos || std::string_view(cursor).substr(0, dot) != epoch_ || sequence.ec != std::errc{} ||
+      sequence.ptr != end || after > last_sequence_ || after < dropped_through_) {
     result.expired = true;
     result.cursor = cursor_for(last_sequence_);
     return result;

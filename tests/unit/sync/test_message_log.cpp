@@ -91,6 +91,14 @@ BOOST_AUTO_TEST_CASE(a_cursor_from_another_epoch_or_garbage_is_expired) {
   BOOST_TEST(after.read(before.current_cursor(), kEverything, 100, 48h, kStart).expired);
   BOOST_TEST(after.read("new.99", kEverything, 100, 48h, kStart).expired);  // from the future
   BOOST_TEST(after.read("nonsense", kEverything, 100, 48h, kStart).expired);
+  // A sequence with anything after its digits is no cursor this log gave out ("new.0" once read "new.0\0" and
+  // "new.0abc" as "new.0"); the current one still reads.
+  const std::string current = after.current_cursor();
+  BOOST_TEST(!after.read(current, kEverything, 100, 48h, kStart).expired);
+  for (const std::string& garbled : {current + std::string(1, '\0'), current + "abc", current + " ", current + ".0",
+                                     after.current_cursor().substr(0, current.size() - 1) + "-0"}) {
+    BOOST_TEST_CONTEXT(garbled) { BOOST_TEST(after.read(garbled, kEverything, 100, 48h, kStart).expired); }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(capacity_drops_the_oldest_and_expires_cursors_behind_them) {
