@@ -99,15 +99,15 @@ void TokenAccessPolicy::authorize_management(const http::Request& request) {
 }
 
 bool TokenAccessPolicy::may_read(const http::Request& request, std::string_view repository) {
-  return identity_may(request, repository, auth::RouteAccess::ContentRead);
+  return request_may(request, repository, auth::RouteAccess::ContentRead, Narrowing::ByJwt);
 }
 
 bool TokenAccessPolicy::may_list(const http::Request& request, std::string_view repository) {
-  return identity_may(request, repository, auth::RouteAccess::ContentOrMetadataRead);
+  return request_may(request, repository, auth::RouteAccess::ContentOrMetadataRead, Narrowing::IdentityOnly);
 }
 
-bool TokenAccessPolicy::identity_may(const http::Request& request, std::string_view repository,
-                                     auth::RouteAccess access) {
+bool TokenAccessPolicy::request_may(const http::Request& request, std::string_view repository,
+                                    auth::RouteAccess access, Narrowing narrowing) {
   Identity identity;
   try {
     identity = authenticator_.authenticate(request, naming_);
@@ -115,7 +115,7 @@ bool TokenAccessPolicy::identity_may(const http::Request& request, std::string_v
     return false;  // rate-limited: authorize() let the request through on a cached login that has since gone
   }
   auth::Credentials credentials = identity.credentials();
-  credentials.presented = auth::Presentation::Basic;  // the identity's rights, not the JWT's narrowing (see header)
+  if (narrowing == Narrowing::IdentityOnly) credentials.presented = auth::Presentation::Basic;  // (see header)
   auth::RouteNeeds needs;
   needs.access = access;
   needs.repository = repository;

@@ -40,12 +40,13 @@ class TokenAccessPolicy final : public AccessPolicy {
   TokenAccessPolicy(Authenticator& authenticator, ServiceNaming naming, NodeFacts node = {});
 
   void authorize(const http::Request& request, const Route& route) override;
-  // The identity's own rights (its scope map; everything for the admin user at the cloud), content/read on
-  // `repository`. A Bearer token's access claim does not narrow this: the registry asks it to filter the catalog (a
-  // token granted registry:catalog:* names no repository) and to pick an automatic mount source, and either way the
-  // holder could get a token for any repository its scope map can read.
+  // Whether the request may read content of `repository`, as a route there would judge it: its token's scope map
+  // (everything for the admin user at the cloud), narrowed by a Bearer JWT's access claim. The registry asks it to
+  // pick an automatic mount source, which must be one the request could pull from: a JWT narrowed to one repository
+  // is often handed to a party trusted with that one alone (it once mounted any repository its token could read).
   bool may_read(const http::Request& request, std::string_view repository) override;
-  // The same, with content/read or metadata/read (tags/list's rule): the catalog's filter.
+  // The identity's own rights, content/read or metadata/read (tags/list's rule), not narrowed by a JWT: the
+  // catalog's filter, for a JWT granted registry:catalog:*, which names no repository.
   bool may_list(const http::Request& request, std::string_view repository) override;
 
   // /mgmt/v1/...: the admin user (SPEC 7.2). Throws the ApiError to answer otherwise.
@@ -57,8 +58,10 @@ class TokenAccessPolicy final : public AccessPolicy {
 
  private:
   void enforce(const http::Request& request, const auth::RouteNeeds& needs);
-  // may_read and may_list: the identity's own rights (not a JWT's narrowing) for `access` on `repository`.
-  bool identity_may(const http::Request& request, std::string_view repository, auth::RouteAccess access);
+  // may_read and may_list: `access` on `repository`, with the JWT's narrowing or without it.
+  enum class Narrowing { ByJwt, IdentityOnly };
+  bool request_may(const http::Request& request, std::string_view repository, auth::RouteAccess access,
+                   Narrowing narrowing);
 
   Authenticator& authenticator_;
   const ServiceNaming naming_;

@@ -152,6 +152,29 @@ BOOST_AUTO_TEST_CASE(blobs_of_unreadable_repositories_stay_out_of_reach) {
   BOOST_TEST(get("/v2/samples/app" + blob, basic("pull-token", pull_pw)).status == 200);
 }
 
+// An automatic mount (no `from`) picks its source among the repositories the request may read: with a Bearer JWT,
+// those its access claim grants, not every one its token's scope map could read. A JWT narrowed to one repository
+// once mounted (201) a blob of another, then read it through its own.
+BOOST_AUTO_TEST_CASE(an_automatic_mount_stays_within_a_jwts_grant) {
+  Authorizing as_admin(node, admin);
+  InProcessClient admin_client(as_admin);
+  const oci::Digest other = admin_client.push_blob("samples/other", "other-bytes");
+  const std::string mount = "/v2/samples/own/blobs/uploads/?mount=" + other.str();
+  const std::string blob = "/v2/samples/own/blobs/" + other.str();
+
+  const std::string narrow = "Bearer " + bearer_for("push-token", push_pw, "scope=repository:samples/own:pull,push");
+  const Reply narrowed = send(Method::Post, mount, narrow);
+  BOOST_TEST(narrowed.status == 202, narrowed.body);  // an upload session instead
+  BOOST_TEST(get(blob, narrow).status == 404);
+
+  // A JWT that also grants pull on the source mounts it, as Basic credentials of the same token do.
+  const std::string both = "Bearer " + bearer_for("push-token", push_pw,
+                                                  "scope=repository:samples/own:pull,push&"
+                                                  "scope=repository:samples/other:pull");
+  BOOST_TEST(send(Method::Post, mount, both).status == 201);
+  BOOST_TEST(get(blob, narrow).status == 200);
+}
+
 // SPEC 3.6: the catalog at the cloud is for a token with a rule on "*" (and the admin user).
 BOOST_AUTO_TEST_CASE(catalog) {
   Authorizing as_admin(node, admin);

@@ -344,10 +344,17 @@ BOOST_AUTO_TEST_CASE(may_read_follows_the_scope_map) {
   BOOST_TEST(!policy.may_read(make_request(Method::Get, "/v2/_catalog", basic("pull-token", "wrong")), "samples/a"));
   BOOST_TEST(!policy.may_read(make_request(Method::Get, "/v2/_catalog", ""), "samples/a"));
   BOOST_TEST(policy.may_read(make_request(Method::Get, "/v2/_catalog", basic("admin", kAdminPassword)), "any"));
-  // A JWT naming only the catalog still lets the catalog list what the scope map can read.
+  // A JWT naming only the catalog still lets the catalog list what the scope map can read (may_list); it reads no
+  // repository's content, so it picks no mount source (may_read), nor does one granting another repository.
   const std::string jwt = access_token("pull-token", {{"registry", "catalog", {"*"}}});
-  BOOST_TEST(policy.may_read(make_request(Method::Get, "/v2/_catalog", "Bearer " + jwt), "samples/a"));
-  BOOST_TEST(!policy.may_read(make_request(Method::Get, "/v2/_catalog", "Bearer " + jwt), "other/a"));
+  BOOST_TEST(policy.may_list(make_request(Method::Get, "/v2/_catalog", "Bearer " + jwt), "samples/a"));
+  BOOST_TEST(!policy.may_list(make_request(Method::Get, "/v2/_catalog", "Bearer " + jwt), "other/a"));
+  BOOST_TEST(!policy.may_read(make_request(Method::Get, "/v2/_catalog", "Bearer " + jwt), "samples/a"));
+  const std::string pull_b = access_token("pull-token", {{"repository", "samples/b", {"pull"}}});
+  BOOST_TEST(!policy.may_read(make_request(Method::Post, "/v2/samples/b/blobs/uploads/", "Bearer " + pull_b),
+                              "samples/a"));
+  BOOST_TEST(policy.may_read(make_request(Method::Post, "/v2/samples/b/blobs/uploads/", "Bearer " + pull_b),
+                             "samples/b"));
 }
 
 // The catalog lists what a token may see: a repository whose tags it may list (metadata/read) is listed, though its
