@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "reference/cli/data_dir_lock.h"
+#include "reference/common/host_port.h"
 #include "reference/common/iso_duration.h"
 #include "reference/live/asio_executor.h"
 #include "reference/live/live_http_client.h"
@@ -124,15 +125,7 @@ Nanoseconds duration_option(const std::string& text, const char* flag) {
 // --login-server is every client's Host and the name in every connection string: a mistyped one (a space, port
 // 99999) would refuse every request as "served as ..." instead of failing the start.
 void check_login_server(const std::string& text) {
-  const size_t colon = text.rfind(':');
-  const bool bracketed = text.rfind(']') != std::string::npos && text.rfind(']') > (colon == std::string::npos ? 0 : colon);
-  const std::string host = colon == std::string::npos || bracketed ? text : text.substr(0, colon);
-  const std::string port = colon == std::string::npos || bracketed ? std::string() : text.substr(colon + 1);
-  const bool host_ok = !host.empty() && host.find_first_of(" \t/?#@\\") == std::string::npos;
-  const bool port_ok = colon == std::string::npos || bracketed ||
-                       (!port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
-                        std::stoul(port) >= 1 && std::stoul(port) <= 65535);
-  if (!host_ok || !port_ok)
+  if (!is_host_port(text))
     throw std::runtime_error("--login-server: '" + text + "' is not HOST or HOST:PORT (a port from 1 to 65535)");
 }
 

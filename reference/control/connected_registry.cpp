@@ -7,6 +7,7 @@
 
 #include "reference/auth/actions.h"
 #include "reference/common/ascii.h"
+#include "reference/common/host_port.h"
 #include "reference/common/iso_duration.h"
 #include "reference/common/json_scan.h"
 #include "reference/common/shortened.h"
@@ -22,16 +23,11 @@ namespace {
 // goes into the cloud's log (a 1 MB connectionState made a 1 MB warn line).
 std::string reported(std::string_view value) { return in_quotes(shortened(value, 64)); }
 
-// A child's reported loginServer becomes its children's ParentGatewayEndpoint in their connection strings (SPEC 7.3):
-// HOST or HOST:PORT, nothing that could end that key and add another (';', '='), nor a megabyte of it.
+// A child's reported loginServer becomes its children's ParentGatewayEndpoint in their connection strings (SPEC 7.3).
 std::string login_server_checked(std::string value) {
-  constexpr size_t kLongest = 261;  // a 253-character DNS name, ':' and a port; brackets for IPv6
-  const auto allowed = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view(".-_:[]").find(c) != std::string_view::npos;
-  };
-  if (value.size() > kLongest || !std::all_of(value.begin(), value.end(), allowed))
-    throw std::invalid_argument("status field 'loginServer' is not HOST or HOST:PORT; got " + reported(value));
+  if (!is_host_port(value))
+    throw std::invalid_argument("status field 'loginServer' is not HOST or HOST:PORT (a port from 1 to 65535); got " +
+                                reported(value));
   return value;
 }
 

@@ -251,8 +251,20 @@ BOOST_AUTO_TEST_CASE(hostile_notifications_and_login_servers_are_refused) {
     BOOST_TEST(read_by(StatusReport(body.reports[0])).notifications_error == kNotificationsRefused);
   }
   const StatusReading injected = by_outline(R"({"loginServer":"evil:443;ParentEndpointProtocol=https"})");
-  BOOST_TEST(injected.error ==
-             "status field 'loginServer' is not HOST or HOST:PORT; got 'evil:443;ParentEndpointProtocol=https'");
+  BOOST_TEST(injected.error == "status field 'loginServer' is not HOST or HOST:PORT (a port from 1 to 65535); got "
+                                "'evil:443;ParentEndpointProtocol=https'");
+  // Ports nobody can reach went into the children's connection strings as they came.
+  for (const std::string login_server : {"host:99999", "host:0", "host:", "host:5000:6000", "host:05000", ":5000",
+                                         "[::1", "[]:5000", "[::1]5000", "host:+5000"}) {
+    BOOST_TEST_CONTEXT(login_server) {
+      BOOST_TEST(!by_outline(R"({"loginServer":")" + login_server + R"("})").error.empty());
+    }
+  }
+  for (const std::string login_server : {"host", "host:1", "host:65535", "10.0.0.5:8080", "edge_1.example.com:443"}) {
+    BOOST_TEST_CONTEXT(login_server) {
+      BOOST_TEST(by_outline(R"({"loginServer":")" + login_server + R"("})").error.empty());
+    }
+  }
   const StatusReading huge = by_outline(R"({"connectionState":")" + std::string(1 << 20, 'x') + R"("})");
   BOOST_TEST(huge.error.size() < 200u, huge.error.size());
   BOOST_TEST(by_outline(R"({"loginServer":"[::1]:5000"})").error.empty());
