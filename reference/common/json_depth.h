@@ -13,6 +13,12 @@ namespace outpost {
 // Deepest nesting accepted in the JSON files people write (scenarios, topologies, configuration): theirs reach 6.
 inline constexpr size_t kMaxJsonFileDepth = 64;
 
+// Whether `text` holds a NUL byte. RFC 8259 has no place for one (inside a string it must be escaped, outside it is not
+// whitespace), but nlohmann's lexer reads it as the end of input, so "{}\0anything" parses as {} and whatever follows
+// the NUL would be stored, served or relayed as if it were part of the document. Every reader of untrusted JSON
+// refuses such text as not JSON; json_scan does so itself.
+inline bool json_holds_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
 // Whether some '[' or '{' of `text` sits more than `limit` levels deep (the outermost bracket is level 1). Brackets
 // inside strings do not count. Not a validity check: text that is not JSON is left to the parser that follows.
 bool json_nests_deeper_than(std::string_view text, size_t limit);

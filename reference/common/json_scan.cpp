@@ -92,7 +92,8 @@ class Scanner {
       if (depth <= max_depth_) outline_.value(depth, text_.substr(begin, pos_ - begin));
       for (;;) {
         skip_space();
-        if (closers.empty()) return pos_ == text_.size() || text_[pos_] == '\0';  // the lexer's end of input: NUL too
+        // The end of the text. nlohmann's lexer also ends input at a NUL byte, which JSON never holds (json_depth.h).
+        if (closers.empty()) return pos_ == text_.size();
         if (eat(',')) {
           if (closers.back() == '}' && !key(closers.size())) return false;
           break;  // to the next value

@@ -40,9 +40,10 @@ class JsonOutline {
   ~JsonOutline() = default;
 };
 
-// Whether nlohmann::json::accept(text) holds (3.11: RFC 8259 as its lexer reads it: a UTF-8 byte order mark skipped
-// at the very start, strict UTF-8 in strings, no lone surrogate escapes, numbers whose double overflows refused, and
-// input ending at a NUL byte after the value), telling `outline` about the values up to `max_depth` on the way.
+// Whether nlohmann::json::accept(text) holds and `text` holds no NUL byte (3.11: RFC 8259 as its lexer reads it: a
+// UTF-8 byte order mark skipped at the very start, strict UTF-8 in strings, no lone surrogate escapes, numbers whose
+// double overflows refused; the lexer would also end the input at a NUL after the value, which is refused here: see
+// json_holds_nul), telling `outline` about the values up to `max_depth` on the way.
 bool json_scan(std::string_view text, JsonOutline& outline, size_t max_depth);
 
 // For readers of an outline. A string token's value (`token` as the scan gave it, quotes included): its bytes when it

@@ -3,6 +3,7 @@
 #include <functional>
 #include <vector>
 
+#include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
 #include "reference/common/log.h"
 #include "reference/control/control_errors.h"
@@ -58,6 +59,8 @@ nlohmann::json parse_body(const std::string& text) {
                             " levels");
     return true;
   };
+  if (json_holds_nul(text))  // the parser would stop at it (reference/common/json_depth.h)
+    throw invalid_request("request body is not valid JSON: it holds a NUL byte (escape U+0000 as \\u0000)");
   try {
     return nlohmann::json::parse(text, limit_depth);
   } catch (const nlohmann::json::exception& error) {

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 
+#include "reference/common/json_depth.h"
 #include "reference/common/log.h"
 #include "reference/common/shortened.h"
 #include "reference/common/time_format.h"
@@ -422,6 +423,8 @@ class GatewayCall final : public http::Call {
   }
 
   nlohmann::json parse_body() {
+    // The parser would stop at a NUL byte and read the bytes before it (reference/common/json_depth.h).
+    if (json_holds_nul(body_)) throw ApiError(400, "INVALID_REQUEST", "the request body is not JSON");
     try {
       return body_.empty() ? nlohmann::json::object() : nlohmann::json::parse(body_);
     } catch (const nlohmann::json::exception&) {

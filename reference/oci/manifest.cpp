@@ -222,6 +222,9 @@ json parse_json(std::string_view bytes) {
   // Refused before parsing: dumping a value nested 100,000 levels deep into an error message overflowed the stack.
   if (json_nests_deeper_than(bytes, kMaxManifestDepth))
     fail({}, {}, "manifest nests deeper than " + std::to_string(kMaxManifestDepth) + " levels");
+  // The parser would stop at the NUL and take the bytes before it; the manifest's bytes, all of them, are what is
+  // stored and served (reference/common/json_depth.h).
+  if (json_holds_nul(bytes)) fail({}, {}, "manifest is not valid JSON: it holds a NUL byte (escape U+0000 as \\u0000)");
   try {
     return json::parse(bytes.begin(), bytes.end());
   } catch (const json::exception& error) {

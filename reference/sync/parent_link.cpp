@@ -65,7 +65,7 @@ http::Headers authorized(const std::string& value) {
   return headers;
 }
 
-// Whether a body is JSON (nlohmann::json::parse would take it), without building it.
+// Whether a body is JSON (nlohmann::json::parse would take it, and it holds no NUL byte), without building it.
 bool is_json(std::string_view text) {
   struct Unread final : JsonOutline {
     void open(size_t, char) override {}
@@ -166,6 +166,7 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
       answer.text = std::move(response.body);
     } else {
       if (json_nests_deeper_than(response.body, gateway::kMaxDocumentDepth)) throw too_deep(operation);
+      if (json_holds_nul(response.body)) throw not_json(operation);  // the parser would stop at the NUL
       try {
         answer.body = nlohmann::json::parse(response.body);
       } catch (const nlohmann::json::exception&) {

@@ -464,6 +464,11 @@ def test_the_gateway_takes_only_its_own_path_and_a_protocol_version_written_as_d
                  {"instanceId": "ok", "protocolVersion": 0}, {"instanceId": "ok", "protocolVersion": [1]}):
         answer = http.post(activate, json=body, headers={GATEWAY_HEADER: "1"}, timeout=10)
         assert_error(answer, 400, "INVALID_REQUEST")
+    # A NUL byte ends the parser's input: these were read as the JSON before it, the rest ignored.
+    headers = {GATEWAY_HEADER: "1", "Content-Type": "application/json"}
+    for resource, body in (("activate", b'{"instanceId": "ok"}\x00garbage'), ("status", b'{"reports": []}\x00[')):
+        answer = http.post(f"{gateway}/v1/factory/{resource}", data=body, headers=headers, timeout=10)
+        assert_error(answer, 400, "INVALID_REQUEST")
     assert readyz(hier.cloud.url) == 200
 
 

@@ -479,6 +479,19 @@ def _deeply_nested_manifest(registry, known):
         assert len(response.content) < 1000, response.content[:200]
 
 
+def _manifest_with_a_nul_byte(registry, known):
+    # The JSON parser ends its input at a NUL byte: a manifest followed by one and anything at all was stored (201)
+    # and served back as bytes no client could parse. Refused by tag and by digest, and nothing is stored.
+    image = known.image
+    layers = [(layer.descriptor.digest, layer.descriptor.size) for layer in image.layers]
+    body = manifest_for(image.config.digest, image.config.size, layers) + b"\x00garbage"
+    for reference in ("nul", sha256_bytes(body)):
+        assert_error(put_manifest(registry, known.repository, reference, body), 400, "MANIFEST_INVALID")
+    for reference in ("nul", sha256_bytes(body)):
+        url = v2(registry, f"{known.repository}/manifests/{reference}")
+        expect_status(requests.head(url, headers={"Accept": OCI_MANIFEST}, timeout=HTTP_TIMEOUT), 404)
+
+
 def _out_of_order_chunk(registry, known):
     data = os.urandom(3072)
     url = start_upload(registry, known.repository)
@@ -524,6 +537,7 @@ ERROR_CASES: dict[str, Callable] = {
     "manifest-missing-blob": _manifest_with_missing_blob,
     "oversize-manifest": _oversize_manifest,
     "deeply-nested-manifest": _deeply_nested_manifest,
+    "manifest-with-a-nul-byte": _manifest_with_a_nul_byte,
     "out-of-order-chunk": _out_of_order_chunk,
 }
 

@@ -56,6 +56,7 @@ json parse_body(const std::string& body) {
   if (body.empty()) return json::object();
   if (json_nests_deeper_than(body, kMaxBodyDepth))
     throw ProxyError(400, "bad request body: nests deeper than " + std::to_string(kMaxBodyDepth) + " levels");
+  if (json_holds_nul(body)) throw ProxyError(400, "bad request body: it holds a NUL byte");  // see json_depth.h
   try {
     return json::parse(body);
   } catch (const json::exception& error) {  // a syntax error, or a number no double holds (1e400)

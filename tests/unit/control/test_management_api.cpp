@@ -187,6 +187,11 @@ BOOST_AUTO_TEST_CASE(malformed_bodies_are_400) {
     BOOST_TEST(message.starts_with("request body is not valid JSON"), message);
     BOOST_TEST(message.find("json.exception") == std::string::npos, message);
   }
+  // The parser ends input at a NUL byte: this body was taken as {"actions": []} (201) with the rest ignored.
+  const std::string nul_body = std::string("{\"actions\": []}") + '\0' + "garbage";
+  const auto nul = send(Method::Put, "/mgmt/v1/scopeMaps/body-test", nul_body);
+  expect_error(nul, 400, "INVALID_REQUEST");
+  BOOST_TEST(body_of(nul).at("errors")[0].at("message").get<std::string>().find("NUL byte") != std::string::npos);
   BOOST_TEST(control->list_scope_maps().body.size() == 5u);
 }
 

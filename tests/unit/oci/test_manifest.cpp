@@ -334,6 +334,18 @@ BOOST_AUTO_TEST_CASE(must_be_a_json_object) {
   }
 }
 
+// The parser ends input at a NUL byte: a manifest followed by "\0" and anything was taken, stored with the bytes after
+// the NUL, and served back as JSON that is not JSON.
+BOOST_AUTO_TEST_CASE(a_nul_byte_anywhere_is_refused) {
+  const std::string manifest = oci_image().dump();
+  for (const std::string& bytes : {manifest + std::string(1, '\0'), manifest + std::string("\0garbage", 8),
+                                   manifest + std::string(" \0 ", 3)}) {
+    const ManifestError error = refusal_of_bytes(bytes, kOciImageManifest);
+    BOOST_TEST(error.code() == "MANIFEST_INVALID");
+    BOOST_TEST(std::string(error.what()).find("NUL byte") != std::string::npos, error.what());
+  }
+}
+
 // A wrongly typed value nested 100,000 levels deep was dumped into the error message, recursively, and overflowed the
 // stack (found by probing a live server). Such a manifest is refused before it is parsed; the message stays short.
 BOOST_AUTO_TEST_CASE(a_manifest_nested_without_bound_is_refused_before_it_is_parsed) {

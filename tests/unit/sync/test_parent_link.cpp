@@ -172,7 +172,9 @@ BOOST_FIXTURE_TEST_CASE(an_answer_comes_back_as_written_or_parsed, Fixture) {
   }
 }
 
-BOOST_FIXTURE_TEST_CASE(a_body_is_refused_exactly_when_the_parser_refuses_it, Fixture) {
+// As the parser judges it, but for a NUL byte after the value: the parser reads it as the end of input, and takes
+// "{}\0junk" for {}; no JSON holds a raw NUL, so the link refuses that body whichever way it is read.
+BOOST_FIXTURE_TEST_CASE(a_body_is_refused_exactly_when_it_is_not_json, Fixture) {
   const std::vector<std::string> bodies = {
       "{}", "[]", "0", "-0.5e-3", "\"text\"", "null", " true ", "{\"a\":[1,{\"b\":null}]}", "\xEF\xBB\xBF{}",
       std::string("{}\0junk", 7), "\"caf\xC3\xA9\"", "\"\\ud83d\\ude00\"", "1e308",
@@ -183,7 +185,8 @@ BOOST_FIXTURE_TEST_CASE(a_body_is_refused_exactly_when_the_parser_refuses_it, Fi
       BOOST_TEST_CONTEXT(body) {
         client.answer(200, body);
         const auto [answer, failure] = call(http::Method::Get, "messages", "", {}, reading);
-        BOOST_TEST(answer.has_value() == nlohmann::json::accept(body));
+        const bool json = nlohmann::json::accept(body) && body.find('\0') == std::string::npos;
+        BOOST_TEST(answer.has_value() == json);
         if (answer && reading == ParentLink::Reading::Text) BOOST_TEST(answer->text == body);
         if (answer && reading == ParentLink::Reading::Tree) BOOST_TEST(answer->body == nlohmann::json::parse(body));
         if (failure) {

@@ -154,15 +154,19 @@ BOOST_AUTO_TEST_CASE(only_a_bom_at_the_very_start_and_json_whitespace_surround_t
                false);
 }
 
-BOOST_AUTO_TEST_CASE(the_input_ends_at_a_nul_byte_after_the_value) {
-  // nlohmann's lexer reads a NUL as the end of the input (as at the end of a C string), so nothing after it counts.
-  judged_alike({"{}\0"s, "{}\0garbage"s, "[1] \0 ]]"s, "1\0x"s, "true\0"s}, true);
+// nlohmann's lexer reads a NUL as the end of the input (as at the end of a C string), so it accepts a value followed by
+// a NUL and anything at all. JSON never holds a raw NUL: the reading refuses such a body (a relay once passed up
+// "{reports}\0garbage" as a status body), and judges every other placement of a NUL as the lexer does.
+BOOST_AUTO_TEST_CASE(a_nul_byte_is_never_json_though_the_lexer_ends_input_there) {
+  const std::string bodies[] = {"{}\0"s, "{}\0garbage"s, "[1] \0 ]]"s, "1\0x"s, "true\0"s,
+                                "{\"reports\":[{\"name\":\"a\"}]}\0{\"reports\":[]}"s};
+  for (const std::string& body : bodies) {
+    BOOST_TEST_CONTEXT(printable(body)) {
+      BOOST_TEST(json::accept(body));  // the lexer's reading, which the status body reading does not follow
+      BOOST_TEST((read_status_body(body).verdict == Verdict::NotJson));
+    }
+  }
   judged_alike({"\0{}"s, "\0"s, "[1\0]"s, "tr\0ue"s, "\"a\0\""s, "{\"a\":\0}"s}, false);
-  const std::string body = "{\"reports\":[{\"name\":\"a\"}]}\0{\"reports\":[]}"s;  // the reports view it
-  const auto read = read_status_body(body);
-  BOOST_TEST_REQUIRE((read.verdict == Verdict::Reports));
-  BOOST_TEST_REQUIRE(read.reports.size() == 1U);
-  BOOST_TEST(read.reports[0].name == "a");
 }
 
 BOOST_AUTO_TEST_CASE(literals_are_spelt_in_full_in_lower_case) {
