@@ -21,6 +21,28 @@ nlohmann::json top_level(const std::string& repository_pattern) {
 uint64_t polls(HierarchyWorld& world, const std::string& cr) {
   return world.network().requests_to("cloud:5001", "/gateway/v1/" + cr + "/messages");
 }
+
+// A cloud serving one connected registry, alpha1, and its polls of the messages resource with alpha1's sync token.
+struct PollingAlpha {
+  HierarchyWorld world;
+  std::pair<std::string, std::string> sync_token;
+
+  PollingAlpha() {
+    world.add_connected_registry("alpha1", top_level("apps/a/*"),
+                                 {"repositories/apps/a/*/content/read", "repositories/apps/a/*/metadata/read"});
+    const auto connection = control::parse_connection_string(world.node("alpha1").connection_string);
+    BOOST_REQUIRE(connection);
+    sync_token = {connection.value->sync_token, connection.value->sync_token_password};
+  }
+
+  // GET /gateway/v1/<cr>/messages?<query>, with the protocol's version header.
+  http::ClientResponse poll(const std::string& query, const std::string& cr = "alpha1") {
+    http::Headers protocol;
+    protocol.set(std::string(gateway::kProtocolHeader), std::to_string(gateway::kProtocolVersion));
+    return world.call("cloud:5001", http::Method::Get, "/gateway/v1/" + cr + "/messages?" + query, sync_token, {},
+                      "application/json", protocol);
+  }
+};
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(long_poll)
@@ -74,19 +96,7 @@ BOOST_AUTO_TEST_CASE(a_stopping_parent_answers_its_waiting_children_at_once) {
 // A long poll refused before it waits (a parameter that is not a number) is answered with its error. The call used to
 // hand its answer function to the poll before reading the parameters, so the refusal found it empty and the child got
 // a 500 instead of the 400 that says what is wrong.
-BOOST_AUTO_TEST_CASE(a_poll_with_a_bad_parameter_is_refused_with_its_reason) {
-  HierarchyWorld world;
-  world.add_connected_registry("alpha1", top_level("apps/a/*"),
-                               {"repositories/apps/a/*/content/read", "repositories/apps/a/*/metadata/read"});
-  const auto connection = control::parse_connection_string(world.node("alpha1").connection_string);
-  BOOST_REQUIRE(connection);
-  const std::pair<std::string, std::string> sync_token{connection.value->sync_token,
-                                                      connection.value->sync_token_password};
-  http::Headers protocol;
-  protocol.set(std::string(gateway::kProtocolHeader), std::to_string(gateway::kProtocolVersion));
-  const auto poll = [&](const std::string& target) {
-    return world.call("cloud:5001", http::Method::Get, target, sync_token, {}, "application/json", protocol);
-  };
+BOOST_FIXTURE_TEST_CASE(a_poll_with_a_bad_parameter_is_refused_with_its_reason, PollingAlpha) {
   // Each refusal names the parameter and why: a number with more after it was read as its digits, and a negative
   // one was called "not a number" (a negative wait was taken as no wait).
   const std::vector<std::pair<std::string, std::string>> refused = {
@@ -99,32 +109,19 @@ BOOST_AUTO_TEST_CASE(a_poll_with_a_bad_parameter_is_refused_with_its_reason) {
       {"wait=1.5", "query parameter wait must be a whole number, not '1.5'"},
       {"configVersion=99999999999999999999", "query parameter configVersion is too large, not '99999999999999999999'"}};
   for (const auto& [query, reason] : refused) {
-    const auto answer = poll("/gateway/v1/alpha1/messages?" + query);
+    const auto answer = poll(query);
     BOOST_TEST(answer.status == 400, query << ": " << answer.status << " " << answer.body);
     BOOST_TEST(answer.body.find("INVALID_REQUEST") != std::string::npos, answer.body);
     BOOST_TEST(answer.body.find(reason) != std::string::npos, query << ": " << answer.body);
   }
-  const auto unknown = poll("/gateway/v1/nobody/messages?wait=1");
+  const auto unknown = poll("wait=1", "nobody");
   BOOST_TEST(unknown.status >= 400);
   BOOST_TEST(unknown.status < 500, unknown.status << " " << unknown.body);
 }
 
 // docs/protocol.md: a wait above 600 s reads as 600, however many digits it has. A wait too large for a number was
 // refused 400 "too large" instead, while 601 was read as 600; a limit too large reads as the largest.
-BOOST_AUTO_TEST_CASE(a_wait_beyond_600_seconds_reads_as_600_however_many_digits_it_has) {
-  HierarchyWorld world;
-  world.add_connected_registry("alpha1", top_level("apps/a/*"),
-                               {"repositories/apps/a/*/content/read", "repositories/apps/a/*/metadata/read"});
-  const auto connection = control::parse_connection_string(world.node("alpha1").connection_string);
-  BOOST_REQUIRE(connection);
-  const std::pair<std::string, std::string> sync_token{connection.value->sync_token,
-                                                      connection.value->sync_token_password};
-  http::Headers protocol;
-  protocol.set(std::string(gateway::kProtocolHeader), std::to_string(gateway::kProtocolVersion));
-  const auto poll = [&](const std::string& query) {
-    return world.call("cloud:5001", http::Method::Get, "/gateway/v1/alpha1/messages?" + query, sync_token, {},
-                      "application/json", protocol);
-  };
+BOOST_FIXTURE_TEST_CASE(a_wait_beyond_600_seconds_reads_as_600_however_many_digits_it_has, PollingAlpha) {
   const auto start = poll("");  // no cursor: the current one, at once
   BOOST_REQUIRE(start.status == 200);
   const auto state = nlohmann::json::parse(start.body);
