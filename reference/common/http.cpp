@@ -103,11 +103,16 @@ namespace {
 class ImmediateCall final : public Call {
  public:
   explicit ImmediateCall(Response response) : response_(std::move(response)) {}
-  bool on_body(std::string_view) override { return true; }
+  bool on_body(std::string_view piece) override {
+    drained_ += piece.size();
+    return drained_ < kDecidedBodyDrain;
+  }
   Response finish() override { return std::move(response_); }
+  bool decided() const override { return true; }
 
  private:
   Response response_;
+  uint64_t drained_ = 0;
 };
 }  // namespace
 

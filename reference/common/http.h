@@ -97,7 +97,18 @@ class Call {
   // synchronous hot path.
   virtual bool asynchronous() const { return false; }
   virtual void finish_async(std::function<void(Response)> respond) { respond(finish()); }
+
+  // Whether the answer was decided before any body came and nothing in the body can change it (respond_now: a 401,
+  // a 404, a refused push). The transport then sends no "100 Continue" inviting the body it would throw away (RFC
+  // 9110 10.1.1 lets a server answer without reading it), and such a call takes at most kDecidedBodyDrain bytes of
+  // it: a client without credentials once made the server read a 10 GB body before its 401. Wrappers forward it.
+  virtual bool decided() const { return false; }
 };
+
+// The most of a body a decided call reads before it stops the transport, which then answers and closes the
+// connection: what Go's server drains (256 KiB) before it does the same. A small body, read whole, keeps the
+// connection alive.
+inline constexpr size_t kDecidedBodyDrain = 256 * 1024;
 
 // The single entry point of a node's HTTP API.
 class Handler {

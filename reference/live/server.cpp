@@ -377,8 +377,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         request.remote_address = remote_;
         call = server_.handler.start(std::move(request));
       }
-      if (!parser.is_done()) {
-        if (const auto expect = header[bhttp::field::expect]; iequals(expect, "100-continue")) {
+      // A client that waits for "100 Continue" before its body gets the decided answer instead (http::Call::decided):
+      // it sends nothing more, and the connection closes after the answer.
+      const bool awaits_continue = iequals(header[bhttp::field::expect], "100-continue");
+      if (!parser.is_done() && awaits_continue && call->decided()) stopped_reading = true;
+      if (!parser.is_done() && !stopped_reading) {
+        if (awaits_continue) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           lowest().expires_after(options.write_timeout);
           auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()), use_tuple);

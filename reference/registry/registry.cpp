@@ -56,6 +56,7 @@ class GuardedCall final : public http::Call {
     response.route = std::string(label_);
     return response;
   }
+  bool decided() const override { return inner_->decided(); }
 
  private:
   std::unique_ptr<http::Call> inner_;

@@ -227,3 +227,48 @@ def test_a_chunk_still_arriving_keeps_the_session_from_a_concurrent_put(registry
         expect_status(client.post("/v2/victim/app/blobs/uploads/", params={"digest": digest}, data=b"abc",
                                   headers={"Content-Type": "application/octet-stream"}), 201)
         assert expect_status(client.get(f"/v2/victim/app/blobs/{digest}"), 200).content == b"abc"
+
+
+def _answer_head(connection: socket.socket) -> bytes:
+    """The status line and headers of the next answer on `connection`."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        piece = connection.recv(4096)
+        assert piece, f"connection closed before the answer: {head!r}"
+        head += piece
+    return head
+
+
+def _closes(connection: socket.socket) -> bool:
+    """Whether the server closes `connection` (what it sends first is read and dropped)."""
+    try:
+        while connection.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    return True
+
+
+def test_a_refusal_comes_without_reading_a_large_body(registry):
+    """docs/registry.md, "Errors": an answer decided before the body (here a 401, no credentials) is not held back
+    for it. A client waiting for `100 Continue` gets the 401 instead and sends nothing; one sending anyway has at
+    most 256 KiB read before the answer, and the connection closes. The server used to answer `100 Continue` and then
+    read the whole announced body (10 GB here) before saying 401: any client could make it read without end."""
+    host, port = urllib.parse.urlsplit(registry.url).hostname, urllib.parse.urlsplit(registry.url).port
+    request = (f"PATCH /v2/{REPOSITORY}/blobs/uploads/some-session HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               "Content-Type: application/octet-stream\r\nContent-Length: 10000000000\r\n")
+    with socket.create_connection((host, port), timeout=10) as waiting:
+        waiting.sendall((request + "Expect: 100-continue\r\n\r\n").encode())
+        head = _answer_head(waiting)
+        assert head.startswith(b"HTTP/1.1 401"), head
+        assert _closes(waiting)
+    with socket.create_connection((host, port), timeout=10) as sending:
+        sending.sendall((request + "\r\n").encode())
+        sending.sendall(b"\0" * (1024 * 1024))  # read and dropped after the answer if it is not read before
+        head = _answer_head(sending)
+        assert head.startswith(b"HTTP/1.1 401"), head
+        assert b"connection: close" in head.lower(), head
+        assert _closes(sending)
+    # The server goes on serving.
+    with OciClient(registry.url) as client:
+        expect_status(client.start_upload(REPOSITORY), 202)

@@ -17,6 +17,7 @@ class NotifyingCall final : public http::Call {
     if (response.status < 300) notify_();
     return response;
   }
+  bool decided() const override { return inner_->decided(); }
 
  private:
   std::unique_ptr<http::Call> inner_;

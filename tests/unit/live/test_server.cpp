@@ -264,6 +264,37 @@ BOOST_AUTO_TEST_CASE(expect_continue_gets_an_interim_response, *utf::timeout(30)
   BOOST_TEST(parse_upload_report(response.body())["total"] == 5u);
 }
 
+// An answer decided before the body (http::respond_now: a 401, a 404) is not changed by it. A client waiting for "100
+// Continue" gets that answer instead, and the server reads no body; one sending its body anyway has at most 256 KiB
+// of it read before the answer, then the connection closes. The server used to invite the body and read all of it
+// (a client without credentials announcing 10 GB was read until it stopped) before its answer.
+BOOST_AUTO_TEST_CASE(a_decided_answer_comes_without_reading_a_large_body, *utf::timeout(30)) {
+  Running running;
+  const std::string huge = "PUT /decided HTTP/1.1\r\nHost: test\r\nContent-Length: 10000000000\r\n";
+
+  Client waiting(running.server.bound_address());
+  waiting.write_raw(huge + "Expect: 100-continue\r\n\r\n");
+  const auto answer = waiting.read_response();  // no "100 Continue" first: the parser would have refused one
+  BOOST_TEST(answer.result_int() == 200);
+  BOOST_TEST(answer.body() == "hello /decided");
+  BOOST_TEST(!answer.keep_alive());
+  BOOST_TEST(waiting.closed_by_server());
+
+  Client sending(running.server.bound_address());
+  sending.write_raw(huge + "\r\n");
+  sending.write_raw(std::string(1024 * 1024, 'x'));  // taken by the server's linger after its answer, if not before
+  const auto refused = sending.read_response();
+  BOOST_TEST(refused.result_int() == 200);
+  BOOST_TEST(!refused.keep_alive());
+  BOOST_TEST(sending.closed_by_server());
+
+  // A small body is read whole, and the connection stays.
+  Client small(running.server.bound_address());
+  small.write_raw("PUT /small HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\n12345");
+  BOOST_TEST(small.read_response().body() == "hello /small");
+  BOOST_TEST(small.request(bhttp::verb::get, "/again").body() == "hello /again");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_and_oversized_headers_are_rejected, *utf::timeout(30)) {
   Running running;
   Client bad(running.server.bound_address());
