@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "reference/common/ascii.h"
+
 namespace outpost::registry {
 
 namespace {
@@ -37,7 +39,8 @@ std::string_view trim(std::string_view text) {
 RangeRequest parse_range_header(std::optional<std::string_view> header, uint64_t size) {
   if (!header) return {};
   std::string_view spec = trim(*header);
-  if (!spec.starts_with("bytes=")) return {};
+  // RFC 9110 14.1: range units compare case-insensitively ("Bytes=0-9" was served as the whole blob).
+  if (spec.size() < 6 || !ascii_iequals(spec.substr(0, 6), "bytes=")) return {};
   spec.remove_prefix(6);
   if (spec.find(',') != std::string_view::npos) return {};  // multiple ranges: serve the whole blob
   const size_t dash = spec.find('-');

@@ -6,6 +6,17 @@ using namespace outpost::registry;
 
 BOOST_AUTO_TEST_SUITE(byte_ranges)
 
+// RFC 9110 14.1: the unit is compared without case; "Bytes=0-9" was served as the whole blob.
+BOOST_AUTO_TEST_CASE(the_range_unit_has_no_case) {
+  for (const char* header : {"Bytes=0-9", "BYTES=0-9", "bYtEs=0-9"}) {
+    const auto r = parse_range_header(header, 100);
+    BOOST_TEST((r.status == RangeStatus::Partial), header);
+    BOOST_TEST(r.range.last == 9u, header);
+  }
+  BOOST_TEST((parse_range_header("bytes", 100).status == RangeStatus::Whole));
+  BOOST_TEST((parse_range_header("byte=0-9", 100).status == RangeStatus::Whole));
+}
+
 BOOST_AUTO_TEST_CASE(range_header_forms) {
   auto r = parse_range_header("bytes=0-9", 100);
   BOOST_TEST((r.status == RangeStatus::Partial));
