@@ -535,6 +535,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     message.version(version);
     message.result(static_cast<unsigned>(response.status));
     for (const auto& [name, value] : response.headers.entries()) message.insert(name, value);
+    // RFC 9110 8.6: no Content-Length on a 204 or a 1xx, though a handler states one (an upload's status, as the
+    // distribution spec's examples show it). A 304 may state the length of what a 200 would send.
+    if (response.status == 204 || response.status < 200) message.erase(bhttp::field::content_length);
     const bool bodiless_status = response.status == 204 || response.status == 304 || response.status < 200;
     if (!bodiless_status) {
       // The handler's Content-Length stands (HEAD answers state the length of a body they do not carry), except when

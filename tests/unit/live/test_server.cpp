@@ -251,6 +251,16 @@ BOOST_AUTO_TEST_CASE(a_content_length_contradicting_the_body_is_corrected, *utf:
   BOOST_TEST(client.request(bhttp::verb::get, "/next").body() == "hello /next");
 }
 
+// RFC 9110 8.6: a server must not send Content-Length in a 204; a handler's is dropped, and the connection goes on.
+BOOST_AUTO_TEST_CASE(a_204_carries_no_content_length, *utf::timeout(30)) {
+  Running running;
+  Client client(running.server.bound_address());
+  const auto response = client.request(bhttp::verb::get, "/no-content");
+  BOOST_TEST(response.result_int() == 204);
+  BOOST_TEST((response.find(bhttp::field::content_length) == response.end()));
+  BOOST_TEST(client.request(bhttp::verb::get, "/next").body() == "hello /next");
+}
+
 BOOST_AUTO_TEST_CASE(expect_continue_gets_an_interim_response, *utf::timeout(30)) {
   Running running;
   Client client(running.server.bound_address());

@@ -177,6 +177,9 @@ class StubHandler final : public http::Handler {
     } else if (path == "/wrong-length") {  // a handler bug the transport must not turn into broken framing
       response.body = "abc";
       response.headers.set("Content-Length", "10");
+    } else if (path == "/no-content") {  // a 204 whose handler states a length, as an upload's status does
+      response.status = 204;
+      response.headers.set("Content-Length", "0");
     } else if (path == "/custom-length") {  // a HEAD answer whose length the handler states itself
       response.headers.set("Content-Length", "12345");
       response.route = "custom";
