@@ -68,7 +68,11 @@ std::vector<Nanoseconds> Timing::expand(Nanoseconds duration, Random& random) co
     // Gaps in whole milliseconds: reports show the times as they are, and read back exactly.
     const double mean_gap = 3600e3 / per_hour;  // milliseconds
     for (Nanoseconds t = start;;) {
-      t += std::chrono::milliseconds(std::llround(exponential(random) * mean_gap));
+      // A gap past the end ends the times before it is added: a rate of 1e-12/h draws gaps of ~1e15 ms, which
+      // overflowed the nanosecond count and wrapped to times before the start (a crash planned at -45578 days).
+      const double gap = exponential(random) * mean_gap;
+      if (t >= end || !(gap < std::chrono::duration<double, std::milli>(end - t).count())) break;  // NaN too
+      t += std::chrono::milliseconds(std::llround(gap));
       if (t >= end || out.size() >= most) break;
       out.push_back(t);
     }

@@ -14,6 +14,9 @@ using nlohmann::json;
 
 namespace {
 
+// The largest clock skew, either way: a century (see where a step's skew is read).
+constexpr Nanoseconds kMaxClockSkew = std::chrono::hours(24) * 36500;
+
 struct ActionName {
   FaultAction action;
   std::string_view name;
@@ -106,6 +109,9 @@ FaultStep parse_step(const json& entry, const std::string& at, const SimTopology
     const Fields given(*attributes, fields.at("attributes"), {"skew"});
     const auto skew = given.signed_duration("skew");
     if (!skew) given.fail("skew", "is required: how far the node's wall clock is from true time, e.g. \"-5m\"");
+    // A node's wall time is the run's start date plus virtual time plus its skew, in 64-bit nanoseconds from 1970:
+    // a skew of 106751 days passed their end. A century either way keeps every clock within 1678-2261.
+    if (*skew > kMaxClockSkew || *skew < -kMaxClockSkew) given.fail("skew", "must be within 36500 days either way");
     step.skew = *skew;
   } else if (attributes && !read_attributes) {
     const Fields none(*attributes, fields.at("attributes"), {});
@@ -137,6 +143,7 @@ NemesisSpec parse_nemesis(const json& value, const std::string& where, const Sim
     if (nemesis.max_duration < nemesis.min_duration) range.fail("max", "must be at least min");
   }
   nemesis.max_skew = fields.duration("maxSkew").value_or(nemesis.max_skew);
+  if (nemesis.max_skew > kMaxClockSkew) fields.fail("maxSkew", "must be at most 36500 days");
   nemesis.targets = fields.strings("targets").value_or(std::vector<std::string>{});
   std::set<std::string, std::less<>> named;
   for (const std::string& target : nemesis.targets) {

@@ -178,6 +178,14 @@ BOOST_AUTO_TEST_CASE(fault_steps_are_checked_and_for_adds_their_end) {
   BOOST_TEST(mentions(error, "'explode' is not a fault action: link-down, link-up"), error);
   error = fault_error({{"timeline", {{{"at", "1m"}, {"action", "clock-skew"}, {"target", "factory"}}}}});
   BOOST_TEST(mentions(error, "clock-skew needs {\"skew\": \"-5m\"}"), error);
+  // A node's clock is a 64-bit count of nanoseconds: a skew of 106751 days passed its end.
+  for (const char* skew : {"106751d", "-36501d"}) {
+    error = fault_error({{"timeline", {{{"at", "1m"}, {"action", "clock-skew"}, {"target", "factory"},
+                                        {"attributes", {{"skew", skew}}}}}}});
+    BOOST_TEST(mentions(error, ".skew: must be within 36500 days either way"), error);
+  }
+  error = fault_error({{"nemesis", {{"rates", {{"clock-skew", "1/h"}}}, {"maxSkew", "36501d"}}}});
+  BOOST_TEST(mentions(error, "scenario.faults.nemesis.maxSkew: must be at most 36500 days"), error);
   error = fault_error({{"nemesis", {{"rates", {{"crash", "often"}}}}}});
   BOOST_TEST(mentions(error, "scenario.faults.nemesis.rates.crash: must be a positive rate"), error);
 
@@ -230,6 +238,20 @@ BOOST_AUTO_TEST_CASE(timings_expand_within_the_run) {
   BOOST_TEST(std::is_sorted(times.begin(), times.end()));
   SeededRandom again(7);  // `every` drew nothing: the same seed gives the same times
   BOOST_TEST((rate.expand(std::chrono::hours(1), again) == times));
+}
+
+// A rate so low that its gaps pass any run: no time at all. A gap of ~1e15 ms overflowed the nanosecond count and
+// wrapped to a time before the start, which was kept: pushes ran, and the nemesis planned a crash at -45578 days.
+BOOST_AUTO_TEST_CASE(a_rate_whose_gaps_pass_the_run_gives_no_times) {
+  for (const double per_hour : {1e-12, 1e-30, 1e-300, 1e-310}) {
+    Timing rate;
+    rate.per_hour = per_hour;
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+      SeededRandom random(seed);
+      const auto times = rate.expand(std::chrono::minutes(2), random);
+      BOOST_TEST(times.empty(), per_hour << " seed " << seed << ": " << times.size() << " times");
+    }
+  }
 }
 
 // Values a parser once let through to fail later (at run time, with a path-less message, or by filling memory).
