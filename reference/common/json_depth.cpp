@@ -41,11 +41,18 @@ JsonTooDeep::JsonTooDeep(size_t limit)
 
 nlohmann::json parse_json_within_depth(std::string_view text, size_t limit) {
   if (json_nests_deeper_than(text, limit)) throw JsonTooDeep(limit);
+  if (json_holds_nul(text)) throw std::runtime_error("holds a NUL byte, which JSON never does");
   return nlohmann::json::parse(text);
 }
 
-nlohmann::json parse_json_within_depth(std::istream& in, size_t limit) {
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+nlohmann::json parse_json_within_depth(std::istream& in, size_t limit, size_t max_bytes) {
+  // Read in pieces up to the bound: /dev/zero named as a scenario was read until memory ran out.
+  std::string text;
+  char piece[64 * 1024];
+  while (in.read(piece, sizeof piece) || in.gcount() > 0) {
+    text.append(piece, static_cast<size_t>(in.gcount()));
+    if (text.size() > max_bytes) throw std::runtime_error("larger than " + std::to_string(max_bytes) + " bytes");
+  }
   return parse_json_within_depth(text, limit);
 }
 

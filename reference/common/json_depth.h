@@ -12,6 +12,8 @@ namespace outpost {
 
 // Deepest nesting accepted in the JSON files people write (scenarios, topologies, configuration): theirs reach 6.
 inline constexpr size_t kMaxJsonFileDepth = 64;
+// Largest JSON file read from a stream: a run report with every series of the wide fleet is a few tens of MiB.
+inline constexpr size_t kMaxJsonFileBytes = size_t{256} << 20;
 
 // Whether `text` holds a NUL byte. RFC 8259 has no place for one (inside a string it must be escaped, outside it is not
 // whitespace), but nlohmann's lexer reads it as the end of input, so "{}\0anything" parses as {} and whatever follows
@@ -29,8 +31,9 @@ class JsonTooDeep : public std::runtime_error {
   explicit JsonTooDeep(size_t limit);
 };
 
-// nlohmann::json::parse, after refusing text nested deeper than `limit` (JsonTooDeep); its own errors pass through.
+// nlohmann::json::parse, after refusing text nested deeper than `limit` (JsonTooDeep) or holding a NUL byte; its own
+// errors pass through. From a stream, text beyond `max_bytes` is refused too (std::runtime_error).
 nlohmann::json parse_json_within_depth(std::string_view text, size_t limit);
-nlohmann::json parse_json_within_depth(std::istream& in, size_t limit);
+nlohmann::json parse_json_within_depth(std::istream& in, size_t limit, size_t max_bytes = kMaxJsonFileBytes);
 
 }  // namespace outpost

@@ -143,6 +143,10 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
     if (::access(directory.empty() ? "." : directory.c_str(), W_OK) != 0)
       throw std::invalid_argument("cannot write " + output + ": " + (directory.empty() ? std::string(".") : directory.string()) +
                                   " is not writable");
+    // The failing scenario is what a report and a replay name: overwriting it with its shrunk plan lost it.
+    std::error_code not_there;
+    if (std::filesystem::equivalent(output, options.scenario, not_there))
+      throw std::invalid_argument("cannot write " + output + ": it is the scenario being shrunk; name another --output");
   } catch (const std::exception& error) {
     err << "outpost: " << error.what() << std::endl;
     return kExitUsage;

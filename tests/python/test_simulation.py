@@ -504,6 +504,15 @@ def test_sim_command_line_refusals_come_before_any_run(tmp_path):
     done = sim("shrink", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "1", "-o",
                str(tmp_path / "missing" / "out.json"))
     assert done.returncode == 2 and "is not a directory" in done.stderr and "run 1" not in done.stdout
+    # The scenario itself is not a place to write: the failing plan it holds was lost under its shrunk one.
+    (tmp_path / "late-cut.json").write_text((REPO / "tests" / "sim" / "late-cut.json").read_text())
+    original = (tmp_path / "late-cut.json").read_text()
+    done = sim("shrink", str(tmp_path / "late-cut.json"), "--seed", "2", "-o", str(tmp_path / "." / "late-cut.json"))
+    assert done.returncode == 2 and "it is the scenario being shrunk" in done.stderr, done.stderr
+    assert (tmp_path / "late-cut.json").read_text() == original
+    # A non-JSON file read without end is refused at a bound, not read until memory runs out.
+    done = sim("run", "/dev/zero")
+    assert done.returncode == 2 and "larger than" in done.stderr, done.stderr
 
 
 def test_a_second_thread_cannot_read_a_world_while_a_call_runs_it():

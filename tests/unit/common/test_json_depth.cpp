@@ -44,4 +44,27 @@ BOOST_AUTO_TEST_CASE(the_bounded_parser_refuses_before_parsing_and_parses_otherw
   BOOST_CHECK_THROW(parse_json_within_depth("[1,", 64), nlohmann::json::parse_error);
 }
 
+// A file of JSON is read up to a bound (/dev/zero named as a scenario was read until memory ran out), and a NUL byte,
+// where the parser would stop reading, is refused.
+BOOST_AUTO_TEST_CASE(a_stream_is_read_up_to_a_bound_and_a_nul_is_refused) {
+  struct EndlessZeros : std::streambuf {
+    char zeros[4096] = {};
+    int_type underflow() override {
+      setg(zeros, zeros, zeros + sizeof zeros);
+      return traits_type::to_int_type(zeros[0]);
+    }
+  } endless;
+  std::istream zeros(&endless);
+  BOOST_CHECK_EXCEPTION(parse_json_within_depth(zeros, 64, 1 << 20), std::runtime_error,
+                        [](const std::runtime_error& error) {
+                          return std::string(error.what()) == "larger than 1048576 bytes";
+                        });
+  std::istringstream padded(std::string("{\"a\": 1}\0{\"b\": 2}", 17));
+  BOOST_CHECK_EXCEPTION(parse_json_within_depth(padded, 64), std::runtime_error, [](const std::runtime_error& error) {
+    return std::string(error.what()).find("NUL byte") != std::string::npos;
+  });
+  std::istringstream small(std::string(100, ' ') + "[1]");
+  BOOST_TEST(parse_json_within_depth(small, 64, 103)[0] == 1);  // exactly the bound is read
+}
+
 BOOST_AUTO_TEST_SUITE_END()
