@@ -245,6 +245,8 @@ class Cluster:
                     "arbitrary sets is not available yet")
         if CLOUD in side_list:  # the same cut, named from the other side (which holds no cloud)
             side_list = sorted(set(self.names) - set(side_list))
+            if not side_list:  # was "name its targets", though every node was named
+                raise ValueError("partition: the side holds every node, so the other side would be empty")
         self._link_fault("partition", side_list)
         return Partition(self, side_list)
 
@@ -596,7 +598,10 @@ class Link:
 
     def slow(self, extra: Duration, direction: str = "both") -> None:
         """Every message in that direction takes ``extra`` longer (replacing a ``stop`` or ``jam`` there)."""
-        self.cluster._link_state(self.child, "slow", self._stream(direction), to_nanoseconds(extra))
+        extra_ns = to_nanoseconds(extra)
+        if extra_ns < 0:  # was refused further down as "'PT-1.000000000S' is not a duration"
+            raise ValueError("slow: the extra latency must not be negative")
+        self.cluster._link_state(self.child, "slow", self._stream(direction), extra_ns)
 
     def restore(self, direction: str = "both") -> None:
         """Ends ``stop``, ``jam`` and ``slow``."""

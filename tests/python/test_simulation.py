@@ -637,6 +637,10 @@ def test_wrong_arguments_raise_the_documented_classes(tmp_path, monkeypatch):
         sim.partition("node1")  # once read as the names 'n', 'o', 'd', 'e', '1'
     with pytest.raises(ValueError, match="must not be negative"):
         sim.converge(-1)
+    with pytest.raises(ValueError, match="the other side would be empty"):
+        sim.partition(sim.names)  # once "name its targets", though every node was named
+    with pytest.raises(ValueError, match="slow: the extra latency must not be negative"):
+        sim.link("node1").slow(-1)  # once "'PT-1.000000000S' is not a duration"
     with pytest.raises(outpost.ScenarioError, match="^step: "):
         sim.apply_fault("crash")
     # A bandwidth past the model's 2^46 B/s was accepted here and refused at build() naming no field.
