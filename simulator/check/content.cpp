@@ -120,16 +120,27 @@ std::optional<std::vector<std::string>> stored_manifest(storage::Storage& storag
                                                         std::string_view digest) {
   const auto parsed = oci::Digest::parse(digest);
   if (!parsed) return std::nullopt;
-  const auto record = storage.metadata->manifest(repository, *parsed);
-  if (!record) return std::nullopt;
+  const auto references = stored_manifest(storage, repository, *parsed);
+  if (!references) return std::nullopt;
   std::vector<std::string> named;
-  for (const oci::Digest& reference : record->references) named.push_back(reference.str());
+  for (const oci::Digest& reference : *references) named.push_back(reference.str());
   return named;
 }
 
 bool stored_blob(storage::Storage& storage, std::string_view repository, std::string_view digest) {
   const auto parsed = oci::Digest::parse(digest);
-  return parsed && storage.metadata->blob_linked(repository, *parsed) && storage.blobs->size_of(*parsed).has_value();
+  return parsed && stored_blob(storage, repository, *parsed);
+}
+
+std::optional<std::vector<oci::Digest>> stored_manifest(storage::Storage& storage, std::string_view repository,
+                                                        const oci::Digest& digest) {
+  auto record = storage.metadata->manifest(repository, digest);
+  if (!record) return std::nullopt;
+  return std::move(record->references);
+}
+
+bool stored_blob(storage::Storage& storage, std::string_view repository, const oci::Digest& digest) {
+  return storage.metadata->blob_linked(repository, digest) && storage.blobs->size_of(digest).has_value();
 }
 
 }  // namespace outpost::check

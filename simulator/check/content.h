@@ -53,5 +53,9 @@ std::vector<std::string> node_differences(const NodeContent& cloud, const World&
 std::optional<std::vector<std::string>> stored_manifest(storage::Storage& storage, std::string_view repository,
                                                         std::string_view digest);
 bool stored_blob(storage::Storage& storage, std::string_view repository, std::string_view digest);
+// The same with digests parsed once, for a caller asking again and again (the run metrics' arrivals).
+std::optional<std::vector<oci::Digest>> stored_manifest(storage::Storage& storage, std::string_view repository,
+                                                        const oci::Digest& digest);
+bool stored_blob(storage::Storage& storage, std::string_view repository, const oci::Digest& digest);
 
 }  // namespace outpost::check

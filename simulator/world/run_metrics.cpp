@@ -165,9 +165,11 @@ void RunMetrics::on_push_acknowledged(const PushEvent& event) {
   // Minimal bytes: every node that should hold the push, but the one it was pushed at, receives it once.
   for (const auto& [node, depth] : depth_)
     if (node != event.node && syncs_repository(topology, node, event.repository)) minimal_bytes_ += event.bytes;
-  const auto references = check::stored_manifest(world_.host(event.node).storage(), event.repository, event.digest);
-  if (!references) return;  // the invariant checks report that
-  Arrival arrival{event.repository, event.digest, *references, event.time, 0, false};
+  const auto digest = oci::Digest::parse(event.digest);
+  if (!digest) return;  // the invariant checks report that
+  auto references = check::stored_manifest(world_.host(event.node).storage(), event.repository, *digest);
+  if (!references) return;  // and that
+  Arrival arrival{event.repository, *digest, std::move(*references), event.time, 0, false};
   if (event.node == cli::kCloudNodeName) {
     for (const auto& [node, parent] : parent_) {
       if (!syncs_repository(topology, node, event.repository)) continue;
@@ -184,7 +186,7 @@ void RunMetrics::on_push_acknowledged(const PushEvent& event) {
 bool RunMetrics::present(const std::string& node, const Arrival& arrival) {
   storage::Storage& storage = world_.host(node).storage();
   if (!check::stored_manifest(storage, arrival.repository, arrival.digest)) return false;
-  return std::all_of(arrival.references.begin(), arrival.references.end(), [&](const std::string& digest) {
+  return std::all_of(arrival.references.begin(), arrival.references.end(), [&](const oci::Digest& digest) {
     return check::stored_blob(storage, arrival.repository, digest);
   });
 }
