@@ -1,5 +1,7 @@
 #include <map>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "reference/sync/sync_store.h"
 
@@ -12,6 +14,7 @@ class MemorySyncStore final : public SyncStore {
     std::lock_guard lock(mutex_);
     const int64_t id = ++last_id_;
     journal_.emplace(id, change);
+    count(change, +1);
     return id;
   }
   std::vector<JournalEntry> pending(size_t limit, int64_t after) override {
@@ -23,7 +26,10 @@ class MemorySyncStore final : public SyncStore {
   }
   void acknowledge(int64_t id) override {
     std::lock_guard lock(mutex_);
-    journal_.erase(id);
+    const auto found = journal_.find(id);
+    if (found == journal_.end()) return;
+    count(found->second, -1);
+    journal_.erase(found);
   }
   size_t pending_count() override {
     std::lock_guard lock(mutex_);
@@ -38,17 +44,11 @@ class MemorySyncStore final : public SyncStore {
   }
   bool tag_pending(std::string_view repository, std::string_view tag) override {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, change] : journal_)
-      if (change.tag && *change.tag == tag && change.repository == repository) return true;
-    return false;
+    return pending_tags_.contains(key(repository, tag));
   }
   bool delete_pending(std::string_view repository, const oci::Digest& digest) override {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, change] : journal_)
-      if (change.kind == oci::ContentChange::Kind::ManifestDeleted && change.digest == digest &&
-          change.repository == repository)
-        return true;
-    return false;
+    return pending_deletions_.contains(key(repository, digest.str()));
   }
   std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) override {
     std::lock_guard lock(mutex_);
@@ -70,9 +70,27 @@ class MemorySyncStore final : public SyncStore {
   static std::string key(std::string_view repository, std::string_view tag) {
     return std::string(repository) + ":" + std::string(tag);
   }
+  // Keeps the counts below in step with the journal, `delta` +1 as a change joins it and -1 as it leaves.
+  void count(const oci::ContentChange& change, int delta) {
+    const auto adjust = [delta](std::unordered_map<std::string, size_t>& counts, std::string name) {
+      if (delta > 0) {
+        ++counts[std::move(name)];
+      } else if (const auto found = counts.find(name); found != counts.end() && --found->second == 0) {
+        counts.erase(found);
+      }
+    };
+    if (change.tag) adjust(pending_tags_, key(change.repository, *change.tag));
+    if (change.kind == oci::ContentChange::Kind::ManifestDeleted)
+      adjust(pending_deletions_, key(change.repository, change.digest.str()));
+  }
   std::mutex mutex_;
   int64_t last_id_ = 0;
   std::map<int64_t, oci::ContentChange> journal_;
+  // How many pending changes name each repository:tag, and delete each repository:digest. A round asks both for
+  // every change it brings down; scanning the journal for them cost a node with thousands of pushes waiting to go
+  // up (its uplink down) thousands of steps per change.
+  std::unordered_map<std::string, size_t> pending_tags_;
+  std::unordered_map<std::string, size_t> pending_deletions_;
   std::map<std::string, oci::Digest> parent_tags_;
 };
 }  // namespace

@@ -24,7 +24,11 @@ class SqliteSyncStore final : public SyncStore {
         "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
         " repository TEXT NOT NULL, digest TEXT NOT NULL, tag TEXT);"
         "CREATE TABLE IF NOT EXISTS parent_tags (repository TEXT NOT NULL, tag TEXT NOT NULL,"
-        " digest TEXT NOT NULL, PRIMARY KEY (repository, tag));");
+        " digest TEXT NOT NULL, PRIMARY KEY (repository, tag));"
+        // tag_pending and delete_pending, asked for every change a round brings down: without these, each read the
+        // whole journal, which holds every push made while the uplink was down.
+        "CREATE INDEX IF NOT EXISTS journal_by_tag ON journal (repository, tag);"
+        "CREATE INDEX IF NOT EXISTS journal_by_digest ON journal (repository, digest, kind);");
   }
 
   int64_t append(const ContentChange& change) override {

@@ -1,0 +1,106 @@
+// Both sync stores (SQLite for live nodes, memory for simulated ones) answer the journal's questions alike: whether a
+// change of a tag, or a delete of a manifest, is still waiting to go up. They are asked for every change a round
+// brings down, so they are answered from indexes kept with the journal, never by reading all of it (thousands of
+// pushes waiting made that quadratic); these tests hold the answers to the journal as it grows and shrinks.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unistd.h>
+
+#include "reference/sync/sync_store.h"
+
+namespace outpost::sync {
+
+namespace {
+using Kind = oci::ContentChange::Kind;
+
+oci::Digest digest_of(int n) { return *oci::Digest::parse("sha256:" + std::string(63, 'a') + std::to_string(n % 10)); }
+
+oci::ContentChange change(Kind kind, const std::string& repository, int digest, std::optional<std::string> tag) {
+  oci::ContentChange made;
+  made.kind = kind;
+  made.repository = repository;
+  made.digest = digest_of(digest);
+  made.tag = std::move(tag);
+  return made;
+}
+
+// A temporary directory for the SQLite store, removed with it.
+struct TemporaryDirectory {
+  std::filesystem::path path;
+  TemporaryDirectory() {
+    path = std::filesystem::temp_directory_path() /
+           ("outpost-sync-store-" + std::to_string(std::random_device{}()) + std::to_string(::getpid()));
+    std::filesystem::create_directories(path);
+  }
+  ~TemporaryDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+// The two questions, answered by reading the whole journal: what the stores must agree with.
+bool tag_in(const std::vector<JournalEntry>& journal, const std::string& repository, const std::string& tag) {
+  for (const auto& entry : journal)
+    if (entry.change.tag && *entry.change.tag == tag && entry.change.repository == repository) return true;
+  return false;
+}
+bool delete_in(const std::vector<JournalEntry>& journal, const std::string& repository, const oci::Digest& digest) {
+  for (const auto& entry : journal)
+    if (entry.change.kind == Kind::ManifestDeleted && entry.change.digest == digest &&
+        entry.change.repository == repository)
+      return true;
+  return false;
+}
+
+void answers_as_the_journal_reads(SyncStore& store) {
+  std::mt19937 random(20261205);  // fixed: the same journal every run
+  const std::vector<std::string> repositories = {"apps/a", "apps/b"};
+  const std::vector<std::string> tags = {"v1", "v2", "latest"};
+  const Kind kinds[] = {Kind::ManifestPut, Kind::ManifestDeleted, Kind::TagDeleted};
+  for (int step = 0; step < 400; ++step) {
+    const auto pending = store.pending(1000);
+    if (!pending.empty() && random() % 3 == 0) {
+      store.acknowledge(pending[random() % pending.size()].id);  // the parent has one, not always the oldest
+    } else {
+      const Kind kind = kinds[random() % 3];
+      std::optional<std::string> tag;
+      if (kind != Kind::ManifestDeleted && random() % 4 != 0) tag = tags[random() % tags.size()];
+      store.append(change(kind, repositories[random() % 2], static_cast<int>(random() % 4), tag));
+    }
+    const auto journal = store.pending(1000);
+    for (const auto& repository : repositories) {
+      for (const auto& tag : tags)
+        BOOST_TEST(store.tag_pending(repository, tag) == tag_in(journal, repository, tag), step << " " << tag);
+      for (int n = 0; n < 4; ++n)
+        BOOST_TEST(store.delete_pending(repository, digest_of(n)) == delete_in(journal, repository, digest_of(n)),
+                   step << " " << n);
+    }
+  }
+  store.acknowledge(1'000'000);  // an id never given: nothing changes
+  const auto journal = store.pending(1000);
+  BOOST_TEST(store.tag_pending("apps/a", "v1") == tag_in(journal, "apps/a", "v1"));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sync_store)
+
+BOOST_AUTO_TEST_CASE(the_memory_store_answers_as_its_journal_reads) {
+  const auto store = open_memory_sync_store();
+  answers_as_the_journal_reads(*store);
+}
+
+BOOST_AUTO_TEST_CASE(the_sqlite_store_answers_as_its_journal_reads) {
+  TemporaryDirectory directory;
+  const auto store = open_sqlite_sync_store(directory.path);
+  answers_as_the_journal_reads(*store);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::sync
