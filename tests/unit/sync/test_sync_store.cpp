@@ -4,15 +4,14 @@
 // pushes waiting made that quadratic); these tests hold the answers to the journal as it grows and shrinks.
 #include <boost/test/unit_test.hpp>
 
-#include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
-#include <unistd.h>
+#include <vector>
 
 #include "reference/sync/sync_store.h"
+#include "tests/unit/storage/storage_harness.h"  // TemporaryDirectory
 
 namespace outpost::sync {
 
@@ -29,20 +28,6 @@ oci::ContentChange change(Kind kind, const std::string& repository, int digest, 
   made.tag = std::move(tag);
   return made;
 }
-
-// A temporary directory for the SQLite store, removed with it.
-struct TemporaryDirectory {
-  std::filesystem::path path;
-  TemporaryDirectory() {
-    path = std::filesystem::temp_directory_path() /
-           ("outpost-sync-store-" + std::to_string(std::random_device{}()) + std::to_string(::getpid()));
-    std::filesystem::create_directories(path);
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
 
 // The two questions, answered by reading the whole journal: what the stores must agree with.
 bool tag_in(const std::vector<JournalEntry>& journal, const std::string& repository, const std::string& tag) {
@@ -96,8 +81,8 @@ BOOST_AUTO_TEST_CASE(the_memory_store_answers_as_its_journal_reads) {
 }
 
 BOOST_AUTO_TEST_CASE(the_sqlite_store_answers_as_its_journal_reads) {
-  TemporaryDirectory directory;
-  const auto store = open_sqlite_sync_store(directory.path);
+  storage::testing::TemporaryDirectory directory;
+  const auto store = open_sqlite_sync_store(directory.path());
   answers_as_the_journal_reads(*store);
 }
 
