@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "reference/cli/cluster_process.h"
+#include "tests/unit/temporary_directory.h"
 
 namespace fs = std::filesystem;
 using namespace outpost::cli;
@@ -19,15 +20,7 @@ std::ostream& operator<<(std::ostream& out, StopOutcome outcome) { return out <<
 
 namespace {
 
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "outpost-cluster-process-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()));
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
+using outpost::testing::TemporaryDirectory;
 
 std::chrono::steady_clock::time_point in_seconds(int seconds) {
   return std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -39,8 +32,8 @@ std::string read_file(const fs::path& path) {
 }
 
 // `script` run by /bin/sh as a daemon logging to <dir>/<name>.log.
-DaemonProcess shell_daemon(const TempDir& dir, const std::string& name, const std::string& script) {
-  return spawn_daemon({"/bin/sh", "-c", script}, dir.path / (name + ".log"));
+DaemonProcess shell_daemon(const TemporaryDirectory& dir, const std::string& name, const std::string& script) {
+  return spawn_daemon({"/bin/sh", "-c", script}, dir.path() / (name + ".log"));
 }
 
 }  // namespace
@@ -48,11 +41,11 @@ DaemonProcess shell_daemon(const TempDir& dir, const std::string& name, const st
 BOOST_AUTO_TEST_SUITE(cluster_process)
 
 BOOST_AUTO_TEST_CASE(the_listening_line_is_read_from_the_log_and_sigterm_stops_the_daemon) {
-  TempDir dir;
+  TemporaryDirectory dir{"cluster-process"};
   const DaemonProcess daemon = shell_daemon(
       dir, "node", R"(echo 'not json'; echo '{"msg":"listening","address":"127.0.0.1:4242"}'; exec sleep 60)");
   BOOST_TEST(daemon.start_time > 0u);
-  const auto line = wait_for_listening(daemon, dir.path / "node.log", in_seconds(20), "node");
+  const auto line = wait_for_listening(daemon, dir.path() / "node.log", in_seconds(20), "node");
   BOOST_TEST(line["address"] == "127.0.0.1:4242");
   BOOST_TEST(daemon_alive(daemon));
   BOOST_TEST(::getsid(daemon.pid) == daemon.pid);  // a session of its own: it outlives the command's terminal
@@ -65,21 +58,21 @@ BOOST_AUTO_TEST_CASE(the_listening_line_is_read_from_the_log_and_sigterm_stops_t
 }
 
 BOOST_AUTO_TEST_CASE(a_daemon_that_ignores_sigterm_is_killed_after_the_grace_period) {
-  TempDir dir;
+  TemporaryDirectory dir{"cluster-process"};
   // The trap is set before the line is written, so once the line is seen SIGTERM is certainly ignored.
   const DaemonProcess daemon =
       shell_daemon(dir, "stubborn", R"(trap '' TERM; echo '{"msg":"listening","address":"a:1"}'; exec sleep 60)");
-  wait_for_listening(daemon, dir.path / "stubborn.log", in_seconds(20), "stubborn");
+  wait_for_listening(daemon, dir.path() / "stubborn.log", in_seconds(20), "stubborn");
   const auto outcomes = stop_daemons({daemon}, std::chrono::milliseconds(300));
   BOOST_TEST(outcomes[0] == StopOutcome::Killed);
   BOOST_TEST(!daemon_alive(daemon));
 }
 
 BOOST_AUTO_TEST_CASE(an_early_exit_is_reported_with_its_status_and_log) {
-  TempDir dir;
+  TemporaryDirectory dir{"cluster-process"};
   const DaemonProcess daemon = shell_daemon(dir, "broken", "echo 'cannot bind 127.0.0.1:1'; exit 3");
   try {
-    wait_for_listening(daemon, dir.path / "broken.log", in_seconds(20), "the cloud");
+    wait_for_listening(daemon, dir.path() / "broken.log", in_seconds(20), "the cloud");
     BOOST_FAIL("no listening line was written, yet the wait succeeded");
   } catch (const std::runtime_error& error) {
     const std::string message = error.what();
@@ -93,16 +86,16 @@ BOOST_AUTO_TEST_CASE(an_early_exit_is_reported_with_its_status_and_log) {
 // it is run a bounded number of times; each run takes a few milliseconds.
 BOOST_AUTO_TEST_CASE(a_daemon_that_logs_listening_and_exits_at_once_was_listening) {
   for (int run = 0; run < 40; ++run) {
-    TempDir dir;
+    TemporaryDirectory dir{"cluster-process"};
     const DaemonProcess daemon = shell_daemon(dir, "brief", R"(echo '{"msg":"listening","address":"a:1"}')");
-    const auto line = wait_for_listening(daemon, dir.path / "brief.log", in_seconds(20), "brief");
+    const auto line = wait_for_listening(daemon, dir.path() / "brief.log", in_seconds(20), "brief");
     BOOST_TEST(line["address"] == "a:1");
     stop_daemons({daemon}, std::chrono::seconds(20));
   }
 }
 
 BOOST_AUTO_TEST_CASE(daemons_get_no_outpost_variables_and_no_terminal_input) {
-  TempDir dir;
+  TemporaryDirectory dir{"cluster-process"};
   ::setenv("OUTPOST_LISTEN", "127.0.0.1:1", 1);
   ::setenv("CLUSTER_PROCESS_TEST", "kept", 1);
   const DaemonProcess daemon = shell_daemon(
@@ -110,8 +103,8 @@ BOOST_AUTO_TEST_CASE(daemons_get_no_outpost_variables_and_no_terminal_input) {
       R"(read line; echo "[$OUTPOST_LISTEN][$CLUSTER_PROCESS_TEST][$line]"; echo '{"msg":"listening","address":"a:1"}')");
   ::unsetenv("OUTPOST_LISTEN");
   ::unsetenv("CLUSTER_PROCESS_TEST");
-  wait_for_listening(daemon, dir.path / "env.log", in_seconds(20), "env");
-  BOOST_TEST(read_file(dir.path / "env.log").find("[][kept][]") != std::string::npos, read_file(dir.path / "env.log"));
+  wait_for_listening(daemon, dir.path() / "env.log", in_seconds(20), "env");
+  BOOST_TEST(read_file(dir.path() / "env.log").find("[][kept][]") != std::string::npos, read_file(dir.path() / "env.log"));
   stop_daemons({daemon}, std::chrono::seconds(20));
 }
 
@@ -120,7 +113,7 @@ BOOST_AUTO_TEST_CASE(a_pid_with_another_start_time_is_another_process) {
   self.pid = ::getpid();
   self.start_time = 0;  // unknown start time: the pid alone decides
   BOOST_TEST(daemon_alive(self));
-  TempDir dir;
+  TemporaryDirectory dir{"cluster-process"};
   const DaemonProcess daemon = shell_daemon(dir, "sleeper", "exec sleep 60");
   DaemonProcess recycled = daemon;
   recycled.start_time = daemon.start_time + 1;

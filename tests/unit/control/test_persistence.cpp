@@ -9,28 +9,14 @@
 #include "reference/auth/password.h"
 #include "reference/control/connected_registry_config.h"
 #include "tests/unit/control/control_fixture.h"
+#include "tests/unit/temporary_directory.h"
 
 using namespace outpost;
 using namespace outpost::control;
 using namespace outpost::control::testing;
 
 namespace {
-class TempDirectory {
- public:
-  TempDirectory() {
-    SeededRandom random(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-    path_ = std::filesystem::temp_directory_path() / ("outpost-control-test-" + random.hex(8));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using outpost::testing::TemporaryDirectory;
 
 // Every byte under `directory` (the database and its WAL and journal files).
 std::string all_bytes(const std::filesystem::path& directory) {
@@ -57,7 +43,7 @@ struct SqliteNode {
 BOOST_AUTO_TEST_SUITE(persistence)
 
 BOOST_AUTO_TEST_CASE(state_survives_a_restart_and_secrets_stay_in_memory) {
-  TempDirectory directory;
+  TemporaryDirectory directory{"control-test"};
   std::vector<std::string> secrets;
   json maps_before, tokens_before;
   std::string admin_hash;
@@ -116,7 +102,7 @@ BOOST_AUTO_TEST_CASE(state_survives_a_restart_and_secrets_stay_in_memory) {
 }
 
 BOOST_AUTO_TEST_CASE(deletions_survive_a_restart) {
-  TempDirectory directory;
+  TemporaryDirectory directory{"control-test"};
   {
     SqliteNode node(directory.path());
     node.control.put_scope_map("gone-map", {{"actions", json::array()}});
@@ -132,7 +118,7 @@ BOOST_AUTO_TEST_CASE(deletions_survive_a_restart) {
 // SPEC 2: connected registries, their activation and resync counters, sync maps and tokens survive a restart; their
 // configuration versions come back higher (never repeated), and reported status does not come back.
 BOOST_AUTO_TEST_CASE(connected_registries_survive_a_restart) {
-  TempDirectory directory;
+  TemporaryDirectory directory{"control-test"};
   json listed_before;
   std::string sync_password;
   std::map<std::string, uint64_t> versions_before;
@@ -185,7 +171,7 @@ BOOST_AUTO_TEST_CASE(connected_registries_survive_a_restart) {
 // SPEC 2.10: a sync token kept by a deletion without cleanup stays accepted nowhere after a restart; a mark left on a
 // token that was deleted, or that a CR owns again (a crash between two writes), does not come back.
 BOOST_AUTO_TEST_CASE(kept_sync_tokens_stay_retired_after_a_restart) {
-  TempDirectory directory;
+  TemporaryDirectory directory{"control-test"};
   {
     SqliteNode node(directory.path());
     for (const std::string name : {"keptone", "takenone", "goneone"}) {

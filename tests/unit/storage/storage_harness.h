@@ -15,6 +15,7 @@
 #include "reference/common/random.h"
 #include "reference/oci/digest.h"
 #include "reference/storage/storage.h"
+#include "tests/unit/temporary_directory.h"
 
 namespace outpost::oci {
 // Lets BOOST_TEST print digests (and vectors of them) when a comparison fails.
@@ -51,25 +52,8 @@ class FakeClock final : public Clock {
   Nanoseconds monotonic_{0};
 };
 
-// A new directory under the system's temporary directory, removed with everything in it afterwards.
-class TemporaryDirectory {
- public:
-  TemporaryDirectory() {
-    SystemRandom random;
-    path_ = std::filesystem::temp_directory_path() / ("outpost-storage-test-" + random.hex(8));
-    std::filesystem::create_directories(path_);
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+// A fresh data directory per disk test (tests/unit/temporary_directory.h).
+using outpost::testing::TemporaryDirectory;
 
 struct MemoryBackend {
   static constexpr bool kOnDisk = false;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "reference/sync/sync_store.h"
-#include "tests/unit/storage/storage_harness.h"  // TemporaryDirectory
+#include "tests/unit/temporary_directory.h"
 
 namespace outpost::sync {
 
@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(the_memory_store_answers_as_its_journal_reads) {
 }
 
 BOOST_AUTO_TEST_CASE(the_sqlite_store_answers_as_its_journal_reads) {
-  storage::testing::TemporaryDirectory directory;
+  outpost::testing::TemporaryDirectory directory{"sync-store-test"};
   const auto store = open_sqlite_sync_store(directory.path());
   answers_as_the_journal_reads(*store);
 }
