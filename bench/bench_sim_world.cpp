@@ -46,7 +46,7 @@ void BM_QuietFleet(benchmark::State& state) {
   state.counters["events_per_request"] = benchmark::Counter(events / requests);
   state.counters["nodes"] = static_cast<double>(world.scenario().topology.cluster.nodes.size() + 1);  // the cloud too
 }
-BENCHMARK(BM_QuietFleet)->Arg(2)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_QuietFleet)->Arg(2)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Arg(20)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
