@@ -506,6 +506,8 @@ std::string SimSession::result_json_held() const {
   if (closed_result_) return *closed_result_;
   sim::world::RunResult result = world_->result();
   result.wall_seconds = engine_seconds_;
+  // The engine's time once the world was built (build() is timed within the engine's seconds too).
+  result.after_build_wall_seconds = std::max(0.0, engine_seconds_ - result.build_wall_seconds);
   if (judge_ == Judge::Converge && converged_) {
     result.convergence = *converged_;
     result.settle = Nanoseconds(converge_took_ns_);

@@ -106,10 +106,11 @@ class Result:
 
     @property
     def counts(self) -> Dict[str, Any]:
-        """What ran and what it cost: events, eventsPerSecond, requests, syncRounds, workload, virtualTime,
-        traceRecords, engineSeconds, faultsApplied."""
-        keys = ("events", "eventsPerSecond", "requests", "syncRounds", "workload", "virtualTime", "traceRecords",
-                "engineSeconds")
+        """What ran and what it cost: events, eventsPerSecond, build (the world's building: wallSeconds, events),
+        eventsPerSecondAfterBuild, requests, syncRounds, workload, virtualTime, traceRecords, engineSeconds,
+        faultsApplied."""
+        keys = ("events", "eventsPerSecond", "build", "eventsPerSecondAfterBuild", "requests", "syncRounds",
+                "workload", "virtualTime", "traceRecords", "engineSeconds")
         out = {key: self.raw[key] for key in keys if key in self.raw}
         out["faultsApplied"] = self.raw.get("faults", {}).get("applied", 0)
         return out

@@ -75,8 +75,15 @@ std::string progress_line(const SeedRun& run) {
   line += " | requests " + short_count(static_cast<double>(number_at(r, {"requests", "total"})));
   line += " | virtual " + string_at(r, {"virtualTime", "end"});
   line += " | wall " + seconds_text(r.value("wallSeconds", 0.0));
+  const double build_seconds =
+      r.contains("build") && r["build"].is_object() ? r["build"].value("wallSeconds", 0.0) : 0.0;
+  if (build_seconds > 0) line += " (build " + seconds_text(build_seconds) + ")";
   line += " | events " + short_count(static_cast<double>(number_at(r, {"events"}))) + " (" +
-          short_count(r.value("eventsPerSecond", 0.0)) + "/s)";
+          short_count(r.value("eventsPerSecond", 0.0)) + "/s";
+  // The rate without the building, which a large fleet's short run is mostly made of.
+  if (const double after = r.value("eventsPerSecondAfterBuild", 0.0); after > 0)
+    line += ", " + short_count(after) + "/s after the build";
+  line += ")";
   line += " | hash " + run.hash.substr(0, 12);
   if (!run.deterministic()) line += " then " + run.second_hash.substr(0, 12) + ": NOT DETERMINISTIC";
   else if (run.checked) line += " (deterministic: the same twice)";
@@ -103,6 +110,12 @@ void SweepTally::add(const SeedRun& run) {
   arrived_ += number_at(result, {"convergence", "pushesAtCloud"});
   virtual_ns_ += number_at(result, {"virtualTime", "endNanoseconds"});
   wall_ += result.value("wallSeconds", 0.0);
+  if (const double after = result.value("eventsPerSecondAfterBuild", 0.0); after > 0) {
+    // Summed as events and seconds, so the sweep's rate weighs each run by its length.
+    const double events = static_cast<double>(number_at(result, {"events"}) - number_at(result, {"build", "events"}));
+    after_build_events_ += events;
+    after_build_wall_ += events / after;
+  }
   if (described_.empty() && result.contains("network"))
     described_ = " (" + string_at(result, {"scenario"}) + ", " + std::to_string(number_at(result, {"nodes"})) +
                  " nodes, " + string_at(result, {"network"}) + " network, password hash iterations " +
@@ -120,6 +133,7 @@ std::string SweepTally::text() const {
               Nanoseconds(static_cast<int64_t>(virtual_ns_)))) +
           ", wall time " + seconds_text(wall_);
   if (wall_ > 0) text += ", " + short_count(static_cast<double>(events_) / wall_) + " events/s";
+  if (after_build_wall_ > 0) text += " (" + short_count(after_build_events_ / after_build_wall_) + "/s after the build)";
   return text;
 }
 

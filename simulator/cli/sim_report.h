@@ -40,6 +40,7 @@ class SweepTally {
   size_t runs_ = 0, passed_ = 0, converged_ = 0, held_ = 0;
   uint64_t events_ = 0, requests_ = 0, acknowledged_ = 0, arrived_ = 0, virtual_ns_ = 0, checks_ = 0;
   double wall_ = 0;
+  double after_build_events_ = 0, after_build_wall_ = 0;  // the runs' events and wall time once built
   std::string described_;  // " (scenario, nodes, network, password hash iterations)" of the first run that says
 };
 // "outpost sim run FILE --seed N [--duration D] [--network N]"

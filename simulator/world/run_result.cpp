@@ -60,6 +60,8 @@ nlohmann::json RunResult::to_json() const {
           {"traceHash", trace_hash},
           {"traceRecords", trace_records},
           {"eventsPerSecond", events_per_second()},
+          {"build", {{"wallSeconds", build_wall_seconds}, {"events", build_events}}},
+          {"eventsPerSecondAfterBuild", events_per_second_after_build()},
           {"requests", {{"total", requests.requests},
                         {"transportFailures", requests.transport_failures},
                         {"bytesUp", requests.bytes_up},

@@ -36,6 +36,11 @@ struct RunResult {
   Nanoseconds virtual_end{0};
   double wall_seconds = 0;
   uint64_t events = 0;       // dispatched by the event loop
+  // The world's building (its resources, its nodes started, the warm-up until all are ready): its wall time and
+  // events, and the wall time of the run after it (0 when the world was built before run_all, outside its timing).
+  double build_wall_seconds = 0;
+  uint64_t build_events = 0;
+  double after_build_wall_seconds = 0;
   std::string trace_hash;    // the run's identity: two runs of one seed must agree on it
   uint64_t trace_records = 0;
   RequestTotals requests;
@@ -51,6 +56,10 @@ struct RunResult {
 
   bool ok() const { return violations.empty(); }
   double events_per_second() const { return wall_seconds > 0 ? static_cast<double>(events) / wall_seconds : 0; }
+  // The rate once the world is built: the run's own events over the run's own wall time.
+  double events_per_second_after_build() const {
+    return after_build_wall_seconds > 0 ? static_cast<double>(events - build_events) / after_build_wall_seconds : 0;
+  }
   nlohmann::json to_json() const;
 };
 

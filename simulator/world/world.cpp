@@ -121,6 +121,8 @@ void World::start_cloud() {
 void World::build() {
   if (built_) return;
   built_ = true;
+  const auto wall_start = std::chrono::steady_clock::now();
+  const uint64_t events_before = loop_.events_dispatched();
   // Each client token's node, the first one that names it (looked up once per node: a scan of every node's tokens
   // for each node was quadratic, 71 million comparisons in the wide fleet).
   std::unordered_map<std::string_view, const cli::NodeSpec*> token_owners;
@@ -163,6 +165,8 @@ void World::build() {
   const Nanoseconds begin = loop_.now();
   ready_ = run_until([this] { return all_ready(); }, scenario_.warm_up);
   warm_up_ = loop_.now() - begin;
+  build_events_ = loop_.events_dispatched() - events_before;
+  build_wall_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 }
 
 Task<void> World::create_resources() {
@@ -255,14 +259,18 @@ void World::settle() {
 RunResult World::run_all(std::optional<Nanoseconds> duration, AtEnd at_end) {
   const auto wall_start = std::chrono::steady_clock::now();
   if (duration && !built_) metrics_->plan_run(*duration);  // windows for the run it will be, not the file's
+  auto built_at = wall_start;
   try {
     build();
+    built_at = std::chrono::steady_clock::now();
     run(duration.value_or(scenario_.duration));
     settle();
   } catch (const TimeStoodStill& stall) {
     invariants_->time_stood_still(stall);  // judged as it stands: a run that would never have ended
   }
-  wall_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const auto wall_end = std::chrono::steady_clock::now();
+  wall_seconds_ = std::chrono::duration<double>(wall_end - wall_start).count();
+  after_build_wall_seconds_ = std::chrono::duration<double>(wall_end - built_at).count();
   // Judged before the nodes stop, so a run that leaves them running has the same result (and trace hash) as one
   // that stops them: a seed replays to one hash in the CLI's child and in a test's or a script's own process.
   RunResult judged = result();
@@ -390,6 +398,9 @@ RunResult World::result() const {
   result.virtual_end = loop_.now();
   result.wall_seconds = wall_seconds_;
   result.events = loop_.events_dispatched();
+  result.build_wall_seconds = build_wall_seconds_;
+  result.build_events = build_events_;
+  result.after_build_wall_seconds = after_build_wall_seconds_;
   result.trace_hash = hash_text(trace_.hash());
   result.trace_records = trace_.count();
   result.requests = totals_->totals;

@@ -360,6 +360,10 @@ def test_a_scenario_file_runs_its_own_phases_and_exports_a_trace(tmp_path):
     result = sim.run_all()
     assert result.ok, str(result)
     assert result.counts["workload"]["pushes"]["acknowledged"] >= 4
+    # The building is part of what ran, and the rate after it counts the rest (no absolute time is asserted).
+    assert 0 < result.counts["build"]["events"] < result.counts["events"]
+    assert result.counts["build"]["wallSeconds"] <= result.counts["engineSeconds"]
+    assert result.counts["eventsPerSecondAfterBuild"] > 0
     assert result.raw["faults"]["applied"] >= 2
     assert sim.replay_command.endswith(f"{path} --seed 2 --network direct")
     trace_file = tmp_path / "trace.json"

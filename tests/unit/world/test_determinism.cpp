@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(a_sweep_prints_the_same_whatever_its_jobs) {
     std::ostringstream out;
     std::ostringstream err;
     BOOST_TEST(commands::run_simulation(options, out, err) == 0, out.str() + err.str());
-    const std::regex machine(R"(wall( time)? [0-9.]+s|[0-9.]+[kMG]?( events)?/s)");
+    const std::regex machine(R"(wall( time)? [0-9.]+s( \(build [0-9.]+s\))?|[0-9.]+[kMG]?( events)?/s)");
     return std::regex_replace(out.str(), machine, "#");
   };
   const std::string one_at_a_time = sweep(1);

@@ -53,6 +53,34 @@ BOOST_AUTO_TEST_CASE(the_tally_adds_up_every_run) {
   BOOST_TEST(text.find("wall time 1.50s, 4000 events/s") != std::string::npos, text);
 }
 
+// A large fleet's building is a good part of a short run: each run's line and the summary also give the rate without
+// it, the run's own events over its own wall time, summed over the runs as events and seconds.
+BOOST_AUTO_TEST_CASE(the_rate_after_the_build_leaves_the_building_out) {
+  SeedRun built = run_of(1, true, 1000);
+  built.result["wallSeconds"] = 0.5;
+  built.result["build"] = {{"wallSeconds", 0.25}, {"events", 200}};
+  built.result["eventsPerSecond"] = 2000.0;
+  built.result["eventsPerSecondAfterBuild"] = 3200.0;  // 800 events in the 0.25 s after the build
+  const std::string line = progress_line(built);
+  BOOST_TEST(line.find("| wall 0.50s (build 0.25s) |") != std::string::npos, line);
+  BOOST_TEST(line.find("events 1000 (2000/s, 3200/s after the build)") != std::string::npos, line);
+
+  SeedRun other = run_of(2, true, 3000);
+  other.result["wallSeconds"] = 1.0;
+  other.result["build"] = {{"wallSeconds", 0.5}, {"events", 1400}};
+  other.result["eventsPerSecondAfterBuild"] = 3200.0;  // 1600 events in 0.5 s
+  SweepTally tally;
+  tally.add(built);
+  tally.add(other);
+  const std::string text = tally.text();
+  // 4000 events in 1.5 s; after the builds 2400 events in 0.75 s.
+  BOOST_TEST(text.find("wall time 1.50s, 2667 events/s (3200/s after the build)") != std::string::npos, text);
+
+  // A run that reports no build (a stub from a run that failed early) says nothing about one.
+  const std::string bare = progress_line(run_of(3, true, 1000));
+  BOOST_TEST(bare.find("build") == std::string::npos, bare);
+}
+
 BOOST_AUTO_TEST_CASE(the_streamed_report_is_the_whole_sweeps_json) {
   std::ostringstream file;
   ReportWriter report(file, "scenarios/edge-factory.json");

@@ -55,6 +55,16 @@ BOOST_AUTO_TEST_CASE(a_busy_world_converges_and_tells_its_observers) {
   BOOST_TEST(counter.rounds_by["factory"] > 10u);  // continuous sync: a round every status interval at least
   BOOST_TEST(counter.rounds_by["line1"] > 10u);
   BOOST_TEST(result.events > result.requests.requests);
+  // The building's events are some of the run's, not all: the run went on after every node was ready. Its wall time
+  // and the run's after it are parts of the whole (no absolute time is asserted).
+  BOOST_TEST(result.build_events > 0u);
+  BOOST_TEST(result.build_events < result.events);
+  BOOST_TEST(result.build_wall_seconds > 0.0);
+  BOOST_TEST(result.build_wall_seconds <= result.wall_seconds);
+  BOOST_TEST(result.after_build_wall_seconds > 0.0);
+  BOOST_TEST(result.after_build_wall_seconds <= result.wall_seconds);
+  BOOST_TEST(result.to_json().at("build").at("events") == result.build_events);
+  BOOST_TEST(result.to_json().at("eventsPerSecondAfterBuild") == result.events_per_second_after_build());
   // Rounds are intervals: most wait on a long poll, so they take time, and none overlaps the node's previous one.
   BOOST_TEST(counter.misplaced_rounds == 0u);
   BOOST_TEST(counter.rounds_that_took_time > 10u);
