@@ -77,10 +77,20 @@ std::string facts_section(const json& run, const std::string& scenario_file) {
     fact("Virtual time", end + " (warm-up " + text_at(run, {"virtualTime", "warmUp"}) + ", run " +
                              text_at(run, {"virtualTime", "run"}) + ", settle " +
                              text_at(run, {"virtualTime", "settle"}) + ")");
-  if (const auto wall = number_at(run, {"wallSeconds"})) fact("Wall time", number(*wall) + " s");
+  if (const auto wall = number_at(run, {"wallSeconds"})) {
+    std::string text = number(*wall) + " s";
+    // The world's building, apart: a large fleet's is a good part of a short run.
+    if (const auto build = number_at(run, {"build", "wallSeconds"})) text += " (build " + number(*build) + " s)";
+    fact("Wall time", text);
+  }
   if (const auto events = number_at(run, {"events"})) {
     std::string text = count_text(*events);
-    if (const auto rate = number_at(run, {"eventsPerSecond"})) text += " (" + count_text(std::round(*rate)) + "/s)";
+    if (const auto rate = number_at(run, {"eventsPerSecond"})) {
+      text += " (" + count_text(std::round(*rate)) + "/s";
+      if (const auto after = number_at(run, {"eventsPerSecondAfterBuild"}); after && *after > 0)
+        text += ", " + count_text(std::round(*after)) + "/s after the build";
+      text += ")";
+    }
     fact("Events", text);
   }
   if (const auto requests = number_at(run, {"requests", "total"}))

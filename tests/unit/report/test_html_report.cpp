@@ -116,6 +116,16 @@ BOOST_AUTO_TEST_CASE(the_header_has_the_facts_and_the_replay_command) {
     BOOST_TEST(page.find(fact) != std::string::npos, fact);
 }
 
+// A run that reports its world's building apart shows it beside the wall time, and its rate without it.
+BOOST_AUTO_TEST_CASE(the_header_shows_the_build_apart_when_the_run_reports_it) {
+  json run = full_run(7);
+  run["build"] = {{"wallSeconds", 0.25}, {"events", 8764}};
+  run["eventsPerSecondAfterBuild"] = 45454.5;
+  const std::string page = html_report(report_of({run}));
+  for (const char* fact : {"1.13 s (build 0.25 s)", "48,764 (43,101/s, 45,455/s after the build)"})
+    BOOST_TEST(page.find(fact) != std::string::npos, fact);
+}
+
 BOOST_AUTO_TEST_CASE(the_invariants_show_held_and_violated_with_their_messages) {
   const std::string page = html_report(report_of({full_run(1)}));
   BOOST_TEST(page.find("an invariant was violated") != std::string::npos);
