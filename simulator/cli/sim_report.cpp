@@ -133,7 +133,8 @@ std::string SweepTally::text() const {
               Nanoseconds(static_cast<int64_t>(virtual_ns_)))) +
           ", wall time " + seconds_text(wall_);
   if (wall_ > 0) text += ", " + short_count(static_cast<double>(events_) / wall_) + " events/s";
-  if (after_build_wall_ > 0) text += " (" + short_count(after_build_events_ / after_build_wall_) + "/s after the build)";
+  if (after_build_wall_ > 0)
+    text += " (" + short_count(after_build_events_ / after_build_wall_) + "/s after the build)";
   return text;
 }
 

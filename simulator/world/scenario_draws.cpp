@@ -117,6 +117,23 @@ void check_occurrences(const Scenario& scenario, Nanoseconds duration) {
   };
   for (const auto& [action, per_hour] : nemesis.per_hour) check_rate(per_hour, to_string(action));
   for (const auto& [kind, per_hour] : nemesis.partitions_per_hour) check_rate(per_hour, nemesis_rate_name(kind));
+  // Every kind together: each rate may pass alone and their sum still plan more faults than a run can hold.
+  double total = 0;
+  const auto add = [&](double per_hour) {
+    Timing timing;
+    timing.per_hour = per_hour;
+    timing.start = nemesis.start;
+    timing.stop = nemesis.stop;
+    total += timing.expected_count(duration);
+  };
+  for (const auto& [action, per_hour] : nemesis.per_hour) add(per_hour);
+  for (const auto& [kind, per_hour] : nemesis.partitions_per_hour) add(per_hour);
+  if (total > static_cast<double>(kMostNemesisFaults))
+    throw ScenarioError("scenario.faults.nemesis.rates: the kinds together fire about " +
+                        std::to_string(std::llround(total)) + " faults in a run of this duration, more than " +
+                        std::to_string(kMostNemesisFaults) +
+                        " (each is planned before the run, applied, traced and reported): lower the rates, or narrow "
+                        "the nemesis's start and stop");
 }
 
 }  // namespace outpost::sim::world

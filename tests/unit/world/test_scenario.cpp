@@ -356,6 +356,24 @@ BOOST_AUTO_TEST_CASE(a_timing_that_would_fire_too_often_is_refused_not_cut) {
   BOOST_CHECK_EXCEPTION(check_occurrences(nemesis, std::chrono::hours(3)), ScenarioError, [](const ScenarioError& e) {
     return std::string(e.what()).starts_with("scenario.faults.nemesis.rates.crash: fires about 10800000 times");
   });
+  // Rates that pass one by one are refused together when their faults add up past the nemesis's total: 1200/h for
+  // 10 hours of two kinds is 24,000 faults (taken), of ten kinds 120,000 (refused, at that duration only).
+  Scenario many = parse_scenario({{"topology", {{"tree", {{"depth", 2}, {"fanout", 4}}}}}});
+  many.nemesis.per_hour[FaultAction::Crash] = 1200;
+  many.nemesis.per_hour[FaultAction::LinkDown] = 1200;
+  BOOST_CHECK_NO_THROW(check_occurrences(many, std::chrono::hours(10)));
+  for (const FaultAction kind :
+       {FaultAction::Partition, FaultAction::Pause, FaultAction::ClockSkew, FaultAction::DiskFull})
+    many.nemesis.per_hour[kind] = 1200;
+  for (const PartitionShapeKind kind : {PartitionShapeKind::Level, PartitionShapeKind::Halves,
+                                        PartitionShapeKind::Bridge, PartitionShapeKind::RandomMinority})
+    many.nemesis.partitions_per_hour[kind] = 1200;
+  BOOST_CHECK_EXCEPTION(check_occurrences(many, std::chrono::hours(10)), ScenarioError, [](const ScenarioError& e) {
+    return std::string(e.what()).starts_with(
+        "scenario.faults.nemesis.rates: the kinds together fire about 120000 faults in a run of this duration, more "
+        "than 100000");
+  });
+  BOOST_CHECK_NO_THROW(check_occurrences(many, std::chrono::hours(8)));  // 96,000
 }
 
 BOOST_AUTO_TEST_SUITE_END()
