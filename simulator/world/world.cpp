@@ -259,7 +259,7 @@ void World::settle() {
 RunResult World::run_all(std::optional<Nanoseconds> duration, AtEnd at_end) {
   const auto wall_start = std::chrono::steady_clock::now();
   if (duration && !built_) metrics_->plan_run(*duration);  // windows for the run it will be, not the file's
-  auto built_at = wall_start;
+  std::optional<std::chrono::steady_clock::time_point> built_at;  // unset: the building itself stopped the run
   try {
     build();
     built_at = std::chrono::steady_clock::now();
@@ -270,7 +270,7 @@ RunResult World::run_all(std::optional<Nanoseconds> duration, AtEnd at_end) {
   }
   const auto wall_end = std::chrono::steady_clock::now();
   wall_seconds_ = std::chrono::duration<double>(wall_end - wall_start).count();
-  after_build_wall_seconds_ = std::chrono::duration<double>(wall_end - built_at).count();
+  after_build_wall_seconds_ = built_at ? std::chrono::duration<double>(wall_end - *built_at).count() : 0.0;
   // Judged before the nodes stop, so a run that leaves them running has the same result (and trace hash) as one
   // that stops them: a seed replays to one hash in the CLI's child and in a test's or a script's own process.
   RunResult judged = result();
