@@ -37,7 +37,8 @@ struct RunResult {
   double wall_seconds = 0;
   uint64_t events = 0;       // dispatched by the event loop
   // The world's building (its resources, its nodes started, the warm-up until all are ready): its wall time and
-  // events, and the wall time of the run after it (0 when the world was built before run_all, outside its timing).
+  // events, timed by build() whoever called it, and the wall time of run_all after the building (all of run_all when
+  // the world was built before it; 0 when the building itself stopped the run).
   double build_wall_seconds = 0;
   uint64_t build_events = 0;
   double after_build_wall_seconds = 0;

@@ -96,38 +96,30 @@ double Timing::expected_count(Nanoseconds duration) const {
 }
 
 void check_occurrences(const Scenario& scenario, Nanoseconds duration) {
-  // A nemesis rate has neither an every nor a count: its hint names what it has.
+  // A nemesis rate has neither an every nor a count: its hint names what it has. Returns the count it expects.
   const auto check = [&](const Timing& timing, const std::string& where, const char* remedy) {
     const double expected = timing.expected_count(duration);
     if (expected > static_cast<double>(kMostOccurrences))
       throw ScenarioError(where + ": fires " + (timing.per_hour > 0 ? "about " : "") +
                           std::to_string(std::llround(expected)) + " times in a run of this duration, more than " +
                           std::to_string(kMostOccurrences) + ": " + remedy);
+    return expected;
   };
   for (const WorkloadItem& item : scenario.workload)
     check(item.timing, item.where, "lower its rate, lengthen its every, or give it a count");
   const NemesisSpec& nemesis = scenario.nemesis;
+  // Every kind together too: each rate may pass alone and their sum still plan more faults than a run can hold.
+  double total = 0;
   const auto check_rate = [&](double per_hour, std::string_view kind) {
     Timing timing;
     timing.per_hour = per_hour;
     timing.start = nemesis.start;
     timing.stop = nemesis.stop;
-    check(timing, "scenario.faults.nemesis.rates." + std::string(kind),
-          "lower its rate, or narrow the nemesis's start and stop");
+    total += check(timing, "scenario.faults.nemesis.rates." + std::string(kind),
+                   "lower its rate, or narrow the nemesis's start and stop");
   };
   for (const auto& [action, per_hour] : nemesis.per_hour) check_rate(per_hour, to_string(action));
   for (const auto& [kind, per_hour] : nemesis.partitions_per_hour) check_rate(per_hour, nemesis_rate_name(kind));
-  // Every kind together: each rate may pass alone and their sum still plan more faults than a run can hold.
-  double total = 0;
-  const auto add = [&](double per_hour) {
-    Timing timing;
-    timing.per_hour = per_hour;
-    timing.start = nemesis.start;
-    timing.stop = nemesis.stop;
-    total += timing.expected_count(duration);
-  };
-  for (const auto& [action, per_hour] : nemesis.per_hour) add(per_hour);
-  for (const auto& [kind, per_hour] : nemesis.partitions_per_hour) add(per_hour);
   if (total > static_cast<double>(kMostNemesisFaults))
     throw ScenarioError("scenario.faults.nemesis.rates: the kinds together fire about " +
                         std::to_string(std::llround(total)) + " faults in a run of this duration, more than " +
