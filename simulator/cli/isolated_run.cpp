@@ -7,10 +7,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <memory>
-
-#include <fstream>
+#include <optional>
 
 #include "reference/common/log.h"
 #include "simulator/report/chrome_trace.h"
@@ -33,7 +33,16 @@ nlohmann::json failed_stub(const std::string& scenario_name, uint64_t seed, cons
   try {
     kept = std::make_unique<world::World>(scenario, seed);
     world::World& world = *kept;
-    if (!trace_file.empty()) world.trace().keep(Trace::Keep::All);
+    // The trace goes to its file as the run makes it: a long run's records would not fit in memory (a day of the
+    // wide fleet is tens of millions of them).
+    std::ofstream trace_out;
+    std::optional<report::ChromeTraceWriter> trace_writer;
+    if (!trace_file.empty()) {
+      trace_out.open(trace_file);
+      if (!trace_out) throw std::runtime_error("cannot write the trace to " + trace_file);
+      trace_writer.emplace(trace_out);
+      world.trace().stream_to([&trace_writer](const TraceRecord& record) { trace_writer->write(record); });
+    }
     // The nodes' logs (--log-level) carry the world's true time, not this machine's.
     const VirtualClock log_clock(world.loop(), world::kWorldStart);
     struct LogClock {
@@ -43,11 +52,11 @@ nlohmann::json failed_stub(const std::string& scenario_name, uint64_t seed, cons
     const world::RunResult result = world.run_all(duration, world::World::AtEnd::LeaveRunning);
     answer["result"] = result.to_json();
     answer["hash"] = result.trace_hash;
-    if (!trace_file.empty()) {
-      std::ofstream out(trace_file);
-      const auto records = world.trace().records();
-      report::write_chrome_trace(out, records);
-      if (!out) throw std::runtime_error("cannot write the trace to " + trace_file);
+    if (trace_writer) {
+      world.trace().stream_to({});
+      trace_writer->finish();
+      trace_out.close();
+      if (!trace_out) throw std::runtime_error("cannot write the trace to " + trace_file);
     }
   } catch (const std::exception& error) {
     // A world that cannot even be built (a resource the cloud refuses, ...) fails its seed.

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "simulator/engine/stable_hash.h"
 
@@ -153,7 +154,7 @@ void Trace::end_span(Nanoseconds time, uint64_t span, std::string_view detail) {
 
 void Trace::record_parts(Nanoseconds time, std::string_view kind, std::string_view node, std::string_view peer,
                          std::initializer_list<std::string_view> detail) {
-  if (keep_ != Keep::None) {
+  if (keep_ != Keep::None || consumer_) {
     std::string joined;
     for (const std::string_view piece : detail) joined += piece;
     add(time, TraceRecord::Phase::Instant, kind, node, peer, joined, 0);
@@ -195,9 +196,11 @@ void Trace::add(Nanoseconds time, TraceRecord::Phase phase, std::string_view kin
     hash_ = hasher.value();
   }
   ++count_;
-  if (keep_ == Keep::None) return;
+  if (keep_ == Keep::None && !consumer_) return;
 
   TraceRecord record{time, phase, std::string(kind), std::string(node), std::string(peer), std::string(detail), span};
+  if (consumer_) consumer_(record);
+  if (keep_ == Keep::None) return;
   if (keep_ == Keep::All || kept_.size() < last_) {
     kept_.push_back(std::move(record));
   } else {
@@ -226,5 +229,7 @@ void Trace::keep(Keep keep, size_t last) {
   keep_ = keep;
   last_ = last;
 }
+
+void Trace::stream_to(TraceConsumer consumer) { consumer_ = std::move(consumer); }
 
 }  // namespace outpost::sim

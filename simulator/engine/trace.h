@@ -5,7 +5,8 @@
 // different event (time, kind, node, peer, detail) gives a different one.
 //
 // Memory stays bounded: the hash and the count are always kept; the events themselves only when asked, all of them
-// (for an export) or the last N (for a violation report).
+// (for an export) or the last N (for a violation report). A run too long to keep in memory hands each record to a
+// consumer as it happens instead (stream_to: `outpost sim run --trace` writes them to its file that way).
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -31,6 +32,9 @@ struct TraceRecord {
 
   bool operator==(const TraceRecord&) const = default;
 };
+
+// Takes each record as it is added (Trace::stream_to).
+using TraceConsumer = std::function<void(const TraceRecord&)>;
 
 // How other layers (links, node hosts, checkers) report into a trace without depending on it.
 using TraceSink = std::function<void(Nanoseconds time, std::string_view kind, std::string_view node,
@@ -63,6 +67,8 @@ class Trace {
   std::vector<TraceRecord> records() const;
   // Changes what is kept from now on; records kept so far stay within the new bound.
   void keep(Keep keep, size_t last = 1000);
+  // Hands every record added from now on to `consumer`, beside whatever is kept; an empty one stops it.
+  void stream_to(TraceConsumer consumer);
 
  private:
   void add(Nanoseconds time, TraceRecord::Phase phase, std::string_view kind, std::string_view node,
@@ -73,6 +79,7 @@ class Trace {
   uint64_t hash_;
   uint64_t count_ = 0;
   uint64_t next_span_ = 1;
+  TraceConsumer consumer_;
   std::vector<TraceRecord> kept_;  // Keep::All: in order; Keep::Last: a ring starting at ring_start_
   size_t ring_start_ = 0;
   struct OpenSpan {

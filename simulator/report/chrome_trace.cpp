@@ -1,10 +1,8 @@
 #include "simulator/report/chrome_trace.h"
 
 #include <cstdio>
-#include <map>
-#include <set>
 #include <sstream>
-#include <vector>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -51,52 +49,62 @@ void write_metadata(std::ostream& out, int pid, const std::string& node) {
 
 }  // namespace
 
-void write_chrome_trace(std::ostream& out, std::span<const TraceRecord> records) {
-  // Processes numbered in order of first appearance, the world first: the same trace always exports the same bytes.
-  // Numbered from 1: some viewers treat pid 0 as the kernel's idle process.
-  std::map<std::string, int> pids{{"", 1}};
-  std::vector<const std::string*> order{&pids.begin()->first};
-  for (const TraceRecord& record : records) {
-    const auto [it, inserted] = pids.emplace(record.node, static_cast<int>(pids.size()) + 1);
-    if (inserted) order.push_back(&it->first);
-  }
+ChromeTraceWriter::ChromeTraceWriter(std::ostream& out) : out_(out) {
+  out_ << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  pid_of("");  // the world's own track comes first, whatever the records
+}
 
-  out << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
-  bool first = true;
-  const auto next = [&] {
-    if (!first) out << ",\n";
-    first = false;
-  };
-  for (const std::string* node : order) {
-    next();
-    write_metadata(out, pids.at(*node), *node);
+void ChromeTraceWriter::next() {
+  if (!first_) out_ << ",\n";
+  first_ = false;
+}
+
+int ChromeTraceWriter::pid_of(const std::string& node) {
+  if (const auto known = pids_.find(node); known != pids_.end()) return known->second;
+  const int pid = static_cast<int>(pids_.size()) + 1;
+  pids_.emplace(node, pid);
+  next();
+  write_metadata(out_, pid, node);
+  return pid;
+}
+
+void ChromeTraceWriter::write(const TraceRecord& record) {
+  const int pid = pid_of(record.node);
+  TraceRecord::Phase phase = record.phase;
+  if (phase == TraceRecord::Phase::Begin) {
+    open_spans_.insert(record.span);
+  } else if (phase == TraceRecord::Phase::End && open_spans_.erase(record.span) == 0) {
+    // A span's end whose begin was not written (a ring of the last N dropped it) is shown as an instant: an
+    // unmatched "e" would confuse a viewer.
+    phase = TraceRecord::Phase::Instant;
   }
-  // A span's end whose begin is not among the records (a ring of the last N dropped it) is shown as an instant: an
-  // unmatched "e" would confuse a viewer.
-  std::set<uint64_t> begun;
-  for (const TraceRecord& record : records)
-    if (record.phase == TraceRecord::Phase::Begin) begun.insert(record.span);
-  for (const TraceRecord& record : records) {
-    next();
-    const TraceRecord::Phase phase =
-        record.phase == TraceRecord::Phase::End && !begun.contains(record.span) ? TraceRecord::Phase::Instant
-                                                                               : record.phase;
-    out << "{\"name\":" << quoted(record.kind) << ",\"ph\":\"" << phase_letter(phase) << '"';
-    if (phase == TraceRecord::Phase::Instant)
-      out << R"(,"cat":"event","s":"t")";
-    else
-      out << R"(,"cat":"span","id":)" << record.span;
-    out << ",\"ts\":" << microseconds(record.time) << ",\"pid\":" << pids.at(record.node) << ",\"tid\":" << kTrackId
-        << ",\"args\":{";
-    bool first_arg = true;
-    for (const auto& [key, value] : {std::pair{"peer", &record.peer}, std::pair{"detail", &record.detail}}) {
-      if (value->empty()) continue;
-      out << (first_arg ? "" : ",") << '"' << key << "\":" << quoted(*value);
-      first_arg = false;
-    }
-    out << "}}";
+  next();
+  out_ << "{\"name\":" << quoted(record.kind) << ",\"ph\":\"" << phase_letter(phase) << '"';
+  if (phase == TraceRecord::Phase::Instant)
+    out_ << R"(,"cat":"event","s":"t")";
+  else
+    out_ << R"(,"cat":"span","id":)" << record.span;
+  out_ << ",\"ts\":" << microseconds(record.time) << ",\"pid\":" << pid << ",\"tid\":" << kTrackId
+       << ",\"args\":{";
+  bool first_arg = true;
+  for (const auto& [key, value] : {std::pair{"peer", &record.peer}, std::pair{"detail", &record.detail}}) {
+    if (value->empty()) continue;
+    out_ << (first_arg ? "" : ",") << '"' << key << "\":" << quoted(*value);
+    first_arg = false;
   }
-  out << "\n]}\n";
+  out_ << "}}";
+}
+
+void ChromeTraceWriter::finish() {
+  if (finished_) return;
+  finished_ = true;
+  out_ << "\n]}\n";
+}
+
+void write_chrome_trace(std::ostream& out, std::span<const TraceRecord> records) {
+  ChromeTraceWriter writer(out);
+  for (const TraceRecord& record : records) writer.write(record);
+  writer.finish();
 }
 
 std::string chrome_trace_json(std::span<const TraceRecord> records) {

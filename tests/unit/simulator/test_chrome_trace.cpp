@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "simulator/engine/trace.h"
@@ -110,6 +111,29 @@ BOOST_AUTO_TEST_CASE(the_same_records_export_the_same_bytes) {
     t->record(2ns, "y", "n1");
   }
   BOOST_TEST(report::chrome_trace_json(a.records()) == report::chrome_trace_json(b.records()));
+}
+
+BOOST_AUTO_TEST_CASE(records_written_as_they_happen_export_the_same_timeline) {
+  Trace kept(Trace::Keep::All), streamed;
+  std::ostringstream streamed_out;
+  report::ChromeTraceWriter writer(streamed_out);
+  streamed.stream_to([&](const TraceRecord& record) { writer.write(record); });
+  for (Trace* t : {&kept, &streamed}) {
+    const uint64_t round = t->begin_span(1ms, "edge", "sync round");
+    t->record(2ms, "send", "edge", "cloud");
+    t->record(3ms, "deliver", "cloud", "edge");
+    t->end_span(4ms, round, "ok");
+  }
+  BOOST_TEST(streamed_out.str().find("]}") == std::string::npos);  // not closed before finish()
+  writer.finish();
+  writer.finish();  // once only
+  BOOST_TEST(streamed_out.str() == report::chrome_trace_json(kept.records()));
+  // Each node's naming comes before its first event, so a reader going through once knows every pid it meets.
+  std::set<int> named;
+  for (const auto& event : nlohmann::json::parse(streamed_out.str()).at("traceEvents")) {
+    if (event.at("ph") == "M") named.insert(event.at("pid").get<int>());
+    else BOOST_TEST(named.contains(event.at("pid").get<int>()));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

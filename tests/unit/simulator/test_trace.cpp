@@ -113,6 +113,27 @@ BOOST_AUTO_TEST_CASE(simulated_runs_replay_to_the_same_hash) {
   BOOST_TEST(simulated_run_hash(1) != simulated_run_hash(2));
 }
 
+BOOST_AUTO_TEST_CASE(a_consumer_takes_every_record_as_it_happens_and_nothing_is_kept) {
+  Trace all(Trace::Keep::All), streamed;
+  std::vector<TraceRecord> taken;
+  streamed.stream_to([&](const TraceRecord& record) { taken.push_back(record); });
+  small_run(all);
+  small_run(streamed, [](Trace& trace) {
+    trace.record_parts(3500us, "deliver", "cloud", "edge", {"GET", " ", "/v2/", " ", "200"});
+  });
+  all.record_parts(3500us, "deliver", "cloud", "edge", {"GET", " ", "/v2/", " ", "200"});
+  BOOST_TEST(streamed.records().empty());  // Keep::None: the consumer has them, the trace does not
+  BOOST_REQUIRE(taken.size() == 6u);
+  BOOST_TEST(taken[3].detail == "GET /v2/ 200");  // parts joined for the consumer
+  BOOST_TEST((taken[5].phase == TraceRecord::Phase::End));
+  BOOST_TEST(taken[5].kind == "sync round");
+  BOOST_TEST(streamed.count() == 6u);
+
+  streamed.stream_to({});
+  streamed.record(6ms, "after", "edge");
+  BOOST_TEST(taken.size() == 6u);  // stopped
+}
+
 BOOST_AUTO_TEST_CASE(keeps_all_the_last_n_or_none) {
   Trace none, all(Trace::Keep::All), last(Trace::Keep::Last, 2);
   small_run(none);
