@@ -244,6 +244,25 @@ BOOST_AUTO_TEST_CASE(patch_changes_parts) {
   BOOST_TEST(control->get_scope_map("patched").body == result.body);
 }
 
+// Long lists (looked up hashed past a handful): an addition already there or named twice is added once, in the order
+// given; every removal named goes, and the rest keep their order.
+BOOST_AUTO_TEST_CASE(patch_with_long_lists_keeps_one_of_each) {
+  create_map("long-lists", {"repositories/keep/content/read", "repositories/r0/content/read"});
+  json add = json::array();
+  for (int i = 0; i < 12; ++i) add.push_back("repositories/r" + std::to_string(i) + "/content/read");
+  add.push_back("repositories/r3/content/read");
+  auto result = control->patch_scope_map("long-lists", {{"addActions", add}});
+  json expected = {"repositories/keep/content/read"};
+  for (int i = 0; i < 12; ++i) expected.push_back("repositories/r" + std::to_string(i) + "/content/read");
+  BOOST_TEST(result.body.at("actions") == expected);
+
+  json remove = json::array();
+  for (int i = 0; i < 10; ++i) remove.push_back("repositories/r" + std::to_string(i) + "/content/read");
+  result = control->patch_scope_map("long-lists", {{"removeActions", remove}});
+  BOOST_TEST(result.body.at("actions") == json({"repositories/keep/content/read", "repositories/r10/content/read",
+                                                "repositories/r11/content/read"}));
+}
+
 BOOST_AUTO_TEST_CASE(patch_errors) {
   const ApiError unknown = api_error_of([&] { control->patch_scope_map("no-such-map", {{"description", "x"}}); });
   BOOST_TEST(unknown.status() == 404);
