@@ -86,6 +86,12 @@ std::optional<ManifestRecord> MemoryMetadataStore::manifest(std::string_view rep
   return it->second;
 }
 
+bool MemoryMetadataStore::has_manifest(std::string_view repository, const Digest& digest) {
+  std::lock_guard lock(mutex_);
+  const Repository* repo = find(repository);
+  return repo != nullptr && repo->manifests.contains(digest);
+}
+
 bool MemoryMetadataStore::delete_manifest(std::string_view repository, const Digest& digest) {
   std::lock_guard lock(mutex_);
   Repository* repo = find(repository);

@@ -27,6 +27,7 @@ class MemoryMetadataStore final : public MetadataStore {
   void put_manifest(std::string_view repository, const ManifestRecord& manifest,
                     const std::optional<std::string>& tag) override;
   std::optional<ManifestRecord> manifest(std::string_view repository, const Digest& digest) override;
+  bool has_manifest(std::string_view repository, const Digest& digest) override;
   bool delete_manifest(std::string_view repository, const Digest& digest) override;
 
   std::optional<Digest> resolve_tag(std::string_view repository, std::string_view tag) override;

@@ -181,6 +181,9 @@ class BudgetedMetadataStore final : public MetadataStore {
   std::optional<ManifestRecord> manifest(std::string_view repository, const Digest& digest) override {
     return inner_->manifest(repository, digest);
   }
+  bool has_manifest(std::string_view repository, const Digest& digest) override {
+    return inner_->has_manifest(repository, digest);
+  }
   bool delete_manifest(std::string_view repository, const Digest& digest) override {
     return inner_->delete_manifest(repository, digest);
   }

@@ -150,6 +150,10 @@ class MetadataStore {
   virtual void put_manifest(std::string_view repository, const ManifestRecord& manifest,
                             const std::optional<std::string>& tag) = 0;
   virtual std::optional<ManifestRecord> manifest(std::string_view repository, const Digest& digest) = 0;
+  // Whether manifest() would find it, without copying the record out (a store may answer it cheaper).
+  virtual bool has_manifest(std::string_view repository, const Digest& digest) {
+    return manifest(repository, digest).has_value();
+  }
   // Removes the manifest from the repository with every tag pointing at it.
   virtual bool delete_manifest(std::string_view repository, const Digest& digest) = 0;
 

@@ -185,7 +185,8 @@ void RunMetrics::on_push_acknowledged(const PushEvent& event) {
 
 bool RunMetrics::present(const std::string& node, const Arrival& arrival) {
   storage::Storage& storage = world_.host(node).storage();
-  if (!check::stored_manifest(storage, arrival.repository, arrival.digest)) return false;
+  // Asked at every round of a node while the arrival is on its way: whether the manifest is there, not its record.
+  if (!storage.metadata->has_manifest(arrival.repository, arrival.digest)) return false;
   return std::all_of(arrival.references.begin(), arrival.references.end(), [&](const oci::Digest& digest) {
     return check::stored_blob(storage, arrival.repository, digest);
   });

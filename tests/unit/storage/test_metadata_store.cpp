@@ -66,6 +66,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(put_manifest_records_everything, Backend, Backends
 
   BOOST_TEST(!metadata.manifest("other", record.digest));
   BOOST_TEST(!metadata.manifest("app", config));
+  BOOST_TEST(metadata.has_manifest("app", record.digest));
+  BOOST_TEST(!metadata.has_manifest("other", record.digest));
+  BOOST_TEST(!metadata.has_manifest("app", config));  // referenced by the manifest, not one
   BOOST_TEST(!metadata.resolve_tag("app", "v2"));
   BOOST_TEST(!metadata.resolve_tag("other", "v1"));
 }
@@ -151,6 +154,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(delete_manifest_removes_its_tags_and_references, B
   BOOST_TEST(metadata.delete_manifest("app", doomed.digest));
   BOOST_TEST(!metadata.delete_manifest("app", doomed.digest));
   BOOST_TEST(!metadata.manifest("app", doomed.digest));
+  BOOST_TEST(!metadata.has_manifest("app", doomed.digest));
+  BOOST_TEST(metadata.has_manifest("mirror", doomed.digest));
   BOOST_TEST(metadata.tags("app", "", 10) == strings({"c"}), boost::test_tools::per_element());
   // Other repositories are untouched.
   BOOST_TEST(metadata.resolve_tag("mirror", "a") == std::optional<Digest>(doomed.digest));
