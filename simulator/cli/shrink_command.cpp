@@ -201,7 +201,7 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
       << std::endl;
   for (const world::FaultStep& step : kept) out << "  " << timeline_entry(step).dump() << "  (" << step.origin << ")"
                                                  << std::endl;
-  out << "written to " << output << "\nreplay: " << replay_command(output, seed, "") << std::endl;
+  out << "written to " << output << "\nreplay: " << replay_command(output, seed, "", "", options.program) << std::endl;
   return 0;
 }
 

@@ -34,6 +34,7 @@ struct SimShrinkOptions {
   // Accept any failure while shrinking, not only the whole plan's (its invariants and unconverged nodes).
   bool any_failure = false;
   std::string log_level = "off";
+  std::string program = "outpost";  // the executable as it was run, for the replay command
 };
 
 // The fault plan a seed's run applies (the timeline and the nemesis's draws, sorted as the world applies them).

@@ -173,7 +173,8 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
     if (!run.ok()) {
       failed = true;
       for (const std::string& violation : run.violations()) out << "  violation: " << violation << std::endl;
-      out << "  replay: " << replay_command(options.scenario, job.seed, options.duration, options.network) << std::endl;
+      out << "  replay: " << replay_command(options.scenario, job.seed, options.duration, options.network, options.program)
+          << std::endl;
     }
     tally.add(run);
     if (report) report->add(run);
@@ -254,9 +255,19 @@ SimCommand::SimCommand(CLI::App& app) {
 }
 
 int SimCommand::run() const {
-  if (shrink_->parsed()) return shrink_simulation(shrink_options_, std::cout, std::cerr);
+  // The top-level app's name is the executable as it was run (CLI11 takes argv[0]).
+  const CLI::App* top = group_;
+  while (top->get_parent() != nullptr) top = top->get_parent();
+  const std::string program = top->get_name().empty() ? "outpost" : top->get_name();
+  if (shrink_->parsed()) {
+    SimShrinkOptions options = shrink_options_;
+    options.program = program;
+    return shrink_simulation(options, std::cout, std::cerr);
+  }
   if (report_->parsed()) return render_report(report_options_, std::cout, std::cerr);
-  return run_simulation(options_, std::cout, std::cerr);
+  SimRunOptions options = options_;
+  options.program = program;
+  return run_simulation(options, std::cout, std::cerr);
 }
 
 }  // namespace outpost::sim::commands

@@ -36,6 +36,7 @@ struct SimRunOptions {
   bool check_determinism = false;
   size_t jobs = 1;  // seeds run at once, each in its own process
   std::string log_level = "off";
+  std::string program = "outpost";  // the executable as it was run, for the replay command
 };
 
 // "A..B" (inclusive, A <= B, at most a million seeds); throws std::invalid_argument with a message.

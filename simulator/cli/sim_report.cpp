@@ -152,8 +152,8 @@ std::string shell_word(const std::string& word) {
 }  // namespace
 
 std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration,
-                           const std::string& network) {
-  std::string command = "outpost sim run " + shell_word(scenario_file) + " --seed " + std::to_string(seed);
+                           const std::string& network, const std::string& program) {
+  std::string command = shell_word(program) + " sim run " + shell_word(scenario_file) + " --seed " + std::to_string(seed);
   if (!duration.empty()) command += " --duration " + shell_word(duration);
   if (!network.empty()) command += " --network " + shell_word(network);
   return command;

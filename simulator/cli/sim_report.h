@@ -43,9 +43,10 @@ class SweepTally {
   double after_build_events_ = 0, after_build_wall_ = 0;  // the runs' events and wall time once built
   std::string described_;  // " (scenario, nodes, network, password hash iterations)" of the first run that says
 };
-// "outpost sim run FILE --seed N [--duration D] [--network N]"
+// "outpost sim run FILE --seed N [--duration D] [--network N]", `program` naming the executable as it was run (so that
+// `build/bin/outpost`, not on PATH, prints a command that works as it is pasted).
 std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration,
-                           const std::string& network = "");
+                           const std::string& network = "", const std::string& program = "outpost");
 
 // The --report file, written run by run as the sweep goes: {"runs": [...], "passed", "scenarioFile", "seeds"}, each
 // run its result with runHash, ok and violations (and secondRunHash and deterministic when checked). The file is whole

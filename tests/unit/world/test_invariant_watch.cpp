@@ -328,6 +328,11 @@ BOOST_AUTO_TEST_CASE(the_replay_command_names_what_the_run_was_given) {
              "outpost sim run 'my dir/it'\\''s.json' --seed 7");
   BOOST_TEST(commands::replay_command("x.json", 7, "10m", "simulated") ==
              "outpost sim run x.json --seed 7 --duration 10m --network simulated");
+  // The executable as it was run, so that one not on PATH (build/bin/outpost) is named as the user ran it.
+  BOOST_TEST(commands::replay_command("x.json", 7, "", "", "build/bin/outpost") ==
+             "build/bin/outpost sim run x.json --seed 7");
+  BOOST_TEST(commands::replay_command("x.json", 7, "", "", "/opt/my tools/outpost") ==
+             "'/opt/my tools/outpost' sim run x.json --seed 7");
 }
 
 BOOST_AUTO_TEST_CASE(each_seed_says_which_invariants_held_and_what_it_measured) {
