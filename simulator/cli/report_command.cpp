@@ -16,31 +16,37 @@ using nlohmann::json;
 
 namespace {
 
-// The scenario's nodes as a report's topology, or null when the file cannot be loaded.
+// The scenario file's nodes as a run's topology; when it cannot be loaded, a source that says where it was looked for.
 json scenario_topology(const std::string& scenario_file, const std::string& report_file) {
   const std::filesystem::path named(scenario_file);
   std::vector<std::filesystem::path> candidates{named};
   if (named.is_relative()) candidates.push_back(std::filesystem::path(report_file).parent_path() / named);
+  std::string looked;
   for (const std::filesystem::path& candidate : candidates) {
+    looked += (looked.empty() ? "" : " and ") + candidate.string();
     std::error_code error;
     if (!std::filesystem::is_regular_file(candidate, error)) continue;
     try {
-      const world::Scenario scenario = world::load_scenario(candidate);
-      json nodes = json::array();
-      for (const cli::NodeSpec& node : scenario.topology.cluster.nodes)
-        nodes.push_back(
-            {{"name", node.name}, {"parent", node.parent ? json(*node.parent) : json()}, {"mode", node.mode}});
       return {{"source", "Topology from the scenario file " + candidate.string() +
                              " as it is now (the run's report does not carry one)."},
-              {"nodes", std::move(nodes)}};
-    } catch (const std::exception&) {
-      // A scenario that no longer loads: the page says the topology is missing.
+              {"nodes", topology_nodes(world::load_scenario(candidate))}};
+    } catch (const std::exception& error) {
+      return {{"source", "The run's report carries no topology, and its scenario file " + candidate.string() +
+                             " does not load now: " + error.what()}};
     }
   }
-  return nullptr;
+  return {{"source", "The run's report carries no topology, and its scenario file was not found (looked for " + looked +
+                         "): run `sim report` where the run was made, or run it again to write a report that does."}};
 }
 
 }  // namespace
+
+json topology_nodes(const world::Scenario& scenario) {
+  json nodes = json::array();
+  for (const cli::NodeSpec& node : scenario.topology.cluster.nodes)
+    nodes.push_back({{"name", node.name}, {"parent", node.parent ? json(*node.parent) : json()}, {"mode", node.mode}});
+  return nodes;
+}
 
 std::string default_report_output(const std::string& input) {
   return std::filesystem::path(input).replace_extension(".html").string();
@@ -48,17 +54,16 @@ std::string default_report_output(const std::string& input) {
 
 void add_scenario_topology(json& report, const std::string& report_file) {
   if (!report.is_object() || !report.contains("runs") || !report["runs"].is_array()) return;
+  json topology;  // found once, for every run that needs it
+  if (const auto carried = report.find("topology"); carried != report.end() && carried->is_array())
+    topology = {{"source", "Topology as the run had it (from the run's report)."}, {"nodes", *carried}};
   const json* file = report.contains("scenarioFile") ? &report["scenarioFile"] : nullptr;
-  if (!file || !file->is_string() || file->get<std::string>().empty()) return;
-  json topology;  // loaded once, for every run that needs it
-  bool looked = false;
+  const bool named = file && file->is_string() && !file->get<std::string>().empty();
+  if (topology.is_null() && !named) return;
   for (json& run : report["runs"]) {
     if (!run.is_object() || run.contains("topology")) continue;
-    if (!looked) {
-      topology = scenario_topology(file->get<std::string>(), report_file);
-      looked = true;
-    }
-    if (!topology.is_null()) run["topology"] = topology;
+    if (topology.is_null()) topology = scenario_topology(file->get<std::string>(), report_file);
+    run["topology"] = topology;
   }
 }
 

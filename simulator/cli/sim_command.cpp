@@ -122,7 +122,7 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
       err << "outpost: cannot write the report to " << options.report << std::endl;
       return kExitUsage;
     }
-    report.emplace(report_file, options.scenario);
+    report.emplace(report_file, options.scenario, topology_nodes(scenario));
   }
   // The same for the traces: each seed's goes beside the first one's, so a first that cannot be written is a usage
   // error now, not a run reported as failed (exit 1 says an invariant broke) after it ran.

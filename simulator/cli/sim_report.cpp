@@ -220,8 +220,8 @@ json report_entry(const SeedRun& run) {
   return entry;
 }
 
-ReportWriter::ReportWriter(std::ostream& out, std::string scenario_file)
-    : out_(out), scenario_file_(std::move(scenario_file)) {
+ReportWriter::ReportWriter(std::ostream& out, std::string scenario_file, json topology)
+    : out_(out), scenario_file_(std::move(scenario_file)), topology_(std::move(topology)) {
   out_ << "{\n  \"runs\": [";
 }
 
@@ -241,7 +241,8 @@ void ReportWriter::add(const SeedRun& run) {
 
 void ReportWriter::finish() {
   out_ << (runs_ == 0 ? "]" : "\n  ]") << ",\n  \"passed\": " << passed_
-       << ",\n  \"scenarioFile\": " << json(scenario_file_).dump() << ",\n  \"seeds\": " << runs_ << "\n}\n";
+       << ",\n  \"scenarioFile\": " << json(scenario_file_).dump() << ",\n  \"seeds\": " << runs_
+       << ",\n  \"topology\": " << topology_.dump() << "\n}\n";
   out_.flush();
 }
 

@@ -48,18 +48,20 @@ class SweepTally {
 std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration,
                            const std::string& network = "", const std::string& program = "outpost");
 
-// The --report file, written run by run as the sweep goes: {"runs": [...], "passed", "scenarioFile", "seeds"}, each
-// run its result with runHash, ok and violations (and secondRunHash and deterministic when checked). The file is whole
-// JSON only after finish().
+// The --report file, written run by run as the sweep goes: {"runs": [...], "passed", "scenarioFile", "seeds",
+// "topology"}, each run its result with runHash, ok and violations (and secondRunHash and deterministic when checked),
+// and the topology once for all of them (`sim report` draws it: its nodes [{name, parent, mode}]; null when not
+// given). The file is whole JSON only after finish().
 class ReportWriter {
  public:
-  ReportWriter(std::ostream& out, std::string scenario_file);
+  ReportWriter(std::ostream& out, std::string scenario_file, nlohmann::json topology = nullptr);
   void add(const SeedRun& run);
   void finish();
 
  private:
   std::ostream& out_;
   std::string scenario_file_;
+  nlohmann::json topology_;
   size_t runs_ = 0, passed_ = 0;
 };
 // One run as the report holds it.

@@ -127,7 +127,12 @@ std::string facts_section(const json& run, const std::string& scenario_file) {
 std::string topology_section(const json& run, const std::string& anchor) {
   const std::string id = anchor + "-topology";
   const json* nodes = find(run, {"topology", "nodes"});
-  if (!nodes || !nodes->is_array() || nodes->empty()) return section(id, "Topology", not_in_report("Topology"));
+  if (!nodes || !nodes->is_array() || nodes->empty()) {
+    // Why, when the report's reader could tell (sim report: the scenario file it looked for and did not find).
+    const std::string source = text_at(run, {"topology", "source"});
+    return section(id, "Topology",
+                   not_in_report("Topology") + (source.empty() ? "" : "<p class=\"note\">" + escape(source) + "</p>\n"));
+  }
 
   // The cloud on top, every node under its parent (or the cloud); depth as the tree has it.
   TreeChart chart{"Topology", {{std::string(kCloud), "", "cloud", "cloud"}}};

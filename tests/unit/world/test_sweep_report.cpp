@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "simulator/cli/report_command.h"
 #include "simulator/cli/sim_report.h"
 
 namespace outpost::sim::commands {
@@ -112,8 +113,36 @@ BOOST_AUTO_TEST_CASE(the_streamed_report_is_the_whole_sweeps_json) {
       expected += (i == 0 ? "\n    " : ",\n    ") + moved;
     }
     return expected +
-           "\n  ],\n  \"passed\": 2,\n  \"scenarioFile\": \"scenarios/edge-factory.json\",\n  \"seeds\": 3\n}\n";
+           "\n  ],\n  \"passed\": 2,\n  \"scenarioFile\": \"scenarios/edge-factory.json\",\n  \"seeds\": 3,\n"
+           "  \"topology\": null\n}\n";
   }());
+}
+
+// The report carries the topology once, and `sim report` draws every run with it, wherever it is rendered; a report
+// without one falls back to its scenario file, and says where it looked when that is not found.
+BOOST_AUTO_TEST_CASE(the_report_carries_the_topology_sim_report_draws) {
+  const json nodes = json::array({{{"name", "factory"}, {"parent", nullptr}, {"mode", "ReadWrite"}},
+                                  {{"name", "line1"}, {"parent", "factory"}, {"mode", "ReadOnly"}}});
+  std::ostringstream file;
+  ReportWriter report(file, "no-such-dir/gone.json", nodes);
+  report.add(run_of(1, true, 1000));
+  report.add(run_of(2, true, 1000));
+  report.finish();
+  json document = json::parse(file.str());
+  BOOST_TEST(document.at("topology") == nodes);
+  add_scenario_topology(document, "reports/run.json");
+  for (const json& run : document.at("runs")) {
+    BOOST_TEST(run.at("topology").at("nodes") == nodes);
+    BOOST_TEST(run.at("topology").at("source").get<std::string>().find("as the run had it") != std::string::npos);
+  }
+
+  json older = {{"runs", json::array({run_of(3, true, 1000).result})}, {"scenarioFile", "no-such-dir/gone.json"}};
+  add_scenario_topology(older, "reports/run.json");
+  const json& topology = older["runs"][0].at("topology");
+  BOOST_TEST(!topology.contains("nodes"));
+  const std::string source = topology.at("source");
+  BOOST_TEST(source.find("not found (looked for no-such-dir/gone.json and reports/no-such-dir/gone.json)") !=
+             std::string::npos, source);
 }
 
 }  // namespace
