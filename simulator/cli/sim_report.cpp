@@ -190,7 +190,17 @@ std::string invariants_line(const SeedRun& run) {
   const json empty = json::object();
   const json& levels = metrics->contains("throughput") ? (*metrics)["throughput"].value("levels", empty) : empty;
   const json& down = metrics->contains("propagation") ? (*metrics)["propagation"].value("down", empty) : empty;
-  if (const std::string text = per(levels, "level", "p50", rate); !text.empty()) line += " | sync p50 " + text;
+  // The busiest window beside the median: a long poll's few bytes, spread over the minutes it waited, make most active
+  // windows a trickle, so a level that moved gigabytes in a few windows can show a median of 0 B/s.
+  std::string sync;
+  if (levels.is_object()) {
+    for (const auto& [level, value] : levels.items()) {
+      if (!value.contains("p50") || !value["p50"].is_number()) continue;
+      sync += std::string(sync.empty() ? "" : ", ") + "level " + level + " " + rate(value["p50"].get<double>());
+      if (value.contains("max") && value["max"].is_number()) sync += " (max " + rate(value["max"].get<double>()) + ")";
+    }
+  }
+  if (!sync.empty()) line += " | sync p50 " + sync;
   if (const std::string text = per(down, "depth", "p50", milliseconds); !text.empty())
     line += " | propagation p50 " + text;
   line += " | retries " + std::to_string(number_at(*metrics, {"retries", "retried"}));

@@ -344,12 +344,12 @@ BOOST_AUTO_TEST_CASE(each_seed_says_which_invariants_held_and_what_it_measured) 
                   {"checks", {{{"name", "convergence"}, {"checked", 3}, {"violations", 1}},
                               {{"name", "blob-matches-digest"}, {"checked", 20000}, {"violations", 0}}}}}},
                 {"metrics",
-                 {{"throughput", {{"levels", {{"1", {{"p50", 1500}}}, {"2", {{"p50", 25000}}}}}}},
+                 {{"throughput", {{"levels", {{"1", {{"p50", 1500}, {"max", 2'000'000'000}}}, {"2", {{"p50", 25000}}}}}}},
                   {"propagation", {{"down", {{"1", {{"p50", 281.5}}}, {"2", {{"p50", 1330.0}}}}}}},
                   {"retries", {{"retried", 12}}},
                   {"bytes", {{"minimal", 1000}, {"moved", 2500}, {"ratio", 2.5}}}}}};
   BOOST_TEST(commands::invariants_line(run) ==
-             "  invariants 1/2 held (20.0k checks) | sync p50 level 1 1500B/s, level 2 25.0kB/s | propagation p50 "
+             "  invariants 1/2 held (20.0k checks) | sync p50 level 1 1500B/s (max 2.00GB/s), level 2 25.0kB/s | propagation p50 "
              "depth 1 282ms, depth 2 1s330ms | retries 12 | bytes moved 2.50x minimal");
   // With nothing to move (no push in the run), the bytes are said as they are, not as a ratio to zero ("0.00x").
   run.result["metrics"]["bytes"] = {{"minimal", 0}, {"moved", 57762}, {"ratio", 0.0}};
