@@ -411,13 +411,27 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       // Deleted here and the delete not yet above: the parent still has it (this node's own push echoed back, or a
       // push there since), and pulling it would bring it back to clients here until the delete arrived above.
       const bool deleted_here = store_.delete_pending(change.repository, change.digest);
+      bool gone_above = false;
       try {
         if (!deleted_here) co_await pull_manifest(change.repository, change.digest, std::move(tag_here));
       } catch (const SyncFailure& failure) {
         // Deleted at the parent since the message was written: a later message says so.
         if (failure.kind() != Failure::NotFound) throw;
+        gone_above = true;
       }
-      if (change.tag && !both_moved) store_.set_parent_tag(change.repository, *change.tag, change.digest);
+      if (change.tag && !both_moved) {
+        if (gone_above) {
+          // The tag went with the manifest above (a delete by digest takes its tags), or moved on, which a later
+          // message brings. What it pointed at here before is stale either way; the later message of the delete names
+          // only the digest, so this node would otherwise keep the old value for good (a node that missed the move
+          // kept it; found by scenarios/token-churn.json's deletes).
+          if (storage_.metadata->resolve_tag(change.repository, *change.tag))
+            delete_tag_here(change.repository, *change.tag);
+          store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
+        } else {
+          store_.set_parent_tag(change.repository, *change.tag, change.digest);
+        }
+      }
       break;
     }
     case Kind::ManifestDeleted:
@@ -483,11 +497,19 @@ Task<void> ContentSync::push(JournalEntry entry) {
   const oci::ContentChange& change = entry.change;
   switch (change.kind) {
     case Kind::ManifestPut: {
+      bool deleted_here = false;
       try {
         co_await push_manifest(change.repository, change.digest);
       } catch (const SyncFailure& failure) {
         if (failure.kind() != Failure::NotFound) throw;
-        co_return;  // deleted here before it could go up: the delete's own entry follows
+        deleted_here = true;  // before it could go up: the delete's own entry follows
+      }
+      if (deleted_here) {
+        // The tag is still this entry's to settle: a parent's message about it came down while it waited and left it
+        // alone (tag_pending). Returning without it left the node and its subtree without the parent's tag for good
+        // (found by scenarios/token-churn.json's deletes).
+        if (change.tag) co_await take_parent_tag(change.repository, *change.tag);
+        co_return;
       }
       if (!change.tag) co_return;
       // SPEC 5.7: move the parent's tag only if it still points where this node last saw it.
@@ -530,6 +552,8 @@ Task<void> ContentSync::push(JournalEntry entry) {
           http::Method::Delete, manifest_path(change.repository, change.digest.str()), {}, nullptr);
       if (deleted.status != 202 && deleted.status != 404)
         throw SyncFailure(Failure::Unreachable, "deleting " + change.digest.str() + ": " + std::to_string(deleted.status));
+      // Gone above, and so is every tag that pointed at it there: what this node last saw of those tags is nothing.
+      store_.forget_parent_tags_at(change.repository, change.digest);
       ++counters_.deletes_up;
       co_return;
     }
@@ -546,11 +570,33 @@ Task<void> ContentSync::push(JournalEntry entry) {
         if (deleted.status != 202 && deleted.status != 404)
           throw SyncFailure(Failure::Unreachable, "untagging " + *change.tag + ": " + std::to_string(deleted.status));
         ++counters_.deletes_up;
+        store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
+        co_return;
       }
-      store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
+      if (!theirs) {
+        store_.set_parent_tag(change.repository, *change.tag, std::nullopt);  // not above either
+        co_return;
+      }
+      // The parent moved the tag meanwhile: its value wins here too. The parent's message about it came down while
+      // this untag waited and left the tag alone (tag_pending), so nothing else would ever bring it: without this the
+      // node and its subtree stayed without the tag for good (found by scenarios/token-churn.json's deletes).
+      ++counters_.conflicts;
+      log::warn("tag conflict: the parent's value wins over an untag",
+                {{"repository", change.repository}, {"tag", *change.tag}, {"parent", theirs->str()}});
+      co_await take_parent_tag(change.repository, *change.tag);
       co_return;
     }
   }
+}
+
+Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag) {
+  http::Headers headers;
+  headers.set("Accept", accept_all_manifests());
+  http::ClientResponse head =
+      co_await push_exchange(http::Method::Head, manifest_path(repository, tag), headers, nullptr);
+  const std::optional<oci::Digest> theirs = head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
+  if (theirs && !storage_.metadata->resolve_tag(repository, tag)) co_await pull_manifest(repository, *theirs, tag);
+  store_.set_parent_tag(repository, tag, theirs);
 }
 
 Task<void> ContentSync::resync_tag(ParentTag tag) {

@@ -49,6 +49,10 @@ class ContentSync {
   Task<void> apply(oci::ContentChange change);
   // Pushes one journal entry to the parent; returns once the parent holds it (or it no longer applies).
   Task<void> push(JournalEntry entry);
+  // A local change of `tag` that cannot go up as it was (its manifest deleted here first, or the parent moved the tag
+  // meanwhile): the parent's value wins (SPEC 5.7). Taken here when this node has no such tag now (a later local push
+  // of it is still in the journal and settles it itself), and remembered as what this node last saw above.
+  Task<void> take_parent_tag(std::string repository, std::string tag);
   // SPEC 5.5, 2.11: compares this node's repositories matching `patterns` with the parent's `inventory` (the gateway's
   // answer) and repairs every difference: missing or moved tags are pulled; tags the parent no longer has are
   // removed (ReadOnly; on a ReadWrite node only when no journal entry still has to push them); with `prune_repositories`

@@ -1,3 +1,4 @@
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -64,6 +65,12 @@ class MemorySyncStore final : public SyncStore {
     } else {
       parent_tags_.erase(key(repository, tag));
     }
+  }
+  void forget_parent_tags_at(std::string_view repository, const oci::Digest& digest) override {
+    std::lock_guard lock(mutex_);
+    const std::string prefix = key(repository, "");  // "repository:": no repository name holds a ':'
+    for (auto it = parent_tags_.lower_bound(prefix); it != parent_tags_.end() && it->first.starts_with(prefix);)
+      it = it->second == digest ? parent_tags_.erase(it) : std::next(it);
   }
 
  private:

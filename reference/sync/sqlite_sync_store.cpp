@@ -118,6 +118,14 @@ class SqliteSyncStore final : public SyncStore {
     }
   }
 
+  void forget_parent_tags_at(std::string_view repository, const oci::Digest& digest) override {
+    std::lock_guard lock(mutex_);
+    db_.query("DELETE FROM parent_tags WHERE repository = ?1 AND digest = ?2")
+        .bind(1, repository)
+        .bind(2, digest.str())
+        .run();
+  }
+
  private:
   std::mutex mutex_;
   storage::sqlite::Connection db_;

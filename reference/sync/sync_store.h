@@ -43,6 +43,10 @@ class SyncStore {
   // Nothing: the parent no longer has the tag.
   virtual void set_parent_tag(std::string_view repository, std::string_view tag,
                               const std::optional<oci::Digest>& digest) = 0;
+  // The parent no longer has the manifest `digest` (this node's delete of it went up), nor any tag that pointed at it:
+  // every tag last seen above at `digest` is forgotten. Kept, the next push of such a tag here read the parent's
+  // missing tag as the parent's own removal, a conflict the parent's value won (SPEC 5.7), and the tag never went up.
+  virtual void forget_parent_tags_at(std::string_view repository, const oci::Digest& digest) = 0;
 };
 
 std::unique_ptr<SyncStore> open_memory_sync_store();

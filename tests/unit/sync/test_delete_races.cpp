@@ -1,0 +1,116 @@
+// Deletes and untags meeting pushes and tag moves above (SPEC 5.1, 5.7), end to end in virtual time. Each case is a
+// bug the simulator found once `delete` joined the scenario workload (scenarios/token-churn.json): a node, or its
+// whole subtree, kept a tag the cloud no longer had, or never got one the cloud had, for good.
+#include <boost/test/unit_test.hpp>
+
+#include "tests/unit/sync/hierarchy_world.h"
+
+namespace outpost::test {
+
+namespace {
+using namespace std::chrono_literals;
+// A ReadWrite node's client: push, delete by digest and untag (metadata/write) under apps/.
+const std::vector<std::string> kWriteApps = {"repositories/apps/*/content/read", "repositories/apps/*/metadata/read",
+                                             "repositories/apps/*/content/write", "repositories/apps/*/content/delete",
+                                             "repositories/apps/*/metadata/write"};
+
+nlohmann::json resource(const std::string& mode, const nlohmann::json& parent) {
+  return {{"mode", mode}, {"parent", parent}, {"repositories", {"apps/*"}}};
+}
+
+void cut(HierarchyWorld& world, const std::string& node, bool down) {
+  world.network().set_link_down(node, "cloud:5001", down);
+  world.network().set_link_down(node, "cloud:5000", down);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(delete_races)
+
+// A node deletes its own pushed manifest (the delete goes up and takes the tag above with it), then pushes the same
+// tag again. What it had last seen of the tag above still named the deleted manifest, so the parent's missing tag read
+// as the parent's own removal, a conflict the parent won: the new push lost its tag here and never got one above.
+BOOST_AUTO_TEST_CASE(a_tag_pushed_again_after_its_manifest_was_deleted_goes_up) {
+  HierarchyWorld world;
+  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr), kWriteApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+  const std::string first = world.push_image("factory:5000", factory, "apps/tool", "1", "first");
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == first; }, 5min));
+  BOOST_REQUIRE_EQUAL(
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + first, factory).status, 202);
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1").empty(); }, 5min));
+
+  const std::string second = world.push_image("factory:5000", factory, "apps/tool", "1", "second");
+  BOOST_TEST(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == second; }, 5min));
+  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "1") == second);
+}
+
+// Below a cut, a node misses that the cloud moved a tag and then deleted the manifest it moved to. Once back, the
+// move's message names a manifest the parent no longer has, and the delete's names only that digest: the node kept
+// the tag's old value for good, which the cloud had not had since the move.
+BOOST_AUTO_TEST_CASE(a_tag_moved_to_a_manifest_deleted_since_is_removed_below) {
+  HierarchyWorld world;
+  const auto store = world.add_connected_registry("store", resource("ReadOnly", nullptr), kReadApps);
+  const std::string old_value = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "old");
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("store:5000", store, "apps/web", "1") == old_value; }, 5min));
+
+  cut(world, "store", true);
+  const std::string moved = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "moved");
+  BOOST_REQUIRE_EQUAL(
+      world.call("cloud:5000", http::Method::Delete, "/v2/apps/web/manifests/" + moved, world.admin()).status, 202);
+  world.loop().run_until(world.loop().now() + 2min);
+  cut(world, "store", false);
+
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store:5000", store, "apps/web", "1").empty(); }, 5min));
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/web", "1").empty());
+}
+
+// A node untags while cut off, and the cloud moves the same tag meanwhile: the parent's value wins (SPEC 5.7), so
+// the node must end with the cloud's value. It ended with no tag at all when the cloud's news came down before the
+// untag went up: the news left the tag to the untag's push, which then only noted that the parent had moved it.
+BOOST_AUTO_TEST_CASE(an_untag_that_meets_a_move_above_takes_the_parents_value) {
+  HierarchyWorld world;
+  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr), kWriteApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+  const std::string ours = world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == ours; }, 5min));
+
+  cut(world, "factory", true);
+  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/1", factory).status,
+                      202);
+  const std::string theirs = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "theirs");
+  world.loop().run_until(world.loop().now() + 2min);
+  cut(world, "factory", false);
+
+  BOOST_TEST(world.run_until(
+      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs; }, 5min));
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == theirs);
+}
+
+// The same with a push instead of an untag, its manifest deleted here before it could go up: the push's journal entry
+// found nothing to send and ended there, leaving the tag it was to settle without the parent's value.
+BOOST_AUTO_TEST_CASE(a_push_deleted_before_it_went_up_still_takes_the_parents_value_of_its_tag) {
+  HierarchyWorld world;
+  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr), kWriteApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+
+  cut(world, "factory", true);
+  const std::string ours = world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
+  BOOST_REQUIRE_EQUAL(
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + ours, factory).status, 202);
+  const std::string theirs = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "theirs");
+  world.loop().run_until(world.loop().now() + 2min);
+  cut(world, "factory", false);
+
+  BOOST_TEST(world.run_until(
+      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs; }, 5min));
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == theirs);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::test
