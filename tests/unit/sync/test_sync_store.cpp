@@ -71,6 +71,22 @@ void answers_as_the_journal_reads(SyncStore& store) {
   const auto journal = store.pending(1000);
   BOOST_TEST(store.tag_pending("apps/a", "v1") == tag_in(journal, "apps/a", "v1"));
 }
+
+// A delete that went up forgets the tags last seen above at its digest, in its repository only. "apps/a" and
+// "apps/ab" share a prefix, as names in one key space do.
+void forgets_the_tags_at_a_deleted_digest(SyncStore& store) {
+  store.set_parent_tag("apps/a", "v1", digest_of(1));
+  store.set_parent_tag("apps/a", "latest", digest_of(1));
+  store.set_parent_tag("apps/a", "v2", digest_of(2));
+  store.set_parent_tag("apps/ab", "v1", digest_of(1));
+  store.set_parent_tag("apps/b", "v1", digest_of(1));
+  store.forget_parent_tags_at("apps/a", digest_of(1));
+  BOOST_TEST(!store.parent_tag("apps/a", "v1"));
+  BOOST_TEST(!store.parent_tag("apps/a", "latest"));
+  BOOST_TEST((store.parent_tag("apps/a", "v2") == std::optional<oci::Digest>(digest_of(2))));
+  BOOST_TEST((store.parent_tag("apps/ab", "v1") == std::optional<oci::Digest>(digest_of(1))));
+  BOOST_TEST((store.parent_tag("apps/b", "v1") == std::optional<oci::Digest>(digest_of(1))));
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sync_store)
@@ -84,6 +100,12 @@ BOOST_AUTO_TEST_CASE(the_sqlite_store_answers_as_its_journal_reads) {
   outpost::testing::TemporaryDirectory directory{"sync-store-test"};
   const auto store = open_sqlite_sync_store(directory.path());
   answers_as_the_journal_reads(*store);
+}
+
+BOOST_AUTO_TEST_CASE(both_stores_forget_the_tags_last_seen_at_a_deleted_digest) {
+  forgets_the_tags_at_a_deleted_digest(*open_memory_sync_store());
+  outpost::testing::TemporaryDirectory directory{"sync-store-test"};
+  forgets_the_tags_at_a_deleted_digest(*open_sqlite_sync_store(directory.path()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
