@@ -297,6 +297,11 @@ void InvariantWatch::on_push_acknowledged(const PushEvent& event) {
   pushes_.acknowledged({time, address, event.repository, event.tag, event.digest, *references});
 }
 
+void InvariantWatch::on_delete(const DeleteEvent& event) {
+  tick();
+  pushes_.withdrawn(event.repository, event.digest);
+}
+
 void InvariantWatch::on_management(const ManagementEvent& event) {
   tick();
   if (event.method == http::Method::Get || event.method == http::Method::Head) return;

@@ -84,6 +84,9 @@ class InvariantWatch final : public WorldObserver {
   void on_request(const RequestEvent& event) override;
   void on_fault(const FaultEvent& event) override;
   void on_push_acknowledged(const PushEvent& event) override;
+  // A delete or untag acknowledged (or unanswered, so perhaps applied) takes its push back: it need no longer reach
+  // the cloud.
+  void on_delete(const DeleteEvent& event) override;
   void on_management(const ManagementEvent& event) override;
 
   // The run begins (the world is built and ready): changes from now on are the workload's, whose enforcement delays

@@ -45,6 +45,16 @@ struct PushEvent {
   uint64_t bytes = 0;  // config and layers
 };
 
+// A delete (or untag) a client saw acknowledged (202), or sent without hearing how it went (a transport failure: the
+// node may have applied it, as a paused node does once it resumes). Either way the push it took back is no longer
+// expected anywhere; a refusal (4xx) is not an event.
+struct DeleteEvent {
+  Nanoseconds time{0};
+  std::string node, repository, reference;  // reference: the digest deleted, or the tag untagged
+  std::string digest;                       // the manifest the push made
+  bool acknowledged = true;                 // false: the outcome is unknown
+};
+
 // A pull a client finished: the manifest and every blob (status 200 and verified), or where it stopped.
 struct PullEvent {
   Nanoseconds time{0};
@@ -81,6 +91,7 @@ class WorldObserver {
   virtual void on_fault(const FaultEvent&) {}
   virtual void on_push_acknowledged(const PushEvent&) {}
   virtual void on_pull(const PullEvent&) {}
+  virtual void on_delete(const DeleteEvent&) {}
   virtual void on_round_done(const RoundEvent&) {}
   virtual void on_round_failed(const RoundEvent&) {}
   virtual void on_management(const ManagementEvent&) {}
@@ -102,6 +113,9 @@ class ObserverList final : public WorldObserver {
   }
   void on_pull(const PullEvent& event) override {
     for (WorldObserver* observer : observers_) observer->on_pull(event);
+  }
+  void on_delete(const DeleteEvent& event) override {
+    for (WorldObserver* observer : observers_) observer->on_delete(event);
   }
   void on_round_done(const RoundEvent& event) override {
     for (WorldObserver* observer : observers_) observer->on_round_done(event);

@@ -169,6 +169,13 @@ Task<ContentRead> read_content(OciEndpoint endpoint) {
   co_return read;
 }
 
+Task<int> delete_manifest(OciEndpoint endpoint, std::string repository, std::string reference) {
+  http::ClientRequest request = make_request(http::Method::Delete, endpoint.authority,
+                                             "/v2/" + repository + "/manifests/" + reference, endpoint.who);
+  http::ClientResult result = co_await exchange(*endpoint.stop, *endpoint.client, std::move(request));
+  co_return result.ok() ? result.response->status : 0;
+}
+
 Task<std::optional<std::string>> manifest_digest(OciEndpoint endpoint, std::string repository, std::string reference) {
   http::ClientRequest request =
       make_request(http::Method::Head, endpoint.authority, "/v2/" + repository + "/manifests/" + reference, endpoint.who);

@@ -49,6 +49,8 @@ Task<PushOutcome> push_image(OciEndpoint endpoint, std::string repository, std::
 Task<PullOutcome> pull_image(OciEndpoint endpoint, std::string repository, std::string reference);
 // Every repository the credentials can list, every tag, and each tag's digest.
 Task<ContentRead> read_content(OciEndpoint endpoint);
+// DELETE of a manifest by digest, or of a tag (an untag): the status (202 when done), 0 for a transport failure.
+Task<int> delete_manifest(OciEndpoint endpoint, std::string repository, std::string reference);
 // HEAD of a manifest: its digest, or "" when not there (any status but 200), or nullopt for a transport failure.
 Task<std::optional<std::string>> manifest_digest(OciEndpoint endpoint, std::string repository, std::string reference);
 

@@ -183,6 +183,15 @@ void RunMetrics::on_push_acknowledged(const PushEvent& event) {
   }
 }
 
+void RunMetrics::on_delete(const DeleteEvent& event) {
+  const auto digest = oci::Digest::parse(event.digest);
+  if (!digest) return;
+  for (auto& [node, arrivals] : expected_)
+    std::erase_if(arrivals, [&](const Arrival& arrival) {
+      return arrival.repository == event.repository && arrival.digest == *digest;
+    });
+}
+
 bool RunMetrics::present(const std::string& node, const Arrival& arrival) {
   storage::Storage& storage = world_.host(node).storage();
   // Asked at every round of a node while the arrival is on its way: whether the manifest is there, not its record.

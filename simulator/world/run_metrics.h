@@ -41,6 +41,8 @@ class RunMetrics final : public WorldObserver {
   void on_request(const RequestEvent& event) override;
   void on_fault(const FaultEvent& event) override;
   void on_push_acknowledged(const PushEvent& event) override;
+  // A push deleted (or untagged) on purpose is no longer on its way anywhere: not counted as one that never arrived.
+  void on_delete(const DeleteEvent& event) override;
   void on_round_done(const RoundEvent& event) override;
   void on_round_failed(const RoundEvent& event) override;
 

@@ -120,10 +120,19 @@ struct ScopeMapChange {
   std::vector<std::string> add, remove;
 };
 
+// A client deletes something pushed earlier (SPEC 5.1: deletes and untags propagate as pushes do): one acknowledged
+// push the node syncs, drawn as a pull draws, deleted by digest (the manifest) or untagged (its tag).
+struct DeleteAction {
+  std::string node;                       // "cloud" or a ReadWrite node
+  std::string token;                      // a client token of the node; "admin" at the cloud
+  std::vector<std::string> repositories;  // restrict the draw to these names or prefix/* patterns; empty = any
+  bool untag = false;                     // "what": "tag" (DELETE by tag) rather than "manifest" (by digest)
+};
+
 struct WorkloadItem {
   std::string where;  // "workload[3]": for messages and reports
   Timing timing;
-  std::variant<PushAction, PullAction, TokenChange, ScopeMapChange> action;
+  std::variant<PushAction, PullAction, TokenChange, ScopeMapChange, DeleteAction> action;
 };
 
 // New actions go at the end: the nemesis draws its kinds in this order, so existing seeds replay.

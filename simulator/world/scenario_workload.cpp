@@ -1,4 +1,4 @@
-// The workload section: what clients do during the run. Each item is one action (push, pull, token, scopeMap) and
+// The workload section: what clients do during the run. Each item is one action (push, pull, delete, token, scopeMap) and
 // when it happens (at, times, every, rate). Everything a World would trip over later is refused here with its place.
 #include <algorithm>
 #include <set>
@@ -162,21 +162,27 @@ PushAction parse_push(const Fields& fields, const SimTopology& topology) {
   return push;
 }
 
+// The repositories a pull or delete draws from: names or prefix/* patterns, each matching something the node syncs.
+std::vector<std::string> draw_filter(const Fields& fields, const SimTopology& topology, const std::string& node) {
+  std::vector<std::string> filters = repository_list(fields);
+  // A filter that can match nothing the node holds made every draw a silent skip: refused, as a push's is.
+  if (fields.has(repository_key(fields)) && filters.empty())
+    fields.fail(repository_key(fields), "name at least one repository or prefix/*, or leave it out to draw from all");
+  for (const std::string& filter : filters) {
+    const bool pattern = filter.ends_with("/*");
+    if (!oci::valid_repository_name(pattern ? filter.substr(0, filter.size() - 2) : filter))
+      fields.fail(repository_key(fields), "'" + filter + "' is not a repository name or prefix/* (lowercase, OCI grammar)");
+    if (!may_sync_some(topology, node, filter))
+      fields.fail(repository_key(fields), "'" + filter + "' names nothing " + node + " syncs (it and its ancestors)");
+  }
+  return filters;
+}
+
 PullAction parse_pull(const Fields& fields, const SimTopology& topology) {
   PullAction pull;
   pull.node = fields.required_string("node");
   check_node(fields, topology, pull.node);
-  pull.repositories = repository_list(fields);
-  // A filter that can match nothing the node holds made every pull a silent skip: refused, as a push's is.
-  if (fields.has(repository_key(fields)) && pull.repositories.empty())
-    fields.fail(repository_key(fields), "name at least one repository or prefix/*, or leave it out to draw from all");
-  for (const std::string& filter : pull.repositories) {
-    const bool pattern = filter.ends_with("/*");
-    if (!oci::valid_repository_name(pattern ? filter.substr(0, filter.size() - 2) : filter))
-      fields.fail(repository_key(fields), "'" + filter + "' is not a repository name or prefix/* (lowercase, OCI grammar)");
-    if (!may_sync_some(topology, pull.node, filter))
-      fields.fail(repository_key(fields), "'" + filter + "' names nothing " + pull.node + " syncs (it and its ancestors)");
-  }
+  pull.repositories = draw_filter(fields, topology, pull.node);
   if (pull.node == cli::kCloudNodeName) {
     pull.token = fields.string("token").value_or(std::string(kAdmin));
     if (pull.token != kAdmin) fields.fail("token", "pulls at the cloud use the admin user: \"admin\"");
@@ -188,6 +194,35 @@ PullAction parse_pull(const Fields& fields, const SimTopology& topology) {
       fields.fail("token", "'" + pull.token + "' is not a client token of " + pull.node);
   }
   return pull;
+}
+
+// A delete at the cloud (as admin) or at a ReadWrite node: by default as the node's first client token that may push,
+// which may untag ("push" access holds metadata/write) but deletes a manifest only once its map has content/delete
+// (SPEC 3.5); without it the delete is refused and counted so.
+DeleteAction parse_delete(const Fields& fields, const SimTopology& topology) {
+  DeleteAction remove;
+  remove.node = fields.required_string("node");
+  check_node(fields, topology, remove.node);
+  if (!accepts_writes(topology, remove.node))
+    fields.fail("node", "'" + remove.node + "' is ReadOnly: deletes go to the cloud or to a ReadWrite node (SPEC 4.3)");
+  remove.repositories = draw_filter(fields, topology, remove.node);
+  const std::string what = fields.string("what").value_or("manifest");
+  if (what != "manifest" && what != "tag")
+    fields.fail("what", "'" + what + "' is not what a delete takes: manifest (by digest) or tag (an untag)");
+  remove.untag = what == "tag";
+  if (remove.node == cli::kCloudNodeName) {
+    remove.token = fields.string("token").value_or(std::string(kAdmin));
+    if (remove.token != kAdmin) fields.fail("token", "deletes at the cloud use the admin user: \"admin\"");
+  } else {
+    const auto writers = push_tokens(topology, remove.node);
+    const auto tokens = client_tokens(topology, remove.node);
+    remove.token = fields.string("token").value_or(writers.empty() ? std::string() : writers.front());
+    if (remove.token.empty())
+      fields.fail("token", "'" + remove.node + "' has no client token that may push; give one with \"access\": \"push\"");
+    if (std::find(tokens.begin(), tokens.end(), remove.token) == tokens.end())
+      fields.fail("token", "'" + remove.token + "' is not a client token of " + remove.node);
+  }
+  return remove;
 }
 
 bool known_token(const SimTopology& topology, const std::string& name) {
@@ -252,7 +287,7 @@ std::vector<WorkloadItem> parse_workload(const json& value, const std::string& w
     const std::string at = where + "[" + std::to_string(i) + "]";
     const json& entry = value[i];
     if (!entry.is_object() || !entry.contains("action") || !entry["action"].is_string())
-      scenario_fail(at, "must be an object with \"action\": push, pull, token or scopeMap");
+      scenario_fail(at, "must be an object with \"action\": push, pull, delete, token or scopeMap");
     const std::string action = entry["action"].get<std::string>();
     WorkloadItem item;
     item.where = at;
@@ -266,6 +301,11 @@ std::vector<WorkloadItem> parse_workload(const json& value, const std::string& w
                                       "token", "repository", "repositories"});
       item.timing = parse_timing(fields);
       item.action = parse_pull(fields, topology);
+    } else if (action == "delete") {
+      const Fields fields(entry, at, {"action", "at", "times", "every", "rate", "start", "stop", "count", "node",
+                                      "token", "repository", "repositories", "what"});
+      item.timing = parse_timing(fields);
+      item.action = parse_delete(fields, topology);
     } else if (action == "token") {
       const Fields fields(entry, at, {"action", "at", "times", "every", "rate", "start", "stop", "count", "token",
                                       "status", "regenerate"});
@@ -277,7 +317,7 @@ std::vector<WorkloadItem> parse_workload(const json& value, const std::string& w
       item.timing = parse_timing(fields);
       item.action = parse_scope_map_change(fields, topology);
     } else {
-      scenario_fail(at + ".action", "'" + action + "' is not an action: push, pull, token or scopeMap");
+      scenario_fail(at + ".action", "'" + action + "' is not an action: push, pull, delete, token or scopeMap");
     }
     items.push_back(std::move(item));
   }

@@ -31,6 +31,11 @@ void TraceRecorder::on_pull(const PullEvent& event) {
                 event.repository + ":" + event.tag + " " + std::to_string(event.status));
 }
 
+void TraceRecorder::on_delete(const DeleteEvent& event) {
+  trace_.record(event.time, event.acknowledged ? "delete ack" : "delete unanswered", event.node, "",
+                event.repository + ":" + event.reference + " (" + event.digest + ")");
+}
+
 void TraceRecorder::on_round_done(const RoundEvent& event) { record_round(event, "sync round"); }
 
 void TraceRecorder::on_round_failed(const RoundEvent& event) { record_round(event, "sync round failed"); }

@@ -23,6 +23,7 @@ class TraceRecorder final : public WorldObserver {
   void on_fault(const FaultEvent& event) override;
   void on_push_acknowledged(const PushEvent& event) override;
   void on_pull(const PullEvent& event) override;
+  void on_delete(const DeleteEvent& event) override;
   void on_round_done(const RoundEvent& event) override;
   void on_round_failed(const RoundEvent& event) override;
 

@@ -13,6 +13,9 @@ nlohmann::json WorkloadStats::to_json() const {
           {"pulls", {{"attempted", pulls_attempted}, {"ok", pulls_ok}, {"missing", pulls_missing},
                      {"refused", pulls_refused}, {"failed", pulls_failed}, {"unverified", pulls_unverified},
                      {"skipped", pulls_skipped}}},
+          {"deletes", {{"attempted", deletes_attempted}, {"acknowledged", deletes_acknowledged},
+                       {"missing", deletes_missing}, {"refused", deletes_refused}, {"failed", deletes_failed},
+                       {"skipped", deletes_skipped}}},
           {"changes", {{"applied", changes_applied}, {"failed", changes_failed}}}};
 }
 
@@ -32,6 +35,7 @@ void Workload::fire(const WorkloadItem& item) {
   if (context_.stop.raised()) return;
   if (const auto* action = std::get_if<PushAction>(&item.action)) return push(*action);
   if (const auto* action = std::get_if<PullAction>(&item.action)) return pull(*action);
+  if (const auto* action = std::get_if<DeleteAction>(&item.action)) return remove(*action);
   if (const auto* action = std::get_if<TokenChange>(&item.action))
     return change([this, change = *action] { return context_.op.change_token(change); });
   if (const auto* action = std::get_if<ScopeMapChange>(&item.action))
@@ -92,6 +96,36 @@ Task<void> pull_task(OciEndpoint endpoint, std::string node, std::string token, 
   observer->on_pull(PullEvent{loop->now(), node, token, repository, tag, outcome.status, outcome.verified});
 }
 
+// A delete acknowledged takes its push back: not expected at the cloud any more, nor drawn by later pulls and deletes.
+// So does one whose answer never came: the node may have applied it (Jepsen's indeterminate operation), and a push
+// expected at the cloud after a delete that was applied would be a false alarm.
+Task<void> delete_task(OciEndpoint endpoint, std::string node, std::string repository, std::string reference,
+                       std::string digest, EventLoop* loop, WorldObserver* observer,
+                       std::vector<AcknowledgedPush>* acknowledged, WorkloadStats* stats) {
+  int status = 0;
+  try {
+    status = co_await delete_manifest(endpoint, repository, reference);
+  } catch (const Cancelled&) {
+    ++stats->deletes_failed;
+    co_return;
+  }
+  if (status == 404) {
+    ++stats->deletes_missing;  // not there (yet, or any more)
+    co_return;
+  }
+  if (status >= 400 || (status != 0 && status != 202)) {
+    ++stats->deletes_refused;
+    co_return;
+  }
+  if (status == 202)
+    ++stats->deletes_acknowledged;
+  else
+    ++stats->deletes_failed;  // no answer: counted as failed, and taken back all the same
+  std::erase_if(*acknowledged,
+                [&](const AcknowledgedPush& push) { return push.repository == repository && push.digest == digest; });
+  observer->on_delete(DeleteEvent{loop->now(), node, repository, reference, digest, status == 202});
+}
+
 Task<void> change_task(std::function<Task<void>()> make, WorkloadStats* stats) {
   try {
     co_await make();
@@ -117,15 +151,20 @@ void Workload::push(const PushAction& action) {
                   &context_.observer, &acknowledged_, &stats_));
 }
 
-void Workload::pull(const PullAction& action) {
+std::vector<const AcknowledgedPush*> Workload::drawable(const std::string& node,
+                                                        const std::vector<std::string>& repositories) const {
   // What the node should hold by now, if sync keeps up: pushes it syncs, within the item's repositories.
   std::vector<const AcknowledgedPush*> candidates;
   for (const AcknowledgedPush& push : acknowledged_) {
-    if (!syncs_repository(context_.topology, action.node, push.repository)) continue;
-    if (!action.repositories.empty() && !gateway::repository_matches_any(action.repositories, push.repository))
-      continue;
+    if (!syncs_repository(context_.topology, node, push.repository)) continue;
+    if (!repositories.empty() && !gateway::repository_matches_any(repositories, push.repository)) continue;
     candidates.push_back(&push);
   }
+  return candidates;
+}
+
+void Workload::pull(const PullAction& action) {
+  const std::vector<const AcknowledgedPush*> candidates = drawable(action.node, action.repositories);
   if (candidates.empty()) {
     ++stats_.pulls_skipped;
     return;
@@ -136,6 +175,20 @@ void Workload::pull(const PullAction& action) {
                        credentials_of(action.token)};
   track(pull_task(std::move(endpoint), action.node, action.token, chosen.repository, chosen.tag, &context_.loop,
                   &context_.observer, &stats_));
+}
+
+void Workload::remove(const DeleteAction& action) {
+  const std::vector<const AcknowledgedPush*> candidates = drawable(action.node, action.repositories);
+  if (candidates.empty()) {
+    ++stats_.deletes_skipped;
+    return;
+  }
+  ++stats_.deletes_attempted;
+  const AcknowledgedPush& chosen = *candidates[context_.random.uniform(candidates.size())];
+  OciEndpoint endpoint{&context_.clients_at(action.node), &context_.stop, authority_of(action.node),
+                       credentials_of(action.token)};
+  track(delete_task(std::move(endpoint), action.node, chosen.repository, action.untag ? chosen.tag : chosen.digest,
+                    chosen.digest, &context_.loop, &context_.observer, &acknowledged_, &stats_));
 }
 
 void Workload::change(std::function<Task<void>()> make) { track(change_task(std::move(make), &stats_)); }

@@ -1,6 +1,7 @@
 #pragma once
 // Drives a scenario's workload through clients' HTTP requests, black-box: pushes at the cloud and at ReadWrite nodes,
-// pulls at any node of what was pushed and should be there, and the operator's token and scope-map changes. Every
+// pulls at any node of what was pushed and should be there, deletes and untags of what was pushed, and the operator's
+// token and scope-map changes. Every
 // occurrence is scheduled on the loop before the run; each one spawns a coroutine, so many overlap as real clients
 // would.
 #include <cstdint>
@@ -26,6 +27,9 @@ struct WorkloadStats {
   uint64_t pulls_attempted = 0, pulls_ok = 0, pulls_missing = 0, pulls_refused = 0, pulls_failed = 0;
   uint64_t pulls_unverified = 0;  // a blob that did not match its digest: always a violation
   uint64_t pulls_skipped = 0;     // nothing pushed yet that the node should hold
+  uint64_t deletes_attempted = 0, deletes_acknowledged = 0, deletes_missing = 0, deletes_refused = 0,
+           deletes_failed = 0;
+  uint64_t deletes_skipped = 0;  // nothing acknowledged yet that the node syncs
   uint64_t changes_applied = 0, changes_failed = 0;
   nlohmann::json to_json() const;
 };
@@ -56,6 +60,7 @@ class Workload {
   size_t running() const { return running_; }
   uint64_t scheduled() const { return scheduled_; }
 
+  // Pushes acknowledged and not taken back by a delete or untag acknowledged since: what must reach the cloud.
   const std::vector<AcknowledgedPush>& acknowledged() const { return acknowledged_; }
   const WorkloadStats& stats() const { return stats_; }
 
@@ -65,6 +70,10 @@ class Workload {
  private:
   void push(const PushAction& action);
   void pull(const PullAction& action);
+  void remove(const DeleteAction& action);
+  // The pushes a pull or delete at `node` may draw: those it syncs, within `repositories` (names or prefix/*).
+  std::vector<const AcknowledgedPush*> drawable(const std::string& node,
+                                                const std::vector<std::string>& repositories) const;
   void change(std::function<Task<void>()> make);
   Credentials credentials_of(const std::string& token) const;
   std::string authority_of(const std::string& node) const { return node + ":5000"; }

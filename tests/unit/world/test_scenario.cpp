@@ -154,7 +154,16 @@ BOOST_AUTO_TEST_CASE(workload_items_are_checked_against_the_topology) {
   error = workload_error({{"action", "pull"}, {"node", "line1"}, {"times", {"1m", "PT30.0005S"}}});
   BOOST_TEST(mentions(error, "scenario.workload[0].times[1]: must be whole milliseconds"), error);
   error = workload_error({{"action", "jump"}, {"at", "1m"}});
-  BOOST_TEST(mentions(error, "'jump' is not an action: push, pull, token or scopeMap"), error);
+  BOOST_TEST(mentions(error, "'jump' is not an action: push, pull, delete, token or scopeMap"), error);
+  // Deletes: where writes are taken, drawn as pulls are, by digest or by tag.
+  error = workload_error({{"action", "delete"}, {"node", "line1"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].node: 'line1' is ReadOnly: deletes go to the cloud"), error);
+  error = workload_error({{"action", "delete"}, {"node", "factory"}, {"what", "blob"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].what: 'blob' is not what a delete takes"), error);
+  error = workload_error({{"action", "delete"}, {"node", "cloud"}, {"token", "factory-client"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "deletes at the cloud use the admin user"), error);
+  error = workload_error({{"action", "delete"}, {"node", "factory"}, {"repository", "other/*"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "'other/*' names nothing factory syncs"), error);
   error = workload_error({{"action", "token"}, {"token", "line1-client"}, {"status", "off"}, {"at", "1m"}});
   BOOST_TEST(mentions(error, "scenario.workload[0].status: must be enabled or disabled"), error);
   error = workload_error({{"action", "push"}, {"node", "cloud"}, {"repository", "apps/x"}, {"at", "1m"},
@@ -167,6 +176,17 @@ BOOST_AUTO_TEST_CASE(workload_items_are_checked_against_the_topology) {
   const auto& push = std::get<PushAction>(scenario.workload[0].action);
   BOOST_TEST(push.token == "factory-client");  // the node's client token that may push
   BOOST_TEST(std::get<ScopeMapChange>(scenario.workload[1].action).add.size() == 1u);
+
+  const Scenario deletes = parse_scenario(with(
+      base, {{"workload", {{{"action", "delete"}, {"node", "factory"}, {"what", "tag"}, {"every", "10m"}},
+                           {{"action", "delete"}, {"node", "cloud"}, {"repositories", {"apps/*"}}, {"at", "5m"}}}}}));
+  const auto& untag = std::get<DeleteAction>(deletes.workload[0].action);
+  BOOST_TEST(untag.untag);
+  BOOST_TEST(untag.token == "factory-client");  // the client token that may push holds metadata/write
+  const auto& at_cloud = std::get<DeleteAction>(deletes.workload[1].action);
+  BOOST_TEST(!at_cloud.untag);  // by digest unless told
+  BOOST_TEST(at_cloud.token == "admin");
+  BOOST_TEST(at_cloud.repositories == std::vector<std::string>{"apps/*"});
 }
 
 BOOST_AUTO_TEST_CASE(fault_steps_are_checked_and_for_adds_their_end) {
