@@ -124,12 +124,18 @@ std::vector<std::string> repository_list(const Fields& fields) {
   return fields.strings(repository_key(fields)).value_or(std::vector<std::string>{});
 }
 
+// The node a write goes to: the cloud or a ReadWrite node (SPEC 4.3). `writes` names them in the message ("pushes").
+std::string writing_node(const Fields& fields, const SimTopology& topology, const std::string& writes) {
+  std::string node = fields.required_string("node");
+  check_node(fields, topology, node);
+  if (!accepts_writes(topology, node))
+    fields.fail("node", "'" + node + "' is ReadOnly: " + writes + " go to the cloud or to a ReadWrite node (SPEC 4.3)");
+  return node;
+}
+
 PushAction parse_push(const Fields& fields, const SimTopology& topology) {
   PushAction push;
-  push.node = fields.required_string("node");
-  check_node(fields, topology, push.node);
-  if (!accepts_writes(topology, push.node))
-    fields.fail("node", "'" + push.node + "' is ReadOnly: pushes go to the cloud or to a ReadWrite node (SPEC 4.3)");
+  push.node = writing_node(fields, topology, "pushes");
   push.repositories = repository_list(fields);
   if (push.repositories.empty()) fields.fail("repository", "is required: the repository (or repositories) to push to");
   for (const std::string& repository : push.repositories) {
@@ -201,10 +207,7 @@ PullAction parse_pull(const Fields& fields, const SimTopology& topology) {
 // (SPEC 3.5); without it the delete is refused and counted so.
 DeleteAction parse_delete(const Fields& fields, const SimTopology& topology) {
   DeleteAction remove;
-  remove.node = fields.required_string("node");
-  check_node(fields, topology, remove.node);
-  if (!accepts_writes(topology, remove.node))
-    fields.fail("node", "'" + remove.node + "' is ReadOnly: deletes go to the cloud or to a ReadWrite node (SPEC 4.3)");
+  remove.node = writing_node(fields, topology, "deletes");
   remove.repositories = draw_filter(fields, topology, remove.node);
   const std::string what = fields.string("what").value_or("manifest");
   if (what != "manifest" && what != "tag")

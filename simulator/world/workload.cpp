@@ -145,14 +145,11 @@ void Workload::push(const PushAction& action) {
   auto image = std::make_shared<const SyntheticImage>(
       make_image(context_.random, action.layers.draw(context_.random), action.layer_size,
                  action.node + "/" + std::to_string(sequence), action.synthetic));
-  OciEndpoint endpoint{&context_.clients_at(action.node), &context_.stop, authority_of(action.node),
-                       credentials_of(action.token)};
-  track(push_task(std::move(endpoint), action.node, repository, tag, std::move(image), &context_.loop,
+  track(push_task(endpoint_at(action.node, action.token), action.node, repository, tag, std::move(image), &context_.loop,
                   &context_.observer, &acknowledged_, &stats_));
 }
 
-std::vector<const AcknowledgedPush*> Workload::drawable(const std::string& node,
-                                                        const std::vector<std::string>& repositories) const {
+const AcknowledgedPush* Workload::draw(const std::string& node, const std::vector<std::string>& repositories) {
   // What the node should hold by now, if sync keeps up: pushes it syncs, within the item's repositories.
   std::vector<const AcknowledgedPush*> candidates;
   for (const AcknowledgedPush& push : acknowledged_) {
@@ -160,35 +157,34 @@ std::vector<const AcknowledgedPush*> Workload::drawable(const std::string& node,
     if (!repositories.empty() && !gateway::repository_matches_any(repositories, push.repository)) continue;
     candidates.push_back(&push);
   }
-  return candidates;
+  return candidates.empty() ? nullptr : candidates[context_.random.uniform(candidates.size())];
+}
+
+OciEndpoint Workload::endpoint_at(const std::string& node, const std::string& token) {
+  return {&context_.clients_at(node), &context_.stop, authority_of(node), credentials_of(token)};
 }
 
 void Workload::pull(const PullAction& action) {
-  const std::vector<const AcknowledgedPush*> candidates = drawable(action.node, action.repositories);
-  if (candidates.empty()) {
+  const AcknowledgedPush* chosen = draw(action.node, action.repositories);
+  if (!chosen) {
     ++stats_.pulls_skipped;
     return;
   }
   ++stats_.pulls_attempted;
-  const AcknowledgedPush& chosen = *candidates[context_.random.uniform(candidates.size())];
-  OciEndpoint endpoint{&context_.clients_at(action.node), &context_.stop, authority_of(action.node),
-                       credentials_of(action.token)};
-  track(pull_task(std::move(endpoint), action.node, action.token, chosen.repository, chosen.tag, &context_.loop,
-                  &context_.observer, &stats_));
+  track(pull_task(endpoint_at(action.node, action.token), action.node, action.token, chosen->repository, chosen->tag,
+                  &context_.loop, &context_.observer, &stats_));
 }
 
 void Workload::remove(const DeleteAction& action) {
-  const std::vector<const AcknowledgedPush*> candidates = drawable(action.node, action.repositories);
-  if (candidates.empty()) {
+  const AcknowledgedPush* chosen = draw(action.node, action.repositories);
+  if (!chosen) {
     ++stats_.deletes_skipped;
     return;
   }
   ++stats_.deletes_attempted;
-  const AcknowledgedPush& chosen = *candidates[context_.random.uniform(candidates.size())];
-  OciEndpoint endpoint{&context_.clients_at(action.node), &context_.stop, authority_of(action.node),
-                       credentials_of(action.token)};
-  track(delete_task(std::move(endpoint), action.node, chosen.repository, action.untag ? chosen.tag : chosen.digest,
-                    chosen.digest, &context_.loop, &context_.observer, &acknowledged_, &stats_));
+  track(delete_task(endpoint_at(action.node, action.token), action.node, chosen->repository,
+                    action.untag ? chosen->tag : chosen->digest, chosen->digest, &context_.loop, &context_.observer,
+                    &acknowledged_, &stats_));
 }
 
 void Workload::change(std::function<Task<void>()> make) { track(change_task(std::move(make), &stats_)); }

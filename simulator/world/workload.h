@@ -13,6 +13,7 @@
 #include "reference/common/random.h"
 #include "reference/common/task.h"
 #include "simulator/world/observer.h"
+#include "simulator/world/oci_client.h"
 #include "simulator/world/operator.h"
 #include "simulator/world/scenario.h"
 
@@ -71,9 +72,10 @@ class Workload {
   void push(const PushAction& action);
   void pull(const PullAction& action);
   void remove(const DeleteAction& action);
-  // The pushes a pull or delete at `node` may draw: those it syncs, within `repositories` (names or prefix/*).
-  std::vector<const AcknowledgedPush*> drawable(const std::string& node,
-                                                const std::vector<std::string>& repositories) const;
+  // One push a pull or delete at `node` draws among those it syncs, within `repositories` (names or prefix/*); null
+  // when there is none. The pointer holds until acknowledged_ changes: the caller copies what it needs at once.
+  const AcknowledgedPush* draw(const std::string& node, const std::vector<std::string>& repositories);
+  OciEndpoint endpoint_at(const std::string& node, const std::string& token);
   void change(std::function<Task<void>()> make);
   Credentials credentials_of(const std::string& token) const;
   std::string authority_of(const std::string& node) const { return node + ":5000"; }

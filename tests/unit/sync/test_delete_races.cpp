@@ -18,6 +18,13 @@ nlohmann::json resource(const std::string& mode, const nlohmann::json& parent) {
   return {{"mode", mode}, {"parent", parent}, {"repositories", {"apps/*"}}};
 }
 
+// A ReadWrite node under the cloud, ready; its client's credentials.
+std::pair<std::string, std::string> started_factory(HierarchyWorld& world) {
+  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr), kWriteApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+  return factory;
+}
+
 void cut(HierarchyWorld& world, const std::string& node, bool down) {
   world.network().set_link_down(node, "cloud:5001", down);
   world.network().set_link_down(node, "cloud:5000", down);
@@ -31,8 +38,7 @@ BOOST_AUTO_TEST_SUITE(delete_races)
 // as the parent's own removal, a conflict the parent won: the new push lost its tag here and never got one above.
 BOOST_AUTO_TEST_CASE(a_tag_pushed_again_after_its_manifest_was_deleted_goes_up) {
   HierarchyWorld world;
-  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr), kWriteApps);
-  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+  const auto factory = started_factory(world);
   const std::string first = world.push_image("factory:5000", factory, "apps/tool", "1", "first");
   BOOST_REQUIRE(world.run_until(
       [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == first; }, 5min));
@@ -73,8 +79,7 @@ BOOST_AUTO_TEST_CASE(a_tag_moved_to_a_manifest_deleted_since_is_removed_below) {
 // untag went up: the news left the tag to the untag's push, which then only noted that the parent had moved it.
 BOOST_AUTO_TEST_CASE(an_untag_that_meets_a_move_above_takes_the_parents_value) {
   HierarchyWorld world;
-  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr), kWriteApps);
-  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+  const auto factory = started_factory(world);
   const std::string ours = world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
   BOOST_REQUIRE(world.run_until(
       [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == ours; }, 5min));
@@ -95,8 +100,7 @@ BOOST_AUTO_TEST_CASE(an_untag_that_meets_a_move_above_takes_the_parents_value) {
 // found nothing to send and ended there, leaving the tag it was to settle without the parent's value.
 BOOST_AUTO_TEST_CASE(a_push_deleted_before_it_went_up_still_takes_the_parents_value_of_its_tag) {
   HierarchyWorld world;
-  const auto factory = world.add_connected_registry("factory", resource("ReadWrite", nullptr), kWriteApps);
-  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+  const auto factory = started_factory(world);
 
   cut(world, "factory", true);
   const std::string ours = world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
