@@ -17,6 +17,13 @@
 namespace outpost::sync {
 
 namespace {
+// Why pull_manifest stops when the parent does not have the manifest asked for; apply tells it from a missing part.
+std::string no_manifest_above(const std::string& repository, const oci::Digest& digest) {
+  return "the parent has no manifest " + digest.str() + " in " + repository;
+}
+}  // namespace
+
+namespace {
 using Kind = oci::ContentChange::Kind;
 using Failure = SyncFailure::Kind;
 
@@ -208,7 +215,7 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
     http::ClientResponse response =
         co_await link_.content(http::Method::Get, manifest_path(repository, digest.str()), headers, nullptr, nullptr);
     if (response.status == 404)
-      throw SyncFailure(Failure::NotFound, "the parent has no manifest " + digest.str() + " in " + repository, 404);
+      throw SyncFailure(Failure::NotFound, no_manifest_above(repository, digest), 404);
     if (response.status != 200)
       throw SyncFailure(Failure::Unreachable, "GET manifest " + digest.str() + ": " + std::to_string(response.status));
     if (oci::digest_of(response.body, digest.algorithm()) != digest)
@@ -417,7 +424,8 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       } catch (const SyncFailure& failure) {
         // Deleted at the parent since the message was written: a later message says so.
         if (failure.kind() != Failure::NotFound) throw;
-        gone_above = true;
+        // The manifest itself, not a blob or an index's child it names (a parent may hold an index without one).
+        gone_above = failure.what() == no_manifest_above(change.repository, change.digest);
       }
       if (change.tag && !both_moved) {
         if (gone_above) {
@@ -508,7 +516,10 @@ Task<void> ContentSync::push(JournalEntry entry) {
         // The tag is still this entry's to settle: a parent's message about it came down while it waited and left it
         // alone (tag_pending). Returning without it left the node and its subtree without the parent's tag for good
         // (found by scenarios/token-churn.json's deletes).
-        if (change.tag) co_await take_parent_tag(change.repository, *change.tag);
+        if (change.tag) {
+          const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
+          co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
+        }
         co_return;
       }
       if (!change.tag) co_return;
@@ -583,19 +594,42 @@ Task<void> ContentSync::push(JournalEntry entry) {
       ++counters_.conflicts;
       log::warn("tag conflict: the parent's value wins over an untag",
                 {{"repository", change.repository}, {"tag", *change.tag}, {"parent", theirs->str()}});
-      co_await take_parent_tag(change.repository, *change.tag);
+      co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
       co_return;
     }
   }
 }
 
-Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag) {
+Task<std::optional<oci::Digest>> ContentSync::parent_value(std::string repository, std::string tag) {
   http::Headers headers;
   headers.set("Accept", accept_all_manifests());
   http::ClientResponse head =
       co_await push_exchange(http::Method::Head, manifest_path(repository, tag), headers, nullptr);
-  const std::optional<oci::Digest> theirs = head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
-  if (theirs && !storage_.metadata->resolve_tag(repository, tag)) co_await pull_manifest(repository, *theirs, tag);
+  co_return head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
+}
+
+bool ContentSync::changed_later(const std::string& repository, const std::string& tag, int64_t after) {
+  constexpr size_t kPage = 1000;
+  for (;;) {
+    const std::vector<JournalEntry> page = store_.pending(kPage, after);
+    for (const JournalEntry& later : page)
+      if (later.change.tag == tag && later.change.repository == repository) return true;
+    if (page.size() < kPage) return false;
+    after = page.back().id;
+  }
+}
+
+Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag, std::optional<oci::Digest> theirs,
+                                        int64_t entry) {
+  // A later change of the tag here settles it itself, against what this node last saw above, which must stay as it
+  // is for that: taking the parent's value now would hide a move above from it (the later push would win over the
+  // parent), or bring back a value the later changes remove.
+  if (changed_later(repository, tag, entry)) co_return;
+  if (theirs) {
+    co_await pull_manifest(repository, *theirs, tag);
+  } else if (storage_.metadata->resolve_tag(repository, tag)) {
+    delete_tag_here(repository, tag);
+  }
   store_.set_parent_tag(repository, tag, theirs);
 }
 

@@ -49,10 +49,14 @@ class ContentSync {
   Task<void> apply(oci::ContentChange change);
   // Pushes one journal entry to the parent; returns once the parent holds it (or it no longer applies).
   Task<void> push(JournalEntry entry);
-  // A local change of `tag` that cannot go up as it was (its manifest deleted here first, or the parent moved the tag
-  // meanwhile): the parent's value wins (SPEC 5.7). Taken here when this node has no such tag now (a later local push
-  // of it is still in the journal and settles it itself), and remembered as what this node last saw above.
-  Task<void> take_parent_tag(std::string repository, std::string tag);
+  // A local change of `tag` (journal entry `entry`) that cannot go up as it was (its manifest deleted here first, or
+  // the parent moved the tag meanwhile): the parent's value `theirs` wins (SPEC 5.7), here and as what this node last
+  // saw above; unless a later journal entry changes the tag too, which then settles it itself.
+  Task<void> take_parent_tag(std::string repository, std::string tag, std::optional<oci::Digest> theirs, int64_t entry);
+  // The parent's value of a tag now (HEAD), or nothing.
+  Task<std::optional<oci::Digest>> parent_value(std::string repository, std::string tag);
+  // Whether a journal entry after `after` changes this tag.
+  bool changed_later(const std::string& repository, const std::string& tag, int64_t after);
   // SPEC 5.5, 2.11: compares this node's repositories matching `patterns` with the parent's `inventory` (the gateway's
   // answer) and repairs every difference: missing or moved tags are pulled; tags the parent no longer has are
   // removed (ReadOnly; on a ReadWrite node only when no journal entry still has to push them); with `prune_repositories`

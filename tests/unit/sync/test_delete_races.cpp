@@ -115,6 +115,57 @@ BOOST_AUTO_TEST_CASE(a_push_deleted_before_it_went_up_still_takes_the_parents_va
   BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == theirs);
 }
 
+// Taking the parent's value for a change that cannot go up must leave a later change of the same tag to settle itself
+// against what the node last saw above (found in review of the fixes above). Here an untag meets a move above and a
+// later push of the tag waits behind it: the move still wins over that push (SPEC 5.7).
+BOOST_AUTO_TEST_CASE(a_later_push_behind_an_untag_still_loses_to_a_move_above) {
+  HierarchyWorld world;
+  const auto factory = started_factory(world);
+  const std::string first = world.push_image("factory:5000", factory, "apps/tool", "1", "first");
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == first; }, 5min));
+
+  cut(world, "factory", true);
+  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/1", factory).status,
+                      202);
+  world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
+  const std::string theirs = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "theirs");
+  world.loop().run_until(world.loop().now() + 2min);
+  cut(world, "factory", false);
+
+  BOOST_TEST(world.run_until(
+      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == theirs);
+  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs);
+}
+
+// And here the node's later changes remove the tag, the parent having left it alone: the node's last word holds on
+// both sides, not the value the first change would have taken from above.
+BOOST_AUTO_TEST_CASE(later_changes_that_remove_the_tag_are_not_undone_by_the_parents_old_value) {
+  HierarchyWorld world;
+  const auto factory = started_factory(world);
+  const std::string first = world.push_image("factory:5000", factory, "apps/tool", "1", "first");
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == first; }, 5min));
+
+  cut(world, "factory", true);
+  const std::string deleted = world.push_image("factory:5000", factory, "apps/tool", "1", "deleted");
+  world.push_image("factory:5000", factory, "apps/tool", "1", "then");
+  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/1", factory).status,
+                      202);
+  BOOST_REQUIRE_EQUAL(
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + deleted, factory).status, 202);
+  world.loop().run_until(world.loop().now() + 2min);
+  cut(world, "factory", false);
+
+  BOOST_TEST(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1").empty(); }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);
+  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "1").empty());
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1").empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
