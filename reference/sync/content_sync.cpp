@@ -537,12 +537,7 @@ Task<void> ContentSync::push(JournalEntry entry) {
         log::warn("tag conflict: the parent's value wins",
                   {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
                    {"parent", theirs ? theirs->str() : std::string("(removed)")}});
-        if (theirs) {
-          co_await pull_manifest(change.repository, *theirs, change.tag);
-        } else if (storage_.metadata->resolve_tag(change.repository, *change.tag) == change.digest) {
-          delete_tag_here(change.repository, *change.tag);
-        }
-        store_.set_parent_tag(change.repository, *change.tag, theirs);
+        co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
         co_return;
       }
       if (theirs != change.digest) {

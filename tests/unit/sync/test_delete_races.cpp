@@ -166,6 +166,29 @@ BOOST_AUTO_TEST_CASE(later_changes_that_remove_the_tag_are_not_undone_by_the_par
   BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1").empty());
 }
 
+// The same rule for a push that meets a move above, whose conflict branch took the parent's value (and so what the node
+// last saw above) whatever waited behind it: a second push of the tag, waiting, then won over the move.
+BOOST_AUTO_TEST_CASE(a_second_push_behind_a_first_still_loses_to_a_move_above) {
+  HierarchyWorld world;
+  const auto factory = started_factory(world);
+  const std::string first = world.push_image("factory:5000", factory, "apps/tool", "1", "first");
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == first; }, 5min));
+
+  cut(world, "factory", true);
+  world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
+  world.push_image("factory:5000", factory, "apps/tool", "1", "ours again");
+  const std::string theirs = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "theirs");
+  world.loop().run_until(world.loop().now() + 2min);
+  cut(world, "factory", false);
+
+  BOOST_TEST(world.run_until(
+      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == theirs);
+  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
