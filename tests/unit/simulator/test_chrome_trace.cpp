@@ -130,7 +130,8 @@ BOOST_AUTO_TEST_CASE(records_written_as_they_happen_export_the_same_timeline) {
   BOOST_TEST(streamed_out.str() == report::chrome_trace_json(kept.records()));
   // Each node's naming comes before its first event, so a reader going through once knows every pid it meets.
   std::set<int> named;
-  for (const auto& event : nlohmann::json::parse(streamed_out.str()).at("traceEvents")) {
+  const nlohmann::json document = nlohmann::json::parse(streamed_out.str());  // a named value: the loop reads into it
+  for (const auto& event : document.at("traceEvents")) {
     if (event.at("ph") == "M") named.insert(event.at("pid").get<int>());
     else BOOST_TEST(named.contains(event.at("pid").get<int>()));
   }
