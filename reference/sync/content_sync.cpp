@@ -17,15 +17,13 @@
 namespace outpost::sync {
 
 namespace {
+using Kind = oci::ContentChange::Kind;
+using Failure = SyncFailure::Kind;
+
 // Why pull_manifest stops when the parent does not have the manifest asked for; apply tells it from a missing part.
 std::string no_manifest_above(const std::string& repository, const oci::Digest& digest) {
   return "the parent has no manifest " + digest.str() + " in " + repository;
 }
-}  // namespace
-
-namespace {
-using Kind = oci::ContentChange::Kind;
-using Failure = SyncFailure::Kind;
 
 std::string accept_all_manifests() {
   return std::string(oci::kOciImageManifest) + ", " + std::string(oci::kOciImageIndex) + ", " +
@@ -433,8 +431,7 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
           // message brings. What it pointed at here before is stale either way; the later message of the delete names
           // only the digest, so this node would otherwise keep the old value for good (a node that missed the move
           // kept it; found by scenarios/token-churn.json's deletes).
-          if (storage_.metadata->resolve_tag(change.repository, *change.tag))
-            delete_tag_here(change.repository, *change.tag);
+          delete_tag_here(change.repository, *change.tag);  // if it is here at all
           store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
         } else {
           store_.set_parent_tag(change.repository, *change.tag, change.digest);
@@ -524,12 +521,7 @@ Task<void> ContentSync::push(JournalEntry entry) {
       }
       if (!change.tag) co_return;
       // SPEC 5.7: move the parent's tag only if it still points where this node last saw it.
-      http::Headers headers;
-      headers.set("Accept", accept_all_manifests());
-      http::ClientResponse head = co_await push_exchange(
-          http::Method::Head, manifest_path(change.repository, *change.tag), headers, nullptr);
-      const std::optional<oci::Digest> theirs =
-          head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
+      const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
       const std::optional<oci::Digest> base = store_.parent_tag(change.repository, *change.tag);
       if (theirs != change.digest && theirs != base) {
         // The parent moved the tag (or removed it) since this node last saw it: the parent's value wins.
@@ -622,8 +614,8 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
   if (changed_later(repository, tag, entry)) co_return;
   if (theirs) {
     co_await pull_manifest(repository, *theirs, tag);
-  } else if (storage_.metadata->resolve_tag(repository, tag)) {
-    delete_tag_here(repository, tag);
+  } else {
+    delete_tag_here(repository, tag);  // if it is here at all
   }
   store_.set_parent_tag(repository, tag, theirs);
 }
