@@ -25,6 +25,22 @@ std::pair<std::string, std::string> started_factory(HierarchyWorld& world) {
   return factory;
 }
 
+// Where apps/tool:1 points at the cloud, and at the factory: what every factory case below is about.
+std::string tool_at_cloud(HierarchyWorld& world) {
+  return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1");
+}
+std::string tool_at_factory(HierarchyWorld& world, const std::pair<std::string, std::string>& factory) {
+  return world.tag_digest("factory:5000", factory, "apps/tool", "1");
+}
+
+// apps/tool:1 pushed at the factory (content from `seed`) and seen at the cloud; its digest.
+std::string push_tool_and_sync(HierarchyWorld& world, const std::pair<std::string, std::string>& factory,
+                               const std::string& seed) {
+  const std::string digest = world.push_image("factory:5000", factory, "apps/tool", "1", seed);
+  BOOST_REQUIRE(world.run_until([&] { return tool_at_cloud(world) == digest; }, 5min));
+  return digest;
+}
+
 void cut(HierarchyWorld& world, const std::string& node, bool down) {
   world.network().set_link_down(node, "cloud:5001", down);
   world.network().set_link_down(node, "cloud:5000", down);
@@ -39,18 +55,14 @@ BOOST_AUTO_TEST_SUITE(delete_races)
 BOOST_AUTO_TEST_CASE(a_tag_pushed_again_after_its_manifest_was_deleted_goes_up) {
   HierarchyWorld world;
   const auto factory = started_factory(world);
-  const std::string first = world.push_image("factory:5000", factory, "apps/tool", "1", "first");
-  BOOST_REQUIRE(world.run_until(
-      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == first; }, 5min));
+  const std::string first = push_tool_and_sync(world, factory, "first");
   BOOST_REQUIRE_EQUAL(
       world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + first, factory).status, 202);
-  BOOST_REQUIRE(world.run_until(
-      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1").empty(); }, 5min));
+  BOOST_REQUIRE(world.run_until([&] { return tool_at_cloud(world).empty(); }, 5min));
 
   const std::string second = world.push_image("factory:5000", factory, "apps/tool", "1", "second");
-  BOOST_TEST(world.run_until(
-      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == second; }, 5min));
-  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "1") == second);
+  BOOST_TEST(world.run_until([&] { return tool_at_cloud(world) == second; }, 5min));
+  BOOST_TEST(tool_at_factory(world, factory) == second);
 }
 
 // Below a cut, a node misses that the cloud moved a tag and then deleted the manifest it moved to. Once back, the
@@ -80,9 +92,7 @@ BOOST_AUTO_TEST_CASE(a_tag_moved_to_a_manifest_deleted_since_is_removed_below) {
 BOOST_AUTO_TEST_CASE(an_untag_that_meets_a_move_above_takes_the_parents_value) {
   HierarchyWorld world;
   const auto factory = started_factory(world);
-  const std::string ours = world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
-  BOOST_REQUIRE(world.run_until(
-      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == ours; }, 5min));
+  push_tool_and_sync(world, factory, "ours");
 
   cut(world, "factory", true);
   BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/1", factory).status,
@@ -91,9 +101,8 @@ BOOST_AUTO_TEST_CASE(an_untag_that_meets_a_move_above_takes_the_parents_value) {
   world.loop().run_until(world.loop().now() + 2min);
   cut(world, "factory", false);
 
-  BOOST_TEST(world.run_until(
-      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs; }, 5min));
-  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == theirs);
+  BOOST_TEST(world.run_until([&] { return tool_at_factory(world, factory) == theirs; }, 5min));
+  BOOST_TEST(tool_at_cloud(world) == theirs);
 }
 
 // The same with a push instead of an untag, its manifest deleted here before it could go up: the push's journal entry
@@ -110,9 +119,8 @@ BOOST_AUTO_TEST_CASE(a_push_deleted_before_it_went_up_still_takes_the_parents_va
   world.loop().run_until(world.loop().now() + 2min);
   cut(world, "factory", false);
 
-  BOOST_TEST(world.run_until(
-      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs; }, 5min));
-  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == theirs);
+  BOOST_TEST(world.run_until([&] { return tool_at_factory(world, factory) == theirs; }, 5min));
+  BOOST_TEST(tool_at_cloud(world) == theirs);
 }
 
 // Taking the parent's value for a change that cannot go up must leave a later change of the same tag to settle itself
@@ -121,9 +129,7 @@ BOOST_AUTO_TEST_CASE(a_push_deleted_before_it_went_up_still_takes_the_parents_va
 BOOST_AUTO_TEST_CASE(a_later_push_behind_an_untag_still_loses_to_a_move_above) {
   HierarchyWorld world;
   const auto factory = started_factory(world);
-  const std::string first = world.push_image("factory:5000", factory, "apps/tool", "1", "first");
-  BOOST_REQUIRE(world.run_until(
-      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == first; }, 5min));
+  push_tool_and_sync(world, factory, "first");
 
   cut(world, "factory", true);
   BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/1", factory).status,
@@ -133,11 +139,10 @@ BOOST_AUTO_TEST_CASE(a_later_push_behind_an_untag_still_loses_to_a_move_above) {
   world.loop().run_until(world.loop().now() + 2min);
   cut(world, "factory", false);
 
-  BOOST_TEST(world.run_until(
-      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs; }, 5min));
+  BOOST_TEST(world.run_until([&] { return tool_at_factory(world, factory) == theirs; }, 5min));
   world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == theirs);
-  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs);
+  BOOST_TEST(tool_at_cloud(world) == theirs);
+  BOOST_TEST(tool_at_factory(world, factory) == theirs);
 }
 
 // And here the node's later changes remove the tag, the parent having left it alone: the node's last word holds on
@@ -145,9 +150,7 @@ BOOST_AUTO_TEST_CASE(a_later_push_behind_an_untag_still_loses_to_a_move_above) {
 BOOST_AUTO_TEST_CASE(later_changes_that_remove_the_tag_are_not_undone_by_the_parents_old_value) {
   HierarchyWorld world;
   const auto factory = started_factory(world);
-  const std::string first = world.push_image("factory:5000", factory, "apps/tool", "1", "first");
-  BOOST_REQUIRE(world.run_until(
-      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == first; }, 5min));
+  push_tool_and_sync(world, factory, "first");
 
   cut(world, "factory", true);
   const std::string deleted = world.push_image("factory:5000", factory, "apps/tool", "1", "deleted");
@@ -159,11 +162,10 @@ BOOST_AUTO_TEST_CASE(later_changes_that_remove_the_tag_are_not_undone_by_the_par
   world.loop().run_until(world.loop().now() + 2min);
   cut(world, "factory", false);
 
-  BOOST_TEST(world.run_until(
-      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1").empty(); }, 5min));
+  BOOST_TEST(world.run_until([&] { return tool_at_cloud(world).empty(); }, 5min));
   world.loop().run_until(world.loop().now() + 2min);
-  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "1").empty());
-  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1").empty());
+  BOOST_TEST(tool_at_factory(world, factory).empty());
+  BOOST_TEST(tool_at_cloud(world).empty());
 }
 
 // The same rule for a push that meets a move above, whose conflict branch took the parent's value (and so what the node
@@ -171,9 +173,7 @@ BOOST_AUTO_TEST_CASE(later_changes_that_remove_the_tag_are_not_undone_by_the_par
 BOOST_AUTO_TEST_CASE(a_second_push_behind_a_first_still_loses_to_a_move_above) {
   HierarchyWorld world;
   const auto factory = started_factory(world);
-  const std::string first = world.push_image("factory:5000", factory, "apps/tool", "1", "first");
-  BOOST_REQUIRE(world.run_until(
-      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == first; }, 5min));
+  push_tool_and_sync(world, factory, "first");
 
   cut(world, "factory", true);
   world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
@@ -182,11 +182,10 @@ BOOST_AUTO_TEST_CASE(a_second_push_behind_a_first_still_loses_to_a_move_above) {
   world.loop().run_until(world.loop().now() + 2min);
   cut(world, "factory", false);
 
-  BOOST_TEST(world.run_until(
-      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs; }, 5min));
+  BOOST_TEST(world.run_until([&] { return tool_at_factory(world, factory) == theirs; }, 5min));
   world.loop().run_until(world.loop().now() + 2min);
-  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == theirs);
-  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "1") == theirs);
+  BOOST_TEST(tool_at_cloud(world) == theirs);
+  BOOST_TEST(tool_at_factory(world, factory) == theirs);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
