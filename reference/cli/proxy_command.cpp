@@ -122,6 +122,7 @@ std::pair<std::string, json> parse_attribute_flag(const std::string& text) {
 }
 
 int run_proxy_serve(const ProxyServeOptions& options, std::function<void(const std::string&)> on_listening) {
+  live::StopSignalsBlocked stop_signals_blocked;  // before the proxy's first thread starts
   // As `outpost serve`: info until the proxy listens; then its level, and the "listening" line announced whatever
   // it is.
   const log::Level level = log::parse_level(options.log_level);

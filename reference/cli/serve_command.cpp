@@ -133,6 +133,7 @@ void check_login_server(const std::string& text) {
 
 int run_serve(const ServeOptions& options, std::function<void(const std::string&)> on_listening,
               std::function<void(std::function<void()>)> stop_request) {
+  live::StopSignalsBlocked stop_signals_blocked;  // before the first of the node's threads starts
   // Info until the node listens; then its level, and the "listening" line (tools and tests wait for it) is announced
   // whatever the level, after the level is set: a request answered right after that line is logged at the new level.
   const log::Level level = log::parse_level(options.log_level);

@@ -10,6 +10,24 @@
 #include "reference/common/log.h"
 
 namespace outpost::live {
+namespace {
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+StopSignalsBlocked::StopSignalsBlocked() {
+  const sigset_t set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, &previous_);
+}
+
+StopSignalsBlocked::~StopSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
 
 struct StopOnSignals::Impl {
   Impl(Server& server, std::function<void()> before_stop) : signals(context, SIGINT, SIGTERM) {
@@ -19,7 +37,12 @@ struct StopOnSignals::Impl {
       if (before_stop) before_stop();
       server.stop();
     });
-    thread = std::thread([this] { context.run(); });
+    thread = std::thread([this] {
+      // The one thread that takes them (StopSignalsBlocked): the handler asio installed above runs here.
+      const sigset_t set = stop_signals();
+      pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+      context.run();
+    });
   }
   ~Impl() {
     boost::asio::post(context, [this] { signals.cancel(); });

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <csignal>
+#include <unistd.h>
 #include <map>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -408,6 +409,31 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_the_server, *utf::timeout(30)) {
     running.server.wait();  // returns only because the signal called stop()
   }
   BOOST_CHECK_THROW(Client(running.server.bound_address()), boost::system::system_error);
+}
+
+namespace {
+bool blocked_here(int signal) {
+  sigset_t mask;
+  pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+  return sigismember(&mask, signal) == 1;
+}
+}  // namespace
+
+// `outpost serve` blocks the stop signals before its threads start, so that the kernel hands a SIGTERM sent to the
+// process to the one thread waiting for it. Were that thread not to take it, the server would never stop and the
+// test would time out.
+BOOST_AUTO_TEST_CASE(a_sigterm_to_the_process_reaches_the_signal_thread_when_the_others_block_it, *utf::timeout(30)) {
+  BOOST_REQUIRE(!blocked_here(SIGTERM));
+  {
+    live::StopSignalsBlocked blocked;
+    BOOST_TEST(blocked_here(SIGTERM));
+    BOOST_TEST(blocked_here(SIGINT));
+    Running running;  // its threads start with the signals blocked
+    live::StopOnSignals on_signals(running.server);
+    BOOST_REQUIRE(::kill(::getpid(), SIGTERM) == 0);
+    running.server.wait();  // returns only because the signal thread called stop()
+  }
+  BOOST_TEST(!blocked_here(SIGTERM));  // the thread's mask is back
 }
 
 BOOST_AUTO_TEST_SUITE_END()
