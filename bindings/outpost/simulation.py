@@ -70,7 +70,9 @@ class Simulation(Cluster):
     forms), a whole scenario dict (``{"topology": ..., "workload": [...], "faults": {...}}``), or the path of a
     topology or scenario JSON file. ``seed``: default ``$OUTPOST_SEED``, else the scenario's (1). ``network``:
     ``"direct"`` (no delay: quick, the default) or ``"simulated"`` (links with latency, bandwidth and the fault
-    proxy's toxics); default the scenario's. ``trace``: which trace records to keep for :meth:`export_trace`
+    proxy's toxics); default the scenario's. ``storage``: ``"memory"`` (the default) or ``"disk"`` (each node on a data
+    directory's files and SQLite, as ``outpost serve`` keeps it, in a temporary directory that goes with the world);
+    default the scenario's. ``trace``: which trace records to keep for :meth:`export_trace`
     (``"last"``: the last ``trace_records``; ``"all"``; ``"none"``); the hash covers everything either way.
 
     The world is built on first use (or by :meth:`build`). Raises :class:`~outpost.ScenarioError` for a bad
@@ -78,7 +80,7 @@ class Simulation(Cluster):
     """
 
     def __init__(self, source: Source, seed: Optional[int] = None, network: Optional[str] = None, *,
-                 trace: str = "last", trace_records: int = 100_000) -> None:
+                 trace: str = "last", trace_records: int = 100_000, storage: Optional[str] = None) -> None:
         document, base, file = _scenario_document(source)
         if seed is None:
             from_env = os.environ.get("OUTPOST_SEED")
@@ -97,8 +99,13 @@ class Simulation(Cluster):
             raise ValueError(f"trace {trace!r}: 'last', 'all' or 'none'")
         if network not in (None, "direct", "simulated"):
             raise ValueError(f"network {network!r}: 'direct' or 'simulated'")
+        if storage not in (None, "memory", "disk"):
+            raise ValueError(f"storage {storage!r}: 'memory' or 'disk'")
+        if storage is not None:
+            document = {**document, "storage": storage}
         self._file = file
         self._session = _outpost.Session(json.dumps(document), base, seed, network or "", trace, trace_records)
+        self._storage = str(document.get("storage", "memory"))  # the scenario's parser refused any other value
         self._driven = False  # True once anything beyond the scenario's own phases ran (replay needs the script)
         # The scenario's phases run so far, in order: `outpost sim run` replays the run only when they were its own,
         # run then settle, each once (a settle without the run phase, or a phase twice, is another run).
@@ -123,6 +130,11 @@ class Simulation(Cluster):
     def network(self) -> str:
         """``"direct"`` or ``"simulated"``."""
         return str(self._session.network)
+
+    @property
+    def storage(self) -> str:
+        """``"memory"`` or ``"disk"``."""
+        return self._storage
 
     @property
     def scenario_name(self) -> str:
@@ -151,7 +163,7 @@ class Simulation(Cluster):
         if self._file and not self._driven and self._phases == ["run", "settle"]:
             duration = f" --duration {shlex.quote(self._duration_flag)}" if self._duration_flag else ""
             return (f"{shlex.quote(binary_for_commands())} sim run {shlex.quote(self._file)} --seed {self.seed}"
-                    f"{duration} --network {self.network}")
+                    f"{duration} --network {self.network}{' --storage disk' if self.storage == 'disk' else ''}")
         return super()._replay_command()
 
     def _seed(self) -> Optional[int]:

@@ -128,6 +128,12 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
       scenario.network = options.network;
       original["network"] = options.network;
     }
+    if (!options.storage.empty()) {
+      if (options.storage != "memory" && options.storage != "disk")
+        throw std::invalid_argument("--storage '" + options.storage + "' is not a storage: memory or disk");
+      scenario.storage = options.storage;
+      original["storage"] = options.storage;
+    }
     if (duration) original["duration"] = options.duration;
     // A scenario its network cannot run is a wrong scenario (exit 2), as `sim run` says: not a failure to shrink.
     world::in_file(options.scenario, [&] {

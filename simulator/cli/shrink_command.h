@@ -2,7 +2,7 @@
 // `outpost sim shrink`: a seed that fails is replayed with ever smaller fault plans until the plan is 1-minimal (every
 // fault left is needed for the failure), and the smallest plan is written as a scenario of its own:
 //
-//   outpost sim shrink SCENARIO.json --seed N [--duration D] [--network direct|simulated] [--output FILE]
+//   outpost sim shrink SCENARIO.json --seed N [--duration D] [--network direct|simulated] [--storage memory|disk] [--output FILE]
 //                                            [--max-runs N]
 //
 // The plan is what the seed's run applies: the scenario's timeline and what its nemesis draws, each step on its own
@@ -29,6 +29,7 @@ struct SimShrinkOptions {
   std::optional<uint64_t> seed;  // default: the scenario's
   std::string duration;
   std::string network;
+  std::string storage;
   std::string output;  // default: SCENARIO's name with "-shrunk-<seed>" before ".json", beside it
   size_t max_runs = 200;
   // Accept any failure while shrinking, not only the whole plan's (its invariants and unconverged nodes).

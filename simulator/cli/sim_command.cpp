@@ -84,6 +84,11 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
         throw std::invalid_argument("--network '" + options.network + "' is not a network: direct or simulated");
       scenario.network = options.network;
     }
+    if (!options.storage.empty()) {
+      if (options.storage != "memory" && options.storage != "disk")
+        throw std::invalid_argument("--storage '" + options.storage + "' is not a storage: memory or disk");
+      scenario.storage = options.storage;
+    }
     // Named with the file, as the scenario's other errors are.
     world::in_file(options.scenario, [&] {
       world::check_faults_fit_network(scenario, scenario.network == "simulated");  // as World::build would, once
@@ -173,7 +178,8 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
     if (!run.ok()) {
       failed = true;
       for (const std::string& violation : run.violations()) out << "  violation: " << violation << std::endl;
-      out << "  replay: " << replay_command(options.scenario, job.seed, options.duration, options.network, options.program)
+      out << "  replay: " << replay_command(options.scenario, job.seed, options.duration, options.network, options.program,
+                                          options.storage)
           << std::endl;
     }
     tally.add(run);
@@ -221,6 +227,10 @@ SimCommand::SimCommand(CLI::App& app) {
   run_->add_option("--network", options_.network,
                    "direct (no delay) or simulated (the scenario's links: latency, bandwidth); default: the scenario's")
       ->check(not_empty);
+  run_->add_option("--storage", options_.storage,
+                   "memory, or disk (each node's data directory as `outpost serve` keeps it, in a temporary "
+                   "directory: files, fsync and SQLite, opened again at every restart); default: the scenario's")
+      ->check(not_empty);
   run_->add_flag("--check-determinism", options_.check_determinism,
                  "run each seed twice and compare the run hashes");
   run_->add_option("--jobs,-j", options_.jobs,
@@ -237,6 +247,7 @@ SimCommand::SimCommand(CLI::App& app) {
       ->check(whole_seed);
   shrink_->add_option("--duration", shrink_options_.duration, "virtual time, as the failing run had it")->check(not_empty);
   shrink_->add_option("--network", shrink_options_.network, "direct or simulated, as the failing run had it")->check(not_empty);
+  shrink_->add_option("--storage", shrink_options_.storage, "memory or disk, as the failing run had it")->check(not_empty);
   shrink_->add_option("--output,-o", shrink_options_.output,
                       "where the shrunk scenario goes (default: beside SCENARIO, named <name>-shrunk-<seed>.json)")
       ->check(not_empty);

@@ -2,7 +2,7 @@
 // `outpost sim run`: runs a scenario (docs/simulator.md) in the deterministic simulator, one world per seed.
 //
 //   outpost sim run SCENARIO.json [--seed N | --seeds A..B] [--duration D] [--report FILE] [--trace FILE]
-//                                 [--network direct|simulated] [--check-determinism] [--jobs N] [--log-level off]
+//                                 [--network direct|simulated] [--storage memory|disk] [--check-determinism] [--jobs N] [--log-level off]
 //
 // One progress line per seed, then a summary. Exit status 0 when every seed passed, 1 when one broke an invariant
 // (each such seed prints its violations and the command that replays it), 2 for a wrong command line or scenario.
@@ -33,6 +33,7 @@ struct SimRunOptions {
   std::string report;    // a file for the JSON report; empty: none
   std::string trace;     // a file for the Chrome trace; empty: none
   std::string network;   // "direct" or "simulated"; empty: the scenario's
+  std::string storage;   // "memory" or "disk"; empty: the scenario's
   bool check_determinism = false;
   size_t jobs = 1;  // seeds run at once, each in its own process
   std::string log_level = "off";

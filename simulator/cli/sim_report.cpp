@@ -118,7 +118,9 @@ void SweepTally::add(const SeedRun& run) {
   }
   if (described_.empty() && result.contains("network"))
     described_ = " (" + string_at(result, {"scenario"}) + ", " + std::to_string(number_at(result, {"nodes"})) +
-                 " nodes, " + string_at(result, {"network"}) + " network, password hash iterations " +
+                 " nodes, " + string_at(result, {"network"}) + " network, " +
+                 (result.contains("storage") ? string_at(result, {"storage"}) : std::string("memory")) +
+                 " storage, password hash iterations " +
                  std::to_string(number_at(result, {"passwordHashIterations"})) + ")";
 }
 
@@ -152,10 +154,11 @@ std::string shell_word(const std::string& word) {
 }  // namespace
 
 std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration,
-                           const std::string& network, const std::string& program) {
+                           const std::string& network, const std::string& program, const std::string& storage) {
   std::string command = shell_word(program) + " sim run " + shell_word(scenario_file) + " --seed " + std::to_string(seed);
   if (!duration.empty()) command += " --duration " + shell_word(duration);
   if (!network.empty()) command += " --network " + shell_word(network);
+  if (!storage.empty()) command += " --storage " + shell_word(storage);
   return command;
 }
 

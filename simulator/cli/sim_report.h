@@ -41,12 +41,13 @@ class SweepTally {
   uint64_t events_ = 0, requests_ = 0, acknowledged_ = 0, arrived_ = 0, virtual_ns_ = 0, checks_ = 0;
   double wall_ = 0;
   double after_build_events_ = 0, after_build_wall_ = 0;  // the runs' events and wall time once built
-  std::string described_;  // " (scenario, nodes, network, password hash iterations)" of the first run that says
+  std::string described_;  // " (scenario, nodes, network, storage, password hash iterations)" of the first run that says
 };
-// "outpost sim run FILE --seed N [--duration D] [--network N]", `program` naming the executable as it was run (so that
+// "outpost sim run FILE --seed N [--duration D] [--network N] [--storage S]", `program` naming the executable as it was run (so that
 // `build/bin/outpost`, not on PATH, prints a command that works as it is pasted).
 std::string replay_command(const std::string& scenario_file, uint64_t seed, const std::string& duration,
-                           const std::string& network = "", const std::string& program = "outpost");
+                           const std::string& network = "", const std::string& program = "outpost",
+                           const std::string& storage = "");
 
 // The --report file, written run by run as the sweep goes: {"runs": [...], "passed", "scenarioFile", "seeds",
 // "topology"}, each run its result with runHash, ok and violations (and secondRunHash and deterministic when checked),

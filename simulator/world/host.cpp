@@ -65,13 +65,30 @@ Host::Host(EventLoop& loop, WallTime start, WorldNetwork& network, ClientContext
       clock_(loop, start),
       random_(config_.seed),
       executor_(loop),
-      storage_(storage::with_space_budget(storage::open_memory_storage(clock_, random_), space_)),
-      control_store_(control::open_memory_control_store()),
-      sync_store_(config_.connection_string.empty() ? nullptr : sync::open_memory_sync_store()),
       client_(std::make_unique<WorldClient>(config_.name, network.client(config_.name), clients, &executor_)),
       main_front_(std::make_unique<Front>(*this, false)),
       data_front_(std::make_unique<Front>(*this, true)) {
   client_->after_exchange = [this](const RequestEvent& event) { watch_rounds(event); };
+  open_stores();
+}
+
+void Host::open_stores() {
+  const bool connected = !config_.connection_string.empty();
+  if (config_.data_directory.empty()) {
+    if (storage_) return;  // memory is the disk: it outlives every process
+    storage_ = storage::with_space_budget(storage::open_memory_storage(clock_, random_), space_);
+    control_store_ = control::open_memory_control_store();
+    sync_store_ = connected ? sync::open_memory_sync_store() : nullptr;
+    return;
+  }
+  // Closed first: a process's SQLite connections and file handles end with it.
+  sync_store_.reset();
+  control_store_.reset();
+  storage_.reset();
+  std::filesystem::create_directories(config_.data_directory);
+  storage_ = storage::with_space_budget(storage::open_disk_storage(config_.data_directory, clock_, random_), space_);
+  control_store_ = control::open_sqlite_control_store(config_.data_directory);
+  sync_store_ = connected ? sync::open_sqlite_sync_store(config_.data_directory) : nullptr;
 }
 
 Host::~Host() {
@@ -136,6 +153,7 @@ void Host::finish_crash() {
   agent_ = nullptr;
   node_.reset();
   executor_.end_incarnation();
+  open_stores();  // on disk: what the next process (and the checks, meanwhile) will read is what the files hold
   state_ = State::Down;
   if (std::exchange(restart_when_down_, false)) start();
 }

@@ -1,9 +1,11 @@
 #pragma once
 // One machine of a world: a node's process (reference/node's Node) and what outlives it. The stores play the disk:
 // a crash destroys the Node and keeps them, a restart builds a new Node on them, as `outpost serve` would start again
-// on the same data directory. The host also owns the node's seams: its virtual clock (with its own skew), its
+// on the same data directory. On disk storage they are that data directory's files, closed when the process dies and
+// opened again, as a new process opens them. The host also owns the node's seams: its virtual clock (with its own skew), its
 // seeded Random, its executor (whose work dies with the process, and which a pause holds) and its HTTP client.
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -33,6 +35,9 @@ struct HostConfig {
   // The cloud's: how long it shows a node's last status report before it shows the node Offline.
   Nanoseconds status_offline_after = std::chrono::minutes(5);
   uint64_t seed = 0;               // of the host's Random
+  // Empty: the stores live in memory. Else the host's data directory (created if missing), laid out as `outpost
+  // serve --data` lays it out: blobs/, uploads/, metadata.db, and the control and sync stores' SQLite files.
+  std::filesystem::path data_directory;
   // Last word on the options of every process of this host (an invariant checker attaches its decision observer).
   std::function<void(node::NodeOptions&)> tweak;
 };
@@ -80,12 +85,16 @@ class Host {
   VirtualClock& clock() { return clock_; }
   // The disk: what every process of this host stored (the checks read it; nothing may write it from outside).
   storage::Storage& storage() { return *storage_; }
+  // Empty in memory; on disk, the directory the host's stores keep their files in.
+  const std::filesystem::path& data_directory() const { return config_.data_directory; }
   uint64_t crashes() const { return crashes_; }
 
  private:
   class Front;
   struct HeldCall;
   void build_node();
+  // The disk as a starting process finds it: memory stores made once, for the host's life; files opened again.
+  void open_stores();
   void finish_crash();
   void release_held_calls(bool answer_as_crashed);
   uint64_t rounds_from_metrics() const;

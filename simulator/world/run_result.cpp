@@ -46,6 +46,7 @@ nlohmann::json RunResult::to_json() const {
           {"ok", ok()},
           {"violations", violations},
           {"network", network},
+          {"storage", storage},
           {"passwordHashIterations", password_hash_iterations},
           {"nodes", nodes},
           {"ready", ready},

@@ -26,6 +26,7 @@ struct RunResult {
   std::string scenario;
   uint64_t seed = 0;
   std::string network;  // "direct", ...
+  std::string storage;  // "memory" or "disk"
   unsigned password_hash_iterations = 0;
   size_t nodes = 0;     // the cloud included
   bool ready = false;   // every node activated and synced once before the run began

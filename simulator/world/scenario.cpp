@@ -14,7 +14,7 @@ using nlohmann::json;
 Scenario parse_scenario(const json& document, const std::filesystem::path& base) {
   const Fields fields(document, "scenario",
                       {"name", "description", "seed", "duration", "settle", "checkInterval", "warmUp",
-                       "passwordHashIterations", "network", "startNodes", "topology", "workload", "faults"});
+                       "passwordHashIterations", "network", "storage", "startNodes", "topology", "workload", "faults"});
   Scenario scenario;
   scenario.name = fields.string("name").value_or(scenario.name);
   scenario.description = fields.string("description").value_or("");
@@ -28,6 +28,9 @@ Scenario parse_scenario(const json& document, const std::filesystem::path& base)
   scenario.network = fields.string("network").value_or(scenario.network);
   if (scenario.network != "direct" && scenario.network != "simulated")
     fields.fail("network", "'" + scenario.network + "' is not a network: direct or simulated");
+  scenario.storage = fields.string("storage").value_or(scenario.storage);
+  if (scenario.storage != "memory" && scenario.storage != "disk")
+    fields.fail("storage", "'" + scenario.storage + "' is not a storage: memory or disk");
 
   const std::string start_nodes = fields.string("startNodes").value_or("asCreated");
   if (start_nodes != "asCreated" && start_nodes != "together")

@@ -190,6 +190,10 @@ struct Scenario {
   unsigned password_hash_iterations = kDefaultSimPasswordHashIterations;
   // "direct" (no delay: link specs are recorded only) or "simulated" (links with latency and bandwidth).
   std::string network = "direct";
+  // "memory" (each host's stores in memory) or "disk" (each host's data directory, as `outpost serve` keeps it: blob
+  // and upload files and SQLite, in a temporary directory removed with the world; a crash closes the stores and a
+  // restart opens them again, so the node's recovery runs on what the dead process left).
+  std::string storage = "memory";
   SimTopology topology;
   std::vector<WorkloadItem> workload;
   std::vector<FaultStep> timeline;

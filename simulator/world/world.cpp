@@ -56,6 +56,7 @@ World::World(Scenario scenario, uint64_t seed, NetworkFactory make_network)
       workload_random_(sim::derive_seed(seed, "workload")),
       nemesis_random_(sim::derive_seed(seed, "nemesis")) {
   loop_.set_stall_limit(kStallEvents);
+  if (scenario_.storage == "disk") data_root_ = std::make_unique<DataRoot>();
   observers_.add(trace_recorder_);
   observers_.add(*totals_);
   invariants_ = std::make_unique<InvariantWatch>(*this);
@@ -93,6 +94,7 @@ HostConfig World::host_config(const std::string& name, const std::string& connec
   if (connection_string.empty())  // the cloud's, as `outpost cluster up` sets it
     config.status_offline_after = cli::cloud_status_offline_after(cluster);
   config.seed = sim::derive_seed(seed_, "node/" + name);  // WorldRandom::node's stream
+  if (data_root_) config.data_directory = data_root_->host(name);
   config.tweak = [this, configure = configure_node, name](node::NodeOptions& options) {
     invariants_->attach(name, options);
     if (configure) configure(name, options);
@@ -388,6 +390,7 @@ RunResult World::result() const {
   result.scenario = scenario_.name;
   result.seed = seed_;
   result.network = network_->kind();
+  result.storage = scenario_.storage;
   result.password_hash_iterations = scenario_.password_hash_iterations;
   result.nodes = hosts_.size();
   result.ready = ready_;

@@ -23,6 +23,7 @@
 #include "simulator/engine/trace.h"
 #include "simulator/world/convergence.h"
 #include "simulator/world/faults.h"
+#include "simulator/world/data_root.h"
 #include "simulator/world/host.h"
 #include "simulator/world/observer.h"
 #include "simulator/world/operator.h"
@@ -105,6 +106,12 @@ class World {
   // The token the simulator reads a connected registry with (SPEC 4.2: one of its client tokens).
   static std::string reader_token(const std::string& node) { return node + "-sim"; }
 
+  // On disk storage: removes the hosts' data directories now (the world's destructor does it too), for a process
+  // that ends without destroying its world. Nothing may touch a store afterwards.
+  void remove_data_directories() {
+    if (data_root_) data_root_->remove();
+  }
+
  private:
   class Totals;
   Task<void> create_resources();
@@ -129,6 +136,8 @@ class World {
   ClientContext clients_;
   SeededRandom workload_random_;
   SeededRandom nemesis_random_;
+  // On disk storage, where the hosts' data directories are; declared before the hosts, so removed after them.
+  std::unique_ptr<DataRoot> data_root_;
   std::map<std::string, std::unique_ptr<Host>> hosts_;
   // The same hosts by name, hashed: each exchange looks its server up (twice), and the ordered map's comparisons of
   // long, alike names were a tenth of a big world's steady state. hosts_ keeps the order iterations need.

@@ -157,6 +157,36 @@ def test_a_crashed_node_is_named_and_recovers_on_restart():
     assert sim.converge("10m")
 
 
+def test_on_disk_storage_a_crashed_node_reopens_its_files_and_the_run_is_the_one_in_memory(tmp_path):
+    def crash_and_restart(sim):
+        sim.build()
+        sim.cloud.push("apps/demo", "v1")
+        assert sim.converge("5m")
+        sim.node("node2").crash()
+        sim.cloud.push("apps/demo", "v2")
+        sim.node("node2").restart()
+        assert sim.converge("10m")
+        return sim.trace_hash
+
+    with outpost.Simulation(outpost.tree(1, 2), seed=5, storage="disk") as on_disk:
+        assert on_disk.storage == "disk"
+        disk_hash = crash_and_restart(on_disk)
+    in_memory = outpost.Simulation(outpost.tree(1, 2), seed=5)
+    assert in_memory.storage == "memory"
+    assert crash_and_restart(in_memory) == disk_hash
+    with pytest.raises(ValueError, match="'memory' or 'disk'"):
+        outpost.Simulation(outpost.tree(1, 1), storage="tape")
+    with pytest.raises(outpost.ScenarioError, match="is not a storage"):
+        outpost.Simulation({"topology": {"tree": {"depth": 1, "fanout": 1}}, "storage": "tape"})
+    # A scenario file run on disk replays with the flag that put it there.
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps({"name": "small", "duration": "2m", "settle": "2m",
+                                "topology": {"tree": {"depth": 1, "fanout": 1}}}))
+    sim = outpost.Simulation(str(path), seed=2, storage="disk")
+    assert sim.run_all().ok
+    assert sim.replay_command.endswith(f"{path} --seed 2 --network direct --storage disk")
+
+
 def test_a_bad_scenario_raises_scenario_error_with_the_field_path():
     with pytest.raises(outpost.ScenarioError, match=r"scenario\.topology\.tree\.depth"):
         outpost.Simulation({"topology": {"tree": {"depth": 0, "fanout": 2}}})

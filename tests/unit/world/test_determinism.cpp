@@ -48,6 +48,21 @@ BOOST_AUTO_TEST_CASE(crashes_pauses_partitions_and_skews_replay_too) {
   BOOST_TEST(first.result["faults"]["plan"] == again.result["faults"]["plan"]);
 }
 
+// The disk store and the memory store are two implementations of one seam: a run cannot tell which it is on, crashes
+// (the files closed and opened again) and restarts included. Were a node's behaviour to depend on its storage, the
+// memory runs every sweep makes would stop standing for a real node's.
+BOOST_AUTO_TEST_CASE(a_seed_on_disk_storage_runs_as_it_does_in_memory) {
+  nlohmann::json document = nemesis_scenario();
+  const auto in_memory = commands::run_isolated(parse_scenario(document), 21, std::nullopt);
+  document["storage"] = "disk";
+  const auto on_disk = commands::run_isolated(parse_scenario(document), 21, std::nullopt);
+  BOOST_TEST(on_disk.result.value("ok", false), on_disk.result.dump());
+  BOOST_TEST(on_disk.result.value("storage", "") == "disk");
+  BOOST_TEST(in_memory.result.value("storage", "") == "memory");
+  BOOST_TEST(on_disk.result["faults"]["applied"].get<uint64_t>() > 2u);
+  BOOST_TEST(on_disk.hash == in_memory.hash);
+}
+
 BOOST_AUTO_TEST_CASE(two_worlds_of_one_seed_in_one_process_agree) {
   // Nothing a world leaves in the process (a process-wide counter, say) may reach the next one.
   const Scenario scenario = parse_scenario(test::busy_scenario("3m"));

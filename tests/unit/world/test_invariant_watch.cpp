@@ -333,6 +333,8 @@ BOOST_AUTO_TEST_CASE(the_replay_command_names_what_the_run_was_given) {
              "build/bin/outpost sim run x.json --seed 7");
   BOOST_TEST(commands::replay_command("x.json", 7, "", "", "/opt/my tools/outpost") ==
              "'/opt/my tools/outpost' sim run x.json --seed 7");
+  BOOST_TEST(commands::replay_command("x.json", 7, "", "simulated", "outpost", "disk") ==
+             "outpost sim run x.json --seed 7 --network simulated --storage disk");
 }
 
 BOOST_AUTO_TEST_CASE(each_seed_says_which_invariants_held_and_what_it_measured) {

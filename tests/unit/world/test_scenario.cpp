@@ -39,6 +39,14 @@ BOOST_AUTO_TEST_CASE(a_short_scenario_gets_every_default) {
   BOOST_TEST(line1->repositories == std::vector<std::string>{"apps/*"});  // the parent's, as in the cluster format
   BOOST_TEST(scenario.workload.empty());
   BOOST_TEST(!scenario.nemesis.enabled());
+  BOOST_TEST(scenario.storage == "memory");
+}
+
+BOOST_AUTO_TEST_CASE(storage_is_memory_or_disk) {
+  BOOST_TEST(parse_scenario({{"topology", test::factory_topology()}, {"storage", "disk"}}).storage == "disk");
+  const std::string error = error_of({{"topology", test::factory_topology()}, {"storage", "tape"}});
+  BOOST_TEST(mentions(error, "storage"), error);
+  BOOST_TEST(mentions(error, "'tape' is not a storage: memory or disk"), error);
 }
 
 BOOST_AUTO_TEST_CASE(durations_take_the_human_and_the_iso_forms) {

@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(the_tally_adds_up_every_run) {
   tally.add(run_of(2, false, 3000));
   tally.add(run_of(3, true, 2000));
   const std::string text = tally.text();
-  BOOST_TEST(text.find("summary: 2/3 seeds passed (edge-factory, 4 nodes, simulated network, password hash "
+  BOOST_TEST(text.find("summary: 2/3 seeds passed (edge-factory, 4 nodes, simulated network, memory storage, password hash "
                        "iterations 10)") == 0,
              text);
   BOOST_TEST(text.find("converged 2/3, pushes acknowledged 9, at the cloud 8") != std::string::npos, text);

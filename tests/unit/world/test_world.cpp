@@ -3,6 +3,8 @@
 // windows fit its length.
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+
 #include "simulator/world/run_metrics.h"
 #include "simulator/world/world.h"
 #include "tests/unit/world/scenarios.h"
@@ -163,11 +165,16 @@ BOOST_AUTO_TEST_CASE(rounds_that_fail_while_a_link_is_down_are_spans_of_their_ow
   BOOST_TEST(failed_rounds.value("line1", nlohmann::json::array()).size() == static_cast<size_t>(failed_of("line1")));
 }
 
-BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_and_reach_the_cloud) {
-  World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "10m"}}), 1);
+namespace {
+
+// On either storage: a crash keeps what the stores hold (on disk: what the files hold, opened again by the next
+// process), and the journal of pushes not yet up survives it.
+void pushes_survive_a_crash(const std::string& storage) {
+  World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "10m"}, {"storage", storage}}), 1);
   world.build();
   Host& factory = world.host("factory");
   const uint64_t first_incarnation = factory.incarnation();
+  const storage::Storage* first_stores = &factory.storage();
 
   world.faults().apply(fault_on(FaultAction::LinkDown, "factory"));
   const auto v1 = world.push_now("factory", "apps/tool", "v1");
@@ -188,6 +195,8 @@ BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_an
   BOOST_TEST(world.run_until([&] { return factory.state() == Host::State::Down; }, 1s));
   BOOST_TEST(factory.node() == nullptr);  // the process is gone; its stores (the disk) are not
   BOOST_TEST(factory.incarnation() > first_incarnation);
+  // On disk the dead process's stores are closed and the files opened again; in memory they are the disk itself.
+  BOOST_TEST((&factory.storage() != first_stores) == (storage == "disk"));
   world.faults().apply(fault_on(FaultAction::Restart, "factory"));
   BOOST_TEST((factory.state() == Host::State::Running));
   // Still cut off: the restarted node serves what it held, from its stores.
@@ -201,6 +210,42 @@ BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_an
   const RunResult result = world.result();
   BOOST_TEST(result.convergence.converged, result.to_json().dump());
   BOOST_TEST(result.convergence.pushes_at_cloud == 2u);
+  BOOST_TEST(result.storage == storage);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pushes_journalled_at_a_read_write_node_survive_its_crash_and_reach_the_cloud) {
+  pushes_survive_a_crash("memory");
+}
+
+BOOST_AUTO_TEST_CASE(on_disk_storage_too) { pushes_survive_a_crash("disk"); }
+
+// Each host's data directory is laid out as `outpost serve --data` lays it out, under one directory of the world's
+// that goes with the world.
+BOOST_AUTO_TEST_CASE(a_world_on_disk_keeps_each_host_in_a_data_directory_and_removes_them_with_it) {
+  std::filesystem::path root;
+  {
+    World world(parse_scenario({{"topology", test::factory_topology()}, {"storage", "disk"}}), 1);
+    world.build();
+    const auto v1 = world.push_now("factory", "apps/tool", "v1");
+    BOOST_REQUIRE(v1.has_value());
+    for (const char* name : {"cloud", "factory", "line1"}) {
+      const std::filesystem::path directory = world.host(name).data_directory();
+      BOOST_TEST(std::filesystem::exists(directory / "metadata.db"), name);
+      BOOST_TEST(std::filesystem::is_directory(directory / "blobs"), name);
+      root = directory.parent_path();
+    }
+    BOOST_TEST(world.host("cloud").data_directory() != world.host("factory").data_directory());
+  }
+  BOOST_TEST(!root.empty());
+  BOOST_TEST(!std::filesystem::exists(root));
+}
+
+BOOST_AUTO_TEST_CASE(a_world_in_memory_has_no_data_directories) {
+  World world(parse_scenario({{"topology", test::factory_topology()}}), 1);
+  world.build();
+  BOOST_TEST(world.host("factory").data_directory().empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_client_token_named_like_a_reader_token_is_refused_before_the_build) {

@@ -1,0 +1,28 @@
+#pragma once
+// The data directories of a world's hosts on disk storage (a scenario's "storage": "disk"): one new directory under
+// the system's temporary directory (TMPDIR moves it), a directory per host inside it, all removed with the world. The
+// path reaches no trace: one seed's runs in two directories are the same run.
+#include <filesystem>
+#include <string>
+
+namespace outpost::sim::world {
+
+class DataRoot {
+ public:
+  DataRoot();  // throws std::runtime_error when the directory cannot be made
+  ~DataRoot();
+  DataRoot(const DataRoot&) = delete;
+  DataRoot& operator=(const DataRoot&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path host(const std::string& name) const { return path_ / name; }
+  // Removes the directory now, with everything in it, and is quiet about what it could not remove (also what the
+  // destructor does). For a process that ends without destroying its world (`outpost sim run`'s child); the hosts'
+  // open files stay readable to them until the process ends.
+  void remove() noexcept;
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace outpost::sim::world
