@@ -71,8 +71,8 @@ class Simulation(Cluster):
     topology or scenario JSON file. ``seed``: default ``$OUTPOST_SEED``, else the scenario's (1). ``network``:
     ``"direct"`` (no delay: quick, the default) or ``"simulated"`` (links with latency, bandwidth and the fault
     proxy's toxics); default the scenario's. ``storage``: ``"memory"`` (the default) or ``"disk"`` (each node on a data
-    directory's files and SQLite, as ``outpost serve`` keeps it, in a temporary directory that goes with the world);
-    default the scenario's. ``trace``: which trace records to keep for :meth:`export_trace`
+    directory's files and SQLite, as ``outpost serve`` keeps it, in a temporary directory removed when the simulation
+    is freed); default the scenario's. ``trace``: which trace records to keep for :meth:`export_trace`
     (``"last"``: the last ``trace_records``; ``"all"``; ``"none"``); the hash covers everything either way.
 
     The world is built on first use (or by :meth:`build`). Raises :class:`~outpost.ScenarioError` for a bad
@@ -106,6 +106,8 @@ class Simulation(Cluster):
         self._file = file
         self._session = _outpost.Session(json.dumps(document), base, seed, network or "", trace, trace_records)
         self._storage = str(document.get("storage", "memory"))  # the scenario's parser refused any other value
+        # The replay names the storage when it is not the scenario file's own (or is disk, which is worth seeing).
+        self._storage_flag = storage is not None or self._storage == "disk"
         self._driven = False  # True once anything beyond the scenario's own phases ran (replay needs the script)
         # The scenario's phases run so far, in order: `outpost sim run` replays the run only when they were its own,
         # run then settle, each once (a settle without the run phase, or a phase twice, is another run).
@@ -163,7 +165,8 @@ class Simulation(Cluster):
         if self._file and not self._driven and self._phases == ["run", "settle"]:
             duration = f" --duration {shlex.quote(self._duration_flag)}" if self._duration_flag else ""
             return (f"{shlex.quote(binary_for_commands())} sim run {shlex.quote(self._file)} --seed {self.seed}"
-                    f"{duration} --network {self.network}{' --storage disk' if self.storage == 'disk' else ''}")
+                    f"{duration} --network {self.network}"
+                    f"{f' --storage {self.storage}' if self._storage_flag else ''}")
         return super()._replay_command()
 
     def _seed(self) -> Optional[int]:

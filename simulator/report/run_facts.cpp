@@ -43,7 +43,7 @@ std::string replay_command(const json& run, const std::string& scenario_file) {
   if (const std::string duration = text_at(run, {"virtualTime", "run"}); !duration.empty())
     command += " --duration " + duration;
   if (const std::string network = text_at(run, {"network"}); !network.empty()) command += " --network " + network;
-  if (const std::string storage = text_at(run, {"storage"}); storage == "disk") command += " --storage disk";
+  if (const std::string storage = text_at(run, {"storage"}); !storage.empty()) command += " --storage " + storage;
   return command;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The data directories of a world's hosts on disk storage (a scenario's "storage": "disk"): one new directory under
 // the system's temporary directory (TMPDIR moves it), a directory per host inside it, all removed with the world. The
-// path reaches no trace: one seed's runs in two directories are the same run.
+// path reaches no trace: one seed's runs in two directories are the same run. Making one raises the process's soft
+// limit on open files to its hard limit (a host keeps about eight open).
 #include <filesystem>
 #include <string>
 

@@ -146,15 +146,17 @@ void Host::crash() {
   executor_.resume();
   release_held_calls(true);
   client_->fail_in_flight("connection reset: the process of " + name() + " crashed");
-  node_->stop([this] { loop_.post([this] { finish_crash(); }); });
+  node_->stop([this] { loop_.post([this] { finish_crash(/*reopen=*/true); }); });
 }
 
-void Host::finish_crash() {
+void Host::finish_crash(bool reopen) {
   agent_ = nullptr;
   node_.reset();
   executor_.end_incarnation();
-  open_stores();  // on disk: what the next process (and the checks, meanwhile) will read is what the files hold
   state_ = State::Down;
+  // On disk: what the next process (and the checks, meanwhile) will read is what the files hold. Not at the end of
+  // a run: nothing starts again, and the checks may read the stores as they are.
+  if (reopen) open_stores();
   if (std::exchange(restart_when_down_, false)) start();
 }
 
@@ -206,7 +208,13 @@ void Host::stop() {
   state_ = State::Crashing;  // leaving: nothing starts it again before it is down
   network_.detach(login_server());
   if (is_cloud()) network_.detach(data_endpoint());
-  node_->stop([this] { loop_.post([this] { finish_crash(); }); });
+  node_->stop([this] { loop_.post([this] { finish_crash(/*reopen=*/false); }); });
+}
+
+storage::Storage& Host::storage() {
+  // Null only when opening the files again after a crash threw (no descriptor left, say): that error ended the run.
+  if (!storage_) throw std::runtime_error("the stores of " + name() + " could not be opened again after its crash");
+  return *storage_;
 }
 
 uint64_t Host::rounds_from_metrics() const {

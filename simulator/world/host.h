@@ -84,7 +84,7 @@ class Host {
   WorldClient& client() { return *client_; }
   VirtualClock& clock() { return clock_; }
   // The disk: what every process of this host stored (the checks read it; nothing may write it from outside).
-  storage::Storage& storage() { return *storage_; }
+  storage::Storage& storage();
   // Empty in memory; on disk, the directory the host's stores keep their files in.
   const std::filesystem::path& data_directory() const { return config_.data_directory; }
   uint64_t crashes() const { return crashes_; }
@@ -95,7 +95,7 @@ class Host {
   void build_node();
   // The disk as a starting process finds it: memory stores made once, for the host's life; files opened again.
   void open_stores();
-  void finish_crash();
+  void finish_crash(bool reopen);
   void release_held_calls(bool answer_as_crashed);
   uint64_t rounds_from_metrics() const;
   void watch_rounds(const RequestEvent& event);

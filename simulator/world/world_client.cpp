@@ -15,14 +15,18 @@ uint64_t counted_bytes(std::string_view body) {
   return recipe ? recipe->size : body.size();
 }
 
-// Counts the bytes of a streamed response on their way to the caller's sink.
+// Counts the bytes of a streamed response on their way to the caller's sink, until the exchange ends.
 class CountingSink final : public http::BodySink {
  public:
   explicit CountingSink(std::shared_ptr<http::BodySink> inner) : inner_(std::move(inner)) {}
   void write(std::string_view piece) override {
+    if (!inner_) return;
     bytes += counted_bytes(piece);  // both networks hand a recipe over in one piece
     inner_->write(piece);
   }
+  // The exchange ended: bytes the network still carries reach nobody, as a live client that gave up on an exchange,
+  // or died, reads no more of it. The caller's sink may hold what is gone by then (a crashed process's storage).
+  void cut() { inner_.reset(); }
   uint64_t bytes = 0;
 
  private:
@@ -147,6 +151,9 @@ void WorldClient::complete(uint32_t slot, uint32_t id, http::ClientResult&& resu
 
 // `exchange` is out of in_flight_ already.
 void WorldClient::finish(std::unique_ptr<Exchange> exchange, http::ClientResult&& result, bool post) {
+  // Once ended, the network keeps the sink only to drop what it still carries (a response cut by a crash here is
+  // still on its way: writing it would reach the dead process's stores, on disk storage already closed).
+  if (exchange->sink) exchange->sink->cut();
   RequestEvent& event = exchange->event;
   event.done = context_.loop.now();
   if (result.ok()) {

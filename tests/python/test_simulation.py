@@ -187,6 +187,27 @@ def test_on_disk_storage_a_crashed_node_reopens_its_files_and_the_run_is_the_one
     assert sim.replay_command.endswith(f"{path} --seed 2 --network direct --storage disk")
 
 
+def test_a_node_crashed_mid_download_takes_no_more_of_it_on_disk_or_in_memory():
+    # A 900 kB layer takes seconds on a 1 Mbit/s link: the crash cuts its download. The response was still on its way
+    # and used to be written into the dead process's stores, which on disk storage were closed by then (a segfault).
+    scenario = {"network": "simulated",
+                "topology": {"tree": {"repositories": ["apps/*"], "levels": [
+                    {"count": 1, "name": "edge", "mode": "ReadWrite",
+                     "link": {"latency": "10ms", "bandwidth": "1Mbit/s"}}]}}}
+    hashes = []
+    for storage in ("disk", "memory"):
+        with outpost.Simulation(scenario, seed=1, storage=storage) as sim:
+            sim.build()
+            sim.cloud.push("apps/big", "v1", {"layers": [900_000]})
+            sim.run_for("3s")
+            sim.node("edge1").crash()
+            sim.run_for("2m")
+            sim.node("edge1").restart()
+            assert sim.converge("20m")
+            hashes.append(sim.trace_hash)
+    assert hashes[0] == hashes[1]
+
+
 def test_a_bad_scenario_raises_scenario_error_with_the_field_path():
     with pytest.raises(outpost.ScenarioError, match=r"scenario\.topology\.tree\.depth"):
         outpost.Simulation({"topology": {"tree": {"depth": 0, "fanout": 2}}})

@@ -116,6 +116,13 @@ BOOST_AUTO_TEST_CASE(the_header_has_the_facts_and_the_replay_command) {
     BOOST_TEST(page.find(fact) != std::string::npos, fact);
 }
 
+BOOST_AUTO_TEST_CASE(the_replay_command_names_the_storage_the_run_had) {
+  json run = full_run(7);
+  run["storage"] = "disk";
+  const std::string page = html_report(report_of({run}));
+  BOOST_TEST(page.find("--network simulated --storage disk</code>") != std::string::npos);
+}
+
 // A run that reports its world's building apart shows it beside the wall time, and its rate without it.
 BOOST_AUTO_TEST_CASE(the_header_shows_the_build_apart_when_the_run_reports_it) {
   json run = full_run(7);
