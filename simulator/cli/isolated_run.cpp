@@ -88,6 +88,7 @@ std::string how_it_ended(int status) {
 StartedRun::StartedRun(const world::Scenario& scenario, uint64_t seed, std::optional<Nanoseconds> duration,
                        const std::string& trace_file)
     : scenario_name_(scenario.name), seed_(seed) {
+  if (scenario.storage == "disk") data_root_ = std::make_unique<world::DataRoot>();
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   std::cout.flush();
@@ -101,6 +102,7 @@ StartedRun::StartedRun(const world::Scenario& scenario, uint64_t seed, std::opti
   }
   if (pid == 0) {
     ::close(pipe_fds[0]);
+    if (data_root_) ::setenv("TMPDIR", data_root_->path().c_str(), 1);  // the world's DataRoot goes in there
     child(pipe_fds[1], scenario, seed, duration, trace_file);
   }
   // Closed at once: no other child is forked in between (one thread), so the pipe ends when this child does.
@@ -111,7 +113,7 @@ StartedRun::StartedRun(const world::Scenario& scenario, uint64_t seed, std::opti
 
 StartedRun::StartedRun(StartedRun&& other) noexcept
     : scenario_name_(std::move(other.scenario_name_)), seed_(other.seed_), pid_(other.pid_),
-      result_fd_(other.result_fd_) {
+      result_fd_(other.result_fd_), data_root_(std::move(other.data_root_)) {
   other.pid_ = -1;
   other.result_fd_ = -1;
 }
@@ -136,6 +138,7 @@ IsolatedRun StartedRun::collect() {
   }
   pid_ = -1;
   result_fd_ = -1;
+  data_root_.reset();
   const bool exited_cleanly = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   try {
     if (!exited_cleanly || text.empty()) throw std::runtime_error(how_it_ended(status));

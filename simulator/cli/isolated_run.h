@@ -7,12 +7,14 @@
 //    starts with a fresh heap. Worlds do not need it to replay today (tests/unit/world/test_determinism.cpp runs two
 //    in one process), but a seed's replay must never depend on which seeds ran before it.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "reference/common/clock.h"
+#include "simulator/world/data_root.h"
 #include "simulator/world/scenario.h"
 
 namespace outpost::sim::commands {
@@ -44,6 +46,9 @@ class StartedRun {
   uint64_t seed_ = 0;
   int pid_ = -1;  // -1: collected (or moved from)
   int result_fd_ = -1;
+  // On disk storage, where the child's world keeps its hosts' data (its TMPDIR): removed here once the child has
+  // ended, however it ended. The child removes its own before it exits, but one killed by a signal cannot.
+  std::unique_ptr<world::DataRoot> data_root_;
 };
 
 // One run, started and collected.
