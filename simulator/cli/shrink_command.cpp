@@ -17,6 +17,7 @@
 #include "simulator/cli/sim_report.h"
 #include "simulator/engine/world_random.h"
 #include "simulator/world/fault_plan.h"
+#include "simulator/world/fault_requirements.h"
 
 namespace outpost::sim::commands {
 
