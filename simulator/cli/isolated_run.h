@@ -47,7 +47,7 @@ class StartedRun {
   int pid_ = -1;  // -1: collected (or moved from)
   int result_fd_ = -1;
   // On disk storage, where the child's world keeps its hosts' data (its TMPDIR): removed here once the child has
-  // ended, however it ended. The child removes its own before it exits, but one killed by a signal cannot.
+  // ended, however it ended (the child ends with _exit, its world never destroyed, and may be killed).
   std::unique_ptr<world::DataRoot> data_root_;
 };
 

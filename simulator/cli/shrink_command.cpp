@@ -123,18 +123,10 @@ int shrink_simulation(const SimShrinkOptions& options, std::ostream& out, std::o
     scenario = world::load_scenario(options.scenario);
     std::ifstream in(options.scenario);
     original = json::parse(in);
-    if (!options.network.empty()) {
-      if (options.network != "direct" && options.network != "simulated")
-        throw std::invalid_argument("--network '" + options.network + "' is not a network: direct or simulated");
-      scenario.network = options.network;
-      original["network"] = options.network;
-    }
-    if (!options.storage.empty()) {
-      if (options.storage != "memory" && options.storage != "disk")
-        throw std::invalid_argument("--storage '" + options.storage + "' is not a storage: memory or disk");
-      scenario.storage = options.storage;
-      original["storage"] = options.storage;
-    }
+    apply_world_flags(scenario, options.network, options.storage);
+    // The written scenario runs as the failing run did, without the flags.
+    if (!options.network.empty()) original["network"] = scenario.network;
+    if (!options.storage.empty()) original["storage"] = scenario.storage;
     if (duration) original["duration"] = options.duration;
     // A scenario its network cannot run is a wrong scenario (exit 2), as `sim run` says: not a failure to shrink.
     world::in_file(options.scenario, [&] {

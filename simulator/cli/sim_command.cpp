@@ -68,6 +68,19 @@ Nanoseconds parse_run_duration(const std::string& text) {
   return *duration;
 }
 
+void apply_world_flags(world::Scenario& scenario, const std::string& network, const std::string& storage) {
+  if (!network.empty()) {
+    if (network != "direct" && network != "simulated")
+      throw std::invalid_argument("--network '" + network + "' is not a network: direct or simulated");
+    scenario.network = network;
+  }
+  if (!storage.empty()) {
+    if (storage != "memory" && storage != "disk")
+      throw std::invalid_argument("--storage '" + storage + "' is not a storage: memory or disk");
+    scenario.storage = storage;
+  }
+}
+
 int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream& err) {
   world::Scenario scenario;
   std::vector<uint64_t> seeds;
@@ -79,16 +92,7 @@ int run_simulation(const SimRunOptions& options, std::ostream& out, std::ostream
     }
     log::set_level(log::parse_level(options.log_level));
     scenario = world::load_scenario(options.scenario);
-    if (!options.network.empty()) {
-      if (options.network != "direct" && options.network != "simulated")
-        throw std::invalid_argument("--network '" + options.network + "' is not a network: direct or simulated");
-      scenario.network = options.network;
-    }
-    if (!options.storage.empty()) {
-      if (options.storage != "memory" && options.storage != "disk")
-        throw std::invalid_argument("--storage '" + options.storage + "' is not a storage: memory or disk");
-      scenario.storage = options.storage;
-    }
+    apply_world_flags(scenario, options.network, options.storage);
     // Named with the file, as the scenario's other errors are.
     world::in_file(options.scenario, [&] {
       world::check_faults_fit_network(scenario, scenario.network == "simulated");  // as World::build would, once

@@ -19,11 +19,16 @@
 #include "reference/common/clock.h"
 #include "simulator/cli/report_command.h"
 #include "simulator/cli/shrink_command.h"
+#include "simulator/world/scenario.h"
 
 namespace outpost::sim::commands {
 
 inline constexpr int kExitViolation = 1;
 inline constexpr int kExitUsage = 2;
+
+// A command line's --network and --storage over the scenario's (empty: the scenario's own). Throws
+// std::invalid_argument naming the flag and its value. `sim run` and `sim shrink` both take them.
+void apply_world_flags(world::Scenario& scenario, const std::string& network, const std::string& storage);
 
 struct SimRunOptions {
   std::string scenario;

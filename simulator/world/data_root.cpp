@@ -24,10 +24,8 @@ DataRoot::DataRoot() {
   path_ = pattern;
 }
 
-DataRoot::~DataRoot() { remove(); }
-
-void DataRoot::remove() noexcept {
-  std::error_code ignored;  // nothing to do about it: a directory left behind is named outpost-sim-*
+DataRoot::~DataRoot() {
+  std::error_code ignored;  // a destructor must not throw; a directory left behind is named outpost-sim-*
   std::filesystem::remove_all(path_, ignored);
 }
 

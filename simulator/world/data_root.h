@@ -17,10 +17,6 @@ class DataRoot {
 
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path host(const std::string& name) const { return path_ / name; }
-  // Removes the directory now, with everything in it, and is quiet about what it could not remove (also what the
-  // destructor does). For a process that ends without destroying its world (`outpost sim run`'s child); the hosts'
-  // open files stay readable to them until the process ends.
-  void remove() noexcept;
 
  private:
   std::filesystem::path path_;

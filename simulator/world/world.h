@@ -106,12 +106,6 @@ class World {
   // The token the simulator reads a connected registry with (SPEC 4.2: one of its client tokens).
   static std::string reader_token(const std::string& node) { return node + "-sim"; }
 
-  // On disk storage: removes the hosts' data directories now (the world's destructor does it too), for a process
-  // that ends without destroying its world. Nothing may touch a store afterwards.
-  void remove_data_directories() {
-    if (data_root_) data_root_->remove();
-  }
-
  private:
   class Totals;
   Task<void> create_resources();
