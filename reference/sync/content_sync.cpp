@@ -283,7 +283,7 @@ Task<void> ContentSync::ensure_blob(std::string repository, oci::Digest digest, 
   std::exception_ptr failure;
   try {
     // BlobStore::put names what it stores by its sha256: other algorithms take the upload session, which keeps theirs.
-    if (size <= kSmallBlob && digest.algorithm() == oci::DigestAlgorithm::Sha256 && !partial_downloads_.contains(key)) {
+    if (size <= kSmallBlob && digest.algorithm() == oci::DigestAlgorithm::Sha256 && !store_.partial_download(digest)) {
       co_await download_small_blob(repository, digest, size);
     } else {
       co_await download_blob(repository, digest);
@@ -325,12 +325,13 @@ Task<void> ContentSync::download_small_blob(std::string repository, oci::Digest 
 
 Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest) {
   auto& uploads = *storage_.uploads;
+  // The session of an earlier attempt, this process's or a dead one's (SyncStore::partial_download): what it holds
+  // is asked for no more. Gone (garbage collection's grace ran out), the download starts over in a new one.
   std::optional<storage::UploadState> session;
-  if (const auto found = partial_downloads_.find(digest.str()); found != partial_downloads_.end())
-    session = uploads.get(found->second);
+  if (const auto earlier = store_.partial_download(digest)) session = uploads.get(*earlier);
   if (!session) {
     session = uploads.create(repository);
-    partial_downloads_[digest.str()] = session->id;
+    store_.set_partial_download(digest, session->id);
   }
   // A resumed download asks from the last byte it holds rather than the first one it lacks, and drops that byte again
   // as it arrives, so the parent always has something to send. A cut can come after the last byte arrived (the answer
@@ -360,20 +361,19 @@ Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest
   if (response.status == 200 && session->size > 0) {
     // The parent sent the whole blob although we asked for the rest: start the session afresh next time.
     uploads.cancel(session->id);
-    partial_downloads_.erase(digest.str());
+    store_.set_partial_download(digest, std::nullopt);
     throw SyncFailure(Failure::Unreachable, "the parent ignored Range for " + digest.str());
   }
   if (response.status == 404) {
     uploads.cancel(session->id);
-    partial_downloads_.erase(digest.str());
+    store_.set_partial_download(digest, std::nullopt);
     throw SyncFailure(Failure::NotFound, "the parent has no blob " + digest.str() + " in " + repository, 404);
   }
   if (response.status != 200 && response.status != 206) {
     uploads.cancel(session->id);
-    partial_downloads_.erase(digest.str());
+    store_.set_partial_download(digest, std::nullopt);
     throw SyncFailure(Failure::Unreachable, "GET blob " + digest.str() + ": " + std::to_string(response.status));
   }
-  partial_downloads_.erase(digest.str());
   storage::BlobInfo info;
   try {
     std::shared_lock lock(storage_.commit_lock);
@@ -381,8 +381,12 @@ Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest
     storage_.metadata->link_blob(repository, info);
   } catch (const storage::DigestMismatch& mismatch) {
     uploads.cancel(session->id);
+    store_.set_partial_download(digest, std::nullopt);
     throw SyncFailure(Failure::Unreachable, std::string("downloaded blob refused: ") + mismatch.what());
   }
+  // Only now: a commit that failed otherwise (a full disk) left the session whole, and the next attempt commits it
+  // after asking the parent for its last byte again.
+  store_.set_partial_download(digest, std::nullopt);
   ++counters_.blobs_down;
 }
 

@@ -2,7 +2,8 @@
 // Moving content between a connected registry and its parent over the OCI Distribution API (SPEC 5.1, 5.7, 5.8):
 //  - down: a manifest with everything it references (index children first, then blobs, a few at once), each blob
 //    verified against its digest and durable before it becomes visible: a large one streamed into an upload session
-//    and resumed with Range after a cut, a small one (up to 1 MiB) fetched into memory and stored in one write; the
+//    and resumed with Range after a cut (the node's own restart included: the sync store keeps which session holds
+//    it), a small one (up to 1 MiB) fetched into memory and stored in one write; the
 //    manifest is committed last, then the tag, so a reader never sees a tag whose content is missing. A full resync
 //    pulls a few tags at once; a blob wanted by two of them at the same time is fetched once;
 //  - up: one journal entry at a time, blobs first (skipped when the parent has them: idempotent by digest), then the
@@ -98,7 +99,6 @@ class ContentSync {
   storage::Storage& storage_;
   SyncStore& store_;
   std::function<void(const oci::ContentChange&)> applied_;
-  std::map<std::string, std::string> partial_downloads_;  // digest -> upload id, resumed with Range after a cut
   struct BlobInFlight;
   std::map<std::string, std::shared_ptr<BlobInFlight>> blobs_in_flight_;  // digest -> the fetch in progress
   ContentCounters counters_;

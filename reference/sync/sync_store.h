@@ -2,7 +2,9 @@
 // What a connected registry's sync agent must not forget across a crash (SPEC 5.6, 5.7):
 //  - the push-up journal: every manifest and tag change its clients made, in order, until its parent acknowledged it;
 //  - its view of the parent's tags: what each tag pointed at when this node last synced it, so a tag changed on both
-//    sides is recognised as a conflict (the parent's value wins) instead of being pushed over.
+//    sides is recognised as a conflict (the parent's value wins) instead of being pushed over;
+//  - its blob downloads in progress: the upload session holding what has arrived of each, so a download cut by a
+//    crash or a restart resumes with Range from what the session kept (SPEC 5.8) instead of starting over.
 // Live nodes keep it in <data>/sync.db (SQLite, synchronous=FULL: an acknowledged push is journalled before the client
 // hears 201); simulated nodes in memory. Safe to call from several threads (server threads append, the agent reads).
 #include <cstdint>
@@ -47,6 +49,13 @@ class SyncStore {
   // every tag last seen above at `digest` is forgotten. Kept, the next push of such a tag here read the parent's
   // missing tag as the parent's own removal, a conflict the parent's value won (SPEC 5.7), and the tag never went up.
   virtual void forget_parent_tags_at(std::string_view repository, const oci::Digest& digest) = 0;
+
+  // The upload session a download of `digest` writes into, while it is in progress. Remembered once the session
+  // exists and forgotten (nullopt) once the blob is stored or the session dropped. Kept only in memory, a node killed
+  // or restarted with most of a 3 GB layer downloaded asked for all of it again, and left the old session on its disk
+  // until garbage collection's grace ran out.
+  virtual std::optional<std::string> partial_download(const oci::Digest& digest) = 0;
+  virtual void set_partial_download(const oci::Digest& digest, const std::optional<std::string>& upload_id) = 0;
 };
 
 std::unique_ptr<SyncStore> open_memory_sync_store();

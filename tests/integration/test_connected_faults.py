@@ -17,6 +17,7 @@ lines the processes log. Every wait is for a status or a counter, with a deadlin
 to pass.
 
     5a  a cut in the middle of a 256 MiB layer: the download resumes, < 1.25x the layer crosses the link in total
+    5a' the downloading node killed in the middle of that layer and restarted: the download resumes all the same
     5b  20 % reset_peer toxicity on every link: 50 images converge at every node with identical digests
     5c  pushes at a ReadWrite CR cut off from its parent survive `kill -9` and reach the cloud once the link returns
     -   a node cut off counts its failed attempts in /metrics, keeps serving, and syncs again when the link returns
@@ -290,6 +291,35 @@ def streamed_digest(oci: OciClient, repository: str, digest: str) -> tuple[str, 
 # --- 5a: a cut in the middle of a large layer ------------------------------------------------------------------------
 
 
+def large_layer_under_way(t: ProxiedTree):
+    """Pushes the large image at the cloud with link `cloud` paced (a bandwidth toxic, removed by the caller) and
+    returns once 40 % of the layer has crossed it towards factory: (manifest, layer digest, crossed), where crossed()
+    is how many bytes the link has carried down since the push."""
+    rate = 64 * 1024 * 1024  # bytes/s: 40 % takes 1.6 s, the rest of the layer 2.4 s more (the margin for a fault)
+    t.proxy.add_toxic("cloud", "bandwidth", "paced", rate_bytes=rate)
+    start = t.proxy.counters("cloud")["bytes_downstream"]
+    with t.client("cloud") as cloud:
+        manifest, layer_digest = push_large_image(cloud, "apps/large", "1")
+
+    def crossed() -> int:
+        return t.proxy.counters("cloud")["bytes_downstream"] - start
+
+    wait_until(lambda: Observed(crossed() >= 0.4 * LARGE_LAYER, crossed()), 60,
+               "40 % of the layer to cross link `cloud`")
+    return manifest, layer_digest, crossed
+
+
+def arrived_about_once(t: ProxiedTree, manifest, layer_digest: str, crossed, fault: str) -> None:
+    """Factory ends up with the image, the layer verified against its digest, and link `cloud` carried under 1.25x the
+    layer in all: a download started over would be >= 1.4x."""
+    wait_for_digest(t, "factory", "apps/large", "1", manifest.digest, timeout=60)
+    with t.client("factory") as factory:
+        assert streamed_digest(factory, "apps/large", layer_digest) == (layer_digest, LARGE_LAYER)
+    total = crossed()
+    assert LARGE_LAYER <= total < 1.25 * LARGE_LAYER, \
+        f"{total} bytes crossed link `cloud` for a {LARGE_LAYER}-byte layer, {fault}"
+
+
 def test_a_cut_in_the_middle_of_a_256_mib_layer_resumes_and_moves_it_about_once(tree):
     """SPEC 5.8 (downloads continue with Range after a cut), 5.6 (the CR retries on its own). A bandwidth toxic paces
     the content link so that the cut (both of factory's uplinks down) lands once 40 % of the layer has crossed it, by
@@ -301,17 +331,7 @@ def test_a_cut_in_the_middle_of_a_256_mib_layer_resumes_and_moves_it_about_once(
     t.h.wait_ready("factory")
     uplinks = t.uplinks("factory")
 
-    rate = 64 * 1024 * 1024  # bytes/s: 40 % takes 1.6 s, the rest of the layer 2.4 s more (the margin for the cut)
-    t.proxy.add_toxic("cloud", "bandwidth", "paced", rate_bytes=rate)
-    start = t.proxy.counters("cloud")["bytes_downstream"]
-    with t.client("cloud") as cloud:
-        manifest, layer_digest = push_large_image(cloud, "apps/large", "1")
-
-    def crossed() -> int:
-        return t.proxy.counters("cloud")["bytes_downstream"] - start
-
-    wait_until(lambda: Observed(crossed() >= 0.4 * LARGE_LAYER, crossed()), 60,
-               "40 % of the layer to cross link `cloud`")
+    manifest, layer_digest, crossed = large_layer_under_way(t)
     t.set_links(uplinks, False)
     cut_at = crossed()
     assert cut_at < LARGE_LAYER, f"the cut came too late: {cut_at} bytes of {LARGE_LAYER} had crossed already"
@@ -326,12 +346,28 @@ def test_a_cut_in_the_middle_of_a_256_mib_layer_resumes_and_moves_it_about_once(
     t.proxy.remove_toxic("cloud", "paced")
     t.set_links(uplinks, True)
 
-    wait_for_digest(t, "factory", "apps/large", "1", manifest.digest, timeout=60)
-    with t.client("factory") as factory:
-        assert streamed_digest(factory, "apps/large", layer_digest) == (layer_digest, LARGE_LAYER)
-    total = crossed()
-    assert LARGE_LAYER <= total < 1.25 * LARGE_LAYER, \
-        f"{total} bytes crossed link `cloud` for a {LARGE_LAYER}-byte layer cut after {cut_at} bytes"
+    arrived_about_once(t, manifest, layer_digest, crossed, f"cut after {cut_at} bytes")
+
+
+def test_a_node_killed_in_the_middle_of_a_256_mib_layer_resumes_it_once_restarted(tree):
+    """SPEC 5.8 across a crash of the downloading node: factory is killed with SIGKILL once 40 % of the layer has
+    crossed its content link and restarted on the same data directory. What it had written stays in the download's
+    upload session, and its sync store names that session, so the restarted factory asks for the rest with Range: under
+    1.25x the layer crosses the link in total. When the session was remembered only in the process's memory, the
+    restarted node fetched the whole layer again (>= 1.4x) and left the old session on its disk."""
+    t = tree
+    t.add("factory", "ReadWrite", None, ["apps/*", "base"])
+    server = t.start("factory")
+    t.h.wait_ready("factory")
+
+    manifest, layer_digest, crossed = large_layer_under_way(t)
+    server.kill()
+    killed_at = crossed()
+    assert killed_at < LARGE_LAYER, f"the kill came too late: {killed_at} bytes of {LARGE_LAYER} had crossed already"
+    t.proxy.remove_toxic("cloud", "paced")
+    server.start()  # same data directory, same arguments
+
+    arrived_about_once(t, manifest, layer_digest, crossed, f"its node killed after {killed_at} bytes")
 
 
 # --- 5b: connections reset on every link -----------------------------------------------------------------------------

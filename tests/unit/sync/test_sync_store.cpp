@@ -87,6 +87,19 @@ void forgets_the_tags_at_a_deleted_digest(SyncStore& store) {
   BOOST_TEST((store.parent_tag("apps/ab", "v1") == std::optional<oci::Digest>(digest_of(1))));
   BOOST_TEST((store.parent_tag("apps/b", "v1") == std::optional<oci::Digest>(digest_of(1))));
 }
+
+// The session a download writes into is remembered per digest until it is forgotten; a later one replaces it.
+void remembers_downloads_in_progress(SyncStore& store) {
+  BOOST_TEST(!store.partial_download(digest_of(1)));
+  store.set_partial_download(digest_of(1), "aaaa");
+  store.set_partial_download(digest_of(2), "bbbb");
+  BOOST_TEST((store.partial_download(digest_of(1)) == std::optional<std::string>("aaaa")));
+  store.set_partial_download(digest_of(1), "cccc");  // its session was gone: the download started over in another
+  BOOST_TEST((store.partial_download(digest_of(1)) == std::optional<std::string>("cccc")));
+  store.set_partial_download(digest_of(1), std::nullopt);
+  BOOST_TEST(!store.partial_download(digest_of(1)));
+  BOOST_TEST((store.partial_download(digest_of(2)) == std::optional<std::string>("bbbb")));
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sync_store)
@@ -106,6 +119,20 @@ BOOST_AUTO_TEST_CASE(both_stores_forget_the_tags_last_seen_at_a_deleted_digest) 
   forgets_the_tags_at_a_deleted_digest(*open_memory_sync_store());
   outpost::testing::TemporaryDirectory directory{"sync-store-test"};
   forgets_the_tags_at_a_deleted_digest(*open_sqlite_sync_store(directory.path()));
+}
+
+BOOST_AUTO_TEST_CASE(both_stores_remember_which_session_holds_a_download_in_progress) {
+  remembers_downloads_in_progress(*open_memory_sync_store());
+  outpost::testing::TemporaryDirectory directory{"sync-store-test"};
+  remembers_downloads_in_progress(*open_sqlite_sync_store(directory.path()));
+}
+
+BOOST_AUTO_TEST_CASE(the_sqlite_store_remembers_a_download_in_progress_across_a_reopen) {
+  // What a node killed mid-download finds when it starts again on the same data directory.
+  outpost::testing::TemporaryDirectory directory{"sync-store-test"};
+  open_sqlite_sync_store(directory.path())->set_partial_download(digest_of(3), "dddd");
+  BOOST_TEST((open_sqlite_sync_store(directory.path())->partial_download(digest_of(3)) ==
+              std::optional<std::string>("dddd")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
