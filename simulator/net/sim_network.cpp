@@ -283,6 +283,21 @@ void SimNetwork::set_link_down(const std::string& from, const std::string& autho
     if (Exchange* ex = find(ticket)) cut(*ex, "reset", "connection reset: the link to " + authority + " is down");
 }
 
+void SimNetwork::client_died(const std::string& from) {
+  Batch batch(*this);
+  const std::vector<Ticket> tickets = tickets_where([&from](const Exchange& ex) {
+    return ex.phase == Phase::ResponseFlow && !ex.client_gone && ex.from() == from;
+  });
+  for (const Ticket ticket : tickets) {
+    Exchange* ex = find(ticket);
+    if (!ex) continue;
+    stop_flow(*ex);  // hands the sink what arrived
+    ++ex->link->counters.downstream.resets;
+    ex->client_gone = true;
+    finish(*ex, {});
+  }
+}
+
 namespace {
 // Of one link's deliveries, those to `authority` whose path starts with `prefix`.
 template <class Delivered>

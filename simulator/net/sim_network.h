@@ -93,6 +93,11 @@ class SimNetwork {
   // (the proxy's `down`) resets the exchanges from `from` to `authority`, open or new.
   void set_down(const std::string& authority, bool down);
   void set_link_down(const std::string& from, const std::string& authority, bool down);
+  // The process of host `from` died: each response it was receiving stops where it is, the bytes that had arrived
+  // reaching its sink first (a process writes what it reads as it reads it; what it wrote outlives it), and no more
+  // are sent (its kernel resets the connection). Its other exchanges go on as before: a request already sent may
+  // still land and be applied, and its answer reaches nobody.
+  void client_died(const std::string& from);
   // Requests delivered to handlers, by prefix of their path (the target without its query), from anyone or from one
   // host.
   uint64_t requests_to(const std::string& authority, std::string_view path_prefix = "") const;

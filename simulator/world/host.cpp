@@ -145,6 +145,9 @@ void Host::crash() {
   // as resets), exchanges in flight fail now.
   executor_.resume();
   release_held_calls(true);
+  // Before the exchanges fail: a download keeps in its upload session what had arrived, as a killed process's file
+  // keeps what it wrote; the restarted node resumes from there (SPEC 5.8).
+  network_.client_died(name());
   client_->fail_in_flight("connection reset: the process of " + name() + " crashed");
   node_->stop([this] { loop_.post([this] { finish_crash(/*reopen=*/true); }); });
 }

@@ -17,6 +17,7 @@ class SimWorldNetwork final : public WorldNetwork {
   void set_link_down(const std::string& from, const std::string& authority, bool down) override {
     network_.set_link_down(from, authority, down);
   }
+  void client_died(const std::string& from) override { network_.client_died(from); }
   http::HttpClient& client(const std::string& from) override { return network_.client(from); }
 
   void configure_link(const std::string& child, const std::string& parent, const LinkSpec& spec) override {

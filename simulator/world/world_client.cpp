@@ -161,6 +161,8 @@ void WorldClient::finish(std::unique_ptr<Exchange> exchange, http::ClientResult&
     event.response_bytes = exchange->sink ? exchange->sink->bytes : counted_bytes(result.response->body);
   } else {
     event.transport_error = result.transport_error;
+    // What arrived of a body before the cut moved all the same (a resumed download asks for the rest only).
+    event.response_bytes = exchange->sink ? exchange->sink->bytes : 0;
   }
   context_.observer.on_request(event);
   if (!post && !(owner_ && owner_->paused())) {

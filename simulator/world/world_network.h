@@ -43,6 +43,9 @@ class WorldNetwork {
   // `authority` only (a cut cable).
   virtual void set_down(const std::string& authority, bool down) = 0;
   virtual void set_link_down(const std::string& from, const std::string& authority, bool down) = 0;
+  // The process of host `from` died: what it was receiving stops where it is, what had arrived written first
+  // (SimNetwork::client_died). The direct network moves every body at once: nothing is ever half-received there.
+  virtual void client_died(const std::string& from) { (void)from; }
   // The HTTP client of host `from` (its name is what servers see as the remote address).
   virtual http::HttpClient& client(const std::string& from) = 0;
 

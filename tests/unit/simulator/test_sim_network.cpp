@@ -529,6 +529,30 @@ BOOST_AUTO_TEST_CASE(a_stopped_direction_drops_a_transfer_in_flight_and_keeps_wh
   BOOST_TEST(w.net.counters("client", "server").downstream.drops == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_client_that_dies_keeps_what_arrived_and_frees_the_link_for_the_others) {
+  // The downloading process of host "client" dies 3 s into a 10 kB response at 1000 B/s: its sink has the bytes that
+  // had arrived (what a process wrote before it died), nobody hears an answer, and the link stops carrying the rest,
+  // so another host's transfer over the same server NIC gets the whole of it from then on.
+  World w;
+  w.net.set_nic("server", 1000, 0);  // its egress only: the requests arrive at once
+  const uint64_t head = w.blob_head_bytes("client");
+  const Nanoseconds start = w.loop.now();
+  auto dying = w.get("client", "/blob", 60s, /*with_sink=*/true);
+  auto other = w.get("other", "/blob", 60s, /*with_sink=*/true);
+  w.loop.schedule_after(4s, [&] { w.net.client_died("client"); });  // each had 2000 bytes by then (fair shares)
+  w.loop.run();
+  BOOST_TEST(dying->calls == 0);
+  BOOST_TEST(dying->sink->bytes.size() == 2000 - head);
+  BOOST_TEST(dying->sink->bytes == w.server.blob().substr(0, 2000 - head));
+  BOOST_TEST(w.net.counters("client", "server").downstream.resets == 1u);
+  BOOST_TEST(other->status() == 200);
+  BOOST_TEST(other->sink->bytes == w.server.blob());
+  // The other's remaining bytes alone at 1000 B/s after the fourth second: had the dead transfer gone on sharing the
+  // NIC, the other would have finished later.
+  const Nanoseconds alone = 4s + millis(head + w.server.blob().size() - 2000);
+  BOOST_TEST((other->at - start == alone));
+}
+
 BOOST_AUTO_TEST_CASE(a_slowed_direction_adds_latency) {
   World w;
   w.net.slow("server", "client", 50ms);
