@@ -12,6 +12,7 @@
 namespace outpost::http {
 
 // Receives a response body piece by piece (a blob download streams to a file, never to memory).
+// Where a successful (2xx) response's body goes, piece by piece, as it arrives (ClientResponse::body says why only 2xx).
 class BodySink {
  public:
   virtual ~BodySink() = default;
@@ -32,7 +33,9 @@ struct ClientRequest {
 struct ClientResponse {
   int status = 0;
   Headers headers;
-  std::string body;  // filled only when the exchange had no sink
+  // Filled when the exchange had no sink, and when the status is not 2xx: a sink takes only a successful response's
+  // body (content), never an error's (which would end up in the blob a download writes, and its message lost).
+  std::string body;
 };
 
 // How an exchange ended: either a response, or a transport failure (refused, reset, timed out) described for status

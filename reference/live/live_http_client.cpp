@@ -102,8 +102,9 @@ awaitable<http::ClientResponse> exchange_over(Stream& stream, http::ClientReques
   http::ClientResponse response;
   response.status = static_cast<int>(parser.get().result_int());
   for (const auto& field : parser.get()) response.headers.add(field.name_string(), std::string(field.value()));
+  const bool to_sink = sink && response.status >= 200 && response.status < 300;  // ClientResponse::body
   const auto deliver = [&](const char* data, size_t size) {
-    if (sink) {
+    if (to_sink) {
       sink->write(std::string_view(data, size));
     } else {
       response.body.append(data, size);

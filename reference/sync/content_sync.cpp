@@ -283,7 +283,8 @@ Task<void> ContentSync::ensure_blob(std::string repository, oci::Digest digest, 
   std::exception_ptr failure;
   try {
     // BlobStore::put names what it stores by its sha256: other algorithms take the upload session, which keeps theirs.
-    if (size <= kSmallBlob && digest.algorithm() == oci::DigestAlgorithm::Sha256 && !store_.partial_download(digest)) {
+    const bool small = size <= kSmallBlob && digest.algorithm() == oci::DigestAlgorithm::Sha256;
+    if (small && !store_.partial_download(repository, digest)) {
       co_await download_small_blob(repository, digest, size);
     } else {
       co_await download_blob(repository, digest);
@@ -328,10 +329,10 @@ Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest
   // The session of an earlier attempt, this process's or a dead one's (SyncStore::partial_download): what it holds
   // is asked for no more. Gone (garbage collection's grace ran out), the download starts over in a new one.
   std::optional<storage::UploadState> session;
-  if (const auto earlier = store_.partial_download(digest)) session = uploads.get(*earlier);
+  if (const auto earlier = store_.partial_download(repository, digest)) session = uploads.get(*earlier);
   if (!session) {
     session = uploads.create(repository);
-    store_.set_partial_download(digest, session->id);
+    store_.set_partial_download(repository, digest, session->id);
   }
   // A resumed download asks from the last byte it holds rather than the first one it lacks, and drops that byte again
   // as it arrives, so the parent always has something to send. A cut can come after the last byte arrived (the answer
@@ -361,17 +362,17 @@ Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest
   if (response.status == 200 && session->size > 0) {
     // The parent sent the whole blob although we asked for the rest: start the session afresh next time.
     uploads.cancel(session->id);
-    store_.set_partial_download(digest, std::nullopt);
+    store_.set_partial_download(repository, digest, std::nullopt);
     throw SyncFailure(Failure::Unreachable, "the parent ignored Range for " + digest.str());
   }
   if (response.status == 404) {
     uploads.cancel(session->id);
-    store_.set_partial_download(digest, std::nullopt);
+    store_.set_partial_download(repository, digest, std::nullopt);
     throw SyncFailure(Failure::NotFound, "the parent has no blob " + digest.str() + " in " + repository, 404);
   }
   if (response.status != 200 && response.status != 206) {
     uploads.cancel(session->id);
-    store_.set_partial_download(digest, std::nullopt);
+    store_.set_partial_download(repository, digest, std::nullopt);
     throw SyncFailure(Failure::Unreachable, "GET blob " + digest.str() + ": " + std::to_string(response.status));
   }
   storage::BlobInfo info;
@@ -381,12 +382,16 @@ Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest
     storage_.metadata->link_blob(repository, info);
   } catch (const storage::DigestMismatch& mismatch) {
     uploads.cancel(session->id);
-    store_.set_partial_download(digest, std::nullopt);
+    store_.set_partial_download(repository, digest, std::nullopt);
     throw SyncFailure(Failure::Unreachable, std::string("downloaded blob refused: ") + mismatch.what());
   }
   // Only now: a commit that failed otherwise (a full disk) left the session whole, and the next attempt commits it
-  // after asking the parent for its last byte again.
-  store_.set_partial_download(digest, std::nullopt);
+  // after asking the parent for its last byte again. The blob is stored whatever happens here: a row left behind
+  // names a session that is gone, and the next download of the blob starts a new one.
+  try {
+    store_.set_partial_download(repository, digest, std::nullopt);
+  } catch (const storage::StorageError&) {
+  }
   ++counters_.blobs_down;
 }
 

@@ -73,18 +73,19 @@ class MemorySyncStore final : public SyncStore {
       it = it->second == digest ? parent_tags_.erase(it) : std::next(it);
   }
 
-  std::optional<std::string> partial_download(const oci::Digest& digest) override {
+  std::optional<std::string> partial_download(std::string_view repository, const oci::Digest& digest) override {
     std::lock_guard lock(mutex_);
-    const auto found = partial_downloads_.find(digest.str());
+    const auto found = partial_downloads_.find(key(repository, digest.str()));
     if (found == partial_downloads_.end()) return std::nullopt;
     return found->second;
   }
-  void set_partial_download(const oci::Digest& digest, const std::optional<std::string>& upload_id) override {
+  void set_partial_download(std::string_view repository, const oci::Digest& digest,
+                            const std::optional<std::string>& upload_id) override {
     std::lock_guard lock(mutex_);
     if (upload_id) {
-      partial_downloads_[digest.str()] = *upload_id;
+      partial_downloads_[key(repository, digest.str())] = *upload_id;
     } else {
-      partial_downloads_.erase(digest.str());
+      partial_downloads_.erase(key(repository, digest.str()));
     }
   }
 
@@ -114,7 +115,7 @@ class MemorySyncStore final : public SyncStore {
   std::unordered_map<std::string, size_t> pending_tags_;
   std::unordered_map<std::string, size_t> pending_deletions_;
   std::map<std::string, oci::Digest> parent_tags_;
-  std::map<std::string, std::string> partial_downloads_;  // digest -> upload session id
+  std::map<std::string, std::string> partial_downloads_;  // repository:digest -> upload session id
 };
 }  // namespace
 

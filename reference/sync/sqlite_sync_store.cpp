@@ -25,7 +25,8 @@ class SqliteSyncStore final : public SyncStore {
         " repository TEXT NOT NULL, digest TEXT NOT NULL, tag TEXT);"
         "CREATE TABLE IF NOT EXISTS parent_tags (repository TEXT NOT NULL, tag TEXT NOT NULL,"
         " digest TEXT NOT NULL, PRIMARY KEY (repository, tag));"
-        "CREATE TABLE IF NOT EXISTS partial_downloads (digest TEXT PRIMARY KEY, upload TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS partial_downloads (repository TEXT NOT NULL, digest TEXT NOT NULL,"
+        " upload TEXT NOT NULL, PRIMARY KEY (repository, digest));"
         // tag_pending and delete_pending, asked for every change a round brings down: without these, each read the
         // whole journal, which holds every push made while the uplink was down.
         "CREATE INDEX IF NOT EXISTS journal_by_tag ON journal (repository, tag);"
@@ -127,23 +128,28 @@ class SqliteSyncStore final : public SyncStore {
         .run();
   }
 
-  std::optional<std::string> partial_download(const oci::Digest& digest) override {
+  std::optional<std::string> partial_download(std::string_view repository, const oci::Digest& digest) override {
     std::lock_guard lock(mutex_);
-    auto query = db_.query("SELECT upload FROM partial_downloads WHERE digest = ?1");
-    query.bind(1, digest.str());
+    auto query = db_.query("SELECT upload FROM partial_downloads WHERE repository = ?1 AND digest = ?2");
+    query.bind(1, repository).bind(2, digest.str());
     if (!query.next()) return std::nullopt;
     return query.text(0);
   }
 
-  void set_partial_download(const oci::Digest& digest, const std::optional<std::string>& upload_id) override {
+  void set_partial_download(std::string_view repository, const oci::Digest& digest,
+                            const std::optional<std::string>& upload_id) override {
     std::lock_guard lock(mutex_);
     if (upload_id) {
-      db_.query("INSERT OR REPLACE INTO partial_downloads (digest, upload) VALUES (?1, ?2)")
-          .bind(1, digest.str())
-          .bind(2, *upload_id)
+      db_.query("INSERT OR REPLACE INTO partial_downloads (repository, digest, upload) VALUES (?1, ?2, ?3)")
+          .bind(1, repository)
+          .bind(2, digest.str())
+          .bind(3, *upload_id)
           .run();
     } else {
-      db_.query("DELETE FROM partial_downloads WHERE digest = ?1").bind(1, digest.str()).run();
+      db_.query("DELETE FROM partial_downloads WHERE repository = ?1 AND digest = ?2")
+          .bind(1, repository)
+          .bind(2, digest.str())
+          .run();
     }
   }
 

@@ -50,12 +50,14 @@ class SyncStore {
   // missing tag as the parent's own removal, a conflict the parent's value won (SPEC 5.7), and the tag never went up.
   virtual void forget_parent_tags_at(std::string_view repository, const oci::Digest& digest) = 0;
 
-  // The upload session a download of `digest` writes into, while it is in progress. Remembered once the session
-  // exists and forgotten (nullopt) once the blob is stored or the session dropped. Kept only in memory, a node killed
-  // or restarted with most of a 3 GB layer downloaded asked for all of it again, and left the old session on its disk
-  // until garbage collection's grace ran out.
-  virtual std::optional<std::string> partial_download(const oci::Digest& digest) = 0;
-  virtual void set_partial_download(const oci::Digest& digest, const std::optional<std::string>& upload_id) = 0;
+  // The upload session a download of `digest` for `repository` writes into, while it is in progress. Remembered once
+  // the session exists and forgotten (nullopt) once the blob is stored or the session dropped. Kept only in memory, a
+  // node killed or restarted with most of a 3 GB layer downloaded asked for all of it again, and left the old session
+  // on its disk until garbage collection's grace ran out. By repository too: a download of the same blob for another
+  // repository that fails (a 404 there) must not drop this one's session.
+  virtual std::optional<std::string> partial_download(std::string_view repository, const oci::Digest& digest) = 0;
+  virtual void set_partial_download(std::string_view repository, const oci::Digest& digest,
+                                    const std::optional<std::string>& upload_id) = 0;
 };
 
 std::unique_ptr<SyncStore> open_memory_sync_store();

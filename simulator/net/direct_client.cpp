@@ -83,8 +83,9 @@ http::HttpClient& DirectNetwork::client(const std::string& from) {
 }
 
 namespace {
-http::ClientResult to_result(http::Response response, bool head, const std::shared_ptr<http::BodySink>& sink,
+http::ClientResult to_result(http::Response response, bool head, std::shared_ptr<http::BodySink> sink,
                              std::span<char> buffer) {
+  if (!wire::to_sink(response.status)) sink.reset();  // an error's body stays in the response (ClientResponse::body)
   http::ClientResponse out;
   out.status = response.status;
   out.headers = std::move(response.headers);

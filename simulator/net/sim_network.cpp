@@ -286,15 +286,31 @@ void SimNetwork::set_link_down(const std::string& from, const std::string& autho
 void SimNetwork::client_died(const std::string& from) {
   Batch batch(*this);
   const std::vector<Ticket> tickets = tickets_where([&from](const Exchange& ex) {
-    return ex.phase == Phase::ResponseFlow && !ex.client_gone && ex.from() == from;
+    return ex.phase != Phase::Failing && !ex.client_gone && ex.from() == from;
   });
   for (const Ticket ticket : tickets) {
-    Exchange* ex = find(ticket);
-    if (!ex) continue;
-    stop_flow(*ex);  // hands the sink what arrived
-    ++ex->link->counters.downstream.resets;
-    ex->client_gone = true;
-    finish(*ex, {});
+    Exchange* found = find(ticket);
+    if (!found) continue;
+    Exchange& ex = *found;
+    ex.client_gone = true;
+    switch (ex.phase) {
+      case Phase::RequestLatency:  // sent: it may still land and be applied, as a request the client gave up on
+      case Phase::Handler:         // the server finishes it and answers nobody (respond)
+        disarm_idle(ex);
+        break;
+      case Phase::RequestFlow:   // cut short: the server never has the whole request
+      case Phase::ResponseFlow:  // what arrived reached the sink (stop_flow); the rest is not sent
+        stop_flow(ex);
+        ++(ex.stream == Stream::Upstream ? ex.link->counters.upstream : ex.link->counters.downstream).resets;
+        finish(ex, {});
+        break;
+      case Phase::ResponseLatency:  // on its way to a reader that is gone
+      case Phase::Stalled:          // held: what had arrived was handed over when it stalled
+        finish(ex, {});
+        break;
+      case Phase::Failing:
+        break;
+    }
   }
 }
 
@@ -699,7 +715,7 @@ void SimNetwork::deliver_response(Exchange& ex) {
   out.headers = std::move(ex.response.headers);
   // The whole body, whatever the links were charged: a synthetic body's declared size (body_bytes) may be smaller than
   // the recipe it really is (synthetic_body.h), which must arrive whole; a layerSize under 68 bytes never converged.
-  if (!ex.head) wire::copy_body(ex.response, ex.response.body_size(), ex.sink.get(), out.body);
+  if (!ex.head) wire::copy_body(ex.response, ex.response.body_size(), sink_for(ex), out.body);
   if (observer_) {
     const std::string what = std::to_string(out.status) + " " + ex.request_line;
     emit(NetEventKind::Response, ex.authority(), ex.from(), what);
@@ -712,12 +728,16 @@ void SimNetwork::deliver_response(Exchange& ex) {
 // ---------------------------------------------------------------------------------------------------------------
 // Endings and faults
 
+http::BodySink* SimNetwork::sink_for(const Exchange& ex) {
+  return wire::to_sink(ex.response.status) ? ex.sink.get() : nullptr;
+}
+
 void SimNetwork::take_partial(Exchange& ex, uint64_t delivered) {
   // The client keeps what arrived of a cut response body, as the live client streams it to the sink: a Range
   // request can then ask for the rest.
   if (ex.stream != Stream::Downstream || ex.head || !ex.sink || delivered <= ex.head_bytes) return;
   // A synthetic body has no real bytes to hand over part of: a cut one delivers nothing, and the resume starts over.
-  if (ex.synthetic) return;
+  if (ex.synthetic || !sink_for(ex)) return;  // (an error's body: the client hears nothing of a cut one)
   std::string unused;
   wire::copy_body(ex.response, std::min(delivered - ex.head_bytes, ex.body_bytes), ex.sink.get(), unused);
 }

@@ -93,10 +93,10 @@ class SimNetwork {
   // (the proxy's `down`) resets the exchanges from `from` to `authority`, open or new.
   void set_down(const std::string& authority, bool down);
   void set_link_down(const std::string& from, const std::string& authority, bool down);
-  // The process of host `from` died: each response it was receiving stops where it is, the bytes that had arrived
-  // reaching its sink first (a process writes what it reads as it reads it; what it wrote outlives it), and no more
-  // are sent (its kernel resets the connection). Its other exchanges go on as before: a request already sent may
-  // still land and be applied, and its answer reaches nobody.
+  // The process of host `from` died, and nobody hears its exchanges' answers. A response it was receiving stops where
+  // it is, the bytes that had arrived reaching its sink first (a process writes what it reads as it reads it; what it
+  // wrote outlives it); a request it was still sending never reaches the server whole; a request already sent may
+  // still land and be applied (as one a client gave up on), and the server's answer goes nowhere.
   void client_died(const std::string& from);
   // Requests delivered to handlers, by prefix of their path (the target without its query), from anyone or from one
   // host.
@@ -238,6 +238,8 @@ class SimNetwork {
   bool stall(Exchange& ex, std::string_view why, bool dropped);
   void cut(Exchange& ex, std::string_view why, const std::string& error);
   void take_partial(Exchange& ex, uint64_t delivered);
+  // The sink the response's body goes to: the exchange's, for a successful response only (wire::to_sink).
+  static http::BodySink* sink_for(const Exchange& ex);
   void on_idle_timeout(Ticket ticket);
   void fail_later(Exchange& ex, Nanoseconds delay, std::string error);
   void finish(Exchange& ex, http::ClientResult result);

@@ -125,9 +125,10 @@ void RunMetrics::on_request(const RequestEvent& event) {
   count_retry(event, failure, from.failed);
   if (is_blob_transfer(event)) ++blob_transfers_;
 
-  // Sync traffic: an agent's exchange with its parent. A request that got no answer (refused by a cut link, reset,
-  // lost) is not counted: how much of its body crossed is unknown, and a link that is down moved nothing. Counted,
-  // a cut link's retries read as more traffic than a healthy link's.
+  // Sync traffic: an agent's exchange with its parent. Of a request that got no answer (refused by a cut link, reset,
+  // lost) only what its client received counts (a response cut part-way, whose bytes a resumed download does not ask
+  // for again): how much of its request crossed is unknown, and a link that is down moved nothing. Counted, a cut
+  // link's retries read as more traffic than a healthy link's.
   if (!from.level) return;
   const uint64_t bytes = (event.status != 0 ? event.request_bytes : 0) + event.response_bytes;
   if (bytes == 0) return;

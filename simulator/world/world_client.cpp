@@ -158,7 +158,8 @@ void WorldClient::finish(std::unique_ptr<Exchange> exchange, http::ClientResult&
   event.done = context_.loop.now();
   if (result.ok()) {
     event.status = result.response->status;
-    event.response_bytes = exchange->sink ? exchange->sink->bytes : counted_bytes(result.response->body);
+    // A sink has a successful response's body; an error's stays in the response.
+    event.response_bytes = (exchange->sink ? exchange->sink->bytes : 0) + counted_bytes(result.response->body);
   } else {
     event.transport_error = result.transport_error;
     // What arrived of a body before the cut moved all the same (a resumed download asks for the rest only).

@@ -214,6 +214,25 @@ BOOST_AUTO_TEST_CASE(https_to_a_plain_http_port_fails_saying_so_and_http_still_w
   BOOST_TEST(contains(other.transport_error, "only http:// and https://"), other.transport_error);
 }
 
+BOOST_AUTO_TEST_CASE(an_error_answer_keeps_its_body_out_of_the_sink, *utf::timeout(60)) {
+  // A sink takes content: the body of an error answer stays in the response, where the caller reads its message. A
+  // blob download's sink is its upload session: an error's JSON written there spoilt the session for the resume.
+  TestServer plain(nullptr);
+  live::AsioExecutor executor;
+  live::LiveHttpClient client(executor);
+  const std::string authority = "127.0.0.1:" + plain.port();
+  auto sink = std::make_shared<CollectingSink>();
+  const auto refused = exchange(client, request_to(authority, "/api-error", "http"), sink);
+  BOOST_REQUIRE_MESSAGE(refused.ok(), refused.transport_error);
+  BOOST_TEST(refused.response->status == 404);
+  BOOST_TEST(sink->body.empty());
+  BOOST_TEST(contains(refused.response->body, "NAME_UNKNOWN"), refused.response->body);
+  const auto served = exchange(client, request_to(authority, "/stream?size=1000", "http"), sink);
+  BOOST_REQUIRE_MESSAGE(served.ok(), served.transport_error);
+  BOOST_TEST(sink->body.size() == 1000u);
+  BOOST_TEST(served.response->body.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_ca_file_that_cannot_be_loaded_is_refused_at_construction) {
   live::AsioExecutor executor;
   const auto dir = std::filesystem::temp_directory_path() / ("outpost-live-client-ca-" + std::to_string(::getpid()));

@@ -29,7 +29,8 @@ struct StringSink final : http::BodySink {
   void write(std::string_view piece) override { bytes.append(piece); }
 };
 
-// Answers /blob (with Range), /apply (counts), /upload (counts body bytes) and /later (answers when told to).
+// Answers /blob (with Range), /apply (counts), /upload (counts body bytes), /later (answers when told to) and /busy
+// (a 503 with an error body).
 class TestServer final : public http::Handler {
  public:
   explicit TestServer(std::string blob = pattern(10'000)) : blob_(std::move(blob)) {}
@@ -49,6 +50,9 @@ class TestServer final : public http::Handler {
       return std::make_unique<UploadCall>(*this);
     } else if (request.path == "/later") {
       return std::make_unique<LaterCall>(*this);
+    } else if (request.path == "/busy") {
+      response.status = 503;
+      response.body = R"({"errors":[{"code":"UNAVAILABLE","message":"try later"}]})";
     } else {
       response.status = 404;
     }
@@ -551,6 +555,51 @@ BOOST_AUTO_TEST_CASE(a_client_that_dies_keeps_what_arrived_and_frees_the_link_fo
   // NIC, the other would have finished later.
   const Nanoseconds alone = 4s + millis(head + w.server.blob().size() - 2000);
   BOOST_TEST((other->at - start == alone));
+}
+
+BOOST_AUTO_TEST_CASE(an_error_answer_keeps_its_body_out_of_the_sink) {
+  // As the live client: a sink takes a successful answer's body only; an error's stays in the response, whole or cut.
+  World w;  // 100 B/s down: the answer takes over a second
+  w.net.set_link("client", "server", LinkSpec{{Latency::fixed(0ms), 0}, {Latency::fixed(0ms), 100}});
+  auto busy = w.get("client", "/busy", 60s, /*with_sink=*/true);
+  w.loop.run();
+  BOOST_TEST(busy->status() == 503);
+  BOOST_TEST(busy->sink->bytes.empty());
+  BOOST_TEST(busy->result->response->body.find("UNAVAILABLE") != std::string::npos);
+  auto cut = w.get("client", "/busy", 60s, /*with_sink=*/true);
+  w.loop.schedule_after(millis(500), [&] { w.net.set_link_down("client", "server:5000", true); });
+  w.loop.run();
+  BOOST_TEST(!cut->ok());
+  BOOST_TEST(cut->sink->bytes.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_client_that_dies_while_its_answers_are_on_their_way_is_sent_nothing) {
+  // Its long poll held by the server, and a response in its latency: nobody hears either, the held one is answered
+  // to nobody, and neither crosses the link.
+  World w;
+  w.net.set_link("client", "server", LinkSpec{{Latency::fixed(10ms), 0}, {Latency::fixed(500ms), 1000}});
+  auto held = w.get("client", "/later", 60s, /*with_sink=*/true);
+  auto latent = w.get("client", "/blob", 60s, /*with_sink=*/true);
+  w.loop.schedule_after(millis(100), [&] { w.net.client_died("client"); });
+  w.loop.schedule_after(millis(200), [&] { w.server.answer_later(200); });
+  w.loop.run();
+  BOOST_TEST(held->calls == 0);
+  BOOST_TEST(latent->calls == 0);
+  BOOST_TEST(latent->sink->bytes.empty());
+  BOOST_TEST(w.server.later_calls_alive == 0);
+  BOOST_TEST(w.net.counters("client", "server").downstream.bytes == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_client_that_dies_mid_request_never_reaches_the_handler) {
+  World w;
+  w.net.set_link("client", "server", LinkSpec{{Latency::fixed(0ms), 1000}, {Latency::fixed(0ms), 0}});
+  auto upload = w.send("client", http::Method::Post, "/upload", 60s, false, {}, std::string(5000, 'x'));
+  w.loop.schedule_after(2s, [&] { w.net.client_died("client"); });
+  w.loop.run();
+  BOOST_TEST(upload->calls == 0);
+  BOOST_TEST(w.server.started == 0);
+  BOOST_TEST(w.server.uploaded == 0u);
+  BOOST_TEST(w.net.counters("client", "server").upstream.resets == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_slowed_direction_adds_latency) {

@@ -190,11 +190,15 @@ class HierarchyWorld {
     return true;
   }
 
-  // Pushes a one-layer image (content from `seed`) and returns its manifest digest.
+  // Pushes a one-layer image (content from `seed`; the layer about 1 kB, or `layer_bytes` long) and returns its
+  // manifest digest.
   std::string push_image(const std::string& authority, const std::pair<std::string, std::string>& user,
-                         const std::string& repository, const std::string& tag, const std::string& seed) {
+                         const std::string& repository, const std::string& tag, const std::string& seed,
+                         size_t layer_bytes = 0) {
     const std::string config = R"({"architecture":"amd64","os":"linux","seed":")" + seed + "\"}";
-    const std::string layer = "layer bytes of " + seed + std::string(1000, 'x');
+    std::string layer_text = "layer bytes of " + seed + std::string(1000, 'x');
+    if (layer_bytes > 0) layer_text.resize(layer_bytes, 'y');
+    const std::string layer = std::move(layer_text);
     for (const std::string* blob : {&config, &layer}) {
       const auto digest = oci::digest_of(*blob).str();
       auto posted = call(authority, http::Method::Post, "/v2/" + repository + "/blobs/uploads/?digest=" + digest, user,

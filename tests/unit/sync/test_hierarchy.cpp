@@ -354,6 +354,23 @@ BOOST_AUTO_TEST_CASE(a_lossy_link_slows_sync_but_does_not_stall_it) {
   BOOST_TEST(pushed_at_cloud.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_large_blob_downloaded_over_a_lossy_link_leaves_no_session_behind) {
+  // A 3 MiB layer streams into an upload session, and a third of the answers are lost: downloads are cut and resume
+  // from the session the sync store names (SPEC 5.8). Once the blob is stored, neither the session nor its name is
+  // left: the sync store forgets it, and the node holds no upload session.
+  HierarchyWorld world;
+  world.next_node_faults.loss = 0.3;
+  const auto store = world.add_connected_registry("store", resource("ReadOnly", nullptr, {"apps/*"}), kReadApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("store").node->agent()->ready(); }, 5min));
+  const std::string digest = world.push_image("cloud:5000", world.admin(), "apps/big", "1", "big", 3 << 20);
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("store:5000", store, "apps/big", "1") == digest; }, 5min));
+  const auto manifest = nlohmann::json::parse(
+      world.call("store:5000", http::Method::Get, "/v2/apps/big/manifests/1", store).body);
+  const auto layer = *oci::Digest::parse(manifest["layers"][0]["digest"].get<std::string>());
+  BOOST_TEST(!world.node("store").sync_store->partial_download("apps/big", layer));
+  BOOST_TEST(world.node("store").storage->uploads->list().empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_push_up_over_a_lossier_link_keeps_its_retries_short) {
   // Three in ten of factory's exchanges with the cloud lose their answer. A push-up attempt that fails has usually had
   // most of its exchanges answered: the retry finds the blobs at the cloud (HEAD 200) and sends nothing new, so counting

@@ -88,17 +88,22 @@ void forgets_the_tags_at_a_deleted_digest(SyncStore& store) {
   BOOST_TEST((store.parent_tag("apps/b", "v1") == std::optional<oci::Digest>(digest_of(1))));
 }
 
-// The session a download writes into is remembered per digest until it is forgotten; a later one replaces it.
+// The session a download writes into is remembered per repository and digest until it is forgotten; a later one
+// replaces it.
 void remembers_downloads_in_progress(SyncStore& store) {
-  BOOST_TEST(!store.partial_download(digest_of(1)));
-  store.set_partial_download(digest_of(1), "aaaa");
-  store.set_partial_download(digest_of(2), "bbbb");
-  BOOST_TEST((store.partial_download(digest_of(1)) == std::optional<std::string>("aaaa")));
-  store.set_partial_download(digest_of(1), "cccc");  // its session was gone: the download started over in another
-  BOOST_TEST((store.partial_download(digest_of(1)) == std::optional<std::string>("cccc")));
-  store.set_partial_download(digest_of(1), std::nullopt);
-  BOOST_TEST(!store.partial_download(digest_of(1)));
-  BOOST_TEST((store.partial_download(digest_of(2)) == std::optional<std::string>("bbbb")));
+  BOOST_TEST(!store.partial_download("apps/a", digest_of(1)));
+  store.set_partial_download("apps/a", digest_of(1), "aaaa");
+  store.set_partial_download("apps/a", digest_of(2), "bbbb");
+  store.set_partial_download("apps/b", digest_of(1), "eeee");  // the same blob for another repository
+  BOOST_TEST((store.partial_download("apps/a", digest_of(1)) == std::optional<std::string>("aaaa")));
+  store.set_partial_download("apps/a", digest_of(1), "cccc");  // its session was gone: it started over in another
+  BOOST_TEST((store.partial_download("apps/a", digest_of(1)) == std::optional<std::string>("cccc")));
+  store.set_partial_download("apps/b", digest_of(1), std::nullopt);  // a 404 for apps/b leaves apps/a's alone
+  BOOST_TEST(!store.partial_download("apps/b", digest_of(1)));
+  BOOST_TEST((store.partial_download("apps/a", digest_of(1)) == std::optional<std::string>("cccc")));
+  store.set_partial_download("apps/a", digest_of(1), std::nullopt);
+  BOOST_TEST(!store.partial_download("apps/a", digest_of(1)));
+  BOOST_TEST((store.partial_download("apps/a", digest_of(2)) == std::optional<std::string>("bbbb")));
 }
 }  // namespace
 
@@ -130,8 +135,8 @@ BOOST_AUTO_TEST_CASE(both_stores_remember_which_session_holds_a_download_in_prog
 BOOST_AUTO_TEST_CASE(the_sqlite_store_remembers_a_download_in_progress_across_a_reopen) {
   // What a node killed mid-download finds when it starts again on the same data directory.
   outpost::testing::TemporaryDirectory directory{"sync-store-test"};
-  open_sqlite_sync_store(directory.path())->set_partial_download(digest_of(3), "dddd");
-  BOOST_TEST((open_sqlite_sync_store(directory.path())->partial_download(digest_of(3)) ==
+  open_sqlite_sync_store(directory.path())->set_partial_download("apps/a", digest_of(3), "dddd");
+  BOOST_TEST((open_sqlite_sync_store(directory.path())->partial_download("apps/a", digest_of(3)) ==
               std::optional<std::string>("dddd")));
 }
 
