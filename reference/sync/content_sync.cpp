@@ -566,10 +566,9 @@ Task<void> ContentSync::push(JournalEntry entry) {
     }
     case Kind::TagDeleted: {
       if (!change.tag) co_return;
-      http::ClientResponse head = co_await push_exchange(
-          http::Method::Head, manifest_path(change.repository, *change.tag), {}, nullptr);
-      const std::optional<oci::Digest> theirs =
-          head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
+      // Asked as every other look at the parent's tag is, accepting every manifest type: a registry that negotiates
+      // would answer an OCI manifest asked for without Accept with a 404, and the untag would never go up.
+      const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
       // Untag above only what this node untagged: a tag the parent moved meanwhile stays (SPEC 5.7).
       if (theirs && (*theirs == change.digest || theirs == store_.parent_tag(change.repository, *change.tag))) {
         http::ClientResponse deleted = co_await push_exchange(
