@@ -45,7 +45,12 @@ class LossyClient final : public http::HttpClient {
     // Requests whose target holds this never reach the server and are answered 410, every time: a parent whose
     // message log has always moved past the child's cursor (SPEC 5.5).
     std::string gone_part;
-    bool any() const { return loss > 0 || !dropped_target.empty() || !dropped_prefix.empty() || !gone_part.empty(); }
+    // A parent that negotiates manifest types, as CNCF Distribution does: a manifest asked for without an Accept
+    // header is answered 404 (it would not serve an OCI manifest to a client that did not list the type).
+    bool negotiating = false;
+    bool any() const {
+      return loss > 0 || !dropped_target.empty() || !dropped_prefix.empty() || !gone_part.empty() || negotiating;
+    }
   };
   LossyClient(http::HttpClient& inner, Faults faults, uint64_t seed)
       : inner_(inner), faults_(std::move(faults)), random_(seed) {}
@@ -63,6 +68,13 @@ class LossyClient final : public http::HttpClient {
       done(http::ClientResult{std::move(gone), {}});
       return;
     }
+    if (faults_.negotiating && request.target.find("/manifests/") != std::string::npos &&
+        (request.method == http::Method::Get || request.method == http::Method::Head) &&
+        !request.headers.has("Accept")) {
+      ++unnegotiated_;
+      done(http::ClientResult{http::ClientResponse{404, {}, {}}, {}});
+      return;
+    }
     const bool lose = static_cast<double>(random_.uniform(1'000'000)) < faults_.loss * 1'000'000;
     inner_.send(std::move(request), std::move(sink), [lose, done = std::move(done)](http::ClientResult result) {
       if (lose) result = http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
@@ -71,6 +83,7 @@ class LossyClient final : public http::HttpClient {
   }
   uint64_t dropped() const { return dropped_; }
   uint64_t gone() const { return gone_; }
+  uint64_t unnegotiated() const { return unnegotiated_; }
 
  private:
   http::HttpClient& inner_;
@@ -78,6 +91,7 @@ class LossyClient final : public http::HttpClient {
   SeededRandom random_;
   uint64_t dropped_ = 0;
   uint64_t gone_ = 0;
+  uint64_t unnegotiated_ = 0;
 };
 
 struct WorldNode {

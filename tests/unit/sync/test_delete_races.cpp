@@ -105,6 +105,19 @@ BOOST_AUTO_TEST_CASE(an_untag_that_meets_a_move_above_takes_the_parents_value) {
   BOOST_TEST(tool_at_cloud(world) == theirs);
 }
 
+BOOST_AUTO_TEST_CASE(an_untag_goes_up_to_a_parent_that_negotiates_manifest_types) {
+  // The untag's push looks at the parent's tag first. It asked without an Accept header, which a negotiating parent
+  // answers 404 for an OCI manifest: the untag found "nothing there" and never went up.
+  HierarchyWorld world;
+  world.next_node_faults.negotiating = true;
+  const auto factory = started_factory(world);
+  push_tool_and_sync(world, factory, "ours");
+  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/1", factory).status,
+                      202);
+  BOOST_TEST(world.run_until([&] { return tool_at_cloud(world).empty(); }, 5min));
+  BOOST_TEST(world.node("factory").lossy_client->unnegotiated() == 0u);
+}
+
 // The same with a push instead of an untag, its manifest deleted here before it could go up: the push's journal entry
 // found nothing to send and ended there, leaving the tag it was to settle without the parent's value.
 BOOST_AUTO_TEST_CASE(a_push_deleted_before_it_went_up_still_takes_the_parents_value_of_its_tag) {
