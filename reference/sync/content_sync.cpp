@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "reference/common/log.h"
+#include "reference/common/shortened.h"
 #include "reference/oci/manifest.h"
 #include "reference/oci/media_types.h"
 #include "reference/gateway/protocol.h"
@@ -116,6 +117,14 @@ class BlobSource final : public http::BodySource {
   uint64_t offset_ = 0;
 };
 
+// An answer the sync did not expect, for its status report: the status, and the parent's error code and message when
+// it gave them (`401 UNAUTHORIZED (authentication required)`), as ParentLink words the failures it recognises.
+std::string answered(const http::ClientResponse& response) {
+  const auto [code, message] = error_of(response.body);
+  return std::to_string(response.status) + (code.empty() ? "" : " " + code) +
+         (message.empty() ? "" : " (" + shortened(message, 200) + ")");
+}
+
 std::string read_blob(storage::BlobStore& blobs, const oci::Digest& digest) {
   auto reader = blobs.open(digest);
   if (!reader) return {};
@@ -215,7 +224,7 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
     if (response.status == 404)
       throw SyncFailure(Failure::NotFound, no_manifest_above(repository, digest), 404);
     if (response.status != 200)
-      throw SyncFailure(Failure::Unreachable, "GET manifest " + digest.str() + ": " + std::to_string(response.status));
+      throw SyncFailure(Failure::Unreachable, "GET manifest " + digest.str() + ": " + answered(response));
     if (oci::digest_of(response.body, digest.algorithm()) != digest)
       throw SyncFailure(Failure::Unreachable, "the parent's manifest does not match its digest " + digest.str());
     const std::string media_type = std::string(response.headers.get("Content-Type").value_or(""));
@@ -306,7 +315,7 @@ Task<void> ContentSync::download_small_blob(std::string repository, oci::Digest 
   if (response.status == 404)
     throw SyncFailure(Failure::NotFound, "the parent has no blob " + digest.str() + " in " + repository, 404);
   if (response.status != 200)
-    throw SyncFailure(Failure::Unreachable, "GET blob " + digest.str() + ": " + std::to_string(response.status));
+    throw SyncFailure(Failure::Unreachable, "GET blob " + digest.str() + ": " + answered(response));
   if (sink->overflowed()) {  // larger than its descriptor said: the streaming path takes any size
     co_await download_blob(repository, digest);
     co_return;
@@ -373,7 +382,7 @@ Task<void> ContentSync::download_blob(std::string repository, oci::Digest digest
   if (response.status != 200 && response.status != 206) {
     uploads.cancel(session->id);
     store_.set_partial_download(repository, digest, std::nullopt);
-    throw SyncFailure(Failure::Unreachable, "GET blob " + digest.str() + ": " + std::to_string(response.status));
+    throw SyncFailure(Failure::Unreachable, "GET blob " + digest.str() + ": " + answered(response));
   }
   storage::BlobInfo info;
   try {
@@ -482,7 +491,7 @@ Task<void> ContentSync::push_blob(std::string repository, oci::Digest digest) {
       co_await push_exchange(http::Method::Post, "/v2/" + repository + "/blobs/uploads/?digest=" + digest.str(),
                              headers, std::make_unique<BlobSource>(std::move(reader)));
   if (posted.status != 201)
-    throw SyncFailure(Failure::Unreachable, "pushing blob " + digest.str() + ": " + std::to_string(posted.status));
+    throw SyncFailure(Failure::Unreachable, "pushing blob " + digest.str() + ": " + answered(posted));
   ++counters_.blobs_up;
 }
 
@@ -503,7 +512,7 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
   http::ClientResponse put = co_await push_exchange(http::Method::Put, manifest_path(repository, digest.str()), headers,
                                                     std::make_unique<http::StringBody>(bytes));
   if (put.status != 201)
-    throw SyncFailure(Failure::Unreachable, "pushing manifest " + digest.str() + ": " + std::to_string(put.status));
+    throw SyncFailure(Failure::Unreachable, "pushing manifest " + digest.str() + ": " + answered(put));
   ++counters_.manifests_up;
 }
 
@@ -549,7 +558,7 @@ Task<void> ContentSync::push(JournalEntry entry) {
             http::Method::Put, manifest_path(change.repository, *change.tag), put_headers,
             std::make_unique<http::StringBody>(read_blob(*storage_.blobs, change.digest)));
         if (put.status != 201)
-          throw SyncFailure(Failure::Unreachable, "tagging " + *change.tag + ": " + std::to_string(put.status));
+          throw SyncFailure(Failure::Unreachable, "tagging " + *change.tag + ": " + answered(put));
       }
       store_.set_parent_tag(change.repository, *change.tag, change.digest);
       co_return;
@@ -558,7 +567,7 @@ Task<void> ContentSync::push(JournalEntry entry) {
       http::ClientResponse deleted = co_await push_exchange(
           http::Method::Delete, manifest_path(change.repository, change.digest.str()), {}, nullptr);
       if (deleted.status != 202 && deleted.status != 404)
-        throw SyncFailure(Failure::Unreachable, "deleting " + change.digest.str() + ": " + std::to_string(deleted.status));
+        throw SyncFailure(Failure::Unreachable, "deleting " + change.digest.str() + ": " + answered(deleted));
       // Gone above, and so is every tag that pointed at it there: what this node last saw of those tags is nothing.
       store_.forget_parent_tags_at(change.repository, change.digest);
       ++counters_.deletes_up;
@@ -574,7 +583,7 @@ Task<void> ContentSync::push(JournalEntry entry) {
         http::ClientResponse deleted = co_await push_exchange(
             http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr);
         if (deleted.status != 202 && deleted.status != 404)
-          throw SyncFailure(Failure::Unreachable, "untagging " + *change.tag + ": " + std::to_string(deleted.status));
+          throw SyncFailure(Failure::Unreachable, "untagging " + *change.tag + ": " + answered(deleted));
         ++counters_.deletes_up;
         store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
         co_return;
