@@ -11,8 +11,7 @@
 
 namespace outpost::http {
 
-// Receives a response body piece by piece (a blob download streams to a file, never to memory).
-// Where a successful (2xx) response's body goes, piece by piece, as it arrives (ClientResponse::body says why only 2xx).
+// Receives a successful response's body piece by piece (a blob download streams to a file, never to memory).
 class BodySink {
  public:
   virtual ~BodySink() = default;
@@ -37,6 +36,10 @@ struct ClientResponse {
   // body (content), never an error's (which would end up in the blob a download writes, and its message lost).
   std::string body;
 };
+
+// Whether a response with this status gives its body to the exchange's sink (ClientResponse::body): every binding of
+// HttpClient asks this, so the live client and the simulated ones cannot disagree.
+inline bool body_goes_to_sink(int status) { return status >= 200 && status < 300; }
 
 // How an exchange ended: either a response, or a transport failure (refused, reset, timed out) described for status
 // reports. A transport failure says nothing about whether the peer applied the request.

@@ -102,7 +102,7 @@ awaitable<http::ClientResponse> exchange_over(Stream& stream, http::ClientReques
   http::ClientResponse response;
   response.status = static_cast<int>(parser.get().result_int());
   for (const auto& field : parser.get()) response.headers.add(field.name_string(), std::string(field.value()));
-  const bool to_sink = sink && response.status >= 200 && response.status < 300;  // ClientResponse::body
+  const bool to_sink = sink && http::body_goes_to_sink(response.status);
   const auto deliver = [&](const char* data, size_t size) {
     if (to_sink) {
       sink->write(std::string_view(data, size));

@@ -8,7 +8,6 @@
 #include <stdexcept>
 
 #include "reference/common/log.h"
-#include "reference/common/shortened.h"
 #include "reference/oci/manifest.h"
 #include "reference/oci/media_types.h"
 #include "reference/gateway/protocol.h"
@@ -117,13 +116,8 @@ class BlobSource final : public http::BodySource {
   uint64_t offset_ = 0;
 };
 
-// An answer the sync did not expect, for its status report: the status, and the parent's error code and message when
-// it gave them (`401 UNAUTHORIZED (authentication required)`), as ParentLink words the failures it recognises.
-std::string answered(const http::ClientResponse& response) {
-  const auto [code, message] = error_of(response.body);
-  return std::to_string(response.status) + (code.empty() ? "" : " " + code) +
-         (message.empty() ? "" : " (" + shortened(message, 200) + ")");
-}
+// An answer the sync did not expect, worded for its status report as ParentLink words the failures it recognises.
+std::string answered(const http::ClientResponse& response) { return answer_detail(response.status, response.body); }
 
 std::string read_blob(storage::BlobStore& blobs, const oci::Digest& digest) {
   auto reader = blobs.open(digest);

@@ -3,8 +3,8 @@
 //  - down: a manifest with everything it references (index children first, then blobs, a few at once), each blob
 //    verified against its digest and durable before it becomes visible: a large one streamed into an upload session
 //    and resumed with Range after a cut (the node's own restart included: the sync store keeps which session holds
-//    it), a small one (up to 1 MiB) fetched into memory and stored in one write; the
-//    manifest is committed last, then the tag, so a reader never sees a tag whose content is missing. A full resync
+//    it), a small one (up to 1 MiB) fetched into memory and stored in one write; the manifest is committed last, then
+//    the tag, so a reader never sees a tag whose content is missing. A full resync
 //    pulls a few tags at once; a blob wanted by two of them at the same time is fetched once;
 //  - up: one journal entry at a time, blobs first (skipped when the parent has them: idempotent by digest), then the
 //    manifest by digest, then the tag, unless the parent changed that tag since this node last saw it (SPEC 5.7: the

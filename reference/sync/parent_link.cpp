@@ -99,11 +99,19 @@ http::ClientRequest ParentLink::request(http::Method method, const std::string& 
   return request;
 }
 
+std::string answer_detail(int status, const std::string& code, const std::string& message) {
+  return std::to_string(status) + (code.empty() ? "" : " " + code) + (message.empty() ? "" : " (" + message + ")");
+}
+
+std::string answer_detail(int status, const std::string& body) {
+  const auto [code, message] = error_of(body);
+  return answer_detail(status, code, message);
+}
+
 std::optional<SyncFailure> ParentLink::failure_for(int status, const std::string& body, const std::string& what) {
   if (status < 400 && status != 0) return std::nullopt;
   const auto [code, message] = error_of(body);
-  const std::string detail = what + ": " + std::to_string(status) + (code.empty() ? "" : " " + code) +
-                             (message.empty() ? "" : " (" + message + ")");
+  const std::string detail = what + ": " + answer_detail(status, code, message);
   using Kind = SyncFailure::Kind;
   if (status >= 500) return SyncFailure(Kind::Unreachable, detail, status);
   if (status == 403 && message == "connected registry disabled") return SyncFailure(Kind::Disabled, detail, status);

@@ -134,5 +134,9 @@ class ParentLink {
 
 // The "code" and "message" of the first entry of an OCI error body, or empty strings.
 std::pair<std::string, std::string> error_of(const std::string& body);
+// An answer for a failure's message: its status, with the error's code and message when there are any
+// (`401 UNAUTHORIZED (authentication required)`); the second form reads them from the body (error_of).
+std::string answer_detail(int status, const std::string& code, const std::string& message);
+std::string answer_detail(int status, const std::string& body);
 
 }  // namespace outpost::sync

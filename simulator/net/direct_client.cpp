@@ -85,7 +85,7 @@ http::HttpClient& DirectNetwork::client(const std::string& from) {
 namespace {
 http::ClientResult to_result(http::Response response, bool head, std::shared_ptr<http::BodySink> sink,
                              std::span<char> buffer) {
-  if (!wire::to_sink(response.status)) sink.reset();  // an error's body stays in the response (ClientResponse::body)
+  if (!http::body_goes_to_sink(response.status)) sink.reset();  // an error's body stays in the response
   http::ClientResponse out;
   out.status = response.status;
   out.headers = std::move(response.headers);

@@ -27,10 +27,6 @@ void feed_body(http::ClientRequest& request, http::Call& call);
 // a 500), as the live server renders it.
 http::Response failure_response(std::exception_ptr failure);
 
-// Whether a response with this status gives its body to the exchange's sink: only a successful one does, as the live
-// client has it (http::ClientResponse::body); an error's body stays in the response.
-inline bool to_sink(int status) { return status >= 200 && status < 300; }
-
 // Copies at most `limit` bytes of the response body to `sink`, or to `out` without a sink (an in-memory body that fits
 // whole is moved there instead: the response gives it up).
 void copy_body(http::Response& response, uint64_t limit, http::BodySink* sink, std::string& out);

@@ -729,17 +729,19 @@ void SimNetwork::deliver_response(Exchange& ex) {
 // Endings and faults
 
 http::BodySink* SimNetwork::sink_for(const Exchange& ex) {
-  return wire::to_sink(ex.response.status) ? ex.sink.get() : nullptr;
+  return http::body_goes_to_sink(ex.response.status) ? ex.sink.get() : nullptr;
 }
 
 void SimNetwork::take_partial(Exchange& ex, uint64_t delivered) {
   // The client keeps what arrived of a cut response body, as the live client streams it to the sink: a Range
   // request can then ask for the rest.
-  if (ex.stream != Stream::Downstream || ex.head || !ex.sink || delivered <= ex.head_bytes) return;
+  // Not an error's body either: the client hears nothing of a cut one.
+  http::BodySink* const sink = sink_for(ex);
+  if (ex.stream != Stream::Downstream || ex.head || !sink || delivered <= ex.head_bytes) return;
   // A synthetic body has no real bytes to hand over part of: a cut one delivers nothing, and the resume starts over.
-  if (ex.synthetic || !sink_for(ex)) return;  // (an error's body: the client hears nothing of a cut one)
+  if (ex.synthetic) return;
   std::string unused;
-  wire::copy_body(ex.response, std::min(delivered - ex.head_bytes, ex.body_bytes), ex.sink.get(), unused);
+  wire::copy_body(ex.response, std::min(delivered - ex.head_bytes, ex.body_bytes), sink, unused);
 }
 
 uint64_t SimNetwork::stop_flow(Exchange& ex) {

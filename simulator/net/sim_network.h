@@ -238,7 +238,7 @@ class SimNetwork {
   bool stall(Exchange& ex, std::string_view why, bool dropped);
   void cut(Exchange& ex, std::string_view why, const std::string& error);
   void take_partial(Exchange& ex, uint64_t delivered);
-  // The sink the response's body goes to: the exchange's, for a successful response only (wire::to_sink).
+  // The sink the response's body goes to: the exchange's, for a successful response only (http::body_goes_to_sink).
   static http::BodySink* sink_for(const Exchange& ex);
   void on_idle_timeout(Ticket ticket);
   void fail_later(Exchange& ex, Nanoseconds delay, std::string error);

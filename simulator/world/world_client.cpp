@@ -156,14 +156,14 @@ void WorldClient::finish(std::unique_ptr<Exchange> exchange, http::ClientResult&
   if (exchange->sink) exchange->sink->cut();
   RequestEvent& event = exchange->event;
   event.done = context_.loop.now();
+  // What reached the sink (a successful answer's body, or what arrived of one before a cut: a resumed download asks
+  // for the rest only) and what the response holds (an error's body, or any body without a sink).
+  event.response_bytes =
+      (exchange->sink ? exchange->sink->bytes : 0) + (result.ok() ? counted_bytes(result.response->body) : 0);
   if (result.ok()) {
     event.status = result.response->status;
-    // A sink has a successful response's body; an error's stays in the response.
-    event.response_bytes = (exchange->sink ? exchange->sink->bytes : 0) + counted_bytes(result.response->body);
   } else {
     event.transport_error = result.transport_error;
-    // What arrived of a body before the cut moved all the same (a resumed download asks for the rest only).
-    event.response_bytes = exchange->sink ? exchange->sink->bytes : 0;
   }
   context_.observer.on_request(event);
   if (!post && !(owner_ && owner_->paused())) {
