@@ -47,13 +47,14 @@ oci::Digest hash_file(const File& file, uint64_t size, oci::DigestAlgorithm algo
 class DiskUploadWriter final : public UploadWriter {
  public:
   DiskUploadWriter(DiskUploadStore& store, std::string id, File file, uint64_t size,
-                   std::optional<DiskUploadStore::HashState> state)
+                   std::optional<DiskUploadStore::HashState> state, WallTime written)
       : store_(store),
         id_(std::move(id)),
         file_(std::move(file)),
         size_(size),
         writeback_from_(size),
-        state_(std::move(state)) {}
+        state_(std::move(state)),
+        written_(written) {}
 
   ~DiskUploadWriter() override {
     try {
@@ -80,6 +81,7 @@ class DiskUploadWriter final : public UploadWriter {
       state_->hashed += bytes.size();
     }
     size_ += bytes.size();
+    if (!bytes.empty()) written_ = store_.note_written(id_, written_);
     if (size_ - writeback_from_ >= kWriteBehind) {
       file_.start_writeback(writeback_from_, size_ - writeback_from_);
       writeback_from_ = size_;
@@ -105,6 +107,7 @@ class DiskUploadWriter final : public UploadWriter {
   uint64_t size_;
   uint64_t writeback_from_;  // bytes before this offset have had their write-back started
   std::optional<DiskUploadStore::HashState> state_;
+  WallTime written_;  // the session's last write as its row records it
   bool closed_ = false;
 };
 
@@ -121,10 +124,35 @@ DiskUploadStore::DiskUploadStore(std::filesystem::path directory, DiskBlobStore&
         "CREATE TABLE IF NOT EXISTS uploads("
         "  id TEXT PRIMARY KEY,"
         "  repository TEXT NOT NULL,"
-        "  started INTEGER NOT NULL"  // nanoseconds since the Unix epoch, from the node's Clock
+        "  started INTEGER NOT NULL,"  // nanoseconds since the Unix epoch, from the node's Clock
+        "  written INTEGER"            // the same, UploadState::written; null: as started
         ") WITHOUT ROWID");
+    add_written_column();
   }
   recover();
+}
+
+// A data directory made before sessions recorded their last write has no such column: it is added, empty (null reads
+// as the start, which is what garbage collection went by then).
+void DiskUploadStore::add_written_column() {
+  auto column = database_->connection.query("SELECT 1 FROM pragma_table_info('uploads') WHERE name = 'written'");
+  if (!column.next()) database_->connection.exec("ALTER TABLE uploads ADD COLUMN written INTEGER");
+}
+
+WallTime DiskUploadStore::note_written(std::string_view id, WallTime recorded) {
+  const WallTime now = clock_.now();
+  if (now - recorded < kWrittenResolution) return recorded;
+  // Only a hint for garbage collection: a database that cannot take it (a full disk) must not fail the write.
+  try {
+    std::lock_guard lock(database_->mutex);
+    database_->connection.query("UPDATE uploads SET written = ? WHERE id = ?")
+        .bind(1, to_nanoseconds(now))
+        .bind(2, id)
+        .run();
+  } catch (const StorageError&) {
+    return recorded;
+  }
+  return now;
 }
 
 // A crash can separate a session's row from its file: create() makes the file before the row, commit() moves the file
@@ -169,10 +197,11 @@ std::filesystem::path DiskUploadStore::data_path(std::string_view id) const {
 std::optional<DiskUploadStore::Row> DiskUploadStore::find_row(std::string_view id) {
   if (!plausible_id(id)) return std::nullopt;
   std::lock_guard lock(database_->mutex);
-  auto row = database_->connection.query("SELECT repository, started FROM uploads WHERE id = ?");
+  auto row =
+      database_->connection.query("SELECT repository, started, COALESCE(written, started) FROM uploads WHERE id = ?");
   row.bind(1, id);
   if (!row.next()) return std::nullopt;
-  return Row{row.text(0), from_nanoseconds(row.integer(1))};
+  return Row{row.text(0), from_nanoseconds(row.integer(1)), from_nanoseconds(row.integer(2))};
 }
 
 UploadState DiskUploadStore::create(std::string_view repository) {
@@ -182,17 +211,18 @@ UploadState DiskUploadStore::create(std::string_view repository) {
     state.id = random_.hex(kUploadIdBytes);
   }
   state.repository = std::string(repository);
-  state.started = clock_.now();
+  state.started = state.written = clock_.now();
   File file = File::open(data_path(state.id), O_WRONLY | O_CREAT | O_EXCL);
   file.close();
   sync_directory(directory_);  // the file first: a row never names a file that a crash could lose
   std::lock_guard lock(mutex_);
   {
     std::lock_guard database_lock(database_->mutex);
-    database_->connection.query("INSERT INTO uploads(id, repository, started) VALUES(?, ?, ?)")
+    database_->connection.query("INSERT INTO uploads(id, repository, started, written) VALUES(?, ?, ?, ?)")
         .bind(1, state.id)
         .bind(2, state.repository)
         .bind(3, to_nanoseconds(state.started))
+        .bind(4, to_nanoseconds(state.written))
         .run();
   }
   hash_states_.insert_or_assign(state.id, HashState{});
@@ -204,16 +234,18 @@ std::optional<UploadState> DiskUploadStore::get(std::string_view id) {
   if (!row) return std::nullopt;
   const auto size = size_if_exists(data_path(id));
   if (!size) return std::nullopt;  // committed or cancelled a moment ago
-  return UploadState{std::string(id), row->repository, *size, row->started};
+  return UploadState{std::string(id), row->repository, *size, row->started, row->written};
 }
 
 std::unique_ptr<UploadWriter> DiskUploadStore::open_writer(std::string_view id) {
-  if (!find_row(id)) throw UnknownUpload("unknown upload " + std::string(id));
+  const auto row = find_row(id);
+  if (!row) throw UnknownUpload("unknown upload " + std::string(id));
   File file = File::open_if_exists(data_path(id), O_WRONLY | O_APPEND);
   if (!file) throw UnknownUpload("unknown upload " + std::string(id));
   const uint64_t size = file.size();
   auto state = take_hash_state(id, size);
-  return std::make_unique<DiskUploadWriter>(*this, std::string(id), std::move(file), size, std::move(state));
+  return std::make_unique<DiskUploadWriter>(*this, std::string(id), std::move(file), size, std::move(state),
+                                            row->written);
 }
 
 std::optional<DiskUploadStore::HashState> DiskUploadStore::take_hash_state(std::string_view id, uint64_t size) {
@@ -279,8 +311,11 @@ std::vector<UploadState> DiskUploadStore::list() {
   std::vector<UploadState> sessions;
   {
     std::lock_guard lock(database_->mutex);
-    auto rows = database_->connection.query("SELECT id, repository, started FROM uploads ORDER BY id COLLATE BINARY");
-    while (rows.next()) sessions.push_back({rows.text(0), rows.text(1), 0, from_nanoseconds(rows.integer(2))});
+    auto rows = database_->connection.query(
+        "SELECT id, repository, started, COALESCE(written, started) FROM uploads ORDER BY id COLLATE BINARY");
+    while (rows.next())
+      sessions.push_back(
+          {rows.text(0), rows.text(1), 0, from_nanoseconds(rows.integer(2)), from_nanoseconds(rows.integer(3))});
   }
   std::erase_if(sessions, [&](UploadState& session) {
     const auto size = size_if_exists(data_path(session.id));

@@ -1,5 +1,5 @@
 #pragma once
-// Upload sessions on disk: a row in the `uploads` table of metadata.db (id, repository, started) and a data file
+// Upload sessions on disk: a row in the `uploads` table of metadata.db (id, repository, started, written) and a data file
 // <data>/uploads/<id> that writers append to. Both survive a restart; the running sha256 of each session lives only in
 // memory, so a session resumed after a restart is hashed from its file once, at commit.
 #include <filesystem>
@@ -35,12 +35,17 @@ class DiskUploadStore final : public UploadStore {
   };
   std::optional<HashState> take_hash_state(std::string_view id, uint64_t size);
   void return_hash_state(std::string_view id, HashState state);
+  // Writers: bytes arrived in session `id`. Records the time when the one recorded is kWrittenResolution old or more,
+  // so a stream of chunks costs one database commit an hour. Returns the time recorded now or before.
+  WallTime note_written(std::string_view id, WallTime recorded);
 
  private:
   struct Row {
     std::string repository;
     WallTime started;
+    WallTime written;
   };
+  void add_written_column();
   std::optional<Row> find_row(std::string_view id);
   std::filesystem::path data_path(std::string_view id) const;
   void recover();

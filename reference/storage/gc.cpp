@@ -45,7 +45,7 @@ GcReport collect_garbage(Storage& storage, const Clock& clock, const GcOptions& 
     report.bytes_freed += blob.size;
   }
   for (const UploadState& upload : storage.uploads->list()) {
-    if (upload.started >= clock.now() - options.upload_grace) continue;
+    if (upload.written >= clock.now() - options.upload_grace) continue;
     if (!options.dry_run) storage.uploads->cancel(upload.id);
     report.uploads_removed.push_back(upload);
     report.upload_bytes_freed += upload.size;

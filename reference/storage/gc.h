@@ -1,7 +1,8 @@
 #pragma once
 // Mark and sweep: removes blobs no manifest references, keeping blobs linked within the grace period (a client may be
-// between pushing its layers and pushing the manifest that names them); and upload sessions started longer ago than
-// their own grace (a client that walked away, or a process killed mid-push, left them; nothing else ever would).
+// between pushing its layers and pushing the manifest that names them); and upload sessions that have received nothing
+// for longer than their own grace (a client that walked away, or a process killed mid-push, left them; nothing else
+// ever would).
 #include <cstdint>
 #include <vector>
 
@@ -14,8 +15,9 @@ struct GcOptions {
   bool dry_run = false;
   // Digests kept whatever references them: a connected registry's push-up journal (SPEC 5.10).
   std::vector<Digest> keep;
-  // Upload sessions started before now - upload_grace are abandoned: Distribution purges them after a week; a day
-  // lets a slow client resume across a night and still keeps a crash-looping node's leftovers from piling up.
+  // Upload sessions last written before now - upload_grace (UploadState::written) are abandoned: Distribution purges
+  // them a week after they started; a day without a byte lets a slow client resume across a night, keeps a download
+  // that still makes progress however long it takes, and still keeps a crash-looping node's leftovers from piling up.
   Nanoseconds upload_grace = std::chrono::hours(24);
 };
 

@@ -28,8 +28,9 @@ MemoryUploadStore::Session& MemoryUploadStore::find(std::string_view id) {
 
 UploadState MemoryUploadStore::create(std::string_view repository) {
   std::lock_guard lock(mutex_);
-  UploadState state{random_.hex(kUploadIdBytes), std::string(repository), 0, clock_.now()};
-  sessions_.insert_or_assign(state.id, Session{state.repository, state.started, {}});
+  const WallTime now = clock_.now();
+  UploadState state{random_.hex(kUploadIdBytes), std::string(repository), 0, now, now};
+  sessions_.insert_or_assign(state.id, Session{state.repository, now, now, {}});
   return state;
 }
 
@@ -37,7 +38,8 @@ std::optional<UploadState> MemoryUploadStore::get(std::string_view id) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return std::nullopt;
-  return UploadState{it->first, it->second.repository, it->second.bytes.size(), it->second.started};
+  const Session& session = it->second;
+  return UploadState{it->first, session.repository, session.bytes.size(), session.started, session.written};
 }
 
 std::unique_ptr<UploadWriter> MemoryUploadStore::open_writer(std::string_view id) {
@@ -50,6 +52,7 @@ uint64_t MemoryUploadStore::append(std::string_view id, std::string_view bytes) 
   std::lock_guard lock(mutex_);
   Session& session = find(id);
   session.bytes.append(bytes);
+  if (!bytes.empty()) session.written = clock_.now();
   if (session.hasher) session.hasher->update(bytes);
   return session.bytes.size();
 }
@@ -85,7 +88,7 @@ std::vector<UploadState> MemoryUploadStore::list() {
   std::lock_guard lock(mutex_);
   std::vector<UploadState> states;
   for (const auto& [id, session] : sessions_)
-    states.push_back({id, session.repository, session.bytes.size(), session.started});
+    states.push_back({id, session.repository, session.bytes.size(), session.started, session.written});
   return states;
 }
 

@@ -31,6 +31,7 @@ class MemoryUploadStore final : public UploadStore {
   struct Session {
     std::string repository;
     WallTime started;
+    WallTime written;
     std::string bytes;
     // The running sha256 of all of `bytes`; dropped once consumed by a failed commit, after which commit hashes again.
     std::optional<oci::Hasher> hasher{std::in_place, oci::DigestAlgorithm::Sha256};

@@ -68,7 +68,14 @@ struct UploadState {
   std::string repository;
   uint64_t size = 0;  // bytes received so far: the next chunk must start here
   WallTime started{};
+  // When bytes last arrived (the start until then): garbage collection's upload grace runs from here, so a session
+  // that still grows is kept however long ago it began (a 3 GB layer downloading over a link that keeps failing).
+  // The disk store keeps it to the hour (kWrittenResolution): a write costs no database commit of its own.
+  WallTime written{};
 };
+
+// How stale UploadState::written may be on disk.
+inline constexpr Nanoseconds kWrittenResolution = std::chrono::hours(1);
 
 // Thrown for an upload id the store does not know (never created, committed or cancelled).
 class UnknownUpload : public std::runtime_error {

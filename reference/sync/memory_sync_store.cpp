@@ -88,6 +88,16 @@ class MemorySyncStore final : public SyncStore {
       partial_downloads_.erase(key(repository, digest.str()));
     }
   }
+  std::vector<PartialDownload> partial_downloads() override {
+    std::lock_guard lock(mutex_);
+    std::vector<PartialDownload> downloads;
+    for (const auto& [name, upload] : partial_downloads_) {
+      const size_t colon = name.find(':');  // the first: no repository name holds one, a digest does
+      if (auto digest = oci::Digest::parse(std::string_view(name).substr(colon + 1)))
+        downloads.push_back({name.substr(0, colon), std::move(*digest), upload});
+    }
+    return downloads;
+  }
 
  private:
   static std::string key(std::string_view repository, std::string_view tag) {

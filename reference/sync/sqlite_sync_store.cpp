@@ -153,6 +153,16 @@ class SqliteSyncStore final : public SyncStore {
     }
   }
 
+  std::vector<PartialDownload> partial_downloads() override {
+    std::lock_guard lock(mutex_);
+    std::vector<PartialDownload> downloads;
+    auto rows = db_.query("SELECT repository, digest, upload FROM partial_downloads ORDER BY repository, digest");
+    while (rows.next())
+      if (auto digest = oci::Digest::parse(rows.text(1)))
+        downloads.push_back({rows.text(0), std::move(*digest), rows.text(2)});
+    return downloads;
+  }
+
  private:
   std::mutex mutex_;
   storage::sqlite::Connection db_;

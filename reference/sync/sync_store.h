@@ -58,6 +58,14 @@ class SyncStore {
   virtual std::optional<std::string> partial_download(std::string_view repository, const oci::Digest& digest) = 0;
   virtual void set_partial_download(std::string_view repository, const oci::Digest& digest,
                                     const std::optional<std::string>& upload_id) = 0;
+  struct PartialDownload {
+    std::string repository;
+    oci::Digest digest;
+    std::string upload;
+  };
+  // Every download remembered, by repository then digest: garbage collection forgets those whose session is gone
+  // (removed after a day without a byte, or a crash between a commit and forgetting it).
+  virtual std::vector<PartialDownload> partial_downloads() = 0;
 };
 
 std::unique_ptr<SyncStore> open_memory_sync_store();

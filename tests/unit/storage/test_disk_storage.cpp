@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "reference/storage/posix_file.h"
+#include "reference/storage/sqlite.h"
 
 #include "tests/unit/storage/storage_harness.h"
 
@@ -121,6 +122,43 @@ BOOST_AUTO_TEST_CASE(everything_survives_a_restart) {
   BOOST_CHECK_THROW(node.uploads().commit(session.id, sha256("resumed")), DigestMismatch);
   BOOST_TEST(node.uploads().commit(session.id, sha256("resumed upload")).size == 14u);
   BOOST_TEST(read_blob(node.blobs(), sha256("resumed upload")) == std::optional<std::string>("resumed upload"));
+}
+
+// A session's last write is recorded to the hour, so a stream of chunks costs one database commit an hour, not one
+// each; garbage collection, whose grace is a day, reads it.
+BOOST_AUTO_TEST_CASE(a_sessions_last_write_is_recorded_to_the_hour) {
+  DiskNode node;
+  const UploadState session = node.uploads().create("app");
+  node.clock.advance(std::chrono::minutes(30));
+  node.uploads().open_writer(session.id)->write("half an hour in");
+  BOOST_TEST((node.uploads().get(session.id)->written == session.started));
+  node.clock.advance(std::chrono::minutes(40));
+  const WallTime later = node.clock.now();
+  node.uploads().open_writer(session.id)->write("seventy minutes in");
+  node.clock.advance(std::chrono::minutes(10));
+  node.uploads().open_writer(session.id)->write("eighty");
+  node.reopen();
+  BOOST_TEST((node.uploads().get(session.id)->written == later));
+  BOOST_TEST((node.uploads().list().at(0).written == later));
+}
+
+// A data directory made before sessions recorded their last write: its table gains the column, and its sessions
+// read as last written when they started until bytes arrive.
+BOOST_AUTO_TEST_CASE(an_older_uploads_table_gains_the_last_write) {
+  DiskNode node;
+  const UploadState session = node.uploads().create("app");
+  node.uploads().open_writer(session.id)->write("before");
+  node.storage.reset();
+  {
+    storage::sqlite::Connection database(node.backend.directory.path() / "metadata.db");
+    database.exec("ALTER TABLE uploads DROP COLUMN written");
+  }
+  node.clock.advance(std::chrono::hours(3));
+  node.reopen();
+  BOOST_TEST((node.uploads().get(session.id)->written == session.started));
+  node.uploads().open_writer(session.id)->write(" and after");
+  BOOST_TEST((node.uploads().get(session.id)->written == node.clock.now()));
+  BOOST_TEST(node.uploads().get(session.id)->size == 16u);
 }
 
 BOOST_AUTO_TEST_CASE(bytes_that_bypassed_the_running_hash_are_hashed_at_commit) {

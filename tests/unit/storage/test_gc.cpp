@@ -138,6 +138,37 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(abandoned_upload_sessions_are_removed_after_their_
   BOOST_TEST(node.uploads().list().empty());
 }
 
+// The grace runs from a session's last bytes, not from its start: a download or a push still making progress a day
+// after it began keeps what it holds (on disk across a restart too), and one that stopped goes a day after its last
+// bytes. Before, both went a day after their start, and a 3 GB layer resumed over a bad link for longer started over.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_session_that_still_grows_outlives_the_upload_grace, Backend, Backends) {
+  Node<Backend> node;
+  const UploadState growing = node.uploads().create("app");
+  const UploadState stopped = node.uploads().create("app");
+  node.uploads().open_writer(stopped.id)->write("stopped");
+  for (int hours = 0; hours < 30; hours += 2) {
+    node.clock.advance(std::chrono::hours(2));
+    node.uploads().open_writer(growing.id)->write("x");
+  }
+  if constexpr (Backend::kOnDisk) node.reopen();
+  const auto grown = node.uploads().get(growing.id);
+  BOOST_REQUIRE(grown.has_value());
+  BOOST_TEST((grown->started == growing.started));
+  BOOST_TEST((grown->written == node.clock.now()));
+  BOOST_TEST((node.uploads().get(stopped.id)->written == stopped.started));
+
+  const GcReport report = collect_garbage(*node.storage, node.clock, GcOptions{});
+  BOOST_REQUIRE(report.uploads_removed.size() == 1u);
+  BOOST_TEST(report.uploads_removed[0].id == stopped.id);
+  BOOST_TEST(node.uploads().get(growing.id)->size == 15u);
+
+  node.clock.advance(std::chrono::hours(23));
+  BOOST_TEST(collect_garbage(*node.storage, node.clock, GcOptions{}).uploads_removed.empty());
+  node.clock.advance(std::chrono::hours(2));  // a day and an hour without a byte
+  BOOST_TEST(collect_garbage(*node.storage, node.clock, GcOptions{}).uploads_removed.size() == 1u);
+  BOOST_TEST(node.uploads().list().empty());
+}
+
 // A link to a blob whose file is gone (a pass on a disk too full to record the removal takes the file first) is
 // forgotten by the next pass: the repository no longer claims, for a manifest push, a blob it cannot serve.
 BOOST_AUTO_TEST_CASE_TEMPLATE(links_to_a_missing_unreferenced_blob_are_forgotten, Backend, Backends) {

@@ -371,6 +371,24 @@ BOOST_AUTO_TEST_CASE(a_large_blob_downloaded_over_a_lossy_link_leaves_no_session
   BOOST_TEST(world.node("store").storage->uploads->list().empty());
 }
 
+BOOST_AUTO_TEST_CASE(garbage_collection_forgets_downloads_whose_session_is_gone) {
+  // A download remembered in the sync store whose session is gone (removed after a day without a byte, or a crash
+  // between the commit and forgetting it) would stay there for good. The node's scheduled garbage collection forgets
+  // it, and keeps a download whose session is still there.
+  HierarchyWorld world;
+  nlohmann::json body = resource("ReadOnly", nullptr, {"apps/*"});
+  body["gc"] = {{"enabled", true}, {"schedule", "* * * * *"}};
+  world.add_connected_registry("store", body, kReadApps);
+  auto& store = world.node("store");
+  BOOST_REQUIRE(world.run_until([&] { return store.node->agent()->ready(); }, 5min));
+  const oci::Digest gone = oci::digest_of("gone"), held = oci::digest_of("held");
+  store.sync_store->set_partial_download("apps/a", gone, "0123456789abcdef");  // no such session
+  const auto session = store.storage->uploads->create("apps/a");
+  store.sync_store->set_partial_download("apps/a", held, session.id);
+  BOOST_TEST(world.run_until([&] { return !store.sync_store->partial_download("apps/a", gone); }, 5min));
+  BOOST_TEST((store.sync_store->partial_download("apps/a", held) == std::optional<std::string>(session.id)));
+}
+
 BOOST_AUTO_TEST_CASE(a_push_up_over_a_lossier_link_keeps_its_retries_short) {
   // Three in ten of factory's exchanges with the cloud lose their answer. A push-up attempt that fails has usually had
   // most of its exchanges answered: the retry finds the blobs at the cloud (HEAD 200) and sends nothing new, so counting

@@ -101,9 +101,16 @@ void remembers_downloads_in_progress(SyncStore& store) {
   store.set_partial_download("apps/b", digest_of(1), std::nullopt);  // a 404 for apps/b leaves apps/a's alone
   BOOST_TEST(!store.partial_download("apps/b", digest_of(1)));
   BOOST_TEST((store.partial_download("apps/a", digest_of(1)) == std::optional<std::string>("cccc")));
+  store.set_partial_download("apps/b", digest_of(3), "dddd");
+  const auto listed = store.partial_downloads();  // by repository, then digest
+  BOOST_REQUIRE(listed.size() == 3u);
+  BOOST_TEST((listed[0].repository == "apps/a" && listed[0].digest == digest_of(1) && listed[0].upload == "cccc"));
+  BOOST_TEST((listed[1].repository == "apps/a" && listed[1].digest == digest_of(2) && listed[1].upload == "bbbb"));
+  BOOST_TEST((listed[2].repository == "apps/b" && listed[2].digest == digest_of(3) && listed[2].upload == "dddd"));
   store.set_partial_download("apps/a", digest_of(1), std::nullopt);
   BOOST_TEST(!store.partial_download("apps/a", digest_of(1)));
   BOOST_TEST((store.partial_download("apps/a", digest_of(2)) == std::optional<std::string>("bbbb")));
+  BOOST_TEST(store.partial_downloads().size() == 2u);
 }
 }  // namespace
 
