@@ -98,6 +98,14 @@ class MemorySyncStore final : public SyncStore {
     }
     return downloads;
   }
+  bool forget_partial_download(std::string_view repository, const oci::Digest& digest,
+                               std::string_view upload) override {
+    std::lock_guard lock(mutex_);
+    const auto found = partial_downloads_.find(key(repository, digest.str()));
+    if (found == partial_downloads_.end() || found->second != upload) return false;
+    partial_downloads_.erase(found);
+    return true;
+  }
 
  private:
   static std::string key(std::string_view repository, std::string_view tag) {

@@ -163,6 +163,17 @@ class SqliteSyncStore final : public SyncStore {
     return downloads;
   }
 
+  bool forget_partial_download(std::string_view repository, const oci::Digest& digest,
+                               std::string_view upload) override {
+    std::lock_guard lock(mutex_);
+    db_.query("DELETE FROM partial_downloads WHERE repository = ?1 AND digest = ?2 AND upload = ?3")
+        .bind(1, repository)
+        .bind(2, digest.str())
+        .bind(3, upload)
+        .run();
+    return db_.changes() > 0;
+  }
+
  private:
   std::mutex mutex_;
   storage::sqlite::Connection db_;

@@ -814,11 +814,9 @@ Task<void> SyncAgent::run_gc_if_due(const OwnSettings& settings) {
   const auto report = storage::collect_garbage(storage_, clock_, gc);
   // A download whose session is gone starts a new one anyway; its row would otherwise stay for good.
   size_t forgotten = 0;
-  for (const auto& download : store_.partial_downloads()) {
-    if (storage_.uploads->get(download.upload)) continue;
-    store_.set_partial_download(download.repository, download.digest, std::nullopt);
-    ++forgotten;
-  }
+  for (const auto& download : store_.partial_downloads())
+    if (!storage_.uploads->get(download.upload))
+      forgotten += store_.forget_partial_download(download.repository, download.digest, download.upload);
   log::info("garbage collected", {{"cr", options_.cr_name}, {"blobs", report.removed.size()},
                                   {"bytes", report.bytes_freed}, {"uploads", report.uploads_removed.size()},
                                   {"uploadBytes", report.upload_bytes_freed}, {"downloadsForgotten", forgotten}});

@@ -66,6 +66,10 @@ class SyncStore {
   // Every download remembered, by repository then digest: garbage collection forgets those whose session is gone
   // (removed after a day without a byte, or a crash between a commit and forgetting it).
   virtual std::vector<PartialDownload> partial_downloads() = 0;
+  // Forgets the download of `digest` for `repository` only while it still names `upload`: a download that started
+  // over in a new session since the caller listed it keeps its new one. Returns whether it was forgotten.
+  virtual bool forget_partial_download(std::string_view repository, const oci::Digest& digest,
+                                       std::string_view upload) = 0;
 };
 
 std::unique_ptr<SyncStore> open_memory_sync_store();

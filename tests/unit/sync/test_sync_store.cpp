@@ -111,6 +111,12 @@ void remembers_downloads_in_progress(SyncStore& store) {
   BOOST_TEST(!store.partial_download("apps/a", digest_of(1)));
   BOOST_TEST((store.partial_download("apps/a", digest_of(2)) == std::optional<std::string>("bbbb")));
   BOOST_TEST(store.partial_downloads().size() == 2u);
+  // Forgotten only while it names the session the caller saw: it started over in another since.
+  BOOST_TEST(!store.forget_partial_download("apps/a", digest_of(2), "aaaa"));
+  BOOST_TEST((store.partial_download("apps/a", digest_of(2)) == std::optional<std::string>("bbbb")));
+  BOOST_TEST(!store.forget_partial_download("apps/c", digest_of(2), "bbbb"));
+  BOOST_TEST(store.forget_partial_download("apps/a", digest_of(2), "bbbb"));
+  BOOST_TEST(!store.partial_download("apps/a", digest_of(2)));
 }
 }  // namespace
 
