@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   gc_command->add_option("--data", gc.data, "data directory")->envname("OUTPOST_DATA")->capture_default_str();
   gc_command->add_option("--grace", gc.grace_seconds, "keep blobs linked within this many seconds")->capture_default_str();
   gc_command->add_option("--upload-grace", gc.upload_grace_seconds,
-                         "remove upload sessions that received no bytes for more than this many seconds (abandoned)")
+                         "remove upload sessions that received no bytes for more than this many seconds (abandoned; the last bytes are recorded to the hour)")
       ->capture_default_str();
   gc_command->add_flag("--dry-run", gc.dry_run, "report what would be removed, remove nothing");
 

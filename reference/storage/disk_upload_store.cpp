@@ -133,15 +133,21 @@ DiskUploadStore::DiskUploadStore(std::filesystem::path directory, DiskBlobStore&
 }
 
 // A data directory made before sessions recorded their last write has no such column: it is added, empty (null reads
-// as the start, which is what garbage collection went by then).
+// as the start, which is what garbage collection went by then). On a disk too full for that, the store goes by the
+// start as the older version did, so that the node (or `outpost gc`, making room) still opens; a later open adds it.
 void DiskUploadStore::add_written_column() {
   auto column = database_->connection.query("SELECT 1 FROM pragma_table_info('uploads') WHERE name = 'written'");
-  if (!column.next()) database_->connection.exec("ALTER TABLE uploads ADD COLUMN written INTEGER");
+  if (column.next()) return;
+  try {
+    database_->connection.exec("ALTER TABLE uploads ADD COLUMN written INTEGER");
+  } catch (const OutOfSpace&) {
+    has_written_ = false;
+  }
 }
 
 WallTime DiskUploadStore::note_written(std::string_view id, WallTime recorded) {
   const WallTime now = clock_.now();
-  if (now - recorded < kWrittenResolution) return recorded;
+  if (!has_written_ || now - recorded < kWrittenResolution) return recorded;
   // Only a hint for garbage collection: a database that cannot take it (a full disk) must not fail the write.
   try {
     std::lock_guard lock(database_->mutex);
@@ -197,8 +203,8 @@ std::filesystem::path DiskUploadStore::data_path(std::string_view id) const {
 std::optional<DiskUploadStore::Row> DiskUploadStore::find_row(std::string_view id) {
   if (!plausible_id(id)) return std::nullopt;
   std::lock_guard lock(database_->mutex);
-  auto row =
-      database_->connection.query("SELECT repository, started, COALESCE(written, started) FROM uploads WHERE id = ?");
+  auto row = database_->connection.query("SELECT repository, started, " + std::string(written_sql()) +
+                                         " FROM uploads WHERE id = ?");
   row.bind(1, id);
   if (!row.next()) return std::nullopt;
   return Row{row.text(0), from_nanoseconds(row.integer(1)), from_nanoseconds(row.integer(2))};
@@ -218,11 +224,11 @@ UploadState DiskUploadStore::create(std::string_view repository) {
   std::lock_guard lock(mutex_);
   {
     std::lock_guard database_lock(database_->mutex);
-    database_->connection.query("INSERT INTO uploads(id, repository, started, written) VALUES(?, ?, ?, ?)")
+    // `written` is left null: it reads as the start until bytes arrive.
+    database_->connection.query("INSERT INTO uploads(id, repository, started) VALUES(?, ?, ?)")
         .bind(1, state.id)
         .bind(2, state.repository)
         .bind(3, to_nanoseconds(state.started))
-        .bind(4, to_nanoseconds(state.written))
         .run();
   }
   hash_states_.insert_or_assign(state.id, HashState{});
@@ -294,12 +300,26 @@ BlobInfo DiskUploadStore::commit(std::string_view id, const Digest& expected) {
   return BlobInfo{expected, size};
 }
 
-bool DiskUploadStore::cancel(std::string_view id) {
+bool DiskUploadStore::cancel(std::string_view id) { return remove_session(id, std::nullopt); }
+
+bool DiskUploadStore::cancel_idle(std::string_view id, WallTime before) { return remove_session(id, before); }
+
+// The row first, then the file (recover() reads a file without a row as cancelled). With `idle_before`, the row goes
+// only if the session's last write is older: decided in the same statement, so a chunk recorded meanwhile keeps it.
+bool DiskUploadStore::remove_session(std::string_view id, std::optional<WallTime> idle_before) {
   if (!plausible_id(id)) return false;
   {
     std::lock_guard lock(mutex_);
     std::lock_guard database_lock(database_->mutex);
-    database_->connection.query("DELETE FROM uploads WHERE id = ?").bind(1, id).run();
+    if (idle_before) {
+      database_->connection
+          .query("DELETE FROM uploads WHERE id = ? AND " + std::string(written_sql()) + " < ?")
+          .bind(1, id)
+          .bind(2, to_nanoseconds(*idle_before))
+          .run();
+    } else {
+      database_->connection.query("DELETE FROM uploads WHERE id = ?").bind(1, id).run();
+    }
     if (database_->connection.changes() == 0) return false;
     if (auto it = hash_states_.find(id); it != hash_states_.end()) hash_states_.erase(it);
   }
@@ -312,7 +332,7 @@ std::vector<UploadState> DiskUploadStore::list() {
   {
     std::lock_guard lock(database_->mutex);
     auto rows = database_->connection.query(
-        "SELECT id, repository, started, COALESCE(written, started) FROM uploads ORDER BY id COLLATE BINARY");
+        "SELECT id, repository, started, " + std::string(written_sql()) + " FROM uploads ORDER BY id COLLATE BINARY");
     while (rows.next())
       sessions.push_back(
           {rows.text(0), rows.text(1), 0, from_nanoseconds(rows.integer(2)), from_nanoseconds(rows.integer(3))});

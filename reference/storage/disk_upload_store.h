@@ -25,6 +25,7 @@ class DiskUploadStore final : public UploadStore {
   std::unique_ptr<UploadWriter> open_writer(std::string_view id) override;
   BlobInfo commit(std::string_view id, const Digest& expected) override;
   bool cancel(std::string_view id) override;
+  bool cancel_idle(std::string_view id, WallTime before) override;
   std::vector<UploadState> list() override;
 
   // The running sha256 of a session's first `hashed` bytes. Writers take it while they append and give it back when
@@ -46,6 +47,11 @@ class DiskUploadStore final : public UploadStore {
     WallTime written;
   };
   void add_written_column();
+  bool remove_session(std::string_view id, std::optional<WallTime> idle_before);
+  // The SQL for a session's last write: its `written` column where the table has one (a data directory opened on a
+  // disk too full to add it keeps its start, as before the column).
+  std::string_view written_sql() const { return has_written_ ? "COALESCE(written, started)" : "started"; }
+  bool has_written_ = true;
   std::optional<Row> find_row(std::string_view id);
   std::filesystem::path data_path(std::string_view id) const;
   void recover();

@@ -44,9 +44,11 @@ GcReport collect_garbage(Storage& storage, const Clock& clock, const GcOptions& 
     report.removed.push_back(blob);
     report.bytes_freed += blob.size;
   }
+  const WallTime idle_before = clock.now() - options.upload_grace;
   for (const UploadState& upload : storage.uploads->list()) {
-    if (upload.written >= clock.now() - options.upload_grace) continue;
-    if (!options.dry_run) storage.uploads->cancel(upload.id);
+    if (upload.written >= idle_before) continue;
+    // A client that resumed the session since the listing keeps it.
+    if (!options.dry_run && !storage.uploads->cancel_idle(upload.id, idle_before)) continue;
     report.uploads_removed.push_back(upload);
     report.upload_bytes_freed += upload.size;
   }

@@ -52,7 +52,9 @@ uint64_t MemoryUploadStore::append(std::string_view id, std::string_view bytes) 
   std::lock_guard lock(mutex_);
   Session& session = find(id);
   session.bytes.append(bytes);
-  if (!bytes.empty()) session.written = clock_.now();
+  // To the hour, as the disk store records it (storage.h).
+  if (const WallTime now = clock_.now(); !bytes.empty() && now - session.written >= kWrittenResolution)
+    session.written = now;
   if (session.hasher) session.hasher->update(bytes);
   return session.bytes.size();
 }
@@ -80,6 +82,14 @@ bool MemoryUploadStore::cancel(std::string_view id) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return false;
+  sessions_.erase(it);
+  return true;
+}
+
+bool MemoryUploadStore::cancel_idle(std::string_view id, WallTime before) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || it->second.written >= before) return false;
   sessions_.erase(it);
   return true;
 }

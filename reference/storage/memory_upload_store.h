@@ -22,6 +22,7 @@ class MemoryUploadStore final : public UploadStore {
   std::unique_ptr<UploadWriter> open_writer(std::string_view id) override;
   BlobInfo commit(std::string_view id, const Digest& expected) override;
   bool cancel(std::string_view id) override;
+  bool cancel_idle(std::string_view id, WallTime before) override;
   std::vector<UploadState> list() override;
 
   // Called by writers: appends to the session, throws UnknownUpload when it ended meanwhile. Returns the new size.

@@ -139,6 +139,12 @@ class BudgetedUploadStore final : public UploadStore {
     if (cancelled && session) budget_.release(session->size);
     return cancelled;
   }
+  bool cancel_idle(std::string_view id, WallTime before) override {
+    const auto session = inner_->get(id);
+    const bool cancelled = inner_->cancel_idle(id, before);
+    if (cancelled && session) budget_.release(session->size);
+    return cancelled;
+  }
 
  private:
   std::unique_ptr<UploadStore> inner_;

@@ -70,11 +70,12 @@ struct UploadState {
   WallTime started{};
   // When bytes last arrived (the start until then): garbage collection's upload grace runs from here, so a session
   // that still grows is kept however long ago it began (a 3 GB layer downloading over a link that keeps failing).
-  // The disk store keeps it to the hour (kWrittenResolution): a write costs no database commit of its own.
+  // Both stores keep it to the hour (kWrittenResolution): on disk a write then costs no database commit of its own,
+  // and a simulated run collects the same sessions on either.
   WallTime written{};
 };
 
-// How stale UploadState::written may be on disk.
+// How stale UploadState::written may be.
 inline constexpr Nanoseconds kWrittenResolution = std::chrono::hours(1);
 
 // Thrown for an upload id the store does not know (never created, committed or cancelled).
@@ -120,6 +121,9 @@ class UploadStore {
   // ends the session. On DigestMismatch the session stays as it was.
   virtual BlobInfo commit(std::string_view id, const Digest& expected) = 0;
   virtual bool cancel(std::string_view id) = 0;
+  // As cancel, only while the session's last bytes (UploadState::written) came before `before`: garbage collection
+  // decides from a listing, and a client may resume the session before it gets there.
+  virtual bool cancel_idle(std::string_view id, WallTime before) = 0;
   virtual std::vector<UploadState> list() = 0;  // sorted by id
 };
 

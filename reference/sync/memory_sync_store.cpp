@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "reference/sync/sync_store.h"
@@ -96,6 +98,10 @@ class MemorySyncStore final : public SyncStore {
       if (auto digest = oci::Digest::parse(std::string_view(name).substr(colon + 1)))
         downloads.push_back({name.substr(0, colon), std::move(*digest), upload});
     }
+    // The keys' order puts "apps/a/b:" before "apps/a:" (':' sorts after '/'): sorted as the SQLite store lists them.
+    std::sort(downloads.begin(), downloads.end(), [](const PartialDownload& a, const PartialDownload& b) {
+      return std::tie(a.repository, a.digest) < std::tie(b.repository, b.digest);
+    });
     return downloads;
   }
   bool forget_partial_download(std::string_view repository, const oci::Digest& digest,

@@ -811,16 +811,22 @@ Task<void> SyncAgent::run_gc_if_due(const OwnSettings& settings) {
   if (now < *next_gc_) co_return;
   storage::GcOptions gc;
   gc.keep = store_.pending_digests();  // SPEC 5.10: nothing the journal still has to push
+  // The next occurrence is due whatever happens below: a collection that failed is tried at it, not every round.
+  next_gc_.reset();
   const auto report = storage::collect_garbage(storage_, clock_, gc);
-  // A download whose session is gone starts a new one anyway; its row would otherwise stay for good.
+  // A download whose session is gone starts a new one anyway; its row would otherwise stay for good. Only tidying:
+  // a store that cannot do it now (a full disk) must not fail the round, whose content is already in.
   size_t forgotten = 0;
-  for (const auto& download : store_.partial_downloads())
-    if (!storage_.uploads->get(download.upload))
-      forgotten += store_.forget_partial_download(download.repository, download.digest, download.upload);
+  try {
+    for (const auto& download : store_.partial_downloads())
+      if (!storage_.uploads->get(download.upload))
+        forgotten += store_.forget_partial_download(download.repository, download.digest, download.upload);
+  } catch (const std::exception& error) {
+    log::warn("remembered downloads not tidied", {{"cr", options_.cr_name}, {"error", error.what()}});
+  }
   log::info("garbage collected", {{"cr", options_.cr_name}, {"blobs", report.removed.size()},
                                   {"bytes", report.bytes_freed}, {"uploads", report.uploads_removed.size()},
                                   {"uploadBytes", report.upload_bytes_freed}, {"downloadsForgotten", forgotten}});
-  next_gc_.reset();
 }
 
 }  // namespace outpost::sync

@@ -124,24 +124,6 @@ BOOST_AUTO_TEST_CASE(everything_survives_a_restart) {
   BOOST_TEST(read_blob(node.blobs(), sha256("resumed upload")) == std::optional<std::string>("resumed upload"));
 }
 
-// A session's last write is recorded to the hour, so a stream of chunks costs one database commit an hour, not one
-// each; garbage collection, whose grace is a day, reads it.
-BOOST_AUTO_TEST_CASE(a_sessions_last_write_is_recorded_to_the_hour) {
-  DiskNode node;
-  const UploadState session = node.uploads().create("app");
-  node.clock.advance(std::chrono::minutes(30));
-  node.uploads().open_writer(session.id)->write("half an hour in");
-  BOOST_TEST((node.uploads().get(session.id)->written == session.started));
-  node.clock.advance(std::chrono::minutes(40));
-  const WallTime later = node.clock.now();
-  node.uploads().open_writer(session.id)->write("seventy minutes in");
-  node.clock.advance(std::chrono::minutes(10));
-  node.uploads().open_writer(session.id)->write("eighty");
-  node.reopen();
-  BOOST_TEST((node.uploads().get(session.id)->written == later));
-  BOOST_TEST((node.uploads().list().at(0).written == later));
-}
-
 // A data directory made before sessions recorded their last write: its table gains the column, and its sessions
 // read as last written when they started until bytes arrive.
 BOOST_AUTO_TEST_CASE(an_older_uploads_table_gains_the_last_write) {

@@ -169,6 +169,41 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_session_that_still_grows_outlives_the_upload_gra
   BOOST_TEST(node.uploads().list().empty());
 }
 
+// A session's last write is recorded to the hour, by both stores: on disk a stream of chunks then costs one database
+// commit an hour, not one each, and a simulated run collects the same sessions in memory as on disk.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_sessions_last_write_is_recorded_to_the_hour, Backend, Backends) {
+  Node<Backend> node;
+  const UploadState session = node.uploads().create("app");
+  node.clock.advance(std::chrono::minutes(30));
+  node.uploads().open_writer(session.id)->write("half an hour in");
+  BOOST_TEST((node.uploads().get(session.id)->written == session.started));
+  node.clock.advance(std::chrono::minutes(40));
+  const WallTime later = node.clock.now();
+  node.uploads().open_writer(session.id)->write("seventy minutes in");
+  node.clock.advance(std::chrono::minutes(10));
+  node.uploads().open_writer(session.id)->write("eighty");
+  if constexpr (Backend::kOnDisk) node.reopen();
+  BOOST_TEST((node.uploads().get(session.id)->written == later));
+  BOOST_TEST((node.uploads().list().at(0).written == later));
+}
+
+// gc decides from a listing; a client that resumes a session before gc cancels it keeps it: the cancel goes only
+// while the last write is older than the grace allows.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_session_resumed_after_the_listing_is_not_cancelled, Backend, Backends) {
+  Node<Backend> node;
+  const UploadState session = node.uploads().create("app");
+  node.clock.advance(std::chrono::hours(30));
+  const WallTime idle_before = node.clock.now() - std::chrono::hours(24);
+  BOOST_TEST((node.uploads().list().at(0).written < idle_before));  // what gc's listing saw
+  node.uploads().open_writer(session.id)->write("resumed");        // the client came back meanwhile
+  BOOST_TEST(!node.uploads().cancel_idle(session.id, idle_before));
+  BOOST_TEST(node.uploads().get(session.id)->size == 7u);
+  BOOST_TEST(!node.uploads().cancel_idle("0123456789abcdef", idle_before));  // no such session
+  node.clock.advance(std::chrono::hours(25));
+  BOOST_TEST(node.uploads().cancel_idle(session.id, node.clock.now() - std::chrono::hours(24)));
+  BOOST_TEST(!node.uploads().get(session.id).has_value());
+}
+
 // A link to a blob whose file is gone (a pass on a disk too full to record the removal takes the file first) is
 // forgotten by the next pass: the repository no longer claims, for a manifest push, a blob it cannot serve.
 BOOST_AUTO_TEST_CASE_TEMPLATE(links_to_a_missing_unreferenced_blob_are_forgotten, Backend, Backends) {
