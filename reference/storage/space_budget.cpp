@@ -134,19 +134,22 @@ class BudgetedUploadStore final : public UploadStore {
   }
 
   bool cancel(std::string_view id) override {
-    const auto session = inner_->get(id);
-    const bool cancelled = inner_->cancel(id);
-    if (cancelled && session) budget_.release(session->size);
-    return cancelled;
+    return releasing(id, [&] { return inner_->cancel(id); });
   }
   bool cancel_idle(std::string_view id, WallTime before) override {
+    return releasing(id, [&] { return inner_->cancel_idle(id, before); });
+  }
+
+ private:
+  // A cancelled session's bytes come back to the budget.
+  template <typename Cancel>
+  bool releasing(std::string_view id, Cancel cancel) {
     const auto session = inner_->get(id);
-    const bool cancelled = inner_->cancel_idle(id, before);
+    const bool cancelled = cancel();
     if (cancelled && session) budget_.release(session->size);
     return cancelled;
   }
 
- private:
   std::unique_ptr<UploadStore> inner_;
   BlobStore& blobs_;
   SpaceBudget& budget_;

@@ -1,9 +1,8 @@
-#include <algorithm>
 #include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <unordered_map>
 
 #include "reference/sync/sync_store.h"
@@ -77,7 +76,7 @@ class MemorySyncStore final : public SyncStore {
 
   std::optional<std::string> partial_download(std::string_view repository, const oci::Digest& digest) override {
     std::lock_guard lock(mutex_);
-    const auto found = partial_downloads_.find(key(repository, digest.str()));
+    const auto found = partial_downloads_.find(download_key(repository, digest));
     if (found == partial_downloads_.end()) return std::nullopt;
     return found->second;
   }
@@ -85,35 +84,33 @@ class MemorySyncStore final : public SyncStore {
                             const std::optional<std::string>& upload_id) override {
     std::lock_guard lock(mutex_);
     if (upload_id) {
-      partial_downloads_[key(repository, digest.str())] = *upload_id;
+      partial_downloads_[download_key(repository, digest)] = *upload_id;
     } else {
-      partial_downloads_.erase(key(repository, digest.str()));
+      partial_downloads_.erase(download_key(repository, digest));
     }
   }
   std::vector<PartialDownload> partial_downloads() override {
     std::lock_guard lock(mutex_);
     std::vector<PartialDownload> downloads;
-    for (const auto& [name, upload] : partial_downloads_) {
-      const size_t colon = name.find(':');  // the first: no repository name holds one, a digest does
-      if (auto digest = oci::Digest::parse(std::string_view(name).substr(colon + 1)))
-        downloads.push_back({name.substr(0, colon), std::move(*digest), upload});
-    }
-    // The keys' order puts "apps/a/b:" before "apps/a:" (':' sorts after '/'): sorted as the SQLite store lists them.
-    std::sort(downloads.begin(), downloads.end(), [](const PartialDownload& a, const PartialDownload& b) {
-      return std::tie(a.repository, a.digest) < std::tie(b.repository, b.digest);
-    });
+    for (const auto& [download, upload] : partial_downloads_)
+      downloads.push_back({download.first, download.second, upload});
     return downloads;
   }
   bool forget_partial_download(std::string_view repository, const oci::Digest& digest,
                                std::string_view upload) override {
     std::lock_guard lock(mutex_);
-    const auto found = partial_downloads_.find(key(repository, digest.str()));
+    const auto found = partial_downloads_.find(download_key(repository, digest));
     if (found == partial_downloads_.end() || found->second != upload) return false;
     partial_downloads_.erase(found);
     return true;
   }
 
  private:
+  // By repository, then digest: listed in the order the SQLite store lists them.
+  using DownloadKey = std::pair<std::string, oci::Digest>;
+  static DownloadKey download_key(std::string_view repository, const oci::Digest& digest) {
+    return {std::string(repository), digest};
+  }
   static std::string key(std::string_view repository, std::string_view tag) {
     return std::string(repository) + ":" + std::string(tag);
   }
@@ -139,7 +136,7 @@ class MemorySyncStore final : public SyncStore {
   std::unordered_map<std::string, size_t> pending_tags_;
   std::unordered_map<std::string, size_t> pending_deletions_;
   std::map<std::string, oci::Digest> parent_tags_;
-  std::map<std::string, std::string> partial_downloads_;  // repository:digest -> upload session id
+  std::map<DownloadKey, std::string> partial_downloads_;  // -> upload session id
 };
 }  // namespace
 
