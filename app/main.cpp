@@ -91,8 +91,12 @@ int main(int argc, char** argv) {
       return outpost::cli::run_serve(serve);
     }
     if (*gc_command) return outpost::cli::run_gc(gc);
+    // The commands a demo suggests next name the executable as it was run (CLI11 takes argv[0]).
+    demo.program = app.get_name().empty() ? "outpost" : app.get_name();
     if (*demo_command) return outpost::cli::run_demo(demo);
-    return outpost::cli::run_cluster_demo({});
+    outpost::cli::ClusterDemoOptions cluster_demo;
+    cluster_demo.program = demo.program;
+    return outpost::cli::run_cluster_demo(cluster_demo);
   } catch (const std::exception& error) {
     std::cerr << "outpost: " << error.what() << std::endl;
     return 1;

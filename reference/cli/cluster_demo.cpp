@@ -190,10 +190,11 @@ int run_cluster_demo(const ClusterDemoOptions& options) {
   }
   if (status == 0) {
     std::cout << "\nWhere to look next:\n"
-              << "  build/bin/outpost cluster up scenarios/topologies/edge-factory.json   # the same cluster, kept "
+              << "  " << options.program << " cluster up scenarios/topologies/edge-factory.json   # the same cluster, kept "
                  "running (./outpost-cluster/edge-factory)\n"
-              << "  build/bin/outpost cluster status; build/bin/outpost proxy list --api <the proxy's API>\n"
-              << "  build/bin/outpost cluster down\n"
+              << "  " << options.program << " cluster status; " << options.program
+              << " proxy list --api <the proxy's API>\n"
+              << "  " << options.program << " cluster down\n"
               << "  docs/connected-registries.md (\"Clusters\": topology format, links, logs)\n"
               << "Demo files (data, logs, cluster.json): " << work.string() << std::endl;
   }

@@ -6,6 +6,7 @@ namespace outpost::cli {
 struct ClusterDemoOptions {
   std::string work_dir;  // empty: a new directory under the system's temporary directory
   bool keep = false;     // leave the cluster running at the end
+  std::string program = "outpost";  // the executable as it was run, for the commands it suggests next
 };
 
 // What `outpost` runs with no arguments: the built-in edge-factory topology (cloud -> factory -> line1, cloud -> store)

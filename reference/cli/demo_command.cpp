@@ -67,12 +67,12 @@ int run_demo(const DemoOptions& options) {
   server.join();
   if (status == 0) {
     std::cout << "\nWhere to look next:\n"
-              << "  build/bin/outpost serve --listen 127.0.0.1:5000 --data ./outpost-data --admin-password-file "
+              << "  " << options.program << " serve --listen 127.0.0.1:5000 --data ./outpost-data --admin-password-file "
               << password_file.string() << "\n"
               << "  skopeo copy --dest-tls-verify=false --dest-creds admin:$(cat " << password_file.string() << ") oci:"
               << (work / "image").string() << ":demo docker://127.0.0.1:5000/demo/hello:v1\n"
               << "  curl -u admin:$(cat " << password_file.string() << ") http://127.0.0.1:5000/v2/_catalog\n"
-              << "  build/bin/outpost token create --registry http://127.0.0.1:5000 --password-file "
+              << "  " << options.program << " token create --registry http://127.0.0.1:5000 --password-file "
               << password_file.string() << " --name puller --repository demo/hello content/read\n"
               << "  docs/registry.md (options, storage layout, metrics), docs/architecture.md (how it fits together)\n"
               << "Demo files: " << work.string() << std::endl;

@@ -5,6 +5,7 @@ namespace outpost::cli {
 
 struct DemoOptions {
   std::string work_dir;  // empty: a new directory under the system's temporary directory
+  std::string program = "outpost";  // the executable as it was run, for the commands it suggests next
 };
 
 // The main job on its embedded defaults: start a registry on 127.0.0.1 with on-disk storage, push a small generated

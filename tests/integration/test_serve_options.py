@@ -93,6 +93,9 @@ def test_demo_pushes_and_pulls_with_skopeo(outpost_bin, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "identical" in result.stdout
     assert (tmp_path / "demo" / "pulled" / "index.json").is_file()
+    # The commands it suggests next name the executable as it was run, whatever the build directory.
+    assert f"  {outpost_bin} serve --listen" in result.stdout
+    assert f"  {outpost_bin} token create" in result.stdout
 
 
 def test_an_empty_admin_password_file_stops_the_start_before_the_data_directory_is_touched(outpost_bin, tmp_path):
