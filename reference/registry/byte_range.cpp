@@ -37,7 +37,10 @@ std::string_view trim(std::string_view text) {
 }  // namespace
 
 RangeRequest parse_range_header(std::optional<std::string_view> header, uint64_t size) {
-  if (!header) return {};
+  // An empty blob has no byte to name, so no range of it is satisfiable; a client that sends a Range on every GET
+  // (resumable downloaders) got 416 for a zero-byte layer. Served whole instead, as Go's ServeContent (and so
+  // Distribution) has done since golang/go#54794.
+  if (!header || size == 0) return {};
   std::string_view spec = trim(*header);
   // RFC 9110 14.1: range units compare case-insensitively ("Bytes=0-9" was served as the whole blob).
   if (spec.size() < 6 || !ascii_iequals(spec.substr(0, 6), "bytes=")) return {};

@@ -407,6 +407,9 @@ class TestPushMonolithic:
         head = expect_status(oci.head(f"/v2/{NAME}/blobs/{empty.digest}"), 200)
         if "Content-Length" in head.headers:
             assert head.headers["Content-Length"] == "0"
+        # A client that sends a Range on every GET reads it too (served whole, as Distribution does), not 416.
+        ranged = expect_status(oci.get(f"/v2/{NAME}/blobs/{empty.digest}", headers={"Range": "bytes=0-"}), 200)
+        assert ranged.content == b""
 
     def test_digest_mismatch_is_digest_invalid(self, oci):
         """Spec (beyond the suite) end-6 (failure 400) and code-4 DIGEST_INVALID "provided digest did not match

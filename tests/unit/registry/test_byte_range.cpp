@@ -35,6 +35,15 @@ BOOST_AUTO_TEST_CASE(range_header_forms) {
   BOOST_TEST((parse_range_header("bytes=0-1,5-6", 100).status == RangeStatus::Whole));
 }
 
+// A zero-byte blob has no range to satisfy: a client sending "bytes=0-" on every GET got 416 for it. Served whole.
+BOOST_AUTO_TEST_CASE(a_range_of_an_empty_blob_serves_it_whole) {
+  for (const char* header : {"bytes=0-", "bytes=0-0", "bytes=-1", "bytes=-0", "bytes=5-"})
+    BOOST_TEST((parse_range_header(header, 0).status == RangeStatus::Whole), header);
+  // A one-byte blob still has ranges, and refuses those past it.
+  BOOST_TEST((parse_range_header("bytes=0-", 1).status == RangeStatus::Partial));
+  BOOST_TEST((parse_range_header("bytes=1-", 1).status == RangeStatus::Unsatisfiable));
+}
+
 // A side that is no number, or one too large for 64 bits, was read as absent: "bytes=abc-3" and
 // "bytes=99999999999999999999-5" answered the last 3 and 5 bytes as if they were suffix ranges.
 BOOST_AUTO_TEST_CASE(a_side_that_is_no_number_is_not_a_suffix_range) {
