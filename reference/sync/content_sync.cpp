@@ -241,7 +241,6 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
     co_await std::move(all_blobs);
     record = storage::manifest_record(parsed, digest, response.body.size());
     {
-      std::shared_lock lock(storage_.commit_lock);
       storage_.blobs->put(response.body);
       metadata.put_manifest(repository, *record, tag);
     }
@@ -405,6 +404,21 @@ void ContentSync::delete_manifest_here(const std::string& repository, const oci:
   }
 }
 
+void ContentSync::keep_pushed_manifest_deleted_above(const std::string& repository, const oci::Digest& digest) {
+  auto& metadata = *storage_.metadata;
+  std::vector<std::string> stale;  // listed first, removed after: the listing pages by name
+  std::string after;
+  for (;;) {
+    const auto page = metadata.tags(repository, after, 1000);
+    for (const auto& tag : page)
+      if (metadata.resolve_tag(repository, tag) == digest && !store_.tag_pending(repository, tag)) stale.push_back(tag);
+    if (page.size() < 1000) break;
+    after = page.back();
+  }
+  for (const auto& tag : stale) delete_tag_here(repository, tag);
+  store_.forget_parent_tags_at(repository, digest);  // a delete by digest took every tag on it above
+}
+
 void ContentSync::delete_tag_here(const std::string& repository, const std::string& tag) {
   const auto digest = storage_.metadata->resolve_tag(repository, tag);
   if (digest && storage_.metadata->delete_tag(repository, tag)) {
@@ -452,7 +466,15 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       break;
     }
     case Kind::ManifestDeleted:
-      delete_manifest_here(change.repository, change.digest);
+      // Pushed here again since (a client's new tag on it, the same image pushed again) and not yet above: that push
+      // was acknowledged (SPEC 5.6) and goes up next, bringing the manifest back above, so it stays here. Deleted
+      // here, its journal entry found nothing to send and took the push for a delete made here: the write was lost on
+      // both sides.
+      if (store_.push_pending(change.repository, change.digest)) {
+        keep_pushed_manifest_deleted_above(change.repository, change.digest);
+      } else {
+        delete_manifest_here(change.repository, change.digest);
+      }
       break;
     case Kind::TagDeleted:
       // As above: a tag removed above that this node moved meanwhile is settled by the push of its move.

@@ -90,6 +90,9 @@ class ContentSync {
   // Local removals (a message from above, or a resync).
   void delete_manifest_here(const std::string& repository, const oci::Digest& digest);
   void delete_tag_here(const std::string& repository, const std::string& tag);
+  // The parent deleted `digest`, which a push made here and not yet above names again: the manifest stays for that
+  // push to take up, and only the tags here that point at it and that nothing here changed since go, as they went above.
+  void keep_pushed_manifest_deleted_above(const std::string& repository, const oci::Digest& digest);
   // Drops `digest` from `repository` if it or anything it references is damaged; true if it did.
   bool drop_if_damaged(const std::string& repository, const oci::Digest& digest);
   // Is the stored copy of `digest` whole and right? (Resync repairs a tampered store, SPEC 2.11.)

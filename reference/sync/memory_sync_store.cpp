@@ -52,6 +52,10 @@ class MemorySyncStore final : public SyncStore {
     std::lock_guard lock(mutex_);
     return pending_deletions_.contains(key(repository, digest.str()));
   }
+  bool push_pending(std::string_view repository, const oci::Digest& digest) override {
+    std::lock_guard lock(mutex_);
+    return pending_pushes_.contains(key(repository, digest.str()));
+  }
   std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) override {
     std::lock_guard lock(mutex_);
     const auto found = parent_tags_.find(key(repository, tag));
@@ -126,15 +130,18 @@ class MemorySyncStore final : public SyncStore {
     if (change.tag) adjust(pending_tags_, key(change.repository, *change.tag));
     if (change.kind == oci::ContentChange::Kind::ManifestDeleted)
       adjust(pending_deletions_, key(change.repository, change.digest.str()));
+    if (change.kind == oci::ContentChange::Kind::ManifestPut)
+      adjust(pending_pushes_, key(change.repository, change.digest.str()));
   }
   std::mutex mutex_;
   int64_t last_id_ = 0;
   std::map<int64_t, oci::ContentChange> journal_;
-  // How many pending changes name each repository:tag, and delete each repository:digest. A round asks both for
+  // How many pending changes name each repository:tag, delete and push each repository:digest. A round asks them for
   // every change it brings down; scanning the journal for them cost a node with thousands of pushes waiting to go
   // up (its uplink down) thousands of steps per change.
   std::unordered_map<std::string, size_t> pending_tags_;
   std::unordered_map<std::string, size_t> pending_deletions_;
+  std::unordered_map<std::string, size_t> pending_pushes_;
   std::map<std::string, oci::Digest> parent_tags_;
   std::map<DownloadKey, std::string> partial_downloads_;  // -> upload session id
 };

@@ -27,8 +27,8 @@ class SqliteSyncStore final : public SyncStore {
         " digest TEXT NOT NULL, PRIMARY KEY (repository, tag));"
         "CREATE TABLE IF NOT EXISTS partial_downloads (repository TEXT NOT NULL, digest TEXT NOT NULL,"
         " upload TEXT NOT NULL, PRIMARY KEY (repository, digest));"
-        // tag_pending and delete_pending, asked for every change a round brings down: without these, each read the
-        // whole journal, which holds every push made while the uplink was down.
+        // tag_pending, delete_pending and push_pending, asked for changes a round brings down: without these, each
+        // read the whole journal, which holds every push made while the uplink was down.
         "CREATE INDEX IF NOT EXISTS journal_by_tag ON journal (repository, tag);"
         "CREATE INDEX IF NOT EXISTS journal_by_digest ON journal (repository, digest, kind);");
   }
@@ -95,6 +95,13 @@ class SqliteSyncStore final : public SyncStore {
     std::lock_guard lock(mutex_);
     auto query = db_.query("SELECT 1 FROM journal WHERE kind = ?1 AND repository = ?2 AND digest = ?3 LIMIT 1");
     query.bind(1, kind_code(ContentChange::Kind::ManifestDeleted)).bind(2, repository).bind(3, digest.str());
+    return query.next();
+  }
+
+  bool push_pending(std::string_view repository, const oci::Digest& digest) override {
+    std::lock_guard lock(mutex_);
+    auto query = db_.query("SELECT 1 FROM journal WHERE kind = ?1 AND repository = ?2 AND digest = ?3 LIMIT 1");
+    query.bind(1, kind_code(ContentChange::Kind::ManifestPut)).bind(2, repository).bind(3, digest.str());
     return query.next();
   }
 

@@ -40,6 +40,9 @@ class SyncStore {
   // Whether a delete of this manifest made here is still waiting to go up: the parent's news of the manifest (its
   // echo of this node's own push, a push there since) must not bring it back here before the delete settles it.
   virtual bool delete_pending(std::string_view repository, const oci::Digest& digest) = 0;
+  // Whether a push of this manifest made here (with or without a tag) is still waiting to go up: an acknowledged
+  // write (SPEC 5.6) that the parent's older delete of the same manifest must not undo here before it goes up.
+  virtual bool push_pending(std::string_view repository, const oci::Digest& digest) = 0;
 
   virtual std::optional<oci::Digest> parent_tag(std::string_view repository, std::string_view tag) = 0;
   // Nothing: the parent no longer has the tag.
