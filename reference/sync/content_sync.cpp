@@ -241,6 +241,19 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
     co_await std::move(all_blobs);
     record = storage::manifest_record(parsed, digest, response.body.size());
     {
+      // Checked and stored under the commit lock, as a client's manifest PUT is: garbage collection, on the pull loop
+      // while the push loop takes a parent's tag, may have removed a blob this manifest names since it was fetched or
+      // found here (one linked long ago and referenced by nothing), and the manifest would name a missing blob here
+      // for good (a manifest held is not fetched again). The next round fetches the blob again.
+      std::shared_lock lock(storage_.commit_lock);
+      for (const auto& blob : parsed.blobs)
+        if (!blob.external && !(metadata.blob_linked(repository, blob.digest) && storage_.blobs->size_of(blob.digest)))
+          throw SyncFailure(Failure::Unreachable, "blob " + blob.digest.str() + " of manifest " + digest.str() +
+                                                      " was collected while the manifest was pulled; it is fetched again");
+      for (const auto& child : parsed.manifests)
+        if (!metadata.manifest(repository, child.digest))
+          throw SyncFailure(Failure::Unreachable, "manifest " + child.digest.str() + " of index " + digest.str() +
+                                                      " went while the index was pulled; it is fetched again");
       storage_.blobs->put(response.body);
       metadata.put_manifest(repository, *record, tag);
     }

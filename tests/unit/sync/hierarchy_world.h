@@ -48,14 +48,18 @@ class LossyClient final : public http::HttpClient {
     // A parent that negotiates manifest types, as CNCF Distribution does: a manifest asked for without an Accept
     // header is answered 404 (it would not serve an OCI manifest to a client that did not list the type).
     bool negotiating = false;
+    // Called with each request as the node sends it: a test's stand-in for what else happens on the node meanwhile.
+    std::function<void(const http::ClientRequest&)> before_send;
     bool any() const {
-      return loss > 0 || !dropped_target.empty() || !dropped_prefix.empty() || !gone_part.empty() || negotiating;
+      return loss > 0 || !dropped_target.empty() || !dropped_prefix.empty() || !gone_part.empty() || negotiating ||
+             before_send;
     }
   };
   LossyClient(http::HttpClient& inner, Faults faults, uint64_t seed)
       : inner_(inner), faults_(std::move(faults)), random_(seed) {}
   void send(http::ClientRequest request, std::shared_ptr<http::BodySink> sink,
             std::function<void(http::ClientResult)> done) override {
+    if (faults_.before_send) faults_.before_send(request);
     if ((!faults_.dropped_target.empty() && request.target == faults_.dropped_target) ||
         (!faults_.dropped_prefix.empty() && request.target.starts_with(faults_.dropped_prefix))) {
       ++dropped_;

@@ -389,6 +389,38 @@ BOOST_AUTO_TEST_CASE(garbage_collection_forgets_downloads_whose_session_is_gone)
   BOOST_TEST((store.sync_store->partial_download("apps/a", held) == std::optional<std::string>(session.id)));
 }
 
+BOOST_AUTO_TEST_CASE(a_blob_collected_while_its_manifest_is_pulled_is_fetched_again) {
+  // Garbage collection can remove a blob that a manifest being pulled names: one linked here long ago and named by
+  // nothing, which the pull finds here and does not fetch (gc runs on the pull loop while the push loop pulls a
+  // parent's tag). The manifest was stored all the same and named a missing blob for good, since a manifest held is
+  // never fetched again. Here the image's config is such a blob, and it goes as its layer is asked for: the pull must
+  // fail, and the next round fetch the config again.
+  HierarchyWorld world;
+  const std::string config = R"({"architecture":"amd64","os":"linux","seed":"collected"})";  // as push_image makes it
+  const oci::Digest config_digest = oci::digest_of(config);
+  storage::Storage* store_storage = nullptr;
+  bool collected = false;
+  world.next_node_faults.before_send = [&](const http::ClientRequest& request) {
+    const bool layer = request.target.find("/blobs/") != std::string::npos &&
+                       request.target.find(config_digest.str()) == std::string::npos;
+    if (!layer || collected || store_storage == nullptr) return;
+    collected = true;
+    store_storage->metadata->forget_blob(config_digest);  // as collect_garbage does: the link, then the file
+    store_storage->blobs->remove(config_digest);
+  };
+  const auto store = world.add_connected_registry("store", resource("ReadOnly", nullptr, {"apps/*"}), kReadApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("store").node->agent()->ready(); }, 5min));
+  store_storage = world.node("store").storage.get();
+  store_storage->blobs->put(config);  // held and linked here already, named by no manifest
+  store_storage->metadata->link_blob("apps/web", {config_digest, config.size()});
+
+  const std::string image = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "collected");
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store:5000", store, "apps/web", "1") == image; }, 5min));
+  BOOST_TEST(collected);
+  BOOST_TEST(world.call("store:5000", http::Method::Get, "/v2/apps/web/blobs/" + config_digest.str(), store).status ==
+             200);
+}
+
 BOOST_AUTO_TEST_CASE(a_push_up_over_a_lossier_link_keeps_its_retries_short) {
   // Three in ten of factory's exchanges with the cloud lose their answer. A push-up attempt that fails has usually had
   // most of its exchanges answered: the retry finds the blobs at the cloud (HEAD 200) and sends nothing new, so counting
