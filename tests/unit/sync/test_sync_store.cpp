@@ -1,5 +1,5 @@
 // Both sync stores (SQLite for live nodes, memory for simulated ones) answer the journal's questions alike: whether a
-// change of a tag, or a delete of a manifest, is still waiting to go up. They are asked for every change a round
+// change of a tag, or a delete or a push of a manifest, is still waiting to go up. They are asked for changes a round
 // brings down, so they are answered from indexes kept with the journal, never by reading all of it (thousands of
 // pushes waiting made that quadratic); these tests hold the answers to the journal as it grows and shrinks.
 #include <boost/test/unit_test.hpp>
@@ -29,16 +29,16 @@ oci::ContentChange change(Kind kind, const std::string& repository, int digest, 
   return made;
 }
 
-// The two questions, answered by reading the whole journal: what the stores must agree with.
+// The questions, answered by reading the whole journal: what the stores must agree with.
 bool tag_in(const std::vector<JournalEntry>& journal, const std::string& repository, const std::string& tag) {
   for (const auto& entry : journal)
     if (entry.change.tag && *entry.change.tag == tag && entry.change.repository == repository) return true;
   return false;
 }
-bool delete_in(const std::vector<JournalEntry>& journal, const std::string& repository, const oci::Digest& digest) {
+bool change_in(const std::vector<JournalEntry>& journal, Kind kind, const std::string& repository,
+               const oci::Digest& digest) {
   for (const auto& entry : journal)
-    if (entry.change.kind == Kind::ManifestDeleted && entry.change.digest == digest &&
-        entry.change.repository == repository)
+    if (entry.change.kind == kind && entry.change.digest == digest && entry.change.repository == repository)
       return true;
   return false;
 }
@@ -62,9 +62,14 @@ void answers_as_the_journal_reads(SyncStore& store) {
     for (const auto& repository : repositories) {
       for (const auto& tag : tags)
         BOOST_TEST(store.tag_pending(repository, tag) == tag_in(journal, repository, tag), step << " " << tag);
-      for (int n = 0; n < 4; ++n)
-        BOOST_TEST(store.delete_pending(repository, digest_of(n)) == delete_in(journal, repository, digest_of(n)),
+      for (int n = 0; n < 4; ++n) {
+        BOOST_TEST(store.delete_pending(repository, digest_of(n)) ==
+                       change_in(journal, Kind::ManifestDeleted, repository, digest_of(n)),
                    step << " " << n);
+        BOOST_TEST(store.push_pending(repository, digest_of(n)) ==
+                       change_in(journal, Kind::ManifestPut, repository, digest_of(n)),
+                   step << " " << n);
+      }
     }
   }
   store.acknowledge(1'000'000);  // an id never given: nothing changes
