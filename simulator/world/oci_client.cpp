@@ -90,6 +90,34 @@ Task<PushOutcome> push_image(OciEndpoint endpoint, std::string repository, std::
   co_return outcome;
 }
 
+Task<PushOutcome> tag_manifest(OciEndpoint endpoint, std::string repository, std::string digest, std::string tag) {
+  PushOutcome outcome;
+  http::ClientRequest request =
+      make_request(http::Method::Get, endpoint.authority, "/v2/" + repository + "/manifests/" + digest, endpoint.who);
+  request.headers.set("Accept", kManifestTypes);
+  http::ClientResult read = co_await exchange(*endpoint.stop, *endpoint.client, std::move(request));
+  outcome.status = read.ok() ? read.response->status : 0;
+  if (outcome.status != 200) {
+    outcome.error = failure_text(read, "GET manifest " + repository + "@" + digest);
+    co_return outcome;
+  }
+  // What is tagged is what the push named: bytes that do not match it (which the invariants report) are not sent on.
+  if (oci::digest_of(read.response->body).str() != digest) {
+    outcome.status = 0;
+    outcome.error = "GET manifest " + repository + "@" + digest + ": the bytes do not match the digest";
+    co_return outcome;
+  }
+  const std::string media_type(read.response->headers.get("Content-Type").value_or(""));
+  http::ClientResult put = co_await exchange(
+      *endpoint.stop, *endpoint.client,
+      make_request(http::Method::Put, endpoint.authority, "/v2/" + repository + "/manifests/" + tag, endpoint.who,
+                   read.response->body, media_type));
+  outcome.status = put.ok() ? put.response->status : 0;
+  outcome.acknowledged = outcome.status == 201;
+  if (!outcome.acknowledged) outcome.error = failure_text(put, "manifest PUT " + repository + ":" + tag);
+  co_return outcome;
+}
+
 Task<PullOutcome> pull_image(OciEndpoint endpoint, std::string repository, std::string reference) {
   PullOutcome outcome;
   http::ClientRequest request =

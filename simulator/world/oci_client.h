@@ -42,6 +42,9 @@ struct ContentRead {
   NodeContent content;
 };
 
+// The manifest `digest` read and PUT again under `tag` (its bytes and media type as read): acknowledged on 201; a
+// manifest that is not there gives the GET's 404.
+Task<PushOutcome> tag_manifest(OciEndpoint endpoint, std::string repository, std::string digest, std::string tag);
 // Blobs first (monolithic uploads), manifest last, tagged `tag`.
 Task<PushOutcome> push_image(OciEndpoint endpoint, std::string repository, std::string tag,
                              std::shared_ptr<const SyntheticImage> image);

@@ -129,10 +129,19 @@ struct DeleteAction {
   bool untag = false;                     // "what": "tag" (DELETE by tag) rather than "manifest" (by digest)
 };
 
+// A client tags again something pushed earlier, as a release promotion does: one acknowledged push the node syncs,
+// drawn as a pull draws, its manifest read by digest and PUT under a new tag "<node>-tag-<n>". The same manifest
+// acknowledged again, so expected at the cloud again (SPEC 5.6), even if a delete of it went by meanwhile.
+struct TagAction {
+  std::string node;                       // "cloud" or a ReadWrite node
+  std::string token;                      // a client token of the node that may push; "admin" at the cloud
+  std::vector<std::string> repositories;  // restrict the draw to these names or prefix/* patterns; empty = any
+};
+
 struct WorkloadItem {
   std::string where;  // "workload[3]": for messages and reports
   Timing timing;
-  std::variant<PushAction, PullAction, TokenChange, ScopeMapChange, DeleteAction> action;
+  std::variant<PushAction, PullAction, TokenChange, ScopeMapChange, DeleteAction, TagAction> action;
 };
 
 // New actions go at the end: the nemesis draws its kinds in this order, so existing seeds replay.

@@ -205,6 +205,25 @@ PullAction parse_pull(const Fields& fields, const SimTopology& topology) {
 // A delete at the cloud (as admin) or at a ReadWrite node: by default as the node's first client token that may push,
 // which may untag ("push" access holds metadata/write) but deletes a manifest only once its map has content/delete
 // (SPEC 3.5); without it the delete is refused and counted so.
+// Who writes at `node` (a delete, a tag): the admin user at the cloud; elsewhere a client token of the node, by
+// default its first that may push. `writes` names them in the message ("deletes").
+std::string writer_token(const Fields& fields, const SimTopology& topology, const std::string& node,
+                         const std::string& writes) {
+  if (node == cli::kCloudNodeName) {
+    std::string token = fields.string("token").value_or(std::string(kAdmin));
+    if (token != kAdmin) fields.fail("token", writes + " at the cloud use the admin user: \"admin\"");
+    return token;
+  }
+  const auto writers = push_tokens(topology, node);
+  const auto tokens = client_tokens(topology, node);
+  std::string token = fields.string("token").value_or(writers.empty() ? std::string() : writers.front());
+  if (token.empty())
+    fields.fail("token", "'" + node + "' has no client token that may push; give one with \"access\": \"push\"");
+  if (std::find(tokens.begin(), tokens.end(), token) == tokens.end())
+    fields.fail("token", "'" + token + "' is not a client token of " + node);
+  return token;
+}
+
 DeleteAction parse_delete(const Fields& fields, const SimTopology& topology) {
   DeleteAction remove;
   remove.node = writing_node(fields, topology, "deletes");
@@ -213,19 +232,17 @@ DeleteAction parse_delete(const Fields& fields, const SimTopology& topology) {
   if (what != "manifest" && what != "tag")
     fields.fail("what", "'" + what + "' is not what a delete takes: manifest (by digest) or tag (an untag)");
   remove.untag = what == "tag";
-  if (remove.node == cli::kCloudNodeName) {
-    remove.token = fields.string("token").value_or(std::string(kAdmin));
-    if (remove.token != kAdmin) fields.fail("token", "deletes at the cloud use the admin user: \"admin\"");
-  } else {
-    const auto writers = push_tokens(topology, remove.node);
-    const auto tokens = client_tokens(topology, remove.node);
-    remove.token = fields.string("token").value_or(writers.empty() ? std::string() : writers.front());
-    if (remove.token.empty())
-      fields.fail("token", "'" + remove.node + "' has no client token that may push; give one with \"access\": \"push\"");
-    if (std::find(tokens.begin(), tokens.end(), remove.token) == tokens.end())
-      fields.fail("token", "'" + remove.token + "' is not a client token of " + remove.node);
-  }
+  remove.token = writer_token(fields, topology, remove.node, "deletes");
   return remove;
+}
+
+// A tag at the cloud (as admin) or at a ReadWrite node, by default as the node's first client token that may push.
+TagAction parse_tag(const Fields& fields, const SimTopology& topology) {
+  TagAction tag;
+  tag.node = writing_node(fields, topology, "tags");
+  tag.repositories = draw_filter(fields, topology, tag.node);
+  tag.token = writer_token(fields, topology, tag.node, "tags");
+  return tag;
 }
 
 bool known_token(const SimTopology& topology, const std::string& name) {
@@ -290,7 +307,7 @@ std::vector<WorkloadItem> parse_workload(const json& value, const std::string& w
     const std::string at = where + "[" + std::to_string(i) + "]";
     const json& entry = value[i];
     if (!entry.is_object() || !entry.contains("action") || !entry["action"].is_string())
-      scenario_fail(at, "must be an object with \"action\": push, pull, delete, token or scopeMap");
+      scenario_fail(at, "must be an object with \"action\": push, pull, delete, tag, token or scopeMap");
     const std::string action = entry["action"].get<std::string>();
     WorkloadItem item;
     item.where = at;
@@ -309,6 +326,11 @@ std::vector<WorkloadItem> parse_workload(const json& value, const std::string& w
                                       "token", "repository", "repositories", "what"});
       item.timing = parse_timing(fields);
       item.action = parse_delete(fields, topology);
+    } else if (action == "tag") {
+      const Fields fields(entry, at, {"action", "at", "times", "every", "rate", "start", "stop", "count", "node",
+                                      "token", "repository", "repositories"});
+      item.timing = parse_timing(fields);
+      item.action = parse_tag(fields, topology);
     } else if (action == "token") {
       const Fields fields(entry, at, {"action", "at", "times", "every", "rate", "start", "stop", "count", "token",
                                       "status", "regenerate"});
@@ -320,7 +342,7 @@ std::vector<WorkloadItem> parse_workload(const json& value, const std::string& w
       item.timing = parse_timing(fields);
       item.action = parse_scope_map_change(fields, topology);
     } else {
-      scenario_fail(at + ".action", "'" + action + "' is not an action: push, pull, delete, token or scopeMap");
+      scenario_fail(at + ".action", "'" + action + "' is not an action: push, pull, delete, tag, token or scopeMap");
     }
     items.push_back(std::move(item));
   }

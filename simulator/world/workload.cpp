@@ -16,6 +16,8 @@ nlohmann::json WorkloadStats::to_json() const {
           {"deletes", {{"attempted", deletes_attempted}, {"acknowledged", deletes_acknowledged},
                        {"missing", deletes_missing}, {"refused", deletes_refused}, {"failed", deletes_failed},
                        {"skipped", deletes_skipped}}},
+          {"tags", {{"attempted", tags_attempted}, {"acknowledged", tags_acknowledged}, {"missing", tags_missing},
+                    {"refused", tags_refused}, {"failed", tags_failed}, {"skipped", tags_skipped}}},
           {"changes", {{"applied", changes_applied}, {"failed", changes_failed}}}};
 }
 
@@ -36,6 +38,7 @@ void Workload::fire(const WorkloadItem& item) {
   if (const auto* action = std::get_if<PushAction>(&item.action)) return push(*action);
   if (const auto* action = std::get_if<PullAction>(&item.action)) return pull(*action);
   if (const auto* action = std::get_if<DeleteAction>(&item.action)) return remove(*action);
+  if (const auto* action = std::get_if<TagAction>(&item.action)) return retag(*action);
   if (const auto* action = std::get_if<TokenChange>(&item.action))
     return change([this, change = *action] { return context_.op.change_token(change); });
   if (const auto* action = std::get_if<ScopeMapChange>(&item.action))
@@ -126,6 +129,31 @@ Task<void> delete_task(OciEndpoint endpoint, std::string node, std::string repos
   observer->on_delete(DeleteEvent{loop->now(), node, repository, reference, digest, status == 202});
 }
 
+// A tag acknowledged is a push of the manifest it names: expected at the cloud from now on, a delete of that manifest
+// before it notwithstanding (SPEC 5.6: an acknowledged write is not lost).
+Task<void> tag_task(OciEndpoint endpoint, std::string node, std::string repository, std::string digest,
+                    std::string tag, EventLoop* loop, WorldObserver* observer,
+                    std::vector<AcknowledgedPush>* acknowledged, WorkloadStats* stats) {
+  PushOutcome outcome;
+  try {
+    outcome = co_await tag_manifest(endpoint, repository, digest, tag);
+  } catch (const Cancelled&) {
+    ++stats->tags_failed;
+    co_return;
+  }
+  if (outcome.acknowledged) {
+    ++stats->tags_acknowledged;
+    acknowledged->push_back({loop->now(), node, repository, tag, digest});
+    observer->on_push_acknowledged(PushEvent{loop->now(), node, repository, tag, digest, 0});  // no bytes to move
+  } else if (outcome.status == 404) {
+    ++stats->tags_missing;  // not there (yet, or any more)
+  } else if (outcome.status >= 400) {
+    ++stats->tags_refused;
+  } else {
+    ++stats->tags_failed;
+  }
+}
+
 Task<void> change_task(std::function<Task<void>()> make, WorkloadStats* stats) {
   try {
     co_await make();
@@ -185,6 +213,18 @@ void Workload::remove(const DeleteAction& action) {
   track(delete_task(endpoint_at(action.node, action.token), action.node, chosen->repository,
                     action.untag ? chosen->tag : chosen->digest, chosen->digest, &context_.loop, &context_.observer,
                     &acknowledged_, &stats_));
+}
+
+void Workload::retag(const TagAction& action) {
+  const AcknowledgedPush* chosen = draw(action.node, action.repositories);
+  if (!chosen) {
+    ++stats_.tags_skipped;
+    return;
+  }
+  ++stats_.tags_attempted;
+  track(tag_task(endpoint_at(action.node, action.token), action.node, chosen->repository, chosen->digest,
+                 action.node + "-tag-" + std::to_string(++tag_sequence_), &context_.loop, &context_.observer,
+                 &acknowledged_, &stats_));
 }
 
 void Workload::change(std::function<Task<void>()> make) { track(change_task(std::move(make), &stats_)); }

@@ -31,6 +31,8 @@ struct WorkloadStats {
   uint64_t deletes_attempted = 0, deletes_acknowledged = 0, deletes_missing = 0, deletes_refused = 0,
            deletes_failed = 0;
   uint64_t deletes_skipped = 0;  // nothing acknowledged yet that the node syncs
+  uint64_t tags_attempted = 0, tags_acknowledged = 0, tags_missing = 0, tags_refused = 0, tags_failed = 0;
+  uint64_t tags_skipped = 0;  // nothing acknowledged yet that the node syncs
   uint64_t changes_applied = 0, changes_failed = 0;
   nlohmann::json to_json() const;
 };
@@ -72,7 +74,8 @@ class Workload {
   void push(const PushAction& action);
   void pull(const PullAction& action);
   void remove(const DeleteAction& action);
-  // One push a pull or delete at `node` draws among those it syncs, within `repositories` (names or prefix/*); null
+  void retag(const TagAction& action);
+  // One push a pull, delete or tag at `node` draws among those it syncs, within `repositories` (names or prefix/*); null
   // when there is none. The pointer holds until acknowledged_ changes: the caller copies what it needs at once.
   const AcknowledgedPush* draw(const std::string& node, const std::vector<std::string>& repositories);
   OciEndpoint endpoint_at(const std::string& node, const std::string& token);
@@ -86,6 +89,7 @@ class Workload {
   size_t running_ = 0;
   uint64_t scheduled_ = 0;
   uint64_t push_sequence_ = 0;
+  uint64_t tag_sequence_ = 0;
   std::vector<AcknowledgedPush> acknowledged_;
   WorkloadStats stats_;
 };

@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(workload_items_are_checked_against_the_topology) {
   error = workload_error({{"action", "pull"}, {"node", "line1"}, {"times", {"1m", "PT30.0005S"}}});
   BOOST_TEST(mentions(error, "scenario.workload[0].times[1]: must be whole milliseconds"), error);
   error = workload_error({{"action", "jump"}, {"at", "1m"}});
-  BOOST_TEST(mentions(error, "'jump' is not an action: push, pull, delete, token or scopeMap"), error);
+  BOOST_TEST(mentions(error, "'jump' is not an action: push, pull, delete, tag, token or scopeMap"), error);
   // Deletes: where writes are taken, drawn as pulls are, by digest or by tag.
   error = workload_error({{"action", "delete"}, {"node", "line1"}, {"at", "1m"}});
   BOOST_TEST(mentions(error, "scenario.workload[0].node: 'line1' is ReadOnly: deletes go to the cloud"), error);
@@ -195,6 +195,22 @@ BOOST_AUTO_TEST_CASE(workload_items_are_checked_against_the_topology) {
   BOOST_TEST(!at_cloud.untag);  // by digest unless told
   BOOST_TEST(at_cloud.token == "admin");
   BOOST_TEST(at_cloud.repositories == std::vector<std::string>{"apps/*"});
+
+  // A tag writes as a push does: at the cloud as admin, at a ReadWrite node as its token that may push; never at a
+  // ReadOnly node, and only in what the node syncs.
+  const Scenario tags = parse_scenario(with(
+      base, {{"workload", {{{"action", "tag"}, {"node", "factory"}, {"every", "10m"}},
+                           {{"action", "tag"}, {"node", "cloud"}, {"repository", "apps/x"}, {"at", "5m"}}}}}));
+  const auto& at_factory = std::get<TagAction>(tags.workload[0].action);
+  BOOST_TEST(at_factory.token == "factory-client");
+  BOOST_TEST(at_factory.repositories.empty());  // any repository the factory syncs
+  BOOST_TEST(std::get<TagAction>(tags.workload[1].action).token == "admin");
+  error = workload_error({{"action", "tag"}, {"node", "line1"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "'line1' is ReadOnly: tags go to the cloud or to a ReadWrite node"), error);
+  error = workload_error({{"action", "tag"}, {"node", "factory"}, {"what", "tag"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "scenario.workload[0]: unknown key 'what'"), error);
+  error = workload_error({{"action", "tag"}, {"node", "factory"}, {"repository", "other/*"}, {"at", "1m"}});
+  BOOST_TEST(mentions(error, "'other/*' names nothing factory syncs"), error);
 }
 
 BOOST_AUTO_TEST_CASE(fault_steps_are_checked_and_for_adds_their_end) {
