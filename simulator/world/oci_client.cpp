@@ -61,6 +61,28 @@ Task<std::optional<std::vector<std::string>>> list_page(OciEndpoint endpoint, st
   }
   co_return names;
 }
+
+// GET of a manifest by tag or digest, accepting every manifest type.
+Task<http::ClientResult> get_manifest(OciEndpoint endpoint, std::string repository, std::string reference) {
+  http::ClientRequest request =
+      make_request(http::Method::Get, endpoint.authority, "/v2/" + repository + "/manifests/" + reference, endpoint.who);
+  request.headers.set("Accept", kManifestTypes);
+  co_return co_await exchange(*endpoint.stop, *endpoint.client, std::move(request));
+}
+
+// PUT of a manifest under `tag`: acknowledged on 201.
+Task<PushOutcome> put_manifest(OciEndpoint endpoint, std::string repository, std::string tag, std::string body,
+                               std::string media_type) {
+  PushOutcome outcome;
+  http::ClientResult put = co_await exchange(
+      *endpoint.stop, *endpoint.client,
+      make_request(http::Method::Put, endpoint.authority, "/v2/" + repository + "/manifests/" + tag, endpoint.who,
+                   std::move(body), std::move(media_type)));
+  outcome.status = put.ok() ? put.response->status : 0;
+  outcome.acknowledged = outcome.status == 201;
+  if (!outcome.acknowledged) outcome.error = failure_text(put, "manifest PUT " + repository + ":" + tag);
+  co_return outcome;
+}
 }  // namespace
 
 Task<PushOutcome> push_image(OciEndpoint endpoint, std::string repository, std::string tag,
@@ -80,22 +102,13 @@ Task<PushOutcome> push_image(OciEndpoint endpoint, std::string repository, std::
       co_return outcome;
     }
   }
-  http::ClientResult put = co_await exchange(
-      *endpoint.stop, *endpoint.client,
-      make_request(http::Method::Put, endpoint.authority, "/v2/" + repository + "/manifests/" + tag, endpoint.who,
-                   image->manifest, "application/vnd.oci.image.manifest.v1+json"));
-  outcome.status = put.ok() ? put.response->status : 0;
-  outcome.acknowledged = outcome.status == 201;
-  if (!outcome.acknowledged) outcome.error = failure_text(put, "manifest PUT " + repository + ":" + tag);
-  co_return outcome;
+  co_return co_await put_manifest(endpoint, repository, tag, image->manifest,
+                                  "application/vnd.oci.image.manifest.v1+json");
 }
 
 Task<PushOutcome> tag_manifest(OciEndpoint endpoint, std::string repository, std::string digest, std::string tag) {
   PushOutcome outcome;
-  http::ClientRequest request =
-      make_request(http::Method::Get, endpoint.authority, "/v2/" + repository + "/manifests/" + digest, endpoint.who);
-  request.headers.set("Accept", kManifestTypes);
-  http::ClientResult read = co_await exchange(*endpoint.stop, *endpoint.client, std::move(request));
+  http::ClientResult read = co_await get_manifest(endpoint, repository, digest);
   outcome.status = read.ok() ? read.response->status : 0;
   if (outcome.status != 200) {
     outcome.error = failure_text(read, "GET manifest " + repository + "@" + digest);
@@ -107,23 +120,13 @@ Task<PushOutcome> tag_manifest(OciEndpoint endpoint, std::string repository, std
     outcome.error = "GET manifest " + repository + "@" + digest + ": the bytes do not match the digest";
     co_return outcome;
   }
-  const std::string media_type(read.response->headers.get("Content-Type").value_or(""));
-  http::ClientResult put = co_await exchange(
-      *endpoint.stop, *endpoint.client,
-      make_request(http::Method::Put, endpoint.authority, "/v2/" + repository + "/manifests/" + tag, endpoint.who,
-                   read.response->body, media_type));
-  outcome.status = put.ok() ? put.response->status : 0;
-  outcome.acknowledged = outcome.status == 201;
-  if (!outcome.acknowledged) outcome.error = failure_text(put, "manifest PUT " + repository + ":" + tag);
-  co_return outcome;
+  std::string media_type(read.response->headers.get("Content-Type").value_or(""));
+  co_return co_await put_manifest(endpoint, repository, tag, std::move(read.response->body), std::move(media_type));
 }
 
 Task<PullOutcome> pull_image(OciEndpoint endpoint, std::string repository, std::string reference) {
   PullOutcome outcome;
-  http::ClientRequest request =
-      make_request(http::Method::Get, endpoint.authority, "/v2/" + repository + "/manifests/" + reference, endpoint.who);
-  request.headers.set("Accept", kManifestTypes);
-  http::ClientResult manifest = co_await exchange(*endpoint.stop, *endpoint.client, std::move(request));
+  http::ClientResult manifest = co_await get_manifest(endpoint, repository, reference);
   outcome.status = manifest.ok() ? manifest.response->status : 0;
   if (outcome.status != 200) {
     outcome.error = failure_text(manifest, "GET manifest " + repository + ":" + reference);
