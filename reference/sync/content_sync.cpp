@@ -417,6 +417,31 @@ void ContentSync::delete_manifest_here(const std::string& repository, const oci:
   }
 }
 
+bool ContentSync::named_by_pending_push(const std::string& repository, const oci::Digest& digest) {
+  if (store_.push_pending(repository, digest)) return true;
+  if (store_.pending_count() == 0) return false;
+  // An index pushed here names manifests the parent may delete one by one: each is kept with it, or the index's push
+  // would find a child gone and take itself for deleted here.
+  auto& metadata = *storage_.metadata;
+  std::vector<oci::Digest> named;
+  for (const auto& entry : store_.pending(1u << 20))
+    if (entry.change.kind == Kind::ManifestPut && entry.change.repository == repository)
+      named.push_back(entry.change.digest);
+  std::set<oci::Digest> seen;
+  while (!named.empty()) {
+    const oci::Digest manifest = std::move(named.back());
+    named.pop_back();
+    if (!seen.insert(manifest).second) continue;
+    const auto record = metadata.manifest(repository, manifest);
+    if (!record) continue;
+    for (const auto& reference : record->references) {
+      if (reference == digest) return true;
+      if (metadata.has_manifest(repository, reference)) named.push_back(reference);
+    }
+  }
+  return false;
+}
+
 void ContentSync::keep_pushed_manifest_deleted_above(const std::string& repository, const oci::Digest& digest) {
   auto& metadata = *storage_.metadata;
   std::vector<std::string> stale;  // listed first, removed after: the listing pages by name
@@ -429,7 +454,7 @@ void ContentSync::keep_pushed_manifest_deleted_above(const std::string& reposito
     after = page.back();
   }
   for (const auto& tag : stale) delete_tag_here(repository, tag);
-  store_.forget_parent_tags_at(repository, digest);  // a delete by digest took every tag on it above
+  kept_for_push_.emplace(repository, digest.str());
 }
 
 void ContentSync::delete_tag_here(const std::string& repository, const std::string& tag) {
@@ -483,7 +508,12 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       // was acknowledged (SPEC 5.6) and goes up next, bringing the manifest back above, so it stays here. Deleted
       // here, its journal entry found nothing to send and took the push for a delete made here: the write was lost on
       // both sides.
-      if (store_.push_pending(change.repository, change.digest)) {
+      // The parent's tags on it went with it: what this node last saw of them is nothing now, but for a tag whose
+      // change here waits to go up and meets this removal as a conflict (SPEC 5.7). Kept, a later push of such a
+      // tag here read the parent's missing tag as the parent's own removal, a conflict the parent won: the pushed
+      // tag was lost on both sides.
+      store_.forget_parent_tags_deleted_above(change.repository, change.digest);
+      if (named_by_pending_push(change.repository, change.digest)) {
         keep_pushed_manifest_deleted_above(change.repository, change.digest);
       } else {
         delete_manifest_here(change.repository, change.digest);
@@ -545,51 +575,85 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
   ++counters_.manifests_up;
 }
 
+Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
+  const oci::ContentChange& change = entry.change;
+  bool deleted_here = false;
+  try {
+    co_await push_manifest(change.repository, change.digest);
+  } catch (const SyncFailure& failure) {
+    if (failure.kind() != Failure::NotFound) throw;
+    deleted_here = true;  // before it could go up: the delete's own entry follows
+  }
+  if (deleted_here) {
+    // The tag is still this entry's to settle: a parent's message about it came down while it waited and left it
+    // alone (tag_pending). Returning without it left the node and its subtree without the parent's tag for good
+    // (found by scenarios/token-churn.json's deletes).
+    if (change.tag) {
+      const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
+      co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
+    }
+    co_return;
+  }
+  if (!change.tag) co_return;
+  // SPEC 5.7: move the parent's tag only if it still points where this node last saw it.
+  const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
+  const std::optional<oci::Digest> base = store_.parent_tag(change.repository, *change.tag);
+  if (theirs != change.digest && theirs != base) {
+    // The parent moved the tag (or removed it) since this node last saw it: the parent's value wins.
+    ++counters_.conflicts;
+    log::warn("tag conflict: the parent's value wins",
+              {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
+               {"parent", theirs ? theirs->str() : std::string("(removed)")}});
+    co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
+    co_return;
+  }
+  if (theirs != change.digest) {
+    const auto record = storage_.metadata->manifest(change.repository, change.digest);
+    http::Headers put_headers;
+    put_headers.set("Content-Type", record ? record->media_type : std::string(oci::kOciImageManifest));
+    http::ClientResponse put = co_await push_exchange(
+        http::Method::Put, manifest_path(change.repository, *change.tag), put_headers,
+        std::make_unique<http::StringBody>(read_blob(*storage_.blobs, change.digest)));
+    if (put.status != 201)
+      throw SyncFailure(Failure::Unreachable, "tagging " + *change.tag + ": " + answered(put));
+  }
+  store_.set_parent_tag(change.repository, *change.tag, change.digest);
+  co_return;
+}
+
+Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id) {
+  const auto kept = kept_for_push_.find({repository, digest.str()});
+  if (kept == kept_for_push_.end()) co_return;
+  kept_for_push_.erase(kept);
+  // Pushed again by a later entry: that push is later still, and settles it in its turn.
+  for (const JournalEntry& later : store_.pending(1u << 20, id)) {
+    if (later.change.kind == Kind::ManifestPut && later.change.repository == repository &&
+        later.change.digest == digest) {
+      kept_for_push_.emplace(repository, digest.str());
+      co_return;
+    }
+  }
+  http::Headers headers;
+  headers.set("Accept", accept_all_manifests());
+  http::ClientResponse head =
+      co_await push_exchange(http::Method::Head, manifest_path(repository, digest.str()), headers, nullptr);
+  if (head.status != 404) co_return;  // there: the delete was the older (a failure throws, and the push is retried)
+  log::info("a manifest kept for a push was deleted above after the push: deleted here too",
+            {{"repository", repository}, {"digest", digest.str()}});
+  delete_manifest_here(repository, digest);
+  store_.forget_parent_tags_at(repository, digest);
+}
+
 Task<void> ContentSync::push(JournalEntry entry) {
   const oci::ContentChange& change = entry.change;
   switch (change.kind) {
     case Kind::ManifestPut: {
-      bool deleted_here = false;
-      try {
-        co_await push_manifest(change.repository, change.digest);
-      } catch (const SyncFailure& failure) {
-        if (failure.kind() != Failure::NotFound) throw;
-        deleted_here = true;  // before it could go up: the delete's own entry follows
-      }
-      if (deleted_here) {
-        // The tag is still this entry's to settle: a parent's message about it came down while it waited and left it
-        // alone (tag_pending). Returning without it left the node and its subtree without the parent's tag for good
-        // (found by scenarios/token-churn.json's deletes).
-        if (change.tag) {
-          const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
-          co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
-        }
-        co_return;
-      }
-      if (!change.tag) co_return;
-      // SPEC 5.7: move the parent's tag only if it still points where this node last saw it.
-      const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
-      const std::optional<oci::Digest> base = store_.parent_tag(change.repository, *change.tag);
-      if (theirs != change.digest && theirs != base) {
-        // The parent moved the tag (or removed it) since this node last saw it: the parent's value wins.
-        ++counters_.conflicts;
-        log::warn("tag conflict: the parent's value wins",
-                  {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
-                   {"parent", theirs ? theirs->str() : std::string("(removed)")}});
-        co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
-        co_return;
-      }
-      if (theirs != change.digest) {
-        const auto record = storage_.metadata->manifest(change.repository, change.digest);
-        http::Headers put_headers;
-        put_headers.set("Content-Type", record ? record->media_type : std::string(oci::kOciImageManifest));
-        http::ClientResponse put = co_await push_exchange(
-            http::Method::Put, manifest_path(change.repository, *change.tag), put_headers,
-            std::make_unique<http::StringBody>(read_blob(*storage_.blobs, change.digest)));
-        if (put.status != 201)
-          throw SyncFailure(Failure::Unreachable, "tagging " + *change.tag + ": " + answered(put));
-      }
-      store_.set_parent_tag(change.repository, *change.tag, change.digest);
+      // Named, not built inside the co_await (GCC 12).
+      const std::string repository = change.repository;
+      const oci::Digest digest = change.digest;
+      const int64_t id = entry.id;
+      co_await push_manifest_entry(std::move(entry));
+      co_await settle_kept_manifest(repository, digest, id);
       co_return;
     }
     case Kind::ManifestDeleted: {

@@ -14,6 +14,7 @@
 // children hear of them.
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,9 +91,16 @@ class ContentSync {
   // Local removals (a message from above, or a resync).
   void delete_manifest_here(const std::string& repository, const oci::Digest& digest);
   void delete_tag_here(const std::string& repository, const std::string& tag);
+  // Whether a push made here and not yet above names `digest`: its manifest, or one an index it pushes names.
+  bool named_by_pending_push(const std::string& repository, const oci::Digest& digest);
   // The parent deleted `digest`, which a push made here and not yet above names again: the manifest stays for that
   // push to take up, and only the tags here that point at it and that nothing here changed since go, as they went above.
   void keep_pushed_manifest_deleted_above(const std::string& repository, const oci::Digest& digest);
+  // After the push of entry `id`: a manifest it kept from a parent's delete (above) that the parent no longer has,
+  // its push having landed, was deleted above after that push; unless a later push here names it again, that delete,
+  // the newer, is applied here too.
+  Task<void> settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id);
+  Task<void> push_manifest_entry(JournalEntry entry);
   // Drops `digest` from `repository` if it or anything it references is damaged; true if it did.
   bool drop_if_damaged(const std::string& repository, const oci::Digest& digest);
   // Is the stored copy of `digest` whole and right? (Resync repairs a tampered store, SPEC 2.11.)
@@ -104,6 +112,9 @@ class ContentSync {
   std::function<void(const oci::ContentChange&)> applied_;
   struct BlobInFlight;
   std::map<std::string, std::shared_ptr<BlobInFlight>> blobs_in_flight_;  // digest -> the fetch in progress
+  // Manifests a parent's delete found still named by a push here, kept for it (repository, digest): in memory only,
+  // since a node that restarts pushes them up again anyway.
+  std::set<std::pair<std::string, std::string>> kept_for_push_;
   ContentCounters counters_;
 };
 

@@ -77,6 +77,12 @@ class MemorySyncStore final : public SyncStore {
     for (auto it = parent_tags_.lower_bound(prefix); it != parent_tags_.end() && it->first.starts_with(prefix);)
       it = it->second == digest ? parent_tags_.erase(it) : std::next(it);
   }
+  void forget_parent_tags_deleted_above(std::string_view repository, const oci::Digest& digest) override {
+    std::lock_guard lock(mutex_);
+    const std::string prefix = key(repository, "");
+    for (auto it = parent_tags_.lower_bound(prefix); it != parent_tags_.end() && it->first.starts_with(prefix);)
+      it = it->second == digest && !pending_tags_.contains(it->first) ? parent_tags_.erase(it) : std::next(it);
+  }
 
   std::optional<std::string> partial_download(std::string_view repository, const oci::Digest& digest) override {
     std::lock_guard lock(mutex_);

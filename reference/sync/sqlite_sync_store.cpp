@@ -135,6 +135,16 @@ class SqliteSyncStore final : public SyncStore {
         .run();
   }
 
+  void forget_parent_tags_deleted_above(std::string_view repository, const oci::Digest& digest) override {
+    std::lock_guard lock(mutex_);
+    db_.query(
+           "DELETE FROM parent_tags WHERE repository = ?1 AND digest = ?2 AND NOT EXISTS "
+           "(SELECT 1 FROM journal WHERE journal.repository = parent_tags.repository AND journal.tag = parent_tags.tag)")
+        .bind(1, repository)
+        .bind(2, digest.str())
+        .run();
+  }
+
   std::optional<std::string> partial_download(std::string_view repository, const oci::Digest& digest) override {
     std::lock_guard lock(mutex_);
     auto query = db_.query("SELECT upload FROM partial_downloads WHERE repository = ?1 AND digest = ?2");

@@ -52,6 +52,10 @@ class SyncStore {
   // every tag last seen above at `digest` is forgotten. Kept, the next push of such a tag here read the parent's
   // missing tag as the parent's own removal, a conflict the parent's value won (SPEC 5.7), and the tag never went up.
   virtual void forget_parent_tags_at(std::string_view repository, const oci::Digest& digest) = 0;
+  // The parent deleted the manifest `digest`, and its tags with it: the same, but a tag whose change made here is still
+  // waiting to go up keeps what this node last saw, so that change meets the parent's removal as the conflict it is
+  // (SPEC 5.7), as a parent's untag of such a tag leaves it.
+  virtual void forget_parent_tags_deleted_above(std::string_view repository, const oci::Digest& digest) = 0;
 
   // The upload session a download of `digest` for `repository` writes into, while it is in progress. Remembered once
   // the session exists and forgotten (nullopt) once the blob is stored or the session dropped. Kept only in memory, a

@@ -50,9 +50,12 @@ class LossyClient final : public http::HttpClient {
     bool negotiating = false;
     // Called with each request as the node sends it: a test's stand-in for what else happens on the node meanwhile.
     std::function<void(const http::ClientRequest&)> before_send;
+    // Requests for which this is true reach the server, but their answer waits until release_held(): a slow answer,
+    // so that a test can make things happen between a request's effect and the node hearing of it.
+    std::function<bool(const http::ClientRequest&)> hold_answer;
     bool any() const {
       return loss > 0 || !dropped_target.empty() || !dropped_prefix.empty() || !gone_part.empty() || negotiating ||
-             before_send;
+             before_send || hold_answer;
     }
   };
   LossyClient(http::HttpClient& inner, Faults faults, uint64_t seed)
@@ -79,6 +82,12 @@ class LossyClient final : public http::HttpClient {
       done(http::ClientResult{http::ClientResponse{404, {}, {}}, {}});
       return;
     }
+    if (faults_.hold_answer && faults_.hold_answer(request)) {
+      inner_.send(std::move(request), std::move(sink), [this, done = std::move(done)](http::ClientResult result) {
+        held_.push_back([done, result = std::move(result)]() mutable { done(std::move(result)); });
+      });
+      return;
+    }
     const bool lose = static_cast<double>(random_.uniform(1'000'000)) < faults_.loss * 1'000'000;
     inner_.send(std::move(request), std::move(sink), [lose, done = std::move(done)](http::ClientResult result) {
       if (lose) result = http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
@@ -88,6 +97,10 @@ class LossyClient final : public http::HttpClient {
   uint64_t dropped() const { return dropped_; }
   uint64_t gone() const { return gone_; }
   uint64_t unnegotiated() const { return unnegotiated_; }
+  size_t held() const { return held_.size(); }
+  void release_held() {
+    for (auto& deliver : std::exchange(held_, {})) deliver();
+  }
 
  private:
   http::HttpClient& inner_;
@@ -96,6 +109,7 @@ class LossyClient final : public http::HttpClient {
   uint64_t dropped_ = 0;
   uint64_t gone_ = 0;
   uint64_t unnegotiated_ = 0;
+  std::vector<std::function<void()>> held_;  // answers waiting for release_held()
 };
 
 struct WorldNode {

@@ -171,6 +171,57 @@ BOOST_AUTO_TEST_CASE(a_tag_pushed_below_on_a_manifest_the_cloud_deleted_meanwhil
   }
 }
 
+// The same new tag, but the cloud deletes the manifest after the tag's push landed there, and its message comes down
+// before the node hears the push's answer: the node kept the manifest for a push that was in fact older than the
+// delete, and kept apps/tool:2 for good while the cloud had neither. The delete is the newer, and applies here too.
+BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_too) {
+  HierarchyWorld world;
+  bool holding = false;
+  world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2";
+  };
+  const auto factory = started_factory(world);
+  const std::string image = push_tool_and_sync(world, factory, "ours");
+  auto& client = *world.node("factory").lossy_client;
+
+  holding = true;
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", factory, "apps/tool", "2", "ours"), image);
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
+  BOOST_REQUIRE(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2") == image);
+  BOOST_REQUIRE_EQUAL(
+      world.call("cloud:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + image, world.admin()).status, 202);
+  // The delete comes down while the push waits for its answer: tag 1 goes below, the manifest stays for the push.
+  BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));
+  holding = false;
+  client.release_held();
+
+  const auto tag_2_at_factory = [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "2"); };
+  BOOST_TEST(world.run_until([&] { return tag_2_at_factory().empty(); }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(tag_2_at_factory().empty());
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2").empty());
+  BOOST_TEST(world.call("factory:5000", http::Method::Head, "/v2/apps/tool/manifests/" + image, factory).status == 404);
+}
+
+// The cloud deletes an image the factory synced, its tag with it, and the factory applies that; later a client there
+// pushes the tag anew. What the factory last saw of the tag above still named the deleted manifest, so the parent's
+// missing tag read as the parent's own removal, a conflict the parent won: the new push lost its tag on both sides.
+BOOST_AUTO_TEST_CASE(a_tag_pushed_after_the_parent_deleted_its_manifest_goes_up) {
+  HierarchyWorld world;
+  const auto factory = started_factory(world);
+  const std::string old = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "old");
+  BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory) == old; }, 5min));
+  BOOST_REQUIRE_EQUAL(
+      world.call("cloud:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + old, world.admin()).status, 202);
+  BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));
+
+  const std::string fresh = world.push_image("factory:5000", factory, "apps/tool", "1", "new");
+  BOOST_TEST(world.run_until([&] { return tool_at_cloud(world) == fresh; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);
+  BOOST_TEST(tool_at_cloud(world) == fresh);
+  BOOST_TEST(tool_at_factory(world, factory) == fresh);
+}
+
 // Taking the parent's value for a change that cannot go up must leave a later change of the same tag to settle itself
 // against what the node last saw above (found in review of the fixes above). Here an untag meets a move above and a
 // later push of the tag waits behind it: the move still wins over that push (SPEC 5.7).

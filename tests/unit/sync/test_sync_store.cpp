@@ -93,6 +93,22 @@ void forgets_the_tags_at_a_deleted_digest(SyncStore& store) {
   BOOST_TEST((store.parent_tag("apps/b", "v1") == std::optional<oci::Digest>(digest_of(1))));
 }
 
+// A delete made above forgets them too, but not a tag whose change made here still waits in the journal: that change
+// meets the parent's removal as a conflict (SPEC 5.7).
+void forgets_the_tags_deleted_above_but_pending_ones(SyncStore& store) {
+  store.set_parent_tag("apps/a", "v1", digest_of(1));
+  store.set_parent_tag("apps/a", "moved", digest_of(1));
+  store.set_parent_tag("apps/a", "v2", digest_of(2));
+  store.set_parent_tag("apps/ab", "v1", digest_of(1));
+  store.append(change(Kind::ManifestPut, "apps/a", 3, "moved"));  // moved here to another manifest, not yet above
+  store.append(change(Kind::ManifestPut, "apps/ab", 3, "v1"));    // another repository's tag of the same name
+  store.forget_parent_tags_deleted_above("apps/a", digest_of(1));
+  BOOST_TEST(!store.parent_tag("apps/a", "v1"));
+  BOOST_TEST((store.parent_tag("apps/a", "moved") == std::optional<oci::Digest>(digest_of(1))));
+  BOOST_TEST((store.parent_tag("apps/a", "v2") == std::optional<oci::Digest>(digest_of(2))));
+  BOOST_TEST((store.parent_tag("apps/ab", "v1") == std::optional<oci::Digest>(digest_of(1))));
+}
+
 // The session a download writes into is remembered per repository and digest until it is forgotten; a later one
 // replaces it.
 void remembers_downloads_in_progress(SyncStore& store) {
@@ -142,6 +158,12 @@ BOOST_AUTO_TEST_CASE(both_stores_forget_the_tags_last_seen_at_a_deleted_digest) 
   forgets_the_tags_at_a_deleted_digest(*open_memory_sync_store());
   outpost::testing::TemporaryDirectory directory{"sync-store-test"};
   forgets_the_tags_at_a_deleted_digest(*open_sqlite_sync_store(directory.path()));
+}
+
+BOOST_AUTO_TEST_CASE(both_stores_forget_the_tags_deleted_above_but_those_with_a_change_waiting) {
+  forgets_the_tags_deleted_above_but_pending_ones(*open_memory_sync_store());
+  outpost::testing::TemporaryDirectory directory{"sync-store-test"};
+  forgets_the_tags_deleted_above_but_pending_ones(*open_sqlite_sync_store(directory.path()));
 }
 
 BOOST_AUTO_TEST_CASE(both_stores_remember_which_session_holds_a_download_in_progress) {
