@@ -17,8 +17,16 @@ nlohmann::json WorkloadStats::to_json() const {
                        {"missing", deletes_missing}, {"refused", deletes_refused}, {"failed", deletes_failed},
                        {"skipped", deletes_skipped}}},
           {"tags", {{"attempted", tags_attempted}, {"acknowledged", tags_acknowledged}, {"missing", tags_missing},
-                    {"refused", tags_refused}, {"failed", tags_failed}, {"skipped", tags_skipped}}},
+                    {"refused", tags_refused}, {"failed", tags_failed}, {"skipped", tags_skipped},
+                    {"uncertain", tags_uncertain}}},
           {"changes", {{"applied", changes_applied}, {"failed", changes_failed}}}};
+}
+
+bool DeleteWatch::may_take(const std::string& key, uint64_t settled_before) const {
+  const auto flying = in_flight.find(key);
+  const auto done = settled.find(key);
+  return (flying != in_flight.end() && flying->second > 0) || unanswered.contains(key) ||
+         (done != settled.end() && done->second != settled_before);
 }
 
 Workload::Workload(WorkloadContext context, const std::vector<WorkloadItem>& items)
@@ -104,14 +112,21 @@ Task<void> pull_task(OciEndpoint endpoint, std::string node, std::string token, 
 // expected at the cloud after a delete that was applied would be a false alarm.
 Task<void> delete_task(OciEndpoint endpoint, std::string node, std::string repository, std::string reference,
                        std::string digest, EventLoop* loop, WorldObserver* observer,
-                       std::vector<AcknowledgedPush>* acknowledged, WorkloadStats* stats) {
+                       std::vector<AcknowledgedPush>* acknowledged, WorkloadStats* stats, DeleteWatch* watch) {
+  const std::string key = repository + "@" + digest;
+  ++watch->in_flight[key];
   int status = 0;
   try {
     status = co_await delete_manifest(endpoint, repository, reference);
   } catch (const Cancelled&) {
+    --watch->in_flight[key];
+    watch->unanswered.insert(key);  // sent, perhaps: it may land
     ++stats->deletes_failed;
     co_return;
   }
+  --watch->in_flight[key];
+  if (status == 0) watch->unanswered.insert(key);
+  if (status == 0 || status == 202) ++watch->settled[key];
   if (status == 404) {
     ++stats->deletes_missing;  // not there (yet, or any more)
     co_return;
@@ -131,9 +146,15 @@ Task<void> delete_task(OciEndpoint endpoint, std::string node, std::string repos
 
 // A tag acknowledged is a push of the manifest it names: expected at the cloud from now on, a delete of that manifest
 // before it notwithstanding (SPEC 5.6: an acknowledged write is not lost).
+// One that a delete of the manifest, under way or unanswered at any time between the tag's request and its answer,
+// could have taken (here or above) is uncertain, as an unanswered delete is: not expected, and not checked.
 Task<void> tag_task(OciEndpoint endpoint, std::string node, std::string repository, std::string digest,
                     std::string tag, EventLoop* loop, WorldObserver* observer,
-                    std::vector<AcknowledgedPush>* acknowledged, WorkloadStats* stats) {
+                    std::vector<AcknowledgedPush>* acknowledged, WorkloadStats* stats, const DeleteWatch* watch) {
+  const std::string key = repository + "@" + digest;
+  const auto settled = watch->settled.find(key);
+  const uint64_t settled_before = settled == watch->settled.end() ? 0 : settled->second;
+  const bool overlapped_at_start = watch->may_take(key, settled_before);
   PushOutcome outcome;
   try {
     outcome = co_await tag_manifest(endpoint, repository, digest, tag);
@@ -141,7 +162,9 @@ Task<void> tag_task(OciEndpoint endpoint, std::string node, std::string reposito
     ++stats->tags_failed;
     co_return;
   }
-  if (outcome.acknowledged) {
+  if (outcome.acknowledged && (overlapped_at_start || watch->may_take(key, settled_before))) {
+    ++stats->tags_uncertain;
+  } else if (outcome.acknowledged) {
     ++stats->tags_acknowledged;
     acknowledged->push_back({loop->now(), node, repository, tag, digest});
     observer->on_push_acknowledged(PushEvent{loop->now(), node, repository, tag, digest, 0});  // no bytes to move
@@ -212,7 +235,7 @@ void Workload::remove(const DeleteAction& action) {
   ++stats_.deletes_attempted;
   track(delete_task(endpoint_at(action.node, action.token), action.node, chosen->repository,
                     action.untag ? chosen->tag : chosen->digest, chosen->digest, &context_.loop, &context_.observer,
-                    &acknowledged_, &stats_));
+                    &acknowledged_, &stats_, &deletes_));
 }
 
 void Workload::retag(const TagAction& action) {
@@ -224,7 +247,7 @@ void Workload::retag(const TagAction& action) {
   ++stats_.tags_attempted;
   track(tag_task(endpoint_at(action.node, action.token), action.node, chosen->repository, chosen->digest,
                  action.node + "-tag-" + std::to_string(++tag_sequence_), &context_.loop, &context_.observer,
-                 &acknowledged_, &stats_));
+                 &acknowledged_, &stats_, &deletes_));
 }
 
 void Workload::change(std::function<Task<void>()> make) { track(change_task(std::move(make), &stats_)); }

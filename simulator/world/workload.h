@@ -6,6 +6,8 @@
 // would.
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,8 +35,19 @@ struct WorkloadStats {
   uint64_t deletes_skipped = 0;  // nothing acknowledged yet that the node syncs
   uint64_t tags_attempted = 0, tags_acknowledged = 0, tags_missing = 0, tags_refused = 0, tags_failed = 0;
   uint64_t tags_skipped = 0;  // nothing acknowledged yet that the node syncs
+  uint64_t tags_uncertain = 0;  // acknowledged while a delete of the manifest was under way: not expected anywhere
   uint64_t changes_applied = 0, changes_failed = 0;
   nlohmann::json to_json() const;
+};
+
+// The deletes of each "repository@digest" under way, how many were settled (answered 202, or never answered), and
+// those never answered, which may still land at any time (a paused node applies them when it resumes).
+struct DeleteWatch {
+  std::map<std::string, int> in_flight;
+  std::map<std::string, uint64_t> settled;
+  std::set<std::string> unanswered;
+  // Whether a delete of the manifest could have taken it since `settled_before` (settled[key] when the tag was sent).
+  bool may_take(const std::string& key, uint64_t settled_before) const;
 };
 
 struct AcknowledgedPush {
@@ -91,6 +104,7 @@ class Workload {
   uint64_t push_sequence_ = 0;
   uint64_t tag_sequence_ = 0;
   std::vector<AcknowledgedPush> acknowledged_;
+  DeleteWatch deletes_;
   WorkloadStats stats_;
 };
 
