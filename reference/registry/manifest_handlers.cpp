@@ -160,14 +160,8 @@ class ManifestPutCall final : public http::Call {
                        "manifest " + digest.str() + " is stored as " + stored->media_type +
                            "; the same bytes cannot be pushed again as " + record.media_type,
                        {{"mediaType", stored->media_type}});
-      // A link whose file is gone (left by garbage collection on a disk too full to record the removal) is a blob
-      // this repository cannot serve: unknown, as a GET of it answers.
-      for (const auto& blob : parsed.blobs)
-        if (!blob.external &&
-            !(metadata.blob_linked(repository_, blob.digest) && context_.storage.blobs->size_of(blob.digest)))
-          throw manifest_blob_unknown(blob.digest.str());
-      for (const auto& child : parsed.manifests)
-        if (!metadata.manifest(repository_, child.digest)) throw manifest_blob_unknown(child.digest.str());
+      if (const auto missing = storage::missing_part(context_.storage, repository_, parsed))
+        throw manifest_blob_unknown(missing->digest.str());
       context_.storage.blobs->put(body_);
       metadata.put_manifest(repository_, record,
                             reference_.digest ? std::nullopt : std::optional<std::string>(reference_.tag));

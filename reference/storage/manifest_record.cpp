@@ -15,4 +15,15 @@ ManifestRecord manifest_record(const oci::ParsedManifest& parsed, const oci::Dig
   return record;
 }
 
+std::optional<MissingPart> missing_part(Storage& storage, std::string_view repository,
+                                        const oci::ParsedManifest& parsed) {
+  for (const auto& blob : parsed.blobs)
+    if (!blob.external &&
+        !(storage.metadata->blob_linked(repository, blob.digest) && storage.blobs->size_of(blob.digest)))
+      return MissingPart{blob.digest, false};
+  for (const auto& child : parsed.manifests)
+    if (!storage.metadata->manifest(repository, child.digest)) return MissingPart{child.digest, true};
+  return std::nullopt;
+}
+
 }  // namespace outpost::storage

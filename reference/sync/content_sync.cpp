@@ -246,14 +246,13 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
       // found here (one linked long ago and referenced by nothing), and the manifest would name a missing blob here
       // for good (a manifest held is not fetched again). The next round fetches the blob again.
       std::shared_lock lock(storage_.commit_lock);
-      for (const auto& blob : parsed.blobs)
-        if (!blob.external && !(metadata.blob_linked(repository, blob.digest) && storage_.blobs->size_of(blob.digest)))
-          throw SyncFailure(Failure::Unreachable, "blob " + blob.digest.str() + " of manifest " + digest.str() +
-                                                      " was collected while the manifest was pulled; it is fetched again");
-      for (const auto& child : parsed.manifests)
-        if (!metadata.manifest(repository, child.digest))
-          throw SyncFailure(Failure::Unreachable, "manifest " + child.digest.str() + " of index " + digest.str() +
-                                                      " went while the index was pulled; it is fetched again");
+      if (const auto missing = storage::missing_part(storage_, repository, parsed)) {
+        throw SyncFailure(Failure::Unreachable,
+                          missing->manifest ? "manifest " + missing->digest.str() + " of index " + digest.str() +
+                                                  " went while the index was pulled; it is fetched again"
+                                            : "blob " + missing->digest.str() + " of manifest " + digest.str() +
+                                                  " was collected while the manifest was pulled; it is fetched again");
+      }
       storage_.blobs->put(response.body);
       metadata.put_manifest(repository, *record, tag);
     }
@@ -424,9 +423,10 @@ bool ContentSync::named_by_pending_push(const std::string& repository, const oci
   // would find a child gone and take itself for deleted here.
   auto& metadata = *storage_.metadata;
   std::vector<oci::Digest> named;
-  for (const auto& entry : store_.pending(1u << 20))
-    if (entry.change.kind == Kind::ManifestPut && entry.change.repository == repository)
-      named.push_back(entry.change.digest);
+  any_pending_after(0, [&](const oci::ContentChange& change) {
+    if (change.kind == Kind::ManifestPut && change.repository == repository) named.push_back(change.digest);
+    return false;  // every one
+  });
   std::set<oci::Digest> seen;
   while (!named.empty()) {
     const oci::Digest manifest = std::move(named.back());
@@ -504,15 +504,15 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       break;
     }
     case Kind::ManifestDeleted:
-      // Pushed here again since (a client's new tag on it, the same image pushed again) and not yet above: that push
-      // was acknowledged (SPEC 5.6) and goes up next, bringing the manifest back above, so it stays here. Deleted
-      // here, its journal entry found nothing to send and took the push for a delete made here: the write was lost on
-      // both sides.
       // The parent's tags on it went with it: what this node last saw of them is nothing now, but for a tag whose
       // change here waits to go up and meets this removal as a conflict (SPEC 5.7). Kept, a later push of such a
       // tag here read the parent's missing tag as the parent's own removal, a conflict the parent won: the pushed
       // tag was lost on both sides.
       store_.forget_parent_tags_deleted_above(change.repository, change.digest);
+      // Pushed here again since (a client's new tag on it, the same image pushed again) and not yet above: that push
+      // was acknowledged (SPEC 5.6) and goes up next, bringing the manifest back above, so it stays here. Deleted
+      // here, its journal entry found nothing to send and took the push for a delete made here: the write was lost on
+      // both sides.
       if (named_by_pending_push(change.repository, change.digest)) {
         keep_pushed_manifest_deleted_above(change.repository, change.digest);
       } else {
@@ -626,12 +626,11 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
   if (kept == kept_for_push_.end()) co_return;
   kept_for_push_.erase(kept);
   // Pushed again by a later entry: that push is later still, and settles it in its turn.
-  for (const JournalEntry& later : store_.pending(1u << 20, id)) {
-    if (later.change.kind == Kind::ManifestPut && later.change.repository == repository &&
-        later.change.digest == digest) {
-      kept_for_push_.emplace(repository, digest.str());
-      co_return;
-    }
+  if (any_pending_after(id, [&](const oci::ContentChange& later) {
+        return later.kind == Kind::ManifestPut && later.repository == repository && later.digest == digest;
+      })) {
+    kept_for_push_.emplace(repository, digest.str());
+    co_return;
   }
   http::Headers headers;
   headers.set("Accept", accept_all_manifests());
@@ -705,15 +704,20 @@ Task<std::optional<oci::Digest>> ContentSync::parent_value(std::string repositor
   co_return head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
 }
 
-bool ContentSync::changed_later(const std::string& repository, const std::string& tag, int64_t after) {
+bool ContentSync::any_pending_after(int64_t after, const std::function<bool(const oci::ContentChange&)>& matches) {
   constexpr size_t kPage = 1000;
   for (;;) {
     const std::vector<JournalEntry> page = store_.pending(kPage, after);
     for (const JournalEntry& later : page)
-      if (later.change.tag == tag && later.change.repository == repository) return true;
+      if (matches(later.change)) return true;
     if (page.size() < kPage) return false;
     after = page.back().id;
   }
+}
+
+bool ContentSync::changed_later(const std::string& repository, const std::string& tag, int64_t after) {
+  return any_pending_after(
+      after, [&](const oci::ContentChange& later) { return later.tag == tag && later.repository == repository; });
 }
 
 Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag, std::optional<oci::Digest> theirs,

@@ -57,6 +57,8 @@ class ContentSync {
   Task<void> take_parent_tag(std::string repository, std::string tag, std::optional<oci::Digest> theirs, int64_t entry);
   // The parent's value of a tag now (HEAD), or nothing.
   Task<std::optional<oci::Digest>> parent_value(std::string repository, std::string tag);
+  // Whether a journal entry after id `after` (0: any) matches, read page by page, stopping at the first match.
+  bool any_pending_after(int64_t after, const std::function<bool(const oci::ContentChange&)>& matches);
   // Whether a journal entry after `after` changes this tag.
   bool changed_later(const std::string& repository, const std::string& tag, int64_t after);
   // SPEC 5.5, 2.11: compares this node's repositories matching `patterns` with the parent's `inventory` (the gateway's
