@@ -17,7 +17,7 @@ class MemoryBlobStore final : public BlobStore {
   bool remove(const Digest& digest) override;
   std::vector<BlobInfo> list() override;
 
-  // Stores bytes already verified against `digest` (an upload commit, possibly sha512). Idempotent.
+  // Stores bytes already verified against `digest` (an upload commit, possibly sha512), in place of any held. Idempotent.
   void insert(const Digest& digest, std::string bytes);
 
  private:

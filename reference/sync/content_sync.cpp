@@ -133,6 +133,15 @@ std::string read_blob(storage::BlobStore& blobs, const oci::Digest& digest) {
   return bytes;
 }
 
+// A change pushed up that the parent answered otherwise than expected. A 4xx turns the change itself down (the link
+// threw 401, 403 and 429 already): sending the same bytes again gets the same answer, so it is Rejected and waits
+// with its repository's changes (SyncAgent::push_loop). Anything else (a redirect, an unexpected success) is retried.
+SyncFailure turned_down(const std::string& what, const http::ClientResponse& response) {
+  const bool rejected = response.status >= 400 && response.status < 500;
+  return SyncFailure(rejected ? Failure::Rejected : Failure::Unreachable, what + ": " + answered(response),
+                     response.status);
+}
+
 std::optional<oci::Digest> header_digest(const http::ClientResponse& response) {
   const auto value = response.headers.get("Docker-Content-Digest");
   return value ? oci::Digest::parse(*value) : std::nullopt;
@@ -205,6 +214,18 @@ bool ContentSync::intact(const oci::Digest& digest) {
     offset += got;
   }
   return hasher.finish() == digest;
+}
+
+std::string ContentSync::manifest_to_push(const std::string& repository, const oci::Digest& digest) {
+  // Checked before it goes: damaged bytes would be refused above anyway (DIGEST_INVALID), and a damaged manifest read
+  // here could name the wrong blobs. Nothing is dropped: it is this node's only copy of a client's push, which the
+  // client's push of the same manifest again repairs (the registry replaces damaged bytes).
+  std::string bytes = read_blob(*storage_.blobs, digest);
+  if (oci::digest_of(bytes, digest.algorithm()) != digest)
+    throw SyncFailure(Failure::Rejected, "manifest " + digest.str() + " of repository " + repository +
+                                             " is damaged or missing here (its bytes do not match its digest); "
+                                             "pushing it again here lets the change go up");
+  return bytes;
 }
 
 Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag) {
@@ -503,7 +524,7 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       }
       break;
     }
-    case Kind::ManifestDeleted:
+    case Kind::ManifestDeleted: {
       // The parent's tags on it went with it: what this node last saw of them is nothing now, but for a tag whose
       // change here waits to go up and meets this removal as a conflict (SPEC 5.7). Kept, a later push of such a
       // tag here read the parent's missing tag as the parent's own removal, a conflict the parent won: the pushed
@@ -512,13 +533,16 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       // Pushed here again since (a client's new tag on it, the same image pushed again) and not yet above: that push
       // was acknowledged (SPEC 5.6) and goes up next, bringing the manifest back above, so it stays here. Deleted
       // here, its journal entry found nothing to send and took the push for a delete made here: the write was lost on
-      // both sides.
+      // both sides. Decided under the commit lock, under which a client's manifest PUT stores and journals its
+      // manifest: such a push is journalled by now, or not stored yet (and stored again after this delete).
+      std::unique_lock lock(storage_.commit_lock);
       if (named_by_pending_push(change.repository, change.digest)) {
         keep_pushed_manifest_deleted_above(change.repository, change.digest);
       } else {
         delete_manifest_here(change.repository, change.digest);
       }
       break;
+    }
     case Kind::TagDeleted:
       // As above: a tag removed above that this node moved meanwhile is settled by the push of its move.
       if (change.tag && !store_.tag_pending(change.repository, *change.tag)) {
@@ -543,23 +567,43 @@ Task<void> ContentSync::push_blob(std::string repository, oci::Digest digest) {
   http::ClientResponse head = co_await push_exchange(http::Method::Head, path, {}, nullptr);
   if (head.status == 200) co_return;  // idempotent by digest: the parent has it (SPEC 5.8)
   auto reader = storage_.blobs->open(digest);
-  if (!reader) throw SyncFailure(Failure::NotFound, "blob " + digest.str() + " is gone from this node");
+  // Named by a manifest stored here, yet gone (removed by hand, lost with a disk): it cannot go up until a client
+  // pushes it again. Taken for "deleted here", as it once was, the change was dropped: an acknowledged push lost.
+  if (!reader)
+    throw SyncFailure(Failure::Rejected, "blob " + digest.str() + " of repository " + repository +
+                                             " is gone from this node; pushing it again here lets the change go up");
   http::Headers headers;
   headers.set("Content-Type", "application/octet-stream");
   http::ClientResponse posted =
       co_await push_exchange(http::Method::Post, "/v2/" + repository + "/blobs/uploads/?digest=" + digest.str(),
                              headers, std::make_unique<BlobSource>(std::move(reader)));
-  if (posted.status != 201)
-    throw SyncFailure(Failure::Unreachable, "pushing blob " + digest.str() + ": " + answered(posted));
+  if (posted.status != 201) throw turned_down("pushing blob " + digest.str(), posted);
   ++counters_.blobs_up;
 }
 
 Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest) {
   const auto record = storage_.metadata->manifest(repository, digest);
   if (!record) throw SyncFailure(Failure::NotFound, "manifest " + digest.str() + " is gone from this node");
-  const std::string bytes = read_blob(*storage_.blobs, digest);
-  oci::ParsedManifest parsed = oci::parse_manifest(bytes, record->media_type);
-  for (const auto& child : parsed.manifests) co_await push_manifest(repository, child.digest);
+  const std::string bytes = manifest_to_push(repository, digest);
+  oci::ParsedManifest parsed;
+  try {
+    parsed = oci::parse_manifest(bytes, record->media_type);
+  } catch (const oci::ManifestError& error) {
+    throw SyncFailure(Failure::Rejected, "manifest " + digest.str() + " of repository " + repository +
+                                             " cannot be read here: " + error.what());
+  }
+  for (const auto& child : parsed.manifests) {
+    try {
+      co_await push_manifest(repository, child.digest);
+    } catch (const SyncFailure& failure) {
+      if (failure.kind() != Failure::NotFound) throw;
+      // Only the manifest a change names going is a delete made here; a child gone from under its index is not.
+      throw SyncFailure(Failure::Rejected, "index " + digest.str() + " of repository " + repository +
+                                               " names manifest " + child.digest.str() +
+                                               ", which is gone from this node; pushing it again here lets the "
+                                               "change go up");
+    }
+  }
   for (const auto& blob : parsed.blobs) {
     // A foreign layer nobody uploaded to this repository here is fetched from its urls: nothing to push (and bytes
     // held for another repository are not this one's to send).
@@ -570,8 +614,7 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
   headers.set("Content-Type", record->media_type);
   http::ClientResponse put = co_await push_exchange(http::Method::Put, manifest_path(repository, digest.str()), headers,
                                                     std::make_unique<http::StringBody>(bytes));
-  if (put.status != 201)
-    throw SyncFailure(Failure::Unreachable, "pushing manifest " + digest.str() + ": " + answered(put));
+  if (put.status != 201) throw turned_down("pushing manifest " + digest.str(), put);
   ++counters_.manifests_up;
 }
 
@@ -581,8 +624,13 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
   try {
     co_await push_manifest(change.repository, change.digest);
   } catch (const SyncFailure& failure) {
-    if (failure.kind() != Failure::NotFound) throw;
-    deleted_here = true;  // before it could go up: the delete's own entry follows
+    // Deleted here before it could go up: the delete's own entry follows. Also when something it names went missing
+    // or was refused above while it was on its way: deleted meanwhile, what it named may have gone with it.
+    const bool gone = failure.kind() == Failure::NotFound ||
+                      (failure.kind() == Failure::Rejected &&
+                       !storage_.metadata->manifest(change.repository, change.digest));
+    if (!gone) throw;
+    deleted_here = true;
   }
   if (deleted_here) {
     // The tag is still this entry's to settle: a parent's message about it came down while it waited and left it
@@ -609,13 +657,14 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
   }
   if (theirs != change.digest) {
     const auto record = storage_.metadata->manifest(change.repository, change.digest);
+    // Deleted here since it went up: the delete's own entry follows, and takes the tag above with the manifest.
+    if (!record) co_return;
     http::Headers put_headers;
-    put_headers.set("Content-Type", record ? record->media_type : std::string(oci::kOciImageManifest));
+    put_headers.set("Content-Type", record->media_type);
     http::ClientResponse put = co_await push_exchange(
         http::Method::Put, manifest_path(change.repository, *change.tag), put_headers,
-        std::make_unique<http::StringBody>(read_blob(*storage_.blobs, change.digest)));
-    if (put.status != 201)
-      throw SyncFailure(Failure::Unreachable, "tagging " + *change.tag + ": " + answered(put));
+        std::make_unique<http::StringBody>(manifest_to_push(change.repository, change.digest)));
+    if (put.status != 201) throw turned_down("tagging " + *change.tag, put);
   }
   store_.set_parent_tag(change.repository, *change.tag, change.digest);
   co_return;
@@ -658,8 +707,7 @@ Task<void> ContentSync::push(JournalEntry entry) {
     case Kind::ManifestDeleted: {
       http::ClientResponse deleted = co_await push_exchange(
           http::Method::Delete, manifest_path(change.repository, change.digest.str()), {}, nullptr);
-      if (deleted.status != 202 && deleted.status != 404)
-        throw SyncFailure(Failure::Unreachable, "deleting " + change.digest.str() + ": " + answered(deleted));
+      if (deleted.status != 202 && deleted.status != 404) throw turned_down("deleting " + change.digest.str(), deleted);
       // Gone above, and so is every tag that pointed at it there: what this node last saw of those tags is nothing.
       store_.forget_parent_tags_at(change.repository, change.digest);
       ++counters_.deletes_up;
@@ -674,8 +722,7 @@ Task<void> ContentSync::push(JournalEntry entry) {
       if (theirs && (*theirs == change.digest || theirs == store_.parent_tag(change.repository, *change.tag))) {
         http::ClientResponse deleted = co_await push_exchange(
             http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr);
-        if (deleted.status != 202 && deleted.status != 404)
-          throw SyncFailure(Failure::Unreachable, "untagging " + *change.tag + ": " + answered(deleted));
+        if (deleted.status != 202 && deleted.status != 404) throw turned_down("untagging " + *change.tag, deleted);
         ++counters_.deletes_up;
         store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
         co_return;
@@ -726,10 +773,21 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
   // is for that: taking the parent's value now would hide a move above from it (the later push would win over the
   // parent), or bring back a value the later changes remove.
   if (changed_later(repository, tag, entry)) co_return;
+  bool gone_above = false;
   if (theirs) {
-    co_await pull_manifest(repository, *theirs, tag);
-  } else {
+    try {
+      co_await pull_manifest(repository, *theirs, tag);
+    } catch (const SyncFailure& failure) {
+      // Not fetched, as a parent's message that cannot be fetched is not (apply): it went above since the parent
+      // named it, and a later message brings what the tag is now; or the parent holds an index without one of its
+      // manifests. Thrown on, it stopped the whole journal here, every later change of every repository, for good.
+      if (failure.kind() != Failure::NotFound) throw;
+      gone_above = failure.what() == no_manifest_above(repository, *theirs);
+    }
+  }
+  if (!theirs || gone_above) {
     delete_tag_here(repository, tag);  // if it is here at all
+    theirs.reset();
   }
   store_.set_parent_tag(repository, tag, theirs);
 }

@@ -86,6 +86,8 @@ class ContentSync {
   };
   Task<void> resync_tag(ParentTag tag);  // one tag of a full resync: pull it, remember the parent's value
   Task<void> push_manifest(std::string repository, oci::Digest digest);
+  // This node's stored bytes of a manifest it pushes up, checked against their digest (Rejected if they do not match).
+  std::string manifest_to_push(const std::string& repository, const oci::Digest& digest);
   Task<void> push_blob(std::string repository, oci::Digest digest);
   // ParentLink::content for a push-up, counted in push_answers when answered.
   Task<http::ClientResponse> push_exchange(http::Method method, std::string target, http::Headers headers,

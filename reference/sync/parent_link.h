@@ -27,6 +27,11 @@ class SyncFailure : public std::runtime_error {
     AlreadyActive,   // SPEC 2.7: another instance holds the activation
     CursorExpired,   // SPEC 5.5: the messages after our cursor are gone: full resync
     NotFound,        // the parent does not have the object
+    // A change of the push-up journal that cannot go up as it is: the parent answered and turned the change itself
+    // down (400 DIGEST_INVALID, MANIFEST_INVALID, 413 ...), or this node cannot read what it would send (its stored
+    // manifest is damaged, a blob or child manifest it names is gone here). Retrying the same bytes does not help;
+    // the repository's changes wait, and a client's push of the right content repairs it.
+    Rejected,
   };
   SyncFailure(Kind kind, std::string message, int status = 0)
       : std::runtime_error(std::move(message)), kind_(kind), status_(status) {}

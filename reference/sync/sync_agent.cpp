@@ -186,6 +186,8 @@ void SyncAgent::record_failure(const SyncFailure& failure) {
     case Failure::CursorExpired:
       need_resync_ = true;
       break;
+    case Failure::Rejected:
+      break;  // one change's problem, not the link's (the push loop holds its repository and reports it)
     default:
       set_state(ConnectionState::Offline);
       message_config_version_ = 0;  // the next round starts with a short configuration read, not a long poll
@@ -194,7 +196,8 @@ void SyncAgent::record_failure(const SyncFailure& failure) {
   std::lock_guard lock(status_mutex_);
   if (status_details_.size() >= kMaxDetails) status_details_.erase(status_details_.begin());
   static constexpr const char* kCodes[] = {"ParentUnreachable", "SyncTokenDisabled", "Refused",
-                                           "AlreadyActivated", "CursorExpired", "NotFound"};
+                                           "AlreadyActivated", "CursorExpired",  "NotFound",
+                                           "PushRejected"};
   status_details_.push_back({{"type", "Sync"},
                              {"code", kCodes[static_cast<int>(failure.kind())]},
                              {"description", failure.what()},
@@ -728,7 +731,11 @@ Task<void> SyncAgent::push_loop() {
           try {
             co_await content_.push(entry);
           } catch (const SyncFailure& failure) {
-            if (failure.kind() != Failure::Refused || failure.status() != 403) throw;
+            // The same holds a change that cannot go up as it is (Rejected: turned down above, or damaged or missing
+            // here). Thrown on, it failed every pass at the same entry: the whole journal stopped behind it, for
+            // good, and the node reported its parent Offline.
+            const bool forbidden = failure.kind() == Failure::Refused && failure.status() == 403;
+            if (!forbidden && failure.kind() != Failure::Rejected) throw;
             refusal = failure;
           }
           if (refusal) {
@@ -736,14 +743,17 @@ Task<void> SyncAgent::push_loop() {
             refused_until_[repository] = clock_.monotonic() + options_.backoff_cap;
             std::lock_guard lock(status_mutex_);
             if (!push_refusals_.contains(repository)) {
-              push_refusals_[repository] = {{"type", "Sync"},
-                                            {"code", "PushRefused"},
-                                            {"description", "the parent refuses changes of repository '" + repository +
-                                                                "' (" + refusal->what() +
-                                                                "); they stay in the journal and are tried again"},
-                                            {"timestamp", format_rfc3339(clock_.now())}};
+              const bool rejected = refusal->kind() == Failure::Rejected;
+              push_refusals_[repository] = {
+                  {"type", "Sync"},
+                  {"code", rejected ? "PushRejected" : "PushRefused"},
+                  {"description", std::string(rejected ? "a change of repository '" + repository + "' cannot go up"
+                                                       : "the parent refuses changes of repository '" + repository +
+                                                             "'") +
+                                      " (" + refusal->what() + "); they stay in the journal and are tried again"},
+                  {"timestamp", format_rfc3339(clock_.now())}};
               last_status_sent_ = Nanoseconds(-1);  // tell the parent with the next round
-              log::warn("push-up refused",
+              log::warn(rejected ? "push-up rejected" : "push-up refused",
                         {{"cr", options_.cr_name}, {"repository", repository}, {"error", refusal->what()}});
             }
             continue;

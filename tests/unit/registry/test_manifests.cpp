@@ -248,3 +248,22 @@ BOOST_AUTO_TEST_CASE(subject_header_and_referrers) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// A connected registry journals a client's manifest PUT through on_change, and its sync agent decides a parent's
+// delete of a manifest under the commit lock: the PUT must be journalled before it lets the lock go. Told after, the
+// delete could land between the store and the journal entry, and the acknowledged push was lost.
+BOOST_FIXTURE_TEST_CASE(a_stored_manifest_is_reported_before_the_commit_lock_is_let_go, RegistryFixture) {
+  storage::Storage& held_storage = *this->storage;
+  registry::RegistryOptions options;
+  std::vector<bool> lock_free;  // whether the commit lock could be taken alone, at each report
+  options.on_change = [&](const oci::ContentChange&) {
+    const bool free = held_storage.commit_lock.try_lock();
+    if (free) held_storage.commit_lock.unlock();
+    lock_free.push_back(free);
+  };
+  registry::Registry reporting{held_storage, clock, random, this->policy, options};
+  InProcessClient reporting_client{reporting};
+  reporting_client.push_image("app", "v1", "{\"config\":1}", {"layer"});
+  BOOST_TEST_REQUIRE(lock_free.size() == 1u);
+  BOOST_TEST(!lock_free[0]);
+}

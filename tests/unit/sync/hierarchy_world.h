@@ -27,6 +27,10 @@ namespace outpost::test {
 // A client token's actions: read everything under apps/.
 inline const std::vector<std::string> kReadApps = {"repositories/apps/*/content/read",
                                                    "repositories/apps/*/metadata/read"};
+// A ReadWrite node's client: push, delete by digest and untag (metadata/write) under apps/.
+inline const std::vector<std::string> kWriteApps = {
+    "repositories/apps/*/content/read", "repositories/apps/*/metadata/read", "repositories/apps/*/content/write",
+    "repositories/apps/*/content/delete", "repositories/apps/*/metadata/write"};
 
 inline const WallTime kWorldStart = WallTime(std::chrono::seconds(1798761600));  // 2027-01-01T00:00:00Z
 

@@ -9,11 +9,6 @@ namespace outpost::test {
 
 namespace {
 using namespace std::chrono_literals;
-// A ReadWrite node's client: push, delete by digest and untag (metadata/write) under apps/.
-const std::vector<std::string> kWriteApps = {"repositories/apps/*/content/read", "repositories/apps/*/metadata/read",
-                                             "repositories/apps/*/content/write", "repositories/apps/*/content/delete",
-                                             "repositories/apps/*/metadata/write"};
-
 nlohmann::json resource(const std::string& mode, const nlohmann::json& parent) {
   return {{"mode", mode}, {"parent", parent}, {"repositories", {"apps/*"}}};
 }

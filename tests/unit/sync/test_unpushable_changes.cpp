@@ -1,0 +1,138 @@
+// Changes of the push-up journal that cannot go up as they are (SPEC 5.6: acknowledged pushes go up; nothing is lost):
+// a manifest damaged here, a blob or an index's manifest gone from here, a parent tag this node cannot fetch. Each
+// holds back its own repository only, is reported in the node's status, and goes up once a client pushes the content
+// again. Before, a damaged manifest stopped the whole journal for good (and the node reported its parent Offline),
+// a missing part was taken for a delete made here and the change dropped, and an unfetchable parent tag stopped the
+// whole journal too.
+#include <boost/test/unit_test.hpp>
+
+#include "reference/storage/memory_blob_store.h"
+#include "tests/unit/sync/hierarchy_world.h"
+
+namespace outpost::test {
+
+namespace {
+using namespace std::chrono_literals;
+// A ReadWrite factory under the cloud, ready, then cut off from it: what its clients push waits in its journal.
+struct CutOffFactory {
+  HierarchyWorld world;
+  std::pair<std::string, std::string> client;
+
+  CutOffFactory() {
+    client = world.add_connected_registry(
+        "factory", {{"mode", "ReadWrite"}, {"parent", nullptr}, {"repositories", {"apps/*"}}}, kWriteApps);
+    BOOST_REQUIRE(world.run_until([&] { return agent().ready(); }, 1min));
+    cut(true);
+  }
+  sync::SyncAgent& agent() { return *world.node("factory").node->agent(); }
+  void cut(bool down) {
+    world.network().set_link_down("factory", "cloud:5001", down);
+    world.network().set_link_down("factory", "cloud:5000", down);
+  }
+  std::string at_cloud(const std::string& repository, const std::string& tag) {
+    return world.tag_digest("cloud:5000", world.admin(), repository, tag);
+  }
+  // The held repositories the cloud shows for the factory, by status code ("PushRejected", "PushRefused").
+  std::vector<std::string> reported_at_cloud(const std::string& code) {
+    std::vector<std::string> descriptions;
+    const auto shown = world.manage(http::Method::Get, "connectedRegistries/factory");
+    for (const auto& detail : shown.value("statusDetails", nlohmann::json::array()))
+      if (detail.value("code", "") == code) descriptions.push_back(detail.value("description", ""));
+    return descriptions;
+  }
+  bool reported(const std::string& code, const std::string& part) {
+    for (const auto& description : reported_at_cloud(code))
+      if (description.find(part) != std::string::npos) return true;
+    return false;
+  }
+  storage::MemoryBlobStore& blobs() {
+    return dynamic_cast<storage::MemoryBlobStore&>(*world.node("factory").storage->blobs);
+  }
+  // One byte of a stored blob flipped, as a disk may: the bytes no longer match their digest.
+  void damage(const std::string& digest_text) {
+    const oci::Digest digest = *oci::Digest::parse(digest_text);
+    auto reader = blobs().open(digest);
+    BOOST_REQUIRE(reader);
+    std::string bytes(reader->size(), '\0');
+    BOOST_REQUIRE_EQUAL(reader->read_at(0, std::span<char>(bytes.data(), bytes.size())), bytes.size());
+    bytes[bytes.size() / 2] ^= 1;
+    blobs().remove(digest);
+    blobs().insert(digest, std::move(bytes));
+  }
+};
+
+std::string layer_of(const std::string& seed) {
+  return oci::digest_of("layer bytes of " + seed + std::string(1000, 'x')).str();
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(unpushable_changes)
+
+BOOST_FIXTURE_TEST_CASE(a_manifest_damaged_here_holds_back_only_its_repository_until_pushed_again, CutOffFactory) {
+  const std::string bad = world.push_image("factory:5000", client, "apps/bad", "1", "bad");
+  const std::string good = world.push_image("factory:5000", client, "apps/good", "1", "good");  // journalled after
+  damage(bad);
+  cut(false);
+
+  BOOST_TEST(world.run_until([&] { return at_cloud("apps/good", "1") == good; }, 5min));
+  BOOST_TEST(world.run_until([&] { return reported("PushRejected", "'apps/bad'"); }, 30min));
+  BOOST_TEST(reported("PushRejected", "do not match its digest"));
+  BOOST_TEST((agent().state() == sync::ConnectionState::Online));  // the parent is fine: this node's copy is not
+  BOOST_TEST(agent().status().at("pendingPushes") == 1u);
+  BOOST_TEST(at_cloud("apps/bad", "1").empty());
+
+  // The client pushes the image again: its bytes replace the damaged ones, and the held change goes up (within the
+  // backoff cap), followed by the new one.
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/bad", "1", "bad"), bad);
+  BOOST_TEST(world.run_until([&] { return at_cloud("apps/bad", "1") == bad; }, 5min));
+  BOOST_TEST(world.run_until([&] { return reported_at_cloud("PushRejected").empty(); }, 30min));
+  BOOST_TEST(agent().status().at("pendingPushes") == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_layer_gone_from_here_keeps_its_change_until_pushed_again, CutOffFactory) {
+  const std::string lost = world.push_image("factory:5000", client, "apps/lost", "1", "lost");
+  BOOST_REQUIRE(blobs().remove(*oci::Digest::parse(layer_of("lost"))));
+  cut(false);
+
+  BOOST_TEST(world.run_until([&] { return reported("PushRejected", "is gone from this node"); }, 30min));
+  BOOST_TEST(agent().status().at("pendingPushes") == 1u);  // kept, not taken for a delete made here
+  BOOST_TEST(at_cloud("apps/lost", "1").empty());
+
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/lost", "1", "lost"), lost);
+  BOOST_TEST(world.run_until([&] { return at_cloud("apps/lost", "1") == lost; }, 5min));
+  BOOST_TEST(world.run_until([&] { return agent().status().at("pendingPushes") == 0u; }, 5min));
+}
+
+// The cloud holds an index one of whose manifests was deleted there (a delete by digest is allowed), under a tag the
+// factory moved meanwhile: the push of the factory's move meets the parent's tag (a conflict, SPEC 5.7), whose index
+// cannot be fetched. That stopped the whole journal, every repository's changes, for good.
+BOOST_FIXTURE_TEST_CASE(a_parent_tag_on_an_index_missing_a_manifest_does_not_stop_the_journal, CutOffFactory) {
+  const std::string amd = world.push_image("cloud:5000", world.admin(), "apps/multi", "amd", "amd");
+  const std::string arm = world.push_image("cloud:5000", world.admin(), "apps/multi", "arm", "arm");
+  const nlohmann::json index = {
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.index.v1+json"},
+      {"manifests",
+       {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", amd}, {"size", 1}},
+        {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", arm}, {"size", 1}}}}};
+  BOOST_REQUIRE_EQUAL(world.call("cloud:5000", http::Method::Put, "/v2/apps/multi/manifests/1", world.admin(),
+                                 index.dump(), "application/vnd.oci.image.index.v1+json")
+                          .status,
+                      201);
+  BOOST_REQUIRE_EQUAL(
+      world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, world.admin()).status, 202);
+
+  const std::string ours = world.push_image("factory:5000", client, "apps/multi", "1", "ours");
+  const std::string later = world.push_image("factory:5000", client, "apps/later", "1", "later");
+  cut(false);
+
+  BOOST_TEST(world.run_until([&] { return at_cloud("apps/later", "1") == later; }, 5min));
+  BOOST_TEST(world.run_until([&] { return agent().status().at("pendingPushes") == 0u; }, 5min));
+  // The parent's value wins (SPEC 5.7), even one it cannot serve whole.
+  BOOST_TEST(at_cloud("apps/multi", "1") == oci::digest_of(index.dump()).str());
+  BOOST_TEST(at_cloud("apps/multi", "1") != ours);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace outpost::test
