@@ -808,11 +808,13 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
   // Tags still waiting in the journal are this node's news, not something to undo.
   std::set<std::pair<std::string, std::string>> unpushed;
   std::set<std::pair<std::string, std::string>> deleted_here;  // manifests deleted here, the delete not yet above
-  for (const auto& entry : store_.pending(1u << 20)) {
-    if (entry.change.tag) unpushed.emplace(entry.change.repository, *entry.change.tag);
-    if (entry.change.kind == Kind::ManifestDeleted)
-      deleted_here.emplace(entry.change.repository, entry.change.digest.str());
-  }
+  // Read page by page, all of it: a journal longer than one read (a node cut off for long) once had its later
+  // entries' tags taken back to the parent's values here.
+  any_pending_after(0, [&](const oci::ContentChange& change) {
+    if (change.tag) unpushed.emplace(change.repository, *change.tag);
+    if (change.kind == Kind::ManifestDeleted) deleted_here.emplace(change.repository, change.digest.str());
+    return false;  // every one
+  });
   // A parent that lists every manifest (not only tagged ones): what it no longer has goes here too. An older parent
   // lists tags only, and nothing is removed by digest then.
   const bool lists_manifests = inventory.value("listsManifests", false);
@@ -841,10 +843,20 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       const bool in_scope = gateway::repository_matches_any(patterns, repository);
       if (!in_scope && !read_only) continue;  // SPEC 2.8: a ReadWrite node keeps de-scoped repositories
       const nlohmann::json* listed = theirs.contains(repository) && in_scope ? &theirs[repository]["tags"] : nullptr;
-      for (const auto& tag : metadata.tags(repository, "", 1u << 20)) {
-        if (listed && listed->contains(tag)) continue;
-        if (unpushed.contains({repository, tag})) continue;
-        if (!read_only && !store_.parent_tag(repository, tag)) continue;  // never seen above: a local tag to keep
+      std::vector<std::string> stale;  // listed first, removed after: the listing pages by name
+      std::string after_tag;
+      for (;;) {
+        const auto tags = metadata.tags(repository, after_tag, 1000);
+        for (const auto& tag : tags) {
+          if (listed && listed->contains(tag)) continue;
+          if (unpushed.contains({repository, tag})) continue;
+          if (!read_only && !store_.parent_tag(repository, tag)) continue;  // never seen above: a local tag to keep
+          stale.push_back(tag);
+        }
+        if (tags.size() < 1000) break;
+        after_tag = tags.back();
+      }
+      for (const auto& tag : stale) {
         delete_tag_here(repository, tag);
         store_.set_parent_tag(repository, tag, std::nullopt);
       }
