@@ -43,6 +43,9 @@ struct PushEvent {
   Nanoseconds time{0};
   std::string node, repository, tag, digest;
   uint64_t bytes = 0;  // config and layers
+  // A new tag on a manifest pushed before (the workload's `tag` action): what has to travel is the tag, not content
+  // that may be everywhere already.
+  bool retag = false;
 };
 
 // A delete (or untag) a client saw acknowledged (202), or sent without hearing how it went (a transport failure: the

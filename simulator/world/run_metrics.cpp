@@ -170,7 +170,8 @@ void RunMetrics::on_push_acknowledged(const PushEvent& event) {
   if (!digest) return;  // the invariant checks report that
   auto references = check::stored_manifest(world_.host(event.node).storage(), event.repository, *digest);
   if (!references) return;  // and that
-  Arrival arrival{event.repository, *digest, std::move(*references), event.time, 0, false};
+  Arrival arrival{event.repository, *digest, std::move(*references), event.time, 0, false,
+                  event.retag ? event.tag : std::string()};
   if (event.node == cli::kCloudNodeName) {
     for (const auto& [node, parent] : parent_) {
       if (!syncs_repository(topology, node, event.repository)) continue;
@@ -197,6 +198,8 @@ bool RunMetrics::present(const std::string& node, const Arrival& arrival) {
   storage::Storage& storage = world_.host(node).storage();
   // Asked at every round of a node while the arrival is on its way: whether the manifest is there, not its record.
   if (!storage.metadata->has_manifest(arrival.repository, arrival.digest)) return false;
+  if (!arrival.tag.empty() && storage.metadata->resolve_tag(arrival.repository, arrival.tag) != arrival.digest)
+    return false;
   return std::all_of(arrival.references.begin(), arrival.references.end(), [&](const oci::Digest& digest) {
     return check::stored_blob(storage, arrival.repository, digest);
   });

@@ -62,6 +62,9 @@ class RunMetrics final : public WorldObserver {
     Nanoseconds acknowledged{0};
     int depth = 0;  // down: the receiving node's; up: the pushing node's
     bool up = false;
+    // A retag's tag, which must point at `digest` there too: its manifest is usually there long before, and counted
+    // as arrived by the manifest alone a retag added a near-zero sample at the next round.
+    std::string tag;
   };
   // Bytes per window, indexed by the window's number from the start of the run: a run spans at most a few hundred
   // windows (window_for), so a dense vector costs little, and the adds of every exchange are array writes (an

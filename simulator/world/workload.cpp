@@ -167,7 +167,7 @@ Task<void> tag_task(OciEndpoint endpoint, std::string node, std::string reposito
   } else if (outcome.acknowledged) {
     ++stats->tags_acknowledged;
     acknowledged->push_back({loop->now(), node, repository, tag, digest});
-    observer->on_push_acknowledged(PushEvent{loop->now(), node, repository, tag, digest, 0});  // no bytes to move
+    observer->on_push_acknowledged(PushEvent{loop->now(), node, repository, tag, digest, 0, true});  // no bytes
   } else if (outcome.status == 404) {
     ++stats->tags_missing;  // not there (yet, or any more)
   } else if (outcome.status >= 400) {

@@ -187,6 +187,36 @@ BOOST_AUTO_TEST_CASE(a_blob_served_through_a_repository_that_never_held_it_break
   BOOST_TEST(contains(first.detail, "does not hold the blob"), first.detail);
 }
 
+// A retag (the workload's `tag` action) travels as a tag: its manifest is usually at the parent long before, and
+// counted as arrived by the manifest alone, a retag added a near-zero propagation sample at the first round anyone
+// finished after its acknowledgement, whether the tag had gone up or not.
+BOOST_AUTO_TEST_CASE(a_retag_arrives_with_its_tag_not_with_its_manifest) {
+  World world(parse_scenario({{"topology", test::factory_topology()}}), 9);
+  world.build();
+  const auto pushed = world.push_now("factory", "apps/tool", "v1");
+  BOOST_REQUIRE(pushed.has_value());
+  BOOST_REQUIRE(world.run_until([&] { return world.read_node("cloud").content.count("apps/tool") == 1; }, 5min));
+  const auto up_at_depth_1 = [&] { return world.metrics().to_json().at("propagation").at("up").at("1"); };
+  const size_t before = up_at_depth_1().at("count").get<size_t>();
+
+  // Told of a retag at the factory that has not gone up (the test made no such tag anywhere), then of a round of the
+  // factory, which is when the cloud's store is looked at: the manifest is there, the tag is not.
+  const Nanoseconds now = world.loop().now();
+  world.metrics().on_push_acknowledged(PushEvent{now, "factory", "apps/tool", "promoted", pushed->digest, 0, true});
+  world.metrics().on_round_done(RoundEvent{now, now + 1s, "factory", 1});
+  BOOST_TEST(up_at_depth_1().at("count").get<size_t>() == before);
+  BOOST_TEST(up_at_depth_1().at("notArrived") == 1);
+
+  // Once the tag is at the cloud, the next round finds it.
+  storage::Storage& cloud = world.host("cloud").storage();
+  const auto record = cloud.metadata->manifest("apps/tool", *oci::Digest::parse(pushed->digest));
+  BOOST_REQUIRE(record.has_value());
+  cloud.metadata->put_manifest("apps/tool", *record, std::string("promoted"));
+  world.metrics().on_round_done(RoundEvent{now, now + 2s, "factory", 2});
+  BOOST_TEST(up_at_depth_1().at("count").get<size_t>() == before + 1);
+  BOOST_TEST(up_at_depth_1().at("notArrived") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_clean_run_holds_every_invariant_and_reports_sane_metrics) {
   json scenario = test::busy_scenario("10m");
   scenario["network"] = "simulated";
