@@ -46,7 +46,7 @@ void MemoryBlobStore::insert(const Digest& digest, std::string bytes) {
   std::lock_guard lock(mutex_);
   auto& held = blobs_[digest];
   // Verified bytes replace whatever is held, as DiskBlobStore::adopt does: the same bytes, or bytes a test damaged,
-  // which a client's push of the right ones thus repairs. (Compared first: a reader keeps the bytes it opened.)
+  // which a client's push of the right ones thus repairs. (Compared first: the same bytes need no new copy.)
   if (!held || *held != bytes) held = std::make_shared<const std::string>(std::move(bytes));
 }
 

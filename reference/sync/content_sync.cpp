@@ -437,17 +437,21 @@ void ContentSync::delete_manifest_here(const std::string& repository, const oci:
   }
 }
 
-bool ContentSync::named_by_pending_push(const std::string& repository, const oci::Digest& digest) {
+bool ContentSync::named_by_pending_push(const std::string& repository, const oci::Digest& digest, int64_t after,
+                                        int64_t& read_to) {
   if (store_.push_pending(repository, digest)) return true;
   if (store_.pending_count() == 0) return false;
   // An index pushed here names manifests the parent may delete one by one: each is kept with it, or the index's push
   // would find a child gone and take itself for deleted here.
   auto& metadata = *storage_.metadata;
   std::vector<oci::Digest> named;
-  any_pending_after(0, [&](const oci::ContentChange& change) {
-    if (change.kind == Kind::ManifestPut && change.repository == repository) named.push_back(change.digest);
-    return false;  // every one
-  });
+  any_pending_after(
+      after,
+      [&](const oci::ContentChange& change) {
+        if (change.kind == Kind::ManifestPut && change.repository == repository) named.push_back(change.digest);
+        return false;  // every one
+      },
+      &read_to);
   std::set<oci::Digest> seen;
   while (!named.empty()) {
     const oci::Digest manifest = std::move(named.back());
@@ -533,14 +537,19 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       // Pushed here again since (a client's new tag on it, the same image pushed again) and not yet above: that push
       // was acknowledged (SPEC 5.6) and goes up next, bringing the manifest back above, so it stays here. Deleted
       // here, its journal entry found nothing to send and took the push for a delete made here: the write was lost on
-      // both sides. Decided under the commit lock, under which a client's manifest PUT stores and journals its
-      // manifest: such a push is journalled by now, or not stored yet (and stored again after this delete).
-      std::unique_lock lock(storage_.commit_lock);
-      if (named_by_pending_push(change.repository, change.digest)) {
-        keep_pushed_manifest_deleted_above(change.repository, change.digest);
-      } else {
-        delete_manifest_here(change.repository, change.digest);
+      // both sides.
+      int64_t read_to = 0;
+      bool named = named_by_pending_push(change.repository, change.digest, 0, read_to);
+      if (!named) {
+        // Deleted under the commit lock, under which a client's manifest PUT stores and journals its manifest: such
+        // a push is journalled by now (looked for again, only among the entries journalled since the scan above,
+        // which ran unlocked: the whole journal read under the lock held back every client's push meanwhile), or
+        // not stored yet, and stored again after this delete.
+        std::unique_lock lock(storage_.commit_lock);
+        named = named_by_pending_push(change.repository, change.digest, read_to, read_to);
+        if (!named) delete_manifest_here(change.repository, change.digest);
       }
+      if (named) keep_pushed_manifest_deleted_above(change.repository, change.digest);
       break;
     }
     case Kind::TagDeleted:
@@ -577,6 +586,18 @@ Task<void> ContentSync::push_blob(std::string repository, oci::Digest digest) {
   http::ClientResponse posted =
       co_await push_exchange(http::Method::Post, "/v2/" + repository + "/blobs/uploads/?digest=" + digest.str(),
                              headers, std::make_unique<BlobSource>(std::move(reader)));
+  if (posted.status == 400 && !intact(digest)) {
+    // Damaged here (a flipped bit keeps its size, so a client's HEAD here still found it and never sent it again):
+    // dropped, as a full resync drops damaged content, so that the client's push of it repairs it.
+    std::unique_lock lock(storage_.commit_lock);
+    if (!intact(digest)) {
+      storage_.metadata->forget_blob(digest);
+      storage_.blobs->remove(digest);
+    }
+    throw SyncFailure(Failure::Rejected, "blob " + digest.str() + " of repository " + repository +
+                                             " is damaged on this node and was dropped; pushing it again here lets "
+                                             "the change go up");
+  }
   if (posted.status != 201) throw turned_down("pushing blob " + digest.str(), posted);
   ++counters_.blobs_up;
 }
@@ -597,7 +618,13 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
       co_await push_manifest(repository, child.digest);
     } catch (const SyncFailure& failure) {
       if (failure.kind() != Failure::NotFound) throw;
-      // Only the manifest a change names going is a delete made here; a child gone from under its index is not.
+      // A client here deleted it (its delete waits in the journal): the index cannot go up any more, and its push
+      // settles as one whose manifest was deleted here. Held instead, it held back every later change of the
+      // repository, that delete's own too, for good (found in review).
+      // (Or the child is here and the manifest it names was deleted here: judged so one level down already.)
+      if (store_.delete_pending(repository, child.digest) || storage_.metadata->has_manifest(repository, child.digest))
+        throw;
+      // Gone otherwise (removed by hand, lost with a disk): a client's push of it again lets the index go up.
       throw SyncFailure(Failure::Rejected, "index " + digest.str() + " of repository " + repository +
                                                " names manifest " + child.digest.str() +
                                                ", which is gone from this node; pushing it again here lets the "
@@ -751,12 +778,15 @@ Task<std::optional<oci::Digest>> ContentSync::parent_value(std::string repositor
   co_return head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
 }
 
-bool ContentSync::any_pending_after(int64_t after, const std::function<bool(const oci::ContentChange&)>& matches) {
+bool ContentSync::any_pending_after(int64_t after, const std::function<bool(const oci::ContentChange&)>& matches,
+                                    int64_t* read_to) {
   constexpr size_t kPage = 1000;
   for (;;) {
     const std::vector<JournalEntry> page = store_.pending(kPage, after);
-    for (const JournalEntry& later : page)
+    for (const JournalEntry& later : page) {
+      if (read_to) *read_to = later.id;
       if (matches(later.change)) return true;
+    }
     if (page.size() < kPage) return false;
     after = page.back().id;
   }
@@ -774,6 +804,7 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
   // parent), or bring back a value the later changes remove.
   if (changed_later(repository, tag, entry)) co_return;
   bool gone_above = false;
+  bool fetched = true;
   if (theirs) {
     try {
       co_await pull_manifest(repository, *theirs, tag);
@@ -783,12 +814,13 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
       // manifests. Thrown on, it stopped the whole journal here, every later change of every repository, for good.
       if (failure.kind() != Failure::NotFound) throw;
       gone_above = failure.what() == no_manifest_above(repository, *theirs);
+      fetched = false;
     }
   }
-  if (!theirs || gone_above) {
-    delete_tag_here(repository, tag);  // if it is here at all
-    theirs.reset();
-  }
+  // The parent's value wins (SPEC 5.7) even when it cannot be fetched: this node's losing value goes rather than stay
+  // here, and its subtree's, for good (found in review).
+  if (!theirs || !fetched) delete_tag_here(repository, tag);  // if it is here at all
+  if (gone_above) theirs.reset();
   store_.set_parent_tag(repository, tag, theirs);
 }
 
@@ -866,8 +898,8 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       } else if (in_scope && lists_manifests && read_only) {
         // A manifest the parent no longer has, deleted there while this node could not hear of it (its cursor
         // expired, the parent restarted): deleted here too (SPEC 5.1: deletes flow down; 5.5: a full resync repairs
-        // every difference). Only on a ReadOnly node: a ReadWrite node's client may store a manifest between this
-        // listing and its journal entry (the registry tells the agent after storing), and that push would be lost.
+        // every difference). Only on a ReadOnly node: a ReadWrite node's client may store and journal a manifest
+        // between the parent's listing and this delete, and that push would be lost.
         std::set<std::string> held_above;
         if (theirs.contains(repository))
           for (const auto& digest : theirs[repository].value("manifests", nlohmann::json::array()))

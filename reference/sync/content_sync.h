@@ -58,7 +58,9 @@ class ContentSync {
   // The parent's value of a tag now (HEAD), or nothing.
   Task<std::optional<oci::Digest>> parent_value(std::string repository, std::string tag);
   // Whether a journal entry after id `after` (0: any) matches, read page by page, stopping at the first match.
-  bool any_pending_after(int64_t after, const std::function<bool(const oci::ContentChange&)>& matches);
+  // `read_to`, if given, is left at the id of the last entry read.
+  bool any_pending_after(int64_t after, const std::function<bool(const oci::ContentChange&)>& matches,
+                         int64_t* read_to = nullptr);
   // Whether a journal entry after `after` changes this tag.
   bool changed_later(const std::string& repository, const std::string& tag, int64_t after);
   // SPEC 5.5, 2.11: compares this node's repositories matching `patterns` with the parent's `inventory` (the gateway's
@@ -96,7 +98,10 @@ class ContentSync {
   void delete_manifest_here(const std::string& repository, const oci::Digest& digest);
   void delete_tag_here(const std::string& repository, const std::string& tag);
   // Whether a push made here and not yet above names `digest`: its manifest, or one an index it pushes names.
-  bool named_by_pending_push(const std::string& repository, const oci::Digest& digest);
+  // Of the entries after `after` only (a push's own entry is looked up whatever its place); `read_to` is left at the
+  // last entry read.
+  bool named_by_pending_push(const std::string& repository, const oci::Digest& digest, int64_t after,
+                             int64_t& read_to);
   // The parent deleted `digest`, which a push made here and not yet above names again: the manifest stays for that
   // push to take up, and only the tags here that point at it and that nothing here changed since go, as they went above.
   void keep_pushed_manifest_deleted_above(const std::string& repository, const oci::Digest& digest);

@@ -742,11 +742,14 @@ Task<void> SyncAgent::push_loop() {
             held.insert(repository);
             refused_until_[repository] = clock_.monotonic() + options_.backoff_cap;
             std::lock_guard lock(status_mutex_);
-            if (!push_refusals_.contains(repository)) {
-              const bool rejected = refusal->kind() == Failure::Rejected;
+            const bool rejected = refusal->kind() == Failure::Rejected;
+            const char* code = rejected ? "PushRejected" : "PushRefused";
+            // Reported once per hold, and again when the reason's kind changes (refused above, then rejected).
+            if (const auto shown = push_refusals_.find(repository);
+                shown == push_refusals_.end() || shown->second.value("code", "") != code) {
               push_refusals_[repository] = {
                   {"type", "Sync"},
-                  {"code", rejected ? "PushRejected" : "PushRefused"},
+                  {"code", code},
                   {"description", std::string(rejected ? "a change of repository '" + repository + "' cannot go up"
                                                        : "the parent refuses changes of repository '" + repository +
                                                              "'") +

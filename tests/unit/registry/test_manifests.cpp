@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <future>
+
 #include "tests/unit/registry/registry_fixture.h"
 
 using namespace outpost;
@@ -257,8 +259,12 @@ BOOST_FIXTURE_TEST_CASE(a_stored_manifest_is_reported_before_the_commit_lock_is_
   registry::RegistryOptions options;
   std::vector<bool> lock_free;  // whether the commit lock could be taken alone, at each report
   options.on_change = [&](const oci::ContentChange&) {
-    const bool free = held_storage.commit_lock.try_lock();
-    if (free) held_storage.commit_lock.unlock();
+    // Asked from another thread: this one may hold the lock shared, and try_lock on a lock it holds is undefined.
+    const bool free = std::async(std::launch::async, [&] {
+                        const bool taken = held_storage.commit_lock.try_lock();
+                        if (taken) held_storage.commit_lock.unlock();
+                        return taken;
+                      }).get();
     lock_free.push_back(free);
   };
   registry::Registry reporting{held_storage, clock, random, this->policy, options};
