@@ -149,7 +149,12 @@ void SyncAgent::on_local_change(const oci::ContentChange& change) {
       break;
     }
   }
-  executor_.post([this] { push_wakeup_.notify(); });
+  // A client's push into a repository whose changes are held (refused above, or one that cannot go up as it is) may
+  // be the repair (the damaged or missing content pushed again): its changes are tried at once, not after the cap.
+  executor_.post([this, repository = change.repository] {
+    refused_until_.erase(repository);
+    push_wakeup_.notify();
+  });
 }
 
 void SyncAgent::set_state(ConnectionState state) {

@@ -191,10 +191,12 @@ class SyncAgent {
   std::optional<WallTime> last_sync_time_;
   std::optional<WallTime> last_activity_time_;
   std::vector<nlohmann::json> status_details_;
-  // The repositories whose changes the parent refuses (403), each with the detail of its first refusal: shown with
-  // status_details_ until their changes go up, not cleared by a pull round as those are (this node still holds them).
+  // The repositories whose changes are held (the parent refuses them, 403, or one cannot go up as it is), each with the
+  // detail of its hold: shown with status_details_ until their changes go up, not cleared by a pull round as those
+  // are (this node still holds them).
   std::map<std::string, nlohmann::json, std::less<>> push_refusals_;
-  // When each refused repository is tried again (monotonic; the push loop's own, no lock).
+  // When each held repository is tried again (monotonic; the agent thread's own, no lock): after the backoff cap, or
+  // at once after a client's push into it here.
   std::map<std::string, Nanoseconds, std::less<>> refused_until_;
   std::vector<nlohmann::json> notifications_;  // waiting to go up
   LinkCounters reported_link_;                 // copies for render_metrics()

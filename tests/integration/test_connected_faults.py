@@ -486,6 +486,54 @@ def test_pushes_at_a_cut_off_factory_survive_kill_9_and_reach_the_cloud(tree):
                 assert got.status_code == 200 and got.content == blob.data, describe(got)
 
 
+def push_rejections(t: ProxiedTree, name: str) -> list[str]:
+    """The PushRejected details the cloud shows for CR `name` (as the CR reported them)."""
+    details = t.h.mgmt.connected_registry(name).get("statusDetails", [])
+    return [d.get("description", "") for d in details if d.get("code") == "PushRejected"]
+
+
+def test_a_manifest_damaged_at_a_cut_off_factory_holds_back_only_its_repository_until_pushed_again(tree):
+    """SPEC 5.6 (acknowledged pushes go up), docs/protocol.md ("A change that cannot go up as it is"): a pushed
+    manifest whose stored file is damaged at factory before it could go up (one bit flipped, as a disk may) holds back
+    its own repository's changes only: the other repository's push reaches the cloud, the factory reports PushRejected
+    and stays Online, and the client's push of the same image again repairs the file and lets the change go up. Before,
+    the damaged entry failed every pass: no later push went up, and the factory reported its parent Offline."""
+    t = tree
+    t.add("factory", "ReadWrite", None, ["apps/*", "base"])
+    t.start("factory")
+    t.h.wait_ready("factory")
+    uplinks = t.uplinks("factory")
+    t.set_links(uplinks, False)
+    damaged, good = small_image("damaged-here"), small_image("good-after-it")
+    with t.client("factory") as factory:
+        factory.push_image("apps/damaged", damaged, "1")
+        factory.push_image("base", good, "1")  # journalled after the damaged one
+    hexdigest = damaged.digest.split(":", 1)[1]
+    stored = t.h.root / "factory" / "blobs" / "sha256" / hexdigest[:2] / hexdigest
+    flipped = bytearray(stored.read_bytes())
+    flipped[len(flipped) // 2] ^= 1
+    stored.write_bytes(bytes(flipped))
+
+    t.set_links(uplinks, True)
+    wait_for_digest(t, "cloud", "base", "1", good.digest)
+    def held_and_reported() -> Observed:
+        view = t.h.mgmt.connected_registry("factory")
+        rejected = [d for d in view.get("statusDetails", []) if d.get("code") == "PushRejected"]
+        return Observed(any("'apps/damaged'" in d.get("description", "") for d in rejected)
+                        and view["pendingPushes"] == 1, view)
+
+    view = wait_until(held_and_reported, PROPAGATION_TIMEOUT,
+                      "the cloud to show factory's PushRejected for apps/damaged, its one pending push").seen
+    assert view["connectionState"] == "Online", view
+    assert t.manifest_digest("cloud", "apps/damaged", "1") is None
+
+    with t.client("factory") as factory:
+        factory.push_image("apps/damaged", damaged, "1")  # tried at once: the push may be the repair
+    wait_for_digest(t, "cloud", "apps/damaged", "1", damaged.digest)
+    wait_until(lambda: Observed(not push_rejections(t, "factory"), push_rejections(t, "factory")),
+               PROPAGATION_TIMEOUT, "factory's PushRejected to clear at the cloud")
+
+
 # --- a cut link, seen in the node's /metrics -------------------------------------------------------------------------
 
 
