@@ -478,7 +478,13 @@ void ContentSync::keep_pushed_manifest_deleted_above(const std::string& reposito
     if (page.size() < 1000) break;
     after = page.back();
   }
-  for (const auto& tag : stale) delete_tag_here(repository, tag);
+  // Removed under the commit lock, each checked again: a client's push of the tag meanwhile (stored and journalled
+  // under that lock) keeps it.
+  std::unique_lock lock(storage_.commit_lock);
+  for (const auto& tag : stale)
+    if (metadata.resolve_tag(repository, tag) == digest && !store_.tag_pending(repository, tag))
+      delete_tag_here(repository, tag);
+  lock.unlock();
   kept_for_push_.emplace(repository, digest.str());
 }
 
@@ -554,7 +560,8 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
     }
     case Kind::TagDeleted:
       // As above: a tag removed above that this node moved meanwhile is settled by the push of its move.
-      if (change.tag && !store_.tag_pending(change.repository, *change.tag)) {
+      // Checked and removed under the commit lock: a client's push of the tag meanwhile is journalled by then.
+      if (std::unique_lock lock(storage_.commit_lock); change.tag && !store_.tag_pending(change.repository, *change.tag)) {
         if (storage_.metadata->resolve_tag(change.repository, *change.tag) == change.digest)
           delete_tag_here(change.repository, *change.tag);
         store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
@@ -589,11 +596,11 @@ Task<void> ContentSync::push_blob(std::string repository, oci::Digest digest) {
   if (posted.status == 400 && !intact(digest)) {
     // Damaged here (a flipped bit keeps its size, so a client's HEAD here still found it and never sent it again):
     // dropped, as a full resync drops damaged content, so that the client's push of it repairs it.
+    // Only the bytes go: every repository's link stays (another repository's manifest here may name the same layer),
+    // so the repair, through any of them, serves them all again. Checked again under the lock, against a client's
+    // repair meanwhile: a second hash of the layer under the lock, paid only for a layer found damaged.
     std::unique_lock lock(storage_.commit_lock);
-    if (!intact(digest)) {
-      storage_.metadata->forget_blob(digest);
-      storage_.blobs->remove(digest);
-    }
+    if (!intact(digest)) storage_.blobs->remove(digest);
     throw SyncFailure(Failure::Rejected, "blob " + digest.str() + " of repository " + repository +
                                              " is damaged on this node and was dropped; pushing it again here lets "
                                              "the change go up");
@@ -614,21 +621,34 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
                                              " cannot be read here: " + error.what());
   }
   for (const auto& child : parsed.manifests) {
+    bool deleted_here = false;
     try {
       co_await push_manifest(repository, child.digest);
     } catch (const SyncFailure& failure) {
       if (failure.kind() != Failure::NotFound) throw;
-      // A client here deleted it (its delete waits in the journal): the index cannot go up any more, and its push
-      // settles as one whose manifest was deleted here. Held instead, it held back every later change of the
-      // repository, that delete's own too, for good (found in review).
-      // (Or the child is here and the manifest it names was deleted here: judged so one level down already.)
-      if (store_.delete_pending(repository, child.digest) || storage_.metadata->has_manifest(repository, child.digest))
-        throw;
-      // Gone otherwise (removed by hand, lost with a disk): a client's push of it again lets the index go up.
-      throw SyncFailure(Failure::Rejected, "index " + digest.str() + " of repository " + repository +
-                                               " names manifest " + child.digest.str() +
-                                               ", which is gone from this node; pushing it again here lets the "
-                                               "change go up");
+      // The child is here, and what it names was judged one level down already.
+      if (storage_.metadata->has_manifest(repository, child.digest)) throw;
+      // Gone otherwise than by a client's delete here (removed by hand, lost with a disk): a client's push of it
+      // again lets the index go up.
+      if (!store_.delete_pending(repository, child.digest))
+        throw SyncFailure(Failure::Rejected, "index " + digest.str() + " of repository " + repository +
+                                                 " names manifest " + child.digest.str() +
+                                                 ", which is gone from this node; pushing it again here lets the "
+                                                 "change go up");
+      deleted_here = true;
+    }
+    if (deleted_here) {
+      // A client here deleted it after pushing the index (that delete waits in the journal). Held for it instead,
+      // the index held back every later change of the repository, that delete's own too, for good (found in
+      // review). The index still goes up if the parent holds the child (pushed up before it was deleted here; the
+      // delete follows and takes it there too); otherwise it cannot, and NotFound tells push_manifest_entry so.
+      http::Headers accept;
+      accept.set("Accept", accept_all_manifests());
+      http::ClientResponse above =
+          co_await push_exchange(http::Method::Head, manifest_path(repository, child.digest.str()), accept, nullptr);
+      if (above.status != 200)
+        throw SyncFailure(Failure::NotFound, "manifest " + child.digest.str() + " of index " + digest.str() +
+                                                 " was deleted here before it went up");
     }
   }
   for (const auto& blob : parsed.blobs) {
@@ -653,9 +673,16 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
   } catch (const SyncFailure& failure) {
     // Deleted here before it could go up: the delete's own entry follows. Also when something it names went missing
     // or was refused above while it was on its way: deleted meanwhile, what it named may have gone with it.
-    const bool gone = failure.kind() == Failure::NotFound ||
-                      (failure.kind() == Failure::Rejected &&
-                       !storage_.metadata->manifest(change.repository, change.digest));
+    const bool here = storage_.metadata->has_manifest(change.repository, change.digest);
+    if (failure.kind() == Failure::NotFound && here) {
+      // Still here, but an index whose manifest a client deleted here before it went up (push_manifest): it can
+      // never go up, and it stays here as the client left it, tag and all (settling the tag with the parent's value
+      // removed the client's tag from an index still stored here).
+      log::warn("an index whose manifest was deleted here cannot go up",
+                {{"repository", change.repository}, {"digest", change.digest.str()}, {"why", failure.what()}});
+      co_return;
+    }
+    const bool gone = failure.kind() == Failure::NotFound || (failure.kind() == Failure::Rejected && !here);
     if (!gone) throw;
     deleted_here = true;
   }
@@ -818,7 +845,10 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
     }
   }
   // The parent's value wins (SPEC 5.7) even when it cannot be fetched: this node's losing value goes rather than stay
-  // here, and its subtree's, for good (found in review).
+  // here, and its subtree's, for good (found in review). Unless a client changed the tag here while the parent's
+  // value was fetched: looked for again under the commit lock, under which a client's push is journalled.
+  std::unique_lock lock(storage_.commit_lock);
+  if (changed_later(repository, tag, entry)) co_return;
   if (!theirs || !fetched) delete_tag_here(repository, tag);  // if it is here at all
   if (gone_above) theirs.reset();
   store_.set_parent_tag(repository, tag, theirs);

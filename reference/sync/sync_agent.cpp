@@ -132,7 +132,8 @@ void SyncAgent::loop_ended() {
 
 void SyncAgent::on_local_change(const oci::ContentChange& change) {
   const auto settings = replica_.settings();
-  if (settings && settings->mode == auth::RegistryMode::ReadWrite) store_.append(change);
+  const bool journalled = settings && settings->mode == auth::RegistryMode::ReadWrite;
+  if (journalled) store_.append(change);
   children_log_.append(change, clock_.now());
   if (settings) {
     std::lock_guard lock(status_mutex_);
@@ -149,10 +150,12 @@ void SyncAgent::on_local_change(const oci::ContentChange& change) {
       break;
     }
   }
-  // A client's push into a repository whose changes are held (refused above, or one that cannot go up as it is) may
-  // be the repair (the damaged or missing content pushed again): its changes are tried at once, not after the cap.
-  executor_.post([this, repository = change.repository] {
-    refused_until_.erase(repository);
+  // A client's push into a repository whose changes wait for content damaged or missing here may be the repair (that
+  // content pushed again): they are tried at once, not after the cap. (Not a repository the parent turns down: its
+  // answer does not change with what a client pushes here, and each push would send the change up again.)
+  executor_.post([this, journalled, repository = change.repository] {
+    if (journalled) pushed_into_.insert(repository);
+    if (awaiting_repair_.contains(repository)) refused_until_.erase(repository);
     push_wakeup_.notify();
   });
 }
@@ -733,6 +736,7 @@ Task<void> SyncAgent::push_loop() {
             continue;
           }
           std::optional<SyncFailure> refusal;
+          pushed_into_.erase(repository);
           try {
             co_await content_.push(entry);
           } catch (const SyncFailure& failure) {
@@ -745,21 +749,33 @@ Task<void> SyncAgent::push_loop() {
           }
           if (refusal) {
             held.insert(repository);
-            refused_until_[repository] = clock_.monotonic() + options_.backoff_cap;
-            std::lock_guard lock(status_mutex_);
             const bool rejected = refusal->kind() == Failure::Rejected;
+            // Content damaged or missing here (no answer from the parent in it): a client's push may repair it.
+            const bool awaits_repair = rejected && refusal->status() == 0;
+            if (awaits_repair) {
+              awaiting_repair_.insert(repository);
+            } else {
+              awaiting_repair_.erase(repository);
+            }
+            // Pushed into by a client while this attempt ran, which may have been the repair: tried again next pass.
+            if (awaits_repair && pushed_into_.contains(repository)) {
+              push_wakeup_.notify();
+            } else {
+              refused_until_[repository] = clock_.monotonic() + options_.backoff_cap;
+            }
+            std::lock_guard lock(status_mutex_);
             const char* code = rejected ? "PushRejected" : "PushRefused";
-            // Reported once per hold, and again when the reason's kind changes (refused above, then rejected).
+            std::string description = std::string(rejected ? "a change of repository '" + repository + "' cannot go up"
+                                                            : "the parent refuses changes of repository '" +
+                                                                  repository + "'") +
+                                      " (" + refusal->what() + "); they stay in the journal and are tried again";
+            // Reported once per hold, and again when its reason changes (refused above, then damaged here).
             if (const auto shown = push_refusals_.find(repository);
-                shown == push_refusals_.end() || shown->second.value("code", "") != code) {
-              push_refusals_[repository] = {
-                  {"type", "Sync"},
-                  {"code", code},
-                  {"description", std::string(rejected ? "a change of repository '" + repository + "' cannot go up"
-                                                       : "the parent refuses changes of repository '" + repository +
-                                                             "'") +
-                                      " (" + refusal->what() + "); they stay in the journal and are tried again"},
-                  {"timestamp", format_rfc3339(clock_.now())}};
+                shown == push_refusals_.end() || shown->second.value("description", "") != description) {
+              push_refusals_[repository] = {{"type", "Sync"},
+                                            {"code", code},
+                                            {"description", std::move(description)},
+                                            {"timestamp", format_rfc3339(clock_.now())}};
               last_status_sent_ = Nanoseconds(-1);  // tell the parent with the next round
               log::warn(rejected ? "push-up rejected" : "push-up refused",
                         {{"cr", options_.cr_name}, {"repository", repository}, {"error", refusal->what()}});
@@ -779,6 +795,7 @@ Task<void> SyncAgent::push_loop() {
         if (push_refusals_.size() != before) last_status_sent_ = Nanoseconds(-1);
       }
       std::erase_if(refused_until_, [&held](const auto& entry) { return !held.contains(entry.first); });
+      std::erase_if(awaiting_repair_, [&held](const std::string& repository) { return !held.contains(repository); });
       push_backoff_.reset();
       push_attempts_.succeeded();
       continue;

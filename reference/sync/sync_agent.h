@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -195,9 +196,11 @@ class SyncAgent {
   // detail of its hold: shown with status_details_ until their changes go up, not cleared by a pull round as those
   // are (this node still holds them).
   std::map<std::string, nlohmann::json, std::less<>> push_refusals_;
-  // When each held repository is tried again (monotonic; the agent thread's own, no lock): after the backoff cap, or
-  // at once after a client's push into it here.
+  // When each held repository is tried again (monotonic; the agent thread's own, no lock, as the two below): after the
+  // backoff cap, or, when it waits for content damaged or missing here, at once after a client's push into it.
   std::map<std::string, Nanoseconds, std::less<>> refused_until_;
+  std::set<std::string, std::less<>> awaiting_repair_;  // held for content damaged or missing here
+  std::set<std::string, std::less<>> pushed_into_;      // a client pushed into it here since its last attempt
   std::vector<nlohmann::json> notifications_;  // waiting to go up
   LinkCounters reported_link_;                 // copies for render_metrics()
   ContentCounters reported_content_;

@@ -138,8 +138,11 @@ BOOST_FIXTURE_TEST_CASE(a_parent_tag_on_an_index_missing_a_manifest_does_not_sto
 // A bit flipped in a layer keeps its size, so a client's HEAD at the factory still finds it and the client never sends
 // it again; the parent turns the damaged bytes down (400 DIGEST_INVALID). The factory drops them, as a full resync
 // drops damaged content: its HEAD then answers 404, the client's push repairs the layer, and the change goes up.
+// The layer's links stay: another repository's manifest here names the same layer, and the repair through one
+// repository serves it through both again.
 BOOST_FIXTURE_TEST_CASE(a_layer_damaged_here_is_dropped_so_that_a_push_repairs_it, CutOffFactory) {
   const std::string image = world.push_image("factory:5000", client, "apps/rot", "1", "rot");
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/rot2", "1", "rot"), image);  // the same layer
   const std::string layer = layer_of("rot");
   damage(layer);
   cut(false);
@@ -151,25 +154,36 @@ BOOST_FIXTURE_TEST_CASE(a_layer_damaged_here_is_dropped_so_that_a_push_repairs_i
 
   BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/rot", "1", "rot"), image);
   BOOST_TEST(world.run_until([&] { return at_cloud("apps/rot", "1") == image; }, 5s));
+  BOOST_TEST(world.call("factory:5000", http::Method::Get, "/v2/apps/rot2/blobs/" + layer, client).status == 200);
+  // The other repository's change waited for the same layer: it goes up at its next try (the cap, 30 s).
+  BOOST_TEST(world.run_until([&] { return at_cloud("apps/rot2", "1") == image; }, 1min));
   BOOST_TEST(world.run_until([&] { return agent().status().at("pendingPushes") == 0u; }, 5min));
 }
 
-// A client at the factory pushes an index, then deletes one of its manifests there (a delete by digest is allowed):
-// the index cannot go up any more, and its change settles as one deleted here. Held for the missing manifest instead,
-// it held back every later change of the repository, that delete's own too, for good.
-BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_a_client_deleted_here_does_not_hold_back_its_repository, CutOffFactory) {
-  const std::string amd = world.push_image("factory:5000", client, "apps/multi", "amd", "amd");
-  const std::string arm = world.push_image("factory:5000", client, "apps/multi", "arm", "arm");
+// An index of two manifests pushed by a client at the factory as `apps/multi:1` (the manifests pushed first, each by
+// its own tag); its digest.
+std::string push_index(CutOffFactory& f, const std::string& amd, const std::string& arm) {
   const nlohmann::json index = {
       {"schemaVersion", 2},
       {"mediaType", "application/vnd.oci.image.index.v1+json"},
       {"manifests",
        {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", amd}, {"size", 1}},
         {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", arm}, {"size", 1}}}}};
-  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Put, "/v2/apps/multi/manifests/1", client, index.dump(),
-                                 "application/vnd.oci.image.index.v1+json")
+  BOOST_REQUIRE_EQUAL(f.world.call("factory:5000", http::Method::Put, "/v2/apps/multi/manifests/1", f.client,
+                                   index.dump(), "application/vnd.oci.image.index.v1+json")
                           .status,
                       201);
+  return oci::digest_of(index.dump()).str();
+}
+
+// A client at the cut-off factory pushes an index, then deletes one of its manifests there (a delete by digest is
+// allowed) before anything went up: the index can never go up, and its change is dropped, leaving the index and its
+// tag here as the client left them. Held for the missing manifest, it held back every later change of the
+// repository, that delete's own too, for good; settled as deleted here, it removed the client's tag from the index.
+BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_a_client_deleted_here_does_not_hold_back_its_repository, CutOffFactory) {
+  const std::string amd = world.push_image("factory:5000", client, "apps/multi", "amd", "amd");
+  const std::string arm = world.push_image("factory:5000", client, "apps/multi", "arm", "arm");
+  const std::string index = push_index(*this, amd, arm);
   BOOST_REQUIRE_EQUAL(
       world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, client).status, 202);
   const std::string later = world.push_image("factory:5000", client, "apps/multi", "2", "later");
@@ -178,7 +192,29 @@ BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_a_client_deleted_here_does_not_h
   BOOST_TEST(world.run_until([&] { return at_cloud("apps/multi", "2") == later; }, 5min));
   BOOST_TEST(world.run_until([&] { return agent().status().at("pendingPushes") == 0u; }, 5min));
   BOOST_TEST(at_cloud("apps/multi", "amd") == amd);
+  BOOST_TEST(at_cloud("apps/multi", "1").empty());
+  BOOST_TEST(world.tag_digest("factory:5000", client, "apps/multi", "1") == index);
   BOOST_TEST(reported_at_cloud("PushRejected").empty());
+}
+
+// The same delete made after the manifest went up: the parent holds it, so the index goes up before the delete
+// follows it there.
+BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_went_up_before_it_was_deleted_here_goes_up, CutOffFactory) {
+  cut(false);
+  const std::string amd = world.push_image("factory:5000", client, "apps/multi", "amd", "amd");
+  const std::string arm = world.push_image("factory:5000", client, "apps/multi", "arm", "arm");
+  BOOST_REQUIRE(world.run_until([&] { return at_cloud("apps/multi", "arm") == arm; }, 5min));
+  cut(true);
+  const std::string index = push_index(*this, amd, arm);
+  BOOST_REQUIRE_EQUAL(
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, client).status, 202);
+  cut(false);
+
+  BOOST_TEST(world.run_until([&] { return at_cloud("apps/multi", "1") == index; }, 5min));
+  BOOST_TEST(world.run_until([&] { return agent().status().at("pendingPushes") == 0u; }, 5min));
+  BOOST_TEST(world.call("cloud:5000", http::Method::Head, "/v2/apps/multi/manifests/" + arm, world.admin()).status ==
+             404);  // the delete followed
+  BOOST_TEST(world.tag_digest("factory:5000", client, "apps/multi", "1") == index);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
