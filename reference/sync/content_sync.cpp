@@ -25,6 +25,16 @@ std::string no_manifest_above(const std::string& repository, const oci::Digest& 
   return "the parent has no manifest " + digest.str() + " in " + repository;
 }
 
+// Why push_manifest stops for an index whose manifest a client deleted here before it went up (and that the parent
+// does not hold): push_manifest_entry tells it from the entry's own manifest deleted here.
+std::string child_deleted_here(const oci::Digest& child, const oci::Digest& index) {
+  return "manifest " + child.str() + " of index " + index.str() + " was deleted here before it went up";
+}
+bool is_child_deleted_here(const SyncFailure& failure) {
+  return failure.kind() == SyncFailure::Kind::NotFound &&
+         std::string_view(failure.what()).find(" was deleted here before it went up") != std::string_view::npos;
+}
+
 std::string accept_all_manifests() {
   return std::string(oci::kOciImageManifest) + ", " + std::string(oci::kOciImageIndex) + ", " +
          std::string(oci::kDockerManifest) + ", " + std::string(oci::kDockerManifestList);
@@ -646,9 +656,13 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
       accept.set("Accept", accept_all_manifests());
       http::ClientResponse above =
           co_await push_exchange(http::Method::Head, manifest_path(repository, child.digest.str()), accept, nullptr);
-      if (above.status != 200)
-        throw SyncFailure(Failure::NotFound, "manifest " + child.digest.str() + " of index " + digest.str() +
-                                                 " was deleted here before it went up");
+      // Pushed here again while the parent was asked: the index can go up after all, at the next try.
+      if (storage_.metadata->has_manifest(repository, child.digest))
+        throw SyncFailure(Failure::Unreachable, "manifest " + child.digest.str() + " of index " + digest.str() +
+                                                    " was pushed here again while it was looked for above");
+      if (above.status == 404)
+        throw SyncFailure(Failure::NotFound, child_deleted_here(child.digest, digest), 404);
+      if (above.status != 200) throw turned_down("looking for manifest " + child.digest.str() + " above", above);
     }
   }
   for (const auto& blob : parsed.blobs) {
@@ -673,8 +687,7 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
   } catch (const SyncFailure& failure) {
     // Deleted here before it could go up: the delete's own entry follows. Also when something it names went missing
     // or was refused above while it was on its way: deleted meanwhile, what it named may have gone with it.
-    const bool here = storage_.metadata->has_manifest(change.repository, change.digest);
-    if (failure.kind() == Failure::NotFound && here) {
+    if (is_child_deleted_here(failure)) {
       // Still here, but an index whose manifest a client deleted here before it went up (push_manifest): it can
       // never go up, and it stays here as the client left it, tag and all (settling the tag with the parent's value
       // removed the client's tag from an index still stored here).
@@ -682,7 +695,9 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
                 {{"repository", change.repository}, {"digest", change.digest.str()}, {"why", failure.what()}});
       co_return;
     }
-    const bool gone = failure.kind() == Failure::NotFound || (failure.kind() == Failure::Rejected && !here);
+    const bool gone = failure.kind() == Failure::NotFound ||
+                      (failure.kind() == Failure::Rejected &&
+                       !storage_.metadata->has_manifest(change.repository, change.digest));
     if (!gone) throw;
     deleted_here = true;
   }
@@ -819,9 +834,11 @@ bool ContentSync::any_pending_after(int64_t after, const std::function<bool(cons
   }
 }
 
-bool ContentSync::changed_later(const std::string& repository, const std::string& tag, int64_t after) {
+bool ContentSync::changed_later(const std::string& repository, const std::string& tag, int64_t after,
+                                int64_t* read_to) {
   return any_pending_after(
-      after, [&](const oci::ContentChange& later) { return later.tag == tag && later.repository == repository; });
+      after, [&](const oci::ContentChange& later) { return later.tag == tag && later.repository == repository; },
+      read_to);
 }
 
 Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag, std::optional<oci::Digest> theirs,
@@ -829,7 +846,8 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
   // A later change of the tag here settles it itself, against what this node last saw above, which must stay as it
   // is for that: taking the parent's value now would hide a move above from it (the later push would win over the
   // parent), or bring back a value the later changes remove.
-  if (changed_later(repository, tag, entry)) co_return;
+  int64_t read_to = entry;
+  if (changed_later(repository, tag, entry, &read_to)) co_return;
   bool gone_above = false;
   bool fetched = true;
   if (theirs) {
@@ -846,9 +864,11 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
   }
   // The parent's value wins (SPEC 5.7) even when it cannot be fetched: this node's losing value goes rather than stay
   // here, and its subtree's, for good (found in review). Unless a client changed the tag here while the parent's
-  // value was fetched: looked for again under the commit lock, under which a client's push is journalled.
+  // value was fetched: looked for again (among the entries journalled since the first look) under the commit lock,
+  // under which a client's push is journalled, before the removal. (A fetched value was stored with its tag already,
+  // which a later change then settles against the parent's value as any conflict.)
   std::unique_lock lock(storage_.commit_lock);
-  if (changed_later(repository, tag, entry)) co_return;
+  if (changed_later(repository, tag, read_to)) co_return;
   if (!theirs || !fetched) delete_tag_here(repository, tag);  // if it is here at all
   if (gone_above) theirs.reset();
   store_.set_parent_tag(repository, tag, theirs);
@@ -918,7 +938,11 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
         if (tags.size() < 1000) break;
         after_tag = tags.back();
       }
+      // Removed under the commit lock, each checked again: a client's move of the tag since the journal was read
+      // above (stored and journalled under that lock) keeps it.
+      std::unique_lock lock(storage_.commit_lock);
       for (const auto& tag : stale) {
+        if (store_.tag_pending(repository, tag)) continue;
         delete_tag_here(repository, tag);
         store_.set_parent_tag(repository, tag, std::nullopt);
       }

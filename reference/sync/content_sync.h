@@ -62,7 +62,8 @@ class ContentSync {
   bool any_pending_after(int64_t after, const std::function<bool(const oci::ContentChange&)>& matches,
                          int64_t* read_to = nullptr);
   // Whether a journal entry after `after` changes this tag.
-  bool changed_later(const std::string& repository, const std::string& tag, int64_t after);
+  bool changed_later(const std::string& repository, const std::string& tag, int64_t after,
+                     int64_t* read_to = nullptr);
   // SPEC 5.5, 2.11: compares this node's repositories matching `patterns` with the parent's `inventory` (the gateway's
   // answer) and repairs every difference: missing or moved tags are pulled; tags the parent no longer has are
   // removed (ReadOnly; on a ReadWrite node only when no journal entry still has to push them); with `prune_repositories`

@@ -757,8 +757,9 @@ Task<void> SyncAgent::push_loop() {
             } else {
               awaiting_repair_.erase(repository);
             }
-            // Pushed into by a client while this attempt ran, which may have been the repair: tried again next pass.
-            if (awaits_repair && pushed_into_.contains(repository)) {
+            // Pushed into by a client while this attempt ran (the answer may be about what was here before; the push
+            // may be the repair): tried again at the next pass, once per such push.
+            if (rejected && pushed_into_.contains(repository)) {
               push_wakeup_.notify();
             } else {
               refused_until_[repository] = clock_.monotonic() + options_.backoff_cap;

@@ -627,6 +627,7 @@ BOOST_AUTO_TEST_CASE(a_repository_the_parent_refuses_holds_back_only_its_own_cha
   // A client's push into the refused repository does not send its changes up again before the backoff cap: the
   // parent's answer does not depend on what is pushed here.
   const uint64_t tried = world.network().requests_between("factory", "cloud:5000", "/v2/extra/");
+  BOOST_REQUIRE(tried > 0u);
   world.push_image("factory:5000", factory, "extra", "2", "held-too");
   world.run_until([] { return false; }, 5s);
   BOOST_TEST(world.network().requests_between("factory", "cloud:5000", "/v2/extra/") == tried);

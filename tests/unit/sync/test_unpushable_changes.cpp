@@ -217,6 +217,38 @@ BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_went_up_before_it_was_deleted_he
   BOOST_TEST(world.tag_digest("factory:5000", client, "apps/multi", "1") == index);
 }
 
+// A client pushes the damaged layer again while the factory's push of the damaged bytes is on its way: the parent's
+// 400 is about the bytes that were here before. The change is tried again at once, not after the 30 s cap.
+BOOST_AUTO_TEST_CASE(a_push_during_a_failing_attempt_is_tried_again_at_once) {
+  HierarchyWorld world;
+  bool holding = true;
+  const std::string layer_text = layer_of("rot");
+  world.next_node_faults.hold_answer = [&holding, layer_text](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Post && request.target.ends_with("?digest=" + layer_text);
+  };
+  const auto client = world.add_connected_registry(
+      "factory", {{"mode", "ReadWrite"}, {"parent", nullptr}, {"repositories", {"apps/*"}}}, kWriteApps);
+  WorldNode& factory = world.node("factory");
+  BOOST_REQUIRE(world.run_until([&] { return factory.node->agent()->ready(); }, 1min));
+  for (const char* link : {"cloud:5001", "cloud:5000"}) world.network().set_link_down("factory", link, true);
+  const std::string image = world.push_image("factory:5000", client, "apps/rot", "1", "rot");
+  const oci::Digest layer = *oci::Digest::parse(layer_text);
+  auto& blobs = dynamic_cast<storage::MemoryBlobStore&>(*factory.storage->blobs);
+  std::string damaged = "layer bytes of rot" + std::string(1000, 'x');
+  damaged[damaged.size() / 2] ^= 1;
+  blobs.remove(layer);
+  blobs.insert(layer, damaged);
+  for (const char* link : {"cloud:5001", "cloud:5000"}) world.network().set_link_down("factory", link, false);
+
+  // The damaged bytes reached the parent; its answer waits. Meanwhile the client pushes the image again.
+  BOOST_REQUIRE(world.run_until([&] { return factory.lossy_client->held() > 0; }, 5min));
+  holding = false;
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/rot", "1", "rot"), image);
+  factory.lossy_client->release_held();
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("cloud:5000", world.admin(), "apps/rot", "1") == image; },
+                             10s));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
