@@ -45,6 +45,21 @@ struct CutOffFactory {
       if (description.find(part) != std::string::npos) return true;
     return false;
   }
+  // An index of two manifests pushed at `authority` as `apps/multi:1` (the manifests pushed there first); its digest.
+  std::string push_index(const std::string& authority, const std::pair<std::string, std::string>& user,
+                         const std::string& amd, const std::string& arm) {
+    const nlohmann::json index = {
+        {"schemaVersion", 2},
+        {"mediaType", "application/vnd.oci.image.index.v1+json"},
+        {"manifests",
+         {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", amd}, {"size", 1}},
+          {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", arm}, {"size", 1}}}}};
+    BOOST_REQUIRE_EQUAL(world.call(authority, http::Method::Put, "/v2/apps/multi/manifests/1", user, index.dump(),
+                                   "application/vnd.oci.image.index.v1+json")
+                            .status,
+                        201);
+    return oci::digest_of(index.dump()).str();
+  }
   storage::MemoryBlobStore& blobs() {
     return dynamic_cast<storage::MemoryBlobStore&>(*world.node("factory").storage->blobs);
   }
@@ -109,16 +124,7 @@ BOOST_FIXTURE_TEST_CASE(a_layer_gone_from_here_keeps_its_change_until_pushed_aga
 BOOST_FIXTURE_TEST_CASE(a_parent_tag_on_an_index_missing_a_manifest_does_not_stop_the_journal, CutOffFactory) {
   const std::string amd = world.push_image("cloud:5000", world.admin(), "apps/multi", "amd", "amd");
   const std::string arm = world.push_image("cloud:5000", world.admin(), "apps/multi", "arm", "arm");
-  const nlohmann::json index = {
-      {"schemaVersion", 2},
-      {"mediaType", "application/vnd.oci.image.index.v1+json"},
-      {"manifests",
-       {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", amd}, {"size", 1}},
-        {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", arm}, {"size", 1}}}}};
-  BOOST_REQUIRE_EQUAL(world.call("cloud:5000", http::Method::Put, "/v2/apps/multi/manifests/1", world.admin(),
-                                 index.dump(), "application/vnd.oci.image.index.v1+json")
-                          .status,
-                      201);
+  const std::string index = push_index("cloud:5000", world.admin(), amd, arm);
   BOOST_REQUIRE_EQUAL(
       world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, world.admin()).status, 202);
 
@@ -130,7 +136,7 @@ BOOST_FIXTURE_TEST_CASE(a_parent_tag_on_an_index_missing_a_manifest_does_not_sto
   BOOST_TEST(world.run_until([&] { return agent().status().at("pendingPushes") == 0u; }, 5min));
   // The parent's value wins (SPEC 5.7), even one it cannot serve whole: the factory's own value goes (its manifest
   // stays reachable by digest), rather than stay there and below it for good.
-  BOOST_TEST(at_cloud("apps/multi", "1") == oci::digest_of(index.dump()).str());
+  BOOST_TEST(at_cloud("apps/multi", "1") == index);
   BOOST_TEST(world.tag_digest("factory:5000", client, "apps/multi", "1").empty());
   BOOST_TEST(world.call("factory:5000", http::Method::Head, "/v2/apps/multi/manifests/" + ours, client).status == 200);
 }
@@ -160,22 +166,6 @@ BOOST_FIXTURE_TEST_CASE(a_layer_damaged_here_is_dropped_so_that_a_push_repairs_i
   BOOST_TEST(world.run_until([&] { return agent().status().at("pendingPushes") == 0u; }, 5min));
 }
 
-// An index of two manifests pushed by a client at the factory as `apps/multi:1` (the manifests pushed first, each by
-// its own tag); its digest.
-std::string push_index(CutOffFactory& f, const std::string& amd, const std::string& arm) {
-  const nlohmann::json index = {
-      {"schemaVersion", 2},
-      {"mediaType", "application/vnd.oci.image.index.v1+json"},
-      {"manifests",
-       {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", amd}, {"size", 1}},
-        {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", arm}, {"size", 1}}}}};
-  BOOST_REQUIRE_EQUAL(f.world.call("factory:5000", http::Method::Put, "/v2/apps/multi/manifests/1", f.client,
-                                   index.dump(), "application/vnd.oci.image.index.v1+json")
-                          .status,
-                      201);
-  return oci::digest_of(index.dump()).str();
-}
-
 // A client at the cut-off factory pushes an index, then deletes one of its manifests there (a delete by digest is
 // allowed) before anything went up: the index can never go up, and its change is dropped, leaving the index and its
 // tag here as the client left them. Held for the missing manifest, it held back every later change of the
@@ -183,7 +173,7 @@ std::string push_index(CutOffFactory& f, const std::string& amd, const std::stri
 BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_a_client_deleted_here_does_not_hold_back_its_repository, CutOffFactory) {
   const std::string amd = world.push_image("factory:5000", client, "apps/multi", "amd", "amd");
   const std::string arm = world.push_image("factory:5000", client, "apps/multi", "arm", "arm");
-  const std::string index = push_index(*this, amd, arm);
+  const std::string index = push_index("factory:5000", client, amd, arm);
   BOOST_REQUIRE_EQUAL(
       world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, client).status, 202);
   const std::string later = world.push_image("factory:5000", client, "apps/multi", "2", "later");
@@ -205,7 +195,7 @@ BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_went_up_before_it_was_deleted_he
   const std::string arm = world.push_image("factory:5000", client, "apps/multi", "arm", "arm");
   BOOST_REQUIRE(world.run_until([&] { return at_cloud("apps/multi", "arm") == arm; }, 5min));
   cut(true);
-  const std::string index = push_index(*this, amd, arm);
+  const std::string index = push_index("factory:5000", client, amd, arm);
   BOOST_REQUIRE_EQUAL(
       world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, client).status, 202);
   cut(false);
