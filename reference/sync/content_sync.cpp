@@ -726,8 +726,16 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
   }
   if (theirs != change.digest) {
     const auto record = storage_.metadata->manifest(change.repository, change.digest);
-    // Deleted here since it went up: the delete's own entry follows, and takes the tag above with the manifest.
-    if (!record) co_return;
+    if (!record) {
+      // Deleted here since it went up (the delete by digest took the tag here with it): the move and that delete
+      // together removed the tag, so it goes above too. The delete's own entry names only the digest, and the tag
+      // above points elsewhere: left alone, it kept its old value above for good (found in review).
+      http::ClientResponse untagged =
+          co_await push_exchange(http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr);
+      if (untagged.status != 202 && untagged.status != 404) throw turned_down("untagging " + *change.tag, untagged);
+      store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
+      co_return;
+    }
     http::Headers put_headers;
     put_headers.set("Content-Type", record->media_type);
     http::ClientResponse put = co_await push_exchange(

@@ -239,6 +239,39 @@ BOOST_AUTO_TEST_CASE(a_push_during_a_failing_attempt_is_tried_again_at_once) {
                              10s));
 }
 
+// A client moves a tag the cloud has to a new image at the factory, then deletes that image there by digest (which
+// takes the tag with it) while the move is on its way up, between the manifest's push and the tag's. The move and the
+// delete together removed the tag: it goes at the cloud too. It kept its old value there for good, and came back down
+// at the next full resync.
+BOOST_AUTO_TEST_CASE(a_tag_moved_to_an_image_deleted_here_on_its_way_up_is_removed_above) {
+  HierarchyWorld world;
+  bool holding = false;
+  world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Head && request.target == "/v2/apps/tool/manifests/1";
+  };
+  const auto client = world.add_connected_registry(
+      "factory", {{"mode", "ReadWrite"}, {"parent", nullptr}, {"repositories", {"apps/*"}}}, kWriteApps);
+  WorldNode& factory = world.node("factory");
+  BOOST_REQUIRE(world.run_until([&] { return factory.node->agent()->ready(); }, 1min));
+  const auto at = [&](const std::string& where, const std::pair<std::string, std::string>& user) {
+    return world.tag_digest(where, user, "apps/tool", "1");
+  };
+  const std::string old_value = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "old");
+  BOOST_REQUIRE(world.run_until([&] { return at("factory:5000", client) == old_value; }, 5min));
+
+  holding = true;  // the push's look at the tag above waits, once the manifest is up
+  const std::string moved = world.push_image("factory:5000", client, "apps/tool", "1", "moved");
+  BOOST_REQUIRE(world.run_until([&] { return factory.lossy_client->held() > 0; }, 5min));
+  holding = false;
+  BOOST_REQUIRE_EQUAL(
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + moved, client).status, 202);
+  factory.lossy_client->release_held();
+
+  BOOST_TEST(world.run_until([&] { return at("cloud:5000", world.admin()).empty(); }, 5min));
+  BOOST_TEST(world.run_until([&] { return factory.node->agent()->status().at("pendingPushes") == 0u; }, 5min));
+  BOOST_TEST(at("factory:5000", client).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
