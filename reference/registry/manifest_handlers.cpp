@@ -162,13 +162,14 @@ class ManifestPutCall final : public http::Call {
                        {{"mediaType", stored->media_type}});
       if (const auto missing = storage::missing_part(context_.storage, repository_, parsed))
         throw manifest_blob_unknown(missing->digest.str());
+      // Stored and told (journalled, on a connected registry) as one step under the manifest lock: a parent's delete
+      // of this manifest, which the sync agent decides under that lock, either comes first and this push stores it
+      // again, or finds the push journalled and keeps the manifest for it. Told after, the delete could land between
+      // the store and the journal entry, and the entry found nothing to send: an acknowledged push lost.
+      std::shared_lock stored(context_.storage.manifest_lock);
       context_.storage.blobs->put(body_);
       metadata.put_manifest(repository_, record,
                             reference_.digest ? std::nullopt : std::optional<std::string>(reference_.tag));
-      // Told (journalled, on a connected registry) before the lock is let go: a parent's delete of this manifest,
-      // which the sync agent decides under the same lock, either comes first and this push stores it again, or finds
-      // the push journalled and keeps the manifest for it. Told after, the delete could land between the store and
-      // the journal entry, and the entry found nothing to send: an acknowledged push lost.
       if (context_.options.on_change) {
         context_.options.on_change({oci::ContentChange::Kind::ManifestPut, repository_, digest,
                                     reference_.digest ? std::nullopt : std::optional<std::string>(reference_.tag)});

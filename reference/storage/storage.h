@@ -194,6 +194,11 @@ struct Storage {
   std::unique_ptr<UploadStore> uploads;
   std::unique_ptr<MetadataStore> metadata;
   std::shared_mutex commit_lock;
+  // Orders a client's manifest PUT, stored and told to the sync agent (journalled) as one step (shared), against the
+  // agent's removals of manifests and tags its parent deleted (exclusive): a push is journalled by the time the agent
+  // looks, or not stored yet. Not commit_lock, which blob commits hold while they fsync whole layers: the agent's one
+  // thread waited behind every large upload. Taken after commit_lock where both are held.
+  std::shared_mutex manifest_lock;
   // Room kept back for deletes on a full disk (space_reserve.h); null where there is no disk to fill (memory).
   std::shared_ptr<SpaceReserve> reserve;
 };

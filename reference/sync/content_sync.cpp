@@ -450,6 +450,11 @@ void ContentSync::delete_manifest_here(const std::string& repository, const oci:
 bool ContentSync::named_by_pending_push(const std::string& repository, const oci::Digest& digest, int64_t after,
                                         int64_t& read_to) {
   if (store_.push_pending(repository, digest)) return true;
+  return pending_index_names(repository, digest, after, read_to);
+}
+
+bool ContentSync::pending_index_names(const std::string& repository, const oci::Digest& digest, int64_t after,
+                                      int64_t& read_to) {
   if (store_.pending_count() == 0) return false;
   // An index pushed here names manifests the parent may delete one by one: each is kept with it, or the index's push
   // would find a child gone and take itself for deleted here.
@@ -488,9 +493,9 @@ void ContentSync::keep_pushed_manifest_deleted_above(const std::string& reposito
     if (page.size() < 1000) break;
     after = page.back();
   }
-  // Removed under the commit lock, each checked again: a client's push of the tag meanwhile (stored and journalled
+  // Removed under the manifest lock, each checked again: a client's push of the tag meanwhile (stored and journalled
   // under that lock) keeps it.
-  std::unique_lock lock(storage_.commit_lock);
+  std::unique_lock lock(storage_.manifest_lock);
   for (const auto& tag : stale)
     if (metadata.resolve_tag(repository, tag) == digest && !store_.tag_pending(repository, tag))
       delete_tag_here(repository, tag);
@@ -557,11 +562,11 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       int64_t read_to = 0;
       bool named = named_by_pending_push(change.repository, change.digest, 0, read_to);
       if (!named) {
-        // Deleted under the commit lock, under which a client's manifest PUT stores and journals its manifest: such
+        // Deleted under the manifest lock, under which a client's manifest PUT stores and journals its manifest: such
         // a push is journalled by now (looked for again, only among the entries journalled since the scan above,
         // which ran unlocked: the whole journal read under the lock held back every client's push meanwhile), or
         // not stored yet, and stored again after this delete.
-        std::unique_lock lock(storage_.commit_lock);
+        std::unique_lock lock(storage_.manifest_lock);
         named = named_by_pending_push(change.repository, change.digest, read_to, read_to);
         if (!named) delete_manifest_here(change.repository, change.digest);
       }
@@ -570,8 +575,8 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
     }
     case Kind::TagDeleted:
       // As above: a tag removed above that this node moved meanwhile is settled by the push of its move.
-      // Checked and removed under the commit lock: a client's push of the tag meanwhile is journalled by then.
-      if (std::unique_lock lock(storage_.commit_lock); change.tag && !store_.tag_pending(change.repository, *change.tag)) {
+      // Checked and removed under the manifest lock: a client's push of the tag meanwhile is journalled by then.
+      if (std::unique_lock lock(storage_.manifest_lock); change.tag && !store_.tag_pending(change.repository, *change.tag)) {
         if (storage_.metadata->resolve_tag(change.repository, *change.tag) == change.digest)
           delete_tag_here(change.repository, *change.tag);
         store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
@@ -665,17 +670,23 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
       if (above.status != 200) throw turned_down("looking for manifest " + child.digest.str() + " above", above);
     }
   }
-  for (const auto& blob : parsed.blobs) {
-    // A foreign layer nobody uploaded to this repository here is fetched from its urls: nothing to push (and bytes
-    // held for another repository are not this one's to send).
-    if (blob.external && !storage_.metadata->blob_linked(repository, blob.digest)) continue;
-    co_await push_blob(repository, blob.digest);
+  for (int attempt = 1;; ++attempt) {
+    for (const auto& blob : parsed.blobs) {
+      // A foreign layer nobody uploaded to this repository here is fetched from its urls: nothing to push (and bytes
+      // held for another repository are not this one's to send).
+      if (blob.external && !storage_.metadata->blob_linked(repository, blob.digest)) continue;
+      co_await push_blob(repository, blob.digest);
+    }
+    http::Headers headers;
+    headers.set("Content-Type", record->media_type);
+    http::ClientResponse put = co_await push_exchange(
+        http::Method::Put, manifest_path(repository, digest.str()), headers, std::make_unique<http::StringBody>(bytes));
+    if (put.status == 201) break;
+    // A blob the parent held at the HEAD above and collected since (its gc of a blob nothing named): looked for and
+    // sent again, once, rather than the repository held for the backoff cap as for a change turned down.
+    if (attempt == 1 && put.status == 400 && error_of(put.body).first == "MANIFEST_BLOB_UNKNOWN") continue;
+    throw turned_down("pushing manifest " + digest.str(), put);
   }
-  http::Headers headers;
-  headers.set("Content-Type", record->media_type);
-  http::ClientResponse put = co_await push_exchange(http::Method::Put, manifest_path(repository, digest.str()), headers,
-                                                    std::make_unique<http::StringBody>(bytes));
-  if (put.status != 201) throw turned_down("pushing manifest " + digest.str(), put);
   ++counters_.manifests_up;
 }
 
@@ -751,10 +762,13 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
   const auto kept = kept_for_push_.find({repository, digest.str()});
   if (kept == kept_for_push_.end()) co_return;
   kept_for_push_.erase(kept);
-  // Pushed again by a later entry: that push is later still, and settles it in its turn.
+  // Pushed again by a later entry, or named by an index a later entry pushes (deleted here, the index's push found
+  // its manifest gone and held the repository): that push is later still, and settles it in its turn.
+  int64_t read_to = id;
   if (any_pending_after(id, [&](const oci::ContentChange& later) {
         return later.kind == Kind::ManifestPut && later.repository == repository && later.digest == digest;
-      })) {
+      }) ||
+      pending_index_names(repository, digest, id, read_to)) {
     kept_for_push_.emplace(repository, digest.str());
     co_return;
   }
@@ -872,10 +886,10 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
   }
   // The parent's value wins (SPEC 5.7) even when it cannot be fetched: this node's losing value goes rather than stay
   // here, and its subtree's, for good (found in review). Unless a client changed the tag here while the parent's
-  // value was fetched: looked for again (among the entries journalled since the first look) under the commit lock,
+  // value was fetched: looked for again (among the entries journalled since the first look) under the manifest lock,
   // under which a client's push is journalled, before the removal. (A fetched value was stored with its tag already,
   // which a later change then settles against the parent's value as any conflict.)
-  std::unique_lock lock(storage_.commit_lock);
+  std::unique_lock lock(storage_.manifest_lock);
   if (changed_later(repository, tag, read_to)) co_return;
   if (!theirs || !fetched) delete_tag_here(repository, tag);  // if it is here at all
   if (gone_above) theirs.reset();
@@ -946,9 +960,9 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
         if (tags.size() < 1000) break;
         after_tag = tags.back();
       }
-      // Removed under the commit lock, each checked again: a client's move of the tag since the journal was read
+      // Removed under the manifest lock, each checked again: a client's move of the tag since the journal was read
       // above (stored and journalled under that lock) keeps it.
-      std::unique_lock lock(storage_.commit_lock);
+      std::unique_lock lock(storage_.manifest_lock);
       for (const auto& tag : stale) {
         if (store_.tag_pending(repository, tag)) continue;
         delete_tag_here(repository, tag);

@@ -709,7 +709,11 @@ Task<void> SyncAgent::push_loop() {
     auto settings = replica_.settings();
     for (;;) {
       const bool read_only = settings && settings->mode == auth::RegistryMode::ReadOnly;
-      co_await push_wakeup_.wait(read_only ? std::chrono::hours(24) : std::chrono::seconds(30));
+      Nanoseconds wait = read_only ? Nanoseconds(std::chrono::hours(24)) : Nanoseconds(std::chrono::seconds(30));
+      // A held repository is tried again when its hold ends, not up to one more safety-net wait later.
+      for (const auto& [repository, until] : refused_until_)
+        wait = std::min(wait, std::max(Nanoseconds(0), until - clock_.monotonic()));
+      co_await push_wakeup_.wait(wait);
       settings = replica_.settings();
       if (settings && settings->mode == auth::RegistryMode::ReadWrite && activated_ && !disabled_) break;
     }

@@ -252,17 +252,17 @@ BOOST_AUTO_TEST_CASE(subject_header_and_referrers) {
 BOOST_AUTO_TEST_SUITE_END()
 
 // A connected registry journals a client's manifest PUT through on_change, and its sync agent decides a parent's
-// delete of a manifest under the commit lock: the PUT must be journalled before it lets the lock go. Told after, the
-// delete could land between the store and the journal entry, and the acknowledged push was lost.
-BOOST_FIXTURE_TEST_CASE(a_stored_manifest_is_reported_before_the_commit_lock_is_let_go, RegistryFixture) {
+// delete of a manifest under the manifest lock: the PUT must be journalled before it lets the lock go. Told after,
+// the delete could land between the store and the journal entry, and the acknowledged push was lost.
+BOOST_FIXTURE_TEST_CASE(a_stored_manifest_is_reported_before_the_manifest_lock_is_let_go, RegistryFixture) {
   storage::Storage& held_storage = *this->storage;
   registry::RegistryOptions options;
   std::vector<bool> lock_free;  // whether the commit lock could be taken alone, at each report
   options.on_change = [&](const oci::ContentChange&) {
     // Asked from another thread: this one may hold the lock shared, and try_lock on a lock it holds is undefined.
     const bool free = std::async(std::launch::async, [&] {
-                        const bool taken = held_storage.commit_lock.try_lock();
-                        if (taken) held_storage.commit_lock.unlock();
+                        const bool taken = held_storage.manifest_lock.try_lock();
+                        if (taken) held_storage.manifest_lock.unlock();
                         return taken;
                       }).get();
     lock_free.push_back(free);
