@@ -27,12 +27,13 @@ std::string no_manifest_above(const std::string& repository, const oci::Digest& 
 
 // Why push_manifest stops for an index whose manifest a client deleted here before it went up (and that the parent
 // does not hold): push_manifest_entry tells it from the entry's own manifest deleted here.
+constexpr std::string_view kChildDeletedHere = " was deleted here before it went up";
 std::string child_deleted_here(const oci::Digest& child, const oci::Digest& index) {
-  return "manifest " + child.str() + " of index " + index.str() + " was deleted here before it went up";
+  return "manifest " + child.str() + " of index " + index.str() + std::string(kChildDeletedHere);
 }
 bool is_child_deleted_here(const SyncFailure& failure) {
   return failure.kind() == SyncFailure::Kind::NotFound &&
-         std::string_view(failure.what()).find(" was deleted here before it went up") != std::string_view::npos;
+         std::string_view(failure.what()).find(kChildDeletedHere) != std::string_view::npos;
 }
 
 std::string accept_all_manifests() {
@@ -460,13 +461,16 @@ bool ContentSync::pending_index_names(const std::string& repository, const oci::
   // would find a child gone and take itself for deleted here.
   auto& metadata = *storage_.metadata;
   std::vector<oci::Digest> named;
-  any_pending_after(
-      after,
-      [&](const oci::ContentChange& change) {
-        if (change.kind == Kind::ManifestPut && change.repository == repository) named.push_back(change.digest);
-        return false;  // every one
-      },
-      &read_to);
+  // A push of the digest itself ends the search (named_by_pending_push found it already, whatever its place).
+  if (any_pending_after(
+          after,
+          [&](const oci::ContentChange& change) {
+            if (change.kind != Kind::ManifestPut || change.repository != repository) return false;
+            named.push_back(change.digest);
+            return change.digest == digest;
+          },
+          &read_to))
+    return true;
   std::set<oci::Digest> seen;
   while (!named.empty()) {
     const oci::Digest manifest = std::move(named.back());
@@ -482,23 +486,29 @@ bool ContentSync::pending_index_names(const std::string& repository, const oci::
   return false;
 }
 
-void ContentSync::keep_pushed_manifest_deleted_above(const std::string& repository, const oci::Digest& digest) {
-  auto& metadata = *storage_.metadata;
-  std::vector<std::string> stale;  // listed first, removed after: the listing pages by name
+std::vector<std::string> ContentSync::tags_where(const std::string& repository,
+                                                 const std::function<bool(const std::string&)>& matches) {
+  std::vector<std::string> found;
   std::string after;
   for (;;) {
-    const auto page = metadata.tags(repository, after, 1000);
+    const auto page = storage_.metadata->tags(repository, after, 1000);
     for (const auto& tag : page)
-      if (metadata.resolve_tag(repository, tag) == digest && !store_.tag_pending(repository, tag)) stale.push_back(tag);
-    if (page.size() < 1000) break;
+      if (matches(tag)) found.push_back(tag);
+    if (page.size() < 1000) return found;
     after = page.back();
   }
+}
+
+void ContentSync::keep_pushed_manifest_deleted_above(const std::string& repository, const oci::Digest& digest) {
+  const auto stale = [&](const std::string& tag) {
+    return storage_.metadata->resolve_tag(repository, tag) == digest && !store_.tag_pending(repository, tag);
+  };
+  const std::vector<std::string> tags = tags_where(repository, stale);
   // Removed under the manifest lock, each checked again: a client's push of the tag meanwhile (stored and journalled
   // under that lock) keeps it.
   std::unique_lock lock(storage_.manifest_lock);
-  for (const auto& tag : stale)
-    if (metadata.resolve_tag(repository, tag) == digest && !store_.tag_pending(repository, tag))
-      delete_tag_here(repository, tag);
+  for (const auto& tag : tags)
+    if (stale(tag)) delete_tag_here(repository, tag);
   lock.unlock();
   kept_for_push_.emplace(repository, digest.str());
 }
@@ -765,10 +775,7 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
   // Pushed again by a later entry, or named by an index a later entry pushes (deleted here, the index's push found
   // its manifest gone and held the repository): that push is later still, and settles it in its turn.
   int64_t read_to = id;
-  if (any_pending_after(id, [&](const oci::ContentChange& later) {
-        return later.kind == Kind::ManifestPut && later.repository == repository && later.digest == digest;
-      }) ||
-      pending_index_names(repository, digest, id, read_to)) {
+  if (pending_index_names(repository, digest, id, read_to)) {
     kept_for_push_.emplace(repository, digest.str());
     co_return;
   }
@@ -947,19 +954,11 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       const bool in_scope = gateway::repository_matches_any(patterns, repository);
       if (!in_scope && !read_only) continue;  // SPEC 2.8: a ReadWrite node keeps de-scoped repositories
       const nlohmann::json* listed = theirs.contains(repository) && in_scope ? &theirs[repository]["tags"] : nullptr;
-      std::vector<std::string> stale;  // listed first, removed after: the listing pages by name
-      std::string after_tag;
-      for (;;) {
-        const auto tags = metadata.tags(repository, after_tag, 1000);
-        for (const auto& tag : tags) {
-          if (listed && listed->contains(tag)) continue;
-          if (unpushed.contains({repository, tag})) continue;
-          if (!read_only && !store_.parent_tag(repository, tag)) continue;  // never seen above: a local tag to keep
-          stale.push_back(tag);
-        }
-        if (tags.size() < 1000) break;
-        after_tag = tags.back();
-      }
+      const std::vector<std::string> stale = tags_where(repository, [&](const std::string& tag) {
+        if (listed && listed->contains(tag)) return false;
+        if (unpushed.contains({repository, tag})) return false;
+        return read_only || store_.parent_tag(repository, tag).has_value();  // never seen above: a local tag to keep
+      });
       // Removed under the manifest lock, each checked again: a client's move of the tag since the journal was read
       // above (stored and journalled under that lock) keeps it.
       std::unique_lock lock(storage_.manifest_lock);

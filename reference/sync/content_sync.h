@@ -103,9 +103,12 @@ class ContentSync {
   // last entry read.
   bool named_by_pending_push(const std::string& repository, const oci::Digest& digest, int64_t after,
                              int64_t& read_to);
-  // Whether an index a push after `after` makes names `digest` (directly, or through an index it names).
+  // Whether a push after `after` makes `digest`, or an index that names it (directly, or through an index it names).
   bool pending_index_names(const std::string& repository, const oci::Digest& digest, int64_t after,
                            int64_t& read_to);
+  // The tags of `repository` that match, listed page by page before any is changed (the listing pages by name).
+  std::vector<std::string> tags_where(const std::string& repository,
+                                      const std::function<bool(const std::string&)>& matches);
   // The parent deleted `digest`, which a push made here and not yet above names again: the manifest stays for that
   // push to take up, and only the tags here that point at it and that nothing here changed since go, as they went above.
   void keep_pushed_manifest_deleted_above(const std::string& repository, const oci::Digest& digest);
