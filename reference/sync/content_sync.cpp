@@ -714,6 +714,7 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
       // removed the client's tag from an index still stored here).
       log::warn("an index whose manifest was deleted here cannot go up",
                 {{"repository", change.repository}, {"digest", change.digest.str()}, {"why", failure.what()}});
+      dropped_ = DroppedPush{change.repository, change.digest, failure.what()};
       co_return;
     }
     const bool gone = failure.kind() == Failure::NotFound ||
@@ -791,6 +792,7 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
 }
 
 Task<void> ContentSync::push(JournalEntry entry) {
+  dropped_.reset();  // an attempt that failed after a drop is tried again, and drops again
   const oci::ContentChange& change = entry.change;
   switch (change.kind) {
     case Kind::ManifestPut: {

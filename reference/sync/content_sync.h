@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -51,6 +52,15 @@ class ContentSync {
   Task<void> apply(oci::ContentChange change);
   // Pushes one journal entry to the parent; returns once the parent holds it (or it no longer applies).
   Task<void> push(JournalEntry entry);
+  // A change the last push() dropped because it can never go up (an index whose manifest a client deleted here before
+  // it went up, and which the parent does not hold): what stays here only, for the node to report.
+  struct DroppedPush {
+    std::string repository;
+    oci::Digest digest;
+    std::string why;
+  };
+  // Taken once: what the last push() dropped, if anything.
+  std::optional<DroppedPush> take_dropped() { return std::exchange(dropped_, std::nullopt); }
   // A local change of `tag` (journal entry `entry`) that cannot go up as it was (its manifest deleted here first, or
   // the parent moved the tag meanwhile): the parent's value `theirs` wins (SPEC 5.7), here and as what this node last
   // saw above; unless a later journal entry changes the tag too, which then settles it itself.
@@ -131,6 +141,7 @@ class ContentSync {
   // Manifests a parent's delete found still named by a push here, kept for it (repository, digest): in memory only,
   // since a node that restarts pushes them up again anyway.
   std::set<std::pair<std::string, std::string>> kept_for_push_;
+  std::optional<DroppedPush> dropped_;  // by the push under way (take_dropped)
   ContentCounters counters_;
 };
 

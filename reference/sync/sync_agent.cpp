@@ -221,9 +221,8 @@ nlohmann::json SyncAgent::status() const {
                            {"instanceId", options_.instance_id},
                            {"version", options_.software_version},
                            {"loginServer", options_.own_login_server},
-                           {"statusDetails", status_details_},
+                           {"statusDetails", all_status_details()},
                            {"pendingPushes", store_.pending_count()}};
-  for (const auto& [repository, refusal] : push_refusals_) report["statusDetails"].push_back(refusal);
   report["lastSyncTime"] = last_sync_time_ ? nlohmann::json(format_rfc3339(*last_sync_time_)) : nlohmann::json();
   report["lastActivityTime"] =
       last_activity_time_ ? nlohmann::json(format_rfc3339(*last_activity_time_)) : nlohmann::json();
@@ -297,14 +296,59 @@ void SyncAgent::append_status_text(std::string& out, const std::vector<nlohmann:
   out += ",\"pendingPushes\":";
   out += std::to_string(store_.pending_count());
   out += ",\"statusDetails\":";
-  if (push_refusals_.empty()) {
-    array(status_details_);
+  if (push_refusals_.empty() && push_drops_.empty()) {
+    array(status_details_);  // (nearly always: no copy)
   } else {
-    std::vector<nlohmann::json> details = status_details_;
-    for (const auto& [repository, refusal] : push_refusals_) details.push_back(refusal);
-    array(details);
+    array(all_status_details());
   }
   out += fixed.substr(fixed_status_.version);  // version, and the end
+}
+
+std::vector<nlohmann::json> SyncAgent::all_status_details() const {
+  std::vector<nlohmann::json> details = status_details_;
+  for (const auto& [repository, refusal] : push_refusals_) details.push_back(refusal);
+  for (const DroppedDetail& dropped : push_drops_) details.push_back(dropped.detail);
+  return details;
+}
+
+void SyncAgent::note_pushed(const JournalEntry& entry, std::optional<ContentSync::DroppedPush> dropped) {
+  const oci::ContentChange& change = entry.change;
+  std::lock_guard lock(status_mutex_);
+  const auto same = [](const std::string& repository, const oci::Digest& digest) {
+    return [&repository, &digest](const DroppedDetail& shown) {
+      return shown.repository == repository && shown.digest == digest;
+    };
+  };
+  if (!dropped) {
+    // The same manifest went up this time (pushed again with what it names): what was dropped is above now.
+    if (change.kind == oci::ContentChange::Kind::ManifestPut &&
+        std::erase_if(push_drops_, same(change.repository, change.digest)) > 0)
+      last_status_sent_ = Nanoseconds(-1);
+    return;
+  }
+  std::erase_if(push_drops_, same(dropped->repository, dropped->digest));
+  if (push_drops_.size() >= kMaxDetails) push_drops_.erase(push_drops_.begin());
+  push_drops_.push_back({dropped->repository, dropped->digest,
+                         {{"type", "Sync"},
+                          {"code", "PushDropped"},
+                          {"description", "manifest " + dropped->digest.str() + " of repository '" +
+                                              dropped->repository + "' cannot go up (" + dropped->why +
+                                              "): it stays on this node only, until deleted here or pushed again "
+                                              "with what it names"},
+                          {"timestamp", format_rfc3339(clock_.now())}}});
+  last_status_sent_ = Nanoseconds(-1);  // tell the parent with the next round
+}
+
+void SyncAgent::forget_drops_no_longer_here() {
+  // Deleted here since: nothing is left here that is not above. (Only this thread changes push_drops_: it is read
+  // here without the lock, and the storage is asked without holding the lock that status readers wait on.)
+  std::vector<size_t> gone;
+  for (size_t i = 0; i < push_drops_.size(); ++i)
+    if (!storage_.metadata->has_manifest(push_drops_[i].repository, push_drops_[i].digest)) gone.push_back(i);
+  if (gone.empty()) return;
+  std::lock_guard lock(status_mutex_);
+  for (auto i = gone.rbegin(); i != gone.rend(); ++i) push_drops_.erase(push_drops_.begin() + static_cast<ptrdiff_t>(*i));
+  last_status_sent_ = Nanoseconds(-1);
 }
 
 void SyncAgent::render_metrics(std::string& out) const {
@@ -788,10 +832,12 @@ Task<void> SyncAgent::push_loop() {
             continue;
           }
           refused_until_.erase(repository);
+          note_pushed(entry, content_.take_dropped());
           store_.acknowledge(entry.id);
           ++acknowledged_;
         }
       }
+      forget_drops_no_longer_here();
       {
         // A repository with nothing held any more is no longer refused.
         std::lock_guard lock(status_mutex_);

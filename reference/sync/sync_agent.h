@@ -196,6 +196,15 @@ class SyncAgent {
   // detail of its hold: shown with status_details_ until their changes go up, not cleared by a pull round as those
   // are (this node still holds them).
   std::map<std::string, nlohmann::json, std::less<>> push_refusals_;
+  // Changes dropped because they can never go up (ContentSync::DroppedPush), each with its detail, oldest first, at
+  // most kMaxDetails: shown while what they left here is still here and not above (the index is stored here and no
+  // later push of it went up). Before, a dropped change was only logged: the cloud never heard of it.
+  struct DroppedDetail {
+    std::string repository;
+    oci::Digest digest;
+    nlohmann::json detail;
+  };
+  std::vector<DroppedDetail> push_drops_;
   // When each held repository is tried again (monotonic; the agent thread's own, no lock, as the two below): after the
   // backoff cap, or, when it waits for content damaged or missing here, at once after a client's push into it.
   std::map<std::string, Nanoseconds, std::less<>> refused_until_;
@@ -212,6 +221,12 @@ class SyncAgent {
     size_t version = 0;       // where version begins
   };
   mutable FixedStatus fixed_status_;
+
+  // With status_mutex_ held: status_details_ and the details of held and dropped push-ups, as statusDetails lists them.
+  std::vector<nlohmann::json> all_status_details() const;
+  // The push loop's bookkeeping of dropped changes, after a push that went through (agent thread).
+  void note_pushed(const JournalEntry& entry, std::optional<ContentSync::DroppedPush> dropped);
+  void forget_drops_no_longer_here();
 };
 
 // SPEC 2.1: does a change match a notification pattern `repo[:tag][@digest]:push|delete|*` (`*` wildcards)?

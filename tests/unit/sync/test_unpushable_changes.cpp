@@ -185,6 +185,31 @@ BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_a_client_deleted_here_does_not_h
   BOOST_TEST(at_cloud("apps/multi", "1").empty());
   BOOST_TEST(world.tag_digest("factory:5000", client, "apps/multi", "1") == index);
   BOOST_TEST(reported_at_cloud("PushRejected").empty());
+  // Reported, not only logged: the cloud hears that the index is at the factory only.
+  BOOST_TEST(world.run_until([&] { return reported("PushDropped", index); }, 30min));
+  BOOST_TEST(reported("PushDropped", "was deleted here before it went up"));
+
+  // The client deletes the index here: nothing is left here that is not above, and the report goes.
+  BOOST_REQUIRE_EQUAL(
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + index, client).status, 202);
+  BOOST_TEST(world.run_until([&] { return reported_at_cloud("PushDropped").empty(); }, 30min));
+}
+
+// The same dropped index, then pushed again by the client with the manifest it names: it goes up, and the cloud no
+// longer hears that it is at the factory only.
+BOOST_FIXTURE_TEST_CASE(a_dropped_index_pushed_again_whole_goes_up_and_is_no_longer_reported, CutOffFactory) {
+  const std::string amd = world.push_image("factory:5000", client, "apps/multi", "amd", "amd");
+  const std::string arm = world.push_image("factory:5000", client, "apps/multi", "arm", "arm");
+  const std::string index = push_index("factory:5000", client, amd, arm);
+  BOOST_REQUIRE_EQUAL(
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, client).status, 202);
+  cut(false);
+  BOOST_REQUIRE(world.run_until([&] { return reported("PushDropped", index); }, 30min));
+
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/multi", "arm", "arm"), arm);
+  BOOST_REQUIRE_EQUAL(push_index("factory:5000", client, amd, arm), index);
+  BOOST_TEST(world.run_until([&] { return at_cloud("apps/multi", "1") == index; }, 5min));
+  BOOST_TEST(world.run_until([&] { return reported_at_cloud("PushDropped").empty(); }, 30min));
 }
 
 // The same delete made after the manifest went up: the parent holds it, so the index goes up before the delete
