@@ -642,6 +642,48 @@ BOOST_AUTO_TEST_CASE(a_repository_the_parent_refuses_holds_back_only_its_own_cha
   BOOST_TEST(world.run_until([&] { return pending_at_cloud() == 0u; }, 30min), pending_at_cloud().dump());
 }
 
+// A repository the parent refuses is tried again when its hold ends (the backoff cap, 30 s after the refused
+// attempt), however the push loop was woken meanwhile: a pass that skipped it (woken by a push into another
+// repository) used to wait the whole safety-net interval again (30 s) before the next look, so a change could wait
+// up to twice the cap once the parent accepted it.
+BOOST_AUTO_TEST_CASE(a_refused_repository_is_tried_again_when_its_hold_ends) {
+  HierarchyWorld world;
+  std::vector<std::string> factory_actions = kPushApps;
+  for (const char* action : {"content/read", "metadata/read", "content/write"})
+    factory_actions.push_back(std::string("repositories/extra/") + action);
+  // Rounds paced as in a deployment (10-minute long polls and status reports): a round that ends wakes the push
+  // loop too, and this world's 5 s reports would otherwise wake it well before any hold ends.
+  world.tweak_next_node = [](node::NodeOptions& options) {
+    options.agent.status_interval = std::chrono::minutes(10);
+    options.agent.long_poll = std::chrono::minutes(10);
+  };
+  const auto factory =
+      world.add_connected_registry("factory", resource("ReadWrite", nullptr, {"apps/*"}), factory_actions);
+  world.add_connected_registry("line1", resource("ReadOnly", "factory", {"apps/*", "extra"}), kReadApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("line1").node->agent()->ready(); }, 5min));
+  world.push_image("factory:5000", factory, "extra", "1", "held");  // accepted here, refused above (403)
+
+  // A refused attempt: its hold ends 30 s later.
+  const auto tried = [&] { return world.network().requests_between("factory", "cloud:5000", "/v2/extra/"); };
+  BOOST_REQUIRE(world.run_until([&] { return tried() > 0u; }, 5min));
+  const uint64_t before = tried();
+  BOOST_REQUIRE(world.run_until([&] { return tried() > before; }, 5min));
+  const Nanoseconds refused_at = world.loop().now();
+
+  // 5 s later a push into another repository wakes the loop; the pass skips the held repository. Then the parent
+  // accepts it.
+  world.run_until([] { return false; }, 5s);
+  const std::string tool = world.push_image("factory:5000", factory, "apps/tool", "1", "tool");
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == tool; }, 10s));
+  world.manage(http::Method::Post, "connectedRegistries/factory/permissions", {{"add", {"extra"}}});
+
+  // Up when the hold ends (and a second for the push itself), not a safety-net interval after the skipping pass.
+  const Nanoseconds deadline = refused_at + 31s;
+  BOOST_TEST(world.run_until([&] { return !world.tag_digest("cloud:5000", world.admin(), "extra", "1").empty(); },
+                             deadline - world.loop().now()));
+}
+
 // The report a node sends up is written without a tree (SyncAgent::status_text): byte for byte what dumping status()
 // with the notifications added gives, before activation (no times yet), once synced, and with problems to report.
 BOOST_AUTO_TEST_CASE(the_status_text_is_the_status_report_dumped) {
