@@ -313,6 +313,8 @@ std::vector<nlohmann::json> SyncAgent::all_status_details() const {
 
 void SyncAgent::note_pushed(const JournalEntry& entry, std::optional<ContentSync::DroppedPush> dropped) {
   const oci::ContentChange& change = entry.change;
+  // Deleted here while its push ran: nothing is left to report (asked before the lock status readers wait on).
+  if (dropped && !storage_.metadata->has_manifest(dropped->repository, dropped->digest)) dropped.reset();
   std::lock_guard lock(status_mutex_);
   const auto same = [](const std::string& repository, const oci::Digest& digest) {
     return [&repository, &digest](const DroppedDetail& shown) {
@@ -327,14 +329,20 @@ void SyncAgent::note_pushed(const JournalEntry& entry, std::optional<ContentSync
     return;
   }
   std::erase_if(push_drops_, same(dropped->repository, dropped->digest));
-  if (push_drops_.size() >= kMaxDetails) push_drops_.erase(push_drops_.begin());
+  if (push_drops_.size() >= kMaxDetails) {
+    log::warn("an index that cannot go up is no longer reported (more recent ones are)",
+              {{"cr", options_.cr_name},
+               {"repository", push_drops_.front().repository},
+               {"digest", push_drops_.front().digest.str()}});
+    push_drops_.erase(push_drops_.begin());
+  }
   push_drops_.push_back({dropped->repository, dropped->digest,
                          {{"type", "Sync"},
                           {"code", "PushDropped"},
                           {"description", "manifest " + dropped->digest.str() + " of repository '" +
                                               dropped->repository + "' cannot go up (" + dropped->why +
-                                              "): it stays on this node only, until deleted here or pushed again "
-                                              "with what it names"},
+                                              "): it is not pushed up from this node; deleting it here, or pushing "
+                                              "it again with what it names, ends this"},
                           {"timestamp", format_rfc3339(clock_.now())}}});
   last_status_sent_ = Nanoseconds(-1);  // tell the parent with the next round
 }
@@ -343,8 +351,14 @@ void SyncAgent::forget_drops_no_longer_here() {
   // Deleted here since: nothing is left here that is not above. (Only this thread changes push_drops_: it is read
   // here without the lock, and the storage is asked without holding the lock that status readers wait on.)
   std::vector<size_t> gone;
-  for (size_t i = 0; i < push_drops_.size(); ++i)
-    if (!storage_.metadata->has_manifest(push_drops_[i].repository, push_drops_[i].digest)) gone.push_back(i);
+  try {
+    for (size_t i = 0; i < push_drops_.size(); ++i)
+      if (!storage_.metadata->has_manifest(push_drops_[i].repository, push_drops_[i].digest)) gone.push_back(i);
+  } catch (const std::exception& error) {
+    // The pass's pushes went through; a storage that cannot answer now is asked again after the next pass.
+    log::warn("could not look for dropped indexes deleted here", {{"cr", options_.cr_name}, {"error", error.what()}});
+    return;
+  }
   if (gone.empty()) return;
   std::lock_guard lock(status_mutex_);
   for (auto i = gone.rbegin(); i != gone.rend(); ++i) push_drops_.erase(push_drops_.begin() + static_cast<ptrdiff_t>(*i));

@@ -186,7 +186,7 @@ BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_a_client_deleted_here_does_not_h
   BOOST_TEST(world.tag_digest("factory:5000", client, "apps/multi", "1") == index);
   BOOST_TEST(reported_at_cloud("PushRejected").empty());
   // Reported, not only logged: the cloud hears that the index is at the factory only.
-  BOOST_TEST(world.run_until([&] { return reported("PushDropped", index); }, 30min));
+  BOOST_REQUIRE(world.run_until([&] { return reported("PushDropped", index); }, 30min));
   BOOST_TEST(reported("PushDropped", "was deleted here before it went up"));
 
   // The client deletes the index here: nothing is left here that is not above, and the report goes.
