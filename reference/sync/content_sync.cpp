@@ -279,7 +279,7 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
       // for good (a manifest held is not fetched again). The next round fetches the blob again.
       std::shared_lock lock(storage_.commit_lock);
       if (const auto missing = storage::missing_part(storage_, repository, parsed)) {
-        throw SyncFailure(Failure::Unreachable,
+        throw SyncFailure(Failure::Raced,
                           missing->manifest ? "manifest " + missing->digest.str() + " of index " + digest.str() +
                                                   " went while the index was pulled; it is fetched again"
                                             : "blob " + missing->digest.str() + " of manifest " + digest.str() +
@@ -673,8 +673,8 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
           co_await push_exchange(http::Method::Head, manifest_path(repository, child.digest.str()), accept, nullptr);
       // Pushed here again while the parent was asked: the index can go up after all, at the next try.
       if (storage_.metadata->has_manifest(repository, child.digest))
-        throw SyncFailure(Failure::Unreachable, "manifest " + child.digest.str() + " of index " + digest.str() +
-                                                    " was pushed here again while it was looked for above");
+        throw SyncFailure(Failure::Raced, "manifest " + child.digest.str() + " of index " + digest.str() +
+                                              " was pushed here again while it was looked for above");
       if (above.status == 404)
         throw SyncFailure(Failure::NotFound, child_deleted_here(child.digest, digest), 404);
       if (above.status != 200) throw turned_down("looking for manifest " + child.digest.str() + " above", above);

@@ -32,6 +32,11 @@ class SyncFailure : public std::runtime_error {
     // manifest is damaged, a blob or child manifest it names is gone here). Retrying the same bytes does not help;
     // the repository's changes wait, and a client's push of the right content repairs it.
     Rejected,
+    // Nothing is wrong with the link or the change: what the attempt read here changed under it (garbage collection
+    // removed a blob a manifest being pulled names; a client pushed again what a push-up was looking for above). Tried
+    // again after the shortest delay, without a change of state or a report: reported as Unreachable, it showed the
+    // node Offline, with its parent in reach.
+    Raced,
   };
   SyncFailure(Kind kind, std::string message, int status = 0)
       : std::runtime_error(std::move(message)), kind_(kind), status_(status) {}

@@ -196,6 +196,9 @@ void SyncAgent::record_failure(const SyncFailure& failure) {
       break;
     case Failure::Rejected:
       break;  // one change's problem, not the link's (the push loop holds its repository and reports it)
+    case Failure::Raced:
+      log::info("a sync attempt raced a change here; tried again", {{"cr", options_.cr_name}, {"why", failure.what()}});
+      return;
     default:
       set_state(ConnectionState::Offline);
       message_config_version_ = 0;  // the next round starts with a short configuration read, not a long poll
@@ -205,7 +208,7 @@ void SyncAgent::record_failure(const SyncFailure& failure) {
   if (status_details_.size() >= kMaxDetails) status_details_.erase(status_details_.begin());
   static constexpr const char* kCodes[] = {"ParentUnreachable", "SyncTokenDisabled", "Refused",
                                            "AlreadyActivated", "CursorExpired",  "NotFound",
-                                           "PushRejected"};
+                                           "PushRejected",      "Raced"};
   status_details_.push_back({{"type", "Sync"},
                              {"code", kCodes[static_cast<int>(failure.kind())]},
                              {"description", failure.what()},
@@ -702,7 +705,8 @@ Task<void> SyncAgent::pull_loop() {
     // that keeps losing the round's exchanges with nothing stored, still backs off to the cap.
     pull_attempts_.begin(pull_counts());
     bool failed = false;
-    bool lost = false;  // the failure was an exchange that got no answer
+    bool lost = false;   // the failure was an exchange that got no answer
+    bool raced = false;  // ... or a change here under it (Raced): tried again after the shortest delay
     try {
       co_await round();
       pull_backoff_.reset();
@@ -715,6 +719,7 @@ Task<void> SyncAgent::pull_loop() {
     } catch (const SyncFailure& failure) {
       failed = true;
       lost = failure.lost();
+      raced = failure.kind() == Failure::Raced;
       round_failed();
       record_failure(failure);
       // A 410 during a full resync or on the first read after it: the parent answers but sync cannot go on (its log
@@ -730,7 +735,7 @@ Task<void> SyncAgent::pull_loop() {
       round_failed();
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
-    if (failed && pull_attempts_.failed(pull_counts(), lost)) pull_backoff_.reset();
+    if (failed && (pull_attempts_.failed(pull_counts(), lost) || raced)) pull_backoff_.reset();
     if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
       {
         std::lock_guard lock(status_mutex_);
@@ -777,6 +782,7 @@ Task<void> SyncAgent::push_loop() {
     }
     push_attempts_.begin(push_counts());  // as in pull_loop
     bool lost = false;
+    bool raced = false;
     try {
       if (window_closed(settings.get())) co_await wait_for_window();
       // A repository the parent refuses (403: this node's sync token may not write it, e.g. one a ReadOnly child
@@ -869,10 +875,11 @@ Task<void> SyncAgent::push_loop() {
     } catch (const std::exception& error) {
       const auto* failure = dynamic_cast<const SyncFailure*>(&error);
       lost = failure && failure->lost();
+      raced = failure && failure->kind() == Failure::Raced;
       record_failure(failure ? *failure
                              : SyncFailure(Failure::Unreachable, std::string("push-up failed: ") + error.what()));
     }
-    if (push_attempts_.failed(push_counts(), lost)) push_backoff_.reset();
+    if (push_attempts_.failed(push_counts(), lost) || raced) push_backoff_.reset();
     co_await sleep_for(stop_, push_backoff_.next(random_));  // (no co_await inside a handler)
     push_wakeup_.notify();
   }

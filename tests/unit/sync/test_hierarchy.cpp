@@ -394,13 +394,16 @@ BOOST_AUTO_TEST_CASE(a_blob_collected_while_its_manifest_is_pulled_is_fetched_ag
   // nothing, which the pull finds here and does not fetch (gc runs on the pull loop while the push loop pulls a
   // parent's tag). The manifest was stored all the same and named a missing blob for good, since a manifest held is
   // never fetched again. Here the image's config is such a blob, and it goes as its layer is asked for: the pull must
-  // fail, and the next round fetch the config again.
+  // fail, and the next round fetch the config again, the node staying Online (a race here, SyncFailure::Raced).
   HierarchyWorld world;
   const std::string config = R"({"architecture":"amd64","os":"linux","seed":"collected"})";  // as push_image makes it
   const oci::Digest config_digest = oci::digest_of(config);
   storage::Storage* store_storage = nullptr;
+  sync::SyncAgent* agent = nullptr;
   bool collected = false;
+  bool offline_after = false;  // the node reported its parent out of reach while it retried (it is not)
   world.next_node_faults.before_send = [&](const http::ClientRequest& request) {
+    if (collected && agent->state() == sync::ConnectionState::Offline) offline_after = true;
     const bool layer = request.target.find("/blobs/") != std::string::npos &&
                        request.target.find(config_digest.str()) == std::string::npos;
     if (!layer || collected || store_storage == nullptr) return;
@@ -410,6 +413,7 @@ BOOST_AUTO_TEST_CASE(a_blob_collected_while_its_manifest_is_pulled_is_fetched_ag
   };
   const auto store = world.add_connected_registry("store", resource("ReadOnly", nullptr, {"apps/*"}), kReadApps);
   BOOST_REQUIRE(world.run_until([&] { return world.node("store").node->agent()->ready(); }, 5min));
+  agent = world.node("store").node->agent();
   store_storage = world.node("store").storage.get();
   store_storage->blobs->put(config);  // held and linked here already, named by no manifest
   store_storage->metadata->link_blob("apps/web", {config_digest, config.size()});
@@ -419,6 +423,9 @@ BOOST_AUTO_TEST_CASE(a_blob_collected_while_its_manifest_is_pulled_is_fetched_ag
   BOOST_TEST(collected);
   BOOST_TEST(world.call("store:5000", http::Method::Get, "/v2/apps/web/blobs/" + config_digest.str(), store).status ==
              200);
+  // A race here, not a parent out of reach: the node stayed Online (it showed Offline until the retry went through).
+  BOOST_TEST(!offline_after);
+  BOOST_TEST((agent->state() == sync::ConnectionState::Online));
 }
 
 BOOST_AUTO_TEST_CASE(a_push_up_over_a_lossier_link_keeps_its_retries_short) {
