@@ -5,12 +5,14 @@
 namespace outpost::sync {
 
 namespace {
-// Whether a task's failure is an exchange that got no answer (SyncFailure::lost()). Asked only when a task failed.
+// Whether a task's failure says less than an answer that turned one down: an exchange that got no answer
+// (SyncFailure::lost()), or a change here under the task (Raced, retried at once: it must not hide a concurrent 503).
+// Asked only when a task failed.
 bool lost_exchange(const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
   } catch (const SyncFailure& sync_failure) {
-    return sync_failure.lost();
+    return sync_failure.lost() || sync_failure.kind() == SyncFailure::Kind::Raced;
   } catch (...) {
     return false;
   }

@@ -34,8 +34,8 @@ class SyncFailure : public std::runtime_error {
     Rejected,
     // Nothing is wrong with the link or the change: what the attempt read here changed under it (garbage collection
     // removed a blob a manifest being pulled names; a client pushed again what a push-up was looking for above). Tried
-    // again after the shortest delay, without a change of state or a report: reported as Unreachable, it showed the
-    // node Offline, with its parent in reach.
+    // again after the shortest delay (a few times in a row at most, as after a lost exchange), without a change of
+    // state or a report: reported as Unreachable, it showed the node Offline, with its parent in reach.
     Raced,
   };
   SyncFailure(Kind kind, std::string message, int status = 0)

@@ -208,7 +208,8 @@ void SyncAgent::record_failure(const SyncFailure& failure) {
   if (status_details_.size() >= kMaxDetails) status_details_.erase(status_details_.begin());
   static constexpr const char* kCodes[] = {"ParentUnreachable", "SyncTokenDisabled", "Refused",
                                            "AlreadyActivated", "CursorExpired",  "NotFound",
-                                           "PushRejected",      "Raced"};
+                                           "PushRejected",      "Raced"};  // (Raced returned above)
+  static_assert(std::size(kCodes) == static_cast<size_t>(Failure::Raced) + 1, "a code for every kind");
   status_details_.push_back({{"type", "Sync"},
                              {"code", kCodes[static_cast<int>(failure.kind())]},
                              {"description", failure.what()},
@@ -735,7 +736,11 @@ Task<void> SyncAgent::pull_loop() {
       round_failed();
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
-    if (failed && (pull_attempts_.failed(pull_counts(), lost) || raced)) pull_backoff_.reset();
+    // A race here counts as a lost exchange does: the parent answered, so the retry starts from the shortest delay, a
+    // few times in a row at most; one that came back every time would otherwise retry without a pause for good.
+    if (failed && pull_attempts_.failed(pull_counts(), lost || raced)) pull_backoff_.reset();
+    // The state stays as the round left it (Syncing): the wait the other failures take below is taken here.
+    if (raced) co_await sleep_for(stop_, pull_backoff_.next(random_));
     if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
       {
         std::lock_guard lock(status_mutex_);
@@ -879,7 +884,7 @@ Task<void> SyncAgent::push_loop() {
       record_failure(failure ? *failure
                              : SyncFailure(Failure::Unreachable, std::string("push-up failed: ") + error.what()));
     }
-    if (push_attempts_.failed(push_counts(), lost) || raced) push_backoff_.reset();
+    if (push_attempts_.failed(push_counts(), lost || raced)) push_backoff_.reset();  // (as in pull_loop)
     co_await sleep_for(stop_, push_backoff_.next(random_));  // (no co_await inside a handler)
     push_wakeup_.notify();
   }

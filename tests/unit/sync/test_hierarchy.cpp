@@ -389,43 +389,86 @@ BOOST_AUTO_TEST_CASE(garbage_collection_forgets_downloads_whose_session_is_gone)
   BOOST_TEST((store.sync_store->partial_download("apps/a", held) == std::optional<std::string>(session.id)));
 }
 
-BOOST_AUTO_TEST_CASE(a_blob_collected_while_its_manifest_is_pulled_is_fetched_again) {
-  // Garbage collection can remove a blob that a manifest being pulled names: one linked here long ago and named by
-  // nothing, which the pull finds here and does not fetch (gc runs on the pull loop while the push loop pulls a
-  // parent's tag). The manifest was stored all the same and named a missing blob for good, since a manifest held is
-  // never fetched again. Here the image's config is such a blob, and it goes as its layer is asked for: the pull must
-  // fail, and the next round fetch the config again, the node staying Online (a race here, SyncFailure::Raced).
+// Garbage collection can remove a blob that a manifest being pulled names: one linked here long ago and named by
+// nothing, which the pull finds here and does not fetch (gc runs on the pull loop while the push loop pulls a parent's
+// tag). Here the image's config is such a blob, and it goes as the layer is asked for, `races` times: at each
+// attempt's fetch of the manifest the config is back, held and linked, and the layer not held, and the config goes
+// again when the layer is asked for.
+struct CollectedWhilePulled {
   HierarchyWorld world;
   const std::string config = R"({"architecture":"amd64","os":"linux","seed":"collected"})";  // as push_image makes it
   const oci::Digest config_digest = oci::digest_of(config);
-  storage::Storage* store_storage = nullptr;
+  storage::Storage* storage = nullptr;
   sync::SyncAgent* agent = nullptr;
-  bool collected = false;
-  bool offline_after = false;  // the node reported its parent out of reach while it retried (it is not)
-  world.next_node_faults.before_send = [&](const http::ClientRequest& request) {
-    if (collected && agent->state() == sync::ConnectionState::Offline) offline_after = true;
-    const bool layer = request.target.find("/blobs/") != std::string::npos &&
-                       request.target.find(config_digest.str()) == std::string::npos;
-    if (!layer || collected || store_storage == nullptr) return;
-    collected = true;
-    store_storage->metadata->forget_blob(config_digest);  // as collect_garbage does: the link, then the file
-    store_storage->blobs->remove(config_digest);
-  };
-  const auto store = world.add_connected_registry("store", resource("ReadOnly", nullptr, {"apps/*"}), kReadApps);
-  BOOST_REQUIRE(world.run_until([&] { return world.node("store").node->agent()->ready(); }, 5min));
-  agent = world.node("store").node->agent();
-  store_storage = world.node("store").storage.get();
-  store_storage->blobs->put(config);  // held and linked here already, named by no manifest
-  store_storage->metadata->link_blob("apps/web", {config_digest, config.size()});
+  std::pair<std::string, std::string> client;
+  int races_left = 0;
+  int races = 0;
+  bool offline_after = false;   // the node showed its parent out of reach after the first race (it is not)
+  bool detailed_after = false;  // ... or a failure in statusDetails
 
-  const std::string image = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "collected");
-  BOOST_TEST(world.run_until([&] { return world.tag_digest("store:5000", store, "apps/web", "1") == image; }, 5min));
-  BOOST_TEST(collected);
-  BOOST_TEST(world.call("store:5000", http::Method::Get, "/v2/apps/web/blobs/" + config_digest.str(), store).status ==
-             200);
-  // A race here, not a parent out of reach: the node stayed Online (it showed Offline until the retry went through).
-  BOOST_TEST(!offline_after);
-  BOOST_TEST((agent->state() == sync::ConnectionState::Online));
+  explicit CollectedWhilePulled(int times) : races_left(times) {
+    world.next_node_faults.before_send = [this](const http::ClientRequest& request) {
+      if (storage == nullptr) return;
+      if (races > 0 && agent->state() == sync::ConnectionState::Offline) offline_after = true;
+      if (races > 0 && !agent->status().at("statusDetails").empty()) detailed_after = true;
+      if (races_left == 0) return;
+      if (request.target.find("/manifests/") != std::string::npos) {
+        hold_config();  // (again: the attempt before took it)
+        // And the layer not held, so that this attempt asks for it too (the attempt before stored it).
+        const oci::Digest layer = oci::digest_of("layer bytes of collected" + std::string(1000, 'x'));
+        storage->metadata->forget_blob(layer);
+        storage->blobs->remove(layer);
+        return;
+      }
+      const bool layer = request.target.find("/blobs/") != std::string::npos &&
+                         request.target.find(config_digest.str()) == std::string::npos;
+      if (!layer) return;
+      --races_left;
+      ++races;
+      storage->metadata->forget_blob(config_digest);  // as collect_garbage does: the link, then the file
+      storage->blobs->remove(config_digest);
+    };
+    client = world.add_connected_registry("store", resource("ReadOnly", nullptr, {"apps/*"}), kReadApps);
+    BOOST_REQUIRE(world.run_until([&] { return world.node("store").node->agent()->ready(); }, 5min));
+    agent = world.node("store").node->agent();
+    storage = world.node("store").storage.get();
+    hold_config();
+  }
+  void hold_config() {  // held and linked here, named by no manifest
+    storage->blobs->put(config);
+    storage->metadata->link_blob("apps/web", {config_digest, config.size()});
+  }
+};
+
+// The manifest was stored all the same and named a missing blob for good, since a manifest held is never fetched
+// again: the pull must fail, and the next attempt fetch the config again. A race here, not a parent out of reach
+// (SyncFailure::Raced): the node showed Offline, with a ParentUnreachable detail, until the retry went through.
+BOOST_AUTO_TEST_CASE(a_blob_collected_while_its_manifest_is_pulled_is_fetched_again) {
+  CollectedWhilePulled race(1);
+  const uint64_t failed_before = race.agent->failed_rounds();
+  const std::string image = race.world.push_image("cloud:5000", race.world.admin(), "apps/web", "1", "collected");
+  BOOST_TEST(race.world.run_until(
+      [&] { return race.world.tag_digest("store:5000", race.client, "apps/web", "1") == image; }, 5min));
+  BOOST_TEST(race.races == 1);
+  BOOST_TEST(race.agent->failed_rounds() == failed_before + 1);  // the race failed one round, which was tried again
+  BOOST_TEST(race.world.call("store:5000", http::Method::Get, "/v2/apps/web/blobs/" + race.config_digest.str(),
+                             race.client)
+                 .status == 200);
+  BOOST_TEST(!race.offline_after);
+  BOOST_TEST(!race.detailed_after);
+  BOOST_TEST((race.agent->state() == sync::ConnectionState::Online));
+}
+
+// A race that comes back at every attempt is retried after a pause, as every failure is: tried again at once (the
+// state stays Syncing, and only Offline and Unhealthy waited), the node pulled in a loop without one. Each attempt
+// here stores the layer again (work done), so each retry starts from the shortest delay (200 ms, full jitter).
+BOOST_AUTO_TEST_CASE(a_race_at_every_attempt_is_retried_after_a_pause) {
+  CollectedWhilePulled race(1000);
+  race.world.push_image("cloud:5000", race.world.admin(), "apps/web", "1", "collected");
+  race.world.run_until([] { return false; }, 10s);
+  BOOST_TEST(race.races > 1);
+  BOOST_TEST(race.races < 200);  // about 100 at 100 ms on average
+  BOOST_TEST(!race.offline_after);
 }
 
 BOOST_AUTO_TEST_CASE(a_push_up_over_a_lossier_link_keeps_its_retries_short) {

@@ -76,6 +76,10 @@ struct CutOffFactory {
   }
 };
 
+std::string at_cloud_digest(HierarchyWorld& world, const std::string& repository, const std::string& tag) {
+  return world.tag_digest("cloud:5000", world.admin(), repository, tag);
+}
+
 std::string layer_of(const std::string& seed) {
   return oci::digest_of("layer bytes of " + seed + std::string(1000, 'x')).str();
 }
@@ -230,6 +234,54 @@ BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_went_up_before_it_was_deleted_he
   BOOST_TEST(world.call("cloud:5000", http::Method::Head, "/v2/apps/multi/manifests/" + arm, world.admin()).status ==
              404);  // the delete followed
   BOOST_TEST(world.tag_digest("factory:5000", client, "apps/multi", "1") == index);
+}
+
+// A client at the cut-off factory deletes one of an index's manifests there, then pushes it again while the index's
+// push looks for it above (the look answered 404, but the manifest is back here): the push is tried again, and the
+// index goes up. A race here (SyncFailure::Raced), not a parent out of reach: the node showed Offline until then.
+BOOST_AUTO_TEST_CASE(a_manifest_pushed_again_while_its_index_looks_for_it_above_lets_the_index_go_up) {
+  HierarchyWorld world;
+  std::string arm;
+  sync::SyncAgent* agent = nullptr;
+  bool released = false;
+  bool offline_after = false;
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
+    if (released && agent->state() == sync::ConnectionState::Offline) offline_after = true;
+    return !released && !arm.empty() && request.method == http::Method::Head &&
+           request.target == "/v2/apps/multi/manifests/" + arm;
+  };
+  const auto client = world.add_connected_registry(
+      "factory", {{"mode", "ReadWrite"}, {"parent", nullptr}, {"repositories", {"apps/*"}}}, kWriteApps);
+  WorldNode& factory = world.node("factory");
+  agent = factory.node->agent();
+  BOOST_REQUIRE(world.run_until([&] { return agent->ready(); }, 1min));
+  for (const char* link : {"cloud:5001", "cloud:5000"}) world.network().set_link_down("factory", link, true);
+  const std::string amd = world.push_image("factory:5000", client, "apps/multi", "amd", "amd");
+  arm = world.push_image("factory:5000", client, "apps/multi", "arm", "arm");
+  const nlohmann::json index = {
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.index.v1+json"},
+      {"manifests",
+       {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", amd}, {"size", 1}},
+        {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", arm}, {"size", 1}}}}};
+  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Put, "/v2/apps/multi/manifests/1", client,
+                                 index.dump(), "application/vnd.oci.image.index.v1+json")
+                          .status,
+                      201);
+  BOOST_REQUIRE_EQUAL(
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, client).status, 202);
+  for (const char* link : {"cloud:5001", "cloud:5000"}) world.network().set_link_down("factory", link, false);
+
+  // The index's push looks for the deleted manifest above; the answer (404) waits while the client pushes it again.
+  BOOST_REQUIRE(world.run_until([&] { return factory.lossy_client->held() > 0; }, 5min));
+  // (Back Online from the cut first: a pull round goes through meanwhile.)
+  BOOST_REQUIRE(world.run_until([&] { return agent->state() == sync::ConnectionState::Online; }, 5min));
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/multi", "arm", "arm"), arm);
+  released = true;
+  factory.lossy_client->release_held();
+  const std::string digest = oci::digest_of(index.dump()).str();
+  BOOST_TEST(world.run_until([&] { return at_cloud_digest(world, "apps/multi", "1") == digest; }, 5min));
+  BOOST_TEST(!offline_after);
 }
 
 // A client pushes the damaged layer again while the factory's push of the damaged bytes is on its way: the parent's
