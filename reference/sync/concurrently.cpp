@@ -5,16 +5,17 @@
 namespace outpost::sync {
 
 namespace {
-// Whether a task's failure says less than an answer that turned one down: an exchange that got no answer
-// (SyncFailure::lost()), or a change here under the task (Raced, retried at once: it must not hide a concurrent 503).
-// Asked only when a task failed.
-bool lost_exchange(const std::exception_ptr& failure) {
+// How much a task's failure says, to keep the one that says most: an answer that turned the task down (2) over an
+// exchange that got no answer (1, SyncFailure::lost()), over a change here under the task (0, Raced: retried soon):
+// a lost exchange must not hide a concurrent 503, nor a race a parent out of reach. Asked only when a task failed.
+int weight(const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
   } catch (const SyncFailure& sync_failure) {
-    return sync_failure.lost() || sync_failure.kind() == SyncFailure::Kind::Raced;
+    if (sync_failure.kind() == SyncFailure::Kind::Raced) return 0;
+    return sync_failure.lost() ? 1 : 2;
   } catch (...) {
-    return false;
+    return 2;
   }
 }
 }  // namespace
@@ -28,8 +29,7 @@ bool AllOf::await_suspend(std::coroutine_handle<> awaiting) {
   state_->running = tasks_.size() + 1;
   for (auto& task : tasks_) {
     spawn(std::move(task), [state = state_](std::exception_ptr error) {
-      if (error && (!state->failure || (lost_exchange(state->failure) && !lost_exchange(error))))
-        state->failure = error;
+      if (error && (!state->failure || weight(error) > weight(state->failure))) state->failure = error;
       if (--state->running == 0) state->awaiting.resume();
     });
   }

@@ -736,12 +736,15 @@ Task<void> SyncAgent::pull_loop() {
       round_failed();
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
     }
-    // A race here counts as a lost exchange does: the parent answered, so the retry starts from the shortest delay, a
-    // few times in a row at most; one that came back every time would otherwise retry without a pause for good.
+    // A race here is paced as a lost exchange is: the parent answered, so the retry starts from the shortest delay, a
+    // few times in a row at most without work done, then backs off.
     if (failed && pull_attempts_.failed(pull_counts(), lost || raced)) pull_backoff_.reset();
-    // The state stays as the round left it (Syncing): the wait the other failures take below is taken here.
-    if (raced) co_await sleep_for(stop_, pull_backoff_.next(random_));
-    if (state_.load() == ConnectionState::Offline || state_.load() == ConnectionState::Unhealthy) {
+    const ConnectionState after = state_.load();
+    const bool down = after == ConnectionState::Offline || after == ConnectionState::Unhealthy;
+    // The state stays as the round left it (Syncing): the wait below, taken here. (Once: the push loop may have set
+    // Offline meanwhile, and the wait below is then the one.)
+    if (raced && !down) co_await sleep_for(stop_, pull_backoff_.next(random_));
+    if (down) {
       {
         std::lock_guard lock(status_mutex_);
         reported_link_ = link_.counters();

@@ -128,6 +128,30 @@ BOOST_AUTO_TEST_CASE(an_answer_that_turned_an_item_down_is_rethrown_before_a_los
   BOOST_TEST(outcome.failure == "item 1 answered 503");
 }
 
+// A change here under an item (Raced) is retried soon, as if nothing failed above: it must not hide a concurrent
+// lost exchange (a parent out of reach) nor a 503, though it ended first.
+BOOST_AUTO_TEST_CASE(a_race_here_is_rethrown_only_when_nothing_else_failed) {
+  const auto raced = [] { return sync::SyncFailure(sync::SyncFailure::Kind::Raced, "item 0 raced"); };
+  for (const bool answered : {false, true}) {
+    Run run;
+    run.failures.emplace(0, raced());
+    run.failures.emplace(1, answered ? sync::SyncFailure(sync::SyncFailure::Kind::Unreachable, "item 1 answered 503", 503)
+                                     : sync::SyncFailure::lost_exchange("item 1 lost"));
+    Outcome outcome;
+    start(run, {0, 1}, 2, outcome);
+    while (run.gates.open_oldest()) {  // item 0 ends first
+    }
+    BOOST_TEST(outcome.failure == (answered ? "item 1 answered 503" : "item 1 lost"));
+  }
+  Run alone;
+  alone.failures.emplace(0, raced());
+  Outcome outcome;
+  start(alone, {0, 1}, 2, outcome);
+  while (alone.gates.open_oldest()) {
+  }
+  BOOST_TEST(outcome.failure == "item 0 raced");
+}
+
 BOOST_AUTO_TEST_CASE(among_lost_exchanges_the_first_to_end_is_rethrown) {
   Run run;
   run.failures.emplace(0, sync::SyncFailure::lost_exchange("item 0 lost"));
