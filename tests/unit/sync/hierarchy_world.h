@@ -37,6 +37,14 @@ inline const WallTime kWorldStart = WallTime(std::chrono::seconds(1798761600)); 
 // A node's client over a lossy link: each exchange is delivered, and with probability `loss` (seeded) its answer is
 // replaced by a reset, as a reset_peer toxic on the answer's stream does: the parent applied the request, the child
 // never hears so and must retry.
+// What HierarchyWorld::push_image makes from `seed` (its layer without `layer_bytes`), for tests that reach into a
+// node's store for it.
+inline std::string image_config(const std::string& seed) {
+  return R"({"architecture":"amd64","os":"linux","seed":")" + seed + "\"}";
+}
+inline std::string image_layer(const std::string& seed) { return "layer bytes of " + seed + std::string(1000, 'x'); }
+inline std::string image_layer_digest(const std::string& seed) { return oci::digest_of(image_layer(seed)).str(); }
+
 class LossyClient final : public http::HttpClient {
  public:
   // What the client does to the node's requests, all set at once when the node is added.
@@ -231,8 +239,8 @@ class HierarchyWorld {
   std::string push_image(const std::string& authority, const std::pair<std::string, std::string>& user,
                          const std::string& repository, const std::string& tag, const std::string& seed,
                          size_t layer_bytes = 0) {
-    const std::string config = R"({"architecture":"amd64","os":"linux","seed":")" + seed + "\"}";
-    std::string layer_text = "layer bytes of " + seed + std::string(1000, 'x');
+    const std::string config = image_config(seed);
+    std::string layer_text = image_layer(seed);
     if (layer_bytes > 0) layer_text.resize(layer_bytes, 'y');
     const std::string layer = std::move(layer_text);
     for (const std::string* blob : {&config, &layer}) {

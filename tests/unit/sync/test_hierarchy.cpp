@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(an_image_with_foreign_layers_syncs_down_and_up) {
   // A layer with urls names, by digest, another repository's private layer: the pusher never had to read it, so the
   // node that holds it for that repository must not link it to this one.
   world.push_image("cloud:5000", world.admin(), "apps/secret", "1", "secret");
-  const std::string secret_layer = oci::digest_of("layer bytes of secret" + std::string(1000, 'x')).str();
+  const std::string secret_layer = image_layer_digest("secret");
   BOOST_REQUIRE(world.run_until(
       [&] { return world.call("line1:5000", http::Method::Get, "/v2/apps/secret/blobs/" + secret_layer, line1).status == 200; },
       5min));
@@ -395,7 +395,7 @@ BOOST_AUTO_TEST_CASE(garbage_collection_forgets_downloads_whose_session_is_gone)
 // attempt's fetch of the manifest the config is back, held and linked, and the layer not held, and the config goes
 // again when the layer is asked for.
 struct CollectedWhilePulled {
-  const std::string config = R"({"architecture":"amd64","os":"linux","seed":"collected"})";  // as push_image makes it
+  const std::string config = image_config("collected");
   const oci::Digest config_digest = oci::digest_of(config);
   storage::Storage* storage = nullptr;
   sync::SyncAgent* agent = nullptr;
@@ -415,7 +415,7 @@ struct CollectedWhilePulled {
       if (request.target.find("/manifests/") != std::string::npos) {
         hold_config();  // (again: the attempt before took it)
         // And the layer not held, so that this attempt asks for it too (the attempt before stored it).
-        const oci::Digest layer = oci::digest_of("layer bytes of collected" + std::string(1000, 'x'));
+        const oci::Digest layer = *oci::Digest::parse(image_layer_digest("collected"));
         storage->metadata->forget_blob(layer);
         storage->blobs->remove(layer);
         return;

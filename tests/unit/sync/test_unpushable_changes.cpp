@@ -97,9 +97,6 @@ struct CutOffFactory {
   }
 };
 
-std::string layer_of(const std::string& seed) {
-  return oci::digest_of("layer bytes of " + seed + std::string(1000, 'x')).str();
-}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(unpushable_changes)
@@ -127,7 +124,7 @@ BOOST_FIXTURE_TEST_CASE(a_manifest_damaged_here_holds_back_only_its_repository_u
 
 BOOST_FIXTURE_TEST_CASE(a_layer_gone_from_here_keeps_its_change_until_pushed_again, CutOffFactory) {
   const std::string lost = world.push_image("factory:5000", client, "apps/lost", "1", "lost");
-  BOOST_REQUIRE(blobs().remove(*oci::Digest::parse(layer_of("lost"))));
+  BOOST_REQUIRE(blobs().remove(*oci::Digest::parse(image_layer_digest("lost"))));
   cut(false);
 
   BOOST_TEST(world.run_until([&] { return reported("PushRejected", "is gone from this node"); }, 30min));
@@ -170,7 +167,7 @@ BOOST_FIXTURE_TEST_CASE(a_parent_tag_on_an_index_missing_a_manifest_does_not_sto
 BOOST_FIXTURE_TEST_CASE(a_layer_damaged_here_is_dropped_so_that_a_push_repairs_it, CutOffFactory) {
   const std::string image = world.push_image("factory:5000", client, "apps/rot", "1", "rot");
   BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/rot2", "1", "rot"), image);  // the same layer
-  const std::string layer = layer_of("rot");
+  const std::string layer = image_layer_digest("rot");
   damage(layer);
   cut(false);
 
@@ -295,7 +292,7 @@ BOOST_AUTO_TEST_CASE(a_manifest_pushed_again_while_its_index_looks_for_it_above_
 BOOST_AUTO_TEST_CASE(a_push_during_a_failing_attempt_is_tried_again_at_once) {
   HierarchyWorld world;
   bool holding = true;
-  const std::string layer_text = layer_of("rot");
+  const std::string layer_text = image_layer_digest("rot");
   world.next_node_faults.hold_answer = [&holding, layer_text](const http::ClientRequest& request) {
     return holding && request.method == http::Method::Post && request.target.ends_with("?digest=" + layer_text);
   };
@@ -307,7 +304,7 @@ BOOST_AUTO_TEST_CASE(a_push_during_a_failing_attempt_is_tried_again_at_once) {
   const std::string image = world.push_image("factory:5000", client, "apps/rot", "1", "rot");
   const oci::Digest layer = *oci::Digest::parse(layer_text);
   auto& blobs = dynamic_cast<storage::MemoryBlobStore&>(*factory.storage->blobs);
-  std::string damaged = "layer bytes of rot" + std::string(1000, 'x');
+  std::string damaged = image_layer("rot");
   damaged[damaged.size() / 2] ^= 1;
   blobs.remove(layer);
   blobs.insert(layer, damaged);
@@ -361,7 +358,7 @@ BOOST_AUTO_TEST_CASE(a_tag_moved_to_an_image_deleted_here_on_its_way_up_is_remov
 BOOST_AUTO_TEST_CASE(a_layer_the_parent_collected_between_the_look_and_the_manifest_is_sent_again_at_once) {
   HierarchyWorld world;
   bool collect = true;
-  const std::string layer = layer_of("shared");
+  const std::string layer = image_layer_digest("shared");
   world.next_node_faults.before_send = [&](const http::ClientRequest& request) {
     if (!collect || request.method != http::Method::Put || !request.target.starts_with("/v2/apps/tool/manifests/"))
       return;
