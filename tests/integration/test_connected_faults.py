@@ -519,12 +519,14 @@ def test_a_manifest_damaged_at_a_cut_off_factory_holds_back_only_its_repository_
     def held_and_reported() -> Observed:
         view = t.h.mgmt.connected_registry("factory")
         rejected = [d for d in view.get("statusDetails", []) if d.get("code") == "PushRejected"]
+        # Online too: the held entry does not make the factory report its parent out of reach. Waited for, not
+        # asserted on the first report that shows the hold: the pull loop may still be waiting out the cut link's
+        # backoff when the push loop's report goes up (seen under load), and it comes back Online by itself.
         return Observed(any("'apps/damaged'" in d.get("description", "") for d in rejected)
-                        and view["pendingPushes"] == 1, view)
+                        and view["pendingPushes"] == 1 and view["connectionState"] == "Online", view)
 
-    view = wait_until(held_and_reported, PROPAGATION_TIMEOUT,
-                      "the cloud to show factory's PushRejected for apps/damaged, its one pending push").seen
-    assert view["connectionState"] == "Online", view
+    wait_until(held_and_reported, PROPAGATION_TIMEOUT,
+               "the cloud to show factory Online with PushRejected for apps/damaged, its one pending push")
     assert t.manifest_digest("cloud", "apps/damaged", "1") is None
 
     with t.client("factory") as factory:
