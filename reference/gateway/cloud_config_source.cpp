@@ -12,7 +12,7 @@ namespace outpost::gateway {
 CloudConfigSource::CloudConfigSource(control::ControlPlane& control, std::string login_server)
     : control_(control), login_server_(std::move(login_server)) {}
 
-std::optional<nlohmann::json> CloudConfigSource::document(std::string_view cr) {
+std::optional<std::string> CloudConfigSource::document(std::string_view cr) {
   const auto snapshot = control_.snapshot();
   if (!snapshot->connected_registry(cr)) return std::nullopt;
   nlohmann::json descendants = nlohmann::json::array();
@@ -21,7 +21,8 @@ std::optional<nlohmann::json> CloudConfigSource::document(std::string_view cr) {
   return nlohmann::json{{"version", snapshot->config_version(cr)},
                         {"loginServer", login_server_},
                         {"config", control::own_config(*snapshot, cr)},
-                        {"descendants", std::move(descendants)}};
+                        {"descendants", std::move(descendants)}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 uint64_t CloudConfigSource::version(std::string_view cr) { return control_.snapshot()->config_version(cr); }

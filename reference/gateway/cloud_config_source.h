@@ -13,7 +13,7 @@ class CloudConfigSource final : public ConfigSource {
   // `login_server`: where connected registries under the cloud exchange tokens and read content (SPEC 5.2).
   CloudConfigSource(control::ControlPlane& control, std::string login_server);
 
-  std::optional<nlohmann::json> document(std::string_view cr) override;
+  std::optional<std::string> document(std::string_view cr) override;
   uint64_t version(std::string_view cr) override;
   std::vector<std::string> repositories(std::string_view cr) override;
   Nanoseconds message_ttl(std::string_view cr) override;

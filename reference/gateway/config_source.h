@@ -21,8 +21,10 @@ class ConfigSource {
   virtual ~ConfigSource() = default;
 
   // The configuration document for `cr` (docs/protocol.md, "Configuration"): {"version", "loginServer", "config",
-  // "descendants": [{"version", "config"}...]}. Nothing when `cr` is not served here (not a descendant of this node).
-  virtual std::optional<nlohmann::json> document(std::string_view cr) = 0;
+  // "descendants": [{"version", "config"}...]}, as the JSON text the gateway answers with. Nothing when `cr` is not
+  // served here (not a descendant of this node). Text rather than a tree: a connected registry keeps its descendants'
+  // configurations as the text it received, and writes a child's document from them without parsing any.
+  virtual std::optional<std::string> document(std::string_view cr) = 0;
   // The version of that document (0 when unknown): cheap, asked on every message read.
   virtual uint64_t version(std::string_view cr) = 0;
   // The same, for a caller that asks about one CR again and again while it lasts (a long poll: when it arrives, at

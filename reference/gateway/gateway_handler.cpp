@@ -439,7 +439,7 @@ class GatewayCall final : public http::Call {
     if (have == current) return json_response(304, nullptr);
     auto document = gateway_.configs_.document(cr);
     if (!document) throw not_found(not_served(cr));
-    return json_response(200, *document);
+    return json_text_response(200, std::move(*document));
   }
 
   // `respond` is taken from the caller only once the call cannot fail any more: until then a refusal (404, a bad

@@ -25,6 +25,59 @@ Nanoseconds ttl_of(const nlohmann::json& config) {
   const auto text = sync.value("messageTtl", std::string("P2D"));
   return parse_iso_duration(text).value_or(std::chrono::hours(48));
 }
+
+// JSON text as the gateway writes it (compact; invalid UTF-8 replaced rather than thrown on).
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A configuration document's text, written as json_text() writes it, noting where each element of its "descendants"
+// has its "config" written (npos for an element without one, in the list all the same): those stay views into it.
+struct DocumentText {
+  std::string text;
+  std::vector<std::pair<size_t, size_t>> configs;  // (offset, length) by element of "descendants"
+};
+
+void write_descendant(const nlohmann::json& entry, DocumentText& out) {
+  out.configs.emplace_back(std::string::npos, 0);
+  if (!entry.is_object()) {
+    out.text += json_text(entry);
+    return;
+  }
+  out.text += '{';
+  for (auto field = entry.begin(); field != entry.end(); ++field) {
+    if (field != entry.begin()) out.text += ',';
+    out.text += json_text(field.key());
+    out.text += ':';
+    const std::string value = json_text(*field);
+    if (field.key() == "config") out.configs.back() = {out.text.size(), value.size()};
+    out.text += value;
+  }
+  out.text += '}';
+}
+
+DocumentText document_text(const nlohmann::json& document) {
+  DocumentText out;
+  out.text += '{';
+  for (auto item = document.begin(); item != document.end(); ++item) {
+    if (item != document.begin()) out.text += ',';
+    out.text += json_text(item.key());
+    out.text += ':';
+    if (item.key() != "descendants" || !item->is_array()) {
+      out.text += json_text(*item);
+      continue;
+    }
+    out.text += '[';
+    for (size_t index = 0; index < item->size(); ++index) {
+      if (index > 0) out.text += ',';
+      write_descendant((*item)[index], out);
+    }
+    out.text += ']';
+  }
+  out.text += '}';
+  out.text.shrink_to_fit();  // kept as long as the document is: without this, up to half of its room was slack
+  return out;
+}
 }  // namespace
 
 OwnSettings parse_own_settings(const nlohmann::json& config) {
@@ -54,22 +107,31 @@ OwnSettings parse_own_settings(const nlohmann::json& config) {
 Replica::Replica(std::string own_login_server, std::function<void(const std::string&)> persist)
     : own_login_server_(std::move(own_login_server)), persist_(std::move(persist)) {}
 
-std::shared_ptr<const Replica::State> Replica::parse(nlohmann::json taken) {
-  if (!taken.is_object() || !taken.contains("config") || !taken.contains("version"))
+std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& document) {
+  if (!document.is_object() || !document.contains("config") || !document.contains("version"))
     throw std::invalid_argument("a configuration document has \"version\" and \"config\"");
   auto state = std::make_shared<State>();
-  state->document = std::move(taken);
-  const nlohmann::json& document = state->document;  // never changed again: the descendants point into it
-  if (document["version"].is_number()) state->version = document.value("version", uint64_t{0});
+  DocumentText written = document_text(document);
+  state->text = std::move(written.text);  // never changed again: the descendants view it
+  const nlohmann::json& version = document["version"];
+  if (version.is_number())
+    state->version = document.value("version", uint64_t{0});
+  else
+    state->unreadable_version = version;
+  if (const auto login_server = document.find("loginServer"); login_server != document.end())
+    state->login_server = *login_server;
   state->settings = std::make_shared<const OwnSettings>(parse_own_settings(document["config"]));
   state->snapshot = control::snapshot_from_config(document["config"]);
   if (document.contains("descendants") && document["descendants"].is_array()) {
-    for (const auto& entry : document["descendants"]) {
-      const auto& config = entry.at("config");
+    const nlohmann::json& entries = document["descendants"];
+    for (size_t index = 0; index < entries.size(); ++index) {
+      const auto& config = entries[index].at("config");
       const std::string name = config.at("name").get<std::string>();
       Descendant& descendant = state->descendants[name];
-      descendant.version = entry.at("version").get<uint64_t>();
-      descendant.config = &config;
+      descendant.version = entries[index].at("version").get<uint64_t>();
+      descendant.position = index;
+      const auto [offset, length] = written.configs[index];
+      descendant.config = std::string_view(state->text).substr(offset, length);
       descendant.repositories = strings_of(config, "repositories");
       try {
         descendant.message_ttl = ttl_of(config);
@@ -99,14 +161,16 @@ void Replica::load(const std::string& text) {
 }
 
 bool Replica::apply(nlohmann::json document) {
-  auto parsed = parse(std::move(document));
+  auto parsed = parse(document);
+  document = nullptr;  // (its tree is the largest thing held here: it goes before what is done with the new state)
   {
     std::lock_guard lock(mutex_);
-    if (state_ && state_->document == parsed->document) return false;
+    // The same text is the same document: both were written by document_text, whose objects' members are in order.
+    if (state_ && state_->text == parsed->text) return false;
     rebase_reports(state_.get(), *parsed);
     state_ = parsed;
   }
-  if (persist_) persist_(parsed->document.dump());
+  if (persist_) persist_(parsed->text);
   if (on_change) on_change();
   return true;
 }
@@ -122,7 +186,7 @@ bool Replica::configured() const {
 uint64_t Replica::version() const {
   std::lock_guard lock(mutex_);
   if (!state_) return 0;
-  return state_->version ? *state_->version : state_->document.value("version", uint64_t{0});
+  return state_->version ? *state_->version : state_->unreadable_version.get<uint64_t>();
 }
 
 std::shared_ptr<const OwnSettings> Replica::settings() const {
@@ -143,7 +207,7 @@ std::shared_ptr<const control::Snapshot> Replica::snapshot() const {
 
 std::string Replica::parent_login_server() const {
   std::lock_guard lock(mutex_);
-  return state_ ? state_->document.value("loginServer", std::string()) : std::string();
+  return state_ && state_->login_server ? state_->login_server->get<std::string>() : std::string();
 }
 
 void Replica::end_status_body(std::string& body) {
@@ -166,12 +230,13 @@ void Replica::end_status_body(std::string& body) {
   reports_.others.clear();
 }
 
-std::optional<nlohmann::json> Replica::document(std::string_view cr) {
+std::optional<std::string> Replica::document(std::string_view cr) {
   const auto current = state();
   if (!current) return std::nullopt;
   const auto found = current->descendants.find(cr);
   if (found == current->descendants.end()) return std::nullopt;
-  // Its descendants: every entry whose chain of parents passes through `cr`, in name order (the set orders them).
+  // Its descendants: every entry whose chain of parents passes through `cr`, in the order they came in, parents
+  // before children (docs/protocol.md): the parent's order with the others left out.
   std::set<std::string, std::less<>> below;
   std::vector<std::string_view> frontier = {found->first};
   while (!frontier.empty()) {
@@ -182,15 +247,31 @@ std::optional<nlohmann::json> Replica::document(std::string_view cr) {
     for (const std::string& child : children->second)
       if (child != found->first && below.insert(child).second) frontier.push_back(child);  // a cycle stops here
   }
-  nlohmann::json descendants = nlohmann::json::array();
-  for (const std::string& name : below) {
-    const auto& entry = current->descendants.find(name)->second;
-    descendants.push_back({{"version", entry.version}, {"config", *entry.config}});
+  // Written as json_text() writes the same tree (members in name order), from the configurations' text as it came.
+  std::string text = "{\"config\":";
+  text += found->second.config;
+  text += ",\"descendants\":[";
+  std::vector<const Descendant*> in_order;
+  in_order.reserve(below.size());
+  for (const std::string& name : below) in_order.push_back(&current->descendants.find(name)->second);
+  std::sort(in_order.begin(), in_order.end(),
+            [](const Descendant* a, const Descendant* b) { return a->position < b->position; });
+  bool first = true;
+  for (const Descendant* descendant : in_order) {
+    const Descendant& entry = *descendant;
+    text += first ? "{\"config\":" : ",{\"config\":";
+    first = false;
+    text += entry.config;
+    text += ",\"version\":";
+    text += std::to_string(entry.version);
+    text += '}';
   }
-  return nlohmann::json{{"version", found->second.version},
-                        {"loginServer", own_login_server_},
-                        {"config", *found->second.config},
-                        {"descendants", std::move(descendants)}};
+  text += "],\"loginServer\":";
+  text += json_text(own_login_server_);
+  text += ",\"version\":";
+  text += std::to_string(found->second.version);
+  text += '}';
+  return text;
 }
 
 uint64_t Replica::version(std::string_view cr) {
@@ -228,7 +309,7 @@ Nanoseconds Replica::message_ttl(std::string_view cr) {
   const auto found = current->descendants.find(cr);
   if (found == current->descendants.end()) return std::chrono::hours(48);
   const Descendant& descendant = found->second;
-  return descendant.message_ttl ? *descendant.message_ttl : ttl_of(*descendant.config);
+  return descendant.message_ttl ? *descendant.message_ttl : ttl_of(nlohmann::json::parse(descendant.config));
 }
 
 void Replica::activate(std::string_view cr, const std::string& instance_id,

@@ -154,6 +154,51 @@ BOOST_AUTO_TEST_CASE(a_version_read_with_a_hint_follows_every_new_document) {
   BOOST_TEST(replica.version("line", line) == 10u);
 }
 
+// A child's document is its subtree: its configuration and those of the descendants below it, each as it arrived and
+// in the order they came (parents before children, docs/protocol.md; not name order), with this node as the place to
+// read content from. It is written from the configurations' text (no
+// tree is kept) and is exactly the text the same document built as a tree writes. What is persisted, loaded by a
+// restarted node, answers the same.
+BOOST_AUTO_TEST_CASE(a_childs_document_is_its_subtree_written_as_its_tree_would_be) {
+  std::vector<std::string> persisted;
+  Replica replica("edge:5000", [&](const std::string& text) { persisted.push_back(text); });
+  const json site = descendant("site", "edge", 5, {{"messageTtl", "PT6H"}, {"note", "caf\u00e9 \"quoted\""}});
+  const json line_b = descendant("line-b", "site", 9, json::object());
+  const json line_a = descendant("line-a", "site", 4, {{"schedule", "*/5 * * * *"}});
+  const json cell = descendant("cell", "line-a", 1, json::object());
+  const json elsewhere = descendant("elsewhere", "edge", 2, json::object());
+  const json sent = json{{"version", 12}, {"loginServer", "cloud:443"}, {"config", own_config()},
+                         {"descendants", {site, line_b, line_a, cell, elsewhere}}};
+  BOOST_TEST(replica.apply(sent));
+  BOOST_TEST(replica.parent_login_server() == "cloud:443");
+
+  const json expected = {{"version", 5},
+                         {"loginServer", "edge:5000"},
+                         {"config", site["config"]},
+                         {"descendants", {line_b, line_a, cell}}};
+  const auto written = replica.document("site");
+  BOOST_TEST_REQUIRE(written.has_value());
+  BOOST_TEST(*written == expected.dump());
+  BOOST_TEST(json::parse(*written) == expected);
+  const json leaf = {{"version", 1}, {"loginServer", "edge:5000"}, {"config", cell["config"]},
+                     {"descendants", json::array()}};
+  BOOST_TEST(replica.document("cell").value() == leaf.dump());
+  BOOST_TEST(!replica.document("edge").has_value());  // itself: not a descendant
+  BOOST_TEST(!replica.document("stranger").has_value());
+
+  // Persisted once, as the tree writes it; the same document again is no change and writes nothing.
+  BOOST_TEST_REQUIRE(persisted.size() == 1u);
+  BOOST_TEST(json::parse(persisted[0]) == sent);
+  BOOST_TEST(!replica.apply(sent));
+  BOOST_TEST(persisted.size() == 1u);
+
+  Replica restarted("edge:5000", nullptr);
+  restarted.load(persisted[0]);
+  BOOST_TEST(restarted.version() == 12u);
+  BOOST_TEST(restarted.document("site").value() == *written);
+  BOOST_TEST(restarted.message_ttl("site").count() == std::chrono::nanoseconds(std::chrono::hours(6)).count());
+}
+
 BOOST_AUTO_TEST_CASE(a_ttl_of_the_wrong_type_fails_the_call_that_reads_it_not_the_document) {
   Replica replica("edge:5000", nullptr);
   BOOST_TEST(replica.apply(json{{"version", 3},
