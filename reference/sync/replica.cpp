@@ -166,6 +166,8 @@ bool Replica::apply(nlohmann::json document) {
   {
     std::lock_guard lock(mutex_);
     // The same text is the same document: both were written by document_text, whose objects' members are in order.
+    // Not quite the other way round: a number spelt differently (1 and 1.0) counts as a change, which only a parent
+    // that is not this one could send (the cloud writes whole numbers, and a relay passes the text on as it came).
     if (state_ && state_->text == parsed->text) return false;
     rebase_reports(state_.get(), *parsed);
     state_ = parsed;
