@@ -770,21 +770,20 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
 }
 
 Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id) {
-  const auto kept = kept_for_push_.find({repository, digest.str()});
-  if (kept == kept_for_push_.end()) co_return;
-  kept_for_push_.erase(kept);
+  const std::pair<std::string, std::string> key{repository, digest.str()};
+  if (!kept_for_push_.contains(key)) co_return;
   // Pushed again by a later entry, or named by an index a later entry pushes (deleted here, the index's push found
   // its manifest gone and held the repository): that push is later still, and settles it in its turn.
   int64_t read_to = id;
-  if (pending_index_names(repository, digest, id, read_to)) {
-    kept_for_push_.emplace(repository, digest.str());
-    co_return;
-  }
+  if (pending_index_names(repository, digest, id, read_to)) co_return;
   http::Headers headers;
   headers.set("Accept", accept_all_manifests());
+  // Kept until the answer: a failure throws, and the entry, tried again, settles here without being pushed again
+  // (push()). Taken out before, the retry found nothing to settle, and its PUT had undone the delete above.
   http::ClientResponse head =
       co_await push_exchange(http::Method::Head, manifest_path(repository, digest.str()), headers, nullptr);
-  if (head.status != 404) co_return;  // there: the delete was the older (a failure throws, and the push is retried)
+  kept_for_push_.erase(key);
+  if (head.status != 404) co_return;  // there: the delete was the older
   log::info("a manifest kept for a push was deleted above after the push: deleted here too",
             {{"repository", repository}, {"digest", digest.str()}});
   delete_manifest_here(repository, digest);
@@ -800,8 +799,14 @@ Task<void> ContentSync::push(JournalEntry entry) {
       const std::string repository = change.repository;
       const oci::Digest digest = change.digest;
       const int64_t id = entry.id;
-      co_await push_manifest_entry(std::move(entry));
+      // Up already when only its settling failed: pushed again, it would make above what a delete made there since
+      // undid (the settling is what finds that delete).
+      if (landed_unsettled_ != id) {
+        co_await push_manifest_entry(std::move(entry));
+        landed_unsettled_ = id;
+      }
       co_await settle_kept_manifest(repository, digest, id);
+      landed_unsettled_.reset();
       co_return;
     }
     case Kind::ManifestDeleted: {

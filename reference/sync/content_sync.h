@@ -141,6 +141,9 @@ class ContentSync {
   // Manifests a parent's delete found still named by a push here, kept for it (repository, digest): in memory only,
   // since a node that restarts pushes them up again anyway.
   std::set<std::pair<std::string, std::string>> kept_for_push_;
+  // The journal entry (its id) whose manifest push landed and whose settling (settle_kept_manifest) failed: its next
+  // attempt only settles (a journal never gives an id twice). In memory: a node that restarts pushes it again.
+  std::optional<int64_t> landed_unsettled_;
   std::optional<DroppedPush> dropped_;  // by the push under way (take_dropped)
   ContentCounters counters_;
 };

@@ -198,6 +198,51 @@ BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_too) 
   BOOST_TEST(world.call("factory:5000", http::Method::Head, "/v2/apps/tool/manifests/" + image, factory).status == 404);
 }
 
+// The same, but the HEAD that finds the delete above fails once (a lost answer). The push was then tried again whole:
+// its PUT made the manifest and tag 2 above again, undoing the newer delete on both sides for good. Tried again, it
+// now only asks again (the push itself landed), and the delete applies here as it does without the failure.
+BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after_a_lost_answer_too) {
+  HierarchyWorld world;
+  bool holding = false;
+  std::string image;  // known once pushed; the HEAD to drop is the first one for it after the delete above
+  bool drop_next_head = false;
+  int dropped_heads = 0;
+  world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2";
+  };
+  world.next_node_faults.drop_if = [&](const http::ClientRequest& request) {
+    if (!drop_next_head || request.method != http::Method::Head ||
+        request.target != "/v2/apps/tool/manifests/" + image)
+      return false;
+    drop_next_head = false;
+    ++dropped_heads;
+    return true;
+  };
+  const auto factory = started_factory(world);
+  image = push_tool_and_sync(world, factory, "ours");
+  auto& client = *world.node("factory").lossy_client;
+
+  holding = true;
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", factory, "apps/tool", "2", "ours"), image);
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
+  BOOST_REQUIRE_EQUAL(
+      world.call("cloud:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + image, world.admin()).status, 202);
+  BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));
+  holding = false;
+  drop_next_head = true;
+  client.release_held();
+
+  const auto tag_2_at_factory = [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "2"); };
+  BOOST_TEST(world.run_until([&] { return tag_2_at_factory().empty(); }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(dropped_heads == 1);
+  BOOST_TEST(tag_2_at_factory().empty());
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2").empty());
+  BOOST_TEST(world.call("cloud:5000", http::Method::Head, "/v2/apps/tool/manifests/" + image, world.admin()).status ==
+             404);
+  BOOST_TEST(world.call("factory:5000", http::Method::Head, "/v2/apps/tool/manifests/" + image, factory).status == 404);
+}
+
 // The cloud deletes an image the factory synced, its tag with it, and the factory applies that; later a client there
 // pushes the tag anew. What the factory last saw of the tag above still named the deleted manifest, so the parent's
 // missing tag read as the parent's own removal, a conflict the parent won: the new push lost its tag on both sides.
