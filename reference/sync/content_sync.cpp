@@ -510,7 +510,7 @@ void ContentSync::keep_pushed_manifest_deleted_above(const std::string& reposito
   for (const auto& tag : tags)
     if (stale(tag)) delete_tag_here(repository, tag);
   lock.unlock();
-  kept_for_push_.emplace(repository, digest.str());
+  ++kept_for_push_[{repository, digest.str()}];
 }
 
 void ContentSync::delete_tag_here(const std::string& repository, const std::string& tag) {
@@ -771,19 +771,31 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
 
 Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id) {
   const std::pair<std::string, std::string> key{repository, digest.str()};
-  if (!kept_for_push_.contains(key)) co_return;
-  // Pushed again by a later entry, or named by an index a later entry pushes (deleted here, the index's push found
-  // its manifest gone and held the repository): that push is later still, and settles it in its turn.
-  int64_t read_to = id;
-  if (pending_index_names(repository, digest, id, read_to)) co_return;
-  http::Headers headers;
-  headers.set("Accept", accept_all_manifests());
-  // Kept until the answer: a failure throws, and the entry, tried again, settles here without being pushed again
-  // (push()). Taken out before, the retry found nothing to settle, and its PUT had undone the delete above.
-  http::ClientResponse head =
-      co_await push_exchange(http::Method::Head, manifest_path(repository, digest.str()), headers, nullptr);
-  kept_for_push_.erase(key);
-  if (head.status != 404) co_return;  // there: the delete was the older
+  for (;;) {
+    const auto kept = kept_for_push_.find(key);
+    if (kept == kept_for_push_.end()) co_return;
+    const uint64_t deletes_seen = kept->second;
+    // Pushed again by a later entry, or named by an index a later entry pushes (deleted here, the index's push found
+    // its manifest gone and held the repository): that push is later still, and settles it in its turn.
+    int64_t read_to = id;
+    if (pending_index_names(repository, digest, id, read_to)) co_return;
+    http::Headers headers;
+    headers.set("Accept", accept_all_manifests());
+    // Kept until the answer: a failure throws, and the entry, tried again, settles here without being pushed again
+    // (push()). Taken out before, the retry found nothing to settle, and its PUT had undone the delete above.
+    http::ClientResponse head =
+        co_await push_exchange(http::Method::Head, manifest_path(repository, digest.str()), headers, nullptr);
+    if (head.status != 404) {
+      // There: the delete was the older. Unless another one came down while the question was asked, which may be
+      // newer than its answer: asked again. (Dropped with the key, it left the manifest here, gone above.)
+      const auto after = kept_for_push_.find(key);
+      if (after != kept_for_push_.end() && after->second != deletes_seen) continue;
+      kept_for_push_.erase(key);
+      co_return;
+    }
+    kept_for_push_.erase(key);
+    break;
+  }
   log::info("a manifest kept for a push was deleted above after the push: deleted here too",
             {{"repository", repository}, {"digest", digest.str()}});
   delete_manifest_here(repository, digest);
@@ -800,13 +812,15 @@ Task<void> ContentSync::push(JournalEntry entry) {
       const oci::Digest digest = change.digest;
       const int64_t id = entry.id;
       // Up already when only its settling failed: pushed again, it would make above what a delete made there since
-      // undid (the settling is what finds that delete).
-      if (landed_unsettled_ != id) {
+      // undid (the settling is what finds that delete). What that push dropped is told again, as a push again would.
+      if (const auto landed = landed_unsettled_.find(id); landed != landed_unsettled_.end()) {
+        dropped_ = landed->second;
+      } else {
         co_await push_manifest_entry(std::move(entry));
-        landed_unsettled_ = id;
+        landed_unsettled_.emplace(id, dropped_);
       }
       co_await settle_kept_manifest(repository, digest, id);
-      landed_unsettled_.reset();
+      landed_unsettled_.erase(id);
       co_return;
     }
     case Kind::ManifestDeleted: {

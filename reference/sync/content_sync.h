@@ -138,12 +138,15 @@ class ContentSync {
   std::function<void(const oci::ContentChange&)> applied_;
   struct BlobInFlight;
   std::map<std::string, std::shared_ptr<BlobInFlight>> blobs_in_flight_;  // digest -> the fetch in progress
-  // Manifests a parent's delete found still named by a push here, kept for it (repository, digest): in memory only,
-  // since a node that restarts pushes them up again anyway.
-  std::set<std::pair<std::string, std::string>> kept_for_push_;
-  // The journal entry (its id) whose manifest push landed and whose settling (settle_kept_manifest) failed: its next
-  // attempt only settles (a journal never gives an id twice). In memory: a node that restarts pushes it again.
-  std::optional<int64_t> landed_unsettled_;
+  // Manifests a parent's delete found still named by a push here, kept for it (repository, digest), with how many
+  // such deletes came (one that comes while the settling asks is seen by the count moving): in memory only, since a
+  // node that restarts pushes them up again anyway.
+  std::map<std::pair<std::string, std::string>, uint64_t> kept_for_push_;
+  // Journal entries (by id) whose manifest push landed and whose settling (settle_kept_manifest) failed, with what
+  // the push dropped: their next attempt only settles. Several at once: a settling refused holds its repository while
+  // other repositories' entries go up. A journal never gives an id twice. In memory: a node that restarts pushes
+  // them again.
+  std::map<int64_t, std::optional<DroppedPush>> landed_unsettled_;
   std::optional<DroppedPush> dropped_;  // by the push under way (take_dropped)
   ContentCounters counters_;
 };

@@ -65,12 +65,12 @@ class LossyClient final : public http::HttpClient {
     // Requests for which this is true reach the server, but their answer waits until release_held(): a slow answer,
     // so that a test can make things happen between a request's effect and the node hearing of it.
     std::function<bool(const http::ClientRequest&)> hold_answer;
-    // Requests for which this is true never reach the server and fail as a reset connection: one request picked out
-    // as it is sent (dropped_target drops every request to its target).
-    std::function<bool(const http::ClientRequest&)> drop_if;
+    // A request for which this gives an answer never reaches the server and gets that answer (a failure, a refusal):
+    // one request picked out as it is sent (dropped_target drops every request to its target).
+    std::function<std::optional<http::ClientResult>(const http::ClientRequest&)> answer_instead;
     bool any() const {
       return loss > 0 || !dropped_target.empty() || !dropped_prefix.empty() || !gone_part.empty() || negotiating ||
-             before_send || hold_answer || drop_if;
+             before_send || hold_answer || answer_instead;
     }
   };
   LossyClient(http::HttpClient& inner, Faults faults, uint64_t seed)
@@ -79,12 +79,16 @@ class LossyClient final : public http::HttpClient {
             std::function<void(http::ClientResult)> done) override {
     if (faults_.before_send) faults_.before_send(request);
     if ((!faults_.dropped_target.empty() && request.target == faults_.dropped_target) ||
-        (!faults_.dropped_prefix.empty() && request.target.starts_with(faults_.dropped_prefix)) ||
-        (faults_.drop_if && faults_.drop_if(request))) {
+        (!faults_.dropped_prefix.empty() && request.target.starts_with(faults_.dropped_prefix))) {
       ++dropped_;
       done(http::ClientResult{std::nullopt, "reading: Connection reset by peer"});
       return;
     }
+    if (faults_.answer_instead)
+      if (auto answer = faults_.answer_instead(request)) {
+        done(std::move(*answer));
+        return;
+      }
     if (!faults_.gone_part.empty() && request.target.find(faults_.gone_part) != std::string::npos) {
       ++gone_;
       http::ClientResponse gone{410, {}, R"({"errors":[{"code":"CURSOR_EXPIRED","message":"gone"}]})"};

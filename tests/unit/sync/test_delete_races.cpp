@@ -198,25 +198,30 @@ BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_too) 
   BOOST_TEST(world.call("factory:5000", http::Method::Head, "/v2/apps/tool/manifests/" + image, factory).status == 404);
 }
 
-// The same, but the HEAD that finds the delete above fails once (a lost answer). The push was then tried again whole:
-// its PUT made the manifest and tag 2 above again, undoing the newer delete on both sides for good. Tried again, it
-// now only asks again (the push itself landed), and the delete applies here as it does without the failure.
-BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after_a_lost_answer_too) {
+// The same, but the first HEAD that looks for the delete above is answered `instead` (a lost answer, a refusal), and
+// `meanwhile` runs as the push's answer comes. Then the delete is applied here all the same, once, and the manifest
+// is gone on both sides. (The push was tried again whole: its PUT made the manifest above again, undoing the newer
+// delete on both sides for good.)
+void delete_after_the_push_survives_a_failed_settle(http::ClientResult instead,
+                                                     const std::function<void(HierarchyWorld&,
+                                                                              const std::pair<std::string, std::string>&)>&
+                                                         meanwhile,
+                                                     const std::function<void(HierarchyWorld&)>& at_the_end = {}) {
   HierarchyWorld world;
   bool holding = false;
-  std::string image;  // known once pushed; the HEAD to drop is the first one for it after the delete above
-  bool drop_next_head = false;
-  int dropped_heads = 0;
+  std::string image;  // known once pushed; the HEAD answered instead is the first one for it after the delete above
+  bool answer_next_head = false;
+  int heads_answered = 0;
   world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
     return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2";
   };
-  world.next_node_faults.drop_if = [&](const http::ClientRequest& request) {
-    if (!drop_next_head || request.method != http::Method::Head ||
+  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
+    if (!answer_next_head || request.method != http::Method::Head ||
         request.target != "/v2/apps/tool/manifests/" + image)
-      return false;
-    drop_next_head = false;
-    ++dropped_heads;
-    return true;
+      return std::nullopt;
+    answer_next_head = false;
+    ++heads_answered;
+    return instead;
   };
   const auto factory = started_factory(world);
   image = push_tool_and_sync(world, factory, "ours");
@@ -229,18 +234,95 @@ BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after
       world.call("cloud:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + image, world.admin()).status, 202);
   BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));
   holding = false;
-  drop_next_head = true;
+  answer_next_head = true;
+  meanwhile(world, factory);
   client.release_held();
 
   const auto tag_2_at_factory = [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "2"); };
-  BOOST_TEST(world.run_until([&] { return tag_2_at_factory().empty(); }, 5min));
+  const auto image_at = [&](const std::string& authority, const std::pair<std::string, std::string>& user) {
+    return world.call(authority, http::Method::Head, "/v2/apps/tool/manifests/" + image, user).status;
+  };
+  BOOST_TEST(world.run_until([&] { return image_at("factory:5000", factory) == 404; }, 5min));
   world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(dropped_heads == 1);
+  BOOST_TEST(heads_answered == 1);
   BOOST_TEST(tag_2_at_factory().empty());
   BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2").empty());
-  BOOST_TEST(world.call("cloud:5000", http::Method::Head, "/v2/apps/tool/manifests/" + image, world.admin()).status ==
-             404);
-  BOOST_TEST(world.call("factory:5000", http::Method::Head, "/v2/apps/tool/manifests/" + image, factory).status == 404);
+  BOOST_TEST(image_at("cloud:5000", world.admin()) == 404);
+  BOOST_TEST(image_at("factory:5000", factory) == 404);
+  if (at_the_end) at_the_end(world);
+}
+
+BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after_a_lost_answer_too) {
+  delete_after_the_push_survives_a_failed_settle(http::ClientResult{std::nullopt, "reading: Connection reset by peer"},
+                                                 [](HierarchyWorld&, const std::pair<std::string, std::string>&) {});
+}
+
+// Refused, the HEAD holds apps/tool for a while, and another repository's push goes up meanwhile: what the node
+// remembers of the landed push is its own, not the last push's (it was one place, which the other push took).
+BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after_a_refusal_and_another_push) {
+  std::string lib;
+  delete_after_the_push_survives_a_failed_settle(
+      http::ClientResult{http::ClientResponse{403, {}, R"({"errors":[{"code":"DENIED","message":"no"}]})"}, {}},
+      [&lib](HierarchyWorld& world, const std::pair<std::string, std::string>& factory) {
+        lib = world.push_image("factory:5000", factory, "apps/lib", "1", "lib");
+      },
+      [&lib](HierarchyWorld& world) {  // the other push did go up
+        BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/lib", "1") == lib);
+      });
+}
+
+// The HEAD that looks for the delete above finds the manifest there (pushed again at the cloud, as apps/tool:3), and
+// while its answer is on the way the cloud deletes it again, and that delete comes down. The answer is older than
+// that delete: asked again, the node finds it gone and deletes it too. (The answer was taken as the last word: the
+// manifest stayed at the factory for good, gone above.)
+BOOST_AUTO_TEST_CASE(a_delete_that_comes_down_while_the_settling_asks_is_asked_about_again) {
+  HierarchyWorld world;
+  bool holding_put = false;
+  bool holding_head = false;
+  std::string image;
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
+    if (holding_put && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2")
+      return true;
+    if (holding_head && request.method == http::Method::Head && request.target == "/v2/apps/tool/manifests/" + image) {
+      holding_head = false;  // this one only
+      return true;
+    }
+    return false;
+  };
+  const auto factory = started_factory(world);
+  image = push_tool_and_sync(world, factory, "ours");
+  auto& client = *world.node("factory").lossy_client;
+  const auto image_at = [&](const std::string& authority, const std::pair<std::string, std::string>& user) {
+    return world.call(authority, http::Method::Head, "/v2/apps/tool/manifests/" + image, user).status;
+  };
+  const auto delete_at_cloud = [&] {
+    BOOST_REQUIRE_EQUAL(
+        world.call("cloud:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + image, world.admin()).status, 202);
+  };
+
+  holding_put = true;
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", factory, "apps/tool", "2", "ours"), image);
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
+  delete_at_cloud();
+  BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));  // came down, kept
+  // At the cloud again, before the node asks: its HEAD finds it there, and that answer is held.
+  BOOST_REQUIRE_EQUAL(world.push_image("cloud:5000", world.admin(), "apps/tool", "3", "ours"), image);
+  holding_put = false;
+  holding_head = true;
+  client.release_held();
+  BOOST_REQUIRE(world.run_until([&] { return !holding_head && client.held() > 0; }, 5min));
+  // Deleted again above while that answer is on its way, and that delete comes down (tag 3 goes here with it).
+  delete_at_cloud();
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "3").empty() && client.held() > 0; },
+      5min));
+  client.release_held();
+
+  BOOST_TEST(world.run_until([&] { return image_at("factory:5000", factory) == 404; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(image_at("cloud:5000", world.admin()) == 404);
+  BOOST_TEST(image_at("factory:5000", factory) == 404);
+  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "2").empty());
 }
 
 // The cloud deletes an image the factory synced, its tag with it, and the factory applies that; later a client there
