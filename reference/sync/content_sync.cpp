@@ -793,13 +793,20 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
       kept_for_push_.erase(key);
       co_return;
     }
-    kept_for_push_.erase(key);
-    break;
+    // Gone above: deleted here too, unless a client pushed it again here while the question was asked (looked for
+    // among the entries journalled since, under the manifest lock, under which a client's PUT stores and journals):
+    // that push is newer still, and settles it in its turn. (Deleted, it lost the client's acknowledged push.)
+    {
+      std::unique_lock lock(storage_.manifest_lock);
+      if (pending_index_names(repository, digest, read_to, read_to)) co_return;
+      log::info("a manifest kept for a push was deleted above after the push: deleted here too",
+                {{"repository", repository}, {"digest", digest.str()}});
+      delete_manifest_here(repository, digest);
+    }
+    store_.forget_parent_tags_at(repository, digest);
+    kept_for_push_.erase(key);  // (after the delete: one that failed is asked about again when the entry is retried)
+    co_return;
   }
-  log::info("a manifest kept for a push was deleted above after the push: deleted here too",
-            {{"repository", repository}, {"digest", digest.str()}});
-  delete_manifest_here(repository, digest);
-  store_.forget_parent_tags_at(repository, digest);
 }
 
 Task<void> ContentSync::push(JournalEntry entry) {

@@ -325,6 +325,49 @@ BOOST_AUTO_TEST_CASE(a_delete_that_comes_down_while_the_settling_asks_is_asked_a
   BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "2").empty());
 }
 
+// The HEAD that looks for the delete above finds it gone, and while its answer is on the way a client at the factory
+// pushes the same image again (apps/tool:5). That push is newer than the delete: the manifest stays, and goes up with
+// its tag. (Deleted here on the answer, the client's acknowledged push was lost on both sides.)
+BOOST_AUTO_TEST_CASE(a_client_push_while_the_settling_asks_is_not_deleted_by_its_answer) {
+  HierarchyWorld world;
+  bool holding_put = false;
+  bool holding_head = false;
+  std::string image;
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
+    if (holding_put && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2")
+      return true;
+    if (holding_head && request.method == http::Method::Head && request.target == "/v2/apps/tool/manifests/" + image) {
+      holding_head = false;  // this one only
+      return true;
+    }
+    return false;
+  };
+  const auto factory = started_factory(world);
+  image = push_tool_and_sync(world, factory, "ours");
+  auto& client = *world.node("factory").lossy_client;
+
+  holding_put = true;
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", factory, "apps/tool", "2", "ours"), image);
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
+  BOOST_REQUIRE_EQUAL(
+      world.call("cloud:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + image, world.admin()).status, 202);
+  BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));  // came down, kept
+  holding_put = false;
+  holding_head = true;
+  client.release_held();
+  BOOST_REQUIRE(world.run_until([&] { return !holding_head && client.held() > 0; }, 5min));  // asked, answer held
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", factory, "apps/tool", "5", "ours"), image);
+  client.release_held();
+
+  const auto tag_5 = [&](const std::string& authority, const std::pair<std::string, std::string>& user) {
+    return world.tag_digest(authority, user, "apps/tool", "5");
+  };
+  BOOST_TEST(world.run_until([&] { return tag_5("cloud:5000", world.admin()) == image; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(tag_5("cloud:5000", world.admin()) == image);
+  BOOST_TEST(tag_5("factory:5000", factory) == image);
+}
+
 // The cloud deletes an image the factory synced, its tag with it, and the factory applies that; later a client there
 // pushes the tag anew. What the factory last saw of the tag above still named the deleted manifest, so the parent's
 // missing tag read as the parent's own removal, a conflict the parent won: the new push lost its tag on both sides.
