@@ -207,11 +207,12 @@ void delete_after_the_push_survives_a_failed_settle(http::ClientResult instead,
                                                                               const std::pair<std::string, std::string>&)>&
                                                          meanwhile,
                                                      const std::function<void(HierarchyWorld&)>& at_the_end = {}) {
-  HierarchyWorld world;
+  // What the factory's hooks read comes before the world, which outlives it otherwise (its nodes stop with it).
   bool holding = false;
   std::string image;  // known once pushed; the HEAD answered instead is the first one for it after the delete above
   bool answer_next_head = false;
   int heads_answered = 0;
+  HierarchyWorld world;
   world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
     return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2";
   };
@@ -271,101 +272,92 @@ BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after
       });
 }
 
-// The HEAD that looks for the delete above finds the manifest there (pushed again at the cloud, as apps/tool:3), and
-// while its answer is on the way the cloud deletes it again, and that delete comes down. The answer is older than
-// that delete: asked again, the node finds it gone and deletes it too. (The answer was taken as the last word: the
-// manifest stayed at the factory for good, gone above.)
-BOOST_AUTO_TEST_CASE(a_delete_that_comes_down_while_the_settling_asks_is_asked_about_again) {
-  HierarchyWorld world;
+// A factory whose push of apps/tool:2 (the image the cloud has as apps/tool:1) landed above, and whose image the cloud
+// then deleted (that delete came down while the push's answer waited: kept for the push); `before_asking` runs then.
+// Once built, the HEAD that looks for that delete above has been asked and its answer waits for release(): what
+// happens meanwhile is what a case is about.
+struct SettlingAsked {
+  // What the factory's hook reads comes before the world, which outlives it otherwise (its nodes stop with it).
   bool holding_put = false;
   bool holding_head = false;
   std::string image;
-  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
-    if (holding_put && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2")
-      return true;
-    if (holding_head && request.method == http::Method::Head && request.target == "/v2/apps/tool/manifests/" + image) {
-      holding_head = false;  // this one only
-      return true;
-    }
-    return false;
-  };
-  const auto factory = started_factory(world);
-  image = push_tool_and_sync(world, factory, "ours");
-  auto& client = *world.node("factory").lossy_client;
-  const auto image_at = [&](const std::string& authority, const std::pair<std::string, std::string>& user) {
-    return world.call(authority, http::Method::Head, "/v2/apps/tool/manifests/" + image, user).status;
-  };
-  const auto delete_at_cloud = [&] {
+  HierarchyWorld world;
+  std::pair<std::string, std::string> factory;
+  LossyClient* client = nullptr;
+
+  explicit SettlingAsked(const std::function<void(SettlingAsked&)>& before_asking) {
+    world.next_node_faults.hold_answer = [this](const http::ClientRequest& request) {
+      if (holding_put && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2")
+        return true;
+      if (holding_head && request.method == http::Method::Head &&
+          request.target == "/v2/apps/tool/manifests/" + image) {
+        holding_head = false;  // this one only
+        return true;
+      }
+      return false;
+    };
+    factory = started_factory(world);
+    image = push_tool_and_sync(world, factory, "ours");
+    client = world.node("factory").lossy_client.get();
+
+    holding_put = true;
+    BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", factory, "apps/tool", "2", "ours"), image);
+    BOOST_REQUIRE(world.run_until([&] { return client->held() > 0; }, 5min));  // landed above, the answer held
+    delete_at_cloud();
+    BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));  // came down
+    before_asking(*this);
+    holding_put = false;
+    holding_head = true;
+    client->release_held();
+    BOOST_REQUIRE(world.run_until([&] { return !holding_head && client->held() > 0; }, 5min));  // asked, held
+  }
+  void delete_at_cloud() {
     BOOST_REQUIRE_EQUAL(
         world.call("cloud:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + image, world.admin()).status, 202);
-  };
+  }
+  void release() { client->release_held(); }
+  int image_at(const std::string& authority, const std::pair<std::string, std::string>& user) {
+    return world.call(authority, http::Method::Head, "/v2/apps/tool/manifests/" + image, user).status;
+  }
+  std::string tag_at(const std::string& authority, const std::pair<std::string, std::string>& user,
+                     const std::string& tag) {
+    return world.tag_digest(authority, user, "apps/tool", tag);
+  }
+};
 
-  holding_put = true;
-  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", factory, "apps/tool", "2", "ours"), image);
-  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
-  delete_at_cloud();
-  BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));  // came down, kept
-  // At the cloud again, before the node asks: its HEAD finds it there, and that answer is held.
-  BOOST_REQUIRE_EQUAL(world.push_image("cloud:5000", world.admin(), "apps/tool", "3", "ours"), image);
-  holding_put = false;
-  holding_head = true;
-  client.release_held();
-  BOOST_REQUIRE(world.run_until([&] { return !holding_head && client.held() > 0; }, 5min));
+// The HEAD finds the manifest there (pushed again at the cloud, as apps/tool:3), and while its answer is on the way
+// the cloud deletes it again, and that delete comes down. The answer is older than that delete: asked again, the node
+// finds it gone and deletes it too. (The answer was taken as the last word: the manifest stayed at the factory for
+// good, gone above.)
+BOOST_AUTO_TEST_CASE(a_delete_that_comes_down_while_the_settling_asks_is_asked_about_again) {
+  SettlingAsked at([](SettlingAsked& at) {
+    BOOST_REQUIRE_EQUAL(at.world.push_image("cloud:5000", at.world.admin(), "apps/tool", "3", "ours"), at.image);
+  });
   // Deleted again above while that answer is on its way, and that delete comes down (tag 3 goes here with it).
-  delete_at_cloud();
-  BOOST_REQUIRE(world.run_until(
-      [&] { return world.tag_digest("factory:5000", factory, "apps/tool", "3").empty() && client.held() > 0; },
-      5min));
-  client.release_held();
+  at.delete_at_cloud();
+  BOOST_REQUIRE(at.world.run_until(
+      [&] { return at.tag_at("factory:5000", at.factory, "3").empty() && at.client->held() > 0; }, 5min));
+  at.release();
 
-  BOOST_TEST(world.run_until([&] { return image_at("factory:5000", factory) == 404; }, 5min));
-  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(image_at("cloud:5000", world.admin()) == 404);
-  BOOST_TEST(image_at("factory:5000", factory) == 404);
-  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "2").empty());
+  BOOST_TEST(at.world.run_until([&] { return at.image_at("factory:5000", at.factory) == 404; }, 5min));
+  at.world.loop().run_until(at.world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(at.image_at("cloud:5000", at.world.admin()) == 404);
+  BOOST_TEST(at.image_at("factory:5000", at.factory) == 404);
+  BOOST_TEST(at.tag_at("factory:5000", at.factory, "2").empty());
 }
 
-// The HEAD that looks for the delete above finds it gone, and while its answer is on the way a client at the factory
-// pushes the same image again (apps/tool:5). That push is newer than the delete: the manifest stays, and goes up with
-// its tag. (Deleted here on the answer, the client's acknowledged push was lost on both sides.)
+// The HEAD finds the manifest gone, and while its answer is on the way a client at the factory pushes the same image
+// again (apps/tool:5). That push is newer than the delete: the manifest stays, and goes up with its tag. (Deleted here
+// on the answer, the client's acknowledged push was lost on both sides.)
 BOOST_AUTO_TEST_CASE(a_client_push_while_the_settling_asks_is_not_deleted_by_its_answer) {
-  HierarchyWorld world;
-  bool holding_put = false;
-  bool holding_head = false;
-  std::string image;
-  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
-    if (holding_put && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2")
-      return true;
-    if (holding_head && request.method == http::Method::Head && request.target == "/v2/apps/tool/manifests/" + image) {
-      holding_head = false;  // this one only
-      return true;
-    }
-    return false;
-  };
-  const auto factory = started_factory(world);
-  image = push_tool_and_sync(world, factory, "ours");
-  auto& client = *world.node("factory").lossy_client;
+  SettlingAsked at([](SettlingAsked&) {});
+  BOOST_REQUIRE_EQUAL(at.world.push_image("factory:5000", at.factory, "apps/tool", "5", "ours"), at.image);
+  at.release();
 
-  holding_put = true;
-  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", factory, "apps/tool", "2", "ours"), image);
-  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
-  BOOST_REQUIRE_EQUAL(
-      world.call("cloud:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + image, world.admin()).status, 202);
-  BOOST_REQUIRE(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));  // came down, kept
-  holding_put = false;
-  holding_head = true;
-  client.release_held();
-  BOOST_REQUIRE(world.run_until([&] { return !holding_head && client.held() > 0; }, 5min));  // asked, answer held
-  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", factory, "apps/tool", "5", "ours"), image);
-  client.release_held();
-
-  const auto tag_5 = [&](const std::string& authority, const std::pair<std::string, std::string>& user) {
-    return world.tag_digest(authority, user, "apps/tool", "5");
-  };
-  BOOST_TEST(world.run_until([&] { return tag_5("cloud:5000", world.admin()) == image; }, 5min));
-  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(tag_5("cloud:5000", world.admin()) == image);
-  BOOST_TEST(tag_5("factory:5000", factory) == image);
+  BOOST_TEST(at.world.run_until([&] { return at.tag_at("cloud:5000", at.world.admin(), "5") == at.image; }, 5min));
+  at.world.loop().run_until(at.world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(at.tag_at("cloud:5000", at.world.admin(), "5") == at.image);
+  BOOST_TEST(at.tag_at("factory:5000", at.factory, "5") == at.image);
 }
 
 // The cloud deletes an image the factory synced, its tag with it, and the factory applies that; later a client there
