@@ -700,7 +700,7 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
   ++counters_.manifests_up;
 }
 
-Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
+Task<bool> ContentSync::push_entry_manifest(JournalEntry entry) {
   const oci::ContentChange& change = entry.change;
   bool deleted_here = false;
   try {
@@ -715,7 +715,7 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
       log::warn("an index whose manifest was deleted here cannot go up",
                 {{"repository", change.repository}, {"digest", change.digest.str()}, {"why", failure.what()}});
       dropped_ = DroppedPush{change.repository, change.digest, failure.what()};
-      co_return;
+      co_return false;
     }
     const bool gone = failure.kind() == Failure::NotFound ||
                       (failure.kind() == Failure::Rejected &&
@@ -731,8 +731,13 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
       const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
       co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
     }
-    co_return;
+    co_return false;
   }
+  co_return true;
+}
+
+Task<void> ContentSync::push_entry_tag(JournalEntry entry) {
+  const oci::ContentChange& change = entry.change;
   if (!change.tag) co_return;
   // SPEC 5.7: move the parent's tag only if it still points where this node last saw it.
   const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
@@ -749,8 +754,9 @@ Task<void> ContentSync::push_manifest_entry(JournalEntry entry) {
   if (theirs != change.digest) {
     const auto record = storage_.metadata->manifest(change.repository, change.digest);
     if (!record) {
-      // Deleted here since it went up (the delete by digest took the tag here with it): the move and that delete
-      // together removed the tag, so it goes above too. The delete's own entry names only the digest, and the tag
+      // Deleted here since it went up (the delete by digest took the tag here with it: a client's, or a delete above
+      // that a retry's settling applied here): the move and that delete together removed the tag, so it goes above
+      // too, as it would have gone with the manifest had the move gone up first. The delete's own entry names only the digest, and the tag
       // above points elsewhere: left alone, it kept its old value above for good (found in review).
       http::ClientResponse untagged =
           co_await push_exchange(http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr);
@@ -818,13 +824,22 @@ Task<void> ContentSync::push(JournalEntry entry) {
       const std::string repository = change.repository;
       const oci::Digest digest = change.digest;
       const int64_t id = entry.id;
-      // Up already when only its settling failed: pushed again, it would make above what a delete made there since
-      // undid (the settling is what finds that delete). What that push dropped is told again, as a push again would.
-      if (const auto landed = landed_unsettled_.find(id); landed != landed_unsettled_.end()) {
-        dropped_ = landed->second;
-      } else {
-        co_await push_manifest_entry(std::move(entry));
-        landed_unsettled_.emplace(id, dropped_);
+      // Landed already when what followed failed (the tag, the settling): pushed again, the manifest would make above
+      // what a delete made there since undid, and the settling is what finds that delete. So a retry settles first,
+      // before its tag step (whose PUT by tag would make the manifest above again as well), and pushes no manifest.
+      // (Marked only once the whole entry went up, a tag step that failed after the manifest's PUT pushed it again.)
+      if (!landed_unsettled_.contains(id)) {
+        if (!co_await push_entry_manifest(entry)) {  // dropped, or deleted here with its tag settled
+          co_await settle_kept_manifest(repository, digest, id);
+          co_return;
+        }
+        landed_unsettled_.emplace(id, false);
+      } else if (!landed_unsettled_.at(id)) {
+        co_await settle_kept_manifest(repository, digest, id);
+      }
+      if (!landed_unsettled_.at(id)) {
+        co_await push_entry_tag(std::move(entry));
+        landed_unsettled_.at(id) = true;
       }
       co_await settle_kept_manifest(repository, digest, id);
       landed_unsettled_.erase(id);

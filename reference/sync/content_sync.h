@@ -126,7 +126,11 @@ class ContentSync {
   // its push having landed, was deleted above after that push; unless a later push here names it again, that delete,
   // the newer, is applied here too.
   Task<void> settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id);
-  Task<void> push_manifest_entry(JournalEntry entry);
+  // A ManifestPut entry's two steps. The manifest and what it names go up; false if that ended the entry (dropped,
+  // or deleted here, its tag then settled with the parent's value).
+  Task<bool> push_entry_manifest(JournalEntry entry);
+  // Then its tag moves above, if the parent's value is still what this node last saw (SPEC 5.7).
+  Task<void> push_entry_tag(JournalEntry entry);
   // Drops `digest` from `repository` if it or anything it references is damaged; true if it did.
   bool drop_if_damaged(const std::string& repository, const oci::Digest& digest);
   // Is the stored copy of `digest` whole and right? (Resync repairs a tampered store, SPEC 2.11.)
@@ -142,11 +146,12 @@ class ContentSync {
   // such deletes came (one that comes while the settling asks is seen by the count moving): in memory only, since a
   // node that restarts pushes them up again anyway.
   std::map<std::pair<std::string, std::string>, uint64_t> kept_for_push_;
-  // Journal entries (by id) whose manifest push landed and whose settling (settle_kept_manifest) failed, with what
-  // the push dropped: their next attempt only settles. Several at once: a settling refused holds its repository while
+  // Journal entries (by id) whose manifest's PUT landed above and whose entry has not finished (its tag step or its
+  // settling, settle_kept_manifest, failed), with whether the tag step went up too: their next attempt settles
+  // before it moves the tag, and pushes no manifest. Several at once: a settling refused holds its repository while
   // other repositories' entries go up. A journal never gives an id twice. In memory: a node that restarts pushes
   // them again.
-  std::map<int64_t, std::optional<DroppedPush>> landed_unsettled_;
+  std::map<int64_t, bool> landed_unsettled_;
   std::optional<DroppedPush> dropped_;  // by the push under way (take_dropped)
   ContentCounters counters_;
 };

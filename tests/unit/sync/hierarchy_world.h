@@ -104,7 +104,7 @@ class LossyClient final : public http::HttpClient {
     }
     if (faults_.hold_answer && faults_.hold_answer(request)) {
       inner_.send(std::move(request), std::move(sink), [this, done = std::move(done)](http::ClientResult result) {
-        held_.push_back([done, result = std::move(result)]() mutable { done(std::move(result)); });
+        held_.push_back({done, std::move(result)});
       });
       return;
     }
@@ -119,7 +119,11 @@ class LossyClient final : public http::HttpClient {
   uint64_t unnegotiated() const { return unnegotiated_; }
   size_t held() const { return held_.size(); }
   void release_held() {
-    for (auto& deliver : std::exchange(held_, {})) deliver();
+    for (auto& [done, result] : std::exchange(held_, {})) done(std::move(result));
+  }
+  // The held answers lost instead: the server applied each request, and the node hears a reset connection.
+  void lose_held() {
+    for (auto& held : std::exchange(held_, {})) held.first(http::ClientResult{std::nullopt, "reading: Connection reset by peer"});
   }
 
  private:
@@ -129,7 +133,8 @@ class LossyClient final : public http::HttpClient {
   uint64_t dropped_ = 0;
   uint64_t gone_ = 0;
   uint64_t unnegotiated_ = 0;
-  std::vector<std::function<void()>> held_;  // answers waiting for release_held()
+  // Answers waiting for release_held() (or lose_held()), each with whom it goes to.
+  std::vector<std::pair<std::function<void(http::ClientResult)>, http::ClientResult>> held_;
 };
 
 struct WorldNode {

@@ -198,11 +198,11 @@ BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_too) 
   BOOST_TEST(world.call("factory:5000", http::Method::Head, "/v2/apps/tool/manifests/" + image, factory).status == 404);
 }
 
-// The same, but the first HEAD that looks for the delete above is answered `instead` (a lost answer, a refusal), and
-// `meanwhile` runs as the push's answer comes. Then the delete is applied here all the same, once, and the manifest
-// is gone on both sides. (The push was tried again whole: its PUT made the manifest above again, undoing the newer
-// delete on both sides for good.)
-void delete_after_the_push_survives_a_failed_settle(http::ClientResult instead,
+// The same, but the first HEAD that looks for the delete above is answered `instead` (a lost answer, a refusal; none:
+// asked as usual), and `meanwhile` runs as the push's answer comes. Then the delete is applied here all the same, and
+// the manifest is gone on both sides. (The push was tried again whole: its PUT made the manifest above again, undoing
+// the newer delete on both sides for good.)
+void delete_after_the_push_survives_a_failed_settle(std::optional<http::ClientResult> instead,
                                                      const std::function<void(HierarchyWorld&,
                                                                               const std::pair<std::string, std::string>&)>&
                                                          meanwhile,
@@ -217,7 +217,7 @@ void delete_after_the_push_survives_a_failed_settle(http::ClientResult instead,
     return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2";
   };
   world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
-    if (!answer_next_head || request.method != http::Method::Head ||
+    if (!instead || !answer_next_head || request.method != http::Method::Head ||
         request.target != "/v2/apps/tool/manifests/" + image)
       return std::nullopt;
     answer_next_head = false;
@@ -245,7 +245,7 @@ void delete_after_the_push_survives_a_failed_settle(http::ClientResult instead,
   };
   BOOST_TEST(world.run_until([&] { return image_at("factory:5000", factory) == 404; }, 5min));
   world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(heads_answered == 1);
+  BOOST_TEST(heads_answered == (instead ? 1 : 0));
   BOOST_TEST(tag_2_at_factory().empty());
   BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2").empty());
   BOOST_TEST(image_at("cloud:5000", world.admin()) == 404);
@@ -256,6 +256,16 @@ void delete_after_the_push_survives_a_failed_settle(http::ClientResult instead,
 BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after_a_lost_answer_too) {
   delete_after_the_push_survives_a_failed_settle(http::ClientResult{std::nullopt, "reading: Connection reset by peer"},
                                                  [](HierarchyWorld&, const std::pair<std::string, std::string>&) {});
+}
+
+// The tag's PUT landed above and its answer is lost: the entry is tried again after the delete above. It settles before
+// it moves the tag, and pushes no manifest. (Marked as landed only once the whole entry went up, the retry pushed the
+// manifest and its tag again: the cloud's newer delete was undone on both sides.)
+BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after_the_tags_answer_was_lost) {
+  delete_after_the_push_survives_a_failed_settle(std::nullopt,
+                                                 [](HierarchyWorld& world, const std::pair<std::string, std::string>&) {
+                                                   world.node("factory").lossy_client->lose_held();
+                                                 });
 }
 
 // Refused, the HEAD holds apps/tool for a while, and another repository's push goes up meanwhile: what the node
