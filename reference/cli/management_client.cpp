@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "reference/cli/command_errors.h"
+#include "reference/common/json_text.h"
 #include "reference/live/blocking_client.h"
 
 namespace outpost::cli {
@@ -132,8 +133,7 @@ ManagementClient::ManagementClient(ManagementTransport& transport, bool credenti
 
 ordered_json ManagementClient::call(http::Method method, const std::string& path, const ordered_json& body) {
   // Replace, not throw, on bytes that are not UTF-8 (a name typed in another encoding): the node then names the value.
-  const std::string text =
-      body.is_null() ? std::string() : body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  const std::string text = body.is_null() ? std::string() : ordered_json_text(body);
   const http::ClientResponse answer = transport_.send(method, path, text);
   if (answer.status >= 400) {
     ApiFailure failure = failure_from_answer(answer);

@@ -11,6 +11,7 @@
 #include "reference/cli/command_errors.h"
 #include "reference/common/http.h"
 #include "reference/common/json_error.h"
+#include "reference/common/json_text.h"
 #include "reference/common/log.h"
 #include "reference/live/blocking_client.h"
 #include "reference/live/proxy/api_handler.h"
@@ -36,8 +37,7 @@ std::string api_base(const std::string& api) {
 // One request to the control API: the answer's JSON (null for 204), or an ApiFailure carrying its {"error"} text.
 json call_api(const std::string& api, http::Method method, const std::string& path, const json& body = nullptr) {
   const live::BlockingClient client;
-  const std::string text =
-      body.is_null() ? std::string() : body.dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string text = body.is_null() ? std::string() : json_text(body);
   const auto answer = client.request(method, api_base(api) + path, {}, text, kApiTimeout);
   json parsed;
   if (!answer.body.empty()) {

@@ -1,5 +1,7 @@
 #include "reference/common/error.h"
 
+#include "reference/common/json_text.h"
+
 namespace outpost {
 
 std::string ApiError::body() const {
@@ -7,8 +9,7 @@ std::string ApiError::body() const {
   if (!detail_.is_null()) error["detail"] = detail_;
   // A message or detail may quote what the client sent, bytes that are not UTF-8 included (a manifest's parse error
   // shows the bytes it stopped at): those become U+FFFD here rather than making the error itself fail (a 500).
-  return nlohmann::json{{"errors", nlohmann::json::array({error})}}.dump(-1, ' ', false,
-                                                                          nlohmann::json::error_handler_t::replace);
+  return json_text(nlohmann::json{{"errors", nlohmann::json::array({error})}});
 }
 
 }  // namespace outpost

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "reference/common/json_text.h"
 #include "reference/common/time_format.h"
 
 namespace outpost::log {
@@ -44,7 +45,7 @@ void emit(Level level, std::string_view message, nlohmann::json fields) {
                          {"level", level_name(level)},
                          {"msg", message}};
   for (auto& [key, value] : fields.items()) line[key] = std::move(value);
-  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string text = json_text(line) + "\n";
   std::lock_guard lock(g_write_mutex);
   std::fwrite(text.data(), 1, text.size(), stderr);
 }

@@ -5,6 +5,7 @@
 
 #include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
+#include "reference/common/json_text.h"
 #include "reference/common/log.h"
 #include "reference/control/control_errors.h"
 
@@ -16,7 +17,7 @@ using Operation = std::function<ControlPlane::Result(const nlohmann::json& body)
 std::string dump(const nlohmann::json& json) {
   // Names from the path reach messages before they are validated; invalid UTF-8 is replaced rather than failing
   // the answer.
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(json);
 }
 
 http::Response json_response(int status, const nlohmann::json& body, std::string_view route) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "reference/common/iso_duration.h"
+#include "reference/common/json_text.h"
 #include "reference/common/log.h"
 #include "reference/control/connected_registry_config.h"
 #include "reference/gateway/status_report.h"
@@ -18,11 +19,10 @@ std::optional<std::string> CloudConfigSource::document(std::string_view cr) {
   nlohmann::json descendants = nlohmann::json::array();
   for (const auto& name : control::descendants_of(*snapshot, cr))
     descendants.push_back({{"version", snapshot->config_version(name)}, {"config", control::own_config(*snapshot, name)}});
-  return nlohmann::json{{"version", snapshot->config_version(cr)},
-                        {"loginServer", login_server_},
-                        {"config", control::own_config(*snapshot, cr)},
-                        {"descendants", std::move(descendants)}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(nlohmann::json{{"version", snapshot->config_version(cr)},
+                                  {"loginServer", login_server_},
+                                  {"config", control::own_config(*snapshot, cr)},
+                                  {"descendants", std::move(descendants)}});
 }
 
 uint64_t CloudConfigSource::version(std::string_view cr) { return control_.snapshot()->config_version(cr); }

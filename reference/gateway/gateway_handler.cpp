@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "reference/common/json_depth.h"
+#include "reference/common/json_text.h"
 #include "reference/common/log.h"
 #include "reference/common/shortened.h"
 #include "reference/common/time_format.h"
@@ -41,7 +42,7 @@ http::Response json_text_response(int status, std::string body) {
 
 http::Response json_response(int status, const nlohmann::json& body) {
   if (status != 304)
-    return json_text_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return json_text_response(status, json_text(body));
   return gateway_response(status, false);
 }
 

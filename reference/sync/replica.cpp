@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "reference/common/iso_duration.h"
+#include "reference/common/json_text.h"
 #include "reference/control/connected_registry_config.h"
 #include "reference/gateway/status_body.h"
 
@@ -26,11 +27,6 @@ Nanoseconds ttl_of(const nlohmann::json& config) {
   return parse_iso_duration(text).value_or(std::chrono::hours(48));
 }
 
-// JSON text as the gateway writes it (compact; invalid UTF-8 replaced rather than thrown on).
-std::string json_text(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 // A configuration document's text, written as json_text() writes it, noting where each element of its "descendants"
 // has its "config" written (npos for an element without one, in the list all the same): those stay views into it.
 struct DocumentText {
@@ -38,43 +34,46 @@ struct DocumentText {
   std::vector<std::pair<size_t, size_t>> configs;  // (offset, length) by element of "descendants"
 };
 
+// `object` written as json_text() writes it, each member's value by `write_value(key, value)`.
+template <typename WriteValue>
+void write_object(const nlohmann::json& object, std::string& out, const WriteValue& write_value) {
+  out += '{';
+  for (auto member = object.begin(); member != object.end(); ++member) {
+    if (member != object.begin()) out += ',';
+    out += json_text(member.key());
+    out += ':';
+    write_value(member.key(), *member);
+  }
+  out += '}';
+}
+
 void write_descendant(const nlohmann::json& entry, DocumentText& out) {
   out.configs.emplace_back(std::string::npos, 0);
   if (!entry.is_object()) {
     out.text += json_text(entry);
     return;
   }
-  out.text += '{';
-  for (auto field = entry.begin(); field != entry.end(); ++field) {
-    if (field != entry.begin()) out.text += ',';
-    out.text += json_text(field.key());
-    out.text += ':';
-    const std::string value = json_text(*field);
-    if (field.key() == "config") out.configs.back() = {out.text.size(), value.size()};
-    out.text += value;
-  }
-  out.text += '}';
+  write_object(entry, out.text, [&out](const std::string& key, const nlohmann::json& value) {
+    const std::string text = json_text(value);
+    if (key == "config") out.configs.back() = {out.text.size(), text.size()};
+    out.text += text;
+  });
 }
 
 DocumentText document_text(const nlohmann::json& document) {
   DocumentText out;
-  out.text += '{';
-  for (auto item = document.begin(); item != document.end(); ++item) {
-    if (item != document.begin()) out.text += ',';
-    out.text += json_text(item.key());
-    out.text += ':';
-    if (item.key() != "descendants" || !item->is_array()) {
-      out.text += json_text(*item);
-      continue;
+  write_object(document, out.text, [&out](const std::string& key, const nlohmann::json& value) {
+    if (key != "descendants" || !value.is_array()) {
+      out.text += json_text(value);
+      return;
     }
     out.text += '[';
-    for (size_t index = 0; index < item->size(); ++index) {
+    for (size_t index = 0; index < value.size(); ++index) {
       if (index > 0) out.text += ',';
-      write_descendant((*item)[index], out);
+      write_descendant(value[index], out);
     }
     out.text += ']';
-  }
-  out.text += '}';
+  });
   out.text.shrink_to_fit();  // kept as long as the document is: without this, up to half of its room was slack
   return out;
 }
@@ -115,7 +114,7 @@ std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& docum
   state->text = std::move(written.text);  // never changed again: the descendants view it
   const nlohmann::json& version = document["version"];
   if (version.is_number())
-    state->version = document.value("version", uint64_t{0});
+    state->version = version.get<uint64_t>();
   else
     state->unreadable_version = version;
   if (const auto login_server = document.find("loginServer"); login_server != document.end())
@@ -239,25 +238,27 @@ std::optional<std::string> Replica::document(std::string_view cr) {
   if (found == current->descendants.end()) return std::nullopt;
   // Its descendants: every entry whose chain of parents passes through `cr`, in the order they came in, parents
   // before children (docs/protocol.md): the parent's order with the others left out.
-  std::set<std::string, std::less<>> below;
+  std::vector<const Descendant*> in_order;
+  std::set<const Descendant*> seen;  // a cycle stops here
   std::vector<std::string_view> frontier = {found->first};
   while (!frontier.empty()) {
     const std::string_view at = frontier.back();
     frontier.pop_back();
     const auto children = current->children.find(at);
     if (children == current->children.end()) continue;
-    for (const std::string& child : children->second)
-      if (child != found->first && below.insert(child).second) frontier.push_back(child);  // a cycle stops here
+    for (const std::string& child : children->second) {
+      const auto entry = current->descendants.find(child);
+      if (child == found->first || entry == current->descendants.end() || !seen.insert(&entry->second).second) continue;
+      in_order.push_back(&entry->second);
+      frontier.push_back(entry->first);
+    }
   }
+  std::sort(in_order.begin(), in_order.end(),
+            [](const Descendant* a, const Descendant* b) { return a->position < b->position; });
   // Written as json_text() writes the same tree (members in name order), from the configurations' text as it came.
   std::string text = "{\"config\":";
   text += found->second.config;
   text += ",\"descendants\":[";
-  std::vector<const Descendant*> in_order;
-  in_order.reserve(below.size());
-  for (const std::string& name : below) in_order.push_back(&current->descendants.find(name)->second);
-  std::sort(in_order.begin(), in_order.end(),
-            [](const Descendant* a, const Descendant* b) { return a->position < b->position; });
   bool first = true;
   for (const Descendant* descendant : in_order) {
     const Descendant& entry = *descendant;

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reference/common/json_text.h"
+
 namespace outpost::sim::report {
 
 namespace {
@@ -14,7 +16,7 @@ constexpr int kTrackId = 1;  // every node's events and spans are on one track (
 
 // A JSON string literal; bytes that are not UTF-8 become U+FFFD rather than invalid JSON.
 std::string quoted(const std::string& text) {
-  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(nlohmann::json(text));
 }
 
 // Virtual nanoseconds as microseconds with three exact decimals (the format's unit is the microsecond).

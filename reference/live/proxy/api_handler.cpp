@@ -9,6 +9,7 @@
 
 #include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
+#include "reference/common/json_text.h"
 #include "reference/live/proxy/proxy_error.h"
 
 namespace outpost::live::proxy {
@@ -26,7 +27,7 @@ http::Response answer(int status, const json& body) {
   if (status != 204) {
     response.headers.set("Content-Type", "application/json");
     // Replace, not throw: an error may quote a client's bytes that are not UTF-8.
-    response.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    response.body = json_text(body) + "\n";
   }
   return response;
 }
