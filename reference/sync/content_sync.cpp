@@ -815,6 +815,19 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
   }
 }
 
+Task<void> ContentSync::settle_kept(std::string repository, oci::Digest digest, int64_t id) {
+  // The manifests an index names, kept from a parent's delete for its push (pending_index_names): that push put each
+  // one above again, so each is asked about as the index itself is. (Left alone, such a manifest stayed here, gone
+  // above, and so did its mark.) Read first: the index's own settling may delete it here.
+  std::vector<oci::Digest> named;
+  if (!kept_for_push_.empty())  // (nearly always empty)
+    if (const auto record = storage_.metadata->manifest(repository, digest))
+      for (const oci::Digest& reference : record->references)
+        if (kept_for_push_.contains({repository, reference.str()})) named.push_back(reference);
+  co_await settle_kept_manifest(repository, digest, id);
+  for (const oci::Digest& child : named) co_await settle_kept(repository, child, id);
+}
+
 Task<void> ContentSync::push(JournalEntry entry) {
   dropped_.reset();  // an attempt that failed after a drop is tried again, and drops again
   const oci::ContentChange& change = entry.change;
@@ -824,25 +837,29 @@ Task<void> ContentSync::push(JournalEntry entry) {
       const std::string repository = change.repository;
       const oci::Digest digest = change.digest;
       const int64_t id = entry.id;
-      // Landed already when what followed failed (the tag, the settling): pushed again, the manifest would make above
-      // what a delete made there since undid, and the settling is what finds that delete. So a retry settles first,
-      // before its tag step (whose PUT by tag would make the manifest above again as well), and pushes no manifest.
-      // (Marked only once the whole entry went up, a tag step that failed after the manifest's PUT pushed it again.)
-      if (!landed_unsettled_.contains(id)) {
-        if (!co_await push_entry_manifest(entry)) {  // dropped, or deleted here with its tag settled
-          co_await settle_kept_manifest(repository, digest, id);
-          co_return;
-        }
-        landed_unsettled_.emplace(id, false);
-      } else if (!landed_unsettled_.at(id)) {
+      // Once the manifest's PUT landed, a delete made above since is newer than this push: the settling finds it, and
+      // applies it here. It comes before the tag step too, whose PUT by tag would make the manifest above again, and
+      // a retry after a later step failed (the tag, the settling) does not push the manifest again: pushed again, it
+      // undid that delete on both sides. An entry that ended with its manifest's step (dropped, deleted here) is not
+      // done again either, and what it dropped is told again.
+      auto unfinished = unfinished_pushes_.find(id);
+      if (unfinished == unfinished_pushes_.end()) {
+        const bool landed = co_await push_entry_manifest(entry);
+        unfinished = unfinished_pushes_.emplace(id, UnfinishedPush{landed, !landed, dropped_}).first;
+      } else {
+        dropped_ = unfinished->second.dropped;
+      }
+      if (!unfinished->second.tagged) {
         co_await settle_kept_manifest(repository, digest, id);
-      }
-      if (!landed_unsettled_.at(id)) {
         co_await push_entry_tag(std::move(entry));
-        landed_unsettled_.at(id) = true;
+        unfinished_pushes_.at(id).tagged = true;
       }
-      co_await settle_kept_manifest(repository, digest, id);
-      landed_unsettled_.erase(id);
+      // (An index that did not go up settles only itself: its children stay here as the client left them.)
+      if (unfinished_pushes_.at(id).landed)
+        co_await settle_kept(repository, digest, id);
+      else
+        co_await settle_kept_manifest(repository, digest, id);
+      unfinished_pushes_.erase(id);
       co_return;
     }
     case Kind::ManifestDeleted: {

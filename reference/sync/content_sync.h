@@ -126,6 +126,8 @@ class ContentSync {
   // its push having landed, was deleted above after that push; unless a later push here names it again, that delete,
   // the newer, is applied here too.
   Task<void> settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id);
+  // The same for `digest` and every manifest it names that is kept (an index's children, at any depth).
+  Task<void> settle_kept(std::string repository, oci::Digest digest, int64_t id);
   // A ManifestPut entry's two steps. The manifest and what it names go up; false if that ended the entry (dropped,
   // or deleted here, its tag then settled with the parent's value).
   Task<bool> push_entry_manifest(JournalEntry entry);
@@ -146,12 +148,15 @@ class ContentSync {
   // such deletes came (one that comes while the settling asks is seen by the count moving): in memory only, since a
   // node that restarts pushes them up again anyway.
   std::map<std::pair<std::string, std::string>, uint64_t> kept_for_push_;
-  // Journal entries (by id) whose manifest's PUT landed above and whose entry has not finished (its tag step or its
-  // settling, settle_kept_manifest, failed), with whether the tag step went up too: their next attempt settles
-  // before it moves the tag, and pushes no manifest. Several at once: a settling refused holds its repository while
-  // other repositories' entries go up. A journal never gives an id twice. In memory: a node that restarts pushes
-  // them again.
-  std::map<int64_t, bool> landed_unsettled_;
+  // ManifestPut entries (by id) whose push has begun and not finished, and how far it went: their next attempt
+  // goes on from there (push()). Several at once: a settling refused holds its repository while other repositories'
+  // entries go up. A journal never gives an id twice. In memory: a node that restarts pushes them again.
+  struct UnfinishedPush {
+    bool landed = false;  // the manifest went up (else its step ended the entry: dropped, or deleted here)
+    bool tagged = false;  // the tag step is done (or there was none to do)
+    std::optional<DroppedPush> dropped;  // what the manifest's step dropped, told again by each attempt
+  };
+  std::map<int64_t, UnfinishedPush> unfinished_pushes_;
   std::optional<DroppedPush> dropped_;  // by the push under way (take_dropped)
   ContentCounters counters_;
 };

@@ -206,15 +206,17 @@ void delete_after_the_push_survives_a_failed_settle(std::optional<http::ClientRe
                                                      const std::function<void(HierarchyWorld&,
                                                                               const std::pair<std::string, std::string>&)>&
                                                          meanwhile,
-                                                     const std::function<void(HierarchyWorld&)>& at_the_end = {}) {
+                                                     const std::function<void(HierarchyWorld&)>& at_the_end = {},
+                                                     bool hold_the_manifests_put = false) {
   // What the factory's hooks read comes before the world, which outlives it otherwise (its nodes stop with it).
   bool holding = false;
   std::string image;  // known once pushed; the HEAD answered instead is the first one for it after the delete above
   bool answer_next_head = false;
   int heads_answered = 0;
   HierarchyWorld world;
-  world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
-    return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/2";
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {  // the tag's PUT, or the manifest's
+    return holding && request.method == http::Method::Put &&
+           request.target == "/v2/apps/tool/manifests/" + (hold_the_manifests_put ? image : "2");
   };
   world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
     if (!instead || !answer_next_head || request.method != http::Method::Head ||
@@ -268,6 +270,14 @@ BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after
                                                  });
 }
 
+// The manifest's own PUT landed above and its answer is slow: the delete above comes down meanwhile. It is asked about
+// before the tag moves. (Asked only once the whole entry went up, the tag's PUT had made the manifest above again:
+// the cloud's newer delete was undone on both sides.)
+BOOST_AUTO_TEST_CASE(a_delete_above_while_the_manifests_answer_is_on_its_way_is_applied_below_too) {
+  delete_after_the_push_survives_a_failed_settle(
+      std::nullopt, [](HierarchyWorld&, const std::pair<std::string, std::string>&) {}, {}, true);
+}
+
 // Refused, the HEAD holds apps/tool for a while, and another repository's push goes up meanwhile: what the node
 // remembers of the landed push is its own, not the last push's (it was one place, which the other push took).
 BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after_a_refusal_and_another_push) {
@@ -280,6 +290,45 @@ BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after
       [&lib](HierarchyWorld& world) {  // the other push did go up
         BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/lib", "1") == lib);
       });
+}
+
+// A factory pushes an index of two images it pushed before; the index's push puts both above again, and lands. The
+// cloud then deletes one of the two (a delete by digest is allowed), and that delete comes down while the push waits
+// for its answer: the image stays at the factory for the index's push. Once answered, the factory asks about it as
+// about the index itself, and deletes it too. (Only the index was asked about: the image stayed at the factory for
+// good, gone above.)
+BOOST_AUTO_TEST_CASE(a_manifest_an_index_names_deleted_above_after_the_push_is_applied_below_too) {
+  bool holding = false;  // what the factory's hook reads comes before the world, which outlives it otherwise
+  HierarchyWorld world;
+  world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Put && request.target == "/v2/apps/multi/manifests/1";
+  };
+  const auto factory = started_factory(world);
+  const std::string amd = world.push_image("factory:5000", factory, "apps/multi", "amd", "amd");
+  const std::string arm = world.push_image("factory:5000", factory, "apps/multi", "arm", "arm");
+  const auto arm_at = [&](const std::string& authority, const std::pair<std::string, std::string>& user) {
+    return world.call(authority, http::Method::Head, "/v2/apps/multi/manifests/" + arm, user).status;
+  };
+  BOOST_REQUIRE(world.run_until([&] { return arm_at("cloud:5000", world.admin()) == 200; }, 5min));
+  auto& client = *world.node("factory").lossy_client;
+
+  holding = true;
+  const std::string index = world.push_index("factory:5000", factory, amd, arm);
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
+  BOOST_REQUIRE_EQUAL(
+      world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, world.admin()).status, 202);
+  BOOST_REQUIRE(world.run_until(  // came down: its tag went, the image stayed for the push
+      [&] { return world.tag_digest("factory:5000", factory, "apps/multi", "arm").empty(); }, 5min));
+  BOOST_REQUIRE_EQUAL(arm_at("factory:5000", factory), 200);
+  holding = false;
+  client.release_held();
+
+  BOOST_TEST(world.run_until([&] { return arm_at("factory:5000", factory) == 404; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(arm_at("factory:5000", factory) == 404);
+  BOOST_TEST(arm_at("cloud:5000", world.admin()) == 404);
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/multi", "1") == index);
+  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/multi", "1") == index);
 }
 
 // A factory whose push of apps/tool:2 (the image the cloud has as apps/tool:1) landed above, and whose image the cloud

@@ -14,22 +14,6 @@ namespace outpost::test {
 namespace {
 using namespace std::chrono_literals;
 
-// An index of two manifests pushed at `authority` as `apps/multi:1` (the manifests pushed there first); its digest.
-std::string push_index(HierarchyWorld& world, const std::string& authority,
-                       const std::pair<std::string, std::string>& user, const std::string& amd, const std::string& arm) {
-  const nlohmann::json index = {
-      {"schemaVersion", 2},
-      {"mediaType", "application/vnd.oci.image.index.v1+json"},
-      {"manifests",
-       {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", amd}, {"size", 1}},
-        {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", arm}, {"size", 1}}}}};
-  BOOST_REQUIRE_EQUAL(world.call(authority, http::Method::Put, "/v2/apps/multi/manifests/1", user, index.dump(),
-                                 "application/vnd.oci.image.index.v1+json")
-                          .status,
-                      201);
-  return oci::digest_of(index.dump()).str();
-}
-
 // At `authority`: two images and an index of them as apps/multi:1, then the second image deleted there by a client
 // (a delete by digest is allowed).
 struct IndexMissingAManifest {
@@ -40,7 +24,7 @@ IndexMissingAManifest index_with_a_manifest_deleted(HierarchyWorld& world, const
   IndexMissingAManifest made;
   made.amd = world.push_image(authority, user, "apps/multi", "amd", "amd");
   made.arm = world.push_image(authority, user, "apps/multi", "arm", "arm");
-  made.index = push_index(world, authority, user, made.amd, made.arm);
+  made.index = world.push_index(authority, user, made.amd, made.arm);
   BOOST_REQUIRE_EQUAL(world.call(authority, http::Method::Delete, "/v2/apps/multi/manifests/" + made.arm, user).status,
                       202);
   return made;
@@ -76,10 +60,6 @@ struct CutOffFactory {
     for (const auto& description : reported_at_cloud(code))
       if (description.find(part) != std::string::npos) return true;
     return false;
-  }
-  std::string push_index(const std::string& authority, const std::pair<std::string, std::string>& user,
-                         const std::string& amd, const std::string& arm) {
-    return outpost::test::push_index(world, authority, user, amd, arm);
   }
   storage::MemoryBlobStore& blobs() {
     return dynamic_cast<storage::MemoryBlobStore&>(*world.node("factory").storage->blobs);
@@ -142,7 +122,7 @@ BOOST_FIXTURE_TEST_CASE(a_layer_gone_from_here_keeps_its_change_until_pushed_aga
 BOOST_FIXTURE_TEST_CASE(a_parent_tag_on_an_index_missing_a_manifest_does_not_stop_the_journal, CutOffFactory) {
   const std::string amd = world.push_image("cloud:5000", world.admin(), "apps/multi", "amd", "amd");
   const std::string arm = world.push_image("cloud:5000", world.admin(), "apps/multi", "arm", "arm");
-  const std::string index = push_index("cloud:5000", world.admin(), amd, arm);
+  const std::string index = world.push_index("cloud:5000", world.admin(), amd, arm);
   BOOST_REQUIRE_EQUAL(
       world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, world.admin()).status, 202);
 
@@ -217,7 +197,7 @@ BOOST_FIXTURE_TEST_CASE(a_dropped_index_pushed_again_whole_goes_up_and_is_no_lon
   BOOST_REQUIRE(world.run_until([&] { return reported("PushDropped", index); }, 30min));
 
   BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/multi", "arm", "arm"), arm);
-  BOOST_REQUIRE_EQUAL(push_index("factory:5000", client, amd, arm), index);
+  BOOST_REQUIRE_EQUAL(world.push_index("factory:5000", client, amd, arm), index);
   BOOST_TEST(world.run_until([&] { return at_cloud("apps/multi", "1") == index; }, 5min));
   BOOST_TEST(world.run_until([&] { return reported_at_cloud("PushDropped").empty(); }, 30min));
 }
@@ -230,7 +210,7 @@ BOOST_FIXTURE_TEST_CASE(an_index_whose_manifest_went_up_before_it_was_deleted_he
   const std::string arm = world.push_image("factory:5000", client, "apps/multi", "arm", "arm");
   BOOST_REQUIRE(world.run_until([&] { return at_cloud("apps/multi", "arm") == arm; }, 5min));
   cut(true);
-  const std::string index = push_index("factory:5000", client, amd, arm);
+  const std::string index = world.push_index("factory:5000", client, amd, arm);
   BOOST_REQUIRE_EQUAL(
       world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, client).status, 202);
   cut(false);
