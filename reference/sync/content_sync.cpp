@@ -203,13 +203,36 @@ bool ContentSync::drop_if_damaged(const std::string& repository, const oci::Dige
       damaged = true;
     }
   }
-  if (damaged) {
+  if (!damaged) return false;
+  // Checked and removed as one step against a client's repair (commit_lock) and a client's push of it (manifest_lock,
+  // under which a PUT stores and journals; taken after commit_lock, as a PUT takes them).
+  std::unique_lock lock(storage_.commit_lock);
+  std::unique_lock stored(storage_.manifest_lock);
+  if (store_.push_pending(repository, digest)) {
+    // A client's acknowledged push still to go up (maybe made since the resync looked): its record and its tags stay,
+    // and only the damaged bytes go, fetched again from the parent. (Deleted, its tags went with it: the client's tag
+    // was lost here, or on both sides when its push found the manifest gone and took that for a delete made here.)
+    log::warn("damaged content of a push waiting to go up dropped, fetching it again",
+              {{"repository", repository}, {"digest", digest.str()}});
+  } else {
     log::warn("damaged content dropped, fetching it again", {{"repository", repository}, {"digest", digest.str()}});
     metadata.delete_manifest(repository, digest);
-    std::unique_lock lock(storage_.commit_lock);  // checked and removed as one step against a client's repair
-    if (!intact(digest)) storage_.blobs->remove(digest);
   }
-  return damaged;
+  if (!intact(digest)) storage_.blobs->remove(digest);
+  return true;
+}
+
+bool ContentSync::whole_here(const std::string& repository, const storage::ManifestRecord& record) {
+  auto& metadata = *storage_.metadata;
+  if (!storage_.blobs->size_of(record.digest)) return false;
+  for (const auto& part : record.references) {
+    if (const auto child = metadata.manifest(repository, part)) {  // an index's manifest: whole, all it names too
+      if (!whole_here(repository, *child)) return false;
+    } else if (!storage_.blobs->size_of(part)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool ContentSync::intact(const oci::Digest& digest) {
@@ -239,10 +262,11 @@ std::string ContentSync::manifest_to_push(const std::string& repository, const o
   return bytes;
 }
 
-Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag) {
+Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag,
+                                       bool repair) {
   auto& metadata = *storage_.metadata;
   std::optional<storage::ManifestRecord> record = metadata.manifest(repository, digest);
-  if (!record) {
+  if (!record || (repair && !whole_here(repository, *record))) {
     http::Headers headers;
     headers.set("Accept", accept_all_manifests());
     http::ClientResponse response =
@@ -260,7 +284,7 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
     } catch (const oci::ManifestError& error) {
       throw SyncFailure(Failure::Refused, "the parent's manifest " + digest.str() + " is invalid: " + error.what());
     }
-    for (const auto& child : parsed.manifests) co_await pull_manifest(repository, child.digest, std::nullopt);
+    for (const auto& child : parsed.manifests) co_await pull_manifest(repository, child.digest, std::nullopt, repair);
     std::vector<oci::Descriptor> blobs;  // each digest once (a manifest may list a layer twice)
     std::set<std::string> listed;
     for (const auto& blob : parsed.blobs)
@@ -965,7 +989,7 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
 
 Task<void> ContentSync::resync_tag(ParentTag tag) {
   try {
-    co_await pull_manifest(tag.repository, tag.digest, tag.tag);
+    co_await pull_manifest(tag.repository, tag.digest, tag.tag, tag.repair);
   } catch (const SyncFailure& failure) {
     if (failure.kind() != Failure::NotFound) throw;
   }
@@ -999,8 +1023,8 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       if (deleted_here.contains({repository, digest->str()})) continue;  // deleted here; the delete goes up next
       // A held manifest whose bytes (or any blob it references) no longer match is dropped first, so it is fetched
       // again (SPEC 2.11).
-      if (verify && metadata.manifest(repository, *digest)) drop_if_damaged(repository, *digest);
-      wanted.push_back({repository, tag, *digest});
+      const bool repair = verify && metadata.manifest(repository, *digest) && drop_if_damaged(repository, *digest);
+      wanted.push_back({repository, tag, *digest, repair});
     }
   }
   std::function<Task<void>(const ParentTag&)> pull = [this](const ParentTag& tag) { return resync_tag(tag); };

@@ -47,7 +47,10 @@ class ContentSync {
               std::function<void(const oci::ContentChange&)> applied);
 
   // Makes `repository` hold manifest `digest` with everything it references, then points `tag` at it when given.
-  Task<void> pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag);
+  // With `repair`, a manifest held here is fetched again too if its bytes or any part it names are missing (a full
+  // resync dropped them as damaged, keeping the manifest for a push that waits to go up).
+  Task<void> pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag,
+                           bool repair = false);
   // Applies one message from the parent (a manifest, a delete, an untag).
   Task<void> apply(oci::ContentChange change);
   // Pushes one journal entry to the parent; returns once the parent holds it (or it no longer applies).
@@ -96,6 +99,7 @@ class ContentSync {
   struct ParentTag {
     std::string repository, tag;
     oci::Digest digest;
+    bool repair = false;  // damaged parts of the manifest held here were dropped: fetched again (pull_manifest)
   };
   Task<void> resync_tag(ParentTag tag);  // one tag of a full resync: pull it, remember the parent's value
   Task<void> push_manifest(std::string repository, oci::Digest digest);
@@ -134,7 +138,11 @@ class ContentSync {
   // Then its tag moves above, if the parent's value is still what this node last saw (SPEC 5.7).
   Task<void> push_entry_tag(JournalEntry entry);
   // Drops `digest` from `repository` if it or anything it references is damaged; true if it did.
+  // A manifest a push here still has to take up keeps its record (and the client's tags on it): only its damaged
+  // bytes go, for the resync to fetch again (ParentTag::repair).
   bool drop_if_damaged(const std::string& repository, const oci::Digest& digest);
+  // Are the bytes of `record` and of every part it names held here? (Not whether they are right: drop_if_damaged.)
+  bool whole_here(const std::string& repository, const storage::ManifestRecord& record);
   // Is the stored copy of `digest` whole and right? (Resync repairs a tampered store, SPEC 2.11.)
   bool intact(const oci::Digest& digest);
 

@@ -17,6 +17,7 @@
 #include "reference/control/control_store.h"
 #include "reference/node/node.h"
 #include "reference/oci/digest.h"
+#include "reference/storage/memory_blob_store.h"
 #include "reference/storage/storage.h"
 #include "reference/sync/sync_store.h"
 #include "simulator/engine/event_loop.h"
@@ -245,6 +246,28 @@ class HierarchyWorld {
       }
     }
     return true;
+  }
+
+  // The blob store of node `name` (every node here keeps its blobs in memory).
+  storage::MemoryBlobStore& blobs_of(const std::string& name) {
+    return dynamic_cast<storage::MemoryBlobStore&>(*node(name).storage->blobs);
+  }
+  // The bytes node `name` holds for `digest_text` ("" when it holds none).
+  std::string held_bytes(const std::string& name, const std::string& digest_text) {
+    auto reader = blobs_of(name).open(*oci::Digest::parse(digest_text));
+    if (!reader) return {};
+    std::string bytes(reader->size(), '\0');
+    bytes.resize(reader->read_at(0, std::span<char>(bytes.data(), bytes.size())));
+    return bytes;
+  }
+  // One byte of a blob node `name` holds flipped, as a disk may: the bytes no longer match their digest.
+  void damage(const std::string& name, const std::string& digest_text) {
+    std::string bytes = held_bytes(name, digest_text);
+    if (bytes.empty()) throw std::runtime_error("damage: " + name + " holds no " + digest_text);
+    bytes[bytes.size() / 2] ^= 1;
+    const oci::Digest digest = *oci::Digest::parse(digest_text);
+    blobs_of(name).remove(digest);
+    blobs_of(name).insert(digest, std::move(bytes));
   }
 
   // Pushes an index of two manifests (pushed at `authority` before) as `apps/multi:1` and returns its digest.

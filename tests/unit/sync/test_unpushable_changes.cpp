@@ -61,20 +61,8 @@ struct CutOffFactory {
       if (description.find(part) != std::string::npos) return true;
     return false;
   }
-  storage::MemoryBlobStore& blobs() {
-    return dynamic_cast<storage::MemoryBlobStore&>(*world.node("factory").storage->blobs);
-  }
-  // One byte of a stored blob flipped, as a disk may: the bytes no longer match their digest.
-  void damage(const std::string& digest_text) {
-    const oci::Digest digest = *oci::Digest::parse(digest_text);
-    auto reader = blobs().open(digest);
-    BOOST_REQUIRE(reader);
-    std::string bytes(reader->size(), '\0');
-    BOOST_REQUIRE_EQUAL(reader->read_at(0, std::span<char>(bytes.data(), bytes.size())), bytes.size());
-    bytes[bytes.size() / 2] ^= 1;
-    blobs().remove(digest);
-    blobs().insert(digest, std::move(bytes));
-  }
+  storage::MemoryBlobStore& blobs() { return world.blobs_of("factory"); }
+  void damage(const std::string& digest_text) { world.damage("factory", digest_text); }
 };
 
 }  // namespace
@@ -353,6 +341,28 @@ BOOST_AUTO_TEST_CASE(a_layer_the_parent_collected_between_the_look_and_the_manif
   BOOST_TEST(world.run_until([&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "1") == image; },
                              5s));
   BOOST_TEST(!collect);  // the layer was collected at the cloud on the way
+}
+
+// A client's push waiting to go up, of an image the cloud has too (as apps/tool:1), whose stored manifest a disk then
+// damaged here, meets an operator's resync (SPEC 2.11), which checks every byte held. The client's tag is not lost: it
+// reaches the cloud, and stays here, with the image's bytes whole again on both sides.
+BOOST_FIXTURE_TEST_CASE(an_operators_resync_does_not_lose_a_damaged_push_that_waits_to_go_up, CutOffFactory) {
+  cut(false);
+  const std::string image = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "tool");
+  const auto at_factory = [&](const std::string& tag) { return world.tag_digest("factory:5000", client, "apps/tool", tag); };
+  BOOST_REQUIRE(world.run_until([&] { return at_factory("1") == image; }, 5min));
+  cut(true);
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/tool", "2", "tool"), image);
+  damage(image);
+  world.manage(http::Method::Post, "connectedRegistries/factory/resync");
+  cut(false);
+
+  BOOST_TEST(world.run_until([&] { return at_cloud("apps/tool", "2") == image && at_factory("2") == image; }, 30min));
+  world.loop().run_until(world.loop().now() + 5min);  // and it stays so
+  BOOST_TEST(at_cloud("apps/tool", "2") == image);
+  BOOST_TEST(at_factory("2") == image);
+  BOOST_TEST(at_factory("1") == image);
+  BOOST_TEST(oci::digest_of(world.held_bytes("factory", image)).str() == image);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
