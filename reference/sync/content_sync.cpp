@@ -839,17 +839,18 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
   }
 }
 
-Task<void> ContentSync::settle_kept(std::string repository, oci::Digest digest, int64_t id) {
-  // The manifests an index names, kept from a parent's delete for its push (pending_index_names): that push put each
-  // one above again, so each is asked about as the index itself is. (Left alone, such a manifest stayed here, gone
-  // above, and so did its mark.) Read first: the index's own settling may delete it here.
-  std::vector<oci::Digest> named;
-  if (!kept_for_push_.empty())  // (nearly always empty)
-    if (const auto record = storage_.metadata->manifest(repository, digest))
-      for (const oci::Digest& reference : record->references)
-        if (kept_for_push_.contains({repository, reference.str()})) named.push_back(reference);
-  co_await settle_kept_manifest(repository, digest, id);
-  for (const oci::Digest& child : named) co_await settle_kept(repository, child, id);
+Task<void> ContentSync::settle_kept_in(std::string repository, int64_t id) {
+  // Every manifest of the repository kept for a push, not only the entry's own: an index's push put the manifests it
+  // names above again (at any depth), and an index that never went up (deleted here, dropped) leaves the ones kept
+  // for it to apply their delete. The repository's earlier entries are all done (its entries go in order), and one
+  // that a later entry names is left to that entry (settle_kept_manifest). (Asked only about the entry's own digest,
+  // or about the manifests the index's record named, such a manifest stayed here, gone above, for good: the record
+  // may be gone by then, deleted by the settling of a delete above or by a client.)
+  std::vector<oci::Digest> kept;
+  for (auto at = kept_for_push_.lower_bound({repository, std::string()});
+       at != kept_for_push_.end() && at->first.first == repository; ++at)
+    if (const auto digest = oci::Digest::parse(at->first.second)) kept.push_back(*digest);
+  for (const oci::Digest& digest : kept) co_await settle_kept_manifest(repository, digest, id);
 }
 
 Task<void> ContentSync::push(JournalEntry entry) {
@@ -869,7 +870,7 @@ Task<void> ContentSync::push(JournalEntry entry) {
       auto unfinished = unfinished_pushes_.find(id);
       if (unfinished == unfinished_pushes_.end()) {
         const bool landed = co_await push_entry_manifest(entry);
-        unfinished = unfinished_pushes_.emplace(id, UnfinishedPush{landed, !landed, dropped_}).first;
+        unfinished = unfinished_pushes_.emplace(id, UnfinishedPush{!landed, dropped_}).first;
       } else {
         dropped_ = unfinished->second.dropped;
       }
@@ -878,11 +879,7 @@ Task<void> ContentSync::push(JournalEntry entry) {
         co_await push_entry_tag(std::move(entry));
         unfinished_pushes_.at(id).tagged = true;
       }
-      // (An index that did not go up settles only itself: its children stay here as the client left them.)
-      if (unfinished_pushes_.at(id).landed)
-        co_await settle_kept(repository, digest, id);
-      else
-        co_await settle_kept_manifest(repository, digest, id);
+      co_await settle_kept_in(repository, id);
       unfinished_pushes_.erase(id);
       co_return;
     }

@@ -130,8 +130,8 @@ class ContentSync {
   // its push having landed, was deleted above after that push; unless a later push here names it again, that delete,
   // the newer, is applied here too.
   Task<void> settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id);
-  // The same for `digest` and every manifest it names that is kept (an index's children, at any depth).
-  Task<void> settle_kept(std::string repository, oci::Digest digest, int64_t id);
+  // The same for every manifest of `repository` kept for a push, once its entry `id` is done.
+  Task<void> settle_kept_in(std::string repository, int64_t id);
   // A ManifestPut entry's two steps. The manifest and what it names go up; false if that ended the entry (dropped,
   // or deleted here, its tag then settled with the parent's value).
   Task<bool> push_entry_manifest(JournalEntry entry);
@@ -160,8 +160,7 @@ class ContentSync {
   // goes on from there (push()). Several at once: a settling refused holds its repository while other repositories'
   // entries go up. A journal never gives an id twice. In memory: a node that restarts pushes them again.
   struct UnfinishedPush {
-    bool landed = false;  // the manifest went up (else its step ended the entry: dropped, or deleted here)
-    bool tagged = false;  // the tag step is done (or there was none to do)
+    bool tagged = false;  // the tag step is done (or there is none: the manifest's step ended the entry)
     std::optional<DroppedPush> dropped;  // what the manifest's step dropped, told again by each attempt
   };
   std::map<int64_t, UnfinishedPush> unfinished_pushes_;

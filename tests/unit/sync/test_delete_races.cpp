@@ -331,6 +331,86 @@ BOOST_AUTO_TEST_CASE(a_manifest_an_index_names_deleted_above_after_the_push_is_a
   BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/multi", "1") == index);
 }
 
+// The same, but the cloud deletes the index too, before that image: the settling before the tag step deletes the index
+// here, and the image kept for it is asked about all the same. (Its children were read from the index's record, gone
+// by then: the image stayed at the factory for good, gone above.)
+BOOST_AUTO_TEST_CASE(an_index_and_a_manifest_it_names_deleted_above_after_the_push_are_deleted_below_too) {
+  bool holding = false;  // what the factory's hook reads comes before the world, which outlives it otherwise
+  std::string index;
+  HierarchyWorld world;
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {  // the index's own PUT by digest
+    return holding && request.method == http::Method::Put && request.target == "/v2/apps/multi/manifests/" + index;
+  };
+  const auto factory = started_factory(world);
+  const std::string amd = world.push_image("factory:5000", factory, "apps/multi", "amd", "amd");
+  const std::string arm = world.push_image("factory:5000", factory, "apps/multi", "arm", "arm");
+  const auto at = [&](const std::string& authority, const std::pair<std::string, std::string>& user,
+                      const std::string& digest) {
+    return world.call(authority, http::Method::Head, "/v2/apps/multi/manifests/" + digest, user).status;
+  };
+  BOOST_REQUIRE(world.run_until([&] { return at("cloud:5000", world.admin(), arm) == 200; }, 5min));
+  auto& client = *world.node("factory").lossy_client;
+  holding = true;
+  index = world.push_index("factory:5000", factory, amd, arm);  // set before the push loop sends it
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
+  for (const std::string& digest : {index, arm})
+    BOOST_REQUIRE_EQUAL(
+        world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + digest, world.admin()).status,
+        202);
+  BOOST_REQUIRE(world.run_until(  // both came down: the tags went, the manifests stayed for the push
+      [&] { return world.tag_digest("factory:5000", factory, "apps/multi", "arm").empty(); }, 5min));
+  holding = false;
+  client.release_held();
+
+  BOOST_TEST(world.run_until([&] { return at("factory:5000", factory, arm) == 404; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(at("factory:5000", factory, index) == 404);
+  BOOST_TEST(at("factory:5000", factory, arm) == 404);
+  BOOST_TEST(at("cloud:5000", world.admin(), index) == 404);
+  BOOST_TEST(at("cloud:5000", world.admin(), arm) == 404);
+  BOOST_TEST(at("factory:5000", factory, amd) == 200);
+}
+
+// An index waits to go up behind another repository's push; the cloud deletes one of the images it names (kept here
+// for the index), then a client here deletes the index. The index never goes up, and the image kept for it takes the
+// cloud's delete. (Only the index's own digest was asked about: the image stayed at the factory for good, gone above.)
+BOOST_AUTO_TEST_CASE(a_manifest_kept_for_an_index_deleted_here_before_it_went_up_takes_the_delete_above) {
+  bool holding = false;  // what the factory's hook reads comes before the world, which outlives it otherwise
+  HierarchyWorld world;
+  world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Put && request.target == "/v2/apps/other/manifests/x";
+  };
+  const auto factory = started_factory(world);
+  const std::string amd = world.push_image("factory:5000", factory, "apps/multi", "amd", "amd");
+  const std::string arm = world.push_image("factory:5000", factory, "apps/multi", "arm", "arm");
+  const auto at = [&](const std::string& authority, const std::pair<std::string, std::string>& user,
+                      const std::string& digest) {
+    return world.call(authority, http::Method::Head, "/v2/apps/multi/manifests/" + digest, user).status;
+  };
+  BOOST_REQUIRE(world.run_until([&] { return at("cloud:5000", world.admin(), arm) == 200; }, 5min));
+  auto& client = *world.node("factory").lossy_client;
+  holding = true;
+  world.push_image("factory:5000", factory, "apps/other", "x", "other");  // its tag's answer holds the push loop
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));
+  const std::string index = world.push_index("factory:5000", factory, amd, arm);
+  BOOST_REQUIRE_EQUAL(
+      world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, world.admin()).status, 202);
+  BOOST_REQUIRE(world.run_until(
+      [&] { return world.tag_digest("factory:5000", factory, "apps/multi", "arm").empty(); }, 5min));
+  BOOST_REQUIRE_EQUAL(at("factory:5000", factory, arm), 200);  // kept for the index
+  BOOST_REQUIRE_EQUAL(
+      world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + index, factory).status, 202);
+  holding = false;
+  client.release_held();
+
+  BOOST_TEST(world.run_until([&] { return at("factory:5000", factory, arm) == 404; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(at("factory:5000", factory, arm) == 404);
+  BOOST_TEST(at("cloud:5000", world.admin(), arm) == 404);
+  BOOST_TEST(at("factory:5000", factory, index) == 404);
+  BOOST_TEST(at("cloud:5000", world.admin(), index) == 404);
+}
+
 // A factory whose push of apps/tool:2 (the image the cloud has as apps/tool:1) landed above, and whose image the cloud
 // then deleted (that delete came down while the push's answer waited: kept for the push); `before_asking` runs then.
 // Once built, the HEAD that looks for that delete above has been asked and its answer waits for release(): what
