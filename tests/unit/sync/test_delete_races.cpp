@@ -36,6 +36,50 @@ std::string push_tool_and_sync(HierarchyWorld& world, const std::pair<std::strin
   return digest;
 }
 
+// What a HEAD of apps/multi's manifest `digest` at `authority` answers.
+int multi_at(HierarchyWorld& world, const std::string& authority, const std::pair<std::string, std::string>& user,
+             const std::string& digest) {
+  return world.call(authority, http::Method::Head, "/v2/apps/multi/manifests/" + digest, user).status;
+}
+
+// A ready factory whose client pushed apps/multi:amd and apps/multi:arm, both seen at the cloud: what the index cases
+// make an index of. The answer to the factory's PUT of `held_target` is held while `holding`.
+struct TwoImagesAtFactory {
+  // What the factory's hook reads comes before the world, which outlives it otherwise (its nodes stop with it).
+  bool holding = false;
+  std::string held_target;
+  HierarchyWorld world;
+  std::pair<std::string, std::string> factory;
+  std::string amd, arm;
+  LossyClient* client = nullptr;
+
+  explicit TwoImagesAtFactory(std::string held) : held_target(std::move(held)) {
+    world.next_node_faults.hold_answer = [this](const http::ClientRequest& request) {
+      return holding && request.method == http::Method::Put && request.target == held_target;
+    };
+    factory = started_factory(world);
+    amd = world.push_image("factory:5000", factory, "apps/multi", "amd", "amd");
+    arm = world.push_image("factory:5000", factory, "apps/multi", "arm", "arm");
+    BOOST_REQUIRE(world.run_until([&] { return at("cloud:5000", world.admin(), arm) == 200; }, 5min));
+    client = world.node("factory").lossy_client.get();
+  }
+  int at(const std::string& authority, const std::pair<std::string, std::string>& user, const std::string& digest) {
+    return multi_at(world, authority, user, digest);
+  }
+  void delete_at_cloud(const std::string& digest) {
+    BOOST_REQUIRE_EQUAL(
+        world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + digest, world.admin()).status, 202);
+  }
+  bool arm_tag_gone_at_factory() { return world.tag_digest("factory:5000", factory, "apps/multi", "arm").empty(); }
+  // What every index case ends with: apps/multi:arm's image gone at the factory as at the cloud, and staying so.
+  void expect_arm_gone_on_both_sides_for_good() {
+    BOOST_TEST(world.run_until([&] { return at("factory:5000", factory, arm) == 404; }, 5min));
+    world.loop().run_until(world.loop().now() + 2min);
+    BOOST_TEST(at("factory:5000", factory, arm) == 404);
+    BOOST_TEST(at("cloud:5000", world.admin(), arm) == 404);
+  }
+};
+
 void cut(HierarchyWorld& world, const std::string& node, bool down) {
   world.network().set_link_down(node, "cloud:5001", down);
   world.network().set_link_down(node, "cloud:5000", down);
@@ -298,117 +342,63 @@ BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after
 // about the index itself, and deletes it too. (Only the index was asked about: the image stayed at the factory for
 // good, gone above.)
 BOOST_AUTO_TEST_CASE(a_manifest_an_index_names_deleted_above_after_the_push_is_applied_below_too) {
-  bool holding = false;  // what the factory's hook reads comes before the world, which outlives it otherwise
-  HierarchyWorld world;
-  world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
-    return holding && request.method == http::Method::Put && request.target == "/v2/apps/multi/manifests/1";
-  };
-  const auto factory = started_factory(world);
-  const std::string amd = world.push_image("factory:5000", factory, "apps/multi", "amd", "amd");
-  const std::string arm = world.push_image("factory:5000", factory, "apps/multi", "arm", "arm");
-  const auto arm_at = [&](const std::string& authority, const std::pair<std::string, std::string>& user) {
-    return world.call(authority, http::Method::Head, "/v2/apps/multi/manifests/" + arm, user).status;
-  };
-  BOOST_REQUIRE(world.run_until([&] { return arm_at("cloud:5000", world.admin()) == 200; }, 5min));
-  auto& client = *world.node("factory").lossy_client;
+  TwoImagesAtFactory at("/v2/apps/multi/manifests/1");
+  at.holding = true;
+  const std::string index = at.world.push_index("factory:5000", at.factory, at.amd, at.arm);
+  BOOST_REQUIRE(at.world.run_until([&] { return at.client->held() > 0; }, 5min));  // landed above, the answer held
+  at.delete_at_cloud(at.arm);
+  BOOST_REQUIRE(at.world.run_until([&] { return at.arm_tag_gone_at_factory(); }, 5min));  // came down: the image stays
+  BOOST_REQUIRE_EQUAL(at.at("factory:5000", at.factory, at.arm), 200);
+  at.holding = false;
+  at.client->release_held();
 
-  holding = true;
-  const std::string index = world.push_index("factory:5000", factory, amd, arm);
-  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
-  BOOST_REQUIRE_EQUAL(
-      world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, world.admin()).status, 202);
-  BOOST_REQUIRE(world.run_until(  // came down: its tag went, the image stayed for the push
-      [&] { return world.tag_digest("factory:5000", factory, "apps/multi", "arm").empty(); }, 5min));
-  BOOST_REQUIRE_EQUAL(arm_at("factory:5000", factory), 200);
-  holding = false;
-  client.release_held();
-
-  BOOST_TEST(world.run_until([&] { return arm_at("factory:5000", factory) == 404; }, 5min));
-  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(arm_at("factory:5000", factory) == 404);
-  BOOST_TEST(arm_at("cloud:5000", world.admin()) == 404);
-  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/multi", "1") == index);
-  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/multi", "1") == index);
+  at.expect_arm_gone_on_both_sides_for_good();
+  BOOST_TEST(at.world.tag_digest("cloud:5000", at.world.admin(), "apps/multi", "1") == index);
+  BOOST_TEST(at.world.tag_digest("factory:5000", at.factory, "apps/multi", "1") == index);
 }
 
 // The same, but the cloud deletes the index too, before that image: the settling before the tag step deletes the index
 // here, and the image kept for it is asked about all the same. (Its children were read from the index's record, gone
 // by then: the image stayed at the factory for good, gone above.)
 BOOST_AUTO_TEST_CASE(an_index_and_a_manifest_it_names_deleted_above_after_the_push_are_deleted_below_too) {
-  bool holding = false;  // what the factory's hook reads comes before the world, which outlives it otherwise
-  std::string index;
-  HierarchyWorld world;
-  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {  // the index's own PUT by digest
-    return holding && request.method == http::Method::Put && request.target == "/v2/apps/multi/manifests/" + index;
-  };
-  const auto factory = started_factory(world);
-  const std::string amd = world.push_image("factory:5000", factory, "apps/multi", "amd", "amd");
-  const std::string arm = world.push_image("factory:5000", factory, "apps/multi", "arm", "arm");
-  const auto at = [&](const std::string& authority, const std::pair<std::string, std::string>& user,
-                      const std::string& digest) {
-    return world.call(authority, http::Method::Head, "/v2/apps/multi/manifests/" + digest, user).status;
-  };
-  BOOST_REQUIRE(world.run_until([&] { return at("cloud:5000", world.admin(), arm) == 200; }, 5min));
-  auto& client = *world.node("factory").lossy_client;
-  holding = true;
-  index = world.push_index("factory:5000", factory, amd, arm);  // set before the push loop sends it
-  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
-  for (const std::string& digest : {index, arm})
-    BOOST_REQUIRE_EQUAL(
-        world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + digest, world.admin()).status,
-        202);
-  BOOST_REQUIRE(world.run_until(  // both came down: the tags went, the manifests stayed for the push
-      [&] { return world.tag_digest("factory:5000", factory, "apps/multi", "arm").empty(); }, 5min));
-  holding = false;
-  client.release_held();
+  TwoImagesAtFactory at("");  // the index's own PUT by digest, once its digest is known
+  at.holding = true;
+  const std::string index = at.world.push_index("factory:5000", at.factory, at.amd, at.arm);
+  at.held_target = "/v2/apps/multi/manifests/" + index;  // (before the push loop sends it)
+  BOOST_REQUIRE(at.world.run_until([&] { return at.client->held() > 0; }, 5min));  // landed above, the answer held
+  at.delete_at_cloud(index);
+  at.delete_at_cloud(at.arm);
+  BOOST_REQUIRE(at.world.run_until([&] { return at.arm_tag_gone_at_factory(); }, 5min));  // both came down
+  at.holding = false;
+  at.client->release_held();
 
-  BOOST_TEST(world.run_until([&] { return at("factory:5000", factory, arm) == 404; }, 5min));
-  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(at("factory:5000", factory, index) == 404);
-  BOOST_TEST(at("factory:5000", factory, arm) == 404);
-  BOOST_TEST(at("cloud:5000", world.admin(), index) == 404);
-  BOOST_TEST(at("cloud:5000", world.admin(), arm) == 404);
-  BOOST_TEST(at("factory:5000", factory, amd) == 200);
+  at.expect_arm_gone_on_both_sides_for_good();
+  BOOST_TEST(at.at("factory:5000", at.factory, index) == 404);
+  BOOST_TEST(at.at("cloud:5000", at.world.admin(), index) == 404);
+  BOOST_TEST(at.at("factory:5000", at.factory, at.amd) == 200);
 }
 
 // An index waits to go up behind another repository's push; the cloud deletes one of the images it names (kept here
 // for the index), then a client here deletes the index. The index never goes up, and the image kept for it takes the
 // cloud's delete. (Only the index's own digest was asked about: the image stayed at the factory for good, gone above.)
 BOOST_AUTO_TEST_CASE(a_manifest_kept_for_an_index_deleted_here_before_it_went_up_takes_the_delete_above) {
-  bool holding = false;  // what the factory's hook reads comes before the world, which outlives it otherwise
-  HierarchyWorld world;
-  world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
-    return holding && request.method == http::Method::Put && request.target == "/v2/apps/other/manifests/x";
-  };
-  const auto factory = started_factory(world);
-  const std::string amd = world.push_image("factory:5000", factory, "apps/multi", "amd", "amd");
-  const std::string arm = world.push_image("factory:5000", factory, "apps/multi", "arm", "arm");
-  const auto at = [&](const std::string& authority, const std::pair<std::string, std::string>& user,
-                      const std::string& digest) {
-    return world.call(authority, http::Method::Head, "/v2/apps/multi/manifests/" + digest, user).status;
-  };
-  BOOST_REQUIRE(world.run_until([&] { return at("cloud:5000", world.admin(), arm) == 200; }, 5min));
-  auto& client = *world.node("factory").lossy_client;
-  holding = true;
-  world.push_image("factory:5000", factory, "apps/other", "x", "other");  // its tag's answer holds the push loop
-  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));
-  const std::string index = world.push_index("factory:5000", factory, amd, arm);
+  TwoImagesAtFactory at("/v2/apps/other/manifests/x");
+  at.holding = true;
+  at.world.push_image("factory:5000", at.factory, "apps/other", "x", "other");  // its tag's answer holds the push loop
+  BOOST_REQUIRE(at.world.run_until([&] { return at.client->held() > 0; }, 5min));
+  const std::string index = at.world.push_index("factory:5000", at.factory, at.amd, at.arm);
+  at.delete_at_cloud(at.arm);
+  BOOST_REQUIRE(at.world.run_until([&] { return at.arm_tag_gone_at_factory(); }, 5min));
+  BOOST_REQUIRE_EQUAL(at.at("factory:5000", at.factory, at.arm), 200);  // kept for the index
   BOOST_REQUIRE_EQUAL(
-      world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, world.admin()).status, 202);
-  BOOST_REQUIRE(world.run_until(
-      [&] { return world.tag_digest("factory:5000", factory, "apps/multi", "arm").empty(); }, 5min));
-  BOOST_REQUIRE_EQUAL(at("factory:5000", factory, arm), 200);  // kept for the index
-  BOOST_REQUIRE_EQUAL(
-      world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + index, factory).status, 202);
-  holding = false;
-  client.release_held();
+      at.world.call("factory:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + index, at.factory).status,
+      202);
+  at.holding = false;
+  at.client->release_held();
 
-  BOOST_TEST(world.run_until([&] { return at("factory:5000", factory, arm) == 404; }, 5min));
-  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(at("factory:5000", factory, arm) == 404);
-  BOOST_TEST(at("cloud:5000", world.admin(), arm) == 404);
-  BOOST_TEST(at("factory:5000", factory, index) == 404);
-  BOOST_TEST(at("cloud:5000", world.admin(), index) == 404);
+  at.expect_arm_gone_on_both_sides_for_good();
+  BOOST_TEST(at.at("factory:5000", at.factory, index) == 404);
+  BOOST_TEST(at.at("cloud:5000", at.world.admin(), index) == 404);
 }
 
 // A factory whose push of apps/tool:2 (the image the cloud has as apps/tool:1) landed above, and whose image the cloud
