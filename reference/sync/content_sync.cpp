@@ -208,23 +208,26 @@ bool ContentSync::drop_if_damaged(const std::string& repository, const oci::Dige
   // under which a PUT stores and journals; taken after commit_lock, as a PUT takes them).
   std::unique_lock lock(storage_.commit_lock);
   std::unique_lock stored(storage_.manifest_lock);
-  if (store_.push_pending(repository, digest)) {
-    // A client's acknowledged push still to go up (maybe made since the resync looked): its record and its tags stay,
-    // and only the damaged bytes go, fetched again from the parent. (Deleted, its tags went with it: the client's tag
-    // was lost here, or on both sides when its push found the manifest gone and took that for a delete made here.)
-    log::warn("damaged content of a push waiting to go up dropped, fetching it again",
+  int64_t read_to = 0;
+  if (named_by_pending_push(repository, digest, 0, read_to)) {
+    // A client's acknowledged push still to go up (maybe made since the resync looked), of it or of an index naming
+    // it: its record, its tags and its bytes stay, and the resync fetches it again from the parent, whose right bytes
+    // replace damaged ones (ParentTag::repair). (Deleted, its tags went with it: the client's tag was lost here, or on
+    // both sides when its push found the manifest gone and took that for a delete made here. Its bytes dropped, a
+    // fetch that failed left a record without bytes, which no later pull fetched again.)
+    log::warn("damaged content of a push waiting to go up, fetching it again",
               {{"repository", repository}, {"digest", digest.str()}});
-  } else {
-    log::warn("damaged content dropped, fetching it again", {{"repository", repository}, {"digest", digest.str()}});
-    metadata.delete_manifest(repository, digest);
+    return true;
   }
+  log::warn("damaged content dropped, fetching it again", {{"repository", repository}, {"digest", digest.str()}});
+  metadata.delete_manifest(repository, digest);
   if (!intact(digest)) storage_.blobs->remove(digest);
   return true;
 }
 
 bool ContentSync::whole_here(const std::string& repository, const storage::ManifestRecord& record) {
   auto& metadata = *storage_.metadata;
-  if (!storage_.blobs->size_of(record.digest)) return false;
+  if (!intact(record.digest)) return false;
   for (const auto& part : record.references) {
     if (const auto child = metadata.manifest(repository, part)) {  // an index's manifest: whole, all it names too
       if (!whole_here(repository, *child)) return false;
@@ -266,7 +269,9 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
                                        bool repair) {
   auto& metadata = *storage_.metadata;
   std::optional<storage::ManifestRecord> record = metadata.manifest(repository, digest);
-  if (!record || (repair && !whole_here(repository, *record))) {
+  const std::pair<std::string, std::string> key{repository, digest.str()};
+  const bool check = repair || (!awaiting_repair_.empty() && awaiting_repair_.contains(key));
+  if (!record || (check && !whole_here(repository, *record))) {
     http::Headers headers;
     headers.set("Accept", accept_all_manifests());
     http::ClientResponse response =
@@ -312,6 +317,7 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
       storage_.blobs->put(response.body);
       metadata.put_manifest(repository, *record, tag);
     }
+    awaiting_repair_.erase(key);
     ++counters_.manifests_down;
     applied_({Kind::ManifestPut, repository, digest, tag});
     co_return;
@@ -839,18 +845,47 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
   }
 }
 
+std::set<std::string> ContentSync::named_after(const std::string& repository, int64_t after) {
+  auto& metadata = *storage_.metadata;
+  std::vector<oci::Digest> walk;
+  any_pending_after(after, [&](const oci::ContentChange& change) {
+    if (change.kind == Kind::ManifestPut && change.repository == repository) walk.push_back(change.digest);
+    return false;  // every one
+  });
+  std::set<std::string> named;
+  while (!walk.empty()) {
+    const oci::Digest manifest = std::move(walk.back());
+    walk.pop_back();
+    if (!named.insert(manifest.str()).second) continue;
+    if (const auto record = metadata.manifest(repository, manifest))
+      for (const auto& reference : record->references)
+        if (metadata.has_manifest(repository, reference)) walk.push_back(reference);
+  }
+  return named;
+}
+
 Task<void> ContentSync::settle_kept_in(std::string repository, int64_t id) {
   // Every manifest of the repository kept for a push, not only the entry's own: an index's push put the manifests it
   // names above again (at any depth), and an index that never went up (deleted here, dropped) leaves the ones kept
   // for it to apply their delete. The repository's earlier entries are all done (its entries go in order), and one
-  // that a later entry names is left to that entry (settle_kept_manifest). (Asked only about the entry's own digest,
-  // or about the manifests the index's record named, such a manifest stayed here, gone above, for good: the record
-  // may be gone by then, deleted by the settling of a delete above or by a client.)
-  std::vector<oci::Digest> kept;
-  for (auto at = kept_for_push_.lower_bound({repository, std::string()});
-       at != kept_for_push_.end() && at->first.first == repository; ++at)
-    if (const auto digest = oci::Digest::parse(at->first.second)) kept.push_back(*digest);
-  for (const oci::Digest& digest : kept) co_await settle_kept_manifest(repository, digest, id);
+  // that a later entry names is left to that entry. (Asked only about the entry's own digest, or about the manifests
+  // the index's record named, such a manifest stayed here, gone above, for good: the record may be gone by then,
+  // deleted by the settling of a delete above or by a client.) Until none is left unasked: a delete that comes down
+  // while the HEADs are asked keeps another. The journal is read once a round, not once a manifest.
+  std::set<std::string> asked;
+  for (;;) {
+    std::vector<oci::Digest> kept;
+    for (auto at = kept_for_push_.lower_bound({repository, std::string()});
+         at != kept_for_push_.end() && at->first.first == repository; ++at)
+      if (!asked.contains(at->first.second))
+        if (const auto digest = oci::Digest::parse(at->first.second)) kept.push_back(*digest);
+    if (kept.empty()) co_return;
+    const std::set<std::string> later = named_after(repository, id);
+    for (const oci::Digest& digest : kept) {
+      asked.insert(digest.str());
+      if (!later.contains(digest.str())) co_await settle_kept_manifest(repository, digest, id);
+    }
+  }
 }
 
 Task<void> ContentSync::push(JournalEntry entry) {
@@ -989,6 +1024,9 @@ Task<void> ContentSync::resync_tag(ParentTag tag) {
     co_await pull_manifest(tag.repository, tag.digest, tag.tag, tag.repair);
   } catch (const SyncFailure& failure) {
     if (failure.kind() != Failure::NotFound) throw;
+    // Damaged here and not fetched (gone above meanwhile, for now): the next pull of it looks again, rather than the
+    // damaged bytes staying for good under a record any later news of it finds held.
+    if (tag.repair) awaiting_repair_.emplace(tag.repository, tag.digest.str());
   }
   store_.set_parent_tag(tag.repository, tag.tag, tag.digest);
 }

@@ -47,8 +47,8 @@ class ContentSync {
               std::function<void(const oci::ContentChange&)> applied);
 
   // Makes `repository` hold manifest `digest` with everything it references, then points `tag` at it when given.
-  // With `repair`, a manifest held here is fetched again too if its bytes or any part it names are missing (a full
-  // resync dropped them as damaged, keeping the manifest for a push that waits to go up).
+  // With `repair`, a manifest held here is fetched again too if its bytes are damaged or any part it names is missing
+  // (a full resync found them damaged, keeping the manifest for a push that waits to go up).
   Task<void> pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag,
                            bool repair = false);
   // Applies one message from the parent (a manifest, a delete, an untag).
@@ -132,16 +132,19 @@ class ContentSync {
   Task<void> settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id);
   // The same for every manifest of `repository` kept for a push, once its entry `id` is done.
   Task<void> settle_kept_in(std::string repository, int64_t id);
+  // The manifests of `repository` that journal entries after `after` push or name (through indexes, at any depth).
+  std::set<std::string> named_after(const std::string& repository, int64_t after);
   // A ManifestPut entry's two steps. The manifest and what it names go up; false if that ended the entry (dropped,
   // or deleted here, its tag then settled with the parent's value).
   Task<bool> push_entry_manifest(JournalEntry entry);
   // Then its tag moves above, if the parent's value is still what this node last saw (SPEC 5.7).
   Task<void> push_entry_tag(JournalEntry entry);
   // Drops `digest` from `repository` if it or anything it references is damaged; true if it did.
-  // A manifest a push here still has to take up keeps its record (and the client's tags on it): only its damaged
-  // bytes go, for the resync to fetch again (ParentTag::repair).
+  // A manifest a push here still has to take up keeps its record, bytes and tags (the client's): the resync fetches it
+  // again (ParentTag::repair).
   bool drop_if_damaged(const std::string& repository, const oci::Digest& digest);
-  // Are the bytes of `record` and of every part it names held here? (Not whether they are right: drop_if_damaged.)
+  // Are the bytes of `record` (checked against its digest) and of every part it names held here? (A damaged layer was
+  // dropped by drop_if_damaged: its presence is enough.)
   bool whole_here(const std::string& repository, const storage::ManifestRecord& record);
   // Is the stored copy of `digest` whole and right? (Resync repairs a tampered store, SPEC 2.11.)
   bool intact(const oci::Digest& digest);
@@ -156,6 +159,10 @@ class ContentSync {
   // such deletes came (one that comes while the settling asks is seen by the count moving): in memory only, since a
   // node that restarts pushes them up again anyway.
   std::map<std::pair<std::string, std::string>, uint64_t> kept_for_push_;
+  // Manifests (repository, digest) a verifying resync found damaged and kept for a push, whose repair the parent could
+  // not serve then: each later pull of one checks it again (pull_manifest). In memory: after a restart, such a
+  // manifest is a damaged push like any other, which the client's push of it again repairs.
+  std::set<std::pair<std::string, std::string>> awaiting_repair_;
   // ManifestPut entries (by id) whose push has begun and not finished, and how far it went: their next attempt
   // goes on from there (push()). Several at once: a settling refused holds its repository while other repositories'
   // entries go up. A journal never gives an id twice. In memory: a node that restarts pushes them again.

@@ -365,6 +365,47 @@ BOOST_FIXTURE_TEST_CASE(an_operators_resync_does_not_lose_a_damaged_push_that_wa
   BOOST_TEST(oci::digest_of(world.held_bytes("factory", image)).str() == image);
 }
 
+// The same, but the parent cannot serve the image when the resync asks for it (a 404, once: deleted and pushed again
+// there meanwhile, say). The damaged manifest stays, under the client's tags, and the parent's next news of it (the
+// cloud pushes it as apps/tool:3) fetches it again: its bytes are whole, and the client's tag goes up. (Its bytes
+// dropped and its record kept, that news found it held: a record without bytes, and the push held, for good.)
+BOOST_AUTO_TEST_CASE(a_damaged_push_whose_repair_the_parent_could_not_serve_is_repaired_by_its_next_news) {
+  bool refuse_once = false;  // read by the factory's hook: before the world, which outlives it otherwise
+  HierarchyWorld world;
+  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
+    if (!refuse_once || request.method != http::Method::Get ||
+        !request.target.starts_with("/v2/apps/tool/manifests/sha256:"))
+      return std::nullopt;
+    refuse_once = false;
+    return http::ClientResult{
+        http::ClientResponse{404, {}, R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"no"}]})"}, {}};
+  };
+  const auto client = world.add_connected_registry(
+      "factory", {{"mode", "ReadWrite"}, {"parent", nullptr}, {"repositories", {"apps/*"}}}, kWriteApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+  const auto cut = [&](bool down) {
+    world.network().set_link_down("factory", "cloud:5001", down);
+    world.network().set_link_down("factory", "cloud:5000", down);
+  };
+  const auto at_factory = [&](const std::string& tag) { return world.tag_digest("factory:5000", client, "apps/tool", tag); };
+  const std::string image = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "tool");
+  BOOST_REQUIRE(world.run_until([&] { return at_factory("1") == image; }, 5min));
+  cut(true);
+  BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/tool", "2", "tool"), image);
+  world.damage("factory", image);
+  refuse_once = true;
+  world.manage(http::Method::Post, "connectedRegistries/factory/resync");
+  cut(false);
+  BOOST_REQUIRE(world.run_until([&] { return !refuse_once; }, 30min));  // the resync asked, and was refused
+
+  BOOST_REQUIRE_EQUAL(world.push_image("cloud:5000", world.admin(), "apps/tool", "3", "tool"), image);
+  BOOST_TEST(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2") == image; }, 30min));
+  BOOST_TEST(oci::digest_of(world.held_bytes("factory", image)).str() == image);
+  BOOST_TEST(at_factory("2") == image);
+  BOOST_TEST(at_factory("3") == image);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
