@@ -204,19 +204,27 @@ bool ContentSync::drop_if_damaged(const std::string& repository, const oci::Dige
     }
   }
   if (!damaged) return false;
+  // The journal read first without the locks, then again under them from where that read ended (as apply() does): a
+  // whole read under both would stall every client's PUT and commit meanwhile.
+  int64_t read_to = 0;
+  bool pushed_here = named_by_pending_push(repository, digest, 0, read_to);
   // Checked and removed as one step against a client's repair (commit_lock) and a client's push of it (manifest_lock,
   // under which a PUT stores and journals; taken after commit_lock, as a PUT takes them).
   std::unique_lock lock(storage_.commit_lock);
   std::unique_lock stored(storage_.manifest_lock);
-  int64_t read_to = 0;
-  if (named_by_pending_push(repository, digest, 0, read_to)) {
+  pushed_here = pushed_here || named_by_pending_push(repository, digest, read_to, read_to);
+  if (pushed_here) {
     // A client's acknowledged push still to go up (maybe made since the resync looked), of it or of an index naming
     // it: its record, its tags and its bytes stay, and the resync fetches it again from the parent, whose right bytes
     // replace damaged ones (ParentTag::repair). (Deleted, its tags went with it: the client's tag was lost here, or on
     // both sides when its push found the manifest gone and took that for a delete made here. Its bytes dropped, a
     // fetch that failed left a record without bytes, which no later pull fetched again.)
+    // Remembered until whole: a fetch the parent cannot serve now is made by its next news of it, or of an index
+    // naming it, whichever pull comes (pull_manifest). In memory: after a restart it is a damaged push like any other,
+    // which the client's push of it again repairs.
     log::warn("damaged content of a push waiting to go up, fetching it again",
               {{"repository", repository}, {"digest", digest.str()}});
+    awaiting_repair_.emplace(repository, digest.str());
     return true;
   }
   log::warn("damaged content dropped, fetching it again", {{"repository", repository}, {"digest", digest.str()}});
@@ -270,8 +278,15 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
   auto& metadata = *storage_.metadata;
   std::optional<storage::ManifestRecord> record = metadata.manifest(repository, digest);
   const std::pair<std::string, std::string> key{repository, digest.str()};
+  // Held, it is fetched again only if a verifying resync found it damaged (now, or before: kept for a push, and not
+  // fetched then) and it is still not whole; once whole (a client's push of it repairs it too), it is not awaited.
   const bool check = repair || (!awaiting_repair_.empty() && awaiting_repair_.contains(key));
-  if (!record || (check && !whole_here(repository, *record))) {
+  bool fetch = !record;
+  if (record && check) {
+    fetch = !whole_here(repository, *record);
+    if (!fetch) awaiting_repair_.erase(key);
+  }
+  if (fetch) {
     http::Headers headers;
     headers.set("Accept", accept_all_manifests());
     http::ClientResponse response =
@@ -289,7 +304,7 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
     } catch (const oci::ManifestError& error) {
       throw SyncFailure(Failure::Refused, "the parent's manifest " + digest.str() + " is invalid: " + error.what());
     }
-    for (const auto& child : parsed.manifests) co_await pull_manifest(repository, child.digest, std::nullopt, repair);
+    for (const auto& child : parsed.manifests) co_await pull_manifest(repository, child.digest, std::nullopt, check);
     std::vector<oci::Descriptor> blobs;  // each digest once (a manifest may list a layer twice)
     std::set<std::string> listed;
     for (const auto& blob : parsed.blobs)
@@ -540,7 +555,7 @@ void ContentSync::keep_pushed_manifest_deleted_above(const std::string& reposito
   for (const auto& tag : tags)
     if (stale(tag)) delete_tag_here(repository, tag);
   lock.unlock();
-  ++kept_for_push_[{repository, digest.str()}];
+  kept_for_push_[{repository, digest.str()}] = ++deletes_kept_;
 }
 
 void ContentSync::delete_tag_here(const std::string& repository, const std::string& tag) {
@@ -872,18 +887,21 @@ Task<void> ContentSync::settle_kept_in(std::string repository, int64_t id) {
   // the index's record named, such a manifest stayed here, gone above, for good: the record may be gone by then,
   // deleted by the settling of a delete above or by a client.) Until none is left unasked: a delete that comes down
   // while the HEADs are asked keeps another. The journal is read once a round, not once a manifest.
-  std::set<std::string> asked;
+  // Each kept manifest by the delete it was last kept for: one kept again since it was asked about is asked again.
+  std::map<std::string, uint64_t> asked;
   for (;;) {
-    std::vector<oci::Digest> kept;
+    std::vector<std::pair<oci::Digest, uint64_t>> kept;
     for (auto at = kept_for_push_.lower_bound({repository, std::string()});
-         at != kept_for_push_.end() && at->first.first == repository; ++at)
-      if (!asked.contains(at->first.second))
-        if (const auto digest = oci::Digest::parse(at->first.second)) kept.push_back(*digest);
+         at != kept_for_push_.end() && at->first.first == repository; ++at) {
+      const auto before = asked.find(at->first.second);
+      if (before != asked.end() && before->second == at->second) continue;
+      if (const auto digest = oci::Digest::parse(at->first.second)) kept.emplace_back(*digest, at->second);
+    }
     if (kept.empty()) co_return;
     const std::set<std::string> later = named_after(repository, id);
-    for (const oci::Digest& digest : kept) {
-      asked.insert(digest.str());
-      if (!later.contains(digest.str())) co_await settle_kept_manifest(repository, digest, id);
+    for (const auto& one : kept) {
+      asked[one.first.str()] = one.second;
+      if (!later.contains(one.first.str())) co_await settle_kept_manifest(repository, one.first, id);
     }
   }
 }
@@ -1023,10 +1041,7 @@ Task<void> ContentSync::resync_tag(ParentTag tag) {
   try {
     co_await pull_manifest(tag.repository, tag.digest, tag.tag, tag.repair);
   } catch (const SyncFailure& failure) {
-    if (failure.kind() != Failure::NotFound) throw;
-    // Damaged here and not fetched (gone above meanwhile, for now): the next pull of it looks again, rather than the
-    // damaged bytes staying for good under a record any later news of it finds held.
-    if (tag.repair) awaiting_repair_.emplace(tag.repository, tag.digest.str());
+    if (failure.kind() != Failure::NotFound) throw;  // (damaged and kept here: awaiting_repair_ remembers it)
   }
   store_.set_parent_tag(tag.repository, tag.tag, tag.digest);
 }

@@ -155,10 +155,12 @@ class ContentSync {
   std::function<void(const oci::ContentChange&)> applied_;
   struct BlobInFlight;
   std::map<std::string, std::shared_ptr<BlobInFlight>> blobs_in_flight_;  // digest -> the fetch in progress
-  // Manifests a parent's delete found still named by a push here, kept for it (repository, digest), with how many
-  // such deletes came (one that comes while the settling asks is seen by the count moving): in memory only, since a
-  // node that restarts pushes them up again anyway.
+  // Manifests a parent's delete found still named by a push here, kept for it (repository, digest), each with the
+  // number of the last such delete (deletes_kept_: one that comes while the settling asks is seen by the number
+  // moving, also after the manifest was settled and kept again): in memory only, since a node that restarts pushes
+  // them up again anyway.
   std::map<std::pair<std::string, std::string>, uint64_t> kept_for_push_;
+  uint64_t deletes_kept_ = 0;
   // Manifests (repository, digest) a verifying resync found damaged and kept for a push, whose repair the parent could
   // not serve then: each later pull of one checks it again (pull_manifest). In memory: after a restart, such a
   // manifest is a damaged push like any other, which the client's push of it again repairs.

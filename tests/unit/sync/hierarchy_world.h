@@ -270,16 +270,16 @@ class HierarchyWorld {
     blobs_of(name).insert(digest, std::move(bytes));
   }
 
-  // Pushes an index of two manifests (pushed at `authority` before) as `apps/multi:1` and returns its digest.
+  // Pushes an index of two manifests (pushed at `authority` before) as `apps/multi:<tag>` and returns its digest.
   std::string push_index(const std::string& authority, const std::pair<std::string, std::string>& user,
-                         const std::string& amd, const std::string& arm) {
+                         const std::string& amd, const std::string& arm, const std::string& tag = "1") {
     const nlohmann::json index = {
         {"schemaVersion", 2},
         {"mediaType", "application/vnd.oci.image.index.v1+json"},
         {"manifests",
          {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", amd}, {"size", 1}},
           {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", arm}, {"size", 1}}}}};
-    auto put = call(authority, http::Method::Put, "/v2/apps/multi/manifests/1", user, index.dump(),
+    auto put = call(authority, http::Method::Put, "/v2/apps/multi/manifests/" + tag, user, index.dump(),
                     "application/vnd.oci.image.index.v1+json");
     if (put.status != 201) throw std::runtime_error("index push: " + std::to_string(put.status) + put.body);
     return oci::digest_of(index.dump()).str();

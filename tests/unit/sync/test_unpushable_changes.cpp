@@ -406,6 +406,57 @@ BOOST_AUTO_TEST_CASE(a_damaged_push_whose_repair_the_parent_could_not_serve_is_r
   BOOST_TEST(at_factory("3") == image);
 }
 
+// The same for a manifest an index names (untagged: reached through the index only): a client pushes the index (the
+// cloud has it too) again at the cut-off factory,
+// and a disk damages one of the manifests it names there. The resync keeps both for the index's push, the parent
+// cannot serve that manifest then, and the parent's next news of the index (pushed there as apps/multi:3) repairs it:
+// the index's push goes up. (The index was fetched again, but the manifest it names, found held, was not looked at:
+// the index's push was held until a client pushed the manifest again.)
+BOOST_AUTO_TEST_CASE(a_damaged_manifest_an_index_push_names_is_repaired_by_news_of_the_index) {
+  bool refusing = false;  // read by the factory's hook: before the world, which outlives it otherwise
+  int refused = 0;
+  std::string arm;
+  HierarchyWorld world;
+  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
+    if (!refusing || request.method != http::Method::Get || request.target != "/v2/apps/multi/manifests/" + arm)
+      return std::nullopt;
+    ++refused;
+    return http::ClientResult{
+        http::ClientResponse{404, {}, R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"no"}]})"}, {}};
+  };
+  const auto client = world.add_connected_registry(
+      "factory", {{"mode", "ReadWrite"}, {"parent", nullptr}, {"repositories", {"apps/*"}}}, kWriteApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+  const auto cut = [&](bool down) {
+    world.network().set_link_down("factory", "cloud:5001", down);
+    world.network().set_link_down("factory", "cloud:5000", down);
+  };
+  const auto at_factory = [&](const std::string& tag) { return world.tag_digest("factory:5000", client, "apps/multi", tag); };
+  const std::string amd = world.push_image("cloud:5000", world.admin(), "apps/multi", "amd", "amd");
+  arm = world.push_image("cloud:5000", world.admin(), "apps/multi", "arm", "arm");
+  const std::string index = world.push_index("cloud:5000", world.admin(), amd, arm);
+  for (const char* tag : {"amd", "arm"})  // reached through the index only
+    BOOST_REQUIRE_EQUAL(world.call("cloud:5000", http::Method::Delete, std::string("/v2/apps/multi/manifests/") + tag,
+                                   world.admin()).status, 202);
+  BOOST_REQUIRE(world.run_until([&] { return at_factory("1") == index && at_factory("arm").empty(); }, 5min));
+  cut(true);
+  BOOST_REQUIRE_EQUAL(world.push_index("factory:5000", client, amd, arm, "2"), index);
+  world.damage("factory", arm);
+  refusing = true;
+  world.manage(http::Method::Post, "connectedRegistries/factory/resync");
+  cut(false);
+  BOOST_REQUIRE(world.run_until([&] { return refused > 0; }, 30min));  // the resync asked, and was refused
+  world.loop().run_until(world.loop().now() + 5min);
+  refusing = false;
+
+  BOOST_REQUIRE_EQUAL(world.push_index("cloud:5000", world.admin(), amd, arm, "3"), index);
+  BOOST_TEST(world.run_until(
+      [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/multi", "2") == index; }, 30min));
+  BOOST_TEST(oci::digest_of(world.held_bytes("factory", arm)).str() == arm);
+  BOOST_TEST(at_factory("2") == index);
+  BOOST_TEST(at_factory("3") == index);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
