@@ -800,9 +800,9 @@ Task<void> ContentSync::push_entry_tag(JournalEntry entry) {
     const auto record = storage_.metadata->manifest(change.repository, change.digest);
     if (!record) {
       // Deleted here since it went up (the delete by digest took the tag here with it: a client's, or a delete above
-      // that a retry's settling applied here): the move and that delete together removed the tag, so it goes above
-      // too, as it would have gone with the manifest had the move gone up first. The delete's own entry names only the digest, and the tag
-      // above points elsewhere: left alone, it kept its old value above for good (found in review).
+      // that the settling applied here): the move and that delete together removed the tag, so it goes above too, as
+      // it would have gone with the manifest had the move gone up first. The delete's own entry names only the
+      // digest, and the tag above points elsewhere: left alone, it kept its old value above for good (found in review).
       http::ClientResponse untagged =
           co_await push_exchange(http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr);
       if (untagged.status != 202 && untagged.status != 404) throw turned_down("untagging " + *change.tag, untagged);

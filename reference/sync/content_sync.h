@@ -99,7 +99,7 @@ class ContentSync {
   struct ParentTag {
     std::string repository, tag;
     oci::Digest digest;
-    bool repair = false;  // damaged parts of the manifest held here were dropped: fetched again (pull_manifest)
+    bool repair = false;  // the manifest held here was found damaged: fetched again unless whole (pull_manifest)
   };
   Task<void> resync_tag(ParentTag tag);  // one tag of a full resync: pull it, remember the parent's value
   Task<void> push_manifest(std::string repository, oci::Digest digest);
@@ -139,9 +139,9 @@ class ContentSync {
   Task<bool> push_entry_manifest(JournalEntry entry);
   // Then its tag moves above, if the parent's value is still what this node last saw (SPEC 5.7).
   Task<void> push_entry_tag(JournalEntry entry);
-  // Drops `digest` from `repository` if it or anything it references is damaged; true if it did.
-  // A manifest a push here still has to take up keeps its record, bytes and tags (the client's): the resync fetches it
-  // again (ParentTag::repair).
+  // Drops `digest` from `repository` if it or anything it references is damaged; true if it found damage. A manifest
+  // a push here still has to take up keeps its record, bytes and tags (the client's), and awaits its repair
+  // (awaiting_repair_): the resync fetches it again (ParentTag::repair).
   bool drop_if_damaged(const std::string& repository, const oci::Digest& digest);
   // Are the bytes of `record` (checked against its digest) and of every part it names held here? (A damaged layer was
   // dropped by drop_if_damaged: its presence is enough.)
@@ -161,9 +161,10 @@ class ContentSync {
   // them up again anyway.
   std::map<std::pair<std::string, std::string>, uint64_t> kept_for_push_;
   uint64_t deletes_kept_ = 0;
-  // Manifests (repository, digest) a verifying resync found damaged and kept for a push, whose repair the parent could
-  // not serve then: each later pull of one checks it again (pull_manifest). In memory: after a restart, such a
-  // manifest is a damaged push like any other, which the client's push of it again repairs.
+  // Manifests (repository, digest) a verifying resync found damaged and kept for a push, until found whole: each pull
+  // of one, or of an index fetched that names one, checks it, and fetches it again (pull_manifest), so that a repair
+  // the parent could not serve then is made by its next news. In memory: after a restart, such a manifest is a
+  // damaged push like any other, which the client's push of it again repairs.
   std::set<std::pair<std::string, std::string>> awaiting_repair_;
   // ManifestPut entries (by id) whose push has begun and not finished, and how far it went: their next attempt
   // goes on from there (push()). Several at once: a settling refused holds its repository while other repositories'

@@ -4,6 +4,8 @@
 // again. Before, a damaged manifest stopped the whole journal for good (and the node reported its parent Offline),
 // a missing part was taken for a delete made here and the change dropped, and an unfetchable parent tag stopped the
 // whole journal too.
+#include <limits>
+
 #include <boost/test/unit_test.hpp>
 
 #include "reference/storage/memory_blob_store.h"
@@ -365,38 +367,54 @@ BOOST_FIXTURE_TEST_CASE(an_operators_resync_does_not_lose_a_damaged_push_that_wa
   BOOST_TEST(oci::digest_of(world.held_bytes("factory", image)).str() == image);
 }
 
+// A ReadWrite factory under the cloud, ready, whose GETs of the parent's manifests that `refuses` picks are answered
+// 404 while `refusals_left` lasts: a parent that cannot serve them for now.
+struct FactoryRefusedSomeManifests {
+  // What the factory's hook reads comes before the world, which outlives it otherwise (its nodes stop with it).
+  int refusals_left = 0;
+  int refused = 0;
+  std::function<bool(const std::string& target)> refuses;
+  HierarchyWorld world;
+  std::pair<std::string, std::string> client;
+
+  FactoryRefusedSomeManifests() {
+    world.next_node_faults.answer_instead = [this](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
+      if (refusals_left == 0 || request.method != http::Method::Get || !refuses(request.target)) return std::nullopt;
+      --refusals_left;
+      ++refused;
+      return http::ClientResult{
+          http::ClientResponse{404, {}, R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"no"}]})"}, {}};
+    };
+    client = world.add_connected_registry(
+        "factory", {{"mode", "ReadWrite"}, {"parent", nullptr}, {"repositories", {"apps/*"}}}, kWriteApps);
+    BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
+  }
+  void cut(bool down) {
+    world.network().set_link_down("factory", "cloud:5001", down);
+    world.network().set_link_down("factory", "cloud:5000", down);
+  }
+  std::string at_factory(const std::string& repository, const std::string& tag) {
+    return world.tag_digest("factory:5000", client, repository, tag);
+  }
+};
+
 // The same, but the parent cannot serve the image when the resync asks for it (a 404, once: deleted and pushed again
 // there meanwhile, say). The damaged manifest stays, under the client's tags, and the parent's next news of it (the
 // cloud pushes it as apps/tool:3) fetches it again: its bytes are whole, and the client's tag goes up. (Its bytes
 // dropped and its record kept, that news found it held: a record without bytes, and the push held, for good.)
-BOOST_AUTO_TEST_CASE(a_damaged_push_whose_repair_the_parent_could_not_serve_is_repaired_by_its_next_news) {
-  bool refuse_once = false;  // read by the factory's hook: before the world, which outlives it otherwise
-  HierarchyWorld world;
-  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
-    if (!refuse_once || request.method != http::Method::Get ||
-        !request.target.starts_with("/v2/apps/tool/manifests/sha256:"))
-      return std::nullopt;
-    refuse_once = false;
-    return http::ClientResult{
-        http::ClientResponse{404, {}, R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"no"}]})"}, {}};
-  };
-  const auto client = world.add_connected_registry(
-      "factory", {{"mode", "ReadWrite"}, {"parent", nullptr}, {"repositories", {"apps/*"}}}, kWriteApps);
-  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
-  const auto cut = [&](bool down) {
-    world.network().set_link_down("factory", "cloud:5001", down);
-    world.network().set_link_down("factory", "cloud:5000", down);
-  };
-  const auto at_factory = [&](const std::string& tag) { return world.tag_digest("factory:5000", client, "apps/tool", tag); };
+BOOST_FIXTURE_TEST_CASE(a_damaged_push_whose_repair_the_parent_could_not_serve_is_repaired_by_its_next_news,
+                        FactoryRefusedSomeManifests) {
+  refuses = [](const std::string& target) { return target.starts_with("/v2/apps/tool/manifests/sha256:"); };
+  const auto at_factory = [&](const std::string& tag) { return this->at_factory("apps/tool", tag); };
   const std::string image = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "tool");
   BOOST_REQUIRE(world.run_until([&] { return at_factory("1") == image; }, 5min));
   cut(true);
   BOOST_REQUIRE_EQUAL(world.push_image("factory:5000", client, "apps/tool", "2", "tool"), image);
   world.damage("factory", image);
-  refuse_once = true;
+  refusals_left = 1;
   world.manage(http::Method::Post, "connectedRegistries/factory/resync");
   cut(false);
-  BOOST_REQUIRE(world.run_until([&] { return !refuse_once; }, 30min));  // the resync asked, and was refused
+  BOOST_REQUIRE(world.run_until([&] { return refused > 0; }, 30min));  // the resync asked, and was refused
 
   BOOST_REQUIRE_EQUAL(world.push_image("cloud:5000", world.admin(), "apps/tool", "3", "tool"), image);
   BOOST_TEST(world.run_until(
@@ -407,31 +425,15 @@ BOOST_AUTO_TEST_CASE(a_damaged_push_whose_repair_the_parent_could_not_serve_is_r
 }
 
 // The same for a manifest an index names (untagged: reached through the index only): a client pushes the index (the
-// cloud has it too) again at the cut-off factory,
-// and a disk damages one of the manifests it names there. The resync keeps both for the index's push, the parent
+// cloud has it too) again at the cut-off factory, and a disk damages one of the manifests it names there. The resync keeps both for the index's push, the parent
 // cannot serve that manifest then, and the parent's next news of the index (pushed there as apps/multi:3) repairs it:
 // the index's push goes up. (The index was fetched again, but the manifest it names, found held, was not looked at:
 // the index's push was held until a client pushed the manifest again.)
-BOOST_AUTO_TEST_CASE(a_damaged_manifest_an_index_push_names_is_repaired_by_news_of_the_index) {
-  bool refusing = false;  // read by the factory's hook: before the world, which outlives it otherwise
-  int refused = 0;
+BOOST_FIXTURE_TEST_CASE(a_damaged_manifest_an_index_push_names_is_repaired_by_news_of_the_index,
+                        FactoryRefusedSomeManifests) {
   std::string arm;
-  HierarchyWorld world;
-  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
-    if (!refusing || request.method != http::Method::Get || request.target != "/v2/apps/multi/manifests/" + arm)
-      return std::nullopt;
-    ++refused;
-    return http::ClientResult{
-        http::ClientResponse{404, {}, R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"no"}]})"}, {}};
-  };
-  const auto client = world.add_connected_registry(
-      "factory", {{"mode", "ReadWrite"}, {"parent", nullptr}, {"repositories", {"apps/*"}}}, kWriteApps);
-  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 1min));
-  const auto cut = [&](bool down) {
-    world.network().set_link_down("factory", "cloud:5001", down);
-    world.network().set_link_down("factory", "cloud:5000", down);
-  };
-  const auto at_factory = [&](const std::string& tag) { return world.tag_digest("factory:5000", client, "apps/multi", tag); };
+  refuses = [&arm](const std::string& target) { return target == "/v2/apps/multi/manifests/" + arm; };
+  const auto at_factory = [&](const std::string& tag) { return this->at_factory("apps/multi", tag); };
   const std::string amd = world.push_image("cloud:5000", world.admin(), "apps/multi", "amd", "amd");
   arm = world.push_image("cloud:5000", world.admin(), "apps/multi", "arm", "arm");
   const std::string index = world.push_index("cloud:5000", world.admin(), amd, arm);
@@ -442,12 +444,12 @@ BOOST_AUTO_TEST_CASE(a_damaged_manifest_an_index_push_names_is_repaired_by_news_
   cut(true);
   BOOST_REQUIRE_EQUAL(world.push_index("factory:5000", client, amd, arm, "2"), index);
   world.damage("factory", arm);
-  refusing = true;
+  refusals_left = std::numeric_limits<int>::max();
   world.manage(http::Method::Post, "connectedRegistries/factory/resync");
   cut(false);
   BOOST_REQUIRE(world.run_until([&] { return refused > 0; }, 30min));  // the resync asked, and was refused
   world.loop().run_until(world.loop().now() + 5min);
-  refusing = false;
+  refusals_left = 0;
 
   BOOST_REQUIRE_EQUAL(world.push_index("cloud:5000", world.admin(), amd, arm, "3"), index);
   BOOST_TEST(world.run_until(
