@@ -274,7 +274,7 @@ std::string ContentSync::manifest_to_push(const std::string& repository, const o
 }
 
 Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag,
-                                       bool repair) {
+                                       bool repair, OverMovesHere over_moves) {
   auto& metadata = *storage_.metadata;
   std::optional<storage::ManifestRecord> record = metadata.manifest(repository, digest);
   const std::pair<std::string, std::string> key{repository, digest.str()};
@@ -330,6 +330,13 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
                                                   " was collected while the manifest was pulled; it is fetched again");
       }
       storage_.blobs->put(response.body);
+      // The tag pointed under the manifest lock, under which a client's PUT stores and journals its tag: one a client
+      // moved here while the manifest was fetched stays as the client left it (its push, waiting to go up, settles
+      // both moves above, SPEC 5.7). Pointed over it, the client read the parent's value back after its own
+      // acknowledged move, until the push's echo came down.
+      std::unique_lock stored(storage_.manifest_lock, std::defer_lock);
+      if (tag) stored.lock();
+      if (tag && over_moves == OverMovesHere::No && store_.tag_pending(repository, *tag)) tag.reset();
       metadata.put_manifest(repository, *record, tag);
     }
     awaiting_repair_.erase(key);
@@ -337,10 +344,13 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
     applied_({Kind::ManifestPut, repository, digest, tag});
     co_return;
   }
-  if (tag && metadata.resolve_tag(repository, *tag) != digest) {
+  if (!tag || metadata.resolve_tag(repository, *tag) == digest) co_return;
+  {
+    std::unique_lock stored(storage_.manifest_lock);  // as above: a client's move of the tag meanwhile stays
+    if (over_moves == OverMovesHere::No && store_.tag_pending(repository, *tag)) co_return;
     metadata.put_manifest(repository, *record, tag);
-    applied_({Kind::ManifestPut, repository, digest, tag});
   }
+  applied_({Kind::ManifestPut, repository, digest, tag});
 }
 
 Task<void> ContentSync::ensure_external_layer(std::string repository, oci::Descriptor layer) {
@@ -596,7 +606,10 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
           // message brings. What it pointed at here before is stale either way; the later message of the delete names
           // only the digest, so this node would otherwise keep the old value for good (a node that missed the move
           // kept it; found by scenarios/token-churn.json's deletes).
-          delete_tag_here(change.repository, *change.tag);  // if it is here at all
+          // Checked under the manifest lock, as the pull's own tag is: a client's move of it while the manifest was
+          // asked for is no stale value, and stays.
+          if (std::unique_lock lock(storage_.manifest_lock); !store_.tag_pending(change.repository, *change.tag))
+            delete_tag_here(change.repository, *change.tag);  // if it is here at all
           store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
         } else {
           store_.set_parent_tag(change.repository, *change.tag, change.digest);
@@ -1015,7 +1028,7 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
   bool fetched = true;
   if (theirs) {
     try {
-      co_await pull_manifest(repository, *theirs, tag);
+      co_await pull_manifest(repository, *theirs, tag, false, OverMovesHere::Yes);
     } catch (const SyncFailure& failure) {
       // Not fetched, as a parent's message that cannot be fetched is not (apply): it went above since the parent
       // named it, and a later message brings what the tag is now; or the parent holds an index without one of its

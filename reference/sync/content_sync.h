@@ -46,11 +46,17 @@ class ContentSync {
   ContentSync(ParentLink& link, storage::Storage& storage, SyncStore& store,
               std::function<void(const oci::ContentChange&)> applied);
 
+  // Whether pull_manifest points the parent's tag at its manifest over a client's move of the tag here that still
+  // waits to go up.
+  enum class OverMovesHere {
+    No,   // the parent's news: the client's push settles both moves above (SPEC 5.7), so its value stays here
+    Yes,  // the parent's value won a conflict the push loop is settling; a later move here settles against it
+  };
   // Makes `repository` hold manifest `digest` with everything it references, then points `tag` at it when given.
   // With `repair`, a manifest held here is fetched again too if its bytes are damaged or any part it names is missing
   // (a full resync found them damaged, keeping the manifest for a push that waits to go up).
   Task<void> pull_manifest(std::string repository, oci::Digest digest, std::optional<std::string> tag,
-                           bool repair = false);
+                           bool repair = false, OverMovesHere over_moves = OverMovesHere::No);
   // Applies one message from the parent (a manifest, a delete, an untag).
   Task<void> apply(oci::ContentChange change);
   // Pushes one journal entry to the parent; returns once the parent holds it (or it no longer applies).

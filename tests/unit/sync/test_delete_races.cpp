@@ -573,6 +573,43 @@ BOOST_AUTO_TEST_CASE(a_second_push_behind_a_first_still_loses_to_a_move_above) {
   BOOST_TEST(tool_at_factory(world, factory) == theirs);
 }
 
+// A client moves a tag here while the node fetches the parent's news of the same tag. The news was applied over the
+// client's acknowledged move: the client read the parent's value back here, for as long as its push took to go up and
+// its echo to come down (for good while the link stayed down), though that push then won above (its tag was moved
+// after the node last saw the parent's). The client's move stays here now, and goes up.
+BOOST_AUTO_TEST_CASE(a_clients_move_while_the_parents_value_is_fetched_stays_here) {
+  bool holding = false;  // the factory's GET of a apps/tool manifest: answered once released
+  bool pushes_fail = false;  // everything else the factory sends to the cloud's content: a reset connection
+  HierarchyWorld world;
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Get && request.target.starts_with("/v2/apps/tool/manifests/");
+  };
+  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
+    if (!pushes_fail || request.method == http::Method::Get || !request.target.starts_with("/v2/")) return std::nullopt;
+    return http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
+  };
+  const auto factory = started_factory(world);
+  push_tool_and_sync(world, factory, "first");
+  LossyClient& client = *world.node("factory").lossy_client;
+
+  holding = pushes_fail = true;
+  const std::string theirs = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "theirs");
+  BOOST_REQUIRE(world.run_until([&] { return client.held() == 1; }, 5min));
+  const std::string ours = world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
+  client.release_held();
+  holding = false;
+  BOOST_REQUIRE(world.run_until([&] {
+    return world.call("factory:5000", http::Method::Head, "/v2/apps/tool/manifests/" + theirs, factory).status == 200;
+  }, 5min));
+  BOOST_TEST(tool_at_factory(world, factory) == ours);
+
+  pushes_fail = false;
+  BOOST_TEST(world.run_until([&] { return tool_at_cloud(world) == ours; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
+  BOOST_TEST(tool_at_cloud(world) == ours);
+  BOOST_TEST(tool_at_factory(world, factory) == ours);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
