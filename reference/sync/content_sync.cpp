@@ -579,6 +579,10 @@ void ContentSync::delete_tag_here(const std::string& repository, const std::stri
 Task<void> ContentSync::apply(oci::ContentChange change) {
   switch (change.kind) {
     case Kind::ManifestPut: {
+      // Pushed above again since a delete of it kept it here for a push: a settling's question on its way may bring
+      // back an answer older than this news, and is asked again (settle_kept_manifest).
+      if (const auto kept = kept_for_push_.find({change.repository, change.digest.str()}); kept != kept_for_push_.end())
+        kept->second = ++deletes_kept_;
       // A tag this node changed too and has not pushed up yet: both sides moved it (SPEC 5.7). Taking the parent's
       // value here as "what this node last saw above" would let the journal entry move the tag above over it; the
       // entry's push settles the conflict instead (the parent's value wins), so the tag and what this node last saw
@@ -849,11 +853,12 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
     // (push()). Taken out before, the retry found nothing to settle, and its PUT had undone the delete above.
     http::ClientResponse head =
         co_await push_exchange(http::Method::Head, manifest_path(repository, digest.str()), headers, nullptr);
-    if (head.status != 404) {
-      // There: the delete was the older. Unless another one came down while the question was asked, which may be
-      // newer than its answer: asked again. (Dropped with the key, it left the manifest here, gone above.)
-      const auto after = kept_for_push_.find(key);
-      if (after != kept_for_push_.end() && after->second != deletes_seen) continue;
+    // News of it that came down while the question was asked (another delete, or a push above) may be newer than the
+    // answer: asked again. (An answer "there" taken as the last word left the manifest here, gone above, for good; an
+    // answer "gone" deleted it here, and the tags the push above had brought with it, which no later news named.)
+    const auto after = kept_for_push_.find(key);
+    if (after != kept_for_push_.end() && after->second != deletes_seen) continue;
+    if (head.status != 404) {  // there: the delete was the older
       kept_for_push_.erase(key);
       co_return;
     }

@@ -162,9 +162,9 @@ class ContentSync {
   struct BlobInFlight;
   std::map<std::string, std::shared_ptr<BlobInFlight>> blobs_in_flight_;  // digest -> the fetch in progress
   // Manifests a parent's delete found still named by a push here, kept for it (repository, digest), each with the
-  // number of the last such delete (deletes_kept_: one that comes while the settling asks is seen by the number
-  // moving, also after the manifest was settled and kept again): in memory only, since a node that restarts pushes
-  // them up again anyway.
+  // number of the parent's last news of it, a delete or a push above (deletes_kept_: news that comes while the
+  // settling asks is seen by the number moving, also after the manifest was settled and kept again): in memory only,
+  // since a node that restarts pushes them up again anyway.
   std::map<std::pair<std::string, std::string>, uint64_t> kept_for_push_;
   uint64_t deletes_kept_ = 0;
   // Manifests (repository, digest) a verifying resync found damaged and kept for a push, until found whole: each pull

@@ -475,6 +475,23 @@ BOOST_AUTO_TEST_CASE(a_delete_that_comes_down_while_the_settling_asks_is_asked_a
   BOOST_TEST(at.tag_at("factory:5000", at.factory, "2").empty());
 }
 
+// The HEAD finds the manifest gone, and while its answer is on the way the cloud pushes it again (apps/tool:3), and
+// that news comes down. The answer is older than that push: asked again, the node finds it there and keeps it, with
+// tag 3. (The answer was taken as the last word: the manifest and tag 3 went here, and no later news named them, so
+// the factory lacked what the cloud had until a full resync.)
+BOOST_AUTO_TEST_CASE(a_push_above_that_comes_down_while_the_settling_asks_is_not_undone_by_its_answer) {
+  SettlingAsked at([](SettlingAsked&) {});
+  BOOST_REQUIRE_EQUAL(at.world.push_image("cloud:5000", at.world.admin(), "apps/tool", "3", "ours"), at.image);
+  BOOST_REQUIRE(at.world.run_until(
+      [&] { return at.tag_at("factory:5000", at.factory, "3") == at.image && at.client->held() > 0; }, 5min));
+  at.release();
+
+  at.world.loop().run_until(at.world.loop().now() + 2min);
+  BOOST_TEST(at.tag_at("cloud:5000", at.world.admin(), "3") == at.image);
+  BOOST_TEST(at.tag_at("factory:5000", at.factory, "3") == at.image);
+  BOOST_TEST(at.image_at("factory:5000", at.factory) == 200);
+}
+
 // The HEAD finds the manifest gone, and while its answer is on the way a client at the factory pushes the same image
 // again (apps/tool:5). That push is newer than the delete: the manifest stays, and goes up with its tag. (Deleted here
 // on the answer, the client's acknowledged push was lost on both sides.)
