@@ -558,14 +558,22 @@ void ContentSync::keep_pushed_manifest_deleted_above(const std::string& reposito
   const auto stale = [&](const std::string& tag) {
     return storage_.metadata->resolve_tag(repository, tag) == digest && !store_.tag_pending(repository, tag);
   };
-  const std::vector<std::string> tags = tags_where(repository, stale);
+  std::vector<std::string> waiting;  // its tags whose push waits to go up: they stay for it
+  const std::vector<std::string> tags = tags_where(repository, [&](const std::string& tag) {
+    if (storage_.metadata->resolve_tag(repository, tag) != digest) return false;
+    if (!store_.tag_pending(repository, tag)) return true;
+    waiting.push_back(tag);
+    return false;
+  });
   // Removed under the manifest lock, each checked again: a client's push of the tag meanwhile (stored and journalled
-  // under that lock) keeps it.
+  // under that lock) keeps it, and is newer than this delete.
   std::unique_lock lock(storage_.manifest_lock);
   for (const auto& tag : tags)
     if (stale(tag)) delete_tag_here(repository, tag);
   lock.unlock();
-  kept_for_push_[{repository, digest.str()}] = ++deletes_kept_;
+  KeptForPush& kept = kept_for_push_[{repository, digest.str()}];
+  kept.news = ++deletes_kept_;
+  kept.tags.insert(waiting.begin(), waiting.end());
 }
 
 void ContentSync::delete_tag_here(const std::string& repository, const std::string& tag) {
@@ -582,7 +590,7 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       // Pushed above again since a delete of it kept it here for a push: a settling's question on its way may bring
       // back an answer older than this news, and is asked again (settle_kept_manifest).
       if (const auto kept = kept_for_push_.find({change.repository, change.digest.str()}); kept != kept_for_push_.end())
-        kept->second = ++deletes_kept_;
+        kept->second.news = ++deletes_kept_;
       // A tag this node changed too and has not pushed up yet: both sides moved it (SPEC 5.7). Taking the parent's
       // value here as "what this node last saw above" would let the journal entry move the tag above over it; the
       // entry's push settles the conflict instead (the parent's value wins), so the tag and what this node last saw
@@ -837,12 +845,13 @@ Task<void> ContentSync::push_entry_tag(JournalEntry entry) {
   co_return;
 }
 
-Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id) {
+Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id,
+                                              std::optional<std::string> unpushed_tag) {
   const std::pair<std::string, std::string> key{repository, digest.str()};
   for (;;) {
     const auto kept = kept_for_push_.find(key);
     if (kept == kept_for_push_.end()) co_return;
-    const uint64_t deletes_seen = kept->second;
+    const uint64_t deletes_seen = kept->second.news;
     // Pushed again by a later entry, or named by an index a later entry pushes (deleted here, the index's push found
     // its manifest gone and held the repository): that push is later still, and settles it in its turn.
     int64_t read_to = id;
@@ -857,8 +866,34 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
     // answer: asked again. (An answer "there" taken as the last word left the manifest here, gone above, for good; an
     // answer "gone" deleted it here, and the tags the push above had brought with it, which no later news named.)
     const auto after = kept_for_push_.find(key);
-    if (after != kept_for_push_.end() && after->second != deletes_seen) continue;
-    if (head.status != 404) {  // there: the delete was the older
+    if (after != kept_for_push_.end() && after->second.news != deletes_seen) continue;
+    if (head.status != 404) {
+      // There: the delete was the older, for the manifest. Not always for the tags here it left to their push: it may
+      // have taken them above after that push landed. Each is asked about once its push is done (this entry's, or an
+      // earlier one: a later push of it, or this entry's tag step still to come, is newer still), and one gone above
+      // goes here too. (Left, it stayed here, gone above, for good.)
+      const std::set<std::string> tags = after->second.tags;
+      bool news_came = false;
+      for (const auto& tag : tags) {
+        const auto asked_about = [&] {
+          return tag != unpushed_tag && storage_.metadata->resolve_tag(repository, tag) == digest &&
+                 !changed_later(repository, tag, id);
+        };
+        if (!asked_about()) continue;
+        http::ClientResponse tag_head =
+            co_await push_exchange(http::Method::Head, manifest_path(repository, tag), headers, nullptr);
+        const auto now = kept_for_push_.find(key);
+        if (now != kept_for_push_.end() && now->second.news != deletes_seen) {  // as above: asked again
+          news_came = true;
+          break;
+        }
+        if (tag_head.status != 404) continue;  // there, or moved on above, which the parent's news brings
+        std::unique_lock lock(storage_.manifest_lock);  // against a client's push of the tag meanwhile
+        if (!asked_about()) continue;
+        delete_tag_here(repository, tag);
+        store_.set_parent_tag(repository, tag, std::nullopt);
+      }
+      if (news_came) continue;
       kept_for_push_.erase(key);
       co_return;
     }
@@ -912,8 +947,8 @@ Task<void> ContentSync::settle_kept_in(std::string repository, int64_t id) {
     for (auto at = kept_for_push_.lower_bound({repository, std::string()});
          at != kept_for_push_.end() && at->first.first == repository; ++at) {
       const auto before = asked.find(at->first.second);
-      if (before != asked.end() && before->second == at->second) continue;
-      if (const auto digest = oci::Digest::parse(at->first.second)) kept.emplace_back(*digest, at->second);
+      if (before != asked.end() && before->second == at->second.news) continue;
+      if (const auto digest = oci::Digest::parse(at->first.second)) kept.emplace_back(*digest, at->second.news);
     }
     if (kept.empty()) co_return;
     const std::set<std::string> later = named_after(repository, id);
@@ -946,7 +981,9 @@ Task<void> ContentSync::push(JournalEntry entry) {
         dropped_ = unfinished->second.dropped;
       }
       if (!unfinished->second.tagged) {
-        co_await settle_kept_manifest(repository, digest, id);
+        // (Named, not built inside the co_await: GCC 12.)
+        const std::optional<std::string> unpushed_tag = change.tag;
+        co_await settle_kept_manifest(repository, digest, id, unpushed_tag);
         co_await push_entry_tag(std::move(entry));
         unfinished_pushes_.at(id).tagged = true;
       }

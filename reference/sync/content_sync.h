@@ -134,8 +134,9 @@ class ContentSync {
   void keep_pushed_manifest_deleted_above(const std::string& repository, const oci::Digest& digest);
   // After the push of entry `id`: a manifest it kept from a parent's delete (above) that the parent no longer has,
   // its push having landed, was deleted above after that push; unless a later push here names it again, that delete,
-  // the newer, is applied here too.
-  Task<void> settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id);
+  // the newer, is applied here too. `unpushed_tag`: the entry's tag, when its step is still to come (not asked about).
+  Task<void> settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id,
+                                  std::optional<std::string> unpushed_tag = std::nullopt);
   // The same for every manifest of `repository` kept for a push, once its entry `id` is done.
   Task<void> settle_kept_in(std::string repository, int64_t id);
   // The manifests of `repository` that journal entries after `after` push or name (through indexes, at any depth).
@@ -165,7 +166,13 @@ class ContentSync {
   // number of the parent's last news of it, a delete or a push above (deletes_kept_: news that comes while the
   // settling asks is seen by the number moving, also after the manifest was settled and kept again): in memory only,
   // since a node that restarts pushes them up again anyway.
-  std::map<std::pair<std::string, std::string>, uint64_t> kept_for_push_;
+  struct KeptForPush {
+    uint64_t news = 0;
+    // Its tags here that a delete left to their push, waiting to go up then: asked about once the manifest is found
+    // there (settle_kept_manifest), since that delete may have taken them above after their push.
+    std::set<std::string> tags;
+  };
+  std::map<std::pair<std::string, std::string>, KeptForPush> kept_for_push_;
   uint64_t deletes_kept_ = 0;
   // Manifests (repository, digest) a verifying resync found damaged and kept for a push, until found whole: each pull
   // of one, or of an index fetched that names one, checks it, and fetches it again (pull_manifest), so that a repair

@@ -490,6 +490,8 @@ BOOST_AUTO_TEST_CASE(a_push_above_that_comes_down_while_the_settling_asks_is_not
   BOOST_TEST(at.tag_at("cloud:5000", at.world.admin(), "3") == at.image);
   BOOST_TEST(at.tag_at("factory:5000", at.factory, "3") == at.image);
   BOOST_TEST(at.image_at("factory:5000", at.factory) == 200);
+  BOOST_TEST(at.tag_at("cloud:5000", at.world.admin(), "2").empty());
+  BOOST_TEST(at.tag_at("factory:5000", at.factory, "2").empty());
 }
 
 // The HEAD finds the manifest gone, and while its answer is on the way a client at the factory pushes the same image
