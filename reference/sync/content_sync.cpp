@@ -813,11 +813,15 @@ Task<void> ContentSync::push_entry_tag(JournalEntry entry) {
   const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
   const std::optional<oci::Digest> base = store_.parent_tag(change.repository, *change.tag);
   if (theirs != change.digest && theirs != base) {
-    // The parent moved the tag (or removed it) since this node last saw it: the parent's value wins.
-    ++counters_.conflicts;
-    log::warn("tag conflict: the parent's value wins",
-              {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
-               {"parent", theirs ? theirs->str() : std::string("(removed)")}});
+    // The parent moved the tag (or removed it) since this node last saw it: the parent's value wins. Not counted as a
+    // conflict when the tag is gone above and this node's value with it, its manifest deleted here too (the settling
+    // of a delete above that took it, after the tag went up): nothing of this node's was overruled.
+    if (theirs || storage_.metadata->has_manifest(change.repository, change.digest)) {
+      ++counters_.conflicts;
+      log::warn("tag conflict: the parent's value wins",
+                {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
+                 {"parent", theirs ? theirs->str() : std::string("(removed)")}});
+    }
     co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
     co_return;
   }

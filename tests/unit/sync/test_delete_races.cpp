@@ -251,7 +251,8 @@ void delete_after_the_push_survives_a_failed_settle(std::optional<http::ClientRe
                                                                               const std::pair<std::string, std::string>&)>&
                                                          meanwhile,
                                                      const std::function<void(HierarchyWorld&)>& at_the_end = {},
-                                                     bool hold_the_manifests_put = false) {
+                                                     bool hold_the_manifests_put = false,
+                                                     bool tag_2_synced_before = false) {
   // What the factory's hooks read comes before the world, which outlives it otherwise (its nodes stop with it).
   bool holding = false;
   std::string image;  // known once pushed; the HEAD answered instead is the first one for it after the delete above
@@ -271,6 +272,11 @@ void delete_after_the_push_survives_a_failed_settle(std::optional<http::ClientRe
     return instead;
   };
   const auto factory = started_factory(world);
+  if (tag_2_synced_before) {  // apps/tool:2 at another image, seen above: what the factory last saw of it there
+    const std::string before = world.push_image("factory:5000", factory, "apps/tool", "2", "before");
+    BOOST_REQUIRE(world.run_until(
+        [&] { return world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2") == before; }, 5min));
+  }
   image = push_tool_and_sync(world, factory, "ours");
   auto& client = *world.node("factory").lossy_client;
 
@@ -312,6 +318,23 @@ BOOST_AUTO_TEST_CASE(a_delete_above_after_the_tag_went_up_is_applied_below_after
                                                  [](HierarchyWorld& world, const std::pair<std::string, std::string>&) {
                                                    world.node("factory").lossy_client->lose_held();
                                                  });
+}
+
+// The same with apps/tool:2 moved from an image seen above: the retried tag step finds the tag gone above, and the
+// node's value gone with it (the settling deleted its manifest here too). No conflict is counted: the parent
+// overruled nothing of the node's. (It was counted, and warned of as "the parent's value wins".)
+BOOST_AUTO_TEST_CASE(a_tag_moved_whose_manifest_a_delete_above_took_after_it_went_up_is_no_conflict) {
+  delete_after_the_push_survives_a_failed_settle(
+      std::nullopt,
+      [](HierarchyWorld& world, const std::pair<std::string, std::string>&) {
+        world.node("factory").lossy_client->lose_held();
+      },
+      [](HierarchyWorld& world) {
+        std::string metrics;
+        world.node("factory").node->agent()->render_metrics(metrics);
+        BOOST_TEST(metrics.find("\noutpost_sync_conflicts_total 0\n") != std::string::npos, metrics);
+      },
+      false, true);
 }
 
 // The manifest's own PUT landed above and its answer is slow: the delete above comes down meanwhile. It is asked about
