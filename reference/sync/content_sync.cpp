@@ -514,31 +514,7 @@ bool ContentSync::pending_index_names(const std::string& repository, const oci::
   if (store_.pending_count() == 0) return false;
   // An index pushed here names manifests the parent may delete one by one: each is kept with it, or the index's push
   // would find a child gone and take itself for deleted here.
-  auto& metadata = *storage_.metadata;
-  std::vector<oci::Digest> named;
-  // A push of the digest itself ends the search (named_by_pending_push found it already, whatever its place).
-  if (any_pending_after(
-          after,
-          [&](const oci::ContentChange& change) {
-            if (change.kind != Kind::ManifestPut || change.repository != repository) return false;
-            named.push_back(change.digest);
-            return change.digest == digest;
-          },
-          &read_to))
-    return true;
-  std::set<oci::Digest> seen;
-  while (!named.empty()) {
-    const oci::Digest manifest = std::move(named.back());
-    named.pop_back();
-    if (!seen.insert(manifest).second) continue;
-    const auto record = metadata.manifest(repository, manifest);
-    if (!record) continue;
-    for (const auto& reference : record->references) {
-      if (reference == digest) return true;
-      if (metadata.has_manifest(repository, reference)) named.push_back(reference);
-    }
-  }
-  return false;
+  return named_after(repository, after, &read_to).contains(digest.str());
 }
 
 std::vector<std::string> ContentSync::tags_where(const std::string& repository,
@@ -917,21 +893,24 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
   }
 }
 
-std::set<std::string> ContentSync::named_after(const std::string& repository, int64_t after) {
+std::set<std::string> ContentSync::named_after(const std::string& repository, int64_t after, int64_t* read_to) {
   auto& metadata = *storage_.metadata;
   std::vector<oci::Digest> walk;
-  any_pending_after(after, [&](const oci::ContentChange& change) {
-    if (change.kind == Kind::ManifestPut && change.repository == repository) walk.push_back(change.digest);
-    return false;  // every one
-  });
+  any_pending_after(
+      after,
+      [&](const oci::ContentChange& change) {
+        if (change.kind == Kind::ManifestPut && change.repository == repository) walk.push_back(change.digest);
+        return false;  // every one
+      },
+      read_to);
   std::set<std::string> named;
   while (!walk.empty()) {
-    const oci::Digest manifest = std::move(walk.back());
+    const oci::Digest digest = std::move(walk.back());
     walk.pop_back();
-    if (!named.insert(manifest.str()).second) continue;
-    if (const auto record = metadata.manifest(repository, manifest))
-      for (const auto& reference : record->references)
-        if (metadata.has_manifest(repository, reference)) walk.push_back(reference);
+    if (!named.insert(digest.str()).second) continue;
+    // Whatever a record held here names, held or not (an index's manifest a client deleted here still counts).
+    if (const auto record = metadata.manifest(repository, digest))
+      walk.insert(walk.end(), record->references.begin(), record->references.end());
   }
   return named;
 }

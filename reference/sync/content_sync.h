@@ -139,8 +139,9 @@ class ContentSync {
                                   std::optional<std::string> unpushed_tag = std::nullopt);
   // The same for every manifest of `repository` kept for a push, once its entry `id` is done.
   Task<void> settle_kept_in(std::string repository, int64_t id);
-  // The manifests of `repository` that journal entries after `after` push or name (through indexes, at any depth).
-  std::set<std::string> named_after(const std::string& repository, int64_t after);
+  // The digests of `repository` that journal entries after `after` push or name (through indexes, at any depth; the
+  // parts they name too); `read_to`, when given, is left at the last entry read.
+  std::set<std::string> named_after(const std::string& repository, int64_t after, int64_t* read_to = nullptr);
   // A ManifestPut entry's two steps. The manifest and what it names go up; false if that ended the entry (dropped,
   // or deleted here, its tag then settled with the parent's value).
   Task<bool> push_entry_manifest(JournalEntry entry);
