@@ -20,20 +20,27 @@ namespace {
 using Kind = oci::ContentChange::Kind;
 using Failure = SyncFailure::Kind;
 
-// Why pull_manifest stops when the parent does not have the manifest asked for; apply tells it from a missing part.
-std::string no_manifest_above(const std::string& repository, const oci::Digest& digest) {
-  return "the parent has no manifest " + digest.str() + " in " + repository;
+// Why pull_manifest stops when the parent does not have the manifest asked for.
+SyncFailure no_manifest_above(const std::string& repository, const oci::Digest& digest) {
+  return SyncFailure::manifest_not_found("the parent has no manifest " + digest.str() + " in " + repository,
+                                         digest.str(), /*here=*/false);
+}
+// Whether `failure` is that of the manifest `digest` itself, not of a part it names (a parent may hold an index
+// without one of its manifests): what apply and take_parent_tag tell apart.
+bool manifest_gone_above(const SyncFailure& failure, const oci::Digest& digest) {
+  return failure.kind() == SyncFailure::Kind::NotFound && !failure.missing_here() &&
+         failure.missing_manifest() == digest.str();
 }
 
 // Why push_manifest stops for an index whose manifest a client deleted here before it went up (and that the parent
 // does not hold): push_manifest_entry tells it from the entry's own manifest deleted here.
-constexpr std::string_view kChildDeletedHere = " was deleted here before it went up";
-std::string child_deleted_here(const oci::Digest& child, const oci::Digest& index) {
-  return "manifest " + child.str() + " of index " + index.str() + std::string(kChildDeletedHere);
+SyncFailure child_deleted_here(const oci::Digest& child, const oci::Digest& index) {
+  return SyncFailure::manifest_not_found(
+      "manifest " + child.str() + " of index " + index.str() + " was deleted here before it went up", child.str(),
+      /*here=*/true);
 }
 bool is_child_deleted_here(const SyncFailure& failure) {
-  return failure.kind() == SyncFailure::Kind::NotFound &&
-         std::string_view(failure.what()).find(kChildDeletedHere) != std::string_view::npos;
+  return failure.kind() == SyncFailure::Kind::NotFound && failure.missing_here();
 }
 
 std::string accept_all_manifests() {
@@ -292,7 +299,7 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
     http::ClientResponse response =
         co_await link_.content(http::Method::Get, manifest_path(repository, digest.str()), headers, nullptr, nullptr);
     if (response.status == 404)
-      throw SyncFailure(Failure::NotFound, no_manifest_above(repository, digest), 404);
+      throw no_manifest_above(repository, digest);
     if (response.status != 200)
       throw SyncFailure(Failure::Unreachable, "GET manifest " + digest.str() + ": " + answered(response));
     if (oci::digest_of(response.body, digest.algorithm()) != digest)
@@ -586,7 +593,7 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
         // Deleted at the parent since the message was written: a later message says so.
         if (failure.kind() != Failure::NotFound) throw;
         // The manifest itself, not a blob or an index's child it names (a parent may hold an index without one).
-        gone_above = failure.what() == no_manifest_above(change.repository, change.digest);
+        gone_above = manifest_gone_above(failure, change.digest);
       }
       if (change.tag && !both_moved) {
         if (gone_above) {
@@ -722,7 +729,7 @@ Task<void> ContentSync::push_manifest(std::string repository, oci::Digest digest
         throw SyncFailure(Failure::Raced, "manifest " + child.digest.str() + " of index " + digest.str() +
                                               " was pushed here again while it was looked for above");
       if (above.status == 404)
-        throw SyncFailure(Failure::NotFound, child_deleted_here(child.digest, digest), 404);
+        throw child_deleted_here(child.digest, digest);
       if (above.status != 200) throw turned_down("looking for manifest " + child.digest.str() + " above", above);
     }
   }
@@ -1059,7 +1066,7 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
       // named it, and a later message brings what the tag is now; or the parent holds an index without one of its
       // manifests. Thrown on, it stopped the whole journal here, every later change of every repository, for good.
       if (failure.kind() != Failure::NotFound) throw;
-      gone_above = failure.what() == no_manifest_above(repository, *theirs);
+      gone_above = manifest_gone_above(failure, *theirs);
       fetched = false;
     }
   }

@@ -46,14 +46,26 @@ class SyncFailure : public std::runtime_error {
     failure.lost_ = true;
     return failure;
   }
+  // NotFound for a manifest: which one, and whether it is missing here rather than above (an index's manifest that a
+  // client deleted here before it went up). What a caller tells the cases apart by, rather than the message's text.
+  static SyncFailure manifest_not_found(std::string message, std::string digest, bool here) {
+    SyncFailure failure(Kind::NotFound, std::move(message), 404);
+    failure.missing_manifest_ = std::move(digest);
+    failure.missing_here_ = here;
+    return failure;
+  }
   Kind kind() const { return kind_; }
   int status() const { return status_; }
   bool lost() const { return lost_; }  // no answer came, as opposed to an answer turning the request down
+  const std::string& missing_manifest() const { return missing_manifest_; }  // "" but from manifest_not_found
+  bool missing_here() const { return missing_here_; }
 
  private:
   Kind kind_;
   int status_;
   bool lost_ = false;
+  std::string missing_manifest_;
+  bool missing_here_ = false;
 };
 
 struct ParentAddress {
