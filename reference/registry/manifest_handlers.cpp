@@ -226,6 +226,11 @@ std::unique_ptr<http::Call> put_manifest(Context& context, const http::Request& 
 http::Response delete_manifest(Context& context, const Route& route) {
   const oci::Reference reference = parse_reference_or_unknown(route.object);
   auto& metadata = *context.storage.metadata;
+  // Removed and told (journalled, on a connected registry) as one step under the manifest lock, as a PUT is: the sync
+  // agent, pointing a parent's tag under that lock unless a client's change of it waits to go up, then sees this
+  // untag and leaves the tag alone (it pointed the parent's value over it, and the client read back a tag it had
+  // removed until its untag went up and the echo came down).
+  std::shared_lock stored(context.storage.manifest_lock);
   // What an untag removed, for the change report (children and the parent learn the tag went, and from what).
   const std::optional<oci::Digest> untagged =
       reference.digest ? std::nullopt : metadata.resolve_tag(route.repository, reference.tag);

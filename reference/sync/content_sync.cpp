@@ -595,6 +595,10 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
         // The manifest itself, not a blob or an index's child it names (a parent may hold an index without one).
         gone_above = manifest_gone_above(failure, change.digest);
       }
+      // News of a tag whose change here waits to go up was left to that change's push: told to it, in case the push
+      // is on its way and this news is newer than its PUT (push_entry_tag).
+      if (change.tag && (both_moved || store_.tag_pending(change.repository, *change.tag)))
+        note_news_of_pending_tag(change.repository, *change.tag);
       if (change.tag && !both_moved) {
         if (gone_above) {
           // The tag went with the manifest above (a delete by digest takes its tags), or moved on, which a later
@@ -643,6 +647,8 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
         if (storage_.metadata->resolve_tag(change.repository, *change.tag) == change.digest)
           delete_tag_here(change.repository, *change.tag);
         store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
+      } else if (change.tag) {
+        note_news_of_pending_tag(change.repository, *change.tag);
       }
       break;
   }
@@ -792,6 +798,8 @@ Task<bool> ContentSync::push_entry_manifest(JournalEntry entry) {
 Task<void> ContentSync::push_entry_tag(JournalEntry entry) {
   const oci::ContentChange& change = entry.change;
   if (!change.tag) co_return;
+  const std::pair<std::string, std::string> tag_key{change.repository, *change.tag};
+  const uint64_t news_before = news_of_pending_tag(tag_key);
   // SPEC 5.7: move the parent's tag only if it still points where this node last saw it.
   const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
   const std::optional<oci::Digest> base = store_.parent_tag(change.repository, *change.tag);
@@ -827,9 +835,34 @@ Task<void> ContentSync::push_entry_tag(JournalEntry entry) {
         http::Method::Put, manifest_path(change.repository, *change.tag), put_headers,
         std::make_unique<http::StringBody>(manifest_to_push(change.repository, change.digest)));
     if (put.status != 201) throw turned_down("tagging " + *change.tag, put);
+    // News of the tag came down while this step went on (the parent moved or removed it, and the news was left to
+    // this push): if it is newer than the PUT, the parent's value is there now, and wins here too. (Taken as the last
+    // word, the PUT's answer left this node with its own value and the parent with the newer one, for good.)
+    if (news_of_pending_tag(tag_key) != news_before) {
+      const std::optional<oci::Digest> now = co_await parent_value(change.repository, *change.tag);
+      if (now != change.digest) {
+        ++counters_.conflicts;
+        log::warn("tag conflict: the parent's value wins",
+                  {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
+                   {"parent", now ? now->str() : std::string("(removed)")}});
+        news_of_pending_tags_.erase(tag_key);
+        co_await take_parent_tag(change.repository, *change.tag, now, entry.id);
+        co_return;
+      }
+    }
   }
+  news_of_pending_tags_.erase(tag_key);
   store_.set_parent_tag(change.repository, *change.tag, change.digest);
   co_return;
+}
+
+void ContentSync::note_news_of_pending_tag(const std::string& repository, const std::string& tag) {
+  news_of_pending_tags_[{repository, tag}] = ++tag_news_;
+}
+
+uint64_t ContentSync::news_of_pending_tag(const std::pair<std::string, std::string>& key) const {
+  const auto found = news_of_pending_tags_.find(key);
+  return found == news_of_pending_tags_.end() ? 0 : found->second;
 }
 
 Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id,
@@ -859,14 +892,16 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
       // have taken them above after that push landed. Each is asked about once its push is done (this entry's, or an
       // earlier one: a later push of it, or this entry's tag step still to come, is newer still), and one gone above
       // goes here too. (Left, it stayed here, gone above, for good.)
+      if (after == kept_for_push_.end()) co_return;  // (only this loop settles: still there)
       const std::set<std::string> tags = after->second.tags;
       bool news_came = false;
       for (const auto& tag : tags) {
-        const auto asked_about = [&] {
+        int64_t tag_read_to = id;
+        const auto asked_about = [&](int64_t from) {
           return tag != unpushed_tag && storage_.metadata->resolve_tag(repository, tag) == digest &&
-                 !changed_later(repository, tag, id);
+                 !changed_later(repository, tag, from, &tag_read_to);
         };
-        if (!asked_about()) continue;
+        if (!asked_about(id)) continue;
         http::ClientResponse tag_head =
             co_await push_exchange(http::Method::Head, manifest_path(repository, tag), headers, nullptr);
         const auto now = kept_for_push_.find(key);
@@ -875,8 +910,10 @@ Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest
           break;
         }
         if (tag_head.status != 404) continue;  // there, or moved on above, which the parent's news brings
-        std::unique_lock lock(storage_.manifest_lock);  // against a client's push of the tag meanwhile
-        if (!asked_about()) continue;
+        // Against a client's change of the tag meanwhile: looked for among the entries journalled since the look above
+        // only (a whole read under the lock held back every client's push meanwhile).
+        std::unique_lock lock(storage_.manifest_lock);
+        if (!asked_about(tag_read_to)) continue;
         delete_tag_here(repository, tag);
         store_.set_parent_tag(repository, tag, std::nullopt);
       }
