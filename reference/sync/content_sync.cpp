@@ -579,6 +579,8 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       // entry's push settles the conflict instead (the parent's value wins), so the tag and what this node last saw
       // stay as they are and only the manifest comes down.
       const bool both_moved = change.tag && store_.tag_pending(change.repository, *change.tag);
+      // Told before the fetch, which may take long: the push may end meanwhile (settle_tag_news).
+      if (both_moved) note_news_of_pending_tag(change.repository, *change.tag);
       // A named local, not a conditional expression inside the co_await: GCC 12 mishandles such temporaries in
       // coroutines (it freed one it never built).
       std::optional<std::string> tag_here;
@@ -597,7 +599,7 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       }
       // News of a tag whose change here waits to go up was left to that change's push: told to it, in case the push
       // is on its way and this news is newer than its PUT (push_entry_tag).
-      if (change.tag && (both_moved || store_.tag_pending(change.repository, *change.tag)))
+      if (change.tag && store_.tag_pending(change.repository, *change.tag))
         note_news_of_pending_tag(change.repository, *change.tag);
       if (change.tag && !both_moved) {
         if (gone_above) {
@@ -798,8 +800,6 @@ Task<bool> ContentSync::push_entry_manifest(JournalEntry entry) {
 Task<void> ContentSync::push_entry_tag(JournalEntry entry) {
   const oci::ContentChange& change = entry.change;
   if (!change.tag) co_return;
-  const std::pair<std::string, std::string> tag_key{change.repository, *change.tag};
-  const uint64_t news_before = news_of_pending_tag(tag_key);
   // SPEC 5.7: move the parent's tag only if it still points where this node last saw it.
   const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
   const std::optional<oci::Digest> base = store_.parent_tag(change.repository, *change.tag);
@@ -835,23 +835,7 @@ Task<void> ContentSync::push_entry_tag(JournalEntry entry) {
         http::Method::Put, manifest_path(change.repository, *change.tag), put_headers,
         std::make_unique<http::StringBody>(manifest_to_push(change.repository, change.digest)));
     if (put.status != 201) throw turned_down("tagging " + *change.tag, put);
-    // News of the tag came down while this step went on (the parent moved or removed it, and the news was left to
-    // this push): if it is newer than the PUT, the parent's value is there now, and wins here too. (Taken as the last
-    // word, the PUT's answer left this node with its own value and the parent with the newer one, for good.)
-    if (news_of_pending_tag(tag_key) != news_before) {
-      const std::optional<oci::Digest> now = co_await parent_value(change.repository, *change.tag);
-      if (now != change.digest) {
-        ++counters_.conflicts;
-        log::warn("tag conflict: the parent's value wins",
-                  {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
-                   {"parent", now ? now->str() : std::string("(removed)")}});
-        news_of_pending_tags_.erase(tag_key);
-        co_await take_parent_tag(change.repository, *change.tag, now, entry.id);
-        co_return;
-      }
-    }
   }
-  news_of_pending_tags_.erase(tag_key);
   store_.set_parent_tag(change.repository, *change.tag, change.digest);
   co_return;
 }
@@ -860,9 +844,45 @@ void ContentSync::note_news_of_pending_tag(const std::string& repository, const 
   news_of_pending_tags_[{repository, tag}] = ++tag_news_;
 }
 
-uint64_t ContentSync::news_of_pending_tag(const std::pair<std::string, std::string>& key) const {
-  const auto found = news_of_pending_tags_.find(key);
-  return found == news_of_pending_tags_.end() ? 0 : found->second;
+Task<void> ContentSync::settle_tag_news(std::string repository, std::string tag, int64_t id) {
+  const std::pair<std::string, std::string> key{repository, tag};
+  for (;;) {
+    const auto news = news_of_pending_tags_.find(key);
+    if (news == news_of_pending_tags_.end()) co_return;
+    const uint64_t seen = news->second;
+    // This entry's change of the tag is above now, or lost to the parent's: the parent's value is the newer, whatever
+    // the entry's steps saw of it on their way.
+    const std::optional<oci::Digest> now = co_await parent_value(repository, tag);
+    if (now != storage_.metadata->resolve_tag(repository, tag)) {
+      ++counters_.conflicts;
+      log::warn("tag conflict: the parent's value wins",
+                {{"repository", repository}, {"tag", tag}, {"parent", now ? now->str() : std::string("(removed)")}});
+    }
+    co_await take_parent_tag(repository, tag, now, id);  // (a later change of the tag here settles it instead)
+    const auto after = news_of_pending_tags_.find(key);
+    if (after != news_of_pending_tags_.end() && after->second == seen) {  // else news came meanwhile: asked again
+      news_of_pending_tags_.erase(after);
+      co_return;
+    }
+  }
+}
+
+Task<void> ContentSync::push(JournalEntry entry) {
+  // Named, not built inside the co_await (GCC 12).
+  const std::optional<std::string> tag = entry.change.tag;
+  const std::string repository = entry.change.repository;
+  const int64_t id = entry.id;
+  co_await push_change(std::move(entry));
+  if (tag && dropped_) {  // stays here as the client left it, tag and all (push_entry_manifest)
+    news_of_pending_tags_.erase({repository, *tag});
+    co_return;
+  }
+  // The parent's news of the tag that came down while this entry waited or went up was left to it (the tag pending
+  // here). Its steps settled what they saw above; news that came down while they were on their way (a move above
+  // after the PUT by tag landed, while its answer or the manifest's download went on; a tag put again above during
+  // an untag's DELETE) may be newer than all they saw: the parent is asked again. (Taken as the last word, a step's
+  // answer left this node with its own value and the parent with the newer one, for good; found in review.)
+  if (tag) co_await settle_tag_news(repository, *tag, id);
 }
 
 Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id,
@@ -986,7 +1006,7 @@ Task<void> ContentSync::settle_kept_in(std::string repository, int64_t id) {
   }
 }
 
-Task<void> ContentSync::push(JournalEntry entry) {
+Task<void> ContentSync::push_change(JournalEntry entry) {
   dropped_.reset();  // an attempt that failed after a drop is tried again, and drops again
   const oci::ContentChange& change = entry.change;
   switch (change.kind) {

@@ -139,10 +139,12 @@ class ContentSync {
                                   std::optional<std::string> unpushed_tag = std::nullopt);
   // The same for every manifest of `repository` kept for a push, once its entry `id` is done.
   Task<void> settle_kept_in(std::string repository, int64_t id);
-  // The parent's news of a tag whose change here waits to go up came down (note), and the number of the last such news
-  // (0: none since the tag's last push).
+  // The parent's news of a tag whose change here waits to go up came down.
   void note_news_of_pending_tag(const std::string& repository, const std::string& tag);
-  uint64_t news_of_pending_tag(const std::pair<std::string, std::string>& key) const;
+  // After entry `id`'s push, if such news came down since the tag's last push: the parent's value taken, as it is now.
+  Task<void> settle_tag_news(std::string repository, std::string tag, int64_t id);
+  // push() without settle_tag_news.
+  Task<void> push_change(JournalEntry entry);
   // The digests of `repository` that journal entries after `after` push or name (through indexes, at any depth; the
   // parts they name too); `read_to`, when given, is left at the last entry read.
   std::set<std::string> named_after(const std::string& repository, int64_t after, int64_t* read_to = nullptr);
@@ -179,9 +181,10 @@ class ContentSync {
   };
   std::map<std::pair<std::string, std::string>, KeptForPush> kept_for_push_;
   uint64_t deletes_kept_ = 0;
-  // Tags (repository, tag) whose change here waited to go up when the parent's news of them came down, and the news
-  // left to that change's push, each with the number of the last such news (tag_news_): a push whose PUT was on its way
-  // meanwhile asks the parent again (push_entry_tag). Forgotten by the push of the tag; in memory only.
+  // Tags (repository, tag) whose change here waited to go up when the parent's news of them came down, the news left
+  // to that change's push, each with the number of the last such news (tag_news_): once the push is done, the parent
+  // is asked again (settle_tag_news), which forgets it. In memory only: a node that restarts pushes the change again,
+  // and its tag step then meets the parent's value as any conflict.
   std::map<std::pair<std::string, std::string>, uint64_t> news_of_pending_tags_;
   uint64_t tag_news_ = 0;
   // Manifests (repository, digest) a verifying resync found damaged and kept for a push, until found whole: each pull

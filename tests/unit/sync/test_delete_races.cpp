@@ -675,13 +675,17 @@ BOOST_AUTO_TEST_CASE(a_clients_untag_while_the_parents_value_is_fetched_stays_he
 // cloud's value wins on both sides. (The PUT's answer was taken as the last word: the factory kept its own value and
 // the cloud the newer one, for good; found in review.)
 // `change_above` changes apps/tool:1 at the cloud and runs until its news came down (left to the push), and returns
-// the tag's new value there ("" for none).
+// the tag's new value there ("" for none). With `hold_the_fetch`, the factory's GET of an apps/tool manifest by digest
+// is held with the PUT's answer, and both are released together.
 void a_change_above_while_the_tags_answer_is_on_its_way_wins_below_too(
-    const std::function<std::string(HierarchyWorld&, const std::pair<std::string, std::string>&)>& change_above) {
+    const std::function<std::string(HierarchyWorld&, const std::pair<std::string, std::string>&)>& change_above,
+    bool hold_the_fetch = false) {
   bool holding = false;
   HierarchyWorld world;
-  world.next_node_faults.hold_answer = [&holding](const http::ClientRequest& request) {
-    return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/1";
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
+    return holding && ((request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/1") ||
+                       (hold_the_fetch && request.method == http::Method::Get &&
+                        request.target.starts_with("/v2/apps/tool/manifests/sha256:")));
   };
   const auto factory = started_factory(world);
   push_tool_and_sync(world, factory, "first");
@@ -712,6 +716,19 @@ BOOST_AUTO_TEST_CASE(a_move_above_while_the_tags_answer_is_on_its_way_wins_below
         }, 5min));
         return theirs;
       });
+}
+
+// The same while the image the cloud moved the tag to is still being fetched when the PUT's answer comes (the news
+// was told to the push only once fetched: the push had ended by then, and nothing took the news up).
+BOOST_AUTO_TEST_CASE(a_move_above_fetched_while_the_tags_answer_comes_wins_below_too) {
+  a_change_above_while_the_tags_answer_is_on_its_way_wins_below_too(
+      [](HierarchyWorld& world, const std::pair<std::string, std::string>&) {
+        const std::string theirs = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "theirs");
+        auto& client = *world.node("factory").lossy_client;
+        BOOST_REQUIRE(world.run_until([&] { return client.held() == 2; }, 5min));  // the news came: its fetch held
+        return theirs;
+      },
+      true);
 }
 
 // The same with an untag above: the tag goes on both sides.
