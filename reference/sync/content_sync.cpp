@@ -853,7 +853,8 @@ Task<void> ContentSync::settle_tag_news(std::string repository, std::string tag,
     // This entry's change of the tag is above now, or lost to the parent's: the parent's value is the newer, whatever
     // the entry's steps saw of it on their way.
     const std::optional<oci::Digest> now = co_await parent_value(repository, tag);
-    if (now != storage_.metadata->resolve_tag(repository, tag)) {
+    // (Not a conflict when a later change of the tag here is what differs: that change settles it in its turn.)
+    if (now != storage_.metadata->resolve_tag(repository, tag) && !changed_later(repository, tag, id)) {
       ++counters_.conflicts;
       log::warn("tag conflict: the parent's value wins",
                 {{"repository", repository}, {"tag", tag}, {"parent", now ? now->str() : std::string("(removed)")}});

@@ -28,6 +28,16 @@ std::string tool_at_factory(HierarchyWorld& world, const std::pair<std::string, 
   return world.tag_digest("factory:5000", factory, "apps/tool", "1");
 }
 
+// apps/tool:1 reaches `digest` ("" for none) at the cloud and at the factory, and stays so.
+void expect_tool_on_both_sides_for_good(HierarchyWorld& world, const std::pair<std::string, std::string>& factory,
+                                        const std::string& digest) {
+  BOOST_TEST(world.run_until(
+      [&] { return tool_at_cloud(world) == digest && tool_at_factory(world, factory) == digest; }, 5min));
+  world.loop().run_until(world.loop().now() + 2min);
+  BOOST_TEST(tool_at_cloud(world) == digest);
+  BOOST_TEST(tool_at_factory(world, factory) == digest);
+}
+
 // apps/tool:1 pushed at the factory (content from `seed`) and seen at the cloud; its digest.
 std::string push_tool_and_sync(HierarchyWorld& world, const std::pair<std::string, std::string>& factory,
                                const std::string& seed) {
@@ -648,10 +658,7 @@ void a_clients_change_while_the_parents_value_is_fetched_stays_here(
   BOOST_TEST(tool_at_factory(world, factory) == ours);
 
   pushes_fail = false;
-  BOOST_TEST(world.run_until([&] { return tool_at_cloud(world) == ours; }, 5min));
-  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(tool_at_cloud(world) == ours);
-  BOOST_TEST(tool_at_factory(world, factory) == ours);
+  expect_tool_on_both_sides_for_good(world, factory, ours);
 }
 
 BOOST_AUTO_TEST_CASE(a_clients_move_while_the_parents_value_is_fetched_stays_here) {
@@ -700,10 +707,7 @@ void a_change_above_while_the_tags_answer_is_on_its_way_wins_below_too(
   holding = false;
   client.release_held();
 
-  BOOST_TEST(world.run_until([&] { return tool_at_factory(world, factory) == theirs; }, 5min));
-  world.loop().run_until(world.loop().now() + 2min);  // and it stays so
-  BOOST_TEST(tool_at_cloud(world) == theirs);
-  BOOST_TEST(tool_at_factory(world, factory) == theirs);
+  expect_tool_on_both_sides_for_good(world, factory, theirs);
 }
 
 BOOST_AUTO_TEST_CASE(a_move_above_while_the_tags_answer_is_on_its_way_wins_below_too) {
