@@ -850,40 +850,34 @@ Task<void> ContentSync::settle_tag_news(std::string repository, std::string tag,
     const auto news = news_of_pending_tags_.find(key);
     if (news == news_of_pending_tags_.end()) co_return;
     const uint64_t seen = news->second;
+    // A later change of the tag here settles it in its turn, against what this node last saw above (this entry's
+    // value): its own look at the parent sees the news, and news after that look is told to it.
+    if (changed_later(repository, tag, id)) {
+      news_of_pending_tags_.erase(news);
+      co_return;
+    }
     // This entry's change of the tag is above now, or lost to the parent's: the parent's value is the newer, whatever
     // the entry's steps saw of it on their way.
     const std::optional<oci::Digest> now = co_await parent_value(repository, tag);
-    // (Not a conflict when a later change of the tag here is what differs: that change settles it in its turn.)
-    if (now != storage_.metadata->resolve_tag(repository, tag) && !changed_later(repository, tag, id)) {
+    if (now == storage_.metadata->resolve_tag(repository, tag) ||
+        (now && store_.delete_pending(repository, *now))) {
+      // The same here (this node's own push, echoed), or a manifest a client deleted here, whose delete goes up next
+      // and takes the tag above with it: nothing to take (taken, the manifest came back here, the client's
+      // acknowledged delete undone until its echo came down). (Under the manifest lock, as take_parent_tag does.)
+      std::unique_lock lock(storage_.manifest_lock);
+      if (!changed_later(repository, tag, id)) store_.set_parent_tag(repository, tag, now);
+    } else {
       ++counters_.conflicts;
       log::warn("tag conflict: the parent's value wins",
                 {{"repository", repository}, {"tag", tag}, {"parent", now ? now->str() : std::string("(removed)")}});
+      co_await take_parent_tag(repository, tag, now, id);  // (a later change of the tag here settles it instead)
     }
-    co_await take_parent_tag(repository, tag, now, id);  // (a later change of the tag here settles it instead)
     const auto after = news_of_pending_tags_.find(key);
     if (after != news_of_pending_tags_.end() && after->second == seen) {  // else news came meanwhile: asked again
       news_of_pending_tags_.erase(after);
       co_return;
     }
   }
-}
-
-Task<void> ContentSync::push(JournalEntry entry) {
-  // Named, not built inside the co_await (GCC 12).
-  const std::optional<std::string> tag = entry.change.tag;
-  const std::string repository = entry.change.repository;
-  const int64_t id = entry.id;
-  co_await push_change(std::move(entry));
-  if (tag && dropped_) {  // stays here as the client left it, tag and all (push_entry_manifest)
-    news_of_pending_tags_.erase({repository, *tag});
-    co_return;
-  }
-  // The parent's news of the tag that came down while this entry waited or went up was left to it (the tag pending
-  // here). Its steps settled what they saw above; news that came down while they were on their way (a move above
-  // after the PUT by tag landed, while its answer or the manifest's download went on; a tag put again above during
-  // an untag's DELETE) may be newer than all they saw: the parent is asked again. (Taken as the last word, a step's
-  // answer left this node with its own value and the parent with the newer one, for good; found in review.)
-  if (tag) co_await settle_tag_news(repository, *tag, id);
 }
 
 Task<void> ContentSync::settle_kept_manifest(std::string repository, oci::Digest digest, int64_t id,
@@ -1007,7 +1001,7 @@ Task<void> ContentSync::settle_kept_in(std::string repository, int64_t id) {
   }
 }
 
-Task<void> ContentSync::push_change(JournalEntry entry) {
+Task<void> ContentSync::push(JournalEntry entry) {
   dropped_.reset();  // an attempt that failed after a drop is tried again, and drops again
   const oci::ContentChange& change = entry.change;
   switch (change.kind) {
@@ -1015,6 +1009,7 @@ Task<void> ContentSync::push_change(JournalEntry entry) {
       // Named, not built inside the co_await (GCC 12).
       const std::string repository = change.repository;
       const oci::Digest digest = change.digest;
+      const std::optional<std::string> tag = change.tag;
       const int64_t id = entry.id;
       // Once the manifest's PUT landed, a delete made above since is newer than this push: the settling finds it, and
       // applies it here. It comes before the tag step too, whose PUT by tag would make the manifest above again, and
@@ -1036,6 +1031,11 @@ Task<void> ContentSync::push_change(JournalEntry entry) {
         unfinished_pushes_.at(id).tagged = true;
       }
       co_await settle_kept_in(repository, id);
+      if (tag && dropped_) {
+        news_of_pending_tags_.erase({repository, *tag});  // stays as the client left it (push_entry_manifest)
+      } else if (tag) {
+        co_await settle_tag_news(repository, *tag, id);
+      }
       unfinished_pushes_.erase(id);
       co_return;
     }
@@ -1050,32 +1050,48 @@ Task<void> ContentSync::push_change(JournalEntry entry) {
     }
     case Kind::TagDeleted: {
       if (!change.tag) co_return;
-      // Asked as every other look at the parent's tag is, accepting every manifest type: a registry that negotiates
-      // would answer an OCI manifest asked for without Accept with a 404, and the untag would never go up.
-      const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
-      // Untag above only what this node untagged: a tag the parent moved meanwhile stays (SPEC 5.7).
-      if (theirs && (*theirs == change.digest || theirs == store_.parent_tag(change.repository, *change.tag))) {
-        http::ClientResponse deleted = co_await push_exchange(
-            http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr);
-        if (deleted.status != 202 && deleted.status != 404) throw turned_down("untagging " + *change.tag, deleted);
-        ++counters_.deletes_up;
-        store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
-        co_return;
+      const std::string repository = change.repository;
+      const std::string tag = *change.tag;
+      const int64_t id = entry.id;
+      // Once: a retry after settle_tag_news failed does not untag above again (the parent may have tagged it anew
+      // since, and the older untag would win on both sides).
+      if (!unfinished_pushes_.contains(id)) {
+        co_await push_untag(std::move(entry));
+        unfinished_pushes_.emplace(id, UnfinishedPush{true, std::nullopt});
       }
-      if (!theirs) {
-        store_.set_parent_tag(change.repository, *change.tag, std::nullopt);  // not above either
-        co_return;
-      }
-      // The parent moved the tag meanwhile: its value wins here too. The parent's message about it came down while
-      // this untag waited and left the tag alone (tag_pending), so nothing else would ever bring it: without this the
-      // node and its subtree stayed without the tag for good (found by scenarios/token-churn.json's deletes).
-      ++counters_.conflicts;
-      log::warn("tag conflict: the parent's value wins over an untag",
-                {{"repository", change.repository}, {"tag", *change.tag}, {"parent", theirs->str()}});
-      co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
+      co_await settle_tag_news(repository, tag, id);
+      unfinished_pushes_.erase(id);
       co_return;
     }
   }
+}
+
+Task<void> ContentSync::push_untag(JournalEntry entry) {
+  const oci::ContentChange& change = entry.change;
+  // Asked as every other look at the parent's tag is, accepting every manifest type: a registry that negotiates
+  // would answer an OCI manifest asked for without Accept with a 404, and the untag would never go up.
+  const std::optional<oci::Digest> theirs = co_await parent_value(change.repository, *change.tag);
+  // Untag above only what this node untagged: a tag the parent moved meanwhile stays (SPEC 5.7).
+  if (theirs && (*theirs == change.digest || theirs == store_.parent_tag(change.repository, *change.tag))) {
+    http::ClientResponse deleted = co_await push_exchange(
+        http::Method::Delete, manifest_path(change.repository, *change.tag), {}, nullptr);
+    if (deleted.status != 202 && deleted.status != 404) throw turned_down("untagging " + *change.tag, deleted);
+    ++counters_.deletes_up;
+    store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
+    co_return;
+  }
+  if (!theirs) {
+    store_.set_parent_tag(change.repository, *change.tag, std::nullopt);  // not above either
+    co_return;
+  }
+  // The parent moved the tag meanwhile: its value wins here too. The parent's message about it came down while
+  // this untag waited and left the tag alone (tag_pending), so nothing else would ever bring it: without this the
+  // node and its subtree stayed without the tag for good (found by scenarios/token-churn.json's deletes).
+  ++counters_.conflicts;
+  log::warn("tag conflict: the parent's value wins over an untag",
+            {{"repository", change.repository}, {"tag", *change.tag}, {"parent", theirs->str()}});
+  co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
+  co_return;
 }
 
 Task<std::optional<oci::Digest>> ContentSync::parent_value(std::string repository, std::string tag) {

@@ -143,8 +143,8 @@ class ContentSync {
   void note_news_of_pending_tag(const std::string& repository, const std::string& tag);
   // After entry `id`'s push, if such news came down since the tag's last push: the parent's value taken, as it is now.
   Task<void> settle_tag_news(std::string repository, std::string tag, int64_t id);
-  // push() without settle_tag_news.
-  Task<void> push_change(JournalEntry entry);
+  // A TagDeleted entry's untag above (SPEC 5.7: only what this node untagged; the parent's move wins).
+  Task<void> push_untag(JournalEntry entry);
   // The digests of `repository` that journal entries after `after` push or name (through indexes, at any depth; the
   // parts they name too); `read_to`, when given, is left at the last entry read.
   std::set<std::string> named_after(const std::string& repository, int64_t after, int64_t* read_to = nullptr);
@@ -193,7 +193,7 @@ class ContentSync {
   // damaged push like any other, which the client's push of it again repairs.
   std::set<std::pair<std::string, std::string>> awaiting_repair_;
   // ManifestPut entries (by id) whose push has begun and not finished, and how far it went: their next attempt
-  // goes on from there (push()). Several at once: a settling refused holds its repository while other repositories'
+  // goes on from there (push()). Also TagDeleted entries whose untag step is done, settle_tag_news still to come. Several at once: a settling refused holds its repository while other repositories'
   // entries go up. A journal never gives an id twice. In memory: a node that restarts pushes them again.
   struct UnfinishedPush {
     bool tagged = false;  // the tag step is done (or there is none: the manifest's step ended the entry)
