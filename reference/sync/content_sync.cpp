@@ -852,20 +852,21 @@ Task<void> ContentSync::settle_tag_news(std::string repository, std::string tag,
     const uint64_t seen = news->second;
     // A later change of the tag here settles it in its turn, against what this node last saw above (this entry's
     // value): its own look at the parent sees the news, and news after that look is told to it.
-    if (changed_later(repository, tag, id)) {
+    int64_t read_to = id;
+    if (changed_later(repository, tag, id, &read_to)) {
       news_of_pending_tags_.erase(news);
       co_return;
     }
     // This entry's change of the tag is above now, or lost to the parent's: the parent's value is the newer, whatever
     // the entry's steps saw of it on their way.
     const std::optional<oci::Digest> now = co_await parent_value(repository, tag);
-    if (now == storage_.metadata->resolve_tag(repository, tag) ||
-        (now && store_.delete_pending(repository, *now))) {
-      // The same here (this node's own push, echoed), or a manifest a client deleted here, whose delete goes up next
-      // and takes the tag above with it: nothing to take (taken, the manifest came back here, the client's
-      // acknowledged delete undone until its echo came down). (Under the manifest lock, as take_parent_tag does.)
+    const std::optional<oci::Digest> here = storage_.metadata->resolve_tag(repository, tag);
+    if (now == here || (!here && now && store_.delete_pending(repository, *now))) {
+      // The same here (this node's own push, echoed), or gone here with a manifest a client deleted, whose delete
+      // goes up next and takes the tag above with it: nothing to take. (Under the manifest lock, as take_parent_tag
+      // does, looking among the entries journalled since the look above.)
       std::unique_lock lock(storage_.manifest_lock);
-      if (!changed_later(repository, tag, id)) store_.set_parent_tag(repository, tag, now);
+      if (!changed_later(repository, tag, read_to)) store_.set_parent_tag(repository, tag, now);
     } else {
       ++counters_.conflicts;
       log::warn("tag conflict: the parent's value wins",
@@ -1132,7 +1133,12 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
   if (changed_later(repository, tag, entry, &read_to)) co_return;
   bool gone_above = false;
   bool fetched = true;
-  if (theirs) {
+  if (theirs && store_.delete_pending(repository, *theirs)) {
+    // A manifest a client deleted here, whose delete goes up next and takes the tag above with it: not fetched (it
+    // came back here, the client's acknowledged delete undone until its echo came down), and the tag goes here as it
+    // will above (left pointing elsewhere, it stayed so here while the delete took it above, for good).
+    fetched = false;
+  } else if (theirs) {
     try {
       co_await pull_manifest(repository, *theirs, tag, false, OverMovesHere::Yes);
     } catch (const SyncFailure& failure) {

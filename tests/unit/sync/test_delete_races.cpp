@@ -788,6 +788,46 @@ BOOST_AUTO_TEST_CASE(a_clients_delete_behind_its_push_is_not_undone_by_the_news_
   BOOST_TEST(ours_at("factory:5000", factory) == 404);
 }
 
+// The same, but the cloud moved apps/tool:1 (while the factory's PUT of it waited for its answer) to an image the
+// factory has as apps/tool:2, and a client there deleted that image: the delete takes the tag above when it goes up,
+// so it goes here too. (Left at the factory's value, it stayed so there, gone above, for good; found in review.)
+BOOST_AUTO_TEST_CASE(a_move_above_to_an_image_a_client_deleted_here_takes_the_tag_here_too) {
+  bool holding = false;
+  bool deletes_fail = false;
+  int deletes_tried = 0;
+  HierarchyWorld world;
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/1";
+  };
+  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
+    if (!deletes_fail || request.method != http::Method::Delete) return std::nullopt;
+    ++deletes_tried;
+    return http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
+  };
+  const auto factory = started_factory(world);
+  push_tool_and_sync(world, factory, "first");
+  const std::string other = world.push_image("cloud:5000", world.admin(), "apps/tool", "2", "other");
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("factory:5000", factory, "apps/tool", "2") == other; },
+                                5min));
+  auto& client = *world.node("factory").lossy_client;
+
+  holding = deletes_fail = true;
+  world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
+  BOOST_REQUIRE_EQUAL(world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "other"), other);
+  world.loop().run_until(world.loop().now() + 1min);  // the move's news comes down within a long poll (30 s)
+  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + other, factory).status,
+                      202);
+  holding = false;
+  client.release_held();
+  BOOST_REQUIRE(world.run_until([&] { return deletes_tried > 0; }, 5min));  // the push is done, the delete next
+
+  deletes_fail = false;
+  expect_tool_on_both_sides_for_good(world, factory, "");
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2").empty());
+  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "2").empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
