@@ -612,6 +612,13 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
           if (std::unique_lock lock(storage_.manifest_lock); !store_.tag_pending(change.repository, *change.tag))
             delete_tag_here(change.repository, *change.tag);  // if it is here at all
           store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
+        } else if (deleted_here) {
+          // Moved above to a manifest a client deleted here, whose delete goes up next and takes the tag above with
+          // it: the tag goes here too, as take_parent_tag does. (Left at its old value, it stayed so here, gone above,
+          // for good; found in review.) Under the manifest lock, as above.
+          if (std::unique_lock lock(storage_.manifest_lock); !store_.tag_pending(change.repository, *change.tag))
+            delete_tag_here(change.repository, *change.tag);
+          store_.set_parent_tag(change.repository, *change.tag, change.digest);
         } else {
           store_.set_parent_tag(change.repository, *change.tag, change.digest);
         }

@@ -828,6 +828,33 @@ BOOST_AUTO_TEST_CASE(a_move_above_to_an_image_a_client_deleted_here_takes_the_ta
   BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "2").empty());
 }
 
+// The cloud moves apps/tool:1 to an image that a client at the factory deleted there, the delete still to go up. That
+// delete takes the tag above when it goes up, so the tag goes at the factory too. (The news only skipped the image:
+// the factory kept the tag's old value, the cloud none once the delete went up, for good; found in review.)
+BOOST_AUTO_TEST_CASE(a_move_above_to_an_image_deleted_here_takes_the_tag_here_too) {
+  bool deletes_fail = false;
+  HierarchyWorld world;
+  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
+    if (!deletes_fail || request.method != http::Method::Delete) return std::nullopt;
+    return http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
+  };
+  const auto factory = started_factory(world);
+  push_tool_and_sync(world, factory, "first");
+  const std::string other = world.push_image("cloud:5000", world.admin(), "apps/tool", "2", "other");
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("factory:5000", factory, "apps/tool", "2") == other; },
+                                5min));
+
+  deletes_fail = true;
+  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + other, factory).status,
+                      202);
+  BOOST_REQUIRE_EQUAL(world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "other"), other);
+  BOOST_TEST(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));
+
+  deletes_fail = false;
+  expect_tool_on_both_sides_for_good(world, factory, "");
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2").empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
