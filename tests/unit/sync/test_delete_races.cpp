@@ -746,113 +746,110 @@ BOOST_AUTO_TEST_CASE(an_untag_above_while_the_tags_answer_is_on_its_way_wins_bel
       });
 }
 
+// A ready factory whose apps/tool:1 is synced, whose PUTs of that tag have their answer held while `holding`, and
+// whose DELETEs to the cloud fail (a reset, counted) while `deletes_fail`: what a client's delete behind its push meets.
+struct TagAnswerAndDeletesHeld {
+  // What the factory's hooks read comes before the world, which outlives it otherwise (its nodes stop with it).
+  bool holding = false;
+  bool deletes_fail = false;
+  int deletes_tried = 0;
+  HierarchyWorld world;
+  std::pair<std::string, std::string> factory;
+  LossyClient* client = nullptr;
+
+  TagAnswerAndDeletesHeld() {
+    world.next_node_faults.hold_answer = [this](const http::ClientRequest& request) {
+      return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/1";
+    };
+    world.next_node_faults.answer_instead = [this](const http::ClientRequest& request)
+        -> std::optional<http::ClientResult> {
+      if (!deletes_fail || request.method != http::Method::Delete) return std::nullopt;
+      ++deletes_tried;
+      return http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
+    };
+    factory = started_factory(world);
+    push_tool_and_sync(world, factory, "first");
+    client = world.node("factory").lossy_client.get();
+  }
+  // A client's push of apps/tool:1 (content from `seed`) lands above, its answer held; its digest.
+  std::string push_landed_above(const std::string& seed) {
+    holding = deletes_fail = true;
+    const std::string digest = world.push_image("factory:5000", factory, "apps/tool", "1", seed);
+    BOOST_REQUIRE(world.run_until([&] { return client->held() > 0; }, 5min));
+    BOOST_REQUIRE(tool_at_cloud(world) == digest);
+    return digest;
+  }
+  // A client at the factory deletes `digest` there (the delete held back from the cloud).
+  void delete_here(const std::string& digest) {
+    BOOST_REQUIRE_EQUAL(
+        world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + digest, factory).status, 202);
+  }
+  // The answer released, and run until the push is done (the delete behind it is tried next).
+  void finish_the_push() {
+    holding = false;
+    client->release_held();
+    BOOST_REQUIRE(world.run_until([&] { return deletes_tried > 0; }, 5min));
+  }
+  int image_at(const std::string& authority, const std::pair<std::string, std::string>& user,
+               const std::string& digest) {
+    return world.call(authority, http::Method::Head, "/v2/apps/tool/manifests/" + digest, user).status;
+  }
+};
+
 // A client pushes apps/tool:1 and then deletes its image here while the tag's answer is on its way; the echo of that
 // tag comes down meanwhile (told to the push). Asking the parent again once the push is done finds the image there,
 // whose delete goes up next: it is not taken back here. (It was: the image came back at the factory, the client's
 // acknowledged delete undone until that delete went up and its news came down; found in review.)
 BOOST_AUTO_TEST_CASE(a_clients_delete_behind_its_push_is_not_undone_by_the_news_of_the_push) {
-  bool holding = false;
-  bool deletes_fail = false;
-  int deletes_tried = 0;
-  HierarchyWorld world;
-  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
-    return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/1";
-  };
-  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
-    if (!deletes_fail || request.method != http::Method::Delete) return std::nullopt;
-    ++deletes_tried;
-    return http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
-  };
-  const auto factory = started_factory(world);
-  push_tool_and_sync(world, factory, "first");
-  auto& client = *world.node("factory").lossy_client;
+  TagAnswerAndDeletesHeld at;
+  const std::string ours = at.push_landed_above("ours");
+  at.delete_here(ours);
+  at.world.loop().run_until(at.world.loop().now() + 1min);  // the tag's echo comes down within a long poll (30 s)
+  at.finish_the_push();
+  BOOST_TEST(at.image_at("factory:5000", at.factory, ours) == 404);
 
-  holding = deletes_fail = true;
-  const std::string ours = world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
-  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
-  BOOST_REQUIRE(tool_at_cloud(world) == ours);
-  const auto ours_at = [&](const std::string& authority, const std::pair<std::string, std::string>& user) {
-    return world.call(authority, http::Method::Head, "/v2/apps/tool/manifests/" + ours, user).status;
-  };
-  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + ours, factory).status,
-                      202);
-  world.loop().run_until(world.loop().now() + 1min);  // the tag's echo comes down within a long poll (30 s)
-  holding = false;
-  client.release_held();
-  BOOST_REQUIRE(world.run_until([&] { return deletes_tried > 0; }, 5min));  // the push is done, the delete next
-  BOOST_TEST(ours_at("factory:5000", factory) == 404);
-
-  deletes_fail = false;
-  BOOST_TEST(world.run_until([&] { return ours_at("cloud:5000", world.admin()) == 404; }, 5min));
-  expect_tool_on_both_sides_for_good(world, factory, "");
-  BOOST_TEST(ours_at("factory:5000", factory) == 404);
+  at.deletes_fail = false;
+  BOOST_TEST(at.world.run_until([&] { return at.image_at("cloud:5000", at.world.admin(), ours) == 404; }, 5min));
+  expect_tool_on_both_sides_for_good(at.world, at.factory, "");
+  BOOST_TEST(at.image_at("factory:5000", at.factory, ours) == 404);
 }
 
 // The same, but the cloud moved apps/tool:1 (while the factory's PUT of it waited for its answer) to an image the
 // factory has as apps/tool:2, and a client there deleted that image: the delete takes the tag above when it goes up,
 // so it goes here too. (Left at the factory's value, it stayed so there, gone above, for good; found in review.)
 BOOST_AUTO_TEST_CASE(a_move_above_to_an_image_a_client_deleted_here_takes_the_tag_here_too) {
-  bool holding = false;
-  bool deletes_fail = false;
-  int deletes_tried = 0;
-  HierarchyWorld world;
-  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
-    return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/1";
-  };
-  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
-    if (!deletes_fail || request.method != http::Method::Delete) return std::nullopt;
-    ++deletes_tried;
-    return http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
-  };
-  const auto factory = started_factory(world);
-  push_tool_and_sync(world, factory, "first");
-  const std::string other = world.push_image("cloud:5000", world.admin(), "apps/tool", "2", "other");
-  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("factory:5000", factory, "apps/tool", "2") == other; },
-                                5min));
-  auto& client = *world.node("factory").lossy_client;
+  TagAnswerAndDeletesHeld at;
+  const std::string other = at.world.push_image("cloud:5000", at.world.admin(), "apps/tool", "2", "other");
+  BOOST_REQUIRE(at.world.run_until(
+      [&] { return at.world.tag_digest("factory:5000", at.factory, "apps/tool", "2") == other; }, 5min));
+  at.push_landed_above("ours");
+  BOOST_REQUIRE_EQUAL(at.world.push_image("cloud:5000", at.world.admin(), "apps/tool", "1", "other"), other);
+  at.world.loop().run_until(at.world.loop().now() + 1min);  // the move's news comes down within a long poll (30 s)
+  at.delete_here(other);
+  at.finish_the_push();
 
-  holding = deletes_fail = true;
-  world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
-  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
-  BOOST_REQUIRE_EQUAL(world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "other"), other);
-  world.loop().run_until(world.loop().now() + 1min);  // the move's news comes down within a long poll (30 s)
-  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + other, factory).status,
-                      202);
-  holding = false;
-  client.release_held();
-  BOOST_REQUIRE(world.run_until([&] { return deletes_tried > 0; }, 5min));  // the push is done, the delete next
-
-  deletes_fail = false;
-  expect_tool_on_both_sides_for_good(world, factory, "");
-  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2").empty());
-  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "2").empty());
+  at.deletes_fail = false;
+  expect_tool_on_both_sides_for_good(at.world, at.factory, "");
+  BOOST_TEST(at.world.tag_digest("cloud:5000", at.world.admin(), "apps/tool", "2").empty());
+  BOOST_TEST(at.world.tag_digest("factory:5000", at.factory, "apps/tool", "2").empty());
 }
 
 // The cloud moves apps/tool:1 to an image that a client at the factory deleted there, the delete still to go up. That
 // delete takes the tag above when it goes up, so the tag goes at the factory too. (The news only skipped the image:
 // the factory kept the tag's old value, the cloud none once the delete went up, for good; found in review.)
 BOOST_AUTO_TEST_CASE(a_move_above_to_an_image_deleted_here_takes_the_tag_here_too) {
-  bool deletes_fail = false;
-  HierarchyWorld world;
-  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
-    if (!deletes_fail || request.method != http::Method::Delete) return std::nullopt;
-    return http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
-  };
-  const auto factory = started_factory(world);
-  push_tool_and_sync(world, factory, "first");
-  const std::string other = world.push_image("cloud:5000", world.admin(), "apps/tool", "2", "other");
-  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("factory:5000", factory, "apps/tool", "2") == other; },
-                                5min));
+  TagAnswerAndDeletesHeld at;
+  const std::string other = at.world.push_image("cloud:5000", at.world.admin(), "apps/tool", "2", "other");
+  BOOST_REQUIRE(at.world.run_until(
+      [&] { return at.world.tag_digest("factory:5000", at.factory, "apps/tool", "2") == other; }, 5min));
+  at.deletes_fail = true;
+  at.delete_here(other);
+  BOOST_REQUIRE_EQUAL(at.world.push_image("cloud:5000", at.world.admin(), "apps/tool", "1", "other"), other);
+  BOOST_TEST(at.world.run_until([&] { return tool_at_factory(at.world, at.factory).empty(); }, 5min));
 
-  deletes_fail = true;
-  BOOST_REQUIRE_EQUAL(world.call("factory:5000", http::Method::Delete, "/v2/apps/tool/manifests/" + other, factory).status,
-                      202);
-  BOOST_REQUIRE_EQUAL(world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "other"), other);
-  BOOST_TEST(world.run_until([&] { return tool_at_factory(world, factory).empty(); }, 5min));
-
-  deletes_fail = false;
-  expect_tool_on_both_sides_for_good(world, factory, "");
-  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/tool", "2").empty());
+  at.deletes_fail = false;
+  expect_tool_on_both_sides_for_good(at.world, at.factory, "");
+  BOOST_TEST(at.world.tag_digest("cloud:5000", at.world.admin(), "apps/tool", "2").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
