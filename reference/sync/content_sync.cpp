@@ -602,26 +602,21 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
       if (change.tag && store_.tag_pending(change.repository, *change.tag))
         note_news_of_pending_tag(change.repository, *change.tag);
       if (change.tag && !both_moved) {
-        if (gone_above) {
-          // The tag went with the manifest above (a delete by digest takes its tags), or moved on, which a later
-          // message brings. What it pointed at here before is stale either way; the later message of the delete names
-          // only the digest, so this node would otherwise keep the old value for good (a node that missed the move
-          // kept it; found by scenarios/token-churn.json's deletes).
-          // Checked under the manifest lock, as the pull's own tag is: a client's move of it while the manifest was
-          // asked for is no stale value, and stays.
+        // Gone above: the tag went with the manifest (a delete by digest takes its tags), or moved on, which a later
+        // message brings. What it pointed at here before is stale either way; the later message of the delete names
+        // only the digest, so this node would otherwise keep the old value for good (a node that missed the move kept
+        // it; found by scenarios/token-churn.json's deletes).
+        // Deleted here (a client's delete, still to go up): that delete takes the tag above with it, so it goes here
+        // too, as take_parent_tag does. (Left at its old value, it stayed so here, gone above, for good; found in
+        // review.)
+        // Either way checked under the manifest lock, as the pull's own tag is: a client's change of it meanwhile is
+        // no stale value, and stays.
+        if (gone_above || deleted_here) {
           if (std::unique_lock lock(storage_.manifest_lock); !store_.tag_pending(change.repository, *change.tag))
             delete_tag_here(change.repository, *change.tag);  // if it is here at all
-          store_.set_parent_tag(change.repository, *change.tag, std::nullopt);
-        } else if (deleted_here) {
-          // Moved above to a manifest a client deleted here, whose delete goes up next and takes the tag above with
-          // it: the tag goes here too, as take_parent_tag does. (Left at its old value, it stayed so here, gone above,
-          // for good; found in review.) Under the manifest lock, as above.
-          if (std::unique_lock lock(storage_.manifest_lock); !store_.tag_pending(change.repository, *change.tag))
-            delete_tag_here(change.repository, *change.tag);
-          store_.set_parent_tag(change.repository, *change.tag, change.digest);
-        } else {
-          store_.set_parent_tag(change.repository, *change.tag, change.digest);
         }
+        store_.set_parent_tag(change.repository, *change.tag,
+                              gone_above ? std::nullopt : std::optional<oci::Digest>(change.digest));
       }
       break;
     }
