@@ -1215,8 +1215,21 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       const bool in_scope = gateway::repository_matches_any(patterns, repository);
       if (!in_scope && !read_only) continue;  // SPEC 2.8: a ReadWrite node keeps de-scoped repositories
       const nlohmann::json* listed = theirs.contains(repository) && in_scope ? &theirs[repository]["tags"] : nullptr;
+      // What the parent lists for a tag, when this node keeps it at that value: not a manifest a client deleted here,
+      // whose delete takes the tag above when it goes up (so it goes here too, as apply() does with such news; kept
+      // at its old value here, it stayed so for good, gone above).
+      const auto listed_value = [&](const std::string& tag) -> std::optional<oci::Digest> {
+        if (!listed) return std::nullopt;
+        const auto value = listed->find(tag);
+        if (value == listed->end() || !value->is_string()) return std::nullopt;
+        return oci::Digest::parse(value->get<std::string>());
+      };
+      const auto deleted_here_value = [&](const std::string& tag) {
+        const auto value = listed_value(tag);
+        return value && deleted_here.contains({repository, value->str()});
+      };
       const std::vector<std::string> stale = tags_where(repository, [&](const std::string& tag) {
-        if (listed && listed->contains(tag)) return false;
+        if (listed && listed->contains(tag) && !deleted_here_value(tag)) return false;
         if (unpushed.contains({repository, tag})) return false;
         return read_only || store_.parent_tag(repository, tag).has_value();  // never seen above: a local tag to keep
       });
@@ -1226,7 +1239,7 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       for (const auto& tag : stale) {
         if (store_.tag_pending(repository, tag)) continue;
         delete_tag_here(repository, tag);
-        store_.set_parent_tag(repository, tag, std::nullopt);
+        store_.set_parent_tag(repository, tag, deleted_here_value(tag) ? listed_value(tag) : std::nullopt);
       }
       if (read_only && !in_scope) {
         // De-scoped: every manifest goes, tagged or not (listing by tag found the tagged ones already).
