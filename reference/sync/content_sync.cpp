@@ -810,10 +810,7 @@ Task<void> ContentSync::push_entry_tag(JournalEntry entry) {
     // conflict when the tag is gone above and this node's value with it, its manifest deleted here too (the settling
     // of a delete above that took it, after the tag went up): nothing of this node's was overruled.
     if (theirs || storage_.metadata->has_manifest(change.repository, change.digest)) {
-      ++counters_.conflicts;
-      log::warn("tag conflict: the parent's value wins",
-                {{"repository", change.repository}, {"tag", *change.tag}, {"ours", change.digest.str()},
-                 {"parent", theirs ? theirs->str() : std::string("(removed)")}});
+      count_conflict(change.repository, *change.tag, change.digest.str(), theirs);
     }
     co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
     co_return;
@@ -870,9 +867,7 @@ Task<void> ContentSync::settle_tag_news(std::string repository, std::string tag,
       std::unique_lock lock(storage_.manifest_lock);
       if (!changed_later(repository, tag, read_to)) store_.set_parent_tag(repository, tag, now);
     } else {
-      ++counters_.conflicts;
-      log::warn("tag conflict: the parent's value wins",
-                {{"repository", repository}, {"tag", tag}, {"parent", now ? now->str() : std::string("(removed)")}});
+      count_conflict(repository, tag, here ? here->str() : std::string("(removed)"), now);
       co_await take_parent_tag(repository, tag, now, id);  // (a later change of the tag here settles it instead)
     }
     const auto after = news_of_pending_tags_.find(key);
@@ -1090,11 +1085,18 @@ Task<void> ContentSync::push_untag(JournalEntry entry) {
   // The parent moved the tag meanwhile: its value wins here too. The parent's message about it came down while
   // this untag waited and left the tag alone (tag_pending), so nothing else would ever bring it: without this the
   // node and its subtree stayed without the tag for good (found by scenarios/token-churn.json's deletes).
-  ++counters_.conflicts;
-  log::warn("tag conflict: the parent's value wins over an untag",
-            {{"repository", change.repository}, {"tag", *change.tag}, {"parent", theirs->str()}});
+  count_conflict(change.repository, *change.tag, "(untagged)", theirs);
   co_await take_parent_tag(change.repository, *change.tag, theirs, entry.id);
   co_return;
+}
+
+void ContentSync::count_conflict(const std::string& repository, const std::string& tag, const std::string& ours,
+                                 const std::optional<oci::Digest>& theirs) {
+  ++counters_.conflicts;
+  log::warn("tag conflict: the parent's value wins", {{"repository", repository},
+                                                      {"tag", tag},
+                                                      {"ours", ours},
+                                                      {"parent", theirs ? theirs->str() : std::string("(removed)")}});
 }
 
 Task<std::optional<oci::Digest>> ContentSync::parent_value(std::string repository, std::string tag) {
@@ -1165,12 +1167,25 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
 }
 
 Task<void> ContentSync::resync_tag(ParentTag tag) {
+  // As apply() takes a parent's news of a tag: a manifest a client deleted here (its delete goes up next) is not
+  // fetched back, and asked now, not when the journal was read, so a delete made during the resync counts too.
+  const bool deleted_here = store_.delete_pending(tag.repository, tag.digest);
+  bool gone_above = false;
   try {
-    co_await pull_manifest(tag.repository, tag.digest, tag.tag, tag.repair);
+    if (!deleted_here) co_await pull_manifest(tag.repository, tag.digest, tag.tag, tag.repair);
   } catch (const SyncFailure& failure) {
     if (failure.kind() != Failure::NotFound) throw;  // (damaged and kept here: awaiting_repair_ remembers it)
+    gone_above = manifest_gone_above(failure, tag.digest);
   }
-  store_.set_parent_tag(tag.repository, tag.tag, tag.digest);
+  // Deleted above since the listing (the news of that delete, after the resync's cursor, names no tag), or here (that
+  // delete takes the tag above when it goes up): the tag goes here too. Left at its old value, it stayed so here, gone
+  // above, for good. Under the manifest lock, unless a client's change of it waits to go up, as in apply().
+  std::unique_lock lock(storage_.manifest_lock);
+  if ((gone_above || deleted_here) && !store_.tag_pending(tag.repository, tag.tag))
+    delete_tag_here(tag.repository, tag.tag);  // if it is here at all
+  // What the parent has: nothing once a delete took it (above, or this node's own, gone up meanwhile).
+  const bool gone = gone_above || (deleted_here && !store_.delete_pending(tag.repository, tag.digest));
+  store_.set_parent_tag(tag.repository, tag.tag, gone ? std::nullopt : std::optional<oci::Digest>(tag.digest));
 }
 
 Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::string> patterns, bool read_only,
@@ -1179,12 +1194,10 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
   const nlohmann::json& theirs = inventory.at("repositories");
   // Tags still waiting in the journal are this node's news, not something to undo.
   std::set<std::pair<std::string, std::string>> unpushed;
-  std::set<std::pair<std::string, std::string>> deleted_here;  // manifests deleted here, the delete not yet above
   // Read page by page, all of it: a journal longer than one read (a node cut off for long) once had its later
   // entries' tags taken back to the parent's values here.
   any_pending_after(0, [&](const oci::ContentChange& change) {
     if (change.tag) unpushed.emplace(change.repository, *change.tag);
-    if (change.kind == Kind::ManifestDeleted) deleted_here.emplace(change.repository, change.digest.str());
     return false;  // every one
   });
   // A parent that lists every manifest (not only tagged ones): what it no longer has goes here too. An older parent
@@ -1197,7 +1210,6 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       const auto digest = oci::Digest::parse(value.get<std::string>());
       if (!digest) continue;
       if (unpushed.contains({repository, tag})) continue;
-      if (deleted_here.contains({repository, digest->str()})) continue;  // deleted here; the delete goes up next
       // A held manifest whose bytes (or any blob it references) no longer match is dropped first, so it is fetched
       // again (SPEC 2.11).
       const bool repair = verify && metadata.manifest(repository, *digest) && drop_if_damaged(repository, *digest);
@@ -1215,21 +1227,8 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       const bool in_scope = gateway::repository_matches_any(patterns, repository);
       if (!in_scope && !read_only) continue;  // SPEC 2.8: a ReadWrite node keeps de-scoped repositories
       const nlohmann::json* listed = theirs.contains(repository) && in_scope ? &theirs[repository]["tags"] : nullptr;
-      // What the parent lists for a tag, when this node keeps it at that value: not a manifest a client deleted here,
-      // whose delete takes the tag above when it goes up (so it goes here too, as apply() does with such news; kept
-      // at its old value here, it stayed so for good, gone above).
-      const auto listed_value = [&](const std::string& tag) -> std::optional<oci::Digest> {
-        if (!listed) return std::nullopt;
-        const auto value = listed->find(tag);
-        if (value == listed->end() || !value->is_string()) return std::nullopt;
-        return oci::Digest::parse(value->get<std::string>());
-      };
-      const auto deleted_here_value = [&](const std::string& tag) {
-        const auto value = listed_value(tag);
-        return value && deleted_here.contains({repository, value->str()});
-      };
       const std::vector<std::string> stale = tags_where(repository, [&](const std::string& tag) {
-        if (listed && listed->contains(tag) && !deleted_here_value(tag)) return false;
+        if (listed && listed->contains(tag)) return false;
         if (unpushed.contains({repository, tag})) return false;
         return read_only || store_.parent_tag(repository, tag).has_value();  // never seen above: a local tag to keep
       });
@@ -1239,7 +1238,7 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       for (const auto& tag : stale) {
         if (store_.tag_pending(repository, tag)) continue;
         delete_tag_here(repository, tag);
-        store_.set_parent_tag(repository, tag, deleted_here_value(tag) ? listed_value(tag) : std::nullopt);
+        store_.set_parent_tag(repository, tag, std::nullopt);
       }
       if (read_only && !in_scope) {
         // De-scoped: every manifest goes, tagged or not (listing by tag found the tagged ones already).

@@ -74,6 +74,10 @@ class ContentSync {
   // the parent moved the tag meanwhile): the parent's value `theirs` wins (SPEC 5.7), here and as what this node last
   // saw above; unless a later journal entry changes the tag too, which then settles it itself.
   Task<void> take_parent_tag(std::string repository, std::string tag, std::optional<oci::Digest> theirs, int64_t entry);
+  // A change of a tag here that lost to the parent's value (SPEC 5.7): counted, and logged with both values (`ours`:
+  // a digest, "(untagged)", or "(removed)").
+  void count_conflict(const std::string& repository, const std::string& tag, const std::string& ours,
+                      const std::optional<oci::Digest>& theirs);
   // The parent's value of a tag now (HEAD), or nothing.
   Task<std::optional<oci::Digest>> parent_value(std::string repository, std::string tag);
   // Whether a journal entry after id `after` (0: any) matches, read page by page, stopping at the first match.
