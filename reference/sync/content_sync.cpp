@@ -609,14 +609,7 @@ Task<void> ContentSync::apply(oci::ContentChange change) {
         // Deleted here (a client's delete, still to go up): that delete takes the tag above with it, so it goes here
         // too, as take_parent_tag does. (Left at its old value, it stayed so here, gone above, for good; found in
         // review.)
-        // Either way checked under the manifest lock, as the pull's own tag is: a client's change of it meanwhile is
-        // no stale value, and stays.
-        if (gone_above || deleted_here) {
-          if (std::unique_lock lock(storage_.manifest_lock); !store_.tag_pending(change.repository, *change.tag))
-            delete_tag_here(change.repository, *change.tag);  // if it is here at all
-        }
-        store_.set_parent_tag(change.repository, *change.tag,
-                              gone_above ? std::nullopt : std::optional<oci::Digest>(change.digest));
+        take_parents_value_of_tag(change.repository, *change.tag, change.digest, gone_above, deleted_here);
       }
       break;
     }
@@ -1166,6 +1159,17 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
   store_.set_parent_tag(repository, tag, theirs);
 }
 
+void ContentSync::take_parents_value_of_tag(const std::string& repository, const std::string& tag,
+                                            const oci::Digest& digest, bool gone_above, bool deleted_here) {
+  // Checked under the manifest lock, as the pull's own tag is: a client's change of it meanwhile is no stale value,
+  // and stays (its push then meets the value recorded below as what this node last saw above).
+  if (gone_above || deleted_here) {
+    if (std::unique_lock lock(storage_.manifest_lock); !store_.tag_pending(repository, tag))
+      delete_tag_here(repository, tag);  // if it is here at all
+  }
+  store_.set_parent_tag(repository, tag, gone_above ? std::nullopt : std::optional<oci::Digest>(digest));
+}
+
 Task<void> ContentSync::resync_tag(ParentTag tag) {
   // As apply() takes a parent's news of a tag: a manifest a client deleted here (its delete goes up next) is not
   // fetched back, and asked now, not when the journal was read, so a delete made during the resync counts too.
@@ -1179,13 +1183,9 @@ Task<void> ContentSync::resync_tag(ParentTag tag) {
   }
   // Deleted above since the listing (the news of that delete, after the resync's cursor, names no tag), or here (that
   // delete takes the tag above when it goes up): the tag goes here too. Left at its old value, it stayed so here, gone
-  // above, for good. Under the manifest lock, unless a client's change of it waits to go up, as in apply().
-  std::unique_lock lock(storage_.manifest_lock);
-  if ((gone_above || deleted_here) && !store_.tag_pending(tag.repository, tag.tag))
-    delete_tag_here(tag.repository, tag.tag);  // if it is here at all
-  // What the parent has: nothing once a delete took it (above, or this node's own, gone up meanwhile).
-  const bool gone = gone_above || (deleted_here && !store_.delete_pending(tag.repository, tag.digest));
-  store_.set_parent_tag(tag.repository, tag.tag, gone ? std::nullopt : std::optional<oci::Digest>(tag.digest));
+  // above, for good. A client's change of the tag during the resync is told the parent's value, as in apply().
+  if (store_.tag_pending(tag.repository, tag.tag)) note_news_of_pending_tag(tag.repository, tag.tag);
+  take_parents_value_of_tag(tag.repository, tag.tag, tag.digest, gone_above, deleted_here);
 }
 
 Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::string> patterns, bool read_only,

@@ -143,6 +143,11 @@ class ContentSync {
                                   std::optional<std::string> unpushed_tag = std::nullopt);
   // The same for every manifest of `repository` kept for a push, once its entry `id` is done.
   Task<void> settle_kept_in(std::string repository, int64_t id);
+  // The parent's value `digest` of `tag` (news, or a full resync's listing), pulled or not, taken here unless a change
+  // of the tag waits to go up: the tag removed here when the manifest is gone above or a client deleted it here
+  // (`deleted_here`), and what the parent has recorded.
+  void take_parents_value_of_tag(const std::string& repository, const std::string& tag, const oci::Digest& digest,
+                                 bool gone_above, bool deleted_here);
   // The parent's news of a tag whose change here waits to go up came down.
   void note_news_of_pending_tag(const std::string& repository, const std::string& tag);
   // After entry `id`'s push, if such news came down since the tag's last push: the parent's value taken, as it is now.
