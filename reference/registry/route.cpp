@@ -112,7 +112,7 @@ Route match_route(const http::Request& request) {
     }
     const std::string id(s[n - 1]);
     return finish({RouteKind::Upload, name_before(3), id, Access::ContentWrite, true, {}, "upload"}, request,
-                  {Method::Get, Method::Patch, Method::Put, Method::Delete});
+                  {Method::Get, Method::Head, Method::Patch, Method::Put, Method::Delete});
   }
   if (n >= 3 && s[n - 2] == "blobs" && s[n - 1] == "uploads") {
     route = finish({RouteKind::UploadStart, name_before(2), "", Access::ContentWrite, true, {}, "upload_start"},

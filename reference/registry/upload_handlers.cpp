@@ -209,6 +209,7 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
   const std::string repository = route.repository, id = session.id;
   switch (request.method) {
     case http::Method::Get:
+    case http::Method::Head:  // as distribution answers it (the transport sends no body for a HEAD)
       return http::respond_now(session_response(204, repository, id, session.size));
     case http::Method::Delete: {
       // Not while a request writes to it: a cancel in the middle of a PUT's commit made its rename fail (a 500).
@@ -256,17 +257,23 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
           return session_response(202, repository, id, size);
         });
       }
-      return std::make_unique<UploadBodyCall>(std::move(writer), [&context, repository, id, digest](uint64_t) {
-        try {
-          commit_and_link(context, repository, id, *digest);
-        } catch (...) {
-          // As distribution does: a refused commit (DIGEST_INVALID, a failed write) ends the session. Kept, it would
-          // hold this PUT's body, and the client's retry of the same PUT would append it a second time.
-          cancel_session(context, id);
-          throw;
-        }
-        return blob_created(repository, *digest);
-      });
+      // As distribution does: a refused commit (DIGEST_INVALID, a failed write) ends the session, and so does a body
+      // that never arrived whole (a write that failed partway, a client gone). Kept, the session would hold what came
+      // of this PUT's body, and the client's retry of the same PUT would append it a second time (DIGEST_INVALID, as
+      // if its content were wrong).
+      const auto end_session = [&context, id] { cancel_session(context, id); };
+      return std::make_unique<UploadBodyCall>(
+          std::move(writer),
+          [&context, repository, id, digest, end_session](uint64_t) {
+            try {
+              commit_and_link(context, repository, id, *digest);
+            } catch (...) {
+              end_session();
+              throw;
+            }
+            return blob_created(repository, *digest);
+          },
+          end_session);
     }
     default:
       throw unsupported_method(request.method, route.label);

@@ -42,4 +42,21 @@ BOOST_AUTO_TEST_CASE(writes_get_507_reads_go_on_and_writes_resume_once_freed) {
   BOOST_TEST(client.send(Method::Post, "/v2/app/blobs/uploads/?digest=" + refused.str(), "refused").status == 201);
 }
 
+// A final PUT whose body cannot be written (the disk filled meanwhile) ends its session, as a refused one does
+// (docs/registry.md): kept, it held the chunk sent before, and the client's retry of the PUT once the disk was freed
+// answered DIGEST_INVALID, as if its content were wrong, instead of BLOB_UPLOAD_UNKNOWN (start again).
+BOOST_AUTO_TEST_CASE(a_final_put_that_cannot_be_written_ends_its_session) {
+  const std::string location = client.send(Method::Post, "/v2/app/blobs/uploads/").header("Location");
+  http::Headers range;
+  range.set("Content-Range", "0-3");
+  BOOST_TEST(client.send(Method::Patch, location, "abcd", range).status == 202);
+  const std::string put = location + "?digest=" + oci::digest_of("abcdefgh").str();
+
+  space.set_full(true);
+  BOOST_TEST(client.send(Method::Put, put, "efgh").status == 507);
+  space.set_full(false);
+  BOOST_TEST(client.get(location).error_code() == "BLOB_UPLOAD_UNKNOWN");
+  BOOST_TEST(client.send(Method::Put, put, "efgh").error_code() == "BLOB_UPLOAD_UNKNOWN");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

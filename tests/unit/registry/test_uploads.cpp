@@ -34,6 +34,10 @@ BOOST_AUTO_TEST_CASE(chunked_upload_with_content_range) {
   const Reply status = client.get(location);
   BOOST_TEST(status.status == 204);
   BOOST_TEST(status.header("Range") == "0-4");
+  // HEAD asks the same, as distribution answers it (it was 405 here).
+  const Reply head = client.head(location);
+  BOOST_TEST(head.status == 204);
+  BOOST_TEST(head.header("Range") == "0-4");
 
   http::Headers second;
   second.set("Content-Range", "5-10");
@@ -146,6 +150,26 @@ BOOST_AUTO_TEST_CASE(an_abandoned_monolithic_upload_leaves_no_session) {
     BOOST_TEST(call->on_body("hel"));
     BOOST_TEST(storage->uploads->list().size() == 1u);
   }  // dropped without finish(), as a server does when the body cannot be read
+  BOOST_TEST(storage->uploads->list().empty());
+}
+
+// The same for a final PUT whose body never arrived whole (dropped without finish(), as a server does when the body
+// cannot be read): kept, the session held the part that came, and the client's retry appended it again.
+BOOST_AUTO_TEST_CASE(an_abandoned_final_put_ends_its_session) {
+  const std::string location = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
+  const std::string id = location.substr(location.rfind('/') + 1);
+  const oci::Digest digest = oci::digest_of("hello");
+  http::Request request;
+  request.method = Method::Put;
+  request.target = location + "?digest=" + digest.str();
+  request.path = location;
+  request.query = "digest=" + digest.str();
+  request.content_length = 5;
+  {
+    std::unique_ptr<http::Call> call = registry.start(std::move(request));
+    BOOST_TEST(call->on_body("hel"));
+  }
+  BOOST_TEST(client.get(location).error_code() == "BLOB_UPLOAD_UNKNOWN");
   BOOST_TEST(storage->uploads->list().empty());
 }
 
