@@ -58,7 +58,8 @@ Request classify_repository_route(http::Method method, std::string_view rest, co
     return valid(request);
   }
   if (n >= 4 && s[n - 3] == "blobs" && s[n - 2] == "uploads" && !s[n - 1].empty() &&
-      (method == Method::Get || method == Method::Patch || method == Method::Put || method == Method::Delete))
+      (method == Method::Get || method == Method::Head || method == Method::Patch || method == Method::Put ||
+       method == Method::Delete))
     return valid(with(Operation::Upload, repository(3)));
   if (n >= 3 && s[n - 2] == "blobs" && !s[n - 1].empty()) {
     if (method == Method::Get || method == Method::Head) return valid(with(Operation::PullBlob, repository(2)));

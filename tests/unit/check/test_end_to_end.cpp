@@ -134,6 +134,7 @@ BOOST_AUTO_TEST_CASE(every_decision_of_a_real_hierarchy_agrees_with_the_oracle) 
       {http::Method::Delete, "/v2/samples/app/manifests/no-such-tag"},
       {http::Method::Post, "/v2/samples/app/blobs/uploads/"},
       {http::Method::Post, "/v2/samples/app/blobs/uploads/?mount=" + other_layer + "&from=other/x"},
+      {http::Method::Head, "/v2/samples/app/blobs/uploads/no-such-session"},
       {http::Method::Get, "/metrics"},
   };
   const std::vector<std::string> nodes = {"cloud:5000", "middle:5000", "edge1:5000", "other:5000"};
