@@ -95,7 +95,21 @@ std::unique_ptr<BlobReader> DiskBlobStore::open(const Digest& digest) {
 
 BlobInfo DiskBlobStore::put(std::string_view bytes) {
   const BlobInfo info{oci::digest_of(bytes), bytes.size()};
-  if (holds_exactly(path_of(info.digest), bytes)) return info;  // idempotent: the same digest names the same bytes
+  const std::filesystem::path target = path_of(info.digest);
+  if (holds_exactly(target, bytes)) {  // idempotent: the same digest names the same bytes
+    // Found, but perhaps just renamed in by another thread that has not synced its directory yet: synced here before
+    // this put is acknowledged (rarely: only while such an adoption is in flight).
+    bool in_flight = false;
+    {
+      std::lock_guard lock(mutex_);
+      in_flight = being_adopted_.contains(target.string()) || !durable_fan_outs_.contains(target.parent_path().string());
+    }
+    if (in_flight) {
+      make_fan_out_durable(target.parent_path());
+      sync_directory(target.parent_path());
+    }
+    return info;
+  }
   File file = File::create_temporary(temporary_, "put-");
   const std::filesystem::path temporary = file.path();
   try {
@@ -114,14 +128,43 @@ BlobInfo DiskBlobStore::put(std::string_view bytes) {
 void DiskBlobStore::adopt(const std::filesystem::path& file, const Digest& digest) {
   const std::filesystem::path target = path_of(digest);
   const std::filesystem::path directory = target.parent_path();
-  if (make_directory(directory)) sync_directory(directory.parent_path());
+  make_fan_out_durable(directory);
   // The file was checked against `digest`, so it replaces whatever the target holds: the same bytes, or bytes damaged
   // on disk since, which a client's push of the right ones thus repairs. rename(2) replaces atomically: a reader
   // keeps the file it opened, and a concurrent adopt of the same digest leaves one whole file either way.
-  std::error_code error;
-  std::filesystem::rename(file, target, error);
-  if (error) throw_io_error("cannot rename " + file.string() + " to", target, error.value());
-  sync_directory(directory);
+  const std::string key = target.string();
+  {
+    std::lock_guard lock(mutex_);
+    being_adopted_.insert(key);
+  }
+  const auto adopted = [&] {
+    std::lock_guard lock(mutex_);
+    being_adopted_.erase(being_adopted_.find(key));
+  };
+  try {
+    std::error_code error;
+    std::filesystem::rename(file, target, error);
+    if (error) throw_io_error("cannot rename " + file.string() + " to", target, error.value());
+    sync_directory(directory);
+  } catch (...) {
+    adopted();
+    throw;
+  }
+  adopted();
+}
+
+void DiskBlobStore::make_fan_out_durable(const std::filesystem::path& directory) {
+  const std::string key = directory.string();
+  {
+    std::lock_guard lock(mutex_);
+    if (durable_fan_outs_.contains(key)) return;
+  }
+  // Made here or found made (by another thread, or before a restart that may have come before its sync): its entry
+  // is synced either way, once per directory and process.
+  make_directory(directory);
+  sync_directory(directory.parent_path());
+  std::lock_guard lock(mutex_);
+  durable_fan_outs_.insert(key);
 }
 
 bool DiskBlobStore::remove(const Digest& digest) {

@@ -3,6 +3,9 @@
 // written elsewhere on the same filesystem, fsynced, renamed into place, and the directory fsynced. See disk_storage.cpp
 // for the whole data directory.
 #include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "reference/storage/storage.h"
 
@@ -29,8 +32,18 @@ class DiskBlobStore final : public BlobStore {
   void adopt(const std::filesystem::path& file, const Digest& digest);
 
  private:
+  // Makes the blob's fan-out directory, and its entry in its parent durable, once per directory and process: a thread
+  // that found the directory made by another (EEXIST) renamed its blob in, synced the fan-out directory and
+  // acknowledged while the maker had not yet synced the parent, and a power loss then lost an acknowledged blob.
+  void make_fan_out_durable(const std::filesystem::path& directory);
+
   std::filesystem::path root_;
   std::filesystem::path temporary_;
+  std::mutex mutex_;
+  std::set<std::string> durable_fan_outs_;  // fan-out directories whose entry is known synced in this process
+  // Blobs renamed into place whose directory is not synced yet: a put() of the same bytes that finds one must not
+  // acknowledge before that sync (it wrote nothing, and skipped the sync that would have covered it).
+  std::multiset<std::string> being_adopted_;
 };
 
 }  // namespace outpost::storage
