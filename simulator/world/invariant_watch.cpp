@@ -260,7 +260,18 @@ void InvariantWatch::on_request(const RequestEvent& event) {
       uploaded_to_[*digest].insert(std::string(path.substr(4, uploads - 4)));
   if (!blob || (event.method != http::Method::Get && event.method != http::Method::Head)) return;
   const auto candidates = blob_candidates_.find(blob_key(event.to, event.from, event.method, path));
-  if (candidates == blob_candidates_.end()) return;  // refused, or never reached a decision
+  if (candidates == blob_candidates_.end()) {
+    // Refused, or never reached a decision: then it must not have been served either. A handler that served a blob
+    // its decision refused, or a route that never asked, escaped every check that reads decisions alone.
+    if (event.status == 200 || event.status == 206) {
+      ++reads_checked_;
+      log_.report(done, event.to, check::invariant::kNoReadWithoutRight,
+                  std::string(http::method_name(event.method)) + " " + std::string(path) + " by " + event.from +
+                      " was answered " + std::to_string(event.status) +
+                      " without a decision that allowed it (SPEC 3.6)");
+    }
+    return;
+  }
   const BlobCandidate candidate = std::move(candidates->second.front());
   candidates->second.pop_front();
   if (candidates->second.empty()) blob_candidates_.erase(candidates);

@@ -167,7 +167,9 @@ BOOST_AUTO_TEST_CASE(a_blob_served_through_a_repository_that_never_held_it_break
   world.workload().fire(item);
   BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
   BOOST_TEST(world.workload().stats().pulls_ok == 1u);
-  BOOST_TEST(world.invariants().held(), world.invariants().log().summary());  // nothing paired yet
+  // The answers the client heard name apps/web, which no decision allowed: each is a blob served without one.
+  const check::ViolationLog& log = world.invariants().log();
+  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == named->size(), log.summary());
   for (const std::string& digest : *named) {
     RequestEvent served;
     served.sent = served.done = world.loop().now();
@@ -177,14 +179,49 @@ BOOST_AUTO_TEST_CASE(a_blob_served_through_a_repository_that_never_held_it_break
     served.status = 200;
     world.invariants().on_request(served);
   }
-  const check::ViolationLog& log = world.invariants().log();
-  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == named->size(), log.summary());
-  BOOST_TEST(log.violations().size() == named->size(), log.summary());  // nothing else
-  const check::Violation& first = log.violations().front();
+  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == 2 * named->size(), log.summary());
+  BOOST_TEST(log.violations().size() == 2 * named->size(), log.summary());  // nothing else
+  BOOST_REQUIRE(log.violations().size() > named->size());
+  const check::Violation& first = log.violations()[named->size()];  // the first read the lie paired
   BOOST_TEST(first.seed == 6u);
   BOOST_TEST(first.node == "line1:5000");
   BOOST_TEST(contains(first.detail, "through apps/other"), first.detail);
   BOOST_TEST(contains(first.detail, "does not hold the blob"), first.detail);
+}
+
+// A node that serves blobs with no decision allowing them (here: line1's decisions on blob reads never reach the checks,
+// as for a route that never asks its policy, or a handler that serves what its decision refused) breaks (vii) at each
+// blob its client is answered. Checks that read decisions alone never saw it.
+BOOST_AUTO_TEST_CASE(a_blob_served_without_a_decision_allowing_it_breaks_the_read_invariant) {
+  World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "2m"}}), 7);
+  world.configure_node = [](const std::string& node, node::NodeOptions& options) {
+    if (node != "line1") return;
+    options.decision_observer = [honest = options.decision_observer](const registry::DecisionRecord& record) {
+      if (record.request.path.find("/blobs/sha256:") != std::string::npos) return;  // never told
+      honest(record);
+    };
+  };
+  world.build();
+  const auto pushed = world.push_now("cloud", "apps/web", "v1");
+  BOOST_REQUIRE(pushed.has_value());
+  BOOST_TEST(world.run_until([&] { return world.read_node("line1").content.count("apps/web") == 1; }, 5min));
+  BOOST_TEST(world.invariants().held(), world.invariants().log().summary());
+  const auto named = check::stored_manifest(world.host("cloud").storage(), "apps/web", pushed->digest);
+  BOOST_REQUIRE(named.has_value());
+
+  WorkloadItem item;
+  item.where = "test";
+  item.action = PullAction{"line1", "line1-client", {"apps/web"}};
+  world.workload().fire(item);
+  BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
+  BOOST_TEST(world.workload().stats().pulls_ok == 1u);
+  const check::ViolationLog& log = world.invariants().log();
+  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == named->size(), log.summary());
+  BOOST_TEST(log.violations().size() == named->size(), log.summary());  // nothing else
+  BOOST_REQUIRE(!log.violations().empty());
+  const check::Violation& first = log.violations().front();
+  BOOST_TEST(first.node == "line1:5000");
+  BOOST_TEST(contains(first.detail, "without a decision that allowed it"), first.detail);
 }
 
 // A retag (the workload's `tag` action) travels as a tag: its manifest is usually at the parent long before, and
