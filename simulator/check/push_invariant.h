@@ -32,7 +32,7 @@ class PushInvariant {
   PushInvariant(ViolationLog& log, Nanoseconds deadline);
 
   void acknowledged(AcknowledgedPush push);
-  // Deleted on purpose since (a delete at the cloud, an untag and gc): no longer expected there.
+  // Deleted by digest on purpose since (at the cloud, or at a node, the delete going up): no longer expected there.
   void withdrawn(std::string_view repository, std::string_view digest);
   // Faults healed at `when`: pushes held back by them have until when + deadline.
   void healed(WallTime when);

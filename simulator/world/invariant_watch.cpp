@@ -310,7 +310,10 @@ void InvariantWatch::on_push_acknowledged(const PushEvent& event) {
 
 void InvariantWatch::on_delete(const DeleteEvent& event) {
   tick();
-  pushes_.withdrawn(event.repository, event.digest);
+  // Only a delete by digest takes the manifest away: an untag leaves it at the cloud (this registry collects blobs,
+  // never manifests), where every push of it is still expected. Withdrawn on an untag, a node that turned an untag
+  // into a delete of the manifest, on both sides, broke no check (found in review).
+  if (event.reference == event.digest) pushes_.withdrawn(event.repository, event.digest);
 }
 
 void InvariantWatch::on_management(const ManagementEvent& event) {

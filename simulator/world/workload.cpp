@@ -139,8 +139,11 @@ Task<void> delete_task(OciEndpoint endpoint, std::string node, std::string repos
     ++stats->deletes_acknowledged;
   else
     ++stats->deletes_failed;  // no answer: counted as failed, and taken back all the same
-  std::erase_if(*acknowledged,
-                [&](const AcknowledgedPush& push) { return push.repository == repository && push.digest == digest; });
+  // An untag takes back the push of that tag only: the manifest stays, under any other tag a push gave it.
+  const bool untag = reference != digest;
+  std::erase_if(*acknowledged, [&](const AcknowledgedPush& push) {
+    return push.repository == repository && push.digest == digest && (!untag || push.tag == reference);
+  });
   observer->on_delete(DeleteEvent{loop->now(), node, repository, reference, digest, status == 202});
 }
 

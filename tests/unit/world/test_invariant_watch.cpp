@@ -224,6 +224,38 @@ BOOST_AUTO_TEST_CASE(a_blob_served_without_a_decision_allowing_it_breaks_the_rea
   BOOST_TEST(contains(first.detail, "without a decision that allowed it"), first.detail);
 }
 
+// An untag leaves its manifest at the cloud, where every push of it is still expected (v): a node that turned a client's
+// untag into a delete of the manifest (planted: the manifest removed from the cloud's store by digest, the checks told
+// of an untag) breaks it. The untag withdrew every push of the manifest, and nothing fired (found in review).
+BOOST_AUTO_TEST_CASE(a_manifest_gone_after_an_untag_breaks_the_push_invariant) {
+  World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "2m"}}), 8);
+  world.build();
+  PushAction push;
+  push.node = "cloud";
+  push.repositories = {"apps/web"};
+  push.tag = "v1";
+  push.token = "admin";
+  push.layers = {1, 1};
+  push.layer_size.kind = SizeDistribution::Kind::Fixed;
+  push.layer_size.value = 1024;
+  WorkloadItem item;
+  item.where = "test";
+  item.action = push;
+  world.workload().fire(item);
+  BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
+  BOOST_REQUIRE(world.workload().stats().pushes_acknowledged == 1u);
+  storage::MetadataStore& cloud = *world.host("cloud").storage().metadata;
+  const auto digest = cloud.resolve_tag("apps/web", "v1");
+  BOOST_REQUIRE(digest.has_value());
+
+  BOOST_REQUIRE(cloud.delete_manifest("apps/web", *digest));
+  world.invariants().on_delete(DeleteEvent{world.loop().now(), "cloud", "apps/web", "v1", digest->str(), true});
+  world.settle();
+  const check::ViolationLog& log = world.invariants().log();
+  BOOST_TEST(log.count(check::invariant::kAcknowledgedPushReachesCloud) == 1u, log.summary());
+  BOOST_TEST(contains(log.summary(), "apps/web:v1@" + digest->str()), log.summary());
+}
+
 // A retag (the workload's `tag` action) travels as a tag: its manifest is usually at the parent long before, and
 // counted as arrived by the manifest alone, a retag added a near-zero propagation sample at the first round anyone
 // finished after its acknowledgement, whether the tag had gone up or not.
