@@ -163,22 +163,26 @@ nlohmann::json wait_for_listening(const DaemonProcess& process, const std::files
   const auto exited = [&] {
     exit_status = reap_exit_status(process);
     if (exit_status >= 0) return true;
-    // Exited between that look and this one: our own child stays a zombie until reaped, so it is reaped here for its
-    // status. (daemon_alive() reaped it itself, and the status was lost: "exited" without saying how, now and then.)
-    if (const auto stat = read_proc_stat(process.pid); stat && stat->state == 'Z') {
+    // Exited since that look: our own child stays a zombie until reaped, so it is reaped here for its status. Nothing
+    // here asks daemon_alive(), which reaps too: a child that exited between the looks was reaped there and its
+    // status lost ("exited" without saying how, now and then under the sanitizers).
+    const auto stat = read_proc_stat(process.pid);
+    if (stat && stat->state == 'Z') {
       exit_status = reap_exit_status(process);
-      if (exit_status >= 0) return true;
+      return true;
     }
-    return !daemon_alive(process);
+    if (!stat || stat->state == 'X') return true;                          // gone (reaped by someone else)
+    return process.start_time != 0 && stat->start_time != process.start_time;  // its pid is another process's now
   };
   // A process may log "listening" and exit between the look at its log and the look at its state: once it is gone its
   // log is complete, so the log is read once more before calling it dead.
   const bool listening =
       poll_until(deadline, [&] { return logged_listening() || exited(); }) && (found.is_object() || logged_listening());
   if (listening) return found;
-  const std::string reason = exit_status >= 0       ? describe_exit_status(exit_status)
-                             : !daemon_alive(process) ? "exited"
-                                                      : "did not log \"listening\" in time";
+  const bool gone = exit_status >= 0 || exited();  // (a last look, past the deadline, keeping the status)
+  const std::string reason = exit_status >= 0 ? describe_exit_status(exit_status)
+                             : gone           ? "exited"
+                                              : "did not log \"listening\" in time";
   throw std::runtime_error(what + " " + reason + " (pid " + std::to_string(process.pid) + "); last lines of " +
                            log.string() + ":\n" + log_tail(log));
 }
