@@ -871,11 +871,11 @@ BOOST_AUTO_TEST_CASE(a_move_above_to_an_image_deleted_here_listed_in_a_full_resy
       [&] { return at.world.tag_digest("factory:5000", at.factory, "apps/tool", "2") == other; }, 5min));
   cut(at.world, "factory", true);
   at.world.loop().run_until(at.world.loop().now() + 2min);  // the long poll in flight (30 s) ends before the changes
-  at.deletes_fail = true;
-  at.delete_here(other);
+  at.delete_here(other);  // (its delete cannot go up while the link is cut)
   BOOST_REQUIRE_EQUAL(at.world.push_image("cloud:5000", at.world.admin(), "apps/tool", "1", "other"), other);
   at.world.loop().run_until(at.world.loop().now() + 48h);  // the move's message outlives the one-day TTL
 
+  at.deletes_fail = true;  // nor once it is back, before the resync
   const uint64_t inventories_before = at.world.network().requests_to("cloud:5001", "/gateway/v1/factory/inventory");
   cut(at.world, "factory", false);
   BOOST_REQUIRE(at.world.run_until([&] {
