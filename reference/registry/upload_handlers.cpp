@@ -109,14 +109,20 @@ ExclusiveWriter open_exclusively(Context& context, std::string_view repository, 
 // a monolithic upload's session, whose id its client never learned, is cancelled so, instead of left behind for good.
 class UploadBodyCall final : public http::Call {
  public:
+  // `abandoned` runs when the call ends without finish() (its body never arrived whole), or when closing the writer
+  // failed; with `only_if_written`, only when part of this call's body reached the session (one refused whole leaves
+  // the session as it was, for the client's retry).
   UploadBodyCall(ExclusiveWriter writer, std::function<http::Response(uint64_t size)> complete,
-                 std::function<void()> abandoned = nullptr)
+                 std::function<void()> abandoned = nullptr, bool only_if_written = false)
       : lease_(std::move(writer.lease)),
         writer_(std::move(writer.writer)),
         complete_(std::move(complete)),
-        abandoned_(std::move(abandoned)) {}
+        abandoned_(std::move(abandoned)),
+        start_size_(writer_->size()),
+        only_if_written_(only_if_written) {}
   ~UploadBodyCall() override {
     if (finished_ || !abandoned_) return;
+    if (only_if_written_ && writer_->size() == start_size_) return;
     try {
       writer_.reset();  // closed before the session goes; the lease is still held
       abandoned_();
@@ -129,8 +135,8 @@ class UploadBodyCall final : public http::Call {
     return true;
   }
   http::Response finish() override {
+    writer_->close();  // (a failure here leaves the call abandoned)
     finished_ = true;
-    writer_->close();
     return complete_(writer_->size());
   }
 
@@ -139,6 +145,8 @@ class UploadBodyCall final : public http::Call {
   std::unique_ptr<storage::UploadWriter> writer_;
   std::function<http::Response(uint64_t)> complete_;
   std::function<void()> abandoned_;
+  const uint64_t start_size_;
+  const bool only_if_written_;
   bool finished_ = false;
 };
 
@@ -258,9 +266,9 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
         });
       }
       // As distribution does: a refused commit (DIGEST_INVALID, a failed write) ends the session, and so does a body
-      // that never arrived whole (a write that failed partway, a client gone). Kept, the session would hold what came
-      // of this PUT's body, and the client's retry of the same PUT would append it a second time (DIGEST_INVALID, as
-      // if its content were wrong).
+      // that never arrived whole once part of it is in the session (a write that failed partway, a client gone). Kept,
+      // the session would hold that part, and the client's retry of the same PUT would append it a second time
+      // (DIGEST_INVALID, as if its content were wrong). A body refused whole (a full disk) leaves it for the retry.
       const auto end_session = [&context, id] { cancel_session(context, id); };
       return std::make_unique<UploadBodyCall>(
           std::move(writer),
@@ -273,7 +281,7 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
             }
             return blob_created(repository, *digest);
           },
-          end_session);
+          end_session, /*only_if_written=*/true);
     }
     default:
       throw unsupported_method(request.method, route.label);

@@ -141,13 +141,17 @@ void DiskBlobStore::adopt(const std::filesystem::path& file, const Digest& diges
     std::lock_guard lock(mutex_);
     being_adopted_.erase(being_adopted_.find(key));
   };
+  bool renamed = false;
   try {
     std::error_code error;
     std::filesystem::rename(file, target, error);
     if (error) throw_io_error("cannot rename " + file.string() + " to", target, error.value());
+    renamed = true;
     sync_directory(directory);
   } catch (...) {
-    adopted();
+    // Renamed but its directory not synced: left marked, so that a later put() of the same bytes syncs it before it
+    // is acknowledged.
+    if (!renamed) adopted();
     throw;
   }
   adopted();

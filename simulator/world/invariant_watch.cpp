@@ -259,23 +259,23 @@ void InvariantWatch::on_request(const RequestEvent& event) {
     if (const auto digest = query_value(query, "digest"))
       uploaded_to_[*digest].insert(std::string(path.substr(4, uploads - 4)));
   if (!blob || (event.method != http::Method::Get && event.method != http::Method::Head)) return;
+  // Only a blob served takes an allowed read off the queue: a refusal (401, 403, 429) or a cut answer to another
+  // request with the same key (one client address, several tokens) took the oldest, and the read it belonged to,
+  // answered later, was left with none. (An allowed read that was not served stays queued for the next one served.)
+  if (event.status != 200 && event.status != 206) return;
   const auto candidates = blob_candidates_.find(blob_key(event.to, event.from, event.method, path));
   if (candidates == blob_candidates_.end()) {
-    // Refused, or never reached a decision: then it must not have been served either. A handler that served a blob
-    // its decision refused, or a route that never asked, escaped every check that reads decisions alone.
-    if (event.status == 200 || event.status == 206) {
-      ++reads_checked_;
-      log_.report(done, event.to, check::invariant::kNoReadWithoutRight,
-                  std::string(http::method_name(event.method)) + " " + std::string(path) + " by " + event.from +
-                      " was answered " + std::to_string(event.status) +
-                      " without a decision that allowed it (SPEC 3.6)");
-    }
+    // Served, with no decision that allowed it: a handler that served a blob its decision refused, or a route that
+    // never asked, escaped every check that reads decisions alone.
+    ++reads_checked_;
+    log_.report(done, event.to, check::invariant::kNoReadWithoutRight,
+                std::string(http::method_name(event.method)) + " " + std::string(path) + " by " + event.from +
+                    " was answered " + std::to_string(event.status) + " without a decision that allowed it (SPEC 3.6)");
     return;
   }
   const BlobCandidate candidate = std::move(candidates->second.front());
   candidates->second.pop_front();
   if (candidates->second.empty()) blob_candidates_.erase(candidates);
-  if (event.status != 200 && event.status != 206) return;
   check::BlobRead read{candidate.decided, event.to, candidate.authorization, blob->first, blob->second, false, ""};
   if (must_wait()) {
     wait(std::move(read));
