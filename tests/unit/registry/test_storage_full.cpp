@@ -64,14 +64,8 @@ BOOST_AUTO_TEST_CASE(a_final_put_refused_whole_keeps_its_session_for_the_retry) 
 BOOST_AUTO_TEST_CASE(a_final_put_written_in_part_ends_its_session) {
   const std::string location = client.send(Method::Post, "/v2/app/blobs/uploads/").header("Location");
   const oci::Digest digest = oci::digest_of("abcd");
-  http::Request request;
-  request.method = Method::Put;
-  request.target = location + "?digest=" + digest.str();
-  request.path = location;
-  request.query = "digest=" + digest.str();
-  request.content_length = 4;
   {
-    std::unique_ptr<http::Call> call = registry.start(std::move(request));
+    std::unique_ptr<http::Call> call = registry.start(request_for(Method::Put, location + "?digest=" + digest.str(), 4));
     BOOST_TEST(call->on_body("ab"));
     space.set_full(true);
     BOOST_TEST(!call->on_body("cd"));  // the write failed: the call takes no more

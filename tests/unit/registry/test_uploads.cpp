@@ -139,14 +139,9 @@ BOOST_AUTO_TEST_CASE(a_refused_final_put_ends_its_session) {
 // A monolithic upload whose body never arrived whole (its client went away) leaves no session behind: its client
 // never learned the session's id, so nothing could finish or delete it.
 BOOST_AUTO_TEST_CASE(an_abandoned_monolithic_upload_leaves_no_session) {
-  http::Request request;
-  request.method = Method::Post;
-  request.target = "/v2/app/blobs/uploads/?digest=" + oci::digest_of("hello").str();
-  request.path = "/v2/app/blobs/uploads/";
-  request.query = "digest=" + oci::digest_of("hello").str();
-  request.content_length = 5;
   {
-    std::unique_ptr<http::Call> call = registry.start(std::move(request));
+    std::unique_ptr<http::Call> call =
+        registry.start(request_for(Method::Post, "/v2/app/blobs/uploads/?digest=" + oci::digest_of("hello").str(), 5));
     BOOST_TEST(call->on_body("hel"));
     BOOST_TEST(storage->uploads->list().size() == 1u);
   }  // dropped without finish(), as a server does when the body cannot be read
@@ -157,16 +152,9 @@ BOOST_AUTO_TEST_CASE(an_abandoned_monolithic_upload_leaves_no_session) {
 // cannot be read): kept, the session held the part that came, and the client's retry appended it again.
 BOOST_AUTO_TEST_CASE(an_abandoned_final_put_ends_its_session) {
   const std::string location = location_path(client.send(Method::Post, "/v2/app/blobs/uploads/"));
-  const std::string id = location.substr(location.rfind('/') + 1);
   const oci::Digest digest = oci::digest_of("hello");
-  http::Request request;
-  request.method = Method::Put;
-  request.target = location + "?digest=" + digest.str();
-  request.path = location;
-  request.query = "digest=" + digest.str();
-  request.content_length = 5;
   {
-    std::unique_ptr<http::Call> call = registry.start(std::move(request));
+    std::unique_ptr<http::Call> call = registry.start(request_for(Method::Put, location + "?digest=" + digest.str(), 5));
     BOOST_TEST(call->on_body("hel"));
   }
   BOOST_TEST(client.get(location).error_code() == "BLOB_UPLOAD_UNKNOWN");

@@ -17,15 +17,15 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-// A push at line1 (ReadOnly) with its pull-only client token: the node refuses every write of it.
-WorkloadItem push_at_line1() {
+// A client's push of `repository`:v1 (two 1 KiB layers) at `node` with `token`.
+WorkloadItem push_of(const std::string& node, const std::string& repository, const std::string& token) {
   WorkloadItem item;
   item.where = "test";
   PushAction push;
-  push.node = "line1";
-  push.repositories = {"apps/forbidden"};
+  push.node = node;
+  push.repositories = {repository};
   push.tag = "v1";
-  push.token = "line1-client";
+  push.token = token;
   push.layers = {1, 1};
   push.layer_size.kind = SizeDistribution::Kind::Fixed;
   push.layer_size.value = 1024;
@@ -40,6 +40,28 @@ const json& check_named(const json& invariants, std::string_view name) {
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// apps/web:v1 pushed at the cloud and synced down to line1, every invariant holding so far: the digests its manifest
+// names (what a pull at line1 reads).
+std::vector<std::string> web_synced_to_line1(World& world) {
+  const auto pushed = world.push_now("cloud", "apps/web", "v1");
+  BOOST_REQUIRE(pushed.has_value());
+  BOOST_TEST(world.run_until([&] { return world.read_node("line1").content.count("apps/web") == 1; }, 5min));
+  BOOST_TEST(world.invariants().held(), world.invariants().log().summary());
+  const auto named = check::stored_manifest(world.host("cloud").storage(), "apps/web", pushed->digest);
+  BOOST_REQUIRE(named.has_value());
+  return *named;
+}
+
+// A client of line1 pulls apps/web, and it succeeds.
+void pull_web_at_line1(World& world) {
+  WorkloadItem item;
+  item.where = "test";
+  item.action = PullAction{"line1", "line1-client", {"apps/web"}};
+  world.workload().fire(item);
+  BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
+  BOOST_TEST(world.workload().stats().pulls_ok == 1u);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(invariant_watch)
@@ -62,7 +84,7 @@ BOOST_AUTO_TEST_CASE(a_read_only_node_said_to_allow_a_write_breaks_two_invariant
   world.build();
   BOOST_TEST(world.invariants().held(), world.invariants().log().summary());  // the setup itself is clean
   const Nanoseconds pushed_at = world.loop().now();
-  world.workload().fire(push_at_line1());
+  world.workload().fire(push_of("line1", "apps/forbidden", "line1-client"));  // a pull-only token at a ReadOnly node
   BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
   BOOST_TEST(world.workload().stats().pushes_acknowledged == 0u);  // the node did refuse
 
@@ -151,26 +173,16 @@ BOOST_AUTO_TEST_CASE(a_blob_served_through_a_repository_that_never_held_it_break
     };
   };
   world.build();
-  const auto pushed = world.push_now("cloud", "apps/web", "v1");
-  BOOST_REQUIRE(pushed.has_value());
-  BOOST_TEST(world.run_until([&] { return world.read_node("line1").content.count("apps/web") == 1; }, 5min));
-  BOOST_TEST(world.invariants().held(), world.invariants().log().summary());
-  const auto named = check::stored_manifest(world.host("cloud").storage(), "apps/web", pushed->digest);
-  BOOST_REQUIRE(named.has_value());
+  const std::vector<std::string> named = web_synced_to_line1(world);
 
   // A client of line1 pulls the image: every blob comes through apps/web, and line1 reports each read as through
   // apps/other. The checks pair a read with its answer (the same request, answered 200) before judging it; the
   // client's answers name apps/web, so this test hands them the answers that go with the lie.
-  WorkloadItem item;
-  item.where = "test";
-  item.action = PullAction{"line1", "line1-client", {"apps/web"}};
-  world.workload().fire(item);
-  BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
-  BOOST_TEST(world.workload().stats().pulls_ok == 1u);
+  pull_web_at_line1(world);
   // The answers the client heard name apps/web, which no decision allowed: each is a blob served without one.
   const check::ViolationLog& log = world.invariants().log();
-  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == named->size(), log.summary());
-  for (const std::string& digest : *named) {
+  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == named.size(), log.summary());
+  for (const std::string& digest : named) {
     RequestEvent served;
     served.sent = served.done = world.loop().now();
     served.from = "client.line1";
@@ -179,10 +191,10 @@ BOOST_AUTO_TEST_CASE(a_blob_served_through_a_repository_that_never_held_it_break
     served.status = 200;
     world.invariants().on_request(served);
   }
-  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == 2 * named->size(), log.summary());
-  BOOST_TEST(log.violations().size() == 2 * named->size(), log.summary());  // nothing else
-  BOOST_REQUIRE(log.violations().size() > named->size());
-  const check::Violation& first = log.violations()[named->size()];  // the first read the lie paired
+  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == 2 * named.size(), log.summary());
+  BOOST_TEST(log.violations().size() == 2 * named.size(), log.summary());  // nothing else
+  BOOST_REQUIRE(log.violations().size() > named.size());
+  const check::Violation& first = log.violations()[named.size()];  // the first read the lie paired
   BOOST_TEST(first.seed == 6u);
   BOOST_TEST(first.node == "line1:5000");
   BOOST_TEST(contains(first.detail, "through apps/other"), first.detail);
@@ -202,22 +214,11 @@ BOOST_AUTO_TEST_CASE(a_blob_served_without_a_decision_allowing_it_breaks_the_rea
     };
   };
   world.build();
-  const auto pushed = world.push_now("cloud", "apps/web", "v1");
-  BOOST_REQUIRE(pushed.has_value());
-  BOOST_TEST(world.run_until([&] { return world.read_node("line1").content.count("apps/web") == 1; }, 5min));
-  BOOST_TEST(world.invariants().held(), world.invariants().log().summary());
-  const auto named = check::stored_manifest(world.host("cloud").storage(), "apps/web", pushed->digest);
-  BOOST_REQUIRE(named.has_value());
-
-  WorkloadItem item;
-  item.where = "test";
-  item.action = PullAction{"line1", "line1-client", {"apps/web"}};
-  world.workload().fire(item);
-  BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
-  BOOST_TEST(world.workload().stats().pulls_ok == 1u);
+  const std::vector<std::string> named = web_synced_to_line1(world);
+  pull_web_at_line1(world);
   const check::ViolationLog& log = world.invariants().log();
-  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == named->size(), log.summary());
-  BOOST_TEST(log.violations().size() == named->size(), log.summary());  // nothing else
+  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == named.size(), log.summary());
+  BOOST_TEST(log.violations().size() == named.size(), log.summary());  // nothing else
   BOOST_REQUIRE(!log.violations().empty());
   const check::Violation& first = log.violations().front();
   BOOST_TEST(first.node == "line1:5000");
@@ -230,18 +231,7 @@ BOOST_AUTO_TEST_CASE(a_blob_served_without_a_decision_allowing_it_breaks_the_rea
 BOOST_AUTO_TEST_CASE(a_manifest_gone_after_an_untag_breaks_the_push_invariant) {
   World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "2m"}}), 8);
   world.build();
-  PushAction push;
-  push.node = "cloud";
-  push.repositories = {"apps/web"};
-  push.tag = "v1";
-  push.token = "admin";
-  push.layers = {1, 1};
-  push.layer_size.kind = SizeDistribution::Kind::Fixed;
-  push.layer_size.value = 1024;
-  WorkloadItem item;
-  item.where = "test";
-  item.action = push;
-  world.workload().fire(item);
+  world.workload().fire(push_of("cloud", "apps/web", "admin"));
   BOOST_TEST(world.run_until([&] { return world.workload().running() == 0; }, 1min));
   BOOST_REQUIRE(world.workload().stats().pushes_acknowledged == 1u);
   storage::MetadataStore& cloud = *world.host("cloud").storage().metadata;
