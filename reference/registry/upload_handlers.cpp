@@ -131,7 +131,20 @@ class UploadBodyCall final : public http::Call {
     }
   }
   bool on_body(std::string_view piece) override {
-    writer_->write(piece);
+    try {
+      writer_->write(piece);
+    } catch (const storage::StorageError&) {
+      // A write that failed (a full disk) takes back what this request wrote: the session stays as it was before
+      // it, so the client's retry of the same chunk or PUT fits (a part kept made a retry with the same
+      // Content-Range 416, and one without it append that part twice). When even that fails, the part stays, and a
+      // final PUT ends the session (abandoned).
+      try {
+        writer_->discard_since_open();
+      } catch (const std::exception& error) {
+        log::warn("an upload's failed write could not be taken back", {{"error", error.what()}});
+      }
+      throw;
+    }
     return true;
   }
   http::Response finish() override {

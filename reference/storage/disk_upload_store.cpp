@@ -52,6 +52,7 @@ class DiskUploadWriter final : public UploadWriter {
         id_(std::move(id)),
         file_(std::move(file)),
         size_(size),
+        opened_at_(size),
         writeback_from_(size),
         state_(std::move(state)),
         written_(written) {}
@@ -93,6 +94,14 @@ class DiskUploadWriter final : public UploadWriter {
   // The bytes are in the file already (get() reports its size); closing hands the running hash back to the store.
   void close() override { finish(); }
 
+  void discard_since_open() override {
+    if (closed_) throw std::logic_error("discard on a closed upload writer");
+    state_.reset();  // it hashed bytes that go: commit hashes the file again
+    file_.truncate(opened_at_);
+    size_ = opened_at_;
+    writeback_from_ = std::min(writeback_from_, opened_at_);
+  }
+
  private:
   void finish() {
     if (closed_) return;
@@ -105,6 +114,7 @@ class DiskUploadWriter final : public UploadWriter {
   std::string id_;
   File file_;
   uint64_t size_;
+  const uint64_t opened_at_;  // the session's size when this writer opened
   uint64_t writeback_from_;  // bytes before this offset have had their write-back started
   std::optional<DiskUploadStore::HashState> state_;
   WallTime written_;  // the session's last write as its row records it

@@ -8,15 +8,20 @@ namespace {
 class MemoryUploadWriter final : public UploadWriter {
  public:
   MemoryUploadWriter(MemoryUploadStore& store, std::string id, uint64_t size)
-      : store_(store), id_(std::move(id)), size_(size) {}
+      : store_(store), id_(std::move(id)), size_(size), opened_at_(size) {}
   void write(std::string_view bytes) override { size_ = store_.append(id_, bytes); }
   uint64_t size() const override { return size_; }
   void close() override {}
+  void discard_since_open() override {
+    store_.truncate(id_, opened_at_);
+    size_ = opened_at_;
+  }
 
  private:
   MemoryUploadStore& store_;
   std::string id_;
   uint64_t size_;
+  const uint64_t opened_at_;
 };
 }  // namespace
 
@@ -57,6 +62,14 @@ uint64_t MemoryUploadStore::append(std::string_view id, std::string_view bytes) 
     session.written = now;
   if (session.hasher) session.hasher->update(bytes);
   return session.bytes.size();
+}
+
+void MemoryUploadStore::truncate(std::string_view id, uint64_t size) {
+  std::lock_guard lock(mutex_);
+  Session& session = find(id);
+  if (size >= session.bytes.size()) return;
+  session.bytes.resize(size);
+  session.hasher.reset();  // it had hashed the bytes cut: commit hashes what is left
 }
 
 BlobInfo MemoryUploadStore::commit(std::string_view id, const Digest& expected) {

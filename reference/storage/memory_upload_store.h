@@ -27,6 +27,8 @@ class MemoryUploadStore final : public UploadStore {
 
   // Called by writers: appends to the session, throws UnknownUpload when it ended meanwhile. Returns the new size.
   uint64_t append(std::string_view id, std::string_view bytes);
+  // Called by writers taking back what they wrote: the session cut to `size` bytes.
+  void truncate(std::string_view id, uint64_t size);
 
  private:
   struct Session {

@@ -92,6 +92,10 @@ void File::sync() {
   if (::fsync(fd_) != 0) throw_io_error("cannot fsync", path_, errno);
 }
 
+void File::truncate(uint64_t size) {
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw_io_error("cannot truncate", path_, errno);
+}
+
 void File::start_writeback(uint64_t offset, uint64_t length) noexcept {
   if (fd_ >= 0) (void)::sync_file_range(fd_, static_cast<off64_t>(offset), static_cast<off64_t>(length),
                                         SYNC_FILE_RANGE_WRITE);

@@ -39,6 +39,7 @@ class File {
   size_t read_at(uint64_t offset, std::span<char> out) const;  // pread until full or end of file
   void write_all(std::string_view bytes);                   // write(2) until everything is written
   void sync();                                              // fsync(2)
+  void truncate(uint64_t size);                             // ftruncate(2)
   // Asks the kernel to start writing these bytes to the device now (Linux sync_file_range, SYNC_FILE_RANGE_WRITE),
   // without waiting. Only a hint that spreads the write-back over the time the bytes arrive, so that the sync() that
   // makes them durable has little left to wait for; failures are ignored (sync() reports what matters).

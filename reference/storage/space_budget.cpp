@@ -98,13 +98,20 @@ class BudgetedUploadWriter final : public UploadWriter {
       budget_.release(bytes.size());
       throw;
     }
+    written_ += bytes.size();
   }
   uint64_t size() const override { return inner_->size(); }
   void close() override { inner_->close(); }
+  void discard_since_open() override {
+    inner_->discard_since_open();
+    budget_.release(written_);
+    written_ = 0;
+  }
 
  private:
   std::unique_ptr<UploadWriter> inner_;
   SpaceBudget& budget_;
+  uint64_t written_ = 0;  // claimed by this writer's writes
 };
 
 class BudgetedUploadStore final : public UploadStore {

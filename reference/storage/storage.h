@@ -105,6 +105,10 @@ class UploadWriter {
   virtual uint64_t size() const = 0;  // session size including what this writer wrote
   // Makes written bytes visible to get()/commit(). Called once the request body ended; not a durability point.
   virtual void close() = 0;
+  // Takes back every byte this writer wrote, the session left as it was when the writer opened: a request whose body
+  // could not be written whole (a full disk) leaves nothing of it, so that the client's retry of the same request
+  // fits. Throws StorageError when it cannot (the caller then ends the session instead).
+  virtual void discard_since_open() = 0;
 };
 
 // Upload session ids, in bytes of randomness (hex-encoded in the id): 128 bits, so an id cannot be guessed to hijack

@@ -36,6 +36,34 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(ids_follow_the_random_seam, Backend, Backends) {
   BOOST_TEST(node.uploads().create("r").id == same_seed.hex(16));
 }
 
+// What a writer takes back is what it wrote, no more: the session as it was when it opened, its commit right (the
+// running hash had taken the bytes that went).
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_writer_takes_back_what_it_wrote, Backend, Backends) {
+  Node<Backend> node;
+  const std::string id = node.uploads().create("r").id;
+  {
+    auto first = node.uploads().open_writer(id);
+    first->write("abc");
+    first->close();
+  }
+  {
+    auto second = node.uploads().open_writer(id);
+    second->write("de");
+    second->write("f");
+    second->discard_since_open();
+    BOOST_TEST(second->size() == 3u);
+    second->close();
+  }
+  BOOST_TEST(node.uploads().get(id)->size == 3u);
+  {
+    auto third = node.uploads().open_writer(id);
+    third->write("xyz");
+    third->close();
+  }
+  BOOST_TEST(node.uploads().commit(id, sha256("abcxyz")).size == 6u);
+  BOOST_TEST(read_blob(node.blobs(), sha256("abcxyz")) == std::optional<std::string>("abcxyz"));
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(chunks_from_several_writers_then_commit, Backend, Backends) {
   Node<Backend> node;
   const std::string id = node.uploads().create("r").id;
