@@ -278,10 +278,11 @@ std::unique_ptr<http::Call> continue_upload(Context& context, const http::Reques
           return session_response(202, repository, id, size);
         });
       }
-      // As distribution does: a refused commit (DIGEST_INVALID, a failed write) ends the session, and so does a body
-      // that never arrived whole once part of it is in the session (a write that failed partway, a client gone). Kept,
-      // the session would hold that part, and the client's retry of the same PUT would append it a second time
-      // (DIGEST_INVALID, as if its content were wrong). A body refused whole (a full disk) leaves it for the retry.
+      // As distribution does: a refused commit (DIGEST_INVALID, a failed write in it) ends the session, and so does a
+      // body that never arrived whole once part of it is in the session (a client gone; a failed write whose part
+      // could not be taken back, see on_body). Kept, the session would hold that part, and the client's retry of the
+      // same PUT would append it a second time (DIGEST_INVALID, as if its content were wrong). A body refused whole,
+      // or whose part was taken back, leaves the session for the retry.
       const auto end_session = [&context, id] { cancel_session(context, id); };
       return std::make_unique<UploadBodyCall>(
           std::move(writer),

@@ -107,7 +107,8 @@ class UploadWriter {
   virtual void close() = 0;
   // Takes back every byte this writer wrote, the session left as it was when the writer opened: a request whose body
   // could not be written whole (a full disk) leaves nothing of it, so that the client's retry of the same request
-  // fits. Throws StorageError when it cannot (the caller then ends the session instead).
+  // fits. Throws when it cannot (the session ended meanwhile, an I/O error): a PATCH then keeps the part it wrote, and
+  // a final PUT ends its session.
   virtual void discard_since_open() = 0;
 };
 

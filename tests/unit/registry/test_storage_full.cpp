@@ -67,6 +67,7 @@ BOOST_AUTO_TEST_CASE(a_final_put_the_disk_fills_under_takes_back_what_it_wrote) 
   range.set("Content-Range", "0-3");
   BOOST_TEST(client.send(Method::Patch, location, "abcd", range).status == 202);
   const std::string put = location + "?digest=" + oci::digest_of("abcdefgh").str();
+  const uint64_t used_before = space.used();
   {
     std::unique_ptr<http::Call> call = registry.start(request_for(Method::Put, put, 4));
     BOOST_TEST(call->on_body("ef"));
@@ -76,6 +77,7 @@ BOOST_AUTO_TEST_CASE(a_final_put_the_disk_fills_under_takes_back_what_it_wrote) 
   }
   space.set_full(false);
   BOOST_TEST(client.get(location).header("Range") == "0-3");
+  BOOST_TEST(space.used() == used_before);  // what was taken back is no longer counted as used
   BOOST_TEST(client.send(Method::Put, put, "efgh").status == 201);
 }
 
