@@ -118,13 +118,19 @@ int reap_exit_status(const DaemonProcess& process) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-bool daemon_alive(const DaemonProcess& process) {
-  if (process.pid <= 0) return false;
-  reap_exit_status(process);  // our own exited child: reaped here, so its stat entry disappears
-  const auto stat = read_proc_stat(process.pid);
+namespace {
+// What /proc says of the daemon, without reaping it: running, and still the process started (not its pid reused).
+bool running_per_stat(const DaemonProcess& process, const std::optional<ProcStat>& stat) {
   if (!stat) return false;
   if (stat->state == 'Z' || stat->state == 'X') return false;  // exited, waiting for a parent that is not us
   return process.start_time == 0 || stat->start_time == process.start_time;
+}
+}  // namespace
+
+bool daemon_alive(const DaemonProcess& process) {
+  if (process.pid <= 0) return false;
+  reap_exit_status(process);  // our own exited child: reaped here, so its stat entry disappears
+  return running_per_stat(process, read_proc_stat(process.pid));
 }
 
 std::string log_tail(const std::filesystem::path& log, size_t lines) {
@@ -171,8 +177,7 @@ nlohmann::json wait_for_listening(const DaemonProcess& process, const std::files
       exit_status = reap_exit_status(process);
       return true;
     }
-    if (!stat || stat->state == 'X') return true;                          // gone (reaped by someone else)
-    return process.start_time != 0 && stat->start_time != process.start_time;  // its pid is another process's now
+    return !running_per_stat(process, stat);  // gone (reaped by someone else), or its pid is another process's now
   };
   // A process may log "listening" and exit between the look at its log and the look at its state: once it is gone its
   // log is complete, so the log is read once more before calling it dead.
