@@ -63,6 +63,7 @@ class DiskUploadWriter final : public UploadWriter {
     } catch (...) {
       // Losing the hash state only means commit reads the file again.
     }
+    store_.writer_closed(id_);
   }
 
   void write(std::string_view bytes) override {
@@ -254,14 +255,30 @@ std::optional<UploadState> DiskUploadStore::get(std::string_view id) {
 }
 
 std::unique_ptr<UploadWriter> DiskUploadStore::open_writer(std::string_view id) {
-  const auto row = find_row(id);
-  if (!row) throw UnknownUpload("unknown upload " + std::string(id));
-  File file = File::open_if_exists(data_path(id), O_WRONLY | O_APPEND);
-  if (!file) throw UnknownUpload("unknown upload " + std::string(id));
-  const uint64_t size = file.size();
-  auto state = take_hash_state(id, size);
-  return std::make_unique<DiskUploadWriter>(*this, std::string(id), std::move(file), size, std::move(state),
-                                            row->written);
+  // Counted open before the row is looked up, under the mutex cancel_idle holds while it removes the row: gc either
+  // sees this writer and keeps the session, or removed the row first and the lookup below fails.
+  {
+    std::lock_guard lock(mutex_);
+    ++writers_open_[std::string(id)];
+  }
+  try {
+    const auto row = find_row(id);
+    if (!row) throw UnknownUpload("unknown upload " + std::string(id));
+    File file = File::open_if_exists(data_path(id), O_WRONLY | O_APPEND);
+    if (!file) throw UnknownUpload("unknown upload " + std::string(id));
+    const uint64_t size = file.size();
+    auto state = take_hash_state(id, size);
+    return std::make_unique<DiskUploadWriter>(*this, std::string(id), std::move(file), size, std::move(state),
+                                              row->written);
+  } catch (...) {
+    writer_closed(id);
+    throw;
+  }
+}
+
+void DiskUploadStore::writer_closed(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  if (auto it = writers_open_.find(id); it != writers_open_.end() && --it->second == 0) writers_open_.erase(it);
 }
 
 std::optional<DiskUploadStore::HashState> DiskUploadStore::take_hash_state(std::string_view id, uint64_t size) {
@@ -315,11 +332,13 @@ bool DiskUploadStore::cancel(std::string_view id) { return remove_session(id, st
 bool DiskUploadStore::cancel_idle(std::string_view id, WallTime before) { return remove_session(id, before); }
 
 // The row first, then the file (recover() reads a file without a row as cancelled). With `idle_before`, the row goes
-// only if the session's last write is older: decided in the same statement, so a chunk recorded meanwhile keeps it.
+// only if the session's last write is older: decided in the same statement, so a chunk recorded meanwhile keeps it;
+// and not while a writer is open on it.
 bool DiskUploadStore::remove_session(std::string_view id, std::optional<WallTime> idle_before) {
   if (!plausible_id(id)) return false;
   {
     std::lock_guard lock(mutex_);
+    if (idle_before && writers_open_.contains(id)) return false;
     std::lock_guard database_lock(database_->mutex);
     if (idle_before) {
       database_->connection

@@ -39,6 +39,8 @@ class DiskUploadStore final : public UploadStore {
   // Writers: bytes arrived in session `id`. Records the time when the one recorded is kWrittenResolution old or more,
   // so a stream of chunks costs one database commit an hour. Returns the time recorded now or before.
   WallTime note_written(std::string_view id, WallTime recorded);
+  // Writers: the writer of session `id` is gone (see writers_open_).
+  void writer_closed(std::string_view id);
 
  private:
   struct Row {
@@ -62,9 +64,12 @@ class DiskUploadStore final : public UploadStore {
   const Clock& clock_;
   Random& random_;
 
-  // Guards hash_states_ and the use of random_. Lock order: this mutex before the database mutex.
+  // Guards hash_states_, writers_open_ and the use of random_. Lock order: this mutex before the database mutex.
   std::mutex mutex_;
   std::map<std::string, HashState, std::less<>> hash_states_;
+  // Writers open per session: a session a request is writing to is not idle, whatever its row's last write says (a
+  // PATCH resuming a session idle for a day has written nothing yet when gc looks).
+  std::map<std::string, unsigned, std::less<>> writers_open_;
 };
 
 }  // namespace outpost::storage

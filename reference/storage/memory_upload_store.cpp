@@ -9,6 +9,7 @@ class MemoryUploadWriter final : public UploadWriter {
  public:
   MemoryUploadWriter(MemoryUploadStore& store, std::string id, uint64_t size)
       : store_(store), id_(std::move(id)), size_(size), opened_at_(size) {}
+  ~MemoryUploadWriter() override { store_.writer_closed(id_); }
   void write(std::string_view bytes) override { size_ = store_.append(id_, bytes); }
   uint64_t size() const override { return size_; }
   void close() override {}
@@ -49,8 +50,10 @@ std::optional<UploadState> MemoryUploadStore::get(std::string_view id) {
 
 std::unique_ptr<UploadWriter> MemoryUploadStore::open_writer(std::string_view id) {
   std::lock_guard lock(mutex_);
-  const Session& session = find(id);
-  return std::make_unique<MemoryUploadWriter>(*this, std::string(id), session.bytes.size());
+  Session& session = find(id);
+  auto writer = std::make_unique<MemoryUploadWriter>(*this, std::string(id), session.bytes.size());
+  ++session.writers_open;
+  return writer;
 }
 
 uint64_t MemoryUploadStore::append(std::string_view id, std::string_view bytes) {
@@ -70,6 +73,12 @@ void MemoryUploadStore::truncate(std::string_view id, uint64_t size) {
   if (size >= session.bytes.size()) return;
   session.bytes.resize(size);
   session.hasher.reset();  // it had hashed the bytes cut: commit hashes what is left
+}
+
+void MemoryUploadStore::writer_closed(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  // A session committed or cancelled while its writer was open is gone, with its count.
+  if (auto it = sessions_.find(id); it != sessions_.end() && it->second.writers_open > 0) --it->second.writers_open;
 }
 
 BlobInfo MemoryUploadStore::commit(std::string_view id, const Digest& expected) {
@@ -102,7 +111,7 @@ bool MemoryUploadStore::cancel(std::string_view id) {
 bool MemoryUploadStore::cancel_idle(std::string_view id, WallTime before) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(id);
-  if (it == sessions_.end() || it->second.written >= before) return false;
+  if (it == sessions_.end() || it->second.written >= before || it->second.writers_open > 0) return false;
   sessions_.erase(it);
   return true;
 }

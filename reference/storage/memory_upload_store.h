@@ -29,6 +29,8 @@ class MemoryUploadStore final : public UploadStore {
   uint64_t append(std::string_view id, std::string_view bytes);
   // Called by writers taking back what they wrote: the session cut to `size` bytes.
   void truncate(std::string_view id, uint64_t size);
+  // Called by a writer as it goes (see writers_open).
+  void writer_closed(std::string_view id);
 
  private:
   struct Session {
@@ -38,6 +40,9 @@ class MemoryUploadStore final : public UploadStore {
     std::string bytes;
     // The running sha256 of all of `bytes`; dropped once consumed by a failed commit, after which commit hashes again.
     std::optional<oci::Hasher> hasher{std::in_place, oci::DigestAlgorithm::Sha256};
+    // Writers opened and not yet gone: a session a request is writing to is not idle, whatever its last write says
+    // (a PATCH resuming a session idle for a day has written nothing yet when gc looks).
+    unsigned writers_open = 0;
   };
   Session& find(std::string_view id);  // mutex held; throws UnknownUpload
 

@@ -126,8 +126,9 @@ class UploadStore {
   // ends the session. On DigestMismatch the session stays as it was.
   virtual BlobInfo commit(std::string_view id, const Digest& expected) = 0;
   virtual bool cancel(std::string_view id) = 0;
-  // As cancel, only while the session's last bytes (UploadState::written) came before `before`: garbage collection
-  // decides from a listing, and a client may resume the session before it gets there.
+  // As cancel, only while the session's last bytes (UploadState::written) came before `before` and no writer is open
+  // on it: garbage collection decides from a listing, and a client may resume the session before it gets there (a
+  // request that opened a writer and has not written yet, or writes nothing, counts as resumed).
   virtual bool cancel_idle(std::string_view id, WallTime before) = 0;
   virtual std::vector<UploadState> list() = 0;  // sorted by id
 };

@@ -204,6 +204,30 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_session_resumed_after_the_listing_is_not_cancell
   BOOST_TEST(!node.uploads().get(session.id).has_value());
 }
 
+// A request writing to a session resumes it from the moment it opens its writer, before its first byte lands: gc does
+// not cancel the session under it (its chunk would have been acknowledged into a session already gone, and a store
+// that counts space released it twice). Once the writer is gone, the session is idle again if nothing was written.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_session_with_an_open_writer_is_not_cancelled_as_idle, Backend, Backends) {
+  Node<Backend> node;
+  const UploadState session = node.uploads().create("app");
+  node.clock.advance(std::chrono::hours(30));
+  const WallTime idle_before = node.clock.now() - std::chrono::hours(24);
+  {
+    const auto writer = node.uploads().open_writer(session.id);  // a PATCH arrived; its body has not yet
+    BOOST_TEST(!node.uploads().cancel_idle(session.id, idle_before));
+    writer->write("resumed");
+    writer->close();
+    BOOST_TEST(!node.uploads().cancel_idle(session.id, idle_before));  // closed, not gone: a PUT commits next
+  }
+  BOOST_TEST(node.uploads().get(session.id)->size == 7u);
+  const UploadState untouched = node.uploads().create("app");
+  node.clock.advance(std::chrono::hours(25));
+  const WallTime later_idle_before = node.clock.now() - std::chrono::hours(24);
+  node.uploads().open_writer(untouched.id).reset();  // opened and gone without a byte
+  BOOST_TEST(node.uploads().cancel_idle(untouched.id, later_idle_before));
+  BOOST_TEST(node.uploads().cancel_idle(session.id, later_idle_before));
+}
+
 // A link to a blob whose file is gone (a pass on a disk too full to record the removal takes the file first) is
 // forgotten by the next pass: the repository no longer claims, for a manifest push, a blob it cannot serve.
 BOOST_AUTO_TEST_CASE_TEMPLATE(links_to_a_missing_unreferenced_blob_are_forgotten, Backend, Backends) {
