@@ -143,7 +143,18 @@ Task<PullOutcome> pull_image(OciEndpoint endpoint, std::string repository, std::
     outcome.error = std::string("unreadable manifest: ") + failure.what();
     co_return outcome;
   }
+  // The manifest is checked as its blobs are: against the digest pulled by, or, pulled by tag, the one the registry
+  // names for it (as a client pinning what it pulled would), so a node serving other bytes than it names is caught.
   bool verified = true;
+  const std::string named = reference.find(':') != std::string::npos
+                                ? reference
+                                : std::string(manifest.response->headers.get("Docker-Content-Digest").value_or(""));
+  const auto expected = oci::Digest::parse(named);
+  if (!expected || oci::digest_of(manifest.response->body, expected->algorithm()) != *expected) {
+    verified = false;
+    outcome.error = "manifest " + repository + ":" + reference + " does not match the digest " +
+                    (named.empty() ? std::string("(none named)") : named);
+  }
   for (const std::string& digest : digests) {
     auto sink = std::make_shared<DigestingSink>();
     http::ClientResult blob = co_await exchange(

@@ -29,7 +29,7 @@ struct PushOutcome {
 
 struct PullOutcome {
   int status = 0;  // 200 when the manifest and every blob came, else the first other status (0: transport failure)
-  bool verified = false;  // every blob matched its digest
+  bool verified = false;  // the manifest and every blob matched their digests
   std::string error;
 };
 
