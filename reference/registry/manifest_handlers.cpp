@@ -118,6 +118,10 @@ class ManifestPutCall final : public http::Call {
     else if (request.content_length) body_.reserve(*request.content_length);
   }
 
+  // A Content-Length over the limit is refused (413) before the body: a client waiting for "100 Continue" gets the
+  // 413 instead of an invitation to send a body that would be read only to be dropped.
+  bool decided() const override { return too_large_; }
+
   bool on_body(std::string_view piece) override {
     if (too_large_ || body_.size() + piece.size() > limit_) {
       // Read and drop a moderately oversized body so the client gets to read the 413 rather than a reset; give up

@@ -97,7 +97,9 @@ bool MemoryMetadataStore::delete_manifest(std::string_view repository, const Dig
   Repository* repo = find(repository);
   if (!repo) return false;
   std::erase_if(repo->tags, [&](const auto& entry) { return entry.second == digest; });
-  return repo->manifests.erase(digest) > 0;
+  if (repo->manifests.erase(digest) == 0) return false;
+  repo->links.erase(digest);
+  return true;
 }
 
 std::optional<Digest> MemoryMetadataStore::resolve_tag(std::string_view repository, std::string_view tag) {

@@ -243,6 +243,8 @@ bool SqliteMetadataStore::delete_manifest(std::string_view repository, const Dig
       .run();
   db_.query("DELETE FROM manifests WHERE repository = ? AND digest = ?").bind(1, repository).bind(2, digest.str()).run();
   const bool deleted = db_.changes() > 0;
+  if (deleted)
+    db_.query("DELETE FROM blob_links WHERE repository = ? AND digest = ?").bind(1, repository).bind(2, digest.str()).run();
   transaction.commit();
   return deleted;
 }

@@ -216,6 +216,29 @@ BOOST_AUTO_TEST_CASE(delete_by_tag_untags_and_by_digest_removes) {
   BOOST_TEST(client.send(Method::Delete, "/v2/app/manifests/" + digest.str()).status == 404);
 }
 
+// A manifest declared larger than the limit is refused before its body (no "100 Continue" inviting it); one within
+// the limit is not decided before its body.
+BOOST_AUTO_TEST_CASE(an_oversized_manifest_is_decided_before_its_body) {
+  const auto oversized = registry.start(request_for(Method::Put, "/v2/app/manifests/v1", 5u << 20));
+  BOOST_TEST(oversized->decided());
+  BOOST_TEST(oversized->finish().status == 413);
+  BOOST_TEST(!registry.start(request_for(Method::Put, "/v2/app/manifests/v1", 1000))->decided());
+}
+
+// A manifest's bytes read through the blob route while it is there; deleted, they are gone from that route too, and
+// cannot be mounted into another repository from this one (SPEC 3.6: nothing here references them any more).
+BOOST_AUTO_TEST_CASE(a_deleted_manifest_is_gone_from_the_blob_route_too) {
+  oci::Digest digest;
+  client.push_image("app", "v1", "c", {"l"}, &digest);
+  BOOST_TEST(client.get("/v2/app/blobs/" + digest.str()).status == 200);
+  BOOST_TEST(client.send(Method::Delete, "/v2/app/manifests/" + digest.str()).status == 202);
+  BOOST_TEST(client.get("/v2/app/blobs/" + digest.str()).error_code() == "BLOB_UNKNOWN");
+  BOOST_TEST(client.send(Method::Head, "/v2/app/blobs/" + digest.str()).status == 404);
+  BOOST_TEST(client.send(Method::Delete, "/v2/app/blobs/" + digest.str()).status == 404);
+  // Not mounted: a mount that finds nothing to link starts an upload session instead (202).
+  BOOST_TEST(client.send(Method::Post, "/v2/other/blobs/uploads/?mount=" + digest.str() + "&from=app").status == 202);
+}
+
 BOOST_AUTO_TEST_CASE(subject_header_and_referrers) {
   oci::Digest subject;
   client.push_image("app", "v1", "c", {"l"}, &subject);

@@ -156,6 +156,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(delete_manifest_removes_its_tags_and_references, B
   BOOST_TEST(!metadata.manifest("app", doomed.digest));
   BOOST_TEST(!metadata.has_manifest("app", doomed.digest));
   BOOST_TEST(metadata.has_manifest("mirror", doomed.digest));
+  BOOST_TEST(!metadata.blob_linked("app", doomed.digest));  // its bytes no longer read through the blob route
+  BOOST_TEST(metadata.blob_linked("app", kept.digest));
+  BOOST_TEST(metadata.blob_linked("mirror", doomed.digest));
   BOOST_TEST(metadata.tags("app", "", 10) == strings({"c"}), boost::test_tools::per_element());
   // Other repositories are untouched.
   BOOST_TEST(metadata.resolve_tag("mirror", "a") == std::optional<Digest>(doomed.digest));
