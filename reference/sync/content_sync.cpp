@@ -1192,7 +1192,10 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
                                      bool verify) {
   auto& metadata = *storage_.metadata;
   const nlohmann::json& theirs = inventory.at("repositories");
-  // Tags still waiting in the journal are this node's news, not something to undo.
+  // Tags still waiting in the journal are this node's news, not something to undo. Their pushes are told that the
+  // parent may have changed them (what the listing shows came by no message): each asks the parent again once done,
+  // and the parent's newer value wins there. Left untold, a push whose PUT had landed before a change above that this
+  // node missed took its own answer as the last word, and the node kept its value for good (found in review).
   std::set<std::pair<std::string, std::string>> unpushed;
   // Read page by page, all of it: a journal longer than one read (a node cut off for long) once had its later
   // entries' tags taken back to the parent's values here.
@@ -1200,6 +1203,7 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
     if (change.tag) unpushed.emplace(change.repository, *change.tag);
     return false;  // every one
   });
+  for (const auto& [repository, tag] : unpushed) note_news_of_pending_tag(repository, tag);
   // A parent that lists every manifest (not only tagged ones): what it no longer has goes here too. An older parent
   // lists tags only, and nothing is removed by digest then.
   const bool lists_manifests = inventory.value("listsManifests", false);

@@ -913,6 +913,67 @@ BOOST_AUTO_TEST_CASE(a_tag_listed_in_a_full_resync_at_an_image_deleted_above_sin
   BOOST_TEST(at.image_at("factory:5000", at.factory, other) == 404);
 }
 
+// A client's move of apps/tool:1 lands above, its answer held, and the factory hears nothing from the cloud
+// meanwhile (its message reads fail, so no echo of the move comes down to tell the push). It is then cut off for longer
+// than its messages live, and the cloud changes the tag (`change_above`, which returns the tag's new value there, ""
+// for none). The resync that follows lists the tag at the cloud's value and leaves it to the push, whose change still
+// waits in the journal; once the push's answer comes, it asks the parent again, and the cloud's value, the newer, wins
+// on both sides. (The resync left the tag without telling the push: the PUT's answer was taken as the last word, and
+// the factory kept its own value for good; found in review.)
+void a_change_above_missed_while_the_tags_answer_is_on_its_way_wins_below_after_a_resync(
+    const std::function<std::string(HierarchyWorld&)>& change_above) {
+  bool holding = false;
+  bool reads_fail = false;
+  HierarchyWorld world;
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Put && request.target == "/v2/apps/tool/manifests/1";
+  };
+  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
+    if (!reads_fail || request.target.find("/messages") == std::string::npos) return std::nullopt;
+    return http::ClientResult{std::nullopt, "reading: Connection reset by peer"};
+  };
+  const auto factory = started_factory(world, nlohmann::json{{"messageTtl", "P1D"}});
+  push_tool_and_sync(world, factory, "first");
+  auto& client = *world.node("factory").lossy_client;
+  reads_fail = true;
+  world.loop().run_until(world.loop().now() + 1min);  // the read in flight (a 30 s long poll) ends first
+
+  holding = true;
+  const std::string ours = world.push_image("factory:5000", factory, "apps/tool", "1", "ours");
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // landed above, the answer held
+  BOOST_REQUIRE(tool_at_cloud(world) == ours);
+  cut(world, "factory", true);
+  const std::string theirs = change_above(world);
+  world.loop().run_until(world.loop().now() + 48h);  // the change's message outlives the one-day TTL
+
+  reads_fail = false;
+  const uint64_t inventories_before = world.network().requests_to("cloud:5001", "/gateway/v1/factory/inventory");
+  cut(world, "factory", false);
+  BOOST_REQUIRE(world.run_until([&] {
+    return world.network().requests_to("cloud:5001", "/gateway/v1/factory/inventory") > inventories_before;
+  }, 5min));
+  world.loop().run_until(world.loop().now() + 1min);  // the resync done, the push's answer still held
+  BOOST_REQUIRE(client.held() > 0);
+  BOOST_REQUIRE(tool_at_factory(world, factory) == ours);  // left to the push
+  holding = false;
+  client.release_held();
+  expect_tool_on_both_sides_for_good(world, factory, theirs);
+}
+
+BOOST_AUTO_TEST_CASE(a_move_above_missed_while_the_tags_answer_is_on_its_way_wins_below_after_a_resync) {
+  a_change_above_missed_while_the_tags_answer_is_on_its_way_wins_below_after_a_resync([](HierarchyWorld& world) {
+    return world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "theirs");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(an_untag_above_missed_while_the_tags_answer_is_on_its_way_wins_below_after_a_resync) {
+  a_change_above_missed_while_the_tags_answer_is_on_its_way_wins_below_after_a_resync([](HierarchyWorld& world) {
+    BOOST_REQUIRE_EQUAL(
+        world.call("cloud:5000", http::Method::Delete, "/v2/apps/tool/manifests/1", world.admin()).status, 202);
+    return std::string();
+  });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::test
