@@ -5,13 +5,15 @@
 namespace outpost::sync {
 
 namespace {
-// How much a task's failure says, to keep the one that says most: an answer that turned the task down (2) over an
-// exchange that got no answer (1, SyncFailure::lost()), over a change here under the task (0, Raced: retried soon):
-// a lost exchange must not hide a concurrent 503, nor a race a parent out of reach. Asked only when a task failed.
+// How much a task's failure says, to keep the one that says most: the sync window's end (3: the whole attempt waits
+// for the next window, whatever else failed) over an answer that turned the task down (2) over an exchange that got
+// no answer (1, SyncFailure::lost()), over a change here under the task (0, Raced: retried soon): a lost exchange
+// must not hide a concurrent 503, nor a race a parent out of reach. Asked only when a task failed.
 int weight(const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
   } catch (const SyncFailure& sync_failure) {
+    if (sync_failure.kind() == SyncFailure::Kind::WindowClosed) return 3;
     if (sync_failure.kind() == SyncFailure::Kind::Raced) return 0;
     return sync_failure.lost() ? 1 : 2;
   } catch (...) {

@@ -199,6 +199,10 @@ SyncFailure ParentLink::not_json(std::string_view operation) const {
 Task<http::ClientResponse> ParentLink::content(http::Method method, std::string target, http::Headers headers,
                                                std::unique_ptr<http::BodySource> body,
                                                std::shared_ptr<http::BodySink> sink) {
+  if (window_closed_ && window_closed_())
+    throw SyncFailure(SyncFailure::Kind::WindowClosed,
+                      "the sync window closed: " + std::string(http::method_name(method)) + " " + target +
+                          " waits for the next one");
   http::ClientRequest request = this->request(method, address_.content, target, content_headers_);
   for (const auto& [name, value] : headers.entries()) request.headers.set(name, value);
   auto sent = std::make_shared<std::atomic<uint64_t>>(0);

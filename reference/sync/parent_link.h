@@ -5,6 +5,7 @@
 // keeps verified credentials cached, so this costs one hash per token change, not per request) and the protocol
 // version. Failures are classified, because the agent reacts to each kind differently.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -37,6 +38,10 @@ class SyncFailure : public std::runtime_error {
     // again after the shortest delay (a few times in a row at most, as after a lost exchange), without a change of
     // state or a report: reported as Unreachable, it showed the node Offline, with its parent in reach.
     Raced,
+    // The node's sync window closed (SPEC 5.4: no traffic to the parent outside windows; a round still running when
+    // the window closes is cancelled and resumes in the next window): no content request goes up until it opens
+    // again. Not a failure of the link: the state and statusDetails stay as they were, and nothing backs off.
+    WindowClosed,
   };
   SyncFailure(Kind kind, std::string message, int status = 0)
       : std::runtime_error(std::move(message)), kind_(kind), status_(status) {}
@@ -93,6 +98,10 @@ class ParentLink {
   // Named on every gateway request about this CR (gateway::kInstanceHeader); empty: not named.
   void set_instance(std::string instance) { instance_ = std::move(instance); }
   ParentAddress& address() { return address_; }
+  // Asked before each content request: true while the node's sync window is closed, when the request is not sent
+  // and SyncFailure(WindowClosed) thrown instead. Gateway calls are not asked (the configuration checks go on outside
+  // windows; a round asks for the window itself before its message read, which the window's end bounds).
+  void set_window_closed(std::function<bool()> closed) { window_closed_ = std::move(closed); }
   LinkCounters& counters() { return counters_; }
 
   // A gateway call on this CR's resource (/gateway/v1/<cr>/<operation>?<query>), with a JSON body already written
@@ -152,6 +161,7 @@ class ParentLink {
   const std::string protocol_version_;
   ParentAddress address_;
   LinkCounters counters_;
+  std::function<bool()> window_closed_;
 };
 
 // The "code" and "message" of the first entry of an OCI error body, or empty strings.

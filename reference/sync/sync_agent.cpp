@@ -96,6 +96,13 @@ SyncAgent::SyncAgent(Executor& executor, const Clock& clock, Random& random, htt
       push_wakeup_(stop_),
       pull_backoff_(options_.backoff_initial, options_.backoff_cap),
       push_backoff_(options_.backoff_initial, options_.backoff_cap) {
+  // SPEC 5.4: a round still running when its window closes sends nothing more (parent_link.h); it resumes in the next.
+  // Only a schedule with a `window` has one to close: without, a round runs once per occurrence, to its end however
+  // long it takes (its occurrence's minute is not a window to cut it at).
+  link_.set_window_closed([this] {
+    const auto settings = replica_.settings();
+    return settings && settings->window && window_closed(settings.get());
+  });
   if (const auto settings = replica_.settings()) {
     seen_resync_ = settings->resync;
     seen_repositories_ = settings->repositories;
@@ -708,6 +715,7 @@ Task<void> SyncAgent::pull_loop() {
     bool failed = false;
     bool lost = false;   // the failure was an exchange that got no answer
     bool raced = false;  // ... or a change here under it (Raced): tried again after the shortest delay
+    bool window_ended = false;  // the sync window closed under the round: not a failure, it resumes in the next
     try {
       co_await round();
       pull_backoff_.reset();
@@ -718,23 +726,32 @@ Task<void> SyncAgent::pull_loop() {
       // the whole fleet's time.
       if (!read_only_) push_wakeup_.notify();
     } catch (const SyncFailure& failure) {
-      failed = true;
-      lost = failure.lost();
-      raced = failure.kind() == Failure::Raced;
-      round_failed();
-      record_failure(failure);
-      // A 410 during a full resync or on the first read after it: the parent answers but sync cannot go on (its log
-      // moves past this node faster than it follows, or it is broken). Unhealthy, as for a parent that turns the node
-      // down: the next resync goes after the backoff below, not at once (without it, a parent answering every read
-      // with 410 was sent a resync and a read in a busy loop), and the node reports why while it waits (it stayed
-      // Syncing, the state the resync had set).
-      if (failure.kind() == Failure::CursorExpired && cursor_unread_) set_state(ConnectionState::Unhealthy);
+      window_ended = failure.kind() == Failure::WindowClosed;  // not a failure of the link (parent_link.h)
+      if (!window_ended) {
+        failed = true;
+        lost = failure.lost();
+        raced = failure.kind() == Failure::Raced;
+        round_failed();
+        record_failure(failure);
+        // A 410 during a full resync or on the first read after it: the parent answers but sync cannot go on (its
+        // log moves past this node faster than it follows, or it is broken). Unhealthy, as for a parent that turns
+        // the node down: the next resync goes after the backoff below, not at once (without it, a parent answering
+        // every read with 410 was sent a resync and a read in a busy loop), and the node reports why while it waits
+        // (it stayed Syncing, the state the resync had set).
+        if (failure.kind() == Failure::CursorExpired && cursor_unread_) set_state(ConnectionState::Unhealthy);
+      }
     } catch (const Cancelled&) {
       throw;
     } catch (const std::exception& error) {  // storage or a malformed answer: never let it end the loop (SPEC 5.6)
       failed = true;
       round_failed();
       record_failure(SyncFailure(Failure::Unreachable, std::string("sync round failed: ") + error.what()));
+    }
+    if (window_ended) {  // what the round had not done yet, it does in the next window (SPEC 5.4)
+      // The parent was in reach: a node waiting for its window shows Online, as after a round that finished.
+      if (state_.load() == ConnectionState::Syncing) set_state(ConnectionState::Online);
+      co_await wait_for_window();
+      continue;
     }
     // A race here is paced as a lost exchange is: the parent answered, so the retry starts from the shortest delay, a
     // few times in a row at most without work done, then backs off.
@@ -882,6 +899,12 @@ Task<void> SyncAgent::push_loop() {
       throw;
     } catch (const std::exception& error) {
       const auto* failure = dynamic_cast<const SyncFailure*>(&error);
+      if (failure && failure->kind() == Failure::WindowClosed) {
+        // Not a failure (parent_link.h): the pass stops at the entry it had reached, and the rest of the journal goes
+        // up in the next window, for which the next pass waits (SPEC 5.4).
+        push_wakeup_.notify();
+        continue;
+      }
       lost = failure && failure->lost();
       raced = failure && failure->kind() == Failure::Raced;
       record_failure(failure ? *failure

@@ -269,6 +269,86 @@ BOOST_AUTO_TEST_CASE(windows_open_and_close_at_cron_occurrences) {
   BOOST_TEST((world.clock().now() >= kWorldStart + 180min));
 }
 
+// SPEC 5.4: a round still running when the window closes is cancelled and resumes in the next window. A ReadWrite
+// node's push pass that a slow answer carries past its window's end sends nothing more until the next window opens,
+// and then the rest of its journal goes up. (The pass went on, entry after entry, outside the window; found in review.)
+BOOST_AUTO_TEST_CASE(a_push_pass_still_running_when_the_window_closes_resumes_in_the_next_window) {
+  bool holding = false;
+  HierarchyWorld world;  // starts at 00:00 UTC
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Put && request.target.find("/manifests/") != std::string::npos;
+  };
+  // One-hour windows every three hours: open 00:00-01:00, closed until 03:00.
+  const auto factory = world.add_connected_registry(
+      "factory", resource("ReadWrite", nullptr, {"apps/*"}, {{"schedule", "0 */3 * * *"}, {"window", "PT1H"}}),
+      kPushApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("factory").node->agent()->ready(); }, 5min));
+  world.loop().run_until(Nanoseconds(50min));  // 00:50
+  auto& client = *world.node("factory").lossy_client;
+  holding = true;
+  std::vector<std::string> pushed;
+  for (const std::string name : {"one", "two", "three"})
+    pushed.push_back(world.push_image("factory:5000", factory, "apps/" + name, "1", name));
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 5min));  // the first manifest's answer, held
+  holding = false;
+  world.loop().run_until(Nanoseconds(70min));  // 01:10: closed
+
+  const uint64_t content_before = world.network().requests_between("factory", "cloud:5000", "/v2/");
+  client.release_held();
+  world.loop().run_until(Nanoseconds(179min));  // 02:59
+  BOOST_TEST(world.network().requests_between("factory", "cloud:5000", "/v2/") == content_before);
+  BOOST_TEST(world.tag_digest("cloud:5000", world.admin(), "apps/three", "1").empty());
+
+  BOOST_TEST(world.run_until([&] {
+    return world.tag_digest("cloud:5000", world.admin(), "apps/one", "1") == pushed[0] &&
+           world.tag_digest("cloud:5000", world.admin(), "apps/two", "1") == pushed[1] &&
+           world.tag_digest("cloud:5000", world.admin(), "apps/three", "1") == pushed[2];
+  }, 10min));
+  BOOST_TEST((world.clock().now() >= kWorldStart + 180min));
+}
+
+// The same for a round pulling: the blobs of the first of two images one message read brought, their answers slow past
+// the window's end, are the last the round fetches in this window; the second image comes in the next.
+BOOST_AUTO_TEST_CASE(a_pull_round_still_running_when_the_window_closes_resumes_in_the_next_window) {
+  bool holding = false;
+  HierarchyWorld world;  // starts at 00:00 UTC
+  world.next_node_faults.hold_answer = [&](const http::ClientRequest& request) {
+    return holding && request.method == http::Method::Get && request.target.starts_with("/v2/apps/one/blobs/");
+  };
+  const auto store = world.add_connected_registry(
+      "store7", resource("ReadOnly", nullptr, {"apps/*"}, {{"schedule", "0 */3 * * *"}, {"window", "PT1H"}}),
+      kReadApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.node("store7").node->agent()->ready(); }, 5min));
+  // Both images pushed while the store is cut off, so that one message read brings both.
+  const auto cut = [&](bool down) {
+    world.network().set_link_down("store7", "cloud:5000", down);
+    world.network().set_link_down("store7", "cloud:5001", down);
+  };
+  world.loop().run_until(Nanoseconds(54min));
+  cut(true);
+  world.loop().run_until(Nanoseconds(56min));  // the long poll in flight (30 s) ended
+  const std::string one = world.push_image("cloud:5000", world.admin(), "apps/one", "1", "one");
+  const std::string two = world.push_image("cloud:5000", world.admin(), "apps/two", "1", "two");
+  auto& client = *world.node("store7").lossy_client;
+  holding = true;
+  cut(false);
+  BOOST_REQUIRE(world.run_until([&] { return client.held() > 0; }, 3min));
+  world.loop().run_until(Nanoseconds(70min));  // 01:10: closed
+
+  const uint64_t content_before = world.network().requests_between("store7", "cloud:5000", "/v2/");
+  holding = false;
+  client.release_held();
+  world.loop().run_until(Nanoseconds(179min));  // 02:59
+  BOOST_TEST(world.network().requests_between("store7", "cloud:5000", "/v2/") == content_before);
+  BOOST_TEST(world.tag_digest("store7:5000", store, "apps/two", "1").empty());
+
+  BOOST_TEST(world.run_until([&] {
+    return world.tag_digest("store7:5000", store, "apps/one", "1") == one &&
+           world.tag_digest("store7:5000", store, "apps/two", "1") == two;
+  }, 10min));
+  BOOST_TEST((world.clock().now() >= kWorldStart + 180min));
+}
+
 BOOST_AUTO_TEST_CASE(a_schedule_changed_at_the_cloud_opens_a_closed_window) {
   HierarchyWorld world;
   // Once a year, for an hour: closed for the whole test unless the schedule changes.
