@@ -255,6 +255,11 @@ void check_client_tokens(const Snapshot& snapshot, const ConnectedRegistry& cr) 
     if (!token)
       throw invalid_request("client token " + in_quotes(name) + " does not exist; create it first",
                             {{"field", "clientTokens"}, {"token", name}});
+    // Its own sync token first: a CR being created owns it only once it exists, so the check below misses it.
+    if (name == cr.sync.token)
+      throw invalid_request(in_quotes(name) + " is the sync token of connected registry " + in_quotes(cr.name) +
+                                " and cannot be a client token",
+                            {{"field", "clientTokens"}, {"token", name}});
     if (const ConnectedRegistry* owner = sync_token_owner(snapshot, name))
       throw invalid_request(in_quotes(name) + " is the sync token of connected registry " + in_quotes(owner->name) +
                                 " and cannot be a client token",
@@ -295,7 +300,7 @@ void check_immutable(const ConnectedRegistry& cr, const ConnectedRegistrySetting
     throw invalid_request("the mode of connected registry " + describe(cr) + " cannot change after creation; got " +
                               in_quotes(to_string(*settings.mode)),
                           {{"field", "mode"}});
-  if (settings.parent && settings.parent != cr.parent)
+  if (settings.parent_given && settings.parent != cr.parent)  // null names the cloud: a move there too
     throw invalid_request("the parent of connected registry " + in_quotes(cr.name) + " (" +
                               (cr.parent ? in_quotes(*cr.parent) : std::string("the cloud")) +
                               ") cannot change after creation",

@@ -160,6 +160,7 @@ ConnectedRegistrySettings read_connected_registry_settings(const nlohmann::json&
           "field 'mode' is ReadWrite or ReadOnly (legacy aliases: Registry, Mirror); got " + in_quotes(*mode),
           {{"field", "mode"}});
   }
+  settings.parent_given = body.is_object() && body.contains("parent");
   if (const auto parent = top.string("parent")) {
     if (!auth::valid_connected_registry_name(*parent))
       throw invalid_request("field 'parent' names a connected registry (" +

@@ -18,6 +18,7 @@ namespace outpost::control {
 struct ConnectedRegistrySettings {
   std::optional<auth::RegistryMode> mode;
   std::optional<std::string> parent;
+  bool parent_given = false;  // "parent" named, possibly as null (the cloud): what a change of it is checked by
   std::optional<std::vector<std::string>> repositories;  // sorted
   std::optional<std::vector<std::string>> client_tokens;
   std::optional<std::string> sync_token;

@@ -71,7 +71,6 @@ ControlPlane::Result ControlPlane::get_scope_map(std::string_view name) const {
 
 ControlPlane::Result ControlPlane::put_scope_map(std::string_view name, const nlohmann::json& body) {
   refuse_system_map(name, "changed");
-  check_scope_map_name(name);
   const BodyFields fields(body, "a scope map PUT body", {"name", "description", "actions", "type"});
   fields.check_name_matches(name);
   if (auto type = fields.string("type"); type && *type != auth::to_string(auth::ScopeMapType::UserDefined))
@@ -93,6 +92,9 @@ ControlPlane::Result ControlPlane::put_scope_map(std::string_view name, const nl
   const auto base = impl_->current();
   check_scope_map_change(*base, name, scope_map.actions);  // SPEC 2.4, 4.4
   const bool exists = base->scope_maps.contains(name);
+  // A new map's name is checked; an existing one's was (or the system made it, past the 50-character limit for a
+  // connected registry's sync scope map, SPEC 2.4, which check_scope_map_change refuses above as CR-managed).
+  if (!exists) check_scope_map_name(name);
   const size_t user_defined = base->scope_maps.size() - auth::system_scope_maps().size();
   if (!exists && user_defined >= options_.max_scope_maps)
     throw limit_exceeded(

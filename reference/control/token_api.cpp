@@ -65,7 +65,6 @@ ControlPlane::Result ControlPlane::get_token(std::string_view name) const {
 }
 
 ControlPlane::Result ControlPlane::put_token(std::string_view name, const nlohmann::json& body) {
-  check_token_name(name);
   const BodyFields fields(body, "a token PUT body", {"name", "scopeMap", "status", "noPasswords", "expiry"});
   fields.check_name_matches(name);
   const auto scope_map = fields.string("scopeMap");
@@ -80,6 +79,9 @@ ControlPlane::Result ControlPlane::put_token(std::string_view name, const nlohma
 
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
+  // A new token's name is checked; an existing one may be replaced whatever its name (a sync token's, made by the
+  // system, may pass the 50-character limit: SPEC 2.4).
+  if (!base->token(name)) check_token_name(name);
   check_scope_map_exists(*base, *scope_map);
 
   if (const auth::Token* existing = base->token(name)) {

@@ -225,6 +225,15 @@ BOOST_AUTO_TEST_CASE(mode_rules_and_immutable_fields) {
   BOOST_TEST(control->put_connected_registry("reader1", shown).status == 200);
   BOOST_TEST(control->get_connected_registry("reader1").body == shown);
   BOOST_TEST(control->patch_connected_registry("reader1", {{"mode", "Mirror"}, {"parent", "readonly1"}}).status == 200);
+  // A null parent names the cloud: a move there is refused as any other (it was taken as no parent given).
+  expect_refused([&] { control->patch_connected_registry("reader1", {{"parent", nullptr}}); }, 400, "INVALID_REQUEST",
+                 "cannot change after creation");
+  expect_refused([&] { control->put_connected_registry("reader1", {{"mode", "ReadOnly"}, {"parent", nullptr}}); }, 400,
+                 "INVALID_REQUEST", "cannot change after creation");
+  BOOST_TEST(control->get_connected_registry("reader1").body.at("parent") == "readonly1");
+  const json at_the_cloud = control->get_connected_registry("writer2").body;  // "parent": null, sent back
+  BOOST_TEST(at_the_cloud.at("parent").is_null());
+  BOOST_TEST(control->put_connected_registry("writer2", at_the_cloud).status == 200);
 }
 
 // SPEC 2.4: a child's gateway actions and repositories (with the child's mode actions) reach every ancestor.
@@ -378,6 +387,11 @@ BOOST_AUTO_TEST_CASE(sync_token_and_map_are_managed_by_the_cr) {
       },
       409, "CONFLICT", "sync scope map");
   expect_refused([&] { control->delete_scope_map("edgeone-sync-scope-map"); }, 409, "CONFLICT", "used by token");
+  // Nor the client token of the CR it belongs to: a token made by hand under the name a new CR's sync token takes.
+  BOOST_TEST(create_token("edgesix-sync-token", "_repositories_pull").status == 201);
+  expect_refused([&] { control->put_connected_registry("edgesix", {{"clientTokens", {"edgesix-sync-token"}}}); }, 400,
+                 "INVALID_REQUEST", "is the sync token of connected registry 'edgesix'");
+  BOOST_TEST(!control->snapshot()->connected_registry("edgesix"));
   // SPEC 2.6: disabling it is allowed (it disables the CR); so is rotating its passwords.
   BOOST_TEST(control->patch_token("edgeone-sync-token", {{"status", "disabled"}}).status == 200);
   BOOST_TEST(control->generate_credentials("edgeone-sync-token", {{"name", "password2"}}).status == 200);
@@ -518,6 +532,24 @@ BOOST_AUTO_TEST_CASE(a_kept_sync_token_is_accepted_nowhere) {
   BOOST_TEST(accepted_at_cloud(*snapshot, *snapshot->token("keptone-sync-token")));
   BOOST_TEST(control->patch_connected_registry("otherone", {{"addClientTokens", {"keptone-sync-token"}}}).status ==
              200);
+}
+
+// SPEC 2.4: the sync token and scope map of a CR with a 40-character name pass the 50-character limit; a PUT
+// replaces that token as any other (disabling the CR, SPEC 2.6), and a PUT of that map is refused as CR-managed, not
+// for its name.
+BOOST_AUTO_TEST_CASE(a_long_named_crs_sync_token_and_map_are_replaced_or_refused_as_any_others) {
+  const std::string name = "w" + std::string(39, 'x');
+  create_cr(name, "ReadWrite", std::nullopt, {"hello"});
+  BOOST_TEST(control->put_token(name + "-sync-token", {{"scopeMap", name + "-sync-scope-map"}, {"status", "disabled"}})
+                 .status == 200);
+  BOOST_TEST((control->snapshot()->token(name + "-sync-token")->status == auth::TokenStatus::Disabled));
+  expect_refused([&] { control->put_scope_map(name + "-sync-scope-map", {{"actions", {"repositories/x/content/read"}}}); },
+                 409, "CONFLICT", "sync scope map");
+  // A new token or map still has its name checked.
+  expect_refused([&] { control->put_token(std::string(51, 't'), {{"scopeMap", "_repositories_pull"}}); }, 400,
+                 "INVALID_REQUEST", "50");
+  expect_refused([&] { control->put_scope_map(std::string(51, 'm'), {{"actions", {"repositories/x/content/read"}}}); },
+                 400, "INVALID_REQUEST", "50");
 }
 
 // SPEC 2.7: one instance at a time.
