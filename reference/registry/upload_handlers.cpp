@@ -178,6 +178,10 @@ bool try_mount(Context& context, const http::Request& request, const Route& rout
   if (!size) return false;
   std::optional<std::string> source = route.mount_source;
   if (source) {
+    // Judged as a read there, as an automatic mount's candidates are: the route's check grants the source's scope, and
+    // this also asks what the node serves (a connected registry keeps a repository it no longer syncs, whose blobs
+    // read as unknown there, SPEC 4.3 step 4; mounted, they were readable through the target).
+    if (!context.policy.may_read(request, *source)) return false;
     if (!context.storage.metadata->blob_linked(*source, digest)) return false;
   } else {
     // Automatic mount: any repository the requester may read that holds the blob will do.

@@ -8,7 +8,10 @@
 #include "reference/registry/auth/token_access_policy.h"
 #include "reference/registry/auth/www_authenticate.h"
 #include "reference/registry/oci_errors.h"
+#include "reference/registry/registry.h"
 #include "reference/registry/route.h"
+#include "reference/storage/storage.h"
+#include "tests/unit/registry/in_process_client.h"
 #include "tests/unit/registry_auth/auth_fixture.h"
 
 using namespace outpost;
@@ -453,6 +456,42 @@ BOOST_AUTO_TEST_CASE(gateway_actions_at_a_connected_registry_come_with_sync_toke
   // The client token's repository actions still count at the CR.
   const http::Request pull = make_request(Method::Get, kManifest, basic("client-token", "client-pw"));
   BOOST_CHECK_NO_THROW(at_cr.authorize(pull, match_route(pull)));
+}
+
+// SPEC 4.3 step 4, 3.6: at a connected registry, a repository it no longer syncs (a ReadWrite node keeps its content,
+// SPEC 2.8) serves nothing, and a mount naming it as the source does not read its blobs either: an upload session
+// starts instead (202). (The mount linked them, 201, and they read through the target.)
+BOOST_AUTO_TEST_CASE(a_mount_from_a_repository_the_node_no_longer_syncs_links_nothing) {
+  snapshots.change([&](control::Snapshot& s) {
+    put_token(s, random, "site-token", "site-pw", "site-map",
+              {"repositories/samples/*/content/read", "repositories/samples/*/content/write",
+               "repositories/legacy/*/content/read"},
+              80);
+  });
+  NodeFacts site;
+  site.role = auth::NodeRole::ConnectedRegistry;
+  site.refine = [](auth::NodeView& view, std::string_view repository) {
+    view.repository_synced = repository.starts_with("samples/");
+  };
+  TokenAccessPolicy at_site(authenticator, ServiceNaming{}, site);
+  const auto storage = storage::open_memory_storage(clock, random);
+  const storage::BlobInfo secret = storage->blobs->put("kept from when it was synced");
+  storage->metadata->link_blob("legacy/secret", secret);
+  storage->metadata->link_blob("samples/mine", storage->blobs->put("mine"));
+  Registry registry(*storage, clock, random, at_site);
+  InProcessClient client(registry);
+  const http::Headers as_site = with_authorization(basic("site-token", "site-pw"));
+
+  BOOST_TEST(client.send(Method::Get, "/v2/legacy/secret/blobs/" + secret.digest.str(), "", as_site).status == 404);
+  const Reply mount = client.send(
+      Method::Post, "/v2/samples/app/blobs/uploads/?mount=" + secret.digest.str() + "&from=legacy/secret", "", as_site);
+  BOOST_TEST(mount.status == 202);
+  BOOST_TEST(client.send(Method::Get, "/v2/samples/app/blobs/" + secret.digest.str(), "", as_site).status == 404);
+  // From a repository it syncs, the same mount links.
+  const oci::Digest mine = oci::digest_of("mine");
+  BOOST_TEST(client.send(Method::Post, "/v2/samples/app/blobs/uploads/?mount=" + mine.str() + "&from=samples/mine", "",
+                         as_site)
+                 .status == 201);
 }
 
 // SPEC 4.5: failed Basic logins are limited per (name, client address); the limit treats every failure alike.
