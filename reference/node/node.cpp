@@ -25,6 +25,8 @@ namespace {
 constexpr std::string_view kInstanceIdSetting = "sync.instance_id";
 constexpr std::string_view kReplicaSetting = "sync.replica";
 constexpr std::string_view kConnectedRegistrySetting = "sync.connected_registry";
+// "1" while the parent last said this node's sync token is disabled (SPEC 2.6: still 503 to clients after a restart).
+constexpr std::string_view kDisabledSetting = "sync.disabled";
 
 // A data directory holds one node: the cloud's (its admin user, its tokens) or one connected registry's (its instance,
 // its saved configuration, its content). Started as another node, it would serve what it holds under another name,
@@ -226,6 +228,10 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
     agent.parent.content = p.replica->parent_login_server();
     agent.instance_id = instance_id(*p.control, seams.random);
     agent.own_login_server = options.login_server;
+    agent.disabled_at_start = p.control->setting(kDisabledSetting) == "1";
+    agent.remember_disabled = [&control = *p.control](bool disabled) {
+      control.put_setting(kDisabledSetting, disabled ? "1" : "0");
+    };
     p.agent = std::make_unique<sync::SyncAgent>(seams.executor, seams.clock, seams.random, *seams.client,
                                                 seams.storage, *seams.sync_store, *p.replica, *p.children_log, agent);
   }

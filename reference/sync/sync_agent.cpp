@@ -103,6 +103,7 @@ SyncAgent::SyncAgent(Executor& executor, const Clock& clock, Random& random, htt
     const auto settings = replica_.settings();
     return settings && settings->window && window_closed(settings.get());
   });
+  disabled_ = options_.disabled_at_start;
   if (const auto settings = replica_.settings()) {
     seen_resync_ = settings->resync;
     seen_repositories_ = settings->repositories;
@@ -175,6 +176,15 @@ void SyncAgent::set_state(ConnectionState state) {
   }
 }
 
+void SyncAgent::set_disabled(bool disabled) {
+  if (disabled_.exchange(disabled) == disabled || !options_.remember_disabled) return;
+  try {
+    options_.remember_disabled(disabled);
+  } catch (const std::exception& error) {  // (a full disk): it holds in memory, and is kept at the next change
+    log::warn("whether the sync token is disabled could not be kept", {{"cr", options_.cr_name}, {"error", error.what()}});
+  }
+}
+
 void SyncAgent::round_failed() {
   last_failed_round_began_.store(round_began_.count());  // set before the count moves, as for a completed round
   ++failed_rounds_;
@@ -184,7 +194,7 @@ void SyncAgent::record_failure(const SyncFailure& failure) {
   ++failures_;
   switch (failure.kind()) {
     case Failure::Disabled:
-      disabled_ = true;
+      set_disabled(true);
       set_state(ConnectionState::Unhealthy);
       break;
     case Failure::AlreadyActive:
@@ -577,8 +587,8 @@ Task<void> SyncAgent::round() {
     co_await refresh_config();
     settings = replica_.settings();
     version = replica_.version();
+    set_disabled(false);  // the parent answered this node's sync token: enabled
   }
-  disabled_ = false;
   read_only_ = settings->mode == auth::RegistryMode::ReadOnly;
   std::optional<SyncWindow> unread;  // only when the schedule does not parse: this throws the parser's error
   const SyncWindow& window = settings->sync_window ? *settings->sync_window
@@ -630,6 +640,7 @@ Task<void> SyncAgent::round() {
       co_await link_.gateway(http::Method::Get, options_.cr_name, "messages", std::move(query), std::nullopt,
                              wait + std::chrono::seconds(60), ParentLink::Reading::Unchecked);
   cursor_unread_ = false;  // answered: the parent still knew the cursor
+  set_disabled(false);     // and took the sync token: enabled
   const MessagesAnswer messages(std::move(answer.text));  // checked as it is read
   if (!messages.json()) throw link_.not_json("messages");
   if (messages.too_deep()) throw link_.too_deep("messages");

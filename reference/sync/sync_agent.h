@@ -54,6 +54,11 @@ struct AgentOptions {
   Nanoseconds backoff_initial = std::chrono::milliseconds(200);
   Nanoseconds backoff_cap = std::chrono::seconds(30);
   std::string software_version = "outpost 0.1.0";
+  // SPEC 2.6: a node whose sync token was disabled serves no client until it sees the token enabled again, a restart
+  // included. `disabled_at_start` is what `remember_disabled` (called on every change, on the agent's executor) last
+  // kept; the node keeps it in its data directory.
+  bool disabled_at_start = false;
+  std::function<void(bool disabled)> remember_disabled;
 };
 
 enum class ConnectionState { Offline, Online, Syncing, Unhealthy };
@@ -127,6 +132,8 @@ class SyncAgent {
   void set_state(ConnectionState state);
   void set_cursor(std::string cursor);
   void record_failure(const SyncFailure& failure);
+  // Sets disabled_, keeping the change (AgentOptions::remember_disabled).
+  void set_disabled(bool disabled);
   void round_failed();  // the round under way (round_began_) ended in a failure
   // Work done so far by each loop (objects stored or sent, journal entries settled) and its exchanges the parent
   // answered: a failure that comes after some progress restarts its loop's backoff (see attempt_progress.h).

@@ -147,6 +147,7 @@ struct WorldNode {
   std::unique_ptr<node::Node> node;
   std::string login_server;  // "<name>:5000"
   std::string connection_string;  // what the node was started with (empty for the cloud)
+  node::NodeOptions options;      // what it was built with (a restart builds it again with them)
 };
 
 class HierarchyWorld {
@@ -233,6 +234,19 @@ class HierarchyWorld {
     nodes_[name] = add_node(name, connection);
     nodes_[name]->node->start();
     return {name + "-client", token.at("passwords").at(0).at("value").get<std::string>()};
+  }
+
+  // Connected registry `name` stopped (its loops unwound) and started again on the same stores, as a process restarted
+  // on its data directory: what it knows afterwards is what its stores kept.
+  void restart(const std::string& name) {
+    WorldNode& world_node = *nodes_.at(name);
+    bool stopped = false;
+    world_node.node->stop([&stopped] { stopped = true; });
+    if (!run_until([&] { return stopped; }, std::chrono::minutes(5))) throw std::runtime_error(name + " did not stop");
+    network_.detach(world_node.login_server);
+    world_node.node.reset();
+    build(world_node);
+    world_node.node->start();
   }
 
   // Runs virtual time forward until `done()` holds or `limit` of virtual time passed; true if it held.
@@ -345,16 +359,22 @@ class HierarchyWorld {
     if (tweak_next_node) std::exchange(tweak_next_node, nullptr)(options);
     http::HttpClient* client = &network_.client(name);
     LossyClient::Faults faults = std::exchange(next_node_faults, {});
-    if (faults.any()) {
+    if (faults.any())
       world_node->lossy_client = std::make_unique<LossyClient>(*client, std::move(faults), random_.next_u64());
-      client = world_node->lossy_client.get();
-    }
-    world_node->node = std::make_unique<node::Node>(
-        node::NodeSeams{clock_, random_, loop_, client, *world_node->storage,
-                        *world_node->control_store, world_node->sync_store.get()},
-        options);
-    network_.attach(world_node->login_server, world_node->node->main_handler());
+    world_node->options = options;
+    build(*world_node);
     return world_node;
+  }
+
+  // The node object on `world_node`'s stores and options, attached to the network.
+  void build(WorldNode& world_node) {
+    http::HttpClient* client = world_node.lossy_client ? static_cast<http::HttpClient*>(world_node.lossy_client.get())
+                                                       : &network_.client(world_node.name);
+    world_node.node = std::make_unique<node::Node>(
+        node::NodeSeams{clock_, random_, loop_, client, *world_node.storage, *world_node.control_store,
+                        world_node.sync_store.get()},
+        world_node.options);
+    network_.attach(world_node.login_server, world_node.node->main_handler());
   }
 
   sim::EventLoop loop_;

@@ -244,6 +244,34 @@ BOOST_AUTO_TEST_CASE(a_delete_waiting_to_go_up_is_not_undone_by_what_the_parent_
   BOOST_TEST(world.call("factory:5000", http::Method::Head, "/v2/apps/tool/manifests/" + digest, factory).status == 404);
 }
 
+// SPEC 2.6: a connected registry whose sync token is disabled answers its clients 503 until it sees the token enabled
+// again, also after a restart while its parent is out of reach (it served them, having forgotten; found in review).
+BOOST_AUTO_TEST_CASE(a_disabled_registry_restarted_out_of_reach_of_its_parent_still_answers_503) {
+  HierarchyWorld world;
+  const auto store = world.add_connected_registry("store8", resource("ReadOnly", nullptr, {"apps/*"}), kReadApps);
+  const std::string digest = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("store8:5000", store, "apps/web", "1") == digest; }, 5min));
+  const auto status_at_store = [&] {
+    return world.call("store8:5000", http::Method::Get, "/v2/apps/web/manifests/1", store).status;
+  };
+  world.manage(http::Method::Patch, "tokens/store8-sync-token", {{"status", "disabled"}});
+  BOOST_REQUIRE(world.run_until([&] { return status_at_store() == 503; }, 5min));
+
+  world.network().set_link_down("store8", "cloud:5000", true);
+  world.network().set_link_down("store8", "cloud:5001", true);
+  world.restart("store8");
+  world.loop().run_until(world.loop().now() + 2min);
+  BOOST_TEST(status_at_store() == 503);
+
+  // Back in reach, with the token enabled again: serving again.
+  world.manage(http::Method::Patch, "tokens/store8-sync-token", {{"status", "enabled"}});
+  world.network().set_link_down("store8", "cloud:5000", false);
+  world.network().set_link_down("store8", "cloud:5001", false);
+  BOOST_TEST(world.run_until([&] { return status_at_store() == 200; }, 5min));
+  world.restart("store8");  // and it kept that too
+  BOOST_TEST(status_at_store() == 200);
+}
+
 BOOST_AUTO_TEST_CASE(windows_open_and_close_at_cron_occurrences) {
   HierarchyWorld world;  // starts at 00:00 UTC
   // One-hour windows every three hours: open 00:00-01:00, closed until 03:00.
