@@ -7,6 +7,7 @@
 
 #include "reference/common/iso_duration.h"
 #include "reference/common/json_text.h"
+#include "reference/control/connected_registry.h"
 #include "reference/control/connected_registry_config.h"
 #include "reference/gateway/status_body.h"
 
@@ -82,8 +83,12 @@ DocumentText document_text(const nlohmann::json& document) {
 OwnSettings parse_own_settings(const nlohmann::json& config) {
   OwnSettings settings;
   settings.name = config.at("name").get<std::string>();
-  settings.mode = config.value("mode", std::string("ReadWrite")) == "ReadOnly" ? auth::RegistryMode::ReadOnly
-                                                                                : auth::RegistryMode::ReadWrite;
+  // Read as the cloud reads it (any case, the legacy aliases); a mode missing or unreadable allows no write: taken as
+  // ReadWrite, a "Mirror" or "readOnly" document would have let clients write at a read-only node.
+  const auto mode = config.contains("mode") && config["mode"].is_string()
+                        ? control::parse_registry_mode(config["mode"].get<std::string>())
+                        : std::nullopt;
+  settings.mode = mode.value_or(auth::RegistryMode::ReadOnly);
   settings.repositories = strings_of(config, "repositories");
   const auto sync = config.value("sync", nlohmann::json::object());
   settings.schedule = sync.value("schedule", std::string("* * * * *"));

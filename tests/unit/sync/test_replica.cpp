@@ -60,6 +60,29 @@ std::string relayed(Replica& replica) {
 
 BOOST_AUTO_TEST_SUITE(replica)
 
+// A node's mode is read as the cloud reads it (any case, the legacy aliases); one missing or unreadable allows no
+// write. (Only "ReadOnly" exactly was read-only: a "Mirror" or "readOnly" document let clients write there.)
+BOOST_AUTO_TEST_CASE(a_mode_is_read_as_the_cloud_reads_it_and_an_unreadable_one_allows_no_write) {
+  using outpost::auth::RegistryMode;
+  const auto mode_of = [](const json& mode) {
+    json config = own_config();
+    if (mode.is_null()) {
+      config.erase("mode");
+    } else {
+      config["mode"] = mode;
+    }
+    return outpost::sync::parse_own_settings(config).mode;
+  };
+  BOOST_TEST((mode_of("ReadWrite") == RegistryMode::ReadWrite));
+  BOOST_TEST((mode_of("Registry") == RegistryMode::ReadWrite));
+  BOOST_TEST((mode_of("ReadOnly") == RegistryMode::ReadOnly));
+  BOOST_TEST((mode_of("readOnly") == RegistryMode::ReadOnly));
+  BOOST_TEST((mode_of("Mirror") == RegistryMode::ReadOnly));
+  BOOST_TEST((mode_of(nullptr) == RegistryMode::ReadOnly));
+  BOOST_TEST((mode_of("Sideways") == RegistryMode::ReadOnly));
+  BOOST_TEST((mode_of(7) == RegistryMode::ReadOnly));
+}
+
 BOOST_AUTO_TEST_CASE(relayed_reports_go_up_once_each_last_one_kept_in_name_order) {
   Replica replica("edge:5000", nullptr);
   // Not configured yet: no descendants, so nothing is kept.
