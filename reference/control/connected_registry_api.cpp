@@ -567,6 +567,26 @@ ControlPlane::Result ControlPlane::put_connected_registry(std::string_view path_
     throw limit_exceeded("limit exceeded: a registry holds at most " + std::to_string(options_.max_tokens) + " tokens",
                          {{"limit", "tokens per registry"}, {"max", options_.max_tokens}});
 
+  // A CR of this name deleted without cleanup (SPEC 2.10) left its gateway actions in its ancestors' maps: kept there,
+  // they let those CRs, which need not be this one's ancestors now, read its configuration and take its activation.
+  // They go from every map but the new ancestors'. Looked for only when that CR left its token or map behind (a fleet
+  // of new CRs is not searched at each creation); see docs/connected-registries.md for one whose leftovers were
+  // deleted by hand.
+  if (old_token || !new_map) {
+    const std::vector<std::string> gateway = sync_gateway_actions(name);
+    for (const auto& [other, other_cr] : base->connected_registries) {
+      if (std::find(chain.begin(), chain.end(), other) != chain.end()) continue;
+      const auto other_map = base->scope_maps.find(auth::sync_scope_map_name(other));
+      if (other_map == base->scope_maps.end()) continue;
+      const auto& actions = other_map->second.actions;  // sorted
+      const bool stale = std::any_of(gateway.begin(), gateway.end(), [&](const std::string& action) {
+        return std::binary_search(actions.begin(), actions.end(), action);
+      });
+      if (!stale) continue;
+      if (auth::ScopeMap* edited = change.sync_map(other)) remove_all(edited->actions, gateway);
+    }
+  }
+
   std::vector<std::string> repository_actions;
   for (const std::string& repository : settings.repositories.value_or(std::vector<std::string>{}))
     add_sorted(repository_actions, sync_repository_actions(cr.mode, repository));

@@ -552,6 +552,24 @@ BOOST_AUTO_TEST_CASE(a_long_named_crs_sync_token_and_map_are_replaced_or_refused
                  400, "INVALID_REQUEST", "50");
 }
 
+// SPEC 2.10: a CR deleted without cleanup leaves its gateway actions in its ancestors' maps. Created again under
+// another parent, it is not reachable through the old branch: the old ancestors' maps lose those actions, the new
+// ones get them. (The old region's sync token could read the new CR's configuration and take its activation; found in
+// review.)
+BOOST_AUTO_TEST_CASE(a_cr_created_again_elsewhere_is_not_reachable_through_its_old_branch) {
+  create_cr("regiona", "ReadWrite", std::nullopt, {"r1"});
+  create_cr("regionb", "ReadWrite", std::nullopt, {"r2"});
+  create_cr("siteone", "ReadWrite", "regiona", {"r1"});
+  BOOST_REQUIRE(contains(json(sync_actions("regiona")).dump(), "gateway/siteone/"));
+  BOOST_TEST(control->delete_connected_registry("siteone", false).status == 204);
+  BOOST_TEST(contains(json(sync_actions("regiona")).dump(), "gateway/siteone/"));  // SPEC 2.10: kept
+
+  create_cr("siteone", "ReadWrite", "regionb", {"r2"});
+  BOOST_TEST(!contains(json(sync_actions("regiona")).dump(), "gateway/siteone/"));
+  BOOST_TEST(contains(json(sync_actions("regionb")).dump(), "gateway/siteone/config/read"));
+  BOOST_TEST(sync_actions("regiona") == join({all_actions("r1"), gateway("regiona")}));
+}
+
 // SPEC 2.7: one instance at a time.
 BOOST_AUTO_TEST_CASE(activation_and_deactivation) {
   create_cr("edgeone", "ReadWrite", std::nullopt, {});
