@@ -2,6 +2,7 @@
 // What every handler works with: the node's storage and seams, its access policy and options.
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "reference/common/clock.h"
@@ -29,6 +30,11 @@ struct Context {
   AccessPolicy& policy;
   const RegistryOptions& options;
   UploadLeases& upload_leases;
+  // Held from a client's manifest or tag change being stored until it has been told (RegistryOptions::on_change):
+  // changes are told in the order they were stored. Under the manifest lock, which they take shared, two pushes of
+  // one tag could otherwise store in one order and be told in the other, and a child applying the messages in turn
+  // ended at the older value while this node kept the newer, for good.
+  std::mutex& change_order;
 };
 
 }  // namespace outpost::registry

@@ -172,6 +172,7 @@ class ManifestPutCall final : public http::Call {
       // the store and the journal entry, and the entry found nothing to send: an acknowledged push lost.
       std::shared_lock stored(context_.storage.manifest_lock);
       context_.storage.blobs->put(body_);
+      const std::lock_guard in_order(context_.change_order);  // stored and told in one order (context.h)
       metadata.put_manifest(repository_, record,
                             reference_.digest ? std::nullopt : std::optional<std::string>(reference_.tag));
       if (context_.options.on_change) {
@@ -235,6 +236,7 @@ http::Response delete_manifest(Context& context, const Route& route) {
   // untag and leaves the tag alone (it pointed the parent's value over it, and the client read back a tag it had
   // removed until its untag went up and the echo came down).
   std::shared_lock stored(context.storage.manifest_lock);
+  const std::lock_guard in_order(context.change_order);  // removed and told in one order (context.h)
   // What an untag removed, for the change report (children and the parent learn the tag went, and from what).
   const std::optional<oci::Digest> untagged =
       reference.digest ? std::nullopt : metadata.resolve_tag(route.repository, reference.tag);

@@ -75,7 +75,7 @@ http::Response plain(int status, std::string body) {
 
 Registry::Registry(storage::Storage& storage, const Clock& clock, Random& random, AccessPolicy& policy,
                    RegistryOptions options)
-    : options_(std::move(options)), context_{storage, clock, random, policy, options_, upload_leases_} {}
+    : options_(std::move(options)), context_{storage, clock, random, policy, options_, upload_leases_, change_order_} {}
 
 std::unique_ptr<http::Call> Registry::start(http::Request request) {
   std::string_view label = "unrouted";

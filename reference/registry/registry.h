@@ -19,6 +19,7 @@ class Registry final : public http::Handler {
 
   RegistryOptions options_;
   UploadLeases upload_leases_;
+  std::mutex change_order_;  // Context::change_order
   Context context_;
 };
 

@@ -345,19 +345,20 @@ Task<void> ContentSync::pull_manifest(std::string repository, oci::Digest digest
       if (tag) stored.lock();
       if (tag && over_moves == OverMovesHere::No && store_.tag_pending(repository, *tag)) tag.reset();
       metadata.put_manifest(repository, *record, tag);
+      // Told to this node's children before the lock goes: a client's move of the tag just after, told after it, is
+      // then the later message too. Told after the lock, it could come first, and the children ended at this older
+      // value for good.
+      applied_({Kind::ManifestPut, repository, digest, tag});
     }
     awaiting_repair_.erase(key);
     ++counters_.manifests_down;
-    applied_({Kind::ManifestPut, repository, digest, tag});
     co_return;
   }
   if (!tag || metadata.resolve_tag(repository, *tag) == digest) co_return;
-  {
-    std::unique_lock stored(storage_.manifest_lock);  // as above: a client's move of the tag meanwhile stays
-    if (over_moves == OverMovesHere::No && store_.tag_pending(repository, *tag)) co_return;
-    metadata.put_manifest(repository, *record, tag);
-  }
-  applied_({Kind::ManifestPut, repository, digest, tag});
+  std::unique_lock stored(storage_.manifest_lock);  // as above: a client's move of the tag meanwhile stays
+  if (over_moves == OverMovesHere::No && store_.tag_pending(repository, *tag)) co_return;
+  metadata.put_manifest(repository, *record, tag);
+  applied_({Kind::ManifestPut, repository, digest, tag});  // (told under the lock, as above)
 }
 
 Task<void> ContentSync::ensure_external_layer(std::string repository, oci::Descriptor layer) {

@@ -1,6 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "tests/unit/registry/registry_fixture.h"
 
@@ -295,4 +297,43 @@ BOOST_FIXTURE_TEST_CASE(a_stored_manifest_is_reported_before_the_manifest_lock_i
   reporting_client.push_image("app", "v1", "{\"config\":1}", {"layer"});
   BOOST_TEST_REQUIRE(lock_free.size() == 1u);
   BOOST_TEST(!lock_free[0]);
+}
+
+// Concurrent pushes of one tag are told (on_change: the children's message log, the push-up journal) in the order
+// they were stored: each is told while what it stored is still the tag's value. Told out of order, a child applying
+// the messages in turn ended at the older value while this node kept the newer, for good (found in review). Four
+// threads push 50 manifests each to one tag; without the order, some are told after another push moved the tag.
+BOOST_FIXTURE_TEST_CASE(concurrent_pushes_of_a_tag_are_told_in_the_order_they_were_stored, RegistryFixture) {
+  storage::Storage& shared = *this->storage;
+  std::atomic<int> told{0}, told_after_a_later_store{0};
+  registry::RegistryOptions options;
+  options.on_change = [&](const oci::ContentChange& change) {
+    ++told;
+    if (change.tag && shared.metadata->resolve_tag(change.repository, *change.tag) != change.digest)
+      ++told_after_a_later_store;
+  };
+  registry::Registry ordered{shared, clock, random, this->policy, options};
+  InProcessClient setup{ordered};
+  const oci::Digest config = setup.push_blob("app", "{}");
+  told = 0;
+  std::vector<std::thread> pushers;
+  for (int thread = 0; thread < 4; ++thread) {
+    pushers.emplace_back([&, thread] {
+      InProcessClient client{ordered};
+      for (int i = 0; i < 50; ++i) {
+        const std::string manifest =
+            nlohmann::json{{"schemaVersion", 2},
+                           {"mediaType", kOciManifest},
+                           {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                                       {"digest", config.str()}, {"size", 2}}},
+                           {"layers", nlohmann::json::array()},
+                           {"annotations", {{"push", std::to_string(thread) + "-" + std::to_string(i)}}}}
+                .dump();
+        client.send(Method::Put, "/v2/app/manifests/latest", manifest, content_type(kOciManifest));
+      }
+    });
+  }
+  for (auto& pusher : pushers) pusher.join();
+  BOOST_TEST(told.load() == 200);
+  BOOST_TEST(told_after_a_later_store.load() == 0);
 }
