@@ -166,6 +166,7 @@ Task<ParentLink::GatewayAnswer> ParentLink::gateway(http::Method method, std::st
     if (auto failure = failure_for(response.status, response.body, what())) throw std::move(*failure);
   }
   ++counters_.gateway_answers;
+  if (on_accepted_) on_accepted_();
   GatewayAnswer answer;
   answer.status = response.status;
   if (response.status != 304 && !response.body.empty()) {

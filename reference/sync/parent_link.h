@@ -102,6 +102,9 @@ class ParentLink {
   // and SyncFailure(WindowClosed) thrown instead. Gateway calls are not asked (the configuration checks go on outside
   // windows; a round asks for the window itself before its message read, which the window's end bounds).
   void set_window_closed(std::function<bool()> closed) { window_closed_ = std::move(closed); }
+  // Called for each gateway call the parent accepted: the parent took this node's sync token, so it is enabled
+  // (SPEC 2.6; a disabled one is answered 403 "connected registry disabled" whatever the call).
+  void set_on_accepted(std::function<void()> accepted) { on_accepted_ = std::move(accepted); }
   LinkCounters& counters() { return counters_; }
 
   // A gateway call on this CR's resource (/gateway/v1/<cr>/<operation>?<query>), with a JSON body already written
@@ -162,6 +165,7 @@ class ParentLink {
   ParentAddress address_;
   LinkCounters counters_;
   std::function<bool()> window_closed_;
+  std::function<void()> on_accepted_;
 };
 
 // The "code" and "message" of the first entry of an OCI error body, or empty strings.

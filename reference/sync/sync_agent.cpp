@@ -99,6 +99,10 @@ SyncAgent::SyncAgent(Executor& executor, const Clock& clock, Random& random, htt
   // SPEC 5.4: a round still running when its window closes sends nothing more (parent_link.h); it resumes in the next.
   // Only a schedule with a `window` has one to close: without, a round runs once per occurrence, to its end however
   // long it takes (its occurrence's minute is not a window to cut it at).
+  // Any call the parent accepts with this node's sync token says the token is enabled: an activation, a configuration
+  // check outside a window, a resync's inventory (SPEC 2.6). Cleared only at some of them, the node answered 503 until
+  // its window opened, or until a resync finished.
+  link_.set_on_accepted([this] { set_disabled(false); });
   link_.set_window_closed([this] {
     const auto settings = replica_.settings();
     return settings && settings->window && window_closed(settings.get());
@@ -587,7 +591,6 @@ Task<void> SyncAgent::round() {
     co_await refresh_config();
     settings = replica_.settings();
     version = replica_.version();
-    set_disabled(false);  // the parent answered this node's sync token: enabled
   }
   read_only_ = settings->mode == auth::RegistryMode::ReadOnly;
   std::optional<SyncWindow> unread;  // only when the schedule does not parse: this throws the parser's error
@@ -640,7 +643,6 @@ Task<void> SyncAgent::round() {
       co_await link_.gateway(http::Method::Get, options_.cr_name, "messages", std::move(query), std::nullopt,
                              wait + std::chrono::seconds(60), ParentLink::Reading::Unchecked);
   cursor_unread_ = false;  // answered: the parent still knew the cursor
-  set_disabled(false);     // and took the sync token: enabled
   const MessagesAnswer messages(std::move(answer.text));  // checked as it is read
   if (!messages.json()) throw link_.not_json("messages");
   if (messages.too_deep()) throw link_.too_deep("messages");

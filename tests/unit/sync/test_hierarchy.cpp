@@ -272,6 +272,35 @@ BOOST_AUTO_TEST_CASE(a_disabled_registry_restarted_out_of_reach_of_its_parent_st
   BOOST_TEST(status_at_store() == 200);
 }
 
+// The same registry with a sync window: its token enabled again while the window is closed, it serves again once a
+// configuration check (every --sync-config-check, outside windows too) is answered, not only when its window opens;
+// and restarted while disabled with the window closed, once its activation is answered.
+BOOST_AUTO_TEST_CASE(a_disabled_registry_serves_again_at_the_first_answer_outside_its_window) {
+  HierarchyWorld world;  // starts at 00:00 UTC
+  // One-hour windows every three hours: open 00:00-01:00, closed until 03:00.
+  const auto store = world.add_connected_registry(
+      "store9", resource("ReadOnly", nullptr, {"apps/*"}, {{"schedule", "0 */3 * * *"}, {"window", "PT1H"}}),
+      kReadApps);
+  const std::string digest = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("store9:5000", store, "apps/web", "1") == digest; }, 5min));
+  const auto status_at_store = [&] {
+    return world.call("store9:5000", http::Method::Get, "/v2/apps/web/manifests/1", store).status;
+  };
+  world.manage(http::Method::Patch, "tokens/store9-sync-token", {{"status", "disabled"}});
+  BOOST_REQUIRE(world.run_until([&] { return status_at_store() == 503; }, 5min));
+
+  world.loop().run_until(Nanoseconds(70min));  // 01:10: closed
+  world.manage(http::Method::Patch, "tokens/store9-sync-token", {{"status", "enabled"}});
+  BOOST_TEST(world.run_until([&] { return status_at_store() == 200; }, 5min));
+
+  world.manage(http::Method::Patch, "tokens/store9-sync-token", {{"status", "disabled"}});
+  BOOST_REQUIRE(world.run_until([&] { return status_at_store() == 503; }, 5min));
+  world.manage(http::Method::Patch, "tokens/store9-sync-token", {{"status", "enabled"}});
+  world.restart("store9");
+  BOOST_TEST(world.run_until([&] { return status_at_store() == 200; }, 5min));
+  BOOST_TEST((world.clock().now() < kWorldStart + 180min));
+}
+
 BOOST_AUTO_TEST_CASE(windows_open_and_close_at_cron_occurrences) {
   HierarchyWorld world;  // starts at 00:00 UTC
   // One-hour windows every three hours: open 00:00-01:00, closed until 03:00.
