@@ -1,5 +1,7 @@
 #include "reference/storage/memory_metadata_store.h"
 
+#include <algorithm>
+
 namespace outpost::storage {
 
 namespace {
@@ -98,7 +100,12 @@ bool MemoryMetadataStore::delete_manifest(std::string_view repository, const Dig
   if (!repo) return false;
   std::erase_if(repo->tags, [&](const auto& entry) { return entry.second == digest; });
   if (repo->manifests.erase(digest) == 0) return false;
-  repo->links.erase(digest);
+  // Its own link goes, unless another manifest here names its digest (as a layer, a config, a child).
+  const bool named_here = std::any_of(repo->manifests.begin(), repo->manifests.end(), [&](const auto& entry) {
+    const auto& references = entry.second.references;
+    return std::find(references.begin(), references.end(), digest) != references.end();
+  });
+  if (!named_here) repo->links.erase(digest);
   return true;
 }
 

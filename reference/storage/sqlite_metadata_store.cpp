@@ -243,8 +243,17 @@ bool SqliteMetadataStore::delete_manifest(std::string_view repository, const Dig
       .run();
   db_.query("DELETE FROM manifests WHERE repository = ? AND digest = ?").bind(1, repository).bind(2, digest.str()).run();
   const bool deleted = db_.changes() > 0;
+  // (No index by ref_digest: the primary key's prefix keeps the search within the repository's references, and an
+  // index added to an existing database would have to be built at open, which a full disk refuses.)
   if (deleted)
-    db_.query("DELETE FROM blob_links WHERE repository = ? AND digest = ?").bind(1, repository).bind(2, digest.str()).run();
+    db_.query(
+           "DELETE FROM blob_links WHERE repository = ? AND digest = ? AND NOT EXISTS "
+           "(SELECT 1 FROM manifest_refs WHERE repository = ? AND ref_digest = ?)")
+        .bind(1, repository)
+        .bind(2, digest.str())
+        .bind(3, repository)
+        .bind(4, digest.str())
+        .run();
   transaction.commit();
   return deleted;
 }

@@ -172,8 +172,8 @@ class MetadataStore {
     return manifest(repository, digest).has_value();
   }
   // Removes the manifest from the repository with every tag pointing at it, and the link of its digest that
-  // put_manifest made: its bytes are no longer readable through the blob route, nor mountable from here (SPEC 3.6:
-  // nothing in the repository references them any more).
+  // put_manifest made, unless another manifest there names that digest: its bytes are no longer readable through the
+  // blob route, nor mountable from here (SPEC 3.6: nothing in the repository references them any more).
   virtual bool delete_manifest(std::string_view repository, const Digest& digest) = 0;
 
   virtual std::optional<Digest> resolve_tag(std::string_view repository, std::string_view tag) = 0;

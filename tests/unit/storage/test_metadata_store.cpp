@@ -167,6 +167,21 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(delete_manifest_removes_its_tags_and_references, B
   BOOST_TEST(metadata.referenced_digests() == std::vector<Digest>{kept.digest});
 }
 
+// A deleted manifest's digest stays linked while another manifest of the repository names it (as a layer, a config,
+// an index's child): that manifest's blobs stay readable and pushable there (SPEC 3.6).
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_deleted_manifest_named_by_another_keeps_its_link, Backend, Backends) {
+  Node<Backend> node;
+  auto& metadata = node.metadata();
+  const ManifestRecord named = manifest_record("named");
+  const ManifestRecord naming = manifest_record("naming", {named.digest});
+  metadata.put_manifest("app", named, std::string("a"));
+  metadata.put_manifest("app", naming, std::string("b"));
+  BOOST_TEST(metadata.delete_manifest("app", named.digest));
+  BOOST_TEST(metadata.blob_linked("app", named.digest));
+  BOOST_TEST(metadata.delete_manifest("app", naming.digest));
+  BOOST_TEST(!metadata.blob_linked("app", naming.digest));
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(referrers_are_filtered_by_subject, Backend, Backends) {
   Node<Backend> node;
   auto& metadata = node.metadata();
