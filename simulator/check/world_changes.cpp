@@ -80,6 +80,9 @@ void set_scope_map(World& world, std::string_view name, std::vector<std::string>
 
 std::array<uint64_t, 2> create_connected_registry(World& world, ConnectedRegistry cr, WallTime now) {
   cr.sync_token = sync_token_name(cr.name);
+  // A CR of this name deleted without cleanup left its gateway actions in its old ancestors' maps; when it also left
+  // its token or map behind, they go from every map but the new ancestors' (docs/connected-registries.md).
+  const bool leftovers = world.tokens.contains(cr.sync_token) || world.scope_maps.contains(sync_scope_map_name(cr.name));
   std::vector<std::string> own = mode_actions(cr.repositories, cr.mode);
   add_all(own, gateway_actions_for(cr.name));
   set_scope_map(world, sync_scope_map_name(cr.name), own);
@@ -87,6 +90,14 @@ std::array<uint64_t, 2> create_connected_registry(World& world, ConnectedRegistr
   const std::string name = cr.name;
   const std::vector<std::string> child_repositories = mode_actions(cr.repositories, cr.mode);
   world.connected_registries.insert_or_assign(name, std::move(cr));
+  if (leftovers) {
+    const std::vector<std::string> ancestors = world.ancestors(name);
+    for (const auto& [other, other_cr] : world.connected_registries) {
+      if (other == name || std::find(ancestors.begin(), ancestors.end(), other) != ancestors.end()) continue;
+      if (auto map = world.scope_maps.find(sync_scope_map_name(other)); map != world.scope_maps.end())
+        remove_all(map->second, gateway_actions_for(name));
+    }
+  }
   for (const std::string& ancestor : world.ancestors(name)) {
     auto& map = world.scope_maps[sync_scope_map_name(ancestor)];
     add_all(map, gateway_actions_for(name));

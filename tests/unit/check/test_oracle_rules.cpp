@@ -222,6 +222,18 @@ BOOST_AUTO_TEST_CASE(derived_scope_maps_follow_permissions_and_deletes) {
          403, "DENIED");
 }
 
+// As the control plane: leaf deleted without cleanup and created again under `other` is no longer reachable through
+// mid, its old parent, whose map kept leaf's gateway actions.
+BOOST_AUTO_TEST_CASE(a_cr_created_again_elsewhere_is_not_reachable_through_its_old_parent) {
+  World world = small_world();
+  const Request config = gateway_call("leaf", GatewayRights::kConfigRead);
+  expect_allowed(ask(world, data_endpoint(), config, basic(world, "mid-sync-token")));
+  delete_connected_registry(world, "leaf", false);
+  create_connected_registry(world, {"leaf", Mode::ReadOnly, "other", {"other/*"}, {}, "", "leaf:5000"}, kStart);
+  expect(ask(world, data_endpoint(), config, basic(world, "mid-sync-token")), 403, "DENIED");
+  expect_allowed(ask(world, data_endpoint(), config, basic(world, "other-sync-token")));
+}
+
 BOOST_AUTO_TEST_CASE(endpoints_and_hosts) {
   World world = small_world();
   const Request pull = op(Operation::PullManifest, "samples/app");
