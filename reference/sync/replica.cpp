@@ -141,14 +141,22 @@ std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& docum
         descendant.message_ttl = ttl_of(config);
       } catch (const nlohmann::json::exception&) {  // left unset: message_ttl() reads it again, and fails there
       }
-      if (const auto parent = config.find("parent"); parent != config.end() && parent->is_string())
-        state->children[parent->get<std::string>()].push_back(name);
+      if (const auto parent = config.find("parent"); parent != config.end() && parent->is_string()) {
+        descendant.parent = parent->get<std::string>();
+        state->children[descendant.parent].push_back(name);
+      }
     }
   }
   state->names.reserve(state->descendants.size());
   for (const auto& [name, descendant] : state->descendants) state->names.push_back(name);
   std::sort(state->names.begin(), state->names.end());
   for (size_t slot = 0; slot < state->names.size(); ++slot) state->descendants.find(state->names[slot])->second.slot = slot;
+  state->parent_slots.assign(state->names.size(), State::kNoSlot);
+  for (size_t slot = 0; slot < state->names.size(); ++slot) {
+    const Descendant& descendant = state->descendants.find(state->names[slot])->second;
+    if (const auto parent = state->descendants.find(descendant.parent); parent != state->descendants.end())
+      state->parent_slots[slot] = parent->second.slot;
+  }
   return state;
 }
 
@@ -366,10 +374,22 @@ void Replica::rebase_reports(const State* before, const State& after) {
   reports_.by_slot = std::move(by_slot);
 }
 
-void Replica::report_status(std::string_view, std::vector<gateway::RawReport> reports) {
+void Replica::report_status(std::string_view cr, std::vector<gateway::RawReport> reports) {
   std::lock_guard lock(mutex_);
   if (!state_) return;
   const State& current = *state_;
+  // Only reports about the sender's subtree go up (docs/protocol.md): a child naming its sibling would otherwise have
+  // overwritten that sibling's state at the cloud, which checks only what its own children send.
+  const auto sender = current.descendants.find(cr);
+  if (sender == current.descendants.end()) return;
+  const size_t sender_slot = sender->second.slot;
+  const auto within_sender = [&](size_t slot) {
+    for (size_t steps = 0; slot != State::kNoSlot && steps <= current.names.size(); ++steps) {  // (a cycle ends)
+      if (slot == sender_slot) return true;
+      slot = current.parent_slots[slot];
+    }
+    return false;
+  };
   // A body lists the sender's report, then its subtree's in name order, which sit next to each other in `names`: each
   // is looked for first right after the previous one, so most are found without a lookup in `descendants`. The sender's
   // is looked up (comparing it with the first name first, as it was, read a line of names for nothing nearly always).
@@ -382,6 +402,7 @@ void Replica::report_status(std::string_view, std::vector<gateway::RawReport> re
       if (found == current.descendants.end()) continue;
       slot = found->second.slot;
     }
+    if (!within_sender(slot)) continue;
     reports_.by_slot[slot].assign(report.text);  // copied out of the body, which goes when the call ends
     next = slot + 1;
   }

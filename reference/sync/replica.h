@@ -100,6 +100,7 @@ class Replica final : public gateway::ConfigSource {
     std::string_view config;  // its JSON text, within State::text
     std::vector<std::string> repositories;
     std::optional<Nanoseconds> message_ttl;
+    std::string parent;  // "" when its configuration names none
   };
   // Everything is read out of the document when it arrives, and the document itself is kept as text only: as a tree it
   // was the largest thing a node held (6.8 kB a configuration against 1.8 kB of text, a quarter of a large fleet's
@@ -118,6 +119,10 @@ class Replica final : public gateway::ConfigSource {
     // The descendants' names in name order (the order their reports go up in), a copy kept side by side: a body lists
     // a subtree's reports in this order, so each is mostly found by comparing with the name after the previous one.
     std::vector<std::string> names;
+    // By slot: the slot of its parent, or kNoSlot when its parent is this node (or not among the descendants). What
+    // tells whether a report a child relays is about that child's subtree, without a lookup by name.
+    std::vector<size_t> parent_slots;
+    static constexpr size_t kNoSlot = static_cast<size_t>(-1);
   };
   // Status reports of descendants waiting for this node's own (end_status_body), the last one of each name. Kept in a
   // slot per descendant of the current State rather than in a tree by name: a parent stores every report of its

@@ -39,6 +39,13 @@ json document_of(uint64_t version, json descendants) {
   return {{"version", version}, {"config", own_config()}, {"descendants", std::move(descendants)}};
 }
 
+// Descendants given as (name, parent) pairs.
+json document_of_tree(uint64_t version, const std::vector<std::pair<std::string, std::string>>& tree) {
+  json descendants = json::array();
+  for (const auto& [name, parent] : tree) descendants.push_back(descendant(name, parent, 1, json::object()));
+  return document_of(version, std::move(descendants));
+}
+
 json document_with(uint64_t version, const std::vector<std::string>& names) {
   json descendants = json::array();
   for (const auto& name : names) descendants.push_back(descendant(name, "edge", 1, json::object()));
@@ -89,7 +96,12 @@ BOOST_AUTO_TEST_CASE(relayed_reports_go_up_once_each_last_one_kept_in_name_order
   replica.report_status("site", raw({{"site", "1"}}));
   BOOST_TEST(relayed(replica) == "own]}");
 
-  BOOST_TEST(replica.apply(document_with(2, {"site", "site-b", "site-a", "site10", "site2"})));
+  // site with site-a and site2 below it, site10 with site-b below it.
+  BOOST_TEST(replica.apply(document_of(2, json::array({descendant("site", "edge", 1, json::object()),
+                                                         descendant("site-b", "site10", 1, json::object()),
+                                                         descendant("site-a", "site", 1, json::object()),
+                                                         descendant("site10", "edge", 1, json::object()),
+                                                         descendant("site2", "site", 1, json::object())}))));
   // Out of name order, a repeated name (the last one counts), a stranger and a report without a name (dropped).
   replica.report_status("site", raw({{"site2", "\"s2\""}, {"site", "\"old\""}, {"site-a", "[1]"}, {"site", "\"new\""},
                                      {"stranger", "0"}, {"", "{}"}}));
@@ -101,21 +113,39 @@ BOOST_AUTO_TEST_CASE(relayed_reports_go_up_once_each_last_one_kept_in_name_order
   BOOST_TEST(relayed(replica) == "own,2]}");  // written where a longer one was held
 }
 
+// A child relays reports about its own subtree only: one naming its sibling, its parent or this node's other
+// descendants is dropped (the cloud checks only what its own children send; a sibling's state was overwritten there).
+BOOST_AUTO_TEST_CASE(a_report_about_another_subtree_is_not_relayed) {
+  Replica replica("edge:5000", nullptr);
+  BOOST_TEST(replica.apply(document_of(2, json::array({descendant("site", "edge", 1, json::object()),
+                                                         descendant("line", "site", 1, json::object()),
+                                                         descendant("sibling", "edge", 1, json::object())}))));
+  replica.report_status("line", raw({{"line", "1"}, {"site", "2"}, {"sibling", "3"}}));
+  BOOST_TEST(relayed(replica) == "own,1]}");
+  replica.report_status("sibling", raw({{"site", "\"spoofed\""}, {"line", "\"spoofed\""}}));
+  BOOST_TEST(relayed(replica) == "own]}");
+  replica.report_status("site", raw({{"site", "4"}, {"line", "5"}}));
+  BOOST_TEST(relayed(replica) == "own,5,4]}");  // line, site: name order
+  replica.report_status("stranger", raw({{"site", "6"}}));  // not a descendant: nothing it says goes up
+  BOOST_TEST(relayed(replica) == "own]}");
+}
+
 BOOST_AUTO_TEST_CASE(reports_held_across_a_document_change_still_go_up) {
   Replica replica("edge:5000", nullptr);
-  BOOST_TEST(replica.apply(document_with(2, {"b", "d", "f"})));
+  BOOST_TEST(replica.apply(document_of_tree(2, {{"b", "edge"}, {"d", "b"}, {"f", "b"}})));
   replica.report_status("b", raw({{"b", "\"b\""}, {"d", "\"d\""}, {"f", "\"f\""}}));
   // "d" stops being a descendant and "c", "e" become ones: what was held goes up all the same, in name order with
   // what arrives later, and a report of a name that is no descendant any more is still dropped.
-  BOOST_TEST(replica.apply(document_with(3, {"b", "c", "e", "f"})));
+  BOOST_TEST(replica.apply(document_of_tree(3, {{"b", "edge"}, {"c", "edge"}, {"e", "c"}, {"f", "c"}})));
   replica.report_status("c", raw({{"c", "\"c\""}, {"e", "\"e\""}, {"f", "\"f2\""}, {"d", "\"d2\""}}));
   BOOST_TEST(relayed(replica) == R"(own,"b","c","d","e","f2"]})");
 
   // A name held aside that becomes a descendant again is replaced by its next report, not sent twice.
-  replica.report_status("b", raw({{"b", "1"}, {"f", "2"}}));
+  replica.report_status("b", raw({{"b", "1"}}));
+  replica.report_status("c", raw({{"f", "2"}}));
   BOOST_TEST(replica.apply(document_with(4, {"b"})));
   replica.report_status("b", raw({{"b", "3"}}));
-  BOOST_TEST(replica.apply(document_with(5, {"b", "f"})));
+  BOOST_TEST(replica.apply(document_of_tree(5, {{"b", "edge"}, {"f", "b"}})));
   replica.report_status("f", raw({{"f", "4"}}));
   BOOST_TEST(relayed(replica) == "own,3,4]}");
 }
