@@ -255,14 +255,11 @@ void check_client_tokens(const Snapshot& snapshot, const ConnectedRegistry& cr) 
     if (!token)
       throw invalid_request("client token " + in_quotes(name) + " does not exist; create it first",
                             {{"field", "clientTokens"}, {"token", name}});
-    // Its own sync token first: a CR being created owns it only once it exists, so the check below misses it.
-    if (name == cr.sync.token)
-      throw invalid_request(in_quotes(name) + " is the sync token of connected registry " + in_quotes(cr.name) +
-                                " and cannot be a client token",
-                            {{"field", "clientTokens"}, {"token", name}});
-    if (const ConnectedRegistry* owner = sync_token_owner(snapshot, name))
-      throw invalid_request(in_quotes(name) + " is the sync token of connected registry " + in_quotes(owner->name) +
-                                " and cannot be a client token",
+    // Its own sync token too: a CR being created owns it only once it exists, so sync_token_owner misses it.
+    const ConnectedRegistry* owner = sync_token_owner(snapshot, name);
+    if (owner || name == cr.sync.token)
+      throw invalid_request(in_quotes(name) + " is the sync token of connected registry " +
+                                in_quotes(owner ? owner->name : cr.name) + " and cannot be a client token",
                             {{"field", "clientTokens"}, {"token", name}});
     // SPEC 2.10: accepted nowhere, so not at a CR either.
     if (snapshot.retired_sync_tokens.contains(name))

@@ -79,12 +79,13 @@ ControlPlane::Result ControlPlane::put_token(std::string_view name, const nlohma
 
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
+  const auth::Token* existing = base->token(name);
   // A new token's name is checked; an existing one may be replaced whatever its name (a sync token's, made by the
   // system, may pass the 50-character limit: SPEC 2.4).
-  if (!base->token(name)) check_token_name(name);
+  if (!existing) check_token_name(name);
   check_scope_map_exists(*base, *scope_map);
 
-  if (const auth::Token* existing = base->token(name)) {
+  if (existing) {
     // Replace: what the token may do and whether it is enabled. Its passwords are changed only by
     // generateCredentials, so repeating a create request never rotates them.
     auth::Token token = *existing;

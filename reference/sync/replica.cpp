@@ -141,10 +141,8 @@ std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& docum
         descendant.message_ttl = ttl_of(config);
       } catch (const nlohmann::json::exception&) {  // left unset: message_ttl() reads it again, and fails there
       }
-      if (const auto parent = config.find("parent"); parent != config.end() && parent->is_string()) {
-        descendant.parent = parent->get<std::string>();
-        state->children[descendant.parent].push_back(name);
-      }
+      if (const auto parent = config.find("parent"); parent != config.end() && parent->is_string())
+        state->children[parent->get<std::string>()].push_back(name);
     }
   }
   state->names.reserve(state->descendants.size());
@@ -152,10 +150,11 @@ std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& docum
   std::sort(state->names.begin(), state->names.end());
   for (size_t slot = 0; slot < state->names.size(); ++slot) state->descendants.find(state->names[slot])->second.slot = slot;
   state->parent_slots.assign(state->names.size(), State::kNoSlot);
-  for (size_t slot = 0; slot < state->names.size(); ++slot) {
-    const Descendant& descendant = state->descendants.find(state->names[slot])->second;
-    if (const auto parent = state->descendants.find(descendant.parent); parent != state->descendants.end())
-      state->parent_slots[slot] = parent->second.slot;
+  for (const auto& [parent_name, children] : state->children) {
+    const auto parent = state->descendants.find(parent_name);
+    if (parent == state->descendants.end()) continue;  // this node, or one it does not know
+    for (const std::string& child : children)
+      state->parent_slots[state->descendants.find(child)->second.slot] = parent->second.slot;
   }
   return state;
 }

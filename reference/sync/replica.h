@@ -100,7 +100,6 @@ class Replica final : public gateway::ConfigSource {
     std::string_view config;  // its JSON text, within State::text
     std::vector<std::string> repositories;
     std::optional<Nanoseconds> message_ttl;
-    std::string parent;  // "" when its configuration names none
   };
   // Everything is read out of the document when it arrives, and the document itself is kept as text only: as a tree it
   // was the largest thing a node held (6.8 kB a configuration against 1.8 kB of text, a quarter of a large fleet's

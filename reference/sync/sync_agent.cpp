@@ -96,13 +96,13 @@ SyncAgent::SyncAgent(Executor& executor, const Clock& clock, Random& random, htt
       push_wakeup_(stop_),
       pull_backoff_(options_.backoff_initial, options_.backoff_cap),
       push_backoff_(options_.backoff_initial, options_.backoff_cap) {
-  // SPEC 5.4: a round still running when its window closes sends nothing more (parent_link.h); it resumes in the next.
-  // Only a schedule with a `window` has one to close: without, a round runs once per occurrence, to its end however
-  // long it takes (its occurrence's minute is not a window to cut it at).
   // Any call the parent accepts with this node's sync token says the token is enabled: an activation, a configuration
   // check outside a window, a resync's inventory (SPEC 2.6). Cleared only at some of them, the node answered 503 until
   // its window opened, or until a resync finished.
   link_.set_on_accepted([this] { set_disabled(false); });
+  // SPEC 5.4: a round still running when its window closes sends nothing more (parent_link.h); it resumes in the next.
+  // Only a schedule with a `window` has one to close: without, a round runs once per occurrence, to its end however
+  // long it takes (its occurrence's minute is not a window to cut it at).
   link_.set_window_closed([this] {
     const auto settings = replica_.settings();
     return settings && settings->window && window_closed(settings.get());

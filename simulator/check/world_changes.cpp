@@ -90,17 +90,18 @@ std::array<uint64_t, 2> create_connected_registry(World& world, ConnectedRegistr
   const std::string name = cr.name;
   const std::vector<std::string> child_repositories = mode_actions(cr.repositories, cr.mode);
   world.connected_registries.insert_or_assign(name, std::move(cr));
+  const std::vector<std::string> ancestors = world.ancestors(name);
+  const std::vector<std::string> gateway = gateway_actions_for(name);
   if (leftovers) {
-    const std::vector<std::string> ancestors = world.ancestors(name);
     for (const auto& [other, other_cr] : world.connected_registries) {
       if (other == name || std::find(ancestors.begin(), ancestors.end(), other) != ancestors.end()) continue;
       if (auto map = world.scope_maps.find(sync_scope_map_name(other)); map != world.scope_maps.end())
-        remove_all(map->second, gateway_actions_for(name));
+        remove_all(map->second, gateway);
     }
   }
-  for (const std::string& ancestor : world.ancestors(name)) {
+  for (const std::string& ancestor : ancestors) {
     auto& map = world.scope_maps[sync_scope_map_name(ancestor)];
-    add_all(map, gateway_actions_for(name));
+    add_all(map, gateway);
     add_all(map, child_repositories);
   }
   return serials;
