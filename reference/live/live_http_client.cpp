@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <span>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -33,6 +35,12 @@ using asio::awaitable;
 
 namespace {
 constexpr size_t kPiece = 256 * 1024;
+// A body kept in memory (no sink, or an error's) larger than this is a transport error, not an allocation without
+// bound: the largest the parent sends there is a resync's inventory or a manifest, far below it. A sink takes any size.
+constexpr uint64_t kMaxBodyInMemory = 64ull << 20;
+// The read buffer holds the header and what came with it; bounded, so a chunk-size line without end is an error
+// (http::error::buffer_overflow) rather than a buffer grown until the process is out of memory.
+constexpr size_t kMaxReadBuffer = 1024 * 1024;
 // Threads running exchanges. A sink does its work on them (hashing and writing what arrives, storing a small blob), so
 // two let two transfers (the layers of one image, fetched at once) use two cores; more would only compete with the
 // node's own threads on a small machine.
@@ -82,31 +90,50 @@ awaitable<http::ClientResponse> exchange_over(Stream& stream, http::ClientReques
 
   const auto piece_memory = std::make_unique_for_overwrite<char[]>(kPiece);  // not zero-filled: most bodies are small
   const std::span<char> piece(piece_memory.get(), kPiece);
+  // The peer may answer before the whole body is sent: a refusal (a 413, a 507, a 401), after which it reads a
+  // little more and closes. Its answer is then read rather than lost to a reset on a later write (RFC 9112 9.5: a
+  // client "SHOULD monitor the network connection for an error response while it is transmitting"): sending stops
+  // once an answer has begun to arrive, and a failed write still reads what arrived before it.
   uint64_t sent = 0;
+  std::optional<Failure> send_failure;
   while (request.body && sent < body_size) {
+    // (Plain TCP only: over TLS, bytes waiting may be the server's session tickets, not an answer.)
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      beast::error_code ignored;
+      if (sent > 0 && socket.socket().available(ignored) > 0) break;
+    }
     const size_t got = request.body->read(std::span<char>(piece.data(), piece.size()));
     if (got == 0) throw Failure{"request body ended early for " + peer};
     socket.expires_after(request.idle_timeout);
     auto [write_error, written] = co_await asio::async_write(stream, asio::buffer(piece.data(), got), use_tuple);
-    if (write_error) throw failure("sending to", peer, write_error);
+    if (write_error) {
+      send_failure = failure("sending to", peer, write_error);
+      break;
+    }
     sent += got;
   }
 
-  beast::flat_buffer buffer;
+  beast::flat_buffer buffer(kMaxReadBuffer);
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.body_limit(boost::none);
   if (request.method == http::Method::Head) parser.skip(true);
   socket.expires_after(request.idle_timeout);
   auto [read_error, read_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-  if (read_error) throw failure("reading from", peer, read_error);
+  if (read_error) throw send_failure ? *send_failure : failure("reading from", peer, read_error);
   http::ClientResponse response;
   response.status = static_cast<int>(parser.get().result_int());
   for (const auto& field : parser.get()) response.headers.add(field.name_string(), std::string(field.value()));
   const bool to_sink = sink && http::body_goes_to_sink(response.status);
+  const auto too_large = [&] {
+    return Failure{"the response from " + peer + " is larger than " + std::to_string(kMaxBodyInMemory >> 20) +
+                   " MiB, the most kept in memory"};
+  };
+  if (!to_sink && parser.content_length() && *parser.content_length() > kMaxBodyInMemory) throw too_large();
   const auto deliver = [&](const char* data, size_t size) {
     if (to_sink) {
       sink->write(std::string_view(data, size));
     } else {
+      if (response.body.size() + size > kMaxBodyInMemory) throw too_large();
       response.body.append(data, size);
     }
   };

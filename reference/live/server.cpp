@@ -52,6 +52,10 @@ namespace {
 
 constexpr size_t kFirstRead = 8 * 1024;             // what we ask for while waiting for the next request
 constexpr size_t kBodyPiece = 256 * 1024;           // request body handed to Call::on_body
+// The read buffer holds a header (header_limit) and what arrived after it: a read is at most 64 KiB. Bounded, so a
+// chunk-size line or trailer without end (which Beast's header_limit does not count) is a 400 once it fills the
+// buffer (http::error::buffer_overflow), not a buffer grown until the process is out of memory.
+constexpr size_t kBufferSlack = 1024 * 1024;
 constexpr size_t kResponsePiece = 1024 * 1024;      // response body pulled from a BodySource
 constexpr auto kLinger = std::chrono::seconds(2);   // reading what a client still sends after we answered early
 constexpr auto kTlsShutdown = std::chrono::seconds(1);
@@ -240,7 +244,11 @@ template <class Stream>
 class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(ServerState& server, Stream stream, std::string remote)
-      : Connection(stream.get_executor()), server_(server), stream_(std::move(stream)), remote_(std::move(remote)) {}
+      : Connection(stream.get_executor()),
+        server_(server),
+        stream_(std::move(stream)),
+        remote_(std::move(remote)),
+        buffer_(server.options.header_limit + kBufferSlack) {}
 
   static awaitable<void> run(std::shared_ptr<Session> self) {
     try {
@@ -345,10 +353,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
     lowest().expires_after(options.read_timeout);
     auto [read_ec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
-    if (read_ec) co_return co_await reject_malformed(read_ec, started);
+    if (read_ec) co_return co_await reject_malformed(read_ec, started, parser.get().method() == bhttp::verb::head);
 
     const auto& header = parser.get();
-    if (auto refusal = framing_refusal(header)) co_return co_await reject(std::move(*refusal), started);
+    const bool head = header.method() == bhttp::verb::head;
+    if (auto refusal = framing_refusal(header)) co_return co_await reject(std::move(*refusal), started, head);
     const std::string_view method_text = header.method_string();
     const http::Method method = http::parse_method(method_text);
     const std::string_view target = header.target();
@@ -429,7 +438,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                          {"bytes_in", bytes_in}});
               call.reset();  // what it started is abandoned before the answer (an upload session is cancelled)
               // A chunked body that is not HTTP (a bad chunk size) is answered 400; a client gone is not.
-              co_return co_await reject_malformed(ec, started);
+              co_return co_await reject_malformed(ec, started, head);
             }
             const size_t got = kBodyPiece - parser.get().body().size;
             bytes_in += got;
@@ -506,7 +515,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   // Beast could not parse a request header: answer 431 or 400 when it was a protocol error, and close. The body is in
   // the OCI error format like every other refusal, so a client reports the reason rather than a parse failure.
-  awaitable<Outcome> reject_malformed(beast::error_code ec, std::chrono::steady_clock::time_point started) {
+  awaitable<Outcome> reject_malformed(beast::error_code ec, std::chrono::steady_clock::time_point started, bool head) {
     const bool protocol_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
     if (!protocol_error) co_return Outcome{};  // timeout, reset, half a request: nobody to answer
@@ -515,16 +524,17 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                                        std::string(too_large ? "request header fields too large"
                                                              : "malformed HTTP request") +
                                            ": " + ec.message()),
-                              started);
+                              started, head);
   }
 
   // Answers `refusal` and closes the connection: what follows on it cannot be trusted to start a request.
-  awaitable<Outcome> reject(ApiError refusal, std::chrono::steady_clock::time_point started) {
+  // A HEAD's answer has no body (RFC 9110 9.3.2), refused or not.
+  awaitable<Outcome> reject(ApiError refusal, std::chrono::steady_clock::time_point started, bool head) {
     http::Response response;
     response.status = refusal.status();
     response.headers.set("Content-Type", "application/json");
     response.body = refusal.body();
-    const Written written = co_await write_response(response, false, 11, false);
+    const Written written = co_await write_response(response, head, 11, false);
     record("-", "OTHER", "-", response.status, "malformed", 0, written.body_bytes, started);
     co_return Outcome{false, true};
   }

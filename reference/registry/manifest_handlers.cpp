@@ -114,8 +114,12 @@ class ManifestPutCall final : public http::Call {
         reference_(parse_reference_or_throw(route.object)),
         content_type_(request.headers.get("Content-Type").value_or("")),
         limit_(context.options.manifest_size_limit) {
-    if (request.content_length && *request.content_length > limit_) too_large_ = true;
-    else if (request.content_length) body_.reserve(*request.content_length);
+    if (request.content_length && *request.content_length > limit_) {
+      too_large_ = true;
+      drain_limit_ = http::kDecidedBodyDrain;  // decided before its body: at most what any decided call reads
+    } else if (request.content_length) {
+      body_.reserve(*request.content_length);
+    }
   }
 
   // A Content-Length over the limit is refused (413) before the body: a client waiting for "100 Continue" gets the
@@ -128,7 +132,7 @@ class ManifestPutCall final : public http::Call {
       // on the connection past that.
       too_large_ = true;
       discarded_ += piece.size();
-      return discarded_ < kMaxDrain;
+      return discarded_ < drain_limit_;
     }
     body_.append(piece);
     return true;
@@ -199,7 +203,9 @@ class ManifestPutCall final : public http::Call {
   std::string body_;
   bool too_large_ = false;
   uint64_t discarded_ = 0;
-  static constexpr uint64_t kMaxDrain = 64ull << 20;
+  // A body found too large as it came (no length declared) is read on for a while, so the client gets to read the
+  // 413 rather than a reset; a declared one was decided, and takes no more than any decided call.
+  uint64_t drain_limit_ = 64ull << 20;
 };
 }  // namespace
 

@@ -7,10 +7,12 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <thread>
 
 #include "reference/live/asio_executor.h"
 #include "reference/live/live_http_client.h"
@@ -231,6 +233,60 @@ BOOST_AUTO_TEST_CASE(an_error_answer_keeps_its_body_out_of_the_sink, *utf::timeo
   BOOST_REQUIRE_MESSAGE(served.ok(), served.transport_error);
   BOOST_TEST(sink->body.size() == 1000u);
   BOOST_TEST(served.response->body.empty());
+}
+
+// A body without a sink is kept in memory, up to a bound: a parent (or anything on a plain-HTTP path to it) that
+// answered with 20 GB had every byte appended until the child was killed (SPEC 5.6: a CR never exits because sync
+// fails). A sink takes any size.
+BOOST_AUTO_TEST_CASE(a_body_kept_in_memory_is_bounded, *utf::timeout(60)) {
+  TestServer plain(nullptr);
+  live::AsioExecutor executor;
+  live::LiveHttpClient client(executor);
+  const std::string authority = "127.0.0.1:" + plain.port();
+  const auto refused = exchange(client, request_to(authority, "/stream?size=" + std::to_string(65u << 20), "http"));
+  BOOST_TEST(!refused.ok());
+  BOOST_TEST(contains(refused.transport_error, "larger than 64 MiB"), refused.transport_error);
+  auto sink = std::make_shared<CollectingSink>();
+  const auto streamed = exchange(client, request_to(authority, "/stream?size=" + std::to_string(65u << 20), "http"),
+                                 sink);
+  BOOST_REQUIRE_MESSAGE(streamed.ok(), streamed.transport_error);
+  BOOST_TEST(sink->body.size() == (65u << 20));
+}
+
+// 8 MiB whose second piece comes only after a pause longer than the server's linger after an early answer (2 s):
+// by then the server has refused, read what it would, and closed.
+class PausingBody final : public http::BodySource {
+ public:
+  uint64_t size() const override { return 8u << 20; }
+  size_t read(std::span<char> out) override {
+    if (offset_ > 0 && !paused_) {
+      paused_ = true;
+      std::this_thread::sleep_for(std::chrono::seconds(3));
+    }
+    const size_t n = std::min<uint64_t>(out.size(), size() - offset_);
+    std::fill_n(out.data(), n, 'x');
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  uint64_t offset_ = 0;
+  bool paused_ = false;
+};
+
+// A parent that refuses an upload on its first piece (a 413, a 507 on a full disk) is heard: the client wrote on
+// into the closed connection and reported "Connection reset by peer" instead of the parent's reason (RFC 9112 9.5).
+BOOST_AUTO_TEST_CASE(an_answer_before_the_whole_body_is_read_not_lost_to_a_reset, *utf::timeout(60)) {
+  TestServer plain(nullptr);
+  live::AsioExecutor executor;
+  live::LiveHttpClient client(executor);
+  http::ClientRequest request = request_to("127.0.0.1:" + plain.port(), "/refuse", "http");
+  request.method = http::Method::Post;
+  request.body = std::make_unique<PausingBody>();
+  const auto refused = exchange(client, std::move(request));
+  BOOST_REQUIRE_MESSAGE(refused.ok(), refused.transport_error);
+  BOOST_TEST(refused.response->status == 413);
+  BOOST_TEST(refused.response->body == "refused");
 }
 
 BOOST_AUTO_TEST_CASE(a_ca_file_that_cannot_be_loaded_is_refused_at_construction) {

@@ -129,6 +129,29 @@ BOOST_AUTO_TEST_CASE(framing_that_cannot_be_trusted_is_refused_and_the_connectio
   refused("PROPFIND /v2/ HTTP/1.1\r\nHost: test\r\n", "", 501, "method PROPFIND is not implemented");
 }
 
+// Beast's header_limit does not count a chunk-size line or a trailer: one without end grew the read buffer until the
+// process ran out of memory (read_timeout, 30 s, was the only bound). It now fills a bounded buffer, and is a 400.
+BOOST_AUTO_TEST_CASE(a_chunk_size_line_without_end_is_refused_at_a_bound, *utf::timeout(30)) {
+  Running running;
+  Client client(running.server.bound_address());
+  client.write_raw("PATCH /upload HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n1;");
+  const std::string junk(256 * 1024, 'x');
+  for (int i = 0; i < 8; ++i) client.write_raw(junk);  // 2 MiB: past the bound, then nothing more
+  const auto response = client.read_response();
+  BOOST_TEST(response.result_int() == 400);
+  BOOST_TEST(response.body().find("INVALID_REQUEST") != std::string::npos, response.body());
+}
+
+// A refused HEAD is answered with headers only (RFC 9110 9.3.2): the error's JSON followed them.
+BOOST_AUTO_TEST_CASE(a_refused_head_has_no_body, *utf::timeout(30)) {
+  Running running;
+  Client client(running.server.bound_address());
+  client.write_raw("HEAD /a HTTP/1.1\r\n\r\n");  // no Host
+  const auto response = client.read_response(/*head=*/true);
+  BOOST_TEST(response.result_int() == 400);
+  BOOST_TEST(client.closed_by_server());  // and nothing after the headers
+}
+
 BOOST_AUTO_TEST_CASE(content_length_upload_arrives_whole_in_pieces, *utf::timeout(60)) {
   Running running;
   Client client(running.server.bound_address());
