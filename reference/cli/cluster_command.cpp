@@ -6,6 +6,7 @@
 
 #include "reference/cli/builtin_topologies.h"
 #include "reference/cli/cluster_demo.h"
+#include "reference/cli/decimal_number.h"
 #include "reference/cli/cluster_launcher.h"
 #include "reference/cli/command_errors.h"
 #include "reference/common/counted.h"
@@ -143,6 +144,7 @@ ClusterCommand::ClusterCommand(CLI::App& app) {
   up_->add_option("--dir", dir_, "cluster directory (default ./outpost-cluster/<name>); must be new or empty");
   up_->add_option("--timeout", timeout_seconds_, "seconds the whole start may take")
       ->capture_default_str()
+      ->transform(decimal_whole_number())
       ->check(CLI::Range(1u, 86'400u));
 
   status_ = group_->add_subcommand("status", "Each node's process and, from the cloud, its connection state");
@@ -153,7 +155,9 @@ ClusterCommand::ClusterCommand(CLI::App& app) {
 
   down_ = group_->add_subcommand("down", "Stop every process of a cluster (SIGTERM, then SIGKILL after --grace)");
   down_->add_option("--dir", dir_, "cluster directory (default: the one under ./outpost-cluster)");
-  down_->add_option("--grace", grace_seconds_, "seconds to wait after SIGTERM before SIGKILL")->capture_default_str();
+  down_->add_option("--grace", grace_seconds_, "seconds to wait after SIGTERM before SIGKILL")
+      ->capture_default_str()
+      ->transform(decimal_whole_number());
   down_->add_flag("--purge", purge_, "then delete the cluster directory (data, logs, credentials)");
 
   demo_ =

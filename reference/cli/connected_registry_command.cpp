@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "reference/cli/command_errors.h"
+#include "reference/cli/decimal_number.h"
 #include "reference/cli/output_format.h"
 #include "reference/cli/verb_support.h"
 
@@ -127,6 +128,7 @@ ConnectedRegistryCommand::ConnectedRegistryCommand(CLI::App& app) {
       ->add_option("--generate-password", flags_.generate_password,
                    "regenerate password 1 or 2 of the sync token and put it in the string (the other one "
                    "keeps working)")
+      ->transform(decimal_whole_number())
       ->check(CLI::IsMember({1, 2}));
   get_settings_->add_option("--parent-protocol", flags_.parent_protocol, "http or https (default: the node's)")
       ->check(CLI::IsMember({"http", "https"}));

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "reference/cli/command_errors.h"
+#include "reference/cli/decimal_number.h"
 #include "reference/common/http.h"
 #include "reference/common/json_error.h"
 #include "reference/common/json_text.h"
@@ -184,6 +185,7 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
       "", "seed");
   serve_->add_option("--seed", serve_options_.seed, "seed of the toxicity decisions (same seed, same decisions)")
       ->capture_default_str()
+      ->transform(decimal_whole_number(/*negative_allowed=*/true))  // for whole_seed to name
       ->check(whole_seed);
   serve_->add_option("--config", serve_options_.config,
                      "JSON file of links to create at start, as POST /populate takes them: "
@@ -192,6 +194,7 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
       ->allow_extra_args(false);
   serve_->add_option("--threads", serve_options_.threads, "threads forwarding the links' traffic")
       ->capture_default_str()
+      ->transform(decimal_whole_number())
       ->check(CLI::Range(1u, 1024u));  // 0 used to mean 1 without a word
   serve_->add_option("--log-level", serve_options_.log_level, "debug, info, warn, error or off")
       ->capture_default_str()
@@ -219,9 +222,11 @@ ProxyCommand::ProxyCommand(CLI::App& app) {
       "BYTES/S");
   bandwidth_up_ = bandwidth_->add_option("--up", flags_.bandwidth_up,
                                          "bytes per second, client to server, for the whole link (0: unlimited)")
+                      ->transform(decimal_whole_number(/*negative_allowed=*/true))
                       ->check(not_negative);
   bandwidth_down_ = bandwidth_->add_option("--down", flags_.bandwidth_down,
                                            "bytes per second, server to client, for the whole link (0: unlimited)")
+                        ->transform(decimal_whole_number(/*negative_allowed=*/true))
                         ->check(not_negative);
   for (CLI::App* verb : {show_, create_, delete_, up_, down_, bandwidth_})
     verb->add_option("name", flags_.name, "link name")->required();

@@ -1,5 +1,6 @@
 #include "reference/cli/serve_command.h"
 
+#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -160,7 +161,15 @@ int run_serve(const ServeOptions& options, std::function<void(const std::string&
                              "' is longer than a parent holds a long poll (10m at most)");
   agent.status_interval = duration_option(options.sync_status_interval, "sync-status-interval");
   agent.config_check_interval = duration_option(options.sync_config_check, "sync-config-check");
-  if (!options.gateway_protocol.empty()) agent.protocol_version = std::stoi(options.gateway_protocol);
+  if (!options.gateway_protocol.empty()) {
+    // Decimal digits only, 1 to 1000: std::stoi failed as "stoi" and read "2x" as 2.
+    const std::string& text = options.gateway_protocol;
+    int version = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), version);
+    if (error != std::errc() || end != text.data() + text.size() || version < 1 || version > 1000)
+      throw std::runtime_error("--gateway-protocol: '" + text + "' is not a protocol version (a whole number from 1)");
+    agent.protocol_version = version;
+  }
   std::optional<Nanoseconds> status_offline_after;  // absent: the node's default
   if (options.status_offline_after == "none") status_offline_after = Nanoseconds::zero();
   else if (!options.status_offline_after.empty())

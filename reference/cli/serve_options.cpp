@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "reference/auth/password.h"
+#include "reference/cli/decimal_number.h"
 #include "reference/common/json_depth.h"
 #include "reference/common/json_error.h"
 
@@ -53,11 +55,16 @@ void add_serve_options(CLI::App& command, ServeOptions& options) {
     command.add_option(std::string("--") + field.name, options.*(field.text), field.help)
         ->envname(env_name(field.name))
         ->capture_default_str();
-  command.add_option("--threads", options.threads, "worker threads (0: one per core)")->envname("OUTPOST_THREADS");
+  command.add_option("--threads", options.threads, "worker threads (0: one per core)")
+      ->envname("OUTPOST_THREADS")
+      ->transform(decimal_whole_number())
+      ->check(CLI::Range(0u, 1024u));
   command.add_option("--password-hash-iterations", options.password_hash_iterations,
                      "PBKDF2 iterations for new password hashes (the node's hash cost)")
       ->envname("OUTPOST_PASSWORD_HASH_ITERATIONS")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->transform(decimal_whole_number())
+      ->check(CLI::Range(1u, auth::kMaxPasswordIterations));
   command.add_option("--config", options.config, "JSON file with any of these options")->envname("OUTPOST_CONFIG");
 }
 
@@ -77,7 +84,15 @@ void apply_config_file(CLI::App& command, ServeOptions& options) {
     if (!option || key == "config") throw std::runtime_error("config file " + options.config + ": unknown option '" + key + "'");
     if (option->count() > 0) continue;  // a flag or the environment already set it
     if (key == "threads" || key == "password-hash-iterations") {
-      (key == "threads" ? options.threads : options.password_hash_iterations) = value.get<unsigned>();
+      // Through the option itself, so a number in the file meets the checks the flag's text does.
+      if (!value.is_number_integer())
+        throw std::runtime_error("config file " + options.config + ": '" + key + "' must be a whole number");
+      try {
+        option->add_result(value.dump());
+        option->run_callback();
+      } catch (const CLI::Error& error) {
+        throw std::runtime_error("config file " + options.config + ": '" + key + "': " + error.what());
+      }
       continue;
     }
     if (!value.is_string()) throw std::runtime_error("config file " + options.config + ": '" + key + "' must be a string");

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "reference/cli/command_errors.h"
+#include "reference/cli/decimal_number.h"
 #include "reference/cli/expiration.h"
 #include "reference/cli/output_format.h"
 #include "reference/cli/verb_support.h"
@@ -58,7 +59,8 @@ TokenCommand::TokenCommand(CLI::App& app) {
 
   for (CLI::App* verb : {create_, generate_}) {
     CLI::Option* days = verb->add_option("--expiration-in-days", flags_.expiration_in_days,
-                                         "passwords expire this many days from now (default: never)");
+                                         "passwords expire this many days from now (default: never)")
+                            ->transform(decimal_whole_number(/*negative_allowed=*/true));
     CLI::Option* at = verb->add_option("--expiration", flags_.expiration,
                                        "passwords expire at this RFC 3339 time, e.g. 2030-01-31T12:00:00Z");
     days->excludes(at);

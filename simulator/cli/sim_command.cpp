@@ -7,6 +7,7 @@
 #include <iostream>
 #include <optional>
 
+#include "reference/cli/decimal_number.h"
 #include "reference/common/iso_duration.h"
 #include "reference/common/log.h"
 #include "simulator/cli/isolated_run.h"
@@ -220,6 +221,7 @@ SimCommand::SimCommand(CLI::App& app) {
   run_ = group_->add_subcommand("run", "Run a scenario (docs/simulator.md), one world per seed, and judge it");
   run_->add_option("scenario", options_.scenario, "scenario file (JSON)")->required();
   run_->add_option("--seed", options_.seed, "the seed to run (default: the scenario's)")
+      ->transform(cli::decimal_whole_number(/*negative_allowed=*/true))  // for whole_seed to name
       ->check(whole_seed);
   run_->add_option("--seeds", options_.seeds, "a range of seeds to run, A..B (inclusive)")->check(not_empty);
   run_->add_option("--duration", options_.duration, "virtual time the workload and faults run (10m, 1h, PT1H)")->check(not_empty);
@@ -240,6 +242,7 @@ SimCommand::SimCommand(CLI::App& app) {
   run_->add_option("--jobs,-j", options_.jobs,
                    "run this many seeds at once, each in its own process (the output is the same in any case)")
       ->capture_default_str()
+      ->transform(cli::decimal_whole_number())
       ->check(CLI::Range(size_t{1}, size_t{1024}));
   run_->add_option("--log-level", options_.log_level, "the nodes' logs on stderr: debug, info, warn, error or off")
       ->capture_default_str();
@@ -248,6 +251,7 @@ SimCommand::SimCommand(CLI::App& app) {
       "shrink", "Shrink a failing seed's fault plan to a minimal one that still fails (delta debugging)");
   shrink_->add_option("scenario", shrink_options_.scenario, "scenario file (JSON)")->required();
   shrink_->add_option("--seed", shrink_options_.seed, "the failing seed (default: the scenario's)")
+      ->transform(cli::decimal_whole_number(/*negative_allowed=*/true))  // for whole_seed to name
       ->check(whole_seed);
   shrink_->add_option("--duration", shrink_options_.duration, "virtual time, as the failing run had it")->check(not_empty);
   shrink_->add_option("--network", shrink_options_.network, "direct or simulated, as the failing run had it")->check(not_empty);
@@ -257,6 +261,7 @@ SimCommand::SimCommand(CLI::App& app) {
       ->check(not_empty);
   shrink_->add_option("--max-runs", shrink_options_.max_runs, "at most this many runs")
       ->capture_default_str()
+      ->transform(cli::decimal_whole_number())
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
   shrink_->add_option("--log-level", shrink_options_.log_level, "the nodes' logs on stderr")->capture_default_str();
   shrink_->add_flag("--any-failure", shrink_options_.any_failure,

@@ -735,6 +735,11 @@ def test_gc_removes_exactly_what_only_the_deleted_image_referenced(registry, tmp
     before = snapshot(registry, "gc/app", kept_references, kept.blob_digests)
 
     registry.stop()
+    # A grace that is not a plain number of seconds is a usage error, before anything is removed: "-3600" ran as 0.
+    for flag, value in (("--grace", "-3600"), ("--grace", "nan"), ("--upload-grace", "-1"), ("--grace", "0x10")):
+        refused = subprocess.run([outpost_bin(), "gc", "--data", str(registry.data_dir), f"{flag}={value}"],
+                                 capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+        assert refused.returncode == 2 and "is not a number of seconds" in refused.stderr, (flag, value, refused.stderr)
     result = subprocess.run([outpost_bin(), "gc", "--data", str(registry.data_dir), "--grace", "0"],
                             capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
     assert result.returncode == 0, f"gc exited {result.returncode}: {result.stderr[-2000:]}"

@@ -174,6 +174,27 @@ BOOST_AUTO_TEST_CASE(create_with_a_scope_map_puts_the_token_with_status_and_expi
   BOOST_TEST(printed.find("\"value\": \"v1\"") != std::string::npos);
 }
 
+// CLI11 alone reads whole numbers in base 0: "030" was 24 days.
+BOOST_AUTO_TEST_CASE(expiration_in_days_is_decimal) {
+  Outpost outpost;
+  outpost.transport.answer(404, kNotFound).answer(201, R"({"name":"ci-token"})");
+  outpost.run("token create --name ci-token --scope-map _repositories_pull --expiration-in-days 030");
+  BOOST_REQUIRE(outpost.transport.sent.size() == 2u);
+  BOOST_TEST(outpost.sent(1).body == R"({"scopeMap":"_repositories_pull","expiry":"2026-03-31T10:20:30.000Z"})");
+  for (const char* days : {"0x1e", "3.5"}) {
+    Outpost refused;
+    BOOST_CHECK_THROW(refused.run("token create --name ci-token --scope-map m1234 --expiration-in-days " +
+                                  std::string(days)),
+                      CLI::ValidationError);
+    BOOST_TEST(refused.transport.sent.empty());
+  }
+  Outpost negative;  // still named by its own range check
+  BOOST_CHECK_EXCEPTION(negative.run("token create --name ci-token --scope-map m1234 --expiration-in-days -3"),
+                        UsageError, [](const UsageError& error) {
+                          return std::string(error.what()).find("not -3") != std::string::npos;
+                        });
+}
+
 BOOST_AUTO_TEST_CASE(create_with_no_passwords_says_so) {
   Outpost outpost;
   outpost.transport.answer(404, kNotFound).answer(201, R"({"name":"ci-token"})");
