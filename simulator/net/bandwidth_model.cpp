@@ -561,10 +561,10 @@ void BandwidthModel::set_cap(Nanoseconds now, FlowId id, uint64_t cap) {
   resolve(now, {}, seed);
 }
 
-void BandwidthModel::truncate(Nanoseconds now, FlowId id, uint64_t total_bytes) {
+void BandwidthModel::resize(Nanoseconds now, FlowId id, uint64_t total_bytes) {
   const Slot slot = slot_of(id);
   Flow& flow = flows_[slot];
-  if (total_bytes >= flow.bytes) return;
+  if (total_bytes == flow.bytes) return;
   if (flow.group != kNoGroup) leave_now(slot, now);  // it finishes apart from the group now
   settle(flow, now);
   const Work done = flow.total - flow.remaining;

@@ -84,8 +84,9 @@ class BandwidthModel {
   // Removes a flow before it completes (a cut); returns the whole bytes it delivered.
   uint64_t stop(Nanoseconds now, FlowId flow);
   void set_cap(Nanoseconds now, FlowId flow, uint64_t cap);
-  // The flow ends once `total_bytes` (counted from its start) are through, if it had more to send (limit_data).
-  void truncate(Nanoseconds now, FlowId flow, uint64_t total_bytes);
+  // The flow ends once `total_bytes` (counted from its start) are through: fewer than it had (a limit_data toxic
+  // added) or more (one removed). At once, if that many are through already.
+  void resize(Nanoseconds now, FlowId flow, uint64_t total_bytes);
 
   // When the earliest flow completes (none when every flow is stalled or there are none).
   std::optional<Nanoseconds> next_completion() const;

@@ -128,6 +128,7 @@ struct alignas(64) SimNetwork::Exchange {
   bool client_gone = false;
   bool idle_armed = false;
   bool synthetic = false;
+  bool failure_held = false;  // `failure` waits for its way back, jammed, to be restored (fail_back)
   TimerId phase_timer = 0;
   TimerId idle_timer = 0;
   // The client's host (its Client's, never erased) and the server (servers_', never erased): pointed at, not copied
@@ -693,7 +694,7 @@ void SimNetwork::respond(Ticket ticket, http::Response response) {
   if (draw(ex.link->lost_responses)) {
     ++ex.link->counters.lost_responses;
     emit(NetEventKind::Fault, ex.authority(), ex.from(), "lost_response");
-    fail_later(ex, one_way(ex.server(), ex.from()), "connection closed by " + ex.authority() + " before the response");
+    fail_back(ex, "connection closed by " + ex.authority() + " before the response");
     return;
   }
   ex.response = std::move(response);
@@ -757,7 +758,29 @@ void SimNetwork::refuse(Exchange& ex, const std::string& error, bool reset) {
   ++ex.link->counters.refused;
   if (reset) ++ex.link->counters.upstream.resets;
   emit(NetEventKind::Fault, ex.from(), ex.authority(), reset ? "reset" : "refused");
-  fail_later(ex, one_way(ex.server(), ex.from()), error);  // the refusal travels back like any message
+  fail_back(ex, error);
+}
+
+// An error sent back from the server's side (a refusal, a close before the response) travels the way back like any
+// message: a stopped direction drops it (the client hears only its idle timeout), a jammed one holds it until it is
+// restored (set_state), a slowed one delays it.
+void SimNetwork::fail_back(Exchange& ex, std::string error) {
+  Direction& back = direction(ex.server(), ex.from());
+  if (back.state != DirectionState::Stopped && back.state != DirectionState::Jammed) {
+    fail_later(ex, one_way(back), std::move(error));
+    return;
+  }
+  cancel(ex.phase_timer);
+  ex.phase = Phase::Stalled;
+  ex.failure = std::move(error);
+  ex.failure_held = back.state == DirectionState::Jammed;
+  if (!ex.failure_held) ++ex.link->counters.downstream.drops;
+  emit(NetEventKind::Fault, ex.authority(), ex.from(), ex.failure_held ? "held" : "dropped");
+  if (ex.client_gone) {
+    finish(ex, {});
+    return;
+  }
+  arm_idle(ex);
 }
 
 bool SimNetwork::stall(Exchange& ex, std::string_view why, bool dropped) {
@@ -958,7 +981,7 @@ void SimNetwork::apply_new_toxic(Exchange& ex, const Toxic& toxic) {
       if (ex.flow) {  // counted from now
         const uint64_t allowed = model_.delivered(loop_.now(), *ex.flow) + toxic.attributes.bytes;
         if (allowed < ex.flow_bytes) {
-          model_.truncate(loop_.now(), *ex.flow, allowed);
+          model_.resize(loop_.now(), *ex.flow, allowed);
           ex.flow_bytes = allowed;
         }
       } else {
@@ -979,6 +1002,26 @@ void SimNetwork::refresh_cap(Exchange& ex) {
     if (toxic.type == ToxicType::Bandwidth && toxic.bandwidth_cap() > 0)
       cap = cap == 0 ? toxic.bandwidth_cap() : std::min(cap, toxic.bandwidth_cap());
   model_.set_cap(loop_.now(), *ex.flow, std::min(cap, BandwidthModel::kMaxCapacity));
+}
+
+// A limit_data toxic was removed from `ex`'s message in flight ("removing a toxic stops it acting"). Before its bytes
+// flow, its limit becomes the remaining toxics' (all counted from the message's start). Once they flow, it goes
+// through whole, unless another limit_data toxic still acts on it: its end then stays where the stricter put it.
+void SimNetwork::lift_limit(Exchange& ex) {
+  std::optional<uint64_t> limit;
+  for (const Toxic& toxic : ex.toxics[index_of(ex.stream)])
+    if (toxic.type == ToxicType::LimitData) limit = std::min(limit.value_or(UINT64_MAX), toxic.attributes.bytes);
+  if (!ex.in_flow()) {
+    ex.limit = limit;
+    return;
+  }
+  if (limit || !ex.flow) return;
+  ex.limit.reset();
+  const uint64_t total = ex.head_bytes + ex.body_bytes;
+  if (ex.flow_bytes < total) {
+    model_.resize(loop_.now(), *ex.flow, total);
+    ex.flow_bytes = total;
+  }
 }
 
 bool SimNetwork::remove_toxic(const std::string& client_host, const std::string& server_host,
@@ -1002,6 +1045,8 @@ bool SimNetwork::remove_toxic(const std::string& client_host, const std::string&
       cut(*ex, "timeout_close", "connection closed by " + ex->authority());
     } else if (removed.type == ToxicType::Bandwidth && ex->in_flight(removed.stream)) {
       refresh_cap(*ex);
+    } else if (removed.type == ToxicType::LimitData && ex->in_flight(removed.stream)) {
+      lift_limit(*ex);
     }
   }
   return true;
@@ -1055,6 +1100,18 @@ void SimNetwork::set_state(const std::string& from, const std::string& to, Direc
     model_.set_blocked(loop_.now(), dir.resource, false);
     for (const Ticket ticket : tickets)
       if (Exchange* ex = find(ticket); ex && ex->flow) disarm_idle(*ex);  // bytes move again
+    // The errors it held go on their way back now, or are dropped with the rest when it is stopped.
+    const std::vector<Ticket> held = tickets_where([&](const Exchange& ex) {
+      return ex.failure_held && ex.phase == Phase::Stalled && ex.server() == from && ex.from() == to;
+    });
+    for (const Ticket ticket : held) {
+      Exchange* ex = find(ticket);
+      if (!ex) continue;
+      ex->failure_held = false;
+      if (state == DirectionState::Stopped) continue;
+      disarm_idle(*ex);
+      fail_later(*ex, one_way(dir), std::move(ex->failure));
+    }
   } else if (state == DirectionState::Jammed && before != DirectionState::Jammed) {
     model_.set_blocked(loop_.now(), dir.resource, true);
     for (const Ticket ticket : tickets)

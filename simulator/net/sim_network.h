@@ -251,6 +251,8 @@ class SimNetwork {
                  std::string_view what);
   void apply_new_toxic(Exchange& ex, const Toxic& toxic);
   void refresh_cap(Exchange& ex);
+  void lift_limit(Exchange& ex);
+  void fail_back(Exchange& ex, std::string error);
   bool draw(double probability);
 
   Direction& direction(std::string_view from, std::string_view to);

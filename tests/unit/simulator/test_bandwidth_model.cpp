@@ -168,13 +168,17 @@ BOOST_AUTO_TEST_CASE(a_blocked_resource_holds_its_flows_and_unblocking_resumes_t
   BOOST_TEST(model.delivered(12s, held) == 20u);
 }
 
-BOOST_AUTO_TEST_CASE(truncation_ends_a_flow_early) {
+BOOST_AUTO_TEST_CASE(resizing_ends_a_flow_early_or_later) {
   BandwidthModel model;
   const auto link = model.add_resource(10);
   const auto flow = model.start(kZero, 1000, {link});
-  model.truncate(2s, flow, 50);  // 20 through, 30 to go at 10 B/s
+  model.resize(2s, flow, 50);  // 20 through, 30 to go at 10 B/s
   BOOST_TEST(model.bytes(flow) == 50u);
   BOOST_TEST(model.completion(flow).value() == Nanoseconds(5s));
+  model.resize(3s, flow, 100);  // a limit lifted: 30 through, 70 to go
+  BOOST_TEST(model.bytes(flow) == 100u);
+  BOOST_TEST(model.completion(flow).value() == Nanoseconds(10s));
+  BOOST_TEST(model.delivered(10s, flow) == 100u);
 }
 
 BOOST_AUTO_TEST_CASE(capacity_changes_reshare_at_once) {

@@ -56,7 +56,8 @@ class Twins {
     legacy_.set_cap(now_, flow, cap);
   }
   void truncate(FlowId flow, uint64_t total) {
-    model_.truncate(now_, flow, total);
+    // The legacy model only shortens a flow (a larger total did nothing); resize() also lengthens one.
+    if (total < model_.bytes(flow)) model_.resize(now_, flow, total);
     legacy_.truncate(now_, flow, total);
   }
   void set_capacity(ResourceId resource, uint64_t capacity) {

@@ -434,6 +434,35 @@ BOOST_AUTO_TEST_CASE(limit_data_cuts_a_download_and_a_range_request_fetches_the_
   BOOST_TEST(cut->sink->bytes + rest->sink->bytes == w.server.blob());
 }
 
+// "Removing a toxic stops it acting": the limit was copied onto the message and its flow cut short, and a download
+// whose limit_data toxic was removed mid-way (by hand, or by heal_all) was still cut at it.
+BOOST_AUTO_TEST_CASE(removing_limit_data_mid_transfer_lets_the_message_through_whole) {
+  World w;
+  w.net.set_link("client", "server", LinkSpec{{Latency::fixed(0ms), 0}, {Latency::fixed(0ms), 1000}});
+  const uint64_t head = w.blob_head_bytes("client");
+  const Nanoseconds start = w.loop.now();
+  w.net.add_toxic("client", "server", make_toxic("limit_data", {{"bytes", static_cast<double>(head + 4000)}}));
+  auto outcome = w.get("client", "/blob", 60s, /*with_sink=*/true);
+  w.loop.schedule_after(2s, [&] { BOOST_TEST(w.net.remove_toxic("client", "server", "limit_data_downstream")); });
+  w.loop.run();
+  BOOST_TEST(outcome->status() == 200);
+  BOOST_TEST(outcome->sink->bytes == w.server.blob());
+  BOOST_TEST((outcome->at - start == std::chrono::milliseconds(head + w.server.blob().size())));  // 1000 B/s
+  BOOST_TEST(w.net.counters("client", "server").downstream.resets == 0u);
+}
+
+// Removed while the response is still in the air (its limit already taken from the toxics when it set out).
+BOOST_AUTO_TEST_CASE(removing_limit_data_while_the_response_travels_lifts_it) {
+  World w;
+  w.net.set_link("client", "server", LinkSpec{{Latency::fixed(10ms), 0}, {Latency::fixed(10ms), 1000}});
+  w.net.add_toxic("client", "server", make_toxic("limit_data", {{"bytes", 500}}));
+  auto outcome = w.get("client", "/blob", 60s, /*with_sink=*/true);
+  w.loop.schedule_after(15ms, [&] { w.net.remove_toxic("client", "server", "limit_data_downstream"); });
+  w.loop.run();
+  BOOST_TEST(outcome->status() == 200);
+  BOOST_TEST(outcome->sink->bytes == w.server.blob());
+}
+
 BOOST_AUTO_TEST_CASE(limit_data_upstream_keeps_a_cut_request_from_the_handler) {
   World w;
   w.net.add_toxic("client", "server", make_toxic("limit_data", {{"bytes", 100}}, "upstream"));
@@ -458,6 +487,45 @@ BOOST_AUTO_TEST_CASE(a_lost_response_was_applied_but_never_heard) {
   auto again = w.get("client", "/apply");
   w.loop.run();
   BOOST_TEST(again->status() == 201);
+}
+
+// A lost response's close travels the way back like the response would: a stopped direction drops it, so the client
+// hears nothing until its idle timeout (it heard "closed" after one latency).
+BOOST_AUTO_TEST_CASE(a_lost_response_on_a_stopped_way_back_is_silence) {
+  World w;
+  w.net.set_link("client", "server", LinkSpec::symmetric(Latency::fixed(10ms)));
+  w.net.stop("server", "client");
+  w.net.set_lost_responses("client", "server", 1.0);
+  auto outcome = w.get("client", "/apply", /*idle=*/5s);
+  w.loop.run();
+  BOOST_TEST(w.server.applied == 1);
+  BOOST_TEST(outcome->error().find("timed out") != std::string::npos, outcome->error());
+  BOOST_TEST((outcome->at == 5010ms));  // silence from the answer's loss, one latency in
+  BOOST_TEST(w.net.exchanges_in_flight() == 0u);
+}
+
+// A refusal on a jammed way back is held, then delivered when the jam is released.
+BOOST_AUTO_TEST_CASE(a_refusal_on_a_jammed_way_back_is_held_until_released) {
+  World w;
+  w.net.set_link("client", "server", LinkSpec::symmetric(Latency::fixed(10ms)));
+  w.net.jam("server", "client");
+  w.net.set_down("server:5000", true);
+  auto outcome = w.get("client", "/apply");
+  w.loop.run_until(900ms);
+  BOOST_TEST(!outcome->result.has_value());
+  w.loop.schedule_after(100ms, [&] { w.net.restore("server", "client"); });
+  w.loop.run();
+  BOOST_TEST(outcome->error().find("refused") != std::string::npos, outcome->error());
+  BOOST_TEST((outcome->at == 1010ms));
+
+  // Jammed, then stopped: the refusal it held is dropped with the rest.
+  w.net.jam("server", "client");
+  auto dropped = w.get("client", "/apply", /*idle=*/2s);
+  const Nanoseconds sent = w.loop.now();
+  w.loop.schedule_after(100ms, [&] { w.net.stop("server", "client"); });
+  w.loop.run();
+  BOOST_TEST(dropped->error().find("timed out") != std::string::npos, dropped->error());
+  BOOST_TEST((dropped->at - sent == 2010ms));  // silence from the refusal, one latency in
 }
 
 BOOST_AUTO_TEST_CASE(a_jammed_response_is_held_then_delivered_when_released) {
