@@ -32,6 +32,12 @@ void remove_all(std::vector<std::string>& from, const std::vector<std::string>& 
   });
 }
 
+// A CR syncs the repositories its sync scope map names (SPEC 2.4: a child's are added to every ancestor's map, "so
+// each node can fetch for its whole subtree"): the control plane derives its `repositories` from that map.
+void add_synced(World& world, std::string_view name, const std::vector<std::string>& repositories) {
+  add_all(existing_cr(world, name).repositories, repositories);
+}
+
 std::vector<std::string> descendants(const World& world, std::string_view name) {
   std::vector<std::string> out;
   for (const auto& [other, cr] : world.connected_registries) {
@@ -89,6 +95,7 @@ std::array<uint64_t, 2> create_connected_registry(World& world, ConnectedRegistr
   const auto serials = create_token(world, cr.sync_token, sync_scope_map_name(cr.name), now);
   const std::string name = cr.name;
   const std::vector<std::string> child_repositories = mode_actions(cr.repositories, cr.mode);
+  const std::vector<std::string> child_patterns = cr.repositories;
   world.connected_registries.insert_or_assign(name, std::move(cr));
   const std::vector<std::string> ancestors = world.ancestors(name);
   const std::vector<std::string> gateway = gateway_actions_for(name);
@@ -103,19 +110,19 @@ std::array<uint64_t, 2> create_connected_registry(World& world, ConnectedRegistr
     auto& map = world.scope_maps[sync_scope_map_name(ancestor)];
     add_all(map, gateway);
     add_all(map, child_repositories);
+    add_synced(world, ancestor, child_patterns);
   }
   return serials;
 }
 
 void add_repositories(World& world, std::string_view name, const std::vector<std::string>& repositories) {
-  ConnectedRegistry& cr = existing_cr(world, name);
-  for (const std::string& repository : repositories)
-    if (std::find(cr.repositories.begin(), cr.repositories.end(), repository) == cr.repositories.end())
-      cr.repositories.push_back(repository);
-  const std::vector<std::string> actions = mode_actions(repositories, cr.mode);
+  add_synced(world, name, repositories);
+  const std::vector<std::string> actions = mode_actions(repositories, existing_cr(world, name).mode);
   add_all(world.scope_maps[sync_scope_map_name(name)], actions);
-  for (const std::string& ancestor : world.ancestors(name))
+  for (const std::string& ancestor : world.ancestors(name)) {
     add_all(world.scope_maps[sync_scope_map_name(ancestor)], actions);
+    add_synced(world, ancestor, repositories);
+  }
 }
 
 void remove_repositories(World& world, std::string_view name, const std::vector<std::string>& repositories) {

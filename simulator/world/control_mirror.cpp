@@ -160,14 +160,26 @@ bool ControlMirror::apply_token(const ManagementEvent& call, const std::vector<s
   switch (call.method) {
     case http::Method::Put: {
       const auto scope_map = string_at(call.request, "scopeMap").value_or("");
+      // As the control plane's put_token: the status given, else enabled, whether it creates or replaces.
+      const check::TokenStatus status = status_at(call.request).value_or(check::TokenStatus::Enabled);
       if (const auto found = world_.tokens.find(name); found != world_.tokens.end()) {
         // A repeated create changes the map and status only; the passwords stay (SPEC 7.2).
         found->second.scope_map = scope_map;
-        if (const auto status = status_at(call.request)) found->second.status = *status;
+        found->second.status = status;
         return true;
       }
       check::create_token(world_, name, scope_map, applied);
-      if (const auto status = status_at(call.request)) check::set_token_status(world_, name, *status);
+      check::set_token_status(world_, name, status);
+      // The passwords it is created with: none (noPasswords), or both with the request's expiry (SPEC 3.3: a past
+      // one is accepted, and means already expired).
+      check::Token& token = world_.tokens.find(name)->second;
+      const bool none = call.request.is_object() && call.request.value("noPasswords", false);
+      std::optional<WallTime> expiry;
+      if (const auto text = string_at(call.request, "expiry")) expiry = parse_rfc3339(*text);
+      for (check::PasswordSlot& password : token.passwords) {
+        if (none) password.present = false;
+        password.expiry = expiry;
+      }
       remember_passwords(name, call.answer);
       return true;
     }

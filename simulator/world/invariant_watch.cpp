@@ -263,8 +263,15 @@ void InvariantWatch::on_request(const RequestEvent& event) {
   // request with the same key (one client address, several tokens) took the oldest, and the read it belonged to,
   // answered later, was left with none. (An allowed read that was not served stays queued for the next one served.)
   if (event.status != 200 && event.status != 206) return;
+  // This request's own decision came after it was sent: an entry decided before that is another request's (an
+  // allowed read answered 404 or 416 leaves its entry queued), which must not vouch for this one.
+  const WallTime sent = kWorldStart + event.sent;
   const auto candidates = blob_candidates_.find(blob_key(event.to, event.from, event.method, path));
-  if (candidates == blob_candidates_.end()) {
+  const auto own = candidates == blob_candidates_.end()
+                       ? std::deque<BlobCandidate>::iterator()
+                       : std::find_if(candidates->second.begin(), candidates->second.end(),
+                                      [&](const BlobCandidate& candidate) { return candidate.decided >= sent; });
+  if (candidates == blob_candidates_.end() || own == candidates->second.end()) {
     // Served, with no decision that allowed it: a handler that served a blob its decision refused, or a route that
     // never asked, escaped every check that reads decisions alone.
     ++reads_checked_;
@@ -273,8 +280,8 @@ void InvariantWatch::on_request(const RequestEvent& event) {
                     " was answered " + std::to_string(event.status) + " without a decision that allowed it (SPEC 3.6)");
     return;
   }
-  const BlobCandidate candidate = std::move(candidates->second.front());
-  candidates->second.pop_front();
+  const BlobCandidate candidate = std::move(*own);
+  candidates->second.erase(own);
   if (candidates->second.empty()) blob_candidates_.erase(candidates);
   check::BlobRead read{candidate.decided, event.to, candidate.authorization, blob->first, blob->second, false, ""};
   if (must_wait()) {

@@ -7,12 +7,6 @@
 namespace outpost::sim::world {
 
 namespace {
-std::string group_key(const std::vector<std::string>& group) {
-  std::string key;
-  for (const std::string& name : group) key += name + ",";
-  return key;
-}
-
 const std::vector<OutageWindows::Interval> kNone;
 }  // namespace
 
@@ -95,13 +89,20 @@ void OutageWindows::on_fault(Nanoseconds time, const FaultStep& step, bool any_f
         }
       }
       break;
+    // One reason per direction, as the injector keeps a state per direction: restoring one leaves the other's.
     case FaultAction::Stop:
     case FaultAction::Slow:
     case FaultAction::Jam:
-      for (const std::string& child : step.targets) uplink_cuts_[child].insert("link state");
+      for (const std::string& child : step.targets) {
+        if (step.link.upstream) uplink_cuts_[child].insert("link state upstream");
+        if (step.link.downstream) uplink_cuts_[child].insert("link state downstream");
+      }
       break;
     case FaultAction::Restore:
-      for (const std::string& child : step.targets) uplink_cuts_[child].erase("link state");
+      for (const std::string& child : step.targets) {
+        if (step.link.upstream) uplink_cuts_[child].erase("link state upstream");
+        if (step.link.downstream) uplink_cuts_[child].erase("link state downstream");
+      }
       break;
     // A full disk stores nothing the node syncs (its configuration is no different from content there).
     case FaultAction::DiskFull: disk_full_.insert(step.targets.begin(), step.targets.end()); break;
@@ -130,18 +131,12 @@ void OutageWindows::partition(const FaultStep& step) {
 }
 
 void OutageWindows::heal(const FaultStep& step) {
-  // As the injector does: a heal names its partition by its first side, or by its groups (a shaped one).
-  std::vector<std::string> side = step.targets;
-  std::sort(side.begin(), side.end());
-  const bool by_side = step.groups.empty() && step.shape.kind == PartitionShapeKind::Nodes;
-  PartitionGroups groups = step.groups;
-  if (!by_side && groups.empty() && !is_random_shape(step.shape.kind)) {
-    SeededRandom no_draws(0);
-    groups = partition_groups(step, topology_, no_draws);
-  }
-  const auto it = std::find_if(partitions_.begin(), partitions_.end(), [&](const Partition& entry) {
-    return by_side ? group_key(entry.groups.front()) == group_key(side) : entry.groups == groups;
-  });
+  // The partition the injector ends (HealTarget): by its first side, or by its groups in any order. A random shape
+  // the plan did not expand was counted as cutting everyone (unknown_), until nothing is in force.
+  if (step.groups.empty() && is_random_shape(step.shape.kind)) return;
+  const HealTarget target(step, topology_);
+  const auto it = target.find_in(partitions_.begin(), partitions_.end(),
+                                 [](const Partition& entry) -> const PartitionGroups& { return entry.groups; });
   if (it == partitions_.end()) return;
   for (auto& [child, reasons] : uplink_cuts_) reasons.erase(it->reason);
   partitions_.erase(it);

@@ -51,7 +51,8 @@ std::optional<double> unit_factor(std::string_view unit) {
 }
 
 std::optional<uint64_t> whole_bytes(double value) {
-  if (!std::isfinite(value) || value < 0 || value > 1.8e19) return std::nullopt;
+  // llround gives a long long: from 2^63 on it overflows (10000000TB read as 2^63), so that is the bound.
+  if (!std::isfinite(value) || value < 0 || value >= 9223372036854775808.0) return std::nullopt;
   return static_cast<uint64_t>(std::llround(value));
 }
 

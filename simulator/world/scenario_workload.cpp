@@ -71,6 +71,15 @@ SizeDistribution parse_size(const Fields& fields, const char* key, bool syntheti
   } else {
     const Fields spec(*value, fields.at(key), {"distribution", "value", "min", "max", "median", "sigma"});
     const std::string kind = spec.string("distribution").value_or("uniform");
+    // A key the distribution does not read is refused: {"value": "8MiB"} alone was a uniform 1KiB..64KiB, silently.
+    const std::vector<const char*> unused = kind == "fixed"     ? std::vector<const char*>{"min", "max", "median", "sigma"}
+                                            : kind == "uniform" ? std::vector<const char*>{"value", "median", "sigma"}
+                                            : kind == "lognormal" ? std::vector<const char*>{"value"}
+                                                                  : std::vector<const char*>{};
+    for (const char* key : unused)
+      if (spec.has(key))
+        spec.fail(key, "does not apply to a " + kind + " size (" + (spec.has("distribution") ? "" : "the default; ") +
+                           "fixed takes value; uniform min and max; lognormal min, max, median and sigma)");
     if (kind == "fixed") {
       size.kind = SizeDistribution::Kind::Fixed;
       const auto fixed = spec.bytes("value");

@@ -3,6 +3,7 @@
 // (3.4), the derived scope maps (2.4, 2.5, 2.10), endpoints and hosts (1.2, 1.3). Each case names its clause.
 #include <boost/test/unit_test.hpp>
 
+#include "simulator/check/content.h"
 #include "tests/unit/check/world_fixture.h"
 
 using namespace outpost::check;
@@ -220,6 +221,23 @@ BOOST_AUTO_TEST_CASE(derived_scope_maps_follow_permissions_and_deletes) {
   BOOST_TEST(world.token("leaf-sync-token") == nullptr);
   expect(ask(world, data_endpoint(), gateway_call("leaf", GatewayRights::kConfigRead), basic(world, "mid-sync-token")),
          403, "DENIED");
+}
+
+// SPEC 2.4/2.5: a child's repositories reach every ancestor's sync map, and the control plane derives each CR's
+// repositories from its map (refresh_repositories), so the ancestor syncs them too. The model added them to the maps
+// only: mid answered leaf's sync token 404 for tools/x, and a leaf that synced it was "holding what it should not".
+BOOST_AUTO_TEST_CASE(an_ancestor_syncs_what_its_descendants_were_given) {
+  World world = small_world();
+  add_repositories(world, "leaf", {"tools/x"});
+  expect_allowed(ask(world, cr("mid"), op(Operation::PullManifest, "tools/x"), basic(world, "leaf-sync-token")));
+  BOOST_TEST(syncs(world, cr("leaf"), "tools/x"));
+  BOOST_TEST(syncs(world, cr("mid"), "tools/x"));
+  BOOST_TEST(!syncs(world, cr("other"), "tools/x"));
+
+  create_connected_registry(world, {"leaf2", Mode::ReadOnly, "mid", {"tools/y"}, {}, "", "leaf2:5000"}, kStart);
+  expect_allowed(ask(world, cr("mid"), op(Operation::PullManifest, "tools/y"), basic(world, "leaf2-sync-token")));
+  BOOST_TEST(syncs(world, cr("leaf2"), "tools/y"));
+  BOOST_TEST(syncs(world, cr("mid"), "tools/y"));
 }
 
 // As the control plane: leaf deleted without cleanup and created again under `other` is no longer reachable through

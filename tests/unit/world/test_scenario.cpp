@@ -177,6 +177,17 @@ BOOST_AUTO_TEST_CASE(workload_items_are_checked_against_the_topology) {
   error = workload_error({{"action", "push"}, {"node", "cloud"}, {"repository", "apps/x"}, {"at", "1m"},
                           {"layerSize", {{"distribution", "uniform"}, {"min", "2KiB"}, {"max", "1KiB"}}}});
   BOOST_TEST(mentions(error, "scenario.workload[0].layerSize.max: must be at least min"), error);
+  // A key the distribution does not read: {"value": ...} alone was a uniform 1KiB..64KiB without a word.
+  error = workload_error({{"action", "push"}, {"node", "cloud"}, {"repository", "apps/x"}, {"at", "1m"},
+                          {"layerSize", {{"value", "8MiB"}}}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].layerSize.value: does not apply to a uniform size (the default"),
+             error);
+  error = workload_error({{"action", "push"}, {"node", "cloud"}, {"repository", "apps/x"}, {"at", "1m"},
+                          {"layerSize", {{"distribution", "fixed"}, {"value", "1MiB"}, {"max", "2MiB"}}}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].layerSize.max: does not apply to a fixed size"), error);
+  error = workload_error({{"action", "push"}, {"node", "cloud"}, {"repository", "apps/x"}, {"at", "1m"},
+                          {"layerSize", {{"distribution", "uniform"}, {"max", "2MiB"}, {"sigma", 3}}}});
+  BOOST_TEST(mentions(error, "scenario.workload[0].layerSize.sigma: does not apply to a uniform size"), error);
 
   const Scenario scenario = parse_scenario(with(
       base, {{"workload", {{{"action", "push"}, {"node", "factory"}, {"repository", "apps/x"}, {"every", "10m"}},
@@ -248,6 +259,8 @@ BOOST_AUTO_TEST_CASE(quantities) {
   BOOST_TEST(parse_bytes("4KiB").value() == 4096u);
   BOOST_TEST(parse_bytes("1.5MB").value() == 1'500'000u);
   BOOST_TEST(!parse_bytes("4 parsecs"));
+  BOOST_TEST(parse_bytes("9000000TB").value() == 9'000'000'000'000'000'000u);
+  BOOST_TEST(!parse_bytes("10000000TB"));  // past 2^63: it was read as 2^63
   BOOST_TEST(parse_byte_rate("100Mbit/s").value() == 12'500'000u);
   BOOST_TEST(parse_byte_rate("2MiB/s").value() == 2'097'152u);
   BOOST_TEST(!parse_byte_rate("100Mbit"));
