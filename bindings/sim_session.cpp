@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <set>
 
@@ -312,6 +313,7 @@ void SimSession::settle() {
   if (!built_) build();
   Guard guard(*this);
   check_usable();
+  ++heals_;  // settle heals everything first: an end a step's `for` scheduled before it would end a later fault
   in_world(failure_, options_.seed, [this] { world_->settle(); });
   judge_ = Judge::Settle;
 }
@@ -729,6 +731,9 @@ void SimSession::apply_fault(const std::string& action, const std::vector<std::s
       throw std::invalid_argument(action + ": the cloud has no uplink; name connected registries");
   }
   if (targets.empty() && *parsed != FaultAction::Heal) throw std::invalid_argument(action + ": name its targets");
+  // As a scenario's clock-skew step is checked (its wall clock would pass the end of 64-bit nanoseconds).
+  if (Nanoseconds(skew_ns) > sim::world::kMaxClockSkew || Nanoseconds(skew_ns) < -sim::world::kMaxClockSkew)
+    throw std::invalid_argument(action + ": the skew must be within 36500 days either way");
   if (!built_) build();
   Guard guard(*this);
   check_usable();
@@ -778,19 +783,26 @@ void SimSession::apply_step(const std::string& step_json) {
   check_usable();
   sim::EventLoop& loop = world_->loop();
   const Nanoseconds now = loop.now();
+  // How many heals there had been when the step began: its end (a `for`) is dropped when one came after that, since
+  // what it would end is over (and it would end a later fault of that kind). Counted when the step begins, not now:
+  // a heal before a step scheduled for later ends nothing of it.
+  const auto heals_at_start = std::make_shared<uint64_t>(heals_);
   in_world(failure_, options_.seed, [&] {
     for (sim::world::FaultStep& planned : steps) {
       const bool undoes = planned.origin.ends_with(sim::world::kEndOfStep);  // the end of a step with `for`
       planned.origin = "python";
       // The world's own plan counts from the start of its run; a step from Python counts from now.
-      auto apply = [this, planned, now, undoes, heals = heals_]() mutable {
-        if (undoes && heals != heals_) return;  // healed meanwhile: what it would end is over
+      auto apply = [this, planned, now, undoes, heals_at_start]() mutable {
+        if (undoes && *heals_at_start != heals_) return;  // healed meanwhile: what it would end is over
+        if (!undoes) *heals_at_start = heals_;
         planned.at = now + planned.at;
         world_->faults().apply(planned);
         applied_.push_back(planned);
       };
       if (planned.at <= Nanoseconds(0)) {
         apply();
+        // As apply_fault does: a crash's events at this instant run now, so the node is down when this returns.
+        if (planned.action == FaultAction::Crash) loop.run_until(loop.now());
       } else {
         loop.schedule_after(planned.at, std::move(apply));
       }
@@ -818,12 +830,17 @@ std::string SimSession::toxics_json(const std::string& client, const std::string
   ReadGuard guard(*this);  // fault steps change the toxics while a call runs
   const sim::SimNetwork* network = world_->network().sim_network();
   json out = json::array();
-  if (!network) return out.dump();
-  for (const sim::Toxic& toxic : network->toxics(client, server))
-    out.push_back({{"name", toxic.name},
-                   {"type", sim::toxic_type_name(toxic.type)},
-                   {"stream", sim::stream_name(toxic.stream)},
-                   {"toxicity", toxic.toxicity}});
+  if (network)
+    for (const sim::Toxic& toxic : network->toxics(client, server))
+      out.push_back({{"name", toxic.name},
+                     {"type", sim::toxic_type_name(toxic.type)},
+                     {"stream", sim::stream_name(toxic.stream)},
+                     {"toxicity", toxic.toxicity}});
+  // `down` toxics are cuts the world's fault injector keeps, whichever network: added and removed by fault steps, by
+  // their `for`, or by a heal, all of which it sees.
+  if (built_)  // the fault injector comes with the world's build
+    for (const std::string& name : world_->faults().down_toxics(client))
+      out.push_back({{"name", name}, {"type", "down"}, {"stream", "both"}, {"toxicity", 1.0}});
   return out.dump();
 }
 

@@ -113,7 +113,6 @@ class Simulation(Cluster):
         # run then settle, each once (a settle without the run phase, or a phase twice, is another run).
         self._phases: List[str] = []
         self._duration_flag: Optional[str] = None  # run_scenario's duration, when not the scenario's
-        self._down_toxics: Dict[str, set] = {}  # child -> names of the proxy's "down" toxics in force
         self._started = time.perf_counter()
         self._tokens_cache: Dict[str, Dict[str, Any]] = {}
         super().__init__(Topology(json.loads(self._session.topology_json())))
@@ -186,7 +185,15 @@ class Simulation(Cluster):
         self._phases.append("run")
         if nanoseconds is not None:
             seconds, rest = divmod(nanoseconds, 10**9)
-            self._duration_flag = duration if isinstance(duration, str) else f"PT{seconds}.{rest:09d}S"
+            # The text as given when `sim run --duration` reads it the same ("10m"); otherwise the exact ISO form:
+            # Python also takes "1.5m" or "30m1h", which the command refuses.
+            self._duration_flag = f"PT{seconds}.{rest:09d}S"
+            if isinstance(duration, str):
+                try:
+                    if _outpost.parse_duration_ns(duration) == nanoseconds:
+                        self._duration_flag = duration
+                except ValueError:
+                    pass
 
     def settle(self) -> Result:
         """The scenario's settle phase: heal everything, wait for convergence within its ``settle``; the result."""
@@ -301,21 +308,17 @@ class Simulation(Cluster):
         if kind != "down":
             toxic.update({"attributes": attributes, "stream": stream, "toxicity": toxicity})
         self._apply_step({"action": "toxic", "target": client, "toxic": toxic})
-        if kind == "down":  # a cut, not a toxic of the link model: listed from here
-            self._down_toxics.setdefault(client, set()).add(name)
 
     def _remove_toxic(self, client: str, server: str, name: str) -> bool:
         existed = any(toxic["name"] == name for toxic in self._toxics(client, server))
         if existed:
             self._apply_step({"action": "remove-toxic", "target": client, "toxic": {"name": name}})
-            self._down_toxics.get(client, set()).discard(name)
         return existed
 
     def _toxics(self, client: str, server: str) -> List[Dict[str, Any]]:
-        listed = json.loads(self._session.toxics_json(client, server))
-        listed += [{"name": name, "type": "down", "stream": "both", "toxicity": 1.0}
-                   for name in sorted(self._down_toxics.get(client, set()))]
-        return listed
+        # The world's record, which every way of adding or removing one (a Link method, a fault step, its `for`, a
+        # heal) keeps: `down` toxics included.
+        return json.loads(self._session.toxics_json(client, server))
 
     def _link_state(self, child: str, state: str, stream: str, extra_ns: int = 0) -> None:
         self._link_model(state)
@@ -352,7 +355,6 @@ class Simulation(Cluster):
             raise
 
     def _heal_all(self) -> None:
-        self._down_toxics.clear()
         self._driven = True
         self._session.heal_all()
 

@@ -32,6 +32,10 @@ struct PartitionShape {
   bool operator==(const PartitionShape&) const = default;
 };
 
+// The largest clock skew, either way: a century. A node's wall time is the run's start date plus virtual time plus its
+// skew, in 64-bit nanoseconds from 1970: a skew of 106751 days passed their end.
+inline constexpr Nanoseconds kMaxClockSkew = std::chrono::hours(24) * 36500;
+
 // A fault on the uplinks of the step's targets: the exchanges from a connected registry to its parent.
 struct LinkFault {
   // toxic: the toxic to add (replacing one of the same name); remove-toxic: `toxic_name` only.

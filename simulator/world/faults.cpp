@@ -152,6 +152,14 @@ void FaultInjector::heal_all() {
   }
 }
 
+std::vector<std::string> FaultInjector::down_toxics(const std::string& child) const {
+  std::vector<std::string> names;
+  if (const auto named = toxics_.find(child); named != toxics_.end())
+    for (const auto& [name, is_down] : named->second)
+      if (is_down) names.push_back(name);
+  return names;
+}
+
 std::vector<std::string> FaultInjector::uplink_faults(const std::string& child) const {
   std::vector<std::string> faults;
   if (!topology_.cluster.node(child)) return faults;

@@ -40,6 +40,9 @@ class FaultInjector {
   // What is in force on connected registry `child`'s uplink, in words, for reports that explain why a node lags
   // ("link-down", "partition", "down toxic <name>", "stopped up", ...); empty when nothing is.
   std::vector<std::string> uplink_faults(const std::string& child) const;
+  // The names of the `down` toxics (cuts) in force on `child`'s uplink, sorted: the simulated network lists the
+  // others, and has no record of these.
+  std::vector<std::string> down_toxics(const std::string& child) const;
 
  private:
   void enact(const FaultStep& step, bool planned);

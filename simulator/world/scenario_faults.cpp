@@ -14,9 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-// The largest clock skew, either way: a century (see where a step's skew is read).
-constexpr Nanoseconds kMaxClockSkew = std::chrono::hours(24) * 36500;
-
 struct ActionName {
   FaultAction action;
   std::string_view name;

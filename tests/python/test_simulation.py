@@ -6,6 +6,7 @@ import ast
 import json
 import os
 import pathlib
+import shlex
 
 import pytest
 
@@ -558,6 +559,11 @@ def test_sim_command_line_refusals_come_before_any_run(tmp_path):
     # A negative seed once wrapped around to 2^64 - 1 and ran.
     done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "-1", "--duration", "1m")
     assert done.returncode == 2 and "is not a seed" in done.stderr
+    # A seed is decimal: "010" ran seed 8 (CLI11 reads base 0), and "0x10" seed 16.
+    done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "010", "--duration", "1m")
+    assert done.returncode == 0 and done.stdout.startswith("seed 10:"), done.stdout
+    done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "0x10", "--duration", "1m")
+    assert done.returncode == 2 and "not a whole number in decimal digits" in done.stderr
     # And one past 2^64 - 1 was clamped to it.
     done = sim("run", str(REPO / "scenarios" / "edge-factory.json"), "--seed", "18446744073709551616")
     assert done.returncode == 2 and "is not a seed" in done.stderr
@@ -978,3 +984,67 @@ def test_a_node_crashed_then_restarted_at_once_serves_at_once():
     node.restart()
     assert node.status()["state"] == "running"
     assert node.tags("apps/a") == ["v"]
+
+
+def test_a_crash_step_leaves_the_node_down_as_crash_does():
+    """apply_fault({"action": "crash"}) left the node "crashing" until time moved; Node.crash() did not."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=2)
+    sim.build()
+    sim.apply_fault({"action": "crash", "target": "node1"})
+    assert sim.node("node1").status()["state"] == "down"
+    sim.node("node1").restart()
+    assert sim.node("node1").status()["state"] == "running"
+
+
+def test_heal_all_before_a_step_begins_keeps_its_for():
+    """The heals were counted when the step was given, not when it began: a heal_all() before a step due later
+    dropped that step's end, and its link stayed down for good."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=4)
+    sim.build()
+    sim.apply_fault({"action": "link-down", "target": "node1", "at": "1m", "for": "1m"})
+    sim.heal_all()
+    sim.run_for("90s")
+    assert sim.link("node1").is_down
+    sim.run_for("1m")
+    assert not sim.link("node1").is_down
+
+
+def test_a_skew_from_python_meets_the_scenario_bound():
+    """Node.skew() skipped the 36500-day bound a scenario's clock-skew step has; 100000 days overflowed the clock."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=1)
+    sim.build()
+    for skew in ("100000d", "-100000d"):
+        with pytest.raises(ValueError, match="36500 days"):
+            sim.node("node1").skew(skew)
+    sim.node("node1").skew("36500d")
+
+
+def test_down_toxics_of_fault_steps_are_listed_and_removable():
+    """A `down` toxic added by a fault step was missing from Link.toxics() and remove_toxic() said False; one removed
+    by a step was still listed."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=1)
+    sim.build()
+    link = sim.link("node1")
+    sim.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down", "name": "cut"}})
+    assert [toxic["name"] for toxic in link.toxics()] == ["cut"]
+    assert link.remove_toxic("cut")
+    assert link.toxics() == []
+    link.add_toxic("down", name="gone")
+    sim.apply_fault({"action": "remove-toxic", "target": "node1", "toxic": {"name": "gone"}})
+    assert link.toxics() == []
+    sim.apply_fault({"action": "toxic", "target": "node1", "toxic": {"type": "down", "name": "brief"}, "for": "1m"})
+    sim.run_for("2m")
+    assert link.toxics() == []
+
+
+def test_a_duration_the_command_would_refuse_is_replayed_in_its_exact_form(tmp_path):
+    """run_scenario("1.5m") put "--duration 1.5m" in the replay command, which `outpost sim run` refuses."""
+    scenario = {"name": "small", "duration": "5m", "settle": "5m", "topology": {"tree": {"depth": 1, "fanout": 1}}}
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(scenario))
+    sim = outpost.Simulation(str(path), seed=2)
+    sim.build()
+    sim.run_scenario("1.5m")
+    sim.settle()
+    words = shlex.split(sim.replay_command)
+    assert _outpost.parse_duration_ns(words[words.index("--duration") + 1]) == 90 * 10**9
