@@ -43,6 +43,26 @@ std::optional<std::pair<std::string, std::string>> blob_path(std::string_view pa
   return std::pair{std::string(path.substr(4, blobs - 4)), std::string(digest)};
 }
 
+std::optional<std::string> query_value(std::string_view query, std::string_view key);
+
+// A cross-repository mount, "POST /v2/<target>/blobs/uploads/?mount=<digest>&from=<source>": its parts, or nothing
+// (an upload, or a mount that names no source).
+struct Mount {
+  std::string target, digest, source;
+};
+std::optional<Mount> mount_of(std::string_view path, std::string_view query) {
+  if (!path.starts_with("/v2/") || !path.ends_with("/blobs/uploads/")) return std::nullopt;
+  auto digest = query_value(query, "mount");
+  auto source = query_value(query, "from");
+  if (!digest || !source) return std::nullopt;
+  return Mount{std::string(path.substr(4, path.size() - 4 - std::string_view("/blobs/uploads/").size())),
+               std::move(*digest), std::move(*source)};
+}
+
+std::string path_and_query(std::string_view path, std::string_view query) {
+  return std::string(path) + "?" + std::string(query);
+}
+
 std::optional<std::string> query_value(std::string_view query, std::string_view key) {
   for (size_t start = 0; start <= query.size();) {
     const size_t amp = query.find('&', start);
@@ -177,6 +197,11 @@ void InvariantWatch::observe_decision(const registry::DecisionRecord& record) {
   if (allowed && read && blob_path(decision.path))
     blob_candidates_[blob_key(address, peer_host(decision.from), decision.method, decision.path)].push_back(
         {decision.authorization, decision.time});
+  // A mount this node may be about to make: its source is read, judged (vii) once its client hears a 201.
+  if (allowed && decision.method == http::Method::Post && mount_of(decision.path, decision.query))
+    blob_candidates_[blob_key(address, peer_host(decision.from), decision.method,
+                              path_and_query(decision.path, decision.query))]
+        .push_back({decision.authorization, decision.time});
   const bool operator_write = !read && decision.path.starts_with("/mgmt/v1/") && peer_host(decision.from) == "operator";
   const bool change = allowed && operator_write;
   const std::string changed = operator_write ? decision.path.substr(9) : std::string();
@@ -258,15 +283,40 @@ void InvariantWatch::on_request(const RequestEvent& event) {
       event.from.starts_with("client."))
     if (const auto digest = query_value(query, "digest"))
       uploaded_to_[*digest].insert(std::string(path.substr(4, uploads - 4)));
-  if (!blob || (event.method != http::Method::Get && event.method != http::Method::Head)) return;
-  // Only a blob served takes an allowed read off the queue: a refusal (401, 403, 429) or a cut answer to another
-  // request with the same key (one client address, several tokens) took the oldest, and the read it belonged to,
-  // answered later, was left with none. (An allowed read that was not served stays queued for the next one served.)
-  if (event.status != 200 && event.status != 206) return;
+  // A mount made (201, not the 202 of an upload it fell back to): its target holds the blob now, and its source was
+  // read (SPEC 3.6: a mount never lends what the token may not read there).
+  std::optional<check::BlobRead> read;
+  if (const auto mount = event.method == http::Method::Post && event.status == 201 ? mount_of(path, query)
+                                                                                 : std::nullopt) {
+    uploaded_to_[mount->digest].insert(mount->target);
+    const auto candidate = take_candidate(event, path_and_query(path, query), done);
+    if (!candidate) return;
+    read = check::BlobRead{candidate->decided, event.to, candidate->authorization, mount->source, mount->digest, true,
+                           mount->target};
+  } else {
+    if (!blob || (event.method != http::Method::Get && event.method != http::Method::Head)) return;
+    // Only a blob served takes an allowed read off the queue: a refusal (401, 403, 429) or a cut answer to another
+    // request with the same key (one client address, several tokens) took the oldest, and the read it belonged to,
+    // answered later, was left with none. (An allowed read that was not served stays queued for the next one served.)
+    if (event.status != 200 && event.status != 206) return;
+    const auto candidate = take_candidate(event, std::string(path), done);
+    if (!candidate) return;
+    read = check::BlobRead{candidate->decided, event.to, candidate->authorization, blob->first, blob->second, false,
+                           ""};
+  }
+  if (must_wait()) {
+    wait(std::move(*read));
+  } else {
+    judge_read(*read);
+  }
+}
+
+std::optional<InvariantWatch::BlobCandidate> InvariantWatch::take_candidate(const RequestEvent& event,
+                                                                            const std::string& target, WallTime done) {
   // This request's own decision came after it was sent: an entry decided before that is another request's (an
   // allowed read answered 404 or 416 leaves its entry queued), which must not vouch for this one.
   const WallTime sent = kWorldStart + event.sent;
-  const auto candidates = blob_candidates_.find(blob_key(event.to, event.from, event.method, path));
+  const auto candidates = blob_candidates_.find(blob_key(event.to, event.from, event.method, target));
   const auto own = candidates == blob_candidates_.end()
                        ? std::deque<BlobCandidate>::iterator()
                        : std::find_if(candidates->second.begin(), candidates->second.end(),
@@ -276,19 +326,14 @@ void InvariantWatch::on_request(const RequestEvent& event) {
     // never asked, escaped every check that reads decisions alone.
     ++reads_checked_;
     log_.report(done, event.to, check::invariant::kNoReadWithoutRight,
-                std::string(http::method_name(event.method)) + " " + std::string(path) + " by " + event.from +
-                    " was answered " + std::to_string(event.status) + " without a decision that allowed it (SPEC 3.6)");
-    return;
+                std::string(http::method_name(event.method)) + " " + target + " by " + event.from + " was answered " +
+                    std::to_string(event.status) + " without a decision that allowed it (SPEC 3.6)");
+    return std::nullopt;
   }
-  const BlobCandidate candidate = std::move(*own);
+  BlobCandidate candidate = std::move(*own);
   candidates->second.erase(own);
   if (candidates->second.empty()) blob_candidates_.erase(candidates);
-  check::BlobRead read{candidate.decided, event.to, candidate.authorization, blob->first, blob->second, false, ""};
-  if (must_wait()) {
-    wait(std::move(read));
-  } else {
-    judge_read(read);
-  }
+  return candidate;
 }
 
 void InvariantWatch::on_fault(const FaultEvent& event) {

@@ -124,6 +124,9 @@ class InvariantWatch final : public WorldObserver {
     WallTime decided;
   };
   void observe_decision(const registry::DecisionRecord& record);
+  // The allowed decision of the request `event` answers (at `target`: its path, and its query for a mount), taken
+  // off the queue; none (reported: served without a decision) when no decision made after it was sent allowed it.
+  std::optional<BlobCandidate> take_candidate(const RequestEvent& event, const std::string& target, WallTime done);
   void judge(const check::ObservedDecision& decision);
   void judge_read(const check::BlobRead& read);
   // Judgements wait while a management change is on its way or being gathered into a version.

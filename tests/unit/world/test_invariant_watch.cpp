@@ -3,7 +3,9 @@
 // World::configure_node) makes the invariants fire, naming the seed, the virtual time, the node and what led there;
 // a clean run holds every invariant and reports metrics whose relations hold.
 #include <boost/test/unit_test.hpp>
+#include <optional>
 
+#include "reference/auth/base64.h"
 #include "simulator/check/violation.h"
 #include "simulator/cli/sim_report.h"
 #include "simulator/world/invariant_watch.h"
@@ -256,6 +258,57 @@ BOOST_AUTO_TEST_CASE(an_allowed_read_left_unserved_does_not_vouch_for_a_later_on
     world.invariants().on_request(served);
   }
   BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == named.size(), log.summary());
+}
+
+// A mount reads its source (SPEC 3.6: never lend what the token may not read there). The watch judged blob GETs and
+// HEADs only: a mount answered 201 was never paired with its decision nor judged, and what it lent was unknown.
+// Here the cloud's mount from apps/web is honest and holds; the cloud then also says it mounted from apps/empty,
+// which holds nothing, and that mount fires.
+BOOST_AUTO_TEST_CASE(a_mount_from_a_repository_that_does_not_hold_the_blob_breaks_the_read_invariant) {
+  World world(parse_scenario({{"topology", test::factory_topology()}, {"settle", "2m"}}), 10);
+  world.configure_node = [](const std::string& node, node::NodeOptions& options) {
+    if (node != "cloud") return;
+    options.decision_observer = [honest = options.decision_observer](const registry::DecisionRecord& record) {
+      honest(record);
+      if (record.request.query.find("from=apps/web") == std::string::npos) return;
+      http::Request moved = record.request;
+      moved.query.replace(moved.query.find("from=apps/web"), 13, "from=apps/empty");
+      moved.target = moved.path + "?" + moved.query;
+      honest(registry::DecisionRecord{record.node, record.endpoint, moved, record.subject, record.credential,
+                                      record.presented, record.needs, record.view, record.denial});
+    };
+  };
+  world.build();
+  const std::vector<std::string> named = web_synced_to_line1(world);
+  const Nanoseconds sent = world.loop().now();
+  std::optional<http::ClientResult> mounted;
+  http::ClientRequest request;
+  request.method = http::Method::Post;
+  request.authority = "cloud:5000";
+  request.target = "/v2/apps/copy/blobs/uploads/?mount=" + named.front() + "&from=apps/web";
+  request.headers.set("Authorization",
+                      "Basic " + auth::base64_encode(std::string("admin:") + World::kAdminPassword));
+  world.clients_at("cloud").send(std::move(request), nullptr,
+                                 [&](http::ClientResult result) { mounted = std::move(result); });
+  BOOST_TEST(world.run_until([&] { return mounted.has_value(); }, 1min));
+  BOOST_REQUIRE(mounted && mounted->ok());
+  BOOST_TEST(mounted->response->status == 201);
+  const check::ViolationLog& log = world.invariants().log();
+  BOOST_TEST(log.violations().empty(), log.summary());
+
+  RequestEvent lie;
+  lie.sent = sent;
+  lie.done = world.loop().now();
+  lie.from = "client.cloud";
+  lie.to = "cloud:5000";
+  lie.method = http::Method::Post;
+  lie.target = "/v2/apps/copy/blobs/uploads/?mount=" + named.front() + "&from=apps/empty";
+  lie.status = 201;
+  world.invariants().on_request(lie);
+  BOOST_TEST_REQUIRE(log.count(check::invariant::kNoReadWithoutRight) == 1u, log.summary());
+  BOOST_TEST(contains(log.violations().back().detail, "mounted " + named.front() + " through apps/empty into apps/copy"),
+             log.violations().back().detail);
+  BOOST_TEST(contains(log.violations().back().detail, "does not hold the blob"), log.violations().back().detail);
 }
 
 // An untag leaves its manifest at the cloud, where every push of it is still expected (v): a node that turned a client's
