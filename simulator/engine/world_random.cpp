@@ -21,7 +21,11 @@ uint64_t derive_seed(uint64_t world_seed, std::string_view name) {
   return z ^ (z >> 31);
 }
 
-void ParameterRecord::record(const std::string& name, const std::string& value) {
+void ParameterRecord::record(const std::string& name, const std::string& value, const std::string& range) {
+  const auto [known, first] = ranges_.emplace(name, range);
+  if (!first && known->second != range)
+    throw std::logic_error("scenario parameter '" + name + "' drawn twice from different ranges (" + known->second +
+                           ", " + range + ")");
   const auto [it, inserted] = values_.emplace(name, value);
   if (!inserted && it->second != value)
     throw std::logic_error("scenario parameter '" + name + "' drawn twice with different values (" + it->second +
@@ -61,7 +65,7 @@ int64_t WorldRandom::uniform(const std::string& name, int64_t low, int64_t high)
   // span + 1 overflows only for the full int64 range, where any 64-bit draw will do.
   const uint64_t offset = span == UINT64_MAX ? stream("parameter/" + name).next_u64() : draw(name, span + 1);
   const auto value = static_cast<int64_t>(static_cast<uint64_t>(low) + offset);
-  parameters_.record(name, std::to_string(value));
+  parameters_.record(name, std::to_string(value), "uniform " + std::to_string(low) + ".." + std::to_string(high));
   return value;
 }
 
@@ -70,20 +74,22 @@ Nanoseconds WorldRandom::duration(const std::string& name, Nanoseconds low, Nano
   const uint64_t span = static_cast<uint64_t>(high.count()) - static_cast<uint64_t>(low.count());
   const uint64_t offset = span == UINT64_MAX ? stream("parameter/" + name).next_u64() : draw(name, span + 1);
   const Nanoseconds value(static_cast<int64_t>(static_cast<uint64_t>(low.count()) + offset));
-  parameters_.record(name, format_duration(value));
+  parameters_.record(name, format_duration(value), "duration " + format_duration(low) + ".." + format_duration(high));
   return value;
 }
 
 bool WorldRandom::chance(const std::string& name, uint32_t per_million) {
   const bool value = draw(name, 1'000'000) < per_million;
-  parameters_.record(name, value ? "true" : "false");
+  parameters_.record(name, value ? "true" : "false", "chance " + std::to_string(per_million) + "/1000000");
   return value;
 }
 
 const std::string& WorldRandom::choice(const std::string& name, std::span<const std::string> options) {
   if (options.empty()) throw std::invalid_argument("parameter '" + name + "': no options");
   const std::string& value = options[draw(name, options.size())];
-  parameters_.record(name, value);
+  std::string range = "choice";
+  for (const std::string& option : options) range += " " + option;
+  parameters_.record(name, value, range);
   return value;
 }
 

@@ -26,9 +26,11 @@ uint64_t derive_seed(uint64_t world_seed, std::string_view name);
 // The random parameters a scenario drew, name -> value as printed, sorted by name.
 class ParameterRecord {
  public:
-  // Records `name`; drawing the same name again must give the same value (else std::logic_error: two parameters
-  // share a name, and the record could not say which value a run used).
-  void record(const std::string& name, const std::string& value);
+  // Records `name`, drawn from `range` (its kind and bounds, e.g. "uniform 0..10"); drawing the same name again must
+  // be from the same range and give the same value (else std::logic_error: two parameters share a name, and the
+  // record could not say which value a run used). The range is compared too: a redraw from another range may
+  // happen to give the same value.
+  void record(const std::string& name, const std::string& value, const std::string& range);
   const std::map<std::string, std::string>& values() const { return values_; }
   // One "name = value" line per parameter.
   std::string to_string() const;
@@ -36,6 +38,7 @@ class ParameterRecord {
 
  private:
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> ranges_;
 };
 
 class WorldRandom {

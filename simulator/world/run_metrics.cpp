@@ -21,7 +21,7 @@ Nanoseconds window_for(const Scenario& scenario, Nanoseconds duration) {
   constexpr std::array<Nanoseconds, 9> kWindows = {10s, 30s, 1min, 5min, 10min, 30min, 1h, 6h, 24h};
   const Nanoseconds span = scenario.warm_up + duration + scenario.settle;
   for (const Nanoseconds window : kWindows)
-    if (span / window <= 200) return window;
+    if ((span + window - Nanoseconds(1)) / window <= 200) return window;  // a partial last window counts
   return kWindows.back();
 }
 
@@ -232,11 +232,15 @@ nlohmann::json RunMetrics::throughput_json(const Windows& windows, bool series) 
   std::vector<int64_t> rates;
   nlohmann::json points = nlohmann::json::array();  // [window start (ns), bytes/s]
   uint64_t total = 0;
+  const int64_t now = world_.loop().now().count();
   for (size_t index = 0; index < windows.size(); ++index) {
     const uint64_t bytes = windows[index];
     if (bytes == 0) continue;
     total += bytes;
-    rates.push_back(static_cast<int64_t>(static_cast<Wide>(bytes) * 1'000'000'000 / window_.count()));
+    // Over the part of the window the run lived through: the last one is usually cut short by the run's end.
+    const int64_t start = static_cast<int64_t>(index) * window_.count();
+    const int64_t covered = std::clamp<int64_t>(now - start, 1, window_.count());
+    rates.push_back(static_cast<int64_t>(static_cast<Wide>(bytes) * 1'000'000'000 / covered));
     if (series) points.push_back({static_cast<int64_t>(index) * window_.count(), rates.back()});
   }
   nlohmann::json out = percentiles_json(percentiles(rates));

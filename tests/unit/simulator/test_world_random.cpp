@@ -89,6 +89,10 @@ BOOST_AUTO_TEST_CASE(one_name_one_value) {
   (void)world.uniform("full", INT64_MIN, INT64_MAX);
   BOOST_CHECK_THROW((void)world.uniform("x", 0, 10), std::logic_error);
   BOOST_CHECK_THROW((void)world.uniform("empty", 5, 4), std::invalid_argument);
+  // Another range that happens to give the same value is the same caller bug: only a different value was caught.
+  BOOST_CHECK_THROW((void)world.uniform("x", first, first), std::logic_error);
+  (void)world.chance("c", 0);
+  BOOST_CHECK_THROW((void)world.chance("c", 1), std::logic_error);
 }
 
 BOOST_AUTO_TEST_CASE(durations_print_in_their_largest_exact_unit) {

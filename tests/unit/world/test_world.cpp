@@ -326,6 +326,31 @@ BOOST_AUTO_TEST_CASE(a_shorter_run_gets_windows_for_its_own_length) {
   BOOST_TEST(short_run.result().to_json()["metrics"]["window"] == "10s");
 }
 
+// The shortest window that cuts the span into at most 200, a partial last one counted: 5m + 1105s + 10m is 2005 s,
+// which 10 s windows cut into 201 (the division rounded down and took 10 s).
+BOOST_AUTO_TEST_CASE(the_window_counts_a_partial_last_one) {
+  World world(parse_scenario(test::busy_scenario("1105s")), 1);
+  BOOST_TEST((world.metrics().window() == 30s));
+}
+
+// A window the run's end cuts short is rated over the part of it the run lived through: 5000 bytes in the last 5 s
+// of a run ending at 15 s is 1000 B/s, not 500 over a whole 10 s window the run never finished.
+BOOST_AUTO_TEST_CASE(a_window_cut_by_the_end_of_the_run_is_rated_over_its_part) {
+  World world(parse_scenario(test::busy_scenario("3m")), 1);
+  BOOST_REQUIRE((world.metrics().window() == 10s));
+  world.loop().run_until(15s);
+  RequestEvent exchange;
+  exchange.sent = 10s;
+  exchange.done = 15s;
+  exchange.from = "factory";
+  exchange.to = "cloud:5000";
+  exchange.status = 200;
+  exchange.response_bytes = 5000;
+  world.metrics().on_request(exchange);
+  const nlohmann::json link = world.metrics().to_json()["throughput"]["links"]["factory"];
+  BOOST_TEST(link["max"] == 1000, link.dump());
+}
+
 // scenarios/gc-storm.json: every connected registry collects garbage every minute while images are deleted above
 // them. Its sweep (CI) shows the collections never took a blob a manifest names; this shows they did take what the
 // deleted images left: at the end, no connected registry holds a blob that nothing names and that was linked more than
