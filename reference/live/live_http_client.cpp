@@ -122,6 +122,10 @@ awaitable<http::ClientResponse> exchange_over(Stream& stream, http::ClientReques
   if (read_error) throw send_failure ? *send_failure : failure("reading from", peer, read_error);
   http::ClientResponse response;
   response.status = static_cast<int>(parser.get().result_int());
+  // An answer before the whole body was sent is heard when it refuses; one that says it succeeded cannot be about
+  // the request this client meant (a body it never finished), so that is the transport failure it is.
+  if (request.body && sent < body_size && http::body_goes_to_sink(response.status))
+    throw Failure{peer + " answered " + std::to_string(response.status) + " before the request body was sent whole"};
   for (const auto& field : parser.get()) response.headers.add(field.name_string(), std::string(field.value()));
   const bool to_sink = sink && http::body_goes_to_sink(response.status);
   const auto too_large = [&] {

@@ -287,6 +287,14 @@ BOOST_AUTO_TEST_CASE(an_answer_before_the_whole_body_is_read_not_lost_to_a_reset
   BOOST_REQUIRE_MESSAGE(refused.ok(), refused.transport_error);
   BOOST_TEST(refused.response->status == 413);
   BOOST_TEST(refused.response->body == "refused");
+
+  // A success answered before the body was sent whole is not about the request meant: a transport failure.
+  http::ClientRequest early = request_to("127.0.0.1:" + plain.port(), "/succeed-early", "http");
+  early.method = http::Method::Post;
+  early.body = std::make_unique<PausingBody>();
+  const auto lied = exchange(client, std::move(early));
+  BOOST_TEST(!lied.ok());
+  BOOST_TEST(contains(lied.transport_error, "before the request body was sent whole"), lied.transport_error);
 }
 
 BOOST_AUTO_TEST_CASE(a_ca_file_that_cannot_be_loaded_is_refused_at_construction) {

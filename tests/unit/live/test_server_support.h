@@ -67,10 +67,11 @@ class PatternBody final : public http::BodySource {
 };
 
 // Counts the pieces the server hands over; answers "pieces=N max=M total=T hash=H". With `refuse_after`, returns false
-// from on_body after that many pieces and answers 413.
+// from on_body after that many pieces and answers `early_status` (413: a refusal).
 class UploadCall final : public http::Call {
  public:
-  explicit UploadCall(int refuse_after = -1) : refuse_after_(refuse_after) {}
+  explicit UploadCall(int refuse_after = -1, int early_status = 413)
+      : refuse_after_(refuse_after), early_status_(early_status) {}
   bool on_body(std::string_view piece) override {
     ++pieces_;
     max_ = std::max(max_, piece.size());
@@ -82,7 +83,7 @@ class UploadCall final : public http::Call {
     http::Response response;
     response.route = "upload";
     if (refuse_after_ >= 0) {
-      response.status = 413;
+      response.status = early_status_;
       response.body = "refused";
       return response;
     }
@@ -94,6 +95,7 @@ class UploadCall final : public http::Call {
 
  private:
   int refuse_after_;
+  int early_status_;
   int pieces_ = 0;
   size_t max_ = 0;
   uint64_t total_ = 0;
@@ -161,6 +163,7 @@ class StubHandler final : public http::Handler {
     const std::string& path = request.path;
     if (path == "/upload") return std::make_unique<UploadCall>();
     if (path == "/refuse") return std::make_unique<UploadCall>(1);
+    if (path == "/succeed-early") return std::make_unique<UploadCall>(1, 201);  // a server that lies
     if (path == "/throw") throw std::runtime_error("start exploded");
     if (path == "/throw-finish") return std::make_unique<ThrowingCall>();
     if (path == "/api-error") throw ApiError(404, "NAME_UNKNOWN", "repository name not known to registry");
