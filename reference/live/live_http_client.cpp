@@ -132,7 +132,11 @@ awaitable<http::ClientResponse> exchange_over(Stream& stream, http::ClientReques
     return Failure{"the response from " + peer + " is larger than " + std::to_string(kMaxBodyInMemory >> 20) +
                    " MiB, the most kept in memory"};
   };
-  if (!to_sink && parser.content_length() && *parser.content_length() > kMaxBodyInMemory) throw too_large();
+  // (A HEAD's answer states the length of what a GET would send and carries none: a parent answering a HEAD for a
+  // large blob it holds is no body to keep.)
+  if (!to_sink && !parser.is_done() && request.method != http::Method::Head && parser.content_length() &&
+      *parser.content_length() > kMaxBodyInMemory)
+    throw too_large();
   const auto deliver = [&](const char* data, size_t size) {
     if (to_sink) {
       sink->write(std::string_view(data, size));

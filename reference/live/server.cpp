@@ -353,7 +353,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
     lowest().expires_after(options.read_timeout);
     auto [read_ec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
-    if (read_ec) co_return co_await reject_malformed(read_ec, started, parser.get().method() == bhttp::verb::head);
+    if (read_ec) co_return co_await reject_malformed(read_ec, started, reads_as_head(parser));
 
     const auto& header = parser.get();
     const bool head = header.method() == bhttp::verb::head;
@@ -511,6 +511,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       // The cancel is posted to this strand, which is busy running us now: it cannot run before this wait starts.
       co_await pending->timer.async_wait(use_tuple);
     }
+  }
+
+  // Whether a request whose header could not be parsed is a HEAD: Beast names the method once it has the whole start
+  // line; one longer than the header limit (or otherwise bad) is read from the buffer's first bytes.
+  bool reads_as_head(const bhttp::request_parser<bhttp::buffer_body>& parser) const {
+    if (parser.get().method() == bhttp::verb::head) return true;
+    const auto bytes = buffer_.data();
+    return std::string_view(static_cast<const char*>(bytes.data()), bytes.size()).starts_with("HEAD ");
   }
 
   // Beast could not parse a request header: answer 431 or 400 when it was a protocol error, and close. The body is in

@@ -1005,8 +1005,8 @@ void SimNetwork::refresh_cap(Exchange& ex) {
 }
 
 // A limit_data toxic was removed from `ex`'s message in flight ("removing a toxic stops it acting"). Before its bytes
-// flow, its limit becomes the remaining toxics' (all counted from the message's start). Once they flow, it goes
-// through whole, unless another limit_data toxic still acts on it: its end then stays where the stricter put it.
+// flow, its limit becomes the remaining toxics' (all counted from the message's start). Once they flow, its end
+// moves out to the remaining toxics' limit, counted from the message's start (whole without one), never in.
 void SimNetwork::lift_limit(Exchange& ex) {
   std::optional<uint64_t> limit;
   for (const Toxic& toxic : ex.toxics[index_of(ex.stream)])
@@ -1015,12 +1015,12 @@ void SimNetwork::lift_limit(Exchange& ex) {
     ex.limit = limit;
     return;
   }
-  if (limit || !ex.flow) return;
-  ex.limit.reset();
-  const uint64_t total = ex.head_bytes + ex.body_bytes;
-  if (ex.flow_bytes < total) {
-    model_.resize(loop_.now(), *ex.flow, total);
-    ex.flow_bytes = total;
+  if (!ex.flow) return;
+  ex.limit = limit;
+  const uint64_t end = std::max(ex.flow_bytes, std::min(ex.head_bytes + ex.body_bytes, limit.value_or(UINT64_MAX)));
+  if (end != ex.flow_bytes) {
+    model_.resize(loop_.now(), *ex.flow, end);
+    ex.flow_bytes = end;
   }
 }
 

@@ -46,7 +46,9 @@ std::optional<std::pair<std::string, std::string>> blob_path(std::string_view pa
 std::optional<std::string> query_value(std::string_view query, std::string_view key);
 
 // A cross-repository mount, "POST /v2/<target>/blobs/uploads/?mount=<digest>&from=<source>": its parts, or nothing
-// (an upload, or a mount that names no source).
+// (an upload, or a mount that names no source). One that also gives `digest` falls back to a monolithic upload of
+// its body when the mount cannot be made, with the same 201: which of the two happened is not known here, so it is
+// taken as the upload it may be (its `digest` records what the target holds), not judged as a read of its source.
 struct Mount {
   std::string target, digest, source;
 };
@@ -54,7 +56,7 @@ std::optional<Mount> mount_of(std::string_view path, std::string_view query) {
   if (!path.starts_with("/v2/") || !path.ends_with("/blobs/uploads/")) return std::nullopt;
   auto digest = query_value(query, "mount");
   auto source = query_value(query, "from");
-  if (!digest || !source) return std::nullopt;
+  if (!digest || !source || query_value(query, "digest")) return std::nullopt;
   return Mount{std::string(path.substr(4, path.size() - 4 - std::string_view("/blobs/uploads/").size())),
                std::move(*digest), std::move(*source)};
 }

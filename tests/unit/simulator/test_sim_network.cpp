@@ -451,6 +451,22 @@ BOOST_AUTO_TEST_CASE(removing_limit_data_mid_transfer_lets_the_message_through_w
   BOOST_TEST(w.net.counters("client", "server").downstream.resets == 0u);
 }
 
+// Another limit_data toxic still on the link, whose limit this message never reaches, does not keep the removed
+// one's cut (found in review: the end stayed where the removed toxic had put it).
+BOOST_AUTO_TEST_CASE(removing_limit_data_beside_a_looser_one_lets_the_message_through) {
+  World w;
+  w.net.set_link("client", "server", LinkSpec{{Latency::fixed(0ms), 0}, {Latency::fixed(0ms), 1000}});
+  w.net.add_toxic("client", "server", make_toxic("limit_data", {{"bytes", 1e9}}, "downstream", 1.0, "loose"));
+  auto outcome = w.get("client", "/blob", 60s, /*with_sink=*/true);
+  w.loop.schedule_after(1s, [&] {
+    w.net.add_toxic("client", "server", make_toxic("limit_data", {{"bytes", 1000}}, "downstream", 1.0, "tight"));
+  });
+  w.loop.schedule_after(1500ms, [&] { BOOST_TEST(w.net.remove_toxic("client", "server", "tight")); });
+  w.loop.run();
+  BOOST_TEST(outcome->status() == 200);
+  BOOST_TEST(outcome->sink->bytes == w.server.blob());
+}
+
 // Removed while the response is still in the air (its limit already taken from the toxics when it set out).
 BOOST_AUTO_TEST_CASE(removing_limit_data_while_the_response_travels_lifts_it) {
   World w;

@@ -309,6 +309,12 @@ BOOST_AUTO_TEST_CASE(a_mount_from_a_repository_that_does_not_hold_the_blob_break
   BOOST_TEST(contains(log.violations().back().detail, "mounted " + named.front() + " through apps/empty into apps/copy"),
              log.violations().back().detail);
   BOOST_TEST(contains(log.violations().back().detail, "does not hold the blob"), log.violations().back().detail);
+
+  // A mount that also gives `digest` falls back to a monolithic upload of its body when the mount cannot be made,
+  // with the same 201: it is taken as that upload, not judged as a read of its source (found in review).
+  lie.target += "&digest=" + named.front();
+  world.invariants().on_request(lie);
+  BOOST_TEST(log.count(check::invariant::kNoReadWithoutRight) == 1u, log.summary());
 }
 
 // An untag leaves its manifest at the cloud, where every push of it is still expected (v): a node that turned a client's
