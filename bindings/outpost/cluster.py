@@ -265,7 +265,9 @@ class Cluster:
 
     def heal_all(self) -> None:
         """Every fault healed: links up, partitions gone, nodes restarted, resumed and on true time, toxics
-        removed. The end a step's ``for`` scheduled is dropped with it: it would end a later fault of that kind."""
+        removed. The end a step's ``for`` scheduled is dropped with it when the step had begun: it would end a later
+        fault of that kind (a step due later keeps its end). ``settle()`` heals the same way. A ``heal`` fault step,
+        which ends link faults only, drops no ends."""
         self._heal_all()
 
     # ------------------------------------------------------------------ time
@@ -519,7 +521,8 @@ class Node:
 
     def skew(self, offset: Duration) -> None:
         """From now on the node's wall clock reads ``offset`` ahead (negative: behind) of true time; ``0`` puts it
-        back. Monotonic time never moves."""
+        back. Monotonic time never moves. At most 36500 days either way, as a scenario's ``clock-skew`` step
+        (``ValueError``)."""
         self.cluster._node_fault("clock-skew", [self.name], to_nanoseconds(offset))
 
 
@@ -577,7 +580,8 @@ class Link:
         return self.cluster._remove_toxic(self.child, self.parent, name)
 
     def toxics(self) -> List[Dict[str, Any]]:
-        """The toxics in force: ``[{"name", "type", "stream", "toxicity"}]``."""
+        """The toxics in force: ``[{"name", "type", "stream", "toxicity"}]``, ``down`` ones included however they
+        were added or removed (a ``Link`` method, a fault step, its ``for``, a heal)."""
         return self.cluster._toxics(self.child, self.parent)
 
     # --- the simulator's own link faults (the proxy has none of these) ---
