@@ -745,12 +745,16 @@ void SimSession::apply_fault(const std::string& action, const std::vector<std::s
   step.origin = "python";
   in_world(failure_, options_.seed, [&] {
     world_->faults().apply(step);
-    // A crash ends in events posted at this instant (the dying process unwinds): run them, so the node is down
-    // when crash() returns, as a killed process is. A restart() right after it found the node still crashing and
-    // took effect only once time moved, and status() said "crashing" and ready together.
-    if (step.action == FaultAction::Crash) world_->loop().run_until(world_->loop().now());
+    settle_instant(step);
   });
   applied_.push_back(std::move(step));
+}
+
+void SimSession::settle_instant(const sim::world::FaultStep& applied) {
+  // A crash ends in events posted at this instant (the dying process unwinds): run them, so the node is down when
+  // the call returns, as a killed process is. A restart() right after it found the node still crashing and took
+  // effect only once time moved, and status() said "crashing" and ready together.
+  if (applied.action == FaultAction::Crash) world_->loop().run_until(world_->loop().now());
 }
 
 void SimSession::apply_step(const std::string& step_json) {
@@ -801,8 +805,7 @@ void SimSession::apply_step(const std::string& step_json) {
       };
       if (planned.at <= Nanoseconds(0)) {
         apply();
-        // As apply_fault does: a crash's events at this instant run now, so the node is down when this returns.
-        if (planned.action == FaultAction::Crash) loop.run_until(loop.now());
+        settle_instant(planned);
       } else {
         loop.schedule_after(planned.at, std::move(apply));
       }

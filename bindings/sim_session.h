@@ -188,6 +188,8 @@ class SimSession {
   std::string toxics_json(const std::string& client, const std::string& server) const;
 
  private:
+  // After a step applied now (not from a loop event): runs what it posted at this instant (sim_session.cpp).
+  void settle_instant(const sim::world::FaultStep& applied);
   class Guard;
   class ReadGuard;
   // What the public readers return, for callers that hold the session already (shutdown()).

@@ -469,12 +469,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     const auto connection_header = response.headers.get("Connection");
     bool keep_alive = header.keep_alive() && !body_unread && !server_.stopping &&
                       !(connection_header && iequals(*connection_header, "close"));
-    Written written = co_await write_response(response, method == http::Method::Head, header.version(), keep_alive);
+    Written written = co_await write_response(response, head, header.version(), keep_alive);
     if (written.source_failed_first) {
       // The body source failed before anything was sent: the client can still get a proper 500.
       response = error_response(std::make_exception_ptr(std::runtime_error("body source failed")));
       keep_alive = false;  // the source's state is unknown; start afresh on a new connection
-      written = co_await write_response(response, method == http::Method::Head, header.version(), keep_alive);
+      written = co_await write_response(response, head, header.version(), keep_alive);
     }
     record(method_text, method_label, target, response.status, route, bytes_in, written.body_bytes, started);
     co_return Outcome{written.ok && keep_alive, stopped_reading};

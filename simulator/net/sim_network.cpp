@@ -1011,12 +1011,8 @@ void SimNetwork::lift_limit(Exchange& ex) {
   std::optional<uint64_t> limit;
   for (const Toxic& toxic : ex.toxics[index_of(ex.stream)])
     if (toxic.type == ToxicType::LimitData) limit = std::min(limit.value_or(UINT64_MAX), toxic.attributes.bytes);
-  if (!ex.in_flow()) {
-    ex.limit = limit;
-    return;
-  }
-  if (!ex.flow) return;
-  ex.limit = limit;
+  ex.limit = limit;  // what a message not yet flowing takes when it starts to
+  if (!ex.in_flow() || !ex.flow) return;
   const uint64_t end = std::max(ex.flow_bytes, std::min(ex.head_bytes + ex.body_bytes, limit.value_or(UINT64_MAX)));
   if (end != ex.flow_bytes) {
     model_.resize(loop_.now(), *ex.flow, end);

@@ -43,28 +43,6 @@ std::optional<std::pair<std::string, std::string>> blob_path(std::string_view pa
   return std::pair{std::string(path.substr(4, blobs - 4)), std::string(digest)};
 }
 
-std::optional<std::string> query_value(std::string_view query, std::string_view key);
-
-// A cross-repository mount, "POST /v2/<target>/blobs/uploads/?mount=<digest>&from=<source>": its parts, or nothing
-// (an upload, or a mount that names no source). One that also gives `digest` falls back to a monolithic upload of
-// its body when the mount cannot be made, with the same 201: which of the two happened is not known here, so it is
-// taken as the upload it may be (its `digest` records what the target holds), not judged as a read of its source.
-struct Mount {
-  std::string target, digest, source;
-};
-std::optional<Mount> mount_of(std::string_view path, std::string_view query) {
-  if (!path.starts_with("/v2/") || !path.ends_with("/blobs/uploads/")) return std::nullopt;
-  auto digest = query_value(query, "mount");
-  auto source = query_value(query, "from");
-  if (!digest || !source || query_value(query, "digest")) return std::nullopt;
-  return Mount{std::string(path.substr(4, path.size() - 4 - std::string_view("/blobs/uploads/").size())),
-               std::move(*digest), std::move(*source)};
-}
-
-std::string path_and_query(std::string_view path, std::string_view query) {
-  return std::string(path) + "?" + std::string(query);
-}
-
 std::optional<std::string> query_value(std::string_view query, std::string_view key) {
   for (size_t start = 0; start <= query.size();) {
     const size_t amp = query.find('&', start);
@@ -76,6 +54,26 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
     start = amp + 1;
   }
   return std::nullopt;
+}
+
+// A cross-repository mount, "POST /v2/<target>/blobs/uploads/?mount=<digest>&from=<source>": its parts, or nothing
+// (an upload, or a mount that names no source). One that also gives `digest` falls back to a monolithic upload of
+// its body when the mount cannot be made, with the same 201: which of the two happened is not known here, so it is
+// taken as the upload it may be (its `digest` records what the target holds), not judged as a read of its source.
+struct Mount {
+  std::string target, digest, source;
+};
+std::optional<Mount> mount_of(std::string_view path, std::string_view query) {
+  constexpr std::string_view kUploads = "/blobs/uploads/";
+  if (!path.starts_with("/v2/") || !path.ends_with(kUploads)) return std::nullopt;
+  auto digest = query_value(query, "mount");
+  auto source = query_value(query, "from");
+  if (!digest || !source || query_value(query, "digest")) return std::nullopt;
+  return Mount{std::string(path.substr(4, path.size() - 4 - kUploads.size())), std::move(*digest), std::move(*source)};
+}
+
+std::string path_and_query(std::string_view path, std::string_view query) {
+  return std::string(path) + "?" + std::string(query);
 }
 
 std::string blob_key(std::string_view address, std::string_view from_host, http::Method method, std::string_view path) {

@@ -247,8 +247,7 @@ nlohmann::json RunMetrics::throughput_json(const Windows& windows, bool series) 
   out["activeWindows"] = out["count"];
   out.erase("count");
   out["bytes"] = total;
-  const int64_t span = world_.loop().now().count();
-  out["meanOverRun"] = span > 0 ? static_cast<int64_t>(static_cast<Wide>(total) * 1'000'000'000 / span) : 0;
+  out["meanOverRun"] = now > 0 ? static_cast<int64_t>(static_cast<Wide>(total) * 1'000'000'000 / now) : 0;
   if (series) out["series"] = std::move(points);
   return out;
 }
