@@ -37,21 +37,23 @@ std::optional<CredentialCache::Verified> CredentialCache::find(std::string_view 
     entries_.remove(key);  // stale for good: generations only grow and time only moves on
     return std::nullopt;
   }
-  return Verified{deadline, entry->password_expiry};
+  return Verified{deadline, entry->password_expiry, entry->password_slot};
 }
 
 CredentialCache::Verified CredentialCache::remember(std::string_view name, std::string_view password,
-                                                    uint64_t generation, std::optional<WallTime> password_expiry) {
-  return remember(name, sha256_digest(password), generation, password_expiry);
+                                                    uint64_t generation, std::optional<WallTime> password_expiry,
+                                                    int password_slot) {
+  return remember(name, sha256_digest(password), generation, password_expiry, password_slot);
 }
 
 CredentialCache::Verified CredentialCache::remember(std::string_view name, const Sha256Digest& password,
-                                                    uint64_t generation, std::optional<WallTime> password_expiry) {
+                                                    uint64_t generation, std::optional<WallTime> password_expiry,
+                                                    int password_slot) {
   detail::CredentialKey key{password, std::string(name)};
   const Nanoseconds deadline = deadline_after(clock_.monotonic(), ttl_);
   std::lock_guard lock(mutex_);
-  entries_.put(std::move(key), Entry{generation, password_expiry}, deadline);
-  return Verified{deadline, password_expiry};
+  entries_.put(std::move(key), Entry{generation, password_expiry, password_slot}, deadline);
+  return Verified{deadline, password_expiry, password_slot};
 }
 
 void CredentialCache::forget(std::string_view name) {

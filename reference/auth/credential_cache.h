@@ -171,6 +171,7 @@ class CredentialCache {
   struct Verified {
     Nanoseconds deadline{};
     std::optional<WallTime> password_expiry;
+    int password_slot = 0;  // which of the token's passwords matched (0 = password1): JWTs issued on it name it
   };
 
   // True when this (name, password) verified earlier under this generation, within the TTL and before the matched
@@ -178,12 +179,12 @@ class CredentialCache {
   bool lookup(std::string_view name, std::string_view password, uint64_t generation);
   // The same, for a caller that has hashed the presented password already (sha256_digest), with the entry's limits.
   std::optional<Verified> find(std::string_view name, const Sha256Digest& password, uint64_t generation);
-  // Call only after the password verified. `password_expiry` is the expiry of the password that matched, if it has one.
-  // Returns the limits the new entry has.
+  // Call only after the password verified. `password_expiry` is the expiry of the password that matched, if it has one,
+  // and `password_slot` which one it was. Returns the limits the new entry has.
   Verified remember(std::string_view name, std::string_view password, uint64_t generation,
-                    std::optional<WallTime> password_expiry = std::nullopt);
+                    std::optional<WallTime> password_expiry = std::nullopt, int password_slot = 0);
   Verified remember(std::string_view name, const Sha256Digest& password, uint64_t generation,
-                    std::optional<WallTime> password_expiry = std::nullopt);
+                    std::optional<WallTime> password_expiry = std::nullopt, int password_slot = 0);
   void forget(std::string_view name);  // every entry of one token
   void clear();
   size_t size() const;
@@ -195,6 +196,7 @@ class CredentialCache {
   struct Entry {
     uint64_t generation;
     std::optional<WallTime> password_expiry;
+    int password_slot;
   };
   const Clock& clock_;
   const Nanoseconds ttl_;

@@ -195,6 +195,12 @@ bool verify_password(std::string_view password, std::string_view encoded) {
   return match;
 }
 
+std::optional<PasswordHashCost> cost_of(std::string_view encoded) {
+  const auto parsed = parse_encoded(encoded);
+  if (!parsed) return std::nullopt;
+  return PasswordHashCost{parsed->iterations};
+}
+
 const std::string& dummy_hash(const PasswordHashCost& cost) {
   check_cost(cost);
   // std::map never moves its elements, so the returned reference stays valid while other costs are added.

@@ -7,6 +7,7 @@
 // (standard base64 with padding; '$' is outside that alphabet, so the fields split unambiguously).
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,10 @@ bool verify_password(std::string_view password, std::string_view encoded);
 // password does (SPEC 4.5). Computed once per iteration count (fixed salt, no draw from the Random seam) and kept for
 // the life of the process; thread-safe. Call it once at start-up so the first unknown name does not pay for it.
 const std::string& dummy_hash(const PasswordHashCost& cost);
+
+// The cost `encoded` was made at, or nothing for an encoding verify_password would refuse. A node that verifies hashes
+// made elsewhere (a connected registry holds its parent's) makes its dummy at their cost, not its own setting.
+std::optional<PasswordHashCost> cost_of(std::string_view encoded);
 
 // Raw PBKDF2-HMAC-SHA256 (RFC 8018), `length` bytes. Exposed for known-answer tests and benchmarks.
 std::string pbkdf2_hmac_sha256(std::string_view password, std::string_view salt, uint32_t iterations, size_t length);

@@ -78,7 +78,7 @@ void CredentialBook::remember_bearer(std::string jwt, BearerFacts facts) {
   ++generation_;
 }
 
-std::optional<BearerFacts> CredentialBook::read_bearer(std::string_view jwt, const World& world) {
+std::optional<BearerFacts> CredentialBook::read_bearer(std::string_view jwt, const World& world, int slot) {
   const size_t first = jwt.find('.');
   const size_t second = first == std::string_view::npos ? first : jwt.find('.', first + 1);
   if (second == std::string_view::npos) return std::nullopt;
@@ -87,6 +87,7 @@ std::optional<BearerFacts> CredentialBook::read_bearer(std::string_view jwt, con
   const auto claims = nlohmann::json::parse(*payload, nullptr, false);
   if (!claims.is_object()) return std::nullopt;
   BearerFacts facts;
+  facts.slot = slot;
   try {
     facts.issued_by = claims.at("aud").get<std::string>();
     facts.issued_at = WallTime(std::chrono::seconds(claims.at("iat").get<int64_t>()));

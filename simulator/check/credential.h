@@ -30,6 +30,7 @@ struct BearerFacts {
   WallTime issued_at{};
   WallTime expires_at{};
   std::array<uint64_t, 2> serials{};  // the subject's password serials when it was issued (0: empty slot)
+  int slot = 0;  // which password the login that got it used (0 = password1): the JWT lives no longer than it does
   std::vector<AccessGrant> access;
 };
 
@@ -64,8 +65,10 @@ class CredentialBook {
   void remember_bearer(std::string jwt, BearerFacts facts);
 
   // A JWT's claims read as any client may read them (the payload is base64url JSON: iat, exp, aud, sub, access),
-  // with the subject's password serials taken from `world` now. Nothing for a string that is not a JWT.
-  static std::optional<BearerFacts> read_bearer(std::string_view jwt, const World& world);
+  // with the subject's password serials taken from `world` now, and `slot`, the password the caller logged in with
+  // to get it (not read from the JWT: the oracle does not take the node's word for it). Nothing for a string that
+  // is not a JWT.
+  static std::optional<BearerFacts> read_bearer(std::string_view jwt, const World& world, int slot = 0);
 
   Credential resolve(std::string_view authorization) const;
 

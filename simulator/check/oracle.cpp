@@ -109,7 +109,7 @@ bool password_matches(const Token& token, const std::optional<PasswordProof>& pr
 }
 
 // SPEC 3.4, 4.1: a JWT this node issued, unexpired, whose subject is as it was (no password changed since) and may
-// still log in.
+// still log in with the password the JWT came from (the other one was not shown for it).
 bool bearer_valid(const World& world, const NodeRef& node, const ConnectedRegistry* here, const Credential& credential,
                   WallTime now, const OracleOptions& options) {
   if (!credential.bearer) return false;
@@ -121,7 +121,7 @@ bool bearer_valid(const World& world, const NodeRef& node, const ConnectedRegist
   if (!token || token->status != TokenStatus::Enabled) return false;
   for (size_t i = 0; i < 2; ++i)
     if ((token->passwords[i].present ? token->passwords[i].serial : 0) != facts.serials[i]) return false;
-  return token->passwords[0].valid_at(now) || token->passwords[1].valid_at(now);
+  return facts.slot >= 0 && facts.slot <= 1 && token->passwords[static_cast<size_t>(facts.slot)].valid_at(now);
 }
 
 // Step 1. Either the identity, or the refusal.

@@ -19,11 +19,6 @@ Identity failed(CredentialState state, auth::Presentation presented, std::string
   return identity;
 }
 
-bool any_password_valid(const auth::Token& token, WallTime now) {
-  for (const auth::PasswordSlot& slot : token.passwords)
-    if (auth::password_slot_valid(slot, now)) return true;
-  return false;
-}
 }  // namespace
 
 auth::Credentials Identity::credentials() const {
@@ -58,6 +53,21 @@ std::string credential_fingerprint(const control::Snapshot& snapshot, std::strin
   }
   // 128 bits: a collision would have to be found, not stumbled on.
   return auth::base64url_encode(std::string_view(auth::sha256(input)).substr(0, 16));
+}
+
+auth::PasswordHashCost dummy_hash_cost(const control::Snapshot& snapshot, const auth::Token* token,
+                                       const auth::PasswordHashCost& fallback) {
+  auto held_by = [](const auth::Token& held) -> std::optional<auth::PasswordHashCost> {
+    for (const auth::PasswordSlot& slot : held.passwords)
+      if (slot.present)
+        if (const auto cost = auth::cost_of(slot.hash)) return cost;
+    return std::nullopt;
+  };
+  if (token != nullptr)
+    if (const auto cost = held_by(*token)) return *cost;
+  for (const auto& [name, held] : snapshot.tokens)
+    if (const auto cost = held_by(held)) return *cost;
+  return fallback;
 }
 
 Authenticator::Authenticator(SnapshotSource snapshots, auth::KeySet keys, const Clock& clock,
@@ -168,9 +178,12 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
   const auth::Token* token = facts.token;
   const uint64_t generation = facts.generation;
   bool cached = login.verified;
+  int password_slot = login.password_slot;
   if (!cached && token != nullptr) {
     if (const auto verified = tokens_.find(name, presented, generation)) {
-      token_facts_.remember_verified(snapshot, name, {presented, verified->deadline, verified->password_expiry});
+      password_slot = verified->password_slot;
+      token_facts_.remember_verified(snapshot, name,
+                                     {presented, verified->deadline, verified->password_expiry, password_slot});
       cached = true;
     }
   }
@@ -179,7 +192,7 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
     AdmittedCheck check(limiter_, name, client, presented);
     // Two hashes for every failure, whatever the token's state: a dummy stands in for an unknown token and an empty
     // slot. Only a login that is certain to succeed may stop early.
-    const std::string& dummy = auth::dummy_hash(options_.hash_cost);
+    const std::string& dummy = auth::dummy_hash(dummy_hash_cost(*snapshot, token, options_.hash_cost));
     std::array<bool, 2> matches{false, false};
     for (size_t i = 0; i < matches.size(); ++i) {
       const bool real = token != nullptr && token->passwords[i].present;
@@ -213,8 +226,10 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
     check.not_a_failure();
     for (size_t i = 0; i < matches.size(); ++i) {
       if (matches[i] && auth::password_slot_valid(token->passwords[i], now)) {
-        const auto verified = tokens_.remember(name, presented, generation, token->passwords[i].expiry);
-        token_facts_.remember_verified(snapshot, name, {presented, verified.deadline, verified.password_expiry});
+        const int slot = static_cast<int>(i);
+        const auto verified = tokens_.remember(name, presented, generation, token->passwords[i].expiry, slot);
+        token_facts_.remember_verified(snapshot, name, {presented, verified.deadline, verified.password_expiry, slot});
+        password_slot = slot;
         break;
       }
     }
@@ -223,6 +238,7 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
   identity.state = CredentialState::ValidToken;
   identity.subject = std::string(name);
   identity.generation = generation;
+  identity.password_slot = password_slot;
   identity.permissions = facts.permissions;
   identity.accepted_at_node = facts.accepted_at_node;
   identity.sync_token = facts.sync_token;
@@ -271,10 +287,14 @@ Identity Authenticator::for_subject(std::shared_ptr<const control::Snapshot> sna
       identity.accepted_at_node = facts.accepted_at_node;
       return identity;
     }
-    if (!any_password_valid(*current, clock_.now())) {
+    // Only the password the JWT came from keeps it good: the other one, however valid, was never shown for it.
+    const std::optional<int> slot = token.password_slot;
+    if (!slot) return identity;  // issued before JWTs named their password: log in again
+    if (!auth::password_slot_valid(current->passwords[static_cast<size_t>(*slot)], clock_.now())) {
       identity.state = CredentialState::PasswordExpired;
       return identity;
     }
+    identity.password_slot = *slot;
     identity.state = CredentialState::ValidToken;
     identity.permissions = facts.permissions;
     identity.accepted_at_node = facts.accepted_at_node;

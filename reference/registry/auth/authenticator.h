@@ -72,6 +72,7 @@ struct Identity {
   uint64_t generation = 0;  // the subject's generation in `snapshot`
   bool accepted_at_node = true;
   bool sync_token = false;  // ValidToken: a connected registry's sync token (auth::Credentials::sync_token)
+  int password_slot = 0;    // ValidToken: the password it logged in with (0 = password1), or its JWT's (NodeToken)
   std::shared_ptr<const control::Snapshot> snapshot;
   const auth::PermissionSet* permissions = nullptr;  // ValidToken: the token's scope map, now
   std::shared_ptr<const VerifiedBearer> bearer;      // Bearer: the verified access token
@@ -137,5 +138,12 @@ ApiError rate_limited(Nanoseconds retry_after);
 // it). Tokens issued to a subject carry it beside `gen`: generations are counted per control plane, so after a restart a
 // number may come round again, but a regenerated password's digest never does.
 std::string credential_fingerprint(const control::Snapshot& snapshot, std::string_view subject);
+
+// The cost a dummy hash must have to take as long as the hashes this node verifies (SPEC 4.5): that of the token's own
+// hashes when one of its slots is empty, otherwise that of the first token holding one, else `fallback` (the node's
+// setting). A connected registry holds hashes its parent made, at the parent's cost; its own setting would make an
+// unknown name answer faster (or slower) than a wrong password.
+auth::PasswordHashCost dummy_hash_cost(const control::Snapshot& snapshot, const auth::Token* token,
+                                       const auth::PasswordHashCost& fallback);
 
 }  // namespace outpost::registry

@@ -44,6 +44,7 @@ std::string sign_node_token(const NodeToken& token, const auth::SigningKey& key)
   payload["access"] = auth::access_to_json(claims.access);
   payload["gen"] = token.generation;
   payload["cred"] = token.credential;
+  if (token.password_slot) payload["pw"] = *token.password_slot + 1;
   payload["token_use"] = to_string(token.use);
   const std::string signing_input =
       auth::base64url_encode(header.dump()) + "." + auth::base64url_encode(payload.dump());
@@ -64,6 +65,11 @@ NodeTokenResult verify_node_token(std::string_view jwt, const auth::KeySet& keys
   const auto credential = payload.find("cred");
   if (credential == payload.end() || !credential->is_string()) return std::string("no credential claim");
   token.credential = credential->get<std::string>();
+  if (const auto slot = payload.find("pw"); slot != payload.end()) {
+    if (!slot->is_number_unsigned() || (slot->get<uint64_t>() != 1 && slot->get<uint64_t>() != 2))
+      return std::string("pw is neither 1 nor 2");
+    token.password_slot = static_cast<int>(slot->get<uint64_t>()) - 1;
+  }
   const auto use = payload.find("token_use");
   if (use == payload.end() || !use->is_string() || use->get_ref<const std::string&>() != to_string(expected))
     return "token_use is not '" + std::string(to_string(expected)) + "'";

@@ -9,11 +9,15 @@
 //   cred       a digest of the subject's password hashes when the JWT was issued (credential_fingerprint in
 //              authenticator.h): generations are counted per control plane, so this is what still tells a regenerated
 //              password after a restart.
+//   pw         1 or 2: which of the token's passwords the login that led to this JWT matched (absent for the admin
+//              user). The JWT is good only while that password is: a refresh token must not outlive the expiry of
+//              the password it came from because the token's other password is still valid (SPEC 3.3, 4.1).
 //   token_use  "access" or "refresh". A refresh token is never accepted as a Bearer credential and an access token
 //              never refreshes, whatever else they share (same key, issuer and audience).
 // Signing and verification reuse auth::jwt (algorithm pinned to ES256, kid, aud, exp and nbf with leeway); this file
 // adds the two claims and the issuer check.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -30,6 +34,7 @@ struct NodeToken {
   uint64_t generation = 0;
   std::string credential;
   TokenUse use = TokenUse::Access;
+  std::optional<int> password_slot;  // 0 = password1, 1 = password2 (claim "pw": 1 or 2); nothing for the admin
   bool operator==(const NodeToken&) const = default;
 };
 
@@ -37,7 +42,8 @@ struct NodeToken {
 std::string sign_node_token(const NodeToken& token, const auth::SigningKey& key);
 
 // The token, or why it is refused (for logs; every refusal answers the same 401). Checks auth::verify's list, then
-// that iss is `issuer`, gen is a non-negative integer, cred a string and token_use is `expected`.
+// that iss is `issuer`, gen is a non-negative integer, cred a string, pw (if present) 1 or 2 and token_use is
+// `expected`.
 using NodeTokenResult = std::variant<NodeToken, std::string>;
 NodeTokenResult verify_node_token(std::string_view jwt, const auth::KeySet& keys, std::string_view audience,
                                   std::string_view issuer, TokenUse expected, WallTime now,

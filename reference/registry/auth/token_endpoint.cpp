@@ -241,9 +241,12 @@ http::Response TokenEndpoint::issue(const http::Request& request, const Identity
   const WallTime now = authenticator_.clock().now();
   const std::string credential = credential_fingerprint(*identity.snapshot, identity.subject);
   const std::string& issuer = authenticator_.options().issuer;
+  // The admin user has one password; a token's JWTs name the one they came from (node_token.h, "pw").
+  const std::optional<int> password_slot =
+      identity.admin() ? std::nullopt : std::optional<int>(identity.password_slot);
   NodeToken access_token{auth::make_access_claims(issuer, identity.subject, service, std::move(access), now,
                                                   options_.access_token_lifetime, random_),
-                         identity.generation, credential, TokenUse::Access};
+                         identity.generation, credential, TokenUse::Access, password_slot};
   const std::string jwt = sign_node_token(access_token, key_());
   // A token no request could carry is refused here rather than handed out: every request with it was answered 431
   // (a header block over the server's limit, 64 KiB by default). Half of that leaves room for the other headers.
@@ -261,7 +264,7 @@ http::Response TokenEndpoint::issue(const http::Request& request, const Identity
   if (ask.offline) {
     NodeToken refresh{auth::make_access_claims(issuer, identity.subject, service, {}, now,
                                                options_.refresh_token_lifetime, random_),
-                      identity.generation, credential, TokenUse::Refresh};
+                      identity.generation, credential, TokenUse::Refresh, password_slot};
     body["refresh_token"] = sign_node_token(refresh, key_());
   }
   return json_answer(body);

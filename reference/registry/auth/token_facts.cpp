@@ -49,6 +49,7 @@ TokenFactsMemo::Login TokenFactsMemo::login(const std::shared_ptr<const control:
   login.verified = verified && now < verified->deadline &&
                    !(verified->password_expiry && wall_now >= *verified->password_expiry) &&
                    auth::same_digest(verified->digest, password);
+  if (login.verified) login.password_slot = verified->password_slot;
   return login;
 }
 

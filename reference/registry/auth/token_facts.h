@@ -46,6 +46,7 @@ struct VerifiedPassword {
   auth::Sha256Digest digest{};
   Nanoseconds deadline{};                   // monotonic
   std::optional<WallTime> password_expiry;  // of the password that matched
+  int password_slot = 0;                    // which one that was (0 = password1)
 };
 
 class TokenFactsMemo {
@@ -62,6 +63,7 @@ class TokenFactsMemo {
   struct Login {
     TokenFacts facts;
     bool verified = false;
+    int password_slot = 0;  // verified: which of the token's passwords it is
   };
   Login login(const std::shared_ptr<const control::Snapshot>& snapshot, std::string_view name,
               const auth::Sha256Digest& password, Nanoseconds now, WallTime wall_now);

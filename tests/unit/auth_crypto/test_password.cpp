@@ -249,6 +249,15 @@ BOOST_AUTO_TEST_CASE(cost_outside_the_allowed_range_is_refused) {
   BOOST_CHECK_THROW(dummy_hash(PasswordHashCost{0}), std::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(cost_of_reads_the_iterations_a_hash_was_made_at) {
+  SeededRandom random(12);
+  BOOST_TEST(cost_of(hash_password("pw", random, PasswordHashCost{1234}))->iterations == 1234u);
+  BOOST_TEST(cost_of(dummy_hash(kFast))->iterations == kFast.iterations);
+  BOOST_TEST(!cost_of("pbkdf2-sha256$1000$$"));          // what verify_password refuses tells no cost
+  BOOST_TEST(!cost_of("argon2id$1000$c2FsdA==$aGFzaA=="));
+  BOOST_TEST(!cost_of(""));
+}
+
 BOOST_AUTO_TEST_CASE(dummy_hash_is_well_formed_at_the_cost_and_stable) {
   const std::string& first = dummy_hash(kFast);
   BOOST_TEST(first.rfind("pbkdf2-sha256$1000$", 0) == 0u);

@@ -180,6 +180,15 @@ BOOST_AUTO_TEST_CASE(access_tokens) {
   World unlisted = world;
   set_client_tokens(unlisted, "mid", {});
   expect(ask(unlisted, cr("mid"), pull, at_mid, kStart + 1h + 3min), 401, "UNAUTHORIZED");
+  // SPEC 3.3, 4.1: a JWT lives no longer than the password it came from, whatever the other password does.
+  World expiring = world;
+  regenerate_password(expiring, "mid-client", 0, kStart, kStart + 1h + 2min);
+  const Credential from_password1 = bearer(expiring, cr("mid"), "mid-client", kStart + 1h, grant);
+  expect_allowed(ask(expiring, cr("mid"), pull, from_password1, kStart + 1h + 1min));
+  expect(ask(expiring, cr("mid"), pull, from_password1, kStart + 1h + 3min), 401, "UNAUTHORIZED");
+  Credential from_password2 = from_password1;
+  from_password2.bearer->slot = 1;
+  expect_allowed(ask(expiring, cr("mid"), pull, from_password2, kStart + 1h + 3min));
   // A scope map narrowed after issue narrows the JWT too.
   World narrowed = world;
   set_scope_map(narrowed, "everything", {"repositories/prod/*/content/read"});

@@ -23,7 +23,7 @@ struct Keys {
   NodeToken token(TokenUse use, uint64_t generation = 7) {
     return {auth::make_access_claims("outpost", "pull-token", "svc", {{"repository", "a/b", {"pull"}}}, kNow, 5min,
                                      random),
-            generation, "fingerprint", use};
+            generation, "fingerprint", use, 1};  // from password2
   }
 };
 
@@ -45,6 +45,7 @@ BOOST_AUTO_TEST_CASE(round_trip) {
   BOOST_TEST(payload.at("gen").get<uint64_t>() == 7u);
   BOOST_TEST(payload.at("token_use") == "access");
   BOOST_TEST(payload.at("cred") == "fingerprint");
+  BOOST_TEST(payload.at("pw") == 2);  // SPEC 3.3 names the passwords password1 and password2
   // auth::verify reads the same token: the extra claims do not disturb it.
   BOOST_TEST(std::holds_alternative<auth::Claims>(auth::verify(jwt, keys.trusted, "svc", kNow)));
   const auto result = verify_node_token(jwt, keys.trusted, "svc", "outpost", TokenUse::Access, kNow);
@@ -83,6 +84,11 @@ BOOST_AUTO_TEST_CASE(refuses_missing_or_mistyped_claims) {
   nlohmann::json issuer = payload;
   issuer["iss"] = "someone-else";
   variants.push_back(issuer);
+  for (const nlohmann::json& slot : {nlohmann::json(0), nlohmann::json(3), nlohmann::json("2"), nlohmann::json(-1)}) {
+    nlohmann::json odd_slot = payload;
+    odd_slot["pw"] = slot;
+    variants.push_back(odd_slot);
+  }
   for (const auto& variant : variants) {
     BOOST_TEST_INFO(variant.dump());
     BOOST_TEST(std::holds_alternative<std::string>(verify_node_token(resign(jwt, variant, keys.key), keys.trusted,
@@ -91,6 +97,18 @@ BOOST_AUTO_TEST_CASE(refuses_missing_or_mistyped_claims) {
   // The same re-signing with the payload untouched verifies: the variants fail for their claim alone.
   BOOST_TEST(std::holds_alternative<NodeToken>(
       verify_node_token(resign(jwt, payload, keys.key), keys.trusted, "svc", "outpost", TokenUse::Access, kNow)));
+}
+
+// The admin user's JWTs name no password: pw is left out, and read back as none.
+BOOST_AUTO_TEST_CASE(a_token_without_a_password_slot) {
+  Keys keys;
+  NodeToken token = keys.token(TokenUse::Access);
+  token.password_slot.reset();
+  const std::string jwt = sign_node_token(token, keys.key);
+  BOOST_TEST(!payload_of(jwt).contains("pw"));
+  const auto result = verify_node_token(jwt, keys.trusted, "svc", "outpost", TokenUse::Access, kNow);
+  BOOST_REQUIRE(std::holds_alternative<NodeToken>(result));
+  BOOST_TEST(!std::get<NodeToken>(result).password_slot.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(auth_jwt_checks_still_apply) {

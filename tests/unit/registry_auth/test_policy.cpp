@@ -80,7 +80,7 @@ struct PolicyFixture {
     NodeToken token{auth::make_access_claims("outpost", subject, audience, std::move(access), clock.now(), 5min,
                                              random),
                     generation.value_or(snapshot.generation(subject)), credential_fingerprint(snapshot, subject),
-                    TokenUse::Access};
+                    TokenUse::Access, subject == control::kAdminUser ? std::nullopt : std::optional<int>(0)};
     return sign_node_token(token, key);
   }
 };
@@ -273,10 +273,22 @@ BOOST_AUTO_TEST_CASE(bearer_refusals) {
   {
     const auto& snapshot = *snapshots.current;
     NodeToken token{auth::make_access_claims("outpost", "pull-token", kHost, pull, clock.now(), 5min, random),
-                    kPullGeneration, credential_fingerprint(snapshot, "pull-token"), TokenUse::Refresh};
+                    kPullGeneration, credential_fingerprint(snapshot, "pull-token"), TokenUse::Refresh, 0};
     refresh = sign_node_token(token, key);
   }
-  for (const std::string& jwt : {none, wrong_key, wrong_audience, stale, for_deleted, refresh}) {
+  // A JWT naming no password (issued before JWTs named theirs), or one the token does not have (pull-token has only
+  // password1): nothing says the password it came from is still valid.
+  std::string no_password, empty_password;
+  {
+    const auto& snapshot = *snapshots.current;
+    NodeToken token{auth::make_access_claims("outpost", "pull-token", kHost, pull, clock.now(), 5min, random),
+                    kPullGeneration, credential_fingerprint(snapshot, "pull-token"), TokenUse::Access};
+    no_password = sign_node_token(token, key);
+    token.password_slot = 1;
+    empty_password = sign_node_token(token, key);
+  }
+  for (const std::string& jwt : {none, wrong_key, wrong_audience, stale, for_deleted, refresh, no_password,
+                                 empty_password}) {
     BOOST_TEST_INFO(jwt.substr(0, 40));
     const auto error = attempt(Method::Get, kManifest, "Bearer " + jwt);
     BOOST_REQUIRE(error.has_value());

@@ -180,6 +180,48 @@ BOOST_AUTO_TEST_CASE(refresh_revoked_by_password_regeneration) {
   BOOST_TEST(refresh(refresh_token_of("pull-token", pull_pw)).status == 200);
 }
 
+// SPEC 3.3, 4.1: a JWT is as good as the password it came from. A token whose password1 expires in a day and whose
+// password2 never does: what password1 got (a refresh token, and the access tokens that one got in turn) stops working
+// when password1 expires, while password2's keep working.
+BOOST_AUTO_TEST_CASE(jwts_end_with_the_password_they_came_from) {
+  make_token("day-token", {"repositories/samples/*/content/read"});
+  const std::string day_pw = control.generate_credentials("day-token", {{"name", "password1"},
+                                                                        {"expiry", format_rfc3339(clock.now() + 24h)}})
+                                 .body.at("passwords").at(0).at("value").get<std::string>();
+  const std::string lasting_pw = control.generate_credentials("day-token", {{"name", "password2"}})
+                                     .body.at("passwords").at(0).at("value").get<std::string>();
+  const std::string from_day = refresh_token_of("day-token", day_pw);
+  const std::string from_lasting = refresh_token_of("day-token", lasting_pw);
+
+  clock.advance(24h - 2min);  // an access token the refresh token got carries the password it came from too
+  const Reply refreshed = refresh(from_day);
+  BOOST_REQUIRE_EQUAL(refreshed.status, 200);
+  const std::string chained = "Bearer " + json::parse(refreshed.body).at("token").get<std::string>();
+  BOOST_TEST(get("/v2/", chained).status == 200);
+
+  clock.advance(2min + 1s);  // password1 has expired, the access token's 5 minutes have not; password2 lives on
+  BOOST_TEST(get("/v2/", basic("day-token", day_pw)).status == 401);
+  BOOST_TEST(refresh(from_day).status == 401);
+  BOOST_TEST(get("/v2/", chained).status == 401);
+  BOOST_TEST(refresh(from_lasting).status == 200);
+  BOOST_TEST(get("/v2/", basic("day-token", lasting_pw)).status == 200);
+}
+
+// The same for an access token: one got with a password expiring before it does ends with that password.
+BOOST_AUTO_TEST_CASE(an_access_token_ends_with_the_password_it_came_from) {
+  make_token("brief-token", {"repositories/samples/*/content/read"});
+  const json expiring = {{"name", "password1"}, {"expiry", format_rfc3339(clock.now() + 2min)}};
+  const std::string brief_pw =
+      control.generate_credentials("brief-token", expiring).body.at("passwords").at(0).at("value").get<std::string>();
+  const Reply access = get("/oauth2/token?service=registry.test:5000&scope=repository:samples/app:pull",
+                           basic("brief-token", brief_pw));
+  BOOST_REQUIRE_EQUAL(access.status, 200);
+  const std::string bearer = "Bearer " + json::parse(access.body).at("token").get<std::string>();
+  BOOST_TEST(get("/v2/", bearer).status == 200);
+  clock.advance(3min);  // the JWT's own 5 minutes have not run out; its password's 2 have
+  BOOST_TEST(get("/v2/", bearer).status == 401);
+}
+
 BOOST_AUTO_TEST_CASE(refresh_revoked_by_disable_and_delete) {
   const std::string refresh_token = refresh_token_of("pull-token", pull_pw);
   control.patch_token("pull-token", {{"status", "disabled"}});
