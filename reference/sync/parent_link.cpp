@@ -122,8 +122,11 @@ std::optional<SyncFailure> ParentLink::failure_for(int status, const std::string
   if (status == 429 && message.starts_with("too many failed logins"))
     return SyncFailure(Kind::Refused, detail, status);
   if (status == 429) return SyncFailure(Kind::Unreachable, detail, status);
-  if (status == 401 || status == 403 || status == 400) return SyncFailure(Kind::Refused, detail, status);
-  return std::nullopt;
+  // A proxy's timeout on the way: the parent may never have seen the request.
+  if (status == 408) return SyncFailure(Kind::Unreachable, detail, status);
+  // Every other refusal too (401, 403, 400, and 405, 409, 413, 414, 431 ...): an answer this node did not expect is
+  // no success. A 413 for a status body read as one dropped the subtree's reports without a word in statusDetails.
+  return SyncFailure(Kind::Refused, detail, status);
 }
 
 http::ClientRequest ParentLink::gateway_request(http::Method method, std::string_view cr, std::string_view operation,

@@ -24,7 +24,8 @@ class SyncFailure : public std::runtime_error {
   enum class Kind {
     Unreachable,     // transport failure or 5xx: retry with backoff, report Offline
     Disabled,        // SPEC 2.6: the parent says this CR's sync token is disabled
-    Refused,         // 401/403/400 (bad token, protocol mismatch, not a descendant): Unhealthy until it changes
+    Refused,  // 401/403/400 and any other 4xx (bad token, protocol mismatch, not a descendant, body too large):
+              // Unhealthy until it changes
     AlreadyActive,   // SPEC 2.7: another instance holds the activation
     CursorExpired,   // SPEC 5.5: the messages after our cursor are gone: full resync
     NotFound,        // the parent does not have the object
