@@ -114,14 +114,16 @@ Replica::Replica(std::string own_login_server, std::function<void(const std::str
 std::shared_ptr<const Replica::State> Replica::parse(const nlohmann::json& document) {
   if (!document.is_object() || !document.contains("config") || !document.contains("version"))
     throw std::invalid_argument("a configuration document has \"version\" and \"config\"");
+  // Refused before anything is applied or saved: a document kept with a version that does not read stopped every
+  // later round before it reached the parent (version() threw), so a corrected one was never fetched, even after a
+  // restart (the saved one loaded again).
+  const nlohmann::json& version = document["version"];
+  if (!version.is_number_unsigned() && !(version.is_number_integer() && version.get<int64_t>() >= 0))
+    throw std::invalid_argument("a configuration document's \"version\" is a whole number, not " + version.dump());
   auto state = std::make_shared<State>();
   DocumentText written = document_text(document);
   state->text = std::move(written.text);  // never changed again: the descendants view it
-  const nlohmann::json& version = document["version"];
-  if (version.is_number())
-    state->version = version.get<uint64_t>();
-  else
-    state->unreadable_version = version;
+  state->version = version.get<uint64_t>();
   if (const auto login_server = document.find("loginServer"); login_server != document.end())
     state->login_server = *login_server;
   state->settings = std::make_shared<const OwnSettings>(parse_own_settings(document["config"]));
@@ -199,7 +201,7 @@ bool Replica::configured() const {
 uint64_t Replica::version() const {
   std::lock_guard lock(mutex_);
   if (!state_) return 0;
-  return state_->version ? *state_->version : state_->unreadable_version.get<uint64_t>();
+  return state_->version;
 }
 
 std::shared_ptr<const OwnSettings> Replica::settings() const {

@@ -106,8 +106,7 @@ class Replica final : public gateway::ConfigSource {
   // heap), and nothing but a child's fetch of its own document, rare, ever reads it again.
   struct State {
     std::string text;  // the document as the gateway writes JSON: compared with a new one, persisted, read for children
-    std::optional<uint64_t> version;  // the document's, unset when it is not a number (version() then fails as before)
-    nlohmann::json unreadable_version;  // that value then, for version() to fail on
+    uint64_t version = 0;  // the document's (a document whose version is not a whole number is refused)
     std::optional<nlohmann::json> login_server;  // as found (a value of the wrong type fails the call that reads it)
     std::shared_ptr<const OwnSettings> settings;
     std::shared_ptr<const control::Snapshot> snapshot;

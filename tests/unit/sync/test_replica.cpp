@@ -179,6 +179,26 @@ BOOST_AUTO_TEST_CASE(answers_for_descendants_come_from_their_configurations) {
   BOOST_TEST(replica.message_ttl("site").count() == std::chrono::nanoseconds(std::chrono::hours(1)).count());
 }
 
+// A document whose version is not a whole number is refused before anything is applied or saved: one kept stopped
+// every later round before it reached the parent (version() threw), so a corrected document was never fetched, and a
+// restart loaded it again.
+BOOST_AUTO_TEST_CASE(a_document_whose_version_does_not_read_is_refused_and_not_saved) {
+  int saved = 0;
+  Replica replica("edge:5000", [&saved](const std::string&) { ++saved; });
+  BOOST_TEST(replica.apply(document_with(4, {"site"})));
+  BOOST_TEST(saved == 1);
+  for (const json& version : {json("7"), json(-1), json(1.5), json(nullptr)}) {
+    json document = document_with(5, {"site", "line"});
+    document["version"] = version;
+    BOOST_CHECK_THROW(replica.apply(document), std::invalid_argument);
+    BOOST_TEST(replica.version() == 4u);
+    BOOST_TEST(replica.version("line") == 0u);
+  }
+  BOOST_TEST(saved == 1);
+  BOOST_TEST(replica.apply(document_with(5, {"site", "line"})));  // the corrected one is taken
+  BOOST_TEST(replica.version() == 5u);
+}
+
 // A long poll reads its CR's version with a hint: it answers what a lookup by name would, also after a new document
 // changed that version or took the CR away, and an empty hint learns nothing from a CR that is not served.
 BOOST_AUTO_TEST_CASE(a_version_read_with_a_hint_follows_every_new_document) {
