@@ -1189,6 +1189,16 @@ Task<void> ContentSync::resync_tag(ParentTag tag) {
   take_parents_value_of_tag(tag.repository, tag.tag, tag.digest, gone_above, deleted_here);
 }
 
+Task<void> ContentSync::resync_untagged(ParentTag manifest) {
+  // Deleted here, the delete not yet above: not fetched back (as resync_tag).
+  if (store_.delete_pending(manifest.repository, manifest.digest)) co_return;
+  try {
+    co_await pull_manifest(manifest.repository, manifest.digest, std::nullopt, manifest.repair);
+  } catch (const SyncFailure& failure) {
+    if (failure.kind() != Failure::NotFound) throw;  // deleted above since the listing: the news of it follows
+  }
+}
+
 Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::string> patterns, bool read_only,
                                      bool verify) {
   auto& metadata = *storage_.metadata;
@@ -1210,6 +1220,7 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
   const bool lists_manifests = inventory.value("listsManifests", false);
 
   std::vector<ParentTag> wanted;
+  std::set<std::pair<std::string, std::string>> tagged;  // (repository, digest) the tags above bring
   for (const auto& [repository, state] : theirs.items()) {
     for (const auto& [tag, value] : state.at("tags").items()) {
       const auto digest = oci::Digest::parse(value.get<std::string>());
@@ -1219,11 +1230,33 @@ Task<void> ContentSync::full_resync(nlohmann::json inventory, std::vector<std::s
       // again (SPEC 2.11).
       const bool repair = verify && metadata.manifest(repository, *digest) && drop_if_damaged(repository, *digest);
       wanted.push_back({repository, tag, *digest, repair});
+      tagged.emplace(repository, digest->str());
     }
   }
   std::function<Task<void>(const ParentTag&)> pull = [this](const ParentTag& tag) { return resync_tag(tag); };
   Task<void> all_tags = for_each_concurrently(std::move(wanted), kTagsInFlight, std::move(pull));
   co_await std::move(all_tags);
+  // Manifests the parent holds under no tag (pushed by digest: referrers such as signatures and SBOMs, images never
+  // tagged): no tag brings them, and the messages that did are behind the resync's cursor. Pulled by digest after the
+  // tags, whose pulls brought an index's parts. Only the tags were pulled: a new node, or one whose cursor expired,
+  // never got them (SPEC 5.1: referrers flow down; 5.5: a full resync repairs every difference).
+  std::vector<ParentTag> untagged;
+  if (lists_manifests) {
+    for (const auto& [repository, state] : theirs.items()) {
+      for (const auto& value : state.value("manifests", nlohmann::json::array())) {
+        const auto digest = value.is_string() ? oci::Digest::parse(value.get<std::string>()) : std::nullopt;
+        if (!digest || tagged.contains({repository, digest->str()})) continue;
+        const bool held = metadata.manifest(repository, *digest).has_value();
+        const bool repair = verify && held && drop_if_damaged(repository, *digest);
+        if (!held || repair) untagged.push_back({repository, std::string(), *digest, repair});
+      }
+    }
+  }
+  std::function<Task<void>(const ParentTag&)> pull_untagged = [this](const ParentTag& manifest) {
+    return resync_untagged(manifest);
+  };
+  Task<void> all_untagged = for_each_concurrently(std::move(untagged), kTagsInFlight, std::move(pull_untagged));
+  co_await std::move(all_untagged);
   // Tags (and, on a ReadOnly node, repositories) the parent no longer has.
   std::string after;
   for (;;) {

@@ -112,6 +112,7 @@ class ContentSync {
     bool repair = false;  // the manifest held here was found damaged: fetched again unless whole (pull_manifest)
   };
   Task<void> resync_tag(ParentTag tag);  // one tag of a full resync: pull it, remember the parent's value
+  Task<void> resync_untagged(ParentTag manifest);  // a manifest the parent holds under no tag (`tag` empty): pull it
   Task<void> push_manifest(std::string repository, oci::Digest digest);
   // This node's stored bytes of a manifest it pushes up, checked against their digest (Rejected if they do not match).
   std::string manifest_to_push(const std::string& repository, const oci::Digest& digest);

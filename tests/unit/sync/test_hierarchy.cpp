@@ -185,6 +185,24 @@ BOOST_AUTO_TEST_CASE(expired_messages_lead_to_a_full_resync_that_repairs_both_co
   BOOST_TEST(world.call("store1:5000", http::Method::Head, "/v2/apps/new/manifests/" + new_digest, store).status == 200);
 }
 
+// A node's first round is a full resync, whose cursor starts after every message written before it: a manifest the
+// cloud holds under no tag (a referrer, an image pushed by digest or untagged) came only by those messages, and the
+// resync pulled by tag alone, so the node never got it (SPEC 5.1, 5.5).
+BOOST_AUTO_TEST_CASE(a_full_resync_brings_the_manifests_held_under_no_tag) {
+  HierarchyWorld world;
+  const std::string untagged = world.push_image("cloud:5000", world.admin(), "apps/sig", "tmp", "sig");
+  BOOST_REQUIRE_EQUAL(world.call("cloud:5000", http::Method::Delete, "/v2/apps/sig/manifests/tmp", world.admin()).status,
+                      202);
+  const std::string tagged = world.push_image("cloud:5000", world.admin(), "apps/web", "1", "web");
+  const auto store = world.add_connected_registry("store1", resource("ReadOnly", nullptr, {"apps/*"}), kReadApps);
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("store1:5000", store, "apps/web", "1") == tagged; },
+                                5min));
+  const std::string path = "/v2/apps/sig/manifests/" + untagged;
+  BOOST_TEST(world.run_until([&] { return world.call("store1:5000", http::Method::Head, path, store).status == 200; },
+                             5min));
+  BOOST_TEST(world.tag_digest("store1:5000", store, "apps/sig", "tmp").empty());
+}
+
 // SPEC 2.11: an operator's resync checks every byte a node holds against its digest and fetches again from the parent
 // what does not match: here a bit flipped (as a disk may) in one image's layer and in another image's manifest.
 BOOST_AUTO_TEST_CASE(an_operators_resync_repairs_content_damaged_here) {
