@@ -173,6 +173,16 @@ class Change {
     }
     for (const std::string& name : erased_registries_) store.erase_connected_registry(name);
     for (const std::string& name : erased_tokens_) store.erase_token(name);
+    // A token retired and erased (a cleanup delete) was marked only for a stop before its erase: that done, the mark
+    // goes, so that a token made later under that name is an ordinary one. (After a stop here, load() drops it.)
+    if (std::any_of(retired_.begin(), retired_.end(), [this](const std::string& name) {
+          return std::find(erased_tokens_.begin(), erased_tokens_.end(), name) != erased_tokens_.end();
+        })) {
+      std::set<std::string, std::less<>> retired = base_.retired_sync_tokens;
+      for (const std::string& name : retired_)
+        if (std::find(erased_tokens_.begin(), erased_tokens_.end(), name) == erased_tokens_.end()) retired.insert(name);
+      ControlPlane::Impl::save_retired_sync_tokens(store, retired);
+    }
     for (const std::string& name : erased_maps_) store.erase_scope_map(name);
     for (const auto& [name, map] : maps_) store.put_scope_map(map);
     for (const auto& [name, token] : tokens_) store.put_token(token);
@@ -701,7 +711,13 @@ ControlPlane::Result ControlPlane::delete_connected_registry(std::string_view pa
     if (cleanup) {
       // SPEC 2.10: its sync token and map go, and its gateway actions leave every ancestor's map (repository actions
       // stay there: other CRs may sync those repositories through them).
-      if (token) change.erase_token(token->name);
+      // Retired as well as erased: the mark is written before the CR's erase, so a stop between that and the token's
+      // erase leaves the token marked (accepted nowhere), not an ordinary one with its sync map's rights. It goes
+      // when the token's erase is done (Change::persist).
+      if (token) {
+        change.retire(token->name);
+        change.erase_token(token->name);
+      }
       const std::string map_name = auth::sync_scope_map_name(name);
       const auto& map_users = base->users_of(map_name);
       const bool map_used_elsewhere = std::any_of(map_users.begin(), map_users.end(),
