@@ -86,11 +86,13 @@ ControlPlane::Result ControlPlane::put_scope_map(std::string_view name, const nl
   scope_map.description = fields.string("description").value_or("");
   scope_map.actions = normalized(*actions, "actions");
   check_description(scope_map.description);
-  check_action_count(scope_map.actions.size());
 
   std::lock_guard lock(impl_->writer);
   const auto base = impl_->current();
   check_scope_map_change(*base, name, scope_map.actions);  // SPEC 2.4, 4.4
+  // After it: a CR's sync scope map is exempt from the limit (SPEC 2.9), and an edit of one is refused as such
+  // (CONFLICT), not for the count its CR's repositories gave it (LIMIT_EXCEEDED).
+  check_action_count(scope_map.actions.size());
   const bool exists = base->scope_maps.contains(name);
   // A new map's name is checked; an existing one's was (or the system made it, past the 50-character limit for a
   // connected registry's sync scope map, SPEC 2.4, which check_scope_map_change refuses above as CR-managed).
@@ -127,9 +129,12 @@ ControlPlane::Result ControlPlane::patch_scope_map(std::string_view name, const 
   if (actions) scope_map.actions = *actions;
   if (add) add_missing(scope_map.actions, *add);
   if (remove) remove_all(scope_map.actions, *remove);
+  const bool changed = scope_map.description != old.description || scope_map.actions != old.actions;
+  // Any change, its description's too: a CR's sync scope map changes only with its CR (SPEC 2.4), and is refused as
+  // such before its action count is (SPEC 2.9 exempts it from the limit).
+  if (changed) check_scope_map_change(*base, name, scope_map.actions);  // SPEC 2.4, 4.4
   check_action_count(scope_map.actions.size());
-  if (scope_map.actions != old.actions) check_scope_map_change(*base, name, scope_map.actions);  // SPEC 2.4, 4.4
-  if (scope_map.description != old.description || scope_map.actions != old.actions) {
+  if (changed) {
     impl_->store.put_scope_map(scope_map);
     auto next = impl_->draft();
     Impl::set_scope_map(*next, scope_map);

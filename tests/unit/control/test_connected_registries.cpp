@@ -181,6 +181,19 @@ BOOST_AUTO_TEST_CASE(sync_scope_maps_exceed_the_action_limit) {
     control->put_scope_map("user-map", {{"actions", sync_actions("wideone")}});
   });
   BOOST_TEST(error.code() == "LIMIT_EXCEEDED");
+  // An edit of the CR's own map is refused because its CR manages it (SPEC 2.4), not for a count it is exempt from:
+  // any edit, its description's too.
+  const std::string managed = "wideone-sync-scope-map";
+  for (const json& patch : {json{{"description", "x"}}, json{{"removeActions", {sync_actions("wideone").front()}}}}) {
+    const ApiError refused = api_error_of([&] { control->patch_scope_map(managed, patch); });
+    BOOST_TEST(refused.code() == "CONFLICT", patch.dump());
+  }
+  BOOST_TEST(api_error_of([&] {
+               control->put_scope_map(managed, {{"actions", sync_actions("wideone")}});
+             }).code() == "CONFLICT");
+  BOOST_TEST(api_error_of([&] {
+               control->patch_scope_map("widetwo-sync-scope-map", {{"description", "x"}});
+             }).code() == "CONFLICT");
 }
 
 // SPEC 2.3: mode compatibility, immutability, no running parent needed.
