@@ -1162,9 +1162,12 @@ Task<void> ContentSync::take_parent_tag(std::string repository, std::string tag,
 
 void ContentSync::take_parents_value_of_tag(const std::string& repository, const std::string& tag,
                                             const oci::Digest& digest, bool gone_above, bool deleted_here) {
+  // The parent's value wins (SPEC 5.7) even when it could not be fetched whole (an index whose manifest was deleted
+  // above): the value held here goes rather than stay, stale, here and below, for good (as take_parent_tag does).
+  const bool not_held = !storage_.metadata->manifest(repository, digest).has_value();
   // Checked under the manifest lock, as the pull's own tag is: a client's change of it meanwhile is no stale value,
   // and stays (its push then meets the value recorded below as what this node last saw above).
-  if (gone_above || deleted_here) {
+  if (gone_above || deleted_here || not_held) {
     if (std::unique_lock lock(storage_.manifest_lock); !store_.tag_pending(repository, tag))
       delete_tag_here(repository, tag);  // if it is here at all
   }

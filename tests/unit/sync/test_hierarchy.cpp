@@ -203,6 +203,30 @@ BOOST_AUTO_TEST_CASE(a_full_resync_brings_the_manifests_held_under_no_tag) {
   BOOST_TEST(world.tag_digest("store1:5000", store, "apps/sig", "tmp").empty());
 }
 
+// SPEC 5.7: the parent's value of a tag wins, even when it cannot be fetched whole. apps/multi:1 moves at the cloud
+// to an index, and one of the index's manifests is deleted there before the node reads the news: the pull of the
+// index fails on that part, and the node kept serving the tag's old value, and its subtree too, for good.
+BOOST_AUTO_TEST_CASE(a_tag_moved_above_to_an_index_that_cannot_be_fetched_whole_goes_here) {
+  HierarchyWorld world;
+  const auto store = world.add_connected_registry("store1", resource("ReadOnly", nullptr, {"apps/*"}), kReadApps);
+  const std::string old_value = world.push_image("cloud:5000", world.admin(), "apps/multi", "1", "old");
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("store1:5000", store, "apps/multi", "1") == old_value; },
+                                5min));
+  world.network().set_link_down("store1", "cloud:5001", true);
+  world.network().set_link_down("store1", "cloud:5000", true);
+  const std::string amd = world.push_image("cloud:5000", world.admin(), "apps/multi", "amd", "amd");
+  const std::string arm = world.push_image("cloud:5000", world.admin(), "apps/multi", "arm", "arm");
+  world.push_index("cloud:5000", world.admin(), amd, arm);
+  BOOST_REQUIRE_EQUAL(
+      world.call("cloud:5000", http::Method::Delete, "/v2/apps/multi/manifests/" + arm, world.admin()).status, 202);
+  world.network().set_link_down("store1", "cloud:5001", false);
+  world.network().set_link_down("store1", "cloud:5000", false);
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store1:5000", store, "apps/multi", "amd") == amd; },
+                             5min));
+  BOOST_TEST(world.run_until([&] { return world.tag_digest("store1:5000", store, "apps/multi", "1").empty(); },
+                             5min));
+}
+
 // SPEC 2.11: an operator's resync checks every byte a node holds against its digest and fetches again from the parent
 // what does not match: here a bit flipped (as a disk may) in one image's layer and in another image's manifest.
 BOOST_AUTO_TEST_CASE(an_operators_resync_repairs_content_damaged_here) {
