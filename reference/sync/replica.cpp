@@ -10,6 +10,7 @@
 #include "reference/control/connected_registry.h"
 #include "reference/control/connected_registry_config.h"
 #include "reference/gateway/status_body.h"
+#include "reference/gateway/status_report.h"
 
 namespace outpost::sync {
 
@@ -225,10 +226,50 @@ std::string Replica::parent_login_server() const {
   return state_ && state_->login_server ? state_->login_server->get<std::string>() : std::string();
 }
 
+namespace {
+// At most this many relayed notifications of one descendant wait to go up, the oldest dropped first (as a node's own:
+// SyncAgent's kMaxPendingNotifications).
+constexpr size_t kMaxHeldNotifications = 1000;
+
+// Whether a report's text may carry notifications: a node writes `"notifications":[]` when it has none. Asked only of
+// a held report about to be replaced or sent, not of every report that passes.
+bool may_carry_notifications(std::string_view report) {
+  return report.find("\"notifications\"") != std::string_view::npos &&
+         report.find("\"notifications\":[]") == std::string_view::npos;
+}
+
+// `later` with `earlier`'s notifications ahead of its own: a report replaces the one before it (state), but the
+// notifications that one carried are events, and were lost with it.
+std::string with_earlier_notifications(std::string_view earlier, std::string_view later) {
+  nlohmann::json before = nlohmann::json::parse(earlier, nullptr, false);
+  nlohmann::json after = nlohmann::json::parse(later, nullptr, false);
+  if (!before.is_object() || !after.is_object()) return std::string(later);
+  const auto notes = before.find("notifications");
+  if (notes == before.end() || !notes->is_array() || notes->empty()) return std::string(later);
+  nlohmann::json combined = std::move(*notes);
+  if (const auto own = after.find("notifications"); own != after.end() && own->is_array())
+    for (auto& note : *own) combined.push_back(std::move(note));
+  if (combined.size() > kMaxHeldNotifications)
+    combined.erase(combined.begin(), combined.begin() + static_cast<std::ptrdiff_t>(combined.size() -
+                                                                                    kMaxHeldNotifications));
+  after["notifications"] = std::move(combined);
+  return after.dump();
+}
+
+// Holds `report` where `held` is, keeping the notifications of a report held there and not sent yet.
+void hold(std::string& held, std::string_view report) {
+  if (!held.empty() && may_carry_notifications(held))
+    held = with_earlier_notifications(held, report);
+  else
+    held.assign(report);  // (keeping its buffer)
+}
+}  // namespace
+
 void Replica::end_status_body(std::string& body) {
   std::lock_guard lock(mutex_);
   std::vector<const std::string*>& taken = reports_.taken;
   taken.clear();
+  reports_.in_flight.clear();
   // In name order: the slots' (by their state's names) merged with the others' (distinct names).
   auto other = reports_.others.begin();
   for (size_t slot = 0; slot < reports_.by_slot.size(); ++slot) {
@@ -241,8 +282,34 @@ void Replica::end_status_body(std::string& body) {
   }
   for (; other != reports_.others.end(); ++other) taken.push_back(&other->second);
   gateway::end_status_body(body, taken);
+  // The reports that carry notifications are kept until the body is known to have gone up (status_sent): one that
+  // did not go comes back (status_not_sent), with them.
+  for (size_t slot = 0; slot < reports_.by_slot.size(); ++slot)
+    if (!reports_.by_slot[slot].empty() && may_carry_notifications(reports_.by_slot[slot]))
+      reports_.in_flight.emplace_back(state_->names[slot], reports_.by_slot[slot]);
+  for (const auto& [name, report] : reports_.others)
+    if (may_carry_notifications(report)) reports_.in_flight.emplace_back(name, report);
   for (std::string& report : reports_.by_slot) report.clear();  // (keeping its buffer)
   reports_.others.clear();
+}
+
+void Replica::status_sent() {
+  std::lock_guard lock(mutex_);
+  reports_.in_flight.clear();
+}
+
+void Replica::status_not_sent() {
+  std::lock_guard lock(mutex_);
+  for (auto& [name, report] : reports_.in_flight) {
+    std::string* held = nullptr;
+    if (state_)
+      if (const auto found = state_->descendants.find(name); found != state_->descendants.end())
+        held = &reports_.by_slot[found->second.slot];
+    if (!held) held = &reports_.others[name];  // (no longer a descendant: held aside, as rebase_reports does)
+    // A newer report came meanwhile: it stays, with the notifications of the one that did not go ahead of its own.
+    *held = held->empty() ? std::move(report) : with_earlier_notifications(report, *held);
+  }
+  reports_.in_flight.clear();
 }
 
 std::optional<std::string> Replica::document(std::string_view cr) {
@@ -384,6 +451,11 @@ void Replica::report_status(std::string_view cr, std::vector<gateway::RawReport>
   const auto sender = current.descendants.find(cr);
   if (sender == current.descendants.end()) return;
   const size_t sender_slot = sender->second.slot;
+  // A child's instance refused activation (SPEC 2.7: another one is active) still reports while it is Unhealthy:
+  // its report must not replace the active instance's here, as the cloud would not take it either. Its own report
+  // only: what it relays of its subtree it read as the active one's would (it holds that activation for none).
+  const auto active = activated_children_.find(cr);
+  const std::string_view active_instance = active == activated_children_.end() ? "" : std::string_view(active->second);
   const auto within_sender = [&](size_t slot) {
     for (size_t steps = 0; slot != State::kNoSlot && steps <= current.names.size(); ++steps) {  // (a cycle ends)
       if (slot == sender_slot) return true;
@@ -404,7 +476,10 @@ void Replica::report_status(std::string_view cr, std::vector<gateway::RawReport>
       slot = found->second.slot;
     }
     if (!within_sender(slot)) continue;
-    reports_.by_slot[slot].assign(report.text);  // copied out of the body, which goes when the call ends
+    if (slot == sender_slot && !active_instance.empty() &&
+        gateway::StatusReport(report).names_other_instance(active_instance))
+      continue;
+    hold(reports_.by_slot[slot], report.text);  // copied out of the body, which goes when the call ends
     next = slot + 1;
   }
 }

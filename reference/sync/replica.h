@@ -69,6 +69,10 @@ class Replica final : public gateway::ConfigSource {
   // where they wait, whose buffers are kept for the next ones: moving each out to a list, to be copied into the body and
   // freed, and allocating its place again when the next one came, was a good part of relaying.
   void end_status_body(std::string& body);
+  // What became of the last body: gone up (the notifications in it are delivered), or not (the reports that carried
+  // notifications are held again, behind any newer report of theirs, which then carries them too: they are events).
+  void status_sent();
+  void status_not_sent();
 
   // gateway::ConfigSource: this node's children and their descendants.
   std::optional<std::string> document(std::string_view cr) override;
@@ -132,6 +136,8 @@ class Replica final : public gateway::ConfigSource {
     // Never a name of state_'s descendants.
     std::map<std::string, std::string> others;
     std::vector<const std::string*> taken;  // end_status_body's list of what it writes, kept for the next time
+    // Reports with notifications in the last body, by name, until it is known to have gone up (status_sent).
+    std::vector<std::pair<std::string, std::string>> in_flight;
   };
   // Moves the held reports from the slots of `before` (null: none held) to those of `after`; with mutex_ held, as the
   // document changes.

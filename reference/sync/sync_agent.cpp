@@ -501,9 +501,12 @@ Task<void> SyncAgent::report_status(Nanoseconds timeout) {
   try {
     co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body), timeout,
                            ParentLink::Reading::Text);  // only checked: nothing in it is read
+    replica_.status_sent();
   } catch (...) {
     // A report that did not go through keeps its notifications for the next one, ahead of any that came since: they
-    // are events, not state (the descendants' reports are state, and the next ones replace them).
+    // are events, not state. The descendants' reports are state, and the next ones replace them, but for the
+    // notifications they carry, which the replica keeps in the same way.
+    replica_.status_not_sent();
     std::lock_guard lock(status_mutex_);
     notifications.insert(notifications.end(), std::make_move_iterator(notifications_.begin()),
                          std::make_move_iterator(notifications_.end()));

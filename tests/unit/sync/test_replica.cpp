@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reference/gateway/status_body.h"
 #include "reference/sync/replica.h"
 
 using json = nlohmann::json;
@@ -304,6 +305,79 @@ BOOST_AUTO_TEST_CASE(a_childs_instance_is_the_last_one_whose_relayed_activation_
   replica.activate("line1", "i-2", [](std::optional<outpost::ApiError>) {});  // after a deactivate, the new instance
   BOOST_TEST(replica.is_active_instance("line1", "i-2"));
   BOOST_TEST(!replica.is_active_instance("line1", "i-1"));
+}
+
+// SPEC 2.7: a refused instance of a child still reports (Unhealthy, after each backoff), without the instance
+// header; its report must not replace the active instance's here, which the cloud would then never see.
+BOOST_AUTO_TEST_CASE(a_refused_instances_report_does_not_replace_the_active_ones) {
+  Replica replica("edge:5000", nullptr);
+  replica.relay_activate = [](std::string, std::string, std::function<void(std::optional<outpost::ApiError>)> done) {
+    done(std::nullopt);
+  };
+  BOOST_TEST(replica.apply(document_with(2, {"line1"})));
+  const auto report_from = [&replica](const std::string& body) {
+    const auto reading = outpost::gateway::read_status_body(body);
+    replica.report_status("line1", reading.reports);
+  };
+  // Not activated through this node: not judged here.
+  report_from(R"({"reports":[{"name":"line1","instanceId":"i-9","connectionState":"Online"}]})");
+  BOOST_TEST(relayed(replica) == R"(own,{"name":"line1","instanceId":"i-9","connectionState":"Online"}]})");
+  replica.activate("line1", "i-1", [](std::optional<outpost::ApiError>) {});
+  report_from(R"({"reports":[{"name":"line1","instanceId":"i-1","connectionState":"Online"}]})");
+  report_from(R"({"reports":[{"name":"line1","instanceId":"i-2","connectionState":"Unhealthy"}]})");
+  BOOST_TEST(relayed(replica) == R"(own,{"name":"line1","instanceId":"i-1","connectionState":"Online"}]})");
+}
+
+// SPEC 5.3: notifications flow up with the status. A descendant's report replaces the one held before it (state),
+// but the notifications that one carried are events: a relay that held two reports before its own went up sent only
+// the second one's, and one whose send failed lost every relayed notification.
+BOOST_AUTO_TEST_CASE(relayed_notifications_are_kept_until_they_have_gone_up) {
+  Replica replica("edge:5000", nullptr);
+  BOOST_TEST(replica.apply(document_with(2, {"line1"})));
+  const auto report = [](const std::string& state, const std::string& notifications) {
+    return R"({"name":"line1","connectionState":")" + state + R"(","notifications":[)" + notifications + "]}";
+  };
+  const auto report_from = [&replica](const std::string& text) {
+    const std::string body = R"({"reports":[)" + text + "]}";
+    replica.report_status("line1", outpost::gateway::read_status_body(body).reports);
+  };
+  // "own,<reports>]}" -> its reports
+  const auto reports_in = [](const std::string& body) {
+    return json::parse("[" + body.substr(4, body.size() - 6) + "]");
+  };
+  const auto notes_in = [&reports_in](const std::string& body) {
+    std::vector<std::string> tags;
+    const json reports = reports_in(body);
+    for (const auto& note : reports.at(0).at("notifications")) tags.push_back(note.at("tag").get<std::string>());
+    return tags;
+  };
+  report_from(report("Syncing", R"({"repository":"apps/a","tag":"1"})"));
+  report_from(report("Online", R"({"repository":"apps/a","tag":"2"})"));
+  std::string body = "own";
+  replica.end_status_body(body);
+  BOOST_TEST(reports_in(body).at(0).at("connectionState") == "Online");  // the last state
+  BOOST_TEST(notes_in(body) == (std::vector<std::string>{"1", "2"}));
+
+  // The send fails, and a newer report came meanwhile: it goes next, with the notifications that did not go first.
+  report_from(report("Online", R"({"repository":"apps/a","tag":"3"})"));
+  replica.status_not_sent();
+  body = "own";
+  replica.end_status_body(body);
+  BOOST_TEST(notes_in(body) == (std::vector<std::string>{"1", "2", "3"}));
+  replica.status_sent();
+  // Gone up: nothing is sent twice.
+  report_from(report("Online", ""));
+  body = "own";
+  replica.end_status_body(body);
+  BOOST_TEST(notes_in(body).empty());
+  // A failed send with nothing newer since holds the report again as it was.
+  report_from(report("Online", R"({"repository":"apps/a","tag":"4"})"));
+  body = "own";
+  replica.end_status_body(body);
+  replica.status_not_sent();
+  body = "own";
+  replica.end_status_body(body);
+  BOOST_TEST(notes_in(body) == (std::vector<std::string>{"4"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
