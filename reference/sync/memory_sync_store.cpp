@@ -84,6 +84,15 @@ class MemorySyncStore final : public SyncStore {
       it = it->second == digest && !pending_tags_.contains(it->first) ? parent_tags_.erase(it) : std::next(it);
   }
 
+  uint64_t resync_done() override {
+    std::lock_guard lock(mutex_);
+    return resync_done_;
+  }
+  void set_resync_done(uint64_t value) override {
+    std::lock_guard lock(mutex_);
+    resync_done_ = value;
+  }
+
   std::optional<std::string> partial_download(std::string_view repository, const oci::Digest& digest) override {
     std::lock_guard lock(mutex_);
     const auto found = partial_downloads_.find(download_key(repository, digest));
@@ -150,6 +159,7 @@ class MemorySyncStore final : public SyncStore {
   std::unordered_map<std::string, size_t> pending_pushes_;
   std::map<std::string, oci::Digest> parent_tags_;
   std::map<DownloadKey, std::string> partial_downloads_;  // -> upload session id
+  uint64_t resync_done_ = 0;
 };
 }  // namespace
 

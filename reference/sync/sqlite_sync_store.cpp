@@ -27,6 +27,7 @@ class SqliteSyncStore final : public SyncStore {
         " digest TEXT NOT NULL, PRIMARY KEY (repository, tag));"
         "CREATE TABLE IF NOT EXISTS partial_downloads (repository TEXT NOT NULL, digest TEXT NOT NULL,"
         " upload TEXT NOT NULL, PRIMARY KEY (repository, digest));"
+        "CREATE TABLE IF NOT EXISTS agent_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
         // tag_pending, delete_pending and push_pending, asked for changes a round brings down: without these, each
         // read the whole journal, which holds every push made while the uplink was down.
         "CREATE INDEX IF NOT EXISTS journal_by_tag ON journal (repository, tag);"
@@ -142,6 +143,18 @@ class SqliteSyncStore final : public SyncStore {
            "(SELECT 1 FROM journal WHERE journal.repository = parent_tags.repository AND journal.tag = parent_tags.tag)")
         .bind(1, repository)
         .bind(2, digest.str())
+        .run();
+  }
+
+  uint64_t resync_done() override {
+    std::lock_guard lock(mutex_);
+    auto query = db_.query("SELECT value FROM agent_state WHERE name = 'resync_done'");
+    return query.next() ? static_cast<uint64_t>(query.integer(0)) : 0;
+  }
+  void set_resync_done(uint64_t value) override {
+    std::lock_guard lock(mutex_);
+    db_.query("INSERT OR REPLACE INTO agent_state (name, value) VALUES ('resync_done', ?1)")
+        .bind(1, static_cast<int64_t>(value))
         .run();
   }
 

@@ -111,6 +111,9 @@ SyncAgent::SyncAgent(Executor& executor, const Clock& clock, Random& random, htt
   if (const auto settings = replica_.settings()) {
     seen_resync_ = settings->resync;
     seen_repositories_ = settings->repositories;
+    // An operator's resync read and saved with the configuration, but not run to its end before the node stopped:
+    // the first round's resync is that one, with its check of every byte (SPEC 2.11).
+    verify_next_resync_ = settings->resync != store_.resync_done();
   }
   replica_.relay_activate = [this](std::string cr, std::string instance,
                                    std::function<void(std::optional<ApiError>)> done) {
@@ -479,6 +482,7 @@ Task<void> SyncAgent::resync() {
                                                                std::string(), std::nullopt, std::chrono::minutes(10));
   co_await content_.full_resync(inventory.body, settings->repositories,
                                 settings->mode == auth::RegistryMode::ReadOnly, verify_next_resync_);
+  if (verify_next_resync_) store_.set_resync_done(settings->resync);
   verify_next_resync_ = false;
   set_cursor(start.body.value("cursor", std::string()));
   need_resync_ = false;

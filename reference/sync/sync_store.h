@@ -77,6 +77,12 @@ class SyncStore {
   // over in a new session since the caller listed it keeps its new one. Returns whether it was forgotten.
   virtual bool forget_partial_download(std::string_view repository, const oci::Digest& digest,
                                        std::string_view upload) = 0;
+
+  // The operator's resync (SPEC 2.11) this node last ran to its end: the `resync` value of its configuration then (0:
+  // none). Kept here because the configuration is saved as soon as it arrives: a bump read outside the sync window
+  // and a restart before the window opened was taken as done, and the resync that followed checked no byte.
+  virtual uint64_t resync_done() = 0;
+  virtual void set_resync_done(uint64_t value) = 0;
 };
 
 std::unique_ptr<SyncStore> open_memory_sync_store();

@@ -253,6 +253,34 @@ BOOST_AUTO_TEST_CASE(an_operators_resync_repairs_content_damaged_here) {
   BOOST_TEST((pulled.body == image_layer("tool")));
 }
 
+// The same resync asked while the node's window is closed: the node reads it with its configuration (checked
+// outside windows too) and saves it, then restarts before the window opens. The resync it runs there must still check
+// every byte: the bump was taken as seen from the saved configuration, and damaged content stayed (SPEC 2.11).
+BOOST_AUTO_TEST_CASE(an_operators_resync_read_before_a_restart_still_checks_every_byte) {
+  HierarchyWorld world;  // starts at 00:00 UTC: windows 00:00-01:00 and 03:00-04:00
+  const auto store = world.add_connected_registry(
+      "store3", resource("ReadOnly", nullptr, {"apps/*"}, {{"schedule", "0 */3 * * *"}, {"window", "PT1H"}}),
+      kReadApps);
+  const std::string tool = world.push_image("cloud:5000", world.admin(), "apps/tool", "1", "tool");
+  BOOST_REQUIRE(world.run_until([&] { return world.tag_digest("store3:5000", store, "apps/tool", "1") == tool; },
+                                30min));
+  world.loop().run_until(Nanoseconds(70min));  // closed
+  const std::string layer = image_layer_digest("tool");
+  const auto intact = [&] { return oci::digest_of(world.held_bytes("store3", layer)).str() == layer; };
+  world.damage("store3", layer);
+  world.manage(http::Method::Post, "connectedRegistries/store3/resync");
+  const auto config_checks = [&] {
+    return world.network().requests_between("store3", "cloud:5001", "/gateway/v1/store3/config");
+  };
+  const uint64_t checks_before = config_checks();
+  world.loop().run_until(Nanoseconds(170min));  // 02:50, still closed: the new configuration was read and saved
+  BOOST_REQUIRE(config_checks() > checks_before);
+  BOOST_REQUIRE(!intact());
+  world.restart("store3");
+  BOOST_TEST(world.run_until(intact, 4h));
+  BOOST_TEST((world.clock().now() >= kWorldStart + 180min));  // in the window, not before
+}
+
 // A manifest deleted at a ReadWrite node must not come back there before the delete reaches the parent. The parent's
 // news of the manifest (its echo of the node's own push, read late; or the same manifest pushed there again, as
 // here) pulled it back while the delete still waited in the journal; CI saw the echo once, on a loaded machine.

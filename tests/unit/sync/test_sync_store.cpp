@@ -180,6 +180,19 @@ BOOST_AUTO_TEST_CASE(the_sqlite_store_remembers_a_download_in_progress_across_a_
               std::optional<std::string>("dddd")));
 }
 
+// The operator's resync last run to its end (SPEC 2.11): none at first, then the last value set, across a reopen.
+BOOST_AUTO_TEST_CASE(both_stores_remember_the_last_resync_done) {
+  const auto memory = open_memory_sync_store();
+  BOOST_TEST(memory->resync_done() == 0u);
+  memory->set_resync_done(3);
+  BOOST_TEST(memory->resync_done() == 3u);
+  outpost::testing::TemporaryDirectory directory{"sync-store-test"};
+  BOOST_TEST(open_sqlite_sync_store(directory.path())->resync_done() == 0u);
+  open_sqlite_sync_store(directory.path())->set_resync_done(2);
+  open_sqlite_sync_store(directory.path())->set_resync_done(5);
+  BOOST_TEST(open_sqlite_sync_store(directory.path())->resync_done() == 5u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace outpost::sync
