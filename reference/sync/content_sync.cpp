@@ -1098,7 +1098,15 @@ Task<std::optional<oci::Digest>> ContentSync::parent_value(std::string repositor
   headers.set("Accept", accept_all_manifests());
   http::ClientResponse head =
       co_await push_exchange(http::Method::Head, manifest_path(repository, tag), headers, nullptr);
-  co_return head.status == 200 ? header_digest(head) : std::optional<oci::Digest>();
+  // Only a 404 says the parent has no such tag, and only a 200 naming its digest what it has. Anything else (a
+  // proxy's 408 or 400 on the way) was read as "no such tag": a conflict the parent won, and the tag a client had
+  // moved here, its push acknowledged, was deleted on both sides (SPEC 5.6, 5.7).
+  if (head.status == 404) co_return std::nullopt;
+  if (head.status == 200)
+    if (auto digest = header_digest(head)) co_return digest;
+  const std::string what = "HEAD " + manifest_path(repository, tag);
+  if (auto failure = ParentLink::failure_for(head.status, head.body, what)) throw std::move(*failure);
+  throw SyncFailure(Failure::Unreachable, what + ": " + std::to_string(head.status) + " without a digest");
 }
 
 bool ContentSync::any_pending_after(int64_t after, const std::function<bool(const oci::ContentChange&)>& matches,

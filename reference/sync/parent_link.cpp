@@ -221,7 +221,7 @@ Task<http::ClientResponse> ParentLink::content(http::Method method, std::string 
   counters_.bytes_up += sent->load();  // counted once answered, as the gateway's bodies
   counters_.bytes_down += result.response->body.size();
   if (result.response->status == 401 || result.response->status == 403 || result.response->status >= 500 ||
-      result.response->status == 429) {
+      result.response->status == 429 || result.response->status == 408) {  // (408: a proxy's, never the parent's)
     if (auto failure = failure_for(result.response->status, result.response->body, what)) throw std::move(*failure);
   }
   co_return std::move(*result.response);

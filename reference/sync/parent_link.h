@@ -137,6 +137,11 @@ class ParentLink {
   Task<http::ClientResponse> content(http::Method method, std::string target, http::Headers headers,
                                      std::unique_ptr<http::BodySource> body, std::shared_ptr<http::BodySink> sink);
 
+  // What to throw for a refusal (any status >= 400, and 0): 401, 403, 5xx and the others failure_for sorts. Returned,
+  // not thrown here: the caller throws it from its own frame, so a failure unwinds one frame fewer (a throw costs more
+  // per frame than the rest of a failed call).
+  static std::optional<SyncFailure> failure_for(int status, const std::string& body, const std::string& what);
+
  private:
   http::ClientRequest request(http::Method method, const std::string& authority, std::string target,
                               http::Headers headers);
@@ -146,11 +151,6 @@ class ParentLink {
   http::ClientRequest gateway_request(http::Method method, std::string_view cr, std::string_view operation,
                                       const std::string& query, std::optional<std::string>& body,
                                       Nanoseconds idle_timeout);
-  // What to throw for statuses the caller never handles itself: 401, 403, 5xx. Returned, not thrown here: the caller
-  // throws it from its own frame, so a failure unwinds one frame fewer (a throw costs more per frame than the rest of
-  // a failed call).
-  static std::optional<SyncFailure> failure_for(int status, const std::string& body, const std::string& what);
-
   http::HttpClient& client_;
   StopSignal& stop_;
   const std::string cr_name_;

@@ -247,8 +247,12 @@ std::string with_earlier_notifications(std::string_view earlier, std::string_vie
   const auto notes = before.find("notifications");
   if (notes == before.end() || !notes->is_array() || notes->empty()) return std::string(later);
   nlohmann::json combined = std::move(*notes);
+  // One the child sent again (it never heard that the report carrying it arrived here) is the same event: kept once.
+  std::set<std::string> earlier_notes;
+  for (const auto& note : combined) earlier_notes.insert(note.dump());
   if (const auto own = after.find("notifications"); own != after.end() && own->is_array())
-    for (auto& note : *own) combined.push_back(std::move(note));
+    for (auto& note : *own)
+      if (!earlier_notes.contains(note.dump())) combined.push_back(std::move(note));
   if (combined.size() > kMaxHeldNotifications)
     combined.erase(combined.begin(), combined.begin() + static_cast<std::ptrdiff_t>(combined.size() -
                                                                                     kMaxHeldNotifications));

@@ -502,19 +502,30 @@ Task<void> SyncAgent::report_status(Nanoseconds timeout) {
   gateway::begin_status_body(body);
   append_status_text(body, notifications);
   replica_.end_status_body(body);
-  try {
-    co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body), timeout,
-                           ParentLink::Reading::Text);  // only checked: nothing in it is read
-    replica_.status_sent();
-  } catch (...) {
-    // A report that did not go through keeps its notifications for the next one, ahead of any that came since: they
-    // are events, not state. The descendants' reports are state, and the next ones replace them, but for the
-    // notifications they carry, which the replica keeps in the same way.
-    replica_.status_not_sent();
+  // A report that did not go through keeps its notifications for the next one, ahead of any that came since: they
+  // are events, not state. The descendants' reports are state, and the next ones replace them, but for the
+  // notifications they carry, which the replica keeps in the same way. Unless the parent refused the body as too large
+  // (413): held again, the relayed ones made every later body as large, and every round failed on it for good. They
+  // are dropped then, as their reports are (the failure is in statusDetails); this node's own few are kept.
+  const auto keep_for_next = [this, &notifications](bool too_large) {
+    if (too_large)
+      replica_.status_sent();
+    else
+      replica_.status_not_sent();
     std::lock_guard lock(status_mutex_);
     notifications.insert(notifications.end(), std::make_move_iterator(notifications_.begin()),
                          std::make_move_iterator(notifications_.end()));
     notifications_.swap(notifications);
+  };
+  try {
+    co_await link_.gateway(http::Method::Post, options_.cr_name, "status", std::string(), std::move(body), timeout,
+                           ParentLink::Reading::Text);  // only checked: nothing in it is read
+    replica_.status_sent();
+  } catch (const SyncFailure& failure) {
+    keep_for_next(failure.status() == 413);
+    throw;
+  } catch (...) {
+    keep_for_next(false);
     throw;
   }
   last_status_sent_ = clock_.monotonic();

@@ -1,6 +1,7 @@
 // Deletes and untags meeting pushes and tag moves above (SPEC 5.1, 5.7), end to end in virtual time. Each case is a
 // bug the simulator found once `delete` joined the scenario workload (scenarios/token-churn.json): a node, or its
 // whole subtree, kept a tag the cloud no longer had, or never got one the cloud had, for good.
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "tests/unit/sync/hierarchy_world.h"
@@ -106,6 +107,30 @@ BOOST_AUTO_TEST_SUITE(delete_races)
 // A node deletes its own pushed manifest (the delete goes up and takes the tag above with it), then pushes the same
 // tag again. What it had last seen of the tag above still named the deleted manifest, so the parent's missing tag read
 // as the parent's own removal, a conflict the parent won: the new push lost its tag here and never got one above.
+// SPEC 5.6, 5.7: only a 404 says the parent has no such tag. A proxy's 408 or 400 on the HEAD that reads the parent's
+// value of a tag a client moved here was read as "removed above": a conflict the parent won, and the client's move,
+// acknowledged, was deleted here and never went up. Now the push is tried again, and goes up.
+BOOST_DATA_TEST_CASE(a_refusal_on_the_way_is_not_the_parents_value_of_a_tag, boost::unit_test::data::make({408, 400}),
+                     status) {
+  bool refuse_next_head = false;  // read by the factory's hook: declared before the world, which outlives it otherwise
+  int refused = 0;
+  HierarchyWorld world;
+  world.next_node_faults.answer_instead = [&](const http::ClientRequest& request) -> std::optional<http::ClientResult> {
+    if (!refuse_next_head || request.method != http::Method::Head || request.target != "/v2/apps/tool/manifests/1")
+      return std::nullopt;
+    refuse_next_head = false;
+    ++refused;
+    return http::ClientResult{http::ClientResponse{status, {}, ""}, {}};
+  };
+  const auto factory = started_factory(world);
+  push_tool_and_sync(world, factory, "first");
+  refuse_next_head = true;
+  const std::string moved = world.push_image("factory:5000", factory, "apps/tool", "1", "moved");
+  BOOST_TEST(world.run_until([&] { return tool_at_cloud(world) == moved; }, 10min));
+  BOOST_TEST(refused == 1);
+  BOOST_TEST(world.tag_digest("factory:5000", factory, "apps/tool", "1") == moved);
+}
+
 BOOST_AUTO_TEST_CASE(a_tag_pushed_again_after_its_manifest_was_deleted_goes_up) {
   HierarchyWorld world;
   const auto factory = started_factory(world);
