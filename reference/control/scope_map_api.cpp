@@ -132,9 +132,9 @@ ControlPlane::Result ControlPlane::patch_scope_map(std::string_view name, const 
   const bool changed = scope_map.description != old.description || scope_map.actions != old.actions;
   // Any change, its description's too: a CR's sync scope map changes only with its CR (SPEC 2.4), and is refused as
   // such before its action count is (SPEC 2.9 exempts it from the limit).
-  if (changed) check_scope_map_change(*base, name, scope_map.actions);  // SPEC 2.4, 4.4
-  check_action_count(scope_map.actions.size());
   if (changed) {
+    check_scope_map_change(*base, name, scope_map.actions);  // SPEC 2.4, 4.4
+    check_action_count(scope_map.actions.size());
     impl_->store.put_scope_map(scope_map);
     auto next = impl_->draft();
     Impl::set_scope_map(*next, scope_map);

@@ -138,6 +138,7 @@ Node::Node(NodeSeams seams, NodeOptions options) : parts_(std::make_unique<Parts
   if (p.connected) {
     // SPEC 4.2: the replica holds exactly the tokens this node accepts (its client tokens, its children's sync tokens).
     snapshots = [replica = p.replica.get()] { return replica->snapshot(); };
+    authenticator_options.hashes_made_elsewhere = true;  // its parent's, at the cloud's cost (SPEC 4.5)
   } else {
     authenticator_options.accepts = control::accepted_at_cloud;  // SPEC 4.1
     snapshots = [control = p.control.get()] { return control->snapshot(); };

@@ -192,7 +192,9 @@ Identity Authenticator::login(std::string_view name, std::string_view password, 
     AdmittedCheck check(limiter_, name, client, presented);
     // Two hashes for every failure, whatever the token's state: a dummy stands in for an unknown token and an empty
     // slot. Only a login that is certain to succeed may stop early.
-    const std::string& dummy = auth::dummy_hash(dummy_hash_cost(*snapshot, token, options_.hash_cost));
+    const std::string& dummy = auth::dummy_hash(options_.hashes_made_elsewhere
+                                                    ? dummy_hash_cost(*snapshot, token, options_.hash_cost)
+                                                    : options_.hash_cost);
     std::array<bool, 2> matches{false, false};
     for (size_t i = 0; i < matches.size(); ++i) {
       const bool real = token != nullptr && token->passwords[i].present;

@@ -46,6 +46,10 @@ using KeySource = std::function<const auth::KeySet&()>;
 struct AuthenticatorOptions {
   // Must be the control plane's cost, so the dummy hash of an unknown name costs what a real one does.
   auth::PasswordHashCost hash_cost;
+  // The hashes checked here were made by another node (a connected registry holds its parent's): the dummy is made
+  // at their cost (dummy_hash_cost), not at `hash_cost`. Where they are made here (the cloud), `hash_cost` is what
+  // every token made since the setting took effect costs.
+  bool hashes_made_elsewhere = false;
   std::string issuer = "outpost";  // `iss` of the tokens this node issues, and the only one it accepts
   Nanoseconds jwt_leeway = auth::kDefaultJwtLeeway;
   LoginLimits login_limits;
@@ -139,9 +143,9 @@ ApiError rate_limited(Nanoseconds retry_after);
 // number may come round again, but a regenerated password's digest never does.
 std::string credential_fingerprint(const control::Snapshot& snapshot, std::string_view subject);
 
-// The cost a dummy hash must have to take as long as the hashes this node verifies (SPEC 4.5): that of the token's own
-// hashes when one of its slots is empty, otherwise that of the first token holding one, else `fallback` (the node's
-// setting). A connected registry holds hashes its parent made, at the parent's cost; its own setting would make an
+// Where a node verifies hashes made elsewhere (AuthenticatorOptions::hashes_made_elsewhere), the cost a dummy hash
+// must have to take as long as they do (SPEC 4.5): that of the token's own hashes when one of its slots is empty,
+// otherwise that of the first token holding one, else `fallback` (the node's setting). A connected registry holds hashes its parent made, at the parent's cost; its own setting would make an
 // unknown name answer faster (or slower) than a wrong password.
 auth::PasswordHashCost dummy_hash_cost(const control::Snapshot& snapshot, const auth::Token* token,
                                        const auth::PasswordHashCost& fallback);

@@ -194,6 +194,9 @@ BOOST_AUTO_TEST_CASE(sync_scope_maps_exceed_the_action_limit) {
   BOOST_TEST(api_error_of([&] {
                control->patch_scope_map("widetwo-sync-scope-map", {{"description", "x"}});
              }).code() == "CONFLICT");
+  // A PATCH that changes nothing changes nothing, whatever the map's size.
+  BOOST_TEST(control->patch_scope_map(managed, json::object()).status == 200);
+  BOOST_TEST(control->patch_scope_map(managed, {{"addActions", {sync_actions("wideone").front()}}}).status == 200);
 }
 
 // SPEC 2.3: mode compatibility, immutability, no running parent needed.
