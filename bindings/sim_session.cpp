@@ -313,7 +313,8 @@ void SimSession::settle() {
   if (!built_) build();
   Guard guard(*this);
   check_usable();
-  ++heals_;  // settle heals everything first: an end a step's `for` scheduled before it would end a later fault
+  ++link_heals_;  // settle heals everything first: an end a step's `for` scheduled before it would end a later fault
+  ++node_heals_;
   in_world(failure_, options_.seed, [this] { world_->settle(); });
   judge_ = Judge::Settle;
 }
@@ -790,17 +791,25 @@ void SimSession::apply_step(const std::string& step_json) {
   // How many heals there had been when the step began: its end (a `for`) is dropped when one came after that, since
   // what it would end is over (and it would end a later fault of that kind). Counted when the step begins, not now:
   // a heal before a step scheduled for later ends nothing of it.
-  const auto heals_at_start = std::make_shared<uint64_t>(heals_);
+  // The heals that end this step's kind of fault: a node's (crash, pause, skew, a full disk) or a link's.
+  const FaultAction kind = steps.front().action;
+  const bool node_fault = kind == FaultAction::Crash || kind == FaultAction::Restart || kind == FaultAction::Pause ||
+                          kind == FaultAction::Resume || kind == FaultAction::ClockSkew ||
+                          kind == FaultAction::DiskFull || kind == FaultAction::DiskFreed;
+  const uint64_t* heals = node_fault ? &node_heals_ : &link_heals_;
+  const auto heals_at_start = std::make_shared<uint64_t>(*heals);
   in_world(failure_, options_.seed, [&] {
     for (sim::world::FaultStep& planned : steps) {
       const bool undoes = planned.origin.ends_with(sim::world::kEndOfStep);  // the end of a step with `for`
       planned.origin = "python";
       // The world's own plan counts from the start of its run; a step from Python counts from now.
-      auto apply = [this, planned, now, undoes, heals_at_start]() mutable {
-        if (undoes && *heals_at_start != heals_) return;  // healed meanwhile: what it would end is over
-        if (!undoes) *heals_at_start = heals_;
+      auto apply = [this, planned, now, undoes, heals, heals_at_start]() mutable {
+        if (undoes && *heals_at_start != *heals) return;  // healed meanwhile: what it would end is over
+        if (!undoes) *heals_at_start = *heals;
         planned.at = now + planned.at;
         world_->faults().apply(planned);
+        // A heal step for every link (no side named) ends every link fault, as heal_all() does for links.
+        if (!undoes && planned.action == FaultAction::Heal && planned.targets.empty()) ++link_heals_;
         applied_.push_back(planned);
       };
       if (planned.at <= Nanoseconds(0)) {
@@ -824,7 +833,8 @@ void SimSession::heal_all() {
     heal.origin = "python";
     world_->faults().apply(heal);  // every partition, link-down and link fault (toxics, stop, slow, jam, ...)
     world_->faults().heal_all();   // and every host: restarted, resumed, on true time, its disk freed
-    ++heals_;
+    ++link_heals_;
+    ++node_heals_;
     applied_.push_back(std::move(heal));
   });
 }

@@ -221,9 +221,12 @@ class SimSession {
   mutable std::mutex mutex_;
   bool calling_ = false;
   std::vector<sim::world::FaultStep> applied_;  // the faults applied from Python, in order
-  // Counts heal_all() calls: the undo a step's `for` scheduled is dropped when a heal_all() came between, since the
-  // fault it would end is over (left to run, it ended a later fault of the same kind: a new down(), a new crash).
-  uint64_t heals_ = 0;
+  // Counts heals: the undo a step's `for` scheduled is dropped when a heal came between, since the fault it would end
+  // is over (left to run, it ended a later fault of the same kind: a new down(), a new crash). Links and nodes apart:
+  // a `heal` step (or a link heal) ends link faults only, so it drops the end of a link step, not a crash's restart.
+  // heal_all() and settle() count as both.
+  uint64_t link_heals_ = 0;
+  uint64_t node_heals_ = 0;
   // Draws of the steps applied from Python (random partition shapes): a stream of the world's seed by name, so the
   // same calls draw the same sides.
   std::unique_ptr<SeededRandom> step_random_;

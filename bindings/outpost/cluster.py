@@ -266,8 +266,8 @@ class Cluster:
     def heal_all(self) -> None:
         """Every fault healed: links up, partitions gone, nodes restarted, resumed and on true time, toxics
         removed. The end a step's ``for`` scheduled is dropped with it when the step had begun: it would end a later
-        fault of that kind (a step due later keeps its end). ``settle()`` heals the same way. A ``heal`` fault step,
-        which ends link faults only, drops no ends."""
+        fault of that kind (a step due later keeps its end). ``settle()`` heals the same way. A ``heal`` fault step
+        that names no side ends every link fault, and drops the ends of link steps only (a crash's restart stays)."""
         self._heal_all()
 
     # ------------------------------------------------------------------ time

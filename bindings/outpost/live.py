@@ -91,8 +91,13 @@ def _whole(value: float) -> Union[int, float]:
 
 
 class _Scheduled:
-    def __init__(self, due_ns: int, sequence: int, run: Callable[[], None], undo: bool) -> None:
-        self.due_ns, self.sequence, self.run, self.undo = due_ns, sequence, run, undo
+    def __init__(self, due_ns: int, sequence: int, run: Callable[[], None], undo: bool, node: bool = False) -> None:
+        # undo: the end a step's `for` scheduled; node: of a node's fault (a heal of the links leaves it).
+        self.due_ns, self.sequence, self.run, self.undo, self.node = due_ns, sequence, run, undo, node
+
+
+# The faults of a node (the others are a link's): a heal of every link ends none of them.
+_NODE_ACTIONS = frozenset({"crash", "restart", "pause", "resume", "clock-skew", "disk-full", "disk-freed"})
 
 
 class LiveCluster(Cluster):
@@ -460,12 +465,12 @@ class LiveCluster(Cluster):
             wake = min([event.due_ns for event in self._scheduled] + [end])
             time.sleep(max(wake - now, 0) / 1e9)
 
-    def _schedule(self, delay_ns: int, run: Callable[[], None], undo: bool = False) -> None:
+    def _schedule(self, delay_ns: int, run: Callable[[], None], undo: bool = False, node: bool = False) -> None:
         if delay_ns <= 0:
             run()
             return
         self._sequence += 1
-        self._scheduled.append(_Scheduled(self._now_ns() + delay_ns, self._sequence, run, undo))
+        self._scheduled.append(_Scheduled(self._now_ns() + delay_ns, self._sequence, run, undo, node))
 
     def _fire_due(self) -> None:
         while self._scheduled:
@@ -523,6 +528,8 @@ class LiveCluster(Cluster):
         elif action == "heal":
             if not targets:
                 self._heal_links()
+                # Every link fault is over: the ends their steps' `for` scheduled would end later ones (as heal_all).
+                self._scheduled = [event for event in self._scheduled if not event.undo or event.node]
             else:
                 self._uncut(f"partition:{','.join(self._side(targets))}")
         else:
@@ -627,7 +634,7 @@ class LiveCluster(Cluster):
         def start() -> None:
             run()
             if undo is not None:
-                self._schedule(undo_after_ns, undo, undo=True)
+                self._schedule(undo_after_ns, undo, undo=True, node=step.get("action") in _NODE_ACTIONS)
 
         self._schedule(at_ns, start)
 

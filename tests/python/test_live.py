@@ -165,6 +165,13 @@ def test_fault_steps_are_checked_before_they_apply():
         assert switched_off() == ["cloud", "cloud-data.node1"]    # node1's uplink: gateway and content links
         live.apply_fault({"action": "remove-toxic", "target": "node1", "toxic": {"name": "outage"}})
         assert switched_off() == [] and live.link("node1").toxics() == []
+        # A heal step ends the link steps' `for` with their faults: a new cut is not lifted by an older step's end.
+        live.apply_fault({"action": "link-down", "target": "node1", "for": "2s"})
+        live.apply_fault({"action": "heal"})
+        live.link("node1").down()
+        live.run_for(3.0)
+        assert live.link("node1").is_down
+        live.link("node1").up()
 
 
 def test_link_shapes_are_toxics_on_the_proxy():

@@ -996,6 +996,24 @@ def test_a_crash_step_leaves_the_node_down_as_crash_does():
     assert sim.node("node1").status()["state"] == "running"
 
 
+def test_a_heal_step_drops_the_ends_of_link_steps_but_not_a_crashs():
+    """Only heal_all() and settle() counted as heals: after a `heal` step, a new link-down was lifted by an older
+    link step's `for`-end. A heal of the links ends no node fault, so a crash's restart still comes at its end."""
+    sim = outpost.Simulation(outpost.tree(1, 1), seed=4)
+    sim.build()
+    link, node = sim.link("node1"), sim.node("node1")
+    sim.apply_fault({"action": "link-down", "target": "node1", "for": "1m"})
+    sim.apply_fault({"action": "crash", "target": "node1", "for": "1m"})
+    sim.run_for("10s")
+    sim.apply_fault({"action": "heal"})
+    assert not link.is_down and node.status()["state"] == "down"
+    sim.run_for("10s")
+    link.down()
+    sim.run_for("50s")  # past both steps' ends
+    assert link.is_down
+    assert node.status()["state"] == "running"
+
+
 def test_heal_all_before_a_step_begins_keeps_its_for():
     """The heals were counted when the step was given, not when it began: a heal_all() before a step due later
     dropped that step's end, and its link stayed down for good."""
