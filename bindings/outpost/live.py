@@ -528,8 +528,6 @@ class LiveCluster(Cluster):
         elif action == "heal":
             if not targets:
                 self._heal_links()
-                # Every link fault is over: the ends their steps' `for` scheduled would end later ones (as heal_all).
-                self._scheduled = [event for event in self._scheduled if not event.undo or event.node]
             else:
                 self._uncut(f"partition:{','.join(self._side(targets))}")
         else:
@@ -615,6 +613,10 @@ class LiveCluster(Cluster):
                 for toxic in listed if not str(toxic.get("name", "")).startswith(_LINK_SHAPE)] + \
             [{"name": name, "type": "down", "stream": "both", "toxicity": 1.0}
              for name in self._down_toxics.get(client, [])]
+
+    def _drop_link_undos(self) -> None:
+        """A heal step of every link: the ends link steps' `for` scheduled would end later faults (as heal_all)."""
+        self._scheduled = [event for event in self._scheduled if not event.undo or event.node]
 
     def _heal_all(self) -> None:
         self._require_open()

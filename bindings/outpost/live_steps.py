@@ -188,6 +188,9 @@ def _partition(cluster: "LiveCluster", step: Dict[str, Any]) -> Tuple[Action, Op
         return (lambda: cluster._cut(f"partition-uplink:{child}", cluster._cut_links([child], "partition")),
                 lambda: cluster._uncut(f"partition-uplink:{child}"))
     normalized = cluster._side(side)
+    if not normalized:  # as the simulator refuses it: its end would be a heal of every link
+        raise _fail("target" if "groups" not in step else "groups",
+                    "a partition's side holds at least one node, and not every node")
     cluster._cut_links(cluster._crossing(normalized), f"partition {normalized}")
     return (lambda: cluster._link_fault("partition", normalized),
             lambda: cluster._link_fault("heal", normalized))
@@ -199,7 +202,12 @@ def _heal(cluster: "LiveCluster", step: Dict[str, Any]) -> Action:
         reason = f"partition-uplink:{side[0]}" if kind == "uplink" else f"partition:{','.join(cluster._side(side))}"
         return lambda: cluster._uncut(reason)
     targets = _targets(cluster, step, uplinks=False, required=False)
-    return lambda: cluster._link_fault("heal", targets)
+
+    def run() -> None:
+        cluster._link_fault("heal", targets)
+        if not targets:  # every link healed, as the simulator's heal step counts it
+            cluster._drop_link_undos()
+    return run
 
 
 def _process(cluster: "LiveCluster", action: str, targets: List[str]) -> Tuple[Action, Optional[Action]]:

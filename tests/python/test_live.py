@@ -172,6 +172,9 @@ def test_fault_steps_are_checked_before_they_apply():
         live.run_for(3.0)
         assert live.link("node1").is_down
         live.link("node1").up()
+        # A side with no node (or every node) is refused, as the simulator refuses it: its end healed every link.
+        with pytest.raises(outpost.ScenarioError, match=r"^step\.groups"):
+            live.apply_fault({"action": "partition", "groups": [[], list(live.names)], "for": "1s"})
 
 
 def test_link_shapes_are_toxics_on_the_proxy():
