@@ -175,14 +175,15 @@ class Change {
     for (const std::string& name : erased_tokens_) store.erase_token(name);
     // A token retired and erased (a cleanup delete) was marked only for a stop before its erase: that done, the mark
     // goes, so that a token made later under that name is an ordinary one. (After a stop here, load() drops it.)
-    if (std::any_of(retired_.begin(), retired_.end(), [this](const std::string& name) {
-          return std::find(erased_tokens_.begin(), erased_tokens_.end(), name) != erased_tokens_.end();
-        })) {
-      std::set<std::string, std::less<>> retired = base_.retired_sync_tokens;
-      for (const std::string& name : retired_)
-        if (std::find(erased_tokens_.begin(), erased_tokens_.end(), name) == erased_tokens_.end()) retired.insert(name);
-      ControlPlane::Impl::save_retired_sync_tokens(store, retired);
+    std::set<std::string, std::less<>> still_retired = base_.retired_sync_tokens;
+    bool erased_a_retired = false;
+    for (const std::string& name : retired_) {
+      if (std::find(erased_tokens_.begin(), erased_tokens_.end(), name) != erased_tokens_.end())
+        erased_a_retired = true;
+      else
+        still_retired.insert(name);
     }
+    if (erased_a_retired) ControlPlane::Impl::save_retired_sync_tokens(store, still_retired);
     for (const std::string& name : erased_maps_) store.erase_scope_map(name);
     for (const auto& [name, map] : maps_) store.put_scope_map(map);
     for (const auto& [name, token] : tokens_) store.put_token(token);

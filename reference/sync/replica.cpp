@@ -274,23 +274,20 @@ void Replica::end_status_body(std::string& body) {
   std::vector<const std::string*>& taken = reports_.taken;
   taken.clear();
   reports_.in_flight.clear();
+  // The reports that carry notifications are kept until the body is known to have gone up (status_sent): one that
+  // did not go comes back (status_not_sent), with them.
   // In name order: the slots' (by their state's names) merged with the others' (distinct names).
   auto other = reports_.others.begin();
   for (size_t slot = 0; slot < reports_.by_slot.size(); ++slot) {
     const std::string& report = reports_.by_slot[slot];
     if (report.empty()) continue;
-    for (const std::string& name = state_->names[slot]; other != reports_.others.end() && other->first < name;
-         ++other)
-      taken.push_back(&other->second);
+    const std::string& name = state_->names[slot];
+    for (; other != reports_.others.end() && other->first < name; ++other) taken.push_back(&other->second);
     taken.push_back(&report);
+    if (may_carry_notifications(report)) reports_.in_flight.emplace_back(name, report);
   }
   for (; other != reports_.others.end(); ++other) taken.push_back(&other->second);
   gateway::end_status_body(body, taken);
-  // The reports that carry notifications are kept until the body is known to have gone up (status_sent): one that
-  // did not go comes back (status_not_sent), with them.
-  for (size_t slot = 0; slot < reports_.by_slot.size(); ++slot)
-    if (!reports_.by_slot[slot].empty() && may_carry_notifications(reports_.by_slot[slot]))
-      reports_.in_flight.emplace_back(state_->names[slot], reports_.by_slot[slot]);
   for (const auto& [name, report] : reports_.others)
     if (may_carry_notifications(report)) reports_.in_flight.emplace_back(name, report);
   for (std::string& report : reports_.by_slot) report.clear();  // (keeping its buffer)
